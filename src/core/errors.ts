@@ -1,0 +1,54 @@
+/**
+ * The root of every error Vigil raises on purpose.
+ *
+ * Modelled on viem's BaseError: `shortMessage` is the one line a user sees, `details` carries the
+ * cause's text, `metaMessages` add context lines, and `cause` keeps the chain for the log. Callers
+ * branch on the subclass (`instanceof`), never on message text.
+ */
+export type VigilErrorOptions = {
+  cause?: unknown;
+  details?: string;
+  metaMessages?: string[];
+  docsPath?: string;
+};
+
+export class VigilError extends Error {
+  override name = 'VigilError';
+  readonly shortMessage: string;
+  readonly details: string | undefined;
+  readonly metaMessages: string[];
+  readonly docsPath: string | undefined;
+
+  constructor(shortMessage: string, options: VigilErrorOptions = {}) {
+    const details = options.details ?? (options.cause instanceof Error ? options.cause.message : undefined);
+    const lines = [shortMessage];
+    if (options.metaMessages?.length) lines.push('', ...options.metaMessages);
+    if (options.docsPath) lines.push('', `Docs: ${options.docsPath}`);
+    if (details && details !== shortMessage) lines.push('', `Details: ${details}`);
+    super(lines.join('\n'), options.cause === undefined ? undefined : { cause: options.cause });
+    this.shortMessage = shortMessage;
+    this.details = details;
+    this.metaMessages = options.metaMessages ?? [];
+    this.docsPath = options.docsPath;
+  }
+
+  /** Walks the cause chain and returns the first error matching `predicate`. */
+  walk(predicate: (err: unknown) => boolean): unknown {
+    let current: unknown = this;
+    while (current !== undefined && current !== null) {
+      if (predicate(current)) return current;
+      current = current instanceof Error ? current.cause : undefined;
+    }
+    return undefined;
+  }
+}
+
+/** A command whose implementation lands with a later issue. */
+export class NotImplementedError extends VigilError {
+  override name = 'NotImplementedError';
+  constructor(command: string, plannedIn: string) {
+    super(`${command} is not implemented yet`, {
+      metaMessages: [`It arrives with ${plannedIn}; its options are stable already.`],
+    });
+  }
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// The default suite (`npm test`): must stay under 20 minutes on 2 cores.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/**/*.long.test.ts', 'node_modules/**'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
