@@ -1,0 +1,129 @@
+/**
+ * Rollup parameters: every key, its default and its inclusive bounds [min, max]. Governance itself is
+ * governed by these (quorum, threshold, periods, set size, power cap, stake floor, rewards). When a change
+ * takes effect is in docs/protocol.md ("Parameters").
+ */
+
+export const PARAM_KEYS = [
+  'quorumBps',
+  'thresholdBps',
+  'votingPeriod',
+  'timelock',
+  'maxValidators',
+  'maxPowerBps',
+  'minStake',
+  'epochReward',
+  'governanceSubsidy',
+] as const;
+
+export type ParamKey = (typeof PARAM_KEYS)[number];
+export type Params = Readonly<Record<ParamKey, bigint>>;
+
+export type ParamSpec = {
+  readonly key: ParamKey;
+  readonly min: bigint;
+  readonly max: bigint;
+  readonly default: bigint;
+  /** Frozen into a proposal when it is created (true) or read when a rule runs (false). */
+  readonly frozenPerProposal: boolean;
+  readonly description: string;
+};
+
+const E18 = 10n ** 18n;
+
+export const PARAM_SPECS: Readonly<Record<ParamKey, ParamSpec>> = {
+  quorumBps: {
+    key: 'quorumBps',
+    min: 1n,
+    max: 10_000n,
+    default: 4_000n,
+    frozenPerProposal: true,
+    description: 'share of the total bonded stake at the snapshot that must vote (for+against+abstain)',
+  },
+  thresholdBps: {
+    key: 'thresholdBps',
+    min: 5_000n,
+    max: 9_900n,
+    default: 5_000n,
+    frozenPerProposal: true,
+    description: 'a proposal passes when for × 10000 > thresholdBps × (for + against)',
+  },
+  votingPeriod: {
+    key: 'votingPeriod',
+    min: 1n,
+    max: 1_000_000n,
+    default: 100n,
+    frozenPerProposal: true,
+    description: 'L2 blocks after the proposal block during which votes are accepted',
+  },
+  timelock: {
+    key: 'timelock',
+    min: 0n,
+    max: 1_000_000n,
+    default: 50n,
+    frozenPerProposal: true,
+    description: 'L2 blocks between queue and the earliest execution',
+  },
+  maxValidators: {
+    key: 'maxValidators',
+    min: 1n,
+    max: 100n,
+    default: 21n,
+    frozenPerProposal: false,
+    description: 'size of the active validator set chosen at each end of epoch',
+  },
+  maxPowerBps: {
+    key: 'maxPowerBps',
+    min: 100n,
+    max: 10_000n,
+    default: 2_000n,
+    frozenPerProposal: false,
+    description: "cap on one validator's power, as a share of the selected set's uncapped total",
+  },
+  minStake: {
+    key: 'minStake',
+    min: 1n,
+    max: 10n ** 30n,
+    default: 1_000n * E18,
+    frozenPerProposal: false,
+    description: 'self stake a validator needs to be eligible for the active set',
+  },
+  epochReward: {
+    key: 'epochReward',
+    min: 0n,
+    max: 10n ** 27n,
+    default: 100n * E18,
+    frozenPerProposal: false,
+    description: "the epoch's block reward, issued once at each end of epoch to the active set",
+  },
+  governanceSubsidy: {
+    key: 'governanceSubsidy',
+    min: 0n,
+    max: 10n ** 27n,
+    default: 10n * E18,
+    frozenPerProposal: false,
+    description: 'issued per proposal executed in the epoch, split among the validators that voted on it',
+  },
+};
+
+export const DEFAULT_PARAMS: Params = Object.freeze(
+  Object.fromEntries(PARAM_KEYS.map((k) => [k, PARAM_SPECS[k].default])) as Record<ParamKey, bigint>,
+);
+
+export const isParamKey = (key: string): key is ParamKey => (PARAM_KEYS as readonly string[]).includes(key);
+
+export function paramInBounds(key: ParamKey, value: bigint): boolean {
+  const spec = PARAM_SPECS[key];
+  return value >= spec.min && value <= spec.max;
+}
+
+/** Protocol constants (not governable): they bound the contracts' gas. */
+export const BPS = 10_000n;
+export const MAX_COMMISSION_BPS = 10_000;
+/** Registrations beyond this are rejected: end-of-epoch work iterates every validator. */
+export const MAX_REGISTERED_VALIDATORS = 256;
+/** Delegators with a non-zero delegation per validator: end-of-epoch reward payout iterates them. */
+export const MAX_DELEGATORS_PER_VALIDATOR = 32;
+/** Actions per proposal, 1..MAX_PROPOSAL_ACTIONS. */
+export const MAX_PROPOSAL_ACTIONS = 16;
+export const UINT256_MAX = (1n << 256n) - 1n;
