@@ -1,0 +1,366 @@
+/**
+ * Transaction (de)serialization with Bitcoin Core's rules (primitives/transaction.h,
+ * UnserializeTransaction / SerializeTransaction), txid / wtxid, weight and virtual size.
+ *
+ * Parsing is bounded: every count is checked against the bytes that remain before anything is
+ * allocated, so garbage input fails fast with a typed error instead of exhausting memory.
+ */
+
+import { bytesToHex, hexToBytes, reverseBytes } from '../../core/bytes.ts';
+import { VigilError } from '../../core/errors.ts';
+import { hash256 } from '../../core/hashes.ts';
+import { decodeCompactSize, encodeCompactSize } from '../compact-size.ts';
+import type { Tx, TxInput, TxOutput } from './types.ts';
+
+/** Core's WITNESS_SCALE_FACTOR. */
+export const WITNESS_SCALE_FACTOR = 4;
+
+/** Why a transaction could not be decoded; `reason` is stable, the message is for humans. */
+export type TxDecodeReason =
+  | 'end-of-data'
+  | 'non-canonical-compact-size'
+  | 'size-too-large'
+  | 'superfluous-witness-record'
+  | 'unknown-optional-data'
+  | 'trailing-data';
+
+export class TxDecodeError extends VigilError {
+  override name = 'TxDecodeError';
+  readonly reason: TxDecodeReason;
+  readonly offset: number;
+  constructor(reason: TxDecodeReason, offset: number, detail: string) {
+    super(`Cannot decode transaction: ${detail}`, {
+      metaMessages: [`reason: ${reason}`, `at byte offset ${offset}`],
+    });
+    this.reason = reason;
+    this.offset = offset;
+  }
+}
+
+class Reader {
+  offset = 0;
+  private readonly view: DataView;
+  constructor(readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  get remaining(): number {
+    return this.bytes.length - this.offset;
+  }
+  private need(n: number): void {
+    if (this.remaining < n) {
+      throw new TxDecodeError(
+        'end-of-data',
+        this.offset,
+        `unexpected end of data (need ${n} bytes, ${this.remaining} left)`,
+      );
+    }
+  }
+  u8(): number {
+    this.need(1);
+    return this.bytes[this.offset++] as number;
+  }
+  u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.offset, true);
+    this.offset += 4;
+    return v;
+  }
+  i32(): number {
+    this.need(4);
+    const v = this.view.getInt32(this.offset, true);
+    this.offset += 4;
+    return v;
+  }
+  i64(): bigint {
+    this.need(8);
+    const v = this.view.getBigInt64(this.offset, true);
+    this.offset += 8;
+    return v;
+  }
+  take(n: number): Uint8Array {
+    this.need(n);
+    const out = this.bytes.slice(this.offset, this.offset + n);
+    this.offset += n;
+    return out;
+  }
+  /** A CompactSize count of items each at least `minItemSize` bytes long: bounded by what remains. */
+  count(minItemSize: number): number {
+    const at = this.offset;
+    let value: number;
+    try {
+      const r = decodeCompactSize(this.bytes, this.offset);
+      value = r.value;
+      this.offset += r.length;
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      const reason: TxDecodeReason = msg.includes('non-canonical')
+        ? 'non-canonical-compact-size'
+        : msg.includes('too large')
+          ? 'size-too-large'
+          : 'end-of-data';
+      throw new TxDecodeError(reason, at, msg);
+    }
+    if (minItemSize > 0 && value * minItemSize > this.remaining) {
+      throw new TxDecodeError(
+        'end-of-data',
+        at,
+        `count ${value} needs at least ${value * minItemSize} more bytes, ${this.remaining} left`,
+      );
+    }
+    return value;
+  }
+  varBytes(): Uint8Array {
+    return this.take(this.count(1));
+  }
+}
+
+function readInputs(r: Reader): TxInput[] {
+  // An input is at least 32 + 4 + 1 + 4 bytes.
+  const n = r.count(41);
+  const inputs: TxInput[] = [];
+  for (let i = 0; i < n; i++) {
+    const prevTxid = r.take(32);
+    const vout = r.u32();
+    const scriptSig = r.varBytes();
+    const sequence = r.u32();
+    inputs.push({ prevTxid, vout, scriptSig, sequence, witness: [] });
+  }
+  return inputs;
+}
+
+function readOutputs(r: Reader): TxOutput[] {
+  const n = r.count(9);
+  const outputs: TxOutput[] = [];
+  for (let i = 0; i < n; i++) {
+    const value = r.i64();
+    const script = r.varBytes();
+    outputs.push({ value, script });
+  }
+  return outputs;
+}
+
+export type ParseTxOptions = {
+  /** Core's TX_WITH_WITNESS (default) or TX_NO_WITNESS. */
+  allowWitness?: boolean;
+  /** Reject bytes after the transaction, as DecodeHexTx does (default true). */
+  requireEnd?: boolean;
+};
+
+/** Reads one transaction at `r`'s position with Core's witness-flag rules. */
+function readTx(r: Reader, allowWitness: boolean): Tx {
+  const version = r.i32();
+  let flags = 0;
+  // Read vin; with the segwit marker this reads the dummy as an empty vector.
+  let inputs = readInputs(r);
+  let outputs: TxOutput[] = [];
+  if (inputs.length === 0 && allowWitness) {
+    flags = r.u8();
+    if (flags !== 0) {
+      inputs = readInputs(r);
+      outputs = readOutputs(r);
+    }
+  } else {
+    outputs = readOutputs(r);
+  }
+  if ((flags & 1) !== 0 && allowWitness) {
+    flags ^= 1;
+    for (const input of inputs) {
+      const n = r.count(1);
+      const stack: Uint8Array[] = [];
+      for (let j = 0; j < n; j++) stack.push(r.varBytes());
+      input.witness = stack;
+    }
+    if (!inputs.some((i) => i.witness.length > 0)) {
+      throw new TxDecodeError('superfluous-witness-record', r.offset, 'Superfluous witness record');
+    }
+  }
+  if (flags !== 0) {
+    throw new TxDecodeError('unknown-optional-data', r.offset, 'Unknown transaction optional data');
+  }
+  const locktime = r.u32();
+  return { version, inputs, outputs, locktime };
+}
+
+/** Decodes a serialized transaction (with or without witness data). */
+export function parseTx(bytes: Uint8Array, options: ParseTxOptions = {}): Tx {
+  const r = new Reader(bytes);
+  const tx = readTx(r, options.allowWitness ?? true);
+  if ((options.requireEnd ?? true) && r.remaining !== 0) {
+    throw new TxDecodeError('trailing-data', r.offset, `${r.remaining} bytes after the transaction`);
+  }
+  return tx;
+}
+
+/** Reads one transaction from `bytes` at `offset` (blocks hold many); returns it and its length. */
+export function readTxAt(bytes: Uint8Array, offset: number): { tx: Tx; length: number } {
+  const r = new Reader(bytes);
+  r.offset = offset;
+  const tx = readTx(r, true);
+  return { tx, length: r.offset - offset };
+}
+
+export function parseTxHex(hex: string, options?: ParseTxOptions): Tx {
+  return parseTx(hexToBytes(hex.trim(), 'transaction'), options);
+}
+
+/** Core's CTransaction::HasWitness. */
+export function hasWitness(tx: Tx): boolean {
+  return tx.inputs.some((i) => i.witness.length > 0);
+}
+
+class Writer {
+  private buf: Uint8Array;
+  private view: DataView;
+  length = 0;
+  constructor(capacity: number) {
+    this.buf = new Uint8Array(capacity);
+    this.view = new DataView(this.buf.buffer);
+  }
+  private ensure(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.length++] = v;
+  }
+  u32(v: number): void {
+    this.ensure(4);
+    this.view.setUint32(this.length, v >>> 0, true);
+    this.length += 4;
+  }
+  i64(v: bigint): void {
+    this.ensure(8);
+    this.view.setBigInt64(this.length, BigInt.asIntN(64, v), true);
+    this.length += 8;
+  }
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+  }
+  compact(n: number): void {
+    this.bytes(encodeCompactSize(n));
+  }
+  varBytes(b: Uint8Array): void {
+    this.compact(b.length);
+    this.bytes(b);
+  }
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
+export type SerializeTxOptions = {
+  /** Include witness data when any input has some (default true). Core never writes an empty record. */
+  witness?: boolean;
+};
+
+/** Serializes with Core's rules: the segwit marker and flag only when some input has a witness. */
+export function serializeTx(tx: Tx, options: SerializeTxOptions = {}): Uint8Array {
+  const withWitness = (options.witness ?? true) && hasWitness(tx);
+  const w = new Writer(256);
+  w.u32(tx.version);
+  if (withWitness) {
+    w.u8(0);
+    w.u8(1);
+  }
+  w.compact(tx.inputs.length);
+  for (const input of tx.inputs) {
+    w.bytes(input.prevTxid);
+    w.u32(input.vout);
+    w.varBytes(input.scriptSig);
+    w.u32(input.sequence);
+  }
+  w.compact(tx.outputs.length);
+  for (const output of tx.outputs) writeOutput(w, output);
+  if (withWitness) {
+    for (const input of tx.inputs) {
+      w.compact(input.witness.length);
+      for (const item of input.witness) w.varBytes(item);
+    }
+  }
+  w.u32(tx.locktime);
+  return w.finish();
+}
+
+function writeOutput(w: Writer, output: TxOutput): void {
+  w.i64(output.value);
+  w.varBytes(output.script);
+}
+
+/** A CTxOut as serialized (amount then script): the prevouts format of script_assets_test.json. */
+export function serializeTxOutput(output: TxOutput): Uint8Array {
+  const w = new Writer(9 + output.script.length);
+  writeOutput(w, output);
+  return w.finish();
+}
+
+export function parseTxOutput(bytes: Uint8Array): TxOutput {
+  const r = new Reader(bytes);
+  const value = r.i64();
+  const script = r.varBytes();
+  if (r.remaining !== 0) throw new TxDecodeError('trailing-data', r.offset, 'bytes after the output');
+  return { value, script };
+}
+
+export function serializeTxHex(tx: Tx, options?: SerializeTxOptions): string {
+  return bytesToHex(serializeTx(tx, options));
+}
+
+/** The txid in internal byte order (as inputs reference it). */
+export function txid(tx: Tx): Uint8Array {
+  return hash256(serializeTx(tx, { witness: false }));
+}
+
+/** The wtxid in internal byte order; equals the txid when no input has a witness. */
+export function wtxid(tx: Tx): Uint8Array {
+  return hash256(serializeTx(tx));
+}
+
+/** Display order (what explorers and RPC show) of a 32-byte hash kept in internal order. */
+export function hashToDisplayHex(hash: Uint8Array): string {
+  return bytesToHex(reverseBytes(hash));
+}
+
+/** Internal byte order of a hash given in display order. */
+export function displayHexToHash(hex: string): Uint8Array {
+  const bytes = hexToBytes(hex, 'hash');
+  if (bytes.length !== 32)
+    throw new TxDecodeError('end-of-data', 0, `a hash is 32 bytes, got ${bytes.length}`);
+  return reverseBytes(bytes);
+}
+
+export const txidHex = (tx: Tx): string => hashToDisplayHex(txid(tx));
+export const wtxidHex = (tx: Tx): string => hashToDisplayHex(wtxid(tx));
+
+/** Core's GetTransactionWeight: non-witness size × 3 + total size. */
+export function txWeight(tx: Tx): number {
+  const base = serializeTx(tx, { witness: false }).length;
+  const total = hasWitness(tx) ? serializeTx(tx).length : base;
+  return base * (WITNESS_SCALE_FACTOR - 1) + total;
+}
+
+/** Virtual size in vbytes: weight / 4 rounded up (without Core's sigop adjustment). */
+export function txVsize(tx: Tx): number {
+  return Math.ceil(txWeight(tx) / WITNESS_SCALE_FACTOR);
+}
+
+/** Deep copy, so callers can mutate (e.g. put a witness in) without touching the original. */
+export function cloneTx(tx: Tx): Tx {
+  return {
+    version: tx.version,
+    locktime: tx.locktime,
+    inputs: tx.inputs.map((i) => ({
+      prevTxid: i.prevTxid.slice(),
+      vout: i.vout,
+      scriptSig: i.scriptSig.slice(),
+      sequence: i.sequence,
+      witness: i.witness.map((w) => w.slice()),
+    })),
+    outputs: tx.outputs.map((o) => ({ value: o.value, script: o.script.slice() })),
+  };
+}

@@ -1,0 +1,39 @@
+/** Readers for Bitcoin Core's vendored test vectors (test/fixtures), shared by the tx tests. */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+
+export function readFixture<T>(name: string): T {
+  return JSON.parse(readFileSync(`${FIXTURES}${name}`, 'utf8')) as T;
+}
+
+export type TxVectorRow = {
+  /** Index in the file, for messages. */
+  row: number;
+  prevouts: { txid: string; vout: number; script: string; amount?: number }[];
+  tx: string;
+  flags: string;
+};
+
+/** tx_valid.json / tx_invalid.json: rows whose first element is an array; the others are comments. */
+export function readTxVectors(name: 'tx_valid.json' | 'tx_invalid.json'): TxVectorRow[] {
+  const raw = readFixture<unknown[][]>(name);
+  const rows: TxVectorRow[] = [];
+  raw.forEach((entry, row) => {
+    if (!Array.isArray(entry[0])) return;
+    const inputs = entry[0] as [string, number, string, number?][];
+    rows.push({
+      row,
+      prevouts: inputs.map(([txid, vout, script, amount]) => ({
+        txid,
+        vout,
+        script,
+        ...(amount === undefined ? {} : { amount }),
+      })),
+      tx: entry[1] as string,
+      flags: entry[2] as string,
+    });
+  });
+  return rows;
+}
