@@ -51,7 +51,8 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     }
     if (err instanceof VigilError) {
-      process.stderr.write(`vigil: ${err.message}\n`);
+      // The message is written for humans and complete; no prefix, no stack (that is for --verbose logs).
+      process.stderr.write(`${err.message}\n`);
     } else {
       process.stderr.write(
         `vigil: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,

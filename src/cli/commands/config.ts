@@ -1,12 +1,51 @@
-import { Command } from 'commander';
-import { notImplemented } from '../not-implemented.ts';
+import { Command, Option } from 'commander';
+import { stringify } from 'yaml';
+import { addConfigOptions, loadConfigFromCommand } from '../../config/cli-options.ts';
+import { redactValue } from '../../config/redact.ts';
+import type { VigilConfig } from '../../config/schema.ts';
+import { readSecret } from '../../config/secrets.ts';
+import { probeRedis } from '../../store/redis.ts';
+
+/** What `--probe` checks beyond the schema: Redis answers, every named secret can be read. */
+async function probe(config: VigilConfig): Promise<string[]> {
+  const lines: string[] = [];
+  await probeRedis(config.redis.url);
+  lines.push('redis: answers');
+  if (config.keys.watcher) {
+    readSecret(config.keys.watcher, 'keys.watcher');
+    lines.push('keys.watcher: readable');
+  }
+  const auth = config.bitcoin.auth;
+  if (auth.passwordEnv !== undefined) readSecret({ env: auth.passwordEnv }, 'bitcoin.auth.passwordEnv');
+  if (auth.passwordFile !== undefined) readSecret({ file: auth.passwordFile }, 'bitcoin.auth.passwordFile');
+  if (auth.cookieFile !== undefined) readSecret({ file: auth.cookieFile }, 'bitcoin.auth.cookieFile');
+  if (auth.passwordEnv ?? auth.passwordFile ?? auth.cookieFile) lines.push('bitcoin.auth: readable');
+  return lines;
+}
 
 export function configCommand(): Command {
   const cmd = new Command('config').description('Validate and show configuration');
-  cmd
+  const check = cmd
     .command('check')
-    .description('Validate the configuration and print the effective config with secrets redacted')
-    .option('-c, --config <file>', 'YAML configuration file')
-    .action(notImplemented('vigil config check', 'the foundation (issue #2)'));
+    .description(
+      'Validate the configuration (defaults < file < VIGIL_* env < flags) and print the effective config with secrets redacted',
+    )
+    .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
+    .option('--probe', 'also check that Redis answers and that every named secret can be read');
+  addConfigOptions(check);
+  check.action(async (opts: { format: 'yaml' | 'json'; probe?: boolean }, command: Command) => {
+    const loaded = loadConfigFromCommand(command);
+    for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
+    const shown = redactValue(loaded.config);
+    if (opts.format === 'json') {
+      process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+    } else {
+      const source = loaded.file ?? 'no file: defaults, VIGIL_* env and flags';
+      process.stdout.write(`# effective configuration (${source}); secrets redacted\n${stringify(shown)}`);
+    }
+    if (opts.probe) {
+      for (const line of await probe(loaded.config)) process.stderr.write(`probe: ${line}\n`);
+    }
+  });
   return cmd;
 }

@@ -1,0 +1,212 @@
+/**
+ * The one configuration schema: everything the daemon takes, with its defaults.
+ *
+ * Objects are strict so a misspelt key is an error, not a silently ignored setting. Nested sections use
+ * `prefault({})` so an absent section is parsed (and its defaults filled in) rather than replaced whole.
+ * Secrets never appear here: only the name of an environment variable or the path of a file that holds
+ * them (src/config/secrets.ts reads them when a component needs them).
+ */
+import { z } from 'zod';
+
+/** The name of an environment variable: checked so that a pasted value (a key, a password) is refused. */
+export const envVarName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, 'the NAME of an environment variable (A-Z, 0-9, _), never its value');
+
+const filePath = z.string().min(1, 'a file path');
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+const milliseconds = z.number().int().positive();
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'an http(s) URL' });
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, 'a 20-byte hex address (0x followed by 40 hex digits)');
+
+/** A secret's source: exactly one of a file path or an environment variable name. */
+export const secretSource = z
+  .strictObject({
+    file: filePath.optional().describe('path of a file holding the secret'),
+    env: envVarName.optional().describe('name of an environment variable holding the secret'),
+  })
+  .refine((s) => (s.file === undefined) !== (s.env === undefined), {
+    message: 'exactly one of file or env (key material itself never goes in the config)',
+  });
+export type SecretSource = z.infer<typeof secretSource>;
+
+export const bitcoinNetworks = ['mainnet', 'testnet', 'testnet4', 'signet', 'regtest'] as const;
+export const modes = ['watch', 'challenge', 'dry-run'] as const;
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const l2Contracts = z
+  .strictObject({
+    token: address.optional().describe('BTR token (ERC-20)'),
+    staking: address.optional().describe('Staking contract'),
+    governor: address.optional().describe('Governor contract'),
+    paramRegistry: address.optional().describe('ParamRegistry contract'),
+    epochManager: address.optional().describe('EpochManager contract'),
+    stateCommitment: address.optional().describe('StateCommitment contract'),
+  })
+  .prefault({});
+
+const l2 = z
+  .strictObject({
+    rpcUrls: z
+      .array(httpUrl)
+      .min(1, 'at least one RPC URL')
+      .default(['http://127.0.0.1:8545'])
+      .describe('L2 JSON-RPC URLs: the primary first, fallbacks after (comma-separated in env/flags)'),
+    chainId: positiveInt.default(31337).describe('expected L2 chain id; a node reporting another is refused'),
+    contracts: l2Contracts,
+    startBlock: nonNegativeInt
+      .default(0)
+      .describe('first L2 block to ingest (the contracts’ deployment block)'),
+    confirmations: nonNegativeInt.default(12).describe('L2 blocks on top before a block is acted on'),
+    maxRange: positiveInt.default(2000).describe('largest eth_getLogs block range (shrinks on RPC limits)'),
+    pollIntervalMs: milliseconds.default(2000).describe('how often to poll the L2 head'),
+    requestTimeoutMs: milliseconds.default(10_000).describe('timeout of one L2 RPC request'),
+  })
+  .prefault({});
+
+const bitcoinAuth = z
+  .strictObject({
+    user: z.string().min(1).optional().describe('Core RPC user name'),
+    passwordEnv: envVarName.optional().describe('name of the env variable holding the Core RPC password'),
+    passwordFile: filePath.optional().describe('file holding the Core RPC password'),
+    cookieFile: filePath.optional().describe('Core’s .cookie file (instead of user/password)'),
+  })
+  .superRefine((a, ctx) => {
+    if (a.passwordEnv !== undefined && a.passwordFile !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: 'one of passwordEnv or passwordFile' });
+    }
+    const hasPassword = a.passwordEnv !== undefined || a.passwordFile !== undefined;
+    if (a.cookieFile !== undefined && (a.user !== undefined || hasPassword)) {
+      ctx.addIssue({ code: 'custom', path: ['cookieFile'], message: 'either cookieFile or user/password' });
+    }
+    if (hasPassword && a.user === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['user'], message: 'a user name when a password is given' });
+    }
+  })
+  .prefault({});
+
+const bitcoin = z
+  .strictObject({
+    backend: z.enum(['core-rpc', 'esplora']).default('core-rpc').describe('core-rpc | esplora'),
+    url: httpUrl.default('http://127.0.0.1:18443').describe('Bitcoin Core RPC or Esplora API base URL'),
+    network: z.enum(bitcoinNetworks).default('regtest').describe(bitcoinNetworks.join(' | ')),
+    auth: bitcoinAuth,
+    confirmations: nonNegativeInt.default(6).describe('Bitcoin blocks on top before a block is acted on'),
+    pollIntervalMs: milliseconds.default(5000).describe('how often to poll the Bitcoin tip'),
+    requestTimeoutMs: milliseconds.default(10_000).describe('timeout of one Bitcoin backend request'),
+  })
+  .prefault({});
+
+const fees = z
+  .strictObject({
+    targetBlocks: positiveInt.default(2).describe('confirmation target for fee estimates, in blocks'),
+    maxFeeRateSatVb: z
+      .number()
+      .positive()
+      .default(500)
+      .describe('hard fee-rate cap in sat/vB: never exceeded, not even by a bump'),
+    bumpStepSatVb: z.number().positive().default(5).describe('minimum fee-rate increase of one bump, sat/vB'),
+    bumpAfterBlocks: positiveInt.default(2).describe('blocks a transaction may lag its target before a bump'),
+  })
+  .prefault({});
+
+const redis = z
+  .strictObject({
+    url: z
+      .url({ protocol: /^rediss?$/, error: 'a redis:// or rediss:// URL' })
+      .default('redis://127.0.0.1:6379')
+      .describe('Redis URL (a password in it is redacted everywhere Vigil prints it)'),
+    keyPrefix: z
+      .string()
+      .regex(/^\S+$/, 'a non-empty prefix without spaces')
+      .default('{vigil}')
+      .describe('prefix of every key; the {hash tag} keeps one queue on one Redis Cluster slot'),
+  })
+  .prefault({});
+
+const keys = z
+  .strictObject({
+    watcher: secretSource.optional().describe('the watcher wallet key: { file } or { env }'),
+  })
+  .prefault({});
+
+const http = z
+  .strictObject({
+    host: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .describe('operator HTTP listen address (loopback by default)'),
+    port: z.number().int().min(0).max(65_535).default(9464).describe('operator HTTP port (0: any free port)'),
+  })
+  .prefault({});
+
+const log = z
+  .strictObject({
+    level: z.enum(logLevels).default('info').describe(logLevels.join(' | ')),
+    format: z.enum(['json', 'pretty']).default('json').describe('json | pretty'),
+  })
+  .prefault({});
+
+const shutdown = z
+  .strictObject({
+    graceMs: milliseconds.default(30_000).describe('how long in-flight work may take to finish on SIGTERM'),
+  })
+  .prefault({});
+
+const dispute = z
+  .strictObject({
+    deadlineMarginBlocks: positiveInt
+      .default(6)
+      .describe('act on a dispute deadline with at least this many blocks to spare'),
+    alertWarnBlocks: positiveInt.default(36).describe('warn when a deadline is this many blocks away'),
+    alertCriticalBlocks: positiveInt.default(12).describe('critical alert when a deadline is this close'),
+  })
+  .refine((d) => d.alertCriticalBlocks <= d.alertWarnBlocks, {
+    path: ['alertCriticalBlocks'],
+    message: 'at most alertWarnBlocks',
+  })
+  .prefault({});
+
+export const configSchema = z
+  .strictObject({
+    mode: z
+      .enum(modes)
+      .default('watch')
+      .describe('watch (judge, alert, never spend) | challenge (spend) | dry-run (build, never broadcast)'),
+    allowMainnetSpending: z
+      .boolean()
+      .default(false)
+      .describe('must be true for mode challenge on Bitcoin mainnet'),
+    l2,
+    bitcoin,
+    fees,
+    redis,
+    keys,
+    http,
+    log,
+    shutdown,
+    dispute,
+  })
+  .superRefine((c, ctx) => {
+    if (c.mode === 'challenge' && c.bitcoin.network === 'mainnet' && !c.allowMainnetSpending) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['allowMainnetSpending'],
+        message: 'true to spend on Bitcoin mainnet in mode challenge (an explicit switch)',
+      });
+    }
+    if (c.mode !== 'watch' && c.keys.watcher === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['keys', 'watcher'],
+        message: `a key source ({ file } or { env }) in mode ${c.mode}`,
+      });
+    }
+  });
+
+export type VigilConfig = z.infer<typeof configSchema>;

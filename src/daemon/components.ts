@@ -1,0 +1,78 @@
+/**
+ * The infrastructure components every daemon has: the operator HTTP server and the Redis connection.
+ * Domain components (ingestion, follower, judge, queue workers) are added by later issues.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { HealthRegistry } from '../observability/health.ts';
+import { type OperatorServer, startOperatorServer } from '../observability/http-server.ts';
+import { closeRedis, connectRedis, type RedisRole } from '../store/redis.ts';
+import type { Component } from './runtime.ts';
+
+export type HttpComponent = Component & { server(): OperatorServer | undefined };
+
+export function operatorHttpComponent(options: {
+  host: string;
+  port: number;
+  health: HealthRegistry;
+  metrics: Registry;
+  logger: Logger;
+  /** Called once bound (useful with port 0). */
+  onListening?: (server: OperatorServer) => void;
+}): HttpComponent {
+  let server: OperatorServer | undefined;
+  return {
+    name: 'http',
+    server: () => server,
+    async start() {
+      server = await startOperatorServer(options);
+      options.onListening?.(server);
+    },
+    async stop() {
+      await server?.close();
+      server = undefined;
+    },
+  };
+}
+
+export type RedisComponent = Component & {
+  /** The connection; throws before start. */
+  client(): Redis;
+};
+
+/** A Redis connection with a `redis` health check (PING answered). */
+export function redisComponent(options: {
+  url: string;
+  role: RedisRole;
+  health: HealthRegistry;
+  logger: Logger;
+}): RedisComponent {
+  let client: Redis | undefined;
+  let unregister: (() => void) | undefined;
+  return {
+    name: 'redis',
+    client() {
+      if (!client) throw new Error('redis component used before start');
+      return client;
+    },
+    async start() {
+      client = await connectRedis(options.url, {
+        role: options.role,
+        name: 'vigil:daemon',
+        logger: options.logger,
+      });
+      const c = client;
+      unregister = options.health.register('redis', async () => {
+        if (c.status !== 'ready') return { healthy: false, reason: `connection ${c.status}` };
+        await c.ping();
+        return { healthy: true };
+      });
+    },
+    async stop() {
+      unregister?.();
+      if (client) await closeRedis(client);
+      client = undefined;
+    },
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * The Redis connection helper every durable component uses.
+ *
+ * Two roles, as BullMQ wants them: `command` connections fail a command fast when Redis is down (so an
+ * API call or a CLI command reports the outage instead of hanging), `worker` connections retry forever
+ * (`maxRetriesPerRequest: null`) because a blocking worker must ride out a Redis restart.
+ *
+ * Before handing out a connection the helper proves Redis answers, with a short timeout and no
+ * reconnection, so an unreachable Redis becomes one clear line within seconds.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import { ExitCode } from '../cli/exit-codes.ts';
+import { redactUrl } from '../config/redact.ts';
+import { VigilError } from '../core/errors.ts';
+
+export type RedisRole = 'command' | 'worker';
+
+export type ConnectRedisOptions = {
+  role: RedisRole;
+  /** Connection name shown by CLIENT LIST, e.g. `vigil:l2-ingest`. */
+  name?: string;
+  /** How long the reachability probe may take (default 3 s). */
+  probeTimeoutMs?: number;
+  logger?: Logger | undefined;
+};
+
+export class RedisUnavailableError extends VigilError {
+  override name = 'RedisUnavailableError';
+  readonly exitCode = ExitCode.Unavailable;
+  readonly url: string;
+
+  constructor(url: string, cause?: unknown) {
+    // One exact line for the operator; the cause stays on the error for the log.
+    super(`Redis not reachable at ${redactUrl(url)}: start redis-server or set VIGIL_REDIS_URL`, {
+      cause,
+      details: '',
+    });
+    this.url = redactUrl(url);
+  }
+}
+
+const DEFAULT_PROBE_TIMEOUT_MS = 3000;
+
+/** Connects once, PINGs, disconnects. Throws RedisUnavailableError when Redis does not answer in time. */
+export async function probeRedis(url: string, timeoutMs = DEFAULT_PROBE_TIMEOUT_MS): Promise<void> {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+    connectionName: 'vigil:probe',
+  });
+  // Without a listener ioredis prints "Unhandled error event" on its own.
+  client.on('error', () => {});
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.connect().then(() => client.ping()),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (cause) {
+    throw new RedisUnavailableError(url, cause);
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
+}
+
+/** Retry delay after a dropped connection: exponential from 100 ms, capped at 5 s. */
+function reconnectDelay(attempt: number): number {
+  return Math.min(100 * 2 ** Math.min(attempt, 10), 5000);
+}
+
+/**
+ * A connection for `role`, after proving Redis answers. The returned client reconnects on its own after
+ * a drop; errors are logged (at most once per outage) instead of printed by ioredis.
+ */
+export async function connectRedis(url: string, options: ConnectRedisOptions): Promise<Redis> {
+  await probeRedis(url, options.probeTimeoutMs);
+  const redisOptions: RedisOptions = {
+    connectionName: options.name ?? `vigil:${options.role}`,
+    retryStrategy: reconnectDelay,
+    ...(options.role === 'worker'
+      ? { maxRetriesPerRequest: null, enableReadyCheck: false }
+      : { maxRetriesPerRequest: 2, connectTimeout: 5000 }),
+  };
+  const client = new Redis(url, redisOptions);
+  let down = false;
+  client.on('error', (err: Error) => {
+    if (down) return;
+    down = true;
+    options.logger?.warn({ err: err.message, url: redactUrl(url) }, 'Redis connection lost; reconnecting');
+  });
+  client.on('ready', () => {
+    if (down) options.logger?.info({ url: redactUrl(url) }, 'Redis connection restored');
+    down = false;
+  });
+  return client;
+}
+
+/** Closes a client: QUIT when connected (lets pending replies arrive), otherwise a plain disconnect. */
+export async function closeRedis(client: Redis): Promise<void> {
+  if (client.status === 'ready') {
+    try {
+      await client.quit();
+      return;
+    } catch {
+      // fall through to a hard disconnect
+    }
+  }
+  client.disconnect();
+}
+
+/** A key under the configured prefix: `redisKey('{vigil}', 'l2', 'cursor')` → `{vigil}:l2:cursor`. */
+export function redisKey(prefix: string, ...parts: string[]): string {
+  return [prefix, ...parts].join(':');
+}
