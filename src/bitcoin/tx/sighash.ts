@@ -180,7 +180,7 @@ export function legacySighash(
   return hash256(b.concat());
 }
 
-const ZERO32 = new Uint8Array(32);
+const ZERO32: Uint8Array = new Uint8Array(32);
 
 /** BIP-143 signature hash for segwit v0 inputs. `scriptCode` is serialized as given. */
 export function segwitV0Sighash(
@@ -200,7 +200,7 @@ export function segwitV0Sighash(
   const hashPrevouts = anyoneCanPay ? ZERO32 : cache.hashPrevouts;
   const hashSequence =
     !anyoneCanPay && base !== SIGHASH_SINGLE && base !== SIGHASH_NONE ? cache.hashSequence : ZERO32;
-  let hashOutputs = ZERO32;
+  let hashOutputs: Uint8Array = ZERO32;
   if (base !== SIGHASH_SINGLE && base !== SIGHASH_NONE) hashOutputs = cache.hashOutputs;
   else if (base === SIGHASH_SINGLE && inputIndex < tx.outputs.length) {
     const o = tx.outputs[inputIndex]!;
