@@ -1,0 +1,178 @@
+/**
+ * Starts anvil from the npm package `@foundry-rs/anvil` on a free loopback port and makes sure it never
+ * outlives us: it runs under a tiny shell guard that holds a pipe from this process and kills anvil when
+ * the pipe closes (our exit, crash or SIGKILL), and `stop()` is wired to exit, SIGINT and SIGTERM.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { VigilError } from '../core/errors.ts';
+
+export class AnvilError extends VigilError {
+  override name = 'AnvilError';
+}
+
+export type AnvilOptions = {
+  /** Seconds between automatically mined blocks; undefined = automine (a block per transaction). */
+  blockTime?: number;
+  chainId?: number;
+  /** Number of funded dev accounts (anvil's default mnemonic). */
+  accounts?: number;
+  /** Balance of each dev account, in ether. */
+  balanceEther?: number;
+  gasLimit?: bigint;
+  /** Milliseconds to wait for "Listening on". */
+  startTimeoutMs?: number;
+  /** Extra raw arguments. */
+  args?: readonly string[];
+};
+
+export type AnvilInstance = {
+  rpcUrl: string;
+  port: number;
+  /** The anvil process id (not the guard's). */
+  pid: number;
+  stop: () => Promise<void>;
+  /** Resolves when anvil has exited, for any reason. */
+  exited: Promise<void>;
+};
+
+const PLATFORM_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
+
+/** The anvil binary of the platform package that `@foundry-rs/anvil` installs as an optional dependency. */
+export function resolveAnvilBinary(): string {
+  const override = process.env.VIGIL_ANVIL_BIN;
+  if (override) return override;
+  const arch = PLATFORM_ARCH[process.arch];
+  const pkg = `@foundry-rs/anvil-${process.platform}-${arch ?? process.arch}`;
+  const require = createRequire(import.meta.url);
+  let pkgJson: string;
+  try {
+    pkgJson = require.resolve(`${pkg}/package.json`);
+  } catch (cause) {
+    throw new AnvilError('anvil is not installed for this platform', {
+      cause,
+      metaMessages: [`Looked for the npm package ${pkg} (installed with @foundry-rs/anvil).`],
+    });
+  }
+  const bin = join(dirname(pkgJson), 'bin', process.platform === 'win32' ? 'anvil.exe' : 'anvil');
+  if (!existsSync(bin)) throw new AnvilError('anvil binary missing', { metaMessages: [`Expected ${bin}`] });
+  return bin;
+}
+
+// The guard: anvil in the background with stdin from /dev/null; a reader on *our* pipe (saved as fd 3,
+// since background jobs get /dev/null as stdin) kills anvil at EOF, i.e. when the parent is gone.
+const GUARD = [
+  'bin="$1"; shift',
+  '"$bin" "$@" </dev/null &',
+  'pid=$!',
+  'echo "anvil-pid $pid"',
+  'exec 3<&0',
+  '{ cat <&3 >/dev/null; kill $pid 2>/dev/null; } &',
+  "trap 'kill $pid 2>/dev/null' TERM INT HUP",
+  'wait $pid; code=$?',
+  'exit $code',
+].join('\n');
+
+const live = new Set<AnvilInstance>();
+let hooksInstalled = false;
+
+function installProcessHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on('exit', () => {
+    for (const a of live) killGroup(a.pid);
+  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      for (const a of live) killGroup(a.pid);
+      // Re-raise with the default behaviour so the exit status says what happened, unless someone else
+      // (the CLI) handles the signal too.
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    });
+  }
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilInstance> {
+  const bin = resolveAnvilBinary();
+  const args = ['--host', '127.0.0.1', '--port', '0'];
+  args.push('--chain-id', String(options.chainId ?? 31337));
+  args.push('--accounts', String(options.accounts ?? 10));
+  args.push('--balance', String(options.balanceEther ?? 1_000_000));
+  if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
+  if (options.gasLimit !== undefined) args.push('--gas-limit', options.gasLimit.toString());
+  args.push('--no-request-size-limit', '--disable-console-log');
+  if (options.args) args.push(...options.args);
+
+  const guard: ChildProcess = spawn('/bin/sh', ['-c', GUARD, 'anvil-guard', bin, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  installProcessHooks();
+
+  let output = '';
+  const exited = new Promise<void>((resolve) => guard.once('exit', () => resolve()));
+  const ready = new Promise<{ port: number; pid: number }>((resolve, reject) => {
+    let pid = 0;
+    const timer = setTimeout(
+      () => reject(new AnvilError('anvil did not start in time', { metaMessages: [output.slice(-2000)] })),
+      options.startTimeoutMs ?? 20_000,
+    );
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const p = /anvil-pid (\d+)/.exec(output);
+      if (p) pid = Number(p[1]);
+      const m = /Listening on 127\.0\.0\.1:(\d+)/.exec(output);
+      if (m && pid) {
+        clearTimeout(timer);
+        guard.stdout?.off('data', onData);
+        guard.stdout?.resume();
+        resolve({ port: Number(m[1]), pid });
+      }
+    };
+    guard.stdout?.on('data', onData);
+    guard.stderr?.on('data', (c: Buffer) => {
+      output += c.toString('utf8');
+    });
+    guard.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new AnvilError(`anvil exited before it was ready (code ${code})`, { metaMessages: [output] }));
+    });
+  });
+  const { port, pid } = await ready;
+
+  let stopping: Promise<void> | undefined;
+  const instance: AnvilInstance = {
+    rpcUrl: `http://127.0.0.1:${port}`,
+    port,
+    pid,
+    exited,
+    stop: () => {
+      stopping ??= (async () => {
+        live.delete(instance);
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+        guard.stdin?.end();
+        const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 3000).unref());
+        if ((await Promise.race([exited.then(() => 'done' as const), timeout])) === 'timeout') {
+          killGroup(pid);
+          if (guard.pid) killGroup(guard.pid);
+        }
+      })();
+      return stopping;
+    },
+  };
+  live.add(instance);
+  return instance;
+}

@@ -1,0 +1,94 @@
+/**
+ * Durable ingestion state in Redis, under a caller-chosen prefix:
+ *   <prefix>:cursor   hash {number, hash} — the last block whose inputs are applied
+ *   <prefix>:journal  sorted set, score = block number, member = JSON {number, hash, entries}
+ *                     (only blocks that produced something: the derived state is a pure function of it)
+ *   <prefix>:hashes   sorted set, score = block number, member = "<number>:<hash>" — checkpoints used to
+ *                     find the fork point after a reorg (range ends and blocks with entries), trimmed
+ * A range is committed with one MULTI/EXEC, so a crash leaves either all of it or none of it.
+ */
+import type { Redis } from 'ioredis';
+import type { Hash } from 'viem';
+import { decodeJournal, encodeJournal } from './journal-codec.ts';
+
+export type BlockRef = { number: bigint; hash: Hash };
+
+export type JournalBlock<T> = { number: bigint; hash: Hash; entries: T[] };
+
+export class CursorStore<T> {
+  private readonly cursorKey: string;
+  private readonly journalKey: string;
+  private readonly hashesKey: string;
+
+  constructor(
+    private readonly redis: Redis,
+    readonly prefix: string,
+    /** How many checkpoint hashes to keep for fork-point search. */
+    private readonly hashWindow = 4096,
+  ) {
+    this.cursorKey = `${prefix}:cursor`;
+    this.journalKey = `${prefix}:journal`;
+    this.hashesKey = `${prefix}:hashes`;
+  }
+
+  async cursor(): Promise<BlockRef | undefined> {
+    const h = await this.redis.hgetall(this.cursorKey);
+    if (!h.number || !h.hash) return undefined;
+    return { number: BigInt(h.number), hash: h.hash as Hash };
+  }
+
+  /** Appends the blocks of one range and moves the cursor, atomically. */
+  async commit(
+    blocks: readonly JournalBlock<T>[],
+    checkpoints: readonly BlockRef[],
+    cursor: BlockRef,
+  ): Promise<void> {
+    const m = this.redis.multi();
+    for (const b of blocks) {
+      m.zadd(this.journalKey, b.number.toString(), encodeJournal(b));
+      m.zadd(this.hashesKey, b.number.toString(), `${b.number}:${b.hash}`);
+    }
+    for (const c of checkpoints) m.zadd(this.hashesKey, c.number.toString(), `${c.number}:${c.hash}`);
+    m.zadd(this.hashesKey, cursor.number.toString(), `${cursor.number}:${cursor.hash}`);
+    m.hset(this.cursorKey, 'number', cursor.number.toString(), 'hash', cursor.hash);
+    m.zremrangebyrank(this.hashesKey, 0, -(this.hashWindow + 1));
+    await m.exec();
+  }
+
+  /** Drops everything above `forkPoint` and moves the cursor back to it, atomically. */
+  async rewind(forkPoint: BlockRef): Promise<void> {
+    const above = `(${forkPoint.number}`;
+    await this.redis
+      .multi()
+      .zremrangebyscore(this.journalKey, above, '+inf')
+      .zremrangebyscore(this.hashesKey, above, '+inf')
+      .zadd(this.hashesKey, forkPoint.number.toString(), `${forkPoint.number}:${forkPoint.hash}`)
+      .hset(this.cursorKey, 'number', forkPoint.number.toString(), 'hash', forkPoint.hash)
+      .exec();
+  }
+
+  /** Known checkpoints at or below `atOrBelow`, newest first. */
+  async checkpoints(atOrBelow: bigint, limit = 64): Promise<BlockRef[]> {
+    const members = await this.redis.zrevrangebyscore(
+      this.hashesKey,
+      atOrBelow.toString(),
+      '-inf',
+      'LIMIT',
+      '0',
+      String(limit),
+    );
+    return members.map((m) => {
+      const [n, h] = m.split(':');
+      return { number: BigInt(n as string), hash: h as Hash };
+    });
+  }
+
+  async journal(): Promise<JournalBlock<T>[]> {
+    const members = await this.redis.zrange(this.journalKey, '0', '-1');
+    return members.map((m) => decodeJournal<JournalBlock<T>>(m));
+  }
+
+  async clear(): Promise<void> {
+    await this.redis.del(this.cursorKey, this.journalKey, this.hashesKey);
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * Reorg-safe ingestion of L2 logs into a derived state.
+ *
+ * One step: read the head, take the next range of blocks that are `confirmations` deep (bounded by
+ * `maxRange`), check that its first block's parent is our cursor (else: reorg), fetch its logs in adaptive
+ * sub-ranges, make sure the chain did not move under us while fetching, decode the logs in L2 order
+ * (block, tx index, log index), persist the range's journal and the new cursor atomically, then apply it
+ * to the in-memory derived state and run the per-block hooks (the epoch-end cross-check).
+ *
+ * The derived state is a pure function of the journal, so rewinding after a reorg is "drop the journal
+ * above the fork point, reset, replay", and a restart is "replay the journal, continue from the cursor".
+ */
+import type { Logger } from 'pino';
+import type { Address, Hash, Log } from 'viem';
+import { VigilError } from '../core/errors.ts';
+import type { BlockRef, CursorStore, JournalBlock } from './cursor-store.ts';
+import { AdaptiveLogFetcher } from './log-fetcher.ts';
+import type { L2Metrics } from './metrics.ts';
+import type { L2Rpc } from './rpc.ts';
+
+export class UndecodableLogError extends VigilError {
+  override name = 'UndecodableLogError';
+}
+
+/** A consumer of decoded entries; must be a pure function of the entries applied since `reset()`. */
+export type Derivation<T> = {
+  reset(): void;
+  applyBlock(block: JournalBlock<T>): void;
+};
+
+export type IngesterOptions<T> = {
+  rpc: L2Rpc;
+  store: CursorStore<T>;
+  addresses: readonly Address[];
+  /** Turns one log into entries ([] to ignore it); throw UndecodableLogError (or anything) to skip it. */
+  decode: (log: Log) => T[];
+  derivation: Derivation<T>;
+  /** First block that can hold relevant logs (the deployment block). */
+  startBlock: bigint;
+  confirmations?: number;
+  /** Upper bound on blocks per step and per eth_getLogs call. */
+  maxRange?: bigint;
+  metrics?: L2Metrics;
+  logger?: Logger;
+  /** Runs after a new block's entries are applied (not during replays): the epoch-end cross-check. */
+  afterBlock?: (block: JournalBlock<T>) => Promise<void>;
+  /** Runs after a rewind, so consumers can retract what they derived from orphaned blocks. */
+  onRewind?: (forkPoint: BlockRef, orphanedFrom: bigint) => void;
+  /** Metric label for an entry. */
+  entryKind?: (entry: T) => string;
+  pollIntervalMs?: number;
+};
+
+export type StepResult = 'progressed' | 'idle' | 'reorg' | 'moved';
+
+type Positioned = { log: Log; block: bigint; tx: number; index: number };
+
+export class L2Ingester<T> {
+  private readonly o: Required<Pick<IngesterOptions<T>, 'confirmations' | 'maxRange' | 'pollIntervalMs'>> &
+    IngesterOptions<T>;
+  private readonly fetcher: AdaptiveLogFetcher;
+  private cursorRef: BlockRef | undefined;
+  private initialized = false;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+
+  constructor(options: IngesterOptions<T>) {
+    this.o = { confirmations: 0, maxRange: 1_000n, pollIntervalMs: 1_000, ...options };
+    this.fetcher = new AdaptiveLogFetcher(options.rpc, options.addresses, this.o.maxRange);
+  }
+
+  get cursor(): BlockRef | undefined {
+    return this.cursorRef;
+  }
+
+  /** Restores the derived state from the journal in Redis and positions the cursor. */
+  async init(): Promise<void> {
+    const stored = await this.o.store.cursor();
+    this.o.derivation.reset();
+    if (stored) {
+      for (const b of await this.o.store.journal()) this.o.derivation.applyBlock(b);
+      this.cursorRef = stored;
+      this.o.logger?.info(
+        { cursor: stored.number.toString() },
+        'L2 ingestion resumed from the stored cursor',
+      );
+    } else {
+      const before = this.o.startBlock - 1n;
+      const h = before >= 0n ? await this.o.rpc.header(before) : undefined;
+      this.cursorRef = { number: before, hash: (h?.hash ?? `0x${'0'.repeat(64)}`) as Hash };
+    }
+    this.o.metrics?.processedBlock.set(Number(this.cursorRef.number));
+    this.initialized = true;
+  }
+
+  /** Processes at most one range. */
+  async step(): Promise<StepResult> {
+    if (!this.initialized) await this.init();
+    const cursor = this.cursorRef as BlockRef;
+    const head = await this.o.rpc.blockNumber();
+    this.o.metrics?.head.set(Number(head));
+    const safe = head - BigInt(this.o.confirmations);
+    if (safe <= cursor.number) return 'idle';
+    const from = cursor.number + 1n;
+    const to = cursor.number + this.o.maxRange < safe ? cursor.number + this.o.maxRange : safe;
+
+    const toHeader = await this.o.rpc.header(to);
+    const fromHeader = from === to ? toHeader : await this.o.rpc.header(from);
+    if (cursor.number >= 0n && fromHeader.parentHash !== cursor.hash) {
+      await this.handleReorg(cursor);
+      return 'reorg';
+    }
+    const logs = await this.fetcher.fetch(from, to);
+    const toAgain = await this.o.rpc.header(to);
+    if (toAgain.hash !== toHeader.hash) return 'moved';
+
+    const ordered: Positioned[] = [];
+    for (const log of logs) {
+      if (log.blockNumber === null || log.transactionIndex === null || log.logIndex === null) continue;
+      if (log.removed) continue;
+      if (log.blockNumber === to && log.blockHash !== toHeader.hash) return 'moved';
+      if (log.blockNumber === from && log.blockHash !== fromHeader.hash) return 'moved';
+      ordered.push({ log, block: log.blockNumber, tx: log.transactionIndex, index: log.logIndex });
+    }
+    ordered.sort((a, b) =>
+      a.block !== b.block ? (a.block < b.block ? -1 : 1) : a.tx !== b.tx ? a.tx - b.tx : a.index - b.index,
+    );
+
+    const blocks: JournalBlock<T>[] = [];
+    for (const p of ordered) {
+      let entries: T[];
+      try {
+        entries = this.o.decode(p.log);
+      } catch (err) {
+        this.o.metrics?.undecodable.inc();
+        this.o.logger?.warn(
+          {
+            block: p.block.toString(),
+            txIndex: p.tx,
+            logIndex: p.index,
+            address: p.log.address,
+            topic0: p.log.topics[0],
+            err: err instanceof Error ? err.message.split('\n')[0] : String(err),
+          },
+          'skipping an undecodable L2 log',
+        );
+        continue;
+      }
+      if (entries.length === 0) continue;
+      let last = blocks[blocks.length - 1];
+      if (!last || last.number !== p.block) {
+        last = { number: p.block, hash: p.log.blockHash as Hash, entries: [] };
+        blocks.push(last);
+      }
+      last.entries.push(...entries);
+    }
+
+    const newCursor: BlockRef = { number: to, hash: toHeader.hash };
+    await this.o.store.commit(blocks, [{ number: from, hash: fromHeader.hash }], newCursor);
+    this.cursorRef = newCursor;
+    for (const b of blocks) {
+      this.o.derivation.applyBlock(b);
+      if (this.o.metrics)
+        for (const e of b.entries) this.o.metrics.inputs.inc({ kind: this.o.entryKind?.(e) ?? 'entry' });
+      if (this.o.afterBlock) await this.o.afterBlock(b);
+    }
+    this.o.metrics?.processedBlock.set(Number(to));
+    return 'progressed';
+  }
+
+  private async handleReorg(cursor: BlockRef): Promise<void> {
+    this.o.metrics?.reorgs.inc();
+    let fork: BlockRef | undefined;
+    let below = cursor.number;
+    search: while (below >= this.o.startBlock - 1n) {
+      const candidates = await this.o.store.checkpoints(below);
+      if (candidates.length === 0) break;
+      for (const c of candidates) {
+        if (c.number < 0n) continue;
+        const canonical = await this.o.rpc.header(c.number);
+        if (canonical.hash === c.hash) {
+          fork = c;
+          break search;
+        }
+      }
+      below = (candidates[candidates.length - 1] as BlockRef).number - 1n;
+    }
+    if (!fork) {
+      const before = this.o.startBlock - 1n;
+      const h = before >= 0n ? await this.o.rpc.header(before) : undefined;
+      fork = { number: before, hash: (h?.hash ?? `0x${'0'.repeat(64)}`) as Hash };
+      this.o.logger?.error(
+        { cursor: cursor.number.toString() },
+        'L2 reorg deeper than every known checkpoint: re-ingesting from the start block',
+      );
+    }
+    await this.o.store.rewind(fork);
+    this.o.derivation.reset();
+    for (const b of await this.o.store.journal()) this.o.derivation.applyBlock(b);
+    this.cursorRef = fork;
+    this.o.metrics?.processedBlock.set(Number(fork.number));
+    this.o.logger?.warn(
+      {
+        orphanedFrom: (fork.number + 1n).toString(),
+        previousCursor: cursor.number.toString(),
+        forkPoint: fork.number.toString(),
+      },
+      'L2 reorg detected: rewound the derived state to the fork point',
+    );
+    this.o.onRewind?.(fork, fork.number + 1n);
+  }
+
+  /** Steps until the cursor reaches `target` (or the chain's safe head, if lower and `untilIdle`). */
+  async syncTo(target: bigint): Promise<void> {
+    while ((this.cursorRef?.number ?? -1n) < target) {
+      const r = await this.step();
+      if (r === 'idle') await new Promise((res) => setTimeout(res, 20));
+    }
+  }
+
+  /** Runs until `stop()`: steps back to back while behind, polls when idle, pauses on RPC outages. */
+  async run(): Promise<void> {
+    this.stopped = false;
+    while (!this.stopped) {
+      let pause = 0;
+      try {
+        const r = await this.step();
+        if (r === 'idle') pause = this.o.pollIntervalMs;
+      } catch (err) {
+        this.o.logger?.error({ err }, 'L2 ingestion step failed; retrying after a pause');
+        pause = this.o.pollIntervalMs;
+        // The in-memory state may be ahead of or behind Redis: rebuild it from the durable journal.
+        this.initialized = false;
+      }
+      if (pause > 0 && !this.stopped) {
+        await new Promise<void>((res) => {
+          const t = setTimeout(res, pause);
+          this.wake = () => {
+            clearTimeout(t);
+            res();
+          };
+        });
+      }
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+}

@@ -1,0 +1,84 @@
+/** The L2 ingestion metrics, registered on the registry the caller owns. */
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export type L2Metrics = {
+  head: Gauge;
+  processedBlock: Gauge;
+  reorgs: Counter;
+  rpcErrors: Counter<'kind' | 'method'>;
+  inputs: Counter<'kind'>;
+  undecodable: Counter;
+  executionFaults: Counter;
+};
+
+function getOrCreate<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+export function createL2Metrics(registry: Registry): L2Metrics {
+  const registers = [registry];
+  return {
+    head: getOrCreate(
+      registry,
+      'vigil_l2_head',
+      () => new Gauge({ name: 'vigil_l2_head', help: 'Latest L2 block number seen', registers }),
+    ),
+    processedBlock: getOrCreate(
+      registry,
+      'vigil_l2_processed_block',
+      () =>
+        new Gauge({
+          name: 'vigil_l2_processed_block',
+          help: 'Highest confirmed L2 block whose inputs are applied',
+          registers,
+        }),
+    ),
+    reorgs: getOrCreate(
+      registry,
+      'vigil_l2_reorgs_total',
+      () => new Counter({ name: 'vigil_l2_reorgs_total', help: 'L2 reorgs detected and rewound', registers }),
+    ),
+    rpcErrors: getOrCreate(
+      registry,
+      'vigil_l2_rpc_errors_total',
+      () =>
+        new Counter({
+          name: 'vigil_l2_rpc_errors_total',
+          help: 'Failed L2 RPC attempts (each retry counts)',
+          labelNames: ['kind', 'method'] as const,
+          registers,
+        }),
+    ),
+    inputs: getOrCreate(
+      registry,
+      'vigil_l2_inputs_total',
+      () =>
+        new Counter({
+          name: 'vigil_l2_inputs_total',
+          help: 'Governance inputs decoded from L2 logs and applied',
+          labelNames: ['kind'] as const,
+          registers,
+        }),
+    ),
+    undecodable: getOrCreate(
+      registry,
+      'vigil_l2_undecodable_logs_total',
+      () =>
+        new Counter({
+          name: 'vigil_l2_undecodable_logs_total',
+          help: 'Logs from watched contracts that could not be decoded into inputs (skipped)',
+          registers,
+        }),
+    ),
+    executionFaults: getOrCreate(
+      registry,
+      'vigil_l2_execution_faults_total',
+      () =>
+        new Counter({
+          name: 'vigil_l2_execution_faults_total',
+          help: 'Epoch ends where contract state differed from the reference model',
+          registers,
+        }),
+    ),
+  };
+}

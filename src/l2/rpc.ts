@@ -1,0 +1,164 @@
+/**
+ * The L2 JSON-RPC edge: one viem public client per URL (primary first, then fallbacks), every call retried
+ * with exponential backoff and full jitter, rotating to the next URL after a failure. "Range too large"
+ * answers are not retried here: they are classified so the log fetcher can shrink its range instead.
+ */
+import type { Logger } from 'pino';
+import {
+  type Address,
+  type Block,
+  createPublicClient,
+  type Hash,
+  http,
+  type Log,
+  type PublicClient,
+} from 'viem';
+import { VigilError } from '../core/errors.ts';
+import type { L2Metrics } from './metrics.ts';
+
+export class L2RpcUnavailableError extends VigilError {
+  override name = 'L2RpcUnavailableError';
+}
+
+export class RangeTooLargeError extends VigilError {
+  override name = 'RangeTooLargeError';
+}
+
+export type RetryPolicy = {
+  /** Attempts per call before giving up with L2RpcUnavailableError (the ingester then pauses and retries). */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+};
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 5_000 };
+
+export type L2RpcOptions = {
+  urls: readonly string[];
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  metrics?: L2Metrics;
+  logger?: Logger;
+  /** Injected for tests; defaults to Math.random. */
+  random?: () => number;
+};
+
+export type BlockHeader = { number: bigint; hash: Hash; parentHash: Hash; timestamp: bigint };
+
+// Providers word this differently: geth "query returned more than 10000 results", Alchemy "Log response size
+// exceeded", Infura "query returned more than", others "block range is too large", "-32005", "limit exceeded".
+const RANGE_PATTERNS = [
+  /query returned more than/i,
+  /range (is )?too (large|big|wide)/i,
+  /block range/i,
+  /response size exceeded/i,
+  /limit exceeded/i,
+  /too many (results|logs|blocks)/i,
+  /exceed(s|ed)? (the )?max(imum)? (block )?range/i,
+];
+
+export function isRangeTooLarge(err: unknown): boolean {
+  const texts: string[] = [];
+  let e: unknown = err;
+  for (let i = 0; i < 6 && e; i++) {
+    if (e instanceof Error) {
+      texts.push(e.message);
+      const details = (e as { details?: unknown }).details;
+      if (typeof details === 'string') texts.push(details);
+      e = e.cause;
+    } else break;
+  }
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (code === -32005) return true;
+  return texts.some((t) => RANGE_PATTERNS.some((re) => re.test(t)));
+}
+
+function errorKind(err: unknown): string {
+  const name = err instanceof Error ? err.name : '';
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/Timeout/i.test(name) || /timed? ?out/i.test(msg)) return 'timeout';
+  if (/JSON|Unexpected token|parse/i.test(msg)) return 'parse';
+  if (/HttpRequestError/.test(name) || /HTTP request failed/i.test(msg)) return 'http';
+  if (/RpcError|RpcRequestError/.test(name)) return 'rpc';
+  return 'other';
+}
+
+function firstLine(err: unknown): string {
+  const m =
+    err instanceof Error ? ((err as { shortMessage?: string }).shortMessage ?? err.message) : String(err);
+  return m.split('\n')[0] ?? m;
+}
+
+export class L2Rpc {
+  readonly urls: readonly string[];
+  private readonly clients: PublicClient[];
+  private readonly policy: RetryPolicy;
+  private readonly metrics: L2Metrics | undefined;
+  private readonly logger: Logger | undefined;
+  private readonly random: () => number;
+  private current = 0;
+
+  constructor(options: L2RpcOptions) {
+    if (options.urls.length === 0) throw new VigilError('no L2 RPC URL configured');
+    this.urls = options.urls;
+    this.clients = options.urls.map((url) =>
+      createPublicClient({
+        transport: http(url, { retryCount: 0, timeout: options.timeoutMs ?? 10_000 }),
+      }),
+    );
+    this.policy = { ...DEFAULT_RETRY, ...options.retry };
+    this.metrics = options.metrics;
+    this.logger = options.logger;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** The client currently preferred (for callers that need a raw viem client, e.g. readContract). */
+  get client(): PublicClient {
+    return this.clients[this.current] as PublicClient;
+  }
+
+  /** Runs `fn` against the current client, retrying with backoff + jitter and rotating URLs on failure. */
+  async call<T>(method: string, fn: (client: PublicClient) => Promise<T>): Promise<T> {
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= this.policy.maxAttempts; attempt++) {
+      const index = this.current;
+      try {
+        return await fn(this.clients[index] as PublicClient);
+      } catch (err) {
+        if (isRangeTooLarge(err)) {
+          this.metrics?.rpcErrors.inc({ kind: 'range', method });
+          throw new RangeTooLargeError(`${method}: the RPC refused the range`, { cause: err });
+        }
+        lastError = err;
+        const kind = errorKind(err);
+        this.metrics?.rpcErrors.inc({ kind, method });
+        if (this.clients.length > 1) this.current = (index + 1) % this.clients.length;
+        const cap = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1));
+        const delay = Math.floor(this.random() * cap);
+        this.logger?.warn(
+          { method, attempt, kind, url: this.urls[index], retryInMs: delay, err: firstLine(err) },
+          'L2 RPC call failed',
+        );
+        if (attempt < this.policy.maxAttempts) await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+    throw new L2RpcUnavailableError(`L2 RPC ${method} failed ${this.policy.maxAttempts} times`, {
+      cause: lastError,
+      metaMessages: [`URLs: ${this.urls.join(', ')}`],
+    });
+  }
+
+  async blockNumber(): Promise<bigint> {
+    return this.call('eth_blockNumber', (c) => c.getBlockNumber({ cacheTime: 0 }));
+  }
+
+  async header(number: bigint): Promise<BlockHeader> {
+    const b: Block = await this.call('eth_getBlockByNumber', (c) => c.getBlock({ blockNumber: number }));
+    if (b.hash === null || b.number === null) throw new VigilError(`block ${number} is pending`);
+    return { number: b.number, hash: b.hash, parentHash: b.parentHash, timestamp: b.timestamp };
+  }
+
+  async logs(addresses: readonly Address[], fromBlock: bigint, toBlock: bigint): Promise<Log[]> {
+    return this.call('eth_getLogs', (c) => c.getLogs({ address: [...addresses], fromBlock, toBlock }));
+  }
+}
