@@ -165,6 +165,7 @@ function yamlLayer(file: string): Layer {
   if (!isPlainObject(raw)) {
     throw new ConfigError([{ key: '', expected: 'a YAML mapping at the top level', origin: at(0) }]);
   }
+  dropEmptySections(raw, [], configLeaves());
   return {
     raw,
     origin: (path, atKey = false) => {
@@ -172,6 +173,20 @@ function yamlLayer(file: string): Layer {
       return range ? at(range[0]) : file;
     },
   };
+}
+
+/**
+ * A section whose keys are all commented out parses as null (`keys:` followed by comments only); that
+ * means "nothing set here", so it is dropped. A null leaf stays and is reported as the bad value it is.
+ */
+function dropEmptySections(node: PlainObject, path: readonly string[], leaves: readonly ConfigLeaf[]): void {
+  for (const [k, v] of Object.entries(node)) {
+    const full = [...path, k];
+    const isSection = leaves.some((l) => l.path.length > full.length && full.every((seg, i) => l.path[i] === seg));
+    if (!isSection) continue;
+    if (v === null) delete node[k];
+    else if (isPlainObject(v)) dropEmptySections(v, full, leaves);
+  }
 }
 
 // ---- env and flag layers -----------------------------------------------------------------------------

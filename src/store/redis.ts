@@ -20,7 +20,7 @@ export type ConnectRedisOptions = {
   role: RedisRole;
   /** Connection name shown by CLIENT LIST, e.g. `vigil:l2-ingest`. */
   name?: string;
-  /** How long the reachability probe may take (default 3 s). */
+  /** How long the reachability probe may take (default 2 s). */
   probeTimeoutMs?: number;
   logger?: Logger | undefined;
 };
@@ -40,7 +40,7 @@ export class RedisUnavailableError extends VigilError {
   }
 }
 
-const DEFAULT_PROBE_TIMEOUT_MS = 3000;
+const DEFAULT_PROBE_TIMEOUT_MS = 2000;
 
 /** Connects once, PINGs, disconnects. Throws RedisUnavailableError when Redis does not answer in time. */
 export async function probeRedis(url: string, timeoutMs = DEFAULT_PROBE_TIMEOUT_MS): Promise<void> {
