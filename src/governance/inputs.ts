@@ -25,7 +25,12 @@ export type VoteSupport = 'against' | 'for' | 'abstain';
 export const VOTE_SUPPORT_CODE: Readonly<Record<VoteSupport, number>> = { against: 0, for: 1, abstain: 2 };
 
 export type SetParameterAction = { kind: 'setParameter'; key: string; value: bigint };
-export type UpgradeModuleAction = { kind: 'upgradeModule'; moduleId: string; version: bigint; codeHash: Hash32 };
+export type UpgradeModuleAction = {
+  kind: 'upgradeModule';
+  moduleId: string;
+  version: bigint;
+  codeHash: Hash32;
+};
 export type ProposalAction = SetParameterAction | UpgradeModuleAction;
 
 type Base = { position: InputPosition; sender: Address };

@@ -1,0 +1,25 @@
+import { VigilError, type VigilErrorOptions } from '../core/errors.ts';
+
+/** A genesis configuration outside the protocol's bounds. */
+export class InvalidGenesisError extends VigilError {
+  override name = 'InvalidGenesisError';
+  constructor(message: string, options: VigilErrorOptions = {}) {
+    super(message, { docsPath: 'docs/protocol.md#2-parameters-srcgovernanceparamsts', ...options });
+  }
+}
+
+/** An inputs file that cannot be read as docs/inputs-format.md describes. */
+export class InputsFileError extends VigilError {
+  override name = 'InputsFileError';
+  readonly exitCode: number;
+  constructor(message: string, options: VigilErrorOptions & { exitCode?: number } = {}) {
+    super(message, { docsPath: 'docs/inputs-format.md', ...options });
+    this.exitCode = options.exitCode ?? 2;
+  }
+}
+
+/** `--fault` named an executor the catalogue does not hold. */
+export class UnknownFaultError extends VigilError {
+  override name = 'UnknownFaultError';
+  readonly exitCode = 2;
+}

@@ -1,0 +1,16 @@
+/** The governance reference model: the API the L2 ingestion, the judge and the devnet operator use. */
+
+export { InputsFileError, InvalidGenesisError, UnknownFaultError } from './errors.ts';
+export * from './executor.ts';
+export * from './faults.ts';
+export * from './inputs.ts';
+export { hashLeaf, hashNode, hashRoot, type MerkleProof, MerkleTree } from './merkle.ts';
+export * from './params.ts';
+export * from './readers.ts';
+export * from './reexecute.ts';
+export * from './rule-ids.ts';
+export {
+  type GenesisOptions,
+  type GovernanceState,
+  ProposalStatus,
+} from './state.ts';

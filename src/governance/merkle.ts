@@ -1,0 +1,231 @@
+/**
+ * The state-root Merkle tree (docs/protocol.md §8): SHA-256 with domain-separated leaf (0x00), node (0x01)
+ * and root (0x02) hashing; a level's last node without a sibling is carried up; the root binds the leaf
+ * count. Each level lives in one flat Uint8Array (32 bytes per node), so a full build is a tight loop and
+ * an update after a few leaf changes rehashes only their paths.
+ */
+import { hash } from 'node:crypto';
+import { equalBytes } from '../core/bytes.ts';
+
+const HASH_LEN = 32;
+const LEAF_TAG = 0x00;
+const NODE_TAG = 0x01;
+const ROOT_TAG = 0x02;
+
+function sha256Buffer(data: Uint8Array): Uint8Array {
+  return hash('sha256', data, 'buffer') as unknown as Uint8Array;
+}
+
+/** SHA-256(0x00 ‖ leaf bytes). */
+export function hashLeaf(leaf: Uint8Array): Uint8Array {
+  const buf = new Uint8Array(leaf.length + 1);
+  buf[0] = LEAF_TAG;
+  buf.set(leaf, 1);
+  return new Uint8Array(sha256Buffer(buf));
+}
+
+const nodeScratch = new Uint8Array(1 + 2 * HASH_LEN);
+nodeScratch[0] = NODE_TAG;
+
+/** SHA-256(0x01 ‖ left ‖ right), reading both children from `src` and writing the parent into `dst`. */
+function hashNodeInto(src: Uint8Array, leftOffset: number, dst: Uint8Array, dstOffset: number): void {
+  nodeScratch.set(src.subarray(leftOffset, leftOffset + 2 * HASH_LEN), 1);
+  dst.set(sha256Buffer(nodeScratch), dstOffset);
+}
+
+export function hashNode(left: Uint8Array, right: Uint8Array): Uint8Array {
+  const buf = new Uint8Array(1 + 2 * HASH_LEN);
+  buf[0] = NODE_TAG;
+  buf.set(left, 1);
+  buf.set(right, 1 + HASH_LEN);
+  return new Uint8Array(sha256Buffer(buf));
+}
+
+/** SHA-256(0x02 ‖ u64 leafCount ‖ top); the top of an empty tree is 32 zero bytes. */
+export function hashRoot(leafCount: number, top: Uint8Array): Uint8Array {
+  const buf = new Uint8Array(1 + 8 + HASH_LEN);
+  buf[0] = ROOT_TAG;
+  new DataView(buf.buffer).setBigUint64(1, BigInt(leafCount));
+  buf.set(top, 9);
+  return new Uint8Array(sha256Buffer(buf));
+}
+
+export type MerkleProof = {
+  index: number;
+  leafCount: number;
+  /** Sibling hashes from the leaf level upwards; levels where the node is carried contribute none. */
+  siblings: Uint8Array[];
+};
+
+export class MerkleTree {
+  /** levels[0] holds leaf hashes; capacity grows by doubling, `sizes[k]` nodes are in use. */
+  private levels: Uint8Array[] = [new Uint8Array(HASH_LEN * 16)];
+  private sizes: number[] = [0];
+  private dirty: number[] = [];
+  private cachedRoot: Uint8Array | undefined;
+
+  get leafCount(): number {
+    return this.sizes[0] ?? 0;
+  }
+
+  /** Builds a tree from leaf hashes in one pass (32 bytes each, concatenated). */
+  static fromLeafHashes(leafHashes: Uint8Array): MerkleTree {
+    const tree = new MerkleTree();
+    const n = leafHashes.length / HASH_LEN;
+    tree.levels = [leafHashes.slice()];
+    tree.sizes = [n];
+    tree.rebuildAbove(0);
+    return tree;
+  }
+
+  leafHash(index: number): Uint8Array {
+    this.checkIndex(index);
+    const l0 = this.levels[0] as Uint8Array;
+    return l0.slice(index * HASH_LEN, (index + 1) * HASH_LEN);
+  }
+
+  /** Appends a leaf hash; returns its index. */
+  append(leafHash: Uint8Array): number {
+    const index = this.leafCount;
+    this.ensureCapacity(0, index + 1);
+    (this.levels[0] as Uint8Array).set(leafHash, index * HASH_LEN);
+    this.sizes[0] = index + 1;
+    this.dirty.push(index);
+    this.cachedRoot = undefined;
+    return index;
+  }
+
+  /** Replaces the hash of an existing leaf. */
+  set(index: number, leafHash: Uint8Array): void {
+    this.checkIndex(index);
+    const l0 = this.levels[0] as Uint8Array;
+    const off = index * HASH_LEN;
+    if (equalBytes(l0.subarray(off, off + HASH_LEN), leafHash)) return;
+    l0.set(leafHash, off);
+    this.dirty.push(index);
+    this.cachedRoot = undefined;
+  }
+
+  /** The root; rehashes only the paths of leaves changed or appended since the last call. */
+  root(): Uint8Array {
+    if (this.cachedRoot) return this.cachedRoot;
+    if (this.dirty.length > 0) this.updateDirty();
+    const n = this.leafCount;
+    const top = n === 0 ? new Uint8Array(HASH_LEN) : this.topHash();
+    this.cachedRoot = hashRoot(n, top);
+    return this.cachedRoot;
+  }
+
+  proof(index: number): MerkleProof {
+    this.root();
+    this.checkIndex(index);
+    const siblings: Uint8Array[] = [];
+    let i = index;
+    for (let k = 0; (this.sizes[k] as number) > 1; k++) {
+      const size = this.sizes[k] as number;
+      const sib = i ^ 1;
+      if (sib < size) {
+        const level = this.levels[k] as Uint8Array;
+        siblings.push(level.slice(sib * HASH_LEN, (sib + 1) * HASH_LEN));
+      }
+      i >>= 1;
+    }
+    return { index, leafCount: this.leafCount, siblings };
+  }
+
+  private topHash(): Uint8Array {
+    const k = this.sizes.length - 1;
+    return (this.levels[k] as Uint8Array).slice(0, HASH_LEN);
+  }
+
+  private checkIndex(index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.leafCount) {
+      throw new RangeError(`leaf index ${index} out of range (leaf count ${this.leafCount})`);
+    }
+  }
+
+  private ensureCapacity(level: number, nodes: number): void {
+    const cur = this.levels[level];
+    if (cur && cur.length >= nodes * HASH_LEN) return;
+    let cap = Math.max(16, cur ? cur.length / HASH_LEN : 16);
+    while (cap < nodes) cap *= 2;
+    const next = new Uint8Array(cap * HASH_LEN);
+    if (cur) next.set(cur);
+    this.levels[level] = next;
+  }
+
+  /** Recomputes every level above `from` from scratch (used by the bulk build). */
+  private rebuildAbove(from: number): void {
+    let k = from;
+    while ((this.sizes[k] as number) > 1) {
+      const size = this.sizes[k] as number;
+      const parentSize = (size + 1) >> 1;
+      const src = this.levels[k] as Uint8Array;
+      const dst = new Uint8Array(Math.max(parentSize, 16) * HASH_LEN);
+      for (let p = 0; p < parentSize; p++) {
+        const left = 2 * p;
+        if (left + 1 < size) hashNodeInto(src, left * HASH_LEN, dst, p * HASH_LEN);
+        else dst.set(src.subarray(left * HASH_LEN, (left + 1) * HASH_LEN), p * HASH_LEN);
+      }
+      this.levels[k + 1] = dst;
+      this.sizes[k + 1] = parentSize;
+      k++;
+    }
+    this.levels.length = k + 1;
+    this.sizes.length = k + 1;
+  }
+
+  private updateDirty(): void {
+    let indices = Array.from(new Set(this.dirty)).sort((a, b) => a - b);
+    this.dirty = [];
+    let k = 0;
+    while ((this.sizes[k] as number) > 1) {
+      const size = this.sizes[k] as number;
+      const parentSize = (size + 1) >> 1;
+      this.ensureCapacity(k + 1, parentSize);
+      if (this.sizes[k + 1] === undefined) this.sizes[k + 1] = 0;
+      this.sizes[k + 1] = parentSize;
+      const src = this.levels[k] as Uint8Array;
+      const dst = this.levels[k + 1] as Uint8Array;
+      const parents: number[] = [];
+      let last = -1;
+      for (const i of indices) {
+        const p = i >> 1;
+        if (p === last) continue;
+        last = p;
+        parents.push(p);
+        const left = 2 * p;
+        if (left + 1 < size) hashNodeInto(src, left * HASH_LEN, dst, p * HASH_LEN);
+        else dst.set(src.subarray(left * HASH_LEN, (left + 1) * HASH_LEN), p * HASH_LEN);
+      }
+      indices = parents;
+      k++;
+    }
+    this.levels.length = Math.max(k + 1, 1);
+    this.sizes.length = k + 1;
+  }
+}
+
+/** Verifies that `leaf` (its bytes, not its hash) sits at `proof.index` of the tree whose root is `root`. */
+export function verifyProof(root: Uint8Array, leaf: Uint8Array, proof: MerkleProof): boolean {
+  const { index, leafCount, siblings } = proof;
+  if (!Number.isInteger(index) || !Number.isInteger(leafCount) || index < 0 || index >= leafCount) {
+    return false;
+  }
+  let node = hashLeaf(leaf);
+  let i = index;
+  let size = leafCount;
+  let s = 0;
+  while (size > 1) {
+    const sib = i ^ 1;
+    if (sib < size) {
+      const sibling = siblings[s++];
+      if (!sibling || sibling.length !== HASH_LEN) return false;
+      node = (i & 1) === 0 ? hashNode(node, sibling) : hashNode(sibling, node);
+    }
+    i >>= 1;
+    size = (size + 1) >> 1;
+  }
+  if (s !== siblings.length) return false;
+  return equalBytes(hashRoot(leafCount, node), root);
+}

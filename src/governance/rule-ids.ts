@@ -1,0 +1,32 @@
+/** Rule ids (docs/protocol.md §7): traces carry them, disputes name them. */
+export const RULE_IDS = [
+  'input.order',
+  'register',
+  'stake',
+  'unstake',
+  'unstake.power',
+  'delegate',
+  'undelegate',
+  'propose',
+  'cancel',
+  'vote.status',
+  'vote.period',
+  'vote.once',
+  'vote.power',
+  'vote.override',
+  'queue.status',
+  'queue.period',
+  'queue.quorum',
+  'queue.approval',
+  'execute.status',
+  'execute.timelock',
+  'execute.bounds',
+  'epoch.reward.split',
+  'epoch.reward.commission',
+  'epoch.reward.rounding',
+  'epoch.reward.subsidy',
+  'epoch.set.rank',
+  'epoch.set.cap',
+] as const;
+
+export type RuleId = (typeof RULE_IDS)[number];

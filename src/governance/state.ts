@@ -1,0 +1,356 @@
+/**
+ * The governance state and its leaves. The state is a mutable object owned by one executor run; every
+ * mutation marks the leaf it changes, and `flushLeaves` turns the marks into tree updates (existing
+ * leaves rehashed in place, new leaves appended sorted by key bytes, docs/protocol.md §8).
+ */
+import { compareBytes, hexToBytes } from '../core/bytes.ts';
+import { LeafWriter, ZERO_ADDRESS } from './encoding.ts';
+import type { Address, Hash32, InputPosition, ProposalAction, VoteSupport } from './inputs.ts';
+import { hashLeaf, MerkleTree } from './merkle.ts';
+import { PARAM_KEYS, type ParamKey } from './params.ts';
+
+/** A value history: parallel arrays of blocks (increasing) and values. */
+export type History = { blocks: bigint[]; values: bigint[] };
+export type DelegationHistory = History & { validators: (Address | null)[] };
+
+export type ValidatorRecord = {
+  readonly address: Address;
+  readonly commissionBps: number;
+  selfStake: bigint;
+  delegated: bigint;
+  /** Delegators with a non-zero delegation, in order of becoming non-zero (payout order is irrelevant). */
+  readonly delegators: Set<Address>;
+  readonly selfHistory: History;
+  readonly delegatedHistory: History;
+};
+
+export type DelegationRecord = {
+  readonly delegator: Address;
+  validator: Address;
+  amount: bigint;
+  readonly history: DelegationHistory;
+};
+
+export const ProposalStatus = { Active: 0, Queued: 1, Executed: 2, Canceled: 3, Failed: 4 } as const;
+export type ProposalStatus = (typeof ProposalStatus)[keyof typeof ProposalStatus];
+
+export type VoteRecord = { support: VoteSupport; isValidator: boolean; weight: bigint };
+
+export type ProposalRecord = {
+  readonly id: bigint;
+  readonly proposer: Address;
+  readonly createdBlock: bigint;
+  readonly snapshotBlock: bigint;
+  readonly voteEnd: bigint;
+  readonly quorumBps: bigint;
+  readonly thresholdBps: bigint;
+  readonly timelock: bigint;
+  readonly bondedAtSnapshot: bigint;
+  readonly actions: readonly ProposalAction[];
+  readonly actionsHash: Uint8Array;
+  status: ProposalStatus;
+  eta: bigint;
+  executedEpoch: bigint;
+  tally: { for: bigint; against: bigint; abstain: bigint };
+  readonly votes: Map<Address, VoteRecord>;
+  /** Per validator: the snapshot delegations of its delegators that voted themselves. */
+  readonly overridden: Map<Address, bigint>;
+};
+
+export type ModuleRecord = { version: bigint; codeHash: Hash32 };
+export type ActiveEntry = { validator: Address; power: bigint };
+
+export type GovernanceState = {
+  params: Record<ParamKey, bigint>;
+  readonly modules: Map<string, ModuleRecord>;
+  readonly validators: Map<Address, ValidatorRecord>;
+  readonly delegations: Map<Address, DelegationRecord>;
+  /** The set chosen at the last end of epoch, in rank order. */
+  active: ActiveEntry[];
+  /** Active slots ever written (leaves are never removed). */
+  activeSlots: number;
+  readonly rewards: Map<Address, bigint>;
+  treasury: bigint;
+  totalIssued: bigint;
+  totalBonded: bigint;
+  readonly bondedHistory: History;
+  readonly proposals: Map<bigint, ProposalRecord>;
+  proposalCount: bigint;
+  epoch: bigint;
+  lastPosition: InputPosition | null;
+  /** Ids of proposals executed in the current epoch (derivable from their leaves; kept for speed). */
+  executedThisEpoch: bigint[];
+  readonly leaves: LeafTable;
+};
+
+type LeafEncoder = () => Uint8Array;
+
+/** Key-byte lengths (tag included) per leaf tag, for ordering the leaves an input creates. */
+const KEY_LENGTH: Record<number, number> = {
+  1: 1,
+  2: 33,
+  3: 33,
+  4: 21,
+  5: 21,
+  6: 5,
+  7: 21,
+  8: 9,
+  9: 29,
+  10: 30,
+};
+
+/**
+ * Leaf id → tree index, plus the leaves marked since the last flush. Leaves an input creates get their
+ * index when the input ends (sorted by key bytes); hashes of changed existing leaves are deferred to the
+ * next flush, so re-executing without a per-step root hashes each changed leaf once.
+ */
+export class LeafTable {
+  readonly tree = new MerkleTree();
+  readonly index = new Map<string, number>();
+  private readonly pending = new Map<string, LeafEncoder>();
+  private readonly created = new Map<string, LeafEncoder>();
+  /** The current encoder of every leaf, to re-encode one for a membership proof. */
+  private readonly encoders = new Map<string, LeafEncoder>();
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  /** Appends a genesis leaf at once (genesis order is fixed by the spec, not sorted). */
+  appendGenesis(id: string, encode: LeafEncoder): void {
+    this.encoders.set(id, encode);
+    this.index.set(id, this.tree.append(hashLeaf(encode())));
+  }
+
+  /** The leaf's current bytes and index, or undefined for an unknown id. Flush first. */
+  leaf(id: string): { index: number; bytes: Uint8Array } | undefined {
+    const index = this.index.get(id);
+    const encode = this.encoders.get(id);
+    if (index === undefined || encode === undefined) return undefined;
+    return { index, bytes: encode() };
+  }
+
+  ids(): IterableIterator<string> {
+    return this.index.keys();
+  }
+
+  mark(id: string, encode: LeafEncoder): void {
+    this.encoders.set(id, encode);
+    if (this.index.has(id)) this.pending.set(id, encode);
+    else this.created.set(id, encode);
+  }
+
+  /** Ends an accepted input: appends the leaves it created, in key-byte order. */
+  endStep(): void {
+    if (this.created.size === 0) return;
+    const made: { id: string; bytes: Uint8Array }[] = [];
+    for (const [id, encode] of this.created) made.push({ id, bytes: encode() });
+    this.created.clear();
+    if (made.length > 1) made.sort((a, b) => compareBytes(keyBytes(a.bytes), keyBytes(b.bytes)));
+    for (const m of made) this.index.set(m.id, this.tree.append(hashLeaf(m.bytes)));
+  }
+
+  /** Rehashes every changed leaf into the tree. */
+  flush(): void {
+    this.endStep();
+    for (const [id, encode] of this.pending) this.tree.set(this.index.get(id) as number, hashLeaf(encode()));
+    this.pending.clear();
+  }
+}
+
+function keyBytes(leaf: Uint8Array): Uint8Array {
+  return leaf.subarray(0, KEY_LENGTH[leaf[0] as number] ?? leaf.length);
+}
+
+// ---- leaf encoders (docs/protocol.md §8) ----
+
+export function encodeGlobalLeaf(s: GovernanceState): Uint8Array {
+  const p = s.lastPosition;
+  return new LeafWriter(1 + 8 + 8 + 4 + 4 + 8 + 4 + 32 * 3)
+    .u8(0x01)
+    .u64(s.epoch)
+    .u64(p ? p.block : 0n)
+    .u32(p ? p.txIndex : 0)
+    .u32(p ? p.logIndex : 0)
+    .u64(s.proposalCount)
+    .u32(s.active.length)
+    .u256(s.totalBonded)
+    .u256(s.totalIssued)
+    .u256(s.treasury)
+    .done();
+}
+
+export function encodeParamLeaf(key: ParamKey, value: bigint): Uint8Array {
+  return new LeafWriter(1 + 32 + 32).u8(0x02).name32(key).u256(value).done();
+}
+
+export function encodeModuleLeaf(id: string, m: ModuleRecord): Uint8Array {
+  return new LeafWriter(1 + 32 + 8 + 32)
+    .u8(0x03)
+    .name32(id)
+    .u64(m.version)
+    .raw(hexToBytes(m.codeHash, 'codeHash'))
+    .done();
+}
+
+export function encodeValidatorLeaf(v: ValidatorRecord): Uint8Array {
+  return new LeafWriter(1 + 20 + 2 + 32 + 32 + 4)
+    .u8(0x04)
+    .address(v.address)
+    .u16(v.commissionBps)
+    .u256(v.selfStake)
+    .u256(v.delegated)
+    .u32(v.delegators.size)
+    .done();
+}
+
+export function encodeDelegationLeaf(d: DelegationRecord): Uint8Array {
+  return new LeafWriter(1 + 20 + 20 + 32)
+    .u8(0x05)
+    .address(d.delegator)
+    .address(d.validator)
+    .u256(d.amount)
+    .done();
+}
+
+export function encodeActiveLeaf(index: number, entry: ActiveEntry | undefined): Uint8Array {
+  return new LeafWriter(1 + 4 + 20 + 32)
+    .u8(0x06)
+    .u32(index)
+    .address(entry ? entry.validator : ZERO_ADDRESS)
+    .u256(entry ? entry.power : 0n)
+    .done();
+}
+
+export function encodeRewardLeaf(account: Address, accrued: bigint): Uint8Array {
+  return new LeafWriter(1 + 20 + 32).u8(0x07).address(account).u256(accrued).done();
+}
+
+export function encodeProposalLeaf(p: ProposalRecord): Uint8Array {
+  return new LeafWriter(1 + 8 + 20 + 8 * 3 + 2 + 2 + 8 + 32 + 1 + 8 + 8 + 32 * 3 + 32)
+    .u8(0x08)
+    .u64(p.id)
+    .address(p.proposer)
+    .u64(p.createdBlock)
+    .u64(p.snapshotBlock)
+    .u64(p.voteEnd)
+    .u16(Number(p.quorumBps))
+    .u16(Number(p.thresholdBps))
+    .u64(p.timelock)
+    .u256(p.bondedAtSnapshot)
+    .u8(p.status)
+    .u64(p.eta)
+    .u64(p.executedEpoch)
+    .u256(p.tally.for)
+    .u256(p.tally.against)
+    .u256(p.tally.abstain)
+    .raw(p.actionsHash)
+    .done();
+}
+
+const SUPPORT_CODE: Record<VoteSupport, number> = { against: 0, for: 1, abstain: 2 };
+
+export function encodeVoteLeaf(proposalId: bigint, voter: Address, v: VoteRecord): Uint8Array {
+  return new LeafWriter(1 + 8 + 20 + 1 + 1 + 32)
+    .u8(0x09)
+    .u64(proposalId)
+    .address(voter)
+    .u8(SUPPORT_CODE[v.support])
+    .u8(v.isValidator ? 1 : 0)
+    .u256(v.weight)
+    .done();
+}
+
+export const CheckpointKind = { Self: 0, Delegated: 1, Delegation: 2, Bonded: 3 } as const;
+export type CheckpointKind = (typeof CheckpointKind)[keyof typeof CheckpointKind];
+
+export function encodeCheckpointLeaf(
+  kind: CheckpointKind,
+  account: Address,
+  block: bigint,
+  validator: Address | null,
+  value: bigint,
+): Uint8Array {
+  return new LeafWriter(1 + 1 + 20 + 8 + 20 + 32)
+    .u8(0x0a)
+    .u8(kind)
+    .address(account)
+    .u64(block)
+    .address(validator ?? ZERO_ADDRESS)
+    .u256(value)
+    .done();
+}
+
+// ---- marking helpers: the one place that knows each leaf's id ----
+
+export const markGlobal = (s: GovernanceState): void => s.leaves.mark('g', () => encodeGlobalLeaf(s));
+export const markParam = (s: GovernanceState, key: ParamKey): void =>
+  s.leaves.mark(`p:${key}`, () => encodeParamLeaf(key, s.params[key]));
+export const markModule = (s: GovernanceState, id: string): void =>
+  s.leaves.mark(`m:${id}`, () => encodeModuleLeaf(id, s.modules.get(id) as ModuleRecord));
+export const markValidator = (s: GovernanceState, v: ValidatorRecord): void =>
+  s.leaves.mark(`v:${v.address}`, () => encodeValidatorLeaf(v));
+export const markDelegation = (s: GovernanceState, d: DelegationRecord): void =>
+  s.leaves.mark(`d:${d.delegator}`, () => encodeDelegationLeaf(d));
+export const markActiveSlot = (s: GovernanceState, i: number): void =>
+  s.leaves.mark(`a:${i}`, () => encodeActiveLeaf(i, s.active[i]));
+export const markReward = (s: GovernanceState, account: Address): void =>
+  s.leaves.mark(`r:${account}`, () => encodeRewardLeaf(account, s.rewards.get(account) ?? 0n));
+export const markProposal = (s: GovernanceState, p: ProposalRecord): void =>
+  s.leaves.mark(`P:${p.id}`, () => encodeProposalLeaf(p));
+export const markVote = (s: GovernanceState, p: ProposalRecord, voter: Address): void =>
+  s.leaves.mark(`V:${p.id}:${voter}`, () => encodeVoteLeaf(p.id, voter, p.votes.get(voter) as VoteRecord));
+
+export function markCheckpoint(
+  s: GovernanceState,
+  kind: CheckpointKind,
+  account: Address,
+  block: bigint,
+  validator: Address | null,
+  value: bigint,
+): void {
+  s.leaves.mark(`c:${kind}:${account}:${block}`, () =>
+    encodeCheckpointLeaf(kind, account, block, validator, value),
+  );
+}
+
+export type GenesisOptions = {
+  /** Parameter overrides; each must lie within its bounds. */
+  params?: Partial<Record<ParamKey, bigint>>;
+  /** Modules registered at genesis, in leaf order. */
+  modules?: readonly { id: string; version: bigint; codeHash: Hash32 }[];
+};
+
+/** Builds the genesis state without validation; use `createGenesisState` (rules.ts) from outside. */
+export function buildGenesisState(
+  params: Record<ParamKey, bigint>,
+  options: GenesisOptions,
+): GovernanceState {
+  const s: GovernanceState = {
+    params,
+    modules: new Map(),
+    validators: new Map(),
+    delegations: new Map(),
+    active: [],
+    activeSlots: 0,
+    rewards: new Map(),
+    treasury: 0n,
+    totalIssued: 0n,
+    totalBonded: 0n,
+    bondedHistory: { blocks: [], values: [] },
+    proposals: new Map(),
+    proposalCount: 0n,
+    epoch: 0n,
+    lastPosition: null,
+    executedThisEpoch: [],
+    leaves: new LeafTable(),
+  };
+  // Genesis leaves keep the documented order: global, params in PARAM_KEYS order, modules as given.
+  s.leaves.appendGenesis('g', () => encodeGlobalLeaf(s));
+  for (const key of PARAM_KEYS) s.leaves.appendGenesis(`p:${key}`, () => encodeParamLeaf(key, s.params[key]));
+  for (const m of options.modules ?? []) {
+    s.modules.set(m.id, { version: m.version, codeHash: m.codeHash });
+    s.leaves.appendGenesis(`m:${m.id}`, () => encodeModuleLeaf(m.id, s.modules.get(m.id) as ModuleRecord));
+  }
+  return s;
+}
