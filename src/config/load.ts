@@ -182,7 +182,9 @@ function yamlLayer(file: string): Layer {
 function dropEmptySections(node: PlainObject, path: readonly string[], leaves: readonly ConfigLeaf[]): void {
   for (const [k, v] of Object.entries(node)) {
     const full = [...path, k];
-    const isSection = leaves.some((l) => l.path.length > full.length && full.every((seg, i) => l.path[i] === seg));
+    const isSection = leaves.some(
+      (l) => l.path.length > full.length && full.every((seg, i) => l.path[i] === seg),
+    );
     if (!isSection) continue;
     if (v === null) delete node[k];
     else if (isPlainObject(v)) dropEmptySections(v, full, leaves);

@@ -51,6 +51,8 @@ export async function probeRedis(url: string, timeoutMs = DEFAULT_PROBE_TIMEOUT_
     enableOfflineQueue: false,
     retryStrategy: () => null,
     connectionName: 'vigil:probe',
+    // ioredis's default (2 s) keeps a timer alive after a refused connection, delaying the CLI's exit.
+    disconnectTimeout: 50,
   });
   // Without a listener ioredis prints "Unhandled error event" on its own.
   client.on('error', () => {});
@@ -66,7 +68,7 @@ export async function probeRedis(url: string, timeoutMs = DEFAULT_PROBE_TIMEOUT_
     throw new RedisUnavailableError(url, cause);
   } finally {
     clearTimeout(timer);
-    client.disconnect();
+    if (client.status !== 'end') client.disconnect();
   }
 }
 
@@ -102,17 +104,26 @@ export async function connectRedis(url: string, options: ConnectRedisOptions): P
   return client;
 }
 
-/** Closes a client: QUIT when connected (lets pending replies arrive), otherwise a plain disconnect. */
-export async function closeRedis(client: Redis): Promise<void> {
+/**
+ * Closes a client: QUIT when connected (pending replies still arrive), otherwise a plain disconnect.
+ * Resolves once the connection has ended, within `timeoutMs` at most.
+ */
+export async function closeRedis(client: Redis, timeoutMs = 2000): Promise<void> {
+  if (client.status === 'end') return;
+  const ended = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    client.once('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
   if (client.status === 'ready') {
-    try {
-      await client.quit();
-      return;
-    } catch {
-      // fall through to a hard disconnect
-    }
+    await client.quit().catch(() => client.disconnect());
+  } else {
+    client.disconnect();
   }
-  client.disconnect();
+  await ended;
+  if (client.status !== 'end') client.disconnect();
 }
 
 /** A key under the configured prefix: `redisKey('{vigil}', 'l2', 'cursor')` → `{vigil}:l2:cursor`. */
