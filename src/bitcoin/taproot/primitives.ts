@@ -1,18 +1,30 @@
 /**
- * The BIP-341 hash primitives the tree code builds on. They belong to the script engine
- * (src/bitcoin/script/taproot.ts); this module is the one place that imports them, so that the tree code
- * names one source. Until the engine's module lands they are written here from BIP-341 directly.
+ * The BIP-341 hash primitives the tree code builds on, from the script engine
+ * (src/bitcoin/script/taproot.ts): one source of truth for what the interpreter checks.
  */
-import { compareBytes } from '../../core/bytes.ts';
-import { taggedHash } from '../../core/hashes.ts';
-import { encodeCompactSize } from '../compact-size.ts';
+import {
+  tapleafHash as engineTapleafHash,
+  verifyTaprootCommitment as engineVerifyCommitment,
+} from '../script/taproot.ts';
 
-/** BIP-341: hash_TapLeaf(leaf_version || compact_size(len(script)) || script). */
+export {
+  buildControlBlock,
+  isValidControlBlockSize,
+  TAPROOT_LEAF_TAPSCRIPT,
+  tapbranchHash,
+  taptweakHash,
+} from '../script/taproot.ts';
+
 export function tapleafHash(script: Uint8Array, leafVersion: number): Uint8Array {
-  return taggedHash('TapLeaf', Uint8Array.of(leafVersion), encodeCompactSize(script.length), script);
+  return engineTapleafHash(leafVersion, script);
 }
 
-/** BIP-341: hash_TapBranch of the two children in lexicographic order. */
-export function tapbranchHash(a: Uint8Array, b: Uint8Array): Uint8Array {
-  return compareBytes(a, b) <= 0 ? taggedHash('TapBranch', a, b) : taggedHash('TapBranch', b, a);
+/** Core's VerifyTaprootCommitment for `script` under the 32-byte output key. */
+export function verifyTaprootCommitment(
+  controlBlock: Uint8Array,
+  outputKey: Uint8Array,
+  script: Uint8Array,
+): boolean {
+  const leafVersion = (controlBlock[0] as number) & 0xfe;
+  return engineVerifyCommitment(controlBlock, outputKey, tapleafHash(script, leafVersion));
 }
