@@ -121,10 +121,12 @@ export class Daemon {
     let code: number = ExitCode.Ok;
     const pending = [...this.#started].reverse();
     for (const [i, component] of pending.entries()) {
-      const limit = grace.signal.aborted
+      const afterGrace = grace.signal.aborted;
+      const limit = afterGrace
         ? new Promise<void>((resolve) => setTimeout(resolve, AFTER_GRACE_MS).unref())
         : graceOver;
       let finished = false;
+      let failed = false;
       try {
         await Promise.race([
           Promise.resolve()
@@ -135,21 +137,23 @@ export class Daemon {
           limit,
         ]);
       } catch (err) {
-        finished = true;
+        failed = true;
         code = ExitCode.Failed;
         logger.error({ component: component.name, err }, 'component failed to stop cleanly');
       }
-      if (!finished) {
-        code = ExitCode.Failed;
+      if (!afterGrace && grace.signal.aborted) {
         logger.error(
           { component: component.name, remaining: pending.slice(i).map((c) => c.name), graceMs },
           'grace period over before this component finished; abandoning its in-flight work',
         );
-      } else {
-        logger.debug({ component: component.name }, 'component stopped');
+      } else if (!finished && !failed) {
+        logger.error({ component: component.name }, `component did not let go within ${AFTER_GRACE_MS} ms`);
       }
+      if (finished) logger.debug({ component: component.name }, 'component stopped');
     }
     clearTimeout(graceTimer);
+    // Work was abandoned when the grace period ran out, even if every stop() then returned.
+    if (grace.signal.aborted) code = ExitCode.Failed;
     this.#started.length = 0;
     if (code === ExitCode.Ok) logger.info('vigil stopped cleanly');
     return code;

@@ -123,7 +123,8 @@ export async function closeRedis(client: Redis, timeoutMs = 2000): Promise<void>
     client.disconnect();
   }
   await ended;
-  if (client.status !== 'end') client.disconnect();
+  // The status changed while awaiting; TypeScript's narrowing from above does not know that.
+  if ((client.status as string) !== 'end') client.disconnect();
 }
 
 /** A key under the configured prefix: `redisKey('{vigil}', 'l2', 'cursor')` → `{vigil}:l2:cursor`. */
