@@ -1,0 +1,271 @@
+/**
+ * `BitcoinBackend` over Bitcoin Core's JSON-RPC. Needs `-txindex=1` for `getTransaction` of confirmed
+ * transactions that are not the node's own (Core finds mempool transactions without it).
+ */
+import { z } from 'zod';
+import { bytesToHex, hexToBytes } from '../../core/bytes.ts';
+import { decodeBlock, decodeTx, hashToHex, txidHex } from './codec.ts';
+import { CoreRpcClient, type CoreRpcClientOptions, CoreRpcError } from './core-rpc-client.ts';
+import { BroadcastRejectedError } from './errors.ts';
+import { btcToSats, feeRateFromBtcPerKvb, feeRateToBtcPerKvb } from './fee-rate.ts';
+import { expectShape } from './shape.ts';
+import type {
+  BitcoinBackend,
+  BlockHeaderInfo,
+  BlockWithTxs,
+  BroadcastOptions,
+  FeeEstimate,
+  Outspend,
+  TestAcceptResult,
+  TxStatus,
+  TxWithStatus,
+  Utxo,
+} from './types.ts';
+
+export type CoreRpcBackendOptions = CoreRpcClientOptions & {
+  /** How many blocks back from the tip `getOutspend` searches for a confirmed spender (Core has no spent index). */
+  outspendLookback?: number;
+  /** Timeout of scantxoutset, which reads the whole UTXO set (a minute or more on mainnet). */
+  scanTimeoutMs?: number;
+};
+
+/** Core's codes for a refused transaction (rpc/protocol.h): VERIFY_ERROR, VERIFY_REJECTED, ALREADY_IN_CHAIN, DESERIALIZATION_ERROR. */
+const REJECT_CODES = new Set([-25, -26, -27, -22]);
+const RPC_INVALID_ADDRESS_OR_KEY = -5;
+const RPC_INVALID_PARAMETER = -8;
+const RPC_METHOD_NOT_FOUND = -32601;
+
+const HEX64 = z.string().regex(/^[0-9a-f]{64}$/);
+const headerShape = z.object({
+  hash: HEX64,
+  height: z.number().int().nonnegative(),
+  previousblockhash: HEX64.optional(),
+  time: z.number().int(),
+});
+const rawTxShape = z.object({ hex: z.string(), blockhash: HEX64.optional() });
+const estimateShape = z.object({ feerate: z.number().optional(), blocks: z.number().int() });
+const scanShape = z.object({
+  success: z.boolean().optional(),
+  unspents: z.array(
+    z.object({
+      txid: HEX64,
+      vout: z.number().int(),
+      scriptPubKey: z.string(),
+      amount: z.number(),
+      height: z.number().int(),
+    }),
+  ),
+});
+const testAcceptShape = z.array(
+  z.object({
+    txid: HEX64,
+    allowed: z.boolean().optional(),
+    vsize: z.number().int().optional(),
+    fees: z.object({ base: z.number() }).optional(),
+    'reject-reason': z.string().optional(),
+  }),
+);
+const spendingShape = z.array(
+  z.object({ txid: HEX64, vout: z.number().int(), spendingtxid: HEX64.optional() }),
+);
+
+const ZERO_HASH = '0'.repeat(64);
+
+export class CoreRpcBackend implements BitcoinBackend {
+  readonly kind = 'core-rpc' as const;
+  readonly rpc: CoreRpcClient;
+  private readonly lookback: number;
+  private readonly scanTimeoutMs: number;
+
+  constructor(options: CoreRpcBackendOptions) {
+    this.rpc = new CoreRpcClient(options);
+    this.lookback = options.outspendLookback ?? 144;
+    this.scanTimeoutMs = options.scanTimeoutMs ?? 180_000;
+  }
+
+  async getTipHeight(): Promise<number> {
+    return expectShape(z.number().int().nonnegative(), await this.rpc.call('getblockcount'), 'getblockcount');
+  }
+
+  async getTipHash(): Promise<string> {
+    return expectShape(HEX64, await this.rpc.call('getbestblockhash'), 'getbestblockhash');
+  }
+
+  async getBlockHash(height: number): Promise<string | undefined> {
+    try {
+      return expectShape(HEX64, await this.rpc.call('getblockhash', [height]), 'getblockhash');
+    } catch (err) {
+      if (err instanceof CoreRpcError && err.code === RPC_INVALID_PARAMETER) return undefined;
+      throw err;
+    }
+  }
+
+  async getBlockHeader(hash: string): Promise<BlockHeaderInfo | undefined> {
+    try {
+      const h = expectShape(
+        headerShape,
+        await this.rpc.call('getblockheader', [hash, true]),
+        'getblockheader',
+      );
+      return { hash: h.hash, height: h.height, prevHash: h.previousblockhash ?? ZERO_HASH, time: h.time };
+    } catch (err) {
+      if (err instanceof CoreRpcError && err.code === RPC_INVALID_ADDRESS_OR_KEY) return undefined;
+      throw err;
+    }
+  }
+
+  async getBlock(hashOrHeight: string | number): Promise<BlockWithTxs | undefined> {
+    const hash = typeof hashOrHeight === 'number' ? await this.getBlockHash(hashOrHeight) : hashOrHeight;
+    if (hash === undefined) return undefined;
+    const header = await this.getBlockHeader(hash);
+    if (header === undefined) return undefined;
+    const hex = expectShape(z.string(), await this.rpc.call('getblock', [hash, 0]), 'getblock');
+    const block = decodeBlock(hexToBytes(hex, 'block'));
+    return { ...header, txs: block.txs.map(({ raw, tx }) => ({ txid: txidHex(tx), raw, tx })) };
+  }
+
+  async getTransaction(txid: string): Promise<TxWithStatus | undefined> {
+    let reply: z.infer<typeof rawTxShape>;
+    try {
+      reply = expectShape(
+        rawTxShape,
+        await this.rpc.call('getrawtransaction', [txid, true]),
+        'getrawtransaction',
+      );
+    } catch (err) {
+      if (err instanceof CoreRpcError && err.code === RPC_INVALID_ADDRESS_OR_KEY) return undefined;
+      throw err;
+    }
+    const raw = hexToBytes(reply.hex, 'transaction');
+    return { txid, raw, tx: decodeTx(raw), status: await this.statusFromBlockHash(reply.blockhash) };
+  }
+
+  async getTxStatus(txid: string): Promise<TxStatus | undefined> {
+    return (await this.getTransaction(txid))?.status;
+  }
+
+  private async statusFromBlockHash(blockhash: string | undefined): Promise<TxStatus> {
+    if (blockhash === undefined) return { confirmed: false, inMempool: true };
+    const header = await this.getBlockHeader(blockhash);
+    if (header === undefined) return { confirmed: false, inMempool: false };
+    return { confirmed: true, blockHeight: header.height, blockHash: header.hash };
+  }
+
+  /**
+   * gettxout says whether the output is unspent (mempool included). For the spender, Core 25's
+   * gettxspendingprevout covers the mempool; confirmed spenders are searched in the last
+   * `outspendLookback` blocks, stopping at the block that created the output.
+   */
+  async getOutspend(txid: string, vout: number): Promise<Outspend> {
+    const utxo = await this.rpc.call<unknown>('gettxout', [txid, vout, true]);
+    if (utxo !== null && utxo !== undefined) return { spent: false };
+    const funding = await this.getTransaction(txid);
+    if (funding === undefined || vout >= funding.tx.outputs.length) return { spent: false };
+    if (!funding.status.confirmed && !funding.status.inMempool) return { spent: false };
+    try {
+      const spending = expectShape(
+        spendingShape,
+        await this.rpc.call('gettxspendingprevout', [[{ txid, vout }]]),
+        'gettxspendingprevout',
+      );
+      const spender = spending[0]?.spendingtxid;
+      if (spender !== undefined) {
+        const tx = await this.getTransaction(spender);
+        const vin = tx?.tx.inputs.findIndex((i) => hashToHex(i.prevTxid) === txid && i.vout === vout);
+        return { spent: true, txid: spender, vin: vin === -1 ? undefined : vin, status: tx?.status };
+      }
+    } catch (err) {
+      if (!(err instanceof CoreRpcError && err.code === RPC_METHOD_NOT_FOUND)) throw err;
+    }
+    const tip = await this.getTipHeight();
+    const floor = Math.max(
+      funding.status.confirmed ? funding.status.blockHeight : 0,
+      tip - this.lookback + 1,
+    );
+    for (let h = tip; h >= floor; h--) {
+      const block = await this.getBlock(h);
+      if (block === undefined) break;
+      for (const btx of block.txs) {
+        const vin = btx.tx.inputs.findIndex((i) => i.vout === vout && hashToHex(i.prevTxid) === txid);
+        if (vin !== -1) {
+          return {
+            spent: true,
+            txid: btx.txid,
+            vin,
+            status: { confirmed: true, blockHeight: block.height, blockHash: block.hash },
+          };
+        }
+      }
+    }
+    return { spent: true, txid: undefined, vin: undefined, status: undefined };
+  }
+
+  /** Confirmed UTXOs only: scantxoutset reads the chainstate, not the mempool. */
+  async getUtxos(address: string): Promise<Utxo[]> {
+    const reply = expectShape(
+      scanShape,
+      await this.rpc.call('scantxoutset', ['start', [`addr(${address})`]], this.scanTimeoutMs),
+      'scantxoutset',
+    );
+    return reply.unspents.map((u) => ({
+      txid: u.txid,
+      vout: u.vout,
+      value: btcToSats(u.amount),
+      script: hexToBytes(u.scriptPubKey, 'scriptPubKey'),
+      confirmed: true,
+      height: u.height,
+    }));
+  }
+
+  async estimateFee(targetBlocks: number): Promise<FeeEstimate | undefined> {
+    const reply = expectShape(
+      estimateShape,
+      await this.rpc.call('estimatesmartfee', [targetBlocks]),
+      'estimatesmartfee',
+    );
+    // A quiet chain or a fresh node answers { errors: ["Insufficient data or no feerate found"], blocks }.
+    if (reply.feerate === undefined || reply.feerate <= 0) return undefined;
+    return { rate: feeRateFromBtcPerKvb(reply.feerate), blocks: reply.blocks };
+  }
+
+  async broadcast(raw: Uint8Array, options: BroadcastOptions = {}): Promise<string> {
+    const params: unknown[] = [bytesToHex(raw)];
+    if (options.maxFeeRate !== undefined) params.push(feeRateToBtcPerKvb(options.maxFeeRate));
+    try {
+      return expectShape(HEX64, await this.rpc.call('sendrawtransaction', params), 'sendrawtransaction');
+    } catch (err) {
+      if (err instanceof CoreRpcError && REJECT_CODES.has(err.code ?? 0)) {
+        throw new BroadcastRejectedError(err.rpcMessage, err.code, safeTxid(raw), { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  readonly testAccept = async (
+    raws: Uint8Array[],
+    options: BroadcastOptions = {},
+  ): Promise<TestAcceptResult[]> => {
+    const params: unknown[] = [raws.map((r) => bytesToHex(r))];
+    if (options.maxFeeRate !== undefined) params.push(feeRateToBtcPerKvb(options.maxFeeRate));
+    const reply = expectShape(
+      testAcceptShape,
+      await this.rpc.call('testmempoolaccept', params),
+      'testmempoolaccept',
+    );
+    return reply.map((r) => ({
+      txid: r.txid,
+      allowed: r.allowed === true,
+      reason: r['reject-reason'],
+      vsize: r.vsize,
+      fee: r.fees === undefined ? undefined : btcToSats(r.fees.base),
+    }));
+  };
+}
+
+function safeTxid(raw: Uint8Array): string | undefined {
+  try {
+    return txidHex(decodeTx(raw));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * `BitcoinBackend` over Esplora's REST API (Blockstream's electrs, mempool.space).
+ * `baseUrl` is the API root, e.g. https://blockstream.info/api or http://127.0.0.1:3002.
+ */
+import { z } from 'zod';
+import { bytesToHex, hexToBytes } from '../../core/bytes.ts';
+import { decodeBlock, decodeTx, hashToHex, txidHex, txVsize } from './codec.ts';
+import { BackendRequestError, BroadcastRejectedError, TransientFault } from './errors.ts';
+import { feeForVsize, feeRateFromSatPerVb, feeRateToSatPerVb } from './fee-rate.ts';
+import { DEFAULT_RETRY_POLICY, fetchOnce, type HttpResponse, type RetryPolicy, withRetry } from './http.ts';
+import { expectShape } from './shape.ts';
+import type {
+  BitcoinBackend,
+  BlockHeaderInfo,
+  BlockWithTxs,
+  BroadcastOptions,
+  FeeEstimate,
+  Outspend,
+  TxStatus,
+  TxWithStatus,
+  Utxo,
+} from './types.ts';
+
+export type EsploraBackendOptions = { baseUrl: string; retry?: Partial<RetryPolicy> };
+
+const HEX64 = z.string().regex(/^[0-9a-f]{64}$/);
+const statusShape = z.object({
+  confirmed: z.boolean(),
+  block_height: z.number().int().optional(),
+  block_hash: HEX64.optional(),
+});
+const blockShape = z.object({
+  id: HEX64,
+  height: z.number().int(),
+  previousblockhash: HEX64.nullish(),
+  timestamp: z.number().int(),
+});
+const outspendShape = z.object({
+  spent: z.boolean(),
+  txid: HEX64.optional(),
+  vin: z.number().int().optional(),
+  status: statusShape.optional(),
+});
+const utxoShape = z.array(
+  z.object({ txid: HEX64, vout: z.number().int(), value: z.number().int(), status: statusShape }),
+);
+const feeShape = z.record(z.string(), z.number());
+
+const ZERO_HASH = '0'.repeat(64);
+
+/**
+ * Esplora forwards Core's refusal as HTTP 400 in one of two text formats:
+ * new electrs: `sendrawtransaction RPC error -26: min relay fee not met, 211 < 212`;
+ * old electrs and mempool.space: `sendrawtransaction RPC error: {"code":-26,"message":"min relay fee not met, 211 < 212"}`.
+ */
+export function parseEsploraBroadcastError(text: string): { reason: string; code: number | undefined } {
+  const trimmed = text.trim();
+  const modern = /^sendrawtransaction RPC error (-?\d+): ([\s\S]*)$/.exec(trimmed);
+  if (modern) return { code: Number(modern[1]), reason: modern[2] ?? '' };
+  const old = /^sendrawtransaction RPC error: (\{[\s\S]*\})$/.exec(trimmed);
+  if (old?.[1]) {
+    try {
+      const obj = JSON.parse(old[1]) as { code?: unknown; message?: unknown };
+      if (typeof obj.message === 'string') {
+        return { reason: obj.message, code: typeof obj.code === 'number' ? obj.code : undefined };
+      }
+    } catch {
+      // fall through to the plain text
+    }
+  }
+  return { reason: trimmed, code: undefined };
+}
+
+export class EsploraBackend implements BitcoinBackend {
+  readonly kind = 'esplora' as const;
+  readonly testAccept = undefined;
+  private readonly base: string;
+  private readonly policy: RetryPolicy;
+
+  constructor(options: EsploraBackendOptions) {
+    this.base = options.baseUrl.replace(/\/+$/, '');
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  }
+
+  /** 404 → undefined; 5xx and 429 transient; other 4xx permanent. */
+  private judge(what: string, res: HttpResponse): HttpResponse | undefined {
+    if (res.status >= 200 && res.status < 300) return res;
+    if (res.status === 404) return undefined;
+    if (res.status >= 500 || res.status === 429) {
+      throw new TransientFault(`${what}: HTTP ${res.status} ${res.text().slice(0, 120)}`);
+    }
+    throw new BackendRequestError(
+      'esplora',
+      `${what}: HTTP ${res.status} ${res.text().slice(0, 200)}`,
+      res.status,
+    );
+  }
+
+  private async getJson<S extends z.ZodType>(path: string, schema: S): Promise<z.infer<S> | undefined> {
+    const res = await this.getParsed(path, (r) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(r.text());
+      } catch {
+        throw new TransientFault(`GET ${path}: not JSON: ${JSON.stringify(r.text().slice(0, 80))}`);
+      }
+      return expectShape(schema, value, `GET ${path}`);
+    });
+    return res;
+  }
+
+  /** A GET whose body is also checked inside the retry loop, so garbage bodies are retried too. */
+  private async getParsed<T>(path: string, parse: (r: HttpResponse) => T): Promise<T | undefined> {
+    return withRetry('esplora', `GET ${path}`, this.policy, async () => {
+      const res = await fetchOnce(`${this.base}${path}`, { method: 'GET' }, this.policy.timeoutMs);
+      const ok = this.judge(`GET ${path}`, res);
+      return ok === undefined ? undefined : parse(ok);
+    });
+  }
+
+  private async getText(path: string, pattern: RegExp): Promise<string | undefined> {
+    return this.getParsed(path, (r) => {
+      const text = r.text().trim();
+      if (!pattern.test(text))
+        throw new TransientFault(`GET ${path}: unexpected body ${JSON.stringify(text.slice(0, 80))}`);
+      return text;
+    });
+  }
+
+  async getTipHeight(): Promise<number> {
+    const text = await this.getText('/blocks/tip/height', /^\d+$/);
+    if (text === undefined) throw new BackendRequestError('esplora', '/blocks/tip/height not found', 404);
+    return Number(text);
+  }
+
+  async getTipHash(): Promise<string> {
+    const text = await this.getText('/blocks/tip/hash', /^[0-9a-f]{64}$/);
+    if (text === undefined) throw new BackendRequestError('esplora', '/blocks/tip/hash not found', 404);
+    return text;
+  }
+
+  async getBlockHash(height: number): Promise<string | undefined> {
+    return this.getText(`/block-height/${height}`, /^[0-9a-f]{64}$/);
+  }
+
+  async getBlockHeader(hash: string): Promise<BlockHeaderInfo | undefined> {
+    const b = await this.getJson(`/block/${hash}`, blockShape);
+    if (b === undefined) return undefined;
+    return { hash: b.id, height: b.height, prevHash: b.previousblockhash ?? ZERO_HASH, time: b.timestamp };
+  }
+
+  async getBlock(hashOrHeight: string | number): Promise<BlockWithTxs | undefined> {
+    const hash = typeof hashOrHeight === 'number' ? await this.getBlockHash(hashOrHeight) : hashOrHeight;
+    if (hash === undefined) return undefined;
+    const header = await this.getBlockHeader(hash);
+    if (header === undefined) return undefined;
+    const raw = await this.getParsed(`/block/${hash}/raw`, (r) => {
+      try {
+        return decodeBlock(r.body);
+      } catch (err) {
+        throw new TransientFault(`GET /block/${hash}/raw: undecodable block`, { cause: err });
+      }
+    });
+    if (raw === undefined) return undefined;
+    return { ...header, txs: raw.txs.map(({ raw: bytes, tx }) => ({ txid: txidHex(tx), raw: bytes, tx })) };
+  }
+
+  async getTransaction(txid: string): Promise<TxWithStatus | undefined> {
+    const hex = await this.getText(`/tx/${txid}/hex`, /^([0-9a-f]{2})+$/);
+    if (hex === undefined) return undefined;
+    const status = await this.getTxStatus(txid);
+    const raw = hexToBytes(hex, 'transaction');
+    return { txid, raw, tx: decodeTx(raw), status: status ?? { confirmed: false, inMempool: false } };
+  }
+
+  async getTxStatus(txid: string): Promise<TxStatus | undefined> {
+    const s = await this.getJson(`/tx/${txid}/status`, statusShape);
+    return s === undefined ? undefined : toStatus(s);
+  }
+
+  async getOutspend(txid: string, vout: number): Promise<Outspend> {
+    const o = await this.getJson(`/tx/${txid}/outspend/${vout}`, outspendShape);
+    if (o === undefined || !o.spent) return { spent: false };
+    return {
+      spent: true,
+      txid: o.txid,
+      vin: o.vin,
+      status: o.status === undefined ? undefined : toStatus(o.status),
+    };
+  }
+
+  async getUtxos(address: string): Promise<Utxo[]> {
+    const list = (await this.getJson(`/address/${address}/utxo`, utxoShape)) ?? [];
+    return list.map((u) => ({
+      txid: u.txid,
+      vout: u.vout,
+      value: BigInt(u.value),
+      script: undefined,
+      confirmed: u.status.confirmed,
+      height: u.status.confirmed ? u.status.block_height : undefined,
+    }));
+  }
+
+  /** Uses the estimate for the largest target not above `targetBlocks` (Esplora's keys: 1–25, 144, 504, 1008). */
+  async estimateFee(targetBlocks: number): Promise<FeeEstimate | undefined> {
+    const table = (await this.getJson('/fee-estimates', feeShape)) ?? {};
+    let best: { blocks: number; satPerVb: number } | undefined;
+    for (const [key, satPerVb] of Object.entries(table)) {
+      const blocks = Number(key);
+      if (!Number.isInteger(blocks) || blocks > targetBlocks) continue;
+      if (best === undefined || blocks > best.blocks) best = { blocks, satPerVb };
+    }
+    if (best === undefined) return undefined;
+    return { rate: feeRateFromSatPerVb(best.satPerVb), blocks: best.blocks };
+  }
+
+  async broadcast(raw: Uint8Array, options: BroadcastOptions = {}): Promise<string> {
+    const txid = txidHex(decodeTx(raw));
+    if (options.maxFeeRate !== undefined) await this.checkMaxFeeRate(raw, options.maxFeeRate.satPerKvb, txid);
+    return withRetry('esplora', 'POST /tx', this.policy, async () => {
+      const res = await fetchOnce(
+        `${this.base}/tx`,
+        { method: 'POST', body: bytesToHex(raw) },
+        this.policy.timeoutMs,
+      );
+      if (res.status === 400) {
+        const { reason, code } = parseEsploraBroadcastError(res.text());
+        throw new BroadcastRejectedError(reason, code, txid);
+      }
+      const ok = this.judge('POST /tx', res);
+      const text = ok?.text().trim() ?? '';
+      if (!/^[0-9a-f]{64}$/.test(text))
+        throw new TransientFault(`POST /tx: unexpected body ${JSON.stringify(text.slice(0, 80))}`);
+      return text;
+    });
+  }
+
+  /** Esplora has no maxfeerate; refuse locally, with Core's reason, before anything leaves. */
+  private async checkMaxFeeRate(raw: Uint8Array, maxSatPerKvb: bigint, txid: string): Promise<void> {
+    const tx = decodeTx(raw);
+    let inValue = 0n;
+    for (const input of tx.inputs) {
+      const parent = await this.getTransaction(hashToHex(input.prevTxid));
+      const out = parent?.tx.outputs[input.vout];
+      if (out === undefined) return; // unknown inputs: the node will say so
+      inValue += out.value;
+    }
+    const fee = inValue - tx.outputs.reduce((s, o) => s + o.value, 0n);
+    const exact = txVsize(tx);
+    if (fee > feeForVsize({ satPerKvb: maxSatPerKvb }, exact)) {
+      throw new BroadcastRejectedError(
+        'Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)',
+        -25,
+        txid,
+        {
+          metaMessages: [
+            `Fee ${fee} sat for ${exact} vB exceeds ${feeRateToSatPerVb({ satPerKvb: maxSatPerKvb })} sat/vB.`,
+          ],
+        },
+      );
+    }
+  }
+}
+
+function toStatus(s: z.infer<typeof statusShape>): TxStatus {
+  if (s.confirmed && s.block_height !== undefined && s.block_hash !== undefined) {
+    return { confirmed: true, blockHeight: s.block_height, blockHash: s.block_hash };
+  }
+  return { confirmed: false, inMempool: true };
+}
