@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { NotImplementedError, VigilError } from '../core/errors.ts';
+import { buildInfo } from '../observability/metrics.ts';
 import { configCommand } from './commands/config.ts';
 import { devnetCommand } from './commands/devnet.ts';
 import { disputesCommand } from './commands/disputes.ts';
@@ -14,7 +15,7 @@ export function buildProgram(): Command {
     .description(
       'Vigil keeps a Bitcoin L2 honest: it re-executes governance and challenges fraud on Bitcoin.',
     )
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(buildInfo().version)
     .showHelpAfterError();
   for (const cmd of [
     watchCommand(),

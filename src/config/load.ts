@@ -14,7 +14,7 @@ import { INLINE_SECRET_KEY, REDACTED, redactUrl } from './redact.ts';
 import { configSchema, type VigilConfig } from './schema.ts';
 
 /** Env variables with the VIGIL_ prefix that are not settings but are expected. */
-const RESERVED_ENV = new Set(['VIGIL_CONFIG', 'VIGIL_LONG']);
+const RESERVED_ENV = new Set(['VIGIL_CONFIG', 'VIGIL_LONG', 'VIGIL_BUILD_COMMIT']);
 
 export type ConfigSources = {
   /** YAML file; when absent, `env.VIGIL_CONFIG` names one; when both are absent, no file is read. */

@@ -1,0 +1,62 @@
+/**
+ * The composition every long-running Vigil command shares: logger, metrics, health, Redis, the operator
+ * HTTP server, then the domain components the command adds (ingestion, follower, judge, workers: issue
+ * #8). Infrastructure is started first and stopped last.
+ */
+import type { VigilConfig } from '../config/schema.ts';
+import { HealthRegistry } from '../observability/health.ts';
+import { componentLogger, createLogger, type Logger } from '../observability/logger.ts';
+import { buildInfo, createMetricsRegistry } from '../observability/metrics.ts';
+import {
+  type HttpComponent,
+  operatorHttpComponent,
+  type RedisComponent,
+  redisComponent,
+} from './components.ts';
+import { type Component, runDaemon } from './runtime.ts';
+
+export type DaemonBase = {
+  config: VigilConfig;
+  logger: Logger;
+  health: HealthRegistry;
+  metrics: ReturnType<typeof createMetricsRegistry>;
+  redis: RedisComponent;
+  http: HttpComponent;
+};
+
+export function createDaemonBase(config: VigilConfig): DaemonBase {
+  const logger = createLogger({ level: config.log.level, format: config.log.format, base: { app: 'vigil' } });
+  const health = new HealthRegistry();
+  const metrics = createMetricsRegistry(buildInfo());
+  const redis = redisComponent({
+    url: config.redis.url,
+    role: 'command',
+    health,
+    logger: componentLogger(logger, 'redis'),
+  });
+  const http = operatorHttpComponent({
+    host: config.http.host,
+    port: config.http.port,
+    health,
+    metrics,
+    logger: componentLogger(logger, 'http'),
+  });
+  return { config, logger, health, metrics, redis, http };
+}
+
+/**
+ * Runs Redis + HTTP + the components `domain` builds until SIGINT/SIGTERM; resolves with the exit code.
+ * The caller exits the process with it (abandoned work must not keep the process alive).
+ */
+export async function runVigilDaemon(
+  config: VigilConfig,
+  domain: (base: DaemonBase) => Component[],
+): Promise<number> {
+  const base = createDaemonBase(config);
+  return runDaemon({
+    components: [base.redis, base.http, ...domain(base)],
+    graceMs: config.shutdown.graceMs,
+    logger: base.logger,
+    health: base.health,
+  });
+}
