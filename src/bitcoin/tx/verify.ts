@@ -6,6 +6,7 @@
 import { VigilError } from '../../core/errors.ts';
 import type { SignatureChecker } from '../script/checker.ts';
 import { ScriptFlag } from '../script/flags.ts';
+import { verifyScript } from '../script/verify.ts';
 import { type CheckTransactionReason, checkTransaction } from './check.ts';
 import { TransactionSignatureChecker } from './checker.ts';
 import { PrecomputedTxData, PrevoutsMismatchError } from './precomputed.ts';
@@ -22,6 +23,8 @@ export type ScriptVerifyResult =
       error: string;
       /** Index of the failing instruction in the script that failed, when one did. */
       opcodeIndex?: number;
+      /** Byte offset of that instruction in its script. */
+      byteOffset?: number;
       /** Which script failed (scriptSig, scriptPubKey, redeemScript, witnessScript, tapscript...). */
       script?: string;
     };
@@ -36,7 +39,7 @@ export type ScriptVerifier = (
 
 export type InputVerdict =
   | { index: number; ok: true }
-  | { index: number; ok: false; error: string; opcodeIndex?: number; script?: string };
+  | { index: number; ok: false; error: string; script?: string; opcodeIndex?: number; byteOffset?: number };
 
 export type TxVerdict = {
   ok: boolean;
@@ -116,10 +119,21 @@ export function verifyTransactionWith(
         index,
         ok: false,
         error: r.error,
-        ...(r.opcodeIndex === undefined ? {} : { opcodeIndex: r.opcodeIndex }),
         ...(r.script === undefined ? {} : { script: r.script }),
+        ...(r.opcodeIndex === undefined ? {} : { opcodeIndex: r.opcodeIndex }),
+        ...(r.byteOffset === undefined ? {} : { byteOffset: r.byteOffset }),
       });
     }
   }
   return { ok: check.ok && inputs.every((i) => i.ok), txid: txidHex(tx), check, inputs };
+}
+
+/** Verifies with Vigil's interpreter (src/bitcoin/script): the function the rest of Vigil calls. */
+export function verifyTransaction(
+  tx: Tx,
+  prevouts: readonly Prevout[],
+  flags: number,
+  options: VerifyTransactionOptions = {},
+): TxVerdict {
+  return verifyTransactionWith(verifyScript, tx, prevouts, flags, options);
 }
