@@ -4,6 +4,7 @@ export { InputsFileError, InvalidGenesisError, UnknownFaultError } from './error
 export * from './executor.ts';
 export * from './faults.ts';
 export * from './inputs.ts';
+export * from './inputs-file.ts';
 export { hashLeaf, hashNode, hashRoot, type MerkleProof, MerkleTree } from './merkle.ts';
 export * from './params.ts';
 export * from './readers.ts';
@@ -14,3 +15,4 @@ export {
   type GovernanceState,
   ProposalStatus,
 } from './state.ts';
+export * from './workload.ts';

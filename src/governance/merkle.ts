@@ -16,12 +16,20 @@ function sha256Buffer(data: Uint8Array): Uint8Array {
   return hash('sha256', data, 'buffer') as unknown as Uint8Array;
 }
 
-/** SHA-256(0x00 ‖ leaf bytes). */
-export function hashLeaf(leaf: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(leaf.length + 1);
+const leafScratch = { buf: new Uint8Array(1024) };
+
+/** SHA-256(0x00 ‖ leaf bytes), through a reused buffer (leaves are hashed by the million). */
+function hashLeafRaw(leaf: Uint8Array): Uint8Array {
+  if (leaf.length + 1 > leafScratch.buf.length) leafScratch.buf = new Uint8Array(2 * (leaf.length + 1));
+  const buf = leafScratch.buf;
   buf[0] = LEAF_TAG;
   buf.set(leaf, 1);
-  return new Uint8Array(sha256Buffer(buf));
+  return sha256Buffer(buf.subarray(0, leaf.length + 1));
+}
+
+/** SHA-256(0x00 ‖ leaf bytes). */
+export function hashLeaf(leaf: Uint8Array): Uint8Array {
+  return new Uint8Array(hashLeafRaw(leaf));
 }
 
 const nodeScratch = new Uint8Array(1 + 2 * HASH_LEN);
@@ -69,10 +77,10 @@ export class MerkleTree {
   }
 
   /** Builds a tree from leaf hashes in one pass (32 bytes each, concatenated). */
-  static fromLeafHashes(leafHashes: Uint8Array): MerkleTree {
+  static fromLeafHashes(leafHashes: Uint8Array, copy = true): MerkleTree {
     const tree = new MerkleTree();
     const n = leafHashes.length / HASH_LEN;
-    tree.levels = [leafHashes.slice()];
+    tree.levels = [copy ? leafHashes.slice() : leafHashes];
     tree.sizes = [n];
     tree.rebuildAbove(0);
     return tree;
@@ -95,6 +103,34 @@ export class MerkleTree {
     return index;
   }
 
+  /** Appends a leaf whose hash is set later (before the next root); returns its index. */
+  appendEmpty(): number {
+    const index = this.leafCount;
+    this.ensureCapacity(0, index + 1);
+    this.sizes[0] = index + 1;
+    this.dirty.push(index);
+    this.cachedRoot = undefined;
+    return index;
+  }
+
+  /** Hashes `leaf` (its bytes) into position `index`. */
+  setLeafBytes(index: number, leaf: Uint8Array): void {
+    this.set(index, hashLeafRaw(leaf));
+  }
+
+  /** Builds a tree from leaf byte strings, hashing each into one flat buffer. */
+  static fromLeaves(leaves: Iterable<Uint8Array>, count: number): MerkleTree {
+    const hashes = new Uint8Array(count * HASH_LEN);
+    let i = 0;
+    for (const leaf of leaves) {
+      if (i >= count) throw new RangeError('more leaves than announced');
+      hashes.set(hashLeafRaw(leaf), i * HASH_LEN);
+      i++;
+    }
+    if (i !== count) throw new RangeError(`announced ${count} leaves, got ${i}`);
+    return MerkleTree.fromLeafHashes(hashes, false);
+  }
+
   /** Replaces the hash of an existing leaf. */
   set(index: number, leafHash: Uint8Array): void {
     this.checkIndex(index);
@@ -102,6 +138,7 @@ export class MerkleTree {
     const off = index * HASH_LEN;
     if (equalBytes(l0.subarray(off, off + HASH_LEN), leafHash)) return;
     l0.set(leafHash, off);
+    // (a leaf from appendEmpty is already in `dirty`, so skipping an unchanged hash never loses it)
     this.dirty.push(index);
     this.cachedRoot = undefined;
   }

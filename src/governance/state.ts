@@ -99,62 +99,74 @@ const KEY_LENGTH: Record<number, number> = {
   10: 30,
 };
 
+type LeafEntry = { readonly index: number; encode: LeafEncoder; dirty: boolean };
+
 /**
  * Leaf id → tree index, plus the leaves marked since the last flush. Leaves an input creates get their
- * index when the input ends (sorted by key bytes); hashes of changed existing leaves are deferred to the
- * next flush, so re-executing without a per-step root hashes each changed leaf once.
+ * index when the input ends (sorted by key bytes, docs/protocol.md §8); every leaf's hash is computed at
+ * the next flush, so re-executing without a per-step root hashes each changed leaf once per flush.
  */
 export class LeafTable {
   readonly tree = new MerkleTree();
-  readonly index = new Map<string, number>();
-  private readonly pending = new Map<string, LeafEncoder>();
+  private readonly entries = new Map<string, LeafEntry>();
   private readonly created = new Map<string, LeafEncoder>();
-  /** The current encoder of every leaf, to re-encode one for a membership proof. */
-  private readonly encoders = new Map<string, LeafEncoder>();
+  private dirty: LeafEntry[] = [];
 
   get size(): number {
-    return this.index.size;
+    return this.entries.size;
   }
 
   /** Appends a genesis leaf at once (genesis order is fixed by the spec, not sorted). */
   appendGenesis(id: string, encode: LeafEncoder): void {
-    this.encoders.set(id, encode);
-    this.index.set(id, this.tree.append(hashLeaf(encode())));
+    this.entries.set(id, { index: this.tree.append(hashLeaf(encode())), encode, dirty: false });
   }
 
-  /** The leaf's current bytes and index, or undefined for an unknown id. Flush first. */
+  /** The leaf's current bytes and index, or undefined for an unknown id. */
   leaf(id: string): { index: number; bytes: Uint8Array } | undefined {
-    const index = this.index.get(id);
-    const encode = this.encoders.get(id);
-    if (index === undefined || encode === undefined) return undefined;
-    return { index, bytes: encode() };
+    const e = this.entries.get(id);
+    return e ? { index: e.index, bytes: e.encode() } : undefined;
   }
 
   ids(): IterableIterator<string> {
-    return this.index.keys();
+    return this.entries.keys();
   }
 
   mark(id: string, encode: LeafEncoder): void {
-    this.encoders.set(id, encode);
-    if (this.index.has(id)) this.pending.set(id, encode);
-    else this.created.set(id, encode);
+    const e = this.entries.get(id);
+    if (e === undefined) {
+      this.created.set(id, encode);
+      return;
+    }
+    e.encode = encode;
+    if (!e.dirty) {
+      e.dirty = true;
+      this.dirty.push(e);
+    }
   }
 
-  /** Ends an accepted input: appends the leaves it created, in key-byte order. */
+  /** Ends an accepted input: gives the leaves it created their indices, in key-byte order. */
   endStep(): void {
     if (this.created.size === 0) return;
-    const made: { id: string; bytes: Uint8Array }[] = [];
-    for (const [id, encode] of this.created) made.push({ id, bytes: encode() });
+    const made: { id: string; key: Uint8Array; encode: LeafEncoder }[] = [];
+    for (const [id, encode] of this.created) made.push({ id, key: keyBytes(encode()), encode });
     this.created.clear();
-    if (made.length > 1) made.sort((a, b) => compareBytes(keyBytes(a.bytes), keyBytes(b.bytes)));
-    for (const m of made) this.index.set(m.id, this.tree.append(hashLeaf(m.bytes)));
+    if (made.length > 1) made.sort((a, b) => compareBytes(a.key, b.key));
+    for (const m of made) {
+      const entry: LeafEntry = { index: this.tree.appendEmpty(), encode: m.encode, dirty: true };
+      this.entries.set(m.id, entry);
+      this.dirty.push(entry);
+    }
   }
 
-  /** Rehashes every changed leaf into the tree. */
+  /** Hashes every changed or new leaf into the tree. */
   flush(): void {
     this.endStep();
-    for (const [id, encode] of this.pending) this.tree.set(this.index.get(id) as number, hashLeaf(encode()));
-    this.pending.clear();
+    const dirty = this.dirty;
+    this.dirty = [];
+    for (const e of dirty) {
+      e.dirty = false;
+      this.tree.setLeafBytes(e.index, e.encode());
+    }
   }
 }
 
