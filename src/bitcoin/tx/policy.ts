@@ -6,7 +6,7 @@
  */
 
 import { Op } from '../script/opcodes.ts';
-import { isPayToScriptHash, isPushOnly, parseScript, witnessProgram } from '../script/script.ts';
+import { decodeScript, isPayToScriptHash, isPushOnly, witnessProgram } from '../script/script.ts';
 import { isCoinbase } from './check.ts';
 import { isPubkeyWellSized } from './ecdsa.ts';
 import { serializeTx, txWeight, WITNESS_SCALE_FACTOR } from './serialize.ts';
@@ -107,23 +107,23 @@ function smallInt(opcode: number): number | undefined {
 
 function matchMultisig(script: Uint8Array): { m: number; n: number } | undefined {
   if (script.length < 1 || script[script.length - 1] !== Op.OP_CHECKMULTISIG) return undefined;
-  const p = parseScript(script);
-  if (p.count < 1) return undefined;
-  const m = smallInt(p.opcodes[0] as number);
+  const { ops, truncated } = decodeScript(script);
+  if (truncated || ops.length < 1) return undefined;
+  const m = smallInt(ops[0]!.opcode);
   if (m === undefined) return undefined;
   let i = 1;
   let keys = 0;
-  while (i < p.count) {
-    const data = p.pushes[i];
+  while (i < ops.length) {
+    const data = ops[i]!.data;
     if (data === undefined || !isPubkeyWellSized(data)) break;
     keys++;
     i++;
   }
-  if (i >= p.count) return undefined;
-  const n = smallInt(p.opcodes[i] as number);
+  if (i >= ops.length) return undefined;
+  const n = smallInt(ops[i]!.opcode);
   if (n === undefined || keys !== n || n < m) return undefined;
   // Exactly OP_CHECKMULTISIG must follow.
-  if (i + 2 !== p.count || p.truncated) return undefined;
+  if (i + 2 !== ops.length) return undefined;
   return { m, n };
 }
 
@@ -189,17 +189,16 @@ export function isStandardTx(tx: Tx, options: PolicyOptions = {}): PolicyResult 
  */
 export function pushOnlyStack(scriptSig: Uint8Array): Uint8Array[] | undefined {
   if (scriptSig.length > 10_000) return undefined;
-  const p = parseScript(scriptSig);
-  if (p.truncated) return undefined;
+  const { ops, truncated } = decodeScript(scriptSig);
+  if (truncated) return undefined;
   const stack: Uint8Array[] = [];
-  for (let i = 0; i < p.count; i++) {
-    const op = p.opcodes[i] as number;
-    const data = p.pushes[i];
+  for (const { opcode, data } of ops) {
     if (data !== undefined) {
       if (data.length > 520) return undefined;
       stack.push(data);
-    } else if (op === Op.OP_1NEGATE) stack.push(Uint8Array.of(0x81));
-    else if (op >= Op.OP_1 && op <= Op.OP_16) stack.push(Uint8Array.of(op - (Op.OP_1 - 1)));
+    } else if (opcode === Op.OP_0) stack.push(new Uint8Array());
+    else if (opcode === Op.OP_1NEGATE) stack.push(Uint8Array.of(0x81));
+    else if (opcode >= Op.OP_1 && opcode <= Op.OP_16) stack.push(Uint8Array.of(opcode - (Op.OP_1 - 1)));
     else return undefined;
   }
   return stack;
@@ -207,29 +206,27 @@ export function pushOnlyStack(scriptSig: Uint8Array): Uint8Array[] | undefined {
 
 /** Core's CScript::GetSigOpCount. */
 export function scriptSigOpCount(script: Uint8Array, accurate: boolean): number {
-  const p = parseScript(script);
   let n = 0;
   let last = -1;
-  for (let i = 0; i < p.count; i++) {
-    const op = p.opcodes[i] as number;
-    if (op === Op.OP_CHECKSIG || op === Op.OP_CHECKSIGVERIFY) n++;
-    else if (op === Op.OP_CHECKMULTISIG || op === Op.OP_CHECKMULTISIGVERIFY) {
+  for (const { opcode } of decodeScript(script).ops) {
+    if (opcode === Op.OP_CHECKSIG || opcode === Op.OP_CHECKSIGVERIFY) n++;
+    else if (opcode === Op.OP_CHECKMULTISIG || opcode === Op.OP_CHECKMULTISIGVERIFY) {
       const k = smallInt(last);
       n += accurate && k !== undefined ? k : 20;
     }
-    last = op;
+    last = opcode;
   }
   return n;
 }
 
 /** The last push of a push-only scriptSig (Core's P2SH sigop and witness lookups), else undefined. */
 function lastPush(scriptSig: Uint8Array): Uint8Array | undefined {
-  const p = parseScript(scriptSig);
-  if (p.truncated) return undefined;
+  const { ops, truncated } = decodeScript(scriptSig);
+  if (truncated) return undefined;
   let last: Uint8Array = new Uint8Array();
-  for (let i = 0; i < p.count; i++) {
-    if ((p.opcodes[i] as number) > Op.OP_16) return undefined;
-    last = p.pushes[i] ?? new Uint8Array();
+  for (const { opcode, data } of ops) {
+    if (opcode > Op.OP_16) return undefined;
+    last = data ?? new Uint8Array();
   }
   return last;
 }
