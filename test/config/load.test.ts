@@ -38,6 +38,12 @@ describe('shipped configuration files', () => {
     expect(missing.map((l) => l.key)).toEqual([]);
   });
 
+  it('docs/configuration.md lists every key with its environment variable', () => {
+    const text = readFileSync('docs/configuration.md', 'utf8');
+    const missing = configLeaves().filter((l) => !text.includes(`| \`${l.key}\` | \`${l.env}\` |`));
+    expect(missing.map((l) => l.key)).toEqual([]);
+  });
+
   it.each(['config/devnet.yaml', 'config/mainnet.example.yaml'])('%s is valid', (file) => {
     const { config, warnings } = loadConfig({ file, env: {} });
     expect(warnings).toEqual([]);
