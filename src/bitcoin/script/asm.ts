@@ -67,7 +67,7 @@ export function scriptToAsm(script: Uint8Array): string {
   const words: string[] = [];
   for (let i = 0; i < p.count; i++) {
     const opcode = p.opcodes[i] as number;
-    const data = p.pushes[i];
+    const data = p.pushData(i);
     if (data !== undefined) {
       words.push(data.length <= 4 ? String(decodeScriptNumOrNaN(data, false, 4)) : bytesToHex(data));
     } else {

@@ -5,6 +5,8 @@
  * script or a tapscript) over a stack. `run()` executes to the end; `step()` executes one instruction.
  * Both go through the same loop (`advance`), so what a debugger shows is what verification does.
  *
+ * Opcodes inside the loop are numeric literals (named in comments) so the switch compiles to a jump table.
+ *
  * Speed: the script is parsed once into flat arrays; pushes are views into the script; small numbers
  * come from a shared cache (stack items are never mutated in place, so sharing is safe); failures are
  * return values, never exceptions; the condition stack is Core's O(1) ConditionStack.
@@ -154,7 +156,7 @@ export class ScriptExecution {
     const i = this.index;
     if (this.state !== 'running') return undefined;
     if (i >= this.script.count) return { opcode: -1, offset: this.script.offsets[i] as number };
-    const data = this.script.pushes[i];
+    const data = this.script.pushData(i);
     const opcode = this.script.opcodes[i] as number;
     const offset = this.script.offsets[i] as number;
     return data === undefined ? { opcode, offset } : { opcode, data, offset };
@@ -205,7 +207,9 @@ export class ScriptExecution {
   private advance(limit: number): void {
     const p = this.script;
     const opcodes = p.opcodes;
-    const pushes = p.pushes;
+    const bytes = p.bytes;
+    const dataStarts = p.dataStarts;
+    const ends = p.ends;
     const count = p.count;
     const stack = this.stack;
     const alt = this.altstack;
@@ -232,8 +236,8 @@ export class ScriptExecution {
       const opcode = opcodes[i] as number;
       const fExec = firstFalse < 0;
 
-      if (opcode <= Op.OP_PUSHDATA4) {
-        const data = pushes[i] as Uint8Array;
+      if (opcode <= 0x4e /* OP_PUSHDATA4 */) {
+        const data = bytes.subarray(dataStarts[i] as number, ends[i] as number);
         if (data.length > maxElement) {
           err = 'PUSH_SIZE';
           break;
@@ -255,7 +259,7 @@ export class ScriptExecution {
       }
 
       // Note how OP_RESERVED (0x50) does not count towards the opcode limit.
-      if (!tapscript && opcode > Op.OP_16 && ++opCount > maxOps) {
+      if (!tapscript && opcode > 0x60 /* OP_16 */ && ++opCount > maxOps) {
         err = 'OP_COUNT';
         break;
       }
@@ -263,38 +267,39 @@ export class ScriptExecution {
         err = 'DISABLED_OPCODE';
         break;
       }
-      if (opcode === Op.OP_CODESEPARATOR && constScriptCode) {
+      if (opcode === 0xab /* OP_CODESEPARATOR */ && constScriptCode) {
         err = 'OP_CODESEPARATOR';
         break;
       }
 
-      if (fExec || (opcode >= Op.OP_IF && opcode <= Op.OP_ENDIF)) {
+      if (fExec || (opcode >= 0x63 /* OP_IF */ && opcode <= 0x68) /* OP_ENDIF */) {
         const n = stack.length;
         switch (opcode) {
-          case Op.OP_1NEGATE:
-          case Op.OP_1:
-          case Op.OP_2:
-          case Op.OP_3:
-          case Op.OP_4:
-          case Op.OP_5:
-          case Op.OP_6:
-          case Op.OP_7:
-          case Op.OP_8:
-          case Op.OP_9:
-          case Op.OP_10:
-          case Op.OP_11:
-          case Op.OP_12:
-          case Op.OP_13:
-          case Op.OP_14:
-          case Op.OP_15:
-          case Op.OP_16:
-            stack.push(encodeScriptNum(opcode - (Op.OP_1 - 1)));
+          case 0x4f: // OP_1NEGATE
+          case 0x51: // OP_1
+          case 0x52: // OP_2
+          case 0x53: // OP_3
+          case 0x54: // OP_4
+          case 0x55: // OP_5
+          case 0x56: // OP_6
+          case 0x57: // OP_7
+          case 0x58: // OP_8
+          case 0x59: // OP_9
+          case 0x5a: // OP_10
+          case 0x5b: // OP_11
+          case 0x5c: // OP_12
+          case 0x5d: // OP_13
+          case 0x5e: // OP_14
+          case 0x5f: // OP_15
+          case 0x60: // OP_16
+            stack.push(encodeScriptNum(opcode - (0x51 /* OP_1 */ - 1)));
             break;
 
-          case Op.OP_NOP:
+          case 0x61: // OP_NOP
             break;
 
-          case Op.OP_CHECKLOCKTIMEVERIFY: {
+          case 0xb1: {
+            // OP_CHECKLOCKTIMEVERIFY
             if ((flags & ScriptFlag.CHECKLOCKTIMEVERIFY) === 0) {
               if ((flags & ScriptFlag.DISCOURAGE_UPGRADABLE_NOPS) !== 0) err = 'DISCOURAGE_UPGRADABLE_NOPS';
               break;
@@ -310,7 +315,8 @@ export class ScriptExecution {
             break;
           }
 
-          case Op.OP_CHECKSEQUENCEVERIFY: {
+          case 0xb2: {
+            // OP_CHECKSEQUENCEVERIFY
             if ((flags & ScriptFlag.CHECKSEQUENCEVERIFY) === 0) {
               if ((flags & ScriptFlag.DISCOURAGE_UPGRADABLE_NOPS) !== 0) err = 'DISCOURAGE_UPGRADABLE_NOPS';
               break;
@@ -328,19 +334,20 @@ export class ScriptExecution {
             break;
           }
 
-          case Op.OP_NOP1:
-          case Op.OP_NOP4:
-          case Op.OP_NOP5:
-          case Op.OP_NOP6:
-          case Op.OP_NOP7:
-          case Op.OP_NOP8:
-          case Op.OP_NOP9:
-          case Op.OP_NOP10:
+          case 0xb0: // OP_NOP1
+          case 0xb3: // OP_NOP4
+          case 0xb4: // OP_NOP5
+          case 0xb5: // OP_NOP6
+          case 0xb6: // OP_NOP7
+          case 0xb7: // OP_NOP8
+          case 0xb8: // OP_NOP9
+          case 0xb9: // OP_NOP10
             if ((flags & ScriptFlag.DISCOURAGE_UPGRADABLE_NOPS) !== 0) err = 'DISCOURAGE_UPGRADABLE_NOPS';
             break;
 
-          case Op.OP_IF:
-          case Op.OP_NOTIF: {
+          case 0x63: // OP_IF
+          case 0x64: {
+            // OP_NOTIF
             let value = false;
             if (fExec) {
               if (n < 1) {
@@ -361,7 +368,7 @@ export class ScriptExecution {
                 }
               }
               value = castToBool(v);
-              if (opcode === Op.OP_NOTIF) value = !value;
+              if (opcode === 0x64 /* OP_NOTIF */) value = !value;
               stack.pop();
             }
             if (!value && firstFalse < 0) firstFalse = condSize;
@@ -369,7 +376,7 @@ export class ScriptExecution {
             break;
           }
 
-          case Op.OP_ELSE:
+          case 0x67: // OP_ELSE
             if (condSize === 0) {
               err = 'UNBALANCED_CONDITIONAL';
               break;
@@ -378,7 +385,7 @@ export class ScriptExecution {
             else if (firstFalse === condSize - 1) firstFalse = -1;
             break;
 
-          case Op.OP_ENDIF:
+          case 0x68: // OP_ENDIF
             if (condSize === 0) {
               err = 'UNBALANCED_CONDITIONAL';
               break;
@@ -387,48 +394,48 @@ export class ScriptExecution {
             condSize--;
             break;
 
-          case Op.OP_VERIFY:
+          case 0x69: // OP_VERIFY
             if (n < 1) err = 'INVALID_STACK_OPERATION';
             else if (castToBool(stack[n - 1] as Uint8Array)) stack.pop();
             else err = 'VERIFY';
             break;
 
-          case Op.OP_RETURN:
+          case 0x6a: // OP_RETURN
             err = 'OP_RETURN';
             break;
 
-          case Op.OP_TOALTSTACK:
+          case 0x6b: // OP_TOALTSTACK
             if (n < 1) err = 'INVALID_STACK_OPERATION';
             else alt.push(stack.pop() as Uint8Array);
             break;
 
-          case Op.OP_FROMALTSTACK:
+          case 0x6c: // OP_FROMALTSTACK
             if (alt.length < 1) err = 'INVALID_ALTSTACK_OPERATION';
             else stack.push(alt.pop() as Uint8Array);
             break;
 
-          case Op.OP_2DROP:
+          case 0x6d: // OP_2DROP
             if (n < 2) err = 'INVALID_STACK_OPERATION';
             else stack.length = n - 2;
             break;
 
-          case Op.OP_2DUP:
+          case 0x6e: // OP_2DUP
             if (n < 2) err = 'INVALID_STACK_OPERATION';
             else stack.push(stack[n - 2] as Uint8Array, stack[n - 1] as Uint8Array);
             break;
 
-          case Op.OP_3DUP:
+          case 0x6f: // OP_3DUP
             if (n < 3) err = 'INVALID_STACK_OPERATION';
             else
               stack.push(stack[n - 3] as Uint8Array, stack[n - 2] as Uint8Array, stack[n - 1] as Uint8Array);
             break;
 
-          case Op.OP_2OVER:
+          case 0x70: // OP_2OVER
             if (n < 4) err = 'INVALID_STACK_OPERATION';
             else stack.push(stack[n - 4] as Uint8Array, stack[n - 3] as Uint8Array);
             break;
 
-          case Op.OP_2ROT:
+          case 0x71: // OP_2ROT
             if (n < 6) err = 'INVALID_STACK_OPERATION';
             else {
               const a = stack[n - 6] as Uint8Array;
@@ -438,7 +445,7 @@ export class ScriptExecution {
             }
             break;
 
-          case Op.OP_2SWAP:
+          case 0x72: // OP_2SWAP
             if (n < 4) err = 'INVALID_STACK_OPERATION';
             else {
               const a = stack[n - 4] as Uint8Array;
@@ -450,26 +457,26 @@ export class ScriptExecution {
             }
             break;
 
-          case Op.OP_IFDUP:
+          case 0x73: // OP_IFDUP
             if (n < 1) err = 'INVALID_STACK_OPERATION';
             else if (castToBool(stack[n - 1] as Uint8Array)) stack.push(stack[n - 1] as Uint8Array);
             break;
 
-          case Op.OP_DEPTH:
+          case 0x74: // OP_DEPTH
             stack.push(encodeScriptNum(n));
             break;
 
-          case Op.OP_DROP:
+          case 0x75: // OP_DROP
             if (n < 1) err = 'INVALID_STACK_OPERATION';
             else stack.pop();
             break;
 
-          case Op.OP_DUP:
+          case 0x76: // OP_DUP
             if (n < 1) err = 'INVALID_STACK_OPERATION';
             else stack.push(stack[n - 1] as Uint8Array);
             break;
 
-          case Op.OP_NIP:
+          case 0x77: // OP_NIP
             if (n < 2) err = 'INVALID_STACK_OPERATION';
             else {
               stack[n - 2] = stack[n - 1] as Uint8Array;
@@ -477,13 +484,14 @@ export class ScriptExecution {
             }
             break;
 
-          case Op.OP_OVER:
+          case 0x78: // OP_OVER
             if (n < 2) err = 'INVALID_STACK_OPERATION';
             else stack.push(stack[n - 2] as Uint8Array);
             break;
 
-          case Op.OP_PICK:
-          case Op.OP_ROLL: {
+          case 0x79: // OP_PICK
+          case 0x7a: {
+            // OP_ROLL
             if (n < 2) {
               err = 'INVALID_STACK_OPERATION';
               break;
@@ -500,7 +508,7 @@ export class ScriptExecution {
             }
             const at = n - 2 - k;
             const v = stack[at] as Uint8Array;
-            if (opcode === Op.OP_ROLL) {
+            if (opcode === 0x7a /* OP_ROLL */) {
               for (let j = at; j < n - 2; j++) stack[j] = stack[j + 1] as Uint8Array;
               stack[n - 2] = v;
             } else {
@@ -509,7 +517,7 @@ export class ScriptExecution {
             break;
           }
 
-          case Op.OP_ROT:
+          case 0x7b: // OP_ROT
             if (n < 3) err = 'INVALID_STACK_OPERATION';
             else {
               const a = stack[n - 3] as Uint8Array;
@@ -519,7 +527,7 @@ export class ScriptExecution {
             }
             break;
 
-          case Op.OP_SWAP:
+          case 0x7c: // OP_SWAP
             if (n < 2) err = 'INVALID_STACK_OPERATION';
             else {
               const a = stack[n - 2] as Uint8Array;
@@ -528,7 +536,7 @@ export class ScriptExecution {
             }
             break;
 
-          case Op.OP_TUCK:
+          case 0x7d: // OP_TUCK
             if (n < 2) err = 'INVALID_STACK_OPERATION';
             else {
               const top = stack[n - 1] as Uint8Array;
@@ -538,20 +546,21 @@ export class ScriptExecution {
             }
             break;
 
-          case Op.OP_SIZE:
+          case 0x82: // OP_SIZE
             if (n < 1) err = 'INVALID_STACK_OPERATION';
             else stack.push(encodeScriptNum((stack[n - 1] as Uint8Array).length));
             break;
 
-          case Op.OP_EQUAL:
-          case Op.OP_EQUALVERIFY: {
+          case 0x87: // OP_EQUAL
+          case 0x88: {
+            // OP_EQUALVERIFY
             if (n < 2) {
               err = 'INVALID_STACK_OPERATION';
               break;
             }
             const equal = equalBytes(stack[n - 2] as Uint8Array, stack[n - 1] as Uint8Array);
             stack.length = n - 2;
-            if (opcode === Op.OP_EQUALVERIFY) {
+            if (opcode === 0x88 /* OP_EQUALVERIFY */) {
               if (!equal) {
                 stack.push(EMPTY);
                 err = 'EQUALVERIFY';
@@ -560,12 +569,13 @@ export class ScriptExecution {
             break;
           }
 
-          case Op.OP_1ADD:
-          case Op.OP_1SUB:
-          case Op.OP_NEGATE:
-          case Op.OP_ABS:
-          case Op.OP_NOT:
-          case Op.OP_0NOTEQUAL: {
+          case 0x8b: // OP_1ADD
+          case 0x8c: // OP_1SUB
+          case 0x8f: // OP_NEGATE
+          case 0x90: // OP_ABS
+          case 0x91: // OP_NOT
+          case 0x92: {
+            // OP_0NOTEQUAL
             if (n < 1) {
               err = 'INVALID_STACK_OPERATION';
               break;
@@ -576,19 +586,19 @@ export class ScriptExecution {
               break;
             }
             switch (opcode) {
-              case Op.OP_1ADD:
+              case 0x8b: // OP_1ADD
                 a += 1;
                 break;
-              case Op.OP_1SUB:
+              case 0x8c: // OP_1SUB
                 a -= 1;
                 break;
-              case Op.OP_NEGATE:
+              case 0x8f: // OP_NEGATE
                 a = -a;
                 break;
-              case Op.OP_ABS:
+              case 0x90: // OP_ABS
                 if (a < 0) a = -a;
                 break;
-              case Op.OP_NOT:
+              case 0x91: // OP_NOT
                 a = a === 0 ? 1 : 0;
                 break;
               default:
@@ -598,19 +608,20 @@ export class ScriptExecution {
             break;
           }
 
-          case Op.OP_ADD:
-          case Op.OP_SUB:
-          case Op.OP_BOOLAND:
-          case Op.OP_BOOLOR:
-          case Op.OP_NUMEQUAL:
-          case Op.OP_NUMEQUALVERIFY:
-          case Op.OP_NUMNOTEQUAL:
-          case Op.OP_LESSTHAN:
-          case Op.OP_GREATERTHAN:
-          case Op.OP_LESSTHANOREQUAL:
-          case Op.OP_GREATERTHANOREQUAL:
-          case Op.OP_MIN:
-          case Op.OP_MAX: {
+          case 0x93: // OP_ADD
+          case 0x94: // OP_SUB
+          case 0x9a: // OP_BOOLAND
+          case 0x9b: // OP_BOOLOR
+          case 0x9c: // OP_NUMEQUAL
+          case 0x9d: // OP_NUMEQUALVERIFY
+          case 0x9e: // OP_NUMNOTEQUAL
+          case 0x9f: // OP_LESSTHAN
+          case 0xa0: // OP_GREATERTHAN
+          case 0xa1: // OP_LESSTHANOREQUAL
+          case 0xa2: // OP_GREATERTHANOREQUAL
+          case 0xa3: // OP_MIN
+          case 0xa4: {
+            // OP_MAX
             if (n < 2) {
               err = 'INVALID_STACK_OPERATION';
               break;
@@ -623,38 +634,38 @@ export class ScriptExecution {
             }
             let r: number;
             switch (opcode) {
-              case Op.OP_ADD:
+              case 0x93: // OP_ADD
                 r = a + b;
                 break;
-              case Op.OP_SUB:
+              case 0x94: // OP_SUB
                 r = a - b;
                 break;
-              case Op.OP_BOOLAND:
+              case 0x9a: // OP_BOOLAND
                 r = a !== 0 && b !== 0 ? 1 : 0;
                 break;
-              case Op.OP_BOOLOR:
+              case 0x9b: // OP_BOOLOR
                 r = a !== 0 || b !== 0 ? 1 : 0;
                 break;
-              case Op.OP_NUMEQUAL:
-              case Op.OP_NUMEQUALVERIFY:
+              case 0x9c: // OP_NUMEQUAL
+              case 0x9d: // OP_NUMEQUALVERIFY
                 r = a === b ? 1 : 0;
                 break;
-              case Op.OP_NUMNOTEQUAL:
+              case 0x9e: // OP_NUMNOTEQUAL
                 r = a !== b ? 1 : 0;
                 break;
-              case Op.OP_LESSTHAN:
+              case 0x9f: // OP_LESSTHAN
                 r = a < b ? 1 : 0;
                 break;
-              case Op.OP_GREATERTHAN:
+              case 0xa0: // OP_GREATERTHAN
                 r = a > b ? 1 : 0;
                 break;
-              case Op.OP_LESSTHANOREQUAL:
+              case 0xa1: // OP_LESSTHANOREQUAL
                 r = a <= b ? 1 : 0;
                 break;
-              case Op.OP_GREATERTHANOREQUAL:
+              case 0xa2: // OP_GREATERTHANOREQUAL
                 r = a >= b ? 1 : 0;
                 break;
-              case Op.OP_MIN:
+              case 0xa3: // OP_MIN
                 r = Math.min(a, b);
                 break;
               default:
@@ -663,14 +674,15 @@ export class ScriptExecution {
             stack.pop();
             // `+ 0` turns -0 into 0 so the cache lookup stays in range.
             stack[n - 2] = encodeScriptNum(r + 0);
-            if (opcode === Op.OP_NUMEQUALVERIFY) {
+            if (opcode === 0x9d /* OP_NUMEQUALVERIFY */) {
               if (r === 1) stack.pop();
               else err = 'NUMEQUALVERIFY';
             }
             break;
           }
 
-          case Op.OP_WITHIN: {
+          case 0xa5: {
+            // OP_WITHIN
             if (n < 3) {
               err = 'INVALID_STACK_OPERATION';
               break;
@@ -687,37 +699,39 @@ export class ScriptExecution {
             break;
           }
 
-          case Op.OP_RIPEMD160:
-          case Op.OP_SHA1:
-          case Op.OP_SHA256:
-          case Op.OP_HASH160:
-          case Op.OP_HASH256: {
+          case 0xa6: // OP_RIPEMD160
+          case 0xa7: // OP_SHA1
+          case 0xa8: // OP_SHA256
+          case 0xa9: // OP_HASH160
+          case 0xaa: {
+            // OP_HASH256
             if (n < 1) {
               err = 'INVALID_STACK_OPERATION';
               break;
             }
             const v = stack[n - 1] as Uint8Array;
             stack[n - 1] =
-              opcode === Op.OP_RIPEMD160
+              opcode === 0xa6 /* OP_RIPEMD160 */
                 ? ripemd160(v)
-                : opcode === Op.OP_SHA1
+                : opcode === 0xa7 /* OP_SHA1 */
                   ? sha1(v)
-                  : opcode === Op.OP_SHA256
+                  : opcode === 0xa8 /* OP_SHA256 */
                     ? sha256(v)
-                    : opcode === Op.OP_HASH160
+                    : opcode === 0xa9 /* OP_HASH160 */
                       ? hash160(v)
                       : hash256(v);
             break;
           }
 
-          case Op.OP_CODESEPARATOR:
+          case 0xab: // OP_CODESEPARATOR
             // The scriptCode starts after the last executed code separator.
             this.codeStart = p.ends[i] as number;
             this.execData.codeseparatorPos = i;
             break;
 
-          case Op.OP_CHECKSIG:
-          case Op.OP_CHECKSIGVERIFY: {
+          case 0xac: // OP_CHECKSIG
+          case 0xad: {
+            // OP_CHECKSIGVERIFY
             if (n < 2) {
               err = 'INVALID_STACK_OPERATION';
               break;
@@ -730,7 +744,7 @@ export class ScriptExecution {
               break;
             }
             stack.length = n - 2;
-            if (opcode === Op.OP_CHECKSIGVERIFY) {
+            if (opcode === 0xad /* OP_CHECKSIGVERIFY */) {
               if (!r) {
                 stack.push(EMPTY);
                 err = 'CHECKSIGVERIFY';
@@ -739,7 +753,8 @@ export class ScriptExecution {
             break;
           }
 
-          case Op.OP_CHECKSIGADD: {
+          case 0xba: {
+            // OP_CHECKSIGADD
             if (!tapscript) {
               err = 'BAD_OPCODE';
               break;
@@ -764,8 +779,9 @@ export class ScriptExecution {
             break;
           }
 
-          case Op.OP_CHECKMULTISIG:
-          case Op.OP_CHECKMULTISIGVERIFY: {
+          case 0xae: // OP_CHECKMULTISIG
+          case 0xaf: {
+            // OP_CHECKMULTISIGVERIFY
             if (tapscript) {
               err = 'TAPSCRIPT_CHECKMULTISIG';
               break;
@@ -776,7 +792,7 @@ export class ScriptExecution {
               break;
             }
             opCount = r.opCount;
-            if (opcode === Op.OP_CHECKMULTISIGVERIFY) {
+            if (opcode === 0xaf /* OP_CHECKMULTISIGVERIFY */) {
               if (r.success) stack.pop();
               else err = 'CHECKMULTISIGVERIFY';
             }

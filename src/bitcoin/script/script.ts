@@ -18,19 +18,54 @@ export type ScriptOp = {
 };
 
 /**
- * The script decoded once into flat arrays, as the interpreter consumes it. If `truncated`, the
- * instruction at index `count` failed to parse; it starts at byte `offsets[count]`.
+ * The script decoded once into flat typed arrays, as the interpreter consumes it. If `truncated`, the
+ * instruction at index `count` failed to parse; it starts at byte `offsets[count]`. For a push
+ * instruction i, its data is `bytes.subarray(dataStarts[i], ends[i])`.
  */
-export type ParsedScript = {
-  bytes: Uint8Array;
-  count: number;
-  opcodes: Uint8Array;
-  offsets: Uint32Array;
-  ends: Uint32Array;
-  /** Push data per instruction (views into `bytes`); undefined for non-push opcodes. */
-  pushes: (Uint8Array | undefined)[];
-  truncated: boolean;
-};
+export class ParsedScript {
+  readonly bytes: Uint8Array;
+  readonly count: number;
+  readonly opcodes: Uint8Array;
+  readonly offsets: Uint32Array;
+  readonly ends: Uint32Array;
+  readonly dataStarts: Uint32Array;
+  readonly truncated: boolean;
+  private pushCache: (Uint8Array | undefined)[] | undefined;
+
+  constructor(
+    bytes: Uint8Array,
+    count: number,
+    opcodes: Uint8Array,
+    offsets: Uint32Array,
+    ends: Uint32Array,
+    dataStarts: Uint32Array,
+    truncated: boolean,
+  ) {
+    this.bytes = bytes;
+    this.count = count;
+    this.opcodes = opcodes;
+    this.offsets = offsets;
+    this.ends = ends;
+    this.dataStarts = dataStarts;
+    this.truncated = truncated;
+  }
+
+  /** Push data of instruction `i` (a view into `bytes`), undefined for non-push opcodes. */
+  pushData(i: number): Uint8Array | undefined {
+    if (i >= this.count || (this.opcodes[i] as number) > Op.OP_PUSHDATA4) return undefined;
+    return this.bytes.subarray(this.dataStarts[i] as number, this.ends[i] as number);
+  }
+
+  /** Push data per instruction, built on first use (convenient for small scripts). */
+  get pushes(): (Uint8Array | undefined)[] {
+    if (this.pushCache === undefined) {
+      const out: (Uint8Array | undefined)[] = [];
+      for (let i = 0; i < this.count; i++) out.push(this.pushData(i));
+      this.pushCache = out;
+    }
+    return this.pushCache;
+  }
+}
 
 /** Decodes `bytes` into flat arrays (see ParsedScript). Never throws. */
 export function parseScript(bytes: Uint8Array): ParsedScript {
@@ -39,7 +74,7 @@ export function parseScript(bytes: Uint8Array): ParsedScript {
   const opcodes = new Uint8Array(len + 1);
   const offsets = new Uint32Array(len + 1);
   const ends = new Uint32Array(len + 1);
-  const pushes: (Uint8Array | undefined)[] = [];
+  const dataStarts = new Uint32Array(len + 1);
   let pc = 0;
   let count = 0;
   let truncated = false;
@@ -83,23 +118,21 @@ export function parseScript(bytes: Uint8Array): ParsedScript {
         truncated = true;
         break;
       }
-      pushes[count] = bytes.subarray(pc, pc + size);
+      dataStarts[count] = pc;
       pc += size;
-    } else {
-      pushes[count] = undefined;
     }
     ends[count] = pc;
     count++;
   }
-  return {
+  return new ParsedScript(
     bytes,
     count,
-    opcodes: opcodes.subarray(0, count + 1),
-    offsets: offsets.subarray(0, count + 1),
-    ends: ends.subarray(0, count + 1),
-    pushes,
+    opcodes.subarray(0, count + 1),
+    offsets.subarray(0, count + 1),
+    ends.subarray(0, count + 1),
+    dataStarts.subarray(0, count + 1),
     truncated,
-  };
+  );
 }
 
 export type DecodedScript = { ops: ScriptOp[]; truncated: boolean; truncatedAt?: number };
@@ -111,7 +144,7 @@ export function decodeScript(bytes: Uint8Array): DecodedScript {
   for (let i = 0; i < p.count; i++) {
     const opcode = p.opcodes[i] as number;
     const op: ScriptOp = { opcode, offset: p.offsets[i] as number, end: p.ends[i] as number };
-    const data = p.pushes[i];
+    const data = p.pushData(i);
     if (data !== undefined) op.data = data;
     ops.push(op);
   }
