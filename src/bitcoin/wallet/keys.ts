@@ -1,0 +1,117 @@
+/**
+ * The watcher's signing key. It comes from a file or an environment variable — never from the config
+ * file — and it never reaches a log: `WalletKey` keeps the secret in a private field and prints,
+ * serializes and inspects as "[redacted]".
+ */
+import { readFile } from 'node:fs/promises';
+import { inspect } from 'node:util';
+import { ECPairFactory } from 'ecpair';
+import * as ecc from 'tiny-secp256k1';
+import { hexToBytes } from '../../core/bytes.ts';
+import { VigilError } from '../../core/errors.ts';
+import { taggedHash } from '../../core/hashes.ts';
+import { type BitcoinNetwork, libNetwork } from '../backends/address.ts';
+
+export class WalletKeyError extends VigilError {
+  override name = 'WalletKeyError';
+}
+
+export type WalletKeySource = { file: string } | { env: string };
+
+const REDACTED = '[redacted]';
+
+export class WalletKey {
+  readonly #secret: Uint8Array;
+  /** 33-byte compressed public key. */
+  readonly publicKey: Uint8Array;
+
+  private constructor(secret: Uint8Array) {
+    if (secret.length !== 32 || !ecc.isPrivate(secret)) {
+      throw new WalletKeyError('The wallet key is not a valid secp256k1 private key');
+    }
+    this.#secret = Uint8Array.from(secret);
+    this.publicKey = Uint8Array.from(ecc.pointFromScalar(this.#secret, true) as Uint8Array);
+  }
+
+  /** 64 hex digits or WIF (any network; the key itself is network-free). */
+  static parse(text: string, network: BitcoinNetwork = 'regtest'): WalletKey {
+    const t = text.trim();
+    if (/^(0x)?[0-9a-fA-F]{64}$/.test(t)) return new WalletKey(hexToBytes(t));
+    try {
+      const pair = ECPairFactory(ecc).fromWIF(t, [
+        libNetwork(network),
+        libNetwork('mainnet'),
+        libNetwork('testnet'),
+      ]);
+      if (!pair.privateKey) throw new Error('no private key');
+      return new WalletKey(pair.privateKey);
+    } catch {
+      // The message must not echo the text: it may be a key with a typo.
+      throw new WalletKeyError('The wallet key is neither 64 hex digits nor WIF');
+    }
+  }
+
+  static fromBytes(secret: Uint8Array): WalletKey {
+    return new WalletKey(secret);
+  }
+
+  get xOnlyPublicKey(): Uint8Array {
+    return this.publicKey.slice(1);
+  }
+
+  /** BIP-86 output key: the internal key tweaked with no script tree. */
+  get taprootOutputKey(): Uint8Array {
+    const tweak = taggedHash('TapTweak', this.xOnlyPublicKey);
+    const r = ecc.xOnlyPointAddTweak(this.xOnlyPublicKey, tweak);
+    if (!r) throw new WalletKeyError('Taproot tweak failed');
+    return Uint8Array.from(r.xOnlyPubkey);
+  }
+
+  /** ECDSA over a 32-byte hash (low-S, RFC 6979), 64-byte compact form. */
+  signEcdsa(hash: Uint8Array): Uint8Array {
+    return Uint8Array.from(ecc.sign(hash, this.#secret));
+  }
+
+  /** BIP-340 Schnorr with the BIP-86 tweaked key (key-path spends). */
+  signSchnorrTweaked(hash: Uint8Array): Uint8Array {
+    const even =
+      (this.publicKey[0] as number) === 0x02 ? this.#secret : (ecc.privateNegate(this.#secret) as Uint8Array);
+    const tweaked = ecc.privateAdd(even, taggedHash('TapTweak', this.xOnlyPublicKey));
+    if (!tweaked) throw new WalletKeyError('Taproot tweak failed');
+    return Uint8Array.from(ecc.signSchnorr(hash, tweaked, new Uint8Array(32)));
+  }
+
+  toString(): string {
+    return REDACTED;
+  }
+  toJSON(): string {
+    return REDACTED;
+  }
+  [inspect.custom](): string {
+    return `WalletKey(${REDACTED})`;
+  }
+}
+
+/** Reads the key from a file (first line) or from an environment variable, by name. */
+export async function loadWalletKey(
+  source: WalletKeySource,
+  network: BitcoinNetwork,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<WalletKey> {
+  if ('file' in source) {
+    let text: string;
+    try {
+      text = await readFile(source.file, 'utf8');
+    } catch (err) {
+      throw new WalletKeyError(`Cannot read the wallet key file ${source.file}`, {
+        details: err instanceof Error && 'code' in err ? String(err.code) : 'unreadable',
+      });
+    }
+    return WalletKey.parse(text.split('\n')[0] ?? '', network);
+  }
+  const value = env[source.env];
+  if (value === undefined || value.trim() === '') {
+    throw new WalletKeyError(`The environment variable ${source.env} holding the wallet key is not set`);
+  }
+  return WalletKey.parse(value, network);
+}
