@@ -300,10 +300,8 @@ export class ScriptExecution {
 
           case 0xb1: {
             // OP_CHECKLOCKTIMEVERIFY
-            if ((flags & ScriptFlag.CHECKLOCKTIMEVERIFY) === 0) {
-              if ((flags & ScriptFlag.DISCOURAGE_UPGRADABLE_NOPS) !== 0) err = 'DISCOURAGE_UPGRADABLE_NOPS';
-              break;
-            }
+            // Not enabled: a plain NOP2, never discouraged (flags stay backward compatible, Core PR #10699).
+            if ((flags & ScriptFlag.CHECKLOCKTIMEVERIFY) === 0) break;
             if (n < 1) {
               err = 'INVALID_STACK_OPERATION';
               break;
@@ -317,10 +315,8 @@ export class ScriptExecution {
 
           case 0xb2: {
             // OP_CHECKSEQUENCEVERIFY
-            if ((flags & ScriptFlag.CHECKSEQUENCEVERIFY) === 0) {
-              if ((flags & ScriptFlag.DISCOURAGE_UPGRADABLE_NOPS) !== 0) err = 'DISCOURAGE_UPGRADABLE_NOPS';
-              break;
-            }
+            // Not enabled: a plain NOP3, never discouraged (flags stay backward compatible, Core PR #10699).
+            if ((flags & ScriptFlag.CHECKSEQUENCEVERIFY) === 0) break;
             if (n < 1) {
               err = 'INVALID_STACK_OPERATION';
               break;
