@@ -1,0 +1,45 @@
+import { VigilError, type VigilErrorOptions } from '../../core/errors.ts';
+
+/** A graph that cannot be built from the given parameters (a configuration error). */
+export class GraphParameterError extends VigilError {
+  override name = 'GraphParameterError';
+}
+
+/** What is wrong with an imported graph. */
+export type GraphDefect =
+  | 'MALFORMED'
+  | 'UNSUPPORTED_VERSION'
+  | 'HASH_MISMATCH'
+  | 'PARAMETER_MISMATCH'
+  | 'KEY_MISMATCH'
+  | 'WOTS_KEY_REUSE'
+  | 'WOTS_KEY_SHAPE'
+  | 'SCRIPT_MISMATCH'
+  | 'AMOUNT_MISMATCH'
+  | 'TIMELOCK_MISMATCH'
+  | 'TX_MISMATCH'
+  | 'BAD_SIGNATURE'
+  | 'MISSING_SIGNATURE';
+
+/** An imported graph Vigil refuses to trust; `defect` and `where` name what is wrong. */
+export class GraphImportError extends VigilError {
+  override name = 'GraphImportError';
+  readonly defect: GraphDefect;
+  readonly where: string;
+  constructor(defect: GraphDefect, where: string, message: string, options: VigilErrorOptions = {}) {
+    super(`Graph refused (${defect} at ${where}): ${message}`, {
+      ...options,
+      metaMessages: [
+        ...(options.metaMessages ?? []),
+        'Vigil trusts a dispute graph only after verifying every script, amount, timelock and presigned signature.',
+      ],
+    });
+    this.defect = defect;
+    this.where = where;
+  }
+}
+
+/** A spend of the graph that cannot be completed (wrong values, missing signatures, bad witness). */
+export class GraphSpendError extends VigilError {
+  override name = 'GraphSpendError';
+}

@@ -1,0 +1,102 @@
+/**
+ * The leaf scripts of the graph. Every leaf has one layout: an optional relative timelock, then the
+ * covenant check (each covenant key, CHECKSIGVERIFY), then the body. Witness, bottom to top:
+ * body items…, sig_n … sig_1 (sig_1 for the first key on top), then script and control block.
+ *
+ * The covenant keys are the operator and the committee that presigned the graph. No leaf other than the
+ * kick-off's can be satisfied without their signatures, and they sign only the graph's transactions, so
+ * the graph is the only way the stake can move.
+ */
+import { ScriptBuilder } from '../../bitcoin/script/builder.ts';
+import { Op } from '../../bitcoin/script/opcodes.ts';
+import { equalBytes } from '../../core/bytes.ts';
+import type { WotsPublicKey } from '../winternitz/keys.ts';
+import { wotsParameters } from '../winternitz/parameters.ts';
+import { appendDrop, appendWotsVerify } from '../winternitz/script.ts';
+
+function timelock(b: ScriptBuilder, blocks: number | undefined): ScriptBuilder {
+  if (blocks !== undefined) b.number(blocks).op(Op.OP_CHECKSEQUENCEVERIFY, Op.OP_DROP);
+  return b;
+}
+
+function covenant(b: ScriptBuilder, keys: readonly Uint8Array[]): ScriptBuilder {
+  for (const k of keys) b.push(k).op(Op.OP_CHECKSIGVERIFY);
+  return b;
+}
+
+/** A leaf whose whole condition is "the covenant signed this transaction" (plus an optional timelock). */
+export function covenantLeaf(keys: readonly Uint8Array[], csvBlocks?: number): Uint8Array {
+  return covenant(timelock(new ScriptBuilder(), csvBlocks), keys).op(Op.OP_1).build();
+}
+
+/** Verifies each value (the last one is on top of the witness) and drops its digits. */
+function verifyAndDrop(b: ScriptBuilder, values: readonly WotsPublicKey[]): ScriptBuilder {
+  for (let i = values.length - 1; i >= 0; i--) {
+    const key = values[i] as WotsPublicKey;
+    appendWotsVerify(b, key);
+    appendDrop(b, wotsParameters(key.messageBytes).messageDigits);
+  }
+  return b;
+}
+
+/**
+ * The claim output's leaf, spent by the kick-off: the operator's signature, then the Winternitz-signed
+ * epoch, state root and L2 block hash. Witness: epoch items, root items, block-hash items, operator sig.
+ */
+export function kickoffLeaf(operator: Uint8Array, values: readonly WotsPublicKey[]): Uint8Array {
+  const b = new ScriptBuilder().push(operator).op(Op.OP_CHECKSIGVERIFY);
+  return verifyAndDrop(b, values).op(Op.OP_1).build();
+}
+
+/** The assert connector's leaf: covenant, then the Winternitz-signed trace roots r_0 … r_{k-1}. */
+export function assertLeaf(keys: readonly Uint8Array[], trace: readonly WotsPublicKey[]): Uint8Array {
+  return verifyAndDrop(covenant(new ScriptBuilder(), keys), trace).op(Op.OP_1).build();
+}
+
+/**
+ * A step circuit: consumes the digits of the pre-state root and the post-state root (post on top) and
+ * leaves true exactly when the step from pre to post is wrong. The real circuits come from circuits/.
+ */
+export type StepCircuit = {
+  id: string;
+  append: (b: ScriptBuilder, digitsPerRoot: number) => ScriptBuilder;
+  /** The same judgement in TypeScript: Vigil checks it before spending a disprove. */
+  isFaulty: (pre: Uint8Array, post: Uint8Array) => boolean;
+};
+
+/**
+ * The test circuit: the step function is the identity, so a step is wrong when post ≠ pre. It compares
+ * digit by digit (rolling each pre digit up to its post digit) and ends with NOT(all equal).
+ */
+export const identityStepCircuit: StepCircuit = {
+  id: 'test-identity-v1',
+  append: (b, n) => {
+    for (let j = n - 1; j >= 0; j--) b.number(j + 1).op(Op.OP_ROLL, Op.OP_NUMEQUAL, Op.OP_TOALTSTACK);
+    b.op(Op.OP_FROMALTSTACK);
+    for (let j = 1; j < n; j++) b.op(Op.OP_FROMALTSTACK, Op.OP_BOOLAND);
+    return b.op(Op.OP_NOT);
+  },
+  isFaulty: (pre, post) => !equalBytes(pre, post),
+};
+
+/**
+ * A disprove leaf for one step: covenant, the post root's signature (verified, digits parked on the
+ * altstack), the pre root's signature, then the step circuit. Witness: pre items, post items, sigs.
+ */
+export function disproveLeaf(
+  keys: readonly Uint8Array[],
+  pre: WotsPublicKey,
+  post: WotsPublicKey,
+  circuit: StepCircuit,
+): Uint8Array {
+  const n = wotsParameters(post.messageBytes).messageDigits;
+  const b = covenant(new ScriptBuilder(), keys);
+  appendWotsVerify(b, post);
+  for (let j = 0; j < n; j++) b.op(Op.OP_TOALTSTACK);
+  appendWotsVerify(b, pre);
+  for (let j = 0; j < n; j++) b.op(Op.OP_FROMALTSTACK);
+  return circuit.append(b, n).build();
+}
+
+/** An unspendable output that burns its value. */
+export const BURN_SCRIPT = Uint8Array.of(Op.OP_RETURN);
