@@ -14,6 +14,10 @@ export const ExitCode = {
   NotImplemented: 5,
   /** An unexpected internal error (a bug: please report it). */
   Internal: 70,
+  /** A second SIGINT during the daemon's shutdown: exited at once (128 + 2). */
+  SecondSigint: 130,
+  /** A second SIGTERM during the daemon's shutdown: exited at once (128 + 15). */
+  SecondSigterm: 143,
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -34,7 +34,10 @@ export type DaemonOptions = {
   exitNow?: (code: number) => void;
 };
 
-const SIGNAL_NUMBER: Record<string, number> = { SIGINT: 2, SIGTERM: 15 };
+const SECOND_SIGNAL_EXIT: Record<string, number> = {
+  SIGINT: ExitCode.SecondSigint,
+  SIGTERM: ExitCode.SecondSigterm,
+};
 
 /** How long components may take to let go once the grace period has run out. */
 const AFTER_GRACE_MS = 2000;
@@ -171,19 +174,29 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) {
       options.logger.warn({ signal }, 'second signal: exiting now without waiting for in-flight work');
-      exitNow(128 + (SIGNAL_NUMBER[signal] ?? 1));
+      exitNow(SECOND_SIGNAL_EXIT[signal] ?? ExitCode.Failed);
       return;
     }
     signalled = true;
     void daemon.shutdown(signal);
   };
+  // A bug that escapes every component: log it where the operator looks, then exit as an internal error
+  // (the supervisor restarts Vigil; jobs are idempotent and resume).
+  const onFatal = (err: unknown) => {
+    options.logger.fatal({ err }, 'uncaught error: exiting');
+    exitNow(ExitCode.Internal);
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('uncaughtException', onFatal);
+  process.on('unhandledRejection', onFatal);
   try {
     await daemon.start();
     return await daemon.stopped;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('uncaughtException', onFatal);
+    process.off('unhandledRejection', onFatal);
   }
 }

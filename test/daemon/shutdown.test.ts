@@ -120,4 +120,11 @@ describe.concurrent('shutdown', () => {
       .filter((c) => c !== 'worker');
     expect(stopped).toEqual(['http', 'redis']);
   });
+
+  it('an error escaping every component is logged as fatal and exits 70', async () => {
+    const run = start({ WORK_MS: '60000', CRASH: '1' });
+    expect(await run.exit).toEqual({ code: 70, signal: null });
+    const fatal = run.logs().find((l) => l.level === 'fatal');
+    expect(fatal).toMatchObject({ msg: 'uncaught error: exiting', err: { message: 'boom in a worker' } });
+  });
 });

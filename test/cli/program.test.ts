@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/cli/exit-codes.ts';
+import { buildProgram, exitCodeFor } from '../../src/cli/main.ts';
+import { ConfigError, SecretUnavailableError } from '../../src/config/errors.ts';
+import { configLeaves } from '../../src/config/fields.ts';
+import { NotImplementedError, VigilError } from '../../src/core/errors.ts';
+import { HttpListenError } from '../../src/observability/http-server.ts';
+import { RedisUnavailableError } from '../../src/store/redis.ts';
+
+function sub(cmd: Command, name: string): Command {
+  const found = cmd.commands.find((c) => c.name() === name);
+  if (!found) throw new Error(`no command ${name}`);
+  return found;
+}
+
+describe('exit codes', () => {
+  it.each([
+    ['ConfigError', new ConfigError([{ key: 'mode', expected: 'x' }]), ExitCode.Config],
+    ['SecretUnavailableError', new SecretUnavailableError('keys.watcher: cannot read'), ExitCode.Config],
+    ['RedisUnavailableError', new RedisUnavailableError('redis://127.0.0.1:1'), ExitCode.Unavailable],
+    ['HttpListenError', new HttpListenError('cannot listen'), ExitCode.Unavailable],
+    ['NotImplementedError', new NotImplementedError('vigil x', 'later'), ExitCode.NotImplemented],
+    ['a VigilError without a code', new VigilError('the answer is no'), ExitCode.Failed],
+    ['anything else (a bug)', new TypeError('undefined is not a function'), ExitCode.Internal],
+  ])('%s → %i', (_name, err, code) => {
+    expect(exitCodeFor(err)).toBe(code);
+  });
+
+  it('are distinct', () => {
+    const values = Object.values(ExitCode);
+    expect(new Set(values).size).toBe(values.length);
+  });
+});
+
+describe('vigil config check', () => {
+  it('has one flag per configuration key, named by the rule', () => {
+    const check = sub(sub(buildProgram(), 'config'), 'check');
+    const flags = new Set(check.options.map((o) => o.long));
+    const missing = configLeaves().filter((l) => !flags.has(`--${l.flag}`));
+    expect(missing.map((l) => l.key)).toEqual([]);
+    expect(flags).toContain('--config');
+    expect(flags).toContain('--log-format');
+  });
+});
