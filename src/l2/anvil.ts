@@ -24,6 +24,8 @@ export type AnvilOptions = {
   gasLimit?: bigint;
   /** Milliseconds to wait for "Listening on". */
   startTimeoutMs?: number;
+  /** Transaction ordering in a block: 'fifo' (default: arrival order, as the devnet driver needs) or 'fees'. */
+  order?: 'fifo' | 'fees';
   /** Extra raw arguments. */
   args?: readonly string[];
 };
@@ -110,7 +112,7 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilInsta
   args.push('--balance', String(options.balanceEther ?? 1_000_000));
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
   if (options.gasLimit !== undefined) args.push('--gas-limit', options.gasLimit.toString());
-  args.push('--no-request-size-limit', '--disable-console-log');
+  args.push('--order', options.order ?? 'fifo', '--no-request-size-limit', '--disable-console-log');
   if (options.args) args.push(...options.args);
 
   const guard: ChildProcess = spawn('/bin/sh', ['-c', GUARD, 'anvil-guard', bin, ...args], {

@@ -65,7 +65,12 @@ export class L2Ingester<T> {
   private wake: (() => void) | undefined;
 
   constructor(options: IngesterOptions<T>) {
-    this.o = { confirmations: 0, maxRange: 1_000n, pollIntervalMs: 1_000, ...options };
+    this.o = {
+      ...options,
+      confirmations: options.confirmations ?? 0,
+      maxRange: options.maxRange ?? 1_000n,
+      pollIntervalMs: options.pollIntervalMs ?? 1_000,
+    };
     this.fetcher = new AdaptiveLogFetcher(options.rpc, options.addresses, this.o.maxRange);
   }
 
@@ -100,7 +105,18 @@ export class L2Ingester<T> {
     const head = await this.o.rpc.blockNumber();
     this.o.metrics?.head.set(Number(head));
     const safe = head - BigInt(this.o.confirmations);
-    if (safe <= cursor.number) return 'idle';
+    if (safe <= cursor.number) {
+      // Nothing new to act on, but the blocks we acted on may have been replaced (a reorg to a chain of
+      // the same or smaller height): check that our cursor is still canonical.
+      if (cursor.number >= this.o.startBlock) {
+        const now = await this.o.rpc.headerIfExists(cursor.number);
+        if (now?.hash !== cursor.hash) {
+          await this.handleReorg(cursor);
+          return 'reorg';
+        }
+      }
+      return 'idle';
+    }
     const from = cursor.number + 1n;
     const to = cursor.number + this.o.maxRange < safe ? cursor.number + this.o.maxRange : safe;
 
@@ -177,8 +193,8 @@ export class L2Ingester<T> {
       if (candidates.length === 0) break;
       for (const c of candidates) {
         if (c.number < 0n) continue;
-        const canonical = await this.o.rpc.header(c.number);
-        if (canonical.hash === c.hash) {
+        const canonical = await this.o.rpc.headerIfExists(c.number);
+        if (canonical?.hash === c.hash) {
           fork = c;
           break search;
         }

@@ -103,7 +103,12 @@ export class L2Rpc {
     this.urls = options.urls;
     this.clients = options.urls.map((url) =>
       createPublicClient({
-        transport: http(url, { retryCount: 0, timeout: options.timeoutMs ?? 10_000 }),
+        // Batching folds the cross-check's concurrent eth_calls into few HTTP requests.
+        transport: http(url, {
+          retryCount: 0,
+          timeout: options.timeoutMs ?? 10_000,
+          batch: { batchSize: 200, wait: 0 },
+        }),
       }),
     );
     this.policy = { ...DEFAULT_RETRY, ...options.retry };
@@ -155,6 +160,20 @@ export class L2Rpc {
   async header(number: bigint): Promise<BlockHeader> {
     const b: Block = await this.call('eth_getBlockByNumber', (c) => c.getBlock({ blockNumber: number }));
     if (b.hash === null || b.number === null) throw new VigilError(`block ${number} is pending`);
+    return { number: b.number, hash: b.hash, parentHash: b.parentHash, timestamp: b.timestamp };
+  }
+
+  /** The header at `number`, or undefined when the chain has no such block (it got shorter). */
+  async headerIfExists(number: bigint): Promise<BlockHeader | undefined> {
+    const b = await this.call('eth_getBlockByNumber', async (c) => {
+      try {
+        return await c.getBlock({ blockNumber: number });
+      } catch (err) {
+        if (err instanceof Error && err.name === 'BlockNotFoundError') return undefined;
+        throw err;
+      }
+    });
+    if (!b || b.hash === null || b.number === null) return undefined;
     return { number: b.number, hash: b.hash, parentHash: b.parentHash, timestamp: b.timestamp };
   }
 

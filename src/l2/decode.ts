@@ -1,0 +1,193 @@
+/**
+ * Decodes the governance contracts' logs into the reference model's inputs (src/governance/inputs.ts),
+ * plus the operator's state commitments. Every input-producing event carries all the input needs, so no
+ * calldata is fetched. Logs from an unexpected address or with an unknown topic are errors the ingester
+ * counts and skips.
+ */
+import { type Abi, decodeEventLog, type Hex, type Log, type Address as ViemAddress } from 'viem';
+import type {
+  Address,
+  GovernanceInput,
+  Hash32,
+  InputPosition,
+  ProposalAction,
+  VoteSupport,
+} from '../governance/inputs.ts';
+import {
+  epochManagerAbi,
+  governorAbi,
+  paramRegistryAbi,
+  stakingAbi,
+  stateCommitmentAbi,
+} from './contracts/artifacts/abis.ts';
+import type { GovernanceAddresses } from './deploy.ts';
+import { UndecodableLogError } from './ingester.ts';
+import { bytes32ToName } from './names.ts';
+
+export type StateCommitmentRecord = {
+  epoch: bigint;
+  stateRoot: Hash32;
+  kickoffTxid: Hash32;
+  operator: Address;
+  position: InputPosition;
+};
+
+export type L2Entry =
+  | { type: 'input'; input: GovernanceInput }
+  | { type: 'commitment'; commitment: StateCommitmentRecord };
+
+const SUPPORT: readonly VoteSupport[] = ['against', 'for', 'abstain'];
+
+const lower = (a: string): Address => a.toLowerCase() as Address;
+
+export type LogDecoder = (log: Log) => L2Entry[];
+
+export function createLogDecoder(addresses: GovernanceAddresses): LogDecoder {
+  const byAddress = new Map<string, { name: string; abi: Abi }>([
+    [addresses.staking.toLowerCase(), { name: 'Staking', abi: stakingAbi as Abi }],
+    [addresses.governor.toLowerCase(), { name: 'Governor', abi: governorAbi as Abi }],
+    [addresses.epochManager.toLowerCase(), { name: 'EpochManager', abi: epochManagerAbi as Abi }],
+    [addresses.stateCommitment.toLowerCase(), { name: 'StateCommitment', abi: stateCommitmentAbi as Abi }],
+    [addresses.registry.toLowerCase(), { name: 'ParamRegistry', abi: paramRegistryAbi as Abi }],
+  ]);
+
+  return (log: Log): L2Entry[] => {
+    const contract = byAddress.get(log.address.toLowerCase());
+    if (!contract) throw new UndecodableLogError(`log from an unwatched address ${log.address}`);
+    let decoded: { eventName: string; args: Record<string, unknown> };
+    try {
+      decoded = decodeEventLog({
+        abi: contract.abi,
+        data: log.data,
+        topics: log.topics as [Hex, ...Hex[]],
+        strict: true,
+      }) as unknown as { eventName: string; args: Record<string, unknown> };
+    } catch (cause) {
+      throw new UndecodableLogError(`cannot decode a ${contract.name} log`, { cause });
+    }
+    const position: InputPosition = {
+      block: log.blockNumber as bigint,
+      txIndex: log.transactionIndex as number,
+      logIndex: log.logIndex as number,
+    };
+    const a = decoded.args;
+    const input = (i: GovernanceInput): L2Entry[] => [{ type: 'input', input: i }];
+    switch (`${contract.name}.${decoded.eventName}`) {
+      case 'Staking.ValidatorRegistered':
+        return input({
+          kind: 'registerValidator',
+          position,
+          sender: lower(a.validator as ViemAddress),
+          commissionBps: Number(a.commissionBps),
+        });
+      case 'Staking.Staked':
+        return input({
+          kind: 'stake',
+          position,
+          sender: lower(a.validator as string),
+          amount: a.amount as bigint,
+        });
+      case 'Staking.Unstaked':
+        return input({
+          kind: 'unstake',
+          position,
+          sender: lower(a.validator as string),
+          amount: a.amount as bigint,
+        });
+      case 'Staking.Delegated':
+        return input({
+          kind: 'delegate',
+          position,
+          sender: lower(a.delegator as string),
+          validator: lower(a.validator as string),
+          amount: a.amount as bigint,
+        });
+      case 'Staking.Undelegated':
+        return input({
+          kind: 'undelegate',
+          position,
+          sender: lower(a.delegator as string),
+          validator: lower(a.validator as string),
+          amount: a.amount as bigint,
+        });
+      case 'Governor.ProposalCreated':
+        return input({
+          kind: 'propose',
+          position,
+          sender: lower(a.proposer as string),
+          actions: (a.actions as readonly RawAction[]).map(toAction),
+        });
+      case 'Governor.VoteCast': {
+        const support = SUPPORT[Number(a.support)];
+        if (!support) throw new UndecodableLogError(`vote with support ${String(a.support)}`);
+        return input({
+          kind: 'vote',
+          position,
+          sender: lower(a.voter as string),
+          proposalId: a.proposalId as bigint,
+          support,
+        });
+      }
+      case 'Governor.ProposalQueued':
+        return input({
+          kind: 'queue',
+          position,
+          sender: lower(a.caller as string),
+          proposalId: a.proposalId as bigint,
+        });
+      case 'Governor.ProposalExecuted':
+        return input({
+          kind: 'execute',
+          position,
+          sender: lower(a.caller as string),
+          proposalId: a.proposalId as bigint,
+        });
+      case 'Governor.ProposalCanceled':
+        return input({
+          kind: 'cancel',
+          position,
+          sender: lower(a.caller as string),
+          proposalId: a.proposalId as bigint,
+        });
+      case 'EpochManager.EpochEnded':
+        return input({ kind: 'endEpoch', position, sender: lower(a.caller as string) });
+      case 'StateCommitment.StateCommitted':
+        return [
+          {
+            type: 'commitment',
+            commitment: {
+              epoch: a.epoch as bigint,
+              stateRoot: (a.stateRoot as string).toLowerCase() as Hash32,
+              kickoffTxid: (a.kickoffTxid as string).toLowerCase() as Hash32,
+              operator: lower(a.operator as string),
+              position,
+            },
+          },
+        ];
+      // Consequences of inputs already decoded (the execute that caused them), not inputs themselves.
+      case 'ParamRegistry.ParameterSet':
+      case 'ParamRegistry.ModuleUpgraded':
+      case 'ParamRegistry.GovernorSet':
+        return [];
+      default:
+        throw new UndecodableLogError(`unexpected event ${contract.name}.${decoded.eventName}`);
+    }
+  };
+}
+
+type RawAction = { kind: number; key: Hex; value: bigint; version: bigint; codeHash: Hex };
+
+function toAction(r: RawAction): ProposalAction {
+  if (r.kind === 0) return { kind: 'setParameter', key: bytes32ToName(r.key), value: r.value };
+  if (r.kind === 1) {
+    return {
+      kind: 'upgradeModule',
+      moduleId: bytes32ToName(r.key),
+      version: r.version,
+      codeHash: r.codeHash.toLowerCase() as Hash32,
+    };
+  }
+  throw new UndecodableLogError(`proposal action of unknown kind ${r.kind}`);
+}
+
+export const entryKind = (e: L2Entry): string => (e.type === 'input' ? e.input.kind : 'commitment');

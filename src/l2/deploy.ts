@@ -1,0 +1,141 @@
+/**
+ * Deploys the governance contracts and wires them together. Genesis parameters and modules use the same
+ * `GenesisOptions` as the reference model, so a model built with `createGenesisState(genesis)` starts from
+ * the state the contracts start from.
+ */
+import { type Abi, type Address, getAddress, type Hex, type PublicClient, type WalletClient } from 'viem';
+import { VigilError } from '../core/errors.ts';
+import type { GenesisOptions } from '../governance/index.ts';
+import { PARAM_KEYS, PARAM_SPECS } from '../governance/params.ts';
+import {
+  btrTokenAbi,
+  epochManagerAbi,
+  governorAbi,
+  paramRegistryAbi,
+  stakingAbi,
+  stateCommitmentAbi,
+} from './contracts/artifacts/abis.ts';
+import BtrToken from './contracts/artifacts/BtrToken.json' with { type: 'json' };
+import EpochManager from './contracts/artifacts/EpochManager.json' with { type: 'json' };
+import Governor from './contracts/artifacts/Governor.json' with { type: 'json' };
+import ParamRegistry from './contracts/artifacts/ParamRegistry.json' with { type: 'json' };
+import Staking from './contracts/artifacts/Staking.json' with { type: 'json' };
+import StateCommitment from './contracts/artifacts/StateCommitment.json' with { type: 'json' };
+import { nameToBytes32 } from './names.ts';
+
+export class DeploymentError extends VigilError {
+  override name = 'DeploymentError';
+}
+
+export type GovernanceAddresses = {
+  token: Address;
+  registry: Address;
+  staking: Address;
+  governor: Address;
+  epochManager: Address;
+  stateCommitment: Address;
+};
+
+export type Deployment = {
+  addresses: GovernanceAddresses;
+  /** The block of the first deployment transaction: ingestion starts here. */
+  startBlock: bigint;
+  /** The block after which every contract is deployed and wired. */
+  readyBlock: bigint;
+  genesis: GenesisOptions;
+  deployer: Address;
+  operator: Address;
+};
+
+export type DeployOptions = {
+  publicClient: PublicClient;
+  walletClient: WalletClient;
+  deployer: Address;
+  operator: Address;
+  genesis?: GenesisOptions;
+  /** EpochManager's minimum distance between two epoch ends, in blocks. */
+  minEpochBlocks?: bigint;
+};
+
+/** All deployed-contract addresses, for ingestion's getLogs filter. */
+export const watchedAddresses = (a: GovernanceAddresses): Address[] => [
+  a.staking,
+  a.governor,
+  a.epochManager,
+  a.stateCommitment,
+  a.registry,
+];
+
+export async function deployGovernance(options: DeployOptions): Promise<Deployment> {
+  const { publicClient, walletClient, deployer } = options;
+  const genesis = options.genesis ?? {};
+  let startBlock: bigint | undefined;
+  const deploy = async (abi: Abi, bytecode: string, args: readonly unknown[]): Promise<Address> => {
+    const hash = await walletClient.deployContract({
+      abi,
+      bytecode: bytecode as Hex,
+      args,
+      account: deployer,
+      chain: null,
+    });
+    const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 20 });
+    if (receipt.status !== 'success' || !receipt.contractAddress) {
+      throw new DeploymentError('a governance contract failed to deploy', { metaMessages: [`tx ${hash}`] });
+    }
+    startBlock ??= receipt.blockNumber;
+    return getAddress(receipt.contractAddress);
+  };
+  const send = async (address: Address, abi: Abi, functionName: string, args: readonly unknown[]) => {
+    const hash = await walletClient.writeContract({
+      address,
+      abi,
+      functionName,
+      args,
+      account: deployer,
+      chain: null,
+    });
+    const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 20 });
+    if (receipt.status !== 'success') throw new DeploymentError(`wiring call ${functionName} reverted`);
+    return receipt.blockNumber;
+  };
+
+  const params = PARAM_KEYS.map((key) => {
+    const spec = PARAM_SPECS[key];
+    return {
+      key: nameToBytes32(key),
+      value: genesis.params?.[key] ?? spec.default,
+      min: spec.min,
+      max: spec.max,
+    };
+  });
+  const modules = (genesis.modules ?? []).map((m) => ({
+    id: nameToBytes32(m.id),
+    version: m.version,
+    codeHash: m.codeHash,
+  }));
+
+  const token = await deploy(btrTokenAbi as Abi, BtrToken.bytecode, []);
+  const registry = await deploy(paramRegistryAbi as Abi, ParamRegistry.bytecode, [params, modules]);
+  const staking = await deploy(stakingAbi as Abi, Staking.bytecode, [token]);
+  const governor = await deploy(governorAbi as Abi, Governor.bytecode, [staking, registry]);
+  const epochManager = await deploy(epochManagerAbi as Abi, EpochManager.bytecode, [
+    staking,
+    registry,
+    governor,
+    options.minEpochBlocks ?? 0n,
+  ]);
+  const stateCommitment = await deploy(stateCommitmentAbi as Abi, StateCommitment.bytecode, [
+    options.operator,
+    epochManager,
+  ]);
+  await send(registry, paramRegistryAbi as Abi, 'setGovernor', [governor]);
+  const readyBlock = await send(governor, governorAbi as Abi, 'setEpochManager', [epochManager]);
+  return {
+    addresses: { token, registry, staking, governor, epochManager, stateCommitment },
+    startBlock: startBlock as bigint,
+    readyBlock,
+    genesis,
+    deployer,
+    operator: options.operator,
+  };
+}

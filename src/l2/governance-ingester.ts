@@ -1,0 +1,109 @@
+/**
+ * Composition: the reorg-safe ingester, the log decoder, the reference model as derived state and the
+ * epoch-end cross-check, wired for one deployment of the governance contracts.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Executor } from '../governance/index.ts';
+import { ContractCrossChecker, type CrossCheckResult } from './cross-check.ts';
+import { CursorStore } from './cursor-store.ts';
+import { createLogDecoder, entryKind, type L2Entry } from './decode.ts';
+import { type Deployment, watchedAddresses } from './deploy.ts';
+import { type EpochEnd, GovernanceDerivation } from './derivation.ts';
+import { L2Ingester } from './ingester.ts';
+import type { L2Metrics } from './metrics.ts';
+import type { L2Rpc } from './rpc.ts';
+
+/** The L2 ran something other than docs/protocol.md: not the operator's commitment, the chain itself. */
+export type L2ExecutionFault =
+  | { kind: 'state-mismatch'; epochEnd: EpochEnd; differences: string[] }
+  | { kind: 'rejected-input'; block: bigint; rule: string; reason: string; inputKind: string };
+
+export type GovernanceIngesterOptions = {
+  rpc: L2Rpc;
+  redis: Redis;
+  /** Redis key prefix for the cursor and journal. */
+  prefix: string;
+  deployment: Pick<Deployment, 'addresses' | 'startBlock' | 'genesis'>;
+  confirmations?: number;
+  maxRange?: bigint;
+  metrics?: L2Metrics;
+  logger?: Logger;
+  /** The executor of the model (the reference for Vigil; a faulty one for a devnet operator). */
+  executor?: Executor;
+  /** Read the contracts at every epoch end and compare (default true). */
+  crossCheck?: boolean;
+  onEpochEnd?: (end: EpochEnd, check: CrossCheckResult | undefined) => Promise<void> | void;
+  onExecutionFault?: (fault: L2ExecutionFault) => void;
+  pollIntervalMs?: number;
+};
+
+export type GovernanceIngester = {
+  ingester: L2Ingester<L2Entry>;
+  derivation: GovernanceDerivation;
+  store: CursorStore<L2Entry>;
+  checks: CrossCheckResult[];
+  faults: L2ExecutionFault[];
+};
+
+export function createGovernanceIngester(o: GovernanceIngesterOptions): GovernanceIngester {
+  const derivation = new GovernanceDerivation(o.deployment.genesis, o.executor);
+  const store = new CursorStore<L2Entry>(o.redis, o.prefix);
+  const checker = new ContractCrossChecker(o.deployment.addresses);
+  const checks: CrossCheckResult[] = [];
+  const faults: L2ExecutionFault[] = [];
+  const report = (f: L2ExecutionFault) => {
+    faults.push(f);
+    o.metrics?.executionFaults.inc();
+    o.logger?.error(
+      { fault: f.kind, ...('epochEnd' in f ? { epoch: f.epochEnd.epoch.toString() } : {}) },
+      'L2 execution fault',
+    );
+    o.onExecutionFault?.(f);
+  };
+  let rejectedSeen = 0;
+  const ingester = new L2Ingester<L2Entry>({
+    rpc: o.rpc,
+    store,
+    addresses: watchedAddresses(o.deployment.addresses),
+    decode: createLogDecoder(o.deployment.addresses),
+    derivation,
+    startBlock: o.deployment.startBlock,
+    confirmations: o.confirmations,
+    maxRange: o.maxRange,
+    metrics: o.metrics,
+    logger: o.logger,
+    entryKind,
+    pollIntervalMs: o.pollIntervalMs,
+    onRewind: (fork) => {
+      checker.forgetAbove(fork.number);
+      while (checks.length > 0 && (checks[checks.length - 1] as CrossCheckResult).block > fork.number)
+        checks.pop();
+      rejectedSeen = derivation.rejected.length;
+    },
+    afterBlock: async (block) => {
+      for (const r of derivation.rejected.slice(rejectedSeen)) {
+        report({
+          kind: 'rejected-input',
+          block: block.number,
+          rule: r.rule,
+          reason: r.reason,
+          inputKind: r.input.kind,
+        });
+      }
+      rejectedSeen = derivation.rejected.length;
+      for (const end of derivation.lastBlockEpochEnds) {
+        let check: CrossCheckResult | undefined;
+        if (o.crossCheck !== false) {
+          check = await o.rpc.call('eth_call', (client) =>
+            checker.check(client, derivation.state, block.number),
+          );
+          checks.push(check);
+          if (!check.ok) report({ kind: 'state-mismatch', epochEnd: end, differences: check.differences });
+        }
+        await o.onEpochEnd?.(end, check);
+      }
+    },
+  });
+  return { ingester, derivation, store, checks, faults };
+}

@@ -1,0 +1,78 @@
+/** Shared test setup: a real anvil with the governance contracts, a real Redis, unique key prefixes. */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { type Address, createPublicClient, createWalletClient, http } from 'viem';
+import type { GenesisOptions } from '../../src/governance/index.ts';
+import { type AnvilInstance, type AnvilOptions, startAnvil } from '../../src/l2/anvil.ts';
+import { type Deployment, deployGovernance } from '../../src/l2/deploy.ts';
+import { AnvilRpc, WorkloadDriver } from '../../src/l2/driver.ts';
+import { createL2Metrics, type L2Metrics } from '../../src/l2/metrics.ts';
+
+export const DEPLOYER = '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266' as Address;
+export const OPERATOR = '0x70997970c51812dc3a010c7d01b50e0d17dc79c8' as Address;
+
+export type Chain = {
+  anvil: AnvilInstance;
+  rpc: AnvilRpc;
+  deployment: Deployment;
+  driver: WorkloadDriver;
+  stop: () => Promise<void>;
+};
+
+export async function startChain(genesis: GenesisOptions, anvilOptions: AnvilOptions = {}): Promise<Chain> {
+  const anvil = await startAnvil({ gasLimit: 10_000_000_000n, ...anvilOptions });
+  const transport = http(anvil.rpcUrl);
+  const deployment = await deployGovernance({
+    publicClient: createPublicClient({ transport }),
+    walletClient: createWalletClient({ transport }),
+    deployer: DEPLOYER,
+    operator: OPERATOR,
+    genesis,
+  });
+  const rpc = new AnvilRpc(anvil.rpcUrl);
+  const driver = new WorkloadDriver(rpc, deployment.addresses, DEPLOYER);
+  return { anvil, rpc, deployment, driver, stop: () => anvil.stop() };
+}
+
+export function testRedis(): { redis: Redis; prefix: string; cleanup: () => Promise<void> } {
+  const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: false, maxRetriesPerRequest: 3 });
+  const prefix = `vigil-test-${randomUUID()}`;
+  return {
+    redis,
+    prefix,
+    cleanup: async () => {
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    },
+  };
+}
+
+export function testMetrics(): { registry: Registry; metrics: L2Metrics } {
+  const registry = new Registry();
+  return { registry, metrics: createL2Metrics(registry) };
+}
+
+/** A pino logger that keeps records in memory, for assertions on what was logged. */
+export function memoryLogger(): {
+  logger: pino.Logger;
+  records: { level: number; msg: string; [k: string]: unknown }[];
+} {
+  const records: { level: number; msg: string }[] = [];
+  const logger = pino(
+    { level: 'debug' },
+    {
+      write: (line: string) => {
+        records.push(JSON.parse(line) as { level: number; msg: string });
+      },
+    },
+  );
+  return { logger, records };
+}
+
+export async function metricValue(registry: Registry, name: string): Promise<number> {
+  const m = await registry.getSingleMetric(name)?.get();
+  return (m?.values ?? []).reduce((s, v) => s + v.value, 0);
+}
