@@ -60,6 +60,8 @@ export type SimChainOptions = {
   fullRbf?: boolean;
   /** Seconds; block times are max(MTP + 1, clock()). */
   clock?: () => number;
+  /** Core's -blockmaxweight (default 4,000,000; 4,000 of it are kept for the coinbase, as Core does). */
+  blockMaxWeight?: number;
 };
 
 export type ChainBlock = {
@@ -125,6 +127,7 @@ export class SimChain {
       incrementalRelayFeeRate: options.incrementalRelayFeeRate ?? { satPerKvb: 1000n },
       fullRbf: options.fullRbf ?? true,
       clock: options.clock ?? (() => Math.floor(Date.now() / 1000)),
+      blockMaxWeight: options.blockMaxWeight ?? MAX_BLOCK_WEIGHT,
     };
     const genesisTx = decodeTx(REGTEST_GENESIS.slice(81));
     const header = REGTEST_GENESIS.slice(0, 80);
@@ -580,7 +583,7 @@ export class SimChain {
   private selectPackages(): { tx: Tx; fee: bigint }[] {
     const selected = new Set<string>();
     const out: { tx: Tx; fee: bigint }[] = [];
-    let weightLeft = MAX_BLOCK_WEIGHT - 4000;
+    let weightLeft = this.options.blockMaxWeight - 4000;
     const skipped = new Set<string>();
     const minRate = this.options.minRelayFeeRate.satPerKvb;
     for (;;) {

@@ -16,7 +16,11 @@ export const ADDRESS = addressForScript(P2WPKH, 'regtest') as string;
 export const TRUE_SCRIPT = Uint8Array.from([0x51]);
 export const P2WSH_TRUE = concatBytes(Uint8Array.from([0x00, 0x20]), sha256(TRUE_SCRIPT));
 
-export type Coin = { txid: string; vout: number; value: bigint; script: Uint8Array };
+/** A spendable output; `witness` overrides how it is spent (scripts that need no signature). */
+export type Coin = { txid: string; vout: number; value: bigint; script: Uint8Array; witness?: Uint8Array[] };
+
+export const p2wsh = (script: Uint8Array): Uint8Array =>
+  concatBytes(Uint8Array.from([0x00, 0x20]), sha256(script));
 
 export type SpendSpec = {
   coins: Coin[];
@@ -49,6 +53,10 @@ export function spend(spec: SpendSpec): { tx: Tx; raw: Uint8Array; txid: string 
   );
   spec.coins.forEach((c, i) => {
     const input = tx.inputs[i] as Tx['inputs'][number];
+    if (c.witness !== undefined) {
+      input.witness = c.witness;
+      return;
+    }
     if (c.script[0] === 0x00 && c.script.length === 34) {
       input.witness = [TRUE_SCRIPT];
       return;
@@ -73,3 +81,9 @@ export function mineCoins(chain: SimChain, n: number): Coin[] {
 }
 
 export const out = (value: bigint, script: Uint8Array = P2WPKH): TxOutput => ({ value, script });
+
+/** The coin `vout` of a transaction built by `spend`. */
+export function coinOf(t: { tx: Tx; txid: string }, vout = 0, witness?: Uint8Array[]): Coin {
+  const o = t.tx.outputs[vout] as TxOutput;
+  return { txid: t.txid, vout, value: o.value, script: o.script, ...(witness ? { witness } : {}) };
+}
