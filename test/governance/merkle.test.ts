@@ -19,7 +19,7 @@ const u64 = (n: number) => {
 
 /** docs/protocol.md §8, written as plainly as possible: the reference the fast tree must match. */
 function naiveRoot(leaves: Uint8Array[]): Uint8Array {
-  let level = leaves.map((l) => sha(Uint8Array.of(0), l));
+  let level: Uint8Array[] = leaves.map((l) => sha(Uint8Array.of(0), l));
   while (level.length > 1) {
     const next: Uint8Array[] = [];
     for (let i = 0; i < level.length; i += 2) {
@@ -113,7 +113,8 @@ describe('Merkle tree', () => {
             if (proof.siblings.length > 0) {
               const s = pick % proof.siblings.length;
               const siblings = proof.siblings.map((x) => Uint8Array.from(x));
-              (siblings[s] as Uint8Array)[bit % 32] ^= 1;
+              const altered = siblings[s] as Uint8Array;
+              altered[bit % 32] = (altered[bit % 32] as number) ^ 1;
               expect(verifyProof(root, leaf, { ...proof, siblings })).toBe(false);
               expect(verifyProof(root, leaf, { ...proof, siblings: proof.siblings.slice(1) })).toBe(false);
             }
