@@ -1,6 +1,7 @@
 /**
  * Durable ingestion state in Redis, under a caller-chosen prefix:
- *   <prefix>:cursor   hash {number, hash} — the last block whose inputs are applied
+ *   <prefix>:cursor   hash {number, hash} — the last block whose inputs are journaled; {hooked} — the last
+ *                     block whose after-block work (the epoch-end cross-check) completed
  *   <prefix>:journal  sorted set, score = block number, member = JSON {number, hash, entries}
  *                     (only blocks that produced something: the derived state is a pure function of it)
  *   <prefix>:hashes   sorted set, score = block number, member = "<number>:<hash>" — checkpoints used to
@@ -37,6 +38,16 @@ export class CursorStore<T> {
     return { number: BigInt(h.number), hash: h.hash as Hash };
   }
 
+  /** The last block whose after-block hooks completed (-1 if none). */
+  async hooked(): Promise<bigint> {
+    const v = await this.redis.hget(this.cursorKey, 'hooked');
+    return v === null ? -1n : BigInt(v);
+  }
+
+  async setHooked(number: bigint): Promise<void> {
+    await this.redis.hset(this.cursorKey, 'hooked', number.toString());
+  }
+
   /** Appends the blocks of one range and moves the cursor, atomically. */
   async commit(
     blocks: readonly JournalBlock<T>[],
@@ -65,6 +76,8 @@ export class CursorStore<T> {
       .zadd(this.hashesKey, forkPoint.number.toString(), `${forkPoint.number}:${forkPoint.hash}`)
       .hset(this.cursorKey, 'number', forkPoint.number.toString(), 'hash', forkPoint.hash)
       .exec();
+    // Hooks of blocks above the fork point ran on orphaned state: they must run again on the new chain.
+    if ((await this.hooked()) > forkPoint.number) await this.setHooked(forkPoint.number);
   }
 
   /** Known checkpoints at or below `atOrBelow`, newest first. */

@@ -61,6 +61,7 @@ export class L2Ingester<T> {
   private readonly fetcher: AdaptiveLogFetcher;
   private cursorRef: BlockRef | undefined;
   private initialized = false;
+  private pending: JournalBlock<T>[] = [];
   private stopped = false;
   private wake: (() => void) | undefined;
 
@@ -78,15 +79,24 @@ export class L2Ingester<T> {
     return this.cursorRef;
   }
 
-  /** Restores the derived state from the journal in Redis and positions the cursor. */
+  /** True when the derived state covers every journaled block and every after-block hook has run. */
+  get synced(): boolean {
+    return this.initialized && this.pending.length === 0;
+  }
+
+  /**
+   * Restores the derived state from the journal in Redis and positions the cursor. Blocks whose hooks had
+   * not completed (a crash or an RPC outage during the cross-check) are queued to be applied with hooks.
+   */
   async init(): Promise<void> {
     const stored = await this.o.store.cursor();
     this.o.derivation.reset();
+    this.pending = [];
     if (stored) {
-      for (const b of await this.o.store.journal()) this.o.derivation.applyBlock(b);
+      await this.replayJournal();
       this.cursorRef = stored;
       this.o.logger?.info(
-        { cursor: stored.number.toString() },
+        { cursor: stored.number.toString(), pendingBlocks: this.pending.length },
         'L2 ingestion resumed from the stored cursor',
       );
     } else {
@@ -98,9 +108,42 @@ export class L2Ingester<T> {
     this.initialized = true;
   }
 
+  /** Rebuilds the derived state from the journal: blocks whose hooks ran are applied, the rest queued. */
+  private async replayJournal(): Promise<void> {
+    const hooked = await this.o.store.hooked();
+    this.pending = [];
+    for (const b of await this.o.store.journal()) {
+      if (b.number <= hooked) this.o.derivation.applyBlock(b);
+      else this.pending.push(b);
+    }
+  }
+
+  /**
+   * Applies the queued blocks in order, each followed by its hook. A hook failure leaves the derived
+   * state ahead of the hooks, so the next step rebuilds it from the journal (init) and retries the hook.
+   */
+  private async drainPending(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const b = this.pending[0] as JournalBlock<T>;
+        this.o.derivation.applyBlock(b);
+        if (this.o.afterBlock) await this.o.afterBlock(b);
+        this.pending.shift();
+        await this.o.store.setHooked(b.number);
+      }
+    } catch (err) {
+      this.initialized = false;
+      throw err;
+    }
+  }
+
   /** Processes at most one range. */
   async step(): Promise<StepResult> {
     if (!this.initialized) await this.init();
+    if (this.pending.length > 0) {
+      await this.drainPending();
+      return 'progressed';
+    }
     const cursor = this.cursorRef as BlockRef;
     const head = await this.o.rpc.blockNumber();
     this.o.metrics?.head.set(Number(head));
@@ -174,12 +217,14 @@ export class L2Ingester<T> {
     const newCursor: BlockRef = { number: to, hash: toHeader.hash };
     await this.o.store.commit(blocks, [{ number: from, hash: fromHeader.hash }], newCursor);
     this.cursorRef = newCursor;
-    for (const b of blocks) {
-      this.o.derivation.applyBlock(b);
-      if (this.o.metrics)
+    if (this.o.metrics) {
+      for (const b of blocks) {
         for (const e of b.entries) this.o.metrics.inputs.inc({ kind: this.o.entryKind?.(e) ?? 'entry' });
-      if (this.o.afterBlock) await this.o.afterBlock(b);
+      }
     }
+    this.pending.push(...blocks);
+    await this.drainPending();
+    await this.o.store.setHooked(to);
     this.o.metrics?.processedBlock.set(Number(to));
     return 'progressed';
   }
@@ -212,7 +257,7 @@ export class L2Ingester<T> {
     }
     await this.o.store.rewind(fork);
     this.o.derivation.reset();
-    for (const b of await this.o.store.journal()) this.o.derivation.applyBlock(b);
+    await this.replayJournal();
     this.cursorRef = fork;
     this.o.metrics?.processedBlock.set(Number(fork.number));
     this.o.logger?.warn(
@@ -228,7 +273,7 @@ export class L2Ingester<T> {
 
   /** Steps until the cursor reaches `target` (or the chain's safe head, if lower and `untilIdle`). */
   async syncTo(target: bigint): Promise<void> {
-    while ((this.cursorRef?.number ?? -1n) < target) {
+    while ((this.cursorRef?.number ?? -1n) < target || !this.synced) {
       const r = await this.step();
       if (r === 'idle') await new Promise((res) => setTimeout(res, 20));
     }
