@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blocksLeft, deadlineLevel, disputeDeadlines } from '../../../src/dispute/records/deadlines.ts';
+import {
+  canTransition,
+  type DisputeState,
+  disputeId,
+  disputeStates,
+  TRANSITIONS,
+} from '../../../src/dispute/records/state-machine.ts';
+import { DisputeStore, IllegalTransitionError } from '../../../src/dispute/records/store.ts';
+
+const prefix = `{vigil-test-${randomUUID()}}`;
+let redis: Redis;
+let store: DisputeStore;
+const txid = (n: number) => n.toString(16).padStart(64, '0');
+let n = 0;
+const fresh = async (state: DisputeState = 'detected') => {
+  n++;
+  const id = disputeId(BigInt(n), txid(n));
+  await store.open({ id, epoch: BigInt(n), kickoffTxid: txid(n), kickoffHeight: 100 });
+  // Walk the shortest legal path to `state`.
+  const path: Record<DisputeState, DisputeState[]> = {
+    detected: [],
+    challenged: ['challenged'],
+    confirmed: ['challenged', 'confirmed'],
+    asserted: ['challenged', 'confirmed', 'asserted'],
+    'timed-out': ['challenged', 'confirmed', 'timed-out'],
+    disproved: ['challenged', 'confirmed', 'asserted', 'disproved'],
+    resolved: ['resolved'],
+  };
+  for (const s of path[state]) {
+    await store.transition(id, s, { key: `walk-${s}`, outcome: s === 'resolved' ? 'withdrawn' : undefined });
+  }
+  return id;
+};
+
+beforeAll(() => {
+  redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
+  store = new DisputeStore(redis, prefix);
+});
+
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+});
+
+describe('dispute ids', () => {
+  it('are deterministic, BullMQ-safe (no ":" and not all digits)', () => {
+    const id = disputeId(7n, 'ab'.repeat(32));
+    expect(id).toBe(disputeId(7n, 'ab'.repeat(32)));
+    expect(id).not.toContain(':');
+    expect(/^\d+$/.test(id)).toBe(false);
+    expect(() => disputeId(7n, 'xyz')).toThrow(RangeError);
+  });
+});
+
+describe('dispute records in Redis', () => {
+  it('opens once: a second open is a duplicate and changes nothing', async () => {
+    const id = disputeId(1000n, txid(1000));
+    const a = await store.open({
+      id,
+      epoch: 1000n,
+      kickoffTxid: txid(1000),
+      kickoffHeight: 5,
+      fields: { x: '1' },
+    });
+    const b = await store.open({
+      id,
+      epoch: 1000n,
+      kickoffTxid: txid(1000),
+      kickoffHeight: 5,
+      fields: { x: '2' },
+    });
+    expect(a.status).toBe('applied');
+    expect(b.status).toBe('duplicate');
+    expect(b.record.fields.x).toBe('1');
+    expect(b.record.state).toBe('detected');
+    expect(b.record.epoch).toBe(1000n);
+    expect((await store.events(id)).map((e) => e.type)).toEqual(['detected']);
+  });
+
+  // Every (from, to) pair: legal edges apply, the others are refused and leave the record untouched.
+  const pairs = disputeStates.flatMap((from) => disputeStates.map((to) => ({ from, to })));
+  it.each(pairs)('$from → $to', async ({ from, to }) => {
+    const id = await fresh(from);
+    const before = await store.require(id);
+    const change = {
+      key: `t-${from}-${to}`,
+      outcome: to === 'resolved' ? ('operator-slashed' as const) : undefined,
+    };
+    if (canTransition(from, to)) {
+      const r = await store.transition(id, to, change);
+      expect(r.status).toBe('applied');
+      expect(r.record.state).toBe(to);
+      expect(r.record.version).toBe(before.version + 1);
+      const last = (await store.events(id)).at(-1);
+      expect(last).toMatchObject({ type: 'transition', from, to, key: change.key });
+    } else {
+      await expect(store.transition(id, to, change)).rejects.toBeInstanceOf(IllegalTransitionError);
+      const after = await store.require(id);
+      expect(after).toEqual(before);
+    }
+  });
+
+  it('the table has the documented shape: one terminal state, every state reachable from detected', () => {
+    const reach = new Set<DisputeState>(['detected']);
+    for (let i = 0; i < disputeStates.length; i++)
+      for (const s of [...reach]) for (const t of TRANSITIONS[s]) reach.add(t);
+    expect([...reach].sort()).toEqual([...disputeStates].sort());
+    expect(disputeStates.filter((s) => TRANSITIONS[s].length === 0)).toEqual(['resolved']);
+  });
+
+  it('re-applying a change with the same key is a no-op, even after the state moved on', async () => {
+    const id = await fresh('detected');
+    const first = await store.transition(id, 'challenged', {
+      key: 'broadcast-1',
+      fields: { challengeTxid: 'aa' },
+    });
+    const again = await store.transition(id, 'challenged', {
+      key: 'broadcast-1',
+      fields: { challengeTxid: 'bb' },
+    });
+    expect(first.status).toBe('applied');
+    expect(again.status).toBe('duplicate');
+    await store.transition(id, 'confirmed', { key: 'confirm-1' });
+    const late = await store.transition(id, 'challenged', { key: 'broadcast-1' });
+    expect(late.status).toBe('duplicate');
+    expect(late.record.state).toBe('confirmed');
+    expect(late.record.fields.challengeTxid).toBe('aa');
+    expect((await store.events(id)).map((e) => e.key)).toEqual(['open-' + id, 'broadcast-1', 'confirm-1']);
+  });
+
+  it('resolving needs an outcome', async () => {
+    const id = await fresh('detected');
+    await expect(store.transition(id, 'resolved', { key: 'r' })).rejects.toThrow(/outcome/);
+    const r = await store.transition(id, 'resolved', { key: 'r', outcome: 'withdrawn' });
+    expect(r.record.outcome).toBe('withdrawn');
+  });
+
+  it('write-ahead: the first stored transaction wins, concurrent writers agree on it', async () => {
+    const id = await fresh('detected');
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        store.note(id, 'challenge-built', {
+          key: `built-${i}`,
+          fields: { challengeTxid: `tx${i}`, challengeRaw: `raw${i}` },
+          onlyIfAbsent: 'challengeTxid',
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'applied')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'taken')).toHaveLength(7);
+    const rec = await store.require(id);
+    const winner = rec.fields.challengeTxid as string;
+    expect(rec.fields.challengeRaw).toBe(winner.replace('tx', 'raw'));
+    expect((await store.events(id)).filter((e) => e.type === 'challenge-built')).toHaveLength(1);
+  });
+
+  it('concurrent transitions from one state: exactly one applies', async () => {
+    const id = await fresh('confirmed');
+    const outcomes = await Promise.allSettled([
+      store.transition(id, 'asserted', { key: 'a' }),
+      store.transition(id, 'timed-out', { key: 'b' }),
+    ]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const rejected = outcomes.find((o) => o.status === 'rejected');
+    expect(rejected?.status === 'rejected' && rejected.reason).toBeInstanceOf(IllegalTransitionError);
+  });
+
+  it('lists disputes oldest first and filters the active ones', async () => {
+    const all = await store.list();
+    expect(all.length).toBeGreaterThan(10);
+    const times = all.map((r) => r.createdAt);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    const active = await store.active();
+    expect(active.every((r) => r.state !== 'resolved')).toBe(true);
+    expect(active.length).toBe(all.filter((r) => r.state !== 'resolved').length);
+  });
+});
+
+describe('deadlines from chain heights', () => {
+  const t = { challengeWindow: 6, assertWindow: 12, disproveWindow: 6 };
+  it('the challenge must confirm before the take becomes valid', () => {
+    const d = disputeDeadlines(100, t);
+    // take (CSV 6) is valid in block 106: the challenge must be in block ≤ 105.
+    expect(d).toEqual({ challengeBy: 105, assertTimeoutFrom: 112 });
+    expect(blocksLeft(d.challengeBy, 104)).toBe(0);
+    expect(blocksLeft(d.challengeBy, 105)).toBe(-1);
+  });
+  it.each([
+    { tip: 60, level: 'ok' },
+    { tip: 69, level: 'warn' },
+    { tip: 92, level: 'critical' },
+    { tip: 104, level: 'critical' },
+    { tip: 105, level: 'missed' },
+  ] as const)('tip $tip → $level', ({ tip, level }) => {
+    expect(deadlineLevel(105, tip, { warnBlocks: 36, criticalBlocks: 12 })).toBe(level);
+  });
+});
