@@ -92,7 +92,7 @@ export class ChainFollower {
     let cursor = await this.cursor();
     if (cursor === undefined) {
       const start = this.o.startHeight ?? tip;
-      const hash = await this.o.backend.getBlockHash(start - 1 < 0 ? 0 : start - 1);
+      const hash = await this.o.backend.getBlockHash(Math.max(start - 1, 0));
       if (hash === undefined) return;
       cursor = { height: Math.max(start - 1, 0), hash };
       await this.o.redis

@@ -67,9 +67,20 @@ export class WalletKey {
     return Uint8Array.from(r.xOnlyPubkey);
   }
 
-  /** ECDSA over a 32-byte hash (low-S, RFC 6979), 64-byte compact form. */
+  /**
+   * ECDSA over a 32-byte hash (RFC 6979, low S), 64-byte compact form. Like Core it grinds the extra
+   * entropy for a low R, and further until neither R nor S has a leading zero byte, so every DER
+   * signature is exactly 71 bytes: the signed size is known before signing and fees come out exact.
+   */
   signEcdsa(hash: Uint8Array): Uint8Array {
-    return Uint8Array.from(ecc.sign(hash, this.#secret));
+    const entropy = new Uint8Array(32);
+    for (let counter = 0; ; counter++) {
+      new DataView(entropy.buffer).setUint32(0, counter, true);
+      const sig = ecc.sign(hash, this.#secret, counter === 0 ? undefined : entropy);
+      const r0 = sig[0] as number;
+      const s0 = sig[32] as number;
+      if (r0 > 0 && r0 < 0x80 && s0 > 0) return Uint8Array.from(sig);
+    }
   }
 
   /** BIP-340 Schnorr with the BIP-86 tweaked key (key-path spends). */

@@ -117,70 +117,87 @@ export class WatcherWallet {
     const coins = [...this.utxos].sort((a, b) => (a.value === b.value ? 0 : a.value > b.value ? -1 : 1));
     const selected: Utxo[] = [];
     let inValue = 0n;
-    let fee = 0n;
-    for (let round = 0; round < 64; round++) {
-      // Estimate, then measure the signed transaction and adjust until the fee is exact.
-      if (selected.length === 0 || inValue < target + fee) {
-        const next = coins[selected.length];
-        if (next === undefined) {
-          throw new InsufficientFundsError(
-            `Insufficient funds: need ${target + fee} sat, have ${this.balance} sat`,
-            {
-              metaMessages: [`Wallet ${this.address}; fee rate ${request.feeRate.satPerKvb} sat/kvB.`],
-            },
-          );
-        }
-        selected.push(next);
-        inValue += next.value;
-        fee = feeForVsize(request.feeRate, this.estimateVsize(selected.length, request.outputs.length + 1));
-        continue;
-      }
-      let changeValue = inValue - target - fee;
-      const withChange = changeValue >= this.dustLimit;
-      if (!withChange) changeValue = 0n;
-      const tx = this.sign(selected, request, withChange ? changeValue : undefined);
-      const vsize = txVsize(tx);
-      const required = feeForVsize(request.feeRate, vsize);
-      const paid = inValue - target - changeValue;
-      // ECDSA signatures vary by a byte: after a few rounds, accept a fee that is not below the target.
-      if (withChange && (round < 8 ? paid !== required : paid < required)) {
-        fee = required;
-        continue;
-      }
-      if (!withChange && paid < required) {
-        fee = required;
-        continue; // more inputs needed, or a smaller (now sub-dust) change
-      }
-      const remaining = this.balance - inValue + changeValue;
-      if (remaining < this.options.reserve) {
-        throw new ReserveViolationError(
-          `Payment refused: it would leave ${remaining} sat, below the reserve of ${this.options.reserve} sat`,
-          { metaMessages: [`Balance ${this.balance} sat, payment ${target} sat + fee ${paid} sat.`] },
-        );
-      }
-      const raw = encodeTx(tx);
-      const payment: Payment = {
-        tx,
-        raw,
-        txid: txidHex(tx),
-        fee: paid,
-        vsize,
-        inputs: selected.slice(),
-        change: withChange ? { vout: tx.outputs.length - 1, value: changeValue } : undefined,
-      };
-      this.options.logger?.info(
-        {
-          txid: payment.txid,
-          fee: String(paid),
-          vsize,
-          inputs: selected.length,
-          change: String(changeValue),
-        },
-        'wallet payment built',
+    for (const coin of coins) {
+      selected.push(coin);
+      inValue += coin.value;
+      const estimate = feeForVsize(
+        request.feeRate,
+        this.estimateVsize(selected.length, request.outputs.length),
       );
-      return payment;
+      if (inValue < target + estimate) continue;
+      const built = this.build(selected, inValue, target, request);
+      if (built !== undefined) return this.finish(built, selected, inValue, target);
     }
-    throw new VigilError('The fee did not converge (wallet bug)');
+    throw new InsufficientFundsError(
+      `Insufficient funds: need more than ${target} sat, have ${this.balance} sat`,
+      {
+        metaMessages: [`Wallet ${this.address}; fee rate ${request.feeRate.satPerKvb} sat/kvB.`],
+      },
+    );
+  }
+
+  /**
+   * Signs with change when the change after its own cost is above dust, else without; measures the
+   * signed vsize and re-signs until fee = rate × vsize. Undefined when these coins cannot pay.
+   */
+  private build(
+    coins: Utxo[],
+    inValue: bigint,
+    target: bigint,
+    request: PaymentRequest,
+  ): { tx: Tx; fee: bigint; change: bigint | undefined } | undefined {
+    // The change amount does not change the size: measure with a provisional amount.
+    let change = inValue - target;
+    for (let round = 0; round < 8; round++) {
+      const tx = this.sign(coins, request, change);
+      const required = feeForVsize(request.feeRate, txVsize(tx));
+      const exact = inValue - target - required;
+      if (exact < this.dustLimit) break;
+      if (exact === change) return { tx, fee: required, change };
+      // ECDSA signatures vary by a byte: after a few rounds, take a fee not below the target.
+      if (round >= 4 && exact > change) return { tx, fee: inValue - target - change, change };
+      change = exact;
+    }
+    const tx = this.sign(coins, request, undefined);
+    const required = feeForVsize(request.feeRate, txVsize(tx));
+    if (inValue - target < required) return undefined;
+    return { tx, fee: inValue - target, change: undefined };
+  }
+
+  private finish(
+    built: { tx: Tx; fee: bigint; change: bigint | undefined },
+    selected: Utxo[],
+    inValue: bigint,
+    target: bigint,
+  ): Payment {
+    const { tx, fee, change } = built;
+    const remaining = this.balance - inValue + (change ?? 0n);
+    if (remaining < this.options.reserve) {
+      throw new ReserveViolationError(
+        `Payment refused: it would leave ${remaining} sat, below the reserve of ${this.options.reserve} sat`,
+        { metaMessages: [`Balance ${this.balance} sat, payment ${target} sat + fee ${fee} sat.`] },
+      );
+    }
+    const payment: Payment = {
+      tx,
+      raw: encodeTx(tx),
+      txid: txidHex(tx),
+      fee,
+      vsize: txVsize(tx),
+      inputs: selected.slice(),
+      change: change === undefined ? undefined : { vout: tx.outputs.length - 1, value: change },
+    };
+    this.options.logger?.info(
+      {
+        txid: payment.txid,
+        fee: String(fee),
+        vsize: payment.vsize,
+        inputs: selected.length,
+        change: String(change ?? 0n),
+      },
+      'wallet payment built',
+    );
+    return payment;
   }
 
   /** Builds, broadcasts, and forgets the spent coins until the next refresh. */
