@@ -4,15 +4,36 @@ import type { Address, ProposalAction } from './inputs.ts';
 
 const U256 = (1n << 256n) - 1n;
 
-/** A fixed-size big-endian writer; overflowing values are taken modulo the field width. */
+/**
+ * A fixed-size big-endian writer; overflowing values are taken modulo the field width. `LeafWriter.shared`
+ * writes into one reused buffer (leaves are encoded by the hundred thousand and hashed at once): its
+ * result is a view valid until the next shared encoding, so callers that keep it must copy it.
+ */
 export class LeafWriter {
-  readonly bytes: Uint8Array;
-  private readonly view: DataView;
+  bytes: Uint8Array;
+  private view: DataView;
   private off = 0;
+  private size: number;
 
   constructor(size: number) {
     this.bytes = new Uint8Array(size);
     this.view = new DataView(this.bytes.buffer);
+    this.size = size;
+  }
+
+  private static scratch: LeafWriter | undefined;
+
+  /** The shared writer, reset for a leaf of `size` bytes. */
+  static shared(size: number): LeafWriter {
+    let w = LeafWriter.scratch;
+    if (!w || w.bytes.length < size) {
+      w = new LeafWriter(Math.max(size, 512));
+      LeafWriter.scratch = w;
+    }
+    w.bytes.fill(0, 0, size);
+    w.off = 0;
+    w.size = size;
+    return w;
   }
 
   u8(v: number): this {
@@ -60,10 +81,8 @@ export class LeafWriter {
     return this;
   }
   done(): Uint8Array {
-    if (this.off !== this.bytes.length) {
-      throw new Error(`leaf encoding wrote ${this.off} of ${this.bytes.length} bytes`);
-    }
-    return this.bytes;
+    if (this.off !== this.size) throw new Error(`leaf encoding wrote ${this.off} of ${this.size} bytes`);
+    return this.size === this.bytes.length ? this.bytes : this.bytes.subarray(0, this.size);
   }
 }
 

@@ -124,7 +124,7 @@ export class LeafTable {
   /** The leaf's current bytes and index, or undefined for an unknown id. */
   leaf(id: string): { index: number; bytes: Uint8Array } | undefined {
     const e = this.entries.get(id);
-    return e ? { index: e.index, bytes: e.encode() } : undefined;
+    return e ? { index: e.index, bytes: e.encode().slice() } : undefined;
   }
 
   ids(): IterableIterator<string> {
@@ -148,7 +148,7 @@ export class LeafTable {
   endStep(): void {
     if (this.created.size === 0) return;
     const made: { id: string; key: Uint8Array; encode: LeafEncoder }[] = [];
-    for (const [id, encode] of this.created) made.push({ id, key: keyBytes(encode()), encode });
+    for (const [id, encode] of this.created) made.push({ id, key: keyBytes(encode()).slice(), encode });
     this.created.clear();
     if (made.length > 1) made.sort((a, b) => compareBytes(a.key, b.key));
     for (const m of made) {
@@ -174,11 +174,11 @@ function keyBytes(leaf: Uint8Array): Uint8Array {
   return leaf.subarray(0, KEY_LENGTH[leaf[0] as number] ?? leaf.length);
 }
 
-// ---- leaf encoders (docs/protocol.md §8) ----
+// ---- leaf encoders (docs/protocol.md §8): each returns a view into a shared buffer; copy it to keep it ----
 
 export function encodeGlobalLeaf(s: GovernanceState): Uint8Array {
   const p = s.lastPosition;
-  return new LeafWriter(1 + 8 + 8 + 4 + 4 + 8 + 4 + 32 * 3)
+  return LeafWriter.shared(1 + 8 + 8 + 4 + 4 + 8 + 4 + 32 * 3)
     .u8(0x01)
     .u64(s.epoch)
     .u64(p ? p.block : 0n)
@@ -193,11 +193,15 @@ export function encodeGlobalLeaf(s: GovernanceState): Uint8Array {
 }
 
 export function encodeParamLeaf(key: ParamKey, value: bigint): Uint8Array {
-  return new LeafWriter(1 + 32 + 32).u8(0x02).name32(key).u256(value).done();
+  return LeafWriter.shared(1 + 32 + 32)
+    .u8(0x02)
+    .name32(key)
+    .u256(value)
+    .done();
 }
 
 export function encodeModuleLeaf(id: string, m: ModuleRecord): Uint8Array {
-  return new LeafWriter(1 + 32 + 8 + 32)
+  return LeafWriter.shared(1 + 32 + 8 + 32)
     .u8(0x03)
     .name32(id)
     .u64(m.version)
@@ -206,7 +210,7 @@ export function encodeModuleLeaf(id: string, m: ModuleRecord): Uint8Array {
 }
 
 export function encodeValidatorLeaf(v: ValidatorRecord): Uint8Array {
-  return new LeafWriter(1 + 20 + 2 + 32 + 32 + 4)
+  return LeafWriter.shared(1 + 20 + 2 + 32 + 32 + 4)
     .u8(0x04)
     .address(v.address)
     .u16(v.commissionBps)
@@ -217,7 +221,7 @@ export function encodeValidatorLeaf(v: ValidatorRecord): Uint8Array {
 }
 
 export function encodeDelegationLeaf(d: DelegationRecord): Uint8Array {
-  return new LeafWriter(1 + 20 + 20 + 32)
+  return LeafWriter.shared(1 + 20 + 20 + 32)
     .u8(0x05)
     .address(d.delegator)
     .address(d.validator)
@@ -226,7 +230,7 @@ export function encodeDelegationLeaf(d: DelegationRecord): Uint8Array {
 }
 
 export function encodeActiveLeaf(index: number, entry: ActiveEntry | undefined): Uint8Array {
-  return new LeafWriter(1 + 4 + 20 + 32)
+  return LeafWriter.shared(1 + 4 + 20 + 32)
     .u8(0x06)
     .u32(index)
     .address(entry ? entry.validator : ZERO_ADDRESS)
@@ -235,11 +239,15 @@ export function encodeActiveLeaf(index: number, entry: ActiveEntry | undefined):
 }
 
 export function encodeRewardLeaf(account: Address, accrued: bigint): Uint8Array {
-  return new LeafWriter(1 + 20 + 32).u8(0x07).address(account).u256(accrued).done();
+  return LeafWriter.shared(1 + 20 + 32)
+    .u8(0x07)
+    .address(account)
+    .u256(accrued)
+    .done();
 }
 
 export function encodeProposalLeaf(p: ProposalRecord): Uint8Array {
-  return new LeafWriter(1 + 8 + 20 + 8 * 3 + 2 + 2 + 8 + 32 + 1 + 8 + 8 + 32 * 3 + 32)
+  return LeafWriter.shared(1 + 8 + 20 + 8 * 3 + 2 + 2 + 8 + 32 + 1 + 8 + 8 + 32 * 3 + 32)
     .u8(0x08)
     .u64(p.id)
     .address(p.proposer)
@@ -263,7 +271,7 @@ export function encodeProposalLeaf(p: ProposalRecord): Uint8Array {
 const SUPPORT_CODE: Record<VoteSupport, number> = { against: 0, for: 1, abstain: 2 };
 
 export function encodeVoteLeaf(proposalId: bigint, voter: Address, v: VoteRecord): Uint8Array {
-  return new LeafWriter(1 + 8 + 20 + 1 + 1 + 32)
+  return LeafWriter.shared(1 + 8 + 20 + 1 + 1 + 32)
     .u8(0x09)
     .u64(proposalId)
     .address(voter)
@@ -283,7 +291,7 @@ export function encodeCheckpointLeaf(
   validator: Address | null,
   value: bigint,
 ): Uint8Array {
-  return new LeafWriter(1 + 1 + 20 + 8 + 20 + 32)
+  return LeafWriter.shared(1 + 1 + 20 + 8 + 20 + 32)
     .u8(0x0a)
     .u8(kind)
     .address(account)
@@ -295,7 +303,16 @@ export function encodeCheckpointLeaf(
 
 // ---- marking helpers: the one place that knows each leaf's id ----
 
-export const markGlobal = (s: GovernanceState): void => s.leaves.mark('g', () => encodeGlobalLeaf(s));
+const globalEncoders = new WeakMap<GovernanceState, LeafEncoder>();
+
+export function markGlobal(s: GovernanceState): void {
+  let encode = globalEncoders.get(s);
+  if (!encode) {
+    encode = () => encodeGlobalLeaf(s);
+    globalEncoders.set(s, encode);
+  }
+  s.leaves.mark('g', encode);
+}
 export const markParam = (s: GovernanceState, key: ParamKey): void =>
   s.leaves.mark(`p:${key}`, () => encodeParamLeaf(key, s.params[key]));
 export const markModule = (s: GovernanceState, id: string): void =>
