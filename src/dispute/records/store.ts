@@ -280,7 +280,7 @@ export class DisputeStore {
 
   /** Every dispute, oldest first. */
   async list(): Promise<DisputeRecord[]> {
-    const ids = await this.redis.zrange(this.indexKey, 0, -1);
+    const ids = await this.redis.zrange(this.indexKey, '0', '-1');
     const out: DisputeRecord[] = [];
     for (const id of ids) {
       const r = await this.get(id);
