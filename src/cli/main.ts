@@ -1,33 +1,37 @@
 import { Command, CommanderError } from 'commander';
 import { NotImplementedError, VigilError } from '../core/errors.ts';
-import { buildInfo } from '../observability/metrics.ts';
-import { configCommand } from './commands/config.ts';
-import { devnetCommand } from './commands/devnet.ts';
-import { disputesCommand } from './commands/disputes.ts';
-import { replayCommand } from './commands/replay.ts';
-import { txCommand } from './commands/tx.ts';
-import { verifyCommand } from './commands/verify.ts';
-import { watchCommand } from './commands/watch.ts';
+import { buildInfo } from '../observability/build-info.ts';
 import { ExitCode } from './exit-codes.ts';
 
-export function buildProgram(): Command {
+/**
+ * Every command, in the order `--help` lists them. Each is imported only when needed: a command pulls
+ * in its whole subsystem (the script engine, the model, the Redis client), and `vigil config check`
+ * should not wait for the others to load.
+ */
+const COMMANDS: readonly (readonly [string, () => Promise<Command>])[] = [
+  ['watch', async () => (await import('./commands/watch.ts')).watchCommand()],
+  ['devnet', async () => (await import('./commands/devnet.ts')).devnetCommand()],
+  ['verify', async () => (await import('./commands/verify.ts')).verifyCommand()],
+  ['replay', async () => (await import('./commands/replay.ts')).replayCommand()],
+  ['disputes', async () => (await import('./commands/disputes.ts')).disputesCommand()],
+  ['tx', async () => (await import('./commands/tx.ts')).txCommand()],
+  ['config', async () => (await import('./commands/config.ts')).configCommand()],
+];
+
+/**
+ * The `vigil` program. Given `argv` whose first operand names a command, only that command is loaded;
+ * otherwise (help, version, an unknown command) all of them are, so help and suggestions are complete.
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('vigil')
     .description(
       'Vigil keeps a Bitcoin L2 honest: it re-executes governance and challenges fraud on Bitcoin.',
     )
     .version(buildInfo().version)
     .showHelpAfterError();
-  for (const cmd of [
-    watchCommand(),
-    devnetCommand(),
-    verifyCommand(),
-    replayCommand(),
-    disputesCommand(),
-    txCommand(),
-    configCommand(),
-  ]) {
-    program.addCommand(cmd);
-  }
+  const first = argv?.slice(2).find((a) => !a.startsWith('-'));
+  const chosen = COMMANDS.filter(([name]) => name === first);
+  for (const [, load] of chosen.length === 1 ? chosen : COMMANDS) program.addCommand(await load());
   program.exitOverride();
   return program;
 }
@@ -42,7 +46,7 @@ export function exitCodeFor(err: unknown): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok;

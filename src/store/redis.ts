@@ -101,7 +101,28 @@ export async function connectRedis(url: string, options: ConnectRedisOptions): P
     if (down) options.logger?.info({ url: redactUrl(url) }, 'Redis connection restored');
     down = false;
   });
+  // Hand the connection out ready, so a health check right after start does not see it connecting.
+  await waitReady(client, url, options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS);
   return client;
+}
+
+async function waitReady(client: Redis, url: string, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return;
+  let timer: NodeJS.Timeout | undefined;
+  let onReady: (() => void) | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      onReady = resolve;
+      client.once('ready', onReady);
+      timer = setTimeout(() => reject(new Error(`not ready within ${timeoutMs} ms`)), timeoutMs);
+    });
+  } catch (cause) {
+    client.disconnect();
+    throw new RedisUnavailableError(url, cause);
+  } finally {
+    clearTimeout(timer);
+    if (onReady) client.off('ready', onReady);
+  }
 }
 
 /**

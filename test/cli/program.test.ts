@@ -33,9 +33,20 @@ describe('exit codes', () => {
   });
 });
 
+describe('the program', () => {
+  it('loads only the command asked for, and every command otherwise', async () => {
+    const names = (p: Command) => p.commands.map((c) => c.name());
+    const all = ['watch', 'devnet', 'verify', 'replay', 'disputes', 'tx', 'config'];
+    expect(names(await buildProgram(['node', 'vigil', 'config', 'check']))).toEqual(['config']);
+    expect(names(await buildProgram(['node', 'vigil', '--help']))).toEqual(all);
+    expect(names(await buildProgram(['node', 'vigil', 'frobnicate']))).toEqual(all);
+    expect(names(await buildProgram()).sort()).toEqual([...all].sort());
+  });
+});
+
 describe('vigil config check', () => {
-  it('has one flag per configuration key, named by the rule', () => {
-    const check = sub(sub(buildProgram(), 'config'), 'check');
+  it('has one flag per configuration key, named by the rule', async () => {
+    const check = sub(sub(await buildProgram(), 'config'), 'check');
     const flags = new Set(check.options.map((o) => o.long));
     const missing = configLeaves().filter((l) => !flags.has(`--${l.flag}`));
     expect(missing.map((l) => l.key)).toEqual([]);

@@ -81,7 +81,7 @@ describe('the CLI when Redis is unreachable', () => {
   });
 
   // The probe gives up after 2 s (proved in-process above); process start on a loaded machine comes on top.
-  it('silent server: exit 4 with the same line, no hang', { timeout: 10_000 }, async () => {
+  it('silent server: exit 4 with the same line, no hang', { timeout: 20_000 }, async () => {
     const url = `redis://127.0.0.1:${silentPort}`;
     const r = await runCli(['config', 'check', '--probe', '--redis-url', url]);
     expect(r.code).toBe(ExitCode.Unavailable);

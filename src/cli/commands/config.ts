@@ -4,11 +4,12 @@ import { addConfigOptions, loadConfigFromCommand } from '../../config/cli-option
 import { redactValue } from '../../config/redact.ts';
 import type { VigilConfig } from '../../config/schema.ts';
 import { readSecret } from '../../config/secrets.ts';
-import { probeRedis } from '../../store/redis.ts';
 
 /** What `--probe` checks beyond the schema: Redis answers, every named secret can be read. */
 async function probe(config: VigilConfig): Promise<string[]> {
   const lines: string[] = [];
+  // Loaded here, not at the top: ioredis is the slowest import and only --probe needs it.
+  const { probeRedis } = await import('../../store/redis.ts');
   await probeRedis(config.redis.url);
   lines.push('redis: answers');
   if (config.keys.watcher) {
