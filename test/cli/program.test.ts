@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/cli/exit-codes.ts';
@@ -25,6 +26,16 @@ describe('exit codes', () => {
     ['anything else (a bug)', new TypeError('undefined is not a function'), ExitCode.Internal],
   ])('%s → %i', (_name, err, code) => {
     expect(exitCodeFor(err)).toBe(code);
+  });
+
+  it('are all documented in the README table', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const documented = new Set(
+      [...readme.matchAll(/^\| ([\d, ]+) \|/gm)].flatMap((m) =>
+        (m[1] as string).split(',').map((c) => Number(c.trim())),
+      ),
+    );
+    expect(Object.values(ExitCode).filter((c) => !documented.has(c))).toEqual([]);
   });
 
   it('are distinct', () => {
