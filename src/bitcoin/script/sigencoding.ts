@@ -33,13 +33,24 @@ export function isValidSignatureEncoding(sig: Uint8Array): boolean {
   return true;
 }
 
-const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-const HALF_N = N >> 1n;
+const N = Uint8Array.from(
+  Buffer.from('fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141', 'hex'),
+);
+const HALF_N = Uint8Array.from(
+  Buffer.from('7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0', 'hex'),
+);
 
-function toBigInt(bytes: Uint8Array): bigint {
-  let v = 0n;
-  for (const b of bytes) v = (v << 8n) | BigInt(b);
-  return v;
+/** Compares a big-endian integer (leading zeros allowed) with a 32-byte constant: -1, 0 or 1. */
+function compareTo32(v: Uint8Array, c: Uint8Array): number {
+  let start = 0;
+  while (start < v.length && v[start] === 0) start++;
+  const len = v.length - start;
+  if (len !== 32) return len > 32 ? 1 : -1;
+  for (let i = 0; i < 32; i++) {
+    const d = (v[start + i] as number) - (c[i] as number);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return 0;
 }
 
 /**
@@ -49,10 +60,10 @@ function toBigInt(bytes: Uint8Array): bigint {
 export function isLowS(sig: Uint8Array): boolean {
   const lenR = sig[3] as number;
   const lenS = sig[5 + lenR] as number;
-  const r = toBigInt(sig.subarray(4, 4 + lenR));
-  const s = toBigInt(sig.subarray(6 + lenR, 6 + lenR + lenS));
-  if (r >= N || s >= N) return true;
-  return s <= HALF_N;
+  const r = sig.subarray(4, 4 + lenR);
+  const s = sig.subarray(6 + lenR, 6 + lenR + lenS);
+  if (compareTo32(r, N) >= 0 || compareTo32(s, N) >= 0) return true;
+  return compareTo32(s, HALF_N) <= 0;
 }
 
 /** Core's IsDefinedHashtypeSignature: ALL, NONE or SINGLE, optionally with ANYONECANPAY. */

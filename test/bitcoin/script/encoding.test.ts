@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AsmParseError, asmToScript, scriptToAsm } from '../../../src/bitcoin/script/asm.ts';
 import { ScriptBuilder } from '../../../src/bitcoin/script/builder.ts';
+import { ScriptFlag } from '../../../src/bitcoin/script/flags.ts';
 import {
   castToBool,
   decodeScriptNum,
@@ -18,6 +19,11 @@ import {
   serializeScript,
   witnessProgram,
 } from '../../../src/bitcoin/script/script.ts';
+import {
+  checkSignatureEncoding,
+  isLowS,
+  isValidSignatureEncoding,
+} from '../../../src/bitcoin/script/sigencoding.ts';
 import {
   computeTaprootMerkleRoot,
   tapbranchHash,
@@ -162,7 +168,7 @@ describe('parsing', () => {
 
 describe('assembler', () => {
   it('follows Core ParseScript', () => {
-    expect(bytesToHex(asmToScript('0 -1 1 16 17 -2 1000'))).toBe('004f516001110182' + '02e803');
+    expect(bytesToHex(asmToScript('0 -1 1 16 17 -2 1000'))).toBe('004f51600111018202e803');
     expect(bytesToHex(asmToScript("0x4c01ff 'ab' DUP OP_HASH160"))).toBe('4c01ff02616276a9');
     expect(() => asmToScript('FOO')).toThrow(AsmParseError);
     expect(() => asmToScript('0x4')).toThrow(AsmParseError);
@@ -232,5 +238,43 @@ describe('taproot commitments (bip341_wallet_vectors.json)', () => {
       flipped[0] = (flipped[0] as number) ^ 1;
       expect(verifyTaprootCommitment(flipped, program, lh)).toBe(false);
     });
+  });
+});
+
+describe('signature encoding (Core CheckSignatureEncoding)', () => {
+  const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+  const int = (v: bigint) => {
+    let h = v.toString(16);
+    if (h.length % 2) h = `0${h}`;
+    if (Number.parseInt(h.slice(0, 2), 16) & 0x80) h = `00${h}`;
+    return hexToBytes(h);
+  };
+  const der = (r: bigint, s: bigint, hashType = 1) => {
+    const R = int(r);
+    const S = int(s);
+    return Uint8Array.from([0x30, 4 + R.length + S.length, 2, R.length, ...R, 2, S.length, ...S, hashType]);
+  };
+  it.each([
+    ['S = n/2', 1n, N >> 1n, true],
+    ['S = n/2 + 1', 1n, (N >> 1n) + 1n, false],
+    ['S = n - 1', 1n, N - 1n, false],
+    ['S = n (overflow reads as zero)', 1n, N, true],
+    ['R = n (overflow reads as zero)', N, N - 1n, true],
+    ['small S', 5n, 7n, true],
+  ] as const)('isLowS: %s', (_n, r, s, low) => {
+    const sig = der(r, s);
+    expect(isValidSignatureEncoding(sig)).toBe(true);
+    expect(isLowS(sig)).toBe(low);
+    expect(checkSignatureEncoding(sig, ScriptFlag.LOW_S)).toBe(low ? undefined : 'SIG_HIGH_S');
+  });
+
+  it.each([
+    ['empty is always acceptable', new Uint8Array(0), ScriptFlag.DERSIG | ScriptFlag.STRICTENC, undefined],
+    ['bad DER under DERSIG', Uint8Array.of(0x30, 1, 2, 3), ScriptFlag.DERSIG, 'SIG_DER'],
+    ['bad DER without DERSIG/LOW_S/STRICTENC', Uint8Array.of(0x30, 1, 2, 3), ScriptFlag.NULLDUMMY, undefined],
+    ['undefined hash type under STRICTENC', der(1n, 1n, 0x84), ScriptFlag.STRICTENC, 'SIG_HASHTYPE'],
+    ['ANYONECANPAY|SINGLE under STRICTENC', der(1n, 1n, 0x83), ScriptFlag.STRICTENC, undefined],
+  ] as const)('%s', (_n, sig, flags, expected) => {
+    expect(checkSignatureEncoding(sig, flags)).toBe(expected);
   });
 });
