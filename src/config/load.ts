@@ -193,8 +193,16 @@ function dropEmptySections(node: PlainObject, path: readonly string[], leaves: r
 
 // ---- env and flag layers -----------------------------------------------------------------------------
 
-function leafFor(leaves: readonly ConfigLeaf[], path: readonly (string | number)[]): ConfigLeaf | undefined {
-  return leaves.find((l) => l.path.length <= path.length && l.path.every((seg, i) => seg === path[i]));
+/** The leaves set in `raw` that cover `path`: the leaf itself, or those inside the section at `path`. */
+function leavesAt(
+  leaves: readonly ConfigLeaf[],
+  raw: PlainObject,
+  path: readonly (string | number)[],
+): ConfigLeaf[] {
+  return leaves.filter((l) => {
+    const n = Math.min(l.path.length, path.length);
+    return l.path.slice(0, n).every((seg, i) => seg === path[i]) && getIn(raw, l.path).found;
+  });
 }
 
 function envLayer(env: Record<string, string | undefined>, leaves: readonly ConfigLeaf[]): Layer {
@@ -205,7 +213,12 @@ function envLayer(env: Record<string, string | undefined>, leaves: readonly Conf
   }
   return {
     raw,
-    origin: (path) => (getIn(raw, path).found ? `env ${leafFor(leaves, path)?.env}` : undefined),
+    origin: (path) =>
+      getIn(raw, path).found
+        ? `env ${leavesAt(leaves, raw, path)
+            .map((l) => l.env)
+            .join(', ')}`
+        : undefined,
   };
 }
 
@@ -222,7 +235,12 @@ function flagLayer(flags: Record<string, string>, leaves: readonly ConfigLeaf[])
   }
   return {
     raw,
-    origin: (path) => (getIn(raw, path).found ? `flag --${leafFor(leaves, path)?.flag}` : undefined),
+    origin: (path) =>
+      getIn(raw, path).found
+        ? `flag ${leavesAt(leaves, raw, path)
+            .map((l) => `--${l.flag}`)
+            .join(', ')}`
+        : undefined,
   };
 }
 

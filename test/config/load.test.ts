@@ -273,6 +273,13 @@ const invalid: InvalidCase[] = [
     says: '(env VIGIL_L2_CONFIRMATIONS)',
   },
   {
+    name: 'a section made invalid by two env variables names both',
+    yaml: '',
+    env: { VIGIL_KEYS_WATCHER_FILE: '/k', VIGIL_KEYS_WATCHER_ENV: 'K' },
+    key: 'keys.watcher',
+    says: '(env VIGIL_KEYS_WATCHER_FILE, VIGIL_KEYS_WATCHER_ENV)',
+  },
+  {
     name: 'a bad boolean from the environment',
     yaml: '',
     env: { VIGIL_ALLOW_MAINNET_SPENDING: 'sure' },
