@@ -112,6 +112,15 @@ export function isPubkeyWellSized(pubkey: Uint8Array): boolean {
  * when the y parity matches the header, as libsecp256k1 requires. Undefined when unparsable.
  */
 export function parsePubkey(pubkey: Uint8Array): Uint8Array | undefined {
+  const key = pubkeyForVerify(pubkey);
+  return key !== undefined && ecc.isPoint(key) ? key : undefined;
+}
+
+/**
+ * The key in a form tiny-secp256k1 takes, without the curve check (verification does that itself, and
+ * a separate check would cost a tenth of a verification): undefined for a bad header, size or parity.
+ */
+function pubkeyForVerify(pubkey: Uint8Array): Uint8Array | undefined {
   if (!isPubkeyWellSized(pubkey)) return undefined;
   let key = pubkey;
   const header = pubkey[0] as number;
@@ -121,12 +130,12 @@ export function parsePubkey(pubkey: Uint8Array): Uint8Array | undefined {
     key = pubkey.slice();
     key[0] = 4;
   }
-  return ecc.isPoint(key) ? key : undefined;
+  return key;
 }
 
 /** CPubKey::Verify: lax DER, S normalization, then verification. Never throws. */
 export function verifyEcdsaLax(sighash: Uint8Array, pubkey: Uint8Array, derSig: Uint8Array): boolean {
-  const key = parsePubkey(pubkey);
+  const key = pubkeyForVerify(pubkey);
   if (key === undefined || derSig.length === 0) return false;
   const compact = parseDerLax(derSig);
   if (compact === undefined) return false;

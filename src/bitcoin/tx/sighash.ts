@@ -10,7 +10,7 @@
 import { VigilError } from '../../core/errors.ts';
 import { hash256, sha256, taggedHash } from '../../core/hashes.ts';
 import { encodeCompactSize } from '../compact-size.ts';
-import { i64le, PrecomputedTxData, serializeOutpoint, serializeOutput, u32le } from './precomputed.ts';
+import { PrecomputedTxData, serializeOutput } from './precomputed.ts';
 import type { Tx } from './types.ts';
 
 export const SIGHASH_DEFAULT = 0x00;
@@ -37,33 +37,55 @@ export class SighashInputError extends VigilError {
   override name = 'SighashInputError';
 }
 
+/** A growable byte writer: sighash preimages are built without per-field allocations. */
 class Buf {
-  parts: Uint8Array[] = [];
+  private buf = new Uint8Array(512);
+  private view = new DataView(this.buf.buffer);
+  private length = 0;
+  private ensure(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
   push(b: Uint8Array): void {
-    this.parts.push(b);
+    this.ensure(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
   }
   u8(v: number): void {
-    this.parts.push(Uint8Array.of(v & 0xff));
+    this.ensure(1);
+    this.buf[this.length++] = v & 0xff;
   }
   u32(v: number): void {
-    this.parts.push(u32le(v));
+    this.ensure(4);
+    this.view.setUint32(this.length, v >>> 0, true);
+    this.length += 4;
   }
   i64(v: bigint): void {
-    this.parts.push(i64le(v));
+    this.ensure(8);
+    this.view.setBigInt64(this.length, BigInt.asIntN(64, v), true);
+    this.length += 8;
+  }
+  compact(n: number): void {
+    if (n < 0xfd) this.u8(n);
+    else this.push(encodeCompactSize(n));
   }
   varBytes(b: Uint8Array): void {
-    this.parts.push(encodeCompactSize(b.length), b);
+    this.compact(b.length);
+    this.push(b);
+  }
+  outpoint(prevTxid: Uint8Array, vout: number): void {
+    this.push(prevTxid);
+    this.u32(vout);
+  }
+  output(value: bigint, script: Uint8Array): void {
+    this.i64(value);
+    this.varBytes(script);
   }
   concat(): Uint8Array {
-    let n = 0;
-    for (const p of this.parts) n += p.length;
-    const out = new Uint8Array(n);
-    let o = 0;
-    for (const p of this.parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return this.buf.subarray(0, this.length);
   }
 }
 
@@ -115,7 +137,7 @@ function legacyScriptCode(out: Buf, script: Uint8Array): void {
     pc = r.pc;
     if (r.opcode === OP_CODESEPARATOR) separators++;
   }
-  out.push(encodeCompactSize(script.length - separators));
+  out.compact(script.length - separators);
   let begin = 0;
   pc = 0;
   let last = 0;
@@ -154,17 +176,17 @@ export function legacySighash(
   const b = new Buf();
   b.u32(tx.version);
   const nInputs = anyoneCanPay ? 1 : tx.inputs.length;
-  b.push(encodeCompactSize(nInputs));
+  b.compact(nInputs);
   for (let k = 0; k < nInputs; k++) {
     const idx = anyoneCanPay ? inputIndex : k;
     const input = tx.inputs[idx]!;
-    b.push(serializeOutpoint(input.prevTxid, input.vout));
+    b.outpoint(input.prevTxid, input.vout);
     if (idx === inputIndex) legacyScriptCode(b, scriptCode);
     else b.u8(0);
     b.u32(idx !== inputIndex && (single || none) ? 0 : input.sequence);
   }
   const nOutputs = none ? 0 : single ? inputIndex + 1 : tx.outputs.length;
-  b.push(encodeCompactSize(nOutputs));
+  b.compact(nOutputs);
   for (let k = 0; k < nOutputs; k++) {
     if (single && k !== inputIndex) {
       // CTxOut(): value -1, empty script.
@@ -172,7 +194,7 @@ export function legacySighash(
       b.u8(0);
     } else {
       const o = tx.outputs[k]!;
-      b.push(serializeOutput(o.value, o.script));
+      b.output(o.value, o.script);
     }
   }
   b.u32(tx.locktime);
@@ -210,7 +232,7 @@ export function segwitV0Sighash(
   b.u32(tx.version);
   b.push(hashPrevouts);
   b.push(hashSequence);
-  b.push(serializeOutpoint(input.prevTxid, input.vout));
+  b.outpoint(input.prevTxid, input.vout);
   b.varBytes(scriptCode);
   b.i64(amount);
   b.u32(input.sequence);
@@ -279,8 +301,8 @@ export function taprootSigMsg(
   b.u8((extFlag << 1) + (haveAnnex ? 1 : 0));
   if (inputType === SIGHASH_ANYONECANPAY) {
     const prevout = cache.prevouts[inputIndex]!;
-    b.push(serializeOutpoint(input.prevTxid, input.vout));
-    b.push(serializeOutput(prevout.value, prevout.script));
+    b.outpoint(input.prevTxid, input.vout);
+    b.output(prevout.value, prevout.script);
     b.u32(input.sequence);
   } else {
     b.u32(inputIndex);

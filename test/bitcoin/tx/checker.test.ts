@@ -72,6 +72,18 @@ describe('ECDSA as CPubKey::Verify', () => {
       false,
     ],
     ['empty signature', new Uint8Array(), compressed, false],
+    [
+      'compressed key not on the curve',
+      sigWith(compact),
+      concatBytes(Uint8Array.of(2), new Uint8Array(32).fill(0xff)),
+      false,
+    ],
+    [
+      'uncompressed key not on the curve',
+      sigWith(compact),
+      concatBytes(Uint8Array.of(4), new Uint8Array(64).fill(1)),
+      false,
+    ],
     ['signature of the wrong hash type', sigWith(compact, 2), compressed, false],
     ['garbage signature', hexToBytes('300201'), compressed, false],
   ];

@@ -4,7 +4,12 @@
  * interpreter, so a sighash bug shows up as a failing verdict.
  */
 import * as ecc from 'tiny-secp256k1';
-import { buildControlBlock, tapleafHash, tweakXOnlyKey } from '../../../src/bitcoin/script/taproot.ts';
+import {
+  buildControlBlock,
+  tapleafHash,
+  taptweakHash,
+  tweakXOnlyKey,
+} from '../../../src/bitcoin/script/taproot.ts';
 import { PrecomputedTxData } from '../../../src/bitcoin/tx/precomputed.ts';
 import { legacySighash, segwitV0Sighash, taprootSighash } from '../../../src/bitcoin/tx/sighash.ts';
 import type { Prevout, Tx } from '../../../src/bitcoin/tx/types.ts';
@@ -18,6 +23,8 @@ export type SignedFixture = {
   prevouts: Prevout[];
   /** What a raw verification of each signature needs: the baseline of the bench. */
   raw: { kind: 'ecdsa' | 'schnorr'; msg: Uint8Array; key: Uint8Array; sig: Uint8Array }[];
+  /** The taproot commitment checks of script-path spends (internal key, tweak, output key, parity). */
+  commitments: { internal: Uint8Array; tweak: Uint8Array; output: Uint8Array; parity: 0 | 1 }[];
 };
 
 function keyFor(i: number): Uint8Array {
@@ -79,6 +86,7 @@ export function signedFixture(kinds: readonly SpendKind[]): SignedFixture {
   // (legacy sighashes blank the other scriptSigs), so every input can be signed against the same data.
   const pre = new PrecomputedTxData(tx, prevouts);
   const raw: SignedFixture['raw'] = [];
+  const commitments: SignedFixture['commitments'] = [];
   kinds.forEach((kind, i) => {
     const input = tx.inputs[i]!;
     if (kind === 'p2pkh' || kind === 'p2wpkh') {
@@ -122,8 +130,14 @@ export function signedFixture(kinds: readonly SpendKind[]): SignedFixture {
     const sig = ecc.signSchnorr(h.hash, keys[i]!);
     input.witness = [sig, leafScripts[i]!, buildControlBlock(0xc0, tweak.parity, xonly[i]!, [])];
     raw.push({ kind: 'schnorr', msg: h.hash, key: xonly[i]!, sig });
+    commitments.push({
+      internal: xonly[i]!,
+      tweak: taptweakHash(xonly[i]!, leafHashes[i]!),
+      output: tweak.outputKey,
+      parity: tweak.parity,
+    });
   });
-  return { tx, prevouts, raw };
+  return { tx, prevouts, raw, commitments };
 }
 
 function tapTweak(internal: Uint8Array): Uint8Array {
@@ -139,5 +153,13 @@ export function verifyRaw(raw: SignedFixture['raw']): boolean {
     ok =
       (r.kind === 'ecdsa' ? ecc.verify(r.msg, r.key, r.sig) : ecc.verifySchnorr(r.msg, r.key, r.sig)) && ok;
   }
+  return ok;
+}
+
+/** The taproot commitment checks done directly with tiny-secp256k1 (the rest of the curve work). */
+export function verifyCommitmentsRaw(commitments: SignedFixture['commitments']): boolean {
+  let ok = true;
+  for (const c of commitments)
+    ok = ecc.xOnlyPointAddTweakCheck(c.internal, c.tweak, c.output, c.parity) && ok;
   return ok;
 }

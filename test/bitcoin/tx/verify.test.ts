@@ -41,7 +41,7 @@ describe('verifyTransaction on signed transactions', () => {
       for (const i of failing) {
         if (i.ok) continue;
         // A failed non-empty ECDSA signature is NULLFAIL under the standard flags.
-      expect(i.error).toBe(MIXED[i.index] === 'p2wpkh' ? 'NULLFAIL' : 'SCHNORR_SIG');
+        expect(i.error).toBe(MIXED[i.index] === 'p2wpkh' ? 'NULLFAIL' : 'SCHNORR_SIG');
       }
     },
   );
