@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SimChain } from '../../src/bitcoin/simnet/chain.ts';
 import { TxReject } from '../../src/bitcoin/simnet/rules.ts';
 import { taprootOutput } from '../../src/bitcoin/taproot/output.ts';
-import { txid, txidHex } from '../../src/bitcoin/tx/serialize.ts';
+import { txid, txidHex, txVsize } from '../../src/bitcoin/tx/serialize.ts';
 import { SIGHASH_DEFAULT } from '../../src/bitcoin/tx/sighash.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
 import { utf8 } from '../../src/core/bytes.ts';
@@ -16,6 +16,13 @@ import {
   type ChallengeFunding,
   signKeyPathInput,
 } from '../../src/dispute/graph/challenge.ts';
+import {
+  challengeChange,
+  cpfpChildFee,
+  type FeeCap,
+  FeeCapExceededError,
+  replacementFee,
+} from '../../src/dispute/graph/fees.ts';
 import { defaultGraphParameters } from '../../src/dispute/graph/parameters.ts';
 import {
   completeAssert,
@@ -205,5 +212,64 @@ describe('the graph on simnet', () => {
       claimedRoot,
     ]);
     expect(rejection(w.chain, assert.tx)).toBe('bad-txns-inputs-missingorspent');
+  });
+
+  it('a challenge is bumped by RBF (re-signed, less change) and by CPFP through its change, under the cap', () => {
+    const w = setup();
+    w.chain.acceptTx(w.kickoff.tx);
+    confirm(w.chain, w.kickoff.tx);
+    const { graph } = w.fx;
+    const cap: FeeCap = { maxFeeRate: 100n, maxFee: 200_000n };
+    const funds = {
+      contributed: w.coins[0]!.prevout.value + w.coins[1]!.prevout.value,
+      challengeAmount: graph.spec.params.challengeAmount,
+      connectorValue: graph.spec.params.connectorValue,
+    };
+    const changeScript = w.coins[0]!.prevout.script;
+    const signed = (fee: bigint) => {
+      const c = buildChallenge(graph, w.fx.sigs, w.coins, [
+        { value: challengeChange(funds, fee), script: changeScript },
+      ]);
+      signKeyPathInput(c, 1, secretOf('challenger 1'));
+      signKeyPathInput(c, 2, secretOf('challenger 2'));
+      return c.tx;
+    };
+    const first = signed(600n);
+    const vsize = txVsize(first);
+    expect(w.chain.acceptTx(first).fee).toBe(600n);
+    const fee2 = replacementFee({ previousFee: 600n, vsize, targetFeeRate: 20n, cap });
+    const second = signed(fee2);
+    const accepted = w.chain.acceptTx(second);
+    expect(accepted.replaced).toEqual([txidHex(first)]);
+    expect(accepted.fee).toBe(fee2);
+    // Beyond the cap nothing is built at all.
+    expect(() => replacementFee({ previousFee: fee2, vsize, targetFeeRate: 500n, cap })).toThrow(
+      FeeCapExceededError,
+    );
+
+    // CPFP: challenger 1 spends its change to lift the package to 50 sat/vB.
+    const changeValue = second.outputs[1]!.value;
+    const child: Tx = {
+      version: 2,
+      locktime: 0,
+      inputs: [
+        { prevTxid: txid(second), vout: 1, scriptSig: new Uint8Array(), sequence: 0xfffffffd, witness: [] },
+      ],
+      outputs: [{ value: changeValue, script: changeScript }],
+    };
+    const spend = { tx: child, prevouts: [{ value: changeValue, script: changeScript }] };
+    signKeyPathInput(spend, 0, secretOf('challenger 1'), SIGHASH_DEFAULT);
+    const childFee = cpfpChildFee({
+      parentFee: fee2,
+      parentVsize: vsize,
+      childVsize: txVsize(child),
+      targetFeeRate: 50n,
+      cap,
+    });
+    child.outputs[0]!.value = changeValue - childFee;
+    signKeyPathInput(spend, 0, secretOf('challenger 1'), SIGHASH_DEFAULT);
+    expect(w.chain.acceptTx(child).fee).toBe(childFee);
+    const block = w.chain.mine(miner);
+    expect(block.txs.map((t) => t.txid)).toEqual(expect.arrayContaining([txidHex(second), txidHex(child)]));
   });
 });
