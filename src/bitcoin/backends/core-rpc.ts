@@ -52,6 +52,7 @@ const scanShape = z.object({
       vout: z.number().int(),
       scriptPubKey: z.string(),
       amount: z.number(),
+      coinbase: z.boolean().optional(),
       height: z.number().int(),
     }),
   ),
@@ -214,6 +215,7 @@ export class CoreRpcBackend implements BitcoinBackend {
       script: hexToBytes(u.scriptPubKey, 'scriptPubKey'),
       confirmed: true,
       height: u.height,
+      coinbase: u.coinbase,
     }));
   }
 

@@ -198,6 +198,7 @@ export class EsploraBackend implements BitcoinBackend {
       script: undefined,
       confirmed: u.status.confirmed,
       height: u.status.confirmed ? u.status.block_height : undefined,
+      coinbase: undefined,
     }));
   }
 

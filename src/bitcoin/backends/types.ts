@@ -48,6 +48,8 @@ export type Utxo = {
   confirmed: boolean;
   /** Confirmation height; undefined while unconfirmed. */
   height: number | undefined;
+  /** A coinbase output (spendable after 100 confirmations); undefined when the backend does not say (Esplora). */
+  coinbase: boolean | undefined;
 };
 
 export type FeeEstimate = { rate: FeeRate /** the target the estimate is actually for */; blocks: number };

@@ -97,8 +97,13 @@ export class WatcherWallet {
 
   /** Lists the wallet's coins from the backend and updates the balance gauge. */
   async refresh(): Promise<Utxo[]> {
-    const all = await this.options.backend.getUtxos(this.address);
-    this.utxos = all.filter((u) => u.confirmed || this.options.spendUnconfirmed === true);
+    const [all, tip] = await Promise.all([
+      this.options.backend.getUtxos(this.address),
+      this.options.backend.getTipHeight(),
+    ]);
+    // Coinbase outputs become spendable in the block 100 above theirs (COINBASE_MATURITY).
+    const mature = (u: Utxo) => u.coinbase !== true || (u.height !== undefined && tip + 1 - u.height >= 100);
+    this.utxos = all.filter((u) => (u.confirmed || this.options.spendUnconfirmed === true) && mature(u));
     this.gauge?.set({ wallet: this.options.name ?? this.kind }, Number(this.balance));
     return this.utxos;
   }
