@@ -144,8 +144,17 @@ export function generateWorkload(options: WorkloadOptions): Workload {
     switch (kind) {
       case 'registerValidator':
         return { kind, position, sender: pick(validators), commissionBps: pick(commissions) };
-      case 'stake':
-        return { kind, position, sender: pick(validators), amount: amount() };
+      case 'stake': {
+        const sender = pick(validators);
+        const v = state.validators.get(sender);
+        const other = state.validators.get(pick(validators));
+        if (v && other && rng() < 0.2) {
+          // Top up to another validator's total: equal totals make the ranking fall to the tie-break.
+          const gap = other.selfStake + other.delegated - (v.selfStake + v.delegated);
+          if (gap > 0n) return { kind, position, sender, amount: gap };
+        }
+        return { kind, position, sender, amount: amount() };
+      }
       case 'unstake': {
         const v = state.validators.get(pick(validators));
         if (!v || v.selfStake === 0n) return undefined;
