@@ -28,7 +28,7 @@ describe('verifyTransaction on signed transactions', () => {
     [3, 'p2tr-script'],
   ] as const)(
     'a wrong amount on input %i (%s) fails exactly the inputs whose sighash commits to it',
-    (index) => {
+    (index, _kind) => {
       const prevouts = f.prevouts.map((p, i) => (i === index ? { ...p, value: p.value + 1n } : p));
       const v = verifyTransaction(f.tx, prevouts, STANDARD_FLAGS);
       expect(v.ok).toBe(false);
