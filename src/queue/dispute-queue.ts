@@ -1,0 +1,151 @@
+/**
+ * The dispute queue: one BullMQ queue whose jobs carry a dispute through its life (open → challenge →
+ * track), processed by workers in any number of processes. Queue keys live under a hash-tagged prefix
+ * so Redis Cluster keeps each queue in one slot; worker connections never give up on a command
+ * (`maxRetriesPerRequest: null`), as BullMQ requires.
+ */
+import { type ConnectionOptions, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { VigilError } from '../core/errors.ts';
+import {
+  type DisputeJobContext,
+  type DisputeJobData,
+  type OpenJobData,
+  processChallenge,
+  processOpen,
+  processTrack,
+} from './dispute-jobs.ts';
+import { challengeJobId, openJobId, trackSchedulerId } from './job-ids.ts';
+
+export const DISPUTE_QUEUE = 'disputes';
+
+export class QueuePrefixError extends VigilError {
+  override name = 'QueuePrefixError';
+}
+
+export type DisputeQueueOptions = {
+  connection: ConnectionOptions;
+  /** BullMQ key prefix; must contain a {hash tag}. */
+  prefix: string;
+  concurrency?: number;
+  /** How often a dispute is re-checked while it is open. */
+  trackEveryMs?: number;
+  attempts?: number;
+  backoffMs?: number;
+};
+
+export const DEFAULT_JOB_OPTIONS = {
+  attempts: 8,
+  // Exponential backoff with jitter, so processes retrying the same failure do not stampede.
+  backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
+  removeOnComplete: { count: 1000 },
+  removeOnFail: { count: 5000 },
+} as const;
+
+type Names = 'open' | 'challenge' | 'track';
+
+export class DisputeQueue {
+  readonly queue: Queue;
+  private worker: Worker | undefined;
+  private readonly options: DisputeQueueOptions;
+
+  constructor(options: DisputeQueueOptions) {
+    if (!/\{[^}]+\}/.test(options.prefix)) {
+      throw new QueuePrefixError(
+        `Queue prefix ${options.prefix} has no {hash tag}; Redis Cluster would split it`,
+      );
+    }
+    this.options = options;
+    this.queue = new Queue(DISPUTE_QUEUE, {
+      connection: options.connection,
+      prefix: options.prefix,
+      defaultJobOptions: {
+        ...DEFAULT_JOB_OPTIONS,
+        attempts: options.attempts ?? DEFAULT_JOB_OPTIONS.attempts,
+        backoff: {
+          ...DEFAULT_JOB_OPTIONS.backoff,
+          delay: options.backoffMs ?? DEFAULT_JOB_OPTIONS.backoff.delay,
+        },
+      },
+    });
+  }
+
+  /** A context bound to this queue's scheduling (track/untrack). */
+  bind(ctx: Omit<DisputeJobContext, 'track' | 'untrack'>): DisputeJobContext {
+    return {
+      ...ctx,
+      track: async (id) => {
+        await this.queue.upsertJobScheduler(
+          trackSchedulerId(id),
+          { every: this.options.trackEveryMs ?? 5000 },
+          { name: 'track', data: { disputeId: id } },
+        );
+      },
+      untrack: async (id) => {
+        await this.queue.removeJobScheduler(trackSchedulerId(id));
+      },
+    };
+  }
+
+  async open(data: OpenJobData): Promise<void> {
+    await this.queue.add('open', data, { jobId: openJobId(data.disputeId) });
+  }
+
+  startWorker(ctx: DisputeJobContext): Worker {
+    const worker = new Worker(
+      DISPUTE_QUEUE,
+      async (job: Job) => {
+        switch (job.name as Names) {
+          case 'open': {
+            const data = job.data as OpenJobData;
+            const status = await processOpen(ctx, data);
+            await this.queue.add(
+              'challenge',
+              { disputeId: data.disputeId },
+              { jobId: challengeJobId(data.disputeId) },
+            );
+            return status;
+          }
+          case 'challenge':
+            return processChallenge(ctx, job.data as DisputeJobData);
+          case 'track':
+            return processTrack(ctx, job.data as DisputeJobData);
+          default:
+            throw new UnrecoverableError(`Unknown job ${job.name}`);
+        }
+      },
+      {
+        connection: {
+          ...(this.options.connection as object),
+          maxRetriesPerRequest: null,
+        } as ConnectionOptions,
+        prefix: this.options.prefix,
+        concurrency: this.options.concurrency ?? 4,
+      },
+    );
+    worker.on('failed', (job, err) => {
+      if (!job) return;
+      const permanent = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+      ctx.metrics?.jobFailures.inc({
+        queue: DISPUTE_QUEUE,
+        job: job.name,
+        kind: permanent ? 'permanent' : 'retry',
+      });
+      ctx.logger?.warn({ job: job.id, name: job.name, err: err.message, permanent }, 'dispute job failed');
+    });
+    worker.on('error', (err) => ctx.logger?.error({ err: err.message }, 'dispute worker error'));
+    this.worker = worker;
+    return worker;
+  }
+
+  /** Publishes queue depths to the gauge. */
+  async observe(ctx: Pick<DisputeJobContext, 'metrics'>): Promise<void> {
+    const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+    for (const [state, n] of Object.entries(counts))
+      ctx.metrics?.queueJobs.set({ queue: DISPUTE_QUEUE, state }, n);
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+  }
+}

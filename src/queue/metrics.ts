@@ -1,0 +1,91 @@
+/**
+ * The watcher's metrics: what an operator alerts on (deadlines, unavailable verdicts near them, the
+ * chains being followed) and what explains it (verdicts, disputes by state, queue depths, failures).
+ * Names carry the `vigil_` namespace and a unit suffix; config/alerts.yml is written against them.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export type WatcherMetrics = {
+  epochsJudged: Counter<never>;
+  verdicts: Counter<'outcome'>;
+  disputes: Gauge<'state'>;
+  challengeLatency: Histogram<never>;
+  deadlineBlocksLeft: Gauge<'dispute' | 'deadline'>;
+  queueJobs: Gauge<'queue' | 'state'>;
+  jobFailures: Counter<'queue' | 'job' | 'kind'>;
+  broadcasts: Counter<'tx' | 'result'>;
+  chainFollowed: Gauge<'chain'>;
+};
+
+function existing<T>(registry: Registry, name: string): T | undefined {
+  return registry.getSingleMetric(name) as T | undefined;
+}
+
+/** Registers the metrics once per registry (a second call returns the same instances). */
+export function watcherMetrics(registry: Registry): WatcherMetrics {
+  const r = [registry];
+  return {
+    epochsJudged:
+      existing(registry, 'vigil_epochs_judged_total') ??
+      new Counter({ name: 'vigil_epochs_judged_total', help: 'Epoch commitments judged', registers: r }),
+    verdicts:
+      existing(registry, 'vigil_verdicts_total') ??
+      new Counter({
+        name: 'vigil_verdicts_total',
+        help: 'Verdicts by outcome (valid, fraud, unavailable)',
+        labelNames: ['outcome'],
+        registers: r,
+      }),
+    disputes:
+      existing(registry, 'vigil_disputes') ??
+      new Gauge({ name: 'vigil_disputes', help: 'Disputes by state', labelNames: ['state'], registers: r }),
+    challengeLatency:
+      existing(registry, 'vigil_challenge_latency_seconds') ??
+      new Histogram({
+        name: 'vigil_challenge_latency_seconds',
+        help: 'Time from a fraudulent kick-off seen at depth to its challenge broadcast',
+        buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+        registers: r,
+      }),
+    deadlineBlocksLeft:
+      existing(registry, 'vigil_dispute_deadline_blocks_left') ??
+      new Gauge({
+        name: 'vigil_dispute_deadline_blocks_left',
+        help: 'Blocks left before a dispute deadline passes (negative: missed)',
+        labelNames: ['dispute', 'deadline'],
+        registers: r,
+      }),
+    queueJobs:
+      existing(registry, 'vigil_queue_jobs') ??
+      new Gauge({
+        name: 'vigil_queue_jobs',
+        help: 'Jobs per queue and state (waiting, active, delayed, failed)',
+        labelNames: ['queue', 'state'],
+        registers: r,
+      }),
+    jobFailures:
+      existing(registry, 'vigil_job_failures_total') ??
+      new Counter({
+        name: 'vigil_job_failures_total',
+        help: 'Failed job attempts (kind: retry or permanent)',
+        labelNames: ['queue', 'job', 'kind'],
+        registers: r,
+      }),
+    broadcasts:
+      existing(registry, 'vigil_broadcasts_total') ??
+      new Counter({
+        name: 'vigil_broadcasts_total',
+        help: 'Transactions sent by Vigil (result: sent, rebroadcast, rejected, dry-run)',
+        labelNames: ['tx', 'result'],
+        registers: r,
+      }),
+    chainFollowed:
+      existing(registry, 'vigil_chain_followed') ??
+      new Gauge({
+        name: 'vigil_chain_followed',
+        help: '1 when some process holds the lease and follows the chain, 0 otherwise',
+        labelNames: ['chain'],
+        registers: r,
+      }),
+  };
+}

@@ -1,0 +1,239 @@
+/**
+ * A dispute scenario on a real simnet: an operator with a presigned graph for one epoch, its claim
+ * funded on chain, a watcher wallet with coins, and a kick-off revealing a chosen state root. Shared by
+ * the queue and watcher tests.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ConnectionOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { txidHex } from '../../src/bitcoin/backends/codec.ts';
+import { CoreRpcBackend } from '../../src/bitcoin/backends/core-rpc.ts';
+import { type Simnet, startSimnet } from '../../src/bitcoin/simnet/start.ts';
+import type { Tx } from '../../src/bitcoin/tx/types.ts';
+import { WalletKey } from '../../src/bitcoin/wallet/keys.ts';
+import { concatBytes, hexToBytes, utf8 } from '../../src/core/bytes.ts';
+import { sha256 } from '../../src/core/hashes.ts';
+import { buildGraph } from '../../src/dispute/graph/build.ts';
+import { graphToDocument } from '../../src/dispute/graph/document.ts';
+import { importGraph } from '../../src/dispute/graph/import.ts';
+import { completeKickoff, readKickoff } from '../../src/dispute/graph/spend.ts';
+import { disputeId } from '../../src/dispute/records/state-machine.ts';
+import { DisputeStore } from '../../src/dispute/records/store.ts';
+import { generateWorkload, reexecute } from '../../src/governance/index.ts';
+import { judgeEpoch, type Verdict } from '../../src/judge/verdict.ts';
+import type { DisputeGraph, DisputeJobContext, OpenJobData } from '../../src/queue/dispute-jobs.ts';
+import { DisputeQueue } from '../../src/queue/dispute-queue.ts';
+import type { WatcherMode } from '../../src/queue/spend-policy.ts';
+import { coinOf, mineCoins, out, P2WPKH, spend } from '../bitcoin/simnet/fixture.ts';
+import { makeGraph, makeGraphSpec } from '../dispute/graph-fixture.ts';
+
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+export const CONNECTION: ConnectionOptions = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null };
+
+export const WATCHER_KEY = WalletKey.fromBytes(sha256(utf8('vigil queue test watcher')));
+export const WATCHER_SCRIPT = concatBytes(Uint8Array.from([0x51, 0x20]), WATCHER_KEY.taprootOutputKey);
+
+export type Scenario = {
+  sim: Simnet;
+  backend: CoreRpcBackend;
+  fixture: ReturnType<typeof makeGraph>;
+  graphDocument: string;
+  kickoff: { tx: Tx; txid: string; height: number };
+  verdict: Verdict;
+  openData: OpenJobData;
+  watcherAddress: string;
+  mine(n?: number): void;
+  stop(): Promise<void>;
+};
+
+const MINER = P2WPKH;
+
+/** Sets up the chain up to a confirmed kick-off that reveals `claimedRoot` (or the honest root). */
+export async function startScenario(
+  options: { honest?: boolean; watcherCoins?: bigint[]; epochIndex?: number } = {},
+): Promise<Scenario> {
+  const sim = await startSimnet();
+  const backend = new CoreRpcBackend({
+    url: sim.rpcUrl,
+    auth: sim.rpcAuth,
+    retry: { attempts: 2, baseDelayMs: 10 },
+  });
+  const chain = sim.chain;
+  // The model's root for a real epoch of a seeded workload; the operator reveals it or a wrong one.
+  const workload = generateWorkload({ seed: 808, inputs: 300 });
+  const epochs = reexecute(workload.inputs, { genesis: workload.genesis }).epochs;
+  const epoch = epochs[options.epochIndex ?? 0];
+  if (!epoch) throw new Error('no epoch');
+  const claimed = options.honest ? epoch.root : sha256(utf8('a wrong state root'));
+
+  const placeholder = buildGraph(makeGraphSpec({ epoch: epoch.epoch }).spec);
+  const claimScript = placeholder.outputs.claim.scriptPubKey;
+  const claimValue = placeholder.spec.claim.value;
+  const [coin] = mineCoins(chain, 1);
+  for (let i = 0; i < 100; i++) chain.mine(MINER);
+  const watcherCoins = options.watcherCoins ?? [3_000_000n, 2_000_000n];
+  const fundingOutputs = [out(claimValue, claimScript), ...watcherCoins.map((v) => out(v, WATCHER_SCRIPT))];
+  const total = fundingOutputs.reduce((s, o) => s + o.value, 0n);
+  const funding = spend({
+    coins: [coin as NonNullable<typeof coin>],
+    outputs: [...fundingOutputs, out((coin?.value as bigint) - total - 10_000n)],
+  });
+  chain.acceptTx(funding.tx);
+  chain.mine(MINER);
+
+  const fixture = makeGraph({
+    epoch: epoch.epoch,
+    claimTxid: hexToBytes(funding.txid).reverse(),
+    claimVout: 0,
+  });
+  const l2BlockHash = sha256(utf8('l2 block at the epoch end'));
+  const k = completeKickoff(fixture.graph, fixture.operatorSecret, fixture.kickoffSecrets, {
+    stateRoot: claimed,
+    l2BlockHash,
+  });
+  chain.acceptTx(k.tx);
+  const block = chain.mine(MINER);
+  const kickoffTxid = txidHex(k.tx);
+  const revealed = readKickoff(fixture.graph, k.tx);
+  const verdict = judgeEpoch({
+    epoch: epoch.epoch,
+    reexecution: { complete: true, root: epoch.root },
+    l2: {
+      inputsFinal: true,
+      behind: false,
+      epochEndBlockHash: l2BlockHash,
+      commitment: { status: 'missing' },
+    },
+    kickoff: { status: 'seen', txid: kickoffTxid, depth: 1, revealed },
+    graphVerified: true,
+    depth: { l2: 1, bitcoin: 1 },
+  });
+  const graphDocument = JSON.stringify(graphToDocument(fixture.graph, fixture.sigs));
+  const p = fixture.graph.spec.params;
+  const openData: OpenJobData = {
+    disputeId: disputeId(epoch.epoch, kickoffTxid),
+    epoch: epoch.epoch.toString(),
+    kickoffTxid,
+    kickoffHeight: block.height,
+    graph: graphDocument,
+    verdict: JSON.stringify({ outcome: verdict.outcome, reasons: verdict.reasons }),
+    seenAt: Date.now(),
+    challengeWindow: p.timelocks.challengeWindow,
+    assertWindow: p.timelocks.assertWindow,
+  };
+  const { addressForScript } = await import('../../src/bitcoin/backends/address.ts');
+  return {
+    sim,
+    backend,
+    fixture,
+    graphDocument,
+    kickoff: { tx: k.tx, txid: kickoffTxid, height: block.height },
+    verdict,
+    openData,
+    watcherAddress: addressForScript(WATCHER_SCRIPT, 'regtest') as string,
+    mine: (n = 1) => {
+      for (let i = 0; i < n; i++) chain.mine(MINER);
+    },
+    stop: () => sim.stop(),
+  };
+}
+
+/** Re-imports the stored document the way a fresh process would: nothing from memory is trusted. */
+export function graphOfScenario(
+  s: Scenario,
+): (rec: { fields: Record<string, string> }) => Promise<DisputeGraph> {
+  const g = s.fixture.graph;
+  return async (rec) => {
+    const doc = rec.fields.graph;
+    if (doc === undefined) throw new Error('no graph in the record');
+    const imported = importGraph(doc, {
+      network: 'regtest',
+      params: g.spec.params,
+      circuit: g.spec.circuit,
+      operator: g.spec.operator,
+      committee: g.spec.committee,
+      epoch: g.spec.epoch,
+    });
+    return { graph: imported.graph, sigs: imported.sigs };
+  };
+}
+
+export type Harness = {
+  prefix: string;
+  redis: Redis;
+  store: DisputeStore;
+  queue: DisputeQueue;
+  ctx: DisputeJobContext;
+  close(): Promise<void>;
+};
+
+/** A queue, a store and a bound context under a fresh {hash-tagged} prefix. */
+export function harness(s: Scenario, mode: WatcherMode, prefix = `{vigil-test-${randomUUID()}}`): Harness {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
+  const store = new DisputeStore(redis, prefix);
+  const queue = new DisputeQueue({
+    connection: CONNECTION,
+    prefix,
+    trackEveryMs: 100,
+    backoffMs: 50,
+    attempts: 5,
+  });
+  const ctx = queue.bind({
+    store,
+    backend: s.backend,
+    mode,
+    network: 'regtest',
+    allowMainnetSpending: false,
+    graphOf: graphOfScenario(s),
+    wallet:
+      mode === 'watch'
+        ? undefined
+        : {
+            address: s.watcherAddress,
+            script: WATCHER_SCRIPT,
+            signSchnorrTweaked: (h: Uint8Array) => WATCHER_KEY.signSchnorrTweaked(h),
+          },
+    fees: { targetBlocks: 2, maxFeeRateSatVb: 50, fallbackSatVb: 2 },
+    confirmations: 1,
+    prefix,
+    redis,
+    metrics: undefined,
+    logger: undefined,
+  });
+  return {
+    prefix,
+    redis,
+    store,
+    queue,
+    ctx,
+    close: async () => {
+      await queue.close();
+      await cleanup(redis, prefix);
+      await redis.quit();
+    },
+  };
+}
+
+export async function cleanup(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+export async function until<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 15_000,
+  onTick?: () => void,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    onTick?.();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
