@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { STANDARD_FLAGS } from '../../../src/bitcoin/script/flags.ts';
 import { checkPolicy } from '../../../src/bitcoin/tx/policy.ts';
+import { checkScriptPolicy } from '../../../src/bitcoin/tx/script-policy.ts';
 import { cloneTx } from '../../../src/bitcoin/tx/serialize.ts';
 import { verifyTransaction } from '../../../src/bitcoin/tx/verify.ts';
 import { type SpendKind, signedFixture, verifyRaw } from './signed-fixtures.ts';
@@ -61,5 +62,32 @@ describe('verifyTransaction on signed transactions', () => {
   it('verifies only the inputs asked for', () => {
     const v = verifyTransaction(f.tx, f.prevouts, STANDARD_FLAGS, { inputs: [3, 7] });
     expect(v.inputs.map((i) => i.index)).toEqual([3, 7]);
+  });
+});
+
+describe('script policy (standard vs consensus flags)', () => {
+  const f = signedFixture(['p2wpkh', 'p2tr-key']);
+
+  it('passes a standard spend', () => {
+    expect(checkScriptPolicy(f.tx, f.prevouts)).toEqual({ ok: true });
+  });
+
+  it('calls a consensus failure mandatory, with Core’s reason text', () => {
+    const prevouts = f.prevouts.map((p, i) => (i === 1 ? { ...p, value: p.value + 1n } : p));
+    const r = checkScriptPolicy(f.tx, prevouts);
+    expect(r).toMatchObject({ ok: false, mandatory: true, error: 'SCHNORR_SIG' });
+    if (!r.ok) expect(r.reason).toMatch(/^mandatory-script-verify-flag-failed \(.+\)$/);
+  });
+
+  it('calls a policy-only failure non-mandatory', () => {
+    // A non-minimal push (OP_PUSHDATA1 for one byte) spending "OP_DROP OP_1": valid by consensus,
+    // refused under MINIMALDATA.
+    const tx = {
+      ...f.tx,
+      inputs: [{ ...f.tx.inputs[0]!, scriptSig: Uint8Array.of(0x4c, 0x01, 0x01), witness: [] }],
+    };
+    const r = checkScriptPolicy(tx, [{ value: 1000n, script: Uint8Array.of(0x75, 0x51) }]);
+    expect(r).toMatchObject({ ok: false, mandatory: false, error: 'MINIMALDATA' });
+    if (!r.ok) expect(r.reason).toMatch(/^non-mandatory-script-verify-flag \(.+\)$/);
   });
 });
