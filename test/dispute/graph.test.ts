@@ -56,6 +56,15 @@ describe('graph of one epoch claim: every transaction passes the script engine',
     expect(txid(kickoff.tx)).toEqual(txid(graph.txs.kickoff));
   });
 
+  it('a kick-off with an altered Winternitz digit fails in script and in TypeScript', () => {
+    const forged = { tx: cloneTx(kickoff.tx), prevouts: kickoff.prevouts };
+    const w = forged.tx.inputs[0]!.witness;
+    // Item 37 is the first digit of the state root (after the epoch's 18 digits × 2 items).
+    w[37] = Uint8Array.of(((w[37]![0] ?? 0) + 1) % 16);
+    expect(verifyTransaction(forged.tx, forged.prevouts, CONSENSUS_FLAGS).ok).toBe(false);
+    expect(() => readKickoff(graph, forged.tx)).toThrow(/Committed value 1/);
+  });
+
   it('take (nobody challenged) spends all three kick-off outputs', () => {
     expect(verdict(completeTake(graph, sigs))).toBe('ok');
   });
