@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseTx, serializeTx } from '../../src/bitcoin/tx/serialize.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
@@ -266,6 +267,66 @@ describe('graph publication and import', () => {
     const doc = graphToDocument(again.graph, again.sigs);
     expect(defectOf(doc, { ...expectations, commitment: undefined, knownWotsHashes: known })).toMatch(
       /^WOTS_KEY_REUSE/,
+    );
+  });
+});
+
+describe('graph import never accepts a mutated document', () => {
+  type Field = { name: string; holder: Record<string, string> | string[]; key: string | number };
+  const fields = (d: GraphDocument): Field[] => {
+    const out: Field[] = [];
+    const add = (name: string, holder: Field['holder'], key: Field['key']) => {
+      out.push({ name, holder, key });
+    };
+    const txs = d.transactions as unknown as Record<string, string | string[]>;
+    for (const [k, v] of Object.entries(txs)) {
+      if (typeof v === 'string') add(`tx ${k}`, txs as Record<string, string>, k);
+      else for (let i = 0; i < v.length; i++) add(`tx ${k}[${i}]`, v, i);
+    }
+    for (const [k, list] of Object.entries(d.signatures)) {
+      for (let i = 0; i < list.length; i++) add(`sig ${k}/${i}`, list, i);
+    }
+    const lists: [string, string[]][] = [
+      ['epoch', d.wots.epoch],
+      ['stateRoot', d.wots.stateRoot],
+      ['l2BlockHash', d.wots.l2BlockHash],
+      ...d.wots.trace.map((t, j): [string, string[]] => [`trace[${j}]`, t]),
+    ];
+    for (const [k, list] of lists) for (let i = 0; i < list.length; i++) add(`wots ${k}[${i}]`, list, i);
+    add('claim.script', d.claim as unknown as Record<string, string>, 'script');
+    return out;
+  };
+  const read = (f: Field): string => (f.holder as Record<string | number, string>)[f.key] as string;
+  const write = (f: Field, v: string): void => {
+    (f.holder as Record<string | number, string>)[f.key] = v;
+  };
+
+  it('refuses any one-character change of a transaction, signature, Winternitz key or claim script', () => {
+    const n = fields(clone(good)).length;
+    fc.assert(
+      fc.property(fc.nat({ max: n - 1 }), fc.nat(), fc.integer({ min: 1, max: 15 }), (which, pos, delta) => {
+        const d = clone(good);
+        const f = fields(d)[which]!;
+        const v = read(f);
+        const at = pos % v.length;
+        const ch = ((Number.parseInt(v[at]!, 16) + delta) % 16).toString(16);
+        write(f, v.slice(0, at) + ch + v.slice(at + 1));
+        expect([f.name, defectOf(d)]).not.toEqual([f.name, 'accepted']);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("refuses a claim output on chain that is not the graph's", () => {
+    const exp = { ...expectations, commitment: undefined };
+    const claim = fx.graph.outputs.claim.scriptPubKey;
+    const value = fx.graph.spec.claim.value;
+    expect(defectOf(good, { ...exp, claimPrevout: { value, script: claim } })).toBe('accepted');
+    expect(
+      defectOf(good, { ...exp, claimPrevout: { value, script: hexToBytes(`5120${'22'.repeat(32)}`) } }),
+    ).toMatch(/^SCRIPT_MISMATCH @ claim \(on chain\)/);
+    expect(defectOf(good, { ...exp, claimPrevout: { value: value - 1n, script: claim } })).toMatch(
+      /^AMOUNT_MISMATCH @ claim \(on chain\)/,
     );
   });
 });

@@ -57,7 +57,9 @@ export const graphDocumentSchema = z
     committee: z.array(key32).min(1),
     epoch: z.string().regex(/^(?:0|[1-9][0-9]{0,19})$/),
     instance: z.number().int().min(0).max(0xffffffff),
-    claim: z.object({ txid: key32, vout: z.number().int().min(0).max(0xffffffff), value: sats }).strict(),
+    claim: z
+      .object({ txid: key32, vout: z.number().int().min(0).max(0xffffffff), value: sats, script: hex })
+      .strict(),
     wots: z
       .object({ epoch: wotsKey, stateRoot: wotsKey, l2BlockHash: wotsKey, trace: z.array(wotsKey) })
       .strict(),
@@ -142,7 +144,12 @@ export function graphToDocument(graph: Graph, sigs: PresignedSignatures): GraphD
     committee: s.committee.map(bytesToHex),
     epoch: s.epoch.toString(),
     instance: s.instance,
-    claim: { txid: hashToDisplayHex(s.claim.txid), vout: s.claim.vout, value: s.claim.value.toString() },
+    claim: {
+      txid: hashToDisplayHex(s.claim.txid),
+      vout: s.claim.vout,
+      value: s.claim.value.toString(),
+      script: bytesToHex(graph.outputs.claim.scriptPubKey),
+    },
     wots: {
       epoch: keyHex(s.wots.epoch),
       stateRoot: keyHex(s.wots.stateRoot),

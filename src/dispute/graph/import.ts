@@ -36,6 +36,11 @@ export type GraphExpectations = {
   epoch?: bigint;
   /** The document hash the operator committed on the L2. */
   commitment?: Uint8Array;
+  /**
+   * The claim output as the chain has it (from the backend). The kick-off's own Winternitz keys live
+   * only in the claim output's script, so without it those keys are checked against the document alone.
+   */
+  claimPrevout?: { value: bigint; script: Uint8Array };
   /** Winternitz public-key hashes of graphs imported before (hex): none may appear again. */
   knownWotsHashes?: ReadonlySet<string>;
 };
@@ -250,6 +255,31 @@ export function importGraph(input: unknown, expect: GraphExpectations): Imported
     if (err instanceof GraphParameterError)
       throw new GraphImportError('AMOUNT_MISMATCH', 'claim', err.shortMessage, { cause: err });
     throw err;
+  }
+
+  const claimScript = graph.outputs.claim.scriptPubKey;
+  if (doc.claim.script !== bytesToHex(claimScript)) {
+    refuse(
+      'SCRIPT_MISMATCH',
+      'claim.script',
+      "the claim output does not commit to the graph's Winternitz keys",
+    );
+  }
+  if (expect.claimPrevout) {
+    if (!equalBytes(expect.claimPrevout.script, claimScript)) {
+      refuse(
+        'SCRIPT_MISMATCH',
+        'claim (on chain)',
+        'the claim output on chain does not commit to these Winternitz keys',
+      );
+    }
+    if (expect.claimPrevout.value !== spec.claim.value) {
+      refuse(
+        'AMOUNT_MISMATCH',
+        'claim (on chain)',
+        `${expect.claimPrevout.value} sats on chain, ${spec.claim.value} in the graph`,
+      );
+    }
   }
 
   const t = doc.transactions;
