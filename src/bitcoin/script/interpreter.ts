@@ -12,6 +12,7 @@
  * return values, never exceptions; the condition stack is Core's O(1) ConditionStack.
  */
 import { equalBytes } from '../../core/bytes.ts';
+import { VigilError } from '../../core/errors.ts';
 import { hash160, hash256, ripemd160, sha1, sha256 } from '../../core/hashes.ts';
 import type { ScriptExecutionData, SignatureChecker, SigVersion } from './checker.ts';
 import type { ScriptErrorName } from './errors.ts';
@@ -44,6 +45,16 @@ export type ExecutionLimits = {
   /** Counted-opcode limit for legacy and witness v0 scripts (consensus: 201). */
   maxOpsPerScript?: number;
 };
+
+/** 'taproot' is the key path: it has a signature but no script to execute. */
+export class InvalidSigVersionError extends VigilError {
+  override name = 'InvalidSigVersionError';
+  constructor() {
+    super('A script execution needs sigVersion base, witness_v0 or tapscript', {
+      metaMessages: ['sigVersion "taproot" is the key path: it verifies a signature and runs no script.'],
+    });
+  }
+}
 
 export type ExecutionStatus = 'running' | 'ok' | 'error';
 
@@ -116,7 +127,7 @@ export class ScriptExecution {
     this.maxElement = limits.maxElementSize ?? MAX_SCRIPT_ELEMENT_SIZE;
     this.maxOps = limits.maxOpsPerScript ?? MAX_OPS_PER_SCRIPT;
     this.tapscript = init.sigVersion === 'tapscript';
-    if (init.sigVersion === 'taproot') throw new RangeError('sigVersion "taproot" executes no script');
+    if (init.sigVersion === 'taproot') throw new InvalidSigVersionError();
     const maxScript = limits.maxScriptSize ?? MAX_SCRIPT_SIZE;
     if (!this.tapscript && this.script.bytes.length > maxScript) this.fail('SCRIPT_SIZE', 0);
     else if (this.script.count === 0 && !this.script.truncated) this.finish();
@@ -143,9 +154,7 @@ export class ScriptExecution {
   }
   /** Byte offset of the next instruction (script length at the end). */
   get byteOffset(): number {
-    return this.index < this.script.count || this.script.truncated
-      ? (this.script.offsets[this.index] as number)
-      : this.script.bytes.length;
+    return this.script.offsetOf(this.index);
   }
   /** The bytes not yet executed. */
   get remainingScript(): Uint8Array {

@@ -3,20 +3,22 @@
  * as operands (5 for CHECKLOCKTIMEVERIFY/CHECKSEQUENCEVERIFY). Results may exceed 4 bytes; they are
  * valid stack items but not valid operands. JS numbers hold every value exactly (|v| < 2^40).
  */
+import { VigilError } from '../../core/errors.ts';
 
 export const DEFAULT_MAX_NUM_SIZE = 4;
 
 /** Why a byte string is not a valid script number. Core throws scriptnum_error → UNKNOWN_ERROR. */
 export type ScriptNumErrorKind = 'overflow' | 'non-minimal';
 
-export class ScriptNumError extends Error {
+export class ScriptNumError extends VigilError {
   override name = 'ScriptNumError';
   readonly kind: ScriptNumErrorKind;
   constructor(kind: ScriptNumErrorKind, size: number) {
     super(
       kind === 'overflow'
-        ? `script number overflow (${size} bytes)`
-        : `non-minimally encoded script number (${size} bytes)`,
+        ? `Script number overflow (${size} bytes)`
+        : `Non-minimally encoded script number (${size} bytes)`,
+      { metaMessages: ['Inside a script, Bitcoin Core reports this as UNKNOWN_ERROR.'] },
     );
     this.kind = kind;
   }

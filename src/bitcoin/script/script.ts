@@ -50,6 +50,12 @@ export class ParsedScript {
     this.truncated = truncated;
   }
 
+  /** Byte offset of instruction `i`; the script length for the position just past the last one. */
+  offsetOf(i: number): number {
+    if (i < this.count || (this.truncated && i === this.count)) return this.offsets[i] as number;
+    return this.bytes.length;
+  }
+
   /** Push data of instruction `i` (a view into `bytes`), undefined for non-push opcodes. */
   pushData(i: number): Uint8Array | undefined {
     if (i >= this.count || (this.opcodes[i] as number) > Op.OP_PUSHDATA4) return undefined;

@@ -85,9 +85,7 @@ function assertFlags(flags: number): void {
 function failure(error: ScriptErrorName, stage: VerifyStage, exec?: ScriptExecution): VerifyScriptResult {
   if (exec === undefined) return { ok: false, error, script: stage };
   const index = exec.errorOpcodeIndex;
-  const offsets = exec.script.offsets;
-  const byteOffset =
-    index >= 0 && index < offsets.length ? (offsets[index] as number) : exec.script.bytes.length;
+  const byteOffset = exec.script.offsetOf(Math.max(index, 0));
   return { ok: false, error, script: stage, opcodeIndex: index, byteOffset };
 }
 

@@ -12,6 +12,7 @@ import { ScriptExecution } from '../../../src/bitcoin/script/interpreter.ts';
 import { Op } from '../../../src/bitcoin/script/opcodes.ts';
 import { verifyScript, verifyScriptStages } from '../../../src/bitcoin/script/verify.ts';
 import { bytesToHex, hexToBytes } from '../../../src/core/bytes.ts';
+import { hash160 } from '../../../src/core/hashes.ts';
 import { buildCreditingTransaction, buildSpendingTransaction, spendChecker } from './vectors.ts';
 
 const hex = (stack: readonly Uint8Array[]) => stack.map(bytesToHex);
@@ -104,6 +105,28 @@ describe('step API', () => {
       opcodeIndex: 1,
       byteOffset: 1,
     });
+  });
+});
+
+describe('failure positions', () => {
+  it('an unbalanced IF is reported just past the last instruction', () => {
+    const spk = asmToScript('IF 1');
+    const r = verifyScript(asmToScript('1'), spk, [], ScriptFlag.P2SH, NoSignatureChecker);
+    expect(r).toEqual({
+      ok: false,
+      error: 'UNBALANCED_CONDITIONAL',
+      script: 'scriptPubKey',
+      opcodeIndex: 2,
+      byteOffset: spk.length,
+    });
+  });
+
+  it('a failing redeem script is named', () => {
+    const redeem = asmToScript('2 EQUAL');
+    const spk = new Uint8Array([0xa9, 0x14, ...hash160(redeem), 0x87]);
+    const scriptSig = new Uint8Array([0x51, redeem.length, ...redeem]);
+    const r = verifyScript(scriptSig, spk, [], ScriptFlag.P2SH, NoSignatureChecker);
+    expect(r).toEqual({ ok: false, error: 'EVAL_FALSE', script: 'redeemScript' });
   });
 });
 
