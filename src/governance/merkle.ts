@@ -32,15 +32,6 @@ export function hashLeaf(leaf: Uint8Array): Uint8Array {
   return new Uint8Array(hashLeafRaw(leaf));
 }
 
-const nodeScratch = new Uint8Array(1 + 2 * HASH_LEN);
-nodeScratch[0] = NODE_TAG;
-
-/** SHA-256(0x01 ‖ left ‖ right), reading both children from `src` and writing the parent into `dst`. */
-function hashNodeInto(src: Uint8Array, leftOffset: number, dst: Uint8Array, dstOffset: number): void {
-  nodeScratch.set(src.subarray(leftOffset, leftOffset + 2 * HASH_LEN), 1);
-  dst.set(sha256Buffer(nodeScratch), dstOffset);
-}
-
 export function hashNode(left: Uint8Array, right: Uint8Array): Uint8Array {
   const buf = new Uint8Array(1 + 2 * HASH_LEN);
   buf[0] = NODE_TAG;
@@ -65,9 +56,27 @@ export type MerkleProof = {
   siblings: Uint8Array[];
 };
 
+/**
+ * Nodes are stored in pairs, each pair preceded by the node tag: `0x01 ‖ left ‖ right` (65 bytes), so a
+ * parent is the SHA-256 of a slice of its level's buffer, with no copy.
+ */
+const PAIR = 1 + 2 * HASH_LEN;
+const nodeOffset = (i: number): number => (i >> 1) * PAIR + 1 + (i & 1) * HASH_LEN;
+
+function newLevel(capacityNodes: number, from?: Uint8Array): Uint8Array {
+  const buf = new Uint8Array(((capacityNodes + 1) >> 1) * PAIR);
+  let start = 0;
+  if (from) {
+    buf.set(from);
+    start = from.length;
+  }
+  for (let o = start; o < buf.length; o += PAIR) buf[o] = NODE_TAG;
+  return buf;
+}
+
 export class MerkleTree {
   /** levels[0] holds leaf hashes; capacity grows by doubling, `sizes[k]` nodes are in use. */
-  private levels: Uint8Array[] = [new Uint8Array(HASH_LEN * 16)];
+  private levels: Uint8Array[] = [newLevel(16)];
   private sizes: number[] = [0];
   private dirty: number[] = [];
   private cachedRoot: Uint8Array | undefined;
@@ -76,30 +85,46 @@ export class MerkleTree {
     return this.sizes[0] ?? 0;
   }
 
-  /** Builds a tree from leaf hashes in one pass (32 bytes each, concatenated). */
-  static fromLeafHashes(leafHashes: Uint8Array, copy = true): MerkleTree {
-    const tree = new MerkleTree();
+  /** Builds a tree from leaf hashes (32 bytes each, concatenated) in one pass. */
+  static fromLeafHashes(leafHashes: Uint8Array): MerkleTree {
     const n = leafHashes.length / HASH_LEN;
-    tree.levels = [copy ? leafHashes.slice() : leafHashes];
+    const level = newLevel(Math.max(n, 2));
+    for (let i = 0; i < n; i++)
+      level.set(leafHashes.subarray(i * HASH_LEN, (i + 1) * HASH_LEN), nodeOffset(i));
+    return MerkleTree.fromLevel(level, n);
+  }
+
+  /** Builds a tree from leaf byte strings, hashing each straight into the leaf level. */
+  static fromLeaves(leaves: Iterable<Uint8Array>, count: number): MerkleTree {
+    const level = newLevel(Math.max(count, 2));
+    let i = 0;
+    for (const leaf of leaves) {
+      if (i >= count) throw new RangeError('more leaves than announced');
+      level.set(hashLeafRaw(leaf), nodeOffset(i));
+      i++;
+    }
+    if (i !== count) throw new RangeError(`announced ${count} leaves, got ${i}`);
+    return MerkleTree.fromLevel(level, count);
+  }
+
+  private static fromLevel(level: Uint8Array, n: number): MerkleTree {
+    const tree = new MerkleTree();
+    tree.levels = [level];
     tree.sizes = [n];
-    tree.rebuildAbove(0);
+    tree.rebuildAbove();
     return tree;
   }
 
   leafHash(index: number): Uint8Array {
     this.checkIndex(index);
-    const l0 = this.levels[0] as Uint8Array;
-    return l0.slice(index * HASH_LEN, (index + 1) * HASH_LEN);
+    const off = nodeOffset(index);
+    return (this.levels[0] as Uint8Array).slice(off, off + HASH_LEN);
   }
 
   /** Appends a leaf hash; returns its index. */
   append(leafHash: Uint8Array): number {
-    const index = this.leafCount;
-    this.ensureCapacity(0, index + 1);
-    (this.levels[0] as Uint8Array).set(leafHash, index * HASH_LEN);
-    this.sizes[0] = index + 1;
-    this.dirty.push(index);
-    this.cachedRoot = undefined;
+    const index = this.appendEmpty();
+    (this.levels[0] as Uint8Array).set(leafHash, nodeOffset(index));
     return index;
   }
 
@@ -118,27 +143,14 @@ export class MerkleTree {
     this.set(index, hashLeafRaw(leaf));
   }
 
-  /** Builds a tree from leaf byte strings, hashing each into one flat buffer. */
-  static fromLeaves(leaves: Iterable<Uint8Array>, count: number): MerkleTree {
-    const hashes = new Uint8Array(count * HASH_LEN);
-    let i = 0;
-    for (const leaf of leaves) {
-      if (i >= count) throw new RangeError('more leaves than announced');
-      hashes.set(hashLeafRaw(leaf), i * HASH_LEN);
-      i++;
-    }
-    if (i !== count) throw new RangeError(`announced ${count} leaves, got ${i}`);
-    return MerkleTree.fromLeafHashes(hashes, false);
-  }
-
   /** Replaces the hash of an existing leaf. */
   set(index: number, leafHash: Uint8Array): void {
     this.checkIndex(index);
     const l0 = this.levels[0] as Uint8Array;
-    const off = index * HASH_LEN;
+    const off = nodeOffset(index);
+    // An unchanged hash changes nothing; a leaf from appendEmpty is already in `dirty`.
     if (equalBytes(l0.subarray(off, off + HASH_LEN), leafHash)) return;
     l0.set(leafHash, off);
-    // (a leaf from appendEmpty is already in `dirty`, so skipping an unchanged hash never loses it)
     this.dirty.push(index);
     this.cachedRoot = undefined;
   }
@@ -148,8 +160,7 @@ export class MerkleTree {
     if (this.cachedRoot) return this.cachedRoot;
     if (this.dirty.length > 0) this.updateDirty();
     const n = this.leafCount;
-    const top = n === 0 ? new Uint8Array(HASH_LEN) : this.topHash();
-    this.cachedRoot = hashRoot(n, top);
+    this.cachedRoot = hashRoot(n, n === 0 ? new Uint8Array(HASH_LEN) : this.topHash());
     return this.cachedRoot;
   }
 
@@ -159,11 +170,10 @@ export class MerkleTree {
     const siblings: Uint8Array[] = [];
     let i = index;
     for (let k = 0; (this.sizes[k] as number) > 1; k++) {
-      const size = this.sizes[k] as number;
       const sib = i ^ 1;
-      if (sib < size) {
-        const level = this.levels[k] as Uint8Array;
-        siblings.push(level.slice(sib * HASH_LEN, (sib + 1) * HASH_LEN));
+      if (sib < (this.sizes[k] as number)) {
+        const off = nodeOffset(sib);
+        siblings.push((this.levels[k] as Uint8Array).slice(off, off + HASH_LEN));
       }
       i >>= 1;
     }
@@ -171,8 +181,8 @@ export class MerkleTree {
   }
 
   private topHash(): Uint8Array {
-    const k = this.sizes.length - 1;
-    return (this.levels[k] as Uint8Array).slice(0, HASH_LEN);
+    const top = this.levels[this.sizes.length - 1] as Uint8Array;
+    return top.slice(1, 1 + HASH_LEN);
   }
 
   private checkIndex(index: number): void {
@@ -183,27 +193,32 @@ export class MerkleTree {
 
   private ensureCapacity(level: number, nodes: number): void {
     const cur = this.levels[level];
-    if (cur && cur.length >= nodes * HASH_LEN) return;
-    let cap = Math.max(16, cur ? cur.length / HASH_LEN : 16);
+    const needed = ((nodes + 1) >> 1) * PAIR;
+    if (cur && cur.length >= needed) return;
+    let cap = Math.max(16, cur ? (cur.length / PAIR) * 2 : 16);
     while (cap < nodes) cap *= 2;
-    const next = new Uint8Array(cap * HASH_LEN);
-    if (cur) next.set(cur);
-    this.levels[level] = next;
+    this.levels[level] = newLevel(cap, cur);
   }
 
-  /** Recomputes every level above `from` from scratch (used by the bulk build). */
-  private rebuildAbove(from: number): void {
-    let k = from;
+  /** Parent `p` of level `k` (of `size` nodes) into level `k + 1`: the hash of its pair, or a carried node. */
+  private computeParent(src: Uint8Array, dst: Uint8Array, p: number, size: number): void {
+    const left = 2 * p;
+    if (left + 1 < size) dst.set(sha256Buffer(src.subarray(p * PAIR, (p + 1) * PAIR)), nodeOffset(p));
+    else {
+      const off = nodeOffset(left);
+      dst.set(src.subarray(off, off + HASH_LEN), nodeOffset(p));
+    }
+  }
+
+  /** Recomputes every level above the leaves (the bulk build). */
+  private rebuildAbove(): void {
+    let k = 0;
     while ((this.sizes[k] as number) > 1) {
       const size = this.sizes[k] as number;
       const parentSize = (size + 1) >> 1;
       const src = this.levels[k] as Uint8Array;
-      const dst = new Uint8Array(Math.max(parentSize, 16) * HASH_LEN);
-      for (let p = 0; p < parentSize; p++) {
-        const left = 2 * p;
-        if (left + 1 < size) hashNodeInto(src, left * HASH_LEN, dst, p * HASH_LEN);
-        else dst.set(src.subarray(left * HASH_LEN, (left + 1) * HASH_LEN), p * HASH_LEN);
-      }
+      const dst = newLevel(Math.max(parentSize, 2));
+      for (let p = 0; p < parentSize; p++) this.computeParent(src, dst, p, size);
       this.levels[k + 1] = dst;
       this.sizes[k + 1] = parentSize;
       k++;
@@ -213,14 +228,14 @@ export class MerkleTree {
   }
 
   private updateDirty(): void {
-    let indices = Array.from(new Set(this.dirty)).sort((a, b) => a - b);
+    let indices =
+      this.dirty.length === 1 ? this.dirty : Array.from(new Set(this.dirty)).sort((a, b) => a - b);
     this.dirty = [];
     let k = 0;
     while ((this.sizes[k] as number) > 1) {
       const size = this.sizes[k] as number;
       const parentSize = (size + 1) >> 1;
       this.ensureCapacity(k + 1, parentSize);
-      if (this.sizes[k + 1] === undefined) this.sizes[k + 1] = 0;
       this.sizes[k + 1] = parentSize;
       const src = this.levels[k] as Uint8Array;
       const dst = this.levels[k + 1] as Uint8Array;
@@ -231,14 +246,12 @@ export class MerkleTree {
         if (p === last) continue;
         last = p;
         parents.push(p);
-        const left = 2 * p;
-        if (left + 1 < size) hashNodeInto(src, left * HASH_LEN, dst, p * HASH_LEN);
-        else dst.set(src.subarray(left * HASH_LEN, (left + 1) * HASH_LEN), p * HASH_LEN);
+        this.computeParent(src, dst, p, size);
       }
       indices = parents;
       k++;
     }
-    this.levels.length = Math.max(k + 1, 1);
+    this.levels.length = k + 1;
     this.sizes.length = k + 1;
   }
 }
