@@ -581,42 +581,55 @@ export class SimChain {
   }
 
   private selectPackages(): { tx: Tx; fee: bigint }[] {
+    type Package = { ids: string[]; fee: bigint; vsize: number; weight: number };
     const selected = new Set<string>();
     const out: { tx: Tx; fee: bigint }[] = [];
     let weightLeft = this.options.blockMaxWeight - 4000;
-    const skipped = new Set<string>();
     const minRate = this.options.minRelayFeeRate.satPerKvb;
-    for (;;) {
-      let best: { ids: string[]; fee: bigint; vsize: number; weight: number } | undefined;
-      for (const e of this.mempool.entries.values()) {
-        if (selected.has(e.txid) || skipped.has(e.txid)) continue;
-        const ids = [...this.mempool.ancestors(e.txid, true)].filter((id) => !selected.has(id));
-        let fee = 0n;
-        let vsize = 0;
-        let weight = 0;
-        for (const id of ids) {
-          const a = this.mempool.get(id) as MempoolEntry;
-          fee += a.fee;
-          vsize += a.vsize;
-          weight += a.weight;
-        }
-        if (best === undefined || fee * BigInt(best.vsize) > best.fee * BigInt(vsize))
-          best = { ids, fee, vsize, weight };
+    // Each entry with its not-yet-selected ancestors; recomputed only for descendants of what is taken.
+    const packageOf = (txid: string): Package => {
+      const ids = [...this.mempool.ancestors(txid, true)].filter((id) => !selected.has(id));
+      let fee = 0n;
+      let vsize = 0;
+      let weight = 0;
+      for (const id of ids) {
+        const a = this.mempool.get(id) as MempoolEntry;
+        fee += a.fee;
+        vsize += a.vsize;
+        weight += a.weight;
       }
-      if (best === undefined) break;
+      return { ids, fee, vsize, weight };
+    };
+    const packages = new Map<string, Package>();
+    for (const id of this.mempool.entries.keys()) packages.set(id, packageOf(id));
+    for (;;) {
+      let bestId: string | undefined;
+      let best: Package | undefined;
+      for (const [id, p] of packages) {
+        if (best === undefined || p.fee * BigInt(best.vsize) > best.fee * BigInt(p.vsize)) {
+          best = p;
+          bestId = id;
+        }
+      }
+      if (best === undefined || bestId === undefined) break;
       if ((best.fee * 1000n) / BigInt(best.vsize) < minRate) break;
       if (best.weight > weightLeft) {
-        for (const id of best.ids) skipped.add(id);
+        packages.delete(bestId); // too heavy for what is left; smaller packages may still fit
         continue;
       }
       weightLeft -= best.weight;
-      const ordered = best.ids
+      const taken = best.ids
         .map((id) => this.mempool.get(id) as MempoolEntry)
         .sort((a, b) => a.sequence - b.sequence);
-      for (const e of ordered) {
+      for (const e of taken) {
         selected.add(e.txid);
+        packages.delete(e.txid);
         out.push({ tx: e.tx, fee: e.fee });
       }
+      const touched = new Set<string>();
+      for (const e of taken)
+        for (const d of this.mempool.descendants(e.txid)) if (packages.has(d)) touched.add(d);
+      for (const d of touched) packages.set(d, packageOf(d));
     }
     return out;
   }
