@@ -8,14 +8,15 @@
 import { UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 import type { BitcoinNetwork } from '../bitcoin/backends/address.ts';
-import { decodeTx } from '../bitcoin/backends/codec.ts';
+import { decodeTx, encodeTx } from '../bitcoin/backends/codec.ts';
 import { BroadcastRejectedError } from '../bitcoin/backends/errors.ts';
 import { type FeeRate, feeRateFromSatPerVb } from '../bitcoin/backends/fee-rate.ts';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
-import { hashToDisplayHex } from '../bitcoin/tx/serialize.ts';
+import { hashToDisplayHex, txid as txidOf } from '../bitcoin/tx/serialize.ts';
 import { bytesToHex, hexToBytes } from '../core/bytes.ts';
 import type { Graph } from '../dispute/graph/build.ts';
 import type { PresignedSignatures } from '../dispute/graph/sign.ts';
+import { completeAssertTimeout } from '../dispute/graph/spend.ts';
 import { blocksLeft, disputeDeadlines } from '../dispute/records/deadlines.ts';
 import type { DisputeRecord, DisputeStore } from '../dispute/records/store.ts';
 import {
@@ -246,6 +247,11 @@ export async function processTrack(ctx: DisputeJobContext, data: DisputeJobData)
       blocksLeft(challengeBy, tip),
     );
   }
+  if (rec.state === 'confirmed') {
+    const next = await followAssert(ctx, rec, tip);
+    if (next !== undefined) return next;
+  }
+  if (rec.state === 'timed-out') return followTimeout(ctx, rec, tip);
   const txid = rec.fields.challengeTxid;
   if (txid === undefined || (rec.state !== 'challenged' && rec.state !== 'confirmed'))
     return `state ${rec.state}`;
@@ -277,4 +283,98 @@ export async function processTrack(ctx: DisputeJobContext, data: DisputeJobData)
     return 'rebroadcast';
   }
   return 'dropped';
+}
+
+/**
+ * After a confirmed challenge the operator must assert before the assert window closes. If the stake is
+ * spent by the graph's assert, the dispute moves to `asserted`; if the window has closed and the stake is
+ * still there, Vigil takes the assert-timeout (the slash) itself. Undefined: nothing to do yet.
+ */
+async function followAssert(
+  ctx: DisputeJobContext,
+  rec: DisputeRecord,
+  tip: number,
+): Promise<string | undefined> {
+  const { graph, sigs } = await ctx.graphOf(rec);
+  const stake = await ctx.backend.getOutspend(rec.kickoffTxid, 2);
+  const assertTxid = hashToDisplayHex(txidOf(graph.txs.assert));
+  if (stake.spent && stake.txid === assertTxid) {
+    await ctx.store.transition(rec.id, 'asserted', {
+      key: `asserted-${assertTxid}`,
+      detail: { txid: assertTxid },
+    });
+    return 'asserted';
+  }
+  const from = Number(rec.fields.assertTimeoutFrom);
+  ctx.metrics?.deadlineBlocksLeft.set({ dispute: rec.id, deadline: 'assert-timeout' }, from - tip - 1);
+  if (stake.spent || tip + 1 < from) return undefined;
+  if (spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending) !== 'broadcast' || !ctx.wallet)
+    return undefined;
+  if (rec.fields.timeoutRaw === undefined) {
+    const t = completeAssertTimeout(graph, sigs, {
+      script: ctx.wallet.script,
+      fee: graph.spec.params.fees.assertTimeout,
+    });
+    try {
+      checkChallenge(t);
+    } catch (err) {
+      throw new UnrecoverableError(`The assert-timeout fails Vigil's checks: ${String(err)}`);
+    }
+    const txid = hashToDisplayHex(txidOf(t.tx));
+    await ctx.store.note(rec.id, 'timeout-built', {
+      key: `timeout-built-${txid}`,
+      onlyIfAbsent: 'timeoutTxid',
+      fields: { timeoutTxid: txid, timeoutRaw: bytesToHex(encodeTx(t.tx)) },
+      detail: { txid },
+    });
+  }
+  const stored = await ctx.store.require(rec.id);
+  await sendStored(ctx, stored, 'timeoutRaw', 'assert-timeout');
+  await ctx.store.transition(rec.id, 'timed-out', {
+    key: `timed-out-${stored.fields.timeoutTxid}`,
+    detail: { txid: stored.fields.timeoutTxid },
+  });
+  return 'assert-timeout sent';
+}
+
+/** The slash confirmed at depth resolves the dispute; dropped, it is sent again. */
+async function followTimeout(ctx: DisputeJobContext, rec: DisputeRecord, tip: number): Promise<string> {
+  const txid = rec.fields.timeoutTxid;
+  if (txid === undefined) return 'timed out by someone else';
+  const status = await ctx.backend.getTxStatus(txid);
+  if (status?.confirmed) {
+    if (tip - status.blockHeight + 1 >= ctx.confirmations) {
+      await ctx.store.transition(rec.id, 'resolved', {
+        key: `resolved-${txid}-${status.blockHash}`,
+        outcome: 'operator-slashed',
+        detail: { txid, blockHash: status.blockHash },
+      });
+      await ctx.untrack(rec.id);
+      return 'resolved: operator slashed';
+    }
+    return 'assert-timeout confirming';
+  }
+  if (status && !status.confirmed && status.inMempool) return 'assert-timeout in mempool';
+  await sendStored(ctx, rec, 'timeoutRaw', 'assert-timeout');
+  return 'assert-timeout rebroadcast';
+}
+
+async function sendStored(
+  ctx: DisputeJobContext,
+  rec: DisputeRecord,
+  field: string,
+  tx: string,
+): Promise<void> {
+  const raw = rec.fields[field];
+  if (raw === undefined) return;
+  try {
+    await ctx.backend.broadcast(hexToBytes(raw), {
+      maxFeeRate: feeRateFromSatPerVb(ctx.fees.maxFeeRateSatVb),
+    });
+    ctx.metrics?.broadcasts.inc({ tx, result: 'sent' });
+  } catch (err) {
+    if (err instanceof BroadcastRejectedError && /already|known/i.test(err.reason)) return;
+    ctx.metrics?.broadcasts.inc({ tx, result: 'rejected' });
+    throw err;
+  }
 }

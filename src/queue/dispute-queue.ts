@@ -132,6 +132,9 @@ export class DisputeQueue {
       });
       ctx.logger?.warn({ job: job.id, name: job.name, err: err.message, permanent }, 'dispute job failed');
     });
+    worker.on('completed', (job, result) => {
+      ctx.logger?.debug({ job: job.id, name: job.name, result }, 'dispute job done');
+    });
     worker.on('error', (err) => ctx.logger?.error({ err: err.message }, 'dispute worker error'));
     this.worker = worker;
     return worker;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeTx } from '../../src/bitcoin/backends/codec.ts';
-import { hexToBytes } from '../../src/core/bytes.ts';
+import { bytesToHex, hexToBytes } from '../../src/core/bytes.ts';
 import { processChallenge, processOpen } from '../../src/queue/dispute-jobs.ts';
-import { harness, type Scenario, startScenario, until } from './scenario.ts';
+import { harness, type Scenario, startScenario, until, WATCHER_SCRIPT } from './scenario.ts';
 
 let s: Scenario;
 beforeAll(async () => {
@@ -63,7 +63,7 @@ describe('the challenge path through BullMQ on simnet', () => {
     }
   });
 
-  it('mode challenge: run twice, concurrently, by two processes: one challenge, broadcast once, tracked to confirmation', async () => {
+  it('mode challenge: run twice, concurrently, by two processes: one challenge, broadcast once, tracked to confirmation, rebroadcast after a reorg, slashed by assert-timeout', async () => {
     const a = harness(s, 'challenge');
     const b = harness(s, 'challenge', a.prefix);
     try {
@@ -137,6 +137,28 @@ describe('the challenge path through BullMQ on simnet', () => {
         'confirmed->challenged',
         'challenged->confirmed',
       ]);
+
+      // The operator never asserts: once the assert window closes Vigil takes the assert-timeout.
+      const resolved = await until(
+        async () => {
+          const r = await a.store.require(s.openData.disputeId);
+          return r.state === 'resolved' ? r : undefined;
+        },
+        20_000,
+        () => s.mine(1),
+      );
+      expect(resolved.outcome).toBe('operator-slashed');
+      const slash = s.sim.chain.spenderOf(s.kickoff.txid, 2);
+      expect(slash?.txid).toBe(resolved.fields.timeoutTxid);
+      const slashHeight = s.sim.chain.findTx(slash?.txid as string)?.block?.height as number;
+      expect(slashHeight).toBeGreaterThanOrEqual(Number(resolved.fields.assertTimeoutFrom));
+      const slashTx = s.sim.chain.findTx(slash?.txid as string)?.tx;
+      // The reward output pays the watcher wallet.
+      expect(slashTx?.outputs.some((o) => bytesToHex(o.script) === bytesToHex(WATCHER_SCRIPT))).toBe(true);
+      const finalTypes = (await a.store.events(s.openData.disputeId))
+        .filter((e) => e.type === 'transition')
+        .map((e) => e.to);
+      expect(finalTypes.slice(-2)).toEqual(['timed-out', 'resolved']);
     } finally {
       await b.queue.close();
       await a.close();

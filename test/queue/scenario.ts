@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { txidHex } from '../../src/bitcoin/backends/codec.ts';
 import { CoreRpcBackend } from '../../src/bitcoin/backends/core-rpc.ts';
 import { type Simnet, startSimnet } from '../../src/bitcoin/simnet/start.ts';
@@ -24,7 +25,7 @@ import { judgeEpoch, type Verdict } from '../../src/judge/verdict.ts';
 import type { DisputeGraph, DisputeJobContext, OpenJobData } from '../../src/queue/dispute-jobs.ts';
 import { DisputeQueue } from '../../src/queue/dispute-queue.ts';
 import type { WatcherMode } from '../../src/queue/spend-policy.ts';
-import { coinOf, mineCoins, out, P2WPKH, spend } from '../bitcoin/simnet/fixture.ts';
+import { mineCoins, out, P2WPKH, spend } from '../bitcoin/simnet/fixture.ts';
 import { makeGraph, makeGraphSpec } from '../dispute/graph-fixture.ts';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -198,7 +199,7 @@ export function harness(s: Scenario, mode: WatcherMode, prefix = `{vigil-test-${
     prefix,
     redis,
     metrics: undefined,
-    logger: undefined,
+    logger: process.env.VIGIL_TEST_LOG ? pino({ level: 'debug' }) : undefined,
   });
   return {
     prefix,
