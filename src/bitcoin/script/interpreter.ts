@@ -14,7 +14,12 @@
 import { equalBytes } from '../../core/bytes.ts';
 import { VigilError } from '../../core/errors.ts';
 import { hash160, hash256, ripemd160, sha1, sha256 } from '../../core/hashes.ts';
-import type { ScriptExecutionData, SignatureChecker, SigVersion } from './checker.ts';
+import {
+  NoSignatureChecker,
+  type ScriptExecutionData,
+  type SignatureChecker,
+  type SigVersion,
+} from './checker.ts';
 import type { ScriptErrorName } from './errors.ts';
 import { ScriptFlag } from './flags.ts';
 import { castToBool, decodeScriptNumOrNaN, encodeScriptNum } from './num.ts';
@@ -929,4 +934,47 @@ export class ScriptExecution {
     stack.push(success ? TRUE : EMPTY);
     return { success, opCount };
   }
+}
+
+export type RunScriptOptions = {
+  /** Initial stack, bottom first (default empty). */
+  stack?: readonly Uint8Array[];
+  /** Verification flags (default none). */
+  flags?: number;
+  /** Default 'tapscript', the rules BitVM-style circuits are written for. */
+  sigVersion?: 'base' | 'witness_v0' | 'tapscript';
+  /** Default: a checker that fails every signature and timelock. */
+  checker?: SignatureChecker;
+  /** Off-chain limits, e.g. `{ maxStackSize: Infinity }`; default Bitcoin's. */
+  limits?: ExecutionLimits;
+};
+
+export type RunScriptResult = {
+  /** 'OK' when the script ran to its end without error (the final stack is not judged). */
+  error: ScriptErrorName;
+  /** The failing instruction's index, -1 on success. */
+  opcodeIndex: number;
+  stack: Uint8Array[];
+  altstack: Uint8Array[];
+};
+
+/**
+ * Runs one script outside any transaction, for circuit tests and research: the same interpreter as
+ * verification, with a signature-less checker and an unlimited validation-weight budget.
+ */
+export function runScript(
+  script: Uint8Array | ParsedScript,
+  options: RunScriptOptions = {},
+): RunScriptResult {
+  const e = new ScriptExecution({
+    script,
+    stack: options.stack ?? [],
+    flags: options.flags ?? 0,
+    checker: options.checker ?? NoSignatureChecker,
+    sigVersion: options.sigVersion ?? 'tapscript',
+    execData: { codeseparatorPos: 0xffffffff, validationWeightLeft: Number.POSITIVE_INFINITY },
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+  });
+  const error = e.run();
+  return { error, opcodeIndex: e.errorOpcodeIndex, stack: e.stack, altstack: e.altstack };
 }

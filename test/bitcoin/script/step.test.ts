@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { asmToScript } from '../../../src/bitcoin/script/asm.ts';
 import { NoSignatureChecker } from '../../../src/bitcoin/script/checker.ts';
 import { parseFlags, ScriptFlag } from '../../../src/bitcoin/script/flags.ts';
-import { ScriptExecution } from '../../../src/bitcoin/script/interpreter.ts';
+import { runScript, ScriptExecution } from '../../../src/bitcoin/script/interpreter.ts';
 import { Op } from '../../../src/bitcoin/script/opcodes.ts';
 import { verifyScript, verifyScriptStages } from '../../../src/bitcoin/script/verify.ts';
 import { bytesToHex, hexToBytes } from '../../../src/core/bytes.ts';
@@ -234,5 +234,23 @@ describe('stepping and running agree', () => {
       ),
       { numRuns: 2000, seed: 5 },
     );
+  });
+});
+
+describe('runScript (circuit work)', () => {
+  it('runs a tapscript outside any transaction', () => {
+    const r = runScript(asmToScript('2 3 ADD 5 EQUAL'));
+    expect(r.error).toBe('OK');
+    expect(hex(r.stack)).toEqual(['01']);
+  });
+  it('signature checks fail, so a CHECKSIG with a signature aborts in tapscript', () => {
+    const script = new Uint8Array([0x20, ...new Uint8Array(32).fill(2), Op.OP_CHECKSIG]);
+    expect(runScript(script, { stack: [new Uint8Array(64)] }).error).toBe('SCHNORR_SIG');
+    expect(hex(runScript(script, { stack: [new Uint8Array(0)] }).stack)).toEqual(['']);
+  });
+  it('lifts the stack limit only when asked', () => {
+    const pushes = new Uint8Array(1200).fill(Op.OP_1);
+    expect(runScript(pushes).error).toBe('STACK_SIZE');
+    expect(runScript(pushes, { limits: { maxStackSize: Number.POSITIVE_INFINITY } }).stack.length).toBe(1200);
   });
 });
