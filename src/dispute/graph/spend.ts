@@ -15,7 +15,7 @@ import { extractWotsValues } from '../winternitz/verify.ts';
 import { type Graph, graphPrevouts, Leaf, type TxName } from './build.ts';
 import { GraphSpendError } from './errors.ts';
 import { EPOCH_VALUE_BYTES } from './parameters.ts';
-import { type PresignedSignatures, presignedKey, schnorrSign, scriptPathSighash } from './sign.ts';
+import { type PresignedSignatures, schnorrSign, scriptPathSighash } from './sign.ts';
 
 export type SpendableTx = { tx: Tx; prevouts: Prevout[] };
 
@@ -249,5 +249,3 @@ export function faultySteps(graph: Graph, kickoff: Tx, assert: Tx): number[] {
   }
   return out;
 }
-
-export { presignedKey };
