@@ -1,0 +1,206 @@
+/**
+ * The L2 half of `vigil devnet`, as a reusable module: anvil on a free loopback port, the governance
+ * contracts deployed, a workload driven (a scenario file in the governance inputs format, or the seeded
+ * generator), and an operator that ingests the chain like Vigil does, computes each epoch's root with
+ * its executor (the reference, or a faulty one of the catalogue with `fault`) and commits it to
+ * StateCommitment. Vigil's own reference ingestion runs alongside and each epoch is told as a story line.
+ * The Bitcoin side and the full watcher compose this later (`startL2Devnet` + their parts).
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createPublicClient, createWalletClient, encodeFunctionData, type Hex, http } from 'viem';
+import { bytesToHex, concatBytes, hexToBytes } from '../core/bytes.ts';
+import { sha256 } from '../core/hashes.ts';
+import { executorByName, REFERENCE_EXECUTOR } from '../governance/index.ts';
+import type { GovernanceInput } from '../governance/inputs.ts';
+import { parseInputsFile } from '../governance/inputs-file.ts';
+import { generateWorkload } from '../governance/workload.ts';
+import { type AnvilInstance, startAnvil } from './anvil.ts';
+import { stateCommitmentAbi } from './contracts/artifacts/abis.ts';
+import { type Deployment, deployGovernance } from './deploy.ts';
+import type { EpochEnd } from './derivation.ts';
+import { AnvilRpc, WorkloadDriver } from './driver.ts';
+import { createGovernanceIngester, type L2ExecutionFault } from './governance-ingester.ts';
+import type { L2Metrics } from './metrics.ts';
+import { L2Rpc } from './rpc.ts';
+
+/** anvil's first two dev accounts (its default mnemonic): the deployer/faucet and the operator. */
+export const DEVNET_DEPLOYER = '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266' as const;
+export const DEVNET_OPERATOR = '0x70997970c51812dc3a010c7d01b50e0d17dc79c8' as const;
+
+export type L2DevnetOptions = {
+  redis: Redis;
+  /** Stop after this many epochs of the random workload (default 5). */
+  epochs?: number;
+  seed?: number;
+  /** A governance inputs file (docs/inputs-format.md) instead of the random workload. */
+  scenarioFile?: string;
+  /** A fault of the catalogue for the operator; 'none' or undefined = honest. */
+  fault?: string;
+  logger?: Logger;
+  metrics?: L2Metrics;
+  /** Called with each epoch as soon as Vigil's reference and the operator both have it. */
+  onEpoch?: (story: EpochStory) => void;
+};
+
+export type EpochStory = {
+  epoch: bigint;
+  block: bigint;
+  referenceRoot: string;
+  committedRoot: string | undefined;
+  kickoffTxid: string | undefined;
+  agrees: boolean;
+};
+
+export type L2DevnetRun = {
+  rpcUrl: string;
+  deployment: Deployment;
+  inputs: number;
+  epochs: EpochStory[];
+  executionFaults: L2ExecutionFault[];
+  operatorExecutor: string;
+};
+
+export type L2Devnet = {
+  anvil: AnvilInstance;
+  rpcUrl: string;
+  deployment: Deployment;
+  /** Drives the workload to the end, with the operator committing; resolves with the story. */
+  run: () => Promise<L2DevnetRun>;
+  stop: () => Promise<void>;
+};
+
+/** The placeholder kick-off reference until the Bitcoin side lands: sha256("vigil-kickoff" ‖ epoch ‖ root). */
+export function placeholderKickoffTxid(epoch: bigint, root: string): Hex {
+  const e = new Uint8Array(8);
+  new DataView(e.buffer).setBigUint64(0, epoch);
+  return `0x${bytesToHex(sha256(concatBytes(new TextEncoder().encode('vigil-kickoff'), e, hexToBytes(root))))}`;
+}
+
+async function loadWorkload(o: L2DevnetOptions) {
+  if (o.scenarioFile) return parseInputsFile(await readFile(o.scenarioFile, 'utf8'), o.scenarioFile);
+  const epochs = o.epochs ?? 5;
+  const epochLength = 30;
+  const w = generateWorkload({
+    seed: o.seed ?? 1,
+    inputs: Math.ceil(epochs * epochLength * 1.3) + 20,
+    epochLength,
+  });
+  // Cut after the requested number of epoch ends.
+  let seen = 0;
+  const inputs: GovernanceInput[] = [];
+  for (const i of w.inputs) {
+    inputs.push(i);
+    if (i.kind === 'endEpoch' && ++seen === epochs) break;
+  }
+  return { genesis: w.genesis, inputs };
+}
+
+export async function startL2Devnet(o: L2DevnetOptions): Promise<L2Devnet> {
+  const workload = await loadWorkload(o);
+  const operatorExecutor = !o.fault || o.fault === 'none' ? REFERENCE_EXECUTOR : executorByName(o.fault);
+  const anvil = await startAnvil({ gasLimit: 10_000_000_000n });
+  const prefix = `vigil-devnet-${randomUUID()}`;
+  const cleanup = async () => {
+    const keys = await o.redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await o.redis.del(...keys);
+  };
+  try {
+    const transport = http(anvil.rpcUrl);
+    const deployment = await deployGovernance({
+      publicClient: createPublicClient({ transport }),
+      walletClient: createWalletClient({ transport }),
+      deployer: DEVNET_DEPLOYER,
+      operator: DEVNET_OPERATOR,
+      genesis: workload.genesis,
+    });
+    o.logger?.info({ rpcUrl: anvil.rpcUrl, ...deployment.addresses }, 'devnet: contracts deployed');
+    const rpc = new AnvilRpc(anvil.rpcUrl);
+    const driver = new WorkloadDriver(rpc, deployment.addresses, DEVNET_DEPLOYER);
+
+    const run = async (): Promise<L2DevnetRun> => {
+      const l2 = new L2Rpc({ urls: [anvil.rpcUrl], metrics: o.metrics, logger: o.logger });
+      const commits = new Map<bigint, { root: string; kickoff: Hex }>();
+      // The operator: ingests like Vigil, with its own executor, and commits each epoch's root.
+      const operator = createGovernanceIngester({
+        rpc: l2,
+        redis: o.redis,
+        prefix: `${prefix}:operator`,
+        deployment,
+        executor: operatorExecutor,
+        crossCheck: false,
+        onEpochEnd: async (end: EpochEnd) => {
+          const kickoff = placeholderKickoffTxid(end.epoch, end.root);
+          commits.set(end.epoch, { root: end.root, kickoff });
+          await rpc.request('eth_sendTransaction', [
+            {
+              from: DEVNET_OPERATOR,
+              to: deployment.addresses.stateCommitment,
+              data: encodeFunctionData({
+                abi: stateCommitmentAbi,
+                functionName: 'commit',
+                args: [end.epoch, end.root as Hex, kickoff],
+              }),
+              gas: '0x1e8480',
+            },
+          ]);
+        },
+      });
+      // Vigil's side: the reference model with the epoch-end cross-check.
+      const vigil = createGovernanceIngester({
+        rpc: l2,
+        redis: o.redis,
+        prefix: `${prefix}:vigil`,
+        deployment,
+        metrics: o.metrics,
+        logger: o.logger,
+      });
+      const replay = await driver.replay(workload.inputs, {
+        onBlock: async (block) => {
+          await operator.ingester.syncTo(block);
+        },
+      });
+      await rpc.mine(1); // the last epoch's commitment
+      const head = await rpc.blockNumber();
+      await vigil.ingester.syncTo(head);
+      const stories: EpochStory[] = vigil.derivation.epochEnds.map((end) => {
+        const committed = vigil.derivation.commitments.get(end.epoch);
+        const story: EpochStory = {
+          epoch: end.epoch,
+          block: end.block,
+          referenceRoot: end.root,
+          committedRoot: committed?.stateRoot,
+          kickoffTxid: committed?.kickoffTxid,
+          agrees: committed?.stateRoot === end.root,
+        };
+        o.onEpoch?.(story);
+        return story;
+      });
+      return {
+        rpcUrl: anvil.rpcUrl,
+        deployment,
+        inputs: replay.sent,
+        epochs: stories,
+        executionFaults: vigil.faults,
+        operatorExecutor: operatorExecutor.name,
+      };
+    };
+
+    return {
+      anvil,
+      rpcUrl: anvil.rpcUrl,
+      deployment,
+      run,
+      stop: async () => {
+        await cleanup();
+        await anvil.stop();
+      },
+    };
+  } catch (err) {
+    await cleanup();
+    await anvil.stop();
+    throw err;
+  }
+}
