@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreRpcBackend } from '../../../src/bitcoin/backends/core-rpc.ts';
 import { EsploraBackend } from '../../../src/bitcoin/backends/esplora.ts';
 import type { BitcoinBackend } from '../../../src/bitcoin/backends/types.ts';
-import { ChainFollower, type FollowerEvent } from '../../../src/bitcoin/follower/follower.ts';
+import { ChainFollower, DeepReorgError, type FollowerEvent } from '../../../src/bitcoin/follower/follower.ts';
 import { type Simnet, startSimnet } from '../../../src/bitcoin/simnet/start.ts';
 import { type Coin, mineCoins, out, P2WPKH, P2WSH_TRUE, spend } from '../simnet/fixture.ts';
 
@@ -115,5 +115,41 @@ describe.each(kinds)('chain follower over $name', ({ make }) => {
     const n4 = sim.chain.mine(P2WPKH);
     await restarted.poll();
     expect(events.map(short)).toEqual([`block_connected ${n4.height} ${n4.hash.slice(0, 8)}`]);
+  });
+});
+
+describe('chain follower limits', () => {
+  it('refuses a reorg deeper than maxReorgDepth instead of resyncing silently', async () => {
+    const sim = await startSimnet();
+    const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await redis.connect();
+    const prefix = `vigil-test-${randomUUID()}`;
+    try {
+      mineCoins(sim.chain, 5);
+      const events: FollowerEvent[] = [];
+      const follower = new ChainFollower({
+        backend: new CoreRpcBackend({ url: sim.rpcUrl, auth: sim.rpcAuth }),
+        redis,
+        prefix,
+        confirmations: 1,
+        startHeight: 1,
+        maxReorgDepth: 2,
+        onEvent: (e) => {
+          events.push(e);
+        },
+      });
+      await follower.poll();
+      expect(events.filter((e) => e.type === 'block_connected')).toHaveLength(5);
+      sim.chain.invalidateBlock(sim.chain.blockAt(3)?.hash as string);
+      for (let i = 0; i < 4; i++) sim.chain.mine(P2WPKH);
+      await expect(follower.poll()).rejects.toBeInstanceOf(DeepReorgError);
+      // The cursor did not move: the operator decides.
+      expect((await follower.cursor())?.height).toBe(5);
+    } finally {
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      await redis.quit();
+      await sim.stop();
+    }
   });
 });
