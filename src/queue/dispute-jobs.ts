@@ -6,6 +6,7 @@
  * never a conflicting spend.
  */
 import { UnrecoverableError } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { BitcoinNetwork } from '../bitcoin/backends/address.ts';
 import { decodeTx, encodeTx } from '../bitcoin/backends/codec.ts';
@@ -46,7 +47,7 @@ export type DisputeJobContext = {
   confirmations: number;
   /** Key prefix (for the wallet lock). */
   prefix: string;
-  redis: import('ioredis').Redis;
+  redis: Redis;
   metrics: WatcherMetrics | undefined;
   logger: Logger | undefined;
   /** Starts tracking a dispute (a repeating job per dispute). */

@@ -49,6 +49,9 @@ export type Scenario = {
 
 const MINER = P2WPKH;
 
+/** The governance inputs the scenario's epochs come from (the watcher re-executes them itself). */
+export const scenarioWorkload = () => generateWorkload({ seed: 808, inputs: 300 });
+
 /** Sets up the chain up to a confirmed kick-off that reveals `claimedRoot` (or the honest root). */
 export async function startScenario(
   options: { honest?: boolean; watcherCoins?: bigint[]; epochIndex?: number } = {},
@@ -61,7 +64,7 @@ export async function startScenario(
   });
   const chain = sim.chain;
   // The model's root for a real epoch of a seeded workload; the operator reveals it or a wrong one.
-  const workload = generateWorkload({ seed: 808, inputs: 300 });
+  const workload = scenarioWorkload();
   const epochs = reexecute(workload.inputs, { genesis: workload.genesis }).epochs;
   const epoch = epochs[options.epochIndex ?? 0];
   if (!epoch) throw new Error('no epoch');

@@ -1,0 +1,261 @@
+/**
+ * The watch daemon's domain component, composed on src/daemon's runtime: the dispute queue's workers
+ * (every process), and the Bitcoin follow loop (the process holding the lease): it polls the tip,
+ * looks for the kick-offs of the graphs it knows, judges each epoch and opens a dispute on challengeable
+ * fraud. Metrics and health checks are refreshed on every poll.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { BitcoinNetwork } from '../bitcoin/backends/address.ts';
+import { addressForScript } from '../bitcoin/backends/address.ts';
+import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
+import { hashToDisplayHex } from '../bitcoin/tx/serialize.ts';
+import type { WalletKey } from '../bitcoin/wallet/keys.ts';
+import { concatBytes } from '../core/bytes.ts';
+import type { Component } from '../daemon/runtime.ts';
+import { graphToDocument } from '../dispute/graph/document.ts';
+import type { ImportedGraph } from '../dispute/graph/import.ts';
+import { type GraphExpectations, importGraph } from '../dispute/graph/import.ts';
+import { readKickoff } from '../dispute/graph/spend.ts';
+import { disputeId, disputeStates } from '../dispute/records/state-machine.ts';
+import { DisputeStore } from '../dispute/records/store.ts';
+import {
+  judgeEpoch,
+  type KickoffFact,
+  type L2Fact,
+  type ReexecutionFact,
+  type Verdict,
+} from '../judge/verdict.ts';
+import type { HealthRegistry } from '../observability/health.ts';
+import type { DisputeGraph } from '../queue/dispute-jobs.ts';
+import { DisputeQueue } from '../queue/dispute-queue.ts';
+import { Lease } from '../queue/lease.ts';
+import { type WatcherMetrics, watcherMetrics } from '../queue/metrics.ts';
+import type { WatcherMode } from '../queue/spend-policy.ts';
+import { deadlineHealth, followHealth } from './health.ts';
+
+/** Where epochs come from: the graphs the operator published and the L2/model facts for each epoch. */
+export type EpochSource = {
+  graphs(): Promise<ImportedGraph[]>;
+  facts(epoch: bigint): Promise<{ reexecution: ReexecutionFact; l2: L2Fact; seenGraphVerified?: boolean }>;
+};
+
+export type WatcherOptions = {
+  redis: Redis;
+  prefix: string;
+  connection: { host: string; port: number; password?: string; username?: string; db?: number };
+  backend: BitcoinBackend;
+  network: BitcoinNetwork;
+  mode: WatcherMode;
+  allowMainnetSpending: boolean;
+  walletKey: WalletKey | undefined;
+  expectations: Omit<GraphExpectations, 'epoch' | 'commitment'> | undefined;
+  source: EpochSource | undefined;
+  fees: { targetBlocks: number; maxFeeRateSatVb: number };
+  bitcoinConfirmations: number;
+  l2Confirmations: number;
+  pollIntervalMs: number;
+  deadlineMarginBlocks: number;
+  registry: Registry;
+  health: HealthRegistry;
+  logger: Logger;
+  concurrency?: number;
+};
+
+export type Watcher = Component & {
+  metrics: WatcherMetrics;
+  store: DisputeStore;
+  queue(): DisputeQueue;
+  /** One follow cycle (exposed for tests and the devnet): returns the verdicts reached. */
+  poll(): Promise<Verdict[]>;
+};
+
+export function createWatcher(o: WatcherOptions): Watcher {
+  const metrics = watcherMetrics(o.registry);
+  const store = new DisputeStore(o.redis, o.prefix);
+  const lease = new Lease(o.redis, `${o.prefix}:lease:bitcoin`, Math.max(3 * o.pollIntervalMs, 5000));
+  const judged = new Set<string>();
+  let queue: DisputeQueue | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let lastPollOk: number | undefined;
+  let lastTip = 0;
+  let polling: Promise<unknown> = Promise.resolve();
+  const unregister: (() => void)[] = [];
+  const graphCache = new Map<string, DisputeGraph>();
+
+  const graphOf = async (rec: { id: string; epoch: bigint; fields: Record<string, string> }) => {
+    const hit = graphCache.get(rec.id);
+    if (hit) return hit;
+    if (!o.expectations) throw new Error('No graph expectations configured: cannot re-import the graph');
+    const imported = importGraph(rec.fields.graph, { ...o.expectations, epoch: rec.epoch });
+    const g = { graph: imported.graph, sigs: imported.sigs };
+    graphCache.set(rec.id, g);
+    return g;
+  };
+
+  async function judgeGraph(g: ImportedGraph, tip: number): Promise<Verdict | undefined> {
+    const claim = g.graph.spec.claim;
+    const claimTxid = hashToDisplayHex(claim.txid);
+    const spend = await o.backend.getOutspend(claimTxid, claim.vout);
+    if (!spend.spent || spend.txid === undefined) return undefined;
+    const key = `${g.graph.spec.epoch}-${spend.txid}`;
+    if (judged.has(key)) return undefined;
+    const tx = await o.backend.getTransaction(spend.txid);
+    if (!tx) return undefined;
+    const depth = tx.status.confirmed ? tip - tx.status.blockHeight + 1 : 0;
+    let kickoff: KickoffFact;
+    try {
+      kickoff = { status: 'seen', txid: spend.txid, depth, revealed: readKickoff(g.graph, tx.tx) };
+    } catch (err) {
+      kickoff = {
+        status: 'unreadable',
+        txid: spend.txid,
+        reason: err instanceof Error ? err.message : String(err),
+      };
+    }
+    const facts = await o.source?.facts(g.graph.spec.epoch);
+    const verdict = judgeEpoch({
+      epoch: g.graph.spec.epoch,
+      reexecution: facts?.reexecution ?? { complete: false, reason: 'no epoch source configured' },
+      l2: facts?.l2 ?? { inputsFinal: false, behind: true, commitment: { status: 'missing' } },
+      kickoff,
+      graphVerified: true,
+      depth: { l2: o.l2Confirmations, bitcoin: o.bitcoinConfirmations },
+    });
+    metrics.verdicts.inc({ outcome: verdict.outcome });
+    if (verdict.outcome === 'unavailable') return verdict; // judged again on the next poll
+    judged.add(key);
+    metrics.epochsJudged.inc();
+    o.logger.info(
+      { epoch: String(verdict.epoch), outcome: verdict.outcome, reasons: verdict.reasons.map((r) => r.code) },
+      'epoch judged',
+    );
+    if (verdict.outcome === 'fraud' && verdict.challengeable && tx.status.confirmed && queue) {
+      const p = g.graph.spec.params;
+      await queue.open({
+        disputeId: disputeId(g.graph.spec.epoch, spend.txid),
+        epoch: g.graph.spec.epoch.toString(),
+        kickoffTxid: spend.txid,
+        kickoffHeight: tx.status.blockHeight,
+        graph: JSON.stringify(graphToDocument(g.graph, g.sigs)),
+        verdict: JSON.stringify({
+          outcome: verdict.outcome,
+          equivocation: verdict.equivocation,
+          reasons: verdict.reasons,
+        }),
+        seenAt: Date.now(),
+        challengeWindow: p.timelocks.challengeWindow,
+        assertWindow: p.timelocks.assertWindow,
+      });
+    }
+    return verdict;
+  }
+
+  async function refreshGauges(): Promise<void> {
+    const records = await store.list();
+    for (const s of disputeStates)
+      metrics.disputes.set({ state: s }, records.filter((r) => r.state === s).length);
+    await queue?.observe({ metrics });
+  }
+
+  async function poll(): Promise<Verdict[]> {
+    const verdicts: Verdict[] = [];
+    const holder = await lease.acquire();
+    metrics.chainFollowed.set({ chain: 'bitcoin' }, (await lease.holder()) === null ? 0 : 1);
+    if (holder) {
+      lastTip = await o.backend.getTipHeight();
+      lastPollOk = Date.now();
+      for (const g of (await o.source?.graphs()) ?? []) {
+        const v = await judgeGraph(g, lastTip);
+        if (v) verdicts.push(v);
+      }
+    }
+    await refreshGauges();
+    return verdicts;
+  }
+
+  const watcher: Watcher = {
+    name: 'watcher',
+    metrics,
+    store,
+    queue: () => {
+      if (!queue) throw new Error('watcher used before start');
+      return queue;
+    },
+    poll,
+    async start() {
+      queue = new DisputeQueue({
+        connection: { ...o.connection, maxRetriesPerRequest: null },
+        prefix: o.prefix,
+        concurrency: o.concurrency,
+        trackEveryMs: o.pollIntervalMs,
+      });
+      const script = o.walletKey
+        ? concatBytes(Uint8Array.from([0x51, 0x20]), o.walletKey.taprootOutputKey)
+        : undefined;
+      const key = o.walletKey;
+      const ctx = queue.bind({
+        store,
+        backend: o.backend,
+        mode: o.mode,
+        network: o.network,
+        allowMainnetSpending: o.allowMainnetSpending,
+        graphOf,
+        wallet:
+          key && script
+            ? {
+                address: addressForScript(script, o.network) as string,
+                script,
+                signSchnorrTweaked: (h) => key.signSchnorrTweaked(h),
+              }
+            : undefined,
+        fees: { ...o.fees, fallbackSatVb: 2 },
+        confirmations: o.bitcoinConfirmations,
+        prefix: o.prefix,
+        redis: o.redis,
+        metrics,
+        logger: o.logger,
+      });
+      queue.startWorker(ctx);
+      if (!o.source)
+        o.logger.warn('no epoch source: this process runs dispute jobs but finds no new kick-offs');
+      unregister.push(
+        o.health.register('bitcoin-follow', async () =>
+          followHealth({
+            holder: await lease.holder(),
+            self: lease.owner,
+            lastPollOk,
+            now: Date.now(),
+            maxAgeMs: 3 * o.pollIntervalMs,
+          }),
+        ),
+        o.health.register('dispute-deadlines', async () =>
+          deadlineHealth(
+            await store.active(),
+            lastTip || (await o.backend.getTipHeight()),
+            o.deadlineMarginBlocks,
+          ),
+        ),
+      );
+      const loop = () => {
+        polling = poll()
+          .catch((err: unknown) => o.logger.warn({ err: String(err) }, 'watcher poll failed'))
+          .finally(() => {
+            if (timer !== undefined) timer = setTimeout(loop, o.pollIntervalMs);
+          });
+      };
+      timer = setTimeout(loop, 0);
+    },
+    async stop() {
+      const t = timer;
+      timer = undefined;
+      if (t) clearTimeout(t);
+      await polling;
+      for (const u of unregister.splice(0)) u();
+      await lease.release().catch(() => false);
+      await queue?.close();
+    },
+  };
+  return watcher;
+}

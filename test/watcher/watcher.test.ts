@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { importGraph } from '../../src/dispute/graph/import.ts';
+import { HealthRegistry } from '../../src/observability/health.ts';
+import { reexecuteInThread } from '../../src/queue/reexecute-thread.ts';
+import { createWatcher, type EpochSource, type Watcher } from '../../src/watcher/watcher.ts';
+import {
+  cleanup,
+  REDIS_URL,
+  type Scenario,
+  scenarioWorkload,
+  startScenario,
+  until,
+  WATCHER_KEY,
+} from '../queue/scenario.ts';
+
+const open: { stop(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const o of open.splice(0).reverse()) await o.stop();
+});
+
+/** The watcher's view: the operator's published graph, and the model's root from its own re-execution. */
+function sourceFor(s: Scenario): EpochSource {
+  const g = s.fixture.graph;
+  const expectations = {
+    network: 'regtest' as const,
+    params: g.spec.params,
+    circuit: g.spec.circuit,
+    operator: g.spec.operator,
+    committee: g.spec.committee,
+  };
+  const w = scenarioWorkload();
+  return {
+    graphs: async () => [importGraph(s.graphDocument, { ...expectations, epoch: g.spec.epoch })],
+    facts: async (epoch) => {
+      const r = await reexecuteInThread({ inputs: w.inputs, genesis: w.genesis });
+      const e = r.epochs.find((x) => x.epoch === epoch);
+      return {
+        reexecution: e ? { complete: true, root: e.root } : { complete: false, reason: 'epoch not reached' },
+        l2: { inputsFinal: true, behind: false, commitment: { status: 'missing' } },
+      };
+    },
+  };
+}
+
+async function startWatcher(s: Scenario, prefix: string, mode: 'challenge' | 'watch' = 'challenge') {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
+  const registry = new Registry();
+  const health = new HealthRegistry();
+  const g = s.fixture.graph;
+  const watcher = createWatcher({
+    redis,
+    prefix,
+    connection: { host: '127.0.0.1', port: 6379 },
+    backend: s.backend,
+    network: 'regtest',
+    mode,
+    allowMainnetSpending: false,
+    walletKey: mode === 'watch' ? undefined : WATCHER_KEY,
+    expectations: {
+      network: 'regtest',
+      params: g.spec.params,
+      circuit: g.spec.circuit,
+      operator: g.spec.operator,
+      committee: g.spec.committee,
+    },
+    source: sourceFor(s),
+    fees: { targetBlocks: 2, maxFeeRateSatVb: 50 },
+    bitcoinConfirmations: 1,
+    l2Confirmations: 1,
+    pollIntervalMs: 100,
+    deadlineMarginBlocks: 2,
+    registry,
+    health,
+    logger: pino({ level: 'silent' }),
+  });
+  await watcher.start();
+  const handle = {
+    watcher,
+    registry,
+    health,
+    redis,
+    stop: async () => {
+      await watcher.stop();
+      await redis.quit();
+    },
+  };
+  open.push(handle);
+  return handle;
+}
+
+async function metricValue(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const m = await registry.getSingleMetric(name)?.get();
+  const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
+  return v?.value ?? 0;
+}
+
+describe('the watch daemon on simnet', () => {
+  it('two daemons on one Redis: the fraudulent kick-off is judged, one challenge confirms, metrics and health follow', async () => {
+    const s = await startScenario();
+    open.push({ stop: () => s.stop() });
+    const prefix = `{vigil-test-${randomUUID()}}`;
+    const a = await startWatcher(s, prefix);
+    const b = await startWatcher(s, prefix);
+    open.push({
+      stop: async () => {
+        const r = new Redis(REDIS_URL);
+        await cleanup(r, prefix);
+        await r.quit();
+      },
+    });
+    const rec = await until(
+      async () => {
+        const r = await a.watcher.store.get(s.openData.disputeId);
+        return r?.state === 'confirmed' ? r : undefined;
+      },
+      20_000,
+      () => s.mine(1),
+    );
+    const spender = s.sim.chain.spenderOf(s.kickoff.txid, 0);
+    expect(spender?.txid).toBe(rec.fields.challengeTxid);
+    const built = (await a.watcher.store.events(rec.id)).filter((e) => e.type === 'challenge-built');
+    expect(built).toHaveLength(1);
+    // Exactly one of the two daemons followed the chain and judged the epoch.
+    const judged =
+      (await metricValue(a.registry, 'vigil_epochs_judged_total')) +
+      (await metricValue(b.registry, 'vigil_epochs_judged_total'));
+    expect(judged).toBe(1);
+    const fraud =
+      (await metricValue(a.registry, 'vigil_verdicts_total', { outcome: 'fraud' })) +
+      (await metricValue(b.registry, 'vigil_verdicts_total', { outcome: 'fraud' }));
+    expect(fraud).toBe(1);
+    const latency = await Promise.all(
+      [a, b].map(
+        async (h) => (await h.registry.getSingleMetric('vigil_challenge_latency_seconds')?.get())?.values,
+      ),
+    );
+    const counts = latency.flat().filter((v) => v?.metricName === 'vigil_challenge_latency_seconds_count');
+    expect(counts.reduce((sum, v) => sum + (v?.value ?? 0), 0)).toBe(1);
+    const report = await a.health.health();
+    expect(report.status).toBe('ok');
+    expect(Object.keys(report.components)).toEqual(
+      expect.arrayContaining(['bitcoin-follow', 'dispute-deadlines']),
+    );
+  }, 60_000);
+
+  it('an honest operator: the epoch is judged valid, no dispute, no spend', async () => {
+    const s = await startScenario({ honest: true });
+    open.push({ stop: () => s.stop() });
+    const prefix = `{vigil-test-${randomUUID()}}`;
+    const a = await startWatcher(s, prefix);
+    open.push({
+      stop: async () => {
+        const r = new Redis(REDIS_URL);
+        await cleanup(r, prefix);
+        await r.quit();
+      },
+    });
+    await until(async () =>
+      (await metricValue(a.registry, 'vigil_epochs_judged_total')) === 1 ? true : undefined,
+    );
+    expect(await metricValue(a.registry, 'vigil_verdicts_total', { outcome: 'valid' })).toBe(1);
+    expect(await metricValue(a.registry, 'vigil_verdicts_total', { outcome: 'fraud' })).toBe(0);
+    s.mine(3);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await a.watcher.store.list()).toEqual([]);
+    expect(s.sim.chain.spenderOf(s.kickoff.txid, 0)).toBeUndefined();
+  }, 30_000);
+});
