@@ -22,12 +22,15 @@ export function inputBody(i: GovernanceInput): string {
   return JSON.stringify(rest, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
-export async function runDifferential(options: WorkloadOptions): Promise<DifferentialResult> {
+export async function runDifferential(
+  options: WorkloadOptions,
+  run: { checkReceipts?: boolean } = {},
+): Promise<DifferentialResult> {
   const w = generateWorkload(options);
   const chain = await startChain(w.genesis);
   const { redis, prefix, cleanup } = testRedis();
   try {
-    const replay = await chain.driver.replay(w.inputs, { checkReceipts: true });
+    const replay = await chain.driver.replay(w.inputs, { checkReceipts: run.checkReceipts ?? false });
     const rpc = new L2Rpc({ urls: [chain.anvil.rpcUrl] });
     const gi = createGovernanceIngester({ rpc, redis, prefix, deployment: chain.deployment, maxRange: 500n });
     await gi.ingester.syncTo(replay.lastBlock);
