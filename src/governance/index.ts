@@ -13,6 +13,7 @@ export * from './rule-ids.ts';
 export {
   type GenesisOptions,
   type GovernanceState,
+  leafIds,
   ProposalStatus,
 } from './state.ts';
 export * from './workload.ts';

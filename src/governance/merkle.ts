@@ -228,8 +228,9 @@ export class MerkleTree {
   }
 
   private updateDirty(): void {
-    let indices =
-      this.dirty.length === 1 ? this.dirty : Array.from(new Set(this.dirty)).sort((a, b) => a - b);
+    // Sorted, duplicates allowed: equal indices share a parent and the scan below skips repeats.
+    let indices: ArrayLike<number> =
+      this.dirty.length === 1 ? this.dirty : Int32Array.from(this.dirty).sort();
     this.dirty = [];
     let k = 0;
     while ((this.sizes[k] as number) > 1) {
@@ -241,8 +242,8 @@ export class MerkleTree {
       const dst = this.levels[k + 1] as Uint8Array;
       const parents: number[] = [];
       let last = -1;
-      for (const i of indices) {
-        const p = i >> 1;
+      for (let j = 0; j < indices.length; j++) {
+        const p = (indices[j] as number) >> 1;
         if (p === last) continue;
         last = p;
         parents.push(p);

@@ -3,7 +3,7 @@
  * mutation marks the leaf it changes, and `flushLeaves` turns the marks into tree updates (existing
  * leaves rehashed in place, new leaves appended sorted by key bytes, docs/protocol.md §8).
  */
-import { compareBytes, hexToBytes } from '../core/bytes.ts';
+import { bytesToHex, hexToBytes, utf8 } from '../core/bytes.ts';
 import { LeafWriter, ZERO_ADDRESS } from './encoding.ts';
 import type { Address, Hash32, InputPosition, ProposalAction, VoteSupport } from './inputs.ts';
 import { hashLeaf, MerkleTree } from './merkle.ts';
@@ -85,20 +85,6 @@ export type GovernanceState = {
 
 type LeafEncoder = () => Uint8Array;
 
-/** Key-byte lengths (tag included) per leaf tag, for ordering the leaves an input creates. */
-const KEY_LENGTH: Record<number, number> = {
-  1: 1,
-  2: 33,
-  3: 33,
-  4: 21,
-  5: 21,
-  6: 5,
-  7: 21,
-  8: 9,
-  9: 29,
-  10: 30,
-};
-
 type LeafEntry = { readonly index: number; encode: LeafEncoder; dirty: boolean };
 
 /**
@@ -116,9 +102,22 @@ export class LeafTable {
     return this.entries.size;
   }
 
+  private globalEntry: LeafEntry | undefined;
+
   /** Appends a genesis leaf at once (genesis order is fixed by the spec, not sorted). */
   appendGenesis(id: string, encode: LeafEncoder): void {
-    this.entries.set(id, { index: this.tree.append(hashLeaf(encode())), encode, dirty: false });
+    const entry: LeafEntry = { index: this.tree.append(hashLeaf(encode())), encode, dirty: false };
+    this.entries.set(id, entry);
+    if (id === '01') this.globalEntry = entry;
+  }
+
+  /** Marks the global leaf (every accepted input changes it), without a lookup. */
+  markGlobal(): void {
+    const e = this.globalEntry;
+    if (e && !e.dirty) {
+      e.dirty = true;
+      this.dirty.push(e);
+    }
   }
 
   /** The leaf's current bytes and index, or undefined for an unknown id. */
@@ -144,18 +143,24 @@ export class LeafTable {
     }
   }
 
-  /** Ends an accepted input: gives the leaves it created their indices, in key-byte order. */
+  /**
+   * Ends an accepted input: gives the leaves it created their indices, in key-byte order. Leaf ids are the
+   * lowercase hex of the key bytes, fixed-length per tag, so ordering ids orders keys.
+   */
   endStep(): void {
     if (this.created.size === 0) return;
-    const made: { id: string; key: Uint8Array; encode: LeafEncoder }[] = [];
-    for (const [id, encode] of this.created) made.push({ id, key: keyBytes(encode()).slice(), encode });
-    this.created.clear();
-    if (made.length > 1) made.sort((a, b) => compareBytes(a.key, b.key));
-    for (const m of made) {
-      const entry: LeafEntry = { index: this.tree.appendEmpty(), encode: m.encode, dirty: true };
-      this.entries.set(m.id, entry);
+    const ids = [...this.created.keys()];
+    if (ids.length > 1) ids.sort();
+    for (const id of ids) {
+      const entry: LeafEntry = {
+        index: this.tree.appendEmpty(),
+        encode: this.created.get(id) as LeafEncoder,
+        dirty: true,
+      };
+      this.entries.set(id, entry);
       this.dirty.push(entry);
     }
+    this.created.clear();
   }
 
   /** Hashes every changed or new leaf into the tree. */
@@ -168,10 +173,6 @@ export class LeafTable {
       this.tree.setLeafBytes(e.index, e.encode());
     }
   }
-}
-
-function keyBytes(leaf: Uint8Array): Uint8Array {
-  return leaf.subarray(0, KEY_LENGTH[leaf[0] as number] ?? leaf.length);
 }
 
 // ---- leaf encoders (docs/protocol.md §8): each returns a view into a shared buffer; copy it to keep it ----
@@ -301,34 +302,49 @@ export function encodeCheckpointLeaf(
     .done();
 }
 
+// ---- leaf ids: the lowercase hex of each leaf's key bytes (tag + key fields) ----
+
+const u64Hex = (v: bigint): string => v.toString(16).padStart(16, '0');
+const nameHex = (name: string): string => bytesToHex(utf8(name)).padEnd(64, '0');
+
+/** Leaf ids, for `proveLeaf` and for reading one leaf. */
+export const leafIds = {
+  global: (): string => '01',
+  param: (key: ParamKey): string => `02${nameHex(key)}`,
+  module: (id: string): string => `03${nameHex(id)}`,
+  validator: (a: Address): string => `04${a.slice(2)}`,
+  delegation: (delegator: Address): string => `05${delegator.slice(2)}`,
+  activeSlot: (i: number): string => `06${i.toString(16).padStart(8, '0')}`,
+  reward: (a: Address): string => `07${a.slice(2)}`,
+  proposal: (id: bigint): string => `08${u64Hex(id)}`,
+  vote: (id: bigint, voter: Address): string => `09${u64Hex(id)}${voter.slice(2)}`,
+  checkpoint: (kind: CheckpointKind, account: Address, block: bigint): string =>
+    `0a0${kind}${account.slice(2)}${u64Hex(block)}`,
+};
+
 // ---- marking helpers: the one place that knows each leaf's id ----
 
-const globalEncoders = new WeakMap<GovernanceState, LeafEncoder>();
-
 export function markGlobal(s: GovernanceState): void {
-  let encode = globalEncoders.get(s);
-  if (!encode) {
-    encode = () => encodeGlobalLeaf(s);
-    globalEncoders.set(s, encode);
-  }
-  s.leaves.mark('g', encode);
+  s.leaves.markGlobal();
 }
 export const markParam = (s: GovernanceState, key: ParamKey): void =>
-  s.leaves.mark(`p:${key}`, () => encodeParamLeaf(key, s.params[key]));
+  s.leaves.mark(leafIds.param(key), () => encodeParamLeaf(key, s.params[key]));
 export const markModule = (s: GovernanceState, id: string): void =>
-  s.leaves.mark(`m:${id}`, () => encodeModuleLeaf(id, s.modules.get(id) as ModuleRecord));
+  s.leaves.mark(leafIds.module(id), () => encodeModuleLeaf(id, s.modules.get(id) as ModuleRecord));
 export const markValidator = (s: GovernanceState, v: ValidatorRecord): void =>
-  s.leaves.mark(`v:${v.address}`, () => encodeValidatorLeaf(v));
+  s.leaves.mark(leafIds.validator(v.address), () => encodeValidatorLeaf(v));
 export const markDelegation = (s: GovernanceState, d: DelegationRecord): void =>
-  s.leaves.mark(`d:${d.delegator}`, () => encodeDelegationLeaf(d));
+  s.leaves.mark(leafIds.delegation(d.delegator), () => encodeDelegationLeaf(d));
 export const markActiveSlot = (s: GovernanceState, i: number): void =>
-  s.leaves.mark(`a:${i}`, () => encodeActiveLeaf(i, s.active[i]));
+  s.leaves.mark(leafIds.activeSlot(i), () => encodeActiveLeaf(i, s.active[i]));
 export const markReward = (s: GovernanceState, account: Address): void =>
-  s.leaves.mark(`r:${account}`, () => encodeRewardLeaf(account, s.rewards.get(account) ?? 0n));
+  s.leaves.mark(leafIds.reward(account), () => encodeRewardLeaf(account, s.rewards.get(account) ?? 0n));
 export const markProposal = (s: GovernanceState, p: ProposalRecord): void =>
-  s.leaves.mark(`P:${p.id}`, () => encodeProposalLeaf(p));
+  s.leaves.mark(leafIds.proposal(p.id), () => encodeProposalLeaf(p));
 export const markVote = (s: GovernanceState, p: ProposalRecord, voter: Address): void =>
-  s.leaves.mark(`V:${p.id}:${voter}`, () => encodeVoteLeaf(p.id, voter, p.votes.get(voter) as VoteRecord));
+  s.leaves.mark(leafIds.vote(p.id, voter), () =>
+    encodeVoteLeaf(p.id, voter, p.votes.get(voter) as VoteRecord),
+  );
 
 export function markCheckpoint(
   s: GovernanceState,
@@ -338,7 +354,7 @@ export function markCheckpoint(
   validator: Address | null,
   value: bigint,
 ): void {
-  s.leaves.mark(`c:${kind}:${account}:${block}`, () =>
+  s.leaves.mark(leafIds.checkpoint(kind, account, block), () =>
     encodeCheckpointLeaf(kind, account, block, validator, value),
   );
 }
@@ -375,11 +391,14 @@ export function buildGenesisState(
     leaves: new LeafTable(),
   };
   // Genesis leaves keep the documented order: global, params in PARAM_KEYS order, modules as given.
-  s.leaves.appendGenesis('g', () => encodeGlobalLeaf(s));
-  for (const key of PARAM_KEYS) s.leaves.appendGenesis(`p:${key}`, () => encodeParamLeaf(key, s.params[key]));
+  s.leaves.appendGenesis(leafIds.global(), () => encodeGlobalLeaf(s));
+  for (const key of PARAM_KEYS)
+    s.leaves.appendGenesis(leafIds.param(key), () => encodeParamLeaf(key, s.params[key]));
   for (const m of options.modules ?? []) {
     s.modules.set(m.id, { version: m.version, codeHash: m.codeHash });
-    s.leaves.appendGenesis(`m:${m.id}`, () => encodeModuleLeaf(m.id, s.modules.get(m.id) as ModuleRecord));
+    s.leaves.appendGenesis(leafIds.module(m.id), () =>
+      encodeModuleLeaf(m.id, s.modules.get(m.id) as ModuleRecord),
+    );
   }
   return s;
 }
