@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AsmParseError, asmToScript, scriptToAsm } from '../../../src/bitcoin/script/asm.ts';
 import { ScriptBuilder } from '../../../src/bitcoin/script/builder.ts';
@@ -276,5 +277,41 @@ describe('signature encoding (Core CheckSignatureEncoding)', () => {
     ['ANYONECANPAY|SINGLE under STRICTENC', der(1n, 1n, 0x83), ScriptFlag.STRICTENC, undefined],
   ] as const)('%s', (_n, sig, flags, expected) => {
     expect(checkSignatureEncoding(sig, flags)).toBe(expected);
+  });
+});
+
+describe('properties', () => {
+  it('decode then serialize gives back the parsable prefix of any byte string', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        const d = decodeScript(bytes);
+        const end = d.truncated ? (d.truncatedAt as number) : bytes.length;
+        expect(bytesToHex(serializeScript(d.ops))).toBe(bytesToHex(bytes.subarray(0, end)));
+        expect(isPushOnly(bytes)).toBe(!d.truncated && d.ops.every((o) => o.opcode <= Op.OP_16));
+      }),
+      { numRuns: 3000, seed: 11 },
+    );
+  });
+
+  it('script numbers round-trip and encode minimally', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -(2 ** 39) + 1, max: 2 ** 39 - 1 }), (v) => {
+        const enc = encodeScriptNum(v);
+        expect(decodeScriptNum(enc, true, 5)).toBe(v);
+        expect(enc.length).toBeLessThanOrEqual(5);
+      }),
+      { numRuns: 3000, seed: 12 },
+    );
+  });
+
+  it('a minimal encoding decodes to a value that re-encodes to the same bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 4 }), (bytes) => {
+        const v = decodeScriptNumOrNaN(bytes, true, 4);
+        if (Number.isNaN(v)) return;
+        expect(bytesToHex(encodeScriptNum(v))).toBe(bytesToHex(bytes));
+      }),
+      { numRuns: 3000, seed: 13 },
+    );
   });
 });
