@@ -227,7 +227,8 @@ export function createWatcher(o: WatcherOptions): Watcher {
             self: lease.owner,
             lastPollOk,
             now: Date.now(),
-            maxAgeMs: 3 * o.pollIntervalMs,
+            // A poll can take a while on a slow backend: unhealthy only after several missed cycles.
+            maxAgeMs: Math.max(3 * o.pollIntervalMs, 10_000),
           }),
         ),
         o.health.register('dispute-deadlines', async () =>
