@@ -251,12 +251,14 @@ export class ScriptExecution {
       const fExec = firstFalse < 0;
 
       if (opcode <= 0x4e /* OP_PUSHDATA4 */) {
-        const data = bytes.subarray(dataStarts[i] as number, ends[i] as number);
-        if (data.length > maxElement) {
+        const start = dataStarts[i] as number;
+        const end = ends[i] as number;
+        if (end - start > maxElement) {
           err = 'PUSH_SIZE';
           break;
         }
         if (fExec) {
+          const data = bytes.subarray(start, end);
           if (minimal && !minimalPushOk(data, opcode)) {
             err = 'MINIMALDATA';
             break;
