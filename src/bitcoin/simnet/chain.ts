@@ -73,7 +73,7 @@ export type ChainBlock = {
   raw: Uint8Array;
   txs: { txid: string; tx: Tx; raw: Uint8Array }[];
   /** Coins the block spent, in order, to restore on disconnect (only while connected). */
-  undo: { key: string; coin: SpentCoin }[];
+  undo: { key: string; coin: SpentCoin; tx: number }[];
 };
 
 export type AcceptResult = {
@@ -252,6 +252,23 @@ export class SimChain {
       }
     }
     return out;
+  }
+
+  /** The UTXO set in summary (gettxoutsetinfo's spirit): count, total value and a digest of its contents. */
+  utxoSetInfo(): { count: number; total: bigint; digest: string } {
+    const keys = [...this.utxos.keys()].sort();
+    const parts: string[] = [];
+    let total = 0n;
+    for (const k of keys) {
+      const c = this.utxos.get(k) as SpentCoin;
+      total += c.value;
+      parts.push(`${k}=${c.value}/${bytesToHex(c.script)}/${c.height}/${c.coinbase ? 1 : 0}`);
+    }
+    return {
+      count: keys.length,
+      total,
+      digest: bytesToHex(hash256(new TextEncoder().encode(parts.join('\n')))),
+    };
   }
 
   /** Mempool txids by descending ancestor feerate, as a miner would take them. */
@@ -678,7 +695,7 @@ export class SimChain {
           const key = outpointKey(hexOf(input.prevTxid), input.vout);
           const coin = this.utxos.get(key);
           if (!coin) throw new SimChainError(`block ${block.hash} spends missing coin ${key}`);
-          block.undo.push({ key, coin });
+          block.undo.push({ key, coin, tx: index });
           this.utxos.delete(key);
           this.spentIndex.set(key, { txid, vin, blockHash: block.hash });
           // A different mempool transaction spending the same coin is now a conflict.
@@ -701,16 +718,21 @@ export class SimChain {
     this.active.push(block);
   }
 
+  /**
+   * DisconnectBlock: transactions in reverse order, each removing its outputs and then restoring the
+   * coins it spent, so an output created and spent inside the same block ends up in neither state.
+   */
   private disconnectTip(): ChainBlock {
     const block = this.active.pop() as ChainBlock;
     for (let index = block.txs.length - 1; index >= 0; index--) {
       const { txid, tx } = block.txs[index] as ChainBlock['txs'][number];
       for (let vout = 0; vout < tx.outputs.length; vout++) this.utxos.delete(outpointKey(txid, vout));
       if (this.txIndex.get(txid)?.blockHash === block.hash) this.txIndex.delete(txid);
-    }
-    for (const { key, coin } of block.undo) {
-      this.utxos.set(key, coin);
-      this.spentIndex.delete(key);
+      for (const u of block.undo) {
+        if (u.tx !== index) continue;
+        this.utxos.set(u.key, u.coin);
+        this.spentIndex.delete(u.key);
+      }
     }
     block.undo = [];
     return block;

@@ -65,6 +65,23 @@ describe('simnet reorgs', () => {
     expect(chain.tip.hash).toBe(tip.hash);
   });
 
+  it('undoes a block whose transactions spend each other: the in-block output is in neither state', () => {
+    // Regression: found by the random walk (invariants.test.ts) — undo must run transaction by transaction.
+    const chain = new SimChain();
+    const [c0] = mineCoins(chain, 101) as [Coin];
+    const before = chain.utxoSetInfo();
+    const parent = spend({ coins: [c0], outputs: [out(c0.value - 1000n, P2WSH_TRUE)] });
+    const child = spend({ coins: [coinOf(parent)], outputs: [out(c0.value - 3000n)] });
+    chain.accept(parent.raw);
+    chain.accept(child.raw);
+    const b = chain.mine(P2WPKH);
+    expect(b.txs.map((t) => t.txid).slice(1)).toEqual([parent.txid, child.txid]);
+    chain.invalidateBlock(b.hash);
+    expect(chain.utxoSetInfo()).toEqual(before);
+    expect(chain.confirmedCoin(parent.txid, 0)).toBeUndefined();
+    expect(chain.confirmedCoin(c0.txid, 0)?.value).toBe(c0.value);
+  });
+
   it('refuses to invalidate genesis or an unknown block', () => {
     const chain = new SimChain();
     expect(() => chain.invalidateBlock(chain.tip.hash)).toThrow(/genesis/);
