@@ -97,6 +97,19 @@ describe.each(kinds)('backend contract: $name', ({ front, make, name }) => {
     expect((missing as BroadcastRejectedError).code).toBe(-25);
   });
 
+  it('refuses to broadcast above maxFeeRate, with Core reason, and sends nothing', async () => {
+    const coin = coins[1] as Coin; // mature, and only ever refused so far
+    const t = spend({ coins: [coin], outputs: [out(coin.value - 50_000n, P2WSH_TRUE)] }); // ~400 sat/vB
+    const err = (await backend
+      .broadcast(t.raw, { maxFeeRate: { satPerKvb: 100_000n } })
+      .catch((e: unknown) => e)) as BroadcastRejectedError;
+    expect(err).toBeInstanceOf(BroadcastRejectedError);
+    expect(err.reason).toBe('Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)');
+    expect(sim.chain.mempool.get(t.txid)).toBeUndefined();
+    expect(await backend.broadcast(t.raw, { maxFeeRate: { satPerKvb: 1_000_000n } })).toBe(t.txid);
+    sim.chain.mine(P2WSH_TRUE);
+  });
+
   it('parses both Esplora error formats (and Core needs none)', async () => {
     sim.setEsploraErrorFormat('legacy');
     const coin = coins[2] as Coin;
@@ -121,7 +134,7 @@ describe.each(kinds)('backend contract: $name', ({ front, make, name }) => {
 
   it('lists the UTXOs of an address', async () => {
     const utxos = await backend.getUtxos(ADDRESS);
-    const spentCoins = new Set([`${coins[0]?.txid}:0`]);
+    const spentCoins = new Set([`${coins[0]?.txid}:0`, `${coins[1]?.txid}:0`]);
     const expected = coins.filter((c) => !spentCoins.has(`${c.txid}:0`)).map((c) => `${c.txid}:0`);
     expect(utxos.map((u) => `${u.txid}:${u.vout}`).sort()).toEqual(expected.sort());
     expect(utxos.every((u) => u.value === 5_000_000_000n && u.confirmed)).toBe(true);
