@@ -75,10 +75,15 @@ export function checkTapTweak(
   parity: number,
 ): boolean {
   if (internalKey.length !== 32 || outputKey.length !== 32) return false;
-  if (!ecc.isXOnlyPoint(internalKey) || !ecc.isXOnlyPoint(outputKey)) return false;
   const tweak = taptweakHash(internalKey, merkleRoot);
   if (!isValidTweak(tweak)) return false;
-  return ecc.xOnlyPointAddTweakCheck(internalKey, tweak, outputKey, (parity & 1) as 0 | 1);
+  // tiny-secp256k1 parses both points itself and throws on one off the curve; checking them first with
+  // isXOnlyPoint would double the curve work of every script-path spend.
+  try {
+    return ecc.xOnlyPointAddTweakCheck(internalKey, tweak, outputKey, (parity & 1) as 0 | 1);
+  } catch {
+    return false;
+  }
 }
 
 const CURVE_ORDER = Uint8Array.from(
