@@ -2,6 +2,9 @@
  * One backend contract, run against both backends: Core RPC against simnet's JSON-RPC front and
  * Esplora against simnet's REST front.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreRpcBackend } from '../../../src/bitcoin/backends/core-rpc.ts';
 import {
@@ -175,6 +178,23 @@ describe.each(kinds)('backend contract: $name', ({ front, make, name }) => {
 });
 
 describe('core-rpc specifics', () => {
+  it('authenticates with the cookie file and re-reads it when the node rotated it', async () => {
+    const sim = await startSimnet({ rpcUser: '__cookie__' });
+    const dir = await mkdtemp(join(tmpdir(), 'vigil-cookie-'));
+    try {
+      const cookieFile = join(dir, '.cookie');
+      await writeFile(cookieFile, '__cookie__:stale-from-the-last-start');
+      const core = new CoreRpcBackend({ url: sim.rpcUrl, auth: { cookieFile }, retry: FAST_RETRY });
+      await expect(core.getTipHeight()).rejects.toBeInstanceOf(BackendRequestError);
+      await writeFile(cookieFile, `__cookie__:${sim.rpcAuth.password}\n`);
+      // The cached header is stale: a 401 makes the client read the file again, once.
+      expect(await core.getTipHeight()).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await sim.stop();
+    }
+  });
+
   it('accepts credentials in the URL and runs testmempoolaccept', async () => {
     const sim = await startSimnet();
     try {
