@@ -1,25 +1,132 @@
+import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { notImplemented } from '../not-implemented.ts';
+import { addConfigOptions, loadConfigFromCommand } from '../../config/cli-options.ts';
+import { VigilError } from '../../core/errors.ts';
+import type { DisputeRecord, DisputeStore } from '../../dispute/records/store.ts';
+
+export class DisputeNotFoundError extends VigilError {
+  override name = 'DisputeNotFoundError';
+}
+
+/** Opens the store on the configured Redis, runs `f`, closes the connection. */
+async function withStore<T>(command: Command, f: (store: DisputeStore) => Promise<T>): Promise<T> {
+  const config = loadConfigFromCommand(command).config;
+  // Loaded lazily: ioredis is the slowest import and `--help` must not pay for it.
+  const { connectRedis, closeRedis } = await import('../../store/redis.ts');
+  const { DisputeStore: Store } = await import('../../dispute/records/store.ts');
+  const redis = await connectRedis(config.redis.url, { role: 'command', name: 'vigil:disputes' });
+  try {
+    return await f(new Store(redis, config.redis.keyPrefix));
+  } finally {
+    await closeRedis(redis);
+  }
+}
+
+async function requireDispute(store: DisputeStore, id: string): Promise<DisputeRecord> {
+  const rec = await store.get(id);
+  if (!rec) {
+    const known = (await store.list()).map((r) => r.id);
+    throw new DisputeNotFoundError(`No dispute ${id}`, {
+      metaMessages: [known.length > 0 ? `Known: ${known.join(', ')}` : 'No disputes recorded.'],
+    });
+  }
+  return rec;
+}
+
+const json = (v: unknown): string =>
+  JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2);
+
+function summary(r: DisputeRecord) {
+  return {
+    id: r.id,
+    epoch: r.epoch.toString(),
+    state: r.state,
+    outcome: r.outcome ?? null,
+    kickoffTxid: r.kickoffTxid,
+    challengeTxid: r.fields.challengeTxid ?? null,
+    challengeBy: r.fields.challengeBy === undefined ? null : Number(r.fields.challengeBy),
+    updatedAt: new Date(r.updatedAt).toISOString(),
+  };
+}
 
 export function disputesCommand(): Command {
   const cmd = new Command('disputes').description('Inspect the disputes this Vigil follows');
-  cmd
+  const list = cmd
     .command('list')
     .description('List disputes with their state')
     .option('-c, --config <file>', 'YAML configuration file')
-    .option('--json', 'print JSON')
-    .action(notImplemented('vigil disputes list', 'the watcher daemon (issue #8)'));
-  cmd
+    .option('--json', 'print JSON');
+  addConfigOptions(list);
+  list.action(async (opts: { json?: boolean }, command: Command) => {
+    const rows = await withStore(command, async (s) => (await s.list()).map(summary));
+    if (opts.json) {
+      process.stdout.write(`${json(rows)}\n`);
+      return;
+    }
+    if (rows.length === 0) {
+      process.stdout.write('no disputes\n');
+      return;
+    }
+    for (const r of rows) {
+      process.stdout.write(
+        `${r.id}  epoch ${r.epoch}  ${r.state}${r.outcome ? ` (${r.outcome})` : ''}  challenge ${r.challengeTxid ?? '-'}\n`,
+      );
+    }
+  });
+
+  const show = cmd
     .command('show <id>')
     .description('Show one dispute: state, history, transactions and the re-execution trace')
     .option('-c, --config <file>', 'YAML configuration file')
-    .option('--json', 'print JSON')
-    .action(notImplemented('vigil disputes show', 'the watcher daemon (issue #8)'));
-  cmd
+    .option('--json', 'print JSON');
+  addConfigOptions(show);
+  show.action(async (id: string, opts: { json?: boolean }, command: Command) => {
+    await withStore(command, async (s) => {
+      const rec = await requireDispute(s, id);
+      const history = await s.events(id);
+      if (opts.json) {
+        const { disputeBundle } = await import('../../dispute/records/bundle.ts');
+        process.stdout.write(`${json(disputeBundle(rec, history))}\n`);
+        return;
+      }
+      const r = summary(rec);
+      const lines = [
+        `dispute ${r.id}`,
+        `  epoch        ${r.epoch}`,
+        `  state        ${r.state}${r.outcome ? ` (${r.outcome})` : ''}`,
+        `  kick-off     ${r.kickoffTxid} at height ${rec.kickoffHeight}`,
+        `  challenge by height ${r.challengeBy ?? '-'}; assert-timeout from ${rec.fields.assertTimeoutFrom ?? '-'}`,
+        `  challenge    ${r.challengeTxid ?? '-'}`,
+        ...(rec.fields.timeoutTxid ? [`  timeout      ${rec.fields.timeoutTxid}`] : []),
+        `  verdict      ${rec.fields.verdict ?? '-'}`,
+        'history:',
+        ...history.map(
+          (e) =>
+            `  ${e.seq}. ${new Date(e.at).toISOString()} ${e.type}${e.to ? ` ${e.from ?? ''}→${e.to}` : ''}${
+              e.detail ? ` ${JSON.stringify(e.detail)}` : ''
+            }`,
+        ),
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+  });
+
+  const exp = cmd
     .command('export <id>')
     .description('Write a self-contained bundle of one dispute for offline replay')
     .option('-c, --config <file>', 'YAML configuration file')
-    .option('-o, --out <file>', 'output file')
-    .action(notImplemented('vigil disputes export', 'the watcher daemon (issue #8)'));
+    .option('-o, --out <file>', 'output file');
+  addConfigOptions(exp);
+  exp.action(async (id: string, opts: { out?: string }, command: Command) => {
+    await withStore(command, async (s) => {
+      const rec = await requireDispute(s, id);
+      const { disputeBundle } = await import('../../dispute/records/bundle.ts');
+      const text = `${json(disputeBundle(rec, await s.events(id)))}\n`;
+      if (opts.out) {
+        await writeFile(opts.out, text);
+        process.stderr.write(`wrote ${opts.out}\n`);
+      } else process.stdout.write(text);
+    });
+  });
   return cmd;
 }
