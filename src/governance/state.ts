@@ -22,6 +22,8 @@ export type ValidatorRecord = {
   readonly delegators: Set<Address>;
   readonly selfHistory: History;
   readonly delegatedHistory: History;
+  /** This record's leaf, resolved once (see `LeafSlot`). */
+  leafSlot?: LeafSlot;
 };
 
 export type DelegationRecord = {
@@ -29,6 +31,8 @@ export type DelegationRecord = {
   validator: Address;
   amount: bigint;
   readonly history: DelegationHistory;
+  /** This record's leaf, resolved once (see `LeafSlot`). */
+  leafSlot?: LeafSlot;
 };
 
 export const ProposalStatus = { Active: 0, Queued: 1, Executed: 2, Canceled: 3, Failed: 4 } as const;
@@ -55,6 +59,8 @@ export type ProposalRecord = {
   readonly votes: Map<Address, VoteRecord>;
   /** Per validator: the snapshot delegations of its delegators that voted themselves. */
   readonly overridden: Map<Address, bigint>;
+  /** This record's leaf, resolved once (see `LeafSlot`). */
+  leafSlot?: LeafSlot;
 };
 
 export type ModuleRecord = { version: bigint; codeHash: Hash32 };
@@ -88,6 +94,13 @@ type LeafEncoder = () => Uint8Array;
 type LeafEntry = { readonly index: number; encode: LeafEncoder; dirty: boolean };
 
 /**
+ * A long-lived record's handle on its leaf: the id and encoder are built once, and the tree entry is
+ * remembered once it exists, so marking the record again costs no id string, closure or map lookup.
+ * Only for leaves whose encoder reads the record itself (never a captured value).
+ */
+export type LeafSlot = { readonly id: string; readonly encode: LeafEncoder; entry: LeafEntry | undefined };
+
+/**
  * Leaf id → tree index, plus the leaves marked since the last flush. Leaves an input creates get their
  * index when the input ends (sorted by key bytes, docs/protocol.md §8); every leaf's hash is computed at
  * the next flush, so re-executing without a per-step root hashes each changed leaf once per flush.
@@ -96,6 +109,8 @@ export class LeafTable {
   readonly tree = new MerkleTree();
   private readonly entries = new Map<string, LeafEntry>();
   private readonly created = new Map<string, LeafEncoder>();
+  /** Slots marked while their leaf was being created in this step: resolved by `endStep`. */
+  private pendingSlots: LeafSlot[] = [];
   private dirty: LeafEntry[] = [];
 
   get size(): number {
@@ -143,6 +158,25 @@ export class LeafTable {
     }
   }
 
+  /** `mark` for a record's slot: after the first time, only a dirty flag. */
+  markSlot(slot: LeafSlot): void {
+    let e = slot.entry;
+    if (e === undefined) {
+      e = this.entries.get(slot.id);
+      if (e === undefined) {
+        this.created.set(slot.id, slot.encode);
+        this.pendingSlots.push(slot);
+        return;
+      }
+      slot.entry = e;
+      e.encode = slot.encode;
+    }
+    if (!e.dirty) {
+      e.dirty = true;
+      this.dirty.push(e);
+    }
+  }
+
   /**
    * Ends an accepted input: gives the leaves it created their indices, in key-byte order. Leaf ids are the
    * lowercase hex of the key bytes, fixed-length per tag, so ordering ids orders keys.
@@ -161,6 +195,10 @@ export class LeafTable {
       this.dirty.push(entry);
     }
     this.created.clear();
+    if (this.pendingSlots.length > 0) {
+      for (const slot of this.pendingSlots) slot.entry = this.entries.get(slot.id);
+      this.pendingSlots = [];
+    }
   }
 
   /** Hashes every changed or new leaf into the tree. */
@@ -331,16 +369,26 @@ export const markParam = (s: GovernanceState, key: ParamKey): void =>
   s.leaves.mark(leafIds.param(key), () => encodeParamLeaf(key, s.params[key]));
 export const markModule = (s: GovernanceState, id: string): void =>
   s.leaves.mark(leafIds.module(id), () => encodeModuleLeaf(id, s.modules.get(id) as ModuleRecord));
-export const markValidator = (s: GovernanceState, v: ValidatorRecord): void =>
-  s.leaves.mark(leafIds.validator(v.address), () => encodeValidatorLeaf(v));
-export const markDelegation = (s: GovernanceState, d: DelegationRecord): void =>
-  s.leaves.mark(leafIds.delegation(d.delegator), () => encodeDelegationLeaf(d));
+export const markValidator = (s: GovernanceState, v: ValidatorRecord): void => {
+  v.leafSlot ??= { id: leafIds.validator(v.address), encode: () => encodeValidatorLeaf(v), entry: undefined };
+  s.leaves.markSlot(v.leafSlot);
+};
+export const markDelegation = (s: GovernanceState, d: DelegationRecord): void => {
+  d.leafSlot ??= {
+    id: leafIds.delegation(d.delegator),
+    encode: () => encodeDelegationLeaf(d),
+    entry: undefined,
+  };
+  s.leaves.markSlot(d.leafSlot);
+};
 export const markActiveSlot = (s: GovernanceState, i: number): void =>
   s.leaves.mark(leafIds.activeSlot(i), () => encodeActiveLeaf(i, s.active[i]));
 export const markReward = (s: GovernanceState, account: Address): void =>
   s.leaves.mark(leafIds.reward(account), () => encodeRewardLeaf(account, s.rewards.get(account) ?? 0n));
-export const markProposal = (s: GovernanceState, p: ProposalRecord): void =>
-  s.leaves.mark(leafIds.proposal(p.id), () => encodeProposalLeaf(p));
+export const markProposal = (s: GovernanceState, p: ProposalRecord): void => {
+  p.leafSlot ??= { id: leafIds.proposal(p.id), encode: () => encodeProposalLeaf(p), entry: undefined };
+  s.leaves.markSlot(p.leafSlot);
+};
 export const markVote = (s: GovernanceState, p: ProposalRecord, voter: Address): void =>
   s.leaves.mark(leafIds.vote(p.id, voter), () =>
     encodeVoteLeaf(p.id, voter, p.votes.get(voter) as VoteRecord),
