@@ -1,0 +1,143 @@
+/**
+ * Watcher figures: detection latency on simnet (a fraudulent kick-off at depth → its challenge in the
+ * mempool, through the lease-held poll, the judge, re-execution in a worker thread, the BullMQ jobs,
+ * the interpreter and testmempoolaccept), and epochs judged per second on a backlog, with re-execution
+ * alone as the same-run baseline.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { importGraph } from '../src/dispute/graph/import.ts';
+import { generateWorkload, reexecute } from '../src/governance/index.ts';
+import { judgeEpoch } from '../src/judge/verdict.ts';
+import { HealthRegistry } from '../src/observability/health.ts';
+import { reexecuteInThread } from '../src/queue/reexecute-thread.ts';
+import { createWatcher } from '../src/watcher/watcher.ts';
+import { cleanup, REDIS_URL, scenarioWorkload, startScenario, WATCHER_KEY } from '../test/queue/scenario.ts';
+import { type Benchmark, timeBest, withRatio } from './harness.ts';
+
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] ?? Number.NaN;
+};
+
+async function detectionLatencyMs(): Promise<number> {
+  const s = await startScenario();
+  const prefix = `{vigil-bench-${randomUUID()}}`;
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
+  const g = s.fixture.graph;
+  const expectations = {
+    network: 'regtest' as const,
+    params: g.spec.params,
+    circuit: g.spec.circuit,
+    operator: g.spec.operator,
+    committee: g.spec.committee,
+  };
+  const w = scenarioWorkload();
+  const watcher = createWatcher({
+    redis,
+    prefix,
+    connection: { host: '127.0.0.1', port: 6379 },
+    backend: s.backend,
+    network: 'regtest',
+    mode: 'challenge',
+    allowMainnetSpending: false,
+    walletKey: WATCHER_KEY,
+    expectations,
+    source: {
+      graphs: async () => [importGraph(s.graphDocument, { ...expectations, epoch: g.spec.epoch })],
+      facts: async (epoch) => {
+        const r = await reexecuteInThread({ inputs: w.inputs, genesis: w.genesis });
+        const e = r.epochs.find((x) => x.epoch === epoch);
+        return {
+          reexecution: e ? { complete: true, root: e.root } : { complete: false, reason: 'not reached' },
+          l2: { inputsFinal: true, behind: false, commitment: { status: 'missing' } },
+        };
+      },
+    },
+    fees: { targetBlocks: 2, maxFeeRateSatVb: 50 },
+    bitcoinConfirmations: 1,
+    l2Confirmations: 1,
+    pollIntervalMs: 200,
+    deadlineMarginBlocks: 2,
+    registry: new Registry(),
+    health: new HealthRegistry(),
+    logger: pino({ level: 'silent' }),
+  });
+  // The kick-off is at depth already: the clock starts when the watcher starts looking.
+  const t0 = performance.now();
+  await watcher.start();
+  let ms = Number.NaN;
+  for (;;) {
+    const rec = await watcher.store.get(s.openData.disputeId);
+    const txid = rec?.fields.challengeTxid;
+    if (txid !== undefined && s.sim.chain.mempool.get(txid)) {
+      ms = performance.now() - t0;
+      break;
+    }
+    if (performance.now() - t0 > 30_000) break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await watcher.stop(new AbortController().signal);
+  await cleanup(redis, prefix);
+  await redis.quit();
+  await s.stop();
+  return ms;
+}
+
+export const benchmarks: Benchmark[] = [
+  {
+    name: 'watcher.detection',
+    run: async () => {
+      const runs: number[] = [];
+      for (let i = 0; i < 10; i++) runs.push(await detectionLatencyMs());
+      return [
+        { name: 'watcher.detection.median', value: quantile(runs, 0.5), unit: 'ms', target: '≤ 1000 ms' },
+        { name: 'watcher.detection.p99', value: quantile(runs, 0.99), unit: 'ms' },
+      ];
+    },
+  },
+  {
+    name: 'watcher.backlog',
+    run: async () => {
+      const wl = generateWorkload({ seed: 99, inputs: 5000, epochLength: 25 });
+      const epochs = reexecute(wl.inputs, { genesis: wl.genesis }).epochs.length;
+      const reexecOnly = await timeBest(() => reexecute(wl.inputs, { genesis: wl.genesis }), 500, 2);
+      const judged = await timeBest(
+        () => {
+          const r = reexecute(wl.inputs, { genesis: wl.genesis });
+          for (const e of r.epochs) {
+            judgeEpoch({
+              epoch: e.epoch,
+              reexecution: { complete: true, root: e.root },
+              l2: {
+                inputsFinal: true,
+                behind: false,
+                commitment: { status: 'committed', root: e.root, depth: 12 },
+              },
+              kickoff: {
+                status: 'seen',
+                txid: '00'.repeat(32),
+                depth: 6,
+                revealed: { epoch: e.epoch, stateRoot: e.root, l2BlockHash: e.root },
+              },
+              graphVerified: true,
+              depth: { l2: 12, bitcoin: 6 },
+            });
+          }
+        },
+        500,
+        2,
+      );
+      return [
+        withRatio({
+          name: 'watcher.backlog.epochs-judged',
+          value: epochs / (judged / 1000),
+          unit: 'epochs/s',
+          baseline: epochs / (reexecOnly / 1000),
+        }),
+      ];
+    },
+  },
+];
