@@ -24,6 +24,11 @@ export type AnvilOptions = {
   gasLimit?: bigint;
   /** Milliseconds to wait for "Listening on". */
   startTimeoutMs?: number;
+  /**
+   * Historical states anvil keeps (on disk beyond its in-memory window). The epoch-end cross-check reads
+   * state at past blocks, so the default keeps far more than anvil's own.
+   */
+  maxPersistedStates?: number;
   /** Transaction ordering in a block: 'fifo' (default: arrival order, as the devnet driver needs) or 'fees'. */
   order?: 'fifo' | 'fees';
   /** Extra raw arguments. */
@@ -112,6 +117,7 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilInsta
   args.push('--balance', String(options.balanceEther ?? 1_000_000));
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
   if (options.gasLimit !== undefined) args.push('--gas-limit', options.gasLimit.toString());
+  args.push('--max-persisted-states', String(options.maxPersistedStates ?? 1_000_000));
   args.push('--order', options.order ?? 'fifo', '--no-request-size-limit', '--disable-console-log');
   if (options.args) args.push(...options.args);
 

@@ -9,7 +9,7 @@ import { runDifferential } from './differential-run.ts';
 
 describe('contracts vs reference model (default slice)', () => {
   it.each([1, 2])('seed %i: same state at every epoch end', async (seed) => {
-    const r = await runDifferential({ seed, inputs: 500, epochLength: 30 });
+    const r = await runDifferential({ seed, inputs: 300, epochLength: 25 });
     expect(r.reverted).toEqual([]);
     expect(r.faults).toEqual([]);
     expect(r.firstMismatch).toBeUndefined();

@@ -72,9 +72,9 @@ describe('ingestion through a faulty RPC', () => {
   it.each(TROUBLE)('%s for a while, then healthy: catches up, counts and logs the errors', async (fault) => {
     const proxy = await startFaultyProxy(chain.anvil.rpcUrl);
     proxies.push(proxy);
-    // Every second request fails for the first 2.5 s, then all is well.
+    // Every second request fails for the first 1.5 s, then all is well.
     let n = 0;
-    const until = Date.now() + 2_500;
+    const until = Date.now() + 1_500;
     proxy.setMode(() => (Date.now() < until && n++ % 2 === 0 ? fault : 'ok'));
     const { gi, registry, log } = await ingestThrough([proxy.url], `trouble-${fault}`);
     expect(gi.ingester.cursor?.number).toBe(head);
