@@ -1,3 +1,4 @@
+import { identityStepCircuit } from '../circuits/identity.ts';
 import { NoSignatureChecker } from '../src/bitcoin/script/checker.ts';
 import { CONSENSUS_FLAGS } from '../src/bitcoin/script/flags.ts';
 import { ScriptExecution } from '../src/bitcoin/script/interpreter.ts';
@@ -13,7 +14,6 @@ import { sha256 } from '../src/core/hashes.ts';
 import { graphDocumentHash, graphToDocument } from '../src/dispute/graph/document.ts';
 import { importGraph } from '../src/dispute/graph/import.ts';
 import { defaultGraphParameters } from '../src/dispute/graph/parameters.ts';
-import { identityStepCircuit } from '../src/dispute/graph/scripts.ts';
 import { deriveWotsSecretKey, wotsPublicKey } from '../src/dispute/winternitz/keys.ts';
 import { wotsVerifyScript } from '../src/dispute/winternitz/script.ts';
 import { encodeWotsWitness, wotsSign } from '../src/dispute/winternitz/sign.ts';

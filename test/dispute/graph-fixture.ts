@@ -1,5 +1,6 @@
 /** A graph for tests: deterministic keys, derived Winternitz keys, a claim outpoint, presigned. */
 import * as ecc from 'tiny-secp256k1';
+import { identityStepCircuit } from '../../circuits/identity.ts';
 import { utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hashes.ts';
 import { buildGraph, type Graph, type GraphSpec } from '../../src/dispute/graph/build.ts';
@@ -8,7 +9,6 @@ import {
   type GraphParameters,
   GraphValue,
 } from '../../src/dispute/graph/parameters.ts';
-import { identityStepCircuit } from '../../src/dispute/graph/scripts.ts';
 import { collectSignatures, type PresignedSignatures, presignGraph } from '../../src/dispute/graph/sign.ts';
 import type { KickoffSecrets } from '../../src/dispute/graph/spend.ts';
 import type { DisputeNetwork } from '../../src/dispute/network.ts';

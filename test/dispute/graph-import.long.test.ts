@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { identityStepCircuit } from '../../circuits/identity.ts';
 import { type GraphDocument, graphToDocument } from '../../src/dispute/graph/document.ts';
 import { GraphImportError } from '../../src/dispute/graph/errors.ts';
 import { importGraph } from '../../src/dispute/graph/import.ts';
 import { defaultGraphParameters } from '../../src/dispute/graph/parameters.ts';
-import { identityStepCircuit } from '../../src/dispute/graph/scripts.ts';
 import { makeGraph, secretOf, xOnly } from './graph-fixture.ts';
 
 /** Many-run version of the mutation property: any single hex character changed anywhere is refused. */

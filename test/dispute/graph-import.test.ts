@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { identityStepCircuit } from '../../circuits/identity.ts';
 import { parseTx, serializeTx } from '../../src/bitcoin/tx/serialize.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
 import { bytesToHex, hexToBytes } from '../../src/core/bytes.ts';
@@ -8,7 +9,6 @@ import { type GraphDocument, graphDocumentHash, graphToDocument } from '../../sr
 import { type GraphDefect, GraphImportError } from '../../src/dispute/graph/errors.ts';
 import { type GraphExpectations, importGraph } from '../../src/dispute/graph/import.ts';
 import { defaultGraphParameters } from '../../src/dispute/graph/parameters.ts';
-import { identityStepCircuit } from '../../src/dispute/graph/scripts.ts';
 import { collectSignatures, presignGraph } from '../../src/dispute/graph/sign.ts';
 import { makeGraph, makeGraphSpec, secretOf, xOnly } from './graph-fixture.ts';
 

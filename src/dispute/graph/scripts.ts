@@ -9,7 +9,6 @@
  */
 import { ScriptBuilder } from '../../bitcoin/script/builder.ts';
 import { Op } from '../../bitcoin/script/opcodes.ts';
-import { equalBytes } from '../../core/bytes.ts';
 import type { WotsPublicKey } from '../winternitz/keys.ts';
 import { wotsParameters } from '../winternitz/parameters.ts';
 import { appendDrop, appendWotsVerify } from '../winternitz/script.ts';
@@ -55,28 +54,14 @@ export function assertLeaf(keys: readonly Uint8Array[], trace: readonly WotsPubl
 
 /**
  * A step circuit: consumes the digits of the pre-state root and the post-state root (post on top) and
- * leaves true exactly when the step from pre to post is wrong. The real circuits come from circuits/.
+ * leaves true exactly when the step from pre to post is wrong. Circuits live in the top-level circuits/
+ * folder.
  */
 export type StepCircuit = {
   id: string;
   append: (b: ScriptBuilder, digitsPerRoot: number) => ScriptBuilder;
   /** The same judgement in TypeScript: Vigil checks it before spending a disprove. */
   isFaulty: (pre: Uint8Array, post: Uint8Array) => boolean;
-};
-
-/**
- * The test circuit: the step function is the identity, so a step is wrong when post ≠ pre. It compares
- * digit by digit (rolling each pre digit up to its post digit) and ends with NOT(all equal).
- */
-export const identityStepCircuit: StepCircuit = {
-  id: 'test-identity-v1',
-  append: (b, n) => {
-    for (let j = n - 1; j >= 0; j--) b.number(j + 1).op(Op.OP_ROLL, Op.OP_NUMEQUAL, Op.OP_TOALTSTACK);
-    b.op(Op.OP_FROMALTSTACK);
-    for (let j = 1; j < n; j++) b.op(Op.OP_FROMALTSTACK, Op.OP_BOOLAND);
-    return b.op(Op.OP_NOT);
-  },
-  isFaulty: (pre, post) => !equalBytes(pre, post),
 };
 
 /**
