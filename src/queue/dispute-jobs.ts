@@ -12,8 +12,9 @@ import type { BitcoinNetwork } from '../bitcoin/backends/address.ts';
 import { decodeTx, encodeTx } from '../bitcoin/backends/codec.ts';
 import { BroadcastRejectedError } from '../bitcoin/backends/errors.ts';
 import { type FeeRate, feeRateFromSatPerVb } from '../bitcoin/backends/fee-rate.ts';
-import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
+import type { BitcoinBackend, TxStatus } from '../bitcoin/backends/types.ts';
 import { hashToDisplayHex, txid as txidOf } from '../bitcoin/tx/serialize.ts';
+import { isMatureCoin } from '../bitcoin/wallet/wallet.ts';
 import { bytesToHex, hexToBytes } from '../core/bytes.ts';
 import type { Graph } from '../dispute/graph/build.ts';
 import type { PresignedSignatures } from '../dispute/graph/sign.ts';
@@ -21,11 +22,22 @@ import { completeAssertTimeout } from '../dispute/graph/spend.ts';
 import { blocksLeft, disputeDeadlines } from '../dispute/records/deadlines.ts';
 import type { DisputeRecord, DisputeStore } from '../dispute/records/store.ts';
 import {
+  type BuiltChallenge,
   buildFundedChallenge,
   ChallengeCheckError,
+  ChallengeFundingError,
   type ChallengeSigner,
   checkChallenge,
+  type FundingCoin,
 } from './challenge-tx.ts';
+import {
+  type BumpSettings,
+  buildReplacement,
+  challengeVersions,
+  currentFields,
+  planBump,
+  versionOf,
+} from './fee-bump.ts';
 import { Lease } from './lease.ts';
 import type { WatcherMetrics } from './metrics.ts';
 import { spendDecision, type WatcherMode } from './spend-policy.ts';
@@ -40,9 +52,23 @@ export type DisputeJobContext = {
   allowMainnetSpending: boolean;
   /** The verified graph of a dispute (re-imported from the record's document, cached by the caller). */
   graphOf(record: DisputeRecord): Promise<DisputeGraph>;
-  /** The watcher wallet: its address (to list coins) and key-path signer. Absent in mode watch. */
-  wallet: (ChallengeSigner & { address: string }) | undefined;
-  fees: { targetBlocks: number; maxFeeRateSatVb: number; fallbackSatVb: number };
+  /**
+   * The watcher wallet: its address (to list coins), key-path signer, and the balance a challenge must
+   * leave for fee bumps (`reserve`, default 0; bumps may spend it). Absent in mode watch.
+   */
+  wallet: (ChallengeSigner & { address: string; reserve?: bigint }) | undefined;
+  fees: {
+    targetBlocks: number;
+    /** The hard cap: no challenge or replacement pays more per vB. */
+    maxFeeRateSatVb: number;
+    fallbackSatVb: number;
+    /** Replace the challenge after it waited this many blocks below the estimate (default 2). */
+    bumpAfterBlocks?: number;
+    /** Each replacement raises the rate by at least this much (sat/vB, default 1). */
+    bumpStepSatVb?: number;
+    /** The relay's incremental fee rate (sat/vB, default 1, Core's default). */
+    incrementalSatVb?: number;
+  };
   /** Depth at which Vigil's challenge counts as confirmed. */
   confirmations: number;
   /** Key prefix (for the wallet lock). */
@@ -96,6 +122,27 @@ export async function processOpen(ctx: DisputeJobContext, data: OpenJobData): Pr
   return r.status;
 }
 
+function bumpSettings(ctx: DisputeJobContext): BumpSettings {
+  return {
+    afterBlocks: ctx.fees.bumpAfterBlocks ?? 2,
+    minStep: feeRateFromSatPerVb(ctx.fees.bumpStepSatVb ?? 1).satPerKvb,
+    cap: feeRateFromSatPerVb(ctx.fees.maxFeeRateSatVb).satPerKvb,
+    incremental: feeRateFromSatPerVb(ctx.fees.incrementalSatVb ?? 1).satPerKvb,
+  };
+}
+
+/** The wallet's coins a challenge may spend now: confirmed, mature, not committed to another dispute. */
+async function spendableCoins(ctx: DisputeJobContext, address: string): Promise<FundingCoin[]> {
+  const [reserved, utxos, tip] = await Promise.all([
+    reservedOutpoints(ctx),
+    ctx.backend.getUtxos(address),
+    ctx.backend.getTipHeight(),
+  ]);
+  return utxos
+    .filter((u) => u.confirmed && isMatureCoin(u, tip) && !reserved.has(`${u.txid}:${u.vout}`))
+    .map((u) => ({ txid: u.txid, vout: u.vout, value: u.value }));
+}
+
 async function feeRateNow(ctx: DisputeJobContext): Promise<FeeRate> {
   const cap = feeRateFromSatPerVb(ctx.fees.maxFeeRateSatVb);
   const est = await ctx.backend.estimateFee(ctx.fees.targetBlocks);
@@ -108,10 +155,11 @@ async function feeRateNow(ctx: DisputeJobContext): Promise<FeeRate> {
 async function reservedOutpoints(ctx: DisputeJobContext): Promise<Set<string>> {
   const out = new Set<string>();
   for (const rec of await ctx.store.active()) {
-    const raw = rec.fields.challengeRaw;
-    if (raw === undefined) continue;
-    for (const input of decodeTx(hexToBytes(raw)).inputs) {
-      out.add(`${hashToDisplayHex(input.prevTxid)}:${input.vout}`);
+    // Every version: an older one may still be the one that confirms.
+    for (const v of challengeVersions(rec.fields)) {
+      for (const input of decodeTx(hexToBytes(v.raw)).inputs) {
+        out.add(`${hashToDisplayHex(input.prevTxid)}:${input.vout}`);
+      }
     }
   }
   return out;
@@ -153,11 +201,9 @@ export async function processChallenge(ctx: DisputeJobContext, data: DisputeJobD
     const lock = new Lease(ctx.redis, `${ctx.prefix}:wallet:lock`, 30_000);
     if (!(await lock.acquire())) throw new Error('The wallet is busy funding another transaction; retrying');
     try {
-      const reserved = await reservedOutpoints(ctx);
-      const coins = (await ctx.backend.getUtxos(wallet.address)).filter(
-        (u) => u.confirmed && !reserved.has(`${u.txid}:${u.vout}`),
-      );
+      const coins = await spendableCoins(ctx, wallet.address);
       const built = buildFundedChallenge(graph, sigs, coins, wallet, await feeRateNow(ctx));
+      checkReserve(graph, coins, built, wallet.reserve ?? 0n);
       try {
         checkChallenge(built);
       } catch (err) {
@@ -179,14 +225,15 @@ export async function processChallenge(ctx: DisputeJobContext, data: DisputeJobD
         ctx.metrics?.broadcasts.inc({ tx: 'challenge', result: 'dry-run' });
         return `dry-run: built and checked ${built.txid}`;
       }
+      const version = versionOf(built, bytesToHex(built.raw));
       await ctx.store.note(rec.id, 'challenge-built', {
         key: `built-${built.txid}`,
         onlyIfAbsent: 'challengeTxid',
         fields: {
-          challengeTxid: built.txid,
-          challengeRaw: bytesToHex(built.raw),
-          challengeFee: String(built.fee),
-          challengeFeeRate: String(built.feeRate.satPerKvb),
+          ...currentFields(version),
+          challengeVersions: JSON.stringify([version]),
+          challengeCoins: coinsJson(usedCoins(coins, built)),
+          challengeSentHeight: String(await ctx.backend.getTipHeight()),
         },
         detail: { txid: built.txid, fee: String(built.fee), vsize: built.vsize },
       });
@@ -208,6 +255,32 @@ export async function processChallenge(ctx: DisputeJobContext, data: DisputeJobD
   await ctx.track(rec.id);
   return `challenged ${txid}`;
 }
+
+/** The initial challenge leaves the wallet's reserve untouched: bumps may need it. */
+function checkReserve(graph: Graph, coins: readonly FundingCoin[], built: BuiltChallenge, reserve: bigint) {
+  const p = graph.spec.params;
+  const balance = coins.reduce((s, c) => s + c.value, 0n);
+  const left = balance - (p.challengeAmount - p.connectorValue) - built.fee;
+  if (left < reserve) {
+    throw new ChallengeFundingError(
+      `The challenge would leave ${left} sat in the watcher wallet, below its reserve of ${reserve} sat`,
+      {
+        metaMessages: [
+          `Spendable ${balance} sat; the challenge takes ${balance - left} sat. Fund the wallet.`,
+        ],
+      },
+    );
+  }
+}
+
+/** The wallet coins a built challenge spends (inputs 1..n). */
+function usedCoins(coins: readonly FundingCoin[], built: BuiltChallenge): FundingCoin[] {
+  const spent = new Set(built.tx.inputs.slice(1).map((i) => `${hashToDisplayHex(i.prevTxid)}:${i.vout}`));
+  return coins.filter((c) => spent.has(`${c.txid}:${c.vout}`));
+}
+
+const coinsJson = (coins: readonly FundingCoin[]): string =>
+  JSON.stringify(coins.map((c) => ({ txid: c.txid, vout: c.vout, value: String(c.value) })));
 
 /** Broadcasts the record's stored challenge; "already known" and "already in chain" are success. */
 async function broadcastStored(ctx: DisputeJobContext, rec: DisputeRecord, why: 'challenge' | 'rebroadcast') {
@@ -253,10 +326,18 @@ export async function processTrack(ctx: DisputeJobContext, data: DisputeJobData)
     if (next !== undefined) return next;
   }
   if (rec.state === 'timed-out') return followTimeout(ctx, rec, tip);
-  const txid = rec.fields.challengeTxid;
+  let txid = rec.fields.challengeTxid;
   if (txid === undefined || (rec.state !== 'challenged' && rec.state !== 'confirmed'))
     return `state ${rec.state}`;
-  const status = await ctx.backend.getTxStatus(txid);
+  let status = await ctx.backend.getTxStatus(txid);
+  if (!status?.confirmed) {
+    // An earlier version may be the one a miner took: follow it from now on.
+    const followed = await followConfirmedVersion(ctx, rec, txid);
+    if (followed) {
+      txid = followed.txid;
+      status = followed.status;
+    }
+  }
   if (status?.confirmed) {
     const depth = tip - status.blockHeight + 1;
     if (rec.state === 'challenged' && depth >= ctx.confirmations) {
@@ -268,7 +349,10 @@ export async function processTrack(ctx: DisputeJobContext, data: DisputeJobData)
     }
     return `confirmed, depth ${depth}`;
   }
-  if (status && !status.confirmed && status.inMempool) return 'in mempool';
+  if (status && !status.confirmed && status.inMempool) {
+    if (rec.state !== 'challenged') return 'in mempool';
+    return bumpIfLagging(ctx, rec, tip);
+  }
   // Neither in a block nor in the mempool: a reorg or an eviction dropped it.
   if (rec.state === 'confirmed') {
     await ctx.store.transition(rec.id, 'challenged', {
@@ -378,4 +462,131 @@ async function sendStored(
     ctx.metrics?.broadcasts.inc({ tx, result: 'rejected' });
     throw err;
   }
+}
+
+/** When a version other than the current one is in a block, records it as the current one. */
+async function followConfirmedVersion(
+  ctx: DisputeJobContext,
+  rec: DisputeRecord,
+  current: string,
+): Promise<{ txid: string; status: TxStatus } | undefined> {
+  for (const v of challengeVersions(rec.fields)) {
+    if (v.txid === current) continue;
+    const status = await ctx.backend.getTxStatus(v.txid);
+    if (!status?.confirmed) continue;
+    await ctx.store.note(rec.id, 'challenge-followed', {
+      key: `followed-${v.txid}-${status.blockHash}`,
+      fields: currentFields(v),
+      detail: { txid: v.txid, replacedBy: current, blockHash: status.blockHash },
+    });
+    ctx.logger?.info({ dispute: rec.id, txid: v.txid }, 'an earlier challenge version confirmed');
+    return { txid: v.txid, status };
+  }
+  return undefined;
+}
+
+/**
+ * RBF when the challenge has waited `bumpAfterBlocks` in the mempool and the estimate for the target is
+ * above its rate. The replacement is written ahead (its idempotency key names the version it
+ * replaces, so two runs record one replacement) and only then broadcast; a run after a crash finds it
+ * stored and unsent, and the dropped-or-replaced path below sends the stored bytes.
+ */
+async function bumpIfLagging(ctx: DisputeJobContext, rec: DisputeRecord, tip: number): Promise<string> {
+  const wallet = ctx.wallet;
+  if (
+    !wallet ||
+    rec.fields.challengeRaw === undefined ||
+    spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending) !== 'broadcast'
+  )
+    return 'in mempool';
+  const settings = bumpSettings(ctx);
+  const sentAt = Number(rec.fields.challengeSentHeight ?? rec.kickoffHeight);
+  const currentRate = BigInt(rec.fields.challengeFeeRate ?? '0');
+  const est = await ctx.backend.estimateFee(ctx.fees.targetBlocks);
+  const plan = planBump({
+    currentRate,
+    estimate: est?.rate.satPerKvb,
+    waitedBlocks: tip - sentAt,
+    settings,
+  });
+  if (plan.kind === 'wait') return `in mempool (${plan.reason})`;
+  if (plan.kind === 'capped') return capped(ctx, rec, plan.rate, est?.rate.satPerKvb);
+  const { graph, sigs } = await ctx.graphOf(rec);
+  const previous = rec.fields.challengeTxid as string;
+  const lock = new Lease(ctx.redis, `${ctx.prefix}:wallet:lock`, 30_000);
+  if (!(await lock.acquire())) return 'in mempool (the wallet is busy; bump on the next run)';
+  try {
+    // The version's own coins first (spent by it, so not listed), then free ones if the fee needs them.
+    const own = JSON.parse(rec.fields.challengeCoins ?? '[]') as {
+      txid: string;
+      vout: number;
+      value: string;
+    }[];
+    const coins: FundingCoin[] = [
+      ...own.map((c) => ({ txid: c.txid, vout: c.vout, value: BigInt(c.value) })),
+      ...(await spendableCoins(ctx, wallet.address)),
+    ];
+    const r = buildReplacement({
+      graph,
+      sigs,
+      coins,
+      signer: wallet,
+      previousFee: BigInt(rec.fields.challengeFee ?? '0'),
+      rate: plan.rate,
+      settings,
+    });
+    if (r.kind === 'capped') return capped(ctx, rec, r.rate, est?.rate.satPerKvb);
+    try {
+      checkChallenge(r.built);
+    } catch (err) {
+      throw new UnrecoverableError(`The replacement fails Vigil's checks: ${String(err)}`);
+    }
+    const version = versionOf(r.built, bytesToHex(r.built.raw));
+    const versions = [...challengeVersions(rec.fields), version];
+    const noted = await ctx.store.note(rec.id, 'challenge-bumped', {
+      key: `bump-from-${previous}`,
+      fields: {
+        ...currentFields(version),
+        challengeVersions: JSON.stringify(versions),
+        challengeCoins: coinsJson(usedCoins(coins, r.built)),
+        challengeSentHeight: String(tip),
+      },
+      detail: {
+        txid: version.txid,
+        replaces: previous,
+        fee: version.fee,
+        feeRate: version.feeRate,
+        estimate: est === undefined ? undefined : String(est.rate.satPerKvb),
+      },
+    });
+    if (noted.status === 'applied') ctx.metrics?.feeBumps.inc();
+  } finally {
+    await lock.release();
+  }
+  // Whoever wrote the replacement, send what the record holds now.
+  const stored = await ctx.store.require(rec.id);
+  await broadcastStored(ctx, stored, 'challenge');
+  ctx.metrics?.feeCapped.set({ dispute: rec.id }, 0);
+  return `bumped ${previous} -> ${stored.fields.challengeTxid}`;
+}
+
+async function capped(
+  ctx: DisputeJobContext,
+  rec: DisputeRecord,
+  rate: bigint,
+  estimate: bigint | undefined,
+): Promise<string> {
+  ctx.metrics?.feeCapped.set({ dispute: rec.id }, 1);
+  const txid = rec.fields.challengeTxid as string;
+  const r = await ctx.store.note(rec.id, 'fee-capped', {
+    key: `capped-${txid}`,
+    detail: { txid, feeRate: String(rate), estimate: estimate === undefined ? undefined : String(estimate) },
+  });
+  if (r.status === 'applied') {
+    ctx.logger?.warn(
+      { dispute: rec.id, txid, capSatPerKvb: String(rate), estimate: String(estimate) },
+      'the challenge is at the fee cap and below the estimate: not bumping further',
+    );
+  }
+  return `in mempool (at the fee cap, ${rate} sat/kvB)`;
 }

@@ -15,6 +15,8 @@ export type WatcherMetrics = {
   jobFailures: Counter<'queue' | 'job' | 'kind'>;
   broadcasts: Counter<'tx' | 'result'>;
   chainFollowed: Gauge<'chain'>;
+  feeBumps: Counter<never>;
+  feeCapped: Gauge<'dispute'>;
 };
 
 function existing<T>(registry: Registry, name: string): T | undefined {
@@ -85,6 +87,21 @@ export function watcherMetrics(registry: Registry): WatcherMetrics {
         name: 'vigil_chain_followed',
         help: '1 when some process holds the lease and follows the chain, 0 otherwise',
         labelNames: ['chain'],
+        registers: r,
+      }),
+    feeBumps:
+      existing(registry, 'vigil_challenge_fee_bumps_total') ??
+      new Counter({
+        name: 'vigil_challenge_fee_bumps_total',
+        help: 'Challenge replacements (RBF) written and sent',
+        registers: r,
+      }),
+    feeCapped:
+      existing(registry, 'vigil_challenge_fee_capped') ??
+      new Gauge({
+        name: 'vigil_challenge_fee_capped',
+        help: '1 while a challenge lags the fee estimate but already pays the configured cap',
+        labelNames: ['dispute'],
         registers: r,
       }),
   };

@@ -62,6 +62,19 @@ export type Payment = {
   change: { vout: number; value: bigint } | undefined;
 };
 
+/** Blocks a coinbase output waits before it can be spent (Core's COINBASE_MATURITY). */
+export const COINBASE_MATURITY = 100;
+
+/**
+ * Whether a coin can go into a transaction mined in the next block. A coinbase output is spendable in
+ * the block 100 above its own. Backends that do not say whether a coin is a coinbase (Esplora's
+ * /utxo has no such field) give `coinbase: undefined`, which passes: with Esplora, keep mined coins
+ * out of the watcher wallet's address.
+ */
+export function isMatureCoin(u: Pick<Utxo, 'coinbase' | 'height'>, tip: number): boolean {
+  return u.coinbase !== true || (u.height !== undefined && tip + 1 - u.height >= COINBASE_MATURITY);
+}
+
 const BALANCE_METRIC = 'vigil_wallet_balance_sats';
 
 export class WatcherWallet {
@@ -101,9 +114,9 @@ export class WatcherWallet {
       this.options.backend.getUtxos(this.address),
       this.options.backend.getTipHeight(),
     ]);
-    // Coinbase outputs become spendable in the block 100 above theirs (COINBASE_MATURITY).
-    const mature = (u: Utxo) => u.coinbase !== true || (u.height !== undefined && tip + 1 - u.height >= 100);
-    this.utxos = all.filter((u) => (u.confirmed || this.options.spendUnconfirmed === true) && mature(u));
+    this.utxos = all.filter(
+      (u) => (u.confirmed || this.options.spendUnconfirmed === true) && isMatureCoin(u, tip),
+    );
     this.gauge?.set({ wallet: this.options.name ?? this.kind }, Number(this.balance));
     return this.utxos;
   }

@@ -1,0 +1,123 @@
+/**
+ * Replace-by-fee for Vigil's challenge. Input 0 (the connector, with the operator's presigned
+ * SINGLE|ANYONECANPAY signatures) stays as it is; the watcher's own inputs and change are re-signed at
+ * a higher rate. Every replacement spends the same connector, so it always conflicts with the version
+ * it replaces, and only confirmed wallet coins are added (BIP-125 rule 2).
+ *
+ * The rate rises to the estimate, by at least the configured step, and pays the replaced fee plus the
+ * incremental relay fee for its own size (BIP-125 rules 3 and 4). It never goes above the cap: at the
+ * cap the decision is `capped` and the caller alerts instead of sending.
+ */
+import { feeForVsize, feeRateFromSatPerKvb } from '../bitcoin/backends/fee-rate.ts';
+import type { Graph } from '../dispute/graph/build.ts';
+import type { PresignedSignatures } from '../dispute/graph/sign.ts';
+import {
+  type BuiltChallenge,
+  buildFundedChallenge,
+  type ChallengeSigner,
+  type FundingCoin,
+} from './challenge-tx.ts';
+
+/** One version of the challenge as the dispute record keeps it. */
+export type ChallengeVersion = { txid: string; raw: string; fee: string; feeRate: string };
+
+export type BumpSettings = {
+  /** Bump once the challenge has waited this many blocks unconfirmed. */
+  afterBlocks: number;
+  /** Each replacement raises the rate by at least this much (sat/kvB). */
+  minStep: bigint;
+  /** Never pay more than this rate (sat/kvB). */
+  cap: bigint;
+  /** The relay's incremental fee rate (sat/kvB), BIP-125 rule 4. */
+  incremental: bigint;
+};
+
+export type BumpPlan =
+  | { kind: 'wait'; reason: string }
+  | { kind: 'capped'; rate: bigint }
+  | { kind: 'bump'; rate: bigint };
+
+/**
+ * Whether to replace now and at which rate (sat/kvB) before the size is known. Bumps only when the
+ * challenge has waited long enough and the estimate says its rate is too low.
+ */
+export function planBump(args: {
+  currentRate: bigint;
+  estimate: bigint | undefined;
+  waitedBlocks: number;
+  settings: BumpSettings;
+}): BumpPlan {
+  const { currentRate, estimate, waitedBlocks, settings } = args;
+  if (waitedBlocks < settings.afterBlocks) return { kind: 'wait', reason: `waited ${waitedBlocks} blocks` };
+  if (estimate === undefined) return { kind: 'wait', reason: 'no fee estimate' };
+  if (estimate <= currentRate) return { kind: 'wait', reason: 'the rate is at the estimate' };
+  if (currentRate >= settings.cap) return { kind: 'capped', rate: currentRate };
+  // The estimate, but at least one step up, and never above the cap (bigint: no Math.min/max).
+  let rate = currentRate + settings.minStep;
+  if (estimate > rate) rate = estimate;
+  if (rate > settings.cap) rate = settings.cap;
+  return { kind: 'bump', rate };
+}
+
+export type Replacement = { kind: 'built'; built: BuiltChallenge } | { kind: 'capped'; rate: bigint };
+
+/**
+ * Builds the replacement at `plan.rate`, raised until it pays the old fee plus the incremental fee for
+ * its own size; `capped` when that would need more than the cap, or when dropping dust change would
+ * push the real rate over it.
+ */
+export function buildReplacement(args: {
+  graph: Graph;
+  sigs: PresignedSignatures;
+  coins: readonly FundingCoin[];
+  signer: ChallengeSigner;
+  previousFee: bigint;
+  rate: bigint;
+  settings: BumpSettings;
+}): Replacement {
+  const { settings } = args;
+  let rate = args.rate;
+  for (let round = 0; round < 4; round++) {
+    if (rate > settings.cap) return { kind: 'capped', rate: settings.cap };
+    const built = buildFundedChallenge(
+      args.graph,
+      args.sigs,
+      args.coins,
+      args.signer,
+      feeRateFromSatPerKvb(rate),
+    );
+    const floor = args.previousFee + feeForVsize(feeRateFromSatPerKvb(settings.incremental), built.vsize);
+    if (built.fee >= floor) {
+      if (built.fee * 1000n > settings.cap * BigInt(built.vsize))
+        return { kind: 'capped', rate: settings.cap };
+      return { kind: 'built', built };
+    }
+    // The smallest rate whose fee for this size reaches the floor.
+    rate = (floor * 1000n + BigInt(built.vsize) - 1n) / BigInt(built.vsize);
+  }
+  return { kind: 'capped', rate: settings.cap };
+}
+
+/** The versions a record holds, original first (records written before bumping had one). */
+export function challengeVersions(fields: Record<string, string>): ChallengeVersion[] {
+  if (fields.challengeVersions !== undefined)
+    return JSON.parse(fields.challengeVersions) as ChallengeVersion[];
+  if (fields.challengeRaw === undefined || fields.challengeTxid === undefined) return [];
+  return [
+    {
+      txid: fields.challengeTxid,
+      raw: fields.challengeRaw,
+      fee: fields.challengeFee ?? '0',
+      feeRate: fields.challengeFeeRate ?? '0',
+    },
+  ];
+}
+
+/** The record fields that make `v` the current version. */
+export function currentFields(v: ChallengeVersion): Record<string, string> {
+  return { challengeTxid: v.txid, challengeRaw: v.raw, challengeFee: v.fee, challengeFeeRate: v.feeRate };
+}
+
+export function versionOf(built: BuiltChallenge, rawHex: string): ChallengeVersion {
+  return { txid: built.txid, raw: rawHex, fee: String(built.fee), feeRate: String(built.feeRate.satPerKvb) };
+}
