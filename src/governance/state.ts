@@ -91,26 +91,28 @@ export type GovernanceState = {
 
 type LeafEncoder = () => Uint8Array;
 
-type LeafEntry = { readonly index: number; encode: LeafEncoder; dirty: boolean };
+/** `index` is -1 from the mark that creates the leaf until its input ends (`endStep`). */
+type LeafEntry = { index: number; encode: LeafEncoder; dirty: boolean };
 
 /**
  * A long-lived record's handle on its leaf: the id and encoder are built once, and the tree entry is
- * remembered once it exists, so marking the record again costs no id string, closure or map lookup.
- * Only for leaves whose encoder reads the record itself (never a captured value).
+ * remembered, so marking the record again costs no id string, closure or map lookup. Only for leaves whose
+ * encoder reads the record itself (never a captured value).
  */
 export type LeafSlot = { readonly id: string; readonly encode: LeafEncoder; entry: LeafEntry | undefined };
 
 /**
- * Leaf id → tree index, plus the leaves marked since the last flush. Leaves an input creates get their
- * index when the input ends (sorted by key bytes, docs/protocol.md §8); every leaf's hash is computed at
- * the next flush, so re-executing without a per-step root hashes each changed leaf once per flush.
+ * Leaf id → tree index, plus the leaves marked since the last flush. Leaves an input creates enter the
+ * table at once (so a second mark in the same input finds them) but get their index when the input ends
+ * (sorted by key bytes, docs/protocol.md §8); every leaf's hash is computed at the next flush, so
+ * re-executing without a per-step root hashes each changed leaf once per flush.
  */
 export class LeafTable {
   readonly tree = new MerkleTree();
   private readonly entries = new Map<string, LeafEntry>();
-  private readonly created = new Map<string, LeafEncoder>();
-  /** Slots marked while their leaf was being created in this step: resolved by `endStep`. */
-  private pendingSlots: LeafSlot[] = [];
+  /** Leaves created by the current input, not yet given an index: parallel arrays. */
+  private createdIds: string[] = [];
+  private createdEntries: LeafEntry[] = [];
   private dirty: LeafEntry[] = [];
 
   get size(): number {
@@ -135,10 +137,10 @@ export class LeafTable {
     }
   }
 
-  /** The leaf's current bytes and index, or undefined for an unknown id. */
+  /** The leaf's current bytes and index, or undefined for an unknown id (or one its input has not ended). */
   leaf(id: string): { index: number; bytes: Uint8Array } | undefined {
     const e = this.entries.get(id);
-    return e ? { index: e.index, bytes: e.encode().slice() } : undefined;
+    return e && e.index >= 0 ? { index: e.index, bytes: e.encode().slice() } : undefined;
   }
 
   ids(): IterableIterator<string> {
@@ -148,7 +150,7 @@ export class LeafTable {
   mark(id: string, encode: LeafEncoder): void {
     const e = this.entries.get(id);
     if (e === undefined) {
-      this.created.set(id, encode);
+      this.create(id, encode);
       return;
     }
     e.encode = encode;
@@ -164,8 +166,7 @@ export class LeafTable {
     if (e === undefined) {
       e = this.entries.get(slot.id);
       if (e === undefined) {
-        this.created.set(slot.id, slot.encode);
-        this.pendingSlots.push(slot);
+        slot.entry = this.create(slot.id, slot.encode);
         return;
       }
       slot.entry = e;
@@ -177,28 +178,46 @@ export class LeafTable {
     }
   }
 
+  /** A new leaf: dirty from the start, queued for `endStep` rather than the dirty list. */
+  private create(id: string, encode: LeafEncoder): LeafEntry {
+    const entry: LeafEntry = { index: -1, encode, dirty: true };
+    this.entries.set(id, entry);
+    this.createdIds.push(id);
+    this.createdEntries.push(entry);
+    return entry;
+  }
+
   /**
    * Ends an accepted input: gives the leaves it created their indices, in key-byte order. Leaf ids are the
    * lowercase hex of the key bytes, fixed-length per tag, so ordering ids orders keys.
    */
   endStep(): void {
-    if (this.created.size === 0) return;
-    const ids = [...this.created.keys()];
-    if (ids.length > 1) ids.sort();
-    for (const id of ids) {
-      const entry: LeafEntry = {
-        index: this.tree.appendEmpty(),
-        encode: this.created.get(id) as LeafEncoder,
-        dirty: true,
-      };
-      this.entries.set(id, entry);
-      this.dirty.push(entry);
+    const n = this.createdIds.length;
+    if (n === 0) return;
+    const ids = this.createdIds;
+    const created = this.createdEntries;
+    // Insertion sort of both arrays by id (an input creates a handful of leaves; ids are distinct, and
+    // `<` compares UTF-16 code units as the default sort does).
+    for (let i = 1; i < n; i++) {
+      const id = ids[i] as string;
+      const entry = created[i] as LeafEntry;
+      let j = i - 1;
+      while (j >= 0 && (ids[j] as string) > id) {
+        ids[j + 1] = ids[j] as string;
+        created[j + 1] = created[j] as LeafEntry;
+        j--;
+      }
+      ids[j + 1] = id;
+      created[j + 1] = entry;
     }
-    this.created.clear();
-    if (this.pendingSlots.length > 0) {
-      for (const slot of this.pendingSlots) slot.entry = this.entries.get(slot.id);
-      this.pendingSlots = [];
-    }
+    for (let i = 0; i < n; i++) this.place(created[i] as LeafEntry);
+    ids.length = 0;
+    created.length = 0;
+  }
+
+  private place(entry: LeafEntry): void {
+    entry.index = this.tree.appendEmpty();
+    this.dirty.push(entry);
   }
 
   /** Hashes every changed or new leaf into the tree. */
