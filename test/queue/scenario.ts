@@ -172,7 +172,12 @@ export type Harness = {
 };
 
 /** A queue, a store and a bound context under a fresh {hash-tagged} prefix. */
-export function harness(s: Scenario, mode: WatcherMode, prefix = `{vigil-test-${randomUUID()}}`): Harness {
+export function harness(
+  s: Scenario,
+  mode: WatcherMode,
+  prefix = `{vigil-test-${randomUUID()}}`,
+  overrides: Partial<Omit<DisputeJobContext, 'track' | 'untrack'>> = {},
+): Harness {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
   const store = new DisputeStore(redis, prefix);
   const queue = new DisputeQueue({
@@ -203,6 +208,7 @@ export function harness(s: Scenario, mode: WatcherMode, prefix = `{vigil-test-${
     redis,
     metrics: undefined,
     logger: process.env.VIGIL_TEST_LOG ? pino({ level: 'debug' }) : undefined,
+    ...overrides,
   });
   return {
     prefix,
