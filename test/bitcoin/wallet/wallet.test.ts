@@ -17,6 +17,7 @@ import { type Simnet, startSimnet } from '../../../src/bitcoin/simnet/start.ts';
 import { loadWalletKey, WalletKey, WalletKeyError } from '../../../src/bitcoin/wallet/keys.ts';
 import {
   InsufficientFundsError,
+  isMatureCoin,
   RBF_SEQUENCE,
   ReserveViolationError,
   type WalletKind,
@@ -216,5 +217,55 @@ describe('wallet key handling', () => {
     expect(written).toContain('[redacted]');
     for (const secret of [SECRET_HEX, SECRET_WIF, SECRET_HEX.slice(0, 40), typo])
       expect(written).not.toContain(secret);
+  });
+});
+
+describe('coinbase maturity', () => {
+  // The coin goes into a transaction mined in block tip + 1: a coinbase needs 100 blocks on top of it.
+  it.each([
+    { name: 'a plain confirmed coin', coin: { coinbase: false, height: 200 }, tip: 200, mature: true },
+    {
+      name: 'a coinbase 99 blocks deep at the next block',
+      coin: { coinbase: true, height: 102 },
+      tip: 200,
+      mature: false,
+    },
+    {
+      name: 'a coinbase 100 blocks deep at the next block',
+      coin: { coinbase: true, height: 101 },
+      tip: 200,
+      mature: true,
+    },
+    {
+      name: 'an unconfirmed coinbase (never)',
+      coin: { coinbase: true, height: undefined },
+      tip: 200,
+      mature: false,
+    },
+    {
+      name: 'Esplora cannot tell: taken as spendable',
+      coin: { coinbase: undefined, height: 200 },
+      tip: 200,
+      mature: true,
+    },
+  ])('$name', ({ coin, tip, mature }) => {
+    expect(isMatureCoin(coin, tip)).toBe(mature);
+  });
+
+  it('the wallet on simnet does not list the immature coinbase it was paid by a miner', async () => {
+    const sim = await startSimnet();
+    try {
+      const backend = new CoreRpcBackend({ url: sim.rpcUrl, auth: sim.rpcAuth });
+      const key = WalletKey.fromBytes(SECRET);
+      const wallet = new WatcherWallet({ backend, key, kind: 'p2tr', network: 'regtest', reserve: 0n });
+      const block = sim.chain.mine(wallet.script);
+      expect((await backend.getUtxos(wallet.address)).map((u) => u.coinbase)).toEqual([true]);
+      expect(await wallet.refresh()).toEqual([]);
+      for (let i = 0; i < 99; i++) sim.chain.mine(P2WPKH);
+      const coins = await wallet.refresh();
+      expect(coins.map((u) => u.txid)).toEqual([block.txs[0]?.txid]);
+    } finally {
+      await sim.stop();
+    }
   });
 });
