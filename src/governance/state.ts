@@ -114,6 +114,25 @@ export class LeafTable {
   private createdIds: string[] = [];
   private createdEntries: LeafEntry[] = [];
   private dirty: LeafEntry[] = [];
+  /** Checkpoint id prefixes (`0a0<kind><account>`), one map per kind: ids are built per input. */
+  private readonly checkpointPrefixes: Map<Address, string>[] = [new Map(), new Map(), new Map(), new Map()];
+  private lastBlock = -1n;
+  private lastBlockHex = '';
+
+  /** `leafIds.checkpoint`, reusing the prefix and the block hex (an input's checkpoints share its block). */
+  checkpointId(kind: CheckpointKind, account: Address, block: bigint): string {
+    const prefixes = this.checkpointPrefixes[kind] as Map<Address, string>;
+    let prefix = prefixes.get(account);
+    if (prefix === undefined) {
+      prefix = leafIds.checkpoint(kind, account, 0n).slice(0, -16);
+      prefixes.set(account, prefix);
+    }
+    if (block !== this.lastBlock) {
+      this.lastBlock = block;
+      this.lastBlockHex = u64Hex(block);
+    }
+    return prefix + this.lastBlockHex;
+  }
 
   get size(): number {
     return this.entries.size;
@@ -421,7 +440,7 @@ export function markCheckpoint(
   validator: Address | null,
   value: bigint,
 ): void {
-  s.leaves.mark(leafIds.checkpoint(kind, account, block), () =>
+  s.leaves.mark(s.leaves.checkpointId(kind, account, block), () =>
     encodeCheckpointLeaf(kind, account, block, validator, value),
   );
 }

@@ -9,6 +9,7 @@ import { bytesToHex } from '../../src/core/bytes.ts';
 import {
   executorByName,
   generateWorkload,
+  leafIds,
   REFERENCE_EXECUTOR,
   reexecute,
   type Workload,
@@ -108,5 +109,29 @@ describe('pinned state roots', () => {
   ])('seed 3 under $fault keeps its roots', ({ fault, root, trace }) => {
     const r = traced(generateWorkload({ seed: 3, inputs: 300 }), fault);
     expect({ root: r.root, trace: r.trace }).toEqual({ root, trace });
+  });
+
+  it('checkpoint leaves are found under their documented ids (the executor builds them from cached parts)', () => {
+    const w = generateWorkload({ seed: 11, inputs: 300 });
+    const { state } = reexecute(w.inputs, { genesis: w.genesis });
+    let found = 0;
+    for (const v of state.validators.values()) {
+      for (const [kind, history] of [
+        [0, v.selfHistory],
+        [1, v.delegatedHistory],
+      ] as const) {
+        for (const block of history.blocks) {
+          expect(state.leaves.leaf(leafIds.checkpoint(kind, v.address, block))).toBeDefined();
+          found++;
+        }
+      }
+    }
+    for (const d of state.delegations.values()) {
+      for (const block of d.history.blocks) {
+        expect(state.leaves.leaf(leafIds.checkpoint(2, d.delegator, block))).toBeDefined();
+        found++;
+      }
+    }
+    expect(found).toBeGreaterThan(50);
   });
 });
