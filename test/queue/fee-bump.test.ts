@@ -274,6 +274,39 @@ describe('the challenge under a fee spike on simnet (Redis + BullMQ)', () => {
     expect(s.sim.chain.mempool.get(second)).toBeUndefined();
   }, 30_000);
 
+  it('a run that read the record before another bumped it records no second replacement (write-ahead key)', async () => {
+    const { s, a, b, id } = await setup({ bumpAfterBlocks: 1, maxFeeRateSatVb: 50 });
+    await processOpen(a.ctx, s.openData);
+    await processChallenge(a.ctx, { disputeId: id });
+    const original = (await a.store.require(id)).fields.challengeTxid as string;
+    s.sim.setFeeRate(feeRateFromSatPerVb(20));
+    mineAbove(s, 20);
+    // B reads the record (original current) and plans a bump, then stalls until A has bumped.
+    let release = () => {};
+    const aDone = new Promise<void>((r) => {
+      release = r;
+    });
+    const stalled: DisputeJobContext = {
+      ...b.ctx,
+      graphOf: async (r) => {
+        await aDone;
+        return b.ctx.graphOf(r);
+      },
+    };
+    const late = processTrack(stalled, { disputeId: id });
+    const first = await processTrack(a.ctx, { disputeId: id });
+    release();
+    const second = await late;
+    const rec = await a.store.require(id);
+    const replacement = rec.fields.challengeTxid as string;
+    expect(first).toBe(`bumped ${original} -> ${replacement}`);
+    // B built its own replacement of the original, found one recorded, and sent the recorded one.
+    expect(second).toBe(`bumped ${original} -> ${replacement}`);
+    expect(challengeVersions(rec.fields).map((v) => v.txid)).toEqual([original, replacement]);
+    expect((await a.store.events(id)).filter((e) => e.type === 'challenge-bumped')).toHaveLength(1);
+    expect(connectorSpender(s)).toBe(replacement);
+  }, 30_000);
+
   it('the crash-resend path: a stored replacement never sent is broadcast by the next run, once', async () => {
     const { s, a, id } = await setup({ bumpAfterBlocks: 1, maxFeeRateSatVb: 50 });
     await processOpen(a.ctx, s.openData);
