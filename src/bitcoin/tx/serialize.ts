@@ -9,7 +9,8 @@
 import { bytesToHex, hexToBytes, reverseBytes } from '../../core/bytes.ts';
 import { VigilError } from '../../core/errors.ts';
 import { hash256 } from '../../core/hashes.ts';
-import { decodeCompactSize, encodeCompactSize } from '../compact-size.ts';
+import { ByteWriter } from '../byte-writer.ts';
+import { decodeCompactSize } from '../compact-size.ts';
 import type { Tx, TxInput, TxOutput } from './types.ts';
 
 /** Core's WITNESS_SCALE_FACTOR. */
@@ -208,52 +209,6 @@ export function hasWitness(tx: Tx): boolean {
   return tx.inputs.some((i) => i.witness.length > 0);
 }
 
-class Writer {
-  private buf: Uint8Array;
-  private view: DataView;
-  length = 0;
-  constructor(capacity: number) {
-    this.buf = new Uint8Array(capacity);
-    this.view = new DataView(this.buf.buffer);
-  }
-  private ensure(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
-    next.set(this.buf.subarray(0, this.length));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
-  }
-  u8(v: number): void {
-    this.ensure(1);
-    this.buf[this.length++] = v;
-  }
-  u32(v: number): void {
-    this.ensure(4);
-    this.view.setUint32(this.length, v >>> 0, true);
-    this.length += 4;
-  }
-  i64(v: bigint): void {
-    this.ensure(8);
-    this.view.setBigInt64(this.length, BigInt.asIntN(64, v), true);
-    this.length += 8;
-  }
-  bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.length);
-    this.length += b.length;
-  }
-  compact(n: number): void {
-    this.bytes(encodeCompactSize(n));
-  }
-  varBytes(b: Uint8Array): void {
-    this.compact(b.length);
-    this.bytes(b);
-  }
-  finish(): Uint8Array {
-    return this.buf.slice(0, this.length);
-  }
-}
-
 export type SerializeTxOptions = {
   /** Include witness data when any input has some (default true). Core never writes an empty record. */
   witness?: boolean;
@@ -262,7 +217,7 @@ export type SerializeTxOptions = {
 /** Serializes with Core's rules: the segwit marker and flag only when some input has a witness. */
 export function serializeTx(tx: Tx, options: SerializeTxOptions = {}): Uint8Array {
   const withWitness = (options.witness ?? true) && hasWitness(tx);
-  const w = new Writer(256);
+  const w = new ByteWriter(256);
   w.u32(tx.version);
   if (withWitness) {
     w.u8(0);
@@ -287,14 +242,14 @@ export function serializeTx(tx: Tx, options: SerializeTxOptions = {}): Uint8Arra
   return w.finish();
 }
 
-function writeOutput(w: Writer, output: TxOutput): void {
+function writeOutput(w: ByteWriter, output: TxOutput): void {
   w.i64(output.value);
   w.varBytes(output.script);
 }
 
 /** A CTxOut as serialized (amount then script): the prevouts format of script_assets_test.json. */
 export function serializeTxOutput(output: TxOutput): Uint8Array {
-  const w = new Writer(9 + output.script.length);
+  const w = new ByteWriter(9 + output.script.length);
   writeOutput(w, output);
   return w.finish();
 }

@@ -9,7 +9,7 @@
  */
 import { VigilError } from '../../core/errors.ts';
 import { hash256, sha256, taggedHash } from '../../core/hashes.ts';
-import { encodeCompactSize } from '../compact-size.ts';
+import { ByteWriter } from '../byte-writer.ts';
 import { PrecomputedTxData, serializeOutput } from './precomputed.ts';
 import type { Tx } from './types.ts';
 
@@ -37,47 +37,13 @@ export class SighashInputError extends VigilError {
   override name = 'SighashInputError';
 }
 
-/** A growable byte writer: sighash preimages are built without per-field allocations. */
-class Buf {
-  private buf = new Uint8Array(512);
-  private view = new DataView(this.buf.buffer);
-  private length = 0;
-  private ensure(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
-    next.set(this.buf.subarray(0, this.length));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
-  }
+/** ByteWriter with the two composite fields sighash preimages repeat. */
+class Buf extends ByteWriter {
   push(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.length);
-    this.length += b.length;
-  }
-  u8(v: number): void {
-    this.ensure(1);
-    this.buf[this.length++] = v & 0xff;
-  }
-  u32(v: number): void {
-    this.ensure(4);
-    this.view.setUint32(this.length, v >>> 0, true);
-    this.length += 4;
-  }
-  i64(v: bigint): void {
-    this.ensure(8);
-    this.view.setBigInt64(this.length, BigInt.asIntN(64, v), true);
-    this.length += 8;
-  }
-  compact(n: number): void {
-    if (n < 0xfd) this.u8(n);
-    else this.push(encodeCompactSize(n));
-  }
-  varBytes(b: Uint8Array): void {
-    this.compact(b.length);
-    this.push(b);
+    this.bytes(b);
   }
   outpoint(prevTxid: Uint8Array, vout: number): void {
-    this.push(prevTxid);
+    this.bytes(prevTxid);
     this.u32(vout);
   }
   output(value: bigint, script: Uint8Array): void {
@@ -85,7 +51,7 @@ class Buf {
     this.varBytes(script);
   }
   concat(): Uint8Array {
-    return this.buf.subarray(0, this.length);
+    return this.written();
   }
 }
 
