@@ -345,6 +345,7 @@ export async function processTrack(ctx: DisputeJobContext, data: DisputeJobData)
         key: `confirmed-${txid}-${status.blockHash}`,
         detail: { txid, blockHash: status.blockHash, height: status.blockHeight },
       });
+      ctx.metrics?.feeCapped.set({ dispute: rec.id }, 0);
       return `confirmed at ${status.blockHeight}`;
     }
     return `confirmed, depth ${depth}`;

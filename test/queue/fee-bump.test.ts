@@ -127,22 +127,25 @@ describe('the challenge under a fee spike on simnet (Redis + BullMQ)', () => {
 
     // The spike: estimates jump to 20 sat/vB and blocks only take what pays that much.
     s.sim.setFeeRate(feeRateFromSatPerVb(20));
-    const confirmed = await until(
-      async () => {
-        const r = await a.store.require(id);
-        return r.state === 'confirmed' ? r : undefined;
-      },
-      15_000,
-      (() => {
-        let last = 0;
-        return () => {
-          // One block per ~300 ms so the tracker (every 100 ms) sees each height.
-          if (Date.now() - last < 300) return;
-          last = Date.now();
-          mineAbove(s, 20);
-        };
-      })(),
-    );
+    // A full block leaves the challenge out; the tracker (a BullMQ job every 100 ms) then replaces it.
+    mineAbove(s, 20);
+    expect(connectorSpender(s)).toBe(original);
+    expect((await s.backend.getTxStatus(original))?.confirmed).toBe(false);
+    const lagging = await until(async () => {
+      const r = await a.store.require(id);
+      return challengeVersions(r.fields).length >= 2 &&
+        s.sim.chain.mempool.get(r.fields.challengeTxid as string)
+        ? r
+        : undefined;
+    });
+    expect(s.sim.chain.mempool.get(original)).toBeUndefined();
+    // The next full block takes the replacement.
+    mineAbove(s, 20);
+    const confirmed = await until(async () => {
+      const r = await a.store.require(id);
+      return r.state === 'confirmed' ? r : undefined;
+    });
+    expect(confirmed.fields.challengeTxid).toBe(lagging.fields.challengeTxid);
     const bumped = confirmed.fields.challengeTxid as string;
     expect(bumped).not.toBe(original);
     expect(connectorSpender(s)).toBe(bumped);
@@ -220,6 +223,8 @@ describe('the challenge under a fee spike on simnet (Redis + BullMQ)', () => {
     mineAbove(s, 5);
     expect(await processTrack(a.ctx, { disputeId: id })).toMatch(/^confirmed at/);
     expect(connectorSpender(s)).toBe(rec.fields.challengeTxid);
+    const cleared = await registry.getSingleMetric('vigil_challenge_fee_capped')?.get();
+    expect(cleared?.values.find((v) => v.labels.dispute === id)?.value).toBe(0);
   }, 30_000);
 
   it('run twice during a bump: one replacement; a crash between write-ahead and broadcast resends the stored one; the original mined anyway is followed', async () => {
