@@ -186,7 +186,7 @@ export async function processChallenge(ctx: DisputeJobContext, data: DisputeJobD
     if (rec.fields.challengeRaw === undefined) {
       await ctx.store.transition(rec.id, 'challenged', {
         key: `challenged-by-${spend.txid}`,
-        fields: { challengeTxid: spend.txid, challengeBy: 'other' },
+        fields: { challengeTxid: spend.txid, challengedBy: 'other' },
         detail: { txid: spend.txid, ours: false },
       });
       await ctx.track(rec.id);
