@@ -52,7 +52,7 @@ export type WatcherOptions = {
   walletKey: WalletKey | undefined;
   expectations: Omit<GraphExpectations, 'epoch' | 'commitment'> | undefined;
   source: EpochSource | undefined;
-  fees: { targetBlocks: number; maxFeeRateSatVb: number };
+  fees: { targetBlocks: number; maxFeeRateSatVb: number; bumpAfterBlocks?: number; bumpStepSatVb?: number };
   bitcoinConfirmations: number;
   l2Confirmations: number;
   pollIntervalMs: number;

@@ -39,7 +39,12 @@ export function watchCommand(): Command {
               // `vigil watch` yet: see docs/watcher.md. Dispute jobs already recorded still run.
               expectations: undefined,
               source: undefined,
-              fees: { targetBlocks: config.fees.targetBlocks, maxFeeRateSatVb: config.fees.maxFeeRateSatVb },
+              fees: {
+                targetBlocks: config.fees.targetBlocks,
+                maxFeeRateSatVb: config.fees.maxFeeRateSatVb,
+                bumpAfterBlocks: config.fees.bumpAfterBlocks,
+                bumpStepSatVb: config.fees.bumpStepSatVb,
+              },
               bitcoinConfirmations: config.bitcoin.confirmations,
               l2Confirmations: config.l2.confirmations,
               pollIntervalMs: config.bitcoin.pollIntervalMs,
