@@ -280,19 +280,14 @@ export class SimChain {
   }
 
   ancestorStats(txid: string): { count: number; size: number; fees: bigint } {
-    const ids = this.mempool.ancestors(txid, true);
-    let size = 0;
-    let fees = 0n;
-    for (const id of ids) {
-      const e = this.mempool.get(id) as MempoolEntry;
-      size += e.vsize;
-      fees += e.fee;
-    }
-    return { count: ids.size, size, fees };
+    return this.packageStats(this.mempool.ancestors(txid, true));
   }
 
   descendantStats(txid: string): { count: number; size: number; fees: bigint } {
-    const ids = this.mempool.descendants(txid, true);
+    return this.packageStats(this.mempool.descendants(txid, true));
+  }
+
+  private packageStats(ids: ReadonlySet<string>): { count: number; size: number; fees: bigint } {
     let size = 0;
     let fees = 0n;
     for (const id of ids) {
