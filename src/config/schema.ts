@@ -111,6 +111,9 @@ const fees = z
       .describe('hard fee-rate cap in sat/vB: never exceeded, not even by a bump'),
     bumpStepSatVb: z.number().positive().default(5).describe('minimum fee-rate increase of one bump, sat/vB'),
     bumpAfterBlocks: positiveInt.default(2).describe('blocks a transaction may lag its target before a bump'),
+    walletReserveSats: nonNegativeInt
+      .default(0)
+      .describe('sats the watcher wallet keeps for fee bumps: a first challenge never spends below it'),
   })
   .prefault({});
 

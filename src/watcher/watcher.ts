@@ -53,6 +53,8 @@ export type WatcherOptions = {
   expectations: Omit<GraphExpectations, 'epoch' | 'commitment'> | undefined;
   source: EpochSource | undefined;
   fees: { targetBlocks: number; maxFeeRateSatVb: number; bumpAfterBlocks?: number; bumpStepSatVb?: number };
+  /** Sats the wallet keeps for fee bumps (config `fees.walletReserveSats`). */
+  walletReserve?: bigint;
   bitcoinConfirmations: number;
   l2Confirmations: number;
   pollIntervalMs: number;
@@ -208,6 +210,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
                 address: addressForScript(script, o.network) as string,
                 script,
                 signSchnorrTweaked: (h) => key.signSchnorrTweaked(h),
+                reserve: o.walletReserve ?? 0n,
               }
             : undefined,
         fees: { ...o.fees, fallbackSatVb: 2 },

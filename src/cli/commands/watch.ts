@@ -45,6 +45,7 @@ export function watchCommand(): Command {
                 bumpAfterBlocks: config.fees.bumpAfterBlocks,
                 bumpStepSatVb: config.fees.bumpStepSatVb,
               },
+              walletReserve: BigInt(config.fees.walletReserveSats),
               bitcoinConfirmations: config.bitcoin.confirmations,
               l2Confirmations: config.l2.confirmations,
               pollIntervalMs: config.bitcoin.pollIntervalMs,
