@@ -3,9 +3,8 @@ import {
   applyInput,
   computeStateRoot,
   createGenesisState,
-  generateWorkload,
+  generateOneEpochWorkload,
   type Workload,
-  workloadAddress,
 } from '../src/governance/index.ts';
 import { MerkleTree } from '../src/governance/merkle.ts';
 import { type BenchFigure, type Benchmark, timeBest, withRatio } from './harness.ts';
@@ -13,25 +12,6 @@ import { type BenchFigure, type Benchmark, timeBest, withRatio } from './harness
 const EPOCH_INPUTS = 100_000;
 const LEAVES = 1_000_000;
 const LEAF_SIZE = 91; // a validator leaf
-
-/** One epoch of 100k valid inputs (64 validators, 2000 delegators), closed by an endEpoch. */
-function epochWorkload(): Workload {
-  const w = generateWorkload({
-    seed: 42,
-    inputs: EPOCH_INPUTS - 1,
-    validators: 64,
-    delegators: 2_000,
-    epochLength: EPOCH_INPUTS,
-    weights: { endEpoch: 0 },
-  });
-  const last = w.inputs[w.inputs.length - 1];
-  w.inputs.push({
-    kind: 'endEpoch',
-    sender: workloadAddress('delegator', 0),
-    position: { block: (last?.position.block ?? 1n) + 1n, txIndex: 0, logIndex: 0 },
-  });
-  return w;
-}
 
 function replay(w: Workload, perStepRoot: boolean): Uint8Array {
   const state = createGenesisState(w.genesis);
@@ -58,7 +38,7 @@ export const benchmarks: Benchmark[] = [
   {
     name: 'governance.reexecute',
     run: async () => {
-      const w = epochWorkload();
+      const w = generateOneEpochWorkload(EPOCH_INPUTS);
       const n = w.inputs.length;
       const wall = await timeBest(() => replay(w, false), 1, 3);
       let cpu = Number.POSITIVE_INFINITY;

@@ -271,3 +271,25 @@ export function workloadFinalState(w: Workload): GovernanceState {
   for (const input of w.inputs) applyInput(state, input, REFERENCE_EXECUTOR);
   return state;
 }
+
+/**
+ * One long epoch of `inputs` valid inputs (64 validators, 2,000 delegators), closed by a single
+ * endEpoch: the shape of the re-execution benchmark, also pinned by the tests at smaller sizes.
+ */
+export function generateOneEpochWorkload(inputs: number, seed = 42): Workload {
+  const w = generateWorkload({
+    seed,
+    inputs: inputs - 1,
+    validators: 64,
+    delegators: 2_000,
+    epochLength: inputs,
+    weights: { endEpoch: 0 },
+  });
+  const last = w.inputs[w.inputs.length - 1];
+  w.inputs.push({
+    kind: 'endEpoch',
+    sender: workloadAddress('delegator', 0),
+    position: { block: (last?.position.block ?? 1n) + 1n, txIndex: 0, logIndex: 0 },
+  });
+  return w;
+}

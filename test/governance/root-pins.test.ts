@@ -8,12 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../src/core/bytes.ts';
 import {
   executorByName,
+  generateOneEpochWorkload,
   generateWorkload,
   leafIds,
   REFERENCE_EXECUTOR,
   reexecute,
   type Workload,
-  workloadAddress,
 } from '../../src/governance/index.ts';
 
 function traced(w: Workload, executorName = 'reference') {
@@ -22,25 +22,6 @@ function traced(w: Workload, executorName = 'reference') {
   const digest = createHash('sha256');
   for (const step of r.trace ?? []) digest.update(step.root);
   return { root: bytesToHex(r.root), trace: digest.digest('hex'), epochs: r.epochs.length };
-}
-
-/** The shape of bench/governance.bench.ts (many delegators, one long epoch), scaled down. */
-function benchShaped(inputs: number): Workload {
-  const w = generateWorkload({
-    seed: 42,
-    inputs: inputs - 1,
-    validators: 64,
-    delegators: 2_000,
-    epochLength: inputs,
-    weights: { endEpoch: 0 },
-  });
-  const last = w.inputs[w.inputs.length - 1];
-  w.inputs.push({
-    kind: 'endEpoch',
-    sender: workloadAddress('delegator', 0),
-    position: { block: (last?.position.block ?? 1n) + 1n, txIndex: 0, logIndex: 0 },
-  });
-  return w;
 }
 
 describe('pinned state roots', () => {
@@ -68,7 +49,7 @@ describe('pinned state roots', () => {
   });
 
   it('the bench-shaped epoch (5000 inputs, 2000 delegators) keeps its root', () => {
-    const w = benchShaped(5_000);
+    const w = generateOneEpochWorkload(5_000);
     expect(bytesToHex(reexecute(w.inputs, { genesis: w.genesis }).root)).toBe(
       '7bca702f193a0f576bf3cdb2acd2012a79bcf70b3b884915e3b83ae81686a870',
     );

@@ -6,7 +6,7 @@
  * mini-language of script_tests.json: decimal numbers become minimal number pushes, `0x..` tokens are
  * raw bytes inserted verbatim, `'text'` is pushed as data, opcodes are named with or without `OP_`.
  */
-import { bytesToHex, hexToBytes, utf8 } from '../../core/bytes.ts';
+import { bytesToHex, concatBytes, hexToBytes, utf8 } from '../../core/bytes.ts';
 import { VigilError } from '../../core/errors.ts';
 import { decodeScriptNumOrNaN } from './num.ts';
 import { Op, opcodeByName, opcodeName } from './opcodes.ts';
@@ -50,15 +50,7 @@ export function asmToScript(text: string): Uint8Array {
       parts.push(Uint8Array.of(code));
     }
   }
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }
 
 /** Core's ScriptToAsmStr (without sighash decoding). */
