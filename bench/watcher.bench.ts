@@ -14,7 +14,14 @@ import { judgeEpoch } from '../src/judge/verdict.ts';
 import { HealthRegistry } from '../src/observability/health.ts';
 import { reexecuteInThread } from '../src/queue/reexecute-thread.ts';
 import { createWatcher } from '../src/watcher/watcher.ts';
-import { cleanup, REDIS_URL, scenarioWorkload, startScenario, WATCHER_KEY } from '../test/queue/scenario.ts';
+import {
+  cleanup,
+  REDIS_URL,
+  scenarioExpectations,
+  scenarioWorkload,
+  startScenario,
+  WATCHER_KEY,
+} from '../test/queue/scenario.ts';
 import { type Benchmark, timeBest, withRatio } from './harness.ts';
 
 const quantile = (xs: number[], q: number): number => {
@@ -27,13 +34,7 @@ async function detectionLatencyMs(): Promise<number> {
   const prefix = `{vigil-bench-${randomUUID()}}`;
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
   const g = s.fixture.graph;
-  const expectations = {
-    network: 'regtest' as const,
-    params: g.spec.params,
-    circuit: g.spec.circuit,
-    operator: g.spec.operator,
-    committee: g.spec.committee,
-  };
+  const expectations = scenarioExpectations(s);
   const w = scenarioWorkload();
   const watcher = createWatcher({
     redis,

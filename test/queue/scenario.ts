@@ -16,7 +16,7 @@ import { concatBytes, hexToBytes, utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hashes.ts';
 import { buildGraph } from '../../src/dispute/graph/build.ts';
 import { graphToDocument } from '../../src/dispute/graph/document.ts';
-import { importGraph } from '../../src/dispute/graph/import.ts';
+import { type GraphExpectations, importGraph } from '../../src/dispute/graph/import.ts';
 import { completeKickoff, readKickoff } from '../../src/dispute/graph/spend.ts';
 import { disputeId } from '../../src/dispute/records/state-machine.ts';
 import { DisputeStore } from '../../src/dispute/records/store.ts';
@@ -142,6 +142,18 @@ export async function startScenario(
   };
 }
 
+/** What a watcher expects of the scenario operator's graph (everything but the epoch and commitment). */
+export function scenarioExpectations(s: Scenario): Omit<GraphExpectations, 'epoch' | 'commitment'> {
+  const g = s.fixture.graph;
+  return {
+    network: 'regtest',
+    params: g.spec.params,
+    circuit: g.spec.circuit,
+    operator: g.spec.operator,
+    committee: g.spec.committee,
+  };
+}
+
 /** Re-imports the stored document the way a fresh process would: nothing from memory is trusted. */
 export function graphOfScenario(
   s: Scenario,
@@ -150,14 +162,7 @@ export function graphOfScenario(
   return async (rec) => {
     const doc = rec.fields.graph;
     if (doc === undefined) throw new Error('no graph in the record');
-    const imported = importGraph(doc, {
-      network: 'regtest',
-      params: g.spec.params,
-      circuit: g.spec.circuit,
-      operator: g.spec.operator,
-      committee: g.spec.committee,
-      epoch: g.spec.epoch,
-    });
+    const imported = importGraph(doc, { ...scenarioExpectations(s), epoch: g.spec.epoch });
     return { graph: imported.graph, sigs: imported.sigs };
   };
 }

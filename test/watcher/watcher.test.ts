@@ -11,6 +11,7 @@ import {
   cleanup,
   REDIS_URL,
   type Scenario,
+  scenarioExpectations,
   scenarioWorkload,
   startScenario,
   until,
@@ -25,13 +26,7 @@ afterEach(async () => {
 /** The watcher's view: the operator's published graph, and the model's root from its own re-execution. */
 function sourceFor(s: Scenario): EpochSource {
   const g = s.fixture.graph;
-  const expectations = {
-    network: 'regtest' as const,
-    params: g.spec.params,
-    circuit: g.spec.circuit,
-    operator: g.spec.operator,
-    committee: g.spec.committee,
-  };
+  const expectations = scenarioExpectations(s);
   const w = scenarioWorkload();
   return {
     graphs: async () => [importGraph(s.graphDocument, { ...expectations, epoch: g.spec.epoch })],
@@ -50,7 +45,6 @@ async function startWatcher(s: Scenario, prefix: string, mode: 'challenge' | 'wa
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
   const registry = new Registry();
   const health = new HealthRegistry();
-  const g = s.fixture.graph;
   const watcher = createWatcher({
     redis,
     prefix,
@@ -60,13 +54,7 @@ async function startWatcher(s: Scenario, prefix: string, mode: 'challenge' | 'wa
     mode,
     allowMainnetSpending: false,
     walletKey: mode === 'watch' ? undefined : WATCHER_KEY,
-    expectations: {
-      network: 'regtest',
-      params: g.spec.params,
-      circuit: g.spec.circuit,
-      operator: g.spec.operator,
-      committee: g.spec.committee,
-    },
+    expectations: scenarioExpectations(s),
     source: sourceFor(s),
     fees: { targetBlocks: 2, maxFeeRateSatVb: 50 },
     bitcoinConfirmations: 1,
