@@ -22,6 +22,10 @@ const httpUrl = z.url({ protocol: /^https?$/, error: 'an http(s) URL' });
 const address = z
   .string()
   .regex(/^0x[0-9a-fA-F]{40}$/, 'a 20-byte hex address (0x followed by 40 hex digits)');
+/** A BIP340 x-only public key: public, so it belongs in the config (unlike any private key). */
+const xOnlyKey = z
+  .string()
+  .regex(/^[0-9a-fA-F]{64}$/, 'an x-only public key (64 hex digits, no 0x, no 02/03 prefix)');
 
 /** A secret's source: exactly one of a file path or an environment variable name. */
 export const secretSource = z
@@ -61,6 +65,9 @@ const l2 = z
     startBlock: nonNegativeInt
       .default(0)
       .describe('first L2 block to ingest (the contracts’ deployment block)'),
+    genesisFile: filePath
+      .optional()
+      .describe('governance genesis the contracts were deployed with (JSON, docs/inputs-format.md shape)'),
     confirmations: nonNegativeInt.default(12).describe('L2 blocks on top before a block is acted on'),
     maxRange: positiveInt.default(2000).describe('largest eth_getLogs block range (shrinks on RPC limits)'),
     pollIntervalMs: milliseconds.default(2000).describe('how often to poll the L2 head'),
@@ -168,10 +175,51 @@ const dispute = z
       .describe('act on a dispute deadline with at least this many blocks to spare'),
     alertWarnBlocks: positiveInt.default(36).describe('warn when a deadline is this many blocks away'),
     alertCriticalBlocks: positiveInt.default(12).describe('critical alert when a deadline is this close'),
+    operatorKey: xOnlyKey
+      .optional()
+      .describe("the operator's x-only public key (64 hex) its graphs must use"),
+    committeeKeys: z
+      .array(xOnlyKey)
+      .min(1, 'at least one committee key')
+      .optional()
+      .describe('the covenant committee’s x-only public keys, in graph order (comma-separated in env/flags)'),
+    graphDir: filePath
+      .optional()
+      .describe("directory of the operator's published graph documents (epoch-<n>.json)"),
   })
-  .refine((d) => d.alertCriticalBlocks <= d.alertWarnBlocks, {
-    path: ['alertCriticalBlocks'],
-    message: 'at most alertWarnBlocks',
+  .superRefine((d, ctx) => {
+    if (d.alertCriticalBlocks > d.alertWarnBlocks) {
+      ctx.addIssue({ code: 'custom', path: ['alertCriticalBlocks'], message: 'at most alertWarnBlocks' });
+    }
+    // The three only make sense together: a graph cannot be verified without the keys it must use.
+    const set = {
+      graphDir: d.graphDir !== undefined,
+      operatorKey: d.operatorKey !== undefined,
+      committeeKeys: d.committeeKeys !== undefined,
+    };
+    if (Object.values(set).some(Boolean)) {
+      for (const [key, present] of Object.entries(set)) {
+        if (!present) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'set together with dispute.graphDir, dispute.operatorKey and dispute.committeeKeys',
+          });
+        }
+      }
+    }
+    const seen = new Set<string>();
+    (d.committeeKeys ?? []).forEach((k, i) => {
+      const key = k.toLowerCase();
+      if (seen.has(key) || key === d.operatorKey?.toLowerCase()) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['committeeKeys', i],
+          message: 'a key not already listed (committee keys are distinct, and distinct from the operator)',
+        });
+      }
+      seen.add(key);
+    });
   })
   .prefault({});
 

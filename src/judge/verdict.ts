@@ -34,7 +34,13 @@ export type VerdictReason = { code: ReasonCode; message: string };
 
 /** The model's side: the root it computed for the epoch, or why it could not. */
 export type ReexecutionFact =
-  | { complete: true; root: Uint8Array; stepIndex?: number }
+  | {
+      complete: true;
+      root: Uint8Array;
+      stepIndex?: number;
+      /** r_0 … r_k of the epoch's trace (src/dispute/trace-checkpoints.ts), when the source computed them. */
+      checkpoints?: Uint8Array[];
+    }
   | { complete: false; reason: string };
 
 /** The L2 side: how far ingestion is, and what the operator committed for the epoch. */

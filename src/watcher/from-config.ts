@@ -1,14 +1,26 @@
 /**
  * Building the watcher's parts from the configuration: the Bitcoin backend (with its credentials read
  * from the named secrets), the BullMQ connection from the Redis URL, the wallet key when the mode
- * spends or builds.
+ * spends or builds, and the epoch source (L2 ingestion + the operator's graphs) when it is configured.
  */
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { identityStepCircuit } from '../../circuits/identity.ts';
 import { CoreRpcBackend } from '../bitcoin/backends/core-rpc.ts';
 import { EsploraBackend } from '../bitcoin/backends/esplora.ts';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import { loadWalletKey, type WalletKey } from '../bitcoin/wallet/keys.ts';
 import type { VigilConfig } from '../config/schema.ts';
 import { readSecret } from '../config/secrets.ts';
+import { hexToBytes } from '../core/bytes.ts';
+import type { GraphExpectations } from '../dispute/graph/import.ts';
+import { defaultGraphParameters } from '../dispute/graph/parameters.ts';
+import { InputsFileError } from '../governance/errors.ts';
+import { INPUTS_FORMAT, parseInputsFile } from '../governance/inputs-file.ts';
+import type { GenesisOptions } from '../governance/state.ts';
+import { createL2EpochSource, type L2EpochSource } from './epoch-source.ts';
 
 export function backendFromConfig(config: VigilConfig): BitcoinBackend {
   const b = config.bitcoin;
@@ -50,4 +62,111 @@ export async function walletKeyFromConfig(config: VigilConfig): Promise<WalletKe
   const k = config.keys.watcher;
   const source = k.file !== undefined ? { file: k.file } : { env: k.env ?? '' };
   return loadWalletKey(source, config.bitcoin.network);
+}
+
+/** The governance genesis named by `l2.genesisFile` (the protocol defaults when unset). */
+export function genesisFromConfig(config: VigilConfig): GenesisOptions {
+  const file = config.l2.genesisFile;
+  if (file === undefined) return {};
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InputsFileError(`l2.genesisFile ${file} cannot be read`, { cause: err });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new InputsFileError(`l2.genesisFile ${file} is not valid JSON`, { cause: err });
+  }
+  // Either a whole inputs file (docs/inputs-format.md) or just its `genesis` object.
+  const whole = typeof json === 'object' && json !== null && 'format' in json;
+  const parsed = parseInputsFile(
+    whole ? text : JSON.stringify({ format: INPUTS_FORMAT, genesis: json, inputs: [] }),
+    `l2.genesisFile ${file}`,
+  );
+  if (parsed.inputs.length > 0) {
+    throw new InputsFileError(
+      `l2.genesisFile ${file} holds ${parsed.inputs.length} inputs: a genesis file holds the genesis only`,
+      { metaMessages: ['Vigil reads the inputs from the L2; give an inputs file with "inputs": [].'] },
+    );
+  }
+  return parsed.genesis;
+}
+
+/** Everything `vigil watch` needs to find and judge kick-offs is configured. */
+export function epochSourceConfigured(config: VigilConfig): boolean {
+  const c = config.l2.contracts;
+  const d = config.dispute;
+  return (
+    c.token !== undefined &&
+    c.staking !== undefined &&
+    c.governor !== undefined &&
+    c.paramRegistry !== undefined &&
+    c.epochManager !== undefined &&
+    c.stateCommitment !== undefined &&
+    d.graphDir !== undefined &&
+    d.operatorKey !== undefined &&
+    d.committeeKeys !== undefined
+  );
+}
+
+export type EpochSourceParts = {
+  source: L2EpochSource;
+  expectations: Omit<GraphExpectations, 'epoch' | 'commitment'>;
+};
+
+/**
+ * The L2 epoch source and the graph expectations from the configuration, or undefined when the L2
+ * contracts, the graph directory or the keys are not all set (the watcher then warns and only runs the
+ * dispute jobs already recorded).
+ */
+export function epochSourceFromConfig(
+  config: VigilConfig,
+  parts: { redis: Redis; backend: BitcoinBackend; logger?: Logger; registry?: Registry },
+): EpochSourceParts | undefined {
+  if (!epochSourceConfigured(config)) return undefined;
+  const c = config.l2.contracts;
+  const d = config.dispute;
+  const lower = (a: string | undefined) => (a as string).toLowerCase() as `0x${string}`;
+  const network = config.bitcoin.network;
+  const params = defaultGraphParameters[network];
+  const expectations = {
+    network,
+    params,
+    circuit: identityStepCircuit,
+    operator: hexToBytes(d.operatorKey as string, 'dispute.operatorKey'),
+    committee: (d.committeeKeys as string[]).map((k, i) => hexToBytes(k, `dispute.committeeKeys[${i}]`)),
+  };
+  const source = createL2EpochSource({
+    rpcUrls: config.l2.rpcUrls,
+    requestTimeoutMs: config.l2.requestTimeoutMs,
+    redis: parts.redis,
+    prefix: `${config.redis.keyPrefix}:l2`,
+    deployment: {
+      addresses: {
+        token: lower(c.token),
+        registry: lower(c.paramRegistry),
+        staking: lower(c.staking),
+        governor: lower(c.governor),
+        epochManager: lower(c.epochManager),
+        stateCommitment: lower(c.stateCommitment),
+      },
+      startBlock: BigInt(config.l2.startBlock),
+      genesis: genesisFromConfig(config),
+    },
+    confirmations: config.l2.confirmations,
+    traceSteps: params.traceSteps,
+    maxRange: BigInt(config.l2.maxRange),
+    graphs: {
+      dir: d.graphDir as string,
+      ...expectations,
+      backend: parts.backend,
+      ...(parts.logger ? { logger: parts.logger } : {}),
+    },
+    ...(parts.logger ? { logger: parts.logger } : {}),
+    ...(parts.registry ? { registry: parts.registry } : {}),
+  });
+  return { source, expectations };
 }

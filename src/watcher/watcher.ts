@@ -12,7 +12,7 @@ import { addressForScript } from '../bitcoin/backends/address.ts';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import { hashToDisplayHex } from '../bitcoin/tx/serialize.ts';
 import type { WalletKey } from '../bitcoin/wallet/keys.ts';
-import { concatBytes } from '../core/bytes.ts';
+import { bytesToHex, concatBytes } from '../core/bytes.ts';
 import type { Component } from '../daemon/runtime.ts';
 import { graphToDocument } from '../dispute/graph/document.ts';
 import type { ImportedGraph } from '../dispute/graph/import.ts';
@@ -39,7 +39,14 @@ import { deadlineHealth, followHealth } from './health.ts';
 export type EpochSource = {
   graphs(): Promise<ImportedGraph[]>;
   facts(epoch: bigint): Promise<{ reexecution: ReexecutionFact; l2: L2Fact; seenGraphVerified?: boolean }>;
+  /** Brings the source up to date (L2 ingestion); called on each poll by the lease holder, before judging. */
+  sync?: () => Promise<void>;
+  /** Which known fault explains a wrong claimed root (informational: challenges never depend on it). */
+  diagnose?: (epoch: bigint, claimedRoot: Uint8Array) => Promise<unknown>;
 };
+
+/** What the watcher adds to a dispute it opens (optional fields of the queue's open job). */
+type OpenExtras = { expectedTrace?: string[]; diagnosis?: string };
 
 export type WatcherOptions = {
   redis: Redis;
@@ -63,6 +70,11 @@ export type WatcherOptions = {
   health: HealthRegistry;
   logger: Logger;
   concurrency?: number;
+  /**
+   * Called once for each kick-off judged valid or fraud (unavailable verdicts are judged again on the
+   * next poll and only returned by poll()), with the fault diagnosis of a wrong root when there is one.
+   */
+  onVerdict?: (v: Verdict, extra: { diagnosis?: unknown }) => void;
 };
 
 export type Watcher = Component & {
@@ -71,6 +83,8 @@ export type Watcher = Component & {
   queue(): DisputeQueue;
   /** One follow cycle (exposed for tests and the devnet): returns the verdicts reached. */
   poll(): Promise<Verdict[]>;
+  /** The Bitcoin tip height the last poll by this process saw (0 before the first). */
+  lastPolledTip(): number;
 };
 
 export function createWatcher(o: WatcherOptions): Watcher {
@@ -129,13 +143,35 @@ export function createWatcher(o: WatcherOptions): Watcher {
     if (verdict.outcome === 'unavailable') return verdict; // judged again on the next poll
     judged.add(key);
     metrics.epochsJudged.inc();
+    const diagnosis =
+      kickoff.status === 'seen' && verdict.reasons.some((r) => r.code === 'root-mismatch')
+        ? await diagnose(g.graph.spec.epoch, kickoff.revealed.stateRoot)
+        : undefined;
     o.logger.info(
-      { epoch: String(verdict.epoch), outcome: verdict.outcome, reasons: verdict.reasons.map((r) => r.code) },
+      {
+        epoch: String(verdict.epoch),
+        outcome: verdict.outcome,
+        reasons: verdict.reasons.map((r) => r.code),
+        ...(diagnosis !== undefined ? { diagnosis } : {}),
+      },
       'epoch judged',
     );
+    try {
+      o.onVerdict?.(verdict, diagnosis !== undefined ? { diagnosis } : {});
+    } catch (err) {
+      o.logger.warn({ err: String(err) }, 'onVerdict callback failed');
+    }
     if (verdict.outcome === 'fraud' && verdict.challengeable && tx.status.confirmed && queue) {
       const p = g.graph.spec.params;
+      const reexecution = facts?.reexecution;
+      const extras: OpenExtras = {
+        ...(reexecution?.complete && reexecution.checkpoints
+          ? { expectedTrace: reexecution.checkpoints.map(bytesToHex) }
+          : {}),
+        ...(diagnosis !== undefined ? { diagnosis: JSON.stringify(diagnosis) } : {}),
+      };
       await queue.open({
+        ...extras,
         disputeId: disputeId(g.graph.spec.epoch, spend.txid),
         epoch: g.graph.spec.epoch.toString(),
         kickoffTxid: spend.txid,
@@ -154,6 +190,17 @@ export function createWatcher(o: WatcherOptions): Watcher {
     return verdict;
   }
 
+  /** The source's diagnosis of a wrong root; never fails the poll (it is informational). */
+  async function diagnose(epoch: bigint, claimedRoot: Uint8Array): Promise<unknown> {
+    if (!o.source?.diagnose) return undefined;
+    try {
+      return await o.source.diagnose(epoch, claimedRoot);
+    } catch (err) {
+      o.logger.warn({ epoch: String(epoch), err: String(err) }, 'fault diagnosis failed');
+      return undefined;
+    }
+  }
+
   async function refreshGauges(): Promise<void> {
     const records = await store.list();
     for (const s of disputeStates)
@@ -166,6 +213,14 @@ export function createWatcher(o: WatcherOptions): Watcher {
     const holder = await lease.acquire();
     metrics.chainFollowed.set({ chain: 'bitcoin' }, (await lease.holder()) === null ? 0 : 1);
     if (holder) {
+      if (o.source?.sync) {
+        // A failed sync leaves the facts as they were (or incomplete): the judge fails closed on them.
+        try {
+          await o.source.sync();
+        } catch (err) {
+          o.logger.warn({ err: String(err) }, 'epoch source sync failed; judging with what it has');
+        }
+      }
       lastTip = await o.backend.getTipHeight();
       lastPollOk = Date.now();
       for (const g of (await o.source?.graphs()) ?? []) {
@@ -186,6 +241,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
       return queue;
     },
     poll,
+    lastPolledTip: () => lastTip,
     async start() {
       queue = new DisputeQueue({
         connection: { ...o.connection, maxRetriesPerRequest: null },

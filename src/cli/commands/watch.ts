@@ -14,9 +14,8 @@ export function watchCommand(): Command {
     // Heavy modules (BullMQ, ioredis, the script engine) load only when the daemon actually starts.
     const { runVigilDaemon } = await import('../../daemon/vigil-daemon.ts');
     const { createWatcher } = await import('../../watcher/watcher.ts');
-    const { backendFromConfig, bullConnectionFromUrl, walletKeyFromConfig } = await import(
-      '../../watcher/from-config.ts'
-    );
+    const { backendFromConfig, bullConnectionFromUrl, epochSourceFromConfig, walletKeyFromConfig } =
+      await import('../../watcher/from-config.ts');
     const { componentLogger } = await import('../../observability/logger.ts');
     const walletKey = await walletKeyFromConfig(config);
     const backend = backendFromConfig(config);
@@ -26,6 +25,15 @@ export function watchCommand(): Command {
         {
           name: 'watcher',
           start: async () => {
+            const logger = componentLogger(base.logger, 'watcher');
+            // Undefined unless the L2 contracts, dispute.graphDir and the operator/committee keys are
+            // all set: the watcher then warns that it finds no kick-offs (docs/configuration.md).
+            const epochs = epochSourceFromConfig(config, {
+              redis: base.redis.client(),
+              backend,
+              logger,
+              registry: base.metrics,
+            });
             watcher = createWatcher({
               redis: base.redis.client(),
               prefix: config.redis.keyPrefix,
@@ -35,10 +43,8 @@ export function watchCommand(): Command {
               mode: config.mode,
               allowMainnetSpending: config.allowMainnetSpending,
               walletKey,
-              // The graph registry and the epoch source (L2 ingestion + model) are not wired into
-              // `vigil watch` yet: see docs/watcher.md. Dispute jobs already recorded still run.
-              expectations: undefined,
-              source: undefined,
+              expectations: epochs?.expectations,
+              source: epochs?.source,
               fees: {
                 targetBlocks: config.fees.targetBlocks,
                 maxFeeRateSatVb: config.fees.maxFeeRateSatVb,
@@ -52,7 +58,7 @@ export function watchCommand(): Command {
               deadlineMarginBlocks: config.dispute.deadlineMarginBlocks,
               registry: base.metrics,
               health: base.health,
-              logger: componentLogger(base.logger, 'watcher'),
+              logger,
             });
             await watcher.start();
           },

@@ -1,0 +1,85 @@
+/**
+ * Which known fault explains a fraudulent root: the epoch is re-executed from the reference pre-state
+ * with each executor of the fault catalogue, and the one that reproduces the claimed root names the rule
+ * the operator broke and the first step where it made a difference.
+ *
+ * Informational only (logs, the devnet's story, the dispute record): the challenge never depends on it,
+ * since an operator may be wrong in a way no catalogue entry describes.
+ */
+import { bytesToHex, equalBytes } from '../core/bytes.ts';
+import {
+  createGenesisState,
+  type Executor,
+  FAULTS,
+  firstDivergence,
+  type GenesisOptions,
+  type GovernanceInput,
+  type GovernanceState,
+  REFERENCE_EXECUTOR,
+  type RuleId,
+  reexecute,
+  type TraceStep,
+} from '../governance/index.ts';
+
+export type FraudDiagnosisInput = {
+  genesis: GenesisOptions;
+  /** Every input before the epoch's first one, in L2 order. */
+  priorInputs: readonly GovernanceInput[];
+  /** The epoch's inputs, its endEpoch last. */
+  epochInputs: readonly GovernanceInput[];
+  /** The root the operator claimed for the epoch. */
+  claimedRoot: Uint8Array;
+};
+
+export type FraudDiagnosis =
+  | {
+      fault: string;
+      rule: RuleId;
+      /** Index within the epoch's inputs of the first step whose root departs from the reference. */
+      step: number;
+      /** The same step as an index into every input since genesis. */
+      globalStep: number;
+      inputKind: GovernanceInput['kind'];
+    }
+  | { fault: undefined; reason: string };
+
+function preState(genesis: GenesisOptions, prior: readonly GovernanceInput[]): GovernanceState {
+  const state = createGenesisState(genesis);
+  if (prior.length > 0) reexecute(prior, { state });
+  return state;
+}
+
+function run(input: FraudDiagnosisInput, executor: Executor): { root: Uint8Array; trace: TraceStep[] } {
+  const r = reexecute(input.epochInputs, {
+    state: preState(input.genesis, input.priorInputs),
+    executor,
+    trace: true,
+  });
+  return { root: r.root, trace: r.trace as TraceStep[] };
+}
+
+/** Pure: the catalogue fault that reproduces `claimedRoot`, or why none does. */
+export function diagnoseFraud(input: FraudDiagnosisInput): FraudDiagnosis {
+  if (input.epochInputs.length === 0) return { fault: undefined, reason: 'the epoch has no inputs' };
+  const reference = run(input, REFERENCE_EXECUTOR);
+  if (equalBytes(reference.root, input.claimedRoot)) {
+    return { fault: undefined, reason: 'the claimed root is the reference root: no fault to explain' };
+  }
+  for (const executor of FAULTS) {
+    const faulty = run(input, executor);
+    if (!equalBytes(faulty.root, input.claimedRoot)) continue;
+    const d = firstDivergence(reference.trace, faulty.trace);
+    if (d === undefined || executor.breaks === null) continue;
+    return {
+      fault: executor.name,
+      rule: executor.breaks,
+      step: d.index,
+      globalStep: input.priorInputs.length + d.index,
+      inputKind: d.input.kind,
+    };
+  }
+  return {
+    fault: undefined,
+    reason: `no executor of the fault catalogue reproduces the claimed root ${bytesToHex(input.claimedRoot)}`,
+  };
+}

@@ -1,0 +1,246 @@
+/**
+ * The watcher's epoch source on a live L2: a governance ingester running the reference model (Vigil's
+ * side of every epoch), and the operator's graphs from the graph directory.
+ *
+ * `sync()` advances ingestion towards the L2 head; the watcher calls it while it holds the lease, before
+ * judging. Ingestion follows the head itself (reorgs rewind the derived state), and depth is judged here:
+ * an epoch's inputs are final once its end block is `confirmations` deep. `facts(epoch)` never throws
+ * for missing data: anything not known yet is an incomplete fact, and the judge fails closed on it.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { bytesToHex, hexToBytes } from '../core/bytes.ts';
+import { traceCheckpoints } from '../dispute/trace-checkpoints.ts';
+import {
+  computeStateRoot,
+  createGenesisState,
+  REFERENCE_EXECUTOR,
+  reexecute,
+  type TraceStep,
+} from '../governance/index.ts';
+import { diagnoseFraud, type FraudDiagnosis } from '../judge/diagnose.ts';
+import type { L2Fact, ReexecutionFact } from '../judge/verdict.ts';
+import type { Deployment } from '../l2/deploy.ts';
+import type { EpochEnd } from '../l2/derivation.ts';
+import { createGovernanceIngester, type GovernanceIngester } from '../l2/governance-ingester.ts';
+import { createL2Metrics, type L2Metrics } from '../l2/metrics.ts';
+import { L2Rpc } from '../l2/rpc.ts';
+import { createGraphRegistry, type GraphRegistry, type GraphRegistryOptions } from './graph-registry.ts';
+import type { EpochSource } from './watcher.ts';
+
+export type L2EpochSourceOptions = {
+  /** The L2 node(s): an L2Rpc, or the URLs to build one from. */
+  rpc?: L2Rpc;
+  rpcUrls?: readonly string[];
+  requestTimeoutMs?: number;
+  redis: Redis;
+  /** Redis key prefix of the ingestion cursor and journal. */
+  prefix: string;
+  deployment: Pick<Deployment, 'addresses' | 'startBlock' | 'genesis'>;
+  /** Depth an epoch's end block and the operator's commitment need before they count. */
+  confirmations: number;
+  /** Steps of each epoch's trace (the graph's traceSteps): r_0 … r_k. */
+  traceSteps: number;
+  /** The operator's graphs: a registry, or the options to create one. */
+  graphs: GraphRegistry | GraphRegistryOptions;
+  maxRange?: bigint;
+  /** Compare the model with the contracts at every epoch end (default true). */
+  crossCheck?: boolean;
+  /**
+   * How long one sync() may ingest before it returns (ms, default 1000): the watcher syncs under a lease
+   * it must renew, so a long catch-up is spread over several polls.
+   */
+  syncBudgetMs?: number;
+  logger?: Logger;
+  metrics?: L2Metrics;
+  registry?: Registry;
+};
+
+export type EpochSyncStatus = {
+  /** The L2 head seen at the end of the last successful sync. */
+  head: bigint | undefined;
+  /** The last L2 block ingested. */
+  cursor: bigint | undefined;
+  /** The last sync reached the head. */
+  caughtUp: boolean;
+  /** Why the last sync failed, until one succeeds. */
+  error: string | undefined;
+};
+
+export type L2EpochSource = EpochSource & {
+  sync(): Promise<void>;
+  status(): EpochSyncStatus;
+  /** Which catalogue fault, if any, explains `claimedRoot` for the epoch (informational). */
+  diagnose(epoch: bigint, claimedRoot: Uint8Array): Promise<FraudDiagnosis | undefined>;
+  ingestion: GovernanceIngester;
+};
+
+type EpochModel = { root: Uint8Array; checkpoints: Uint8Array[] };
+
+function isRegistry(g: GraphRegistry | GraphRegistryOptions): g is GraphRegistry {
+  return typeof (g as GraphRegistry).graphs === 'function';
+}
+
+export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
+  const metrics = o.metrics ?? (o.registry ? createL2Metrics(o.registry) : undefined);
+  const rpc =
+    o.rpc ??
+    new L2Rpc({
+      urls: o.rpcUrls ?? [],
+      timeoutMs: o.requestTimeoutMs,
+      metrics,
+      logger: o.logger,
+    });
+  const ingestion = createGovernanceIngester({
+    rpc,
+    redis: o.redis,
+    prefix: o.prefix,
+    deployment: o.deployment,
+    // Follow the head: depth is judged per fact, and a reorg rewinds the derived state.
+    confirmations: 0,
+    maxRange: o.maxRange,
+    metrics,
+    logger: o.logger,
+    executor: REFERENCE_EXECUTOR,
+    crossCheck: o.crossCheck,
+  });
+  const registry = isRegistry(o.graphs)
+    ? o.graphs
+    : createGraphRegistry({ ...o.graphs, registry: o.graphs.registry ?? o.registry });
+  const derivation = ingestion.derivation;
+  const models = new Map<string, EpochModel>();
+  let head: bigint | undefined;
+  let caughtUp = false;
+  let failed: string | undefined;
+
+  async function sync(): Promise<void> {
+    const budget = o.syncBudgetMs ?? 1_000;
+    const started = Date.now();
+    try {
+      // After a failed step the in-memory state may be ahead of the journal: rebuild it first.
+      if (failed !== undefined) await ingestion.ingester.init();
+      caughtUp = false;
+      for (;;) {
+        const r = await ingestion.ingester.step();
+        if (r === 'idle') {
+          caughtUp = true;
+          break;
+        }
+        if (Date.now() - started >= budget) break;
+      }
+      head = await rpc.blockNumber();
+      failed = undefined;
+    } catch (err) {
+      failed = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      throw err;
+    }
+  }
+
+  const endOf = (epoch: bigint): EpochEnd | undefined => {
+    const ends = derivation.epochEnds;
+    for (let i = ends.length - 1; i >= 0; i--) if ((ends[i] as EpochEnd).epoch === epoch) return ends[i];
+    return undefined;
+  };
+
+  const depthOf = (block: bigint): number =>
+    head === undefined || head < block ? 0 : Number(head - block) + 1;
+
+  function commitmentFact(epoch: bigint): L2Fact['commitment'] {
+    const c = derivation.commitments.get(epoch);
+    if (!c) return { status: 'missing' };
+    const depth = depthOf(c.position.block);
+    if (depth < o.confirmations) return { status: 'pending', depth };
+    return { status: 'committed', root: hexToBytes(c.stateRoot), depth };
+  }
+
+  /** The reference re-execution of one ended epoch, from the reference state before it, with its trace. */
+  function model(end: EpochEnd): EpochModel {
+    const key = `${end.epoch}:${end.blockHash}:${end.firstInput}:${end.lastInput}`;
+    const hit = models.get(key);
+    if (hit) return hit;
+    const state = createGenesisState(derivation.genesis);
+    const prior = derivation.inputs.slice(0, end.firstInput);
+    if (prior.length > 0) reexecute(prior, { state });
+    const preRoot = computeStateRoot(state);
+    const epochInputs = derivation.inputs.slice(end.firstInput, end.lastInput + 1);
+    const r = reexecute(epochInputs, { state, trace: true });
+    const trace = r.trace as TraceStep[];
+    const m: EpochModel = {
+      root: r.root,
+      checkpoints: traceCheckpoints(
+        preRoot,
+        trace.map((s) => s.root),
+        o.traceSteps,
+      ),
+    };
+    models.set(key, m);
+    return m;
+  }
+
+  async function facts(epoch: bigint): Promise<{ reexecution: ReexecutionFact; l2: L2Fact }> {
+    const cursor = ingestion.ingester.cursor?.number;
+    if (failed !== undefined) {
+      return {
+        reexecution: { complete: false, reason: `L2 ingestion failed and is retried: ${failed}` },
+        l2: { inputsFinal: false, behind: true, commitment: { status: 'missing' } },
+      };
+    }
+    const end = endOf(epoch);
+    if (!end) {
+      const last = derivation.epochEnds.at(-1)?.epoch;
+      const behind = last === undefined || epoch > last;
+      return {
+        reexecution: {
+          complete: false,
+          reason: behind
+            ? `epoch ${epoch} has not ended in the L2 ingested so far (through block ${cursor ?? 'none'})`
+            : `the L2 has no end of epoch ${epoch} (its epochs ended so far: up to ${last})`,
+        },
+        l2: { inputsFinal: false, behind, commitment: commitmentFact(epoch) },
+      };
+    }
+    let reexecution: ReexecutionFact;
+    try {
+      const m = model(end);
+      reexecution =
+        `0x${bytesToHex(m.root)}` === end.root.toLowerCase()
+          ? { complete: true, root: m.root, stepIndex: end.lastInput, checkpoints: m.checkpoints }
+          : {
+              complete: false,
+              reason: `re-execution of epoch ${epoch} reached 0x${bytesToHex(m.root)}, ingestion ${end.root}`,
+            };
+    } catch (err) {
+      reexecution = { complete: false, reason: `re-execution of epoch ${epoch} failed: ${String(err)}` };
+    }
+    return {
+      reexecution,
+      l2: {
+        inputsFinal: depthOf(end.block) >= o.confirmations && depthOf(end.block) > 0,
+        behind: false,
+        epochEndBlockHash: hexToBytes(end.blockHash),
+        commitment: commitmentFact(epoch),
+      },
+    };
+  }
+
+  async function diagnose(epoch: bigint, claimedRoot: Uint8Array): Promise<FraudDiagnosis | undefined> {
+    const end = endOf(epoch);
+    if (!end) return undefined;
+    return diagnoseFraud({
+      genesis: derivation.genesis,
+      priorInputs: derivation.inputs.slice(0, end.firstInput),
+      epochInputs: derivation.inputs.slice(end.firstInput, end.lastInput + 1),
+      claimedRoot,
+    });
+  }
+
+  return {
+    graphs: () => registry.graphs(),
+    facts,
+    sync,
+    diagnose,
+    ingestion,
+    status: () => ({ head, cursor: ingestion.ingester.cursor?.number, caughtUp, error: failed }),
+  };
+}
