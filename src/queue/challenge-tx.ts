@@ -109,17 +109,20 @@ export function buildFundedChallenge(
   );
 }
 
-/** The interpreter over every input (standard flags), then relay policy. Throws with the first defect. */
-export function checkChallenge(c: { tx: Tx; prevouts: Prevout[] }): void {
+/**
+ * The interpreter over every input (standard flags), then relay policy. Throws with the first defect.
+ * Every transaction Vigil sends (challenge, assert-timeout, disprove) goes through it; `what` names it.
+ */
+export function checkChallenge(c: { tx: Tx; prevouts: Prevout[] }, what = 'challenge'): void {
   const v = verifyTransaction(c.tx, c.prevouts, STANDARD_FLAGS);
   if (!v.ok) {
     const bad = v.inputs.findIndex((i) => !i.ok);
-    throw new ChallengeCheckError("The challenge fails Vigil's script check; it is not broadcast", {
+    throw new ChallengeCheckError(`The ${what} fails Vigil's script check; it is not broadcast`, {
       metaMessages: [bad >= 0 ? `Input ${bad}: ${JSON.stringify(v.inputs[bad])}` : JSON.stringify(v.check)],
     });
   }
   const policy = checkPolicy(c.tx, c.prevouts);
   if (!policy.ok) {
-    throw new ChallengeCheckError(`The challenge is not standard (${policy.reason}); it is not broadcast`);
+    throw new ChallengeCheckError(`The ${what} is not standard (${policy.reason}); it is not broadcast`);
   }
 }

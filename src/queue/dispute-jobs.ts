@@ -9,9 +9,9 @@ import { UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { BitcoinNetwork } from '../bitcoin/backends/address.ts';
-import { decodeTx, encodeTx } from '../bitcoin/backends/codec.ts';
+import { decodeTx } from '../bitcoin/backends/codec.ts';
 import { BroadcastRejectedError } from '../bitcoin/backends/errors.ts';
-import { type FeeRate, feeRateFromSatPerVb } from '../bitcoin/backends/fee-rate.ts';
+import { feeRateFromSatPerVb } from '../bitcoin/backends/fee-rate.ts';
 import type { BitcoinBackend, TxStatus } from '../bitcoin/backends/types.ts';
 import { hashToDisplayHex, txid as txidOf } from '../bitcoin/tx/serialize.ts';
 import { isMatureCoin } from '../bitcoin/wallet/wallet.ts';
@@ -30,6 +30,7 @@ import {
   checkChallenge,
   type FundingCoin,
 } from './challenge-tx.ts';
+import { followDisprove } from './disprove.ts';
 import {
   type BumpSettings,
   buildReplacement,
@@ -40,6 +41,8 @@ import {
 } from './fee-bump.ts';
 import { Lease } from './lease.ts';
 import type { WatcherMetrics } from './metrics.ts';
+import { buildRewardSpend } from './reward-tx.ts';
+import { checkBeforeSend, feeRateNow, sendStored } from './send.ts';
 import { spendDecision, type WatcherMode } from './spend-policy.ts';
 
 export type DisputeGraph = { graph: Graph; sigs: PresignedSignatures };
@@ -94,6 +97,14 @@ export type OpenJobData = {
   seenAt: number;
   challengeWindow: number;
   assertWindow: number;
+  /**
+   * Vigil's own trace roots r_0 … r_k of the epoch (hex, k + 1 of them, k = the graph's traceSteps),
+   * cut by `traceCheckpoints`. After an assert, the first step where the operator's roots part from
+   * these is the one Vigil disproves; without them Vigil disproves nothing.
+   */
+  expectedTrace?: string[];
+  /** Where the fraud is (JSON: governance step, rule...), informational: kept in the record and bundle. */
+  diagnosis?: string;
 };
 
 export type DisputeJobData = { disputeId: string };
@@ -116,6 +127,8 @@ export async function processOpen(ctx: DisputeJobContext, data: OpenJobData): Pr
       seenAt: String(data.seenAt),
       challengeBy: String(d.challengeBy),
       assertTimeoutFrom: String(d.assertTimeoutFrom),
+      ...(data.expectedTrace === undefined ? {} : { expectedTrace: JSON.stringify(data.expectedTrace) }),
+      ...(data.diagnosis === undefined ? {} : { diagnosis: data.diagnosis }),
     },
     detail: { epoch: data.epoch, kickoffTxid: data.kickoffTxid },
   });
@@ -141,14 +154,6 @@ async function spendableCoins(ctx: DisputeJobContext, address: string): Promise<
   return utxos
     .filter((u) => u.confirmed && isMatureCoin(u, tip) && !reserved.has(`${u.txid}:${u.vout}`))
     .map((u) => ({ txid: u.txid, vout: u.vout, value: u.value }));
-}
-
-async function feeRateNow(ctx: DisputeJobContext): Promise<FeeRate> {
-  const cap = feeRateFromSatPerVb(ctx.fees.maxFeeRateSatVb);
-  const est = await ctx.backend.estimateFee(ctx.fees.targetBlocks);
-  const rate = est?.rate ?? feeRateFromSatPerVb(ctx.fees.fallbackSatVb);
-  // Never above the cap, whatever the estimator says.
-  return rate.satPerKvb > cap.satPerKvb ? cap : rate;
 }
 
 /** Outpoints already committed to by stored (unresolved) transactions of any dispute. */
@@ -326,6 +331,7 @@ export async function processTrack(ctx: DisputeJobContext, data: DisputeJobData)
     if (next !== undefined) return next;
   }
   if (rec.state === 'timed-out') return followTimeout(ctx, rec, tip);
+  if (rec.state === 'asserted' || rec.state === 'disproved') return followDisprove(ctx, rec, tip);
   let txid = rec.fields.challengeTxid;
   if (txid === undefined || (rec.state !== 'challenged' && rec.state !== 'confirmed'))
     return `state ${rec.state}`;
@@ -397,21 +403,17 @@ async function followAssert(
   if (spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending) !== 'broadcast' || !ctx.wallet)
     return undefined;
   if (rec.fields.timeoutRaw === undefined) {
-    const t = completeAssertTimeout(graph, sigs, {
-      script: ctx.wallet.script,
-      fee: graph.spec.params.fees.assertTimeout,
-    });
-    try {
-      checkChallenge(t);
-    } catch (err) {
-      throw new UnrecoverableError(`The assert-timeout fails Vigil's checks: ${String(err)}`);
-    }
-    const txid = hashToDisplayHex(txidOf(t.tx));
+    const t = buildRewardSpend(
+      (reward) => completeAssertTimeout(graph, sigs, reward),
+      ctx.wallet.script,
+      await feeRateNow(ctx),
+    );
+    await checkBeforeSend(ctx, t, 'assert-timeout');
     await ctx.store.note(rec.id, 'timeout-built', {
-      key: `timeout-built-${txid}`,
+      key: `timeout-built-${t.txid}`,
       onlyIfAbsent: 'timeoutTxid',
-      fields: { timeoutTxid: txid, timeoutRaw: bytesToHex(encodeTx(t.tx)) },
-      detail: { txid },
+      fields: { timeoutTxid: t.txid, timeoutRaw: bytesToHex(t.raw) },
+      detail: { txid: t.txid, fee: String(t.fee), vsize: t.vsize },
     });
   }
   const stored = await ctx.store.require(rec.id);
@@ -441,28 +443,8 @@ async function followTimeout(ctx: DisputeJobContext, rec: DisputeRecord, tip: nu
     return 'assert-timeout confirming';
   }
   if (status && !status.confirmed && status.inMempool) return 'assert-timeout in mempool';
-  await sendStored(ctx, rec, 'timeoutRaw', 'assert-timeout');
+  await sendStored(ctx, rec, 'timeoutRaw', 'assert-timeout', 'rebroadcast');
   return 'assert-timeout rebroadcast';
-}
-
-async function sendStored(
-  ctx: DisputeJobContext,
-  rec: DisputeRecord,
-  field: string,
-  tx: string,
-): Promise<void> {
-  const raw = rec.fields[field];
-  if (raw === undefined) return;
-  try {
-    await ctx.backend.broadcast(hexToBytes(raw), {
-      maxFeeRate: feeRateFromSatPerVb(ctx.fees.maxFeeRateSatVb),
-    });
-    ctx.metrics?.broadcasts.inc({ tx, result: 'sent' });
-  } catch (err) {
-    if (err instanceof BroadcastRejectedError && /already|known/i.test(err.reason)) return;
-    ctx.metrics?.broadcasts.inc({ tx, result: 'rejected' });
-    throw err;
-  }
 }
 
 /** When a version other than the current one is in a block, records it as the current one. */

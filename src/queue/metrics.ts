@@ -17,6 +17,7 @@ export type WatcherMetrics = {
   chainFollowed: Gauge<'chain'>;
   feeBumps: Counter<never>;
   feeCapped: Gauge<'dispute'>;
+  disproveImpossible: Gauge<'dispute' | 'reason'>;
 };
 
 function existing<T>(registry: Registry, name: string): T | undefined {
@@ -102,6 +103,14 @@ export function watcherMetrics(registry: Registry): WatcherMetrics {
         name: 'vigil_challenge_fee_capped',
         help: '1 while a challenge lags the fee estimate but already pays the configured cap',
         labelNames: ['dispute'],
+        registers: r,
+      }),
+    disproveImpossible:
+      existing(registry, 'vigil_disprove_impossible') ??
+      new Gauge({
+        name: 'vigil_disprove_impossible',
+        help: '1 while an operator asserted and Vigil can disprove no step (reason: why); 0 once resolved',
+        labelNames: ['dispute', 'reason'],
         registers: r,
       }),
   };

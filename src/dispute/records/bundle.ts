@@ -19,9 +19,18 @@ export type DisputeBundle = {
     outcome: string | undefined;
     kickoffTxid: string;
     kickoffHeight: number;
-    deadlines: { challengeBy: number | undefined; assertTimeoutFrom: number | undefined };
+    deadlines: {
+      challengeBy: number | undefined;
+      assertTimeoutFrom: number | undefined;
+      /** Known once the assert is in a block. */
+      disproveBy: number | undefined;
+    };
   };
   verdict: unknown;
+  /** Where Vigil located the fraud (governance step, rule), as the watcher described it. */
+  diagnosis: unknown;
+  /** Vigil's own trace roots r_0 … r_k (hex), what an asserted trace is judged against. */
+  expectedTrace: unknown;
   graph: unknown;
   transactions: Record<string, { txid: string; hex: string }>;
   history: DisputeEvent[];
@@ -44,6 +53,8 @@ export function disputeBundle(rec: DisputeRecord, history: DisputeEvent[], now =
     ['challenge', 'challengeTxid', 'challengeRaw'],
     ['assertTimeout', 'timeoutTxid', 'timeoutRaw'],
     ['dryRunChallenge', 'dryRunTxid', 'dryRunRaw'],
+    ['disprove', 'disproveTxid', 'disproveRaw'],
+    ['dryRunDisprove', 'dryRunDisproveTxid', 'dryRunDisproveRaw'],
   ];
   for (const [name, id, raw] of pairs) {
     const txid = rec.fields[id];
@@ -64,9 +75,12 @@ export function disputeBundle(rec: DisputeRecord, history: DisputeEvent[], now =
       deadlines: {
         challengeBy: num(rec.fields.challengeBy),
         assertTimeoutFrom: num(rec.fields.assertTimeoutFrom),
+        disproveBy: num(rec.fields.disproveBy),
       },
     },
     verdict: parseJson(rec.fields.verdict),
+    diagnosis: parseJson(rec.fields.diagnosis),
+    expectedTrace: parseJson(rec.fields.expectedTrace),
     graph: parseJson(rec.fields.graph),
     transactions,
     history,

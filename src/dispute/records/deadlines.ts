@@ -21,6 +21,14 @@ export function disputeDeadlines(kickoffHeight: number, t: GraphTimelocks): Disp
   };
 }
 
+/**
+ * Last height at which a disprove can confirm: the operator's payout spends the asserted stake once
+ * `assertHeight + disproveWindow` is mined (T_d counts from the assert's block).
+ */
+export function disproveBy(assertHeight: number, disproveWindow: number): number {
+  return assertHeight + disproveWindow - 1;
+}
+
 /** Blocks left before `deadline` is passed at `tip` (0 when the next block is the last chance). */
 export function blocksLeft(deadline: number, tip: number): number {
   return deadline - tip - 1;

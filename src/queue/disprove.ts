@@ -1,0 +1,271 @@
+/**
+ * After the operator asserted: judge its trace, disprove the step Vigil finds wrong (if the graph's
+ * circuit agrees), and follow the asserted stake D until something spends it for good: a disprove
+ * (ours or anyone's: the operator is slashed) or the operator's payout after T_d (vindicated).
+ *
+ * Every run starts from the chain and the record as they are now. The disprove is written ahead into
+ * the record (bytes and step) under a per-dispute lease, and only the stored bytes are ever sent, so
+ * two runs or two processes send one transaction; a run after a crash finds it stored and sends it.
+ */
+
+import { hashToDisplayHex, txid as txidOf } from '../bitcoin/tx/serialize.ts';
+import type { Tx } from '../bitcoin/tx/types.ts';
+import { bytesToHex, equalBytes } from '../core/bytes.ts';
+import type { Graph } from '../dispute/graph/build.ts';
+import { completeDisprove } from '../dispute/graph/spend.ts';
+import { blocksLeft, disproveBy } from '../dispute/records/deadlines.ts';
+import type { DisputeRecord } from '../dispute/records/store.ts';
+import { planDisprove } from './disprove-plan.ts';
+import type { DisputeGraph, DisputeJobContext } from './dispute-jobs.ts';
+import { Lease } from './lease.ts';
+import { buildRewardSpend } from './reward-tx.ts';
+import { checkBeforeSend, feeRateNow, sendStored } from './send.ts';
+import { spendDecision } from './spend-policy.ts';
+
+const txidHexOf = (tx: Tx): string => hashToDisplayHex(txidOf(tx));
+
+/** The disprove step whose leaf a spend of D used, or undefined when it used no disprove leaf. */
+function disproveStepOf(graph: Graph, spender: Tx, vin: number): number | undefined {
+  const witness = spender.inputs[vin]?.witness ?? [];
+  const script = witness[witness.length - 2];
+  if (script === undefined) return undefined;
+  const i = graph.outputs.asserted.leaves.findIndex((l) => equalBytes(l.script, script));
+  return i >= 0 && i < graph.spec.params.traceSteps ? i : undefined;
+}
+
+/** Tracks a dispute in `asserted` or `disproved` (one run of the repeating track job). */
+export async function followDisprove(
+  ctx: DisputeJobContext,
+  rec: DisputeRecord,
+  tip: number,
+): Promise<string> {
+  const dg = await ctx.graphOf(rec);
+  const { graph } = dg;
+  const assertTxid = txidHexOf(graph.txs.assert);
+  const assertStatus = await ctx.backend.getTxStatus(assertTxid);
+  if (assertStatus?.confirmed) {
+    const by = disproveBy(assertStatus.blockHeight, graph.spec.params.timelocks.disproveWindow);
+    if (rec.fields.disproveBy !== String(by)) {
+      // Keyed by the assert's block: a reorg that moves the assert moves the deadline with it.
+      await ctx.store.note(rec.id, 'disprove-window', {
+        key: `disprove-window-${assertStatus.blockHash}`,
+        fields: { assertHeight: String(assertStatus.blockHeight), disproveBy: String(by) },
+        detail: { assertTxid, assertHeight: assertStatus.blockHeight, disproveBy: by },
+      });
+    }
+    ctx.metrics?.deadlineBlocksLeft.set({ dispute: rec.id, deadline: 'disprove' }, blocksLeft(by, tip));
+  }
+
+  const d = await ctx.backend.getOutspend(assertTxid, 0);
+  if (d.spent && d.txid !== undefined) return settle(ctx, rec, graph, d.txid, d.vin ?? 0, tip);
+  if (d.spent) return 'the asserted stake is spent; its spender is not known yet';
+  if (!assertStatus?.confirmed) {
+    // A disprove spends the assert's output: nothing can be sent before the assert is in a block.
+    return assertStatus?.inMempool ? 'assert in mempool' : 'assert not found (reorg?): waiting';
+  }
+  if (rec.fields.disproveRaw !== undefined) {
+    // Ours is stored but D is unspent: a reorg or an eviction dropped it. The same bytes go out again.
+    if (spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending) !== 'broadcast')
+      return 'disprove dropped';
+    const sent = await sendStored(ctx, rec, 'disproveRaw', 'disprove', 'rebroadcast');
+    await ctx.store.note(rec.id, 'disprove-rebroadcast', {
+      key: `disprove-rebroadcast-${rec.fields.disproveTxid}-v${rec.version}`,
+      detail: { txid: rec.fields.disproveTxid, result: sent },
+    });
+    return 'disprove rebroadcast';
+  }
+  if (rec.state !== 'asserted') return `state ${rec.state}, asserted stake unspent`;
+  return judgeAndDisprove(ctx, rec, dg, tip);
+}
+
+/**
+ * D is spent. The payout confirmed at depth: the assert held (vindicated). A disprove confirmed at depth,
+ * ours or another challenger's: the operator is slashed. Another challenger's disprove resolves as
+ * `operator-slashed`, not `withdrawn`: the disprove burns half of the asserted stake whoever submits it
+ * (docs/protocol.md §19), so the fraud was punished; only the reward went elsewhere.
+ */
+async function settle(
+  ctx: DisputeJobContext,
+  rec: DisputeRecord,
+  graph: Graph,
+  spender: string,
+  vin: number,
+  tip: number,
+): Promise<string> {
+  const payoutTxid = txidHexOf(graph.txs.payout);
+  const ours = spender === rec.fields.disproveTxid;
+  const found = await ctx.backend.getTransaction(spender);
+  const status = found?.status;
+  if (ours) {
+    // The broadcast happened (the chain holds our bytes) even if a crash lost its event.
+    await ctx.store.note(rec.id, 'disprove-broadcast', {
+      key: `disprove-broadcast-${spender}`,
+      detail: { txid: spender, step: Number(rec.fields.disproveStep) },
+    });
+  }
+  if (!status?.confirmed) {
+    const what = spender === payoutTxid ? 'payout' : ours ? 'our disprove' : `another disprove (${spender})`;
+    return `${what} in mempool`;
+  }
+  const depth = tip - status.blockHeight + 1;
+  if (depth < ctx.confirmations)
+    return `${spender === payoutTxid ? 'payout' : 'disprove'} confirming, depth ${depth}`;
+
+  if (spender === payoutTxid) {
+    if (rec.fields.disproveTxid !== undefined) {
+      ctx.logger?.error(
+        { dispute: rec.id, disprove: rec.fields.disproveTxid, payout: spender },
+        "the operator's payout confirmed before Vigil's disprove",
+      );
+    }
+    await ctx.store.transition(rec.id, 'resolved', {
+      key: `resolved-${spender}-${status.blockHash}`,
+      outcome: 'operator-vindicated',
+      detail: {
+        txid: spender,
+        blockHash: status.blockHash,
+        ...(rec.fields.disproveTxid === undefined ? {} : { lostDisprove: rec.fields.disproveTxid }),
+        ...(rec.fields.disproveImpossible === undefined
+          ? {}
+          : { disproveImpossible: rec.fields.disproveImpossible }),
+      },
+    });
+    return finish(ctx, rec, 'resolved: operator vindicated (payout)');
+  }
+
+  const step = found ? disproveStepOf(graph, found.tx, vin) : undefined;
+  if (rec.state === 'asserted') {
+    await ctx.store.transition(rec.id, 'disproved', {
+      key: `disproved-${spender}-${status.blockHash}`,
+      fields: {
+        disprovedTxid: spender,
+        disprovedBy: ours ? 'vigil' : 'other',
+        ...(step === undefined ? {} : { disprovedStep: String(step) }),
+      },
+      detail: { txid: spender, ours, step, blockHash: status.blockHash },
+    });
+  }
+  await ctx.store.transition(rec.id, 'resolved', {
+    key: `resolved-${spender}-${status.blockHash}`,
+    outcome: 'operator-slashed',
+    detail: { txid: spender, ours, step, blockHash: status.blockHash },
+  });
+  return finish(
+    ctx,
+    rec,
+    `resolved: operator slashed (${ours ? 'our' : 'another'} disprove of step ${step})`,
+  );
+}
+
+async function finish(ctx: DisputeJobContext, rec: DisputeRecord, result: string): Promise<string> {
+  const reason = rec.fields.disproveImpossible;
+  if (reason !== undefined) ctx.metrics?.disproveImpossible.set({ dispute: rec.id, reason }, 0);
+  await ctx.untrack(rec.id);
+  return result;
+}
+
+/**
+ * D is unspent and nothing of ours is stored: decide. Builds only a disprove Vigil believes in and the
+ * circuit accepts; otherwise records why (once) and lets the payout come.
+ */
+async function judgeAndDisprove(
+  ctx: DisputeJobContext,
+  rec: DisputeRecord,
+  { graph, sigs }: DisputeGraph,
+  tip: number,
+): Promise<string> {
+  const assertTxid = txidHexOf(graph.txs.assert);
+  const decision = spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending);
+  // Judged before, from the same assert and the same trace: the answer cannot have changed.
+  const judged = rec.fields.disproveImpossible;
+  if (judged !== undefined) {
+    ctx.metrics?.disproveImpossible.set({ dispute: rec.id, reason: judged }, 1);
+    return `no disprove (${judged}): following the payout`;
+  }
+  if (decision === 'build-only' && rec.fields.dryRunDisproveTxid !== undefined) {
+    return `dry-run: the disprove ${rec.fields.dryRunDisproveTxid} was built and checked`;
+  }
+  const [assert, kickoff] = await Promise.all([
+    ctx.backend.getTransaction(assertTxid),
+    ctx.backend.getTransaction(rec.kickoffTxid),
+  ]);
+  if (!assert || !kickoff) {
+    throw new Error(
+      `The backend does not return the ${assert ? 'kick-off' : 'assert'} transaction; retrying`,
+    );
+  }
+  const plan = planDisprove(graph, kickoff.tx, assert.tx, rec.fields.expectedTrace);
+  if (plan.kind === 'impossible') {
+    ctx.metrics?.disproveImpossible.set({ dispute: rec.id, reason: plan.code }, 1);
+    const r = await ctx.store.note(rec.id, 'disprove-impossible', {
+      key: `disprove-impossible-${assertTxid}`,
+      fields: { disproveImpossible: plan.code },
+      detail: {
+        code: plan.code,
+        reason: plan.reason,
+        ...(plan.step === undefined ? {} : { step: plan.step }),
+      },
+    });
+    if (r.status === 'applied') {
+      ctx.logger?.warn({ dispute: rec.id, code: plan.code, reason: plan.reason }, 'no step can be disproved');
+    }
+    return `no disprove (${plan.code}): following the payout`;
+  }
+  const step = plan.step;
+  const wallet = ctx.wallet;
+  if (decision === 'withhold' || !wallet) {
+    await ctx.store.note(rec.id, 'disprove-withheld', {
+      key: `disprove-withheld-${assertTxid}`,
+      detail: { step, mode: ctx.mode, ...(wallet ? {} : { reason: 'no watcher wallet for the reward' }) },
+    });
+    return `disprove of step ${step} withheld (${wallet ? `mode ${ctx.mode}` : 'no wallet'})`;
+  }
+
+  // One builder per dispute at a time: two builds at different fee rates would be two transactions.
+  const lock = new Lease(ctx.redis, `${ctx.prefix}:dispute:${rec.id}:disprove-lock`, 30_000);
+  if (!(await lock.acquire())) return 'another process is building the disprove';
+  try {
+    const fresh = await ctx.store.require(rec.id);
+    if (fresh.fields.disproveRaw === undefined || decision === 'build-only') {
+      const built = buildRewardSpend(
+        (reward) => completeDisprove(graph, sigs, step, kickoff.tx, assert.tx, reward),
+        wallet.script,
+        await feeRateNow(ctx),
+      );
+      await checkBeforeSend(ctx, built, 'disprove');
+      const detail = { txid: built.txid, step, fee: String(built.fee), vsize: built.vsize };
+      if (decision === 'build-only') {
+        await ctx.store.note(rec.id, 'dry-run-built', {
+          key: `dry-run-disprove-${assertTxid}`,
+          fields: { dryRunDisproveTxid: built.txid, dryRunDisproveRaw: bytesToHex(built.raw) },
+          detail: { ...detail, tx: 'disprove' },
+        });
+        ctx.metrics?.broadcasts.inc({ tx: 'disprove', result: 'dry-run' });
+        return `dry-run: built and checked the disprove of step ${step} (${built.txid})`;
+      }
+      await ctx.store.note(rec.id, 'disprove-built', {
+        key: `disprove-built-${assertTxid}`,
+        onlyIfAbsent: 'disproveTxid',
+        fields: {
+          disproveTxid: built.txid,
+          disproveRaw: bytesToHex(built.raw),
+          disproveStep: String(step),
+          disproveFee: String(built.fee),
+          disproveSentHeight: String(tip),
+        },
+        detail,
+      });
+    }
+  } finally {
+    await lock.release();
+  }
+  // Whoever wrote it, send what the record holds.
+  const stored = await ctx.store.require(rec.id);
+  const txid = stored.fields.disproveTxid as string;
+  const sent = await sendStored(ctx, stored, 'disproveRaw', 'disprove');
+  await ctx.store.note(rec.id, 'disprove-broadcast', {
+    key: `disprove-broadcast-${txid}`,
+    detail: { txid, step: Number(stored.fields.disproveStep) },
+  });
+  return `disprove of step ${stored.fields.disproveStep} ${sent === 'sent' ? 'sent' : 'already sent'}: ${txid}`;
+}

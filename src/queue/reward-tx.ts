@@ -1,0 +1,38 @@
+/**
+ * The graph transactions whose reward output the submitter fills in (assert-timeout, disprove_i): the
+ * fee is the current rate times the transaction's own size, and the reward takes the rest. Input 0 is
+ * signed SINGLE|ANYONECANPAY, so the reward output's value changes nothing but the fee; its size does
+ * not depend on the value, so one measurement suffices.
+ */
+import { encodeTx, txidHex, txVsize } from '../bitcoin/backends/codec.ts';
+import { type FeeRate, feeForVsize } from '../bitcoin/backends/fee-rate.ts';
+import type { Prevout, Tx } from '../bitcoin/tx/types.ts';
+import type { RewardClaim, SpendableTx } from '../dispute/graph/spend.ts';
+
+export type BuiltReward = {
+  tx: Tx;
+  prevouts: Prevout[];
+  raw: Uint8Array;
+  txid: string;
+  fee: bigint;
+  vsize: number;
+};
+
+/** Builds with `complete` twice: once to measure, once with the fee for `rate` (already capped). */
+export function buildRewardSpend(
+  complete: (reward: RewardClaim) => SpendableTx,
+  script: Uint8Array,
+  rate: FeeRate,
+): BuiltReward {
+  const probe = complete({ script, fee: 0n });
+  const fee = feeForVsize(rate, txVsize(probe.tx));
+  const built = complete({ script, fee });
+  return {
+    tx: built.tx,
+    prevouts: built.prevouts,
+    raw: encodeTx(built.tx),
+    txid: txidHex(built.tx),
+    fee,
+    vsize: txVsize(built.tx),
+  };
+}
