@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildGraph } from '../../src/dispute/graph/build.ts';
+import { type GraphDocument, graphToDocument } from '../../src/dispute/graph/document.ts';
+import { collectSignatures, presignGraph } from '../../src/dispute/graph/sign.ts';
+import { createGraphRegistry, graphFileName } from '../../src/watcher/graph-registry.ts';
+import { makeGraph, makeGraphSpec, secretOf, xOnly } from '../dispute/graph-fixture.ts';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function freshDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'vigil-graphs-'));
+  dirs.push(d);
+  return d;
+}
+
+const OPERATOR = xOnly(secretOf('operator'));
+const COMMITTEE = [xOnly(secretOf('committee 1'))];
+
+const g1 = makeGraph({ epoch: 1n });
+const doc1 = graphToDocument(g1.graph, g1.sigs);
+const g2 = makeGraph({ epoch: 2n });
+const doc2 = graphToDocument(g2.graph, g2.sigs);
+
+const write = (dir: string, epoch: bigint, doc: GraphDocument | string) =>
+  writeFileSync(join(dir, graphFileName(epoch)), typeof doc === 'string' ? doc : JSON.stringify(doc));
+
+function setup(operator = OPERATOR) {
+  const dir = freshDir();
+  const lines: { msg: string; defect?: string; file?: string }[] = [];
+  const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s)) });
+  const registry = new Registry();
+  const reg = createGraphRegistry({
+    dir,
+    network: 'regtest',
+    operator,
+    committee: COMMITTEE,
+    logger,
+    registry,
+  });
+  const refusedCount = async () => {
+    const m = await registry.getSingleMetric('vigil_graphs_refused_total')?.get();
+    return (m?.values ?? []).reduce((n, v) => n + v.value, 0);
+  };
+  const refusals = () => lines.filter((l) => l.msg.startsWith('operator graph refused'));
+  return { dir, reg, lines, refusedCount, refusals };
+}
+
+describe('the operator graph registry', () => {
+  it('imports the valid documents of the directory, by epoch; a file not there yet is not a graph yet', async () => {
+    const t = setup();
+    expect(await t.reg.graphs()).toEqual([]);
+    write(t.dir, 2n, doc2);
+    writeFileSync(join(t.dir, 'README.txt'), 'not a graph');
+    let graphs = await t.reg.graphs();
+    expect(graphs.map((g) => g.graph.spec.epoch)).toEqual([2n]);
+    write(t.dir, 1n, doc1);
+    graphs = await t.reg.graphs();
+    expect(graphs.map((g) => g.graph.spec.epoch)).toEqual([1n, 2n]);
+    expect(graphs[0]?.document).toEqual(doc1);
+    // Re-reading the same files neither refuses a graph for reusing its own Winternitz keys nor re-imports.
+    expect((await t.reg.graphs()).map((g) => g.graph.spec.epoch)).toEqual([1n, 2n]);
+    expect(t.lines.filter((l) => l.msg === 'operator graph imported and verified')).toHaveLength(2);
+    expect(await t.refusedCount()).toBe(0);
+  });
+
+  it('a directory that does not exist yet holds no graphs', async () => {
+    const reg = createGraphRegistry({
+      dir: join(freshDir(), 'not-yet'),
+      network: 'regtest',
+      operator: OPERATOR,
+      committee: COMMITTEE,
+    });
+    expect(await reg.graphs()).toEqual([]);
+  });
+
+  it('refuses a forged document with its defect, once, and reads it again only when the file changes', async () => {
+    const t = setup();
+    const forged: GraphDocument = JSON.parse(JSON.stringify(doc1));
+    const key = Object.keys(forged.signatures)[0] as string;
+    const sig = (forged.signatures[key] as string[])[0] as string;
+    (forged.signatures[key] as string[])[0] = `${sig.slice(0, -2)}${sig.endsWith('00') ? '01' : '00'}`;
+    write(t.dir, 1n, forged);
+    expect(await t.reg.graphs()).toEqual([]);
+    expect(t.reg.refused().get('epoch-1.json')?.defect).toBe('BAD_SIGNATURE');
+    for (let i = 0; i < 3; i++) expect(await t.reg.graphs()).toEqual([]);
+    expect(t.refusals()).toHaveLength(1);
+    expect(t.refusals()[0]).toMatchObject({ defect: 'BAD_SIGNATURE', file: 'epoch-1.json' });
+    expect(await t.refusedCount()).toBe(1);
+
+    // Another forgery: a mutated timelock is a new file version, refused (and counted) once more.
+    const mutated: GraphDocument = JSON.parse(JSON.stringify(doc1));
+    mutated.parameters.timelocks.challengeWindow -= 1;
+    write(t.dir, 1n, mutated);
+    expect(await t.reg.graphs()).toEqual([]);
+    expect(t.reg.refused().get('epoch-1.json')?.defect).toBe('TIMELOCK_MISMATCH');
+    expect(await t.refusedCount()).toBe(2);
+
+    // The operator publishes the real graph: imported, and no longer refused.
+    write(t.dir, 1n, doc1);
+    expect((await t.reg.graphs()).map((g) => g.graph.spec.epoch)).toEqual([1n]);
+    expect(t.reg.refused().size).toBe(0);
+    expect(t.refusals()).toHaveLength(2);
+  });
+
+  it('refuses a document under another operator key, and a document for another epoch than its file', async () => {
+    const t = setup(xOnly(secretOf('someone else')));
+    write(t.dir, 1n, doc1);
+    expect(await t.reg.graphs()).toEqual([]);
+    expect(t.reg.refused().get('epoch-1.json')).toMatchObject({ defect: 'KEY_MISMATCH', where: 'operator' });
+
+    const u = setup();
+    write(u.dir, 3n, doc1);
+    expect(await u.reg.graphs()).toEqual([]);
+    expect(u.reg.refused().get('epoch-3.json')).toMatchObject({
+      defect: 'PARAMETER_MISMATCH',
+      where: 'epoch',
+    });
+  });
+
+  it('refuses a later graph that reuses Winternitz keys of a graph already imported', async () => {
+    const t = setup();
+    const { spec } = makeGraphSpec({ epoch: 2n });
+    const reuse = buildGraph({ ...spec, wots: g1.graph.spec.wots });
+    const sigs = collectSignatures(
+      reuse,
+      [secretOf('operator'), secretOf('committee 1')].map((s) => presignGraph(reuse, s)),
+    );
+    write(t.dir, 1n, doc1);
+    write(t.dir, 2n, graphToDocument(reuse, sigs));
+    expect((await t.reg.graphs()).map((g) => g.graph.spec.epoch)).toEqual([1n]);
+    expect(t.reg.refused().get('epoch-2.json')?.defect).toBe('WOTS_KEY_REUSE');
+  });
+
+  it('refuses a file that is not JSON as MALFORMED', async () => {
+    const t = setup();
+    write(t.dir, 1n, '{ not json');
+    expect(await t.reg.graphs()).toEqual([]);
+    expect(t.reg.refused().get('epoch-1.json')?.defect).toBe('MALFORMED');
+  });
+});
