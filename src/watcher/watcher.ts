@@ -28,7 +28,7 @@ import {
   type Verdict,
 } from '../judge/verdict.ts';
 import type { HealthRegistry } from '../observability/health.ts';
-import type { DisputeGraph } from '../queue/dispute-jobs.ts';
+import type { DisputeGraph, OpenJobData } from '../queue/dispute-jobs.ts';
 import { DisputeQueue } from '../queue/dispute-queue.ts';
 import { Lease } from '../queue/lease.ts';
 import { type WatcherMetrics, watcherMetrics } from '../queue/metrics.ts';
@@ -44,9 +44,6 @@ export type EpochSource = {
   /** Which known fault explains a wrong claimed root (informational: challenges never depend on it). */
   diagnose?: (epoch: bigint, claimedRoot: Uint8Array) => Promise<unknown>;
 };
-
-/** What the watcher adds to a dispute it opens (optional fields of the queue's open job). */
-type OpenExtras = { expectedTrace?: string[]; diagnosis?: string };
 
 export type WatcherOptions = {
   redis: Redis;
@@ -164,7 +161,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
     if (verdict.outcome === 'fraud' && verdict.challengeable && tx.status.confirmed && queue) {
       const p = g.graph.spec.params;
       const reexecution = facts?.reexecution;
-      const extras: OpenExtras = {
+      const extras: Pick<OpenJobData, 'expectedTrace' | 'diagnosis'> = {
         ...(reexecution?.complete && reexecution.checkpoints
           ? { expectedTrace: reexecution.checkpoints.map(bytesToHex) }
           : {}),
