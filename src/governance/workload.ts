@@ -1,5 +1,6 @@
 /**
- * A seeded workload generator: valid input sequences (every input accepted by the reference model) that
+ * A seeded workload generator: valid input sequences (every input accepted by the reference model, unless
+ * `rejected` asks for some refused ones too) that
  * reach the boundaries the rules care about: ties in the ranking, the power cap binding, quorum and
  * threshold near their limits, parameter values at and beyond their bounds, full unstakes and
  * undelegations, delegators voting before and after their validators, cancels, failed executions.
@@ -12,7 +13,7 @@ import { type GenesisOptions, type GovernanceState, ProposalStatus } from './sta
 
 export type WorkloadOptions = {
   seed: number;
-  /** Number of inputs to produce (all accepted by the reference). */
+  /** Number of inputs to produce (all accepted by the reference unless `rejected` > 0). */
   inputs: number;
   /** Validator addresses to draw from (default 8). */
   validators?: number;
@@ -26,6 +27,13 @@ export type WorkloadOptions = {
   commissions?: readonly number[];
   /** Relative weights per input kind (0 disables one). */
   weights?: Partial<Record<GovernanceInput['kind'], number>>;
+  /**
+   * Share (0..1, default 0) of steps that try an input the reference REJECTS (a repeated vote, a queue
+   * short of quorum or approval, an execute before its timelock or of a canceled proposal). On the L2
+   * these are reverted transactions: the inputs only a precondition fault accepts. They count in
+   * `inputs`. At 0 the generator draws exactly the random numbers it always did (same workloads).
+   */
+  rejected?: number;
 };
 
 export type Workload = { genesis: GenesisOptions; inputs: GovernanceInput[] };
@@ -240,10 +248,40 @@ export function generateWorkload(options: WorkloadOptions): Workload {
     }
   };
 
+  // Inputs a precondition fault accepts and the reference refuses; undefined when none applies now.
+  const refusedCandidate = (position: InputPosition): GovernanceInput | undefined => {
+    const recent = proposalIds(() => true);
+    if (recent.length === 0) return undefined;
+    const p = state.proposals.get(pick(recent));
+    if (!p) return undefined;
+    const sender = pick(everyone);
+    switch (int(4)) {
+      case 0: {
+        const voters = [...p.votes.keys()];
+        if (voters.length === 0) return undefined;
+        const support: VoteSupport = pick(['for', 'against', 'abstain']);
+        return { kind: 'vote', position, sender: pick(voters), proposalId: p.id, support };
+      }
+      case 1:
+        return { kind: 'queue', position, sender, proposalId: p.id };
+      default:
+        return { kind: 'execute', position, sender, proposalId: p.id };
+    }
+  };
+
+  const rejectedShare = options.rejected ?? 0;
   let sinceEpoch = 0;
   let attempts = 0;
   while (inputs.length < options.inputs) {
     if (++attempts > options.inputs * 50 + 1000) break; // only if the weights make progress impossible
+    if (rejectedShare > 0 && rng() < rejectedShare) {
+      const input = refusedCandidate(nextPosition());
+      if (input && !applyInput(state, input, REFERENCE_EXECUTOR).accepted) {
+        inputs.push(input);
+        sinceEpoch++;
+      }
+      continue;
+    }
     let kind: GovernanceInput['kind'] = 'endEpoch';
     if (sinceEpoch < epochLength || rng() > 0.2) {
       let r = rng() * totalWeight;

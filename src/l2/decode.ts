@@ -4,7 +4,14 @@
  * calldata is fetched. Logs from an unexpected address or with an unknown topic are errors the ingester
  * counts and skips.
  */
-import { type Abi, decodeEventLog, type Hex, type Log, type Address as ViemAddress } from 'viem';
+import {
+  type Abi,
+  decodeEventLog,
+  decodeFunctionData,
+  type Hex,
+  type Log,
+  type Address as ViemAddress,
+} from 'viem';
 import type {
   Address,
   GovernanceInput,
@@ -21,8 +28,9 @@ import {
   stateCommitmentAbi,
 } from './contracts/artifacts/abis.ts';
 import type { GovernanceAddresses } from './deploy.ts';
-import { UndecodableLogError } from './ingester.ts';
+import { UndecodableLogError, UndecodableTxError } from './ingester.ts';
 import { bytes32ToName } from './names.ts';
+import type { RevertedTx } from './revert-fetcher.ts';
 
 export type StateCommitmentRecord = {
   epoch: bigint;
@@ -34,6 +42,8 @@ export type StateCommitmentRecord = {
 
 export type L2Entry =
   | { type: 'input'; input: GovernanceInput }
+  /** A transaction the contracts REVERTED, decoded from its calldata (no log exists for it). */
+  | { type: 'reverted'; input: GovernanceInput; txHash: Hex }
   | { type: 'commitment'; commitment: StateCommitmentRecord };
 
 const SUPPORT: readonly VoteSupport[] = ['against', 'for', 'abstain'];
@@ -175,6 +185,92 @@ export function createLogDecoder(addresses: GovernanceAddresses): LogDecoder {
   };
 }
 
+/** Turns one reverted transaction into entries ([] when its call is not a governance input). */
+export type RevertedTxDecoder = (tx: RevertedTx) => L2Entry[];
+
+/**
+ * The inverse of `inputToCall` (driver.ts) for reverted transactions: the calldata, the sender and the
+ * chain position make the input the contracts refused. Calls that are not inputs (views, the operator's
+ * commit, wiring) give []; calldata that decodes to no function of the target's ABI throws
+ * UndecodableTxError: it cannot be an input any executor of the rules would accept.
+ */
+export function createRevertedTxDecoder(addresses: GovernanceAddresses): RevertedTxDecoder {
+  const byAddress = new Map<string, { name: string; abi: Abi }>([
+    [addresses.staking.toLowerCase(), { name: 'Staking', abi: stakingAbi as Abi }],
+    [addresses.governor.toLowerCase(), { name: 'Governor', abi: governorAbi as Abi }],
+    [addresses.epochManager.toLowerCase(), { name: 'EpochManager', abi: epochManagerAbi as Abi }],
+    [addresses.stateCommitment.toLowerCase(), { name: 'StateCommitment', abi: stateCommitmentAbi as Abi }],
+    [addresses.registry.toLowerCase(), { name: 'ParamRegistry', abi: paramRegistryAbi as Abi }],
+  ]);
+
+  return (tx: RevertedTx): L2Entry[] => {
+    const contract = byAddress.get(tx.to.toLowerCase());
+    if (!contract) throw new UndecodableTxError(`transaction to an unwatched address ${tx.to}`);
+    let call: { functionName: string; args: readonly unknown[] };
+    try {
+      const d = decodeFunctionData({ abi: contract.abi, data: tx.input });
+      call = { functionName: d.functionName, args: (d.args ?? []) as readonly unknown[] };
+    } catch (cause) {
+      throw new UndecodableTxError(`calldata of ${tx.hash} is no ${contract.name} function`, { cause });
+    }
+    const a = call.args;
+    const position: InputPosition = { block: tx.block, txIndex: tx.txIndex, logIndex: 0 };
+    const sender = lower(tx.from);
+    const input = (i: GovernanceInput): L2Entry[] => [{ type: 'reverted', input: i, txHash: tx.hash }];
+    switch (`${contract.name}.${call.functionName}`) {
+      case 'Staking.registerValidator':
+        return input({ kind: 'registerValidator', position, sender, commissionBps: Number(a[0]) });
+      case 'Staking.stake':
+        return input({ kind: 'stake', position, sender, amount: a[0] as bigint });
+      case 'Staking.unstake':
+        return input({ kind: 'unstake', position, sender, amount: a[0] as bigint });
+      case 'Staking.delegate':
+        return input({
+          kind: 'delegate',
+          position,
+          sender,
+          validator: lower(a[0] as string),
+          amount: a[1] as bigint,
+        });
+      case 'Staking.undelegate':
+        return input({
+          kind: 'undelegate',
+          position,
+          sender,
+          validator: lower(a[0] as string),
+          amount: a[1] as bigint,
+        });
+      case 'Governor.propose':
+        try {
+          return input({
+            kind: 'propose',
+            position,
+            sender,
+            actions: (a[0] as readonly RawAction[]).map(toAction),
+          });
+        } catch (cause) {
+          throw new UndecodableTxError(`proposal actions of ${tx.hash} are not model actions`, { cause });
+        }
+      case 'Governor.castVote': {
+        const support = SUPPORT[Number(a[1])];
+        if (!support) throw new UndecodableTxError(`vote with support ${String(a[1])} in ${tx.hash}`);
+        return input({ kind: 'vote', position, sender, proposalId: a[0] as bigint, support });
+      }
+      case 'Governor.queue':
+        return input({ kind: 'queue', position, sender, proposalId: a[0] as bigint });
+      case 'Governor.execute':
+        return input({ kind: 'execute', position, sender, proposalId: a[0] as bigint });
+      case 'Governor.cancel':
+        return input({ kind: 'cancel', position, sender, proposalId: a[0] as bigint });
+      case 'EpochManager.endEpoch':
+        return input({ kind: 'endEpoch', position, sender });
+      default:
+        // A refused commit, a wiring call, a view sent as a transaction: not a governance input.
+        return [];
+    }
+  };
+}
+
 type RawAction = { kind: number; key: Hex; value: bigint; version: bigint; codeHash: Hex };
 
 function toAction(r: RawAction): ProposalAction {
@@ -190,4 +286,5 @@ function toAction(r: RawAction): ProposalAction {
   throw new UndecodableLogError(`proposal action of unknown kind ${r.kind}`);
 }
 
-export const entryKind = (e: L2Entry): string => (e.type === 'input' ? e.input.kind : 'commitment');
+export const entryKind = (e: L2Entry): string =>
+  e.type === 'input' ? e.input.kind : e.type === 'reverted' ? 'reverted' : 'commitment';

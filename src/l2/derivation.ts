@@ -1,7 +1,8 @@
 /**
- * The state Vigil derives from the L2: the reference model fed with the decoded inputs, the epoch roots it
- * computes, and the operator's commitments. A pure function of the journal (see ingester.ts), so a reorg
- * or a restart rebuilds it by replay.
+ * The state Vigil derives from the L2: the reference model fed with the decoded inputs — the transactions
+ * the contracts accepted (from their logs) and those they reverted (from their calldata) — the epoch roots
+ * it computes, and the operator's commitments. A pure function of the journal (see ingester.ts), so a
+ * reorg or a restart rebuilds it by replay.
  */
 import { bytesToHex } from '../core/bytes.ts';
 import {
@@ -25,23 +26,50 @@ export type EpochEnd = {
   blockHash: string;
   /** The state root right after the endEpoch input, 0x-hex. */
   root: string;
+  /**
+   * Inclusive indices into the derivation's `inputs` of this epoch's inputs (reverted ones included):
+   * re-executing inputs[0, firstInput) then inputs[firstInput, lastInput] replays the epoch with a trace.
+   * inputs[lastInput] is the endEpoch.
+   */
+  firstInput: number;
+  lastInput: number;
 };
 
 /** An input the chain accepted but the model rejects: the L2 executed something the rules forbid. */
 export type RejectedInput = { input: GovernanceInput; rule: string; reason: string };
 
+/** A transaction the chain reverted but the model's executor accepts. */
+export type RevertedAcceptedInput = { input: GovernanceInput; txHash: string };
+
+/**
+ * What a reverted transaction does to the model when its executor ACCEPTS it:
+ * - 'authoritative' (Vigil): the chain is right. The acceptance is recorded (an execution fault: the
+ *   contracts refused what the rules allow, or the tx ran out of gas) and the input leaves no trace in the
+ *   state, so Vigil never drifts from an honest chain over a revert the model does not explain.
+ * - 'executor' (a faulty devnet operator): the executor is trusted over the chain; its effect is kept.
+ * Either way a reverted input the executor rejects changes nothing (a rejected applyInput has no effect).
+ */
+export type ChainReverts = 'authoritative' | 'executor';
+
 export class GovernanceDerivation implements Derivation<L2Entry> {
   state: GovernanceState;
+  /** Every input in chain order, reverted ones included (the feed a watcher re-executes). */
   inputs: GovernanceInput[] = [];
   epochEnds: EpochEnd[] = [];
   commitments = new Map<bigint, StateCommitmentRecord>();
   rejected: RejectedInput[] = [];
+  /** Reverted inputs the executor accepted (only recorded in 'authoritative' mode). */
+  revertedAccepted: RevertedAcceptedInput[] = [];
   /** Epoch ends in the block being applied (read by the ingester's afterBlock hook). */
   lastBlockEpochEnds: EpochEnd[] = [];
+  /** Indices into `inputs` whose effect the chain overruled ('authoritative'): left out of the state. */
+  private overruled = new Set<number>();
+  private epochStart = 0;
 
   constructor(
     readonly genesis: GenesisOptions,
     readonly executor: Executor = REFERENCE_EXECUTOR,
+    readonly chainReverts: ChainReverts = 'authoritative',
   ) {
     this.state = createGenesisState(genesis);
   }
@@ -52,7 +80,10 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
     this.epochEnds = [];
     this.commitments = new Map();
     this.rejected = [];
+    this.revertedAccepted = [];
     this.lastBlockEpochEnds = [];
+    this.overruled = new Set();
+    this.epochStart = 0;
   }
 
   applyBlock(block: JournalBlock<L2Entry>): void {
@@ -63,9 +94,18 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
         continue;
       }
       const input = entry.input;
+      const index = this.inputs.length;
       this.inputs.push(input);
       const out = applyInput(this.state, input, this.executor);
-      if (!out.accepted) {
+      if (entry.type === 'reverted') {
+        if (!out.accepted) continue; // refused by both: nothing changed
+        if (this.chainReverts === 'authoritative') {
+          this.revertedAccepted.push({ input, txHash: entry.txHash });
+          this.overruled.add(index);
+          this.rebuildState();
+          continue;
+        }
+      } else if (!out.accepted) {
         this.rejected.push({ input, rule: out.rejectedBy, reason: out.reason });
         continue;
       }
@@ -75,10 +115,25 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
           block: block.number,
           blockHash: block.hash,
           root: `0x${bytesToHex(computeStateRoot(this.state))}`,
+          firstInput: this.epochStart,
+          lastInput: index,
         };
+        this.epochStart = index + 1;
         this.epochEnds.push(end);
         this.lastBlockEpochEnds.push(end);
       }
+    }
+  }
+
+  /**
+   * The state as if the overruled inputs had never been applied: genesis, then every other input again.
+   * applyInput has no undo and a rejected input has no effect, so replaying is exact; it is rare (the
+   * reference accepting a reverted tx), so correctness wins over speed.
+   */
+  private rebuildState(): void {
+    this.state = createGenesisState(this.genesis);
+    for (let i = 0; i < this.inputs.length; i++) {
+      if (!this.overruled.has(i)) applyInput(this.state, this.inputs[i] as GovernanceInput, this.executor);
     }
   }
 }

@@ -16,7 +16,7 @@ import { sha256 } from '../core/hashes.ts';
 import { executorByName, REFERENCE_EXECUTOR } from '../governance/index.ts';
 import type { GovernanceInput } from '../governance/inputs.ts';
 import { parseInputsFile } from '../governance/inputs-file.ts';
-import { generateWorkload } from '../governance/workload.ts';
+import { generateWorkload, type Workload } from '../governance/workload.ts';
 import { type AnvilInstance, startAnvil } from './anvil.ts';
 import { stateCommitmentAbi } from './contracts/artifacts/abis.ts';
 import { type Deployment, deployGovernance } from './deploy.ts';
@@ -79,14 +79,24 @@ export function placeholderKickoffTxid(epoch: bigint, root: string): Hex {
   return `0x${bytesToHex(sha256(concatBytes(new TextEncoder().encode('vigil-kickoff'), e, hexToBytes(root))))}`;
 }
 
-async function loadWorkload(o: L2DevnetOptions) {
-  if (o.scenarioFile) return parseInputsFile(await readFile(o.scenarioFile, 'utf8'), o.scenarioFile);
+/**
+ * Share of the random workload's steps that try an input the reference refuses: on the L2 they are
+ * reverted transactions, the inputs only a precondition fault accepts (docs/protocol.md §10).
+ */
+export const DEVNET_REJECTED_SHARE = 0.08;
+
+/**
+ * The devnet's seeded workload: the generator's inputs (some of them refused by the rules, so every
+ * fault of the catalogue can bite) cut after `epochs` epoch ends.
+ */
+export function devnetWorkload(o: { seed?: number; epochs?: number }): Workload {
   const epochs = o.epochs ?? 5;
   const epochLength = 30;
   const w = generateWorkload({
     seed: o.seed ?? 1,
-    inputs: Math.ceil(epochs * epochLength * 1.3) + 20,
+    inputs: Math.ceil(epochs * epochLength * 1.4) + 20,
     epochLength,
+    rejected: DEVNET_REJECTED_SHARE,
   });
   // Cut after the requested number of epoch ends.
   let seen = 0;
@@ -96,6 +106,11 @@ async function loadWorkload(o: L2DevnetOptions) {
     if (i.kind === 'endEpoch' && ++seen === epochs) break;
   }
   return { genesis: w.genesis, inputs };
+}
+
+async function loadWorkload(o: L2DevnetOptions): Promise<Workload> {
+  if (o.scenarioFile) return parseInputsFile(await readFile(o.scenarioFile, 'utf8'), o.scenarioFile);
+  return devnetWorkload(o);
 }
 
 export async function startL2Devnet(o: L2DevnetOptions): Promise<L2Devnet> {
@@ -130,6 +145,9 @@ export async function startL2Devnet(o: L2DevnetOptions): Promise<L2Devnet> {
         prefix: `${prefix}:operator`,
         deployment,
         executor: operatorExecutor,
+        // A faulty operator trusts its own checks over the chain's reverts: that is how a precondition
+        // fault (quorum not checked, …) turns a reverted transaction into a wrong root.
+        chainReverts: 'executor',
         crossCheck: false,
         onEpochEnd: async (end: EpochEnd) => {
           const kickoff = placeholderKickoffTxid(end.epoch, end.root);

@@ -7,9 +7,9 @@ import type { Logger } from 'pino';
 import type { Executor } from '../governance/index.ts';
 import { ContractCrossChecker, type CrossCheckResult } from './cross-check.ts';
 import { CursorStore } from './cursor-store.ts';
-import { createLogDecoder, entryKind, type L2Entry } from './decode.ts';
+import { createLogDecoder, createRevertedTxDecoder, entryKind, type L2Entry } from './decode.ts';
 import { type Deployment, watchedAddresses } from './deploy.ts';
-import { type EpochEnd, GovernanceDerivation } from './derivation.ts';
+import { type ChainReverts, type EpochEnd, GovernanceDerivation } from './derivation.ts';
 import { L2Ingester } from './ingester.ts';
 import type { L2Metrics } from './metrics.ts';
 import type { L2Rpc } from './rpc.ts';
@@ -17,7 +17,9 @@ import type { L2Rpc } from './rpc.ts';
 /** The L2 ran something other than docs/protocol.md: not the operator's commitment, the chain itself. */
 export type L2ExecutionFault =
   | { kind: 'state-mismatch'; epochEnd: EpochEnd; differences: string[] }
-  | { kind: 'rejected-input'; block: bigint; rule: string; reason: string; inputKind: string };
+  | { kind: 'rejected-input'; block: bigint; rule: string; reason: string; inputKind: string }
+  /** The chain reverted a transaction the rules accept (a contract bug, or it ran out of gas). */
+  | { kind: 'reverted-input-accepted'; block: bigint; txHash: string; inputKind: string };
 
 export type GovernanceIngesterOptions = {
   rpc: L2Rpc;
@@ -31,6 +33,8 @@ export type GovernanceIngesterOptions = {
   logger?: Logger;
   /** The executor of the model (the reference for Vigil; a faulty one for a devnet operator). */
   executor?: Executor;
+  /** What a reverted transaction the executor accepts does to the model (default 'authoritative'). */
+  chainReverts?: ChainReverts;
   /** Read the contracts at every epoch end and compare (default true). */
   crossCheck?: boolean;
   onEpochEnd?: (end: EpochEnd, check: CrossCheckResult | undefined) => Promise<void> | void;
@@ -47,7 +51,7 @@ export type GovernanceIngester = {
 };
 
 export function createGovernanceIngester(o: GovernanceIngesterOptions): GovernanceIngester {
-  const derivation = new GovernanceDerivation(o.deployment.genesis, o.executor);
+  const derivation = new GovernanceDerivation(o.deployment.genesis, o.executor, o.chainReverts);
   const store = new CursorStore<L2Entry>(o.redis, o.prefix);
   const checker = new ContractCrossChecker(o.deployment.addresses);
   const checks: CrossCheckResult[] = [];
@@ -62,11 +66,13 @@ export function createGovernanceIngester(o: GovernanceIngesterOptions): Governan
     o.onExecutionFault?.(f);
   };
   let rejectedSeen = 0;
+  let revertedSeen = 0;
   const ingester = new L2Ingester<L2Entry>({
     rpc: o.rpc,
     store,
     addresses: watchedAddresses(o.deployment.addresses),
     decode: createLogDecoder(o.deployment.addresses),
+    decodeReverted: createRevertedTxDecoder(o.deployment.addresses),
     derivation,
     startBlock: o.deployment.startBlock,
     confirmations: o.confirmations,
@@ -80,6 +86,7 @@ export function createGovernanceIngester(o: GovernanceIngesterOptions): Governan
       while (checks.length > 0 && (checks[checks.length - 1] as CrossCheckResult).block > fork.number)
         checks.pop();
       rejectedSeen = derivation.rejected.length;
+      revertedSeen = derivation.revertedAccepted.length;
     },
     afterBlock: async (block) => {
       for (const r of derivation.rejected.slice(rejectedSeen)) {
@@ -92,6 +99,15 @@ export function createGovernanceIngester(o: GovernanceIngesterOptions): Governan
         });
       }
       rejectedSeen = derivation.rejected.length;
+      for (const r of derivation.revertedAccepted.slice(revertedSeen)) {
+        report({
+          kind: 'reverted-input-accepted',
+          block: block.number,
+          txHash: r.txHash,
+          inputKind: r.input.kind,
+        });
+      }
+      revertedSeen = derivation.revertedAccepted.length;
       for (const end of derivation.lastBlockEpochEnds) {
         let check: CrossCheckResult | undefined;
         if (o.crossCheck !== false) {

@@ -16,10 +16,16 @@ import { VigilError } from '../core/errors.ts';
 import type { BlockRef, CursorStore, JournalBlock } from './cursor-store.ts';
 import { AdaptiveLogFetcher } from './log-fetcher.ts';
 import type { L2Metrics } from './metrics.ts';
+import { type RevertedTx, RevertedTxFetcher } from './revert-fetcher.ts';
 import type { L2Rpc } from './rpc.ts';
 
 export class UndecodableLogError extends VigilError {
   override name = 'UndecodableLogError';
+}
+
+/** A reverted transaction's calldata is no input: it is skipped (the rules would refuse it anyway). */
+export class UndecodableTxError extends VigilError {
+  override name = 'UndecodableTxError';
 }
 
 /** A consumer of decoded entries; must be a pure function of the entries applied since `reset()`. */
@@ -34,6 +40,11 @@ export type IngesterOptions<T> = {
   addresses: readonly Address[];
   /** Turns one log into entries ([] to ignore it); throw UndecodableLogError (or anything) to skip it. */
   decode: (log: Log) => T[];
+  /**
+   * Turns one REVERTED transaction to a watched address into entries ([] to ignore it; throw to skip it,
+   * counted as undecodable). When set, every block of a range is also read for reverted transactions.
+   */
+  decodeReverted?: (tx: RevertedTx) => T[];
   derivation: Derivation<T>;
   /** First block that can hold relevant logs (the deployment block). */
   startBlock: bigint;
@@ -53,12 +64,17 @@ export type IngesterOptions<T> = {
 
 export type StepResult = 'progressed' | 'idle' | 'reorg' | 'moved';
 
-type Positioned = { log: Log; block: bigint; tx: number; index: number };
+/** A log or a reverted transaction at its chain position (a reverted tx has no logs: index -1). */
+type Positioned = { block: bigint; tx: number; index: number } & (
+  | { log: Log; reverted?: undefined }
+  | { reverted: RevertedTx; log?: undefined }
+);
 
 export class L2Ingester<T> {
   private readonly o: Required<Pick<IngesterOptions<T>, 'confirmations' | 'maxRange' | 'pollIntervalMs'>> &
     IngesterOptions<T>;
   private readonly fetcher: AdaptiveLogFetcher;
+  private readonly revertFetcher: RevertedTxFetcher | undefined;
   private cursorRef: BlockRef | undefined;
   private initialized = false;
   private pending: JournalBlock<T>[] = [];
@@ -73,6 +89,9 @@ export class L2Ingester<T> {
       pollIntervalMs: options.pollIntervalMs ?? 1_000,
     };
     this.fetcher = new AdaptiveLogFetcher(options.rpc, options.addresses, this.o.maxRange);
+    this.revertFetcher = options.decodeReverted
+      ? new RevertedTxFetcher(options.rpc, options.addresses, options.logger)
+      : undefined;
   }
 
   get cursor(): BlockRef | undefined {
@@ -170,6 +189,7 @@ export class L2Ingester<T> {
       return 'reorg';
     }
     const logs = await this.fetcher.fetch(from, to);
+    const reverted = this.revertFetcher ? await this.revertFetcher.fetch(from, to) : [];
     const toAgain = await this.o.rpc.header(to);
     if (toAgain.hash !== toHeader.hash) return 'moved';
 
@@ -181,6 +201,11 @@ export class L2Ingester<T> {
       if (log.blockNumber === from && log.blockHash !== fromHeader.hash) return 'moved';
       ordered.push({ log, block: log.blockNumber, tx: log.transactionIndex, index: log.logIndex });
     }
+    for (const r of reverted) {
+      if (r.block === to && r.blockHash !== toHeader.hash) return 'moved';
+      if (r.block === from && r.blockHash !== fromHeader.hash) return 'moved';
+      ordered.push({ reverted: r, block: r.block, tx: r.txIndex, index: -1 });
+    }
     ordered.sort((a, b) =>
       a.block !== b.block ? (a.block < b.block ? -1 : 1) : a.tx !== b.tx ? a.tx - b.tx : a.index - b.index,
     );
@@ -189,16 +214,31 @@ export class L2Ingester<T> {
     for (const p of ordered) {
       let entries: T[];
       try {
-        entries = this.o.decode(p.log);
+        entries = p.reverted ? this.decodeReverted(p.reverted) : this.o.decode(p.log);
       } catch (err) {
+        if (p.reverted) {
+          this.o.metrics?.undecodableTxs.inc();
+          this.o.logger?.warn(
+            {
+              block: p.block.toString(),
+              txIndex: p.tx,
+              tx: p.reverted.hash,
+              to: p.reverted.to,
+              selector: p.reverted.input.slice(0, 10),
+              err: err instanceof Error ? err.message.split('\n')[0] : String(err),
+            },
+            'skipping a reverted L2 transaction whose calldata is no governance input',
+          );
+          continue;
+        }
         this.o.metrics?.undecodable.inc();
         this.o.logger?.warn(
           {
             block: p.block.toString(),
             txIndex: p.tx,
             logIndex: p.index,
-            address: p.log.address,
-            topic0: p.log.topics[0],
+            address: p.log?.address,
+            topic0: p.log?.topics[0],
             err: err instanceof Error ? err.message.split('\n')[0] : String(err),
           },
           'skipping an undecodable L2 log',
@@ -208,7 +248,11 @@ export class L2Ingester<T> {
       if (entries.length === 0) continue;
       let last = blocks[blocks.length - 1];
       if (!last || last.number !== p.block) {
-        last = { number: p.block, hash: p.log.blockHash as Hash, entries: [] };
+        last = {
+          number: p.block,
+          hash: (p.reverted ? p.reverted.blockHash : p.log.blockHash) as Hash,
+          entries: [],
+        };
         blocks.push(last);
       }
       last.entries.push(...entries);
@@ -227,6 +271,11 @@ export class L2Ingester<T> {
     await this.o.store.setHooked(to);
     this.o.metrics?.processedBlock.set(Number(to));
     return 'progressed';
+  }
+
+  private decodeReverted(tx: RevertedTx): T[] {
+    if (!this.o.decodeReverted) return [];
+    return this.o.decodeReverted(tx);
   }
 
   private async handleReorg(cursor: BlockRef): Promise<void> {

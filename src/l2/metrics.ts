@@ -8,6 +8,7 @@ export type L2Metrics = {
   rpcErrors: Counter<'kind' | 'method'>;
   inputs: Counter<'kind'>;
   undecodable: Counter;
+  undecodableTxs: Counter;
   executionFaults: Counter;
 };
 
@@ -70,13 +71,23 @@ export function createL2Metrics(registry: Registry): L2Metrics {
           registers,
         }),
     ),
+    undecodableTxs: getOrCreate(
+      registry,
+      'vigil_l2_undecodable_reverted_txs_total',
+      () =>
+        new Counter({
+          name: 'vigil_l2_undecodable_reverted_txs_total',
+          help: 'Reverted transactions to watched contracts whose calldata is no governance input (skipped)',
+          registers,
+        }),
+    ),
     executionFaults: getOrCreate(
       registry,
       'vigil_l2_execution_faults_total',
       () =>
         new Counter({
           name: 'vigil_l2_execution_faults_total',
-          help: 'Epoch ends where contract state differed from the reference model',
+          help: 'L2 execution faults: state mismatches, accepted inputs the model rejects, reverted inputs it accepts',
           registers,
         }),
     ),

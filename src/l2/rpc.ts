@@ -12,6 +12,9 @@ import {
   http,
   type Log,
   type PublicClient,
+  type RpcTransactionReceipt,
+  type Transaction,
+  type TransactionReceipt,
 } from 'viem';
 import { VigilError } from '../core/errors.ts';
 import type { L2Metrics } from './metrics.ts';
@@ -22,6 +25,11 @@ export class L2RpcUnavailableError extends VigilError {
 
 export class RangeTooLargeError extends VigilError {
   override name = 'RangeTooLargeError';
+}
+
+/** The node does not implement the method (JSON-RPC -32601): callers fall back to other methods. */
+export class MethodNotFoundError extends VigilError {
+  override name = 'MethodNotFoundError';
 }
 
 export type RetryPolicy = {
@@ -71,6 +79,21 @@ export function isRangeTooLarge(err: unknown): boolean {
   const code = (err as { code?: unknown } | undefined)?.code;
   if (code === -32005) return true;
   return texts.some((t) => RANGE_PATTERNS.some((re) => re.test(t)));
+}
+
+export function isMethodNotFound(err: unknown): boolean {
+  let e: unknown = err;
+  for (let i = 0; i < 6 && e; i++) {
+    if ((e as { code?: unknown }).code === -32601) return true;
+    if (e instanceof Error) {
+      const details = (e as { details?: unknown }).details;
+      const text = `${e.message} ${typeof details === 'string' ? details : ''}`;
+      if (/method (not found|does not exist|is not available|not supported)|unsupported method/i.test(text))
+        return true;
+      e = e.cause;
+    } else break;
+  }
+  return false;
 }
 
 function errorKind(err: unknown): string {
@@ -134,6 +157,10 @@ export class L2Rpc {
           this.metrics?.rpcErrors.inc({ kind: 'range', method });
           throw new RangeTooLargeError(`${method}: the RPC refused the range`, { cause: err });
         }
+        if (isMethodNotFound(err)) {
+          this.metrics?.rpcErrors.inc({ kind: 'method-not-found', method });
+          throw new MethodNotFoundError(`${method}: the RPC does not implement it`, { cause: err });
+        }
         lastError = err;
         const kind = errorKind(err);
         this.metrics?.rpcErrors.inc({ kind, method });
@@ -179,5 +206,29 @@ export class L2Rpc {
 
   async logs(addresses: readonly Address[], fromBlock: bigint, toBlock: bigint): Promise<Log[]> {
     return this.call('eth_getLogs', (c) => c.getLogs({ address: [...addresses], fromBlock, toBlock }));
+  }
+
+  /** Every receipt of one block (eth_getBlockReceipts); MethodNotFoundError when the node lacks it. */
+  async blockReceipts(number: bigint): Promise<RpcTransactionReceipt[]> {
+    const r = await this.call('eth_getBlockReceipts', (c) =>
+      c.request({ method: 'eth_getBlockReceipts', params: [`0x${number.toString(16)}`] }),
+    );
+    if (!r) throw new VigilError(`eth_getBlockReceipts: no block ${number}`);
+    return r;
+  }
+
+  /** One block with its full transactions. */
+  async blockWithTransactions(number: bigint): Promise<Block<bigint, true>> {
+    return this.call('eth_getBlockByNumber', (c) =>
+      c.getBlock({ blockNumber: number, includeTransactions: true }),
+    );
+  }
+
+  async transaction(hash: Hash): Promise<Transaction> {
+    return this.call('eth_getTransactionByHash', (c) => c.getTransaction({ hash }));
+  }
+
+  async receipt(hash: Hash): Promise<TransactionReceipt> {
+    return this.call('eth_getTransactionReceipt', (c) => c.getTransactionReceipt({ hash }));
   }
 }

@@ -55,7 +55,11 @@ export async function runDifferential(
       checksOk: gi.checks.filter((c) => c.ok).length,
       reverted: replay.reverted.map((r) => `${r.input.kind} at workload block ${r.input.position.block}`),
       faults: gi.faults.map((f) =>
-        f.kind === 'state-mismatch' ? f.differences.join('; ') : `${f.inputKind}: ${f.reason}`,
+        f.kind === 'state-mismatch'
+          ? f.differences.join('; ')
+          : f.kind === 'rejected-input'
+            ? `${f.inputKind}: ${f.reason}`
+            : `${f.inputKind}: reverted on chain, accepted by the model (${f.txHash})`,
       ),
       decodedMatchesWorkload: firstMismatch === undefined,
       firstMismatch,
