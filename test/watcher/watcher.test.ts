@@ -3,10 +3,13 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { bytesToHex } from '../../src/core/bytes.ts';
 import { importGraph } from '../../src/dispute/graph/import.ts';
+import { diagnoseFraud } from '../../src/judge/diagnose.ts';
+import type { Verdict } from '../../src/judge/verdict.ts';
 import { HealthRegistry } from '../../src/observability/health.ts';
 import { reexecuteInThread } from '../../src/queue/reexecute-thread.ts';
-import { createWatcher, type EpochSource } from '../../src/watcher/watcher.ts';
+import { createWatcher, type EpochSource, type WatcherOptions } from '../../src/watcher/watcher.ts';
 import {
   cleanup,
   REDIS_URL,
@@ -41,7 +44,12 @@ function sourceFor(s: Scenario): EpochSource {
   };
 }
 
-async function startWatcher(s: Scenario, prefix: string, mode: 'challenge' | 'watch' = 'challenge') {
+async function startWatcher(
+  s: Scenario,
+  prefix: string,
+  mode: 'challenge' | 'watch' = 'challenge',
+  extra: { source?: EpochSource; onVerdict?: WatcherOptions['onVerdict'] } = {},
+) {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
   const registry = new Registry();
   const health = new HealthRegistry();
@@ -55,7 +63,8 @@ async function startWatcher(s: Scenario, prefix: string, mode: 'challenge' | 'wa
     allowMainnetSpending: false,
     walletKey: mode === 'watch' ? undefined : WATCHER_KEY,
     expectations: scenarioExpectations(s),
-    source: sourceFor(s),
+    source: extra.source ?? sourceFor(s),
+    ...(extra.onVerdict ? { onVerdict: extra.onVerdict } : {}),
     fees: { targetBlocks: 2, maxFeeRateSatVb: 50 },
     bitcoinConfirmations: 1,
     l2Confirmations: 1,
@@ -162,4 +171,61 @@ describe('the watch daemon on simnet', () => {
     expect(await a.watcher.store.list()).toEqual([]);
     expect(s.sim.chain.spenderOf(s.kickoff.txid, 0)).toBeUndefined();
   }, 30_000);
+
+  it('syncs its source before judging, and opens the dispute with the expected trace and the diagnosis', async () => {
+    const s = await startScenario();
+    open.push({ stop: () => s.stop() });
+    const prefix = `{vigil-test-${randomUUID()}}`;
+    const w = scenarioWorkload();
+    const base = sourceFor(s);
+    const calls: string[] = [];
+    const source: EpochSource = {
+      graphs: async () => {
+        calls.push('graphs');
+        return base.graphs();
+      },
+      facts: async (epoch) => {
+        const f = await base.facts(epoch);
+        if (!f.reexecution.complete) return f;
+        return { ...f, reexecution: { ...f.reexecution, checkpoints: s.expectedTrace } };
+      },
+      sync: async () => {
+        calls.push('sync');
+      },
+      diagnose: async (_epoch, claimedRoot) => {
+        const end = (await reexecuteInThread({ inputs: w.inputs, genesis: w.genesis })).epochs[0];
+        return diagnoseFraud({
+          genesis: w.genesis,
+          priorInputs: [],
+          epochInputs: w.inputs.slice(0, (end?.stepIndex ?? 0) + 1),
+          claimedRoot,
+        });
+      },
+    };
+    const reported: { verdict: Verdict; diagnosis: unknown }[] = [];
+    const a = await startWatcher(s, prefix, 'watch', {
+      source,
+      onVerdict: (verdict, extra) => reported.push({ verdict, diagnosis: extra.diagnosis }),
+    });
+    open.push({
+      stop: async () => {
+        const r = new Redis(REDIS_URL);
+        await cleanup(r, prefix);
+        await r.quit();
+      },
+    });
+    const rec = await until(
+      async () => (await a.watcher.store.get(s.openData.disputeId)) ?? undefined,
+      20_000,
+    );
+    expect(calls.slice(0, 2)).toEqual(['sync', 'graphs']);
+    expect(JSON.parse(rec.fields.expectedTrace ?? '[]')).toEqual(s.expectedTrace.map(bytesToHex));
+    const diagnosis = JSON.parse(rec.fields.diagnosis ?? '{}');
+    // The scenario's kick-off reveals a root no single broken rule produces.
+    expect(diagnosis).toMatchObject({ reason: expect.stringMatching(/no executor of the fault catalogue/) });
+    expect(reported).toHaveLength(1);
+    expect(reported[0]?.verdict).toMatchObject({ outcome: 'fraud', challengeable: true });
+    expect(reported[0]?.diagnosis).toEqual(diagnosis);
+    expect(a.watcher.lastPolledTip()).toBe(await s.backend.getTipHeight());
+  }, 60_000);
 });
