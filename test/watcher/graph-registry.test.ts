@@ -9,6 +9,7 @@ import { type GraphDocument, graphToDocument } from '../../src/dispute/graph/doc
 import { collectSignatures, presignGraph } from '../../src/dispute/graph/sign.ts';
 import { createGraphRegistry, graphFileName } from '../../src/watcher/graph-registry.ts';
 import { makeGraph, makeGraphSpec, secretOf, xOnly } from '../dispute/graph-fixture.ts';
+import { startScenario } from '../queue/scenario.ts';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -145,4 +146,38 @@ describe('the operator graph registry', () => {
     expect(await t.reg.graphs()).toEqual([]);
     expect(t.reg.refused().get('epoch-1.json')?.defect).toBe('MALFORMED');
   });
+
+  it('checks the claim output on chain when the backend knows the claim transaction', async () => {
+    const s = await startScenario();
+    try {
+      const fx = s.fixture.graph.spec;
+      const dir = freshDir();
+      const reg = createGraphRegistry({
+        dir,
+        network: 'regtest',
+        operator: OPERATOR,
+        committee: COMMITTEE,
+        backend: s.backend,
+      });
+      // The operator's real graph: its claim output on chain commits to its Winternitz keys.
+      write(dir, fx.epoch, s.graphDocument);
+      expect((await reg.graphs()).map((g) => g.graph.spec.epoch)).toEqual([fx.epoch]);
+      // A graph on the same claim outpoint with other Winternitz keys: consistent on paper, refused
+      // against the chain.
+      const other = makeGraph({
+        epoch: fx.epoch,
+        claimTxid: fx.claim.txid,
+        claimVout: fx.claim.vout,
+        wotsSeed: new TextEncoder().encode('another wots seed, another claim script'),
+      });
+      write(dir, fx.epoch, graphToDocument(other.graph, other.sigs));
+      expect(await reg.graphs()).toEqual([]);
+      expect(reg.refused().get(graphFileName(fx.epoch))).toMatchObject({
+        defect: 'SCRIPT_MISMATCH',
+        where: 'claim (on chain)',
+      });
+    } finally {
+      await s.stop();
+    }
+  }, 60_000);
 });
