@@ -10,6 +10,8 @@ export type FaultyProxy = {
   setMode: (mode: FaultMode | ((method: string, params: unknown[]) => FaultMode | 'range')) => void;
   /** Refuse eth_getLogs spanning more than `blocks` blocks, like a provider's range cap. */
   setLogRangeCap: (blocks: number | undefined) => void;
+  /** Answer these methods with JSON-RPC -32601 "method not found", like a node that lacks them. */
+  setUnsupported: (methods: readonly string[]) => void;
   counts: Record<string, number>;
   close: () => Promise<void>;
 };
@@ -19,6 +21,7 @@ type RpcBody = { id: unknown; method: string; params?: unknown[] };
 export async function startFaultyProxy(upstream: string): Promise<FaultyProxy> {
   let mode: FaultMode | ((method: string, params: unknown[]) => FaultMode | 'range') = 'ok';
   let rangeCap: number | undefined;
+  let unsupported = new Set<string>();
   const counts: Record<string, number> = {};
   const hung = new Set<ServerResponse>();
 
@@ -76,6 +79,31 @@ export async function startFaultyProxy(upstream: string): Promise<FaultyProxy> {
         return;
       }
       default: {
+        if (bodies.some((b) => unsupported.has(b.method))) {
+          counts.unsupported = (counts.unsupported ?? 0) + 1;
+          const forward = bodies.filter((b) => !unsupported.has(b.method));
+          const answered =
+            forward.length === 0
+              ? []
+              : ((await (
+                  await fetch(upstream, {
+                    method: 'POST',
+                    headers: { 'content-type': 'application/json' },
+                    body: JSON.stringify(forward),
+                  })
+                ).json()) as { id: unknown }[]);
+          const out = bodies.map(
+            (b) =>
+              answered.find((a) => a.id === b.id) ?? {
+                jsonrpc: '2.0',
+                id: b.id,
+                error: { code: -32601, message: `Method not found: ${b.method}` },
+              },
+          );
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(Array.isArray(parsed) ? out : out[0]));
+          return;
+        }
         const up = await fetch(upstream, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
@@ -102,6 +130,9 @@ export async function startFaultyProxy(upstream: string): Promise<FaultyProxy> {
     },
     setLogRangeCap: (b) => {
       rangeCap = b;
+    },
+    setUnsupported: (methods) => {
+      unsupported = new Set(methods);
     },
     counts,
     close: async () => {
