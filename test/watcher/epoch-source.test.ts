@@ -271,4 +271,25 @@ describe('the L2 epoch source', () => {
     expect(await b.diagnose(1n, claimed)).toMatchObject({ fault: fault.name, rule: fault.breaks });
     expect(await b.diagnose(9n, claimed)).toBeUndefined();
   }, 120_000);
+
+  it('a failed sync leaves every fact incomplete until a sync succeeds', async () => {
+    const dead = new L2Rpc({ urls: ['http://127.0.0.1:9'], retry: { maxAttempts: 1 } });
+    const s = createL2EpochSource({
+      rpc: dead,
+      redis,
+      prefix: `${prefix}:dead`,
+      deployment: chain.deployment,
+      confirmations: 1,
+      traceSteps: K,
+      graphs: { dir: graphDir, network: 'regtest', operator: xOnly(secretOf('operator')), committee: [] },
+    });
+    await expect(s.sync()).rejects.toThrow();
+    expect(s.status().error).toBeDefined();
+    const f = await s.facts(0n);
+    expect(f.reexecution).toMatchObject({
+      complete: false,
+      reason: expect.stringMatching(/L2 ingestion failed/),
+    });
+    expect(f.l2.inputsFinal).toBe(false);
+  }, 60_000);
 });
