@@ -160,11 +160,8 @@ export function createWatcher(o: WatcherOptions): Watcher {
     }
     if (verdict.outcome === 'fraud' && verdict.challengeable && tx.status.confirmed && queue) {
       const p = g.graph.spec.params;
-      const reexecution = facts?.reexecution;
       const extras: Pick<OpenJobData, 'expectedTrace' | 'diagnosis'> = {
-        ...(reexecution?.complete && reexecution.checkpoints
-          ? { expectedTrace: reexecution.checkpoints.map(bytesToHex) }
-          : {}),
+        ...expectedTrace(facts?.reexecution, p.traceSteps, g.graph.spec.epoch),
         ...(diagnosis !== undefined ? { diagnosis: JSON.stringify(diagnosis) } : {}),
       };
       await queue.open({
@@ -185,6 +182,27 @@ export function createWatcher(o: WatcherOptions): Watcher {
       });
     }
     return verdict;
+  }
+
+  /**
+   * Vigil's r_0 … r_k for the dispute, only when they are cut for this graph's k and end at the model's
+   * root: a trace of another shape would make Vigil disprove the wrong step.
+   */
+  function expectedTrace(
+    r: ReexecutionFact | undefined,
+    k: number,
+    epoch: bigint,
+  ): Pick<OpenJobData, 'expectedTrace'> {
+    if (!r?.complete || !r.checkpoints) return {};
+    const last = r.checkpoints[r.checkpoints.length - 1];
+    if (r.checkpoints.length !== k + 1 || !last || bytesToHex(last) !== bytesToHex(r.root)) {
+      o.logger.error(
+        { epoch: String(epoch), roots: r.checkpoints.length, traceSteps: k },
+        'the epoch source gave trace checkpoints of another shape than the graph: disputed without them',
+      );
+      return {};
+    }
+    return { expectedTrace: r.checkpoints.map(bytesToHex) };
   }
 
   /** The source's diagnosis of a wrong root; never fails the poll (it is informational). */
