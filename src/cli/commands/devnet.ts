@@ -1,13 +1,15 @@
 import { Command } from 'commander';
-import { NotImplementedError, VigilError } from '../../core/errors.ts';
+import { VigilError } from '../../core/errors.ts';
 import { ExitCode } from '../exit-codes.ts';
 
 type DevnetOptions = {
   fault: string;
+  operator: string;
   epochs?: string;
   seed?: string;
   scenario?: string;
   bitcoinRpc?: string;
+  bitcoinCookieFile?: string;
   json?: boolean;
   redisUrl: string;
 };
@@ -21,89 +23,86 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
 
 export function devnetCommand(): Command {
   return new Command('devnet')
-    .description('Run anvil + the simulated Bitcoin chain + an operator + the watcher, and tell the story')
+    .description(
+      'Run anvil + a Bitcoin regtest chain + an operator + the watcher, tell the story, exit 0 if it went as expected',
+    )
     .option(
       '--fault <name>',
-      'make the operator commit roots from a faulty executor of the catalogue',
+      'make the operator compute roots with a faulty executor of the catalogue',
       'none',
     )
-    .option('--epochs <n>', 'how many epochs to run')
+    .option(
+      '--operator <behaviour>',
+      'what the operator does when challenged: assert | never-assert',
+      'assert',
+    )
+    .option('--epochs <n>', 'how many epochs to run (default 5)')
     .option('--seed <n>', 'seed of the random workload')
     .option('--scenario <file>', 'a scenario file instead of the random workload')
+    .option('--bitcoin-rpc <url>', 'an external Bitcoin Core regtest node instead of the in-process chain')
     .option(
-      '--bitcoin-rpc <url>',
-      'use an external Bitcoin Core regtest node instead of the in-process chain',
+      '--bitcoin-cookie-file <path>',
+      "the regtest node's .cookie file (instead of user:pass in the URL)",
     )
     .option('--json', 'end the output with one JSON line summarising the run')
     .option(
       '--redis-url <url>',
-      'Redis for the operator and ingestion cursors (keys are removed at the end)',
+      'Redis for the queue, the dispute records and the cursors (the run removes its keys at the end)',
       process.env.VIGIL_REDIS_URL ?? 'redis://127.0.0.1:6379',
     )
     .action(async (opts: DevnetOptions) => {
-      if (opts.bitcoinRpc !== undefined) {
-        throw new NotImplementedError('vigil devnet --bitcoin-rpc', 'the watcher daemon (issue #8)');
-      }
       const epochs = positiveInt(opts.epochs, '--epochs');
       const seed = positiveInt(opts.seed, '--seed');
-      // Loaded lazily: viem, ioredis and the model are heavy and only this command needs them here.
-      const { startL2Devnet } = await import('../../l2/devnet.ts');
+      if (opts.operator !== 'assert' && opts.operator !== 'never-assert') {
+        throw new VigilError(`--operator must be assert or never-assert, not "${opts.operator}"`);
+      }
+      const behaviour = opts.operator;
+      // Loaded lazily: viem, ioredis, BullMQ and the model are heavy and only this command needs them here.
+      const { runDevnet } = await import('../../devnet/run.ts');
+      const { toJson } = await import('../../devnet/summary.ts');
       const { connectRedis, closeRedis } = await import('../../store/redis.ts');
       const { executorByName } = await import('../../governance/index.ts');
       if (opts.fault !== 'none') executorByName(opts.fault); // unknown names fail before anything starts
       const redis = await connectRedis(opts.redisUrl, { role: 'command', name: 'vigil:devnet' });
       const out = (line: string) => process.stdout.write(`${line}\n`);
-      const devnet = await startL2Devnet({
-        redis,
-        epochs,
-        seed,
-        scenarioFile: opts.scenario,
-        fault: opts.fault,
-        onEpoch: (s) => {
-          const verdict = s.agrees ? 'matches Vigil' : 'DIFFERS from Vigil: fraud, a challenge would follow';
-          out(
-            `epoch ${s.epoch} (L2 block ${s.block}): operator committed ${s.committedRoot ?? '(nothing)'} — ${verdict}`,
-          );
-        },
-      });
-      const stop = async () => {
-        await devnet.stop();
-        await closeRedis(redis);
-      };
-      const onSignal = () => {
-        void stop().finally(() => process.exit(ExitCode.Failed));
-      };
+      const abort = new AbortController();
+      const onSignal = () => abort.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
-        out(`anvil at ${devnet.rpcUrl}; contracts deployed from block ${devnet.deployment.startBlock}`);
-        out(`operator: ${opts.fault === 'none' ? 'honest' : `faulty (${opts.fault})`}`);
-        const run = await devnet.run();
-        const disagreements = run.epochs.filter((e) => !e.agrees).length;
+        const summary = await runDevnet({
+          redis,
+          redisUrl: opts.redisUrl,
+          epochs,
+          seed,
+          scenarioFile: opts.scenario,
+          fault: opts.fault,
+          behaviour,
+          bitcoinRpc: opts.bitcoinRpc,
+          bitcoinCookieFile: opts.bitcoinCookieFile,
+          signal: abort.signal,
+          say: out,
+        });
+        const v = summary.verdicts;
         out(
-          `${run.inputs} governance transactions, ${run.epochs.length} epochs, ${disagreements} wrong commitments, ` +
-            `${run.executionFaults.length} L2 execution faults`,
+          `result: ${summary.epochsJudged} epochs judged — ${v.valid} valid, ${v.fraud} fraud, ${v.unavailable} not judged; ` +
+            `${summary.disputes.length} disputes; detection latency median ${summary.latencyMs.median ?? '–'} ms, p99 ${summary.latencyMs.p99 ?? '–'} ms`,
         );
-        out('(the Bitcoin side — kick-offs, challenges — arrives with issue #8)');
-        if (opts.json) {
+        if (summary.ok) {
           out(
-            JSON.stringify({
-              rpcUrl: run.rpcUrl,
-              operator: run.operatorExecutor,
-              inputs: run.inputs,
-              epochs: run.epochs.length,
-              wrongCommitments: disagreements,
-              firstWrongEpoch: run.epochs.find((e) => !e.agrees)?.epoch.toString() ?? null,
-              executionFaults: run.executionFaults.length,
-              contracts: run.deployment.addresses,
-            }),
+            opts.fault === 'none'
+              ? 'as expected: an honest operator, no accusation'
+              : `as expected: the ${opts.fault} fault was caught and the operator lost its stake`,
           );
+        } else {
+          for (const p of summary.problems) out(`NOT as expected: ${p}`);
         }
-        if (run.executionFaults.length > 0) process.exitCode = ExitCode.Failed;
+        if (opts.json) out(toJson(summary));
+        process.exitCode = summary.ok ? ExitCode.Ok : ExitCode.Failed;
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
-        await stop();
+        await closeRedis(redis);
       }
     });
 }

@@ -1,0 +1,454 @@
+/**
+ * `vigil devnet`: the whole system on one machine. anvil runs the L2 with the governance contracts and a
+ * seeded workload; an operator commits every epoch's root on the L2 and claims it on Bitcoin (simnet in
+ * process, or an external regtest node) with a presigned dispute graph; `vigil watch`'s watcher follows
+ * both chains, judges every kick-off against its own reference model, and challenges the wrong ones
+ * through the BullMQ queue to the end of each dispute. The run is told as a story and summarised; it
+ * is "as expected" when every wrong epoch was caught at the right step and no honest one was accused.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { identityStepCircuit } from '../../circuits/identity.ts';
+import { addressForScript } from '../bitcoin/backends/address.ts';
+import { connectDevnetBitcoin, type DevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
+import { WalletKey } from '../bitcoin/wallet/keys.ts';
+import { concatBytes, utf8 } from '../core/bytes.ts';
+import { sha256 } from '../core/hashes.ts';
+import { defaultGraphParameters } from '../dispute/graph/parameters.ts';
+import type { DisputeRecord } from '../dispute/records/store.ts';
+import { executorByName, REFERENCE_EXECUTOR } from '../governance/index.ts';
+import type { Verdict } from '../judge/verdict.ts';
+import { startL2Devnet } from '../l2/devnet.ts';
+import { createGovernanceIngester } from '../l2/governance-ingester.ts';
+import { L2Rpc } from '../l2/rpc.ts';
+import { HealthRegistry } from '../observability/health.ts';
+import { createL2EpochSource } from '../watcher/epoch-source.ts';
+import { bullConnectionFromUrl } from '../watcher/from-config.ts';
+import { createGraphRegistry } from '../watcher/graph-registry.ts';
+import { createWatcher } from '../watcher/watcher.ts';
+import { devnetOperatorKeys, type OperatorBehaviour, startDevnetOperator } from './operator.ts';
+import { settled } from './pacer.ts';
+import { type DevnetPlan, planDevnet } from './plan.ts';
+import { type DevnetSummary, type DisputeSummary, summarise } from './summary.ts';
+
+export type DevnetOptions = {
+  redis: Redis;
+  redisUrl: string;
+  epochs?: number;
+  seed?: number;
+  scenarioFile?: string;
+  /** A fault of the catalogue for the operator; 'none' = honest. */
+  fault?: string;
+  /** What the operator does when challenged (default: asserts its trace). */
+  behaviour?: OperatorBehaviour;
+  /** An external Bitcoin Core regtest node instead of the in-process simnet. */
+  bitcoinRpc?: string;
+  bitcoinCookieFile?: string;
+  /** Least time between two Bitcoin blocks (default 50 ms). */
+  minBlockIntervalMs?: number;
+  /** Give up after this many Bitcoin blocks past the kick-offs (default 120). */
+  maxBlocks?: number;
+  logger?: Logger;
+  /** Confirm every kick-off before the watcher starts, and time how fast it judges the backlog. */
+  backlog?: boolean;
+  /** Aborting ends the run early (not as expected) and still cleans up. */
+  signal?: AbortSignal;
+  /** Story lines, as they happen. */
+  say?: (line: string) => void;
+};
+
+/** The devnet watcher's wallet key: fixed, regtest only. */
+export const DEVNET_WATCHER_KEY = WalletKey.fromBytes(
+  sha256(utf8('vigil devnet watcher wallet (regtest only)')),
+);
+
+const short = (h: string) => `${h.slice(0, 12)}…`;
+
+export async function runDevnet(o: DevnetOptions): Promise<DevnetSummary> {
+  const say = o.say ?? (() => {});
+  const logger = o.logger ?? pino({ level: 'silent' });
+  const faultName = o.fault ?? 'none';
+  const operatorExecutor = faultName === 'none' ? REFERENCE_EXECUTOR : executorByName(faultName);
+  const behaviour = o.behaviour ?? 'assert';
+  const network = 'regtest' as const;
+  const params = defaultGraphParameters[network];
+  const prefix = `{vigil-devnet-${randomUUID()}}`;
+  const graphDir = await mkdtemp(join(tmpdir(), 'vigil-devnet-graphs-'));
+  const stops: (() => Promise<unknown>)[] = [
+    () => rm(graphDir, { recursive: true, force: true }),
+    () => deleteKeys(o.redis, prefix),
+  ];
+  const stopAll = async () => {
+    for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
+  };
+  try {
+    // 1. The L2: contracts, workload, operator commitments.
+    const l2 = await startL2Devnet({
+      redis: o.redis,
+      epochs: o.epochs,
+      seed: o.seed,
+      scenarioFile: o.scenarioFile,
+      fault: faultName,
+      logger,
+    });
+    stops.push(() => l2.stop());
+    say(`L2: anvil at ${l2.rpcUrl}, governance contracts deployed from block ${l2.deployment.startBlock}`);
+    say(
+      `operator: ${faultName === 'none' ? 'honest' : `faulty — ${faultName} (breaks ${operatorExecutor.breaks})`}; when challenged it ${behaviour === 'assert' ? 'asserts its trace' : 'never asserts'}`,
+    );
+    const l2Run = await l2.run();
+    say(
+      `L2: ${l2Run.inputs} governance transactions, ${l2Run.epochs.length} epochs, each committed by the operator on the L2`,
+    );
+
+    // 2. The operator's view of the feed, its claims, and what the run must find.
+    const plan = await planFromChain(
+      o.redis,
+      `${prefix}:plan`,
+      l2.rpcUrl,
+      l2Run.deployment,
+      operatorExecutor,
+      params.traceSteps,
+    );
+    if (plan.firstFault) {
+      const f = plan.firstFault;
+      say(
+        `(the devnet knows: the fault first bites at epoch ${f.epoch}, step ${f.step} (${f.inputKind}), rule ${f.rule})`,
+      );
+    }
+
+    // 3. Bitcoin, the operator's wallet and the watcher's wallet.
+    const bitcoin = await connectDevnetBitcoin(
+      o.bitcoinRpc ? { bitcoinRpc: o.bitcoinRpc, cookieFile: o.bitcoinCookieFile } : {},
+    );
+    stops.push(() => bitcoin.stop());
+    say(
+      `bitcoin: ${o.bitcoinRpc ? `regtest node at ${redactUrl(o.bitcoinRpc)}` : 'in-process simnet (every transaction checked by Vigil’s interpreter)'}`,
+    );
+    const watcherScript = concatBytes(Uint8Array.of(0x51, 0x20), DEVNET_WATCHER_KEY.taprootOutputKey);
+    await bitcoin.fund(addressForScript(watcherScript, network) as string);
+    const operator = await startDevnetOperator({ bitcoin, graphDir, behaviour, logger });
+
+    // 4. The watcher, exactly as `vigil watch` composes it, with the devnet's keys and graph directory.
+    const keys = devnetOperatorKeys();
+    const registry = new Registry();
+    const health = new HealthRegistry();
+    const l2Rpc = new L2Rpc({ urls: [l2.rpcUrl], logger });
+    const graphs = createGraphRegistry({
+      dir: graphDir,
+      network,
+      operator: keys.operator,
+      committee: keys.committee,
+      backend: bitcoin.backend,
+      logger,
+      registry,
+    });
+    const source = createL2EpochSource({
+      rpc: l2Rpc,
+      redis: o.redis,
+      prefix: `${prefix}:l2`,
+      deployment: l2Run.deployment,
+      confirmations: 1,
+      traceSteps: params.traceSteps,
+      graphs,
+      logger,
+    });
+    const verdicts: { verdict: Verdict; diagnosis: unknown }[] = [];
+    const judgeClock = { start: 0, end: 0, judged: new Set<bigint>() };
+    const watcher = createWatcher({
+      redis: o.redis,
+      prefix,
+      connection: bullConnectionFromUrl(o.redisUrl),
+      backend: bitcoin.backend,
+      network,
+      mode: 'challenge',
+      allowMainnetSpending: false,
+      walletKey: DEVNET_WATCHER_KEY,
+      expectations: {
+        network,
+        params,
+        circuit: identityStepCircuit,
+        operator: keys.operator,
+        committee: keys.committee,
+      },
+      source,
+      fees: { targetBlocks: 2, maxFeeRateSatVb: 50, bumpAfterBlocks: 2, bumpStepSatVb: 5 },
+      bitcoinConfirmations: 1,
+      l2Confirmations: 1,
+      pollIntervalMs: 50,
+      deadlineMarginBlocks: 2,
+      registry,
+      health,
+      logger,
+      onVerdict: (verdict, extra) => {
+        verdicts.push({ verdict, diagnosis: extra.diagnosis });
+        if (verdict.outcome !== 'unavailable') {
+          judgeClock.judged.add(verdict.epoch);
+          if (judgeClock.judged.size === plan.claims.length) judgeClock.end = performance.now();
+        }
+        // "unavailable" comes on every poll until the kick-off is deep enough: not news.
+        if (verdict.outcome !== 'unavailable') say(verdictLine(verdict, extra.diagnosis));
+      },
+    });
+    // 5. The operator claims every epoch on Bitcoin; blocks come as the watcher keeps up. With
+    // `backlog`, every kick-off is confirmed before the watcher starts (a watcher catching up).
+    const startWatcher = async () => {
+      await watcher.start();
+      stops.push(async () => watcher.stop(new AbortController().signal));
+      judgeClock.start = performance.now();
+    };
+    if (!o.backlog) await startWatcher();
+    for (const c of plan.claims) await operator.claim(c);
+    say(`bitcoin: the operator published ${plan.claims.length} graphs and broadcast their kick-offs`);
+    if (o.backlog) {
+      await bitcoin.mine(1);
+      await startWatcher();
+    }
+    const probe = {
+      tip: () => bitcoin.backend.getTipHeight(),
+      watcherTip: () => watcher.lastPolledTip(),
+      busyJobs: async () => {
+        const c = await watcher.queue().queue.getJobCounts('waiting', 'active');
+        return (c.waiting ?? 0) + (c.active ?? 0);
+      },
+    };
+    const latencies = new LatencyClock(bitcoin, watcher.store, () =>
+      operator.claims().map((c) => c.kickoffTxid),
+    );
+    const maxBlocks = o.maxBlocks ?? 120;
+    let blocks = 0;
+    let finished = false;
+    while (blocks < maxBlocks && !o.signal?.aborted) {
+      for (const line of await operator.react()) say(`  operator: ${line}`);
+      const minedAt = Date.now();
+      await bitcoin.mine(1);
+      blocks++;
+      const tip = await probe.tip();
+      await latencies.blockMined(tip, minedAt);
+      await settled(probe, tip, 30_000, () => latencies.sample());
+      for (const line of await storyOfDisputes(watcher.store, latencies, tip)) say(line);
+      if (await allSettled(operator.claims(), watcher.store, plan)) {
+        finished = true;
+        break;
+      }
+      const wait = (o.minBlockIntervalMs ?? 50) - (Date.now() - minedAt);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    const records = await watcher.store.list();
+    const disputes: DisputeSummary[] = [];
+    for (const r of records) disputes.push(disputeSummary(r, await watcher.store.events(r.id), latencies));
+    return summarise({
+      plan,
+      verdicts,
+      disputes,
+      finished,
+      blocks,
+      fault: faultName,
+      behaviour,
+      latenciesMs: latencies.values(),
+      judgedPerSecond:
+        judgeClock.end > judgeClock.start
+          ? plan.claims.length / ((judgeClock.end - judgeClock.start) / 1000)
+          : undefined,
+    });
+  } finally {
+    await stopAll();
+  }
+}
+
+async function planFromChain(
+  redis: Redis,
+  prefix: string,
+  rpcUrl: string,
+  deployment: Parameters<typeof createGovernanceIngester>[0]['deployment'],
+  executor: ReturnType<typeof executorByName>,
+  traceSteps: number,
+): Promise<DevnetPlan> {
+  const rpc = new L2Rpc({ urls: [rpcUrl] });
+  const feed = createGovernanceIngester({
+    rpc,
+    redis,
+    prefix,
+    deployment,
+    executor,
+    crossCheck: false,
+    chainReverts: 'executor',
+  });
+  await feed.ingester.syncTo(await rpc.blockNumber());
+  return planDevnet({
+    inputs: feed.derivation.inputs,
+    genesis: deployment.genesis,
+    operator: executor,
+    epochEnds: feed.derivation.epochEnds.map((e) => ({ epoch: e.epoch, blockHash: e.blockHash })),
+    traceSteps,
+  });
+}
+
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+/** A URL without its user:password part (the story is printed and may be pasted). */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+type Diagnosis = { fault?: string; rule?: string; step?: number; inputKind?: string; reason?: string };
+
+function asDiagnosis(d: unknown): Diagnosis | undefined {
+  if (typeof d === 'string') {
+    try {
+      return asDiagnosis(JSON.parse(d));
+    } catch {
+      return undefined;
+    }
+  }
+  return d !== null && typeof d === 'object' ? (d as Diagnosis) : undefined;
+}
+
+function verdictLine(v: Verdict, diagnosis: unknown): string {
+  const kickoff = v.kickoffTxid ? ` (kick-off ${short(v.kickoffTxid)})` : '';
+  if (v.outcome === 'valid') return `epoch ${v.epoch}: valid${kickoff}`;
+  if (v.outcome === 'unavailable') {
+    return `epoch ${v.epoch}: not judged yet — ${v.reasons.map((r) => r.code).join(', ')}`;
+  }
+  const d = asDiagnosis(diagnosis);
+  const where =
+    d?.step !== undefined
+      ? `; step ${d.step} (${d.inputKind ?? '?'}), rule ${d.rule ?? '?'}${d.fault ? ` — the ${d.fault} fault` : ''}`
+      : d?.reason
+        ? `; step not identified (${d.reason})`
+        : '';
+  const root = v.reasons.find((r) => r.code === 'root-mismatch');
+  return `epoch ${v.epoch}: FRAUD${kickoff} — ${root?.message ?? v.reasons.map((r) => r.code).join(', ')}${where}`;
+}
+
+/** Times from "kick-off at depth" (the block that confirmed it was mined) to "challenge in the mempool". */
+class LatencyClock {
+  private readonly atDepth = new Map<string, number>();
+  private readonly seen = new Map<string, number>();
+  constructor(
+    private readonly bitcoin: DevnetBitcoin,
+    private readonly store: { list(): Promise<DisputeRecord[]> },
+    private readonly kickoffs: () => string[],
+  ) {}
+
+  async blockMined(tip: number, minedAt: number): Promise<void> {
+    for (const txid of this.kickoffs()) {
+      if (this.atDepth.has(txid)) continue;
+      const s = await this.bitcoin.backend.getTxStatus(txid);
+      if (s?.confirmed && s.blockHeight === tip) this.atDepth.set(txid, minedAt);
+    }
+  }
+
+  async sample(): Promise<void> {
+    for (const r of await this.store.list()) {
+      const txid = r.fields.challengeTxid;
+      if (txid === undefined || this.seen.has(r.kickoffTxid)) continue;
+      const s = await this.bitcoin.backend.getTxStatus(txid);
+      if (s) this.seen.set(r.kickoffTxid, Date.now());
+    }
+  }
+
+  latencyOf(kickoffTxid: string): number | undefined {
+    const a = this.atDepth.get(kickoffTxid);
+    const b = this.seen.get(kickoffTxid);
+    return a !== undefined && b !== undefined ? b - a : undefined;
+  }
+
+  values(): number[] {
+    return [...this.seen.keys()].flatMap((k) => {
+      const l = this.latencyOf(k);
+      return l === undefined ? [] : [l];
+    });
+  }
+}
+
+const printed = new WeakMap<object, Map<string, number>>();
+
+/** New history events of every dispute since the last call, as story lines. */
+async function storyOfDisputes(
+  store: {
+    list(): Promise<DisputeRecord[]>;
+    events(
+      id: string,
+    ): Promise<{ seq: number; type: string; to?: string; detail?: Record<string, unknown> }[]>;
+  },
+  latencies: LatencyClock,
+  tip: number,
+): Promise<string[]> {
+  let seenSeq = printed.get(store);
+  if (!seenSeq) {
+    seenSeq = new Map();
+    printed.set(store, seenSeq);
+  }
+  const lines: string[] = [];
+  for (const r of await store.list()) {
+    const from = seenSeq.get(r.id) ?? -1;
+    const events = (await store.events(r.id)).filter((e) => e.seq > from);
+    for (const e of events) {
+      const txid = typeof e.detail?.txid === 'string' ? ` ${short(e.detail.txid)}` : '';
+      const what = e.to ? `→ ${e.to}` : e.type;
+      let extra = '';
+      if (e.to === 'challenged') {
+        const ms = latencies.latencyOf(r.kickoffTxid);
+        extra = ms !== undefined ? ` (${ms} ms after the kick-off reached depth)` : '';
+      }
+      if (e.to === 'resolved' && r.outcome) extra = `: ${r.outcome}`;
+      lines.push(`  dispute ${r.id} (epoch ${r.epoch}) at block ${tip}: ${what}${txid}${extra}`);
+      seenSeq.set(r.id, e.seq);
+    }
+  }
+  return lines;
+}
+
+const FINAL_CLAIM_STATES = new Set(['taken', 'paid-out', 'slashed', 'disproved']);
+
+async function allSettled(
+  claims: { state: string }[],
+  store: { list(): Promise<DisputeRecord[]> },
+  plan: DevnetPlan,
+): Promise<boolean> {
+  if (claims.length < plan.claims.length) return false;
+  if (!claims.every((c) => FINAL_CLAIM_STATES.has(c.state))) return false;
+  return (await store.list()).every((r) => r.state === 'resolved');
+}
+
+function disputeSummary(
+  r: DisputeRecord,
+  events: readonly { to?: string }[],
+  latencies: LatencyClock,
+): DisputeSummary {
+  const d = asDiagnosis(r.fields.diagnosis);
+  return {
+    id: r.id,
+    epoch: r.epoch,
+    step: d?.step,
+    rule: d?.rule,
+    fault: d?.fault,
+    kickoffTxid: r.kickoffTxid,
+    challengeTxid: r.fields.challengeTxid,
+    challengeConfirmed: events.some((e) => e.to === 'confirmed'),
+    finalState: r.state,
+    outcome: r.outcome,
+    latencyMs: latencies.latencyOf(r.kickoffTxid),
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * The end of a devnet run: what happened (verdicts, disputes, latencies) against what had to happen
+ * (the plan), and whether the run went as expected. The CLI exits 0 exactly when `ok` is true and prints
+ * `toJson` as its last line with `--json`.
+ */
+import type { Verdict } from '../judge/verdict.ts';
+import type { DevnetPlan } from './plan.ts';
+
+export type DisputeSummary = {
+  id: string;
+  epoch: bigint;
+  /** Where Vigil's diagnosis put the fraud (undefined when it could not tell). */
+  step: number | undefined;
+  rule: string | undefined;
+  fault: string | undefined;
+  kickoffTxid: string;
+  challengeTxid: string | undefined;
+  challengeConfirmed: boolean;
+  finalState: string;
+  outcome: string | undefined;
+  latencyMs: number | undefined;
+};
+
+export type DevnetSummary = {
+  fault: string;
+  behaviour: string;
+  claims: number;
+  epochsJudged: number;
+  verdicts: { valid: number; fraud: number; unavailable: number };
+  disputes: DisputeSummary[];
+  expected: {
+    fraudEpochs: bigint[];
+    firstFault: { epoch: bigint; step: number; rule: string } | undefined;
+  };
+  finished: boolean;
+  blocks: number;
+  latencyMs: { samples: number; median: number | undefined; p99: number | undefined };
+  /** Epochs judged per second from the watcher's start (meaningful with `backlog`). */
+  judgedPerSecond: number | undefined;
+  ok: boolean;
+  problems: string[];
+};
+
+/** The q-quantile (nearest rank) of `values`; undefined when empty. */
+export function quantile(values: readonly number[], q: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+export function summarise(r: {
+  plan: DevnetPlan;
+  verdicts: readonly { verdict: Verdict }[];
+  disputes: DisputeSummary[];
+  finished: boolean;
+  blocks: number;
+  fault: string;
+  behaviour: string;
+  latenciesMs: readonly number[];
+  judgedPerSecond: number | undefined;
+}): DevnetSummary {
+  // The last judged outcome of each epoch ("unavailable" only means "not yet").
+  const final = new Map<bigint, Verdict['outcome']>();
+  for (const { verdict } of r.verdicts) {
+    if (verdict.outcome !== 'unavailable') final.set(verdict.epoch, verdict.outcome);
+  }
+  const count = (o: Verdict['outcome']) => [...final.values()].filter((x) => x === o).length;
+  const fraudEpochs = r.plan.claims.filter((c) => c.fraud).map((c) => c.epoch);
+  const problems: string[] = [];
+  if (!r.finished) problems.push(`the run did not settle within ${r.blocks} Bitcoin blocks`);
+  for (const c of r.plan.claims) {
+    const got = final.get(c.epoch);
+    const want = c.fraud ? 'fraud' : 'valid';
+    if (got !== want) problems.push(`epoch ${c.epoch}: judged ${got ?? 'never'}, expected ${want}`);
+  }
+  const byEpoch = new Map<bigint, DisputeSummary[]>();
+  for (const d of r.disputes) byEpoch.set(d.epoch, [...(byEpoch.get(d.epoch) ?? []), d]);
+  for (const [epoch, ds] of byEpoch) {
+    if (!fraudEpochs.includes(epoch)) problems.push(`epoch ${epoch} is honest but was disputed`);
+    if (ds.length > 1) problems.push(`epoch ${epoch} has ${ds.length} disputes`);
+  }
+  for (const epoch of fraudEpochs) {
+    const d = byEpoch.get(epoch)?.[0];
+    if (!d) {
+      problems.push(`epoch ${epoch} is wrong but no dispute was opened`);
+      continue;
+    }
+    if (!d.challengeConfirmed) problems.push(`epoch ${epoch}: the challenge never confirmed`);
+    if (d.finalState !== 'resolved' || d.outcome !== 'operator-slashed') {
+      problems.push(
+        `epoch ${epoch}: dispute ended ${d.finalState}${d.outcome ? ` (${d.outcome})` : ''}, expected the operator slashed`,
+      );
+    }
+  }
+  const f = r.plan.firstFault;
+  if (f) {
+    const d = byEpoch.get(f.epoch)?.[0];
+    if (d && (d.step !== f.step || d.rule !== f.rule)) {
+      problems.push(
+        `epoch ${f.epoch}: Vigil placed the fraud at step ${d.step ?? '?'} rule ${d.rule ?? '?'}, the fault is at step ${f.step} rule ${f.rule}`,
+      );
+    }
+    if (fraudEpochs[0] !== f.epoch)
+      problems.push(`the first wrong claim is epoch ${fraudEpochs[0]}, the fault bites at ${f.epoch}`);
+  }
+  return {
+    fault: r.fault,
+    behaviour: r.behaviour,
+    claims: r.plan.claims.length,
+    epochsJudged: final.size,
+    verdicts: {
+      valid: count('valid'),
+      fraud: count('fraud'),
+      unavailable: r.plan.claims.length - final.size,
+    },
+    disputes: r.disputes,
+    expected: {
+      fraudEpochs,
+      firstFault: f ? { epoch: f.epoch, step: f.step, rule: f.rule } : undefined,
+    },
+    finished: r.finished,
+    blocks: r.blocks,
+    latencyMs: {
+      samples: r.latenciesMs.length,
+      median: quantile(r.latenciesMs, 0.5),
+      p99: quantile(r.latenciesMs, 0.99),
+    },
+    judgedPerSecond: r.judgedPerSecond,
+    ok: problems.length === 0,
+    problems,
+  };
+}
+
+/** The one JSON line `vigil devnet --json` ends with (bigints as decimal strings). */
+export function toJson(s: DevnetSummary): string {
+  return JSON.stringify({
+    ok: s.ok,
+    fault: s.fault,
+    behaviour: s.behaviour,
+    epochsJudged: s.epochsJudged,
+    verdicts: s.verdicts,
+    disputes: s.disputes.map((d) => ({
+      epoch: d.epoch.toString(),
+      step: d.step ?? null,
+      rule: d.rule ?? null,
+      challengeTxid: d.challengeTxid ?? null,
+      finalState: d.finalState,
+      outcome: d.outcome ?? null,
+      latencyMs: d.latencyMs ?? null,
+    })),
+    latencyMs: s.latencyMs,
+    problems: s.problems,
+  });
+}
