@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { bytesToHex, hexToBytes } from '../core/bytes.ts';
+import { VigilError } from '../core/errors.ts';
 import { traceCheckpoints } from '../dispute/trace-checkpoints.ts';
 import {
   computeStateRoot,
@@ -45,6 +46,8 @@ export type L2EpochSourceOptions = {
   /** The operator's graphs: a registry, or the options to create one. */
   graphs: GraphRegistry | GraphRegistryOptions;
   maxRange?: bigint;
+  /** The chain id the L2 node must report (config `l2.chainId`); unchecked when absent. */
+  chainId?: number;
   /** Compare the model with the contracts at every epoch end (default true). */
   crossCheck?: boolean;
   /**
@@ -77,6 +80,11 @@ export type L2EpochSource = EpochSource & {
 };
 
 type EpochModel = { root: Uint8Array; checkpoints: Uint8Array[] };
+
+/** The L2 node is another chain than the configuration names: nothing it says is used. */
+export class L2ChainMismatchError extends VigilError {
+  override name = 'L2ChainMismatchError';
+}
 
 function isRegistry(g: GraphRegistry | GraphRegistryOptions): g is GraphRegistry {
   return typeof (g as GraphRegistry).graphs === 'function';
@@ -113,12 +121,22 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
   let head: bigint | undefined;
   let caughtUp = false;
   let failed: string | undefined;
+  let chainChecked = o.chainId === undefined;
 
   async function sync(): Promise<void> {
     const budget = o.syncBudgetMs ?? 1_000;
     const started = Date.now();
     try {
       // After a failed step the in-memory state may be ahead of the journal: rebuild it first.
+      if (!chainChecked) {
+        const id = await rpc.call('eth_chainId', (c) => c.getChainId());
+        if (id !== o.chainId) {
+          throw new L2ChainMismatchError(`The L2 node reports chain id ${id}, not ${o.chainId}`, {
+            metaMessages: ['Check l2.rpcUrls and l2.chainId: Vigil judges one chain only.'],
+          });
+        }
+        chainChecked = true;
+      }
       if (failed !== undefined) await ingestion.ingester.init();
       caughtUp = false;
       for (;;) {

@@ -157,6 +157,7 @@ export function epochSourceFromConfig(
       genesis: genesisFromConfig(config),
     },
     confirmations: config.l2.confirmations,
+    chainId: config.l2.chainId,
     traceSteps: params.traceSteps,
     maxRange: BigInt(config.l2.maxRange),
     graphs: {

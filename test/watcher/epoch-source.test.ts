@@ -23,7 +23,11 @@ import {
 import { judgeEpoch } from '../../src/judge/verdict.ts';
 import { stateCommitmentAbi } from '../../src/l2/contracts/artifacts/abis.ts';
 import { L2Rpc } from '../../src/l2/rpc.ts';
-import { createL2EpochSource, type L2EpochSource } from '../../src/watcher/epoch-source.ts';
+import {
+  createL2EpochSource,
+  L2ChainMismatchError,
+  type L2EpochSource,
+} from '../../src/watcher/epoch-source.ts';
 import { secretOf, xOnly } from '../dispute/graph-fixture.ts';
 import { type Chain, OPERATOR, startChain, testRedis } from '../l2/helpers.ts';
 
@@ -291,5 +295,21 @@ describe('the L2 epoch source', () => {
       reason: expect.stringMatching(/L2 ingestion failed/),
     });
     expect(f.l2.inputsFinal).toBe(false);
+  }, 60_000);
+
+  it('refuses an L2 node that reports another chain id than configured', async () => {
+    const s = createL2EpochSource({
+      rpcUrls: [chain.anvil.rpcUrl],
+      redis,
+      prefix: `${prefix}:other-chain`,
+      deployment: chain.deployment,
+      confirmations: 1,
+      chainId: 200901,
+      traceSteps: K,
+      graphs: { dir: graphDir, network: 'regtest', operator: xOnly(secretOf('operator')), committee: [] },
+    });
+    await expect(s.sync()).rejects.toThrow(L2ChainMismatchError);
+    await expect(s.sync()).rejects.toThrow(/reports chain id 31337, not 200901/);
+    expect((await s.facts(0n)).reexecution.complete).toBe(false);
   }, 60_000);
 });
