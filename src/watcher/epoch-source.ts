@@ -16,6 +16,8 @@ import { traceCheckpoints } from '../dispute/trace-checkpoints.ts';
 import {
   computeStateRoot,
   createGenesisState,
+  type GovernanceInput,
+  type GovernanceState,
   REFERENCE_EXECUTOR,
   reexecute,
   type TraceStep,
@@ -55,6 +57,11 @@ export type L2EpochSourceOptions = {
    * it must renew, so a long catch-up is spread over several polls.
    */
   syncBudgetMs?: number;
+  /**
+   * Longest history (inputs since genesis) the fault diagnosis re-executes, once per catalogue fault
+   * (default 100 000): beyond it the diagnosis says so instead of holding up the poll.
+   */
+  diagnoseMaxInputs?: number;
   logger?: Logger;
   metrics?: L2Metrics;
   registry?: Registry;
@@ -172,17 +179,32 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
     return { status: 'committed', root: hexToBytes(c.stateRoot), depth };
   }
 
+  /**
+   * The reference state walked forward through the inputs: epochs are usually asked for in order, so
+   * each one starts where the previous one ended instead of from genesis. A reset of the derivation (a
+   * restart or a reorg) replaces its inputs array, and the walk starts over.
+   */
+  let walk: { inputs: readonly GovernanceInput[]; next: number; state: GovernanceState } | undefined;
+
+  function stateBefore(index: number): GovernanceState {
+    if (!walk || walk.inputs !== derivation.inputs || walk.next > index) {
+      walk = { inputs: derivation.inputs, next: 0, state: createGenesisState(derivation.genesis) };
+    }
+    if (index > walk.next) reexecute(derivation.inputs.slice(walk.next, index), { state: walk.state });
+    walk.next = index;
+    return walk.state;
+  }
+
   /** The reference re-execution of one ended epoch, from the reference state before it, with its trace. */
   function model(end: EpochEnd): EpochModel {
     const key = `${end.epoch}:${end.blockHash}:${end.firstInput}:${end.lastInput}`;
     const hit = models.get(key);
     if (hit) return hit;
-    const state = createGenesisState(derivation.genesis);
-    const prior = derivation.inputs.slice(0, end.firstInput);
-    if (prior.length > 0) reexecute(prior, { state });
+    const state = stateBefore(end.firstInput);
     const preRoot = computeStateRoot(state);
     const epochInputs = derivation.inputs.slice(end.firstInput, end.lastInput + 1);
     const r = reexecute(epochInputs, { state, trace: true });
+    if (walk) walk.next = end.lastInput + 1;
     const trace = r.trace as TraceStep[];
     const m: EpochModel = {
       root: r.root,
@@ -229,6 +251,7 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
               reason: `re-execution of epoch ${epoch} reached 0x${bytesToHex(m.root)}, ingestion ${end.root}`,
             };
     } catch (err) {
+      walk = undefined; // possibly half-advanced
       reexecution = { complete: false, reason: `re-execution of epoch ${epoch} failed: ${String(err)}` };
     }
     return {
@@ -245,6 +268,13 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
   async function diagnose(epoch: bigint, claimedRoot: Uint8Array): Promise<FraudDiagnosis | undefined> {
     const end = endOf(epoch);
     if (!end) return undefined;
+    const max = o.diagnoseMaxInputs ?? 100_000;
+    if (end.lastInput + 1 > max) {
+      return {
+        fault: undefined,
+        reason: `not diagnosed: ${end.lastInput + 1} inputs since genesis, more than the ${max} the watcher re-executes per fault`,
+      };
+    }
     return diagnoseFraud({
       genesis: derivation.genesis,
       priorInputs: derivation.inputs.slice(0, end.firstInput),

@@ -257,7 +257,8 @@ describe('the L2 epoch source', () => {
     await syncAll(a);
     const b = source(1, 'restart');
     await b.sync();
-    for (let e = 0; e < EPOCHS; e++) expect(await b.facts(BigInt(e))).toEqual(await a.facts(BigInt(e)));
+    // Asked out of order: the source's forward walk through the inputs starts over and still agrees.
+    for (const e of [2n, 0n, 1n]) expect(await b.facts(e)).toEqual(await a.facts(e));
     // The honest root is no fault; a root some catalogue fault gives for epoch 1 is that fault.
     const f1 = await b.facts(1n);
     if (!f1.reexecution.complete) throw new Error('epoch 1 incomplete');
