@@ -63,19 +63,28 @@ export async function followDisprove(
     // A disprove spends the assert's output: nothing can be sent before the assert is in a block.
     return assertStatus?.inMempool ? 'assert in mempool' : 'assert not found (reorg?): waiting';
   }
-  if (rec.fields.disproveRaw !== undefined) {
-    // Ours is stored but D is unspent: a reorg or an eviction dropped it. The same bytes go out again.
-    if (spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending) !== 'broadcast')
-      return 'disprove dropped';
-    const sent = await sendStored(ctx, rec, 'disproveRaw', 'disprove', 'rebroadcast');
-    await ctx.store.note(rec.id, 'disprove-rebroadcast', {
-      key: `disprove-rebroadcast-${rec.fields.disproveTxid}-v${rec.version}`,
-      detail: { txid: rec.fields.disproveTxid, result: sent },
-    });
-    return 'disprove rebroadcast';
-  }
+  if (rec.fields.disproveRaw !== undefined) return resend(ctx, rec);
   if (rec.state !== 'asserted') return `state ${rec.state}, asserted stake unspent`;
   return judgeAndDisprove(ctx, rec, dg, tip);
+}
+
+/**
+ * Ours is stored but not out: a reorg or an eviction dropped it, or a crash came between the write-ahead
+ * and the broadcast. The same bytes go out again.
+ */
+async function resend(ctx: DisputeJobContext, rec: DisputeRecord): Promise<string> {
+  const txid = rec.fields.disproveTxid as string;
+  if (spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending) !== 'broadcast')
+    return 'disprove not out';
+  const status = await ctx.backend.getTxStatus(txid);
+  if (status?.confirmed || status?.inMempool) return `disprove already sent: ${txid}`;
+  const sent = await sendStored(ctx, rec, 'disproveRaw', 'disprove', 'rebroadcast');
+  if (sent !== 'sent') return `disprove already known to the node: ${txid}`;
+  await ctx.store.note(rec.id, 'disprove-rebroadcast', {
+    key: `disprove-rebroadcast-${txid}-v${rec.version}`,
+    detail: { txid },
+  });
+  return `disprove rebroadcast: ${txid}`;
 }
 
 /**
@@ -165,6 +174,17 @@ async function finish(ctx: DisputeJobContext, rec: DisputeRecord, result: string
 }
 
 /**
+ * Raises the gauge, then looks at the record again: a run that resolved the dispute meanwhile lowered
+ * it before this one raised it, and the gauge must not stay up for a dispute that is over.
+ */
+async function flagImpossible(ctx: DisputeJobContext, id: string, reason: string): Promise<void> {
+  if (!ctx.metrics) return;
+  ctx.metrics.disproveImpossible.set({ dispute: id, reason }, 1);
+  if ((await ctx.store.get(id))?.state === 'resolved')
+    ctx.metrics.disproveImpossible.set({ dispute: id, reason }, 0);
+}
+
+/**
  * D is unspent and nothing of ours is stored: decide. Builds only a disprove Vigil believes in and the
  * circuit accepts; otherwise records why (once) and lets the payout come.
  */
@@ -179,7 +199,7 @@ async function judgeAndDisprove(
   // Judged before, from the same assert and the same trace: the answer cannot have changed.
   const judged = rec.fields.disproveImpossible;
   if (judged !== undefined) {
-    ctx.metrics?.disproveImpossible.set({ dispute: rec.id, reason: judged }, 1);
+    await flagImpossible(ctx, rec.id, judged);
     return `no disprove (${judged}): following the payout`;
   }
   if (decision === 'build-only' && rec.fields.dryRunDisproveTxid !== undefined) {
@@ -196,7 +216,7 @@ async function judgeAndDisprove(
   }
   const plan = planDisprove(graph, kickoff.tx, assert.tx, rec.fields.expectedTrace);
   if (plan.kind === 'impossible') {
-    ctx.metrics?.disproveImpossible.set({ dispute: rec.id, reason: plan.code }, 1);
+    await flagImpossible(ctx, rec.id, plan.code);
     const r = await ctx.store.note(rec.id, 'disprove-impossible', {
       key: `disprove-impossible-${assertTxid}`,
       fields: { disproveImpossible: plan.code },
@@ -214,16 +234,18 @@ async function judgeAndDisprove(
   const step = plan.step;
   const wallet = ctx.wallet;
   if (decision === 'withhold' || !wallet) {
+    const why = decision === 'withhold' ? `mode ${ctx.mode}` : 'no watcher wallet to take the reward';
     await ctx.store.note(rec.id, 'disprove-withheld', {
       key: `disprove-withheld-${assertTxid}`,
-      detail: { step, mode: ctx.mode, ...(wallet ? {} : { reason: 'no watcher wallet for the reward' }) },
+      detail: { step, mode: ctx.mode, reason: why },
     });
-    return `disprove of step ${step} withheld (${wallet ? `mode ${ctx.mode}` : 'no wallet'})`;
+    return `disprove of step ${step} withheld (${why})`;
   }
 
   // One builder per dispute at a time: two builds at different fee rates would be two transactions.
   const lock = new Lease(ctx.redis, `${ctx.prefix}:dispute:${rec.id}:disprove-lock`, 30_000);
   if (!(await lock.acquire())) return 'another process is building the disprove';
+  let builtHere = false;
   try {
     const fresh = await ctx.store.require(rec.id);
     if (fresh.fields.disproveRaw === undefined || decision === 'build-only') {
@@ -243,7 +265,7 @@ async function judgeAndDisprove(
         ctx.metrics?.broadcasts.inc({ tx: 'disprove', result: 'dry-run' });
         return `dry-run: built and checked the disprove of step ${step} (${built.txid})`;
       }
-      await ctx.store.note(rec.id, 'disprove-built', {
+      const noted = await ctx.store.note(rec.id, 'disprove-built', {
         key: `disprove-built-${assertTxid}`,
         onlyIfAbsent: 'disproveTxid',
         fields: {
@@ -255,12 +277,14 @@ async function judgeAndDisprove(
         },
         detail,
       });
+      builtHere = noted.status === 'applied';
     }
   } finally {
     await lock.release();
   }
-  // Whoever wrote it, send what the record holds.
   const stored = await ctx.store.require(rec.id);
+  // Another run wrote it: it sends it, or it is out already, or (that run died) it is resent here.
+  if (!builtHere) return resend(ctx, stored);
   const txid = stored.fields.disproveTxid as string;
   const sent = await sendStored(ctx, stored, 'disproveRaw', 'disprove');
   await ctx.store.note(rec.id, 'disprove-broadcast', {

@@ -17,10 +17,17 @@ import { sha256 } from '../../src/core/hashes.ts';
 import { buildGraph } from '../../src/dispute/graph/build.ts';
 import { graphToDocument } from '../../src/dispute/graph/document.ts';
 import { type GraphExpectations, importGraph } from '../../src/dispute/graph/import.ts';
-import { completeKickoff, readKickoff } from '../../src/dispute/graph/spend.ts';
+import { completeAssert, completeKickoff, readKickoff } from '../../src/dispute/graph/spend.ts';
 import { disputeId } from '../../src/dispute/records/state-machine.ts';
 import { DisputeStore } from '../../src/dispute/records/store.ts';
-import { generateWorkload, reexecute } from '../../src/governance/index.ts';
+import { traceCheckpoints } from '../../src/dispute/trace-checkpoints.ts';
+import {
+  computeStateRoot,
+  createGenesisState,
+  generateWorkload,
+  reexecute,
+  type TraceStep,
+} from '../../src/governance/index.ts';
 import { judgeEpoch, type Verdict } from '../../src/judge/verdict.ts';
 import type { DisputeGraph, DisputeJobContext, OpenJobData } from '../../src/queue/dispute-jobs.ts';
 import { DisputeQueue } from '../../src/queue/dispute-queue.ts';
@@ -42,6 +49,8 @@ export type Scenario = {
   kickoff: { tx: Tx; txid: string; height: number };
   verdict: Verdict;
   openData: OpenJobData;
+  /** Vigil's own trace roots r_0 … r_k of the epoch (the reference model's, cut into the graph's k steps). */
+  expectedTrace: Uint8Array[];
   watcherAddress: string;
   mine(n?: number): void;
   stop(): Promise<void>;
@@ -65,9 +74,22 @@ export async function startScenario(
   const chain = sim.chain;
   // The model's root for a real epoch of a seeded workload; the operator reveals it or a wrong one.
   const workload = scenarioWorkload();
-  const epochs = reexecute(workload.inputs, { genesis: workload.genesis }).epochs;
-  const epoch = epochs[options.epochIndex ?? 0];
+  const run = reexecute(workload.inputs, { genesis: workload.genesis, trace: true });
+  const epochs = run.epochs;
+  const index = options.epochIndex ?? 0;
+  const epoch = epochs[index];
   if (!epoch) throw new Error('no epoch');
+  const trace = run.trace as TraceStep[];
+  const first = index === 0 ? 0 : (epochs[index - 1]?.stepIndex as number) + 1;
+  const preRoot =
+    first === 0
+      ? computeStateRoot(createGenesisState(workload.genesis))
+      : (trace[first - 1] as TraceStep).root;
+  const expectedTrace = traceCheckpoints(
+    preRoot,
+    trace.slice(first, epoch.stepIndex + 1).map((t) => t.root),
+    defaultTraceSteps(),
+  );
   const claimed = options.honest ? epoch.root : sha256(utf8('a wrong state root'));
 
   const placeholder = buildGraph(makeGraphSpec({ epoch: epoch.epoch }).spec);
@@ -134,12 +156,25 @@ export async function startScenario(
     kickoff: { tx: k.tx, txid: kickoffTxid, height: block.height },
     verdict,
     openData,
+    expectedTrace,
     watcherAddress: addressForScript(WATCHER_SCRIPT, 'regtest') as string,
     mine: (n = 1) => {
       for (let i = 0; i < n; i++) chain.mine(MINER);
     },
     stop: () => sim.stop(),
   };
+}
+
+const defaultTraceSteps = (): number => makeGraphSpec().spec.params.traceSteps;
+
+/**
+ * The operator asserts `trace` (r_0 … r_{k-1}) with its Winternitz keys: into the mempool, returned
+ * with its txid.
+ */
+export function operatorAssert(s: Scenario, trace: readonly Uint8Array[]): { tx: Tx; txid: string } {
+  const a = completeAssert(s.fixture.graph, s.fixture.sigs, s.fixture.traceSecrets, trace);
+  s.sim.chain.acceptTx(a.tx);
+  return { tx: a.tx, txid: txidHex(a.tx) };
 }
 
 /** What a watcher expects of the scenario operator's graph (everything but the epoch and commitment). */
