@@ -1,8 +1,8 @@
 /**
  * Decodes the governance contracts' logs into the reference model's inputs (src/governance/inputs.ts),
  * plus the operator's state commitments. Every input-producing event carries all the input needs, so no
- * calldata is fetched. Logs from an unexpected address or with an unknown topic are errors the ingester
- * counts and skips.
+ * calldata is fetched for accepted inputs; reverted transactions (no logs) are decoded from their calldata.
+ * Logs from an unexpected address or with an unknown topic are errors the ingester counts and skips.
  */
 import {
   type Abi,

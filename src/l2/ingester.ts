@@ -1,10 +1,10 @@
 /**
- * Reorg-safe ingestion of L2 logs into a derived state.
+ * Reorg-safe ingestion of L2 logs (and, when asked, reverted transactions) into a derived state.
  *
  * One step: read the head, take the next range of blocks that are `confirmations` deep (bounded by
  * `maxRange`), check that its first block's parent is our cursor (else: reorg), fetch its logs in adaptive
- * sub-ranges, make sure the chain did not move under us while fetching, decode the logs in L2 order
- * (block, tx index, log index), persist the range's journal and the new cursor atomically, then apply it
+ * sub-ranges and its reverted transactions to the watched addresses, make sure the chain did not move
+ * under us while fetching, decode both in L2 order (block, tx index, log index), persist the range's journal and the new cursor atomically, then apply it
  * to the in-memory derived state and run the per-block hooks (the epoch-end cross-check).
  *
  * The derived state is a pure function of the journal, so rewinding after a reorg is "drop the journal
