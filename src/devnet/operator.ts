@@ -83,13 +83,14 @@ export type StartDevnetOperatorOptions = {
 const CLAIM_FUNDING_FEE = 1_000n;
 /** Fee of the transaction that splits the funding coinbase into coins (~1.8 kvB). */
 const SPLIT_FEE = 10_000n;
-/** Coins the funding is split into; each carries claims until it runs dry. */
-const SPLIT_COINS = 40;
+/** Coins the funding is split into; each carries claims until it runs dry (~20 claims from 50 BTC / 24). */
+const SPLIT_COINS = 24;
 /**
  * Unconfirmed claims one coin's change chain may carry: the first funding transaction then has at most
- * 2 × 8 descendants (claims and kick-offs), well inside the mempool's limit of 25.
+ * 2 × 10 descendants (claims and kick-offs), inside the mempool's limit of 25. With SPLIT_COINS, 240
+ * claims fit before a block.
  */
-const MAX_UNCONFIRMED_CHAIN = 8;
+const MAX_UNCONFIRMED_CHAIN = 10;
 const COINBASE_MATURITY = 100;
 
 type SendKind = 'take' | 'assert' | 'payout';

@@ -118,7 +118,9 @@ async function challenge(w: World, g: ImportedGraph): Promise<string> {
 }
 
 describe('the devnet operator on simnet', () => {
-  it('publishes importable graphs, kicks off with the claim, takes after T_c, asserts r_0…r_{k-1} when challenged, pays out after T_d', async () => {
+  it('publishes importable graphs, kicks off with the claim, takes after T_c, asserts r_0…r_{k-1} when challenged, pays out after T_d', {
+    timeout: 180_000,
+  }, async () => {
     const w = await world('assert');
     await w.bitcoin.fund(addressForScript(challengerScript, 'regtest') as string);
     const quiet = await w.operator.claim(claimOf(1n));
@@ -184,7 +186,9 @@ describe('the devnet operator on simnet', () => {
     expect(await round(w)).toEqual([]);
   });
 
-  it("'never-assert': challenged, it never asserts, and the assert-timeout slashes it", async () => {
+  it("'never-assert': challenged, it never asserts, and the assert-timeout slashes it", {
+    timeout: 180_000,
+  }, async () => {
     const w = await world('never-assert');
     await w.bitcoin.fund(addressForScript(challengerScript, 'regtest') as string);
     const c = await w.operator.claim(claimOf(7n));
@@ -209,14 +213,16 @@ describe('the devnet operator on simnet', () => {
     expect(stateOf(w, 7n)).toBe('slashed');
   });
 
-  it('claims 10 epochs with blocks in between, then 40 more before a single block: all confirm', async () => {
+  it('claims 10 epochs with blocks in between, then 30 more before a single block: all confirm', {
+    timeout: 240_000,
+  }, async () => {
     const w = await world('assert');
     const kickoffs: string[] = [];
     for (let e = 1n; e <= 10n; e++) {
       kickoffs.push((await w.operator.claim(claimOf(e))).kickoffTxid);
       await round(w);
     }
-    for (let e = 11n; e <= 50n; e++) kickoffs.push((await w.operator.claim(claimOf(e))).kickoffTxid);
+    for (let e = 11n; e <= 40n; e++) kickoffs.push((await w.operator.claim(claimOf(e))).kickoffTxid);
     await w.bitcoin.mine(1);
     for (const id of kickoffs) expect(await confirmedAt(w, id)).toBeDefined();
     // The early ones may have been taken meanwhile (the rounds react); nothing else happened to any.
