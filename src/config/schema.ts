@@ -203,7 +203,8 @@ const dispute = z
           ctx.addIssue({
             code: 'custom',
             path: [key],
-            message: 'set together with dispute.graphDir, dispute.operatorKey and dispute.committeeKeys',
+            message:
+              'a value: dispute.graphDir, dispute.operatorKey and dispute.committeeKeys are set together',
           });
         }
       }

@@ -225,17 +225,20 @@ export function createWatcher(o: WatcherOptions): Watcher {
 
   async function poll(): Promise<Verdict[]> {
     const verdicts: Verdict[] = [];
-    const holder = await lease.acquire();
+    let holder = await lease.acquire();
+    if (holder && o.source?.sync) {
+      // A failed sync leaves the facts as they were (or incomplete): the judge fails closed on them.
+      try {
+        await o.source.sync();
+      } catch (err) {
+        o.logger.warn({ err: String(err) }, 'epoch source sync failed; judging with what it has');
+      }
+      // A slow sync (an L2 node retrying) may outlast the lease: judge only while still holding it.
+      holder = await lease.renew();
+      if (!holder) o.logger.warn('the follow lease expired during the epoch source sync: not judging');
+    }
     metrics.chainFollowed.set({ chain: 'bitcoin' }, (await lease.holder()) === null ? 0 : 1);
     if (holder) {
-      if (o.source?.sync) {
-        // A failed sync leaves the facts as they were (or incomplete): the judge fails closed on them.
-        try {
-          await o.source.sync();
-        } catch (err) {
-          o.logger.warn({ err: String(err) }, 'epoch source sync failed; judging with what it has');
-        }
-      }
       lastTip = await o.backend.getTipHeight();
       lastPollOk = Date.now();
       for (const g of (await o.source?.graphs()) ?? []) {

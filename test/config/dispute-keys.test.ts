@@ -123,7 +123,7 @@ describe('config keys of the epoch source', () => {
   it('need the graph directory and both key settings together', () => {
     const p = problems({ env: { VIGIL_DISPUTE_GRAPH_DIR: '/g' } });
     expect(p.map((x) => x.key).sort()).toEqual(['dispute.committeeKeys', 'dispute.operatorKey']);
-    expect(p[0]?.expected).toContain('set together with dispute.graphDir');
+    expect(p[0]?.expected).toContain('are set together');
   });
 
   it('refuse a committee key listed twice or equal to the operator key', () => {
