@@ -16,6 +16,7 @@ import type { DevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
 import { taprootOutput } from '../bitcoin/taproot/output.ts';
 import { displayHexToHash, hashToDisplayHex, serializeTx, txid, txidHex } from '../bitcoin/tx/serialize.ts';
 import type { Tx } from '../bitcoin/tx/types.ts';
+import { COINBASE_MATURITY } from '../bitcoin/wallet/wallet.ts';
 import { bytesToHex, equalBytes } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
 import type { Graph } from '../dispute/graph/build.ts';
@@ -91,7 +92,6 @@ const SPLIT_COINS = 24;
  * claims fit before a block.
  */
 const MAX_UNCONFIRMED_CHAIN = 10;
-const COINBASE_MATURITY = 100;
 
 type SendKind = 'take' | 'assert' | 'payout';
 
