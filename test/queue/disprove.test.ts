@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { decodeTx, txidHex } from '../../src/bitcoin/backends/codec.ts';
+import type { BitcoinBackend } from '../../src/bitcoin/backends/types.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
 import { bytesToHex, equalBytes, hexToBytes, utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hashes.ts';
@@ -97,13 +98,15 @@ describe('after the assert: disprove or payout, through BullMQ on simnet', () =>
         const r = await a.store.require(id);
         const spender = s.sim.chain.spenderOf(assert.txid, 0);
         return spender !== undefined && spender.txid === r.fields.disproveTxid ? r : undefined;
-      });
+      }, 30_000);
       expect(rec.fields.disproveStep).toBe('1');
       const disproveTxid = rec.fields.disproveTxid as string;
       expect(s.sim.chain.mempool.get(disproveTxid)).toBeDefined();
-      // Let every in-flight run finish, then count: one transaction built, one successful broadcast.
-      await until(async () =>
-        (await a.store.events(id)).some((e) => e.type === 'disprove-broadcast') ? true : undefined,
+      // Whichever run sent it recorded the broadcast; one transaction was ever built.
+      await until(
+        async () =>
+          (await a.store.events(id)).some((e) => e.type === 'disprove-broadcast') ? true : undefined,
+        30_000,
       );
       // Core (and simnet) accept a resend of bytes already in the mempool, so a racing run may count a
       // send; what must never happen is a second, different disprove (it would conflict: rejected).
@@ -118,8 +121,10 @@ describe('after the assert: disprove or payout, through BullMQ on simnet', () =>
       // The mempool loses it: the same bytes go out again, before any block.
       s.sim.chain.mempool.removeWithDescendants(disproveTxid);
       expect(s.sim.chain.spenderOf(assert.txid, 0)).toBeUndefined();
-      await until(async () =>
-        (await a.store.events(id)).some((e) => e.type === 'disprove-rebroadcast') ? true : undefined,
+      await until(
+        async () =>
+          (await a.store.events(id)).some((e) => e.type === 'disprove-rebroadcast') ? true : undefined,
+        30_000,
       );
       expect(s.sim.chain.spenderOf(assert.txid, 0)?.txid).toBe(disproveTxid);
       expect(await count('rebroadcast')).toBeGreaterThan(rebroadcastsBefore);
@@ -299,6 +304,58 @@ describe('after the assert: disprove or payout, through BullMQ on simnet', () =>
       await c.close();
       await w.redis.quit();
       await d.redis.quit();
+      await s.stop();
+    }
+  }, 90_000);
+
+  it('a crash between the write-ahead and the broadcast: the next run sends the stored disprove, once; runs after the end change nothing', async () => {
+    const s = await startScenario();
+    const a = harness(s, 'challenge');
+    const id = s.openData.disputeId;
+    const track = (backend?: BitcoinBackend) =>
+      processTrack(backend ? { ...a.ctx, backend } : a.ctx, { disputeId: id });
+    try {
+      await processOpen(a.ctx, openWithTrace(s));
+      await processChallenge(a.ctx, { disputeId: id });
+      s.mine(1);
+      expect(await track()).toMatch(/^confirmed/);
+      const v = s.expectedTrace;
+      const assert = operatorAssert(s, [v[0], v[1], WRONG] as Uint8Array[]);
+      s.mine(1);
+      expect(await track()).toBe('asserted');
+
+      // The process dies after writing the disprove ahead, before the node hears of it.
+      const crashing = Object.create(s.backend) as BitcoinBackend;
+      crashing.broadcast = async () => {
+        throw new Error('process killed before the broadcast');
+      };
+      await expect(track(crashing)).rejects.toThrow(/process killed/);
+      const written = await a.store.require(id);
+      const txid = written.fields.disproveTxid as string;
+      expect(written.fields.disproveStep).toBe('1');
+      expect(s.sim.chain.spenderOf(assert.txid, 0)).toBeUndefined();
+
+      expect(await track()).toBe(`disprove rebroadcast: ${txid}`);
+      expect(s.sim.chain.spenderOf(assert.txid, 0)?.txid).toBe(txid);
+      expect(await track()).toBe('our disprove in mempool');
+      s.mine(1);
+      expect(await track()).toBe('resolved: operator slashed (our disprove of step 1)');
+      expect(await track()).toBe('resolved');
+      const events = await a.store.events(id);
+      expect(events.filter((e) => e.type === 'disprove-built')).toHaveLength(1);
+      expect(events.filter((e) => e.type === 'disprove-rebroadcast')).toHaveLength(1);
+      // The broadcast event is recorded from the chain even though the crashed run never wrote it.
+      expect(events.filter((e) => e.type === 'disprove-broadcast')).toHaveLength(1);
+      expect(events.filter((e) => e.type === 'transition').map((e) => e.to)).toEqual([
+        'challenged',
+        'confirmed',
+        'asserted',
+        'disproved',
+        'resolved',
+      ]);
+      expect((await a.store.require(id)).outcome).toBe('operator-slashed');
+    } finally {
+      await a.close();
       await s.stop();
     }
   }, 90_000);

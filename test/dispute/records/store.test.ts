@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blocksLeft, deadlineLevel, disputeDeadlines } from '../../../src/dispute/records/deadlines.ts';
+import { disputeBundle } from '../../../src/dispute/records/bundle.ts';
+import {
+  blocksLeft,
+  deadlineLevel,
+  disproveBy,
+  disputeDeadlines,
+} from '../../../src/dispute/records/deadlines.ts';
 import {
   canTransition,
   type DisputeState,
@@ -130,7 +136,7 @@ describe('dispute records in Redis', () => {
     expect(late.status).toBe('duplicate');
     expect(late.record.state).toBe('confirmed');
     expect(late.record.fields.challengeTxid).toBe('aa');
-    expect((await store.events(id)).map((e) => e.key)).toEqual(['open-' + id, 'broadcast-1', 'confirm-1']);
+    expect((await store.events(id)).map((e) => e.key)).toEqual([`open-${id}`, 'broadcast-1', 'confirm-1']);
   });
 
   it('resolving needs an outcome', async () => {
@@ -190,6 +196,10 @@ describe('deadlines from chain heights', () => {
     expect(blocksLeft(d.challengeBy, 104)).toBe(0);
     expect(blocksLeft(d.challengeBy, 105)).toBe(-1);
   });
+  it('a disprove must confirm before the payout becomes valid (T_d from the assert block)', () => {
+    // payout (CSV 6) spends the assert of block 120 from block 126: the disprove must be in ≤ 125.
+    expect(disproveBy(120, t.disproveWindow)).toBe(125);
+  });
   it.each([
     { tip: 60, level: 'ok' },
     { tip: 69, level: 'warn' },
@@ -198,5 +208,29 @@ describe('deadlines from chain heights', () => {
     { tip: 105, level: 'missed' },
   ] as const)('tip $tip → $level', ({ tip, level }) => {
     expect(deadlineLevel(105, tip, { warnBlocks: 36, criticalBlocks: 12 })).toBe(level);
+  });
+});
+
+describe('the export bundle', () => {
+  it("carries the disprove, its deadline, Vigil's trace and the diagnosis", async () => {
+    const id = await fresh('asserted');
+    const trace = ['00'.repeat(32), '11'.repeat(32)];
+    await store.note(id, 'disprove-built', {
+      key: 'bundle-disprove',
+      fields: {
+        disproveTxid: 'aa'.repeat(32),
+        disproveRaw: '0200',
+        disproveBy: '125',
+        expectedTrace: JSON.stringify(trace),
+        diagnosis: JSON.stringify({ step: 3, rule: 'vote.weight' }),
+      },
+    });
+    const latest = await store.require(id);
+    const b = disputeBundle(latest, await store.events(id), new Date(0));
+    expect(b.transactions.disprove).toEqual({ txid: 'aa'.repeat(32), hex: '0200' });
+    expect(b.dispute.deadlines.disproveBy).toBe(125);
+    expect(b.expectedTrace).toEqual(trace);
+    expect(b.diagnosis).toEqual({ step: 3, rule: 'vote.weight' });
+    expect(b.history.at(-1)?.type).toBe('disprove-built');
   });
 });
