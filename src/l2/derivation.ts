@@ -66,6 +66,11 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
   private overruled = new Set<number>();
   private epochStart = 0;
 
+  /** Indices into `inputs` the chain overruled ('authoritative'): a re-execution must leave them out. */
+  get overruledInputs(): ReadonlySet<number> {
+    return this.overruled;
+  }
+
   constructor(
     readonly genesis: GenesisOptions,
     readonly executor: Executor = REFERENCE_EXECUTOR,

@@ -287,6 +287,7 @@ describe('reverted transactions the rules cannot explain', () => {
     expect(faults.map((f) => f.kind)).toEqual(['reverted-input-accepted']);
     expect(faults[0]).toMatchObject({ inputKind: 'stake' });
     expect(gi.derivation.revertedAccepted.map((x) => inputBody(x.input))).toEqual([inputBody(outOfGas)]);
+    expect([...gi.derivation.overruledInputs]).toEqual([gi.derivation.inputs.length - 2]);
     // The model's state equals the contracts' at every epoch end, the one after the revert included.
     expect(gi.faults.filter((f) => f.kind === 'state-mismatch')).toEqual([]);
     expect(gi.checks.every((c) => c.ok)).toBe(true);
