@@ -31,6 +31,6 @@ export async function settled(
       if ((await probe.busyJobs()) === 0) return true;
     }
     if (Date.now() > end) return false;
-    await sleep(10);
+    await sleep(25);
   }
 }

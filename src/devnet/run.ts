@@ -69,6 +69,8 @@ export const DEVNET_WATCHER_KEY = WalletKey.fromBytes(
   sha256(utf8('vigil devnet watcher wallet (regtest only)')),
 );
 
+const WATCHER_COINS = 8;
+
 const short = (h: string) => `${h.slice(0, 12)}…`;
 
 export async function runDevnet(o: DevnetOptions): Promise<DevnetSummary> {
@@ -133,7 +135,10 @@ export async function runDevnet(o: DevnetOptions): Promise<DevnetSummary> {
       `bitcoin: ${o.bitcoinRpc ? `regtest node at ${redactUrl(o.bitcoinRpc)}` : 'in-process simnet (every transaction checked by Vigil’s interpreter)'}`,
     );
     const watcherScript = concatBytes(Uint8Array.of(0x51, 0x20), DEVNET_WATCHER_KEY.taprootOutputKey);
-    await bitcoin.fund(addressForScript(watcherScript, network) as string);
+    // Several coins, not one: disputes opened in the same block each need a coin of their own,
+    // otherwise the second challenge waits for the first one's change.
+    await bitcoin.mine(WATCHER_COINS, addressForScript(watcherScript, network) as string);
+    await bitcoin.mine(100);
     const operator = await startDevnetOperator({ bitcoin, graphDir, behaviour, logger });
 
     // 4. The watcher, exactly as `vigil watch` composes it, with the devnet's keys and graph directory.
@@ -182,7 +187,7 @@ export async function runDevnet(o: DevnetOptions): Promise<DevnetSummary> {
       fees: { targetBlocks: 2, maxFeeRateSatVb: 50, bumpAfterBlocks: 2, bumpStepSatVb: 5 },
       bitcoinConfirmations: 1,
       l2Confirmations: 1,
-      pollIntervalMs: 50,
+      pollIntervalMs: 100,
       deadlineMarginBlocks: 2,
       registry,
       health,

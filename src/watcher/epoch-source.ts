@@ -59,7 +59,7 @@ export type L2EpochSourceOptions = {
   syncBudgetMs?: number;
   /**
    * Longest history (inputs since genesis) the fault diagnosis re-executes, once per catalogue fault
-   * (default 100 000): beyond it the diagnosis says so instead of holding up the poll.
+   * (default 20 000, a few seconds): beyond it the diagnosis says so instead of holding up the poll.
    */
   diagnoseMaxInputs?: number;
   logger?: Logger;
@@ -268,7 +268,7 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
   async function diagnose(epoch: bigint, claimedRoot: Uint8Array): Promise<FraudDiagnosis | undefined> {
     const end = endOf(epoch);
     if (!end) return undefined;
-    const max = o.diagnoseMaxInputs ?? 100_000;
+    const max = o.diagnoseMaxInputs ?? 20_000;
     if (end.lastInput + 1 > max) {
       return {
         fault: undefined,

@@ -140,10 +140,19 @@ export function createWatcher(o: WatcherOptions): Watcher {
     if (verdict.outcome === 'unavailable') return verdict; // judged again on the next poll
     judged.add(key);
     metrics.epochsJudged.inc();
+    const status = tx.status;
+    const challenge = verdict.outcome === 'fraud' && verdict.challengeable && status.confirmed;
+    const id = disputeId(g.graph.spec.epoch, spend.txid);
+    // The challenge goes first: the diagnosis re-executes history once per catalogue fault and is
+    // only informational, so it must never delay the one thing that has a deadline.
+    if (challenge && queue && status.confirmed) {
+      await openDispute(queue, g, verdict, facts?.reexecution, spend.txid, status.blockHeight);
+    }
     const diagnosis =
       kickoff.status === 'seen' && verdict.reasons.some((r) => r.code === 'root-mismatch')
         ? await diagnose(g.graph.spec.epoch, kickoff.revealed.stateRoot)
         : undefined;
+    if (challenge && diagnosis !== undefined) await recordDiagnosis(id, diagnosis);
     o.logger.info(
       {
         epoch: String(verdict.epoch),
@@ -158,30 +167,53 @@ export function createWatcher(o: WatcherOptions): Watcher {
     } catch (err) {
       o.logger.warn({ err: String(err) }, 'onVerdict callback failed');
     }
-    if (verdict.outcome === 'fraud' && verdict.challengeable && tx.status.confirmed && queue) {
-      const p = g.graph.spec.params;
-      const extras: Pick<OpenJobData, 'expectedTrace' | 'diagnosis'> = {
-        ...expectedTrace(facts?.reexecution, p.traceSteps, g.graph.spec.epoch),
-        ...(diagnosis !== undefined ? { diagnosis: JSON.stringify(diagnosis) } : {}),
-      };
-      await queue.open({
-        ...extras,
-        disputeId: disputeId(g.graph.spec.epoch, spend.txid),
-        epoch: g.graph.spec.epoch.toString(),
-        kickoffTxid: spend.txid,
-        kickoffHeight: tx.status.blockHeight,
-        graph: JSON.stringify(graphToDocument(g.graph, g.sigs)),
-        verdict: JSON.stringify({
-          outcome: verdict.outcome,
-          equivocation: verdict.equivocation,
-          reasons: verdict.reasons,
-        }),
-        seenAt: Date.now(),
-        challengeWindow: p.timelocks.challengeWindow,
-        assertWindow: p.timelocks.assertWindow,
-      });
-    }
     return verdict;
+  }
+
+  async function openDispute(
+    q: DisputeQueue,
+    g: ImportedGraph,
+    verdict: Verdict,
+    reexecution: ReexecutionFact | undefined,
+    kickoffTxid: string,
+    kickoffHeight: number,
+  ): Promise<void> {
+    const p = g.graph.spec.params;
+    await q.open({
+      ...expectedTrace(reexecution, p.traceSteps, g.graph.spec.epoch),
+      disputeId: disputeId(g.graph.spec.epoch, kickoffTxid),
+      epoch: g.graph.spec.epoch.toString(),
+      kickoffTxid,
+      kickoffHeight,
+      graph: JSON.stringify(graphToDocument(g.graph, g.sigs)),
+      verdict: JSON.stringify({
+        outcome: verdict.outcome,
+        equivocation: verdict.equivocation,
+        reasons: verdict.reasons,
+      }),
+      seenAt: Date.now(),
+      challengeWindow: p.timelocks.challengeWindow,
+      assertWindow: p.timelocks.assertWindow,
+    });
+  }
+
+  /**
+   * Adds the diagnosis to the dispute record once the open job has created it (a few ms normally;
+   * given up after a while: the diagnosis is in the log line either way).
+   */
+  async function recordDiagnosis(id: string, diagnosis: unknown): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      if (await store.get(id)) {
+        await store.note(id, 'diagnosed', {
+          key: 'diagnosis',
+          detail: { diagnosis },
+          fields: { diagnosis: JSON.stringify(diagnosis) },
+        });
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    o.logger.warn({ dispute: id }, 'dispute record not created in time: diagnosis only logged');
   }
 
   /**

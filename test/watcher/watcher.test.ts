@@ -214,10 +214,11 @@ describe('the watch daemon on simnet', () => {
         await r.quit();
       },
     });
-    const rec = await until(
-      async () => (await a.watcher.store.get(s.openData.disputeId)) ?? undefined,
-      20_000,
-    );
+    // The dispute is opened first; the diagnosis joins its record right after (it never delays a challenge).
+    const rec = await until(async () => {
+      const r = await a.watcher.store.get(s.openData.disputeId);
+      return r?.fields.diagnosis !== undefined ? r : undefined;
+    }, 20_000);
     expect(calls.slice(0, 2)).toEqual(['sync', 'graphs']);
     expect(JSON.parse(rec.fields.expectedTrace ?? '[]')).toEqual(s.expectedTrace.map(bytesToHex));
     const diagnosis = JSON.parse(rec.fields.diagnosis ?? '{}');

@@ -13,6 +13,21 @@ import { type ChainBlock, type SimChain, SimChainError } from './chain.ts';
 import type { FaultInjector } from './faults.ts';
 import { type RunningFront, startFront } from './http-front.ts';
 import { hexOf, type MempoolEntry } from './mempool.ts';
+
+/**
+ * Encoding an address (bech32m checksum) costs more than the rest of a verbose transaction reply;
+ * pollers ask for the same few transactions many times a second, so remember the recent scripts.
+ */
+const addressCache = new Map<string, string | undefined>();
+function regtestAddress(script: Uint8Array): string | undefined {
+  const key = bytesToHex(script);
+  if (addressCache.has(key)) return addressCache.get(key);
+  const address = addressForScript(script, 'regtest');
+  if (addressCache.size >= 4096) addressCache.clear();
+  addressCache.set(key, address);
+  return address;
+}
+
 import { TxReject } from './rules.ts';
 
 export class RpcError extends Error {
@@ -70,7 +85,7 @@ export function rpcMethods(chain: SimChain): Record<string, (p: Params) => unkno
     vout: tx.outputs.map((o, n) => ({
       value: satsToBtcNumber(o.value),
       n,
-      scriptPubKey: { hex: bytesToHex(o.script), address: addressForScript(o.script, 'regtest') },
+      scriptPubKey: { hex: bytesToHex(o.script), address: regtestAddress(o.script) },
     })),
     hex: bytesToHex(raw),
   });
@@ -178,7 +193,7 @@ export function rpcMethods(chain: SimChain): Record<string, (p: Params) => unkno
         bestblock: chain.tip.hash,
         confirmations: coin.height > chain.height ? 0 : chain.height - coin.height + 1,
         value: satsToBtcNumber(coin.value),
-        scriptPubKey: { hex: bytesToHex(coin.script), address: addressForScript(coin.script, 'regtest') },
+        scriptPubKey: { hex: bytesToHex(coin.script), address: regtestAddress(coin.script) },
         coinbase: coin.coinbase,
       };
     },
