@@ -15,6 +15,7 @@ import type { Graph } from '../dispute/graph/build.ts';
 import { completeDisprove } from '../dispute/graph/spend.ts';
 import { blocksLeft, disproveBy } from '../dispute/records/deadlines.ts';
 import type { DisputeRecord } from '../dispute/records/store.ts';
+import { clearMetDeadlines } from './deadline-gauges.ts';
 import { planDisprove } from './disprove-plan.ts';
 import type { DisputeGraph, DisputeJobContext } from './dispute-jobs.ts';
 import { Lease } from './lease.ts';
@@ -169,6 +170,7 @@ async function settle(
 async function finish(ctx: DisputeJobContext, rec: DisputeRecord, result: string): Promise<string> {
   const reason = rec.fields.disproveImpossible;
   if (reason !== undefined) ctx.metrics?.disproveImpossible.set({ dispute: rec.id, reason }, 0);
+  clearMetDeadlines(ctx.metrics, rec.id, 'resolved');
   await ctx.untrack(rec.id);
   return result;
 }

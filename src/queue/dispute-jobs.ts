@@ -30,6 +30,7 @@ import {
   checkChallenge,
   type FundingCoin,
 } from './challenge-tx.ts';
+import { clearMetDeadlines, pendingDeadline } from './deadline-gauges.ts';
 import { followDisprove } from './disprove.ts';
 import {
   type BumpSettings,
@@ -315,12 +316,14 @@ async function broadcastStored(ctx: DisputeJobContext, rec: DisputeRecord, why: 
 export async function processTrack(ctx: DisputeJobContext, data: DisputeJobData): Promise<string> {
   const rec = await ctx.store.get(data.disputeId);
   if (!rec || rec.state === 'resolved') {
+    if (rec) clearMetDeadlines(ctx.metrics, rec.id, rec.state);
     await ctx.untrack(data.disputeId);
     return 'resolved';
   }
   const tip = await ctx.backend.getTipHeight();
+  clearMetDeadlines(ctx.metrics, rec.id, rec.state);
   const challengeBy = Number(rec.fields.challengeBy ?? Number.NaN);
-  if (Number.isFinite(challengeBy)) {
+  if (pendingDeadline(rec.state) === 'challenge' && Number.isFinite(challengeBy)) {
     ctx.metrics?.deadlineBlocksLeft.set(
       { dispute: rec.id, deadline: 'challenge' },
       blocksLeft(challengeBy, tip),
@@ -437,6 +440,7 @@ async function followTimeout(ctx: DisputeJobContext, rec: DisputeRecord, tip: nu
         outcome: 'operator-slashed',
         detail: { txid, blockHash: status.blockHash },
       });
+      clearMetDeadlines(ctx.metrics, rec.id, 'resolved');
       await ctx.untrack(rec.id);
       return 'resolved: operator slashed';
     }

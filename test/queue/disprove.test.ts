@@ -100,6 +100,13 @@ describe('after the assert: disprove or payout, through BullMQ on simnet', () =>
         return spender !== undefined && spender.txid === r.fields.disproveTxid ? r : undefined;
       }, 30_000);
       expect(rec.fields.disproveStep).toBe('1');
+      // While asserted, the gauge shows the disprove deadline, and only that one (a run still on an older
+      // state may briefly show its own: the next run corrects it).
+      const gauges = await until(async () => {
+        const g = (await metrics.deadlineBlocksLeft.get()).values.filter((x) => x.labels.dispute === id);
+        return g.length === 1 && g[0]?.labels.deadline === 'disprove' ? g : undefined;
+      }, 30_000);
+      expect(gauges[0]?.value).toBeLessThanOrEqual(s.fixture.graph.spec.params.timelocks.disproveWindow - 1);
       const disproveTxid = rec.fields.disproveTxid as string;
       expect(s.sim.chain.mempool.get(disproveTxid)).toBeDefined();
       // Whichever run sent it recorded the broadcast; one transaction was ever built.
@@ -160,12 +167,14 @@ describe('after the assert: disprove or payout, through BullMQ on simnet', () =>
         expect(types).toContain(t);
       expect(types.filter((t) => t === 'disprove-broadcast')).toHaveLength(1);
       expect(types).not.toContain('disprove-impossible');
-      // The disprove deadline was published: T_d - 1 blocks left at the assert's own height at most.
-      const gauge = (await metrics.deadlineBlocksLeft.get()).values.find(
-        (x) => x.labels.dispute === id && x.labels.deadline === 'disprove',
+      // Resolved, the dispute leaves no deadline gauge behind.
+      await until(
+        async () =>
+          (await metrics.deadlineBlocksLeft.get()).values.some((x) => x.labels.dispute === id)
+            ? undefined
+            : true,
+        30_000,
       );
-      expect(gauge).toBeDefined();
-      expect(gauge?.value).toBeLessThanOrEqual(p.timelocks.disproveWindow - 1);
       expect(Number(resolved.fields.disproveBy)).toBe(
         Number(resolved.fields.assertHeight) + p.timelocks.disproveWindow - 1,
       );
