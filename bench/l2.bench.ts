@@ -2,7 +2,9 @@
  * L2 ingestion throughput from a local anvil holding a large prepared history (a seeded governance
  * workload replayed as transactions). Figures: blocks/s and inputs/s for ingestion into the reference
  * model, without and with the epoch-end cross-check; the same-run baseline is the bare eth_getLogs scan
- * of the same range (no decoding, no model, no Redis), i.e. what the RPC alone allows.
+ * of the same range (no decoding, no model, no Redis), i.e. what the RPC alone allows. Ingestion also
+ * reads every block's receipts for reverted transactions: `l2.scan.reverted.blocks` is that bare scan
+ * alone (eth_getBlockReceipts per block), the part of the cost the feed's reverted inputs add.
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -14,6 +16,7 @@ import { DEVNET_DEPLOYER, DEVNET_OPERATOR } from '../src/l2/devnet.ts';
 import { AnvilRpc, WorkloadDriver } from '../src/l2/driver.ts';
 import { createGovernanceIngester } from '../src/l2/governance-ingester.ts';
 import { AdaptiveLogFetcher } from '../src/l2/log-fetcher.ts';
+import { RevertedTxFetcher } from '../src/l2/revert-fetcher.ts';
 import { L2Rpc } from '../src/l2/rpc.ts';
 import { type BenchFigure, type Benchmark, withRatio } from './harness.ts';
 
@@ -51,6 +54,12 @@ export const benchmarks: Benchmark[] = [
         const fetcher = new AdaptiveLogFetcher(rpc, watchedAddresses(deployment.addresses), 1_000n);
         const logs = await fetcher.fetch(deployment.startBlock, head);
         const scanS = (performance.now() - t0) / 1000;
+        const t1 = performance.now();
+        const reverted = await new RevertedTxFetcher(rpc, watchedAddresses(deployment.addresses)).fetch(
+          deployment.startBlock,
+          head,
+        );
+        const revertScanS = (performance.now() - t1) / 1000;
 
         const timeIngest = async (crossCheck: boolean) => {
           const gi = createGovernanceIngester({
@@ -72,7 +81,9 @@ export const benchmarks: Benchmark[] = [
           { name: 'l2.history.blocks', value: blocks, unit: 'blocks' },
           { name: 'l2.history.inputs', value: plain.inputs, unit: 'inputs' },
           { name: 'l2.history.logs', value: logs.length, unit: 'logs' },
+          { name: 'l2.history.reverted', value: reverted.length, unit: 'txs' },
           { name: 'l2.history.prepare', value: prepareS, unit: 's' },
+          { name: 'l2.scan.reverted.blocks', value: blocks / revertScanS, unit: 'blocks/s' },
           withRatio({
             name: 'l2.ingest.blocks',
             value: blocks / plain.s,
