@@ -7,7 +7,7 @@
  * hash: a refused document is logged and counted once and read again only when the file changes. A file
  * that is not there yet is simply not a graph yet.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -48,9 +48,10 @@ export type GraphRegistry = {
   refused(): ReadonlyMap<string, GraphImportError>;
 };
 
-type Entry =
+type Entry = (
   | { hash: string; ok: true; graph: ImportedGraph; wots: string[]; prevoutChecked: boolean }
-  | { hash: string; ok: false; error: GraphImportError };
+  | { hash: string; ok: false; error: GraphImportError }
+) & { stamp?: string | undefined };
 
 type RegistryMetrics = { refused: Counter<'defect'>; imported: Gauge<never> };
 
@@ -124,6 +125,15 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
       .sort((a, b) => (a.epoch < b.epoch ? -1 : a.epoch > b.epoch ? 1 : 0));
   }
 
+  async function stampOf(file: string): Promise<string | undefined> {
+    try {
+      const st = await stat(join(o.dir, file));
+      return `${st.size}:${st.mtimeMs}`;
+    } catch {
+      return undefined;
+    }
+  }
+
   async function readText(file: string): Promise<string | undefined> {
     try {
       return await readFile(join(o.dir, file), 'utf8');
@@ -179,6 +189,15 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
     for (const file of [...entries.keys()]) if (!present.has(file)) entries.delete(file);
     const out: ImportedGraph[] = [];
     for (const { file, epoch } of files) {
+      // Reading and hashing every document on every poll costs more than the rest of the poll: a file
+      // whose size and mtime have not changed since it was imported is the same file.
+      const stamp = await stampOf(file);
+      const cached = entries.get(file);
+      const settled = cached !== undefined && (!cached.ok || cached.prevoutChecked || !o.backend);
+      if (stamp !== undefined && cached?.stamp === stamp && settled) {
+        if (cached.ok) out.push(cached.graph);
+        continue;
+      }
       const text = await readText(file);
       if (text === undefined) {
         entries.delete(file);
@@ -198,7 +217,7 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
           o.logger?.warn({ file, err: String(err) }, 'operator graph not imported yet');
           if (entry?.hash !== hash) continue;
         }
-        if (entry) entries.set(file, entry);
+        if (entry) entries.set(file, { ...entry, stamp });
       }
       if (entry?.ok) out.push(entry.graph);
     }

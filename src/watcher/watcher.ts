@@ -89,6 +89,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
   const store = new DisputeStore(o.redis, o.prefix);
   const lease = new Lease(o.redis, `${o.prefix}:lease:bitcoin`, Math.max(3 * o.pollIntervalMs, 5000));
   const judged = new Set<string>();
+  const judgedClaims = new Set<string>();
   let queue: DisputeQueue | undefined;
   let timer: NodeJS.Timeout | undefined;
   let lastPollOk: number | undefined;
@@ -110,6 +111,9 @@ export function createWatcher(o: WatcherOptions): Watcher {
   async function judgeGraph(g: ImportedGraph, tip: number): Promise<Verdict | undefined> {
     const claim = g.graph.spec.claim;
     const claimTxid = hashToDisplayHex(claim.txid);
+    // A claim output is spent once, by its kick-off: once judged there is nothing new to ask the chain
+    // (a reorg that drops the kick-off is the dispute jobs' business, and a restart judges again).
+    if (judgedClaims.has(`${claimTxid}:${claim.vout}`)) return undefined;
     const spend = await o.backend.getOutspend(claimTxid, claim.vout);
     if (!spend.spent || spend.txid === undefined) return undefined;
     const key = `${g.graph.spec.epoch}-${spend.txid}`;
@@ -139,6 +143,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
     metrics.verdicts.inc({ outcome: verdict.outcome });
     if (verdict.outcome === 'unavailable') return verdict; // judged again on the next poll
     judged.add(key);
+    judgedClaims.add(`${claimTxid}:${claim.vout}`);
     metrics.epochsJudged.inc();
     const status = tx.status;
     const challenge = verdict.outcome === 'fraud' && verdict.challengeable && status.confirmed;
