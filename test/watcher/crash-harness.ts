@@ -15,6 +15,8 @@ import { bytesToHex } from '../../src/core/bytes.ts';
 import type { DisputeEvent, DisputeRecord } from '../../src/dispute/records/store.ts';
 import { DisputeStore } from '../../src/dispute/records/store.ts';
 import { createRng, reexecute } from '../../src/governance/index.ts';
+import { DISPUTE_QUEUE } from '../../src/queue/dispute-queue.ts';
+import { challengeJobId } from '../../src/queue/job-ids.ts';
 import { probeRedis } from '../../src/store/redis.ts';
 import { cleanup, type Scenario, scenarioWorkload, startScenario } from '../queue/scenario.ts';
 import type { ChildConfig } from './watcher-child.ts';
@@ -337,6 +339,22 @@ async function startedBy(p: WatcherProcess, deadline: number): Promise<boolean> 
   }
 }
 
+/** Polls BullMQ's keys until the dispute's challenge job is active (`rerun`: after a stall); false on timeout. */
+async function waitChallengeJob(run: Run, how: 'active' | 'rerun', deadline: number): Promise<boolean> {
+  const id = challengeJobId(run.s.openData.disputeId);
+  for (;;) {
+    try {
+      const active = await run.redis.lrange(`${run.prefix}:${DISPUTE_QUEUE}:active`, 0, -1);
+      const stalls = Number((await run.redis.hget(`${run.prefix}:${DISPUTE_QUEUE}:${id}`, 'stc')) ?? '0');
+      if (active.includes(id) && (how === 'active' || stalls >= 1)) return true;
+    } catch {
+      // Redis restarting: poll again.
+    }
+    if (Date.now() > deadline) return false;
+    await sleep(2);
+  }
+}
+
 /** Polls until the dispute reaches `target` (or later); false on timeout. */
 export async function waitPhase(run: Run, target: Phase, deadline: number): Promise<boolean> {
   for (;;) {
@@ -352,6 +370,11 @@ export type Disruption = Kill & {
   /** SIGKILL daemon `target` (restarted after `downMs`), or restart the private Redis. */
   act: 'kill' | 'redis-shutdown' | 'redis-kill';
   target?: number;
+  /**
+   * Also wait until the dispute's challenge job is running (`active`), or running again after BullMQ
+   * recovered it from a killed worker (`rerun`): a kill then lands inside processChallenge.
+   */
+  challengeJob?: 'active' | 'rerun';
 };
 
 export type DisruptOutcome = {
@@ -398,6 +421,7 @@ export async function disruptRun(
       const up = await Promise.all(slots.map((sl) => startedBy(sl.current(), deadline)));
       if (up.includes(false)) break;
     }
+    if (d.challengeJob && !(await waitChallengeJob(run, d.challengeJob, deadline))) break;
     await sleep(d.delayMs);
     const at = await run.phase();
     if (at === 'resolved') break;

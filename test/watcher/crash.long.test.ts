@@ -4,7 +4,8 @@
  * the assert-timeout), up to three times per run, and restarted, while blocks keep coming. Every run
  * ends with exactly one challenge that ever reached the simnet, confirmed, one assert-timeout,
  * confirmed, and the dispute's whole history, once and in order. Then two daemons on one Redis prefix,
- * one of them SIGKILLed mid-run: still one challenge, not two.
+ * one of them SIGKILLed mid-run: still one challenge, not two. And the targeted case the seeds rarely
+ * hit: the challenge job killed while it runs, then again while BullMQ re-runs it.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRng } from '../../src/governance/index.ts';
@@ -100,4 +101,33 @@ describe('two watch daemons on one Redis prefix', () => {
       }
     },
   );
+});
+
+describe('the challenge job killed twice while it runs', () => {
+  it('SIGKILLed inside processChallenge, and again inside its re-run after BullMQ recovered it: the challenge still goes out', {
+    timeout: 300_000,
+  }, async () => {
+    const run = await startRun();
+    try {
+      const kill = { phase: 'detected', delayMs: 0, downMs: 100, act: 'kill' } as const;
+      const out = await disruptRun(
+        run,
+        [
+          { ...kill, challengeJob: 'active' },
+          { ...kill, challengeJob: 'rerun' },
+        ],
+        { seed: 401, timeoutMs: 240_000 },
+      );
+      const end = await endState(run);
+      const why = `${out.timeline.join(' ')}\n${run.logTail.slice(-40).join('\n')}`;
+      // Both kills landed while the challenge was built or broadcast, before the dispute moved on.
+      expect(out.done.length, why).toBe(2);
+      for (const d of out.done) expect(['detected', 'built'], why).toContain(d.at);
+      expect(end, why).toEqual(expectedEndState(end));
+      expect(out.stopCodes, why).toEqual([0]);
+      expect(run.unexpectedExits, why).toEqual([]);
+    } finally {
+      await run.close();
+    }
+  });
 });

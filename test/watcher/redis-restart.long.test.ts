@@ -70,10 +70,8 @@ describe('Redis restarted mid-dispute', () => {
       process.stdout.write(`${name}: ${o.timeline.join(' ')} (${o.blocks} blocks)\n`);
   });
 
-  it.concurrent.for(CASES)(
-    '$name: the same end state',
-    { timeout: RUN_TIMEOUT_MS + 60_000 },
-    async (c, ctx) => {
+  for (const c of CASES) {
+    it.concurrent(`${c.name}: the same end state`, { timeout: RUN_TIMEOUT_MS + 60_000 }, async (ctx) => {
       const redis = await startPrivateRedis();
       try {
         const run = await startRun({ redisUrl: redis.url });
@@ -98,6 +96,6 @@ describe('Redis restarted mid-dispute', () => {
       } finally {
         await redis.stop();
       }
-    },
-  );
+    });
+  }
 });
