@@ -186,11 +186,23 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
    */
   let walk: { inputs: readonly GovernanceInput[]; next: number; state: GovernanceState } | undefined;
 
+  /**
+   * The feed's inputs in [from, to), without those the chain overruled: a refused transaction the
+   * reference would have accepted (out of gas, say) changed nothing on the L2, so it changes nothing
+   * here either (the L2 execution fault is reported by ingestion).
+   */
+  function inputsBetween(from: number, to: number): GovernanceInput[] {
+    const overruled = derivation.overruledInputs;
+    const slice = derivation.inputs.slice(from, to);
+    if (overruled.size === 0) return slice;
+    return slice.filter((_, i) => !overruled.has(from + i));
+  }
+
   function stateBefore(index: number): GovernanceState {
     if (!walk || walk.inputs !== derivation.inputs || walk.next > index) {
       walk = { inputs: derivation.inputs, next: 0, state: createGenesisState(derivation.genesis) };
     }
-    if (index > walk.next) reexecute(derivation.inputs.slice(walk.next, index), { state: walk.state });
+    if (index > walk.next) reexecute(inputsBetween(walk.next, index), { state: walk.state });
     walk.next = index;
     return walk.state;
   }
@@ -202,7 +214,7 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
     if (hit) return hit;
     const state = stateBefore(end.firstInput);
     const preRoot = computeStateRoot(state);
-    const epochInputs = derivation.inputs.slice(end.firstInput, end.lastInput + 1);
+    const epochInputs = inputsBetween(end.firstInput, end.lastInput + 1);
     const r = reexecute(epochInputs, { state, trace: true });
     if (walk) walk.next = end.lastInput + 1;
     const trace = r.trace as TraceStep[];
@@ -277,8 +289,8 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
     }
     return diagnoseFraud({
       genesis: derivation.genesis,
-      priorInputs: derivation.inputs.slice(0, end.firstInput),
-      epochInputs: derivation.inputs.slice(end.firstInput, end.lastInput + 1),
+      priorInputs: inputsBetween(0, end.firstInput),
+      epochInputs: inputsBetween(end.firstInput, end.lastInput + 1),
       claimedRoot,
     });
   }

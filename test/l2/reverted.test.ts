@@ -22,6 +22,7 @@ import {
   type GovernanceIngesterOptions,
 } from '../../src/l2/governance-ingester.ts';
 import { L2Rpc } from '../../src/l2/rpc.ts';
+import { createL2EpochSource } from '../../src/watcher/epoch-source.ts';
 import { inputBody } from './differential-run.ts';
 import { startFaultyProxy } from './faulty-proxy.ts';
 import { type Chain, memoryLogger, metricValue, startChain, testMetrics, testRedis } from './helpers.ts';
@@ -300,6 +301,27 @@ describe('reverted transactions the rules cannot explain', () => {
     const root = bytesToHex(reexecute(without, { genesis: w.genesis }).root);
     expect(bytesToHex(computeStateRoot(gi.derivation.state))).toBe(root);
     expect(gi.derivation.epochEnds.at(-1)?.root).toBe(`0x${root}`);
+  });
+
+  it("the watcher's epoch source leaves the overruled input out too, so the epoch stays judgeable", async () => {
+    const source = createL2EpochSource({
+      rpc: new L2Rpc({ urls: [chain.anvil.rpcUrl] }),
+      redis: r.redis,
+      prefix: `${r.prefix}:epoch-source`,
+      deployment: chain.deployment,
+      confirmations: 1,
+      traceSteps: 3,
+      graphs: { dir: '/nonexistent', network: 'regtest', operator: new Uint8Array(32), committee: [] },
+      crossCheck: false,
+    });
+    for (let i = 0; i < 50 && !source.status().caughtUp; i++) await source.sync();
+    const last = source.ingestion.derivation.epochEnds.at(-1);
+    if (!last) throw new Error('no epoch end');
+    const f = await source.facts(last.epoch);
+    expect(f.reexecution).toMatchObject({ complete: true });
+    if (!f.reexecution.complete) return;
+    expect(`0x${bytesToHex(f.reexecution.root)}`).toBe(last.root);
+    expect(f.reexecution.checkpoints?.at(-1)).toEqual(f.reexecution.root);
   });
 
   it("'executor': the model keeps what its executor did, and drifts from the chain", async () => {
