@@ -53,24 +53,27 @@ export type Kill = { phase: Exclude<Phase, 'resolved'>; delayMs: number; downMs:
 /**
  * A seeded plan of 1–3 kills in lifecycle order. Delays are short after `built` (between the
  * write-ahead and the broadcast), up to ~0.5 s after `detected` (challenge building and checks), longer
- * at boot (tsx start-up, the first polls), and spread over tracking otherwise.
+ * at boot (tsx start-up, the first polls), and within a phase's usual length while tracking.
  */
 export function killPlan(seed: number): Kill[] {
   const rng = createRng(seed);
   const n = 1 + Math.floor(rng() * 3);
   const aimable = PHASES.slice(0, -1) as Kill['phase'][];
-  const phases = Array.from(
-    { length: n },
-    () => aimable[Math.floor(rng() * aimable.length)] as Kill['phase'],
-  );
+  // The first kill comes before the challenge confirms, so that every run has at least one: the later
+  // phases can all pass within one block.
+  const early = aimable.slice(0, rank('challenged') + 1);
+  const phases = Array.from({ length: n }, (_, i) => {
+    const from = i === 0 ? early : aimable;
+    return from[Math.floor(rng() * from.length)] as Kill['phase'];
+  });
   phases.sort((a, b) => rank(a) - rank(b));
   const maxDelay: Record<Kill['phase'], number> = {
     boot: 4000,
     detected: 500,
     built: 30,
-    challenged: 1500,
-    confirmed: 1500,
-    'timed-out': 1000,
+    challenged: 600,
+    confirmed: 250,
+    'timed-out': 150,
   };
   return phases.map((phase) => ({
     phase,
@@ -277,6 +280,8 @@ export async function startRun(options: { redisUrl?: string; pollIntervalMs?: nu
         launch();
       },
       stop: async () => {
+        // A process still loading its modules has no SIGTERM handler yet: let it start first.
+        await startedBy(proc, Date.now() + 60_000);
         const e = await proc.kill('SIGTERM');
         return e.code;
       },

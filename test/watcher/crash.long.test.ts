@@ -105,7 +105,7 @@ describe('two watch daemons on one Redis prefix', () => {
 
 describe('the challenge job killed twice while it runs', () => {
   it('SIGKILLed inside processChallenge, and again inside its re-run after BullMQ recovered it: the challenge still goes out', {
-    timeout: 300_000,
+    timeout: 240_000,
   }, async () => {
     const run = await startRun();
     try {
@@ -116,7 +116,7 @@ describe('the challenge job killed twice while it runs', () => {
           { ...kill, challengeJob: 'active' },
           { ...kill, challengeJob: 'rerun' },
         ],
-        { seed: 401, timeoutMs: 240_000 },
+        { seed: 401, timeoutMs: 180_000 },
       );
       const end = await endState(run);
       const why = `${out.timeline.join(' ')}\n${run.logTail.slice(-40).join('\n')}`;

@@ -14,15 +14,15 @@ afterEach(async () => {
 });
 
 describe('the watch daemon killed mid-dispute', () => {
-  it('seed 8: SIGKILLed and restarted, one confirmed challenge, one slash, a complete history', async () => {
+  it('seed 103: SIGKILLed and restarted, one confirmed challenge, one slash, a complete history', async () => {
     const run = await startRun();
     runs.push(run);
-    const out = await crashRun(run, 8, 150_000);
+    const out = await crashRun(run, 103, 150_000);
     const end = await endState(run);
     const why = `${out.timeline.join(' ')}\n${run.logTail.slice(-60).join('\n')}`;
     expect(end, why).toEqual(expectedEndState(end));
     // The planned kill (while the challenge is tracked) happened before the dispute resolved.
-    expect(killPlan(8).map((k) => k.phase)).toEqual(['challenged']);
+    expect(killPlan(103).map((k) => k.phase)).toEqual(['challenged']);
     expect(
       out.done.map((d) => d.act),
       why,

@@ -122,7 +122,7 @@ const code = await runDaemon({
       },
     },
   ],
-  graceMs: 10_000,
+  graceMs: 30_000, // the daemon's default (shutdown.graceMs)
   logger,
   health,
 });
