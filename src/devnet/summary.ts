@@ -56,6 +56,8 @@ export function summarise(r: {
   blocks: number;
   fault: string;
   behaviour: string;
+  /** Epoch ends where the contracts' state differed from the reference model (never expected). */
+  l2ExecutionFaults: number;
   latenciesMs: readonly number[];
   judgedPerSecond: number | undefined;
 }): DevnetSummary {
@@ -68,6 +70,11 @@ export function summarise(r: {
   const fraudEpochs = r.plan.claims.filter((c) => c.fraud).map((c) => c.epoch);
   const problems: string[] = [];
   if (!r.finished) problems.push(`the run did not settle within ${r.blocks} Bitcoin blocks`);
+  if (r.l2ExecutionFaults > 0) {
+    problems.push(
+      `${r.l2ExecutionFaults} L2 execution faults: the contracts' state differs from the reference model (a bug in one of them)`,
+    );
+  }
   for (const c of r.plan.claims) {
     const got = final.get(c.epoch);
     const want = c.fraud ? 'fraud' : 'valid';

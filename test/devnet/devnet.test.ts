@@ -3,7 +3,7 @@
  * committing on the L2 and claiming on Bitcoin (simnet), and the watcher catching it at the right epoch,
  * step and rule, challenging through the queue, and following the dispute to the operator's slash —
  * by disprove when the operator asserts its trace, by assert-timeout when it never does. And an honest
- * operator over 50 epochs: no fraud verdict, no challenge.
+ * operator: no fraud verdict, no challenge (over 50 epochs in devnet.long.test.ts).
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,12 +50,11 @@ describe('vigil devnet, end to end', () => {
     }, 180_000);
   });
 
-  it('accuses no one when the operator is honest, over 50 epochs', async () => {
-    const s = await runDevnet({ redis, redisUrl: REDIS_URL, epochs: 50, seed: 7, fault: 'none' });
+  it('accuses no one when the operator is honest (the 50-epoch run is in the long suite)', async () => {
+    const s = await runDevnet({ redis, redisUrl: REDIS_URL, epochs: 6, seed: 7, fault: 'none' });
     expect(s.problems).toEqual([]);
     expect(s.ok).toBe(true);
-    expect(s.claims).toBe(50);
-    expect(s.verdicts).toEqual({ valid: 50, fraud: 0, unavailable: 0 });
+    expect(s.verdicts).toEqual({ valid: 6, fraud: 0, unavailable: 0 });
     expect(s.disputes).toEqual([]);
-  }, 600_000);
+  }, 300_000);
 });
