@@ -212,12 +212,17 @@ export async function runDevnet(o: DevnetOptions): Promise<DevnetSummary> {
       stops.push(async () => watcher.stop(new AbortController().signal));
       judgeClock.start = performance.now();
     };
-    if (!o.backlog) await startWatcher();
-    for (const c of plan.claims) await operator.claim(c);
-    say(`bitcoin: the operator published ${plan.claims.length} graphs and broadcast their kick-offs`);
+    // Otherwise the operator claims one epoch per Bitcoin block, as epochs come one after another on
+    // a live system (claiming them all in one block would measure a burst, not the detection latency).
+    const pending = [...plan.claims];
     if (o.backlog) {
+      for (const c of pending.splice(0)) await operator.claim(c);
+      say(`bitcoin: the operator published ${plan.claims.length} graphs and broadcast their kick-offs`);
       await bitcoin.mine(1);
       await startWatcher();
+    } else {
+      await startWatcher();
+      say(`bitcoin: the operator publishes a graph and broadcasts a kick-off for each epoch, one per block`);
     }
     const probe = {
       tip: () => bitcoin.backend.getTipHeight(),
@@ -235,6 +240,8 @@ export async function runDevnet(o: DevnetOptions): Promise<DevnetSummary> {
     let finished = false;
     while (blocks < maxBlocks && !o.signal?.aborted) {
       for (const line of await operator.react()) say(`  operator: ${line}`);
+      const next = pending.shift();
+      if (next) await operator.claim(next);
       const minedAt = Date.now();
       await bitcoin.mine(1);
       blocks++;
