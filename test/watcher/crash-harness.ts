@@ -75,9 +75,10 @@ export function killPlan(seed: number): Kill[] {
     confirmed: 250,
     'timed-out': 150,
   };
-  return phases.map((phase) => ({
+  return phases.map((phase, i) => ({
     phase,
-    delayMs: Math.floor(rng() * maxDelay[phase]),
+    // A first kill in `challenged` must land before the next block can settle the whole dispute.
+    delayMs: Math.floor(rng() * (i === 0 && phase === 'challenged' ? 100 : maxDelay[phase])),
     downMs: Math.floor(rng() * 500),
   }));
 }
@@ -416,8 +417,13 @@ export async function disruptRun(
       await sleep(20);
     }
   })();
-  run.startMining(300, options.seed);
   const slots = Array.from({ length: options.daemons ?? 1 }, (_, i) => run.spawn(`watcher-${i}`));
+  // Blocks come once a daemon first runs: the kick-off is fresh when it is first seen, as for a
+  // daemon that was up when it confirmed (a backend looks back a bounded number of blocks for spends).
+  const mining = (async () => {
+    while (watching && !slots.some((sl) => sl.current().address() !== undefined)) await sleep(20);
+    if (watching) run.startMining(300, options.seed);
+  })();
   const done: DisruptOutcome['done'] = [];
   for (const d of plan) {
     if (!(await waitPhase(run, d.phase, deadline))) break;
@@ -442,7 +448,7 @@ export async function disruptRun(
   }
   await waitPhase(run, 'resolved', deadline);
   watching = false;
-  await follow;
+  await Promise.all([follow, mining]);
   const stopCodes = await Promise.all(slots.map((sl) => sl.stop()));
   return { done, finalPhase: await run.phase(), stopCodes, blocks: run.s.sim.chain.height, timeline };
 }
