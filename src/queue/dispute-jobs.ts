@@ -402,7 +402,19 @@ async function followAssert(
   }
   const from = Number(rec.fields.assertTimeoutFrom);
   ctx.metrics?.deadlineBlocksLeft.set({ dispute: rec.id, deadline: 'assert-timeout' }, from - tip - 1);
-  if (stake.spent || tip + 1 < from) return undefined;
+  if (stake.spent && stake.txid !== undefined) {
+    // Not the assert (above), and the take needs connector A, which the challenge spent: the stake
+    // went by an assert-timeout. Ours when it is the one stored (a crash came between sending it and
+    // recording the move), otherwise someone else's; the slash holds either way.
+    const ours = stake.txid === rec.fields.timeoutTxid;
+    await ctx.store.transition(rec.id, 'timed-out', {
+      key: `timed-out-${stake.txid}`,
+      detail: { txid: stake.txid, by: ours ? 'vigil' : 'other' },
+      ...(ours ? {} : { fields: { timeoutTxid: stake.txid } }),
+    });
+    return ours ? 'assert-timeout found sent' : 'timed out by someone else';
+  }
+  if (tip + 1 < from) return undefined;
   if (spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending) !== 'broadcast' || !ctx.wallet)
     return undefined;
   if (rec.fields.timeoutRaw === undefined) {

@@ -67,7 +67,13 @@ export class DisputeQueue {
         },
       },
     });
+    // A Redis outage makes the queue's connection emit errors; ioredis reconnects by itself. Without a
+    // listener they would be printed raw (or, for an EventEmitter, thrown); with one they are logged once
+    // the worker knows the logger.
+    this.queue.on('error', (err) => this.onQueueError(err));
   }
+
+  private onQueueError: (err: Error) => void = () => {};
 
   /** A context bound to this queue's scheduling (track/untrack). */
   bind(ctx: Omit<DisputeJobContext, 'track' | 'untrack'>): DisputeJobContext {
@@ -120,6 +126,12 @@ export class DisputeQueue {
         } as ConnectionOptions,
         prefix: this.options.prefix,
         concurrency: this.options.concurrency ?? 4,
+        // Every job is safe to run again, so a job whose worker died (SIGKILL, OOM) is re-run however
+        // often that happens: BullMQ's default would fail it for good after one stall and leave the
+        // dispute stuck. A short lock makes the re-run come within seconds, not a minute.
+        maxStalledCount: 1_000,
+        lockDuration: 15_000,
+        stalledInterval: 5_000,
       },
     );
     worker.on('failed', (job, err) => {
@@ -136,8 +148,36 @@ export class DisputeQueue {
       ctx.logger?.debug({ job: job.id, name: job.name, result }, 'dispute job done');
     });
     worker.on('error', (err) => ctx.logger?.error({ err: err.message }, 'dispute worker error'));
+    this.onQueueError = (err) => ctx.logger?.warn({ err: err.message }, 'dispute queue connection error');
     this.worker = worker;
     return worker;
+  }
+
+  /**
+   * Puts every unfinished dispute back on its way: one still `detected` gets its challenge job again (a
+   * job that failed for good — attempts used up, a deadline still ahead — is retried; a missing one is
+   * added), any other open state gets its tracker. Idempotent (deterministic job ids, upserted
+   * schedulers); the follow loop calls it every few seconds so no crash can leave a dispute parked.
+   */
+  async redrive(ctx: DisputeJobContext, records: readonly { id: string; state: string }[]): Promise<number> {
+    let moved = 0;
+    for (const r of records) {
+      if (r.state === 'resolved') continue;
+      if (r.state !== 'detected') {
+        await ctx.track(r.id);
+        continue;
+      }
+      const id = challengeJobId(r.id);
+      const job = await this.queue.getJob(id);
+      if (!job) {
+        await this.queue.add('challenge', { disputeId: r.id }, { jobId: id });
+        moved++;
+      } else if (await job.isFailed()) {
+        await job.retry('failed');
+        moved++;
+      }
+    }
+    return moved;
   }
 
   /** Publishes queue depths to the gauge. */

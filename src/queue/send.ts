@@ -39,7 +39,9 @@ export async function checkBeforeSend(
   }
   if (ctx.backend.testAccept) {
     const [res] = await ctx.backend.testAccept([built.raw]);
-    if (!res?.allowed)
+    // The very same transaction already in the mempool or the chain (an overlapping run sent it) is
+    // no refusal: the caller's write-ahead and broadcast treat it as already sent.
+    if (!res?.allowed && !/already|known/i.test(res?.reason ?? ''))
       throw new Error(`testmempoolaccept refused the ${what}: ${res?.reason ?? 'no answer'}`);
   }
 }

@@ -28,7 +28,7 @@ import {
   type Verdict,
 } from '../judge/verdict.ts';
 import type { HealthRegistry } from '../observability/health.ts';
-import type { DisputeGraph, OpenJobData } from '../queue/dispute-jobs.ts';
+import type { DisputeGraph, DisputeJobContext, OpenJobData } from '../queue/dispute-jobs.ts';
 import { DisputeQueue } from '../queue/dispute-queue.ts';
 import { Lease } from '../queue/lease.ts';
 import { type WatcherMetrics, watcherMetrics } from '../queue/metrics.ts';
@@ -84,6 +84,9 @@ export type Watcher = Component & {
   lastPolledTip(): number;
 };
 
+/** How often the lease holder checks that every open dispute has its job (crash recovery). */
+const REDRIVE_EVERY_MS = 5_000;
+
 export function createWatcher(o: WatcherOptions): Watcher {
   const metrics = watcherMetrics(o.registry);
   const store = new DisputeStore(o.redis, o.prefix);
@@ -91,6 +94,8 @@ export function createWatcher(o: WatcherOptions): Watcher {
   const judged = new Set<string>();
   const judgedClaims = new Set<string>();
   let queue: DisputeQueue | undefined;
+  let boundCtx: DisputeJobContext | undefined;
+  let lastRedrive = 0;
   let timer: NodeJS.Timeout | undefined;
   let lastPollOk: number | undefined;
   let lastTip = 0;
@@ -282,6 +287,15 @@ export function createWatcher(o: WatcherOptions): Watcher {
         const v = await judgeGraph(g, lastTip);
         if (v) verdicts.push(v);
       }
+      if (queue && boundCtx && Date.now() - lastRedrive >= REDRIVE_EVERY_MS) {
+        lastRedrive = Date.now();
+        const moved = await queue.redrive(boundCtx, await store.active());
+        if (moved > 0)
+          o.logger.warn(
+            { disputes: moved },
+            'disputes found parked (a crash?): their jobs are running again',
+          );
+      }
     }
     await refreshGauges();
     return verdicts;
@@ -332,6 +346,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
         logger: o.logger,
       });
       queue.startWorker(ctx);
+      boundCtx = ctx;
       if (!o.source)
         o.logger.warn('no epoch source: this process runs dispute jobs but finds no new kick-offs');
       unregister.push(
