@@ -450,9 +450,11 @@ async function allSettled(
 
 function disputeSummary(
   r: DisputeRecord,
-  events: readonly { to?: string }[],
+  events: readonly { to?: string; detail?: Record<string, unknown> }[],
   latencies: LatencyClock,
 ): DisputeSummary {
+  // The last confirmation is the one that held: a reorg may send the dispute back to `challenged`.
+  const confirmed = [...events].reverse().find((e) => e.to === 'confirmed');
   const d = asDiagnosis(r.fields.diagnosis);
   return {
     id: r.id,
@@ -462,7 +464,11 @@ function disputeSummary(
     fault: d?.fault,
     kickoffTxid: r.kickoffTxid,
     challengeTxid: r.fields.challengeTxid,
-    challengeConfirmed: events.some((e) => e.to === 'confirmed'),
+    challengeConfirmed: confirmed !== undefined,
+    challengeConfirmedAt: typeof confirmed?.detail?.height === 'number' ? confirmed.detail.height : undefined,
+    challengeDeadline: Number.isFinite(Number(r.fields.challengeBy))
+      ? Number(r.fields.challengeBy)
+      : undefined,
     finalState: r.state,
     outcome: r.outcome,
     latencyMs: latencies.latencyOf(r.kickoffTxid),

@@ -16,6 +16,9 @@ export type DisputeSummary = {
   kickoffTxid: string;
   challengeTxid: string | undefined;
   challengeConfirmed: boolean;
+  /** The block that confirmed the challenge, and the last block it could confirm in (the take's eve). */
+  challengeConfirmedAt: number | undefined;
+  challengeDeadline: number | undefined;
   finalState: string;
   outcome: string | undefined;
   latencyMs: number | undefined;
@@ -93,6 +96,15 @@ export function summarise(r: {
       continue;
     }
     if (!d.challengeConfirmed) problems.push(`epoch ${epoch}: the challenge never confirmed`);
+    else if (
+      d.challengeConfirmedAt === undefined ||
+      d.challengeDeadline === undefined ||
+      d.challengeConfirmedAt > d.challengeDeadline
+    ) {
+      problems.push(
+        `epoch ${epoch}: the challenge confirmed at block ${d.challengeConfirmedAt ?? '?'}, after its window (last block ${d.challengeDeadline ?? '?'})`,
+      );
+    }
     if (d.finalState !== 'resolved' || d.outcome !== 'operator-slashed') {
       problems.push(
         `epoch ${epoch}: dispute ended ${d.finalState}${d.outcome ? ` (${d.outcome})` : ''}, expected the operator slashed`,

@@ -89,10 +89,13 @@ export function devnetCommand(): Command {
             `${summary.disputes.length} disputes; detection latency median ${summary.latencyMs.median ?? '–'} ms, p99 ${summary.latencyMs.p99 ?? '–'} ms`,
         );
         if (summary.ok) {
+          const bit = summary.expected.fraudEpochs.length > 0;
           out(
             opts.fault === 'none'
               ? 'as expected: an honest operator, no accusation'
-              : `as expected: the ${opts.fault} fault was caught and the operator lost its stake`,
+              : bit
+                ? `as expected: the ${opts.fault} fault was caught and the operator lost its stake`
+                : `as expected: the ${opts.fault} fault never changed a root in this workload (try another --seed or more --epochs), and no one was accused`,
           );
         } else {
           for (const p of summary.problems) out(`NOT as expected: ${p}`);
