@@ -29,6 +29,7 @@ import { startL2Devnet } from '../l2/devnet.ts';
 import { createGovernanceIngester } from '../l2/governance-ingester.ts';
 import { L2Rpc } from '../l2/rpc.ts';
 import { HealthRegistry } from '../observability/health.ts';
+import { deleteKeysByPrefix } from '../store/redis.ts';
 import { createL2EpochSource } from '../watcher/epoch-source.ts';
 import { bullConnectionFromUrl } from '../watcher/from-config.ts';
 import { createGraphRegistry } from '../watcher/graph-registry.ts';
@@ -85,7 +86,7 @@ export async function runDevnet(o: DevnetOptions): Promise<DevnetSummary> {
   const graphDir = await mkdtemp(join(tmpdir(), 'vigil-devnet-graphs-'));
   const stops: (() => Promise<unknown>)[] = [
     () => rm(graphDir, { recursive: true, force: true }),
-    () => deleteKeys(o.redis, prefix),
+    () => deleteKeysByPrefix(o.redis, prefix),
   ];
   const stopAll = async () => {
     for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
@@ -305,15 +306,6 @@ async function planFromChain(
     epochEnds: feed.derivation.epochEnds.map((e) => ({ epoch: e.epoch, blockHash: e.blockHash })),
     traceSteps,
   });
-}
-
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
 }
 
 /** A URL without its user:password part (the story is printed and may be pasted). */

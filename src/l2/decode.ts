@@ -50,16 +50,21 @@ const SUPPORT: readonly VoteSupport[] = ['against', 'for', 'abstain'];
 
 const lower = (a: string): Address => a.toLowerCase() as Address;
 
-export type LogDecoder = (log: Log) => L2Entry[];
-
-export function createLogDecoder(addresses: GovernanceAddresses): LogDecoder {
-  const byAddress = new Map<string, { name: string; abi: Abi }>([
+/** The watched contracts by lower-case address, with the ABI their logs and calldata decode with. */
+function contractsByAddress(addresses: GovernanceAddresses): Map<string, { name: string; abi: Abi }> {
+  return new Map([
     [addresses.staking.toLowerCase(), { name: 'Staking', abi: stakingAbi as Abi }],
     [addresses.governor.toLowerCase(), { name: 'Governor', abi: governorAbi as Abi }],
     [addresses.epochManager.toLowerCase(), { name: 'EpochManager', abi: epochManagerAbi as Abi }],
     [addresses.stateCommitment.toLowerCase(), { name: 'StateCommitment', abi: stateCommitmentAbi as Abi }],
     [addresses.registry.toLowerCase(), { name: 'ParamRegistry', abi: paramRegistryAbi as Abi }],
   ]);
+}
+
+export type LogDecoder = (log: Log) => L2Entry[];
+
+export function createLogDecoder(addresses: GovernanceAddresses): LogDecoder {
+  const byAddress = contractsByAddress(addresses);
 
   return (log: Log): L2Entry[] => {
     const contract = byAddress.get(log.address.toLowerCase());
@@ -195,13 +200,7 @@ export type RevertedTxDecoder = (tx: RevertedTx) => L2Entry[];
  * UndecodableTxError: it cannot be an input any executor of the rules would accept.
  */
 export function createRevertedTxDecoder(addresses: GovernanceAddresses): RevertedTxDecoder {
-  const byAddress = new Map<string, { name: string; abi: Abi }>([
-    [addresses.staking.toLowerCase(), { name: 'Staking', abi: stakingAbi as Abi }],
-    [addresses.governor.toLowerCase(), { name: 'Governor', abi: governorAbi as Abi }],
-    [addresses.epochManager.toLowerCase(), { name: 'EpochManager', abi: epochManagerAbi as Abi }],
-    [addresses.stateCommitment.toLowerCase(), { name: 'StateCommitment', abi: stateCommitmentAbi as Abi }],
-    [addresses.registry.toLowerCase(), { name: 'ParamRegistry', abi: paramRegistryAbi as Abi }],
-  ]);
+  const byAddress = contractsByAddress(addresses);
 
   return (tx: RevertedTx): L2Entry[] => {
     const contract = byAddress.get(tx.to.toLowerCase());

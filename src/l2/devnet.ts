@@ -17,6 +17,7 @@ import { executorByName, REFERENCE_EXECUTOR } from '../governance/index.ts';
 import type { GovernanceInput } from '../governance/inputs.ts';
 import { parseInputsFile } from '../governance/inputs-file.ts';
 import { generateWorkload, type Workload } from '../governance/workload.ts';
+import { deleteKeysByPrefix } from '../store/redis.ts';
 import { type AnvilInstance, startAnvil } from './anvil.ts';
 import { stateCommitmentAbi } from './contracts/artifacts/abis.ts';
 import { type Deployment, deployGovernance } from './deploy.ts';
@@ -118,10 +119,7 @@ export async function startL2Devnet(o: L2DevnetOptions): Promise<L2Devnet> {
   const operatorExecutor = !o.fault || o.fault === 'none' ? REFERENCE_EXECUTOR : executorByName(o.fault);
   const anvil = await startAnvil({ gasLimit: 10_000_000_000n });
   const prefix = `vigil-devnet-${randomUUID()}`;
-  const cleanup = async () => {
-    const keys = await o.redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await o.redis.del(...keys);
-  };
+  const cleanup = () => deleteKeysByPrefix(o.redis, `${prefix}:`);
   try {
     const transport = http(anvil.rpcUrl);
     const deployment = await deployGovernance({

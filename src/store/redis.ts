@@ -152,3 +152,16 @@ export async function closeRedis(client: Redis, timeoutMs = 2000): Promise<void>
 export function redisKey(prefix: string, ...parts: string[]): string {
   return [prefix, ...parts].join(':');
 }
+
+/**
+ * Deletes every key that starts with `prefix` (SCAN, never KEYS: a shared Redis must not stall). For
+ * the devnet's and the tests' own prefixes only; a daemon never deletes what it wrote.
+ */
+export async function deleteKeysByPrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}

@@ -32,6 +32,7 @@ import { judgeEpoch, type Verdict } from '../../src/judge/verdict.ts';
 import type { DisputeGraph, DisputeJobContext, OpenJobData } from '../../src/queue/dispute-jobs.ts';
 import { DisputeQueue } from '../../src/queue/dispute-queue.ts';
 import type { WatcherMode } from '../../src/queue/spend-policy.ts';
+import { deleteKeysByPrefix } from '../../src/store/redis.ts';
 import { mineCoins, out, P2WPKH, spend } from '../bitcoin/simnet/fixture.ts';
 import { makeGraph, makeGraphSpec } from '../dispute/graph-fixture.ts';
 
@@ -264,14 +265,8 @@ export function harness(
   };
 }
 
-export async function cleanup(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}
+/** Removes a test's keys (its prefix). */
+export const cleanup = deleteKeysByPrefix;
 
 export async function until<T>(
   probe: () => Promise<T | undefined> | T | undefined,
