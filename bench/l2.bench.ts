@@ -8,11 +8,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createPublicClient, createWalletClient, http } from 'viem';
 import { generateWorkload } from '../src/governance/workload.ts';
 import { startAnvil } from '../src/l2/anvil.ts';
-import { deployGovernance, watchedAddresses } from '../src/l2/deploy.ts';
-import { DEVNET_DEPLOYER, DEVNET_OPERATOR } from '../src/l2/devnet.ts';
+import { watchedAddresses } from '../src/l2/deploy.ts';
+import { DEVNET_DEPLOYER, deployOnAnvil } from '../src/l2/devnet.ts';
 import { AnvilRpc, WorkloadDriver } from '../src/l2/driver.ts';
 import { createGovernanceIngester } from '../src/l2/governance-ingester.ts';
 import { AdaptiveLogFetcher } from '../src/l2/log-fetcher.ts';
@@ -31,14 +30,7 @@ export const benchmarks: Benchmark[] = [
       const prefix = `vigil-bench-${randomUUID()}`;
       try {
         const w = generateWorkload({ seed: 99, inputs: INPUTS, epochLength: 40 });
-        const transport = http(anvil.rpcUrl);
-        const deployment = await deployGovernance({
-          publicClient: createPublicClient({ transport }),
-          walletClient: createWalletClient({ transport }),
-          deployer: DEVNET_DEPLOYER,
-          operator: DEVNET_OPERATOR,
-          genesis: w.genesis,
-        });
+        const deployment = await deployOnAnvil(anvil.rpcUrl, w.genesis);
         const prepared = performance.now();
         const replay = await new WorkloadDriver(
           new AnvilRpc(anvil.rpcUrl),

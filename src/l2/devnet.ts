@@ -16,6 +16,7 @@ import { sha256 } from '../core/hashes.ts';
 import { executorByName, REFERENCE_EXECUTOR } from '../governance/index.ts';
 import type { GovernanceInput } from '../governance/inputs.ts';
 import { parseInputsFile } from '../governance/inputs-file.ts';
+import type { GenesisOptions } from '../governance/state.ts';
 import { generateWorkload, type Workload } from '../governance/workload.ts';
 import { deleteKeysByPrefix } from '../store/redis.ts';
 import { type AnvilInstance, startAnvil } from './anvil.ts';
@@ -30,6 +31,18 @@ import { L2Rpc } from './rpc.ts';
 /** anvil's first two dev accounts (its default mnemonic): the deployer/faucet and the operator. */
 export const DEVNET_DEPLOYER = '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266' as const;
 export const DEVNET_OPERATOR = '0x70997970c51812dc3a010c7d01b50e0d17dc79c8' as const;
+
+/** Deploys the governance contracts on the anvil at `rpcUrl`, from its first two dev accounts. */
+export function deployOnAnvil(rpcUrl: string, genesis: GenesisOptions): Promise<Deployment> {
+  const transport = http(rpcUrl);
+  return deployGovernance({
+    publicClient: createPublicClient({ transport }),
+    walletClient: createWalletClient({ transport }),
+    deployer: DEVNET_DEPLOYER,
+    operator: DEVNET_OPERATOR,
+    genesis,
+  });
+}
 
 export type L2DevnetOptions = {
   redis: Redis;
@@ -121,14 +134,7 @@ export async function startL2Devnet(o: L2DevnetOptions): Promise<L2Devnet> {
   const prefix = `vigil-devnet-${randomUUID()}`;
   const cleanup = () => deleteKeysByPrefix(o.redis, `${prefix}:`);
   try {
-    const transport = http(anvil.rpcUrl);
-    const deployment = await deployGovernance({
-      publicClient: createPublicClient({ transport }),
-      walletClient: createWalletClient({ transport }),
-      deployer: DEVNET_DEPLOYER,
-      operator: DEVNET_OPERATOR,
-      genesis: workload.genesis,
-    });
+    const deployment = await deployOnAnvil(anvil.rpcUrl, workload.genesis);
     o.logger?.info({ rpcUrl: anvil.rpcUrl, ...deployment.addresses }, 'devnet: contracts deployed');
     const rpc = new AnvilRpc(anvil.rpcUrl);
     const driver = new WorkloadDriver(rpc, deployment.addresses, DEVNET_DEPLOYER);

@@ -3,10 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { type Address, createPublicClient, createWalletClient, http } from 'viem';
+import type { Address } from 'viem';
 import type { GenesisOptions } from '../../src/governance/index.ts';
 import { type AnvilInstance, type AnvilOptions, startAnvil } from '../../src/l2/anvil.ts';
-import { type Deployment, deployGovernance } from '../../src/l2/deploy.ts';
+import type { Deployment } from '../../src/l2/deploy.ts';
+import { deployOnAnvil } from '../../src/l2/devnet.ts';
 import { AnvilRpc, WorkloadDriver } from '../../src/l2/driver.ts';
 import { createL2Metrics, type L2Metrics } from '../../src/l2/metrics.ts';
 
@@ -23,14 +24,7 @@ export type Chain = {
 
 export async function startChain(genesis: GenesisOptions, anvilOptions: AnvilOptions = {}): Promise<Chain> {
   const anvil = await startAnvil({ gasLimit: 10_000_000_000n, ...anvilOptions });
-  const transport = http(anvil.rpcUrl);
-  const deployment = await deployGovernance({
-    publicClient: createPublicClient({ transport }),
-    walletClient: createWalletClient({ transport }),
-    deployer: DEPLOYER,
-    operator: OPERATOR,
-    genesis,
-  });
+  const deployment = await deployOnAnvil(anvil.rpcUrl, genesis);
   const rpc = new AnvilRpc(anvil.rpcUrl);
   const driver = new WorkloadDriver(rpc, deployment.addresses, DEPLOYER);
   return { anvil, rpc, deployment, driver, stop: () => anvil.stop() };
