@@ -8,17 +8,15 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { importGraph } from '../src/dispute/graph/import.ts';
 import { generateWorkload, reexecute } from '../src/governance/index.ts';
 import { judgeEpoch } from '../src/judge/verdict.ts';
 import { HealthRegistry } from '../src/observability/health.ts';
-import { reexecuteInThread } from '../src/queue/reexecute-thread.ts';
 import { createWatcher } from '../src/watcher/watcher.ts';
 import {
   cleanup,
   REDIS_URL,
   scenarioExpectations,
-  scenarioWorkload,
+  scenarioSource,
   startScenario,
   WATCHER_KEY,
 } from '../test/queue/scenario.ts';
@@ -33,9 +31,6 @@ async function detectionLatencyMs(): Promise<number> {
   const s = await startScenario();
   const prefix = `{vigil-bench-${randomUUID()}}`;
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
-  const g = s.fixture.graph;
-  const expectations = scenarioExpectations(s);
-  const w = scenarioWorkload();
   const watcher = createWatcher({
     redis,
     prefix,
@@ -45,18 +40,8 @@ async function detectionLatencyMs(): Promise<number> {
     mode: 'challenge',
     allowMainnetSpending: false,
     walletKey: WATCHER_KEY,
-    expectations,
-    source: {
-      graphs: async () => [importGraph(s.graphDocument, { ...expectations, epoch: g.spec.epoch })],
-      facts: async (epoch) => {
-        const r = await reexecuteInThread({ inputs: w.inputs, genesis: w.genesis });
-        const e = r.epochs.find((x) => x.epoch === epoch);
-        return {
-          reexecution: e ? { complete: true, root: e.root } : { complete: false, reason: 'not reached' },
-          l2: { inputsFinal: true, behind: false, commitment: { status: 'missing' } },
-        };
-      },
-    },
+    expectations: scenarioExpectations(s),
+    source: scenarioSource(s),
     fees: { targetBlocks: 2, maxFeeRateSatVb: 50 },
     bitcoinConfirmations: 1,
     l2Confirmations: 1,

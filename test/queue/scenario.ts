@@ -31,8 +31,10 @@ import {
 import { judgeEpoch, type Verdict } from '../../src/judge/verdict.ts';
 import type { DisputeGraph, DisputeJobContext, OpenJobData } from '../../src/queue/dispute-jobs.ts';
 import { DisputeQueue } from '../../src/queue/dispute-queue.ts';
+import { reexecuteInThread } from '../../src/queue/reexecute-thread.ts';
 import type { WatcherMode } from '../../src/queue/spend-policy.ts';
 import { deleteKeysByPrefix } from '../../src/store/redis.ts';
+import type { EpochSource } from '../../src/watcher/watcher.ts';
 import { mineCoins, out, P2WPKH, spend } from '../bitcoin/simnet/fixture.ts';
 import { makeGraph, makeGraphSpec } from '../dispute/graph-fixture.ts';
 
@@ -281,4 +283,22 @@ export async function until<T>(
     onTick?.();
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The watcher's view: the operator's published graph, and the model's root from its own re-execution. */
+export function scenarioSource(s: Scenario): EpochSource {
+  const g = s.fixture.graph;
+  const expectations = scenarioExpectations(s);
+  const w = scenarioWorkload();
+  return {
+    graphs: async () => [importGraph(s.graphDocument, { ...expectations, epoch: g.spec.epoch })],
+    facts: async (epoch) => {
+      const r = await reexecuteInThread({ inputs: w.inputs, genesis: w.genesis });
+      const e = r.epochs.find((x) => x.epoch === epoch);
+      return {
+        reexecution: e ? { complete: true, root: e.root } : { complete: false, reason: 'epoch not reached' },
+        l2: { inputsFinal: true, behind: false, commitment: { status: 'missing' } },
+      };
+    },
+  };
 }

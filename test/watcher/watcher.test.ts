@@ -4,7 +4,6 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../src/core/bytes.ts';
-import { importGraph } from '../../src/dispute/graph/import.ts';
 import { diagnoseFraud } from '../../src/judge/diagnose.ts';
 import type { Verdict } from '../../src/judge/verdict.ts';
 import { HealthRegistry } from '../../src/observability/health.ts';
@@ -15,6 +14,7 @@ import {
   REDIS_URL,
   type Scenario,
   scenarioExpectations,
+  scenarioSource,
   scenarioWorkload,
   startScenario,
   until,
@@ -25,24 +25,6 @@ const open: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
   for (const o of open.splice(0).reverse()) await o.stop();
 });
-
-/** The watcher's view: the operator's published graph, and the model's root from its own re-execution. */
-function sourceFor(s: Scenario): EpochSource {
-  const g = s.fixture.graph;
-  const expectations = scenarioExpectations(s);
-  const w = scenarioWorkload();
-  return {
-    graphs: async () => [importGraph(s.graphDocument, { ...expectations, epoch: g.spec.epoch })],
-    facts: async (epoch) => {
-      const r = await reexecuteInThread({ inputs: w.inputs, genesis: w.genesis });
-      const e = r.epochs.find((x) => x.epoch === epoch);
-      return {
-        reexecution: e ? { complete: true, root: e.root } : { complete: false, reason: 'epoch not reached' },
-        l2: { inputsFinal: true, behind: false, commitment: { status: 'missing' } },
-      };
-    },
-  };
-}
 
 async function startWatcher(
   s: Scenario,
@@ -63,7 +45,7 @@ async function startWatcher(
     allowMainnetSpending: false,
     walletKey: mode === 'watch' ? undefined : WATCHER_KEY,
     expectations: scenarioExpectations(s),
-    source: extra.source ?? sourceFor(s),
+    source: extra.source ?? scenarioSource(s),
     ...(extra.onVerdict ? { onVerdict: extra.onVerdict } : {}),
     fees: { targetBlocks: 2, maxFeeRateSatVb: 50 },
     bitcoinConfirmations: 1,
@@ -177,7 +159,7 @@ describe('the watch daemon on simnet', () => {
     open.push({ stop: () => s.stop() });
     const prefix = `{vigil-test-${randomUUID()}}`;
     const w = scenarioWorkload();
-    const base = sourceFor(s);
+    const base = scenarioSource(s);
     const calls: string[] = [];
     const source: EpochSource = {
       graphs: async () => {

@@ -8,19 +8,8 @@ import { blockSubsidy } from '../../../src/bitcoin/simnet/block-builder.ts';
 import { SimChain } from '../../../src/bitcoin/simnet/chain.ts';
 import { hexOf, outpointKey } from '../../../src/bitcoin/simnet/mempool.ts';
 import { TxReject } from '../../../src/bitcoin/simnet/rules.ts';
+import { createRng } from '../../../src/governance/workload.ts';
 import { type Coin, coinOf, mineCoins, out, P2WPKH, P2WSH_TRUE, spend } from './fixture.ts';
-
-/** A small deterministic PRNG (mulberry32) so a failing seed can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function checkInvariants(chain: SimChain): void {
   let minted = 0n;
@@ -40,7 +29,7 @@ function checkInvariants(chain: SimChain): void {
 }
 
 export function randomWalk(seed: number, steps: number): void {
-  const random = rng(seed);
+  const random = createRng(seed);
   const pick = <T>(xs: T[]): T | undefined => xs[Math.floor(random() * xs.length)];
   const chain = new SimChain();
   const coins: Coin[] = mineCoins(chain, 101);

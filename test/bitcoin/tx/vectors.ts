@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ALL_FLAG_NAMES, ScriptFlag } from '../../../src/bitcoin/script/flags.ts';
+import { createRng } from '../../../src/governance/workload.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 
@@ -43,14 +44,5 @@ export function readTxVectors(name: 'tx_valid.json' | 'tx_invalid.json'): TxVect
 export const FLAG_BITS: readonly number[] = ALL_FLAG_NAMES.map((n) => ScriptFlag[n]);
 export const ALL_FLAGS = FLAG_BITS.reduce((a, b) => a | b, 0);
 
-/** A small deterministic PRNG (mulberry32): random flag combinations that are the same every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG: random flag combinations that are the same every run. */
+export const prng = createRng;
