@@ -5,7 +5,7 @@
  * reported the same way whichever layer the bad value came from — with that layer named (the YAML
  * line:col, the env variable, or the flag).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem } from './errors.ts';
@@ -133,11 +133,25 @@ function nodeAt(doc: ReturnType<typeof parseDocument>, path: readonly (string | 
   return lastRange;
 }
 
+/**
+ * Bounds on the file: a configuration is a few kilobytes, so anything near these limits is a mistake or
+ * an attack, refused before it costs memory. YAML aliases are expanded by toJS; a "billion laughs" file
+ * of nested aliases would expand to gigabytes, so the expansion is capped (yaml's maxAliasCount).
+ */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+export const MAX_CONFIG_ALIASES = 100;
+
 function yamlLayer(file: string): Layer {
   let text: string;
   try {
+    if (statSync(file).size > MAX_CONFIG_BYTES) {
+      throw new ConfigError([
+        { key: '', expected: `a YAML file of at most ${MAX_CONFIG_BYTES} bytes`, origin: file },
+      ]);
+    }
     text = readFileSync(file, 'utf8');
   } catch (cause) {
+    if (cause instanceof ConfigError) throw cause;
     const code = (cause as NodeJS.ErrnoException).code;
     throw new ConfigError(
       [{ key: '', expected: `a readable YAML file, got ${code ?? 'an error'}`, origin: file }],
@@ -161,7 +175,25 @@ function yamlLayer(file: string): Layer {
       })),
     );
   }
-  const raw: unknown = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_CONFIG_ALIASES }) ?? {};
+  } catch (cause) {
+    // yaml throws a ReferenceError when aliases expand past the cap; an operator gets a config error.
+    if (!(cause instanceof ReferenceError)) throw cause;
+    throw new ConfigError(
+      [
+        {
+          key: '',
+          expected: /excessive alias/i.test(cause.message)
+            ? `YAML whose aliases (*name) expand to at most ${MAX_CONFIG_ALIASES} nodes; this file's expand far beyond (an alias bomb?)`
+            : `valid YAML: ${cause.message}`,
+          origin: file,
+        },
+      ],
+      { cause },
+    );
+  }
   if (!isPlainObject(raw)) {
     throw new ConfigError([{ key: '', expected: 'a YAML mapping at the top level', origin: at(0) }]);
   }
@@ -251,6 +283,7 @@ function isSecretPath(path: readonly (string | number)[]): boolean {
   return (
     path[0] === 'keys' ||
     (path[0] === 'bitcoin' && path[1] === 'auth' && path[2] !== 'user') ||
+    (path[0] === 'redis' && typeof path[1] === 'string' && path[1].startsWith('password')) ||
     path.some((seg) => typeof seg === 'string' && INLINE_SECRET_KEY.test(seg))
   );
 }
@@ -258,6 +291,8 @@ function isSecretPath(path: readonly (string | number)[]): boolean {
 function show(path: readonly (string | number)[], value: unknown): string {
   if (value === undefined) return 'nothing';
   if (isSecretPath(path)) return REDACTED;
+  // JSON has no Infinity or NaN (`.inf` in YAML): print the number, not JSON's null.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(typeof value === 'string' ? redactUrl(value) : value) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
@@ -344,7 +379,11 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   if (!result.success) throw new ConfigError(problemsOf(result.error, merged, layers, leaves));
   const config = result.data;
 
-  const referenced = new Set([config.keys.watcher?.env, config.bitcoin.auth.passwordEnv]);
+  const referenced = new Set([
+    config.keys.watcher?.env,
+    config.bitcoin.auth.passwordEnv,
+    config.redis.passwordEnv,
+  ]);
   const known = new Set(leaves.map((l) => l.env));
   const warnings: string[] = [];
   for (const name of Object.keys(env)) {
