@@ -27,6 +27,10 @@ export function redactUrl(text: string): string {
   if (url.password) {
     url.password = 'redacted';
     changed = true;
+  } else if (url.username && looksLikeApiKey(url.username)) {
+    // Some providers take the key as the user name alone (`https://<key>@host`).
+    url.username = 'redacted';
+    changed = true;
   }
   const segments = url.pathname.split('/');
   const scrubbed = segments.map((s) => (looksLikeApiKey(s) ? 'redacted' : s));
@@ -52,4 +56,40 @@ export function redactValue(value: unknown): unknown {
     return out;
   }
   return value;
+}
+
+// A URL with a scheme inside free text (an error message, a JSON log line). It ends at whitespace, a
+// quote, a backslash (a JSON escape) or angle brackets; trailing punctuation is left to the sentence.
+const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s"'`\\<>]+/gi;
+
+/**
+ * `text` with every URL in it passed through redactUrl. For messages that may quote a URL (viem puts
+ * the request URL in its errors), so a secret in one cannot reach a log line or an error.
+ */
+export function redactText(text: string): string {
+  if (!text.includes('://')) return text;
+  return text.replace(URL_IN_TEXT, (match) => {
+    const trail = /[.,;:)\]]+$/.exec(match)?.[0] ?? '';
+    const url = trail === '' ? match : match.slice(0, -trail.length);
+    return redactUrl(url) + trail;
+  });
+}
+
+/**
+ * A copy of `err` safe to keep as a cause: message, stack and viem's `details`/`shortMessage` with URLs
+ * redacted, the cause chain copied the same way (at most 8 deep). Name and `code` are kept, since
+ * callers classify errors by them; anything else (request bodies, headers) is dropped.
+ */
+export function redactError(err: unknown, depth = 0): unknown {
+  if (!(err instanceof Error)) return typeof err === 'string' ? redactText(err) : err;
+  const copy = new Error(redactText(err.message));
+  copy.name = err.name;
+  copy.stack = err.stack === undefined ? undefined : redactText(err.stack);
+  const extra = copy as Error & { code?: unknown; details?: unknown; shortMessage?: unknown };
+  const from = err as Error & { code?: unknown; details?: unknown; shortMessage?: unknown };
+  if (from.code !== undefined) extra.code = from.code;
+  if (typeof from.details === 'string') extra.details = redactText(from.details);
+  if (typeof from.shortMessage === 'string') extra.shortMessage = redactText(from.shortMessage);
+  if (err.cause !== undefined && depth < 8) copy.cause = redactError(err.cause, depth + 1);
+  return copy;
 }

@@ -16,6 +16,7 @@ import {
   type Transaction,
   type TransactionReceipt,
 } from 'viem';
+import { redactError, redactText, redactUrl } from '../config/redact.ts';
 import { VigilError } from '../core/errors.ts';
 import type { L2Metrics } from './metrics.ts';
 
@@ -113,6 +114,7 @@ function firstLine(err: unknown): string {
 }
 
 export class L2Rpc {
+  /** The configured URLs, secrets included: never log these; `redactUrl` each one first. */
   readonly urls: readonly string[];
   private readonly clients: PublicClient[];
   private readonly policy: RetryPolicy;
@@ -155,20 +157,30 @@ export class L2Rpc {
       } catch (err) {
         if (isRangeTooLarge(err)) {
           this.metrics?.rpcErrors.inc({ kind: 'range', method });
-          throw new RangeTooLargeError(`${method}: the RPC refused the range`, { cause: err });
+          throw new RangeTooLargeError(`${method}: the RPC refused the range`, { cause: redactError(err) });
         }
         if (isMethodNotFound(err)) {
           this.metrics?.rpcErrors.inc({ kind: 'method-not-found', method });
-          throw new MethodNotFoundError(`${method}: the RPC does not implement it`, { cause: err });
+          throw new MethodNotFoundError(`${method}: the RPC does not implement it`, {
+            cause: redactError(err),
+          });
         }
-        lastError = err;
+        // viem quotes the request URL in its errors; the copy kept as the cause has it redacted.
+        lastError = redactError(err);
         const kind = errorKind(err);
         this.metrics?.rpcErrors.inc({ kind, method });
         if (this.clients.length > 1) this.current = (index + 1) % this.clients.length;
         const cap = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1));
         const delay = Math.floor(this.random() * cap);
         this.logger?.warn(
-          { method, attempt, kind, url: this.urls[index], retryInMs: delay, err: firstLine(err) },
+          {
+            method,
+            attempt,
+            kind,
+            url: redactUrl(this.urls[index] as string),
+            retryInMs: delay,
+            err: redactText(firstLine(err)),
+          },
           'L2 RPC call failed',
         );
         if (attempt < this.policy.maxAttempts) await new Promise((r) => setTimeout(r, delay));
@@ -176,7 +188,7 @@ export class L2Rpc {
     }
     throw new L2RpcUnavailableError(`L2 RPC ${method} failed ${this.policy.maxAttempts} times`, {
       cause: lastError,
-      metaMessages: [`URLs: ${this.urls.join(', ')}`],
+      metaMessages: [`URLs: ${this.urls.map(redactUrl).join(', ')}`],
     });
   }
 

@@ -3,10 +3,12 @@
  *
  * Every component logs through a child with a `component` field. Redaction is a backstop, not the
  * plan: code never logs secrets, and if a field with a secret's name slips into a log object anyway,
- * these paths censor it before it is written (pretty output included, as it formats the redacted line).
+ * these paths censor it before it is written (pretty output included, as it formats the redacted line),
+ * and every URL in a written line has its password, query values and API-key-like segments redacted.
  */
 import { type DestinationStream, type Logger, pino } from 'pino';
 import { PinoPretty } from 'pino-pretty';
+import { redactText } from '../config/redact.ts';
 
 export type { Logger } from 'pino';
 
@@ -71,6 +73,9 @@ export function createLogger(options: LoggerOptions): Logger {
       redact: { paths: [...REDACT_PATHS], censor: REDACTED_LOG_VALUE },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      // The last backstop for URLs: whatever field or message carries one (an RPC URL with an API key, a
+      // Redis URL with a password, an error quoting its request URL), the written line has it redacted.
+      hooks: { streamWrite: redactText },
     },
     stream,
   );
