@@ -44,3 +44,8 @@ export class SecretUnavailableError extends VigilError {
   override name = 'SecretUnavailableError';
   readonly exitCode = ExitCode.Config;
 }
+
+/** A secret file others can read: refused (as ssh refuses such a key) unless the config allows it. */
+export class InsecureSecretFileError extends SecretUnavailableError {
+  override name = 'InsecureSecretFileError';
+}

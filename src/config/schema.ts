@@ -18,6 +18,9 @@ const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
 const milliseconds = z.number().int().positive();
 
+/** Every bitcoin there will ever be, in sats: a larger amount is a typo. */
+const MAX_SATS = 2_100_000_000_000_000;
+
 const httpUrl = z.url({ protocol: /^https?$/, error: 'an http(s) URL' });
 const address = z
   .string()
@@ -119,6 +122,7 @@ const fees = z
     bumpStepSatVb: z.number().positive().default(5).describe('minimum fee-rate increase of one bump, sat/vB'),
     bumpAfterBlocks: positiveInt.default(2).describe('blocks a transaction may lag its target before a bump'),
     walletReserveSats: nonNegativeInt
+      .max(MAX_SATS, 'at most 21 million BTC in sats (2100000000000000)')
       .default(0)
       .describe('sats the watcher wallet keeps for fee bumps: a first challenge never spends below it'),
   })
@@ -135,6 +139,32 @@ const redis = z
       .regex(/^\S+$/, 'a non-empty prefix without spaces')
       .default('{vigil}')
       .describe('prefix of every key; the {hash tag} keeps one queue on one Redis Cluster slot'),
+    passwordEnv: envVarName
+      .optional()
+      .describe('name of the env variable holding the Redis password (instead of one in the URL)'),
+    passwordFile: filePath.optional().describe('file holding the Redis password (instead of one in the URL)'),
+  })
+  .superRefine((r, ctx) => {
+    if (r.passwordEnv !== undefined && r.passwordFile !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: 'one of passwordEnv or passwordFile' });
+    }
+    // Two passwords would leave which one is used to the reader's guess.
+    if ((r.passwordEnv ?? r.passwordFile) !== undefined && URL.canParse(r.url) && new URL(r.url).password) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [r.passwordEnv !== undefined ? 'passwordEnv' : 'passwordFile'],
+        message: 'no password source when redis.url already holds a password',
+      });
+    }
+  })
+  .prefault({});
+
+const secrets = z
+  .strictObject({
+    allowInsecureFiles: z
+      .boolean()
+      .default(false)
+      .describe('accept secret files readable by group or others (e.g. Kubernetes 0644 mounts)'),
   })
   .prefault({});
 
@@ -152,6 +182,26 @@ const http = z
       .default('127.0.0.1')
       .describe('operator HTTP listen address (loopback by default)'),
     port: z.number().int().min(0).max(65_535).default(9464).describe('operator HTTP port (0: any free port)'),
+    allowedHosts: z
+      .array(z.string().regex(/^[A-Za-z0-9.-]+$/, 'a host name (letters, digits, dots, dashes), no port'))
+      .default([])
+      .describe('extra Host header names accepted, besides the bind address (DNS rebinding protection)'),
+    maxConnections: positiveInt
+      .max(10_000)
+      .default(32)
+      .describe('open connections at most; more are dropped at once'),
+    headersTimeoutMs: milliseconds
+      .default(5000)
+      .describe('time a client has to send the request headers before the connection is cut'),
+    requestTimeoutMs: milliseconds
+      .default(10_000)
+      .describe('time a client has to send the whole request before the connection is cut'),
+  })
+  .superRefine((h, ctx) => {
+    // node:http refuses a headers timeout longer than the request timeout.
+    if (h.headersTimeoutMs > h.requestTimeoutMs) {
+      ctx.addIssue({ code: 'custom', path: ['headersTimeoutMs'], message: 'at most http.requestTimeoutMs' });
+    }
   })
   .prefault({});
 
@@ -239,6 +289,7 @@ export const configSchema = z
     fees,
     redis,
     keys,
+    secrets,
     http,
     log,
     shutdown,

@@ -2,15 +2,24 @@
  * Reading a secret named by the configuration. The value is returned to the one component that needs
  * it and never logged; errors name the source (file path or env variable), never the content.
  */
-import { readFileSync } from 'node:fs';
-import { SecretUnavailableError } from './errors.ts';
-import type { SecretSource } from './schema.ts';
+import { readFileSync, statSync } from 'node:fs';
+import { InsecureSecretFileError, SecretUnavailableError } from './errors.ts';
+import type { SecretSource, VigilConfig } from './schema.ts';
+
+export type ReadSecretOptions = {
+  /**
+   * When given, a file source is first checked with checkSecretFileMode: false refuses a file readable
+   * by group or others, true accepts it. Absent: no check (the daemon checks every file at start).
+   */
+  allowInsecureFiles?: boolean;
+};
 
 /** Reads the secret as text, trimmed of surrounding whitespace (files usually end with a newline). */
 export function readSecret(
   source: SecretSource,
   what: string,
   env: Record<string, string | undefined> = process.env,
+  options: ReadSecretOptions = {},
 ): string {
   if (source.env !== undefined) {
     const value = env[source.env];
@@ -20,6 +29,9 @@ export function readSecret(
     return value.trim();
   }
   if (source.file !== undefined) {
+    if (options.allowInsecureFiles !== undefined) {
+      checkSecretFileMode(source.file, what, options.allowInsecureFiles);
+    }
     let text: string;
     try {
       text = readFileSync(source.file, 'utf8');
@@ -34,4 +46,83 @@ export function readSecret(
     return text.trim();
   }
   throw new SecretUnavailableError(`${what}: no source configured`);
+}
+
+/**
+ * Refuses a secret file that group or others may access (any of mode 0o077), as ssh does with a key:
+ * a secret that other local users can read is not a secret. `allowInsecure` (secrets.allowInsecureFiles)
+ * is for mounts that cannot be made private, such as Kubernetes secrets (0644 by default). A file that
+ * cannot be stat'ed is left to the read that follows, which reports it. No-op on Windows (no modes).
+ */
+export function checkSecretFileMode(file: string, what: string, allowInsecure: boolean): void {
+  if (allowInsecure || process.platform === 'win32') return;
+  let mode: number;
+  try {
+    mode = statSync(file).mode;
+  } catch {
+    return;
+  }
+  if ((mode & 0o077) === 0) return;
+  const octal = (mode & 0o777).toString(8).padStart(4, '0');
+  throw new InsecureSecretFileError(
+    `${what}: ${file} is accessible by group or others (mode ${octal}); run \`chmod 600 ${file}\``,
+    {
+      metaMessages: [
+        'If the file cannot be made private (a Kubernetes or Docker secret mount), set',
+        'secrets.allowInsecureFiles: true (VIGIL_SECRETS_ALLOW_INSECURE_FILES=true).',
+      ],
+      docsPath: 'docs/configuration.md',
+      details: '',
+    },
+  );
+}
+
+/**
+ * Every key or password file the configuration names, with the key that names it. Not Bitcoin Core's
+ * cookie file: bitcoind writes it, and `-rpccookieperms=group` is Core's own way of sharing it with a
+ * Vigil running as another user.
+ */
+export function secretFiles(config: VigilConfig): { file: string; what: string }[] {
+  const files: { file: string; what: string }[] = [];
+  if (config.keys.watcher?.file !== undefined) {
+    files.push({ file: config.keys.watcher.file, what: 'keys.watcher.file' });
+  }
+  if (config.bitcoin.auth.passwordFile !== undefined) {
+    files.push({ file: config.bitcoin.auth.passwordFile, what: 'bitcoin.auth.passwordFile' });
+  }
+  if (config.redis.passwordFile !== undefined) {
+    files.push({ file: config.redis.passwordFile, what: 'redis.passwordFile' });
+  }
+  return files;
+}
+
+/** checkSecretFileMode for every file of secretFiles: what a command runs before it reads any. */
+export function checkSecretFiles(config: VigilConfig): void {
+  for (const { file, what } of secretFiles(config)) {
+    checkSecretFileMode(file, what, config.secrets.allowInsecureFiles);
+  }
+}
+
+/**
+ * The Redis URL to connect with: `redis.url`, with the password from redis.passwordEnv or
+ * redis.passwordFile filled in when one is configured. The result holds the secret: hand it to the
+ * client only, and print it through redactUrl.
+ */
+export function redisUrlFromConfig(
+  config: VigilConfig,
+  env: Record<string, string | undefined> = process.env,
+): string {
+  const r = config.redis;
+  const source: SecretSource | undefined =
+    r.passwordEnv !== undefined
+      ? { env: r.passwordEnv }
+      : r.passwordFile !== undefined
+        ? { file: r.passwordFile }
+        : undefined;
+  if (source === undefined) return r.url;
+  const what = source.env !== undefined ? 'redis.passwordEnv' : 'redis.passwordFile';
+  const password = readSecret(source, what, env, { allowInsecureFiles: config.secrets.allowInsecureFiles });
+  const url = new URL(r.url);
+  url.password = encodeURIComponent(password);
+  return url.toString();
 }

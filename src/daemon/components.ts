@@ -4,23 +4,23 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import type { HealthRegistry } from '../observability/health.ts';
-import { type OperatorServer, startOperatorServer } from '../observability/http-server.ts';
-import { closeRedis, connectRedis, type RedisRole } from '../store/redis.ts';
+import {
+  type OperatorServer,
+  type OperatorServerOptions,
+  startOperatorServer,
+} from '../observability/http-server.ts';
+import { closeRedis, connectRedis, type RedisRole, requireNoEviction } from '../store/redis.ts';
 import type { Component } from './runtime.ts';
 
 export type HttpComponent = Component & { server(): OperatorServer | undefined };
 
-export function operatorHttpComponent(options: {
-  host: string;
-  port: number;
-  health: HealthRegistry;
-  metrics: Registry;
-  logger: Logger;
-  /** Called once bound (useful with port 0). */
-  onListening?: (server: OperatorServer) => void;
-}): HttpComponent {
+export function operatorHttpComponent(
+  options: OperatorServerOptions & {
+    /** Called once bound (useful with port 0). */
+    onListening?: (server: OperatorServer) => void;
+  },
+): HttpComponent {
   let server: OperatorServer | undefined;
   return {
     name: 'http',
@@ -47,6 +47,11 @@ export function redisComponent(options: {
   role: RedisRole;
   health: HealthRegistry;
   logger: Logger;
+  /**
+   * Refuse to start unless Redis's maxmemory-policy is noeviction (exit 4): the daemon's job queues
+   * (BullMQ) lose jobs and locks to eviction. Commands that only read Redis leave it off.
+   */
+  requireNoEviction?: boolean;
 }): RedisComponent {
   let client: Redis | undefined;
   let unregister: (() => void) | undefined;
@@ -63,6 +68,16 @@ export function redisComponent(options: {
         logger: options.logger,
       });
       const c = client;
+      if (options.requireNoEviction) {
+        try {
+          await requireNoEviction(c, options.url, options.logger);
+        } catch (err) {
+          // The daemon stops only components that started: this connection is ours to close.
+          client = undefined;
+          await closeRedis(c);
+          throw err;
+        }
+      }
       unregister = options.health.register('redis', async () => {
         if (c.status !== 'ready') return { healthy: false, reason: `connection ${c.status}` };
         await c.ping();

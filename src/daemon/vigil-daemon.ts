@@ -4,6 +4,7 @@
  * #8). Infrastructure is started first and stopped last.
  */
 import type { VigilConfig } from '../config/schema.ts';
+import { redisUrlFromConfig } from '../config/secrets.ts';
 import { HealthRegistry } from '../observability/health.ts';
 import { componentLogger, createLogger, type Logger } from '../observability/logger.ts';
 import { buildInfo, createMetricsRegistry } from '../observability/metrics.ts';
@@ -24,19 +25,26 @@ export type DaemonBase = {
   http: HttpComponent;
 };
 
+/** Reads the Redis password when one is configured: throws SecretUnavailableError (exit 3) if unreadable. */
 export function createDaemonBase(config: VigilConfig): DaemonBase {
   const logger = createLogger({ level: config.log.level, format: config.log.format, base: { app: 'vigil' } });
   const health = new HealthRegistry();
   const metrics = createMetricsRegistry(buildInfo());
   const redis = redisComponent({
-    url: config.redis.url,
+    url: redisUrlFromConfig(config),
     role: 'command',
+    // The daemon runs BullMQ queues, which lose jobs and locks on a Redis that evicts keys.
+    requireNoEviction: true,
     health,
     logger: componentLogger(logger, 'redis'),
   });
   const http = operatorHttpComponent({
     host: config.http.host,
     port: config.http.port,
+    allowedHosts: config.http.allowedHosts,
+    maxConnections: config.http.maxConnections,
+    headersTimeoutMs: config.http.headersTimeoutMs,
+    requestTimeoutMs: config.http.requestTimeoutMs,
     health,
     metrics,
     logger: componentLogger(logger, 'http'),

@@ -40,6 +40,80 @@ export class RedisUnavailableError extends VigilError {
   }
 }
 
+/** Redis evicts keys under memory pressure: BullMQ, and so Vigil, cannot run on it. */
+export class RedisEvictionPolicyError extends VigilError {
+  override name = 'RedisEvictionPolicyError';
+  readonly exitCode = ExitCode.Unavailable;
+  readonly policy: string;
+
+  constructor(url: string, policy: string) {
+    super(
+      `Redis at ${redactUrl(url)} has maxmemory-policy ${policy}; Vigil needs noeviction (BullMQ requires it: an evicted job or lock can lose a challenge)`,
+      {
+        metaMessages: [
+          'Set `maxmemory-policy noeviction` in redis.conf (or run CONFIG SET maxmemory-policy noeviction),',
+          'or give Vigil a Redis of its own. On a managed Redis, choose the noeviction policy in its settings.',
+        ],
+        docsPath: 'docs/operations.md',
+        details: '',
+      },
+    );
+    this.policy = policy;
+  }
+}
+
+export type EvictionPolicy = {
+  /** e.g. `noeviction`, `allkeys-lru`; undefined when Redis would tell neither way. */
+  policy: string | undefined;
+  /** Where it was read: CONFIG GET, or INFO memory when CONFIG is disabled (managed Redis). */
+  source: 'config' | 'info' | undefined;
+};
+
+/**
+ * Redis's maxmemory-policy: CONFIG GET first; managed services often disable or rename CONFIG, and then
+ * INFO memory's `maxmemory_policy` line says the same. Neither answering is not an error here.
+ */
+export async function redisEvictionPolicy(client: Redis): Promise<EvictionPolicy> {
+  try {
+    const reply = (await client.config('GET', 'maxmemory-policy')) as unknown;
+    // RESP2 answers [name, value]; RESP3 a map.
+    const value = Array.isArray(reply)
+      ? reply[1]
+      : reply instanceof Map
+        ? reply.get('maxmemory-policy')
+        : (reply as Record<string, unknown> | null)?.['maxmemory-policy'];
+    if (typeof value === 'string') return { policy: value, source: 'config' };
+  } catch {
+    // CONFIG disabled or not permitted: fall through to INFO.
+  }
+  try {
+    const info = await client.info('memory');
+    const match = /^maxmemory_policy:(\S+)/m.exec(info);
+    if (match?.[1] !== undefined) return { policy: match[1], source: 'info' };
+  } catch {
+    // INFO refused too: the caller decides.
+  }
+  return { policy: undefined, source: undefined };
+}
+
+/**
+ * Refuses a Redis whose maxmemory-policy is not `noeviction` (RedisEvictionPolicyError, exit 4). When
+ * Redis will not say, warns and lets the daemon run: refusing would lock out managed Redis services
+ * that hide both CONFIG and INFO, whose operator is told to check the policy instead.
+ */
+export async function requireNoEviction(client: Redis, url: string, logger?: Logger): Promise<void> {
+  const { policy, source } = await redisEvictionPolicy(client);
+  if (policy === undefined) {
+    logger?.warn(
+      { url: redactUrl(url) },
+      'cannot read Redis maxmemory-policy (CONFIG and INFO refused); make sure it is noeviction, as BullMQ requires',
+    );
+    return;
+  }
+  if (policy !== 'noeviction') throw new RedisEvictionPolicyError(url, policy);
+  logger?.debug({ policy, source }, 'Redis maxmemory-policy is noeviction');
+}
+
 const DEFAULT_PROBE_TIMEOUT_MS = 2000;
 
 /** Connects once, PINGs, disconnects. Throws RedisUnavailableError when Redis does not answer in time. */

@@ -3,15 +3,35 @@ import { stringify } from 'yaml';
 import { addConfigOptions, loadConfigFromCommand } from '../../config/cli-options.ts';
 import { redactValue } from '../../config/redact.ts';
 import type { VigilConfig } from '../../config/schema.ts';
-import { readSecret } from '../../config/secrets.ts';
+import { checkSecretFiles, readSecret, redisUrlFromConfig } from '../../config/secrets.ts';
 
 /** What `--probe` checks beyond the schema: Redis answers, every named secret can be read. */
 async function probe(config: VigilConfig): Promise<string[]> {
   const lines: string[] = [];
   // Loaded here, not at the top: ioredis is the slowest import and only --probe needs it.
-  const { probeRedis } = await import('../../store/redis.ts');
-  await probeRedis(config.redis.url);
-  lines.push('redis: answers');
+  const { closeRedis, connectRedis, redisEvictionPolicy, RedisEvictionPolicyError } = await import(
+    '../../store/redis.ts'
+  );
+  checkSecretFiles(config);
+  const url = redisUrlFromConfig(config);
+  const redis = await connectRedis(url, { role: 'command', name: 'vigil:probe' });
+  try {
+    const { policy, source } = await redisEvictionPolicy(redis);
+    if (policy === undefined) {
+      lines.push(
+        'redis: answers; maxmemory-policy unknown (CONFIG and INFO refused): make sure it is noeviction',
+      );
+    } else if (policy !== 'noeviction') {
+      throw new RedisEvictionPolicyError(url, policy);
+    } else {
+      lines.push(
+        `redis: answers; maxmemory-policy noeviction (${source === 'config' ? 'CONFIG GET' : 'INFO'})`,
+      );
+    }
+  } finally {
+    await closeRedis(redis);
+  }
+  if (config.redis.passwordEnv ?? config.redis.passwordFile) lines.push('redis password: readable');
   if (config.keys.watcher) {
     readSecret(config.keys.watcher, 'keys.watcher');
     lines.push('keys.watcher: readable');

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { addConfigOptions, loadConfigFromCommand } from '../../config/cli-options.ts';
+import { checkSecretFiles, redisUrlFromConfig } from '../../config/secrets.ts';
 import { VigilError } from '../../core/errors.ts';
 import type { DisputeRecord, DisputeStore } from '../../dispute/records/store.ts';
 
@@ -14,7 +15,8 @@ async function withStore<T>(command: Command, f: (store: DisputeStore) => Promis
   // Loaded lazily: ioredis is the slowest import and `--help` must not pay for it.
   const { connectRedis, closeRedis } = await import('../../store/redis.ts');
   const { DisputeStore: Store } = await import('../../dispute/records/store.ts');
-  const redis = await connectRedis(config.redis.url, { role: 'command', name: 'vigil:disputes' });
+  checkSecretFiles(config);
+  const redis = await connectRedis(redisUrlFromConfig(config), { role: 'command', name: 'vigil:disputes' });
   try {
     return await f(new Store(redis, config.redis.keyPrefix));
   } finally {

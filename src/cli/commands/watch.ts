@@ -11,6 +11,10 @@ export function watchCommand(): Command {
     const loaded = loadConfigFromCommand(command);
     for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
     const config = loaded.config;
+    const { checkSecretFiles, redisUrlFromConfig } = await import('../../config/secrets.ts');
+    // Before any secret is read: a key or password file others can read stops the start (exit 3).
+    checkSecretFiles(config);
+    const redisUrl = redisUrlFromConfig(config);
     // Heavy modules (BullMQ, ioredis, the script engine) load only when the daemon actually starts.
     const { runVigilDaemon } = await import('../../daemon/vigil-daemon.ts');
     const { createWatcher } = await import('../../watcher/watcher.ts');
@@ -37,7 +41,7 @@ export function watchCommand(): Command {
             watcher = createWatcher({
               redis: base.redis.client(),
               prefix: config.redis.keyPrefix,
-              connection: bullConnectionFromUrl(config.redis.url),
+              connection: bullConnectionFromUrl(redisUrl),
               backend,
               network: config.bitcoin.network,
               mode: config.mode,
