@@ -36,6 +36,7 @@ import {
   checkTxInputs,
   formatBtc,
   isFinalTx,
+  isUnspendable,
   reject,
   requireCheckTransaction,
   type SpentCoin,
@@ -699,7 +700,7 @@ export class SimChain {
         });
       }
       tx.outputs.forEach((o, vout) => {
-        if (o.script[0] === 0x6a) return; // OP_RETURN outputs are never spendable: not in the UTXO set
+        if (isUnspendable(o.script)) return; // Core's AddCoins leaves provably unspendable outputs out
         this.utxos.set(outpointKey(txid, vout), {
           value: o.value,
           script: o.script,

@@ -4,15 +4,15 @@
  * picks the new electrs text or the old JSON-in-text of mempool.space and older electrs).
  */
 import type { ServerResponse } from 'node:http';
-import { bytesToHex, hexToBytes } from '../../core/bytes.ts';
+import { bytesToHex } from '../../core/bytes.ts';
 import { scriptForAddress } from '../backends/address.ts';
-import { decodeTx, txidHex, txVsize, txWeight } from '../backends/codec.ts';
+import { txVsize, txWeight } from '../backends/codec.ts';
 import { feeRateToSatPerVb } from '../backends/fee-rate.ts';
 import type { ChainBlock, SimChain } from './chain.ts';
 import type { FaultInjector } from './faults.ts';
 import { type RunningFront, startFront } from './http-front.ts';
 import { hexOf } from './mempool.ts';
-import { TxReject } from './rules.ts';
+import { RpcError, sendRawTransaction } from './sendraw.ts';
 
 export type EsploraErrorFormat = 'modern' | 'legacy';
 
@@ -182,28 +182,15 @@ export async function startEsploraFront(
       /^\/tx$/,
       'POST',
       (_m, body, res) => {
+        // electrs sends `sendrawtransaction <hex>` and nothing else, so Core's defaults apply:
+        // maxfeerate 0.10 BTC/kvB and maxburnamount 0. No caller can raise them through Esplora.
         const hex = new TextDecoder().decode(body).trim();
-        let txid: string;
         try {
-          const tx = decodeTx(hexToBytes(hex));
-          txid = chain.acceptTx(tx).txid;
+          text(res, 200, sendRawTransaction(chain, { hexstring: hex }));
         } catch (err) {
-          if (err instanceof TxReject) {
-            if (err.reason === 'txn-already-in-mempool')
-              return text(res, 200, txidHex(decodeTx(hexToBytes(hex))));
-            return text(res, 400, formatError(settings.errorFormat, err.rpc.code, err.rpc.message));
-          }
-          return text(
-            res,
-            400,
-            formatError(
-              settings.errorFormat,
-              -22,
-              'TX decode failed. Make sure the tx has at least one input.',
-            ),
-          );
+          if (!(err instanceof RpcError)) throw err;
+          text(res, 400, formatError(settings.errorFormat, err.code, err.message));
         }
-        text(res, 200, txid);
       },
     ],
   ];

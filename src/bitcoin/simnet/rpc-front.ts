@@ -6,13 +6,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bytesToHex, hexToBytes } from '../../core/bytes.ts';
 import { addressForScript, scriptForAddress } from '../backends/address.ts';
-import { decodeTx, txidHex, txVsize, txWeight } from '../backends/codec.ts';
-import { feeRateFromBtcPerKvb, feeRateToBtcPerKvb, satsToBtcNumber } from '../backends/fee-rate.ts';
+import { txVsize, txWeight } from '../backends/codec.ts';
+import { feeRateToBtcPerKvb, satsToBtcNumber } from '../backends/fee-rate.ts';
 import type { Tx } from '../tx/types.ts';
 import { type ChainBlock, type SimChain, SimChainError } from './chain.ts';
 import type { FaultInjector } from './faults.ts';
 import { type RunningFront, startFront } from './http-front.ts';
 import { hexOf, type MempoolEntry } from './mempool.ts';
+import { TxReject } from './rules.ts';
+import { decodeRawArgument, maxFeeRateFromValue, RpcError, sendRawTransaction } from './sendraw.ts';
 
 /**
  * Encoding an address (bech32m checksum) costs more than the rest of a verbose transaction reply;
@@ -28,18 +30,7 @@ function regtestAddress(script: Uint8Array): string | undefined {
   return address;
 }
 
-import { TxReject } from './rules.ts';
-
-export class RpcError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const DEFAULT_MAX_FEE_RATE = 0.1; // BTC/kvB, sendrawtransaction's default
+export { RpcError } from './sendraw.ts';
 
 type Params = unknown[];
 
@@ -89,18 +80,7 @@ export function rpcMethods(chain: SimChain): Record<string, (p: Params) => unkno
     })),
     hex: bytesToHex(raw),
   });
-  const parseRaw = (hex: unknown): Tx => {
-    try {
-      if (typeof hex !== 'string') throw new Error('not a string');
-      return decodeTx(hexToBytes(hex));
-    } catch {
-      throw new RpcError(-22, 'TX decode failed. Make sure the tx has at least one input.');
-    }
-  };
-  const maxRate = (v: unknown) => {
-    const btc = v === undefined || v === null ? DEFAULT_MAX_FEE_RATE : Number(v);
-    return btc === 0 ? undefined : feeRateFromBtcPerKvb(btc);
-  };
+  const parseRaw = (hex: unknown): Tx => decodeRawArgument(typeof hex === 'string' ? hex : '');
   const script = (addr: unknown): Uint8Array => {
     try {
       return scriptForAddress(String(addr), 'regtest');
@@ -248,28 +228,21 @@ export function rpcMethods(chain: SimChain): Record<string, (p: Params) => unkno
       if (rate === undefined) return { errors: ['Insufficient data or no feerate found'], blocks: 0 };
       return { feerate: feeRateToBtcPerKvb(rate), blocks: Math.max(2, t) };
     },
-    sendrawtransaction: ([hex, maxfeerate]) => {
-      const tx = parseRaw(hex);
-      try {
-        return chain.acceptTx(tx, { maxFeeRate: maxRate(maxfeerate) }).txid;
-      } catch (err) {
-        if (err instanceof TxReject) {
-          // Core answers an identical resubmission with the txid.
-          if (err.reason === 'txn-already-in-mempool') return txidHex(tx);
-          throw new RpcError(err.rpc.code, err.rpc.message);
-        }
-        throw err;
-      }
-    },
+    // Core's checks before the mempool (maxburnamount, maxfeerate, argument types) live in sendraw.ts,
+    // shared with the Esplora front.
+    sendrawtransaction: ([hexstring, maxfeerate, maxburnamount]) =>
+      sendRawTransaction(chain, { hexstring, maxfeerate, maxburnamount }),
+    // No maxburnamount here: Core's testmempoolaccept has no such argument and accepts a burn.
     testmempoolaccept: ([rawtxs, maxfeerate]) => {
       if (!Array.isArray(rawtxs) || rawtxs.length < 1 || rawtxs.length > 25) {
         throw new RpcError(-8, 'Array must contain between 1 and 25 transactions.');
       }
+      const maxFeeRate = maxFeeRateFromValue(maxfeerate);
       const raws = rawtxs.map((h) => {
         parseRaw(h);
         return hexToBytes(String(h));
       });
-      return chain.testAccept(raws, maxRate(maxfeerate)).map((r) =>
+      return chain.testAccept(raws, maxFeeRate).map((r) =>
         r.ok
           ? {
               txid: r.result.txid,

@@ -137,3 +137,42 @@ export function formatBtc(sats: bigint): string {
 export function signalsRbf(tx: Tx): boolean {
   return tx.inputs.some((i) => i.sequence < 0xfffffffe);
 }
+
+const MAX_SCRIPT_SIZE = 10_000;
+const MAX_SCRIPT_ELEMENT_SIZE = 520;
+/** Core's MAX_OPCODE: OP_NOP10. The tapscript-only OP_CHECKSIGADD (0xba) is above it. */
+const MAX_OPCODE = 0xb9;
+const OP_RETURN = 0x6a;
+
+/**
+ * Core's CScript::IsUnspendable: a script starting with OP_RETURN, or longer than any script the
+ * interpreter runs. Such outputs never enter the UTXO set, and sendrawtransaction counts their value
+ * as burned.
+ */
+export function isUnspendable(script: Uint8Array): boolean {
+  return (script.length > 0 && script[0] === OP_RETURN) || script.length > MAX_SCRIPT_SIZE;
+}
+
+/**
+ * Core's CScript::HasValidOps: every instruction parses, no opcode above OP_NOP10, no push above 520
+ * bytes. sendrawtransaction treats an output failing it as a burn too.
+ */
+export function hasValidOps(script: Uint8Array): boolean {
+  let i = 0;
+  while (i < script.length) {
+    const op = script[i++] as number;
+    if (op > MAX_OPCODE) return false;
+    if (op > 0x4e) continue;
+    let len = op;
+    const width = op === 0x4c ? 1 : op === 0x4d ? 2 : op === 0x4e ? 4 : 0;
+    if (width > 0) {
+      if (i + width > script.length) return false;
+      len = 0;
+      for (let b = width - 1; b >= 0; b--) len = len * 256 + (script[i + b] as number);
+      i += width;
+    }
+    if (i + len > script.length || len > MAX_SCRIPT_ELEMENT_SIZE) return false;
+    i += len;
+  }
+  return true;
+}
