@@ -24,6 +24,7 @@ import {
   replacementFee,
 } from '../../src/dispute/graph/fees.ts';
 import { defaultGraphParameters } from '../../src/dispute/graph/parameters.ts';
+import { BURN_SCRIPT_PUBKEY } from '../../src/dispute/graph/scripts.ts';
 import {
   completeAssert,
   completeAssertTimeout,
@@ -163,7 +164,7 @@ describe('the graph on simnet', () => {
     expect(rejection(w.chain, d.tx)).toBe('accepted');
     confirm(w.chain, d.tx);
     const asserted = params.stake + params.connectorValue - params.fees.assert;
-    expect(d.tx.outputs[0]).toEqual({ value: asserted / 2n, script: Uint8Array.of(0x6a) });
+    expect(d.tx.outputs[0]).toEqual({ value: asserted / 2n, script: BURN_SCRIPT_PUBKEY });
     expect(d.tx.outputs[1]).toEqual({
       value: asserted - asserted / 2n - 20_000n,
       script: p2tr('challenger 1'),

@@ -7,8 +7,11 @@ import type { Prevout, Tx } from '../../src/bitcoin/tx/types.ts';
 import { verifyTransaction } from '../../src/bitcoin/tx/verify.ts';
 import { bytesToHex, utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hashes.ts';
+import { buildGraph, burnAmounts } from '../../src/dispute/graph/build.ts';
 import { buildChallenge, signKeyPathInput } from '../../src/dispute/graph/challenge.ts';
-import { GraphSpendError } from '../../src/dispute/graph/errors.ts';
+import { GraphParameterError, GraphSpendError } from '../../src/dispute/graph/errors.ts';
+import { defaultGraphParameters } from '../../src/dispute/graph/parameters.ts';
+import { BURN_SCRIPT_PUBKEY } from '../../src/dispute/graph/scripts.ts';
 import {
   completeAssert,
   completeAssertTimeout,
@@ -21,7 +24,7 @@ import {
   readKickoff,
   type SpendableTx,
 } from '../../src/dispute/graph/spend.ts';
-import { makeGraph, secretOf, xOnly } from './graph-fixture.ts';
+import { makeGraph, makeGraphSpec, secretOf, xOnly } from './graph-fixture.ts';
 
 const fx = makeGraph();
 const { graph, sigs } = fx;
@@ -104,7 +107,7 @@ describe('graph of one epoch claim: every transaction passes the script engine',
         fee: 20_000n,
       });
       expect(verdict(d)).toBe('ok');
-      expect(d.tx.outputs[0]?.script).toEqual(Uint8Array.of(0x6a));
+      expect(d.tx.outputs[0]?.script).toEqual(BURN_SCRIPT_PUBKEY);
       expect(d.tx.outputs[1]?.script).toEqual(rewardScript);
     }
     expect(() =>
@@ -183,5 +186,28 @@ describe('graph of one epoch claim: every transaction passes the script engine',
       early.tx.inputs[0]!.sequence -= 1;
       expect(verifyTransaction(early.tx, early.prevouts, CONSENSUS_FLAGS).ok).toBe(false);
     }
+  });
+
+  it('burns to P2WSH(OP_RETURN), and refuses parameters whose burn would be below its 330-sat dust limit', () => {
+    expect(bytesToHex(BURN_SCRIPT_PUBKEY)).toBe(`0020${bytesToHex(sha256(Uint8Array.of(0x6a)))}`);
+    expect(graph.txs.assertTimeout.outputs).toEqual([
+      { value: burnAmounts(graph.spec.params).timeoutBurn, script: BURN_SCRIPT_PUBKEY },
+    ]);
+    const base = defaultGraphParameters.regtest;
+    // 0.1 BTC stake: 1 bps burns 1,000 sats, fine; 0 bps would leave a 0-sat output.
+    const build = (params: typeof base) => () => buildGraph(makeGraphSpec({ params }).spec);
+    expect(build({ ...base, timeoutBurnBps: 1, disproveBurnBps: 1 })).not.toThrow();
+    expect(build({ ...base, timeoutBurnBps: 0 })).toThrow(GraphParameterError);
+    expect(build({ ...base, timeoutBurnBps: 0 })).toThrow(
+      'The assert-timeout would burn 0 sats (stake × 0 bps), below the 330-sat P2WSH dust limit',
+    );
+    // A small stake: 329 sats of disprove burn is refused, 330 is not.
+    const small = { ...base, stake: 100_000n, fees: { ...base.fees, assert: 340n } }; // asserted 99,990
+    expect(burnAmounts({ ...small, disproveBurnBps: 33 }).disproveBurn).toBe(329n);
+    expect(build({ ...small, disproveBurnBps: 33 })).toThrow(
+      'A disprove would burn 329 sats (asserted stake × 33 bps), below the 330-sat P2WSH dust limit',
+    );
+    expect(burnAmounts({ ...small, disproveBurnBps: 34 }).disproveBurn).toBe(339n);
+    expect(build({ ...small, disproveBurnBps: 34 })).not.toThrow();
   });
 });

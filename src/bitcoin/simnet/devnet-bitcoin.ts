@@ -12,8 +12,11 @@ import { CoreRpcBackend } from '../backends/core-rpc.ts';
 import type { RetryPolicy } from '../backends/http.ts';
 import { type Simnet, type StartSimnetOptions, startSimnet } from './start.ts';
 
-/** Where the devnet's mined coins that nobody needs go: P2WSH(OP_TRUE), spendable by anyone, on regtest only. */
-const BURN_SCRIPT = concatBytes(Uint8Array.of(0x00, 0x20), sha256(Uint8Array.of(0x51)));
+/**
+ * Where the devnet's mined coins that nobody needs go: P2WSH(OP_TRUE), which anyone can spend, so it
+ * is a dump, not a burn (regtest only). Not to be confused with the dispute graph's burn output.
+ */
+const ANYONE_CAN_SPEND_SCRIPT = concatBytes(Uint8Array.of(0x00, 0x20), sha256(Uint8Array.of(0x51)));
 
 export class NotRegtestError extends VigilError {
   override name = 'NotRegtestError';
@@ -66,8 +69,8 @@ export async function connectDevnetBitcoin(
       );
     }
   }
-  const burn = addressForScript(BURN_SCRIPT, 'regtest') as string;
-  const mine = (blocks: number, address = burn) =>
+  const dump = addressForScript(ANYONE_CAN_SPEND_SCRIPT, 'regtest') as string;
+  const mine = (blocks: number, address = dump) =>
     backend.rpc.call<string[]>('generatetoaddress', [blocks, address]);
   return {
     backend,
@@ -75,7 +78,7 @@ export async function connectDevnetBitcoin(
     mine,
     fund: async (address) => {
       await mine(1, address);
-      await mine(100, burn);
+      await mine(100, dump);
     },
     stop: async () => {
       await simnet?.stop();

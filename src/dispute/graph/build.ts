@@ -21,7 +21,8 @@ import { GraphParameterError } from './errors.ts';
 import { EPOCH_VALUE_BYTES, type GraphParameters, ROOT_VALUE_BYTES } from './parameters.ts';
 import {
   assertLeaf,
-  BURN_SCRIPT,
+  BURN_DUST_LIMIT,
+  BURN_SCRIPT_PUBKEY,
   covenantLeaf,
   disproveLeaf,
   kickoffLeaf,
@@ -142,6 +143,31 @@ export function checkSpec(spec: GraphSpec): void {
   }
   if (spec.committee.length === 0) fail('A graph needs at least one committee key besides the operator');
   for (const f of Object.values(p.fees)) if (f < 0n) fail('Fees are non-negative');
+  // The burn is a P2WSH output (see BURN_SCRIPT_PUBKEY), so a burn below its dust limit would make
+  // every assert-timeout or disprove non-standard: no node would relay the slash.
+  const { timeoutBurn, disproveBurn } = burnAmounts(p);
+  if (timeoutBurn < BURN_DUST_LIMIT) {
+    fail(
+      `The assert-timeout would burn ${timeoutBurn} sats (stake × ${p.timeoutBurnBps} bps), below the ${BURN_DUST_LIMIT}-sat P2WSH dust limit`,
+    );
+  }
+  if (disproveBurn < BURN_DUST_LIMIT) {
+    fail(
+      `A disprove would burn ${disproveBurn} sats (asserted stake × ${p.disproveBurnBps} bps), below the ${BURN_DUST_LIMIT}-sat P2WSH dust limit`,
+    );
+  }
+}
+
+/**
+ * What the assert-timeout and each disprove burn: a share of the stake, and of the asserted stake
+ * (stake + assert connector − assert fee). One function, so the check and the graph cannot disagree.
+ */
+export function burnAmounts(p: GraphParameters): { timeoutBurn: bigint; disproveBurn: bigint } {
+  const assertedValue = p.stake + p.connectorValue - p.fees.assert;
+  return {
+    timeoutBurn: (p.stake * BigInt(p.timeoutBurnBps)) / 10_000n,
+    disproveBurn: assertedValue > 0n ? (assertedValue * BigInt(p.disproveBurnBps)) / 10_000n : 0n,
+  };
 }
 
 function outpoint(txid: Uint8Array, vout: number, sequence: number) {
@@ -228,11 +254,13 @@ export function buildGraph(spec: GraphSpec): Graph {
     [{ value: assertedValue, script: asserted.scriptPubKey }],
   );
   const a = txid(assert);
-  const timeoutBurn = (p.stake * BigInt(p.timeoutBurnBps)) / 10_000n;
-  const assertTimeout = tx([outpoint(k, 2, t.assertWindow)], [{ value: timeoutBurn, script: BURN_SCRIPT }]);
-  const disproveBurn = (assertedValue * BigInt(p.disproveBurnBps)) / 10_000n;
+  const { timeoutBurn, disproveBurn } = burnAmounts(p);
+  const assertTimeout = tx(
+    [outpoint(k, 2, t.assertWindow)],
+    [{ value: timeoutBurn, script: BURN_SCRIPT_PUBKEY }],
+  );
   const disprove = spec.wots.trace.map(() =>
-    tx([outpoint(a, 0, SEQUENCE_NO_LOCK)], [{ value: disproveBurn, script: BURN_SCRIPT }]),
+    tx([outpoint(a, 0, SEQUENCE_NO_LOCK)], [{ value: disproveBurn, script: BURN_SCRIPT_PUBKEY }]),
   );
   const payout = tx(
     [outpoint(a, 0, t.disproveWindow)],

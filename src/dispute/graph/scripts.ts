@@ -9,6 +9,8 @@
  */
 import { ScriptBuilder } from '../../bitcoin/script/builder.ts';
 import { Op } from '../../bitcoin/script/opcodes.ts';
+import { concatBytes } from '../../core/bytes.ts';
+import { sha256 } from '../../core/hashes.ts';
 import type { WotsPublicKey } from '../winternitz/keys.ts';
 import { wotsParameters } from '../winternitz/parameters.ts';
 import { appendDrop, appendWotsVerify } from '../winternitz/script.ts';
@@ -83,5 +85,31 @@ export function disproveLeaf(
   return circuit.append(b, n).build();
 }
 
-/** An unspendable output that burns its value. */
-export const BURN_SCRIPT = Uint8Array.of(Op.OP_RETURN);
+/**
+ * The witness script behind the burn output: OP_RETURN alone, which fails whenever it runs.
+ */
+export const BURN_WITNESS_SCRIPT = Uint8Array.of(Op.OP_RETURN);
+
+/**
+ * The output that burns the slashed stake: P2WSH of the witness script `OP_RETURN`, i.e.
+ * `OP_0 <SHA256(0x6a)>`, hex `0020189f40034be7a199f1fa9891668ee3ab6049f82d38c68be70f596eab2e1857b7`.
+ *
+ * Why not a bare OP_RETURN output carrying the value: Bitcoin Core's sendrawtransaction (since 25)
+ * refuses any transaction with an OP_RETURN output worth more than its `maxburnamount` argument,
+ * default 0 (-25 "Unspendable output exceeds maximum configured by user (maxburnamount)"), and
+ * Esplora servers broadcast with Core's defaults, so an OP_RETURN burn could only ever be sent
+ * through an RPC whose caller raised that argument.
+ *
+ * Why this is as unspendable: spending a P2WSH output takes a witness script whose SHA-256 is the
+ * program. The only script known to hash to it is `OP_RETURN`, which fails as soon as it executes;
+ * any other would be a SHA-256 second preimage. Anyone can check it by hashing the byte 0x6a and
+ * comparing with the output's program. Unlike an OP_RETURN output it enters the UTXO set (43 bytes,
+ * forever) and is subject to the 330-sat P2WSH dust limit, which `checkSpec` enforces.
+ */
+export const BURN_SCRIPT_PUBKEY: Uint8Array = concatBytes(
+  Uint8Array.of(Op.OP_0, 32),
+  sha256(BURN_WITNESS_SCRIPT),
+);
+
+/** Core's dust threshold for a P2WSH output at the default 3 sat/vB dust relay fee. */
+export const BURN_DUST_LIMIT = 330n;
