@@ -10,26 +10,57 @@ import type { Tx } from '../../bitcoin/tx/types.ts';
 import { bytesToHex, hexToBytes, utf8 } from '../../core/bytes.ts';
 import { sha256 } from '../../core/hashes.ts';
 import { disputeNetworks } from '../network.ts';
+import { wotsParameters } from '../winternitz/parameters.ts';
 import type { Graph } from './build.ts';
-import type { GraphParameters } from './parameters.ts';
+import { EPOCH_VALUE_BYTES, type GraphParameters, ROOT_VALUE_BYTES } from './parameters.ts';
 import { type PresignedSignatures, presignedKey } from './sign.ts';
 
 export const GRAPH_DOCUMENT_FORMAT = 'vigil-dispute-graph';
 export const GRAPH_DOCUMENT_VERSION = 1;
+
+/**
+ * The largest graph document Vigil reads, in bytes. A mainnet graph (4 trace steps, one committee key)
+ * is 24 KB (29 KB pretty-printed), one of 32 steps 117 KB and one of 32 steps under an 8-key committee
+ * 154 KB: 4 MiB leaves room for any committee and formatting while keeping what an adversarial
+ * document can cost to read and scan small.
+ */
+export const GRAPH_DOCUMENT_MAX_BYTES = 4 * 1024 * 1024;
+/** The most trace steps a graph can have (the disprove tap tree and the assert leaf grow with them). */
+export const GRAPH_MAX_TRACE_STEPS = 64;
+/**
+ * The most covenant keys (operator + committee): the n-of-n leaf needs one signature per key on the
+ * witness stack, and BIP-342 caps a tapscript's initial stack at 1000 elements.
+ */
+export const GRAPH_MAX_COVENANT_KEYS = 1000;
+/**
+ * The largest unsigned graph transaction: the biggest template has 3 inputs and 3 P2TR outputs, 262
+ * bytes; twice that is more than any template can reach.
+ */
+export const GRAPH_MAX_TX_BYTES = 512;
+/** A P2TR scriptPubKey is 34 bytes; the claim script is one (room to refuse others by comparison). */
+export const GRAPH_MAX_SCRIPT_BYTES = 64;
+/** Digits of the Winternitz key of one value: nothing longer can be a key of the graph. */
+export const GRAPH_EPOCH_KEY_HASHES = wotsParameters(EPOCH_VALUE_BYTES).totalDigits;
+export const GRAPH_ROOT_KEY_HASHES = wotsParameters(ROOT_VALUE_BYTES).totalDigits;
+/** A Schnorr signature with its hash-type byte, in hex. */
+const SIGNATURE_HEX = 2 * 65;
+/** Presigned input names are short (`disprove[63].input0`); a longer key names no input. */
+export const GRAPH_MAX_SIGNATURE_KEY_CHARS = 32;
 
 const hex = z.string().regex(/^(?:[0-9a-f]{2})*$/, 'lower-case hex');
 const key32 = hex.length(64);
 const hash20 = hex.length(40);
 const sats = z.string().regex(/^(?:0|[1-9][0-9]{0,15})$/, 'decimal sats');
 const blocks = z.number().int().min(0).max(0xffff);
-const wotsKey = z.array(hash20);
+const wotsKey = z.array(hash20).max(GRAPH_ROOT_KEY_HASHES);
+const txHexSchema = hex.max(2 * GRAPH_MAX_TX_BYTES);
 
 export const graphDocumentSchema = z
   .object({
     format: z.literal(GRAPH_DOCUMENT_FORMAT),
     version: z.number().int(),
     network: z.enum(disputeNetworks),
-    circuit: z.string().min(1),
+    circuit: z.string().min(1).max(128),
     parameters: z
       .object({
         stake: sats,
@@ -50,31 +81,47 @@ export const graphDocumentSchema = z
             payout: sats,
           })
           .strict(),
-        traceSteps: z.number().int().min(1).max(64),
+        traceSteps: z.number().int().min(1).max(GRAPH_MAX_TRACE_STEPS),
       })
       .strict(),
     operator: key32,
-    committee: z.array(key32).min(1),
+    committee: z
+      .array(key32)
+      .min(1)
+      .max(GRAPH_MAX_COVENANT_KEYS - 1),
     epoch: z.string().regex(/^(?:0|[1-9][0-9]{0,19})$/),
     instance: z.number().int().min(0).max(0xffffffff),
     claim: z
-      .object({ txid: key32, vout: z.number().int().min(0).max(0xffffffff), value: sats, script: hex })
+      .object({
+        txid: key32,
+        vout: z.number().int().min(0).max(0xffffffff),
+        value: sats,
+        script: hex.max(2 * GRAPH_MAX_SCRIPT_BYTES),
+      })
       .strict(),
     wots: z
-      .object({ epoch: wotsKey, stateRoot: wotsKey, l2BlockHash: wotsKey, trace: z.array(wotsKey) })
+      .object({
+        epoch: wotsKey,
+        stateRoot: wotsKey,
+        l2BlockHash: wotsKey,
+        trace: z.array(wotsKey).max(GRAPH_MAX_TRACE_STEPS),
+      })
       .strict(),
     transactions: z
       .object({
-        kickoff: hex,
-        challenge: hex,
-        take: hex,
-        assert: hex,
-        assertTimeout: hex,
-        disprove: z.array(hex),
-        payout: hex,
+        kickoff: txHexSchema,
+        challenge: txHexSchema,
+        take: txHexSchema,
+        assert: txHexSchema,
+        assertTimeout: txHexSchema,
+        disprove: z.array(txHexSchema).max(GRAPH_MAX_TRACE_STEPS),
+        payout: txHexSchema,
       })
       .strict(),
-    signatures: z.record(z.string(), z.array(hex)),
+    signatures: z.record(
+      z.string().max(GRAPH_MAX_SIGNATURE_KEY_CHARS),
+      z.array(hex.max(SIGNATURE_HEX)).max(GRAPH_MAX_COVENANT_KEYS),
+    ),
   })
   .strict();
 

@@ -5,8 +5,14 @@ export class GraphParameterError extends VigilError {
   override name = 'GraphParameterError';
 }
 
-/** What is wrong with an imported graph. */
+/**
+ * What is wrong with an imported graph. `DOCUMENT_TOO_LARGE` and `SHAPE` are found before the document
+ * is parsed or verified: more bytes than any graph document has, or more entries, nesting or characters
+ * than a valid graph under Vigil's own parameters can have.
+ */
 export type GraphDefect =
+  | 'DOCUMENT_TOO_LARGE'
+  | 'SHAPE'
   | 'MALFORMED'
   | 'UNSUPPORTED_VERSION'
   | 'HASH_MISMATCH'

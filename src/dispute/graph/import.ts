@@ -2,6 +2,11 @@
  * Import of a published graph. Vigil trusts nothing in the document: it rebuilds the graph from its own
  * protocol parameters and the document's keys, compares every transaction field by field, checks every
  * presigned signature against its sighash, and refuses the first defect with its name and place.
+ *
+ * The operator writes the document, so its size is the operator's choice too. Before anything costly
+ * (JSON.parse of adversarial nesting or millions of keys costs seconds, the schema and the canonical
+ * hash cost more) the text is scanned once against the bounds a valid graph under Vigil's own
+ * parameters has: bytes, nesting, entries per object or array, values in all, string lengths.
  */
 
 import type { Tx } from '../../bitcoin/tx/types.ts';
@@ -13,7 +18,14 @@ import { buildGraph, type Graph, type GraphSpec } from './build.ts';
 import {
   claimTxidFromJson,
   decodeTxHex,
+  GRAPH_DOCUMENT_MAX_BYTES,
   GRAPH_DOCUMENT_VERSION,
+  GRAPH_EPOCH_KEY_HASHES,
+  GRAPH_MAX_COVENANT_KEYS,
+  GRAPH_MAX_SIGNATURE_KEY_CHARS,
+  GRAPH_MAX_TRACE_STEPS,
+  GRAPH_MAX_TX_BYTES,
+  GRAPH_ROOT_KEY_HASHES,
   type GraphDocument,
   graphDocumentHash,
   graphDocumentSchema,
@@ -54,6 +66,282 @@ export type ImportedGraph = {
 
 function refuse(defect: GraphDefect, where: string, message: string): never {
   throw new GraphImportError(defect, where, message);
+}
+
+/**
+ * Presigned inputs of a graph of `traceSteps` steps: challenge 1, take 3, assert 2, assert-timeout 1,
+ * payout 1, and one disprove per step (the order `buildGraph` lists them in).
+ */
+export const presignedInputCount = (traceSteps: number): number => 8 + traceSteps;
+
+/** What a valid graph document under given parameters and committee can hold, at most. */
+export type GraphDocumentLimits = {
+  traceSteps: number;
+  /** Operator + committee. */
+  covenantKeys: number;
+  presignedInputs: number;
+  /** Entries of the widest object or array. */
+  maxEntries: number;
+  /** JSON values in the whole document (each string, number, literal, object and array). */
+  maxValues: number;
+  /** Objects and arrays nested in one another: document → wots → trace → one key's hashes. */
+  maxDepth: number;
+  /** The longest string (a transaction's hex). */
+  maxStringChars: number;
+  /** The longest object key (`disprove[63].input0`). */
+  maxKeyChars: number;
+};
+
+export function graphDocumentLimits(
+  expect: Pick<GraphExpectations, 'params' | 'committee'>,
+): GraphDocumentLimits {
+  const traceSteps = Math.min(Math.max(expect.params.traceSteps, 1), GRAPH_MAX_TRACE_STEPS);
+  const covenantKeys = Math.min(expect.committee.length + 1, GRAPH_MAX_COVENANT_KEYS);
+  const presignedInputs = presignedInputCount(traceSteps);
+  const values =
+    1 + // the document
+    13 + // its fields
+    18 + // parameters: 9 fields, 3 timelocks, 6 fees
+    (covenantKeys - 1) +
+    4 + // claim
+    4 + // wots: its 4 fields
+    GRAPH_EPOCH_KEY_HASHES +
+    2 * GRAPH_ROOT_KEY_HASHES +
+    traceSteps * (1 + GRAPH_ROOT_KEY_HASHES) +
+    7 + // transactions: 7 fields
+    traceSteps + // disprove transactions
+    presignedInputs * (1 + covenantKeys);
+  return {
+    traceSteps,
+    covenantKeys,
+    presignedInputs,
+    maxEntries: Math.max(16, GRAPH_ROOT_KEY_HASHES, presignedInputs, covenantKeys),
+    // Room for a few fields more than a valid document (each refused by the schema, with its name).
+    maxValues: values + 64,
+    maxDepth: 4,
+    maxStringChars: 2 * GRAPH_MAX_TX_BYTES,
+    maxKeyChars: GRAPH_MAX_SIGNATURE_KEY_CHARS,
+  };
+}
+
+/** Echoes operator-chosen text into an error message, never more than a few words of it. */
+const echo = (v: unknown): string => {
+  const t = String(v);
+  return t.length > 32 ? `${t.slice(0, 32)}…` : t;
+};
+
+type Frame = { array: boolean; entries: number; path: string; key: string };
+
+const childPath = (f: Frame | undefined): string => {
+  if (!f) return '';
+  if (f.array) return `${f.path}[${f.entries - 1}]`;
+  return f.path ? `${f.path}.${f.key}` : f.key;
+};
+
+/** Index of the quote closing the string opened at `start`, or -1. Linear: each backslash is read once. */
+function stringEnd(text: string, start: number): number {
+  let from = start + 1;
+  for (;;) {
+    const q = text.indexOf('"', from);
+    if (q < 0) return -1;
+    let b = q - 1;
+    while (b > start && text.charCodeAt(b) === 92) b--;
+    if ((q - 1 - b) % 2 === 0) return q;
+    from = q + 1;
+  }
+}
+
+/**
+ * One pass over the text, before JSON.parse: refuses (SHAPE) the first container, string or total that
+ * exceeds what a valid graph document can have. It does not validate JSON; where the text stops being
+ * JSON it stops too, and JSON.parse refuses the document at the same place.
+ */
+export function scanGraphJson(text: string, limits: GraphDocumentLimits): void {
+  const stack: Frame[] = [];
+  let values = 0;
+  let expectKey = false;
+  const where = (p: string) => p || 'document';
+  const onValue = (): void => {
+    values++;
+    if (values > limits.maxValues) {
+      refuse(
+        'SHAPE',
+        'document',
+        `more than ${limits.maxValues} JSON values; a graph of ${limits.traceSteps} trace steps and ` +
+          `${limits.covenantKeys} covenant keys has fewer`,
+      );
+    }
+    const top = stack[stack.length - 1];
+    if (top?.array) {
+      top.entries++;
+      if (top.entries > limits.maxEntries)
+        refuse(
+          'SHAPE',
+          where(top.path),
+          `more than ${limits.maxEntries} entries; no list of a graph has more`,
+        );
+    }
+  };
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c <= 32 || c === 44 /* , */ || c === 58 /* : */) {
+      if (c === 44) expectKey = stack[stack.length - 1]?.array === false;
+      i++;
+      continue;
+    }
+    if (c === 123 /* { */ || c === 91 /* [ */) {
+      onValue();
+      const path = childPath(stack[stack.length - 1]);
+      if (stack.length + 1 > limits.maxDepth)
+        refuse('SHAPE', where(path), `nested deeper than ${limits.maxDepth} levels; a graph document is not`);
+      stack.push({ array: c === 91, entries: 0, path, key: '' });
+      expectKey = c === 123;
+      i++;
+      continue;
+    }
+    if (c === 125 /* } */ || c === 93 /* ] */) {
+      if (stack.pop() === undefined) return;
+      expectKey = false;
+      i++;
+      continue;
+    }
+    const top = stack[stack.length - 1];
+    if (c === 34 /* " */) {
+      const end = stringEnd(text, i);
+      if (end < 0) return;
+      const length = end - i - 1;
+      if (top && !top.array && expectKey) {
+        top.entries++;
+        if (top.entries > limits.maxEntries)
+          refuse(
+            'SHAPE',
+            where(top.path),
+            `more than ${limits.maxEntries} entries; no object of a graph has more`,
+          );
+        if (length > limits.maxKeyChars)
+          refuse(
+            'SHAPE',
+            where(top.path),
+            `a key of ${length} characters; no key of a graph is longer than ${limits.maxKeyChars}`,
+          );
+        top.key = text.slice(i + 1, end);
+        expectKey = false;
+      } else {
+        onValue();
+        if (length > limits.maxStringChars)
+          refuse(
+            'SHAPE',
+            where(childPath(top)),
+            `a string of ${length} characters; no string of a graph is longer than ${limits.maxStringChars}`,
+          );
+      }
+      i = end + 1;
+      continue;
+    }
+    // A number or a literal: one value up to the next delimiter.
+    onValue();
+    let j = i + 1;
+    while (j < n) {
+      const d = text.charCodeAt(j);
+      if (d <= 32 || d === 44 || d === 58 || d === 93 || d === 125 || d === 34 || d === 91 || d === 123)
+        break;
+      j++;
+    }
+    if (j - i > limits.maxStringChars)
+      refuse('SHAPE', where(childPath(top)), `a number or literal of ${j - i} characters`);
+    i = j;
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The exact bounds of the parsed document's lists and records, before the schema reads them: more
+ * entries than a valid graph under these parameters and this committee has are refused as SHAPE.
+ * Fewer are left to the checks that name what is missing.
+ */
+function checkBounds(raw: unknown, l: GraphDocumentLimits): void {
+  if (!isRecord(raw)) return;
+  const list = (where: string, v: unknown, max: number, what: string): void => {
+    if (Array.isArray(v) && v.length > max) refuse('SHAPE', where, `${v.length} entries; ${what}`);
+  };
+  list(
+    'committee',
+    raw.committee,
+    l.covenantKeys - 1,
+    `the registered committee has ${l.covenantKeys - 1} keys`,
+  );
+  if (isRecord(raw.wots)) {
+    const w = raw.wots;
+    const eight = `a ${EPOCH_VALUE_BYTES}-byte value has ${GRAPH_EPOCH_KEY_HASHES} Winternitz hashes`;
+    const root = `a ${ROOT_VALUE_BYTES}-byte value has ${GRAPH_ROOT_KEY_HASHES} Winternitz hashes`;
+    list('wots.epoch', w.epoch, GRAPH_EPOCH_KEY_HASHES, eight);
+    list('wots.stateRoot', w.stateRoot, GRAPH_ROOT_KEY_HASHES, root);
+    list('wots.l2BlockHash', w.l2BlockHash, GRAPH_ROOT_KEY_HASHES, root);
+    list('wots.trace', w.trace, l.traceSteps, `the protocol has ${l.traceSteps} trace steps`);
+    if (Array.isArray(w.trace))
+      w.trace.forEach((k, i) => {
+        list(`wots.trace[${i}]`, k, GRAPH_ROOT_KEY_HASHES, root);
+      });
+  }
+  if (isRecord(raw.transactions)) {
+    list(
+      'transactions.disprove',
+      raw.transactions.disprove,
+      l.traceSteps,
+      `the protocol has ${l.traceSteps} trace steps, one disprove each`,
+    );
+  }
+  if (isRecord(raw.signatures)) {
+    const keys = Object.keys(raw.signatures);
+    if (keys.length > l.presignedInputs) {
+      refuse(
+        'SHAPE',
+        'signatures',
+        `${keys.length} entries; a graph of ${l.traceSteps} trace steps has ${l.presignedInputs} presigned inputs`,
+      );
+    }
+    for (const k of keys) {
+      if (k.length > l.maxKeyChars)
+        refuse('SHAPE', 'signatures', `a key of ${k.length} characters; no presigned input has such a name`);
+      list(
+        `signatures.${k}`,
+        raw.signatures[k],
+        l.covenantKeys,
+        `the covenant has ${l.covenantKeys} keys, one signature each`,
+      );
+    }
+  }
+}
+
+/**
+ * The document's JSON, read within the bounds of a valid graph under these expectations: refuses
+ * (DOCUMENT_TOO_LARGE, SHAPE, MALFORMED) before any costly work. What it returns still needs import.
+ */
+export function parseGraphJson(
+  text: string,
+  expect: Pick<GraphExpectations, 'params' | 'committee'>,
+): unknown {
+  if (text.length > GRAPH_DOCUMENT_MAX_BYTES) {
+    refuse(
+      'DOCUMENT_TOO_LARGE',
+      'document',
+      `at least ${text.length} bytes; a graph document is at most ${GRAPH_DOCUMENT_MAX_BYTES}`,
+    );
+  }
+  const limits = graphDocumentLimits(expect);
+  scanGraphJson(text, limits);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new GraphImportError('MALFORMED', 'document', 'not JSON', { cause: err });
+  }
+  checkBounds(raw, limits);
+  return raw;
 }
 
 function compareParameters(doc: GraphParameters, own: GraphParameters): void {
@@ -175,23 +463,22 @@ function compareTx(name: string, got: Tx, want: Tx): void {
   });
 }
 
-/** Parses, rebuilds and verifies a published graph; throws GraphImportError naming the first defect. */
-export function importGraph(input: unknown, expect: GraphExpectations): ImportedGraph {
-  let raw = input;
-  if (typeof input === 'string') {
-    try {
-      raw = JSON.parse(input);
-    } catch (err) {
-      throw new GraphImportError('MALFORMED', 'document', 'not JSON', { cause: err });
-    }
-  }
-  if (typeof raw === 'object' && raw !== null && 'version' in raw && raw.version !== GRAPH_DOCUMENT_VERSION) {
+/**
+ * The import, as steps: it yields between its costly phases (after the schema and hash, the Winternitz
+ * checks, the rebuild, the transaction comparison, and each presigned input's signatures) so that a
+ * caller on the event loop can let other work run in between.
+ */
+function* importSteps(input: unknown, expect: GraphExpectations): Generator<void, ImportedGraph, void> {
+  const raw = typeof input === 'string' ? parseGraphJson(input, expect) : input;
+  if (isRecord(raw) && 'version' in raw && raw.version !== GRAPH_DOCUMENT_VERSION) {
     refuse(
       'UNSUPPORTED_VERSION',
       'version',
-      `version ${String(raw.version)}; this Vigil reads version ${GRAPH_DOCUMENT_VERSION}`,
+      `version ${echo(raw.version)}; this Vigil reads version ${GRAPH_DOCUMENT_VERSION}`,
     );
   }
+  // A parsed object handed in directly is bounded here too (text was bounded by parseGraphJson).
+  if (typeof input !== 'string') checkBounds(raw, graphDocumentLimits(expect));
   const parsed = graphDocumentSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -199,6 +486,7 @@ export function importGraph(input: unknown, expect: GraphExpectations): Imported
   }
   const doc = parsed.data;
   const hash = graphDocumentHash(doc);
+  yield;
   if (expect.commitment && !equalBytes(hash, expect.commitment)) {
     refuse(
       'HASH_MISMATCH',
@@ -230,6 +518,7 @@ export function importGraph(input: unknown, expect: GraphExpectations): Imported
     );
   }
   checkWots(keys, expect.knownWotsHashes);
+  yield;
 
   const [epochKey, stateRoot, l2BlockHash, ...trace] = keys.map((k) => k.key) as WotsPublicKey[];
   const spec: GraphSpec = {
@@ -256,6 +545,7 @@ export function importGraph(input: unknown, expect: GraphExpectations): Imported
       throw new GraphImportError('AMOUNT_MISMATCH', 'claim', err.shortMessage, { cause: err });
     throw err;
   }
+  yield;
 
   const claimScript = graph.outputs.claim.scriptPubKey;
   if (doc.claim.script !== bytesToHex(claimScript)) {
@@ -309,8 +599,10 @@ export function importGraph(input: unknown, expect: GraphExpectations): Imported
     pairs.push([`disprove[${i}]`, t.disprove[i] as string, d]);
   });
   for (const [name, h, want] of pairs) compareTx(name, decode(name, h), want);
+  yield;
 
-  const sigs: PresignedSignatures = graph.presigned.map((p) => {
+  const sigs: PresignedSignatures = [];
+  for (const p of graph.presigned) {
     const where = presignedKey(p);
     const list = doc.signatures[where];
     if (!list || list.length !== graph.covenant.length) {
@@ -323,11 +615,48 @@ export function importGraph(input: unknown, expect: GraphExpectations): Imported
     const bytes = list.map((s) => hexToBytes(s));
     const check = checkPresigned(graph, p, bytes);
     if (!check.ok) refuse('BAD_SIGNATURE', `${where} member ${check.member}`, check.reason);
-    return bytes;
-  });
+    sigs.push(bytes);
+    yield;
+  }
   const expectedKeys = new Set(graph.presigned.map(presignedKey));
   for (const k of Object.keys(doc.signatures)) {
     if (!expectedKeys.has(k)) refuse('MALFORMED', `signatures.${k}`, 'a signature for no presigned input');
   }
   return { graph, sigs, hash, document: doc };
+}
+
+/** Parses, rebuilds and verifies a published graph; throws GraphImportError naming the first defect. */
+export function importGraph(input: unknown, expect: GraphExpectations): ImportedGraph {
+  const steps = importSteps(input, expect);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** How long import may hold the event loop before it lets other work run. */
+export const IMPORT_SLICE_MS = 10;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * importGraph for a caller on the event loop (the watcher's poll): the same verdict, but between its
+ * costly phases it gives the loop a turn whenever it has held it for `sliceMs`, so verifying a large
+ * graph does not stall timers, health checks or the queue.
+ */
+export async function importGraphYielding(
+  input: unknown,
+  expect: GraphExpectations,
+  sliceMs: number = IMPORT_SLICE_MS,
+): Promise<ImportedGraph> {
+  const steps = importSteps(input, expect);
+  let since = performance.now();
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (performance.now() - since >= sliceMs) {
+      await nextTurn();
+      since = performance.now();
+    }
+  }
 }
