@@ -6,8 +6,14 @@
  * Import is costly (every presigned signature is checked), so results are cached by the file's content
  * hash: a refused document is logged and counted once and read again only when the file changes. A file
  * that is not there yet is simply not a graph yet.
+ *
+ * The operator also controls what sits in the directory. Each file is judged on its own: a directory,
+ * FIFO, socket, device, symbolic link, unreadable or oversize file is refused with its reason (logged
+ * and counted once per file version) and the poll goes on with the other files. Nothing is followed or
+ * opened in a way that could block, and nothing larger than GRAPH_FILE_MAX_BYTES is read.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -15,8 +21,14 @@ import { identityStepCircuit } from '../../circuits/identity.ts';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import { bytesToHex } from '../core/bytes.ts';
 import { sha256 } from '../core/hashes.ts';
+import { GRAPH_DOCUMENT_MAX_BYTES } from '../dispute/graph/document.ts';
 import { GraphImportError } from '../dispute/graph/errors.ts';
-import { type GraphExpectations, type ImportedGraph, importGraph } from '../dispute/graph/import.ts';
+import {
+  type GraphExpectations,
+  type ImportedGraph,
+  importGraphYielding,
+  parseGraphJson,
+} from '../dispute/graph/import.ts';
 import { defaultGraphParameters, type GraphParameters } from '../dispute/graph/parameters.ts';
 import type { StepCircuit } from '../dispute/graph/scripts.ts';
 import type { DisputeNetwork } from '../dispute/network.ts';
@@ -24,6 +36,122 @@ import type { DisputeNetwork } from '../dispute/network.ts';
 export const GRAPH_FILE = /^epoch-(0|[1-9][0-9]*)\.json$/;
 
 export const graphFileName = (epoch: bigint): string => `epoch-${epoch}.json`;
+
+/** The largest graph file read (the document bound: 4 MiB, ~170× a mainnet graph document). */
+export const GRAPH_FILE_MAX_BYTES = GRAPH_DOCUMENT_MAX_BYTES;
+
+/** Why a file of the graph directory is not read as a graph document at all. */
+export type GraphFileReason =
+  | 'directory'
+  | 'fifo'
+  | 'socket'
+  | 'device'
+  | 'symlink'
+  | 'not_regular'
+  | 'unreadable'
+  | 'too_large';
+
+export type GraphFileRefusal = { reason: GraphFileReason; message: string };
+
+/** The file types the operator must not publish in place of a document, with why they are refused. */
+function fileKind(st: Stats): GraphFileRefusal | undefined {
+  if (st.isFile()) return undefined;
+  if (st.isSymbolicLink())
+    return { reason: 'symlink', message: 'a symbolic link; links are not followed, publish the file itself' };
+  if (st.isDirectory()) return { reason: 'directory', message: 'a directory, not a graph document' };
+  if (st.isFIFO()) return { reason: 'fifo', message: 'a named pipe (FIFO), not a regular file' };
+  if (st.isSocket()) return { reason: 'socket', message: 'a socket, not a regular file' };
+  if (st.isCharacterDevice() || st.isBlockDevice())
+    return { reason: 'device', message: 'a device, not a regular file' };
+  return { reason: 'not_regular', message: 'not a regular file' };
+}
+
+const tooLarge = (size: number): GraphFileRefusal => ({
+  reason: 'too_large',
+  message: `${size} bytes; a graph document is at most ${GRAPH_FILE_MAX_BYTES} bytes`,
+});
+
+const unreadable = (err: unknown): GraphFileRefusal => ({
+  reason: 'unreadable',
+  message: `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+});
+
+/** A file version: a rewrite, a replacement (new inode) or a permission change is a new version. */
+const stampOf = (st: Stats): string => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+
+// O_NOFOLLOW: a link swapped in after lstat fails to open (ELOOP) instead of being followed.
+// O_NONBLOCK: a FIFO swapped in opens at once instead of waiting for a writer; fstat then refuses it.
+// O_NOCTTY: a terminal device swapped in never becomes the daemon's controlling terminal.
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
+const READ_CHUNK = 64 * 1024;
+
+type FileRead =
+  | { kind: 'gone' }
+  | { kind: 'refused'; refusal: GraphFileRefusal }
+  | { kind: 'read'; bytes: Uint8Array; stamp: string };
+
+/**
+ * Reads one graph file within the bound, judging the file it actually opened (fstat on the descriptor),
+ * not the one lstat saw a moment before: the operator may swap it in between.
+ */
+async function readGraphFile(path: string): Promise<FileRead> {
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(path, OPEN_FLAGS);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { kind: 'gone' };
+    if (code === 'ELOOP')
+      return {
+        kind: 'refused',
+        refusal: {
+          reason: 'symlink',
+          message: 'a symbolic link; links are not followed, publish the file itself',
+        },
+      };
+    if (code === 'ENXIO')
+      return { kind: 'refused', refusal: { reason: 'socket', message: 'a socket, not a regular file' } };
+    return { kind: 'refused', refusal: unreadable(err) };
+  }
+  try {
+    const st = await fh.stat();
+    const kind = fileKind(st);
+    if (kind) return { kind: 'refused', refusal: kind };
+    if (st.size > GRAPH_FILE_MAX_BYTES) return { kind: 'refused', refusal: tooLarge(st.size) };
+    // The size fstat gave is only a hint: the file may grow while it is read, so reading stops one
+    // byte past the bound whatever it says.
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const want = Math.min(READ_CHUNK, GRAPH_FILE_MAX_BYTES + 1 - total);
+      const buf = new Uint8Array(want);
+      const { bytesRead } = await fh.read(buf, 0, want, null);
+      if (bytesRead === 0) break;
+      chunks.push(buf.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > GRAPH_FILE_MAX_BYTES) {
+        return {
+          kind: 'refused',
+          refusal: {
+            reason: 'too_large',
+            message: `more than ${GRAPH_FILE_MAX_BYTES} bytes when read; a graph document is at most ${GRAPH_FILE_MAX_BYTES} bytes`,
+          },
+        };
+      }
+    }
+    const bytes = new Uint8Array(total);
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.length;
+    }
+    return { kind: 'read', bytes, stamp: stampOf(st) };
+  } catch (err) {
+    return { kind: 'refused', refusal: unreadable(err) };
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
 
 export type GraphRegistryOptions = {
   /** The directory the operator publishes its graph documents to. */
@@ -46,14 +174,21 @@ export type GraphRegistry = {
   graphs(): Promise<ImportedGraph[]>;
   /** Refused documents by file name, with the refusal (for tests and diagnostics). */
   refused(): ReadonlyMap<string, GraphImportError>;
+  /** Files not read as documents at all (not a regular file, unreadable, too large), by file name. */
+  refusedFiles(): ReadonlyMap<string, GraphFileRefusal>;
 };
 
 type Entry = (
   | { hash: string; ok: true; graph: ImportedGraph; wots: string[]; prevoutChecked: boolean }
   | { hash: string; ok: false; error: GraphImportError }
+  | { hash: undefined; ok: false; file: GraphFileRefusal }
 ) & { stamp?: string | undefined };
 
-type RegistryMetrics = { refused: Counter<'defect'>; imported: Gauge<never> };
+type RegistryMetrics = {
+  refused: Counter<'defect'>;
+  filesRefused: Counter<'reason'>;
+  imported: Gauge<never>;
+};
 
 function registryMetrics(registry: Registry | undefined): RegistryMetrics | undefined {
   if (!registry) return undefined;
@@ -65,6 +200,14 @@ function registryMetrics(registry: Registry | undefined): RegistryMetrics | unde
         name: 'vigil_graphs_refused_total',
         help: 'Operator graph documents refused at import, by defect (each file version counted once)',
         labelNames: ['defect'],
+        registers: r,
+      }),
+    filesRefused:
+      (registry.getSingleMetric('vigil_graph_files_refused_total') as Counter<'reason'> | undefined) ??
+      new Counter({
+        name: 'vigil_graph_files_refused_total',
+        help: 'Files of the graph directory not read as graph documents, by reason (each file version counted once)',
+        labelNames: ['reason'],
         registers: r,
       }),
     imported:
@@ -83,19 +226,14 @@ function wotsHashes(g: ImportedGraph): string[] {
   return [...w.epoch, ...w.stateRoot, ...w.l2BlockHash, ...w.trace.flat()].map((h) => h.toLowerCase());
 }
 
-/** The claim txid and vout of a document, when it has readable ones (import reports anything else). */
-function claimOf(text: string): { txid: string; vout: number } | undefined {
-  try {
-    const doc: unknown = JSON.parse(text);
-    if (typeof doc !== 'object' || doc === null || !('claim' in doc)) return undefined;
-    const c = doc.claim;
-    if (typeof c !== 'object' || c === null || !('txid' in c) || !('vout' in c)) return undefined;
-    if (typeof c.txid !== 'string' || !/^[0-9a-fA-F]{64}$/.test(c.txid)) return undefined;
-    if (typeof c.vout !== 'number' || !Number.isInteger(c.vout) || c.vout < 0) return undefined;
-    return { txid: c.txid.toLowerCase(), vout: c.vout };
-  } catch {
-    return undefined;
-  }
+/** The claim txid and vout of a parsed document, when it has readable ones (import reports anything else). */
+function claimOf(doc: unknown): { txid: string; vout: number } | undefined {
+  if (typeof doc !== 'object' || doc === null || !('claim' in doc)) return undefined;
+  const c = doc.claim;
+  if (typeof c !== 'object' || c === null || !('txid' in c) || !('vout' in c)) return undefined;
+  if (typeof c.txid !== 'string' || !/^[0-9a-fA-F]{64}$/.test(c.txid)) return undefined;
+  if (typeof c.vout !== 'number' || !Number.isInteger(c.vout) || c.vout < 0) return undefined;
+  return { txid: c.txid.toLowerCase(), vout: c.vout };
 }
 
 export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
@@ -125,27 +263,9 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
       .sort((a, b) => (a.epoch < b.epoch ? -1 : a.epoch > b.epoch ? 1 : 0));
   }
 
-  async function stampOf(file: string): Promise<string | undefined> {
-    try {
-      const st = await stat(join(o.dir, file));
-      return `${st.size}:${st.mtimeMs}`;
-    } catch {
-      return undefined;
-    }
-  }
-
-  async function readText(file: string): Promise<string | undefined> {
-    try {
-      return await readFile(join(o.dir, file), 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
-  }
-
   /** The claim output from the chain; undefined while the claim transaction is unknown to the backend. */
-  async function claimPrevout(text: string): Promise<GraphExpectations['claimPrevout']> {
-    const claim = o.backend ? claimOf(text) : undefined;
+  async function claimPrevout(doc: unknown): Promise<GraphExpectations['claimPrevout']> {
+    const claim = o.backend ? claimOf(doc) : undefined;
     if (!claim || !o.backend) return undefined;
     const tx = await o.backend.getTransaction(claim.txid);
     const out = tx?.tx.outputs[claim.vout];
@@ -159,9 +279,11 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
   }
 
   async function load(file: string, epoch: bigint, text: string, hash: string): Promise<Entry> {
-    const prevout = await claimPrevout(text);
     try {
-      const graph = importGraph(text, {
+      // Bounded before anything else reads it: the claim lookup below must not parse what import refuses.
+      const doc = parseGraphJson(text, base);
+      const prevout = await claimPrevout(doc);
+      const graph = await importGraphYielding(doc, {
         ...base,
         epoch,
         ...(prevout ? { claimPrevout: prevout } : {}),
@@ -183,27 +305,78 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
     }
   }
 
+  /** Records a file refused before reading; logged and counted once per file version. */
+  function refuseFile(
+    file: string,
+    epoch: bigint,
+    refusal: GraphFileRefusal,
+    stamp: string | undefined,
+  ): void {
+    const cached = entries.get(file);
+    const same =
+      cached !== undefined &&
+      'file' in cached &&
+      cached.stamp === stamp &&
+      cached.file.reason === refusal.reason &&
+      stamp !== undefined;
+    if (!same) {
+      o.logger?.error(
+        { file, epoch: epoch.toString(), reason: refusal.reason, err: refusal.message },
+        'operator graph file refused: it is not read again until the file changes',
+      );
+      metrics?.filesRefused.inc({ reason: refusal.reason });
+    }
+    entries.set(file, { hash: undefined, ok: false, file: refusal, stamp });
+  }
+
   async function graphs(): Promise<ImportedGraph[]> {
     const files = await listFiles();
     const present = new Set(files.map((f) => f.file));
     for (const file of [...entries.keys()]) if (!present.has(file)) entries.delete(file);
     const out: ImportedGraph[] = [];
     for (const { file, epoch } of files) {
+      const path = join(o.dir, file);
+      // lstat, not stat: a symbolic link is judged as what it is, never followed to what it names.
+      let st: Stats;
+      try {
+        st = await lstat(path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+          entries.delete(file);
+          continue;
+        }
+        refuseFile(file, epoch, unreadable(err), `lstat:${(err as NodeJS.ErrnoException).code}`);
+        continue;
+      }
       // Reading and hashing every document on every poll costs more than the rest of the poll: a file
-      // whose size and mtime have not changed since it was imported is the same file.
-      const stamp = await stampOf(file);
+      // whose inode, size, mtime and ctime have not changed since it was judged is the same file.
+      const stamp = stampOf(st);
       const cached = entries.get(file);
       const settled = cached !== undefined && (!cached.ok || cached.prevoutChecked || !o.backend);
-      if (stamp !== undefined && cached?.stamp === stamp && settled) {
+      if (cached?.stamp === stamp && settled) {
         if (cached.ok) out.push(cached.graph);
         continue;
       }
-      const text = await readText(file);
-      if (text === undefined) {
+      const kind = fileKind(st);
+      if (kind) {
+        refuseFile(file, epoch, kind, stamp);
+        continue;
+      }
+      if (st.size > GRAPH_FILE_MAX_BYTES) {
+        refuseFile(file, epoch, tooLarge(st.size), stamp);
+        continue;
+      }
+      const read = await readGraphFile(path);
+      if (read.kind === 'gone') {
         entries.delete(file);
         continue;
       }
-      const hash = bytesToHex(sha256(new TextEncoder().encode(text)));
+      if (read.kind === 'refused') {
+        refuseFile(file, epoch, read.refusal, stamp);
+        continue;
+      }
+      const hash = bytesToHex(sha256(read.bytes));
+      const text = new TextDecoder().decode(read.bytes);
       let entry = entries.get(file);
       // A graph first verified without its claim output is verified again once the chain has it.
       const recheck = entry?.ok === true && !entry.prevoutChecked && o.backend !== undefined;
@@ -217,8 +390,8 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
           o.logger?.warn({ file, err: String(err) }, 'operator graph not imported yet');
           if (entry?.hash !== hash) continue;
         }
-        if (entry) entries.set(file, { ...entry, stamp });
       }
+      if (entry) entries.set(file, { ...entry, stamp: read.stamp });
       if (entry?.ok) out.push(entry.graph);
     }
     metrics?.imported.set(out.length);
@@ -229,7 +402,12 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
     graphs,
     refused: () => {
       const out = new Map<string, GraphImportError>();
-      for (const [file, e] of entries) if (!e.ok) out.set(file, e.error);
+      for (const [file, e] of entries) if ('error' in e) out.set(file, e.error);
+      return out;
+    },
+    refusedFiles: () => {
+      const out = new Map<string, GraphFileRefusal>();
+      for (const [file, e] of entries) if ('file' in e) out.set(file, e.file);
       return out;
     },
   };
