@@ -11,8 +11,8 @@ import {
   walletHealth,
 } from '../../src/watcher/health.ts';
 
-const txidA = 'aa'.repeat(31) + '01';
-const txidB = 'bb'.repeat(31) + '02';
+const txidA = `${'aa'.repeat(31)}01`;
+const txidB = `${'bb'.repeat(31)}02`;
 
 const coin = (
   txid: string,
