@@ -3,6 +3,10 @@
  * (every process), and the Bitcoin follow loop (the process holding the lease): it polls the tip,
  * looks for the kick-offs of the graphs it knows, judges each epoch and opens a dispute on challengeable
  * fraud. Metrics and health checks are refreshed on every poll.
+ *
+ * A poll counts as completed only when every step of it succeeded: a failed sync, a claim that could not
+ * be judged for an error, a failed redrive or wallet read all leave the last completed poll where it
+ * was, so /healthz turns 503 once that is older than the max age instead of staying green on half a poll.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -10,16 +14,17 @@ import type { Registry } from 'prom-client';
 import type { BitcoinNetwork } from '../bitcoin/backends/address.ts';
 import { addressForScript } from '../bitcoin/backends/address.ts';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
-import { hashToDisplayHex } from '../bitcoin/tx/serialize.ts';
+import { hashToDisplayHex, txid as txidOf } from '../bitcoin/tx/serialize.ts';
 import type { WalletKey } from '../bitcoin/wallet/keys.ts';
 import { bytesToHex, concatBytes } from '../core/bytes.ts';
 import type { Component } from '../daemon/runtime.ts';
 import { graphToDocument } from '../dispute/graph/document.ts';
 import type { ImportedGraph } from '../dispute/graph/import.ts';
 import { type GraphExpectations, importGraph } from '../dispute/graph/import.ts';
+import { defaultGraphParameters } from '../dispute/graph/parameters.ts';
 import { readKickoff } from '../dispute/graph/spend.ts';
 import { disputeId, disputeStates } from '../dispute/records/state-machine.ts';
-import { DisputeStore } from '../dispute/records/store.ts';
+import { type DisputeRecord, DisputeStore } from '../dispute/records/store.ts';
 import {
   judgeEpoch,
   type KickoffFact,
@@ -33,12 +38,33 @@ import { DisputeQueue } from '../queue/dispute-queue.ts';
 import { Lease } from '../queue/lease.ts';
 import { type WatcherMetrics, watcherMetrics } from '../queue/metrics.ts';
 import type { WatcherMode } from '../queue/spend-policy.ts';
-import { deadlineHealth, followHealth } from './health.ts';
+import {
+  challengeFundingNeed,
+  committedOutpoints,
+  type DeadlineChainFacts,
+  type DeadlineRisk,
+  deadlineHealthOf,
+  deadlineRisks,
+  followHealth,
+  type NearDeadline,
+  nearDeadline,
+  type PollFailure,
+  spendableBalance,
+  type WalletCheck,
+  walletHealth,
+} from './health.ts';
+import { watcherHealthMetrics } from './health-metrics.ts';
 
 /** Where epochs come from: the graphs the operator published and the L2/model facts for each epoch. */
 export type EpochSource = {
   graphs(): Promise<ImportedGraph[]>;
-  facts(epoch: bigint): Promise<{ reexecution: ReexecutionFact; l2: L2Fact; seenGraphVerified?: boolean }>;
+  /**
+   * `error`: the facts are incomplete because something failed (not because the data is not there
+   * yet). The claim is still judged (unavailable), but the poll does not count as completed.
+   */
+  facts(
+    epoch: bigint,
+  ): Promise<{ reexecution: ReexecutionFact; l2: L2Fact; seenGraphVerified?: boolean; error?: string }>;
   /** Brings the source up to date (L2 ingestion); called on each poll by the lease holder, before judging. */
   sync?: () => Promise<void>;
   /** Which known fault explains a wrong claimed root (informational: challenges never depend on it). */
@@ -62,6 +88,13 @@ export type WatcherOptions = {
   bitcoinConfirmations: number;
   l2Confirmations: number;
   pollIntervalMs: number;
+  /**
+   * /healthz is 503 when this process holds the lease and its last completed poll is older than this
+   * (default max(3 × pollIntervalMs, 10 s): a poll can take a while on a slow backend).
+   */
+  pollMaxAgeMs?: number;
+  /** The wallet's coins are read every this many polls (default 10; mode challenge only). */
+  walletCheckEveryPolls?: number;
   deadlineMarginBlocks: number;
   registry: Registry;
   health: HealthRegistry;
@@ -87,8 +120,15 @@ export type Watcher = Component & {
 /** How often the lease holder checks that every open dispute has its job (crash recovery). */
 const REDRIVE_EVERY_MS = 5_000;
 
+/** The steps of a poll, as labelled in `vigil_watcher_poll_failures_total`. */
+type PollStep = 'lease' | 'sync' | 'tip' | 'graphs' | 'judge' | 'redrive' | 'wallet' | 'deadlines' | 'gauges';
+
+const errText = (err: unknown): string =>
+  err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+
 export function createWatcher(o: WatcherOptions): Watcher {
   const metrics = watcherMetrics(o.registry);
+  const healthMetrics = watcherHealthMetrics(o.registry);
   const store = new DisputeStore(o.redis, o.prefix);
   const lease = new Lease(o.redis, `${o.prefix}:lease:bitcoin`, Math.max(3 * o.pollIntervalMs, 5000));
   const judged = new Set<string>();
@@ -98,6 +138,18 @@ export function createWatcher(o: WatcherOptions): Watcher {
   let lastRedrive = 0;
   let timer: NodeJS.Timeout | undefined;
   let lastPollOk: number | undefined;
+  let lastPollFailure: PollFailure | undefined;
+  let polls = 0;
+  let walletLast: WalletCheck | undefined;
+  let walletLastOk: Extract<WalletCheck, { ok: true }> | undefined;
+  const pollMaxAgeMs = o.pollMaxAgeMs ?? Math.max(3 * o.pollIntervalMs, 10_000);
+  const walletEvery = Math.max(1, o.walletCheckEveryPolls ?? 10);
+  const walletScript = o.walletKey
+    ? concatBytes(Uint8Array.from([0x51, 0x20]), o.walletKey.taprootOutputKey)
+    : undefined;
+  const walletAddress = walletScript ? (addressForScript(walletScript, o.network) as string) : undefined;
+  // Only mode challenge sends challenges: in watch and dry-run an empty wallet puts nothing at risk.
+  const checksWallet = o.mode === 'challenge' && walletAddress !== undefined;
   let lastTip = 0;
   let polling: Promise<unknown> = Promise.resolve();
   const unregister: (() => void)[] = [];
@@ -113,7 +165,11 @@ export function createWatcher(o: WatcherOptions): Watcher {
     return g;
   };
 
-  async function judgeGraph(g: ImportedGraph, tip: number): Promise<Verdict | undefined> {
+  async function judgeGraph(
+    g: ImportedGraph,
+    tip: number,
+    sourceFailed: (reason: string) => void,
+  ): Promise<Verdict | undefined> {
     const claim = g.graph.spec.claim;
     const claimTxid = hashToDisplayHex(claim.txid);
     // A claim output is spent once, by its kick-off: once judged there is nothing new to ask the chain
@@ -137,6 +193,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
       };
     }
     const facts = await o.source?.facts(g.graph.spec.epoch);
+    if (facts?.error !== undefined) sourceFailed(facts.error);
     const verdict = judgeEpoch({
       epoch: g.graph.spec.epoch,
       reexecution: facts?.reexecution ?? { complete: false, reason: 'no epoch source configured' },
@@ -145,11 +202,10 @@ export function createWatcher(o: WatcherOptions): Watcher {
       graphVerified: true,
       depth: { l2: o.l2Confirmations, bitcoin: o.bitcoinConfirmations },
     });
-    metrics.verdicts.inc({ outcome: verdict.outcome });
-    if (verdict.outcome === 'unavailable') return verdict; // judged again on the next poll
-    judged.add(key);
-    judgedClaims.add(`${claimTxid}:${claim.vout}`);
-    metrics.epochsJudged.inc();
+    if (verdict.outcome === 'unavailable') {
+      metrics.verdicts.inc({ outcome: verdict.outcome });
+      return verdict; // judged again on the next poll
+    }
     const status = tx.status;
     const challenge = verdict.outcome === 'fraud' && verdict.challengeable && status.confirmed;
     const id = disputeId(g.graph.spec.epoch, spend.txid);
@@ -158,6 +214,12 @@ export function createWatcher(o: WatcherOptions): Watcher {
     if (challenge && queue && status.confirmed) {
       await openDispute(queue, g, verdict, facts?.reexecution, spend.txid, status.blockHeight);
     }
+    // Marked judged only once its dispute is open: a failed open (Redis away) fails this poll and the
+    // claim is judged again on the next one (opening is idempotent), instead of being forgotten.
+    judged.add(key);
+    judgedClaims.add(`${claimTxid}:${claim.vout}`);
+    metrics.verdicts.inc({ outcome: verdict.outcome });
+    metrics.epochsJudged.inc();
     const diagnosis =
       kickoff.status === 'seen' && verdict.reasons.some((r) => r.code === 'root-mismatch')
         ? await diagnose(g.graph.spec.epoch, kickoff.revealed.stateRoot)
@@ -265,39 +327,166 @@ export function createWatcher(o: WatcherOptions): Watcher {
     await queue?.observe({ metrics });
   }
 
+  /** The chain facts that decide whether a dispute near its deadline has met it. */
+  async function chainFactsFor(near: NearDeadline): Promise<DeadlineChainFacts> {
+    const rec = near.record;
+    if (near.needs === 'connector-a') {
+      const a = await o.backend.getOutspend(rec.kickoffTxid, 0);
+      return {
+        connectorA: a.spent ? { spent: true, confirmed: a.status?.confirmed === true } : { spent: false },
+      };
+    }
+    const { graph } = await graphOf(rec);
+    const d = await o.backend.getOutspend(hashToDisplayHex(txidOf(graph.txs.assert)), 0);
+    if (!d.spent) return { assertedStake: { spent: false } };
+    return {
+      assertedStake: {
+        spent: true,
+        confirmed: d.status?.confirmed === true,
+        byPayout: d.txid === hashToDisplayHex(txidOf(graph.txs.payout)),
+      },
+    };
+  }
+
+  /**
+   * Every open dispute's deadline risk at the current tip. The chain is read only for the disputes
+   * within the margin, so the check stays cheap however many are open; a failed read counts as a risk.
+   */
+  async function assessDeadlines(): Promise<DeadlineRisk[]> {
+    const records = await store.active();
+    if (records.length === 0) return [];
+    const tip = await o.backend.getTipHeight();
+    const facts = new Map<string, DeadlineChainFacts>();
+    await Promise.all(
+      records.map(async (rec: DisputeRecord) => {
+        const near = nearDeadline(rec, tip, o.deadlineMarginBlocks);
+        if (!near || near.needs === 'nothing') return;
+        try {
+          facts.set(rec.id, await chainFactsFor(near));
+        } catch (err) {
+          facts.set(rec.id, { error: errText(err) });
+        }
+      }),
+    );
+    return deadlineRisks(records, tip, o.deadlineMarginBlocks, facts);
+  }
+
+  async function refreshDeadlineGauge(): Promise<void> {
+    const risks = await assessDeadlines();
+    // Rebuilt from scratch: a dispute that met its deadline (or resolved) leaves no series behind.
+    healthMetrics.deadlineAtRisk.reset();
+    for (const r of risks) {
+      healthMetrics.deadlineAtRisk.set({ dispute: r.id, state: r.state, deadline: r.deadline }, 1);
+    }
+    if (risks.length > 0) {
+      o.logger.error(
+        { disputes: risks.map((r) => ({ id: r.id, state: r.state, why: r.why })) },
+        'dispute deadline at risk',
+      );
+    }
+  }
+
+  /** Reads the wallet's spendable coins and what the next challenge needs (mode challenge). */
+  async function checkWallet(): Promise<void> {
+    if (!walletAddress) return;
+    const at = Date.now();
+    try {
+      const [utxos, tip, active] = await Promise.all([
+        o.backend.getUtxos(walletAddress),
+        o.backend.getTipHeight(),
+        store.active(),
+      ]);
+      const spendable = spendableBalance(utxos, tip, committedOutpoints(active));
+      const required = challengeFundingNeed({
+        params: o.expectations?.params ?? defaultGraphParameters[o.network],
+        maxFeeRateSatVb: o.fees.maxFeeRateSatVb,
+        reserve: o.walletReserve ?? 0n,
+      });
+      walletLastOk = { at, ok: true, spendable, required };
+      walletLast = walletLastOk;
+      healthMetrics.walletSpendable.set(Number(spendable));
+      healthMetrics.walletRequired.set(Number(required));
+      if (spendable < required) {
+        o.logger.error(
+          { spendable: String(spendable), required: String(required), address: walletAddress },
+          'the watcher wallet cannot fund the next challenge',
+        );
+      }
+    } catch (err) {
+      walletLast = { at, ok: false, error: errText(err) };
+      throw err;
+    }
+  }
+
   async function poll(): Promise<Verdict[]> {
     const verdicts: Verdict[] = [];
-    let holder = await lease.acquire();
-    if (holder && o.source?.sync) {
-      // A failed sync leaves the facts as they were (or incomplete): the judge fails closed on them.
+    const failures: string[] = [];
+    const failed = (step: PollStep, reason: string) => {
+      failures.push(`${step}: ${reason}`);
+      healthMetrics.pollFailures.inc({ step });
+      o.logger.warn({ step, err: reason }, 'watcher poll step failed');
+    };
+    /** Runs one step; a failure is recorded and the poll goes on with the steps that do not need it. */
+    const step = async <T>(name: PollStep, fn: () => Promise<T>): Promise<T | undefined> => {
       try {
-        await o.source.sync();
+        return await fn();
       } catch (err) {
-        o.logger.warn({ err: String(err) }, 'epoch source sync failed; judging with what it has');
+        failed(name, errText(err));
+        return undefined;
       }
+    };
+    const n = polls++;
+    let holder = (await step('lease', () => lease.acquire())) ?? false;
+    if (holder && o.source?.sync) {
+      const sync = o.source.sync;
+      // A failed sync leaves the facts as they were (or incomplete): the judge fails closed on them,
+      // and the poll does not count as completed.
+      await step('sync', () => sync());
       // A slow sync (an L2 node retrying) may outlast the lease: judge only while still holding it.
-      holder = await lease.renew();
+      holder = (await step('lease', () => lease.renew())) ?? false;
       if (!holder) o.logger.warn('the follow lease expired during the epoch source sync: not judging');
     }
-    metrics.chainFollowed.set({ chain: 'bitcoin' }, (await lease.holder()) === null ? 0 : 1);
+    await step('gauges', async () =>
+      metrics.chainFollowed.set({ chain: 'bitcoin' }, (await lease.holder()) === null ? 0 : 1),
+    );
     if (holder) {
-      lastTip = await o.backend.getTipHeight();
-      lastPollOk = Date.now();
-      for (const g of (await o.source?.graphs()) ?? []) {
-        const v = await judgeGraph(g, lastTip);
-        if (v) verdicts.push(v);
-      }
-      if (queue && boundCtx && Date.now() - lastRedrive >= REDRIVE_EVERY_MS) {
-        lastRedrive = Date.now();
-        const moved = await queue.redrive(boundCtx, await store.active());
-        if (moved > 0)
-          o.logger.warn(
-            { disputes: moved },
-            'disputes found parked (a crash?): their jobs are running again',
+      const tip = await step('tip', () => o.backend.getTipHeight());
+      if (tip !== undefined) {
+        lastTip = tip;
+        const graphs = (await step('graphs', async () => (await o.source?.graphs()) ?? [])) ?? [];
+        // One claim that fails is no reason to leave the others unjudged: each is its own step.
+        for (const g of graphs) {
+          const epoch = String(g.graph.spec.epoch);
+          const v = await step('judge', () =>
+            judgeGraph(g, tip, (reason) => failed('judge', `epoch ${epoch}: ${reason}`)),
           );
+          if (v) verdicts.push(v);
+        }
+        if (queue && boundCtx && Date.now() - lastRedrive >= REDRIVE_EVERY_MS) {
+          const q = queue;
+          const ctx = boundCtx;
+          lastRedrive = Date.now();
+          await step('redrive', async () => {
+            const moved = await q.redrive(ctx, await store.active());
+            if (moved > 0)
+              o.logger.warn(
+                { disputes: moved },
+                'disputes found parked (a crash?): their jobs are running again',
+              );
+          });
+        }
       }
     }
-    await refreshGauges();
+    // Every process reads the wallet (any of them may run the next challenge job), every N polls.
+    if (checksWallet && n % walletEvery === 0) await step('wallet', checkWallet);
+    await step('deadlines', refreshDeadlineGauge);
+    await step('gauges', refreshGauges);
+    if (holder && failures.length === 0) {
+      lastPollOk = Date.now();
+      healthMetrics.lastPollSuccess.set(lastPollOk / 1000);
+    } else if (holder) {
+      lastPollFailure = { at: Date.now(), reason: failures.join('; ') };
+    }
     return verdicts;
   }
 
@@ -318,9 +507,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
         concurrency: o.concurrency,
         trackEveryMs: o.pollIntervalMs,
       });
-      const script = o.walletKey
-        ? concatBytes(Uint8Array.from([0x51, 0x20]), o.walletKey.taprootOutputKey)
-        : undefined;
+      const script = walletScript;
       const key = o.walletKey;
       const ctx = queue.bind({
         store,
@@ -330,9 +517,9 @@ export function createWatcher(o: WatcherOptions): Watcher {
         allowMainnetSpending: o.allowMainnetSpending,
         graphOf,
         wallet:
-          key && script
+          key && script && walletAddress
             ? {
-                address: addressForScript(script, o.network) as string,
+                address: walletAddress,
                 script,
                 signSchnorrTweaked: (h) => key.signSchnorrTweaked(h),
                 reserve: o.walletReserve ?? 0n,
@@ -355,19 +542,28 @@ export function createWatcher(o: WatcherOptions): Watcher {
             holder: await lease.holder(),
             self: lease.owner,
             lastPollOk,
+            lastFailure: lastPollFailure,
             now: Date.now(),
-            // A poll can take a while on a slow backend: unhealthy only after several missed cycles.
-            maxAgeMs: Math.max(3 * o.pollIntervalMs, 10_000),
+            maxAgeMs: pollMaxAgeMs,
           }),
         ),
-        o.health.register('dispute-deadlines', async () =>
-          deadlineHealth(
-            await store.active(),
-            lastTip || (await o.backend.getTipHeight()),
-            o.deadlineMarginBlocks,
-          ),
-        ),
+        // Read afresh on each request (the tip and the few disputes within the margin): the answer is
+        // about the chain as it is now, not as the last poll saw it.
+        o.health.register('dispute-deadlines', async () => deadlineHealthOf(await assessDeadlines())),
       );
+      if (checksWallet) {
+        unregister.push(
+          o.health.register('watcher-wallet', () =>
+            walletHealth({
+              lastOk: walletLastOk,
+              last: walletLast,
+              now: Date.now(),
+              // Read every N polls: stale only after several missed reads.
+              maxAgeMs: Math.max(3 * walletEvery * o.pollIntervalMs, 30_000),
+            }),
+          ),
+        );
+      }
       const loop = () => {
         polling = poll()
           .catch((err: unknown) => o.logger.warn({ err: String(err) }, 'watcher poll failed'))

@@ -127,8 +127,13 @@ describe('the watch daemon on simnet', () => {
     const report = await a.health.health();
     expect(report).toMatchObject({ status: 'ok', unhealthy: [] });
     expect(Object.keys(report.components)).toEqual(
-      expect.arrayContaining(['bitcoin-follow', 'dispute-deadlines']),
+      expect.arrayContaining(['bitcoin-follow', 'dispute-deadlines', 'watcher-wallet']),
     );
+    // Both processes completed polls; whichever holds the lease says when its last one did.
+    const lastPolls = await Promise.all(
+      [a, b].map((h) => metricValue(h.registry, 'vigil_watcher_last_poll_success_timestamp_seconds')),
+    );
+    expect(Math.max(...lastPolls)).toBeGreaterThan(Date.now() / 1000 - 10);
   }, 60_000);
 
   it('an honest operator: the epoch is judged valid, no dispute, no spend', async () => {
@@ -210,5 +215,7 @@ describe('the watch daemon on simnet', () => {
     expect(reported[0]?.verdict).toMatchObject({ outcome: 'fraud', challengeable: true });
     expect(reported[0]?.diagnosis).toEqual(diagnosis);
     expect(a.watcher.lastPolledTip()).toBe(await s.backend.getTipHeight());
+    // Mode watch sends no challenge: its wallet is nobody's health concern.
+    expect(Object.keys((await a.health.health()).components)).not.toContain('watcher-wallet');
   }, 60_000);
 });
