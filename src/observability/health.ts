@@ -2,7 +2,7 @@
  * Health and readiness, as components report them.
  *
  * Health (`/healthz`) answers "is this process doing its job?": a chain not being followed, Redis gone,
- * a deadline at risk make it unhealthy. Readiness (`/readyz`) answers "has it finished starting, and is
+ * a deadline at risk, a wallet that cannot fund the next challenge make it unhealthy. Readiness (`/readyz`) answers "has it finished starting, and is
  * it not shutting down?". A check is a function the registry calls on each request, so the answer is
  * always current; a check that throws or takes longer than its timeout counts as unhealthy.
  */

@@ -151,6 +151,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
   // Only mode challenge sends challenges: in watch and dry-run an empty wallet puts nothing at risk.
   const checksWallet = o.mode === 'challenge' && walletAddress !== undefined;
   let lastTip = 0;
+  let loggedRisks = '';
   let polling: Promise<unknown> = Promise.resolve();
   const unregister: (() => void)[] = [];
   const graphCache = new Map<string, DisputeGraph>();
@@ -378,11 +379,19 @@ export function createWatcher(o: WatcherOptions): Watcher {
     for (const r of risks) {
       healthMetrics.deadlineAtRisk.set({ dispute: r.id, state: r.state, deadline: r.deadline }, 1);
     }
-    if (risks.length > 0) {
-      o.logger.error(
-        { disputes: risks.map((r) => ({ id: r.id, state: r.state, why: r.why })) },
-        'dispute deadline at risk',
-      );
+    // Logged when the set of disputes at risk changes, not on every poll: the gauge and /healthz say
+    // it continuously.
+    const ids = risks.map((r) => `${r.id}:${r.state}`).join(',');
+    if (ids !== loggedRisks) {
+      loggedRisks = ids;
+      if (risks.length > 0) {
+        o.logger.error(
+          { disputes: risks.map((r) => ({ id: r.id, state: r.state, why: r.why })) },
+          'dispute deadline at risk',
+        );
+      } else {
+        o.logger.info('no dispute deadline at risk any more');
+      }
     }
   }
 
