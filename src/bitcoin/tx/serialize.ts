@@ -4,6 +4,11 @@
  *
  * Parsing is bounded: every count is checked against the bytes that remain before anything is
  * allocated, so garbage input fails fast with a typed error instead of exhausting memory.
+ *
+ * Fields are views into one private copy of the transaction's bytes, and empty fields (scriptSigs of
+ * segwit inputs, empty witness items) all share one frozen empty array: a buffer per field would make
+ * a 4 MB transaction of four million empty witness items cost about a gigabyte. The copy keeps the
+ * caller's bytes unaliased, and holds only the one transaction, so keeping a Tx keeps nothing else.
  */
 
 import { bytesToHex, hexToBytes, reverseBytes } from '../../core/bytes.ts';
@@ -38,10 +43,20 @@ export class TxDecodeError extends VigilError {
   }
 }
 
+/** The one empty byte string every empty field decodes to; frozen, so sharing it is safe. */
+const EMPTY: Uint8Array = Object.freeze(new Uint8Array(0));
+
 class Reader {
   offset = 0;
   private readonly view: DataView;
-  constructor(readonly bytes: Uint8Array) {
+  /**
+   * `bytes` must be private to this parse (fields are views into it). `skipOnly` reads only to find
+   * where a transaction ends: every field is EMPTY and nothing is copied.
+   */
+  constructor(
+    readonly bytes: Uint8Array,
+    private readonly skipOnly = false,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   get remaining(): number {
@@ -79,8 +94,9 @@ class Reader {
     return v;
   }
   take(n: number): Uint8Array {
+    if (n === 0) return EMPTY;
     this.need(n);
-    const out = this.bytes.slice(this.offset, this.offset + n);
+    const out = this.skipOnly ? EMPTY : this.bytes.subarray(this.offset, this.offset + n);
     this.offset += n;
     return out;
   }
@@ -88,19 +104,25 @@ class Reader {
   count(minItemSize: number): number {
     const at = this.offset;
     let value: number;
-    try {
-      const r = decodeCompactSize(this.bytes, this.offset);
-      value = r.value;
-      this.offset += r.length;
-    } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
-      const reason: TxDecodeReason = msg.includes('non-canonical')
-        ? 'non-canonical-compact-size'
-        : msg.includes('too large')
-          ? 'size-too-large'
-          : 'end-of-data';
-      throw new TxDecodeError(reason, at, msg);
-    }
+    const first = this.bytes[at];
+    // The one-byte form, by far the commonest, read inline: millions of items must not each cost a call.
+    if (first !== undefined && first < 0xfd) {
+      value = first;
+      this.offset += 1;
+    } else
+      try {
+        const r = decodeCompactSize(this.bytes, this.offset);
+        value = r.value;
+        this.offset += r.length;
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        const reason: TxDecodeReason = msg.includes('non-canonical')
+          ? 'non-canonical-compact-size'
+          : msg.includes('too large')
+            ? 'size-too-large'
+            : 'end-of-data';
+        throw new TxDecodeError(reason, at, msg);
+      }
     if (minItemSize > 0 && value * minItemSize > this.remaining) {
       throw new TxDecodeError(
         'end-of-data',
@@ -166,9 +188,11 @@ function readTx(r: Reader, allowWitness: boolean): Tx {
   if ((flags & 1) !== 0 && allowWitness) {
     flags ^= 1;
     for (const input of inputs) {
+      // Each item is at least its 1-byte length, so `n` is bounded by the bytes left.
       const n = r.count(1);
-      const stack: Uint8Array[] = [];
-      for (let j = 0; j < n; j++) stack.push(r.varBytes());
+      // Sized once: growing by push to millions of items would leave copies of the array behind.
+      const stack = new Array<Uint8Array>(n);
+      for (let j = 0; j < n; j++) stack[j] = r.varBytes();
       input.witness = stack;
     }
     if (!inputs.some((i) => i.witness.length > 0)) {
@@ -184,7 +208,7 @@ function readTx(r: Reader, allowWitness: boolean): Tx {
 
 /** Decodes a serialized transaction (with or without witness data). */
 export function parseTx(bytes: Uint8Array, options: ParseTxOptions = {}): Tx {
-  const r = new Reader(bytes);
+  const r = new Reader(bytes.slice());
   const tx = readTx(r, options.allowWitness ?? true);
   if ((options.requireEnd ?? true) && r.remaining !== 0) {
     throw new TxDecodeError('trailing-data', r.offset, `${r.remaining} bytes after the transaction`);
@@ -194,10 +218,13 @@ export function parseTx(bytes: Uint8Array, options: ParseTxOptions = {}): Tx {
 
 /** Reads one transaction from `bytes` at `offset` (blocks hold many); returns it and its length. */
 export function readTxAt(bytes: Uint8Array, offset: number): { tx: Tx; length: number } {
-  const r = new Reader(bytes);
-  r.offset = offset;
-  const tx = readTx(r, true);
-  return { tx, length: r.offset - offset };
+  // Find the end first, so the private copy holds this transaction and not the rest of the block.
+  const probe = new Reader(bytes, true);
+  probe.offset = offset;
+  readTx(probe, true);
+  const length = probe.offset - offset;
+  const tx = readTx(new Reader(bytes.slice(offset, offset + length)), true);
+  return { tx, length };
 }
 
 export function parseTxHex(hex: string, options?: ParseTxOptions): Tx {
@@ -255,7 +282,7 @@ export function serializeTxOutput(output: TxOutput): Uint8Array {
 }
 
 export function parseTxOutput(bytes: Uint8Array): TxOutput {
-  const r = new Reader(bytes);
+  const r = new Reader(bytes.slice());
   const value = r.i64();
   const script = r.varBytes();
   if (r.remaining !== 0) throw new TxDecodeError('trailing-data', r.offset, 'bytes after the output');
