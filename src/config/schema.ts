@@ -122,7 +122,7 @@ const fees = z
     bumpStepSatVb: z.number().positive().default(5).describe('minimum fee-rate increase of one bump, sat/vB'),
     bumpAfterBlocks: positiveInt.default(2).describe('blocks a transaction may lag its target before a bump'),
     walletReserveSats: nonNegativeInt
-      .max(MAX_SATS, 'at most 21 million BTC in sats (2100000000000000)')
+      .max(MAX_SATS)
       .default(0)
       .describe('sats the watcher wallet keeps for fee bumps: a first challenge never spends below it'),
   })

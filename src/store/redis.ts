@@ -40,6 +40,24 @@ export class RedisUnavailableError extends VigilError {
   }
 }
 
+/** Redis answers but refuses our credentials: a configuration problem (exit 3), not an outage. */
+export class RedisAuthError extends VigilError {
+  override name = 'RedisAuthError';
+  readonly exitCode = ExitCode.Config;
+
+  constructor(url: string, cause: unknown) {
+    const reply = cause instanceof Error ? (cause.message.split('\n')[0] ?? '') : '';
+    super(
+      `Redis at ${redactUrl(url)} refused to authenticate (${reply}): give its password in redis.url, redis.passwordFile or redis.passwordEnv`,
+      { cause, details: '', docsPath: 'docs/configuration.md' },
+    );
+  }
+}
+
+function isAuthRefusal(err: unknown): boolean {
+  return err instanceof Error && /^(NOAUTH|WRONGPASS)\b|invalid (username-)?password/i.test(err.message);
+}
+
 /** Redis evicts keys under memory pressure: BullMQ, and so Vigil, cannot run on it. */
 export class RedisEvictionPolicyError extends VigilError {
   override name = 'RedisEvictionPolicyError';
@@ -128,8 +146,12 @@ export async function probeRedis(url: string, timeoutMs = DEFAULT_PROBE_TIMEOUT_
     // ioredis's default (2 s) keeps a timer alive after a refused connection, delaying the CLI's exit.
     disconnectTimeout: 50,
   });
-  // Without a listener ioredis prints "Unhandled error event" on its own.
-  client.on('error', () => {});
+  // Without a listener ioredis prints "Unhandled error event" on its own. A refused password shows
+  // up only here (the ready check fails, then connect() rejects with "Connection is closed").
+  let authRefusal: Error | undefined;
+  client.on('error', (err: Error) => {
+    if (isAuthRefusal(err)) authRefusal = err;
+  });
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -139,6 +161,7 @@ export async function probeRedis(url: string, timeoutMs = DEFAULT_PROBE_TIMEOUT_
       }),
     ]);
   } catch (cause) {
+    if (isAuthRefusal(cause) || authRefusal) throw new RedisAuthError(url, authRefusal ?? cause);
     throw new RedisUnavailableError(url, cause);
   } finally {
     clearTimeout(timer);

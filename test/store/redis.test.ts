@@ -91,6 +91,6 @@ describe('the CLI when Redis is unreachable', () => {
   it('reachable Redis: --probe succeeds', async () => {
     const r = await runCli(['config', 'check', '--probe', '--redis-url', REDIS_URL]);
     expect(r.code).toBe(ExitCode.Ok);
-    expect(r.stderr).toBe('probe: redis: answers\n');
+    expect(r.stderr).toBe('probe: redis: answers; maxmemory-policy noeviction (CONFIG GET)\n');
   });
 });
