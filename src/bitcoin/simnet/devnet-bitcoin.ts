@@ -16,7 +16,9 @@ import { type Simnet, type StartSimnetOptions, startSimnet } from './start.ts';
  * Where the devnet's mined coins that nobody needs go: P2WSH(OP_TRUE), which anyone can spend, so it
  * is a dump, not a burn (regtest only). Not to be confused with the dispute graph's burn output.
  */
-const ANYONE_CAN_SPEND_SCRIPT = concatBytes(Uint8Array.of(0x00, 0x20), sha256(Uint8Array.of(0x51)));
+export const ANYONE_CAN_SPEND_SCRIPT = concatBytes(Uint8Array.of(0x00, 0x20), sha256(Uint8Array.of(0x51)));
+/** Its regtest address, for whatever else in the devnet mines blocks nobody should own. */
+export const ANYONE_CAN_SPEND_ADDRESS = addressForScript(ANYONE_CAN_SPEND_SCRIPT, 'regtest') as string;
 
 export class NotRegtestError extends VigilError {
   override name = 'NotRegtestError';
@@ -69,7 +71,7 @@ export async function connectDevnetBitcoin(
       );
     }
   }
-  const dump = addressForScript(ANYONE_CAN_SPEND_SCRIPT, 'regtest') as string;
+  const dump = ANYONE_CAN_SPEND_ADDRESS;
   const mine = (blocks: number, address = dump) =>
     backend.rpc.call<string[]>('generatetoaddress', [blocks, address]);
   return {
