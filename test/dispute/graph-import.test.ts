@@ -5,9 +5,20 @@ import { parseTx, serializeTx } from '../../src/bitcoin/tx/serialize.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
 import { bytesToHex, hexToBytes } from '../../src/core/bytes.ts';
 import { buildGraph } from '../../src/dispute/graph/build.ts';
-import { type GraphDocument, graphDocumentHash, graphToDocument } from '../../src/dispute/graph/document.ts';
+import {
+  GRAPH_DOCUMENT_MAX_BYTES,
+  type GraphDocument,
+  graphDocumentHash,
+  graphToDocument,
+} from '../../src/dispute/graph/document.ts';
 import { type GraphDefect, GraphImportError } from '../../src/dispute/graph/errors.ts';
-import { type GraphExpectations, importGraph } from '../../src/dispute/graph/import.ts';
+import {
+  type GraphExpectations,
+  graphDocumentLimits,
+  importGraph,
+  importGraphYielding,
+  presignedInputCount,
+} from '../../src/dispute/graph/import.ts';
 import { defaultGraphParameters } from '../../src/dispute/graph/parameters.ts';
 import { collectSignatures, presignGraph } from '../../src/dispute/graph/sign.ts';
 import { makeGraph, makeGraphSpec, secretOf, xOnly } from './graph-fixture.ts';
@@ -328,5 +339,195 @@ describe('graph import never accepts a mutated document', () => {
     expect(defectOf(good, { ...exp, claimPrevout: { value: value - 1n, script: claim } })).toMatch(
       /^AMOUNT_MISMATCH @ claim \(on chain\)/,
     );
+  });
+});
+
+describe('graph import refuses what no valid graph can be, before any costly work', () => {
+  const exp = { ...expectations, commitment: undefined };
+  const text = JSON.stringify(good);
+  function refusal(input: unknown, e: GraphExpectations = exp): string {
+    try {
+      importGraph(input, e);
+      return 'accepted';
+    } catch (err) {
+      if (err instanceof GraphImportError) return err.shortMessage;
+      throw err;
+    }
+  }
+  /** Time and heap growth (heap and buffers outside it) of one call. */
+  function measured(f: () => string): { out: string; ms: number; mb: number } {
+    const m0 = process.memoryUsage();
+    const t0 = performance.now();
+    const out = f();
+    const ms = performance.now() - t0;
+    const m1 = process.memoryUsage();
+    return { out, ms, mb: (m1.heapUsed + m1.arrayBuffers - m0.heapUsed - m0.arrayBuffers) / 2 ** 20 };
+  }
+  const withExtraKeys = (n: number): GraphDocument => {
+    const d = clone(good);
+    for (let i = 0; i < n; i++) d.signatures[`x${i}`] = [];
+    return d;
+  };
+
+  it('bounds presigned inputs and values to what buildGraph makes for the parameters', () => {
+    for (const network of ['regtest', 'mainnet'] as const) {
+      const p = defaultGraphParameters[network];
+      const g = makeGraph({ network });
+      expect(presignedInputCount(p.traceSteps)).toBe(g.graph.presigned.length);
+      const doc = graphToDocument(g.graph, g.sigs);
+      let values = 0;
+      const count = (v: unknown): void => {
+        values++;
+        if (Array.isArray(v)) v.forEach(count);
+        else if (typeof v === 'object' && v !== null) Object.values(v).forEach(count);
+      };
+      count(doc);
+      const limits = graphDocumentLimits({ params: p, committee: [xOnly(secretOf('committee 1'))] });
+      // The bound is twice the valid document's own count, plus room for unknown fields.
+      expect(values).toBeLessThanOrEqual((limits.maxValues - 64) / 2);
+      expect(values).toBeGreaterThan((limits.maxValues - 64) / 2 - 4);
+    }
+  });
+
+  it("refuses the issue's 12.9 MB document with a million extra signature keys from its size, at once", () => {
+    const big = JSON.stringify(withExtraKeys(1_000_000));
+    expect(big.length).toBeGreaterThan(12_900_000);
+    const r = measured(() => refusal(big));
+    expect(r.out).toBe(
+      `Graph refused (DOCUMENT_TOO_LARGE at document): at least ${big.length} bytes; a graph document is at most 4194304`,
+    );
+    // It took 11–17 s of CPU before; refused now without parsing a byte of it.
+    expect(r.ms).toBeLessThan(250);
+    expect(r.mb).toBeLessThan(32);
+  }, 60_000);
+
+  it('refuses a document under the size cap with 300,000 extra signature keys at the 135th key', () => {
+    const big = JSON.stringify(withExtraKeys(1_000_000));
+    const cut = `${big.slice(0, big.lastIndexOf(',"x', GRAPH_DOCUMENT_MAX_BYTES - 8))}}}`;
+    expect(Object.keys(JSON.parse(cut).signatures).length).toBeGreaterThan(300_000);
+    const r = measured(() => refusal(cut));
+    expect(r.out).toBe(
+      'Graph refused (SHAPE at signatures): more than 134 entries; no object of a graph has more',
+    );
+    // JSON.parse alone of this text takes 0.6 s; the scan stops long before the end.
+    expect(r.ms).toBeLessThan(250);
+    expect(r.mb).toBeLessThan(32);
+  }, 60_000);
+
+  it('refuses 4 MB of nesting, a 4 MB string and 4 MB of list entries cheaply, each with its place', () => {
+    const deep = `${'['.repeat(2_000_000)}${']'.repeat(2_000_000)}`;
+    const longString = text.replace(/"assert":"[0-9a-f]{100,}"/, `"assert":"${'ab'.repeat(1_500_000)}"`);
+    const longList = text.replace('"committee":[', `"committee":[${'"00",'.repeat(700_000)}`);
+    const cases: [string, string][] = [
+      [deep, 'Graph refused (SHAPE at [0][0][0][0]): nested deeper than 4 levels; a graph document is not'],
+      [
+        longString,
+        'Graph refused (SHAPE at transactions.assert): a string of 3000000 characters; no string of a graph is longer than 1024',
+      ],
+      [longList, 'Graph refused (SHAPE at committee): more than 134 entries; no list of a graph has more'],
+    ];
+    for (const [input, message] of cases) {
+      expect(input.length).toBeGreaterThan(3_000_000);
+      expect(input.length).toBeLessThanOrEqual(GRAPH_DOCUMENT_MAX_BYTES);
+      const r = measured(() => refusal(input));
+      expect(r.out).toBe(message);
+      expect(r.ms).toBeLessThan(250);
+      expect(r.mb).toBeLessThan(32);
+    }
+  });
+
+  it('refuses a list or record longer than the parameters and committee allow, before the schema', () => {
+    const cases: [string, (d: GraphDocument) => void, string][] = [
+      [
+        'one signature entry more than the presigned inputs',
+        (d) => {
+          d.signatures['payout.input1'] = [];
+        },
+        'Graph refused (SHAPE at signatures): 12 entries; a graph of 3 trace steps has 11 presigned inputs',
+      ],
+      [
+        'one signature more than the covenant',
+        (d) => {
+          d.signatures['take.input0']!.push(d.signatures['take.input0']![0]!);
+        },
+        'Graph refused (SHAPE at signatures.take.input0): 3 entries; the covenant has 2 keys, one signature each',
+      ],
+      [
+        'a Winternitz key one hash longer',
+        (d) => {
+          d.wots.trace[2]!.push(d.wots.trace[2]![0]!);
+        },
+        'Graph refused (SHAPE at wots.trace[2]): 68 entries; a 32-byte value has 67 Winternitz hashes',
+      ],
+      [
+        'an epoch key one hash longer',
+        (d) => {
+          d.wots.epoch.push(d.wots.epoch[0]!);
+        },
+        'Graph refused (SHAPE at wots.epoch): 19 entries; a 8-byte value has 18 Winternitz hashes',
+      ],
+      [
+        'a trace key more than the steps',
+        (d) => {
+          d.wots.trace.push(d.wots.trace[0]!);
+        },
+        'Graph refused (SHAPE at wots.trace): 4 entries; the protocol has 3 trace steps',
+      ],
+      [
+        'a disprove transaction more than the steps',
+        (d) => {
+          d.transactions.disprove.push(d.transactions.disprove[0]!);
+        },
+        'Graph refused (SHAPE at transactions.disprove): 4 entries; the protocol has 3 trace steps, one disprove each',
+      ],
+      [
+        'a committee key more than registered',
+        (d) => {
+          d.committee.push(d.operator);
+        },
+        'Graph refused (SHAPE at committee): 2 entries; the registered committee has 1 keys',
+      ],
+    ];
+    for (const [name, mutate, message] of cases) {
+      const d = clone(good);
+      mutate(d);
+      // The same verdict for the document as text and as a parsed object.
+      expect([name, refusal(JSON.stringify(d))]).toEqual([name, message]);
+      expect([name, refusal(d)]).toEqual([name, message]);
+    }
+    // One fewer is not a bound: the checks that name what is missing still do.
+    const fewer = clone(good);
+    fewer.signatures['take.input0']!.pop();
+    expect(refusal(fewer)).toBe(
+      'Graph refused (MISSING_SIGNATURE at take.input0): 1 of 2 covenant signatures',
+    );
+  });
+
+  it('echoes no more than a few words of what the operator wrote', () => {
+    const d = { ...clone(good), version: 'v'.repeat(1000) };
+    const out = refusal(JSON.stringify(d));
+    expect(out).toBe(
+      `Graph refused (UNSUPPORTED_VERSION at version): version ${'v'.repeat(32)}…; this Vigil reads version 1`,
+    );
+  });
+
+  it('the yielding import gives the event loop turns and reaches the same verdicts', async () => {
+    let turns = 0;
+    const count = (): void => {
+      turns++;
+      if (turns < 1_000) setImmediate(count);
+    };
+    setImmediate(count);
+    const imported = await importGraphYielding(text, exp, 0);
+    // Parse, schema, hash, keys, rebuild, transactions and each of the 11 presigned inputs.
+    expect(turns).toBeGreaterThanOrEqual(6 + fx.graph.presigned.length);
+    turns = 1_000;
+    expect(bytesToHex(imported.hash)).toBe(bytesToHex(graphDocumentHash(good)));
+    const forged = clone(good);
+    forged.signatures['disprove[1].input0']![1] = forged.signatures['challenge.input0']![1]!;
+    await expect(importGraphYielding(forged, exp)).rejects.toMatchObject({
+      defect: 'BAD_SIGNATURE',
+      where: 'disprove[1].input0 member 1',
+    });
   });
 });

@@ -80,7 +80,7 @@ export type GraphDocumentLimits = {
   /** Operator + committee. */
   covenantKeys: number;
   presignedInputs: number;
-  /** Entries of the widest object or array. */
+  /** Entries of any one object or array (twice the widest of a valid graph). */
   maxEntries: number;
   /** JSON values in the whole document (each string, number, literal, object and array). */
   maxValues: number;
@@ -115,9 +115,11 @@ export function graphDocumentLimits(
     traceSteps,
     covenantKeys,
     presignedInputs,
-    maxEntries: Math.max(16, GRAPH_ROOT_KEY_HASHES, presignedInputs, covenantKeys),
-    // Room for a few fields more than a valid document (each refused by the schema, with its name).
-    maxValues: values + 64,
+    // Twice the widest list or record, so a near miss reaches the exact bound below, which names it.
+    maxEntries: 2 * Math.max(16, GRAPH_ROOT_KEY_HASHES, presignedInputs, covenantKeys),
+    // Twice a valid document's count (and room for a few unknown fields): a near miss reaches the exact
+    // bounds and the schema, which name it; millions of values never reach JSON.parse.
+    maxValues: 2 * values + 64,
     maxDepth: 4,
     maxStringChars: 2 * GRAPH_MAX_TX_BYTES,
     maxKeyChars: GRAPH_MAX_SIGNATURE_KEY_CHARS,
@@ -464,12 +466,13 @@ function compareTx(name: string, got: Tx, want: Tx): void {
 }
 
 /**
- * The import, as steps: it yields between its costly phases (after the schema and hash, the Winternitz
- * checks, the rebuild, the transaction comparison, and each presigned input's signatures) so that a
- * caller on the event loop can let other work run in between.
+ * The import, as steps: it yields between its costly phases (after the bounded parse, the schema, the
+ * canonical hash, the Winternitz checks, the rebuild, the transaction comparison, and each presigned
+ * input's signatures) so that a caller on the event loop can let other work run in between.
  */
 function* importSteps(input: unknown, expect: GraphExpectations): Generator<void, ImportedGraph, void> {
   const raw = typeof input === 'string' ? parseGraphJson(input, expect) : input;
+  yield;
   if (isRecord(raw) && 'version' in raw && raw.version !== GRAPH_DOCUMENT_VERSION) {
     refuse(
       'UNSUPPORTED_VERSION',
@@ -485,6 +488,7 @@ function* importSteps(input: unknown, expect: GraphExpectations): Generator<void
     refuse('MALFORMED', issue?.path.join('.') || 'document', issue?.message ?? 'does not match the schema');
   }
   const doc = parsed.data;
+  yield;
   const hash = graphDocumentHash(doc);
   yield;
   if (expect.commitment && !equalBytes(hash, expect.commitment)) {
