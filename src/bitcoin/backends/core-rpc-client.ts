@@ -8,7 +8,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { BackendRequestError, TransientFault } from './errors.ts';
-import { DEFAULT_RETRY_POLICY, fetchOnce, type RetryPolicy, withRetry } from './http.ts';
+import {
+  type BodyLimit,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_RETRY_POLICY,
+  fetchOnce,
+  type RetryPolicy,
+  withRetry,
+} from './http.ts';
 
 export type CoreRpcAuth = { user: string; password: string } | { cookieFile: string };
 
@@ -19,6 +26,8 @@ export type CoreRpcClientOptions = {
   /** Selects a loaded wallet (`/wallet/<name>`) for wallet RPCs. */
   wallet?: string;
   retry?: Partial<RetryPolicy>;
+  /** Response bodies above this many bytes are refused while streaming (default 32 MiB). */
+  maxResponseBytes?: number;
 };
 
 /** A JSON-RPC error object Core returned; callers that expect some codes catch this and branch on `code`. */
@@ -45,6 +54,7 @@ type JsonRpcReply = { result: unknown; error: { code: number; message: string } 
 export class CoreRpcClient {
   readonly url: string;
   private readonly policy: RetryPolicy;
+  private readonly limit: BodyLimit;
   private readonly auth: CoreRpcAuth | undefined;
   private authHeader: string | undefined;
   private nextId = 1;
@@ -61,6 +71,7 @@ export class CoreRpcClient {
     this.url = parsed.toString();
     this.auth = auth;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.limit = { backend: 'core-rpc', maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES };
   }
 
   /** Calls `method`; `timeoutMs` overrides the policy's timeout for slow calls such as scantxoutset. */
@@ -77,12 +88,12 @@ export class CoreRpcClient {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     const authorization = await this.authorization(false);
     if (authorization) headers.authorization = authorization;
-    let res = await fetchOnce(this.url, { method: 'POST', headers, body }, timeoutMs);
+    let res = await fetchOnce(this.url, { method: 'POST', headers, body }, timeoutMs, this.limit);
     if (res.status === 401 && this.auth !== undefined && 'cookieFile' in this.auth) {
       // bitcoind writes a new cookie on every start: read it again once.
       const fresh = await this.authorization(true);
       if (fresh) headers.authorization = fresh;
-      res = await fetchOnce(this.url, { method: 'POST', headers, body }, timeoutMs);
+      res = await fetchOnce(this.url, { method: 'POST', headers, body }, timeoutMs, this.limit);
     }
     if (res.status === 401 || res.status === 403) {
       throw new BackendRequestError('core-rpc', `authentication failed (HTTP ${res.status})`, res.status, {

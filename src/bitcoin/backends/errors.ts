@@ -4,6 +4,10 @@
  * - `BackendUnavailableError`: transient (connection refused, timeout, 5xx, garbage body, node warming
  *   up); the backend retries these with backoff and jitter before surfacing them.
  * - `BackendRequestError`: permanent (bad auth, unknown method, invalid parameter); surfaced at once.
+ * - `BackendLiedError` (a `BackendUnavailableError`): the reply is well-formed but provably false (bytes
+ *   that do not hash to what was asked, a number out of range, an oversized body). Not retried: the
+ *   backend may be hostile, and asking it again only spends time. Callers that already treat
+ *   unavailable data as "no answer" need nothing more.
  */
 import { VigilError, type VigilErrorOptions } from '../../core/errors.ts';
 
@@ -40,13 +44,43 @@ export class BackendUnavailableError extends BackendError {
   readonly backend: BackendKind;
   readonly attempts: number;
 
-  constructor(backend: BackendKind, what: string, attempts: number, options: VigilErrorOptions = {}) {
-    super(`Bitcoin backend (${backend}) unavailable: ${what}`, {
+  constructor(
+    backend: BackendKind,
+    what: string,
+    attempts: number,
+    options: VigilErrorOptions = {},
+    headline = `Bitcoin backend (${backend}) unavailable: ${what}`,
+  ) {
+    super(headline, {
       ...options,
       metaMessages: [`Tried ${attempts} time(s).`, ...(options.metaMessages ?? [])],
     });
     this.backend = backend;
     this.attempts = attempts;
+  }
+}
+
+/** What a backend got provably wrong; stable, for logs and metrics. */
+export type BackendLie =
+  | 'tx-hash-mismatch'
+  | 'block-hash-mismatch'
+  | 'merkle-root-mismatch'
+  | 'witness-commitment-mismatch'
+  | 'outspend-mismatch'
+  | 'out-of-range'
+  | 'body-too-large';
+
+/**
+ * The backend answered something checkably false. It is a `BackendUnavailableError` on purpose: the
+ * answer is no answer, and nothing in it may be taken as truth about the chain.
+ */
+export class BackendLiedError extends BackendUnavailableError {
+  override name = 'BackendLiedError';
+  readonly lie: BackendLie;
+
+  constructor(backend: BackendKind, lie: BackendLie, what: string, options: VigilErrorOptions = {}) {
+    super(backend, what, 1, options, `Bitcoin backend (${backend}) gave a false answer: ${what}`);
+    this.lie = lie;
   }
 }
 

@@ -5,8 +5,11 @@
  * A request that times out, cannot connect, gets a 5xx without a usable body, or gets a body that is
  * not what the protocol promises is a `TransientFault`; the retry loop backs off exponentially with
  * full jitter and finally raises `BackendUnavailableError`. Any other error passes through untouched.
+ *
+ * Bodies are read as a stream and counted: one above the cap is refused as soon as the cap is crossed,
+ * so a hostile server streaming gigabytes costs at most the cap in memory, not the whole body.
  */
-import { type BackendKind, BackendUnavailableError, TransientFault } from './errors.ts';
+import { type BackendKind, BackendLiedError, BackendUnavailableError, TransientFault } from './errors.ts';
 
 export type RetryPolicy = {
   /** Total tries, including the first. */
@@ -24,23 +27,81 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   timeoutMs: 15_000,
 };
 
+/**
+ * The largest response body a backend accepts by default. The largest honest reply Vigil asks for is a
+ * block as hex inside JSON (a 4 MB block is 8 MB of hex), so 32 MiB leaves room and still bounds memory.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+/** Who is asking (for the error) and how many body bytes they accept. */
+export type BodyLimit = { backend: BackendKind; maxBytes: number };
+
 export type HttpResponse = { status: number; body: Uint8Array; text: () => string };
 
-export async function fetchOnce(url: string, init: RequestInit, timeoutMs: number): Promise<HttpResponse> {
+export async function fetchOnce(
+  url: string,
+  init: RequestInit,
+  timeoutMs: number,
+  limit: BodyLimit,
+): Promise<HttpResponse> {
   let res: Response;
   try {
     res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     throw new TransientFault(describeFetchError(err, timeoutMs), { cause: err });
   }
+  const body = await readCapped(res, url, timeoutMs, limit);
+  return { status: res.status, body, text: () => new TextDecoder().decode(body) };
+}
+
+async function readCapped(
+  res: Response,
+  url: string,
+  timeoutMs: number,
+  limit: BodyLimit,
+): Promise<Uint8Array> {
+  const tooLarge = (seen: string) =>
+    new BackendLiedError(
+      limit.backend,
+      'body-too-large',
+      `${new URL(url).pathname}: response body ${seen} exceeds the ${limit.maxBytes}-byte cap`,
+    );
+  // A declared length over the cap is refused before a byte of the body is read.
+  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > limit.maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLarge(`of ${declared} bytes`);
+  }
+  const reader = res.body?.getReader();
+  if (reader === undefined) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
   try {
-    const body = new Uint8Array(await res.arrayBuffer());
-    return { status: res.status, body, text: () => new TextDecoder().decode(body) };
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit.maxBytes) {
+        // Cancelling drops the connection rather than draining what the server still wants to send.
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge(`of more than ${limit.maxBytes} bytes`);
+      }
+      chunks.push(value);
+    }
   } catch (err) {
+    if (err instanceof BackendLiedError) throw err;
     throw new TransientFault(`reading the response failed: ${describeFetchError(err, timeoutMs)}`, {
       cause: err,
     });
   }
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const body = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return body;
 }
 
 function describeFetchError(err: unknown, timeoutMs: number): string {
