@@ -4,11 +4,19 @@
  */
 import { z } from 'zod';
 import { bytesToHex, hexToBytes } from '../../core/bytes.ts';
-import { decodeBlock, decodeTx, hashToHex, txidHex } from './codec.ts';
+import { decodeTx, hashToHex, txidHex } from './codec.ts';
 import { CoreRpcClient, type CoreRpcClientOptions, CoreRpcError } from './core-rpc-client.ts';
-import { BroadcastRejectedError } from './errors.ts';
-import { btcToSats, feeRateFromBtcPerKvb, feeRateToBtcPerKvb } from './fee-rate.ts';
-import { expectShape } from './shape.ts';
+import { BackendLiedError, BroadcastRejectedError } from './errors.ts';
+import { feeRateToBtcPerKvb } from './fee-rate.ts';
+import {
+  btcAmountField,
+  btcPerKvbField,
+  countField,
+  expectShape,
+  heightField,
+  indexField,
+  timeField,
+} from './shape.ts';
 import type {
   BitcoinBackend,
   BlockHeaderInfo,
@@ -21,6 +29,7 @@ import type {
   TxWithStatus,
   Utxo,
 } from './types.ts';
+import { checkHeightAsked, headerFields, outsideRetry, verifiedBlock, verifiedTx } from './verify.ts';
 
 export type CoreRpcBackendOptions = CoreRpcClientOptions & {
   /** How many blocks back from the tip `getOutspend` searches for a confirmed spender (Core has no spent index). */
@@ -38,22 +47,27 @@ const RPC_METHOD_NOT_FOUND = -32601;
 const HEX64 = z.string().regex(/^[0-9a-f]{64}$/);
 const headerShape = z.object({
   hash: HEX64,
-  height: z.number().int().nonnegative(),
+  height: heightField,
   previousblockhash: HEX64.optional(),
-  time: z.number().int(),
+  time: timeField,
 });
-const rawTxShape = z.object({ hex: z.string(), blockhash: HEX64.optional() });
-const estimateShape = z.object({ feerate: z.number().optional(), blocks: z.number().int() });
+const HEX_BYTES = z.string().regex(/^([0-9a-f]{2})+$/);
+const rawTxShape = z.object({
+  hex: HEX_BYTES,
+  blockhash: HEX64.optional(),
+  confirmations: countField.optional(),
+});
+const estimateShape = z.object({ feerate: btcPerKvbField.optional(), blocks: countField });
 const scanShape = z.object({
   success: z.boolean().optional(),
   unspents: z.array(
     z.object({
       txid: HEX64,
-      vout: z.number().int(),
+      vout: indexField,
       scriptPubKey: z.string(),
-      amount: z.number(),
+      amount: btcAmountField,
       coinbase: z.boolean().optional(),
-      height: z.number().int(),
+      height: heightField,
     }),
   ),
 });
@@ -61,14 +75,12 @@ const testAcceptShape = z.array(
   z.object({
     txid: HEX64,
     allowed: z.boolean().optional(),
-    vsize: z.number().int().optional(),
-    fees: z.object({ base: z.number() }).optional(),
+    vsize: countField.optional(),
+    fees: z.object({ base: btcAmountField }).optional(),
     'reject-reason': z.string().optional(),
   }),
 );
-const spendingShape = z.array(
-  z.object({ txid: HEX64, vout: z.number().int(), spendingtxid: HEX64.optional() }),
-);
+const spendingShape = z.array(z.object({ txid: HEX64, vout: indexField, spendingtxid: HEX64.optional() }));
 
 const ZERO_HASH = '0'.repeat(64);
 
@@ -85,16 +97,16 @@ export class CoreRpcBackend implements BitcoinBackend {
   }
 
   async getTipHeight(): Promise<number> {
-    return expectShape(z.number().int().nonnegative(), await this.rpc.call('getblockcount'), 'getblockcount');
+    return expectShape(heightField, await this.rpc.call('getblockcount'), 'getblockcount', 'core-rpc');
   }
 
   async getTipHash(): Promise<string> {
-    return expectShape(HEX64, await this.rpc.call('getbestblockhash'), 'getbestblockhash');
+    return expectShape(HEX64, await this.rpc.call('getbestblockhash'), 'getbestblockhash', 'core-rpc');
   }
 
   async getBlockHash(height: number): Promise<string | undefined> {
     try {
-      return expectShape(HEX64, await this.rpc.call('getblockhash', [height]), 'getblockhash');
+      return expectShape(HEX64, await this.rpc.call('getblockhash', [height]), 'getblockhash', 'core-rpc');
     } catch (err) {
       if (err instanceof CoreRpcError && err.code === RPC_INVALID_PARAMETER) return undefined;
       throw err;
@@ -107,7 +119,15 @@ export class CoreRpcBackend implements BitcoinBackend {
         headerShape,
         await this.rpc.call('getblockheader', [hash, true]),
         'getblockheader',
+        'core-rpc',
       );
+      if (h.hash !== hash) {
+        throw new BackendLiedError(
+          'core-rpc',
+          'block-hash-mismatch',
+          `asked for block ${hash}, got ${h.hash}`,
+        );
+      }
       return { hash: h.hash, height: h.height, prevHash: h.previousblockhash ?? ZERO_HASH, time: h.time };
     } catch (err) {
       if (err instanceof CoreRpcError && err.code === RPC_INVALID_ADDRESS_OR_KEY) return undefined;
@@ -120,9 +140,15 @@ export class CoreRpcBackend implements BitcoinBackend {
     if (hash === undefined) return undefined;
     const header = await this.getBlockHeader(hash);
     if (header === undefined) return undefined;
-    const hex = expectShape(z.string(), await this.rpc.call('getblock', [hash, 0]), 'getblock');
-    const block = decodeBlock(hexToBytes(hex, 'block'));
-    return { ...header, txs: block.txs.map(({ raw, tx }) => ({ txid: txidHex(tx), raw, tx })) };
+    checkHeightAsked('core-rpc', hashOrHeight, header);
+    const hex = expectShape(HEX_BYTES, await this.rpc.call('getblock', [hash, 0]), 'getblock', 'core-rpc');
+    const block = outsideRetry('core-rpc', () => verifiedBlock('core-rpc', hash, hexToBytes(hex, 'block')));
+    // prevHash and time come from the verified header bytes, not from getblockheader's JSON.
+    return {
+      ...header,
+      ...headerFields(block.header),
+      txs: block.txs.map(({ raw, tx }) => ({ txid: txidHex(tx), raw, tx })),
+    };
   }
 
   async getTransaction(txid: string): Promise<TxWithStatus | undefined> {
@@ -132,13 +158,15 @@ export class CoreRpcBackend implements BitcoinBackend {
         rawTxShape,
         await this.rpc.call('getrawtransaction', [txid, true]),
         'getrawtransaction',
+        'core-rpc',
       );
     } catch (err) {
       if (err instanceof CoreRpcError && err.code === RPC_INVALID_ADDRESS_OR_KEY) return undefined;
       throw err;
     }
     const raw = hexToBytes(reply.hex, 'transaction');
-    return { txid, raw, tx: decodeTx(raw), status: await this.statusFromBlockHash(reply.blockhash) };
+    const tx = outsideRetry('core-rpc', () => verifiedTx('core-rpc', txid, raw));
+    return { txid, raw, tx, status: await this.statusFromBlockHash(reply.blockhash) };
   }
 
   async getTxStatus(txid: string): Promise<TxStatus | undefined> {
@@ -168,6 +196,7 @@ export class CoreRpcBackend implements BitcoinBackend {
         spendingShape,
         await this.rpc.call('gettxspendingprevout', [[{ txid, vout }]]),
         'gettxspendingprevout',
+        'core-rpc',
       );
       const spender = spending[0]?.spendingtxid;
       if (spender !== undefined) {
@@ -207,11 +236,12 @@ export class CoreRpcBackend implements BitcoinBackend {
       scanShape,
       await this.rpc.call('scantxoutset', ['start', [`addr(${address})`]], this.scanTimeoutMs),
       'scantxoutset',
+      'core-rpc',
     );
     return reply.unspents.map((u) => ({
       txid: u.txid,
       vout: u.vout,
-      value: btcToSats(u.amount),
+      value: u.amount,
       script: hexToBytes(u.scriptPubKey, 'scriptPubKey'),
       confirmed: true,
       height: u.height,
@@ -224,17 +254,23 @@ export class CoreRpcBackend implements BitcoinBackend {
       estimateShape,
       await this.rpc.call('estimatesmartfee', [targetBlocks]),
       'estimatesmartfee',
+      'core-rpc',
     );
     // A quiet chain or a fresh node answers { errors: ["Insufficient data or no feerate found"], blocks }.
-    if (reply.feerate === undefined || reply.feerate <= 0) return undefined;
-    return { rate: feeRateFromBtcPerKvb(reply.feerate), blocks: reply.blocks };
+    if (reply.feerate === undefined || reply.feerate.satPerKvb === 0n) return undefined;
+    return { rate: reply.feerate, blocks: reply.blocks };
   }
 
   async broadcast(raw: Uint8Array, options: BroadcastOptions = {}): Promise<string> {
     const params: unknown[] = [bytesToHex(raw)];
     if (options.maxFeeRate !== undefined) params.push(feeRateToBtcPerKvb(options.maxFeeRate));
     try {
-      return expectShape(HEX64, await this.rpc.call('sendrawtransaction', params), 'sendrawtransaction');
+      return expectShape(
+        HEX64,
+        await this.rpc.call('sendrawtransaction', params),
+        'sendrawtransaction',
+        'core-rpc',
+      );
     } catch (err) {
       if (err instanceof CoreRpcError && REJECT_CODES.has(err.code ?? 0)) {
         throw new BroadcastRejectedError(err.rpcMessage, err.code, safeTxid(raw), { cause: err });
@@ -253,13 +289,14 @@ export class CoreRpcBackend implements BitcoinBackend {
       testAcceptShape,
       await this.rpc.call('testmempoolaccept', params),
       'testmempoolaccept',
+      'core-rpc',
     );
     return reply.map((r) => ({
       txid: r.txid,
       allowed: r.allowed === true,
       reason: r['reject-reason'],
       vsize: r.vsize,
-      fee: r.fees === undefined ? undefined : btcToSats(r.fees.base),
+      fee: r.fees?.base,
     }));
   };
 }

@@ -4,11 +4,27 @@
  */
 import { z } from 'zod';
 import { bytesToHex, hexToBytes } from '../../core/bytes.ts';
-import { decodeBlock, decodeTx, hashToHex, txidHex, txVsize } from './codec.ts';
-import { BackendRequestError, BroadcastRejectedError, TransientFault } from './errors.ts';
-import { feeForVsize, feeRateFromSatPerVb, feeRateToSatPerVb } from './fee-rate.ts';
-import { DEFAULT_RETRY_POLICY, fetchOnce, type HttpResponse, type RetryPolicy, withRetry } from './http.ts';
-import { expectShape } from './shape.ts';
+import { decodeTx, hashToHex, txidHex, txVsize } from './codec.ts';
+import { BackendLiedError, BackendRequestError, BroadcastRejectedError, TransientFault } from './errors.ts';
+import { type FeeRate, feeForVsize, feeRateToSatPerVb } from './fee-rate.ts';
+import {
+  type BodyLimit,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_RETRY_POLICY,
+  fetchOnce,
+  type HttpResponse,
+  type RetryPolicy,
+  withRetry,
+} from './http.ts';
+import {
+  expectShape,
+  heightField,
+  indexField,
+  parseHeightText,
+  satPerVbField,
+  satsField,
+  timeField,
+} from './shape.ts';
 import type {
   BitcoinBackend,
   BlockHeaderInfo,
@@ -20,31 +36,35 @@ import type {
   TxWithStatus,
   Utxo,
 } from './types.ts';
+import { checkHeightAsked, headerFields, verifiedBlock, verifiedTx } from './verify.ts';
 
-export type EsploraBackendOptions = { baseUrl: string; retry?: Partial<RetryPolicy> };
+export type EsploraBackendOptions = {
+  baseUrl: string;
+  retry?: Partial<RetryPolicy>;
+  /** Response bodies above this many bytes are refused while streaming (default 32 MiB). */
+  maxResponseBytes?: number;
+};
 
 const HEX64 = z.string().regex(/^[0-9a-f]{64}$/);
 const statusShape = z.object({
   confirmed: z.boolean(),
-  block_height: z.number().int().optional(),
+  block_height: heightField.optional(),
   block_hash: HEX64.optional(),
 });
 const blockShape = z.object({
   id: HEX64,
-  height: z.number().int(),
+  height: heightField,
   previousblockhash: HEX64.nullish(),
-  timestamp: z.number().int(),
+  timestamp: timeField,
 });
 const outspendShape = z.object({
   spent: z.boolean(),
   txid: HEX64.optional(),
-  vin: z.number().int().optional(),
+  vin: indexField.optional(),
   status: statusShape.optional(),
 });
-const utxoShape = z.array(
-  z.object({ txid: HEX64, vout: z.number().int(), value: z.number().int(), status: statusShape }),
-);
-const feeShape = z.record(z.string(), z.number());
+const utxoShape = z.array(z.object({ txid: HEX64, vout: indexField, value: satsField, status: statusShape }));
+const feeShape = z.record(z.string(), satPerVbField);
 
 const ZERO_HASH = '0'.repeat(64);
 
@@ -76,10 +96,12 @@ export class EsploraBackend implements BitcoinBackend {
   readonly testAccept = undefined;
   private readonly base: string;
   private readonly policy: RetryPolicy;
+  private readonly limit: BodyLimit;
 
   constructor(options: EsploraBackendOptions) {
     this.base = options.baseUrl.replace(/\/+$/, '');
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.limit = { backend: 'esplora', maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES };
   }
 
   /** 404 → undefined; 5xx and 429 transient; other 4xx permanent. */
@@ -104,7 +126,7 @@ export class EsploraBackend implements BitcoinBackend {
       } catch {
         throw new TransientFault(`GET ${path}: not JSON: ${JSON.stringify(r.text().slice(0, 80))}`);
       }
-      return expectShape(schema, value, `GET ${path}`);
+      return expectShape(schema, value, `GET ${path}`, 'esplora');
     });
     return res;
   }
@@ -112,7 +134,12 @@ export class EsploraBackend implements BitcoinBackend {
   /** A GET whose body is also checked inside the retry loop, so garbage bodies are retried too. */
   private async getParsed<T>(path: string, parse: (r: HttpResponse) => T): Promise<T | undefined> {
     return withRetry('esplora', `GET ${path}`, this.policy, async () => {
-      const res = await fetchOnce(`${this.base}${path}`, { method: 'GET' }, this.policy.timeoutMs);
+      const res = await fetchOnce(
+        `${this.base}${path}`,
+        { method: 'GET' },
+        this.policy.timeoutMs,
+        this.limit,
+      );
       const ok = this.judge(`GET ${path}`, res);
       return ok === undefined ? undefined : parse(ok);
     });
@@ -128,9 +155,13 @@ export class EsploraBackend implements BitcoinBackend {
   }
 
   async getTipHeight(): Promise<number> {
-    const text = await this.getText('/blocks/tip/height', /^\d+$/);
+    // Anything number-like is read, so an out-of-range number is named a lie rather than garbage.
+    const text = await this.getText('/blocks/tip/height', /^[-+.\deE]+$/);
     if (text === undefined) throw new BackendRequestError('esplora', '/blocks/tip/height not found', 404);
-    return Number(text);
+    const height = parseHeightText(text);
+    if (!height.ok)
+      throw new BackendLiedError('esplora', 'out-of-range', `GET /blocks/tip/height: ${height.why}`);
+    return height.value;
   }
 
   async getTipHash(): Promise<string> {
@@ -146,6 +177,9 @@ export class EsploraBackend implements BitcoinBackend {
   async getBlockHeader(hash: string): Promise<BlockHeaderInfo | undefined> {
     const b = await this.getJson(`/block/${hash}`, blockShape);
     if (b === undefined) return undefined;
+    if (b.id !== hash) {
+      throw new BackendLiedError('esplora', 'block-hash-mismatch', `asked for block ${hash}, got ${b.id}`);
+    }
     return { hash: b.id, height: b.height, prevHash: b.previousblockhash ?? ZERO_HASH, time: b.timestamp };
   }
 
@@ -154,23 +188,29 @@ export class EsploraBackend implements BitcoinBackend {
     if (hash === undefined) return undefined;
     const header = await this.getBlockHeader(hash);
     if (header === undefined) return undefined;
-    const raw = await this.getParsed(`/block/${hash}/raw`, (r) => {
-      try {
-        return decodeBlock(r.body);
-      } catch (err) {
-        throw new TransientFault(`GET /block/${hash}/raw: undecodable block`, { cause: err });
-      }
-    });
+    checkHeightAsked('esplora', hashOrHeight, header);
+    const raw = await this.getParsed(`/block/${hash}/raw`, (r) => verifiedBlock('esplora', hash, r.body));
     if (raw === undefined) return undefined;
-    return { ...header, txs: raw.txs.map(({ raw: bytes, tx }) => ({ txid: txidHex(tx), raw: bytes, tx })) };
+    // prevHash and time come from the verified header bytes, not from the JSON beside them.
+    return {
+      ...header,
+      ...headerFields(raw.header),
+      txs: raw.txs.map(({ raw: bytes, tx }) => ({ txid: txidHex(tx), raw: bytes, tx })),
+    };
   }
 
   async getTransaction(txid: string): Promise<TxWithStatus | undefined> {
-    const hex = await this.getText(`/tx/${txid}/hex`, /^([0-9a-f]{2})+$/);
-    if (hex === undefined) return undefined;
+    const got = await this.getParsed(`/tx/${txid}/hex`, (r) => {
+      const text = r.text().trim();
+      if (!/^([0-9a-f]{2})+$/.test(text)) {
+        throw new TransientFault(`GET /tx/${txid}/hex: unexpected body ${JSON.stringify(text.slice(0, 80))}`);
+      }
+      const raw = hexToBytes(text, 'transaction');
+      return { raw, tx: verifiedTx('esplora', txid, raw) };
+    });
+    if (got === undefined) return undefined;
     const status = await this.getTxStatus(txid);
-    const raw = hexToBytes(hex, 'transaction');
-    return { txid, raw, tx: decodeTx(raw), status: status ?? { confirmed: false, inMempool: false } };
+    return { txid, ...got, status: status ?? { confirmed: false, inMempool: false } };
   }
 
   async getTxStatus(txid: string): Promise<TxStatus | undefined> {
@@ -205,14 +245,14 @@ export class EsploraBackend implements BitcoinBackend {
   /** Uses the estimate for the largest target not above `targetBlocks` (Esplora's keys: 1–25, 144, 504, 1008). */
   async estimateFee(targetBlocks: number): Promise<FeeEstimate | undefined> {
     const table = (await this.getJson('/fee-estimates', feeShape)) ?? {};
-    let best: { blocks: number; satPerVb: number } | undefined;
-    for (const [key, satPerVb] of Object.entries(table)) {
+    let best: { blocks: number; rate: FeeRate } | undefined;
+    for (const [key, rate] of Object.entries(table)) {
       const blocks = Number(key);
       if (!Number.isInteger(blocks) || blocks > targetBlocks) continue;
-      if (best === undefined || blocks > best.blocks) best = { blocks, satPerVb };
+      if (best === undefined || blocks > best.blocks) best = { blocks, rate };
     }
     if (best === undefined) return undefined;
-    return { rate: feeRateFromSatPerVb(best.satPerVb), blocks: best.blocks };
+    return { rate: best.rate, blocks: best.blocks };
   }
 
   async broadcast(raw: Uint8Array, options: BroadcastOptions = {}): Promise<string> {
@@ -223,6 +263,7 @@ export class EsploraBackend implements BitcoinBackend {
         `${this.base}/tx`,
         { method: 'POST', body: bytesToHex(raw) },
         this.policy.timeoutMs,
+        this.limit,
       );
       if (res.status === 400) {
         const { reason, code } = parseEsploraBroadcastError(res.text());
