@@ -53,14 +53,19 @@ export type GraphFileReason =
 
 export type GraphFileRefusal = { reason: GraphFileReason; message: string };
 
+const SYMLINK: GraphFileRefusal = {
+  reason: 'symlink',
+  message: 'a symbolic link; links are not followed, publish the file itself',
+};
+const SOCKET: GraphFileRefusal = { reason: 'socket', message: 'a socket, not a regular file' };
+
 /** The file types the operator must not publish in place of a document, with why they are refused. */
 function fileKind(st: Stats): GraphFileRefusal | undefined {
   if (st.isFile()) return undefined;
-  if (st.isSymbolicLink())
-    return { reason: 'symlink', message: 'a symbolic link; links are not followed, publish the file itself' };
+  if (st.isSymbolicLink()) return SYMLINK;
   if (st.isDirectory()) return { reason: 'directory', message: 'a directory, not a graph document' };
   if (st.isFIFO()) return { reason: 'fifo', message: 'a named pipe (FIFO), not a regular file' };
-  if (st.isSocket()) return { reason: 'socket', message: 'a socket, not a regular file' };
+  if (st.isSocket()) return SOCKET;
   if (st.isCharacterDevice() || st.isBlockDevice())
     return { reason: 'device', message: 'a device, not a regular file' };
   return { reason: 'not_regular', message: 'not a regular file' };
@@ -101,16 +106,9 @@ async function readGraphFile(path: string): Promise<FileRead> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { kind: 'gone' };
-    if (code === 'ELOOP')
-      return {
-        kind: 'refused',
-        refusal: {
-          reason: 'symlink',
-          message: 'a symbolic link; links are not followed, publish the file itself',
-        },
-      };
-    if (code === 'ENXIO')
-      return { kind: 'refused', refusal: { reason: 'socket', message: 'a socket, not a regular file' } };
+    // A link (O_NOFOLLOW) or a socket (no open on one) swapped in after lstat.
+    if (code === 'ELOOP') return { kind: 'refused', refusal: SYMLINK };
+    if (code === 'ENXIO') return { kind: 'refused', refusal: SOCKET };
     return { kind: 'refused', refusal: unreadable(err) };
   }
   try {
