@@ -113,17 +113,26 @@ export function presignedGraph(
 
 export const graphFileOf = (graphDir: string, epoch: bigint): string => join(graphDir, `epoch-${epoch}.json`);
 
+/** The graph's canonical document, as the operator publishes it. */
+export const graphDocumentText = (graph: Graph, sigs: PresignedSignatures): string =>
+  new TextDecoder().decode(encodeGraphDocument(graphToDocument(graph, sigs)));
+
 /** Writes the graph's canonical document: to a temporary name first, so a reader never sees half a file. */
 export async function publishGraph(
   graphDir: string,
   graph: Graph,
   sigs: PresignedSignatures,
 ): Promise<string> {
-  const file = graphFileOf(graphDir, graph.spec.epoch);
+  return writeGraphText(graphDir, graph.spec.epoch, graphDocumentText(graph, sigs));
+}
+
+/** Writes any text as the epoch's graph file, atomically (strategies publish malformed documents too). */
+export async function writeGraphText(graphDir: string, epoch: bigint, text: string): Promise<string> {
+  const file = graphFileOf(graphDir, epoch);
   // The temporary name does not match the registry's `epoch-<n>.json` pattern.
-  const tmp = join(graphDir, `.epoch-${graph.spec.epoch}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = join(graphDir, `.epoch-${epoch}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await writeFile(tmp, encodeGraphDocument(graphToDocument(graph, sigs)));
+    await writeFile(tmp, text);
     await rename(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true });

@@ -23,6 +23,7 @@ import type { Graph } from '../dispute/graph/build.ts';
 import type { PresignedSignatures } from '../dispute/graph/sign.ts';
 import { completeAssert, completeKickoff, completePayout, completeTake } from '../dispute/graph/spend.ts';
 import type { WotsSecretKey } from '../dispute/winternitz/keys.ts';
+import { createFeeMarket, type FeeMarket } from './fee-market.ts';
 import { CoinPool, OperatorFundsError, spendCoin, type WalletSigner } from './operator-coins.ts';
 import {
   claimScript,
@@ -30,10 +31,21 @@ import {
   DEVNET_NETWORK,
   devnetGraphParameters,
   epochKeys,
+  graphDocumentText,
+  graphFileOf,
   presignedGraph,
   publishGraph,
+  writeGraphText,
 } from './operator-graph.ts';
 import { devnetOperatorKeys, devnetOperatorSecrets } from './operator-keys.ts';
+import type {
+  ClaimState,
+  ClaimView,
+  KickoffPlan,
+  OperatorApi,
+  OperatorHooks,
+  SendKind,
+} from './strategies/types.ts';
 
 export { devnetOperatorKeys } from './operator-keys.ts';
 export { OperatorFundsError };
@@ -48,18 +60,13 @@ export type EpochClaim = {
   l2BlockHash: Uint8Array;
   /** r_0 … r_k, k = the graph's trace steps; checkpoints[k] equals stateRoot. */
   checkpoints: Uint8Array[];
+  /** The reference model's root, when the devnet knows it (strategies aim their attacks with it). */
+  referenceRoot?: Uint8Array;
 };
 
 export type OperatorBehaviour = 'assert' | 'never-assert';
 
-export type ClaimState =
-  | 'kicked-off'
-  | 'challenged'
-  | 'asserted'
-  | 'taken'
-  | 'paid-out'
-  | 'slashed'
-  | 'disproved';
+export type { ClaimState };
 
 export type DevnetOperator = {
   /**
@@ -78,6 +85,10 @@ export type StartDevnetOperatorOptions = {
   graphDir: string;
   behaviour: OperatorBehaviour;
   logger?: Logger;
+  /** A strategy's hooks (src/devnet/strategies/); absent hooks keep the behaviour's defaults. */
+  hooks?: OperatorHooks;
+  /** The devnet's fee market; strategies move it, the operator mines nothing itself. */
+  market?: FeeMarket;
 };
 
 /** Fee of a claim-funding transaction (one key-path input, two outputs: ~150 vB). */
@@ -93,10 +104,9 @@ const SPLIT_COINS = 24;
  */
 const MAX_UNCONFIRMED_CHAIN = 10;
 
-type SendKind = 'take' | 'assert' | 'payout';
-
 type TrackedClaim = {
   epoch: bigint;
+  fraud: boolean | undefined;
   checkpoints: Uint8Array[];
   graph: Graph;
   sigs: PresignedSignatures;
@@ -112,6 +122,8 @@ type TrackedClaim = {
   /** The operator's broadcasts the mempool accepted. */
   sent: Set<SendKind>;
   reported: ClaimState;
+  /** The strategy said it will never assert this claim. */
+  neverAssert: boolean;
 };
 
 type Watch = { claim: TrackedClaim; output: 'a' | 's' | 'd' };
@@ -130,8 +142,29 @@ function stateOf(c: TrackedClaim): ClaimState {
   return c.sent.has('take') ? 'taken' : 'kicked-off';
 }
 
+/** A strategy's read-only window on a tracked claim (a snapshot of its state now). */
+function viewOf(c: TrackedClaim): ClaimView {
+  return {
+    epoch: c.epoch,
+    fraud: c.fraud,
+    graph: c.graph,
+    sigs: c.sigs,
+    checkpoints: c.checkpoints,
+    kickoffTxid: c.kickoffTxid,
+    kickoffHeight: c.kickoffHeight,
+    assertHeight: c.assertHeight,
+    spent: { ...c.spent },
+    sent: new Set(c.sent),
+    state: stateOf(c),
+  };
+}
+
+const fraudOf = (e: EpochClaim): boolean | undefined =>
+  e.referenceRoot === undefined ? undefined : !equalBytes(e.referenceRoot, e.stateRoot);
+
 /** The caller's arrays are its own to reuse. */
 const copyClaim = (e: EpochClaim): EpochClaim => ({
+  ...(e.referenceRoot ? { referenceRoot: Uint8Array.from(e.referenceRoot) } : {}),
   epoch: e.epoch,
   stateRoot: Uint8Array.from(e.stateRoot),
   l2BlockHash: Uint8Array.from(e.l2BlockHash),
@@ -169,6 +202,8 @@ function checkClaim(c: EpochClaim): void {
 
 export async function startDevnetOperator(o: StartDevnetOperatorOptions): Promise<DevnetOperator> {
   const { bitcoin, graphDir, behaviour, logger } = o;
+  const hooks = o.hooks ?? {};
+  const market = o.market ?? createFeeMarket(bitcoin);
   const backend = bitcoin.backend;
   const params = devnetGraphParameters;
   const secrets = devnetOperatorSecrets();
@@ -263,11 +298,49 @@ export async function startDevnetOperator(o: StartDevnetOperatorOptions): Promis
     }
   }
 
+  /** The strategy's view of the operator, writing its story lines to `lines`. */
+  function apiFor(lines: string[]): OperatorApi {
+    return {
+      bitcoin,
+      params,
+      next: () => scanned + 1,
+      claims: () => [...tracked.values()].map(viewOf),
+      wallet,
+      takeCoin: (value) => pool.take(value),
+      returnCoin: (coin) => pool.add(coin),
+      broadcast: async (tx, what) => {
+        try {
+          const id = await backend.broadcast(serializeTx(tx));
+          logger?.info({ what, txid: id }, 'devnet operator strategy broadcast');
+          return { ok: true, txid: id };
+        } catch (err) {
+          if (!(err instanceof BroadcastRejectedError)) throw err;
+          logger?.warn({ what, reason: err.reason }, 'devnet operator strategy broadcast refused');
+          return { ok: false, reason: err.reason };
+        }
+      },
+      sendTake: async (v, why) => {
+        const c = tracked.get(v.epoch);
+        if (c) await send(c, 'take', completeTake(c.graph, c.sigs).tx, why, lines);
+      },
+      say: (line) => lines.push(line),
+      market,
+    };
+  }
+
+  /** What to do when challenged this block: the strategy's answer, or the behaviour's default. */
+  function assertDecision(c: TrackedClaim, api: OperatorApi): readonly Uint8Array[] | 'wait' | 'never' {
+    if (hooks.assert) return hooks.assert(viewOf(c), api);
+    return behaviour === 'never-assert' ? 'never' : c.checkpoints.slice(0, params.traceSteps);
+  }
+
   async function reactOnce(): Promise<string[]> {
     await scan();
     const next = scanned + 1;
     const t = params.timelocks;
     const lines: string[] = [];
+    const api = apiFor(lines);
+    await hooks.round?.(api);
     for (const c of tracked.values()) {
       const state = stateOf(c);
       if (
@@ -282,10 +355,13 @@ export async function startDevnetOperator(o: StartDevnetOperatorOptions): Promis
           'unchallenged for the challenge window',
           lines,
         );
-      } else if (state === 'challenged' && behaviour === 'assert' && !c.sent.has('assert')) {
-        const trace = c.checkpoints.slice(0, params.traceSteps);
-        const assert = completeAssert(c.graph, c.sigs, c.traceSecrets, trace).tx;
-        await send(c, 'assert', assert, `challenged by ${short(c.spent.a ?? '')}`, lines);
+      } else if (state === 'challenged' && !c.sent.has('assert') && !c.neverAssert) {
+        const decision = assertDecision(c, api);
+        if (decision === 'never') c.neverAssert = true;
+        else if (decision !== 'wait') {
+          const assert = completeAssert(c.graph, c.sigs, c.traceSecrets, decision).tx;
+          await send(c, 'assert', assert, `challenged by ${short(c.spent.a ?? '')}`, lines);
+        }
       } else if (
         state === 'asserted' &&
         c.assertHeight !== undefined &&
@@ -304,7 +380,7 @@ export async function startDevnetOperator(o: StartDevnetOperatorOptions): Promis
       if (now !== c.reported) {
         if (now === 'challenged') {
           lines.push(
-            `epoch ${c.epoch}: challenged by ${short(c.spent.a ?? '')}${behaviour === 'never-assert' ? '; it will not assert' : ''}`,
+            `epoch ${c.epoch}: challenged by ${short(c.spent.a ?? '')}${c.neverAssert ? '; it will not assert' : ''}`,
           );
         } else if (now === 'slashed') {
           lines.push(`epoch ${c.epoch}: slashed — the stake was spent by ${short(c.spent.s ?? '')}`);
@@ -338,7 +414,15 @@ export async function startDevnetOperator(o: StartDevnetOperatorOptions): Promis
     try {
       funding = spendCoin(coin, [{ value: claimValue(params), script }], CLAIM_FUNDING_FEE, wallet);
       built = presignedGraph(ek, secrets, { txid: txid(funding.tx), vout: 0, script });
-      graphFile = await publishGraph(graphDir, built.graph, built.sigs);
+      graphFile = hooks.publish
+        ? graphFileOf(graphDir, e.epoch)
+        : await publishGraph(graphDir, built.graph, built.sigs);
+      if (hooks.publish) {
+        await hooks.publish(
+          { epoch: e.epoch, text: graphDocumentText(built.graph, built.sigs), fraud: fraudOf(e) },
+          { dir: graphDir, write: (epoch, text) => writeGraphText(graphDir, epoch, text) },
+        );
+      }
       await backend.broadcast(serializeTx(funding.tx));
     } catch (err) {
       pool.add(coin);
@@ -350,18 +434,27 @@ export async function startDevnetOperator(o: StartDevnetOperatorOptions): Promis
     if (funding.change) pool.add(funding.change);
     const claim = copyClaim(e);
     signed.set(e.epoch, claim);
-    const kickoff = completeKickoff(graph, secrets.operator, ek.kickoff, {
-      stateRoot: e.stateRoot,
-      l2BlockHash: e.l2BlockHash,
-    }).tx;
+    const values = { stateRoot: e.stateRoot, l2BlockHash: e.l2BlockHash };
+    const kplan: KickoffPlan = hooks.kickoff
+      ? hooks.kickoff({
+          graph,
+          operatorSecret: secrets.operator,
+          secrets: ek.kickoff,
+          values,
+          referenceRoot: e.referenceRoot,
+        })
+      : { broadcast: completeKickoff(graph, secrets.operator, ek.kickoff, values).tx };
+    const kickoff = kplan.broadcast;
     try {
       await backend.broadcast(serializeTx(kickoff));
     } catch (err) {
       throw new DevnetOperatorError(`Epoch ${e.epoch}: the kick-off was refused`, { cause: err });
     }
+    if (kplan.mineInstead) market.mineInstead(kplan.mineInstead);
     const kickoffTxid = txidHex(kickoff);
     const c: TrackedClaim = {
       epoch: e.epoch,
+      fraud: fraudOf(e),
       checkpoints: claim.checkpoints,
       graph,
       sigs,
@@ -378,6 +471,7 @@ export async function startDevnetOperator(o: StartDevnetOperatorOptions): Promis
       spent: {},
       sent: new Set(),
       reported: 'kicked-off',
+      neverAssert: false,
     };
     tracked.set(e.epoch, c);
     watched.set(outpointKey(kickoffTxid, 0), { claim: c, output: 'a' });
@@ -389,8 +483,16 @@ export async function startDevnetOperator(o: StartDevnetOperatorOptions): Promis
       { epoch: e.epoch.toString(), kickoffTxid, fundingTxid, stateRoot: bytesToHex(e.stateRoot), graphFile },
       'devnet operator claimed an epoch',
     );
+    if (hooks.afterKickoff) {
+      const lines: string[] = [];
+      await hooks.afterKickoff(viewOf(c), apiFor(lines));
+      pendingLines.push(...lines);
+    }
     return { kickoffTxid, graphFile };
   }
+
+  /** Lines a strategy said while claiming; told with the next round's. */
+  const pendingLines: string[] = [];
 
   // claim and react share the coin pool and the scan position: one at a time.
   let queue: Promise<unknown> = Promise.resolve();
@@ -402,7 +504,7 @@ export async function startDevnetOperator(o: StartDevnetOperatorOptions): Promis
 
   return {
     claim: (c) => serial(() => claimOnce(c)),
-    react: () => serial(reactOnce),
+    react: () => serial(async () => [...pendingLines.splice(0), ...(await reactOnce())]),
     claims: () =>
       [...tracked.values()].map((c) => ({ epoch: c.epoch, kickoffTxid: c.kickoffTxid, state: stateOf(c) })),
   };

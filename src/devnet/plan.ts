@@ -17,6 +17,7 @@ import {
   reexecute,
   type TraceStep,
 } from '../governance/index.ts';
+import type { ExpectedEnd } from './strategies/types.ts';
 
 /** One epoch end on the L2 as the devnet's ingestion saw it. */
 export type FeedEpochEnd = { epoch: bigint; blockHash: string };
@@ -44,7 +45,15 @@ export type PlannedFault = {
   fault: string;
 };
 
-export type DevnetPlan = { claims: PlannedClaim[]; firstFault: PlannedFault | undefined };
+/**
+ * What the run must find: the claims, the first fault, and how every wrong claim must end under the
+ * operator's strategy (its `expect`, e.g. slashed by disprove, or no dispute possible and an alert).
+ */
+export type DevnetPlan = {
+  claims: PlannedClaim[];
+  firstFault: PlannedFault | undefined;
+  expect: ExpectedEnd;
+};
 
 type EpochSpan = { epoch: bigint; first: number; last: number; root: Uint8Array };
 
@@ -69,6 +78,8 @@ export function planDevnet(options: {
   operator: Executor;
   epochEnds: readonly FeedEpochEnd[];
   traceSteps: number;
+  /** How the operator's strategy says every wrong claim must end (default: slashed either way). */
+  expect?: ExpectedEnd;
 }): DevnetPlan {
   const genesisRoot = computeStateRoot(createGenesisState(options.genesis));
   const run = (executor: Executor) =>
@@ -109,7 +120,7 @@ export function planDevnet(options: {
       };
     }
   }
-  return { claims, firstFault };
+  return { claims, firstFault, expect: options.expect ?? 'slashed' };
 }
 
 export const rootHex = (r: Uint8Array): string => `0x${bytesToHex(r)}`;

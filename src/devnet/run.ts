@@ -13,13 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { identityStepCircuit } from '../../circuits/identity.ts';
 import { addressForScript } from '../bitcoin/backends/address.ts';
 import { connectDevnetBitcoin, type DevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
 import { WalletKey } from '../bitcoin/wallet/keys.ts';
 import { concatBytes, utf8 } from '../core/bytes.ts';
+import { VigilError } from '../core/errors.ts';
 import { sha256 } from '../core/hashes.ts';
 import { defaultGraphParameters } from '../dispute/graph/parameters.ts';
 import type { DisputeRecord } from '../dispute/records/store.ts';
@@ -34,10 +34,15 @@ import { createL2EpochSource } from '../watcher/epoch-source.ts';
 import { bullConnectionFromUrl } from '../watcher/from-config.ts';
 import { createGraphRegistry } from '../watcher/graph-registry.ts';
 import { createWatcher } from '../watcher/watcher.ts';
+import { watchAlerts } from './alerts.ts';
+import { createFeeMarket } from './fee-market.ts';
+import { createDevnetLogger, type LogRecord } from './log.ts';
 import { devnetOperatorKeys, type OperatorBehaviour, startDevnetOperator } from './operator.ts';
 import { settled } from './pacer.ts';
 import { type DevnetPlan, planDevnet } from './plan.ts';
+import { type ExpectedEnd, strategyByName } from './strategies/index.ts';
 import { type DevnetSummary, type DisputeSummary, summarise } from './summary.ts';
+import { openWalletLedger } from './wallet-spend.ts';
 
 export type DevnetOptions = {
   redis: Redis;
@@ -49,6 +54,10 @@ export type DevnetOptions = {
   fault?: string;
   /** What the operator does when challenged (default: asserts its trace). */
   behaviour?: OperatorBehaviour;
+  /** The operator's strategy (src/devnet/strategies/); overrides `behaviour`. */
+  strategy?: string;
+  /** The watcher's log lines on stderr at this level (default silent); warnings reach the story anyway. */
+  logLevel?: string;
   /** An external Bitcoin Core regtest node instead of the in-process simnet. */
   bitcoinRpc?: string;
   bitcoinCookieFile?: string;
@@ -71,15 +80,37 @@ export const DEVNET_WATCHER_KEY = WalletKey.fromBytes(
 );
 
 const WATCHER_COINS = 8;
+/** The devnet watcher's fee cap: what the wallet-spend check allows per vbyte Vigil sent. */
+const WATCHER_MAX_FEE_RATE_SAT_VB = 50;
 
 const short = (h: string) => `${h.slice(0, 12)}…`;
 
 export async function runDevnet(o: DevnetOptions): Promise<DevnetSummary> {
   const say = o.say ?? (() => {});
-  const logger = o.logger ?? pino({ level: 'silent' });
+  const told = new Set<string>();
+  const logger =
+    o.logger ??
+    createDevnetLogger({
+      level: o.logLevel ?? 'silent',
+      onWarning: (r) => {
+        const line = warningLine(r);
+        // A retried job fails the same way many times: told once.
+        if (line !== undefined && !told.has(line)) {
+          told.add(line);
+          say(line);
+        }
+      },
+    });
   const faultName = o.fault ?? 'none';
   const operatorExecutor = faultName === 'none' ? REFERENCE_EXECUTOR : executorByName(faultName);
-  const behaviour = o.behaviour ?? 'assert';
+  const strategy = strategyByName(o.strategy ?? o.behaviour ?? 'assert');
+  const behaviour: OperatorBehaviour = strategy.name === 'never-assert' ? 'never-assert' : 'assert';
+  if (strategy.simnetOnly && o.bitcoinRpc) {
+    throw new VigilError(
+      `The operator strategy ${strategy.name} needs the in-process simnet (its fee knob or its Esplora front)`,
+      { metaMessages: ['Run it without --bitcoin-rpc.'] },
+    );
+  }
   const network = 'regtest' as const;
   const params = defaultGraphParameters[network];
   const prefix = `{vigil-devnet-${randomUUID()}}`;
@@ -104,7 +135,7 @@ export async function runDevnet(o: DevnetOptions): Promise<DevnetSummary> {
     stops.push(() => l2.stop());
     say(`L2: anvil at ${l2.rpcUrl}, governance contracts deployed from block ${l2.deployment.startBlock}`);
     say(
-      `operator: ${faultName === 'none' ? 'honest' : `faulty — ${faultName} (breaks ${operatorExecutor.breaks})`}; when challenged it ${behaviour === 'assert' ? 'asserts its trace' : 'never asserts'}`,
+      `operator: ${faultName === 'none' ? 'honest' : `faulty — ${faultName} (breaks ${operatorExecutor.breaks})`}; strategy ${strategy.name}: ${strategy.doc}`,
     );
     const l2Run = await l2.run();
     say(
@@ -119,6 +150,7 @@ export async function runDevnet(o: DevnetOptions): Promise<DevnetSummary> {
       l2Run.deployment,
       operatorExecutor,
       params.traceSteps,
+      strategy.expect,
     );
     if (plan.firstFault) {
       const f = plan.firstFault;
@@ -138,9 +170,31 @@ export async function runDevnet(o: DevnetOptions): Promise<DevnetSummary> {
     const watcherScript = concatBytes(Uint8Array.of(0x51, 0x20), DEVNET_WATCHER_KEY.taprootOutputKey);
     // Several coins, not one: disputes opened in the same block each need a coin of their own,
     // otherwise the second challenge waits for the first one's change.
-    await bitcoin.mine(WATCHER_COINS, addressForScript(watcherScript, network) as string);
+    const watcherAddress = addressForScript(watcherScript, network) as string;
+    await bitcoin.mine(WATCHER_COINS, watcherAddress);
     await bitcoin.mine(100);
-    const operator = await startDevnetOperator({ bitcoin, graphDir, behaviour, logger });
+    const market = createFeeMarket(bitcoin);
+    const operator = await startDevnetOperator({
+      bitcoin,
+      graphDir,
+      behaviour,
+      logger,
+      hooks: strategy.hooks(),
+      market,
+    });
+    if (strategy.market) {
+      market.set(strategy.market.floorSatVb, strategy.market.estimateSatVb);
+      say(
+        `bitcoin: a fee market — blocks take packages from ${strategy.market.floorSatVb ?? 0} sat/vB, the estimate is ${strategy.market.estimateSatVb ?? 'none'}`,
+      );
+    }
+    const watched = strategy.watcherBackend ? await strategy.watcherBackend(bitcoin) : undefined;
+    if (watched) {
+      stops.push(() => watched.stop());
+      say(`bitcoin: the watcher reads Bitcoin through ${watched.describe}`);
+    }
+    const watcherBackend = watched?.backend ?? bitcoin.backend;
+    const wallet = await openWalletLedger(bitcoin.backend, watcherAddress, watcherScript);
 
     // 4. The watcher, exactly as `vigil watch` composes it, with the devnet's keys and graph directory.
     const keys = devnetOperatorKeys();
@@ -152,7 +206,7 @@ export async function runDevnet(o: DevnetOptions): Promise<DevnetSummary> {
       network,
       operator: keys.operator,
       committee: keys.committee,
-      backend: bitcoin.backend,
+      backend: watcherBackend,
       logger,
       registry,
     });
@@ -175,7 +229,7 @@ export async function runDevnet(o: DevnetOptions): Promise<DevnetSummary> {
       redis: o.redis,
       prefix,
       connection: bullConnectionFromUrl(o.redisUrl),
-      backend: bitcoin.backend,
+      backend: watcherBackend,
       network,
       mode: 'challenge',
       allowMainnetSpending: false,
@@ -188,7 +242,12 @@ export async function runDevnet(o: DevnetOptions): Promise<DevnetSummary> {
         committee: keys.committee,
       },
       source,
-      fees: { targetBlocks: 2, maxFeeRateSatVb: 50, bumpAfterBlocks: 2, bumpStepSatVb: 5 },
+      fees: {
+        targetBlocks: 2,
+        maxFeeRateSatVb: WATCHER_MAX_FEE_RATE_SAT_VB,
+        bumpAfterBlocks: 2,
+        bumpStepSatVb: 5,
+      },
       bitcoinConfirmations: 1,
       l2Confirmations: 1,
       pollIntervalMs: 100,
@@ -237,22 +296,35 @@ export async function runDevnet(o: DevnetOptions): Promise<DevnetSummary> {
       operator.claims().map((c) => c.kickoffTxid),
     );
     const maxBlocks = o.maxBlocks ?? 120;
+    const alerts = watchAlerts(registry);
     let blocks = 0;
     let finished = false;
+    /** The block by which every claim had ended on Bitcoin (the watcher gets a grace period after it). */
+    let claimsEndedAt: number | undefined;
+    const grace = params.timelocks.disproveWindow + params.timelocks.challengeWindow;
     while (blocks < maxBlocks && !o.signal?.aborted) {
       for (const line of await operator.react()) say(`  operator: ${line}`);
       const next = pending.shift();
       if (next) await operator.claim(next);
       const minedAt = Date.now();
-      await bitcoin.mine(1);
+      await market.mine();
       blocks++;
       const tip = await probe.tip();
       await latencies.blockMined(tip, minedAt);
       await settled(probe, tip, 30_000, () => latencies.sample());
       for (const line of await storyOfDisputes(watcher.store, latencies, tip)) say(line);
+      await alerts.sample(tip);
+      for (const a of alerts.raised().filter((x) => x.atBlock === tip))
+        say(`  alert ${a.name}: ${a.summary}`);
       if (await allSettled(operator.claims(), watcher.store, plan)) {
         finished = true;
         break;
+      }
+      // Every claim ended on Bitcoin but a dispute is still open: nothing more can happen on chain;
+      // the watcher gets a grace period to notice, then the run ends (not settled).
+      if (pending.length === 0 && claimsFinal(operator.claims(), plan)) {
+        claimsEndedAt ??= blocks;
+        if (blocks - claimsEndedAt >= grace) break;
       }
       const wait = (o.minBlockIntervalMs ?? 50) - (Date.now() - minedAt);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -260,6 +332,7 @@ export async function runDevnet(o: DevnetOptions): Promise<DevnetSummary> {
     const records = await watcher.store.list();
     const disputes: DisputeSummary[] = [];
     for (const r of records) disputes.push(disputeSummary(r, await watcher.store.events(r.id), latencies));
+    const spend = await wallet.close(disputes.length, params.challengeAmount, WATCHER_MAX_FEE_RATE_SAT_VB);
     return summarise({
       plan,
       verdicts,
@@ -268,6 +341,11 @@ export async function runDevnet(o: DevnetOptions): Promise<DevnetSummary> {
       blocks,
       fault: faultName,
       behaviour,
+      strategy: strategy.name,
+      operatorClaims: operator.claims().map((c) => ({ epoch: c.epoch, state: c.state })),
+      walletSpend: spend,
+      alerts: alerts.raised(),
+      alertsNotEvaluated: alerts.notEvaluated,
       l2ExecutionFaults: l2Run.executionFaults.length,
       latenciesMs: latencies.values(),
       judgedPerSecond:
@@ -287,6 +365,7 @@ async function planFromChain(
   deployment: Parameters<typeof createGovernanceIngester>[0]['deployment'],
   executor: ReturnType<typeof executorByName>,
   traceSteps: number,
+  expect: ExpectedEnd,
 ): Promise<DevnetPlan> {
   const rpc = new L2Rpc({ urls: [rpcUrl] });
   const feed = createGovernanceIngester({
@@ -305,6 +384,7 @@ async function planFromChain(
     operator: executor,
     epochEnds: feed.derivation.epochEnds.map((e) => ({ epoch: e.epoch, blockHash: e.blockHash })),
     traceSteps,
+    expect,
   });
 }
 
@@ -429,6 +509,21 @@ async function storyOfDisputes(
 }
 
 const FINAL_CLAIM_STATES = new Set(['taken', 'paid-out', 'slashed', 'disproved']);
+
+function claimsFinal(claims: { state: string }[], plan: DevnetPlan): boolean {
+  return claims.length >= plan.claims.length && claims.every((c) => FINAL_CLAIM_STATES.has(c.state));
+}
+
+/** A watcher warning as a story line; the operator's own warnings are already told by the operator. */
+function warningLine(r: LogRecord): string | undefined {
+  if (r.msg.startsWith('devnet operator')) return undefined;
+  const f = r.fields;
+  const job =
+    typeof f.name === 'string' ? ` — job ${f.name}${typeof f.job === 'string' ? ` (${f.job})` : ''}` : '';
+  const err = typeof f.err === 'string' ? `: ${f.err}` : '';
+  const permanent = f.permanent === true ? ' [permanent]' : '';
+  return `  watcher ${r.level}: ${r.msg}${job}${err}${permanent}`;
+}
 
 async function allSettled(
   claims: { state: string }[],

@@ -4,7 +4,10 @@
  * `toJson` as its last line with `--json`.
  */
 import type { Verdict } from '../judge/verdict.ts';
+import type { RaisedAlert } from './alerts.ts';
 import type { DevnetPlan } from './plan.ts';
+import type { ExpectedEnd } from './strategies/types.ts';
+import type { WalletSpend } from './wallet-spend.ts';
 
 export type DisputeSummary = {
   id: string;
@@ -24,9 +27,20 @@ export type DisputeSummary = {
   latencyMs: number | undefined;
 };
 
+/** How a wrong claim ended for the operator on Bitcoin. */
+export type OperatorEnd = 'slashed-by-disprove' | 'slashed-by-timeout' | 'not-slashed';
+
 export type DevnetSummary = {
   fault: string;
   behaviour: string;
+  strategy: string;
+  expect: ExpectedEnd;
+  /** Each claim's end on Bitcoin as the operator saw it (its state), and for wrong ones the verdict. */
+  operatorEnds: { epoch: bigint; fraud: boolean; state: string; end: OperatorEnd }[];
+  walletSpend: WalletSpend | undefined;
+  alerts: RaisedAlert[];
+  /** Alert rules of config/alerts.yml the devnet cannot evaluate. */
+  alertsNotEvaluated: string[];
   claims: number;
   epochsJudged: number;
   verdicts: { valid: number; fraud: number; unavailable: number };
@@ -59,6 +73,11 @@ export function summarise(r: {
   blocks: number;
   fault: string;
   behaviour: string;
+  strategy?: string;
+  operatorClaims?: { epoch: bigint; state: string }[];
+  walletSpend?: WalletSpend;
+  alerts?: RaisedAlert[];
+  alertsNotEvaluated?: string[];
   /** Epoch ends where the contracts' state differed from the reference model (never expected). */
   l2ExecutionFaults: number;
   latenciesMs: readonly number[];
@@ -71,8 +90,26 @@ export function summarise(r: {
   }
   const count = (o: Verdict['outcome']) => [...final.values()].filter((x) => x === o).length;
   const fraudEpochs = r.plan.claims.filter((c) => c.fraud).map((c) => c.epoch);
+  const expect = r.plan.expect;
+  const alerts = r.alerts ?? [];
+  const states = new Map((r.operatorClaims ?? []).map((c) => [c.epoch, c.state]));
+  const operatorEnds = r.plan.claims.map((c) => {
+    const state = states.get(c.epoch) ?? 'never claimed';
+    const end: OperatorEnd =
+      state === 'disproved'
+        ? 'slashed-by-disprove'
+        : state === 'slashed'
+          ? 'slashed-by-timeout'
+          : 'not-slashed';
+    return { epoch: c.epoch, fraud: c.fraud, state, end };
+  });
+  const slashedAll = operatorEnds.filter((e) => e.fraud).every((e) => e.end !== 'not-slashed');
+  // 'cannot-start-alert': the wrong claims cannot be disputed, so only the alert is asked for;
+  // 'slashed-or-alert': the full checks when the operator was slashed, the alert otherwise.
+  const disputeExpected = expect !== 'cannot-start-alert' && (expect !== 'slashed-or-alert' || slashedAll);
   const problems: string[] = [];
-  if (!r.finished) problems.push(`the run did not settle within ${r.blocks} Bitcoin blocks`);
+  if (!r.finished && disputeExpected)
+    problems.push(`the run did not settle within ${r.blocks} Bitcoin blocks`);
   if (r.l2ExecutionFaults > 0) {
     problems.push(
       `${r.l2ExecutionFaults} L2 execution faults: the contracts' state differs from the reference model (a bug in one of them)`,
@@ -81,6 +118,8 @@ export function summarise(r: {
   for (const c of r.plan.claims) {
     const got = final.get(c.epoch);
     const want = c.fraud ? 'fraud' : 'valid';
+    // A wrong claim Vigil could not judge is expected when no dispute can start; an honest one never.
+    if (got === undefined && c.fraud && !disputeExpected) continue;
     if (got !== want) problems.push(`epoch ${c.epoch}: judged ${got ?? 'never'}, expected ${want}`);
   }
   const byEpoch = new Map<bigint, DisputeSummary[]>();
@@ -89,30 +128,57 @@ export function summarise(r: {
     if (!fraudEpochs.includes(epoch)) problems.push(`epoch ${epoch} is honest but was disputed`);
     if (ds.length > 1) problems.push(`epoch ${epoch} has ${ds.length} disputes`);
   }
-  for (const epoch of fraudEpochs) {
-    const d = byEpoch.get(epoch)?.[0];
-    if (!d) {
-      problems.push(`epoch ${epoch} is wrong but no dispute was opened`);
-      continue;
-    }
-    if (!d.challengeConfirmed) problems.push(`epoch ${epoch}: the challenge never confirmed`);
-    else if (
-      d.challengeConfirmedAt === undefined ||
-      d.challengeDeadline === undefined ||
-      d.challengeConfirmedAt > d.challengeDeadline
-    ) {
-      problems.push(
-        `epoch ${epoch}: the challenge confirmed at block ${d.challengeConfirmedAt ?? '?'}, after its window (last block ${d.challengeDeadline ?? '?'})`,
-      );
-    }
-    if (d.finalState !== 'resolved' || d.outcome !== 'operator-slashed') {
-      problems.push(
-        `epoch ${epoch}: dispute ended ${d.finalState}${d.outcome ? ` (${d.outcome})` : ''}, expected the operator slashed`,
-      );
+  if (disputeExpected) {
+    for (const epoch of fraudEpochs) {
+      const d = byEpoch.get(epoch)?.[0];
+      if (!d) {
+        problems.push(`epoch ${epoch} is wrong but no dispute was opened`);
+        continue;
+      }
+      if (!d.challengeConfirmed) problems.push(`epoch ${epoch}: the challenge never confirmed`);
+      else if (
+        d.challengeConfirmedAt === undefined ||
+        d.challengeDeadline === undefined ||
+        d.challengeConfirmedAt > d.challengeDeadline
+      ) {
+        problems.push(
+          `epoch ${epoch}: the challenge confirmed at block ${d.challengeConfirmedAt ?? '?'}, after its window (last block ${d.challengeDeadline ?? '?'})`,
+        );
+      }
+      if (d.finalState !== 'resolved' || d.outcome !== 'operator-slashed') {
+        problems.push(
+          `epoch ${epoch}: dispute ended ${d.finalState}${d.outcome ? ` (${d.outcome})` : ''}, expected the operator slashed`,
+        );
+      }
     }
   }
+  if (r.operatorClaims !== undefined) {
+    for (const e of operatorEnds.filter((x) => x.fraud)) {
+      const want =
+        expect === 'slashed-by-disprove' || expect === 'slashed-by-timeout'
+          ? expect
+          : expect === 'slashed' || (expect === 'slashed-or-alert' && slashedAll)
+            ? 'slashed'
+            : undefined;
+      if (want === undefined) continue;
+      if (want === 'slashed' ? e.end === 'not-slashed' : e.end !== want) {
+        problems.push(`epoch ${e.epoch}: the operator ended ${e.state} (${e.end}), expected ${want}`);
+      }
+    }
+  }
+  if (!disputeExpected && fraudEpochs.length > 0 && alerts.length === 0) {
+    problems.push(
+      `the wrong claims (epochs ${fraudEpochs.join(', ')}) were not slashed and Vigil raised no alert saying why`,
+    );
+  }
+  const w = r.walletSpend;
+  if (w && w.spent > w.allowance) {
+    problems.push(
+      `Vigil's wallet paid ${w.spent} sat, above the challenge amount per dispute plus fees at ${w.feeCapSatVb} sat/vB (${w.allowance} sat)`,
+    );
+  }
   const f = r.plan.firstFault;
-  if (f) {
+  if (f && disputeExpected) {
     const d = byEpoch.get(f.epoch)?.[0];
     if (d && (d.step !== f.step || d.rule !== f.rule)) {
       problems.push(
@@ -125,6 +191,12 @@ export function summarise(r: {
   return {
     fault: r.fault,
     behaviour: r.behaviour,
+    strategy: r.strategy ?? r.behaviour,
+    expect,
+    operatorEnds,
+    walletSpend: w,
+    alerts,
+    alertsNotEvaluated: r.alertsNotEvaluated ?? [],
     claims: r.plan.claims.length,
     epochsJudged: final.size,
     verdicts: {
@@ -156,6 +228,20 @@ export function toJson(s: DevnetSummary): string {
     ok: s.ok,
     fault: s.fault,
     behaviour: s.behaviour,
+    strategy: s.strategy,
+    expect: s.expect,
+    operatorEnds: s.operatorEnds
+      .filter((e) => e.fraud)
+      .map((e) => ({ epoch: e.epoch.toString(), state: e.state, end: e.end })),
+    walletSpend: s.walletSpend
+      ? {
+          spent: s.walletSpend.spent.toString(),
+          allowance: s.walletSpend.allowance.toString(),
+          feeCapSatVb: s.walletSpend.feeCapSatVb,
+          txs: s.walletSpend.txs.length,
+        }
+      : null,
+    alerts: s.alerts.map((a) => ({ name: a.name, labels: a.labels, atBlock: a.atBlock })),
     epochsJudged: s.epochsJudged,
     verdicts: s.verdicts,
     disputes: s.disputes.map((d) => ({

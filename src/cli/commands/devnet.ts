@@ -12,6 +12,7 @@ type DevnetOptions = {
   bitcoinCookieFile?: string;
   json?: boolean;
   redisUrl: string;
+  logLevel: string;
 };
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
@@ -32,9 +33,14 @@ export function devnetCommand(): Command {
       'none',
     )
     .option(
-      '--operator <behaviour>',
-      'what the operator does when challenged: assert | never-assert',
+      '--operator <strategy>',
+      'how the operator behaves: assert | never-assert | an attack (an unknown name lists them all)',
       'assert',
+    )
+    .option(
+      '--log-level <level>',
+      "the watcher's log lines on stderr at this level (trace … fatal, silent)",
+      'silent',
     )
     .option('--epochs <n>', 'how many epochs to run (default 5)')
     .option('--seed <n>', 'seed of the random workload')
@@ -53,11 +59,15 @@ export function devnetCommand(): Command {
     .action(async (opts: DevnetOptions) => {
       const epochs = positiveInt(opts.epochs, '--epochs');
       const seed = positiveInt(opts.seed, '--seed');
-      if (opts.operator !== 'assert' && opts.operator !== 'never-assert') {
-        throw new VigilError(`--operator must be assert or never-assert, not "${opts.operator}"`);
-      }
-      const behaviour = opts.operator;
       // Loaded lazily: viem, ioredis, BullMQ and the model are heavy and only this command needs them here.
+      const { strategyByName } = await import('../../devnet/strategies/index.ts');
+      const { DEVNET_LOG_LEVELS } = await import('../../devnet/log.ts');
+      const strategy = strategyByName(opts.operator); // unknown names fail before anything starts
+      if (!DEVNET_LOG_LEVELS.includes(opts.logLevel)) {
+        throw new VigilError(
+          `--log-level must be one of ${DEVNET_LOG_LEVELS.join(', ')}, not "${opts.logLevel}"`,
+        );
+      }
       const { runDevnet } = await import('../../devnet/run.ts');
       const { toJson } = await import('../../devnet/summary.ts');
       const { connectRedis, closeRedis } = await import('../../store/redis.ts');
@@ -77,13 +87,23 @@ export function devnetCommand(): Command {
           seed,
           scenarioFile: opts.scenario,
           fault: opts.fault,
-          behaviour,
+          strategy: strategy.name,
+          logLevel: opts.logLevel,
           bitcoinRpc: opts.bitcoinRpc,
           bitcoinCookieFile: opts.bitcoinCookieFile,
           signal: abort.signal,
           say: out,
         });
         const v = summary.verdicts;
+        const w = summary.walletSpend;
+        if (w) {
+          out(
+            `vigil's wallet: paid ${w.spent} sat over ${w.txs.length} transactions (allowed: ${w.allowance} sat = the challenge amount per dispute + fees at ${w.feeCapSatVb} sat/vB)`,
+          );
+        }
+        out(
+          `alerts raised: ${summary.alerts.length === 0 ? 'none' : [...new Set(summary.alerts.map((a) => a.name))].join(', ')}`,
+        );
         out(
           `result: ${summary.epochsJudged} epochs judged — ${v.valid} valid, ${v.fraud} fraud, ${v.unavailable} not judged; ` +
             `${summary.disputes.length} disputes; detection latency median ${summary.latencyMs.median ?? '–'} ms, p99 ${summary.latencyMs.p99 ?? '–'} ms`,
@@ -92,9 +112,9 @@ export function devnetCommand(): Command {
           const bit = summary.expected.fraudEpochs.length > 0;
           out(
             opts.fault === 'none'
-              ? 'as expected: an honest operator, no accusation'
+              ? `as expected: an honest operator (strategy ${strategy.name}), no accusation`
               : bit
-                ? `as expected: the ${opts.fault} fault was caught and the operator lost its stake`
+                ? `as expected: the ${opts.fault} fault was caught and the operator (strategy ${strategy.name}) ended as the plan says (${summary.expect})`
                 : `as expected: the ${opts.fault} fault never changed a root in this workload (try another --seed or more --epochs), and no one was accused`,
           );
         } else {

@@ -1,0 +1,164 @@
+/**
+ * Which of Vigil's alerts a devnet run raised. The alerts are Prometheus rules (config/alerts.yml) over
+ * the watcher's metrics; the devnet has no Prometheus, so each rule the devnet knows is mirrored here as
+ * a condition on the metrics registry, sampled once per block. Only rules present in alerts.yml count
+ * (a mirror of a rule that does not ship raises nothing), and the run lists shipped rules it cannot
+ * evaluate. Time is compressed on the devnet: `for:` durations are ignored, `increase(...[w])` is the
+ * change over the last few blocks, and block-count thresholds are scaled to regtest's short windows
+ * (T_c = 6 instead of 432), or every regtest dispute would be "critical" from its first block.
+ */
+import { readFileSync } from 'node:fs';
+import type { Registry } from 'prom-client';
+
+export type RaisedAlert = { name: string; labels: Record<string, string>; atBlock: number; summary: string };
+
+type Sample = { value: number; labels: Record<string, string | number> };
+type Snapshot = Map<string, Sample[]>;
+
+/** Blocks an `increase(...)` window spans on the devnet. */
+const WINDOW_BLOCKS = 6;
+/** Regtest thresholds for the deadline rules (mainnet: 12 critical, 36 warning). */
+const CRITICAL_LEFT = 1;
+const WARNING_LEFT = 2;
+
+const sum = (s: Sample[] | undefined, match: Record<string, string> = {}) =>
+  (s ?? [])
+    .filter((x) => Object.entries(match).every(([k, v]) => String(x.labels[k]) === v))
+    .reduce((a, x) => a + x.value, 0);
+
+type Rule = (
+  now: Snapshot,
+  past: Snapshot | undefined,
+) => { labels: Record<string, string>; summary: string }[];
+
+function deadline(kind: string, atMost: number, needDetected: boolean): Rule {
+  return (now) => {
+    if (needDetected && sum(now.get('vigil_disputes'), { state: 'detected' }) <= 0) return [];
+    return (now.get('vigil_dispute_deadline_blocks_left') ?? [])
+      .filter((x) => String(x.labels.deadline) === kind && x.value <= atMost && x.value >= 0)
+      .map((x) => ({
+        labels: { dispute: String(x.labels.dispute) },
+        summary: `dispute ${String(x.labels.dispute)}: ${x.value} blocks left (${kind})`,
+      }));
+  };
+}
+
+const increased = (now: Snapshot, past: Snapshot | undefined, name: string, match: Record<string, string>) =>
+  sum(now.get(name), match) - sum(past?.get(name), match);
+
+/** The devnet's mirror of each rule of config/alerts.yml it knows, by alert name. */
+const RULES: Record<string, Rule> = {
+  VigilChallengeDeadlineCritical: deadline('challenge', CRITICAL_LEFT, true),
+  VigilChallengeDeadlineWarning: deadline('challenge', WARNING_LEFT, true),
+  VigilBitcoinNotFollowed: (now) =>
+    sum(now.get('vigil_chain_followed'), { chain: 'bitcoin' }) < 1
+      ? [{ labels: {}, summary: 'no process follows Bitcoin' }]
+      : [],
+  VigilUnavailableVerdicts: (now, past) =>
+    increased(now, past, 'vigil_verdicts_total', { outcome: 'unavailable' }) > 0 &&
+    increased(now, past, 'vigil_epochs_judged_total', {}) === 0 &&
+    past !== undefined
+      ? [{ labels: {}, summary: 'epochs cannot be judged' }]
+      : [],
+  VigilFraudDetected: (now, past) =>
+    increased(now, past, 'vigil_verdicts_total', { outcome: 'fraud' }) > 0
+      ? [{ labels: {}, summary: 'an epoch was judged fraudulent' }]
+      : [],
+  VigilJobsFailingPermanently: (now, past) =>
+    (now.get('vigil_job_failures_total') ?? [])
+      .filter((x) => String(x.labels.kind) === 'permanent')
+      .filter((x) => x.value - sum(past?.get('vigil_job_failures_total'), stringLabels(x.labels)) > 0)
+      .map((x) => ({
+        labels: { job: String(x.labels.job) },
+        summary: `a dispute job failed permanently (${String(x.labels.job)})`,
+      })),
+  VigilQueueBacklog: (now) =>
+    sum(now.get('vigil_queue_jobs'), { state: 'waiting' }) +
+      sum(now.get('vigil_queue_jobs'), { state: 'delayed' }) >
+    100
+      ? [{ labels: {}, summary: 'the dispute queue is backing up' }]
+      : [],
+  VigilWalletLow: (now) => {
+    const s = now.get('vigil_wallet_balance_sats');
+    return s && s.length > 0 && Math.min(...s.map((x) => x.value)) < 2_000_000
+      ? [{ labels: {}, summary: 'the watcher wallet is low' }]
+      : [];
+  },
+  VigilChallengeFeeCapped: (now) =>
+    (now.get('vigil_challenge_fee_capped') ?? [])
+      .filter((x) => x.value === 1)
+      .map((x) => ({
+        labels: { dispute: String(x.labels.dispute) },
+        summary: `dispute ${String(x.labels.dispute)}: the challenge is stuck at the fee cap`,
+      })),
+  VigilDisproveDeadlineCritical: deadline('disprove', CRITICAL_LEFT, false),
+  VigilDisproveImpossible: (now) =>
+    (now.get('vigil_disprove_impossible') ?? [])
+      .filter((x) => x.value === 1)
+      .map((x) => ({
+        labels: { dispute: String(x.labels.dispute), reason: String(x.labels.reason) },
+        summary: `dispute ${String(x.labels.dispute)}: Vigil cannot disprove (${String(x.labels.reason)})`,
+      })),
+  // Mirrors of rules proposed for config/alerts.yml; they count once the file ships them.
+  VigilGraphRefused: (now, past) =>
+    (now.get('vigil_graphs_refused_total') ?? [])
+      .filter((x) => x.value - sum(past?.get('vigil_graphs_refused_total'), stringLabels(x.labels)) > 0)
+      .map((x) => ({
+        labels: { defect: String(x.labels.defect) },
+        summary: `an operator graph was refused (${String(x.labels.defect)})`,
+      })),
+};
+
+function stringLabels(l: Record<string, string | number>): Record<string, string> {
+  return Object.fromEntries(Object.entries(l).map(([k, v]) => [k, String(v)]));
+}
+
+/** Alert names config/alerts.yml ships (`- alert: Name` lines). */
+export function shippedAlertNames(file = new URL('../../config/alerts.yml', import.meta.url)): string[] {
+  try {
+    return [...readFileSync(file, 'utf8').matchAll(/^\s*- alert:\s*(\w+)/gm)].map((m) => m[1] as string);
+  } catch {
+    return [];
+  }
+}
+
+export type AlertWatch = {
+  /** Samples the registry after a block. */
+  sample(block: number): Promise<void>;
+  /** Every alert raised so far, first time each (name + labels) fired. */
+  raised(): RaisedAlert[];
+  /** Shipped rules the devnet has no mirror for. */
+  notEvaluated: string[];
+};
+
+export function watchAlerts(registry: Registry, shipped = shippedAlertNames()): AlertWatch {
+  const history: Snapshot[] = [];
+  const raised = new Map<string, RaisedAlert>();
+  const active = shipped.filter((n) => RULES[n] !== undefined);
+  return {
+    notEvaluated: shipped.filter((n) => RULES[n] === undefined),
+    raised: () => [...raised.values()],
+    async sample(block) {
+      const snap: Snapshot = new Map();
+      for (const m of await registry.getMetricsAsJSON()) {
+        snap.set(
+          m.name,
+          (m.values as { value: number; labels: Record<string, string | number> }[]).map((v) => ({
+            value: v.value,
+            labels: v.labels,
+          })),
+        );
+      }
+      const past = history.length >= WINDOW_BLOCKS ? history[history.length - WINDOW_BLOCKS] : history[0];
+      for (const name of active) {
+        for (const f of (RULES[name] as Rule)(snap, past)) {
+          const key = `${name}${JSON.stringify(f.labels)}`;
+          if (!raised.has(key))
+            raised.set(key, { name, labels: f.labels, atBlock: block, summary: f.summary });
+        }
+      }
+      history.push(snap);
+      if (history.length > WINDOW_BLOCKS + 1) history.shift();
+    },
+  };
+}
