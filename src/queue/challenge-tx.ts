@@ -1,25 +1,34 @@
 /**
  * The challenge Vigil sends: the graph's challenge template (input 0 with the covenant's presigned
  * SINGLE|ANYONECANPAY signatures, output 0 paying the operator's challenge amount) funded by the
- * watcher wallet's coins, each signed SIGHASH_ALL|ANYONECANPAY, with change back to the wallet. The
- * fee is exact for the rate (Schnorr signatures have a fixed size, so one measurement suffices) and
- * never above the cap.
+ * watcher wallet's coins, each signed SIGHASH_DEFAULT, with change back to the wallet. The fee is exact
+ * for the rate (Schnorr signatures have a fixed size, so one measurement suffices) and never above the
+ * cap.
+ *
+ * Why SIGHASH_DEFAULT: a funding input signed ALL|ANYONECANPAY commits to the outputs but not to the
+ * other inputs, so whoever sees the challenge in the mempool (the operator first) can drop input 0,
+ * the connector, add a coin of its own and broadcast the rest: a valid transaction that pays the
+ * operator the challenge amount out of Vigil's coins and leaves the connector unspent for the take.
+ * Signed DEFAULT, every input and output is committed: the only valid transaction with Vigil's coins
+ * in it is the one Vigil built.
  *
  * `checkChallenge` runs Vigil's own interpreter over every input with the standard flags, then relay
- * policy; nothing is broadcast that fails either.
+ * policy; nothing is broadcast that fails either. `checkChallengeShape` checks what only a challenge
+ * must be: input 0 is connector A and every other input carries a DEFAULT signature.
  */
 import { encodeTx, txidHex, txVsize } from '../bitcoin/backends/codec.ts';
 import { type FeeRate, feeForVsize } from '../bitcoin/backends/fee-rate.ts';
 import { STANDARD_FLAGS } from '../bitcoin/script/flags.ts';
 import { checkPolicy, dustThreshold } from '../bitcoin/tx/policy.ts';
 import { PrecomputedTxData } from '../bitcoin/tx/precomputed.ts';
-import { taprootSighash } from '../bitcoin/tx/sighash.ts';
+import { hashToDisplayHex } from '../bitcoin/tx/serialize.ts';
+import { SIGHASH_DEFAULT, taprootSighash } from '../bitcoin/tx/sighash.ts';
 import type { Prevout, Tx } from '../bitcoin/tx/types.ts';
 import { verifyTransaction } from '../bitcoin/tx/verify.ts';
-import { concatBytes, hexToBytes } from '../core/bytes.ts';
+import { hexToBytes } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
 import type { Graph } from '../dispute/graph/build.ts';
-import { buildChallenge, SIGHASH_ALL_ACP } from '../dispute/graph/challenge.ts';
+import { buildChallenge } from '../dispute/graph/challenge.ts';
 import type { PresignedSignatures } from '../dispute/graph/sign.ts';
 
 export class ChallengeFundingError extends VigilError {
@@ -64,11 +73,10 @@ function assemble(
   const spend = buildChallenge(graph, sigs, funding, outputs);
   const cache = new PrecomputedTxData(spend.tx, spend.prevouts);
   for (let i = 1; i < spend.tx.inputs.length; i++) {
-    const h = taprootSighash(cache, i, SIGHASH_ALL_ACP, 'taproot');
+    const h = taprootSighash(cache, i, SIGHASH_DEFAULT, 'taproot');
     if (!h.ok) throw new ChallengeFundingError(`Cannot sign challenge input ${i}: ${h.reason}`);
-    (spend.tx.inputs[i] as Tx['inputs'][number]).witness = [
-      concatBytes(signer.signSchnorrTweaked(h.hash), Uint8Array.from([SIGHASH_ALL_ACP])),
-    ];
+    // A 64-byte signature is SIGHASH_DEFAULT: all inputs and all outputs.
+    (spend.tx.inputs[i] as Tx['inputs'][number]).witness = [signer.signSchnorrTweaked(h.hash)];
   }
   return spend;
 }
@@ -124,5 +132,27 @@ export function checkChallenge(c: { tx: Tx; prevouts: Prevout[] }, what = 'chall
   const policy = checkPolicy(c.tx, c.prevouts);
   if (!policy.ok) {
     throw new ChallengeCheckError(`The ${what} is not standard (${policy.reason}); it is not broadcast`);
+  }
+}
+
+/**
+ * What only a challenge must be: input 0 spends connector A (kick-off output 0), and every funding
+ * input is a key-path spend whose one signature is 64 bytes, i.e. SIGHASH_DEFAULT (a 65-byte one names
+ * another hash type, ANYONECANPAY among them, which lets the inputs be moved elsewhere).
+ */
+export function checkChallengeShape(tx: Tx, kickoffTxid: string): void {
+  const input0 = tx.inputs[0];
+  if (!input0 || hashToDisplayHex(input0.prevTxid) !== kickoffTxid || input0.vout !== 0) {
+    throw new ChallengeCheckError(
+      `The challenge's input 0 is not connector A (${kickoffTxid}:0); it is not broadcast`,
+    );
+  }
+  for (let i = 1; i < tx.inputs.length; i++) {
+    const w = tx.inputs[i]?.witness ?? [];
+    if (w.length !== 1 || w[0]?.length !== 64) {
+      throw new ChallengeCheckError(
+        `The challenge's funding input ${i} is not signed SIGHASH_DEFAULT; it is not broadcast`,
+      );
+    }
   }
 }

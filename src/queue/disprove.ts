@@ -8,6 +8,7 @@
  * two runs or two processes send one transaction; a run after a crash finds it stored and sends it.
  */
 
+import { feeRateFromSatPerKvb } from '../bitcoin/backends/fee-rate.ts';
 import { hashToDisplayHex, txid as txidOf } from '../bitcoin/tx/serialize.ts';
 import type { Tx } from '../bitcoin/tx/types.ts';
 import { bytesToHex, equalBytes } from '../core/bytes.ts';
@@ -17,10 +18,11 @@ import { blocksLeft, disproveBy } from '../dispute/records/deadlines.ts';
 import type { DisputeRecord } from '../dispute/records/store.ts';
 import { clearMetDeadlines } from './deadline-gauges.ts';
 import { planDisprove } from './disprove-plan.ts';
-import type { DisputeGraph, DisputeJobContext } from './dispute-jobs.ts';
+import type { DisputeGraph, DisputeJobContext } from './job-context.ts';
 import { Lease } from './lease.ts';
-import { buildRewardSpend } from './reward-tx.ts';
-import { checkBeforeSend, feeRateNow, sendStored } from './send.ts';
+import { sendStoredReward } from './reward-send.ts';
+import { type BuiltReward, buildRewardSpend } from './reward-tx.ts';
+import { checkBuilt, feeRateNow, maxFeeSat, settle as settleOutcome, testAccept } from './send.ts';
 import { spendDecision } from './spend-policy.ts';
 
 const txidHexOf = (tx: Tx): string => hashToDisplayHex(txidOf(tx));
@@ -64,23 +66,67 @@ export async function followDisprove(
     // A disprove spends the assert's output: nothing can be sent before the assert is in a block.
     return assertStatus?.inMempool ? 'assert in mempool' : 'assert not found (reorg?): waiting';
   }
-  if (rec.fields.disproveRaw !== undefined) return resend(ctx, rec);
+  if (rec.fields.disproveRaw !== undefined) return resend(ctx, rec, dg);
   if (rec.state !== 'asserted') return `state ${rec.state}, asserted stake unspent`;
   return judgeAndDisprove(ctx, rec, dg, tip);
 }
 
+/** Builds the disprove of `step` at a rate (sat/kvB), its reward to the watcher wallet. */
+function disproveBuilder(
+  ctx: DisputeJobContext,
+  { graph, sigs }: DisputeGraph,
+  step: number,
+  kickoff: Tx,
+  assert: Tx,
+  rewardScript: Uint8Array,
+): (rateKvb: bigint) => BuiltReward {
+  return (rateKvb) =>
+    buildRewardSpend(
+      (reward) => completeDisprove(graph, sigs, step, kickoff, assert, reward),
+      rewardScript,
+      feeRateFromSatPerKvb(rateKvb),
+      maxFeeSat(ctx),
+    );
+}
+
 /**
  * Ours is stored but not out: a reorg or an eviction dropped it, or a crash came between the write-ahead
- * and the broadcast. The same bytes go out again.
+ * and the broadcast. The same bytes go out again; a fee refusal rebuilds them at the rate the node asks.
  */
-async function resend(ctx: DisputeJobContext, rec: DisputeRecord): Promise<string> {
+async function resend(ctx: DisputeJobContext, rec: DisputeRecord, dg: DisputeGraph): Promise<string> {
   const txid = rec.fields.disproveTxid as string;
-  if (spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending) !== 'broadcast')
+  const wallet = ctx.wallet;
+  if (spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending) !== 'broadcast' || !wallet)
     return 'disprove not out';
   const status = await ctx.backend.getTxStatus(txid);
   if (status?.confirmed || status?.inMempool) return `disprove already sent: ${txid}`;
-  const sent = await sendStored(ctx, rec, 'disproveRaw', 'disprove', 'rebroadcast');
-  if (sent !== 'sent') return `disprove already known to the node: ${txid}`;
+  const build = async (): Promise<(rateKvb: bigint) => BuiltReward> => {
+    const [assert, kickoff] = await Promise.all([
+      ctx.backend.getTransaction(txidHexOf(dg.graph.txs.assert)),
+      ctx.backend.getTransaction(rec.kickoffTxid),
+    ]);
+    if (!assert || !kickoff)
+      throw new Error('The backend does not return the kick-off or the assert; retrying');
+    return disproveBuilder(ctx, dg, Number(rec.fields.disproveStep), kickoff.tx, assert.tx, wallet.script);
+  };
+  let builder: ((rateKvb: bigint) => BuiltReward) | undefined;
+  const sent = await sendStoredReward(
+    ctx,
+    rec,
+    'disprove',
+    { txid: 'disproveTxid', raw: 'disproveRaw' },
+    'rebroadcast',
+    (rateKvb) => {
+      if (!builder) throw new Error('The disprove builder is not ready');
+      return builder(rateKvb);
+    },
+    async () => {
+      builder = await build();
+    },
+  );
+  if (sent === 'conflict') return 'disprove conflicted: reading the asserted stake on the next run';
+  if (sent === 'rebuilt')
+    return `disprove rebuilt at a higher fee: ${(await ctx.store.require(rec.id)).fields.disproveTxid}`;
   await ctx.store.note(rec.id, 'disprove-rebroadcast', {
     key: `disprove-rebroadcast-${txid}-v${rec.version}`,
     detail: { txid },
@@ -251,12 +297,19 @@ async function judgeAndDisprove(
   try {
     const fresh = await ctx.store.require(rec.id);
     if (fresh.fields.disproveRaw === undefined || decision === 'build-only') {
-      const built = buildRewardSpend(
-        (reward) => completeDisprove(graph, sigs, step, kickoff.tx, assert.tx, reward),
+      const built = disproveBuilder(
+        ctx,
+        { graph, sigs },
+        step,
+        kickoff.tx,
+        assert.tx,
         wallet.script,
-        await feeRateNow(ctx),
-      );
-      await checkBeforeSend(ctx, built, 'disprove');
+      )((await feeRateNow(ctx)).satPerKvb);
+      await checkBuilt(ctx, rec.id, 'disprove', built);
+      const t = await testAccept(ctx, built.raw);
+      // Refusals no retry cures fail here; a fee or conflict answer is handled when it is sent.
+      if (t.kind === 'refused' || t.kind === 'unavailable' || t.kind === 'premature')
+        await settleOutcome(ctx, rec.id, built.txid, 'disprove', t);
       const detail = { txid: built.txid, step, fee: String(built.fee), vsize: built.vsize };
       if (decision === 'build-only') {
         await ctx.store.note(rec.id, 'dry-run-built', {
@@ -286,12 +339,20 @@ async function judgeAndDisprove(
   }
   const stored = await ctx.store.require(rec.id);
   // Another run wrote it: it sends it, or it is out already, or (that run died) it is resent here.
-  if (!builtHere) return resend(ctx, stored);
-  const txid = stored.fields.disproveTxid as string;
-  const sent = await sendStored(ctx, stored, 'disproveRaw', 'disprove');
+  if (!builtHere) return resend(ctx, stored, { graph, sigs });
+  const sent = await sendStoredReward(
+    ctx,
+    stored,
+    'disprove',
+    { txid: 'disproveTxid', raw: 'disproveRaw' },
+    'sent',
+    disproveBuilder(ctx, { graph, sigs }, step, kickoff.tx, assert.tx, wallet.script),
+  );
+  if (sent === 'conflict') return 'disprove conflicted: reading the asserted stake on the next run';
+  const now = await ctx.store.require(rec.id);
   await ctx.store.note(rec.id, 'disprove-broadcast', {
-    key: `disprove-broadcast-${txid}`,
-    detail: { txid, step: Number(stored.fields.disproveStep) },
+    key: `disprove-broadcast-${now.fields.disproveTxid}`,
+    detail: { txid: now.fields.disproveTxid, step: Number(stored.fields.disproveStep) },
   });
-  return `disprove of step ${stored.fields.disproveStep} ${sent === 'sent' ? 'sent' : 'already sent'}: ${txid}`;
+  return `disprove of step ${stored.fields.disproveStep} ${sent}: ${now.fields.disproveTxid}`;
 }

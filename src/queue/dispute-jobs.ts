@@ -6,85 +6,56 @@
  * never a conflicting spend.
  */
 import { UnrecoverableError } from 'bullmq';
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
-import type { BitcoinNetwork } from '../bitcoin/backends/address.ts';
-import { decodeTx } from '../bitcoin/backends/codec.ts';
-import { BroadcastRejectedError } from '../bitcoin/backends/errors.ts';
-import { feeRateFromSatPerVb } from '../bitcoin/backends/fee-rate.ts';
-import type { BitcoinBackend, TxStatus } from '../bitcoin/backends/types.ts';
+import { decodeTx, txVsize } from '../bitcoin/backends/codec.ts';
+import { feeRateFromSatPerKvb, feeRateFromSatPerVb } from '../bitcoin/backends/fee-rate.ts';
+import type { TxStatus } from '../bitcoin/backends/types.ts';
 import { hashToDisplayHex, txid as txidOf } from '../bitcoin/tx/serialize.ts';
 import { isMatureCoin } from '../bitcoin/wallet/wallet.ts';
 import { bytesToHex, hexToBytes } from '../core/bytes.ts';
 import type { Graph } from '../dispute/graph/build.ts';
-import type { PresignedSignatures } from '../dispute/graph/sign.ts';
 import { completeAssertTimeout } from '../dispute/graph/spend.ts';
 import { blocksLeft, disputeDeadlines } from '../dispute/records/deadlines.ts';
-import type { DisputeRecord, DisputeStore } from '../dispute/records/store.ts';
+import { type DisputeRecord, IllegalTransitionError } from '../dispute/records/store.ts';
+import type { BroadcastOutcome } from './broadcast-outcome.ts';
 import {
   type BuiltChallenge,
   buildFundedChallenge,
   ChallengeCheckError,
   ChallengeFundingError,
-  type ChallengeSigner,
-  checkChallenge,
+  checkChallengeShape,
   type FundingCoin,
 } from './challenge-tx.ts';
+import { type ConnectorSpend, connectorSpend } from './connector-spend.ts';
 import { clearMetDeadlines, pendingDeadline } from './deadline-gauges.ts';
 import { followDisprove } from './disprove.ts';
 import {
   type BumpSettings,
   buildReplacement,
+  type ChallengeVersion,
   challengeVersions,
   currentFields,
   planBump,
   versionOf,
 } from './fee-bump.ts';
+import type { DisputeGraph, DisputeJobContext } from './job-context.ts';
 import { Lease } from './lease.ts';
-import type { WatcherMetrics } from './metrics.ts';
+import { rateAfterRefusal, sendStoredReward } from './reward-send.ts';
 import { buildRewardSpend } from './reward-tx.ts';
-import { checkBeforeSend, feeRateNow, sendStored } from './send.ts';
-import { spendDecision, type WatcherMode } from './spend-policy.ts';
+import {
+  type Actionable,
+  boundedRate,
+  broadcastRaw,
+  checkBuilt,
+  feeRateNow,
+  maxFeeSat,
+  refuse,
+  SendRefusedError,
+  settle,
+  testAccept,
+} from './send.ts';
+import { spendDecision } from './spend-policy.ts';
 
-export type DisputeGraph = { graph: Graph; sigs: PresignedSignatures };
-
-export type DisputeJobContext = {
-  store: DisputeStore;
-  backend: BitcoinBackend;
-  mode: WatcherMode;
-  network: BitcoinNetwork;
-  allowMainnetSpending: boolean;
-  /** The verified graph of a dispute (re-imported from the record's document, cached by the caller). */
-  graphOf(record: DisputeRecord): Promise<DisputeGraph>;
-  /**
-   * The watcher wallet: its address (to list coins), key-path signer, and the balance a challenge must
-   * leave for fee bumps (`reserve`, default 0; bumps may spend it). Absent in mode watch.
-   */
-  wallet: (ChallengeSigner & { address: string; reserve?: bigint }) | undefined;
-  fees: {
-    targetBlocks: number;
-    /** The hard cap: no challenge or replacement pays more per vB. */
-    maxFeeRateSatVb: number;
-    fallbackSatVb: number;
-    /** Replace the challenge after it waited this many blocks below the estimate (default 2). */
-    bumpAfterBlocks?: number;
-    /** Each replacement raises the rate by at least this much (sat/vB, default 1). */
-    bumpStepSatVb?: number;
-    /** The relay's incremental fee rate (sat/vB, default 1, Core's default). */
-    incrementalSatVb?: number;
-  };
-  /** Depth at which Vigil's challenge counts as confirmed. */
-  confirmations: number;
-  /** Key prefix (for the wallet lock). */
-  prefix: string;
-  redis: Redis;
-  metrics: WatcherMetrics | undefined;
-  logger: Logger | undefined;
-  /** Starts tracking a dispute (a repeating job per dispute). */
-  track(disputeId: string): Promise<void>;
-  /** Stops tracking it (resolved). */
-  untrack(disputeId: string): Promise<void>;
-};
+export type { DisputeGraph, DisputeJobContext } from './job-context.ts';
 
 export type OpenJobData = {
   disputeId: string;
@@ -145,124 +116,113 @@ function bumpSettings(ctx: DisputeJobContext): BumpSettings {
   };
 }
 
-/** The wallet's coins a challenge may spend now: confirmed, mature, not committed to another dispute. */
-async function spendableCoins(ctx: DisputeJobContext, address: string): Promise<FundingCoin[]> {
+const outpointKey = (txid: string, vout: number): string => `${txid}:${vout}`;
+
+/**
+ * The wallet's coins a challenge may spend now: confirmed, mature, not committed to another dispute,
+ * and not spent by a transaction in the mempool that is not one of this dispute's own versions (a node
+ * would refuse the challenge as a conflict, or a conflicting spend would evict it).
+ */
+async function spendableCoins(
+  ctx: DisputeJobContext,
+  address: string,
+  rec: DisputeRecord | undefined,
+): Promise<FundingCoin[]> {
   const [reserved, utxos, tip] = await Promise.all([
-    reservedOutpoints(ctx),
+    reservedOutpoints(ctx, rec?.id),
     ctx.backend.getUtxos(address),
     ctx.backend.getTipHeight(),
   ]);
-  return utxos
-    .filter((u) => u.confirmed && isMatureCoin(u, tip) && !reserved.has(`${u.txid}:${u.vout}`))
-    .map((u) => ({ txid: u.txid, vout: u.vout, value: u.value }));
+  const candidates = utxos.filter(
+    (u) => u.confirmed && isMatureCoin(u, tip) && !reserved.has(outpointKey(u.txid, u.vout)),
+  );
+  const own = new Set(rec ? challengeVersions(rec.fields).map((v) => v.txid) : []);
+  const out: FundingCoin[] = [];
+  for (const u of candidates) {
+    if (rec !== undefined) {
+      // Only on a rebuild: the first challenge of a dispute takes the listing as it is (one call).
+      const spend = await ctx.backend.getOutspend(u.txid, u.vout);
+      if (spend.spent && (spend.txid === undefined || !own.has(spend.txid))) continue;
+    }
+    out.push({ txid: u.txid, vout: u.vout, value: u.value });
+  }
+  return out;
 }
 
-/** Outpoints already committed to by stored (unresolved) transactions of any dispute. */
-async function reservedOutpoints(ctx: DisputeJobContext): Promise<Set<string>> {
+/** Outpoints already committed to by stored (unresolved) transactions of any other dispute. */
+async function reservedOutpoints(ctx: DisputeJobContext, except: string | undefined): Promise<Set<string>> {
   const out = new Set<string>();
   for (const rec of await ctx.store.active()) {
+    if (rec.id === except) continue;
     // Every version: an older one may still be the one that confirms.
     for (const v of challengeVersions(rec.fields)) {
       for (const input of decodeTx(hexToBytes(v.raw)).inputs) {
-        out.add(`${hashToDisplayHex(input.prevTxid)}:${input.vout}`);
+        out.add(outpointKey(hashToDisplayHex(input.prevTxid), input.vout));
       }
     }
   }
   return out;
 }
 
-/**
- * The challenge: build from the operator's graph and the wallet's coins, check with the interpreter
- * and testmempoolaccept, write ahead, broadcast, move to `challenged`.
- */
-export async function processChallenge(ctx: DisputeJobContext, data: DisputeJobData): Promise<string> {
-  let rec = await ctx.store.require(data.disputeId);
-  if (rec.state !== 'detected') {
-    await ctx.track(rec.id);
-    return `already ${rec.state}`;
+/** A wallet-lock section: one dispute at a time picks wallet coins, so two never spend the same coin. */
+async function withWalletLock<T>(ctx: DisputeJobContext, body: () => Promise<T>): Promise<T | 'busy'> {
+  const lock = new Lease(ctx.redis, `${ctx.prefix}:wallet:lock`, 30_000);
+  if (!(await lock.acquire())) return 'busy';
+  try {
+    return await body();
+  } finally {
+    await lock.release();
   }
-  const decision = spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending);
-  if (decision === 'withhold') {
-    await ctx.store.note(rec.id, 'challenge-withheld', { key: 'withheld', detail: { mode: ctx.mode } });
-    return 'withheld (mode watch)';
-  }
-  // Someone else's challenge already spent the connector: the operator must assert either way.
-  const spend = await ctx.backend.getOutspend(rec.kickoffTxid, 0);
-  if (spend.spent && spend.txid !== undefined && spend.txid !== rec.fields.challengeTxid) {
-    if (rec.fields.challengeRaw === undefined) {
-      await ctx.store.transition(rec.id, 'challenged', {
-        key: `challenged-by-${spend.txid}`,
-        fields: { challengeTxid: spend.txid, challengedBy: 'other' },
-        detail: { txid: spend.txid, ours: false },
-      });
-      await ctx.track(rec.id);
-      return 'challenged by another watcher';
-    }
-  }
-  if (rec.fields.challengeRaw === undefined) {
-    const wallet = ctx.wallet;
-    if (!wallet) throw new UnrecoverableError('No watcher wallet: cannot fund a challenge');
-    const { graph, sigs } = await ctx.graphOf(rec);
-    // One dispute at a time picks wallet coins, so two disputes never spend the same coin.
-    const lock = new Lease(ctx.redis, `${ctx.prefix}:wallet:lock`, 30_000);
-    if (!(await lock.acquire())) throw new Error('The wallet is busy funding another transaction; retrying');
-    try {
-      const coins = await spendableCoins(ctx, wallet.address);
-      const built = buildFundedChallenge(graph, sigs, coins, wallet, await feeRateNow(ctx));
-      checkReserve(graph, coins, built, wallet.reserve ?? 0n);
-      try {
-        checkChallenge(built);
-      } catch (err) {
-        // A challenge the interpreter refuses will never become valid by retrying.
-        throw new UnrecoverableError(err instanceof ChallengeCheckError ? err.message : String(err));
-      }
-      if (ctx.backend.testAccept) {
-        const [res] = await ctx.backend.testAccept([built.raw]);
-        if (!res?.allowed) {
-          throw new Error(`testmempoolaccept refused the challenge: ${res?.reason ?? 'no answer'}`);
-        }
-      }
-      if (decision === 'build-only') {
-        await ctx.store.note(rec.id, 'dry-run-built', {
-          key: `dry-run-${built.txid}`,
-          fields: { dryRunTxid: built.txid, dryRunRaw: bytesToHex(built.raw) },
-          detail: { txid: built.txid, fee: String(built.fee), vsize: built.vsize },
-        });
-        ctx.metrics?.broadcasts.inc({ tx: 'challenge', result: 'dry-run' });
-        return `dry-run: built and checked ${built.txid}`;
-      }
-      const version = versionOf(built, bytesToHex(built.raw));
-      await ctx.store.note(rec.id, 'challenge-built', {
-        key: `built-${built.txid}`,
-        onlyIfAbsent: 'challengeTxid',
-        fields: {
-          ...currentFields(version),
-          challengeVersions: JSON.stringify([version]),
-          challengeCoins: coinsJson(usedCoins(coins, built)),
-          challengeSentHeight: String(await ctx.backend.getTipHeight()),
-        },
-        detail: { txid: built.txid, fee: String(built.fee), vsize: built.vsize },
-      });
-    } finally {
-      await lock.release();
-    }
-    rec = await ctx.store.require(rec.id);
-  }
-  const txid = rec.fields.challengeTxid as string;
-  await broadcastStored(ctx, rec, 'challenge');
-  const moved = await ctx.store.transition(rec.id, 'challenged', {
-    key: `challenged-${txid}`,
-    fields: { challengeTxid: txid },
-    detail: { txid },
-  });
-  if (moved.status === 'applied' && rec.fields.seenAt !== undefined) {
-    ctx.metrics?.challengeLatency.observe((Date.now() - Number(rec.fields.seenAt)) / 1000);
-  }
-  await ctx.track(rec.id);
-  return `challenged ${txid}`;
 }
 
-/** The initial challenge leaves the wallet's reserve untouched: bumps may need it. */
+type BuildResult =
+  | { kind: 'built'; built: BuiltChallenge; coins: FundingCoin[] }
+  | { kind: 'capped'; rate: bigint; reason: string }
+  | { kind: 'conflict'; reason: string };
+
+/**
+ * Builds a challenge at `rateKvb` or more from `coins`, checked by Vigil (interpreter, policy, shape,
+ * caps) and by the node's testmempoolaccept; a fee refusal raises the rate to what the node asks (a
+ * conflicting challenge in the mempool must be outbid under BIP-125) and tries again, up to the caps.
+ */
+async function buildCheckedChallenge(
+  ctx: DisputeJobContext,
+  rec: DisputeRecord,
+  { graph, sigs }: DisputeGraph,
+  coins: FundingCoin[],
+  rateKvb: bigint,
+): Promise<BuildResult> {
+  const wallet = ctx.wallet;
+  if (!wallet) throw new UnrecoverableError('No watcher wallet: cannot fund a challenge');
+  const settings = bumpSettings(ctx);
+  let rate = boundedRate(ctx, feeRateFromSatPerKvb(rateKvb)).satPerKvb;
+  let reason = '';
+  for (let round = 0; round < 5; round++) {
+    const built = buildFundedChallenge(graph, sigs, coins, wallet, feeRateFromSatPerKvb(rate));
+    if (built.fee > maxFeeSat(ctx)) return { kind: 'capped', rate, reason: reason || 'absolute fee cap' };
+    try {
+      checkChallengeShape(built.tx, rec.kickoffTxid);
+    } catch (err) {
+      throw await refuse(ctx, rec.id, built.txid, new SendRefusedError('challenge', 'check', String(err)));
+    }
+    await checkBuilt(ctx, rec.id, 'challenge', built);
+    const t = await testAccept(ctx, built.raw);
+    if (t.kind === 'accepted' || t.kind === 'already-known') return { kind: 'built', built, coins };
+    if (t.kind === 'conflict') return { kind: 'conflict', reason: t.reason };
+    if (t.kind !== 'fee-too-low') {
+      await settle(ctx, rec.id, built.txid, 'challenge', t); // throws: retry or permanent
+      return { kind: 'conflict', reason: t.kind };
+    }
+    reason = t.reason;
+    const next = rateAfterRefusal(t, built.fee, built.vsize, settings.minStep);
+    if (rate >= settings.cap) return { kind: 'capped', rate, reason };
+    rate = next;
+    if (rate > settings.cap) rate = settings.cap;
+  }
+  return { kind: 'capped', rate, reason };
+}
+
+/** The first challenge of a dispute leaves the wallet's reserve untouched: bumps may need it. */
 function checkReserve(graph: Graph, coins: readonly FundingCoin[], built: BuiltChallenge, reserve: bigint) {
   const p = graph.spec.params;
   const balance = coins.reduce((s, c) => s + c.value, 0n);
@@ -281,42 +241,236 @@ function checkReserve(graph: Graph, coins: readonly FundingCoin[], built: BuiltC
 
 /** The wallet coins a built challenge spends (inputs 1..n). */
 function usedCoins(coins: readonly FundingCoin[], built: BuiltChallenge): FundingCoin[] {
-  const spent = new Set(built.tx.inputs.slice(1).map((i) => `${hashToDisplayHex(i.prevTxid)}:${i.vout}`));
-  return coins.filter((c) => spent.has(`${c.txid}:${c.vout}`));
+  const spent = new Set(
+    built.tx.inputs.slice(1).map((i) => outpointKey(hashToDisplayHex(i.prevTxid), i.vout)),
+  );
+  return coins.filter((c) => spent.has(outpointKey(c.txid, c.vout)));
 }
 
 const coinsJson = (coins: readonly FundingCoin[]): string =>
   JSON.stringify(coins.map((c) => ({ txid: c.txid, vout: c.vout, value: String(c.value) })));
 
-/** Broadcasts the record's stored challenge; "already known" and "already in chain" are success. */
-async function broadcastStored(ctx: DisputeJobContext, rec: DisputeRecord, why: 'challenge' | 'rebroadcast') {
-  const raw = rec.fields.challengeRaw;
-  const txid = rec.fields.challengeTxid;
-  if (raw === undefined || txid === undefined) return;
-  try {
-    await ctx.backend.broadcast(hexToBytes(raw), {
-      maxFeeRate: feeRateFromSatPerVb(ctx.fees.maxFeeRateSatVb),
-    });
-    ctx.metrics?.broadcasts.inc({ tx: 'challenge', result: why === 'challenge' ? 'sent' : 'rebroadcast' });
-  } catch (err) {
-    if (err instanceof BroadcastRejectedError && /already|txn-already-known|known/i.test(err.reason)) return;
-    ctx.metrics?.broadcasts.inc({ tx: 'challenge', result: 'rejected' });
-    throw err;
-  }
-  await ctx.store.note(rec.id, why === 'challenge' ? 'broadcast' : 'rebroadcast', {
-    key: `${why}-${txid}-v${rec.version}`,
-    detail: { txid },
+function storedCoins(rec: DisputeRecord): FundingCoin[] {
+  const own = JSON.parse(rec.fields.challengeCoins ?? '[]') as {
+    txid: string;
+    vout: number;
+    value: string;
+  }[];
+  return own.map((c) => ({ txid: c.txid, vout: c.vout, value: BigInt(c.value) }));
+}
+
+/**
+ * Writes a new version of Vigil's challenge ahead of its broadcast. `key` makes it idempotent: two runs
+ * that build from the same state record one version, and both then send what the record holds.
+ */
+async function writeVersion(
+  ctx: DisputeJobContext,
+  rec: DisputeRecord,
+  type: 'challenge-built' | 'challenge-bumped' | 'challenge-rebuilt',
+  key: string,
+  r: { built: BuiltChallenge; coins: FundingCoin[] },
+  tip: number,
+  detail: Record<string, unknown>,
+  onlyIfAbsent?: string,
+) {
+  const version = versionOf(r.built, bytesToHex(r.built.raw));
+  const versions = [...challengeVersions(rec.fields), version];
+  return ctx.store.note(rec.id, type, {
+    key,
+    ...(onlyIfAbsent === undefined ? {} : { onlyIfAbsent }),
+    fields: {
+      ...currentFields(version),
+      challengeVersions: JSON.stringify(versions),
+      challengeCoins: coinsJson(usedCoins(r.coins, r.built)),
+      challengeSentHeight: String(tip),
+      challengedBy: 'vigil',
+    },
+    detail: { txid: r.built.txid, fee: String(r.built.fee), vsize: r.built.vsize, ...detail },
   });
 }
 
 /**
- * Tracks a challenged dispute: confirmation at depth, a reorg or eviction that drops the challenge
- * (rebroadcast, the same bytes), and the deadline gauges. Runs repeatedly until resolved.
+ * The challenge: build from the operator's graph and the wallet's coins, check, write ahead, broadcast,
+ * move to `challenged`. Who already spent connector A is read from the chain and checked against the
+ * spending transaction first: a valid challenge by someone else is followed, never a backend's say-so.
+ */
+export async function processChallenge(ctx: DisputeJobContext, data: DisputeJobData): Promise<string> {
+  let rec = await requireRecord(ctx, data.disputeId);
+  if (rec.state !== 'detected') {
+    await ctx.track(rec.id);
+    return `already ${rec.state}`;
+  }
+  const decision = spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending);
+  if (decision === 'withhold') {
+    await ctx.store.note(rec.id, 'challenge-withheld', { key: 'withheld', detail: { mode: ctx.mode } });
+    return 'withheld (mode watch)';
+  }
+  const dg = await ctx.graphOf(rec);
+  const a = await connectorSpend(ctx.backend, rec, dg.graph);
+  if (a.kind === 'challenge' || a.kind === 'ours') {
+    const ours = a.kind === 'ours';
+    await ctx.store.transition(rec.id, 'challenged', {
+      key: `challenged-by-${a.txid}`,
+      fields: ours ? currentFields(a.version) : { challengeTxid: a.txid, challengedBy: 'other' },
+      detail: { txid: a.txid, ours },
+    });
+    if (!ours) await noteForeign(ctx, rec, a.txid, await ctx.backend.getTipHeight());
+    await ctx.track(rec.id);
+    return ours ? `challenged ${a.txid}` : 'challenged by another watcher';
+  }
+  if (a.kind === 'take') return challengeLost(ctx, rec, a.txid, 'the take spent connector A first');
+  if (a.kind === 'unverified') warnUnverified(ctx, rec, a);
+  if (rec.fields.challengeRaw === undefined) {
+    const wallet = ctx.wallet;
+    if (!wallet) throw new UnrecoverableError('No watcher wallet: cannot fund a challenge');
+    const built = await withWalletLock(ctx, async () => {
+      const coins = await spendableCoins(ctx, wallet.address, undefined);
+      const r = await buildCheckedChallenge(ctx, rec, dg, coins, (await feeRateNow(ctx)).satPerKvb);
+      if (r.kind !== 'built') return r;
+      checkReserve(dg.graph, coins, r.built, wallet.reserve ?? 0n);
+      if (decision === 'build-only') {
+        await ctx.store.note(rec.id, 'dry-run-built', {
+          key: `dry-run-${r.built.txid}`,
+          fields: { dryRunTxid: r.built.txid, dryRunRaw: bytesToHex(r.built.raw) },
+          detail: { txid: r.built.txid, fee: String(r.built.fee), vsize: r.built.vsize },
+        });
+        ctx.metrics?.broadcasts.inc({ tx: 'challenge', result: 'dry-run' });
+        return { kind: 'dry-run' as const, txid: r.built.txid };
+      }
+      const tip = await ctx.backend.getTipHeight();
+      await writeVersion(ctx, rec, 'challenge-built', `built-${r.built.txid}`, r, tip, {}, 'challengeTxid');
+      return r;
+    });
+    if (built === 'busy') throw new Error('The wallet is busy funding another transaction; retrying');
+    if (built.kind === 'dry-run') return `dry-run: built and checked ${built.txid}`;
+    if (built.kind === 'capped') {
+      await noteCapped(ctx, rec, built.rate, built.reason);
+      throw new Error(`The challenge cannot be sent within the fee caps yet: ${built.reason}`);
+    }
+    if (built.kind === 'conflict')
+      throw new Error(`The challenge conflicts with the mempool: ${built.reason}`);
+    rec = await requireRecord(ctx, rec.id);
+  }
+  const txid = rec.fields.challengeTxid as string;
+  const sent = await sendChallenge(ctx, rec, 'challenge');
+  const moved = await ctx.store.transition(rec.id, 'challenged', {
+    key: `challenged-${txid}`,
+    fields: { challengeTxid: txid },
+    detail: { txid },
+  });
+  if (moved.status === 'applied' && rec.fields.seenAt !== undefined) {
+    ctx.metrics?.challengeLatency.observe((Date.now() - Number(rec.fields.seenAt)) / 1000);
+  }
+  await ctx.track(rec.id);
+  // A conflict or a fee refusal is resolved by the tracker, which reads the chain first.
+  return sent === 'ok' ? `challenged ${txid}` : `challenge ${txid} not taken (${sent.kind}): tracking`;
+}
+
+/** A record that a job names must exist: a missing one is lost state, alerted on, never "resolved". */
+async function requireRecord(ctx: DisputeJobContext, id: string): Promise<DisputeRecord> {
+  const rec = await ctx.store.get(id);
+  if (rec) return rec;
+  ctx.metrics?.disputeRecordMissing.set({ dispute: id }, 1);
+  ctx.logger?.error({ dispute: id }, 'a dispute job runs but its record is missing from Redis');
+  throw new UnrecoverableError(`Dispute ${id} has jobs but no record in Redis`);
+}
+
+function warnUnverified(
+  ctx: DisputeJobContext,
+  rec: DisputeRecord,
+  a: Extract<ConnectorSpend, { kind: 'unverified' }>,
+) {
+  ctx.metrics?.sendConflicts.inc({ tx: 'challenge', action: 'unverified' });
+  ctx.logger?.warn(
+    { dispute: rec.id, spender: a.txid, reason: a.reason },
+    "the backend's answer about connector A does not hold up: acting as if it were unspent",
+  );
+}
+
+/** Sends the record's current challenge version through the sender. */
+async function sendChallenge(
+  ctx: DisputeJobContext,
+  rec: DisputeRecord,
+  why: 'challenge' | 'rebroadcast',
+): Promise<'ok' | Actionable> {
+  const raw = rec.fields.challengeRaw;
+  const txid = rec.fields.challengeTxid;
+  if (raw === undefined || txid === undefined) return 'ok';
+  const outcome: BroadcastOutcome = await broadcastRaw(
+    ctx,
+    hexToBytes(raw),
+    'challenge',
+    why === 'challenge' ? 'sent' : 'rebroadcast',
+  );
+  const settled = await settle(ctx, rec.id, txid, 'challenge', outcome);
+  if (settled !== 'ok') {
+    ctx.metrics?.sendConflicts.inc({ tx: 'challenge', action: settled.kind });
+    await ctx.store.note(rec.id, 'send-conflict', {
+      key: `conflict-${txid}-v${rec.version}`,
+      detail: { tx: 'challenge', txid, kind: settled.kind, reason: settled.reason },
+    });
+    return settled;
+  }
+  if (outcome.kind === 'accepted') {
+    await ctx.store.note(rec.id, why === 'challenge' ? 'broadcast' : 'rebroadcast', {
+      key: `${why}-${txid}-v${rec.version}`,
+      detail: { txid },
+    });
+  }
+  return 'ok';
+}
+
+/** Someone else's challenge spent connector A: recorded once, with the height Vigil first saw it. */
+async function noteForeign(ctx: DisputeJobContext, rec: DisputeRecord, txid: string, tip: number) {
+  const r = await ctx.store.note(rec.id, 'challenge-conflicted', {
+    key: `foreign-${txid}`,
+    fields: { challengeTxid: txid, challengedBy: 'other', foreignSeenHeight: String(tip) },
+    detail: { by: txid },
+  });
+  if (r.status === 'applied') {
+    ctx.metrics?.sendConflicts.inc({ tx: 'challenge', action: 'follow' });
+    ctx.logger?.info(
+      { dispute: rec.id, txid },
+      "connector A is spent by someone else's challenge: following it",
+    );
+  }
+}
+
+/** The take spent connector A: the challenge window was lost. Resolved `missed` once deep, and alerted. */
+async function challengeLost(ctx: DisputeJobContext, rec: DisputeRecord, txid: string, why: string) {
+  ctx.metrics?.sendConflicts.inc({ tx: 'challenge', action: 'lost' });
+  ctx.logger?.error({ dispute: rec.id, take: txid }, `the operator's take spent connector A: ${why}`);
+  const status = await ctx.backend.getTxStatus(txid);
+  const tip = await ctx.backend.getTipHeight();
+  if (status?.confirmed && tip - status.blockHeight + 1 >= ctx.confirmations) {
+    await ctx.store.transition(rec.id, 'resolved', {
+      key: `missed-${txid}-${status.blockHash}`,
+      outcome: 'missed',
+      detail: { take: txid, blockHash: status.blockHash },
+    });
+    clearMetDeadlines(ctx.metrics, rec.id, 'resolved');
+    await ctx.untrack(rec.id);
+    return 'resolved: missed (the operator took the stake)';
+  }
+  await ctx.track(rec.id);
+  return `the operator's take ${txid} spent connector A`;
+}
+
+/**
+ * Tracks a dispute until it is resolved (a repeating job): the challenge to confirmation, then the
+ * assert or the assert-timeout, then the disprove or the payout.
  */
 export async function processTrack(ctx: DisputeJobContext, data: DisputeJobData): Promise<string> {
   const rec = await ctx.store.get(data.disputeId);
-  if (!rec || rec.state === 'resolved') {
-    if (rec) clearMetDeadlines(ctx.metrics, rec.id, rec.state);
+  if (!rec) {
+    // Jobs without a record: lost state. Alert and keep the job (an operator may restore the record).
+    ctx.metrics?.disputeRecordMissing.set({ dispute: data.disputeId }, 1);
+    ctx.logger?.error({ dispute: data.disputeId }, 'a tracked dispute has no record in Redis');
+    return 'record missing';
+  }
+  ctx.metrics?.disputeRecordMissing.remove({ dispute: rec.id });
+  if (rec.state === 'resolved') {
+    clearMetDeadlines(ctx.metrics, rec.id, rec.state);
     await ctx.untrack(data.disputeId);
     return 'resolved';
   }
@@ -335,49 +489,188 @@ export async function processTrack(ctx: DisputeJobContext, data: DisputeJobData)
   }
   if (rec.state === 'timed-out') return followTimeout(ctx, rec, tip);
   if (rec.state === 'asserted' || rec.state === 'disproved') return followDisprove(ctx, rec, tip);
-  let txid = rec.fields.challengeTxid;
-  if (txid === undefined || (rec.state !== 'challenged' && rec.state !== 'confirmed'))
-    return `state ${rec.state}`;
-  let status = await ctx.backend.getTxStatus(txid);
-  if (!status?.confirmed) {
-    // An earlier version may be the one a miner took: follow it from now on.
-    const followed = await followConfirmedVersion(ctx, rec, txid);
-    if (followed) {
-      txid = followed.txid;
-      status = followed.status;
+  if (rec.state !== 'challenged' && rec.state !== 'confirmed') return `state ${rec.state}`;
+  return trackChallenge(ctx, rec, tip);
+}
+
+/** The challenge's spend of connector A: confirmed at depth, waiting, bumped, rebuilt, or lost. */
+async function trackChallenge(ctx: DisputeJobContext, record: DisputeRecord, tip: number): Promise<string> {
+  let rec = record;
+  const dg = await ctx.graphOf(rec);
+  let a = await connectorSpend(ctx.backend, rec, dg.graph);
+  if (a.kind === 'challenge') {
+    // Another run may have written a new version of ours since this run read the record.
+    rec = await ctx.store.require(rec.id);
+    a = await connectorSpend(ctx.backend, rec, dg.graph);
+  }
+  if (a.kind === 'take') return challengeLost(ctx, rec, a.txid, 'the challenge did not confirm in time');
+  if (a.kind === 'ours' && a.txid !== rec.fields.challengeTxid && !a.status.confirmed) {
+    // An older version is in the mempool and the current one, written ahead, is not out (a crash
+    // between the write-ahead and the broadcast): send the current one, which replaces it.
+    const sent = await sendChallenge(ctx, rec, 'rebroadcast');
+    if (sent === 'ok') return 'rebroadcast';
+    return `the current version is not taken (${sent.kind}); the older one stays in the mempool`;
+  }
+  if (a.kind === 'ours' || a.kind === 'challenge') {
+    if (a.kind === 'ours' && a.txid !== rec.fields.challengeTxid) {
+      await followVersion(ctx, rec, a.version, a.status);
     }
+    if (a.kind === 'challenge') await noteForeign(ctx, rec, a.txid, tip);
+    if (a.status.confirmed) return confirmAtDepth(ctx, rec, a.txid, a.status, tip);
+    await backToChallenged(ctx, rec.id, a.txid, 'the confirmed challenge went back to the mempool');
+    const fresh = await ctx.store.require(rec.id);
+    if (a.kind === 'ours') return bumpIfLagging(ctx, fresh, tip);
+    return competeIfLagging(ctx, fresh, dg, tip);
   }
-  if (status?.confirmed) {
-    const depth = tip - status.blockHeight + 1;
-    if (rec.state === 'challenged' && depth >= ctx.confirmations) {
-      await ctx.store.transition(rec.id, 'confirmed', {
-        key: `confirmed-${txid}-${status.blockHash}`,
-        detail: { txid, blockHash: status.blockHash, height: status.blockHeight },
-      });
-      ctx.metrics?.feeCapped.set({ dispute: rec.id }, 0);
-      return `confirmed at ${status.blockHeight}`;
-    }
-    return `confirmed, depth ${depth}`;
+  if (a.kind === 'unverified') warnUnverified(ctx, rec, a);
+  // Connector A is unspent: whatever was sent did not take effect (reorg, eviction, conflict, a
+  // replaced foreign challenge). Same bytes first; a conflict or fee refusal rebuilds.
+  await backToChallenged(ctx, rec.id, rec.fields.challengeTxid, 'the confirmed challenge left the chain');
+  if (spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending) !== 'broadcast' || !ctx.wallet) {
+    return 'dropped';
   }
-  if (status && !status.confirmed && status.inMempool) {
-    if (rec.state !== 'challenged') return 'in mempool';
-    return bumpIfLagging(ctx, rec, tip);
+  const current = await ctx.store.require(rec.id);
+  if (current.fields.challengeRaw !== undefined && current.fields.challengedBy !== 'other') {
+    const sent = await sendChallenge(ctx, current, 'rebroadcast');
+    if (sent === 'ok') return 'rebroadcast';
+    return rebuildChallenge(ctx, current, dg, tip, sent);
   }
-  // Neither in a block nor in the mempool: a reorg or an eviction dropped it.
-  if (rec.state === 'confirmed') {
-    await ctx.store.transition(rec.id, 'challenged', {
-      key: `reorged-${txid}-v${rec.version}`,
-      detail: { txid, reason: 'the confirmed challenge left the chain' },
+  return rebuildChallenge(ctx, current, dg, tip, undefined);
+}
+
+/**
+ * A reorg undid the confirmation: `confirmed` goes back to `challenged`. Read fresh, since a concurrent
+ * run may have moved the state after this one read the record; the move itself is atomic.
+ */
+async function backToChallenged(
+  ctx: DisputeJobContext,
+  id: string,
+  txid: string | undefined,
+  reason: string,
+) {
+  const now = await ctx.store.require(id);
+  if (now.state !== 'confirmed') return;
+  try {
+    await ctx.store.transition(id, 'challenged', {
+      key: `reorged-${txid}-v${now.version}`,
+      detail: { txid, reason },
     });
+  } catch (err) {
+    if (!(err instanceof IllegalTransitionError)) throw err;
   }
-  if (
-    rec.fields.challengeRaw !== undefined &&
-    spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending) === 'broadcast'
-  ) {
-    await broadcastStored(ctx, await ctx.store.require(rec.id), 'rebroadcast');
-    return 'rebroadcast';
+}
+
+async function confirmAtDepth(
+  ctx: DisputeJobContext,
+  rec: DisputeRecord,
+  txid: string,
+  status: Extract<TxStatus, { confirmed: true }>,
+  tip: number,
+): Promise<string> {
+  const depth = tip - status.blockHeight + 1;
+  if (rec.state === 'challenged' && depth >= ctx.confirmations) {
+    await ctx.store.transition(rec.id, 'confirmed', {
+      key: `confirmed-${txid}-${status.blockHash}`,
+      detail: { txid, blockHash: status.blockHash, height: status.blockHeight },
+    });
+    ctx.metrics?.feeCapped.set({ dispute: rec.id }, 0);
+    return `confirmed at ${status.blockHeight}`;
   }
-  return 'dropped';
+  return `confirmed, depth ${depth}`;
+}
+
+/** A version other than the current one is the one on chain or in the mempool: it becomes current. */
+async function followVersion(
+  ctx: DisputeJobContext,
+  rec: DisputeRecord,
+  v: ChallengeVersion,
+  status: TxStatus,
+) {
+  await ctx.store.note(rec.id, 'challenge-followed', {
+    key: `followed-${v.txid}-${status.confirmed ? status.blockHash : 'mempool'}`,
+    fields: { ...currentFields(v), challengedBy: 'vigil' },
+    detail: {
+      txid: v.txid,
+      replacedBy: rec.fields.challengeTxid,
+      ...(status.confirmed ? { blockHash: status.blockHash } : {}),
+    },
+  });
+  ctx.logger?.info(
+    { dispute: rec.id, txid: v.txid },
+    'another version of our challenge is the one spending connector A',
+  );
+}
+
+/**
+ * Vigil's challenge did not take effect and connector A is unspent: build a new version from the
+ * wallet's coins as they are now (a coin spent elsewhere is left out), at the rate the node asks for,
+ * written ahead and sent.
+ */
+async function rebuildChallenge(
+  ctx: DisputeJobContext,
+  rec: DisputeRecord,
+  dg: DisputeGraph,
+  tip: number,
+  refusal: Actionable | undefined,
+): Promise<string> {
+  const wallet = ctx.wallet;
+  if (!wallet) return 'dropped';
+  const previous = rec.fields.challengeTxid ?? 'none';
+  const settings = bumpSettings(ctx);
+  let rate = (await feeRateNow(ctx)).satPerKvb;
+  if (refusal?.kind === 'fee-too-low' && rec.fields.challengeRaw !== undefined) {
+    const vsize = txVsize(decodeTx(hexToBytes(rec.fields.challengeRaw)));
+    const asked = rateAfterRefusal(refusal, BigInt(rec.fields.challengeFee ?? '0'), vsize, settings.minStep);
+    if (asked > rate) rate = asked;
+  }
+  const r = await withWalletLock(ctx, async () => {
+    const coins = await spendableCoins(ctx, wallet.address, rec);
+    const b = await buildCheckedChallenge(ctx, rec, dg, coins, rate);
+    if (b.kind !== 'built') return b;
+    const noted = await writeVersion(ctx, rec, 'challenge-rebuilt', `rebuilt-from-${previous}`, b, tip, {
+      replaces: previous,
+      reason: refusal?.reason ?? 'connector A unspent and nothing of ours in flight',
+    });
+    if (noted.status === 'applied') ctx.metrics?.sendConflicts.inc({ tx: 'challenge', action: 'rebuild' });
+    return b;
+  });
+  if (r === 'busy') return 'dropped (the wallet is busy; rebuilding on the next run)';
+  if (r.kind === 'capped') return noteCapped(ctx, rec, r.rate, r.reason);
+  if (r.kind === 'conflict') return `rebuild conflicts with the mempool (${r.reason}); next run`;
+  const stored = await ctx.store.require(rec.id);
+  const sent = await sendChallenge(ctx, stored, 'challenge');
+  return sent === 'ok'
+    ? `rebuilt ${previous} -> ${stored.fields.challengeTxid}`
+    : `rebuilt ${stored.fields.challengeTxid}, not taken (${sent.kind}); next run`;
+}
+
+/**
+ * Someone else's challenge spends connector A but stays in the mempool. An honest watcher's will
+ * confirm; an operator's may be pinned at a low fee so that its take can replace it once the window
+ * has passed. After `bumpAfterBlocks` blocks unconfirmed Vigil outbids it with its own challenge (BIP-125:
+ * the node says how much more it needs), within the caps.
+ */
+async function competeIfLagging(
+  ctx: DisputeJobContext,
+  rec: DisputeRecord,
+  dg: DisputeGraph,
+  tip: number,
+): Promise<string> {
+  const seen = Number(rec.fields.foreignSeenHeight ?? tip);
+  const waited = tip - seen;
+  const left = blocksLeft(Number(rec.fields.challengeBy ?? tip), tip);
+  const settings = bumpSettings(ctx);
+  if (waited < settings.afterBlocks && left > settings.afterBlocks) {
+    return `another challenge in mempool (waited ${waited} blocks)`;
+  }
+  if (spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending) !== 'broadcast' || !ctx.wallet) {
+    return 'another challenge in mempool';
+  }
+  ctx.logger?.warn(
+    { dispute: rec.id, foreign: rec.fields.challengeTxid, waited, left },
+    'the challenge spending connector A is not confirming: replacing it with our own',
+  );
+  return rebuildChallenge(ctx, rec, dg, tip, undefined);
 }
 
 /**
@@ -417,25 +710,39 @@ async function followAssert(
   if (tip + 1 < from) return undefined;
   if (spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending) !== 'broadcast' || !ctx.wallet)
     return undefined;
-  if (rec.fields.timeoutRaw === undefined) {
-    const t = buildRewardSpend(
+  const wallet = ctx.wallet;
+  const build = (rateKvb: bigint) =>
+    buildRewardSpend(
       (reward) => completeAssertTimeout(graph, sigs, reward),
-      ctx.wallet.script,
-      await feeRateNow(ctx),
+      wallet.script,
+      feeRateFromSatPerKvb(rateKvb),
+      maxFeeSat(ctx),
     );
-    await checkBeforeSend(ctx, t, 'assert-timeout');
+  if (rec.fields.timeoutRaw === undefined) {
+    const t = build((await feeRateNow(ctx)).satPerKvb);
+    await checkBuilt(ctx, rec.id, 'assert-timeout', t);
     await ctx.store.note(rec.id, 'timeout-built', {
       key: `timeout-built-${t.txid}`,
       onlyIfAbsent: 'timeoutTxid',
-      fields: { timeoutTxid: t.txid, timeoutRaw: bytesToHex(t.raw) },
+      fields: { timeoutTxid: t.txid, timeoutRaw: bytesToHex(t.raw), timeoutFee: String(t.fee) },
       detail: { txid: t.txid, fee: String(t.fee), vsize: t.vsize },
     });
   }
   const stored = await ctx.store.require(rec.id);
-  await sendStored(ctx, stored, 'timeoutRaw', 'assert-timeout');
+  const sent = await sendStoredReward(
+    ctx,
+    stored,
+    'assert-timeout',
+    { txid: 'timeoutTxid', raw: 'timeoutRaw' },
+    'sent',
+    build,
+  );
+  // A conflict: someone else's spend of the stake; the next run reads who and follows it.
+  if (sent === 'conflict') return 'assert-timeout conflicted: reading the stake on the next run';
+  const now = await ctx.store.require(rec.id);
   await ctx.store.transition(rec.id, 'timed-out', {
-    key: `timed-out-${stored.fields.timeoutTxid}`,
-    detail: { txid: stored.fields.timeoutTxid },
+    key: `timed-out-${now.fields.timeoutTxid}`,
+    detail: { txid: now.fields.timeoutTxid },
   });
   return 'assert-timeout sent';
 }
@@ -459,36 +766,43 @@ async function followTimeout(ctx: DisputeJobContext, rec: DisputeRecord, tip: nu
     return 'assert-timeout confirming';
   }
   if (status && !status.confirmed && status.inMempool) return 'assert-timeout in mempool';
-  await sendStored(ctx, rec, 'timeoutRaw', 'assert-timeout', 'rebroadcast');
-  return 'assert-timeout rebroadcast';
-}
-
-/** When a version other than the current one is in a block, records it as the current one. */
-async function followConfirmedVersion(
-  ctx: DisputeJobContext,
-  rec: DisputeRecord,
-  current: string,
-): Promise<{ txid: string; status: TxStatus } | undefined> {
-  for (const v of challengeVersions(rec.fields)) {
-    if (v.txid === current) continue;
-    const status = await ctx.backend.getTxStatus(v.txid);
-    if (!status?.confirmed) continue;
-    await ctx.store.note(rec.id, 'challenge-followed', {
-      key: `followed-${v.txid}-${status.blockHash}`,
-      fields: currentFields(v),
-      detail: { txid: v.txid, replacedBy: current, blockHash: status.blockHash },
+  // Not ours on chain: whoever spent the stake (another slasher) is what counts.
+  const stake = await ctx.backend.getOutspend(rec.kickoffTxid, 2);
+  if (stake.spent && stake.txid !== undefined && stake.txid !== txid) {
+    await ctx.store.note(rec.id, 'timeout-followed', {
+      key: `timeout-followed-${stake.txid}`,
+      fields: { timeoutTxid: stake.txid },
+      detail: { txid: stake.txid, replaces: txid },
     });
-    ctx.logger?.info({ dispute: rec.id, txid: v.txid }, 'an earlier challenge version confirmed');
-    return { txid: v.txid, status };
+    return `the stake is spent by ${stake.txid}: following it`;
   }
-  return undefined;
+  if (spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending) !== 'broadcast' || !ctx.wallet) {
+    return 'assert-timeout not out';
+  }
+  const wallet = ctx.wallet;
+  const { graph, sigs } = await ctx.graphOf(rec);
+  const sent = await sendStoredReward(
+    ctx,
+    rec,
+    'assert-timeout',
+    { txid: 'timeoutTxid', raw: 'timeoutRaw' },
+    'rebroadcast',
+    (rateKvb) =>
+      buildRewardSpend(
+        (reward) => completeAssertTimeout(graph, sigs, reward),
+        wallet.script,
+        feeRateFromSatPerKvb(rateKvb),
+        maxFeeSat(ctx),
+      ),
+  );
+  return `assert-timeout ${sent === 'sent' ? 'rebroadcast' : sent}`;
 }
 
 /**
  * RBF when the challenge has waited `bumpAfterBlocks` in the mempool and the estimate for the target is
  * above its rate. The replacement is written ahead (its idempotency key names the version it
  * replaces, so two runs record one replacement) and only then broadcast; a run after a crash finds it
- * stored and unsent, and the dropped-or-replaced path below sends the stored bytes.
+ * stored and unsent, and the dropped-or-replaced path sends the stored bytes.
  */
 async function bumpIfLagging(ctx: DisputeJobContext, rec: DisputeRecord, tip: number): Promise<string> {
   const wallet = ctx.wallet;
@@ -509,23 +823,16 @@ async function bumpIfLagging(ctx: DisputeJobContext, rec: DisputeRecord, tip: nu
     settings,
   });
   if (plan.kind === 'wait') return `in mempool (${plan.reason})`;
-  if (plan.kind === 'capped') return capped(ctx, rec, plan.rate, est?.rate.satPerKvb);
+  if (plan.kind === 'capped') return noteCapped(ctx, rec, plan.rate, 'the estimate is above the cap');
   const { graph, sigs } = await ctx.graphOf(rec);
   const previous = rec.fields.challengeTxid as string;
-  const lock = new Lease(ctx.redis, `${ctx.prefix}:wallet:lock`, 30_000);
-  if (!(await lock.acquire())) return 'in mempool (the wallet is busy; bump on the next run)';
-  try {
+  const r = await withWalletLock(ctx, async () => {
     // The version's own coins first (spent by it, so not listed), then free ones if the fee needs them.
-    const own = JSON.parse(rec.fields.challengeCoins ?? '[]') as {
-      txid: string;
-      vout: number;
-      value: string;
-    }[];
     const coins: FundingCoin[] = [
-      ...own.map((c) => ({ txid: c.txid, vout: c.vout, value: BigInt(c.value) })),
-      ...(await spendableCoins(ctx, wallet.address)),
+      ...storedCoins(rec),
+      ...(await spendableCoins(ctx, wallet.address, undefined)),
     ];
-    const r = buildReplacement({
+    const built = buildReplacement({
       graph,
       sigs,
       coins,
@@ -534,58 +841,58 @@ async function bumpIfLagging(ctx: DisputeJobContext, rec: DisputeRecord, tip: nu
       rate: plan.rate,
       settings,
     });
-    if (r.kind === 'capped') return capped(ctx, rec, r.rate, est?.rate.satPerKvb);
+    if (built.kind === 'capped') return built;
+    if (built.built.fee > maxFeeSat(ctx))
+      return { kind: 'capped' as const, rate: built.built.feeRate.satPerKvb };
     try {
-      checkChallenge(r.built);
+      checkChallengeShape(built.built.tx, rec.kickoffTxid);
     } catch (err) {
-      throw new UnrecoverableError(`The replacement fails Vigil's checks: ${String(err)}`);
+      throw new UnrecoverableError(err instanceof ChallengeCheckError ? err.message : String(err));
     }
-    const version = versionOf(r.built, bytesToHex(r.built.raw));
-    const versions = [...challengeVersions(rec.fields), version];
-    const noted = await ctx.store.note(rec.id, 'challenge-bumped', {
-      key: `bump-from-${previous}`,
-      fields: {
-        ...currentFields(version),
-        challengeVersions: JSON.stringify(versions),
-        challengeCoins: coinsJson(usedCoins(coins, r.built)),
-        challengeSentHeight: String(tip),
-      },
-      detail: {
-        txid: version.txid,
+    await checkBuilt(ctx, rec.id, 'challenge', built.built);
+    const noted = await writeVersion(
+      ctx,
+      rec,
+      'challenge-bumped',
+      `bump-from-${previous}`,
+      { built: built.built, coins },
+      tip,
+      {
         replaces: previous,
-        fee: version.fee,
-        feeRate: version.feeRate,
+        feeRate: String(built.built.feeRate.satPerKvb),
         estimate: est === undefined ? undefined : String(est.rate.satPerKvb),
       },
-    });
+    );
     if (noted.status === 'applied') ctx.metrics?.feeBumps.inc();
-  } finally {
-    await lock.release();
-  }
+    return built;
+  });
+  if (r === 'busy') return 'in mempool (the wallet is busy; bump on the next run)';
+  if (r.kind === 'capped') return noteCapped(ctx, rec, r.rate, 'the estimate is above the cap');
   // Whoever wrote the replacement, send what the record holds now.
   const stored = await ctx.store.require(rec.id);
-  await broadcastStored(ctx, stored, 'challenge');
+  const sent = await sendChallenge(ctx, stored, 'challenge');
   ctx.metrics?.feeCapped.set({ dispute: rec.id }, 0);
+  if (sent !== 'ok') return `bump ${stored.fields.challengeTxid} not taken (${sent.kind}); next run`;
   return `bumped ${previous} -> ${stored.fields.challengeTxid}`;
 }
 
-async function capped(
+async function noteCapped(
   ctx: DisputeJobContext,
   rec: DisputeRecord,
   rate: bigint,
-  estimate: bigint | undefined,
+  reason: string,
 ): Promise<string> {
   ctx.metrics?.feeCapped.set({ dispute: rec.id }, 1);
-  const txid = rec.fields.challengeTxid as string;
+  const txid = rec.fields.challengeTxid ?? 'none';
   const r = await ctx.store.note(rec.id, 'fee-capped', {
     key: `capped-${txid}`,
-    detail: { txid, feeRate: String(rate), estimate: estimate === undefined ? undefined : String(estimate) },
+    detail: { txid, feeRate: String(rate), reason },
   });
   if (r.status === 'applied') {
     ctx.logger?.warn(
-      { dispute: rec.id, txid, capSatPerKvb: String(rate), estimate: String(estimate) },
-      'the challenge is at the fee cap and below the estimate: not bumping further',
+      { dispute: rec.id, txid, capSatPerKvb: String(rate), reason },
+      'the challenge needs more than the fee cap allows: not paying more',
     );
   }
-  return `in mempool (at the fee cap, ${rate} sat/kvB)`;
+  return `at the fee cap (${rate} sat/kvB): ${reason}`;
 }

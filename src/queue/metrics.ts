@@ -18,6 +18,9 @@ export type WatcherMetrics = {
   feeBumps: Counter<never>;
   feeCapped: Gauge<'dispute'>;
   disproveImpossible: Gauge<'dispute' | 'reason'>;
+  sendRefused: Counter<'tx' | 'kind'>;
+  sendConflicts: Counter<'tx' | 'action'>;
+  disputeRecordMissing: Gauge<'dispute'>;
 };
 
 function existing<T>(registry: Registry, name: string): T | undefined {
@@ -111,6 +114,30 @@ export function watcherMetrics(registry: Registry): WatcherMetrics {
         name: 'vigil_disprove_impossible',
         help: '1 while an operator asserted and Vigil can disprove no step (reason: why); 0 once resolved',
         labelNames: ['dispute', 'reason'],
+        registers: r,
+      }),
+    sendRefused:
+      existing(registry, 'vigil_send_refused_total') ??
+      new Counter({
+        name: 'vigil_send_refused_total',
+        help: 'Transactions Vigil will not send or the node refused for good (kind: refused, fee-cap); each one alerts',
+        labelNames: ['tx', 'kind'],
+        registers: r,
+      }),
+    sendConflicts:
+      existing(registry, 'vigil_send_conflicts_total') ??
+      new Counter({
+        name: 'vigil_send_conflicts_total',
+        help: 'Times something Vigil sent did not take effect (conflicted, evicted, fee too low) and what it did (action)',
+        labelNames: ['tx', 'action'],
+        registers: r,
+      }),
+    disputeRecordMissing:
+      existing(registry, 'vigil_dispute_record_missing') ??
+      new Gauge({
+        name: 'vigil_dispute_record_missing',
+        help: '1 while a dispute has jobs but no record in Redis (lost state: never counted as resolved)',
+        labelNames: ['dispute'],
         registers: r,
       }),
   };

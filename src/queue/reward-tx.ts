@@ -18,14 +18,20 @@ export type BuiltReward = {
   vsize: number;
 };
 
-/** Builds with `complete` twice: once to measure, once with the fee for `rate` (already capped). */
+/**
+ * Builds with `complete` twice: once to measure, once with the fee for `rate` (already capped), never
+ * more than `maxFee` sats (the absolute cap: on a large disprove the rate cap alone could spend much of
+ * the reward on fees).
+ */
 export function buildRewardSpend(
   complete: (reward: RewardClaim) => SpendableTx,
   script: Uint8Array,
   rate: FeeRate,
+  maxFee?: bigint,
 ): BuiltReward {
   const probe = complete({ script, fee: 0n });
-  const fee = feeForVsize(rate, txVsize(probe.tx));
+  const atRate = feeForVsize(rate, txVsize(probe.tx));
+  const fee = maxFee !== undefined && atRate > maxFee ? maxFee : atRate;
   const built = complete({ script, fee });
   return {
     tx: built.tx,

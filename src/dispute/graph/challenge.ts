@@ -1,15 +1,28 @@
 /**
  * The challenge: input 0 spends the challenge connector with the covenant's presigned
  * SIGHASH_SINGLE|ANYONECANPAY signatures (bound to output 0, the operator's challenge amount); the
- * challengers add their own inputs and change. Several challengers crowdfund one challenge by agreeing
- * on the outputs first and each signing its inputs SIGHASH_ALL|ANYONECANPAY, so no one's contribution
- * can be redirected and anyone may still join until it is broadcast.
+ * challengers add their own inputs and change.
+ *
+ * Funding inputs are signed SIGHASH_DEFAULT (every input and output). An input signed
+ * ALL|ANYONECANPAY commits to the outputs but not to the other inputs: anyone who sees it (the
+ * operator first) can drop input 0, add a coin of its own and broadcast a valid transaction that pays
+ * the operator the challenge amount from the challengers' coins while the connector stays unspent for
+ * the take. So several challengers crowdfund one challenge in two rounds: first they agree on the
+ * complete transaction (every input, every output: `buildChallenge` over all their coins and change),
+ * then each signs its own inputs DEFAULT over exactly that transaction (`signChallengeFunding`). A
+ * rearrangement by a co-funder or an observer invalidates every signature; the price is that a
+ * challenger who joins late needs the others to sign again.
  */
 import * as ecc from 'tiny-secp256k1';
 import { controlBlock, taprootOutput } from '../../bitcoin/taproot/output.ts';
 import { PrecomputedTxData } from '../../bitcoin/tx/precomputed.ts';
 import { cloneTx } from '../../bitcoin/tx/serialize.ts';
-import { SIGHASH_ALL, SIGHASH_ANYONECANPAY, taprootSighash } from '../../bitcoin/tx/sighash.ts';
+import {
+  SIGHASH_ALL,
+  SIGHASH_ANYONECANPAY,
+  SIGHASH_DEFAULT,
+  taprootSighash,
+} from '../../bitcoin/tx/sighash.ts';
 import type { Prevout, Tx, TxOutput } from '../../bitcoin/tx/types.ts';
 import { equalBytes } from '../../core/bytes.ts';
 import { type Graph, graphPrevouts, Leaf, SEQUENCE_NO_LOCK } from './build.ts';
@@ -71,7 +84,7 @@ export function signKeyPathInput(
   spend: { tx: Tx; prevouts: readonly Prevout[] },
   index: number,
   secretKey: Uint8Array,
-  hashType: number = SIGHASH_ALL_ACP,
+  hashType: number = SIGHASH_DEFAULT,
 ): void {
   const prevout = spend.prevouts[index];
   const input = spend.tx.inputs[index];
@@ -83,4 +96,24 @@ export function signKeyPathInput(
   const r = taprootSighash(new PrecomputedTxData(spend.tx, spend.prevouts), index, hashType, 'taproot');
   if (!r.ok) throw new GraphSpendError(`Cannot sign input ${index}: ${r.reason}`);
   input.witness = [schnorrSign(r.hash, tweakedKeyPathSecret(secretKey), hashType)];
+}
+
+/**
+ * A challenger signs its funding input `index` of the agreed challenge: SIGHASH_DEFAULT only, and only
+ * when input 0 is the graph's connector A, so its coin can never end up in a transaction that leaves
+ * the connector unspent.
+ */
+export function signChallengeFunding(
+  graph: Graph,
+  spend: { tx: Tx; prevouts: readonly Prevout[] },
+  index: number,
+  secretKey: Uint8Array,
+): void {
+  const input0 = spend.tx.inputs[0];
+  const a = graph.txs.challenge.inputs[0];
+  if (!input0 || !a || !equalBytes(input0.prevTxid, a.prevTxid) || input0.vout !== a.vout) {
+    throw new GraphSpendError("Input 0 is not the graph's challenge connector: refusing to sign the funding");
+  }
+  if (index === 0) throw new GraphSpendError('Input 0 is the connector, signed by the covenant');
+  signKeyPathInput(spend, index, secretKey, SIGHASH_DEFAULT);
 }

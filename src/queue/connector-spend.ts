@@ -1,0 +1,74 @@
+/**
+ * Who spent connector A (kick-off output 0), checked against the spending transaction itself: a
+ * backend's word that "someone challenged" is never enough, since an operator that runs or fools the
+ * backend would use it to make Vigil stand down. The spender is fetched, must hash to the txid the
+ * backend named, and must spend A; it is then the graph's take (its txid is fixed by the graph), one of
+ * Vigil's own challenge versions, or a challenge: input 0 spends A and output 0 is the graph's
+ * challenge output, which the covenant's SINGLE|ANYONECANPAY signature binds, so no other shape can
+ * spend A through the challenge leaf.
+ */
+import { txidHex } from '../bitcoin/backends/codec.ts';
+import type { BitcoinBackend, TxStatus } from '../bitcoin/backends/types.ts';
+import { hashToDisplayHex } from '../bitcoin/tx/serialize.ts';
+import type { Tx } from '../bitcoin/tx/types.ts';
+import { equalBytes } from '../core/bytes.ts';
+import type { Graph } from '../dispute/graph/build.ts';
+import type { DisputeRecord } from '../dispute/records/store.ts';
+import { type ChallengeVersion, challengeVersions } from './fee-bump.ts';
+
+export type ConnectorSpend =
+  | { kind: 'unspent' }
+  | { kind: 'ours'; txid: string; version: ChallengeVersion; status: TxStatus }
+  | { kind: 'challenge'; txid: string; tx: Tx; status: TxStatus }
+  | { kind: 'take'; txid: string; status: TxStatus }
+  | { kind: 'unverified'; txid: string | undefined; reason: string };
+
+/** Whether `tx` spends connector A through the challenge leaf's only possible shape. */
+export function isChallengeOf(graph: Graph, tx: Tx, kickoffTxid: string): boolean {
+  const input0 = tx.inputs[0];
+  const expected = graph.txs.challenge.outputs[0];
+  const output0 = tx.outputs[0];
+  return (
+    input0 !== undefined &&
+    hashToDisplayHex(input0.prevTxid) === kickoffTxid &&
+    input0.vout === 0 &&
+    expected !== undefined &&
+    output0 !== undefined &&
+    output0.value === expected.value &&
+    equalBytes(output0.script, expected.script)
+  );
+}
+
+export async function connectorSpend(
+  backend: BitcoinBackend,
+  rec: DisputeRecord,
+  graph: Graph,
+): Promise<ConnectorSpend> {
+  const spend = await backend.getOutspend(rec.kickoffTxid, 0);
+  if (!spend.spent) return { kind: 'unspent' };
+  const txid = spend.txid;
+  if (txid === undefined) {
+    return { kind: 'unverified', txid, reason: 'the backend says connector A is spent but not by what' };
+  }
+  const found = await backend.getTransaction(txid);
+  if (found === undefined) {
+    return { kind: 'unverified', txid, reason: 'the backend does not return the spending transaction' };
+  }
+  if (txidHex(found.tx) !== txid) {
+    return { kind: 'unverified', txid, reason: `the backend returned ${txidHex(found.tx)} for ${txid}` };
+  }
+  const spendsA = found.tx.inputs.some(
+    (i) => hashToDisplayHex(i.prevTxid) === rec.kickoffTxid && i.vout === 0,
+  );
+  if (!spendsA) return { kind: 'unverified', txid, reason: `${txid} does not spend connector A` };
+  if (txid === txidHex(graph.txs.take)) return { kind: 'take', txid, status: found.status };
+  const version = challengeVersions(rec.fields).find((v) => v.txid === txid);
+  if (version) return { kind: 'ours', txid, version, status: found.status };
+  if (isChallengeOf(graph, found.tx, rec.kickoffTxid))
+    return { kind: 'challenge', txid, tx: found.tx, status: found.status };
+  return {
+    kind: 'unverified',
+    txid,
+    reason: `${txid} spends connector A but is neither the take nor a challenge`,
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * Sending the transactions whose reward output Vigil fills in (assert-timeout, disprove) through the
+ * sender, and what happens when one does not take effect: a fee refusal rebuilds it at the rate the
+ * node asked for (input 0 is signed SINGLE|ANYONECANPAY, so only the reward changes) and writes the new
+ * bytes ahead before they leave; a conflict (someone else spent the stake or the asserted output) is
+ * reported to the caller, which reads the chain and follows whoever spent it.
+ */
+import { decodeTx, txVsize } from '../bitcoin/backends/codec.ts';
+import { feeRateFromSatPerKvb } from '../bitcoin/backends/fee-rate.ts';
+import { bytesToHex, hexToBytes } from '../core/bytes.ts';
+import type { DisputeRecord } from '../dispute/records/store.ts';
+import type { BuiltReward } from './reward-tx.ts';
+import {
+  type Actionable,
+  boundedRate,
+  broadcastRaw,
+  checkBuilt,
+  type SendContext,
+  type SentTx,
+  settle,
+} from './send.ts';
+
+export type RewardFields = {
+  txid: 'timeoutTxid' | 'disproveTxid';
+  raw: 'timeoutRaw' | 'disproveRaw';
+};
+
+export type RewardSendResult = 'sent' | 'known' | 'conflict' | 'absent' | 'rebuilt';
+
+const ceilDiv = (a: bigint, b: bigint): bigint => (a + b - 1n) / b;
+
+/** The rate a fee refusal asks for, in sat/kvB, for a transaction of `vsize` that paid `fee`. */
+export function rateAfterRefusal(
+  refusal: Extract<Actionable, { kind: 'fee-too-low' }>,
+  fee: bigint,
+  vsize: number,
+  stepKvb: bigint,
+): bigint {
+  const paid = ceilDiv(fee * 1000n, BigInt(vsize));
+  let rate = paid + stepKvb;
+  const up = (r: bigint) => {
+    if (r > rate) rate = r;
+  };
+  if (refusal.neededRate !== undefined) up(refusal.neededRate);
+  if (refusal.neededFee !== undefined) up(ceilDiv(refusal.neededFee * 1000n, BigInt(vsize)));
+  if (refusal.neededExtra !== undefined) up(ceilDiv((fee + refusal.neededExtra) * 1000n, BigInt(vsize)));
+  return rate;
+}
+
+function feeOf(rec: DisputeRecord, what: SentTx): bigint {
+  const stored = what === 'disprove' ? rec.fields.disproveFee : rec.fields.timeoutFee;
+  return stored === undefined ? 0n : BigInt(stored);
+}
+
+export async function sendStoredReward(
+  ctx: SendContext & { fees: SendContext['fees'] & { bumpStepSatVb?: number } },
+  rec: DisputeRecord,
+  what: 'assert-timeout' | 'disprove',
+  f: RewardFields,
+  result: 'sent' | 'rebroadcast',
+  rebuild: (rateKvb: bigint) => BuiltReward,
+  /** Called once before `rebuild`, when a rebuild is needed (fetches what the builder needs). */
+  prepare?: () => Promise<void>,
+): Promise<RewardSendResult> {
+  const rawHex = rec.fields[f.raw];
+  const txid = rec.fields[f.txid];
+  if (rawHex === undefined || txid === undefined) return 'absent';
+  const raw = hexToBytes(rawHex);
+  const outcome = await settle(ctx, rec.id, txid, what, await broadcastRaw(ctx, raw, what, result));
+  if (outcome === 'ok') return 'sent';
+  if (outcome.kind === 'conflict') {
+    ctx.metrics?.sendConflicts.inc({ tx: what, action: 'follow' });
+    await ctx.store.note(rec.id, 'send-conflict', {
+      key: `conflict-${txid}`,
+      detail: { tx: what, txid, reason: outcome.reason },
+    });
+    return 'conflict';
+  }
+  // Fee too low: rebuild at what the node asked for, within the caps, written ahead, then sent.
+  const vsize = txVsize(decodeTx(raw));
+  const step = feeRateFromSatPerKvb(BigInt(Math.round((ctx.fees.bumpStepSatVb ?? 1) * 1000))).satPerKvb;
+  const wanted = rateAfterRefusal(outcome, feeOf(rec, what), vsize, step);
+  const rate = boundedRate(ctx, feeRateFromSatPerKvb(wanted)).satPerKvb;
+  if (rate * BigInt(vsize) <= feeOf(rec, what) * 1000n) {
+    // The cap leaves no room above what was refused: alert and try again later (the mempool may clear).
+    ctx.metrics?.feeCapped.set({ dispute: rec.id }, 1);
+    await ctx.store.note(rec.id, 'fee-capped', {
+      key: `capped-${txid}`,
+      detail: { tx: what, txid, reason: outcome.reason },
+    });
+    throw new Error(`The ${what} ${txid} pays too little for the node and the fee cap allows no more`);
+  }
+  await prepare?.();
+  const built = rebuild(rate);
+  await checkBuilt(ctx, rec.id, what, built);
+  const feeField = what === 'disprove' ? 'disproveFee' : 'timeoutFee';
+  await ctx.store.note(rec.id, `${what}-rebuilt`, {
+    key: `rebuilt-from-${txid}`,
+    fields: { [f.txid]: built.txid, [f.raw]: bytesToHex(built.raw), [feeField]: String(built.fee) },
+    detail: { replaces: txid, txid: built.txid, fee: String(built.fee), reason: outcome.reason },
+  });
+  ctx.metrics?.sendConflicts.inc({ tx: what, action: 'rebuild' });
+  const again = await settle(ctx, rec.id, built.txid, what, await broadcastRaw(ctx, built.raw, what, 'sent'));
+  // A second refusal is handled on the next run, from the new stored bytes.
+  if (again !== 'ok') throw new Error(`The rebuilt ${what} ${built.txid} was not accepted: ${again.reason}`);
+  return 'rebuilt';
+}
