@@ -14,12 +14,7 @@ import type { Tx } from '../bitcoin/tx/types.ts';
 import { bytesToHex, concatBytes } from '../core/bytes.ts';
 import { sha256 } from '../core/hashes.ts';
 
-type MempoolEntryJson = {
-  vsize: number;
-  ancestorsize: number;
-  fees: { base: number; ancestor: number };
-  depends: string[];
-};
+type MempoolEntryJson = { vsize: number; fees: { base: number }; depends: string[] };
 
 export type FeeMarket = {
   /** The miner's floor in sat/vB (undefined: none). */
@@ -58,17 +53,32 @@ export function createFeeMarket(bitcoin: DevnetBitcoin, address?: string): FeeMa
       }
       const pool = await bitcoin.backend.rpc.call<Record<string, MempoolEntryJson>>('getrawmempool', [true]);
       const min = floor ?? 0;
-      // A transaction goes in when its package (it and its unconfirmed ancestors) pays the floor, as
-      // Core's block assembly picks packages by ancestor fee rate; its ancestors come with it.
+      // Core's block assembly: repeatedly the package (a transaction and its ancestors not yet taken)
+      // with the best fee rate, while that rate pays the floor. A parent already taken no longer lifts
+      // its child, so a low-fee child of a high-fee parent stays out (that is what a pin relies on).
       const chosen = new Set<string>();
-      const addWithAncestors = (id: string) => {
-        if (chosen.has(id) || pool[id] === undefined) return;
-        chosen.add(id);
-        for (const p of pool[id].depends) addWithAncestors(p);
+      const ancestors = (id: string, into: Set<string>) => {
+        if (into.has(id) || chosen.has(id) || pool[id] === undefined) return;
+        into.add(id);
+        for (const p of pool[id].depends) ancestors(p, into);
       };
-      for (const [id, e] of Object.entries(pool)) {
-        const rate = Number(btcToSats(e.fees.ancestor)) / e.ancestorsize;
-        if (rate >= min) addWithAncestors(id);
+      for (;;) {
+        let best: { ids: Set<string>; rate: number } | undefined;
+        for (const id of Object.keys(pool)) {
+          if (chosen.has(id)) continue;
+          const ids = new Set<string>();
+          ancestors(id, ids);
+          let fee = 0;
+          let size = 0;
+          for (const a of ids) {
+            fee += Number(btcToSats((pool[a] as MempoolEntryJson).fees.base));
+            size += (pool[a] as MempoolEntryJson).vsize;
+          }
+          const rate = fee / size;
+          if (best === undefined || rate > best.rate) best = { ids, rate };
+        }
+        if (best === undefined || best.rate < min) break;
+        for (const id of best.ids) chosen.add(id);
       }
       // Parents before children: generateblock takes the list in block order.
       const ordered: string[] = [];
