@@ -518,8 +518,8 @@ function claimsFinal(claims: { state: string }[], plan: DevnetPlan): boolean {
 function warningLine(r: LogRecord): string | undefined {
   if (r.msg.startsWith('devnet operator')) return undefined;
   const f = r.fields;
-  const job =
-    typeof f.name === 'string' ? ` — job ${f.name}${typeof f.job === 'string' ? ` (${f.job})` : ''}` : '';
+  // The job's id is left out: a repeating job has a new one each run, and the story tells each failure once.
+  const job = typeof f.name === 'string' ? ` — job ${f.name}` : '';
   const err = typeof f.err === 'string' ? `: ${f.err}` : '';
   const permanent = f.permanent === true ? ' [permanent]' : '';
   return `  watcher ${r.level}: ${r.msg}${job}${err}${permanent}`;

@@ -58,6 +58,9 @@ export type DevnetSummary = {
   problems: string[];
 };
 
+/** Alerts that fire on every wrong claim, so cannot explain why one went unpunished. */
+const NOT_AN_EXPLANATION = new Set(['VigilFraudDetected']);
+
 /** The q-quantile (nearest rank) of `values`; undefined when empty. */
 export function quantile(values: readonly number[], q: number): number | undefined {
   if (values.length === 0) return undefined;
@@ -166,7 +169,9 @@ export function summarise(r: {
       }
     }
   }
-  if (!disputeExpected && fraudEpochs.length > 0 && alerts.length === 0) {
+  // VigilFraudDetected fires on every wrong claim: it says fraud was found, not why it went unpunished.
+  const explaining = alerts.filter((x) => !NOT_AN_EXPLANATION.has(x.name));
+  if (!disputeExpected && fraudEpochs.length > 0 && explaining.length === 0) {
     problems.push(
       `the wrong claims (epochs ${fraudEpochs.join(', ')}) were not slashed and Vigil raised no alert saying why`,
     );
