@@ -52,6 +52,8 @@ export type Scenario = {
   kickoff: { tx: Tx; txid: string; height: number };
   verdict: Verdict;
   openData: OpenJobData;
+  /** The `extraCoins` asked for, as outpoints (display txid). */
+  extraCoins: { txid: string; vout: number; value: bigint; script: Uint8Array }[];
   /** Vigil's own trace roots r_0 … r_k of the epoch (the reference model's, cut into the graph's k steps). */
   expectedTrace: Uint8Array[];
   watcherAddress: string;
@@ -66,7 +68,13 @@ export const scenarioWorkload = () => generateWorkload({ seed: 808, inputs: 300 
 
 /** Sets up the chain up to a confirmed kick-off that reveals `claimedRoot` (or the honest root). */
 export async function startScenario(
-  options: { honest?: boolean; watcherCoins?: bigint[]; epochIndex?: number } = {},
+  options: {
+    honest?: boolean;
+    watcherCoins?: bigint[];
+    epochIndex?: number;
+    /** More confirmed coins, paid by the same funding transaction (an adversary's, say). */
+    extraCoins?: { value: bigint; script: Uint8Array }[];
+  } = {},
 ): Promise<Scenario> {
   const sim = await startSimnet();
   const backend = new CoreRpcBackend({
@@ -101,7 +109,12 @@ export async function startScenario(
   const [coin] = mineCoins(chain, 1);
   for (let i = 0; i < 100; i++) chain.mine(MINER);
   const watcherCoins = options.watcherCoins ?? [3_000_000n, 2_000_000n];
-  const fundingOutputs = [out(claimValue, claimScript), ...watcherCoins.map((v) => out(v, WATCHER_SCRIPT))];
+  const extra = options.extraCoins ?? [];
+  const fundingOutputs = [
+    out(claimValue, claimScript),
+    ...watcherCoins.map((v) => out(v, WATCHER_SCRIPT)),
+    ...extra.map((c) => out(c.value, c.script)),
+  ];
   const total = fundingOutputs.reduce((s, o) => s + o.value, 0n);
   const funding = spend({
     coins: [coin as NonNullable<typeof coin>],
@@ -161,6 +174,7 @@ export async function startScenario(
     openData,
     expectedTrace,
     watcherAddress: addressForScript(WATCHER_SCRIPT, 'regtest') as string,
+    extraCoins: extra.map((c, i) => ({ txid: funding.txid, vout: 1 + watcherCoins.length + i, ...c })),
     mine: (n = 1) => {
       for (let i = 0; i < n; i++) chain.mine(MINER);
     },
