@@ -8,7 +8,7 @@ import { verifyTransaction } from '../../src/bitcoin/tx/verify.ts';
 import { bytesToHex, utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hashes.ts';
 import { buildGraph, burnAmounts } from '../../src/dispute/graph/build.ts';
-import { buildChallenge, signKeyPathInput } from '../../src/dispute/graph/challenge.ts';
+import { buildChallenge, signChallengeFunding, signKeyPathInput } from '../../src/dispute/graph/challenge.ts';
 import { GraphParameterError, GraphSpendError } from '../../src/dispute/graph/errors.ts';
 import { defaultGraphParameters } from '../../src/dispute/graph/parameters.ts';
 import { BURN_SCRIPT_PUBKEY } from '../../src/dispute/graph/scripts.ts';
@@ -72,7 +72,7 @@ describe('graph of one epoch claim: every transaction passes the script engine',
     expect(verdict(completeTake(graph, sigs))).toBe('ok');
   });
 
-  it('two challengers crowdfund one challenge, each signing ALL|ANYONECANPAY', () => {
+  it('two challengers crowdfund one challenge: they agree on the whole transaction, then each signs DEFAULT', () => {
     const a = challengerCoin('challenger 1', 700_000n);
     const b = challengerCoin('challenger 2', 500_000n);
     const change = [
@@ -80,15 +80,15 @@ describe('graph of one epoch claim: every transaction passes the script engine',
       { value: 95_000n, script: b.prevout.script },
     ];
     const c = buildChallenge(graph, sigs, [a, b], change);
-    signKeyPathInput(c, 1, secretOf('challenger 1'));
-    signKeyPathInput(c, 2, secretOf('challenger 2'));
+    signChallengeFunding(graph, c, 1, secretOf('challenger 1'));
+    signChallengeFunding(graph, c, 2, secretOf('challenger 2'));
     expect(verdict(c)).toBe('ok');
     expect(c.tx.outputs[0]?.value).toBe(graph.spec.params.challengeAmount);
     // Tampering with output 0 breaks the presigned SINGLE|ACP signature.
     const bad = { tx: cloneTx(c.tx), prevouts: c.prevouts };
     bad.tx.outputs[0] = { value: 1n, script: a.prevout.script };
     expect(verdict(bad, CONSENSUS_FLAGS)).toMatch(/"index":0/);
-    // A challenger's input cannot be moved to another transaction's outputs: ALL|ACP commits to them.
+    // A challenger's input cannot be moved to other outputs (or without connector A): DEFAULT commits to all.
     const moved = { tx: cloneTx(c.tx), prevouts: c.prevouts };
     moved.tx.outputs[1] = { value: 100_000n, script: b.prevout.script };
     expect(verdict(moved, CONSENSUS_FLAGS)).toMatch(/"index":1/);

@@ -833,8 +833,9 @@ export class SimChain {
   }
 }
 
+/** CFeeRate::ToString() as Core 26 prints it in RBF refusals: BTC/kvB with 8 decimals. */
 function fmtRate(rate: FeeRate): string {
-  return `${feeRateToSatPerVb(rate).toFixed(3)} sat/vB`;
+  return `${formatBtc(rate.satPerKvb)} BTC/kvB`;
 }
 
 function hexToInternal(displayHex: string): Uint8Array {
