@@ -17,7 +17,7 @@ import {
   txWeight,
   wtxidBytes,
 } from '../backends/codec.ts';
-import { type FeeRate, feeForVsize, feeRateOf, feeRateToSatPerVb } from '../backends/fee-rate.ts';
+import { type FeeRate, feeForVsize, feeRateOf } from '../backends/fee-rate.ts';
 import { CONSENSUS_FLAGS, STANDARD_FLAGS } from '../script/flags.ts';
 import { verifyScript } from '../script/verify.ts';
 import { checkPolicy, isStandardTx } from '../tx/policy.ts';
