@@ -21,7 +21,13 @@ import { bytesToHex, equalBytes } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
 import type { Graph } from '../dispute/graph/build.ts';
 import type { PresignedSignatures } from '../dispute/graph/sign.ts';
-import { completeAssert, completeKickoff, completePayout, completeTake } from '../dispute/graph/spend.ts';
+import {
+  completeAssert,
+  completeKickoff,
+  completePayout,
+  completeTake,
+  readKickoff,
+} from '../dispute/graph/spend.ts';
 import type { WotsSecretKey } from '../dispute/winternitz/keys.ts';
 import { createFeeMarket, type FeeMarket } from './fee-market.ts';
 import { CoinPool, OperatorFundsError, spendCoin, type WalletSigner } from './operator-coins.ts';
@@ -450,7 +456,14 @@ export async function startDevnetOperator(o: StartDevnetOperatorOptions): Promis
     } catch (err) {
       throw new DevnetOperatorError(`Epoch ${e.epoch}: the kick-off was refused`, { cause: err });
     }
-    if (kplan.mineInstead) market.mineInstead(kplan.mineInstead);
+    if (kplan.mineInstead) {
+      market.mineInstead(kplan.mineInstead);
+      const shown = readKickoff(graph, kickoff).stateRoot;
+      const mined = readKickoff(graph, kplan.mineInstead).stateRoot;
+      pendingLines.push(
+        `epoch ${e.epoch}: equivocates — the mempool's kick-off reveals root ${short(bytesToHex(shown))}, the block mines the same txid revealing ${short(bytesToHex(mined))}`,
+      );
+    }
     const kickoffTxid = txidHex(kickoff);
     const c: TrackedClaim = {
       epoch: e.epoch,

@@ -176,6 +176,15 @@ export function summarise(r: {
       `the wrong claims (epochs ${fraudEpochs.join(', ')}) were not slashed and Vigil raised no alert saying why`,
     );
   }
+  // Vigil's records must tell the truth about the chain: a dispute it calls won must be a slash.
+  for (const d of r.disputes) {
+    const e = operatorEnds.find((x) => x.epoch === d.epoch);
+    if (d.outcome === 'operator-slashed' && e !== undefined && e.end === 'not-slashed' && r.operatorClaims) {
+      problems.push(
+        `epoch ${d.epoch}: Vigil's dispute ${d.id} says operator-slashed, but on Bitcoin the operator ended ${e.state}`,
+      );
+    }
+  }
   const w = r.walletSpend;
   if (w && w.spent > w.allowance) {
     problems.push(

@@ -29,8 +29,14 @@ function epochOfStep(trace: readonly TraceStep[], index: number): { epoch: bigin
 }
 
 export function findBitingSeed(fault: string, epochs: number, maxSeed = 80): Bite {
+  return findBitingSeeds(fault, epochs, 1, maxSeed)[0] as Bite;
+}
+
+/** The first `count` seeds whose workload makes `fault` bite before the last epoch end. */
+export function findBitingSeeds(fault: string, epochs: number, count: number, maxSeed = 80): Bite[] {
   const executor = executorByName(fault);
-  for (let seed = 1; seed <= maxSeed; seed++) {
+  const found: Bite[] = [];
+  for (let seed = 1; seed <= maxSeed && found.length < count; seed++) {
     const w = devnetWorkload({ seed, epochs });
     const ref = reexecute(w.inputs, { genesis: w.genesis, trace: true }).trace as TraceStep[];
     const bad = reexecute(w.inputs, { genesis: w.genesis, executor, trace: true }).trace as TraceStep[];
@@ -38,9 +44,14 @@ export function findBitingSeed(fault: string, epochs: number, maxSeed = 80): Bit
     if (d === undefined) continue;
     const { epoch, first } = epochOfStep(ref, d.index);
     if (epoch >= BigInt(epochs)) continue; // after the last epoch end: never claimed
-    return { seed, epoch, step: d.index - first, globalStep: d.index };
+    found.push({ seed, epoch, step: d.index - first, globalStep: d.index });
   }
-  throw new Error(`${fault} bites on no devnet workload with seeds 1..${maxSeed} and ${epochs} epochs`);
+  if (found.length < count) {
+    throw new Error(
+      `${fault} bites on ${found.length} devnet workloads with seeds 1..${maxSeed} and ${epochs} epochs, not ${count}`,
+    );
+  }
+  return found;
 }
 
 export { REFERENCE_EXECUTOR };
