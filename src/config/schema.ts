@@ -125,6 +125,21 @@ const fees = z
       .max(MAX_SATS)
       .default(0)
       .describe('sats the watcher wallet keeps for fee bumps: a first challenge never spends below it'),
+    maxFeeSat: nonNegativeInt
+      .max(MAX_SATS)
+      .default(5_000_000)
+      .describe('absolute fee cap per transaction, in sats: no transaction Vigil sends pays more'),
+    minRelaySatVb: z
+      .number()
+      .positive()
+      .default(1)
+      .describe('relay floor in sat/vB: nothing is sent below it, whatever the estimate says'),
+  })
+  .superRefine((f, ctx) => {
+    // A floor above the cap leaves no rate a transaction may pay: every send would be refused.
+    if (f.minRelaySatVb > f.maxFeeRateSatVb) {
+      ctx.addIssue({ code: 'custom', path: ['minRelaySatVb'], message: 'at most fees.maxFeeRateSatVb' });
+    }
   })
   .prefault({});
 

@@ -2,7 +2,8 @@
  * Reading a secret named by the configuration. The value is returned to the one component that needs
  * it and never logged; errors name the source (file path or env variable), never the content.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { insecureSecretFile } from '../core/secret-file.ts';
 import { InsecureSecretFileError, SecretUnavailableError } from './errors.ts';
 import type { SecretSource, VigilConfig } from './schema.ts';
 
@@ -51,30 +52,18 @@ export function readSecret(
 /**
  * Refuses a secret file that group or others may access (any of mode 0o077), as ssh does with a key:
  * a secret that other local users can read is not a secret. `allowInsecure` (secrets.allowInsecureFiles)
- * is for mounts that cannot be made private, such as Kubernetes secrets (0644 by default). A file that
- * cannot be stat'ed is left to the read that follows, which reports it. No-op on Windows (no modes).
+ * is for mounts that cannot be made private, such as Kubernetes secrets (0644 by default). The rule
+ * itself is src/core/secret-file.ts, shared with the wallet key loader.
  */
 export function checkSecretFileMode(file: string, what: string, allowInsecure: boolean): void {
-  if (allowInsecure || process.platform === 'win32') return;
-  let mode: number;
-  try {
-    mode = statSync(file).mode;
-  } catch {
-    return;
-  }
-  if ((mode & 0o077) === 0) return;
-  const octal = (mode & 0o777).toString(8).padStart(4, '0');
-  throw new InsecureSecretFileError(
-    `${what}: ${file} is accessible by group or others (mode ${octal}); run \`chmod 600 ${file}\``,
-    {
-      metaMessages: [
-        'If the file cannot be made private (a Kubernetes or Docker secret mount), set',
-        'secrets.allowInsecureFiles: true (VIGIL_SECRETS_ALLOW_INSECURE_FILES=true).',
-      ],
-      docsPath: 'docs/configuration.md',
-      details: '',
-    },
-  );
+  if (allowInsecure) return;
+  const problem = insecureSecretFile(file, what);
+  if (problem === undefined) return;
+  throw new InsecureSecretFileError(problem.message, {
+    metaMessages: problem.metaMessages,
+    docsPath: 'docs/configuration.md',
+    details: '',
+  });
 }
 
 /**

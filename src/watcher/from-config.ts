@@ -21,20 +21,46 @@ import { InputsFileError } from '../governance/errors.ts';
 import { INPUTS_FORMAT, parseInputsFile } from '../governance/inputs-file.ts';
 import type { GenesisOptions } from '../governance/state.ts';
 import { createL2EpochSource, type L2EpochSource } from './epoch-source.ts';
+import type { WatcherOptions } from './watcher.ts';
 
-export function backendFromConfig(config: VigilConfig): BitcoinBackend {
+export function backendFromConfig(
+  config: VigilConfig,
+  env: Record<string, string | undefined> = process.env,
+): BitcoinBackend {
   const b = config.bitcoin;
   if (b.backend === 'esplora') return new EsploraBackend({ baseUrl: b.url });
   const a = b.auth;
   let auth: { user: string; password: string } | undefined;
   if (a.cookieFile !== undefined) {
-    const [user, password] = readSecret({ file: a.cookieFile }, 'bitcoin.auth.cookieFile').split(':');
+    // Not mode-checked: bitcoind writes the cookie, and -rpccookieperms=group is Core's own way to share
+    // it with a Vigil running as another user (docs/configuration.md).
+    const [user, password] = readSecret({ file: a.cookieFile }, 'bitcoin.auth.cookieFile', env).split(':');
     if (user !== undefined && password !== undefined) auth = { user, password };
   } else if (a.user !== undefined) {
     const source = a.passwordEnv !== undefined ? { env: a.passwordEnv } : { file: a.passwordFile ?? '' };
-    auth = { user: a.user, password: readSecret(source, 'bitcoin.auth password') };
+    const what = a.passwordEnv !== undefined ? 'bitcoin.auth.passwordEnv' : 'bitcoin.auth.passwordFile';
+    // Checked again at the read, not only at start: this is the read that hands the secret over.
+    const password = readSecret(source, what, env, { allowInsecureFiles: config.secrets.allowInsecureFiles });
+    auth = { user: a.user, password };
   }
   return new CoreRpcBackend({ url: b.url, ...(auth ? { auth } : {}) });
+}
+
+/**
+ * The dispute jobs' fee settings from `fees.*`: the rate cap and bump settings, the absolute cap per
+ * transaction and the relay floor. What the configuration does not set (the fallback rate when the
+ * backend has no estimate, the relay's incremental rate) keeps the jobs' defaults.
+ */
+export function watcherFeesFromConfig(config: VigilConfig): WatcherOptions['fees'] {
+  const f = config.fees;
+  return {
+    targetBlocks: f.targetBlocks,
+    maxFeeRateSatVb: f.maxFeeRateSatVb,
+    bumpAfterBlocks: f.bumpAfterBlocks,
+    bumpStepSatVb: f.bumpStepSatVb,
+    maxFeeSat: BigInt(f.maxFeeSat),
+    minRelaySatVb: f.minRelaySatVb,
+  };
 }
 
 export function bullConnectionFromUrl(url: string): {
@@ -61,7 +87,9 @@ export async function walletKeyFromConfig(config: VigilConfig): Promise<WalletKe
   if (config.mode === 'watch' || config.keys.watcher === undefined) return undefined;
   const k = config.keys.watcher;
   const source = k.file !== undefined ? { file: k.file } : { env: k.env ?? '' };
-  return loadWalletKey(source, config.bitcoin.network);
+  return loadWalletKey(source, config.bitcoin.network, process.env, {
+    allowInsecureFiles: config.secrets.allowInsecureFiles,
+  });
 }
 
 /** The governance genesis named by `l2.genesisFile` (the protocol defaults when unset). */

@@ -82,7 +82,11 @@ export type WatcherOptions = {
   walletKey: WalletKey | undefined;
   expectations: Omit<GraphExpectations, 'epoch' | 'commitment'> | undefined;
   source: EpochSource | undefined;
-  fees: { targetBlocks: number; maxFeeRateSatVb: number; bumpAfterBlocks?: number; bumpStepSatVb?: number };
+  /**
+   * The dispute jobs' fee settings (config `fees.*`, src/watcher/from-config.ts `watcherFeesFromConfig`);
+   * `fallbackSatVb`, the rate used when the backend has no estimate, defaults to 2 sat/vB.
+   */
+  fees: Omit<DisputeJobContext['fees'], 'fallbackSatVb'> & { fallbackSatVb?: number };
   /** Sats the wallet keeps for fee bumps (config `fees.walletReserveSats`). */
   walletReserve?: bigint;
   bitcoinConfirmations: number;
@@ -534,7 +538,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
                 reserve: o.walletReserve ?? 0n,
               }
             : undefined,
-        fees: { ...o.fees, fallbackSatVb: 2 },
+        fees: { ...o.fees, fallbackSatVb: o.fees.fallbackSatVb ?? 2 },
         confirmations: o.bitcoinConfirmations,
         prefix: o.prefix,
         redis: o.redis,

@@ -7,9 +7,11 @@ import { readFile } from 'node:fs/promises';
 import { inspect } from 'node:util';
 import { ECPairFactory } from 'ecpair';
 import * as ecc from 'tiny-secp256k1';
+import { ExitCode } from '../../cli/exit-codes.ts';
 import { hexToBytes } from '../../core/bytes.ts';
 import { VigilError } from '../../core/errors.ts';
 import { taggedHash } from '../../core/hashes.ts';
+import { insecureSecretFile } from '../../core/secret-file.ts';
 import { type BitcoinNetwork, libNetwork } from '../backends/address.ts';
 
 export class WalletKeyError extends VigilError {
@@ -103,13 +105,42 @@ export class WalletKey {
   }
 }
 
+/** A key file group or others may access, refused as config/secrets.ts refuses any secret file. */
+export class InsecureWalletKeyFileError extends WalletKeyError {
+  override name = 'InsecureWalletKeyFileError';
+  /** A configuration problem (exit 3), like the same refusal made at start by `checkSecretFiles`. */
+  readonly exitCode = ExitCode.Config;
+}
+
+export type LoadWalletKeyOptions = {
+  /**
+   * When given, a key file is first checked with the secret-file rule (src/core/secret-file.ts): false
+   * refuses a file group or others may access, true accepts it (config `secrets.allowInsecureFiles`).
+   * Absent: no check.
+   */
+  allowInsecureFiles?: boolean;
+};
+
 /** Reads the key from a file (first line) or from an environment variable, by name. */
 export async function loadWalletKey(
   source: WalletKeySource,
   network: BitcoinNetwork,
   env: NodeJS.ProcessEnv = process.env,
+  options: LoadWalletKeyOptions = {},
 ): Promise<WalletKey> {
   if ('file' in source) {
+    if (options.allowInsecureFiles === false) {
+      // Checked here too, not only at start: this is the read that takes the key, and a file may have
+      // been loosened (or swapped) since the start-up check.
+      const problem = insecureSecretFile(source.file, 'keys.watcher.file');
+      if (problem !== undefined) {
+        throw new InsecureWalletKeyFileError(problem.message, {
+          metaMessages: problem.metaMessages,
+          docsPath: 'docs/configuration.md',
+          details: '',
+        });
+      }
+    }
     let text: string;
     try {
       text = await readFile(source.file, 'utf8');
