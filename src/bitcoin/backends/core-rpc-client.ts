@@ -7,6 +7,7 @@
  * judged by its status.
  */
 import { readFile } from 'node:fs/promises';
+import { secretScrubber, urlSecrets } from '../../core/redact.ts';
 import { BackendRequestError, TransientFault } from './errors.ts';
 import {
   type BodyLimit,
@@ -58,6 +59,11 @@ export class CoreRpcClient {
   private readonly auth: CoreRpcAuth | undefined;
   private authHeader: string | undefined;
   private nextId = 1;
+  /**
+   * Error texts without the credentials: the password and the header carrying it, in case a proxy's
+   * error page echoes the request; the URL's own secrets are scrubbed by fetchOnce.
+   */
+  private scrub: (text: string) => string;
 
   constructor(options: CoreRpcClientOptions) {
     const parsed = new URL(options.url);
@@ -71,7 +77,15 @@ export class CoreRpcClient {
     this.url = parsed.toString();
     this.auth = auth;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.limit = { backend: 'core-rpc', maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES };
+    this.scrub = secretScrubber([
+      ...urlSecrets(options.url),
+      ...(auth !== undefined && 'password' in auth ? credentialSecrets(auth.user, auth.password) : []),
+    ]);
+    this.limit = {
+      backend: 'core-rpc',
+      maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      scrub: (text) => this.scrub(text),
+    };
   }
 
   /** Calls `method`; `timeoutMs` overrides the policy's timeout for slow calls such as scantxoutset. */
@@ -102,17 +116,18 @@ export class CoreRpcClient {
     }
     const reply = parseReply(res.text());
     if (reply === undefined) {
-      const shown = res.text().slice(0, 120);
+      const shown = this.scrub(res.text().slice(0, 120));
       if (res.status >= 500 || res.status === 200 || res.status === 429) {
         throw new TransientFault(`${method}: unusable reply (HTTP ${res.status}): ${JSON.stringify(shown)}`);
       }
       throw new BackendRequestError('core-rpc', `${method}: HTTP ${res.status}: ${shown}`, res.status);
     }
     if (reply.error) {
+      const message = this.scrub(reply.error.message);
       if (TRANSIENT_RPC_CODES.has(reply.error.code)) {
-        throw new TransientFault(`${method}: ${reply.error.message} (code ${reply.error.code})`);
+        throw new TransientFault(`${method}: ${message} (code ${reply.error.code})`);
       }
-      throw new CoreRpcError(method, reply.error.code, reply.error.message);
+      throw new CoreRpcError(method, reply.error.code, message);
     }
     return reply.result;
   }
@@ -134,12 +149,23 @@ export class CoreRpcClient {
           },
         );
       }
+      // The cookie's password changes on every bitcoind start: scrubbed from the one in use.
+      const colon = userPass.indexOf(':');
+      if (colon !== -1) {
+        const fromCookie = credentialSecrets(userPass.slice(0, colon), userPass.slice(colon + 1));
+        this.scrub = secretScrubber([...urlSecrets(this.url), ...fromCookie]);
+      }
     } else {
       userPass = `${this.auth.user}:${this.auth.password}`;
     }
     this.authHeader = `Basic ${Buffer.from(userPass).toString('base64')}`;
     return this.authHeader;
   }
+}
+
+/** A basic-auth password, and the header value that carries it (base64 decodes to it). */
+function credentialSecrets(user: string, password: string): string[] {
+  return [password, Buffer.from(`${user}:${password}`).toString('base64')];
 }
 
 function parseReply(text: string): JsonRpcReply | undefined {

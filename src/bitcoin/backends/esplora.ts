@@ -1,9 +1,13 @@
 /**
  * `BitcoinBackend` over Esplora's REST API (Blockstream's electrs, mempool.space).
- * `baseUrl` is the API root, e.g. https://blockstream.info/api or http://127.0.0.1:3002.
+ * `baseUrl` is the API root, e.g. https://blockstream.info/api or http://127.0.0.1:3002. A provider's
+ * key may sit in it: in the path (`https://host/<key>/api`), the query (`?apikey=<key>`, kept after each
+ * request path) or as credentials (`https://user:<password>@host`, sent as basic auth, since fetch
+ * refuses a URL holding them). Every error text is scrubbed of them.
  */
 import { z } from 'zod';
 import { bytesToHex, hexToBytes } from '../../core/bytes.ts';
+import { secretScrubber, urlSecrets } from '../../core/redact.ts';
 import { decodeTx, hashToHex, txidHex, txVsize } from './codec.ts';
 import { BackendLiedError, BackendRequestError, BroadcastRejectedError, TransientFault } from './errors.ts';
 import { type FeeRate, feeForVsize, feeRateToSatPerVb } from './fee-rate.ts';
@@ -95,13 +99,47 @@ export class EsploraBackend implements BitcoinBackend {
   readonly kind = 'esplora' as const;
   readonly testAccept = undefined;
   private readonly base: string;
+  private readonly query: string;
+  private readonly headers: Record<string, string>;
   private readonly policy: RetryPolicy;
   private readonly limit: BodyLimit;
+  /** Error texts without the base URL's secrets, whether quoted as a URL or alone (an echoed path). */
+  private readonly scrub: (text: string) => string;
 
   constructor(options: EsploraBackendOptions) {
-    this.base = options.baseUrl.replace(/\/+$/, '');
+    const u = new URL(options.baseUrl);
+    const secrets = urlSecrets(options.baseUrl);
+    this.headers = {};
+    if (u.username !== '' || u.password !== '') {
+      const userPass = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+      const basic = Buffer.from(userPass).toString('base64');
+      this.headers.authorization = `Basic ${basic}`;
+      secrets.push(basic);
+    }
+    this.query = u.search;
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    u.hash = '';
+    this.base = u.toString().replace(/\/+$/, '');
+    this.scrub = secretScrubber(secrets);
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.limit = { backend: 'esplora', maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES };
+    this.limit = {
+      backend: 'esplora',
+      maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      scrub: this.scrub,
+    };
+  }
+
+  /** The URL of an API path: the base, the path, then the base's query (an API key, say). */
+  private urlOf(path: string): string {
+    if (this.query === '') return `${this.base}${path}`;
+    return `${this.base}${path}${path.includes('?') ? `&${this.query.slice(1)}` : this.query}`;
+  }
+
+  /** The first `n` characters of a body, scrubbed: a proxy's error page may echo the request. */
+  private shown(res: HttpResponse, n: number): string {
+    return this.scrub(res.text().slice(0, n));
   }
 
   /** 404 → undefined; 5xx and 429 transient; other 4xx permanent. */
@@ -109,11 +147,11 @@ export class EsploraBackend implements BitcoinBackend {
     if (res.status >= 200 && res.status < 300) return res;
     if (res.status === 404) return undefined;
     if (res.status >= 500 || res.status === 429) {
-      throw new TransientFault(`${what}: HTTP ${res.status} ${res.text().slice(0, 120)}`);
+      throw new TransientFault(`${what}: HTTP ${res.status} ${this.shown(res, 120)}`);
     }
     throw new BackendRequestError(
       'esplora',
-      `${what}: HTTP ${res.status} ${res.text().slice(0, 200)}`,
+      `${what}: HTTP ${res.status} ${this.shown(res, 200)}`,
       res.status,
     );
   }
@@ -124,7 +162,7 @@ export class EsploraBackend implements BitcoinBackend {
       try {
         value = JSON.parse(r.text());
       } catch {
-        throw new TransientFault(`GET ${path}: not JSON: ${JSON.stringify(r.text().slice(0, 80))}`);
+        throw new TransientFault(`GET ${path}: not JSON: ${JSON.stringify(this.shown(r, 80))}`);
       }
       return expectShape(schema, value, `GET ${path}`, 'esplora');
     });
@@ -135,8 +173,8 @@ export class EsploraBackend implements BitcoinBackend {
   private async getParsed<T>(path: string, parse: (r: HttpResponse) => T): Promise<T | undefined> {
     return withRetry('esplora', `GET ${path}`, this.policy, async () => {
       const res = await fetchOnce(
-        `${this.base}${path}`,
-        { method: 'GET' },
+        this.urlOf(path),
+        { method: 'GET', headers: this.headers },
         this.policy.timeoutMs,
         this.limit,
       );
@@ -149,7 +187,9 @@ export class EsploraBackend implements BitcoinBackend {
     return this.getParsed(path, (r) => {
       const text = r.text().trim();
       if (!pattern.test(text))
-        throw new TransientFault(`GET ${path}: unexpected body ${JSON.stringify(text.slice(0, 80))}`);
+        throw new TransientFault(
+          `GET ${path}: unexpected body ${JSON.stringify(this.scrub(text.slice(0, 80)))}`,
+        );
       return text;
     });
   }
@@ -203,7 +243,9 @@ export class EsploraBackend implements BitcoinBackend {
     const got = await this.getParsed(`/tx/${txid}/hex`, (r) => {
       const text = r.text().trim();
       if (!/^([0-9a-f]{2})+$/.test(text)) {
-        throw new TransientFault(`GET /tx/${txid}/hex: unexpected body ${JSON.stringify(text.slice(0, 80))}`);
+        throw new TransientFault(
+          `GET /tx/${txid}/hex: unexpected body ${JSON.stringify(this.scrub(text.slice(0, 80)))}`,
+        );
       }
       const raw = hexToBytes(text, 'transaction');
       return { raw, tx: verifiedTx('esplora', txid, raw) };
@@ -260,19 +302,21 @@ export class EsploraBackend implements BitcoinBackend {
     if (options.maxFeeRate !== undefined) await this.checkMaxFeeRate(raw, options.maxFeeRate.satPerKvb, txid);
     return withRetry('esplora', 'POST /tx', this.policy, async () => {
       const res = await fetchOnce(
-        `${this.base}/tx`,
-        { method: 'POST', body: bytesToHex(raw) },
+        this.urlOf('/tx'),
+        { method: 'POST', headers: this.headers, body: bytesToHex(raw) },
         this.policy.timeoutMs,
         this.limit,
       );
       if (res.status === 400) {
-        const { reason, code } = parseEsploraBroadcastError(res.text());
+        const { reason, code } = parseEsploraBroadcastError(this.scrub(res.text()));
         throw new BroadcastRejectedError(reason, code, txid);
       }
       const ok = this.judge('POST /tx', res);
       const text = ok?.text().trim() ?? '';
       if (!/^[0-9a-f]{64}$/.test(text))
-        throw new TransientFault(`POST /tx: unexpected body ${JSON.stringify(text.slice(0, 80))}`);
+        throw new TransientFault(
+          `POST /tx: unexpected body ${JSON.stringify(this.scrub(text.slice(0, 80)))}`,
+        );
       return text;
     });
   }

@@ -9,6 +9,7 @@
  * Bodies are read as a stream and counted: one above the cap is refused as soon as the cap is crossed,
  * so a hostile server streaming gigabytes costs at most the cap in memory, not the whole body.
  */
+import { scrubError, secretScrubber, urlSecrets } from '../../core/redact.ts';
 import { type BackendKind, BackendLiedError, BackendUnavailableError, TransientFault } from './errors.ts';
 
 export type RetryPolicy = {
@@ -33,8 +34,20 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
  */
 export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
-/** Who is asking (for the error) and how many body bytes they accept. */
-export type BodyLimit = { backend: BackendKind; maxBytes: number };
+/**
+ * Who is asking (for the error), how many body bytes they accept, and how their error texts are
+ * scrubbed: fetch errors quote the URL asked, which may carry an API key or a password (default:
+ * the secrets of the URL asked; a backend that knows more, such as a password sent in a header, adds
+ * its own scrubber).
+ */
+export type BodyLimit = { backend: BackendKind; maxBytes: number; scrub?: (text: string) => string };
+
+/** The URL's own secrets scrubbed, then the caller's. */
+function scrubberFor(url: string, limit: BodyLimit): (text: string) => string {
+  const own = secretScrubber(urlSecrets(url));
+  const extra = limit.scrub;
+  return extra === undefined ? own : (text) => extra(own(text));
+}
 
 export type HttpResponse = { status: number; body: Uint8Array; text: () => string };
 
@@ -48,7 +61,8 @@ export async function fetchOnce(
   try {
     res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
-    throw new TransientFault(describeFetchError(err, timeoutMs), { cause: err });
+    const scrub = scrubberFor(url, limit);
+    throw new TransientFault(scrub(describeFetchError(err, timeoutMs)), { cause: scrubError(err, scrub) });
   }
   const body = await readCapped(res, url, timeoutMs, limit);
   return { status: res.status, body, text: () => new TextDecoder().decode(body) };
@@ -60,11 +74,14 @@ async function readCapped(
   timeoutMs: number,
   limit: BodyLimit,
 ): Promise<Uint8Array> {
+  const scrub = scrubberFor(url, limit);
+  // The path of the configured base URL is in it, and may hold an API key.
+  const path = scrub(new URL(url).pathname);
   const tooLarge = (seen: string) =>
     new BackendLiedError(
       limit.backend,
       'body-too-large',
-      `${new URL(url).pathname}: response body ${seen} exceeds the ${limit.maxBytes}-byte cap`,
+      `${path}: response body ${seen} exceeds the ${limit.maxBytes}-byte cap`,
     );
   // A declared length over the cap is refused before a byte of the body is read.
   const declared = Number(res.headers.get('content-length') ?? Number.NaN);
@@ -90,8 +107,8 @@ async function readCapped(
     }
   } catch (err) {
     if (err instanceof BackendLiedError) throw err;
-    throw new TransientFault(`reading the response failed: ${describeFetchError(err, timeoutMs)}`, {
-      cause: err,
+    throw new TransientFault(scrub(`reading the response failed: ${describeFetchError(err, timeoutMs)}`), {
+      cause: scrubError(err, scrub),
     });
   }
   if (chunks.length === 1) return chunks[0] as Uint8Array;
