@@ -13,6 +13,7 @@ import {
   btcPerKvbField,
   countField,
   expectShape,
+  headerConfirmationsField,
   heightField,
   indexField,
   timeField,
@@ -50,6 +51,8 @@ const headerShape = z.object({
   height: heightField,
   previousblockhash: HEX64.optional(),
   time: timeField,
+  // Optional so that a front without it still reads; absent counts as in the active chain.
+  confirmations: headerConfirmationsField.optional(),
 });
 const HEX_BYTES = z.string().regex(/^([0-9a-f]{2})+$/);
 const rawTxShape = z.object({
@@ -114,6 +117,13 @@ export class CoreRpcBackend implements BitcoinBackend {
   }
 
   async getBlockHeader(hash: string): Promise<BlockHeaderInfo | undefined> {
+    const h = await this.headerReply(hash);
+    if (h === undefined) return undefined;
+    return { hash: h.hash, height: h.height, prevHash: h.previousblockhash ?? ZERO_HASH, time: h.time };
+  }
+
+  /** getblockheader's reply, checked to be the block asked for; undefined for an unknown block. */
+  private async headerReply(hash: string): Promise<z.infer<typeof headerShape> | undefined> {
     try {
       const h = expectShape(
         headerShape,
@@ -128,7 +138,7 @@ export class CoreRpcBackend implements BitcoinBackend {
           `asked for block ${hash}, got ${h.hash}`,
         );
       }
-      return { hash: h.hash, height: h.height, prevHash: h.previousblockhash ?? ZERO_HASH, time: h.time };
+      return h;
     } catch (err) {
       if (err instanceof CoreRpcError && err.code === RPC_INVALID_ADDRESS_OR_KEY) return undefined;
       throw err;
@@ -166,17 +176,30 @@ export class CoreRpcBackend implements BitcoinBackend {
     }
     const raw = hexToBytes(reply.hex, 'transaction');
     const tx = outsideRetry('core-rpc', () => verifiedTx('core-rpc', txid, raw));
-    return { txid, raw, tx, status: await this.statusFromBlockHash(reply.blockhash) };
+    return { txid, raw, tx, status: await this.statusFromBlockHash(reply.blockhash, reply.confirmations) };
   }
 
   async getTxStatus(txid: string): Promise<TxStatus | undefined> {
     return (await this.getTransaction(txid))?.status;
   }
 
-  private async statusFromBlockHash(blockhash: string | undefined): Promise<TxStatus> {
+  /**
+   * A transaction's status from getrawtransaction's blockhash and confirmations. With -txindex, Core
+   * keeps answering the block a transaction was mined in after that block left the active chain (a
+   * reorg, invalidateblock), with `confirmations: 0`; getblockheader then says `confirmations: -1`.
+   * Such a transaction is not confirmed: a kick-off or a challenge in a stale block counts for nothing.
+   * Core looks in the mempool before the txindex, so a transaction answered with a blockhash is not in
+   * the mempool. Either answer saying "not in the active chain" is enough: between the two calls the
+   * chain may have moved, and the next poll asks again.
+   */
+  private async statusFromBlockHash(
+    blockhash: string | undefined,
+    confirmations: number | undefined,
+  ): Promise<TxStatus> {
     if (blockhash === undefined) return { confirmed: false, inMempool: true };
-    const header = await this.getBlockHeader(blockhash);
-    if (header === undefined) return { confirmed: false, inMempool: false };
+    if (confirmations === 0) return { confirmed: false, inMempool: false };
+    const header = await this.headerReply(blockhash);
+    if (header === undefined || header.confirmations === -1) return { confirmed: false, inMempool: false };
     return { confirmed: true, blockHeight: header.height, blockHash: header.hash };
   }
 

@@ -67,6 +67,10 @@ export const indexField = ranged(anyNumber, (v) => integerIn(v, 0, MAX_U32, 'an 
 export const timeField = ranged(anyNumber, (v) => integerIn(v, 0, MAX_U32, 'a block time'));
 /** Confirmation counts, and target block counts of an estimate. */
 export const countField = ranged(anyNumber, (v) => integerIn(v, 0, Number.MAX_SAFE_INTEGER, 'a count'));
+/** getblockheader's confirmations: -1 is Core's answer for a block that is not in the active chain. */
+export const headerConfirmationsField = ranged(anyNumber, (v) =>
+  integerIn(v, -1, Number.MAX_SAFE_INTEGER, 'a block header confirmation count'),
+);
 
 /** A whole number of satoshis (Esplora), as a JSON number or a decimal string. */
 export const satsField = ranged(numberOrString, (v): Checked<bigint> => {
