@@ -6,6 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simnet, startSimnet } from '../../src/bitcoin/simnet/start.ts';
 import { runCli } from '../cli/run-cli.ts';
+import { findBitingSeed } from './fault-seeds.ts';
+
+const bite = findBitingSeed('commission-not-taken', 3);
 
 const env = { VIGIL_REDIS_URL: 'redis://127.0.0.1:6379' };
 
@@ -57,9 +60,71 @@ describe('vigil devnet (CLI)', () => {
     expect(r.stderr).toMatch(/commission-not-taken/);
   });
 
-  it('refuses a bad --operator value', async () => {
+  it('refuses an unknown --operator strategy before starting anything, listing every strategy with its doc', async () => {
     const r = await runCli(['devnet', '--operator', 'sometimes'], { env });
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/--operator must be assert or never-assert/);
+    expect(r.stderr).toMatch(/Unknown operator strategy "sometimes"/);
+    for (const name of ['never-assert', 'strip-and-steal', 'pin-connector-a', 'lying-backend-hide-spends']) {
+      expect(r.stderr).toContain(name);
+    }
   });
+
+  it('refuses a bad --log-level', async () => {
+    const r = await runCli(['devnet', '--log-level', 'loud'], { env });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--log-level must be one of/);
+  });
+
+  it('refuses a simnet-only strategy with --bitcoin-rpc', async () => {
+    const r = await runCli(
+      ['devnet', '--operator', 'fee-spike', '--bitcoin-rpc', node.rpcUrl, '--epochs', '1'],
+      { env },
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/needs the in-process simnet/);
+  }, 120_000);
+
+  it('tells an attack in the story, logs to stderr at --log-level, and carries strategy, ends, spend and alerts in --json', async () => {
+    const r = await runCli(
+      [
+        'devnet',
+        '--epochs',
+        '3',
+        '--seed',
+        String(bite.seed),
+        '--fault',
+        'commission-not-taken',
+        '--operator',
+        'strip-and-steal',
+        '--log-level',
+        'info',
+        '--json',
+      ],
+      { env },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/strategy strip-and-steal: it copies Vigil's challenge/);
+    expect(r.stdout).toMatch(/stripped Vigil's challenge/);
+    expect(r.stdout).toMatch(/vigil's wallet: paid -?\d+ sat/);
+    // Log lines are JSON on stderr, never on stdout (which ends with the summary line).
+    const logs = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
+    expect(logs.length).toBeGreaterThan(0);
+    expect(logs.some((l) => (JSON.parse(l) as { msg?: string }).msg === 'epoch judged')).toBe(true);
+    const summary = lastJson(r.stdout);
+    expect(summary).toMatchObject({
+      ok: true,
+      strategy: 'strip-and-steal',
+      expect: 'slashed-by-disprove',
+      operatorEnds: [
+        { epoch: String(bite.epoch), end: 'slashed-by-disprove' },
+        ...Array.from({ length: 2 - Number(bite.epoch) }, () => ({ end: 'slashed-by-disprove' })),
+      ],
+    });
+    const w = summary.walletSpend as { spent: string; allowance: string };
+    expect(BigInt(w.spent) <= BigInt(w.allowance)).toBe(true);
+    expect((summary.alerts as { name: string }[]).map((a) => a.name)).toContain('VigilFraudDetected');
+  }, 240_000);
 });
