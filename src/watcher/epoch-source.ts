@@ -230,12 +230,19 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
     return m;
   }
 
-  async function facts(epoch: bigint): Promise<{ reexecution: ReexecutionFact; l2: L2Fact }> {
+  /**
+   * `error` is set when the facts are incomplete because something failed here (ingestion, a
+   * re-execution that threw), not because the data is not there yet: the claim is still judged
+   * (unavailable), but the watcher's poll does not count as completed, so health shows the failure.
+   */
+  async function facts(epoch: bigint): Promise<{ reexecution: ReexecutionFact; l2: L2Fact; error?: string }> {
     const cursor = ingestion.ingester.cursor?.number;
     if (failed !== undefined) {
+      const reason = `L2 ingestion failed and is retried: ${failed}`;
       return {
-        reexecution: { complete: false, reason: `L2 ingestion failed and is retried: ${failed}` },
+        reexecution: { complete: false, reason },
         l2: { inputsFinal: false, behind: true, commitment: { status: 'missing' } },
+        error: reason,
       };
     }
     const end = endOf(epoch);
@@ -253,6 +260,7 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
       };
     }
     let reexecution: ReexecutionFact;
+    let error: string | undefined;
     try {
       const m = model(end);
       reexecution =
@@ -265,8 +273,11 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
     } catch (err) {
       walk = undefined; // possibly half-advanced
       reexecution = { complete: false, reason: `re-execution of epoch ${epoch} failed: ${String(err)}` };
+      // The reference model throwing is a fault of Vigil's, not missing data: it must show in health.
+      error = reexecution.reason;
     }
     return {
+      ...(error !== undefined ? { error } : {}),
       reexecution,
       l2: {
         inputsFinal: depthOf(end.block) >= o.confirmations && depthOf(end.block) > 0,

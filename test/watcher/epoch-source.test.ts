@@ -215,6 +215,8 @@ describe('the L2 epoch source', () => {
       reason: expect.stringMatching(/epoch 7 has not ended/),
     });
     expect(f.l2).toMatchObject({ inputsFinal: false, behind: true, commitment: { status: 'missing' } });
+    // Data not there yet is no failure of the poll.
+    expect(f.error).toBeUndefined();
     expect(await s.graphs()).toEqual([]);
   }, 120_000);
 
@@ -296,7 +298,34 @@ describe('the L2 epoch source', () => {
       reason: expect.stringMatching(/L2 ingestion failed/),
     });
     expect(f.l2.inputsFinal).toBe(false);
+    // A failure, not missing data: the watcher's poll fails on it (health), the claim is judged unavailable.
+    expect(f.error).toMatch(/L2 ingestion failed/);
   }, 60_000);
+
+  it('a re-execution that throws is an error of the facts, not just an incomplete one', async () => {
+    const s = source(1, 'throws');
+    await syncAll(s);
+    expect((await s.facts(1n)).error).toBeUndefined();
+    // A bug inside the reference model, simulated: an input it cannot even read.
+    const inputs = s.ingestion.derivation.inputs as unknown[];
+    const e2 = expected[2] as Expected;
+    const saved = inputs[e2.first];
+    inputs[e2.first] = null;
+    try {
+      const f = await s.facts(2n);
+      expect(f.reexecution).toMatchObject({
+        complete: false,
+        reason: expect.stringMatching(/re-execution of epoch 2 failed/),
+      });
+      expect(f.error).toMatch(/re-execution of epoch 2 failed/);
+    } finally {
+      inputs[e2.first] = saved;
+    }
+    // The walk was dropped: with the input back, the epoch re-executes from genesis and agrees.
+    const again = await s.facts(2n);
+    expect(again.error).toBeUndefined();
+    expect(again.reexecution).toMatchObject({ complete: true });
+  }, 120_000);
 
   it('refuses an L2 node that reports another chain id than configured', async () => {
     const s = createL2EpochSource({
