@@ -139,11 +139,10 @@ async function spendableCoins(
   const own = new Set(rec ? challengeVersions(rec.fields).map((v) => v.txid) : []);
   const out: FundingCoin[] = [];
   for (const u of candidates) {
-    if (rec !== undefined) {
-      // Only on a rebuild: the first challenge of a dispute takes the listing as it is (one call).
-      const spend = await ctx.backend.getOutspend(u.txid, u.vout);
-      if (spend.spent && (spend.txid === undefined || !own.has(spend.txid))) continue;
-    }
+    // Core's UTXO listing does not see the mempool: a coin spent there would make the challenge a
+    // conflict, retried forever with the same coin.
+    const spend = await ctx.backend.getOutspend(u.txid, u.vout);
+    if (spend.spent && (spend.txid === undefined || !own.has(spend.txid))) continue;
     out.push({ txid: u.txid, vout: u.vout, value: u.value });
   }
   return out;
@@ -200,6 +199,9 @@ async function buildCheckedChallenge(
   for (let round = 0; round < 5; round++) {
     const built = buildFundedChallenge(graph, sigs, coins, wallet, feeRateFromSatPerKvb(rate));
     if (built.fee > maxFeeSat(ctx)) return { kind: 'capped', rate, reason: reason || 'absolute fee cap' };
+    // Dust change dropped into the fee can lift the real rate over the cap: held, not refused.
+    if (built.fee * 1000n > settings.cap * BigInt(built.vsize))
+      return { kind: 'capped', rate, reason: reason || 'the rate cap' };
     try {
       checkChallengeShape(built.tx, rec.kickoffTxid);
     } catch (err) {
