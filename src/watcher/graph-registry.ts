@@ -7,6 +7,12 @@
  * hash: a refused document is logged and counted once and read again only when the file changes. A file
  * that is not there yet is simply not a graph yet.
  *
+ * A graph that verified stays Vigil's graph for its epoch, whatever happens to its file afterwards: a
+ * dishonest operator could publish its graph, claim, then delete or corrupt the file so that Vigil loses
+ * the graph it needs to challenge. A removal, a refused file or new content that does not verify is
+ * logged (and counted in vigil_graph_files_changed_after_verification_total) once per change; new
+ * content that verifies too is watched beside the first.
+ *
  * The operator also controls what sits in the directory. Each file is judged on its own: a directory,
  * FIFO, socket, device, symbolic link, unreadable or oversize file is refused with its reason (logged
  * and counted once per file version) and the poll goes on with the other files. Nothing is followed or
@@ -176,15 +182,28 @@ export type GraphRegistry = {
   refusedFiles(): ReadonlyMap<string, GraphFileRefusal>;
 };
 
+/** What the current version of a file was judged: verified (the graph is in `verified`) or refused. */
 type Entry = (
-  | { hash: string; ok: true; graph: ImportedGraph; wots: string[]; prevoutChecked: boolean }
+  | { hash: string; ok: true }
   | { hash: string; ok: false; error: GraphImportError }
   | { hash: undefined; ok: false; file: GraphFileRefusal }
 ) & { stamp?: string | undefined };
 
+/** A version of a graph file that verified: kept for its epoch whatever the file becomes later. */
+type Verified = {
+  epoch: bigint;
+  hash: string;
+  /** The document as read, so the claim can be checked on chain after the file is gone. */
+  text: string;
+  graph: ImportedGraph;
+  wots: string[];
+  prevoutChecked: boolean;
+};
+
 type RegistryMetrics = {
   refused: Counter<'defect'>;
   filesRefused: Counter<'reason'>;
+  changed: Counter<never>;
   imported: Gauge<never>;
 };
 
@@ -206,6 +225,15 @@ function registryMetrics(registry: Registry | undefined): RegistryMetrics | unde
         name: 'vigil_graph_files_refused_total',
         help: 'Files of the graph directory not read as graph documents, by reason (each file version counted once)',
         labelNames: ['reason'],
+        registers: r,
+      }),
+    changed:
+      (registry.getSingleMetric('vigil_graph_files_changed_after_verification_total') as
+        | Counter<never>
+        | undefined) ??
+      new Counter({
+        name: 'vigil_graph_files_changed_after_verification_total',
+        help: 'Operator graph files removed or rewritten after their graph was verified (each change counted once)',
         registers: r,
       }),
     imported:
@@ -244,6 +272,15 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
     committee: o.committee,
   };
   const entries = new Map<string, Entry>();
+  /**
+   * Every version of each file that verified, by file then content hash. Never dropped because the file
+   * changed: an operator could publish its graph, claim, then delete or corrupt the file so that Vigil
+   * loses the graph it needs to challenge that epoch. Only the chain can take a graph back (its claim
+   * output contradicting the document).
+   */
+  const verified = new Map<string, Map<string, Verified>>();
+  /** Per file, the change after verification last logged: each change is logged once. */
+  const changeLogged = new Map<string, string>();
 
   async function listFiles(): Promise<{ file: string; epoch: bigint }[]> {
     let names: string[];
@@ -270,13 +307,25 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
     return out ? { value: out.value, script: out.script } : undefined;
   }
 
-  function known(except: string): Set<string> {
+  /** The Winternitz hashes of every verified graph but one version (the one being imported again). */
+  function known(file: string, hash: string): Set<string> {
     const out = new Set<string>();
-    for (const [file, e] of entries) if (file !== except && e.ok) for (const h of e.wots) out.add(h);
+    for (const [f, versions] of verified)
+      for (const v of versions.values())
+        if (f !== file || v.hash !== hash) for (const h of v.wots) out.add(h);
     return out;
   }
 
-  async function load(file: string, epoch: bigint, text: string, hash: string): Promise<Entry> {
+  type Loaded = { ok: true; version: Verified } | { ok: false; error: GraphImportError };
+
+  /** Imports one document; `recheck`: a version verified before, imported again to check its claim on chain. */
+  async function load(
+    file: string,
+    epoch: bigint,
+    text: string,
+    hash: string,
+    recheck: boolean,
+  ): Promise<Loaded> {
     try {
       // Bounded before anything else reads it: the claim lookup below must not parse what import refuses.
       const doc = parseGraphJson(text, base);
@@ -285,22 +334,46 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
         ...base,
         epoch,
         ...(prevout ? { claimPrevout: prevout } : {}),
-        knownWotsHashes: known(file),
+        knownWotsHashes: known(file, hash),
       });
-      o.logger?.info(
-        { file, epoch: epoch.toString(), claimOnChain: prevout !== undefined },
-        'operator graph imported and verified',
-      );
-      return { hash, ok: true, graph, wots: wotsHashes(graph), prevoutChecked: prevout !== undefined };
+      // A recheck that still finds no claim on chain changes nothing, and says nothing.
+      if (!recheck || prevout !== undefined) {
+        o.logger?.info(
+          { file, epoch: epoch.toString(), claimOnChain: prevout !== undefined },
+          'operator graph imported and verified',
+        );
+      }
+      return {
+        ok: true,
+        version: { epoch, hash, text, graph, wots: wotsHashes(graph), prevoutChecked: prevout !== undefined },
+      };
     } catch (err) {
       if (!(err instanceof GraphImportError)) throw err;
       o.logger?.error(
         { file, epoch: epoch.toString(), defect: err.defect, where: err.where, err: err.shortMessage },
-        'operator graph refused: it is not read again until the file changes',
+        recheck
+          ? 'operator graph verified before is refused against the chain: it is not watched any more'
+          : 'operator graph refused: it is not read again until the file changes',
       );
       metrics?.refused.inc({ defect: err.defect });
-      return { hash, ok: false, error: err };
+      return { ok: false, error: err };
     }
+  }
+
+  /**
+   * Notes that a file whose graph verified no longer holds a verified version (gone, refused, or new
+   * content that does not verify): logged and counted once per change. The verified graph stays.
+   */
+  function changedAfterVerification(file: string, key: string, change: string): void {
+    const versions = verified.get(file);
+    if (versions === undefined || versions.size === 0 || changeLogged.get(file) === key) return;
+    changeLogged.set(file, key);
+    const epoch = [...versions.values()][0]?.epoch;
+    o.logger?.error(
+      { file, epoch: String(epoch), change },
+      "the operator's published graph file changed after its graph was verified: the verified graph is kept and watched for its epoch",
+    );
+    metrics?.changed.inc();
   }
 
   /** Records a file refused before reading; logged and counted once per file version. */
@@ -325,73 +398,117 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
       metrics?.filesRefused.inc({ reason: refusal.reason });
     }
     entries.set(file, { hash: undefined, ok: false, file: refusal, stamp });
+    changedAfterVerification(file, `refused:${refusal.reason}:${stamp}`, `now ${refusal.message}`);
+  }
+
+  function gone(file: string): void {
+    entries.delete(file);
+    changedAfterVerification(file, 'gone', 'the file was removed');
+  }
+
+  /** Reads one present file and judges its current version (a new version is imported). */
+  async function judgeFile(file: string, epoch: bigint): Promise<void> {
+    const path = join(o.dir, file);
+    // lstat, not stat: a symbolic link is judged as what it is, never followed to what it names.
+    let st: Stats;
+    try {
+      st = await lstat(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return gone(file);
+      return refuseFile(file, epoch, unreadable(err), `lstat:${(err as NodeJS.ErrnoException).code}`);
+    }
+    // Reading and hashing every document on every poll costs more than the rest of the poll: a file
+    // whose inode, size, mtime and ctime have not changed since it was judged is the same file.
+    const stamp = stampOf(st);
+    if (entries.get(file)?.stamp === stamp) return;
+    const kind = fileKind(st);
+    if (kind) return refuseFile(file, epoch, kind, stamp);
+    if (st.size > GRAPH_FILE_MAX_BYTES) return refuseFile(file, epoch, tooLarge(st.size), stamp);
+    const read = await readGraphFile(path);
+    if (read.kind === 'gone') return gone(file);
+    if (read.kind === 'refused') return refuseFile(file, epoch, read.refusal, stamp);
+    const hash = bytesToHex(sha256(read.bytes));
+    const versions = verified.get(file) ?? new Map<string, Verified>();
+    if (versions.has(hash)) {
+      // A version that verified before (the same file, or the operator putting it back).
+      entries.set(file, { hash, ok: true, stamp: read.stamp });
+      changeLogged.delete(file);
+      return;
+    }
+    const cached = entries.get(file);
+    if (cached?.hash === hash) {
+      // Refused before; only its stamp changed (touched, copied back): still refused, nothing new to say.
+      entries.set(file, { ...cached, stamp: read.stamp });
+      return;
+    }
+    let loaded: Loaded;
+    try {
+      loaded = await load(file, epoch, new TextDecoder().decode(read.bytes), hash, false);
+    } catch (err) {
+      // Not a verdict on the document (the backend failed): read and tried again on the next call.
+      o.logger?.warn({ file, err: String(err) }, 'operator graph not imported yet');
+      return;
+    }
+    if (loaded.ok) {
+      if (versions.size > 0) {
+        // Another graph for the epoch that verifies too: both are watched (a kick-off may use either).
+        o.logger?.warn(
+          { file, epoch: epoch.toString() },
+          "the operator's published graph file changed after its graph was verified: the new version verifies too, both are watched",
+        );
+        metrics?.changed.inc();
+      }
+      versions.set(hash, loaded.version);
+      verified.set(file, versions);
+      entries.set(file, { hash, ok: true, stamp: read.stamp });
+      changeLogged.delete(file);
+      return;
+    }
+    entries.set(file, { hash, ok: false, error: loaded.error, stamp: read.stamp });
+    changedAfterVerification(file, `content:${hash}`, `new content refused (${loaded.error.defect})`);
+  }
+
+  /**
+   * A graph verified before its claim transaction was on chain is imported again (from the document
+   * kept, so a file removed since changes nothing) until the claim output can be checked. A claim
+   * output that contradicts the document takes the graph back: it could not be used on that claim.
+   */
+  async function recheckClaims(): Promise<void> {
+    if (!o.backend) return;
+    for (const [file, versions] of verified) {
+      for (const v of [...versions.values()]) {
+        if (v.prevoutChecked) continue;
+        let loaded: Loaded;
+        try {
+          loaded = await load(file, v.epoch, v.text, v.hash, true);
+        } catch (err) {
+          o.logger?.warn({ file, err: String(err) }, 'operator graph claim not checked on chain yet');
+          continue;
+        }
+        if (loaded.ok) {
+          if (loaded.version.prevoutChecked) versions.set(v.hash, loaded.version);
+          continue;
+        }
+        versions.delete(v.hash);
+        const entry = entries.get(file);
+        if (entry?.hash === v.hash)
+          entries.set(file, { hash: v.hash, ok: false, error: loaded.error, stamp: entry.stamp });
+        if (versions.size === 0) verified.delete(file);
+      }
+    }
   }
 
   async function graphs(): Promise<ImportedGraph[]> {
     const files = await listFiles();
     const present = new Set(files.map((f) => f.file));
-    for (const file of [...entries.keys()]) if (!present.has(file)) entries.delete(file);
-    const out: ImportedGraph[] = [];
-    for (const { file, epoch } of files) {
-      const path = join(o.dir, file);
-      // lstat, not stat: a symbolic link is judged as what it is, never followed to what it names.
-      let st: Stats;
-      try {
-        st = await lstat(path);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-          entries.delete(file);
-          continue;
-        }
-        refuseFile(file, epoch, unreadable(err), `lstat:${(err as NodeJS.ErrnoException).code}`);
-        continue;
-      }
-      // Reading and hashing every document on every poll costs more than the rest of the poll: a file
-      // whose inode, size, mtime and ctime have not changed since it was judged is the same file.
-      const stamp = stampOf(st);
-      const cached = entries.get(file);
-      const settled = cached !== undefined && (!cached.ok || cached.prevoutChecked || !o.backend);
-      if (cached?.stamp === stamp && settled) {
-        if (cached.ok) out.push(cached.graph);
-        continue;
-      }
-      const kind = fileKind(st);
-      if (kind) {
-        refuseFile(file, epoch, kind, stamp);
-        continue;
-      }
-      if (st.size > GRAPH_FILE_MAX_BYTES) {
-        refuseFile(file, epoch, tooLarge(st.size), stamp);
-        continue;
-      }
-      const read = await readGraphFile(path);
-      if (read.kind === 'gone') {
-        entries.delete(file);
-        continue;
-      }
-      if (read.kind === 'refused') {
-        refuseFile(file, epoch, read.refusal, stamp);
-        continue;
-      }
-      const hash = bytesToHex(sha256(read.bytes));
-      const text = new TextDecoder().decode(read.bytes);
-      let entry = entries.get(file);
-      // A graph first verified without its claim output is verified again once the chain has it.
-      const recheck = entry?.ok === true && !entry.prevoutChecked && o.backend !== undefined;
-      if (entry?.hash !== hash || recheck) {
-        try {
-          const next = await load(file, epoch, text, hash);
-          // A recheck that finds the claim still unknown keeps the entry it had.
-          if (!(recheck && entry?.hash === hash && next.ok && !next.prevoutChecked)) entry = next;
-        } catch (err) {
-          // Not a verdict on the document (the backend failed): tried again on the next call.
-          o.logger?.warn({ file, err: String(err) }, 'operator graph not imported yet');
-          if (entry?.hash !== hash) continue;
-        }
-      }
-      if (entry) entries.set(file, { ...entry, stamp: read.stamp });
-      if (entry?.ok) out.push(entry.graph);
-    }
+    for (const file of [...entries.keys()]) if (!present.has(file)) gone(file);
+    for (const file of verified.keys()) if (!present.has(file)) gone(file);
+    for (const { file, epoch } of files) await judgeFile(file, epoch);
+    await recheckClaims();
+    const out = [...verified.values()]
+      .flatMap((versions) => [...versions.values()])
+      .sort((a, b) => (a.epoch < b.epoch ? -1 : a.epoch > b.epoch ? 1 : 0))
+      .map((v) => v.graph);
     metrics?.imported.set(out.length);
     return out;
   }
