@@ -99,6 +99,47 @@ const RULES: Record<string, Rule> = {
         labels: { dispute: String(x.labels.dispute), reason: String(x.labels.reason) },
         summary: `dispute ${String(x.labels.dispute)}: Vigil cannot disprove (${String(x.labels.reason)})`,
       })),
+  VigilDeadlineAtRisk: (now) =>
+    (now.get('vigil_watcher_deadline_at_risk') ?? [])
+      .filter((x) => x.value === 1)
+      .map((x) => ({
+        labels: stringLabels(x.labels),
+        summary: `dispute ${String(x.labels.dispute)} (${String(x.labels.state)}): the ${String(x.labels.deadline)} deadline is at risk`,
+      })),
+  // 120 s without a successful poll: on the devnet, a poll is due every 100 ms; sampled after each block.
+  VigilPollStale: (now) => {
+    const t = now.get('vigil_watcher_last_poll_success_timestamp_seconds');
+    if (!t || t.length === 0) return [];
+    const last = Math.max(...t.map((x) => x.value));
+    return Date.now() / 1000 - last > 120
+      ? [{ labels: {}, summary: 'no Bitcoin poll completed for 120 s' }]
+      : [];
+  },
+  VigilWalletCannotFundChallenge: (now) => {
+    const have = sum(now.get('vigil_watcher_wallet_spendable_sats'));
+    const need = now.get('vigil_watcher_challenge_funding_required_sats');
+    return need && need.length > 0 && have < sum(need)
+      ? [{ labels: {}, summary: `the wallet holds ${have} spendable sats, not enough for a challenge` }]
+      : [];
+  },
+  VigilTransactionRefused: (now, past) =>
+    (now.get('vigil_send_refused_total') ?? [])
+      .filter((x) => x.value - sum(past?.get('vigil_send_refused_total'), stringLabels(x.labels)) > 0)
+      .map((x) => ({
+        labels: stringLabels(x.labels),
+        summary: `a ${String(x.labels.tx)} Vigil needs cannot be sent (${String(x.labels.kind)})`,
+      })),
+  VigilChallengeLost: (now, past) =>
+    increased(now, past, 'vigil_send_conflicts_total', { tx: 'challenge', action: 'lost' }) > 0
+      ? [{ labels: {}, summary: "the operator's take spent connector A: a wrong claim went unchallenged" }]
+      : [],
+  VigilDisputeRecordMissing: (now) =>
+    (now.get('vigil_dispute_record_missing') ?? [])
+      .filter((x) => x.value === 1)
+      .map((x) => ({
+        labels: { dispute: String(x.labels.dispute) },
+        summary: `dispute ${String(x.labels.dispute)} has jobs but no record`,
+      })),
   // Mirrors of rules proposed for config/alerts.yml; they count once the file ships them.
   VigilGraphRefused: (now, past) =>
     (now.get('vigil_graphs_refused_total') ?? [])
