@@ -13,14 +13,16 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { BitcoinNetwork } from '../bitcoin/backends/address.ts';
 import { addressForScript } from '../bitcoin/backends/address.ts';
+import { BackendLiedError, BackendUnavailableError } from '../bitcoin/backends/errors.ts';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
+import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
 import { hashToDisplayHex, txid as txidOf } from '../bitcoin/tx/serialize.ts';
 import type { WalletKey } from '../bitcoin/wallet/keys.ts';
 import { bytesToHex, concatBytes } from '../core/bytes.ts';
 import type { Component } from '../daemon/runtime.ts';
 import { graphToDocument } from '../dispute/graph/document.ts';
 import type { ImportedGraph } from '../dispute/graph/import.ts';
-import { type GraphExpectations, importGraph } from '../dispute/graph/import.ts';
+import { type GraphExpectations, importGraphYielding } from '../dispute/graph/import.ts';
 import { defaultGraphParameters } from '../dispute/graph/parameters.ts';
 import { readKickoff } from '../dispute/graph/spend.ts';
 import { disputeId, disputeStates } from '../dispute/records/state-machine.ts';
@@ -164,7 +166,8 @@ export function createWatcher(o: WatcherOptions): Watcher {
     const hit = graphCache.get(rec.id);
     if (hit) return hit;
     if (!o.expectations) throw new Error('No graph expectations configured: cannot re-import the graph');
-    const imported = importGraph(rec.fields.graph, { ...o.expectations, epoch: rec.epoch });
+    // Yielding: the deadline check re-imports on the poll path, and one import checks every signature.
+    const imported = await importGraphYielding(rec.fields.graph, { ...o.expectations, epoch: rec.epoch });
     const g = { graph: imported.graph, sigs: imported.sigs };
     graphCache.set(rec.id, g);
     return g;
@@ -173,19 +176,42 @@ export function createWatcher(o: WatcherOptions): Watcher {
   async function judgeGraph(
     g: ImportedGraph,
     tip: number,
-    sourceFailed: (reason: string) => void,
+    pollFailed: (reason: string) => void,
   ): Promise<Verdict | undefined> {
     const claim = g.graph.spec.claim;
     const claimTxid = hashToDisplayHex(claim.txid);
     // A claim output is spent once, by its kick-off: once judged there is nothing new to ask the chain
     // (a reorg that drops the kick-off is the dispute jobs' business, and a restart judges again).
     if (judgedClaims.has(`${claimTxid}:${claim.vout}`)) return undefined;
-    const spend = await o.backend.getOutspend(claimTxid, claim.vout);
+    // The spender is believed only as the transaction itself: fetched, hashed to its txid, spending the
+    // claim. A backend naming another transaction must not make Vigil judge (or open a dispute on) it.
+    let spend: Awaited<ReturnType<typeof verifiedOutspend>>;
+    try {
+      spend = await verifiedOutspend(o.backend, claimTxid, claim.vout);
+    } catch (err) {
+      if (!(err instanceof BackendUnavailableError)) throw err;
+      // No answer is no fact: the claim is not decidable this poll, nothing is concluded, and the poll
+      // fails so health shows it. It is asked again on the next poll.
+      const at = {
+        epoch: String(g.graph.spec.epoch),
+        claim: `${claimTxid}:${claim.vout}`,
+        err: errText(err),
+      };
+      if (err instanceof BackendLiedError) {
+        o.logger.error(
+          at,
+          'the Bitcoin backend gave a false answer about the claim output: not judged this poll',
+        );
+      } else {
+        o.logger.warn(at, 'the claim output could not be read: not judged this poll');
+      }
+      pollFailed(`claim ${claimTxid}:${claim.vout}: ${errText(err)}`);
+      return undefined;
+    }
     if (!spend.spent || spend.txid === undefined) return undefined;
     const key = `${g.graph.spec.epoch}-${spend.txid}`;
     if (judged.has(key)) return undefined;
-    const tx = await o.backend.getTransaction(spend.txid);
-    if (!tx) return undefined;
+    const tx = spend.spender;
     const depth = tx.status.confirmed ? tip - tx.status.blockHeight + 1 : 0;
     let kickoff: KickoffFact;
     try {
@@ -198,7 +224,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
       };
     }
     const facts = await o.source?.facts(g.graph.spec.epoch);
-    if (facts?.error !== undefined) sourceFailed(facts.error);
+    if (facts?.error !== undefined) pollFailed(facts.error);
     const verdict = judgeEpoch({
       epoch: g.graph.spec.epoch,
       reexecution: facts?.reexecution ?? { complete: false, reason: 'no epoch source configured' },
@@ -335,19 +361,23 @@ export function createWatcher(o: WatcherOptions): Watcher {
   /** The chain facts that decide whether a dispute near its deadline has met it. */
   async function chainFactsFor(near: NearDeadline): Promise<DeadlineChainFacts> {
     const rec = near.record;
+    // Spenders checked against their own bytes (verifiedOutspend): a backend claiming connector A or the
+    // stake is spent by a transaction that does not spend it fails the read, which counts as a risk.
     if (near.needs === 'connector-a') {
-      const a = await o.backend.getOutspend(rec.kickoffTxid, 0);
+      const a = await verifiedOutspend(o.backend, rec.kickoffTxid, 0);
       return {
-        connectorA: a.spent ? { spent: true, confirmed: a.status?.confirmed === true } : { spent: false },
+        connectorA: a.spent
+          ? { spent: true, confirmed: a.spender?.status.confirmed === true }
+          : { spent: false },
       };
     }
     const { graph } = await graphOf(rec);
-    const d = await o.backend.getOutspend(hashToDisplayHex(txidOf(graph.txs.assert)), 0);
+    const d = await verifiedOutspend(o.backend, hashToDisplayHex(txidOf(graph.txs.assert)), 0);
     if (!d.spent) return { assertedStake: { spent: false } };
     return {
       assertedStake: {
         spent: true,
-        confirmed: d.status?.confirmed === true,
+        confirmed: d.spender?.status.confirmed === true,
         byPayout: d.txid === hashToDisplayHex(txidOf(graph.txs.payout)),
       },
     };
