@@ -26,9 +26,11 @@ const sum = (s: Sample[] | undefined, match: Record<string, string> = {}) =>
     .filter((x) => Object.entries(match).every(([k, v]) => String(x.labels[k]) === v))
     .reduce((a, x) => a + x.value, 0);
 
+/** `startedAt`: seconds, when the devnet began sampling (stands in for a rule's `for:` at start). */
 type Rule = (
   now: Snapshot,
   past: Snapshot | undefined,
+  ctx: { startedAt: number },
 ) => { labels: Record<string, string>; summary: string }[];
 
 function deadline(kind: string, atMost: number, needDetected: boolean): Rule {
@@ -107,11 +109,13 @@ const RULES: Record<string, Rule> = {
         summary: `dispute ${String(x.labels.dispute)} (${String(x.labels.state)}): the ${String(x.labels.deadline)} deadline is at risk`,
       })),
   // 120 s without a successful poll: on the devnet, a poll is due every 100 ms; sampled after each block.
-  VigilPollStale: (now) => {
+  // 120 s without a successful poll. The gauge is 0 until the first one: counted from the start of
+  // the run then, as the rule's `for: 1m` keeps a starting daemon from firing in Prometheus.
+  VigilPollStale: (now, _past, ctx) => {
     const t = now.get('vigil_watcher_last_poll_success_timestamp_seconds');
     if (!t || t.length === 0) return [];
     const last = Math.max(...t.map((x) => x.value));
-    return Date.now() / 1000 - last > 120
+    return Date.now() / 1000 - (last > 0 ? last : ctx.startedAt) > 120
       ? [{ labels: {}, summary: 'no Bitcoin poll completed for 120 s' }]
       : [];
   },
@@ -176,6 +180,7 @@ export function watchAlerts(registry: Registry, shipped = shippedAlertNames()): 
   const history: Snapshot[] = [];
   const raised = new Map<string, RaisedAlert>();
   const active = shipped.filter((n) => RULES[n] !== undefined);
+  const ctx = { startedAt: Date.now() / 1000 };
   return {
     notEvaluated: shipped.filter((n) => RULES[n] === undefined),
     raised: () => [...raised.values()],
@@ -192,7 +197,7 @@ export function watchAlerts(registry: Registry, shipped = shippedAlertNames()): 
       }
       const past = history.length >= WINDOW_BLOCKS ? history[history.length - WINDOW_BLOCKS] : history[0];
       for (const name of active) {
-        for (const f of (RULES[name] as Rule)(snap, past)) {
+        for (const f of (RULES[name] as Rule)(snap, past, ctx)) {
           const key = `${name}${JSON.stringify(f.labels)}`;
           if (!raised.has(key))
             raised.set(key, { name, labels: f.labels, atBlock: block, summary: f.summary });
