@@ -37,6 +37,7 @@ import {
   planBump,
   versionOf,
 } from './fee-bump.ts';
+import { confirmationHolds } from './inclusion.ts';
 import type { DisputeGraph, DisputeJobContext } from './job-context.ts';
 import { Lease } from './lease.ts';
 import { rateAfterRefusal, sendStoredReward } from './reward-send.ts';
@@ -571,6 +572,14 @@ async function confirmAtDepth(
 ): Promise<string> {
   const depth = tip - status.blockHeight + 1;
   if (rec.state === 'challenged' && depth >= ctx.confirmations) {
+    if (!(await confirmationHolds(ctx.backend, txid, status))) {
+      ctx.metrics?.sendConflicts.inc({ tx: 'challenge', action: 'unexplained' });
+      ctx.logger?.error(
+        { dispute: rec.id, txid, blockHash: status.blockHash, height: status.blockHeight },
+        'the backend reports the challenge confirmed but the block does not hold it: not believed',
+      );
+      return bumpIfLagging(ctx, rec, tip);
+    }
     await ctx.store.transition(rec.id, 'confirmed', {
       key: `confirmed-${txid}-${status.blockHash}`,
       detail: { txid, blockHash: status.blockHash, height: status.blockHeight },
@@ -688,7 +697,11 @@ async function followAssert(
   const { graph, sigs } = await ctx.graphOf(rec);
   const stake = await ctx.backend.getOutspend(rec.kickoffTxid, 2);
   const assertTxid = hashToDisplayHex(txidOf(graph.txs.assert));
-  if (stake.spent && stake.txid === assertTxid) {
+  // The assert's txid is fixed by the graph: asked for directly, a backend that hides the stake's
+  // spender cannot hide the assert (Vigil would otherwise try to time out an operator that asserted).
+  const assertSeen =
+    stake.spent && stake.txid === assertTxid ? true : await ctx.backend.getTxStatus(assertTxid);
+  if (assertSeen === true || (assertSeen !== undefined && (assertSeen.confirmed || assertSeen.inMempool))) {
     await ctx.store.transition(rec.id, 'asserted', {
       key: `asserted-${assertTxid}`,
       detail: { txid: assertTxid },
@@ -697,6 +710,11 @@ async function followAssert(
   }
   const from = Number(rec.fields.assertTimeoutFrom);
   ctx.metrics?.deadlineBlocksLeft.set({ dispute: rec.id, deadline: 'assert-timeout' }, from - tip - 1);
+  if (stake.spent && stake.txid === hashToDisplayHex(txidOf(graph.txs.take))) {
+    // The take spent the stake: the challenge was not what spent connector A after all (a backend
+    // that reported it confirmed lied, or a reorg undid it). Never recorded as a slash.
+    return challengeLost(ctx, rec, stake.txid, 'the take spent the stake after the challenge');
+  }
   if (stake.spent && stake.txid !== undefined) {
     // Not the assert (above), and the take needs connector A, which the challenge spent: the stake
     // went by an assert-timeout. Ours when it is the one stored (a crash came between sending it and
@@ -739,8 +757,19 @@ async function followAssert(
     'sent',
     build,
   );
-  // A conflict: someone else's spend of the stake; the next run reads who and follows it.
-  if (sent === 'conflict') return 'assert-timeout conflicted: reading the stake on the next run';
+  // A conflict: someone else's spend of the stake; the next run reads who and follows it. If the
+  // backend still shows the stake unspent, it hides what the node sees: alerted.
+  if (sent === 'conflict') {
+    const again = await ctx.backend.getOutspend(rec.kickoffTxid, 2);
+    if (!again.spent) {
+      ctx.metrics?.sendConflicts.inc({ tx: 'assert-timeout', action: 'unexplained' });
+      ctx.logger?.error(
+        { dispute: rec.id, kickoff: rec.kickoffTxid },
+        'the node says the stake is spent but the backend shows it unspent: the backend hides a spend',
+      );
+    }
+    return 'assert-timeout conflicted: reading the stake on the next run';
+  }
   const now = await ctx.store.require(rec.id);
   await ctx.store.transition(rec.id, 'timed-out', {
     key: `timed-out-${now.fields.timeoutTxid}`,
@@ -756,6 +785,14 @@ async function followTimeout(ctx: DisputeJobContext, rec: DisputeRecord, tip: nu
   const status = await ctx.backend.getTxStatus(txid);
   if (status?.confirmed) {
     if (tip - status.blockHeight + 1 >= ctx.confirmations) {
+      if (!(await confirmationHolds(ctx.backend, txid, status))) {
+        ctx.metrics?.sendConflicts.inc({ tx: 'assert-timeout', action: 'unexplained' });
+        ctx.logger?.error(
+          { dispute: rec.id, txid },
+          'the backend reports the slash confirmed but the block does not hold it',
+        );
+        return 'assert-timeout confirmation not believed';
+      }
       await ctx.store.transition(rec.id, 'resolved', {
         key: `resolved-${txid}-${status.blockHash}`,
         outcome: 'operator-slashed',

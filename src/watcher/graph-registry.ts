@@ -207,7 +207,8 @@ type RegistryMetrics = {
   imported: Gauge<never>;
 };
 
-function registryMetrics(registry: Registry | undefined): RegistryMetrics | undefined {
+/** The graph registry's metrics, registered once per registry (exported for the alert-rule check). */
+export function registryMetrics(registry: Registry | undefined): RegistryMetrics | undefined {
   if (!registry) return undefined;
   const r = [registry];
   return {

@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { watcherMetrics } from '../../src/queue/metrics.ts';
+import { registryMetrics } from '../../src/watcher/graph-registry.ts';
 import { watcherHealthMetrics } from '../../src/watcher/health-metrics.ts';
 
 const root = new URL('../../config/', import.meta.url);
@@ -12,6 +13,7 @@ const dashboard = readFileSync(new URL('grafana-dashboard.json', root), 'utf8');
 const registry = new Registry();
 watcherMetrics(registry);
 watcherHealthMetrics(registry);
+registryMetrics(registry);
 // The wallet's gauge is registered by src/bitcoin/wallet.
 const known = new Set([...registry.getMetricsAsArray().map((m) => m.name), 'vigil_wallet_balance_sats']);
 const used = (text: string) =>

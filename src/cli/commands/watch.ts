@@ -18,8 +18,13 @@ export function watchCommand(): Command {
     // Heavy modules (BullMQ, ioredis, the script engine) load only when the daemon actually starts.
     const { runVigilDaemon } = await import('../../daemon/vigil-daemon.ts');
     const { createWatcher } = await import('../../watcher/watcher.ts');
-    const { backendFromConfig, bullConnectionFromUrl, epochSourceFromConfig, walletKeyFromConfig } =
-      await import('../../watcher/from-config.ts');
+    const {
+      backendFromConfig,
+      bullConnectionFromUrl,
+      epochSourceFromConfig,
+      walletKeyFromConfig,
+      watcherFeesFromConfig,
+    } = await import('../../watcher/from-config.ts');
     const { componentLogger } = await import('../../observability/logger.ts');
     const walletKey = await walletKeyFromConfig(config);
     const backend = backendFromConfig(config);
@@ -49,12 +54,7 @@ export function watchCommand(): Command {
               walletKey,
               expectations: epochs?.expectations,
               source: epochs?.source,
-              fees: {
-                targetBlocks: config.fees.targetBlocks,
-                maxFeeRateSatVb: config.fees.maxFeeRateSatVb,
-                bumpAfterBlocks: config.fees.bumpAfterBlocks,
-                bumpStepSatVb: config.fees.bumpStepSatVb,
-              },
+              fees: watcherFeesFromConfig(config),
               walletReserve: BigInt(config.fees.walletReserveSats),
               bitcoinConfirmations: config.bitcoin.confirmations,
               l2Confirmations: config.l2.confirmations,
