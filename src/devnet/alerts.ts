@@ -33,9 +33,8 @@ type Rule = (
   ctx: { startedAt: number },
 ) => { labels: Record<string, string>; summary: string }[];
 
-function deadline(kind: string, atMost: number, needDetected: boolean): Rule {
+function deadline(kind: string, atMost: number): Rule {
   return (now) => {
-    if (needDetected && sum(now.get('vigil_disputes'), { state: 'detected' }) <= 0) return [];
     return (now.get('vigil_dispute_deadline_blocks_left') ?? [])
       .filter((x) => String(x.labels.deadline) === kind && x.value <= atMost && x.value >= 0)
       .map((x) => ({
@@ -50,8 +49,8 @@ const increased = (now: Snapshot, past: Snapshot | undefined, name: string, matc
 
 /** The devnet's mirror of each rule of config/alerts.yml it knows, by alert name. */
 const RULES: Record<string, Rule> = {
-  VigilChallengeDeadlineCritical: deadline('challenge', CRITICAL_LEFT, true),
-  VigilChallengeDeadlineWarning: deadline('challenge', WARNING_LEFT, true),
+  VigilChallengeDeadlineCritical: deadline('challenge', CRITICAL_LEFT),
+  VigilChallengeDeadlineWarning: deadline('challenge', WARNING_LEFT),
   VigilBitcoinNotFollowed: (now) =>
     sum(now.get('vigil_chain_followed'), { chain: 'bitcoin' }) < 1
       ? [{ labels: {}, summary: 'no process follows Bitcoin' }]
@@ -93,7 +92,7 @@ const RULES: Record<string, Rule> = {
         labels: { dispute: String(x.labels.dispute) },
         summary: `dispute ${String(x.labels.dispute)}: the challenge is stuck at the fee cap`,
       })),
-  VigilDisproveDeadlineCritical: deadline('disprove', CRITICAL_LEFT, false),
+  VigilDisproveDeadlineCritical: deadline('disprove', CRITICAL_LEFT),
   VigilDisproveImpossible: (now) =>
     (now.get('vigil_disprove_impossible') ?? [])
       .filter((x) => x.value === 1)
@@ -144,13 +143,33 @@ const RULES: Record<string, Rule> = {
         labels: { dispute: String(x.labels.dispute) },
         summary: `dispute ${String(x.labels.dispute)} has jobs but no record`,
       })),
-  // Mirrors of rules proposed for config/alerts.yml; they count once the file ships them.
-  VigilGraphRefused: (now, past) =>
-    (now.get('vigil_graphs_refused_total') ?? [])
+  VigilGraphRefused: (now, past) => [
+    ...(now.get('vigil_graphs_refused_total') ?? [])
       .filter((x) => x.value - sum(past?.get('vigil_graphs_refused_total'), stringLabels(x.labels)) > 0)
       .map((x) => ({
         labels: { defect: String(x.labels.defect) },
         summary: `an operator graph was refused (${String(x.labels.defect)})`,
+      })),
+    ...(now.get('vigil_graph_files_refused_total') ?? [])
+      .filter((x) => x.value - sum(past?.get('vigil_graph_files_refused_total'), stringLabels(x.labels)) > 0)
+      .map((x) => ({
+        labels: { reason: String(x.labels.reason) },
+        summary: `an operator graph file was refused (${String(x.labels.reason)})`,
+      })),
+    ...(increased(now, past, 'vigil_graph_files_changed_after_verification_total', {}) > 0
+      ? [{ labels: {}, summary: 'an operator graph file changed after its graph was verified' }]
+      : []),
+  ],
+  VigilBackendInconsistent: (now, past) =>
+    (now.get('vigil_send_conflicts_total') ?? [])
+      .filter(
+        (x) =>
+          String(x.labels.action) === 'unexplained' &&
+          x.value - sum(past?.get('vigil_send_conflicts_total'), stringLabels(x.labels)) > 0,
+      )
+      .map((x) => ({
+        labels: { tx: String(x.labels.tx) },
+        summary: `the Bitcoin backend's answers about a ${String(x.labels.tx)} do not hold up`,
       })),
 };
 
