@@ -137,7 +137,8 @@ const fees = z
   })
   .superRefine((f, ctx) => {
     // A floor above the cap leaves no rate a transaction may pay: every send would be refused.
-    if (f.minRelaySatVb > f.maxFeeRateSatVb) {
+    // Only between two valid values: a bad cap already has its own message.
+    if (f.maxFeeRateSatVb > 0 && f.minRelaySatVb > f.maxFeeRateSatVb) {
       ctx.addIssue({ code: 'custom', path: ['minRelaySatVb'], message: 'at most fees.maxFeeRateSatVb' });
     }
   })

@@ -18,7 +18,7 @@ import { blocksLeft, disproveBy } from '../dispute/records/deadlines.ts';
 import type { DisputeRecord } from '../dispute/records/store.ts';
 import { clearMetDeadlines } from './deadline-gauges.ts';
 import { planDisprove } from './disprove-plan.ts';
-import { confirmationHolds } from './inclusion.ts';
+import { confirmationBelieved } from './inclusion.ts';
 import type { DisputeGraph, DisputeJobContext } from './job-context.ts';
 import { Lease } from './lease.ts';
 import { sendStoredReward } from './reward-send.ts';
@@ -167,14 +167,8 @@ async function settle(
   const depth = tip - status.blockHeight + 1;
   if (depth < ctx.confirmations)
     return `${spender === payoutTxid ? 'payout' : 'disprove'} confirming, depth ${depth}`;
-  if (!(await confirmationHolds(ctx.backend, spender, status))) {
-    ctx.metrics?.sendConflicts.inc({ tx: 'disprove', action: 'unexplained' });
-    ctx.logger?.error(
-      { dispute: rec.id, txid: spender, blockHash: status.blockHash },
-      'the backend reports the spend of the asserted stake confirmed but the block does not hold it',
-    );
+  if (!(await confirmationBelieved(ctx, rec.id, 'disprove', spender, status)))
     return 'confirmation not believed: waiting';
-  }
 
   if (spender === payoutTxid) {
     if (rec.fields.disproveTxid !== undefined) {

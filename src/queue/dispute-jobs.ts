@@ -37,7 +37,7 @@ import {
   planBump,
   versionOf,
 } from './fee-bump.ts';
-import { confirmationHolds } from './inclusion.ts';
+import { confirmationBelieved } from './inclusion.ts';
 import type { DisputeGraph, DisputeJobContext } from './job-context.ts';
 import { Lease } from './lease.ts';
 import { rateAfterRefusal, sendStoredReward } from './reward-send.ts';
@@ -572,14 +572,8 @@ async function confirmAtDepth(
 ): Promise<string> {
   const depth = tip - status.blockHeight + 1;
   if (rec.state === 'challenged' && depth >= ctx.confirmations) {
-    if (!(await confirmationHolds(ctx.backend, txid, status))) {
-      ctx.metrics?.sendConflicts.inc({ tx: 'challenge', action: 'unexplained' });
-      ctx.logger?.error(
-        { dispute: rec.id, txid, blockHash: status.blockHash, height: status.blockHeight },
-        'the backend reports the challenge confirmed but the block does not hold it: not believed',
-      );
+    if (!(await confirmationBelieved(ctx, rec.id, 'challenge', txid, status)))
       return bumpIfLagging(ctx, rec, tip);
-    }
     await ctx.store.transition(rec.id, 'confirmed', {
       key: `confirmed-${txid}-${status.blockHash}`,
       detail: { txid, blockHash: status.blockHash, height: status.blockHeight },
@@ -785,14 +779,8 @@ async function followTimeout(ctx: DisputeJobContext, rec: DisputeRecord, tip: nu
   const status = await ctx.backend.getTxStatus(txid);
   if (status?.confirmed) {
     if (tip - status.blockHeight + 1 >= ctx.confirmations) {
-      if (!(await confirmationHolds(ctx.backend, txid, status))) {
-        ctx.metrics?.sendConflicts.inc({ tx: 'assert-timeout', action: 'unexplained' });
-        ctx.logger?.error(
-          { dispute: rec.id, txid },
-          'the backend reports the slash confirmed but the block does not hold it',
-        );
+      if (!(await confirmationBelieved(ctx, rec.id, 'assert-timeout', txid, status)))
         return 'assert-timeout confirmation not believed';
-      }
       await ctx.store.transition(rec.id, 'resolved', {
         key: `resolved-${txid}-${status.blockHash}`,
         outcome: 'operator-slashed',

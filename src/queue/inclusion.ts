@@ -6,6 +6,7 @@
  * header's merkle root), so the transaction being in it at the claimed height is the chain's word.
  */
 import type { BitcoinBackend, TxStatus } from '../bitcoin/backends/types.ts';
+import type { SendContext, SentTx } from './send.ts';
 
 export async function confirmationHolds(
   backend: BitcoinBackend,
@@ -17,4 +18,21 @@ export async function confirmationHolds(
   // The block must be the one the chain has at that height, not a stale branch.
   if ((await backend.getBlockHash(status.blockHeight)) !== status.blockHash) return false;
   return block.txs.some((t) => t.txid === txid);
+}
+
+/** `confirmationHolds`, and when it does not: counted as unexplained and logged. */
+export async function confirmationBelieved(
+  ctx: Pick<SendContext, 'backend' | 'metrics' | 'logger'>,
+  dispute: string,
+  what: SentTx,
+  txid: string,
+  status: Extract<TxStatus, { confirmed: true }>,
+): Promise<boolean> {
+  if (await confirmationHolds(ctx.backend, txid, status)) return true;
+  ctx.metrics?.sendConflicts.inc({ tx: what, action: 'unexplained' });
+  ctx.logger?.error(
+    { dispute, tx: what, txid, blockHash: status.blockHash, height: status.blockHeight },
+    'the backend reports a confirmation the block does not hold: not believed',
+  );
+  return false;
 }

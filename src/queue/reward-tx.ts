@@ -6,17 +6,10 @@
  */
 import { encodeTx, txidHex, txVsize } from '../bitcoin/backends/codec.ts';
 import { type FeeRate, feeForVsize } from '../bitcoin/backends/fee-rate.ts';
-import type { Prevout, Tx } from '../bitcoin/tx/types.ts';
 import type { RewardClaim, SpendableTx } from '../dispute/graph/spend.ts';
+import type { CheckedTx } from './send.ts';
 
-export type BuiltReward = {
-  tx: Tx;
-  prevouts: Prevout[];
-  raw: Uint8Array;
-  txid: string;
-  fee: bigint;
-  vsize: number;
-};
+export type BuiltReward = CheckedTx;
 
 /**
  * Builds with `complete` twice: once to measure, once with the fee for `rate` (already capped), never
