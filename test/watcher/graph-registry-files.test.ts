@@ -190,24 +190,28 @@ describe('the graph registry judges each file on its own', () => {
   }, 60_000);
 
   it('refuses a file it cannot read (EACCES) and goes on with the next one', () => {
-    // chmod does not bite on root: the poll runs in a child process as an unprivileged user when the
-    // tests run as root, and as the current user otherwise.
+    // chmod does not bite on root: as root the poll runs in a child process without the capabilities
+    // that bypass file permissions (util-linux's setpriv), still as root, so it can read the checkout
+    // wherever it is (a clone in a mode-700 temp dir included); otherwise as the current user.
     const dir = freshDir();
     chmodSync(dir, 0o755);
     writeFileSync(join(dir, graphFileName(1n)), text1, { mode: 0o644 });
     writeFileSync(join(dir, graphFileName(2n)), text1.replace('"epoch":"1"', '"epoch":"2"'), { mode: 0o000 });
     chmodSync(join(dir, graphFileName(2n)), 0o000);
     const asRoot = process.getuid?.() === 0;
-    const child = spawnSync(
+    const node = [
       process.execPath,
-      ['--import', 'tsx', join(import.meta.dirname, 'graph-registry-child.ts'), dir],
-      {
-        cwd: join(import.meta.dirname, '../..'),
-        encoding: 'utf8',
-        timeout: 60_000,
-        ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
-      },
-    );
+      '--import',
+      'tsx',
+      join(import.meta.dirname, 'graph-registry-child.ts'),
+      dir,
+    ];
+    const argv = asRoot ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--', ...node] : node;
+    const child = spawnSync(argv[0] as string, argv.slice(1), {
+      cwd: join(import.meta.dirname, '../..'),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(child.stderr).toBe('');
     const report = JSON.parse(child.stdout.trim().split('\n').pop() as string) as {
       epochs: string[];
