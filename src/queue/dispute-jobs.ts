@@ -571,9 +571,19 @@ async function confirmAtDepth(
   tip: number,
 ): Promise<string> {
   const depth = tip - status.blockHeight + 1;
-  if (rec.state === 'challenged' && depth >= ctx.confirmations) {
+  // Checked once per block the backend names (kept in the record), and before any depth counts: a
+  // backend that keeps saying "confirmed in the tip block" must not stop the bumps.
+  const seenIn = `${txid}@${status.blockHash}`;
+  if (rec.fields.challengeSeenIn !== seenIn) {
     if (!(await confirmationBelieved(ctx, rec.id, 'challenge', txid, status)))
       return bumpIfLagging(ctx, rec, tip);
+    await ctx.store.note(rec.id, 'challenge-in-block', {
+      key: `in-block-${seenIn}`,
+      fields: { challengeSeenIn: seenIn },
+      detail: { txid, blockHash: status.blockHash, height: status.blockHeight },
+    });
+  }
+  if (rec.state === 'challenged' && depth >= ctx.confirmations) {
     await ctx.store.transition(rec.id, 'confirmed', {
       key: `confirmed-${txid}-${status.blockHash}`,
       detail: { txid, blockHash: status.blockHash, height: status.blockHeight },
@@ -843,10 +853,13 @@ async function bumpIfLagging(ctx: DisputeJobContext, rec: DisputeRecord, tip: nu
   const sentAt = Number(rec.fields.challengeSentHeight ?? rec.kickoffHeight);
   const currentRate = BigInt(rec.fields.challengeFeeRate ?? '0');
   const est = await ctx.backend.estimateFee(ctx.fees.targetBlocks);
+  // Near the deadline there is no time to wait the usual blocks before a bump.
+  const left = blocksLeft(Number(rec.fields.challengeBy ?? Number.POSITIVE_INFINITY), tip);
+  const waited = tip - sentAt;
   const plan = planBump({
     currentRate,
     estimate: est?.rate.satPerKvb,
-    waitedBlocks: tip - sentAt,
+    waitedBlocks: left <= settings.afterBlocks ? Math.max(waited, settings.afterBlocks) : waited,
     settings,
   });
   if (plan.kind === 'wait') return `in mempool (${plan.reason})`;
