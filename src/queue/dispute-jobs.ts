@@ -33,6 +33,7 @@ import {
   buildReplacement,
   type ChallengeVersion,
   challengeVersions,
+  committedOutpoints,
   currentFields,
   planBump,
   versionOf,
@@ -149,19 +150,9 @@ async function spendableCoins(
   return out;
 }
 
-/** Outpoints already committed to by stored (unresolved) transactions of any other dispute. */
+/** Outpoints already committed to by the stored challenges of every other open dispute. */
 async function reservedOutpoints(ctx: DisputeJobContext, except: string | undefined): Promise<Set<string>> {
-  const out = new Set<string>();
-  for (const rec of await ctx.store.active()) {
-    if (rec.id === except) continue;
-    // Every version: an older one may still be the one that confirms.
-    for (const v of challengeVersions(rec.fields)) {
-      for (const input of decodeTx(hexToBytes(v.raw)).inputs) {
-        out.add(outpointKey(hashToDisplayHex(input.prevTxid), input.vout));
-      }
-    }
-  }
-  return out;
+  return committedOutpoints((await ctx.store.active()).filter((r) => r.id !== except));
 }
 
 /** A wallet-lock section: one dispute at a time picks wallet coins, so two never spend the same coin. */

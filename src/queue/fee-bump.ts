@@ -8,7 +8,10 @@
  * incremental relay fee for its own size (BIP-125 rules 3 and 4). It never goes above the cap: at the
  * cap the decision is `capped` and the caller alerts instead of sending.
  */
+import { decodeTx } from '../bitcoin/backends/codec.ts';
 import { feeForVsize, feeRateFromSatPerKvb } from '../bitcoin/backends/fee-rate.ts';
+import { hashToDisplayHex } from '../bitcoin/tx/serialize.ts';
+import { hexToBytes } from '../core/bytes.ts';
 import type { Graph } from '../dispute/graph/build.ts';
 import type { PresignedSignatures } from '../dispute/graph/sign.ts';
 import {
@@ -120,4 +123,20 @@ export function currentFields(v: ChallengeVersion): Record<string, string> {
 
 export function versionOf(built: BuiltChallenge, rawHex: string): ChallengeVersion {
   return { txid: built.txid, raw: rawHex, fee: String(built.fee), feeRate: String(built.feeRate.satPerKvb) };
+}
+
+/**
+ * The wallet outpoints the stored challenges of open disputes spend (every version: an older one may
+ * still be the one that confirms). The challenge job never picks them for another dispute.
+ */
+export function committedOutpoints(records: readonly { fields: Record<string, string> }[]): Set<string> {
+  const out = new Set<string>();
+  for (const rec of records) {
+    for (const v of challengeVersions(rec.fields)) {
+      for (const input of decodeTx(hexToBytes(v.raw)).inputs) {
+        out.add(`${hashToDisplayHex(input.prevTxid)}:${input.vout}`);
+      }
+    }
+  }
+  return out;
 }

@@ -9,18 +9,14 @@
  *   `asserted` one with no disprove in a block), with the safety margin or fewer blocks left;
  * - `watcher-wallet`: in mode `challenge`, the wallet's spendable coins cannot fund the next challenge.
  */
-import { decodeTx } from '../bitcoin/backends/codec.ts';
 import { type FeeRate, feeForVsize, feeRateFromSatPerVb } from '../bitcoin/backends/fee-rate.ts';
 import type { Utxo } from '../bitcoin/backends/types.ts';
-import { hashToDisplayHex } from '../bitcoin/tx/serialize.ts';
 import { isMatureCoin } from '../bitcoin/wallet/wallet.ts';
-import { hexToBytes } from '../core/bytes.ts';
 import type { GraphParameters } from '../dispute/graph/parameters.ts';
 import { blocksLeft } from '../dispute/records/deadlines.ts';
 import type { DisputeState } from '../dispute/records/state-machine.ts';
 import type { DisputeRecord } from '../dispute/records/store.ts';
 import type { HealthStatus } from '../observability/health.ts';
-import { challengeVersions } from '../queue/fee-bump.ts';
 
 // ------------------------------------------------------------------------------------------------
 // Following Bitcoin
@@ -240,22 +236,6 @@ export function challengeFundingNeed(f: {
     feeForVsize(rate, f.vsize ?? TYPICAL_CHALLENGE_VSIZE) +
     f.reserve
   );
-}
-
-/**
- * The wallet outpoints the stored challenges of open disputes spend (every version: an older one may
- * still be the one that confirms). The challenge job never picks them for another dispute.
- */
-export function committedOutpoints(records: readonly Pick<DisputeRecord, 'fields'>[]): Set<string> {
-  const out = new Set<string>();
-  for (const rec of records) {
-    for (const v of challengeVersions(rec.fields)) {
-      for (const input of decodeTx(hexToBytes(v.raw)).inputs) {
-        out.add(`${hashToDisplayHex(input.prevTxid)}:${input.vout}`);
-      }
-    }
-  }
-  return out;
 }
 
 /**

@@ -37,12 +37,12 @@ import {
 import type { HealthRegistry } from '../observability/health.ts';
 import type { DisputeGraph, DisputeJobContext, OpenJobData } from '../queue/dispute-jobs.ts';
 import { DisputeQueue } from '../queue/dispute-queue.ts';
+import { committedOutpoints } from '../queue/fee-bump.ts';
 import { Lease } from '../queue/lease.ts';
 import { type WatcherMetrics, watcherMetrics } from '../queue/metrics.ts';
 import type { WatcherMode } from '../queue/spend-policy.ts';
 import {
   challengeFundingNeed,
-  committedOutpoints,
   type DeadlineChainFacts,
   type DeadlineRisk,
   deadlineHealthOf,

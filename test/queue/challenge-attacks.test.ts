@@ -14,7 +14,6 @@ import { BroadcastRejectedError } from '../../src/bitcoin/backends/errors.ts';
 import { feeRateFromSatPerVb } from '../../src/bitcoin/backends/fee-rate.ts';
 import type { BitcoinBackend } from '../../src/bitcoin/backends/types.ts';
 import { CONSENSUS_FLAGS } from '../../src/bitcoin/script/flags.ts';
-import { taprootOutput } from '../../src/bitcoin/taproot/output.ts';
 import { PrecomputedTxData } from '../../src/bitcoin/tx/precomputed.ts';
 import { cloneTx, hashToDisplayHex } from '../../src/bitcoin/tx/serialize.ts';
 import { SIGHASH_DEFAULT, taprootSighash } from '../../src/bitcoin/tx/sighash.ts';
@@ -34,7 +33,6 @@ import { ChallengeCheckError, checkChallengeShape } from '../../src/queue/challe
 import { processChallenge, processOpen, processTrack } from '../../src/queue/dispute-jobs.ts';
 import { watcherMetrics } from '../../src/queue/metrics.ts';
 import { SendRefusedError } from '../../src/queue/send.ts';
-import { mineCoins, out, spend } from '../bitcoin/simnet/fixture.ts';
 import { harness, type Scenario, startScenario, WATCHER_KEY, WATCHER_SCRIPT } from './scenario.ts';
 
 const WATCHER_SECRET = sha256(utf8('vigil queue test watcher'));

@@ -3,9 +3,9 @@ import { encodeTx, txidHex } from '../../src/bitcoin/backends/codec.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
 import { bytesToHex, hexToBytes } from '../../src/core/bytes.ts';
 import { defaultGraphParameters } from '../../src/dispute/graph/parameters.ts';
+import { committedOutpoints } from '../../src/queue/fee-bump.ts';
 import {
   challengeFundingNeed,
-  committedOutpoints,
   spendableBalance,
   TYPICAL_CHALLENGE_VSIZE,
   walletHealth,
