@@ -1,6 +1,6 @@
 /**
  * The infrastructure components every daemon has: the operator HTTP server and the Redis connection.
- * Domain components (ingestion, follower, judge, queue workers) are added by later issues.
+ * Domain components (ingestion, Bitcoin poll, judge, queue workers) are added by later issues.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';

@@ -1,6 +1,6 @@
 /**
  * The composition every long-running Vigil command shares: logger, metrics, health, Redis, the operator
- * HTTP server, then the domain components the command adds (ingestion, follower, judge, workers: issue
+ * HTTP server, then the domain components the command adds (ingestion, Bitcoin poll, judge, workers: issue
  * #8). Infrastructure is started first and stopped last.
  */
 import type { VigilConfig } from '../config/schema.ts';

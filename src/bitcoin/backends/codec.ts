@@ -1,5 +1,5 @@
 /**
- * The one place backends, simnet, the follower and the wallet turn transaction and block bytes into
+ * The one place backends, simnet, the watcher and the wallet turn transaction and block bytes into
  * Vigil's `Tx` model and back. Transactions go through the transaction engine (`src/bitcoin/tx/`);
  * this file adds only what a chain needs on top: block framing and a few names.
  */
