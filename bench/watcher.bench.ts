@@ -1,6 +1,6 @@
 /**
  * Watcher figures: detection latency on simnet (a fraudulent kick-off at depth → its challenge in the
- * mempool, through the lease-held poll, the judge, re-execution in a worker thread, the BullMQ jobs,
+ * mempool, through the lease-held poll, the judge, re-execution on the main thread, the BullMQ jobs,
  * the interpreter and testmempoolaccept), and epochs judged per second on a backlog, with re-execution
  * alone as the same-run baseline.
  */

@@ -31,7 +31,6 @@ import {
 import { judgeEpoch, type Verdict } from '../../src/judge/verdict.ts';
 import type { DisputeGraph, DisputeJobContext, OpenJobData } from '../../src/queue/dispute-jobs.ts';
 import { DisputeQueue } from '../../src/queue/dispute-queue.ts';
-import { reexecuteInThread } from '../../src/queue/reexecute-thread.ts';
 import type { WatcherMode } from '../../src/queue/spend-policy.ts';
 import { deleteKeysByPrefix } from '../../src/store/redis.ts';
 import type { EpochSource } from '../../src/watcher/watcher.ts';
@@ -307,7 +306,7 @@ export function scenarioSource(s: Scenario): EpochSource {
   return {
     graphs: async () => [importGraph(s.graphDocument, { ...expectations, epoch: g.spec.epoch })],
     facts: async (epoch) => {
-      const r = await reexecuteInThread({ inputs: w.inputs, genesis: w.genesis });
+      const r = reexecute(w.inputs, { genesis: w.genesis });
       const e = r.epochs.find((x) => x.epoch === epoch);
       return {
         reexecution: e ? { complete: true, root: e.root } : { complete: false, reason: 'epoch not reached' },

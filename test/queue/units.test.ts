@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bytesToHex } from '../../src/core/bytes.ts';
-import { FAULTS, generateWorkload, reexecute } from '../../src/governance/index.ts';
 import { DisputeQueue, QueuePrefixError } from '../../src/queue/dispute-queue.ts';
 import { challengeJobId, JobIdError, jobId, judgeJobId } from '../../src/queue/job-ids.ts';
 import { Lease } from '../../src/queue/lease.ts';
-import { reexecuteInThread } from '../../src/queue/reexecute-thread.ts';
 import { SpendingRefusedError, spendDecision } from '../../src/queue/spend-policy.ts';
 import { CONNECTION, cleanup, REDIS_URL } from './scenario.ts';
 
@@ -60,23 +57,5 @@ describe('chain lease', () => {
     expect(await a.renew()).toBe(false); // the old holder cannot extend its successor's lease
     expect(await b.release()).toBe(true);
     expect(await a.holder()).toBeNull();
-  });
-});
-
-describe('re-execution in a worker thread', () => {
-  it('gives the same roots as on the main thread, for the reference and for a fault', async () => {
-    const w = generateWorkload({ seed: 17, inputs: 300 });
-    for (const executor of [undefined, FAULTS[0]?.name]) {
-      const local = reexecute(w.inputs, {
-        genesis: w.genesis,
-        executor: FAULTS.find((f) => f.name === executor),
-      });
-      const remote = await reexecuteInThread({ inputs: w.inputs, genesis: w.genesis, executor, trace: true });
-      expect(bytesToHex(remote.root)).toBe(bytesToHex(local.root));
-      expect(remote.epochs.map((e) => bytesToHex(e.root))).toEqual(
-        local.epochs.map((e) => bytesToHex(e.root)),
-      );
-      expect(remote.stepRoots).toHaveLength(w.inputs.length);
-    }
   });
 });

@@ -4,10 +4,10 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../src/core/bytes.ts';
+import { reexecute } from '../../src/governance/reexecute.ts';
 import { diagnoseFraud } from '../../src/judge/diagnose.ts';
 import type { Verdict } from '../../src/judge/verdict.ts';
 import { HealthRegistry } from '../../src/observability/health.ts';
-import { reexecuteInThread } from '../../src/queue/reexecute-thread.ts';
 import { createWatcher, type EpochSource, type WatcherOptions } from '../../src/watcher/watcher.ts';
 import {
   cleanup,
@@ -180,7 +180,7 @@ describe('the watch daemon on simnet', () => {
         calls.push('sync');
       },
       diagnose: async (_epoch, claimedRoot) => {
-        const end = (await reexecuteInThread({ inputs: w.inputs, genesis: w.genesis })).epochs[0];
+        const end = reexecute(w.inputs, { genesis: w.genesis }).epochs[0];
         return diagnoseFraud({
           genesis: w.genesis,
           priorInputs: [],
