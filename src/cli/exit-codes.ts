@@ -1,3 +1,6 @@
+import { VigilError } from '../core/errors.ts';
+import type { DaemonOutcome, ImmediateExit } from '../daemon/runtime.ts';
+
 /** Process exit codes. Stable: scripts and CI depend on them. Documented in README. */
 export const ExitCode = {
   /** Success; for verdict commands: everything checked passed. */
@@ -21,3 +24,39 @@ export const ExitCode = {
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/**
+ * The exit code of a command that ended with `err`: the one place where a kind of failure becomes a
+ * code. A VigilError's `category` decides (src/core/errors.ts); anything else is a bug (70).
+ */
+export function exitCodeFor(err: unknown): ExitCode {
+  if (!(err instanceof VigilError)) return ExitCode.Internal;
+  switch (err.category) {
+    case 'usage':
+      return ExitCode.Usage;
+    case 'config':
+      return ExitCode.Config;
+    case 'unavailable':
+      return ExitCode.Unavailable;
+    case 'not-implemented':
+      return ExitCode.NotImplemented;
+    case 'failed':
+      return ExitCode.Failed;
+  }
+}
+
+/** The exit code of a daemon that stopped: 0 when it stopped cleanly, 1 when in-flight work was abandoned. */
+export function exitCodeForDaemon(outcome: DaemonOutcome): ExitCode {
+  return outcome === 'clean' ? ExitCode.Ok : ExitCode.Failed;
+}
+
+/**
+ * The exit code of a daemon that must end at once: 128 + the signal number for a second SIGINT or
+ * SIGTERM (130, 143), 70 for an error that escaped every component.
+ */
+export function exitCodeForImmediateExit(why: ImmediateExit): ExitCode {
+  if (why.reason === 'fatal') return ExitCode.Internal;
+  if (why.signal === 'SIGINT') return ExitCode.SecondSigint;
+  if (why.signal === 'SIGTERM') return ExitCode.SecondSigterm;
+  return ExitCode.Failed;
+}

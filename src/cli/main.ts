@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
-import { NotImplementedError, VigilError } from '../core/errors.ts';
+import { VigilError } from '../core/errors.ts';
 import { buildInfo } from '../observability/build-info.ts';
-import { ExitCode } from './exit-codes.ts';
+import { ExitCode, exitCodeFor } from './exit-codes.ts';
 
 /**
  * Every command, in the order `--help` lists them. Each is imported only when needed: a command pulls
@@ -34,15 +34,6 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   for (const [, load] of chosen.length === 1 ? chosen : COMMANDS) program.addCommand(await load());
   program.exitOverride();
   return program;
-}
-
-export function exitCodeFor(err: unknown): number {
-  if (err instanceof NotImplementedError) return ExitCode.NotImplemented;
-  if (err instanceof VigilError) {
-    const code = (err as { exitCode?: unknown }).exitCode;
-    return typeof code === 'number' ? code : ExitCode.Failed;
-  }
-  return ExitCode.Internal;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,5 +1,4 @@
-import { ExitCode } from '../cli/exit-codes.ts';
-import { VigilError } from '../core/errors.ts';
+import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
 
 /** One thing wrong with the configuration, already safe to print (secret values redacted). */
 export type ConfigProblem = {
@@ -23,7 +22,7 @@ export function formatProblem(p: ConfigProblem): string {
 /** The configuration is invalid: the first line names the first bad key; every problem follows. */
 export class ConfigError extends VigilError {
   override name = 'ConfigError';
-  readonly exitCode = ExitCode.Config;
+  override readonly category: VigilErrorCategory = 'config';
   readonly problems: ConfigProblem[];
 
   constructor(problems: ConfigProblem[], options: { cause?: unknown } = {}) {
@@ -42,7 +41,7 @@ export class ConfigError extends VigilError {
 /** A secret named by the configuration (a key file, a password env variable) cannot be read. */
 export class SecretUnavailableError extends VigilError {
   override name = 'SecretUnavailableError';
-  readonly exitCode = ExitCode.Config;
+  override readonly category: VigilErrorCategory = 'config';
 }
 
 /** A secret file others can read: refused (as ssh refuses such a key) unless the config allows it. */

@@ -5,6 +5,19 @@
  * cause's text, `metaMessages` add context lines, and `cause` keeps the chain for the log. Callers
  * branch on the subclass (`instanceof`), never on message text.
  */
+/**
+ * What kind of failure an error is. Whoever answers the user decides what a category means: the CLI maps
+ * each to a stable exit code (`exitCodeFor`, src/cli/exit-codes.ts), so nothing below the CLI knows
+ * exit codes. A subclass sets its category; an error that sets none is `failed`.
+ *
+ * - `failed`: the work ran and failed, or its answer is negative.
+ * - `usage`: bad input from the person running the command (arguments, an input file).
+ * - `config`: the configuration, or a secret it names, is invalid or unusable.
+ * - `unavailable`: a service Vigil needs (Redis, an RPC endpoint, a port to listen on) is not there.
+ * - `not-implemented`: the command exists but lands with a later release.
+ */
+export type VigilErrorCategory = 'failed' | 'usage' | 'config' | 'unavailable' | 'not-implemented';
+
 export type VigilErrorOptions = {
   cause?: unknown;
   details?: string;
@@ -14,6 +27,8 @@ export type VigilErrorOptions = {
 
 export class VigilError extends Error {
   override name = 'VigilError';
+  /** What kind of failure this is (see VigilErrorCategory); subclasses override it. */
+  readonly category: VigilErrorCategory = 'failed';
   readonly shortMessage: string;
   readonly details: string | undefined;
   readonly metaMessages: string[];
@@ -46,6 +61,7 @@ export class VigilError extends Error {
 /** A command whose implementation lands with a later issue. */
 export class NotImplementedError extends VigilError {
   override name = 'NotImplementedError';
+  override readonly category: VigilErrorCategory = 'not-implemented';
   constructor(command: string, plannedIn: string) {
     super(`${command} is not implemented yet`, {
       metaMessages: [`It arrives with ${plannedIn}; its options are stable already.`],

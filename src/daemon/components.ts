@@ -4,6 +4,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { Component } from '../core/component.ts';
 import type { HealthRegistry } from '../observability/health.ts';
 import {
   type OperatorServer,
@@ -11,7 +12,6 @@ import {
   startOperatorServer,
 } from '../observability/http-server.ts';
 import { closeRedis, connectRedis, type RedisRole, requireNoEviction } from '../store/redis.ts';
-import type { Component } from './runtime.ts';
 
 export type HttpComponent = Component & { server(): OperatorServer | undefined };
 

@@ -6,23 +6,22 @@
  * and the remaining components are told to let go at once. Infrastructure (Redis, the HTTP server) is
  * started first so it is stopped last, after the workers that need it have drained.
  *
- * Exit codes: 0 after a clean stop; 1 when the grace period ran out or a component failed to stop; a
- * second signal exits at once with 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
+ * The daemon reports how it ended (a DaemonOutcome), or asks its caller to end the process at once (an
+ * ImmediateExit: a second signal, an uncaught error); the CLI turns both into exit codes
+ * (src/cli/exit-codes.ts).
  */
 import type { Logger } from 'pino';
-import { ExitCode } from '../cli/exit-codes.ts';
+import type { Component } from '../core/component.ts';
 import type { HealthRegistry } from '../observability/health.ts';
 
-export type Component = {
-  name: string;
-  /** Begin work. A component that throws here aborts the start; those already started are stopped. */
-  start(): Promise<void> | void;
-  /**
-   * Stop intake, let in-flight work finish, release resources. `signal` aborts when the grace period is
-   * over: then give up on the remaining work and return quickly.
-   */
-  stop(signal: AbortSignal): Promise<void> | void;
-};
+/**
+ * How a stop ended: `clean` when every component stopped in time; `abandoned` when in-flight work was
+ * given up (the grace period ran out, or a component failed to stop).
+ */
+export type DaemonOutcome = 'clean' | 'abandoned';
+
+/** Why the process must end now, without waiting: a second signal during the shutdown, or an uncaught error. */
+export type ImmediateExit = { reason: 'second-signal'; signal: NodeJS.Signals } | { reason: 'fatal' };
 
 export type DaemonOptions = {
   components: readonly Component[];
@@ -30,13 +29,11 @@ export type DaemonOptions = {
   logger: Logger;
   /** When given, the daemon registers readiness `daemon`: ready once started, not ready while stopping. */
   health?: HealthRegistry | undefined;
-  /** Called on the second signal; defaults to process.exit. */
-  exitNow?: (code: number) => void;
 };
 
-const SECOND_SIGNAL_EXIT: Record<string, number> = {
-  SIGINT: ExitCode.SecondSigint,
-  SIGTERM: ExitCode.SecondSigterm,
+export type RunDaemonOptions = DaemonOptions & {
+  /** Ends the process at once (the caller picks the exit code): on a second signal, or an uncaught error. */
+  exitNow: (why: ImmediateExit) => void;
 };
 
 /** How long components may take to let go once the grace period has run out. */
@@ -46,12 +43,12 @@ export class Daemon {
   readonly #options: DaemonOptions;
   readonly #started: Component[] = [];
   #state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle';
-  #stopping: Promise<number> | undefined;
+  #stopping: Promise<DaemonOutcome> | undefined;
   #stopRequested = false;
   #startLoop: Promise<unknown> | undefined;
-  #resolveStopped!: (code: number) => void;
-  /** Resolves with the exit code once every component has stopped. */
-  readonly stopped: Promise<number>;
+  #resolveStopped!: (outcome: DaemonOutcome) => void;
+  /** Resolves with how the stop ended once every component has stopped. */
+  readonly stopped: Promise<DaemonOutcome>;
 
   constructor(options: DaemonOptions) {
     this.#options = options;
@@ -102,16 +99,16 @@ export class Daemon {
   }
 
   /** Stops everything once; later calls return the same promise. */
-  shutdown(reason: string): Promise<number> {
-    this.#stopping ??= this.#stop(reason).then((code) => {
+  shutdown(reason: string): Promise<DaemonOutcome> {
+    this.#stopping ??= this.#stop(reason).then((outcome) => {
       this.#state = 'stopped';
-      this.#resolveStopped(code);
-      return code;
+      this.#resolveStopped(outcome);
+      return outcome;
     });
     return this.#stopping;
   }
 
-  async #stop(reason: string): Promise<number> {
+  async #stop(reason: string): Promise<DaemonOutcome> {
     this.#stopRequested = true;
     this.#state = 'stopping';
     const { logger, graceMs } = this.#options;
@@ -121,7 +118,7 @@ export class Daemon {
     const grace = new AbortController();
     const graceTimer = setTimeout(() => grace.abort(new Error('shutdown grace period over')), graceMs);
     const graceOver = new Promise<void>((resolve) => grace.signal.addEventListener('abort', () => resolve()));
-    let code: number = ExitCode.Ok;
+    let outcome: DaemonOutcome = 'clean';
     const pending = [...this.#started].reverse();
     for (const [i, component] of pending.entries()) {
       const afterGrace = grace.signal.aborted;
@@ -141,7 +138,7 @@ export class Daemon {
         ]);
       } catch (err) {
         failed = true;
-        code = ExitCode.Failed;
+        outcome = 'abandoned';
         logger.error({ component: component.name, err }, 'component failed to stop cleanly');
       }
       if (!afterGrace && grace.signal.aborted) {
@@ -156,25 +153,25 @@ export class Daemon {
     }
     clearTimeout(graceTimer);
     // Work was abandoned when the grace period ran out, even if every stop() then returned.
-    if (grace.signal.aborted) code = ExitCode.Failed;
+    if (grace.signal.aborted) outcome = 'abandoned';
     this.#started.length = 0;
-    if (code === ExitCode.Ok) logger.info('vigil stopped cleanly');
-    return code;
+    if (outcome === 'clean') logger.info('vigil stopped cleanly');
+    return outcome;
   }
 }
 
 /**
- * Starts the daemon, stops it on SIGINT/SIGTERM, and resolves with the process exit code. A second
- * signal during the shutdown exits at once (128 + signal number).
+ * Starts the daemon, stops it on SIGINT/SIGTERM, and resolves with how the stop ended. A second signal
+ * during the shutdown ends the process at once through `exitNow`.
  */
-export async function runDaemon(options: DaemonOptions): Promise<number> {
+export async function runDaemon(options: RunDaemonOptions): Promise<DaemonOutcome> {
   const daemon = new Daemon(options);
-  const exitNow = options.exitNow ?? ((code: number) => process.exit(code));
+  const { exitNow } = options;
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) {
       options.logger.warn({ signal }, 'second signal: exiting now without waiting for in-flight work');
-      exitNow(SECOND_SIGNAL_EXIT[signal] ?? ExitCode.Failed);
+      exitNow({ reason: 'second-signal', signal });
       return;
     }
     signalled = true;
@@ -184,7 +181,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // (the supervisor restarts Vigil; jobs are idempotent and resume).
   const onFatal = (err: unknown) => {
     options.logger.fatal({ err }, 'uncaught error: exiting');
-    exitNow(ExitCode.Internal);
+    exitNow({ reason: 'fatal' });
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

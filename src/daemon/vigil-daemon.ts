@@ -5,6 +5,7 @@
  */
 import type { VigilConfig } from '../config/schema.ts';
 import { redisUrlFromConfig } from '../config/secrets.ts';
+import type { Component } from '../core/component.ts';
 import { HealthRegistry } from '../observability/health.ts';
 import { componentLogger, createLogger, type Logger } from '../observability/logger.ts';
 import { buildInfo, createMetricsRegistry } from '../observability/metrics.ts';
@@ -14,7 +15,7 @@ import {
   type RedisComponent,
   redisComponent,
 } from './components.ts';
-import { type Component, runDaemon } from './runtime.ts';
+import { type DaemonOutcome, type ImmediateExit, runDaemon } from './runtime.ts';
 
 export type DaemonBase = {
   config: VigilConfig;
@@ -53,18 +54,21 @@ export function createDaemonBase(config: VigilConfig): DaemonBase {
 }
 
 /**
- * Runs Redis + HTTP + the components `domain` builds until SIGINT/SIGTERM; resolves with the exit code.
- * The caller exits the process with it (abandoned work must not keep the process alive).
+ * Runs Redis + HTTP + the components `domain` builds until SIGINT/SIGTERM; resolves with how the stop
+ * ended. The caller exits the process accordingly (abandoned work must not keep the process alive), and
+ * `exitNow` ends it at once on a second signal or an uncaught error.
  */
 export async function runVigilDaemon(
   config: VigilConfig,
   domain: (base: DaemonBase) => Component[],
-): Promise<number> {
+  exitNow: (why: ImmediateExit) => void,
+): Promise<DaemonOutcome> {
   const base = createDaemonBase(config);
   return runDaemon({
     components: [base.redis, base.http, ...domain(base)],
     graceMs: config.shutdown.graceMs,
     logger: base.logger,
     health: base.health,
+    exitNow,
   });
 }

@@ -1,4 +1,4 @@
-import { VigilError, type VigilErrorOptions } from '../core/errors.ts';
+import { VigilError, type VigilErrorCategory, type VigilErrorOptions } from '../core/errors.ts';
 
 /** A genesis configuration outside the protocol's bounds. */
 export class InvalidGenesisError extends VigilError {
@@ -8,18 +8,17 @@ export class InvalidGenesisError extends VigilError {
   }
 }
 
-/** An inputs file that cannot be read as docs/inputs-format.md describes. */
+/** An inputs file that cannot be read as docs/inputs-format.md describes: bad input from the user. */
 export class InputsFileError extends VigilError {
   override name = 'InputsFileError';
-  readonly exitCode: number;
-  constructor(message: string, options: VigilErrorOptions & { exitCode?: number } = {}) {
+  override readonly category: VigilErrorCategory = 'usage';
+  constructor(message: string, options: VigilErrorOptions = {}) {
     super(message, { docsPath: 'docs/inputs-format.md', ...options });
-    this.exitCode = options.exitCode ?? 2;
   }
 }
 
 /** `--fault` named an executor the catalogue does not hold. */
 export class UnknownFaultError extends VigilError {
   override name = 'UnknownFaultError';
-  readonly exitCode = 2;
+  override readonly category: VigilErrorCategory = 'usage';
 }

@@ -6,8 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type AddressInfo, isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { ExitCode } from '../cli/exit-codes.ts';
-import { VigilError } from '../core/errors.ts';
+import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
 import type { HealthRegistry, HealthReport } from './health.ts';
 
 export type OperatorServerOptions = {
@@ -79,7 +78,7 @@ export type OperatorServer = {
 
 export class HttpListenError extends VigilError {
   override name = 'HttpListenError';
-  readonly exitCode = ExitCode.Unavailable;
+  override readonly category: VigilErrorCategory = 'unavailable';
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, head: boolean): void {

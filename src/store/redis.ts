@@ -10,9 +10,8 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { ExitCode } from '../cli/exit-codes.ts';
 import { redactUrl } from '../config/redact.ts';
-import { VigilError } from '../core/errors.ts';
+import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
 
 export type RedisRole = 'command' | 'worker';
 
@@ -27,7 +26,7 @@ export type ConnectRedisOptions = {
 
 export class RedisUnavailableError extends VigilError {
   override name = 'RedisUnavailableError';
-  readonly exitCode = ExitCode.Unavailable;
+  override readonly category: VigilErrorCategory = 'unavailable';
   readonly url: string;
 
   constructor(url: string, cause?: unknown) {
@@ -43,7 +42,7 @@ export class RedisUnavailableError extends VigilError {
 /** Redis answers but refuses our credentials: a configuration problem (exit 3), not an outage. */
 export class RedisAuthError extends VigilError {
   override name = 'RedisAuthError';
-  readonly exitCode = ExitCode.Config;
+  override readonly category: VigilErrorCategory = 'config';
 
   constructor(url: string, cause: unknown) {
     const reply = cause instanceof Error ? (cause.message.split('\n')[0] ?? '') : '';
@@ -61,7 +60,7 @@ function isAuthRefusal(err: unknown): boolean {
 /** Redis evicts keys under memory pressure: BullMQ, and so Vigil, cannot run on it. */
 export class RedisEvictionPolicyError extends VigilError {
   override name = 'RedisEvictionPolicyError';
-  readonly exitCode = ExitCode.Unavailable;
+  override readonly category: VigilErrorCategory = 'unavailable';
   readonly policy: string;
 
   constructor(url: string, policy: string) {

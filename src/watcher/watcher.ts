@@ -19,7 +19,7 @@ import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
 import { hashToDisplayHex, txid as txidOf } from '../bitcoin/tx/serialize.ts';
 import type { WalletKey } from '../bitcoin/wallet/keys.ts';
 import { bytesToHex, concatBytes } from '../core/bytes.ts';
-import type { Component } from '../daemon/runtime.ts';
+import type { Component } from '../core/component.ts';
 import { graphToDocument } from '../dispute/graph/document.ts';
 import type { ImportedGraph } from '../dispute/graph/import.ts';
 import { type GraphExpectations, importGraphYielding } from '../dispute/graph/import.ts';

@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { ExitCode } from '../../src/cli/exit-codes.ts';
-import { buildProgram, exitCodeFor } from '../../src/cli/main.ts';
+import { InsecureWalletKeyFileError } from '../../src/bitcoin/wallet/keys.ts';
+import { ExitCode, exitCodeFor } from '../../src/cli/exit-codes.ts';
+import { buildProgram } from '../../src/cli/main.ts';
 import { ConfigError, SecretUnavailableError } from '../../src/config/errors.ts';
 import { configLeaves } from '../../src/config/fields.ts';
 import { NotImplementedError, VigilError } from '../../src/core/errors.ts';
+import { InputsFileError, UnknownFaultError } from '../../src/governance/errors.ts';
 import { HttpListenError } from '../../src/observability/http-server.ts';
-import { RedisUnavailableError } from '../../src/store/redis.ts';
+import { RedisAuthError, RedisEvictionPolicyError, RedisUnavailableError } from '../../src/store/redis.ts';
 
 function sub(cmd: Command, name: string): Command {
   const found = cmd.commands.find((c) => c.name() === name);
@@ -20,6 +22,15 @@ describe('exit codes', () => {
     ['ConfigError', new ConfigError([{ key: 'mode', expected: 'x' }]), ExitCode.Config],
     ['SecretUnavailableError', new SecretUnavailableError('keys.watcher: cannot read'), ExitCode.Config],
     ['RedisUnavailableError', new RedisUnavailableError('redis://127.0.0.1:1'), ExitCode.Unavailable],
+    ['RedisAuthError', new RedisAuthError('redis://127.0.0.1:1', new Error('NOAUTH')), ExitCode.Config],
+    [
+      'RedisEvictionPolicyError',
+      new RedisEvictionPolicyError('redis://127.0.0.1:1', 'allkeys-lru'),
+      ExitCode.Unavailable,
+    ],
+    ['InsecureWalletKeyFileError', new InsecureWalletKeyFileError('key file is readable'), ExitCode.Config],
+    ['InputsFileError', new InputsFileError('inputs.json: not JSON'), ExitCode.Usage],
+    ['UnknownFaultError', new UnknownFaultError('no fault x'), ExitCode.Usage],
     ['HttpListenError', new HttpListenError('cannot listen'), ExitCode.Unavailable],
     ['NotImplementedError', new NotImplementedError('vigil x', 'later'), ExitCode.NotImplemented],
     ['a VigilError without a code', new VigilError('the answer is no'), ExitCode.Failed],

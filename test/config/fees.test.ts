@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { exitCodeFor } from '../../src/cli/exit-codes.ts';
 import { ConfigError } from '../../src/config/errors.ts';
 import { defaultConfig, loadConfig } from '../../src/config/load.ts';
 import { watcherFeesFromConfig } from '../../src/watcher/from-config.ts';
@@ -76,7 +77,7 @@ describe('fees.maxFeeSat and fees.minRelaySatVb', () => {
   ] as const)('refuses %s, naming the key (exit 3)', (_name, src, key, says, got) => {
     const file = 'yaml' in src ? yamlFile(src.yaml) : undefined;
     const err = configError({ ...(file ? { file } : {}), env: 'env' in src ? src.env : {} });
-    expect(err.exitCode).toBe(3);
+    expect(exitCodeFor(err)).toBe(3);
     expect(err.problems[0]?.key).toBe(key);
     const line = err.message.split('\n')[0] ?? '';
     expect(line).toContain(`invalid configuration: ${key}: expected`);

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { exitCodeFor } from '../../src/cli/exit-codes.ts';
 import { ConfigError } from '../../src/config/errors.ts';
 import { configLeaves, envNameOf, flagNameOf } from '../../src/config/fields.ts';
 import { defaultConfig, loadConfig } from '../../src/config/load.ts';
@@ -302,7 +303,7 @@ describe('invalid configuration', () => {
     else expect(line).toMatch(c.says);
     if (c.at !== undefined) expect(line).toContain(`(${file}:${c.at})`);
     if (c.never !== undefined) expect(err.message).not.toContain(c.never);
-    expect(err.exitCode).toBe(3);
+    expect(exitCodeFor(err)).toBe(3);
   });
 
   it('reports every problem, not just the first', () => {

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../../src/cli/exit-codes.ts';
+import { ExitCode, exitCodeFor } from '../../src/cli/exit-codes.ts';
 import { InsecureSecretFileError, SecretUnavailableError } from '../../src/config/errors.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import {
@@ -82,7 +82,7 @@ describe('secret files readable by others are refused, as ssh does', () => {
     expect(err).toBeInstanceOf(InsecureSecretFileError);
     expect(err).toBeInstanceOf(SecretUnavailableError);
     const e = err as InsecureSecretFileError;
-    expect(e.exitCode).toBe(ExitCode.Config);
+    expect(exitCodeFor(e)).toBe(ExitCode.Config);
     expect(e.shortMessage).toBe(
       `keys.watcher.file: ${file} is accessible by group or others (mode ${mode}); run \`chmod 600 ${file}\``,
     );
@@ -138,7 +138,7 @@ describe('the Redis password from a file or an env variable', () => {
     const url = redisUrlFromConfig(loadConfig({ env: {}, flags: { 'redis.url': redisUrl } }).config);
     const refused = await connectRedis(url, { role: 'command' }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(RedisAuthError);
-    expect((refused as RedisAuthError).exitCode).toBe(ExitCode.Config);
+    expect(exitCodeFor(refused as RedisAuthError)).toBe(ExitCode.Config);
     expect((refused as RedisAuthError).shortMessage).toMatch(
       new RegExp(
         `^Redis at ${redisUrl} refused to authenticate \\(NOAUTH .*\\): give its password in redis.url`,

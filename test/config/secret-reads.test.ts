@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CoreRpcBackend } from '../../src/bitcoin/backends/core-rpc.ts';
 import { InsecureWalletKeyFileError, loadWalletKey, WalletKey } from '../../src/bitcoin/wallet/keys.ts';
-import { exitCodeFor } from '../../src/cli/main.ts';
+import { exitCodeFor } from '../../src/cli/exit-codes.ts';
 import { InsecureSecretFileError } from '../../src/config/errors.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { checkSecretFileMode } from '../../src/config/secrets.ts';

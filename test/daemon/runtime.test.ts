@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { type Component, Daemon } from '../../src/daemon/runtime.ts';
+import type { Component } from '../../src/core/component.ts';
+import { Daemon } from '../../src/daemon/runtime.ts';
 import { HealthRegistry } from '../../src/observability/health.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 
@@ -47,7 +48,7 @@ describe('Daemon', () => {
       logger,
     });
     await daemon.start();
-    expect(await daemon.shutdown('test')).toBe(0);
+    expect(await daemon.shutdown('test')).toBe('clean');
     expect(events).toEqual([
       'start redis',
       'start http',
@@ -56,7 +57,7 @@ describe('Daemon', () => {
       'stop http',
       'stop redis',
     ]);
-    expect(await daemon.stopped).toBe(0);
+    expect(await daemon.stopped).toBe('clean');
   });
 
   it('a component that fails to start stops the ones already started, and the error surfaces', async () => {
@@ -98,7 +99,7 @@ describe('Daemon', () => {
     const stopping = daemon.shutdown('signal during start');
     release();
     await starting;
-    expect(await stopping).toBe(0);
+    expect(await stopping).toBe('clean');
     expect(events).toEqual(['start redis', 'start slow', 'stop slow', 'stop redis']);
   });
 
@@ -123,7 +124,7 @@ describe('Daemon', () => {
       logger,
     });
     await daemon.start();
-    expect(await daemon.shutdown('test')).toBe(1);
+    expect(await daemon.shutdown('test')).toBe('abandoned');
     expect(events).toEqual(['start redis', 'start worker', 'stop worker', 'abort worker', 'stop redis']);
   });
 
@@ -132,7 +133,7 @@ describe('Daemon', () => {
     const daemon = new Daemon({ components: [recorder('a', events)], graceMs: 1000, logger });
     await daemon.start();
     const [x, y] = await Promise.all([daemon.shutdown('one'), daemon.shutdown('two')]);
-    expect([x, y]).toEqual([0, 0]);
+    expect([x, y]).toEqual(['clean', 'clean']);
     expect(events.filter((e) => e === 'stop a')).toHaveLength(1);
   });
 });

@@ -22,7 +22,7 @@ describe('the daemon base (Redis + operator HTTP)', () => {
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
     expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^vigil_build_info\{version="0\.1\.0",/m);
     const client = base.redis.client();
-    expect(await daemon.shutdown('test')).toBe(0);
+    expect(await daemon.shutdown('test')).toBe('clean');
     expect(client.status).toBe('end');
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../../src/cli/exit-codes.ts';
+import { ExitCode, exitCodeFor } from '../../src/cli/exit-codes.ts';
 import { redisComponent } from '../../src/daemon/components.ts';
 import { HealthRegistry } from '../../src/observability/health.ts';
 import { createLogger } from '../../src/observability/logger.ts';
@@ -132,7 +132,7 @@ describe('the daemon refuses a Redis that evicts keys', () => {
     const err = await Promise.resolve(c.start()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RedisEvictionPolicyError);
     const e = err as RedisEvictionPolicyError;
-    expect(e.exitCode).toBe(ExitCode.Unavailable);
+    expect(exitCodeFor(e)).toBe(ExitCode.Unavailable);
     expect(e.shortMessage).toBe(
       `Redis at redis://:redacted@${lru.slice('redis://'.length)} has maxmemory-policy allkeys-lru; Vigil needs noeviction (BullMQ requires it: an evicted job or lock can lose a challenge)`,
     );

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../../src/cli/exit-codes.ts';
+import { ExitCode, exitCodeFor } from '../../src/cli/exit-codes.ts';
 import {
   closeRedis,
   connectRedis,
@@ -55,7 +55,7 @@ describe('connectRedis', () => {
     expect((err as Error).message).toBe(
       `Redis not reachable at redis://:redacted@127.0.0.1:${port}: start redis-server or set VIGIL_REDIS_URL`,
     );
-    expect((err as RedisUnavailableError).exitCode).toBe(ExitCode.Unavailable);
+    expect(exitCodeFor(err as RedisUnavailableError)).toBe(ExitCode.Unavailable);
     expect((err as Error).cause).toBeInstanceOf(Error);
   });
 

@@ -14,6 +14,7 @@ import { identityStepCircuit } from '../../circuits/identity.ts';
 import { addressForScript } from '../../src/bitcoin/backends/address.ts';
 import { CoreRpcBackend } from '../../src/bitcoin/backends/core-rpc.ts';
 import { WalletKey } from '../../src/bitcoin/wallet/keys.ts';
+import { exitCodeForDaemon, exitCodeForImmediateExit } from '../../src/cli/exit-codes.ts';
 import { concatBytes, hexToBytes, utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hashes.ts';
 import { redisComponent } from '../../src/daemon/components.ts';
@@ -88,7 +89,8 @@ const source: EpochSource = {
 
 const redis = redisComponent({ url: config.redisUrl, role: 'command', health, logger });
 let watcher: Watcher | undefined;
-const code = await runDaemon({
+const outcome = await runDaemon({
+  exitNow: (why) => process.exit(exitCodeForImmediateExit(why)),
   components: [
     redis,
     {
@@ -126,5 +128,6 @@ const code = await runDaemon({
   logger,
   health,
 });
+const code = exitCodeForDaemon(outcome);
 process.stdout.write(`stopped ${code}\n`);
 process.exit(code);

@@ -7,9 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { inspect } from 'node:util';
 import { ECPairFactory } from 'ecpair';
 import * as ecc from 'tiny-secp256k1';
-import { ExitCode } from '../../cli/exit-codes.ts';
 import { hexToBytes } from '../../core/bytes.ts';
-import { VigilError } from '../../core/errors.ts';
+import { VigilError, type VigilErrorCategory } from '../../core/errors.ts';
 import { taggedHash } from '../../core/hashes.ts';
 import { insecureSecretFile } from '../../core/secret-file.ts';
 import { type BitcoinNetwork, libNetwork } from '../backends/address.ts';
@@ -109,7 +108,7 @@ export class WalletKey {
 export class InsecureWalletKeyFileError extends WalletKeyError {
   override name = 'InsecureWalletKeyFileError';
   /** A configuration problem (exit 3), like the same refusal made at start by `checkSecretFiles`. */
-  readonly exitCode = ExitCode.Config;
+  override readonly category: VigilErrorCategory = 'config';
 }
 
 export type LoadWalletKeyOptions = {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { bytesToHex } from '../../core/bytes.ts';
-import { VigilError } from '../../core/errors.ts';
+import { VigilError, type VigilErrorCategory } from '../../core/errors.ts';
 import {
   type Divergence,
   type EpochRoot,
@@ -14,13 +14,12 @@ import {
   reexecute,
   type TraceStep,
 } from '../../governance/index.ts';
-import { ExitCode } from '../exit-codes.ts';
 
 export type ReplayOptions = { inputs?: string; trace?: boolean; fault?: string; json?: boolean };
 
 class ReplayUsageError extends VigilError {
   override name = 'ReplayUsageError';
-  readonly exitCode = ExitCode.Usage;
+  override readonly category: VigilErrorCategory = 'usage';
 }
 
 const rootHex = (root: Uint8Array): string => `0x${bytesToHex(root)}`;

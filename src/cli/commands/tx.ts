@@ -14,13 +14,13 @@ import {
 import { SignatureCache } from '../../bitcoin/tx/sig-cache.ts';
 import type { Prevout, Tx } from '../../bitcoin/tx/types.ts';
 import { type TxVerdict, verifyTransaction } from '../../bitcoin/tx/verify.ts';
-import { VigilError } from '../../core/errors.ts';
+import { VigilError, type VigilErrorCategory } from '../../core/errors.ts';
 import { ExitCode } from '../exit-codes.ts';
 
 /** Bad input (unreadable file, invalid hex or JSON, wrong prevout count, unknown flag): exit 2. */
 class TxToolInputError extends VigilError {
   override name = 'TxToolInputError';
-  readonly exitCode = ExitCode.Usage;
+  override readonly category: VigilErrorCategory = 'usage';
 }
 
 function asInputError(err: unknown): never {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { addConfigOptions, loadConfigFromCommand } from '../../config/cli-options.ts';
+import { exitCodeForDaemon, exitCodeForImmediateExit } from '../exit-codes.ts';
 
 export function watchCommand(): Command {
   const cmd = new Command('watch')
@@ -28,51 +29,55 @@ export function watchCommand(): Command {
     const { componentLogger } = await import('../../observability/logger.ts');
     const walletKey = await walletKeyFromConfig(config);
     const backend = backendFromConfig(config);
-    const code = await runVigilDaemon(config, (base) => {
-      let watcher: ReturnType<typeof createWatcher> | undefined;
-      return [
-        {
-          name: 'watcher',
-          start: async () => {
-            const logger = componentLogger(base.logger, 'watcher');
-            // Undefined unless the L2 contracts, dispute.graphDir and the operator/committee keys are
-            // all set: the watcher then warns that it finds no kick-offs (docs/configuration.md).
-            const epochs = epochSourceFromConfig(config, {
-              redis: base.redis.client(),
-              backend,
-              logger,
-              registry: base.metrics,
-            });
-            watcher = createWatcher({
-              redis: base.redis.client(),
-              prefix: config.redis.keyPrefix,
-              connection: bullConnectionFromUrl(redisUrl),
-              backend,
-              network: config.bitcoin.network,
-              mode: config.mode,
-              allowMainnetSpending: config.allowMainnetSpending,
-              walletKey,
-              expectations: epochs?.expectations,
-              source: epochs?.source,
-              fees: watcherFeesFromConfig(config),
-              walletReserve: BigInt(config.fees.walletReserveSats),
-              bitcoinConfirmations: config.bitcoin.confirmations,
-              l2Confirmations: config.l2.confirmations,
-              pollIntervalMs: config.bitcoin.pollIntervalMs,
-              deadlineMarginBlocks: config.dispute.deadlineMarginBlocks,
-              registry: base.metrics,
-              health: base.health,
-              logger,
-            });
-            await watcher.start();
+    const outcome = await runVigilDaemon(
+      config,
+      (base) => {
+        let watcher: ReturnType<typeof createWatcher> | undefined;
+        return [
+          {
+            name: 'watcher',
+            start: async () => {
+              const logger = componentLogger(base.logger, 'watcher');
+              // Undefined unless the L2 contracts, dispute.graphDir and the operator/committee keys are
+              // all set: the watcher then warns that it finds no kick-offs (docs/configuration.md).
+              const epochs = epochSourceFromConfig(config, {
+                redis: base.redis.client(),
+                backend,
+                logger,
+                registry: base.metrics,
+              });
+              watcher = createWatcher({
+                redis: base.redis.client(),
+                prefix: config.redis.keyPrefix,
+                connection: bullConnectionFromUrl(redisUrl),
+                backend,
+                network: config.bitcoin.network,
+                mode: config.mode,
+                allowMainnetSpending: config.allowMainnetSpending,
+                walletKey,
+                expectations: epochs?.expectations,
+                source: epochs?.source,
+                fees: watcherFeesFromConfig(config),
+                walletReserve: BigInt(config.fees.walletReserveSats),
+                bitcoinConfirmations: config.bitcoin.confirmations,
+                l2Confirmations: config.l2.confirmations,
+                pollIntervalMs: config.bitcoin.pollIntervalMs,
+                deadlineMarginBlocks: config.dispute.deadlineMarginBlocks,
+                registry: base.metrics,
+                health: base.health,
+                logger,
+              });
+              await watcher.start();
+            },
+            stop: async (signal: AbortSignal) => {
+              await watcher?.stop(signal);
+            },
           },
-          stop: async (signal: AbortSignal) => {
-            await watcher?.stop(signal);
-          },
-        },
-      ];
-    });
-    process.exitCode = code;
+        ];
+      },
+      (why) => process.exit(exitCodeForImmediateExit(why)),
+    );
+    process.exitCode = exitCodeForDaemon(outcome);
   });
   return cmd;
 }
