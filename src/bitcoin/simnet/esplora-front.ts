@@ -8,11 +8,12 @@ import { bytesToHex } from '../../core/bytes.ts';
 import { scriptForAddress } from '../backends/address.ts';
 import { txVsize, txWeight } from '../backends/codec.ts';
 import { feeRateToSatPerVb } from '../backends/fee-rate.ts';
-import type { ChainBlock, SimChain } from './chain.ts';
+import type { SimChain } from './chain.ts';
 import type { FaultInjector } from './faults.ts';
 import { type RunningFront, startFront } from './http-front.ts';
 import { hexOf } from './mempool.ts';
 import { RpcError, sendRawTransaction } from './sendraw.ts';
+import type { ChainBlock } from './types.ts';
 
 export type EsploraErrorFormat = 'modern' | 'legacy';
 

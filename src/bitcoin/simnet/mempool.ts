@@ -1,7 +1,7 @@
 /**
  * simnet's mempool: entries with their fee and size, the outpoints they spend, and parent/child links
  * between unconfirmed transactions (what RBF and CPFP reason about). Pure data; the rules live in
- * `validation.ts` and `chain.ts`.
+ * `rules.ts` and `acceptance.ts`.
  */
 import type { Tx } from '../tx/types.ts';
 

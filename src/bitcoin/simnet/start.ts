@@ -4,10 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FeeRate } from '../backends/fee-rate.ts';
-import { SimChain, type SimChainOptions } from './chain.ts';
+import { SimChain } from './chain.ts';
 import { type EsploraErrorFormat, type EsploraFrontSettings, startEsploraFront } from './esplora-front.ts';
 import { FaultInjector } from './faults.ts';
 import { startRpcFront } from './rpc-front.ts';
+import type { SimChainOptions } from './types.ts';
 
 export type StartSimnetOptions = SimChainOptions & {
   /** RPC credentials; a random password by default. */
