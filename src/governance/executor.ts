@@ -34,6 +34,7 @@ import {
   MAX_DELEGATORS_PER_VALIDATOR,
   MAX_PROPOSAL_ACTIONS,
   MAX_REGISTERED_VALIDATORS,
+  MAX_TOTAL_BONDED,
   PARAM_SPECS,
   type ParamKey,
   paramInBounds,
@@ -287,8 +288,8 @@ function stake(s: GovernanceState, input: StakeInput, rules: RuleId[]) {
   const v = s.validators.get(input.sender);
   if (!v) return reject('stake', 'sender is not a registered validator');
   if (!isPositiveAmount(input.amount)) return reject('stake', 'amount must be positive');
-  if (v.selfStake + input.amount > UINT256_MAX || s.totalBonded + input.amount > UINT256_MAX) {
-    return reject('stake', 'stake overflows uint256');
+  if (s.totalBonded + input.amount > MAX_TOTAL_BONDED) {
+    return reject('stake', 'stake takes the total bonded stake above MAX_TOTAL_BONDED (2^128 - 1)');
   }
   const block = input.position.block;
   v.selfStake += input.amount;
@@ -331,8 +332,8 @@ function delegate(s: GovernanceState, input: DelegateInput, rules: RuleId[]) {
   if (current === 0n && v.delegators.size >= MAX_DELEGATORS_PER_VALIDATOR) {
     return reject('delegate', 'validator has the maximum number of delegators');
   }
-  if (current + amount > UINT256_MAX || s.totalBonded + amount > UINT256_MAX) {
-    return reject('delegate', 'delegation overflows uint256');
+  if (s.totalBonded + amount > MAX_TOTAL_BONDED) {
+    return reject('delegate', 'delegation takes the total bonded stake above MAX_TOTAL_BONDED (2^128 - 1)');
   }
   const block = input.position.block;
   const d = existing ?? {

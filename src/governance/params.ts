@@ -127,3 +127,9 @@ export const MAX_DELEGATORS_PER_VALIDATOR = 32;
 /** Actions per proposal, 1..MAX_PROPOSAL_ACTIONS. */
 export const MAX_PROPOSAL_ACTIONS = 16;
 export const UINT256_MAX = (1n << 256n) - 1n;
+/**
+ * The total bonded stake never exceeds 2^128 − 1 (docs/protocol.md §2): with every reward parameter below
+ * 2^90 and every bps at most 10^4, each product the end of epoch and the vote count compute fits uint256,
+ * so the contracts' checked arithmetic cannot revert where the model (unbounded integers) goes on.
+ */
+export const MAX_TOTAL_BONDED = (1n << 128n) - 1n;

@@ -18,6 +18,8 @@ library Limits {
     uint256 internal constant MAX_REGISTERED_VALIDATORS = 256;
     uint256 internal constant MAX_DELEGATORS_PER_VALIDATOR = 32;
     uint256 internal constant MAX_PROPOSAL_ACTIONS = 16;
+    /// Bounds every product of §6 and the vote count (docs/protocol.md §2): none can overflow uint256.
+    uint256 internal constant MAX_TOTAL_BONDED = type(uint128).max;
 }
 
 library Names {

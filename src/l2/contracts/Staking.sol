@@ -74,6 +74,7 @@ contract Staking is IStaking {
     function stake(uint256 amount) external {
         Validator storage v = validators[msg.sender];
         if (!v.registered || amount == 0) revert Rejected("stake");
+        if (amount > Limits.MAX_TOTAL_BONDED - totalBonded) revert Rejected("stake");
         v.selfStake += amount;
         totalBonded += amount;
         _checkpoint(CP_SELF, msg.sender, address(0), v.selfStake);
@@ -103,6 +104,9 @@ contract Staking is IStaking {
             if (d.validator != validator) revert Rejected("delegate");
         } else {
             if (activeDelegators[validator].length >= Limits.MAX_DELEGATORS_PER_VALIDATOR) revert Rejected("delegate");
+        }
+        if (amount > Limits.MAX_TOTAL_BONDED - totalBonded) revert Rejected("delegate");
+        if (previous == 0) {
             activeDelegators[validator].push(msg.sender);
             activeDelegatorIndex[msg.sender] = activeDelegators[validator].length;
         }
