@@ -5,8 +5,8 @@
  */
 
 import { script as libScript } from 'bitcoinjs-lib';
-import { encodeTx, txidHex } from '../src/bitcoin/backends/codec.ts';
 import { CoreRpcBackend } from '../src/bitcoin/backends/core-rpc.ts';
+import { encodeTx, txidHex } from '../src/bitcoin/codec/codec.ts';
 import { STANDARD_FLAGS } from '../src/bitcoin/script/flags.ts';
 import { SimChain } from '../src/bitcoin/simnet/chain.ts';
 import { startSimnet } from '../src/bitcoin/simnet/start.ts';

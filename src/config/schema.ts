@@ -7,6 +7,7 @@
  * them (src/config/secrets.ts reads them when a component needs them).
  */
 import { z } from 'zod';
+import { bitcoinNetworks } from '../bitcoin/network.ts';
 
 /** The name of an environment variable: checked so that a pasted value (a key, a password) is refused. */
 export const envVarName = z
@@ -41,7 +42,6 @@ export const secretSource = z
   });
 export type SecretSource = z.infer<typeof secretSource>;
 
-export const bitcoinNetworks = ['mainnet', 'testnet', 'testnet4', 'signet', 'regtest'] as const;
 export const modes = ['watch', 'challenge', 'dry-run'] as const;
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 

@@ -3,9 +3,9 @@
  * it and never logged; errors name the source (file path or env variable), never the content.
  */
 import { readFileSync } from 'node:fs';
-import { insecureSecretFile } from '../core/secret-file.ts';
 import { InsecureSecretFileError, SecretUnavailableError } from './errors.ts';
 import type { SecretSource, VigilConfig } from './schema.ts';
+import { insecureSecretFile } from './secret-file.ts';
 
 export type ReadSecretOptions = {
   /**
@@ -53,7 +53,7 @@ export function readSecret(
  * Refuses a secret file that group or others may access (any of mode 0o077), as ssh does with a key:
  * a secret that other local users can read is not a secret. `allowInsecure` (secrets.allowInsecureFiles)
  * is for mounts that cannot be made private, such as Kubernetes secrets (0644 by default). The rule
- * itself is src/core/secret-file.ts, shared with the wallet key loader.
+ * itself is src/config/secret-file.ts, shared with the wallet key loader.
  */
 export function checkSecretFileMode(file: string, what: string, allowInsecure: boolean): void {
   if (allowInsecure) return;

@@ -6,8 +6,8 @@
  * (simnet only: a Core node estimates from its own history). Without a floor the miner is plain
  * `generatetoaddress`, as before.
  */
-import { addressForScript } from '../bitcoin/backends/address.ts';
-import { feeRateFromSatPerVb } from '../bitcoin/backends/fee-rate.ts';
+import { addressForScript } from '../bitcoin/codec/address.ts';
+import { feeRateFromSatPerVb } from '../bitcoin/codec/fee-rate.ts';
 import type { DevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
 import { serializeTx, txidHex } from '../bitcoin/tx/serialize.ts';
 import type { Tx } from '../bitcoin/tx/types.ts';

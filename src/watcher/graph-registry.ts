@@ -25,6 +25,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { identityStepCircuit } from '../../circuits/identity.ts';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
+import type { BitcoinNetwork } from '../bitcoin/network.ts';
 import { bytesToHex } from '../core/bytes.ts';
 import { sha256 } from '../core/hashes.ts';
 import { GRAPH_DOCUMENT_MAX_BYTES } from '../dispute/graph/document.ts';
@@ -37,7 +38,6 @@ import {
 } from '../dispute/graph/import.ts';
 import { defaultGraphParameters, type GraphParameters } from '../dispute/graph/parameters.ts';
 import type { StepCircuit } from '../dispute/graph/scripts.ts';
-import type { DisputeNetwork } from '../dispute/network.ts';
 
 export const GRAPH_FILE = /^epoch-(0|[1-9][0-9]*)\.json$/;
 
@@ -160,7 +160,7 @@ async function readGraphFile(path: string): Promise<FileRead> {
 export type GraphRegistryOptions = {
   /** The directory the operator publishes its graph documents to. */
   dir: string;
-  network: DisputeNetwork;
+  network: BitcoinNetwork;
   operator: Uint8Array;
   committee: readonly Uint8Array[];
   /** Defaults to defaultGraphParameters[network]. */

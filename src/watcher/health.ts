@@ -9,8 +9,9 @@
  *   `asserted` one with no disprove in a block), with the safety margin or fewer blocks left;
  * - `watcher-wallet`: in mode `challenge`, the wallet's spendable coins cannot fund the next challenge.
  */
-import { type FeeRate, feeForVsize, feeRateFromSatPerVb } from '../bitcoin/backends/fee-rate.ts';
+
 import type { Utxo } from '../bitcoin/backends/types.ts';
+import { type FeeRate, feeForVsize, feeRateFromSatPerVb } from '../bitcoin/codec/fee-rate.ts';
 import { isMatureCoin } from '../bitcoin/wallet/wallet.ts';
 import type { GraphParameters } from '../dispute/graph/parameters.ts';
 import { blocksLeft } from '../dispute/records/deadlines.ts';

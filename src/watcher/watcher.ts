@@ -11,11 +11,11 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { BitcoinNetwork } from '../bitcoin/backends/address.ts';
-import { addressForScript } from '../bitcoin/backends/address.ts';
 import { BackendLiedError, BackendUnavailableError } from '../bitcoin/backends/errors.ts';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
+import { addressForScript } from '../bitcoin/codec/address.ts';
+import type { BitcoinNetwork } from '../bitcoin/network.ts';
 import { hashToDisplayHex, txid as txidOf } from '../bitcoin/tx/serialize.ts';
 import type { WalletKey } from '../bitcoin/wallet/keys.ts';
 import { bytesToHex, concatBytes } from '../core/bytes.ts';

@@ -12,8 +12,8 @@ import { InsecureWalletKeyFileError, loadWalletKey, WalletKey } from '../../src/
 import { exitCodeFor } from '../../src/cli/exit-codes.ts';
 import { InsecureSecretFileError } from '../../src/config/errors.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { insecureSecretFile } from '../../src/config/secret-file.ts';
 import { checkSecretFileMode } from '../../src/config/secrets.ts';
-import { insecureSecretFile } from '../../src/core/secret-file.ts';
 import { backendFromConfig, walletKeyFromConfig } from '../../src/watcher/from-config.ts';
 
 const KEY_HEX = '5f'.repeat(32);
@@ -37,7 +37,7 @@ function config(yaml: string) {
   return loadConfig({ file: path, env: {} }).config;
 }
 
-describe('the shared rule (src/core/secret-file.ts)', () => {
+describe('the shared rule (src/config/secret-file.ts)', () => {
   it('names the mode and the fix, and passes a private file', () => {
     expect(insecureSecretFile(privateKey, 'k')).toBeUndefined();
     const p = insecureSecretFile(worldKey, 'keys.watcher.file');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as ecc from 'tiny-secp256k1';
 import { afterEach, describe, expect, it } from 'vitest';
 import { identityStepCircuit } from '../../circuits/identity.ts';
-import { addressForScript } from '../../src/bitcoin/backends/address.ts';
+import { addressForScript } from '../../src/bitcoin/codec/address.ts';
 import { connectDevnetBitcoin, type DevnetBitcoin } from '../../src/bitcoin/simnet/devnet-bitcoin.ts';
 import { taprootOutput } from '../../src/bitcoin/taproot/output.ts';
 import { displayHexToHash, serializeTx, txidHex } from '../../src/bitcoin/tx/serialize.ts';

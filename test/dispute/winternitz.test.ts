@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { bitcoinNetworks } from '../../src/bitcoin/network.ts';
 import { bytesToHex, equalBytes, hexToBytes } from '../../src/core/bytes.ts';
 import { hash160 } from '../../src/core/hashes.ts';
-import { disputeNetworks } from '../../src/dispute/network.ts';
 import { digitsToMessage, messageToDigits, signedDigits } from '../../src/dispute/winternitz/digits.ts';
 import { type WotsFailure, WotsVerificationError } from '../../src/dispute/winternitz/errors.ts';
 import {
@@ -183,7 +183,7 @@ describe('Winternitz: key derivation with domain separation', () => {
 
   it('gives unrelated keys when any one field of the domain changes', () => {
     const variants: WotsDomain[] = [
-      ...disputeNetworks.filter((n) => n !== base.network).map((network) => ({ ...base, network })),
+      ...bitcoinNetworks.filter((n) => n !== base.network).map((network) => ({ ...base, network })),
       { ...base, operator: hexToBytes('23'.repeat(32)) },
       { ...base, epoch: 8n },
       { ...base, epoch: 7n + (1n << 32n) },
@@ -207,7 +207,7 @@ describe('Winternitz: key derivation with domain separation', () => {
   it('is injective over random domains (no two domains share a key)', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom(...disputeNetworks),
+        fc.constantFrom(...bitcoinNetworks),
         fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
         fc.nat({ max: 0xffffffff }),
         fc.nat({ max: 0xffffffff }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeTx, txidHex } from '../../src/bitcoin/backends/codec.ts';
+import { encodeTx, txidHex } from '../../src/bitcoin/codec/codec.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
 import { bytesToHex, hexToBytes } from '../../src/core/bytes.ts';
 import { defaultGraphParameters } from '../../src/dispute/graph/parameters.ts';

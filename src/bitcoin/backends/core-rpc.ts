@@ -4,10 +4,10 @@
  */
 import { z } from 'zod';
 import { bytesToHex, hexToBytes } from '../../core/bytes.ts';
-import { decodeTx, hashToHex, txidHex } from './codec.ts';
+import { decodeTx, hashToHex, txidHex } from '../codec/codec.ts';
+import { feeRateToBtcPerKvb } from '../codec/fee-rate.ts';
 import { CoreRpcClient, type CoreRpcClientOptions, CoreRpcError } from './core-rpc-client.ts';
 import { BackendLiedError, BroadcastRejectedError } from './errors.ts';
-import { feeRateToBtcPerKvb } from './fee-rate.ts';
 import {
   btcAmountField,
   btcPerKvbField,

@@ -8,9 +8,9 @@
 import { z } from 'zod';
 import { bytesToHex, hexToBytes } from '../../core/bytes.ts';
 import { secretScrubber, urlSecrets } from '../../core/redact.ts';
-import { decodeTx, hashToHex, txidHex, txVsize } from './codec.ts';
+import { decodeTx, hashToHex, txidHex, txVsize } from '../codec/codec.ts';
+import { type FeeRate, feeForVsize, feeRateToSatPerVb } from '../codec/fee-rate.ts';
 import { BackendLiedError, BackendRequestError, BroadcastRejectedError, TransientFault } from './errors.ts';
-import { type FeeRate, feeForVsize, feeRateToSatPerVb } from './fee-rate.ts';
 import {
   type BodyLimit,
   DEFAULT_MAX_RESPONSE_BYTES,

@@ -12,8 +12,8 @@
  * cannot be forgotten by a caller that uses the value.
  */
 import { z } from 'zod';
+import { type FeeRate, SATS_PER_BTC } from '../codec/fee-rate.ts';
 import { type BackendKind, BackendLiedError, TransientFault } from './errors.ts';
-import { type FeeRate, SATS_PER_BTC } from './fee-rate.ts';
 
 /** Core's MAX_MONEY: 21 million BTC, in satoshis. */
 export const MAX_MONEY_SATS = 21_000_000n * SATS_PER_BTC;

@@ -6,9 +6,10 @@
  * them): they are identifiers at this edge, used as map keys and log fields. Transactions and blocks
  * themselves are bytes, parsed with `src/bitcoin/tx/`. Amounts are bigint satoshis; fee rates `FeeRate`.
  */
+
+import type { FeeRate } from '../codec/fee-rate.ts';
 import type { Tx } from '../tx/types.ts';
 import type { BackendKind } from './errors.ts';
-import type { FeeRate } from './fee-rate.ts';
 
 export type BlockHeaderInfo = {
   hash: string;

@@ -9,7 +9,7 @@
  * What stays the backend's word: that an unspent output is unspent (absence cannot be proven by
  * showing a transaction), and the spender's status (mempool or which block).
  */
-import { hashToHex, txidHex } from './codec.ts';
+import { hashToHex, txidHex } from '../codec/codec.ts';
 import { BackendLiedError, BackendUnavailableError } from './errors.ts';
 import type { BitcoinBackend, TxWithStatus } from './types.ts';
 import { outsideRetry, verifiedTx } from './verify.ts';

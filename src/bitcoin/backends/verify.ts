@@ -11,8 +11,15 @@
  */
 import { bytesToHex, concatBytes, equalBytes } from '../../core/bytes.ts';
 import { hash256 } from '../../core/hashes.ts';
+import {
+  type DecodedBlock,
+  decodeBlock,
+  decodeTx,
+  hashToHex,
+  txidBytes,
+  wtxidBytes,
+} from '../codec/codec.ts';
 import type { Tx } from '../tx/types.ts';
-import { type DecodedBlock, decodeBlock, decodeTx, hashToHex, txidBytes, wtxidBytes } from './codec.ts';
 import { type BackendKind, BackendLiedError, BackendUnavailableError, TransientFault } from './errors.ts';
 
 /**

@@ -5,6 +5,7 @@
 import { address as btcAddress } from 'bitcoinjs-lib';
 import * as ecc from 'tiny-secp256k1';
 import { bytesToHex, concatBytes, equalBytes, hexToBytes } from '../../core/bytes.ts';
+import type { BitcoinNetwork } from '../network.ts';
 import { TaprootError } from './errors.ts';
 import {
   buildControlBlock,
@@ -22,9 +23,7 @@ export const UNSPENDABLE_INTERNAL_KEY = hexToBytes(
   '50929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0',
 );
 
-export type TaprootNetwork = 'mainnet' | 'testnet' | 'testnet4' | 'signet' | 'regtest';
-
-const HRP: Record<TaprootNetwork, string> = {
+const HRP: Record<BitcoinNetwork, string> = {
   mainnet: 'bc',
   testnet: 'tb',
   testnet4: 'tb',
@@ -91,7 +90,7 @@ export function taprootOutput(internalKey: Uint8Array, tree?: TapTree): TaprootO
 }
 
 /** The bech32m address of a P2TR output key (encoding is bitcoinjs-lib's, at the edge). */
-export function taprootAddress(outputKey: Uint8Array, network: TaprootNetwork): string {
+export function taprootAddress(outputKey: Uint8Array, network: BitcoinNetwork): string {
   if (outputKey.length !== 32)
     throw new TaprootError(`Taproot output key is ${outputKey.length} bytes, not 32`);
   return btcAddress.toBech32(outputKey, 1, HRP[network]);

@@ -7,11 +7,12 @@ import { readFile } from 'node:fs/promises';
 import { inspect } from 'node:util';
 import { ECPairFactory } from 'ecpair';
 import * as ecc from 'tiny-secp256k1';
+import { insecureSecretFile } from '../../config/secret-file.ts';
 import { hexToBytes } from '../../core/bytes.ts';
 import { VigilError, type VigilErrorCategory } from '../../core/errors.ts';
 import { taggedHash } from '../../core/hashes.ts';
-import { insecureSecretFile } from '../../core/secret-file.ts';
-import { type BitcoinNetwork, libNetwork } from '../backends/address.ts';
+import { libNetwork } from '../codec/address.ts';
+import type { BitcoinNetwork } from '../network.ts';
 
 export class WalletKeyError extends VigilError {
   override name = 'WalletKeyError';
@@ -113,7 +114,7 @@ export class InsecureWalletKeyFileError extends WalletKeyError {
 
 export type LoadWalletKeyOptions = {
   /**
-   * When given, a key file is first checked with the secret-file rule (src/core/secret-file.ts): false
+   * When given, a key file is first checked with the secret-file rule (src/config/secret-file.ts): false
    * refuses a file group or others may access, true accepts it (config `secrets.allowInsecureFiles`).
    * Absent: no check.
    */

@@ -10,12 +10,13 @@
  *                                             └─ payout (after the disprove window)
  *                      S ── assert-timeout (after the assert window; SINGLE|ACP; burn + reward)
  */
+
+import type { BitcoinNetwork } from '../../bitcoin/network.ts';
 import { type TaprootOutput, taprootOutput, UNSPENDABLE_INTERNAL_KEY } from '../../bitcoin/taproot/output.ts';
 import { balancedShape, buildTapTree } from '../../bitcoin/taproot/tree.ts';
 import { txid } from '../../bitcoin/tx/serialize.ts';
 import { SIGHASH_ANYONECANPAY, SIGHASH_DEFAULT, SIGHASH_SINGLE } from '../../bitcoin/tx/sighash.ts';
 import type { Tx, TxOutput } from '../../bitcoin/tx/types.ts';
-import type { DisputeNetwork } from '../network.ts';
 import type { WotsPublicKey } from '../winternitz/keys.ts';
 import { GraphParameterError } from './errors.ts';
 import { EPOCH_VALUE_BYTES, type GraphParameters, ROOT_VALUE_BYTES } from './parameters.ts';
@@ -43,7 +44,7 @@ export type GraphWotsKeys = {
 };
 
 export type GraphSpec = {
-  network: DisputeNetwork;
+  network: BitcoinNetwork;
   params: GraphParameters;
   operator: Uint8Array;
   /** The presigning committee; the covenant is operator + committee, n-of-n. */

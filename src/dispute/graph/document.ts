@@ -5,11 +5,11 @@
  * change it.
  */
 import { z } from 'zod';
+import { bitcoinNetworks } from '../../bitcoin/network.ts';
 import { displayHexToHash, hashToDisplayHex, parseTx, serializeTx } from '../../bitcoin/tx/serialize.ts';
 import type { Tx } from '../../bitcoin/tx/types.ts';
 import { bytesToHex, hexToBytes, utf8 } from '../../core/bytes.ts';
 import { sha256 } from '../../core/hashes.ts';
-import { disputeNetworks } from '../network.ts';
 import { wotsParameters } from '../winternitz/parameters.ts';
 import type { Graph } from './build.ts';
 import { EPOCH_VALUE_BYTES, type GraphParameters, ROOT_VALUE_BYTES } from './parameters.ts';
@@ -59,7 +59,7 @@ export const graphDocumentSchema = z
   .object({
     format: z.literal(GRAPH_DOCUMENT_FORMAT),
     version: z.number().int(),
-    network: z.enum(disputeNetworks),
+    network: z.enum(bitcoinNetworks),
     circuit: z.string().min(1).max(128),
     parameters: z
       .object({

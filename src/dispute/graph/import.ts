@@ -9,9 +9,9 @@
  * parameters has: bytes, nesting, entries per object or array, values in all, string lengths.
  */
 
+import type { BitcoinNetwork } from '../../bitcoin/network.ts';
 import type { Tx } from '../../bitcoin/tx/types.ts';
 import { bytesToHex, equalBytes, hexToBytes } from '../../core/bytes.ts';
-import type { DisputeNetwork } from '../network.ts';
 import type { WotsPublicKey } from '../winternitz/keys.ts';
 import { wotsParameters } from '../winternitz/parameters.ts';
 import { buildGraph, type Graph, type GraphSpec } from './build.ts';
@@ -37,7 +37,7 @@ import type { StepCircuit } from './scripts.ts';
 import { checkPresigned, type PresignedSignatures, presignedKey } from './sign.ts';
 
 export type GraphExpectations = {
-  network: DisputeNetwork;
+  network: BitcoinNetwork;
   /** Vigil's own protocol parameters for this network (never the document's). */
   params: GraphParameters;
   circuit: StepCircuit;

@@ -6,7 +6,7 @@
  * (challenge < assert < disprove), BitVM's 95 %/5 % timeout split and 50 %/50 % disprove split,
  * 330-sat connector outputs. Regtest keeps the same shape with windows of a few blocks.
  */
-import type { DisputeNetwork } from '../network.ts';
+import type { BitcoinNetwork } from '../../bitcoin/network.ts';
 
 export type GraphTimelocks = {
   /** Blocks after the kick-off confirms before the operator may take (nobody challenged). */
@@ -83,7 +83,7 @@ const regtest: GraphParameters = {
   traceSteps: 3,
 };
 
-export const defaultGraphParameters: Record<DisputeNetwork, GraphParameters> = {
+export const defaultGraphParameters: Record<BitcoinNetwork, GraphParameters> = {
   mainnet,
   testnet: testNetworks,
   testnet4: testNetworks,

@@ -4,9 +4,10 @@
  * network in the derivation, #1098), so every secret here is derived from a domain that names the
  * network, the operator, the epoch, the graph instance, the value and its size, and nothing else.
  */
+
+import type { BitcoinNetwork } from '../../bitcoin/network.ts';
 import { concatBytes, utf8 } from '../../core/bytes.ts';
 import { hash160, taggedHash } from '../../core/hashes.ts';
-import type { DisputeNetwork } from '../network.ts';
 import { WotsVerificationError } from './errors.ts';
 import {
   WOTS_HASH_BYTES,
@@ -21,7 +22,7 @@ export const WOTS_MIN_SEED_BYTES = 32;
 
 /** Everything a Winternitz key is bound to. Two domains that differ anywhere give unrelated keys. */
 export type WotsDomain = {
-  network: DisputeNetwork;
+  network: BitcoinNetwork;
   /** The operator's 32-byte x-only public key. */
   operator: Uint8Array;
   /** The L2 epoch the graph claims. */

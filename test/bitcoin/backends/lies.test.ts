@@ -4,7 +4,7 @@
  * lie naming what was asked and what came, for both protocols, and the backend keeps answering.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeTx, txidBytes } from '../../../src/bitcoin/backends/codec.ts';
+import { encodeTx, txidBytes } from '../../../src/bitcoin/codec/codec.ts';
 import { CoreRpcBackend } from '../../../src/bitcoin/backends/core-rpc.ts';
 import { BackendLiedError, BackendUnavailableError } from '../../../src/bitcoin/backends/errors.ts';
 import { EsploraBackend } from '../../../src/bitcoin/backends/esplora.ts';

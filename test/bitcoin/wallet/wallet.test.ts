@@ -8,11 +8,11 @@ import { ECPairFactory } from 'ecpair';
 import { Registry } from 'prom-client';
 import * as ecc from 'tiny-secp256k1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { libNetwork } from '../../../src/bitcoin/backends/address.ts';
-import { decodeTx, txVsize } from '../../../src/bitcoin/backends/codec.ts';
 import { CoreRpcBackend } from '../../../src/bitcoin/backends/core-rpc.ts';
 import { EsploraBackend } from '../../../src/bitcoin/backends/esplora.ts';
-import { feeForVsize } from '../../../src/bitcoin/backends/fee-rate.ts';
+import { libNetwork } from '../../../src/bitcoin/codec/address.ts';
+import { decodeTx, txVsize } from '../../../src/bitcoin/codec/codec.ts';
+import { feeForVsize } from '../../../src/bitcoin/codec/fee-rate.ts';
 import { type Simnet, startSimnet } from '../../../src/bitcoin/simnet/start.ts';
 import { loadWalletKey, WalletKey, WalletKeyError } from '../../../src/bitcoin/wallet/keys.ts';
 import {

@@ -1,7 +1,8 @@
 /**
  * Whether a secret file is private, as ssh asks of a key: a secret that other local users can read is
- * not a secret. Here, below config/ and bitcoin/, so that the configuration's checks
- * (src/config/secrets.ts) and the wallet key loader (src/bitcoin/wallet/keys.ts) apply the one rule.
+ * not a secret. One rule for the configuration's checks (src/config/secrets.ts) and the wallet key
+ * loader (src/bitcoin/wallet/keys.ts). It reads the file system, so it lives with the configuration,
+ * not in the pure src/core/.
  */
 import { statSync } from 'node:fs';
 
