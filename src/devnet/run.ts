@@ -375,7 +375,8 @@ async function planFromChain(
     deployment,
     executor,
     crossCheck: false,
-    chainReverts: 'executor',
+    // An honest operator follows the chain; a faulty one keeps what its own checks accepted.
+    chainReverts: executor === REFERENCE_EXECUTOR ? 'authoritative' : 'executor',
   });
   await feed.ingester.syncTo(await rpc.blockNumber());
   return planDevnet({

@@ -73,9 +73,19 @@ const file = z.strictObject({
     })
     .optional(),
   inputs: z.array(input),
+  funding: z
+    .record(address, z.strictObject({ balance: uint.optional(), allowance: uint.optional() }))
+    .optional(),
 });
 
-export type InputsFile = { genesis: GenesisOptions; inputs: GovernanceInput[] };
+/**
+ * How the devnet funds a sender before replaying (docs/inputs-format.md): BTR minted to it and the
+ * allowance it gives Staking. Not part of governance: the model never reads it. Unlisted senders get the
+ * devnet's defaults.
+ */
+export type SenderFunding = ReadonlyMap<Address, { balance?: bigint; allowance?: bigint }>;
+
+export type InputsFile = { genesis: GenesisOptions; inputs: GovernanceInput[]; funding?: SenderFunding };
 
 type ParsedInput = z.infer<typeof input>;
 
@@ -117,7 +127,19 @@ export function parseInputsFile(text: string, source = 'inputs file'): InputsFil
     genesis.params = params;
   }
   if (g?.modules) genesis.modules = g.modules;
-  return { genesis, inputs: parsed.data.inputs.map(toInput) };
+  const out: InputsFile = { genesis, inputs: parsed.data.inputs.map(toInput) };
+  if (parsed.data.funding) {
+    out.funding = new Map(
+      Object.entries(parsed.data.funding).map(([a, f]) => [
+        a as Address,
+        {
+          ...(f.balance !== undefined ? { balance: f.balance } : {}),
+          ...(f.allowance !== undefined ? { allowance: f.allowance } : {}),
+        },
+      ]),
+    );
+  }
+  return out;
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

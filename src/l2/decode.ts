@@ -30,6 +30,7 @@ import {
 import type { GovernanceAddresses } from './deploy.ts';
 import { UndecodableLogError, UndecodableTxError } from './ingester.ts';
 import { bytes32ToName } from './names.ts';
+import { classifyRefusal, isCanonicalCall, type Refusal } from './refusal.ts';
 import type { RevertedTx } from './revert-fetcher.ts';
 
 export type StateCommitmentRecord = {
@@ -42,8 +43,11 @@ export type StateCommitmentRecord = {
 
 export type L2Entry =
   | { type: 'input'; input: GovernanceInput }
-  /** A transaction the contracts REVERTED, decoded from its calldata (no log exists for it). */
-  | { type: 'reverted'; input: GovernanceInput; txHash: Hex }
+  /**
+   * A transaction the contracts REVERTED naming a rule (`Rejected(rule)`), decoded from its calldata (no
+   * log exists for it). `rule` is the contract's rule; journals written before it was recorded lack it.
+   */
+  | { type: 'reverted'; input: GovernanceInput; txHash: Hex; rule?: string }
   | { type: 'commitment'; commitment: StateCommitmentRecord };
 
 const SUPPORT: readonly VoteSupport[] = ['against', 'for', 'abstain'];
@@ -193,13 +197,21 @@ export function createLogDecoder(addresses: GovernanceAddresses): LogDecoder {
 /** Turns one reverted transaction into entries ([] when its call is not a governance input). */
 export type RevertedTxDecoder = (tx: RevertedTx) => L2Entry[];
 
+/** Told of every refused call to a governance entry point, input or not (for metrics and logs). */
+export type RefusalListener = (tx: RevertedTx, inputKind: GovernanceInput['kind'], refusal: Refusal) => void;
+
 /**
  * The inverse of `inputToCall` (driver.ts) for reverted transactions: the calldata, the sender and the
- * chain position make the input the contracts refused. Calls that are not inputs (views, the operator's
- * commit, wiring) give []; calldata that decodes to no function of the target's ABI throws
- * UndecodableTxError: it cannot be an input any executor of the rules would accept.
+ * chain position make the input the contracts refused. Only a refusal that names a governance rule makes
+ * an input (refusal.ts, docs/protocol.md §1); any other refusal (the token's balance or allowance, calldata
+ * the ABI decoder refused, out of gas, ...) gives [] and is reported to `onRefusal`. Calls that are not
+ * inputs (views, the operator's commit, wiring) give []; calldata that decodes to no function of the
+ * target's ABI throws UndecodableTxError: it cannot be an input any executor of the rules would accept.
  */
-export function createRevertedTxDecoder(addresses: GovernanceAddresses): RevertedTxDecoder {
+export function createRevertedTxDecoder(
+  addresses: GovernanceAddresses,
+  onRefusal?: RefusalListener,
+): RevertedTxDecoder {
   const byAddress = contractsByAddress(addresses);
 
   return (tx: RevertedTx): L2Entry[] => {
@@ -215,7 +227,13 @@ export function createRevertedTxDecoder(addresses: GovernanceAddresses): Reverte
     const a = call.args;
     const position: InputPosition = { block: tx.block, txIndex: tx.txIndex, logIndex: 0 };
     const sender = lower(tx.from);
-    const input = (i: GovernanceInput): L2Entry[] => [{ type: 'reverted', input: i, txHash: tx.hash }];
+    const canonical = isCanonicalCall(contract.abi, tx.input, call);
+    const input = (i: GovernanceInput): L2Entry[] => {
+      const refusal = classifyRefusal(tx.report, canonical);
+      onRefusal?.(tx, i.kind, refusal);
+      if (refusal.kind !== 'governance') return [];
+      return [{ type: 'reverted', input: i, txHash: tx.hash, rule: refusal.rule }];
+    };
     switch (`${contract.name}.${call.functionName}`) {
       case 'Staking.registerValidator':
         return input({ kind: 'registerValidator', position, sender, commissionBps: Number(a[0]) });

@@ -38,14 +38,16 @@ export type EpochEnd = {
 /** An input the chain accepted but the model rejects: the L2 executed something the rules forbid. */
 export type RejectedInput = { input: GovernanceInput; rule: string; reason: string };
 
-/** A transaction the chain reverted but the model's executor accepts. */
-export type RevertedAcceptedInput = { input: GovernanceInput; txHash: string };
+/** A transaction the chain reverted, naming a rule (`rule`), but the model's executor accepts. */
+export type RevertedAcceptedInput = { input: GovernanceInput; txHash: string; rule: string | undefined };
 
 /**
  * What a reverted transaction does to the model when its executor ACCEPTS it:
- * - 'authoritative' (Vigil): the chain is right. The acceptance is recorded (an execution fault: the
- *   contracts refused what the rules allow, or the tx ran out of gas) and the input leaves no trace in the
- *   state, so Vigil never drifts from an honest chain over a revert the model does not explain.
+ * - 'authoritative' (Vigil, and an honest operator): the chain is right. The acceptance is recorded (an
+ *   execution fault: the contracts refused, naming a rule, what the rules allow) and the input leaves no
+ *   trace in the state, so Vigil never drifts from an honest chain over a revert the model does not explain.
+ *   Only refusals that name a governance rule reach the derivation at all (refusal.ts): a transaction the
+ *   token, the ABI decoder or the gas limit refused is not an input.
  * - 'executor' (a faulty devnet operator): the executor is trusted over the chain; its effect is kept.
  * Either way a reverted input the executor rejects changes nothing (a rejected applyInput has no effect).
  */
@@ -105,7 +107,7 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
       if (entry.type === 'reverted') {
         if (!out.accepted) continue; // refused by both: nothing changed
         if (this.chainReverts === 'authoritative') {
-          this.revertedAccepted.push({ input, txHash: entry.txHash });
+          this.revertedAccepted.push({ input, txHash: entry.txHash, rule: entry.rule });
           this.overruled.add(index);
           this.rebuildState();
           continue;

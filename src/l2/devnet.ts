@@ -15,7 +15,7 @@ import { bytesToHex, concatBytes, hexToBytes } from '../core/bytes.ts';
 import { sha256 } from '../core/hashes.ts';
 import { executorByName, REFERENCE_EXECUTOR } from '../governance/index.ts';
 import type { GovernanceInput } from '../governance/inputs.ts';
-import { parseInputsFile } from '../governance/inputs-file.ts';
+import { parseInputsFile, type SenderFunding } from '../governance/inputs-file.ts';
 import type { GenesisOptions } from '../governance/state.ts';
 import { generateWorkload, type Workload } from '../governance/workload.ts';
 import { deleteKeysByPrefix } from '../store/redis.ts';
@@ -33,7 +33,11 @@ export const DEVNET_DEPLOYER = '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266' as c
 export const DEVNET_OPERATOR = '0x70997970c51812dc3a010c7d01b50e0d17dc79c8' as const;
 
 /** Deploys the governance contracts on the anvil at `rpcUrl`, from its first two dev accounts. */
-export function deployOnAnvil(rpcUrl: string, genesis: GenesisOptions): Promise<Deployment> {
+export function deployOnAnvil(
+  rpcUrl: string,
+  genesis: GenesisOptions,
+  bytecode?: DeployOptions['bytecode'],
+): Promise<Deployment> {
   const transport = http(rpcUrl);
   return deployGovernance({
     publicClient: createPublicClient({ transport }),
@@ -41,6 +45,7 @@ export function deployOnAnvil(rpcUrl: string, genesis: GenesisOptions): Promise<
     deployer: DEVNET_DEPLOYER,
     operator: DEVNET_OPERATOR,
     genesis,
+    ...(bytecode ? { bytecode } : {}),
   });
 }
 
@@ -122,7 +127,7 @@ export function devnetWorkload(o: { seed?: number; epochs?: number }): Workload 
   return { genesis: w.genesis, inputs };
 }
 
-async function loadWorkload(o: L2DevnetOptions): Promise<Workload> {
+async function loadWorkload(o: L2DevnetOptions): Promise<Workload & { funding?: SenderFunding }> {
   if (o.scenarioFile) return parseInputsFile(await readFile(o.scenarioFile, 'utf8'), o.scenarioFile);
   return devnetWorkload(o);
 }
@@ -149,9 +154,10 @@ export async function startL2Devnet(o: L2DevnetOptions): Promise<L2Devnet> {
         prefix: `${prefix}:operator`,
         deployment,
         executor: operatorExecutor,
-        // A faulty operator trusts its own checks over the chain's reverts: that is how a precondition
-        // fault (quorum not checked, …) turns a reverted transaction into a wrong root.
-        chainReverts: 'executor',
+        // An honest operator follows the chain; a faulty one trusts its own checks over the chain's
+        // refusals: that is how a precondition fault (quorum not checked, …) turns a reverted
+        // transaction into a wrong root.
+        chainReverts: operatorExecutor === REFERENCE_EXECUTOR ? 'authoritative' : 'executor',
         crossCheck: false,
         onEpochEnd: async (end: EpochEnd) => {
           const kickoff = placeholderKickoffTxid(end.epoch, end.root);
@@ -180,6 +186,7 @@ export async function startL2Devnet(o: L2DevnetOptions): Promise<L2Devnet> {
         logger: o.logger,
       });
       const replay = await driver.replay(workload.inputs, {
+        ...(workload.funding ? { funding: workload.funding } : {}),
         onBlock: async (block) => {
           await operator.ingester.syncTo(block);
         },

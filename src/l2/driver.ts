@@ -4,10 +4,18 @@
  * mined together, so the chain sees the same blocks and order the model was generated with. Senders are
  * impersonated (anvil_autoImpersonateAccount), funded with ether and BTR, and approve Staking once.
  */
-import { encodeFunctionData, type Hex, type Address as ViemAddress } from 'viem';
+import {
+  type Abi,
+  encodeFunctionData,
+  getAbiItem,
+  type Hex,
+  toFunctionSelector,
+  type Address as ViemAddress,
+} from 'viem';
 import { VigilError } from '../core/errors.ts';
-import type { GovernanceInput, ProposalAction } from '../governance/inputs.ts';
+import type { Address, GovernanceInput, ProposalAction } from '../governance/inputs.ts';
 import { VOTE_SUPPORT_CODE } from '../governance/inputs.ts';
+import type { SenderFunding } from '../governance/inputs-file.ts';
 import { btrTokenAbi, epochManagerAbi, governorAbi, stakingAbi } from './contracts/artifacts/abis.ts';
 import type { GovernanceAddresses } from './deploy.ts';
 import { nameToBytes32 } from './names.ts';
@@ -45,106 +53,105 @@ export class AnvilRpc {
 }
 
 const TX_GAS = 15_000_000n;
+const DEFAULT_BALANCE = 10n ** 40n;
+const UNLIMITED = (1n << 256n) - 1n;
 const hex = (n: bigint): Hex => `0x${n.toString(16)}`;
 
-/** The calldata and target of one input. */
+/**
+ * The calldata and target of one input, ABI-encoded word by word: for values inside their ABI types it is
+ * byte for byte what `encodeFunctionData` gives (a test checks it); a value outside its type (a
+ * commissionBps of 65536, a module version of 2^64, a negative number) is written as its 256-bit two's
+ * complement word, as any user can send it, so the chain reverts it instead of the devnet crashing.
+ */
 export function inputToCall(a: GovernanceAddresses, input: GovernanceInput): { to: ViemAddress; data: Hex } {
   switch (input.kind) {
     case 'registerValidator':
-      return {
-        to: a.staking,
-        data: encodeFunctionData({
-          abi: stakingAbi,
-          functionName: 'registerValidator',
-          args: [input.commissionBps],
-        }),
-      };
+      return { to: a.staking, data: call(SELECTORS.registerValidator, [word(BigInt(input.commissionBps))]) };
     case 'stake':
-      return {
-        to: a.staking,
-        data: encodeFunctionData({ abi: stakingAbi, functionName: 'stake', args: [input.amount] }),
-      };
+      return { to: a.staking, data: call(SELECTORS.stake, [word(input.amount)]) };
     case 'unstake':
-      return {
-        to: a.staking,
-        data: encodeFunctionData({ abi: stakingAbi, functionName: 'unstake', args: [input.amount] }),
-      };
+      return { to: a.staking, data: call(SELECTORS.unstake, [word(input.amount)]) };
     case 'delegate':
       return {
         to: a.staking,
-        data: encodeFunctionData({
-          abi: stakingAbi,
-          functionName: 'delegate',
-          args: [input.validator, input.amount],
-        }),
+        data: call(SELECTORS.delegate, [word(BigInt(input.validator)), word(input.amount)]),
       };
     case 'undelegate':
       return {
         to: a.staking,
-        data: encodeFunctionData({
-          abi: stakingAbi,
-          functionName: 'undelegate',
-          args: [input.validator, input.amount],
-        }),
+        data: call(SELECTORS.undelegate, [word(BigInt(input.validator)), word(input.amount)]),
       };
     case 'propose':
       return {
         to: a.governor,
-        data: encodeFunctionData({
-          abi: governorAbi,
-          functionName: 'propose',
-          args: [input.actions.map(toRawAction)],
-        }),
+        data: call(SELECTORS.propose, [
+          word(32n),
+          word(BigInt(input.actions.length)),
+          ...input.actions.flatMap(actionWords),
+        ]),
       };
     case 'vote':
       return {
         to: a.governor,
-        data: encodeFunctionData({
-          abi: governorAbi,
-          functionName: 'castVote',
-          args: [input.proposalId, VOTE_SUPPORT_CODE[input.support]],
-        }),
+        data: call(SELECTORS.castVote, [
+          word(input.proposalId),
+          word(BigInt(VOTE_SUPPORT_CODE[input.support])),
+        ]),
       };
     case 'queue':
-      return {
-        to: a.governor,
-        data: encodeFunctionData({ abi: governorAbi, functionName: 'queue', args: [input.proposalId] }),
-      };
+      return { to: a.governor, data: call(SELECTORS.queue, [word(input.proposalId)]) };
     case 'execute':
-      return {
-        to: a.governor,
-        data: encodeFunctionData({ abi: governorAbi, functionName: 'execute', args: [input.proposalId] }),
-      };
+      return { to: a.governor, data: call(SELECTORS.execute, [word(input.proposalId)]) };
     case 'cancel':
-      return {
-        to: a.governor,
-        data: encodeFunctionData({ abi: governorAbi, functionName: 'cancel', args: [input.proposalId] }),
-      };
+      return { to: a.governor, data: call(SELECTORS.cancel, [word(input.proposalId)]) };
     case 'endEpoch':
-      return {
-        to: a.epochManager,
-        data: encodeFunctionData({ abi: epochManagerAbi, functionName: 'endEpoch' }),
-      };
+      return { to: a.epochManager, data: call(SELECTORS.endEpoch, []) };
   }
 }
 
-function toRawAction(action: ProposalAction) {
+const selectorOf = (abi: Abi, name: string): Hex => {
+  const item = getAbiItem({ abi, name });
+  if (!item || item.type !== 'function') throw new DriverError(`no function ${name} in the ABI`);
+  return toFunctionSelector(item);
+};
+
+const SELECTORS = {
+  registerValidator: selectorOf(stakingAbi as Abi, 'registerValidator'),
+  stake: selectorOf(stakingAbi as Abi, 'stake'),
+  unstake: selectorOf(stakingAbi as Abi, 'unstake'),
+  delegate: selectorOf(stakingAbi as Abi, 'delegate'),
+  undelegate: selectorOf(stakingAbi as Abi, 'undelegate'),
+  propose: selectorOf(governorAbi as Abi, 'propose'),
+  castVote: selectorOf(governorAbi as Abi, 'castVote'),
+  queue: selectorOf(governorAbi as Abi, 'queue'),
+  execute: selectorOf(governorAbi as Abi, 'execute'),
+  cancel: selectorOf(governorAbi as Abi, 'cancel'),
+  endEpoch: selectorOf(epochManagerAbi as Abi, 'endEpoch'),
+} as const;
+
+const WORD = 1n << 256n;
+
+/** One 32-byte ABI word: the value modulo 2^256 (two's complement for a negative one). */
+function word(v: bigint): string {
+  return (((v % WORD) + WORD) % WORD).toString(16).padStart(64, '0');
+}
+
+const call = (selector: Hex, words: readonly string[]): Hex => `${selector}${words.join('')}` as Hex;
+
+const ZERO_WORD = '0'.repeat(64);
+
+/** The five static words of one `Action` struct (Common.sol). */
+function actionWords(action: ProposalAction): string[] {
   if (action.kind === 'setParameter') {
-    return {
-      kind: 0,
-      key: nameToBytes32(action.key),
-      value: action.value,
-      version: 0n,
-      codeHash: `0x${'0'.repeat(64)}` as Hex,
-    };
+    return [word(0n), nameToBytes32(action.key).slice(2), word(action.value), ZERO_WORD, ZERO_WORD];
   }
-  return {
-    kind: 1,
-    key: nameToBytes32(action.moduleId),
-    value: 0n,
-    version: action.version,
-    codeHash: action.codeHash,
-  };
+  return [
+    word(1n),
+    nameToBytes32(action.moduleId).slice(2),
+    ZERO_WORD,
+    word(action.version),
+    action.codeHash.slice(2).padStart(64, '0'),
+  ];
 }
 
 export type ReplayProgress = { inputIndex: number; chainBlock: bigint; sent: number };
@@ -167,8 +174,11 @@ export class WorkloadDriver {
     readonly deployer: ViemAddress,
   ) {}
 
-  /** Funds and approves every address that appears as a sender. Mines its own blocks. */
-  async prepareSenders(senders: Iterable<string>): Promise<void> {
+  /**
+   * Funds and approves every address that appears as a sender (10^40 BTR and an unlimited allowance unless
+   * `funding` says otherwise). Mines its own blocks.
+   */
+  async prepareSenders(senders: Iterable<string>, funding?: SenderFunding): Promise<void> {
     await this.rpc.request('anvil_autoImpersonateAccount', [true]);
     const fresh = [...new Set(senders)].filter((s) => !this.funded.has(s));
     if (fresh.length === 0) return;
@@ -181,7 +191,7 @@ export class WorkloadDriver {
         encodeFunctionData({
           abi: btrTokenAbi,
           functionName: 'mint',
-          args: [s as ViemAddress, 10n ** 40n],
+          args: [s as ViemAddress, funding?.get(s as Address)?.balance ?? DEFAULT_BALANCE],
         }),
       );
       await this.send(
@@ -190,7 +200,7 @@ export class WorkloadDriver {
         encodeFunctionData({
           abi: btrTokenAbi,
           functionName: 'approve',
-          args: [this.addresses.staking, (1n << 256n) - 1n],
+          args: [this.addresses.staking, funding?.get(s as Address)?.allowance ?? UNLIMITED],
         }),
       );
       this.funded.add(s);
@@ -212,9 +222,13 @@ export class WorkloadDriver {
       offset?: bigint;
       checkReceipts?: boolean;
       onBlock?: (block: bigint, inputs: GovernanceInput[]) => Promise<void>;
+      funding?: SenderFunding;
     } = {},
   ): Promise<ReplayResult> {
-    await this.prepareSenders(inputs.map((i) => i.sender));
+    await this.prepareSenders(
+      inputs.map((i) => i.sender),
+      options.funding,
+    );
     await this.rpc.request('evm_setAutomine', [false]);
     const head = await this.rpc.blockNumber();
     const first = inputs[0]?.position.block ?? 1n;

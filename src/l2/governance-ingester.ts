@@ -12,14 +12,15 @@ import { type Deployment, watchedAddresses } from './deploy.ts';
 import { type ChainReverts, type EpochEnd, GovernanceDerivation } from './derivation.ts';
 import { L2Ingester } from './ingester.ts';
 import type { L2Metrics } from './metrics.ts';
+import { refusalLabel } from './refusal.ts';
 import type { L2Rpc } from './rpc.ts';
 
 /** The L2 ran something other than docs/protocol.md: not the operator's commitment, the chain itself. */
 export type L2ExecutionFault =
   | { kind: 'state-mismatch'; epochEnd: EpochEnd; differences: string[] }
   | { kind: 'rejected-input'; block: bigint; rule: string; reason: string; inputKind: string }
-  /** The chain reverted a transaction the rules accept (a contract bug, or it ran out of gas). */
-  | { kind: 'reverted-input-accepted'; block: bigint; txHash: string; inputKind: string };
+  /** The contracts refused, naming `rule`, a transaction the rules accept (a contract stricter than §4–§6). */
+  | { kind: 'reverted-input-accepted'; block: bigint; txHash: string; inputKind: string; rule: string };
 
 export type GovernanceIngesterOptions = {
   rpc: L2Rpc;
@@ -72,7 +73,22 @@ export function createGovernanceIngester(o: GovernanceIngesterOptions): Governan
     store,
     addresses: watchedAddresses(o.deployment.addresses),
     decode: createLogDecoder(o.deployment.addresses),
-    decodeReverted: createRevertedTxDecoder(o.deployment.addresses),
+    decodeReverted: createRevertedTxDecoder(o.deployment.addresses, (tx, inputKind, refusal) => {
+      o.metrics?.refusedTxs.inc({ input: inputKind, refusal: refusalLabel(refusal) });
+      if (refusal.kind === 'not-input') {
+        o.logger?.debug(
+          {
+            block: tx.block.toString(),
+            tx: tx.hash,
+            input: inputKind,
+            refusal: refusal.reason,
+            source: tx.report.source,
+            ...(refusal.detail ? { detail: refusal.detail } : {}),
+          },
+          'a refused L2 transaction that is not a governance input',
+        );
+      }
+    }),
     derivation,
     startBlock: o.deployment.startBlock,
     confirmations: o.confirmations,
@@ -105,6 +121,7 @@ export function createGovernanceIngester(o: GovernanceIngesterOptions): Governan
           block: block.number,
           txHash: r.txHash,
           inputKind: r.input.kind,
+          rule: r.rule ?? 'unknown',
         });
       }
       revertedSeen = derivation.revertedAccepted.length;

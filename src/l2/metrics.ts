@@ -9,6 +9,7 @@ export type L2Metrics = {
   inputs: Counter<'kind'>;
   undecodable: Counter;
   undecodableTxs: Counter;
+  refusedTxs: Counter<'input' | 'refusal'>;
   executionFaults: Counter;
 };
 
@@ -68,6 +69,17 @@ export function createL2Metrics(registry: Registry): L2Metrics {
         new Counter({
           name: 'vigil_l2_undecodable_logs_total',
           help: 'Logs from watched contracts that could not be decoded into inputs (skipped)',
+          registers,
+        }),
+    ),
+    refusedTxs: getOrCreate(
+      registry,
+      'vigil_l2_refused_txs_total',
+      () =>
+        new Counter({
+          name: 'vigil_l2_refused_txs_total',
+          help: 'Reverted calls to governance entry points, by input kind and refusal (governance = an input the model must refuse; anything else is not an input)',
+          labelNames: ['input', 'refusal'] as const,
           registers,
         }),
     ),

@@ -9,6 +9,7 @@ import {
   type Block,
   createPublicClient,
   type Hash,
+  type Hex,
   http,
   type Log,
   type PublicClient,
@@ -240,7 +241,79 @@ export class L2Rpc {
     return this.call('eth_getTransactionByHash', (c) => c.getTransaction({ hash }));
   }
 
+  /**
+   * The top call of a mined transaction as the node's call tracer reports it (debug_traceTransaction with
+   * `callTracer`, top call only): its revert data and error text. MethodNotFoundError when the node has
+   * no debug namespace.
+   */
+  async traceTopCall(hash: Hash): Promise<{ output: Hex | undefined; error: string | undefined }> {
+    const top = (await this.call('debug_traceTransaction', (c) =>
+      rawRequest(c, 'debug_traceTransaction', [
+        hash,
+        { tracer: 'callTracer', tracerConfig: { onlyTopCall: true } },
+      ]),
+    )) as { output?: unknown; error?: unknown } | null;
+    if (top === null || typeof top !== 'object')
+      throw new VigilError(`debug_traceTransaction: no trace of ${hash}`);
+    const output =
+      typeof top.output === 'string' && /^0x[0-9a-fA-F]*$/.test(top.output) ? (top.output as Hex) : undefined;
+    const error = typeof top.error === 'string' ? top.error.slice(0, 200) : undefined;
+    return { output, error };
+  }
+
+  /**
+   * Runs a call at a past block and returns its revert data (undefined data when it did not revert). Used
+   * to learn why a transaction reverted when the node cannot trace it: the state is the parent block's, so
+   * a transaction earlier in the same block is not seen (docs/l2-ingestion.md).
+   */
+  async callRevertData(
+    call: { from: Address; to: Address; data: Hex; gas: bigint },
+    blockNumber: bigint,
+  ): Promise<{ reverted: boolean; data: Hex | undefined; error: string | undefined }> {
+    return this.call('eth_call', async (c) => {
+      try {
+        await rawRequest(c, 'eth_call', [
+          { from: call.from, to: call.to, data: call.data, gas: `0x${call.gas.toString(16)}` },
+          `0x${blockNumber.toString(16)}`,
+        ]);
+        return { reverted: false, data: undefined, error: undefined };
+      } catch (err) {
+        const found = revertOf(err);
+        if (!found) throw err;
+        return { reverted: true, ...found };
+      }
+    });
+  }
+
   async receipt(hash: Hash): Promise<TransactionReceipt> {
     return this.call('eth_getTransactionReceipt', (c) => c.getTransactionReceipt({ hash }));
   }
+}
+
+/**
+ * The revert carried by a JSON-RPC error of eth_call (code 3 "execution reverted" with its data, or a
+ * -32000 text naming a revert or out-of-gas); undefined for any other failure, which is retried.
+ */
+function revertOf(err: unknown): { data: Hex | undefined; error: string } | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 8 && e !== null && typeof e === 'object'; depth++) {
+    const o = e as { code?: unknown; data?: unknown; message?: unknown; details?: unknown; cause?: unknown };
+    const text = typeof o.details === 'string' ? o.details : typeof o.message === 'string' ? o.message : '';
+    const data = typeof o.data === 'string' && /^0x[0-9a-fA-F]*$/.test(o.data) ? (o.data as Hex) : undefined;
+    if (o.code === 3 || data !== undefined) return { data: data ?? '0x', error: text.slice(0, 200) };
+    if (/execution reverted|out ?of ?gas|revert/i.test(text) && o.code !== undefined) {
+      return { data: undefined, error: text.slice(0, 200) };
+    }
+    e = o.cause;
+  }
+  return undefined;
+}
+
+/** A JSON-RPC request outside viem's typed public schema (debug_*, eth_call with a raw error). */
+function rawRequest(client: PublicClient, method: string, params: readonly unknown[]): Promise<unknown> {
+  const request = client.request as unknown as (args: {
+    method: string;
+    params: readonly unknown[];
+  }) => Promise<unknown>;
+  return request({ method, params });
 }

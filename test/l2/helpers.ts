@@ -6,7 +6,8 @@ import { Registry } from 'prom-client';
 import type { Address } from 'viem';
 import type { GenesisOptions } from '../../src/governance/index.ts';
 import { type AnvilInstance, type AnvilOptions, startAnvil } from '../../src/l2/anvil.ts';
-import type { Deployment } from '../../src/l2/deploy.ts';
+import { compileContracts } from '../../src/l2/contracts/build.ts';
+import type { Deployment, DeployOptions } from '../../src/l2/deploy.ts';
 import { deployOnAnvil } from '../../src/l2/devnet.ts';
 import { AnvilRpc, WorkloadDriver } from '../../src/l2/driver.ts';
 import { createL2Metrics, type L2Metrics } from '../../src/l2/metrics.ts';
@@ -22,9 +23,13 @@ export type Chain = {
   stop: () => Promise<void>;
 };
 
-export async function startChain(genesis: GenesisOptions, anvilOptions: AnvilOptions = {}): Promise<Chain> {
+export async function startChain(
+  genesis: GenesisOptions,
+  anvilOptions: AnvilOptions = {},
+  bytecode?: DeployOptions['bytecode'],
+): Promise<Chain> {
   const anvil = await startAnvil({ gasLimit: 10_000_000_000n, ...anvilOptions });
-  const deployment = await deployOnAnvil(anvil.rpcUrl, genesis);
+  const deployment = await deployOnAnvil(anvil.rpcUrl, genesis, bytecode);
   const rpc = new AnvilRpc(anvil.rpcUrl);
   const driver = new WorkloadDriver(rpc, deployment.addresses, DEPLOYER);
   return { anvil, rpc, deployment, driver, stop: () => anvil.stop() };
@@ -69,4 +74,31 @@ export function memoryLogger(): {
 export async function metricValue(registry: Registry, name: string): Promise<number> {
   const m = await registry.getSingleMetric(name)?.get();
   return (m?.values ?? []).reduce((s, v) => s + v.value, 0);
+}
+
+/**
+ * Creation bytecode of the governance contracts with their sources rewritten: a deliberately wrong L2 for
+ * tests. Each `[file, from, to]` must match once, so a source edit that moves the line fails loudly.
+ */
+export function patchedBytecode(
+  patches: readonly (readonly [file: string, from: string, to: string])[],
+): NonNullable<DeployOptions['bytecode']> {
+  const files = compileContracts((file, source) => {
+    let out = source;
+    for (const [f, from, to] of patches) {
+      if (f !== file) continue;
+      if (out.split(from).length !== 2)
+        throw new Error(`patch for ${f} does not match exactly once: ${from}`);
+      out = out.replace(from, to);
+    }
+    return out;
+  });
+  const bytecode: NonNullable<DeployOptions['bytecode']> = {};
+  for (const [file] of patches) {
+    const name = file.replace(/\.sol$/, '') as keyof NonNullable<DeployOptions['bytecode']>;
+    const json = files.get(`${name}.json`);
+    if (!json) throw new Error(`no artifact for ${name}`);
+    bytecode[name] = (JSON.parse(json) as { bytecode: string }).bytecode;
+  }
+  return bytecode;
 }

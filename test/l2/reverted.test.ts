@@ -2,9 +2,10 @@
  * Reverted transactions in the L2 feed, on a real anvil. A workload with inputs the rules refuse is
  * replayed: the contracts revert exactly those, ingestion puts them in the feed (decoded from calldata)
  * in chain order among the log-derived inputs, and the feed survives a restart, a node without
- * eth_getBlockReceipts and a reorg. Garbage calldata is counted and skipped; a revert the model cannot
- * explain (out of gas) is an execution fault in 'authoritative' mode and leaves the model on the chain's
- * state.
+ * eth_getBlockReceipts and a reorg. Garbage calldata is counted and skipped. A refusal that names no
+ * governance rule (out of gas, the token's balance, dirty calldata) is not an input at all; a contract
+ * that refuses, naming a rule, what the rules accept is an execution fault in 'authoritative' mode and
+ * leaves the model on the chain's state.
  */
 
 import { encodeFunctionData } from 'viem';
@@ -13,7 +14,12 @@ import { bytesToHex } from '../../src/core/bytes.ts';
 import { computeStateRoot, reexecute, type TraceStep } from '../../src/governance/index.ts';
 import type { GovernanceInput } from '../../src/governance/inputs.ts';
 import { generateWorkload, type Workload, workloadFinalState } from '../../src/governance/workload.ts';
-import { epochManagerAbi, stakingAbi, stateCommitmentAbi } from '../../src/l2/contracts/artifacts/abis.ts';
+import {
+  btrTokenAbi,
+  epochManagerAbi,
+  stakingAbi,
+  stateCommitmentAbi,
+} from '../../src/l2/contracts/artifacts/abis.ts';
 import type { L2Entry } from '../../src/l2/decode.ts';
 import { inputToCall, type ReplayResult } from '../../src/l2/driver.ts';
 import {
@@ -25,7 +31,15 @@ import { L2Rpc } from '../../src/l2/rpc.ts';
 import { createL2EpochSource } from '../../src/watcher/epoch-source.ts';
 import { inputBody } from './differential-run.ts';
 import { startFaultyProxy } from './faulty-proxy.ts';
-import { type Chain, memoryLogger, metricValue, startChain, testMetrics, testRedis } from './helpers.ts';
+import {
+  type Chain,
+  memoryLogger,
+  metricValue,
+  patchedBytecode,
+  startChain,
+  testMetrics,
+  testRedis,
+} from './helpers.ts';
 
 type Redis = ReturnType<typeof testRedis>;
 
@@ -194,29 +208,48 @@ describe('reverted transactions in the feed', () => {
   });
 });
 
-describe('reverted transactions the rules cannot explain', () => {
+/** The stricter Staking: a `stake` of exactly 7777 is refused naming the `stake` rule, which §4 does not have. */
+const STRICTER_STAKING = [
+  'Staking.sol',
+  'if (!v.registered || amount == 0) revert Rejected("stake");',
+  'if (!v.registered || amount == 0 || amount == 7777) revert Rejected("stake");',
+] as const;
+
+describe('refused transactions: governance refusals are inputs, every other refusal is not', () => {
   let chain: Chain;
   let r: Redis;
   let w: Workload;
   let lastBlock: bigint;
-  let outOfGas: GovernanceInput;
+  let strict: GovernanceInput;
   let garbageBlock: bigint;
+  const tx: Record<string, string> = {};
 
   beforeAll(async () => {
     w = generateWorkload({ seed: 9, inputs: 90, epochLength: 20 });
-    chain = await startChain(w.genesis);
+    // A deliberately wrong L2: its Staking refuses, naming a rule, a stake the rules accept.
+    chain = await startChain(w.genesis, {}, patchedBytecode([STRICTER_STAKING]));
     const replay = await chain.driver.replay(w.inputs);
     const { addresses, deployer } = chain.deployment;
-    const send = (to: string, data: string, gas = '0x1e8480', from: string = deployer) =>
-      chain.rpc.request<string>('eth_sendTransaction', [{ from, to, data, gas }]);
+    const send = async (to: string, data: string, gas = '0x1e8480', from: string = deployer) => {
+      const hash = await chain.rpc.request<string>('eth_sendTransaction', [{ from, to, data, gas }]);
+      await chain.rpc.mine(1);
+      return hash;
+    };
 
     // Garbage to watched contracts: an unknown selector, and `stake` with truncated arguments. Both
     // revert. A refused commit (not the operator) reverts too but is no input: ignored, not counted.
-    await send(addresses.governor, '0xdeadbeef01');
-    await send(
-      addresses.staking,
-      `${encodeFunctionData({ abi: stakingAbi, functionName: 'stake', args: [5n] }).slice(0, 20)}`,
-    );
+    await chain.rpc.request('evm_setAutomine', [false]);
+    await chain.rpc.request('eth_sendTransaction', [
+      { from: deployer, to: addresses.governor, data: '0xdeadbeef01', gas: '0x1e8480' },
+    ]);
+    await chain.rpc.request('eth_sendTransaction', [
+      {
+        from: deployer,
+        to: addresses.staking,
+        data: `${encodeFunctionData({ abi: stakingAbi, functionName: 'stake', args: [5n] }).slice(0, 20)}`,
+        gas: '0x1e8480',
+      },
+    ]);
     await send(
       addresses.stateCommitment,
       encodeFunctionData({
@@ -225,31 +258,72 @@ describe('reverted transactions the rules cannot explain', () => {
         args: [0n, `0x${'11'.repeat(32)}`, `0x${'22'.repeat(32)}`],
       }),
     );
-    await chain.rpc.mine(1);
     garbageBlock = await chain.rpc.blockNumber();
 
-    // A stake the rules accept, sent with too little gas: the chain reverts it (out of gas).
     const state = workloadFinalState(w);
-    const validator = [...state.validators.keys()][0] as string;
-    const block = replay.lastBlock + 2n;
-    outOfGas = {
+    const validators = [...state.validators.keys()];
+    const validator = validators[0] as GovernanceInput['sender'];
+    const stakeCall = (amount: bigint) =>
+      inputToCall(addresses, {
+        kind: 'stake',
+        sender: validator,
+        amount,
+        position: { block: 0n, txIndex: 0, logIndex: 0 },
+      });
+    // A stake the rules accept, sent with too little gas: out of gas, not an input.
+    tx.outOfGas = await send(addresses.staking, stakeCall(1_000n).data, '0x9000', validator);
+    // Two fresh validators without BTR: one approved Staking, one did not. Their stakes are refused by
+    // the token (balance, allowance): not inputs. Their registrations are ordinary accepted inputs.
+    const poor = '0x00000000000000000000000000000000000000bb' as GovernanceInput['sender'];
+    const unapproved = '0x00000000000000000000000000000000000000cc' as GovernanceInput['sender'];
+    for (const a of [poor, unapproved]) {
+      await chain.rpc.request('anvil_setBalance', [a, '0x56bc75e2d63100000']);
+      await send(
+        addresses.staking,
+        encodeFunctionData({ abi: stakingAbi, functionName: 'registerValidator', args: [100] }),
+        '0x1e8480',
+        a,
+      );
+    }
+    await send(
+      addresses.token,
+      encodeFunctionData({
+        abi: btrTokenAbi,
+        functionName: 'approve',
+        args: [addresses.staking, 10n ** 30n],
+      }),
+      '0x1e8480',
+      poor,
+    );
+    tx.balance = await send(addresses.staking, stakeCall(5n).data, '0x1e8480', poor);
+    tx.allowance = await send(addresses.staking, stakeCall(5n).data, '0x1e8480', unapproved);
+    // A delegate whose address argument has dirty upper bytes: Solidity's decoder refuses, not an input.
+    const stranger = '0x00000000000000000000000000000000000000aa';
+    await chain.rpc.request('anvil_setBalance', [stranger, '0x56bc75e2d63100000']);
+    const clean = encodeFunctionData({ abi: stakingAbi, functionName: 'delegate', args: [validator, 5n] });
+    tx.dirty = await send(
+      addresses.staking,
+      `${clean.slice(0, 10)}ff${clean.slice(12)}`,
+      '0x1e8480',
+      stranger,
+    );
+    // The stake the stricter contract refuses naming its rule: an input the model accepts.
+    const block = (await chain.rpc.blockNumber()) + 1n;
+    strict = {
       kind: 'stake',
-      sender: validator as GovernanceInput['sender'],
-      amount: w.genesis.params?.minStake ?? 1_000n,
+      sender: validator,
+      amount: 7777n,
       position: { block, txIndex: 0, logIndex: 0 },
     };
-    const call = inputToCall(addresses, outOfGas);
-    await send(call.to, call.data, '0x9000', validator);
-    await chain.rpc.mine(1);
+    tx.strict = await send(addresses.staking, stakeCall(7777n).data, '0x1e8480', validator);
     // Then an epoch end, so the cross-check compares the model with the contracts after it.
     await send(
       addresses.epochManager,
       encodeFunctionData({ abi: epochManagerAbi, functionName: 'endEpoch' }),
     );
-    await chain.rpc.mine(1);
     lastBlock = await chain.rpc.blockNumber();
     r = testRedis();
-  });
+  }, 120_000);
   afterAll(async () => {
     await r?.cleanup();
     await chain?.stop();
@@ -265,7 +339,14 @@ describe('reverted transactions the rules cannot explain', () => {
       ...extra,
     });
 
-  it('skips garbage calldata with a warning and a count, and goes on', async () => {
+  const refusals = async (registry: ReturnType<typeof testMetrics>['registry']) => {
+    const m = await registry.getSingleMetric('vigil_l2_refused_txs_total')?.get();
+    return Object.fromEntries(
+      (m?.values ?? []).map((v) => [`${v.labels.input}:${v.labels.refusal}`, v.value]),
+    );
+  };
+
+  it('counts garbage and every refusal by kind; only the refusal that names a rule reaches the feed', async () => {
     const m = testMetrics();
     const log = memoryLogger();
     const gi = ingest('garbage', { metrics: m.metrics, logger: log.logger });
@@ -276,31 +357,84 @@ describe('reverted transactions the rules cannot explain', () => {
     );
     expect(skipped.map((x) => x.block)).toEqual([garbageBlock.toString(), garbageBlock.toString()]);
     expect(await metricValue(m.registry, 'vigil_l2_undecodable_reverted_txs_total')).toBe(2);
-    // Everything after the garbage arrived: the out-of-gas stake and the epoch end.
-    expect(gi.derivation.inputs.slice(-2).map((i) => i.kind)).toEqual(['stake', 'endEpoch']);
-    expect(gi.derivation.inputs.length).toBe(w.inputs.length + 2);
+    expect(await refusals(m.registry)).toEqual({
+      'stake:out-of-gas': 1,
+      'stake:token-balance': 1,
+      'stake:token-allowance': 1,
+      'delegate:malformed-calldata': 1,
+      'stake:governance': 1,
+    });
+    const notInputs = log.records.filter(
+      (x) => x.msg === 'a refused L2 transaction that is not a governance input',
+    );
+    expect(notInputs.map((x) => [x.tx, x.refusal])).toEqual([
+      [tx.outOfGas, 'out-of-gas'],
+      [tx.balance, 'token-balance'],
+      [tx.allowance, 'token-allowance'],
+      [tx.dirty, 'malformed-calldata'],
+    ]);
+    // After the workload: the two registrations, the refused-by-rule stake and the epoch end.
+    expect(gi.derivation.inputs.slice(-4).map((i) => i.kind)).toEqual([
+      'registerValidator',
+      'registerValidator',
+      'stake',
+      'endEpoch',
+    ]);
+    expect(inputBody(gi.derivation.inputs.at(-2) as GovernanceInput)).toBe(inputBody(strict));
+    expect(gi.derivation.inputs.length).toBe(w.inputs.length + 4);
+    const journaled = await revertedEntries(gi);
+    expect(journaled.map((j) => [j.entry.txHash, j.entry.rule])).toEqual([[tx.strict, 'stake']]);
   });
 
-  it("'authoritative': a revert the model would accept is an execution fault and the model follows the chain", async () => {
+  it("'authoritative': a refusal naming a rule the model does not have is an execution fault, and the model follows the chain", async () => {
     const gi = ingest('authoritative');
     await gi.ingester.syncTo(lastBlock);
     const faults = gi.faults.filter((f) => f.kind !== 'state-mismatch');
     expect(faults.map((f) => f.kind)).toEqual(['reverted-input-accepted']);
-    expect(faults[0]).toMatchObject({ inputKind: 'stake' });
-    expect(gi.derivation.revertedAccepted.map((x) => inputBody(x.input))).toEqual([inputBody(outOfGas)]);
+    expect(faults[0]).toMatchObject({
+      inputKind: 'stake',
+      rule: 'stake',
+      txHash: tx.strict,
+      block: strict.position.block,
+    });
+    expect(gi.derivation.revertedAccepted.map((x) => inputBody(x.input))).toEqual([inputBody(strict)]);
     expect([...gi.derivation.overruledInputs]).toEqual([gi.derivation.inputs.length - 2]);
     // The model's state equals the contracts' at every epoch end, the one after the revert included.
     expect(gi.faults.filter((f) => f.kind === 'state-mismatch')).toEqual([]);
     expect(gi.checks.every((c) => c.ok)).toBe(true);
     expect(gi.checks.at(-1)?.block).toBe(lastBlock);
-    // …and it is the state of the feed without the reverted stake.
-    const without = gi.derivation.inputs.filter(
-      (i) => i.kind !== 'stake' || i.position.block !== lastBlock - 1n,
-    );
-    expect(without.length).toBe(gi.derivation.inputs.length - 1);
+    // …and it is the state of the feed without the refused stake.
+    const without = gi.derivation.inputs.filter((_, k) => k !== gi.derivation.inputs.length - 2);
     const root = bytesToHex(reexecute(without, { genesis: w.genesis }).root);
     expect(bytesToHex(computeStateRoot(gi.derivation.state))).toBe(root);
     expect(gi.derivation.epochEnds.at(-1)?.root).toBe(`0x${root}`);
+  });
+
+  it('reads the same refusals from a node without debug_traceTransaction (eth_call at the parent block)', async () => {
+    const proxy = await startFaultyProxy(chain.anvil.rpcUrl);
+    try {
+      proxy.setUnsupported(['debug_traceTransaction']);
+      const m = testMetrics();
+      const log = memoryLogger();
+      const gi = ingest('no-debug', {
+        rpc: new L2Rpc({ urls: [proxy.url] }),
+        metrics: m.metrics,
+        logger: log.logger,
+      });
+      await gi.ingester.syncTo(lastBlock);
+      expect(proxy.counts.unsupported).toBe(1);
+      expect(log.records.filter((x) => /lacks debug_traceTransaction/.test(x.msg))).toHaveLength(1);
+      expect(await refusals(m.registry)).toEqual({
+        'stake:out-of-gas': 1,
+        'stake:token-balance': 1,
+        'stake:token-allowance': 1,
+        'delegate:malformed-calldata': 1,
+        'stake:governance': 1,
+      });
+      expect(gi.faults.map((f) => f.kind)).toEqual(['reverted-input-accepted']);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("the watcher's epoch source leaves the overruled input out too, so the epoch stays judgeable", async () => {

@@ -36,15 +36,20 @@ type SolcOutput = {
 };
 type Solc = { compile: (input: string) => string; version: () => string };
 
-/** Compiles every source and returns file name → file content for the artifacts directory. */
-export function compileContracts(): Map<string, string> {
+/**
+ * Compiles every source and returns file name → file content for the artifacts directory. `patch` rewrites
+ * a source before compiling (tests build deliberately wrong contracts with it; the shipped artifacts never
+ * use it).
+ */
+export function compileContracts(patch?: (file: string, source: string) => string): Map<string, string> {
   const require = createRequire(import.meta.url);
   const solc = require('solc') as Solc;
   const sources: Record<string, { content: string }> = {};
   for (const f of readdirSync(CONTRACTS_DIR)
     .filter((n) => n.endsWith('.sol'))
     .sort()) {
-    sources[f] = { content: readFileSync(join(CONTRACTS_DIR, f), 'utf8') };
+    const source = readFileSync(join(CONTRACTS_DIR, f), 'utf8');
+    sources[f] = { content: patch ? patch(f, source) : source };
   }
   const input = {
     language: 'Solidity',
