@@ -18,7 +18,7 @@ import { deriveWotsSecretKey, wotsPublicKey } from '../src/dispute/winternitz/ke
 import { wotsVerifyScript } from '../src/dispute/winternitz/script.ts';
 import { encodeWotsWitness, wotsSign } from '../src/dispute/winternitz/sign.ts';
 import { recoverWotsMessage } from '../src/dispute/winternitz/verify.ts';
-import { makeGraph, secretOf, xOnly } from '../test/dispute/graph-fixture.ts';
+import { makeGraph, secretOf, xOnly } from '../testkit/dispute/graph-fixture.ts';
 import { type BenchFigure, type Benchmark, timeBest, withRatio } from './harness.ts';
 
 const key = (messageBytes: number) =>

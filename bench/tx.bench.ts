@@ -10,7 +10,7 @@ import {
   signedFixture,
   verifyCommitmentsRaw,
   verifyRaw,
-} from '../test/bitcoin/tx/signed-fixtures.ts';
+} from '../testkit/bitcoin/tx/signed-fixtures.ts';
 import { type Benchmark, timeBest, withRatio } from './harness.ts';
 
 const MIXED: SpendKind[] = Array.from(

@@ -35,7 +35,7 @@ import type { WatcherMode } from '../../src/queue/spend-policy.ts';
 import { deleteKeysByPrefix } from '../../src/store/redis.ts';
 import type { EpochSource } from '../../src/watcher/watcher.ts';
 import { mineCoins, out, P2WPKH, spend } from '../bitcoin/simnet/fixture.ts';
-import { makeGraph, makeGraphSpec } from '../dispute/graph-fixture.ts';
+import { makeGraph, makeGraphSpec } from '../../testkit/dispute/graph-fixture.ts';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 export const CONNECTION: ConnectionOptions = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null };
