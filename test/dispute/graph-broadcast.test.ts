@@ -29,7 +29,7 @@ import {
   completeKickoff,
   type RewardClaim,
 } from '../../src/dispute/graph/spend.ts';
-import { type GraphFixture, makeGraph, secretOf, xOnly } from './graph-fixture.ts';
+import { type GraphFixture, makeGraph, secretOf, xOnly } from '../../testkit/dispute/graph-fixture.ts';
 
 const params = defaultGraphParameters.regtest;
 const p2tr = (label: string) => taprootOutput(xOnly(secretOf(label))).scriptPubKey;

@@ -5,7 +5,7 @@ import { type GraphDocument, graphToDocument } from '../../src/dispute/graph/doc
 import { GraphImportError } from '../../src/dispute/graph/errors.ts';
 import { importGraph } from '../../src/dispute/graph/import.ts';
 import { defaultGraphParameters } from '../../src/dispute/graph/parameters.ts';
-import { makeGraph, secretOf, xOnly } from './graph-fixture.ts';
+import { makeGraph, secretOf, xOnly } from '../../testkit/dispute/graph-fixture.ts';
 
 /** Many-run version of the mutation property: any single hex character changed anywhere is refused. */
 describe('graph import under random mutation (long)', () => {

@@ -21,7 +21,7 @@ import {
 } from '../../src/dispute/graph/import.ts';
 import { defaultGraphParameters } from '../../src/dispute/graph/parameters.ts';
 import { collectSignatures, presignGraph } from '../../src/dispute/graph/sign.ts';
-import { makeGraph, makeGraphSpec, secretOf, xOnly } from './graph-fixture.ts';
+import { makeGraph, makeGraphSpec, secretOf, xOnly } from '../../testkit/dispute/graph-fixture.ts';
 
 const fx = makeGraph();
 const good = graphToDocument(fx.graph, fx.sigs);

@@ -24,7 +24,7 @@ import {
   readKickoff,
   type SpendableTx,
 } from '../../src/dispute/graph/spend.ts';
-import { makeGraph, makeGraphSpec, secretOf, xOnly } from './graph-fixture.ts';
+import { makeGraph, makeGraphSpec, secretOf, xOnly } from '../../testkit/dispute/graph-fixture.ts';
 
 const fx = makeGraph();
 const { graph, sigs } = fx;

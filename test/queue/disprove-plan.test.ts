@@ -6,7 +6,7 @@ import { sha256 } from '../../src/core/hashes.ts';
 import { completeAssert, completeDisprove, completeKickoff } from '../../src/dispute/graph/spend.ts';
 import { claimedTrace, parseExpectedTrace, planDisprove } from '../../src/queue/disprove-plan.ts';
 import { buildRewardSpend } from '../../src/queue/reward-tx.ts';
-import { makeGraph } from '../dispute/graph-fixture.ts';
+import { makeGraph } from '../../testkit/dispute/graph-fixture.ts';
 
 const fx = makeGraph();
 const k = fx.graph.spec.params.traceSteps;

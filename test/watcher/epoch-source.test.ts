@@ -28,7 +28,7 @@ import {
   L2ChainMismatchError,
   type L2EpochSource,
 } from '../../src/watcher/epoch-source.ts';
-import { secretOf, xOnly } from '../dispute/graph-fixture.ts';
+import { secretOf, xOnly } from '../../testkit/dispute/graph-fixture.ts';
 import { type Chain, OPERATOR, startChain, testRedis } from '../l2/helpers.ts';
 
 const K = 4;

@@ -5,7 +5,7 @@
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createGraphRegistry } from '../../src/watcher/graph-registry.ts';
-import { secretOf, xOnly } from '../dispute/graph-fixture.ts';
+import { secretOf, xOnly } from '../../testkit/dispute/graph-fixture.ts';
 
 const dir = process.argv[2] as string;
 const logged: { file?: string; reason?: string; err?: string; msg: string }[] = [];

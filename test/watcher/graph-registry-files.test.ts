@@ -22,7 +22,7 @@ import {
   GRAPH_FILE_MAX_BYTES,
   graphFileName,
 } from '../../src/watcher/graph-registry.ts';
-import { makeGraph, makeGraphSpec, secretOf, xOnly } from '../dispute/graph-fixture.ts';
+import { makeGraph, makeGraphSpec, secretOf, xOnly } from '../../testkit/dispute/graph-fixture.ts';
 
 const dirs: string[] = [];
 const servers: Server[] = [];

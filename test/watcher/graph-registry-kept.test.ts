@@ -11,7 +11,7 @@ import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type GraphDocument, graphToDocument } from '../../src/dispute/graph/document.ts';
 import { createGraphRegistry, graphFileName } from '../../src/watcher/graph-registry.ts';
-import { makeGraph, secretOf, xOnly } from '../dispute/graph-fixture.ts';
+import { makeGraph, secretOf, xOnly } from '../../testkit/dispute/graph-fixture.ts';
 
 const dirs: string[] = [];
 afterAll(() => {

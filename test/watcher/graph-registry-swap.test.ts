@@ -17,7 +17,7 @@ import {
   GRAPH_FILE_MAX_BYTES,
   graphFileName,
 } from '../../src/watcher/graph-registry.ts';
-import { makeGraph, secretOf, xOnly } from '../dispute/graph-fixture.ts';
+import { makeGraph, secretOf, xOnly } from '../../testkit/dispute/graph-fixture.ts';
 
 /** What happens to a file right after lstat looked at it, by file name. */
 const afterLstat = new Map<string, () => void>();

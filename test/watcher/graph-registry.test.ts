@@ -8,7 +8,7 @@ import { buildGraph } from '../../src/dispute/graph/build.ts';
 import { type GraphDocument, graphToDocument } from '../../src/dispute/graph/document.ts';
 import { collectSignatures, presignGraph } from '../../src/dispute/graph/sign.ts';
 import { createGraphRegistry, graphFileName } from '../../src/watcher/graph-registry.ts';
-import { makeGraph, makeGraphSpec, secretOf, xOnly } from '../dispute/graph-fixture.ts';
+import { makeGraph, makeGraphSpec, secretOf, xOnly } from '../../testkit/dispute/graph-fixture.ts';
 import { startScenario } from '../queue/scenario.ts';
 
 const dirs: string[] = [];

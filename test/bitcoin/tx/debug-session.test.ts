@@ -3,7 +3,7 @@ import { STANDARD_FLAGS } from '../../../src/bitcoin/script/flags.ts';
 import { TxDebugSession } from '../../../src/bitcoin/tx/debug-session.ts';
 import { cloneTx } from '../../../src/bitcoin/tx/serialize.ts';
 import { verifyTransaction } from '../../../src/bitcoin/tx/verify.ts';
-import { signedFixture } from './signed-fixtures.ts';
+import { signedFixture } from '../../../testkit/bitcoin/tx/signed-fixtures.ts';
 
 describe('TxDebugSession', () => {
   const f = signedFixture(['p2pkh', 'p2wpkh', 'p2tr-key', 'p2tr-script']);

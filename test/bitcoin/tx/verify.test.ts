@@ -4,7 +4,7 @@ import { checkPolicy } from '../../../src/bitcoin/tx/policy.ts';
 import { checkScriptPolicy } from '../../../src/bitcoin/tx/script-policy.ts';
 import { cloneTx } from '../../../src/bitcoin/tx/serialize.ts';
 import { verifyTransaction } from '../../../src/bitcoin/tx/verify.ts';
-import { type SpendKind, signedFixture, verifyRaw } from './signed-fixtures.ts';
+import { type SpendKind, signedFixture, verifyRaw } from '../../../testkit/bitcoin/tx/signed-fixtures.ts';
 
 const MIXED: SpendKind[] = Array.from(
   { length: 100 },
