@@ -4,9 +4,10 @@
  * dishonest operator (`--fault <name>`).
  */
 import { UnknownFaultError } from './errors.ts';
-import { type Executor, REFERENCE_EXECUTOR, REFERENCE_HOOKS, type RuleHooks } from './executor.ts';
+import { type Executor, REFERENCE_EXECUTOR } from './executor.ts';
 import { BPS } from './params.ts';
 import type { RuleId } from './rule-ids.ts';
+import { REFERENCE_HOOKS, type RuleHooks } from './rules/hooks.ts';
 import { ProposalStatus } from './state.ts';
 
 function fault(name: string, breaks: RuleId, description: string, override: Partial<RuleHooks>): Executor {

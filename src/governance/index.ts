@@ -3,6 +3,7 @@
 export { InputsFileError, InvalidGenesisError, UnknownFaultError } from './errors.ts';
 export * from './executor.ts';
 export * from './faults.ts';
+export * from './genesis.ts';
 export * from './inputs.ts';
 export * from './inputs-file.ts';
 export { hashLeaf, hashNode, hashRoot, type MerkleProof, MerkleTree } from './merkle.ts';
@@ -10,6 +11,7 @@ export * from './params.ts';
 export * from './readers.ts';
 export * from './reexecute.ts';
 export * from './rule-ids.ts';
+export { type RankCandidate, REFERENCE_HOOKS, type RuleHooks } from './rules/hooks.ts';
 export {
   type GenesisOptions,
   type GovernanceState,

@@ -1,6 +1,7 @@
 /** Re-execution of an input sequence: the root per epoch and, on request, a trace with the root per step. */
 import { bytesToHex } from '../core/bytes.ts';
-import { applyInput, createGenesisState, type Executor, REFERENCE_EXECUTOR } from './executor.ts';
+import { applyInput, type Executor, REFERENCE_EXECUTOR } from './executor.ts';
+import { createGenesisState } from './genesis.ts';
 import type { GovernanceInput } from './inputs.ts';
 import { type MerkleProof, verifyProof } from './merkle.ts';
 import type { RuleId } from './rule-ids.ts';

@@ -452,7 +452,7 @@ export type GenesisOptions = {
   modules?: readonly { id: string; version: bigint; codeHash: Hash32 }[];
 };
 
-/** Builds the genesis state without validation; use `createGenesisState` (rules.ts) from outside. */
+/** Builds the genesis state without validation; use `createGenesisState` (genesis.ts) from outside. */
 export function buildGenesisState(
   params: Record<ParamKey, bigint>,
   options: GenesisOptions,

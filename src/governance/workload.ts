@@ -6,7 +6,8 @@
  * undelegations, delegators voting before and after their validators, cancels, failed executions.
  * Used by the property tests and by the L2 differential tests (serialize it with serializeInputsFile).
  */
-import { applyInput, createGenesisState, REFERENCE_EXECUTOR } from './executor.ts';
+import { applyInput, REFERENCE_EXECUTOR } from './executor.ts';
+import { createGenesisState } from './genesis.ts';
 import type { Address, GovernanceInput, InputPosition, ProposalAction, VoteSupport } from './inputs.ts';
 import { PARAM_KEYS, PARAM_SPECS, type ParamKey } from './params.ts';
 import { type GenesisOptions, type GovernanceState, ProposalStatus } from './state.ts';

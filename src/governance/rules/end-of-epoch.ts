@@ -1,0 +1,106 @@
+/**
+ * The end of an epoch (docs/protocol.md §6): the reward split with commission and rounding, the
+ * governance subsidy, then the selection of the next active set with its power cap. It cannot be
+ * rejected: it only records the rule ids it applied in `rules`.
+ */
+
+import type { Address } from '../inputs.ts';
+import { BPS } from '../params.ts';
+import type { RuleId } from '../rule-ids.ts';
+import {
+  type ActiveEntry,
+  type GovernanceState,
+  markActiveSlot,
+  markReward,
+  type ProposalRecord,
+  type ValidatorRecord,
+} from '../state.ts';
+import type { RankCandidate, RuleHooks } from './hooks.ts';
+
+function credit(s: GovernanceState, account: Address, amount: bigint): void {
+  if (amount === 0n) return; // a zero credit creates no leaf (docs/protocol.md §6)
+  s.rewards.set(account, (s.rewards.get(account) ?? 0n) + amount);
+  markReward(s, account);
+}
+
+function payValidator(s: GovernanceState, v: ValidatorRecord, reward: bigint, h: RuleHooks): void {
+  const commission = h.commission(reward, BigInt(v.commissionBps));
+  const rest = reward - commission;
+  const base = v.selfStake + v.delegated;
+  if (base === 0n) {
+    credit(s, v.address, reward);
+    return;
+  }
+  let paid = 0n;
+  for (const delegator of v.delegators) {
+    const amount = (s.delegations.get(delegator) as { amount: bigint }).amount;
+    const share = h.divide(rest * amount, base);
+    credit(s, delegator, share);
+    paid += share;
+  }
+  const selfShare = h.divide(rest * v.selfStake, base);
+  credit(s, v.address, commission + selfShare);
+  s.treasury += rest - selfShare - paid;
+}
+
+export function endEpoch(s: GovernanceState, h: RuleHooks, rules: RuleId[]): void {
+  rules.push('epoch.reward.split', 'epoch.reward.commission', 'epoch.reward.rounding');
+  const reward = s.params.epochReward;
+  s.totalIssued += reward;
+  let totalPower = 0n;
+  for (const e of s.active) totalPower += e.power;
+  if (totalPower === 0n) {
+    s.treasury += reward;
+  } else {
+    let paid = 0n;
+    for (const e of s.active) {
+      const r = h.divide(reward * e.power, totalPower);
+      payValidator(s, s.validators.get(e.validator) as ValidatorRecord, r, h);
+      paid += r;
+    }
+    s.treasury += reward - paid;
+  }
+
+  rules.push('epoch.reward.subsidy');
+  const executed = [...s.executedThisEpoch].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const id of executed) {
+    const p = s.proposals.get(id) as ProposalRecord;
+    const subsidy = s.params.governanceSubsidy;
+    s.totalIssued += subsidy;
+    const voters: Address[] = [];
+    for (const [voter, rec] of p.votes) if (rec.isValidator) voters.push(voter);
+    if (voters.length === 0) {
+      s.treasury += subsidy;
+      continue;
+    }
+    const n = BigInt(voters.length);
+    for (const voter of voters) credit(s, voter, subsidy / n);
+    s.treasury += subsidy % n;
+  }
+  s.executedThisEpoch = [];
+
+  rules.push('epoch.set.rank', 'epoch.set.cap');
+  selectActiveSet(s, h);
+  s.epoch += 1n;
+}
+
+function selectActiveSet(s: GovernanceState, h: RuleHooks): void {
+  const minStake = s.params.minStake;
+  const candidates: RankCandidate[] = [];
+  for (const v of s.validators.values()) {
+    if (v.selfStake >= minStake) candidates.push({ address: v.address, total: v.selfStake + v.delegated });
+  }
+  candidates.sort(h.rankOrder);
+  const selected = candidates.slice(0, Number(s.params.maxValidators));
+  let total = 0n;
+  for (const c of selected) total += c.total;
+  const cap = (total * s.params.maxPowerBps) / BPS;
+  const next: ActiveEntry[] = selected.map((c) => ({
+    validator: c.address,
+    power: h.capPower(c.total, cap),
+  }));
+  const slots = Math.max(s.active.length, next.length);
+  s.active = next;
+  s.activeSlots = Math.max(s.activeSlots, next.length);
+  for (let i = 0; i < slots; i++) markActiveSlot(s, i);
+}
