@@ -19,7 +19,7 @@ import {
   scenarioSource,
   startScenario,
   WATCHER_KEY,
-} from '../test/queue/scenario.ts';
+} from '../testkit/queue/scenario.ts';
 import { type Benchmark, timeBest, withRatio } from './harness.ts';
 
 const quantile = (xs: number[], q: number): number => {

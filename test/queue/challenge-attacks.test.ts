@@ -33,7 +33,13 @@ import { ChallengeCheckError, checkChallengeShape } from '../../src/queue/challe
 import { processChallenge, processOpen, processTrack } from '../../src/queue/dispute-jobs.ts';
 import { watcherMetrics } from '../../src/queue/metrics.ts';
 import { SendRefusedError } from '../../src/queue/send.ts';
-import { harness, type Scenario, startScenario, WATCHER_KEY, WATCHER_SCRIPT } from './scenario.ts';
+import {
+  harness,
+  type Scenario,
+  startScenario,
+  WATCHER_KEY,
+  WATCHER_SCRIPT,
+} from '../../testkit/queue/scenario.ts';
 
 const WATCHER_SECRET = sha256(utf8('vigil queue test watcher'));
 const OPERATOR_KEY = WalletKey.fromBytes(sha256(utf8('a dishonest operator wallet')));

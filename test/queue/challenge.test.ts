@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeTx } from '../../src/bitcoin/backends/codec.ts';
 import { bytesToHex, hexToBytes } from '../../src/core/bytes.ts';
 import { processChallenge, processOpen } from '../../src/queue/dispute-jobs.ts';
-import { harness, type Scenario, startScenario, until, WATCHER_SCRIPT } from './scenario.ts';
+import {
+  harness,
+  type Scenario,
+  startScenario,
+  until,
+  WATCHER_SCRIPT,
+} from '../../testkit/queue/scenario.ts';
 
 let s: Scenario;
 beforeAll(async () => {

@@ -18,7 +18,7 @@ import {
   startScenario,
   until,
   WATCHER_SCRIPT,
-} from './scenario.ts';
+} from '../../testkit/queue/scenario.ts';
 
 const OTHER_SCRIPT = Uint8Array.from([0x51, 0x20, ...sha256(utf8('another challenger'))]);
 const WRONG = sha256(utf8('an operator root Vigil does not compute'));

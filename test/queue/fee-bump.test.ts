@@ -20,7 +20,14 @@ import {
 } from '../../src/queue/dispute-jobs.ts';
 import { type BumpSettings, challengeVersions, planBump } from '../../src/queue/fee-bump.ts';
 import { watcherMetrics } from '../../src/queue/metrics.ts';
-import { type Harness, harness, type Scenario, startScenario, until, WATCHER_SCRIPT } from './scenario.ts';
+import {
+  type Harness,
+  harness,
+  type Scenario,
+  startScenario,
+  until,
+  WATCHER_SCRIPT,
+} from '../../testkit/queue/scenario.ts';
 
 const MINER = Uint8Array.from([0x00, 0x14, ...new Uint8Array(20).fill(7)]);
 const kvb = (satVb: number) => feeRateFromSatPerVb(satVb).satPerKvb;

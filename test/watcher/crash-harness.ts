@@ -18,11 +18,11 @@ import { createRng, reexecute } from '../../src/governance/index.ts';
 import { DISPUTE_QUEUE } from '../../src/queue/dispute-queue.ts';
 import { challengeJobId } from '../../src/queue/job-ids.ts';
 import { probeRedis } from '../../src/store/redis.ts';
-import { cleanup, type Scenario, scenarioWorkload, startScenario } from '../queue/scenario.ts';
+import { cleanup, type Scenario, scenarioWorkload, startScenario } from '../../testkit/queue/scenario.ts';
 import type { ChildConfig } from './watcher-child.ts';
 
 const CHILD = new URL('./watcher-child.ts', import.meta.url).pathname;
-/** The label test/queue/scenario.ts derives WATCHER_KEY from. */
+/** The label testkit/queue/scenario.ts derives WATCHER_KEY from. */
 const WATCHER_LABEL = 'vigil queue test watcher';
 
 /** Where a dispute is, in the order it gets there (a kill is aimed at one of these). */

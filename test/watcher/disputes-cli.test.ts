@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_FORMAT, type DisputeBundle } from '../../src/dispute/records/bundle.ts';
 import { disputeId } from '../../src/dispute/records/state-machine.ts';
 import { DisputeStore } from '../../src/dispute/records/store.ts';
+import { cleanup, REDIS_URL } from '../../testkit/queue/scenario.ts';
 import { runCli } from '../cli/run-cli.ts';
-import { cleanup, REDIS_URL } from '../queue/scenario.ts';
 
 const prefix = `{vigil-test-${randomUUID()}}`;
 const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });

@@ -9,7 +9,7 @@ import { type GraphDocument, graphToDocument } from '../../src/dispute/graph/doc
 import { collectSignatures, presignGraph } from '../../src/dispute/graph/sign.ts';
 import { createGraphRegistry, graphFileName } from '../../src/watcher/graph-registry.ts';
 import { makeGraph, makeGraphSpec, secretOf, xOnly } from '../../testkit/dispute/graph-fixture.ts';
-import { startScenario } from '../queue/scenario.ts';
+import { startScenario } from '../../testkit/queue/scenario.ts';
 
 const dirs: string[] = [];
 afterAll(() => {

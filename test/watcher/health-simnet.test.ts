@@ -9,7 +9,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HealthRegistry, type HealthStatus } from '../../src/observability/health.ts';
 import { createWatcher, type EpochSource } from '../../src/watcher/watcher.ts';
-import { P2WPKH } from '../bitcoin/simnet/fixture.ts';
+import { P2WPKH } from '../../testkit/bitcoin/simnet/fixture.ts';
 import {
   cleanup,
   REDIS_URL,
@@ -19,7 +19,7 @@ import {
   startScenario,
   until,
   WATCHER_KEY,
-} from '../queue/scenario.ts';
+} from '../../testkit/queue/scenario.ts';
 
 const open: { stop(): Promise<void> }[] = [];
 afterEach(async () => {

@@ -32,7 +32,7 @@ export type ChildConfig = {
   redisUrl: string;
   prefix: string;
   pollIntervalMs: number;
-  /** The label WATCHER_KEY in test/queue/scenario.ts is derived from. */
+  /** The label WATCHER_KEY in testkit/queue/scenario.ts is derived from. */
   walletLabel: string;
   graph: { document: string; epoch: string; operator: string; committee: string[] };
   facts: {

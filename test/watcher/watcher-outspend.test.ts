@@ -23,7 +23,7 @@ import {
   scenarioSource,
   startScenario,
   until,
-} from '../queue/scenario.ts';
+} from '../../testkit/queue/scenario.ts';
 
 const open: { stop(): Promise<void> }[] = [];
 afterEach(async () => {

@@ -19,7 +19,7 @@ import {
   startScenario,
   until,
   WATCHER_KEY,
-} from '../queue/scenario.ts';
+} from '../../testkit/queue/scenario.ts';
 
 const open: { stop(): Promise<void> }[] = [];
 afterEach(async () => {

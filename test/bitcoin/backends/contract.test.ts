@@ -16,7 +16,14 @@ import { EsploraBackend } from '../../../src/bitcoin/backends/esplora.ts';
 import type { BitcoinBackend } from '../../../src/bitcoin/backends/types.ts';
 import type { Front } from '../../../src/bitcoin/simnet/faults.ts';
 import { type Simnet, startSimnet } from '../../../src/bitcoin/simnet/start.ts';
-import { ADDRESS, type Coin, mineCoins, out, P2WSH_TRUE, spend } from '../simnet/fixture.ts';
+import {
+  ADDRESS,
+  type Coin,
+  mineCoins,
+  out,
+  P2WSH_TRUE,
+  spend,
+} from '../../../testkit/bitcoin/simnet/fixture.ts';
 
 const FAST_RETRY = { attempts: 3, baseDelayMs: 5, maxDelayMs: 20, timeoutMs: 300 };
 

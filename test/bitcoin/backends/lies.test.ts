@@ -4,18 +4,18 @@
  * lie naming what was asked and what came, for both protocols, and the backend keeps answering.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeTx, txidBytes } from '../../../src/bitcoin/codec/codec.ts';
 import { CoreRpcBackend } from '../../../src/bitcoin/backends/core-rpc.ts';
 import { BackendLiedError, BackendUnavailableError } from '../../../src/bitcoin/backends/errors.ts';
 import { EsploraBackend } from '../../../src/bitcoin/backends/esplora.ts';
 import type { BitcoinBackend } from '../../../src/bitcoin/backends/types.ts';
 import { computeMerkleRoot } from '../../../src/bitcoin/backends/verify.ts';
+import { encodeTx, txidBytes } from '../../../src/bitcoin/codec/codec.ts';
 import { encodeCompactSize } from '../../../src/bitcoin/compact-size.ts';
 import { type Simnet, startSimnet } from '../../../src/bitcoin/simnet/start.ts';
 import type { ChainBlock } from '../../../src/bitcoin/simnet/types.ts';
 import type { Tx } from '../../../src/bitcoin/tx/types.ts';
 import { bytesToHex, concatBytes } from '../../../src/core/bytes.ts';
-import { type Coin, mineCoins, out, P2WSH_TRUE, spend } from '../simnet/fixture.ts';
+import { type Coin, mineCoins, out, P2WSH_TRUE, spend } from '../../../testkit/bitcoin/simnet/fixture.ts';
 import { type Hostile, measure, rpcResult, sendText, startHostile } from './hostile-server.ts';
 
 const RETRY = { attempts: 3, baseDelayMs: 5, maxDelayMs: 20, timeoutMs: 5_000 };

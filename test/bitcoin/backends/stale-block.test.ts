@@ -14,7 +14,7 @@ import { CoreRpcBackend } from '../../../src/bitcoin/backends/core-rpc.ts';
 import { EsploraBackend } from '../../../src/bitcoin/backends/esplora.ts';
 import { type Simnet, startSimnet } from '../../../src/bitcoin/simnet/start.ts';
 import { bytesToHex } from '../../../src/core/bytes.ts';
-import { type Coin, mineCoins, out, P2WSH_TRUE, spend } from '../simnet/fixture.ts';
+import { type Coin, mineCoins, out, P2WSH_TRUE, spend } from '../../../testkit/bitcoin/simnet/fixture.ts';
 
 const FAST_RETRY = { attempts: 2, baseDelayMs: 5, maxDelayMs: 20, timeoutMs: 2000 };
 

@@ -9,7 +9,7 @@ import { EsploraBackend } from '../../../src/bitcoin/backends/esplora.ts';
 import type { BitcoinBackend, Outspend } from '../../../src/bitcoin/backends/types.ts';
 import { verifiedOutspend } from '../../../src/bitcoin/backends/verified-outspend.ts';
 import { type Simnet, startSimnet } from '../../../src/bitcoin/simnet/start.ts';
-import { type Coin, mineCoins, out, P2WSH_TRUE, spend } from '../simnet/fixture.ts';
+import { type Coin, mineCoins, out, P2WSH_TRUE, spend } from '../../../testkit/bitcoin/simnet/fixture.ts';
 import { measure } from './hostile-server.ts';
 
 const RETRY = { attempts: 3, baseDelayMs: 5, maxDelayMs: 20, timeoutMs: 2_000 };

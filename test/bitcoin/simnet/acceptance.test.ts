@@ -12,7 +12,16 @@ import {
 } from '../../../src/bitcoin/taproot/output.ts';
 import { buildTapTree } from '../../../src/bitcoin/taproot/tree.ts';
 import { concatBytes } from '../../../src/core/bytes.ts';
-import { type Coin, coinOf, mineCoins, out, P2WPKH, P2WSH_TRUE, p2wsh, spend } from './fixture.ts';
+import {
+  type Coin,
+  coinOf,
+  mineCoins,
+  out,
+  P2WPKH,
+  P2WSH_TRUE,
+  p2wsh,
+  spend,
+} from '../../../testkit/bitcoin/simnet/fixture.ts';
 
 /** Minimal CScriptNum push of a positive number below 2^15. */
 const numPush = (n: number): number[] => (n < 0x80 ? [0x01, n] : [0x02, n & 0xff, n >> 8]);

@@ -14,7 +14,7 @@ import {
 } from '../../../src/bitcoin/simnet/devnet-bitcoin.ts';
 import { startSimnet } from '../../../src/bitcoin/simnet/start.ts';
 import { WatcherWallet } from '../../../src/bitcoin/wallet/wallet.ts';
-import { KEY, P2WSH_TRUE } from './fixture.ts';
+import { KEY, P2WSH_TRUE } from '../../../testkit/bitcoin/simnet/fixture.ts';
 
 const stops: (() => Promise<void>)[] = [];
 afterAll(async () => {

@@ -9,7 +9,15 @@ import { SimChain } from '../../../src/bitcoin/simnet/chain.ts';
 import { hexOf, outpointKey } from '../../../src/bitcoin/simnet/mempool.ts';
 import { TxReject } from '../../../src/bitcoin/simnet/rules.ts';
 import { createRng } from '../../../src/governance/workload.ts';
-import { type Coin, coinOf, mineCoins, out, P2WPKH, P2WSH_TRUE, spend } from './fixture.ts';
+import {
+  type Coin,
+  coinOf,
+  mineCoins,
+  out,
+  P2WPKH,
+  P2WSH_TRUE,
+  spend,
+} from '../../../testkit/bitcoin/simnet/fixture.ts';
 
 function checkInvariants(chain: SimChain): void {
   let minted = 0n;

@@ -1,7 +1,15 @@
 /** Reorgs on demand: invalidateblock, then a longer branch; the mempool follows as Core's does. */
 import { describe, expect, it } from 'vitest';
 import { SimChain } from '../../../src/bitcoin/simnet/chain.ts';
-import { type Coin, coinOf, mineCoins, out, P2WPKH, P2WSH_TRUE, spend } from './fixture.ts';
+import {
+  type Coin,
+  coinOf,
+  mineCoins,
+  out,
+  P2WPKH,
+  P2WSH_TRUE,
+  spend,
+} from '../../../testkit/bitcoin/simnet/fixture.ts';
 
 describe('simnet reorgs', () => {
   it('returns the transactions of disconnected blocks to the mempool and re-mines them on the new branch', () => {

@@ -4,7 +4,15 @@ import { CoreRpcClient, CoreRpcError } from '../../../src/bitcoin/backends/core-
 import { SimChain } from '../../../src/bitcoin/simnet/chain.ts';
 import { TxReject } from '../../../src/bitcoin/simnet/rules.ts';
 import { type Simnet, startSimnet } from '../../../src/bitcoin/simnet/start.ts';
-import { type Coin, coinOf, mineCoins, out, P2WPKH, P2WSH_TRUE, spend } from './fixture.ts';
+import {
+  type Coin,
+  coinOf,
+  mineCoins,
+  out,
+  P2WPKH,
+  P2WSH_TRUE,
+  spend,
+} from '../../../testkit/bitcoin/simnet/fixture.ts';
 
 describe('simnet RPC front', () => {
   let sim: Simnet;

@@ -16,7 +16,7 @@ import {
 import { type Simnet, startSimnet } from '../../../src/bitcoin/simnet/start.ts';
 import { bytesToHex } from '../../../src/core/bytes.ts';
 import { BURN_SCRIPT_PUBKEY } from '../../../src/dispute/graph/scripts.ts';
-import { type Coin, mineCoins, out, P2WSH_TRUE, spend } from './fixture.ts';
+import { type Coin, mineCoins, out, P2WSH_TRUE, spend } from '../../../testkit/bitcoin/simnet/fixture.ts';
 
 const OP_RETURN = Uint8Array.of(0x6a);
 const OP_RETURN_DATA = Uint8Array.of(0x6a, 0x04, 0xde, 0xad, 0xbe, 0xef);

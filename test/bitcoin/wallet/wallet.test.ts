@@ -26,7 +26,14 @@ import {
 import { bytesToHex } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/hashes.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
-import { type Coin, mineCoins, out, P2WPKH, P2WSH_TRUE, spend } from '../simnet/fixture.ts';
+import {
+  type Coin,
+  mineCoins,
+  out,
+  P2WPKH,
+  P2WSH_TRUE,
+  spend,
+} from '../../../testkit/bitcoin/simnet/fixture.ts';
 
 const SECRET = sha256(new TextEncoder().encode('vigil wallet test secret'));
 const SECRET_HEX = bytesToHex(SECRET);

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { txidHex } from '../../src/bitcoin/backends/codec.ts';
 import { CoreRpcBackend } from '../../src/bitcoin/backends/core-rpc.ts';
+import { txidHex } from '../../src/bitcoin/codec/codec.ts';
 import { type Simnet, startSimnet } from '../../src/bitcoin/simnet/start.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
 import { WalletKey } from '../../src/bitcoin/wallet/keys.ts';
@@ -35,7 +35,7 @@ import type { WatcherMode } from '../../src/queue/spend-policy.ts';
 import { deleteKeysByPrefix } from '../../src/store/redis.ts';
 import type { EpochSource } from '../../src/watcher/watcher.ts';
 import { mineCoins, out, P2WPKH, spend } from '../bitcoin/simnet/fixture.ts';
-import { makeGraph, makeGraphSpec } from '../../testkit/dispute/graph-fixture.ts';
+import { makeGraph, makeGraphSpec } from '../dispute/graph-fixture.ts';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 export const CONNECTION: ConnectionOptions = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null };
@@ -162,7 +162,7 @@ export async function startScenario(
     challengeWindow: p.timelocks.challengeWindow,
     assertWindow: p.timelocks.assertWindow,
   };
-  const { addressForScript } = await import('../../src/bitcoin/backends/address.ts');
+  const { addressForScript } = await import('../../src/bitcoin/codec/address.ts');
   return {
     sim,
     backend,

@@ -1,7 +1,7 @@
 /** Shared test fixture: keys, scripts and hand-built signed spends for simnet tests. */
 import { script as libScript } from 'bitcoinjs-lib';
-import { addressForScript } from '../../../src/bitcoin/backends/address.ts';
-import { encodeTx, txidHex } from '../../../src/bitcoin/backends/codec.ts';
+import { addressForScript } from '../../../src/bitcoin/codec/address.ts';
+import { encodeTx, txidHex } from '../../../src/bitcoin/codec/codec.ts';
 import type { SimChain } from '../../../src/bitcoin/simnet/chain.ts';
 import { SIGHASH_ALL, segwitV0Sighash } from '../../../src/bitcoin/tx/sighash.ts';
 import type { Tx, TxOutput } from '../../../src/bitcoin/tx/types.ts';
