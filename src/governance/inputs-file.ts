@@ -76,7 +76,31 @@ const file = z.strictObject({
   funding: z
     .record(address, z.strictObject({ balance: uint.optional(), allowance: uint.optional() }))
     .optional(),
+  raw: z
+    .array(
+      z.strictObject({
+        block: uint,
+        sender: address,
+        to: z.enum(['staking', 'governor', 'epochManager']),
+        data: z.string().regex(/^0x([0-9a-f]{2})*$/, 'expected lowercase 0x hex of whole bytes'),
+        gas: uint.optional(),
+      }),
+    )
+    .optional(),
 });
+
+/**
+ * A transaction the devnet sends as given, after the inputs of its block (docs/inputs-format.md): any
+ * calldata a user can send, malformed or not. Not part of governance: the model only sees what the chain
+ * makes of it.
+ */
+export type RawTransaction = {
+  block: bigint;
+  sender: Address;
+  to: 'staking' | 'governor' | 'epochManager';
+  data: `0x${string}`;
+  gas?: bigint;
+};
 
 /**
  * How the devnet funds a sender before replaying (docs/inputs-format.md): BTR minted to it and the
@@ -85,7 +109,12 @@ const file = z.strictObject({
  */
 export type SenderFunding = ReadonlyMap<Address, { balance?: bigint; allowance?: bigint }>;
 
-export type InputsFile = { genesis: GenesisOptions; inputs: GovernanceInput[]; funding?: SenderFunding };
+export type InputsFile = {
+  genesis: GenesisOptions;
+  inputs: GovernanceInput[];
+  funding?: SenderFunding;
+  raw?: RawTransaction[];
+};
 
 type ParsedInput = z.infer<typeof input>;
 
@@ -138,6 +167,15 @@ export function parseInputsFile(text: string, source = 'inputs file'): InputsFil
         },
       ]),
     );
+  }
+  if (parsed.data.raw) {
+    out.raw = parsed.data.raw.map((t) => ({
+      block: t.block,
+      sender: t.sender,
+      to: t.to,
+      data: t.data as `0x${string}`,
+      ...(t.gas !== undefined ? { gas: t.gas } : {}),
+    }));
   }
   return out;
 }

@@ -15,13 +15,13 @@ import { bytesToHex, concatBytes, hexToBytes } from '../core/bytes.ts';
 import { sha256 } from '../core/hashes.ts';
 import { executorByName, REFERENCE_EXECUTOR } from '../governance/index.ts';
 import type { GovernanceInput } from '../governance/inputs.ts';
-import { parseInputsFile, type SenderFunding } from '../governance/inputs-file.ts';
+import { parseInputsFile, type RawTransaction, type SenderFunding } from '../governance/inputs-file.ts';
 import type { GenesisOptions } from '../governance/state.ts';
 import { generateWorkload, type Workload } from '../governance/workload.ts';
 import { deleteKeysByPrefix } from '../store/redis.ts';
 import { type AnvilInstance, startAnvil } from './anvil.ts';
 import { stateCommitmentAbi } from './contracts/artifacts/abis.ts';
-import { type Deployment, deployGovernance } from './deploy.ts';
+import { type Deployment, type DeployOptions, deployGovernance } from './deploy.ts';
 import type { EpochEnd } from './derivation.ts';
 import { AnvilRpc, WorkloadDriver } from './driver.ts';
 import { createGovernanceIngester, type L2ExecutionFault } from './governance-ingester.ts';
@@ -127,7 +127,9 @@ export function devnetWorkload(o: { seed?: number; epochs?: number }): Workload 
   return { genesis: w.genesis, inputs };
 }
 
-async function loadWorkload(o: L2DevnetOptions): Promise<Workload & { funding?: SenderFunding }> {
+async function loadWorkload(
+  o: L2DevnetOptions,
+): Promise<Workload & { funding?: SenderFunding; raw?: RawTransaction[] }> {
   if (o.scenarioFile) return parseInputsFile(await readFile(o.scenarioFile, 'utf8'), o.scenarioFile);
   return devnetWorkload(o);
 }
@@ -187,6 +189,7 @@ export async function startL2Devnet(o: L2DevnetOptions): Promise<L2Devnet> {
       });
       const replay = await driver.replay(workload.inputs, {
         ...(workload.funding ? { funding: workload.funding } : {}),
+        ...(workload.raw ? { raw: workload.raw } : {}),
         onBlock: async (block) => {
           await operator.ingester.syncTo(block);
         },

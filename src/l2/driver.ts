@@ -15,7 +15,7 @@ import {
 import { VigilError } from '../core/errors.ts';
 import type { Address, GovernanceInput, ProposalAction } from '../governance/inputs.ts';
 import { VOTE_SUPPORT_CODE } from '../governance/inputs.ts';
-import type { SenderFunding } from '../governance/inputs-file.ts';
+import type { RawTransaction, SenderFunding } from '../governance/inputs-file.ts';
 import { btrTokenAbi, epochManagerAbi, governorAbi, stakingAbi } from './contracts/artifacts/abis.ts';
 import type { GovernanceAddresses } from './deploy.ts';
 import { nameToBytes32 } from './names.ts';
@@ -208,8 +208,8 @@ export class WorkloadDriver {
     await this.rpc.mine(1);
   }
 
-  private async send(from: ViemAddress, to: ViemAddress, data: Hex): Promise<Hex> {
-    return this.rpc.request<Hex>('eth_sendTransaction', [{ from, to, data, gas: hex(TX_GAS) }]);
+  private async send(from: ViemAddress, to: ViemAddress, data: Hex, gas = TX_GAS): Promise<Hex> {
+    return this.rpc.request<Hex>('eth_sendTransaction', [{ from, to, data, gas: hex(gas) }]);
   }
 
   /**
@@ -223,22 +223,24 @@ export class WorkloadDriver {
       checkReceipts?: boolean;
       onBlock?: (block: bigint, inputs: GovernanceInput[]) => Promise<void>;
       funding?: SenderFunding;
+      /** Transactions sent as given after the inputs of their (workload) block. */
+      raw?: readonly RawTransaction[];
     } = {},
   ): Promise<ReplayResult> {
-    await this.prepareSenders(
-      inputs.map((i) => i.sender),
-      options.funding,
-    );
+    const raw = options.raw ?? [];
+    await this.prepareSenders([...inputs.map((i) => i.sender), ...raw.map((t) => t.sender)], options.funding);
     await this.rpc.request('evm_setAutomine', [false]);
     const head = await this.rpc.blockNumber();
-    const first = inputs[0]?.position.block ?? 1n;
+    const blocks = [...new Set([...inputs.map((i) => i.position.block), ...raw.map((t) => t.block)])].sort(
+      (a, b) => (a < b ? -1 : a > b ? 1 : 0),
+    );
+    const first = blocks[0] ?? 1n;
     const offset = options.offset ?? head + 1n - first;
     const reverted: ReplayResult['reverted'] = [];
     let sent = 0;
     let i = 0;
     let lastBlock = head;
-    while (i < inputs.length) {
-      const block = (inputs[i] as GovernanceInput).position.block;
+    for (const block of blocks) {
       const group: GovernanceInput[] = [];
       while (i < inputs.length && (inputs[i] as GovernanceInput).position.block === block)
         group.push(inputs[i++] as GovernanceInput);
@@ -251,6 +253,11 @@ export class WorkloadDriver {
       for (const input of group) {
         const { to, data } = inputToCall(this.addresses, input);
         hashes.push(await this.send(input.sender as ViemAddress, to, data));
+        sent++;
+      }
+      for (const t of raw) {
+        if (t.block !== block) continue;
+        await this.send(t.sender as ViemAddress, this.addresses[t.to], t.data, t.gas);
         sent++;
       }
       await this.rpc.mine(1);
