@@ -59,7 +59,9 @@ export type DeployOptions = {
    * Creation bytecode to deploy instead of the shipped artifact, per contract (0x-hex). Only tests use it,
    * to deploy a deliberately wrong contract and show that Vigil reports it.
    */
-  bytecode?: Partial<Record<'BtrToken' | 'ParamRegistry' | 'Staking' | 'Governor' | 'EpochManager' | 'StateCommitment', string>>;
+  bytecode?: Partial<
+    Record<'BtrToken' | 'ParamRegistry' | 'Staking' | 'Governor' | 'EpochManager' | 'StateCommitment', string>
+  >;
 };
 
 /** All deployed-contract addresses, for ingestion's getLogs filter. */
@@ -120,19 +122,26 @@ export async function deployGovernance(options: DeployOptions): Promise<Deployme
   }));
 
   const token = await deploy(btrTokenAbi as Abi, options.bytecode?.BtrToken ?? BtrToken.bytecode, []);
-  const registry = await deploy(paramRegistryAbi as Abi, options.bytecode?.ParamRegistry ?? ParamRegistry.bytecode, [params, modules]);
+  const registry = await deploy(
+    paramRegistryAbi as Abi,
+    options.bytecode?.ParamRegistry ?? ParamRegistry.bytecode,
+    [params, modules],
+  );
   const staking = await deploy(stakingAbi as Abi, options.bytecode?.Staking ?? Staking.bytecode, [token]);
-  const governor = await deploy(governorAbi as Abi, options.bytecode?.Governor ?? Governor.bytecode, [staking, registry]);
-  const epochManager = await deploy(epochManagerAbi as Abi, options.bytecode?.EpochManager ?? EpochManager.bytecode, [
+  const governor = await deploy(governorAbi as Abi, options.bytecode?.Governor ?? Governor.bytecode, [
     staking,
     registry,
-    governor,
-    options.minEpochBlocks ?? 0n,
   ]);
-  const stateCommitment = await deploy(stateCommitmentAbi as Abi, options.bytecode?.StateCommitment ?? StateCommitment.bytecode, [
-    options.operator,
-    epochManager,
-  ]);
+  const epochManager = await deploy(
+    epochManagerAbi as Abi,
+    options.bytecode?.EpochManager ?? EpochManager.bytecode,
+    [staking, registry, governor, options.minEpochBlocks ?? 0n],
+  );
+  const stateCommitment = await deploy(
+    stateCommitmentAbi as Abi,
+    options.bytecode?.StateCommitment ?? StateCommitment.bytecode,
+    [options.operator, epochManager],
+  );
   await send(registry, paramRegistryAbi as Abi, 'setGovernor', [governor]);
   const readyBlock = await send(governor, governorAbi as Abi, 'setEpochManager', [epochManager]);
   return {
