@@ -13,7 +13,7 @@ import type { Address, GovernanceState } from '../governance/index.ts';
 import { PARAM_KEYS } from '../governance/params.ts';
 import { ProposalStatus } from '../governance/state.ts';
 import { epochManagerAbi, governorAbi, paramRegistryAbi, stakingAbi } from './contracts/artifacts/abis.ts';
-import type { GovernanceAddresses } from './deploy.ts';
+import type { GovernanceAddresses } from './governance-contracts.ts';
 import { bytes32ToName, nameToBytes32 } from './names.ts';
 
 export class L2ExecutionFaultError extends VigilError {

@@ -27,7 +27,7 @@ import {
   stakingAbi,
   stateCommitmentAbi,
 } from './contracts/artifacts/abis.ts';
-import type { GovernanceAddresses } from './deploy.ts';
+import type { GovernanceAddresses } from './governance-contracts.ts';
 import { UndecodableLogError, UndecodableTxError } from './ingester.ts';
 import { bytes32ToName } from './names.ts';
 import { classifyRefusal, isCanonicalCall, type Refusal } from './refusal.ts';

@@ -21,20 +21,12 @@ import Governor from './contracts/artifacts/Governor.json' with { type: 'json' }
 import ParamRegistry from './contracts/artifacts/ParamRegistry.json' with { type: 'json' };
 import Staking from './contracts/artifacts/Staking.json' with { type: 'json' };
 import StateCommitment from './contracts/artifacts/StateCommitment.json' with { type: 'json' };
+import type { GovernanceAddresses } from './governance-contracts.ts';
 import { nameToBytes32 } from './names.ts';
 
 export class DeploymentError extends VigilError {
   override name = 'DeploymentError';
 }
-
-export type GovernanceAddresses = {
-  token: Address;
-  registry: Address;
-  staking: Address;
-  governor: Address;
-  epochManager: Address;
-  stateCommitment: Address;
-};
 
 export type Deployment = {
   addresses: GovernanceAddresses;
@@ -63,15 +55,6 @@ export type DeployOptions = {
     Record<'BtrToken' | 'ParamRegistry' | 'Staking' | 'Governor' | 'EpochManager' | 'StateCommitment', string>
   >;
 };
-
-/** All deployed-contract addresses, for ingestion's getLogs filter. */
-export const watchedAddresses = (a: GovernanceAddresses): Address[] => [
-  a.staking,
-  a.governor,
-  a.epochManager,
-  a.stateCommitment,
-  a.registry,
-];
 
 export async function deployGovernance(options: DeployOptions): Promise<Deployment> {
   const { publicClient, walletClient, deployer } = options;

@@ -17,7 +17,7 @@ import type { Address, GovernanceInput, ProposalAction } from '../governance/inp
 import { VOTE_SUPPORT_CODE } from '../governance/inputs.ts';
 import type { RawTransaction, SenderFunding } from '../governance/inputs-file.ts';
 import { btrTokenAbi, epochManagerAbi, governorAbi, stakingAbi } from './contracts/artifacts/abis.ts';
-import type { GovernanceAddresses } from './deploy.ts';
+import type { GovernanceAddresses } from './governance-contracts.ts';
 import { nameToBytes32 } from './names.ts';
 
 export class DriverError extends VigilError {

@@ -8,8 +8,8 @@ import type { Executor } from '../governance/index.ts';
 import { ContractCrossChecker, type CrossCheckResult } from './cross-check.ts';
 import { CursorStore } from './cursor-store.ts';
 import { createLogDecoder, createRevertedTxDecoder, entryKind, type L2Entry } from './decode.ts';
-import { type Deployment, watchedAddresses } from './deploy.ts';
 import { type ChainReverts, type EpochEnd, GovernanceDerivation } from './derivation.ts';
+import { type WatchedDeployment, watchedAddresses } from './governance-contracts.ts';
 import { L2Ingester } from './ingester.ts';
 import type { L2Metrics } from './metrics.ts';
 import { refusalLabel } from './refusal.ts';
@@ -27,7 +27,7 @@ export type GovernanceIngesterOptions = {
   redis: Redis;
   /** Redis key prefix for the cursor and journal. */
   prefix: string;
-  deployment: Pick<Deployment, 'addresses' | 'startBlock' | 'genesis'>;
+  deployment: WatchedDeployment;
   confirmations?: number;
   maxRange?: bigint;
   metrics?: L2Metrics;

@@ -24,8 +24,8 @@ import {
 } from '../governance/index.ts';
 import { diagnoseFraud, type FraudDiagnosis } from '../judge/diagnose.ts';
 import type { L2Fact, ReexecutionFact } from '../judge/verdict.ts';
-import type { Deployment } from '../l2/deploy.ts';
 import type { EpochEnd } from '../l2/derivation.ts';
+import type { WatchedDeployment } from '../l2/governance-contracts.ts';
 import { createGovernanceIngester, type GovernanceIngester } from '../l2/governance-ingester.ts';
 import { createL2Metrics, type L2Metrics } from '../l2/metrics.ts';
 import { L2Rpc } from '../l2/rpc.ts';
@@ -40,7 +40,7 @@ export type L2EpochSourceOptions = {
   redis: Redis;
   /** Redis key prefix of the ingestion cursor and journal. */
   prefix: string;
-  deployment: Pick<Deployment, 'addresses' | 'startBlock' | 'genesis'>;
+  deployment: WatchedDeployment;
   /** Depth an epoch's end block and the operator's commitment need before they count. */
   confirmations: number;
   /** Steps of each epoch's trace (the graph's traceSteps): r_0 … r_k. */

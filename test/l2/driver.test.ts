@@ -8,8 +8,8 @@ import type { GovernanceInput } from '../../src/governance/inputs.ts';
 import { VOTE_SUPPORT_CODE } from '../../src/governance/inputs.ts';
 import { generateWorkload } from '../../src/governance/workload.ts';
 import { epochManagerAbi, governorAbi, stakingAbi } from '../../src/l2/contracts/artifacts/abis.ts';
-import type { GovernanceAddresses } from '../../src/l2/deploy.ts';
 import { inputToCall } from '../../src/l2/driver.ts';
+import type { GovernanceAddresses } from '../../src/l2/governance-contracts.ts';
 import { nameToBytes32 } from '../../src/l2/names.ts';
 
 const A: GovernanceAddresses = {
