@@ -1,0 +1,77 @@
+/**
+ * `vigil watch` composed: the daemon's base (logger, metrics, health, Redis, HTTP) plus the watcher built
+ * from the configuration — the epoch source, the Bitcoin backend, the wallet and the queue. The CLI calls
+ * this one function and maps its outcome to an exit code; nothing here knows about exit codes.
+ */
+import type { VigilConfig } from '../config/schema.ts';
+import { checkSecretFiles, redisUrlFromConfig } from '../config/secrets.ts';
+import { componentLogger } from '../observability/logger.ts';
+import {
+  backendFromConfig,
+  bullConnectionFromUrl,
+  epochSourceFromConfig,
+  walletKeyFromConfig,
+  watcherFeesFromConfig,
+} from '../watcher/from-config.ts';
+import { createWatcher, type Watcher } from '../watcher/watcher.ts';
+import type { DaemonOutcome, ImmediateExit } from './runtime.ts';
+import { runVigilDaemon } from './vigil-daemon.ts';
+
+export async function runWatchDaemon(
+  config: VigilConfig,
+  exitNow: (why: ImmediateExit) => void,
+): Promise<DaemonOutcome> {
+  // Before any secret is read: a key or password file others can read stops the start.
+  checkSecretFiles(config);
+  const redisUrl = redisUrlFromConfig(config);
+  const walletKey = await walletKeyFromConfig(config);
+  const backend = backendFromConfig(config);
+  return runVigilDaemon(
+    config,
+    (base) => {
+      let watcher: Watcher | undefined;
+      return [
+        {
+          name: 'watcher',
+          start: async () => {
+            const logger = componentLogger(base.logger, 'watcher');
+            // Undefined unless the L2 contracts, dispute.graphDir and the operator/committee keys are
+            // all set: the watcher then warns that it finds no kick-offs (docs/configuration.md).
+            const epochs = epochSourceFromConfig(config, {
+              redis: base.redis.client(),
+              backend,
+              logger,
+              registry: base.metrics,
+            });
+            watcher = createWatcher({
+              redis: base.redis.client(),
+              prefix: config.redis.keyPrefix,
+              connection: bullConnectionFromUrl(redisUrl),
+              backend,
+              network: config.bitcoin.network,
+              mode: config.mode,
+              allowMainnetSpending: config.allowMainnetSpending,
+              walletKey,
+              expectations: epochs?.expectations,
+              source: epochs?.source,
+              fees: watcherFeesFromConfig(config),
+              walletReserve: BigInt(config.fees.walletReserveSats),
+              bitcoinConfirmations: config.bitcoin.confirmations,
+              l2Confirmations: config.l2.confirmations,
+              pollIntervalMs: config.bitcoin.pollIntervalMs,
+              deadlineMarginBlocks: config.dispute.deadlineMarginBlocks,
+              registry: base.metrics,
+              health: base.health,
+              logger,
+            });
+            await watcher.start();
+          },
+          stop: async (signal: AbortSignal) => {
+            await watcher?.stop(signal);
+          },
+        },
+      ];
+    },
+    exitNow,
+  );
+}
