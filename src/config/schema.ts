@@ -6,7 +6,9 @@
  * Secrets never appear here: only the name of an environment variable or the path of a file that holds
  * them (src/config/secrets.ts reads them when a component needs them).
  */
+
 import { z } from 'zod';
+import { DEFAULT_STEP_CIRCUIT_ID, STEP_CIRCUIT_IDS } from '../../circuits/index.ts';
 import { bitcoinNetworks } from '../bitcoin/network.ts';
 
 /** The name of an environment variable: checked so that a pasted value (a key, a password) is refused. */
@@ -252,6 +254,10 @@ const dispute = z
     graphDir: filePath
       .optional()
       .describe("directory of the operator's published graph documents (epoch-<n>.json)"),
+    circuit: z
+      .enum(STEP_CIRCUIT_IDS)
+      .default(DEFAULT_STEP_CIRCUIT_ID)
+      .describe("the step circuit the operator's graphs must use in their disprove leaves"),
   })
   .superRefine((d, ctx) => {
     if (d.alertCriticalBlocks > d.alertWarnBlocks) {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { identityStepCircuit } from '../../circuits/identity.ts';
+import { stepCircuitById } from '../../circuits/index.ts';
 import { CoreRpcBackend } from '../bitcoin/backends/core-rpc.ts';
 import { EsploraBackend } from '../bitcoin/backends/esplora.ts';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
@@ -163,7 +163,7 @@ export function epochSourceFromConfig(
   const expectations = {
     network,
     params,
-    circuit: identityStepCircuit,
+    circuit: stepCircuitById(d.circuit),
     operator: hexToBytes(d.operatorKey as string, 'dispute.operatorKey'),
     committee: (d.committeeKeys as string[]).map((k, i) => hexToBytes(k, `dispute.committeeKeys[${i}]`)),
   };

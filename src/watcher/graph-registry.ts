@@ -23,7 +23,7 @@ import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { identityStepCircuit } from '../../circuits/identity.ts';
+import { DEFAULT_STEP_CIRCUIT_ID, stepCircuitById } from '../../circuits/index.ts';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import type { BitcoinNetwork } from '../bitcoin/network.ts';
 import { bytesToHex } from '../core/bytes.ts';
@@ -165,7 +165,7 @@ export type GraphRegistryOptions = {
   committee: readonly Uint8Array[];
   /** Defaults to defaultGraphParameters[network]. */
   params?: GraphParameters;
-  /** Defaults to identityStepCircuit. */
+  /** Defaults to the circuit of DEFAULT_STEP_CIRCUIT_ID (circuits/index.ts). */
   circuit?: StepCircuit;
   /** Where the claim outputs are looked up; without it the claim is checked against the document only. */
   backend?: BitcoinBackend;
@@ -268,7 +268,7 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
   const base: Omit<GraphExpectations, 'epoch'> = {
     network: o.network,
     params: o.params ?? defaultGraphParameters[o.network],
-    circuit: o.circuit ?? identityStepCircuit,
+    circuit: o.circuit ?? stepCircuitById(DEFAULT_STEP_CIRCUIT_ID),
     operator: o.operator,
     committee: o.committee,
   };
