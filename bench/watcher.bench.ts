@@ -57,7 +57,7 @@ async function detectionLatencyMs(): Promise<number> {
   let ms = Number.NaN;
   for (;;) {
     const rec = await watcher.store.get(s.openData.disputeId);
-    const txid = rec?.fields.challengeTxid;
+    const txid = rec?.challenge.txid;
     if (txid !== undefined && s.sim.chain.mempool.get(txid)) {
       ms = performance.now() - t0;
       break;

@@ -450,7 +450,7 @@ class LatencyClock {
 
   async sample(): Promise<void> {
     for (const r of await this.store.list()) {
-      const txid = r.fields.challengeTxid;
+      const txid = r.challenge.txid;
       if (txid === undefined || this.seen.has(r.kickoffTxid)) continue;
       const s = await this.bitcoin.backend.getTxStatus(txid);
       if (s) this.seen.set(r.kickoffTxid, Date.now());
@@ -543,7 +543,7 @@ function disputeSummary(
 ): DisputeSummary {
   // The last confirmation is the one that held: a reorg may send the dispute back to `challenged`.
   const confirmed = [...events].reverse().find((e) => e.to === 'confirmed');
-  const d = asDiagnosis(r.fields.diagnosis);
+  const d = asDiagnosis(r.opened.diagnosis);
   return {
     id: r.id,
     epoch: r.epoch,
@@ -551,12 +551,10 @@ function disputeSummary(
     rule: d?.rule,
     fault: d?.fault,
     kickoffTxid: r.kickoffTxid,
-    challengeTxid: r.fields.challengeTxid,
+    challengeTxid: r.challenge.txid,
     challengeConfirmed: confirmed !== undefined,
     challengeConfirmedAt: typeof confirmed?.detail?.height === 'number' ? confirmed.detail.height : undefined,
-    challengeDeadline: Number.isFinite(Number(r.fields.challengeBy))
-      ? Number(r.fields.challengeBy)
-      : undefined,
+    challengeDeadline: r.opened.challengeBy,
     finalState: r.state,
     outcome: r.outcome,
     latencyMs: latencies.latencyOf(r.kickoffTxid),

@@ -62,7 +62,7 @@ export async function connectorSpend(
   );
   if (!spendsA) return { kind: 'unverified', txid, reason: `${txid} does not spend connector A` };
   if (txid === txidHex(graph.txs.take)) return { kind: 'take', txid, status: found.status };
-  const version = challengeVersions(rec.fields).find((v) => v.txid === txid);
+  const version = challengeVersions(rec.challenge).find((v) => v.txid === txid);
   if (version) return { kind: 'ours', txid, version, status: found.status };
   if (isChallengeOf(graph, found.tx, rec.kickoffTxid))
     return { kind: 'challenge', txid, tx: found.tx, status: found.status };

@@ -23,9 +23,12 @@ export type DisprovePlan =
 
 const ROOT_HEX = /^[0-9a-fA-F]{64}$/;
 
-/** The record's `expectedTrace` (JSON array of k + 1 hex roots), or why it cannot be used. */
+/**
+ * The record's `expectedTrace` (k + 1 hex roots, as the record holds them or as their JSON), or why it
+ * cannot be used.
+ */
 export function parseExpectedTrace(
-  text: string | undefined,
+  text: string | readonly unknown[] | undefined,
   k: number,
 ): Uint8Array[] | { code: DisproveImpossibleCode; reason: string } {
   if (text === undefined) {
@@ -34,11 +37,13 @@ export function parseExpectedTrace(
       reason: "The dispute was opened without Vigil's own trace roots (expectedTrace)",
     };
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return { code: 'bad-expected-trace', reason: 'expectedTrace is not JSON' };
+  let parsed: unknown = text;
+  if (typeof text === 'string') {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return { code: 'bad-expected-trace', reason: 'expectedTrace is not JSON' };
+    }
   }
   if (!Array.isArray(parsed) || parsed.length !== k + 1) {
     return {
@@ -61,7 +66,7 @@ export function planDisprove(
   graph: Graph,
   kickoff: Tx,
   assert: Tx,
-  expectedTrace: string | undefined,
+  expectedTrace: string | readonly unknown[] | undefined,
 ): DisprovePlan {
   const k = graph.spec.params.traceSteps;
   const expected = parseExpectedTrace(expectedTrace, k);

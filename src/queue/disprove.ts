@@ -11,16 +11,16 @@
 import { feeRateFromSatPerKvb } from '../bitcoin/backends/fee-rate.ts';
 import { hashToDisplayHex, txid as txidOf } from '../bitcoin/tx/serialize.ts';
 import type { Tx } from '../bitcoin/tx/types.ts';
-import { bytesToHex, equalBytes } from '../core/bytes.ts';
+import { equalBytes } from '../core/bytes.ts';
 import type { Graph } from '../dispute/graph/build.ts';
 import { completeDisprove } from '../dispute/graph/spend.ts';
 import { blocksLeft, disproveBy } from '../dispute/records/deadlines.ts';
-import type { DisputeRecord } from '../dispute/records/store.ts';
+import { asBlockHash, asTxid, type DisputeRecord, type Txid } from '../dispute/records/types.ts';
+import { Lease } from '../store/lease.ts';
 import { clearMetDeadlines } from './deadline-gauges.ts';
 import { planDisprove } from './disprove-plan.ts';
 import { confirmationBelieved } from './inclusion.ts';
 import type { DisputeGraph, DisputeJobContext } from './job-context.ts';
-import { Lease } from './lease.ts';
 import { sendStoredReward } from './reward-send.ts';
 import { type BuiltReward, buildRewardSpend } from './reward-tx.ts';
 import { checkBuilt, feeRateNow, maxFeeSat, settle as settleOutcome, testAccept } from './send.ts';
@@ -49,13 +49,19 @@ export async function followDisprove(
   const assertStatus = await ctx.backend.getTxStatus(assertTxid);
   if (assertStatus?.confirmed) {
     const by = disproveBy(assertStatus.blockHeight, graph.spec.params.timelocks.disproveWindow);
-    if (rec.fields.disproveBy !== String(by)) {
+    if (rec.assert.disproveBy !== by) {
       // Keyed by the assert's block: a reorg that moves the assert moves the deadline with it.
-      await ctx.store.note(rec.id, 'disprove-window', {
-        key: `disprove-window-${assertStatus.blockHash}`,
-        fields: { assertHeight: String(assertStatus.blockHeight), disproveBy: String(by) },
-        detail: { assertTxid, assertHeight: assertStatus.blockHeight, disproveBy: by },
-      });
+      await ctx.store.note(
+        rec.id,
+        {
+          type: 'disprove-window',
+          detail: { assertTxid: asTxid(assertTxid), assertHeight: assertStatus.blockHeight, disproveBy: by },
+        },
+        {
+          key: `disprove-window-${assertStatus.blockHash}`,
+          patch: { assert: { height: assertStatus.blockHeight, disproveBy: by } },
+        },
+      );
     }
     ctx.metrics?.deadlineBlocksLeft.set({ dispute: rec.id, deadline: 'disprove' }, blocksLeft(by, tip));
   }
@@ -67,7 +73,7 @@ export async function followDisprove(
     // A disprove spends the assert's output: nothing can be sent before the assert is in a block.
     return assertStatus?.inMempool ? 'assert in mempool' : 'assert not found (reorg?): waiting';
   }
-  if (rec.fields.disproveRaw !== undefined) return resend(ctx, rec, dg);
+  if (rec.disprove.raw !== undefined) return resend(ctx, rec, dg);
   if (rec.state !== 'asserted') return `state ${rec.state}, asserted stake unspent`;
   return judgeAndDisprove(ctx, rec, dg, tip);
 }
@@ -95,7 +101,7 @@ function disproveBuilder(
  * and the broadcast. The same bytes go out again; a fee refusal rebuilds them at the rate the node asks.
  */
 async function resend(ctx: DisputeJobContext, rec: DisputeRecord, dg: DisputeGraph): Promise<string> {
-  const txid = rec.fields.disproveTxid as string;
+  const txid = rec.disprove.txid as Txid;
   const wallet = ctx.wallet;
   if (spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending) !== 'broadcast' || !wallet)
     return 'disprove not out';
@@ -108,14 +114,13 @@ async function resend(ctx: DisputeJobContext, rec: DisputeRecord, dg: DisputeGra
     ]);
     if (!assert || !kickoff)
       throw new Error('The backend does not return the kick-off or the assert; retrying');
-    return disproveBuilder(ctx, dg, Number(rec.fields.disproveStep), kickoff.tx, assert.tx, wallet.script);
+    return disproveBuilder(ctx, dg, rec.disprove.step as number, kickoff.tx, assert.tx, wallet.script);
   };
   let builder: ((rateKvb: bigint) => BuiltReward) | undefined;
   const sent = await sendStoredReward(
     ctx,
     rec,
     'disprove',
-    { txid: 'disproveTxid', raw: 'disproveRaw' },
     'rebroadcast',
     (rateKvb) => {
       if (!builder) throw new Error('The disprove builder is not ready');
@@ -127,11 +132,12 @@ async function resend(ctx: DisputeJobContext, rec: DisputeRecord, dg: DisputeGra
   );
   if (sent === 'conflict') return 'disprove conflicted: reading the asserted stake on the next run';
   if (sent === 'rebuilt')
-    return `disprove rebuilt at a higher fee: ${(await ctx.store.require(rec.id)).fields.disproveTxid}`;
-  await ctx.store.note(rec.id, 'disprove-rebroadcast', {
-    key: `disprove-rebroadcast-${txid}-v${rec.version}`,
-    detail: { txid },
-  });
+    return `disprove rebuilt at a higher fee: ${(await ctx.store.require(rec.id)).disprove.txid}`;
+  await ctx.store.note(
+    rec.id,
+    { type: 'disprove-rebroadcast', detail: { txid } },
+    { key: `disprove-rebroadcast-${txid}-v${rec.version}` },
+  );
   return `disprove rebroadcast: ${txid}`;
 }
 
@@ -150,15 +156,16 @@ async function settle(
   tip: number,
 ): Promise<string> {
   const payoutTxid = txidHexOf(graph.txs.payout);
-  const ours = spender === rec.fields.disproveTxid;
+  const ours = spender === rec.disprove.txid;
   const found = await ctx.backend.getTransaction(spender);
   const status = found?.status;
   if (ours) {
     // The broadcast happened (the chain holds our bytes) even if a crash lost its event.
-    await ctx.store.note(rec.id, 'disprove-broadcast', {
-      key: `disprove-broadcast-${spender}`,
-      detail: { txid: spender, step: Number(rec.fields.disproveStep) },
-    });
+    await ctx.store.note(
+      rec.id,
+      { type: 'disprove-broadcast', detail: { txid: asTxid(spender), step: rec.disprove.step as number } },
+      { key: `disprove-broadcast-${spender}` },
+    );
   }
   if (!status?.confirmed) {
     const what = spender === payoutTxid ? 'payout' : ours ? 'our disprove' : `another disprove (${spender})`;
@@ -171,9 +178,9 @@ async function settle(
     return 'confirmation not believed: waiting';
 
   if (spender === payoutTxid) {
-    if (rec.fields.disproveTxid !== undefined) {
+    if (rec.disprove.txid !== undefined) {
       ctx.logger?.error(
-        { dispute: rec.id, disprove: rec.fields.disproveTxid, payout: spender },
+        { dispute: rec.id, disprove: rec.disprove.txid, payout: spender },
         "the operator's payout confirmed before Vigil's disprove",
       );
     }
@@ -181,33 +188,34 @@ async function settle(
       key: `resolved-${spender}-${status.blockHash}`,
       outcome: 'operator-vindicated',
       detail: {
-        txid: spender,
-        blockHash: status.blockHash,
-        ...(rec.fields.disproveTxid === undefined ? {} : { lostDisprove: rec.fields.disproveTxid }),
-        ...(rec.fields.disproveImpossible === undefined
-          ? {}
-          : { disproveImpossible: rec.fields.disproveImpossible }),
+        txid: asTxid(spender),
+        blockHash: asBlockHash(status.blockHash),
+        ...(rec.disprove.txid === undefined ? {} : { lostDisprove: rec.disprove.txid }),
+        ...(rec.disprove.impossible === undefined ? {} : { disproveImpossible: rec.disprove.impossible }),
       },
     });
     return finish(ctx, rec, 'resolved: operator vindicated (payout)');
   }
 
   const step = found ? disproveStepOf(graph, found.tx, vin) : undefined;
+  const detail = { txid: asTxid(spender), ours, step, blockHash: asBlockHash(status.blockHash) };
   if (rec.state === 'asserted') {
     await ctx.store.transition(rec.id, 'disproved', {
       key: `disproved-${spender}-${status.blockHash}`,
-      fields: {
-        disprovedTxid: spender,
-        disprovedBy: ours ? 'vigil' : 'other',
-        ...(step === undefined ? {} : { disprovedStep: String(step) }),
+      patch: {
+        disproved: {
+          txid: asTxid(spender),
+          by: ours ? 'vigil' : 'other',
+          ...(step === undefined ? {} : { step }),
+        },
       },
-      detail: { txid: spender, ours, step, blockHash: status.blockHash },
+      detail,
     });
   }
   await ctx.store.transition(rec.id, 'resolved', {
     key: `resolved-${spender}-${status.blockHash}`,
     outcome: 'operator-slashed',
-    detail: { txid: spender, ours, step, blockHash: status.blockHash },
+    detail,
   });
   return finish(
     ctx,
@@ -217,7 +225,7 @@ async function settle(
 }
 
 async function finish(ctx: DisputeJobContext, rec: DisputeRecord, result: string): Promise<string> {
-  const reason = rec.fields.disproveImpossible;
+  const reason = rec.disprove.impossible;
   if (reason !== undefined) ctx.metrics?.disproveImpossible.set({ dispute: rec.id, reason }, 0);
   clearMetDeadlines(ctx.metrics, rec.id, 'resolved');
   await ctx.untrack(rec.id);
@@ -248,13 +256,13 @@ async function judgeAndDisprove(
   const assertTxid = txidHexOf(graph.txs.assert);
   const decision = spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending);
   // Judged before, from the same assert and the same trace: the answer cannot have changed.
-  const judged = rec.fields.disproveImpossible;
+  const judged = rec.disprove.impossible;
   if (judged !== undefined) {
     await flagImpossible(ctx, rec.id, judged);
     return `no disprove (${judged}): following the payout`;
   }
-  if (decision === 'build-only' && rec.fields.dryRunDisproveTxid !== undefined) {
-    return `dry-run: the disprove ${rec.fields.dryRunDisproveTxid} was built and checked`;
+  if (decision === 'build-only' && rec.dryRun.disprove !== undefined) {
+    return `dry-run: the disprove ${rec.dryRun.disprove.txid} was built and checked`;
   }
   const [assert, kickoff] = await Promise.all([
     ctx.backend.getTransaction(assertTxid),
@@ -265,18 +273,21 @@ async function judgeAndDisprove(
       `The backend does not return the ${assert ? 'kick-off' : 'assert'} transaction; retrying`,
     );
   }
-  const plan = planDisprove(graph, kickoff.tx, assert.tx, rec.fields.expectedTrace);
+  const plan = planDisprove(graph, kickoff.tx, assert.tx, rec.opened.expectedTrace);
   if (plan.kind === 'impossible') {
     await flagImpossible(ctx, rec.id, plan.code);
-    const r = await ctx.store.note(rec.id, 'disprove-impossible', {
-      key: `disprove-impossible-${assertTxid}`,
-      fields: { disproveImpossible: plan.code },
-      detail: {
-        code: plan.code,
-        reason: plan.reason,
-        ...(plan.step === undefined ? {} : { step: plan.step }),
+    const r = await ctx.store.note(
+      rec.id,
+      {
+        type: 'disprove-impossible',
+        detail: {
+          code: plan.code,
+          reason: plan.reason,
+          ...(plan.step === undefined ? {} : { step: plan.step }),
+        },
       },
-    });
+      { key: `disprove-impossible-${assertTxid}`, patch: { disprove: { impossible: plan.code } } },
+    );
     if (r.status === 'applied') {
       ctx.logger?.warn({ dispute: rec.id, code: plan.code, reason: plan.reason }, 'no step can be disproved');
     }
@@ -286,10 +297,11 @@ async function judgeAndDisprove(
   const wallet = ctx.wallet;
   if (decision === 'withhold' || !wallet) {
     const why = decision === 'withhold' ? `mode ${ctx.mode}` : 'no watcher wallet to take the reward';
-    await ctx.store.note(rec.id, 'disprove-withheld', {
-      key: `disprove-withheld-${assertTxid}`,
-      detail: { step, mode: ctx.mode, reason: why },
-    });
+    await ctx.store.note(
+      rec.id,
+      { type: 'disprove-withheld', detail: { step, mode: ctx.mode, reason: why } },
+      { key: `disprove-withheld-${assertTxid}` },
+    );
     return `disprove of step ${step} withheld (${why})`;
   }
 
@@ -299,7 +311,7 @@ async function judgeAndDisprove(
   let builtHere = false;
   try {
     const fresh = await ctx.store.require(rec.id);
-    if (fresh.fields.disproveRaw === undefined || decision === 'build-only') {
+    if (fresh.disprove.raw === undefined || decision === 'build-only') {
       const built = disproveBuilder(
         ctx,
         { graph, sigs },
@@ -313,28 +325,29 @@ async function judgeAndDisprove(
       // Refusals no retry cures fail here; a fee or conflict answer is handled when it is sent.
       if (t.kind === 'refused' || t.kind === 'unavailable' || t.kind === 'premature')
         await settleOutcome(ctx, rec.id, built.txid, 'disprove', t);
-      const detail = { txid: built.txid, step, fee: String(built.fee), vsize: built.vsize };
+      const txid = asTxid(built.txid);
+      const detail = { txid, step, fee: built.fee, vsize: built.vsize };
       if (decision === 'build-only') {
-        await ctx.store.note(rec.id, 'dry-run-built', {
-          key: `dry-run-disprove-${assertTxid}`,
-          fields: { dryRunDisproveTxid: built.txid, dryRunDisproveRaw: bytesToHex(built.raw) },
-          detail: { ...detail, tx: 'disprove' },
-        });
+        await ctx.store.note(
+          rec.id,
+          { type: 'dry-run-built', detail: { ...detail, tx: 'disprove' } },
+          {
+            key: `dry-run-disprove-${assertTxid}`,
+            patch: { dryRun: { disprove: { txid, raw: built.raw } } },
+          },
+        );
         ctx.metrics?.broadcasts.inc({ tx: 'disprove', result: 'dry-run' });
         return `dry-run: built and checked the disprove of step ${step} (${built.txid})`;
       }
-      const noted = await ctx.store.note(rec.id, 'disprove-built', {
-        key: `disprove-built-${assertTxid}`,
-        onlyIfAbsent: 'disproveTxid',
-        fields: {
-          disproveTxid: built.txid,
-          disproveRaw: bytesToHex(built.raw),
-          disproveStep: String(step),
-          disproveFee: String(built.fee),
-          disproveSentHeight: String(tip),
+      const noted = await ctx.store.note(
+        rec.id,
+        { type: 'disprove-built', detail },
+        {
+          key: `disprove-built-${assertTxid}`,
+          onlyIfAbsent: 'disprove',
+          patch: { disprove: { txid, raw: built.raw, step, fee: built.fee, sentHeight: tip } },
         },
-        detail,
-      });
+      );
       builtHere = noted.status === 'applied';
     }
   } finally {
@@ -347,15 +360,18 @@ async function judgeAndDisprove(
     ctx,
     stored,
     'disprove',
-    { txid: 'disproveTxid', raw: 'disproveRaw' },
     'sent',
     disproveBuilder(ctx, { graph, sigs }, step, kickoff.tx, assert.tx, wallet.script),
   );
   if (sent === 'conflict') return 'disprove conflicted: reading the asserted stake on the next run';
   const now = await ctx.store.require(rec.id);
-  await ctx.store.note(rec.id, 'disprove-broadcast', {
-    key: `disprove-broadcast-${now.fields.disproveTxid}`,
-    detail: { txid: now.fields.disproveTxid, step: Number(stored.fields.disproveStep) },
-  });
-  return `disprove of step ${stored.fields.disproveStep} ${sent}: ${now.fields.disproveTxid}`;
+  await ctx.store.note(
+    rec.id,
+    {
+      type: 'disprove-broadcast',
+      detail: { txid: now.disprove.txid as Txid, step: stored.disprove.step as number },
+    },
+    { key: `disprove-broadcast-${now.disprove.txid}` },
+  );
+  return `disprove of step ${stored.disprove.step} ${sent}: ${now.disprove.txid}`;
 }

@@ -11,11 +11,18 @@ import { feeRateFromSatPerKvb, feeRateFromSatPerVb } from '../bitcoin/backends/f
 import type { TxStatus } from '../bitcoin/backends/types.ts';
 import { hashToDisplayHex, txid as txidOf } from '../bitcoin/tx/serialize.ts';
 import { isMatureCoin } from '../bitcoin/wallet/wallet.ts';
-import { bytesToHex, hexToBytes } from '../core/bytes.ts';
 import type { Graph } from '../dispute/graph/build.ts';
 import { completeAssertTimeout } from '../dispute/graph/spend.ts';
 import { blocksLeft, disputeDeadlines } from '../dispute/records/deadlines.ts';
-import { type DisputeRecord, IllegalTransitionError } from '../dispute/records/store.ts';
+import { IllegalTransitionError } from '../dispute/records/store.ts';
+import {
+  asBlockHash,
+  asTxid,
+  type DisputeRecord,
+  type NoteBody,
+  type Txid,
+} from '../dispute/records/types.ts';
+import { Lease } from '../store/lease.ts';
 import type { BroadcastOutcome } from './broadcast-outcome.ts';
 import {
   type BuiltChallenge,
@@ -34,13 +41,12 @@ import {
   type ChallengeVersion,
   challengeVersions,
   committedOutpoints,
-  currentFields,
+  currentChallenge,
   planBump,
   versionOf,
 } from './fee-bump.ts';
 import { confirmationBelieved } from './inclusion.ts';
 import type { DisputeGraph, DisputeJobContext } from './job-context.ts';
-import { Lease } from './lease.ts';
 import { rateAfterRefusal, sendStoredReward } from './reward-send.ts';
 import { buildRewardSpend } from './reward-tx.ts';
 import {
@@ -93,18 +99,18 @@ export async function processOpen(ctx: DisputeJobContext, data: OpenJobData): Pr
   const r = await ctx.store.open({
     id: data.disputeId,
     epoch: BigInt(data.epoch),
-    kickoffTxid: data.kickoffTxid,
+    kickoffTxid: asTxid(data.kickoffTxid),
     kickoffHeight: data.kickoffHeight,
-    fields: {
+    opened: {
       graph: data.graph,
       verdict: data.verdict,
-      seenAt: String(data.seenAt),
-      challengeBy: String(d.challengeBy),
-      assertTimeoutFrom: String(d.assertTimeoutFrom),
-      ...(data.expectedTrace === undefined ? {} : { expectedTrace: JSON.stringify(data.expectedTrace) }),
+      seenAt: data.seenAt,
+      challengeBy: d.challengeBy,
+      assertTimeoutFrom: d.assertTimeoutFrom,
+      ...(data.expectedTrace === undefined ? {} : { expectedTrace: data.expectedTrace }),
       ...(data.diagnosis === undefined ? {} : { diagnosis: data.diagnosis }),
     },
-    detail: { epoch: data.epoch, kickoffTxid: data.kickoffTxid },
+    detail: { epoch: BigInt(data.epoch), kickoffTxid: asTxid(data.kickoffTxid) },
   });
   return r.status;
 }
@@ -138,7 +144,7 @@ async function spendableCoins(
   const candidates = utxos.filter(
     (u) => u.confirmed && isMatureCoin(u, tip) && !reserved.has(outpointKey(u.txid, u.vout)),
   );
-  const own = new Set(rec ? challengeVersions(rec.fields).map((v) => v.txid) : []);
+  const own = new Set<string>(rec ? challengeVersions(rec.challenge).map((v) => v.txid) : []);
   const out: FundingCoin[] = [];
   for (const u of candidates) {
     // Core's UTXO listing does not see the mempool: a coin spent there would make the challenge a
@@ -241,17 +247,15 @@ function usedCoins(coins: readonly FundingCoin[], built: BuiltChallenge): Fundin
   return coins.filter((c) => spent.has(outpointKey(c.txid, c.vout)));
 }
 
-const coinsJson = (coins: readonly FundingCoin[]): string =>
-  JSON.stringify(coins.map((c) => ({ txid: c.txid, vout: c.vout, value: String(c.value) })));
-
 function storedCoins(rec: DisputeRecord): FundingCoin[] {
-  const own = JSON.parse(rec.fields.challengeCoins ?? '[]') as {
-    txid: string;
-    vout: number;
-    value: string;
-  }[];
-  return own.map((c) => ({ txid: c.txid, vout: c.vout, value: BigInt(c.value) }));
+  return (rec.challenge.coins ?? []).map((c) => ({ txid: c.txid, vout: c.vout, value: c.value }));
 }
+
+/** What a written version's event says beyond the version itself. */
+type VersionEvent =
+  | { type: 'challenge-built' }
+  | { type: 'challenge-rebuilt'; replaces: string; reason: string }
+  | { type: 'challenge-bumped'; replaces: string; feeRate: bigint; estimate?: bigint };
 
 /**
  * Writes a new version of Vigil's challenge ahead of its broadcast. `key` makes it idempotent: two runs
@@ -260,26 +264,35 @@ function storedCoins(rec: DisputeRecord): FundingCoin[] {
 async function writeVersion(
   ctx: DisputeJobContext,
   rec: DisputeRecord,
-  type: 'challenge-built' | 'challenge-bumped' | 'challenge-rebuilt',
+  e: VersionEvent,
   key: string,
   r: { built: BuiltChallenge; coins: FundingCoin[] },
   tip: number,
-  detail: Record<string, unknown>,
-  onlyIfAbsent?: string,
+  onlyIfAbsent?: 'challenge',
 ) {
-  const version = versionOf(r.built, bytesToHex(r.built.raw));
-  const versions = [...challengeVersions(rec.fields), version];
-  return ctx.store.note(rec.id, type, {
+  const version = versionOf(r.built);
+  const versions = [...challengeVersions(rec.challenge), version];
+  const built = { txid: version.txid, fee: r.built.fee, vsize: r.built.vsize };
+  let body: NoteBody;
+  if (e.type === 'challenge-built') body = { type: e.type, detail: built };
+  else if (e.type === 'challenge-rebuilt')
+    body = { type: e.type, detail: { ...built, replaces: e.replaces, reason: e.reason } };
+  else {
+    const { type, ...extra } = e;
+    body = { type, detail: { ...built, ...extra } };
+  }
+  return ctx.store.note(rec.id, body, {
     key,
     ...(onlyIfAbsent === undefined ? {} : { onlyIfAbsent }),
-    fields: {
-      ...currentFields(version),
-      challengeVersions: JSON.stringify(versions),
-      challengeCoins: coinsJson(usedCoins(r.coins, r.built)),
-      challengeSentHeight: String(tip),
-      challengedBy: 'vigil',
+    patch: {
+      challenge: {
+        ...currentChallenge(version),
+        versions,
+        coins: usedCoins(r.coins, r.built).map((c) => ({ ...c, txid: asTxid(c.txid) })),
+        sentHeight: tip,
+        by: 'vigil',
+      },
     },
-    detail: { txid: r.built.txid, fee: String(r.built.fee), vsize: r.built.vsize, ...detail },
   });
 }
 
@@ -296,7 +309,11 @@ export async function processChallenge(ctx: DisputeJobContext, data: DisputeJobD
   }
   const decision = spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending);
   if (decision === 'withhold') {
-    await ctx.store.note(rec.id, 'challenge-withheld', { key: 'withheld', detail: { mode: ctx.mode } });
+    await ctx.store.note(
+      rec.id,
+      { type: 'challenge-withheld', detail: { mode: ctx.mode } },
+      { key: 'withheld' },
+    );
     return 'withheld (mode watch)';
   }
   const dg = await ctx.graphOf(rec);
@@ -305,8 +322,10 @@ export async function processChallenge(ctx: DisputeJobContext, data: DisputeJobD
     const ours = a.kind === 'ours';
     await ctx.store.transition(rec.id, 'challenged', {
       key: `challenged-by-${a.txid}`,
-      fields: ours ? currentFields(a.version) : { challengeTxid: a.txid, challengedBy: 'other' },
-      detail: { txid: a.txid, ours },
+      patch: {
+        challenge: ours ? currentChallenge(a.version) : { txid: asTxid(a.txid), by: 'other' },
+      },
+      detail: { txid: asTxid(a.txid), ours },
     });
     if (!ours) await noteForeign(ctx, rec, a.txid, await ctx.backend.getTipHeight());
     await ctx.track(rec.id);
@@ -314,7 +333,7 @@ export async function processChallenge(ctx: DisputeJobContext, data: DisputeJobD
   }
   if (a.kind === 'take') return challengeLost(ctx, rec, a.txid, 'the take spent connector A first');
   if (a.kind === 'unverified') warnUnverified(ctx, rec, a);
-  if (rec.fields.challengeRaw === undefined) {
+  if (rec.challenge.raw === undefined) {
     const wallet = ctx.wallet;
     if (!wallet) throw new UnrecoverableError('No watcher wallet: cannot fund a challenge');
     const built = await withWalletLock(ctx, async () => {
@@ -323,16 +342,17 @@ export async function processChallenge(ctx: DisputeJobContext, data: DisputeJobD
       if (r.kind !== 'built') return r;
       checkReserve(dg.graph, coins, r.built, wallet.reserve ?? 0n);
       if (decision === 'build-only') {
-        await ctx.store.note(rec.id, 'dry-run-built', {
-          key: `dry-run-${r.built.txid}`,
-          fields: { dryRunTxid: r.built.txid, dryRunRaw: bytesToHex(r.built.raw) },
-          detail: { txid: r.built.txid, fee: String(r.built.fee), vsize: r.built.vsize },
-        });
+        const txid = asTxid(r.built.txid);
+        await ctx.store.note(
+          rec.id,
+          { type: 'dry-run-built', detail: { txid, fee: r.built.fee, vsize: r.built.vsize } },
+          { key: `dry-run-${txid}`, patch: { dryRun: { challenge: { txid, raw: r.built.raw } } } },
+        );
         ctx.metrics?.broadcasts.inc({ tx: 'challenge', result: 'dry-run' });
         return { kind: 'dry-run' as const, txid: r.built.txid };
       }
       const tip = await ctx.backend.getTipHeight();
-      await writeVersion(ctx, rec, 'challenge-built', `built-${r.built.txid}`, r, tip, {}, 'challengeTxid');
+      await writeVersion(ctx, rec, { type: 'challenge-built' }, `built-${r.built.txid}`, r, tip, 'challenge');
       return r;
     });
     if (built === 'busy') throw new Error('The wallet is busy funding another transaction; retrying');
@@ -345,15 +365,15 @@ export async function processChallenge(ctx: DisputeJobContext, data: DisputeJobD
       throw new Error(`The challenge conflicts with the mempool: ${built.reason}`);
     rec = await requireRecord(ctx, rec.id);
   }
-  const txid = rec.fields.challengeTxid as string;
+  const txid = rec.challenge.txid as Txid;
   const sent = await sendChallenge(ctx, rec, 'challenge');
   const moved = await ctx.store.transition(rec.id, 'challenged', {
     key: `challenged-${txid}`,
-    fields: { challengeTxid: txid },
+    patch: { challenge: { txid } },
     detail: { txid },
   });
-  if (moved.status === 'applied' && rec.fields.seenAt !== undefined) {
-    ctx.metrics?.challengeLatency.observe((Date.now() - Number(rec.fields.seenAt)) / 1000);
+  if (moved.status === 'applied' && rec.opened.seenAt !== undefined) {
+    ctx.metrics?.challengeLatency.observe((Date.now() - rec.opened.seenAt) / 1000);
   }
   await ctx.track(rec.id);
   // A conflict or a fee refusal is resolved by the tracker, which reads the chain first.
@@ -387,40 +407,47 @@ async function sendChallenge(
   rec: DisputeRecord,
   why: 'challenge' | 'rebroadcast',
 ): Promise<'ok' | Actionable> {
-  const raw = rec.fields.challengeRaw;
-  const txid = rec.fields.challengeTxid;
+  const { raw, txid } = rec.challenge;
   if (raw === undefined || txid === undefined) return 'ok';
   const outcome: BroadcastOutcome = await broadcastRaw(
     ctx,
-    hexToBytes(raw),
+    raw,
     'challenge',
     why === 'challenge' ? 'sent' : 'rebroadcast',
   );
   const settled = await settle(ctx, rec.id, txid, 'challenge', outcome);
   if (settled !== 'ok') {
     ctx.metrics?.sendConflicts.inc({ tx: 'challenge', action: settled.kind });
-    await ctx.store.note(rec.id, 'send-conflict', {
-      key: `conflict-${txid}-v${rec.version}`,
-      detail: { tx: 'challenge', txid, kind: settled.kind, reason: settled.reason },
-    });
+    await ctx.store.note(
+      rec.id,
+      {
+        type: 'send-conflict',
+        detail: { tx: 'challenge', txid, kind: settled.kind, reason: settled.reason },
+      },
+      { key: `conflict-${txid}-v${rec.version}` },
+    );
     return settled;
   }
   if (outcome.kind === 'accepted') {
-    await ctx.store.note(rec.id, why === 'challenge' ? 'broadcast' : 'rebroadcast', {
-      key: `${why}-${txid}-v${rec.version}`,
-      detail: { txid },
-    });
+    await ctx.store.note(
+      rec.id,
+      { type: why === 'challenge' ? 'broadcast' : 'rebroadcast', detail: { txid } },
+      { key: `${why}-${txid}-v${rec.version}` },
+    );
   }
   return 'ok';
 }
 
 /** Someone else's challenge spent connector A: recorded once, with the height Vigil first saw it. */
 async function noteForeign(ctx: DisputeJobContext, rec: DisputeRecord, txid: string, tip: number) {
-  const r = await ctx.store.note(rec.id, 'challenge-conflicted', {
-    key: `foreign-${txid}`,
-    fields: { challengeTxid: txid, challengedBy: 'other', foreignSeenHeight: String(tip) },
-    detail: { by: txid },
-  });
+  const r = await ctx.store.note(
+    rec.id,
+    { type: 'challenge-conflicted', detail: { by: asTxid(txid) } },
+    {
+      key: `foreign-${txid}`,
+      patch: { challenge: { txid: asTxid(txid), by: 'other', foreignSeenHeight: tip } },
+    },
+  );
   if (r.status === 'applied') {
     ctx.metrics?.sendConflicts.inc({ tx: 'challenge', action: 'follow' });
     ctx.logger?.info(
@@ -440,7 +467,7 @@ async function challengeLost(ctx: DisputeJobContext, rec: DisputeRecord, txid: s
     await ctx.store.transition(rec.id, 'resolved', {
       key: `missed-${txid}-${status.blockHash}`,
       outcome: 'missed',
-      detail: { take: txid, blockHash: status.blockHash },
+      detail: { take: asTxid(txid), blockHash: asBlockHash(status.blockHash) },
     });
     clearMetDeadlines(ctx.metrics, rec.id, 'resolved');
     await ctx.untrack(rec.id);
@@ -470,7 +497,7 @@ export async function processTrack(ctx: DisputeJobContext, data: DisputeJobData)
   }
   const tip = await ctx.backend.getTipHeight();
   clearMetDeadlines(ctx.metrics, rec.id, rec.state);
-  const challengeBy = Number(rec.fields.challengeBy ?? Number.NaN);
+  const challengeBy = rec.opened.challengeBy ?? Number.NaN;
   if (pendingDeadline(rec.state) === 'challenge' && Number.isFinite(challengeBy)) {
     ctx.metrics?.deadlineBlocksLeft.set(
       { dispute: rec.id, deadline: 'challenge' },
@@ -498,7 +525,7 @@ async function trackChallenge(ctx: DisputeJobContext, record: DisputeRecord, tip
     a = await connectorSpend(ctx.backend, rec, dg.graph);
   }
   if (a.kind === 'take') return challengeLost(ctx, rec, a.txid, 'the challenge did not confirm in time');
-  if (a.kind === 'ours' && a.txid !== rec.fields.challengeTxid && !a.status.confirmed) {
+  if (a.kind === 'ours' && a.txid !== rec.challenge.txid && !a.status.confirmed) {
     // An older version is in the mempool and the current one, written ahead, is not out (a crash
     // between the write-ahead and the broadcast): send the current one, which replaces it.
     const sent = await sendChallenge(ctx, rec, 'rebroadcast');
@@ -506,7 +533,7 @@ async function trackChallenge(ctx: DisputeJobContext, record: DisputeRecord, tip
     return `the current version is not taken (${sent.kind}); the older one stays in the mempool`;
   }
   if (a.kind === 'ours' || a.kind === 'challenge') {
-    if (a.kind === 'ours' && a.txid !== rec.fields.challengeTxid) {
+    if (a.kind === 'ours' && a.txid !== rec.challenge.txid) {
       await followVersion(ctx, rec, a.version, a.status);
     }
     if (a.kind === 'challenge') await noteForeign(ctx, rec, a.txid, tip);
@@ -519,12 +546,12 @@ async function trackChallenge(ctx: DisputeJobContext, record: DisputeRecord, tip
   if (a.kind === 'unverified') warnUnverified(ctx, rec, a);
   // Connector A is unspent: whatever was sent did not take effect (reorg, eviction, conflict, a
   // replaced foreign challenge). Same bytes first; a conflict or fee refusal rebuilds.
-  await backToChallenged(ctx, rec.id, rec.fields.challengeTxid, 'the confirmed challenge left the chain');
+  await backToChallenged(ctx, rec.id, rec.challenge.txid, 'the confirmed challenge left the chain');
   if (spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending) !== 'broadcast' || !ctx.wallet) {
     return 'dropped';
   }
   const current = await ctx.store.require(rec.id);
-  if (current.fields.challengeRaw !== undefined && current.fields.challengedBy !== 'other') {
+  if (current.challenge.raw !== undefined && current.challenge.by !== 'other') {
     const sent = await sendChallenge(ctx, current, 'rebroadcast');
     if (sent === 'ok') return 'rebroadcast';
     return rebuildChallenge(ctx, current, dg, tip, sent);
@@ -547,7 +574,7 @@ async function backToChallenged(
   try {
     await ctx.store.transition(id, 'challenged', {
       key: `reorged-${txid}-v${now.version}`,
-      detail: { txid, reason },
+      detail: { ...(txid === undefined ? {} : { txid: asTxid(txid) }), reason },
     });
   } catch (err) {
     if (!(err instanceof IllegalTransitionError)) throw err;
@@ -565,19 +592,21 @@ async function confirmAtDepth(
   // Checked once per block the backend names (kept in the record), and before any depth counts: a
   // backend that keeps saying "confirmed in the tip block" must not stop the bumps.
   const seenIn = `${txid}@${status.blockHash}`;
-  if (rec.fields.challengeSeenIn !== seenIn) {
+  const was = rec.challenge.seenIn;
+  if (was === undefined || `${was.txid}@${was.blockHash}` !== seenIn) {
     if (!(await confirmationBelieved(ctx, rec.id, 'challenge', txid, status)))
       return bumpIfLagging(ctx, rec, tip);
-    await ctx.store.note(rec.id, 'challenge-in-block', {
-      key: `in-block-${seenIn}`,
-      fields: { challengeSeenIn: seenIn },
-      detail: { txid, blockHash: status.blockHash, height: status.blockHeight },
-    });
+    const block = { txid: asTxid(txid), blockHash: asBlockHash(status.blockHash) };
+    await ctx.store.note(
+      rec.id,
+      { type: 'challenge-in-block', detail: { ...block, height: status.blockHeight } },
+      { key: `in-block-${seenIn}`, patch: { challenge: { seenIn: block } } },
+    );
   }
   if (rec.state === 'challenged' && depth >= ctx.confirmations) {
     await ctx.store.transition(rec.id, 'confirmed', {
       key: `confirmed-${txid}-${status.blockHash}`,
-      detail: { txid, blockHash: status.blockHash, height: status.blockHeight },
+      detail: { txid: asTxid(txid), blockHash: asBlockHash(status.blockHash), height: status.blockHeight },
     });
     ctx.metrics?.feeCapped.set({ dispute: rec.id }, 0);
     return `confirmed at ${status.blockHeight}`;
@@ -592,15 +621,21 @@ async function followVersion(
   v: ChallengeVersion,
   status: TxStatus,
 ) {
-  await ctx.store.note(rec.id, 'challenge-followed', {
-    key: `followed-${v.txid}-${status.confirmed ? status.blockHash : 'mempool'}`,
-    fields: { ...currentFields(v), challengedBy: 'vigil' },
-    detail: {
-      txid: v.txid,
-      replacedBy: rec.fields.challengeTxid,
-      ...(status.confirmed ? { blockHash: status.blockHash } : {}),
+  await ctx.store.note(
+    rec.id,
+    {
+      type: 'challenge-followed',
+      detail: {
+        txid: v.txid,
+        replacedBy: rec.challenge.txid,
+        ...(status.confirmed ? { blockHash: asBlockHash(status.blockHash) } : {}),
+      },
     },
-  });
+    {
+      key: `followed-${v.txid}-${status.confirmed ? status.blockHash : 'mempool'}`,
+      patch: { challenge: { ...currentChallenge(v), by: 'vigil' } },
+    },
+  );
   ctx.logger?.info(
     { dispute: rec.id, txid: v.txid },
     'another version of our challenge is the one spending connector A',
@@ -621,22 +656,30 @@ async function rebuildChallenge(
 ): Promise<string> {
   const wallet = ctx.wallet;
   if (!wallet) return 'dropped';
-  const previous = rec.fields.challengeTxid ?? 'none';
+  const previous = rec.challenge.txid ?? 'none';
   const settings = bumpSettings(ctx);
   let rate = (await feeRateNow(ctx)).satPerKvb;
-  if (refusal?.kind === 'fee-too-low' && rec.fields.challengeRaw !== undefined) {
-    const vsize = txVsize(decodeTx(hexToBytes(rec.fields.challengeRaw)));
-    const asked = rateAfterRefusal(refusal, BigInt(rec.fields.challengeFee ?? '0'), vsize, settings.minStep);
+  if (refusal?.kind === 'fee-too-low' && rec.challenge.raw !== undefined) {
+    const vsize = txVsize(decodeTx(rec.challenge.raw));
+    const asked = rateAfterRefusal(refusal, rec.challenge.fee ?? 0n, vsize, settings.minStep);
     if (asked > rate) rate = asked;
   }
   const r = await withWalletLock(ctx, async () => {
     const coins = await spendableCoins(ctx, wallet.address, rec);
     const b = await buildCheckedChallenge(ctx, rec, dg, coins, rate);
     if (b.kind !== 'built') return b;
-    const noted = await writeVersion(ctx, rec, 'challenge-rebuilt', `rebuilt-from-${previous}`, b, tip, {
-      replaces: previous,
-      reason: refusal?.reason ?? 'connector A unspent and nothing of ours in flight',
-    });
+    const noted = await writeVersion(
+      ctx,
+      rec,
+      {
+        type: 'challenge-rebuilt',
+        replaces: previous,
+        reason: refusal?.reason ?? 'connector A unspent and nothing of ours in flight',
+      },
+      `rebuilt-from-${previous}`,
+      b,
+      tip,
+    );
     if (noted.status === 'applied') ctx.metrics?.sendConflicts.inc({ tx: 'challenge', action: 'rebuild' });
     return b;
   });
@@ -646,8 +689,8 @@ async function rebuildChallenge(
   const stored = await ctx.store.require(rec.id);
   const sent = await sendChallenge(ctx, stored, 'challenge');
   return sent === 'ok'
-    ? `rebuilt ${previous} -> ${stored.fields.challengeTxid}`
-    : `rebuilt ${stored.fields.challengeTxid}, not taken (${sent.kind}); next run`;
+    ? `rebuilt ${previous} -> ${stored.challenge.txid}`
+    : `rebuilt ${stored.challenge.txid}, not taken (${sent.kind}); next run`;
 }
 
 /**
@@ -662,9 +705,9 @@ async function competeIfLagging(
   dg: DisputeGraph,
   tip: number,
 ): Promise<string> {
-  const seen = Number(rec.fields.foreignSeenHeight ?? tip);
+  const seen = rec.challenge.foreignSeenHeight ?? tip;
   const waited = tip - seen;
-  const left = blocksLeft(Number(rec.fields.challengeBy ?? tip), tip);
+  const left = blocksLeft(rec.opened.challengeBy ?? tip, tip);
   const settings = bumpSettings(ctx);
   if (waited < settings.afterBlocks && left > settings.afterBlocks) {
     return `another challenge in mempool (waited ${waited} blocks)`;
@@ -673,7 +716,7 @@ async function competeIfLagging(
     return 'another challenge in mempool';
   }
   ctx.logger?.warn(
-    { dispute: rec.id, foreign: rec.fields.challengeTxid, waited, left },
+    { dispute: rec.id, foreign: rec.challenge.txid, waited, left },
     'the challenge spending connector A is not confirming: replacing it with our own',
   );
   return rebuildChallenge(ctx, rec, dg, tip, undefined);
@@ -699,11 +742,11 @@ async function followAssert(
   if (assertSeen === true || (assertSeen !== undefined && (assertSeen.confirmed || assertSeen.inMempool))) {
     await ctx.store.transition(rec.id, 'asserted', {
       key: `asserted-${assertTxid}`,
-      detail: { txid: assertTxid },
+      detail: { txid: asTxid(assertTxid) },
     });
     return 'asserted';
   }
-  const from = Number(rec.fields.assertTimeoutFrom);
+  const from = rec.opened.assertTimeoutFrom ?? Number.NaN;
   ctx.metrics?.deadlineBlocksLeft.set({ dispute: rec.id, deadline: 'assert-timeout' }, from - tip - 1);
   if (stake.spent && stake.txid === hashToDisplayHex(txidOf(graph.txs.take))) {
     // The take spent the stake: the challenge was not what spent connector A after all (a backend
@@ -714,11 +757,12 @@ async function followAssert(
     // Not the assert (above), and the take needs connector A, which the challenge spent: the stake
     // went by an assert-timeout. Ours when it is the one stored (a crash came between sending it and
     // recording the move), otherwise someone else's; the slash holds either way.
-    const ours = stake.txid === rec.fields.timeoutTxid;
+    const ours = stake.txid === rec.timeout.txid;
+    const spender = asTxid(stake.txid);
     await ctx.store.transition(rec.id, 'timed-out', {
       key: `timed-out-${stake.txid}`,
-      detail: { txid: stake.txid, by: ours ? 'vigil' : 'other' },
-      ...(ours ? {} : { fields: { timeoutTxid: stake.txid } }),
+      detail: { txid: spender, by: ours ? 'vigil' : 'other' },
+      ...(ours ? {} : { patch: { timeout: { txid: spender } } }),
     });
     return ours ? 'assert-timeout found sent' : 'timed out by someone else';
   }
@@ -733,25 +777,22 @@ async function followAssert(
       feeRateFromSatPerKvb(rateKvb),
       maxFeeSat(ctx),
     );
-  if (rec.fields.timeoutRaw === undefined) {
+  if (rec.timeout.raw === undefined) {
     const t = build((await feeRateNow(ctx)).satPerKvb);
     await checkBuilt(ctx, rec.id, 'assert-timeout', t);
-    await ctx.store.note(rec.id, 'timeout-built', {
-      key: `timeout-built-${t.txid}`,
-      onlyIfAbsent: 'timeoutTxid',
-      fields: { timeoutTxid: t.txid, timeoutRaw: bytesToHex(t.raw), timeoutFee: String(t.fee) },
-      detail: { txid: t.txid, fee: String(t.fee), vsize: t.vsize },
-    });
+    const txid = asTxid(t.txid);
+    await ctx.store.note(
+      rec.id,
+      { type: 'timeout-built', detail: { txid, fee: t.fee, vsize: t.vsize } },
+      {
+        key: `timeout-built-${txid}`,
+        onlyIfAbsent: 'timeout',
+        patch: { timeout: { txid, raw: t.raw, fee: t.fee } },
+      },
+    );
   }
   const stored = await ctx.store.require(rec.id);
-  const sent = await sendStoredReward(
-    ctx,
-    stored,
-    'assert-timeout',
-    { txid: 'timeoutTxid', raw: 'timeoutRaw' },
-    'sent',
-    build,
-  );
+  const sent = await sendStoredReward(ctx, stored, 'assert-timeout', 'sent', build);
   // A conflict: someone else's spend of the stake; the next run reads who and follows it. If the
   // backend still shows the stake unspent, it hides what the node sees: alerted.
   if (sent === 'conflict') {
@@ -767,15 +808,15 @@ async function followAssert(
   }
   const now = await ctx.store.require(rec.id);
   await ctx.store.transition(rec.id, 'timed-out', {
-    key: `timed-out-${now.fields.timeoutTxid}`,
-    detail: { txid: now.fields.timeoutTxid },
+    key: `timed-out-${now.timeout.txid}`,
+    detail: now.timeout.txid === undefined ? {} : { txid: now.timeout.txid },
   });
   return 'assert-timeout sent';
 }
 
 /** The slash confirmed at depth resolves the dispute; dropped, it is sent again. */
 async function followTimeout(ctx: DisputeJobContext, rec: DisputeRecord, tip: number): Promise<string> {
-  const txid = rec.fields.timeoutTxid;
+  const txid = rec.timeout.txid;
   if (txid === undefined) return 'timed out by someone else';
   const status = await ctx.backend.getTxStatus(txid);
   if (status?.confirmed) {
@@ -785,7 +826,7 @@ async function followTimeout(ctx: DisputeJobContext, rec: DisputeRecord, tip: nu
       await ctx.store.transition(rec.id, 'resolved', {
         key: `resolved-${txid}-${status.blockHash}`,
         outcome: 'operator-slashed',
-        detail: { txid, blockHash: status.blockHash },
+        detail: { txid, blockHash: asBlockHash(status.blockHash) },
       });
       clearMetDeadlines(ctx.metrics, rec.id, 'resolved');
       await ctx.untrack(rec.id);
@@ -797,11 +838,12 @@ async function followTimeout(ctx: DisputeJobContext, rec: DisputeRecord, tip: nu
   // Not ours on chain: whoever spent the stake (another slasher) is what counts.
   const stake = await ctx.backend.getOutspend(rec.kickoffTxid, 2);
   if (stake.spent && stake.txid !== undefined && stake.txid !== txid) {
-    await ctx.store.note(rec.id, 'timeout-followed', {
-      key: `timeout-followed-${stake.txid}`,
-      fields: { timeoutTxid: stake.txid },
-      detail: { txid: stake.txid, replaces: txid },
-    });
+    const spender = asTxid(stake.txid);
+    await ctx.store.note(
+      rec.id,
+      { type: 'timeout-followed', detail: { txid: spender, replaces: txid } },
+      { key: `timeout-followed-${spender}`, patch: { timeout: { txid: spender } } },
+    );
     return `the stake is spent by ${stake.txid}: following it`;
   }
   if (spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending) !== 'broadcast' || !ctx.wallet) {
@@ -809,19 +851,13 @@ async function followTimeout(ctx: DisputeJobContext, rec: DisputeRecord, tip: nu
   }
   const wallet = ctx.wallet;
   const { graph, sigs } = await ctx.graphOf(rec);
-  const sent = await sendStoredReward(
-    ctx,
-    rec,
-    'assert-timeout',
-    { txid: 'timeoutTxid', raw: 'timeoutRaw' },
-    'rebroadcast',
-    (rateKvb) =>
-      buildRewardSpend(
-        (reward) => completeAssertTimeout(graph, sigs, reward),
-        wallet.script,
-        feeRateFromSatPerKvb(rateKvb),
-        maxFeeSat(ctx),
-      ),
+  const sent = await sendStoredReward(ctx, rec, 'assert-timeout', 'rebroadcast', (rateKvb) =>
+    buildRewardSpend(
+      (reward) => completeAssertTimeout(graph, sigs, reward),
+      wallet.script,
+      feeRateFromSatPerKvb(rateKvb),
+      maxFeeSat(ctx),
+    ),
   );
   return `assert-timeout ${sent === 'sent' ? 'rebroadcast' : sent}`;
 }
@@ -836,16 +872,16 @@ async function bumpIfLagging(ctx: DisputeJobContext, rec: DisputeRecord, tip: nu
   const wallet = ctx.wallet;
   if (
     !wallet ||
-    rec.fields.challengeRaw === undefined ||
+    rec.challenge.raw === undefined ||
     spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending) !== 'broadcast'
   )
     return 'in mempool';
   const settings = bumpSettings(ctx);
-  const sentAt = Number(rec.fields.challengeSentHeight ?? rec.kickoffHeight);
-  const currentRate = BigInt(rec.fields.challengeFeeRate ?? '0');
+  const sentAt = rec.challenge.sentHeight ?? rec.kickoffHeight;
+  const currentRate = rec.challenge.feeRate ?? 0n;
   const est = await ctx.backend.estimateFee(ctx.fees.targetBlocks);
   // Near the deadline there is no time to wait the usual blocks before a bump.
-  const left = blocksLeft(Number(rec.fields.challengeBy ?? Number.POSITIVE_INFINITY), tip);
+  const left = blocksLeft(rec.opened.challengeBy ?? Number.POSITIVE_INFINITY, tip);
   const waited = tip - sentAt;
   const plan = planBump({
     currentRate,
@@ -856,7 +892,7 @@ async function bumpIfLagging(ctx: DisputeJobContext, rec: DisputeRecord, tip: nu
   if (plan.kind === 'wait') return `in mempool (${plan.reason})`;
   if (plan.kind === 'capped') return noteCapped(ctx, rec, plan.rate, 'the estimate is above the cap');
   const { graph, sigs } = await ctx.graphOf(rec);
-  const previous = rec.fields.challengeTxid as string;
+  const previous = rec.challenge.txid as Txid;
   const r = await withWalletLock(ctx, async () => {
     // The version's own coins first (spent by it, so not listed), then free ones if the fee needs them.
     const coins: FundingCoin[] = [
@@ -868,7 +904,7 @@ async function bumpIfLagging(ctx: DisputeJobContext, rec: DisputeRecord, tip: nu
       sigs,
       coins,
       signer: wallet,
-      previousFee: BigInt(rec.fields.challengeFee ?? '0'),
+      previousFee: rec.challenge.fee ?? 0n,
       rate: plan.rate,
       settings,
     });
@@ -884,15 +920,15 @@ async function bumpIfLagging(ctx: DisputeJobContext, rec: DisputeRecord, tip: nu
     const noted = await writeVersion(
       ctx,
       rec,
-      'challenge-bumped',
+      {
+        type: 'challenge-bumped',
+        replaces: previous,
+        feeRate: built.built.feeRate.satPerKvb,
+        ...(est === undefined ? {} : { estimate: est.rate.satPerKvb }),
+      },
       `bump-from-${previous}`,
       { built: built.built, coins },
       tip,
-      {
-        replaces: previous,
-        feeRate: String(built.built.feeRate.satPerKvb),
-        estimate: est === undefined ? undefined : String(est.rate.satPerKvb),
-      },
     );
     if (noted.status === 'applied') ctx.metrics?.feeBumps.inc();
     return built;
@@ -903,8 +939,8 @@ async function bumpIfLagging(ctx: DisputeJobContext, rec: DisputeRecord, tip: nu
   const stored = await ctx.store.require(rec.id);
   const sent = await sendChallenge(ctx, stored, 'challenge');
   ctx.metrics?.feeCapped.set({ dispute: rec.id }, 0);
-  if (sent !== 'ok') return `bump ${stored.fields.challengeTxid} not taken (${sent.kind}); next run`;
-  return `bumped ${previous} -> ${stored.fields.challengeTxid}`;
+  if (sent !== 'ok') return `bump ${stored.challenge.txid} not taken (${sent.kind}); next run`;
+  return `bumped ${previous} -> ${stored.challenge.txid}`;
 }
 
 async function noteCapped(
@@ -914,11 +950,12 @@ async function noteCapped(
   reason: string,
 ): Promise<string> {
   ctx.metrics?.feeCapped.set({ dispute: rec.id }, 1);
-  const txid = rec.fields.challengeTxid ?? 'none';
-  const r = await ctx.store.note(rec.id, 'fee-capped', {
-    key: `capped-${txid}`,
-    detail: { txid, feeRate: String(rate), reason },
-  });
+  const txid = rec.challenge.txid ?? 'none';
+  const r = await ctx.store.note(
+    rec.id,
+    { type: 'fee-capped', detail: { txid, feeRate: rate, reason } },
+    { key: `capped-${txid}` },
+  );
   if (r.status === 'applied') {
     ctx.logger?.warn(
       { dispute: rec.id, txid, capSatPerKvb: String(rate), reason },

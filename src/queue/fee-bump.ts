@@ -11,9 +11,9 @@
 import { decodeTx } from '../bitcoin/backends/codec.ts';
 import { feeForVsize, feeRateFromSatPerKvb } from '../bitcoin/backends/fee-rate.ts';
 import { hashToDisplayHex } from '../bitcoin/tx/serialize.ts';
-import { hexToBytes } from '../core/bytes.ts';
 import type { Graph } from '../dispute/graph/build.ts';
 import type { PresignedSignatures } from '../dispute/graph/sign.ts';
+import { asTxid, type ChallengeFacts, type ChallengeVersion } from '../dispute/records/types.ts';
 import {
   type BuiltChallenge,
   buildFundedChallenge,
@@ -21,8 +21,7 @@ import {
   type FundingCoin,
 } from './challenge-tx.ts';
 
-/** One version of the challenge as the dispute record keeps it. */
-export type ChallengeVersion = { txid: string; raw: string; fee: string; feeRate: string };
+export type { ChallengeVersion } from '../dispute/records/types.ts';
 
 export type BumpSettings = {
   /** Bump once the challenge has waited this many blocks unconfirmed. */
@@ -102,38 +101,37 @@ export function buildReplacement(args: {
 }
 
 /** The versions a record holds, original first (records written before bumping had one). */
-export function challengeVersions(fields: Record<string, string>): ChallengeVersion[] {
-  if (fields.challengeVersions !== undefined)
-    return JSON.parse(fields.challengeVersions) as ChallengeVersion[];
-  if (fields.challengeRaw === undefined || fields.challengeTxid === undefined) return [];
+export function challengeVersions(challenge: ChallengeFacts): ChallengeVersion[] {
+  if (challenge.versions !== undefined) return challenge.versions;
+  if (challenge.raw === undefined || challenge.txid === undefined) return [];
   return [
     {
-      txid: fields.challengeTxid,
-      raw: fields.challengeRaw,
-      fee: fields.challengeFee ?? '0',
-      feeRate: fields.challengeFeeRate ?? '0',
+      txid: challenge.txid,
+      raw: challenge.raw,
+      fee: challenge.fee ?? 0n,
+      feeRate: challenge.feeRate ?? 0n,
     },
   ];
 }
 
-/** The record fields that make `v` the current version. */
-export function currentFields(v: ChallengeVersion): Record<string, string> {
-  return { challengeTxid: v.txid, challengeRaw: v.raw, challengeFee: v.fee, challengeFeeRate: v.feeRate };
+/** The record facts that make `v` the current version. */
+export function currentChallenge(v: ChallengeVersion): ChallengeFacts {
+  return { txid: v.txid, raw: v.raw, fee: v.fee, feeRate: v.feeRate };
 }
 
-export function versionOf(built: BuiltChallenge, rawHex: string): ChallengeVersion {
-  return { txid: built.txid, raw: rawHex, fee: String(built.fee), feeRate: String(built.feeRate.satPerKvb) };
+export function versionOf(built: BuiltChallenge): ChallengeVersion {
+  return { txid: asTxid(built.txid), raw: built.raw, fee: built.fee, feeRate: built.feeRate.satPerKvb };
 }
 
 /**
  * The wallet outpoints the stored challenges of open disputes spend (every version: an older one may
  * still be the one that confirms). The challenge job never picks them for another dispute.
  */
-export function committedOutpoints(records: readonly { fields: Record<string, string> }[]): Set<string> {
+export function committedOutpoints(records: readonly { challenge: ChallengeFacts }[]): Set<string> {
   const out = new Set<string>();
   for (const rec of records) {
-    for (const v of challengeVersions(rec.fields)) {
-      for (const input of decodeTx(hexToBytes(v.raw)).inputs) {
+    for (const v of challengeVersions(rec.challenge)) {
+      for (const input of decodeTx(v.raw).inputs) {
         out.add(`${hashToDisplayHex(input.prevTxid)}:${input.vout}`);
       }
     }

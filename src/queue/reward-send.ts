@@ -7,8 +7,7 @@
  */
 import { decodeTx, txVsize } from '../bitcoin/backends/codec.ts';
 import { feeRateFromSatPerKvb } from '../bitcoin/backends/fee-rate.ts';
-import { bytesToHex, hexToBytes } from '../core/bytes.ts';
-import type { DisputeRecord } from '../dispute/records/store.ts';
+import { asTxid, type DisputeRecord, type RewardTxFacts } from '../dispute/records/types.ts';
 import type { BuiltReward } from './reward-tx.ts';
 import {
   type Actionable,
@@ -16,14 +15,8 @@ import {
   broadcastRaw,
   checkBuilt,
   type SendContext,
-  type SentTx,
   settle,
 } from './send.ts';
-
-export type RewardFields = {
-  txid: 'timeoutTxid' | 'disproveTxid';
-  raw: 'timeoutRaw' | 'disproveRaw';
-};
 
 export type RewardSendResult = 'sent' | 'known' | 'conflict' | 'absent' | 'rebuilt';
 
@@ -47,33 +40,35 @@ export function rateAfterRefusal(
   return rate;
 }
 
-function feeOf(rec: DisputeRecord, what: SentTx): bigint {
-  const stored = what === 'disprove' ? rec.fields.disproveFee : rec.fields.timeoutFee;
-  return stored === undefined ? 0n : BigInt(stored);
+/** The stored transaction of `what`: the assert-timeout or the disprove. */
+function storedOf(rec: DisputeRecord, what: 'assert-timeout' | 'disprove'): RewardTxFacts {
+  return what === 'disprove' ? rec.disprove : rec.timeout;
+}
+
+function feeOf(rec: DisputeRecord, what: 'assert-timeout' | 'disprove'): bigint {
+  return storedOf(rec, what).fee ?? 0n;
 }
 
 export async function sendStoredReward(
   ctx: SendContext & { fees: SendContext['fees'] & { bumpStepSatVb?: number } },
   rec: DisputeRecord,
   what: 'assert-timeout' | 'disprove',
-  f: RewardFields,
   result: 'sent' | 'rebroadcast',
   rebuild: (rateKvb: bigint) => BuiltReward,
   /** Called once before `rebuild`, when a rebuild is needed (fetches what the builder needs). */
   prepare?: () => Promise<void>,
 ): Promise<RewardSendResult> {
-  const rawHex = rec.fields[f.raw];
-  const txid = rec.fields[f.txid];
-  if (rawHex === undefined || txid === undefined) return 'absent';
-  const raw = hexToBytes(rawHex);
+  const { raw, txid } = storedOf(rec, what);
+  if (raw === undefined || txid === undefined) return 'absent';
   const outcome = await settle(ctx, rec.id, txid, what, await broadcastRaw(ctx, raw, what, result));
   if (outcome === 'ok') return 'sent';
   if (outcome.kind === 'conflict') {
     ctx.metrics?.sendConflicts.inc({ tx: what, action: 'follow' });
-    await ctx.store.note(rec.id, 'send-conflict', {
-      key: `conflict-${txid}`,
-      detail: { tx: what, txid, reason: outcome.reason },
-    });
+    await ctx.store.note(
+      rec.id,
+      { type: 'send-conflict', detail: { tx: what, txid, reason: outcome.reason } },
+      { key: `conflict-${txid}` },
+    );
     return 'conflict';
   }
   // Fee too low: rebuild at what the node asked for, within the caps, written ahead, then sent.
@@ -84,21 +79,28 @@ export async function sendStoredReward(
   if (rate * BigInt(vsize) <= feeOf(rec, what) * 1000n) {
     // The cap leaves no room above what was refused: alert and try again later (the mempool may clear).
     ctx.metrics?.feeCapped.set({ dispute: rec.id }, 1);
-    await ctx.store.note(rec.id, 'fee-capped', {
-      key: `capped-${txid}`,
-      detail: { tx: what, txid, reason: outcome.reason },
-    });
+    await ctx.store.note(
+      rec.id,
+      { type: 'fee-capped', detail: { tx: what, txid, reason: outcome.reason } },
+      { key: `capped-${txid}` },
+    );
     throw new Error(`The ${what} ${txid} pays too little for the node and the fee cap allows no more`);
   }
   await prepare?.();
   const built = rebuild(rate);
   await checkBuilt(ctx, rec.id, what, built);
-  const feeField = what === 'disprove' ? 'disproveFee' : 'timeoutFee';
-  await ctx.store.note(rec.id, `${what}-rebuilt`, {
-    key: `rebuilt-from-${txid}`,
-    fields: { [f.txid]: built.txid, [f.raw]: bytesToHex(built.raw), [feeField]: String(built.fee) },
-    detail: { replaces: txid, txid: built.txid, fee: String(built.fee), reason: outcome.reason },
-  });
+  const rebuilt: RewardTxFacts = { txid: asTxid(built.txid), raw: built.raw, fee: built.fee };
+  await ctx.store.note(
+    rec.id,
+    {
+      type: `${what}-rebuilt`,
+      detail: { replaces: txid, txid: asTxid(built.txid), fee: built.fee, reason: outcome.reason },
+    },
+    {
+      key: `rebuilt-from-${txid}`,
+      patch: what === 'disprove' ? { disprove: rebuilt } : { timeout: rebuilt },
+    },
+  );
   ctx.metrics?.sendConflicts.inc({ tx: what, action: 'rebuild' });
   const again = await settle(ctx, rec.id, built.txid, what, await broadcastRaw(ctx, built.raw, what, 'sent'));
   // A second refusal is handled on the next run, from the new stored bytes.

@@ -9,6 +9,7 @@
 import { UnrecoverableError } from 'bullmq';
 import { type FeeRate, feeRateFromSatPerVb } from '../bitcoin/backends/fee-rate.ts';
 import type { Prevout, Tx } from '../bitcoin/tx/types.ts';
+import { asTxid, type SentTx } from '../dispute/records/types.ts';
 import { type BroadcastOutcome, classifyBroadcastError, classifyRejectReason } from './broadcast-outcome.ts';
 import { checkChallenge } from './challenge-tx.ts';
 import type { DisputeJobContext } from './job-context.ts';
@@ -16,7 +17,7 @@ import type { DisputeJobContext } from './job-context.ts';
 export type SendContext = Pick<DisputeJobContext, 'backend' | 'fees' | 'metrics' | 'store' | 'logger'>;
 
 /** What Vigil sends, as metrics and events name it. */
-export type SentTx = 'challenge' | 'assert-timeout' | 'disprove';
+export type { SentTx } from '../dispute/records/types.ts';
 
 /** Core's default -minrelaytxfee: below it nothing relays, whatever an estimator says. */
 export const DEFAULT_MIN_RELAY_SAT_VB = 1;
@@ -69,10 +70,14 @@ export async function refuse(
   error: SendRefusedError,
 ): Promise<SendRefusedError> {
   ctx.metrics?.sendRefused.inc({ tx: error.what, kind: error.kind });
-  await ctx.store.note(disputeId, 'send-refused', {
-    key: `refused-${error.what}-${txid}`,
-    detail: { tx: error.what, txid, kind: error.kind, reason: error.reason },
-  });
+  await ctx.store.note(
+    disputeId,
+    {
+      type: 'send-refused',
+      detail: { tx: error.what, txid: asTxid(txid), kind: error.kind, reason: error.reason },
+    },
+    { key: `refused-${error.what}-${txid}` },
+  );
   ctx.logger?.error(
     { dispute: disputeId, tx: error.what, txid, kind: error.kind, reason: error.reason },
     'a transaction Vigil needs cannot be sent: it will not be retried',

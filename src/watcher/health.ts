@@ -85,13 +85,6 @@ export type DeadlineRisk = {
   why: string;
 };
 
-const heightField = (fields: Record<string, string>, name: string): number | undefined => {
-  const v = fields[name];
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  return Number.isInteger(n) ? n : undefined;
-};
-
 /**
  * The deadline a dispute races in its state, when `marginBlocks` or fewer blocks are left (or it has
  * passed). Only these need a chain read: health stays cheap however many disputes are open.
@@ -109,19 +102,19 @@ export function nearDeadline(
   switch (record.state) {
     case 'detected':
       deadline = 'challenge';
-      by = heightField(record.fields, 'challengeBy');
+      by = record.opened.challengeBy;
       needs = 'nothing';
       break;
     case 'challenged':
       deadline = 'challenge';
-      by = heightField(record.fields, 'challengeBy');
+      by = record.opened.challengeBy;
       needs = 'connector-a';
       break;
     case 'asserted':
       // Written by the disprove job once the assert is in a block (T_d counts from that block); before
       // that there is no deadline yet.
       deadline = 'disprove';
-      by = heightField(record.fields, 'disproveBy');
+      by = record.assert.disproveBy;
       needs = 'asserted-stake';
       break;
     default:

@@ -38,9 +38,9 @@ import type { HealthRegistry } from '../observability/health.ts';
 import type { DisputeGraph, DisputeJobContext, OpenJobData } from '../queue/dispute-jobs.ts';
 import { DisputeQueue } from '../queue/dispute-queue.ts';
 import { committedOutpoints } from '../queue/fee-bump.ts';
-import { Lease } from '../queue/lease.ts';
 import { type WatcherMetrics, watcherMetrics } from '../queue/metrics.ts';
 import type { WatcherMode } from '../queue/spend-policy.ts';
+import { Lease } from '../store/lease.ts';
 import {
   challengeFundingNeed,
   type DeadlineChainFacts,
@@ -162,12 +162,12 @@ export function createWatcher(o: WatcherOptions): Watcher {
   const unregister: (() => void)[] = [];
   const graphCache = new Map<string, DisputeGraph>();
 
-  const graphOf = async (rec: { id: string; epoch: bigint; fields: Record<string, string> }) => {
+  const graphOf = async (rec: { id: string; epoch: bigint; opened: { graph: string } }) => {
     const hit = graphCache.get(rec.id);
     if (hit) return hit;
     if (!o.expectations) throw new Error('No graph expectations configured: cannot re-import the graph');
     // Yielding: the deadline check re-imports on the poll path, and one import checks every signature.
-    const imported = await importGraphYielding(rec.fields.graph, { ...o.expectations, epoch: rec.epoch });
+    const imported = await importGraphYielding(rec.opened.graph, { ...o.expectations, epoch: rec.epoch });
     const g = { graph: imported.graph, sigs: imported.sigs };
     graphCache.set(rec.id, g);
     return g;
@@ -307,11 +307,11 @@ export function createWatcher(o: WatcherOptions): Watcher {
   async function recordDiagnosis(id: string, diagnosis: unknown): Promise<void> {
     for (let i = 0; i < 100; i++) {
       if (await store.get(id)) {
-        await store.note(id, 'diagnosed', {
-          key: 'diagnosis',
-          detail: { diagnosis },
-          fields: { diagnosis: JSON.stringify(diagnosis) },
-        });
+        await store.note(
+          id,
+          { type: 'diagnosed', detail: { diagnosis } },
+          { key: 'diagnosis', patch: { opened: { diagnosis: JSON.stringify(diagnosis) } } },
+        );
         return;
       }
       await new Promise((r) => setTimeout(r, 50));

@@ -128,7 +128,7 @@ describe('the operator attacks the challenge (simnet, real jobs)', () => {
       await processOpen(h.ctx, s.openData);
       await processChallenge(h.ctx, { disputeId: s.openData.disputeId });
       const rec = await h.store.require(s.openData.disputeId);
-      const ours = s.sim.chain.findTx(rec.fields.challengeTxid as string);
+      const ours = s.sim.chain.findTx(rec.challenge.txid as string);
       expect(ours?.block).toBeUndefined(); // in the mempool
       const tx = ours?.tx as Tx;
       for (const input of tx.inputs.slice(1)) expect(input.witness[0]?.length).toBe(64); // DEFAULT
@@ -142,7 +142,7 @@ describe('the operator attacks the challenge (simnet, real jobs)', () => {
       expect(v.inputs[0]?.ok).toBe(false); // Vigil's input: its signature commits to connector A
       await expect(s.backend.broadcast(encodeTx(stolen.tx))).rejects.toBeInstanceOf(BroadcastRejectedError);
       // Vigil's challenge is untouched and connector A is spent by it.
-      expect(s.sim.chain.spenderOf(s.kickoff.txid, 0)?.txid).toBe(rec.fields.challengeTxid);
+      expect(s.sim.chain.spenderOf(s.kickoff.txid, 0)?.txid).toBe(rec.challenge.txid);
       s.mine(1);
       expect(await processTrack(h.ctx, { disputeId: s.openData.disputeId })).toMatch(/^confirmed at/);
     } finally {
@@ -159,7 +159,7 @@ describe('a challenge that did not take effect', () => {
       const id = s.openData.disputeId;
       await processOpen(h.ctx, s.openData);
       await processChallenge(h.ctx, { disputeId: id });
-      const first = (await h.store.require(id)).fields.challengeTxid as string;
+      const first = (await h.store.require(id)).challenge.txid as string;
       const firstTx = s.sim.chain.findTx(first)?.tx as Tx;
       // The watcher's coin is spent elsewhere at a higher fee (a second process with the same key, or
       // a person with the wallet): the challenge is evicted by RBF and connector A is unspent again.
@@ -187,7 +187,7 @@ describe('a challenge that did not take effect', () => {
       const result = await processTrack(h.ctx, { disputeId: id });
       expect(result).toMatch(/^rebuilt /);
       const rec = await h.store.require(id);
-      const second = rec.fields.challengeTxid as string;
+      const second = rec.challenge.txid as string;
       expect(second).not.toBe(first);
       const types = (await h.store.events(id)).map((e) => e.type);
       expect(types).toContain('send-conflict');
@@ -196,7 +196,7 @@ describe('a challenge that did not take effect', () => {
       s.mine(1);
       expect(await processTrack(h.ctx, { disputeId: id })).toMatch(/^confirmed at/);
       const height = s.sim.chain.findTx(second)?.block?.height as number;
-      expect(height).toBeLessThanOrEqual(Number(rec.fields.challengeBy));
+      expect(height).toBeLessThanOrEqual(rec.opened.challengeBy as number);
     } finally {
       await h.close();
       await s.stop();
@@ -230,8 +230,8 @@ describe('a challenge that did not take effect', () => {
       await processOpen(h.ctx, s.openData);
       expect(await processChallenge(h.ctx, { disputeId: id })).toBe('challenged by another watcher');
       let rec = await h.store.require(id);
-      expect(rec.fields.challengedBy).toBe('other');
-      expect(rec.fields.challengeTxid).toBe(pinTxid);
+      expect(rec.challenge.by).toBe('other');
+      expect(rec.challenge.txid).toBe(pinTxid);
       // Miners never take it (the operator's pin): empty blocks.
       expect(await processTrack(h.ctx, { disputeId: id })).toMatch(/another challenge in mempool/);
       s.sim.chain.mine(WATCHER_SCRIPT, []);
@@ -239,15 +239,15 @@ describe('a challenge that did not take effect', () => {
       const result = await processTrack(h.ctx, { disputeId: id });
       expect(result).toMatch(/^rebuilt /);
       rec = await h.store.require(id);
-      expect(rec.fields.challengedBy).toBe('vigil');
-      const ours = rec.fields.challengeTxid as string;
+      expect(rec.challenge.by).toBe('vigil');
+      const ours = rec.challenge.txid as string;
       expect(s.sim.chain.mempool.get(pinTxid)).toBeUndefined(); // replaced
       expect(s.sim.chain.spenderOf(s.kickoff.txid, 0)?.txid).toBe(ours);
       s.mine(1);
       expect(await processTrack(h.ctx, { disputeId: id })).toMatch(/^confirmed at/);
-      expect(s.sim.chain.findTx(ours)?.block?.height).toBeLessThanOrEqual(Number(rec.fields.challengeBy));
+      expect(s.sim.chain.findTx(ours)?.block?.height).toBeLessThanOrEqual(rec.opened.challengeBy as number);
       // Vigil paid the challenge amount plus a fee within the cap, nothing else.
-      const fee = BigInt(rec.fields.challengeFee as string);
+      const fee = rec.challenge.fee as bigint;
       expect(fee).toBeLessThanOrEqual(50n * BigInt(s.sim.chain.findTx(ours)?.raw.length ?? 0));
     } finally {
       await h.close();

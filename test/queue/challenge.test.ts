@@ -57,13 +57,13 @@ describe('the challenge path through BullMQ on simnet', () => {
       await h.queue.open(s.openData);
       const rec = await until(async () => {
         const r = await h.store.get(s.openData.disputeId);
-        return r?.fields.dryRunRaw ? r : undefined;
+        return r?.dryRun.challenge?.raw ? r : undefined;
       });
       expect(rec.state).toBe('detected');
-      const tx = decodeTx(hexToBytes(rec.fields.dryRunRaw as string));
+      const tx = decodeTx(rec.dryRun.challenge?.raw as Uint8Array);
       expect(tx.outputs[0]?.value).toBe(s.fixture.graph.spec.params.challengeAmount);
       expect(connectorSpenders()).toEqual([]);
-      expect(s.sim.chain.mempool.get(rec.fields.dryRunTxid as string)).toBeUndefined();
+      expect(s.sim.chain.mempool.get(rec.dryRun.challenge?.txid as string)).toBeUndefined();
     } finally {
       await h.close();
     }
@@ -88,7 +88,7 @@ describe('the challenge path through BullMQ on simnet', () => {
       expect(ok.length).toBeGreaterThan(0);
       const rec = await a.store.require(s.openData.disputeId);
       expect(rec.state).toBe('challenged');
-      const txid = rec.fields.challengeTxid as string;
+      const txid = rec.challenge.txid as string;
       for (const v of ok) expect(v).toMatch(new RegExp(`challenged ${txid}|already challenged`));
       expect(connectorSpenders()).toEqual([txid]);
       expect(s.sim.chain.mempool.get(txid)).toBeDefined();
@@ -104,7 +104,7 @@ describe('the challenge path through BullMQ on simnet', () => {
         15_000,
         () => s.mine(1),
       );
-      expect(confirmed.fields.challengeTxid).toBe(txid);
+      expect(confirmed.challenge.txid).toBe(txid);
       const spender = s.sim.chain.spenderOf(s.kickoff.txid, 0);
       expect(spender?.txid).toBe(txid);
       expect(spender?.blockHash).toBeDefined();
@@ -114,7 +114,7 @@ describe('the challenge path through BullMQ on simnet', () => {
       expect(types[0]).toBe('detected');
       // The confirmation came before the take became valid.
       const height = s.sim.chain.findTx(txid)?.block?.height as number;
-      expect(height).toBeLessThanOrEqual(Number(confirmed.fields.challengeBy));
+      expect(height).toBeLessThanOrEqual(confirmed.opened.challengeBy as number);
 
       // A reorg drops the confirmed challenge and the mempool loses it: the same bytes go out again.
       const blockHash = spender?.blockHash as string;
@@ -134,7 +134,7 @@ describe('the challenge path through BullMQ on simnet', () => {
         15_000,
         () => s.mine(1),
       );
-      expect(again.fields.challengeTxid).toBe(txid);
+      expect(again.challenge.txid).toBe(txid);
       expect(connectorSpenders()).toEqual([txid]);
       const history = (await a.store.events(s.openData.disputeId)).filter((e) => e.type === 'transition');
       expect(history.map((e) => `${e.from}->${e.to}`)).toEqual([
@@ -155,9 +155,9 @@ describe('the challenge path through BullMQ on simnet', () => {
       );
       expect(resolved.outcome).toBe('operator-slashed');
       const slash = s.sim.chain.spenderOf(s.kickoff.txid, 2);
-      expect(slash?.txid).toBe(resolved.fields.timeoutTxid);
+      expect(slash?.txid).toBe(resolved.timeout.txid);
       const slashHeight = s.sim.chain.findTx(slash?.txid as string)?.block?.height as number;
-      expect(slashHeight).toBeGreaterThanOrEqual(Number(resolved.fields.assertTimeoutFrom));
+      expect(slashHeight).toBeGreaterThanOrEqual(resolved.opened.assertTimeoutFrom as number);
       const slashTx = s.sim.chain.findTx(slash?.txid as string)?.tx;
       // The reward output pays the watcher wallet.
       expect(slashTx?.outputs.some((o) => bytesToHex(o.script) === bytesToHex(WATCHER_SCRIPT))).toBe(true);

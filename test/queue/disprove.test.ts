@@ -78,8 +78,8 @@ describe('after the assert: disprove or payout, through BullMQ on simnet', () =>
       await a.queue.open(open);
       await stateIs(a, id, 'confirmed', () => s.mine(1));
       const stored = await a.store.require(id);
-      expect(JSON.parse(stored.fields.expectedTrace as string)).toEqual(open.expectedTrace);
-      expect(stored.fields.diagnosis).toBe(open.diagnosis);
+      expect(stored.opened.expectedTrace).toEqual(open.expectedTrace);
+      expect(stored.opened.diagnosis).toBe(open.diagnosis);
 
       // The operator asserts r_0, r_1 as Vigil computes them and a wrong r_2: step 1 is the wrong one.
       const v = s.expectedTrace;
@@ -97,9 +97,9 @@ describe('after the assert: disprove or payout, through BullMQ on simnet', () =>
       const rec = await until(async () => {
         const r = await a.store.require(id);
         const spender = s.sim.chain.spenderOf(assert.txid, 0);
-        return spender !== undefined && spender.txid === r.fields.disproveTxid ? r : undefined;
+        return spender !== undefined && spender.txid === r.disprove.txid ? r : undefined;
       }, 30_000);
-      expect(rec.fields.disproveStep).toBe('1');
+      expect(rec.disprove.step).toBe(1);
       // While asserted, the gauge shows the disprove deadline, and only that one (a run still on an older
       // state may briefly show its own: the next run corrects it).
       const gauges = await until(async () => {
@@ -107,7 +107,7 @@ describe('after the assert: disprove or payout, through BullMQ on simnet', () =>
         return g.length === 1 && g[0]?.labels.deadline === 'disprove' ? g : undefined;
       }, 30_000);
       expect(gauges[0]?.value).toBeLessThanOrEqual(s.fixture.graph.spec.params.timelocks.disproveWindow - 1);
-      const disproveTxid = rec.fields.disproveTxid as string;
+      const disproveTxid = rec.disprove.txid as string;
       expect(s.sim.chain.mempool.get(disproveTxid)).toBeDefined();
       // Whichever run sent it recorded the broadcast; one transaction was ever built.
       await until(
@@ -139,11 +139,11 @@ describe('after the assert: disprove or payout, through BullMQ on simnet', () =>
 
       const resolved = await stateIs(a, id, 'resolved', () => s.mine(1));
       expect(resolved.outcome).toBe('operator-slashed');
-      expect(resolved.fields.disprovedBy).toBe('vigil');
-      expect(resolved.fields.disprovedStep).toBe('1');
+      expect(resolved.disproved.by).toBe('vigil');
+      expect(resolved.disproved.step).toBe(1);
       const onChain = s.sim.chain.findTx(disproveTxid);
       expect(onChain?.block).toBeDefined();
-      expect(onChain?.block?.height).toBeLessThanOrEqual(Number(resolved.fields.disproveBy));
+      expect(onChain?.block?.height).toBeLessThanOrEqual(resolved.assert.disproveBy as number);
       const tx = onChain?.tx as Tx;
       const p = s.fixture.graph.spec.params;
       const asserted = p.stake + p.connectorValue - p.fees.assert;
@@ -151,7 +151,7 @@ describe('after the assert: disprove or payout, through BullMQ on simnet', () =>
       // The reward pays the watcher wallet, less a fee from the estimate for its own size.
       expect(bytesToHex(tx.outputs[1]?.script as Uint8Array)).toBe(bytesToHex(WATCHER_SCRIPT));
       expect(tx.outputs[1]?.value).toBe(
-        asserted - (tx.outputs[0]?.value as bigint) - BigInt(rec.fields.disproveFee as string),
+        asserted - (tx.outputs[0]?.value as bigint) - (rec.disprove.fee as bigint),
       );
 
       const events = await a.store.events(id);
@@ -175,8 +175,8 @@ describe('after the assert: disprove or payout, through BullMQ on simnet', () =>
             : true,
         30_000,
       );
-      expect(Number(resolved.fields.disproveBy)).toBe(
-        Number(resolved.fields.assertHeight) + p.timelocks.disproveWindow - 1,
+      expect(resolved.assert.disproveBy as number).toBe(
+        (resolved.assert.height as number) + p.timelocks.disproveWindow - 1,
       );
     } finally {
       await b.queue.close();
@@ -222,7 +222,7 @@ describe('after the assert: disprove or payout, through BullMQ on simnet', () =>
       expect(payoutHeight - assertHeight).toBeGreaterThanOrEqual(
         s.fixture.graph.spec.params.timelocks.disproveWindow,
       );
-      expect(resolved.fields.disproveTxid).toBeUndefined();
+      expect(resolved.disprove.txid).toBeUndefined();
       const events = await a.store.events(id);
       expect(events.filter((e) => e.type === 'disprove-impossible')).toHaveLength(1);
       expect(events.filter((e) => e.type === 'transition').map((e) => e.to)).toEqual([
@@ -274,12 +274,12 @@ describe('after the assert: disprove or payout, through BullMQ on simnet', () =>
       expect(await track(d)).toMatch(/^dry-run: built and checked the disprove of step 1/);
       expect(await track(d)).toMatch(/^dry-run: the disprove [0-9a-f]{64} was built and checked/);
       const rec = await d.store.require(id);
-      const dry = decodeTx(hexToBytes(rec.fields.dryRunDisproveRaw as string));
-      expect(txidHex(dry)).toBe(rec.fields.dryRunDisproveTxid);
+      const dry = decodeTx(rec.dryRun.disprove?.raw as Uint8Array);
+      expect(txidHex(dry)).toBe(rec.dryRun.disprove?.txid);
       expect(bytesToHex(dry.outputs[1]?.script as Uint8Array)).toBe(bytesToHex(WATCHER_SCRIPT));
       expect(s.sim.chain.spenderOf(assert.txid, 0)).toBeUndefined();
-      expect(s.sim.chain.mempool.get(rec.fields.dryRunDisproveTxid as string)).toBeUndefined();
-      expect(rec.fields.disproveTxid).toBeUndefined();
+      expect(s.sim.chain.mempool.get(rec.dryRun.disprove?.txid as string)).toBeUndefined();
+      expect(rec.disprove.txid).toBeUndefined();
       const types = (await d.store.events(id)).map((e) => e.type);
       expect(types.filter((t) => t === 'disprove-withheld')).toHaveLength(1);
       expect(types.filter((t) => t === 'dry-run-built')).toHaveLength(1);
@@ -297,9 +297,9 @@ describe('after the assert: disprove or payout, through BullMQ on simnet', () =>
       expect(await track(w)).toBe('resolved: operator slashed (another disprove of step 2)');
       const resolved = await w.store.require(id);
       expect(resolved.outcome).toBe('operator-slashed');
-      expect(resolved.fields.disprovedBy).toBe('other');
-      expect(resolved.fields.disprovedTxid).toBe(txidHex(theirs));
-      expect(resolved.fields.disprovedStep).toBe('2');
+      expect(resolved.disproved.by).toBe('other');
+      expect(resolved.disproved.txid).toBe(txidHex(theirs));
+      expect(resolved.disproved.step).toBe(2);
       const transitions = (await w.store.events(id)).filter((e) => e.type === 'transition').map((e) => e.to);
       expect(transitions.slice(-3)).toEqual(['asserted', 'disproved', 'resolved']);
       // A re-run after the end changes nothing.
@@ -340,8 +340,8 @@ describe('after the assert: disprove or payout, through BullMQ on simnet', () =>
       };
       await expect(track(crashing)).rejects.toThrow(/process killed/);
       const written = await a.store.require(id);
-      const txid = written.fields.disproveTxid as string;
-      expect(written.fields.disproveStep).toBe('1');
+      const txid = written.disprove.txid as string;
+      expect(written.disprove.step).toBe(1);
       expect(s.sim.chain.spenderOf(assert.txid, 0)).toBeUndefined();
 
       expect(await track()).toBe(`disprove rebroadcast: ${txid}`);

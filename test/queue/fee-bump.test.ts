@@ -11,6 +11,7 @@ import type { BitcoinBackend } from '../../src/bitcoin/backends/types.ts';
 import { hashToDisplayHex } from '../../src/bitcoin/tx/serialize.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
 import { hexToBytes } from '../../src/core/bytes.ts';
+import type { ChallengeFacts } from '../../src/dispute/records/types.ts';
 import { ChallengeFundingError } from '../../src/queue/challenge-tx.ts';
 import {
   type DisputeJobContext,
@@ -74,10 +75,8 @@ function connectorSpender(s: Scenario): string | undefined {
 }
 
 /** What each stored version really pays, sat/kvB (its stored fee over its measured size). */
-function paidRates(fields: Record<string, string>): bigint[] {
-  return challengeVersions(fields).map(
-    (v) => (BigInt(v.fee) * 1000n) / BigInt(txVsize(decodeTx(hexToBytes(v.raw)))),
-  );
+function paidRates(challenge: ChallengeFacts): bigint[] {
+  return challengeVersions(challenge).map((v) => (v.fee * 1000n) / BigInt(txVsize(decodeTx(v.raw))));
 }
 
 describe('planBump', () => {
@@ -125,12 +124,10 @@ describe('the challenge under a fee spike on simnet (Redis + BullMQ)', () => {
       const r = await a.store.get(id);
       return r?.state === 'challenged' ? r : undefined;
     });
-    const original = sent.fields.challengeTxid as string;
-    const inputs = decodeTx(hexToBytes(sent.fields.challengeRaw as string)).inputs.map((i) =>
-      hashToDisplayHex(i.prevTxid),
-    );
+    const original = sent.challenge.txid as string;
+    const inputs = decodeTx(sent.challenge.raw as Uint8Array).inputs.map((i) => hashToDisplayHex(i.prevTxid));
     expect(inputs).not.toContain(coinbaseTxid);
-    expect(BigInt(sent.fields.challengeFeeRate as string)).toBe(kvb(2));
+    expect(sent.challenge.feeRate as bigint).toBe(kvb(2));
 
     // The spike: estimates jump to 20 sat/vB and blocks only take what pays that much.
     s.sim.setFeeRate(feeRateFromSatPerVb(20));
@@ -140,8 +137,7 @@ describe('the challenge under a fee spike on simnet (Redis + BullMQ)', () => {
     expect((await s.backend.getTxStatus(original))?.confirmed).toBe(false);
     const lagging = await until(async () => {
       const r = await a.store.require(id);
-      return challengeVersions(r.fields).length >= 2 &&
-        s.sim.chain.mempool.get(r.fields.challengeTxid as string)
+      return challengeVersions(r.challenge).length >= 2 && s.sim.chain.mempool.get(r.challenge.txid as string)
         ? r
         : undefined;
     });
@@ -152,17 +148,17 @@ describe('the challenge under a fee spike on simnet (Redis + BullMQ)', () => {
       const r = await a.store.require(id);
       return r.state === 'confirmed' ? r : undefined;
     });
-    expect(confirmed.fields.challengeTxid).toBe(lagging.fields.challengeTxid);
-    const bumped = confirmed.fields.challengeTxid as string;
+    expect(confirmed.challenge.txid).toBe(lagging.challenge.txid);
+    const bumped = confirmed.challenge.txid as string;
     expect(bumped).not.toBe(original);
     expect(connectorSpender(s)).toBe(bumped);
     const height = s.sim.chain.findTx(bumped)?.block?.height as number;
-    expect(height).toBeLessThanOrEqual(Number(confirmed.fields.challengeBy));
-    const versions = challengeVersions(confirmed.fields);
+    expect(height).toBeLessThanOrEqual(confirmed.opened.challengeBy as number);
+    const versions = challengeVersions(confirmed.challenge);
     expect(versions[0]?.txid).toBe(original);
     expect(versions.at(-1)?.txid).toBe(bumped);
-    for (const rate of paidRates(confirmed.fields)) expect(rate).toBeLessThanOrEqual(kvb(50));
-    expect(paidRates(confirmed.fields).at(-1)).toBeGreaterThanOrEqual(kvb(20));
+    for (const rate of paidRates(confirmed.challenge)) expect(rate).toBeLessThanOrEqual(kvb(50));
+    expect(paidRates(confirmed.challenge).at(-1)).toBeGreaterThanOrEqual(kvb(20));
     const events = await a.store.events(id);
     const bumps = events.filter((e) => e.type === 'challenge-bumped');
     expect(bumps.map((e) => e.detail?.txid)).toEqual(versions.slice(1).map((v) => v.txid));
@@ -188,10 +184,10 @@ describe('the challenge under a fee spike on simnet (Redis + BullMQ)', () => {
       15_000,
       () => mineAbove(s, 20),
     );
-    expect(again.fields.challengeTxid).toBe(bumped);
+    expect(again.challenge.txid).toBe(bumped);
     const rebroadcasts = (await a.store.events(id)).filter((e) => e.type === 'rebroadcast' && e.seq > before);
     expect(rebroadcasts.length).toBeGreaterThan(0);
-    expect(rebroadcasts.every((e) => e.detail?.txid === bumped)).toBe(true);
+    expect(rebroadcasts.every((e) => e.type === 'rebroadcast' && e.detail.txid === bumped)).toBe(true);
   }, 30_000);
 
   it('a spike above the cap: bumps stop at the cap, never above it, and the alert gauge is set', async () => {
@@ -211,13 +207,13 @@ describe('the challenge under a fee spike on simnet (Redis + BullMQ)', () => {
     }
     const rec = await a.store.require(id);
     expect(rec.state).toBe('challenged');
-    const rates = paidRates(rec.fields);
+    const rates = paidRates(rec.challenge);
     expect(rates.length).toBeGreaterThan(1);
     for (const r of rates) expect(r).toBeLessThanOrEqual(kvb(10));
     // The last version pays the cap (to within a sat of rounding over its size).
     expect(rates.at(-1) as bigint).toBeGreaterThan(kvb(10) - 10n);
     // Every transaction simnet has seen spending the connector stays under the cap.
-    const inMempool = s.sim.chain.mempool.get(rec.fields.challengeTxid as string);
+    const inMempool = s.sim.chain.mempool.get(rec.challenge.txid as string);
     expect(inMempool).toBeDefined();
     expect((inMempool?.fee as bigint) * 1000n).toBeLessThanOrEqual(
       kvb(10) * BigInt(inMempool?.vsize as number),
@@ -234,7 +230,7 @@ describe('the challenge under a fee spike on simnet (Redis + BullMQ)', () => {
     s.sim.setFeeRate(feeRateFromSatPerVb(5));
     mineAbove(s, 5);
     expect(await processTrack(a.ctx, { disputeId: id })).toMatch(/^confirmed at/);
-    expect(connectorSpender(s)).toBe(rec.fields.challengeTxid);
+    expect(connectorSpender(s)).toBe(rec.challenge.txid);
     const cleared = await registry.getSingleMetric('vigil_challenge_fee_capped')?.get();
     expect(cleared?.values.find((v) => v.labels.dispute === id)?.value).toBe(0);
   }, 30_000);
@@ -243,7 +239,7 @@ describe('the challenge under a fee spike on simnet (Redis + BullMQ)', () => {
     const { s, a, b, id } = await setup({ bumpAfterBlocks: 1, maxFeeRateSatVb: 50 });
     await processOpen(a.ctx, s.openData);
     await processChallenge(a.ctx, { disputeId: id });
-    const original = (await a.store.require(id)).fields.challengeTxid as string;
+    const original = (await a.store.require(id)).challenge.txid as string;
     s.sim.setFeeRate(feeRateFromSatPerVb(20));
     mineAbove(s, 20);
     // Two processes and a duplicate run, at once.
@@ -253,9 +249,9 @@ describe('the challenge under a fee spike on simnet (Redis + BullMQ)', () => {
       processTrack(a.ctx, { disputeId: id }),
     ]);
     let rec = await a.store.require(id);
-    expect(challengeVersions(rec.fields)).toHaveLength(2);
+    expect(challengeVersions(rec.challenge)).toHaveLength(2);
     expect((await a.store.events(id)).filter((e) => e.type === 'challenge-bumped')).toHaveLength(1);
-    const first = rec.fields.challengeTxid as string;
+    const first = rec.challenge.txid as string;
     expect(connectorSpender(s)).toBe(first);
     expect(s.sim.chain.mempool.get(original)).toBeUndefined();
 
@@ -270,7 +266,7 @@ describe('the challenge under a fee spike on simnet (Redis + BullMQ)', () => {
       'killed mid-bump',
     );
     rec = await a.store.require(id);
-    const second = rec.fields.challengeTxid as string;
+    const second = rec.challenge.txid as string;
     expect(second).not.toBe(first);
     expect(connectorSpender(s)).toBe(first); // written, not sent
     // A miner takes the version already in its mempool before the restart.
@@ -280,7 +276,7 @@ describe('the challenge under a fee spike on simnet (Redis + BullMQ)', () => {
     expect(await processTrack(a.ctx, { disputeId: id })).toMatch(/^state confirmed|confirmed, depth/);
     rec = await a.store.require(id);
     expect(rec.state).toBe('confirmed');
-    expect(rec.fields.challengeTxid).toBe(first);
+    expect(rec.challenge.txid).toBe(first);
     const events = await a.store.events(id);
     expect(events.filter((e) => e.type === 'challenge-bumped').map((e) => e.detail?.txid)).toEqual([
       first,
@@ -295,7 +291,7 @@ describe('the challenge under a fee spike on simnet (Redis + BullMQ)', () => {
     const { s, a, b, id } = await setup({ bumpAfterBlocks: 1, maxFeeRateSatVb: 50 });
     await processOpen(a.ctx, s.openData);
     await processChallenge(a.ctx, { disputeId: id });
-    const original = (await a.store.require(id)).fields.challengeTxid as string;
+    const original = (await a.store.require(id)).challenge.txid as string;
     s.sim.setFeeRate(feeRateFromSatPerVb(20));
     mineAbove(s, 20);
     // B reads the record (original current) and plans a bump, then stalls until A has bumped.
@@ -315,12 +311,12 @@ describe('the challenge under a fee spike on simnet (Redis + BullMQ)', () => {
     release();
     const second = await late;
     const rec = await a.store.require(id);
-    const replacement = rec.fields.challengeTxid as string;
+    const replacement = rec.challenge.txid as string;
     expect(first).toBe(`bumped ${original} -> ${replacement}`);
     // B finds connector A spent by a version it did not know, reads the record again, and sees the
     // replacement A recorded as current and in the mempool: nothing more to do.
     expect(second).toMatch(/^in mempool/);
-    expect(challengeVersions(rec.fields).map((v) => v.txid)).toEqual([original, replacement]);
+    expect(challengeVersions(rec.challenge).map((v) => v.txid)).toEqual([original, replacement]);
     expect((await a.store.events(id)).filter((e) => e.type === 'challenge-bumped')).toHaveLength(1);
     expect(connectorSpender(s)).toBe(replacement);
   }, 30_000);
@@ -336,7 +332,7 @@ describe('the challenge under a fee spike on simnet (Redis + BullMQ)', () => {
       throw new Error('killed mid-bump');
     };
     await expect(processTrack({ ...a.ctx, backend: crashing }, { disputeId: id })).rejects.toThrow();
-    const stored = (await a.store.require(id)).fields.challengeTxid as string;
+    const stored = (await a.store.require(id)).challenge.txid as string;
     expect(await processTrack(a.ctx, { disputeId: id })).toBe('rebroadcast');
     expect(connectorSpender(s)).toBe(stored);
     expect(await processTrack(a.ctx, { disputeId: id })).toMatch(/^in mempool/);

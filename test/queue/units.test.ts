@@ -3,8 +3,8 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DisputeQueue, QueuePrefixError } from '../../src/queue/dispute-queue.ts';
 import { challengeJobId, JobIdError, jobId, judgeJobId } from '../../src/queue/job-ids.ts';
-import { Lease } from '../../src/queue/lease.ts';
 import { SpendingRefusedError, spendDecision } from '../../src/queue/spend-policy.ts';
+import { Lease } from '../../src/store/lease.ts';
 import { CONNECTION, cleanup, REDIS_URL } from '../../testkit/queue/scenario.ts';
 
 const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });

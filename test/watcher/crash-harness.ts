@@ -39,7 +39,7 @@ export type Phase = (typeof PHASES)[number];
 
 export function phaseOf(rec: DisputeRecord | undefined): Phase {
   if (!rec) return 'boot';
-  if (rec.state === 'detected') return rec.fields.challengeTxid === undefined ? 'detected' : 'built';
+  if (rec.state === 'detected') return rec.challenge.txid === undefined ? 'detected' : 'built';
   if (rec.state === 'challenged' || rec.state === 'confirmed' || rec.state === 'timed-out') return rec.state;
   if (rec.state === 'resolved') return 'resolved';
   throw new Error(`the scenario's operator never asserts, yet the dispute is ${rec.state}`);
@@ -492,10 +492,10 @@ export async function endState(run: Run): Promise<EndState> {
     outcome: rec?.outcome,
     connectorSpends: [...run.spends.connector],
     stakeSpends: [...run.spends.stake],
-    challengeTxid: rec?.fields.challengeTxid,
-    timeoutTxid: rec?.fields.timeoutTxid,
-    challengeConfirmed: confirmed(rec?.fields.challengeTxid),
-    timeoutConfirmed: confirmed(rec?.fields.timeoutTxid),
+    challengeTxid: rec?.challenge.txid,
+    timeoutTxid: rec?.timeout.txid,
+    challengeConfirmed: confirmed(rec?.challenge.txid),
+    timeoutConfirmed: confirmed(rec?.timeout.txid),
     transitions: events.filter((e) => e.type === 'transition').map((e) => `${e.from}->${e.to}`),
     firstEvent: events[0]?.type,
     built: events.filter((e) => e.type === 'challenge-built').length,

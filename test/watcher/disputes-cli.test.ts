@@ -4,16 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hexToBytes } from '../../src/core/bytes.ts';
 import { BUNDLE_FORMAT, type DisputeBundle } from '../../src/dispute/records/bundle.ts';
 import { disputeId } from '../../src/dispute/records/state-machine.ts';
-import { DisputeStore } from '../../src/dispute/records/store.ts';
+import { asTxid, DisputeStore } from '../../src/dispute/records/store.ts';
 import { cleanup, REDIS_URL } from '../../testkit/queue/scenario.ts';
 import { runCli } from '../cli/run-cli.ts';
 
 const prefix = `{vigil-test-${randomUUID()}}`;
 const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
 const store = new DisputeStore(redis, prefix);
-const kickoff = 'cd'.repeat(32);
+const kickoff = asTxid('cd'.repeat(32));
 const id = disputeId(9n, kickoff);
 const out = join(tmpdir(), `vigil-bundle-${randomUUID()}.json`);
 const cli = (...args: string[]) => runCli([...args, '--redis-key-prefix', prefix]);
@@ -24,14 +25,24 @@ beforeAll(async () => {
     epoch: 9n,
     kickoffTxid: kickoff,
     kickoffHeight: 120,
-    fields: { challengeBy: '125', verdict: JSON.stringify({ outcome: 'fraud' }), graph: '{"format":"x"}' },
+    opened: {
+      challengeBy: 125,
+      assertTimeoutFrom: 131,
+      verdict: JSON.stringify({ outcome: 'fraud' }),
+      graph: '{"format":"x"}',
+    },
   });
-  await store.note(id, 'challenge-built', {
-    key: 'built',
-    onlyIfAbsent: 'challengeTxid',
-    fields: { challengeTxid: 'ef'.repeat(32), challengeRaw: '0200' },
-  });
-  await store.transition(id, 'challenged', { key: 'c', detail: { txid: 'ef'.repeat(32) } });
+  const challenge = asTxid('ef'.repeat(32));
+  await store.note(
+    id,
+    { type: 'challenge-built', detail: { txid: challenge, fee: 300n, vsize: 150 } },
+    {
+      key: 'built',
+      onlyIfAbsent: 'challenge',
+      patch: { challenge: { txid: challenge, raw: hexToBytes('0200') } },
+    },
+  );
+  await store.transition(id, 'challenged', { key: 'c', detail: { txid: challenge } });
 });
 afterAll(async () => {
   await cleanup(redis, prefix);

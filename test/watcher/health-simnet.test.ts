@@ -84,8 +84,8 @@ describe('watcher health on simnet', () => {
       const r = await w.watcher.store.get(id);
       return r?.state === 'challenged' ? r : undefined;
     }, 20_000);
-    const challengeTxid = rec.fields.challengeTxid as string;
-    expect(rec.fields.challengeBy).toBe(String(s.kickoff.height + 5));
+    const challengeTxid = rec.challenge.txid as string;
+    expect(rec.opened.challengeBy).toBe(s.kickoff.height + 5);
     // Four blocks left, margin two: not at risk yet.
     expect(await component(w.health, 'dispute-deadlines')).toEqual({ healthy: true });
     // The coin the stored challenge spends is not counted again for the next one.

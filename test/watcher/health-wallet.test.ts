@@ -3,6 +3,7 @@ import { encodeTx, txidHex } from '../../src/bitcoin/codec/codec.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
 import { bytesToHex, hexToBytes } from '../../src/core/bytes.ts';
 import { defaultGraphParameters } from '../../src/dispute/graph/parameters.ts';
+import { asTxid } from '../../src/dispute/records/types.ts';
 import { committedOutpoints } from '../../src/queue/fee-bump.ts';
 import {
   challengeFundingNeed,
@@ -87,19 +88,18 @@ describe('/healthz: can the watcher wallet fund the next challenge?', () => {
       [txidA, 1],
     ]);
     const v2 = spending([[txidB, 4]]);
+    const version = (v: { txid: string; raw: string }, fee: bigint, feeRate: bigint) => ({
+      txid: asTxid(v.txid),
+      raw: hexToBytes(v.raw),
+      fee,
+      feeRate,
+    });
     const committed = committedOutpoints([
-      {
-        fields: {
-          challengeVersions: JSON.stringify([
-            { ...v1, fee: '300', feeRate: '1000' },
-            { ...v2, fee: '600', feeRate: '2000' },
-          ]),
-        },
-      },
+      { challenge: { versions: [version(v1, 300n, 1000n), version(v2, 600n, 2000n)] } },
       // A record from before versions were kept: its one stored challenge.
-      { fields: { challengeTxid: v2.txid, challengeRaw: spending([[txidB, 7]]).raw } },
+      { challenge: { txid: asTxid(v2.txid), raw: hexToBytes(spending([[txidB, 7]]).raw) } },
       // Nothing stored yet (detected): nothing committed.
-      { fields: { challengeBy: '120' } },
+      { challenge: {} },
     ]);
     expect([...committed].sort()).toEqual([`${txidA}:0`, `${txidA}:1`, `${txidB}:4`, `${txidB}:7`]);
   });

@@ -104,7 +104,7 @@ describe('the watch daemon on simnet', () => {
       () => s.mine(1),
     );
     const spender = s.sim.chain.spenderOf(s.kickoff.txid, 0);
-    expect(spender?.txid).toBe(rec.fields.challengeTxid);
+    expect(spender?.txid).toBe(rec.challenge.txid);
     const built = (await a.watcher.store.events(rec.id)).filter((e) => e.type === 'challenge-built');
     expect(built).toHaveLength(1);
     // Exactly one of the two daemons followed the chain and judged the epoch.
@@ -204,11 +204,11 @@ describe('the watch daemon on simnet', () => {
     // The dispute is opened first; the diagnosis joins its record right after (it never delays a challenge).
     const rec = await until(async () => {
       const r = await a.watcher.store.get(s.openData.disputeId);
-      return r?.fields.diagnosis !== undefined ? r : undefined;
+      return r?.opened.diagnosis !== undefined ? r : undefined;
     }, 20_000);
     expect(calls.slice(0, 2)).toEqual(['sync', 'graphs']);
-    expect(JSON.parse(rec.fields.expectedTrace ?? '[]')).toEqual(s.expectedTrace.map(bytesToHex));
-    const diagnosis = JSON.parse(rec.fields.diagnosis ?? '{}');
+    expect(rec.opened.expectedTrace ?? []).toEqual(s.expectedTrace.map(bytesToHex));
+    const diagnosis = JSON.parse(rec.opened.diagnosis ?? '{}');
     // The scenario's kick-off reveals a root no single broken rule produces.
     expect(diagnosis).toMatchObject({ reason: expect.stringMatching(/no executor of the fault catalogue/) });
     expect(reported).toHaveLength(1);

@@ -206,12 +206,10 @@ export function scenarioExpectations(s: Scenario): Omit<GraphExpectations, 'epoc
 }
 
 /** Re-imports the stored document the way a fresh process would: nothing from memory is trusted. */
-export function graphOfScenario(
-  s: Scenario,
-): (rec: { fields: Record<string, string> }) => Promise<DisputeGraph> {
+export function graphOfScenario(s: Scenario): (rec: { opened: { graph?: string } }) => Promise<DisputeGraph> {
   const g = s.fixture.graph;
   return async (rec) => {
-    const doc = rec.fields.graph;
+    const doc = rec.opened.graph;
     if (doc === undefined) throw new Error('no graph in the record');
     const imported = importGraph(doc, { ...scenarioExpectations(s), epoch: g.spec.epoch });
     return { graph: imported.graph, sigs: imported.sigs };

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { addConfigOptions, loadConfigFromCommand } from '../../config/cli-options.ts';
 import { checkSecretFiles, redisUrlFromConfig } from '../../config/secrets.ts';
 import { VigilError } from '../../core/errors.ts';
+import { eventToJson } from '../../dispute/records/codec.ts';
 import type { DisputeRecord, DisputeStore } from '../../dispute/records/store.ts';
 
 export class DisputeNotFoundError extends VigilError {
@@ -45,8 +46,8 @@ function summary(r: DisputeRecord) {
     state: r.state,
     outcome: r.outcome ?? null,
     kickoffTxid: r.kickoffTxid,
-    challengeTxid: r.fields.challengeTxid ?? null,
-    challengeBy: r.fields.challengeBy === undefined ? null : Number(r.fields.challengeBy),
+    challengeTxid: r.challenge.txid ?? null,
+    challengeBy: r.opened.challengeBy ?? null,
     updatedAt: new Date(r.updatedAt).toISOString(),
   };
 }
@@ -97,15 +98,15 @@ export function disputesCommand(): Command {
         `  epoch        ${r.epoch}`,
         `  state        ${r.state}${r.outcome ? ` (${r.outcome})` : ''}`,
         `  kick-off     ${r.kickoffTxid} at height ${rec.kickoffHeight}`,
-        `  challenge by height ${r.challengeBy ?? '-'}; assert-timeout from ${rec.fields.assertTimeoutFrom ?? '-'}`,
+        `  challenge by height ${r.challengeBy ?? '-'}; assert-timeout from ${rec.opened.assertTimeoutFrom ?? '-'}`,
         `  challenge    ${r.challengeTxid ?? '-'}`,
-        ...(rec.fields.timeoutTxid ? [`  timeout      ${rec.fields.timeoutTxid}`] : []),
-        `  verdict      ${rec.fields.verdict ?? '-'}`,
+        ...(rec.timeout.txid ? [`  timeout      ${rec.timeout.txid}`] : []),
+        `  verdict      ${rec.opened.verdict}`,
         'history:',
         ...history.map(
           (e) =>
             `  ${e.seq}. ${new Date(e.at).toISOString()} ${e.type}${e.to ? ` ${e.from ?? ''}→${e.to}` : ''}${
-              e.detail ? ` ${JSON.stringify(e.detail)}` : ''
+              e.detail ? ` ${JSON.stringify(eventToJson(e).detail)}` : ''
             }`,
         ),
       ];

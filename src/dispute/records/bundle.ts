@@ -3,7 +3,9 @@
  * history, the verdict, the operator's graph document, and every transaction Vigil built (hex). JSON,
  * bigints as decimal strings.
  */
-import type { DisputeEvent, DisputeRecord } from './store.ts';
+import { bytesToHex } from '../../core/bytes.ts';
+import { eventToJson } from './codec.ts';
+import type { DisputeEvent, DisputeRecord } from './types.ts';
 
 export const BUNDLE_FORMAT = 'vigil-dispute-bundle';
 export const BUNDLE_VERSION = 1;
@@ -33,10 +35,9 @@ export type DisputeBundle = {
   expectedTrace: unknown;
   graph: unknown;
   transactions: Record<string, { txid: string; hex: string }>;
-  history: DisputeEvent[];
+  /** The events as Redis holds them (amounts as decimal strings), with their position. */
+  history: Record<string, unknown>[];
 };
-
-const num = (s: string | undefined): number | undefined => (s === undefined ? undefined : Number(s));
 
 function parseJson(text: string | undefined): unknown {
   if (text === undefined) return undefined;
@@ -49,17 +50,16 @@ function parseJson(text: string | undefined): unknown {
 
 export function disputeBundle(rec: DisputeRecord, history: DisputeEvent[], now = new Date()): DisputeBundle {
   const transactions: DisputeBundle['transactions'] = {};
-  const pairs: [string, string, string][] = [
-    ['challenge', 'challengeTxid', 'challengeRaw'],
-    ['assertTimeout', 'timeoutTxid', 'timeoutRaw'],
-    ['dryRunChallenge', 'dryRunTxid', 'dryRunRaw'],
-    ['disprove', 'disproveTxid', 'disproveRaw'],
-    ['dryRunDisprove', 'dryRunDisproveTxid', 'dryRunDisproveRaw'],
+  const pairs: [string, { txid?: string; raw?: Uint8Array } | undefined][] = [
+    ['challenge', rec.challenge],
+    ['assertTimeout', rec.timeout],
+    ['dryRunChallenge', rec.dryRun.challenge],
+    ['disprove', rec.disprove],
+    ['dryRunDisprove', rec.dryRun.disprove],
   ];
-  for (const [name, id, raw] of pairs) {
-    const txid = rec.fields[id];
-    const hex = rec.fields[raw];
-    if (txid !== undefined && hex !== undefined) transactions[name] = { txid, hex };
+  for (const [name, t] of pairs) {
+    if (t?.txid !== undefined && t.raw !== undefined)
+      transactions[name] = { txid: t.txid, hex: bytesToHex(t.raw) };
   }
   return {
     format: BUNDLE_FORMAT,
@@ -73,16 +73,16 @@ export function disputeBundle(rec: DisputeRecord, history: DisputeEvent[], now =
       kickoffTxid: rec.kickoffTxid,
       kickoffHeight: rec.kickoffHeight,
       deadlines: {
-        challengeBy: num(rec.fields.challengeBy),
-        assertTimeoutFrom: num(rec.fields.assertTimeoutFrom),
-        disproveBy: num(rec.fields.disproveBy),
+        challengeBy: rec.opened.challengeBy,
+        assertTimeoutFrom: rec.opened.assertTimeoutFrom,
+        disproveBy: rec.assert.disproveBy,
       },
     },
-    verdict: parseJson(rec.fields.verdict),
-    diagnosis: parseJson(rec.fields.diagnosis),
-    expectedTrace: parseJson(rec.fields.expectedTrace),
-    graph: parseJson(rec.fields.graph),
+    verdict: parseJson(rec.opened.verdict),
+    diagnosis: parseJson(rec.opened.diagnosis),
+    expectedTrace: rec.opened.expectedTrace,
+    graph: parseJson(rec.opened.graph),
     transactions,
-    history,
+    history: history.map(eventToJson),
   };
 }

@@ -1,8 +1,9 @@
 /**
  * Durable dispute records in Redis: one hash per dispute, an append-only event list, an index sorted
- * by creation time, and the set of idempotency keys already applied. Every change is one Lua script,
- * so a transition, its event and its idempotency key land together or not at all; all keys of a
- * dispute share the prefix's hash tag, so the scripts also run on Redis Cluster.
+ * by creation time, and the set of idempotency keys already applied. Every change is one Lua script
+ * (`lua/open.lua`, `lua/change.lua`), so a transition, its event and its idempotency key land together
+ * or not at all; all keys of a dispute share the prefix's hash tag, so the scripts also run on Redis
+ * Cluster. The record and its events are typed (`types.ts`); their Redis form is `codec.ts`'s alone.
  *
  * Re-applying a change with the same idempotency key is a no-op that reports `duplicate`: that is what
  * lets every queue job run twice.
@@ -10,6 +11,15 @@
 import type { Redis } from 'ioredis';
 import { VigilError } from '../../core/errors.ts';
 import { redisKey } from '../../store/redis.ts';
+import { redisScript, runScript } from '../../store/scripts.ts';
+import {
+  decodeEvent,
+  decodeRecord,
+  encodePatch,
+  eventJson,
+  RECORD_SCHEMA,
+  WRITE_AHEAD_FIELD,
+} from './codec.ts';
 import {
   canTransition,
   type DisputeOutcome,
@@ -17,6 +27,19 @@ import {
   disputeStates,
   isTerminal,
 } from './state-machine.ts';
+import type {
+  DisputeEvent,
+  DisputePatch,
+  DisputeRecord,
+  NoteBody,
+  OpenedFacts,
+  TransitionDetail,
+  Txid,
+  WriteAheadSlot,
+} from './types.ts';
+
+export type * from './types.ts';
+export { asBlockHash, asTxid, isTxid } from './types.ts';
 
 export class DisputeRecordError extends VigilError {
   override name = 'DisputeRecordError';
@@ -26,109 +49,19 @@ export class IllegalTransitionError extends DisputeRecordError {
   override name = 'IllegalTransitionError';
 }
 
-export type DisputeEvent = {
-  seq: number;
-  /** Milliseconds since the epoch. */
-  at: number;
-  type: string;
-  from?: DisputeState;
-  to?: DisputeState;
-  /** The idempotency key that applied it. */
-  key: string;
-  detail?: Record<string, unknown>;
-};
-
-export type DisputeRecord = {
-  id: string;
-  epoch: bigint;
-  kickoffTxid: string;
-  kickoffHeight: number;
-  state: DisputeState;
-  version: number;
-  createdAt: number;
-  updatedAt: number;
-  outcome: DisputeOutcome | undefined;
-  /** Free-form string fields set along the way (challenge txid and bytes, deadlines, verdict...). */
-  fields: Record<string, string>;
-};
-
 export type OpenDispute = {
   id: string;
   epoch: bigint;
-  kickoffTxid: string;
+  kickoffTxid: Txid;
   kickoffHeight: number;
-  fields?: Record<string, string>;
-  detail?: Record<string, unknown>;
+  opened: OpenedFacts;
+  detail?: { epoch: bigint; kickoffTxid: Txid };
 };
 
 export type ChangeResult = { status: 'applied' | 'duplicate'; record: DisputeRecord };
 
-const CORE_FIELDS = new Set([
-  'id',
-  'epoch',
-  'kickoffTxid',
-  'kickoffHeight',
-  'state',
-  'version',
-  'createdAt',
-  'updatedAt',
-  'outcome',
-]);
-
-// KEYS: record, events, applied, index. ARGV: id, now, createdJson, eventJson, key, ...fieldPairs
-const OPEN_SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 'duplicate' end
-redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', 'detected', 'version', '1', 'createdAt', ARGV[2], 'updatedAt', ARGV[2])
-for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('RPUSH', KEYS[2], ARGV[4])
-redis.call('SADD', KEYS[3], ARGV[5])
-redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
-return 'applied'
-`;
-
-// KEYS: record, events, applied. ARGV: key, allowedFromCsv (or '*' for no state change), to, now, eventJson,
-// onlyIfAbsentField (or ''), ...fieldPairs
-const CHANGE_SCRIPT = `
-if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 'duplicate' end
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return 'missing' end
-if ARGV[2] ~= '*' then
-  local ok = false
-  for s in string.gmatch(ARGV[2], '[^,]+') do if s == state then ok = true end end
-  if not ok then return 'illegal:' .. state end
-end
-if ARGV[6] ~= '' and redis.call('HEXISTS', KEYS[1], ARGV[6]) == 1 then return 'taken' end
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'state', ARGV[3]) end
-for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('HINCRBY', KEYS[1], 'version', 1)
-redis.call('HSET', KEYS[1], 'updatedAt', ARGV[4])
-local event = cjson.decode(ARGV[5])
-if ARGV[3] ~= '' then event['from'] = state; event['to'] = ARGV[3] end
-redis.call('RPUSH', KEYS[2], cjson.encode(event))
-redis.call('SADD', KEYS[3], ARGV[1])
-return 'applied'
-`;
-
-function toRecord(h: Record<string, string>): DisputeRecord {
-  const state = h.state as DisputeState;
-  if (!disputeStates.includes(state)) throw new DisputeRecordError(`Dispute ${h.id} has an unknown state`);
-  const fields: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (!CORE_FIELDS.has(k)) fields[k] = v;
-  return {
-    id: h.id as string,
-    epoch: BigInt(h.epoch ?? '0'),
-    kickoffTxid: h.kickoffTxid ?? '',
-    kickoffHeight: Number(h.kickoffHeight ?? '0'),
-    state,
-    version: Number(h.version ?? '0'),
-    createdAt: Number(h.createdAt ?? '0'),
-    updatedAt: Number(h.updatedAt ?? '0'),
-    outcome: h.outcome === undefined ? undefined : (h.outcome as DisputeOutcome),
-    fields,
-  };
-}
-
-const pairs = (fields: Record<string, string>): string[] => Object.entries(fields).flat();
+const OPEN = redisScript('vigilDisputeOpen', new URL('./lua/open.lua', import.meta.url), 4);
+const CHANGE = redisScript('vigilDisputeChange', new URL('./lua/change.lua', import.meta.url), 3);
 
 export class DisputeStore {
   private readonly redis: Redis;
@@ -157,24 +90,23 @@ export class DisputeStore {
   async open(input: OpenDispute): Promise<ChangeResult> {
     const at = this.now();
     const key = `open-${input.id}`;
-    const event: DisputeEvent = { seq: 1, at, type: 'detected', to: 'detected', key, detail: input.detail };
-    const fields = {
-      epoch: input.epoch.toString(),
-      kickoffTxid: input.kickoffTxid,
-      kickoffHeight: String(input.kickoffHeight),
-      ...input.fields,
+    const event = {
+      seq: 1,
+      to: 'detected',
+      ...eventJson({ at, key, type: 'detected', ...(input.detail ? { detail: input.detail } : {}) }),
     };
-    const status = (await this.redis.eval(
-      OPEN_SCRIPT,
-      4,
-      ...this.keys(input.id),
-      this.indexKey,
-      input.id,
-      String(at),
-      '',
-      JSON.stringify(event),
-      key,
-      ...pairs(fields),
+    const fields: [string, string][] = [
+      ['epoch', input.epoch.toString()],
+      ['kickoffTxid', input.kickoffTxid],
+      ['kickoffHeight', String(input.kickoffHeight)],
+      ['schema', String(RECORD_SCHEMA)],
+      ...encodePatch({ opened: input.opened }),
+    ];
+    const status = (await runScript(
+      this.redis,
+      OPEN,
+      [...this.keys(input.id), this.indexKey],
+      [input.id, String(at), '', JSON.stringify(event), key, ...fields.flat()],
     )) as 'applied' | 'duplicate';
     return { status, record: await this.require(input.id) };
   }
@@ -185,8 +117,8 @@ export class DisputeStore {
     to: DisputeState,
     change: {
       key: string;
-      detail?: Record<string, unknown>;
-      fields?: Record<string, string>;
+      detail?: TransitionDetail;
+      patch?: DisputePatch;
       outcome?: DisputeOutcome;
     },
   ): Promise<ChangeResult> {
@@ -194,8 +126,12 @@ export class DisputeStore {
     if (to === 'resolved' && change.outcome === undefined) {
       throw new DisputeRecordError(`Resolving dispute ${id} needs an outcome`);
     }
-    const fields = { ...change.fields, ...(change.outcome ? { outcome: change.outcome } : {}) };
-    const r = await this.apply(id, from.join(','), to, 'transition', change.key, change.detail, fields, '');
+    const fields = [
+      ...encodePatch(change.patch ?? {}),
+      ...(change.outcome ? [['outcome', change.outcome] as [string, string]] : []),
+    ];
+    const body = { type: 'transition' as const, ...(change.detail ? { detail: change.detail } : {}) };
+    const r = await this.apply(id, from.join(','), to, body, change.key, fields, '');
     if (r.startsWith('illegal:')) {
       const current = r.slice('illegal:'.length);
       throw new IllegalTransitionError(`Dispute ${id} cannot go from ${current} to ${to}`, {
@@ -207,28 +143,22 @@ export class DisputeStore {
 
   /**
    * Records a fact without a state change (a broadcast, a rebroadcast, a bump). With `onlyIfAbsent`,
-   * the fields are written only if that field is not set yet: the write-ahead of a transaction, so that
-   * two processes that built two different challenges agree on the first one stored.
+   * the patch is written only if that slot's transaction is not stored yet: the write-ahead of a
+   * transaction, so that two processes that built two different ones agree on the first one stored.
    */
   async note(
     id: string,
-    type: string,
-    change: {
-      key: string;
-      detail?: Record<string, unknown>;
-      fields?: Record<string, string>;
-      onlyIfAbsent?: string;
-    },
+    event: NoteBody,
+    change: { key: string; patch?: DisputePatch; onlyIfAbsent?: WriteAheadSlot },
   ): Promise<{ status: 'applied' | 'duplicate' | 'taken'; record: DisputeRecord }> {
     const r = await this.apply(
       id,
       '*',
       '',
-      type,
+      event,
       change.key,
-      change.detail,
-      change.fields ?? {},
-      change.onlyIfAbsent ?? '',
+      encodePatch(change.patch ?? {}),
+      change.onlyIfAbsent === undefined ? '' : WRITE_AHEAD_FIELD[change.onlyIfAbsent],
     );
     return { status: r as 'applied' | 'duplicate' | 'taken', record: await this.require(id) };
   }
@@ -237,34 +167,30 @@ export class DisputeStore {
     id: string,
     fromCsv: string,
     to: DisputeState | '',
-    type: string,
+    body: NoteBody | { type: 'transition'; detail?: TransitionDetail },
     key: string,
-    detail: Record<string, unknown> | undefined,
-    fields: Record<string, string>,
+    fields: [string, string][],
     onlyIfAbsent: string,
   ): Promise<string> {
     const at = this.now();
     // `seq` is the list position and `from`/`to` are filled in by the script, under its atomicity.
-    const event = { at, type, key, ...(detail === undefined ? {} : { detail }) };
-    const r = (await this.redis.eval(
-      CHANGE_SCRIPT,
-      3,
-      ...this.keys(id),
+    const event = eventJson({ ...body, at, key });
+    const r = (await runScript(this.redis, CHANGE, this.keys(id), [
       key,
       fromCsv,
       to,
       String(at),
       JSON.stringify(event),
       onlyIfAbsent,
-      ...pairs(fields),
-    )) as string;
+      ...fields.flat(),
+    ])) as string;
     if (r === 'missing') throw new DisputeRecordError(`No dispute ${id}`);
     return r;
   }
 
   async get(id: string): Promise<DisputeRecord | undefined> {
     const h = await this.redis.hgetall(this.keys(id)[0]);
-    return h.state === undefined ? undefined : toRecord(h);
+    return h.state === undefined ? undefined : decodeRecord(h);
   }
 
   async require(id: string): Promise<DisputeRecord> {
@@ -275,7 +201,7 @@ export class DisputeStore {
 
   async events(id: string): Promise<DisputeEvent[]> {
     const raw = await this.redis.lrange(this.keys(id)[1], 0, -1);
-    return raw.map((s, i) => ({ ...(JSON.parse(s) as DisputeEvent), seq: i + 1 }));
+    return raw.map((s, i) => decodeEvent(id, s, i + 1));
   }
 
   /** Every dispute, oldest first. */

@@ -15,17 +15,31 @@ import {
   disputeStates,
   TRANSITIONS,
 } from '../../../src/dispute/records/state-machine.ts';
-import { DisputeStore, IllegalTransitionError } from '../../../src/dispute/records/store.ts';
+import {
+  asTxid,
+  type DisputePatch,
+  DisputeStore,
+  IllegalTransitionError,
+  type OpenedFacts,
+} from '../../../src/dispute/records/store.ts';
 
 const prefix = `{vigil-test-${randomUUID()}}`;
 let redis: Redis;
 let store: DisputeStore;
-const txid = (n: number) => n.toString(16).padStart(64, '0');
+const txid = (n: number) => asTxid(n.toString(16).padStart(64, '0'));
+const opened: OpenedFacts = { graph: '{}', verdict: '{}', challengeBy: 105, assertTimeoutFrom: 112 };
+/** What a move into `to` records, as the jobs do: the challenge it follows, the disprove that won. */
+const patchInto = (to: DisputeState): DisputePatch | undefined =>
+  to === 'challenged'
+    ? { challenge: { txid: txid(0xc4) } }
+    : to === 'disproved'
+      ? { disproved: { txid: txid(0xd5), by: 'vigil' } }
+      : undefined;
 let n = 0;
 const fresh = async (state: DisputeState = 'detected') => {
   n++;
   const id = disputeId(BigInt(n), txid(n));
-  await store.open({ id, epoch: BigInt(n), kickoffTxid: txid(n), kickoffHeight: 100 });
+  await store.open({ id, epoch: BigInt(n), kickoffTxid: txid(n), kickoffHeight: 100, opened });
   // Walk the shortest legal path to `state`.
   const path: Record<DisputeState, DisputeState[]> = {
     detected: [],
@@ -37,7 +51,11 @@ const fresh = async (state: DisputeState = 'detected') => {
     resolved: ['resolved'],
   };
   for (const s of path[state]) {
-    await store.transition(id, s, { key: `walk-${s}`, outcome: s === 'resolved' ? 'withdrawn' : undefined });
+    await store.transition(id, s, {
+      key: `walk-${s}`,
+      outcome: s === 'resolved' ? 'withdrawn' : undefined,
+      patch: patchInto(s),
+    });
   }
   return id;
 };
@@ -71,18 +89,18 @@ describe('dispute records in Redis', () => {
       epoch: 1000n,
       kickoffTxid: txid(1000),
       kickoffHeight: 5,
-      fields: { x: '1' },
+      opened: { ...opened, verdict: '1' },
     });
     const b = await store.open({
       id,
       epoch: 1000n,
       kickoffTxid: txid(1000),
       kickoffHeight: 5,
-      fields: { x: '2' },
+      opened: { ...opened, verdict: '2' },
     });
     expect(a.status).toBe('applied');
     expect(b.status).toBe('duplicate');
-    expect(b.record.fields.x).toBe('1');
+    expect(b.record.opened.verdict).toBe('1');
     expect(b.record.state).toBe('detected');
     expect(b.record.epoch).toBe(1000n);
     expect((await store.events(id)).map((e) => e.type)).toEqual(['detected']);
@@ -96,6 +114,7 @@ describe('dispute records in Redis', () => {
     const change = {
       key: `t-${from}-${to}`,
       outcome: to === 'resolved' ? ('operator-slashed' as const) : undefined,
+      patch: patchInto(to),
     };
     if (canTransition(from, to)) {
       const r = await store.transition(id, to, change);
@@ -123,11 +142,11 @@ describe('dispute records in Redis', () => {
     const id = await fresh('detected');
     const first = await store.transition(id, 'challenged', {
       key: 'broadcast-1',
-      fields: { challengeTxid: 'aa' },
+      patch: { challenge: { txid: asTxid('aa'.repeat(32)) } },
     });
     const again = await store.transition(id, 'challenged', {
       key: 'broadcast-1',
-      fields: { challengeTxid: 'bb' },
+      patch: { challenge: { txid: asTxid('bb'.repeat(32)) } },
     });
     expect(first.status).toBe('applied');
     expect(again.status).toBe('duplicate');
@@ -135,7 +154,7 @@ describe('dispute records in Redis', () => {
     const late = await store.transition(id, 'challenged', { key: 'broadcast-1' });
     expect(late.status).toBe('duplicate');
     expect(late.record.state).toBe('confirmed');
-    expect(late.record.fields.challengeTxid).toBe('aa');
+    expect(late.record.challenge.txid).toBe('aa'.repeat(32));
     expect((await store.events(id)).map((e) => e.key)).toEqual([`open-${id}`, 'broadcast-1', 'confirm-1']);
   });
 
@@ -150,18 +169,22 @@ describe('dispute records in Redis', () => {
     const id = await fresh('detected');
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        store.note(id, 'challenge-built', {
-          key: `built-${i}`,
-          fields: { challengeTxid: `tx${i}`, challengeRaw: `raw${i}` },
-          onlyIfAbsent: 'challengeTxid',
-        }),
+        store.note(
+          id,
+          { type: 'challenge-built', detail: { txid: txid(0x700 + i), fee: 100n, vsize: 150 } },
+          {
+            key: `built-${i}`,
+            patch: { challenge: { txid: txid(0x700 + i), raw: Uint8Array.of(i) } },
+            onlyIfAbsent: 'challenge',
+          },
+        ),
       ),
     );
     expect(results.filter((r) => r.status === 'applied')).toHaveLength(1);
     expect(results.filter((r) => r.status === 'taken')).toHaveLength(7);
     const rec = await store.require(id);
-    const winner = rec.fields.challengeTxid as string;
-    expect(rec.fields.challengeRaw).toBe(winner.replace('tx', 'raw'));
+    const winner = rec.challenge.txid as string;
+    expect(rec.challenge.raw).toEqual(Uint8Array.of(Number.parseInt(winner, 16) - 0x700));
     expect((await store.events(id)).filter((e) => e.type === 'challenge-built')).toHaveLength(1);
   });
 
@@ -215,16 +238,18 @@ describe('the export bundle', () => {
   it("carries the disprove, its deadline, Vigil's trace and the diagnosis", async () => {
     const id = await fresh('asserted');
     const trace = ['00'.repeat(32), '11'.repeat(32)];
-    await store.note(id, 'disprove-built', {
-      key: 'bundle-disprove',
-      fields: {
-        disproveTxid: 'aa'.repeat(32),
-        disproveRaw: '0200',
-        disproveBy: '125',
-        expectedTrace: JSON.stringify(trace),
-        diagnosis: JSON.stringify({ step: 3, rule: 'vote.weight' }),
+    await store.note(
+      id,
+      { type: 'disprove-built', detail: { txid: asTxid('aa'.repeat(32)), step: 1, fee: 500n, vsize: 300 } },
+      {
+        key: 'bundle-disprove',
+        patch: {
+          disprove: { txid: asTxid('aa'.repeat(32)), raw: Uint8Array.of(2, 0) },
+          assert: { disproveBy: 125 },
+          opened: { expectedTrace: trace, diagnosis: JSON.stringify({ step: 3, rule: 'vote.weight' }) },
+        },
       },
-    });
+    );
     const latest = await store.require(id);
     const b = disputeBundle(latest, await store.events(id), new Date(0));
     expect(b.transactions.disprove).toEqual({ txid: 'aa'.repeat(32), hex: '0200' });

@@ -6,9 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { redisScript, runScript } from './scripts.ts';
 
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+const RENEW = redisScript('vigilLeaseRenew', new URL('./lease-renew.lua', import.meta.url), 1);
+const RELEASE = redisScript('vigilLeaseRelease', new URL('./lease-release.lua', import.meta.url), 1);
 
 export class Lease {
   readonly key: string;
@@ -31,11 +32,11 @@ export class Lease {
   }
 
   async renew(): Promise<boolean> {
-    return (await this.redis.eval(RENEW, 1, this.key, this.owner, String(this.ttlMs))) === 1;
+    return (await runScript(this.redis, RENEW, [this.key], [this.owner, String(this.ttlMs)])) === 1;
   }
 
   async release(): Promise<boolean> {
-    return (await this.redis.eval(RELEASE, 1, this.key, this.owner)) === 1;
+    return (await runScript(this.redis, RELEASE, [this.key], [this.owner])) === 1;
   }
 
   async holder(): Promise<string | null> {
