@@ -5,15 +5,12 @@
  * (`maxRetriesPerRequest: null`), as BullMQ requires.
  */
 import { type ConnectionOptions, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { processChallenge } from '../challenger/challenge.ts';
+import type { DisputeJobContext } from '../challenger/context.ts';
+import { processOpen } from '../challenger/open.ts';
+import type { DisputeJobData, OpenJobData } from '../challenger/payloads.ts';
+import { processTrack } from '../challenger/track.ts';
 import { VigilError } from '../core/errors.ts';
-import {
-  type DisputeJobContext,
-  type DisputeJobData,
-  type OpenJobData,
-  processChallenge,
-  processOpen,
-  processTrack,
-} from './dispute-jobs.ts';
 import { challengeJobId, openJobId, trackSchedulerId } from './job-ids.ts';
 
 export const DISPUTE_QUEUE = 'disputes';

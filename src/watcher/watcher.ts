@@ -18,6 +18,8 @@ import { addressForScript } from '../bitcoin/codec/address.ts';
 import type { BitcoinNetwork } from '../bitcoin/network.ts';
 import { hashToDisplayHex, txid as txidOf } from '../bitcoin/tx/serialize.ts';
 import type { WalletKey } from '../bitcoin/wallet/keys.ts';
+import type { DisputeGraph, DisputeJobContext } from '../challenger/context.ts';
+import type { OpenJobData } from '../challenger/payloads.ts';
 import { bytesToHex, concatBytes } from '../core/bytes.ts';
 import type { Component } from '../core/component.ts';
 import { graphToDocument } from '../dispute/graph/document.ts';
@@ -25,6 +27,8 @@ import type { ImportedGraph } from '../dispute/graph/import.ts';
 import { type GraphExpectations, importGraphYielding } from '../dispute/graph/import.ts';
 import { defaultGraphParameters } from '../dispute/graph/parameters.ts';
 import { readKickoff } from '../dispute/graph/spend.ts';
+import { committedOutpoints } from '../dispute/plan/fee-bump.ts';
+import type { WatcherMode } from '../dispute/plan/spend-policy.ts';
 import { disputeId, disputeStates } from '../dispute/records/state-machine.ts';
 import { type DisputeRecord, DisputeStore } from '../dispute/records/store.ts';
 import {
@@ -35,11 +39,8 @@ import {
   type Verdict,
 } from '../judge/verdict.ts';
 import type { HealthRegistry } from '../observability/health.ts';
-import type { DisputeGraph, DisputeJobContext, OpenJobData } from '../queue/dispute-jobs.ts';
 import { DisputeQueue } from '../queue/dispute-queue.ts';
-import { committedOutpoints } from '../queue/fee-bump.ts';
 import { type WatcherMetrics, watcherMetrics } from '../queue/metrics.ts';
-import type { WatcherMode } from '../queue/spend-policy.ts';
 import { Lease } from '../store/lease.ts';
 import {
   challengeFundingNeed,

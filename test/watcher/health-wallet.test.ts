@@ -3,8 +3,8 @@ import { encodeTx, txidHex } from '../../src/bitcoin/codec/codec.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
 import { bytesToHex, hexToBytes } from '../../src/core/bytes.ts';
 import { defaultGraphParameters } from '../../src/dispute/graph/parameters.ts';
+import { committedOutpoints } from '../../src/dispute/plan/fee-bump.ts';
 import { asTxid } from '../../src/dispute/records/types.ts';
-import { committedOutpoints } from '../../src/queue/fee-bump.ts';
 import {
   challengeFundingNeed,
   spendableBalance,

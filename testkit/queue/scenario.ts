@@ -12,12 +12,15 @@ import { txidHex } from '../../src/bitcoin/codec/codec.ts';
 import { type Simnet, startSimnet } from '../../src/bitcoin/simnet/start.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
 import { WalletKey } from '../../src/bitcoin/wallet/keys.ts';
+import type { DisputeGraph, DisputeJobContext } from '../../src/challenger/context.ts';
+import type { OpenJobData } from '../../src/challenger/payloads.ts';
 import { concatBytes, hexToBytes, utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hashes.ts';
 import { buildGraph } from '../../src/dispute/graph/build.ts';
 import { graphToDocument } from '../../src/dispute/graph/document.ts';
 import { type GraphExpectations, importGraph } from '../../src/dispute/graph/import.ts';
 import { completeAssert, completeKickoff, readKickoff } from '../../src/dispute/graph/spend.ts';
+import type { WatcherMode } from '../../src/dispute/plan/spend-policy.ts';
 import { disputeId } from '../../src/dispute/records/state-machine.ts';
 import { DisputeStore } from '../../src/dispute/records/store.ts';
 import { traceCheckpoints } from '../../src/dispute/trace-checkpoints.ts';
@@ -29,9 +32,7 @@ import {
   type TraceStep,
 } from '../../src/governance/index.ts';
 import { judgeEpoch, type Verdict } from '../../src/judge/verdict.ts';
-import type { DisputeGraph, DisputeJobContext, OpenJobData } from '../../src/queue/dispute-jobs.ts';
 import { DisputeQueue } from '../../src/queue/dispute-queue.ts';
-import type { WatcherMode } from '../../src/queue/spend-policy.ts';
 import { deleteKeysByPrefix } from '../../src/store/redis.ts';
 import type { EpochSource } from '../../src/watcher/watcher.ts';
 import { mineCoins, out, P2WPKH, spend } from '../bitcoin/simnet/fixture.ts';

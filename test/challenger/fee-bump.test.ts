@@ -10,16 +10,13 @@ import { feeRateFromSatPerVb } from '../../src/bitcoin/backends/fee-rate.ts';
 import type { BitcoinBackend } from '../../src/bitcoin/backends/types.ts';
 import { hashToDisplayHex } from '../../src/bitcoin/tx/serialize.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
-import { hexToBytes } from '../../src/core/bytes.ts';
+import { processChallenge } from '../../src/challenger/challenge.ts';
+import type { DisputeJobContext } from '../../src/challenger/context.ts';
+import { processOpen } from '../../src/challenger/open.ts';
+import { processTrack } from '../../src/challenger/track.ts';
+import { ChallengeFundingError } from '../../src/dispute/plan/challenge-tx.ts';
+import { type BumpSettings, challengeVersions, planBump } from '../../src/dispute/plan/fee-bump.ts';
 import type { ChallengeFacts } from '../../src/dispute/records/types.ts';
-import { ChallengeFundingError } from '../../src/queue/challenge-tx.ts';
-import {
-  type DisputeJobContext,
-  processChallenge,
-  processOpen,
-  processTrack,
-} from '../../src/queue/dispute-jobs.ts';
-import { type BumpSettings, challengeVersions, planBump } from '../../src/queue/fee-bump.ts';
 import { watcherMetrics } from '../../src/queue/metrics.ts';
 import {
   type Harness,

@@ -16,20 +16,20 @@
  * policy; nothing is broadcast that fails either. `checkChallengeShape` checks what only a challenge
  * must be: input 0 is connector A and every other input carries a DEFAULT signature.
  */
-import { encodeTx, txidHex, txVsize } from '../bitcoin/backends/codec.ts';
-import { type FeeRate, feeForVsize } from '../bitcoin/backends/fee-rate.ts';
-import { STANDARD_FLAGS } from '../bitcoin/script/flags.ts';
-import { checkPolicy, dustThreshold } from '../bitcoin/tx/policy.ts';
-import { PrecomputedTxData } from '../bitcoin/tx/precomputed.ts';
-import { hashToDisplayHex } from '../bitcoin/tx/serialize.ts';
-import { SIGHASH_DEFAULT, taprootSighash } from '../bitcoin/tx/sighash.ts';
-import type { Prevout, Tx } from '../bitcoin/tx/types.ts';
-import { verifyTransaction } from '../bitcoin/tx/verify.ts';
-import { hexToBytes } from '../core/bytes.ts';
-import { VigilError } from '../core/errors.ts';
-import type { Graph } from '../dispute/graph/build.ts';
-import { buildChallenge } from '../dispute/graph/challenge.ts';
-import type { PresignedSignatures } from '../dispute/graph/sign.ts';
+import { encodeTx, txidHex, txVsize } from '../../bitcoin/codec/codec.ts';
+import { type FeeRate, feeForVsize } from '../../bitcoin/codec/fee-rate.ts';
+import { STANDARD_FLAGS } from '../../bitcoin/script/flags.ts';
+import { checkPolicy, dustThreshold } from '../../bitcoin/tx/policy.ts';
+import { PrecomputedTxData } from '../../bitcoin/tx/precomputed.ts';
+import { hashToDisplayHex } from '../../bitcoin/tx/serialize.ts';
+import { SIGHASH_DEFAULT, taprootSighash } from '../../bitcoin/tx/sighash.ts';
+import type { Prevout, Tx } from '../../bitcoin/tx/types.ts';
+import { verifyTransaction } from '../../bitcoin/tx/verify.ts';
+import { hexToBytes } from '../../core/bytes.ts';
+import { VigilError } from '../../core/errors.ts';
+import type { Graph } from '../graph/build.ts';
+import { buildChallenge } from '../graph/challenge.ts';
+import type { PresignedSignatures } from '../graph/sign.ts';
 
 export class ChallengeFundingError extends VigilError {
   override name = 'ChallengeFundingError';
@@ -121,6 +121,16 @@ export function buildFundedChallenge(
  * The interpreter over every input (standard flags), then relay policy. Throws with the first defect.
  * Every transaction Vigil sends (challenge, assert-timeout, disprove) goes through it; `what` names it.
  */
+/** A transaction built and ready to be checked and sent: its bytes, txid, fee and size. */
+export type CheckedTx = {
+  tx: Tx;
+  prevouts: Prevout[];
+  raw: Uint8Array;
+  txid: string;
+  fee: bigint;
+  vsize: number;
+};
+
 export function checkChallenge(c: { tx: Tx; prevouts: Prevout[] }, what = 'challenge'): void {
   const v = verifyTransaction(c.tx, c.prevouts, STANDARD_FLAGS);
   if (!v.ok) {

@@ -5,7 +5,7 @@
  * leaves no gauge behind.
  */
 import type { DisputeState } from '../dispute/records/state-machine.ts';
-import type { WatcherMetrics } from './metrics.ts';
+import type { WatcherMetrics } from '../queue/metrics.ts';
 
 export type DeadlineName = 'challenge' | 'assert-timeout' | 'disprove';
 

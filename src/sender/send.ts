@@ -7,14 +7,41 @@
  * recorded in the dispute's events, counted in `vigil_send_refused_total` and alerted on.
  */
 import { UnrecoverableError } from 'bullmq';
-import { type FeeRate, feeRateFromSatPerVb } from '../bitcoin/backends/fee-rate.ts';
-import type { Prevout, Tx } from '../bitcoin/tx/types.ts';
+import type { Logger } from 'pino';
+import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
+import { type FeeRate, feeRateFromSatPerVb } from '../bitcoin/codec/fee-rate.ts';
+import { type CheckedTx, checkChallenge } from '../dispute/plan/challenge-tx.ts';
+import type { DisputeStore } from '../dispute/records/store.ts';
 import { asTxid, type SentTx } from '../dispute/records/types.ts';
+import type { WatcherMetrics } from '../queue/metrics.ts';
 import { type BroadcastOutcome, classifyBroadcastError, classifyRejectReason } from './broadcast-outcome.ts';
-import { checkChallenge } from './challenge-tx.ts';
-import type { DisputeJobContext } from './job-context.ts';
 
-export type SendContext = Pick<DisputeJobContext, 'backend' | 'fees' | 'metrics' | 'store' | 'logger'>;
+/** The fee bounds every transaction Vigil sends is held to (`fees.*` in the configuration). */
+export type FeePolicy = {
+  targetBlocks: number;
+  /** The hard cap: no challenge or replacement pays more per vB. */
+  maxFeeRateSatVb: number;
+  fallbackSatVb: number;
+  /** Replace the challenge after it waited this many blocks below the estimate (default 2). */
+  bumpAfterBlocks?: number;
+  /** Each replacement raises the rate by at least this much (sat/vB, default 1). */
+  bumpStepSatVb?: number;
+  /** The relay's incremental fee rate (sat/vB, default 1, Core's default). */
+  incrementalSatVb?: number;
+  /** The absolute cap: no transaction Vigil sends pays more than this (sats, default 0.05 BTC). */
+  maxFeeSat?: bigint;
+  /** The relay floor: nothing is sent below it, whatever the estimate (sat/vB, default 1). */
+  minRelaySatVb?: number;
+};
+
+/** What the sender needs: the backend it sends through, the fee policy, where refusals are told. */
+export type SendContext = {
+  backend: BitcoinBackend;
+  fees: FeePolicy;
+  metrics: WatcherMetrics | undefined;
+  store: Pick<DisputeStore, 'note'>;
+  logger: Logger | undefined;
+};
 
 /** What Vigil sends, as metrics and events name it. */
 export type { SentTx } from '../dispute/records/types.ts';
@@ -85,14 +112,7 @@ export async function refuse(
   return error;
 }
 
-export type CheckedTx = {
-  tx: Tx;
-  prevouts: Prevout[];
-  raw: Uint8Array;
-  txid: string;
-  fee: bigint;
-  vsize: number;
-};
+export type { CheckedTx } from '../dispute/plan/challenge-tx.ts';
 
 /**
  * Vigil's interpreter and policy, then the fee caps. A failure is permanent: no retry makes a script

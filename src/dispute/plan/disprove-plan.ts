@@ -5,11 +5,11 @@
  * circuit would accept but Vigil does not believe in is never built, and neither is one Vigil believes
  * in but the circuit would refuse: the first cannot be justified, the second cannot succeed.
  */
-import type { Tx } from '../bitcoin/tx/types.ts';
-import { bytesToHex, hexToBytes } from '../core/bytes.ts';
-import type { Graph } from '../dispute/graph/build.ts';
-import { readAssert, readKickoff } from '../dispute/graph/spend.ts';
-import { firstWrongCheckpoint } from '../dispute/trace-checkpoints.ts';
+import type { Tx } from '../../bitcoin/tx/types.ts';
+import { bytesToHex, hexToBytes } from '../../core/bytes.ts';
+import type { Graph } from '../graph/build.ts';
+import { readAssert, readKickoff } from '../graph/spend.ts';
+import { firstWrongCheckpoint } from '../trace-checkpoints.ts';
 
 export type DisproveImpossibleCode =
   | 'no-expected-trace'

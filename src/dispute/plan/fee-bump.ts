@@ -8,12 +8,12 @@
  * incremental relay fee for its own size (BIP-125 rules 3 and 4). It never goes above the cap: at the
  * cap the decision is `capped` and the caller alerts instead of sending.
  */
-import { decodeTx } from '../bitcoin/backends/codec.ts';
-import { feeForVsize, feeRateFromSatPerKvb } from '../bitcoin/backends/fee-rate.ts';
-import { hashToDisplayHex } from '../bitcoin/tx/serialize.ts';
-import type { Graph } from '../dispute/graph/build.ts';
-import type { PresignedSignatures } from '../dispute/graph/sign.ts';
-import { asTxid, type ChallengeFacts, type ChallengeVersion } from '../dispute/records/types.ts';
+import { decodeTx } from '../../bitcoin/codec/codec.ts';
+import { feeForVsize, feeRateFromSatPerKvb } from '../../bitcoin/codec/fee-rate.ts';
+import { hashToDisplayHex } from '../../bitcoin/tx/serialize.ts';
+import type { Graph } from '../graph/build.ts';
+import type { PresignedSignatures } from '../graph/sign.ts';
+import { asTxid, type ChallengeFacts, type ChallengeVersion } from '../records/types.ts';
 import {
   type BuiltChallenge,
   buildFundedChallenge,
@@ -21,7 +21,7 @@ import {
   type FundingCoin,
 } from './challenge-tx.ts';
 
-export type { ChallengeVersion } from '../dispute/records/types.ts';
+export type { ChallengeVersion } from '../records/types.ts';
 
 export type BumpSettings = {
   /** Bump once the challenge has waited this many blocks unconfirmed. */

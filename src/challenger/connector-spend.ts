@@ -7,14 +7,15 @@
  * challenge output, which the covenant's SINGLE|ANYONECANPAY signature binds, so no other shape can
  * spend A through the challenge leaf.
  */
-import { txidHex } from '../bitcoin/backends/codec.ts';
+
 import type { BitcoinBackend, TxStatus } from '../bitcoin/backends/types.ts';
+import { txidHex } from '../bitcoin/codec/codec.ts';
 import { hashToDisplayHex } from '../bitcoin/tx/serialize.ts';
 import type { Tx } from '../bitcoin/tx/types.ts';
 import { equalBytes } from '../core/bytes.ts';
 import type { Graph } from '../dispute/graph/build.ts';
+import { type ChallengeVersion, challengeVersions } from '../dispute/plan/fee-bump.ts';
 import type { DisputeRecord } from '../dispute/records/store.ts';
-import { type ChallengeVersion, challengeVersions } from './fee-bump.ts';
 
 export type ConnectorSpend =
   | { kind: 'unspent' }

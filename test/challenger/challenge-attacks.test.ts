@@ -20,6 +20,9 @@ import { SIGHASH_DEFAULT, taprootSighash } from '../../src/bitcoin/tx/sighash.ts
 import type { Prevout, Tx } from '../../src/bitcoin/tx/types.ts';
 import { verifyTransaction } from '../../src/bitcoin/tx/verify.ts';
 import { WalletKey } from '../../src/bitcoin/wallet/keys.ts';
+import { processChallenge } from '../../src/challenger/challenge.ts';
+import { processOpen } from '../../src/challenger/open.ts';
+import { processTrack } from '../../src/challenger/track.ts';
 import { concatBytes, hexToBytes, utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hashes.ts';
 import {
@@ -29,10 +32,9 @@ import {
   signKeyPathInput,
 } from '../../src/dispute/graph/challenge.ts';
 import { GraphSpendError } from '../../src/dispute/graph/errors.ts';
-import { ChallengeCheckError, checkChallengeShape } from '../../src/queue/challenge-tx.ts';
-import { processChallenge, processOpen, processTrack } from '../../src/queue/dispute-jobs.ts';
+import { ChallengeCheckError, checkChallengeShape } from '../../src/dispute/plan/challenge-tx.ts';
 import { watcherMetrics } from '../../src/queue/metrics.ts';
-import { SendRefusedError } from '../../src/queue/send.ts';
+import { SendRefusedError } from '../../src/sender/send.ts';
 import {
   harness,
   type Scenario,
@@ -358,7 +360,7 @@ describe('fee floor', () => {
       fees: { targetBlocks: 2, maxFeeRateSatVb: 50, fallbackSatVb: 0.5 },
     });
     try {
-      const { boundedRate, feeRateNow } = await import('../../src/queue/send.ts');
+      const { boundedRate, feeRateNow } = await import('../../src/sender/send.ts');
       s.sim.setFeeRate(feeRateFromSatPerVb(0));
       expect((await feeRateNow(h.ctx)).satPerKvb).toBe(1000n);
       expect(boundedRate(h.ctx, feeRateFromSatPerVb(10_000)).satPerKvb).toBe(50_000n);

@@ -1,6 +1,6 @@
 /** Whether this process may build and broadcast transactions: the mode and the mainnet switch. */
-import type { BitcoinNetwork } from '../bitcoin/backends/address.ts';
-import { VigilError } from '../core/errors.ts';
+import type { BitcoinNetwork } from '../../bitcoin/network.ts';
+import { VigilError } from '../../core/errors.ts';
 
 export type WatcherMode = 'watch' | 'challenge' | 'dry-run';
 

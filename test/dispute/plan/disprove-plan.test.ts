@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { txVsize } from '../../src/bitcoin/backends/codec.ts';
-import { feeRateFromSatPerVb } from '../../src/bitcoin/backends/fee-rate.ts';
-import { bytesToHex, utf8 } from '../../src/core/bytes.ts';
-import { sha256 } from '../../src/core/hashes.ts';
-import { completeAssert, completeDisprove, completeKickoff } from '../../src/dispute/graph/spend.ts';
-import { claimedTrace, parseExpectedTrace, planDisprove } from '../../src/queue/disprove-plan.ts';
-import { buildRewardSpend } from '../../src/queue/reward-tx.ts';
-import { makeGraph } from '../../testkit/dispute/graph-fixture.ts';
+import { txVsize } from '../../../src/bitcoin/backends/codec.ts';
+import { feeRateFromSatPerVb } from '../../../src/bitcoin/backends/fee-rate.ts';
+import { bytesToHex, utf8 } from '../../../src/core/bytes.ts';
+import { sha256 } from '../../../src/core/hashes.ts';
+import { completeAssert, completeDisprove, completeKickoff } from '../../../src/dispute/graph/spend.ts';
+import { claimedTrace, parseExpectedTrace, planDisprove } from '../../../src/dispute/plan/disprove-plan.ts';
+import { buildRewardSpend } from '../../../src/dispute/plan/reward-tx.ts';
+import { makeGraph } from '../../../testkit/dispute/graph-fixture.ts';
 
 const fx = makeGraph();
 const k = fx.graph.spec.params.traceSteps;

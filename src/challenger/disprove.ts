@@ -8,23 +8,23 @@
  * two runs or two processes send one transaction; a run after a crash finds it stored and sends it.
  */
 
-import { feeRateFromSatPerKvb } from '../bitcoin/backends/fee-rate.ts';
+import { feeRateFromSatPerKvb } from '../bitcoin/codec/fee-rate.ts';
 import { hashToDisplayHex, txid as txidOf } from '../bitcoin/tx/serialize.ts';
 import type { Tx } from '../bitcoin/tx/types.ts';
 import { equalBytes } from '../core/bytes.ts';
 import type { Graph } from '../dispute/graph/build.ts';
 import { completeDisprove } from '../dispute/graph/spend.ts';
+import { planDisprove } from '../dispute/plan/disprove-plan.ts';
+import { type BuiltReward, buildRewardSpend } from '../dispute/plan/reward-tx.ts';
+import { spendDecision } from '../dispute/plan/spend-policy.ts';
 import { blocksLeft, disproveBy } from '../dispute/records/deadlines.ts';
 import { asBlockHash, asTxid, type DisputeRecord, type Txid } from '../dispute/records/types.ts';
+import { checkBuilt, feeRateNow, maxFeeSat, settle as settleOutcome, testAccept } from '../sender/send.ts';
 import { Lease } from '../store/lease.ts';
+import type { DisputeGraph, DisputeJobContext } from './context.ts';
 import { clearMetDeadlines } from './deadline-gauges.ts';
-import { planDisprove } from './disprove-plan.ts';
 import { confirmationBelieved } from './inclusion.ts';
-import type { DisputeGraph, DisputeJobContext } from './job-context.ts';
 import { sendStoredReward } from './reward-send.ts';
-import { type BuiltReward, buildRewardSpend } from './reward-tx.ts';
-import { checkBuilt, feeRateNow, maxFeeSat, settle as settleOutcome, testAccept } from './send.ts';
-import { spendDecision } from './spend-policy.ts';
 
 const txidHexOf = (tx: Tx): string => hashToDisplayHex(txidOf(tx));
 

@@ -6,7 +6,7 @@
  * header's merkle root), so the transaction being in it at the claimed height is the chain's word.
  */
 import type { BitcoinBackend, TxStatus } from '../bitcoin/backends/types.ts';
-import type { SendContext, SentTx } from './send.ts';
+import type { SendContext, SentTx } from '../sender/send.ts';
 
 export async function confirmationHolds(
   backend: BitcoinBackend,

@@ -4,10 +4,10 @@
  * signed SINGLE|ANYONECANPAY, so the reward output's value changes nothing but the fee; its size does
  * not depend on the value, so one measurement suffices.
  */
-import { encodeTx, txidHex, txVsize } from '../bitcoin/backends/codec.ts';
-import { type FeeRate, feeForVsize } from '../bitcoin/backends/fee-rate.ts';
-import type { RewardClaim, SpendableTx } from '../dispute/graph/spend.ts';
-import type { CheckedTx } from './send.ts';
+import { encodeTx, txidHex, txVsize } from '../../bitcoin/codec/codec.ts';
+import { type FeeRate, feeForVsize } from '../../bitcoin/codec/fee-rate.ts';
+import type { RewardClaim, SpendableTx } from '../graph/spend.ts';
+import type { CheckedTx } from './challenge-tx.ts';
 
 export type BuiltReward = CheckedTx;
 

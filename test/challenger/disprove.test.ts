@@ -3,12 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { decodeTx, txidHex } from '../../src/bitcoin/backends/codec.ts';
 import type { BitcoinBackend } from '../../src/bitcoin/backends/types.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
-import { bytesToHex, equalBytes, hexToBytes, utf8 } from '../../src/core/bytes.ts';
+import { processChallenge } from '../../src/challenger/challenge.ts';
+import { processOpen } from '../../src/challenger/open.ts';
+import { processTrack } from '../../src/challenger/track.ts';
+import { bytesToHex, equalBytes, utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hashes.ts';
 import { completeDisprove, completePayout } from '../../src/dispute/graph/spend.ts';
 import type { DisputeRecord } from '../../src/dispute/records/store.ts';
 import { firstWrongCheckpoint } from '../../src/dispute/trace-checkpoints.ts';
-import { processChallenge, processOpen, processTrack } from '../../src/queue/dispute-jobs.ts';
 import { type WatcherMetrics, watcherMetrics } from '../../src/queue/metrics.ts';
 import {
   type Harness,

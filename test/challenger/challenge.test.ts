@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeTx } from '../../src/bitcoin/backends/codec.ts';
-import { bytesToHex, hexToBytes } from '../../src/core/bytes.ts';
-import { processChallenge, processOpen } from '../../src/queue/dispute-jobs.ts';
+import { processChallenge } from '../../src/challenger/challenge.ts';
+import { processOpen } from '../../src/challenger/open.ts';
+import { bytesToHex } from '../../src/core/bytes.ts';
 import {
   harness,
   type Scenario,

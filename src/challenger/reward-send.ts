@@ -5,10 +5,10 @@
  * bytes ahead before they leave; a conflict (someone else spent the stake or the asserted output) is
  * reported to the caller, which reads the chain and follows whoever spent it.
  */
-import { decodeTx, txVsize } from '../bitcoin/backends/codec.ts';
-import { feeRateFromSatPerKvb } from '../bitcoin/backends/fee-rate.ts';
+import { decodeTx, txVsize } from '../bitcoin/codec/codec.ts';
+import { feeRateFromSatPerKvb } from '../bitcoin/codec/fee-rate.ts';
+import type { BuiltReward } from '../dispute/plan/reward-tx.ts';
 import { asTxid, type DisputeRecord, type RewardTxFacts } from '../dispute/records/types.ts';
-import type { BuiltReward } from './reward-tx.ts';
 import {
   type Actionable,
   boundedRate,
@@ -16,7 +16,7 @@ import {
   checkBuilt,
   type SendContext,
   settle,
-} from './send.ts';
+} from '../sender/send.ts';
 
 export type RewardSendResult = 'sent' | 'known' | 'conflict' | 'absent' | 'rebuilt';
 
