@@ -290,9 +290,22 @@ export function createRevertedTxDecoder(
 
 type RawAction = { kind: number; key: Hex; value: bigint; version: bigint; codeHash: Hex };
 
+const ZERO_HASH = `0x${'0'.repeat(64)}`;
+
+/**
+ * The model's action for a raw `Action` struct. The contracts refuse a struct whose unused fields are not
+ * zero (Common.sol); the model's actions have no such fields, so such a struct is no model input at all
+ * (like an unknown kind) rather than a proposal the model would accept.
+ */
 function toAction(r: RawAction): ProposalAction {
-  if (r.kind === 0) return { kind: 'setParameter', key: bytes32ToName(r.key), value: r.value };
+  if (r.kind === 0) {
+    if (r.version !== 0n || r.codeHash.toLowerCase() !== ZERO_HASH) {
+      throw new UndecodableLogError('setParameter action with a non-zero version or code hash');
+    }
+    return { kind: 'setParameter', key: bytes32ToName(r.key), value: r.value };
+  }
   if (r.kind === 1) {
+    if (r.value !== 0n) throw new UndecodableLogError('upgradeModule action with a non-zero value');
     return {
       kind: 'upgradeModule',
       moduleId: bytes32ToName(r.key),

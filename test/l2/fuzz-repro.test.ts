@@ -4,10 +4,10 @@
  * 1. A `propose` whose action sets a field its kind does not use (a setParameter with a version or a code
  *    hash, an upgradeModule with a value). Governor.propose refuses it naming `propose` ("Unused fields must
  *    be zero", Common.sol); the reverted-transaction decoder (src/l2/decode.ts, toAction) drops those fields,
- *    so the model sees a valid proposal, accepts it, and Vigil reports a `reverted-input-accepted` L2
- *    execution fault on an honest chain: anyone can raise it for the price of one transaction.
- *    Marked `it.fails` until the decoder treats such an action as no model action (as it does an action of
- *    kind 2): then the refusal is not a governance input, no fault is raised, and this must become `it`.
+ *    so the model saw a valid proposal, accepted it, and Vigil reported a `reverted-input-accepted` L2
+ *    execution fault on an honest chain: anyone could raise it for the price of one transaction. The
+ *    decoder now treats such an action as no model action (as it does an action of kind 2): the refusal
+ *    is not a governance input and no fault is raised.
  */
 import { encodeFunctionData } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,7 +72,7 @@ describe('fuzz reproducers', () => {
     expect(tx.upgradeWithValue?.status).toBe('0x0');
   });
 
-  it.fails('such a refused proposal is not a governance input: no execution fault', async () => {
+  it('such a refused proposal is not a governance input: no execution fault', async () => {
     const gi = createGovernanceIngester({
       rpc: new L2Rpc({ urls: [chain.anvil.rpcUrl] }),
       redis: r.redis,
