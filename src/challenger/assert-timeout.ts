@@ -1,3 +1,7 @@
+/**
+ * After a confirmed challenge: the operator asserts (the dispute moves to `asserted`), or the assert
+ * window closes and Vigil takes the assert-timeout, the slash, itself; then follows it to depth.
+ */
 import { feeRateFromSatPerKvb } from '../bitcoin/codec/fee-rate.ts';
 import { hashToDisplayHex, txid as txidOf } from '../bitcoin/tx/serialize.ts';
 import { completeAssertTimeout } from '../dispute/graph/spend.ts';

@@ -1,6 +1,12 @@
 /**
  * What every dispute job runs with: the store, the backend, the wallet, the fee policy and the
  * queue's hooks. Its own module so that the jobs share it without importing each other.
+ *
+ * Every job starts from the durable record and the chain as they are now, never from what the job's
+ * data says happened: a job run twice (a crash after the broadcast, a stalled lock, two processes)
+ * reconciles instead of repeating. The one transaction a dispute sends at a time is written ahead into
+ * its record before it is broadcast, so a re-run rebroadcasts the same bytes and never a conflicting
+ * spend.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';

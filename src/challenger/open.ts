@@ -1,3 +1,4 @@
+/** The open job: a fraud verdict becomes a durable dispute record (idempotent). */
 import { disputeDeadlines } from '../dispute/records/deadlines.ts';
 import { asTxid } from '../dispute/records/types.ts';
 import type { DisputeJobContext } from './context.ts';

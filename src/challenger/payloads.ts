@@ -1,3 +1,7 @@
+/**
+ * The typed payloads of the dispute jobs, as BullMQ stores them (JSON: no bigints, so the epoch is a
+ * decimal string). Job ids are derived in src/queue/job-ids.ts and do not depend on this module.
+ */
 export type OpenJobData = {
   disputeId: string;
   epoch: string;
