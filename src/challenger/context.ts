@@ -10,8 +10,8 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { BitcoinNetwork } from '../bitcoin/backends/address.ts';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
+import type { BitcoinNetwork } from '../bitcoin/network.ts';
 import type { Graph } from '../dispute/graph/build.ts';
 import type { PresignedSignatures } from '../dispute/graph/sign.ts';
 import type { ChallengeSigner } from '../dispute/plan/challenge-tx.ts';

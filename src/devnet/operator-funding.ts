@@ -5,7 +5,7 @@
  * the claims' funding confirms.
  */
 import type { Logger } from 'pino';
-import { addressForScript } from '../bitcoin/backends/address.ts';
+import { addressForScript } from '../bitcoin/codec/address.ts';
 import type { DevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
 import { taprootOutput } from '../bitcoin/taproot/output.ts';
 import { displayHexToHash, serializeTx, txid } from '../bitcoin/tx/serialize.ts';

@@ -15,7 +15,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { identityStepCircuit } from '../../circuits/identity.ts';
-import { addressForScript } from '../bitcoin/backends/address.ts';
+import { addressForScript } from '../bitcoin/codec/address.ts';
 import { connectDevnetBitcoin, type DevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
 import { WalletKey } from '../bitcoin/wallet/keys.ts';
 import { concatBytes, utf8 } from '../core/bytes.ts';

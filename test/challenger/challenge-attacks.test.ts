@@ -9,10 +9,10 @@
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeTx, txidHex } from '../../src/bitcoin/backends/codec.ts';
 import { BroadcastRejectedError } from '../../src/bitcoin/backends/errors.ts';
-import { feeRateFromSatPerVb } from '../../src/bitcoin/backends/fee-rate.ts';
 import type { BitcoinBackend } from '../../src/bitcoin/backends/types.ts';
+import { encodeTx, txidHex } from '../../src/bitcoin/codec/codec.ts';
+import { feeRateFromSatPerVb } from '../../src/bitcoin/codec/fee-rate.ts';
 import { CONSENSUS_FLAGS } from '../../src/bitcoin/script/flags.ts';
 import { PrecomputedTxData } from '../../src/bitcoin/tx/precomputed.ts';
 import { cloneTx, hashToDisplayHex } from '../../src/bitcoin/tx/serialize.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeTx } from '../../src/bitcoin/backends/codec.ts';
+import { decodeTx } from '../../src/bitcoin/codec/codec.ts';
 import { processChallenge } from '../../src/challenger/challenge.ts';
 import { processOpen } from '../../src/challenger/open.ts';
 import { bytesToHex } from '../../src/core/bytes.ts';

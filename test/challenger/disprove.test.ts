@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { decodeTx, txidHex } from '../../src/bitcoin/backends/codec.ts';
 import type { BitcoinBackend } from '../../src/bitcoin/backends/types.ts';
+import { decodeTx, txidHex } from '../../src/bitcoin/codec/codec.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
 import { processChallenge } from '../../src/challenger/challenge.ts';
 import { processOpen } from '../../src/challenger/open.ts';

@@ -5,9 +5,9 @@
  */
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeTx, txVsize } from '../../src/bitcoin/backends/codec.ts';
-import { feeRateFromSatPerVb } from '../../src/bitcoin/backends/fee-rate.ts';
 import type { BitcoinBackend } from '../../src/bitcoin/backends/types.ts';
+import { decodeTx, txVsize } from '../../src/bitcoin/codec/codec.ts';
+import { feeRateFromSatPerVb } from '../../src/bitcoin/codec/fee-rate.ts';
 import { hashToDisplayHex } from '../../src/bitcoin/tx/serialize.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
 import { processChallenge } from '../../src/challenger/challenge.ts';

@@ -4,16 +4,8 @@
  * relay floor, ancestor and descendant limits, then the scripts; and testmempoolaccept over a snapshot
  * of the mempool.
  */
-import {
-  decodeTx,
-  encodeTx,
-  hashToHex,
-  isCoinbase,
-  txidHex,
-  txWeight,
-  wtxidBytes,
-} from '../backends/codec.ts';
-import { type FeeRate, feeForVsize, feeRateOf } from '../backends/fee-rate.ts';
+import { decodeTx, encodeTx, hashToHex, isCoinbase, txidHex, txWeight, wtxidBytes } from '../codec/codec.ts';
+import { type FeeRate, feeForVsize, feeRateOf } from '../codec/fee-rate.ts';
 import { checkPolicy, isStandardTx } from '../tx/policy.ts';
 import type { Prevout, Tx } from '../tx/types.ts';
 import type { ChainState } from './chain-state.ts';

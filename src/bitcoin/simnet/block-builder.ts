@@ -4,7 +4,7 @@
  */
 import { concatBytes, equalBytes, hexToBytes } from '../../core/bytes.ts';
 import { hash256 } from '../../core/hashes.ts';
-import { encodeTx, txidBytes, wtxidBytes } from '../backends/codec.ts';
+import { encodeTx, txidBytes, wtxidBytes } from '../codec/codec.ts';
 import { encodeCompactSize } from '../compact-size.ts';
 import type { Tx } from '../tx/types.ts';
 

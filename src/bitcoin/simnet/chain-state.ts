@@ -5,7 +5,7 @@
  * which blocks to connect lives in `mining.ts` and `reorg.ts`, what enters the mempool in `acceptance.ts`.
  */
 import { hash256 } from '../../core/hashes.ts';
-import { decodeTx, hashToHex, txidHex } from '../backends/codec.ts';
+import { decodeTx, hashToHex, txidHex } from '../codec/codec.ts';
 import { verifyScript } from '../script/verify.ts';
 import { MAX_BLOCK_WEIGHT, REGTEST_GENESIS } from './block-builder.ts';
 import { hexOf, Mempool, outpointKey } from './mempool.ts';

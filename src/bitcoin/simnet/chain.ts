@@ -10,8 +10,8 @@
  */
 import { bytesToHex } from '../../core/bytes.ts';
 import { hash256 } from '../../core/hashes.ts';
-import { decodeTx } from '../backends/codec.ts';
-import type { FeeRate } from '../backends/fee-rate.ts';
+import { decodeTx } from '../codec/codec.ts';
+import type { FeeRate } from '../codec/fee-rate.ts';
 import type { Tx } from '../tx/types.ts';
 import { acceptTransaction, type TestAcceptOutcome, testAccept } from './acceptance.ts';
 import { ChainState } from './chain-state.ts';

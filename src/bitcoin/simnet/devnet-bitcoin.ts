@@ -7,9 +7,9 @@
 import { concatBytes } from '../../core/bytes.ts';
 import { VigilError } from '../../core/errors.ts';
 import { sha256 } from '../../core/hashes.ts';
-import { addressForScript } from '../backends/address.ts';
 import { CoreRpcBackend } from '../backends/core-rpc.ts';
 import type { RetryPolicy } from '../backends/http.ts';
+import { addressForScript } from '../codec/address.ts';
 import { type Simnet, type StartSimnetOptions, startSimnet } from './start.ts';
 
 /**

@@ -5,9 +5,9 @@
  */
 import type { ServerResponse } from 'node:http';
 import { bytesToHex } from '../../core/bytes.ts';
-import { scriptForAddress } from '../backends/address.ts';
-import { txVsize, txWeight } from '../backends/codec.ts';
-import { feeRateToSatPerVb } from '../backends/fee-rate.ts';
+import { scriptForAddress } from '../codec/address.ts';
+import { txVsize, txWeight } from '../codec/codec.ts';
+import { feeRateToSatPerVb } from '../codec/fee-rate.ts';
 import type { SimChain } from './chain.ts';
 import type { FaultInjector } from './faults.ts';
 import { type RunningFront, startFront } from './http-front.ts';

@@ -3,8 +3,8 @@
  * feerate (BlockAssembler::addPackageTxs, so CPFP works) or with exactly the transactions given
  * (generateblock, checked as ConnectBlock would), then connected.
  */
-import { encodeTx, hashToHex, isCoinbase, txidBytes, txidHex } from '../backends/codec.ts';
-import type { FeeRate } from '../backends/fee-rate.ts';
+import { encodeTx, hashToHex, isCoinbase, txidBytes, txidHex } from '../codec/codec.ts';
+import type { FeeRate } from '../codec/fee-rate.ts';
 import type { Tx } from '../tx/types.ts';
 import { blockSubsidy, buildCoinbase, buildHeader, merkleRoot, serializeBlock } from './block-builder.ts';
 import type { ChainState } from './chain-state.ts';

@@ -3,9 +3,9 @@
  * one chain, with Core's result shapes and error codes. The HTTP server around them is `rpc-front.ts`.
  */
 import { bytesToHex, hexToBytes } from '../../core/bytes.ts';
-import { addressForScript, scriptForAddress } from '../backends/address.ts';
-import { txVsize, txWeight } from '../backends/codec.ts';
-import { feeRateToBtcPerKvb, satsToBtcNumber } from '../backends/fee-rate.ts';
+import { addressForScript, scriptForAddress } from '../codec/address.ts';
+import { txVsize, txWeight } from '../codec/codec.ts';
+import { feeRateToBtcPerKvb, satsToBtcNumber } from '../codec/fee-rate.ts';
 import type { Tx } from '../tx/types.ts';
 import type { SimChain } from './chain.ts';
 import { hexOf, type MempoolEntry } from './mempool.ts';

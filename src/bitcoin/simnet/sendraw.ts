@@ -10,8 +10,8 @@
  * txid without being checked again).
  */
 import { hexToBytes } from '../../core/bytes.ts';
-import { decodeTx, txidHex } from '../backends/codec.ts';
-import type { FeeRate } from '../backends/fee-rate.ts';
+import { decodeTx, txidHex } from '../codec/codec.ts';
+import type { FeeRate } from '../codec/fee-rate.ts';
 import type { Tx } from '../tx/types.ts';
 import type { SimChain } from './chain.ts';
 import { hasValidOps, isUnspendable, TxReject } from './rules.ts';

@@ -3,7 +3,7 @@
  * (free ports), and the knobs tests and the devnet need (fee spike, transient faults).
  */
 import { randomBytes } from 'node:crypto';
-import type { FeeRate } from '../backends/fee-rate.ts';
+import type { FeeRate } from '../codec/fee-rate.ts';
 import { SimChain } from './chain.ts';
 import { type EsploraErrorFormat, type EsploraFrontSettings, startEsploraFront } from './esplora-front.ts';
 import { FaultInjector } from './faults.ts';

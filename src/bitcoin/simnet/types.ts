@@ -3,7 +3,7 @@
  * module of their own so none of them imports another for a type.
  */
 import { VigilError } from '../../core/errors.ts';
-import type { FeeRate } from '../backends/fee-rate.ts';
+import type { FeeRate } from '../codec/fee-rate.ts';
 import type { Prevout, Tx } from '../tx/types.ts';
 import type { SpentCoin } from './rules.ts';
 

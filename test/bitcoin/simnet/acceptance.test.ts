@@ -380,7 +380,7 @@ describe('simnet blocks', () => {
   it('builds blocks whose header commits to the merkle root and the parent', async () => {
     const { hash256 } = await import('../../../src/core/hashes.ts');
     const { merkleRoot } = await import('../../../src/bitcoin/simnet/block-builder.ts');
-    const { txidBytes, hashToHex } = await import('../../../src/bitcoin/backends/codec.ts');
+    const { txidBytes, hashToHex } = await import('../../../src/bitcoin/codec/codec.ts');
     const chain = new SimChain();
     const [c] = mineCoins(chain, 101) as [Coin];
     chain.accept(spend({ coins: [c], outputs: [out(c.value - 1000n)] }).raw);

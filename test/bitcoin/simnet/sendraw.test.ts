@@ -4,8 +4,8 @@
  * maxfeerate (default 0.10 BTC/kvB) applies on both fronts, and arguments are checked as Core does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { txVsize } from '../../../src/bitcoin/backends/codec.ts';
 import { CoreRpcClient, CoreRpcError } from '../../../src/bitcoin/backends/core-rpc-client.ts';
+import { txVsize } from '../../../src/bitcoin/codec/codec.ts';
 import {
   amountFromValue,
   burnsValue,

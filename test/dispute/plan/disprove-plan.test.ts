@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { txVsize } from '../../../src/bitcoin/backends/codec.ts';
-import { feeRateFromSatPerVb } from '../../../src/bitcoin/backends/fee-rate.ts';
+import { txVsize } from '../../../src/bitcoin/codec/codec.ts';
+import { feeRateFromSatPerVb } from '../../../src/bitcoin/codec/fee-rate.ts';
 import { bytesToHex, utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/hashes.ts';
 import { completeAssert, completeDisprove, completeKickoff } from '../../../src/dispute/graph/spend.ts';

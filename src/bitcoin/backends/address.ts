@@ -1,7 +1,0 @@
-/**
- * Moved to src/bitcoin/codec/address.ts (pure: no I/O). This re-export only keeps the files other work in
- * progress still points here at (src/queue/, src/bitcoin/simnet/, src/devnet/run.ts and operator.ts, their
- * tests) compiling; delete it once they import src/bitcoin/codec/address.ts.
- */
-export * from '../codec/address.ts';
-export type { BitcoinNetwork } from '../network.ts';
