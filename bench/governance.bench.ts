@@ -1,12 +1,7 @@
 import { hash } from 'node:crypto';
-import {
-  applyInput,
-  computeStateRoot,
-  createGenesisState,
-  generateOneEpochWorkload,
-  type Workload,
-} from '../src/governance/index.ts';
+import { applyInput, computeStateRoot, createGenesisState } from '../src/governance/index.ts';
 import { MerkleTree } from '../src/governance/merkle.ts';
+import { generateOneEpochWorkload, type Workload } from '../src/governance/workload.ts';
 import { type BenchFigure, type Benchmark, timeBest, withRatio } from './harness.ts';
 
 const EPOCH_INPUTS = 100_000;

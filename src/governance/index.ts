@@ -18,4 +18,3 @@ export {
   leafIds,
   ProposalStatus,
 } from './state.ts';
-export * from './workload.ts';

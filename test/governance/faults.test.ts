@@ -5,11 +5,10 @@ import {
   faultCatalogue,
   firstDivergence,
   type GovernanceInput,
-  generateWorkload,
   reexecute,
   UnknownFaultError,
-  type WorkloadOptions,
 } from '../../src/governance/index.ts';
+import { generateWorkload, type WorkloadOptions } from '../../src/governance/workload.ts';
 import { addr, Scenario } from './scenario.ts';
 
 const A = addr('aa');

@@ -7,10 +7,10 @@ import {
   createGenesisState,
   FAULTS,
   firstDivergence,
-  generateWorkload,
   getRewardTotals,
   reexecute,
 } from '../../src/governance/index.ts';
+import { generateWorkload } from '../../src/governance/workload.ts';
 import { checkInvariants } from './invariants.ts';
 
 const seedArb = fc.integer({ min: 0, max: 2 ** 31 - 1 });

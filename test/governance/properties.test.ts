@@ -9,10 +9,10 @@ import {
   createGenesisState,
   executorByName,
   type GovernanceState,
-  generateWorkload,
   getRewardTotals,
   reexecute,
 } from '../../src/governance/index.ts';
+import { generateWorkload } from '../../src/governance/workload.ts';
 import { checkInvariants } from './invariants.ts';
 
 const hex = bytesToHex;

@@ -9,12 +9,12 @@ import { main } from '../../src/cli/main.ts';
 import { bytesToHex } from '../../src/core/bytes.ts';
 import {
   FAULTS,
-  generateWorkload,
   InputsFileError,
   parseInputsFile,
   reexecute,
   serializeInputsFile,
 } from '../../src/governance/index.ts';
+import { generateWorkload } from '../../src/governance/workload.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const example = join(root, 'docs/examples/governance-inputs.json');

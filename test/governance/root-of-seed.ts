@@ -4,7 +4,8 @@
  * them (map iteration order, hash state, module caches).
  */
 import { bytesToHex } from '../../src/core/bytes.ts';
-import { generateWorkload, reexecute } from '../../src/governance/index.ts';
+import { reexecute } from '../../src/governance/index.ts';
+import { generateWorkload } from '../../src/governance/workload.ts';
 
 for (const arg of process.argv.slice(2)) {
   const w = generateWorkload({ seed: Number(arg), inputs: Number(process.env.VIGIL_WORKLOAD_INPUTS ?? 200) });

@@ -6,15 +6,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../src/core/bytes.ts';
-import {
-  executorByName,
-  generateOneEpochWorkload,
-  generateWorkload,
-  leafIds,
-  REFERENCE_EXECUTOR,
-  reexecute,
-  type Workload,
-} from '../../src/governance/index.ts';
+import { executorByName, leafIds, REFERENCE_EXECUTOR, reexecute } from '../../src/governance/index.ts';
+import { generateOneEpochWorkload, generateWorkload, type Workload } from '../../src/governance/workload.ts';
 
 function traced(w: Workload, executorName = 'reference') {
   const executor = executorName === 'reference' ? REFERENCE_EXECUTOR : executorByName(executorName);

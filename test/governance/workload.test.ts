@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   applyInput,
   createGenesisState,
-  generateWorkload,
   ProposalStatus,
   serializeInputsFile,
 } from '../../src/governance/index.ts';
 import { BPS } from '../../src/governance/params.ts';
+import { generateWorkload } from '../../src/governance/workload.ts';
 
 /** What a workload reached, counted while the reference re-executes it. */
 function coverage(seed: number, inputs: number) {

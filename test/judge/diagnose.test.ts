@@ -8,10 +8,10 @@ import {
   FAULTS,
   type GenesisOptions,
   type GovernanceInput,
-  generateWorkload,
   REFERENCE_EXECUTOR,
   reexecute,
 } from '../../src/governance/index.ts';
+import { generateWorkload } from '../../src/governance/workload.ts';
 import { diagnoseFraud } from '../../src/judge/diagnose.ts';
 import { addr, Scenario } from '../governance/scenario.ts';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hashes.ts';
-import { FAULTS, generateWorkload, reexecute } from '../../src/governance/index.ts';
+import { FAULTS, reexecute } from '../../src/governance/index.ts';
+import { generateWorkload } from '../../src/governance/workload.ts';
 import { type EpochEvidence, judgeEpoch, type ReasonCode } from '../../src/judge/verdict.ts';
 
 // Real roots: the reference model and a faulty executor on the same seeded workload.

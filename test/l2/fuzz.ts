@@ -25,7 +25,6 @@ import {
 import {
   applyInput,
   createGenesisState,
-  createRng,
   type GenesisOptions,
   type GovernanceInput,
   MAX_TOTAL_BONDED,
@@ -34,6 +33,7 @@ import {
   type ParamKey,
   UINT256_MAX,
 } from '../../src/governance/index.ts';
+import { createRng } from '../../src/governance/workload.ts';
 import { startAnvil } from '../../src/l2/anvil.ts';
 import {
   btrTokenAbi,

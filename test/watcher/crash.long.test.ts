@@ -8,7 +8,7 @@
  * hit: the challenge job killed while it runs, then again while BullMQ re-runs it.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRng } from '../../src/governance/index.ts';
+import { createRng } from '../../src/governance/workload.ts';
 import {
   crashRun,
   type DisruptOutcome,

@@ -16,10 +16,10 @@ import {
   type Executor,
   FAULTS,
   type GovernanceInput,
-  generateWorkload,
   reexecute,
   type TraceStep,
 } from '../../src/governance/index.ts';
+import { generateWorkload } from '../../src/governance/workload.ts';
 import { judgeEpoch } from '../../src/judge/verdict.ts';
 import { stateCommitmentAbi } from '../../src/l2/contracts/artifacts/abis.ts';
 import { L2Rpc } from '../../src/l2/rpc.ts';

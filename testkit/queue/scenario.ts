@@ -27,10 +27,10 @@ import { traceCheckpoints } from '../../src/dispute/trace-checkpoints.ts';
 import {
   computeStateRoot,
   createGenesisState,
-  generateWorkload,
   reexecute,
   type TraceStep,
 } from '../../src/governance/index.ts';
+import { generateWorkload } from '../../src/governance/workload.ts';
 import { judgeEpoch, type Verdict } from '../../src/judge/verdict.ts';
 import { DisputeQueue } from '../../src/queue/dispute-queue.ts';
 import { deleteKeysByPrefix } from '../../src/store/redis.ts';
