@@ -8,12 +8,14 @@ import { completeAssertTimeout } from '../dispute/graph/spend.ts';
 import { buildRewardSpend } from '../dispute/plan/reward-tx.ts';
 import { spendDecision } from '../dispute/plan/spend-policy.ts';
 import { asBlockHash, asTxid, type DisputeRecord } from '../dispute/records/types.ts';
+import { sendRecordedReward } from '../sender/rebroadcast.ts';
 import { checkBuilt, feeRateNow, maxFeeSat } from '../sender/send.ts';
+import { writeAhead } from '../sender/write-ahead.ts';
 import { challengeLost } from './challenge-steps.ts';
 import type { DisputeJobContext } from './context.ts';
 import { clearMetDeadlines } from './deadline-gauges.ts';
 import { confirmationBelieved } from './inclusion.ts';
-import { sendStoredReward } from './reward-send.ts';
+import { timeoutSlot } from './record-slots.ts';
 
 /**
  * After a confirmed challenge the operator must assert before the assert window closes. If the stake is
@@ -73,19 +75,11 @@ export async function followAssert(
   if (rec.timeout.raw === undefined) {
     const t = build((await feeRateNow(ctx)).satPerKvb);
     await checkBuilt(ctx, rec.id, 'assert-timeout', t);
-    const txid = asTxid(t.txid);
-    await ctx.store.note(
-      rec.id,
-      { type: 'timeout-built', detail: { txid, fee: t.fee, vsize: t.vsize } },
-      {
-        key: `timeout-built-${txid}`,
-        onlyIfAbsent: 'timeout',
-        patch: { timeout: { txid, raw: t.raw, fee: t.fee } },
-      },
-    );
+    // The first writer wins: a concurrent run's assert-timeout, if stored first, is the one sent.
+    await writeAhead(timeoutSlot(ctx, rec), { kind: 'built', built: t });
   }
   const stored = await ctx.store.require(rec.id);
-  const sent = await sendStoredReward(ctx, stored, 'assert-timeout', 'sent', build);
+  const sent = await sendRecordedReward(ctx, timeoutSlot(ctx, stored), 'sent', build);
   // A conflict: someone else's spend of the stake; the next run reads who and follows it. If the
   // backend still shows the stake unspent, it hides what the node sees: alerted.
   if (sent === 'conflict') {
@@ -148,7 +142,7 @@ export async function followTimeout(
   }
   const wallet = ctx.wallet;
   const { graph, sigs } = await ctx.graphOf(rec);
-  const sent = await sendStoredReward(ctx, rec, 'assert-timeout', 'rebroadcast', (rateKvb) =>
+  const sent = await sendRecordedReward(ctx, timeoutSlot(ctx, rec), 'rebroadcast', (rateKvb) =>
     buildRewardSpend(
       (reward) => completeAssertTimeout(graph, sigs, reward),
       wallet.script,

@@ -1,63 +1,16 @@
 /**
- * The steps the challenge job and the tracker share: the record must exist, a new version of Vigil's
- * challenge is written ahead of its broadcast, the current version is sent through the sender, someone
- * else's challenge or the operator's take is recorded, the fee cap is noted.
+ * The steps the challenge job and the tracker share: the record must exist, the current version is sent
+ * through the sender (which writes versions ahead through `record-slots.ts`), someone else's challenge
+ * or the operator's take is recorded, the fee cap is noted.
  */
 import { UnrecoverableError } from 'bullmq';
-import type { BuiltChallenge, FundingCoin } from '../dispute/plan/challenge-tx.ts';
-import { challengeVersions, currentChallenge, versionOf } from '../dispute/plan/fee-bump.ts';
-import { asBlockHash, asTxid, type DisputeRecord, type NoteBody } from '../dispute/records/types.ts';
-import type { BroadcastOutcome } from '../sender/broadcast-outcome.ts';
-import { type Actionable, broadcastRaw, settle } from '../sender/send.ts';
+import { asBlockHash, asTxid, type DisputeRecord } from '../dispute/records/types.ts';
+import { sendRecorded } from '../sender/rebroadcast.ts';
+import type { Actionable } from '../sender/send.ts';
 import type { ConnectorSpend } from './connector-spend.ts';
 import type { DisputeJobContext } from './context.ts';
 import { clearMetDeadlines } from './deadline-gauges.ts';
-import { usedCoins } from './funding.ts';
-
-/** What a written version's event says beyond the version itself. */
-type VersionEvent =
-  | { type: 'challenge-built' }
-  | { type: 'challenge-rebuilt'; replaces: string; reason: string }
-  | { type: 'challenge-bumped'; replaces: string; feeRate: bigint; estimate?: bigint };
-
-/**
- * Writes a new version of Vigil's challenge ahead of its broadcast. `key` makes it idempotent: two runs
- * that build from the same state record one version, and both then send what the record holds.
- */
-export async function writeVersion(
-  ctx: DisputeJobContext,
-  rec: DisputeRecord,
-  e: VersionEvent,
-  key: string,
-  r: { built: BuiltChallenge; coins: FundingCoin[] },
-  tip: number,
-  onlyIfAbsent?: 'challenge',
-) {
-  const version = versionOf(r.built);
-  const versions = [...challengeVersions(rec.challenge), version];
-  const built = { txid: version.txid, fee: r.built.fee, vsize: r.built.vsize };
-  let body: NoteBody;
-  if (e.type === 'challenge-built') body = { type: e.type, detail: built };
-  else if (e.type === 'challenge-rebuilt')
-    body = { type: e.type, detail: { ...built, replaces: e.replaces, reason: e.reason } };
-  else {
-    const { type, ...extra } = e;
-    body = { type, detail: { ...built, ...extra } };
-  }
-  return ctx.store.note(rec.id, body, {
-    key,
-    ...(onlyIfAbsent === undefined ? {} : { onlyIfAbsent }),
-    patch: {
-      challenge: {
-        ...currentChallenge(version),
-        versions,
-        coins: usedCoins(r.coins, r.built).map((c) => ({ ...c, txid: asTxid(c.txid) })),
-        sentHeight: tip,
-        by: 'vigil',
-      },
-    },
-  });
-}
+import { challengeSlot } from './record-slots.ts';
 
 /** A record that a job names must exist: a missing one is lost state, alerted on, never "resolved". */
 export async function requireRecord(ctx: DisputeJobContext, id: string): Promise<DisputeRecord> {
@@ -80,41 +33,17 @@ export function warnUnverified(
   );
 }
 
-/** Sends the record's current challenge version through the sender. */
+/**
+ * Sends the record's current challenge version through the sender (the first send or a rebroadcast of
+ * the recorded bytes); nothing recorded is nothing to send.
+ */
 export async function sendChallenge(
   ctx: DisputeJobContext,
   rec: DisputeRecord,
   why: 'challenge' | 'rebroadcast',
 ): Promise<'ok' | Actionable> {
-  const { raw, txid } = rec.challenge;
-  if (raw === undefined || txid === undefined) return 'ok';
-  const outcome: BroadcastOutcome = await broadcastRaw(
-    ctx,
-    raw,
-    'challenge',
-    why === 'challenge' ? 'sent' : 'rebroadcast',
-  );
-  const settled = await settle(ctx, rec.id, txid, 'challenge', outcome);
-  if (settled !== 'ok') {
-    ctx.metrics?.sendConflicts.inc({ tx: 'challenge', action: settled.kind });
-    await ctx.store.note(
-      rec.id,
-      {
-        type: 'send-conflict',
-        detail: { tx: 'challenge', txid, kind: settled.kind, reason: settled.reason },
-      },
-      { key: `conflict-${txid}-v${rec.version}` },
-    );
-    return settled;
-  }
-  if (outcome.kind === 'accepted') {
-    await ctx.store.note(
-      rec.id,
-      { type: why === 'challenge' ? 'broadcast' : 'rebroadcast', detail: { txid } },
-      { key: `${why}-${txid}-v${rec.version}` },
-    );
-  }
-  return 'ok';
+  const sent = await sendRecorded(ctx, challengeSlot(ctx, rec), why === 'challenge' ? 'sent' : 'rebroadcast');
+  return sent === 'absent' ? 'ok' : sent;
 }
 
 /** Someone else's challenge spent connector A: recorded once, with the height Vigil first saw it. */

@@ -1,6 +1,6 @@
 /**
  * The challenge job: build Vigil's challenge from the operator's graph and the wallet's coins, check
- * it, write it ahead into the record, broadcast it through the sender, move to `challenged`. Every run
+ * it, have the sender write it ahead into the record and broadcast it, move to `challenged`. Every run
  * starts from the record and the chain as they are now, so a run twice reconciles instead of repeating.
  */
 import { UnrecoverableError } from 'bullmq';
@@ -8,6 +8,7 @@ import { currentChallenge } from '../dispute/plan/fee-bump.ts';
 import { spendDecision } from '../dispute/plan/spend-policy.ts';
 import { asTxid, type Txid } from '../dispute/records/types.ts';
 import { feeRateNow } from '../sender/send.ts';
+import { writeAhead } from '../sender/write-ahead.ts';
 import {
   challengeLost,
   noteCapped,
@@ -15,12 +16,12 @@ import {
   requireRecord,
   sendChallenge,
   warnUnverified,
-  writeVersion,
 } from './challenge-steps.ts';
 import { connectorSpend } from './connector-spend.ts';
 import type { DisputeJobContext } from './context.ts';
 import { buildCheckedChallenge, checkReserve, spendableCoins, withWalletLock } from './funding.ts';
 import type { DisputeJobData } from './payloads.ts';
+import { challengeSlot } from './record-slots.ts';
 
 /**
  * The challenge: build from the operator's graph and the wallet's coins, check, write ahead, broadcast,
@@ -78,7 +79,14 @@ export async function processChallenge(ctx: DisputeJobContext, data: DisputeJobD
         return { kind: 'dry-run' as const, txid: r.built.txid };
       }
       const tip = await ctx.backend.getTipHeight();
-      await writeVersion(ctx, rec, { type: 'challenge-built' }, `built-${r.built.txid}`, r, tip, 'challenge');
+      await writeAhead(challengeSlot(ctx, rec), {
+        event: { type: 'challenge-built' },
+        key: `built-${r.built.txid}`,
+        built: r.built,
+        coins: r.coins,
+        tip,
+        onlyIfAbsent: 'challenge',
+      });
       return r;
     });
     if (built === 'busy') throw new Error('The wallet is busy funding another transaction; retrying');

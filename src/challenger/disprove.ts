@@ -19,12 +19,14 @@ import { type BuiltReward, buildRewardSpend } from '../dispute/plan/reward-tx.ts
 import { spendDecision } from '../dispute/plan/spend-policy.ts';
 import { blocksLeft, disproveBy } from '../dispute/records/deadlines.ts';
 import { asBlockHash, asTxid, type DisputeRecord, type Txid } from '../dispute/records/types.ts';
+import { sendRecordedReward } from '../sender/rebroadcast.ts';
 import { checkBuilt, feeRateNow, maxFeeSat, settle as settleOutcome, testAccept } from '../sender/send.ts';
+import { writeAhead } from '../sender/write-ahead.ts';
 import { Lease } from '../store/lease.ts';
 import type { DisputeGraph, DisputeJobContext } from './context.ts';
 import { clearMetDeadlines } from './deadline-gauges.ts';
 import { confirmationBelieved } from './inclusion.ts';
-import { sendStoredReward } from './reward-send.ts';
+import { disproveSlot } from './record-slots.ts';
 
 const txidHexOf = (tx: Tx): string => hashToDisplayHex(txidOf(tx));
 
@@ -117,10 +119,9 @@ async function resend(ctx: DisputeJobContext, rec: DisputeRecord, dg: DisputeGra
     return disproveBuilder(ctx, dg, rec.disprove.step as number, kickoff.tx, assert.tx, wallet.script);
   };
   let builder: ((rateKvb: bigint) => BuiltReward) | undefined;
-  const sent = await sendStoredReward(
+  const sent = await sendRecordedReward(
     ctx,
-    rec,
-    'disprove',
+    disproveSlot(ctx, rec),
     'rebroadcast',
     (rateKvb) => {
       if (!builder) throw new Error('The disprove builder is not ready');
@@ -339,16 +340,14 @@ async function judgeAndDisprove(
         ctx.metrics?.broadcasts.inc({ tx: 'disprove', result: 'dry-run' });
         return `dry-run: built and checked the disprove of step ${step} (${built.txid})`;
       }
-      const noted = await ctx.store.note(
-        rec.id,
-        { type: 'disprove-built', detail },
-        {
-          key: `disprove-built-${assertTxid}`,
-          onlyIfAbsent: 'disprove',
-          patch: { disprove: { txid, raw: built.raw, step, fee: built.fee, sentHeight: tip } },
-        },
-      );
-      builtHere = noted.status === 'applied';
+      const noted = await writeAhead(disproveSlot(ctx, fresh), {
+        kind: 'built',
+        built,
+        step,
+        tip,
+        assertTxid,
+      });
+      builtHere = noted === 'applied';
     }
   } finally {
     await lock.release();
@@ -356,10 +355,9 @@ async function judgeAndDisprove(
   const stored = await ctx.store.require(rec.id);
   // Another run wrote it: it sends it, or it is out already, or (that run died) it is resent here.
   if (!builtHere) return resend(ctx, stored, { graph, sigs });
-  const sent = await sendStoredReward(
+  const sent = await sendRecordedReward(
     ctx,
-    stored,
-    'disprove',
+    disproveSlot(ctx, stored),
     'sent',
     disproveBuilder(ctx, { graph, sigs }, step, kickoff.tx, assert.tx, wallet.script),
   );

@@ -17,6 +17,7 @@ import {
 } from '../dispute/plan/challenge-tx.ts';
 import { type BumpSettings, challengeVersions, committedOutpoints } from '../dispute/plan/fee-bump.ts';
 import type { DisputeRecord } from '../dispute/records/types.ts';
+import { rateAfterRefusal } from '../sender/rebroadcast.ts';
 import {
   boundedRate,
   checkBuilt,
@@ -28,7 +29,6 @@ import {
 } from '../sender/send.ts';
 import { Lease } from '../store/lease.ts';
 import type { DisputeGraph, DisputeJobContext } from './context.ts';
-import { rateAfterRefusal } from './reward-send.ts';
 
 export function bumpSettings(ctx: DisputeJobContext): BumpSettings {
   return {

@@ -17,16 +17,11 @@ import { spendDecision } from '../dispute/plan/spend-policy.ts';
 import { blocksLeft } from '../dispute/records/deadlines.ts';
 import { IllegalTransitionError } from '../dispute/records/store.ts';
 import { asBlockHash, asTxid, type DisputeRecord, type Txid } from '../dispute/records/types.ts';
+import { rateAfterRefusal } from '../sender/rebroadcast.ts';
 import { type Actionable, checkBuilt, feeRateNow, maxFeeSat } from '../sender/send.ts';
+import { writeAhead } from '../sender/write-ahead.ts';
 import { followAssert, followTimeout } from './assert-timeout.ts';
-import {
-  challengeLost,
-  noteCapped,
-  noteForeign,
-  sendChallenge,
-  warnUnverified,
-  writeVersion,
-} from './challenge-steps.ts';
+import { challengeLost, noteCapped, noteForeign, sendChallenge, warnUnverified } from './challenge-steps.ts';
 import { connectorSpend } from './connector-spend.ts';
 import type { DisputeGraph, DisputeJobContext } from './context.ts';
 import { clearMetDeadlines, pendingDeadline } from './deadline-gauges.ts';
@@ -40,7 +35,7 @@ import {
 } from './funding.ts';
 import { confirmationBelieved } from './inclusion.ts';
 import type { DisputeJobData } from './payloads.ts';
-import { rateAfterRefusal } from './reward-send.ts';
+import { challengeSlot } from './record-slots.ts';
 
 /**
  * Tracks a dispute until it is resolved (a repeating job): the challenge to confirmation, then the
@@ -233,19 +228,18 @@ async function rebuildChallenge(
     const coins = await spendableCoins(ctx, wallet.address, rec);
     const b = await buildCheckedChallenge(ctx, rec, dg, coins, rate);
     if (b.kind !== 'built') return b;
-    const noted = await writeVersion(
-      ctx,
-      rec,
-      {
+    const noted = await writeAhead(challengeSlot(ctx, rec), {
+      event: {
         type: 'challenge-rebuilt',
         replaces: previous,
         reason: refusal?.reason ?? 'connector A unspent and nothing of ours in flight',
       },
-      `rebuilt-from-${previous}`,
-      b,
+      key: `rebuilt-from-${previous}`,
+      built: b.built,
+      coins: b.coins,
       tip,
-    );
-    if (noted.status === 'applied') ctx.metrics?.sendConflicts.inc({ tx: 'challenge', action: 'rebuild' });
+    });
+    if (noted === 'applied') ctx.metrics?.sendConflicts.inc({ tx: 'challenge', action: 'rebuild' });
     return b;
   });
   if (r === 'busy') return 'dropped (the wallet is busy; rebuilding on the next run)';
@@ -342,20 +336,19 @@ async function bumpIfLagging(ctx: DisputeJobContext, rec: DisputeRecord, tip: nu
       throw new UnrecoverableError(err instanceof ChallengeCheckError ? err.message : String(err));
     }
     await checkBuilt(ctx, rec.id, 'challenge', built.built);
-    const noted = await writeVersion(
-      ctx,
-      rec,
-      {
+    const noted = await writeAhead(challengeSlot(ctx, rec), {
+      event: {
         type: 'challenge-bumped',
         replaces: previous,
         feeRate: built.built.feeRate.satPerKvb,
         ...(est === undefined ? {} : { estimate: est.rate.satPerKvb }),
       },
-      `bump-from-${previous}`,
-      { built: built.built, coins },
+      key: `bump-from-${previous}`,
+      built: built.built,
+      coins,
       tip,
-    );
-    if (noted.status === 'applied') ctx.metrics?.feeBumps.inc();
+    });
+    if (noted === 'applied') ctx.metrics?.feeBumps.inc();
     return built;
   });
   if (r === 'busy') return 'in mempool (the wallet is busy; bump on the next run)';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BackendUnavailableError, BroadcastRejectedError } from '../../src/bitcoin/backends/errors.ts';
-import { rateAfterRefusal } from '../../src/challenger/reward-send.ts';
 import { classifyBroadcastError, classifyRejectReason } from '../../src/sender/broadcast-outcome.ts';
+import { rateAfterRefusal } from '../../src/sender/rebroadcast.ts';
 
 // Reject reasons as Bitcoin Core 26 and the simnet word them (and Esplora passes them through).
 const cases: [string, string][] = [
