@@ -6,7 +6,7 @@ import type { ImportEdge, ImportGraph } from './import-graph.ts';
 
 /**
  * The pure core: the domain (the governance model, the script engine, transactions, taproot, Winternitz,
- * the dispute graph, the judge, the step circuits) and the primitives it stands on (`src/core/`, the
+ * the dispute graph and the planning of its spends, the judge, the step circuits) and the primitives it stands on (`src/core/`, the
  * one `Network` type, byte writing). Everything else is an adapter or composition, including folders
  * created later, so a new folder is constrained without touching this list.
  */
@@ -22,6 +22,12 @@ export const PURE: readonly string[] = [
   'src/governance/',
   'src/dispute/winternitz/',
   'src/dispute/graph/',
+  // Planning beside the graph it plans for (fee bumps, disprove plans, spend policy): no I/O.
+  'src/dispute/plan/',
+  // The record's types alone, not its store or codec: the plans read a challenge's versions from
+  // them. They name the states and outcomes of `state-machine.ts`, which imports nothing.
+  'src/dispute/records/types.ts',
+  'src/dispute/records/state-machine.ts',
   'src/dispute/trace-checkpoints.ts',
   'src/judge/',
   'circuits/',
