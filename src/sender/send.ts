@@ -4,7 +4,8 @@
  * built transaction before it leaves (Vigil's interpreter and policy, the fee caps, then the node's
  * testmempoolaccept), broadcasts stored bytes, and turns every answer into a typed outcome
  * (`broadcast-outcome.ts`). What cannot be cured by retrying becomes a permanent job failure that is
- * recorded in the dispute's events, counted in `vigil_send_refused_total` and alerted on.
+ * recorded in the dispute's events, counted in `vigil_send_refused_total` and alerted on. Writing a
+ * transaction ahead and (re)broadcasting what was recorded are `write-ahead.ts` and `rebroadcast.ts`.
  */
 import { UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
