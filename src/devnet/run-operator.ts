@@ -1,0 +1,131 @@
+/**
+ * The operator's side of a devnet run: which operator (fault, strategy, behaviour), its view of the L2
+ * feed and so its claims and what the run must find, and the operator itself on Bitcoin with the fee
+ * market its strategy moves.
+ */
+
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { DevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
+import { VigilError } from '../core/errors.ts';
+import { type Executor, executorByName, REFERENCE_EXECUTOR } from '../governance/index.ts';
+import { createGovernanceIngester } from '../l2/governance-ingester.ts';
+import { L2Rpc } from '../l2/rpc.ts';
+import { createFeeMarket, type FeeMarket } from './fee-market.ts';
+import { type DevnetOperator, type OperatorBehaviour, startDevnetOperator } from './operator.ts';
+import { type DevnetPlan, planDevnet } from './plan.ts';
+import type { Say } from './run-context.ts';
+import { type ExpectedEnd, type OperatorStrategy, strategyByName } from './strategies/index.ts';
+
+export type OperatorChoice = {
+  /** A fault of the catalogue; 'none' = honest. */
+  faultName: string;
+  executor: Executor;
+  strategy: OperatorStrategy;
+  behaviour: OperatorBehaviour;
+};
+
+/** The operator the options ask for; refuses a simnet-only strategy against an external node. */
+export function chooseOperator(o: {
+  fault?: string;
+  behaviour?: OperatorBehaviour;
+  strategy?: string;
+  bitcoinRpc?: string;
+}): OperatorChoice {
+  const faultName = o.fault ?? 'none';
+  const executor = faultName === 'none' ? REFERENCE_EXECUTOR : executorByName(faultName);
+  const strategy = strategyByName(o.strategy ?? o.behaviour ?? 'assert');
+  const behaviour: OperatorBehaviour = strategy.name === 'never-assert' ? 'never-assert' : 'assert';
+  if (strategy.simnetOnly && o.bitcoinRpc) {
+    throw new VigilError(
+      `The operator strategy ${strategy.name} needs the in-process simnet (its fee knob or its Esplora front)`,
+      { metaMessages: ['Run it without --bitcoin-rpc.'] },
+    );
+  }
+  return { faultName, executor, strategy, behaviour };
+}
+
+/** The operator's view of the feed, its claims, and what the run must find (told when a fault bites). */
+export async function planOperatorClaims(
+  o: {
+    redis: Redis;
+    prefix: string;
+    rpcUrl: string;
+    deployment: Parameters<typeof createGovernanceIngester>[0]['deployment'];
+    choice: OperatorChoice;
+    traceSteps: number;
+  },
+  say: Say,
+): Promise<DevnetPlan> {
+  const plan = await planFromChain(
+    o.redis,
+    o.prefix,
+    o.rpcUrl,
+    o.deployment,
+    o.choice.executor,
+    o.traceSteps,
+    o.choice.strategy.expect,
+  );
+  if (plan.firstFault) {
+    const f = plan.firstFault;
+    say(
+      `(the devnet knows: the fault first bites at epoch ${f.epoch}, step ${f.step} (${f.inputKind}), rule ${f.rule})`,
+    );
+  }
+  return plan;
+}
+
+async function planFromChain(
+  redis: Redis,
+  prefix: string,
+  rpcUrl: string,
+  deployment: Parameters<typeof createGovernanceIngester>[0]['deployment'],
+  executor: Executor,
+  traceSteps: number,
+  expect: ExpectedEnd,
+): Promise<DevnetPlan> {
+  const rpc = new L2Rpc({ urls: [rpcUrl] });
+  const feed = createGovernanceIngester({
+    rpc,
+    redis,
+    prefix,
+    deployment,
+    executor,
+    crossCheck: false,
+    // An honest operator follows the chain; a faulty one keeps what its own checks accepted.
+    chainReverts: executor === REFERENCE_EXECUTOR ? 'authoritative' : 'executor',
+  });
+  await feed.ingester.syncTo(await rpc.blockNumber());
+  return planDevnet({
+    inputs: feed.derivation.inputs,
+    genesis: deployment.genesis,
+    operator: executor,
+    epochEnds: feed.derivation.epochEnds.map((e) => ({ epoch: e.epoch, blockHash: e.blockHash })),
+    traceSteps,
+    expect,
+  });
+}
+
+/** The operator on Bitcoin, and the fee market its strategy starts it in (told when there is one). */
+export async function startOperatorSide(
+  o: { bitcoin: DevnetBitcoin; graphDir: string; choice: OperatorChoice; logger: Logger },
+  say: Say,
+): Promise<{ operator: DevnetOperator; market: FeeMarket }> {
+  const { strategy } = o.choice;
+  const market = createFeeMarket(o.bitcoin);
+  const operator = await startDevnetOperator({
+    bitcoin: o.bitcoin,
+    graphDir: o.graphDir,
+    behaviour: o.choice.behaviour,
+    logger: o.logger,
+    hooks: strategy.hooks(),
+    market,
+  });
+  if (strategy.market) {
+    market.set(strategy.market.floorSatVb, strategy.market.estimateSatVb);
+    say(
+      `bitcoin: a fee market — blocks take packages from ${strategy.market.floorSatVb ?? 0} sat/vB, the estimate is ${strategy.market.estimateSatVb ?? 'none'}`,
+    );
+  }
+  return { operator, market };
+}
