@@ -265,7 +265,9 @@ const bodies: Record<EventBody['type'], fc.Arbitrary<EventBody>> = {
   }),
   diagnosed: fc.record({
     type: fc.constant('diagnosed'),
-    detail: fc.record({ diagnosis: fc.jsonValue() }),
+    // A JSON value as JSON has it: `fc.jsonValue()` may give -0, which no JSON text can hold (it reads
+    // back as 0), so the property would fail on JSON itself rather than on the codec, one seed in ~20.
+    detail: fc.record({ diagnosis: fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v)) as unknown) }),
   }),
 };
 
