@@ -136,7 +136,7 @@ export function watcherMetrics(registry: Registry): WatcherMetrics {
       existing(registry, 'vigil_dispute_record_missing') ??
       new Gauge({
         name: 'vigil_dispute_record_missing',
-        help: '1 while a dispute has jobs but no record in Redis (lost state: never counted as resolved)',
+        help: '1 while a dispute has jobs but no record in Redis, or a record Vigil cannot read (lost or corrupt state: never counted as resolved)',
         labelNames: ['dispute'],
         registers: r,
       }),

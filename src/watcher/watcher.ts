@@ -352,10 +352,20 @@ export function createWatcher(o: WatcherOptions): Watcher {
     }
   }
 
+  const reportedUnreadable = new Set<string>();
   async function refreshGauges(): Promise<void> {
-    const records = await store.list();
+    const { records, unreadable } = await store.listAll();
     for (const s of disputeStates)
       metrics.disputes.set({ state: s }, records.filter((r) => r.state === s).length);
+    // A record the codec refuses is state Vigil cannot act on: counted as missing (VigilDisputeRecordMissing)
+    // and logged once, while every other dispute goes on.
+    for (const u of unreadable) {
+      metrics.disputeRecordMissing.set({ dispute: u.id }, 1);
+      if (!reportedUnreadable.has(u.id)) {
+        reportedUnreadable.add(u.id);
+        o.logger.error({ dispute: u.id, reason: u.reason }, 'a dispute record cannot be read');
+      }
+    }
     await queue?.observe({ metrics });
   }
 

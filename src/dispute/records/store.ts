@@ -13,6 +13,7 @@ import { VigilError } from '../../core/errors.ts';
 import { redisKey } from '../../store/redis.ts';
 import { redisScript, runScript } from '../../store/scripts.ts';
 import {
+  DisputeCodecError,
   decodeEvent,
   decodeRecord,
   encodePatch,
@@ -204,15 +205,30 @@ export class DisputeStore {
     return raw.map((s, i) => decodeEvent(id, s, i + 1));
   }
 
-  /** Every dispute, oldest first. */
+  /**
+   * Every dispute Vigil can read, oldest first. A record the codec refuses (corrupted, or written by
+   * something else) is left out and named in `unreadable` instead of failing the whole list: one bad
+   * record must not hide every other dispute from the poll, the gauges and `vigil disputes`.
+   */
   async list(): Promise<DisputeRecord[]> {
+    return (await this.listAll()).records;
+  }
+
+  /** The readable records, and the ids of those the codec refused with its reason. */
+  async listAll(): Promise<{ records: DisputeRecord[]; unreadable: { id: string; reason: string }[] }> {
     const ids = await this.redis.zrange(this.indexKey, '0', '-1');
-    const out: DisputeRecord[] = [];
+    const records: DisputeRecord[] = [];
+    const unreadable: { id: string; reason: string }[] = [];
     for (const id of ids) {
-      const r = await this.get(id);
-      if (r) out.push(r);
+      try {
+        const r = await this.get(id);
+        if (r) records.push(r);
+      } catch (err) {
+        if (!(err instanceof DisputeRecordError || err instanceof DisputeCodecError)) throw err;
+        unreadable.push({ id, reason: err.message });
+      }
     }
-    return out;
+    return { records, unreadable };
   }
 
   /** Disputes that are not resolved: the ones the queue still has work for. */

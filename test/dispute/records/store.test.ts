@@ -22,6 +22,7 @@ import {
   IllegalTransitionError,
   type OpenedFacts,
 } from '../../../src/dispute/records/store.ts';
+import { redisKey } from '../../../src/store/redis.ts';
 
 const prefix = `{vigil-test-${randomUUID()}}`;
 let redis: Redis;
@@ -257,5 +258,21 @@ describe('the export bundle', () => {
     expect(b.expectedTrace).toEqual(trace);
     expect(b.diagnosis).toEqual({ step: 3, rule: 'vote.weight' });
     expect(b.history.at(-1)?.type).toBe('disprove-built');
+  });
+});
+
+describe('a record the codec refuses', () => {
+  it('is named apart by listAll, and every other dispute still lists', async () => {
+    const good = await fresh('challenged');
+    const bad = await fresh('detected');
+    // Corrupt one field the way a stray write or a foreign tool could.
+    await redis.hset(redisKey(prefix, 'dispute', bad), 'challengeBy', 'soon');
+    const { records, unreadable } = await store.listAll();
+    expect(unreadable.map((u) => u.id)).toEqual([bad]);
+    expect(unreadable[0]?.reason).toMatch(/challengeBy/);
+    expect(records.map((r) => r.id)).toContain(good);
+    expect(records.map((r) => r.id)).not.toContain(bad);
+    expect((await store.list()).map((r) => r.id)).toContain(good);
+    await store.remove(bad);
   });
 });
