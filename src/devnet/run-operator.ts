@@ -85,16 +85,9 @@ async function planFromChain(
   expect: ExpectedEnd,
 ): Promise<DevnetPlan> {
   const rpc = new L2Rpc({ urls: [rpcUrl] });
-  const feed = createGovernanceIngester({
-    rpc,
-    redis,
-    prefix,
-    deployment,
-    executor,
-    crossCheck: false,
-    // An honest operator follows the chain; a faulty one keeps what its own checks accepted.
-    chainReverts: executor === REFERENCE_EXECUTOR ? 'authoritative' : 'executor',
-  });
+  // The feed as the chain has it; planDevnet re-executes it with the operator's executor, which keeps
+  // what its own checks accept (a faulty operator) where the chain refused it by a rule.
+  const feed = createGovernanceIngester({ rpc, redis, prefix, deployment, crossCheck: false });
   await feed.ingester.syncTo(await rpc.blockNumber());
   return planDevnet({
     inputs: feed.derivation.inputs,

@@ -41,18 +41,6 @@ export type RejectedInput = { input: GovernanceInput; rule: string; reason: stri
 /** A transaction the chain reverted, naming a rule (`rule`), but the model's executor accepts. */
 export type RevertedAcceptedInput = { input: GovernanceInput; txHash: string; rule: string | undefined };
 
-/**
- * What a reverted transaction does to the model when its executor ACCEPTS it:
- * - 'authoritative' (Vigil, and an honest operator): the chain is right. The acceptance is recorded (an
- *   execution fault: the contracts refused, naming a rule, what the rules allow) and the input leaves no
- *   trace in the state, so Vigil never drifts from an honest chain over a revert the model does not explain.
- *   Only refusals that name a governance rule reach the derivation at all (refusal.ts): a transaction the
- *   token, the ABI decoder or the gas limit refused is not an input.
- * - 'executor' (a faulty devnet operator): the executor is trusted over the chain; its effect is kept.
- * Either way a reverted input the executor rejects changes nothing (a rejected applyInput has no effect).
- */
-export type ChainReverts = 'authoritative' | 'executor';
-
 export class GovernanceDerivation implements Derivation<L2Entry> {
   state: GovernanceState;
   /** Every input in chain order, reverted ones included (the feed a watcher re-executes). */
@@ -60,15 +48,20 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
   epochEnds: EpochEnd[] = [];
   commitments = new Map<bigint, StateCommitmentRecord>();
   rejected: RejectedInput[] = [];
-  /** Reverted inputs the executor accepted (only recorded in 'authoritative' mode). */
+  /**
+   * Reverted inputs the executor accepted: the contracts refused, naming a rule, what the rules allow. The
+   * chain is right: each is recorded (an L2 execution fault) and left out of the state, so the model
+   * never drifts from an honest chain over a refusal it does not explain. Only refusals that name a
+   * governance rule reach the derivation at all (refusal.ts).
+   */
   revertedAccepted: RevertedAcceptedInput[] = [];
   /** Epoch ends in the block being applied (read by the ingester's afterBlock hook). */
   lastBlockEpochEnds: EpochEnd[] = [];
-  /** Indices into `inputs` whose effect the chain overruled ('authoritative'): left out of the state. */
+  /** Indices into `inputs` whose effect the chain overruled: left out of the state. */
   private overruled = new Set<number>();
   private epochStart = 0;
 
-  /** Indices into `inputs` the chain overruled ('authoritative'): a re-execution must leave them out. */
+  /** Indices into `inputs` the chain overruled: a re-execution must leave them out. */
   get overruledInputs(): ReadonlySet<number> {
     return this.overruled;
   }
@@ -76,7 +69,6 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
   constructor(
     readonly genesis: GenesisOptions,
     readonly executor: Executor = REFERENCE_EXECUTOR,
-    readonly chainReverts: ChainReverts = 'authoritative',
   ) {
     this.state = createGenesisState(genesis);
   }
@@ -106,12 +98,10 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
       const out = applyInput(this.state, input, this.executor);
       if (entry.type === 'reverted') {
         if (!out.accepted) continue; // refused by both: nothing changed
-        if (this.chainReverts === 'authoritative') {
-          this.revertedAccepted.push({ input, txHash: entry.txHash, rule: entry.rule });
-          this.overruled.add(index);
-          this.rebuildState();
-          continue;
-        }
+        this.revertedAccepted.push({ input, txHash: entry.txHash, rule: entry.rule });
+        this.overruled.add(index);
+        this.rebuildState();
+        continue;
       } else if (!out.accepted) {
         this.rejected.push({ input, rule: out.rejectedBy, reason: out.reason });
         continue;

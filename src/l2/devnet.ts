@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { createPublicClient, createWalletClient, encodeFunctionData, type Hex, http } from 'viem';
 import { bytesToHex, concatBytes, hexToBytes } from '../core/bytes.ts';
 import { sha256 } from '../core/hashes.ts';
-import { executorByName, REFERENCE_EXECUTOR } from '../governance/index.ts';
+import { executorByName, REFERENCE_EXECUTOR, reexecute } from '../governance/index.ts';
 import type { GovernanceInput } from '../governance/inputs.ts';
 import { parseInputsFile, type RawTransaction, type SenderFunding } from '../governance/inputs-file.ts';
 import type { GenesisOptions } from '../governance/state.ts';
@@ -149,21 +149,29 @@ export async function startL2Devnet(o: L2DevnetOptions): Promise<L2Devnet> {
     const run = async (): Promise<L2DevnetRun> => {
       const l2 = new L2Rpc({ urls: [anvil.rpcUrl], metrics: o.metrics, logger: o.logger });
       const commits = new Map<bigint, { root: string; kickoff: Hex }>();
-      // The operator: ingests like Vigil, with its own executor, and commits each epoch's root.
+      // The operator ingests like Vigil and commits each epoch's root. An honest one commits the chain's
+      // root; a faulty one re-executes the feed with its own executor, which keeps what its checks accept
+      // even where the chain refused it by a rule: that is how a precondition fault (quorum not
+      // checked, …) turns a refused transaction into a wrong root.
+      const operatorRoot = (end: EpochEnd): string =>
+        operatorExecutor === REFERENCE_EXECUTOR
+          ? end.root
+          : `0x${bytesToHex(
+              reexecute(operator.derivation.inputs.slice(0, end.lastInput + 1), {
+                genesis: workload.genesis,
+                executor: operatorExecutor,
+              }).root,
+            )}`;
       const operator = createGovernanceIngester({
         rpc: l2,
         redis: o.redis,
         prefix: `${prefix}:operator`,
         deployment,
-        executor: operatorExecutor,
-        // An honest operator follows the chain; a faulty one trusts its own checks over the chain's
-        // refusals: that is how a precondition fault (quorum not checked, …) turns a reverted
-        // transaction into a wrong root.
-        chainReverts: operatorExecutor === REFERENCE_EXECUTOR ? 'authoritative' : 'executor',
         crossCheck: false,
         onEpochEnd: async (end: EpochEnd) => {
-          const kickoff = placeholderKickoffTxid(end.epoch, end.root);
-          commits.set(end.epoch, { root: end.root, kickoff });
+          const root = operatorRoot(end);
+          const kickoff = placeholderKickoffTxid(end.epoch, root);
+          commits.set(end.epoch, { root, kickoff });
           await rpc.request('eth_sendTransaction', [
             {
               from: DEVNET_OPERATOR,
@@ -171,7 +179,7 @@ export async function startL2Devnet(o: L2DevnetOptions): Promise<L2Devnet> {
               data: encodeFunctionData({
                 abi: stateCommitmentAbi,
                 functionName: 'commit',
-                args: [end.epoch, end.root as Hex, kickoff],
+                args: [end.epoch, root as Hex, kickoff],
               }),
               gas: '0x1e8480',
             },

@@ -8,7 +8,7 @@ import type { Executor } from '../governance/index.ts';
 import { ContractCrossChecker, type CrossCheckResult } from './cross-check.ts';
 import { CursorStore } from './cursor-store.ts';
 import { createLogDecoder, createRevertedTxDecoder, entryKind, type L2Entry } from './decode.ts';
-import { type ChainReverts, type EpochEnd, GovernanceDerivation } from './derivation.ts';
+import { type EpochEnd, GovernanceDerivation } from './derivation.ts';
 import { type WatchedDeployment, watchedAddresses } from './governance-contracts.ts';
 import { L2Ingester } from './ingester.ts';
 import type { L2Metrics } from './metrics.ts';
@@ -32,10 +32,8 @@ export type GovernanceIngesterOptions = {
   maxRange?: bigint;
   metrics?: L2Metrics;
   logger?: Logger;
-  /** The executor of the model (the reference for Vigil; a faulty one for a devnet operator). */
+  /** The model's executor (default the reference; tests use a faulty one to show the cross-check catches it). */
   executor?: Executor;
-  /** What a reverted transaction the executor accepts does to the model (default 'authoritative'). */
-  chainReverts?: ChainReverts;
   /** Read the contracts at every epoch end and compare (default true). */
   crossCheck?: boolean;
   onEpochEnd?: (end: EpochEnd, check: CrossCheckResult | undefined) => Promise<void> | void;
@@ -52,7 +50,7 @@ export type GovernanceIngester = {
 };
 
 export function createGovernanceIngester(o: GovernanceIngesterOptions): GovernanceIngester {
-  const derivation = new GovernanceDerivation(o.deployment.genesis, o.executor, o.chainReverts);
+  const derivation = new GovernanceDerivation(o.deployment.genesis, o.executor);
   const store = new CursorStore<L2Entry>(o.redis, o.prefix);
   const checker = new ContractCrossChecker(o.deployment.addresses);
   const checks: CrossCheckResult[] = [];
