@@ -6,6 +6,11 @@
  * Vigil's own challenge versions, or a challenge: input 0 spends A and output 0 is the graph's
  * challenge output, which the covenant's SINGLE|ANYONECANPAY signature binds, so no other shape can
  * spend A through the challenge leaf.
+ *
+ * A backend without a spent index (Core) finds a confirmed spender only in its last blocks; a daemon
+ * that was down longer than that would lose sight of its own challenge. The spenders Vigil can name
+ * itself (the graph's take, every version of its challenge, the challenge it follows) are then asked
+ * for by txid, and checked the same way.
  */
 
 import type { BitcoinBackend, TxStatus } from '../bitcoin/backends/types.ts';
@@ -47,10 +52,38 @@ export async function connectorSpend(
 ): Promise<ConnectorSpend> {
   const spend = await backend.getOutspend(rec.kickoffTxid, 0);
   if (!spend.spent) return { kind: 'unspent' };
-  const txid = spend.txid;
-  if (txid === undefined) {
-    return { kind: 'unverified', txid, reason: 'the backend says connector A is spent but not by what' };
+  if (spend.txid !== undefined) return spenderOf(backend, rec, graph, spend.txid);
+  for (const txid of knownSpenders(rec, graph)) {
+    const found = await backend.getTransaction(txid);
+    if (found === undefined || !spendsConnectorA(found.tx, rec.kickoffTxid)) continue;
+    return spenderOf(backend, rec, graph, txid);
   }
+  return {
+    kind: 'unverified',
+    txid: undefined,
+    reason:
+      'the backend says connector A is spent but not by what, and no spender Vigil knows of is on chain',
+  };
+}
+
+/** The txids that may spend connector A and that Vigil knows without a spent index. */
+function knownSpenders(rec: DisputeRecord, graph: Graph): string[] {
+  const ids = [txidHex(graph.txs.take), ...challengeVersions(rec.challenge).map((v) => v.txid)];
+  if (rec.challenge.txid !== undefined) ids.push(rec.challenge.txid);
+  return [...new Set(ids)];
+}
+
+function spendsConnectorA(tx: Tx, kickoffTxid: string): boolean {
+  return tx.inputs.some((i) => hashToDisplayHex(i.prevTxid) === kickoffTxid && i.vout === 0);
+}
+
+/** The spender `txid`, fetched and checked against what the graph and the record allow. */
+async function spenderOf(
+  backend: BitcoinBackend,
+  rec: DisputeRecord,
+  graph: Graph,
+  txid: string,
+): Promise<ConnectorSpend> {
   const found = await backend.getTransaction(txid);
   if (found === undefined) {
     return { kind: 'unverified', txid, reason: 'the backend does not return the spending transaction' };
@@ -58,10 +91,8 @@ export async function connectorSpend(
   if (txidHex(found.tx) !== txid) {
     return { kind: 'unverified', txid, reason: `the backend returned ${txidHex(found.tx)} for ${txid}` };
   }
-  const spendsA = found.tx.inputs.some(
-    (i) => hashToDisplayHex(i.prevTxid) === rec.kickoffTxid && i.vout === 0,
-  );
-  if (!spendsA) return { kind: 'unverified', txid, reason: `${txid} does not spend connector A` };
+  if (!spendsConnectorA(found.tx, rec.kickoffTxid))
+    return { kind: 'unverified', txid, reason: `${txid} does not spend connector A` };
   if (txid === txidHex(graph.txs.take)) return { kind: 'take', txid, status: found.status };
   const version = challengeVersions(rec.challenge).find((v) => v.txid === txid);
   if (version) return { kind: 'ours', txid, version, status: found.status };
