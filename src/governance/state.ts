@@ -66,6 +66,24 @@ export type ProposalRecord = {
 export type ModuleRecord = { version: bigint; codeHash: Hash32 };
 export type ActiveEntry = { validator: Address; power: bigint };
 
+/**
+ * One credit made at an end of epoch, as `endEpoch` splits it (docs/protocol.md §6). Treasury entries are
+ * the remainders the treasury keeps: `reward-rounding` (per validator's split when `validator` is set, else
+ * the set-level split), `subsidy-rounding`, `no-power` (no active power: the whole reward) and `no-voters`
+ * (an executed proposal no validator voted on: its whole subsidy). Zero amounts are not recorded, as zero
+ * credits create no leaf.
+ */
+export type Payout =
+  | { kind: 'block-commission' | 'block-self-share'; account: Address; amount: bigint }
+  | { kind: 'dividend'; account: Address; validator: Address; amount: bigint }
+  | { kind: 'subsidy'; account: Address; proposalId: bigint; amount: bigint }
+  | { kind: 'reward-rounding'; validator: Address | null; amount: bigint }
+  | { kind: 'subsidy-rounding' | 'no-voters'; proposalId: bigint; amount: bigint }
+  | { kind: 'no-power'; amount: bigint };
+
+/** The credits of one end of epoch, in the order they were made. */
+export type PayoutLedger = Payout[];
+
 export type GovernanceState = {
   params: Record<ParamKey, bigint>;
   readonly modules: Map<string, ModuleRecord>;
@@ -87,6 +105,12 @@ export type GovernanceState = {
   /** Ids of proposals executed in the current epoch (derivable from their leaves; kept for speed). */
   executedThisEpoch: bigint[];
   readonly leaves: LeafTable;
+  /**
+   * When set, `endEpoch` appends each credit it makes here. An observer for callers that explain an epoch
+   * (src/verify/): no rule reads it and no leaf encodes it, so roots are the same with or without it.
+   * Absent by default; the caller sets it before the endEpoch input and clears it after.
+   */
+  payouts?: PayoutLedger | undefined;
 };
 
 type LeafEncoder = () => Uint8Array;

@@ -12,6 +12,7 @@ import {
   type GovernanceState,
   markActiveSlot,
   markReward,
+  type Payout,
   type ProposalRecord,
   type ValidatorRecord,
 } from '../state.ts';
@@ -23,12 +24,18 @@ function credit(s: GovernanceState, account: Address, amount: bigint): void {
   markReward(s, account);
 }
 
+/** Records a payout when a ledger observes this epoch end; zero amounts are not recorded (see `Payout`). */
+function record(s: GovernanceState, payout: Payout): void {
+  if (payout.amount !== 0n) s.payouts?.push(payout);
+}
+
 function payValidator(s: GovernanceState, v: ValidatorRecord, reward: bigint, h: RuleHooks): void {
   const commission = h.commission(reward, BigInt(v.commissionBps));
   const rest = reward - commission;
   const base = v.selfStake + v.delegated;
   if (base === 0n) {
     credit(s, v.address, reward);
+    if (s.payouts) record(s, { kind: 'block-self-share', account: v.address, amount: reward });
     return;
   }
   let paid = 0n;
@@ -36,11 +43,17 @@ function payValidator(s: GovernanceState, v: ValidatorRecord, reward: bigint, h:
     const amount = (s.delegations.get(delegator) as { amount: bigint }).amount;
     const share = h.divide(rest * amount, base);
     credit(s, delegator, share);
+    if (s.payouts) record(s, { kind: 'dividend', account: delegator, validator: v.address, amount: share });
     paid += share;
   }
   const selfShare = h.divide(rest * v.selfStake, base);
   credit(s, v.address, commission + selfShare);
   s.treasury += rest - selfShare - paid;
+  if (s.payouts) {
+    record(s, { kind: 'block-commission', account: v.address, amount: commission });
+    record(s, { kind: 'block-self-share', account: v.address, amount: selfShare });
+    record(s, { kind: 'reward-rounding', validator: v.address, amount: rest - selfShare - paid });
+  }
 }
 
 export function endEpoch(s: GovernanceState, h: RuleHooks, rules: RuleId[]): void {
@@ -51,6 +64,7 @@ export function endEpoch(s: GovernanceState, h: RuleHooks, rules: RuleId[]): voi
   for (const e of s.active) totalPower += e.power;
   if (totalPower === 0n) {
     s.treasury += reward;
+    if (s.payouts) record(s, { kind: 'no-power', amount: reward });
   } else {
     let paid = 0n;
     for (const e of s.active) {
@@ -59,6 +73,7 @@ export function endEpoch(s: GovernanceState, h: RuleHooks, rules: RuleId[]): voi
       paid += r;
     }
     s.treasury += reward - paid;
+    if (s.payouts) record(s, { kind: 'reward-rounding', validator: null, amount: reward - paid });
   }
 
   rules.push('epoch.reward.subsidy');
@@ -71,11 +86,16 @@ export function endEpoch(s: GovernanceState, h: RuleHooks, rules: RuleId[]): voi
     for (const [voter, rec] of p.votes) if (rec.isValidator) voters.push(voter);
     if (voters.length === 0) {
       s.treasury += subsidy;
+      if (s.payouts) record(s, { kind: 'no-voters', proposalId: id, amount: subsidy });
       continue;
     }
     const n = BigInt(voters.length);
-    for (const voter of voters) credit(s, voter, subsidy / n);
+    for (const voter of voters) {
+      credit(s, voter, subsidy / n);
+      if (s.payouts) record(s, { kind: 'subsidy', account: voter, proposalId: id, amount: subsidy / n });
+    }
     s.treasury += subsidy % n;
+    if (s.payouts) record(s, { kind: 'subsidy-rounding', proposalId: id, amount: subsidy % n });
   }
   s.executedThisEpoch = [];
 
