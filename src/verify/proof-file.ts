@@ -66,25 +66,26 @@ export function encodeProofFile(file: ProofFile): string {
 }
 
 const HEX = /^0x([0-9a-f]{2})*$/;
-const hexString = (what: string) => z.string().regex(HEX, `${what}: lowercase 0x-prefixed hex, whole bytes`);
-const hash32 = (what: string) => hexString(what).length(66, `${what}: 32 bytes (0x + 64 hex digits)`);
+// Messages follow the JSON path the error names (`invalid proof file at root: …`).
+const hexString = () => z.string().regex(HEX, 'lowercase 0x-prefixed hex, whole bytes');
+const hash32 = () => hexString().length(66, '32 bytes (0x + 64 hex digits)');
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 const schema = z.strictObject({
-  format: z.literal(PROOF_FILE_FORMAT, `format: expected "${PROOF_FILE_FORMAT}"`),
-  version: z.literal(PROOF_FILE_VERSION, `version: this Vigil reads version ${PROOF_FILE_VERSION} only`),
-  epoch: z.string().regex(/^(0|[1-9][0-9]*)$/, 'epoch: a decimal integer as a string'),
-  root: hash32('root'),
-  account: z.string().regex(/^0x[0-9a-f]{40}$/, 'account: lowercase 0x + 40 hex digits'),
+  format: z.literal(PROOF_FILE_FORMAT, `expected "${PROOF_FILE_FORMAT}"`),
+  version: z.literal(PROOF_FILE_VERSION, `this Vigil reads version ${PROOF_FILE_VERSION} only`),
+  epoch: z.string().regex(/^(0|[1-9][0-9]*)$/, 'a decimal integer as a string'),
+  root: hash32(),
+  account: z.string().regex(/^0x[0-9a-f]{40}$/, 'lowercase 0x + 40 hex digits'),
   leaves: z.array(
     z.strictObject({
-      id: z.string().regex(/^([0-9a-f]{2})+$/, 'id: lowercase hex of the key bytes, no 0x'),
+      id: z.string().regex(/^([0-9a-f]{2})+$/, 'lowercase hex of the key bytes, no 0x'),
       what: z.string(),
-      leaf: hexString('leaf').min(4, 'leaf: at least one byte'),
+      leaf: hexString().min(4, 'at least one byte'),
       proof: z.strictObject({
         index: count,
-        leafCount: count.min(1, 'leafCount: at least 1'),
-        siblings: z.array(hash32('sibling')).max(64, 'siblings: at most 64'),
+        leafCount: count.min(1, 'at least 1'),
+        siblings: z.array(hash32()).max(64, 'at most 64'),
       }),
     }),
   ),
