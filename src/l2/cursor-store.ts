@@ -16,7 +16,30 @@ export type BlockRef = { number: bigint; hash: Hash };
 
 export type JournalBlock<T> = { number: bigint; hash: Hash; entries: T[] };
 
-export class CursorStore<T> {
+/**
+ * Where the ingester keeps its cursor and journal: Redis for the daemon (CursorStore), a directory for
+ * `vigil verify` (FileJournalStore), memory for one-off runs. `commit` and `rewind` are each all or
+ * nothing.
+ */
+export type JournalStore<T> = {
+  cursor(): Promise<BlockRef | undefined>;
+  /** The last block whose after-block hooks completed (-1 if none). */
+  hooked(): Promise<bigint>;
+  setHooked(number: bigint): Promise<void>;
+  /** Appends the blocks of one range and moves the cursor. */
+  commit(
+    blocks: readonly JournalBlock<T>[],
+    checkpoints: readonly BlockRef[],
+    cursor: BlockRef,
+  ): Promise<void>;
+  /** Drops everything above `forkPoint` and moves the cursor back to it. */
+  rewind(forkPoint: BlockRef): Promise<void>;
+  /** Known checkpoints at or below `atOrBelow`, newest first. */
+  checkpoints(atOrBelow: bigint, limit?: number): Promise<BlockRef[]>;
+  journal(): Promise<JournalBlock<T>[]>;
+};
+
+export class CursorStore<T> implements JournalStore<T> {
   private readonly cursorKey: string;
   private readonly journalKey: string;
   private readonly hashesKey: string;

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Executor } from '../governance/index.ts';
 import { ContractCrossChecker, type CrossCheckResult } from './cross-check.ts';
-import { CursorStore } from './cursor-store.ts';
+import { CursorStore, type JournalStore } from './cursor-store.ts';
 import { createLogDecoder, createRevertedTxDecoder, entryKind, type L2Entry } from './decode.ts';
 import { type EpochEnd, GovernanceDerivation } from './derivation.ts';
 import { type WatchedDeployment, watchedAddresses } from './governance-contracts.ts';
@@ -22,11 +22,11 @@ export type L2ExecutionFault =
   /** The contracts refused, naming `rule`, a transaction the rules accept (a contract stricter than §4–§6). */
   | { kind: 'reverted-input-accepted'; block: bigint; txHash: string; inputKind: string; rule: string };
 
-export type GovernanceIngesterOptions = {
+/** Where the cursor and journal live: Redis under a key prefix, or any other JournalStore. */
+export type JournalLocation = { redis: Redis; prefix: string } | { store: JournalStore<L2Entry> };
+
+export type GovernanceIngesterOptions = JournalLocation & {
   rpc: L2Rpc;
-  redis: Redis;
-  /** Redis key prefix for the cursor and journal. */
-  prefix: string;
   deployment: WatchedDeployment;
   confirmations?: number;
   maxRange?: bigint;
@@ -44,14 +44,14 @@ export type GovernanceIngesterOptions = {
 export type GovernanceIngester = {
   ingester: L2Ingester<L2Entry>;
   derivation: GovernanceDerivation;
-  store: CursorStore<L2Entry>;
+  store: JournalStore<L2Entry>;
   checks: CrossCheckResult[];
   faults: L2ExecutionFault[];
 };
 
 export function createGovernanceIngester(o: GovernanceIngesterOptions): GovernanceIngester {
   const derivation = new GovernanceDerivation(o.deployment.genesis, o.executor);
-  const store = new CursorStore<L2Entry>(o.redis, o.prefix);
+  const store = 'store' in o ? o.store : new CursorStore<L2Entry>(o.redis, o.prefix);
   const checker = new ContractCrossChecker(o.deployment.addresses);
   const checks: CrossCheckResult[] = [];
   const faults: L2ExecutionFault[] = [];

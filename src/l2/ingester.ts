@@ -13,7 +13,7 @@
 import type { Logger } from 'pino';
 import type { Address, Hash, Log } from 'viem';
 import { VigilError } from '../core/errors.ts';
-import type { BlockRef, CursorStore, JournalBlock } from './cursor-store.ts';
+import type { BlockRef, JournalBlock, JournalStore } from './cursor-store.ts';
 import { AdaptiveLogFetcher } from './log-fetcher.ts';
 import type { L2Metrics } from './metrics.ts';
 import { type RevertedTx, RevertedTxFetcher } from './revert-fetcher.ts';
@@ -36,7 +36,7 @@ export type Derivation<T> = {
 
 export type IngesterOptions<T> = {
   rpc: L2Rpc;
-  store: CursorStore<T>;
+  store: JournalStore<T>;
   addresses: readonly Address[];
   /** Turns one log into entries ([] to ignore it); throw UndecodableLogError (or anything) to skip it. */
   decode: (log: Log) => T[];

@@ -18,11 +18,12 @@ import {
   type TransactionReceipt,
 } from 'viem';
 import { redactError, redactText, redactUrl } from '../config/redact.ts';
-import { VigilError } from '../core/errors.ts';
+import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
 import type { L2Metrics } from './metrics.ts';
 
 export class L2RpcUnavailableError extends VigilError {
   override name = 'L2RpcUnavailableError';
+  override readonly category: VigilErrorCategory = 'unavailable';
 }
 
 export class RangeTooLargeError extends VigilError {

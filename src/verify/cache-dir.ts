@@ -11,7 +11,8 @@ import type { WatchedDeployment } from '../l2/governance-contracts.ts';
 
 /** `$XDG_CACHE_HOME/vigil/verify`, else `~/.cache/vigil/verify`. */
 export function defaultCacheRoot(env: Record<string, string | undefined> = process.env): string {
-  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME !== '' ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  const base =
+    env.XDG_CACHE_HOME && env.XDG_CACHE_HOME !== '' ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
   return join(base, 'vigil', 'verify');
 }
 

@@ -65,7 +65,8 @@ export type VerifyEpochOptions = {
   maxRange?: bigint;
   /** The root a validator is about to commit. */
   root?: Uint8Array;
-  graph?: GraphSource;
+  /** The operator's graph, or how to find it once the epoch is known (`--latest`). */
+  graph?: GraphSource | ((epoch: bigint) => GraphSource | undefined);
   /** Also read the contracts at the epoch's end block and compare every field with the model (default true). */
   crossCheck?: boolean;
   /** Longest history (inputs since genesis) re-executed once per catalogue fault to explain a wrong root. */
@@ -211,10 +212,11 @@ export async function verifyEpoch(o: VerifyEpochOptions): Promise<EpochVerificat
           `block ${commitment.position.block}, operator ${commitment.operator}`,
         ),
   );
-  const graphReport = o.graph
-    ? await checkKickoff(o.graph, end.epoch, commitment?.kickoffTxid, checks, compare)
+  const graph = typeof o.graph === 'function' ? o.graph(end.epoch) : o.graph;
+  const graphReport = graph
+    ? await checkKickoff(graph, end.epoch, commitment?.kickoffTxid, checks, compare)
     : undefined;
-  if (!o.graph) {
+  if (!graph) {
     checks.push({
       source: 'bitcoin-kickoff',
       status: 'unchecked',

@@ -20,12 +20,14 @@ export async function verifyMetricsText(f: VerifyRunFacts): Promise<string> {
   const registry = new Registry();
   const gauge = (name: string, help: string, labelNames: string[] = []) =>
     new Gauge({ name, help, labelNames, registers: [registry] });
-  gauge('vigil_verify_last_run_timestamp_seconds', 'When the last vigil verify run ended (unix seconds).').set(
-    f.finishedAt,
-  );
-  gauge('vigil_verify_exit_code', 'Exit code of the last vigil verify run (0 all agree, 1 disagree, 4 unreachable).').set(
-    f.exitCode,
-  );
+  gauge(
+    'vigil_verify_last_run_timestamp_seconds',
+    'When the last vigil verify run ended (unix seconds).',
+  ).set(f.finishedAt);
+  gauge(
+    'vigil_verify_exit_code',
+    'Exit code of the last vigil verify run (0 all agree, 1 disagree, 4 unreachable).',
+  ).set(f.exitCode);
   gauge('vigil_verify_duration_seconds', 'How long the last vigil verify run took.').set(f.durationSeconds);
   const v = f.verification;
   if (v) {
@@ -41,7 +43,9 @@ export async function verifyMetricsText(f: VerifyRunFacts): Promise<string> {
         check.set({ source: c.source }, c.status === 'agrees' ? 1 : 0);
       }
     }
-    gauge('vigil_verify_l2_execution_faults', 'L2 execution faults up to the verified epoch.').set(v.l2Faults.length);
+    gauge('vigil_verify_l2_execution_faults', 'L2 execution faults up to the verified epoch.').set(
+      v.l2Faults.length,
+    );
     gauge('vigil_verify_epoch_inputs', 'Inputs in the verified epoch.').set(v.epochInputs);
   }
   return registry.metrics();

@@ -20,6 +20,7 @@ import { defaultGraphParameters } from '../dispute/graph/parameters.ts';
 import { InputsFileError } from '../governance/errors.ts';
 import { INPUTS_FORMAT, parseInputsFile } from '../governance/inputs-file.ts';
 import type { GenesisOptions } from '../governance/state.ts';
+import type { WatchedDeployment } from '../l2/governance-contracts.ts';
 import { createL2EpochSource, type L2EpochSource } from './epoch-source.ts';
 import type { WatcherOptions } from './watcher.ts';
 
@@ -123,6 +124,53 @@ export function genesisFromConfig(config: VigilConfig): GenesisOptions {
   return parsed.genesis;
 }
 
+/** The governance contracts named by `l2.contracts`, or undefined when any of them is unset. */
+export function deploymentFromConfig(config: VigilConfig): WatchedDeployment | undefined {
+  const c = config.l2.contracts;
+  const { token, paramRegistry, staking, governor, epochManager, stateCommitment } = c;
+  if (
+    token === undefined ||
+    paramRegistry === undefined ||
+    staking === undefined ||
+    governor === undefined ||
+    epochManager === undefined ||
+    stateCommitment === undefined
+  ) {
+    return undefined;
+  }
+  const lower = (a: string) => a.toLowerCase() as `0x${string}`;
+  return {
+    addresses: {
+      token: lower(token),
+      registry: lower(paramRegistry),
+      staking: lower(staking),
+      governor: lower(governor),
+      epochManager: lower(epochManager),
+      stateCommitment: lower(stateCommitment),
+    },
+    startBlock: BigInt(config.l2.startBlock),
+    genesis: genesisFromConfig(config),
+  };
+}
+
+/**
+ * What an operator's graph must be, from the configuration: Vigil's own parameters for the network, the
+ * step circuit, and the operator and committee keys (undefined when the keys are not set).
+ */
+export function graphExpectationsFromConfig(
+  config: VigilConfig,
+): Omit<GraphExpectations, 'epoch' | 'commitment'> {
+  const d = config.dispute;
+  const network = config.bitcoin.network;
+  return {
+    network,
+    params: defaultGraphParameters[network],
+    circuit: stepCircuitById(d.circuit),
+    operator: hexToBytes(d.operatorKey ?? '', 'dispute.operatorKey'),
+    committee: (d.committeeKeys ?? []).map((k, i) => hexToBytes(k, `dispute.committeeKeys[${i}]`)),
+  };
+}
+
 /** Everything `vigil watch` needs to find and judge kick-offs is configured. */
 export function epochSourceConfigured(config: VigilConfig): boolean {
   const c = config.l2.contracts;
@@ -155,35 +203,15 @@ export function epochSourceFromConfig(
   parts: { redis: Redis; backend: BitcoinBackend; logger?: Logger; registry?: Registry },
 ): EpochSourceParts | undefined {
   if (!epochSourceConfigured(config)) return undefined;
-  const c = config.l2.contracts;
   const d = config.dispute;
-  const lower = (a: string | undefined) => (a as string).toLowerCase() as `0x${string}`;
-  const network = config.bitcoin.network;
-  const params = defaultGraphParameters[network];
-  const expectations = {
-    network,
-    params,
-    circuit: stepCircuitById(d.circuit),
-    operator: hexToBytes(d.operatorKey as string, 'dispute.operatorKey'),
-    committee: (d.committeeKeys as string[]).map((k, i) => hexToBytes(k, `dispute.committeeKeys[${i}]`)),
-  };
+  const expectations = graphExpectationsFromConfig(config);
+  const params = expectations.params;
   const source = createL2EpochSource({
     rpcUrls: config.l2.rpcUrls,
     requestTimeoutMs: config.l2.requestTimeoutMs,
     redis: parts.redis,
     prefix: `${config.redis.keyPrefix}:l2`,
-    deployment: {
-      addresses: {
-        token: lower(c.token),
-        registry: lower(c.paramRegistry),
-        staking: lower(c.staking),
-        governor: lower(c.governor),
-        epochManager: lower(c.epochManager),
-        stateCommitment: lower(c.stateCommitment),
-      },
-      startBlock: BigInt(config.l2.startBlock),
-      genesis: genesisFromConfig(config),
-    },
+    deployment: deploymentFromConfig(config) as WatchedDeployment,
     confirmations: config.l2.confirmations,
     chainId: config.l2.chainId,
     traceSteps: params.traceSteps,

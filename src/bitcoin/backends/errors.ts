@@ -9,7 +9,7 @@
  *   backend may be hostile, and asking it again only spends time. Callers that already treat
  *   unavailable data as "no answer" need nothing more.
  */
-import { VigilError, type VigilErrorOptions } from '../../core/errors.ts';
+import { VigilError, type VigilErrorCategory, type VigilErrorOptions } from '../../core/errors.ts';
 
 export type BackendKind = 'core-rpc' | 'esplora';
 
@@ -41,6 +41,7 @@ export class BroadcastRejectedError extends BackendError {
 
 export class BackendUnavailableError extends BackendError {
   override name = 'BackendUnavailableError';
+  override readonly category: VigilErrorCategory = 'unavailable';
   readonly backend: BackendKind;
   readonly attempts: number;
 

@@ -1,13 +1,133 @@
 import { Command } from 'commander';
-import { notImplemented } from '../not-implemented.ts';
+import { addConfigOptions, loadConfigFromCommand } from '../../config/cli-options.ts';
+import { VigilError, type VigilErrorCategory } from '../../core/errors.ts';
+import { ExitCode, exitCodeFor } from '../exit-codes.ts';
+
+type VerifyFlags = {
+  epoch?: string;
+  latest?: boolean;
+  root?: string;
+  graph?: string;
+  bitcoin: boolean;
+  cacheDir?: string;
+  cache: boolean;
+  crossCheck: boolean;
+  json?: boolean;
+  textfile?: string;
+  progress: boolean;
+};
+
+class VerifyFlagError extends VigilError {
+  override name = 'VerifyFlagError';
+  override readonly category: VigilErrorCategory = 'usage';
+}
+
+function epochFlag(f: VerifyFlags): bigint | 'latest' {
+  if (f.latest === true && f.epoch !== undefined)
+    throw new VerifyFlagError('give --epoch <n> or --latest, not both');
+  if (f.latest === true) return 'latest';
+  if (f.epoch === undefined) throw new VerifyFlagError('vigil verify needs --epoch <n> or --latest');
+  if (!/^(0|[1-9][0-9]{0,18})$/.test(f.epoch)) {
+    throw new VerifyFlagError(`--epoch ${f.epoch} is not an epoch number (a non-negative integer)`);
+  }
+  return BigInt(f.epoch);
+}
+
+/** A one-line progress bar on stderr, redrawn in place; only when stderr is a terminal. */
+function progressBar(): {
+  update: (p: { start: bigint; cursor: bigint; head: bigint }) => void;
+  done: () => void;
+} {
+  let drawn = false;
+  return {
+    update: ({ start, cursor, head }) => {
+      const total = head > start ? Number(head - start) : 1;
+      const done = Math.min(total, Math.max(0, Number(cursor - start)));
+      const width = 30;
+      const filled = Math.round((done / total) * width);
+      const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
+      process.stderr.write(`\rL2 blocks [${bar}] ${cursor}/${head}`);
+      drawn = true;
+    },
+    done: () => {
+      if (drawn) process.stderr.write('\n');
+    },
+  };
+}
+
+async function verifyAction(flags: VerifyFlags, command: Command): Promise<void> {
+  const started = Date.now();
+  const epoch = epochFlag(flags);
+  const loaded = loadConfigFromCommand(command);
+  for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
+  const { runVerifyEpoch } = await import('../../verify/run.ts');
+  const { verificationJson, verificationText } = await import('../../verify/report.ts');
+  const { writeTextfile } = await import('../../verify/textfile.ts');
+  const bar = flags.progress && process.stderr.isTTY ? progressBar() : undefined;
+  let verification: Awaited<ReturnType<typeof runVerifyEpoch>> | undefined;
+  let exitCode: number = ExitCode.Ok;
+  try {
+    verification = await runVerifyEpoch(loaded.config, {
+      epoch,
+      ...(flags.root !== undefined ? { root: flags.root } : {}),
+      ...(flags.graph !== undefined ? { graph: flags.graph } : {}),
+      bitcoin: flags.bitcoin,
+      cacheDir: flags.cache ? flags.cacheDir : false,
+      crossCheck: flags.crossCheck,
+      ...(bar ? { onProgress: bar.update } : {}),
+      onCacheDiscarded: (reason) =>
+        process.stderr.write(`warning: the L2 cache could not be read and starts over: ${reason}\n`),
+    });
+    exitCode = verification.disagreement ? ExitCode.Failed : ExitCode.Ok;
+  } catch (err) {
+    exitCode = exitCodeFor(err);
+    throw err;
+  } finally {
+    bar?.done();
+    if (flags.textfile !== undefined) {
+      await writeTextfile(flags.textfile, {
+        verification,
+        exitCode,
+        durationSeconds: (Date.now() - started) / 1000,
+        finishedAt: Math.floor(Date.now() / 1000),
+      });
+    }
+  }
+  process.stdout.write(
+    flags.json
+      ? `${JSON.stringify(verificationJson(verification), null, 2)}\n`
+      : verificationText(verification),
+  );
+  process.exitCode = exitCode;
+}
 
 export function verifyCommand(): Command {
-  return new Command('verify')
+  const cmd = new Command('verify')
     .description(
-      "Check a validator's own epoch commitment against Vigil's re-execution before anyone else does",
+      "Check one epoch from the chains alone (no Redis): Vigil's root against a validator's root, the L2 commitment and the Bitcoin kick-off",
     )
-    .option('-c, --config <file>', 'YAML configuration file')
     .option('--epoch <n>', 'the epoch to check')
+    .option('--latest', 'check the last epoch that ended on the L2 (l2.confirmations deep)')
+    .option('--root <hex|file>', 'the root you are about to commit (32 bytes of hex, or a file holding it)')
+    .option(
+      '--graph <file>',
+      "the operator's graph document (default: dispute.graphDir/epoch-<n>.json if present)",
+    )
+    .option('--no-bitcoin', 'do not read the kick-off on Bitcoin, even with a graph')
+    .option(
+      '--cache-dir <dir>',
+      'where the L2 journal is kept between runs (default: $XDG_CACHE_HOME/vigil/verify)',
+    )
+    .option('--no-cache', 'keep nothing between runs: read the L2 from the start block')
+    .option('--no-cross-check', "do not read the contracts' state at the epoch's end")
+    .option('--textfile <path>', 'also write the outcome as Prometheus metrics (textfile collector)')
+    .option('--no-progress', 'no progress bar on stderr')
     .option('--json', 'print the verdict as JSON')
-    .action(notImplemented('vigil verify', 'a later release (validator self-checks)'));
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 every compared root agrees, 1 a root disagrees or the L2 broke a rule, 2 bad usage,\n3 bad configuration, 4 the L2 (or the Bitcoin backend) is unreachable. See docs/verify.md.',
+    );
+  addConfigOptions(cmd);
+  cmd.action(verifyAction);
+  return cmd;
 }

@@ -1,0 +1,151 @@
+/**
+ * `vigil verify --epoch` from the configuration: the L2 RPC, the deployment, the journal cache, the
+ * operator's graph and the Bitcoin backend, put together for verifyEpoch. No Redis is touched.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { VigilConfig } from '../config/schema.ts';
+import { hexToBytes } from '../core/bytes.ts';
+import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
+import type { JournalStore } from '../l2/cursor-store.ts';
+import type { L2Entry } from '../l2/decode.ts';
+import { FileJournalStore } from '../l2/file-journal-store.ts';
+import { MemoryJournalStore } from '../l2/memory-journal-store.ts';
+import { L2Rpc } from '../l2/rpc.ts';
+import {
+  backendFromConfig,
+  deploymentFromConfig,
+  graphExpectationsFromConfig,
+} from '../watcher/from-config.ts';
+import { graphFileName } from '../watcher/graph-registry.ts';
+import { defaultCacheRoot, deploymentCacheName } from './cache-dir.ts';
+import { type EpochVerification, type GraphSource, type IngestProgress, verifyEpoch } from './epoch.ts';
+
+export class VerifyUsageError extends VigilError {
+  override name = 'VerifyUsageError';
+  override readonly category: VigilErrorCategory = 'usage';
+}
+
+export class VerifyConfigError extends VigilError {
+  override name = 'VerifyConfigError';
+  override readonly category: VigilErrorCategory = 'config';
+}
+
+export type VerifyRunOptions = {
+  epoch: bigint | 'latest';
+  /** A 32-byte root as hex, or a file holding one. */
+  root?: string;
+  /** The operator's graph document; default `dispute.graphDir/epoch-<N>.json` when that file exists. */
+  graph?: string;
+  /** Read the kick-off on Bitcoin when a graph is at hand (default true). */
+  bitcoin?: boolean;
+  /** The journal cache's root directory; false keeps the journal in memory only. */
+  cacheDir?: string | false;
+  crossCheck?: boolean;
+  onProgress?: (p: IngestProgress) => void;
+  /** Told why a cache that could not be read was started over. */
+  onCacheDiscarded?: (reason: string) => void;
+  env?: Record<string, string | undefined>;
+};
+
+const ROOT_HEX = /^(0x)?[0-9a-fA-F]{64}$/;
+
+/** `--root`: 64 hex digits (0x optional), or a file whose content (trimmed) is that. */
+export function parseRootArgument(value: string): Uint8Array {
+  if (ROOT_HEX.test(value)) return hexToBytes(value.replace(/^0x/, '').toLowerCase(), '--root');
+  let text: string;
+  try {
+    text = readFileSync(value, 'utf8').trim();
+  } catch {
+    throw new VerifyUsageError(`--root ${value} is neither 32 bytes of hex nor a readable file`);
+  }
+  if (!ROOT_HEX.test(text)) {
+    throw new VerifyUsageError(`--root file ${value} does not hold 32 bytes of hex (64 digits, 0x optional)`);
+  }
+  return hexToBytes(text.replace(/^0x/, '').toLowerCase(), '--root');
+}
+
+function readGraph(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new VerifyUsageError(`the graph file ${path} cannot be read`, { cause: err });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new VerifyUsageError(`the graph file ${path} is not JSON`, { cause: err });
+  }
+}
+
+function graphSource(config: VigilConfig, o: VerifyRunOptions, epoch: bigint): GraphSource | undefined {
+  let path = o.graph;
+  if (path === undefined && config.dispute.graphDir !== undefined) {
+    const candidate = join(config.dispute.graphDir, graphFileName(epoch));
+    if (existsSync(candidate)) path = candidate;
+  }
+  if (path === undefined) return undefined;
+  if (config.dispute.operatorKey === undefined || config.dispute.committeeKeys === undefined) {
+    throw new VerifyConfigError(
+      'checking an operator graph needs dispute.operatorKey and dispute.committeeKeys',
+      {
+        metaMessages: ['They are the keys the L2 registry names; see docs/configuration.md.'],
+      },
+    );
+  }
+  return {
+    document: readGraph(path),
+    name: path,
+    expectations: graphExpectationsFromConfig(config),
+    ...(o.bitcoin !== false ? { backend: backendFromConfig(config, o.env) } : {}),
+  };
+}
+
+export async function runVerifyEpoch(config: VigilConfig, o: VerifyRunOptions): Promise<EpochVerification> {
+  const deployment = deploymentFromConfig(config);
+  if (deployment === undefined) {
+    throw new VerifyConfigError('vigil verify needs the L2 contracts: set every l2.contracts.* address', {
+      metaMessages: ['token, staking, governor, paramRegistry, epochManager and stateCommitment'],
+    });
+  }
+  const root = o.root !== undefined ? parseRootArgument(o.root) : undefined;
+  if (o.graph !== undefined && !existsSync(o.graph))
+    throw new VerifyUsageError(`the graph file ${o.graph} does not exist`);
+  const rpc = new L2Rpc({
+    urls: config.l2.rpcUrls,
+    timeoutMs: config.l2.requestTimeoutMs,
+    // A one-shot command: an unreachable L2 is reported (exit 4) within seconds, not retried for long.
+    retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 },
+  });
+  let store: JournalStore<L2Entry>;
+  let close = () => {};
+  if (o.cacheDir === false) {
+    store = new MemoryJournalStore<L2Entry>();
+  } else {
+    const dir = join(
+      o.cacheDir ?? defaultCacheRoot(o.env),
+      deploymentCacheName(config.l2.chainId, deployment),
+    );
+    const file = FileJournalStore.open<L2Entry>(dir, o.onCacheDiscarded);
+    store = file;
+    close = () => file.close();
+  }
+  try {
+    return await verifyEpoch({
+      rpc,
+      deployment,
+      store,
+      epoch: o.epoch,
+      confirmations: config.l2.confirmations,
+      chainId: config.l2.chainId,
+      maxRange: BigInt(config.l2.maxRange),
+      ...(root ? { root } : {}),
+      graph: (epoch: bigint) => graphSource(config, o, epoch),
+      ...(o.crossCheck !== undefined ? { crossCheck: o.crossCheck } : {}),
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    });
+  } finally {
+    close();
+  }
+}
