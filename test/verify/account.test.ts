@@ -121,6 +121,12 @@ describe.each(SEEDS)('account verification, workload seed %i', (seed) => {
         expect(verdict.reasons).toEqual([]);
         expect(verdict.leaves.filter((l) => !l.ok)).toEqual([]);
         expect(verdict.ok).toBe(true);
+        // One byte changed in the root (the file then proves against nothing we trust) fails every leaf.
+        file.root[0] = (file.root[0] as number) ^ 0x80;
+        const bad = verifyProofFile(file, end.root);
+        expect(bad.ok).toBe(false);
+        expect(bad.reasons[0]).toMatch(/is not the expected root/);
+        expect(bad.leaves.every((l) => l.reason?.includes('do not hash to the root'))).toBe(true);
 
         const chainReport = accountReport(atBlockEnd.state, atBlockEnd.ledger, account);
         const previous = endIndex === 0 ? undefined : (ends[endIndex - 1] as End).block;
@@ -142,7 +148,8 @@ describe.each(SEEDS)('account verification, workload seed %i', (seed) => {
     }
     // Not vacuous: some payouts were made and the leaves of each kind were proven.
     expect(payoutsSeen).toBeGreaterThan(0n);
-    for (const k of ['global', 'param', 'validator', 'active', 'delegation', 'reward']) expect(kinds).toContain(k);
+    for (const k of ['global', 'param', 'validator', 'active', 'delegation', 'reward'])
+      expect(kinds).toContain(k);
   });
 
   it('the ledger accounts for every unit issued at the epoch end', () => {
