@@ -41,10 +41,16 @@ const stateShape = z.object({
   hashes: z.array(ref),
 });
 
-/** The cache directory cannot be used at all (not writable, or held by a live process). */
+/** The cache directory cannot be used at all (cannot be created or written). */
 export class JournalCacheError extends VigilError {
   override name = 'JournalCacheError';
   override readonly category: VigilErrorCategory = 'config';
+}
+
+/** Another live process holds the cache directory: try again when it is done. */
+export class JournalCacheBusyError extends VigilError {
+  override name = 'JournalCacheBusyError';
+  override readonly category: VigilErrorCategory = 'unavailable';
 }
 
 const toRef = (r: z.infer<typeof ref>): BlockRef => ({ number: BigInt(r.number), hash: r.hash as Hash });
@@ -245,7 +251,7 @@ export class FileJournalStore<T> extends MemoryJournalStore<T> {
         }
         const holder = Number(readFileSync(this.lockPath, 'utf8').trim());
         if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && pidAlive(holder)) {
-          throw new JournalCacheError(`the cache ${this.dir} is in use by process ${holder}`, {
+          throw new JournalCacheBusyError(`the cache ${this.dir} is in use by process ${holder}`, {
             metaMessages: ['Wait for it to end, or give another --cache-dir.'],
           });
         }
