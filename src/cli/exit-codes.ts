@@ -13,8 +13,6 @@ export const ExitCode = {
   Config: 3,
   /** A service Vigil needs (Redis, an RPC endpoint) is not reachable. */
   Unavailable: 4,
-  /** The command exists but its implementation lands with a later release. */
-  NotImplemented: 5,
   /** An unexpected internal error (a bug: please report it). */
   Internal: 70,
   /** A second SIGINT during the daemon's shutdown: exited at once (128 + 2). */
@@ -38,8 +36,6 @@ export function exitCodeFor(err: unknown): ExitCode {
       return ExitCode.Config;
     case 'unavailable':
       return ExitCode.Unavailable;
-    case 'not-implemented':
-      return ExitCode.NotImplemented;
     case 'failed':
       return ExitCode.Failed;
   }

@@ -28,7 +28,9 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
       'Vigil keeps a Bitcoin L2 honest: it re-executes governance and challenges fraud on Bitcoin.',
     )
     .version(buildInfo().version)
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Options after a command name are that command's: `vigil verify proof <f> --root` is proof's --root.
+    .enablePositionalOptions();
   const first = argv?.slice(2).find((a) => !a.startsWith('-'));
   const chosen = COMMANDS.filter(([name]) => name === first);
   for (const [, load] of chosen.length === 1 ? chosen : COMMANDS) program.addCommand(await load());

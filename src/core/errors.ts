@@ -14,9 +14,8 @@
  * - `usage`: bad input from the person running the command (arguments, an input file).
  * - `config`: the configuration, or a secret it names, is invalid or unusable.
  * - `unavailable`: a service Vigil needs (Redis, an RPC endpoint, a port to listen on) is not there.
- * - `not-implemented`: the command exists but lands with a later release.
  */
-export type VigilErrorCategory = 'failed' | 'usage' | 'config' | 'unavailable' | 'not-implemented';
+export type VigilErrorCategory = 'failed' | 'usage' | 'config' | 'unavailable';
 
 export type VigilErrorOptions = {
   cause?: unknown;
@@ -55,16 +54,5 @@ export class VigilError extends Error {
       current = current instanceof Error ? current.cause : undefined;
     }
     return undefined;
-  }
-}
-
-/** A command whose implementation lands with a later issue. */
-export class NotImplementedError extends VigilError {
-  override name = 'NotImplementedError';
-  override readonly category: VigilErrorCategory = 'not-implemented';
-  constructor(command: string, plannedIn: string) {
-    super(`${command} is not implemented yet`, {
-      metaMessages: [`It arrives with ${plannedIn}; its options are stable already.`],
-    });
   }
 }

@@ -14,6 +14,7 @@ import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
 import { type GraphExpectations, type ImportedGraph, importGraph } from '../dispute/graph/import.ts';
 import { readKickoff } from '../dispute/graph/spend.ts';
 import {
+  type Address,
   createGenesisState,
   type GovernanceInput,
   REFERENCE_EXECUTOR,
@@ -27,6 +28,7 @@ import type { EpochEnd, GovernanceDerivation } from '../l2/derivation.ts';
 import type { WatchedDeployment } from '../l2/governance-contracts.ts';
 import { createGovernanceIngester, type L2ExecutionFault } from '../l2/governance-ingester.ts';
 import type { L2Rpc } from '../l2/rpc.ts';
+import { type AccountVerification, verifyAccount } from './account-run.ts';
 
 /** The epoch asked for has not ended on the L2 ingested so far. */
 export class EpochNotEndedError extends VigilError {
@@ -72,6 +74,8 @@ export type VerifyEpochOptions = {
   /** Longest history (inputs since genesis) re-executed once per catalogue fault to explain a wrong root. */
   diagnoseMaxInputs?: number;
   onProgress?: (p: IngestProgress) => void;
+  /** Also report one validator's or delegator's figures, proofs and the contracts' answers (lowercase). */
+  account?: Address;
 };
 
 export type RootSource = 'given' | 'l2-commitment' | 'bitcoin-kickoff';
@@ -104,6 +108,8 @@ export type EpochVerification = {
   /** L2 execution faults ingestion saw up to the epoch's end: the L2 broke the rules itself. */
   l2Faults: L2ExecutionFault[];
   graph?: { name: string; imported: boolean; error?: string; kickoffTxid?: string };
+  /** The account asked for with `account`. */
+  account?: AccountVerification;
   /** The blocks read from the L2 in this run (0 when the cache already had them). */
   blocksRead: bigint;
   /** Every compared source agrees, the contracts match the model and the L2 broke no rule. */
@@ -236,8 +242,19 @@ export async function verifyEpoch(o: VerifyEpochOptions): Promise<EpochVerificat
     crossCheck = { ok: r.ok, differences: r.differences, calls: r.calls };
   }
   const l2Faults = l2FaultsThrough(derivation, end);
+  const account =
+    o.account === undefined
+      ? undefined
+      : await verifyAccount({
+          derivation,
+          end,
+          account: o.account,
+          rpc: o.rpc,
+          addresses: o.deployment.addresses,
+        });
   const disagreement =
     checks.some((c) => c.status === 'disagrees') ||
+    (account !== undefined && (account.findings.length > 0 || !account.proofsVerify)) ||
     (crossCheck !== undefined && !crossCheck.ok) ||
     l2Faults.length > 0 ||
     (graphReport !== undefined && !graphReport.imported);
@@ -253,6 +270,7 @@ export async function verifyEpoch(o: VerifyEpochOptions): Promise<EpochVerificat
     ...(crossCheck ? { crossCheck } : {}),
     l2Faults,
     ...(graphReport ? { graph: graphReport } : {}),
+    ...(account ? { account } : {}),
     blocksRead: through === undefined ? 0n : through - start,
     ok: !disagreement,
     disagreement,

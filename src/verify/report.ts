@@ -1,6 +1,7 @@
 /** What `vigil verify --epoch` prints: a few lines for a person, or one JSON document for a program. */
 import type { FraudDiagnosis } from '../judge/diagnose.ts';
 import type { L2ExecutionFault } from '../l2/governance-ingester.ts';
+import { accountJson, accountText } from './account-report.ts';
 import type { EpochVerification, RootCheck } from './epoch.ts';
 
 const SOURCE_NAME: Record<RootCheck['source'], string> = {
@@ -50,7 +51,7 @@ export function verificationText(v: EpochVerification): string {
   }
   for (const f of v.l2Faults) lines.push(faultText(f));
   if (v.graph && !v.graph.imported) lines.push(`  graph ${v.graph.name}: refused: ${v.graph.error ?? ''}`);
-  return `${lines.join('\n')}\n`;
+  return `${lines.join('\n')}\n${v.account ? accountText(v.account) : ''}`;
 }
 
 function faultJson(f: L2ExecutionFault): Record<string, unknown> {
@@ -76,5 +77,6 @@ export function verificationJson(v: EpochVerification): Record<string, unknown> 
     l2Faults: v.l2Faults.map(faultJson),
     graph: v.graph ?? null,
     blocksRead: v.blocksRead.toString(),
+    ...(v.account ? { account: accountJson(v.account) } : {}),
   };
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { VigilConfig } from '../config/schema.ts';
 import { hexToBytes } from '../core/bytes.ts';
 import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
+import type { Address } from '../governance/index.ts';
 import type { JournalStore } from '../l2/cursor-store.ts';
 import type { L2Entry } from '../l2/decode.ts';
 import { FileJournalStore } from '../l2/file-journal-store.ts';
@@ -18,6 +19,7 @@ import {
   graphExpectationsFromConfig,
 } from '../watcher/from-config.ts';
 import { graphFileName } from '../watcher/graph-registry.ts';
+import { isAccountAddress } from './account-run.ts';
 import { defaultCacheRoot, deploymentCacheName } from './cache-dir.ts';
 import { type EpochVerification, type GraphSource, type IngestProgress, verifyEpoch } from './epoch.ts';
 
@@ -42,6 +44,8 @@ export type VerifyRunOptions = {
   /** The journal cache's root directory; false keeps the journal in memory only. */
   cacheDir?: string | false;
   crossCheck?: boolean;
+  /** A validator's or delegator's address (0x + 40 hex digits). */
+  account?: string;
   onProgress?: (p: IngestProgress) => void;
   /** Told why a cache that could not be read was started over. */
   onCacheDiscarded?: (reason: string) => void;
@@ -110,6 +114,9 @@ export async function runVerifyEpoch(config: VigilConfig, o: VerifyRunOptions): 
     });
   }
   const root = o.root !== undefined ? parseRootArgument(o.root) : undefined;
+  if (o.account !== undefined && !isAccountAddress(o.account)) {
+    throw new VerifyUsageError(`--account ${o.account} is not an address (0x and 40 hex digits)`);
+  }
   if (o.graph !== undefined && !existsSync(o.graph))
     throw new VerifyUsageError(`the graph file ${o.graph} does not exist`);
   const rpc = new L2Rpc({
@@ -144,6 +151,7 @@ export async function runVerifyEpoch(config: VigilConfig, o: VerifyRunOptions): 
       graph: (epoch: bigint) => graphSource(config, o, epoch),
       ...(o.crossCheck !== undefined ? { crossCheck: o.crossCheck } : {}),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      ...(o.account !== undefined ? { account: o.account.toLowerCase() as Address } : {}),
     });
   } finally {
     close();

@@ -23,10 +23,10 @@ describe.concurrent('vigil CLI', () => {
     }
   });
 
-  it('a command that lands later exits 5 with a clear message and no stack', async () => {
+  it('a command missing what it needs exits 2 with a clear message and no stack', async () => {
     const r = await runCli(['verify']);
-    expect(r.code).toBe(ExitCode.NotImplemented);
-    expect(r.stderr).toMatch(/^vigil verify is not implemented yet$/m);
+    expect(r.code).toBe(ExitCode.Usage);
+    expect(r.stderr).toMatch(/^vigil verify needs --epoch <n> or --latest$/m);
     expect(r.stderr).not.toMatch(/\bat .*\.ts:\d+/);
   });
 

@@ -1,15 +1,19 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { BackendUnavailableError } from '../../src/bitcoin/backends/errors.ts';
 import { InsecureWalletKeyFileError } from '../../src/bitcoin/wallet/keys.ts';
 import { ExitCode, exitCodeFor } from '../../src/cli/exit-codes.ts';
 import { buildProgram } from '../../src/cli/main.ts';
 import { ConfigError, SecretUnavailableError } from '../../src/config/errors.ts';
 import { configLeaves } from '../../src/config/fields.ts';
-import { NotImplementedError, VigilError } from '../../src/core/errors.ts';
+import { VigilError } from '../../src/core/errors.ts';
 import { InputsFileError, UnknownFaultError } from '../../src/governance/errors.ts';
+import { JournalCacheBusyError } from '../../src/l2/file-journal-store.ts';
+import { L2RpcUnavailableError } from '../../src/l2/rpc.ts';
 import { HttpListenError } from '../../src/observability/http-server.ts';
 import { RedisAuthError, RedisEvictionPolicyError, RedisUnavailableError } from '../../src/store/redis.ts';
+import { EpochNotEndedError } from '../../src/verify/epoch.ts';
 
 function sub(cmd: Command, name: string): Command {
   const found = cmd.commands.find((c) => c.name() === name);
@@ -32,7 +36,18 @@ describe('exit codes', () => {
     ['InputsFileError', new InputsFileError('inputs.json: not JSON'), ExitCode.Usage],
     ['UnknownFaultError', new UnknownFaultError('no fault x'), ExitCode.Usage],
     ['HttpListenError', new HttpListenError('cannot listen'), ExitCode.Unavailable],
-    ['NotImplementedError', new NotImplementedError('vigil x', 'later'), ExitCode.NotImplemented],
+    [
+      'L2RpcUnavailableError',
+      new L2RpcUnavailableError('L2 RPC eth_chainId failed 3 times'),
+      ExitCode.Unavailable,
+    ],
+    [
+      'BackendUnavailableError',
+      new BackendUnavailableError('core-rpc', 'getblockcount', 3),
+      ExitCode.Unavailable,
+    ],
+    ['JournalCacheBusyError', new JournalCacheBusyError('the cache is in use'), ExitCode.Unavailable],
+    ['EpochNotEndedError', new EpochNotEndedError('epoch 9 has not ended'), ExitCode.Usage],
     ['a VigilError without a code', new VigilError('the answer is no'), ExitCode.Failed],
     ['anything else (a bug)', new TypeError('undefined is not a function'), ExitCode.Internal],
   ])('%s → %i', (_name, err, code) => {

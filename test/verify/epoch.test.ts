@@ -26,6 +26,7 @@ import {
   type TraceStep,
 } from '../../src/governance/index.ts';
 import { serializeInputsFile } from '../../src/governance/inputs-file.ts';
+import { workloadAddress } from '../../src/governance/workload.ts';
 import { diagnoseFraud } from '../../src/judge/diagnose.ts';
 import type { L2Entry } from '../../src/l2/decode.ts';
 import { devnetWorkload, type L2Devnet, type L2DevnetRun, startL2Devnet } from '../../src/l2/devnet.ts';
@@ -340,6 +341,52 @@ describe('vigil verify --epoch, against a devnet L2, with no Redis', () => {
     const offline = await verify(['--epoch', '4', '--graph', honest, '--no-bitcoin', '--json']);
     expect(offline.code, offline.stderr).toBe(0);
     expect(json(offline).checks.find((x) => x.source === 'bitcoin-kickoff')?.status).toBe('unchecked');
+  }, 60_000);
+
+  it("--account: a validator's and a delegator's figures agree with the contracts, with proofs that verify alone", async () => {
+    const validator = workloadAddress('validator', 0);
+    const delegator = workloadAddress('delegator', 0);
+    const proofs = join(dir, 'proofs.json');
+    const r = await verify(['--epoch', '3', '--account', validator, '--proof-out', proofs, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const a = json(r).account as {
+      report: { account: string; validator: { selfStake: string } | null };
+      findings: unknown[];
+      proofsVerify: boolean;
+      calls: number;
+    };
+    expect(a.report.account).toBe(validator);
+    expect(a.report.validator).not.toBeNull();
+    expect(a.findings).toEqual([]);
+    expect(a.proofsVerify).toBe(true);
+    expect(a.calls).toBeGreaterThan(0);
+    const text = await verify(['--epoch', '3', '--account', delegator]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`account ${delegator} at the end of epoch 3`);
+    expect(text.stdout).toMatch(/contracts: every figure agrees/);
+    // The proof file stands alone: checked against the committed root with no chain and no config.
+    const root = run.epochs[3]?.committedRoot as string;
+    const ok = await runCli(['verify', 'proof', proofs, '--root', root], { env });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('every proof verifies');
+    const other = await runCli(['verify', 'proof', proofs, '--root', run.epochs[2]?.committedRoot as string]);
+    expect(other.code, other.stdout + other.stderr).toBe(1);
+    // One byte changed in a leaf: refused.
+    const file = JSON.parse(readFileSync(proofs, 'utf8')) as { leaves: { leaf: string }[] };
+    const leaf = file.leaves[1] as { leaf: string };
+    const last = leaf.leaf.slice(-2);
+    leaf.leaf = `${leaf.leaf.slice(0, -2)}${last === '00' ? '01' : '00'}`;
+    const tampered = join(dir, 'tampered.json');
+    writeFileSync(tampered, JSON.stringify(file));
+    const bad = await runCli(['verify', 'proof', tampered, '--root', root]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('REFUSED');
+    expect(bad.stdout).toContain('do not hash to the root');
+    // Usage: --proof-out alone, or an address that is not one.
+    expect((await verify(['--epoch', '3', '--proof-out', proofs])).code).toBe(2);
+    const notAddress = await verify(['--epoch', '3', '--account', '0x1234']);
+    expect(notAddress.code).toBe(2);
+    expect(notAddress.stderr).toContain('--account 0x1234 is not an address');
   }, 60_000);
 
   it('the Prometheus textfile says what the run found', async () => {

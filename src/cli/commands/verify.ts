@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { addConfigOptions, loadConfigFromCommand } from '../../config/cli-options.ts';
 import { VigilError, type VigilErrorCategory } from '../../core/errors.ts';
@@ -15,6 +16,8 @@ type VerifyFlags = {
   json?: boolean;
   textfile?: string;
   progress: boolean;
+  account?: string;
+  proofOut?: string;
 };
 
 class VerifyFlagError extends VigilError {
@@ -58,6 +61,9 @@ function progressBar(): {
 async function verifyAction(flags: VerifyFlags, command: Command): Promise<void> {
   const started = Date.now();
   const epoch = epochFlag(flags);
+  if (flags.proofOut !== undefined && flags.account === undefined) {
+    throw new VerifyFlagError('--proof-out writes the proofs of --account <address>: give both');
+  }
   const loaded = loadConfigFromCommand(command);
   for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
   const { runVerifyEpoch } = await import('../../verify/run.ts');
@@ -74,6 +80,7 @@ async function verifyAction(flags: VerifyFlags, command: Command): Promise<void>
       bitcoin: flags.bitcoin,
       cacheDir: flags.cache ? flags.cacheDir : false,
       crossCheck: flags.crossCheck,
+      ...(flags.account !== undefined ? { account: flags.account } : {}),
       ...(bar ? { onProgress: bar.update } : {}),
       onCacheDiscarded: (reason) =>
         process.stderr.write(`warning: the L2 cache could not be read and starts over: ${reason}\n`),
@@ -93,12 +100,32 @@ async function verifyAction(flags: VerifyFlags, command: Command): Promise<void>
       });
     }
   }
+  if (flags.proofOut !== undefined && verification.account) {
+    const { encodeProofFile } = await import('../../verify/proof-file.ts');
+    writeFileSync(flags.proofOut, `${encodeProofFile(verification.account.proofs)}\n`);
+  }
   process.stdout.write(
     flags.json
       ? `${JSON.stringify(verificationJson(verification), null, 2)}\n`
       : verificationText(verification),
   );
   process.exitCode = exitCode;
+}
+
+async function proofAction(file: string, flags: { root?: string; json?: boolean }): Promise<void> {
+  const { parseProofFile, verifyProofFile } = await import('../../verify/proof-file.ts');
+  const { jsonValue, proofVerdictText } = await import('../../verify/account-report.ts');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new VerifyFlagError(`the proof file ${file} cannot be read`, { cause: err });
+  }
+  const verdict = verifyProofFile(parseProofFile(text), flags.root);
+  process.stdout.write(
+    flags.json ? `${JSON.stringify(verdict, jsonValue, 2)}\n` : proofVerdictText(file, verdict),
+  );
+  process.exitCode = verdict.ok ? ExitCode.Ok : ExitCode.Failed;
 }
 
 export function verifyCommand(): Command {
@@ -122,12 +149,28 @@ export function verifyCommand(): Command {
     .option('--no-cross-check', "do not read the contracts' state at the epoch's end")
     .option('--textfile <path>', 'also write the outcome as Prometheus metrics (textfile collector)')
     .option('--no-progress', 'no progress bar on stderr')
+    .option(
+      '--account <address>',
+      "also show a validator's or delegator's figures, proofs and the contracts' answers",
+    )
+    .option(
+      '--proof-out <file>',
+      "with --account: write the account's proofs as JSON (check with `vigil verify proof`)",
+    )
     .option('--json', 'print the verdict as JSON')
     .addHelpText(
       'after',
       '\nExit codes: 0 every compared root agrees, 1 a root disagrees or the L2 broke a rule, 2 bad usage,\n3 bad configuration, 4 the L2 (or the Bitcoin backend) is unreachable. See docs/verify.md.',
     );
   addConfigOptions(cmd);
+  // `vigil verify proof <file> --root <hex>`: the options after `proof` are its own, not verify's.
+  cmd.enablePositionalOptions();
   cmd.action(verifyAction);
+  cmd
+    .command('proof <file>')
+    .description('Check a proof file written by --proof-out against its root alone (no chain, no config)')
+    .option('--root <hex>', 'the root the proofs must be against (the committed root of the epoch)')
+    .option('--json', 'print the verdict as JSON')
+    .action(proofAction);
   return cmd;
 }
