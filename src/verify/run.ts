@@ -2,11 +2,12 @@
  * `vigil verify --epoch` from the configuration: the L2 RPC, the deployment, the journal cache, the
  * operator's graph and the Bitcoin backend, put together for verifyEpoch. No Redis is touched.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VigilConfig } from '../config/schema.ts';
 import { hexToBytes } from '../core/bytes.ts';
 import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
+import { GRAPH_DOCUMENT_MAX_BYTES } from '../dispute/graph/document.ts';
 import type { Address } from '../governance/index.ts';
 import type { JournalStore } from '../l2/cursor-store.ts';
 import type { L2Entry } from '../l2/decode.ts';
@@ -72,8 +73,15 @@ export function parseRootArgument(value: string): Uint8Array {
 function readGraph(path: string): unknown {
   let text: string;
   try {
+    const size = statSync(path).size;
+    if (size > GRAPH_DOCUMENT_MAX_BYTES) {
+      throw new VerifyUsageError(
+        `the graph file ${path} is ${size} bytes, more than a graph document may be (${GRAPH_DOCUMENT_MAX_BYTES})`,
+      );
+    }
     text = readFileSync(path, 'utf8');
   } catch (err) {
+    if (err instanceof VerifyUsageError) throw err;
     throw new VerifyUsageError(`the graph file ${path} cannot be read`, { cause: err });
   }
   try {
