@@ -34,7 +34,14 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const first = argv?.slice(2).find((a) => !a.startsWith('-'));
   const chosen = COMMANDS.filter(([name]) => name === first);
   for (const [, load] of chosen.length === 1 ? chosen : COMMANDS) program.addCommand(await load());
-  program.exitOverride();
+  // Commands built apart and added do not inherit the program's settings: every command, at any depth,
+  // must throw its parse errors here (exit 2) instead of exiting 1 from inside commander.
+  const settle = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.showHelpAfterError();
+    for (const sub of cmd.commands) settle(sub);
+  };
+  settle(program);
   return program;
 }
 

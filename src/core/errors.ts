@@ -56,3 +56,9 @@ export class VigilError extends Error {
     return undefined;
   }
 }
+
+/** The command line asks for something that cannot be done as asked (a bad flag value, a missing flag). */
+export class UsageError extends VigilError {
+  override name = 'UsageError';
+  override readonly category: VigilErrorCategory = 'usage';
+}

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { VigilError } from '../../core/errors.ts';
+import { UsageError } from '../../core/errors.ts';
 import { ExitCode } from '../exit-codes.ts';
 
 type DevnetOptions = {
@@ -18,7 +18,7 @@ type DevnetOptions = {
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   if (!/^[0-9]+$/.test(value) || Number(value) < 1)
-    throw new VigilError(`${flag} must be a positive integer`);
+    throw new UsageError(`${flag} must be a positive integer`);
   return Number(value);
 }
 
@@ -64,7 +64,7 @@ export function devnetCommand(): Command {
       const { DEVNET_LOG_LEVELS } = await import('../../devnet/log.ts');
       const strategy = strategyByName(opts.operator); // unknown names fail before anything starts
       if (!DEVNET_LOG_LEVELS.includes(opts.logLevel)) {
-        throw new VigilError(
+        throw new UsageError(
           `--log-level must be one of ${DEVNET_LOG_LEVELS.join(', ')}, not "${opts.logLevel}"`,
         );
       }

@@ -3,7 +3,7 @@
  * behaviours and every attack of a dishonest operator, each with its one-line doc and what the run must
  * end with (`expect`, checked by the summary).
  */
-import { VigilError } from '../../core/errors.ts';
+import { VigilError, type VigilErrorCategory } from '../../core/errors.ts';
 import { devnetGraphParameters } from '../operator-graph.ts';
 import { equivocationStrategy } from './equivocation.ts';
 import { fakeConfirmationsStrategy, feeSpikeStrategy } from './fee-spike.ts';
@@ -20,6 +20,7 @@ export type { ExpectedEnd, OperatorStrategy } from './types.ts';
 
 export class UnknownStrategyError extends VigilError {
   override name = 'UnknownStrategyError';
+  override readonly category: VigilErrorCategory = 'usage';
 }
 
 export const STRATEGIES: readonly OperatorStrategy[] = [
