@@ -1,9 +1,10 @@
 import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
-import { addConfigOptions, loadConfigFromCommand } from '../../config/cli-options.ts';
+import { addConfigOptions, configOverridesHelp, loadConfigFromCommand } from '../../config/cli-options.ts';
 import { redactValue } from '../../config/redact.ts';
 import type { VigilConfig } from '../../config/schema.ts';
 import { checkSecretFiles, readSecret, redisUrlFromConfig } from '../../config/secrets.ts';
+import { withExamples } from '../help.ts';
 
 /** What `--probe` checks beyond the schema: Redis answers, every named secret can be read. */
 async function probe(config: VigilConfig): Promise<string[]> {
@@ -45,7 +46,9 @@ async function probe(config: VigilConfig): Promise<string[]> {
 }
 
 export function configCommand(): Command {
-  const cmd = new Command('config').description('Validate and show configuration');
+  const cmd = new Command('config')
+    .description('Validate and show configuration')
+    .addHelpText('after', configOverridesHelp());
   const check = cmd
     .command('check')
     .description(
@@ -53,6 +56,11 @@ export function configCommand(): Command {
     )
     .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
     .option('--probe', 'also check that Redis answers and that every named secret can be read');
+  withExamples(check, [
+    ['vigil config check -c vigil.yaml', 'the effective configuration, secrets redacted'],
+    ['vigil config check -c vigil.yaml --probe', 'also reach Redis and read every secret'],
+    ['VIGIL_REDIS_URL=redis://r:6379 vigil config check --format json', 'env over the file, as JSON'],
+  ]);
   addConfigOptions(check);
   check.action(async (opts: { format: 'yaml' | 'json'; probe?: boolean }, command: Command) => {
     const loaded = loadConfigFromCommand(command);

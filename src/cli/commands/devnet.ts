@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { UsageError } from '../../core/errors.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { withExamples } from '../help.ts';
 
 type DevnetOptions = {
   fault: string;
@@ -23,7 +24,7 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
 }
 
 export function devnetCommand(): Command {
-  return new Command('devnet')
+  const cmd = new Command('devnet')
     .description(
       'Run anvil + a Bitcoin regtest chain + an operator + the watcher, tell the story, exit 0 if it went as expected',
     )
@@ -128,4 +129,9 @@ export function devnetCommand(): Command {
         await closeRedis(redis);
       }
     });
+  return withExamples(cmd, [
+    ['vigil devnet', 'an honest operator: every epoch valid, exit 0'],
+    ['vigil devnet --fault quorum-not-checked', 'a faulty operator, challenged and slashed'],
+    ['vigil devnet --fault commission-not-taken --operator never-assert', 'slashed by assert-timeout'],
+  ]);
 }

@@ -5,6 +5,7 @@ import { checkSecretFiles, redisUrlFromConfig } from '../../config/secrets.ts';
 import { VigilError } from '../../core/errors.ts';
 import { eventToJson } from '../../dispute/records/codec.ts';
 import type { DisputeRecord, DisputeStore } from '../../dispute/records/store.ts';
+import { withExamples } from '../help.ts';
 
 export class DisputeNotFoundError extends VigilError {
   override name = 'DisputeNotFoundError';
@@ -59,6 +60,7 @@ export function disputesCommand(): Command {
     .description('List disputes with their state')
     .option('-c, --config <file>', 'YAML configuration file')
     .option('--json', 'print JSON');
+  withExamples(list, [['vigil disputes list -c vigil.yaml', 'every dispute and its state']]);
   addConfigOptions(list);
   list.action(async (opts: { json?: boolean }, command: Command) => {
     const rows = await withStore(command, async (s) => (await s.list()).map(summary));
@@ -82,6 +84,7 @@ export function disputesCommand(): Command {
     .description('Show one dispute: state, history, transactions and the re-execution trace')
     .option('-c, --config <file>', 'YAML configuration file')
     .option('--json', 'print JSON');
+  withExamples(show, [['vigil disputes show -c vigil.yaml <id> --json', 'one dispute with its history']]);
   addConfigOptions(show);
   show.action(async (id: string, opts: { json?: boolean }, command: Command) => {
     await withStore(command, async (s) => {
@@ -119,6 +122,7 @@ export function disputesCommand(): Command {
     .description('Write a self-contained bundle of one dispute for offline replay')
     .option('-c, --config <file>', 'YAML configuration file')
     .option('-o, --out <file>', 'output file');
+  withExamples(exp, [['vigil disputes export -c vigil.yaml <id> -o d.json', 'a bundle for offline replay']]);
   addConfigOptions(exp);
   exp.action(async (id: string, opts: { out?: string }, command: Command) => {
     await withStore(command, async (s) => {

@@ -14,6 +14,7 @@ import {
   reexecute,
   type TraceStep,
 } from '../../governance/index.ts';
+import { withExamples } from '../help.ts';
 
 export type ReplayOptions = { inputs?: string; trace?: boolean; fault?: string; json?: boolean };
 
@@ -147,7 +148,7 @@ function formatText(
 }
 
 export function replayCommand(): Command {
-  return new Command('replay')
+  const cmd = new Command('replay')
     .description('Re-execute governance inputs offline and print the state root of every epoch')
     .option('--inputs <file>', 'an inputs file (docs/inputs-format.md)')
     .option('--trace', 'print the root after every step')
@@ -162,4 +163,8 @@ export function replayCommand(): Command {
         );
       }
     });
+  return withExamples(cmd, [
+    ['vigil replay --inputs inputs.json', 'every epoch root of an inputs file'],
+    ['vigil replay --inputs inputs.json --fault timelock-ignored', 'where a faulty executor departs'],
+  ]);
 }

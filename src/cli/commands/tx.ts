@@ -16,6 +16,7 @@ import type { Prevout, Tx } from '../../bitcoin/tx/types.ts';
 import { type TxVerdict, verifyTransaction } from '../../bitcoin/tx/verify.ts';
 import { VigilError, type VigilErrorCategory } from '../../core/errors.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { withExamples } from '../help.ts';
 
 /** Bad input (unreadable file, invalid hex or JSON, wrong prevout count, unknown flag): exit 2. */
 class TxToolInputError extends VigilError {
@@ -223,6 +224,10 @@ export function txCommand(): Command {
     .action((txArg: string | undefined, opts: VerifyOptions) => {
       process.exitCode = runVerify(txArg, opts);
     });
+  withExamples(cmd.commands[0] as Command, [
+    ['vigil tx verify 0200… --prevouts prevouts.json', 'every input against its prevouts'],
+    ['vigil tx verify --batch cases.jsonl --json', 'one verdict line per case'],
+  ]);
   cmd
     .command('debug [txhex]')
     .description('Step through an input’s scripts opcode by opcode (btcdeb-like)')
@@ -235,5 +240,8 @@ export function txCommand(): Command {
     .action(async (txArg: string | undefined, opts: DebugOptions) => {
       process.exitCode = await runDebug(txArg, opts);
     });
+  withExamples(cmd.commands[1] as Command, [
+    ['vigil tx debug 0200… --prevouts prevouts.json --input 1', 'step through input 1'],
+  ]);
   return cmd;
 }

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { addConfigOptions, loadConfigFromCommand } from '../../config/cli-options.ts';
 import { VigilError, type VigilErrorCategory } from '../../core/errors.ts';
 import { ExitCode, exitCodeFor } from '../exit-codes.ts';
+import { withExamples } from '../help.ts';
 
 type VerifyFlags = {
   epoch?: string;
@@ -162,6 +163,12 @@ export function verifyCommand(): Command {
       'after',
       '\nExit codes: 0 every compared root agrees, 1 a root disagrees or the L2 broke a rule, 2 bad usage,\n3 bad configuration, 4 the L2 (or the Bitcoin backend) is unreachable. See docs/verify.md.',
     );
+  withExamples(cmd, [
+    ['vigil verify -c vigil.yaml --latest', 'the last epoch that ended, against the L2 commitment'],
+    ['vigil verify -c vigil.yaml --epoch 42 --root 0x…', 'the root you are about to commit'],
+    ['vigil verify -c vigil.yaml --epoch 42 --account 0x… --proof-out p.json', 'your own figures and proofs'],
+    ['vigil verify proof p.json --root 0x…', 'check a proof file against a root alone'],
+  ]);
   addConfigOptions(cmd);
   // `vigil verify proof <file> --root <hex>`: the options after `proof` are its own, not verify's.
   cmd.enablePositionalOptions();
@@ -171,6 +178,10 @@ export function verifyCommand(): Command {
     .description('Check a proof file written by --proof-out against its root alone (no chain, no config)')
     .option('--root <hex>', 'the root the proofs must be against (the committed root of the epoch)')
     .option('--json', 'print the verdict as JSON')
-    .action(proofAction);
+    .action(proofAction)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  vigil verify proof p.json --root 0x…  # every leaf against the root you trust',
+    );
   return cmd;
 }
