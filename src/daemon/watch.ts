@@ -5,15 +5,18 @@
  */
 import type { VigilConfig } from '../config/schema.ts';
 import { checkSecretFiles, redisUrlFromConfig } from '../config/secrets.ts';
+import { L2Rpc } from '../l2/rpc.ts';
 import { componentLogger } from '../observability/logger.ts';
 import {
   backendFromConfig,
   bullConnectionFromUrl,
+  deploymentFromConfig,
   epochSourceFromConfig,
   walletKeyFromConfig,
   watcherFeesFromConfig,
 } from '../watcher/from-config.ts';
 import { createWatcher, type Watcher } from '../watcher/watcher.ts';
+import { preflight } from './preflight.ts';
 import type { DaemonOutcome, ImmediateExit } from './runtime.ts';
 import { runVigilDaemon } from './vigil-daemon.ts';
 
@@ -35,6 +38,21 @@ export async function runWatchDaemon(
           name: 'watcher',
           start: async () => {
             const logger = componentLogger(base.logger, 'watcher');
+            // After Redis answered: the chains it is pointed at, and the files it names, are the ones meant.
+            await preflight(config, {
+              rpc: deploymentFromConfig(config)
+                ? new L2Rpc({
+                    urls: config.l2.rpcUrls,
+                    timeoutMs: config.l2.requestTimeoutMs,
+                    retry: { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 2_000 },
+                  })
+                : undefined,
+              backend,
+            });
+            logger.info(
+              { l2ChainId: config.l2.chainId, bitcoinNetwork: config.bitcoin.network },
+              'preflight passed: the L2 chain, its contracts and the Bitcoin network are the configured ones',
+            );
             // Undefined unless the L2 contracts, dispute.graphDir and the operator/committee keys are
             // all set: the watcher then warns that it finds no kick-offs (docs/configuration.md).
             const epochs = epochSourceFromConfig(config, {

@@ -1,0 +1,172 @@
+/**
+ * `vigil watch` refuses to start against the wrong services (issue #19): each misconfiguration names its
+ * key, against a real anvil with the contracts and the simnet's Core-RPC front; an unreachable service
+ * is exit 4. The checks run after Redis answered, in the watcher's start.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { type Simnet, startSimnet } from '../../src/bitcoin/simnet/start.ts';
+import { ExitCode } from '../../src/cli/exit-codes.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { preflight } from '../../src/daemon/preflight.ts';
+import { serializeInputsFile } from '../../src/governance/inputs-file.ts';
+import { generateWorkload } from '../../src/governance/workload.ts';
+import { L2Rpc } from '../../src/l2/rpc.ts';
+import { backendFromConfig } from '../../src/watcher/from-config.ts';
+import { runCli } from '../cli/run-cli.ts';
+import { type Chain, startChain } from '../l2/helpers.ts';
+
+let chain: Chain;
+let sim: Simnet;
+let dir: string;
+const env: Record<string, string> = {};
+
+type Tree = { [k: string]: unknown };
+
+function goodConfig(): Tree {
+  const a = chain.deployment.addresses;
+  return {
+    mode: 'watch',
+    l2: {
+      rpcUrls: [chain.anvil.rpcUrl],
+      chainId: 31337,
+      startBlock: Number(chain.deployment.startBlock),
+      genesisFile: join(dir, 'genesis.json'),
+      contracts: {
+        token: a.token,
+        staking: a.staking,
+        governor: a.governor,
+        paramRegistry: a.registry,
+        epochManager: a.epochManager,
+        stateCommitment: a.stateCommitment,
+      },
+    },
+    bitcoin: {
+      backend: 'core-rpc',
+      url: sim.rpcUrl,
+      network: 'regtest',
+      auth: { user: sim.rpcAuth.user, passwordEnv: 'PREFLIGHT_BTC_PASSWORD' },
+    },
+    dispute: {
+      graphDir: join(dir, 'graphs'),
+      operatorKey: '11'.repeat(32),
+      committeeKeys: ['22'.repeat(32)],
+    },
+    http: { port: 0 },
+    log: { level: 'silent' },
+  };
+}
+
+/** `goodConfig()` with one value replaced, at a dotted path. */
+function withValue(path: string, value: unknown): Tree {
+  const tree = goodConfig();
+  const keys = path.split('.');
+  let node = tree;
+  for (const k of keys.slice(0, -1)) node = node[k] as Tree;
+  node[keys.at(-1) as string] = value;
+  return tree;
+}
+
+function write(name: string, tree: Tree): string {
+  const path = join(dir, name);
+  writeFileSync(path, stringify(tree));
+  return path;
+}
+
+async function problemsOf(tree: Tree): Promise<string> {
+  const { config } = loadConfig({ file: write('cfg.yaml', tree), env: { ...env } });
+  try {
+    await preflight(config, {
+      rpc: new L2Rpc({ urls: config.l2.rpcUrls, retry: { maxAttempts: 1 } }),
+      backend: backendFromConfig(config, env),
+    });
+    return '';
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'vigil-preflight-'));
+  const w = generateWorkload({ seed: 5, inputs: 10 });
+  writeFileSync(join(dir, 'genesis.json'), serializeInputsFile({ genesis: w.genesis, inputs: [] }));
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(join(dir, 'graphs'));
+  writeFileSync(join(dir, 'not-a-dir'), 'x');
+  chain = await startChain(w.genesis);
+  sim = await startSimnet();
+  env.PREFLIGHT_BTC_PASSWORD = sim.rpcAuth.password;
+}, 60_000);
+
+afterAll(async () => {
+  await chain?.stop();
+  await sim?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('vigil watch preflight', () => {
+  it('the right chain, contracts, network and files: no problem', async () => {
+    expect(await problemsOf(goodConfig())).toBe('');
+  });
+
+  it.each([
+    [
+      'a wrong L2 chain id',
+      'l2.chainId',
+      1,
+      /l2\.chainId: expected the chain id of the L2 node at .*, got 1, but the node reports 31337/,
+    ],
+    [
+      'an address with no contract',
+      'l2.contracts.staking',
+      '0x00000000000000000000000000000000000000aa',
+      /l2\.contracts\.staking: expected a contract on chain 31337, got 0x0+aa, which holds no code/,
+    ],
+    [
+      'another Bitcoin network',
+      'bitcoin.network',
+      'testnet',
+      /bitcoin\.network: .*got testnet, but its genesis block 0f9188f1\w+ is regtest/,
+    ],
+    [
+      'a missing genesis file',
+      'l2.genesisFile',
+      '/nonexistent/genesis.json',
+      /l2\.genesisFile: expected a readable genesis/,
+    ],
+    [
+      'a graph directory that is a file',
+      'dispute.graphDir',
+      'not-a-dir',
+      /dispute\.graphDir: expected a directory Vigil can list, got .*not-a-dir \(not a directory\)/,
+    ],
+    [
+      'a graph directory that does not exist',
+      'dispute.graphDir',
+      '/nonexistent/graphs',
+      /dispute\.graphDir: .*\(ENOENT\)/,
+    ],
+  ])('%s is refused naming %s', async (_what, key, value, message) => {
+    const v = key === 'dispute.graphDir' && value === 'not-a-dir' ? join(dir, 'not-a-dir') : value;
+    expect(await problemsOf(withValue(key, v))).toMatch(message);
+  });
+
+  it('vigil watch itself: exit 3 naming the key, exit 4 for an L2 that does not answer', async () => {
+    const wrong = await runCli(['watch', '-c', write('wrong-chain.yaml', withValue('l2.chainId', 7))], {
+      env,
+    });
+    expect(wrong.code, wrong.stderr).toBe(ExitCode.Config);
+    expect(wrong.stderr).toMatch(/^invalid configuration: l2\.chainId: .*the node reports 31337/m);
+    const down = await runCli(
+      ['watch', '-c', write('down.yaml', withValue('l2.rpcUrls', ['http://127.0.0.1:1']))],
+      {
+        env,
+      },
+    );
+    expect(down.code, down.stderr).toBe(ExitCode.Unavailable);
+    expect(down.stderr).toMatch(/L2 RPC eth_chainId failed 3 times/);
+  }, 60_000);
+});
