@@ -105,14 +105,16 @@ export type EpochVerification = {
   checks: RootCheck[];
   /** The contracts read at the epoch's end block against the model (absent when turned off). */
   crossCheck?: { ok: boolean; differences: string[]; calls: number };
-  /** L2 execution faults ingestion saw up to the epoch's end: the L2 broke the rules itself. */
+  /** L2 execution faults ingestion saw in the epoch's blocks: the L2 broke the rules itself. */
   l2Faults: L2ExecutionFault[];
   graph?: { name: string; imported: boolean; error?: string; kickoffTxid?: string };
   /** The account asked for with `account`. */
   account?: AccountVerification;
   /** The blocks read from the L2 in this run (0 when the cache already had them). */
   blocksRead: bigint;
-  /** Every compared source agrees, the contracts match the model and the L2 broke no rule. */
+  /** How many roots were compared (sources that agree or disagree; missing and unchecked ones are not). */
+  compared: number;
+  /** At least one root was compared, every compared one agrees, the contracts match and the L2 broke no rule. */
   ok: boolean;
   /** Something compared disagreed, or the L2 broke a rule. */
   disagreement: boolean;
@@ -241,7 +243,7 @@ export async function verifyEpoch(o: VerifyEpochOptions): Promise<EpochVerificat
     const r = await o.rpc.call('eth_call', (client) => checker.check(client, state, end.block));
     crossCheck = { ok: r.ok, differences: r.differences, calls: r.calls };
   }
-  const l2Faults = l2FaultsThrough(derivation, end);
+  const l2Faults = l2FaultsIn(derivation, end);
   const account =
     o.account === undefined
       ? undefined
@@ -252,6 +254,7 @@ export async function verifyEpoch(o: VerifyEpochOptions): Promise<EpochVerificat
           rpc: o.rpc,
           addresses: o.deployment.addresses,
         });
+  const compared = checks.filter((c) => c.status === 'agrees' || c.status === 'disagrees').length;
   const disagreement =
     checks.some((c) => c.status === 'disagrees') ||
     (account !== undefined && (account.findings.length > 0 || !account.proofsVerify)) ||
@@ -272,16 +275,23 @@ export async function verifyEpoch(o: VerifyEpochOptions): Promise<EpochVerificat
     ...(graphReport ? { graph: graphReport } : {}),
     ...(account ? { account } : {}),
     blocksRead: through === undefined ? 0n : through - start,
-    ok: !disagreement,
+    compared,
+    ok: !disagreement && compared > 0,
     disagreement,
   };
 }
 
-/** The L2 execution faults the derivation recorded, up to the epoch's end block. */
-function l2FaultsThrough(d: GovernanceDerivation, end: EpochEnd): L2ExecutionFault[] {
+/**
+ * The L2 execution faults the derivation recorded in the epoch's blocks (after the previous epoch's end
+ * block, up to its own): a fault in an earlier epoch is that epoch's finding, not every later one's.
+ */
+function l2FaultsIn(d: GovernanceDerivation, end: EpochEnd): L2ExecutionFault[] {
+  const index = d.epochEnds.indexOf(end);
+  const after = index > 0 ? (d.epochEnds[index - 1] as EpochEnd).block : -1n;
+  const inEpoch = (block: bigint) => block > after && block <= end.block;
   const faults: L2ExecutionFault[] = [];
   for (const r of d.rejected) {
-    if (r.input.position.block > end.block) continue;
+    if (!inEpoch(r.input.position.block)) continue;
     faults.push({
       kind: 'rejected-input',
       block: r.input.position.block,
@@ -291,7 +301,7 @@ function l2FaultsThrough(d: GovernanceDerivation, end: EpochEnd): L2ExecutionFau
     });
   }
   for (const r of d.revertedAccepted) {
-    if (r.input.position.block > end.block) continue;
+    if (!inEpoch(r.input.position.block)) continue;
     faults.push({
       kind: 'reverted-input-accepted',
       block: r.input.position.block,

@@ -31,7 +31,7 @@ function faultText(f: L2ExecutionFault): string {
 
 export function verificationText(v: EpochVerification): string {
   const lines = [
-    `epoch ${v.epoch}: ${v.ok ? 'OK' : v.disagreement ? 'DISAGREEMENT' : 'not confirmed'}`,
+    `epoch ${v.epoch}: ${v.ok ? 'OK' : v.disagreement ? 'DISAGREEMENT' : 'NOTHING TO COMPARE (no root given, no commitment yet, no kick-off read)'}`,
     `  ended at L2 block ${v.endBlock} (${v.endBlockHash}), ${v.depth} deep; ${v.epochInputs} inputs in the epoch, ${v.inputsSinceGenesis} since genesis`,
     `  Vigil's root ${v.root}`,
   ];
@@ -66,6 +66,7 @@ export function verificationJson(v: EpochVerification): Record<string, unknown> 
     epoch: v.epoch.toString(),
     ok: v.ok,
     disagreement: v.disagreement,
+    compared: v.compared,
     endBlock: v.endBlock.toString(),
     endBlockHash: v.endBlockHash,
     depth: v.depth,

@@ -8,6 +8,7 @@ import type { VigilConfig } from '../config/schema.ts';
 import { hexToBytes } from '../core/bytes.ts';
 import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
 import { GRAPH_DOCUMENT_MAX_BYTES } from '../dispute/graph/document.ts';
+import { InputsFileError } from '../governance/errors.ts';
 import type { Address } from '../governance/index.ts';
 import type { JournalStore } from '../l2/cursor-store.ts';
 import type { L2Entry } from '../l2/decode.ts';
@@ -115,7 +116,14 @@ function graphSource(config: VigilConfig, o: VerifyRunOptions, epoch: bigint): G
 }
 
 export async function runVerifyEpoch(config: VigilConfig, o: VerifyRunOptions): Promise<EpochVerification> {
-  const deployment = deploymentFromConfig(config);
+  let deployment: ReturnType<typeof deploymentFromConfig>;
+  try {
+    deployment = deploymentFromConfig(config);
+  } catch (err) {
+    // The genesis file is part of the configuration here: exit 3, naming the key.
+    if (!(err instanceof InputsFileError)) throw err;
+    throw new VerifyConfigError(`l2.genesisFile: ${err.shortMessage}`, { cause: err });
+  }
   if (deployment === undefined) {
     throw new VerifyConfigError('vigil verify needs the L2 contracts: set every l2.contracts.* address', {
       metaMessages: ['token, staking, governor, paramRegistry, epochManager and stateCommitment'],

@@ -26,13 +26,19 @@ export async function verifyMetricsText(f: VerifyRunFacts): Promise<string> {
   ).set(f.finishedAt);
   gauge(
     'vigil_verify_exit_code',
-    'Exit code of the last vigil verify run (0 all agree, 1 disagree, 4 unreachable).',
+    'Exit code of the last vigil verify run (README: 0 all agree, 1 disagree, 2 usage, 3 config, 4 unreachable).',
   ).set(f.exitCode);
   gauge('vigil_verify_duration_seconds', 'How long the last vigil verify run took.').set(f.durationSeconds);
   const v = f.verification;
   if (v) {
     gauge('vigil_verify_epoch', 'The epoch the last vigil verify run checked.').set(Number(v.epoch));
-    gauge('vigil_verify_ok', '1 when every compared root agreed and the L2 broke no rule.').set(v.ok ? 1 : 0);
+    gauge(
+      'vigil_verify_ok',
+      '1 when at least one root was compared, all agreed, and the L2 broke no rule.',
+    ).set(v.ok ? 1 : 0);
+    gauge('vigil_verify_roots_compared', 'Roots compared with Vigil’s (given, L2 commitment, kick-off).').set(
+      v.compared,
+    );
     const check = gauge(
       'vigil_verify_root_agrees',
       '1 when the source gives the same root as Vigil, 0 when it differs (absent: nothing to compare).',

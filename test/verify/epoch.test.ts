@@ -258,6 +258,15 @@ describe('vigil verify --epoch, against a devnet L2, with no Redis', () => {
     expect(latest.stdout).toContain('L2 commitment: agrees');
   }, 60_000);
 
+  it('nothing to compare yet (the last commitment not deep enough): said so, not called OK', async () => {
+    const r = await verify(['--latest', '--no-cache', '--l2-confirmations', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^epoch ${EPOCHS - 1}: NOTHING TO COMPARE`));
+    expect(r.stdout).toContain('L2 commitment: missing');
+    const j = json(await verify(['--latest', '--no-cache', '--l2-confirmations', '1', '--json']));
+    expect(j).toMatchObject({ ok: false, disagreement: false, compared: 0 });
+  }, 30_000);
+
   it('the honest root given with --root agrees (hex or a file); exit 0', async () => {
     const root = run.epochs[3]?.referenceRoot as string;
     const hex = await verify(['--epoch', '3', '--root', root]);
@@ -436,6 +445,15 @@ describe('vigil verify --epoch, against a devnet L2, with no Redis', () => {
     const r3 = await verify(['--epoch', '1'], writeConfig('no-contracts.yaml', noContracts));
     expect(r3.code).toBe(3);
     expect(r3.stderr).toContain('needs the L2 contracts');
+    const noGenesis = baseConfig() as Config & { l2: Config };
+    noGenesis.l2 = { ...noGenesis.l2, genesisFile: join(dir, 'absent-genesis.json') };
+    const r3g = await verify(['--epoch', '1'], writeConfig('no-genesis.yaml', noGenesis));
+    expect(r3g.code).toBe(3);
+    expect(r3g.stderr).toMatch(/^l2\.genesisFile: .*cannot be read/m);
+    // A cron job's textfile says when the flags are wrong, too.
+    const prom = join(dir, 'usage.prom');
+    expect((await verify(['--epoch', 'x', '--textfile', prom])).code).toBe(2);
+    expect(readFileSync(prom, 'utf8')).toMatch(/^vigil_verify_exit_code 2$/m);
     const otherChain = baseConfig() as Config & { l2: Config };
     otherChain.l2 = { ...otherChain.l2, chainId: 1 };
     const chain = await verify(['--epoch', '1'], writeConfig('other-chain.yaml', otherChain));

@@ -61,12 +61,6 @@ function progressBar(): {
 
 async function verifyAction(flags: VerifyFlags, command: Command): Promise<void> {
   const started = Date.now();
-  const epoch = epochFlag(flags);
-  if (flags.proofOut !== undefined && flags.account === undefined) {
-    throw new VerifyFlagError('--proof-out writes the proofs of --account <address>: give both');
-  }
-  const loaded = loadConfigFromCommand(command);
-  for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
   const { runVerifyEpoch } = await import('../../verify/run.ts');
   const { verificationJson, verificationText } = await import('../../verify/report.ts');
   const { writeTextfile } = await import('../../verify/textfile.ts');
@@ -74,6 +68,13 @@ async function verifyAction(flags: VerifyFlags, command: Command): Promise<void>
   let verification: Awaited<ReturnType<typeof runVerifyEpoch>> | undefined;
   let exitCode: number = ExitCode.Ok;
   try {
+    // Inside the try: a cron job's textfile must say so when the flags or the configuration are wrong.
+    const epoch = epochFlag(flags);
+    if (flags.proofOut !== undefined && flags.account === undefined) {
+      throw new VerifyFlagError('--proof-out writes the proofs of --account <address>: give both');
+    }
+    const loaded = loadConfigFromCommand(command);
+    for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
     verification = await runVerifyEpoch(loaded.config, {
       epoch,
       ...(flags.root !== undefined ? { root: flags.root } : {}),
@@ -93,12 +94,19 @@ async function verifyAction(flags: VerifyFlags, command: Command): Promise<void>
   } finally {
     bar?.done();
     if (flags.textfile !== undefined) {
-      await writeTextfile(flags.textfile, {
-        verification,
-        exitCode,
-        durationSeconds: (Date.now() - started) / 1000,
-        finishedAt: Math.floor(Date.now() / 1000),
-      });
+      try {
+        await writeTextfile(flags.textfile, {
+          verification,
+          exitCode,
+          durationSeconds: (Date.now() - started) / 1000,
+          finishedAt: Math.floor(Date.now() / 1000),
+        });
+      } catch (err) {
+        // Never instead of the verdict or the error the run ended with.
+        process.stderr.write(
+          `warning: the textfile ${flags.textfile} could not be written: ${err instanceof Error ? err.message : String(err)}\n`,
+        );
+      }
     }
   }
   if (flags.proofOut !== undefined && verification.account) {
