@@ -109,3 +109,40 @@ export async function preflight(
   problems.push(...(await checkBitcoinNetwork(config, parts.backend)));
   if (problems.length > 0) throw new ConfigError(problems);
 }
+
+/**
+ * `vigil config check --probe`: the same checks, endpoint by endpoint (every L2 URL, fallbacks
+ * included, when contracts are configured; the Bitcoin backend always), one line per endpoint that
+ * answered as configured. Problems throw as at start (exit 3); an endpoint that does not answer, exit 4.
+ */
+export async function probeEndpoints(
+  config: VigilConfig,
+  backend: BitcoinBackend,
+  makeRpc: (url: string) => L2Rpc,
+): Promise<string[]> {
+  const lines: string[] = [];
+  const problems = checkFiles(config);
+  const contracts = CONTRACT_KEYS.filter((k) => config.l2.contracts[k] !== undefined).length;
+  if (contracts === 0) {
+    lines.push('l2: not probed (no l2.contracts configured: vigil watch finds no kick-offs without them)');
+  } else {
+    for (const url of config.l2.rpcUrls) {
+      const found = await checkL2(config, makeRpc(url));
+      problems.push(...found);
+      if (found.length === 0) {
+        lines.push(
+          `l2: ${redactUrl(url)} answers: chain id ${config.l2.chainId}, contract code at ${contracts} addresses`,
+        );
+      }
+    }
+  }
+  const network = await checkBitcoinNetwork(config, backend);
+  problems.push(...network);
+  if (network.length === 0) {
+    lines.push(
+      `bitcoin: ${config.bitcoin.backend} at ${redactUrl(config.bitcoin.url)} answers: network ${config.bitcoin.network}`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return lines;
+}

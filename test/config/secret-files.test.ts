@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Simnet, startSimnet } from '../../src/bitcoin/simnet/start.ts';
 import { ExitCode, exitCodeFor } from '../../src/cli/exit-codes.ts';
 import { InsecureSecretFileError, SecretUnavailableError } from '../../src/config/errors.ts';
 import { loadConfig } from '../../src/config/load.ts';
@@ -165,6 +166,22 @@ describe('the Redis password from a file or an env variable', () => {
 });
 
 describe.concurrent('the CLI refuses insecure secret files and never prints a secret', () => {
+  // --probe also reaches the Bitcoin backend: the simnet's Core-RPC front stands in for bitcoind.
+  let sim: Simnet;
+  let bitcoin: Record<string, string> = {};
+  beforeAll(async () => {
+    sim = await startSimnet();
+    bitcoin = {
+      VIGIL_BITCOIN_URL: sim.rpcUrl,
+      VIGIL_BITCOIN_AUTH_USER: sim.rpcAuth.user,
+      VIGIL_BITCOIN_AUTH_PASSWORD_ENV: 'SIM_BTC_PASSWORD',
+      SIM_BTC_PASSWORD: sim.rpcAuth.password,
+    };
+  });
+  afterAll(async () => {
+    await sim?.stop();
+  });
+
   it('config check --probe: a 0644 key file exits 3 naming the file and chmod 600', async () => {
     const r = await runCli([
       'config',
@@ -186,7 +203,7 @@ describe.concurrent('the CLI refuses insecure secret files and never prints a se
     const r = await runCli(
       ['config', 'check', '--probe', '--mode', 'dry-run', '--keys-watcher-file', worldKey],
       {
-        env: { VIGIL_SECRETS_ALLOW_INSECURE_FILES: 'true' },
+        env: { VIGIL_SECRETS_ALLOW_INSECURE_FILES: 'true', ...bitcoin },
       },
     );
     expect(r.code).toBe(ExitCode.Ok);
@@ -195,20 +212,25 @@ describe.concurrent('the CLI refuses insecure secret files and never prints a se
   });
 
   it('config check --probe reads the Redis password from its file and never prints it', async () => {
-    const r = await runCli([
-      'config',
-      'check',
-      '--probe',
-      '--format',
-      'json',
-      '--redis-url',
-      redisUrl,
-      '--redis-password-file',
-      redisPasswordFile,
-    ]);
+    const r = await runCli(
+      [
+        'config',
+        'check',
+        '--probe',
+        '--format',
+        'json',
+        '--redis-url',
+        redisUrl,
+        '--redis-password-file',
+        redisPasswordFile,
+      ],
+      { env: bitcoin },
+    );
     expect(r.stderr).toContain('probe: redis: answers; maxmemory-policy noeviction (CONFIG GET)');
     expect(r.stderr).toContain('probe: redis password: readable');
-    expect(r.code).toBe(ExitCode.Ok);
+    expect(r.stderr).toContain('probe: bitcoin.auth: readable');
+    expect(r.stderr).toContain(`probe: bitcoin: core-rpc at ${sim.rpcUrl} answers: network regtest`);
+    expect(r.code, r.stderr).toBe(ExitCode.Ok);
     expect(r.stdout + r.stderr).not.toContain('r3dis-pw');
   });
 });

@@ -154,6 +154,27 @@ describe('vigil watch preflight', () => {
     expect(await problemsOf(withValue(key, v))).toMatch(message);
   });
 
+  it('config check --probe: every L2 URL (fallbacks too) and the Bitcoin backend, one line each', async () => {
+    const ok = await runCli(['config', 'check', '--probe', '-c', write('probe.yaml', goodConfig())], { env });
+    expect(ok.code, ok.stderr).toBe(ExitCode.Ok);
+    expect(ok.stderr).toContain(
+      `probe: l2: ${chain.anvil.rpcUrl} answers: chain id 31337, contract code at 6 addresses`,
+    );
+    expect(ok.stderr).toContain(`probe: bitcoin: core-rpc at ${sim.rpcUrl} answers: network regtest`);
+    const fallbackDown = withValue('l2.rpcUrls', [chain.anvil.rpcUrl, 'http://127.0.0.1:1']);
+    const down = await runCli(['config', 'check', '--probe', '-c', write('probe-down.yaml', fallbackDown)], {
+      env,
+    });
+    expect(down.code, down.stderr).toBe(ExitCode.Unavailable);
+    expect(down.stderr).toContain('http://127.0.0.1:1');
+    const wrongNet = await runCli(
+      ['config', 'check', '--probe', '-c', write('probe-net.yaml', withValue('bitcoin.network', 'signet'))],
+      { env },
+    );
+    expect(wrongNet.code).toBe(ExitCode.Config);
+    expect(wrongNet.stderr).toMatch(/bitcoin\.network: .*got signet, but its genesis block \w+ is regtest/);
+  }, 60_000);
+
   it('vigil watch itself: exit 3 naming the key, exit 4 for an L2 that does not answer', async () => {
     const wrong = await runCli(['watch', '-c', write('wrong-chain.yaml', withValue('l2.chainId', 7))], {
       env,

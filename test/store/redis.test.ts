@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startSimnet } from '../../src/bitcoin/simnet/start.ts';
 import { ExitCode, exitCodeFor } from '../../src/cli/exit-codes.ts';
 import {
   closeRedis,
@@ -88,9 +89,43 @@ describe('the CLI when Redis is unreachable', () => {
     expect(r.stderr).toBe(`Redis not reachable at ${url}: start redis-server or set VIGIL_REDIS_URL\n`);
   });
 
-  it('reachable Redis: --probe succeeds', async () => {
-    const r = await runCli(['config', 'check', '--probe', '--redis-url', REDIS_URL]);
-    expect(r.code).toBe(ExitCode.Ok);
-    expect(r.stderr).toBe('probe: redis: answers; maxmemory-policy noeviction (CONFIG GET)\n');
+  it('reachable Redis and Bitcoin: --probe succeeds, one line per endpoint', async () => {
+    const sim = await startSimnet();
+    try {
+      const r = await runCli(['config', 'check', '--probe', '--redis-url', REDIS_URL], {
+        env: {
+          VIGIL_BITCOIN_URL: sim.rpcUrl,
+          VIGIL_BITCOIN_AUTH_USER: sim.rpcAuth.user,
+          VIGIL_BITCOIN_AUTH_PASSWORD_ENV: 'SIM_BTC_PASSWORD',
+          SIM_BTC_PASSWORD: sim.rpcAuth.password,
+        },
+      });
+      expect(r.code, r.stderr).toBe(ExitCode.Ok);
+      expect(r.stderr).toBe(
+        [
+          'probe: redis: answers; maxmemory-policy noeviction (CONFIG GET)',
+          'probe: bitcoin.auth: readable',
+          'probe: l2: not probed (no l2.contracts configured: vigil watch finds no kick-offs without them)',
+          `probe: bitcoin: core-rpc at ${sim.rpcUrl} answers: network regtest`,
+          '',
+        ].join('\n'),
+      );
+    } finally {
+      await sim.stop();
+    }
   });
+
+  it('an L2 or Bitcoin endpoint that does not answer: --probe exits 4 (it used to pass)', async () => {
+    const port = await closedPort();
+    const r = await runCli([
+      'config',
+      'check',
+      '--probe',
+      '--redis-url',
+      REDIS_URL,
+      '--bitcoin-url',
+      `http://127.0.0.1:${port}`,
+    ]);
+    expect(r.code, r.stderr).toBe(ExitCode.Unavailable);
+  }, 60_000);
 });

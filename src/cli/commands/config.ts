@@ -6,7 +6,10 @@ import type { VigilConfig } from '../../config/schema.ts';
 import { checkSecretFiles, readSecret, redisUrlFromConfig } from '../../config/secrets.ts';
 import { withExamples } from '../help.ts';
 
-/** What `--probe` checks beyond the schema: Redis answers, every named secret can be read. */
+/**
+ * What `--probe` checks beyond the schema: Redis answers, every named secret can be read, and every
+ * endpoint answers as configured (the L2 URLs' chain and contracts, the Bitcoin backend's network).
+ */
 async function probe(config: VigilConfig): Promise<string[]> {
   const lines: string[] = [];
   // Loaded here, not at the top: ioredis is the slowest import and only --probe needs it.
@@ -42,6 +45,16 @@ async function probe(config: VigilConfig): Promise<string[]> {
   if (auth.passwordFile !== undefined) readSecret({ file: auth.passwordFile }, 'bitcoin.auth.passwordFile');
   if (auth.cookieFile !== undefined) readSecret({ file: auth.cookieFile }, 'bitcoin.auth.cookieFile');
   if (auth.passwordEnv ?? auth.passwordFile ?? auth.cookieFile) lines.push('bitcoin.auth: readable');
+  const { probeEndpoints } = await import('../../daemon/preflight.ts');
+  const { backendFromConfig } = await import('../../watcher/from-config.ts');
+  const { L2Rpc } = await import('../../l2/rpc.ts');
+  const makeRpc = (url: string) =>
+    new L2Rpc({
+      urls: [url],
+      timeoutMs: config.l2.requestTimeoutMs,
+      retry: { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 500 },
+    });
+  lines.push(...(await probeEndpoints(config, backendFromConfig(config), makeRpc)));
   return lines;
 }
 
@@ -55,10 +68,13 @@ export function configCommand(): Command {
       'Validate the configuration (defaults < file < VIGIL_* env < flags) and print the effective config with secrets redacted',
     )
     .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
-    .option('--probe', 'also check that Redis answers and that every named secret can be read');
+    .option(
+      '--probe',
+      'also check that Redis answers, every named secret can be read, and every L2 and Bitcoin endpoint answers as configured',
+    );
   withExamples(check, [
     ['vigil config check -c vigil.yaml', 'the effective configuration, secrets redacted'],
-    ['vigil config check -c vigil.yaml --probe', 'also reach Redis and read every secret'],
+    ['vigil config check -c vigil.yaml --probe', 'also reach Redis, every endpoint and every secret'],
     ['VIGIL_REDIS_URL=redis://r:6379 vigil config check --format json', 'env over the file, as JSON'],
   ]);
   addConfigOptions(check);
