@@ -11,7 +11,17 @@ export type L2Metrics = {
   undecodableTxs: Counter;
   refusedTxs: Counter<'input' | 'refusal'>;
   executionFaults: Counter;
+  /** Highest epoch whose state commitment the ingested L2 holds (-1: none yet). */
+  lastCommittedEpoch: Gauge;
+  /** Highest epoch with an imported operator graph (-1: none yet). */
+  lastGraphEpoch: Gauge;
 };
+
+/** A gauge that reads -1 until it is first set: "none yet", not epoch 0. */
+function noneYet(gauge: Gauge): Gauge {
+  gauge.set(-1);
+  return gauge;
+}
 
 function getOrCreate<T>(registry: Registry, name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make();
@@ -102,6 +112,24 @@ export function createL2Metrics(registry: Registry): L2Metrics {
           help: 'L2 execution faults: state mismatches, accepted inputs the model rejects, reverted inputs it accepts',
           registers,
         }),
+    ),
+    lastCommittedEpoch: getOrCreate(registry, 'vigil_l2_last_committed_epoch', () =>
+      noneYet(
+        new Gauge({
+          name: 'vigil_l2_last_committed_epoch',
+          help: 'Highest epoch whose state commitment the ingested L2 holds (-1: none yet); each needs an operator graph',
+          registers,
+        }),
+      ),
+    ),
+    lastGraphEpoch: getOrCreate(registry, 'vigil_l2_last_graph_epoch', () =>
+      noneYet(
+        new Gauge({
+          name: 'vigil_l2_last_graph_epoch',
+          help: 'Highest epoch with an operator graph imported and verified (-1: none yet)',
+          registers,
+        }),
+      ),
     ),
   };
 }

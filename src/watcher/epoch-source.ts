@@ -156,6 +156,9 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
       }
       head = await rpc.blockNumber();
       failed = undefined;
+      let committed = -1n;
+      for (const epoch of derivation.commitments.keys()) if (epoch > committed) committed = epoch;
+      metrics?.lastCommittedEpoch.set(Number(committed));
     } catch (err) {
       failed = err instanceof Error ? err.message.split('\n')[0] : String(err);
       throw err;
@@ -307,7 +310,11 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
   }
 
   return {
-    graphs: () => registry.graphs(),
+    graphs: async () => {
+      const graphs = await registry.graphs();
+      metrics?.lastGraphEpoch.set(graphs.reduce((m, g) => Math.max(m, Number(g.graph.spec.epoch)), -1));
+      return graphs;
+    },
     facts,
     sync,
     diagnose,
