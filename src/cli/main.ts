@@ -15,6 +15,7 @@ const COMMANDS: readonly (readonly [string, () => Promise<Command>])[] = [
   ['replay', async () => (await import('./commands/replay.ts')).replayCommand()],
   ['disputes', async () => (await import('./commands/disputes.ts')).disputesCommand()],
   ['tx', async () => (await import('./commands/tx.ts')).txCommand()],
+  ['wallet', async () => (await import('./commands/wallet.ts')).walletCommand()],
   ['config', async () => (await import('./commands/config.ts')).configCommand()],
 ];
 

@@ -8,19 +8,20 @@
  * be judged for an error, a failed redrive or wallet read all leave the last completed poll where it
  * was, so /healthz turns 503 once that is older than the max age instead of staying green on half a poll.
  */
+
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { BackendLiedError, BackendUnavailableError } from '../bitcoin/backends/errors.ts';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
-import { addressForScript } from '../bitcoin/codec/address.ts';
 import type { BitcoinNetwork } from '../bitcoin/network.ts';
 import { hashToDisplayHex, txid as txidOf } from '../bitcoin/tx/serialize.ts';
 import type { WalletKey } from '../bitcoin/wallet/keys.ts';
+import { watcherWalletAddress, watcherWalletScript } from '../bitcoin/wallet/watcher-address.ts';
 import type { DisputeGraph, DisputeJobContext } from '../challenger/context.ts';
 import type { OpenJobData } from '../challenger/payloads.ts';
-import { bytesToHex, concatBytes } from '../core/bytes.ts';
+import { bytesToHex } from '../core/bytes.ts';
 import type { Component } from '../core/component.ts';
 import { graphToDocument } from '../dispute/graph/document.ts';
 import type { ImportedGraph } from '../dispute/graph/import.ts';
@@ -151,10 +152,8 @@ export function createWatcher(o: WatcherOptions): Watcher {
   let walletLastOk: Extract<WalletCheck, { ok: true }> | undefined;
   const pollMaxAgeMs = o.pollMaxAgeMs ?? Math.max(3 * o.pollIntervalMs, 10_000);
   const walletEvery = Math.max(1, o.walletCheckEveryPolls ?? 10);
-  const walletScript = o.walletKey
-    ? concatBytes(Uint8Array.from([0x51, 0x20]), o.walletKey.taprootOutputKey)
-    : undefined;
-  const walletAddress = walletScript ? (addressForScript(walletScript, o.network) as string) : undefined;
+  const walletScript = o.walletKey ? watcherWalletScript(o.walletKey) : undefined;
+  const walletAddress = o.walletKey ? watcherWalletAddress(o.walletKey, o.network) : undefined;
   // Only mode challenge sends challenges: in watch and dry-run an empty wallet puts nothing at risk.
   const checksWallet = o.mode === 'challenge' && walletAddress !== undefined;
   let lastTip = 0;

@@ -18,7 +18,7 @@ describe.concurrent('vigil CLI', () => {
   it('--help lists every command', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(ExitCode.Ok);
-    for (const cmd of ['watch', 'devnet', 'verify', 'replay', 'disputes', 'tx', 'config']) {
+    for (const cmd of ['watch', 'devnet', 'verify', 'replay', 'disputes', 'tx', 'wallet', 'config']) {
       expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
     }
   });

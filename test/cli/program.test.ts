@@ -73,7 +73,7 @@ describe('exit codes', () => {
 describe('the program', () => {
   it('loads only the command asked for, and every command otherwise', async () => {
     const names = (p: Command) => p.commands.map((c) => c.name());
-    const all = ['watch', 'devnet', 'verify', 'replay', 'disputes', 'tx', 'config'];
+    const all = ['watch', 'devnet', 'verify', 'replay', 'disputes', 'tx', 'wallet', 'config'];
     expect(names(await buildProgram(['node', 'vigil', 'config', 'check']))).toEqual(['config']);
     expect(names(await buildProgram(['node', 'vigil', '--help']))).toEqual(all);
     expect(names(await buildProgram(['node', 'vigil', 'frobnicate']))).toEqual(all);

@@ -56,6 +56,8 @@ describe('usage errors exit 2 in every command', () => {
         'replay',
         'disputes list',
         'tx verify',
+        'wallet address',
+        'wallet balance',
         'config check',
       ]),
     );
