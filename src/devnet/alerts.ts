@@ -73,15 +73,18 @@ const RULES: Record<string, Rule> = {
         labels: { job: String(x.labels.job) },
         summary: `a dispute job failed permanently (${String(x.labels.job)})`,
       })),
+  // One process on the devnet: its queue gauges are the queue's (the rule takes the max per process).
   VigilQueueBacklog: (now) =>
     sum(now.get('vigil_queue_jobs'), { state: 'waiting' }) +
       sum(now.get('vigil_queue_jobs'), { state: 'delayed' }) >
     100
       ? [{ labels: {}, summary: 'the dispute queue is backing up' }]
       : [],
+  // Only once the wallet was read (mode challenge): the funding need is then above 0.
   VigilWalletLow: (now) => {
-    const s = now.get('vigil_wallet_balance_sats');
-    return s && s.length > 0 && Math.min(...s.map((x) => x.value)) < 2_000_000
+    const need = sum(now.get('vigil_watcher_challenge_funding_required_sats'));
+    const s = now.get('vigil_watcher_wallet_spendable_sats');
+    return need > 0 && s && s.length > 0 && Math.min(...s.map((x) => x.value)) < 2_000_000
       ? [{ labels: {}, summary: 'the watcher wallet is low' }]
       : [];
   },

@@ -98,12 +98,6 @@ describe('the unit tests cover every alert', () => {
 
 /** Labels Prometheus adds to every series of a scrape target. */
 const TARGET_LABELS = ['instance', 'job'];
-/**
- * Exported by the code, but not by `vigil watch`: the wallet's own balance gauge belongs to
- * src/bitcoin/wallet/wallet.ts's WatcherWallet, which the daemon does not construct (its health gauges
- * vigil_watcher_wallet_* say what the wallet holds). The dashboard still draws it; no rule may use it.
- */
-const DASHBOARD_ONLY_NOT_EXPORTED: Record<string, string[]> = { vigil_wallet_balance_sats: ['wallet'] };
 
 let registry: Registry;
 let graphDir: string;
@@ -276,13 +270,6 @@ describe('every metric and label used exists in what vigil watch exports', () =>
 
   it('grafana-dashboard.json: every metric, label and legend label', () => {
     const known = exported();
-    for (const [name, labels] of Object.entries(DASHBOARD_ONLY_NOT_EXPORTED)) {
-      // Remove the exception once the daemon exports the metric.
-      expect(known.has(name), `${name} is exported now: drop it from DASHBOARD_ONLY_NOT_EXPORTED`).toBe(
-        false,
-      );
-      known.set(name, { type: 'gauge', labels });
-    }
     const uses = dashboardUses();
     expect(uses.length).toBeGreaterThan(8);
     expect(problems(uses, known)).toEqual([]);
