@@ -70,8 +70,8 @@ const RULES: Record<string, Rule> = {
       .filter((x) => String(x.labels.kind) === 'permanent')
       .filter((x) => x.value - sum(past?.get('vigil_job_failures_total'), stringLabels(x.labels)) > 0)
       .map((x) => ({
-        labels: { job: String(x.labels.job) },
-        summary: `a dispute job failed permanently (${String(x.labels.job)})`,
+        labels: { dispute_job: String(x.labels.dispute_job) },
+        summary: `a dispute job failed permanently (${String(x.labels.dispute_job)})`,
       })),
   // One process on the devnet: its queue gauges are the queue's (the rule takes the max per process).
   VigilQueueBacklog: (now) =>

@@ -136,7 +136,7 @@ export class DisputeQueue {
       const permanent = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
       ctx.metrics?.jobFailures.inc({
         queue: DISPUTE_QUEUE,
-        job: job.name,
+        dispute_job: job.name,
         kind: permanent ? 'permanent' : 'retry',
       });
       ctx.logger?.warn({ job: job.id, name: job.name, err: err.message, permanent }, 'dispute job failed');

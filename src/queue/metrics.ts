@@ -12,7 +12,7 @@ export type WatcherMetrics = {
   challengeLatency: Histogram<never>;
   deadlineBlocksLeft: Gauge<'dispute' | 'deadline'>;
   queueJobs: Gauge<'queue' | 'state'>;
-  jobFailures: Counter<'queue' | 'job' | 'kind'>;
+  jobFailures: Counter<'queue' | 'dispute_job' | 'kind'>;
   broadcasts: Counter<'tx' | 'result'>;
   chainFollowed: Gauge<'chain'>;
   feeBumps: Counter<never>;
@@ -74,7 +74,8 @@ export function watcherMetrics(registry: Registry): WatcherMetrics {
       new Counter({
         name: 'vigil_job_failures_total',
         help: 'Failed job attempts (kind: retry or permanent)',
-        labelNames: ['queue', 'job', 'kind'],
+        // Not `job`: Prometheus keeps that name for the scrape job and would rename ours to exported_job.
+        labelNames: ['queue', 'dispute_job', 'kind'],
         registers: r,
       }),
     broadcasts:
