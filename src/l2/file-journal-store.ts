@@ -12,6 +12,7 @@
 import {
   closeSync,
   fsyncSync,
+  ftruncateSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -51,6 +52,19 @@ export class JournalCacheError extends VigilError {
 export class JournalCacheBusyError extends VigilError {
   override name = 'JournalCacheBusyError';
   override readonly category: VigilErrorCategory = 'unavailable';
+}
+
+/** The frame of a journal block (its entries are the ingester's, checked where they are used). */
+function isJournalBlock(b: unknown): b is JournalBlock<unknown> {
+  if (typeof b !== 'object' || b === null) return false;
+  const o = b as Record<string, unknown>;
+  return (
+    typeof o.number === 'bigint' &&
+    o.number >= 0n &&
+    typeof o.hash === 'string' &&
+    HEX32.test(o.hash) &&
+    Array.isArray(o.entries)
+  );
 }
 
 const toRef = (r: z.infer<typeof ref>): BlockRef => ({ number: BigInt(r.number), hash: r.hash as Hash });
@@ -118,18 +132,22 @@ export class FileJournalStore<T> extends MemoryJournalStore<T> {
   ): Promise<void> {
     const text = blocks.map((b) => `${encodeJournal(b)}\n`).join('');
     const bytes = Buffer.from(text, 'utf8');
-    if (bytes.length > 0) {
-      const fd = openSync(this.journalPath, 'a');
-      try {
-        writeSync(fd, bytes);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-    }
     const before = this.snapshot();
-    this.apply(blocks, checkpoints, cursor);
     try {
+      // Checked (and applied in memory) before anything is written: refused blocks leave no bytes behind.
+      this.apply(blocks, checkpoints, cursor);
+      if (bytes.length > 0) {
+        const fd = openSync(this.journalPath, 'a');
+        try {
+          // Bytes past journalBytes are an earlier commit that failed: cut them, or state.json would
+          // count them in place of these.
+          ftruncateSync(fd, this.journalBytes);
+          writeSync(fd, bytes);
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+      }
       this.writeState(this.journalBytes + bytes.length);
     } catch (err) {
       this.restore(before);
@@ -212,11 +230,19 @@ export class FileJournalStore<T> extends MemoryJournalStore<T> {
     const lines = journal.subarray(0, state.journalBytes).toString('utf8').split('\n');
     for (const [i, line] of lines.entries()) {
       if (line === '') continue;
+      let b: unknown;
       try {
-        blocks.push(decodeJournal<JournalBlock<T>>(line));
+        b = decodeJournal(line);
       } catch {
         return `journal.jsonl line ${i + 1} is not a journal block`;
       }
+      if (!isJournalBlock(b)) return `journal.jsonl line ${i + 1} is not a journal block`;
+      const last = blocks.at(-1)?.number ?? -1n;
+      if (b.number <= last) return `journal.jsonl line ${i + 1}: block ${b.number} is not above ${last}`;
+      if (state.cursor === null || b.number > BigInt(state.cursor.number)) {
+        return `journal.jsonl line ${i + 1}: block ${b.number} is past the cursor`;
+      }
+      blocks.push(b as JournalBlock<T>);
     }
     const snapshot: JournalSnapshot<T> = {
       cursor: state.cursor ? toRef(state.cursor) : undefined,
@@ -249,7 +275,14 @@ export class FileJournalStore<T> extends MemoryJournalStore<T> {
         if (code !== 'EEXIST') {
           throw new JournalCacheError(`the cache directory ${this.dir} is not writable`, { cause: err });
         }
-        const holder = Number(readFileSync(this.lockPath, 'utf8').trim());
+        let holder: number;
+        try {
+          holder = Number(readFileSync(this.lockPath, 'utf8').trim());
+        } catch (cause) {
+          throw new JournalCacheError(`the lock of the cache directory ${this.dir} cannot be read`, {
+            cause,
+          });
+        }
         if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && pidAlive(holder)) {
           throw new JournalCacheBusyError(`the cache ${this.dir} is in use by process ${holder}`, {
             metaMessages: ['Wait for it to end, or give another --cache-dir.'],

@@ -65,7 +65,12 @@ export function encodeProofFile(file: ProofFile): string {
   return `${JSON.stringify(json, null, 2)}\n`;
 }
 
-const HEX = /^0x([0-9a-f]{2})*$/;
+// Non-capturing groups: a capturing group repeated millions of times (a hostile 20 MB hex string)
+// overflows the regexp stack and throws a RangeError instead of a ProofFileError.
+const HEX = /^0x(?:[0-9a-f]{2})*$/;
+// `what` is printed as is: a control or format character (newline, carriage return, ESC, bidi override)
+// could draw lines the verdict did not say.
+const LABEL = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u;
 // Messages follow the JSON path the error names (`invalid proof file at root: …`).
 const hexString = () => z.string().regex(HEX, 'lowercase 0x-prefixed hex, whole bytes');
 const hash32 = () => hexString().length(66, '32 bytes (0x + 64 hex digits)');
@@ -79,8 +84,8 @@ const schema = z.strictObject({
   account: z.string().regex(/^0x[0-9a-f]{40}$/, 'lowercase 0x + 40 hex digits'),
   leaves: z.array(
     z.strictObject({
-      id: z.string().regex(/^([0-9a-f]{2})+$/, 'lowercase hex of the key bytes, no 0x'),
-      what: z.string(),
+      id: z.string().regex(/^(?:[0-9a-f]{2})+$/, 'lowercase hex of the key bytes, no 0x'),
+      what: z.string().regex(LABEL, 'a printable label (no control or format characters)'),
       leaf: hexString().min(4, 'at least one byte'),
       proof: z.strictObject({
         index: count,

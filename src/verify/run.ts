@@ -2,7 +2,7 @@
  * `vigil verify --epoch` from the configuration: the L2 RPC, the deployment, the journal cache, the
  * operator's graph and the Bitcoin backend, put together for verifyEpoch. No Redis is touched.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VigilConfig } from '../config/schema.ts';
 import { hexToBytes } from '../core/bytes.ts';
@@ -55,13 +55,35 @@ export type VerifyRunOptions = {
 };
 
 const ROOT_HEX = /^(0x)?[0-9a-fA-F]{64}$/;
+/** A root file holds 66 characters and maybe a newline or a BOM; more is not a root file. */
+const ROOT_FILE_MAX_BYTES = 4096;
+
+/**
+ * A file's text when it holds at most `max` bytes, else undefined. Read in bounded steps, not by its
+ * stated size: /dev/zero or a pipe states 0 bytes and /dev/zero never ends (`--root <(…)` still works).
+ */
+function readAtMost(path: string, max: number): string | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(max + 1);
+    let n = 0;
+    while (n < buf.length) {
+      const r = readSync(fd, buf, n, buf.length - n, null);
+      if (r === 0) break;
+      n += r;
+    }
+    return n > max ? undefined : buf.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** `--root`: 64 hex digits (0x optional), or a file whose content (trimmed) is that. */
 export function parseRootArgument(value: string): Uint8Array {
   if (ROOT_HEX.test(value)) return hexToBytes(value.replace(/^0x/, '').toLowerCase(), '--root');
   let text: string;
   try {
-    text = readFileSync(value, 'utf8').trim();
+    text = (readAtMost(value, ROOT_FILE_MAX_BYTES) ?? '').trim();
   } catch {
     throw new VerifyUsageError(`--root ${value} is neither 32 bytes of hex nor a readable file`);
   }
@@ -74,13 +96,13 @@ export function parseRootArgument(value: string): Uint8Array {
 function readGraph(path: string): unknown {
   let text: string;
   try {
-    const size = statSync(path).size;
-    if (size > GRAPH_DOCUMENT_MAX_BYTES) {
+    const read = readAtMost(path, GRAPH_DOCUMENT_MAX_BYTES);
+    if (read === undefined) {
       throw new VerifyUsageError(
-        `the graph file ${path} is ${size} bytes, more than a graph document may be (${GRAPH_DOCUMENT_MAX_BYTES})`,
+        `the graph file ${path} is more than a graph document may be (${GRAPH_DOCUMENT_MAX_BYTES} bytes)`,
       );
     }
-    text = readFileSync(path, 'utf8');
+    text = read;
   } catch (err) {
     if (err instanceof VerifyUsageError) throw err;
     throw new VerifyUsageError(`the graph file ${path} cannot be read`, { cause: err });
