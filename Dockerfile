@@ -16,6 +16,7 @@ COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --chown=root:root package.json package-lock.json ./
 COPY --chown=root:root bin ./bin
 COPY --chown=root:root src ./src
+COPY --chown=root:root circuits ./circuits
 COPY --chown=root:root config ./config
 ARG VIGIL_BUILD_COMMIT=""
 ENV VIGIL_BUILD_COMMIT=${VIGIL_BUILD_COMMIT}
