@@ -79,6 +79,9 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Lock files this process holds. */
+const HELD_HERE = new Set<string>();
+
 export class FileJournalStore<T> extends MemoryJournalStore<T> {
   private journalBytes = 0;
   private locked = false;
@@ -122,6 +125,7 @@ export class FileJournalStore<T> extends MemoryJournalStore<T> {
   close(): void {
     if (!this.locked) return;
     rmSync(this.lockPath, { force: true });
+    HELD_HERE.delete(this.lockPath);
     this.locked = false;
   }
 
@@ -263,12 +267,18 @@ export class FileJournalStore<T> extends MemoryJournalStore<T> {
   }
 
   private lock(): void {
+    // A lock with this process's pid is taken over (a restarted container often has the same pid), so
+    // this process's own opens are told apart here.
+    if (HELD_HERE.has(this.lockPath)) {
+      throw new JournalCacheBusyError(`the cache ${this.dir} is already open in this process`);
+    }
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(this.lockPath, 'wx', 0o600);
         writeSync(fd, String(process.pid));
         closeSync(fd);
         this.locked = true;
+        HELD_HERE.add(this.lockPath);
         return;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;

@@ -52,9 +52,13 @@ export class MemoryJournalStore<T> implements JournalStore<T> {
     checkpoints: readonly BlockRef[],
     cursor: BlockRef,
   ): void {
-    const last = this.blocks.at(-1)?.number ?? -1n;
+    // Checked whole before anything changes: a refused batch leaves the store as it was.
+    let last = this.blocks.at(-1)?.number ?? -1n;
     for (const b of blocks) {
       if (b.number <= last) throw new Error(`journal block ${b.number} is not above ${last}`);
+      last = b.number;
+    }
+    for (const b of blocks) {
       this.blocks.push(b);
       this.hashes.set(b.number, b.hash);
     }

@@ -62,7 +62,7 @@ const ROOT_FILE_MAX_BYTES = 4096;
  * A file's text when it holds at most `max` bytes, else undefined. Read in bounded steps, not by its
  * stated size: /dev/zero or a pipe states 0 bytes and /dev/zero never ends (`--root <(…)` still works).
  */
-function readAtMost(path: string, max: number): string | undefined {
+export function readAtMost(path: string, max: number): string | undefined {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.alloc(max + 1);

@@ -125,6 +125,26 @@ describe('the file journal store', () => {
     b.close();
   });
 
+  it('a batch out of order is refused whole, in memory as on disk', async () => {
+    const memory = new MemoryJournalStore<Entry>();
+    await memory.commit([block(3, 1n)], [], ref(3));
+    await expect(memory.commit([block(7, 1n), block(6, 1n)], [], ref(7))).rejects.toThrow(
+      'journal block 6 is not above 7',
+    );
+    expect(await memory.journal()).toEqual([block(3, 1n)]);
+    expect(await memory.cursor()).toEqual(ref(3));
+  });
+
+  it('the same cache opened twice in one process: the second open is refused, not handed the lock', () => {
+    const a = FileJournalStore.open<Entry>(dir);
+    expect(() => FileJournalStore.open<Entry>(dir)).toThrow('already open in this process');
+    a.close();
+    // A lock file that names this pid but is not held here (a restarted container reuses pids): taken.
+    writeFileSync(join(dir, 'lock'), String(process.pid));
+    const b = FileJournalStore.open<Entry>(dir);
+    b.close();
+  });
+
   it('one user at a time: a live holder is refused with its pid, a dead one is taken over', async () => {
     const a = FileJournalStore.open<Entry>(dir);
     // Another live process holds it.

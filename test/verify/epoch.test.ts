@@ -378,6 +378,10 @@ describe('vigil verify --epoch, against a devnet L2, with no Redis', () => {
     const ok = await runCli(['verify', 'proof', proofs, '--root', root], { env });
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain('every proof verifies');
+    // A proof "file" that never ends is refused, not read forever.
+    const endless = await runCli(['verify', 'proof', '/dev/zero']);
+    expect(endless.code).toBe(2);
+    expect(endless.stderr).toContain('larger than 1048576 bytes');
     const other = await runCli(['verify', 'proof', proofs, '--root', run.epochs[2]?.committedRoot as string]);
     expect(other.code, other.stdout + other.stderr).toBe(1);
     // One byte changed in a leaf: refused.

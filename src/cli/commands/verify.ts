@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { addConfigOptions, loadConfigFromCommand } from '../../config/cli-options.ts';
 import { VigilError, type VigilErrorCategory } from '../../core/errors.ts';
@@ -20,6 +20,9 @@ type VerifyFlags = {
   account?: string;
   proofOut?: string;
 };
+
+/** An account's proof file holds a dozen leaves of a few dozen siblings: a megabyte is far beyond. */
+const PROOF_FILE_MAX_BYTES = 1024 * 1024;
 
 class VerifyFlagError extends VigilError {
   override name = 'VerifyFlagError';
@@ -124,11 +127,18 @@ async function verifyAction(flags: VerifyFlags, command: Command): Promise<void>
 async function proofAction(file: string, flags: { root?: string; json?: boolean }): Promise<void> {
   const { parseProofFile, verifyProofFile } = await import('../../verify/proof-file.ts');
   const { jsonValue, proofVerdictText } = await import('../../verify/account-report.ts');
-  let text: string;
+  const { readAtMost } = await import('../../verify/run.ts');
+  let text: string | undefined;
   try {
-    text = readFileSync(file, 'utf8');
+    // Bounded: a proof file is a few kilobytes, and /dev/zero or a pipe must not hold the command forever.
+    text = readAtMost(file, PROOF_FILE_MAX_BYTES);
   } catch (err) {
     throw new VerifyFlagError(`the proof file ${file} cannot be read`, { cause: err });
+  }
+  if (text === undefined) {
+    throw new VerifyFlagError(
+      `the proof file ${file} is larger than ${PROOF_FILE_MAX_BYTES} bytes: not a proof file`,
+    );
   }
   const verdict = verifyProofFile(parseProofFile(text), flags.root);
   process.stdout.write(
