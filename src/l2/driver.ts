@@ -45,6 +45,20 @@ export class AnvilRpc {
     return BigInt(await this.request<string>('eth_blockNumber'));
   }
 
+  /**
+   * The receipt of a transaction anvil automines: eth_sendTransaction may answer before the block is
+   * sealed (a busy machine shows it), so the receipt is asked for until it exists, for up to `timeoutMs`.
+   */
+  async receiptOf<T>(hash: string, timeoutMs = 30_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await this.request<T | null>('eth_getTransactionReceipt', [hash]);
+      if (r !== null) return r;
+      if (Date.now() > deadline) throw new DriverError(`no receipt for ${hash} after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   /** Mines `count` empty-or-pending blocks. */
   async mine(count = 1): Promise<void> {
     if (count <= 0) return;

@@ -44,7 +44,7 @@ describe('fuzz reproducers', () => {
       const hash = await chain.rpc.request<string>('eth_sendTransaction', [
         { from: PROPOSER, to: chain.deployment.addresses.governor, data, gas: '0x1e8480' },
       ]);
-      const receipt = await chain.rpc.request<{ status: string }>('eth_getTransactionReceipt', [hash]);
+      const receipt = await chain.rpc.receiptOf<{ status: string }>(hash);
       tx[name] = { hash, status: receipt.status };
     };
     await propose('setParameterWithVersion', {

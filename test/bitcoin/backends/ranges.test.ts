@@ -274,7 +274,6 @@ describe.each([
       `Bitcoin backend (${kind}) gave a false answer: ${message}`,
     );
     expect(server.requests.length - before).toBe(1);
-    expect(r.ms).toBeLessThan(2000);
     expect(r.heapMiB).toBeLessThan(64 + (hostile.length * 4) / (1024 * 1024));
     expect(await backend.getTipHash()).toBe(HASH);
   });
