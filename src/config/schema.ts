@@ -77,6 +77,11 @@ const l2 = z
     maxRange: positiveInt.default(2000).describe('largest eth_getLogs block range (shrinks on RPC limits)'),
     pollIntervalMs: milliseconds.default(2000).describe('how often to poll the L2 head'),
     requestTimeoutMs: milliseconds.default(10_000).describe('timeout of one L2 RPC request'),
+    maxHeadAgeMs: milliseconds
+      .default(120_000)
+      .describe(
+        '/healthz `l2` is 503 when no L2 sync completed, or the L2 head did not advance, for this long',
+      ),
   })
   .prefault({});
 
@@ -254,6 +259,11 @@ const dispute = z
     graphDir: filePath
       .optional()
       .describe("directory of the operator's published graph documents (epoch-<n>.json)"),
+    graphGraceMs: milliseconds
+      .default(1_800_000)
+      .describe(
+        '/healthz `graphs` is 503 when an epoch committed on the L2 this long ago has no operator graph',
+      ),
     circuit: z
       .enum(STEP_CIRCUIT_IDS)
       .default(DEFAULT_STEP_CIRCUIT_ID)

@@ -77,6 +77,8 @@ export async function runWatchDaemon(
               bitcoinConfirmations: config.bitcoin.confirmations,
               l2Confirmations: config.l2.confirmations,
               pollIntervalMs: config.bitcoin.pollIntervalMs,
+              l2MaxHeadAgeMs: config.l2.maxHeadAgeMs,
+              graphGraceMs: config.dispute.graphGraceMs,
               deadlineMarginBlocks: config.dispute.deadlineMarginBlocks,
               registry: base.metrics,
               health: base.health,

@@ -40,6 +40,38 @@ export const DEFAULT_JOB_OPTIONS = {
 
 type Names = 'open' | 'challenge' | 'track';
 
+/** What the queue's health check reads (src/watcher/component-health.ts `queueHealth` decides). */
+export type DisputeQueueState = {
+  worker: 'running' | 'paused' | 'closed' | 'stopped' | 'not-started';
+  /** Each Redis connection the queue uses and its ioredis status (`ready` when usable). */
+  connections: { role: string; status: string }[];
+  /** Jobs in the failed set: BullMQ puts a job there only once it will not be retried. */
+  failed: {
+    id: string;
+    name: string;
+    disputeId: string | undefined;
+    at: number | undefined;
+    reason: string;
+  }[];
+  /** The failed set could not be read. */
+  readError?: string;
+};
+
+/** `p`, or `undefined` once `ms` have passed (a command on a connection that is down waits forever). */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export class DisputeQueue {
   readonly queue: Queue;
   private worker: Worker | undefined;
@@ -175,6 +207,63 @@ export class DisputeQueue {
       }
     }
     return moved;
+  }
+
+  /** The worker in this process (undefined before startWorker). */
+  get activeWorker(): Worker | undefined {
+    return this.worker;
+  }
+
+  /**
+   * The worker's state, its connections' and the failed set (at most `failedLimit` jobs), each read
+   * within `timeoutMs`: for /healthz, which must answer while Redis is away.
+   */
+  async state(options: { failedLimit?: number; timeoutMs?: number } = {}): Promise<DisputeQueueState> {
+    const ms = options.timeoutMs ?? 500;
+    const w = this.worker;
+    const worker: DisputeQueueState['worker'] =
+      w === undefined
+        ? 'not-started'
+        : w.closing !== undefined
+          ? 'closed'
+          : w.isPaused()
+            ? 'paused'
+            : w.isRunning()
+              ? 'running'
+              : 'stopped';
+    const statusOf = async (client: Promise<{ status: string }>): Promise<string> => {
+      try {
+        return (await within(client, ms))?.status ?? 'connecting';
+      } catch (err) {
+        return `failing (${err instanceof Error ? err.message : String(err)})`;
+      }
+    };
+    const connections = [{ role: 'queue', status: await statusOf(this.queue.getBackend().client) }];
+    if (w !== undefined && worker !== 'closed') {
+      const backend = w.getBackend();
+      connections.push({ role: 'worker', status: await statusOf(backend.client) });
+      const blocking = backend.blockingClient;
+      if (blocking) connections.push({ role: 'worker blocking', status: await statusOf(blocking) });
+    }
+    const out: DisputeQueueState = { worker, connections, failed: [] };
+    if (connections[0]?.status !== 'ready') return out;
+    try {
+      const jobs = await within(this.queue.getFailed(0, (options.failedLimit ?? 50) - 1), ms);
+      if (jobs === undefined) return { ...out, readError: `no answer within ${ms} ms` };
+      out.failed = jobs.map((j) => ({
+        id: String(j.id),
+        name: j.name,
+        disputeId:
+          typeof (j.data as { disputeId?: unknown } | undefined)?.disputeId === 'string'
+            ? (j.data as { disputeId: string }).disputeId
+            : undefined,
+        at: j.finishedOn,
+        reason: j.failedReason ?? '',
+      }));
+    } catch (err) {
+      out.readError = err instanceof Error ? err.message : String(err);
+    }
+    return out;
   }
 
   /** Publishes queue depths to the gauge. */

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { bytesToHex, hexToBytes } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
+import { redactText } from '../core/redact.ts';
 import { traceCheckpoints } from '../dispute/trace-checkpoints.ts';
 import {
   computeStateRoot,
@@ -28,7 +29,8 @@ import type { EpochEnd } from '../l2/derivation.ts';
 import type { WatchedDeployment } from '../l2/governance-contracts.ts';
 import { createGovernanceIngester, type GovernanceIngester } from '../l2/governance-ingester.ts';
 import { createL2Metrics, type L2Metrics } from '../l2/metrics.ts';
-import { L2Rpc } from '../l2/rpc.ts';
+import { L2Rpc, L2RpcUnavailableError } from '../l2/rpc.ts';
+import type { GraphCoverageFacts, L2SyncFacts } from './component-health.ts';
 import { createGraphRegistry, type GraphRegistry, type GraphRegistryOptions } from './graph-registry.ts';
 import type { EpochSource } from './watcher.ts';
 
@@ -81,6 +83,7 @@ export type EpochSyncStatus = {
 export type L2EpochSource = EpochSource & {
   sync(): Promise<void>;
   status(): EpochSyncStatus;
+  healthFacts(): { l2: L2SyncFacts; graphs: GraphCoverageFacts };
   /** Which catalogue fault, if any, explains `claimedRoot` for the epoch (informational). */
   diagnose(epoch: bigint, claimedRoot: Uint8Array): Promise<FraudDiagnosis | undefined>;
   ingestion: GovernanceIngester;
@@ -91,6 +94,20 @@ type EpochModel = { root: Uint8Array; checkpoints: Uint8Array[] };
 /** The L2 node is another chain than the configuration names: nothing it says is used. */
 export class L2ChainMismatchError extends VigilError {
   override name = 'L2ChainMismatchError';
+}
+
+/**
+ * One line saying why a sync failed, for the log, `facts()` and /healthz: the error's first line and,
+ * for an RPC that gave up, its last cause's (viem's "HTTP request failed."), URLs redacted.
+ */
+function failureText(err: unknown): string {
+  const first = (e: unknown): string =>
+    e instanceof Error
+      ? (((e as { shortMessage?: string }).shortMessage ?? e.message).split('\n')[0] ?? '')
+      : String(e);
+  const text = first(err);
+  const cause = err instanceof L2RpcUnavailableError && err.cause !== undefined ? first(err.cause) : '';
+  return redactText(cause !== '' && cause !== text ? `${text}: ${cause}` : text);
 }
 
 function isRegistry(g: GraphRegistry | GraphRegistryOptions): g is GraphRegistry {
@@ -128,22 +145,36 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
   let head: bigint | undefined;
   let caughtUp = false;
   let failed: string | undefined;
-  let chainChecked = o.chainId === undefined;
+  // What /healthz `l2` and `graphs` decide on (src/watcher/component-health.ts).
+  const l2Facts: L2SyncFacts = {
+    firstAttempt: undefined,
+    lastOk: undefined,
+    head: undefined,
+    failures: undefined,
+    chain: undefined,
+  };
+  const committedSince = new Map<bigint, number>();
+  let graphEpochs: Set<bigint> | undefined;
 
   async function sync(): Promise<void> {
     const budget = o.syncBudgetMs ?? 1_000;
     const started = Date.now();
+    l2Facts.firstAttempt ??= started;
     try {
-      // After a failed step the in-memory state may be ahead of the journal: rebuild it first.
-      if (!chainChecked) {
+      // On every sync, not only the first: a node swapped behind the URL must not be believed.
+      if (o.chainId !== undefined) {
         const id = await rpc.call('eth_chainId', (c) => c.getChainId());
         if (id !== o.chainId) {
+          if (l2Facts.chain?.reported !== id) {
+            l2Facts.chain = { expected: o.chainId, reported: id, since: Date.now() };
+          }
           throw new L2ChainMismatchError(`The L2 node reports chain id ${id}, not ${o.chainId}`, {
             metaMessages: ['Check l2.rpcUrls and l2.chainId: Vigil judges one chain only.'],
           });
         }
-        chainChecked = true;
+        l2Facts.chain = undefined;
       }
+      // After a failed step the in-memory state may be ahead of the journal: rebuild it first.
       if (failed !== undefined) await ingestion.ingester.init();
       caughtUp = false;
       for (;;) {
@@ -156,11 +187,27 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
       }
       head = await rpc.blockNumber();
       failed = undefined;
+      const now = Date.now();
+      if (l2Facts.head?.number !== head) l2Facts.head = { number: head, since: now };
+      l2Facts.lastOk = now;
+      l2Facts.failures = undefined;
       let committed = -1n;
-      for (const epoch of derivation.commitments.keys()) if (epoch > committed) committed = epoch;
+      for (const epoch of derivation.commitments.keys()) {
+        if (epoch > committed) committed = epoch;
+        if (!committedSince.has(epoch)) committedSince.set(epoch, now);
+      }
+      // A commitment a reorg retracted needs no graph any more.
+      for (const epoch of committedSince.keys())
+        if (!derivation.commitments.has(epoch)) committedSince.delete(epoch);
       metrics?.lastCommittedEpoch.set(Number(committed));
     } catch (err) {
-      failed = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      failed = failureText(err);
+      const now = Date.now();
+      l2Facts.failures = {
+        count: (l2Facts.failures?.count ?? 0) + 1,
+        since: l2Facts.failures?.since ?? now,
+        last: failed,
+      };
       throw err;
     }
   }
@@ -313,6 +360,7 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
     graphs: async () => {
       const graphs = await registry.graphs();
       metrics?.lastGraphEpoch.set(graphs.reduce((m, g) => Math.max(m, Number(g.graph.spec.epoch)), -1));
+      graphEpochs = new Set(graphs.map((g) => g.graph.spec.epoch));
       return graphs;
     },
     facts,
@@ -320,5 +368,9 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
     diagnose,
     ingestion,
     status: () => ({ head, cursor: ingestion.ingester.cursor?.number, caughtUp, error: failed }),
+    healthFacts: () => ({
+      l2: { ...l2Facts },
+      graphs: { committed: new Map(committedSince), graphs: graphEpochs },
+    }),
   };
 }

@@ -40,9 +40,17 @@ import {
   type Verdict,
 } from '../judge/verdict.ts';
 import type { HealthRegistry } from '../observability/health.ts';
-import { DisputeQueue } from '../queue/dispute-queue.ts';
+import { DISPUTE_QUEUE, DisputeQueue } from '../queue/dispute-queue.ts';
 import { type WatcherMetrics, watcherMetrics } from '../queue/metrics.ts';
 import { Lease } from '../store/lease.ts';
+import {
+  type GraphCoverageFacts,
+  graphsHealth,
+  type L2SyncFacts,
+  type LeaseView,
+  l2Health,
+  queueHealth,
+} from './component-health.ts';
 import {
   challengeFundingNeed,
   type DeadlineChainFacts,
@@ -73,6 +81,8 @@ export type EpochSource = {
   sync?: () => Promise<void>;
   /** Which known fault explains a wrong claimed root (informational: challenges never depend on it). */
   diagnose?: (epoch: bigint, claimedRoot: Uint8Array) => Promise<unknown>;
+  /** What /healthz `l2` and `graphs` decide on; a source without it registers neither. */
+  healthFacts?: () => { l2: L2SyncFacts; graphs: GraphCoverageFacts };
 };
 
 export type WatcherOptions = {
@@ -101,6 +111,16 @@ export type WatcherOptions = {
    * (default max(3 × pollIntervalMs, 10 s): a poll can take a while on a slow backend).
    */
   pollMaxAgeMs?: number;
+  /**
+   * /healthz `l2` is 503 when no L2 sync completed, or the L2 head did not advance, for longer than this
+   * (config `l2.maxHeadAgeMs`; default 120 s).
+   */
+  l2MaxHeadAgeMs?: number;
+  /**
+   * /healthz `graphs` is 503 when an epoch committed on the L2 longer ago than this has no operator graph
+   * imported (config `dispute.graphGraceMs`; default 30 min).
+   */
+  graphGraceMs?: number;
   /** The wallet's coins are read every this many polls (default 10; mode challenge only). */
   walletCheckEveryPolls?: number;
   deadlineMarginBlocks: number;
@@ -124,6 +144,10 @@ export type Watcher = Component & {
   /** The Bitcoin tip height the last poll by this process saw (0 before the first). */
   lastPolledTip(): number;
 };
+
+/** Defaults of `l2.maxHeadAgeMs` and `dispute.graphGraceMs` (src/config/schema.ts) for callers without a config. */
+export const DEFAULT_L2_MAX_HEAD_AGE_MS = 120_000;
+export const DEFAULT_GRAPH_GRACE_MS = 1_800_000;
 
 /** How often the lease holder checks that every open dispute has its job (crash recovery). */
 const REDRIVE_EVERY_MS = 5_000;
@@ -543,6 +567,20 @@ export function createWatcher(o: WatcherOptions): Watcher {
     return verdicts;
   }
 
+  /** The dispute queue's worker, connections and jobs failed for good of disputes not resolved. */
+  async function queueCheck() {
+    if (!queue) return { healthy: false as const, reason: `queue ${DISPUTE_QUEUE}: not started` };
+    const s = await queue.state();
+    const open = await Promise.all(
+      s.failed.map(async (j) => {
+        if (j.disputeId === undefined) return true;
+        // A record that cannot be read is not known to be resolved: the failure counts.
+        return (await store.get(j.disputeId).catch(() => undefined))?.state !== 'resolved';
+      }),
+    );
+    return queueHealth({ queue: DISPUTE_QUEUE, ...s, failed: s.failed.filter((_, i) => open[i]) });
+  }
+
   const watcher: Watcher = {
     name: 'watcher',
     metrics,
@@ -603,7 +641,33 @@ export function createWatcher(o: WatcherOptions): Watcher {
         // Read afresh on each request (the tip and the few disputes within the margin): the answer is
         // about the chain as it is now, not as the last poll saw it.
         o.health.register('dispute-deadlines', async () => deadlineHealthOf(await assessDeadlines())),
+        o.health.register('queue', queueCheck),
       );
+      const facts = o.source?.healthFacts;
+      if (facts) {
+        const leaseView = async (): Promise<LeaseView> => {
+          const h = await lease.holder();
+          return h === null ? 'free' : h === lease.owner ? 'self' : 'other';
+        };
+        unregister.push(
+          o.health.register('l2', async () =>
+            l2Health({
+              lease: await leaseView(),
+              facts: facts().l2,
+              now: Date.now(),
+              maxHeadAgeMs: o.l2MaxHeadAgeMs ?? DEFAULT_L2_MAX_HEAD_AGE_MS,
+            }),
+          ),
+          o.health.register('graphs', async () =>
+            graphsHealth({
+              ...facts().graphs,
+              lease: await leaseView(),
+              now: Date.now(),
+              graceMs: o.graphGraceMs ?? DEFAULT_GRAPH_GRACE_MS,
+            }),
+          ),
+        );
+      }
       if (checksWallet) {
         unregister.push(
           o.health.register('watcher-wallet', () =>
