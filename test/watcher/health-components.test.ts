@@ -254,6 +254,7 @@ describe('/healthz names the component', () => {
     const s = await startStack(chain.anvil.rpcUrl, { l2MaxHeadAgeMs: 1_500 });
     await chain.rpc.mine(1);
     const head = await chain.rpc.blockNumber();
+    await healthzUntil(s, (r) => reasonOf(r, 'l2') === `L2 head ${head}`);
     // Nothing is mined from here on: anvil makes blocks only for transactions.
     const stalled = await healthzUntil(s, (r) => reasonOf(r, 'l2').startsWith('the L2 head stalled'));
     expect(stalled.status).toBe(503);
