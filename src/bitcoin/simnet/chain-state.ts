@@ -15,6 +15,15 @@ import { type ChainBlock, SimChainError, type SimChainOptions, type Spend } from
 
 const ZERO_HASH = '0'.repeat(64);
 
+/**
+ * Told of every block connected to or disconnected from the active chain (mining, restore, reorgs),
+ * after the state changed; how the persistence journal follows the chain (`persist.ts`).
+ */
+export type ChainListener = {
+  connected?(block: ChainBlock): void;
+  disconnected?(block: ChainBlock): void;
+};
+
 export class ChainState {
   readonly mempool = new Mempool();
   /** The active chain; index = height. */
@@ -25,6 +34,7 @@ export class ChainState {
   readonly txIndex = new Map<string, { blockHash: string; index: number }>();
   readonly spentIndex = new Map<string, Spend>();
   readonly options: Required<SimChainOptions>;
+  readonly listeners = new Set<ChainListener>();
   private extraNonce = 0;
 
   constructor(options: SimChainOptions = {}) {
@@ -80,6 +90,11 @@ export class ChainState {
     return this.extraNonce++;
   }
 
+  /** A restored block's coinbase used `n`: later coinbases take higher extra nonces, so none collides. */
+  noteExtraNonce(n: number): void {
+    if (n >= this.extraNonce) this.extraNonce = n + 1;
+  }
+
   /** Connects a block on the tip: spends its inputs (keeping undo data), adds its outputs, clears the mempool of it. */
   connect(block: ChainBlock): void {
     block.undo = [];
@@ -111,6 +126,7 @@ export class ChainState {
       this.mempool.removeMined(txid);
     });
     this.active.push(block);
+    for (const l of this.listeners) l.connected?.(block);
   }
 
   /**
@@ -130,6 +146,7 @@ export class ChainState {
       }
     }
     block.undo = [];
+    for (const l of this.listeners) l.disconnected?.(block);
     return block;
   }
 }

@@ -14,9 +14,9 @@ import { decodeTx } from '../codec/codec.ts';
 import type { FeeRate } from '../codec/fee-rate.ts';
 import type { Tx } from '../tx/types.ts';
 import { acceptTransaction, type TestAcceptOutcome, testAccept } from './acceptance.ts';
-import { ChainState } from './chain-state.ts';
+import { type ChainListener, ChainState } from './chain-state.ts';
 import { hexOf, type Mempool, type MempoolEntry, outpointKey } from './mempool.ts';
-import { mineBlock } from './mining.ts';
+import { mineBlock, restoreBlock } from './mining.ts';
 import { invalidateBlock, reconsiderBlock } from './reorg.ts';
 import type { SpentCoin } from './rules.ts';
 import {
@@ -27,6 +27,8 @@ import {
   type SimChainOptions,
   type Spend,
 } from './types.ts';
+
+export type { ChainListener } from './chain-state.ts';
 
 export class SimChain {
   private readonly state: ChainState;
@@ -219,6 +221,27 @@ export class SimChain {
    */
   mine(payoutScript: Uint8Array, txs?: Tx[]): ChainBlock {
     return mineBlock(this.state, payoutScript, txs);
+  }
+
+  /**
+   * Connects a block recorded earlier (its raw bytes) on the tip, unchanged: same header, time and
+   * hash, checked as ConnectBlock would (parent is the tip, proof of work, merkle root, witness
+   * commitment, BIP-34 height, coinbase amount, every transaction's consensus rules and scripts).
+   * A block that fails any check is refused with a SimChainError naming Core's reason.
+   */
+  restoreBlock(raw: Uint8Array): ChainBlock {
+    return restoreBlock(this.state, raw);
+  }
+
+  /**
+   * Follows every block connected to or disconnected from the active chain (mining, restore,
+   * reorgs), after the change; returns the function that stops following.
+   */
+  subscribe(listener: ChainListener): () => void {
+    this.state.listeners.add(listener);
+    return () => {
+      this.state.listeners.delete(listener);
+    };
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ export async function startEsploraFront(
   chain: SimChain,
   faults: FaultInjector,
   settings: EsploraFrontSettings,
+  port = 0,
 ): Promise<RunningFront> {
   const status = (block: ChainBlock | undefined) =>
     block
@@ -207,6 +208,7 @@ export async function startEsploraFront(
       }
       text(res, 404, 'Not found');
     },
+    port,
   );
 }
 

@@ -1,6 +1,10 @@
-/** The loopback HTTP server both simnet fronts share: free port, fault injection, clean shutdown. */
+/**
+ * The loopback HTTP server both simnet fronts share: a free port (or a fixed one), fault injection,
+ * clean shutdown.
+ */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { VigilError, type VigilErrorCategory } from '../../core/errors.ts';
 import type { FaultInjector, Front } from './faults.ts';
 
 export type FrontHandler = (
@@ -9,6 +13,12 @@ export type FrontHandler = (
   res: ServerResponse,
 ) => void | Promise<void>;
 
+/** A fixed port a simnet front was asked to listen on is taken (or refused). */
+export class SimnetPortError extends VigilError {
+  override name = 'SimnetPortError';
+  override readonly category: VigilErrorCategory = 'unavailable';
+}
+
 export type RunningFront = { url: string; close: () => Promise<void> };
 
 export async function startFront(
@@ -16,6 +26,7 @@ export async function startFront(
   faults: FaultInjector,
   callName: (req: IncomingMessage, body: Uint8Array) => string,
   handler: FrontHandler,
+  port = 0,
 ): Promise<RunningFront> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -47,12 +58,17 @@ export async function startFront(
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (port === 0) return reject(err);
+      const why =
+        err.code === 'EADDRINUSE' ? 'is in use' : `cannot be listened on (${err.code ?? err.message})`;
+      reject(new SimnetPortError(`simnet ${front} front: port ${port} on 127.0.0.1 ${why}`, { cause: err }));
+    });
+    server.listen(port, '127.0.0.1', () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  const address = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${address.port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

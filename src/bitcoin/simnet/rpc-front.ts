@@ -18,6 +18,7 @@ export async function startRpcFront(
   chain: SimChain,
   faults: FaultInjector,
   auth: RpcFrontOptions,
+  port = 0,
 ): Promise<RunningFront> {
   const methods = rpcMethods(chain);
   const expected = `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`;
@@ -29,26 +30,32 @@ export async function startRpcFront(
       return 'rpc:?';
     }
   };
-  return startFront('rpc', faults, callName, (req, body, res) => {
-    if (req.headers.authorization !== expected) {
-      res.writeHead(401, { 'www-authenticate': 'Basic realm="jsonrpc"' }).end();
-      return;
-    }
-    let request: unknown;
-    try {
-      request = JSON.parse(new TextDecoder().decode(body));
-    } catch {
-      reply(res, 500, { result: null, error: { code: -32700, message: 'Parse error' }, id: null });
-      return;
-    }
-    if (Array.isArray(request)) {
-      const out = request.map((r) => handle(methods, r).body);
-      reply(res, 200, out);
-      return;
-    }
-    const { status, body: out } = handle(methods, request);
-    reply(res, status, out);
-  });
+  return startFront(
+    'rpc',
+    faults,
+    callName,
+    (req, body, res) => {
+      if (req.headers.authorization !== expected) {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="jsonrpc"' }).end();
+        return;
+      }
+      let request: unknown;
+      try {
+        request = JSON.parse(new TextDecoder().decode(body));
+      } catch {
+        reply(res, 500, { result: null, error: { code: -32700, message: 'Parse error' }, id: null });
+        return;
+      }
+      if (Array.isArray(request)) {
+        const out = request.map((r) => handle(methods, r).body);
+        reply(res, 200, out);
+        return;
+      }
+      const { status, body: out } = handle(methods, request);
+      reply(res, status, out);
+    },
+    port,
+  );
 }
 
 function handle(methods: RpcMethods, request: unknown): { status: number; body: unknown } {
