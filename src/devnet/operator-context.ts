@@ -21,9 +21,10 @@ export type OperatorContext = {
   readonly params: GraphParameters;
   readonly secrets: DevnetOperatorSecrets;
   readonly graphDir: string;
-  readonly behaviour: OperatorBehaviour;
+  /** Replaced when a served devnet's operator changes strategy (`vigil devnet operator`). */
+  behaviour: OperatorBehaviour;
   /** The strategy's hooks; an absent hook keeps the behaviour's default. */
-  readonly hooks: OperatorHooks;
+  hooks: OperatorHooks;
   readonly market: FeeMarket;
   readonly logger: Logger | undefined;
   readonly funding: OperatorFunding;

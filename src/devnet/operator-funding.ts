@@ -66,6 +66,48 @@ export class OperatorFunding {
     return funding;
   }
 
+  /**
+   * The operator's wallet after a restart (a served devnet): its pool is the confirmed coins its address
+   * still holds, so resuming mines nothing (mining would move every open dispute's deadline). Only when
+   * none is left is a fresh pool funded, as `open` does.
+   */
+  static async reopen(
+    bitcoin: DevnetBitcoin,
+    params: GraphParameters,
+    secrets: DevnetOperatorSecrets,
+    logger: Logger | undefined,
+  ): Promise<OperatorFunding> {
+    const wallet: WalletSigner = {
+      secret: secrets.operator,
+      script: taprootOutput(devnetOperatorKeys().operator).scriptPubKey,
+    };
+    const address = addressForScript(wallet.script, DEVNET_NETWORK) as string;
+    const funding = new OperatorFunding(wallet, address, params);
+    const tip = await bitcoin.backend.getTipHeight();
+    const candidates = (await bitcoin.backend.getUtxos(address)).filter(
+      (u) =>
+        u.height !== undefined &&
+        u.value >= funding.perClaim &&
+        (u.coinbase !== true || tip - u.height + 1 >= COINBASE_MATURITY),
+    );
+    // The chainstate does not know what the mempool spends: a claim funded just before the stop.
+    const coins: typeof candidates = [];
+    for (const u of candidates) {
+      if (!(await bitcoin.backend.getOutspend(u.txid, u.vout)).spent) coins.push(u);
+    }
+    for (const u of coins) {
+      funding.pool.add({
+        txid: displayHexToHash(u.txid),
+        vout: u.vout,
+        value: u.value,
+        unconfirmed: new Set(),
+      });
+    }
+    if (coins.length === 0) await funding.#fundPool(bitcoin, logger);
+    else logger?.info({ coins: coins.length, address }, 'devnet operator reopened its coins');
+    return funding;
+  }
+
   /** Splits one mature funding coin into many, and confirms the split (nothing may build on it unconfirmed). */
   async #fundPool(bitcoin: DevnetBitcoin, logger: Logger | undefined): Promise<void> {
     const { address, wallet, perClaim, pool } = this;

@@ -39,7 +39,7 @@ export async function kickOffEpoch(
   ctx: OperatorContext,
   e: EpochClaim,
   later: string[],
-): Promise<{ kickoffTxid: string; graphFile: string }> {
+): Promise<{ kickoffTxid: string; graphFile: string; fundingTxid: string }> {
   const { secrets, hooks, backend, market, logger } = ctx;
   const ek = epochKeys(secrets, e.epoch);
   const { graph, sigs, graphFile, fundingTxid } = await fundAndPublish(ctx, e, ek);
@@ -100,7 +100,7 @@ export async function kickOffEpoch(
     await hooks.afterKickoff(viewOf(c), strategyApi(ctx, lines));
     later.push(...lines);
   }
-  return { kickoffTxid, graphFile };
+  return { kickoffTxid, graphFile, fundingTxid };
 }
 
 /**
@@ -134,4 +134,41 @@ async function fundAndPublish(ctx: OperatorContext, e: EpochClaim, ek: EpochKeys
   const fundingTxid = txidHex(fundingTx.tx);
   funding.funded(fundingTxid, fundingTx.change);
   return { ...built, graphFile, fundingTxid };
+}
+
+/** A claim made before a restart, as a served devnet recorded it (hex in display order). */
+export type RecordedClaim = EpochClaim & { fundingTxid: string; kickoffTxid: string; neverAssert: boolean };
+
+/**
+ * Tracks again a claim this operator made before a restart. The graph and its presigned transactions are
+ * rebuilt from the keys and the funding outpoint (the graph is a function of both), so the claim's take,
+ * assert and payout have the ids they had; what the chain did to it since is read by the next scan.
+ */
+export function retrackClaim(ctx: OperatorContext, r: RecordedClaim): void {
+  const ek = epochKeys(ctx.secrets, r.epoch);
+  const script = claimScript(ek);
+  const fundingTxid = Uint8Array.from(Buffer.from(r.fundingTxid, 'hex')).reverse();
+  const { graph, sigs } = presignedGraph(ek, ctx.secrets, { txid: fundingTxid, vout: 0, script });
+  const claim = ctx.claims.sign(r);
+  ctx.claims.track({
+    epoch: r.epoch,
+    fraud: fraudOf(r),
+    checkpoints: claim.checkpoints,
+    graph,
+    sigs,
+    traceSecrets: ek.trace,
+    graphFile: graphFileOf(ctx.graphDir, r.epoch),
+    kickoffTxid: r.kickoffTxid,
+    ids: {
+      take: txidHex(graph.txs.take),
+      assert: txidHex(graph.txs.assert),
+      payout: txidHex(graph.txs.payout),
+    },
+    kickoffHeight: undefined,
+    assertHeight: undefined,
+    spent: {},
+    sent: new Set(),
+    reported: 'kicked-off',
+    neverAssert: r.neverAssert,
+  });
 }

@@ -13,6 +13,7 @@
 import type { Logger } from 'pino';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import type { DevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
+import { hashToDisplayHex } from '../bitcoin/tx/serialize.ts';
 import { createFeeMarket, type FeeMarket } from './fee-market.ts';
 import { ClaimBook, checkClaim, type EpochClaim, stateOf } from './operator-claims.ts';
 import { OperatorFundsError } from './operator-coins.ts';
@@ -20,7 +21,7 @@ import type { OperatorBehaviour, OperatorContext } from './operator-context.ts';
 import { OperatorFunding } from './operator-funding.ts';
 import { devnetGraphParameters } from './operator-graph.ts';
 import { devnetOperatorSecrets } from './operator-keys.ts';
-import { kickOffEpoch } from './operator-kickoff.ts';
+import { kickOffEpoch, type RecordedClaim, retrackClaim } from './operator-kickoff.ts';
 import { reactToChain } from './operator-reactions.ts';
 import { strategyApi } from './operator-strategy.ts';
 import type { ClaimState, OperatorHooks } from './strategies/types.ts';
@@ -37,10 +38,12 @@ export type DevnetOperator = {
    * atomically, funds the claim output and broadcasts the kick-off revealing stateRoot and l2BlockHash.
    * Does not mine.
    */
-  claim(c: EpochClaim): Promise<{ kickoffTxid: string; graphFile: string }>;
+  claim(c: EpochClaim): Promise<{ kickoffTxid: string; graphFile: string; fundingTxid: string }>;
   /** One round of reactions to the chain (call after each block); returns what it did, one line each. */
   react(): Promise<string[]>;
-  claims(): { epoch: bigint; kickoffTxid: string; state: ClaimState }[];
+  claims(): { epoch: bigint; kickoffTxid: string; state: ClaimState; neverAssert: boolean }[];
+  /** Plays another strategy from the next round on (a served devnet's `vigil devnet operator`). */
+  setStrategy(behaviour: OperatorBehaviour, hooks: OperatorHooks): void;
 };
 
 export type StartDevnetOperatorOptions = {
@@ -52,6 +55,16 @@ export type StartDevnetOperatorOptions = {
   hooks?: OperatorHooks;
   /** The devnet's fee market; strategies move it, the operator mines nothing itself. */
   market?: FeeMarket;
+  /**
+   * Claims made before a restart (a served devnet): tracked again, and the chain scanned from
+   * `scanFrom` (a height at or before the first of their kick-offs) instead of from the tip.
+   */
+  resume?: { claims: readonly RecordedClaim[]; scanFrom: number };
+  /**
+   * The seed of the graphs' Winternitz keys (default: fresh). A served devnet keeps its own, so graphs
+   * rebuilt after a restart are the graphs it published.
+   */
+  wotsSeed?: Uint8Array;
 };
 
 /** Reads each new block once, in order, and hands its transactions to the funding and the claims. */
@@ -65,15 +78,21 @@ class ChainScan {
     private tipHash: string,
   ) {}
 
-  /** Starts at the current tip: what was mined before is not the operator's concern. */
+  /**
+   * Starts at the current tip (what was mined before is not the operator's concern), or after block
+   * `from` when claims made before a restart must be followed again.
+   */
   static async fromTip(
     backend: BitcoinBackend,
     funding: OperatorFunding,
     claims: ClaimBook,
     logger: Logger | undefined,
+    from?: number,
   ): Promise<ChainScan> {
-    const scanned = await backend.getTipHeight();
-    const tipHash = await backend.getTipHash();
+    const tip = await backend.getTipHeight();
+    const scanned = from === undefined ? tip : Math.min(Math.max(0, from), tip);
+    const block = from === undefined ? undefined : await backend.getBlock(scanned);
+    const tipHash = block?.hash ?? (await backend.getTipHash());
     return new ChainScan(backend, funding, claims, logger, scanned, tipHash);
   }
 
@@ -111,10 +130,12 @@ export async function startDevnetOperator(o: StartDevnetOperatorOptions): Promis
   const market = o.market ?? createFeeMarket(bitcoin);
   const backend = bitcoin.backend;
   const params = devnetGraphParameters;
-  const secrets = devnetOperatorSecrets();
-  const funding = await OperatorFunding.open(bitcoin, params, secrets, logger);
+  const secrets = { ...devnetOperatorSecrets(), ...(o.wotsSeed ? { wotsSeed: o.wotsSeed } : {}) };
+  const funding = o.resume
+    ? await OperatorFunding.reopen(bitcoin, params, secrets, logger)
+    : await OperatorFunding.open(bitcoin, params, secrets, logger);
   const claims = new ClaimBook();
-  const chain = await ChainScan.fromTip(backend, funding, claims, logger);
+  const chain = await ChainScan.fromTip(backend, funding, claims, logger, o.resume?.scanFrom);
   const ctx: OperatorContext = {
     bitcoin,
     backend,
@@ -130,14 +151,23 @@ export async function startDevnetOperator(o: StartDevnetOperatorOptions): Promis
     next: () => chain.next(),
   };
 
+  for (const r of o.resume?.claims ?? []) retrackClaim(ctx, r);
+
   /** Lines a strategy said while claiming; told with the next round's. */
   const pendingLines: string[] = [];
 
-  async function claimOnce(e: EpochClaim): Promise<{ kickoffTxid: string; graphFile: string }> {
+  async function claimOnce(
+    e: EpochClaim,
+  ): Promise<{ kickoffTxid: string; graphFile: string; fundingTxid: string }> {
     checkClaim(e);
     claims.checkNotSignedOtherwise(e);
     const existing = claims.get(e.epoch);
-    if (existing !== undefined) return { kickoffTxid: existing.kickoffTxid, graphFile: existing.graphFile };
+    if (existing !== undefined) {
+      const fundingTxid = hashToDisplayHex(
+        existing.graph.txs.kickoff.inputs[0]?.prevTxid ?? new Uint8Array(32),
+      );
+      return { kickoffTxid: existing.kickoffTxid, graphFile: existing.graphFile, fundingTxid };
+    }
     await chain.scan();
     return kickOffEpoch(ctx, e, pendingLines);
   }
@@ -161,6 +191,15 @@ export async function startDevnetOperator(o: StartDevnetOperatorOptions): Promis
     claim: (c) => serial(() => claimOnce(c)),
     react: () => serial(async () => [...pendingLines.splice(0), ...(await reactOnce())]),
     claims: () =>
-      [...claims.all()].map((c) => ({ epoch: c.epoch, kickoffTxid: c.kickoffTxid, state: stateOf(c) })),
+      [...claims.all()].map((c) => ({
+        epoch: c.epoch,
+        kickoffTxid: c.kickoffTxid,
+        state: stateOf(c),
+        neverAssert: c.neverAssert,
+      })),
+    setStrategy: (behaviour, newHooks) => {
+      ctx.behaviour = behaviour;
+      ctx.hooks = newHooks;
+    },
   };
 }

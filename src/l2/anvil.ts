@@ -31,6 +31,15 @@ export type AnvilOptions = {
   maxPersistedStates?: number;
   /** Transaction ordering in a block: 'fifo' (default: arrival order, as the devnet driver needs) or 'fees'. */
   order?: 'fifo' | 'fees';
+  /**
+   * The owner stops this instance itself on SIGINT/SIGTERM (anvil dumps its `--state` on a clean exit);
+   * default: killed at once on either signal.
+   */
+  stopOnSignalByOwner?: boolean;
+  /** A fixed loopback port (default: any free one). */
+  port?: number;
+  /** How long `stop()` waits for anvil to exit before killing it (default 3 s; dumping a large state takes longer). */
+  stopTimeoutMs?: number;
   /** Extra raw arguments. */
   args?: readonly string[];
 };
@@ -83,6 +92,7 @@ const GUARD = [
 ].join('\n');
 
 const live = new Set<AnvilInstance>();
+const graceful = new WeakSet<AnvilInstance>();
 let hooksInstalled = false;
 
 function installProcessHooks(): void {
@@ -93,10 +103,12 @@ function installProcessHooks(): void {
   });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
-      for (const a of live) killGroup(a.pid);
+      // An instance its owner stops on the signal (to let anvil save its state) is left to it.
+      const owned = [...live].filter((a) => graceful.has(a));
+      for (const a of live) if (!graceful.has(a)) killGroup(a.pid);
       // Re-raise with the default behaviour so the exit status says what happened, unless someone else
       // (the CLI) handles the signal too.
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+      if (owned.length === 0 && process.listenerCount(sig) === 0) process.kill(process.pid, sig);
     });
   }
 }
@@ -111,7 +123,7 @@ function killGroup(pid: number): void {
 
 export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilInstance> {
   const bin = resolveAnvilBinary();
-  const args = ['--host', '127.0.0.1', '--port', '0'];
+  const args = ['--host', '127.0.0.1', '--port', String(options.port ?? 0)];
   args.push('--chain-id', String(options.chainId ?? 31337));
   args.push('--accounts', String(options.accounts ?? 10));
   args.push('--balance', String(options.balanceEther ?? 1_000_000));
@@ -172,7 +184,9 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilInsta
           // already gone
         }
         guard.stdin?.end();
-        const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 3000).unref());
+        const timeout = new Promise<'timeout'>((r) =>
+          setTimeout(() => r('timeout'), options.stopTimeoutMs ?? 3000).unref(),
+        );
         if ((await Promise.race([exited.then(() => 'done' as const), timeout])) === 'timeout') {
           killGroup(pid);
           if (guard.pid) killGroup(guard.pid);
@@ -182,5 +196,6 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilInsta
     },
   };
   live.add(instance);
+  if (options.stopOnSignalByOwner) graceful.add(instance);
   return instance;
 }

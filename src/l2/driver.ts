@@ -239,10 +239,17 @@ export class WorkloadDriver {
       funding?: SenderFunding;
       /** Transactions sent as given after the inputs of their (workload) block. */
       raw?: readonly RawTransaction[];
+      /** The senders were funded already (a resumed workload): mine nothing before the first input. */
+      prepared?: boolean;
     } = {},
   ): Promise<ReplayResult> {
     const raw = options.raw ?? [];
-    await this.prepareSenders([...inputs.map((i) => i.sender), ...raw.map((t) => t.sender)], options.funding);
+    if (options.prepared) await this.rpc.request('anvil_autoImpersonateAccount', [true]);
+    else
+      await this.prepareSenders(
+        [...inputs.map((i) => i.sender), ...raw.map((t) => t.sender)],
+        options.funding,
+      );
     await this.rpc.request('evm_setAutomine', [false]);
     const head = await this.rpc.blockNumber();
     const blocks = [...new Set([...inputs.map((i) => i.position.block), ...raw.map((t) => t.block)])].sort(

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { UsageError } from '../../core/errors.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { withExamples } from '../help.ts';
+import { addServeCommands } from './devnet-serve.ts';
 
 type DevnetOptions = {
   fault: string;
@@ -129,8 +130,12 @@ export function devnetCommand(): Command {
         await closeRedis(redis);
       }
     });
+  // `vigil devnet serve --epochs 3`: the subcommand's own flags, not the run's.
+  cmd.enablePositionalOptions();
+  addServeCommands(cmd);
   return withExamples(cmd, [
     ['vigil devnet', 'an honest operator: every epoch valid, exit 0'],
+    ['vigil devnet serve --dir .devnet', 'a devnet that keeps running, for `vigil watch`'],
     ['vigil devnet --fault quorum-not-checked', 'a faulty operator, challenged and slashed'],
     ['vigil devnet --fault commission-not-taken --operator never-assert', 'slashed by assert-timeout'],
   ]);

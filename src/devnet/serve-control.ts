@@ -1,0 +1,43 @@
+/**
+ * `vigil devnet fault` and `vigil devnet operator`: change the operator of a served devnet by rewriting
+ * its directory's control file, which the serving process reads before every block. Refused before
+ * anything is written when the directory holds no devnet or the strategy cannot be served.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
+import { servedStrategy } from './serve.ts';
+import { type ServeControl, serveDirPaths, servingPid, updateControl } from './serve-dir.ts';
+
+export class NoServedDevnetError extends VigilError {
+  override name = 'NoServedDevnetError';
+  override readonly category: VigilErrorCategory = 'config';
+}
+
+/**
+ * Applies `change` to the control of the devnet in `dir`; returns one line saying what changed. An
+ * epoch already committed keeps its claim: a fault applies to the epochs that end from now on, at or
+ * after its `fromEpoch`.
+ */
+export async function changeControl(
+  dir: string,
+  change: (c: ServeControl) => Omit<ServeControl, 'revision'>,
+): Promise<string> {
+  const paths = serveDirPaths(resolve(dir));
+  if (!existsSync(paths.serve)) {
+    throw new NoServedDevnetError(`No devnet in ${paths.root}`, {
+      metaMessages: ['Create one with: vigil devnet serve --dir <path>'],
+    });
+  }
+  const next = updateControl(paths, (c) => {
+    const changed = change(c);
+    servedStrategy({ ...changed, revision: 0 });
+    return changed;
+  });
+  const pid = servingPid(paths);
+  const what =
+    next.fault === 'none'
+      ? 'honest roots'
+      : `fault ${next.fault} in every epoch from ${next.fromEpoch} that ends from now on`;
+  return `the operator of ${paths.root}: strategy ${next.strategy}, ${what} (${pid === undefined ? 'not served now: applies when it is' : `served by process ${pid}, applies at its next block`})`;
+}

@@ -1,0 +1,536 @@
+/**
+ * `vigil devnet serve`: a devnet that keeps running, for the real daemon to watch from another terminal.
+ * anvil runs the L2 with the governance contracts and the seeded workload, one block per `l2BlockMs`;
+ * the in-process simnet serves Bitcoin on Core-RPC and Esplora fronts, one block per `bitcoinBlockMs`;
+ * the operator commits every epoch on the L2 and claims it on Bitcoin with a published graph, and plays
+ * its side of every dispute. Nothing of Vigil's watcher runs here: `vigil watch --config <dir>/watch.yaml`
+ * does that, as a separate process.
+ *
+ * Everything lives in one directory (serve-dir.ts), so an interrupted `serve` started again on the same
+ * directory resumes the same network: anvil reloads its state, the simnet its recorded chain and mempool,
+ * the operator its claims and coins; the workload continues at the block it stopped at. The operator's
+ * fault and strategy are read from the directory's control file before every block, so `vigil devnet
+ * fault` and `vigil devnet operator` change them while it runs.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { encodeFunctionData } from 'viem';
+import { addressForScript } from '../bitcoin/codec/address.ts';
+import { connectDevnetBitcoin, type DevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
+import { WalletKey } from '../bitcoin/wallet/keys.ts';
+import { bytesToHex, concatBytes, hexToBytes } from '../core/bytes.ts';
+import { VigilError } from '../core/errors.ts';
+import type { GovernanceInput } from '../governance/inputs.ts';
+import { type AnvilInstance, startAnvil } from '../l2/anvil.ts';
+import { stateCommitmentAbi } from '../l2/contracts/artifacts/abis.ts';
+import type { Deployment } from '../l2/deploy.ts';
+import type { EpochEnd } from '../l2/derivation.ts';
+import {
+  DEVNET_DEPLOYER,
+  DEVNET_OPERATOR,
+  deployOnAnvil,
+  devnetWorkload,
+  placeholderKickoffTxid,
+} from '../l2/devnet.ts';
+import { AnvilRpc, WorkloadDriver } from '../l2/driver.ts';
+import { createGovernanceIngester, type GovernanceIngester } from '../l2/governance-ingester.ts';
+import { MemoryJournalStore } from '../l2/memory-journal-store.ts';
+import { L2Rpc } from '../l2/rpc.ts';
+import { createFeeMarket, type FeeMarket } from './fee-market.ts';
+import { type DevnetOperator, type OperatorBehaviour, startDevnetOperator } from './operator.ts';
+import type { RecordedClaim } from './operator-kickoff.ts';
+import { DEVNET_NETWORK, DEVNET_PARAMS, type Say, StopStack, WATCHER_COINS } from './run-context.ts';
+import { executorForEpoch, type OperatorEpochClaim, operatorEpochClaim, rootHex } from './serve-claims.ts';
+import {
+  lockServeDir,
+  readClaims,
+  readControl,
+  readServeRecord,
+  type ServeControl,
+  type ServeDirPaths,
+  type ServedClaim,
+  type ServeRecord,
+  serveDirPaths,
+  writeClaims,
+  writeServeRecord,
+} from './serve-dir.ts';
+import { writeSecretFile, writeWatchConfig, writeWatcherKey } from './serve-watch-config.ts';
+import { type OperatorStrategy, strategyByName } from './strategies/index.ts';
+
+export class ServeError extends VigilError {
+  override name = 'ServeError';
+}
+
+export type ServeOptions = {
+  dir: string;
+  /** The workload's seed and length, at creation (a resumed network keeps its own). */
+  seed?: number;
+  epochs?: number;
+  /** Time between two L2 blocks (default 250 ms). */
+  l2BlockMs?: number;
+  /** Time between two Bitcoin blocks (default 1000 ms). */
+  bitcoinBlockMs?: number;
+  /** The Redis the generated watch config points the daemon at. */
+  redisUrl: string;
+  /** The daemon's HTTP port in the generated config (default 9464). */
+  watchHttpPort?: number;
+  signal: AbortSignal;
+  say: Say;
+  logger?: Logger;
+};
+
+const DEFAULT_EPOCHS = 1000;
+const ANVIL_STATE_INTERVAL_S = 5;
+const L2_CHAIN_ID = 31337;
+
+/** Resolves after `ms`, or at once when aborted. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+class Aborted extends Error {}
+
+/** Runs the served devnet until `signal` aborts; resolves once everything is stopped and saved. */
+export async function serveDevnet(o: ServeOptions): Promise<void> {
+  const paths = serveDirPaths(o.dir);
+  const release = lockServeDir(paths);
+  const stops = new StopStack();
+  stops.push(async () => release());
+  try {
+    await serveLocked(o, paths, stops);
+  } finally {
+    await stops.stopAll();
+  }
+}
+
+async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopStack): Promise<void> {
+  const { say } = o;
+  mkdirSync(paths.graphs, { recursive: true });
+  mkdirSync(paths.bitcoin, { recursive: true });
+  const existing = readServeRecord(paths);
+  checkResumeOptions(o, existing);
+  const seed = existing?.seed ?? o.seed ?? 1;
+  const epochs = existing?.epochs ?? o.epochs ?? DEFAULT_EPOCHS;
+  const workload = devnetWorkload({ seed, epochs });
+
+  // 1. The L2: anvil with its state in the directory.
+  const anvil = await startAnvil({
+    gasLimit: 10_000_000_000n,
+    ...(existing ? { port: existing.ports.l2 } : {}),
+    stopTimeoutMs: 60_000,
+    stopOnSignalByOwner: true,
+    args: [
+      '--state',
+      paths.anvilState,
+      '--state-interval',
+      String(ANVIL_STATE_INTERVAL_S),
+      '--preserve-historical-states',
+    ],
+  });
+  stops.push(() => anvil.stop());
+  const rpc = new AnvilRpc(anvil.rpcUrl);
+  const deployment = existing
+    ? await resumedDeployment(rpc, existing, workload.genesis)
+    : await deployOnAnvil(anvil.rpcUrl, workload.genesis);
+
+  // 2. Bitcoin: the simnet with its chain in the directory.
+  const bitcoin = await connectDevnetBitcoin({
+    simnet: {
+      stateDir: paths.bitcoin,
+      ...(existing ? { rpcPort: existing.ports.bitcoinRpc, esploraPort: existing.ports.esplora } : {}),
+    },
+  });
+  stops.push(() => bitcoin.stop());
+  const simnet = bitcoin.simnet as NonNullable<DevnetBitcoin['simnet']>;
+
+  // 3. At creation: the watcher's funded wallet, the workload's senders, the record.
+  const driver = new WorkloadDriver(rpc, deployment.addresses, DEVNET_DEPLOYER);
+  let record: ServeRecord;
+  if (existing) {
+    record = existing;
+    say(`resumed the devnet in ${paths.root} (seed ${seed}, ${epochs} epochs planned)`);
+  } else {
+    const watcherSecret = randomBytes(32);
+    writeWatcherKey(paths, watcherSecret);
+    const watcherKey = WalletKey.fromBytes(watcherSecret);
+    const watcherAddress = addressForScript(
+      concatBytes(Uint8Array.of(0x51, 0x20), watcherKey.taprootOutputKey),
+      DEVNET_NETWORK,
+    ) as string;
+    await bitcoin.mine(WATCHER_COINS, watcherAddress);
+    await bitcoin.mine(100);
+    await driver.prepareSenders(workload.inputs.map((i) => i.sender));
+    const first = workload.inputs[0]?.position.block ?? 1n;
+    const offset = (await rpc.blockNumber()) + 1n - first;
+    record = {
+      format: 'vigil-devnet-serve/1',
+      id: bytesToHex(randomBytes(4)),
+      seed,
+      epochs,
+      ports: {
+        l2: anvil.port,
+        bitcoinRpc: Number(new URL(simnet.rpcUrl).port),
+        esplora: Number(new URL(simnet.esploraUrl).port),
+      },
+      l2: {
+        chainId: L2_CHAIN_ID,
+        startBlock: deployment.startBlock.toString(),
+        readyBlock: deployment.readyBlock.toString(),
+        offset: offset.toString(),
+        addresses: deployment.addresses,
+      },
+      createdAt: new Date().toISOString(),
+    };
+    writeServeRecord(paths, record);
+    say(`created a devnet in ${paths.root} (seed ${seed}, ${epochs} epochs planned)`);
+    say(`bitcoin: the watcher's wallet ${watcherAddress} holds ${WATCHER_COINS} mature coins`);
+  }
+  writeWatchConfig(paths, {
+    l2Url: anvil.rpcUrl,
+    chainId: L2_CHAIN_ID,
+    startBlock: deployment.startBlock,
+    addresses: deployment.addresses,
+    genesis: workload.genesis,
+    bitcoinRpcUrl: simnet.rpcUrl,
+    bitcoinRpcUser: simnet.rpcAuth.user,
+    bitcoinRpcPassword: simnet.rpcAuth.password,
+    redisUrl: o.redisUrl,
+    keyPrefix: `{vigil-devnet-${record.id}}`,
+    httpPort: o.watchHttpPort ?? 9464,
+  });
+  say(`L2: anvil at ${anvil.rpcUrl}, contracts from block ${deployment.startBlock}`);
+  say(`bitcoin: Core RPC at ${simnet.rpcUrl}, Esplora at ${simnet.esploraUrl}`);
+  say(`watch it from another terminal:  vigil watch --config ${paths.watchConfig}`);
+
+  // 4. The operator on Bitcoin, with what it claimed before a restart.
+  const operator = await startServedOperator(o, paths, bitcoin);
+  // 5. The two clocks, until interrupted; one failing stops the other.
+  const inner = new AbortController();
+  const stop = () => inner.abort();
+  o.signal.addEventListener('abort', stop, { once: true });
+  const clocks = { ...o, signal: inner.signal };
+  const l2 = new L2Side(clocks, paths, rpc, driver, deployment, record, workload.inputs, workload.genesis);
+  const stopOthersOnFailure = (run: Promise<void>) =>
+    run.catch((err: unknown) => {
+      inner.abort();
+      throw err;
+    });
+  const results = await Promise.allSettled([
+    stopOthersOnFailure(l2.run()),
+    stopOthersOnFailure(operator.run(clocks, l2)),
+  ]);
+  o.signal.removeEventListener('abort', stop);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  say('stopping: saving the chains');
+  if (failed) throw failed.reason;
+}
+
+function checkResumeOptions(o: ServeOptions, existing: ServeRecord | undefined): void {
+  if (!existing) return;
+  for (const [flag, given, kept] of [
+    ['--seed', o.seed, existing.seed],
+    ['--epochs', o.epochs, existing.epochs],
+  ] as const) {
+    if (given !== undefined && given !== kept) {
+      throw new ServeError(`The devnet in ${o.dir} was created with ${flag} ${kept}, not ${given}`, {
+        metaMessages: ['Leave the flag out to resume it, or serve a new --dir.'],
+      });
+    }
+  }
+}
+
+/** The deployment the record names, checked against the chain anvil reloaded. */
+async function resumedDeployment(
+  rpc: AnvilRpc,
+  r: ServeRecord,
+  genesis: Deployment['genesis'],
+): Promise<Deployment> {
+  const code = await rpc.request<string>('eth_getCode', [r.l2.addresses.stateCommitment, 'latest']);
+  if (code === '0x') {
+    throw new ServeError(
+      `anvil's saved state does not hold the contracts the devnet record names (${r.l2.addresses.stateCommitment})`,
+      { metaMessages: ['anvil-state.json is missing or older than serve.json; serve a new --dir.'] },
+    );
+  }
+  return {
+    addresses: r.l2.addresses as Deployment['addresses'],
+    startBlock: BigInt(r.l2.startBlock),
+    readyBlock: BigInt(r.l2.readyBlock),
+    genesis,
+    deployer: DEVNET_DEPLOYER,
+    operator: DEVNET_OPERATOR,
+  };
+}
+
+/**
+ * The L2 clock: the workload's inputs one block per `l2BlockMs` (empty blocks once it is done, so the
+ * head keeps moving), and the operator's commitment of every epoch that ends. Each ended epoch's claim
+ * goes to `pending` for the Bitcoin clock.
+ */
+class L2Side {
+  readonly pending: OperatorEpochClaim[] = [];
+  private readonly feed: GovernanceIngester;
+  private handled = -1n;
+
+  constructor(
+    private readonly o: ServeOptions,
+    private readonly paths: ServeDirPaths,
+    private readonly rpc: AnvilRpc,
+    private readonly driver: WorkloadDriver,
+    private readonly deployment: Deployment,
+    private readonly record: ServeRecord,
+    private readonly inputs: readonly GovernanceInput[],
+    private readonly genesis: Deployment['genesis'],
+  ) {
+    this.feed = createGovernanceIngester({
+      rpc: new L2Rpc({ urls: [`http://127.0.0.1:${record.ports.l2}`] }),
+      store: new MemoryJournalStore(),
+      deployment,
+      crossCheck: false,
+    });
+  }
+
+  async run(): Promise<void> {
+    const { signal } = this.o;
+    const offset = BigInt(this.record.l2.offset);
+    const head = await this.rpc.blockNumber();
+    await this.onBlock(head);
+    const rest = this.inputs.filter((i) => i.position.block + offset > head);
+    try {
+      await this.driver.replay(rest, {
+        offset,
+        prepared: true,
+        onBlock: async (block) => {
+          await this.onBlock(block);
+          await pause(this.o.l2BlockMs ?? 250, signal);
+          if (signal.aborted) throw new Aborted();
+        },
+      });
+      if (rest.length > 0)
+        this.o.say(`L2: the workload's ${this.record.epochs} epochs are done; empty blocks from now on`);
+      while (!signal.aborted) {
+        await this.rpc.mine(1);
+        await this.onBlock(await this.rpc.blockNumber());
+        await pause(this.o.l2BlockMs ?? 250, signal);
+      }
+    } catch (err) {
+      if (!(err instanceof Aborted)) throw err;
+    }
+  }
+
+  /** Reads the chain up to `block`; commits and queues every epoch that ended and is not committed yet. */
+  private async onBlock(block: bigint): Promise<void> {
+    await this.feed.ingester.syncTo(block);
+    const { epochEnds, commitments, inputs } = this.feed.derivation;
+    const claimed = new Set(readClaims(this.paths).map((c) => BigInt(c.epoch)));
+    for (const end of epochEnds) {
+      if (end.epoch <= this.handled) continue;
+      this.handled = end.epoch;
+      const committed = commitments.get(end.epoch);
+      if (committed !== undefined && claimed.has(end.epoch)) continue;
+      const claim = this.claimOf(end, inputs);
+      if (committed === undefined) await this.commit(end, claim);
+      if (!claimed.has(end.epoch)) this.pending.push(claim);
+    }
+  }
+
+  private claimOf(end: EpochEnd, inputs: readonly GovernanceInput[]): OperatorEpochClaim {
+    const control = readControl(this.paths);
+    return operatorEpochClaim({
+      inputs,
+      genesis: this.genesis,
+      end,
+      executor: executorForEpoch(control, end.epoch),
+      traceSteps: DEVNET_PARAMS.traceSteps,
+    });
+  }
+
+  /** The operator's commitment, mined with the next L2 block. */
+  private async commit(end: EpochEnd, claim: OperatorEpochClaim): Promise<void> {
+    const root = rootHex(claim.stateRoot);
+    await this.rpc.request('eth_sendTransaction', [
+      {
+        from: DEVNET_OPERATOR,
+        to: this.deployment.addresses.stateCommitment,
+        data: encodeFunctionData({
+          abi: stateCommitmentAbi,
+          functionName: 'commit',
+          args: [end.epoch, root, placeholderKickoffTxid(end.epoch, root)],
+        }),
+        gas: '0x1e8480',
+      },
+    ]);
+    this.o.say(
+      `L2: epoch ${end.epoch} ended at block ${end.block}; the operator commits ${root.slice(0, 14)}… (${claim.fraud ? `WRONG — ${claim.executor}` : 'right'})`,
+    );
+  }
+}
+
+/** The operator on Bitcoin and its clock. */
+async function startServedOperator(
+  o: ServeOptions,
+  paths: ServeDirPaths,
+  bitcoin: DevnetBitcoin,
+): Promise<{ run(clocks: ServeOptions, l2: L2Side): Promise<void> }> {
+  const recorded = readClaims(paths);
+  const control = readControl(paths);
+  const strategy = servedStrategy(control);
+  const market = createFeeMarket(bitcoin);
+  const operator = await startDevnetOperator({
+    bitcoin,
+    graphDir: paths.graphs,
+    behaviour: behaviourOf(strategy),
+    hooks: strategy.hooks(),
+    market,
+    wotsSeed: wotsSeedOf(paths),
+    ...(recorded.length > 0
+      ? {
+          resume: {
+            claims: recorded.map(recordedClaim),
+            scanFrom: Math.min(...recorded.map((c) => c.scannedAt)),
+          },
+        }
+      : {}),
+    ...(o.logger ? { logger: o.logger } : {}),
+  });
+  applyMarket(market, strategy);
+  if (recorded.length > 0) o.say(`operator: following its ${recorded.length} earlier claims again`);
+  o.say(describeControl(control));
+  return {
+    run: (clocks, l2) => bitcoinClock(clocks, paths, bitcoin, operator, market, l2, control.revision),
+  };
+}
+
+async function bitcoinClock(
+  o: ServeOptions,
+  paths: ServeDirPaths,
+  bitcoin: DevnetBitcoin,
+  operator: DevnetOperator,
+  market: FeeMarket,
+  l2: L2Side,
+  revision: number,
+): Promise<void> {
+  const { signal, say } = o;
+  let seen = revision;
+  while (!signal.aborted) {
+    const control = readControl(paths);
+    if (control.revision !== seen) {
+      seen = control.revision;
+      const strategy = servedStrategy(control);
+      operator.setStrategy(behaviourOf(strategy), strategy.hooks());
+      applyMarket(market, strategy);
+      say(`control changed: ${describeControl(control)}`);
+    }
+    for (const line of await operator.react()) say(`  operator: ${line}`);
+    const next = l2.pending[0];
+    if (next) {
+      const scannedAt = await bitcoin.backend.getTipHeight();
+      try {
+        const { kickoffTxid, fundingTxid } = await operator.claim(next);
+        writeClaims(paths, [...readClaims(paths), servedClaimOf(next, fundingTxid, kickoffTxid, scannedAt)]);
+        l2.pending.shift();
+        say(`bitcoin: epoch ${next.epoch} claimed, kick-off ${kickoffTxid.slice(0, 12)}…`);
+      } catch (err) {
+        // Kept first in line and tried again next block: a claim is never silently dropped.
+        say(`bitcoin: epoch ${next.epoch} could not be claimed (${errorText(err)}); trying again next block`);
+      }
+    }
+    await market.mine();
+    // What the strategy decided since (never to assert) survives a restart too.
+    const never = new Set(
+      operator
+        .claims()
+        .filter((c) => c.neverAssert)
+        .map((c) => c.epoch),
+    );
+    const claims = readClaims(paths);
+    if (claims.some((c) => !c.neverAssert && never.has(BigInt(c.epoch)))) {
+      writeClaims(
+        paths,
+        claims.map((c) => ({ ...c, neverAssert: c.neverAssert || never.has(BigInt(c.epoch)) })),
+      );
+    }
+    await pause(o.bitcoinBlockMs ?? 1000, signal);
+  }
+}
+
+/** The strategy the control names; one that needs the watcher in this process cannot be served. */
+export function servedStrategy(control: ServeControl): OperatorStrategy {
+  const strategy = strategyByName(control.strategy);
+  if (strategy.watcherBackend) {
+    throw new ServeError(
+      `The operator strategy ${strategy.name} lies to the watcher through its Bitcoin backend; a served devnet's watcher is a separate process`,
+    );
+  }
+  return strategy;
+}
+
+const behaviourOf = (s: OperatorStrategy): OperatorBehaviour =>
+  s.name === 'never-assert' ? 'never-assert' : 'assert';
+
+function applyMarket(market: FeeMarket, s: OperatorStrategy): void {
+  market.set(s.market?.floorSatVb, s.market?.estimateSatVb);
+}
+
+function describeControl(c: ServeControl): string {
+  return `operator: strategy ${c.strategy}; ${c.fault === 'none' ? 'honest roots' : `fault ${c.fault} from epoch ${c.fromEpoch}`}`;
+}
+
+/** The Winternitz seed of this network's operator: made once, kept in the directory. */
+function wotsSeedOf(paths: ServeDirPaths): Uint8Array {
+  const file = `${paths.root}/operator-wots.seed`;
+  try {
+    return hexToBytes(readFileSync(file, 'utf8').trim(), file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const seed = randomBytes(32);
+  writeSecretFile(file, `${bytesToHex(seed)}\n`);
+  return seed;
+}
+
+const hex = (b: Uint8Array): string => bytesToHex(b);
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+function servedClaimOf(
+  c: OperatorEpochClaim,
+  fundingTxid: string,
+  kickoffTxid: string,
+  scannedAt: number,
+): ServedClaim {
+  return {
+    epoch: c.epoch.toString(),
+    fundingTxid,
+    kickoffTxid,
+    stateRoot: hex(c.stateRoot),
+    l2BlockHash: hex(c.l2BlockHash),
+    referenceRoot: hex(c.referenceRoot),
+    checkpoints: c.checkpoints.map(hex),
+    scannedAt,
+    neverAssert: false,
+  };
+}
+
+function recordedClaim(c: ServedClaim): RecordedClaim {
+  return {
+    epoch: BigInt(c.epoch),
+    fundingTxid: c.fundingTxid,
+    kickoffTxid: c.kickoffTxid,
+    stateRoot: hexToBytes(c.stateRoot),
+    l2BlockHash: hexToBytes(c.l2BlockHash),
+    referenceRoot: hexToBytes(c.referenceRoot),
+    checkpoints: c.checkpoints.map((r) => hexToBytes(r)),
+    neverAssert: c.neverAssert,
+  };
+}

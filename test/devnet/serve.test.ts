@@ -1,0 +1,252 @@
+/**
+ * The operator's two-terminal flow (issue #19), asserted from the outside only: `vigil devnet serve` in
+ * one process, `vigil watch --config <the generated file>` in another, the fault switched on and off with
+ * `vigil devnet fault`. What the test reads is what an operator reads: `vigil disputes list`, /metrics,
+ * /healthz, exit codes and the served directory. Real anvil, the simnet behind its Core-RPC front, real
+ * Redis.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectRedis, deleteKeysByPrefix } from '../../src/store/redis.ts';
+import { REPO_ROOT, runCli } from '../cli/run-cli.ts';
+
+const BIN = join(REPO_ROOT, 'bin/vigil.js');
+const REDIS_URL = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const FAULT = 'commission-not-taken';
+
+type Proc = { child: ChildProcess; out: () => string; exited: Promise<number | null> };
+
+function start(args: string[]): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (d: Buffer) => {
+    out += d.toString();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, out: () => out, exited };
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  await new Promise<void>((r) => server.close(() => r()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+let dir: string;
+let port: number;
+let serve: Proc | undefined;
+let watch: Proc | undefined;
+
+const configFile = () => join(dir, 'watch.yaml');
+const serveArgs = () => [
+  'devnet',
+  'serve',
+  '--dir',
+  dir,
+  '--l2-block-ms',
+  '60',
+  // Six-block windows (regtest's graph parameters) must outlast a daemon restart: 6 s, not 1.5 s.
+  '--bitcoin-block-ms',
+  '1000',
+  '--redis-url',
+  REDIS_URL,
+  '--watch-http-port',
+  String(port),
+];
+
+async function get(path: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: res.status, body: await res.text() };
+}
+
+/** The sum of a metric's samples whose labels include `labels` (0 when absent). */
+async function metric(name: string, labels = ''): Promise<number> {
+  const { body } = await get('/metrics');
+  let sum = 0;
+  for (const line of body.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (labels && !line.includes(labels)) continue;
+    sum += Number(line.split(' ').at(-1));
+  }
+  return sum;
+}
+
+type DisputeRow = { id: string; epoch: string; state: string; outcome?: string };
+
+async function disputes(): Promise<DisputeRow[]> {
+  const r = await runCli(['disputes', 'list', '--config', configFile(), '--json']);
+  if (r.code !== 0) throw new Error(`vigil disputes list exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as DisputeRow[];
+}
+
+async function startServe(): Promise<Proc> {
+  const p = start(serveArgs());
+  await until('serve to print the watch command', async () =>
+    p.out().includes('watch it from another terminal') ? true : undefined,
+  );
+  return p;
+}
+
+async function startWatch(): Promise<Proc> {
+  const p = start(['watch', '--config', configFile()]);
+  await until('/healthz 200', async () => ((await get('/healthz')).status === 200 ? true : undefined));
+  return p;
+}
+
+async function stop(p: Proc | undefined): Promise<number | null | undefined> {
+  if (!p || p.child.exitCode !== null) return p?.child.exitCode;
+  p.child.kill('SIGTERM');
+  return p.exited;
+}
+
+/** Epochs the served operator committed right, from its story. */
+function rightEpochs(text: string): bigint[] {
+  return [...text.matchAll(/L2: epoch (\d+) ended at block \d+; the operator commits \S+ \(right\)/g)].map(
+    (m) => BigInt(m[1] as string),
+  );
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'vigil-serve-'));
+  port = await freePort();
+});
+
+afterAll(async () => {
+  await stop(watch);
+  await stop(serve);
+  try {
+    const record = JSON.parse(readFileSync(join(dir, 'serve.json'), 'utf8')) as { id: string };
+    const redis = await connectRedis(REDIS_URL, { role: 'command', name: 'vigil:test' });
+    await deleteKeysByPrefix(redis, `{vigil-devnet-${record.id}}`);
+    redis.disconnect();
+  } catch {
+    // nothing was created
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('vigil devnet serve + vigil watch in two processes', () => {
+  it('writes a watch config the daemon starts from, with its secrets in 0600 files', async () => {
+    serve = await startServe();
+    for (const secret of ['watcher.key', 'bitcoin-rpc.password', 'operator-wots.seed']) {
+      expect(statSync(join(dir, secret)).mode & 0o777, secret).toBe(0o600);
+    }
+    const check = await runCli(['config', 'check', '--config', configFile(), '--probe']);
+    expect(check.code, check.stdout + check.stderr).toBe(0);
+    const address = await runCli(['wallet', 'balance', '--config', configFile(), '--json']);
+    expect(address.code, address.stderr).toBe(0);
+    expect(BigInt((JSON.parse(address.stdout) as { spendable: string }).spendable)).toBeGreaterThan(0n);
+    watch = await startWatch();
+  }, 120_000);
+
+  it('judges the honest epochs valid and accuses no one', async () => {
+    await until('two valid verdicts', async () =>
+      (await metric('vigil_verdicts_total', 'outcome="valid"')) >= 2 ? true : undefined,
+    );
+    expect(await disputes()).toEqual([]);
+  }, 150_000);
+
+  it('a fault injected while it runs: the daemon challenges, and survives a restart mid-dispute', async () => {
+    const on = await runCli(['devnet', 'fault', FAULT, '--dir', dir]);
+    expect(on.code, on.stderr).toBe(0);
+    expect(on.stdout).toContain(`fault ${FAULT}`);
+    const first = await until('a dispute', async () => {
+      const open = (await disputes()).filter((d) => d.state !== 'resolved');
+      return open[0];
+    });
+    // SIGTERM mid-dispute: a clean exit, then a new process picks the dispute up.
+    expect(await stop(watch)).toBe(0);
+    watch = await startWatch();
+    const resolved = await until(
+      `dispute ${first.id} resolved`,
+      async () => (await disputes()).find((d) => d.id === first.id && d.state === 'resolved'),
+      180_000,
+    );
+    expect(resolved.outcome).toBe('operator-slashed');
+    expect(await metric('vigil_verdicts_total', 'outcome="fraud"')).toBeGreaterThan(0);
+    expect((await get('/metrics')).body).toMatch(/^vigil_disputes\{/m);
+    expect((await get('/metrics')).body).toMatch(/^vigil_dispute_deadline_blocks_left/m);
+  }, 400_000);
+
+  it('with the fault switched off, the following epochs are valid again', async () => {
+    const switchedAt = serve?.out().length ?? 0;
+    const off = await runCli(['devnet', 'fault', 'none', '--dir', dir]);
+    expect(off.code, off.stderr).toBe(0);
+    const right = await until('two epochs committed right after the switch', async () => {
+      const epochs = rightEpochs(serve?.out().slice(switchedAt) ?? '');
+      return epochs.length >= 2 ? epochs : undefined;
+    });
+    const valid = await metric('vigil_verdicts_total', 'outcome="valid"');
+    await until('the daemon judged them', async () =>
+      (await metric('vigil_verdicts_total', 'outcome="valid"')) >= valid + 1 ? true : undefined,
+    );
+    const disputed = new Set((await disputes()).map((d) => BigInt(d.epoch)));
+    for (const e of right) expect(disputed.has(e), `epoch ${e} disputed`).toBe(false);
+  }, 200_000);
+
+  it('serve interrupted: /healthz names the L2; restarted on the same directory it resumes the same network', async () => {
+    const record = readFileSync(join(dir, 'serve.json'), 'utf8');
+    const before = await disputes();
+    expect(await stop(serve)).toBe(0);
+    const down = await until('/healthz 503 naming l2', async () => {
+      const h = await get('/healthz');
+      return h.status === 503 && (JSON.parse(h.body) as { unhealthy: string[] }).unhealthy.includes('l2')
+        ? h
+        : undefined;
+    });
+    expect(down.body).toContain('"l2"');
+    serve = await startServe();
+    expect(serve.out()).toContain(`resumed the devnet in ${dir}`);
+    expect(readFileSync(join(dir, 'serve.json'), 'utf8')).toBe(record);
+    await until('/healthz 200 again', async () =>
+      (await get('/healthz')).status === 200 ? true : undefined,
+    );
+    // The same chains: the disputes the daemon knew are still there and all end resolved.
+    const after = await until(
+      'every dispute resolved',
+      async () => {
+        const rows = await disputes();
+        return rows.every((d) => d.state === 'resolved') ? rows : undefined;
+      },
+      180_000,
+    );
+    for (const d of before) expect(after.map((a) => a.id)).toContain(d.id);
+    const valid = await metric('vigil_verdicts_total', 'outcome="valid"');
+    await until('a new epoch judged valid after the restart', async () =>
+      (await metric('vigil_verdicts_total', 'outcome="valid"')) > valid ? true : undefined,
+    );
+  }, 500_000);
+
+  it('both processes exit 0 on SIGTERM', async () => {
+    expect(await stop(watch)).toBe(0);
+    expect(await stop(serve)).toBe(0);
+  }, 120_000);
+});
