@@ -107,6 +107,21 @@ async function disputes(): Promise<DisputeRow[]> {
   return JSON.parse(r.stdout) as DisputeRow[];
 }
 
+/** The served Bitcoin chain, through the Core RPC front the generated config names. */
+async function bitcoinRpc<T>(method: string, params: unknown[] = []): Promise<T> {
+  const config = readFileSync(configFile(), 'utf8');
+  const url = /url: (http:\/\/127\.0\.0\.1:\d+)/.exec(config)?.[1] as string;
+  const password = readFileSync(join(dir, 'bitcoin-rpc.password'), 'utf8').trim();
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`vigil:${password}`).toString('base64')}` },
+    body: JSON.stringify({ jsonrpc: '1.0', id: 1, method, params }),
+  });
+  const body = (await res.json()) as { result: T; error: unknown };
+  if (body.error) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
+  return body.result;
+}
+
 async function startServe(): Promise<Proc> {
   const p = start(serveArgs());
   await until('serve to print the watch command', async () =>
@@ -215,6 +230,10 @@ describe('vigil devnet serve + vigil watch in two processes', () => {
   it('serve interrupted: /healthz names the L2; restarted on the same directory it resumes the same network', async () => {
     const record = readFileSync(join(dir, 'serve.json'), 'utf8');
     const before = await disputes();
+    const height = await bitcoinRpc<number>('getblockcount');
+    const hashes = await Promise.all(
+      [1, Math.floor(height / 2), height].map((h) => bitcoinRpc<string>('getblockhash', [h])),
+    );
     expect(await stop(serve)).toBe(0);
     const down = await until('/healthz 503 naming l2', async () => {
       const h = await get('/healthz');
@@ -226,6 +245,11 @@ describe('vigil devnet serve + vigil watch in two processes', () => {
     serve = await startServe();
     expect(serve.out()).toContain(`resumed the devnet in ${dir}`);
     expect(readFileSync(join(dir, 'serve.json'), 'utf8')).toBe(record);
+    // The same Bitcoin chain, block for block, growing on from where it stopped.
+    const again = await Promise.all(
+      [1, Math.floor(height / 2), height].map((h) => bitcoinRpc<string>('getblockhash', [h])),
+    );
+    expect(again).toEqual(hashes);
     await until('/healthz 200 again', async () =>
       (await get('/healthz')).status === 200 ? true : undefined,
     );

@@ -327,6 +327,14 @@ describe('shipped alert rules', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
+  it('are each explained in the operator docs: the table of docs/operations.md and the quick start', () => {
+    for (const doc of ['docs/operations.md', 'docs/quickstart-operator.md']) {
+      const text = readFileSync(fileURLToPath(new URL(`../../${doc}`, import.meta.url)), 'utf8');
+      const documented = new Set([...text.matchAll(/^\| `(Vigil[A-Za-z0-9]+)` \|/gm)].map((m) => m[1]));
+      expect([...documented].sort(), doc).toEqual(rules.map((r) => r.alert).sort());
+    }
+  });
+
   it.each([
     // A deadline not met on chain, in any state (a challenged dispute whose connector A is unspent).
     [
