@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
-import { servedStrategy } from './serve.ts';
 import { type ServeControl, serveDirPaths, servingPid, updateControl } from './serve-dir.ts';
+import { checkControl } from './serve-operator-control.ts';
 
 export class NoServedDevnetError extends VigilError {
   override name = 'NoServedDevnetError';
@@ -31,7 +31,7 @@ export async function changeControl(
   }
   const next = updateControl(paths, (c) => {
     const changed = change(c);
-    servedStrategy({ ...changed, revision: 0 });
+    checkControl({ ...changed, revision: 0 });
     return changed;
   });
   const pid = servingPid(paths);

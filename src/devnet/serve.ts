@@ -45,7 +45,6 @@ import { executorForEpoch, type OperatorEpochClaim, operatorEpochClaim, rootHex 
 import {
   lockServeDir,
   readClaims,
-  readControl,
   readServeRecord,
   type ServeControl,
   type ServeDirPaths,
@@ -55,8 +54,9 @@ import {
   writeClaims,
   writeServeRecord,
 } from './serve-dir.ts';
+import { ControlWatch, servedStrategy } from './serve-operator-control.ts';
 import { writeSecretFile, writeWatchConfig, writeWatcherKey } from './serve-watch-config.ts';
-import { type OperatorStrategy, strategyByName } from './strategies/index.ts';
+import type { OperatorStrategy } from './strategies/index.ts';
 
 export class ServeError extends VigilError {
   override name = 'ServeError';
@@ -213,13 +213,14 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
   say(`watch it from another terminal:  vigil watch --config ${paths.watchConfig}`);
 
   // 4. The operator on Bitcoin, with what it claimed before a restart.
-  const operator = await startServedOperator(o, paths, bitcoin);
+  const control = new ControlWatch(paths, say);
+  const operator = await startServedOperator(o, paths, bitcoin, control);
   // 5. The two clocks, until interrupted; one failing stops the other.
   const inner = new AbortController();
   const stop = () => inner.abort();
   o.signal.addEventListener('abort', stop, { once: true });
   const clocks = { ...o, signal: inner.signal };
-  const l2 = new L2Side(clocks, paths, rpc, driver, deployment, record, workload.inputs, workload.genesis);
+  const l2 = new L2Side(clocks, paths, control, rpc, driver, deployment, record, workload);
   const stopOthersOnFailure = (run: Promise<void>) =>
     run.catch((err: unknown) => {
       inner.abort();
@@ -285,12 +286,12 @@ class L2Side {
   constructor(
     private readonly o: ServeOptions,
     private readonly paths: ServeDirPaths,
+    private readonly control: ControlWatch,
     private readonly rpc: AnvilRpc,
     private readonly driver: WorkloadDriver,
     private readonly deployment: Deployment,
     private readonly record: ServeRecord,
-    private readonly inputs: readonly GovernanceInput[],
-    private readonly genesis: Deployment['genesis'],
+    private readonly workload: { inputs: readonly GovernanceInput[]; genesis: Deployment['genesis'] },
   ) {
     this.feed = createGovernanceIngester({
       rpc: new L2Rpc({ urls: [`http://127.0.0.1:${record.ports.l2}`] }),
@@ -305,7 +306,7 @@ class L2Side {
     const offset = BigInt(this.record.l2.offset);
     const head = await this.rpc.blockNumber();
     await this.onBlock(head);
-    const rest = this.inputs.filter((i) => i.position.block + offset > head);
+    const rest = this.workload.inputs.filter((i) => i.position.block + offset > head);
     try {
       await this.driver.replay(rest, {
         offset,
@@ -345,12 +346,11 @@ class L2Side {
   }
 
   private claimOf(end: EpochEnd, inputs: readonly GovernanceInput[]): OperatorEpochClaim {
-    const control = readControl(this.paths);
     return operatorEpochClaim({
       inputs,
-      genesis: this.genesis,
+      genesis: this.workload.genesis,
       end,
-      executor: executorForEpoch(control, end.epoch),
+      executor: executorForEpoch(this.control.current(), end.epoch),
       traceSteps: DEVNET_PARAMS.traceSteps,
     });
   }
@@ -381,9 +381,10 @@ async function startServedOperator(
   o: ServeOptions,
   paths: ServeDirPaths,
   bitcoin: DevnetBitcoin,
+  watch: ControlWatch,
 ): Promise<{ run(clocks: ServeOptions, l2: L2Side): Promise<void> }> {
   const recorded = readClaims(paths);
-  const control = readControl(paths);
+  const control = watch.current();
   const strategy = servedStrategy(control);
   const market = createFeeMarket(bitcoin);
   const operator = await startDevnetOperator({
@@ -407,25 +408,26 @@ async function startServedOperator(
   if (recorded.length > 0) o.say(`operator: following its ${recorded.length} earlier claims again`);
   o.say(describeControl(control));
   return {
-    run: (clocks, l2) => bitcoinClock(clocks, paths, bitcoin, operator, market, l2, control.revision),
+    run: (clocks, l2) => bitcoinClock(clocks, paths, watch, bitcoin, operator, market, l2, control),
   };
 }
 
 async function bitcoinClock(
   o: ServeOptions,
   paths: ServeDirPaths,
+  watch: ControlWatch,
   bitcoin: DevnetBitcoin,
   operator: DevnetOperator,
   market: FeeMarket,
   l2: L2Side,
-  revision: number,
+  started: ServeControl,
 ): Promise<void> {
   const { signal, say } = o;
-  let seen = revision;
+  let applied = started;
   while (!signal.aborted) {
-    const control = readControl(paths);
-    if (control.revision !== seen) {
-      seen = control.revision;
+    const control = watch.current();
+    if (control !== applied) {
+      applied = control;
       const strategy = servedStrategy(control);
       operator.setStrategy(behaviourOf(strategy), strategy.hooks());
       applyMarket(market, strategy);
@@ -462,17 +464,6 @@ async function bitcoinClock(
     }
     await pause(o.bitcoinBlockMs ?? 1000, signal);
   }
-}
-
-/** The strategy the control names; one that needs the watcher in this process cannot be served. */
-export function servedStrategy(control: ServeControl): OperatorStrategy {
-  const strategy = strategyByName(control.strategy);
-  if (strategy.watcherBackend) {
-    throw new ServeError(
-      `The operator strategy ${strategy.name} lies to the watcher through its Bitcoin backend; a served devnet's watcher is a separate process`,
-    );
-  }
-  return strategy;
 }
 
 const behaviourOf = (s: OperatorStrategy): OperatorBehaviour =>

@@ -22,6 +22,7 @@ import {
   updateControl,
   writeServeRecord,
 } from '../../src/devnet/serve-dir.ts';
+import { ControlWatch } from '../../src/devnet/serve-operator-control.ts';
 import { watchConfigTree, writeWatchConfig, writeWatcherKey } from '../../src/devnet/serve-watch-config.ts';
 import { devnetWorkload } from '../../src/l2/devnet.ts';
 
@@ -105,6 +106,30 @@ describe('the served devnet directory', () => {
     expect(readControl(paths())).toEqual(b);
   });
 
+  it('the serving process keeps the last good control while the file is wrong, and says so once', () => {
+    const said: string[] = [];
+    const watch = new ControlWatch(paths(), (l) => said.push(l));
+    const first = watch.current();
+    expect(first).toEqual(DEFAULT_CONTROL);
+    writeFileSync(paths().control, '{"fault": ');
+    expect(watch.current()).toBe(first);
+    expect(watch.current()).toBe(first);
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/control\.json refused .*not JSON.*keeps strategy assert, fault none/s);
+    writeFileSync(
+      paths().control,
+      JSON.stringify({ fault: 'no-such-fault', fromEpoch: 0, strategy: 'assert', revision: 5 }),
+    );
+    expect(watch.current()).toBe(first);
+    expect(said[1]).toMatch(/no-such-fault/);
+    const good = updateControl(paths(), (c) => ({ ...c, fault: 'rewards-rounded-up', fromEpoch: 2 }));
+    expect(watch.current()).toEqual(good);
+    expect(said).toHaveLength(2);
+    // At start a wrong control is an error: nothing runs yet.
+    writeFileSync(paths().control, JSON.stringify({ ...good, strategy: 'lying-backend-garbage' }));
+    expect(() => new ControlWatch(paths(), () => {})).toThrow(/separate process/);
+  });
+
   it('vigil devnet fault / operator: no devnet, an unknown or unservable strategy change nothing', async () => {
     await expect(changeControl(dir, (c) => c)).rejects.toThrow(NoServedDevnetError);
     writeServeRecord(paths(), RECORD);
@@ -112,9 +137,9 @@ describe('the served devnet directory', () => {
       /Unknown operator strategy/,
     );
     // The lying backend needs the watcher in the same process: a served watcher is not.
-    await expect(changeControl(dir, (c) => ({ ...c, strategy: 'lying-backend-hide-spends' }))).rejects.toThrow(
-      /separate process/,
-    );
+    await expect(
+      changeControl(dir, (c) => ({ ...c, strategy: 'lying-backend-hide-spends' })),
+    ).rejects.toThrow(/separate process/);
     expect(readControl(paths())).toEqual(DEFAULT_CONTROL);
     const line = await changeControl(dir, (c) => ({ ...c, strategy: 'never-assert' }));
     expect(line).toContain('strategy never-assert');
