@@ -11,6 +11,9 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # ---- runtime: sources run through tsx, as from a clone; no build step ------------------------------
 FROM node:22-slim AS runtime
 ENV NODE_ENV=production
+# Vigil's user, with a fixed uid/gid (see USER below).
+RUN groupadd --gid 10001 vigil \
+ && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin vigil
 WORKDIR /app
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --chown=root:root package.json package-lock.json ./
@@ -20,8 +23,13 @@ COPY --chown=root:root circuits ./circuits
 COPY --chown=root:root config ./config
 ARG VIGIL_BUILD_COMMIT=""
 ENV VIGIL_BUILD_COMMIT=${VIGIL_BUILD_COMMIT}
-# The code is owned by root and read-only to the process; Vigil runs as the image's unprivileged user.
-USER node
+LABEL org.opencontainers.image.title="vigil" \
+      org.opencontainers.image.revision="${VIGIL_BUILD_COMMIT}"
+# The code is owned by root and read-only to the process. Vigil runs as its own unprivileged user, created
+# above with a fixed uid/gid: 10001, not the 1000 of the base image's node user and of most first host
+# logins. Mounted secret files must belong to it (docker-compose.yml, docs/operations.md). Nothing in the
+# image is writable by it, so the root file system may be read-only, with a tmpfs on /tmp (tsx's cache).
+USER 10001:10001
 EXPOSE 9464
 # /healthz is 200 only when every component is healthy. Node, not curl: the slim image has no curl.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
