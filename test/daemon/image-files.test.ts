@@ -4,14 +4,20 @@
  * dependencies only (`npm ci --omit=dev`, from npm's cache). From it, as the image's user would:
  * `vigil watch --help`, `vigil config check`, and every module the commands load lazily (the daemon,
  * verify, devnet) imports. Before this test, `vigil watch` died with ERR_MODULE_NOT_FOUND on circuits/.
+ * Then the two-terminal flow with the daemon run from it: `vigil devnet serve` from the clone (the devnet
+ * needs dev tools and is not in the image), `vigil watch` and `vigil disputes list` from the file set,
+ * asserted from the outside as test/devnet/serve.test.ts does.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectRedis, deleteKeysByPrefix } from '../../src/store/redis.ts';
 
 const ROOT = process.cwd();
+const REDIS_URL = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 let app: string;
 
 /** .dockerignore's patterns (this file uses plain names and `*.ext` / `.env.*` globs only). */
@@ -74,18 +80,115 @@ beforeAll(() => {
   );
 }, 240_000);
 
-afterAll(() => {
+afterAll(async () => {
+  await stop(watch);
+  await stop(serve);
+  if (served) {
+    try {
+      const record = JSON.parse(readFileSync(join(served, 'serve.json'), 'utf8')) as { id: string };
+      const redis = await connectRedis(REDIS_URL, { role: 'command', name: 'vigil:test' });
+      await deleteKeysByPrefix(redis, `{vigil-devnet-${record.id}}`);
+      redis.disconnect();
+    } catch {
+      // serve never wrote its record: nothing was created
+    }
+    rmSync(served, { recursive: true, force: true });
+  }
   if (app) rmSync(app, { recursive: true, force: true });
+}, 60_000);
+
+/** Where a command runs from: its bin/vigil.js, working directory and whole environment. */
+type How = { bin: string; cwd: string; env: Record<string, string> };
+
+/** How the image runs a command: its own files, its own HOME, production, no other environment. */
+const imageRun = (): How => ({
+  bin: join(app, 'bin/vigil.js'),
+  cwd: app,
+  env: { PATH: process.env.PATH ?? '', HOME: app, NODE_ENV: 'production' },
+});
+/** How an operator runs a command from the clone. */
+const repoRun = (): How => ({
+  bin: join(ROOT, 'bin/vigil.js'),
+  cwd: ROOT,
+  env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
 });
 
 function vigil(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(app, 'bin/vigil.js'), ...args], {
-    cwd: app,
-    env: { PATH: process.env.PATH ?? '', HOME: app, NODE_ENV: 'production' },
-    encoding: 'utf8',
-  });
+  const how = imageRun();
+  const r = spawnSync(process.execPath, [how.bin, ...args], { cwd: how.cwd, env: how.env, encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+type Proc = {
+  child: ChildProcess;
+  /** stdout and stderr, interleaved. */
+  out: () => string;
+  stdout: () => string;
+  exited: Promise<number | null>;
+};
+
+/** A command as a child process, its output kept; `exited` is its exit code. */
+function start(how: How, args: string[]): Proc {
+  const child = spawn(process.execPath, [how.bin, ...args], {
+    cwd: how.cwd,
+    env: how.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let stdout = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+    stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  // 'close', not 'exit': the output is all read by then.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return { child, out: () => out, stdout: () => stdout, exited };
+}
+
+/** A command run to its end (without blocking the event loop that drains the running processes). */
+async function run(how: How, args: string[]): Promise<{ code: number | null; stdout: string; out: string }> {
+  const p = start(how, args);
+  const code = await p.exited;
+  return { code, stdout: p.stdout(), out: p.out() };
+}
+
+async function stop(p: Proc | undefined): Promise<number | null | undefined> {
+  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return p?.child.exitCode;
+  p.child.kill('SIGTERM');
+  return p.exited;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 180_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  await new Promise<void>((r) => server.close(() => r()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+let served: string | undefined;
+let port: number;
+let serve: Proc | undefined;
+let watch: Proc | undefined;
 
 describe("the image's file set", () => {
   it('holds what the commands need and nothing the build context leaves out', () => {
@@ -131,4 +234,86 @@ describe("the image's file set", () => {
     });
     expect(r.status, r.stderr).toBe(0);
   }, 60_000);
+});
+
+describe("the two-terminal flow with the daemon run from the image's file set", () => {
+  const FAULT = 'commission-not-taken';
+  const dir = () => served as string;
+  const configFile = () => join(dir(), 'watch.yaml');
+
+  async function get(path: string): Promise<{ status: number; body: string }> {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`);
+    return { status: res.status, body: await res.text() };
+  }
+
+  /** The sum of a metric's samples whose labels include `labels`. */
+  async function metric(name: string, labels: string): Promise<number> {
+    let sum = 0;
+    for (const line of (await get('/metrics')).body.split('\n')) {
+      if (line.startsWith(`${name}{`) && line.includes(labels)) sum += Number(line.split(' ').at(-1));
+    }
+    return sum;
+  }
+
+  type DisputeRow = { id: string; state: string; outcome?: string };
+
+  async function disputes(): Promise<DisputeRow[]> {
+    const r = await run(imageRun(), ['disputes', 'list', '--config', configFile(), '--json']);
+    if (r.code !== 0) throw new Error(`vigil disputes list exited ${r.code}: ${r.out}`);
+    return JSON.parse(r.stdout) as DisputeRow[];
+  }
+
+  it('vigil watch from the file set starts on the served config and judges honest epochs valid', async () => {
+    served = mkdtempSync(join(tmpdir(), 'vigil-image-serve-'));
+    port = await freePort();
+    serve = start(repoRun(), [
+      'devnet',
+      'serve',
+      '--dir',
+      dir(),
+      '--l2-block-ms',
+      '60',
+      '--bitcoin-block-ms',
+      '1000',
+      '--watch-http-port',
+      String(port),
+      '--redis-url',
+      REDIS_URL,
+    ]);
+    const s = serve;
+    await until('serve to print the watch command', async () => {
+      if (s.child.exitCode !== null) throw new Error(`serve exited ${s.child.exitCode}: ${s.out()}`);
+      return s.out().includes('watch it from another terminal') ? true : undefined;
+    });
+    watch = start(imageRun(), ['watch', '--config', configFile()]);
+    const w = watch;
+    const running = () => {
+      if (w.child.exitCode !== null) throw new Error(`vigil watch exited ${w.child.exitCode}: ${w.out()}`);
+    };
+    await until('/healthz 200', async () => {
+      running();
+      return (await get('/healthz')).status === 200 ? true : undefined;
+    });
+    await until('a valid verdict', async () => {
+      running();
+      return (await metric('vigil_verdicts_total', 'outcome="valid"')) >= 1 ? true : undefined;
+    });
+    expect(await disputes()).toEqual([]);
+  }, 300_000);
+
+  it('a fault injected from the clone: the daemon from the file set challenges and the operator ends slashed', async () => {
+    const on = await run(repoRun(), ['devnet', 'fault', FAULT, '--dir', dir()]);
+    expect(on.code, on.out).toBe(0);
+    const resolved = await until(
+      'a dispute resolved',
+      async () => (await disputes()).find((d) => d.state === 'resolved'),
+      300_000,
+    );
+    expect(resolved.outcome).toBe('operator-slashed');
+  }, 360_000);
+
+  it('both exit 0 on SIGTERM', async () => {
+    expect(await stop(watch)).toBe(0);
+    expect(await stop(serve)).toBe(0);
+  }, 120_000);
 });

@@ -3,7 +3,7 @@
  * key, against a real anvil with the contracts and the simnet's Core-RPC front; an unreachable service
  * is exit 4. The checks run after Redis answered, in the watcher's start.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -190,4 +190,54 @@ describe('vigil watch preflight', () => {
     expect(down.code, down.stderr).toBe(ExitCode.Unavailable);
     expect(down.stderr).toMatch(/L2 RPC eth_chainId failed 3 times/);
   }, 60_000);
+
+  describe('a bad key: vigil watch exits 3 naming the config key, never echoing the key file', () => {
+    const GARBAGE = 'not-a-key-GARBAGE-1234';
+    const KEY_HEX = '5f'.repeat(32);
+    const keyFile = (name: string, text: string, mode: number): string => {
+      const path = join(dir, name);
+      writeFileSync(path, `${text}\n`);
+      chmodSync(path, mode);
+      return path;
+    };
+    const challenging = (file: string): Tree => ({
+      ...goodConfig(),
+      mode: 'challenge',
+      keys: { watcher: { file } },
+    });
+
+    it.each([
+      [
+        'a key file holding neither 64 hex digits nor WIF',
+        () => challenging(keyFile('garbage.key', GARBAGE, 0o600)),
+        /^keys\.watcher\.file: expected a wallet key \(64 hex digits or WIF\) in .*garbage\.key/m,
+      ],
+      [
+        'a missing key file',
+        () => challenging(join(dir, 'missing.key')),
+        /^keys\.watcher\.file: expected a readable wallet key file, got .*missing\.key \(ENOENT\)/m,
+      ],
+      [
+        'a key file others can read (mode 0644)',
+        () => challenging(keyFile('world.key', KEY_HEX, 0o644)),
+        /^keys\.watcher\.file: .*world\.key is accessible by group or others \(mode 0644\)/m,
+      ],
+      [
+        'a dispute.operatorKey that is not an x-only key',
+        () => withValue('dispute.operatorKey', `02${'11'.repeat(32)}`),
+        /^invalid configuration: dispute\.operatorKey: expected an x-only public key/m,
+      ],
+    ])(
+      '%s',
+      async (_what, tree, message) => {
+        const r = await runCli(['watch', '-c', write('bad-key.yaml', tree())], { env });
+        expect(r.code, r.stderr).toBe(ExitCode.Config);
+        expect(r.stderr).toMatch(message);
+        for (const secret of [GARBAGE, KEY_HEX]) {
+          expect(r.stdout + r.stderr).not.toContain(secret);
+        }
+      },
+      60_000,
+    );
+  });
 });

@@ -105,6 +105,16 @@ export class WalletKey {
   }
 }
 
+/**
+ * The configured key (`keys.watcher.file` or `keys.watcher.env`) cannot be used: the file cannot be read,
+ * the variable is not set, or the text is not a key. A configuration problem (exit 3) whose message names
+ * the config key and never the text.
+ */
+export class WalletKeyConfigError extends WalletKeyError {
+  override name = 'WalletKeyConfigError';
+  override readonly category: VigilErrorCategory = 'config';
+}
+
 /** A key file group or others may access, refused as config/secrets.ts refuses any secret file. */
 export class InsecureWalletKeyFileError extends WalletKeyError {
   override name = 'InsecureWalletKeyFileError';
@@ -121,7 +131,10 @@ export type LoadWalletKeyOptions = {
   allowInsecureFiles?: boolean;
 };
 
-/** Reads the key from a file (first line) or from an environment variable, by name. */
+/**
+ * Reads the key from a file (first line) or from an environment variable, by name: the source of
+ * `keys.watcher`, which the errors name (WalletKeyConfigError, InsecureWalletKeyFileError).
+ */
 export async function loadWalletKey(
   source: WalletKeySource,
   network: BitcoinNetwork,
@@ -145,15 +158,33 @@ export async function loadWalletKey(
     try {
       text = await readFile(source.file, 'utf8');
     } catch (err) {
-      throw new WalletKeyError(`Cannot read the wallet key file ${source.file}`, {
-        details: err instanceof Error && 'code' in err ? String(err.code) : 'unreadable',
-      });
+      const code = err instanceof Error && 'code' in err ? String(err.code) : 'unreadable';
+      throw new WalletKeyConfigError(
+        `keys.watcher.file: expected a readable wallet key file, got ${source.file} (${code})`,
+        { docsPath: 'docs/configuration.md', details: '' },
+      );
     }
-    return WalletKey.parse(text.split('\n')[0] ?? '', network);
+    return parseConfigured(text.split('\n')[0] ?? '', network, 'keys.watcher.file', source.file);
   }
   const value = env[source.env];
   if (value === undefined || value.trim() === '') {
-    throw new WalletKeyError(`The environment variable ${source.env} holding the wallet key is not set`);
+    throw new WalletKeyConfigError(
+      `keys.watcher.env: expected the wallet key in the environment variable ${source.env}, which is not set`,
+      { docsPath: 'docs/configuration.md' },
+    );
   }
-  return WalletKey.parse(value, network);
+  return parseConfigured(value, network, 'keys.watcher.env', source.env);
+}
+
+/** WalletKey.parse, its refusal named by the config key and the file or variable (never the text). */
+function parseConfigured(text: string, network: BitcoinNetwork, key: string, where: string): WalletKey {
+  try {
+    return WalletKey.parse(text, network);
+  } catch (err) {
+    if (!(err instanceof WalletKeyError)) throw err;
+    throw new WalletKeyConfigError(
+      `${key}: expected a wallet key (64 hex digits or WIF) in ${where}, got text that is not one`,
+      { docsPath: 'docs/configuration.md', details: err.shortMessage },
+    );
+  }
 }
