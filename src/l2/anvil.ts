@@ -102,7 +102,10 @@ function installProcessHooks(): void {
     for (const a of live) killGroup(a.pid);
   });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => {
+    // First in line, so the count below still sees a handler registered before this hook (the CLI's):
+    // a `once` handler that ran before it would already be gone, and the re-raise would kill the process
+    // before that handler's cleanup (the devnet's Redis keys) could run.
+    process.prependOnceListener(sig, () => {
       // An instance its owner stops on the signal (to let anvil save its state) is left to it.
       const owned = [...live].filter((a) => graceful.has(a));
       for (const a of live) if (!graceful.has(a)) killGroup(a.pid);

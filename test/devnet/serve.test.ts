@@ -71,8 +71,9 @@ const serveArgs = () => [
   'serve',
   '--dir',
   dir,
+  // Slow enough to leave the other test files of a 2-core run their share of the machine.
   '--l2-block-ms',
-  '60',
+  '150',
   // Six-block windows (regtest's graph parameters) must outlast a daemon restart: 6 s, not 1.5 s.
   '--bitcoin-block-ms',
   '1000',
@@ -193,22 +194,34 @@ describe('vigil devnet serve + vigil watch in two processes', () => {
     const on = await runCli(['devnet', 'fault', FAULT, '--dir', dir]);
     expect(on.code, on.stderr).toBe(0);
     expect(on.stdout).toContain(`fault ${FAULT}`);
-    const first = await until('a dispute', async () => {
-      const open = (await disputes()).filter((d) => d.state !== 'resolved');
-      return open[0];
-    });
-    // SIGTERM mid-dispute: a clean exit, then a new process picks the dispute up.
+    await until('a dispute', async () => (await disputes())[0]);
+    // This process judged the epoch (a restarted one starts its counters at zero), and shows the
+    // deadline an open dispute races (a resolved one leaves no deadline series behind).
+    expect(await metric('vigil_verdicts_total', 'outcome="fraud"')).toBeGreaterThan(0);
+    await until('an open dispute’s deadline on /metrics', async () =>
+      /^vigil_dispute_deadline_blocks_left\{dispute="e\d+-/m.test((await get('/metrics')).body)
+        ? true
+        : undefined,
+    );
+    // SIGTERM mid-dispute: a clean exit, then a new process picks the dispute up. The fault bites every
+    // epoch, so a dispute is open at the moment of the stop, whichever it is.
+    const target = await until('an open dispute', async () =>
+      (await disputes()).find((d) => d.state !== 'resolved'),
+    );
     expect(await stop(watch)).toBe(0);
+    const atStop = (await disputes()).find((d) => d.id === target.id);
+    expect(atStop?.state, 'the dispute was open when the daemon stopped').not.toBe('resolved');
     watch = await startWatch();
     const resolved = await until(
-      `dispute ${first.id} resolved`,
-      async () => (await disputes()).find((d) => d.id === first.id && d.state === 'resolved'),
+      `dispute ${target.id} resolved`,
+      async () => (await disputes()).find((d) => d.id === target.id && d.state === 'resolved'),
       180_000,
     );
     expect(resolved.outcome).toBe('operator-slashed');
-    expect(await metric('vigil_verdicts_total', 'outcome="fraud"')).toBeGreaterThan(0);
-    expect((await get('/metrics')).body).toMatch(/^vigil_disputes\{/m);
-    expect((await get('/metrics')).body).toMatch(/^vigil_dispute_deadline_blocks_left/m);
+    // The new process exports the dispute counts once it has polled.
+    await until('the dispute series on /metrics', async () =>
+      /^vigil_disputes\{state="resolved"\} [1-9]/m.test((await get('/metrics')).body) ? true : undefined,
+    );
   }, 400_000);
 
   it('with the fault switched off, the following epochs are valid again', async () => {

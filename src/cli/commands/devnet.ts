@@ -124,6 +124,11 @@ export function devnetCommand(): Command {
         }
         if (opts.json) out(toJson(summary));
         process.exitCode = summary.ok ? ExitCode.Ok : ExitCode.Failed;
+      } catch (err) {
+        // Interrupted: the chains were stopped under the run, so what it throws says nothing new.
+        if (!abort.signal.aborted) throw err;
+        out('interrupted: the run was stopped and its Redis keys deleted');
+        process.exitCode = ExitCode.Failed;
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
