@@ -9,5 +9,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
+    // Redis on 127.0.0.1:6379: the running one, or a private one started for the run.
+    globalSetup: ['test/global-redis.ts'],
   },
 });

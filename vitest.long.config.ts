@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 600_000,
     pool: 'forks',
     maxWorkers: 1,
+    // Redis on 127.0.0.1:6379: the running one, or a private one started for the run.
+    globalSetup: ['test/global-redis.ts'],
   },
 });

@@ -58,7 +58,7 @@ export function devnetCommand(): Command {
       'Redis for the queue, the dispute records and the cursors (the run removes its keys at the end)',
       process.env.VIGIL_REDIS_URL ?? 'redis://127.0.0.1:6379',
     )
-    .action(async (opts: DevnetOptions) => {
+    .action(async (opts: DevnetOptions, command: Command) => {
       const epochs = positiveInt(opts.epochs, '--epochs');
       const seed = positiveInt(opts.seed, '--seed');
       // Loaded lazily: viem, ioredis, BullMQ and the model are heavy and only this command needs them here.
@@ -75,8 +75,19 @@ export function devnetCommand(): Command {
       const { connectRedis, closeRedis } = await import('../../store/redis.ts');
       const { executorByName } = await import('../../governance/index.ts');
       if (opts.fault !== 'none') executorByName(opts.fault); // unknown names fail before anything starts
-      const redis = await connectRedis(opts.redisUrl, { role: 'command', name: 'vigil:devnet' });
       const out = (line: string) => process.stdout.write(`${line}\n`);
+      // With nothing running: a private redis-server, unless a Redis URL was chosen (flag or env).
+      const { redisForDevnet } = await import('../../devnet/private-redis.ts');
+      const chosen =
+        command.getOptionValueSource('redisUrl') !== 'default' || process.env.VIGIL_REDIS_URL !== undefined;
+      const target = await redisForDevnet(opts.redisUrl, !chosen, out);
+      let redis: Awaited<ReturnType<typeof connectRedis>>;
+      try {
+        redis = await connectRedis(target.url, { role: 'command', name: 'vigil:devnet' });
+      } catch (err) {
+        await target.stop();
+        throw err;
+      }
       const abort = new AbortController();
       const onSignal = () => abort.abort();
       process.once('SIGINT', onSignal);
@@ -84,7 +95,7 @@ export function devnetCommand(): Command {
       try {
         const summary = await runDevnet({
           redis,
-          redisUrl: opts.redisUrl,
+          redisUrl: target.url,
           epochs,
           seed,
           scenarioFile: opts.scenario,
@@ -133,6 +144,7 @@ export function devnetCommand(): Command {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         await closeRedis(redis);
+        await target.stop();
       }
     });
   // `vigil devnet serve --epochs 3`: the subcommand's own flags, not the run's.
