@@ -55,7 +55,7 @@ export function devnetCommand(): Command {
     .option('--json', 'end the output with one JSON line summarising the run')
     .option(
       '--redis-url <url>',
-      'Redis for the queue, the dispute records and the cursors (the run removes its keys at the end)',
+      'Redis for the queue, the dispute records and the cursors (the run removes its keys at the end); when none answers at the default, a private redis-server is started for the run',
       process.env.VIGIL_REDIS_URL ?? 'redis://127.0.0.1:6379',
     )
     .action(async (opts: DevnetOptions, command: Command) => {
