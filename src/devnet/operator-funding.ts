@@ -68,8 +68,8 @@ export class OperatorFunding {
 
   /**
    * The operator's wallet after a restart (a served devnet): its pool is the confirmed coins its address
-   * still holds, so resuming mines nothing (mining would move every open dispute's deadline). Only when
-   * none is left is a fresh pool funded, as `open` does.
+   * still holds, so resuming mines nothing (mining would move every open dispute's deadline). None left
+   * is an OperatorFundsError.
    */
   static async reopen(
     bitcoin: DevnetBitcoin,
@@ -103,8 +103,13 @@ export class OperatorFunding {
         unconfirmed: new Set(),
       });
     }
-    if (coins.length === 0) await funding.#fundPool(bitcoin, logger);
-    else logger?.info({ coins: coins.length, address }, 'devnet operator reopened its coins');
+    if (coins.length === 0) {
+      // Funding mines 101 blocks: every open dispute's deadline would pass on the way up.
+      throw new OperatorFundsError(
+        `The operator's address ${address} has no coin left worth a claim; funding it again would mine past every open deadline`,
+      );
+    }
+    logger?.info({ coins: coins.length, address }, 'devnet operator reopened its coins');
     return funding;
   }
 

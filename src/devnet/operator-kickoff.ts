@@ -29,7 +29,20 @@ import { short } from './operator-reactions.ts';
 import { strategyApi } from './operator-strategy.ts';
 import type { KickoffPlan } from './strategies/types.ts';
 
-type PublishedGraph = ReturnType<typeof presignedGraph> & { graphFile: string; fundingTxid: string };
+type PublishedGraph = ReturnType<typeof presignedGraph> & {
+  graphFile: string;
+  fundingTxid: string;
+  fundingRaw: Uint8Array;
+};
+
+/** What a claim broadcast: ids, and the raw transactions (a restart may have to broadcast them again). */
+export type ClaimResult = {
+  kickoffTxid: string;
+  graphFile: string;
+  fundingTxid: string;
+  fundingRaw: Uint8Array;
+  kickoffRaw: Uint8Array;
+};
 
 /**
  * Claims epoch `e`, already checked and not claimed yet. Lines a strategy says while claiming go to
@@ -39,10 +52,10 @@ export async function kickOffEpoch(
   ctx: OperatorContext,
   e: EpochClaim,
   later: string[],
-): Promise<{ kickoffTxid: string; graphFile: string; fundingTxid: string }> {
+): Promise<ClaimResult> {
   const { secrets, hooks, backend, market, logger } = ctx;
   const ek = epochKeys(secrets, e.epoch);
-  const { graph, sigs, graphFile, fundingTxid } = await fundAndPublish(ctx, e, ek);
+  const { graph, sigs, graphFile, fundingTxid, fundingRaw } = await fundAndPublish(ctx, e, ek);
   const claim = ctx.claims.sign(e);
   const values = { stateRoot: e.stateRoot, l2BlockHash: e.l2BlockHash };
   const kplan: KickoffPlan = hooks.kickoff
@@ -100,7 +113,7 @@ export async function kickOffEpoch(
     await hooks.afterKickoff(viewOf(c), strategyApi(ctx, lines));
     later.push(...lines);
   }
-  return { kickoffTxid, graphFile, fundingTxid };
+  return { kickoffTxid, graphFile, fundingTxid, fundingRaw, kickoffRaw: serializeTx(kickoff) };
 }
 
 /**
@@ -133,7 +146,7 @@ async function fundAndPublish(ctx: OperatorContext, e: EpochClaim, ek: EpochKeys
   }
   const fundingTxid = txidHex(fundingTx.tx);
   funding.funded(fundingTxid, fundingTx.change);
-  return { ...built, graphFile, fundingTxid };
+  return { ...built, graphFile, fundingTxid, fundingRaw: serializeTx(fundingTx.tx) };
 }
 
 /** A claim made before a restart, as a served devnet recorded it (hex in display order). */
@@ -149,6 +162,11 @@ export function retrackClaim(ctx: OperatorContext, r: RecordedClaim): void {
   const script = claimScript(ek);
   const fundingTxid = Uint8Array.from(Buffer.from(r.fundingTxid, 'hex')).reverse();
   const { graph, sigs } = presignedGraph(ek, ctx.secrets, { txid: fundingTxid, vout: 0, script });
+  if (txidHex(graph.txs.kickoff) !== r.kickoffTxid) {
+    throw new DevnetOperatorError(
+      `Epoch ${r.epoch}: the rebuilt graph's kick-off is ${txidHex(graph.txs.kickoff)}, the record says ${r.kickoffTxid} (another Winternitz seed or funding outpoint)`,
+    );
+  }
   const claim = ctx.claims.sign(r);
   ctx.claims.track({
     epoch: r.epoch,

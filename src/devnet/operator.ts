@@ -21,7 +21,7 @@ import type { OperatorBehaviour, OperatorContext } from './operator-context.ts';
 import { OperatorFunding } from './operator-funding.ts';
 import { devnetGraphParameters } from './operator-graph.ts';
 import { devnetOperatorSecrets } from './operator-keys.ts';
-import { kickOffEpoch, type RecordedClaim, retrackClaim } from './operator-kickoff.ts';
+import { type ClaimResult, kickOffEpoch, type RecordedClaim, retrackClaim } from './operator-kickoff.ts';
 import { reactToChain } from './operator-reactions.ts';
 import { strategyApi } from './operator-strategy.ts';
 import type { ClaimState, OperatorHooks } from './strategies/types.ts';
@@ -38,13 +38,16 @@ export type DevnetOperator = {
    * atomically, funds the claim output and broadcasts the kick-off revealing stateRoot and l2BlockHash.
    * Does not mine.
    */
-  claim(c: EpochClaim): Promise<{ kickoffTxid: string; graphFile: string; fundingTxid: string }>;
+  claim(c: EpochClaim): Promise<ClaimResult | AlreadyClaimed>;
   /** One round of reactions to the chain (call after each block); returns what it did, one line each. */
   react(): Promise<string[]>;
   claims(): { epoch: bigint; kickoffTxid: string; state: ClaimState; neverAssert: boolean }[];
   /** Plays another strategy from the next round on (a served devnet's `vigil devnet operator`). */
   setStrategy(behaviour: OperatorBehaviour, hooks: OperatorHooks): void;
 };
+
+/** A claim of an epoch claimed before: nothing was broadcast this time. */
+export type AlreadyClaimed = { kickoffTxid: string; graphFile: string; fundingTxid: string; already: true };
 
 export type StartDevnetOperatorOptions = {
   bitcoin: DevnetBitcoin;
@@ -156,9 +159,7 @@ export async function startDevnetOperator(o: StartDevnetOperatorOptions): Promis
   /** Lines a strategy said while claiming; told with the next round's. */
   const pendingLines: string[] = [];
 
-  async function claimOnce(
-    e: EpochClaim,
-  ): Promise<{ kickoffTxid: string; graphFile: string; fundingTxid: string }> {
+  async function claimOnce(e: EpochClaim): Promise<ClaimResult | AlreadyClaimed> {
     checkClaim(e);
     claims.checkNotSignedOtherwise(e);
     const existing = claims.get(e.epoch);
@@ -166,7 +167,7 @@ export async function startDevnetOperator(o: StartDevnetOperatorOptions): Promis
       const fundingTxid = hashToDisplayHex(
         existing.graph.txs.kickoff.inputs[0]?.prevTxid ?? new Uint8Array(32),
       );
-      return { kickoffTxid: existing.kickoffTxid, graphFile: existing.graphFile, fundingTxid };
+      return { kickoffTxid: existing.kickoffTxid, graphFile: existing.graphFile, fundingTxid, already: true };
     }
     await chain.scan();
     return kickOffEpoch(ctx, e, pendingLines);

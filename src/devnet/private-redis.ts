@@ -7,10 +7,11 @@
  * operator's choice.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
 import { probeRedis, RedisUnavailableError } from '../store/redis.ts';
 
@@ -95,13 +96,16 @@ export async function startPrivateRedis(
       '--loglevel',
       'warning',
     ];
+    // Its own process group: a Ctrl-C in a terminal reaches Vigil, which stops redis-server once it is
+    // done with it (the pipe still ends it when Vigil dies).
     const guard: ChildProcess = spawn('/bin/sh', ['-c', GUARD, 'redis-guard', dir, bin, ...args], {
       stdio: ['pipe', 'ignore', 'ignore'],
+      detached: true,
     });
     const exited = new Promise<void>((resolve) => guard.once('exit', () => resolve()));
     const url = `redis://127.0.0.1:${port}`;
     try {
-      await waitForPing(url, exited, o.startTimeoutMs ?? 10_000);
+      await waitForPing(url, dir, exited, o.startTimeoutMs ?? 10_000);
       let stopping: Promise<void> | undefined;
       return {
         url,
@@ -128,7 +132,12 @@ export async function startPrivateRedis(
   throw new VigilError('A private redis-server did not start', { cause: lastError });
 }
 
-async function waitForPing(url: string, exited: Promise<void>, timeoutMs: number): Promise<void> {
+async function waitForPing(
+  url: string,
+  dir: string,
+  exited: Promise<void>,
+  timeoutMs: number,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   let gone = false;
   void exited.then(() => {
@@ -137,7 +146,9 @@ async function waitForPing(url: string, exited: Promise<void>, timeoutMs: number
   for (;;) {
     try {
       await probeRedis(url, 500);
-      return;
+      if (await servesDir(url, dir)) return;
+      // Another Redis answers on the port: ours did not bind it.
+      throw new VigilError(`Another Redis answers at ${url}`);
     } catch (err) {
       if (gone || Date.now() > end) throw err;
     }
@@ -163,4 +174,19 @@ export async function redisForDevnet(
   const own = await startPrivateRedis();
   say(`redis: none answers at ${url}; started a private redis-server at ${own.url} (stopped at exit)`);
   return own;
+}
+
+/** The Redis at `url` keeps its files in `dir`: it is the one this module started. */
+async function servesDir(url: string, dir: string): Promise<boolean> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const answer = (await client.config('GET', 'dir')) as string[];
+    return answer[1] !== undefined && realpathSync(answer[1]) === realpathSync(dir);
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
 }

@@ -19,8 +19,9 @@ export class StopStack {
     this.stops.push(stop);
   }
 
-  async stopAll(): Promise<void> {
-    for (const s of this.stops.splice(0).reverse()) await s().catch(() => undefined);
+  /** Stops everything; each failure goes to `onError` (default: ignored) and the next stop still runs. */
+  async stopAll(onError: (err: unknown) => void = () => {}): Promise<void> {
+    for (const s of this.stops.splice(0).reverse()) await s().catch(onError);
   }
 }
 

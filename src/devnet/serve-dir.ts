@@ -5,6 +5,7 @@
  *   serve.json            what was created once: seed, ports, contracts, the workload's block offset
  *   control.json          the operator's fault and strategy, rewritten by `fault` / `operator`
  *   claims.json           the epochs the operator claimed on Bitcoin (enough to rebuild each graph)
+ *   commits.json          the executor of each epoch the operator committed on the L2
  *   lock                  the pid of the serving process
  *   anvil-state.json      anvil's own state (--state)
  *   bitcoin/              the simnet's recorded chain and mempool
@@ -16,11 +17,13 @@
 import {
   closeSync,
   fsyncSync,
+  linkSync,
   mkdirSync,
   openSync,
   readFileSync,
   renameSync,
   rmSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -88,6 +91,9 @@ const claimShape = z.strictObject({
   epoch: decimal,
   fundingTxid: hex32,
   kickoffTxid: hex32,
+  /** The funding and kick-off as broadcast: a restart rebroadcasts what the chain lost. */
+  fundingHex: z.string().regex(/^([0-9a-f]{2})+$/),
+  kickoffHex: z.string().regex(/^([0-9a-f]{2})+$/),
   stateRoot: hex32,
   l2BlockHash: hex32,
   referenceRoot: hex32,
@@ -99,11 +105,18 @@ const claimShape = z.strictObject({
 export type ServedClaim = z.infer<typeof claimShape>;
 const claimsShape = z.strictObject({ format: z.literal(SERVE_FORMAT), claims: z.array(claimShape) });
 
+const commitsShape = z.strictObject({
+  format: z.literal(SERVE_FORMAT),
+  /** Epoch (decimal) → the executor whose root the operator committed on the L2. */
+  executors: z.record(decimal, z.string().min(1)),
+});
+
 export type ServeDirPaths = {
   root: string;
   serve: string;
   control: string;
   claims: string;
+  commits: string;
   lock: string;
   anvilState: string;
   bitcoin: string;
@@ -119,6 +132,7 @@ export function serveDirPaths(root: string): ServeDirPaths {
     serve: join(root, 'serve.json'),
     control: join(root, 'control.json'),
     claims: join(root, 'claims.json'),
+    commits: join(root, 'commits.json'),
     lock: join(root, 'lock'),
     anvilState: join(root, 'anvil-state.json'),
     bitcoin: join(root, 'bitcoin'),
@@ -197,6 +211,17 @@ export function writeClaims(paths: ServeDirPaths, claims: readonly ServedClaim[]
   writeFileAtomic(paths.claims, `${JSON.stringify({ format: SERVE_FORMAT, claims }, null, 2)}\n`);
 }
 
+/** The executor of every epoch the operator committed (written before the commitment is sent). */
+export function readCommits(paths: ServeDirPaths): Map<bigint, string> {
+  const r = readJson(paths.commits, commitsShape, 'the operator commits file');
+  return new Map(Object.entries(r?.executors ?? {}).map(([e, name]) => [BigInt(e), name]));
+}
+
+export function writeCommits(paths: ServeDirPaths, executors: ReadonlyMap<bigint, string>): void {
+  const record = Object.fromEntries([...executors].map(([e, name]) => [e.toString(), name]));
+  writeFileAtomic(paths.commits, `${JSON.stringify({ format: SERVE_FORMAT, executors: record }, null, 2)}\n`);
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -207,31 +232,51 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Takes the directory for this process (created if needed). A lock left by a process that is gone is
- * taken over; a live one is ServeDirBusyError. Returns the release function.
+ * Takes the directory for this process (created if needed). The lock file appears whole (written under
+ * another name, then hard-linked), so a reader never sees it empty. A lock left by a process that is
+ * gone is taken over; a live one is ServeDirBusyError.
  */
 export function lockServeDir(paths: ServeDirPaths): () => void {
-  mkdirSync(paths.root, { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(paths.lock, 'wx', 0o644);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return () => rmSync(paths.lock, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new ServeDirError(`The devnet directory ${paths.root} cannot be written`, { cause: err });
-      }
-    }
-    const holder = Number.parseInt(readFileSync(paths.lock, 'utf8'), 10);
-    if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) {
-      throw new ServeDirBusyError(`The devnet in ${paths.root} is served by process ${holder}`, {
-        metaMessages: ['Stop it first (Ctrl-C or SIGTERM), or serve another --dir.'],
-      });
-    }
-    rmSync(paths.lock, { force: true });
+  const tmp = `${paths.lock}.${process.pid}.tmp`;
+  try {
+    mkdirSync(paths.root, { recursive: true });
+    writeFileSync(tmp, `${process.pid}\n`, { mode: 0o644 });
+  } catch (err) {
+    throw new ServeDirError(`The devnet directory ${paths.root} cannot be written`, { cause: err });
   }
-  throw new ServeDirBusyError(`The devnet directory ${paths.root} was locked by another process meanwhile`);
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        linkSync(tmp, paths.lock);
+        return () => rmSync(paths.lock, { force: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw new ServeDirError(`The devnet directory ${paths.root} cannot be locked`, { cause: err });
+        }
+      }
+      const holder = lockHolder(paths);
+      if (holder !== undefined && holder !== process.pid && alive(holder)) {
+        throw new ServeDirBusyError(`The devnet in ${paths.root} is served by process ${holder}`, {
+          metaMessages: ['Stop it first (Ctrl-C or SIGTERM), or serve another --dir.'],
+        });
+      }
+      // Two processes taking over the same stale lock at once can both succeed here; serve's simnet
+      // directory has a lock of its own behind this one.
+      rmSync(paths.lock, { force: true });
+    }
+    throw new ServeDirBusyError(`The devnet directory ${paths.root} was locked by another process meanwhile`);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+function lockHolder(paths: ServeDirPaths): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(paths.lock, 'utf8'), 10);
+    return Number.isInteger(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The pid serving the directory, when one is alive. */

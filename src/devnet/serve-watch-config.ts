@@ -28,8 +28,12 @@ export type WatchConfigValues = {
   httpPort: number;
 };
 
-/** The config tree (YAML-ready) for this network. */
-export function watchConfigTree(paths: ServeDirPaths, v: WatchConfigValues): Record<string, unknown> {
+/** The config tree (YAML-ready) for this network; a Redis password is named by its file, never inlined. */
+export function watchConfigTree(
+  paths: ServeDirPaths,
+  v: WatchConfigValues,
+  redisPasswordFile?: string,
+): Record<string, unknown> {
   const keys = devnetOperatorKeys();
   const a = v.addresses;
   return {
@@ -59,7 +63,11 @@ export function watchConfigTree(paths: ServeDirPaths, v: WatchConfigValues): Rec
       pollIntervalMs: 250,
     },
     fees: { targetBlocks: 1, maxFeeRateSatVb: 50 },
-    redis: { url: v.redisUrl, keyPrefix: v.keyPrefix },
+    redis: {
+      url: v.redisUrl,
+      keyPrefix: v.keyPrefix,
+      ...(redisPasswordFile !== undefined ? { passwordFile: redisPasswordFile } : {}),
+    },
     keys: { watcher: { file: paths.watcherKey } },
     http: { port: v.httpPort },
     log: { level: 'info', format: 'json' },
@@ -89,10 +97,23 @@ export function writeSecretFile(path: string, text: string): void {
 export function writeWatchConfig(paths: ServeDirPaths, v: WatchConfigValues): void {
   writeFileAtomic(paths.genesis, serializeInputsFile({ genesis: v.genesis, inputs: [] }));
   writeSecretFile(`${paths.root}/bitcoin-rpc.password`, `${v.bitcoinRpcPassword}\n`);
+  // watch.yaml is not a secret file: a password in --redis-url goes to a 0600 file of its own.
+  let redisPasswordFile: string | undefined;
+  let redisUrl = v.redisUrl;
+  const url = URL.canParse(v.redisUrl) ? new URL(v.redisUrl) : undefined;
+  if (url?.password) {
+    redisPasswordFile = `${paths.root}/redis.password`;
+    writeSecretFile(redisPasswordFile, `${decodeURIComponent(url.password)}\n`);
+    url.password = '';
+    redisUrl = url.toString();
+  }
   const header =
     '# Written by `vigil devnet serve` for the network in this directory; rewritten at every start.\n' +
     '# Start the daemon with: vigil watch --config <this file>\n';
-  writeFileAtomic(paths.watchConfig, header + stringify(watchConfigTree(paths, v)));
+  writeFileAtomic(
+    paths.watchConfig,
+    header + stringify(watchConfigTree(paths, { ...v, redisUrl }, redisPasswordFile)),
+  );
 }
 
 /** The watcher's wallet key (64 hex digits), mode 0600. */

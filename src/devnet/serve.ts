@@ -21,6 +21,7 @@ import { connectDevnetBitcoin, type DevnetBitcoin } from '../bitcoin/simnet/devn
 import { WalletKey } from '../bitcoin/wallet/keys.ts';
 import { bytesToHex, concatBytes, hexToBytes } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
+import { type Executor, executorByName, REFERENCE_EXECUTOR } from '../governance/index.ts';
 import type { GovernanceInput } from '../governance/inputs.ts';
 import { type AnvilInstance, startAnvil } from '../l2/anvil.ts';
 import { stateCommitmentAbi } from '../l2/contracts/artifacts/abis.ts';
@@ -39,19 +40,22 @@ import { MemoryJournalStore } from '../l2/memory-journal-store.ts';
 import { L2Rpc } from '../l2/rpc.ts';
 import { createFeeMarket, type FeeMarket } from './fee-market.ts';
 import { type DevnetOperator, type OperatorBehaviour, startDevnetOperator } from './operator.ts';
-import type { RecordedClaim } from './operator-kickoff.ts';
+import type { ClaimResult, RecordedClaim } from './operator-kickoff.ts';
 import { DEVNET_NETWORK, DEVNET_PARAMS, type Say, StopStack, WATCHER_COINS } from './run-context.ts';
 import { executorForEpoch, type OperatorEpochClaim, operatorEpochClaim, rootHex } from './serve-claims.ts';
 import {
   lockServeDir,
   readClaims,
+  readCommits,
   readServeRecord,
   type ServeControl,
+  ServeDirError,
   type ServeDirPaths,
   type ServedClaim,
   type ServeRecord,
   serveDirPaths,
   writeClaims,
+  writeCommits,
   writeServeRecord,
 } from './serve-dir.ts';
 import { ControlWatch, servedStrategy } from './serve-operator-control.ts';
@@ -80,7 +84,11 @@ export type ServeOptions = {
   logger?: Logger;
 };
 
-const DEFAULT_EPOCHS = 1000;
+/**
+ * The operator's coin pool carries about 480 claims (operator-funding.ts); the workload stops short of it.
+ * After the workload the L2 mines empty blocks and nothing more is claimed.
+ */
+const DEFAULT_EPOCHS = 300;
 const ANVIL_STATE_INTERVAL_S = 5;
 const L2_CHAIN_ID = 31337;
 
@@ -106,17 +114,24 @@ export async function serveDevnet(o: ServeOptions): Promise<void> {
   const release = lockServeDir(paths);
   const stops = new StopStack();
   stops.push(async () => release());
+  const failures: unknown[] = [];
   try {
     await serveLocked(o, paths, stops);
   } finally {
-    await stops.stopAll();
+    // A stop that failed (a mempool not saved, anvil killed in the middle of its dump) is not a clean one.
+    await stops.stopAll((err) => failures.push(err));
+  }
+  if (failures.length > 0) {
+    throw new ServeError('The devnet did not stop cleanly: what it saved may be incomplete', {
+      metaMessages: failures.map((f) => errorText(f)),
+    });
   }
 }
 
 async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopStack): Promise<void> {
   const { say } = o;
   mkdirSync(paths.graphs, { recursive: true });
-  mkdirSync(paths.bitcoin, { recursive: true });
+  mkdirSync(paths.bitcoin, { recursive: true, mode: 0o700 });
   const existing = readServeRecord(paths);
   checkResumeOptions(o, existing);
   const seed = existing?.seed ?? o.seed ?? 1;
@@ -142,6 +157,7 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
   const deployment = existing
     ? await resumedDeployment(rpc, existing, workload.genesis)
     : await deployOnAnvil(anvil.rpcUrl, workload.genesis);
+  if (existing) await checkClaimedBlocks(rpc, readClaims(paths));
 
   // 2. Bitcoin: the simnet with its chain in the directory.
   const bitcoin = await connectDevnetBitcoin({
@@ -219,6 +235,8 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
   const inner = new AbortController();
   const stop = () => inner.abort();
   o.signal.addEventListener('abort', stop, { once: true });
+  // Interrupted while it was starting: the listener above came too late to hear it.
+  if (o.signal.aborted) inner.abort();
   const clocks = { ...o, signal: inner.signal };
   const l2 = new L2Side(clocks, paths, control, rpc, driver, deployment, record, workload);
   const stopOthersOnFailure = (run: Promise<void>) =>
@@ -246,6 +264,26 @@ function checkResumeOptions(o: ServeOptions, existing: ServeRecord | undefined):
       throw new ServeError(`The devnet in ${o.dir} was created with ${flag} ${kept}, not ${given}`, {
         metaMessages: ['Leave the flag out to resume it, or serve a new --dir.'],
       });
+    }
+  }
+}
+
+/**
+ * Every L2 block a Bitcoin claim revealed is still on the chain anvil reloaded: a state file older than
+ * the claims (anvil killed between two saves) would re-mine those blocks with other hashes.
+ */
+async function checkClaimedBlocks(rpc: AnvilRpc, claims: readonly ServedClaim[]): Promise<void> {
+  for (const c of claims) {
+    const block = await rpc.request<unknown>('eth_getBlockByHash', [`0x${c.l2BlockHash}`, false]);
+    if (block === null || block === undefined) {
+      throw new ServeError(
+        `anvil's saved state does not hold L2 block 0x${c.l2BlockHash}, which epoch ${c.epoch}'s Bitcoin claim revealed`,
+        {
+          metaMessages: [
+            'anvil-state.json is older than claims.json (anvil was killed between saves); serve a new --dir.',
+          ],
+        },
+      );
     }
   }
 }
@@ -281,6 +319,7 @@ async function resumedDeployment(
 class L2Side {
   readonly pending: OperatorEpochClaim[] = [];
   private readonly feed: GovernanceIngester;
+  private readonly commits: Map<bigint, string>;
   private handled = -1n;
 
   constructor(
@@ -293,6 +332,7 @@ class L2Side {
     private readonly record: ServeRecord,
     private readonly workload: { inputs: readonly GovernanceInput[]; genesis: Deployment['genesis'] },
   ) {
+    this.commits = readCommits(paths);
     this.feed = createGovernanceIngester({
       rpc: new L2Rpc({ urls: [`http://127.0.0.1:${record.ports.l2}`] }),
       store: new MemoryJournalStore(),
@@ -304,6 +344,9 @@ class L2Side {
   async run(): Promise<void> {
     const { signal } = this.o;
     const offset = BigInt(this.record.l2.offset);
+    // Before anything is sent: a freshly started anvil automines, and a commitment sent now would mine
+    // a block of its own where the workload expects its next input.
+    await this.rpc.request('evm_setAutomine', [false]);
     const head = await this.rpc.blockNumber();
     await this.onBlock(head);
     const rest = this.workload.inputs.filter((i) => i.position.block + offset > head);
@@ -339,18 +382,37 @@ class L2Side {
       this.handled = end.epoch;
       const committed = commitments.get(end.epoch);
       if (committed !== undefined && claimed.has(end.epoch)) continue;
-      const claim = this.claimOf(end, inputs);
-      if (committed === undefined) await this.commit(end, claim);
+      // An epoch committed before a restart is claimed with the executor it was committed with, whatever
+      // the control says now: the L2 commitment and the Bitcoin claim must reveal the same root.
+      const recorded = this.commits.get(end.epoch);
+      const executor =
+        committed !== undefined && recorded !== undefined
+          ? executorNamed(recorded)
+          : executorForEpoch(this.control.current(), end.epoch);
+      const claim = this.claimOf(end, inputs, executor);
+      if (committed !== undefined) {
+        if (rootHex(claim.stateRoot) !== committed.stateRoot.toLowerCase()) {
+          this.o.say(
+            `L2: epoch ${end.epoch} was committed with a root the operator cannot reproduce; it is not claimed on Bitcoin`,
+          );
+          continue;
+        }
+      } else {
+        // Written before the commitment is sent, so a restart in between knows what was committed.
+        this.commits.set(end.epoch, executor.name);
+        writeCommits(this.paths, this.commits);
+        await this.commit(end, claim);
+      }
       if (!claimed.has(end.epoch)) this.pending.push(claim);
     }
   }
 
-  private claimOf(end: EpochEnd, inputs: readonly GovernanceInput[]): OperatorEpochClaim {
+  private claimOf(end: EpochEnd, inputs: readonly GovernanceInput[], executor: Executor): OperatorEpochClaim {
     return operatorEpochClaim({
       inputs,
       genesis: this.workload.genesis,
       end,
-      executor: executorForEpoch(this.control.current(), end.epoch),
+      executor,
       traceSteps: DEVNET_PARAMS.traceSteps,
     });
   }
@@ -384,6 +446,7 @@ async function startServedOperator(
   watch: ControlWatch,
 ): Promise<{ run(clocks: ServeOptions, l2: L2Side): Promise<void> }> {
   const recorded = readClaims(paths);
+  await rebroadcastLost(bitcoin, recorded, o.say);
   const control = watch.current();
   const strategy = servedStrategy(control);
   const market = createFeeMarket(bitcoin);
@@ -393,7 +456,7 @@ async function startServedOperator(
     behaviour: behaviourOf(strategy),
     hooks: strategy.hooks(),
     market,
-    wotsSeed: wotsSeedOf(paths),
+    wotsSeed: wotsSeedOf(paths, recorded.length > 0),
     ...(recorded.length > 0
       ? {
           resume: {
@@ -438,8 +501,10 @@ async function bitcoinClock(
     if (next) {
       const scannedAt = await bitcoin.backend.getTipHeight();
       try {
-        const { kickoffTxid, fundingTxid } = await operator.claim(next);
-        writeClaims(paths, [...readClaims(paths), servedClaimOf(next, fundingTxid, kickoffTxid, scannedAt)]);
+        const result = await operator.claim(next);
+        if ('already' in result) throw new ServeError(`epoch ${next.epoch} is claimed already`);
+        const { kickoffTxid } = result;
+        writeClaims(paths, [...readClaims(paths), servedClaimOf(next, result, scannedAt)]);
         l2.pending.shift();
         say(`bitcoin: epoch ${next.epoch} claimed, kick-off ${kickoffTxid.slice(0, 12)}…`);
       } catch (err) {
@@ -478,32 +543,44 @@ function describeControl(c: ServeControl): string {
 }
 
 /** The Winternitz seed of this network's operator: made once, kept in the directory. */
-function wotsSeedOf(paths: ServeDirPaths): Uint8Array {
+function wotsSeedOf(paths: ServeDirPaths, claimed: boolean): Uint8Array {
   const file = `${paths.root}/operator-wots.seed`;
+  let text: string;
   try {
-    return hexToBytes(readFileSync(file, 'utf8').trim(), file);
+    text = readFileSync(file, 'utf8').trim();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new ServeDirError(`The operator's Winternitz seed ${file} cannot be read`, { cause: err });
+    }
+    // A new seed would rebuild every claimed graph with other keys: the operator could not defend them.
+    if (claimed)
+      throw new ServeDirError(
+        `The operator's Winternitz seed ${file} is missing, and claims were made with it`,
+      );
+    const seed = randomBytes(32);
+    writeSecretFile(file, `${bytesToHex(seed)}\n`);
+    return seed;
   }
-  const seed = randomBytes(32);
-  writeSecretFile(file, `${bytesToHex(seed)}\n`);
-  return seed;
+  // The message never quotes the file: it is a secret.
+  if (!/^[0-9a-f]{64}$/.test(text))
+    throw new ServeDirError(`The operator's Winternitz seed ${file} is not 64 hex digits`);
+  return hexToBytes(text);
 }
 
 const hex = (b: Uint8Array): string => bytesToHex(b);
 
+const executorNamed = (name: string): Executor =>
+  name === REFERENCE_EXECUTOR.name ? REFERENCE_EXECUTOR : executorByName(name);
+
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-function servedClaimOf(
-  c: OperatorEpochClaim,
-  fundingTxid: string,
-  kickoffTxid: string,
-  scannedAt: number,
-): ServedClaim {
+function servedClaimOf(c: OperatorEpochClaim, r: ClaimResult, scannedAt: number): ServedClaim {
   return {
     epoch: c.epoch.toString(),
-    fundingTxid,
-    kickoffTxid,
+    fundingTxid: r.fundingTxid,
+    kickoffTxid: r.kickoffTxid,
+    fundingHex: hex(r.fundingRaw),
+    kickoffHex: hex(r.kickoffRaw),
     stateRoot: hex(c.stateRoot),
     l2BlockHash: hex(c.l2BlockHash),
     referenceRoot: hex(c.referenceRoot),
@@ -511,6 +588,32 @@ function servedClaimOf(
     scannedAt,
     neverAssert: false,
   };
+}
+
+/**
+ * Before a restarted operator takes its coins back: every recorded claim's funding and kick-off must be
+ * on the chain or in the mempool. A mempool lost with the process (it is saved at a clean stop only) is
+ * broadcast again from the record, so no claim is left half made and no coin it spent is spent twice.
+ */
+async function rebroadcastLost(
+  bitcoin: DevnetBitcoin,
+  claims: readonly ServedClaim[],
+  say: Say,
+): Promise<void> {
+  for (const c of claims) {
+    for (const [what, txid, raw] of [
+      ['funding', c.fundingTxid, c.fundingHex],
+      ['kick-off', c.kickoffTxid, c.kickoffHex],
+    ] as const) {
+      if ((await bitcoin.backend.getTxStatus(txid)) !== undefined) continue;
+      try {
+        await bitcoin.backend.broadcast(hexToBytes(raw));
+        say(`bitcoin: epoch ${c.epoch}'s ${what} was lost with the mempool; broadcast it again`);
+      } catch (err) {
+        say(`bitcoin: epoch ${c.epoch}'s ${what} was lost and is refused now (${errorText(err)})`);
+      }
+    }
+  }
 }
 
 function recordedClaim(c: ServedClaim): RecordedClaim {

@@ -87,7 +87,9 @@ const GUARD = [
   'exec 3<&0',
   '{ cat <&3 >/dev/null; kill $pid 2>/dev/null; } &',
   "trap 'kill $pid 2>/dev/null' TERM INT HUP",
-  'wait $pid; code=$?',
+  // A trapped signal ends `wait` at once: the guard exits only once anvil has (it may be saving --state).
+  'code=0',
+  'while kill -0 $pid 2>/dev/null; do wait $pid; code=$?; done',
   'exit $code',
 ].join('\n');
 
@@ -136,8 +138,11 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilInsta
   args.push('--order', options.order ?? 'fifo', '--no-request-size-limit', '--disable-console-log');
   if (options.args) args.push(...options.args);
 
+  // Its own process group: a Ctrl-C in a terminal reaches Vigil, which stops anvil in its own time
+  // (the pipe still ends it when Vigil dies).
   const guard: ChildProcess = spawn('/bin/sh', ['-c', GUARD, 'anvil-guard', bin, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
   });
   installProcessHooks();
 

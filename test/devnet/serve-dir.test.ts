@@ -172,5 +172,15 @@ describe('the served devnet directory', () => {
     const { config } = loadConfig({ file: paths().watchConfig, env: {} });
     expect(config.l2.contracts.staking).toBe(A);
     expect(config.keys.watcher?.file).toBe(paths().watcherKey);
+    // A password in the Redis URL goes to a 0600 file, not into watch.yaml.
+    writeWatchConfig(paths(), { ...values, redisUrl: 'redis://:hunter2%21@127.0.0.1:6379' });
+    const text = readFileSync(paths().watchConfig, 'utf8');
+    expect(text).not.toContain('hunter2');
+    const passwordFile = join(dir, 'redis.password');
+    expect(readFileSync(passwordFile, 'utf8')).toBe('hunter2!\n');
+    expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
+    const withPassword = loadConfig({ file: paths().watchConfig, env: {} }).config;
+    expect(withPassword.redis.passwordFile).toBe(passwordFile);
+    expect(new URL(withPassword.redis.url).password).toBe('');
   });
 });

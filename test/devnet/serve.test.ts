@@ -7,7 +7,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,11 +20,13 @@ const FAULT = 'commission-not-taken';
 
 type Proc = { child: ChildProcess; out: () => string; exited: Promise<number | null> };
 
-function start(args: string[]): Proc {
+/** `group`: in a process group of its own, as a command in a terminal is (Ctrl-C reaches the group). */
+function start(args: string[], group = false): Proc {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: group,
   });
   let out = '';
   const keep = (d: Buffer) => {
@@ -83,6 +85,17 @@ const serveArgs = () => [
   String(port),
 ];
 
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 async function get(path: string): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: res.status, body: await res.text() };
@@ -124,7 +137,7 @@ async function bitcoinRpc<T>(method: string, params: unknown[] = []): Promise<T>
 }
 
 async function startServe(): Promise<Proc> {
-  const p = start(serveArgs());
+  const p = start(serveArgs(), true);
   await until('serve to print the watch command', async () =>
     p.out().includes('watch it from another terminal') ? true : undefined,
   );
@@ -249,12 +262,23 @@ describe('vigil devnet serve + vigil watch in two processes', () => {
 
   it('serve interrupted: /healthz names the L2; restarted on the same directory it resumes the same network', async () => {
     const record = readFileSync(join(dir, 'serve.json'), 'utf8');
+    // Stopped in the middle of a dispute: the resumed operator must follow its earlier claim again.
+    expect((await runCli(['devnet', 'fault', FAULT, '--dir', dir])).code).toBe(0);
+    const open = await until('a dispute not challenged yet', async () =>
+      (await disputes()).find((d) => d.state === 'detected'),
+    );
     const before = await disputes();
     const height = await bitcoinRpc<number>('getblockcount');
     const hashes = await Promise.all(
       [1, Math.floor(height / 2), height].map((h) => bitcoinRpc<string>('getblockhash', [h])),
     );
-    expect(await stop(serve)).toBe(0);
+    // Ctrl-C as a terminal sends it: SIGINT to the whole foreground process group.
+    const l2Port = (JSON.parse(record) as { ports: { l2: number } }).ports.l2;
+    const exited = serve?.exited;
+    process.kill(-(serve?.child.pid as number), 'SIGINT');
+    expect(await exited).toBe(0);
+    // serve exits only once anvil has saved its state and let go of its port.
+    expect(await listening(l2Port)).toBe(false);
     const down = await until('/healthz 503 naming l2', async () => {
       const h = await get('/healthz');
       return h.status === 503 && (JSON.parse(h.body) as { unhealthy: string[] }).unhealthy.includes('l2')
@@ -262,6 +286,8 @@ describe('vigil devnet serve + vigil watch in two processes', () => {
         : undefined;
     });
     expect(down.body).toContain('"l2"');
+    // Changed while nothing is served: it applies once serve is back.
+    expect((await runCli(['devnet', 'fault', 'none', '--dir', dir])).code).toBe(0);
     serve = await startServe();
     expect(serve.out()).toContain(`resumed the devnet in ${dir}`);
     expect(readFileSync(join(dir, 'serve.json'), 'utf8')).toBe(record);
@@ -283,6 +309,9 @@ describe('vigil devnet serve + vigil watch in two processes', () => {
       180_000,
     );
     for (const d of before) expect(after.map((a) => a.id)).toContain(d.id);
+    // The dispute open at the stop ended with the operator slashed, and the resumed operator played it.
+    expect(after.find((d) => d.id === open.id)?.outcome).toBe('operator-slashed');
+    expect(serve.out()).toMatch(new RegExp(`operator: epoch ${open.epoch}: `));
     const valid = await metric('vigil_verdicts_total', 'outcome="valid"');
     await until('a new epoch judged valid after the restart', async () =>
       (await metric('vigil_verdicts_total', 'outcome="valid"')) > valid ? true : undefined,

@@ -33,7 +33,10 @@ function serveCommand(): Command {
     )
     .option('--dir <path>', 'directory of the network: created, or resumed when it exists (required)')
     .option('--seed <n>', 'seed of the workload (creation only)')
-    .option('--epochs <n>', 'epochs of workload before the L2 only mines empty blocks (creation only)')
+    .option(
+      '--epochs <n>',
+      'epochs of workload (default 300, at most 400: the operator funds about 480 claims) before the L2 only mines empty blocks (creation only)',
+    )
     .option('--l2-block-ms <ms>', 'time between two L2 blocks', '250')
     .option('--bitcoin-block-ms <ms>', 'time between two Bitcoin blocks', '1000')
     .option(
@@ -47,6 +50,8 @@ function serveCommand(): Command {
       const dir = requiredDir(flags.dir);
       const seed = integer(flags.seed, '--seed', 1);
       const epochs = integer(flags.epochs, '--epochs', 1);
+      if (epochs !== undefined && epochs > 400)
+        throw new UsageError('--epochs must be at most 400: the served operator funds about 480 claims');
       const l2BlockMs = integer(flags.l2BlockMs, '--l2-block-ms', 1) as number;
       const bitcoinBlockMs = integer(flags.bitcoinBlockMs, '--bitcoin-block-ms', 1) as number;
       const watchHttpPort = integer(flags.watchHttpPort, '--watch-http-port', 0) as number;
