@@ -49,6 +49,15 @@ export class OperatorFunding {
     this.perClaim = claimValue(params) + CLAIM_FUNDING_FEE;
   }
 
+  /** The operator's wallet with an empty pool. */
+  static #empty(params: GraphParameters, secrets: DevnetOperatorSecrets): OperatorFunding {
+    const wallet: WalletSigner = {
+      secret: secrets.operator,
+      script: taprootOutput(devnetOperatorKeys().operator).scriptPubKey,
+    };
+    return new OperatorFunding(wallet, addressForScript(wallet.script, DEVNET_NETWORK) as string, params);
+  }
+
   /** The operator's wallet, with its pool split from a fresh mature coin and confirmed. */
   static async open(
     bitcoin: DevnetBitcoin,
@@ -56,12 +65,7 @@ export class OperatorFunding {
     secrets: DevnetOperatorSecrets,
     logger: Logger | undefined,
   ): Promise<OperatorFunding> {
-    const wallet: WalletSigner = {
-      secret: secrets.operator,
-      script: taprootOutput(devnetOperatorKeys().operator).scriptPubKey,
-    };
-    const address = addressForScript(wallet.script, DEVNET_NETWORK) as string;
-    const funding = new OperatorFunding(wallet, address, params);
+    const funding = OperatorFunding.#empty(params, secrets);
     await funding.#fundPool(bitcoin, logger);
     return funding;
   }
@@ -77,12 +81,8 @@ export class OperatorFunding {
     secrets: DevnetOperatorSecrets,
     logger: Logger | undefined,
   ): Promise<OperatorFunding> {
-    const wallet: WalletSigner = {
-      secret: secrets.operator,
-      script: taprootOutput(devnetOperatorKeys().operator).scriptPubKey,
-    };
-    const address = addressForScript(wallet.script, DEVNET_NETWORK) as string;
-    const funding = new OperatorFunding(wallet, address, params);
+    const funding = OperatorFunding.#empty(params, secrets);
+    const { address } = funding;
     const tip = await bitcoin.backend.getTipHeight();
     const candidates = (await bitcoin.backend.getUtxos(address)).filter(
       (u) =>

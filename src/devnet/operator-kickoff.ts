@@ -82,27 +82,7 @@ export async function kickOffEpoch(
     );
   }
   const kickoffTxid = txidHex(kickoff);
-  const c: TrackedClaim = {
-    epoch: e.epoch,
-    fraud: fraudOf(e),
-    checkpoints: claim.checkpoints,
-    graph,
-    sigs,
-    traceSecrets: ek.trace,
-    graphFile,
-    kickoffTxid,
-    ids: {
-      take: txidHex(graph.txs.take),
-      assert: txidHex(graph.txs.assert),
-      payout: txidHex(graph.txs.payout),
-    },
-    kickoffHeight: undefined,
-    assertHeight: undefined,
-    spent: {},
-    sent: new Set(),
-    reported: 'kicked-off',
-    neverAssert: false,
-  };
+  const c = trackedClaim(e, claim, { graph, sigs }, ek, graphFile, kickoffTxid, false);
   ctx.claims.track(c);
   logger?.info(
     { epoch: e.epoch.toString(), kickoffTxid, fundingTxid, stateRoot: bytesToHex(e.stateRoot), graphFile },
@@ -168,15 +148,39 @@ export function retrackClaim(ctx: OperatorContext, r: RecordedClaim): void {
     );
   }
   const claim = ctx.claims.sign(r);
-  ctx.claims.track({
-    epoch: r.epoch,
-    fraud: fraudOf(r),
-    checkpoints: claim.checkpoints,
+  ctx.claims.track(
+    trackedClaim(
+      r,
+      claim,
+      { graph, sigs },
+      ek,
+      graphFileOf(ctx.graphDir, r.epoch),
+      r.kickoffTxid,
+      r.neverAssert,
+    ),
+  );
+}
+
+/** A claim as the operator follows it from its kick-off on: nothing seen on the chain yet. */
+function trackedClaim(
+  e: EpochClaim,
+  signed: EpochClaim,
+  built: ReturnType<typeof presignedGraph>,
+  ek: EpochKeys,
+  graphFile: string,
+  kickoffTxid: string,
+  neverAssert: boolean,
+): TrackedClaim {
+  const { graph, sigs } = built;
+  return {
+    epoch: e.epoch,
+    fraud: fraudOf(e),
+    checkpoints: signed.checkpoints,
     graph,
     sigs,
     traceSecrets: ek.trace,
-    graphFile: graphFileOf(ctx.graphDir, r.epoch),
-    kickoffTxid: r.kickoffTxid,
+    graphFile,
+    kickoffTxid,
     ids: {
       take: txidHex(graph.txs.take),
       assert: txidHex(graph.txs.assert),
@@ -187,6 +191,6 @@ export function retrackClaim(ctx: OperatorContext, r: RecordedClaim): void {
     spent: {},
     sent: new Set(),
     reported: 'kicked-off',
-    neverAssert: r.neverAssert,
-  });
+    neverAssert,
+  };
 }
