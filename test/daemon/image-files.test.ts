@@ -8,13 +8,21 @@
  * needs dev tools and is not in the image), `vigil watch` and `vigil disputes list` from the file set,
  * asserted from the outside as test/devnet/serve.test.ts does.
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis, deleteKeysByPrefix } from '../../src/store/redis.ts';
+import {
+  freePort,
+  type How,
+  type Proc,
+  repoRun,
+  startVigil,
+  stopVigil,
+  until,
+} from '../cli/child-process.ts';
 
 const ROOT = process.cwd();
 const REDIS_URL = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -81,8 +89,8 @@ beforeAll(() => {
 }, 240_000);
 
 afterAll(async () => {
-  await stop(watch);
-  await stop(serve);
+  await stopVigil(watch);
+  await stopVigil(serve);
   if (served) {
     try {
       const record = JSON.parse(readFileSync(join(served, 'serve.json'), 'utf8')) as { id: string };
@@ -97,92 +105,23 @@ afterAll(async () => {
   if (app) rmSync(app, { recursive: true, force: true });
 }, 60_000);
 
-/** Where a command runs from: its bin/vigil.js, working directory and whole environment. */
-type How = { bin: string; cwd: string; env: Record<string, string> };
-
 /** How the image runs a command: its own files, its own HOME, production, no other environment. */
 const imageRun = (): How => ({
   bin: join(app, 'bin/vigil.js'),
   cwd: app,
   env: { PATH: process.env.PATH ?? '', HOME: app, NODE_ENV: 'production' },
 });
-/** How an operator runs a command from the clone. */
-const repoRun = (): How => ({
-  bin: join(ROOT, 'bin/vigil.js'),
-  cwd: ROOT,
-  env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-});
-
 function vigil(args: string[]): { code: number | null; stdout: string; stderr: string } {
   const how = imageRun();
   const r = spawnSync(process.execPath, [how.bin, ...args], { cwd: how.cwd, env: how.env, encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-type Proc = {
-  child: ChildProcess;
-  /** stdout and stderr, interleaved. */
-  out: () => string;
-  stdout: () => string;
-  exited: Promise<number | null>;
-};
-
-/** A command as a child process, its output kept; `exited` is its exit code. */
-function start(how: How, args: string[]): Proc {
-  const child = spawn(process.execPath, [how.bin, ...args], {
-    cwd: how.cwd,
-    env: how.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let stdout = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-    stdout += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  // 'close', not 'exit': the output is all read by then.
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  return { child, out: () => out, stdout: () => stdout, exited };
-}
-
 /** A command run to its end (without blocking the event loop that drains the running processes). */
 async function run(how: How, args: string[]): Promise<{ code: number | null; stdout: string; out: string }> {
-  const p = start(how, args);
+  const p = startVigil(how, args);
   const code = await p.exited;
   return { code, stdout: p.stdout(), out: p.out() };
-}
-
-async function stop(p: Proc | undefined): Promise<number | null | undefined> {
-  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return p?.child.exitCode;
-  p.child.kill('SIGTERM');
-  return p.exited;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 180_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  await new Promise<void>((r) => server.close(() => r()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 let served: string | undefined;
@@ -266,7 +205,7 @@ describe("the two-terminal flow with the daemon run from the image's file set", 
   it('vigil watch from the file set starts on the served config and judges honest epochs valid', async () => {
     served = mkdtempSync(join(tmpdir(), 'vigil-image-serve-'));
     port = await freePort();
-    serve = start(repoRun(), [
+    serve = startVigil(repoRun(), [
       'devnet',
       'serve',
       '--dir',
@@ -285,7 +224,7 @@ describe("the two-terminal flow with the daemon run from the image's file set", 
       if (s.child.exitCode !== null) throw new Error(`serve exited ${s.child.exitCode}: ${s.out()}`);
       return s.out().includes('watch it from another terminal') ? true : undefined;
     });
-    watch = start(imageRun(), ['watch', '--config', configFile()]);
+    watch = startVigil(imageRun(), ['watch', '--config', configFile()]);
     const w = watch;
     const running = () => {
       if (w.child.exitCode !== null) throw new Error(`vigil watch exited ${w.child.exitCode}: ${w.out()}`);
@@ -313,7 +252,7 @@ describe("the two-terminal flow with the daemon run from the image's file set", 
   }, 360_000);
 
   it('both exit 0 on SIGTERM', async () => {
-    expect(await stop(watch)).toBe(0);
-    expect(await stop(serve)).toBe(0);
+    expect(await stopVigil(watch)).toBe(0);
+    expect(await stopVigil(serve)).toBe(0);
   }, 120_000);
 });

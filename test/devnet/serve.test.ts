@@ -5,62 +5,17 @@
  * /healthz, exit codes and the served directory. Real anvil, the simnet behind its Core-RPC front, real
  * Redis.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis, deleteKeysByPrefix } from '../../src/store/redis.ts';
-import { REPO_ROOT, runCli } from '../cli/run-cli.ts';
+import { freePort, type Proc, repoRun, startVigil, stopVigil, until } from '../cli/child-process.ts';
+import { runCli } from '../cli/run-cli.ts';
 
-const BIN = join(REPO_ROOT, 'bin/vigil.js');
 const REDIS_URL = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const FAULT = 'commission-not-taken';
-
-type Proc = { child: ChildProcess; out: () => string; exited: Promise<number | null> };
-
-/** `group`: in a process group of its own, as a command in a terminal is (Ctrl-C reaches the group). */
-function start(args: string[], group = false): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: group,
-  });
-  let out = '';
-  const keep = (d: Buffer) => {
-    out += d.toString();
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, out: () => out, exited };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  await new Promise<void>((r) => server.close(() => r()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 let dir: string;
 let port: number;
@@ -137,7 +92,7 @@ async function bitcoinRpc<T>(method: string, params: unknown[] = []): Promise<T>
 }
 
 async function startServe(): Promise<Proc> {
-  const p = start(serveArgs(), true);
+  const p = startVigil(repoRun(), serveArgs(), { group: true });
   await until('serve to print the watch command', async () =>
     p.out().includes('watch it from another terminal') ? true : undefined,
   );
@@ -145,15 +100,9 @@ async function startServe(): Promise<Proc> {
 }
 
 async function startWatch(): Promise<Proc> {
-  const p = start(['watch', '--config', configFile()]);
+  const p = startVigil(repoRun(), ['watch', '--config', configFile()]);
   await until('/healthz 200', async () => ((await get('/healthz')).status === 200 ? true : undefined));
   return p;
-}
-
-async function stop(p: Proc | undefined): Promise<number | null | undefined> {
-  if (!p || p.child.exitCode !== null) return p?.child.exitCode;
-  p.child.kill('SIGTERM');
-  return p.exited;
 }
 
 /** Epochs the served operator committed right, from its story. */
@@ -169,8 +118,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stop(watch);
-  await stop(serve);
+  await stopVigil(watch);
+  await stopVigil(serve);
   try {
     const record = JSON.parse(readFileSync(join(dir, 'serve.json'), 'utf8')) as { id: string };
     const redis = await connectRedis(REDIS_URL, { role: 'command', name: 'vigil:test' });
@@ -225,7 +174,7 @@ describe('vigil devnet serve + vigil watch in two processes', () => {
       const picked = await until('a dispute early in its life', async () =>
         (await disputes()).find((d) => early.has(d.state)),
       );
-      expect(await stop(watch)).toBe(0);
+      expect(await stopVigil(watch)).toBe(0);
       const atStop = (await disputes()).find((d) => d.id === picked.id);
       if (atStop?.state !== 'resolved') target = picked;
       watch = await startWatch();
@@ -319,7 +268,7 @@ describe('vigil devnet serve + vigil watch in two processes', () => {
   }, 500_000);
 
   it('both processes exit 0 on SIGTERM', async () => {
-    expect(await stop(watch)).toBe(0);
-    expect(await stop(serve)).toBe(0);
+    expect(await stopVigil(watch)).toBe(0);
+    expect(await stopVigil(serve)).toBe(0);
   }, 120_000);
 });
