@@ -192,15 +192,40 @@ export function readControl(paths: ServeDirPaths): ServeControl {
   return readJson(paths.control, controlShape, 'the operator control file') ?? DEFAULT_CONTROL;
 }
 
-/** Changes the operator's control; `change` sees the current one. Returns the new control. */
+/**
+ * Changes the operator's control; `change` sees the current one. Returns the new control. Two changes at
+ * once take turns (a lock file held for the read-change-write), so neither is lost.
+ */
 export function updateControl(
   paths: ServeDirPaths,
   change: (c: ServeControl) => Omit<ServeControl, 'revision'>,
 ): ServeControl {
-  const current = readControl(paths);
-  const next: ServeControl = { ...change(current), revision: current.revision + 1 };
-  writeFileAtomic(paths.control, `${JSON.stringify(next, null, 2)}\n`);
-  return next;
+  const lock = `${paths.control}.lock`;
+  const until = Date.now() + 5_000;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx', 0o644));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new ServeDirError(`The operator control ${paths.control} cannot be changed`, { cause: err });
+      }
+      if (Date.now() > until) {
+        throw new ServeDirBusyError(`Another change of ${paths.control} holds ${lock}`, {
+          metaMessages: ['If no other vigil devnet fault/operator is running, delete the lock file.'],
+        });
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+  try {
+    const current = readControl(paths);
+    const next: ServeControl = { ...change(current), revision: current.revision + 1 };
+    writeFileAtomic(paths.control, `${JSON.stringify(next, null, 2)}\n`);
+    return next;
+  } finally {
+    rmSync(lock, { force: true });
+  }
 }
 
 export function readClaims(paths: ServeDirPaths): ServedClaim[] {

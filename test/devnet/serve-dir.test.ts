@@ -106,6 +106,25 @@ describe('the served devnet directory', () => {
     expect(readControl(paths())).toEqual(b);
   });
 
+  it('changes from two processes at once take turns: none is lost', async () => {
+    const script = [
+      "const { serveDirPaths, updateControl } = await import('./src/devnet/serve-dir.ts');",
+      `const paths = serveDirPaths(${JSON.stringify(dir)});`,
+      'for (let i = 0; i < 25; i++) updateControl(paths, (c) => ({ ...c, fromEpoch: c.fromEpoch + 1 }));',
+    ].join('\n');
+    const runs = [0, 1].map(
+      () =>
+        new Promise<number | null>((resolve) => {
+          const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+            stdio: 'inherit',
+          });
+          child.once('exit', resolve);
+        }),
+    );
+    expect(await Promise.all(runs)).toEqual([0, 0]);
+    expect(readControl(paths())).toMatchObject({ fromEpoch: 50, revision: 50 });
+  }, 60_000);
+
   it('the serving process keeps the last good control while the file is wrong, and says so once', () => {
     const said: string[] = [];
     const watch = new ControlWatch(paths(), (l) => said.push(l));
