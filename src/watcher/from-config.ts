@@ -29,7 +29,9 @@ export function backendFromConfig(
   env: Record<string, string | undefined> = process.env,
 ): BitcoinBackend {
   const b = config.bitcoin;
-  if (b.backend === 'esplora') return new EsploraBackend({ baseUrl: b.url });
+  // bitcoin.requestTimeoutMs bounds each try; the backends' retry policy keeps its other defaults.
+  const retry = { timeoutMs: b.requestTimeoutMs };
+  if (b.backend === 'esplora') return new EsploraBackend({ baseUrl: b.url, retry });
   const a = b.auth;
   let auth: { user: string; password: string } | undefined;
   if (a.cookieFile !== undefined) {
@@ -44,7 +46,7 @@ export function backendFromConfig(
     const password = readSecret(source, what, env, { allowInsecureFiles: config.secrets.allowInsecureFiles });
     auth = { user: a.user, password };
   }
-  return new CoreRpcBackend({ url: b.url, ...(auth ? { auth } : {}) });
+  return new CoreRpcBackend({ url: b.url, retry, ...(auth ? { auth } : {}) });
 }
 
 /**
