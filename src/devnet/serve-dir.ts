@@ -14,21 +14,11 @@
  * Every JSON file is replaced atomically (write, fsync, rename) and checked with a schema when read: a
  * file that does not parse is an error naming it, never a fresh start over a network that exists.
  */
-import {
-  closeSync,
-  fsyncSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
+import { writeFileAtomic } from '../store/atomic-file.ts';
 
 /** The directory holds something this version cannot use: a config problem for the person who named it. */
 export class ServeDirError extends VigilError {
@@ -143,19 +133,6 @@ export function serveDirPaths(root: string): ServeDirPaths {
   };
 }
 
-/** Writes `text` to `path` atomically: a reader sees the old file or the new one, never half of it. */
-export function writeFileAtomic(path: string, text: string, mode = 0o644): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
-
 function readJson<T>(path: string, shape: z.ZodType<T>, what: string): T | undefined {
   let text: string;
   try {
@@ -234,6 +211,46 @@ export function readClaims(paths: ServeDirPaths): ServedClaim[] {
 
 export function writeClaims(paths: ServeDirPaths, claims: readonly ServedClaim[]): void {
   writeFileAtomic(paths.claims, `${JSON.stringify({ format: SERVE_FORMAT, claims }, null, 2)}\n`);
+}
+
+/**
+ * The operator's claims, read from the directory once and kept in memory: the serving process is the only
+ * writer, so the L2 clock and the Bitcoin clock ask this instead of reading the file on every block.
+ */
+export class ClaimLedger {
+  readonly #claims: ServedClaim[];
+  readonly #epochs: Set<bigint>;
+
+  constructor(private readonly paths: ServeDirPaths) {
+    this.#claims = readClaims(paths);
+    this.#epochs = new Set(this.#claims.map((c) => BigInt(c.epoch)));
+  }
+
+  all(): readonly ServedClaim[] {
+    return this.#claims;
+  }
+
+  has(epoch: bigint): boolean {
+    return this.#epochs.has(epoch);
+  }
+
+  /** Records a claim, on disk before it is in memory. */
+  add(claim: ServedClaim): void {
+    writeClaims(this.paths, [...this.#claims, claim]);
+    this.#claims.push(claim);
+    this.#epochs.add(BigInt(claim.epoch));
+  }
+
+  /** Records that the operator will never assert these epochs' claims (written only when it changes). */
+  markNeverAssert(epochs: ReadonlySet<bigint>): void {
+    if (!this.#claims.some((c) => !c.neverAssert && epochs.has(BigInt(c.epoch)))) return;
+    const next = this.#claims.map((c) => ({
+      ...c,
+      neverAssert: c.neverAssert || epochs.has(BigInt(c.epoch)),
+    }));
+    writeClaims(this.paths, next);
+    this.#claims.splice(0, this.#claims.length, ...next);
+  }
 }
 
 /** The executor of every epoch the operator committed (written before the commitment is sent). */

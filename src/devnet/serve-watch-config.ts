@@ -10,8 +10,9 @@ import { bytesToHex } from '../core/bytes.ts';
 import { serializeInputsFile } from '../governance/inputs-file.ts';
 import type { GenesisOptions } from '../governance/state.ts';
 import type { GovernanceAddresses } from '../l2/governance-contracts.ts';
+import { writeFileAtomic } from '../store/atomic-file.ts';
 import { devnetOperatorKeys } from './operator-keys.ts';
-import { type ServeDirPaths, writeFileAtomic } from './serve-dir.ts';
+import type { ServeDirPaths } from './serve-dir.ts';
 
 export type WatchConfigValues = {
   l2Url: string;

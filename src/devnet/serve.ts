@@ -23,7 +23,7 @@ import { bytesToHex, concatBytes, hexToBytes } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
 import { type Executor, executorByName, REFERENCE_EXECUTOR } from '../governance/index.ts';
 import type { GovernanceInput } from '../governance/inputs.ts';
-import { type AnvilInstance, startAnvil } from '../l2/anvil.ts';
+import { startAnvil } from '../l2/anvil.ts';
 import { stateCommitmentAbi } from '../l2/contracts/artifacts/abis.ts';
 import type { Deployment } from '../l2/deploy.ts';
 import type { EpochEnd } from '../l2/derivation.ts';
@@ -44,8 +44,8 @@ import type { ClaimResult, RecordedClaim } from './operator-kickoff.ts';
 import { DEVNET_NETWORK, DEVNET_PARAMS, type Say, StopStack, WATCHER_COINS } from './run-context.ts';
 import { executorForEpoch, type OperatorEpochClaim, operatorEpochClaim, rootHex } from './serve-claims.ts';
 import {
+  ClaimLedger,
   lockServeDir,
-  readClaims,
   readCommits,
   readServeRecord,
   type ServeControl,
@@ -54,7 +54,6 @@ import {
   type ServedClaim,
   type ServeRecord,
   serveDirPaths,
-  writeClaims,
   writeCommits,
   writeServeRecord,
 } from './serve-dir.ts';
@@ -157,7 +156,8 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
   const deployment = existing
     ? await resumedDeployment(rpc, existing, workload.genesis)
     : await deployOnAnvil(anvil.rpcUrl, workload.genesis);
-  if (existing) await checkClaimedBlocks(rpc, readClaims(paths));
+  const ledger = new ClaimLedger(paths);
+  if (existing) await checkClaimedBlocks(rpc, ledger.all());
 
   // 2. Bitcoin: the simnet with its chain in the directory.
   const bitcoin = await connectDevnetBitcoin({
@@ -230,7 +230,7 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
 
   // 4. The operator on Bitcoin, with what it claimed before a restart.
   const control = new ControlWatch(paths, say);
-  const operator = await startServedOperator(o, paths, bitcoin, control);
+  const operator = await startServedOperator(o, paths, bitcoin, control, ledger);
   // 5. The two clocks, until interrupted; one failing stops the other.
   const inner = new AbortController();
   const stop = () => inner.abort();
@@ -238,7 +238,7 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
   // Interrupted while it was starting: the listener above came too late to hear it.
   if (o.signal.aborted) inner.abort();
   const clocks = { ...o, signal: inner.signal };
-  const l2 = new L2Side(clocks, paths, control, rpc, driver, deployment, record, workload);
+  const l2 = new L2Side(clocks, paths, control, ledger, rpc, driver, deployment, record, workload);
   const stopOthersOnFailure = (run: Promise<void>) =>
     run.catch((err: unknown) => {
       inner.abort();
@@ -326,6 +326,7 @@ class L2Side {
     private readonly o: ServeOptions,
     private readonly paths: ServeDirPaths,
     private readonly control: ControlWatch,
+    private readonly ledger: ClaimLedger,
     private readonly rpc: AnvilRpc,
     private readonly driver: WorkloadDriver,
     private readonly deployment: Deployment,
@@ -376,12 +377,11 @@ class L2Side {
   private async onBlock(block: bigint): Promise<void> {
     await this.feed.ingester.syncTo(block);
     const { epochEnds, commitments, inputs } = this.feed.derivation;
-    const claimed = new Set(readClaims(this.paths).map((c) => BigInt(c.epoch)));
     for (const end of epochEnds) {
       if (end.epoch <= this.handled) continue;
       this.handled = end.epoch;
       const committed = commitments.get(end.epoch);
-      if (committed !== undefined && claimed.has(end.epoch)) continue;
+      if (committed !== undefined && this.ledger.has(end.epoch)) continue;
       // An epoch committed before a restart is claimed with the executor it was committed with, whatever
       // the control says now: the L2 commitment and the Bitcoin claim must reveal the same root.
       const recorded = this.commits.get(end.epoch);
@@ -403,7 +403,7 @@ class L2Side {
         writeCommits(this.paths, this.commits);
         await this.commit(end, claim);
       }
-      if (!claimed.has(end.epoch)) this.pending.push(claim);
+      if (!this.ledger.has(end.epoch)) this.pending.push(claim);
     }
   }
 
@@ -444,8 +444,9 @@ async function startServedOperator(
   paths: ServeDirPaths,
   bitcoin: DevnetBitcoin,
   watch: ControlWatch,
+  ledger: ClaimLedger,
 ): Promise<{ run(clocks: ServeOptions, l2: L2Side): Promise<void> }> {
-  const recorded = readClaims(paths);
+  const recorded = ledger.all();
   await rebroadcastLost(bitcoin, recorded, o.say);
   const control = watch.current();
   const strategy = servedStrategy(control);
@@ -471,14 +472,14 @@ async function startServedOperator(
   if (recorded.length > 0) o.say(`operator: following its ${recorded.length} earlier claims again`);
   o.say(describeControl(control));
   return {
-    run: (clocks, l2) => bitcoinClock(clocks, paths, watch, bitcoin, operator, market, l2, control),
+    run: (clocks, l2) => bitcoinClock(clocks, watch, ledger, bitcoin, operator, market, l2, control),
   };
 }
 
 async function bitcoinClock(
   o: ServeOptions,
-  paths: ServeDirPaths,
   watch: ControlWatch,
+  ledger: ClaimLedger,
   bitcoin: DevnetBitcoin,
   operator: DevnetOperator,
   market: FeeMarket,
@@ -504,7 +505,7 @@ async function bitcoinClock(
         const result = await operator.claim(next);
         if ('already' in result) throw new ServeError(`epoch ${next.epoch} is claimed already`);
         const { kickoffTxid } = result;
-        writeClaims(paths, [...readClaims(paths), servedClaimOf(next, result, scannedAt)]);
+        ledger.add(servedClaimOf(next, result, scannedAt));
         l2.pending.shift();
         say(`bitcoin: epoch ${next.epoch} claimed, kick-off ${kickoffTxid.slice(0, 12)}…`);
       } catch (err) {
@@ -520,13 +521,7 @@ async function bitcoinClock(
         .filter((c) => c.neverAssert)
         .map((c) => c.epoch),
     );
-    const claims = readClaims(paths);
-    if (claims.some((c) => !c.neverAssert && never.has(BigInt(c.epoch)))) {
-      writeClaims(
-        paths,
-        claims.map((c) => ({ ...c, neverAssert: c.neverAssert || never.has(BigInt(c.epoch)) })),
-      );
-    }
+    ledger.markNeverAssert(never);
     await pause(o.bitcoinBlockMs ?? 1000, signal);
   }
 }

@@ -25,7 +25,6 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  renameSync,
   unlinkSync,
   writeFileSync,
   writeSync,
@@ -34,6 +33,7 @@ import { join, resolve } from 'node:path';
 import { bytesToHex, hexToBytes } from '../../core/bytes.ts';
 import { VigilError } from '../../core/errors.ts';
 import { hash256 } from '../../core/hashes.ts';
+import { writeFileAtomic } from '../../store/atomic-file.ts';
 import { decodeTx, hashToHex, txidHex } from '../codec/codec.ts';
 import type { Tx } from '../tx/types.ts';
 import type { SimChain } from './chain.ts';
@@ -102,7 +102,7 @@ export function openSimnetState(dir: string, chain: SimChain): OpenedSimnetState
     const genesis = (chain.blockAt(0) as ChainBlock).hash;
     if (text === undefined) {
       // A fresh start: an empty blocks file first, the state file (the marker) at record().
-      writeAtomic(join(root, BLOCKS_FILE), '');
+      writeFileAtomic(join(root, BLOCKS_FILE), '');
       removeIfExists(join(root, MEMPOOL_FILE));
       return { journal: new SimnetJournal(root, chain, [0], 0), recorded: undefined, restored: undefined };
     }
@@ -156,14 +156,14 @@ export class SimnetJournal {
       genesis: (this.chain.blockAt(0) as ChainBlock).hash,
       ...settings,
     };
-    writeAtomic(join(this.dir, STATE_FILE), `${JSON.stringify(record, null, 2)}\n`, 0o600);
+    writeFileAtomic(join(this.dir, STATE_FILE), `${JSON.stringify(record, null, 2)}\n`, 0o600);
   }
 
   /** Writes `mempool.json`: the mempool's transactions in acceptance order (atomically). */
   saveMempool(): void {
     const txs = this.chain.mempool.ordered().map((e) => bytesToHex(e.raw));
     const body = { version: SIMNET_STATE_VERSION, tip: this.chain.tip.hash, txs };
-    writeAtomic(join(this.dir, MEMPOOL_FILE), `${JSON.stringify(body)}\n`);
+    writeFileAtomic(join(this.dir, MEMPOOL_FILE), `${JSON.stringify(body)}\n`);
   }
 
   /** Saves the mempool, stops following the chain, releases the directory. Safe to call twice. */
@@ -226,7 +226,7 @@ export class SimnetJournal {
         lines.push(line);
       }
       closeSync(this.fd);
-      writeAtomic(this.blocksFile, lines.join(''));
+      writeFileAtomic(this.blocksFile, lines.join(''));
       this.fd = openSync(this.blocksFile, 'r+');
       this.offsets = offsets;
       this.size = size;
@@ -388,32 +388,6 @@ function removeIfExists(file: string): void {
     unlinkSync(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-}
-
-/** Temp file, fsync, rename over, fsync the directory. */
-function writeAtomic(file: string, data: string, mode = 0o644): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  fsyncDir(join(file, '..'));
-}
-
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Not every platform lets a directory be fsynced; the rename is still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 

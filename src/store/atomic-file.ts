@@ -1,0 +1,33 @@
+/**
+ * Files replaced whole: a reader (or a process started after a crash) sees the old content or the new,
+ * never a mix. The text goes to a temporary file that is fsynced, renamed over the target, and the
+ * directory is fsynced so the rename itself survives a power cut.
+ */
+import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** Replaces `file` with `data`; a file created here gets `mode`. */
+export function writeFileAtomic(file: string, data: string, mode = 0o644): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w', mode);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  fsyncDir(dirname(file));
+}
+
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some file systems refuse to fsync a directory; the rename is still atomic there.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
