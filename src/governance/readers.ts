@@ -40,6 +40,14 @@ export function getDelegation(
 
 export const getParams = (s: GovernanceState): Readonly<Record<ParamKey, bigint>> => ({ ...s.params });
 export const getParam = (s: GovernanceState, key: ParamKey): bigint => s.params[key];
+/** A rollup parameter's change waiting for its epoch, or undefined when none is (or the key is not one). */
+export function getPendingParam(
+  s: GovernanceState,
+  key: ParamKey,
+): { value: bigint; activationEpoch: bigint } | undefined {
+  const p = s.pendingParams.get(key);
+  return p === undefined || p.activationEpoch === 0n ? undefined : { ...p };
+}
 
 export function getModule(s: GovernanceState, id: string): { version: bigint; codeHash: Hash32 } | undefined {
   const m = s.modules.get(id);

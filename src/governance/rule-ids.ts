@@ -27,6 +27,7 @@ export const RULE_IDS = [
   'epoch.reward.subsidy',
   'epoch.set.rank',
   'epoch.set.cap',
+  'epoch.params.activate',
 ] as const;
 
 export type RuleId = (typeof RULE_IDS)[number];

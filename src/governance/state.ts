@@ -7,7 +7,7 @@ import { bytesToHex, hexToBytes, utf8 } from '../core/bytes.ts';
 import { LeafWriter, ZERO_ADDRESS } from './encoding.ts';
 import type { Address, Hash32, InputPosition, ProposalAction, VoteSupport } from './inputs.ts';
 import { hashLeaf, MerkleTree } from './merkle.ts';
-import { PARAM_KEYS, type ParamKey } from './params.ts';
+import { PARAM_KEYS, type ParamKey, ROLLUP_PARAM_KEYS } from './params.ts';
 
 /** A value history: parallel arrays of blocks (increasing) and values. */
 export type History = { blocks: bigint[]; values: bigint[] };
@@ -64,6 +64,8 @@ export type ProposalRecord = {
 };
 
 export type ModuleRecord = { version: bigint; codeHash: Hash32 };
+/** A rollup parameter's change waiting for its epoch; `activationEpoch` 0 means none is pending. */
+export type PendingParam = { value: bigint; activationEpoch: bigint };
 export type ActiveEntry = { validator: Address; power: bigint };
 
 /**
@@ -85,7 +87,10 @@ export type Payout =
 export type PayoutLedger = Payout[];
 
 export type GovernanceState = {
+  /** The values in force. */
   params: Record<ParamKey, bigint>;
+  /** One entry per rollup parameter (ROLLUP_PARAM_KEYS), zeros when no change is pending. */
+  readonly pendingParams: Map<ParamKey, PendingParam>;
   readonly modules: Map<string, ModuleRecord>;
   readonly validators: Map<Address, ValidatorRecord>;
   readonly delegations: Map<Address, DelegationRecord>;
@@ -301,6 +306,15 @@ export function encodeParamLeaf(key: ParamKey, value: bigint): Uint8Array {
     .done();
 }
 
+export function encodePendingParamLeaf(key: ParamKey, pending: PendingParam): Uint8Array {
+  return LeafWriter.shared(1 + 32 + 32 + 8)
+    .u8(0x0b)
+    .name32(key)
+    .u256(pending.value)
+    .u64(pending.activationEpoch)
+    .done();
+}
+
 export function encodeModuleLeaf(id: string, m: ModuleRecord): Uint8Array {
   return LeafWriter.shared(1 + 32 + 8 + 32)
     .u8(0x03)
@@ -420,6 +434,7 @@ export const leafIds = {
   vote: (id: bigint, voter: Address): string => `09${u64Hex(id)}${voter.slice(2)}`,
   checkpoint: (kind: CheckpointKind, account: Address, block: bigint): string =>
     `0a0${kind}${account.slice(2)}${u64Hex(block)}`,
+  pendingParam: (key: ParamKey): string => `0b${nameHex(key)}`,
 };
 
 // ---- marking helpers: the one place that knows each leaf's id ----
@@ -429,6 +444,10 @@ export function markGlobal(s: GovernanceState): void {
 }
 export const markParam = (s: GovernanceState, key: ParamKey): void =>
   s.leaves.mark(leafIds.param(key), () => encodeParamLeaf(key, s.params[key]));
+export const markPendingParam = (s: GovernanceState, key: ParamKey): void =>
+  s.leaves.mark(leafIds.pendingParam(key), () =>
+    encodePendingParamLeaf(key, s.pendingParams.get(key) as PendingParam),
+  );
 export const markModule = (s: GovernanceState, id: string): void =>
   s.leaves.mark(leafIds.module(id), () => encodeModuleLeaf(id, s.modules.get(id) as ModuleRecord));
 export const markValidator = (s: GovernanceState, v: ValidatorRecord): void => {
@@ -483,6 +502,7 @@ export function buildGenesisState(
 ): GovernanceState {
   const s: GovernanceState = {
     params,
+    pendingParams: new Map(ROLLUP_PARAM_KEYS.map((k) => [k, { value: 0n, activationEpoch: 0n }])),
     modules: new Map(),
     validators: new Map(),
     delegations: new Map(),
@@ -500,10 +520,15 @@ export function buildGenesisState(
     executedThisEpoch: [],
     leaves: new LeafTable(),
   };
-  // Genesis leaves keep the documented order: global, params in PARAM_KEYS order, modules as given.
+  // Genesis leaves keep the documented order: global, params in PARAM_KEYS order, pending rollup
+  // parameters in ROLLUP_PARAM_KEYS order, modules as given.
   s.leaves.appendGenesis(leafIds.global(), () => encodeGlobalLeaf(s));
   for (const key of PARAM_KEYS)
     s.leaves.appendGenesis(leafIds.param(key), () => encodeParamLeaf(key, s.params[key]));
+  for (const key of ROLLUP_PARAM_KEYS)
+    s.leaves.appendGenesis(leafIds.pendingParam(key), () =>
+      encodePendingParamLeaf(key, s.pendingParams.get(key) as PendingParam),
+    );
   for (const m of options.modules ?? []) {
     s.modules.set(m.id, { version: m.version, codeHash: m.codeHash });
     s.leaves.appendGenesis(leafIds.module(m.id), () =>

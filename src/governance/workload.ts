@@ -9,7 +9,7 @@
 import { applyInput, REFERENCE_EXECUTOR } from './executor.ts';
 import { createGenesisState } from './genesis.ts';
 import type { Address, GovernanceInput, InputPosition, ProposalAction, VoteSupport } from './inputs.ts';
-import { PARAM_KEYS, PARAM_SPECS, type ParamKey } from './params.ts';
+import { PARAM_KEYS, PARAM_SPECS, type ParamKey, ROLLUP_PARAM_KEYS } from './params.ts';
 import { type GenesisOptions, type GovernanceState, ProposalStatus } from './state.ts';
 
 export type WorkloadOptions = {
@@ -39,6 +39,8 @@ export type WorkloadOptions = {
 
 export type Workload = { genesis: GenesisOptions; inputs: GovernanceInput[] };
 
+const GOVERNANCE_PARAM_KEYS = PARAM_KEYS.filter((k) => PARAM_SPECS[k].activation === 'at-execute');
+
 /** Parameters under which a short workload reaches every rule. */
 export const WORKLOAD_PARAMS: Readonly<Record<ParamKey, bigint>> = {
   quorumBps: 3_000n,
@@ -50,6 +52,23 @@ export const WORKLOAD_PARAMS: Readonly<Record<ParamKey, bigint>> = {
   minStake: 1_000n,
   epochReward: 1_000_003n,
   governanceSubsidy: 1_001n,
+  // The rollup's own: the devnet's anvil runs with this gas limit, and its graphs use regtest's window.
+  l2GasLimit: 10_000_000_000n,
+  minBaseFee: 0n,
+  batchInterval: 10n,
+  withdrawalDelay: 100n,
+  challengeWindow: 6n,
+};
+
+/**
+ * In-bounds values of the rollup parameters a workload proposes, chosen so that a devnet sequencer which
+ * applies them keeps running: the gas limit never drops below the current one (the end of epoch needs
+ * room), the base fee floor stays cheap and the challenge window stays short (devnet takes wait for it).
+ */
+const ROLLUP_IN_BOUNDS: Partial<Record<ParamKey, (current: bigint, int: (n: number) => number) => bigint>> = {
+  l2GasLimit: (cur, int) => cur + BigInt(int(3)),
+  minBaseFee: (_cur, int) => [0n, 1n, 7n, 1_000n][int(4)] as bigint,
+  challengeWindow: (_cur, int) => 6n + BigInt(int(3)),
 };
 
 const DEFAULT_WEIGHTS: Record<GovernanceInput['kind'], number> = {
@@ -129,6 +148,12 @@ export function generateWorkload(options: WorkloadOptions): Workload {
   const paramValue = (key: ParamKey): bigint => {
     const spec = PARAM_SPECS[key];
     const r = rng();
+    const rollup = ROLLUP_IN_BOUNDS[key];
+    if (rollup !== undefined) {
+      if (r < 0.15 && spec.min > 0n) return spec.min - 1n; // out of bounds: the proposal fails
+      if (r < 0.25) return spec.max + 1n;
+      return rollup(state.params[key], int);
+    }
     if (r < 0.2) return spec.min;
     if (r < 0.35) return key === 'votingPeriod' || key === 'timelock' ? spec.min : spec.max;
     if (r < 0.45 && spec.min > 0n) return spec.min - 1n; // out of bounds: the proposal fails
@@ -197,7 +222,7 @@ export function generateWorkload(options: WorkloadOptions): Workload {
         const n = 1 + int(2);
         for (let i = 0; i < n; i++) {
           if (rng() < 0.8) {
-            const key = pick(PARAM_KEYS);
+            const key = rng() < 0.3 ? pick(ROLLUP_PARAM_KEYS) : pick(GOVERNANCE_PARAM_KEYS);
             actions.push({ kind: 'setParameter', key, value: paramValue(key) });
           } else {
             const moduleId = pick(['privacy', 'bridge']);

@@ -133,7 +133,7 @@ const QUIET: Record<string, Partial<WorkloadOptions>> = {
   'canceled-proposal-executed': { weights: { cancel: 0 } },
   'timelock-ignored': { weights: { execute: 0 } },
   'vote-counted-twice': {}, // valid feeds never repeat a vote
-  'power-cap-not-applied': { params: { maxPowerBps: 10_000n } },
+  'power-cap-not-applied': { params: { maxPowerBps: 10_000n }, weights: { execute: 0 } }, // no executed change lowers the cap
   'tie-break-flipped': { validators: 1 },
   'commission-not-taken': { commissions: [0] },
   'rewards-rounded-up': { params: { epochReward: 0n }, weights: { execute: 0 } }, // no reward, and none voted in

@@ -21,21 +21,21 @@ describe('pinned state roots', () => {
   it.each([
     {
       seed: 1,
-      root: '87942531a259a733311844c11c6a69cc79a73dc2c02e9aaff7f029185e370f52',
-      trace: '4c8f394e8083e54778a65efab760d7b17d8e8816609235c26b48cf93ef58b483',
-      epochs: 8,
+      root: '538a976d9a3d9b0d7acc05381d64ca44e78196d6392982bc52d27fa22ffe4b96',
+      trace: '9fc08eda1b5f723f202b2101375bed902f6c250a7dec6875778cf7093cb6785f',
+      epochs: 9,
     },
     {
       seed: 7,
-      root: '537f6089d14ebad56bb31cf7fc7d793ad74698c673995d8ff70b629d7c7ee9d5',
-      trace: 'da07fca0788d83bd10ec0f7f0bcd787fbf429561313ad4db03da8405a953b695',
+      root: '6b2aa6da34ffd34ac817d8c2d969209a50b929977eaf1b2255728cb69dc8cb93',
+      trace: '6736ec316e236d389133374e3b0b0ee424d724dfd85dd78913c8259abdfe1368',
       epochs: 9,
     },
     {
       seed: 42,
-      root: '4f2ccea77ef06cb957ecd7f1c38baf433ef10d3efefe00a48299f988eff48f78',
-      trace: '47e259a58ee2e45f66ddff32ecc8da96950a956c9c009de8ea5ea44804739da7',
-      epochs: 9,
+      root: '17adc2b74ea622171cc0a2e334b7c33c7ba2c07d8183ea5de540d5b938ffa432',
+      trace: '63b06ccf019d578bac90b89ef0b3f03234fe252a6b22e9d99b21e6fe6c63b99b',
+      epochs: 8,
     },
   ])('seed $seed, 400 inputs: final root and every step root', ({ seed, ...expected }) => {
     expect(traced(generateWorkload({ seed, inputs: 400 }))).toEqual(expected);
@@ -44,7 +44,7 @@ describe('pinned state roots', () => {
   it('the bench-shaped epoch (5000 inputs, 2000 delegators) keeps its root', () => {
     const w = generateOneEpochWorkload(5_000);
     expect(bytesToHex(reexecute(w.inputs, { genesis: w.genesis }).root)).toBe(
-      '7bca702f193a0f576bf3cdb2acd2012a79bcf70b3b884915e3b83ae81686a870',
+      'fc5c88863a420e2ece59942a21fa788727b139aa90d3d6e945688e878e1e042f',
     );
   });
 
@@ -52,33 +52,33 @@ describe('pinned state roots', () => {
   it.each([
     {
       fault: 'delegator-override-ignored',
-      root: '2783135ca21404d1959b732ac0387d9cdd8a123ab649792bef2ae53983d9a081',
-      trace: '51f80174046e3075301998e3fe528f0d9051bc16f62338da65f8e3d10302414f',
+      root: 'baff78d7b7474b5f033500d2a29c3079e8155965677830c6b3a30d6034e1a246',
+      trace: '29a5d4bf8e650fcc91f2a82ae03d572687218e7713be3085fbb26233ae241585',
     },
     {
       fault: 'out-of-bounds-applied',
-      root: 'c3e9f57c06fecc335a5b00bd88ab1330479a9a31ca42289da2ee7be0ad673a11',
-      trace: '880801c2c1372e66c91ae85e539c3ef14ff39039e558962d4f0947bde3d81522',
+      root: 'dc84c59ae42654a6541c74626b422295292970395acf499283863bbb3d9e7bb3',
+      trace: 'bca94ee4aacaf3c5359912bc28d4db71d5f7edab74e537266ccf9bac9fe29cf7',
     },
     {
       fault: 'power-cap-not-applied',
-      root: '37517fc635f346232458a0ffdbf7b1c3878ef3d897ace7ff10118f75d2ec590a',
-      trace: '30d388f0a2a80f4a4fd0c5f024b013250149438d7261abb3ac014e6609f80c6c',
+      root: '206ba03063193749fbd0a7a918edd5f179cb24ea1eed2cd4ec4b8d5849a9b3a1',
+      trace: '4ee164f18bde6fb06594e6dacc8200e7628dd53e79145522eacfa348f44a99f0',
     },
     {
       fault: 'commission-not-taken',
-      root: '086fa5e4ad04f7fc4480eef72ddef5c4e1f13550213471c5efad111ce944d06d',
-      trace: '75b60ab967bc5c0a681fe9cabb1319c03f057a54a79cfb930b16fea05b67d3e0',
+      root: 'a66f7e6ee90b919f148d6002353d6a33e28735995d3b75d45ca9f194bff10ab1',
+      trace: 'a04f5aeb94c2ae0956cc9065621840be8d76353dbfe929c211bb531ba5974e6e',
     },
     {
       fault: 'rewards-rounded-up',
-      root: '8b2975d711853b0823119401c23ffcb7d53d89cc64461003763ebf51338d483f',
-      trace: 'ca70327bbcd4e80935eb895320667ab9f4c7285e52c5a7b318f116c25cd5db03',
+      root: '3bda3a9272b866fcf1b72e691b403d185112e02ce68044dccfc7f085dd6b2373',
+      trace: 'cdfa882fa333f3749b62535f18a34dac466efa16bd5d7b87e41aed65e7df0250',
     },
     {
       fault: 'unstake-keeps-power',
-      root: '2c72690cb4a98e9dc18505b3b03b2edf9823c88b099402d35cb2abed17d77b88',
-      trace: '2e3c4bff036340e28cc1642e2493c1f04855c2f5bd21624f9d8aac2d4f637161',
+      root: 'c539e57cf8d6849b0daa9dd1c2176adb4764661abb6c07e52f4adea5ed2ff4a3',
+      trace: '57c7a65a41835aa97426aa322e97d94a7f8e50b27d6eac6604dab1705de16142',
     },
   ])('seed 3 under $fault keeps its roots', ({ fault, root, trace }) => {
     const r = traced(generateWorkload({ seed: 3, inputs: 300 }), fault);

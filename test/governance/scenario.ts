@@ -31,6 +31,11 @@ export const TEST_PARAMS: Record<ParamKey, bigint> = {
   minStake: 100n,
   epochReward: 1_000n,
   governanceSubsidy: 0n,
+  l2GasLimit: 30_000_000n,
+  minBaseFee: 0n,
+  batchInterval: 10n,
+  withdrawalDelay: 100n,
+  challengeWindow: 6n,
 };
 
 export class Scenario {

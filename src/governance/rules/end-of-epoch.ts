@@ -5,14 +5,17 @@
  */
 
 import type { Address } from '../inputs.ts';
-import { BPS } from '../params.ts';
+import { BPS, ROLLUP_PARAM_KEYS } from '../params.ts';
 import type { RuleId } from '../rule-ids.ts';
 import {
   type ActiveEntry,
   type GovernanceState,
   markActiveSlot,
+  markParam,
+  markPendingParam,
   markReward,
   type Payout,
+  type PendingParam,
   type ProposalRecord,
   type ValidatorRecord,
 } from '../state.ts';
@@ -102,6 +105,21 @@ export function endEpoch(s: GovernanceState, h: RuleHooks, rules: RuleId[]): voi
   rules.push('epoch.set.rank', 'epoch.set.cap');
   selectActiveSet(s, h);
   s.epoch += 1n;
+
+  rules.push('epoch.params.activate');
+  activatePendingParams(s);
+}
+
+/** 6.6: rollup parameters executed during the epoch that just ended come into force. */
+function activatePendingParams(s: GovernanceState): void {
+  for (const key of ROLLUP_PARAM_KEYS) {
+    const pending = s.pendingParams.get(key) as PendingParam;
+    if (pending.activationEpoch === 0n || pending.activationEpoch > s.epoch) continue;
+    s.params[key] = pending.value;
+    s.pendingParams.set(key, { value: 0n, activationEpoch: 0n });
+    markParam(s, key);
+    markPendingParam(s, key);
+  }
 }
 
 function selectActiveSet(s: GovernanceState, h: RuleHooks): void {

@@ -16,13 +16,14 @@ import {
   type QueueInput,
   type VoteInput,
 } from '../inputs.ts';
-import { isParamKey, MAX_PROPOSAL_ACTIONS, type ParamKey, UINT256_MAX } from '../params.ts';
+import { isParamKey, MAX_PROPOSAL_ACTIONS, PARAM_SPECS, type ParamKey, UINT256_MAX } from '../params.ts';
 import type { RuleId } from '../rule-ids.ts';
 import { sha256Concat } from '../sha.ts';
 import {
   type GovernanceState,
   markModule,
   markParam,
+  markPendingParam,
   markProposal,
   markVote,
   type ProposalRecord,
@@ -185,8 +186,14 @@ export function execute(
     for (const a of p.actions) {
       if (a.kind === 'setParameter') {
         const key = a.key as ParamKey;
-        s.params[key] = a.value;
-        markParam(s, key);
+        if (PARAM_SPECS[key].activation === 'next-epoch') {
+          // A rollup parameter waits for the end of this epoch (docs/protocol.md §2, §6.6).
+          s.pendingParams.set(key, { value: a.value, activationEpoch: s.epoch + 1n });
+          markPendingParam(s, key);
+        } else {
+          s.params[key] = a.value;
+          markParam(s, key);
+        }
       } else {
         s.modules.set(a.moduleId, { version: a.version, codeHash: a.codeHash });
         markModule(s, a.moduleId);
