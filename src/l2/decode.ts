@@ -183,8 +183,11 @@ export function createLogDecoder(addresses: GovernanceAddresses): LogDecoder {
             },
           },
         ];
-      // Consequences of inputs already decoded (the execute that caused them), not inputs themselves.
+      // Consequences of inputs already decoded (the execute or endEpoch that caused them), not inputs
+      // themselves: a rollup parameter's change is ParameterScheduled at execute, ParameterSet when the end
+      // of epoch puts it in force.
       case 'ParamRegistry.ParameterSet':
+      case 'ParamRegistry.ParameterScheduled':
       case 'ParamRegistry.ModuleUpgraded':
       case 'ParamRegistry.GovernorSet':
         return [];

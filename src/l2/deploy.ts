@@ -96,6 +96,8 @@ export async function deployGovernance(options: DeployOptions): Promise<Deployme
       value: genesis.params?.[key] ?? spec.default,
       min: spec.min,
       max: spec.max,
+      // The rollup's own keys: a change waits as pending until the next end of epoch (docs/protocol.md §2).
+      nextEpoch: spec.activation === 'next-epoch',
     };
   });
   const modules = (genesis.modules ?? []).map((m) => ({
@@ -126,6 +128,7 @@ export async function deployGovernance(options: DeployOptions): Promise<Deployme
     [options.operator, epochManager],
   );
   await send(registry, paramRegistryAbi as Abi, 'setGovernor', [governor]);
+  await send(registry, paramRegistryAbi as Abi, 'setEpochManager', [epochManager]);
   const readyBlock = await send(governor, governorAbi as Abi, 'setEpochManager', [epochManager]);
   return {
     addresses: { token, registry, staking, governor, epochManager, stateCommitment },

@@ -62,6 +62,7 @@ interface IParamRegistry {
     function get(bytes32 key) external view returns (uint256);
     function isKnownKey(bytes32 key) external view returns (bool);
     function applyActions(Action[] calldata actions) external returns (bool applied);
+    function activate(uint64 epoch) external;
 }
 
 interface IGovernor {

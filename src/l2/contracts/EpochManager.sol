@@ -4,7 +4,8 @@ pragma solidity ^0.8.24;
 import {IEpochManager, IGovernor, IParamRegistry, IStaking, Limits} from "./Common.sol";
 
 /// Ends epochs (docs/protocol.md §6): splits the epoch reward over the active set (commission, delegator
-/// shares, rounding remainders to the treasury), pays the governance subsidy, chooses the next set.
+/// shares, rounding remainders to the treasury), pays the governance subsidy, chooses the next set, and
+/// has the ParamRegistry put in force the rollup parameters scheduled for the new epoch (§6.6).
 /// Rewards are an accrued ledger here; tokens are not minted for them on the devnet.
 contract EpochManager is IEpochManager {
     IStaking public immutable staking;
@@ -49,6 +50,8 @@ contract EpochManager is IEpochManager {
         _paySubsidies(e);
         _chooseNextSet();
         epoch = e + 1;
+        // 6.6 epoch.params.activate, after the epoch number moved on.
+        registry.activate(e + 1);
         lastEndBlock = uint64(block.number);
         emit EpochEnded(e, msg.sender);
     }

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Action, IParamRegistry, Names} from "./Common.sol";
+import {Action, IEpochManager, IParamRegistry, Names} from "./Common.sol";
 
 /// Rollup parameters with their bounds, and the module registry (docs/protocol.md §2, §5 execute.bounds).
-/// Only the Governor changes them, through `applyActions` (all or nothing).
+/// Only the Governor changes them, through `applyActions` (all or nothing). A key marked `nextEpoch` at
+/// genesis (the rollup's own parameters) is not written at execute: the change waits as the key's pending
+/// value until the EpochManager's end of the current epoch puts it in force (§2, §6.6 epoch.params.activate).
 contract ParamRegistry is IParamRegistry {
     struct Param {
         bool known;
+        bool nextEpoch;
         uint256 value;
         uint256 min;
         uint256 max;
@@ -18,11 +21,19 @@ contract ParamRegistry is IParamRegistry {
         bytes32 codeHash;
     }
 
+    /// A scheduled change of a nextEpoch key; activationEpoch 0 means nothing is pending (a real activation
+    /// epoch is at least 1).
+    struct Pending {
+        uint256 value;
+        uint64 activationEpoch;
+    }
+
     struct GenesisParam {
         bytes32 key;
         uint256 value;
         uint256 min;
         uint256 max;
+        bool nextEpoch;
     }
 
     struct GenesisModule {
@@ -33,16 +44,22 @@ contract ParamRegistry is IParamRegistry {
 
     address public immutable deployer;
     address public governor;
+    IEpochManager public epochManager;
     bytes32[] internal keys;
     mapping(bytes32 => Param) internal params;
+    /// The nextEpoch keys in genesis order: the order §6.6 activates them in.
+    bytes32[] internal nextEpochKeys;
+    mapping(bytes32 => Pending) internal pending;
     bytes32[] internal moduleIds;
     mapping(bytes32 => Module) internal modules;
 
     event ParameterSet(bytes32 indexed key, uint256 value);
+    event ParameterScheduled(bytes32 indexed key, uint256 value, uint64 activationEpoch);
     event ModuleUpgraded(bytes32 indexed id, uint64 version, bytes32 codeHash);
     event GovernorSet(address governor);
 
     error NotGovernor();
+    error NotEpochManager();
     error AlreadyWired();
     error BadGenesis(bytes32 key);
 
@@ -53,8 +70,9 @@ contract ParamRegistry is IParamRegistry {
             if (!Names.isValid(p.key) || params[p.key].known || p.min > p.max || p.value < p.min || p.value > p.max) {
                 revert BadGenesis(p.key);
             }
-            params[p.key] = Param(true, p.value, p.min, p.max);
+            params[p.key] = Param(true, p.nextEpoch, p.value, p.min, p.max);
             keys.push(p.key);
+            if (p.nextEpoch) nextEpochKeys.push(p.key);
         }
         for (uint256 i = 0; i < genesisModules.length; i++) {
             GenesisModule memory m = genesisModules[i];
@@ -71,12 +89,30 @@ contract ParamRegistry is IParamRegistry {
         emit GovernorSet(governor_);
     }
 
+    /// Wires the EpochManager once: it supplies the epoch a scheduled change activates after, and it alone
+    /// may activate (the two contracts reference each other).
+    function setEpochManager(IEpochManager epochManager_) external {
+        if (msg.sender != deployer || address(epochManager) != address(0)) revert AlreadyWired();
+        epochManager = epochManager_;
+    }
+
     function get(bytes32 key) external view returns (uint256) {
         return params[key].value;
     }
 
     function isKnownKey(bytes32 key) external view returns (bool) {
         return params[key].known;
+    }
+
+    /// True for the keys whose changes wait for the next epoch (§2).
+    function isNextEpochKey(bytes32 key) external view returns (bool) {
+        return params[key].nextEpoch;
+    }
+
+    /// The key's pending value and the epoch it takes effect at; (0, 0) when nothing is pending.
+    function pendingOf(bytes32 key) external view returns (uint256 value, uint64 activationEpoch) {
+        Pending storage q = pending[key];
+        return (q.value, q.activationEpoch);
     }
 
     function bounds(bytes32 key) external view returns (uint256 min, uint256 max) {
@@ -133,8 +169,15 @@ contract ParamRegistry is IParamRegistry {
         for (uint256 i = 0; i < actions.length; i++) {
             Action calldata a = actions[i];
             if (a.kind == 0) {
-                params[a.key].value = a.value;
-                emit ParameterSet(a.key, a.value);
+                if (params[a.key].nextEpoch) {
+                    // A later action or proposal on the same key in the same epoch overwrites the pending one.
+                    uint64 activationEpoch = epochManager.epoch() + 1;
+                    pending[a.key] = Pending(a.value, activationEpoch);
+                    emit ParameterScheduled(a.key, a.value, activationEpoch);
+                } else {
+                    params[a.key].value = a.value;
+                    emit ParameterSet(a.key, a.value);
+                }
             } else {
                 if (modules[a.key].version == 0) moduleIds.push(a.key);
                 modules[a.key] = Module(a.version, a.codeHash);
@@ -142,5 +185,21 @@ contract ParamRegistry is IParamRegistry {
             }
         }
         return true;
+    }
+
+    /// §6.6 epoch.params.activate, called by EpochManager.endEpoch once `epoch` is the new epoch: every
+    /// nextEpoch key, in genesis order, whose pending change is due (activationEpoch != 0 and <= epoch) takes
+    /// its pending value, and its pending entry is cleared.
+    function activate(uint64 epoch) external {
+        if (msg.sender != address(epochManager)) revert NotEpochManager();
+        for (uint256 i = 0; i < nextEpochKeys.length; i++) {
+            bytes32 key = nextEpochKeys[i];
+            Pending storage q = pending[key];
+            if (q.activationEpoch == 0 || q.activationEpoch > epoch) continue;
+            uint256 value = q.value;
+            params[key].value = value;
+            delete pending[key];
+            emit ParameterSet(key, value);
+        }
     }
 }

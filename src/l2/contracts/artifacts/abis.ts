@@ -301,6 +301,11 @@ export const paramRegistryAbi = [
             "internalType": "uint256",
             "name": "max",
             "type": "uint256"
+          },
+          {
+            "internalType": "bool",
+            "name": "nextEpoch",
+            "type": "bool"
           }
         ],
         "internalType": "struct ParamRegistry.GenesisParam[]",
@@ -347,6 +352,11 @@ export const paramRegistryAbi = [
       }
     ],
     "name": "BadGenesis",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "NotEpochManager",
     "type": "error"
   },
   {
@@ -406,10 +416,48 @@ export const paramRegistryAbi = [
         "internalType": "uint256",
         "name": "value",
         "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "activationEpoch",
+        "type": "uint64"
+      }
+    ],
+    "name": "ParameterScheduled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "key",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
       }
     ],
     "name": "ParameterSet",
     "type": "event"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint64",
+        "name": "epoch",
+        "type": "uint64"
+      }
+    ],
+    "name": "activate",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
   },
   {
     "inputs": [
@@ -495,6 +543,19 @@ export const paramRegistryAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "epochManager",
+    "outputs": [
+      {
+        "internalType": "contract IEpochManager",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "bytes32",
@@ -535,6 +596,25 @@ export const paramRegistryAbi = [
       }
     ],
     "name": "isKnownKey",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "key",
+        "type": "bytes32"
+      }
+    ],
+    "name": "isNextEpochKey",
     "outputs": [
       {
         "internalType": "bool",
@@ -646,6 +726,43 @@ export const paramRegistryAbi = [
       }
     ],
     "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "key",
+        "type": "bytes32"
+      }
+    ],
+    "name": "pendingOf",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint64",
+        "name": "activationEpoch",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "contract IEpochManager",
+        "name": "epochManager_",
+        "type": "address"
+      }
+    ],
+    "name": "setEpochManager",
+    "outputs": [],
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
