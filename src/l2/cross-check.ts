@@ -4,13 +4,17 @@
  * docs/protocol.md — an L2 execution fault — which is a different finding from an operator committing a
  * wrong root (that one is the judge's, comparing roots).
  *
+ * Parameters: every key's value in force, and for each rollup key (the next-epoch keys, docs/protocol.md §2)
+ * its pending value and activation epoch. Which keys the registry treats as next-epoch keys is fixed at
+ * genesis; it is compared with the model's until it has agreed once.
+ *
  * Proposals that reached a final status (executed, canceled, failed) never change again; once verified they
  * are skipped until a rewind (`forgetAbove`), which keeps each check proportional to the live state.
  */
 import type { Abi, Hex, PublicClient, Address as ViemAddress } from 'viem';
 import { VigilError } from '../core/errors.ts';
 import type { Address, GovernanceState } from '../governance/index.ts';
-import { PARAM_KEYS } from '../governance/params.ts';
+import { PARAM_KEYS, PARAM_SPECS, ROLLUP_PARAM_KEYS } from '../governance/params.ts';
 import { ProposalStatus } from '../governance/state.ts';
 import { epochManagerAbi, governorAbi, paramRegistryAbi, stakingAbi } from './contracts/artifacts/abis.ts';
 import type { GovernanceAddresses } from './governance-contracts.ts';
@@ -29,6 +33,8 @@ const MAX_REPORTED = 50;
 export class ContractCrossChecker {
   /** Final proposals already verified, with the block they were verified at. */
   private readonly verifiedFinal = new Map<bigint, bigint>();
+  /** The registry's next-epoch flags agreed with PARAM_SPECS once (they never change after genesis). */
+  private activationVerified = false;
 
   constructor(private readonly addresses: GovernanceAddresses) {}
 
@@ -88,6 +94,32 @@ export class ContractCrossChecker {
       PARAM_KEYS.map((k) => read<bigint>(registry, paramRegistryAbi as Abi, 'get', [nameToBytes32(k)])),
     );
     for (const [i, k] of PARAM_KEYS.entries()) eq(`param ${k}`, state.params[k], paramValues[i]);
+    const pendings = await Promise.all(
+      ROLLUP_PARAM_KEYS.map((k) =>
+        read<readonly [bigint, bigint]>(registry, paramRegistryAbi as Abi, 'pendingOf', [nameToBytes32(k)]),
+      ),
+    );
+    for (const [i, k] of ROLLUP_PARAM_KEYS.entries()) {
+      const m = state.pendingParams.get(k);
+      const [value, activationEpoch] = pendings[i] as readonly [bigint, bigint];
+      eq(`pending ${k} value`, m?.value, value);
+      eq(`pending ${k} activationEpoch`, m?.activationEpoch, activationEpoch);
+    }
+    if (!this.activationVerified) {
+      const flags = await Promise.all(
+        PARAM_KEYS.map((k) =>
+          read<boolean>(registry, paramRegistryAbi as Abi, 'isNextEpochKey', [nameToBytes32(k)]),
+        ),
+      );
+      let agreed = true;
+      for (const [i, k] of PARAM_KEYS.entries()) {
+        const model = PARAM_SPECS[k].activation === 'next-epoch';
+        if (model === flags[i]) continue;
+        agreed = false;
+        diff(`param ${k} activates at the next epoch`, model, flags[i]);
+      }
+      this.activationVerified = agreed;
+    }
     const moduleCount = await read<bigint>(registry, paramRegistryAbi as Abi, 'moduleCount');
     eq('module count', BigInt(state.modules.size), moduleCount);
     const modules = await Promise.all(
