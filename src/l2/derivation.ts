@@ -13,6 +13,7 @@ import {
   type GenesisOptions,
   type GovernanceInput,
   type GovernanceState,
+  type Params,
   REFERENCE_EXECUTOR,
 } from '../governance/index.ts';
 import type { JournalBlock } from './cursor-store.ts';
@@ -60,6 +61,13 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
   /** Indices into `inputs` whose effect the chain overruled: left out of the state. */
   private overruled = new Set<number>();
   private epochStart = 0;
+  /**
+   * The parameters in force during each epoch the ingested L2 has started: the genesis epoch's are the
+   * genesis values, every later one's are the state's right after the endEpoch that started it (its
+   * step 6.6 activates the pending rollup parameters). Rollup parameters change only there, so they are
+   * the same in every block of the epoch (docs/protocol.md §2).
+   */
+  private epochParams = new Map<bigint, Params>();
 
   /** Indices into `inputs` the chain overruled: a re-execution must leave them out. */
   get overruledInputs(): ReadonlySet<number> {
@@ -71,6 +79,12 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
     readonly executor: Executor = REFERENCE_EXECUTOR,
   ) {
     this.state = createGenesisState(genesis);
+    this.epochParams.set(this.state.epoch, { ...this.state.params });
+  }
+
+  /** The parameters in force during `epoch`, or undefined when the ingested L2 has not started it. */
+  paramsOfEpoch(epoch: bigint): Params | undefined {
+    return this.epochParams.get(epoch);
   }
 
   reset(): void {
@@ -83,6 +97,7 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
     this.lastBlockEpochEnds = [];
     this.overruled = new Set();
     this.epochStart = 0;
+    this.epochParams = new Map([[this.state.epoch, { ...this.state.params }]]);
   }
 
   applyBlock(block: JournalBlock<L2Entry>): void {
@@ -118,6 +133,7 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
         this.epochStart = index + 1;
         this.epochEnds.push(end);
         this.lastBlockEpochEnds.push(end);
+        this.epochParams.set(this.state.epoch, { ...this.state.params });
       }
     }
   }

@@ -10,17 +10,33 @@ import { CursorStore, type JournalStore } from './cursor-store.ts';
 import { createLogDecoder, createRevertedTxDecoder, entryKind, type L2Entry } from './decode.ts';
 import { type EpochEnd, GovernanceDerivation } from './derivation.ts';
 import { type WatchedDeployment, watchedAddresses } from './governance-contracts.ts';
+import { type HeaderParam, headerViolations } from './header-check.ts';
 import { L2Ingester } from './ingester.ts';
 import type { L2Metrics } from './metrics.ts';
 import { refusalLabel } from './refusal.ts';
-import type { L2Rpc } from './rpc.ts';
+import type { BlockHeader, L2Rpc } from './rpc.ts';
+
+/** How many reported (block, parameter) header faults are remembered to report each once. */
+const HEADER_REPORTED_MAX = 100_000;
 
 /** The L2 ran something other than docs/protocol.md: not the operator's commitment, the chain itself. */
 export type L2ExecutionFault =
   | { kind: 'state-mismatch'; epochEnd: EpochEnd; differences: string[] }
   | { kind: 'rejected-input'; block: bigint; rule: string; reason: string; inputKind: string }
   /** The contracts refused, naming `rule`, a transaction the rules accept (a contract stricter than §4–§6). */
-  | { kind: 'reverted-input-accepted'; block: bigint; txHash: string; inputKind: string; rule: string };
+  | { kind: 'reverted-input-accepted'; block: bigint; txHash: string; inputKind: string; rule: string }
+  /**
+   * A block header breaks a governed rollup parameter in force at that block: its gasLimit is not
+   * `l2GasLimit` (voted), or its baseFeePerGas is below `minBaseFee` (docs/l2-ingestion.md "Header checks").
+   */
+  | {
+      kind: 'rollup-param-violated';
+      block: bigint;
+      blockHash: string;
+      param: HeaderParam;
+      voted: bigint;
+      observed: bigint;
+    };
 
 /** Where the cursor and journal live: Redis under a key prefix, or any other JournalStore. */
 export type JournalLocation = { redis: Redis; prefix: string } | { store: JournalStore<L2Entry> };
@@ -59,10 +75,40 @@ export function createGovernanceIngester(o: GovernanceIngesterOptions): Governan
     faults.push(f);
     o.metrics?.executionFaults.inc();
     o.logger?.error(
-      { fault: f.kind, ...('epochEnd' in f ? { epoch: f.epochEnd.epoch.toString() } : {}) },
+      {
+        fault: f.kind,
+        ...('epochEnd' in f ? { epoch: f.epochEnd.epoch.toString() } : {}),
+        ...(f.kind === 'rollup-param-violated'
+          ? {
+              block: f.block.toString(),
+              blockHash: f.blockHash,
+              param: f.param,
+              voted: f.voted.toString(),
+              observed: f.observed.toString(),
+            }
+          : {}),
+      },
       'L2 execution fault',
     );
     o.onExecutionFault?.(f);
+  };
+  /**
+   * (block hash, parameter) pairs already reported: a header checked again (a resumed step, a reorg's
+   * replay of the same blocks) is reported once. Bounded: the oldest are forgotten first.
+   */
+  const headerReported = new Set<string>();
+  const checkHeader = (h: BlockHeader) => {
+    for (const v of headerViolations(h, derivation.state.params)) {
+      const key = `${h.hash}:${v.param}`;
+      if (headerReported.has(key)) continue;
+      headerReported.add(key);
+      if (headerReported.size > HEADER_REPORTED_MAX) {
+        const oldest = headerReported.values().next().value;
+        if (oldest !== undefined) headerReported.delete(oldest);
+      }
+      o.metrics?.rollupParamViolations.inc({ param: v.param });
+      report({ kind: 'rollup-param-violated', block: h.number, blockHash: h.hash, ...v });
+    }
   };
   let rejectedSeen = 0;
   let revertedSeen = 0;
@@ -94,6 +140,7 @@ export function createGovernanceIngester(o: GovernanceIngesterOptions): Governan
     metrics: o.metrics,
     logger: o.logger,
     entryKind,
+    checkHeader,
     pollIntervalMs: o.pollIntervalMs,
     onRewind: (fork) => {
       checker.forgetAbove(fork.number);

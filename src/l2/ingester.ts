@@ -9,6 +9,12 @@
  *
  * The derived state is a pure function of the journal, so rewinding after a reorg is "drop the journal
  * above the fork point, reset, replay", and a restart is "replay the journal, continue from the cursor".
+ *
+ * With `checkHeader`, every block header of a range is read too (batched: the range's headers replace
+ * its two end headers, ceil(n / 200) HTTP requests) and handed to `checkHeader` in chain order, each
+ * before its own block's entries are applied: the derived state it sees is the one after every block
+ * below it. A step that fails after committing its range (a hook's RPC outage, a crash) leaves headers
+ * unchecked above the hooked mark; the next step reads them again, linked to the cursor, and checks them.
  */
 import type { Logger } from 'pino';
 import type { Address, Hash, Log } from 'viem';
@@ -17,7 +23,7 @@ import type { BlockRef, JournalBlock, JournalStore } from './cursor-store.ts';
 import { AdaptiveLogFetcher } from './log-fetcher.ts';
 import type { L2Metrics } from './metrics.ts';
 import { type RevertedTx, RevertedTxFetcher } from './revert-fetcher.ts';
-import type { L2Rpc } from './rpc.ts';
+import type { BlockHeader, L2Rpc } from './rpc.ts';
 
 export class UndecodableLogError extends VigilError {
   override name = 'UndecodableLogError';
@@ -57,6 +63,11 @@ export type IngesterOptions<T> = {
   afterBlock?: (block: JournalBlock<T>) => Promise<void>;
   /** Runs after a rewind, so consumers can retract what they derived from orphaned blocks. */
   onRewind?: (forkPoint: BlockRef, orphanedFrom: bigint) => void;
+  /**
+   * Runs on every block header the ingester follows (not during replays), in chain order, before that
+   * block's entries are applied: the L2 header checks. Must not throw.
+   */
+  checkHeader?: (header: BlockHeader) => void;
   /** Metric label for an entry. */
   entryKind?: (entry: T) => string;
   pollIntervalMs?: number;
@@ -80,6 +91,10 @@ export class L2Ingester<T> {
   private pending: JournalBlock<T>[] = [];
   private stopped = false;
   private wake: (() => void) | undefined;
+  /** The last block whose header `checkHeader` saw (or that needs none: at or below the start). */
+  private headersChecked = -1n;
+  /** Headers read but not checked yet, by number (at most a range, or a resumed range). */
+  private headerCache = new Map<bigint, BlockHeader>();
 
   constructor(options: IngesterOptions<T>) {
     this.o = {
@@ -100,7 +115,8 @@ export class L2Ingester<T> {
 
   /** True when the derived state covers every journaled block and every after-block hook has run. */
   get synced(): boolean {
-    return this.initialized && this.pending.length === 0;
+    const headersDone = !this.o.checkHeader || this.headersChecked >= (this.cursorRef?.number ?? -1n);
+    return this.initialized && this.pending.length === 0 && headersDone;
   }
 
   /**
@@ -124,7 +140,45 @@ export class L2Ingester<T> {
       this.cursorRef = { number: before, hash: (h?.hash ?? `0x${'0'.repeat(64)}`) as Hash };
     }
     this.o.metrics?.processedBlock.set(Number(this.cursorRef.number));
+    await this.resetHeaderMark();
     this.initialized = true;
+  }
+
+  /**
+   * Headers are checked along with the hooks: every header at or below the hooked mark was checked, and
+   * the ones above it (a step that failed after its commit) are read again and checked.
+   */
+  private async resetHeaderMark(): Promise<void> {
+    const hooked = await this.o.store.hooked();
+    const floor = this.o.startBlock - 1n;
+    this.headersChecked = hooked > floor ? hooked : floor;
+    this.headerCache.clear();
+  }
+
+  /**
+   * Reads the headers of blocks ingested whose headers were not checked (a step failed after its
+   * commit): false when they no longer lead to the cursor (the chain reorganised meanwhile).
+   */
+  private async readUncheckedHeaders(cursor: BlockRef): Promise<boolean> {
+    if (!this.o.checkHeader || this.headersChecked >= cursor.number) return true;
+    if (this.headerCache.has(this.headersChecked + 1n)) return true;
+    const headers = await this.o.rpc.headers(this.headersChecked + 1n, cursor.number);
+    if (!linked(headers) || headers[headers.length - 1]?.hash !== cursor.hash) return false;
+    for (const h of headers) this.headerCache.set(h.number, h);
+    return true;
+  }
+
+  /** Hands every header up to `through` not checked yet to `checkHeader`, in order. */
+  private checkHeadersThrough(through: bigint): void {
+    if (!this.o.checkHeader) return;
+    while (this.headersChecked < through) {
+      const n = this.headersChecked + 1n;
+      const h = this.headerCache.get(n);
+      if (!h) throw new VigilError(`L2 header ${n} was not read before its block was applied`);
+      this.o.checkHeader(h);
+      this.headerCache.delete(n);
+      this.headersChecked = n;
+    }
   }
 
   /** Rebuilds the derived state from the journal: blocks whose hooks ran are applied, the rest queued. */
@@ -145,6 +199,8 @@ export class L2Ingester<T> {
     try {
       while (this.pending.length > 0) {
         const b = this.pending[0] as JournalBlock<T>;
+        // The header of b (and of the blocks without entries before it) against the state before b.
+        this.checkHeadersThrough(b.number);
         this.o.derivation.applyBlock(b);
         if (this.o.afterBlock) await this.o.afterBlock(b);
         this.pending.shift();
@@ -159,11 +215,17 @@ export class L2Ingester<T> {
   /** Processes at most one range. */
   async step(): Promise<StepResult> {
     if (!this.initialized) await this.init();
-    if (this.pending.length > 0) {
+    const cursor = this.cursorRef as BlockRef;
+    if (!(await this.readUncheckedHeaders(cursor))) {
+      await this.handleReorg(cursor);
+      return 'reorg';
+    }
+    if (this.pending.length > 0 || (this.o.checkHeader && this.headersChecked < cursor.number)) {
       await this.drainPending();
+      this.checkHeadersThrough(cursor.number);
+      await this.o.store.setHooked(cursor.number);
       return 'progressed';
     }
-    const cursor = this.cursorRef as BlockRef;
     const head = await this.o.rpc.blockNumber();
     this.o.metrics?.head.set(Number(head));
     const safe = head - BigInt(this.o.confirmations);
@@ -182,12 +244,22 @@ export class L2Ingester<T> {
     const from = cursor.number + 1n;
     const to = cursor.number + this.o.maxRange < safe ? cursor.number + this.o.maxRange : safe;
 
-    const toHeader = await this.o.rpc.header(to);
-    const fromHeader = from === to ? toHeader : await this.o.rpc.header(from);
+    let toHeader: BlockHeader;
+    let fromHeader: BlockHeader;
+    let rangeHeaders: BlockHeader[] = [];
+    if (this.o.checkHeader) {
+      rangeHeaders = await this.o.rpc.headers(from, to);
+      fromHeader = rangeHeaders[0] as BlockHeader;
+      toHeader = rangeHeaders[rangeHeaders.length - 1] as BlockHeader;
+    } else {
+      toHeader = await this.o.rpc.header(to);
+      fromHeader = from === to ? toHeader : await this.o.rpc.header(from);
+    }
     if (cursor.number >= 0n && fromHeader.parentHash !== cursor.hash) {
       await this.handleReorg(cursor);
       return 'reorg';
     }
+    if (!linked(rangeHeaders)) return 'moved';
     const logs = await this.fetcher.fetch(from, to);
     const reverted = this.revertFetcher ? await this.revertFetcher.fetch(from, to) : [];
     const toAgain = await this.o.rpc.header(to);
@@ -266,8 +338,10 @@ export class L2Ingester<T> {
         for (const e of b.entries) this.o.metrics.inputs.inc({ kind: this.o.entryKind?.(e) ?? 'entry' });
       }
     }
+    for (const h of rangeHeaders) this.headerCache.set(h.number, h);
     this.pending.push(...blocks);
     await this.drainPending();
+    this.checkHeadersThrough(to);
     await this.o.store.setHooked(to);
     this.o.metrics?.processedBlock.set(Number(to));
     return 'progressed';
@@ -307,6 +381,7 @@ export class L2Ingester<T> {
     await this.o.store.rewind(fork);
     this.o.derivation.reset();
     await this.replayJournal();
+    await this.resetHeaderMark();
     this.cursorRef = fork;
     this.o.metrics?.processedBlock.set(Number(fork.number));
     this.o.logger?.warn(
@@ -358,4 +433,11 @@ export class L2Ingester<T> {
     this.stopped = true;
     this.wake?.();
   }
+}
+
+/** Each header's parent is the one before it (headers read in one batch are of one chain). */
+function linked(headers: readonly BlockHeader[]): boolean {
+  for (let i = 1; i < headers.length; i++)
+    if ((headers[i] as BlockHeader).parentHash !== (headers[i - 1] as BlockHeader).hash) return false;
+  return true;
 }

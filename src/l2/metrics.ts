@@ -11,6 +11,8 @@ export type L2Metrics = {
   undecodableTxs: Counter;
   refusedTxs: Counter<'input' | 'refusal'>;
   executionFaults: Counter;
+  /** L2 block headers breaking a governed rollup parameter in force (each also an execution fault). */
+  rollupParamViolations: Counter<'param'>;
   /** Highest epoch whose state commitment the ingested L2 holds (-1: none yet). */
   lastCommittedEpoch: Gauge;
   /** Highest epoch with an imported operator graph (-1: none yet). */
@@ -109,7 +111,18 @@ export function createL2Metrics(registry: Registry): L2Metrics {
       () =>
         new Counter({
           name: 'vigil_l2_execution_faults_total',
-          help: 'L2 execution faults: state mismatches, accepted inputs the model rejects, reverted inputs it accepts',
+          help: 'L2 execution faults: state mismatches, accepted inputs the model rejects, reverted inputs it accepts, headers breaking a governed rollup parameter',
+          registers,
+        }),
+    ),
+    rollupParamViolations: getOrCreate(
+      registry,
+      'vigil_l2_rollup_param_violations_total',
+      () =>
+        new Counter({
+          name: 'vigil_l2_rollup_param_violations_total',
+          help: 'L2 block headers breaking the governed rollup parameter in force, by parameter (l2GasLimit: gasLimit differs; minBaseFee: baseFeePerGas below it); each is reported once per block',
+          labelNames: ['param'] as const,
           registers,
         }),
     ),

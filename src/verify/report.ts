@@ -26,6 +26,10 @@ function faultText(f: L2ExecutionFault): string {
       return `  L2 execution fault at block ${f.block}: the contracts refused ${f.txHash} (${f.inputKind}) naming rule ${f.rule}, which the rules accept`;
     case 'state-mismatch':
       return `  L2 execution fault at epoch ${f.epochEnd.epoch}: ${f.differences.join('; ')}`;
+    case 'rollup-param-violated':
+      return f.param === 'l2GasLimit'
+        ? `  L2 execution fault at block ${f.block} (${f.blockHash}): gasLimit ${f.observed}, the governed l2GasLimit is ${f.voted}`
+        : `  L2 execution fault at block ${f.block} (${f.blockHash}): baseFeePerGas ${f.observed}, below the governed minBaseFee ${f.voted}`;
   }
 }
 
@@ -57,6 +61,9 @@ export function verificationText(v: EpochVerification): string {
 function faultJson(f: L2ExecutionFault): Record<string, unknown> {
   if (f.kind === 'state-mismatch') {
     return { kind: f.kind, epoch: f.epochEnd.epoch.toString(), differences: f.differences };
+  }
+  if (f.kind === 'rollup-param-violated') {
+    return { ...f, block: f.block.toString(), voted: f.voted.toString(), observed: f.observed.toString() };
   }
   return { ...f, block: f.block.toString() };
 }

@@ -59,7 +59,9 @@ export async function runDifferential(
           ? f.differences.join('; ')
           : f.kind === 'rejected-input'
             ? `${f.inputKind}: ${f.reason}`
-            : `${f.inputKind}: reverted on chain, accepted by the model (${f.txHash})`,
+            : f.kind === 'rollup-param-violated'
+              ? `block ${f.block}: ${f.param} voted ${f.voted}, header ${f.observed}`
+              : `${f.inputKind}: reverted on chain, accepted by the model (${f.txHash})`,
       ),
       decodedMatchesWorkload: firstMismatch === undefined,
       firstMismatch,
