@@ -66,7 +66,7 @@ export const WORKLOAD_PARAMS: Readonly<Record<ParamKey, bigint>> = {
  * room), the base fee floor stays cheap and the challenge window stays short (devnet takes wait for it).
  */
 const ROLLUP_IN_BOUNDS: Partial<Record<ParamKey, (current: bigint, int: (n: number) => number) => bigint>> = {
-  l2GasLimit: (cur, int) => cur + BigInt(int(3)),
+  l2GasLimit: (cur, int) => cur + 1n + BigInt(int(3)),
   minBaseFee: (_cur, int) => [0n, 1n, 7n, 1_000n][int(4)] as bigint,
   challengeWindow: (_cur, int) => 6n + BigInt(int(3)),
 };

@@ -21,14 +21,14 @@ describe('pinned state roots', () => {
   it.each([
     {
       seed: 1,
-      root: '538a976d9a3d9b0d7acc05381d64ca44e78196d6392982bc52d27fa22ffe4b96',
-      trace: '9fc08eda1b5f723f202b2101375bed902f6c250a7dec6875778cf7093cb6785f',
+      root: '04597307667005ff6d2a3e55701ecc8b3ee44822367862f58f58dec499f4ebb8',
+      trace: 'b3626e09656cce931b6e9d280187b1bff0b3a05c3d045e60fa9e41cfd8fb2293',
       epochs: 9,
     },
     {
       seed: 7,
-      root: '6b2aa6da34ffd34ac817d8c2d969209a50b929977eaf1b2255728cb69dc8cb93',
-      trace: '6736ec316e236d389133374e3b0b0ee424d724dfd85dd78913c8259abdfe1368',
+      root: '9ae4223665baaf4b68bde7dab507e0f10a2507a71b5405148987416a54412c07',
+      trace: 'a28fcb57f50940e4e3146de83e0024e3b0466bdf9bd8946195442c3610c68f83',
       epochs: 9,
     },
     {
@@ -44,7 +44,7 @@ describe('pinned state roots', () => {
   it('the bench-shaped epoch (5000 inputs, 2000 delegators) keeps its root', () => {
     const w = generateOneEpochWorkload(5_000);
     expect(bytesToHex(reexecute(w.inputs, { genesis: w.genesis }).root)).toBe(
-      'fc5c88863a420e2ece59942a21fa788727b139aa90d3d6e945688e878e1e042f',
+      'e14b87b31c305163d219198075cf9c9520c277355ada60869203435272b1581c',
     );
   });
 
