@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { addressForScript } from '../bitcoin/codec/address.ts';
 import { connectDevnetBitcoin, type DevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
 import { type L2Devnet, type L2DevnetRun, startL2Devnet } from '../l2/devnet.ts';
+import { isSequencerFault, SEQUENCER_FAULT_DOCS } from '../l2/rollup-sequencer.ts';
 import {
   DEVNET_NETWORK,
   watcherScript as devnetWatcherScript,
@@ -43,9 +44,14 @@ export async function startL2Side(
   });
   stops.push(() => l2.stop());
   say(`L2: anvil at ${l2.rpcUrl}, governance contracts deployed from block ${l2.deployment.startBlock}`);
-  say(
-    `operator: ${faultName === 'none' ? 'honest' : `faulty — ${faultName} (breaks ${executor.breaks})`}; strategy ${strategy.name}: ${strategy.doc}`,
-  );
+  if (isSequencerFault(faultName)) {
+    say(`L2 sequencer: faulty — ${faultName} (${SEQUENCER_FAULT_DOCS[faultName]})`);
+    say(`operator: honest; strategy ${strategy.name}: ${strategy.doc}`);
+  } else {
+    say(
+      `operator: ${faultName === 'none' ? 'honest' : `faulty — ${faultName} (breaks ${executor.breaks})`}; strategy ${strategy.name}: ${strategy.doc}`,
+    );
+  }
   const l2Run = await l2.run();
   say(
     `L2: ${l2Run.inputs} governance transactions, ${l2Run.epochs.length} epochs, each committed by the operator on the L2`,

@@ -10,6 +10,7 @@ import type { DevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
 import { VigilError } from '../core/errors.ts';
 import { type Executor, executorByName, REFERENCE_EXECUTOR } from '../governance/index.ts';
 import { createGovernanceIngester } from '../l2/governance-ingester.ts';
+import { isSequencerFault } from '../l2/rollup-sequencer.ts';
 import { L2Rpc } from '../l2/rpc.ts';
 import { createFeeMarket, type FeeMarket } from './fee-market.ts';
 import { type DevnetOperator, type OperatorBehaviour, startDevnetOperator } from './operator.ts';
@@ -18,7 +19,7 @@ import type { Say } from './run-context.ts';
 import { type ExpectedEnd, type OperatorStrategy, strategyByName } from './strategies/index.ts';
 
 export type OperatorChoice = {
-  /** A fault of the catalogue; 'none' = honest. */
+  /** A fault of the catalogue, a faulty sequencer (src/l2/rollup-sequencer.ts), or 'none' = honest. */
   faultName: string;
   executor: Executor;
   strategy: OperatorStrategy;
@@ -33,7 +34,9 @@ export function chooseOperator(o: {
   bitcoinRpc?: string;
 }): OperatorChoice {
   const faultName = o.fault ?? 'none';
-  const executor = faultName === 'none' ? REFERENCE_EXECUTOR : executorByName(faultName);
+  // A sequencer fault breaks the L2's blocks, not the governance rules: the operator stays honest.
+  const executor =
+    faultName === 'none' || isSequencerFault(faultName) ? REFERENCE_EXECUTOR : executorByName(faultName);
   const strategy = strategyByName(o.strategy ?? o.behaviour ?? 'assert');
   const behaviour: OperatorBehaviour = strategy.name === 'never-assert' ? 'never-assert' : 'assert';
   if (strategy.simnetOnly && o.bitcoinRpc) {

@@ -45,7 +45,8 @@ export async function summariseRun(r: {
     walletSpend: spend,
     alerts: alerts.raised(),
     alertsNotEvaluated: alerts.notEvaluated,
-    l2ExecutionFaults: r.l2Run.executionFaults.length,
+    l2ExecutionFaults: r.l2Run.executionFaults,
+    sequencerDeviations: r.l2Run.sequencerDeviations,
     latenciesMs: latencies.values(),
     judgedPerSecond:
       judgeClock.end > judgeClock.start

@@ -32,11 +32,13 @@ import {
   DEVNET_OPERATOR,
   deployOnAnvil,
   devnetWorkload,
+  genesisGasLimit,
   placeholderKickoffTxid,
 } from '../l2/devnet.ts';
 import { AnvilRpc, WorkloadDriver } from '../l2/driver.ts';
 import { createGovernanceIngester, type GovernanceIngester } from '../l2/governance-ingester.ts';
 import { MemoryJournalStore } from '../l2/memory-journal-store.ts';
+import { RollupSequencer } from '../l2/rollup-sequencer.ts';
 import { L2Rpc } from '../l2/rpc.ts';
 import { createFeeMarket, type FeeMarket } from './fee-market.ts';
 import { type DevnetOperator, type OperatorBehaviour, startDevnetOperator } from './operator.ts';
@@ -139,7 +141,7 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
 
   // 1. The L2: anvil with its state in the directory.
   const anvil = await startAnvil({
-    gasLimit: 10_000_000_000n,
+    gasLimit: genesisGasLimit(workload.genesis),
     ...(existing ? { port: existing.ports.l2 } : {}),
     stopTimeoutMs: 60_000,
     stopOnSignalByOwner: true,
@@ -171,6 +173,10 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
 
   // 3. At creation: the watcher's funded wallet, the workload's senders, the record.
   const driver = new WorkloadDriver(rpc, deployment.addresses, DEVNET_DEPLOYER);
+  // Blocks obey the rollup parameters in force; on a resume anvil restarts with its genesis gas limit, so
+  // the sequencer sets the one in force again before any block.
+  const sequencer = new RollupSequencer(rpc, deployment.addresses.registry);
+  await sequencer.start();
   let record: ServeRecord;
   if (existing) {
     record = existing;
@@ -185,7 +191,11 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
     ) as string;
     await bitcoin.mine(WATCHER_COINS, watcherAddress);
     await bitcoin.mine(100);
-    await driver.prepareSenders(workload.inputs.map((i) => i.sender));
+    await driver.prepareSenders(
+      workload.inputs.map((i) => i.sender),
+      undefined,
+      sequencer,
+    );
     const first = workload.inputs[0]?.position.block ?? 1n;
     const offset = (await rpc.blockNumber()) + 1n - first;
     record = {
@@ -238,7 +248,7 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
   // Interrupted while it was starting: the listener above came too late to hear it.
   if (o.signal.aborted) inner.abort();
   const clocks = { ...o, signal: inner.signal };
-  const l2 = new L2Side(clocks, paths, control, ledger, rpc, driver, deployment, record, workload);
+  const l2 = new L2Side(clocks, paths, control, ledger, rpc, driver, sequencer, deployment, record, workload);
   const stopOthersOnFailure = (run: Promise<void>) =>
     run.catch((err: unknown) => {
       inner.abort();
@@ -329,6 +339,7 @@ class L2Side {
     private readonly ledger: ClaimLedger,
     private readonly rpc: AnvilRpc,
     private readonly driver: WorkloadDriver,
+    private readonly sequencer: RollupSequencer,
     private readonly deployment: Deployment,
     private readonly record: ServeRecord,
     private readonly workload: { inputs: readonly GovernanceInput[]; genesis: Deployment['genesis'] },
@@ -355,6 +366,7 @@ class L2Side {
       await this.driver.replay(rest, {
         offset,
         prepared: true,
+        sequencer: this.sequencer,
         onBlock: async (block) => {
           await this.onBlock(block);
           await pause(this.o.l2BlockMs ?? 250, signal);
@@ -364,8 +376,11 @@ class L2Side {
       if (rest.length > 0)
         this.o.say(`L2: the workload's ${this.record.epochs} epochs are done; empty blocks from now on`);
       while (!signal.aborted) {
+        await this.sequencer.beforeBlock();
         await this.rpc.mine(1);
-        await this.onBlock(await this.rpc.blockNumber());
+        const block = await this.rpc.blockNumber();
+        await this.sequencer.afterBlock(block, []);
+        await this.onBlock(block);
         await pause(this.o.l2BlockMs ?? 250, signal);
       }
     } catch (err) {

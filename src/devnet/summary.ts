@@ -4,8 +4,11 @@
  * `toJson` as its last line with `--json`.
  */
 import type { Verdict } from '../judge/verdict.ts';
+import type { L2ExecutionFault } from '../l2/governance-ingester.ts';
+import type { SequencerDeviation } from '../l2/rollup-sequencer.ts';
 import type { RaisedAlert } from './alerts.ts';
 import type { DevnetPlan } from './plan.ts';
+import { judgeL2Faults, type RollupFinding } from './rollup-expectations.ts';
 import type { ExpectedEnd } from './strategies/types.ts';
 import type { WalletSpend } from './wallet-spend.ts';
 
@@ -49,6 +52,8 @@ export type DevnetSummary = {
     fraudEpochs: bigint[];
     firstFault: { epoch: bigint; step: number; rule: string } | undefined;
   };
+  /** Vigil's first header fault per rollup parameter (an L2 that broke its governance). */
+  rollupParamFaults: RollupFinding[];
   finished: boolean;
   blocks: number;
   latencyMs: { samples: number; median: number | undefined; p99: number | undefined };
@@ -81,8 +86,10 @@ export function summarise(r: {
   walletSpend?: WalletSpend;
   alerts?: RaisedAlert[];
   alertsNotEvaluated?: string[];
-  /** Epoch ends where the contracts' state differed from the reference model (never expected). */
-  l2ExecutionFaults: number;
+  /** Every L2 execution fault Vigil's ingestion reported. */
+  l2ExecutionFaults: readonly L2ExecutionFault[];
+  /** A faulty sequencer's first block breaking each rollup parameter (empty for an honest one). */
+  sequencerDeviations?: readonly SequencerDeviation[];
   latenciesMs: readonly number[];
   judgedPerSecond: number | undefined;
 }): DevnetSummary {
@@ -113,11 +120,8 @@ export function summarise(r: {
   const problems: string[] = [];
   if (!r.finished && disputeExpected)
     problems.push(`the run did not settle within ${r.blocks} Bitcoin blocks`);
-  if (r.l2ExecutionFaults > 0) {
-    problems.push(
-      `${r.l2ExecutionFaults} L2 execution faults: the contracts' state differs from the reference model (a bug in one of them)`,
-    );
-  }
+  const l2 = judgeL2Faults(r.l2ExecutionFaults, r.sequencerDeviations ?? []);
+  problems.push(...l2.problems);
   for (const c of r.plan.claims) {
     const got = final.get(c.epoch);
     const want = c.fraud ? 'fraud' : 'valid';
@@ -223,6 +227,7 @@ export function summarise(r: {
       fraudEpochs,
       firstFault: f ? { epoch: f.epoch, step: f.step, rule: f.rule } : undefined,
     },
+    rollupParamFaults: l2.findings,
     finished: r.finished,
     blocks: r.blocks,
     latencyMs: {
@@ -266,6 +271,12 @@ export function toJson(s: DevnetSummary): string {
       finalState: d.finalState,
       outcome: d.outcome ?? null,
       latencyMs: d.latencyMs ?? null,
+    })),
+    rollupParamFaults: s.rollupParamFaults.map((f) => ({
+      block: f.block.toString(),
+      param: f.param,
+      voted: f.voted.toString(),
+      observed: f.observed.toString(),
     })),
     latencyMs: s.latencyMs,
     problems: s.problems,

@@ -3,7 +3,8 @@
  * contracts deployed, a workload driven (a scenario file in the governance inputs format, or the seeded
  * generator), and an operator that ingests the chain like Vigil does, computes each epoch's root with
  * its executor (the reference, or a faulty one of the catalogue with `fault`) and commits it to
- * StateCommitment. Vigil's own reference ingestion runs alongside and each epoch is told as a story line.
+ * StateCommitment. Blocks obey the rollup parameters in force (src/l2/rollup-sequencer.ts), unless
+ * `fault` names a faulty sequencer instead, with an honest operator. Vigil's own reference ingestion runs alongside and each epoch is told as a story line.
  * The Bitcoin side and the full watcher compose this later (`startL2Devnet` + their parts).
  */
 import { randomUUID } from 'node:crypto';
@@ -13,7 +14,7 @@ import type { Logger } from 'pino';
 import { createPublicClient, createWalletClient, encodeFunctionData, type Hex, http } from 'viem';
 import { bytesToHex, concatBytes, hexToBytes } from '../core/bytes.ts';
 import { sha256 } from '../core/hashes.ts';
-import { executorByName, REFERENCE_EXECUTOR, reexecute } from '../governance/index.ts';
+import { executorByName, PARAM_SPECS, REFERENCE_EXECUTOR, reexecute } from '../governance/index.ts';
 import type { GovernanceInput } from '../governance/inputs.ts';
 import { parseInputsFile, type RawTransaction, type SenderFunding } from '../governance/inputs-file.ts';
 import type { GenesisOptions } from '../governance/state.ts';
@@ -26,6 +27,7 @@ import type { EpochEnd } from './derivation.ts';
 import { AnvilRpc, WorkloadDriver } from './driver.ts';
 import { createGovernanceIngester, type L2ExecutionFault } from './governance-ingester.ts';
 import type { L2Metrics } from './metrics.ts';
+import { isSequencerFault, RollupSequencer, type SequencerDeviation } from './rollup-sequencer.ts';
 import { L2Rpc } from './rpc.ts';
 
 /** anvil's first two dev accounts (its default mnemonic): the deployer/faucet and the operator. */
@@ -80,6 +82,8 @@ export type L2DevnetRun = {
   epochs: EpochStory[];
   executionFaults: L2ExecutionFault[];
   operatorExecutor: string;
+  /** A faulty sequencer's first blocks that broke a parameter in force, per parameter (else empty). */
+  sequencerDeviations: readonly SequencerDeviation[];
 };
 
 export type L2Devnet = {
@@ -127,17 +131,33 @@ export function devnetWorkload(o: { seed?: number; epochs?: number }): Workload 
   return { genesis: w.genesis, inputs };
 }
 
+/**
+ * The devnet's block gas limit when a scenario's genesis leaves `l2GasLimit` at the protocol default:
+ * the driver gives every transaction 15M gas and mines a workload block's inputs together.
+ */
+export const DEVNET_L2_GAS_LIMIT = 10_000_000_000n;
+
 async function loadWorkload(
   o: L2DevnetOptions,
 ): Promise<Workload & { funding?: SenderFunding; raw?: RawTransaction[] }> {
-  if (o.scenarioFile) return parseInputsFile(await readFile(o.scenarioFile, 'utf8'), o.scenarioFile);
-  return devnetWorkload(o);
+  if (!o.scenarioFile) return devnetWorkload(o);
+  const w = parseInputsFile(await readFile(o.scenarioFile, 'utf8'), o.scenarioFile);
+  const params = { l2GasLimit: DEVNET_L2_GAS_LIMIT, ...w.genesis.params };
+  return { ...w, genesis: { ...w.genesis, params } };
 }
+
+/** The gas limit a workload's genesis puts in force: anvil starts with it. */
+export const genesisGasLimit = (genesis: GenesisOptions): bigint =>
+  genesis.params?.l2GasLimit ?? PARAM_SPECS.l2GasLimit.default;
 
 export async function startL2Devnet(o: L2DevnetOptions): Promise<L2Devnet> {
   const workload = await loadWorkload(o);
-  const operatorExecutor = !o.fault || o.fault === 'none' ? REFERENCE_EXECUTOR : executorByName(o.fault);
-  const anvil = await startAnvil({ gasLimit: 10_000_000_000n });
+  const sequencerFault = o.fault !== undefined && isSequencerFault(o.fault) ? o.fault : 'none';
+  const operatorExecutor =
+    !o.fault || o.fault === 'none' || sequencerFault !== 'none'
+      ? REFERENCE_EXECUTOR
+      : executorByName(o.fault);
+  const anvil = await startAnvil({ gasLimit: genesisGasLimit(workload.genesis) });
   const prefix = `vigil-devnet-${randomUUID()}`;
   const cleanup = () => deleteKeysByPrefix(o.redis, `${prefix}:`);
   try {
@@ -145,6 +165,8 @@ export async function startL2Devnet(o: L2DevnetOptions): Promise<L2Devnet> {
     o.logger?.info({ rpcUrl: anvil.rpcUrl, ...deployment.addresses }, 'devnet: contracts deployed');
     const rpc = new AnvilRpc(anvil.rpcUrl);
     const driver = new WorkloadDriver(rpc, deployment.addresses, DEVNET_DEPLOYER);
+    const sequencer = new RollupSequencer(rpc, deployment.addresses.registry, sequencerFault);
+    await sequencer.start();
 
     const run = async (): Promise<L2DevnetRun> => {
       const l2 = new L2Rpc({ urls: [anvil.rpcUrl], metrics: o.metrics, logger: o.logger });
@@ -198,11 +220,14 @@ export async function startL2Devnet(o: L2DevnetOptions): Promise<L2Devnet> {
       const replay = await driver.replay(workload.inputs, {
         ...(workload.funding ? { funding: workload.funding } : {}),
         ...(workload.raw ? { raw: workload.raw } : {}),
+        sequencer,
         onBlock: async (block) => {
           await operator.ingester.syncTo(block);
         },
       });
+      await sequencer.beforeBlock();
       await rpc.mine(1); // the last epoch's commitment
+      await sequencer.afterBlock(await rpc.blockNumber(), []);
       const head = await rpc.blockNumber();
       await vigil.ingester.syncTo(head);
       const stories: EpochStory[] = vigil.derivation.epochEnds.map((end) => {
@@ -225,6 +250,7 @@ export async function startL2Devnet(o: L2DevnetOptions): Promise<L2Devnet> {
         epochs: stories,
         executionFaults: vigil.faults,
         operatorExecutor: operatorExecutor.name,
+        sequencerDeviations: sequencer.firstDeviations(),
       };
     };
 

@@ -168,6 +168,17 @@ function actionWords(action: ProposalAction): string[] {
   ];
 }
 
+/**
+ * The sequencer's block rules (the rollup parameters a header shows): asked before each block the driver
+ * mines and told after it, with the block's inputs. When `minesOneByOne` is false, runs of empty blocks
+ * are mined in one call without asking.
+ */
+export type BlockSequencer = {
+  readonly minesOneByOne: boolean;
+  beforeBlock(): Promise<void>;
+  afterBlock(block: bigint, inputs: readonly GovernanceInput[]): Promise<void>;
+};
+
 export type ReplayProgress = { inputIndex: number; chainBlock: bigint; sent: number };
 
 export type ReplayResult = {
@@ -192,7 +203,11 @@ export class WorkloadDriver {
    * Funds and approves every address that appears as a sender (10^40 BTR and an unlimited allowance unless
    * `funding` says otherwise). Mines its own blocks.
    */
-  async prepareSenders(senders: Iterable<string>, funding?: SenderFunding): Promise<void> {
+  async prepareSenders(
+    senders: Iterable<string>,
+    funding?: SenderFunding,
+    sequencer?: BlockSequencer,
+  ): Promise<void> {
     await this.rpc.request('anvil_autoImpersonateAccount', [true]);
     const fresh = [...new Set(senders)].filter((s) => !this.funded.has(s));
     if (fresh.length === 0) return;
@@ -219,7 +234,29 @@ export class WorkloadDriver {
       );
       this.funded.add(s);
     }
+    await this.mineOne(sequencer, []);
+  }
+
+  /** Mines one block under the sequencer's rules (the block's transactions are already sent). */
+  private async mineOne(
+    sequencer: BlockSequencer | undefined,
+    inputs: readonly GovernanceInput[],
+  ): Promise<bigint> {
+    await sequencer?.beforeBlock();
     await this.rpc.mine(1);
+    const block = await this.rpc.blockNumber();
+    await sequencer?.afterBlock(block, inputs);
+    return block;
+  }
+
+  /** Mines `count` empty blocks, one at a time when the sequencer has to see each. */
+  private async mineEmpty(count: bigint, sequencer: BlockSequencer | undefined): Promise<void> {
+    if (count <= 0n) return;
+    if (!sequencer?.minesOneByOne) {
+      await this.rpc.mine(Number(count));
+      return;
+    }
+    for (let i = 0n; i < count; i++) await this.mineOne(sequencer, []);
   }
 
   private async send(from: ViemAddress, to: ViemAddress, data: Hex, gas = TX_GAS): Promise<Hex> {
@@ -241,6 +278,8 @@ export class WorkloadDriver {
       raw?: readonly RawTransaction[];
       /** The senders were funded already (a resumed workload): mine nothing before the first input. */
       prepared?: boolean;
+      /** Makes every mined block obey the rollup parameters in force (the devnet's sequencer). */
+      sequencer?: BlockSequencer;
     } = {},
   ): Promise<ReplayResult> {
     const raw = options.raw ?? [];
@@ -249,6 +288,7 @@ export class WorkloadDriver {
       await this.prepareSenders(
         [...inputs.map((i) => i.sender), ...raw.map((t) => t.sender)],
         options.funding,
+        options.sequencer,
       );
     await this.rpc.request('evm_setAutomine', [false]);
     const head = await this.rpc.blockNumber();
@@ -269,7 +309,9 @@ export class WorkloadDriver {
       const current = lastBlock;
       if (target <= current)
         throw new DriverError(`workload block ${block} is already past (chain at ${current})`);
-      await this.rpc.mine(Number(target - current - 1n));
+      await this.mineEmpty(target - current - 1n, options.sequencer);
+      // The base fee floor is set before the block's transactions are sent, so they are priced for it.
+      await options.sequencer?.beforeBlock();
       const hashes: Hex[] = [];
       for (const input of group) {
         const { to, data } = inputToCall(this.addresses, input);
@@ -282,6 +324,7 @@ export class WorkloadDriver {
         sent++;
       }
       await this.rpc.mine(1);
+      await options.sequencer?.afterBlock(target, group);
       lastBlock = target;
       if (options.checkReceipts) {
         for (let k = 0; k < hashes.length; k++) {

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDevnet } from '../../src/devnet/run.ts';
 import { FAULTS } from '../../src/governance/index.ts';
-import { findBitingSeed } from './fault-seeds.ts';
+import { findBitingSeed, seedWithGasLimitChange } from './fault-seeds.ts';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 let redis: Redis;
@@ -49,6 +49,20 @@ describe('vigil devnet, end to end', () => {
       expect(s.verdicts.valid).toBe(Number(bite.epoch));
     }, 180_000);
   });
+
+  it.each(['rollup-param-ignored', 'rollup-param-early'])(
+    'with the %s sequencer: an L2 execution fault at the first broken block, and no one accuses the operator',
+    async (fault) => {
+      const seed = seedWithGasLimitChange(EPOCHS);
+      const s = await runDevnet({ redis, redisUrl: REDIS_URL, epochs: EPOCHS, seed, fault });
+      expect(s.problems).toEqual([]);
+      expect(s.ok).toBe(true);
+      expect(s.rollupParamFaults.map((f) => f.param)).toContain('l2GasLimit');
+      expect(s.verdicts).toEqual({ valid: EPOCHS, fraud: 0, unavailable: 0 });
+      expect(s.disputes).toEqual([]);
+    },
+    180_000,
+  );
 
   it('accuses no one when the operator is honest (the 50-epoch run is in the long suite)', async () => {
     const s = await runDevnet({ redis, redisUrl: REDIS_URL, epochs: 6, seed: 7, fault: 'none' });

@@ -55,3 +55,13 @@ export function findBitingSeeds(fault: string, epochs: number, count: number, ma
 }
 
 export { REFERENCE_EXECUTOR };
+
+/** The first seed whose devnet workload puts a new L2 gas limit in force within `epochs` epochs. */
+export function seedWithGasLimitChange(epochs: number, maxSeed = 80): number {
+  for (let seed = 1; seed <= maxSeed; seed++) {
+    const w = devnetWorkload({ seed, epochs });
+    if (reexecute(w.inputs, { genesis: w.genesis }).state.params.l2GasLimit !== w.genesis.params?.l2GasLimit)
+      return seed;
+  }
+  throw new Error(`no seed in 1..${maxSeed} changes the gas limit within ${epochs} epochs`);
+}

@@ -31,7 +31,7 @@ export function devnetCommand(): Command {
     )
     .option(
       '--fault <name>',
-      'make the operator compute roots with a faulty executor of the catalogue',
+      'make the operator compute roots with a faulty executor of the catalogue, or run a faulty L2 sequencer (rollup-param-ignored, rollup-param-early)',
       'none',
     )
     .option(
@@ -73,8 +73,18 @@ export function devnetCommand(): Command {
       const { runDevnet } = await import('../../devnet/run.ts');
       const { toJson } = await import('../../devnet/summary.ts');
       const { connectRedis, closeRedis } = await import('../../store/redis.ts');
-      const { executorByName } = await import('../../governance/index.ts');
-      if (opts.fault !== 'none') executorByName(opts.fault); // unknown names fail before anything starts
+      const { faultCatalogue, UnknownFaultError } = await import('../../governance/index.ts');
+      const { isSequencerFault, SEQUENCER_FAULTS } = await import('../../l2/rollup-sequencer.ts');
+      const sequencerFault = isSequencerFault(opts.fault);
+      // Unknown names fail before anything starts.
+      if (opts.fault !== 'none' && !sequencerFault && !faultCatalogue.has(opts.fault)) {
+        throw new UnknownFaultError(`unknown fault "${opts.fault}"`, {
+          metaMessages: [
+            `The operator's (executor faults): ${[...faultCatalogue.keys()].join(', ')}`,
+            `The L2 sequencer's: ${SEQUENCER_FAULTS.join(', ')}`,
+          ],
+        });
+      }
       const out = (line: string) => process.stdout.write(`${line}\n`);
       // With nothing running: a private redis-server, unless a Redis URL was chosen (flag or env).
       const { redisForDevnet } = await import('../../devnet/private-redis.ts');
@@ -121,7 +131,18 @@ export function devnetCommand(): Command {
           `result: ${summary.epochsJudged} epochs judged — ${v.valid} valid, ${v.fraud} fraud, ${v.unavailable} not judged; ` +
             `${summary.disputes.length} disputes; detection latency median ${summary.latencyMs.median ?? '–'} ms, p99 ${summary.latencyMs.p99 ?? '–'} ms`,
         );
-        if (summary.ok) {
+        for (const f of summary.rollupParamFaults) {
+          out(
+            `L2 execution fault: block ${f.block} breaks ${f.param} (voted ${f.voted}, the block has ${f.observed})`,
+          );
+        }
+        if (summary.ok && sequencerFault) {
+          out(
+            summary.rollupParamFaults.length > 0
+              ? `as expected: the ${opts.fault} sequencer was caught as an L2 execution fault at the first block that broke a voted rollup parameter, and the operator was not accused`
+              : `as expected: the ${opts.fault} sequencer never broke a parameter in this workload (no gas limit or base fee change came into force; try another --seed or more --epochs), and no one was accused`,
+          );
+        } else if (summary.ok) {
           const bit = summary.expected.fraudEpochs.length > 0;
           out(
             opts.fault === 'none'
