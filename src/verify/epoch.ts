@@ -27,6 +27,7 @@ import type { L2Entry } from '../l2/decode.ts';
 import type { EpochEnd, GovernanceDerivation } from '../l2/derivation.ts';
 import type { WatchedDeployment } from '../l2/governance-contracts.ts';
 import { createGovernanceIngester, type L2ExecutionFault } from '../l2/governance-ingester.ts';
+import { headerViolations } from '../l2/header-check.ts';
 import type { L2Rpc } from '../l2/rpc.ts';
 import { type AccountVerification, verifyAccount } from './account-run.ts';
 
@@ -222,7 +223,14 @@ export async function verifyEpoch(o: VerifyEpochOptions): Promise<EpochVerificat
   );
   const graph = typeof o.graph === 'function' ? o.graph(end.epoch) : o.graph;
   const graphReport = graph
-    ? await checkKickoff(graph, end.epoch, commitment?.kickoffTxid, checks, compare)
+    ? await checkKickoff(
+        graph,
+        end.epoch,
+        derivation.paramsOfEpoch(end.epoch)?.challengeWindow,
+        commitment?.kickoffTxid,
+        checks,
+        compare,
+      )
     : undefined;
   if (!graph) {
     checks.push({
@@ -243,7 +251,10 @@ export async function verifyEpoch(o: VerifyEpochOptions): Promise<EpochVerificat
     const r = await o.rpc.call('eth_call', (client) => checker.check(client, state, end.block));
     crossCheck = { ok: r.ok, differences: r.differences, calls: r.calls };
   }
-  const l2Faults = l2FaultsIn(derivation, end);
+  const l2Faults = [
+    ...l2FaultsIn(derivation, end),
+    ...(await headerFaultsIn(o.rpc, derivation, end, o.deployment.startBlock)),
+  ];
   const account =
     o.account === undefined
       ? undefined
@@ -314,19 +325,54 @@ function l2FaultsIn(d: GovernanceDerivation, end: EpochEnd): L2ExecutionFault[] 
 }
 
 /**
+ * The epoch's block headers against the rollup parameters in force during it (the blocks after the
+ * previous epoch's end block, up to its own): read again here, since a cached journal keeps no headers.
+ */
+async function headerFaultsIn(
+  rpc: L2Rpc,
+  d: GovernanceDerivation,
+  end: EpochEnd,
+  startBlock: bigint,
+): Promise<L2ExecutionFault[]> {
+  const index = d.epochEnds.indexOf(end);
+  const from = index > 0 ? (d.epochEnds[index - 1] as EpochEnd).block + 1n : startBlock;
+  const params = d.paramsOfEpoch(end.epoch);
+  if (params === undefined || from > end.block) return [];
+  const headers = await rpc.headers(from, end.block);
+  const last = headers[headers.length - 1];
+  const linked = headers.every((h, i) => i === 0 || h.parentHash === (headers[i - 1] as typeof h).hash);
+  if (!linked || last?.hash !== end.blockHash) {
+    throw new VigilError(`the L2 reorganised under epoch ${end.epoch} while its headers were read`, {
+      metaMessages: ['Run vigil verify again.'],
+    });
+  }
+  return headers.flatMap((h) =>
+    headerViolations(h, params).map(
+      (v): L2ExecutionFault => ({ kind: 'rollup-param-violated', block: h.number, blockHash: h.hash, ...v }),
+    ),
+  );
+}
+
+/**
  * Imports the operator's graph for the epoch (every check the watcher makes) and, with a backend, reads
  * the root its kick-off reveals. The kick-off is found as the spender of the graph's claim output.
  */
 async function checkKickoff(
   g: GraphSource,
   epoch: bigint,
+  /** The challenge window in force during the epoch (the ingested model's): the graph must carry it. */
+  governed: bigint | undefined,
   committedKickoff: string | undefined,
   checks: RootCheck[],
   compare: (source: RootSource, root: Uint8Array, detail?: string) => RootCheck,
 ): Promise<NonNullable<EpochVerification['graph']>> {
   let imported: ImportedGraph;
   try {
-    imported = importGraph(g.document, { ...g.expectations, epoch });
+    imported = importGraph(g.document, {
+      ...g.expectations,
+      epoch,
+      ...(governed !== undefined ? { governedChallengeWindow: Number(governed) } : {}),
+    });
   } catch (err) {
     const error = err instanceof Error ? err.message.split('\n')[0] : String(err);
     checks.push({ source: 'bitcoin-kickoff', status: 'unchecked', detail: `the graph is refused: ${error}` });

@@ -31,7 +31,12 @@ import { createGovernanceIngester, type GovernanceIngester } from '../l2/governa
 import { createL2Metrics, type L2Metrics } from '../l2/metrics.ts';
 import { L2Rpc, L2RpcUnavailableError } from '../l2/rpc.ts';
 import type { GraphCoverageFacts, L2SyncFacts } from './component-health.ts';
-import { createGraphRegistry, type GraphRegistry, type GraphRegistryOptions } from './graph-registry.ts';
+import {
+  createGraphRegistry,
+  type GovernedWindow,
+  type GraphRegistry,
+  type GraphRegistryOptions,
+} from './graph-registry.ts';
 import type { EpochSource } from './watcher.ts';
 
 export type L2EpochSourceOptions = {
@@ -86,6 +91,8 @@ export type L2EpochSource = EpochSource & {
   healthFacts(): { l2: L2SyncFacts; graphs: GraphCoverageFacts };
   /** Which catalogue fault, if any, explains `claimedRoot` for the epoch (informational). */
   diagnose(epoch: bigint, claimedRoot: Uint8Array): Promise<FraudDiagnosis | undefined>;
+  /** The governed challenge window in force during `epoch`, once it is known and final (graph import). */
+  governedChallengeWindow(epoch: bigint): GovernedWindow;
   ingestion: GovernanceIngester;
 };
 
@@ -338,6 +345,35 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
     };
   }
 
+  /**
+   * The challenge window in force during `epoch`: the model's value after the endEpoch that started it
+   * (the genesis value for the first epoch). Known once the ingested L2 has started the epoch and that
+   * end block is `confirmations` deep (at least 1): a graph is never judged on a value a reorg may undo.
+   */
+  function governedChallengeWindow(epoch: bigint): GovernedWindow {
+    const params = derivation.paramsOfEpoch(epoch);
+    const cursor = ingestion.ingester.cursor?.number;
+    if (params === undefined) {
+      return {
+        known: false,
+        reason: `epoch ${epoch} has not started on the L2 ingested so far (through block ${cursor ?? 'none'})`,
+      };
+    }
+    const started = epoch > 0n ? endOf(epoch - 1n) : undefined;
+    if (started !== undefined) {
+      const need = Math.max(o.confirmations, 1);
+      const depth = depthOf(started.block);
+      if (depth < need) {
+        return {
+          known: false,
+          reason: `the end of epoch ${epoch - 1n} that started epoch ${epoch} is ${depth} blocks deep, ${need} needed`,
+        };
+      }
+    }
+    return { known: true, value: Number(params.challengeWindow) };
+  }
+  registry.governWith?.(governedChallengeWindow);
+
   async function diagnose(epoch: bigint, claimedRoot: Uint8Array): Promise<FraudDiagnosis | undefined> {
     const end = endOf(epoch);
     if (!end) return undefined;
@@ -366,6 +402,7 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
     facts,
     sync,
     diagnose,
+    governedChallengeWindow,
     ingestion,
     status: () => ({ head, cursor: ingestion.ingester.cursor?.number, caughtUp, error: failed }),
     healthFacts: () => ({

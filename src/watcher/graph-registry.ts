@@ -13,6 +13,12 @@
  * logged (and counted in vigil_graph_files_changed_after_verification_total) once per change; new
  * content that verifies too is watched beside the first.
  *
+ * The challenge window is governed (docs/protocol.md §20): with a lookup of the value in force per epoch
+ * (`governedWindow`, the L2 epoch source gives one), a graph must carry the value in force at
+ * its epoch. While that is not known yet (the ingested L2 has not started the epoch, or the end that
+ * started it is not deep enough) the file is deferred: neither imported nor refused, read again on the
+ * next poll, never accepted on the network's default.
+ *
  * The operator also controls what sits in the directory. Each file is judged on its own: a directory,
  * FIFO, socket, device, symbolic link, unreadable or oversize file is refused with its reason (logged
  * and counted once per file version) and the poll goes on with the other files. Nothing is followed or
@@ -157,6 +163,12 @@ async function readGraphFile(path: string): Promise<FileRead> {
   }
 }
 
+/** The challenge window in force during an epoch, or why it is not known yet. */
+export type GovernedWindow = { known: true; value: number } | { known: false; reason: string };
+
+/** Where the registry learns the governed challenge window of an epoch. */
+export type GovernedChallengeWindow = (epoch: bigint) => GovernedWindow;
+
 export type GraphRegistryOptions = {
   /** The directory the operator publishes its graph documents to. */
   dir: string;
@@ -171,6 +183,8 @@ export type GraphRegistryOptions = {
   backend?: BitcoinBackend;
   logger?: Logger;
   registry?: Registry;
+  /** The governed challenge window per epoch (also settable later with `governWith`). */
+  governedWindow?: GovernedChallengeWindow;
 };
 
 export type GraphRegistry = {
@@ -180,6 +194,10 @@ export type GraphRegistry = {
   refused(): ReadonlyMap<string, GraphImportError>;
   /** Files not read as documents at all (not a regular file, unreadable, too large), by file name. */
   refusedFiles(): ReadonlyMap<string, GraphFileRefusal>;
+  /** Files waiting for the governed challenge window of their epoch, with why (read again each poll). */
+  deferred?(): ReadonlyMap<string, string>;
+  /** From now on, graphs are held to the governed challenge window of their epoch. */
+  governWith?(lookup: GovernedChallengeWindow): void;
 };
 
 /** What the current version of a file was judged: verified (the graph is in `verified`) or refused. */
@@ -198,6 +216,8 @@ type Verified = {
   graph: ImportedGraph;
   wots: string[];
   prevoutChecked: boolean;
+  /** The governed challenge window it verified against (undefined: held to the network's parameters). */
+  governedChallengeWindow: number | undefined;
 };
 
 type RegistryMetrics = {
@@ -282,6 +302,9 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
   const verified = new Map<string, Map<string, Verified>>();
   /** Per file, the change after verification last logged: each change is logged once. */
   const changeLogged = new Map<string, string>();
+  let governed = o.governedWindow;
+  /** Files waiting for their epoch's governed challenge window, with why (logged once per reason). */
+  const deferredFiles = new Map<string, string>();
 
   async function listFiles(): Promise<{ file: string; epoch: bigint }[]> {
     let names: string[];
@@ -326,6 +349,7 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
     text: string,
     hash: string,
     recheck: boolean,
+    governedChallengeWindow: number | undefined,
   ): Promise<Loaded> {
     try {
       // Bounded before anything else reads it: the claim lookup below must not parse what import refuses.
@@ -335,6 +359,7 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
         ...base,
         epoch,
         ...(prevout ? { claimPrevout: prevout } : {}),
+        ...(governedChallengeWindow !== undefined ? { governedChallengeWindow } : {}),
         knownWotsHashes: known(file, hash),
       });
       // A recheck that still finds no claim on chain changes nothing, and says nothing.
@@ -346,7 +371,15 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
       }
       return {
         ok: true,
-        version: { epoch, hash, text, graph, wots: wotsHashes(graph), prevoutChecked: prevout !== undefined },
+        version: {
+          epoch,
+          hash,
+          text,
+          graph,
+          wots: wotsHashes(graph),
+          prevoutChecked: prevout !== undefined,
+          governedChallengeWindow,
+        },
       };
     } catch (err) {
       if (!(err instanceof GraphImportError)) throw err;
@@ -442,9 +475,29 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
       entries.set(file, { ...cached, stamp: read.stamp });
       return;
     }
+    // Never judged on the network's default: without the governed window of its epoch it waits.
+    const window = governed?.(epoch);
+    if (window !== undefined && !window.known) {
+      if (deferredFiles.get(file) !== window.reason) {
+        deferredFiles.set(file, window.reason);
+        o.logger?.info(
+          { file, epoch: epoch.toString(), reason: window.reason },
+          'operator graph deferred: the governed challenge window of its epoch is not known yet',
+        );
+      }
+      return;
+    }
+    deferredFiles.delete(file);
     let loaded: Loaded;
     try {
-      loaded = await load(file, epoch, new TextDecoder().decode(read.bytes), hash, false);
+      loaded = await load(
+        file,
+        epoch,
+        new TextDecoder().decode(read.bytes),
+        hash,
+        false,
+        window?.known ? window.value : undefined,
+      );
     } catch (err) {
       // Not a verdict on the document (the backend failed): read and tried again on the next call.
       o.logger?.warn({ file, err: String(err) }, 'operator graph not imported yet');
@@ -481,7 +534,7 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
         if (v.prevoutChecked) continue;
         let loaded: Loaded;
         try {
-          loaded = await load(file, v.epoch, v.text, v.hash, true);
+          loaded = await load(file, v.epoch, v.text, v.hash, true, v.governedChallengeWindow);
         } catch (err) {
           o.logger?.warn({ file, err: String(err) }, 'operator graph claim not checked on chain yet');
           continue;
@@ -503,6 +556,7 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
     const files = await listFiles();
     const present = new Set(files.map((f) => f.file));
     for (const file of [...entries.keys()]) if (!present.has(file)) gone(file);
+    for (const file of [...deferredFiles.keys()]) if (!present.has(file)) deferredFiles.delete(file);
     for (const file of verified.keys()) if (!present.has(file)) gone(file);
     for (const { file, epoch } of files) await judgeFile(file, epoch);
     await recheckClaims();
@@ -525,6 +579,10 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
       const out = new Map<string, GraphFileRefusal>();
       for (const [file, e] of entries) if ('file' in e) out.set(file, e.file);
       return out;
+    },
+    deferred: () => new Map(deferredFiles),
+    governWith: (lookup) => {
+      governed = lookup;
     },
   };
 }

@@ -158,6 +158,17 @@ type PollStep = 'lease' | 'sync' | 'tip' | 'graphs' | 'judge' | 'redrive' | 'wal
 const errText = (err: unknown): string =>
   err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
 
+/** The challenge window of a graph document Vigil stored in a dispute record (undefined if unreadable). */
+function recordedChallengeWindow(document: string): number | undefined {
+  try {
+    const doc = JSON.parse(document) as { parameters?: { timelocks?: { challengeWindow?: unknown } } };
+    const w = doc.parameters?.timelocks?.challengeWindow;
+    return typeof w === 'number' && Number.isSafeInteger(w) && w > 0 ? w : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function createWatcher(o: WatcherOptions): Watcher {
   const metrics = watcherMetrics(o.registry);
   const healthMetrics = watcherHealthMetrics(o.registry);
@@ -191,7 +202,14 @@ export function createWatcher(o: WatcherOptions): Watcher {
     if (hit) return hit;
     if (!o.expectations) throw new Error('No graph expectations configured: cannot re-import the graph');
     // Yielding: the deadline check re-imports on the poll path, and one import checks every signature.
-    const imported = await importGraphYielding(rec.opened.graph, { ...o.expectations, epoch: rec.epoch });
+    // The record's graph was verified against the challenge window governed at its epoch before the
+    // dispute was opened (docs/protocol.md §20): that window is the one the graph carries.
+    const governed = recordedChallengeWindow(rec.opened.graph);
+    const imported = await importGraphYielding(rec.opened.graph, {
+      ...o.expectations,
+      epoch: rec.epoch,
+      ...(governed !== undefined ? { governedChallengeWindow: governed } : {}),
+    });
     const g = { graph: imported.graph, sigs: imported.sigs };
     graphCache.set(rec.id, g);
     return g;

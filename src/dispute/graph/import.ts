@@ -46,6 +46,13 @@ export type GraphExpectations = {
   committee: readonly Uint8Array[];
   /** The epoch the claim must be about, when known. */
   epoch?: bigint;
+  /**
+   * The challenge window governance has in force during the graph's epoch (the model's `challengeWindow`
+   * after the endEpoch that started it, docs/protocol.md §20): the graph's `timelocks.challengeWindow`
+   * must equal it, and it replaces `params.timelocks.challengeWindow` in the rebuild. Without it (no
+   * governance model at hand) the graph is held to `params` alone.
+   */
+  governedChallengeWindow?: number;
   /** The document hash the operator committed on the L2. */
   commitment?: Uint8Array;
   /**
@@ -346,6 +353,38 @@ export function parseGraphJson(
   return raw;
 }
 
+/**
+ * Vigil's parameters for this graph: the network's, with the challenge window governance has in force at
+ * the graph's epoch when it is known. A graph with another challenge window is refused here, naming the
+ * governed value and the graph's.
+ */
+function protocolParameters(
+  doc: GraphParameters,
+  expect: GraphExpectations,
+  docEpoch: number | string,
+): GraphParameters {
+  const governed = expect.governedChallengeWindow;
+  if (governed === undefined) return expect.params;
+  const epoch = expect.epoch ?? BigInt(docEpoch);
+  const where = 'parameters.timelocks.challengeWindow';
+  if (doc.timelocks.challengeWindow !== governed) {
+    refuse(
+      'PARAMETER_MISMATCH',
+      where,
+      `${doc.timelocks.challengeWindow} blocks, the governed challengeWindow in force at epoch ${epoch} is ${governed}`,
+    );
+  }
+  if (governed >= expect.params.timelocks.assertWindow) {
+    refuse(
+      'PARAMETER_MISMATCH',
+      where,
+      `the governed challengeWindow ${governed} at epoch ${epoch} is not shorter than the protocol's assertWindow ` +
+        `${expect.params.timelocks.assertWindow}: no graph of this network can have it`,
+    );
+  }
+  return { ...expect.params, timelocks: { ...expect.params.timelocks, challengeWindow: governed } };
+}
+
 function compareParameters(doc: GraphParameters, own: GraphParameters): void {
   const t = own.timelocks;
   for (const name of Object.keys(t) as (keyof typeof t)[]) {
@@ -503,7 +542,8 @@ function* importSteps(input: unknown, expect: GraphExpectations): Generator<void
   if (doc.circuit !== expect.circuit.id)
     refuse('PARAMETER_MISMATCH', 'circuit', `${doc.circuit}, expected ${expect.circuit.id}`);
   const params = parametersFromJson(doc.parameters);
-  compareParameters(params, expect.params);
+  const own = protocolParameters(params, expect, doc.epoch);
+  compareParameters(params, own);
   if (doc.operator !== bytesToHex(expect.operator))
     refuse('KEY_MISMATCH', 'operator', 'not the registered operator key');
   const committee = expect.committee.map(bytesToHex);
@@ -527,7 +567,7 @@ function* importSteps(input: unknown, expect: GraphExpectations): Generator<void
   const [epochKey, stateRoot, l2BlockHash, ...trace] = keys.map((k) => k.key) as WotsPublicKey[];
   const spec: GraphSpec = {
     network: expect.network,
-    params: expect.params,
+    params: own,
     operator: expect.operator,
     committee: [...expect.committee],
     epoch,
