@@ -32,7 +32,12 @@ export class ServeDirBusyError extends VigilError {
   override readonly category: VigilErrorCategory = 'unavailable';
 }
 
-const SERVE_FORMAT = 'vigil-devnet-serve/1';
+/**
+ * Version 2: the contracts govern rollup parameters (pending changes, activation at the end of an epoch)
+ * and the genesis state has their leaves, so a version-1 directory cannot be resumed.
+ */
+export const SERVE_FORMAT = 'vigil-devnet-serve/2';
+const OLDER_FORMATS = ['vigil-devnet-serve/1'];
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
 const port = z.number().int().min(1).max(65_535);
 const decimal = z.string().regex(/^(0|[1-9][0-9]*)$/);
@@ -146,6 +151,13 @@ function readJson<T>(path: string, shape: z.ZodType<T>, what: string): T | undef
     json = JSON.parse(text);
   } catch (err) {
     throw new ServeDirError(`${what} ${path} is not JSON`, { cause: err });
+  }
+  const format = (json as { format?: unknown } | null)?.format;
+  if (typeof format === 'string' && OLDER_FORMATS.includes(format)) {
+    throw new ServeDirError(
+      `${what} ${path} was written by an older Vigil (${format}); its L2 contracts predate governed rollup parameters and cannot be resumed`,
+      { metaMessages: ['Serve a new directory (--dir), or delete this one to start over.'] },
+    );
   }
   const parsed = shape.safeParse(json);
   if (!parsed.success) {

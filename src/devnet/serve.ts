@@ -50,6 +50,7 @@ import {
   lockServeDir,
   readCommits,
   readServeRecord,
+  SERVE_FORMAT,
   type ServeControl,
   ServeDirError,
   type ServeDirPaths,
@@ -199,7 +200,7 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
     const first = workload.inputs[0]?.position.block ?? 1n;
     const offset = (await rpc.blockNumber()) + 1n - first;
     record = {
-      format: 'vigil-devnet-serve/1',
+      format: SERVE_FORMAT,
       id: bytesToHex(randomBytes(4)),
       seed,
       epochs,

@@ -60,20 +60,22 @@ describe('the served devnet directory', () => {
   it('round-trips its record, and refuses a record it cannot use, naming the file and the field', () => {
     expect(readServeRecord(paths())).toBeUndefined();
     writeServeRecord(paths(), RECORD);
-    expect(readServeRecord(paths())).toEqual({ format: 'vigil-devnet-serve/1', ...RECORD });
-    writeFileSync(paths().serve, '{"format":"vigil-devnet-serve/1","seed":1');
+    expect(readServeRecord(paths())).toEqual({ format: 'vigil-devnet-serve/2', ...RECORD });
+    writeFileSync(paths().serve, '{"format":"vigil-devnet-serve/2","seed":1');
     expect(() => readServeRecord(paths())).toThrow(ServeDirError);
     expect(() => readServeRecord(paths())).toThrow(/serve\.json is not JSON/);
-    writeFileSync(paths().serve, JSON.stringify({ format: 'vigil-devnet-serve/1', ...RECORD, seed: -1 }));
-    expect(() => readServeRecord(paths())).toThrow(/serve\.json is not a vigil-devnet-serve\/1 file: seed/);
+    writeFileSync(paths().serve, JSON.stringify({ format: 'vigil-devnet-serve/2', ...RECORD, seed: -1 }));
+    expect(() => readServeRecord(paths())).toThrow(/serve\.json is not a vigil-devnet-serve\/2 file: seed/);
+    writeFileSync(paths().serve, JSON.stringify({ ...RECORD, format: 'vigil-devnet-serve/1' }));
+    expect(() => readServeRecord(paths())).toThrow(/written by an older Vigil \(vigil-devnet-serve\/1\)/);
     writeFileSync(paths().serve, JSON.stringify({ ...RECORD, format: 'vigil-devnet-serve/9' }));
     expect(() => readServeRecord(paths())).toThrow(/format/);
   });
 
   it('a claims file that does not parse is an error, never an empty list', () => {
     expect(readClaims(paths())).toEqual([]);
-    writeFileSync(paths().claims, '{"format":"vigil-devnet-serve/1","claims":[{"epoch":"x"}]}');
-    expect(() => readClaims(paths())).toThrow(/claims\.json is not a vigil-devnet-serve\/1 file: claims\.0/);
+    writeFileSync(paths().claims, '{"format":"vigil-devnet-serve/2","claims":[{"epoch":"x"}]}');
+    expect(() => readClaims(paths())).toThrow(/claims\.json is not a vigil-devnet-serve\/2 file: claims\.0/);
   });
 
   it('one live process holds the directory; a lock left by a dead one is taken over', async () => {

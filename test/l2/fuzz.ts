@@ -142,6 +142,8 @@ const NOWHERE = { block: 0n, txIndex: 0, logIndex: 0 };
 const emptyOutcome = (): Outcome => ({ sent: 0, accepted: 0, reverted: 0 });
 
 /** A random genesis inside the bounds, with short periods so proposals run their course in a fuzz run. */
+const FUZZ_GAS_LIMIT = 10_000_000_000n;
+
 export function randomGenesis(seed: number): GenesisOptions {
   const rng = createRng(seed ^ 0x5eed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)] as T;
@@ -160,6 +162,13 @@ export function randomGenesis(seed: number): GenesisOptions {
       minStake: pick([1n, 10n ** 18n, 10n ** 21n]),
       epochReward: pick([0n, 10n ** 20n, 10n ** 27n, 7n]),
       governanceSubsidy: pick([0n, 10n ** 19n, 10n ** 27n, 7n]),
+      // The fuzz chain runs at anvil's gas limit and sets no base fee floor: it has no sequencer that
+      // applies voted header parameters (their checks are tested in rollup-headers/rollup-sequencer).
+      l2GasLimit: FUZZ_GAS_LIMIT,
+      minBaseFee: 0n,
+      batchInterval: pick([1n, 10n, 10_000n]),
+      withdrawalDelay: pick([0n, 100n, 2_000_000n]),
+      challengeWindow: pick([6n, 432n, 4_320n]),
     },
     modules,
   };
@@ -175,7 +184,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
   const genesis = options.genesis ?? randomGenesis(options.seed);
   const minEpochBlocks = options.minEpochBlocks ?? BigInt(int(5));
 
-  const anvil = await startAnvil({ gasLimit: 10_000_000_000n });
+  const anvil = await startAnvil({ gasLimit: FUZZ_GAS_LIMIT });
   const { redis, prefix, cleanup } = testRedis();
   try {
     const transport = http(anvil.rpcUrl);
@@ -391,12 +400,18 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
       rest: Omit<Extract<GovernanceInput, { kind: K }>, 'kind' | 'sender' | 'position'>,
     ): GovernanceInput => ({ kind, sender, position: NOWHERE, ...rest }) as GovernanceInput;
 
+    const keptHeaderValue = (key: ParamKey): bigint | undefined =>
+      key === 'l2GasLimit' || key === 'minBaseFee' ? genesis.params?.[key] : undefined;
     const paramValue = (key: ParamKey): bigint => {
       const spec = PARAM_SPECS[key];
       const r = rng();
       if (r < 0.08 && spec.min > 0n) return spec.min - 1n;
       if (r < 0.16) return spec.max + 1n;
       if (r < 0.2) return UINT256_MAX;
+      // In bounds, a header parameter keeps the chain's value: a change would come into force on a chain
+      // that does not apply it (see randomGenesis); it still goes through pending and activation.
+      const kept = keptHeaderValue(key);
+      if (kept !== undefined) return kept;
       if (r < 0.28) return spec.min;
       if (r < 0.32) return spec.max;
       // In bounds, and short periods so later proposals still end within the run.
@@ -452,7 +467,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
             : key === 'timelock'
               ? BigInt(int(6))
               : chance(0.8)
-                ? spec.default
+                ? (keptHeaderValue(key) ?? spec.default)
                 : paramValue(key);
         return [word(0n), nameToBytes32(key).slice(2), word(v), word(0n), word(0n)];
       }

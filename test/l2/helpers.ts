@@ -8,7 +8,7 @@ import type { GenesisOptions } from '../../src/governance/index.ts';
 import { type AnvilInstance, type AnvilOptions, startAnvil } from '../../src/l2/anvil.ts';
 import { compileContracts } from '../../src/l2/contracts/build.ts';
 import type { Deployment, DeployOptions } from '../../src/l2/deploy.ts';
-import { deployOnAnvil } from '../../src/l2/devnet.ts';
+import { DEVNET_L2_GAS_LIMIT, deployOnAnvil, genesisGasLimit } from '../../src/l2/devnet.ts';
 import { AnvilRpc, WorkloadDriver } from '../../src/l2/driver.ts';
 import { createL2Metrics, type L2Metrics } from '../../src/l2/metrics.ts';
 
@@ -23,12 +23,18 @@ export type Chain = {
   stop: () => Promise<void>;
 };
 
+/**
+ * anvil with the contracts deployed from `genesis`. The chain runs with the genesis gas limit, which is
+ * `DEVNET_L2_GAS_LIMIT` unless `genesis` sets one (the driver gives every transaction 15M gas and mines a
+ * block's inputs together), so Vigil's header checks find the chain obeying its governance.
+ */
 export async function startChain(
-  genesis: GenesisOptions,
+  genesisIn: GenesisOptions,
   anvilOptions: AnvilOptions = {},
   bytecode?: DeployOptions['bytecode'],
 ): Promise<Chain> {
-  const anvil = await startAnvil({ gasLimit: 10_000_000_000n, ...anvilOptions });
+  const genesis = { ...genesisIn, params: { l2GasLimit: DEVNET_L2_GAS_LIMIT, ...genesisIn.params } };
+  const anvil = await startAnvil({ gasLimit: genesisGasLimit(genesis), ...anvilOptions });
   const deployment = await deployOnAnvil(anvil.rpcUrl, genesis, bytecode);
   const rpc = new AnvilRpc(anvil.rpcUrl);
   const driver = new WorkloadDriver(rpc, deployment.addresses, DEPLOYER);
