@@ -13,6 +13,8 @@ import { createGovernanceIngester, type L2ExecutionFault } from '../../src/l2/go
 import { L2Ingester } from '../../src/l2/ingester.ts';
 import { MemoryJournalStore } from '../../src/l2/memory-journal-store.ts';
 import { L2Rpc } from '../../src/l2/rpc.ts';
+import { verifyEpoch } from '../../src/verify/epoch.ts';
+import { verificationText } from '../../src/verify/report.ts';
 import { type Chain, memoryLogger, metricValue, startChain, testMetrics } from './helpers.ts';
 
 const hex = (n: bigint) => `0x${n.toString(16)}`;
@@ -119,7 +121,12 @@ describe('header checks against the genesis parameters', () => {
  * The workload block of the first execute that schedules an l2GasLimit change, the block of the endEpoch
  * that activates it, and the value it activates (from the model).
  */
-function firstGasLimitChange(w: Workload): { executed: bigint; activated: bigint; value: bigint } {
+function firstGasLimitChange(w: Workload): {
+  executed: bigint;
+  activated: bigint;
+  value: bigint;
+  endedEpoch: bigint;
+} {
   const s = createGenesisState(w.genesis);
   let executed: bigint | undefined;
   for (const input of w.inputs) {
@@ -128,7 +135,12 @@ function firstGasLimitChange(w: Workload): { executed: bigint; activated: bigint
     if (executed === undefined && (s.pendingParams.get('l2GasLimit')?.activationEpoch ?? 0n) !== 0n)
       executed = input.position.block;
     if (s.params.l2GasLimit !== before && executed !== undefined)
-      return { executed, activated: input.position.block, value: s.params.l2GasLimit };
+      return {
+        executed,
+        activated: input.position.block,
+        value: s.params.l2GasLimit,
+        endedEpoch: s.epoch - 1n,
+      };
   }
   throw new Error('the workload changes no l2GasLimit');
 }
@@ -198,6 +210,24 @@ describe('a governed gas limit change: in force from the block after the endEpoc
     for (let b = r.executed + 1n; b <= r.activated; b++) expected.push(b);
     expect(r.faults.map((f) => f.block)).toEqual(expected);
     expect(r.faults.every((f) => f.voted === ANVIL_GAS_LIMIT && f.observed === change.value)).toBe(true);
+    // vigil verify of the epoch those blocks belong to lists them too (its cache keeps no headers).
+    const v = await verifyEpoch({
+      rpc: new L2Rpc({ urls: [chain.anvil.rpcUrl] }),
+      deployment: chain.deployment,
+      store: new MemoryJournalStore(),
+      epoch: change.endedEpoch,
+      confirmations: 0,
+      crossCheck: false,
+    });
+    expect(v.endBlock).toBe(r.activated);
+    expect(v.l2Faults.filter((f) => f.kind === 'rollup-param-violated').map((f) => f.block)).toEqual(
+      expected,
+    );
+    expect(v.disagreement).toBe(true);
+    expect(verificationText(v)).toContain(`L2 execution fault at block ${r.activated}`);
+    expect(verificationText(v)).toContain(
+      `gasLimit ${change.value}, the governed l2GasLimit is ${ANVIL_GAS_LIMIT}`,
+    );
   });
 
   it('never applied: a fault at exactly the first block after the activating endEpoch', async () => {
