@@ -2,6 +2,7 @@
 import type { GovernanceInput } from '../../src/governance/inputs.ts';
 import { generateWorkload, type WorkloadOptions } from '../../src/governance/workload.ts';
 import { createGovernanceIngester } from '../../src/l2/governance-ingester.ts';
+import { RollupSequencer } from '../../src/l2/rollup-sequencer.ts';
 import { L2Rpc } from '../../src/l2/rpc.ts';
 import { startChain, testRedis } from './helpers.ts';
 
@@ -30,7 +31,13 @@ export async function runDifferential(
   const chain = await startChain(w.genesis);
   const { redis, prefix, cleanup } = testRedis();
   try {
-    const replay = await chain.driver.replay(w.inputs, { checkReceipts: run.checkReceipts ?? false });
+    // Blocks obey the rollup parameters in force, as the devnet's do.
+    const sequencer = new RollupSequencer(chain.rpc, chain.deployment.addresses.registry);
+    await sequencer.start();
+    const replay = await chain.driver.replay(w.inputs, {
+      checkReceipts: run.checkReceipts ?? false,
+      sequencer,
+    });
     const rpc = new L2Rpc({ urls: [chain.anvil.rpcUrl] });
     const gi = createGovernanceIngester({ rpc, redis, prefix, deployment: chain.deployment, maxRange: 500n });
     await gi.ingester.syncTo(replay.lastBlock);

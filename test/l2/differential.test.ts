@@ -51,20 +51,14 @@ function rollupActivity(options: WorkloadOptions) {
 }
 
 describe('contracts vs reference model with rollup parameter changes', () => {
-  // The first seed whose workload puts rollup changes in force, overwrites a pending one in its epoch and
-  // fails a rollup proposal on its bounds. Only keys no block header shows (l2GasLimit and minBaseFee are
-  // checked against anvil's headers, which runDifferential's plain anvil does not follow): the contracts
-  // treat all five alike, and test/l2/rollup-params-contracts.test.ts covers each key.
-  const HEADER_KEYS = new Set(['l2GasLimit', 'minBaseFee']);
+  // The first seed whose workload puts rollup changes in force, overwrites a pending one in its epoch,
+  // fails a rollup proposal on its bounds and changes a parameter the block headers show (the devnet's
+  // sequencer applies it, and the header checks must find the chain obeying it).
+  const HEADER_KEYS = ['l2GasLimit', 'minBaseFee'];
   const base = { inputs: 300, epochLength: 25 };
   const seed = Array.from({ length: 200 }, (_, i) => i + 3).find((s) => {
     const a = rollupActivity({ seed: s, ...base });
-    return (
-      a.activations >= 2 &&
-      a.overwrites >= 1 &&
-      a.failed >= 1 &&
-      [...a.keys].every((k) => !HEADER_KEYS.has(k))
-    );
+    return a.activations >= 2 && a.overwrites >= 1 && a.failed >= 1 && HEADER_KEYS.some((k) => a.keys.has(k));
   });
 
   it('a seed with rollup changes: same state (pending values included) at every epoch end', async () => {
