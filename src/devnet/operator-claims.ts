@@ -10,6 +10,7 @@ import { VigilError } from '../core/errors.ts';
 import type { Graph } from '../dispute/graph/build.ts';
 import type { PresignedSignatures } from '../dispute/graph/sign.ts';
 import type { WotsSecretKey } from '../dispute/winternitz/keys.ts';
+import { PARAM_SPECS } from '../governance/params.ts';
 import { devnetGraphParameters } from './operator-graph.ts';
 import type { ClaimState, ClaimView, SendKind } from './strategies/types.ts';
 
@@ -25,6 +26,8 @@ export type EpochClaim = {
   checkpoints: Uint8Array[];
   /** The reference model's root, when the devnet knows it (strategies aim their attacks with it). */
   referenceRoot?: Uint8Array;
+  /** T_c of the epoch's graph: the governed `challengeWindow` in force during the epoch (§2, §20). */
+  challengeWindow: number;
 };
 
 export type TrackedClaim = {
@@ -91,12 +94,14 @@ const copyClaim = (e: EpochClaim): EpochClaim => ({
   stateRoot: Uint8Array.from(e.stateRoot),
   l2BlockHash: Uint8Array.from(e.l2BlockHash),
   checkpoints: e.checkpoints.map((r) => Uint8Array.from(r)),
+  challengeWindow: e.challengeWindow,
 });
 
 function sameClaim(a: EpochClaim, b: EpochClaim): boolean {
   return (
     equalBytes(a.stateRoot, b.stateRoot) &&
     equalBytes(a.l2BlockHash, b.l2BlockHash) &&
+    a.challengeWindow === b.challengeWindow &&
     a.checkpoints.length === b.checkpoints.length &&
     a.checkpoints.every((r, i) => equalBytes(r, b.checkpoints[i] as Uint8Array))
   );
@@ -119,6 +124,13 @@ export function checkClaim(c: EpochClaim): void {
   }
   if (!equalBytes(c.checkpoints[k] as Uint8Array, c.stateRoot)) {
     throw new DevnetOperatorError(`Epoch ${c.epoch}: checkpoint r_${k} is not the claimed state root`);
+  }
+  const w = BigInt(c.challengeWindow);
+  const spec = PARAM_SPECS.challengeWindow;
+  if (!Number.isSafeInteger(c.challengeWindow) || w < spec.min || w > spec.max) {
+    throw new DevnetOperatorError(
+      `Epoch ${c.epoch}: challenge window ${c.challengeWindow} is outside the governed bounds [${spec.min}, ${spec.max}]`,
+    );
   }
 }
 

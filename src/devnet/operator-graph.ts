@@ -37,9 +37,18 @@ export type EpochKeys = {
   spec: Omit<GraphSpec, 'claim'>;
 };
 
-/** The epoch's Winternitz keys and the graph's specification, short of the claim outpoint. */
-export function epochKeys(secrets: DevnetOperatorSecrets, epoch: bigint): EpochKeys {
-  const params = devnetGraphParameters;
+/** The devnet's graph parameters with an epoch's governed challenge window (T_c). */
+export const graphParametersFor = (challengeWindow: number): GraphParameters => ({
+  ...devnetGraphParameters,
+  timelocks: { ...devnetGraphParameters.timelocks, challengeWindow },
+});
+
+/**
+ * The epoch's Winternitz keys and the graph's specification, short of the claim outpoint. The graph's
+ * challenge window is the governed one in force during the epoch: Vigil refuses any other (§20).
+ */
+export function epochKeys(secrets: DevnetOperatorSecrets, epoch: bigint, challengeWindow: number): EpochKeys {
+  const params = graphParametersFor(challengeWindow);
   const operator = Uint8Array.from(ecc.xOnlyPointFromScalar(secrets.operator));
   const key = (valueIndex: number, messageBytes: number) =>
     deriveWotsSecretKey(secrets.wotsSeed, {

@@ -54,7 +54,7 @@ export async function kickOffEpoch(
   later: string[],
 ): Promise<ClaimResult> {
   const { secrets, hooks, backend, market, logger } = ctx;
-  const ek = epochKeys(secrets, e.epoch);
+  const ek = epochKeys(secrets, e.epoch, e.challengeWindow);
   const { graph, sigs, graphFile, fundingTxid, fundingRaw } = await fundAndPublish(ctx, e, ek);
   const claim = ctx.claims.sign(e);
   const values = { stateRoot: e.stateRoot, l2BlockHash: e.l2BlockHash };
@@ -138,7 +138,7 @@ export type RecordedClaim = EpochClaim & { fundingTxid: string; kickoffTxid: str
  * assert and payout have the ids they had; what the chain did to it since is read by the next scan.
  */
 export function retrackClaim(ctx: OperatorContext, r: RecordedClaim): void {
-  const ek = epochKeys(ctx.secrets, r.epoch);
+  const ek = epochKeys(ctx.secrets, r.epoch, r.challengeWindow);
   const script = claimScript(ek);
   const fundingTxid = Uint8Array.from(Buffer.from(r.fundingTxid, 'hex')).reverse();
   const { graph, sigs } = presignedGraph(ek, ctx.secrets, { txid: fundingTxid, vout: 0, script });

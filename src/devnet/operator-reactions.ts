@@ -59,7 +59,7 @@ export async function reactToChain(ctx: OperatorContext, api: OperatorApi, lines
     if (
       state === 'kicked-off' &&
       c.kickoffHeight !== undefined &&
-      next >= c.kickoffHeight + t.challengeWindow
+      next >= c.kickoffHeight + c.graph.spec.params.timelocks.challengeWindow
     ) {
       await sendOwn(
         ctx,

@@ -20,7 +20,12 @@ import {
 import type { ExpectedEnd } from './strategies/types.ts';
 
 /** One epoch end on the L2 as the devnet's ingestion saw it. */
-export type FeedEpochEnd = { epoch: bigint; blockHash: string };
+export type FeedEpochEnd = {
+  epoch: bigint;
+  blockHash: string;
+  /** The governed challenge window in force during the epoch (Bitcoin blocks). */
+  challengeWindow: bigint;
+};
 
 /** An operator's claim for one epoch: what its kick-off reveals and what its assert would commit. */
 export type PlannedClaim = {
@@ -32,6 +37,8 @@ export type PlannedClaim = {
   /** The reference model's root for the same epoch. */
   referenceRoot: Uint8Array;
   fraud: boolean;
+  /** T_c of the epoch's graph: the governed challenge window in force during the epoch. */
+  challengeWindow: number;
 };
 
 /** The first fraud, as the devnet knows it from the injected fault. */
@@ -87,22 +94,23 @@ export function planDevnet(options: {
   const reference = run(REFERENCE_EXECUTOR);
   const operator = options.operator === REFERENCE_EXECUTOR ? reference : run(options.operator);
   const referenceRoots = new Map(epochSpans(reference).map((s) => [s.epoch, s.root]));
-  const blockHashes = new Map(options.epochEnds.map((e) => [e.epoch, e.blockHash]));
+  const ends = new Map(options.epochEnds.map((e) => [e.epoch, e]));
   const claims: PlannedClaim[] = [];
   for (const span of epochSpans(operator)) {
-    const blockHash = blockHashes.get(span.epoch);
+    const end = ends.get(span.epoch);
     const referenceRoot = referenceRoots.get(span.epoch);
     // An epoch the operator ended but the chain did not (or the reverse) is not claimable here.
-    if (blockHash === undefined || referenceRoot === undefined) continue;
+    if (end === undefined || referenceRoot === undefined) continue;
     const preRoot = span.first === 0 ? genesisRoot : (operator[span.first - 1] as TraceStep).root;
     const stepRoots = operator.slice(span.first, span.last + 1).map((s) => s.root);
     claims.push({
       epoch: span.epoch,
       stateRoot: span.root,
-      l2BlockHash: hexToBytes(blockHash),
+      l2BlockHash: hexToBytes(end.blockHash),
       checkpoints: traceCheckpoints(preRoot, stepRoots, options.traceSteps),
       referenceRoot,
       fraud: !equalBytes(span.root, referenceRoot),
+      challengeWindow: Number(end.challengeWindow),
     });
   }
   let firstFault: PlannedFault | undefined;

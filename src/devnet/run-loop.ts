@@ -77,7 +77,11 @@ export async function runUntilPlannedEnd(
   let finished = false;
   /** The block by which every claim had ended on Bitcoin (the watcher gets a grace period after it). */
   let claimsEndedAt: number | undefined;
-  const grace = DEVNET_PARAMS.timelocks.disproveWindow + DEVNET_PARAMS.timelocks.challengeWindow;
+  const longestWindow = Math.max(
+    DEVNET_PARAMS.timelocks.challengeWindow,
+    ...plan.claims.map((c) => c.challengeWindow),
+  );
+  const grace = DEVNET_PARAMS.timelocks.disproveWindow + longestWindow;
   while (blocks < maxBlocks && !o.signal?.aborted) {
     for (const line of await operator.react()) say(`  operator: ${line}`);
     const next = pending.shift();

@@ -78,6 +78,13 @@ export async function planOperatorClaims(
   return plan;
 }
 
+/** The challenge window in force during `epoch`, as the reference model's feed has it. */
+function governedWindow(params: { challengeWindow: bigint } | undefined, epoch: bigint): bigint {
+  if (params === undefined)
+    throw new VigilError(`The devnet's feed has no parameters for epoch ${epoch}, whose end it saw`);
+  return params.challengeWindow;
+}
+
 async function planFromChain(
   redis: Redis,
   prefix: string,
@@ -96,7 +103,11 @@ async function planFromChain(
     inputs: feed.derivation.inputs,
     genesis: deployment.genesis,
     operator: executor,
-    epochEnds: feed.derivation.epochEnds.map((e) => ({ epoch: e.epoch, blockHash: e.blockHash })),
+    epochEnds: feed.derivation.epochEnds.map((e) => ({
+      epoch: e.epoch,
+      blockHash: e.blockHash,
+      challengeWindow: governedWindow(feed.derivation.paramsOfEpoch(e.epoch), e.epoch),
+    })),
     traceSteps,
     expect,
   });

@@ -63,6 +63,8 @@ export function operatorEpochClaim(o: {
     referenceRoot,
     fraud: !equalBytes(stateRoot, referenceRoot),
     executor: o.executor.name,
+    // The window in force during the epoch: the state at its first input, as the reference has it.
+    challengeWindow: Number(before.state.params.challengeWindow),
   };
 }
 

@@ -93,6 +93,8 @@ const claimShape = z.strictObject({
   l2BlockHash: hex32,
   referenceRoot: hex32,
   checkpoints: z.array(hex32),
+  /** T_c of the claim's graph (the governed window in force during the epoch): a resume rebuilds it. */
+  challengeWindow: z.number().int().positive(),
   /** The Bitcoin height the operator had scanned when it claimed (a resumed scan starts there). */
   scannedAt: z.number().int().nonnegative(),
   neverAssert: z.boolean(),

@@ -596,6 +596,7 @@ function servedClaimOf(c: OperatorEpochClaim, r: ClaimResult, scannedAt: number)
     l2BlockHash: hex(c.l2BlockHash),
     referenceRoot: hex(c.referenceRoot),
     checkpoints: c.checkpoints.map(hex),
+    challengeWindow: c.challengeWindow,
     scannedAt,
     neverAssert: false,
   };
@@ -636,6 +637,7 @@ function recordedClaim(c: ServedClaim): RecordedClaim {
     l2BlockHash: hexToBytes(c.l2BlockHash),
     referenceRoot: hexToBytes(c.referenceRoot),
     checkpoints: c.checkpoints.map((r) => hexToBytes(r)),
+    challengeWindow: c.challengeWindow,
     neverAssert: c.neverAssert,
   };
 }

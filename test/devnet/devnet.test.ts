@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDevnet } from '../../src/devnet/run.ts';
 import { FAULTS } from '../../src/governance/index.ts';
-import { findBitingSeed, seedWithGasLimitChange } from './fault-seeds.ts';
+import { findBitingSeed, seedWithGasLimitChange, seedWithWindowChange } from './fault-seeds.ts';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 let redis: Redis;
@@ -63,6 +63,15 @@ describe('vigil devnet, end to end', () => {
     },
     180_000,
   );
+
+  it('an honest operator builds each graph on the challenge window governance put in force for its epoch', async () => {
+    const { seed, windows } = seedWithWindowChange(EPOCHS);
+    const s = await runDevnet({ redis, redisUrl: REDIS_URL, epochs: EPOCHS, seed, fault: 'none' });
+    expect(new Set(windows).size).toBeGreaterThan(1); // the run crosses a change
+    expect(s.problems).toEqual([]);
+    expect(s.verdicts).toEqual({ valid: EPOCHS, fraud: 0, unavailable: 0 });
+    expect(s.operatorEnds.map((e) => e.state)).toEqual(windows.map(() => 'taken'));
+  }, 180_000);
 
   it('accuses no one when the operator is honest (the 50-epoch run is in the long suite)', async () => {
     const s = await runDevnet({ redis, redisUrl: REDIS_URL, epochs: 6, seed: 7, fault: 'none' });

@@ -4,6 +4,8 @@
  * generator changes, the search follows).
  */
 import {
+  applyInput,
+  createGenesisState,
   executorByName,
   firstDivergence,
   REFERENCE_EXECUTOR,
@@ -64,4 +66,22 @@ export function seedWithGasLimitChange(epochs: number, maxSeed = 80): number {
       return seed;
   }
   throw new Error(`no seed in 1..${maxSeed} changes the gas limit within ${epochs} epochs`);
+}
+
+/**
+ * The first seed whose devnet workload changes the governed challenge window in force within `epochs`
+ * epochs, and the windows of its epochs (the graphs must be built on them).
+ */
+export function seedWithWindowChange(epochs: number, maxSeed = 80): { seed: number; windows: bigint[] } {
+  for (let seed = 1; seed <= maxSeed; seed++) {
+    const w = devnetWorkload({ seed, epochs });
+    const s = createGenesisState(w.genesis);
+    const windows: bigint[] = [];
+    for (const input of w.inputs) {
+      if (input.kind === 'endEpoch') windows.push(s.params.challengeWindow);
+      applyInput(s, input);
+    }
+    if (windows.some((x) => x !== windows[0])) return { seed, windows };
+  }
+  throw new Error(`no seed in 1..${maxSeed} changes the challenge window within ${epochs} epochs`);
 }

@@ -44,6 +44,7 @@ function claimOf(epoch: bigint): EpochClaim {
     stateRoot: checkpoints[k] as Uint8Array,
     l2BlockHash: root(`epoch ${epoch} block`),
     checkpoints,
+    challengeWindow: 6,
   };
 }
 

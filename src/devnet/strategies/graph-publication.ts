@@ -51,7 +51,7 @@ export const graphLateStrategy: OperatorStrategy = {
         for (const c of api.claims()) {
           const text = held.get(c.epoch);
           if (text === undefined || c.kickoffHeight === undefined || writer === undefined) continue;
-          const closes = c.kickoffHeight + api.params.timelocks.challengeWindow;
+          const closes = c.kickoffHeight + c.graph.spec.params.timelocks.challengeWindow;
           if (api.next() < closes - LATE_LEFT) continue;
           held.delete(c.epoch);
           await writer.write(c.epoch, text);

@@ -33,7 +33,7 @@ export const takeFirstBlockStrategy: OperatorStrategy = {
     round: async (api) => {
       for (const c of api.claims()) {
         if (c.state !== 'kicked-off' || c.kickoffHeight === undefined) continue;
-        if (api.next() >= c.kickoffHeight + api.params.timelocks.challengeWindow) {
+        if (api.next() >= c.kickoffHeight + c.graph.spec.params.timelocks.challengeWindow) {
           await api.sendTake(c, 'its first valid block');
         } else {
           // Refused until valid (non-BIP68-final): the refusal is the point, not news.
