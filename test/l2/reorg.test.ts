@@ -24,6 +24,16 @@ function summary(gi: GovernanceIngester) {
   };
 }
 
+function workloadActiveNearItsEnd(fromSeed: number, depth: number, confirmations: number): Workload {
+  for (let seed = fromSeed; seed < fromSeed + 200; seed++) {
+    const w = generateWorkload({ seed, inputs: 40, epochLength: 10 });
+    const last = w.inputs.at(-1)?.position.block ?? 0n;
+    const orphanedAndIngested = (b: bigint) => b > last - BigInt(depth) && b <= last - BigInt(confirmations);
+    if (w.inputs.some((i) => orphanedAndIngested(i.position.block))) return w;
+  }
+  throw new Error(`no seed from ${fromSeed} puts an input in the orphaned, ingested blocks`);
+}
+
 describe('reorgs inside the watched range', () => {
   let chain: Chain;
   let r: Redis;
@@ -107,8 +117,10 @@ describe('reorgs inside the watched range', () => {
   ])('anvil_reorg depth $depth with $confirmations confirmations', async ({ depth, confirmations }) => {
     const head0 = await chain.rpc.blockNumber();
     const watched = fresh(`anvil-reorg-${depth}`, { confirmations });
-    // Put governance activity into the blocks that will be orphaned.
-    const more = generateWorkload({ seed: 100 + depth, inputs: 40, epochLength: 10 });
+    // Put governance activity into the blocks that will be orphaned and were ingested: the first seed
+    // (searched, from 100 + depth) whose workload has an input in its last `depth` blocks but one below
+    // the last `confirmations`.
+    const more = workloadActiveNearItsEnd(100 + depth, depth, confirmations);
     const replay = await chain.driver.replay(more.inputs, {
       offset: head0 + 1n - (more.inputs[0]?.position.block ?? 1n),
     });

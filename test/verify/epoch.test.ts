@@ -18,6 +18,8 @@ import { buildGraph } from '../../src/dispute/graph/build.ts';
 import { graphToDocument } from '../../src/dispute/graph/document.ts';
 import { completeKickoff } from '../../src/dispute/graph/spend.ts';
 import {
+  applyInput,
+  createGenesisState,
   type Executor,
   FAULTS,
   firstDivergence,
@@ -26,7 +28,6 @@ import {
   type TraceStep,
 } from '../../src/governance/index.ts';
 import { serializeInputsFile } from '../../src/governance/inputs-file.ts';
-import { workloadAddress } from '../../src/governance/workload.ts';
 import { diagnoseFraud } from '../../src/judge/diagnose.ts';
 import type { L2Entry } from '../../src/l2/decode.ts';
 import { devnetWorkload, type L2Devnet, type L2DevnetRun, startL2Devnet } from '../../src/l2/devnet.ts';
@@ -156,6 +157,23 @@ type FaultCase = {
   root: string;
   step: number;
 };
+
+/**
+ * A validator and a delegator of the primary chain's workload that hold stake at the end of `epoch` (the
+ * model alone): the first of the workload's validators registered by then, and its first delegator.
+ */
+function accountsAtEndOf(epoch: bigint): { validator: string; delegator: string } {
+  const w = devnetWorkload({ seed: SEED, epochs: EPOCHS });
+  const s = createGenesisState(w.genesis);
+  for (const input of w.inputs) {
+    applyInput(s, input);
+    if (s.epoch > epoch) break;
+  }
+  const validator = [...s.validators.values()].find((v) => v.selfStake > 0n && v.delegators.size > 0);
+  if (validator === undefined)
+    throw new Error(`no staked validator with delegators at the end of epoch ${epoch}`);
+  return { validator: validator.address, delegator: [...validator.delegators][0] as string };
+}
 
 /** Whether `fault` changes any root of the seeded devnet workload (the model alone, no chain). */
 function bitesOffline(fault: Executor, seed: number): boolean {
@@ -353,8 +371,7 @@ describe('vigil verify --epoch, against a devnet L2, with no Redis', () => {
   }, 60_000);
 
   it("--account: a validator's and a delegator's figures agree with the contracts, with proofs that verify alone", async () => {
-    const validator = workloadAddress('validator', 0);
-    const delegator = workloadAddress('delegator', 0);
+    const { validator, delegator } = accountsAtEndOf(3n);
     const proofs = join(dir, 'proofs.json');
     const r = await verify(['--epoch', '3', '--account', validator, '--proof-out', proofs, '--json']);
     expect(r.code, r.stderr).toBe(0);
