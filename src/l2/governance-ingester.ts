@@ -10,14 +10,16 @@ import { CursorStore, type JournalStore } from './cursor-store.ts';
 import { createLogDecoder, createRevertedTxDecoder, entryKind, type L2Entry } from './decode.ts';
 import { type EpochEnd, GovernanceDerivation } from './derivation.ts';
 import { type WatchedDeployment, watchedAddresses } from './governance-contracts.ts';
-import { type HeaderParam, headerViolations } from './header-check.ts';
+import { type HeaderParam, ViolationRuns } from './header-check.ts';
 import { L2Ingester } from './ingester.ts';
 import type { L2Metrics } from './metrics.ts';
 import { refusalLabel } from './refusal.ts';
 import type { BlockHeader, L2Rpc } from './rpc.ts';
 
-/** How many reported (block, parameter) header faults are remembered to report each once. */
-const HEADER_REPORTED_MAX = 100_000;
+/** A run of blocks breaking a rollup parameter is warned about again every this many blocks. */
+const RUN_WARN_EVERY = 1_000;
+/** `faults` keeps the first this many (every one is still logged, counted and passed to the hook). */
+const MAX_KEPT_FAULTS = 10_000;
 
 /** The L2 ran something other than docs/protocol.md: not the operator's commitment, the chain itself. */
 export type L2ExecutionFault =
@@ -36,6 +38,11 @@ export type L2ExecutionFault =
       param: HeaderParam;
       voted: bigint;
       observed: bigint;
+      /**
+       * Blocks in the run this fault starts (the same break from `block` on), when known: `vigil verify`
+       * counts them within the epoch; the daemon reports a run at its first block, before its length is.
+       */
+      blocks?: number;
     };
 
 /** Where the cursor and journal live: Redis under a key prefix, or any other JournalStore. */
@@ -72,7 +79,7 @@ export function createGovernanceIngester(o: GovernanceIngesterOptions): Governan
   const checks: CrossCheckResult[] = [];
   const faults: L2ExecutionFault[] = [];
   const report = (f: L2ExecutionFault) => {
-    faults.push(f);
+    if (faults.length < MAX_KEPT_FAULTS) faults.push(f);
     o.metrics?.executionFaults.inc();
     o.logger?.error(
       {
@@ -80,11 +87,11 @@ export function createGovernanceIngester(o: GovernanceIngesterOptions): Governan
         ...('epochEnd' in f ? { epoch: f.epochEnd.epoch.toString() } : {}),
         ...(f.kind === 'rollup-param-violated'
           ? {
-              block: f.block.toString(),
+              block: String(f.block),
               blockHash: f.blockHash,
               param: f.param,
-              voted: f.voted.toString(),
-              observed: f.observed.toString(),
+              voted: String(f.voted),
+              observed: String(f.observed),
             }
           : {}),
       },
@@ -93,21 +100,52 @@ export function createGovernanceIngester(o: GovernanceIngesterOptions): Governan
     o.onExecutionFault?.(f);
   };
   /**
-   * (block hash, parameter) pairs already reported: a header checked again (a resumed step, a reorg's
-   * replay of the same blocks) is reported once. Bounded: the oldest are forgotten first.
+   * Header violations grouped into runs: a run (same parameter, voted and observed values) is one fault,
+   * reported at its first block; every block of it is counted; a warning repeats every
+   * RUN_WARN_EVERY blocks while it lasts, and its end is logged. So a chain that breaks a parameter for
+   * months costs one fault, not one per block.
    */
-  const headerReported = new Set<string>();
+  const runs = new ViolationRuns();
   const checkHeader = (h: BlockHeader) => {
-    for (const v of headerViolations(h, derivation.state.params)) {
-      const key = `${h.hash}:${v.param}`;
-      if (headerReported.has(key)) continue;
-      headerReported.add(key);
-      if (headerReported.size > HEADER_REPORTED_MAX) {
-        const oldest = headerReported.values().next().value;
-        if (oldest !== undefined) headerReported.delete(oldest);
+    const verdict = runs.check(h, derivation.state.params);
+    for (const run of verdict.ended) {
+      o.metrics?.rollupParamViolating.set({ param: run.param }, 0);
+      o.logger?.info(
+        {
+          param: run.param,
+          fromBlock: String(run.firstBlock),
+          blocks: run.blocks,
+          obeysFrom: String(h.number),
+        },
+        'L2 blocks obey the rollup parameter again',
+      );
+    }
+    for (const run of verdict.continued) {
+      o.metrics?.rollupParamViolations.inc({ param: run.param });
+      if (run.blocks % RUN_WARN_EVERY === 0) {
+        o.logger?.warn(
+          {
+            param: run.param,
+            voted: String(run.voted),
+            observed: String(run.observed),
+            fromBlock: String(run.firstBlock),
+            blocks: run.blocks,
+          },
+          'L2 blocks still break the rollup parameter in force',
+        );
       }
-      o.metrics?.rollupParamViolations.inc({ param: v.param });
-      report({ kind: 'rollup-param-violated', block: h.number, blockHash: h.hash, ...v });
+    }
+    for (const run of verdict.started) {
+      o.metrics?.rollupParamViolations.inc({ param: run.param });
+      o.metrics?.rollupParamViolating.set({ param: run.param }, 1);
+      report({
+        kind: 'rollup-param-violated',
+        block: run.firstBlock,
+        blockHash: run.firstHash,
+        param: run.param,
+        voted: run.voted,
+        observed: run.observed,
+      });
     }
   };
   let rejectedSeen = 0;
@@ -144,6 +182,7 @@ export function createGovernanceIngester(o: GovernanceIngesterOptions): Governan
     pollIntervalMs: o.pollIntervalMs,
     onRewind: (fork) => {
       checker.forgetAbove(fork.number);
+      runs.rewind(fork.number);
       while (checks.length > 0 && (checks[checks.length - 1] as CrossCheckResult).block > fork.number)
         checks.pop();
       rejectedSeen = derivation.rejected.length;

@@ -13,6 +13,8 @@ export type L2Metrics = {
   executionFaults: Counter;
   /** L2 block headers breaking a governed rollup parameter in force (each also an execution fault). */
   rollupParamViolations: Counter<'param'>;
+  /** 1 while the latest checked header breaks the parameter, else 0. */
+  rollupParamViolating: Gauge<'param'>;
   /** Highest epoch whose state commitment the ingested L2 holds (-1: none yet). */
   lastCommittedEpoch: Gauge;
   /** Highest epoch with an imported operator graph (-1: none yet). */
@@ -121,7 +123,18 @@ export function createL2Metrics(registry: Registry): L2Metrics {
       () =>
         new Counter({
           name: 'vigil_l2_rollup_param_violations_total',
-          help: 'L2 block headers breaking the governed rollup parameter in force, by parameter (l2GasLimit: gasLimit differs; minBaseFee: baseFeePerGas below it); each is reported once per block',
+          help: 'L2 block headers breaking the governed rollup parameter in force, by parameter (l2GasLimit: gasLimit differs; minBaseFee: baseFeePerGas below it), counted per block; a run of them is one reported fault',
+          labelNames: ['param'] as const,
+          registers,
+        }),
+    ),
+    rollupParamViolating: getOrCreate(
+      registry,
+      'vigil_l2_rollup_param_violating',
+      () =>
+        new Gauge({
+          name: 'vigil_l2_rollup_param_violating',
+          help: 'Whether the latest checked L2 block header breaks the governed rollup parameter in force (1) or not (0)',
           labelNames: ['param'] as const,
           registers,
         }),

@@ -27,7 +27,7 @@ import type { L2Entry } from '../l2/decode.ts';
 import type { EpochEnd, GovernanceDerivation } from '../l2/derivation.ts';
 import type { WatchedDeployment } from '../l2/governance-contracts.ts';
 import { createGovernanceIngester, type L2ExecutionFault } from '../l2/governance-ingester.ts';
-import { headerViolations } from '../l2/header-check.ts';
+import { type ViolationRun, ViolationRuns } from '../l2/header-check.ts';
 import type { L2Rpc } from '../l2/rpc.ts';
 import { type AccountVerification, verifyAccount } from './account-run.ts';
 
@@ -346,10 +346,20 @@ async function headerFaultsIn(
       metaMessages: ['Run vigil verify again.'],
     });
   }
-  return headers.flatMap((h) =>
-    headerViolations(h, params).map(
-      (v): L2ExecutionFault => ({ kind: 'rollup-param-violated', block: h.number, blockHash: h.hash, ...v }),
-    ),
+  // One fault per run of blocks breaking a parameter the same way, with the run's length in the epoch.
+  const runs = new ViolationRuns();
+  const found: ViolationRun[] = [];
+  for (const h of headers) found.push(...runs.check(h, params).started);
+  return found.map(
+    (r): L2ExecutionFault => ({
+      kind: 'rollup-param-violated',
+      block: r.firstBlock,
+      blockHash: r.firstHash,
+      param: r.param,
+      voted: r.voted,
+      observed: r.observed,
+      blocks: r.blocks,
+    }),
   );
 }
 

@@ -27,9 +27,11 @@ function faultText(f: L2ExecutionFault): string {
     case 'state-mismatch':
       return `  L2 execution fault at epoch ${f.epochEnd.epoch}: ${f.differences.join('; ')}`;
     case 'rollup-param-violated':
-      return f.param === 'l2GasLimit'
-        ? `  L2 execution fault at block ${f.block} (${f.blockHash}): gasLimit ${f.observed}, the governed l2GasLimit is ${f.voted}`
-        : `  L2 execution fault at block ${f.block} (${f.blockHash}): baseFeePerGas ${f.observed}, below the governed minBaseFee ${f.voted}`;
+      return `${
+        f.param === 'l2GasLimit'
+          ? `  L2 execution fault at block ${f.block} (${f.blockHash}): gasLimit ${f.observed}, the governed l2GasLimit is ${f.voted}`
+          : `  L2 execution fault at block ${f.block} (${f.blockHash}): baseFeePerGas ${f.observed}, below the governed minBaseFee ${f.voted}`
+      }${f.blocks !== undefined && f.blocks > 1 ? ` (and the next ${f.blocks - 1} blocks of the epoch)` : ''}`;
   }
 }
 
