@@ -16,14 +16,21 @@
  *
  * How: every u32 is 8 nibbles (nibble 0 least significant) tracked by a symbolic stack
  * (`stack-model.ts`). Four lookup tables sit above the message: XOR (256 entries, x ^ y at index
- * 16x + y), ROW (16x + E_ROW), MOD (v & 15) and DIV ((v >> 4) + E_CARRY) for sums up to 47. A u32
- * addition adds the nibbles with the previous carry and splits the sum with MOD and DIV; an XOR is a
- * ROW lookup, an addition and an XOR lookup. The constant offsets E_ROW and E_CARRY ride along in the
- * values so that most lookups need no index correction. Rotations by 16, 12 and 8 are renamings of
- * nibbles; the rotation by 7 is one by 8 followed by a one-bit left rotation computed like an addition
- * (each nibble doubled, its high bit carried into the next nibble). Constants (the IV, counter, length
- * and flags) never touch the stack: they fold into lookup indices. Nothing branches, so the script's
- * size and its maximum stack are properties of the generator, measured in the tests.
+ * 16x + y), ROW (16x), MOD (v mod 16) and DIV (v div 16) for sums up to 47. A u32 addition adds the
+ * nibbles with the previous carry and splits each sum with MOD and DIV; an XOR is a ROW lookup, an
+ * addition and an XOR lookup. Every table entry carries a constant offset (`BLAKE3_TUNING`): nibbles
+ * are stored as value + E_NIBBLE, carries as carry + E_CARRY, rows as 16x + E_ROW. The generator
+ * knows the offset of every item, so it folds the offsets into the lookup indices, and the offsets
+ * are chosen so that the index usually needs no correction at all (a bare OP_PICK): they match the
+ * depths at which most lookups happen. The digest's nibbles lose their offset at the end. Rotations by
+ * 16, 12 and 8 are renamings of nibbles; the rotation by 7 is one by 8 followed by a one-bit left
+ * rotation computed like an addition (each nibble doubled, its high bit carried into the next
+ * nibble). Constants (the IV, counter, length and flags) never touch the stack: they fold into lookup
+ * indices. Nothing branches, so the script's size and its maximum stack are properties of the
+ * generator, measured in the tests.
+ *
+ * Inputs must be nibbles (0..15), which Winternitz verification guarantees for committed digits; any
+ * other value makes a lookup read the wrong entry or fail.
  */
 import { Op } from '../src/bitcoin/script/opcodes.ts';
 import {
@@ -43,10 +50,12 @@ type Word = Nib[];
 const isConst = (n: Nib): n is { readonly k: number } => typeof n !== 'number';
 
 /**
- * The offsets folded into the ROW and DIV tables, chosen by scanning 0..900 for each (the other fixed)
- * for the smallest script: they match the depths at which most XOR and MOD lookups happen.
+ * The offsets the tables' entries carry, chosen by scanning for the smallest script (E_NIBBLE makes
+ * the ROW lookup of a nibble a bare OP_PICK, E_ROW then the XOR lookup, E_CARRY the MOD lookup of a
+ * sum). Any values give a correct script; these give 52,953 bytes instead of 74,286 with all zero.
  */
-export const BLAKE3_TUNING = { eRow: 239, eCarry: 176 };
+export type Blake3Tuning = { eNibble: number; eRow: number; eCarry: number };
+export const BLAKE3_TUNING: Blake3Tuning = { eNibble: 224, eRow: 15, eCarry: -272 };
 
 export type Blake3Mode = 'digest' | 'equal' | 'notEqual';
 
@@ -64,21 +73,43 @@ class Blake3Generator {
   private readonly rowT: StackTable;
   private readonly modT: StackTable;
   private readonly divT: StackTable;
-
   private readonly expected: ItemId[];
   private readonly msg: Word[];
+  /** The constant each stack item carries above its value (items not listed carry 0). */
+  private readonly offsets = new Map<ItemId, number>();
 
   constructor(
     expectedCount: number,
-    private readonly eRow: number,
-    private readonly eCarry: number,
+    private readonly t: Blake3Tuning,
   ) {
     this.expected = this.m.inputs(expectedCount);
     this.msg = messageWords(this.m.inputs(128));
-    this.xorT = this.m.table(Array.from({ length: 256 }, (_, z) => (z >> 4) ^ (z & 15)));
-    this.rowT = this.m.table(Array.from({ length: 16 }, (_, x) => 16 * x + eRow));
-    this.modT = this.m.table(Array.from({ length: 48 }, (_, v) => v & 15));
-    this.divT = this.m.table(Array.from({ length: 48 }, (_, v) => (v >> 4) + eCarry));
+    this.xorT = this.m.table(Array.from({ length: 256 }, (_, z) => ((z >> 4) ^ (z & 15)) + t.eNibble));
+    this.rowT = this.m.table(Array.from({ length: 16 }, (_, x) => 16 * x + t.eRow));
+    this.modT = this.m.table(Array.from({ length: 48 }, (_, v) => (v & 15) + t.eNibble));
+    this.divT = this.m.table(Array.from({ length: 48 }, (_, v) => (v >> 4) + t.eCarry));
+  }
+
+  private off(id: ItemId): number {
+    return this.offsets.get(id) ?? 0;
+  }
+
+  /** Looks the top value up in `table` and records the offset the result carries. */
+  private lookup(table: StackTable, valueOffset: number, resultOffset: number): ItemId {
+    const id = this.m.lookup(table, valueOffset);
+    if (resultOffset !== 0) this.offsets.set(id, resultOffset);
+    return id;
+  }
+
+  /** [v] (carrying `off`) → [v mod 16, v div 16] as nibble and carry. */
+  private split(off: number): { nib: ItemId; carry: ItemId } {
+    const m = this.m;
+    const v = m.top();
+    m.pick(v);
+    const nib = this.lookup(this.modT, off, this.t.eNibble);
+    m.roll(v);
+    const carry = this.lookup(this.divT, off, this.t.eCarry);
+    return { nib, carry };
   }
 
   /** (Σ terms) mod 2^32, nibble by nibble; terms with `consume` are rolled, the others picked. */
@@ -95,7 +126,7 @@ class Blake3Generator {
         else {
           m.roll(carry);
           onStack = true;
-          off = this.eCarry;
+          off = this.off(carry);
         }
       }
       for (const t of terms) {
@@ -103,6 +134,7 @@ class Blake3Generator {
         if (isConst(n)) constSum += n.k;
         else {
           m.fetch(n, t.consume);
+          off += this.off(n);
           if (onStack) m.add();
           onStack = true;
         }
@@ -114,13 +146,11 @@ class Blake3Generator {
       }
       off -= constSum;
       if (i < 7) {
-        const v = m.top();
-        m.pick(v);
-        out.push(m.lookup(this.modT, off));
-        m.roll(v);
-        carry = m.lookup(this.divT, off);
+        const r = this.split(off);
+        out.push(r.nib);
+        carry = r.carry;
       } else {
-        out.push(m.lookup(this.modT, off));
+        out.push(this.lookup(this.modT, off, this.t.eNibble));
       }
     }
     return out;
@@ -133,16 +163,16 @@ class Blake3Generator {
     if (isConst(x) || isConst(y)) {
       const [k, s, c] = isConst(x) ? [x.k, y as ItemId, consumeY] : [(y as { k: number }).k, x, consumeX];
       m.fetch(s, c);
-      return m.lookup(this.xorT, -16 * k);
+      return this.lookup(this.xorT, this.off(s) - 16 * k, this.t.eNibble);
     }
     // The shallower one becomes the row.
     const [r, col, cr, cc] =
       m.depth(x) <= m.depth(y) ? [x, y, consumeX, consumeY] : [y, x, consumeY, consumeX];
     m.fetch(r, cr);
-    m.lookup(this.rowT, 0);
+    this.lookup(this.rowT, this.off(r), 0);
     m.fetch(col, cc);
     m.add();
-    return m.lookup(this.xorT, this.eRow);
+    return this.lookup(this.xorT, this.t.eRow + this.off(col), this.t.eNibble);
   }
 
   /** x ^ y, nibbles computed in `order` (which matters only for where the results land). */
@@ -152,36 +182,58 @@ class Blake3Generator {
     return out;
   }
 
-  /** Rotation left by one bit (consumes w). */
+  /** Rotation left by one bit (consumes w): nibble j is 2·w_j mod 16 plus the top bit of w_(j-1). */
   rotl1(w: Word): Word {
     const m = this.m;
     const ids = w.map((n) => (isConst(n) ? m.number(n.k) : n));
     // The carry into nibble 0 is the top bit of nibble 7.
-    m.pick(ids[7] as ItemId);
+    const y7 = ids[7] as ItemId;
+    m.pick(y7);
     m.pick(m.top());
     m.add();
-    let carry = m.lookup(this.divT, 0);
+    let carry = this.lookup(this.divT, 2 * this.off(y7), this.t.eCarry);
     const out: Word = [];
     for (let j = 0; j < 8; j++) {
       m.roll(carry);
       const y = m.roll(ids[j] as ItemId);
       m.pick(y);
       m.add();
-      const v = m.add();
+      m.add();
+      const off = this.off(carry) + 2 * this.off(y);
       if (j < 7) {
-        m.pick(v);
-        out.push(m.lookup(this.modT, this.eCarry));
-        m.roll(v);
-        carry = m.lookup(this.divT, this.eCarry);
-      } else out.push(m.lookup(this.modT, this.eCarry));
+        const r = this.split(off);
+        out.push(r.nib);
+        carry = r.carry;
+      } else out.push(this.lookup(this.modT, off, this.t.eNibble));
     }
     return out;
+  }
+
+  /** Makes a nibble a plain stack value (its offset removed, a constant pushed). */
+  plain(n: Nib): ItemId {
+    const m = this.m;
+    if (isConst(n)) return m.number(n.k);
+    m.roll(n);
+    const e = this.off(n);
+    if (e === 0) return n;
+    m.number(e);
+    return m.op(Op.OP_SUB, 2, 1)[0] as ItemId;
   }
 
   compress(mode: Blake3Mode): void {
     const m = this.m;
     const msg = this.msg;
     const expected = this.expected;
+    // Output word i = s[i] ^ s[i + 8]; digit k of the digest (bottom first) is nibble
+    // (k odd ? low : high) of byte 31 - floor(k / 2).
+    const digit = (k: number): [number, number] => {
+      const byte = 31 - (k >> 1);
+      return [byte >> 2, 2 * (byte & 3) + (k & 1 ? 0 : 1)];
+    };
+    const outNib = (k: number): ItemId => {
+      const [w, n] = digit(k);
+      return this.plain(this.xorNib((s[w] as Word)[n] as Nib, (s[w + 8] as Word)[n] as Nib, true, true));
+    };
     const konst = (x: number): Word => Array.from({ length: 8 }, (_, i) => ({ k: (x >>> (4 * i)) & 15 }));
     const s: Word[] = [
       ...BLAKE3_IV.map(konst),
@@ -230,27 +282,15 @@ class Blake3Generator {
         s[d] = D;
       }
     }
-    // Output word i = s[i] ^ s[i + 8]; digit k of the digest (bottom first) is nibble
-    // (k odd ? low : high) of byte 31 - floor(k / 2).
-    const digit = (k: number): [number, number] => {
-      const byte = 31 - (k >> 1);
-      return [byte >> 2, 2 * (byte & 3) + (k & 1 ? 0 : 1)];
-    };
     if (mode === 'digest') {
-      for (let k = 63; k >= 0; k--) {
-        const [w, n] = digit(k);
-        const h = this.xorNib((s[w] as Word)[n] as Nib, (s[w + 8] as Word)[n] as Nib, true, true);
-        m.toAlt(typeof h === 'number' ? h : m.number(h.k));
-      }
+      for (let k = 63; k >= 0; k--) m.toAlt(outNib(k));
       m.dropTop(m.height);
       for (let k = 0; k < 64; k++) m.fromAlt();
       return;
     }
     let acc: ItemId | undefined;
     for (let k = 63; k >= 0; k--) {
-      const [w, n] = digit(k);
-      const h = this.xorNib((s[w] as Word)[n] as Nib, (s[w + 8] as Word)[n] as Nib, true, true);
-      if (typeof h !== 'number') m.number(h.k);
+      outNib(k);
       m.roll(expected[k] as ItemId);
       m.op(Op.OP_NUMEQUAL, 2, 1);
       if (acc !== undefined) {
@@ -290,7 +330,7 @@ function messageWords(ids: readonly ItemId[]): Word[] {
 /** The BLAKE3 gadget (see the module comment for the stack layout). */
 export function blake3Gadget(mode: Blake3Mode = 'digest', tuning = BLAKE3_TUNING): Blake3Gadget {
   const expectedCount = mode === 'digest' ? 0 : 64;
-  const g = new Blake3Generator(expectedCount, tuning.eRow, tuning.eCarry);
+  const g = new Blake3Generator(expectedCount, tuning);
   g.compress(mode);
   return { script: g.m.build(), maxStack: g.m.maxStack, inputItems: 128 + expectedCount };
 }
