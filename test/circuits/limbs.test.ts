@@ -21,7 +21,8 @@ import {
   toLimbs,
   UINT256_LIMBS,
 } from '../../circuits/limbs.ts';
-import { runScript } from '../../src/bitcoin/script/interpreter.ts';
+import { NoSignatureChecker } from '../../src/bitcoin/script/checker.ts';
+import { runScript, ScriptExecution } from '../../src/bitcoin/script/interpreter.ts';
 import { decodeScriptNumOrNaN, encodeScriptNum } from '../../src/bitcoin/script/num.ts';
 
 const CASES = 10_000;
@@ -169,15 +170,32 @@ describe('limb arithmetic (29-bit limbs, uint256 = 9 limbs)', () => {
     }
   });
 
-  it('the gadgets stay small and shallow', () => {
-    for (const g of [
-      limbAddGadget(),
-      limbSubGadget(),
-      limbLessThanGadget(),
-      limbEqualGadget(),
-      limbMulGadget(),
-    ]) {
+  it('the gadgets stay small and shallow: the interpreter never goes deeper than the generator says', () => {
+    const a = toLimbs(U256, N).reverse();
+    const b = toLimbs(U256 - 5n, N).reverse();
+    const wide = [...a, ...b].map((l) => encodeScriptNum(l));
+    const two = [encodeScriptNum(LIMB_BASE - 1), encodeScriptNum(LIMB_BASE - 1)];
+    const cases: [LimbGadget, Uint8Array[]][] = [
+      [limbAddGadget(), wide],
+      [limbSubGadget(), wide],
+      [limbLessThanGadget(), wide],
+      [limbEqualGadget(), wide],
+      [limbMulGadget(), two],
+    ];
+    for (const [g, stack] of cases) {
       expect(g.maxStack).toBeLessThanOrEqual(2 * N + 4);
+      const e = new ScriptExecution({
+        script: g.script,
+        stack,
+        flags: 0,
+        checker: NoSignatureChecker,
+        sigVersion: 'tapscript',
+      });
+      let max = stack.length;
+      while (e.step() === 'running') max = Math.max(max, e.stack.length + e.altstack.length);
+      expect(e.error).toBe('OK');
+      // Branches: the generator counts the taken path of every OP_IF, an upper bound.
+      expect(max).toBeLessThanOrEqual(g.maxStack);
     }
     expect(limbMulGadget().script.length).toBeLessThan(11_700);
   });
