@@ -5,11 +5,17 @@
  * service that does not answer is exit 4 (the errors the L2 RPC and the backend throw).
  */
 import { accessSync, constants, statSync } from 'node:fs';
+import { encodeFunctionData } from 'viem';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import { GENESIS_BLOCK_HASH, networkOfGenesis } from '../bitcoin/network.ts';
 import { ConfigError, type ConfigProblem } from '../config/errors.ts';
 import { redactUrl } from '../config/redact.ts';
 import type { VigilConfig } from '../config/schema.ts';
+import { defaultGraphParameters } from '../dispute/graph/parameters.ts';
+import { ZERO_ADDRESS } from '../governance/encoding.ts';
+import { PARAM_SPECS } from '../governance/params.ts';
+import { paramRegistryAbi } from '../l2/contracts/artifacts/abis.ts';
+import { nameToBytes32 } from '../l2/names.ts';
 import type { L2Rpc } from '../l2/rpc.ts';
 import { genesisFromConfig } from '../watcher/from-config.ts';
 
@@ -44,6 +50,31 @@ export async function checkL2(config: VigilConfig, rpc: L2Rpc): Promise<ConfigPr
         key: `l2.contracts.${key}`,
         expected: `a contract on chain ${id}`,
         got: `${address}, which holds no code at ${url}`,
+      });
+    }
+  }
+  const registry = config.l2.contracts.paramRegistry;
+  if (problems.length === 0 && registry !== undefined) {
+    // Contracts from before governed rollup parameters compute other state roots: judging their operator
+    // by this version's rules would call every honest root fraud.
+    const probe = await rpc.callRevertData(
+      {
+        from: ZERO_ADDRESS,
+        to: registry as `0x${string}`,
+        data: encodeFunctionData({
+          abi: paramRegistryAbi,
+          functionName: 'isNextEpochKey',
+          args: [nameToBytes32('l2GasLimit')],
+        }),
+        gas: 1_000_000n,
+      },
+      await rpc.blockNumber(),
+    );
+    if (probe.reverted) {
+      problems.push({
+        key: 'l2.contracts.paramRegistry',
+        expected: 'a ParamRegistry that governs rollup parameters (pending changes, docs/protocol.md §2)',
+        got: `${registry}, which does not know isNextEpochKey: governance contracts older than this Vigil`,
       });
     }
   }
@@ -82,6 +113,7 @@ export function checkFiles(config: VigilConfig): ConfigProblem[] {
       });
     }
   }
+  problems.push(...checkGovernedWindow(config));
   const dir = config.dispute.graphDir;
   if (dir !== undefined) {
     try {
@@ -97,6 +129,31 @@ export function checkFiles(config: VigilConfig): ConfigProblem[] {
     }
   }
   return problems;
+}
+
+/**
+ * The genesis challenge window against the network's graphs: a window not shorter than the assert window
+ * makes every graph of the network unimportable (docs/protocol.md §20), so the watcher would watch nothing.
+ */
+export function checkGovernedWindow(config: VigilConfig): ConfigProblem[] {
+  // Without the governance contracts the watcher follows no L2 and imports no graph.
+  if (!Object.values(config.l2.contracts ?? {}).some((a) => a !== undefined)) return [];
+  let genesis: ReturnType<typeof genesisFromConfig>;
+  try {
+    genesis = genesisFromConfig(config);
+  } catch {
+    return []; // the genesis file's own problem is named by checkFiles
+  }
+  const window = genesis.params?.challengeWindow ?? PARAM_SPECS.challengeWindow.default;
+  const { assertWindow } = defaultGraphParameters[config.bitcoin.network].timelocks;
+  if (window < BigInt(assertWindow)) return [];
+  return [
+    {
+      key: 'l2.genesisFile',
+      expected: `a genesis challengeWindow shorter than ${config.bitcoin.network}'s assert window (${assertWindow} blocks): the L2's governed T_c`,
+      got: `challengeWindow ${window}${genesis.params?.challengeWindow === undefined ? ' (the protocol default: the genesis file does not set it)' : ''}, so no graph of this network can be imported`,
+    },
+  ];
 }
 
 /** Every check; throws one ConfigError naming every problem found. */

@@ -154,6 +154,23 @@ describe('vigil watch preflight', () => {
     expect(await problemsOf(withValue(key, v))).toMatch(message);
   });
 
+  it('governance contracts older than governed rollup parameters are refused naming the registry', async () => {
+    // The token is a contract, but knows no isNextEpochKey: as a pre-#18 ParamRegistry would not.
+    expect(
+      await problemsOf(withValue('l2.contracts.paramRegistry', chain.deployment.addresses.token)),
+    ).toMatch(
+      /l2\.contracts\.paramRegistry: expected a ParamRegistry that governs rollup parameters .*, got 0x\w+, which does not know isNextEpochKey/,
+    );
+  });
+
+  it('a genesis whose challenge window no graph of the network can carry is refused', async () => {
+    const defaults = join(dir, 'genesis-defaults.json');
+    writeFileSync(defaults, serializeInputsFile({ genesis: {}, inputs: [] }));
+    expect(await problemsOf(withValue('l2.genesisFile', defaults))).toMatch(
+      /l2\.genesisFile: expected a genesis challengeWindow shorter than regtest's assert window \(12 blocks\).*, got challengeWindow 432 \(the protocol default: the genesis file does not set it\)/,
+    );
+  });
+
   it('config check --probe: every L2 URL (fallbacks too) and the Bitcoin backend, one line each', async () => {
     const ok = await runCli(['config', 'check', '--probe', '-c', write('probe.yaml', goodConfig())], { env });
     expect(ok.code, ok.stderr).toBe(ExitCode.Ok);
