@@ -380,7 +380,7 @@ class L2Side {
         await this.sequencer.beforeBlock();
         await this.rpc.mine(1);
         const block = await this.rpc.blockNumber();
-        await this.sequencer.afterBlock(block, []);
+        await this.sequencer.afterBlock(block, [], 0);
         await this.onBlock(block);
         await pause(this.o.l2BlockMs ?? 250, signal);
       }

@@ -13,6 +13,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createPublicClient, createWalletClient, encodeFunctionData, type Hex, http } from 'viem';
 import { bytesToHex, concatBytes, hexToBytes } from '../core/bytes.ts';
+import { VigilError } from '../core/errors.ts';
 import { sha256 } from '../core/hashes.ts';
 import { executorByName, PARAM_SPECS, REFERENCE_EXECUTOR, reexecute } from '../governance/index.ts';
 import type { GovernanceInput } from '../governance/inputs.ts';
@@ -136,6 +137,8 @@ export function devnetWorkload(o: { seed?: number; epochs?: number }): Workload 
  * the driver gives every transaction 15M gas and mines a workload block's inputs together.
  */
 export const DEVNET_L2_GAS_LIMIT = 10_000_000_000n;
+/** anvil starts at a 1 gwei base fee, and the deployment's blocks lower it before the sequencer runs. */
+const DEVNET_MAX_GENESIS_BASE_FEE = 100_000_000n;
 
 async function loadWorkload(
   o: L2DevnetOptions,
@@ -143,6 +146,16 @@ async function loadWorkload(
   if (!o.scenarioFile) return devnetWorkload(o);
   const w = parseInputsFile(await readFile(o.scenarioFile, 'utf8'), o.scenarioFile);
   const params = { l2GasLimit: DEVNET_L2_GAS_LIMIT, ...w.genesis.params };
+  if ((params.minBaseFee ?? 0n) > DEVNET_MAX_GENESIS_BASE_FEE) {
+    throw new VigilError(
+      `${o.scenarioFile}: a genesis minBaseFee of ${params.minBaseFee} wei is more than the devnet can keep from its first block (${DEVNET_MAX_GENESIS_BASE_FEE})`,
+      {
+        metaMessages: [
+          "The contracts are deployed before the devnet's sequencer sets the floor, and anvil's base fee falls from 1 gwei meanwhile; vote a higher floor in the scenario instead.",
+        ],
+      },
+    );
+  }
   return { ...w, genesis: { ...w.genesis, params } };
 }
 
@@ -227,7 +240,7 @@ export async function startL2Devnet(o: L2DevnetOptions): Promise<L2Devnet> {
       });
       await sequencer.beforeBlock();
       await rpc.mine(1); // the last epoch's commitment
-      await sequencer.afterBlock(await rpc.blockNumber(), []);
+      await sequencer.afterBlock(await rpc.blockNumber(), [], 1); // the operator's commitment
       const head = await rpc.blockNumber();
       await vigil.ingester.syncTo(head);
       const stories: EpochStory[] = vigil.derivation.epochEnds.map((end) => {

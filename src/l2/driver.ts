@@ -176,7 +176,8 @@ function actionWords(action: ProposalAction): string[] {
 export type BlockSequencer = {
   readonly minesOneByOne: boolean;
   beforeBlock(): Promise<void>;
-  afterBlock(block: bigint, inputs: readonly GovernanceInput[]): Promise<void>;
+  /** `otherTxs`: transactions of the block that are no workload input (a scenario's raw ones). */
+  afterBlock(block: bigint, inputs: readonly GovernanceInput[], otherTxs: number): Promise<void>;
 };
 
 export type ReplayProgress = { inputIndex: number; chainBlock: bigint; sent: number };
@@ -245,7 +246,7 @@ export class WorkloadDriver {
     await sequencer?.beforeBlock();
     await this.rpc.mine(1);
     const block = await this.rpc.blockNumber();
-    await sequencer?.afterBlock(block, inputs);
+    await sequencer?.afterBlock(block, inputs, 0);
     return block;
   }
 
@@ -318,13 +319,15 @@ export class WorkloadDriver {
         hashes.push(await this.send(input.sender as ViemAddress, to, data));
         sent++;
       }
+      let rawSent = 0;
       for (const t of raw) {
         if (t.block !== block) continue;
         await this.send(t.sender as ViemAddress, this.addresses[t.to], t.data, t.gas);
         sent++;
+        rawSent++;
       }
       await this.rpc.mine(1);
-      await options.sequencer?.afterBlock(target, group);
+      await options.sequencer?.afterBlock(target, group, rawSent);
       lastBlock = target;
       if (options.checkReceipts) {
         for (let k = 0; k < hashes.length; k++) {

@@ -73,10 +73,12 @@ export class RollupSequencer implements BlockSequencer {
     if (this.applied.minBaseFee > 0n) await this.setNextBaseFeeFloor();
   }
 
-  async afterBlock(block: bigint, inputs: readonly GovernanceInput[]): Promise<void> {
+  async afterBlock(block: bigint, inputs: readonly GovernanceInput[], otherTxs: number): Promise<void> {
     if (this.mayDeviate()) await this.recordDeviations(block);
-    const ended = inputs.some((i) => i.kind === 'endEpoch');
-    const executed = inputs.some((i) => i.kind === 'execute');
+    // Only an endEpoch (or, for the early sequencer, an execute) changes what it applies; a transaction
+    // the driver cannot read (a scenario's raw one) might be either.
+    const ended = otherTxs > 0 || inputs.some((i) => i.kind === 'endEpoch');
+    const executed = otherTxs > 0 || inputs.some((i) => i.kind === 'execute');
     if (!ended && !(executed && this.fault === 'rollup-param-early')) return;
     this.inForce = await this.readInForce();
     if (this.fault === 'rollup-param-ignored') return;
