@@ -112,6 +112,19 @@ function splitCarry(m: StackModel, base: ItemId): { carry: ItemId; value: ItemId
   return { carry, value: m.top() };
 }
 
+/** [M v] → [M c v − c·M] with c = (v ≥ M): the short form when M sits right below v. */
+function splitCarryOverBase(m: StackModel, base: ItemId): { carry: ItemId; value: ItemId } {
+  if (m.depth(base) !== 1) throw new RangeError('splitCarryOverBase needs the base right below the value');
+  m.op(Op.OP_2DUP, 0, 2);
+  m.op(Op.OP_LESSTHANOREQUAL, 2, 1);
+  const [carry] = m.op(Op.OP_TUCK, 2, 3) as [ItemId, ItemId, ItemId];
+  m.op(Op.OP_IF, 1, 0);
+  m.pick(base);
+  m.op(Op.OP_SUB, 2, 1);
+  m.op(Op.OP_ENDIF, 0, 0);
+  return { carry, value: m.top() };
+}
+
 /** [v] → [b  v + b·M] with b = (v < 0). */
 function splitBorrow(m: StackModel, base: ItemId): { borrow: ItemId; value: ItemId } {
   const v = m.top();
@@ -143,19 +156,17 @@ export function limbAddGadget(n = UINT256_LIMBS): LimbGadget {
   const base = m.number(LIMB_BASE);
   let carry: ItemId | undefined;
   for (let i = 0; i < n; i++) {
+    // [M carry] → [M v]: 2^29 stays right below the sum.
     m.roll(a[i] as ItemId);
+    if (carry !== undefined) m.add();
     m.roll(b[i] as ItemId);
     m.add();
-    if (carry !== undefined) {
-      m.roll(carry);
-      m.add();
-    }
-    const r = splitCarry(m, base);
+    const r = splitCarryOverBase(m, base);
     m.toAlt(r.value);
     carry = r.carry;
   }
-  m.roll(base);
-  m.dropTop(1);
+  // [M carry] → [carry]
+  m.op(Op.OP_NIP, 2, 1);
   for (let i = 0; i < n; i++) m.fromAlt();
   return finish(m, 2 * n, n + 1);
 }
