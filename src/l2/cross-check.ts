@@ -106,18 +106,36 @@ export class ContractCrossChecker {
       eq(`pending ${k} activationEpoch`, m?.activationEpoch, activationEpoch);
     }
     if (!this.activationVerified) {
-      const flags = await Promise.all(
-        PARAM_KEYS.map((k) =>
-          read<boolean>(registry, paramRegistryAbi as Abi, 'isNextEpochKey', [nameToBytes32(k)]),
+      // What the registry is wired to and bounded by never changes after deployment: checked until it
+      // has agreed once. A registry wired to another epoch manager could be activated at will.
+      const [flags, bounds, wiredManager, wiredGovernor] = await Promise.all([
+        Promise.all(
+          PARAM_KEYS.map((k) =>
+            read<boolean>(registry, paramRegistryAbi as Abi, 'isNextEpochKey', [nameToBytes32(k)]),
+          ),
         ),
-      );
+        Promise.all(
+          PARAM_KEYS.map((k) =>
+            read<readonly [bigint, bigint]>(registry, paramRegistryAbi as Abi, 'bounds', [nameToBytes32(k)]),
+          ),
+        ),
+        read<ViemAddress>(registry, paramRegistryAbi as Abi, 'epochManager'),
+        read<ViemAddress>(registry, paramRegistryAbi as Abi, 'governor'),
+      ]);
       let agreed = true;
-      for (const [i, k] of PARAM_KEYS.entries()) {
-        const model = PARAM_SPECS[k].activation === 'next-epoch';
-        if (model === flags[i]) continue;
+      const wired = (what: string, model: unknown, contract: unknown) => {
+        if (model === contract) return;
         agreed = false;
-        diff(`param ${k} activates at the next epoch`, model, flags[i]);
+        diff(what, model, contract);
+      };
+      for (const [i, k] of PARAM_KEYS.entries()) {
+        wired(`param ${k} activates at the next epoch`, PARAM_SPECS[k].activation === 'next-epoch', flags[i]);
+        const [min, max] = bounds[i] as readonly [bigint, bigint];
+        wired(`param ${k} min`, PARAM_SPECS[k].min, min);
+        wired(`param ${k} max`, PARAM_SPECS[k].max, max);
       }
+      wired('registry epoch manager', lower(epochManager), lower(wiredManager));
+      wired('registry governor', lower(governor), lower(wiredGovernor));
       this.activationVerified = agreed;
     }
     const moduleCount = await read<bigint>(registry, paramRegistryAbi as Abi, 'moduleCount');
