@@ -135,6 +135,15 @@ const RULES: Record<string, Rule> = {
         labels: stringLabels(x.labels),
         summary: `a ${String(x.labels.tx)} Vigil needs cannot be sent (${String(x.labels.kind)})`,
       })),
+  VigilL2RollupParamViolated: (now, past) =>
+    (now.get('vigil_l2_rollup_param_violations_total') ?? [])
+      .filter(
+        (x) => x.value - sum(past?.get('vigil_l2_rollup_param_violations_total'), stringLabels(x.labels)) > 0,
+      )
+      .map((x) => ({
+        labels: { param: String(x.labels.param) },
+        summary: `L2 block headers break the governed rollup parameter ${String(x.labels.param)}`,
+      })),
   VigilChallengeLost: (now, past) =>
     increased(now, past, 'vigil_send_conflicts_total', { tx: 'challenge', action: 'lost' }) > 0
       ? [{ labels: {}, summary: "the operator's take spent connector A: a wrong claim went unchallenged" }]

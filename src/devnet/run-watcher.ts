@@ -93,6 +93,8 @@ export async function createWatcherSide(
     // execution faults are part of the summary); reading them all again costs minutes on anvil.
     crossCheck: false,
     logger,
+    // The L2 metrics (header checks among them) feed the alerts the run samples, as in the daemon.
+    registry,
   });
   const verdicts: { verdict: Verdict; diagnosis: unknown }[] = [];
   const judgeClock: JudgeClock = { start: 0, end: 0, judged: new Set<bigint>() };

@@ -63,6 +63,9 @@ export type DevnetSummary = {
   problems: string[];
 };
 
+/** The alert an L2 breaking a governed rollup parameter raises (config/alerts.yml). */
+const ROLLUP_ALERT = 'VigilL2RollupParamViolated';
+
 /** Alerts that fire on every wrong claim, so cannot explain why one went unpunished. */
 const NOT_AN_EXPLANATION = new Set(['VigilFraudDetected']);
 
@@ -122,6 +125,13 @@ export function summarise(r: {
     problems.push(`the run did not settle within ${r.blocks} Bitcoin blocks`);
   const l2 = judgeL2Faults(r.l2ExecutionFaults, r.sequencerDeviations ?? []);
   problems.push(...l2.problems);
+  // An L2 that broke its governance must also raise the alert that says so, per parameter.
+  if (!(r.alertsNotEvaluated ?? []).includes(ROLLUP_ALERT)) {
+    for (const d of r.sequencerDeviations ?? []) {
+      if (!alerts.some((a) => a.name === ROLLUP_ALERT && a.labels.param === d.param))
+        problems.push(`the L2 broke ${d.param} and Vigil raised no ${ROLLUP_ALERT} alert for it`);
+    }
+  }
   for (const c of r.plan.claims) {
     const got = final.get(c.epoch);
     const want = c.fraud ? 'fraud' : 'valid';
