@@ -55,9 +55,22 @@ export type L2RpcOptions = {
 };
 
 /**
+ * A node answered a block header Vigil cannot use: the block is missing (the node lags behind the head
+ * another node reported), or a field the header checks or the chain's linkage need is missing or not a
+ * quantity / hash. The node is broken or behind, not the chain: the call is retried (on the next URL when
+ * there are several) like any RPC failure, and never becomes a header-check violation
+ * (docs/l2-ingestion.md "Header checks").
+ */
+export class L2BadHeaderError extends VigilError {
+  override name = 'L2BadHeaderError';
+  override readonly category: VigilErrorCategory = 'unavailable';
+}
+
+/**
  * What the ingester reads of an L2 block header: its place in the chain, and the two fields checked against
- * the governed rollup parameters (docs/l2-ingestion.md "Header checks"). A header without baseFeePerGas
- * (a pre-London chain) has `baseFeePerGas` undefined.
+ * the governed rollup parameters (docs/l2-ingestion.md "Header checks"). A header without a baseFeePerGas
+ * field at all (a pre-London chain) has `baseFeePerGas` undefined; one whose baseFeePerGas is present but
+ * null or not a quantity is refused (L2BadHeaderError).
  */
 export type BlockHeader = {
   number: bigint;
@@ -68,34 +81,85 @@ export type BlockHeader = {
   baseFeePerGas: bigint | undefined;
 };
 
-/** Headers asked for in one retried call (its requests travel in batches of 200). */
-const HEADERS_PER_CALL = 1_000n;
+/**
+ * Headers asked for in one retried call: one JSON-RPC batch (the transport batches up to 200 requests), so
+ * a failed item re-fetches at most this many, and a provider capping its batches sees small ones.
+ */
+export const HEADERS_PER_CALL = 100n;
 
-function headerOf(b: Block): BlockHeader {
-  if (b.hash === null || b.number === null) throw new VigilError(`block ${b.number ?? '?'} is pending`);
+const QUANTITY = /^0x[0-9a-fA-F]{1,64}$/;
+const HASH = /^0x[0-9a-fA-F]{64}$/;
+
+function shown(v: unknown): string {
+  if (v === undefined) return 'missing';
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
+  return `a ${typeof v}`;
+}
+
+/**
+ * The header of block `expected` from a raw eth_getBlockByNumber answer of the node `node` (a redacted
+ * URL). Null (no such block) and any malformed field throw L2BadHeaderError naming the node and the block.
+ */
+export function headerOf(raw: unknown, expected: bigint, node: string): BlockHeader {
+  const bad = (what: string) =>
+    new L2BadHeaderError(`L2 node ${node} answered a bad header for block ${expected}: ${what}`);
+  if (raw === null || raw === undefined) throw bad('no such block (the node lags behind?)');
+  if (typeof raw !== 'object') throw bad(`the answer is ${shown(raw)}`);
+  const b = raw as Record<string, unknown>;
+  const quantity = (field: string): bigint => {
+    const v = b[field];
+    if (typeof v !== 'string' || !QUANTITY.test(v)) throw bad(`${field} is ${shown(v)}`);
+    return BigInt(v);
+  };
+  const hash = (field: string): Hash => {
+    const v = b[field];
+    if (typeof v !== 'string' || !HASH.test(v)) throw bad(`${field} is ${shown(v)}`);
+    return v.toLowerCase() as Hash;
+  };
+  const number = quantity('number');
+  if (number !== expected) throw bad(`its number is ${number}`);
   return {
-    number: b.number,
-    hash: b.hash,
-    parentHash: b.parentHash,
-    timestamp: b.timestamp,
-    gasLimit: b.gasLimit,
-    baseFeePerGas: b.baseFeePerGas ?? undefined,
+    number,
+    hash: hash('hash'),
+    parentHash: hash('parentHash'),
+    timestamp: quantity('timestamp'),
+    gasLimit: quantity('gasLimit'),
+    // Absent: a pre-London chain, counted as 0 by the checks. Present, it must be a quantity.
+    baseFeePerGas: 'baseFeePerGas' in b ? quantity('baseFeePerGas') : undefined,
   };
 }
 
 // Providers word this differently: geth "query returned more than 10000 results", Alchemy "Log response size
-// exceeded", Infura "query returned more than", others "block range is too large", "-32005", "limit exceeded".
+// exceeded", Infura "query returned more than", others "block range is too large", "-32005", "logs limit
+// exceeded". A rate limit is never a range (RATE_LIMIT_PATTERNS are checked first): shrinking the range
+// would not help, waiting does.
 const RANGE_PATTERNS = [
   /query returned more than/i,
   /range (is )?too (large|big|wide)/i,
   /block range/i,
-  /response size exceeded/i,
-  /limit exceeded/i,
+  /response size (limit )?exceeded/i,
+  /(log|logs|result|results|response|block|blocks|range|size) limit exceeded/i,
   /too many (results|logs|blocks)/i,
   /exceed(s|ed)? (the )?max(imum)? (block )?range/i,
 ];
 
-export function isRangeTooLarge(err: unknown): boolean {
+// Infura "daily request count exceeded, request rate limited" / "project ID request rate exceeded" (both
+// code −32005), Alchemy "exceeded its compute units per second capacity" (HTTP 429), QuickNode "request
+// limit reached", others "rate limit exceeded", "too many requests".
+const RATE_LIMIT_PATTERNS = [
+  /rate[- ]?limit/i,
+  /too many requests/i,
+  /request rate/i,
+  /request (count|limit)/i,
+  /requests? per (second|minute)/i,
+  /compute units/i,
+  /throughput/i,
+  /quota/i,
+  /status(code)?:? 429\b/i,
+];
+
+function errorTexts(err: unknown): string[] {
   const texts: string[] = [];
   let e: unknown = err;
   for (let i = 0; i < 6 && e; i++) {
@@ -106,9 +170,24 @@ export function isRangeTooLarge(err: unknown): boolean {
       e = e.cause;
     } else break;
   }
+  return texts;
+}
+
+/** A provider's rate limit (HTTP 429 or a text saying so): retried with backoff, never a range error. */
+export function isRateLimited(err: unknown): boolean {
+  let e: unknown = err;
+  for (let i = 0; i < 6 && e instanceof Error; i++) {
+    if ((e as { status?: unknown }).status === 429) return true;
+    e = e.cause;
+  }
+  return errorTexts(err).some((t) => RATE_LIMIT_PATTERNS.some((re) => re.test(t)));
+}
+
+export function isRangeTooLarge(err: unknown): boolean {
+  if (isRateLimited(err)) return false;
   const code = (err as { code?: unknown } | undefined)?.code;
   if (code === -32005) return true;
-  return texts.some((t) => RANGE_PATTERNS.some((re) => re.test(t)));
+  return errorTexts(err).some((t) => RANGE_PATTERNS.some((re) => re.test(t)));
 }
 
 export function isMethodNotFound(err: unknown): boolean {
@@ -127,6 +206,8 @@ export function isMethodNotFound(err: unknown): boolean {
 }
 
 function errorKind(err: unknown): string {
+  if (err instanceof L2BadHeaderError) return 'header';
+  if (isRateLimited(err)) return 'rate-limit';
   const name = err instanceof Error ? err.name : '';
   const msg = err instanceof Error ? err.message : String(err);
   if (/Timeout/i.test(name) || /timed? ?out/i.test(msg)) return 'timeout';
@@ -174,6 +255,11 @@ export class L2Rpc {
   /** The client currently preferred (for callers that need a raw viem client, e.g. readContract). */
   get client(): PublicClient {
     return this.clients[this.current] as PublicClient;
+  }
+
+  /** The URL of one of the clients, redacted: how errors name the node that answered. */
+  private nodeOf(client: PublicClient): string {
+    return redactUrl(this.urls[this.clients.indexOf(client)] ?? '?');
   }
 
   /** Runs `fn` against the current client, retrying with backoff + jitter and rotating URLs on failure. */
@@ -225,41 +311,36 @@ export class L2Rpc {
     return this.call('eth_blockNumber', (c) => c.getBlockNumber({ cacheTime: 0 }));
   }
 
+  /** The header of block `number`; L2BadHeaderError (retried, then L2RpcUnavailableError) if unusable. */
   async header(number: bigint): Promise<BlockHeader> {
-    const b: Block = await this.call('eth_getBlockByNumber', (c) => c.getBlock({ blockNumber: number }));
-    if (b.hash === null || b.number === null) throw new VigilError(`block ${number} is pending`);
-    return headerOf(b);
+    return this.call('eth_getBlockByNumber', async (c) =>
+      headerOf(await rawHeader(c, number), number, this.nodeOf(c)),
+    );
   }
 
   /**
-   * The headers of [from, to], in order. The requests are issued together, so the client's JSON-RPC
-   * batching carries them in ceil(n / 200) HTTP requests, not one round trip per block.
+   * The headers of [from, to], in order: one retried call per HEADERS_PER_CALL blocks, whose requests are
+   * issued together so the client's JSON-RPC batching carries them in one HTTP request.
    */
   async headers(from: bigint, to: bigint): Promise<BlockHeader[]> {
     const out: BlockHeader[] = [];
     for (let start = from; start <= to; start += HEADERS_PER_CALL) {
       const numbers: bigint[] = [];
       for (let n = start; n <= to && n < start + HEADERS_PER_CALL; n++) numbers.push(n);
-      const blocks = await this.call('eth_getBlockByNumber', (c) =>
-        Promise.all(numbers.map((n) => c.getBlock({ blockNumber: n }))),
+      const chunk = await this.call('eth_getBlockByNumber', (c) =>
+        Promise.all(numbers.map(async (n) => headerOf(await rawHeader(c, n), n, this.nodeOf(c)))),
       );
-      out.push(...blocks.map(headerOf));
+      out.push(...chunk);
     }
     return out;
   }
 
   /** The header at `number`, or undefined when the chain has no such block (it got shorter). */
   async headerIfExists(number: bigint): Promise<BlockHeader | undefined> {
-    const b = await this.call('eth_getBlockByNumber', async (c) => {
-      try {
-        return await c.getBlock({ blockNumber: number });
-      } catch (err) {
-        if (err instanceof Error && err.name === 'BlockNotFoundError') return undefined;
-        throw err;
-      }
+    return this.call('eth_getBlockByNumber', async (c) => {
+      const raw = await rawHeader(c, number);
+      return raw === null ? undefined : headerOf(raw, number, this.nodeOf(c));
     });
-    if (!b || b.hash === null || b.number === null) return undefined;
-    return headerOf(b);
   }
 
   async logs(addresses: readonly Address[], fromBlock: bigint, toBlock: bigint): Promise<Log[]> {
@@ -352,6 +433,11 @@ function revertOf(err: unknown): { data: Hex | undefined; error: string } | unde
     e = o.cause;
   }
   return undefined;
+}
+
+/** eth_getBlockByNumber without transactions, as the node answered it (null: no such block). */
+function rawHeader(client: PublicClient, number: bigint): Promise<unknown> {
+  return rawRequest(client, 'eth_getBlockByNumber', [`0x${number.toString(16)}`, false]);
 }
 
 /** A JSON-RPC request outside viem's typed public schema (debug_*, eth_call with a raw error). */

@@ -2,7 +2,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FaultMode = 'ok' | 'http-500' | 'timeout' | 'malformed' | 'rpc-error' | 'reset';
+export type FaultMode =
+  | 'ok'
+  | 'http-500'
+  | 'timeout'
+  | 'malformed'
+  | 'rpc-error'
+  | 'reset'
+  /** JSON-RPC −32005 "rate limit exceeded" (Infura's code for a rate limit, and for a range cap). */
+  | 'rate-limit'
+  /** Forwarded, but every block header answered lacks its gasLimit (a broken or lagging node). */
+  | 'bad-header';
 
 export type FaultyProxy = {
   url: string;
@@ -68,12 +78,31 @@ export async function startFaultyProxy(upstream: string): Promise<FaultyProxy> {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end('{"jsonrpc":"2.0","id":1,"result":"0x1');
         return;
-      case 'rpc-error': {
-        const errs = bodies.map((b) => ({
-          jsonrpc: '2.0',
-          id: b.id,
-          error: { code: -32000, message: 'header not found' },
-        }));
+      case 'bad-header': {
+        const up = (await (
+          await fetch(upstream, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: raw,
+          })
+        ).json()) as { id: unknown; result?: unknown } | { id: unknown; result?: unknown }[];
+        const answers = Array.isArray(up) ? up : [up];
+        for (const a of answers) {
+          const asked = bodies.find((b) => b.id === a.id);
+          if (asked?.method === 'eth_getBlockByNumber' && a.result !== null && typeof a.result === 'object')
+            delete (a.result as Record<string, unknown>).gasLimit;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(up));
+        return;
+      }
+      case 'rpc-error':
+      case 'rate-limit': {
+        const error =
+          m === 'rpc-error'
+            ? { code: -32000, message: 'header not found' }
+            : { code: -32005, message: 'rate limit exceeded' };
+        const errs = bodies.map((b) => ({ jsonrpc: '2.0', id: b.id, error }));
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(Array.isArray(parsed) ? errs : errs[0]));
         return;

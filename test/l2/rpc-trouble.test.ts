@@ -1,6 +1,6 @@
 /**
  * An RPC that misbehaves for a while — HTTP 500s, timeouts, malformed JSON, JSON-RPC errors, dropped
- * connections, a getLogs range cap — is survived: ingestion catches up to the same state as on a healthy
+ * connections, rate limits, headers missing fields, a getLogs range cap — is survived: ingestion catches up to the same state as on a healthy
  * RPC, and the trouble shows in the logs and in vigil_l2_rpc_errors_total.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,7 +67,17 @@ describe('ingestion through a faulty RPC', () => {
     return { gi, ...m, log };
   }
 
-  const TROUBLE: FaultMode[] = ['http-500', 'timeout', 'malformed', 'rpc-error', 'reset'];
+  // 'bad-header': a header without its gasLimit is a failed call, retried, never a header-check fault;
+  // 'rate-limit': retried with backoff, never taken for a range cap (which is not retried).
+  const TROUBLE: FaultMode[] = [
+    'http-500',
+    'timeout',
+    'malformed',
+    'rpc-error',
+    'reset',
+    'rate-limit',
+    'bad-header',
+  ];
 
   it.each(TROUBLE)('%s for a while, then healthy: catches up, counts and logs the errors', async (fault) => {
     const proxy = await startFaultyProxy(chain.anvil.rpcUrl);
@@ -86,6 +96,12 @@ describe('ingestion through a faulty RPC', () => {
     expect(proxy.counts[fault] ?? 0).toBeGreaterThan(0);
     expect(await metricValue(registry, 'vigil_l2_rpc_errors_total')).toBeGreaterThan(0);
     expect(log.records.some((x) => x.msg === 'L2 RPC call failed')).toBe(true);
+    const kinds = ((await registry.getSingleMetric('vigil_l2_rpc_errors_total')?.get())?.values ?? []).map(
+      (v) => v.labels.kind,
+    );
+    expect(kinds).not.toContain('range');
+    if (fault === 'rate-limit') expect(kinds).toContain('rate-limit');
+    if (fault === 'bad-header') expect(kinds).toContain('header');
   });
 
   it('a dead primary: the fallback URL carries ingestion', async () => {
