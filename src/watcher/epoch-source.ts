@@ -350,23 +350,19 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
    * (the genesis value for the first epoch). Known once the ingested L2 has started the epoch and that
    * end block is `confirmations` deep (at least 1): a graph is never judged on a value a reorg may undo.
    */
+  // The reasons name no moving figure (cursor, depth): the registry logs a deferral once per reason.
   function governedChallengeWindow(epoch: bigint): GovernedWindow {
     const params = derivation.paramsOfEpoch(epoch);
-    const cursor = ingestion.ingester.cursor?.number;
     if (params === undefined) {
-      return {
-        known: false,
-        reason: `epoch ${epoch} has not started on the L2 ingested so far (through block ${cursor ?? 'none'})`,
-      };
+      return { known: false, reason: `epoch ${epoch} has not started on the L2 ingested so far` };
     }
     const started = epoch > 0n ? endOf(epoch - 1n) : undefined;
     if (started !== undefined) {
       const need = Math.max(o.confirmations, 1);
-      const depth = depthOf(started.block);
-      if (depth < need) {
+      if (depthOf(started.block) < need) {
         return {
           known: false,
-          reason: `the end of epoch ${epoch - 1n} that started epoch ${epoch} is ${depth} blocks deep, ${need} needed`,
+          reason: `the end of epoch ${epoch - 1n} that started epoch ${epoch} is not ${need} blocks deep yet`,
         };
       }
     }

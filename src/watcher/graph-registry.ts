@@ -16,8 +16,9 @@
  * The challenge window is governed (docs/protocol.md §20): with a lookup of the value in force per epoch
  * (`governedWindow`, the L2 epoch source gives one), a graph must carry the value in force at
  * its epoch. While that is not known yet (the ingested L2 has not started the epoch, or the end that
- * started it is not deep enough) the file is deferred: neither imported nor refused, read again on the
- * next poll, never accepted on the network's default.
+ * started it is not deep enough) the file is deferred: neither imported nor refused, never accepted on the
+ * network's default. A deferred file is not even read (only lstat'ed, then asked for again on the next
+ * poll); each deferral is logged once per file and reason, and vigil_graphs_deferred counts them.
  *
  * The operator also controls what sits in the directory. Each file is judged on its own: a directory,
  * FIFO, socket, device, symbolic link, unreadable or oversize file is refused with its reason (logged
@@ -194,7 +195,7 @@ export type GraphRegistry = {
   refused(): ReadonlyMap<string, GraphImportError>;
   /** Files not read as documents at all (not a regular file, unreadable, too large), by file name. */
   refusedFiles(): ReadonlyMap<string, GraphFileRefusal>;
-  /** Files waiting for the governed challenge window of their epoch, with why (read again each poll). */
+  /** Files waiting for the governed challenge window of their epoch, with why (asked again each poll, unread). */
   deferred?(): ReadonlyMap<string, string>;
   /** From now on, graphs are held to the governed challenge window of their epoch. */
   governWith?(lookup: GovernedChallengeWindow): void;
@@ -225,6 +226,7 @@ type RegistryMetrics = {
   filesRefused: Counter<'reason'>;
   changed: Counter<never>;
   imported: Gauge<never>;
+  deferred: Gauge<never>;
 };
 
 /** The graph registry's metrics, registered once per registry (exported for the alert-rule check). */
@@ -262,6 +264,13 @@ export function registryMetrics(registry: Registry | undefined): RegistryMetrics
       new Gauge({
         name: 'vigil_graphs_imported',
         help: 'Operator graphs imported and verified',
+        registers: r,
+      }),
+    deferred:
+      (registry.getSingleMetric('vigil_graphs_deferred') as Gauge<never> | undefined) ??
+      new Gauge({
+        name: 'vigil_graphs_deferred',
+        help: 'Operator graph files waiting for the governed challenge window of their epoch (not read yet)',
         registers: r,
       }),
   };
@@ -432,11 +441,13 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
       metrics?.filesRefused.inc({ reason: refusal.reason });
     }
     entries.set(file, { hash: undefined, ok: false, file: refusal, stamp });
+    deferredFiles.delete(file);
     changedAfterVerification(file, `refused:${refusal.reason}:${stamp}`, `now ${refusal.message}`);
   }
 
   function gone(file: string): void {
     entries.delete(file);
+    deferredFiles.delete(file);
     changedAfterVerification(file, 'gone', 'the file was removed');
   }
 
@@ -458,6 +469,20 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
     const kind = fileKind(st);
     if (kind) return refuseFile(file, epoch, kind, stamp);
     if (st.size > GRAPH_FILE_MAX_BYTES) return refuseFile(file, epoch, tooLarge(st.size), stamp);
+    // Never judged on the network's default: without the governed window of its epoch (from the file
+    // name) it waits, unread, so a deferred file costs one lstat per poll.
+    const window = governed?.(epoch);
+    if (window !== undefined && !window.known) {
+      if (deferredFiles.get(file) !== window.reason) {
+        deferredFiles.set(file, window.reason);
+        o.logger?.info(
+          { file, epoch: epoch.toString(), reason: window.reason },
+          'operator graph deferred: the governed challenge window of its epoch is not known yet',
+        );
+      }
+      return;
+    }
+    deferredFiles.delete(file);
     const read = await readGraphFile(path);
     if (read.kind === 'gone') return gone(file);
     if (read.kind === 'refused') return refuseFile(file, epoch, read.refusal, stamp);
@@ -475,19 +500,6 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
       entries.set(file, { ...cached, stamp: read.stamp });
       return;
     }
-    // Never judged on the network's default: without the governed window of its epoch it waits.
-    const window = governed?.(epoch);
-    if (window !== undefined && !window.known) {
-      if (deferredFiles.get(file) !== window.reason) {
-        deferredFiles.set(file, window.reason);
-        o.logger?.info(
-          { file, epoch: epoch.toString(), reason: window.reason },
-          'operator graph deferred: the governed challenge window of its epoch is not known yet',
-        );
-      }
-      return;
-    }
-    deferredFiles.delete(file);
     let loaded: Loaded;
     try {
       loaded = await load(
@@ -565,6 +577,7 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
       .sort((a, b) => (a.epoch < b.epoch ? -1 : a.epoch > b.epoch ? 1 : 0))
       .map((v) => v.graph);
     metrics?.imported.set(out.length);
+    metrics?.deferred.set(deferredFiles.size);
     return out;
   }
 

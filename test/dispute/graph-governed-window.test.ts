@@ -8,14 +8,29 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { identityStepCircuit } from '../../circuits/identity.ts';
 import { type GraphDocument, graphToDocument } from '../../src/dispute/graph/document.ts';
 import { GraphImportError } from '../../src/dispute/graph/errors.ts';
 import { type GraphExpectations, importGraph } from '../../src/dispute/graph/import.ts';
 import { defaultGraphParameters, type GraphParameters } from '../../src/dispute/graph/parameters.ts';
 import { createGraphRegistry, type GovernedWindow, graphFileName } from '../../src/watcher/graph-registry.ts';
+import { recordedChallengeWindow } from '../../src/watcher/watcher.ts';
 import { makeGraph, secretOf, xOnly } from '../../testkit/dispute/graph-fixture.ts';
+
+// Every open of the registry goes through this spy (passed through), so a test can tell a file was not read.
+const opened = vi.hoisted(() => [] as string[]);
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs/promises')>();
+  return {
+    ...real,
+    open: (path: Parameters<typeof real.open>[0], ...rest: [number?, number?]) => {
+      opened.push(String(path));
+      return real.open(path, ...rest);
+    },
+  };
+});
 
 const regtest = defaultGraphParameters.regtest;
 const withWindow = (challengeWindow: number): GraphParameters => ({
@@ -92,7 +107,7 @@ afterAll(() => {
 });
 
 describe('the graph registry under a governed challenge window', () => {
-  function setup(lookup?: (epoch: bigint) => GovernedWindow) {
+  function setup(lookup?: (epoch: bigint) => GovernedWindow, registry?: Registry) {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-graphs-governed-'));
     dirs.push(dir);
     const lines: { msg: string; reason?: string; defect?: string }[] = [];
@@ -103,6 +118,7 @@ describe('the graph registry under a governed challenge window', () => {
       operator: OPERATOR,
       committee: COMMITTEE,
       logger,
+      ...(registry ? { registry } : {}),
       ...(lookup ? { governedWindow: lookup } : {}),
     });
     return { dir, reg, lines };
@@ -134,6 +150,61 @@ describe('the graph registry under a governed challenge window', () => {
     expect(t.reg.deferred?.().size).toBe(0);
   });
 
+  it('a deferred file is not read until its window is known, logged once per reason, and gauged', async () => {
+    let window: GovernedWindow = {
+      known: false,
+      reason: 'epoch 42 has not started on the L2 ingested so far',
+    };
+    const registry = new Registry();
+    const gauge = async () =>
+      (await registry.getSingleMetric('vigil_graphs_deferred')?.get())?.values[0]?.value;
+    const t = setup(() => window, registry);
+    const file = join(t.dir, graphFileName(42n));
+    writeFileSync(file, JSON.stringify(eight));
+    opened.length = 0;
+    for (let i = 0; i < 5; i++) expect(await t.reg.graphs()).toEqual([]);
+    expect(opened.filter((p) => p === file)).toEqual([]);
+    expect(await gauge()).toBe(1);
+    // The file changing while deferred changes nothing either.
+    writeFileSync(file, JSON.stringify(six));
+    writeFileSync(file, JSON.stringify(eight));
+    expect(await t.reg.graphs()).toEqual([]);
+    expect(opened.filter((p) => p === file)).toEqual([]);
+    const deferredLines = () => t.lines.filter((l) => l.msg.startsWith('operator graph deferred'));
+    expect(deferredLines().map((l) => l.reason)).toEqual([
+      'epoch 42 has not started on the L2 ingested so far',
+    ]);
+    // Another reason is logged once more.
+    window = { known: false, reason: 'the end of epoch 41 that started epoch 42 is not 2 blocks deep yet' };
+    for (let i = 0; i < 3; i++) await t.reg.graphs();
+    expect(deferredLines()).toHaveLength(2);
+    expect(opened.filter((p) => p === file)).toEqual([]);
+
+    window = { known: true, value: 8 };
+    expect((await t.reg.graphs()).map((g) => g.graph.spec.epoch)).toEqual([42n]);
+    expect(opened.filter((p) => p === file)).toHaveLength(1);
+    expect(await gauge()).toBe(0);
+    // Judged: not read again while the file stays the same.
+    await t.reg.graphs();
+    expect(opened.filter((p) => p === file)).toHaveLength(1);
+  });
+
+  it('a deferred file removed leaves the deferred list and the gauge', async () => {
+    const registry = new Registry();
+    const t = setup(
+      () => ({ known: false, reason: 'epoch 42 has not started on the L2 ingested so far' }),
+      registry,
+    );
+    const file = join(t.dir, graphFileName(42n));
+    writeFileSync(file, JSON.stringify(eight));
+    await t.reg.graphs();
+    expect(t.reg.deferred?.().size).toBe(1);
+    rmSync(file);
+    await t.reg.graphs();
+    expect(t.reg.deferred?.().size).toBe(0);
+    expect((await registry.getSingleMetric('vigil_graphs_deferred')?.get())?.values[0]?.value).toBe(0);
+  });
+
   it('refuses a graph whose window is not the governed one, with the specific error', async () => {
     const t = setup(() => ({ known: true, value: 7 }));
     writeFileSync(join(t.dir, graphFileName(42n)), JSON.stringify(six));
@@ -149,5 +220,23 @@ describe('the graph registry under a governed challenge window', () => {
     t.reg.governWith?.(() => ({ known: true, value: 8 }));
     writeFileSync(join(t.dir, graphFileName(42n)), JSON.stringify(eight));
     expect((await t.reg.graphs()).map((g) => g.graph.spec.epoch)).toEqual([42n]);
+  });
+});
+
+describe('a dispute record re-imports its graph under the window it stored', () => {
+  it('the window comes from the deadline the record stored (challengeBy), not from the document', () => {
+    // challengeBy = kickoffHeight + challengeWindow - 1 (records/deadlines.ts).
+    const rec = { kickoffHeight: 100, opened: { graph: JSON.stringify(six), challengeBy: 107 } };
+    expect(recordedChallengeWindow(rec)).toBe(8);
+    // The document says 6; the record says 8: the re-import refuses the document, it does not believe it.
+    const err = refusal(six, { ...base, governedChallengeWindow: recordedChallengeWindow(rec) as number });
+    expect(err.defect).toBe('PARAMETER_MISMATCH');
+    expect(importGraph(eight, { ...base, governedChallengeWindow: 8 }).graph.spec.epoch).toBe(42n);
+  });
+
+  it('no stored deadline, or a nonsensical one: no governed window (the network parameters hold)', () => {
+    expect(recordedChallengeWindow({ kickoffHeight: 100, opened: {} })).toBeUndefined();
+    expect(recordedChallengeWindow({ kickoffHeight: 100, opened: { challengeBy: 99 } })).toBeUndefined();
+    expect(recordedChallengeWindow({ kickoffHeight: 100, opened: { challengeBy: 100 } })).toBe(1);
   });
 });
