@@ -158,15 +158,22 @@ type PollStep = 'lease' | 'sync' | 'tip' | 'graphs' | 'judge' | 'redrive' | 'wal
 const errText = (err: unknown): string =>
   err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
 
-/** The challenge window of a graph document Vigil stored in a dispute record (undefined if unreadable). */
-function recordedChallengeWindow(document: string): number | undefined {
-  try {
-    const doc = JSON.parse(document) as { parameters?: { timelocks?: { challengeWindow?: unknown } } };
-    const w = doc.parameters?.timelocks?.challengeWindow;
-    return typeof w === 'number' && Number.isSafeInteger(w) && w > 0 ? w : undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * The challenge window a dispute record stored when it was opened: its `challengeBy` is
+ * `kickoffHeight + challengeWindow - 1` (records/deadlines.ts), computed from the graph as it verified
+ * against the window governed at its epoch (docs/protocol.md §20). Not read from the graph document
+ * itself, which would hold the graph to its own claim. Undefined for a record without deadlines (the
+ * open job always sets them; only tests write such records): the graph is then held to the network's
+ * parameters.
+ */
+export function recordedChallengeWindow(rec: {
+  kickoffHeight: number;
+  opened: { challengeBy?: number | undefined };
+}): number | undefined {
+  const by = rec.opened.challengeBy;
+  if (by === undefined) return undefined;
+  const w = by - rec.kickoffHeight + 1;
+  return Number.isSafeInteger(w) && w > 0 ? w : undefined;
 }
 
 export function createWatcher(o: WatcherOptions): Watcher {
@@ -197,14 +204,19 @@ export function createWatcher(o: WatcherOptions): Watcher {
   const unregister: (() => void)[] = [];
   const graphCache = new Map<string, DisputeGraph>();
 
-  const graphOf = async (rec: { id: string; epoch: bigint; opened: { graph: string } }) => {
+  const graphOf = async (rec: {
+    id: string;
+    epoch: bigint;
+    kickoffHeight: number;
+    opened: { graph: string; challengeBy?: number | undefined };
+  }) => {
     const hit = graphCache.get(rec.id);
     if (hit) return hit;
     if (!o.expectations) throw new Error('No graph expectations configured: cannot re-import the graph');
     // Yielding: the deadline check re-imports on the poll path, and one import checks every signature.
     // The record's graph was verified against the challenge window governed at its epoch before the
-    // dispute was opened (docs/protocol.md §20): that window is the one the graph carries.
-    const governed = recordedChallengeWindow(rec.opened.graph);
+    // dispute was opened (docs/protocol.md §20): the record stored that window with its deadline.
+    const governed = recordedChallengeWindow(rec);
     const imported = await importGraphYielding(rec.opened.graph, {
       ...o.expectations,
       epoch: rec.epoch,
