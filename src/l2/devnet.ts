@@ -15,6 +15,7 @@ import { createPublicClient, createWalletClient, encodeFunctionData, type Hex, h
 import { bytesToHex, concatBytes, hexToBytes } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
 import { sha256 } from '../core/hashes.ts';
+import { defaultGraphParameters } from '../dispute/graph/parameters.ts';
 import { executorByName, PARAM_SPECS, REFERENCE_EXECUTOR, reexecute } from '../governance/index.ts';
 import type { GovernanceInput } from '../governance/inputs.ts';
 import { parseInputsFile, type RawTransaction, type SenderFunding } from '../governance/inputs-file.ts';
@@ -145,7 +146,13 @@ async function loadWorkload(
 ): Promise<Workload & { funding?: SenderFunding; raw?: RawTransaction[] }> {
   if (!o.scenarioFile) return devnetWorkload(o);
   const w = parseInputsFile(await readFile(o.scenarioFile, 'utf8'), o.scenarioFile);
-  const params = { l2GasLimit: DEVNET_L2_GAS_LIMIT, ...w.genesis.params };
+  // What the devnet's chains need where the scenario's genesis leaves the protocol defaults: room for a
+  // block of inputs, and a challenge window regtest's graphs can carry (the default 432 is mainnet's).
+  const params = {
+    l2GasLimit: DEVNET_L2_GAS_LIMIT,
+    challengeWindow: BigInt(defaultGraphParameters.regtest.timelocks.challengeWindow),
+    ...w.genesis.params,
+  };
   if ((params.minBaseFee ?? 0n) > DEVNET_MAX_GENESIS_BASE_FEE) {
     throw new VigilError(
       `${o.scenarioFile}: a genesis minBaseFee of ${params.minBaseFee} wei is more than the devnet can keep from its first block (${DEVNET_MAX_GENESIS_BASE_FEE})`,
