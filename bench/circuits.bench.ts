@@ -1,5 +1,6 @@
 import { blake3Gadget } from '../circuits/blake3.ts';
 import { blake3Node } from '../circuits/blake3-reference.ts';
+import { digitsToLimbsGadget } from '../circuits/digits-to-limbs.ts';
 import {
   limbAddGadget,
   limbEqualGadget,
@@ -9,9 +10,15 @@ import {
   toLimbs,
   UINT256_LIMBS,
 } from '../circuits/limbs.ts';
-import { runScript } from '../src/bitcoin/script/interpreter.ts';
+import { merkleStepLeaf, merkleStepWitness, tapscriptWitnessWeight } from '../circuits/merkle-step.ts';
+import { NoSignatureChecker } from '../src/bitcoin/script/checker.ts';
+import { CONSENSUS_FLAGS } from '../src/bitcoin/script/flags.ts';
+import { runScript, ScriptExecution } from '../src/bitcoin/script/interpreter.ts';
 import { encodeScriptNum } from '../src/bitcoin/script/num.ts';
+import { concatBytes } from '../src/core/bytes.ts';
 import { messageToDigits } from '../src/dispute/winternitz/digits.ts';
+import { deriveWotsSecretKey, wotsPublicKey } from '../src/dispute/winternitz/keys.ts';
+import { wotsSign } from '../src/dispute/winternitz/sign.ts';
 import { type BenchFigure, type Benchmark, timeBest, withRatio } from './harness.ts';
 
 /**
@@ -114,6 +121,101 @@ export const benchmarks: Benchmark[] = [
         { name: 'circuits.limbs.mul.exec', value: Number((mulExec * 1000).toFixed(1)), unit: 'µs' },
       );
       return figures;
+    },
+  },
+  {
+    name: 'circuits.digitsToLimbs',
+    run: async () => {
+      const g = digitsToLimbsGadget();
+      const value = Uint8Array.from({ length: 32 }, (_, i) => (i * 53 + 7) & 0xff);
+      const stack = messageToDigits(value).map((d) => encodeScriptNum(d));
+      const exec = await timeBest(() => runScript(g.script, { stack }), 200);
+      return [
+        {
+          name: 'circuits.digitsToLimbs.script',
+          value: g.script.length,
+          unit: 'bytes (64 digits → 9 limbs)',
+        },
+        { name: 'circuits.digitsToLimbs.maxStack', value: g.maxStack, unit: 'stack + altstack items' },
+        { name: 'circuits.digitsToLimbs.exec', value: Number((exec * 1000).toFixed(1)), unit: 'µs' },
+      ];
+    },
+  },
+  {
+    name: 'circuits.merkleStep',
+    run: async () => {
+      // Real keys and signatures; the weight of the spending input's witness (witness bytes are 1 WU).
+      const derive = (valueIndex: number) =>
+        deriveWotsSecretKey(new Uint8Array(32).fill(0x5e), {
+          network: 'regtest',
+          operator: new Uint8Array(32).fill(0x66),
+          epoch: 14n,
+          instance: 0,
+          valueIndex,
+          messageBytes: 32,
+        });
+      const [l, r, p] = [derive(0), derive(1), derive(2)];
+      const leaf = merkleStepLeaf({
+        left: wotsPublicKey(l),
+        right: wotsPublicKey(r),
+        parent: wotsPublicKey(p),
+      });
+      const left = Uint8Array.from({ length: 32 }, (_, i) => i);
+      const right = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
+      const wrongParent = blake3Node(concatBytes(right, left));
+      const items = merkleStepWitness({
+        left: wotsSign(l, left),
+        right: wotsSign(r, right),
+        parent: wotsSign(p, wrongParent),
+      });
+      const itemBytes = items.reduce((n, it) => n + it.length + 1, 0);
+      const depth = 8;
+      const weight = tapscriptWitnessWeight(items, leaf.script, depth);
+      const e = new ScriptExecution({
+        script: leaf.script,
+        stack: items,
+        flags: CONSENSUS_FLAGS,
+        checker: NoSignatureChecker,
+        sigVersion: 'tapscript',
+      });
+      let max = items.length;
+      while (e.step() === 'running') max = Math.max(max, e.stack.length + e.altstack.length);
+      if (e.error !== 'OK') throw new Error(`the Merkle-step leaf failed on a wrong parent: ${e.error}`);
+      const exec = await timeBest(() => runScript(leaf.script, { stack: items, flags: CONSENSUS_FLAGS }), 20);
+      return [
+        withRatio({
+          name: 'circuits.merkleStep.weight',
+          value: weight,
+          unit: `WU (script + witness + control block, tree depth ${depth})`,
+          baseline: 400_000,
+          target: 'baseline: the 400,000 WU standard transaction; ≤ it (#14 acceptance 3)',
+        }),
+        { name: 'circuits.merkleStep.script', value: leaf.script.length, unit: 'bytes' },
+        {
+          name: 'circuits.merkleStep.circuit',
+          value: leaf.circuitBytes,
+          unit: 'bytes (BLAKE3 notEqual)',
+        },
+        {
+          name: 'circuits.merkleStep.wotsVerify',
+          value: leaf.verifyBytes,
+          unit: 'bytes (3 Winternitz verifications + altstack moves)',
+        },
+        { name: 'circuits.merkleStep.witness', value: itemBytes, unit: `bytes (${items.length} items)` },
+        {
+          name: 'circuits.merkleStep.wotsShare',
+          value: Number((((leaf.verifyBytes + itemBytes) / weight) * 100).toFixed(1)),
+          unit: '% of the weight (Winternitz script + signatures)',
+        },
+        withRatio({
+          name: 'circuits.merkleStep.maxStack',
+          value: max,
+          unit: 'stack + altstack items (measured)',
+          baseline: 1_000,
+          target: 'baseline: the 1,000-item limit',
+        }),
+        { name: 'circuits.merkleStep.exec', value: Number(exec.toFixed(2)), unit: 'ms in the interpreter' },
+      ];
     },
   },
 ];

@@ -1,0 +1,186 @@
+/**
+ * The Merkle-step disprove leaf, run in Vigil's interpreter under tapscript rules and the consensus
+ * limits with real Winternitz keys and signatures: it can be spent exactly when BLAKE3(left ‖ right) ≠
+ * parent, and with no witness built from the committed values when the step is correct.
+ */
+import { describe, expect, it } from 'vitest';
+import { blake3Node } from '../../circuits/blake3-reference.ts';
+import {
+  isFaulty,
+  type MerkleStepKeys,
+  type MerkleStepSignatures,
+  merkleStepLeaf,
+  merkleStepWitness,
+  tapscriptWitnessWeight,
+} from '../../circuits/merkle-step.ts';
+import { NoSignatureChecker } from '../../src/bitcoin/script/checker.ts';
+import { CONSENSUS_FLAGS } from '../../src/bitcoin/script/flags.ts';
+import { runScript, ScriptExecution } from '../../src/bitcoin/script/interpreter.ts';
+import { castToBool, encodeScriptNum } from '../../src/bitcoin/script/num.ts';
+import { concatBytes, hexToBytes } from '../../src/core/bytes.ts';
+import { hash160 } from '../../src/core/hashes.ts';
+import { deriveWotsSecretKey, type WotsSecretKey, wotsPublicKey } from '../../src/dispute/winternitz/keys.ts';
+import { wotsSign } from '../../src/dispute/winternitz/sign.ts';
+
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+const randomBytes = (next: () => number, n: number) => Uint8Array.from({ length: n }, () => next() & 0xff);
+
+type KeySet = {
+  secrets: { left: WotsSecretKey; right: WotsSecretKey; parent: WotsSecretKey };
+  leaf: Uint8Array;
+};
+
+/** Real keys as a graph derives them: one per committed value, bound to network, operator, epoch. */
+function keySet(instance: number): KeySet {
+  const seed = hexToBytes('5e'.repeat(32));
+  const derive = (valueIndex: number) =>
+    deriveWotsSecretKey(seed, {
+      network: 'regtest',
+      operator: hexToBytes('66'.repeat(32)),
+      epoch: 14n,
+      instance,
+      valueIndex,
+      messageBytes: 32,
+    });
+  const secrets = { left: derive(0), right: derive(1), parent: derive(2) };
+  const keys: MerkleStepKeys = {
+    left: wotsPublicKey(secrets.left),
+    right: wotsPublicKey(secrets.right),
+    parent: wotsPublicKey(secrets.parent),
+  };
+  return { secrets, leaf: merkleStepLeaf(keys).script };
+}
+
+const sign = (k: KeySet, left: Uint8Array, right: Uint8Array, parent: Uint8Array): MerkleStepSignatures => ({
+  left: wotsSign(k.secrets.left, left),
+  right: wotsSign(k.secrets.right, right),
+  parent: wotsSign(k.secrets.parent, parent),
+});
+
+/** Tapscript spend rule: no error and exactly one true item left. */
+function spends(script: Uint8Array, stack: Uint8Array[]): boolean {
+  const r = runScript(script, { stack, flags: CONSENSUS_FLAGS });
+  return r.error === 'OK' && r.stack.length === 1 && castToBool(r.stack[0] as Uint8Array);
+}
+
+/** Witnesses an adversary can build from the committed (published) signatures of one step. */
+function forgeries(sigs: MerkleStepSignatures, next: () => number): Uint8Array[][] {
+  const honest = merkleStepWitness(sigs);
+  const out: Uint8Array[][] = [];
+  // Children swapped (each signature under the other key).
+  out.push(merkleStepWitness({ left: sigs.right, right: sigs.left, parent: sigs.parent }));
+  // Parent and a child swapped.
+  out.push(merkleStepWitness({ left: sigs.parent, right: sigs.right, parent: sigs.left }));
+  // One digit changed in one value (its hash kept).
+  const a = honest.slice();
+  const i = next() % (a.length / 2);
+  const d = (a[2 * i + 1] as Uint8Array).length === 0 ? 0 : ((a[2 * i + 1] as Uint8Array)[0] as number);
+  a[2 * i + 1] = encodeScriptNum((d + 1 + (next() % 15)) % 16);
+  out.push(a);
+  // One digit raised consistently (hash moved one step along its chain): the checksum must catch it.
+  const f = honest.slice();
+  let j = next() % (f.length / 2);
+  for (let t = 0; t < f.length / 2; t++, j = (j + 1) % (f.length / 2)) {
+    const dj = (f[2 * j + 1] as Uint8Array).length === 0 ? 0 : ((f[2 * j + 1] as Uint8Array)[0] as number);
+    if (dj < 15) {
+      f[2 * j] = hash160(f[2 * j] as Uint8Array);
+      f[2 * j + 1] = encodeScriptNum(dj + 1);
+      break;
+    }
+  }
+  out.push(f);
+  return out;
+}
+
+const CASES = 1_000;
+
+describe('Merkle-step disprove leaf (BLAKE3, three Winternitz-committed 32-byte nodes)', () => {
+  const sets = [keySet(0), keySet(1), keySet(2), keySet(3)];
+
+  it('is a standard-size leaf with a bounded stack', () => {
+    const next = rng(5);
+    const k = sets[0] as KeySet;
+    const l = randomBytes(next, 32);
+    const r = randomBytes(next, 32);
+    const items = merkleStepWitness(sign(k, l, r, randomBytes(next, 32)));
+    const e = new ScriptExecution({
+      script: k.leaf,
+      stack: items,
+      flags: CONSENSUS_FLAGS,
+      checker: NoSignatureChecker,
+      sigVersion: 'tapscript',
+    });
+    let max = items.length;
+    while (e.step() === 'running') max = Math.max(max, e.stack.length + e.altstack.length);
+    expect(e.error).toBe('OK');
+    expect(items.length).toBe(3 * 134);
+    expect(max).toBeLessThanOrEqual(1_000);
+    const weight = tapscriptWitnessWeight(items, k.leaf, 8);
+    expect(weight).toBeLessThan(400_000);
+  });
+
+  it(`a correct step (parent = BLAKE3(l ‖ r)) cannot be disproved: ${CASES} cases, honest witness and forgeries`, () => {
+    const next = rng(2024);
+    let runs = 0;
+    for (let c = 0; c < CASES; c++) {
+      const k = sets[c % sets.length] as KeySet;
+      const l = randomBytes(next, 32);
+      const r = c % 10 === 0 ? l.slice() : randomBytes(next, 32);
+      const p = blake3Node(concatBytes(l, r));
+      expect(isFaulty(l, r, p)).toBe(false);
+      const sigs = sign(k, l, r, p);
+      // The honest witness runs to the end and leaves false (it fails on the circuit, not before).
+      const honest = runScript(k.leaf, { stack: merkleStepWitness(sigs), flags: CONSENSUS_FLAGS });
+      if (honest.error !== 'OK' || honest.stack.length !== 1 || castToBool(honest.stack[0] as Uint8Array)) {
+        expect.fail(`case ${c}: honest run ${honest.error}, ${honest.stack.length} items`);
+      }
+      const witnesses = forgeries(sigs, next);
+      for (const w of witnesses) {
+        runs++;
+        if (spends(k.leaf, w)) expect.fail(`case ${c}: a correct step was disproved`);
+      }
+    }
+    expect(runs).toBe(CASES * 4);
+  }, 150_000);
+
+  it(`a wrong parent is disproved: ${CASES} cases (random, one bit flipped, children swapped)`, () => {
+    const next = rng(4048);
+    for (let c = 0; c < CASES; c++) {
+      const k = sets[c % sets.length] as KeySet;
+      const l = randomBytes(next, 32);
+      let r = randomBytes(next, 32);
+      const good = blake3Node(concatBytes(l, r));
+      let p: Uint8Array;
+      const kind = c % 3;
+      if (kind === 0) p = randomBytes(next, 32);
+      else if (kind === 1) {
+        p = good.slice();
+        const bit = next() % 256;
+        p[bit >> 3] = (p[bit >> 3] as number) ^ (1 << (bit & 7));
+      } else {
+        // The parent of the other order: the operator committed the children swapped.
+        if (c % 30 === 2) r = l.slice();
+        p = blake3Node(concatBytes(r, l));
+      }
+      const faulty = isFaulty(l, r, p);
+      // Children swapped with r = l is a correct step; every other case is wrong.
+      expect(faulty).toBe(!(kind === 2 && c % 30 === 2));
+      const ok = spends(k.leaf, merkleStepWitness(sign(k, l, r, p)));
+      if (ok !== faulty) expect.fail(`case ${c}: leaf ${ok} but isFaulty ${faulty}`);
+    }
+  }, 150_000);
+
+  it('refuses values of another size', () => {
+    expect(() => isFaulty(new Uint8Array(31), new Uint8Array(32), new Uint8Array(32))).toThrow(RangeError);
+  });
+});
