@@ -15,14 +15,12 @@
  * covenant signatures (the first key's on top), as `encodeWotsWitness` writes them.
  */
 import { ScriptBuilder } from '../src/bitcoin/script/builder.ts';
-import { Op } from '../src/bitcoin/script/opcodes.ts';
 import { concatBytes, equalBytes } from '../src/core/bytes.ts';
 import type { WotsPublicKey } from '../src/dispute/winternitz/keys.ts';
-import { wotsParameters } from '../src/dispute/winternitz/parameters.ts';
-import { appendWotsVerify } from '../src/dispute/winternitz/script.ts';
-import { encodeWotsWitness, type WotsSignature } from '../src/dispute/winternitz/sign.ts';
+import type { WotsSignature } from '../src/dispute/winternitz/sign.ts';
 import { blake3Gadget } from './blake3.ts';
 import { blake3Node } from './blake3-reference.ts';
+import { appendThreeValueVerify, tapscriptWitnessWeight, threeValueWitness } from './wots-values.ts';
 
 /** The three committed values of a step: children and parent, 32 bytes each. */
 export type MerkleStepKeys = { left: WotsPublicKey; right: WotsPublicKey; parent: WotsPublicKey };
@@ -44,25 +42,16 @@ function notEqualScript(): Uint8Array {
   return notEqual;
 }
 
-function digitsOf(key: WotsPublicKey): number {
-  if (key.messageBytes !== MERKLE_NODE_BYTES) {
-    throw new RangeError(`a Merkle node is ${MERKLE_NODE_BYTES} bytes; the key signs ${key.messageBytes}`);
-  }
-  return wotsParameters(key.messageBytes).messageDigits;
-}
-
 /** The leaf script, with its two parts measured. `covenant`: x-only keys checked first (may be empty). */
 export function merkleStepLeaf(keys: MerkleStepKeys, covenant: readonly Uint8Array[] = []): MerkleStepLeaf {
   const b = new ScriptBuilder();
-  for (const k of covenant) b.push(k).op(Op.OP_CHECKSIGVERIFY);
-  const n = digitsOf(keys.left);
-  appendWotsVerify(b, keys.left);
-  for (let j = 0; j < n; j++) b.op(Op.OP_TOALTSTACK);
-  appendWotsVerify(b, keys.right);
-  for (let j = 0; j < digitsOf(keys.right); j++) b.op(Op.OP_TOALTSTACK);
-  appendWotsVerify(b, keys.parent);
-  if (digitsOf(keys.parent) !== n) throw new RangeError('unreachable');
-  for (let j = 0; j < 2 * n; j++) b.op(Op.OP_FROMALTSTACK);
+  appendThreeValueVerify(
+    b,
+    { bottom: keys.parent, middle: keys.right, top: keys.left },
+    covenant,
+    undefined,
+    'a Merkle node',
+  );
   const verify = b.build();
   const circuit = notEqualScript();
   return { script: concatBytes(verify, circuit), verifyBytes: verify.length, circuitBytes: circuit.length };
@@ -73,12 +62,7 @@ export function merkleStepWitness(
   sigs: MerkleStepSignatures,
   covenantSigs: readonly Uint8Array[] = [],
 ): Uint8Array[] {
-  return [
-    ...encodeWotsWitness(sigs.parent),
-    ...encodeWotsWitness(sigs.right),
-    ...encodeWotsWitness(sigs.left),
-    ...covenantSigs,
-  ];
+  return threeValueWitness({ bottom: sigs.parent, middle: sigs.right, top: sigs.left }, covenantSigs);
 }
 
 /** The same judgement in TypeScript: the step is wrong exactly when BLAKE3(left ‖ right) ≠ parent. */
@@ -89,21 +73,4 @@ export function isFaulty(left: Uint8Array, right: Uint8Array, parent: Uint8Array
   return !equalBytes(blake3Node(concatBytes(left, right)), parent);
 }
 
-const compactSize = (n: number) => (n < 0xfd ? 1 : n <= 0xffff ? 3 : 5);
-
-/**
- * The input's witness weight in WU (witness bytes count 1 WU each): item count, every item with its
- * length prefix, the leaf script and the control block (33 + 32 · depth bytes).
- */
-export function tapscriptWitnessWeight(
-  items: readonly Uint8Array[],
-  script: Uint8Array,
-  depth: number,
-): number {
-  const control = 33 + 32 * depth;
-  let w = compactSize(items.length + 2);
-  for (const it of items) w += compactSize(it.length) + it.length;
-  w += compactSize(script.length) + script.length;
-  w += compactSize(control) + control;
-  return w;
-}
+export { tapscriptWitnessWeight };
