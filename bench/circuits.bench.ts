@@ -1,6 +1,7 @@
+import { ARITH_KINDS, arithStepLeaf, arithStepWitness } from '../circuits/arith-step.ts';
 import { blake3Gadget } from '../circuits/blake3.ts';
 import { blake3Node } from '../circuits/blake3-reference.ts';
-import { digitsToLimbsGadget } from '../circuits/digits-to-limbs.ts';
+import { bytesOfValue, digitsToLimbsGadget } from '../circuits/digits-to-limbs.ts';
 import {
   limbAddGadget,
   limbEqualGadget,
@@ -216,6 +217,86 @@ export const benchmarks: Benchmark[] = [
         }),
         { name: 'circuits.merkleStep.exec', value: Number(exec.toFixed(2)), unit: 'ms in the interpreter' },
       ];
+    },
+  },
+  {
+    name: 'circuits.arithStep',
+    run: async () => {
+      // Per kind: real keys, a wrong step signed honestly (the spending path), the input's witness weight.
+      const derive = (valueIndex: number) =>
+        deriveWotsSecretKey(new Uint8Array(32).fill(0xa7), {
+          network: 'regtest',
+          operator: new Uint8Array(32).fill(0x66),
+          epoch: 14n,
+          instance: 0,
+          valueIndex,
+          messageBytes: 32,
+        });
+      const [sa, sb, sc] = [derive(0), derive(1), derive(2)];
+      const keys = { a: wotsPublicKey(sa), b: wotsPublicKey(sb), c: wotsPublicKey(sc) };
+      const a = (1n << 255n) + 123_456_789n;
+      const b = (1n << 254n) + 987_654_321n;
+      const wrong = { add: a + b + 1n, sub: a - b - 1n, lt: 1n };
+      const depth = 8;
+      const figures: BenchFigure[] = [];
+      for (const kind of ARITH_KINDS) {
+        const leaf = arithStepLeaf(kind, keys);
+        const items = arithStepWitness({
+          a: wotsSign(sa, bytesOfValue(a)),
+          b: wotsSign(sb, bytesOfValue(b)),
+          c: wotsSign(sc, bytesOfValue(wrong[kind])),
+        });
+        const weight = tapscriptWitnessWeight(items, leaf.script, depth);
+        const e = new ScriptExecution({
+          script: leaf.script,
+          stack: items,
+          flags: CONSENSUS_FLAGS,
+          checker: NoSignatureChecker,
+          sigVersion: 'tapscript',
+        });
+        let max = items.length;
+        while (e.step() === 'running') max = Math.max(max, e.stack.length + e.altstack.length);
+        if (e.error !== 'OK') throw new Error(`the ${kind}-step leaf failed on a wrong step: ${e.error}`);
+        figures.push(
+          withRatio({
+            name: `circuits.arithStep.${kind}.weight`,
+            value: weight,
+            unit: `WU (script + witness + control block, tree depth ${depth})`,
+            baseline: 400_000,
+            target: 'baseline: the 400,000 WU standard transaction; ≤ it',
+          }),
+          { name: `circuits.arithStep.${kind}.script`, value: leaf.script.length, unit: 'bytes' },
+          {
+            name: `circuits.arithStep.${kind}.circuit`,
+            value: leaf.circuitBytes,
+            unit: 'bytes (limb judgement on [A B C])',
+          },
+          {
+            name: `circuits.arithStep.${kind}.verify`,
+            value: leaf.verifyBytes,
+            unit: 'bytes (3 Winternitz verifications + digits → limbs + altstack moves)',
+          },
+          withRatio({
+            name: `circuits.arithStep.${kind}.maxStack`,
+            value: max,
+            unit: 'stack + altstack items (measured)',
+            baseline: 1_000,
+            target: 'baseline: the 1,000-item limit',
+          }),
+        );
+        if (kind === 'add') {
+          const exec = await timeBest(
+            () => runScript(leaf.script, { stack: items, flags: CONSENSUS_FLAGS }),
+            20,
+          );
+          figures.push({
+            name: 'circuits.arithStep.add.exec',
+            value: Number(exec.toFixed(2)),
+            unit: 'ms in the interpreter',
+          });
+        }
+      }
+      return figures;
     },
   },
 ];
