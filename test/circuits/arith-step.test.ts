@@ -17,23 +17,10 @@ import { tapscriptWitnessWeight } from '../../circuits/wots-values.ts';
 import { NoSignatureChecker } from '../../src/bitcoin/script/checker.ts';
 import { CONSENSUS_FLAGS } from '../../src/bitcoin/script/flags.ts';
 import { runScript, ScriptExecution } from '../../src/bitcoin/script/interpreter.ts';
-import { castToBool, encodeScriptNum } from '../../src/bitcoin/script/num.ts';
-import { hexToBytes } from '../../src/core/bytes.ts';
-import { hash160 } from '../../src/core/hashes.ts';
-import { deriveWotsSecretKey, type WotsSecretKey, wotsPublicKey } from '../../src/dispute/winternitz/keys.ts';
+import { castToBool } from '../../src/bitcoin/script/num.ts';
+import { type WotsSecretKey, wotsPublicKey } from '../../src/dispute/winternitz/keys.ts';
 import { wotsSign } from '../../src/dispute/winternitz/sign.ts';
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
+import { rng, spends, threeValueSecrets, withDigitChanged, withDigitRaised } from './helpers.ts';
 
 const TWO_256 = 1n << 256n;
 const MAX = TWO_256 - 1n;
@@ -52,17 +39,8 @@ type KeySet = { secrets: { a: WotsSecretKey; b: WotsSecretKey; c: WotsSecretKey 
 
 /** Real keys as a graph derives them: one per committed value, bound to network, operator, epoch. */
 function keySet(kind: ArithKind, instance: number): KeySet {
-  const seed = hexToBytes('a7'.repeat(32));
-  const derive = (valueIndex: number) =>
-    deriveWotsSecretKey(seed, {
-      network: 'regtest',
-      operator: hexToBytes('66'.repeat(32)),
-      epoch: 14n,
-      instance,
-      valueIndex,
-      messageBytes: 32,
-    });
-  const secrets = { a: derive(0), b: derive(1), c: derive(2) };
+  const [a, b, c] = threeValueSecrets('a7', instance);
+  const secrets = { a, b, c };
   const keys = { a: wotsPublicKey(secrets.a), b: wotsPublicKey(secrets.b), c: wotsPublicKey(secrets.c) };
   return { secrets, leaf: arithStepLeaf(kind, keys).script };
 }
@@ -76,14 +54,6 @@ const sign = (k: KeySet, a: bigint, b: bigint, c: bigint): ArithStepSignatures =
 const faulty = (kind: ArithKind, a: bigint, b: bigint, c: bigint) =>
   isFaulty(kind, bytesOfValue(a), bytesOfValue(b), bytesOfValue(c));
 
-/** Tapscript spend rule: no error and exactly one true item left. */
-function spends(script: Uint8Array, stack: Uint8Array[]): boolean {
-  const r = runScript(script, { stack, flags: CONSENSUS_FLAGS });
-  return r.error === 'OK' && r.stack.length === 1 && castToBool(r.stack[0] as Uint8Array);
-}
-
-const digitOf = (item: Uint8Array) => (item.length === 0 ? 0 : (item[0] as number));
-
 /**
  * Two witnesses an adversary can build from the committed (published) signatures of one step: a swap
  * (operands, on even cases; result and first operand, on odd ones) and a digit forgery (one digit
@@ -96,21 +66,8 @@ function forgeries(sigs: ArithStepSignatures, c: number, next: () => number): Ui
     c % 2 === 0
       ? arithStepWitness({ a: sigs.b, b: sigs.a, c: sigs.c })
       : arithStepWitness({ a: sigs.c, b: sigs.b, c: sigs.a });
-  const w = arithStepWitness(sigs);
-  let j = next() % (w.length / 2);
-  if (c % 4 < 2) {
-    w[2 * j + 1] = encodeScriptNum((digitOf(w[2 * j + 1] as Uint8Array) + 1 + (next() % 15)) % 16);
-  } else {
-    for (let t = 0; t < w.length / 2; t++, j = (j + 1) % (w.length / 2)) {
-      const dj = digitOf(w[2 * j + 1] as Uint8Array);
-      if (dj < 15) {
-        w[2 * j] = hash160(w[2 * j] as Uint8Array);
-        w[2 * j + 1] = encodeScriptNum(dj + 1);
-        break;
-      }
-    }
-  }
-  return [swap, w];
+  const honest = arithStepWitness(sigs);
+  return [swap, c % 4 < 2 ? withDigitChanged(honest, next) : withDigitRaised(honest, next)];
 }
 
 /** A correct step of `kind`; the first cases are the edges at 0 and 2^256 − 1. */

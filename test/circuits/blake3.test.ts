@@ -11,26 +11,13 @@ import { runScript, ScriptExecution } from '../../src/bitcoin/script/interpreter
 import { encodeScriptNum } from '../../src/bitcoin/script/num.ts';
 import { bytesToHex } from '../../src/core/bytes.ts';
 import { messageToDigits } from '../../src/dispute/winternitz/digits.ts';
+import { randomBytes, rng } from './helpers.ts';
 
 type Vectors = { cases: { input_len: number; hash: string }[] };
 const vectors = JSON.parse(
   readFileSync(new URL('../fixtures/blake3_official_test_vectors.json', import.meta.url), 'utf8'),
 ) as Vectors;
 const vectorInput = (n: number) => Uint8Array.from({ length: n }, (_, i) => i % 251);
-
-/** A deterministic generator (xorshift32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
-const randomBytes = (next: () => number, n: number) => Uint8Array.from({ length: n }, () => next() & 0xff);
 
 const digitsStack = (bytes: Uint8Array) => messageToDigits(bytes).map((d) => encodeScriptNum(d));
 const stackNumbers = (stack: readonly Uint8Array[]) =>

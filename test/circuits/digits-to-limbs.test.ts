@@ -16,19 +16,8 @@ import { runScript } from '../../src/bitcoin/script/interpreter.ts';
 import { decodeScriptNum, encodeScriptNum } from '../../src/bitcoin/script/num.ts';
 import { bytesToHex } from '../../src/core/bytes.ts';
 import { messageToDigits } from '../../src/dispute/winternitz/digits.ts';
+import { randomBytes, rng } from './helpers.ts';
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
-const randomBytes = (next: () => number, n: number) => Uint8Array.from({ length: n }, () => next() & 0xff);
 const num = (x: Uint8Array) => decodeScriptNum(x, true, 4);
 
 describe('digits → limbs gadget', () => {

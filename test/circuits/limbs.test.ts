@@ -24,22 +24,11 @@ import {
 import { NoSignatureChecker } from '../../src/bitcoin/script/checker.ts';
 import { runScript, ScriptExecution } from '../../src/bitcoin/script/interpreter.ts';
 import { decodeScriptNumOrNaN, encodeScriptNum } from '../../src/bitcoin/script/num.ts';
+import { rng } from './helpers.ts';
 
 const CASES = 10_000;
 const N = UINT256_LIMBS;
 const U256 = (1n << 256n) - 1n;
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 /** Random uint256 values that often hit limb boundaries: 0, all ones, single limbs at 0 or 2^29 − 1. */
 function valueSource(seed: number): () => bigint {

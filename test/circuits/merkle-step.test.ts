@@ -16,24 +16,11 @@ import {
 import { NoSignatureChecker } from '../../src/bitcoin/script/checker.ts';
 import { CONSENSUS_FLAGS } from '../../src/bitcoin/script/flags.ts';
 import { runScript, ScriptExecution } from '../../src/bitcoin/script/interpreter.ts';
-import { castToBool, encodeScriptNum } from '../../src/bitcoin/script/num.ts';
-import { concatBytes, hexToBytes } from '../../src/core/bytes.ts';
-import { hash160 } from '../../src/core/hashes.ts';
-import { deriveWotsSecretKey, type WotsSecretKey, wotsPublicKey } from '../../src/dispute/winternitz/keys.ts';
+import { castToBool } from '../../src/bitcoin/script/num.ts';
+import { concatBytes } from '../../src/core/bytes.ts';
+import { type WotsSecretKey, wotsPublicKey } from '../../src/dispute/winternitz/keys.ts';
 import { wotsSign } from '../../src/dispute/winternitz/sign.ts';
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
-const randomBytes = (next: () => number, n: number) => Uint8Array.from({ length: n }, () => next() & 0xff);
+import { randomBytes, rng, spends, threeValueSecrets, withDigitChanged, withDigitRaised } from './helpers.ts';
 
 type KeySet = {
   secrets: { left: WotsSecretKey; right: WotsSecretKey; parent: WotsSecretKey };
@@ -42,17 +29,8 @@ type KeySet = {
 
 /** Real keys as a graph derives them: one per committed value, bound to network, operator, epoch. */
 function keySet(instance: number): KeySet {
-  const seed = hexToBytes('5e'.repeat(32));
-  const derive = (valueIndex: number) =>
-    deriveWotsSecretKey(seed, {
-      network: 'regtest',
-      operator: hexToBytes('66'.repeat(32)),
-      epoch: 14n,
-      instance,
-      valueIndex,
-      messageBytes: 32,
-    });
-  const secrets = { left: derive(0), right: derive(1), parent: derive(2) };
+  const [left, right, parent] = threeValueSecrets('5e', instance);
+  const secrets = { left, right, parent };
   const keys: MerkleStepKeys = {
     left: wotsPublicKey(secrets.left),
     right: wotsPublicKey(secrets.right),
@@ -67,12 +45,6 @@ const sign = (k: KeySet, left: Uint8Array, right: Uint8Array, parent: Uint8Array
   parent: wotsSign(k.secrets.parent, parent),
 });
 
-/** Tapscript spend rule: no error and exactly one true item left. */
-function spends(script: Uint8Array, stack: Uint8Array[]): boolean {
-  const r = runScript(script, { stack, flags: CONSENSUS_FLAGS });
-  return r.error === 'OK' && r.stack.length === 1 && castToBool(r.stack[0] as Uint8Array);
-}
-
 /** Witnesses an adversary can build from the committed (published) signatures of one step. */
 function forgeries(sigs: MerkleStepSignatures, next: () => number): Uint8Array[][] {
   const honest = merkleStepWitness(sigs);
@@ -82,23 +54,9 @@ function forgeries(sigs: MerkleStepSignatures, next: () => number): Uint8Array[]
   // Parent and a child swapped.
   out.push(merkleStepWitness({ left: sigs.parent, right: sigs.right, parent: sigs.left }));
   // One digit changed in one value (its hash kept).
-  const a = honest.slice();
-  const i = next() % (a.length / 2);
-  const d = (a[2 * i + 1] as Uint8Array).length === 0 ? 0 : ((a[2 * i + 1] as Uint8Array)[0] as number);
-  a[2 * i + 1] = encodeScriptNum((d + 1 + (next() % 15)) % 16);
-  out.push(a);
+  out.push(withDigitChanged(honest, next));
   // One digit raised consistently (hash moved one step along its chain): the checksum must catch it.
-  const f = honest.slice();
-  let j = next() % (f.length / 2);
-  for (let t = 0; t < f.length / 2; t++, j = (j + 1) % (f.length / 2)) {
-    const dj = (f[2 * j + 1] as Uint8Array).length === 0 ? 0 : ((f[2 * j + 1] as Uint8Array)[0] as number);
-    if (dj < 15) {
-      f[2 * j] = hash160(f[2 * j] as Uint8Array);
-      f[2 * j + 1] = encodeScriptNum(dj + 1);
-      break;
-    }
-  }
-  out.push(f);
+  out.push(withDigitRaised(honest, next));
   return out;
 }
 
