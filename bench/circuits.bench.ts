@@ -18,7 +18,7 @@ import { runScript, ScriptExecution } from '../src/bitcoin/script/interpreter.ts
 import { encodeScriptNum } from '../src/bitcoin/script/num.ts';
 import { concatBytes } from '../src/core/bytes.ts';
 import { messageToDigits } from '../src/dispute/winternitz/digits.ts';
-import { deriveWotsSecretKey, wotsPublicKey } from '../src/dispute/winternitz/keys.ts';
+import { deriveWotsSecretKey, type WotsSecretKey, wotsPublicKey } from '../src/dispute/winternitz/keys.ts';
 import { wotsSign } from '../src/dispute/winternitz/sign.ts';
 import { type BenchFigure, type Benchmark, timeBest, withRatio } from './harness.ts';
 
@@ -27,6 +27,20 @@ import { type BenchFigure, type Benchmark, timeBest, withRatio } from './harness
  * issue #14), not measured here: BLAKE3 of one 64-byte block ≈ 68.7 KB at 657 stack items (PR #136),
  * u32 add ≈ 80–90 B, U254 add ≈ 140 B, U64 mul ≈ 11.7 KB.
  */
+/** Three Winternitz secret keys (value indexes 0–2) as a graph derives them, from a one-byte seed. */
+function threeSecrets(seedByte: number): [WotsSecretKey, WotsSecretKey, WotsSecretKey] {
+  const derive = (valueIndex: number) =>
+    deriveWotsSecretKey(new Uint8Array(32).fill(seedByte), {
+      network: 'regtest',
+      operator: new Uint8Array(32).fill(0x66),
+      epoch: 14n,
+      instance: 0,
+      valueIndex,
+      messageBytes: 32,
+    });
+  return [derive(0), derive(1), derive(2)];
+}
+
 export const benchmarks: Benchmark[] = [
   {
     name: 'circuits.blake3',
@@ -146,16 +160,7 @@ export const benchmarks: Benchmark[] = [
     name: 'circuits.merkleStep',
     run: async () => {
       // Real keys and signatures; the weight of the spending input's witness (witness bytes are 1 WU).
-      const derive = (valueIndex: number) =>
-        deriveWotsSecretKey(new Uint8Array(32).fill(0x5e), {
-          network: 'regtest',
-          operator: new Uint8Array(32).fill(0x66),
-          epoch: 14n,
-          instance: 0,
-          valueIndex,
-          messageBytes: 32,
-        });
-      const [l, r, p] = [derive(0), derive(1), derive(2)];
+      const [l, r, p] = threeSecrets(0x5e);
       const leaf = merkleStepLeaf({
         left: wotsPublicKey(l),
         right: wotsPublicKey(r),
@@ -223,16 +228,7 @@ export const benchmarks: Benchmark[] = [
     name: 'circuits.arithStep',
     run: async () => {
       // Per kind: real keys, a wrong step signed honestly (the spending path), the input's witness weight.
-      const derive = (valueIndex: number) =>
-        deriveWotsSecretKey(new Uint8Array(32).fill(0xa7), {
-          network: 'regtest',
-          operator: new Uint8Array(32).fill(0x66),
-          epoch: 14n,
-          instance: 0,
-          valueIndex,
-          messageBytes: 32,
-        });
-      const [sa, sb, sc] = [derive(0), derive(1), derive(2)];
+      const [sa, sb, sc] = threeSecrets(0xa7);
       const keys = { a: wotsPublicKey(sa), b: wotsPublicKey(sb), c: wotsPublicKey(sc) };
       const a = (1n << 255n) + 123_456_789n;
       const b = (1n << 254n) + 987_654_321n;
