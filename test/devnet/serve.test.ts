@@ -213,8 +213,10 @@ describe('vigil devnet serve + vigil watch in two processes', () => {
     const record = readFileSync(join(dir, 'serve.json'), 'utf8');
     // Stopped in the middle of a dispute: the resumed operator must follow its earlier claim again.
     expect((await runCli(['devnet', 'fault', FAULT, '--dir', dir])).code).toBe(0);
-    const open = await until('a dispute not challenged yet', async () =>
-      (await disputes()).find((d) => d.state === 'detected'),
+    // Any dispute still open will do: 'detected' alone lasts a fraction of a second, shorter than one
+    // `vigil disputes list` on a loaded machine, so a poll for it alone can miss every one.
+    const open = await until('a dispute not resolved yet', async () =>
+      (await disputes()).find((d) => d.state !== 'resolved'),
     );
     const before = await disputes();
     const height = await bitcoinRpc<number>('getblockcount');
