@@ -1,0 +1,263 @@
+/**
+ * The execution leaf of GVM-1's `hash` instruction, run in Vigil's interpreter under tapscript rules
+ * with real Winternitz keys: with steps produced by `execute` it can never be spent (honest witness,
+ * forgeries from the committed signatures), and with any field perturbed it is spendable exactly when
+ * its twin (`isWrongStep`) says the step is wrong; never when the committed pc is another pc.
+ * Counts: small here; VIGIL_LONG=1 (hash-leaf.long.test.ts) runs 10,000 each way (VIGIL_GVM_CASES
+ * overrides).
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  hashExecLeaf,
+  hashExecWitness,
+  isFaultyHashExec,
+  type StepKeys,
+  type StepSignatures,
+} from '../../../circuits/gvm/hash-leaf.ts';
+import { tapscriptWitnessWeight } from '../../../circuits/wots-values.ts';
+import { NoSignatureChecker } from '../../../src/bitcoin/script/checker.ts';
+import { CONSENSUS_FLAGS } from '../../../src/bitcoin/script/flags.ts';
+import { runScript, ScriptExecution } from '../../../src/bitcoin/script/interpreter.ts';
+import { castToBool } from '../../../src/bitcoin/script/num.ts';
+import { hexToBytes } from '../../../src/core/bytes.ts';
+import {
+  deriveWotsSecretKey,
+  type WotsSecretKey,
+  wotsPublicKey,
+} from '../../../src/dispute/winternitz/keys.ts';
+import { wotsSign } from '../../../src/dispute/winternitz/sign.ts';
+import {
+  fieldBytes,
+  fieldValue,
+  type Instruction,
+  NONE,
+  type Operand,
+  STEP_FIELDS,
+  type StepField,
+  type StepRecord,
+  smallOf,
+  WORD_MAX,
+  wordOf,
+} from '../../../src/machine/isa.ts';
+import { execute } from '../../../src/machine/semantics.ts';
+import { randomBytes, rng, spends, withDigitChanged, withDigitRaised } from '../helpers.ts';
+
+const LONG = process.env.VIGIL_LONG === '1';
+const CASES = LONG ? Number(process.env.VIGIL_GVM_CASES ?? 10_000) : 40;
+
+function secrets(instance: number): Record<StepField, WotsSecretKey> {
+  const seed = hexToBytes('4a'.repeat(32));
+  const out = {} as Record<StepField, WotsSecretKey>;
+  STEP_FIELDS.forEach((f, valueIndex) => {
+    out[f] = deriveWotsSecretKey(seed, {
+      network: 'regtest',
+      operator: hexToBytes('66'.repeat(32)),
+      epoch: 14n,
+      instance,
+      valueIndex,
+      messageBytes: fieldBytes(f),
+    });
+  });
+  return out;
+}
+
+const SECRETS = secrets(0);
+const KEYS = Object.fromEntries(STEP_FIELDS.map((f) => [f, wotsPublicKey(SECRETS[f])])) as StepKeys;
+
+const sign = (step: StepRecord): StepSignatures =>
+  Object.fromEntries(
+    STEP_FIELDS.map((f) => [f, wotsSign(SECRETS[f], fieldValue(step, f))]),
+  ) as StepSignatures;
+
+/** Five operand shapes: two addresses, one address twice, and immediates on either side or both. */
+function instruction(next: () => number, shape: number): Instruction {
+  const addr = () => next() % NONE;
+  const imm = (): Operand => ({ imm: wordOf(randomBytes(next, 32)) >> BigInt(next() % 256) });
+  const a = addr();
+  const x: Operand = shape === 2 || shape === 4 ? imm() : { mem: a };
+  const y: Operand = shape === 3 || shape === 4 ? imm() : shape === 1 ? { mem: a } : { mem: addr() };
+  return { op: 'hash', dst: shape === 0 ? a : addr(), x, y };
+}
+
+const PCS = [0, 7, NONE - 1];
+
+type Case = { pc: number; ins: Instruction; leaf: Uint8Array };
+const leafCache = new Map<string, Case>();
+function caseFor(next: () => number, c: number): Case {
+  // Few distinct leaves (building one costs more than running it): 5 shapes × 3 pcs, 2 draws each.
+  const key = `${c % 5}/${c % 3}/${Math.floor(c / 15) % 2}`;
+  let k = leafCache.get(key);
+  if (k === undefined) {
+    const pc = PCS[c % 3] as number;
+    const ins = instruction(next, c % 5);
+    k = { pc, ins, leaf: hashExecLeaf(pc, ins, KEYS).script };
+    leafCache.set(key, k);
+  }
+  return k;
+}
+
+function honestStep(next: () => number, k: Case): StepRecord {
+  const words = new Map<number, bigint>();
+  const mem = {
+    read: (a: number) => {
+      let v = words.get(a);
+      if (v === undefined) {
+        v = next() % 7 === 0 ? 0n : wordOf(randomBytes(next, 32));
+        words.set(a, v);
+      }
+      return v;
+    },
+  };
+  return execute(k.pc, k.ins, mem, { word: () => 0n });
+}
+
+/** The step with one field replaced by `bytes`. */
+function withField(step: StepRecord, f: StepField, bytes: Uint8Array): StepRecord {
+  const n = () => smallOf(bytes);
+  const v = () => wordOf(bytes);
+  switch (f) {
+    case 'pc':
+      return { ...step, pc: n() };
+    case 'r1addr':
+      return { ...step, r1: { ...step.r1, addr: n() } };
+    case 'r1value':
+      return { ...step, r1: { ...step.r1, value: v() } };
+    case 'r2addr':
+      return { ...step, r2: { ...step.r2, addr: n() } };
+    case 'r2value':
+      return { ...step, r2: { ...step.r2, value: v() } };
+    case 'waddr':
+      return { ...step, w: { ...step.w, addr: n() } };
+    case 'wvalue':
+      return { ...step, w: { ...step.w, value: v() } };
+    case 'nextPc':
+      return { ...step, nextPc: n() };
+  }
+}
+
+/** A changed value of `bytes.length` bytes: one bit flipped, random, or an edge. */
+function perturbed(next: () => number, bytes: Uint8Array, kind: number): Uint8Array {
+  const out = bytes.slice();
+  if (kind === 0) {
+    const bit = next() % (8 * out.length);
+    out[bit >> 3] = (out[bit >> 3] as number) ^ (1 << (bit & 7));
+    return out;
+  }
+  if (kind === 1) return randomBytes(next, out.length);
+  const edges =
+    out.length === 4
+      ? [Uint8Array.of(0, 0, 0, 0), Uint8Array.of(0x20, 0, 0, 0), Uint8Array.of(0xff, 0xff, 0xff, 0xff)]
+      : [new Uint8Array(32), hexToBytes(WORD_MAX.toString(16)), hexToBytes(`01${'00'.repeat(31)}`)];
+  return edges[next() % edges.length] as Uint8Array;
+}
+
+function measure(
+  script: Uint8Array,
+  items: Uint8Array[],
+): { error: string | undefined; max: number; top: boolean } {
+  const e = new ScriptExecution({
+    script,
+    stack: items,
+    flags: CONSENSUS_FLAGS,
+    checker: NoSignatureChecker,
+    sigVersion: 'tapscript',
+  });
+  let max = items.length;
+  while (e.step() === 'running') max = Math.max(max, e.stack.length + e.altstack.length);
+  const top = e.stack.length === 1 && castToBool(e.stack[0] as Uint8Array);
+  return { error: e.error, max, top };
+}
+
+describe('GVM-1 hash execution leaf (8 committed step fields, BLAKE3 of two words)', () => {
+  it('every operand shape is a standard-size leaf with a bounded stack', () => {
+    const next = rng(11);
+    for (let shape = 0; shape < 5; shape++) {
+      const k = caseFor(next, shape);
+      const step = { ...honestStep(next, k) };
+      const wrong = withField(step, 'wvalue', perturbed(next, fieldValue(step, 'wvalue'), 0));
+      const items = hashExecWitness(sign(wrong));
+      const r = measure(k.leaf, items);
+      expect(r.error).toBe('OK');
+      expect(r.top).toBe(true);
+      expect(r.max).toBeLessThanOrEqual(1_000);
+      expect(tapscriptWitnessWeight(items, k.leaf, 8)).toBeLessThanOrEqual(400_000);
+    }
+  });
+
+  it(`a step produced by execute cannot be disproved: ${CASES} cases, honest witness and forgeries`, () => {
+    const next = rng(2026);
+    let runs = 0;
+    for (let c = 0; c < CASES; c++) {
+      const k = caseFor(next, c);
+      const step = honestStep(next, k);
+      expect(isFaultyHashExec(k.pc, k.ins, step)).toBe(false);
+      const sigs = sign(step);
+      const honest = runScript(k.leaf, { stack: hashExecWitness(sigs), flags: CONSENSUS_FLAGS });
+      if (honest.error !== 'OK' || honest.stack.length !== 1 || castToBool(honest.stack[0] as Uint8Array)) {
+        expect.fail(`case ${c}: honest run ${honest.error}, ${honest.stack.length} items`);
+      }
+      const witnesses = [
+        withDigitChanged(hashExecWitness(sigs), next),
+        withDigitRaised(hashExecWitness(sigs), next),
+        // Same-size values swapped (each signature under the other's key).
+        hashExecWitness({ ...sigs, r1value: sigs.r2value, r2value: sigs.r1value }),
+        hashExecWitness({ ...sigs, wvalue: sigs.r1value, r1value: sigs.wvalue }),
+        hashExecWitness({ ...sigs, pc: sigs.nextPc, nextPc: sigs.pc }),
+        hashExecWitness({ ...sigs, waddr: sigs.r1addr, r1addr: sigs.waddr }),
+      ];
+      for (const w of witnesses) {
+        runs++;
+        if (spends(k.leaf, w)) expect.fail(`case ${c}: a correct step was disproved`);
+      }
+    }
+    expect(runs).toBe(CASES * 6);
+  }, 600_000);
+
+  it(`a step with a field perturbed is disproved exactly when isWrongStep says so: ${CASES} cases`, () => {
+    const next = rng(4052);
+    let wrongs = 0;
+    let otherPc = 0;
+    for (let c = 0; c < CASES; c++) {
+      const k = caseFor(next, c);
+      const step = honestStep(next, k);
+      const f = STEP_FIELDS[(c + Math.floor(c / 15)) % STEP_FIELDS.length] as StepField;
+      const old = fieldValue(step, f);
+      const bytes = perturbed(next, old, next() % 3);
+      const bad = withField(step, f, bytes);
+      const faulty = isFaultyHashExec(k.pc, k.ins, bad);
+      const changed = !bytes.every((b, i) => b === old[i]);
+      // Any change but the pc's makes the step wrong; a changed pc makes it another leaf's business.
+      expect(faulty).toBe(changed && f !== 'pc');
+      if (faulty) wrongs++;
+      if (f === 'pc' && changed) otherPc++;
+      const ok = spends(k.leaf, hashExecWitness(sign(bad)));
+      if (ok !== faulty) expect.fail(`case ${c} (${f}): leaf ${ok} but isWrongStep ${faulty}`);
+    }
+    expect(wrongs).toBeGreaterThan(CASES / 2);
+    expect(otherPc).toBeGreaterThan(0);
+  }, 600_000);
+
+  it('judges the consistency rules: an immediate slot must be (NONE, 0); one address read twice agrees', () => {
+    const next = rng(77);
+    const cases: [Case, (s: StepRecord) => StepRecord, boolean][] = [];
+    const same = caseFor(next, 1); // x and y read the same address
+    cases.push([same, (s) => ({ ...s, r2: { ...s.r2, value: s.r2.value ^ 1n } }), true]);
+    const immX = caseFor(next, 2);
+    cases.push([immX, (s) => ({ ...s, r1: { addr: NONE, value: 1n } }), true]);
+    cases.push([immX, (s) => ({ ...s, r1: { addr: 5, value: 0n } }), true]);
+    cases.push([immX, (s) => s, false]);
+    for (const [k, change, want] of cases) {
+      const bad = change(honestStep(next, k));
+      expect(isFaultyHashExec(k.pc, k.ins, bad)).toBe(want);
+      expect(spends(k.leaf, hashExecWitness(sign(bad)))).toBe(want);
+    }
+  }, 120_000);
+
+  it('refuses other instructions and keys of the wrong size', () => {
+    const ins: Instruction = { op: 'add', dst: 1, x: { mem: 2 }, y: { mem: 3 } };
+    expect(() => hashExecLeaf(0, ins, KEYS)).toThrow(RangeError);
+    const hash: Instruction = { op: 'hash', dst: 1, x: { mem: 2 }, y: { mem: 3 } };
+    expect(() => hashExecLeaf(0, hash, { ...KEYS, pc: KEYS.r1value })).toThrow(RangeError);
+    expect(() => hashExecLeaf(0, { ...hash, x: { mem: NONE } }, KEYS)).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,297 @@
+/**
+ * GVM-1's memory leaves (read after write, unwritten read, two values differ, pc in range), run in
+ * Vigil's interpreter under tapscript rules with real Winternitz keys: correct claims are never
+ * spendable (honest witness, forgeries), and with a committed value perturbed (one bit, random, edges)
+ * a leaf is spendable exactly when its twin says so. Counts: small here; VIGIL_LONG=1
+ * (memory-leaves.long.test.ts) runs 10,000 each way per leaf kind (VIGIL_GVM_CASES overrides).
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  differLeaf,
+  differWitness,
+  isFaultyDiffer,
+  isFaultyPc,
+  isFaultyReadAfterWrite,
+  isFaultyUnwrittenRead,
+  pcRangeLeaf,
+  pcRangeWitness,
+  readAfterWriteLeaf,
+  readAfterWriteWitness,
+  unwrittenReadLeaf,
+  unwrittenReadWitness,
+} from '../../../circuits/gvm/memory-leaves.ts';
+import { tapscriptWitnessWeight } from '../../../circuits/wots-values.ts';
+import { NoSignatureChecker } from '../../../src/bitcoin/script/checker.ts';
+import { CONSENSUS_FLAGS } from '../../../src/bitcoin/script/flags.ts';
+import { runScript, ScriptExecution } from '../../../src/bitcoin/script/interpreter.ts';
+import { castToBool } from '../../../src/bitcoin/script/num.ts';
+import { hexToBytes } from '../../../src/core/bytes.ts';
+import {
+  deriveWotsSecretKey,
+  type WotsSecretKey,
+  wotsPublicKey,
+} from '../../../src/dispute/winternitz/keys.ts';
+import { wotsSign } from '../../../src/dispute/winternitz/sign.ts';
+import { NONE, smallBytes, smallOf, WORD_MAX, wordBytes, wordOf } from '../../../src/machine/isa.ts';
+import { randomBytes, rng, spends, withDigitChanged, withDigitRaised } from '../helpers.ts';
+
+const LONG = process.env.VIGIL_LONG === '1';
+const CASES = LONG ? Number(process.env.VIGIL_GVM_CASES ?? 10_000) : 80;
+
+const SEED = hexToBytes('9d'.repeat(32));
+const secret = (valueIndex: number, messageBytes: number): WotsSecretKey =>
+  deriveWotsSecretKey(SEED, {
+    network: 'regtest',
+    operator: hexToBytes('66'.repeat(32)),
+    epoch: 14n,
+    instance: 7,
+    valueIndex,
+    messageBytes,
+  });
+const pub = wotsPublicKey;
+
+const S = { raddr: secret(0, 4), rvalue: secret(1, 32), waddr: secret(2, 4), wvalue: secret(3, 32) };
+const RAW = readAfterWriteLeaf({
+  raddr: pub(S.raddr),
+  rvalue: pub(S.rvalue),
+  waddr: pub(S.waddr),
+  wvalue: pub(S.wvalue),
+}).script;
+const UNWRITTEN = unwrittenReadLeaf({ raddr: pub(S.raddr), rvalue: pub(S.rvalue) }).script;
+
+const DIFFER_SIZES = [4, 20, 32];
+const DIFFER = new Map(
+  DIFFER_SIZES.map((n) => {
+    const a = secret(10 + n, n);
+    const b = secret(50 + n, n);
+    return [n, { a, b, leaf: differLeaf(n, { a: pub(a), b: pub(b) }).script }];
+  }),
+);
+
+const PC_SECRET = secret(100, 4);
+const PROGRAM_LENGTHS = [0, 1, 16, 255, 256, 4097, 0x1234567, NONE, 0xffffffff];
+const PC_LEAVES = new Map(PROGRAM_LENGTHS.map((n) => [n, pcRangeLeaf(n, pub(PC_SECRET)).script]));
+
+const rawWitness = (raddr: number, rvalue: bigint, waddr: number, wvalue: bigint) =>
+  readAfterWriteWitness({
+    raddr: wotsSign(S.raddr, smallBytes(raddr)),
+    rvalue: wotsSign(S.rvalue, wordBytes(rvalue)),
+    waddr: wotsSign(S.waddr, smallBytes(waddr)),
+    wvalue: wotsSign(S.wvalue, wordBytes(wvalue)),
+  });
+const unwrittenWitness = (raddr: number, rvalue: bigint) =>
+  unwrittenReadWitness({
+    raddr: wotsSign(S.raddr, smallBytes(raddr)),
+    rvalue: wotsSign(S.rvalue, wordBytes(rvalue)),
+  });
+
+const randomAddr = (next: () => number) => next() % NONE;
+const randomWord = (next: () => number) =>
+  wordOf(randomBytes(next, 32)) >> BigInt(next() % 3 === 0 ? 200 : 0);
+const u32Edges = [0, 1, NONE - 1, NONE, NONE + 1, 0x7fffffff, 0x80000000, 0xffffffff];
+const wordEdges = [0n, 1n, WORD_MAX, 1n << 255n];
+
+/** One bit flipped, a random value, or an edge. */
+function otherU32(next: () => number, x: number): number {
+  const k = next() % 3;
+  if (k === 0) return (x ^ (2 ** (next() % 32))) >>> 0;
+  if (k === 1) return next() >>> 0;
+  return u32Edges[next() % u32Edges.length] as number;
+}
+function otherWord(next: () => number, x: bigint): bigint {
+  const k = next() % 3;
+  if (k === 0) return x ^ (1n << BigInt(next() % 256));
+  if (k === 1) return randomWord(next);
+  return wordEdges[next() % wordEdges.length] as bigint;
+}
+
+function measure(
+  script: Uint8Array,
+  items: Uint8Array[],
+): { error: string | undefined; max: number; top: boolean } {
+  const e = new ScriptExecution({
+    script,
+    stack: items,
+    flags: CONSENSUS_FLAGS,
+    checker: NoSignatureChecker,
+    sigVersion: 'tapscript',
+  });
+  let max = items.length;
+  while (e.step() === 'running') max = Math.max(max, e.stack.length + e.altstack.length);
+  return { error: e.error, max, top: e.stack.length === 1 && castToBool(e.stack[0] as Uint8Array) };
+}
+
+const refusesHonest = (script: Uint8Array, items: Uint8Array[]) => {
+  const r = runScript(script, { stack: items, flags: CONSENSUS_FLAGS });
+  return r.error === 'OK' && r.stack.length === 1 && !castToBool(r.stack[0] as Uint8Array);
+};
+const forged = (script: Uint8Array, w: Uint8Array[], next: () => number) =>
+  spends(script, withDigitChanged(w, next)) || spends(script, withDigitRaised(w, next));
+
+describe('GVM-1 read-after-write leaf', () => {
+  it(`a read that returns the written word cannot be disproved; others are, exactly as the twin: ${CASES} cases each`, () => {
+    const next = rng(1);
+    for (let c = 0; c < CASES; c++) {
+      const addr = c % 5 === 0 ? (u32Edges[c % u32Edges.length] as number) : randomAddr(next);
+      const value = c % 7 === 0 ? (wordEdges[c % 4] as bigint) : randomWord(next);
+      // Correct: same address and word; or another address (the claim is then not this leaf's).
+      const other = c % 2 === 0 ? addr : otherU32(next, addr);
+      const rvalue = c % 2 === 0 ? value : randomWord(next);
+      expect(isFaultyReadAfterWrite(other, rvalue, addr, value)).toBe(other === addr && rvalue !== value);
+      const w = rawWitness(other, rvalue, addr, value);
+      if (c % 2 === 0) {
+        if (!refusesHonest(RAW, w)) expect.fail(`case ${c}: honest run`);
+        if (forged(RAW, w, next)) expect.fail(`case ${c}: forgery spent`);
+        // Read and write values swapped under each other's keys: the signatures fail.
+        const swapped = readAfterWriteWitness({
+          raddr: wotsSign(S.waddr, smallBytes(addr)),
+          rvalue: wotsSign(S.wvalue, wordBytes(value)),
+          waddr: wotsSign(S.raddr, smallBytes(addr)),
+          wvalue: wotsSign(S.rvalue, wordBytes(value)),
+        });
+        expect(spends(RAW, swapped)).toBe(false);
+      }
+      // Wrong: the same address read back another word.
+      const bad = otherWord(next, value);
+      const faulty = isFaultyReadAfterWrite(addr, bad, addr, value);
+      expect(faulty).toBe(bad !== value);
+      if (spends(RAW, rawWitness(addr, bad, addr, value)) !== faulty) expect.fail(`case ${c}: leaf ≠ twin`);
+      // The twin on the other draw too.
+      if (spends(RAW, w) !== isFaultyReadAfterWrite(other, rvalue, addr, value))
+        expect.fail(`case ${c}: ≠ twin`);
+    }
+  }, 600_000);
+
+  it('is a standard-size leaf with a bounded stack', () => {
+    const items = rawWitness(5, 1n, 5, 2n);
+    const r = measure(RAW, items);
+    expect([r.error, r.top]).toEqual(['OK', true]);
+    expect(r.max).toBeLessThanOrEqual(1_000);
+    expect(tapscriptWitnessWeight(items, RAW, 8)).toBeLessThanOrEqual(400_000);
+  });
+});
+
+describe('GVM-1 unwritten-read leaf', () => {
+  it(`a zero read (or no read) cannot be disproved; a non-zero read is, exactly as the twin: ${CASES} cases each`, () => {
+    const next = rng(2);
+    for (let c = 0; c < CASES; c++) {
+      const good: [number, bigint] =
+        c % 3 === 0
+          ? [NONE, randomWord(next)]
+          : [c % 5 === 0 ? (u32Edges[c % 8] as number) : randomAddr(next), 0n];
+      if (good[0] === NONE || good[1] === 0n) {
+        expect(isFaultyUnwrittenRead(...good)).toBe(false);
+        const w = unwrittenWitness(...good);
+        if (!refusesHonest(UNWRITTEN, w)) expect.fail(`case ${c}: honest run`);
+        if (forged(UNWRITTEN, w, next)) expect.fail(`case ${c}: forgery spent`);
+      }
+      const bad: [number, bigint] =
+        c % 2 === 0
+          ? [good[0] === NONE ? otherU32(next, NONE) : good[0], otherWord(next, 0n)]
+          : [otherU32(next, NONE), otherWord(next, 0n)];
+      const faulty = isFaultyUnwrittenRead(...bad);
+      if (spends(UNWRITTEN, unwrittenWitness(...bad)) !== faulty) expect.fail(`case ${c}: leaf ≠ twin`);
+    }
+  }, 600_000);
+
+  it('is a standard-size leaf with a bounded stack', () => {
+    const items = unwrittenWitness(3, 9n);
+    const r = measure(UNWRITTEN, items);
+    expect([r.error, r.top]).toEqual(['OK', true]);
+    expect(r.max).toBeLessThanOrEqual(1_000);
+    expect(tapscriptWitnessWeight(items, UNWRITTEN, 8)).toBeLessThanOrEqual(400_000);
+  });
+});
+
+describe('GVM-1 differ leaf (4, 20 and 32-byte values)', () => {
+  it(`equal values cannot be disproved; different ones are: ${CASES} cases each`, () => {
+    const next = rng(3);
+    for (let c = 0; c < CASES; c++) {
+      const n = DIFFER_SIZES[c % DIFFER_SIZES.length] as number;
+      const d = DIFFER.get(n) as NonNullable<ReturnType<typeof DIFFER.get>>;
+      const a = c % 11 === 0 ? new Uint8Array(n).fill(c % 2 === 0 ? 0 : 0xff) : randomBytes(next, n);
+      const w = differWitness({ a: wotsSign(d.a, a), b: wotsSign(d.b, a) });
+      expect(isFaultyDiffer(a, a.slice())).toBe(false);
+      if (!refusesHonest(d.leaf, w)) expect.fail(`case ${c}: honest run`);
+      if (forged(d.leaf, w, next)) expect.fail(`case ${c}: forgery spent`);
+      const b = a.slice();
+      const k = next() % 3;
+      if (k === 0) {
+        const bit = next() % (8 * n);
+        b[bit >> 3] = (b[bit >> 3] as number) ^ (1 << (bit & 7));
+      } else if (k === 1) b.set(randomBytes(next, n));
+      else b.fill(next() % 2 === 0 ? 0 : 0xff);
+      const faulty = isFaultyDiffer(a, b);
+      const bw =
+        c % 2 === 0
+          ? { a: wotsSign(d.a, a), b: wotsSign(d.b, b) }
+          : { a: wotsSign(d.a, b), b: wotsSign(d.b, a) };
+      if (spends(d.leaf, differWitness(bw)) !== faulty) expect.fail(`case ${c}: leaf ≠ twin`);
+    }
+  }, 600_000);
+
+  it('are standard-size leaves with a bounded stack', () => {
+    for (const [n, d] of DIFFER) {
+      const items = differWitness({
+        a: wotsSign(d.a, new Uint8Array(n)),
+        b: wotsSign(d.b, new Uint8Array(n).fill(1)),
+      });
+      const r = measure(d.leaf, items);
+      expect([r.error, r.top]).toEqual(['OK', true]);
+      expect(r.max).toBeLessThanOrEqual(1_000);
+      expect(tapscriptWitnessWeight(items, d.leaf, 8)).toBeLessThanOrEqual(400_000);
+    }
+    expect(() => isFaultyDiffer(new Uint8Array(4), new Uint8Array(5))).toThrow(RangeError);
+  });
+});
+
+describe('GVM-1 pc-range leaf', () => {
+  it(`a pc inside the program cannot be disproved; one outside (any u32) is: ${CASES} cases each`, () => {
+    const next = rng(4);
+    let inside = 0;
+    let outside = 0;
+    for (let c = 0; c < CASES; c++) {
+      const length = PROGRAM_LENGTHS[c % PROGRAM_LENGTHS.length] as number;
+      const leaf = PC_LEAVES.get(length) as Uint8Array;
+      if (length > 0) {
+        const pc = c % 4 === 0 ? length - 1 : c % 4 === 1 ? 0 : next() % length;
+        expect(isFaultyPc(pc, length)).toBe(false);
+        const w = pcRangeWitness(wotsSign(PC_SECRET, smallBytes(pc)));
+        if (!refusesHonest(leaf, w)) expect.fail(`case ${c}: honest run`);
+        if (forged(leaf, w, next)) expect.fail(`case ${c}: forgery spent`);
+        inside++;
+      }
+      const k = next() % 4;
+      const pc =
+        k === 0 ? length : k === 1 ? otherU32(next, length) : k === 2 ? length + (next() % 1000) : 0xffffffff;
+      const bad = Math.min(pc, 0xffffffff);
+      const faulty = isFaultyPc(bad, length);
+      if (faulty) outside++;
+      const ok = spends(leaf, pcRangeWitness(wotsSign(PC_SECRET, smallBytes(bad))));
+      if (ok !== faulty)
+        expect.fail(`case ${c} (pc ${bad}, length ${length}): leaf ${ok} but twin ${faulty}`);
+    }
+    expect(inside).toBeGreaterThan(CASES / 2);
+    expect(outside).toBeGreaterThan(CASES / 2);
+  }, 600_000);
+
+  it('compares every nibble: pcs one below and at the bound, around each digit', () => {
+    for (const length of [0x10, 0x100, 0x1000, 0x10000000, NONE, 0x12345678]) {
+      const leaf = pcRangeLeaf(length, pub(PC_SECRET)).script;
+      for (const raw of [length - 1, length, length + 1, smallOf(smallBytes(length)) ^ 0x80000000]) {
+        const pc = raw >>> 0;
+        expect(isFaultyPc(pc, length)).toBe(pc >= length);
+        expect(spends(leaf, pcRangeWitness(wotsSign(PC_SECRET, smallBytes(pc))))).toBe(pc >= length);
+      }
+    }
+  });
+
+  it('is a standard-size leaf with a bounded stack', () => {
+    const leaf = PC_LEAVES.get(16) as Uint8Array;
+    const items = pcRangeWitness(wotsSign(PC_SECRET, smallBytes(16)));
+    const r = measure(leaf, items);
+    expect([r.error, r.top]).toEqual(['OK', true]);
+    expect(r.max).toBeLessThanOrEqual(1_000);
+    expect(tapscriptWitnessWeight(items, leaf, 8)).toBeLessThanOrEqual(400_000);
+  });
+});

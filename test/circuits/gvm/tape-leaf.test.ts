@@ -1,0 +1,273 @@
+/**
+ * The tape's Merkle-path leaves of GVM-1, run in Vigil's interpreter under tapscript rules with real
+ * Winternitz keys: a level computed the way the tape tree is built (the running node left when bit j
+ * of the position is 0), and a root chosen by bit 29, can never be disproved (honest witness,
+ * forgeries); with any committed value perturbed (a position bit flipped, ≥ 2^30, a node changed) a
+ * leaf is spendable exactly when its twin says so. Counts: small here; VIGIL_LONG=1
+ * (tape-leaf.long.test.ts) runs 10,000 each way per leaf kind (VIGIL_GVM_CASES overrides).
+ */
+import { describe, expect, it } from 'vitest';
+import { blake3Node } from '../../../circuits/blake3-reference.ts';
+import {
+  isFaultyTapeLevel,
+  isFaultyTapeTop,
+  type TapeLevelKeys,
+  type TapeLevelSignatures,
+  type TapeTopKeys,
+  type TapeTopSignatures,
+  tapeLevelLeaf,
+  tapeLevelWitness,
+  tapeTopLeaf,
+  tapeTopWitness,
+} from '../../../circuits/gvm/tape-leaf.ts';
+import { tapscriptWitnessWeight } from '../../../circuits/wots-values.ts';
+import { NoSignatureChecker } from '../../../src/bitcoin/script/checker.ts';
+import { CONSENSUS_FLAGS } from '../../../src/bitcoin/script/flags.ts';
+import { runScript, ScriptExecution } from '../../../src/bitcoin/script/interpreter.ts';
+import { castToBool } from '../../../src/bitcoin/script/num.ts';
+import { concatBytes, hexToBytes } from '../../../src/core/bytes.ts';
+import {
+  deriveWotsSecretKey,
+  type WotsSecretKey,
+  wotsPublicKey,
+} from '../../../src/dispute/winternitz/keys.ts';
+import { wotsSign } from '../../../src/dispute/winternitz/sign.ts';
+import { smallBytes, TAPE_LIMIT } from '../../../src/machine/isa.ts';
+import { randomBytes, rng, spends, withDigitChanged, withDigitRaised } from '../helpers.ts';
+
+const LONG = process.env.VIGIL_LONG === '1';
+const CASES = LONG ? Number(process.env.VIGIL_GVM_CASES ?? 10_000) : 60;
+
+const SEED = hexToBytes('7b'.repeat(32));
+const secret = (valueIndex: number, messageBytes: number): WotsSecretKey =>
+  deriveWotsSecretKey(SEED, {
+    network: 'regtest',
+    operator: hexToBytes('66'.repeat(32)),
+    epoch: 14n,
+    instance: 5,
+    valueIndex,
+    messageBytes,
+  });
+
+/** Secrets of the four committed values: position (4 B) and three 32-byte nodes. */
+const S = { position: secret(0, 4), a: secret(1, 32), b: secret(2, 32), c: secret(3, 32) };
+const LEVEL_KEYS: TapeLevelKeys = {
+  position: wotsPublicKey(S.position),
+  node: wotsPublicKey(S.a),
+  sibling: wotsPublicKey(S.b),
+  parent: wotsPublicKey(S.c),
+};
+const TOP_KEYS: TapeTopKeys = {
+  position: wotsPublicKey(S.position),
+  root: wotsPublicKey(S.a),
+  imageRoot: wotsPublicKey(S.b),
+  inputsRoot: wotsPublicKey(S.c),
+};
+
+/** Levels covering every nibble boundary of the position's digits, both ends included. */
+const LEVELS = [0, 1, 2, 3, 4, 7, 8, 13, 16, 21, 24, 27, 28];
+const levelLeaves = new Map<number, Uint8Array>();
+const levelLeaf = (j: number): Uint8Array => {
+  let l = levelLeaves.get(j);
+  if (l === undefined) {
+    l = tapeLevelLeaf(j, LEVEL_KEYS).script;
+    levelLeaves.set(j, l);
+  }
+  return l;
+};
+const TOP_LEAF = tapeTopLeaf(TOP_KEYS).script;
+
+type Level = { position: number; node: Uint8Array; sibling: Uint8Array; parent: Uint8Array };
+const signLevel = (v: Level): TapeLevelSignatures => ({
+  position: wotsSign(S.position, smallBytes(v.position)),
+  node: wotsSign(S.a, v.node),
+  sibling: wotsSign(S.b, v.sibling),
+  parent: wotsSign(S.c, v.parent),
+});
+type Top = { position: number; root: Uint8Array; imageRoot: Uint8Array; inputsRoot: Uint8Array };
+const signTop = (v: Top): TapeTopSignatures => ({
+  position: wotsSign(S.position, smallBytes(v.position)),
+  root: wotsSign(S.a, v.root),
+  imageRoot: wotsSign(S.b, v.imageRoot),
+  inputsRoot: wotsSign(S.c, v.inputsRoot),
+});
+
+const randomPosition = (next: () => number) => next() % TAPE_LIMIT;
+const bit = (p: number, j: number) => Math.floor(p / 2 ** j) % 2 === 1;
+
+function honestLevel(next: () => number, j: number): Level {
+  const position = randomPosition(next);
+  const node = randomBytes(next, 32);
+  const sibling = next() % 20 === 0 ? node.slice() : randomBytes(next, 32);
+  const parent = blake3Node(bit(position, j) ? concatBytes(sibling, node) : concatBytes(node, sibling));
+  return { position, node, sibling, parent };
+}
+
+function honestTop(next: () => number): Top {
+  const position = randomPosition(next);
+  const imageRoot = randomBytes(next, 32);
+  const inputsRoot = next() % 20 === 0 ? imageRoot.slice() : randomBytes(next, 32);
+  return { position, imageRoot, inputsRoot, root: (bit(position, 29) ? inputsRoot : imageRoot).slice() };
+}
+
+function flipBit(next: () => number, v: Uint8Array): Uint8Array {
+  const out = v.slice();
+  const b = next() % 256;
+  out[b >> 3] = (out[b >> 3] as number) ^ (1 << (b & 7));
+  return out;
+}
+
+/** A position perturbed: one bit flipped (any of 32), ≥ 2^30, or the largest u32. */
+function badPosition(next: () => number, p: number, j: number): number {
+  const kind = next() % 4;
+  if (kind === 0) return (p ^ (2 ** j)) >>> 0;
+  if (kind === 1) return (p ^ (2 ** (next() % 32))) >>> 0;
+  if (kind === 2) return TAPE_LIMIT + (next() % (2 ** 32 - TAPE_LIMIT));
+  return 0xffffffff;
+}
+
+function measure(
+  script: Uint8Array,
+  items: Uint8Array[],
+): { error: string | undefined; max: number; top: boolean } {
+  const e = new ScriptExecution({
+    script,
+    stack: items,
+    flags: CONSENSUS_FLAGS,
+    checker: NoSignatureChecker,
+    sigVersion: 'tapscript',
+  });
+  let max = items.length;
+  while (e.step() === 'running') max = Math.max(max, e.stack.length + e.altstack.length);
+  return { error: e.error, max, top: e.stack.length === 1 && castToBool(e.stack[0] as Uint8Array) };
+}
+
+const refusesHonest = (script: Uint8Array, items: Uint8Array[]) => {
+  const r = runScript(script, { stack: items, flags: CONSENSUS_FLAGS });
+  return r.error === 'OK' && r.stack.length === 1 && !castToBool(r.stack[0] as Uint8Array);
+};
+
+describe('GVM-1 tape Merkle-path leaves (one level per leaf, and the top joining the two roots)', () => {
+  it('both kinds are standard-size leaves with a bounded stack', () => {
+    const next = rng(3);
+    for (const j of [0, 28]) {
+      const v = honestLevel(next, j);
+      const items = tapeLevelWitness(signLevel({ ...v, parent: flipBit(next, v.parent) }));
+      const r = measure(levelLeaf(j), items);
+      expect([r.error, r.top]).toEqual(['OK', true]);
+      expect(r.max).toBeLessThanOrEqual(1_000);
+      expect(tapscriptWitnessWeight(items, levelLeaf(j), 8)).toBeLessThanOrEqual(400_000);
+    }
+    const t = honestTop(next);
+    const items = tapeTopWitness(signTop({ ...t, root: flipBit(next, t.root) }));
+    const r = measure(TOP_LEAF, items);
+    expect([r.error, r.top]).toEqual(['OK', true]);
+    expect(r.max).toBeLessThanOrEqual(1_000);
+    expect(tapscriptWitnessWeight(items, TOP_LEAF, 8)).toBeLessThanOrEqual(400_000);
+  });
+
+  it(`a correct level cannot be disproved: ${CASES} cases, honest witness and forgeries`, () => {
+    const next = rng(101);
+    for (let c = 0; c < CASES; c++) {
+      const j = LEVELS[c % LEVELS.length] as number;
+      const v = honestLevel(next, j);
+      expect(isFaultyTapeLevel(j, v.position, v.node, v.sibling, v.parent)).toBe(false);
+      const sigs = signLevel(v);
+      if (!refusesHonest(levelLeaf(j), tapeLevelWitness(sigs))) expect.fail(`case ${c}: honest run`);
+      const witnesses = [
+        withDigitChanged(tapeLevelWitness(sigs), next),
+        withDigitRaised(tapeLevelWitness(sigs), next),
+        tapeLevelWitness({ ...sigs, node: sigs.sibling, sibling: sigs.node }),
+        tapeLevelWitness({ ...sigs, node: sigs.parent, parent: sigs.node }),
+      ];
+      for (const w of witnesses) {
+        if (spends(levelLeaf(j), w)) expect.fail(`case ${c} (level ${j}): a correct level was disproved`);
+      }
+    }
+  }, 600_000);
+
+  it(`a level with a committed value perturbed is disproved exactly when its twin says so: ${CASES} cases`, () => {
+    const next = rng(202);
+    let wrongs = 0;
+    for (let c = 0; c < CASES; c++) {
+      const j = LEVELS[c % LEVELS.length] as number;
+      const v = honestLevel(next, j);
+      const kind = Math.floor(c / LEVELS.length) % 4;
+      const bad: Level =
+        kind === 0
+          ? { ...v, position: badPosition(next, v.position, j) }
+          : kind === 1
+            ? { ...v, node: flipBit(next, v.node) }
+            : kind === 2
+              ? { ...v, sibling: randomBytes(next, 32) }
+              : { ...v, parent: next() % 2 === 0 ? flipBit(next, v.parent) : new Uint8Array(32) };
+      const faulty = isFaultyTapeLevel(j, bad.position, bad.node, bad.sibling, bad.parent);
+      if (faulty) wrongs++;
+      const ok = spends(levelLeaf(j), tapeLevelWitness(signLevel(bad)));
+      if (ok !== faulty) expect.fail(`case ${c} (level ${j}, kind ${kind}): leaf ${ok} but twin ${faulty}`);
+    }
+    expect(wrongs).toBeGreaterThan(CASES / 2);
+  }, 600_000);
+
+  it('every level reads its own bit of the position, and a position ≥ 2^30 is disproved at any level', () => {
+    const next = rng(303);
+    for (const j of [0, 3, 4, 28]) {
+      const v = honestLevel(next, j);
+      // Another bit flipped: still a correct level. Bit j flipped: wrong (node ≠ sibling).
+      const other = (v.position ^ (2 ** ((j + 5) % 29))) >>> 0;
+      expect(spends(levelLeaf(j), tapeLevelWitness(signLevel({ ...v, position: other })))).toBe(false);
+      const own = (v.position ^ (2 ** j)) >>> 0;
+      expect(isFaultyTapeLevel(j, own, v.node, v.sibling, v.parent)).toBe(true);
+      expect(spends(levelLeaf(j), tapeLevelWitness(signLevel({ ...v, position: own })))).toBe(true);
+      for (const p of [TAPE_LIMIT, TAPE_LIMIT + v.position, 0xffffffff]) {
+        expect(spends(levelLeaf(j), tapeLevelWitness(signLevel({ ...v, position: p })))).toBe(true);
+      }
+    }
+  }, 120_000);
+
+  it(`a correct top cannot be disproved: ${CASES} cases, honest witness and forgeries`, () => {
+    const next = rng(404);
+    for (let c = 0; c < CASES; c++) {
+      const t = honestTop(next);
+      expect(isFaultyTapeTop(t.position, t.root, t.imageRoot, t.inputsRoot)).toBe(false);
+      const sigs = signTop(t);
+      if (!refusesHonest(TOP_LEAF, tapeTopWitness(sigs))) expect.fail(`case ${c}: honest run`);
+      const witnesses = [
+        withDigitChanged(tapeTopWitness(sigs), next),
+        withDigitRaised(tapeTopWitness(sigs), next),
+        tapeTopWitness({ ...sigs, imageRoot: sigs.inputsRoot, inputsRoot: sigs.imageRoot }),
+        tapeTopWitness({ ...sigs, root: sigs.imageRoot, imageRoot: sigs.root }),
+      ];
+      for (const w of witnesses) {
+        if (spends(TOP_LEAF, w)) expect.fail(`case ${c}: a correct top was disproved`);
+      }
+    }
+  }, 600_000);
+
+  it(`a top with a committed value perturbed is disproved exactly when its twin says so: ${CASES} cases`, () => {
+    const next = rng(505);
+    let wrongs = 0;
+    for (let c = 0; c < CASES; c++) {
+      const t = honestTop(next);
+      const kind = c % 4;
+      const bad: Top =
+        kind === 0
+          ? { ...t, position: badPosition(next, t.position, 29) }
+          : kind === 1
+            ? { ...t, root: flipBit(next, t.root) }
+            : kind === 2
+              ? { ...t, imageRoot: randomBytes(next, 32) }
+              : { ...t, inputsRoot: flipBit(next, t.inputsRoot) };
+      const faulty = isFaultyTapeTop(bad.position, bad.root, bad.imageRoot, bad.inputsRoot);
+      if (faulty) wrongs++;
+      const ok = spends(TOP_LEAF, tapeTopWitness(signTop(bad)));
+      if (ok !== faulty) expect.fail(`case ${c} (kind ${kind}): leaf ${ok} but twin ${faulty}`);
+    }
+    expect(wrongs).toBeGreaterThan(CASES / 3);
+  }, 600_000);
+
+  it('refuses levels outside 0..28', () => {
+    expect(() => tapeLevelLeaf(29, LEVEL_KEYS)).toThrow(RangeError);
+    expect(() => tapeLevelLeaf(-1, LEVEL_KEYS)).toThrow(RangeError);
+  });
+});
