@@ -84,8 +84,9 @@ const PCS = [0, 7, NONE - 1];
 type Case = { pc: number; ins: Instruction; leaf: Uint8Array };
 const leafCache = new Map<string, Case>();
 function caseFor(next: () => number, c: number): Case {
-  // Few distinct leaves (building one costs more than running it): 5 shapes × 3 pcs, 2 draws each.
-  const key = `${c % 5}/${c % 3}/${Math.floor(c / 15) % 2}`;
+  // Few distinct leaves (building one costs more than running it): 5 shapes × 3 pcs, 2 draws each
+  // (20 in the long run).
+  const key = `${c % 5}/${c % 3}/${Math.floor(c / 15) % (LONG ? 20 : 2)}`;
   let k = leafCache.get(key);
   if (k === undefined) {
     const pc = PCS[c % 3] as number;
