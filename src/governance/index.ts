@@ -4,9 +4,10 @@ export { InputsFileError, InvalidGenesisError, UnknownFaultError } from './error
 export * from './executor.ts';
 export * from './faults.ts';
 export * from './genesis.ts';
+export { leafWords, RECORD_WORDS, recordWordValues } from './image.ts';
 export * from './inputs.ts';
 export * from './inputs-file.ts';
-export { hashLeaf, hashNode, hashRoot, type MerkleProof, MerkleTree } from './merkle.ts';
+export { hashLeaf, hashNode, IMAGE_DEPTH, type MerkleProof, MerkleTree, ZERO_HASHES } from './merkle.ts';
 export * from './params.ts';
 export * from './readers.ts';
 export * from './reexecute.ts';

@@ -1,82 +1,79 @@
 /**
- * The state-root Merkle tree (docs/protocol.md §8): SHA-256 with domain-separated leaf (0x00), node (0x01)
- * and root (0x02) hashing; a level's last node without a sibling is carried up; the root binds the leaf
- * count. Each level lives in one flat Uint8Array (32 bytes per node), so a full build is a tight loop and
- * an update after a few leaf changes rehashes only their paths.
+ * The state root (docs/protocol.md §8): a fixed-depth BLAKE3 Merkle tree over the state image, the
+ * words of every leaf's record (`image.ts`), padded with zero words to 2^29. Its nodes are
+ * BLAKE3(left ‖ right), one 64-byte block, so that a Bitcoin script checks one level of it with one
+ * compression (GVM-1's tape, §22). Depth 4 inside a record (16 words), depth 25 above it (one node per
+ * record); empty subtrees hash to the precomputed zero hashes, so the root costs what the records cost,
+ * not 2^29. Each level of record-level nodes lives in one flat Uint8Array, and an update after a few
+ * leaf changes rehashes only their paths.
  */
-import { hash } from 'node:crypto';
+import { blake3Block64Into, blake3Pair } from '../core/blake3.ts';
 import { equalBytes } from '../core/bytes.ts';
+import { LeafLayoutError, leafWordsInto, RECORD_BYTES } from './image.ts';
 
 const HASH_LEN = 32;
-const LEAF_TAG = 0x00;
-const NODE_TAG = 0x01;
-const ROOT_TAG = 0x02;
+/** Levels inside one record (16 words). */
+export const RECORD_DEPTH = 4;
+/** Levels above the records. */
+export const RECORDS_DEPTH = 25;
+/** The image tree's depth: 2^29 words, GVM-1's address space. */
+export const IMAGE_DEPTH = RECORD_DEPTH + RECORDS_DEPTH;
+export const MAX_RECORDS = 2 ** RECORDS_DEPTH;
 
-function sha256Buffer(data: Uint8Array): Uint8Array {
-  return hash('sha256', data, 'buffer') as unknown as Uint8Array;
-}
+/** ZERO_HASHES[k]: the root of a subtree of height k whose words are all zero. */
+export const ZERO_HASHES: readonly Uint8Array[] = (() => {
+  const z: Uint8Array[] = [new Uint8Array(HASH_LEN)];
+  for (let k = 0; k < IMAGE_DEPTH; k++) z.push(blake3Pair(z[k] as Uint8Array, z[k] as Uint8Array));
+  return z;
+})();
 
-const leafScratch = { buf: new Uint8Array(1024) };
-
-/** SHA-256(0x00 ‖ leaf bytes), through a reused buffer (leaves are hashed by the million). */
-function hashLeafRaw(leaf: Uint8Array): Uint8Array {
-  if (leaf.length + 1 > leafScratch.buf.length) leafScratch.buf = new Uint8Array(2 * (leaf.length + 1));
-  const buf = leafScratch.buf;
-  buf[0] = LEAF_TAG;
-  buf.set(leaf, 1);
-  return sha256Buffer(buf.subarray(0, leaf.length + 1));
-}
-
-/** SHA-256(0x00 ‖ leaf bytes). */
-export function hashLeaf(leaf: Uint8Array): Uint8Array {
-  return new Uint8Array(hashLeafRaw(leaf));
-}
-
+/** An interior node: BLAKE3(left ‖ right). */
 export function hashNode(left: Uint8Array, right: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(1 + 2 * HASH_LEN);
-  buf[0] = NODE_TAG;
-  buf.set(left, 1);
-  buf.set(right, 1 + HASH_LEN);
-  return new Uint8Array(sha256Buffer(buf));
+  return blake3Pair(left, right);
 }
 
-/** SHA-256(0x02 ‖ u64 leafCount ‖ top); the top of an empty tree is 32 zero bytes. */
-export function hashRoot(leafCount: number, top: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(1 + 8 + HASH_LEN);
-  buf[0] = ROOT_TAG;
-  new DataView(buf.buffer).setBigUint64(1, BigInt(leafCount));
-  buf.set(top, 9);
-  return new Uint8Array(sha256Buffer(buf));
+const scratch = new Uint8Array(RECORD_BYTES);
+
+/** The root of one record's 16 words (512 bytes), into `out` at `offset`. */
+function recordRootInto(words: Uint8Array, out: Uint8Array, offset: number): void {
+  scratch.set(words.subarray(0, RECORD_BYTES));
+  // Level by level in place: pair i (bytes 64i…) hashes into node i (bytes 32i…), which lies at or
+  // before it and is written only after the pair was read.
+  for (let nodes = 8; nodes >= 1; nodes >>= 1) {
+    for (let i = 0; i < nodes; i++) blake3Block64Into(scratch, 64 * i, scratch, 32 * i);
+  }
+  out.set(scratch.subarray(0, HASH_LEN), offset);
+}
+
+const wordsScratch = new Uint8Array(RECORD_BYTES);
+
+/** The record root of a leaf (its bytes, §8): what the tree holds for it. */
+export function hashLeaf(leaf: Uint8Array): Uint8Array {
+  const out = new Uint8Array(HASH_LEN);
+  leafWordsInto(leaf, wordsScratch);
+  recordRootInto(wordsScratch, out, 0);
+  return out;
 }
 
 export type MerkleProof = {
+  /** The record's index (below 2^25). */
   index: number;
-  leafCount: number;
-  /** Sibling hashes from the leaf level upwards; levels where the node is carried contribute none. */
+  /** The 25 sibling hashes from the record level upwards (zero hashes where the tree is empty). */
   siblings: Uint8Array[];
 };
 
-/**
- * Nodes are stored in pairs, each pair preceded by the node tag: `0x01 ‖ left ‖ right` (65 bytes), so a
- * parent is the SHA-256 of a slice of its level's buffer, with no copy.
- */
-const PAIR = 1 + 2 * HASH_LEN;
-const nodeOffset = (i: number): number => (i >> 1) * PAIR + 1 + (i & 1) * HASH_LEN;
-
-function newLevel(capacityNodes: number, from?: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(((capacityNodes + 1) >> 1) * PAIR);
-  let start = 0;
-  if (from) {
-    buf.set(from);
-    start = from.length;
-  }
-  for (let o = start; o < buf.length; o += PAIR) buf[o] = NODE_TAG;
-  return buf;
+function grow(buf: Uint8Array, nodes: number): Uint8Array {
+  if (buf.length >= nodes * HASH_LEN) return buf;
+  let cap = Math.max(16, buf.length / HASH_LEN);
+  while (cap < nodes) cap *= 2;
+  const next = new Uint8Array(cap * HASH_LEN);
+  next.set(buf);
+  return next;
 }
 
 export class MerkleTree {
-  /** levels[0] holds leaf hashes; capacity grows by doubling, `sizes[k]` nodes are in use. */
-  private levels: Uint8Array[] = [newLevel(16)];
+  /** levels[0] holds record roots; `sizes[k]` nodes of level k are in use. */
+  private levels: Uint8Array[] = [new Uint8Array(16 * HASH_LEN)];
   private sizes: number[] = [0];
   private dirty: number[] = [];
   private cachedRoot: Uint8Array | undefined;
@@ -85,83 +82,88 @@ export class MerkleTree {
     return this.sizes[0] ?? 0;
   }
 
-  /** Builds a tree from leaf hashes (32 bytes each, concatenated) in one pass. */
+  /** Builds a tree from record roots (32 bytes each, concatenated). */
   static fromLeafHashes(leafHashes: Uint8Array): MerkleTree {
-    const n = leafHashes.length / HASH_LEN;
-    const level = newLevel(Math.max(n, 2));
-    for (let i = 0; i < n; i++)
-      level.set(leafHashes.subarray(i * HASH_LEN, (i + 1) * HASH_LEN), nodeOffset(i));
-    return MerkleTree.fromLevel(level, n);
-  }
-
-  /** Builds a tree from leaf byte strings, hashing each straight into the leaf level. */
-  static fromLeaves(leaves: Iterable<Uint8Array>, count: number): MerkleTree {
-    const level = newLevel(Math.max(count, 2));
-    let i = 0;
-    for (const leaf of leaves) {
-      if (i >= count) throw new RangeError('more leaves than announced');
-      level.set(hashLeafRaw(leaf), nodeOffset(i));
-      i++;
-    }
-    if (i !== count) throw new RangeError(`announced ${count} leaves, got ${i}`);
-    return MerkleTree.fromLevel(level, count);
-  }
-
-  private static fromLevel(level: Uint8Array, n: number): MerkleTree {
     const tree = new MerkleTree();
-    tree.levels = [level];
-    tree.sizes = [n];
-    tree.rebuildAbove();
+    for (let i = 0; i < leafHashes.length / HASH_LEN; i++) {
+      tree.append(leafHashes.subarray(i * HASH_LEN, (i + 1) * HASH_LEN));
+    }
+    return tree;
+  }
+
+  /** Builds a tree from leaf byte strings (§8). */
+  static fromLeaves(leaves: Iterable<Uint8Array>, count: number): MerkleTree {
+    const tree = new MerkleTree();
+    for (const leaf of leaves) {
+      if (tree.leafCount >= count) throw new RangeError('more leaves than announced');
+      tree.setLeafBytes(tree.appendEmpty(), leaf);
+    }
+    if (tree.leafCount !== count) throw new RangeError(`announced ${count} leaves, got ${tree.leafCount}`);
     return tree;
   }
 
   leafHash(index: number): Uint8Array {
     this.checkIndex(index);
-    const off = nodeOffset(index);
-    return (this.levels[0] as Uint8Array).slice(off, off + HASH_LEN);
+    return (this.levels[0] as Uint8Array).slice(index * HASH_LEN, (index + 1) * HASH_LEN);
   }
 
-  /** Appends a leaf hash; returns its index. */
+  /** Appends a record root; returns its index. */
   append(leafHash: Uint8Array): number {
     const index = this.appendEmpty();
-    (this.levels[0] as Uint8Array).set(leafHash, nodeOffset(index));
+    (this.levels[0] as Uint8Array).set(leafHash, index * HASH_LEN);
     return index;
   }
 
-  /** Appends a leaf whose hash is set later (before the next root); returns its index. */
+  /** Appends a record whose root is set later (before the next root); returns its index. */
   appendEmpty(): number {
     const index = this.leafCount;
-    this.ensureCapacity(0, index + 1);
+    if (index >= MAX_RECORDS) throw new RangeError(`The state image holds at most ${MAX_RECORDS} records`);
+    this.levels[0] = grow(this.levels[0] as Uint8Array, index + 1);
     this.sizes[0] = index + 1;
     this.dirty.push(index);
     this.cachedRoot = undefined;
     return index;
   }
 
-  /** Hashes `leaf` (its bytes) into position `index`. */
+  /** Lays `leaf` (its bytes) out as words and puts its record root at `index`. */
   setLeafBytes(index: number, leaf: Uint8Array): void {
-    this.set(index, hashLeafRaw(leaf));
+    this.checkIndex(index);
+    leafWordsInto(leaf, wordsScratch);
+    const l0 = this.levels[0] as Uint8Array;
+    const before = l0.slice(index * HASH_LEN, (index + 1) * HASH_LEN);
+    recordRootInto(wordsScratch, l0, index * HASH_LEN);
+    if (!equalBytes(before, l0.subarray(index * HASH_LEN, (index + 1) * HASH_LEN))) this.touch(index);
   }
 
-  /** Replaces the hash of an existing leaf. */
+  /** Replaces the root of an existing record. */
   set(index: number, leafHash: Uint8Array): void {
     this.checkIndex(index);
     const l0 = this.levels[0] as Uint8Array;
-    const off = nodeOffset(index);
-    // An unchanged hash changes nothing; a leaf from appendEmpty is already in `dirty`.
-    if (equalBytes(l0.subarray(off, off + HASH_LEN), leafHash)) return;
-    l0.set(leafHash, off);
+    if (equalBytes(l0.subarray(index * HASH_LEN, (index + 1) * HASH_LEN), leafHash)) return;
+    l0.set(leafHash, index * HASH_LEN);
+    this.touch(index);
+  }
+
+  private touch(index: number): void {
     this.dirty.push(index);
     this.cachedRoot = undefined;
   }
 
-  /** The root; rehashes only the paths of leaves changed or appended since the last call. */
+  /** The root; rehashes only the paths of records changed or appended since the last call. */
   root(): Uint8Array {
     if (this.cachedRoot) return this.cachedRoot;
     if (this.dirty.length > 0) this.updateDirty();
     const n = this.leafCount;
-    this.cachedRoot = hashRoot(n, n === 0 ? new Uint8Array(HASH_LEN) : this.topHash());
-    return this.cachedRoot;
+    if (n === 0) {
+      this.cachedRoot = ZERO_HASHES[IMAGE_DEPTH] as Uint8Array;
+      return this.cachedRoot;
+    }
+    const top = this.sizes.length - 1;
+    let node: Uint8Array = (this.levels[top] as Uint8Array).slice(0, HASH_LEN);
+    for (let k = top; k < RECORDS_DEPTH; k++)
+      node = hashNode(node, ZERO_HASHES[RECORD_DEPTH + k] as Uint8Array);
+    this.cachedRoot = node;
+    return node;
   }
 
   proof(index: number): MerkleProof {
@@ -169,20 +171,17 @@ export class MerkleTree {
     this.checkIndex(index);
     const siblings: Uint8Array[] = [];
     let i = index;
-    for (let k = 0; (this.sizes[k] as number) > 1; k++) {
+    for (let k = 0; k < RECORDS_DEPTH; k++) {
       const sib = i ^ 1;
-      if (sib < (this.sizes[k] as number)) {
-        const off = nodeOffset(sib);
-        siblings.push((this.levels[k] as Uint8Array).slice(off, off + HASH_LEN));
+      const size = this.sizes[k];
+      if (size !== undefined && size > 1 && sib < size) {
+        siblings.push((this.levels[k] as Uint8Array).slice(sib * HASH_LEN, (sib + 1) * HASH_LEN));
+      } else {
+        siblings.push((ZERO_HASHES[RECORD_DEPTH + k] as Uint8Array).slice());
       }
       i >>= 1;
     }
-    return { index, leafCount: this.leafCount, siblings };
-  }
-
-  private topHash(): Uint8Array {
-    const top = this.levels[this.sizes.length - 1] as Uint8Array;
-    return top.slice(1, 1 + HASH_LEN);
+    return { index, siblings };
   }
 
   private checkIndex(index: number): void {
@@ -191,40 +190,16 @@ export class MerkleTree {
     }
   }
 
-  private ensureCapacity(level: number, nodes: number): void {
-    const cur = this.levels[level];
-    const needed = ((nodes + 1) >> 1) * PAIR;
-    if (cur && cur.length >= needed) return;
-    let cap = Math.max(16, cur ? (cur.length / PAIR) * 2 : 16);
-    while (cap < nodes) cap *= 2;
-    this.levels[level] = newLevel(cap, cur);
-  }
+  private pair = new Uint8Array(64);
 
-  /** Parent `p` of level `k` (of `size` nodes) into level `k + 1`: the hash of its pair, or a carried node. */
-  private computeParent(src: Uint8Array, dst: Uint8Array, p: number, size: number): void {
+  /** Parent `p` of level `k` (of `size` nodes) into level `k + 1`; a missing right child is a zero subtree. */
+  private computeParent(k: number, p: number, size: number): void {
+    const src = this.levels[k] as Uint8Array;
     const left = 2 * p;
-    if (left + 1 < size) dst.set(sha256Buffer(src.subarray(p * PAIR, (p + 1) * PAIR)), nodeOffset(p));
-    else {
-      const off = nodeOffset(left);
-      dst.set(src.subarray(off, off + HASH_LEN), nodeOffset(p));
-    }
-  }
-
-  /** Recomputes every level above the leaves (the bulk build). */
-  private rebuildAbove(): void {
-    let k = 0;
-    while ((this.sizes[k] as number) > 1) {
-      const size = this.sizes[k] as number;
-      const parentSize = (size + 1) >> 1;
-      const src = this.levels[k] as Uint8Array;
-      const dst = newLevel(Math.max(parentSize, 2));
-      for (let p = 0; p < parentSize; p++) this.computeParent(src, dst, p, size);
-      this.levels[k + 1] = dst;
-      this.sizes[k + 1] = parentSize;
-      k++;
-    }
-    this.levels.length = k + 1;
-    this.sizes.length = k + 1;
+    this.pair.set(src.subarray(left * HASH_LEN, (left + 1) * HASH_LEN), 0);
+    if (left + 1 < size) this.pair.set(src.subarray((left + 1) * HASH_LEN, (left + 2) * HASH_LEN), HASH_LEN);
+    else this.pair.set(ZERO_HASHES[RECORD_DEPTH + k] as Uint8Array, HASH_LEN);
+    blake3Block64Into(this.pair, 0, this.levels[k + 1] as Uint8Array, p * HASH_LEN);
   }
 
   private updateDirty(): void {
@@ -236,10 +211,8 @@ export class MerkleTree {
     while ((this.sizes[k] as number) > 1) {
       const size = this.sizes[k] as number;
       const parentSize = (size + 1) >> 1;
-      this.ensureCapacity(k + 1, parentSize);
+      this.levels[k + 1] = grow(this.levels[k + 1] ?? new Uint8Array(0), parentSize);
       this.sizes[k + 1] = parentSize;
-      const src = this.levels[k] as Uint8Array;
-      const dst = this.levels[k + 1] as Uint8Array;
       const parents: number[] = [];
       let last = -1;
       for (let j = 0; j < indices.length; j++) {
@@ -247,7 +220,7 @@ export class MerkleTree {
         if (p === last) continue;
         last = p;
         parents.push(p);
-        this.computeParent(src, dst, p, size);
+        this.computeParent(k, p, size);
       }
       indices = parents;
       k++;
@@ -257,26 +230,23 @@ export class MerkleTree {
   }
 }
 
-/** Verifies that `leaf` (its bytes, not its hash) sits at `proof.index` of the tree whose root is `root`. */
+/** Verifies that `leaf` (its bytes, not its hash) is record `proof.index` of the image whose root is `root`. */
 export function verifyProof(root: Uint8Array, leaf: Uint8Array, proof: MerkleProof): boolean {
-  const { index, leafCount, siblings } = proof;
-  if (!Number.isInteger(index) || !Number.isInteger(leafCount) || index < 0 || index >= leafCount) {
-    return false;
+  const { index, siblings } = proof;
+  if (!Number.isInteger(index) || index < 0 || index >= MAX_RECORDS) return false;
+  if (siblings.length !== RECORDS_DEPTH) return false;
+  let node: Uint8Array;
+  try {
+    node = hashLeaf(leaf);
+  } catch (err) {
+    if (err instanceof LeafLayoutError) return false;
+    throw err;
   }
-  let node = hashLeaf(leaf);
   let i = index;
-  let size = leafCount;
-  let s = 0;
-  while (size > 1) {
-    const sib = i ^ 1;
-    if (sib < size) {
-      const sibling = siblings[s++];
-      if (!sibling || sibling.length !== HASH_LEN) return false;
-      node = (i & 1) === 0 ? hashNode(node, sibling) : hashNode(sibling, node);
-    }
+  for (const sibling of siblings) {
+    if (sibling.length !== HASH_LEN) return false;
+    node = (i & 1) === 0 ? hashNode(node, sibling) : hashNode(sibling, node);
     i >>= 1;
-    size = (size + 1) >> 1;
   }
-  if (s !== siblings.length) return false;
-  return equalBytes(hashRoot(leafCount, node), root);
+  return equalBytes(node, root);
 }

@@ -1,17 +1,19 @@
 /**
  * The account proof file (docs/verify-proofs.md): the leaves behind an account report, each with its Merkle
  * proof, and the root they prove against, as versioned JSON. Anyone holding the file and a root they trust
- * (the operator's commitment for the epoch) can check it with SHA-256 alone; `verifyProofFile` does so with
- * nothing but the tree's hash functions, and decodes each leaf for display.
+ * (the operator's commitment for the epoch) can check it with BLAKE3 alone (docs/verify-proofs.md);
+ * `verifyProofFile` does so with nothing but the tree's hash function, and decodes each leaf for display.
+ * Version 2 proves against the state image tree (docs/protocol.md §8); version 1 files proved against the
+ * SHA-256 tree of earlier Vigils and are refused with that said.
  */
 import { z } from 'zod';
 import { bytesToHex, equalBytes, hexToBytes } from '../core/bytes.ts';
 import { VigilError, type VigilErrorCategory, type VigilErrorOptions } from '../core/errors.ts';
-import { type MerkleProof, verifyProof } from '../governance/merkle.ts';
+import { MAX_RECORDS, type MerkleProof, RECORDS_DEPTH, verifyProof } from '../governance/merkle.ts';
 import type { AccountReport } from './account.ts';
 
 export const PROOF_FILE_FORMAT = 'vigil-account-proofs';
-export const PROOF_FILE_VERSION = 1;
+export const PROOF_FILE_VERSION = 2;
 
 export type ProofFileLeaf = { id: string; what: string; leaf: Uint8Array; proof: MerkleProof };
 
@@ -59,7 +61,7 @@ export function encodeProofFile(file: ProofFile): string {
       id: l.id,
       what: l.what,
       leaf: hex(l.leaf),
-      proof: { index: l.proof.index, leafCount: l.proof.leafCount, siblings: l.proof.siblings.map(hex) },
+      proof: { index: l.proof.index, siblings: l.proof.siblings.map(hex) },
     })),
   };
   return `${JSON.stringify(json, null, 2)}\n`;
@@ -89,7 +91,6 @@ const schema = z.strictObject({
       leaf: hexString().min(4, 'at least one byte'),
       proof: z.strictObject({
         index: count,
-        leafCount: count.min(1, 'at least 1'),
         siblings: z.array(hash32()).max(64, 'at most 64'),
       }),
     }),
@@ -108,6 +109,13 @@ export function parseProofFile(text: string): ProofFile {
   if (typeof raw === 'object' && raw !== null && 'version' in raw && raw.version !== PROOF_FILE_VERSION) {
     throw new ProofFileError(
       `unsupported proof file version ${JSON.stringify(raw.version)} (this Vigil reads version ${PROOF_FILE_VERSION})`,
+      raw.version === 1
+        ? {
+            metaMessages: [
+              'Version 1 files prove against the SHA-256 state tree that the state image tree replaced (docs/protocol.md §8); make the file again with this Vigil (vigil verify --epoch N --account 0x… --proof-out file.json).',
+            ],
+          }
+        : {},
     );
   }
   const parsed = schema.safeParse(raw);
@@ -131,7 +139,6 @@ export function parseProofFile(text: string): ProofFile {
       leaf: hexToBytes(l.leaf, 'leaf'),
       proof: {
         index: l.proof.index,
-        leafCount: l.proof.leafCount,
         siblings: l.proof.siblings.map((s) => hexToBytes(s, 'sibling')),
       },
     })),
@@ -188,7 +195,7 @@ export type ProofFileVerdict = {
 
 /**
  * Checks every leaf of `file` against its root and, when `rootHex` is given (the root the operator
- * committed), that the file's root is that one. Nothing but SHA-256 and the tree layout is trusted.
+ * committed), that the file's root is that one. Nothing but BLAKE3 and the tree layout is trusted.
  */
 export function verifyProofFile(file: ProofFile, rootHex?: string): ProofFileVerdict {
   const reasons: string[] = [];
@@ -215,29 +222,16 @@ function verifyLeaf(root: Uint8Array, l: ProofFileLeaf): LeafVerdict {
   // The id is the leaf's key bytes: a leaf whose key differs is another leaf than the one named.
   if (!bytesToHex(l.leaf).startsWith(l.id)) return fail(`the leaf's key bytes are not its id ${l.id}`);
   if (fields === undefined) return fail(`the leaf is not a well-formed leaf of tag 0x${hexByte(l.leaf[0])}`);
-  const { index, leafCount, siblings } = l.proof;
-  if (index >= leafCount) return fail(`index ${index} is not below the leaf count ${leafCount}`);
-  const expected = siblingCount(index, leafCount);
-  if (siblings.length !== expected) {
-    return fail(
-      `the proof has ${siblings.length} siblings; index ${index} of ${leafCount} leaves needs ${expected}`,
-    );
+  const { index, siblings } = l.proof;
+  if (index >= MAX_RECORDS)
+    return fail(`index ${index} is not below ${MAX_RECORDS}, the image's record count`);
+  if (siblings.length !== RECORDS_DEPTH) {
+    return fail(`the proof has ${siblings.length} siblings; every proof has ${RECORDS_DEPTH}`);
   }
   if (!verifyProof(root, l.leaf, l.proof)) {
     return fail('the leaf and its siblings do not hash to the root (a changed leaf, sibling or root)');
   }
   return { id: l.id, what: l.what, ok: true, reason: undefined, fields };
-}
-
-/** How many siblings a proof for `index` in a tree of `leafCount` leaves has (carried nodes have none). */
-export function siblingCount(index: number, leafCount: number): number {
-  let n = 0;
-  let i = index;
-  for (let size = leafCount; size > 1; size = (size + 1) >> 1) {
-    if ((i ^ 1) < size) n++;
-    i >>= 1;
-  }
-  return n;
 }
 
 const hexByte = (b: number | undefined): string => (b ?? 0).toString(16).padStart(2, '0');

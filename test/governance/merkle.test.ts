@@ -1,38 +1,51 @@
-import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { blake3Node } from '../../circuits/blake3-reference.ts';
 import { bytesToHex, concatBytes } from '../../src/core/bytes.ts';
+import { LEAF_TAGS, leafByteLength, leafWords } from '../../src/governance/image.ts';
 import { proveLeaf, reexecute } from '../../src/governance/index.ts';
-import { hashLeaf, MerkleTree, verifyProof } from '../../src/governance/merkle.ts';
+import { hashLeaf, IMAGE_DEPTH, MerkleTree, verifyProof } from '../../src/governance/merkle.ts';
 import { generateWorkload } from '../../src/governance/workload.ts';
 
-const sha = (...parts: Uint8Array[]) =>
-  new Uint8Array(
-    createHash('sha256')
-      .update(concatBytes(...parts))
-      .digest(),
-  );
-const u64 = (n: number) => {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, BigInt(n));
-  return b;
-};
+const node = (l: Uint8Array, r: Uint8Array): Uint8Array => blake3Node(concatBytes(l, r));
 
-/** docs/protocol.md §8, written as plainly as possible: the reference the fast tree must match. */
+/**
+ * docs/protocol.md §8, written as plainly as possible with the reference BLAKE3: every record's 16 words
+ * in a row, padded with zero words to a power of two, hashed pairwise, then the top folded with zero
+ * subtrees up to depth 29. The fast tree must match it.
+ */
 function naiveRoot(leaves: Uint8Array[]): Uint8Array {
-  let level: Uint8Array[] = leaves.map((l) => sha(Uint8Array.of(0), l));
-  while (level.length > 1) {
-    const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2) {
-      const right = level[i + 1];
-      next.push(right ? sha(Uint8Array.of(1), level[i] as Uint8Array, right) : (level[i] as Uint8Array));
-    }
-    level = next;
+  const words: Uint8Array[] = [];
+  for (const l of leaves) {
+    const rec = leafWords(l);
+    for (let i = 0; i < 16; i++) words.push(rec.slice(32 * i, 32 * i + 32));
   }
-  return sha(Uint8Array.of(2), u64(leaves.length), level[0] ?? new Uint8Array(32));
+  let zero: Uint8Array = new Uint8Array(32);
+  let level = words.length === 0 ? [zero] : words;
+  let height = 0;
+  while (level.length > 1 || height < 4) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(node(level[i] as Uint8Array, level[i + 1] ?? zero));
+    level = next;
+    zero = node(zero, zero);
+    height++;
+  }
+  let top = level[0] as Uint8Array;
+  for (; height < IMAGE_DEPTH; height++) {
+    top = node(top, zero);
+    zero = node(zero, zero);
+  }
+  return top;
 }
 
-const leafArb = fc.uint8Array({ minLength: 1, maxLength: 80 });
+/** A random leaf with a valid layout (§8): a tag, then bytes of the tag's length. */
+const leafArb = fc
+  .tuple(fc.constantFrom(...LEAF_TAGS), fc.uint8Array({ minLength: 300, maxLength: 300 }))
+  .map(([tag, body]) => {
+    const l = body.slice(0, leafByteLength(tag));
+    l[0] = tag;
+    return l;
+  });
 const hex = bytesToHex;
 
 function build(leaves: Uint8Array[]): MerkleTree {
@@ -41,10 +54,17 @@ function build(leaves: Uint8Array[]): MerkleTree {
   return t;
 }
 
-describe('Merkle tree', () => {
-  it('matches the plain construction for every size 0..70, built incrementally and in bulk', () => {
-    for (let n = 0; n <= 70; n++) {
-      const leaves = Array.from({ length: n }, (_, i) => Uint8Array.of(i, n));
+const sampleLeaf = (i: number, n: number): Uint8Array => {
+  const tag = LEAF_TAGS[i % LEAF_TAGS.length] as number;
+  const l = new Uint8Array(leafByteLength(tag)).fill((i * 31 + n) & 0xff);
+  l[0] = tag;
+  return l;
+};
+
+describe('state image tree', () => {
+  it('matches the plain construction for every size 0..40, built incrementally and in bulk', () => {
+    for (let n = 0; n <= 40; n++) {
+      const leaves = Array.from({ length: n }, (_, i) => sampleLeaf(i, n));
       const expected = hex(naiveRoot(leaves));
       expect(hex(build(leaves).root())).toBe(expected);
       expect(hex(MerkleTree.fromLeaves(leaves, n).root())).toBe(expected);
@@ -54,7 +74,7 @@ describe('Merkle tree', () => {
   it('an incremental update equals a rebuild (property)', () => {
     fc.assert(
       fc.property(
-        fc.array(leafArb, { minLength: 1, maxLength: 60 }),
+        fc.array(leafArb, { minLength: 1, maxLength: 40 }),
         fc.array(fc.tuple(fc.nat(), leafArb), { maxLength: 10 }),
         (leaves, updates) => {
           const tree = build(leaves);
@@ -68,7 +88,7 @@ describe('Merkle tree', () => {
           expect(hex(tree.root())).toBe(hex(naiveRoot(current)));
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 
@@ -93,7 +113,7 @@ describe('Merkle tree', () => {
     );
   });
 
-  it('proofs verify for every leaf and fail for any altered leaf, sibling, index or count (property)', () => {
+  it('proofs verify for every leaf and fail for any altered leaf, sibling, index or path length (property)', () => {
     fc.assert(
       fc.property(
         fc.array(leafArb, { minLength: 1, maxLength: 33 }),
@@ -105,27 +125,27 @@ describe('Merkle tree', () => {
           for (let i = 0; i < leaves.length; i++) {
             const leaf = leaves[i] as Uint8Array;
             const proof = tree.proof(i);
+            expect(proof.siblings).toHaveLength(25);
             expect(verifyProof(root, leaf, proof)).toBe(true);
-            // altered leaf
+            // altered leaf (the tag byte too: an unknown tag is refused, not thrown)
             const bad = Uint8Array.from(leaf);
             bad[pick % bad.length] = (bad[pick % bad.length] as number) ^ (1 << (bit % 8));
             expect(verifyProof(root, bad, proof)).toBe(false);
             // altered path
-            if (proof.siblings.length > 0) {
-              const s = pick % proof.siblings.length;
-              const siblings = proof.siblings.map((x) => Uint8Array.from(x));
-              const altered = siblings[s] as Uint8Array;
-              altered[bit % 32] = (altered[bit % 32] as number) ^ 1;
-              expect(verifyProof(root, leaf, { ...proof, siblings })).toBe(false);
-              expect(verifyProof(root, leaf, { ...proof, siblings: proof.siblings.slice(1) })).toBe(false);
-            }
+            const s = pick % proof.siblings.length;
+            const siblings = proof.siblings.map((x) => Uint8Array.from(x));
+            const altered = siblings[s] as Uint8Array;
+            altered[bit % 32] = (altered[bit % 32] as number) ^ 1;
+            expect(verifyProof(root, leaf, { ...proof, siblings })).toBe(false);
+            expect(verifyProof(root, leaf, { ...proof, siblings: proof.siblings.slice(1) })).toBe(false);
             if (leaves.length > 1) {
               const other = (i + 1 + (pick % (leaves.length - 1))) % leaves.length;
               if (hex(leaves[other] as Uint8Array) !== hex(leaf)) {
                 expect(verifyProof(root, leaf, { ...proof, index: other })).toBe(false);
               }
             }
-            expect(verifyProof(root, leaf, { ...proof, leafCount: leaves.length + 1 })).toBe(false);
+            // an index past the image is refused
+            expect(verifyProof(root, leaf, { ...proof, index: 2 ** 25 })).toBe(false);
           }
         },
       ),
@@ -133,11 +153,30 @@ describe('Merkle tree', () => {
     );
   });
 
-  it('binds the leaf count: a carried node is not the root of a smaller tree', () => {
-    const leaves = [Uint8Array.of(1), Uint8Array.of(2), Uint8Array.of(3)];
-    const three = build(leaves);
-    const two = build(leaves.slice(0, 2));
-    expect(hex(three.root())).not.toBe(hex(two.root()));
+  it('lays every leaf out as 16 words: key word first, one value field per word, name-keyed tags last', () => {
+    // A validator (0x04): address key, then commission u16, self stake, delegated, delegator count.
+    const v = new Uint8Array(leafByteLength(0x04));
+    v[0] = 0x04;
+    v.fill(0xaa, 1, 21);
+    v[21] = 0x01;
+    v[22] = 0x02;
+    v[22 + 32] = 0x07;
+    const w = leafWords(v);
+    expect(hex(w.subarray(0, 32))).toBe(`04${'aa'.repeat(20)}${'00'.repeat(11)}`);
+    expect(hex(w.subarray(32, 64))).toBe(`${'00'.repeat(30)}0102`);
+    expect(w[64 + 31]).toBe(0x07);
+    expect(w.subarray(160).every((b) => b === 0)).toBe(true);
+    // A param (0x02): the 32-byte name is the key word, the tag sits in word 15.
+    const p = new Uint8Array(leafByteLength(0x02));
+    p[0] = 0x02;
+    p.set(new TextEncoder().encode('quorumBps'), 1);
+    p[64] = 0x05;
+    const pw = leafWords(p);
+    expect(new TextDecoder().decode(pw.subarray(0, 9))).toBe('quorumBps');
+    expect(pw[63]).toBe(0x05);
+    expect(pw[511]).toBe(0x02);
+    expect(() => leafWords(Uint8Array.of(0x04, 1, 2))).toThrow(/tag 0x4 is 91 bytes, not 3/);
+    expect(() => leafWords(Uint8Array.of(0x0c))).toThrow(/No leaf has tag 0xc/);
   });
 });
 

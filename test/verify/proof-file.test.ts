@@ -1,6 +1,6 @@
 /**
  * The account proof file: it round-trips, it verifies against the epoch root, one changed byte anywhere
- * that matters (leaf, sibling, root) makes it fail with a reason, and a file that is not version-1 JSON of
+ * that matters (leaf, sibling, root) makes it fail with a reason, and a file that is not version-2 JSON of
  * the documented shape is refused with an error naming the problem.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,6 @@ import {
   ProofFileError,
   parseProofFile,
   proofFileFromReport,
-  siblingCount,
   verifyProofFile,
 } from '../../src/verify/proof-file.ts';
 
@@ -83,7 +82,7 @@ describe('proof file', () => {
       (f) => ((f.leaves[2] as ProofFile['leaves'][number]).proof.index ^= 1),
       /hash to the root|siblings/,
     ],
-    ['a sibling dropped', (f) => f.leaves[1]?.proof.siblings.pop(), /needs \d+/],
+    ['a sibling dropped', (f) => f.leaves[1]?.proof.siblings.pop(), /has 24 siblings; every proof has 25/],
   ])('one change in %s fails with a reason', (_, edit, reason) => {
     const verdict = verifyProofFile(tampered(edit));
     expect(verdict.ok).toBe(false);
@@ -107,8 +106,8 @@ describe('proof file', () => {
     ['not JSON', () => '{', /not JSON/],
     [
       'another version',
-      (j) => ({ ...j, version: 2 }),
-      /unsupported proof file version 2 \(this Vigil reads version 1\)/,
+      (j) => ({ ...j, version: 3 }),
+      /unsupported proof file version 3 \(this Vigil reads version 2\)/,
     ],
     ['another format', (j) => ({ ...j, format: 'x' }), /at format: expected "vigil-account-proofs"/],
     ['a root of 31 bytes', (j) => ({ ...j, root: `0x${'00'.repeat(31)}` }), /at root: 32 bytes/],
@@ -150,13 +149,24 @@ describe('proof file', () => {
     expect(() => parseProofFile(input)).toThrow(message);
   });
 
-  it('decodes a leaf only at its documented length, and counts siblings as the tree carries nodes', () => {
+  it('decodes a leaf only at its documented length; every proof has 25 siblings', () => {
     const g = file.leaves[0]?.leaf as Uint8Array;
     expect(decodeLeaf(g)?.kind).toBe('global');
     expect(decodeLeaf(g.subarray(0, 100))).toBeUndefined();
-    // 5 leaves: index 4 is carried twice, then paired with the top of the first four.
-    expect(siblingCount(4, 5)).toBe(1);
-    expect(siblingCount(0, 5)).toBe(3);
-    expect(siblingCount(0, 1)).toBe(0);
+    for (const l of file.leaves) expect(l.proof.siblings).toHaveLength(25);
+  });
+
+  it('a version-1 file (the SHA-256 tree) is refused with how to make a new one', () => {
+    const err = (() => {
+      try {
+        parseProofFile(JSON.stringify({ ...json(), version: 1 }));
+      } catch (e) {
+        return e as ProofFileError;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(ProofFileError);
+    expect(err?.message).toMatch(/unsupported proof file version 1 \(this Vigil reads version 2\)/);
+    expect(err?.metaMessages.join(' ')).toMatch(/SHA-256 state tree .* --proof-out/);
   });
 });
