@@ -35,7 +35,7 @@ import { execute } from '../../../src/machine/semantics.ts';
 import { randomBytes, rng, spends, withDigitChanged, withDigitRaised } from '../helpers.ts';
 
 const LONG = process.env.VIGIL_LONG === '1';
-const CASES = LONG ? Number(process.env.VIGIL_GVM_CASES ?? 10_000) : 100;
+const CASES = LONG ? Number(process.env.VIGIL_GVM_CASES ?? 10_000) : 80;
 
 const SEED = hexToBytes('c4'.repeat(32));
 const SECRETS = Object.fromEntries(

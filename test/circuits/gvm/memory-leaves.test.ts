@@ -214,6 +214,10 @@ describe('GVM-1 differ leaf (4, 20 and 32-byte values)', () => {
       expect(isFaultyDiffer(a, a.slice())).toBe(false);
       if (!refusesHonest(d.leaf, w)) expect.fail(`case ${c}: honest run`);
       if (forged(d.leaf, w, next)) expect.fail(`case ${c}: forgery spent`);
+      // The two signatures swapped (each under the other's key).
+      if (spends(d.leaf, differWitness({ a: wotsSign(d.b, a), b: wotsSign(d.a, a) }))) {
+        expect.fail(`case ${c}: swapped signatures spent`);
+      }
       const b = a.slice();
       const k = next() % 3;
       if (k === 0) {
@@ -242,6 +246,18 @@ describe('GVM-1 differ leaf (4, 20 and 32-byte values)', () => {
       expect(tapscriptWitnessWeight(items, d.leaf, 8)).toBeLessThanOrEqual(400_000);
     }
     expect(() => isFaultyDiffer(new Uint8Array(4), new Uint8Array(5))).toThrow(RangeError);
+  });
+});
+
+describe('GVM-1 leaves: covenant', () => {
+  it('checks the covenant keys first, each with OP_CHECKSIGVERIFY, before any Winternitz verification', () => {
+    const k1 = new Uint8Array(32).fill(0x11);
+    const k2 = new Uint8Array(32).fill(0x22);
+    const bare = pcRangeLeaf(7, pub(PC_SECRET)).script;
+    const withCovenant = pcRangeLeaf(7, pub(PC_SECRET), [k1, k2]).script;
+    const prefix = Uint8Array.of(0x20, ...k1, 0xad, 0x20, ...k2, 0xad);
+    expect(withCovenant.slice(0, prefix.length)).toEqual(prefix);
+    expect(withCovenant.slice(prefix.length)).toEqual(bare);
   });
 });
 

@@ -36,7 +36,7 @@ import { smallBytes, TAPE_LIMIT } from '../../../src/machine/isa.ts';
 import { randomBytes, rng, spends, withDigitChanged, withDigitRaised } from '../helpers.ts';
 
 const LONG = process.env.VIGIL_LONG === '1';
-const CASES = LONG ? Number(process.env.VIGIL_GVM_CASES ?? 10_000) : 60;
+const CASES = LONG ? Number(process.env.VIGIL_GVM_CASES ?? 10_000) : 48;
 
 const SEED = hexToBytes('7b'.repeat(32));
 const secret = (valueIndex: number, messageBytes: number): WotsSecretKey =>
