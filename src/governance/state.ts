@@ -5,6 +5,7 @@
  */
 import { bytesToHex, hexToBytes, utf8 } from '../core/bytes.ts';
 import { LeafWriter, ZERO_ADDRESS } from './encoding.ts';
+import { leafWordsInto, RECORD_BYTES } from './image.ts';
 import type { Address, Hash32, InputPosition, ProposalAction, VoteSupport } from './inputs.ts';
 import { hashLeaf, MerkleTree } from './merkle.ts';
 import { PARAM_KEYS, type ParamKey, ROLLUP_PARAM_KEYS } from './params.ts';
@@ -266,6 +267,19 @@ export class LeafTable {
   private place(entry: LeafEntry): void {
     entry.index = this.tree.appendEmpty();
     this.dirty.push(entry);
+  }
+
+  /**
+   * The state image (docs/protocol.md §8): every record's 16 words in index order, 512 bytes per
+   * record. Flushes first, so leaves created by an input that has ended are included.
+   */
+  image(): Uint8Array {
+    this.flush();
+    const out = new Uint8Array(this.tree.leafCount * RECORD_BYTES);
+    for (const e of this.entries.values()) {
+      if (e.index >= 0) leafWordsInto(e.encode(), out, e.index * RECORD_BYTES);
+    }
+    return out;
   }
 
   /** Hashes every changed or new leaf into the tree. */

@@ -198,3 +198,22 @@ describe('state leaves', () => {
     }
   });
 });
+
+describe('the state image', () => {
+  it('is every record in index order, and its plain tree is the state root', () => {
+    const w = generateWorkload({ seed: 5, inputs: 200 });
+    const { state, root } = reexecute(w.inputs, { genesis: w.genesis });
+    const image = state.leaves.image();
+    expect(image.length).toBe(512 * state.leaves.size);
+    const records: Uint8Array[] = [];
+    for (const id of state.leaves.ids()) {
+      const leaf = state.leaves.leaf(id);
+      if (leaf) records[leaf.index] = leaf.bytes;
+    }
+    expect(records.length).toBe(state.leaves.size);
+    for (let k = 0; k < records.length; k++) {
+      expect(hex(image.subarray(512 * k, 512 * (k + 1)))).toBe(hex(leafWords(records[k] as Uint8Array)));
+    }
+    expect(hex(naiveRoot(records))).toBe(hex(root));
+  });
+});
