@@ -1,0 +1,505 @@
+/**
+ * GVM-1's execution disprove leaves (every opcode but hash), run in Vigil's interpreter under tapscript
+ * rules with real Winternitz keys and signatures for the 8 committed fields: on random instructions and
+ * memories, a leaf is spendable exactly when `isWrongStep` says the committed step is wrong. Correct
+ * steps come from `execute` (never spendable, nor with forged digits or another pc); wrong ones perturb
+ * one field of a correct step at a time (addresses, values, next pc, garbage u32s above 2^29, word edges).
+ * Counts come from `process.env.VIGIL_LONG` (exec-leaf.long.test.ts runs ≥ 10,000 each way per opcode).
+ */
+import { describe, expect, it } from 'vitest';
+import { EXEC_OPCODES, type ExecOpcode, execLeaf, execLeafWitness } from '../../../circuits/gvm/exec-leaf.ts';
+import { tapscriptWitnessWeight } from '../../../circuits/wots-values.ts';
+import { NoSignatureChecker } from '../../../src/bitcoin/script/checker.ts';
+import { CONSENSUS_FLAGS } from '../../../src/bitcoin/script/flags.ts';
+import { runScript, ScriptExecution } from '../../../src/bitcoin/script/interpreter.ts';
+import { castToBool } from '../../../src/bitcoin/script/num.ts';
+import { bytesToHex, hexToBytes } from '../../../src/core/bytes.ts';
+import {
+  deriveWotsSecretKey,
+  type WotsPublicKey,
+  type WotsSecretKey,
+  wotsPublicKey,
+} from '../../../src/dispute/winternitz/keys.ts';
+import { type WotsSignature, wotsSign } from '../../../src/dispute/winternitz/sign.ts';
+import {
+  ADDRESS_LIMIT,
+  fieldBytes,
+  fieldValue,
+  type Instruction,
+  NONE,
+  type Operand,
+  STEP_FIELDS,
+  type StepField,
+  type StepRecord,
+  TAPE_LIMIT,
+  WORD_MAX,
+  WORD_MODULUS,
+} from '../../../src/machine/isa.ts';
+import { execute, isWrongStep, type Memory } from '../../../src/machine/semantics.ts';
+import { rng, spends, withDigitChanged, withDigitRaised } from '../helpers.ts';
+
+const LONG = process.env.VIGIL_LONG === '1';
+/**
+ * Cases per opcode (each way). In the default suite the product leaves (mul, div, ~4× slower) get a
+ * third; the long suite runs the full count for every opcode.
+ */
+const CORRECT = Number(process.env.VIGIL_EXEC_CASES ?? (LONG ? 10_000 : 15));
+const WRONG = Number(process.env.VIGIL_EXEC_WRONG ?? (LONG ? 10_000 : 42));
+const share = (op: ExecOpcode, n: number) =>
+  !LONG && (op === 'mul' || op === 'div') ? Math.max(5, Math.ceil(n / 3)) : n;
+
+type Next = () => number;
+
+// ---- Keys and signatures ----
+
+type KeySet = { secrets: Record<StepField, WotsSecretKey>; keys: Record<StepField, WotsPublicKey> };
+
+/** One Winternitz key per committed field, sized to it, as a graph derives them. */
+function keySet(instance: number): KeySet {
+  const seed = hexToBytes('e8'.repeat(32));
+  const secrets = {} as Record<StepField, WotsSecretKey>;
+  const keys = {} as Record<StepField, WotsPublicKey>;
+  STEP_FIELDS.forEach((field, valueIndex) => {
+    secrets[field] = deriveWotsSecretKey(seed, {
+      network: 'regtest',
+      operator: hexToBytes('66'.repeat(32)),
+      epoch: 14n,
+      instance,
+      valueIndex,
+      messageBytes: fieldBytes(field),
+    });
+    keys[field] = wotsPublicKey(secrets[field]);
+  });
+  return { secrets, keys };
+}
+
+const SETS = [keySet(0), keySet(1)];
+const signatures = new Map<string, WotsSignature>();
+
+/** The 8 signatures of a step (cached: perturbations re-sign one field only). */
+function witnessOf(set: number, step: StepRecord): Uint8Array[] {
+  const k = SETS[set] as KeySet;
+  if (signatures.size > 20_000) signatures.clear();
+  const sigs = {} as Record<StepField, WotsSignature>;
+  for (const field of STEP_FIELDS) {
+    const bytes = fieldValue(step, field);
+    const id = `${set}:${field}:${bytesToHex(bytes)}`;
+    let s = signatures.get(id);
+    if (s === undefined) {
+      s = wotsSign(k.secrets[field], bytes);
+      signatures.set(id, s);
+    }
+    sigs[field] = s;
+  }
+  return execLeafWitness(sigs);
+}
+
+// ---- Random machines ----
+
+const ADDRESS_EDGES = [0, 1, 2, 3, 7, ADDRESS_LIMIT - 1, ADDRESS_LIMIT - 2];
+
+/** An address; a small pool most of the time, so operands collide (same address, e = ptr). */
+function address(next: Next): number {
+  const r = next() % 8;
+  if (r < 5) return ADDRESS_EDGES[next() % ADDRESS_EDGES.length] as number;
+  return next() % ADDRESS_LIMIT;
+}
+
+const WORD_EDGES = [
+  0n,
+  1n,
+  2n,
+  WORD_MAX,
+  WORD_MAX - 1n,
+  1n << 255n,
+  (1n << 255n) - 1n,
+  1n << 29n,
+  (1n << 29n) - 1n,
+  1n << 232n,
+  WORD_MODULUS - (1n << 29n),
+];
+
+/** A word of random bit length, or an edge. */
+function word(next: Next): bigint {
+  if (next() % 6 === 0) return WORD_EDGES[next() % WORD_EDGES.length] as bigint;
+  const bits = next() % 257;
+  let x = 0n;
+  for (let i = 0; i < 8; i++) x = (x << 32n) | BigInt(next());
+  return bits === 256 ? x : x & ((1n << BigInt(bits)) - 1n);
+}
+
+const operand = (next: Next): Operand => (next() % 2 === 0 ? { mem: address(next) } : { imm: word(next) });
+
+/** A memory answering from `set` first, else with random words it then remembers. */
+function memory(next: Next, set: Map<number, bigint>): Memory {
+  return {
+    read(a) {
+      let v = set.get(a);
+      if (v === undefined) {
+        v = word(next);
+        set.set(a, v);
+      }
+      return v;
+    },
+  };
+}
+
+/** A pointer value for load/store: in range (sometimes e = ptr, sometimes the last address) or faulting. */
+function pointer(next: Next, ptr: number, offset: number, mode: number): bigint {
+  switch (mode % 6) {
+    case 0:
+      return BigInt(next() % (ADDRESS_LIMIT - offset));
+    case 1:
+      return ptr >= offset ? BigInt(ptr - offset) : 0n;
+    case 2:
+      return BigInt(ADDRESS_LIMIT - 1 - offset);
+    case 3:
+      return BigInt(ADDRESS_LIMIT - offset); // e = 2^29: the first faulting address
+    case 4:
+      return word(next) | (1n << BigInt(29 + (next() % 227)));
+    default:
+      return [WORD_MAX, 1n << 29n, (1n << 256n) - BigInt(offset + 1)][next() % 3] as bigint;
+  }
+}
+
+/** A random instruction of `op` at a random pc, with a memory set up to exercise its cases. */
+function machine(op: ExecOpcode, c: number, next: Next): { pc: number; ins: Instruction; mem: Memory } {
+  const pc = c % 11 === 5 ? ADDRESS_LIMIT - 1 : next() % ADDRESS_LIMIT;
+  const set = new Map<number, bigint>();
+  const mem = memory(next, set);
+  let ins: Instruction;
+  switch (op) {
+    case 'mov':
+      ins = { op, dst: address(next), x: operand(next) };
+      break;
+    case 'load':
+    case 'store': {
+      const ptr = address(next);
+      const offset = [0, 1, 5, ADDRESS_LIMIT - 1, next() % ADDRESS_LIMIT][next() % 5] as number;
+      set.set(ptr, pointer(next, ptr, offset, c));
+      ins = op === 'load' ? { op, dst: address(next), ptr, offset } : { op, ptr, offset, x: operand(next) };
+      break;
+    }
+    case 'tape': {
+      const pos = address(next);
+      const edges = [0n, 1n << 29n, BigInt(TAPE_LIMIT - 1), BigInt(TAPE_LIMIT), WORD_MAX];
+      const p =
+        c % 3 === 0
+          ? (edges[next() % edges.length] as bigint)
+          : c % 3 === 1
+            ? BigInt(next() % TAPE_LIMIT)
+            : word(next);
+      set.set(pos, p);
+      ins = { op, dst: address(next), pos };
+      break;
+    }
+    case 'jmp':
+      ins = { op, target: address(next) };
+      break;
+    case 'jz':
+    case 'jnz': {
+      const x = address(next);
+      if (c % 2 === 0) set.set(x, 0n);
+      ins = { op, x, target: address(next) };
+      break;
+    }
+    case 'halt':
+      ins = { op, result: address(next) };
+      break;
+    default: {
+      const x = operand(next);
+      // One in four: the same operand twice (same address, or the same immediate).
+      const y = c % 4 === 0 ? x : operand(next);
+      // div: a zero divisor one in five.
+      if (op === 'div' && c % 5 === 1) {
+        if ('mem' in y) set.set(y.mem, 0n);
+        ins = { op, dst: address(next), x, y: 'mem' in y ? y : { imm: 0n } };
+      } else ins = { op, dst: address(next), x, y };
+    }
+  }
+  return { pc, ins, mem };
+}
+
+const tapeOf = (next: Next) => ({ word: () => word(next) });
+
+// ---- Wrong steps ----
+
+const PERTURBED = ['r1addr', 'r1value', 'r2addr', 'r2value', 'waddr', 'wvalue', 'nextPc'] as const;
+type Perturbed = (typeof PERTURBED)[number];
+
+const GARBAGE = [NONE + 1, 0xffffffff, 0x80000000, 0x3fffffff, 0xf0000000, NONE * 2];
+
+function smallChanged(v: number, next: Next): number {
+  switch (next() % 7) {
+    case 0:
+      return v === 0xffffffff ? 0 : v + 1;
+    case 1:
+      return v === 0 ? 1 : v - 1;
+    case 2:
+      return v === NONE ? 0 : NONE;
+    case 3:
+      return GARBAGE[next() % GARBAGE.length] as number;
+    case 4:
+      return NONE + 1 + (next() % (0xffffffff - NONE));
+    case 5:
+      return v ^ (1 << (next() % 29));
+    default:
+      return address(next);
+  }
+}
+
+function wordChanged(v: bigint, next: Next): bigint {
+  const wrap = (x: bigint) => ((x % WORD_MODULUS) + WORD_MODULUS) % WORD_MODULUS;
+  switch (next() % 7) {
+    case 0:
+      return wrap(v + 1n);
+    case 1:
+      return wrap(v - 1n);
+    case 2:
+      return v ^ (1n << BigInt(next() % 256));
+    case 3:
+      return WORD_EDGES[next() % WORD_EDGES.length] as bigint;
+    case 4:
+      return wrap(v + (1n << 29n));
+    case 5:
+      return v ^ (1n << BigInt(232 + (next() % 24)));
+    default:
+      return word(next);
+  }
+}
+
+/** The step with one field changed (possibly to the same value; the caller skips those). */
+function perturbed(s: StepRecord, field: Perturbed, next: Next): StepRecord {
+  switch (field) {
+    case 'r1addr':
+      return { ...s, r1: { ...s.r1, addr: smallChanged(s.r1.addr, next) } };
+    case 'r1value':
+      return { ...s, r1: { ...s.r1, value: wordChanged(s.r1.value, next) } };
+    case 'r2addr':
+      return { ...s, r2: { ...s.r2, addr: smallChanged(s.r2.addr, next) } };
+    case 'r2value':
+      return { ...s, r2: { ...s.r2, value: wordChanged(s.r2.value, next) } };
+    case 'waddr':
+      return { ...s, w: { ...s.w, addr: smallChanged(s.w.addr, next) } };
+    case 'wvalue':
+      return { ...s, w: { ...s.w, value: wordChanged(s.w.value, next) } };
+    case 'nextPc':
+      return { ...s, nextPc: smallChanged(s.nextPc, next) };
+  }
+}
+
+const show = (s: StepRecord) =>
+  JSON.stringify(s, (_, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v));
+
+/** Each opcode's own seed. */
+const SEEDS: Record<ExecOpcode, number> = Object.fromEntries(
+  EXEC_OPCODES.map((op, i) => [op, 10 + i]),
+) as Record<ExecOpcode, number>;
+
+// ---- The tests ----
+
+describe.each(EXEC_OPCODES)('GVM-1 execution leaf: %s', (op) => {
+  const correctCases = share(op, CORRECT);
+  const wrongCases = share(op, WRONG);
+
+  it('is a standard-size leaf with a bounded stack, spendable on a wrong step', () => {
+    const next = rng(SEEDS[op]);
+    const { pc, ins, mem } = machine(op, 0, next);
+    const leaf = execLeaf(pc, ins, (SETS[0] as KeySet).keys);
+    const step = execute(pc, ins, mem, tapeOf(next));
+    const wrong = { ...step, nextPc: step.nextPc === 3 ? 4 : 3 };
+    const items = witnessOf(0, wrong);
+    const e = new ScriptExecution({
+      script: leaf.script,
+      stack: items,
+      flags: CONSENSUS_FLAGS,
+      checker: NoSignatureChecker,
+      sigVersion: 'tapscript',
+    });
+    let max = items.length;
+    while (e.step() === 'running') max = Math.max(max, e.stack.length + e.altstack.length);
+    expect(e.error).toBe('OK');
+    expect(e.stack.length).toBe(1);
+    expect(items.length).toBe(2 * (5 * 10 + 3 * 67));
+    expect(max).toBeLessThanOrEqual(1_000);
+    expect(tapscriptWitnessWeight(items, leaf.script, 8)).toBeLessThan(400_000);
+  });
+
+  it(`a correct step cannot be disproved: ${correctCases} cases, honest witness and forgeries`, () => {
+    const next = rng(100 * SEEDS[op]);
+    let forged = 0;
+    for (let c = 0; c < correctCases; c++) {
+      const set = c % SETS.length;
+      const { pc, ins, mem } = machine(op, c, next);
+      const leaf = execLeaf(pc, ins, (SETS[set] as KeySet).keys).script;
+      const step = execute(pc, ins, mem, tapeOf(next));
+      expect(isWrongStep(pc, ins, step)).toBe(false);
+      const honest = witnessOf(set, step);
+      // The honest witness runs to the end and leaves false (it fails on the judgement, not before).
+      const r = runScript(leaf, { stack: honest, flags: CONSENSUS_FLAGS });
+      if (r.error !== 'OK' || r.stack.length !== 1 || castToBool(r.stack[0] as Uint8Array)) {
+        expect.fail(`case ${c} ${show(step)}: honest run ${r.error}, ${r.stack.length} items`);
+      }
+      // Forgeries from the published signatures, in turn: a digit changed, a digit raised, the whole
+      // record signed for another pc (another leaf's step, or a garbage pc above 2^29).
+      const otherPc = c % 6 === 2 ? NONE + 1 + (next() % 1000) : (pc + 1 + (next() % 1000)) % ADDRESS_LIMIT;
+      const forgery = [
+        () => withDigitChanged(honest, next),
+        () => withDigitRaised(honest, next),
+        () => witnessOf(set, { ...step, pc: otherPc }),
+      ][c % 3] as () => Uint8Array[];
+      if (spends(leaf, forgery())) expect.fail(`case ${c} forgery ${c % 3} spent ${show(step)}`);
+      forged++;
+    }
+    expect(forged).toBe(correctCases);
+  }, 300_000);
+
+  it(`a wrong step is disproved, and only then: ${wrongCases} perturbations of correct steps`, () => {
+    const next = rng(200 * SEEDS[op]);
+    const wrongBy = new Map<Perturbed, number>();
+    let judged = 0;
+    let otherPc = 0;
+    for (let c = 0; judged < wrongCases; c++) {
+      const set = c % SETS.length;
+      const { pc, ins, mem } = machine(op, c, next);
+      const leaf = execLeaf(pc, ins, (SETS[set] as KeySet).keys).script;
+      const step = execute(pc, ins, mem, tapeOf(next));
+      // Each field in turn; one case in four, the next-pc perturbation is also signed for another pc.
+      for (const field of PERTURBED) {
+        if (judged >= wrongCases) break;
+        let s = perturbed(step, field, next);
+        if (show(s) === show(step)) continue;
+        if (c % 4 === 3 && field === 'nextPc') {
+          s = { ...s, pc: (pc + 1) % ADDRESS_LIMIT };
+          otherPc++;
+        }
+        judged++;
+        const wrong = isWrongStep(pc, ins, s);
+        const spent = spends(leaf, witnessOf(set, s));
+        if (spent !== wrong)
+          expect.fail(`case ${c} ${field} ${show(s)}: leaf ${spent}, isWrongStep ${wrong}`);
+        if (wrong) wrongBy.set(field, (wrongBy.get(field) ?? 0) + 1);
+      }
+    }
+    // Every field a step of this opcode pins was caught wrong at least once (given enough cases).
+    if (wrongCases >= 30) {
+      const pinned: Perturbed[] = ['r1addr', 'r2addr', 'waddr', 'nextPc', 'r2value'];
+      if (op !== 'tape') pinned.push('wvalue');
+      for (const field of pinned) expect(wrongBy.get(field) ?? 0, field).toBeGreaterThan(0);
+    }
+    expect(judged).toBe(wrongCases);
+    if (wrongCases >= 30) expect(otherPc).toBeGreaterThan(0);
+  }, 300_000);
+});
+
+describe('GVM-1 execution leaves: edges', () => {
+  const k = SETS[0] as KeySet;
+  const pc = 1234;
+  const at = (ins: Instruction, step: StepRecord) => {
+    const leaf = execLeaf(pc, ins, k.keys).script;
+    const spent = spends(leaf, witnessOf(0, step));
+    expect(spent, show(step)).toBe(isWrongStep(pc, ins, step));
+    return spent;
+  };
+  const none = { addr: NONE, value: 0n };
+
+  it('add, sub and mul wrap mod 2^256; div by zero is 0; lt and eq are 0/1', () => {
+    const x = { mem: 10 };
+    const y = { mem: 11 };
+    const run = (op: 'add' | 'sub' | 'mul' | 'div' | 'lt' | 'eq', a: bigint, b: bigint, w: bigint) =>
+      at(
+        { op, dst: 12, x, y },
+        {
+          pc,
+          r1: { addr: 10, value: a },
+          r2: { addr: 11, value: b },
+          w: { addr: 12, value: w },
+          nextPc: pc + 1,
+        },
+      );
+    expect(run('add', WORD_MAX, 2n, 1n)).toBe(false);
+    expect(run('add', WORD_MAX, 2n, WORD_MAX)).toBe(true);
+    expect(run('sub', 0n, 1n, WORD_MAX)).toBe(false);
+    expect(run('sub', 0n, 1n, 0n)).toBe(true);
+    expect(run('mul', WORD_MAX, WORD_MAX, 1n)).toBe(false);
+    expect(run('mul', 1n << 255n, 2n, 0n)).toBe(false);
+    expect(run('mul', 1n << 255n, 2n, (1n << 256n) >> 1n)).toBe(true);
+    expect(run('div', WORD_MAX, 0n, 0n)).toBe(false);
+    expect(run('div', WORD_MAX, 0n, WORD_MAX)).toBe(true);
+    expect(run('div', WORD_MAX, 1n, WORD_MAX)).toBe(false);
+    expect(run('div', WORD_MAX, 2n, WORD_MAX >> 1n)).toBe(false);
+    expect(run('div', WORD_MAX, 2n, (WORD_MAX >> 1n) + 1n)).toBe(true);
+    expect(run('div', 5n, WORD_MAX, 0n)).toBe(false);
+    expect(run('lt', 1n, 2n, 1n)).toBe(false);
+    expect(run('lt', 1n, 2n, 2n)).toBe(true);
+    expect(run('eq', WORD_MAX, WORD_MAX, 1n)).toBe(false);
+    expect(run('eq', WORD_MAX, WORD_MAX, 1n + (1n << 29n))).toBe(true);
+  });
+
+  it('two reads of one address must agree', () => {
+    const ins: Instruction = { op: 'add', dst: 12, x: { mem: 10 }, y: { mem: 10 } };
+    const step = (b: bigint) => ({
+      pc,
+      r1: { addr: 10, value: 3n },
+      r2: { addr: 10, value: b },
+      w: { addr: 12, value: 3n + b },
+      nextPc: pc + 1,
+    });
+    expect(at(ins, step(3n))).toBe(false);
+    expect(at(ins, step(4n))).toBe(true);
+    const load: Instruction = { op: 'load', dst: 1, ptr: 10, offset: 0 };
+    const l = (b: bigint) => ({
+      pc,
+      r1: { addr: 10, value: 10n },
+      r2: { addr: 10, value: b },
+      w: { addr: 1, value: b },
+      nextPc: pc + 1,
+    });
+    expect(at(load, l(10n))).toBe(false);
+    expect(at(load, l(11n))).toBe(true);
+  });
+
+  it('load faults exactly from 2^29 on; tape from 2^30 on, its word unjudged', () => {
+    const load: Instruction = { op: 'load', dst: 1, ptr: 2, offset: 9 };
+    const fault = (p: bigint) => ({ pc, r1: { addr: 2, value: p }, r2: none, w: none, nextPc: NONE });
+    expect(at(load, fault(BigInt(ADDRESS_LIMIT - 9)))).toBe(false);
+    expect(at(load, fault(BigInt(ADDRESS_LIMIT - 10)))).toBe(true);
+    expect(at(load, fault(WORD_MAX))).toBe(false);
+    const tape: Instruction = { op: 'tape', dst: 3, pos: 4 };
+    const ran = (p: bigint, w: bigint) => ({
+      pc,
+      r1: { addr: 4, value: p },
+      r2: none,
+      w: { addr: 3, value: w },
+      nextPc: pc + 1,
+    });
+    expect(at(tape, ran(BigInt(TAPE_LIMIT - 1), WORD_MAX))).toBe(false);
+    expect(at(tape, ran(BigInt(TAPE_LIMIT), WORD_MAX))).toBe(true);
+    expect(at(tape, { ...fault(BigInt(TAPE_LIMIT)), r1: { addr: 4, value: BigInt(TAPE_LIMIT) } })).toBe(
+      false,
+    );
+  });
+
+  it('a garbage u32 above 2^29 in any 4-byte field makes the step wrong, never the script fail', () => {
+    const ins: Instruction = { op: 'jmp', target: 77 };
+    const ok: StepRecord = { pc, r1: none, r2: none, w: none, nextPc: 77 };
+    expect(at(ins, ok)).toBe(false);
+    for (const g of GARBAGE) {
+      expect(at(ins, { ...ok, r1: { ...none, addr: g } })).toBe(true);
+      expect(at(ins, { ...ok, w: { ...none, addr: g } })).toBe(true);
+      expect(at(ins, { ...ok, nextPc: g })).toBe(true);
+      expect(at(ins, { ...ok, pc: g })).toBe(false);
+    }
+  });
+
+  it('refuses hash, constants at or above 2^29 and keys of the wrong size', () => {
+    expect(() => execLeaf(pc, { op: 'hash', dst: 1, x: { mem: 1 }, y: { mem: 2 } }, k.keys)).toThrow(
+      RangeError,
+    );
+    expect(() => execLeaf(pc, { op: 'jmp', target: NONE }, k.keys)).toThrow(RangeError);
+    expect(() => execLeaf(NONE, { op: 'jmp', target: 1 }, k.keys)).toThrow(RangeError);
+    expect(() => execLeaf(pc, { op: 'jmp', target: 1 }, { ...k.keys, pc: k.keys.r1value })).toThrow(
+      RangeError,
+    );
+  });
+});
