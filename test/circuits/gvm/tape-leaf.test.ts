@@ -32,7 +32,8 @@ import {
   wotsPublicKey,
 } from '../../../src/dispute/winternitz/keys.ts';
 import { wotsSign } from '../../../src/dispute/winternitz/sign.ts';
-import { smallBytes, TAPE_LIMIT } from '../../../src/machine/isa.ts';
+import { smallBytes, TAPE_LIMIT, wordBytes } from '../../../src/machine/isa.ts';
+import { Tape } from '../../../src/machine/tape.ts';
 import { randomBytes, rng, spends, withDigitChanged, withDigitRaised } from '../helpers.ts';
 
 const LONG = process.env.VIGIL_LONG === '1';
@@ -265,6 +266,37 @@ describe('GVM-1 tape Merkle-path leaves (one level per leaf, and the top joining
     }
     expect(wrongs).toBeGreaterThan(CASES / 3);
   }, 600_000);
+
+  it("agrees with the machine's tape (src/machine/tape.ts): every level of a real path, and its top, are correct", () => {
+    const next = rng(606);
+    const words = (n: number) => Array.from({ length: n }, () => BigInt(next()) * 0x1_0000_0001n);
+    const tape = new Tape({ image: words(9), inputs: words(5) });
+    for (const position of [3, 8, TAPE_LIMIT / 2 + 4, TAPE_LIMIT / 2 + 100]) {
+      const siblings = tape.path(position);
+      let node = wordBytes(tape.word(position));
+      for (let j = 0; j < 29; j++) {
+        const sibling = siblings[j] as Uint8Array;
+        const parent = bit(position, j)
+          ? blake3Node(concatBytes(sibling, node))
+          : blake3Node(concatBytes(node, sibling));
+        expect(isFaultyTapeLevel(j, position, node, sibling, parent)).toBe(false);
+        if (j === 0 || j === 28 || j === position % 29) {
+          expect(spends(levelLeaf(j), tapeLevelWitness(signLevel({ position, node, sibling, parent })))).toBe(
+            false,
+          );
+        }
+        node = parent;
+      }
+      const top = { position, root: node, imageRoot: tape.imageRoot, inputsRoot: tape.inputRoot };
+      expect(isFaultyTapeTop(position, node, tape.imageRoot, tape.inputRoot)).toBe(false);
+      expect(spends(TOP_LEAF, tapeTopWitness(signTop(top)))).toBe(false);
+      // The other half's root is the path's last sibling: node_29 and it join to the tape root.
+      const last = siblings[29] as Uint8Array;
+      expect(
+        bit(position, 29) ? blake3Node(concatBytes(last, node)) : blake3Node(concatBytes(node, last)),
+      ).toEqual(tape.root);
+    }
+  }, 120_000);
 
   it('refuses levels outside 0..28', () => {
     expect(() => tapeLevelLeaf(29, LEVEL_KEYS)).toThrow(RangeError);
