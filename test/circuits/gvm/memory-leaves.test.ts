@@ -36,7 +36,7 @@ import { NONE, smallBytes, smallOf, WORD_MAX, wordBytes, wordOf } from '../../..
 import { randomBytes, rng, spends, withDigitChanged, withDigitRaised } from '../helpers.ts';
 
 const LONG = process.env.VIGIL_LONG === '1';
-const CASES = LONG ? Number(process.env.VIGIL_GVM_CASES ?? 10_000) : 80;
+const CASES = LONG ? Number(process.env.VIGIL_GVM_CASES ?? 10_000) : 60;
 
 const SEED = hexToBytes('9d'.repeat(32));
 const secret = (valueIndex: number, messageBytes: number): WotsSecretKey =>
