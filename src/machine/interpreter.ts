@@ -6,13 +6,45 @@
  * Memory starts all zero. The run stops after the first `halt` step or the first faulting step
  * (next pc NONE), both included in the trace.
  */
+
+import { blake3Block64Into } from '../core/blake3.ts';
 import { VigilError } from '../core/errors.ts';
-import { chainNext, chainStart } from './chain.ts';
-import { NONE, type StepRecord } from './isa.ts';
+import { chainStart } from './chain.ts';
+import { CHAIN_BYTES, NONE, type StepRecord } from './isa.ts';
 import { type Program, programHash, validateProgram } from './program.ts';
 import { execute, type Memory, type Tape as TapeReader } from './semantics.ts';
+import { wordInto } from './tape.ts';
 
-/** The program did not halt or fault within the step budget. */
+/**
+ * `chainNext` of chain.ts, computed without its per-byte conversions and with the unrolled BLAKE3 (the
+ * run is hashed once per step; the tests hold every link equal to `chainNext`). Links are views into
+ * shared 80 KB slabs: one small ArrayBuffer per step would cost the garbage collector more than the hash.
+ */
+function chainLinker(): (h: Uint8Array, step: StepRecord) => Uint8Array {
+  const block = new Uint8Array(64);
+  const view = new DataView(block.buffer);
+  const digest = new Uint8Array(32);
+  const SLAB_LINKS = 4_096;
+  let slab = new Uint8Array(0);
+  let used = SLAB_LINKS;
+  return (h, step) => {
+    block.set(h, 0);
+    view.setUint32(20, step.pc);
+    view.setUint32(24, step.nextPc);
+    view.setUint32(28, step.w.addr);
+    wordInto(view, 32, step.w.value);
+    blake3Block64Into(block, 0, digest, 0);
+    if (used === SLAB_LINKS) {
+      slab = new Uint8Array(SLAB_LINKS * CHAIN_BYTES);
+      used = 0;
+    }
+    const link = slab.subarray(used * CHAIN_BYTES, (used + 1) * CHAIN_BYTES);
+    link.set(digest.subarray(0, CHAIN_BYTES));
+    used++;
+    return link;
+  };
+}
+
 export class StepLimitError extends VigilError {
   override name = 'StepLimitError';
   readonly maxSteps: number;
@@ -58,6 +90,7 @@ export function runProgram(program: Program, tape: RootedTape, options: RunOptio
   const steps: StepRecord[] = [];
   const chain: Uint8Array[] = [];
   let h = hashChain ? chainStart(tape.root, programHash(program)) : undefined;
+  const chainNext = chainLinker();
   if (h) chain.push(h);
   const instructions = program.instructions;
   let pc = 0;

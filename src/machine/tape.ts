@@ -5,13 +5,14 @@
  * themselves (no leaf hashing: a word is already 32 bytes) and whose nodes are `blake3Node(left ‖ right)`,
  * one BLAKE3 compression, so a disprove leaf checks one level with one hash gadget. Words past the given
  * arrays are zero, and a subtree holding only zeros hashes to the precomputed z_k (z_0 = 32 zero bytes,
- * z_{k+1} = H(z_k ‖ z_k)), which is what makes the cost proportional to the words given, not to 2^29.
+ * z_{k+1} = H(z_k ‖ z_k)), which is what makes the cost proportional to the words given, not to 2^29
+ * (one compression per pair of nodes that holds a given word).
  * The tape root is `H(imageRoot ‖ inputRoot)`. `imageRoot` becomes the state root of Part I.
  *
  * At level j (0 from the leaves) a node is the LEFT child when bit j of its position is 0; bit 29 picks
  * the half (image left, inputs right). Pure: no I/O.
  */
-import { blake3Node } from '../../circuits/blake3-reference.ts';
+import { blake3Block64Into, blake3Pair } from '../core/blake3.ts';
 import { ADDRESS_LIMIT, TAPE_HALF_DEPTH, TAPE_LIMIT, WORD_BYTES, WORD_MAX, wordBytes } from './isa.ts';
 
 const ZERO_WORD = new Uint8Array(WORD_BYTES);
@@ -23,12 +24,12 @@ export const ZERO_HASHES: readonly Uint8Array[] = (() => {
   return out;
 })();
 
-/** One Merkle node: BLAKE3 of the 64-byte block `left ‖ right`. */
+/**
+ * One Merkle node: BLAKE3 of the 64-byte block `left ‖ right`, i.e. `blake3Node` of
+ * circuits/blake3-reference.ts, computed by the unrolled core/blake3.ts (the tests hold them equal).
+ */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  const m = new Uint8Array(64);
-  m.set(left, 0);
-  m.set(right, WORD_BYTES);
-  return blake3Node(m);
+  return blake3Pair(left, right);
 }
 
 function checkWord(w: bigint, where: string): void {
@@ -44,28 +45,54 @@ function checkHalf(words: readonly bigint[], what: string): void {
   for (let i = 0; i < words.length; i++) checkWord(words[i] as bigint, `${what} word ${i}`);
 }
 
-/**
- * One level of a sparse tree: `null` stands for the all-zero subtree of that level (z_k), so zero
- * words and zero pairs cost no hash.
- */
-type Level = (Uint8Array | null)[];
-
-/** The level above `level` (height k → k + 1); never empty. */
-function nextLevel(level: Level, k: number): Level {
-  const next: Level = new Array(Math.max(1, Math.ceil(level.length / 2)));
-  for (let i = 0; i < next.length; i++) {
-    const l = level[2 * i] ?? null;
-    const r = level[2 * i + 1] ?? null;
-    next[i] = l === null && r === null ? null : nodeHash(l ?? zeroHash(k), r ?? zeroHash(k));
-  }
-  return next;
+/** Writes `w` as 32 big-endian bytes at `offset` (four 64-bit limbs: far cheaper than 32 byte shifts). */
+export function wordInto(view: DataView, offset: number, w: bigint): void {
+  view.setBigUint64(offset, w >> 192n);
+  view.setBigUint64(offset + 8, BigInt.asUintN(64, w >> 128n));
+  view.setBigUint64(offset + 16, BigInt.asUintN(64, w >> 64n));
+  view.setBigUint64(offset + 24, BigInt.asUintN(64, w));
 }
 
-const leaves = (words: readonly bigint[]): Level => words.map((w) => (w === 0n ? null : wordBytes(w)));
+/**
+ * One level of a tree, flat: `count` nodes of 32 bytes. Nodes at index ≥ count are all-zero subtrees
+ * (z_k), since they cover only positions past the words given.
+ */
+type Level = { readonly bytes: Uint8Array; readonly count: number };
 
-/** All levels of one half, leaves (level 0) to root (level `depth`), each at least one node long. */
+function leafLevel(words: readonly bigint[]): Level {
+  const bytes = new Uint8Array(words.length * WORD_BYTES);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] ?? 0n;
+    if (w !== 0n) wordInto(view, i * WORD_BYTES, w);
+  }
+  return { bytes, count: words.length };
+}
+
+const pairBlock = new Uint8Array(64);
+
+/** The level above `level` (height k → k + 1): one compression per pair, an odd last node paired with z_k. */
+function nextLevel(level: Level, k: number): Level {
+  const count = Math.ceil(level.count / 2);
+  const bytes = new Uint8Array(count * WORD_BYTES);
+  const full = Math.floor(level.count / 2);
+  for (let i = 0; i < full; i++) blake3Block64Into(level.bytes, 64 * i, bytes, WORD_BYTES * i);
+  if (full < count) {
+    pairBlock.set(level.bytes.subarray(64 * full, 64 * full + WORD_BYTES), 0);
+    pairBlock.set(zeroHash(k), WORD_BYTES);
+    blake3Block64Into(pairBlock, 0, bytes, WORD_BYTES * full);
+  }
+  return { bytes, count };
+}
+
+/** Node `index` of a level (z_k past its end). */
+function nodeAt(level: Level, k: number, index: number): Uint8Array {
+  return index < level.count ? level.bytes.slice(WORD_BYTES * index, WORD_BYTES * (index + 1)) : zeroHash(k);
+}
+
+/** All levels of one half, leaves (level 0) to root (level `depth`). */
 function buildLevels(words: readonly bigint[], depth: number): Level[] {
-  const levels: Level[] = [leaves(words)];
+  const levels: Level[] = [leafLevel(words)];
   for (let k = 0; k < depth; k++) levels.push(nextLevel(levels[k] as Level, k));
   return levels;
 }
@@ -78,7 +105,7 @@ function zeroHash(k: number): Uint8Array {
 
 /**
  * The root of a depth-`depth` tree (29 unless a test asks for a small one) over `words`, zero beyond
- * them: about `words.length` hashes plus `depth`, never 2^depth.
+ * them: about `words.length` compressions plus `depth`, never 2^depth.
  */
 export function imageRoot(words: readonly bigint[], depth: number = TAPE_HALF_DEPTH): Uint8Array {
   if (!Number.isInteger(depth) || depth < 0 || depth > TAPE_HALF_DEPTH) {
@@ -89,9 +116,9 @@ export function imageRoot(words: readonly bigint[], depth: number = TAPE_HALF_DE
   }
   checkHalf(words, 'image');
   // Only the current level is kept: the root needs no siblings.
-  let level = leaves(words);
+  let level = leafLevel(words);
   for (let k = 0; k < depth; k++) level = nextLevel(level, k);
-  return level[0] ?? zeroHash(depth);
+  return nodeAt(level, depth, 0);
 }
 
 export function tapeRoot(imageRootBytes: Uint8Array, inputRootBytes: Uint8Array): Uint8Array {
@@ -126,8 +153,8 @@ export class Tape {
     const image = buildLevels(this.image, TAPE_HALF_DEPTH);
     const inputs = buildLevels(this.inputs, TAPE_HALF_DEPTH);
     this.#levels = [image, inputs];
-    this.imageRoot = (image[TAPE_HALF_DEPTH] as Level)[0] ?? zeroHash(TAPE_HALF_DEPTH);
-    this.inputRoot = (inputs[TAPE_HALF_DEPTH] as Level)[0] ?? zeroHash(TAPE_HALF_DEPTH);
+    this.imageRoot = nodeAt(image[TAPE_HALF_DEPTH] as Level, TAPE_HALF_DEPTH, 0);
+    this.inputRoot = nodeAt(inputs[TAPE_HALF_DEPTH] as Level, TAPE_HALF_DEPTH, 0);
     this.root = tapeRoot(this.imageRoot, this.inputRoot);
   }
 
@@ -145,7 +172,7 @@ export class Tape {
     let index = pos - half * ADDRESS_LIMIT;
     const out: Uint8Array[] = [];
     for (let k = 0; k < TAPE_HALF_DEPTH; k++) {
-      out.push((levels[k] as Level)[index ^ 1] ?? zeroHash(k));
+      out.push(nodeAt(levels[k] as Level, k, index ^ 1));
       index >>>= 1;
     }
     out.push(half === 0 ? this.inputRoot : this.imageRoot);

@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { blake3Node } from '../../circuits/blake3-reference.ts';
+import { leafWords, recordWordValues } from '../../src/governance/image.ts';
+import { MerkleTree } from '../../src/governance/merkle.ts';
 import {
   ADDRESS_LIMIT,
   TAPE_HALF_DEPTH,
@@ -80,6 +82,18 @@ describe('tape Merkle trees', () => {
     let node = left;
     for (let k = 1; k < TAPE_HALF_DEPTH; k++) node = H(node, ZERO_HASHES[k] as Uint8Array);
     expect(imageRoot([a, b])).toEqual(node);
+  });
+
+  it('imageRoot of a state image equals the governance state root (records of 16 words)', () => {
+    const g = gen(1408);
+    for (const count of [1, 3, 17]) {
+      // Reward leaves (tag 0x07): account 20 bytes, accrued u256.
+      const leaves = Array.from({ length: count }, () =>
+        Uint8Array.from({ length: 53 }, (_, i) => (i === 0 ? 0x07 : g.int(256))),
+      );
+      const words = leaves.flatMap((leaf) => recordWordValues(leafWords(leaf)));
+      expect(imageRoot(words)).toEqual(MerkleTree.fromLeaves(leaves, count).root());
+    }
   });
 
   it('tapeRoot = H(imageRoot ‖ inputRoot) and Tape agrees', () => {
