@@ -1,7 +1,7 @@
 /**
- * The execution disprove leaves of GVM-1 (docs/protocol.md §22.4), one per program position, for every
- * opcode but `hash` (`hash-leaf.ts`): the operator has Winternitz-committed the 8 fields of a step record
- * (`STEP_FIELDS`), and the leaf generated for (pc, instruction) can be spent exactly when
+ * The execution disprove leaves of GVM-1 (docs/protocol.md §22.3, §22.6), one per program position,
+ * for every opcode but `hash` (`hash-leaf.ts`): the operator has Winternitz-committed the 8 fields of a
+ * step record (`STEP_FIELDS`), and the leaf generated for (pc, instruction) can be spent exactly when
  * `isWrongStep(pc, ins, step)` (semantics.ts) holds for the committed step. A committed pc other than
  * the leaf's makes the script fail (`OP_NUMEQUALVERIFY` on pc): another leaf owns that step.
  *

@@ -7,12 +7,20 @@
  * Counts come from `process.env.VIGIL_LONG` (exec-leaf.long.test.ts runs ≥ 10,000 each way per opcode).
  */
 import { describe, expect, it } from 'vitest';
-import { EXEC_OPCODES, type ExecOpcode, execLeaf, execLeafWitness } from '../../../circuits/gvm/exec-leaf.ts';
+import {
+  EXEC_OPCODES,
+  type ExecOpcode,
+  execJudgement,
+  execLeaf,
+  execLeafWitness,
+} from '../../../circuits/gvm/exec-leaf.ts';
+import { clampSmall } from '../../../circuits/gvm/small-value.ts';
+import { toLimbs, UINT256_LIMBS } from '../../../circuits/limbs.ts';
 import { tapscriptWitnessWeight } from '../../../circuits/wots-values.ts';
 import { NoSignatureChecker } from '../../../src/bitcoin/script/checker.ts';
 import { CONSENSUS_FLAGS } from '../../../src/bitcoin/script/flags.ts';
 import { runScript, ScriptExecution } from '../../../src/bitcoin/script/interpreter.ts';
-import { castToBool } from '../../../src/bitcoin/script/num.ts';
+import { castToBool, encodeScriptNum } from '../../../src/bitcoin/script/num.ts';
 import { bytesToHex, hexToBytes } from '../../../src/core/bytes.ts';
 import {
   deriveWotsSecretKey,
@@ -392,6 +400,45 @@ describe.each(EXEC_OPCODES)('GVM-1 execution leaf: %s', (op) => {
   }, 300_000);
 });
 
+/** The judgement's input for a step: [a1 R1 a2 R2 wa W np], small fields as the transform reads them. */
+function judgementStack(s: StepRecord): Uint8Array[] {
+  const word = (v: bigint) => toLimbs(v, UINT256_LIMBS).reverse();
+  const small = (n: number) => [clampSmall(n)];
+  return [
+    ...small(s.r1.addr),
+    ...word(s.r1.value),
+    ...small(s.r2.addr),
+    ...word(s.r2.value),
+    ...small(s.w.addr),
+    ...word(s.w.value),
+    ...small(s.nextPc),
+  ].map((n) => encodeScriptNum(n));
+}
+
+/** The judgement alone (no Winternitz: ~50× faster), on many more perturbations per opcode. */
+const JUDGED = LONG ? 20_000 : 600;
+
+describe.each(EXEC_OPCODES)('GVM-1 execution judgement alone: %s', (op) => {
+  it(`agrees with isWrongStep on ${share(op, JUDGED)} correct steps and their perturbations`, () => {
+    const next = rng(300 * SEEDS[op]);
+    let wrong = 0;
+    for (let c = 0; c < share(op, JUDGED); c++) {
+      const { pc, ins, mem } = machine(op, c, next);
+      const script = execJudgement(pc, ins).script;
+      const step = execute(pc, ins, mem, tapeOf(next));
+      for (const s of [step, perturbed(step, PERTURBED[c % PERTURBED.length] as Perturbed, next)]) {
+        const r = runScript(script, { stack: judgementStack(s), flags: CONSENSUS_FLAGS });
+        const expected = isWrongStep(pc, ins, s);
+        if (r.error !== 'OK' || r.stack.length !== 1) expect.fail(`case ${c} ${show(s)}: ${r.error}`);
+        if (castToBool(r.stack[0] as Uint8Array) !== expected)
+          expect.fail(`case ${c} ${show(s)}: not ${expected}`);
+        if (expected) wrong++;
+      }
+    }
+    expect(wrong).toBeGreaterThan(0);
+  }, 300_000);
+});
+
 describe('GVM-1 execution leaves: edges', () => {
   const k = SETS[0] as KeySet;
   const pc = 1234;
@@ -490,6 +537,16 @@ describe('GVM-1 execution leaves: edges', () => {
       expect(at(ins, { ...ok, nextPc: g })).toBe(true);
       expect(at(ins, { ...ok, pc: g })).toBe(false);
     }
+  });
+
+  it('checks the covenant keys first, then the same verification and judgement', () => {
+    const ins: Instruction = { op: 'jmp', target: 1 };
+    const bare = execLeaf(pc, ins, k.keys);
+    const key = new Uint8Array(32).fill(0x42);
+    const leaf = execLeaf(pc, ins, k.keys, [key]);
+    expect(leaf.script.slice(0, 34)).toEqual(Uint8Array.of(32, ...key, 0xad)); // <key> OP_CHECKSIGVERIFY
+    expect(leaf.script.slice(34)).toEqual(bare.script);
+    expect(leaf.verifyBytes + leaf.circuitBytes).toBe(leaf.script.length);
   });
 
   it('refuses hash, constants at or above 2^29 and keys of the wrong size', () => {
