@@ -7,7 +7,7 @@
  *   h_0     = BLAKE3(tapeRoot ‖ programHash)[0..20]
  *   h_{i+1} = BLAKE3(h_i ‖ be32(pc_i) ‖ be32(nextPc_i) ‖ be32(waddr_i) ‖ wvalue_i)[0..20]
  */
-import { blake3Node } from '../../circuits/blake3-reference.ts';
+import { blake3Block64 } from '../core/blake3.ts';
 import { CHAIN_BYTES, type StepRecord, smallBytes, WORD_BYTES, wordBytes } from './isa.ts';
 
 /** The 64-byte block hashed for the link after `step`. */
@@ -24,7 +24,7 @@ export function chainMessage(h: Uint8Array, step: StepRecord): Uint8Array {
 }
 
 export function chainNext(h: Uint8Array, step: StepRecord): Uint8Array {
-  return blake3Node(chainMessage(h, step)).slice(0, CHAIN_BYTES);
+  return blake3Block64(chainMessage(h, step)).slice(0, CHAIN_BYTES);
 }
 
 /** The chain's first value binds the tape (the pre-state and the inputs) and the program. */
@@ -35,5 +35,5 @@ export function chainStart(tapeRoot: Uint8Array, programHash: Uint8Array): Uint8
   const m = new Uint8Array(64);
   m.set(tapeRoot, 0);
   m.set(programHash, 32);
-  return blake3Node(m).slice(0, CHAIN_BYTES);
+  return blake3Block64(m).slice(0, CHAIN_BYTES);
 }
