@@ -53,6 +53,8 @@ const LONG = process.env.VIGIL_LONG === '1';
  */
 const CORRECT = Number(process.env.VIGIL_EXEC_CASES ?? (LONG ? 10_000 : 15));
 const WRONG = Number(process.env.VIGIL_EXEC_WRONG ?? (LONG ? 10_000 : 42));
+/** Per test: a full-count run of one opcode takes well over an hour on a loaded 2-core machine. */
+const TIMEOUT = LONG ? 6 * 3_600_000 : 300_000;
 const share = (op: ExecOpcode, n: number) =>
   !LONG && (op === 'mul' || op === 'div') ? Math.max(5, Math.ceil(n / 3)) : n;
 
@@ -333,71 +335,79 @@ describe.each(EXEC_OPCODES)('GVM-1 execution leaf: %s', (op) => {
     expect(tapscriptWitnessWeight(items, leaf.script, 8)).toBeLessThan(400_000);
   });
 
-  it(`a correct step cannot be disproved: ${correctCases} cases, honest witness and forgeries`, () => {
-    const next = rng(100 * SEEDS[op]);
-    let forged = 0;
-    for (let c = 0; c < correctCases; c++) {
-      const set = c % SETS.length;
-      const { pc, ins, mem } = machine(op, c, next);
-      const leaf = execLeaf(pc, ins, (SETS[set] as KeySet).keys).script;
-      const step = execute(pc, ins, mem, tapeOf(next));
-      expect(isWrongStep(pc, ins, step)).toBe(false);
-      const honest = witnessOf(set, step);
-      // The honest witness runs to the end and leaves false (it fails on the judgement, not before).
-      const r = runScript(leaf, { stack: honest, flags: CONSENSUS_FLAGS });
-      if (r.error !== 'OK' || r.stack.length !== 1 || castToBool(r.stack[0] as Uint8Array)) {
-        expect.fail(`case ${c} ${show(step)}: honest run ${r.error}, ${r.stack.length} items`);
-      }
-      // Forgeries from the published signatures, in turn: a digit changed, a digit raised, the whole
-      // record signed for another pc (another leaf's step, or a garbage pc above 2^29).
-      const otherPc = c % 6 === 2 ? NONE + 1 + (next() % 1000) : (pc + 1 + (next() % 1000)) % ADDRESS_LIMIT;
-      const forgery = [
-        () => withDigitChanged(honest, next),
-        () => withDigitRaised(honest, next),
-        () => witnessOf(set, { ...step, pc: otherPc }),
-      ][c % 3] as () => Uint8Array[];
-      if (spends(leaf, forgery())) expect.fail(`case ${c} forgery ${c % 3} spent ${show(step)}`);
-      forged++;
-    }
-    expect(forged).toBe(correctCases);
-  }, 300_000);
-
-  it(`a wrong step is disproved, and only then: ${wrongCases} perturbations of correct steps`, () => {
-    const next = rng(200 * SEEDS[op]);
-    const wrongBy = new Map<Perturbed, number>();
-    let judged = 0;
-    let otherPc = 0;
-    for (let c = 0; judged < wrongCases; c++) {
-      const set = c % SETS.length;
-      const { pc, ins, mem } = machine(op, c, next);
-      const leaf = execLeaf(pc, ins, (SETS[set] as KeySet).keys).script;
-      const step = execute(pc, ins, mem, tapeOf(next));
-      // Each field in turn; one case in four, the next-pc perturbation is also signed for another pc.
-      for (const field of PERTURBED) {
-        if (judged >= wrongCases) break;
-        let s = perturbed(step, field, next);
-        if (show(s) === show(step)) continue;
-        if (c % 4 === 3 && field === 'nextPc') {
-          s = { ...s, pc: (pc + 1) % ADDRESS_LIMIT };
-          otherPc++;
+  it(
+    `a correct step cannot be disproved: ${correctCases} cases, honest witness and forgeries`,
+    () => {
+      const next = rng(100 * SEEDS[op]);
+      let forged = 0;
+      for (let c = 0; c < correctCases; c++) {
+        const set = c % SETS.length;
+        const { pc, ins, mem } = machine(op, c, next);
+        const leaf = execLeaf(pc, ins, (SETS[set] as KeySet).keys).script;
+        const step = execute(pc, ins, mem, tapeOf(next));
+        expect(isWrongStep(pc, ins, step)).toBe(false);
+        const honest = witnessOf(set, step);
+        // The honest witness runs to the end and leaves false (it fails on the judgement, not before).
+        const r = runScript(leaf, { stack: honest, flags: CONSENSUS_FLAGS });
+        if (r.error !== 'OK' || r.stack.length !== 1 || castToBool(r.stack[0] as Uint8Array)) {
+          expect.fail(`case ${c} ${show(step)}: honest run ${r.error}, ${r.stack.length} items`);
         }
-        judged++;
-        const wrong = isWrongStep(pc, ins, s);
-        const spent = spends(leaf, witnessOf(set, s));
-        if (spent !== wrong)
-          expect.fail(`case ${c} ${field} ${show(s)}: leaf ${spent}, isWrongStep ${wrong}`);
-        if (wrong) wrongBy.set(field, (wrongBy.get(field) ?? 0) + 1);
+        // Forgeries from the published signatures, in turn: a digit changed, a digit raised, the whole
+        // record signed for another pc (another leaf's step, or a garbage pc above 2^29).
+        const otherPc = c % 6 === 2 ? NONE + 1 + (next() % 1000) : (pc + 1 + (next() % 1000)) % ADDRESS_LIMIT;
+        const forgery = [
+          () => withDigitChanged(honest, next),
+          () => withDigitRaised(honest, next),
+          () => witnessOf(set, { ...step, pc: otherPc }),
+        ][c % 3] as () => Uint8Array[];
+        if (spends(leaf, forgery())) expect.fail(`case ${c} forgery ${c % 3} spent ${show(step)}`);
+        forged++;
       }
-    }
-    // Every field a step of this opcode pins was caught wrong at least once (given enough cases).
-    if (wrongCases >= 30) {
-      const pinned: Perturbed[] = ['r1addr', 'r2addr', 'waddr', 'nextPc', 'r2value'];
-      if (op !== 'tape') pinned.push('wvalue');
-      for (const field of pinned) expect(wrongBy.get(field) ?? 0, field).toBeGreaterThan(0);
-    }
-    expect(judged).toBe(wrongCases);
-    if (wrongCases >= 30) expect(otherPc).toBeGreaterThan(0);
-  }, 300_000);
+      expect(forged).toBe(correctCases);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    `a wrong step is disproved, and only then: ${wrongCases} perturbations of correct steps`,
+    () => {
+      const next = rng(200 * SEEDS[op]);
+      const wrongBy = new Map<Perturbed, number>();
+      let judged = 0;
+      let otherPc = 0;
+      for (let c = 0; judged < wrongCases; c++) {
+        const set = c % SETS.length;
+        const { pc, ins, mem } = machine(op, c, next);
+        const leaf = execLeaf(pc, ins, (SETS[set] as KeySet).keys).script;
+        const step = execute(pc, ins, mem, tapeOf(next));
+        // Each field in turn; one case in four, the next-pc perturbation is also signed for another pc.
+        for (const field of PERTURBED) {
+          if (judged >= wrongCases) break;
+          let s = perturbed(step, field, next);
+          if (show(s) === show(step)) continue;
+          if (c % 4 === 3 && field === 'nextPc') {
+            s = { ...s, pc: (pc + 1) % ADDRESS_LIMIT };
+            otherPc++;
+          }
+          judged++;
+          const wrong = isWrongStep(pc, ins, s);
+          const spent = spends(leaf, witnessOf(set, s));
+          if (spent !== wrong)
+            expect.fail(`case ${c} ${field} ${show(s)}: leaf ${spent}, isWrongStep ${wrong}`);
+          if (wrong) wrongBy.set(field, (wrongBy.get(field) ?? 0) + 1);
+        }
+      }
+      // Every field a step of this opcode pins was caught wrong at least once (given enough cases).
+      if (wrongCases >= 30) {
+        const pinned: Perturbed[] = ['r1addr', 'r2addr', 'waddr', 'nextPc', 'r2value'];
+        if (op !== 'tape') pinned.push('wvalue');
+        for (const field of pinned) expect(wrongBy.get(field) ?? 0, field).toBeGreaterThan(0);
+      }
+      expect(judged).toBe(wrongCases);
+      if (wrongCases >= 30) expect(otherPc).toBeGreaterThan(0);
+    },
+    TIMEOUT,
+  );
 });
 
 /** The judgement's input for a step: [a1 R1 a2 R2 wa W np], small fields as the transform reads them. */
@@ -416,27 +426,31 @@ function judgementStack(s: StepRecord): Uint8Array[] {
 }
 
 /** The judgement alone (no Winternitz: ~50× faster), on many more perturbations per opcode. */
-const JUDGED = LONG ? 20_000 : 600;
+const JUDGED = Number(process.env.VIGIL_EXEC_JUDGED ?? (LONG ? 20_000 : 600));
 
 describe.each(EXEC_OPCODES)('GVM-1 execution judgement alone: %s', (op) => {
-  it(`agrees with isWrongStep on ${share(op, JUDGED)} correct steps and their perturbations`, () => {
-    const next = rng(300 * SEEDS[op]);
-    let wrong = 0;
-    for (let c = 0; c < share(op, JUDGED); c++) {
-      const { pc, ins, mem } = machine(op, c, next);
-      const script = execJudgement(pc, ins).script;
-      const step = execute(pc, ins, mem, tapeOf(next));
-      for (const s of [step, perturbed(step, PERTURBED[c % PERTURBED.length] as Perturbed, next)]) {
-        const r = runScript(script, { stack: judgementStack(s), flags: CONSENSUS_FLAGS });
-        const expected = isWrongStep(pc, ins, s);
-        if (r.error !== 'OK' || r.stack.length !== 1) expect.fail(`case ${c} ${show(s)}: ${r.error}`);
-        if (castToBool(r.stack[0] as Uint8Array) !== expected)
-          expect.fail(`case ${c} ${show(s)}: not ${expected}`);
-        if (expected) wrong++;
+  it(
+    `agrees with isWrongStep on ${share(op, JUDGED)} correct steps and their perturbations`,
+    () => {
+      const next = rng(300 * SEEDS[op]);
+      let wrong = 0;
+      for (let c = 0; c < share(op, JUDGED); c++) {
+        const { pc, ins, mem } = machine(op, c, next);
+        const script = execJudgement(pc, ins).script;
+        const step = execute(pc, ins, mem, tapeOf(next));
+        for (const s of [step, perturbed(step, PERTURBED[c % PERTURBED.length] as Perturbed, next)]) {
+          const r = runScript(script, { stack: judgementStack(s), flags: CONSENSUS_FLAGS });
+          const expected = isWrongStep(pc, ins, s);
+          if (r.error !== 'OK' || r.stack.length !== 1) expect.fail(`case ${c} ${show(s)}: ${r.error}`);
+          if (castToBool(r.stack[0] as Uint8Array) !== expected)
+            expect.fail(`case ${c} ${show(s)}: not ${expected}`);
+          if (expected) wrong++;
+        }
       }
-    }
-    expect(wrong).toBeGreaterThan(0);
-  }, 300_000);
+      expect(wrong).toBeGreaterThan(0);
+    },
+    TIMEOUT,
+  );
 });
 
 describe('GVM-1 execution leaves: edges', () => {
