@@ -6,7 +6,7 @@ import type { ImportEdge, ImportGraph } from './import-graph.ts';
 
 /**
  * The pure core: the domain (the governance model, the script engine, transactions, taproot, Winternitz,
- * the dispute graph and the planning of its spends, the judge, the step circuits) and the primitives it stands on (`src/core/`, the
+ * the dispute graph and the planning of its spends, the judge, the micro-step machine, the step circuits) and the primitives it stands on (`src/core/`, the
  * one `Network` type, byte writing). Everything else is an adapter or composition, including folders
  * created later, so a new folder is constrained without touching this list.
  */
@@ -30,6 +30,8 @@ export const PURE: readonly string[] = [
   'src/dispute/records/state-machine.ts',
   'src/dispute/trace-checkpoints.ts',
   'src/judge/',
+  // GVM-1, the micro-step machine, and its governance program (docs/protocol.md Part III).
+  'src/machine/',
   'circuits/',
 ];
 
