@@ -5,17 +5,50 @@
  *   0 … 16N − 1        the state image, copied from the tape's image half (record k at 16k, §8)
  *   2^28 …             the program's variables (assembler slots)
  *
- * This version has the two ends of an epoch and no rules yet: it copies the image (finding the record
- * count N itself, as the first record whose key word is zero: no advice) and hashes it into the state
- * root exactly as §8 defines it (depth 29, zero subtrees for the padding), then halts on that root. So a
- * run over an epoch with no inputs halts on the pre-state root, and the machine's root agrees with the
- * model's by construction of the same tree, one `hash` step per node. The input loop and the rule
- * subroutines come next (§23).
+ * It copies the image (finding the record count N itself, as the first record whose key word is zero:
+ * no advice), runs the input loop, then hashes the image into the state root exactly as §8 defines it
+ * (depth 29, zero subtrees for the padding, one `hash` step per node) and halts on that root.
+ *
+ * The input loop reads the input count at tape position 2^29 and each input's 16-word record (kind,
+ * sender, block, txIndex, logIndex, arguments; inputs-tape.ts). Kind 0 (malformed) and codes past the
+ * last kind are rejected; an input whose position is out of range or not after the global record's last
+ * position is rejected (input.order, §1; all-zero last position = none accepted yet). registerValidator,
+ * stake and unstake run as the model's rules (§4: every precondition first, in the model's order, so a
+ * rejection writes nothing); an accepted input then sets the global record's last position. Every other
+ * kind FAULTS the run on purpose (not implemented yet). After each input, accepted or rejected,
+ * `inputsDone` ← i + 1 (and ← 0 before the first): the boundary at which the equivalence test compares memory 0 … 16N − 1 with the
+ * model's image. Records an input creates are appended in key order (lib.ts `emitAppendRecord`), as the
+ * model's leaf table appends them; checkpoints overwrite at the same block (lib.ts `emitWriteCheckpoint`).
+ * Rules are emitted inline, one block per kind, reached by the dispatch's jumps and leaving by a jump to
+ * the accept or reject tail (no calls: GVM-1 has no indirect jumps).
  */
 
-import { IMAGE_DEPTH, RECORD_WORDS } from '../../governance/index.ts';
+import {
+  IMAGE_DEPTH,
+  INPUT_KINDS,
+  type InputKind,
+  MAX_COMMISSION_BPS,
+  MAX_REGISTERED_VALIDATORS,
+  MAX_TOTAL_BONDED,
+  RECORD_WORDS,
+} from '../../governance/index.ts';
+import { CheckpointKind } from '../../governance/state.ts';
 import { Assembler, imm } from '../assembler.ts';
+import { ADDRESS_LIMIT } from '../isa.ts';
 import type { Program } from '../program.ts';
+import { INPUT_RECORD_WORDS } from './inputs-tape.ts';
+import {
+  allocateScratch,
+  emitAppendRecord,
+  emitFault,
+  emitFindRecord,
+  emitReadTapeWords,
+  emitWriteCheckpoint,
+  RECORD_SIZE,
+  type Scratch,
+  tagWord,
+  VALIDATOR_ADDRESS_SHIFT,
+} from './lib.ts';
 
 /** Where the program's variables start: the image below it may hold 2^24 records. */
 export const VARIABLES_BASE = 1 << 28;
@@ -111,13 +144,215 @@ function hashImage(a: Assembler, v: Vars): void {
   a.label('hash.done');
 }
 
-/** The governance program (this version: image in, root out; no inputs applied yet). */
-export function governanceProgram(): Program {
+/** The tape's kind code of each input kind (inputs-tape.ts: 1 + its index in INPUT_KINDS). */
+const KIND_CODE = Object.fromEntries(INPUT_KINDS.map((k, i) => [k, BigInt(i + 1)])) as Readonly<
+  Record<InputKind, bigint>
+>;
+const CHECKPOINT_SELF = CheckpointKind.Self;
+const CHECKPOINT_BONDED = CheckpointKind.Bonded;
+
+/** Slots of the input loop and the rules (besides the copy/hash variables and the routines' scratch). */
+const INPUT_NAMES = [
+  'inputsDone',
+  'count',
+  'inPos',
+  'kind',
+  'sender',
+  'block',
+  'tx',
+  'log',
+  'arg0',
+  'arg1',
+  'posWord',
+  'lastWord',
+  'vkey',
+  'vp',
+  'found',
+  'amount',
+  'cnt',
+] as const;
+type InputVars = Readonly<Record<(typeof INPUT_NAMES)[number], number>>;
+
+/** Global record (record 0, §8) word addresses. */
+const GLOBAL = { lastBlock: 2, lastTx: 3, lastLog: 4, totalBonded: 7 } as const;
+const TWO_64 = 1n << 64n;
+const TWO_32 = 1n << 32n;
+const ADDRESS_BOUND = 1n << 160n;
+const VALIDATOR_TAG = 0x04;
+const DELEGATION_TAG = 0x05;
+
+/** The validator (or delegation) key word of the address in M[address] into `dst`. */
+function addressKey(a: Assembler, dst: number, address: number, tag: number): void {
+  a.mul(dst, address, imm(1n << VALIDATOR_ADDRESS_SHIFT));
+  a.add(dst, dst, imm(tagWord(tag)));
+}
+
+/**
+ * registerValidator (§4), preconditions in the model's order: not registered; no non-zero delegation;
+ * commission ≤ 10000; fewer than 256 validators (counted by scanning the image's 0x04 key words, as
+ * no record holds the count). Effect: a validator record {commission, 0, 0, 0}.
+ */
+function registerRule(a: Assembler, s: Scratch, iv: InputVars): void {
+  a.label('rule.register');
+  addressKey(a, iv.vkey, iv.sender, VALIDATOR_TAG);
+  emitFindRecord(a, s, iv.vkey, iv.vp, iv.found);
+  a.jnz(iv.found, 'input.reject');
+  addressKey(a, s.key, iv.sender, DELEGATION_TAG);
+  emitFindRecord(a, s, s.key, s.p, iv.found);
+  a.jz(iv.found, 'register.no-delegation');
+  a.load(s.w, s.p, 2);
+  a.jnz(s.w, 'input.reject');
+  a.label('register.no-delegation');
+  a.lt(s.t, imm(BigInt(MAX_COMMISSION_BPS)), iv.arg0);
+  a.jnz(s.t, 'input.reject');
+  // Count validator records: key word's top byte is 0x04 (a name-keyed key word starts ≥ 0x2d).
+  a.mov(iv.cnt, imm(0n));
+  a.mov(s.p, imm(0n));
+  a.label('register.count');
+  a.lt(s.t, s.p, s.n);
+  a.jz(s.t, 'register.counted');
+  a.load(s.w, s.p);
+  a.div(s.t, s.w, imm(tagWord(1)));
+  a.eq(s.t, s.t, imm(BigInt(VALIDATOR_TAG)));
+  a.add(iv.cnt, iv.cnt, s.t);
+  a.add(s.p, s.p, imm(BigInt(RECORD_SIZE)));
+  a.jmp('register.count');
+  a.label('register.counted');
+  a.lt(s.t, iv.cnt, imm(BigInt(MAX_REGISTERED_VALIDATORS)));
+  a.jz(s.t, 'input.reject');
+  emitAppendRecord(a, s, [iv.vkey, iv.arg0], iv.vp);
+  a.jmp('input.accept');
+}
+
+/** stake (§4): registered; amount > 0; totalBonded + amount ≤ MAX_TOTAL_BONDED. */
+function stakeRule(a: Assembler, s: Scratch, iv: InputVars): void {
+  a.label('rule.stake');
+  addressKey(a, iv.vkey, iv.sender, VALIDATOR_TAG);
+  emitFindRecord(a, s, iv.vkey, iv.vp, iv.found);
+  a.jz(iv.found, 'input.reject');
+  a.jz(iv.arg0, 'input.reject');
+  // totalBonded ≤ MAX_TOTAL_BONDED always, so MAX − totalBonded cannot wrap (the sum could).
+  a.sub(s.t, imm(MAX_TOTAL_BONDED), GLOBAL.totalBonded);
+  a.lt(s.t, s.t, iv.arg0);
+  a.jnz(s.t, 'input.reject');
+  a.load(iv.amount, iv.vp, 2);
+  a.add(iv.amount, iv.amount, iv.arg0);
+  a.store(iv.vp, iv.amount, 2);
+  emitWriteCheckpoint(a, s, CHECKPOINT_SELF, iv.sender, iv.block, imm(0n), iv.amount);
+  a.add(GLOBAL.totalBonded, GLOBAL.totalBonded, iv.arg0);
+  emitWriteCheckpoint(a, s, CHECKPOINT_BONDED, imm(0n), iv.block, imm(0n), GLOBAL.totalBonded);
+  a.jmp('input.accept');
+}
+
+/** unstake (§4): registered; 0 < amount ≤ selfStake; then the reference's `unstake.power` effects. */
+function unstakeRule(a: Assembler, s: Scratch, iv: InputVars): void {
+  a.label('rule.unstake');
+  addressKey(a, iv.vkey, iv.sender, VALIDATOR_TAG);
+  emitFindRecord(a, s, iv.vkey, iv.vp, iv.found);
+  a.jz(iv.found, 'input.reject');
+  a.jz(iv.arg0, 'input.reject');
+  a.load(iv.amount, iv.vp, 2);
+  a.lt(s.t, iv.amount, iv.arg0);
+  a.jnz(s.t, 'input.reject');
+  a.sub(iv.amount, iv.amount, iv.arg0);
+  a.store(iv.vp, iv.amount, 2);
+  emitWriteCheckpoint(a, s, CHECKPOINT_SELF, iv.sender, iv.block, imm(0n), iv.amount);
+  a.sub(GLOBAL.totalBonded, GLOBAL.totalBonded, iv.arg0);
+  emitWriteCheckpoint(a, s, CHECKPOINT_BONDED, imm(0n), iv.block, imm(0n), GLOBAL.totalBonded);
+  a.jmp('input.accept');
+}
+
+/**
+ * The input loop (§23): reads the count at tape position 2^29, then per input its record (kind first;
+ * kind 0, malformed, is rejected without reading further), checks the input order (§1) and dispatches.
+ * An accepted input moves the global record's last position to its own; every input ends by writing
+ * i + 1 to `inputsDone`, the boundary the equivalence test cuts the trace at.
+ */
+function inputLoop(a: Assembler, s: Scratch, iv: InputVars): void {
+  a.mov(iv.inPos, imm(BigInt(ADDRESS_LIMIT)));
+  a.tape(iv.count, iv.inPos);
+  a.add(iv.inPos, iv.inPos, imm(1n));
+  a.mov(iv.inputsDone, imm(0n));
+  a.label('input.next');
+  a.eq(s.t, iv.inputsDone, iv.count);
+  a.jnz(s.t, 'input.done');
+  a.mov(s.q, iv.inPos);
+  a.add(iv.inPos, iv.inPos, imm(BigInt(INPUT_RECORD_WORDS)));
+  a.mov(s.created, s.n);
+  a.tape(iv.kind, s.q);
+  a.jz(iv.kind, 'input.reject');
+  a.add(s.q, s.q, imm(1n));
+  emitReadTapeWords(a, s.q, [iv.sender, iv.block, iv.tx, iv.log, iv.arg0]);
+  // input.order: the position is in range and strictly after the last accepted one (§1). The global
+  // record holds zeros before any input was accepted, which the order check reads as "none yet".
+  a.lt(s.t, iv.block, imm(TWO_64));
+  a.jz(s.t, 'input.reject');
+  a.lt(s.t, iv.tx, imm(TWO_32));
+  a.jz(s.t, 'input.reject');
+  a.lt(s.t, iv.log, imm(TWO_32));
+  a.jz(s.t, 'input.reject');
+  a.mul(iv.posWord, iv.block, imm(TWO_64));
+  a.mul(s.t, iv.tx, imm(TWO_32));
+  a.add(iv.posWord, iv.posWord, s.t);
+  a.add(iv.posWord, iv.posWord, iv.log);
+  a.mul(iv.lastWord, GLOBAL.lastBlock, imm(TWO_64));
+  a.mul(s.t, GLOBAL.lastTx, imm(TWO_32));
+  a.add(iv.lastWord, iv.lastWord, s.t);
+  a.add(iv.lastWord, iv.lastWord, GLOBAL.lastLog);
+  a.jz(iv.lastWord, 'input.ordered');
+  a.lt(s.t, iv.lastWord, iv.posWord);
+  a.jz(s.t, 'input.reject');
+  a.label('input.ordered');
+  // A sender word that is no address cannot come from encodeInputsTape; reject it as malformed.
+  a.lt(s.t, iv.sender, imm(ADDRESS_BOUND));
+  a.jz(s.t, 'input.reject');
+  a.eq(s.t, iv.kind, imm(KIND_CODE.registerValidator));
+  a.jnz(s.t, 'rule.register');
+  a.eq(s.t, iv.kind, imm(KIND_CODE.stake));
+  a.jnz(s.t, 'rule.stake');
+  a.eq(s.t, iv.kind, imm(KIND_CODE.unstake));
+  a.jnz(s.t, 'rule.unstake');
+  // Kinds the program does not implement yet stop the run (a fault), never a silent skip; a code past
+  // the last kind names no input and is rejected as malformed.
+  a.lt(s.t, iv.kind, imm(BigInt(INPUT_KINDS.length + 1)));
+  a.jz(s.t, 'input.reject');
+  emitFault(a, s);
+  registerRule(a, s, iv);
+  stakeRule(a, s, iv);
+  unstakeRule(a, s, iv);
+  a.label('input.accept');
+  a.mov(GLOBAL.lastBlock, iv.block);
+  a.mov(GLOBAL.lastTx, iv.tx);
+  a.mov(GLOBAL.lastLog, iv.log);
+  a.label('input.reject');
+  a.add(iv.inputsDone, iv.inputsDone, imm(1n));
+  a.jmp('input.next');
+  a.label('input.done');
+}
+
+/** The governance program and the addresses a test needs to cut and read its trace. */
+export type GovernanceProgram = {
+  readonly program: Program;
+  /** The slot written with i + 1 after input i (accepted or rejected): the per-input boundary. */
+  readonly inputsDone: number;
+  /** The slot holding the image's word count (16 × records). */
+  readonly imageWords: number;
+};
+
+export function buildGovernanceProgram(): GovernanceProgram {
   const a = new Assembler(VARIABLES_BASE);
   const v = Object.fromEntries(VARIABLE_NAMES.map((name) => [name, a.slot(name)])) as Vars;
+  const iv = Object.fromEntries(INPUT_NAMES.map((name) => [name, a.slot(name)])) as InputVars;
+  const s = allocateScratch(a, v.n, VARIABLES_BASE);
   copyImage(a, v);
+  inputLoop(a, s, iv);
   hashImage(a, v);
   a.mov(v.root, 0);
   a.halt(v.root);
-  return a.build();
+  return { program: a.build(), inputsDone: iv.inputsDone, imageWords: v.n };
+}
+
+/** The governance program: image in, the implemented inputs applied, root out. */
+export function governanceProgram(): Program {
+  return buildGovernanceProgram().program;
 }

@@ -1,0 +1,196 @@
+/**
+ * Reusable routines of the governance program (docs/protocol.md §23), emitted inline: each call writes
+ * its instructions at the assembler's current position with labels of its own (a fresh prefix per
+ * call), so a routine can appear in as many rules as need it without calls or returns (GVM-1 has no
+ * indirect jumps). They work on the state image in memory 0 … n − 1 (record k at 16k, §8), where `n`
+ * is the slot holding the image's word count.
+ *
+ * Step costs (measured by the tests' traces, R = records in the image when the routine runs):
+ *   findRecord       5R + 5 in the worst case (a sentinel key at the end ends the scan)
+ *   appendRecord     4 + (non-zero words) + 7 per record the new one is compared with, + 66 per swap
+ *   writeCheckpoint  4 (key) + findRecord + 2 (overwrite) or + appendRecord (new)
+ *   readInputWords   2 per word
+ */
+import { type Assembler, imm, type OperandLike } from '../assembler.ts';
+import { ADDRESS_LIMIT } from '../isa.ts';
+
+/** Records are 16 words (§8). */
+export const RECORD_SIZE = 16;
+
+const TAG_SHIFT = 248n;
+/** The key word of a tag-prefixed record: tag byte first, key fields left-aligned after it (§8). */
+export const tagWord = (tag: number): bigint => BigInt(tag) << TAG_SHIFT;
+/** Validator (0x04) key word = tag ‖ address 20 ‖ zeros: the address sits at bit 88. */
+export const VALIDATOR_ADDRESS_SHIFT = 88n;
+/** Delegation (0x05) key word = tag ‖ delegator 20 ‖ zeros. */
+export const DELEGATION_ADDRESS_SHIFT = 88n;
+/** Checkpoint (0x0a) key word = tag ‖ kind u8 ‖ account 20 ‖ block u64 ‖ 2 zero bytes. */
+export const CHECKPOINT_KIND_SHIFT = 240n;
+export const CHECKPOINT_ACCOUNT_SHIFT = 80n;
+export const CHECKPOINT_BLOCK_SHIFT = 16n;
+
+/** The scratch slots the routines share (never live across a routine call of the caller's own). */
+export type Scratch = {
+  /** The image's word count (16 × records); routines that append advance it. */
+  readonly n: number;
+  /** The word address the image must stay below (the program's variables start there). */
+  readonly limit: number;
+  /** Index of the first record the current input created (its word address); set at each input's start. */
+  readonly created: number;
+  readonly t: number;
+  readonly u: number;
+  readonly w: number;
+  readonly x: number;
+  readonly y: number;
+  readonly p: number;
+  readonly q: number;
+  readonly j: number;
+  readonly key: number;
+};
+
+/**
+ * Allocates the scratch slots under `prefix`; `n` is the caller's slot holding the image's word count,
+ * and `limit` the word address the image must stay below (an append that would reach it faults).
+ */
+export function allocateScratch(a: Assembler, n: number, limit: number, prefix = 'lib'): Scratch {
+  const s = (name: string) => a.slot(`${prefix}.${name}`);
+  return {
+    n,
+    limit,
+    created: s('created'),
+    t: s('t'),
+    u: s('u'),
+    w: s('w'),
+    x: s('x'),
+    y: s('y'),
+    p: s('p'),
+    q: s('q'),
+    j: s('j'),
+    key: s('key'),
+  };
+}
+
+let uniqueCounter = 0;
+/** A label prefix no other emitted routine uses. */
+export function uniquePrefix(name: string): string {
+  uniqueCounter++;
+  return `${name}#${uniqueCounter}`;
+}
+
+/**
+ * Stops the run on purpose: `load` through a pointer of 2^29 faults (next pc NONE). For code paths the
+ * program does not implement yet, so a run never silently goes on with a wrong state.
+ */
+export function emitFault(a: Assembler, s: Scratch): void {
+  a.mov(s.t, imm(BigInt(ADDRESS_LIMIT)));
+  a.load(s.w, s.t);
+}
+
+/**
+ * Finds the record whose key word equals M[key]: leaves its word address in `ptr` and 1 in `found`,
+ * or `ptr` = n and 0 in `found`. The key is stored at M[n] (one past the image, always zero) as a
+ * sentinel so the loop needs no bound check, and cleared afterwards. Key words are unique and non-zero.
+ */
+export function emitFindRecord(a: Assembler, s: Scratch, key: number, ptr: number, found: number): void {
+  const l = uniquePrefix('find');
+  a.store(s.n, key);
+  a.mov(ptr, imm(0n));
+  a.label(`${l}.loop`);
+  a.load(s.w, ptr);
+  a.eq(s.t, s.w, key);
+  a.jnz(s.t, `${l}.hit`);
+  a.add(ptr, ptr, imm(BigInt(RECORD_SIZE)));
+  a.jmp(`${l}.loop`);
+  a.label(`${l}.hit`);
+  a.lt(found, ptr, s.n);
+  a.store(s.n, imm(0n));
+}
+
+/**
+ * Appends a record (its words as operands: word 0 the key word, the rest value words; missing words
+ * stay zero, as memory past the image is zero), then moves it down past every record the current input
+ * created (from M[created] on) whose key word is larger, so an input's new records end up in key order
+ * (§8: the leaves an input creates are appended sorted by key bytes). Comparing key words numerically is
+ * key-byte order for the tag-prefixed records (§8's key words are left-aligned). Leaves `ptr` at the new
+ * record's final word address. Advances n by 16.
+ */
+export function emitAppendRecord(a: Assembler, s: Scratch, words: readonly OperandLike[], ptr: number): void {
+  if (words.length < 1 || words.length > RECORD_SIZE) throw new RangeError('A record has 1..16 words');
+  const l = uniquePrefix('append');
+  // One record of room is kept below the limit: findRecord's sentinel goes at M[n].
+  a.eq(s.t, s.n, imm(BigInt(s.limit - RECORD_SIZE)));
+  a.jz(s.t, `${l}.room`);
+  emitFault(a, s);
+  a.label(`${l}.room`);
+  words.forEach((word, k) => {
+    if (typeof word !== 'number' && 'imm' in word && word.imm === 0n) return;
+    a.store(s.n, word, k);
+  });
+  a.mov(ptr, s.n);
+  a.add(s.n, s.n, imm(BigInt(RECORD_SIZE)));
+  // Bubble the new record down while the record before it was created by this input and is larger.
+  a.label(`${l}.sort`);
+  a.lt(s.t, s.created, ptr);
+  a.jz(s.t, `${l}.done`);
+  a.sub(s.q, ptr, imm(BigInt(RECORD_SIZE)));
+  a.load(s.x, ptr);
+  a.load(s.y, s.q);
+  a.lt(s.t, s.x, s.y);
+  a.jz(s.t, `${l}.done`);
+  // Swap the 16 words of records ptr − 16 and ptr, word by word (q walks both).
+  a.mov(s.j, imm(BigInt(RECORD_SIZE)));
+  a.label(`${l}.swap`);
+  a.load(s.x, s.q);
+  a.load(s.y, s.q, RECORD_SIZE);
+  a.store(s.q, s.y);
+  a.store(s.q, s.x, RECORD_SIZE);
+  a.add(s.q, s.q, imm(1n));
+  a.sub(s.j, s.j, imm(1n));
+  a.jnz(s.j, `${l}.swap`);
+  a.sub(ptr, ptr, imm(BigInt(RECORD_SIZE)));
+  a.jmp(`${l}.sort`);
+  a.label(`${l}.done`);
+}
+
+/**
+ * Writes a checkpoint as history.ts's `writeCheckpoint` does and the leaf table records it (§3, §8):
+ * the checkpoint leaf is keyed by (kind, account, block), so a checkpoint at the block of the history's
+ * last one is the same record (its validator and value are overwritten); any other block makes a new
+ * record. Blocks never decrease (inputs are in order), so "the last checkpoint has this block" is "a
+ * record with this key exists". `kind` is a constant; account, block, validator, value are operands.
+ */
+export function emitWriteCheckpoint(
+  a: Assembler,
+  s: Scratch,
+  kind: number,
+  account: OperandLike,
+  block: OperandLike,
+  validator: OperandLike,
+  value: OperandLike,
+): void {
+  const l = uniquePrefix('checkpoint');
+  const found = s.u;
+  a.mul(s.key, account, imm(1n << CHECKPOINT_ACCOUNT_SHIFT));
+  a.add(s.key, s.key, imm(tagWord(0x0a) + (BigInt(kind) << CHECKPOINT_KIND_SHIFT)));
+  a.mul(s.t, block, imm(1n << CHECKPOINT_BLOCK_SHIFT));
+  a.add(s.key, s.key, s.t);
+  emitFindRecord(a, s, s.key, s.p, found);
+  a.jz(found, `${l}.new`);
+  a.store(s.p, validator, 1);
+  a.store(s.p, value, 2);
+  a.jmp(`${l}.done`);
+  a.label(`${l}.new`);
+  emitAppendRecord(a, s, [s.key, validator, value], s.p);
+  a.label(`${l}.done`);
+}
+
+/**
+ * Reads `dsts.length` consecutive tape words starting at the position in M[pos] into the slots `dsts`
+ * (unrolled: a `tape` step and an increment per word); leaves M[pos] one past the last word read.
+ */
+export function emitReadTapeWords(a: Assembler, pos: number, dsts: readonly number[]): void {
+  for (const d of dsts) {
+    a.tape(d, pos);
+    a.add(pos, pos, imm(1n));
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * Per-input equivalence of the governance program with the reference model (docs/protocol.md §23) for
+ * the input kinds the program implements (registerValidator, stake, unstake): over seeded workloads with
+ * crafted rejections mixed in, the machine's memory image after every input (cut at each write of
+ * `inputsDone`) is word for word the model's state image after the same input, the run halts on the
+ * model's final state root, every step is execution-correct and every read returns the last write.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  type Address,
+  applyInput,
+  computeStateRoot,
+  createGenesisState,
+  type GovernanceInput,
+  type GovernanceState,
+  type InputPosition,
+  MAX_TOTAL_BONDED,
+} from '../../src/governance/index.ts';
+import { createRng, generateWorkload, workloadAddress } from '../../src/governance/workload.ts';
+import { runProgram } from '../../src/machine/interpreter.ts';
+import { NONE, wordOf } from '../../src/machine/isa.ts';
+import { buildGovernanceProgram, type GovernanceProgram } from '../../src/machine/programs/governance.ts';
+import { encodeInputsTape } from '../../src/machine/programs/inputs-tape.ts';
+import { readIndex } from '../../src/machine/reads.ts';
+import { isWrongStep } from '../../src/machine/semantics.ts';
+import { Tape } from '../../src/machine/tape.ts';
+
+const reference = buildGovernanceProgram();
+const { program } = reference;
+
+function imageWords(state: GovernanceState): bigint[] {
+  const bytes = state.leaves.image();
+  const words: bigint[] = [];
+  for (let i = 0; i < bytes.length; i += 32) words.push(wordOf(bytes.subarray(i, i + 32)));
+  return words;
+}
+
+const IMPLEMENTED = new Set<GovernanceInput['kind']>(['registerValidator', 'stake', 'unstake']);
+
+type Template =
+  | { kind: 'registerValidator'; sender: Address; commissionBps: number }
+  | { kind: 'stake' | 'unstake'; sender: Address; amount: bigint };
+
+/**
+ * A workload of the implemented kinds: the seeded workload's own inputs of those kinds (nearly all
+ * accepted), with crafted ones mixed in that the model rejects or that hit the rules' edges (re-register,
+ * commission 10001, unregistered senders, zero amounts, unstaking more than the self stake, a stake past
+ * MAX_TOTAL_BONDED, repeated positions, malformed senders), and positions re-drawn so that several
+ * inputs share a block (same-block checkpoints overwrite) and some repeat the previous position.
+ */
+function mixedWorkload(seed: number, size: number): { genesis: GovernanceState; inputs: GovernanceInput[] } {
+  const w = generateWorkload({ seed, inputs: size });
+  const rng = createRng(seed ^ 0x5eed);
+  const int = (n: number) => Math.floor(rng() * n);
+  const validators = Array.from({ length: 10 }, (_, i) => workloadAddress('validator', i));
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
+  const templates: Template[] = [];
+  for (const input of w.inputs) {
+    if (input.kind === 'registerValidator') {
+      templates.push({ kind: input.kind, sender: input.sender, commissionBps: input.commissionBps });
+    } else if (input.kind === 'stake' || input.kind === 'unstake') {
+      templates.push({ kind: input.kind, sender: input.sender, amount: input.amount });
+    } else continue;
+    if (rng() < 0.35) {
+      const r = int(7);
+      if (r === 0)
+        templates.push({
+          kind: 'registerValidator',
+          sender: pick(validators),
+          commissionBps: int(3) * 5_000 + int(2),
+        });
+      else if (r === 1)
+        templates.push({ kind: 'stake', sender: pick(validators), amount: BigInt(int(4)) * 1_000n });
+      else if (r === 2)
+        templates.push({ kind: 'unstake', sender: pick(validators), amount: BigInt(1 + int(5_000)) });
+      else if (r === 3) templates.push({ kind: 'unstake', sender: pick(validators), amount: 10n ** 30n });
+      else if (r === 4) templates.push({ kind: 'stake', sender: pick(validators), amount: MAX_TOTAL_BONDED });
+      else if (r === 5) templates.push({ kind: 'stake', sender: '0xNotAnAddress' as Address, amount: 5n });
+      else templates.push({ kind: 'stake', sender: pick(validators), amount: BigInt(1 + int(9_999)) });
+    }
+  }
+  let block = 1n;
+  let tx = 0;
+  let last: InputPosition = { block, txIndex: 0, logIndex: 0 };
+  const inputs = templates.map((t): GovernanceInput => {
+    const r = rng();
+    let position: InputPosition;
+    if (r < 0.06) position = { ...last };
+    else {
+      if (r < 0.45) {
+        block += BigInt(1 + int(2));
+        tx = 0;
+      } else tx += 1;
+      position = { block, txIndex: tx, logIndex: int(3) };
+    }
+    last = position;
+    return { ...t, position } as GovernanceInput;
+  });
+  return { genesis: createGenesisState(w.genesis), inputs };
+}
+
+type Figures = {
+  accepted: number;
+  rejected: number;
+  steps: Map<string, number[]>;
+  /** Accepted stakes and unstakes by the records they created (0: both checkpoints overwritten). */
+  growth: Map<number, number>;
+};
+const noFigures = (): Figures => ({ accepted: 0, rejected: 0, steps: new Map(), growth: new Map() });
+
+/**
+ * Runs the program once over the workload and checks the image after every input against the model,
+ * the final root, and every step and read. Returns the per-input step counts by kind and outcome.
+ */
+function checkEquivalence(
+  genesis: GovernanceState,
+  inputs: readonly GovernanceInput[],
+  figures: Figures,
+  built: GovernanceProgram = reference,
+): void {
+  const { program } = built;
+  const tape = new Tape({ image: imageWords(genesis), inputs: encodeInputsTape(inputs) });
+  // The model's image after each input (index 0: before the first).
+  const expected: bigint[][] = [imageWords(genesis)];
+  const outcomes: boolean[] = [];
+  for (const input of inputs) {
+    const outcome = applyInput(genesis, input);
+    outcomes.push(outcome.accepted);
+    expected.push(imageWords(genesis));
+  }
+  const run = runProgram(program, tape, { maxSteps: 20_000_000, hashChain: false });
+  expect(run.status).toBe('halted');
+
+  const memory = new Map<number, bigint>();
+  const reads = readIndex(run.steps);
+  let boundary = -1;
+  let boundaryStep = 0;
+  for (let i = 0; i < run.steps.length; i++) {
+    const step = run.steps[i];
+    if (step === undefined) throw new Error(`no step ${i}`);
+    const ins = program.instructions[step.pc];
+    if (ins === undefined) throw new Error(`pc ${step.pc} outside the program`);
+    if (isWrongStep(step.pc, ins, step) || reads.isWrongRead(i, 1) || reads.isWrongRead(i, 2)) {
+      expect.fail(`step ${i} (pc ${step.pc}, ${ins.op}) is wrong or reads a wrong value`);
+    }
+    if (step.w.addr === NONE) continue;
+    memory.set(step.w.addr, step.w.value);
+    if (step.w.addr !== built.inputsDone) continue;
+    const k = Number(step.w.value);
+    expect(k).toBe(boundary + 1);
+    boundary = k;
+    const want = expected[k] as bigint[];
+    expect(memory.get(built.imageWords) ?? 0n).toBe(BigInt(want.length));
+    const bad = want.findIndex((word, j) => (memory.get(j) ?? 0n) !== word);
+    if (bad >= 0) {
+      expect.fail(
+        `after input ${k} (${inputs[k - 1]?.kind}): image word ${bad} (record ${bad >> 4} word ${bad & 15}) is ` +
+          `0x${(memory.get(bad) ?? 0n).toString(16)}, the model's 0x${(want[bad] as bigint).toString(16)}`,
+      );
+    }
+    if (k > 0) {
+      const accepted = outcomes[k - 1] as boolean;
+      if (accepted) figures.accepted++;
+      else figures.rejected++;
+      const label = `${inputs[k - 1]?.kind} ${accepted ? 'accepted' : 'rejected'}`;
+      const list = figures.steps.get(label) ?? [];
+      list.push(i - boundaryStep);
+      figures.steps.set(label, list);
+      if (accepted && inputs[k - 1]?.kind !== 'registerValidator') {
+        const created = (want.length - (expected[k - 1] as bigint[]).length) / 16;
+        figures.growth.set(created, (figures.growth.get(created) ?? 0) + 1);
+      }
+    }
+    boundaryStep = i;
+  }
+  expect(boundary).toBe(inputs.length);
+  expect(run.result).toBe(wordOf(computeStateRoot(genesis)));
+}
+
+const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+
+describe('the governance program applies registerValidator, stake and unstake as the model does', () => {
+  it(`image equal after every input, final root equal, every step and read correct (${SEEDS.length} seeds)`, () => {
+    const figures = noFigures();
+    for (const seed of SEEDS) {
+      const { genesis, inputs } = mixedWorkload(seed, 120);
+      expect(inputs.every((i) => IMPLEMENTED.has(i.kind))).toBe(true);
+      checkEquivalence(genesis, inputs, figures);
+    }
+    // The mix must exercise both outcomes in earnest.
+    expect(figures.accepted).toBeGreaterThan(200);
+    expect(figures.rejected).toBeGreaterThan(50);
+    // Same-block checkpoints were overwritten (no record created) and new blocks made new ones.
+    expect(figures.growth.get(0) ?? 0).toBeGreaterThan(20);
+    expect(figures.growth.get(2) ?? 0).toBeGreaterThan(20);
+    const table = [...figures.steps.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([label, xs]) => {
+        const mean = Math.round(xs.reduce((s, x) => s + x, 0) / xs.length);
+        return `${label}: n=${xs.length} mean=${mean} min=${Math.min(...xs)} max=${Math.max(...xs)}`;
+      });
+    const growth = [...figures.growth.entries()].map(([k, n]) => `${n} × ${k} new records`).join(', ');
+    console.info(
+      `governance program steps per input (accepted ${figures.accepted}, rejected ${figures.rejected}):\n  ${table.join('\n  ')}\n  accepted stakes and unstakes: ${growth}`,
+    );
+  });
+
+  it('the validator limit: the 257th registration is rejected, as in the model', () => {
+    const genesis = createGenesisState();
+    const inputs: GovernanceInput[] = Array.from({ length: 258 }, (_, i) => ({
+      kind: 'registerValidator',
+      sender: workloadAddress('validator', i % 257),
+      commissionBps: i % 10_001,
+      position: { block: BigInt(1 + i), txIndex: 0, logIndex: 0 },
+    }));
+    const model = createGenesisState();
+    const outcomes = inputs.map((input) => applyInput(model, input).accepted);
+    expect(outcomes.filter((a) => a).length).toBe(256);
+    expect(outcomes[256]).toBe(false);
+    const tape = new Tape({ image: imageWords(genesis), inputs: encodeInputsTape(inputs) });
+    const run = runProgram(program, tape, { maxSteps: 20_000_000, keepSteps: false, hashChain: false });
+    expect(run.status).toBe('halted');
+    expect(run.result).toBe(wordOf(computeStateRoot(model)));
+  });
+
+  it('a stake up to exactly MAX_TOTAL_BONDED is accepted and one more unit is not; unstake to zero', () => {
+    const figures = noFigures();
+    const v = workloadAddress('validator', 1);
+    const at = (block: number, txIndex = 0) => ({ block: BigInt(block), txIndex, logIndex: 0 });
+    const inputs: GovernanceInput[] = [
+      { kind: 'registerValidator', sender: v, commissionBps: 10_000, position: at(1) },
+      { kind: 'stake', sender: v, amount: 5n, position: at(1, 1) },
+      { kind: 'stake', sender: v, amount: MAX_TOTAL_BONDED - 5n, position: at(1, 2) },
+      { kind: 'stake', sender: v, amount: 1n, position: at(2) },
+      { kind: 'unstake', sender: v, amount: MAX_TOTAL_BONDED, position: at(2, 1) },
+      { kind: 'unstake', sender: v, amount: 1n, position: at(3) },
+      { kind: 'registerValidator', sender: v, commissionBps: 0, position: at(4) },
+    ];
+    checkEquivalence(createGenesisState(), inputs, figures);
+    expect(figures.accepted).toBe(4);
+    expect(figures.rejected).toBe(3);
+  });
+
+  it('kinds not implemented yet fault the run; malformed inputs (kind 0) are rejected', () => {
+    const v = workloadAddress('validator', 0);
+    const genesis = createGenesisState();
+    const malformed: GovernanceInput = {
+      kind: 'unstake',
+      sender: v,
+      amount: -1n,
+      position: { block: 1n, txIndex: 0, logIndex: 0 },
+    };
+    const delegate: GovernanceInput = {
+      kind: 'delegate',
+      sender: workloadAddress('delegator', 0),
+      validator: v,
+      amount: 1n,
+      position: { block: 2n, txIndex: 0, logIndex: 0 },
+    };
+    expect(encodeInputsTape([malformed])[1]).toBe(0n);
+    const figures = noFigures();
+    checkEquivalence(createGenesisState(), [malformed], figures);
+    expect(figures.rejected).toBe(1);
+    const tape = new Tape({ image: imageWords(genesis), inputs: encodeInputsTape([malformed, delegate]) });
+    const run = runProgram(program, tape, { maxSteps: 1_000_000 });
+    expect(run.status).toBe('faulted');
+    const last = run.steps[run.steps.length - 1];
+    expect(last?.nextPc).toBe(NONE);
+    // It faulted at the second input: the first one's boundary was written, the second's not.
+    const boundaries = run.steps.filter((s) => s.w.addr === reference.inputsDone).map((s) => s.w.value);
+    expect(boundaries).toEqual([0n, 1n]);
+  });
+
+  it('the check sees a wrong program: a stake that does not raise totalBonded diverges at that stake', () => {
+    const at = reference.program.instructions.findIndex(
+      (ins) => ins.op === 'add' && ins.dst === 7 && 'mem' in ins.x && ins.x.mem === 7,
+    );
+    expect(at).toBeGreaterThan(0);
+    const instructions = reference.program.instructions.slice();
+    const original = instructions[at];
+    if (original?.op !== 'add') throw new Error('not the totalBonded add');
+    instructions[at] = { ...original, y: { imm: 0n } };
+    const mutant: GovernanceProgram = { ...reference, program: { instructions } };
+    const { genesis, inputs } = mixedWorkload(3, 40);
+    expect(() => checkEquivalence(genesis, inputs, noFigures(), mutant)).toThrow(/after input \d+ \(stake\)/);
+  });
+});
