@@ -1,9 +1,9 @@
 /**
- * Per-input equivalence of the governance program with the reference model (docs/protocol.md §23) for
- * the input kinds the program implements (registerValidator, stake, unstake): over seeded workloads with
- * crafted rejections mixed in, the machine's memory image after every input (cut at each write of
- * `inputsDone`) is word for word the model's state image after the same input, the run halts on the
- * model's final state root, every step is execution-correct and every read returns the last write.
+ * Per-input equivalence of the governance program with the reference model (docs/protocol.md §23) for the
+ * input kinds the program implements (registerValidator, stake, unstake, delegate, undelegate): over
+ * seeded workloads with crafted rejections mixed in, the machine's memory image after every input (cut at
+ * each write of `inputsDone`) is word for word the model's state image after the same input, the run halts
+ * on the model's final state root, every step is execution-correct and every read returns the last write.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -35,24 +35,34 @@ function imageWords(state: GovernanceState): bigint[] {
   return words;
 }
 
-const IMPLEMENTED = new Set<GovernanceInput['kind']>(['registerValidator', 'stake', 'unstake']);
+const IMPLEMENTED = new Set<GovernanceInput['kind']>([
+  'registerValidator',
+  'stake',
+  'unstake',
+  'delegate',
+  'undelegate',
+]);
 
 type Template =
   | { kind: 'registerValidator'; sender: Address; commissionBps: number }
-  | { kind: 'stake' | 'unstake'; sender: Address; amount: bigint };
+  | { kind: 'stake' | 'unstake'; sender: Address; amount: bigint }
+  | { kind: 'delegate' | 'undelegate'; sender: Address; validator: Address; amount: bigint };
 
 /**
  * A workload of the implemented kinds: the seeded workload's own inputs of those kinds (nearly all
  * accepted), with crafted ones mixed in that the model rejects or that hit the rules' edges (re-register,
  * commission 10001, unregistered senders, zero amounts, unstaking more than the self stake, a stake past
- * MAX_TOTAL_BONDED, repeated positions, malformed senders), and positions re-drawn so that several
- * inputs share a block (same-block checkpoints overwrite) and some repeat the previous position.
+ * MAX_TOTAL_BONDED, repeated positions, malformed senders, delegations from validators, to unregistered or
+ * other validators, undelegations from the wrong validator or of too much, delegators registering), and
+ * positions re-drawn so that several inputs share a block (same-block checkpoints overwrite) and some
+ * repeat the previous position.
  */
 function mixedWorkload(seed: number, size: number): { genesis: GovernanceState; inputs: GovernanceInput[] } {
   const w = generateWorkload({ seed, inputs: size });
   const rng = createRng(seed ^ 0x5eed);
   const int = (n: number) => Math.floor(rng() * n);
   const validators = Array.from({ length: 10 }, (_, i) => workloadAddress('validator', i));
+  const delegators = Array.from({ length: 18 }, (_, i) => workloadAddress('delegator', i));
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
   const templates: Template[] = [];
   for (const input of w.inputs) {
@@ -60,23 +70,34 @@ function mixedWorkload(seed: number, size: number): { genesis: GovernanceState; 
       templates.push({ kind: input.kind, sender: input.sender, commissionBps: input.commissionBps });
     } else if (input.kind === 'stake' || input.kind === 'unstake') {
       templates.push({ kind: input.kind, sender: input.sender, amount: input.amount });
+    } else if (input.kind === 'delegate' || input.kind === 'undelegate') {
+      const { kind, sender, validator, amount } = input;
+      templates.push({ kind, sender, validator, amount });
     } else continue;
     if (rng() < 0.35) {
-      const r = int(7);
+      const r = int(12);
+      const v = pick(validators);
+      const d = pick(delegators);
+      const small = () => BigInt(1 + int(5_000));
       if (r === 0)
-        templates.push({
-          kind: 'registerValidator',
-          sender: pick(validators),
-          commissionBps: int(3) * 5_000 + int(2),
-        });
-      else if (r === 1)
-        templates.push({ kind: 'stake', sender: pick(validators), amount: BigInt(int(4)) * 1_000n });
-      else if (r === 2)
-        templates.push({ kind: 'unstake', sender: pick(validators), amount: BigInt(1 + int(5_000)) });
-      else if (r === 3) templates.push({ kind: 'unstake', sender: pick(validators), amount: 10n ** 30n });
-      else if (r === 4) templates.push({ kind: 'stake', sender: pick(validators), amount: MAX_TOTAL_BONDED });
+        templates.push({ kind: 'registerValidator', sender: v, commissionBps: int(3) * 5_000 + int(2) });
+      else if (r === 1) templates.push({ kind: 'stake', sender: v, amount: BigInt(int(4)) * 1_000n });
+      else if (r === 2) templates.push({ kind: 'unstake', sender: v, amount: small() });
+      else if (r === 3) templates.push({ kind: 'unstake', sender: v, amount: 10n ** 30n });
+      else if (r === 4) templates.push({ kind: 'stake', sender: v, amount: MAX_TOTAL_BONDED });
       else if (r === 5) templates.push({ kind: 'stake', sender: '0xNotAnAddress' as Address, amount: 5n });
-      else templates.push({ kind: 'stake', sender: pick(validators), amount: BigInt(1 + int(9_999)) });
+      else if (r === 6) templates.push({ kind: 'stake', sender: v, amount: BigInt(1 + int(9_999)) });
+      // Delegations: to any validator (maybe unregistered, maybe another than the current one), from a
+      // validator, zero amounts, undelegating from the wrong validator or more than delegated; and a
+      // delegator trying to register.
+      else if (r === 7)
+        templates.push({ kind: 'delegate', sender: d, validator: v, amount: BigInt(int(3)) * small() });
+      else if (r === 8)
+        templates.push({ kind: 'delegate', sender: pick(validators), validator: v, amount: small() });
+      else if (r === 9)
+        templates.push({ kind: 'undelegate', sender: d, validator: v, amount: BigInt(int(3)) * small() });
+      else if (r === 10) templates.push({ kind: 'undelegate', sender: d, validator: v, amount: 10n ** 30n });
+      else templates.push({ kind: 'registerValidator', sender: d, commissionBps: 100 });
     }
   }
   let block = 1n;
@@ -103,7 +124,7 @@ type Figures = {
   accepted: number;
   rejected: number;
   steps: Map<string, number[]>;
-  /** Accepted stakes and unstakes by the records they created (0: both checkpoints overwritten). */
+  /** Accepted inputs other than registrations by the records they created (0: all checkpoints overwritten). */
   growth: Map<number, number>;
 };
 const noFigures = (): Figures => ({ accepted: 0, rejected: 0, steps: new Map(), growth: new Map() });
@@ -179,7 +200,7 @@ function checkEquivalence(
 
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
 
-describe('the governance program applies registerValidator, stake and unstake as the model does', () => {
+describe('the governance program applies the validator rules (register, stake, unstake, delegate, undelegate) as the model does', () => {
   it(`image equal after every input, final root equal, every step and read correct (${SEEDS.length} seeds)`, () => {
     const figures = noFigures();
     for (const seed of SEEDS) {
@@ -201,7 +222,7 @@ describe('the governance program applies registerValidator, stake and unstake as
       });
     const growth = [...figures.growth.entries()].map(([k, n]) => `${n} × ${k} new records`).join(', ');
     console.info(
-      `governance program steps per input (accepted ${figures.accepted}, rejected ${figures.rejected}):\n  ${table.join('\n  ')}\n  accepted stakes and unstakes: ${growth}`,
+      `governance program steps per input (accepted ${figures.accepted}, rejected ${figures.rejected}):\n  ${table.join('\n  ')}\n  accepted inputs other than registrations: ${growth}`,
     );
   });
 
@@ -250,18 +271,17 @@ describe('the governance program applies registerValidator, stake and unstake as
       amount: -1n,
       position: { block: 1n, txIndex: 0, logIndex: 0 },
     };
-    const delegate: GovernanceInput = {
-      kind: 'delegate',
-      sender: workloadAddress('delegator', 0),
-      validator: v,
-      amount: 1n,
+    const propose: GovernanceInput = {
+      kind: 'propose',
+      sender: v,
+      actions: [{ kind: 'setParameter', key: 'quorumBps', value: 1n }],
       position: { block: 2n, txIndex: 0, logIndex: 0 },
     };
     expect(encodeInputsTape([malformed])[1]).toBe(0n);
     const figures = noFigures();
     checkEquivalence(createGenesisState(), [malformed], figures);
     expect(figures.rejected).toBe(1);
-    const tape = new Tape({ image: imageWords(genesis), inputs: encodeInputsTape([malformed, delegate]) });
+    const tape = new Tape({ image: imageWords(genesis), inputs: encodeInputsTape([malformed, propose]) });
     const run = runProgram(program, tape, { maxSteps: 1_000_000 });
     expect(run.status).toBe('faulted');
     const last = run.steps[run.steps.length - 1];
@@ -283,5 +303,54 @@ describe('the governance program applies registerValidator, stake and unstake as
     const mutant: GovernanceProgram = { ...reference, program: { instructions } };
     const { genesis, inputs } = mixedWorkload(3, 40);
     expect(() => checkEquivalence(genesis, inputs, noFigures(), mutant)).toThrow(/after input \d+ \(stake\)/);
+  });
+
+  it('the delegator limit: a 33rd delegator is rejected, and a freed place (undelegate to zero) is taken again', () => {
+    const v = workloadAddress('validator', 0);
+    const at = (i: number) => ({ block: BigInt(2 + (i >> 2)), txIndex: i & 3, logIndex: 0 });
+    const inputs: GovernanceInput[] = [
+      {
+        kind: 'registerValidator',
+        sender: v,
+        commissionBps: 0,
+        position: { block: 1n, txIndex: 0, logIndex: 0 },
+      },
+    ];
+    for (let i = 0; i < 33; i++) {
+      inputs.push({
+        kind: 'delegate',
+        sender: workloadAddress('delegator', i),
+        validator: v,
+        amount: 7n,
+        position: at(i),
+      });
+    }
+    inputs.push(
+      {
+        kind: 'undelegate',
+        sender: workloadAddress('delegator', 3),
+        validator: v,
+        amount: 7n,
+        position: at(33),
+      },
+      {
+        kind: 'delegate',
+        sender: workloadAddress('delegator', 32),
+        validator: v,
+        amount: 9n,
+        position: at(34),
+      },
+      {
+        kind: 'delegate',
+        sender: workloadAddress('delegator', 3),
+        validator: v,
+        amount: 9n,
+        position: at(35),
+      },
+    );
+    const figures = noFigures();
+    checkEquivalence(createGenesisState(), inputs, figures);
+    expect(figures.rejected).toBe(2);
+    expect(figures.accepted).toBe(inputs.length - 2);
   });
 });

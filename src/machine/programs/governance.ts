@@ -10,17 +10,18 @@
  * (depth 29, zero subtrees for the padding, one `hash` step per node) and halts on that root.
  *
  * The input loop reads the input count at tape position 2^29 and each input's 16-word record (kind,
- * sender, block, txIndex, logIndex, arguments; inputs-tape.ts). Kind 0 (malformed) and codes past the
- * last kind are rejected; an input whose position is out of range or not after the global record's last
+ * sender, block, txIndex, logIndex, arguments; inputs-tape.ts). Kind 0 (malformed) and codes past the last
+ * kind are rejected; an input whose position is out of range or not after the global record's last
  * position is rejected (input.order, §1; all-zero last position = none accepted yet). registerValidator,
- * stake and unstake run as the model's rules (§4: every precondition first, in the model's order, so a
- * rejection writes nothing); an accepted input then sets the global record's last position. Every other
- * kind FAULTS the run on purpose (not implemented yet). After each input, accepted or rejected,
- * `inputsDone` ← i + 1 (and ← 0 before the first): the boundary at which the equivalence test compares memory 0 … 16N − 1 with the
- * model's image. Records an input creates are appended in key order (lib.ts `emitAppendRecord`), as the
- * model's leaf table appends them; checkpoints overwrite at the same block (lib.ts `emitWriteCheckpoint`).
- * Rules are emitted inline, one block per kind, reached by the dispatch's jumps and leaving by a jump to
- * the accept or reject tail (no calls: GVM-1 has no indirect jumps).
+ * stake, unstake, delegate and undelegate run as the model's rules (§4: every precondition first, in the
+ * model's order, so a rejection writes nothing); an accepted input then sets the global record's last
+ * position. Every other kind FAULTS the run on purpose (not implemented yet). After each input, accepted
+ * or rejected, `inputsDone` ← i + 1 (and ← 0 before the first): the boundary at which the equivalence test
+ * compares memory 0 … 16N − 1 with the model's image. Records an input creates are appended in key order
+ * (lib.ts `emitAppendRecord`), as the model's leaf table appends them; checkpoints overwrite at the same
+ * block (lib.ts `emitWriteCheckpoint`). Rules are emitted inline, one block per kind, reached by the
+ * dispatch's jumps and leaving by a jump to the accept or reject tail (no calls: GVM-1 has no indirect
+ * jumps).
  */
 
 import {
@@ -28,6 +29,7 @@ import {
   INPUT_KINDS,
   type InputKind,
   MAX_COMMISSION_BPS,
+  MAX_DELEGATORS_PER_VALIDATOR,
   MAX_REGISTERED_VALIDATORS,
   MAX_TOTAL_BONDED,
   RECORD_WORDS,
@@ -170,6 +172,12 @@ const INPUT_NAMES = [
   'found',
   'amount',
   'cnt',
+  'dkey',
+  'dp',
+  'dfound',
+  'current',
+  'newAmount',
+  'delegated',
 ] as const;
 type InputVars = Readonly<Record<(typeof INPUT_NAMES)[number], number>>;
 
@@ -263,6 +271,108 @@ function unstakeRule(a: Assembler, s: Scratch, iv: InputVars): void {
 }
 
 /**
+ * delegate (§4), preconditions in the model's order: the sender is no validator; the validator is
+ * registered; amount > 0; a non-zero delegation is to this validator; a fresh one (current amount 0)
+ * needs fewer than 32 delegators; totalBonded + amount ≤ MAX_TOTAL_BONDED. Effects: the delegation
+ * record (created, or its validator and amount rewritten), the validator's delegated sum and, for a fresh
+ * delegation, its delegator count; checkpoints delegation, delegated, bonded. The delegation record and
+ * the checkpoints an input creates come out in key order by emitAppendRecord's sort (the model creates
+ * them checkpoints first, record last).
+ */
+function delegateRule(a: Assembler, s: Scratch, iv: InputVars): void {
+  a.label('rule.delegate');
+  addressKey(a, iv.vkey, iv.sender, VALIDATOR_TAG);
+  emitFindRecord(a, s, iv.vkey, iv.vp, iv.found);
+  a.jnz(iv.found, 'input.reject');
+  addressKey(a, iv.vkey, iv.arg0, VALIDATOR_TAG);
+  emitFindRecord(a, s, iv.vkey, iv.vp, iv.found);
+  a.jz(iv.found, 'input.reject');
+  a.jz(iv.arg1, 'input.reject');
+  addressKey(a, iv.dkey, iv.sender, DELEGATION_TAG);
+  emitFindRecord(a, s, iv.dkey, iv.dp, iv.dfound);
+  a.mov(iv.current, imm(0n));
+  a.jz(iv.dfound, 'delegate.current');
+  a.load(iv.current, iv.dp, 2);
+  a.label('delegate.current');
+  a.jz(iv.current, 'delegate.fresh');
+  a.load(s.w, iv.dp, 1);
+  a.eq(s.t, s.w, iv.arg0);
+  a.jz(s.t, 'input.reject');
+  a.jmp('delegate.bond');
+  a.label('delegate.fresh');
+  a.load(s.w, iv.vp, 4);
+  a.lt(s.t, s.w, imm(BigInt(MAX_DELEGATORS_PER_VALIDATOR)));
+  a.jz(s.t, 'input.reject');
+  a.label('delegate.bond');
+  a.sub(s.t, imm(MAX_TOTAL_BONDED), GLOBAL.totalBonded);
+  a.lt(s.t, s.t, iv.arg1);
+  a.jnz(s.t, 'input.reject');
+  // Effects. The validator record predates this input, so no append moves it (vp stays valid).
+  a.add(iv.newAmount, iv.current, iv.arg1);
+  a.jz(iv.dfound, 'delegate.create');
+  a.store(iv.dp, iv.arg0, 1);
+  a.store(iv.dp, iv.newAmount, 2);
+  a.jmp('delegate.validator');
+  a.label('delegate.create');
+  emitAppendRecord(a, s, [iv.dkey, iv.arg0, iv.newAmount], iv.dp);
+  a.label('delegate.validator');
+  a.eq(s.t, iv.current, imm(0n));
+  a.load(s.w, iv.vp, 4);
+  a.add(s.w, s.w, s.t);
+  a.store(iv.vp, s.w, 4);
+  a.load(iv.delegated, iv.vp, 3);
+  a.add(iv.delegated, iv.delegated, iv.arg1);
+  a.store(iv.vp, iv.delegated, 3);
+  emitWriteCheckpoint(a, s, CheckpointKind.Delegation, iv.sender, iv.block, iv.arg0, iv.newAmount);
+  emitWriteCheckpoint(a, s, CheckpointKind.Delegated, iv.arg0, iv.block, imm(0n), iv.delegated);
+  a.add(GLOBAL.totalBonded, GLOBAL.totalBonded, iv.arg1);
+  emitWriteCheckpoint(a, s, CHECKPOINT_BONDED, imm(0n), iv.block, imm(0n), GLOBAL.totalBonded);
+  a.jmp('input.accept');
+}
+
+/**
+ * undelegate (§4): a non-zero delegation; to this validator; amount > 0; amount ≤ the delegation.
+ * Effects: the amount decreases (at 0 the record keeps its validator and the delegator count drops);
+ * the validator's delegated sum; checkpoints delegation, delegated, bonded.
+ */
+function undelegateRule(a: Assembler, s: Scratch, iv: InputVars): void {
+  a.label('rule.undelegate');
+  addressKey(a, iv.dkey, iv.sender, DELEGATION_TAG);
+  emitFindRecord(a, s, iv.dkey, iv.dp, iv.dfound);
+  a.jz(iv.dfound, 'input.reject');
+  a.load(iv.current, iv.dp, 2);
+  a.jz(iv.current, 'input.reject');
+  a.load(s.w, iv.dp, 1);
+  a.eq(s.t, s.w, iv.arg0);
+  a.jz(s.t, 'input.reject');
+  a.jz(iv.arg1, 'input.reject');
+  a.lt(s.t, iv.current, iv.arg1);
+  a.jnz(s.t, 'input.reject');
+  // The delegation's validator is registered (a delegation is only ever made to one); if the image
+  // says otherwise it is no state the model can be in: stop.
+  addressKey(a, iv.vkey, iv.arg0, VALIDATOR_TAG);
+  emitFindRecord(a, s, iv.vkey, iv.vp, iv.found);
+  a.jnz(iv.found, 'undelegate.effects');
+  emitFault(a, s);
+  a.label('undelegate.effects');
+  a.sub(iv.newAmount, iv.current, iv.arg1);
+  a.store(iv.dp, iv.newAmount, 2);
+  a.jnz(iv.newAmount, 'undelegate.validator');
+  a.load(s.w, iv.vp, 4);
+  a.sub(s.w, s.w, imm(1n));
+  a.store(iv.vp, s.w, 4);
+  a.label('undelegate.validator');
+  a.load(iv.delegated, iv.vp, 3);
+  a.sub(iv.delegated, iv.delegated, iv.arg1);
+  a.store(iv.vp, iv.delegated, 3);
+  emitWriteCheckpoint(a, s, CheckpointKind.Delegation, iv.sender, iv.block, iv.arg0, iv.newAmount);
+  emitWriteCheckpoint(a, s, CheckpointKind.Delegated, iv.arg0, iv.block, imm(0n), iv.delegated);
+  a.sub(GLOBAL.totalBonded, GLOBAL.totalBonded, iv.arg1);
+  emitWriteCheckpoint(a, s, CHECKPOINT_BONDED, imm(0n), iv.block, imm(0n), GLOBAL.totalBonded);
+  a.jmp('input.accept');
+}
+
+/**
  * The input loop (§23): reads the count at tape position 2^29, then per input its record (kind first;
  * kind 0, malformed, is rejected without reading further), checks the input order (§1) and dispatches.
  * An accepted input moves the global record's last position to its own; every input ends by writing
@@ -282,7 +392,7 @@ function inputLoop(a: Assembler, s: Scratch, iv: InputVars): void {
   a.tape(iv.kind, s.q);
   a.jz(iv.kind, 'input.reject');
   a.add(s.q, s.q, imm(1n));
-  emitReadTapeWords(a, s.q, [iv.sender, iv.block, iv.tx, iv.log, iv.arg0]);
+  emitReadTapeWords(a, s.q, [iv.sender, iv.block, iv.tx, iv.log, iv.arg0, iv.arg1]);
   // input.order: the position is in range and strictly after the last accepted one (§1). The global
   // record holds zeros before any input was accepted, which the order check reads as "none yet".
   a.lt(s.t, iv.block, imm(TWO_64));
@@ -312,6 +422,10 @@ function inputLoop(a: Assembler, s: Scratch, iv: InputVars): void {
   a.jnz(s.t, 'rule.stake');
   a.eq(s.t, iv.kind, imm(KIND_CODE.unstake));
   a.jnz(s.t, 'rule.unstake');
+  a.eq(s.t, iv.kind, imm(KIND_CODE.delegate));
+  a.jnz(s.t, 'rule.delegate');
+  a.eq(s.t, iv.kind, imm(KIND_CODE.undelegate));
+  a.jnz(s.t, 'rule.undelegate');
   // Kinds the program does not implement yet stop the run (a fault), never a silent skip; a code past
   // the last kind names no input and is rejected as malformed.
   a.lt(s.t, iv.kind, imm(BigInt(INPUT_KINDS.length + 1)));
@@ -320,6 +434,8 @@ function inputLoop(a: Assembler, s: Scratch, iv: InputVars): void {
   registerRule(a, s, iv);
   stakeRule(a, s, iv);
   unstakeRule(a, s, iv);
+  delegateRule(a, s, iv);
+  undelegateRule(a, s, iv);
   a.label('input.accept');
   a.mov(GLOBAL.lastBlock, iv.block);
   a.mov(GLOBAL.lastTx, iv.tx);

@@ -5,11 +5,11 @@
  * indirect jumps). They work on the state image in memory 0 … n − 1 (record k at 16k, §8), where `n`
  * is the slot holding the image's word count.
  *
- * Step costs (measured by the tests' traces, R = records in the image when the routine runs):
- *   findRecord       5R + 5 in the worst case (a sentinel key at the end ends the scan)
- *   appendRecord     4 + (non-zero words) + 7 per record the new one is compared with, + 66 per swap
- *   writeCheckpoint  4 (key) + findRecord + 2 (overwrite) or + appendRecord (new)
- *   readInputWords   2 per word
+ * Step costs (counted from the emitted code; R = records scanned before the hit, or all of them):
+ *   emitFindRecord       5R + 7 (a sentinel key at M[n] ends the scan without a bound check)
+ *   emitAppendRecord     5 + (non-zero words) + 7 per record compared + 115 per swap of two records
+ *   emitWriteCheckpoint  4 (key) + find + 4 (overwrite) or + 1 + append (new record)
+ *   emitReadTapeWords    2 per word
  */
 import { type Assembler, imm, type OperandLike } from '../assembler.ts';
 import { ADDRESS_LIMIT } from '../isa.ts';
