@@ -5,26 +5,28 @@
  * Vigil's interpreter, and one execution's time there.
  */
 import { EXEC_OPCODES, type ExecOpcode, execLeaf, execLeafWitness } from '../circuits/gvm/exec-leaf.ts';
-import { tapscriptWitnessWeight } from '../circuits/wots-values.ts';
-import { NoSignatureChecker } from '../src/bitcoin/script/checker.ts';
 import { CONSENSUS_FLAGS } from '../src/bitcoin/script/flags.ts';
-import { runScript, ScriptExecution } from '../src/bitcoin/script/interpreter.ts';
-import { castToBool } from '../src/bitcoin/script/num.ts';
-import { deriveWotsSecretKey, type WotsSecretKey, wotsPublicKey } from '../src/dispute/winternitz/keys.ts';
-import { type WotsSignature, wotsSign } from '../src/dispute/winternitz/sign.ts';
+import { runScript } from '../src/bitcoin/script/interpreter.ts';
 import {
   fieldBytes,
   fieldValue,
   type Instruction,
   STEP_FIELDS,
-  type StepField,
   type StepRecord,
 } from '../src/machine/isa.ts';
 import { execute } from '../src/machine/semantics.ts';
-import { type BenchFigure, type Benchmark, timeBest, withRatio } from './harness.ts';
+import { type BenchFigure, type Benchmark, timeBest } from './harness.ts';
+import {
+  benchSecret,
+  maxStackFigure,
+  measuredRun,
+  publicKeysOf,
+  secretsOf,
+  signFields,
+  weightFigure,
+} from './leaf-figures.ts';
 
 const PC = 4_242;
-const DEPTH = 8;
 
 /** One instruction per opcode, memory operands where it has any. */
 const INSTRUCTIONS: Record<ExecOpcode, Instruction> = {
@@ -53,27 +55,12 @@ export const benchmarks: Benchmark[] = [
   {
     name: 'circuits.gvm.exec',
     run: async () => {
-      const secrets = {} as Record<StepField, WotsSecretKey>;
-      STEP_FIELDS.forEach((field, valueIndex) => {
-        secrets[field] = deriveWotsSecretKey(new Uint8Array(32).fill(0xe8), {
-          network: 'regtest',
-          operator: new Uint8Array(32).fill(0x66),
-          epoch: 14n,
-          instance: 0,
-          valueIndex,
-          messageBytes: fieldBytes(field),
-        });
-      });
-      const keys = Object.fromEntries(STEP_FIELDS.map((f) => [f, wotsPublicKey(secrets[f])])) as Record<
-        StepField,
-        ReturnType<typeof wotsPublicKey>
-      >;
+      const secrets = secretsOf(STEP_FIELDS, (f, valueIndex) =>
+        benchSecret(0xe8, 0, valueIndex, fieldBytes(f)),
+      );
+      const keys = publicKeysOf(STEP_FIELDS, secrets);
       const sign = (step: StepRecord) =>
-        execLeafWitness(
-          Object.fromEntries(
-            STEP_FIELDS.map((f) => [f, wotsSign(secrets[f], fieldValue(step, f))]),
-          ) as Record<StepField, WotsSignature>,
-        );
+        execLeafWitness(signFields(STEP_FIELDS, secrets, (f) => fieldValue(step, f)));
       const figures: BenchFigure[] = [];
       for (const op of EXEC_OPCODES) {
         const ins = INSTRUCTIONS[op];
@@ -81,43 +68,23 @@ export const benchmarks: Benchmark[] = [
         const step = execute(PC, ins, MEMORY, { word: () => 5n });
         // A wrong next pc: the leaf's spending path runs the whole judgement.
         const items = sign({ ...step, nextPc: step.nextPc + 1 });
-        const e = new ScriptExecution({
-          script: leaf.script,
-          stack: items,
-          flags: CONSENSUS_FLAGS,
-          checker: NoSignatureChecker,
-          sigVersion: 'tapscript',
-        });
-        let max = items.length;
-        while (e.step() === 'running') max = Math.max(max, e.stack.length + e.altstack.length);
-        if (e.error !== 'OK' || e.stack.length !== 1 || !castToBool(e.stack[0] as Uint8Array)) {
-          throw new Error(`the ${op} leaf did not disprove a wrong step: ${e.error}`);
+        const run = measuredRun(leaf.script, items);
+        if (run.error !== 'OK' || !run.spent) {
+          throw new Error(`the ${op} leaf did not disprove a wrong step: ${run.error}`);
         }
         const exec = await timeBest(
           () => runScript(leaf.script, { stack: items, flags: CONSENSUS_FLAGS }),
           5,
         );
         figures.push(
-          withRatio({
-            name: `circuits.gvm.exec.${op}.weight`,
-            value: tapscriptWitnessWeight(items, leaf.script, DEPTH),
-            unit: `WU (script + witness + control block, tree depth ${DEPTH})`,
-            baseline: 400_000,
-            target: 'baseline: the 400,000 WU standard transaction; ≤ it',
-          }),
+          weightFigure(`circuits.gvm.exec.${op}.weight`, items, leaf.script),
           { name: `circuits.gvm.exec.${op}.script`, value: leaf.script.length, unit: 'bytes' },
           {
             name: `circuits.gvm.exec.${op}.circuit`,
             value: leaf.circuitBytes,
             unit: 'bytes (judgement on the 30 transformed items)',
           },
-          withRatio({
-            name: `circuits.gvm.exec.${op}.maxStack`,
-            value: max,
-            unit: 'stack + altstack items (measured)',
-            baseline: 1_000,
-            target: 'baseline: the 1,000-item limit',
-          }),
+          maxStackFigure(`circuits.gvm.exec.${op}.maxStack`, run.max),
           {
             name: `circuits.gvm.exec.${op}.exec`,
             value: Number(exec.toFixed(2)),

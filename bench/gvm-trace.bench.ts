@@ -24,12 +24,9 @@ import {
   unwrittenReadWitness,
 } from '../circuits/gvm/memory-leaves.ts';
 import { tapeLevelLeaf, tapeLevelWitness, tapeTopLeaf, tapeTopWitness } from '../circuits/gvm/tape-leaf.ts';
-import { tapscriptWitnessWeight } from '../circuits/wots-values.ts';
-import { NoSignatureChecker } from '../src/bitcoin/script/checker.ts';
 import { CONSENSUS_FLAGS } from '../src/bitcoin/script/flags.ts';
-import { runScript, ScriptExecution } from '../src/bitcoin/script/interpreter.ts';
-import { castToBool } from '../src/bitcoin/script/num.ts';
-import { deriveWotsSecretKey, type WotsSecretKey, wotsPublicKey } from '../src/dispute/winternitz/keys.ts';
+import { runScript } from '../src/bitcoin/script/interpreter.ts';
+import { type WotsSecretKey, wotsPublicKey } from '../src/dispute/winternitz/keys.ts';
 import { wotsSign } from '../src/dispute/winternitz/sign.ts';
 import { chainNext } from '../src/machine/chain.ts';
 import {
@@ -43,57 +40,37 @@ import {
   wordBytes,
 } from '../src/machine/isa.ts';
 import { execute } from '../src/machine/semantics.ts';
-import { type BenchFigure, type Benchmark, timeBest, withRatio } from './harness.ts';
-
-const DEPTH = 8;
+import { type BenchFigure, type Benchmark, timeBest } from './harness.ts';
+import {
+  benchSecret,
+  maxStackFigure,
+  measuredRun,
+  publicKeysOf,
+  secretsOf,
+  signFields,
+  weightFigure,
+} from './leaf-figures.ts';
 
 let nextIndex = 0;
 /** A fresh Winternitz secret key for a value of `bytes` bytes, as a graph derives one. */
 function secret(bytes: number): WotsSecretKey {
-  return deriveWotsSecretKey(new Uint8Array(32).fill(0x47), {
-    network: 'regtest',
-    operator: new Uint8Array(32).fill(0x66),
-    epoch: 14n,
-    instance: 0,
-    valueIndex: nextIndex++,
-    messageBytes: bytes,
-  });
+  return benchSecret(0x47, 0, nextIndex++, bytes);
 }
 
 /** The figures of one leaf, measured on a witness that spends it (a wrong claim). */
 async function figuresOf(name: string, leaf: GvmLeaf, items: Uint8Array[]): Promise<BenchFigure[]> {
-  const e = new ScriptExecution({
-    script: leaf.script,
-    stack: items,
-    flags: CONSENSUS_FLAGS,
-    checker: NoSignatureChecker,
-    sigVersion: 'tapscript',
-  });
-  let max = items.length;
-  while (e.step() === 'running') max = Math.max(max, e.stack.length + e.altstack.length);
-  if (e.error !== 'OK' || e.stack.length !== 1 || !castToBool(e.stack[0] as Uint8Array)) {
-    throw new Error(`the ${name} leaf did not spend on a wrong claim: ${e.error}`);
+  const run = measuredRun(leaf.script, items);
+  if (run.error !== 'OK' || !run.spent) {
+    throw new Error(`the ${name} leaf did not spend on a wrong claim: ${run.error}`);
   }
   const exec = await timeBest(() => runScript(leaf.script, { stack: items, flags: CONSENSUS_FLAGS }), 100);
   const p = `circuits.gvm.${name}`;
   return [
-    withRatio({
-      name: `${p}.weight`,
-      value: tapscriptWitnessWeight(items, leaf.script, DEPTH),
-      unit: `WU (script + witness + control block, tree depth ${DEPTH})`,
-      baseline: 400_000,
-      target: 'baseline: the 400,000 WU standard transaction; ≤ it',
-    }),
+    weightFigure(`${p}.weight`, items, leaf.script),
     { name: `${p}.script`, value: leaf.script.length, unit: 'bytes' },
     { name: `${p}.judge`, value: leaf.judgeBytes, unit: 'bytes (after the Winternitz verifications)' },
     { name: `${p}.witness`, value: items.length, unit: 'witness items' },
-    withRatio({
-      name: `${p}.maxStack`,
-      value: max,
-      unit: 'stack + altstack items (measured)',
-      baseline: 1_000,
-      target: 'baseline: the 1,000-item limit',
-    }),
+    maxStackFigure(`${p}.maxStack`, run.max),
     { name: `${p}.exec`, value: Number(exec.toFixed(2)), unit: 'ms in the interpreter' },
   ];
 }
@@ -101,14 +78,8 @@ async function figuresOf(name: string, leaf: GvmLeaf, items: Uint8Array[]): Prom
 const word = (seed: number) => Uint8Array.from({ length: 32 }, (_, i) => (i * seed + 11) & 0xff);
 
 async function hashFigures(): Promise<BenchFigure[]> {
-  const secrets = Object.fromEntries(STEP_FIELDS.map((f) => [f, secret(fieldBytes(f))])) as Record<
-    (typeof STEP_FIELDS)[number],
-    WotsSecretKey
-  >;
-  const keys = Object.fromEntries(STEP_FIELDS.map((f) => [f, wotsPublicKey(secrets[f])])) as Record<
-    (typeof STEP_FIELDS)[number],
-    ReturnType<typeof wotsPublicKey>
-  >;
+  const secrets = secretsOf(STEP_FIELDS, (f) => secret(fieldBytes(f)));
+  const keys = publicKeysOf(STEP_FIELDS, secrets);
   const out: BenchFigure[] = [];
   // Two memory operands (the most digits kept), and an immediate one (a constant pushed instead).
   const shapes: [string, Instruction][] = [
@@ -119,22 +90,15 @@ async function hashFigures(): Promise<BenchFigure[]> {
     const pc = 41;
     const step = execute(pc, ins, { read: (a) => BigInt(a) * 0x1234567n }, { word: () => 0n });
     const wrong: StepRecord = { ...step, w: { ...step.w, value: step.w.value ^ 1n } };
-    const sigs = Object.fromEntries(
-      STEP_FIELDS.map((f) => [f, wotsSign(secrets[f], fieldValue(wrong, f))]),
-    ) as Parameters<typeof hashExecWitness>[0];
+    const sigs = signFields(STEP_FIELDS, secrets, (f) => fieldValue(wrong, f));
     out.push(...(await figuresOf(name, hashExecLeaf(pc, ins, keys), hashExecWitness(sigs))));
   }
   return out;
 }
 
 async function chainFigures(): Promise<BenchFigure[]> {
-  const secrets = Object.fromEntries(CHAIN_LINK_FIELDS.map((f) => [f, secret(chainFieldBytes(f))])) as Record<
-    (typeof CHAIN_LINK_FIELDS)[number],
-    WotsSecretKey
-  >;
-  const keys = Object.fromEntries(CHAIN_LINK_FIELDS.map((f) => [f, wotsPublicKey(secrets[f])])) as Parameters<
-    typeof chainLinkLeaf
-  >[0];
+  const secrets = secretsOf(CHAIN_LINK_FIELDS, (f) => secret(chainFieldBytes(f)));
+  const keys = publicKeysOf(CHAIN_LINK_FIELDS, secrets);
   const h = word(7).slice(0, 20);
   const step: StepRecord = {
     pc: 12,
@@ -153,9 +117,7 @@ async function chainFigures(): Promise<BenchFigure[]> {
     wvalue: wordBytes(77n),
     hNext,
   };
-  const sigs = Object.fromEntries(
-    CHAIN_LINK_FIELDS.map((f) => [f, wotsSign(secrets[f], values[f])]),
-  ) as Parameters<typeof chainLinkWitness>[0];
+  const sigs = signFields(CHAIN_LINK_FIELDS, secrets, (f) => values[f]);
   return figuresOf('chain', chainLinkLeaf(keys), chainLinkWitness(sigs));
 }
 
