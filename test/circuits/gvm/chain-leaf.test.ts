@@ -17,47 +17,33 @@ import {
   chainLinkWitness,
   isFaultyChainLink,
 } from '../../../circuits/gvm/chain-leaf.ts';
-import { tapscriptWitnessWeight } from '../../../circuits/wots-values.ts';
-import { NoSignatureChecker } from '../../../src/bitcoin/script/checker.ts';
-import { CONSENSUS_FLAGS } from '../../../src/bitcoin/script/flags.ts';
-import { runScript, ScriptExecution } from '../../../src/bitcoin/script/interpreter.ts';
-import { castToBool } from '../../../src/bitcoin/script/num.ts';
-import { concatBytes, equalBytes, hexToBytes } from '../../../src/core/bytes.ts';
-import {
-  deriveWotsSecretKey,
-  type WotsSecretKey,
-  wotsPublicKey,
-} from '../../../src/dispute/winternitz/keys.ts';
-import { wotsSign } from '../../../src/dispute/winternitz/sign.ts';
+import { concatBytes, equalBytes } from '../../../src/core/bytes.ts';
 import { chainMessage, chainNext } from '../../../src/machine/chain.ts';
 import { type Instruction, NONE, type StepRecord, smallOf, wordOf } from '../../../src/machine/isa.ts';
 import { execute } from '../../../src/machine/semantics.ts';
-import { randomBytes, rng, spends, withDigitChanged, withDigitRaised } from '../helpers.ts';
+import {
+  expectStandardSpend,
+  fieldSecrets,
+  gvmCases,
+  honestRunFault,
+  publicKeysOf,
+  randomBytes,
+  rng,
+  signFields,
+  spends,
+  withBitFlipped,
+  withDigitChanged,
+  withDigitRaised,
+} from './helpers.ts';
 
-const LONG = process.env.VIGIL_LONG === '1';
-const CASES = LONG ? Number(process.env.VIGIL_GVM_CASES ?? 10_000) : 80;
+const CASES = gvmCases(80);
 
-const SEED = hexToBytes('c4'.repeat(32));
-const SECRETS = Object.fromEntries(
-  CHAIN_LINK_FIELDS.map((f, valueIndex) => [
-    f,
-    deriveWotsSecretKey(SEED, {
-      network: 'regtest',
-      operator: hexToBytes('66'.repeat(32)),
-      epoch: 14n,
-      instance: 3,
-      valueIndex,
-      messageBytes: chainFieldBytes(f),
-    }),
-  ]),
-) as Record<ChainLinkField, WotsSecretKey>;
-const KEYS = Object.fromEntries(
-  CHAIN_LINK_FIELDS.map((f) => [f, wotsPublicKey(SECRETS[f])]),
-) as ChainLinkKeys;
+const SECRETS = fieldSecrets(CHAIN_LINK_FIELDS, 'c4', 3, chainFieldBytes);
+const KEYS: ChainLinkKeys = publicKeysOf(CHAIN_LINK_FIELDS, SECRETS);
 const LEAF = chainLinkLeaf(KEYS).script;
 
 const signValues = (v: Record<ChainLinkField, Uint8Array>): ChainLinkSignatures =>
-  Object.fromEntries(CHAIN_LINK_FIELDS.map((f) => [f, wotsSign(SECRETS[f], v[f])])) as ChainLinkSignatures;
+  signFields(CHAIN_LINK_FIELDS, SECRETS, (f) => v[f]);
 
 /** A step of a random instruction, run by `execute` on random memory (faults and halts included). */
 function randomStep(next: () => number): StepRecord {
@@ -82,30 +68,9 @@ function randomStep(next: () => number): StepRecord {
 }
 
 function perturbed(next: () => number, bytes: Uint8Array, kind: number): Uint8Array {
-  const out = bytes.slice();
-  if (kind === 0) {
-    const bit = next() % (8 * out.length);
-    out[bit >> 3] = (out[bit >> 3] as number) ^ (1 << (bit & 7));
-    return out;
-  }
-  if (kind === 1) return randomBytes(next, out.length);
-  return next() % 2 === 0 ? new Uint8Array(out.length) : new Uint8Array(out.length).fill(0xff);
-}
-
-function measure(
-  script: Uint8Array,
-  items: Uint8Array[],
-): { error: string | undefined; max: number; top: boolean } {
-  const e = new ScriptExecution({
-    script,
-    stack: items,
-    flags: CONSENSUS_FLAGS,
-    checker: NoSignatureChecker,
-    sigVersion: 'tapscript',
-  });
-  let max = items.length;
-  while (e.step() === 'running') max = Math.max(max, e.stack.length + e.altstack.length);
-  return { error: e.error, max, top: e.stack.length === 1 && castToBool(e.stack[0] as Uint8Array) };
+  if (kind === 0) return withBitFlipped(next, bytes);
+  if (kind === 1) return randomBytes(next, bytes.length);
+  return next() % 2 === 0 ? new Uint8Array(bytes.length) : new Uint8Array(bytes.length).fill(0xff);
 }
 
 /** The link's values read back as (h, step, hNext), for the twin. */
@@ -128,11 +93,7 @@ describe('GVM-1 trace-chain link leaf (BLAKE3 of h ‖ pc ‖ nextPc ‖ waddr �
     const v = chainLinkValues(h, step, randomBytes(next, 20));
     expect(equalBytes(concatBytes(v.h, v.pc, v.nextPc, v.waddr, v.wvalue), chainMessage(h, step))).toBe(true);
     const items = chainLinkWitness(signValues(v));
-    const r = measure(LEAF, items);
-    expect(r.error).toBe('OK');
-    expect(r.top).toBe(true);
-    expect(r.max).toBeLessThanOrEqual(1_000);
-    expect(tapscriptWitnessWeight(items, LEAF, 8)).toBeLessThanOrEqual(400_000);
+    expectStandardSpend(LEAF, items);
   });
 
   it(`a link computed by chainNext cannot be disproved: ${CASES} cases, honest witness and forgeries`, () => {
@@ -144,10 +105,8 @@ describe('GVM-1 trace-chain link leaf (BLAKE3 of h ‖ pc ‖ nextPc ‖ waddr �
       const hNext = chainNext(h, step);
       expect(isFaultyChainLink(h, step, hNext)).toBe(false);
       const sigs = signValues(chainLinkValues(h, step, hNext));
-      const honest = runScript(LEAF, { stack: chainLinkWitness(sigs), flags: CONSENSUS_FLAGS });
-      if (honest.error !== 'OK' || honest.stack.length !== 1 || castToBool(honest.stack[0] as Uint8Array)) {
-        expect.fail(`case ${c}: honest run ${honest.error}, ${honest.stack.length} items`);
-      }
+      const fault = honestRunFault(LEAF, chainLinkWitness(sigs));
+      if (fault !== undefined) expect.fail(`case ${c}: honest run ${fault}`);
       const witnesses = [
         withDigitChanged(chainLinkWitness(sigs), next),
         withDigitRaised(chainLinkWitness(sigs), next),

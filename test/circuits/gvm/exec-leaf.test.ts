@@ -17,17 +17,11 @@ import {
 import { clampSmall } from '../../../circuits/gvm/small-value.ts';
 import { toLimbs, UINT256_LIMBS } from '../../../circuits/limbs.ts';
 import { tapscriptWitnessWeight } from '../../../circuits/wots-values.ts';
-import { NoSignatureChecker } from '../../../src/bitcoin/script/checker.ts';
 import { CONSENSUS_FLAGS } from '../../../src/bitcoin/script/flags.ts';
-import { runScript, ScriptExecution } from '../../../src/bitcoin/script/interpreter.ts';
+import { runScript } from '../../../src/bitcoin/script/interpreter.ts';
 import { castToBool, encodeScriptNum } from '../../../src/bitcoin/script/num.ts';
-import { bytesToHex, hexToBytes } from '../../../src/core/bytes.ts';
-import {
-  deriveWotsSecretKey,
-  type WotsPublicKey,
-  type WotsSecretKey,
-  wotsPublicKey,
-} from '../../../src/dispute/winternitz/keys.ts';
+import { bytesToHex } from '../../../src/core/bytes.ts';
+import type { WotsPublicKey, WotsSecretKey } from '../../../src/dispute/winternitz/keys.ts';
 import { type WotsSignature, wotsSign } from '../../../src/dispute/winternitz/sign.ts';
 import {
   ADDRESS_LIMIT,
@@ -44,9 +38,17 @@ import {
   WORD_MODULUS,
 } from '../../../src/machine/isa.ts';
 import { execute, isWrongStep, type Memory } from '../../../src/machine/semantics.ts';
-import { rng, spends, withDigitChanged, withDigitRaised } from '../helpers.ts';
+import {
+  fieldSecrets,
+  LONG,
+  measure,
+  publicKeysOf,
+  rng,
+  spends,
+  withDigitChanged,
+  withDigitRaised,
+} from './helpers.ts';
 
-const LONG = process.env.VIGIL_LONG === '1';
 /**
  * Cases per opcode (each way). In the default suite the product leaves (mul, div, ~4× slower) get a
  * third; the long suite runs the full count for every opcode.
@@ -66,21 +68,8 @@ type KeySet = { secrets: Record<StepField, WotsSecretKey>; keys: Record<StepFiel
 
 /** One Winternitz key per committed field, sized to it, as a graph derives them. */
 function keySet(instance: number): KeySet {
-  const seed = hexToBytes('e8'.repeat(32));
-  const secrets = {} as Record<StepField, WotsSecretKey>;
-  const keys = {} as Record<StepField, WotsPublicKey>;
-  STEP_FIELDS.forEach((field, valueIndex) => {
-    secrets[field] = deriveWotsSecretKey(seed, {
-      network: 'regtest',
-      operator: hexToBytes('66'.repeat(32)),
-      epoch: 14n,
-      instance,
-      valueIndex,
-      messageBytes: fieldBytes(field),
-    });
-    keys[field] = wotsPublicKey(secrets[field]);
-  });
-  return { secrets, keys };
+  const secrets = fieldSecrets(STEP_FIELDS, 'e8', instance, fieldBytes);
+  return { secrets, keys: publicKeysOf(STEP_FIELDS, secrets) };
 }
 
 const SETS = [keySet(0), keySet(1)];
@@ -319,19 +308,11 @@ describe.each(EXEC_OPCODES)('GVM-1 execution leaf: %s', (op) => {
     const step = execute(pc, ins, mem, tapeOf(next));
     const wrong = { ...step, nextPc: step.nextPc === 3 ? 4 : 3 };
     const items = witnessOf(0, wrong);
-    const e = new ScriptExecution({
-      script: leaf.script,
-      stack: items,
-      flags: CONSENSUS_FLAGS,
-      checker: NoSignatureChecker,
-      sigVersion: 'tapscript',
-    });
-    let max = items.length;
-    while (e.step() === 'running') max = Math.max(max, e.stack.length + e.altstack.length);
-    expect(e.error).toBe('OK');
-    expect(e.stack.length).toBe(1);
+    const r = measure(leaf.script, items);
+    expect(r.error).toBe('OK');
+    expect(r.left).toBe(1);
     expect(items.length).toBe(2 * (5 * 10 + 3 * 67));
-    expect(max).toBeLessThanOrEqual(1_000);
+    expect(r.max).toBeLessThanOrEqual(1_000);
     expect(tapscriptWitnessWeight(items, leaf.script, 8)).toBeLessThan(400_000);
   });
 

@@ -20,34 +20,25 @@ import {
   unwrittenReadLeaf,
   unwrittenReadWitness,
 } from '../../../circuits/gvm/memory-leaves.ts';
-import { tapscriptWitnessWeight } from '../../../circuits/wots-values.ts';
-import { NoSignatureChecker } from '../../../src/bitcoin/script/checker.ts';
-import { CONSENSUS_FLAGS } from '../../../src/bitcoin/script/flags.ts';
-import { runScript, ScriptExecution } from '../../../src/bitcoin/script/interpreter.ts';
-import { castToBool } from '../../../src/bitcoin/script/num.ts';
-import { hexToBytes } from '../../../src/core/bytes.ts';
-import {
-  deriveWotsSecretKey,
-  type WotsSecretKey,
-  wotsPublicKey,
-} from '../../../src/dispute/winternitz/keys.ts';
+import { wotsPublicKey } from '../../../src/dispute/winternitz/keys.ts';
 import { wotsSign } from '../../../src/dispute/winternitz/sign.ts';
 import { NONE, smallBytes, smallOf, WORD_MAX, wordBytes, wordOf } from '../../../src/machine/isa.ts';
-import { randomBytes, rng, spends, withDigitChanged, withDigitRaised } from '../helpers.ts';
+import {
+  expectStandardSpend,
+  gvmCases,
+  randomBytes,
+  refusesHonest,
+  rng,
+  spends,
+  valueSecret,
+  withBitFlipped,
+  withDigitChanged,
+  withDigitRaised,
+} from './helpers.ts';
 
-const LONG = process.env.VIGIL_LONG === '1';
-const CASES = LONG ? Number(process.env.VIGIL_GVM_CASES ?? 10_000) : 60;
+const CASES = gvmCases(60);
 
-const SEED = hexToBytes('9d'.repeat(32));
-const secret = (valueIndex: number, messageBytes: number): WotsSecretKey =>
-  deriveWotsSecretKey(SEED, {
-    network: 'regtest',
-    operator: hexToBytes('66'.repeat(32)),
-    epoch: 14n,
-    instance: 7,
-    valueIndex,
-    messageBytes,
-  });
+const secret = (valueIndex: number, messageBytes: number) => valueSecret('9d', 7, valueIndex, messageBytes);
 const pub = wotsPublicKey;
 
 const S = { raddr: secret(0, 4), rvalue: secret(1, 32), waddr: secret(2, 4), wvalue: secret(3, 32) };
@@ -105,26 +96,6 @@ function otherWord(next: () => number, x: bigint): bigint {
   return wordEdges[next() % wordEdges.length] as bigint;
 }
 
-function measure(
-  script: Uint8Array,
-  items: Uint8Array[],
-): { error: string | undefined; max: number; top: boolean } {
-  const e = new ScriptExecution({
-    script,
-    stack: items,
-    flags: CONSENSUS_FLAGS,
-    checker: NoSignatureChecker,
-    sigVersion: 'tapscript',
-  });
-  let max = items.length;
-  while (e.step() === 'running') max = Math.max(max, e.stack.length + e.altstack.length);
-  return { error: e.error, max, top: e.stack.length === 1 && castToBool(e.stack[0] as Uint8Array) };
-}
-
-const refusesHonest = (script: Uint8Array, items: Uint8Array[]) => {
-  const r = runScript(script, { stack: items, flags: CONSENSUS_FLAGS });
-  return r.error === 'OK' && r.stack.length === 1 && !castToBool(r.stack[0] as Uint8Array);
-};
 const forged = (script: Uint8Array, w: Uint8Array[], next: () => number) =>
   spends(script, withDigitChanged(w, next)) || spends(script, withDigitRaised(w, next));
 
@@ -164,10 +135,7 @@ describe('GVM-1 read-after-write leaf', () => {
 
   it('is a standard-size leaf with a bounded stack', () => {
     const items = rawWitness(5, 1n, 5, 2n);
-    const r = measure(RAW, items);
-    expect([r.error, r.top]).toEqual(['OK', true]);
-    expect(r.max).toBeLessThanOrEqual(1_000);
-    expect(tapscriptWitnessWeight(items, RAW, 8)).toBeLessThanOrEqual(400_000);
+    expectStandardSpend(RAW, items);
   });
 });
 
@@ -196,10 +164,7 @@ describe('GVM-1 unwritten-read leaf', () => {
 
   it('is a standard-size leaf with a bounded stack', () => {
     const items = unwrittenWitness(3, 9n);
-    const r = measure(UNWRITTEN, items);
-    expect([r.error, r.top]).toEqual(['OK', true]);
-    expect(r.max).toBeLessThanOrEqual(1_000);
-    expect(tapscriptWitnessWeight(items, UNWRITTEN, 8)).toBeLessThanOrEqual(400_000);
+    expectStandardSpend(UNWRITTEN, items);
   });
 });
 
@@ -220,10 +185,8 @@ describe('GVM-1 differ leaf (4, 20 and 32-byte values)', () => {
       }
       const b = a.slice();
       const k = next() % 3;
-      if (k === 0) {
-        const bit = next() % (8 * n);
-        b[bit >> 3] = (b[bit >> 3] as number) ^ (1 << (bit & 7));
-      } else if (k === 1) b.set(randomBytes(next, n));
+      if (k === 0) b.set(withBitFlipped(next, b));
+      else if (k === 1) b.set(randomBytes(next, n));
       else b.fill(next() % 2 === 0 ? 0 : 0xff);
       const faulty = isFaultyDiffer(a, b);
       const bw =
@@ -240,10 +203,7 @@ describe('GVM-1 differ leaf (4, 20 and 32-byte values)', () => {
         a: wotsSign(d.a, new Uint8Array(n)),
         b: wotsSign(d.b, new Uint8Array(n).fill(1)),
       });
-      const r = measure(d.leaf, items);
-      expect([r.error, r.top]).toEqual(['OK', true]);
-      expect(r.max).toBeLessThanOrEqual(1_000);
-      expect(tapscriptWitnessWeight(items, d.leaf, 8)).toBeLessThanOrEqual(400_000);
+      expectStandardSpend(d.leaf, items);
     }
     expect(() => isFaultyDiffer(new Uint8Array(4), new Uint8Array(5))).toThrow(RangeError);
   });
@@ -305,9 +265,6 @@ describe('GVM-1 pc-range leaf', () => {
   it('is a standard-size leaf with a bounded stack', () => {
     const leaf = PC_LEAVES.get(16) as Uint8Array;
     const items = pcRangeWitness(wotsSign(PC_SECRET, smallBytes(16)));
-    const r = measure(leaf, items);
-    expect([r.error, r.top]).toEqual(['OK', true]);
-    expect(r.max).toBeLessThanOrEqual(1_000);
-    expect(tapscriptWitnessWeight(items, leaf, 8)).toBeLessThanOrEqual(400_000);
+    expectStandardSpend(leaf, items);
   });
 });

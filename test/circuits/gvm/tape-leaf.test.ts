@@ -20,35 +20,27 @@ import {
   tapeTopLeaf,
   tapeTopWitness,
 } from '../../../circuits/gvm/tape-leaf.ts';
-import { tapscriptWitnessWeight } from '../../../circuits/wots-values.ts';
-import { NoSignatureChecker } from '../../../src/bitcoin/script/checker.ts';
-import { CONSENSUS_FLAGS } from '../../../src/bitcoin/script/flags.ts';
-import { runScript, ScriptExecution } from '../../../src/bitcoin/script/interpreter.ts';
-import { castToBool } from '../../../src/bitcoin/script/num.ts';
-import { concatBytes, hexToBytes } from '../../../src/core/bytes.ts';
-import {
-  deriveWotsSecretKey,
-  type WotsSecretKey,
-  wotsPublicKey,
-} from '../../../src/dispute/winternitz/keys.ts';
+import { concatBytes } from '../../../src/core/bytes.ts';
+import { wotsPublicKey } from '../../../src/dispute/winternitz/keys.ts';
 import { wotsSign } from '../../../src/dispute/winternitz/sign.ts';
 import { smallBytes, TAPE_LIMIT, wordBytes } from '../../../src/machine/isa.ts';
 import { Tape } from '../../../src/machine/tape.ts';
-import { randomBytes, rng, spends, withDigitChanged, withDigitRaised } from '../helpers.ts';
+import {
+  expectStandardSpend,
+  gvmCases,
+  randomBytes,
+  refusesHonest,
+  rng,
+  spends,
+  valueSecret,
+  withBitFlipped,
+  withDigitChanged,
+  withDigitRaised,
+} from './helpers.ts';
 
-const LONG = process.env.VIGIL_LONG === '1';
-const CASES = LONG ? Number(process.env.VIGIL_GVM_CASES ?? 10_000) : 48;
+const CASES = gvmCases(48);
 
-const SEED = hexToBytes('7b'.repeat(32));
-const secret = (valueIndex: number, messageBytes: number): WotsSecretKey =>
-  deriveWotsSecretKey(SEED, {
-    network: 'regtest',
-    operator: hexToBytes('66'.repeat(32)),
-    epoch: 14n,
-    instance: 5,
-    valueIndex,
-    messageBytes,
-  });
+const secret = (valueIndex: number, messageBytes: number) => valueSecret('7b', 5, valueIndex, messageBytes);
 
 /** Secrets of the four committed values: position (4 B) and three 32-byte nodes. */
 const S = { position: secret(0, 4), a: secret(1, 32), b: secret(2, 32), c: secret(3, 32) };
@@ -111,13 +103,6 @@ function honestTop(next: () => number): Top {
   return { position, imageRoot, inputsRoot, root: (bit(position, 29) ? inputsRoot : imageRoot).slice() };
 }
 
-function flipBit(next: () => number, v: Uint8Array): Uint8Array {
-  const out = v.slice();
-  const b = next() % 256;
-  out[b >> 3] = (out[b >> 3] as number) ^ (1 << (b & 7));
-  return out;
-}
-
 /** A position perturbed: one bit flipped (any of 32), ≥ 2^30, or the largest u32. */
 function badPosition(next: () => number, p: number, j: number): number {
   const kind = next() % 4;
@@ -127,44 +112,17 @@ function badPosition(next: () => number, p: number, j: number): number {
   return 0xffffffff;
 }
 
-function measure(
-  script: Uint8Array,
-  items: Uint8Array[],
-): { error: string | undefined; max: number; top: boolean } {
-  const e = new ScriptExecution({
-    script,
-    stack: items,
-    flags: CONSENSUS_FLAGS,
-    checker: NoSignatureChecker,
-    sigVersion: 'tapscript',
-  });
-  let max = items.length;
-  while (e.step() === 'running') max = Math.max(max, e.stack.length + e.altstack.length);
-  return { error: e.error, max, top: e.stack.length === 1 && castToBool(e.stack[0] as Uint8Array) };
-}
-
-const refusesHonest = (script: Uint8Array, items: Uint8Array[]) => {
-  const r = runScript(script, { stack: items, flags: CONSENSUS_FLAGS });
-  return r.error === 'OK' && r.stack.length === 1 && !castToBool(r.stack[0] as Uint8Array);
-};
-
 describe('GVM-1 tape Merkle-path leaves (one level per leaf, and the top joining the two roots)', () => {
   it('both kinds are standard-size leaves with a bounded stack', () => {
     const next = rng(3);
     for (const j of [0, 28]) {
       const v = honestLevel(next, j);
-      const items = tapeLevelWitness(signLevel({ ...v, parent: flipBit(next, v.parent) }));
-      const r = measure(levelLeaf(j), items);
-      expect([r.error, r.top]).toEqual(['OK', true]);
-      expect(r.max).toBeLessThanOrEqual(1_000);
-      expect(tapscriptWitnessWeight(items, levelLeaf(j), 8)).toBeLessThanOrEqual(400_000);
+      const items = tapeLevelWitness(signLevel({ ...v, parent: withBitFlipped(next, v.parent) }));
+      expectStandardSpend(levelLeaf(j), items);
     }
     const t = honestTop(next);
-    const items = tapeTopWitness(signTop({ ...t, root: flipBit(next, t.root) }));
-    const r = measure(TOP_LEAF, items);
-    expect([r.error, r.top]).toEqual(['OK', true]);
-    expect(r.max).toBeLessThanOrEqual(1_000);
-    expect(tapscriptWitnessWeight(items, TOP_LEAF, 8)).toBeLessThanOrEqual(400_000);
+    const items = tapeTopWitness(signTop({ ...t, root: withBitFlipped(next, t.root) }));
+    expectStandardSpend(TOP_LEAF, items);
   });
 
   it(`a correct level cannot be disproved: ${CASES} cases, honest witness and forgeries`, () => {
@@ -198,10 +156,10 @@ describe('GVM-1 tape Merkle-path leaves (one level per leaf, and the top joining
         kind === 0
           ? { ...v, position: badPosition(next, v.position, j) }
           : kind === 1
-            ? { ...v, node: flipBit(next, v.node) }
+            ? { ...v, node: withBitFlipped(next, v.node) }
             : kind === 2
               ? { ...v, sibling: randomBytes(next, 32) }
-              : { ...v, parent: next() % 2 === 0 ? flipBit(next, v.parent) : new Uint8Array(32) };
+              : { ...v, parent: next() % 2 === 0 ? withBitFlipped(next, v.parent) : new Uint8Array(32) };
       const faulty = isFaultyTapeLevel(j, bad.position, bad.node, bad.sibling, bad.parent);
       if (faulty) wrongs++;
       const ok = spends(levelLeaf(j), tapeLevelWitness(signLevel(bad)));
@@ -255,10 +213,10 @@ describe('GVM-1 tape Merkle-path leaves (one level per leaf, and the top joining
         kind === 0
           ? { ...t, position: badPosition(next, t.position, 29) }
           : kind === 1
-            ? { ...t, root: flipBit(next, t.root) }
+            ? { ...t, root: withBitFlipped(next, t.root) }
             : kind === 2
               ? { ...t, imageRoot: randomBytes(next, 32) }
-              : { ...t, inputsRoot: flipBit(next, t.inputsRoot) };
+              : { ...t, inputsRoot: withBitFlipped(next, t.inputsRoot) };
       const faulty = isFaultyTapeTop(bad.position, bad.root, bad.imageRoot, bad.inputsRoot);
       if (faulty) wrongs++;
       const ok = spends(TOP_LEAF, tapeTopWitness(signTop(bad)));

@@ -1,0 +1,129 @@
+/**
+ * What the GVM-1 leaf tests share: the case count (small by default, VIGIL_LONG=1 for the full runs),
+ * Winternitz keys derived as a graph derives them for any set of committed values (each sized to its
+ * message), one signature per committed field, a leaf run measured in the interpreter (result and stack
+ * peak), the honest-run check, and a one-bit perturbation. Re-exports the circuit tests' generator,
+ * spend rule and forgeries (`../helpers.ts`).
+ */
+import { expect } from 'vitest';
+import { tapscriptWitnessWeight } from '../../../circuits/wots-values.ts';
+import { NoSignatureChecker } from '../../../src/bitcoin/script/checker.ts';
+import { CONSENSUS_FLAGS } from '../../../src/bitcoin/script/flags.ts';
+import { runScript, ScriptExecution } from '../../../src/bitcoin/script/interpreter.ts';
+import { castToBool } from '../../../src/bitcoin/script/num.ts';
+import { hexToBytes } from '../../../src/core/bytes.ts';
+import {
+  deriveWotsSecretKey,
+  type WotsPublicKey,
+  type WotsSecretKey,
+  wotsPublicKey,
+} from '../../../src/dispute/winternitz/keys.ts';
+import { type WotsSignature, wotsSign } from '../../../src/dispute/winternitz/sign.ts';
+
+export { randomBytes, rng, spends, withDigitChanged, withDigitRaised } from '../helpers.ts';
+
+export const LONG = process.env.VIGIL_LONG === '1';
+
+/** Cases per test: `small` in the default suite; 10,000 (or VIGIL_GVM_CASES) under VIGIL_LONG=1. */
+export const gvmCases = (small: number): number =>
+  LONG ? Number(process.env.VIGIL_GVM_CASES ?? 10_000) : small;
+
+/** A Winternitz secret key for one committed value of `messageBytes` bytes (regtest, epoch 14). */
+export function valueSecret(
+  seedByte: string,
+  instance: number,
+  valueIndex: number,
+  messageBytes: number,
+): WotsSecretKey {
+  return deriveWotsSecretKey(hexToBytes(seedByte.repeat(32)), {
+    network: 'regtest',
+    operator: hexToBytes('66'.repeat(32)),
+    epoch: 14n,
+    instance,
+    valueIndex,
+    messageBytes,
+  });
+}
+
+/** One secret per field, its value index the field's position and its size `bytesOf(field)`. */
+export function fieldSecrets<F extends string>(
+  fields: readonly F[],
+  seedByte: string,
+  instance: number,
+  bytesOf: (f: F) => number,
+): Record<F, WotsSecretKey> {
+  return Object.fromEntries(
+    fields.map((f, valueIndex) => [f, valueSecret(seedByte, instance, valueIndex, bytesOf(f))]),
+  ) as Record<F, WotsSecretKey>;
+}
+
+/** The public key of each field's secret. */
+export function publicKeysOf<F extends string>(
+  fields: readonly F[],
+  secrets: Record<F, WotsSecretKey>,
+): Record<F, WotsPublicKey> {
+  return Object.fromEntries(fields.map((f) => [f, wotsPublicKey(secrets[f])])) as Record<F, WotsPublicKey>;
+}
+
+/** Each field's message signed under its own secret, in `fields` order. */
+export function signFields<F extends string>(
+  fields: readonly F[],
+  secrets: Record<F, WotsSecretKey>,
+  messageOf: (f: F) => Uint8Array,
+): Record<F, WotsSignature> {
+  return Object.fromEntries(fields.map((f) => [f, wotsSign(secrets[f], messageOf(f))])) as Record<
+    F,
+    WotsSignature
+  >;
+}
+
+/** One run of `script` on `items` under tapscript rules, step by step: result, items left, stack peak. */
+export function measure(
+  script: Uint8Array,
+  items: Uint8Array[],
+): { error: string | undefined; max: number; left: number; top: boolean } {
+  const e = new ScriptExecution({
+    script,
+    stack: items,
+    flags: CONSENSUS_FLAGS,
+    checker: NoSignatureChecker,
+    sigVersion: 'tapscript',
+  });
+  let max = items.length;
+  while (e.step() === 'running') max = Math.max(max, e.stack.length + e.altstack.length);
+  const top = e.stack.length === 1 && castToBool(e.stack[0] as Uint8Array);
+  return { error: e.error, max, left: e.stack.length, top };
+}
+
+/**
+ * The spending witness `items` spends `script` (no error, one true item) within tapscript's limits:
+ * stack + altstack ≤ 1,000 items, and the input ≤ 400,000 WU at tree depth 8.
+ */
+export function expectStandardSpend(script: Uint8Array, items: Uint8Array[]): void {
+  const r = measure(script, items);
+  expect([r.error, r.top]).toEqual(['OK', true]);
+  expect(r.max).toBeLessThanOrEqual(1_000);
+  expect(tapscriptWitnessWeight(items, script, 8)).toBeLessThanOrEqual(400_000);
+}
+
+/**
+ * An honest witness must run without error to exactly one false item (signatures good, claim correct):
+ * undefined when it does, else what happened instead.
+ */
+export function honestRunFault(script: Uint8Array, items: Uint8Array[]): string | undefined {
+  const r = runScript(script, { stack: items, flags: CONSENSUS_FLAGS });
+  if (r.error === 'OK' && r.stack.length === 1 && !castToBool(r.stack[0] as Uint8Array)) return undefined;
+  return `${r.error}, ${r.stack.length} items`;
+}
+
+/** Whether an honest witness runs as it must (see `honestRunFault`). */
+export const refusesHonest = (script: Uint8Array, items: Uint8Array[]): boolean =>
+  honestRunFault(script, items) === undefined;
+
+/** `bytes` with one bit flipped (reads `next` once). */
+export function withBitFlipped(next: () => number, bytes: Uint8Array): Uint8Array {
+  const out = bytes.slice();
+  const bit = next() % (8 * out.length);
+  out[bit >> 3] = (out[bit >> 3] as number) ^ (1 << (bit & 7));
+  return out;
+}
