@@ -198,10 +198,17 @@ function checkEquivalence(
   expect(run.result).toBe(wordOf(computeStateRoot(genesis)));
 }
 
-const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+/**
+ * 12 seeded workloads in `npm test`; 500 in the long suite (VIGIL_LONG=1, governance-equivalence.long.test.ts),
+ * or VIGIL_EQUIVALENCE_SEEDS of them when set (to try the long run at a reduced count).
+ */
+const SEED_COUNT = Number(process.env.VIGIL_EQUIVALENCE_SEEDS ?? (process.env.VIGIL_LONG === '1' ? 500 : 12));
+const SEEDS = Array.from({ length: SEED_COUNT }, (_, i) => i + 1);
 
 describe('the governance program applies the validator rules (register, stake, unstake, delegate, undelegate) as the model does', () => {
-  it(`image equal after every input, final root equal, every step and read correct (${SEEDS.length} seeds)`, () => {
+  it(`image equal after every input, final root equal, every step and read correct (${SEEDS.length} seeds)`, {
+    timeout: 60_000 + 2_000 * SEED_COUNT,
+  }, () => {
     const figures = noFigures();
     for (const seed of SEEDS) {
       const { genesis, inputs } = mixedWorkload(seed, 120);

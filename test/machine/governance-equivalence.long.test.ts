@@ -1,0 +1,5 @@
+/**
+ * The governance program's per-input equivalence with the model at full count: `npm run test:long` sets
+ * VIGIL_LONG=1, under which governance-equivalence.test.ts checks 500 seeded workloads instead of 12.
+ */
+import './governance-equivalence.test.ts';
