@@ -11,16 +11,16 @@ import {
   toLimbs,
   UINT256_LIMBS,
 } from '../circuits/limbs.ts';
-import { merkleStepLeaf, merkleStepWitness, tapscriptWitnessWeight } from '../circuits/merkle-step.ts';
-import { NoSignatureChecker } from '../src/bitcoin/script/checker.ts';
+import { merkleStepLeaf, merkleStepWitness } from '../circuits/merkle-step.ts';
 import { CONSENSUS_FLAGS } from '../src/bitcoin/script/flags.ts';
-import { runScript, ScriptExecution } from '../src/bitcoin/script/interpreter.ts';
+import { runScript } from '../src/bitcoin/script/interpreter.ts';
 import { encodeScriptNum } from '../src/bitcoin/script/num.ts';
 import { concatBytes } from '../src/core/bytes.ts';
 import { messageToDigits } from '../src/dispute/winternitz/digits.ts';
-import { deriveWotsSecretKey, type WotsSecretKey, wotsPublicKey } from '../src/dispute/winternitz/keys.ts';
+import { type WotsSecretKey, wotsPublicKey } from '../src/dispute/winternitz/keys.ts';
 import { wotsSign } from '../src/dispute/winternitz/sign.ts';
 import { type BenchFigure, type Benchmark, timeBest, withRatio } from './harness.ts';
+import { benchSecret, maxStackFigure, measuredRun, weightFigure } from './leaf-figures.ts';
 
 /**
  * Step-circuit building blocks (#14). The baselines are BitVM's published figures (FIELD-NOTES.md,
@@ -29,15 +29,7 @@ import { type BenchFigure, type Benchmark, timeBest, withRatio } from './harness
  */
 /** Three Winternitz secret keys (value indexes 0–2) as a graph derives them, from a one-byte seed. */
 function threeSecrets(seedByte: number): [WotsSecretKey, WotsSecretKey, WotsSecretKey] {
-  const derive = (valueIndex: number) =>
-    deriveWotsSecretKey(new Uint8Array(32).fill(seedByte), {
-      network: 'regtest',
-      operator: new Uint8Array(32).fill(0x66),
-      epoch: 14n,
-      instance: 0,
-      valueIndex,
-      messageBytes: 32,
-    });
+  const derive = (valueIndex: number) => benchSecret(seedByte, 0, valueIndex, 32);
   return [derive(0), derive(1), derive(2)];
 }
 
@@ -175,27 +167,17 @@ export const benchmarks: Benchmark[] = [
         parent: wotsSign(p, wrongParent),
       });
       const itemBytes = items.reduce((n, it) => n + it.length + 1, 0);
-      const depth = 8;
-      const weight = tapscriptWitnessWeight(items, leaf.script, depth);
-      const e = new ScriptExecution({
-        script: leaf.script,
-        stack: items,
-        flags: CONSENSUS_FLAGS,
-        checker: NoSignatureChecker,
-        sigVersion: 'tapscript',
-      });
-      let max = items.length;
-      while (e.step() === 'running') max = Math.max(max, e.stack.length + e.altstack.length);
-      if (e.error !== 'OK') throw new Error(`the Merkle-step leaf failed on a wrong parent: ${e.error}`);
+      const weighed = weightFigure(
+        'circuits.merkleStep.weight',
+        items,
+        leaf.script,
+        'baseline: the 400,000 WU standard transaction; ≤ it (#14 acceptance 3)',
+      );
+      const run = measuredRun(leaf.script, items);
+      if (run.error !== 'OK') throw new Error(`the Merkle-step leaf failed on a wrong parent: ${run.error}`);
       const exec = await timeBest(() => runScript(leaf.script, { stack: items, flags: CONSENSUS_FLAGS }), 20);
       return [
-        withRatio({
-          name: 'circuits.merkleStep.weight',
-          value: weight,
-          unit: `WU (script + witness + control block, tree depth ${depth})`,
-          baseline: 400_000,
-          target: 'baseline: the 400,000 WU standard transaction; ≤ it (#14 acceptance 3)',
-        }),
+        weighed,
         { name: 'circuits.merkleStep.script', value: leaf.script.length, unit: 'bytes' },
         {
           name: 'circuits.merkleStep.circuit',
@@ -210,16 +192,10 @@ export const benchmarks: Benchmark[] = [
         { name: 'circuits.merkleStep.witness', value: itemBytes, unit: `bytes (${items.length} items)` },
         {
           name: 'circuits.merkleStep.wotsShare',
-          value: Number((((leaf.verifyBytes + itemBytes) / weight) * 100).toFixed(1)),
+          value: Number((((leaf.verifyBytes + itemBytes) / weighed.value) * 100).toFixed(1)),
           unit: '% of the weight (Winternitz script + signatures)',
         },
-        withRatio({
-          name: 'circuits.merkleStep.maxStack',
-          value: max,
-          unit: 'stack + altstack items (measured)',
-          baseline: 1_000,
-          target: 'baseline: the 1,000-item limit',
-        }),
+        maxStackFigure('circuits.merkleStep.maxStack', run.max),
         { name: 'circuits.merkleStep.exec', value: Number(exec.toFixed(2)), unit: 'ms in the interpreter' },
       ];
     },
@@ -233,7 +209,6 @@ export const benchmarks: Benchmark[] = [
       const a = (1n << 255n) + 123_456_789n;
       const b = (1n << 254n) + 987_654_321n;
       const wrong = { add: a + b + 1n, sub: a - b - 1n, lt: 1n };
-      const depth = 8;
       const figures: BenchFigure[] = [];
       for (const kind of ARITH_KINDS) {
         const leaf = arithStepLeaf(kind, keys);
@@ -242,25 +217,10 @@ export const benchmarks: Benchmark[] = [
           b: wotsSign(sb, bytesOfValue(b)),
           c: wotsSign(sc, bytesOfValue(wrong[kind])),
         });
-        const weight = tapscriptWitnessWeight(items, leaf.script, depth);
-        const e = new ScriptExecution({
-          script: leaf.script,
-          stack: items,
-          flags: CONSENSUS_FLAGS,
-          checker: NoSignatureChecker,
-          sigVersion: 'tapscript',
-        });
-        let max = items.length;
-        while (e.step() === 'running') max = Math.max(max, e.stack.length + e.altstack.length);
-        if (e.error !== 'OK') throw new Error(`the ${kind}-step leaf failed on a wrong step: ${e.error}`);
+        const run = measuredRun(leaf.script, items);
+        if (run.error !== 'OK') throw new Error(`the ${kind}-step leaf failed on a wrong step: ${run.error}`);
         figures.push(
-          withRatio({
-            name: `circuits.arithStep.${kind}.weight`,
-            value: weight,
-            unit: `WU (script + witness + control block, tree depth ${depth})`,
-            baseline: 400_000,
-            target: 'baseline: the 400,000 WU standard transaction; ≤ it',
-          }),
+          weightFigure(`circuits.arithStep.${kind}.weight`, items, leaf.script),
           { name: `circuits.arithStep.${kind}.script`, value: leaf.script.length, unit: 'bytes' },
           {
             name: `circuits.arithStep.${kind}.circuit`,
@@ -272,13 +232,7 @@ export const benchmarks: Benchmark[] = [
             value: leaf.verifyBytes,
             unit: 'bytes (3 Winternitz verifications + digits → limbs + altstack moves)',
           },
-          withRatio({
-            name: `circuits.arithStep.${kind}.maxStack`,
-            value: max,
-            unit: 'stack + altstack items (measured)',
-            baseline: 1_000,
-            target: 'baseline: the 1,000-item limit',
-          }),
+          maxStackFigure(`circuits.arithStep.${kind}.maxStack`, run.max),
         );
         if (kind === 'add') {
           const exec = await timeBest(
