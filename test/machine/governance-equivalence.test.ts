@@ -360,4 +360,30 @@ describe('the governance program applies the validator rules (register, stake, u
     expect(figures.rejected).toBe(2);
     expect(figures.accepted).toBe(inputs.length - 2);
   });
+
+  it('a tape word that is no address (sender or validator ≥ 2^160) is rejected like a malformed input', () => {
+    const v = workloadAddress('validator', 0);
+    const d = workloadAddress('delegator', 0);
+    const at = (block: bigint) => ({ block, txIndex: 0, logIndex: 0 });
+    const inputs: GovernanceInput[] = [
+      { kind: 'registerValidator', sender: v, commissionBps: 0, position: at(1n) },
+      { kind: 'delegate', sender: d, validator: v, amount: 5n, position: at(2n) },
+      { kind: 'stake', sender: v, amount: 5n, position: at(3n) },
+    ];
+    const words = encodeInputsTape(inputs);
+    // Input 1's validator word (record word 5) and input 2's sender (word 1) pushed past 160 bits: the
+    // key words they would make wrap onto the real ones' (mod 2^256 after the shift), so only the
+    // address bound keeps them from being accepted as v's.
+    words[1 + 16 + 5] = (words[1 + 16 + 5] as bigint) + (1n << 168n);
+    words[1 + 32 + 1] = (words[1 + 32 + 1] as bigint) + (1n << 168n);
+    const model = createGenesisState();
+    expect(applyInput(model, inputs[0] as GovernanceInput).accepted).toBe(true);
+    const run = runProgram(program, new Tape({ image: imageWords(createGenesisState()), inputs: words }), {
+      maxSteps: 1_000_000,
+      keepSteps: false,
+      hashChain: false,
+    });
+    expect(run.status).toBe('halted');
+    expect(run.result).toBe(wordOf(computeStateRoot(model)));
+  });
 });

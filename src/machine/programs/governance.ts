@@ -281,6 +281,9 @@ function unstakeRule(a: Assembler, s: Scratch, iv: InputVars): void {
  */
 function delegateRule(a: Assembler, s: Scratch, iv: InputVars): void {
   a.label('rule.delegate');
+  // A validator word that is no address cannot come from encodeInputsTape (malformed: rejected).
+  a.lt(s.t, iv.arg0, imm(ADDRESS_BOUND));
+  a.jz(s.t, 'input.reject');
   addressKey(a, iv.vkey, iv.sender, VALIDATOR_TAG);
   emitFindRecord(a, s, iv.vkey, iv.vp, iv.found);
   a.jnz(iv.found, 'input.reject');
@@ -337,6 +340,8 @@ function delegateRule(a: Assembler, s: Scratch, iv: InputVars): void {
  */
 function undelegateRule(a: Assembler, s: Scratch, iv: InputVars): void {
   a.label('rule.undelegate');
+  a.lt(s.t, iv.arg0, imm(ADDRESS_BOUND));
+  a.jz(s.t, 'input.reject');
   addressKey(a, iv.dkey, iv.sender, DELEGATION_TAG);
   emitFindRecord(a, s, iv.dkey, iv.dp, iv.dfound);
   a.jz(iv.dfound, 'input.reject');
