@@ -22,6 +22,7 @@ import { chainMessage, chainNext } from '../../../src/machine/chain.ts';
 import { type Instruction, NONE, type StepRecord, smallOf, wordOf } from '../../../src/machine/isa.ts';
 import { execute } from '../../../src/machine/semantics.ts';
 import {
+  digitForgeries,
   expectStandardSpend,
   fieldSecrets,
   gvmCases,
@@ -32,8 +33,6 @@ import {
   signFields,
   spends,
   withBitFlipped,
-  withDigitChanged,
-  withDigitRaised,
 } from './helpers.ts';
 
 const CASES = gvmCases(80);
@@ -108,8 +107,7 @@ describe('GVM-1 trace-chain link leaf (BLAKE3 of h ‖ pc ‖ nextPc ‖ waddr �
       const fault = honestRunFault(LEAF, chainLinkWitness(sigs));
       if (fault !== undefined) expect.fail(`case ${c}: honest run ${fault}`);
       const witnesses = [
-        withDigitChanged(chainLinkWitness(sigs), next),
-        withDigitRaised(chainLinkWitness(sigs), next),
+        ...digitForgeries(chainLinkWitness(sigs), next),
         chainLinkWitness({ ...sigs, h: sigs.hNext, hNext: sigs.h }),
         chainLinkWitness({ ...sigs, pc: sigs.nextPc, nextPc: sigs.pc }),
         chainLinkWitness({ ...sigs, pc: sigs.waddr, waddr: sigs.pc }),

@@ -30,6 +30,7 @@ import {
 } from '../../../src/machine/isa.ts';
 import { execute } from '../../../src/machine/semantics.ts';
 import {
+  digitForgeries,
   expectStandardSpend,
   fieldSecrets,
   gvmCases,
@@ -41,8 +42,6 @@ import {
   signFields,
   spends,
   withBitFlipped,
-  withDigitChanged,
-  withDigitRaised,
 } from './helpers.ts';
 
 const CASES = gvmCases(40);
@@ -154,8 +153,7 @@ describe('GVM-1 hash execution leaf (8 committed step fields, BLAKE3 of two word
       const fault = honestRunFault(k.leaf, hashExecWitness(sigs));
       if (fault !== undefined) expect.fail(`case ${c}: honest run ${fault}`);
       const witnesses = [
-        withDigitChanged(hashExecWitness(sigs), next),
-        withDigitRaised(hashExecWitness(sigs), next),
+        ...digitForgeries(hashExecWitness(sigs), next),
         // Same-size values swapped (each signature under the other's key).
         hashExecWitness({ ...sigs, r1value: sigs.r2value, r2value: sigs.r1value }),
         hashExecWitness({ ...sigs, wvalue: sigs.r1value, r1value: sigs.wvalue }),

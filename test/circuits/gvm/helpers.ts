@@ -20,6 +20,8 @@ import {
 } from '../../../src/dispute/winternitz/keys.ts';
 import { type WotsSignature, wotsSign } from '../../../src/dispute/winternitz/sign.ts';
 
+import { withDigitChanged, withDigitRaised } from '../helpers.ts';
+
 export { randomBytes, rng, spends, withDigitChanged, withDigitRaised } from '../helpers.ts';
 
 export const LONG = process.env.VIGIL_LONG === '1';
@@ -115,6 +117,15 @@ export function honestRunFault(script: Uint8Array, items: Uint8Array[]): string 
   if (r.error === 'OK' && r.stack.length === 1 && !castToBool(r.stack[0] as Uint8Array)) return undefined;
   return `${r.error}, ${r.stack.length} items`;
 }
+
+/**
+ * The two digit forgeries of an honest witness, built in this order (each reads `next` twice): one digit
+ * changed with its hash kept, one digit raised with its hash advanced. Neither may spend a correct claim.
+ */
+export const digitForgeries = (witness: readonly Uint8Array[], next: () => number): Uint8Array[][] => [
+  withDigitChanged(witness, next),
+  withDigitRaised(witness, next),
+];
 
 /** Whether an honest witness runs as it must (see `honestRunFault`). */
 export const refusesHonest = (script: Uint8Array, items: Uint8Array[]): boolean =>

@@ -26,6 +26,7 @@ import { wotsSign } from '../../../src/dispute/winternitz/sign.ts';
 import { smallBytes, TAPE_LIMIT, wordBytes } from '../../../src/machine/isa.ts';
 import { Tape } from '../../../src/machine/tape.ts';
 import {
+  digitForgeries,
   expectStandardSpend,
   gvmCases,
   randomBytes,
@@ -34,8 +35,6 @@ import {
   spends,
   valueSecret,
   withBitFlipped,
-  withDigitChanged,
-  withDigitRaised,
 } from './helpers.ts';
 
 const CASES = gvmCases(48);
@@ -134,8 +133,7 @@ describe('GVM-1 tape Merkle-path leaves (one level per leaf, and the top joining
       const sigs = signLevel(v);
       if (!refusesHonest(levelLeaf(j), tapeLevelWitness(sigs))) expect.fail(`case ${c}: honest run`);
       const witnesses = [
-        withDigitChanged(tapeLevelWitness(sigs), next),
-        withDigitRaised(tapeLevelWitness(sigs), next),
+        ...digitForgeries(tapeLevelWitness(sigs), next),
         tapeLevelWitness({ ...sigs, node: sigs.sibling, sibling: sigs.node }),
         tapeLevelWitness({ ...sigs, node: sigs.parent, parent: sigs.node }),
       ];
@@ -192,8 +190,7 @@ describe('GVM-1 tape Merkle-path leaves (one level per leaf, and the top joining
       const sigs = signTop(t);
       if (!refusesHonest(TOP_LEAF, tapeTopWitness(sigs))) expect.fail(`case ${c}: honest run`);
       const witnesses = [
-        withDigitChanged(tapeTopWitness(sigs), next),
-        withDigitRaised(tapeTopWitness(sigs), next),
+        ...digitForgeries(tapeTopWitness(sigs), next),
         tapeTopWitness({ ...sigs, imageRoot: sigs.inputsRoot, inputsRoot: sigs.imageRoot }),
         tapeTopWitness({ ...sigs, root: sigs.imageRoot, imageRoot: sigs.root }),
       ];
