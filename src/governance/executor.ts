@@ -57,7 +57,10 @@ function checkOrder(state: GovernanceState, input: GovernanceInput): Rejection |
   const p = input.position;
   if (
     typeof p.block !== 'bigint' ||
-    p.block < 0n ||
+    // Block 0 is the L2's genesis and carries no transaction. Refusing it also keeps "no input accepted
+    // yet" apart from "the last input was at (0, 0, 0)" in the global leaf, which stores both as zeros
+    // (GVM-1 reads that leaf, not this object, docs/protocol.md §23).
+    p.block < 1n ||
     p.block >= 1n << 64n ||
     !Number.isInteger(p.txIndex) ||
     !Number.isInteger(p.logIndex) ||

@@ -403,6 +403,18 @@ describe('rejected inputs change nothing', () => {
   });
 });
 
+describe('input order (input.order)', () => {
+  it('refuses block 0 (the L2 genesis): a first input there could not be told from "none yet" in the global leaf', () => {
+    const s = new Scenario().at(0);
+    const before = hex(s.root());
+    const first = s.register(A, 500);
+    expect(first.accepted).toBe(false);
+    if (!first.accepted) expect(first.rejectedBy).toBe('input.order');
+    expect(hex(s.root())).toBe(before);
+    expect(s.at(1).register(A, 500).accepted).toBe(true);
+  });
+});
+
 describe('genesis', () => {
   it('rejects parameters outside their bounds and accepts them at the bounds', () => {
     expect(() => createGenesisState({ params: { maxValidators: 0n } })).toThrow(InvalidGenesisError);

@@ -269,6 +269,21 @@ describe('the governance program applies the validator rules (register, stake, u
     expect(figures.rejected).toBe(3);
   });
 
+  it('block 0 (the L2 genesis) is refused by both, so the zero last position of the global record means none yet', () => {
+    const figures = noFigures();
+    const v = workloadAddress('validator', 2);
+    const at = (block: number, txIndex = 0) => ({ block: BigInt(block), txIndex, logIndex: 0 });
+    const inputs: GovernanceInput[] = [
+      { kind: 'registerValidator', sender: v, commissionBps: 1, position: at(0) },
+      { kind: 'registerValidator', sender: v, commissionBps: 2, position: at(0, 1) },
+      { kind: 'registerValidator', sender: v, commissionBps: 3, position: at(1) },
+      { kind: 'stake', sender: v, amount: 9n, position: at(1) },
+    ];
+    checkEquivalence(createGenesisState(), inputs, figures);
+    expect(figures.accepted).toBe(1);
+    expect(figures.rejected).toBe(3);
+  });
+
   it('kinds not implemented yet fault the run; malformed inputs (kind 0) are rejected', () => {
     const v = workloadAddress('validator', 0);
     const genesis = createGenesisState();

@@ -12,7 +12,7 @@
  * The input loop reads the input count at tape position 2^29 and each input's 16-word record (kind,
  * sender, block, txIndex, logIndex, arguments; inputs-tape.ts). Kind 0 (malformed) and codes past the last
  * kind are rejected; an input whose position is out of range or not after the global record's last
- * position is rejected (input.order, §1; all-zero last position = none accepted yet). registerValidator,
+ * position is rejected (input.order, §1: block ≥ 1, so the global record's zero position means none yet). registerValidator,
  * stake, unstake, delegate and undelegate run as the model's rules (§4: every precondition first, in the
  * model's order, so a rejection writes nothing); an accepted input then sets the global record's last
  * position. Every other kind FAULTS the run on purpose (not implemented yet). After each input, accepted
@@ -398,8 +398,10 @@ function inputLoop(a: Assembler, s: Scratch, iv: InputVars): void {
   a.jz(iv.kind, 'input.reject');
   a.add(s.q, s.q, imm(1n));
   emitReadTapeWords(a, s.q, [iv.sender, iv.block, iv.tx, iv.log, iv.arg0, iv.arg1]);
-  // input.order: the position is in range and strictly after the last accepted one (§1). The global
-  // record holds zeros before any input was accepted, which the order check reads as "none yet".
+  // input.order: the position is in range (block ≥ 1) and strictly after the last accepted one (§1).
+  // The global record holds zeros before any input was accepted; as no input sits at block 0, every
+  // first input compares above them, with no special case.
+  a.jz(iv.block, 'input.reject');
   a.lt(s.t, iv.block, imm(TWO_64));
   a.jz(s.t, 'input.reject');
   a.lt(s.t, iv.tx, imm(TWO_32));
@@ -414,10 +416,8 @@ function inputLoop(a: Assembler, s: Scratch, iv: InputVars): void {
   a.mul(s.t, GLOBAL.lastTx, imm(TWO_32));
   a.add(iv.lastWord, iv.lastWord, s.t);
   a.add(iv.lastWord, iv.lastWord, GLOBAL.lastLog);
-  a.jz(iv.lastWord, 'input.ordered');
   a.lt(s.t, iv.lastWord, iv.posWord);
   a.jz(s.t, 'input.reject');
-  a.label('input.ordered');
   // A sender word that is no address cannot come from encodeInputsTape; reject it as malformed.
   a.lt(s.t, iv.sender, imm(ADDRESS_BOUND));
   a.jz(s.t, 'input.reject');
