@@ -21,17 +21,17 @@ import {
   tapeTopWitness,
 } from '../../../circuits/gvm/tape-leaf.ts';
 import { concatBytes } from '../../../src/core/bytes.ts';
-import { wotsPublicKey } from '../../../src/dispute/winternitz/keys.ts';
-import { wotsSign } from '../../../src/dispute/winternitz/sign.ts';
 import { smallBytes, TAPE_LIMIT, wordBytes } from '../../../src/machine/isa.ts';
 import { Tape } from '../../../src/machine/tape.ts';
 import {
   digitForgeries,
   expectStandardSpend,
   gvmCases,
+  publicKeysOf,
   randomBytes,
   refusesHonest,
   rng,
+  signFields,
   spends,
   valueSecret,
   withBitFlipped,
@@ -43,18 +43,13 @@ const secret = (valueIndex: number, messageBytes: number) => valueSecret('7b', 5
 
 /** Secrets of the four committed values: position (4 B) and three 32-byte nodes. */
 const S = { position: secret(0, 4), a: secret(1, 32), b: secret(2, 32), c: secret(3, 32) };
-const LEVEL_KEYS: TapeLevelKeys = {
-  position: wotsPublicKey(S.position),
-  node: wotsPublicKey(S.a),
-  sibling: wotsPublicKey(S.b),
-  parent: wotsPublicKey(S.c),
-};
-const TOP_KEYS: TapeTopKeys = {
-  position: wotsPublicKey(S.position),
-  root: wotsPublicKey(S.a),
-  imageRoot: wotsPublicKey(S.b),
-  inputsRoot: wotsPublicKey(S.c),
-};
+/** Each leaf kind's committed values, the position first, onto the same four secrets in order. */
+const LEVEL_FIELDS = ['position', 'node', 'sibling', 'parent'] as const;
+const TOP_FIELDS = ['position', 'root', 'imageRoot', 'inputsRoot'] as const;
+const LEVEL_SECRETS = { position: S.position, node: S.a, sibling: S.b, parent: S.c };
+const TOP_SECRETS = { position: S.position, root: S.a, imageRoot: S.b, inputsRoot: S.c };
+const LEVEL_KEYS: TapeLevelKeys = publicKeysOf(LEVEL_FIELDS, LEVEL_SECRETS);
+const TOP_KEYS: TapeTopKeys = publicKeysOf(TOP_FIELDS, TOP_SECRETS);
 
 /** Levels covering every nibble boundary of the position's digits, both ends included. */
 const LEVELS = [0, 1, 2, 3, 4, 7, 8, 13, 16, 21, 24, 27, 28];
@@ -70,19 +65,11 @@ const levelLeaf = (j: number): Uint8Array => {
 const TOP_LEAF = tapeTopLeaf(TOP_KEYS).script;
 
 type Level = { position: number; node: Uint8Array; sibling: Uint8Array; parent: Uint8Array };
-const signLevel = (v: Level): TapeLevelSignatures => ({
-  position: wotsSign(S.position, smallBytes(v.position)),
-  node: wotsSign(S.a, v.node),
-  sibling: wotsSign(S.b, v.sibling),
-  parent: wotsSign(S.c, v.parent),
-});
+const signLevel = (v: Level): TapeLevelSignatures =>
+  signFields(LEVEL_FIELDS, LEVEL_SECRETS, (f) => (f === 'position' ? smallBytes(v.position) : v[f]));
 type Top = { position: number; root: Uint8Array; imageRoot: Uint8Array; inputsRoot: Uint8Array };
-const signTop = (v: Top): TapeTopSignatures => ({
-  position: wotsSign(S.position, smallBytes(v.position)),
-  root: wotsSign(S.a, v.root),
-  imageRoot: wotsSign(S.b, v.imageRoot),
-  inputsRoot: wotsSign(S.c, v.inputsRoot),
-});
+const signTop = (v: Top): TapeTopSignatures =>
+  signFields(TOP_FIELDS, TOP_SECRETS, (f) => (f === 'position' ? smallBytes(v.position) : v[f]));
 
 const randomPosition = (next: () => number) => next() % TAPE_LIMIT;
 const bit = (p: number, j: number) => Math.floor(p / 2 ** j) % 2 === 1;
