@@ -1,9 +1,11 @@
 /**
  * Per-input equivalence of the governance program with the reference model (docs/protocol.md §23) for the
- * input kinds the program implements (registerValidator, stake, unstake, delegate, undelegate): over
- * seeded workloads with crafted rejections mixed in, the machine's memory image after every input (cut at
- * each write of `inputsDone`) is word for word the model's state image after the same input, the run halts
- * on the model's final state root, every step is execution-correct and every read returns the last write.
+ * input kinds the program implements (registerValidator, stake, unstake, delegate, undelegate, queue,
+ * cancel): over seeded workloads with crafted rejections mixed in (queue and cancel from states with
+ * proposals, reached by the model over a workload prefix, as the program cannot propose yet), the
+ * machine's memory image after every input (cut at each write of `inputsDone`) is word for word the
+ * model's state image after the same input, the run halts on the model's final state root, every step is
+ * execution-correct and every read returns the last write.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -15,12 +17,15 @@ import {
   type GovernanceState,
   type InputPosition,
   MAX_TOTAL_BONDED,
+  ProposalStatus,
 } from '../../src/governance/index.ts';
+import { markProposal } from '../../src/governance/state.ts';
 import { createRng, generateWorkload, workloadAddress } from '../../src/governance/workload.ts';
 import { runProgram } from '../../src/machine/interpreter.ts';
 import { NONE, wordOf } from '../../src/machine/isa.ts';
 import { buildGovernanceProgram, type GovernanceProgram } from '../../src/machine/programs/governance.ts';
 import { encodeInputsTape } from '../../src/machine/programs/inputs-tape.ts';
+import { PROPOSAL_WORD } from '../../src/machine/programs/proposal-rules.ts';
 import { readIndex } from '../../src/machine/reads.ts';
 import { isWrongStep } from '../../src/machine/semantics.ts';
 import { Tape } from '../../src/machine/tape.ts';
@@ -126,11 +131,20 @@ type Figures = {
   steps: Map<string, number[]>;
   /** Accepted inputs other than registrations by the records they created (0: all checkpoints overwritten). */
   growth: Map<number, number>;
+  /** Inputs by kind and outcome: `<kind> accepted` or `<kind> <the model's rejecting rule>: <reason>`. */
+  outcomes: Map<string, number>;
 };
-const noFigures = (): Figures => ({ accepted: 0, rejected: 0, steps: new Map(), growth: new Map() });
+const noFigures = (): Figures => ({
+  accepted: 0,
+  rejected: 0,
+  steps: new Map(),
+  growth: new Map(),
+  outcomes: new Map(),
+});
 
 /**
- * Runs the program once over the workload and checks the image after every input against the model,
+ * Runs the program once over the workload, from `genesis` (a genesis state or any state the model reached:
+ * its image is the tape's image half; the model then applies the inputs to it), and checks the image after every input against the model,
  * the final root, and every step and read. Returns the per-input step counts by kind and outcome.
  */
 function checkEquivalence(
@@ -147,6 +161,8 @@ function checkEquivalence(
   for (const input of inputs) {
     const outcome = applyInput(genesis, input);
     outcomes.push(outcome.accepted);
+    const label = `${input.kind} ${outcome.accepted ? 'accepted' : `${outcome.rejectedBy}: ${outcome.reason}`}`;
+    figures.outcomes.set(label, (figures.outcomes.get(label) ?? 0) + 1);
     expected.push(imageWords(genesis));
   }
   const run = runProgram(program, tape, { maxSteps: 20_000_000, hashChain: false });
@@ -400,5 +416,200 @@ describe('the governance program applies the validator rules (register, stake, u
     });
     expect(run.status).toBe('halted');
     expect(run.result).toBe(wordOf(computeStateRoot(model)));
+  });
+});
+
+const PROPOSAL_KINDS = new Set<GovernanceInput['kind']>([...IMPLEMENTED, 'queue', 'cancel']);
+
+/**
+ * A pre-state with proposals and a suffix the program can run. `propose`, `vote` and `execute` are not in
+ * the program yet, so the model runs a seeded workload's first `prefix` inputs (every kind) to reach a
+ * state holding proposals in every status; the suffix is the rest of that workload's inputs of the
+ * implemented kinds (validator rules, queue, cancel), after a queue of every proposal still in its voting
+ * period and a cancel by the proposer of every finished one, with crafted queues and cancels mixed in: of every
+ * proposal the state has (whatever its status, so before voteEnd, short of quorum or approval, already
+ * queued, executed, canceled or failed), of ids no proposal has (the next ones, 0, 2^64 + a real id),
+ * cancels by the proposer and by others. Positions are re-drawn after the prefix's last one, with jumps
+ * of 6 … 17 blocks (after the first 12 inputs) so voting periods (12 blocks in the workload's parameters) end inside the suffix.
+ */
+function proposalWorkload(
+  seed: number,
+  prefix: number,
+  size: number,
+): { state: GovernanceState; inputs: GovernanceInput[] } {
+  // Few queues and more proposals in the workload, so the prefix leaves Active proposals to queue.
+  const w = generateWorkload({
+    seed,
+    inputs: prefix + size,
+    rejected: 0.1,
+    weights: { queue: 2, propose: 4 },
+  });
+  const state = createGenesisState(w.genesis);
+  for (const input of w.inputs.slice(0, prefix)) applyInput(state, input);
+  const rng = createRng(seed ^ 0x9a11);
+  const int = (n: number) => Math.floor(rng() * n);
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
+  const ids = [...state.proposals.keys()];
+  const everyone = [
+    ...Array.from({ length: 8 }, (_, i) => workloadAddress('validator', i)),
+    ...Array.from({ length: 16 }, (_, i) => workloadAddress('delegator', i)),
+  ];
+  const start = state.lastPosition ?? { block: 1n, txIndex: 0, logIndex: 0 };
+  type Bare = Record<string, unknown> & { kind: GovernanceInput['kind'] };
+  const bare: Bare[] = [];
+  const craft = (): Bare => {
+    const known = ids.length > 0 && rng() < 0.8;
+    // Known ids: Active ones still in their voting period (queued too early, or later on), other Active
+    // ones (voting over: short of quorum or approval, or passed), or any (queued, executed, canceled…).
+    const open = ids.filter((i) => {
+      const p = state.proposals.get(i);
+      return p?.status === ProposalStatus.Active && p.voteEnd >= start.block + 3n;
+    });
+    const active = ids.filter((i) => state.proposals.get(i)?.status === ProposalStatus.Active);
+    const r = rng();
+    const id = known
+      ? pick(open.length > 0 && r < 0.3 ? open : active.length > 0 && r < 0.6 ? active : ids)
+      : pick([state.proposalCount + 1n, state.proposalCount + 2n, 0n, (1n << 64n) + (ids[0] ?? 1n)]);
+    const proposer = state.proposals.get(id)?.proposer;
+    if (rng() < 0.5) return { kind: 'queue', sender: pick(everyone), proposalId: id };
+    const sender = proposer !== undefined && rng() < 0.6 ? proposer : pick(everyone);
+    return { kind: 'cancel', sender, proposalId: id };
+  };
+  // First, a queue of every proposal still in its voting period: too early, whatever its tallies.
+  for (const id of ids) {
+    const p = state.proposals.get(id);
+    if (p?.status === ProposalStatus.Active && p.voteEnd > start.block) {
+      bare.push({ kind: 'queue', sender: pick(everyone), proposalId: id });
+    }
+    // And a cancel by its proposer of every finished one (executed, canceled or failed).
+    if (p !== undefined && p.status >= ProposalStatus.Executed) {
+      bare.push({ kind: 'cancel', sender: p.proposer, proposalId: id });
+    }
+  }
+  for (const input of w.inputs.slice(prefix)) {
+    if (PROPOSAL_KINDS.has(input.kind)) {
+      const { position: _, ...rest } = input;
+      bare.push(rest);
+    }
+    if (rng() < 0.6) bare.push(craft());
+  }
+  let block = start.block + 1n;
+  let tx = 0;
+  const inputs = bare.map((b, k): GovernanceInput => {
+    const r = rng();
+    // No long jump over the first 12 inputs: Active proposals are queued before their voteEnd there.
+    if (r < 0.1 && k >= 12) {
+      block += BigInt(6 + int(12));
+      tx = 0;
+    } else if (r < 0.5) {
+      block += 1n;
+      tx = 0;
+    } else tx += 1;
+    return { ...b, position: { block, txIndex: tx, logIndex: int(3) } } as GovernanceInput;
+  });
+  return { state, inputs };
+}
+
+const PROPOSAL_SEED_COUNT = Number(
+  process.env.VIGIL_EQUIVALENCE_SEEDS ?? (process.env.VIGIL_LONG === '1' ? 300 : 10),
+);
+
+describe('the governance program applies queue and cancel as the model does, from states the model reached', () => {
+  it(`image equal after every input, final root equal, every step and read correct (${PROPOSAL_SEED_COUNT} seeds)`, {
+    timeout: 60_000 + 2_000 * PROPOSAL_SEED_COUNT,
+  }, () => {
+    const figures = noFigures();
+    let cancelsOfExecuted = 0;
+    for (let seed = 1; seed <= PROPOSAL_SEED_COUNT; seed++) {
+      const { state, inputs } = proposalWorkload(seed, 110, 60);
+      expect(inputs.every((i) => PROPOSAL_KINDS.has(i.kind))).toBe(true);
+      // Cancels by the proposer of a proposal executed in the prefix (no execute runs in the suffix).
+      cancelsOfExecuted += inputs.filter((i) => {
+        const p = i.kind === 'cancel' ? state.proposals.get(i.proposalId) : undefined;
+        return p?.status === ProposalStatus.Executed && p.proposer === i.sender;
+      }).length;
+      checkEquivalence(state, inputs, figures);
+    }
+    const count = (prefix: string) =>
+      [...figures.outcomes.entries()].filter(([k]) => k.startsWith(prefix)).reduce((s, [, n]) => s + n, 0);
+    // Every outcome of both rules, several times over.
+    expect(count('queue accepted')).toBeGreaterThan(10);
+    expect(count('queue queue.status: no such')).toBeGreaterThan(10);
+    expect(count('queue queue.status: proposal is not active')).toBeGreaterThan(10);
+    expect(count('queue queue.period')).toBeGreaterThan(5);
+    expect(count('queue queue.quorum')).toBeGreaterThan(10);
+    expect(count('queue queue.approval')).toBeGreaterThan(5);
+    expect(count('cancel accepted')).toBeGreaterThan(10);
+    expect(count('cancel cancel: no such')).toBeGreaterThan(10);
+    expect(count('cancel cancel: only the proposer')).toBeGreaterThan(10);
+    expect(count('cancel cancel: proposal is already')).toBeGreaterThan(10);
+    expect(cancelsOfExecuted).toBeGreaterThan(0);
+    console.info(
+      `queue/cancel outcomes:\n  ${[...figures.outcomes.entries()]
+        .filter(([k]) => k.startsWith('queue') || k.startsWith('cancel'))
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, n]) => `${k}: ${n}`)
+        .join('\n  ')}\n  steps: ${[...figures.steps.entries()]
+        .filter(([k]) => k.startsWith('queue') || k.startsWith('cancel'))
+        .map(([k, xs]) => `${k} n=${xs.length} min=${Math.min(...xs)} max=${Math.max(...xs)}`)
+        .join('; ')}`,
+    );
+  });
+
+  it('queue at the quorum and approval edges: exact quorum suffices, exact approval does not, abstain counts for quorum only', () => {
+    // Tallies the model could reach, set on an Active proposal of a state the model reached: bonded at
+    // snapshot 100 000 so the workload's quorumBps (3000) and thresholdBps (5000) have exact edges.
+    const cases: { tally: [bigint, bigint, bigint]; accepted: boolean; rule?: string }[] = [
+      { tally: [30_000n, 0n, 0n], accepted: true },
+      { tally: [29_999n, 0n, 0n], accepted: false, rule: 'queue.quorum' },
+      { tally: [10_000n, 0n, 19_999n], accepted: false, rule: 'queue.quorum' },
+      { tally: [10_000n, 0n, 20_000n], accepted: true },
+      { tally: [15_000n, 15_000n, 0n], accepted: false, rule: 'queue.approval' },
+      { tally: [15_001n, 14_999n, 0n], accepted: true },
+      { tally: [0n, 0n, 100_000n], accepted: false, rule: 'queue.approval' },
+    ];
+    for (const c of cases) {
+      const { state } = proposalWorkload(4, 110, 0);
+      const p = [...state.proposals.values()].find((x) => x.status === ProposalStatus.Active);
+      if (p === undefined) throw new Error('no Active proposal after the prefix');
+      expect([p.quorumBps, p.thresholdBps]).toEqual([3_000n, 5_000n]);
+      (p as { bondedAtSnapshot: bigint }).bondedAtSnapshot = 100_000n;
+      [p.tally.for, p.tally.against, p.tally.abstain] = c.tally;
+      markProposal(state, p);
+      state.leaves.endStep();
+      const last = state.lastPosition?.block ?? 1n;
+      const block = (p.voteEnd > last ? p.voteEnd : last) + 1n;
+      const inputs: GovernanceInput[] = [
+        { kind: 'queue', sender: p.proposer, proposalId: p.id, position: { block, txIndex: 0, logIndex: 0 } },
+      ];
+      const figures = noFigures();
+      checkEquivalence(state, inputs, figures);
+      expect(figures.accepted).toBe(c.accepted ? 1 : 0);
+      if (c.rule) expect([...figures.outcomes.keys()][0]).toMatch(new RegExp(`^queue ${c.rule}`));
+    }
+  });
+
+  it('the check sees a wrong program: a queue that stores the wrong status diverges at that queue', () => {
+    const at = reference.program.instructions.findIndex(
+      (ins) =>
+        ins.op === 'store' && ins.offset === PROPOSAL_WORD.status && 'imm' in ins.x && ins.x.imm === 1n,
+    );
+    expect(at).toBeGreaterThan(0);
+    const instructions = reference.program.instructions.slice();
+    const original = instructions[at];
+    if (original?.op !== 'store') throw new Error('not the status store');
+    instructions[at] = { ...original, x: { imm: 2n } };
+    const mutant: GovernanceProgram = { ...reference, program: { instructions } };
+    let diverged = 0;
+    for (let seed = 1; seed <= 4; seed++) {
+      const { state, inputs } = proposalWorkload(seed, 110, 60);
+      try {
+        checkEquivalence(state, inputs, noFigures(), mutant);
+      } catch (e) {
+        expect(String(e)).toMatch(/after input \d+ \(queue\): image word \d+ \(record \d+ word 9\)/);
+        diverged++;
+      }
+    }
+    expect(diverged).toBeGreaterThan(0);
   });
 });

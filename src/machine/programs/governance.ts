@@ -12,9 +12,10 @@
  * The input loop reads the input count at tape position 2^29 and each input's 16-word record (kind,
  * sender, block, txIndex, logIndex, arguments; inputs-tape.ts). Kind 0 (malformed) and codes past the last
  * kind are rejected; an input whose position is out of range or not after the global record's last
- * position is rejected (input.order, §1: block ≥ 1, so the global record's zero position means none yet). registerValidator,
- * stake, unstake, delegate and undelegate run as the model's rules (§4: every precondition first, in the
- * model's order, so a rejection writes nothing); an accepted input then sets the global record's last
+ * position is rejected (input.order, §1: block ≥ 1, so the global record's zero position means none
+ * yet). registerValidator, stake, unstake, delegate, undelegate, queue and cancel (the last two in
+ * proposal-rules.ts) run as the model's rules (§4, §5: every precondition first, in the model's order,
+ * so a rejection writes nothing); an accepted input then sets the global record's last
  * position. Every other kind FAULTS the run on purpose (not implemented yet). After each input, accepted
  * or rejected, `inputsDone` ← i + 1 (and ← 0 before the first): the boundary at which the equivalence test
  * compares memory 0 … 16N − 1 with the model's image. Records an input creates are appended in key order
@@ -51,6 +52,7 @@ import {
   tagWord,
   VALIDATOR_ADDRESS_SHIFT,
 } from './lib.ts';
+import { cancelRule, queueRule } from './proposal-rules.ts';
 
 /** Where the program's variables start: the image below it may hold 2^24 records. */
 export const VARIABLES_BASE = 1 << 28;
@@ -431,6 +433,10 @@ function inputLoop(a: Assembler, s: Scratch, iv: InputVars): void {
   a.jnz(s.t, 'rule.delegate');
   a.eq(s.t, iv.kind, imm(KIND_CODE.undelegate));
   a.jnz(s.t, 'rule.undelegate');
+  a.eq(s.t, iv.kind, imm(KIND_CODE.queue));
+  a.jnz(s.t, 'rule.queue');
+  a.eq(s.t, iv.kind, imm(KIND_CODE.cancel));
+  a.jnz(s.t, 'rule.cancel');
   // Kinds the program does not implement yet stop the run (a fault), never a silent skip; a code past
   // the last kind names no input and is rejected as malformed.
   a.lt(s.t, iv.kind, imm(BigInt(INPUT_KINDS.length + 1)));
@@ -441,6 +447,9 @@ function inputLoop(a: Assembler, s: Scratch, iv: InputVars): void {
   unstakeRule(a, s, iv);
   delegateRule(a, s, iv);
   undelegateRule(a, s, iv);
+  const pv = { sender: iv.sender, block: iv.block, arg0: iv.arg0, ptr: iv.vp, found: iv.found };
+  queueRule(a, s, pv);
+  cancelRule(a, s, pv);
   a.label('input.accept');
   a.mov(GLOBAL.lastBlock, iv.block);
   a.mov(GLOBAL.lastTx, iv.tx);
