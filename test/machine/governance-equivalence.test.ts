@@ -1,8 +1,8 @@
 /**
  * Per-input equivalence of the governance program with the reference model (docs/protocol.md §23) for the
- * input kinds the program implements (registerValidator, stake, unstake, delegate, undelegate, queue,
- * cancel): over seeded workloads with crafted rejections mixed in (queue and cancel from states with
- * proposals, reached by the model over a workload prefix, as the program cannot propose yet), the
+ * input kinds the program implements (registerValidator, stake, unstake, delegate, undelegate, vote,
+ * queue, cancel): over seeded workloads with crafted rejections mixed in (vote, queue, cancel from states
+ * with proposals, reached by the model over a workload prefix, as the program cannot propose yet), the
  * machine's memory image after every input (cut at each write of `inputsDone`) is word for word the
  * model's state image after the same input, the run halts on the model's final state root, every step is
  * execution-correct and every read returns the last write.
@@ -419,7 +419,7 @@ describe('the governance program applies the validator rules (register, stake, u
   });
 });
 
-const PROPOSAL_KINDS = new Set<GovernanceInput['kind']>([...IMPLEMENTED, 'queue', 'cancel']);
+const PROPOSAL_KINDS = new Set<GovernanceInput['kind']>([...IMPLEMENTED, 'vote', 'queue', 'cancel']);
 
 /**
  * A pre-state with proposals and a suffix the program can run. `propose`, `vote` and `execute` are not in
@@ -471,15 +471,26 @@ function proposalWorkload(
       ? pick(open.length > 0 && r < 0.3 ? open : active.length > 0 && r < 0.6 ? active : ids)
       : pick([state.proposalCount + 1n, state.proposalCount + 2n, 0n, (1n << 64n) + (ids[0] ?? 1n)]);
     const proposer = state.proposals.get(id)?.proposer;
-    if (rng() < 0.5) return { kind: 'queue', sender: pick(everyone), proposalId: id };
+    const r2 = rng();
+    if (r2 < 0.3) {
+      const support = pick(['for', 'against', 'abstain', 'maybe']);
+      return { kind: 'vote', sender: pick(everyone), proposalId: id, support };
+    }
+    if (r2 < 0.65) return { kind: 'queue', sender: pick(everyone), proposalId: id };
     const sender = proposer !== undefined && rng() < 0.6 ? proposer : pick(everyone);
     return { kind: 'cancel', sender, proposalId: id };
   };
-  // First, a queue of every proposal still in its voting period: too early, whatever its tallies.
+  // First, for every proposal still in its voting period, a queue (too early, whatever its tallies) and
+  // votes by a dozen accounts (validators, delegators, accounts with no power at the snapshot; delegators
+  // before and after their validators; two repeats).
   for (const id of ids) {
     const p = state.proposals.get(id);
     if (p?.status === ProposalStatus.Active && p.voteEnd > start.block) {
       bare.push({ kind: 'queue', sender: pick(everyone), proposalId: id });
+      const voters = Array.from({ length: 12 }, () => pick(everyone));
+      for (const sender of [...voters, pick(voters), pick(voters)]) {
+        bare.push({ kind: 'vote', sender, proposalId: id, support: pick(['for', 'against', 'abstain']) });
+      }
     }
     // And a cancel by its proposer of every finished one (executed, canceled or failed).
     if (p !== undefined && p.status >= ProposalStatus.Executed) {
@@ -495,10 +506,11 @@ function proposalWorkload(
   }
   let block = start.block + 1n;
   let tx = 0;
+  const early = bare.length + 12;
   const inputs = bare.map((b, k): GovernanceInput => {
     const r = rng();
-    // No long jump over the first 12 inputs: Active proposals are queued before their voteEnd there.
-    if (r < 0.1 && k >= 12) {
+    // No long jump over the first inputs: votes and queues of Active proposals before their voteEnd.
+    if (r < 0.1 && k >= early) {
       block += BigInt(6 + int(12));
       tx = 0;
     } else if (r < 0.5) {
@@ -514,25 +526,47 @@ const PROPOSAL_SEED_COUNT = Number(
   process.env.VIGIL_EQUIVALENCE_SEEDS ?? (process.env.VIGIL_LONG === '1' ? 300 : 10),
 );
 
-describe('the governance program applies queue and cancel as the model does, from states the model reached', () => {
+describe('the governance program applies vote, queue and cancel as the model does, from states the model reached', () => {
   it(`image equal after every input, final root equal, every step and read correct (${PROPOSAL_SEED_COUNT} seeds)`, {
     timeout: 60_000 + 2_000 * PROPOSAL_SEED_COUNT,
   }, () => {
     const figures = noFigures();
     let cancelsOfExecuted = 0;
+    let overrides = 0;
     for (let seed = 1; seed <= PROPOSAL_SEED_COUNT; seed++) {
       const { state, inputs } = proposalWorkload(seed, 110, 60);
       expect(inputs.every((i) => PROPOSAL_KINDS.has(i.kind))).toBe(true);
+      const overriddenBefore = new Map(
+        [...state.proposals.values()].flatMap((p) => [...p.overridden].map(([v, d]) => [`${p.id} ${v}`, d])),
+      );
       // Cancels by the proposer of a proposal executed in the prefix (no execute runs in the suffix).
       cancelsOfExecuted += inputs.filter((i) => {
         const p = i.kind === 'cancel' ? state.proposals.get(i.proposalId) : undefined;
         return p?.status === ProposalStatus.Executed && p.proposer === i.sender;
       }).length;
       checkEquivalence(state, inputs, figures);
+      // Delegator overrides in the suffix where the validator voted too (before or after its delegator).
+      for (const p of state.proposals.values()) {
+        for (const [v, d] of p.overridden) {
+          if (d !== overriddenBefore.get(`${p.id} ${v}`) && p.votes.has(v)) overrides++;
+        }
+      }
     }
     const count = (prefix: string) =>
       [...figures.outcomes.entries()].filter(([k]) => k.startsWith(prefix)).reduce((s, [, n]) => s + n, 0);
-    // Every outcome of both rules, several times over.
+    console.info(
+      `vote/queue/cancel outcomes (${overrides} delegator overrides of a validator's vote):\n  ${[
+        ...figures.outcomes.entries(),
+      ]
+        .filter(([k]) => /^(vote|queue|cancel) /.test(k))
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, n]) => `${k}: ${n}`)
+        .join('\n  ')}\n  steps: ${[...figures.steps.entries()]
+        .filter(([k]) => /^(vote|queue|cancel) /.test(k))
+        .map(([k, xs]) => `${k} n=${xs.length} min=${Math.min(...xs)} max=${Math.max(...xs)}`)
+        .join('; ')}`,
+    );
+    // Every outcome of the three rules, several times over.
     expect(count('queue accepted')).toBeGreaterThan(10);
     expect(count('queue queue.status: no such')).toBeGreaterThan(10);
     expect(count('queue queue.status: proposal is not active')).toBeGreaterThan(10);
@@ -544,16 +578,14 @@ describe('the governance program applies queue and cancel as the model does, fro
     expect(count('cancel cancel: only the proposer')).toBeGreaterThan(10);
     expect(count('cancel cancel: proposal is already')).toBeGreaterThan(10);
     expect(cancelsOfExecuted).toBeGreaterThan(0);
-    console.info(
-      `queue/cancel outcomes:\n  ${[...figures.outcomes.entries()]
-        .filter(([k]) => k.startsWith('queue') || k.startsWith('cancel'))
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, n]) => `${k}: ${n}`)
-        .join('\n  ')}\n  steps: ${[...figures.steps.entries()]
-        .filter(([k]) => k.startsWith('queue') || k.startsWith('cancel'))
-        .map(([k, xs]) => `${k} n=${xs.length} min=${Math.min(...xs)} max=${Math.max(...xs)}`)
-        .join('; ')}`,
-    );
+    expect(count('vote accepted')).toBeGreaterThan(30);
+    expect(count('vote vote.status: no such')).toBeGreaterThan(5);
+    expect(count('vote vote.status: proposal is not open')).toBeGreaterThan(5);
+    expect(count('vote vote.status: support')).toBeGreaterThan(0);
+    expect(count('vote vote.period')).toBeGreaterThan(5);
+    expect(count('vote vote.once')).toBeGreaterThan(5);
+    expect(count('vote vote.power')).toBeGreaterThan(5);
+    expect(overrides).toBeGreaterThan(3);
   });
 
   it('queue at the quorum and approval edges: exact quorum suffices, exact approval does not, abstain counts for quorum only', () => {
@@ -601,7 +633,7 @@ describe('the governance program applies queue and cancel as the model does, fro
     instructions[at] = { ...original, x: { imm: 2n } };
     const mutant: GovernanceProgram = { ...reference, program: { instructions } };
     let diverged = 0;
-    for (let seed = 1; seed <= 4; seed++) {
+    for (let seed = 1; seed <= 2; seed++) {
       const { state, inputs } = proposalWorkload(seed, 110, 60);
       try {
         checkEquivalence(state, inputs, noFigures(), mutant);

@@ -13,8 +13,8 @@
  * sender, block, txIndex, logIndex, arguments; inputs-tape.ts). Kind 0 (malformed) and codes past the last
  * kind are rejected; an input whose position is out of range or not after the global record's last
  * position is rejected (input.order, §1: block ≥ 1, so the global record's zero position means none
- * yet). registerValidator, stake, unstake, delegate, undelegate, queue and cancel (the last two in
- * proposal-rules.ts) run as the model's rules (§4, §5: every precondition first, in the model's order,
+ * yet). registerValidator, stake, unstake, delegate, undelegate, vote, queue and cancel (the last three
+ * in proposal-rules.ts) run as the model's rules (§4, §5: every precondition first, in the model's order,
  * so a rejection writes nothing); an accepted input then sets the global record's last
  * position. Every other kind FAULTS the run on purpose (not implemented yet). After each input, accepted
  * or rejected, `inputsDone` ← i + 1 (and ← 0 before the first): the boundary at which the equivalence test
@@ -52,7 +52,7 @@ import {
   tagWord,
   VALIDATOR_ADDRESS_SHIFT,
 } from './lib.ts';
-import { cancelRule, queueRule } from './proposal-rules.ts';
+import { cancelRule, queueRule, voteRule } from './proposal-rules.ts';
 
 /** Where the program's variables start: the image below it may hold 2^24 records. */
 export const VARIABLES_BASE = 1 << 28;
@@ -433,6 +433,8 @@ function inputLoop(a: Assembler, s: Scratch, iv: InputVars): void {
   a.jnz(s.t, 'rule.delegate');
   a.eq(s.t, iv.kind, imm(KIND_CODE.undelegate));
   a.jnz(s.t, 'rule.undelegate');
+  a.eq(s.t, iv.kind, imm(KIND_CODE.vote));
+  a.jnz(s.t, 'rule.vote');
   a.eq(s.t, iv.kind, imm(KIND_CODE.queue));
   a.jnz(s.t, 'rule.queue');
   a.eq(s.t, iv.kind, imm(KIND_CODE.cancel));
@@ -450,6 +452,7 @@ function inputLoop(a: Assembler, s: Scratch, iv: InputVars): void {
   const pv = { sender: iv.sender, block: iv.block, arg0: iv.arg0, ptr: iv.vp, found: iv.found };
   queueRule(a, s, pv);
   cancelRule(a, s, pv);
+  voteRule(a, s, { ...pv, arg1: iv.arg1 });
   a.label('input.accept');
   a.mov(GLOBAL.lastBlock, iv.block);
   a.mov(GLOBAL.lastTx, iv.tx);

@@ -1,6 +1,6 @@
 /**
- * The proposal rules of the governance program (docs/protocol.md §5, §23) built so far: `queue` and
- * `cancel`, emitted inline as the validator rules are (a `rule.<kind>` label reached by the dispatch,
+ * The proposal rules of the governance program (docs/protocol.md §5, §23) built so far: `vote`, `queue`
+ * and `cancel`, emitted inline as the validator rules are (a `rule.<kind>` label reached by the dispatch,
  * leaving by a jump to `input.accept` or `input.reject`). As in the model (rules/proposals.ts), every
  * precondition is checked, in the model's order, before the one effect, so a rejection writes nothing.
  *
@@ -11,11 +11,26 @@
  * 5 steps each, emitFindRecord; an unknown id passes all N; the input loop's own steps come on top):
  *   queue   accepted 5R + 44; rejected 5R + 14 (status) … 5R + 36 (approval); unknown id 5N + 12
  *   cancel  accepted 5R + 20; rejected 5R + 15 (proposer) or 5R + 18 (status); unknown id 5N + 12
- *   both    an id word ≥ 2^64: 2
+ *   all     an id word ≥ 2^64: 2
+ *   vote    accepted ≈ 8N × (3 + V) + lookups: each snapshot lookup scans all N records (8 steps each),
+ *           one per own checkpoint kind and one per earlier voter V on the proposal (overridden[sender],
+ *           recomputed); 6.6k … 18k steps per accepted vote in the tests (N ≈ 250 … 450 records).
  */
-import { ProposalStatus } from '../../governance/state.ts';
+import { CheckpointKind, ProposalStatus } from '../../governance/state.ts';
 import { type Assembler, imm } from '../assembler.ts';
-import { emitFindRecord, type Scratch, tagWord } from './lib.ts';
+import {
+  CHECKPOINT_ACCOUNT_SHIFT,
+  CHECKPOINT_BLOCK_SHIFT,
+  CHECKPOINT_KIND_SHIFT,
+  DELEGATION_ADDRESS_SHIFT,
+  emitAppendRecord,
+  emitFindRecord,
+  RECORD_SIZE,
+  type Scratch,
+  tagWord,
+  uniquePrefix,
+  VALIDATOR_ADDRESS_SHIFT,
+} from './lib.ts';
 
 /** Proposal (0x08) key word = tag ‖ id u64 ‖ zeros: the id sits at bit 184. */
 export const PROPOSAL_ID_SHIFT = 184n;
@@ -134,5 +149,207 @@ export function cancelRule(a: Assembler, s: Scratch, v: ProposalRuleVars): void 
   a.lt(s.t, s.w, imm(BigInt(ProposalStatus.Queued) + 1n));
   a.jz(s.t, 'input.reject');
   a.store(v.ptr, imm(BigInt(ProposalStatus.Canceled)), W.status);
+  a.jmp('input.accept');
+}
+
+const CHECKPOINT_TAG = 0x0a;
+const VOTE_TAG = 0x09;
+/** Vote (0x09) key word = tag ‖ proposalId u64 ‖ voter 20 ‖ zeros: the voter sits at bit 24. */
+export const VOTE_VOTER_SHIFT = 24n;
+/** A vote record's value words (§8): support code, isValidator, weight. */
+const VOTE_WORD = { support: 1, isValidator: 2, weight: 3 } as const;
+
+/** The slots the vote rule uses of its own (allocated once, under `vote.`). */
+type VoteSlots = Readonly<
+  Record<
+    | 'snap'
+    | 'lo'
+    | 'hi'
+    | 'best'
+    | 'sp'
+    | 'power'
+    | 'isValidator'
+    | 'ownValidator'
+    | 'ownAmount'
+    | 'overridden'
+    | 'vp'
+    | 'vkey'
+    | 'vend'
+    | 'voter'
+    | 'tp'
+    | 'weight',
+    number
+  >
+>;
+
+/**
+ * The record of the account's last checkpoint of `kind` at or before block M[snap] (history.ts `valueAt`,
+ * `delegationAt`): leaves in `best` its word address, or n when there is none (the words past the image
+ * are zero, so its validator and value read as 0, as the model's "none"). The checkpoints of one account
+ * and kind are created in block order and records never move once their input ends, so the last record in
+ * image order whose key lies in [key(kind, account, 0), key(kind, account, snap)] is the one.
+ */
+function emitCheckpointAt(
+  a: Assembler,
+  s: Scratch,
+  vs: VoteSlots,
+  kind: number,
+  account: number,
+  ptr: number,
+): void {
+  const l = uniquePrefix('checkpoint-at');
+  a.mul(vs.lo, account, imm(1n << CHECKPOINT_ACCOUNT_SHIFT));
+  a.add(vs.lo, vs.lo, imm(tagWord(CHECKPOINT_TAG) + (BigInt(kind) << CHECKPOINT_KIND_SHIFT)));
+  a.mul(vs.hi, vs.snap, imm(1n << CHECKPOINT_BLOCK_SHIFT));
+  a.add(vs.hi, vs.hi, vs.lo);
+  a.mov(vs.best, s.n);
+  a.mov(ptr, imm(0n));
+  a.label(`${l}.loop`);
+  a.lt(s.t, ptr, s.n);
+  a.jz(s.t, `${l}.done`);
+  a.load(s.w, ptr);
+  a.lt(s.t, s.w, vs.lo);
+  a.jnz(s.t, `${l}.next`);
+  a.lt(s.t, vs.hi, s.w);
+  a.jnz(s.t, `${l}.next`);
+  a.mov(vs.best, ptr);
+  a.label(`${l}.next`);
+  a.add(ptr, ptr, imm(BigInt(RECORD_SIZE)));
+  a.jmp(`${l}.loop`);
+  a.label(`${l}.done`);
+}
+
+/** The vote key word of proposal M[id] and voter M[voter] into `dst`. */
+function voteKey(a: Assembler, dst: number, id: number, voter: number, t: number): void {
+  a.mul(dst, id, imm(1n << PROPOSAL_ID_SHIFT));
+  a.mul(t, voter, imm(1n << VOTE_VOTER_SHIFT));
+  a.add(dst, dst, t);
+  a.add(dst, dst, imm(tagWord(VOTE_TAG)));
+}
+
+/** The word offset of the tally of support code M[code] (against 0 → 13, for 1 → 12, abstain 2 → 14). */
+function tallyOffset(a: Assembler, dst: number, code: number, t: number): void {
+  a.sub(dst, imm(BigInt(PROPOSAL_WORD.against)), code);
+  a.eq(t, code, imm(2n));
+  a.mul(t, t, imm(3n));
+  a.add(dst, dst, t);
+}
+
+/**
+ * vote (§5), preconditions in the model's order: the proposal exists, is Active and the support code is
+ * 0, 1 or 2 (`vote.status`); block ≤ voteEnd (`vote.period`); no vote record of the sender on it
+ * (`vote.once`); own power at the snapshot ≠ 0 (`vote.power`): self and delegated checkpoints if the
+ * sender is a registered validator now, its delegation checkpoint if it has a delegation record now.
+ * Effects (`vote.override`): weight = own − overridden[sender], where overridden[sender] (kept by the
+ * model beside the state, not in it) is recomputed from the image: the sum of the snapshot delegations to
+ * the sender of every voter on this proposal (vote.once makes each voter count once); tally += weight; a
+ * delegator's snapshot delegation d > 0 to v is taken off v's vote (tally and weight) if v has voted; the
+ * vote record {support, isValidator now, weight} is appended.
+ */
+export function voteRule(a: Assembler, s: Scratch, v: ProposalRuleVars & { readonly arg1: number }): void {
+  const W = PROPOSAL_WORD;
+  const names = [
+    'snap',
+    'lo',
+    'hi',
+    'best',
+    'sp',
+    'power',
+    'isValidator',
+    'ownValidator',
+    'ownAmount',
+    'overridden',
+    'vp',
+    'vkey',
+    'vend',
+    'voter',
+    'tp',
+    'weight',
+  ] as const;
+  const vs = Object.fromEntries(names.map((n) => [n, a.slot(`vote.${n}`)])) as VoteSlots;
+  a.label('rule.vote');
+  findProposal(a, s, v);
+  a.load(s.w, v.ptr, W.status);
+  a.jnz(s.w, 'input.reject');
+  a.lt(s.t, v.arg1, imm(3n));
+  a.jz(s.t, 'input.reject');
+  a.load(s.w, v.ptr, W.voteEnd);
+  a.lt(s.t, s.w, v.block);
+  a.jnz(s.t, 'input.reject');
+  voteKey(a, vs.vkey, v.arg0, v.sender, s.t);
+  emitFindRecord(a, s, vs.vkey, vs.vp, s.u);
+  a.jnz(s.u, 'input.reject');
+  // Own power at the snapshot.
+  a.load(vs.snap, v.ptr, W.snapshotBlock);
+  a.mov(vs.power, imm(0n));
+  a.mul(s.key, v.sender, imm(1n << VALIDATOR_ADDRESS_SHIFT));
+  a.add(s.key, s.key, imm(tagWord(0x04)));
+  emitFindRecord(a, s, s.key, vs.sp, vs.isValidator);
+  a.jz(vs.isValidator, 'vote.no-validator');
+  emitCheckpointAt(a, s, vs, CheckpointKind.Self, v.sender, vs.sp);
+  a.load(s.w, vs.best, 2);
+  a.add(vs.power, vs.power, s.w);
+  emitCheckpointAt(a, s, vs, CheckpointKind.Delegated, v.sender, vs.sp);
+  a.load(s.w, vs.best, 2);
+  a.add(vs.power, vs.power, s.w);
+  a.label('vote.no-validator');
+  a.mov(vs.ownValidator, imm(0n));
+  a.mov(vs.ownAmount, imm(0n));
+  a.mul(s.key, v.sender, imm(1n << DELEGATION_ADDRESS_SHIFT));
+  a.add(s.key, s.key, imm(tagWord(0x05)));
+  emitFindRecord(a, s, s.key, vs.sp, s.u);
+  a.jz(s.u, 'vote.no-delegation');
+  emitCheckpointAt(a, s, vs, CheckpointKind.Delegation, v.sender, vs.sp);
+  a.load(vs.ownValidator, vs.best, 1);
+  a.load(vs.ownAmount, vs.best, 2);
+  a.add(vs.power, vs.power, vs.ownAmount);
+  a.label('vote.no-delegation');
+  a.jz(vs.power, 'input.reject');
+  // overridden[sender]: every vote record of this proposal (key in [key(id, 0), key(id + 1, 0))).
+  a.mov(vs.overridden, imm(0n));
+  a.mov(vs.tp, imm(0n));
+  a.mul(vs.vend, v.arg0, imm(1n << PROPOSAL_ID_SHIFT));
+  a.add(vs.vend, vs.vend, imm(tagWord(VOTE_TAG)));
+  a.label('vote.scan');
+  a.lt(s.t, vs.tp, s.n);
+  a.jz(s.t, 'vote.scanned');
+  a.load(s.w, vs.tp);
+  a.sub(vs.voter, s.w, vs.vend);
+  a.lt(s.t, vs.voter, imm(1n << PROPOSAL_ID_SHIFT));
+  a.jz(s.t, 'vote.scan-next');
+  a.div(vs.voter, vs.voter, imm(1n << VOTE_VOTER_SHIFT));
+  emitCheckpointAt(a, s, vs, CheckpointKind.Delegation, vs.voter, vs.sp);
+  a.load(s.w, vs.best, 1);
+  a.eq(s.t, s.w, v.sender);
+  a.jz(s.t, 'vote.scan-next');
+  a.load(s.w, vs.best, 2);
+  a.add(vs.overridden, vs.overridden, s.w);
+  a.label('vote.scan-next');
+  a.add(vs.tp, vs.tp, imm(BigInt(RECORD_SIZE)));
+  a.jmp('vote.scan');
+  a.label('vote.scanned');
+  // Effects.
+  a.sub(vs.weight, vs.power, vs.overridden);
+  tallyOffset(a, vs.tp, v.arg1, s.t);
+  a.add(vs.tp, vs.tp, v.ptr);
+  a.load(s.w, vs.tp);
+  a.add(s.w, s.w, vs.weight);
+  a.store(vs.tp, s.w);
+  a.jz(vs.ownAmount, 'vote.record');
+  voteKey(a, vs.vkey, v.arg0, vs.ownValidator, s.t);
+  emitFindRecord(a, s, vs.vkey, vs.vp, s.u);
+  a.jz(s.u, 'vote.record');
+  a.load(s.x, vs.vp, VOTE_WORD.support);
+  tallyOffset(a, vs.tp, s.x, s.t);
+  a.add(vs.tp, vs.tp, v.ptr);
+  a.load(s.w, vs.tp);
+  a.sub(s.w, s.w, vs.ownAmount);
+  a.store(vs.tp, s.w);
+  a.load(s.w, vs.vp, VOTE_WORD.weight);
+  a.sub(s.w, s.w, vs.ownAmount);
+  a.store(vs.vp, s.w, VOTE_WORD.weight);
+  a.label('vote.record');
+  voteKey(a, vs.vkey, v.arg0, v.sender, s.t);
+  emitAppendRecord(a, s, [vs.vkey, v.arg1, vs.isValidator, vs.weight], vs.vp);
   a.jmp('input.accept');
 }
