@@ -7,30 +7,22 @@
  * arrays are zero, and a subtree holding only zeros hashes to the precomputed z_k (z_0 = 32 zero bytes,
  * z_{k+1} = H(z_k ‖ z_k)), which is what makes the cost proportional to the words given, not to 2^29
  * (one compression per pair of nodes that holds a given word).
- * The tape root is `H(imageRoot ‖ inputRoot)`. `imageRoot` becomes the state root of Part I.
+ * The tape root is `H(imageRoot ‖ inputRoot)`. `imageRoot` of a state's image is its state root (§8).
  *
  * At level j (0 from the leaves) a node is the LEFT child when bit j of its position is 0; bit 29 picks
  * the half (image left, inputs right). Pure: no I/O.
  */
-import { blake3Block64Into, blake3Pair } from '../core/blake3.ts';
+import { blake3Block64Into } from '../core/blake3.ts';
+import { hashNode, ZERO_HASHES } from '../governance/merkle.ts';
 import { ADDRESS_LIMIT, TAPE_HALF_DEPTH, TAPE_LIMIT, WORD_BYTES, WORD_MAX, wordBytes } from './isa.ts';
 
-const ZERO_WORD = new Uint8Array(WORD_BYTES);
-
-/** z_0 … z_29: the root of an all-zero subtree of height k. */
-export const ZERO_HASHES: readonly Uint8Array[] = (() => {
-  const out: Uint8Array[] = [ZERO_WORD];
-  for (let k = 0; k < TAPE_HALF_DEPTH; k++) out.push(nodeHash(out[k] as Uint8Array, out[k] as Uint8Array));
-  return out;
-})();
-
 /**
- * One Merkle node: BLAKE3 of the 64-byte block `left ‖ right`, i.e. `blake3Node` of
- * circuits/blake3-reference.ts, computed by the unrolled core/blake3.ts (the tests hold them equal).
+ * z_0 … z_29 and the node hash are the state image tree's (src/governance/merkle.ts, docs/protocol.md
+ * §8): the tape's image half is that tree, so both halves use its definitions rather than a copy.
  */
-export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return blake3Pair(left, right);
-}
+export { ZERO_HASHES };
+/** One Merkle node: BLAKE3 of the 64-byte block `left ‖ right`. */
+export const nodeHash = hashNode;
 
 function checkWord(w: bigint, where: string): void {
   if (typeof w !== 'bigint' || w < 0n || w > WORD_MAX) {
