@@ -262,7 +262,12 @@ describe('vigil devnet serve + vigil watch in two processes', () => {
     for (const d of before) expect(after.map((a) => a.id)).toContain(d.id);
     // The dispute open at the stop ended with the operator slashed, and the resumed operator played it.
     expect(after.find((d) => d.id === open.id)?.outcome).toBe('operator-slashed');
-    expect(serve.out()).toMatch(new RegExp(`operator: epoch ${open.epoch}: `));
+    // The resumed operator replays its claims from the chain; its line for that epoch may come a block
+    // after the watcher recorded the end (two processes), so it is waited for, not read at once.
+    const line = new RegExp(`operator: epoch ${open.epoch}: `);
+    await until(`the resumed operator's line for epoch ${open.epoch}`, async () =>
+      line.test(serve?.out() ?? '') ? true : undefined,
+    );
     const valid = await metric('vigil_verdicts_total', 'outcome="valid"');
     await until('a new epoch judged valid after the restart', async () =>
       (await metric('vigil_verdicts_total', 'outcome="valid"')) > valid ? true : undefined,
