@@ -6,7 +6,7 @@
  *
  * Word 0 is the key word: the leaf's tag and key fields, left-aligned. The three name-keyed leaves
  * (param, module, pending param) have a 33-byte key, so their key word is the 32-byte name and their tag
- * sits in word 15 (a name starts with an ASCII byte ≥ 0x2d, a tag is ≤ 0x0b, so the two kinds of key word
+ * sits in word 15 (a name starts with an ASCII byte ≥ 0x2d, a tag is ≤ 0x0c, so the two kinds of key word
  * never meet). Words 1 … are the value fields in §8's order, one field per word, right-aligned
  * (big-endian integers); the remaining words are zero.
  */
@@ -28,6 +28,7 @@ const LAYOUTS: Readonly<Record<number, { key: readonly number[]; values: readonl
   9: { key: [8, 20], values: [1, 1, 32] },
   10: { key: [1, 20, 8], values: [20, 32] },
   11: { key: [32], values: [32, 8] },
+  12: { key: [8, 1], values: [1, 32, 32, 32] },
 };
 
 /** Tags whose key is a 32-byte name: key word = the name, tag in the last word. */

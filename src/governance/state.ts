@@ -397,6 +397,20 @@ export function encodeProposalLeaf(p: ProposalRecord): Uint8Array {
     .done();
 }
 
+/**
+ * A proposal's action as a leaf (§8, tag 0x0c), written once by `propose`: the state keeps the actions
+ * themselves, not only their hash, so `execute` in GVM-1 (Part III) reads them from the image (the
+ * machine cannot recompute the SHA-256 actionsHash).
+ */
+export function encodeActionLeaf(proposalId: bigint, index: number, a: ProposalAction): Uint8Array {
+  const w = LeafWriter.shared(1 + 8 + 1 + 1 + 32 * 3)
+    .u8(0x0c)
+    .u64(proposalId)
+    .u8(index);
+  if (a.kind === 'setParameter') return w.u8(0).name32(a.key).u256(a.value).u256(0n).done();
+  return w.u8(1).name32(a.moduleId).u256(a.version).raw(hexToBytes(a.codeHash, 'codeHash')).done();
+}
+
 const SUPPORT_CODE: Record<VoteSupport, number> = { against: 0, for: 1, abstain: 2 };
 
 export function encodeVoteLeaf(proposalId: bigint, voter: Address, v: VoteRecord): Uint8Array {
@@ -449,6 +463,7 @@ export const leafIds = {
   checkpoint: (kind: CheckpointKind, account: Address, block: bigint): string =>
     `0a0${kind}${account.slice(2)}${u64Hex(block)}`,
   pendingParam: (key: ParamKey): string => `0b${nameHex(key)}`,
+  action: (id: bigint, index: number): string => `0c${u64Hex(id)}${index.toString(16).padStart(2, '0')}`,
 };
 
 // ---- marking helpers: the one place that knows each leaf's id ----
@@ -484,6 +499,12 @@ export const markProposal = (s: GovernanceState, p: ProposalRecord): void => {
   p.leafSlot ??= { id: leafIds.proposal(p.id), encode: () => encodeProposalLeaf(p), entry: undefined };
   s.leaves.markSlot(p.leafSlot);
 };
+/** Creates the leaves of a new proposal's actions (they never change afterwards). */
+export function markActions(s: GovernanceState, p: ProposalRecord): void {
+  p.actions.forEach((a, i) => {
+    s.leaves.mark(leafIds.action(p.id, i), () => encodeActionLeaf(p.id, i, a));
+  });
+}
 export const markVote = (s: GovernanceState, p: ProposalRecord, voter: Address): void =>
   s.leaves.mark(leafIds.vote(p.id, voter), () =>
     encodeVoteLeaf(p.id, voter, p.votes.get(voter) as VoteRecord),

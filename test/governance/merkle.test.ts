@@ -176,7 +176,23 @@ describe('state image tree', () => {
     expect(pw[63]).toBe(0x05);
     expect(pw[511]).toBe(0x02);
     expect(() => leafWords(Uint8Array.of(0x04, 1, 2))).toThrow(/tag 0x4 is 91 bytes, not 3/);
-    expect(() => leafWords(Uint8Array.of(0x0c))).toThrow(/No leaf has tag 0xc/);
+    expect(() => leafWords(Uint8Array.of(0x0d))).toThrow(/No leaf has tag 0xd/);
+    // An action (0x0c): key word = tag ‖ proposal id u64 ‖ index u8; kind, name, value, codeHash.
+    const act = new Uint8Array(leafByteLength(0x0c));
+    act[0] = 0x0c;
+    act[8] = 0x05; // id 5
+    act[9] = 0x02; // index 2
+    act[10] = 0x01; // upgradeModule
+    act.set(new TextEncoder().encode('bridge'), 11);
+    act[11 + 32 + 31] = 0x03; // version 3
+    act[11 + 64] = 0xcc;
+    const aw = leafWords(act);
+    expect(hex(aw.subarray(0, 32))).toBe(`0c${'00'.repeat(7)}0502${'00'.repeat(22)}`);
+    expect(aw[63]).toBe(0x01);
+    expect(new TextDecoder().decode(aw.subarray(64, 70))).toBe('bridge');
+    expect(aw[127]).toBe(0x03);
+    expect(aw[128]).toBe(0xcc);
+    expect(aw.subarray(160).every((b) => b === 0)).toBe(true);
   });
 });
 

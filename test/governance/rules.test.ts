@@ -10,10 +10,12 @@ import {
   getValidator,
   getVote,
   InvalidGenesisError,
+  leafIds,
   ProposalStatus,
   proposalState,
   votingPowerAt,
 } from '../../src/governance/index.ts';
+import { encodeActionLeaf } from '../../src/governance/state.ts';
 import { addr, Scenario } from './scenario.ts';
 
 const A = addr('aa');
@@ -193,6 +195,28 @@ describe('execution (execute.status, execute.bounds)', () => {
     expect(s.execute(id).accepted).toBe(true);
     expect(getProposal(s.state, id)?.status).toBe(ok ? ProposalStatus.Executed : ProposalStatus.Failed);
     expect(getParam(s.state, key)).toBe(ok ? value : before);
+  });
+
+  it('keeps each action as a leaf (§8, 0x0c) in proposal order, created with the proposal', () => {
+    const actions = [
+      { kind: 'setParameter' as const, key: 'quorumBps' as const, value: 7n },
+      {
+        kind: 'upgradeModule' as const,
+        moduleId: 'bridge',
+        version: 4n,
+        codeHash: `0x${'ab'.repeat(32)}` as const,
+      },
+    ];
+    const { s, id } = passed(actions);
+    s.state.leaves.flush();
+    for (const [i, a] of actions.entries()) {
+      const leaf = s.state.leaves.leaf(leafIds.action(id, i));
+      expect(leaf?.bytes).toEqual(encodeActionLeaf(id, i, a).slice());
+    }
+    expect(s.state.leaves.leaf(leafIds.action(id, 2))).toBeUndefined();
+    const first = s.state.leaves.leaf(leafIds.action(id, 0))?.index as number;
+    expect(s.state.leaves.leaf(leafIds.action(id, 1))?.index).toBe(first + 1);
+    expect(s.state.leaves.leaf(leafIds.proposal(id))?.index).toBe(first - 1);
   });
 
   it('applies nothing when any action of the proposal is out of bounds', () => {

@@ -21,6 +21,7 @@ import type { RuleId } from '../rule-ids.ts';
 import { sha256Concat } from '../sha.ts';
 import {
   type GovernanceState,
+  markActions,
   markModule,
   markParam,
   markPendingParam,
@@ -86,6 +87,7 @@ export function propose(s: GovernanceState, input: ProposeInput, rules: RuleId[]
   s.proposalCount = id;
   s.proposals.set(id, p);
   markProposal(s, p);
+  markActions(s, p);
   return undefined;
 }
 
