@@ -39,6 +39,8 @@ import { CheckpointKind } from '../../governance/state.ts';
 import { Assembler, imm } from '../assembler.ts';
 import { ADDRESS_LIMIT } from '../isa.ts';
 import type { Program } from '../program.ts';
+import { endEpochRule } from './epoch-rules.ts';
+import type { ProgramFault } from './faults.ts';
 import { INPUT_RECORD_WORDS } from './inputs-tape.ts';
 import {
   allocateScratch,
@@ -47,12 +49,14 @@ import {
   emitFindRecord,
   emitReadTapeWords,
   emitWriteCheckpoint,
+  GLOBAL,
   RECORD_SIZE,
   type Scratch,
   tagWord,
   VALIDATOR_ADDRESS_SHIFT,
 } from './lib.ts';
 import { cancelRule, queueRule, voteRule } from './proposal-rules.ts';
+import { executeRule, proposeRule } from './propose-execute.ts';
 
 /** Where the program's variables start: the image below it may hold 2^24 records. */
 export const VARIABLES_BASE = 1 << 28;
@@ -167,6 +171,7 @@ const INPUT_NAMES = [
   'log',
   'arg0',
   'arg1',
+  'arg2',
   'posWord',
   'lastWord',
   'vkey',
@@ -183,8 +188,6 @@ const INPUT_NAMES = [
 ] as const;
 type InputVars = Readonly<Record<(typeof INPUT_NAMES)[number], number>>;
 
-/** Global record (record 0, §8) word addresses. */
-const GLOBAL = { lastBlock: 2, lastTx: 3, lastLog: 4, totalBonded: 7 } as const;
 const TWO_64 = 1n << 64n;
 const TWO_32 = 1n << 32n;
 const ADDRESS_BOUND = 1n << 160n;
@@ -254,8 +257,11 @@ function stakeRule(a: Assembler, s: Scratch, iv: InputVars): void {
   a.jmp('input.accept');
 }
 
-/** unstake (§4): registered; 0 < amount ≤ selfStake; then the reference's `unstake.power` effects. */
-function unstakeRule(a: Assembler, s: Scratch, iv: InputVars): void {
+/**
+ * unstake (§4): registered; 0 < amount ≤ selfStake; then the `unstake.power` effects: the self and bonded
+ * checkpoints and totalBonded. Built with `unstake-keeps-power`, only selfStake changes (the fault).
+ */
+function unstakeRule(a: Assembler, s: Scratch, iv: InputVars, fault: ProgramFault): void {
   a.label('rule.unstake');
   addressKey(a, iv.vkey, iv.sender, VALIDATOR_TAG);
   emitFindRecord(a, s, iv.vkey, iv.vp, iv.found);
@@ -266,9 +272,11 @@ function unstakeRule(a: Assembler, s: Scratch, iv: InputVars): void {
   a.jnz(s.t, 'input.reject');
   a.sub(iv.amount, iv.amount, iv.arg0);
   a.store(iv.vp, iv.amount, 2);
-  emitWriteCheckpoint(a, s, CHECKPOINT_SELF, iv.sender, iv.block, imm(0n), iv.amount);
-  a.sub(GLOBAL.totalBonded, GLOBAL.totalBonded, iv.arg0);
-  emitWriteCheckpoint(a, s, CHECKPOINT_BONDED, imm(0n), iv.block, imm(0n), GLOBAL.totalBonded);
+  if (fault !== 'unstake-keeps-power') {
+    emitWriteCheckpoint(a, s, CHECKPOINT_SELF, iv.sender, iv.block, imm(0n), iv.amount);
+    a.sub(GLOBAL.totalBonded, GLOBAL.totalBonded, iv.arg0);
+    emitWriteCheckpoint(a, s, CHECKPOINT_BONDED, imm(0n), iv.block, imm(0n), GLOBAL.totalBonded);
+  }
   a.jmp('input.accept');
 }
 
@@ -385,7 +393,7 @@ function undelegateRule(a: Assembler, s: Scratch, iv: InputVars): void {
  * An accepted input moves the global record's last position to its own; every input ends by writing
  * i + 1 to `inputsDone`, the boundary the equivalence test cuts the trace at.
  */
-function inputLoop(a: Assembler, s: Scratch, iv: InputVars): void {
+function inputLoop(a: Assembler, s: Scratch, iv: InputVars, fault: ProgramFault): void {
   a.mov(iv.inPos, imm(BigInt(ADDRESS_LIMIT)));
   a.tape(iv.count, iv.inPos);
   a.add(iv.inPos, iv.inPos, imm(1n));
@@ -399,7 +407,7 @@ function inputLoop(a: Assembler, s: Scratch, iv: InputVars): void {
   a.tape(iv.kind, s.q);
   a.jz(iv.kind, 'input.reject');
   a.add(s.q, s.q, imm(1n));
-  emitReadTapeWords(a, s.q, [iv.sender, iv.block, iv.tx, iv.log, iv.arg0, iv.arg1]);
+  emitReadTapeWords(a, s.q, [iv.sender, iv.block, iv.tx, iv.log, iv.arg0, iv.arg1, iv.arg2]);
   // input.order: the position is in range (block ≥ 1) and strictly after the last accepted one (§1).
   // The global record holds zeros before any input was accepted; as no input sits at block 0, every
   // first input compares above them, with no special case.
@@ -439,20 +447,27 @@ function inputLoop(a: Assembler, s: Scratch, iv: InputVars): void {
   a.jnz(s.t, 'rule.queue');
   a.eq(s.t, iv.kind, imm(KIND_CODE.cancel));
   a.jnz(s.t, 'rule.cancel');
-  // Kinds the program does not implement yet stop the run (a fault), never a silent skip; a code past
-  // the last kind names no input and is rejected as malformed.
-  a.lt(s.t, iv.kind, imm(BigInt(INPUT_KINDS.length + 1)));
-  a.jz(s.t, 'input.reject');
-  emitFault(a, s);
+  a.eq(s.t, iv.kind, imm(KIND_CODE.propose));
+  a.jnz(s.t, 'rule.propose');
+  a.eq(s.t, iv.kind, imm(KIND_CODE.execute));
+  a.jnz(s.t, 'rule.execute');
+  a.eq(s.t, iv.kind, imm(KIND_CODE.endEpoch));
+  a.jnz(s.t, 'rule.endEpoch');
+  // A code past the last kind names no input: rejected as malformed.
+  a.jmp('input.reject');
   registerRule(a, s, iv);
   stakeRule(a, s, iv);
-  unstakeRule(a, s, iv);
+  unstakeRule(a, s, iv, fault);
   delegateRule(a, s, iv);
   undelegateRule(a, s, iv);
   const pv = { sender: iv.sender, block: iv.block, arg0: iv.arg0, ptr: iv.vp, found: iv.found };
-  queueRule(a, s, pv);
+  queueRule(a, s, pv, fault);
   cancelRule(a, s, pv);
-  voteRule(a, s, { ...pv, arg1: iv.arg1 });
+  voteRule(a, s, { ...pv, arg1: iv.arg1 }, fault);
+  const pe = { ...pv, arg1: iv.arg1, arg2: iv.arg2 };
+  proposeRule(a, s, pe, fault);
+  executeRule(a, s, pe, fault);
+  endEpochRule(a, s, fault);
   a.label('input.accept');
   a.mov(GLOBAL.lastBlock, iv.block);
   a.mov(GLOBAL.lastTx, iv.tx);
@@ -472,13 +487,18 @@ export type GovernanceProgram = {
   readonly imageWords: number;
 };
 
-export function buildGovernanceProgram(): GovernanceProgram {
+export type GovernanceProgramOptions = {
+  /** A catalogue fault to compile in (faults.ts): the program a dishonest operator runs. */
+  readonly fault?: ProgramFault;
+};
+
+export function buildGovernanceProgram(options: GovernanceProgramOptions = {}): GovernanceProgram {
   const a = new Assembler(VARIABLES_BASE);
   const v = Object.fromEntries(VARIABLE_NAMES.map((name) => [name, a.slot(name)])) as Vars;
   const iv = Object.fromEntries(INPUT_NAMES.map((name) => [name, a.slot(name)])) as InputVars;
   const s = allocateScratch(a, v.n, VARIABLES_BASE);
   copyImage(a, v);
-  inputLoop(a, s, iv);
+  inputLoop(a, s, iv, options.fault);
   hashImage(a, v);
   a.mov(v.root, 0);
   a.halt(v.root);

@@ -11,11 +11,41 @@
  *   emitWriteCheckpoint  4 (key) + find + 4 (overwrite) or + 1 + append (new record)
  *   emitReadTapeWords    2 per word
  */
+import { PARAM_KEYS, type ParamKey, ROLLUP_PARAM_KEYS } from '../../governance/params.ts';
 import { type Assembler, imm, type OperandLike } from '../assembler.ts';
 import { ADDRESS_LIMIT } from '../isa.ts';
 
 /** Records are 16 words (§8). */
 export const RECORD_SIZE = 16;
+
+/**
+ * The global record (record 0, §8): its value words are memory addresses 1 … 9, as record 0 sits at
+ * word 0 of the image.
+ */
+export const GLOBAL = {
+  epoch: 1,
+  lastBlock: 2,
+  lastTx: 3,
+  lastLog: 4,
+  proposalCount: 5,
+  activeCount: 6,
+  totalBonded: 7,
+  totalIssued: 8,
+  treasury: 9,
+} as const;
+
+/**
+ * Genesis lays out the param records (one per key, PARAM_KEYS order) right after the global record and
+ * the pending-param records (ROLLUP_PARAM_KEYS order) after them (§8); records never move, so each
+ * parameter's value has a fixed word address in every image.
+ */
+export const paramWord = (key: ParamKey): number => (1 + PARAM_KEYS.indexOf(key)) * RECORD_SIZE + 1;
+/** A rollup parameter's pending record: value at this word, activationEpoch at the next. */
+export const pendingParamWord = (key: ParamKey): number => {
+  const i = ROLLUP_PARAM_KEYS.indexOf(key);
+  if (i < 0) throw new RangeError(`${key} is no rollup parameter`);
+  return (1 + PARAM_KEYS.length + i) * RECORD_SIZE + 1;
+};
 
 const TAG_SHIFT = 248n;
 /** The key word of a tag-prefixed record: tag byte first, key fields left-aligned after it (§8). */

@@ -18,6 +18,7 @@
  */
 import { CheckpointKind, ProposalStatus } from '../../governance/state.ts';
 import { type Assembler, imm } from '../assembler.ts';
+import type { ProgramFault } from './faults.ts';
 import {
   CHECKPOINT_ACCOUNT_SHIFT,
   CHECKPOINT_BLOCK_SHIFT,
@@ -92,7 +93,7 @@ function findProposal(a: Assembler, s: Scratch, v: ProposalRuleVars): void {
  * The products cannot wrap for a state the model can reach: every tally is at most bondedAtSnapshot ≤
  * MAX_TOTAL_BONDED < 2^128 and the basis points are u16, so each side stays below 2^146.
  */
-export function queueRule(a: Assembler, s: Scratch, v: ProposalRuleVars): void {
+export function queueRule(a: Assembler, s: Scratch, v: ProposalRuleVars, fault: ProgramFault): void {
   const W = PROPOSAL_WORD;
   a.label('rule.queue');
   findProposal(a, s, v);
@@ -113,16 +114,23 @@ export function queueRule(a: Assembler, s: Scratch, v: ProposalRuleVars): void {
   a.load(s.w, v.ptr, W.bondedAtSnapshot);
   a.mul(s.y, s.y, s.w);
   a.lt(s.t, s.x, s.y);
-  a.jnz(s.t, 'input.reject');
-  // Approval holds exactly when thresholdBps × (for + against) < for × 10000.
+  // quorum-not-checked computes the comparison and ignores it.
+  if (fault !== 'quorum-not-checked') a.jnz(s.t, 'input.reject');
+  // Approval holds exactly when thresholdBps × (for + against) < for × 10000 (the off-by-one fault
+  // also passes at equality: it rejects only when for × 10000 < thresholdBps × (for + against)).
   a.load(s.x, v.ptr, W.for);
   a.load(s.y, v.ptr, W.against);
   a.add(s.y, s.x, s.y);
   a.load(s.w, v.ptr, W.thresholdBps);
   a.mul(s.y, s.y, s.w);
   a.mul(s.x, s.x, imm(BPS));
-  a.lt(s.t, s.y, s.x);
-  a.jz(s.t, 'input.reject');
+  if (fault === 'approval-threshold-off-by-one') {
+    a.lt(s.t, s.x, s.y);
+    a.jnz(s.t, 'input.reject');
+  } else {
+    a.lt(s.t, s.y, s.x);
+    a.jz(s.t, 'input.reject');
+  }
   // Effects.
   a.store(v.ptr, imm(BigInt(ProposalStatus.Queued)), W.status);
   a.load(s.w, v.ptr, W.timelock);
@@ -177,7 +185,9 @@ type VoteSlots = Readonly<
     | 'vend'
     | 'voter'
     | 'tp'
-    | 'weight',
+    | 'weight'
+    | 'again'
+    | 'prev',
     number
   >
 >;
@@ -246,7 +256,12 @@ function tallyOffset(a: Assembler, dst: number, code: number, t: number): void {
  * delegator's snapshot delegation d > 0 to v is taken off v's vote (tally and weight) if v has voted; the
  * vote record {support, isValidator now, weight} is appended.
  */
-export function voteRule(a: Assembler, s: Scratch, v: ProposalRuleVars & { readonly arg1: number }): void {
+export function voteRule(
+  a: Assembler,
+  s: Scratch,
+  v: ProposalRuleVars & { readonly arg1: number },
+  fault: ProgramFault,
+): void {
   const W = PROPOSAL_WORD;
   const names = [
     'snap',
@@ -265,6 +280,8 @@ export function voteRule(a: Assembler, s: Scratch, v: ProposalRuleVars & { reado
     'voter',
     'tp',
     'weight',
+    'again',
+    'prev',
   ] as const;
   const vs = Object.fromEntries(names.map((n) => [n, a.slot(`vote.${n}`)])) as VoteSlots;
   a.label('rule.vote');
@@ -278,7 +295,13 @@ export function voteRule(a: Assembler, s: Scratch, v: ProposalRuleVars & { reado
   a.jnz(s.t, 'input.reject');
   voteKey(a, vs.vkey, v.arg0, v.sender, s.t);
   emitFindRecord(a, s, vs.vkey, vs.vp, s.u);
-  a.jnz(s.u, 'input.reject');
+  if (fault === 'vote-counted-twice') {
+    // The fault goes on with a repeated vote: its record is updated at the end instead of appended.
+    a.mov(vs.again, s.u);
+    a.mov(vs.prev, vs.vp);
+  } else {
+    a.jnz(s.u, 'input.reject');
+  }
   // Own power at the snapshot.
   a.load(vs.snap, v.ptr, W.snapshotBlock);
   a.mov(vs.power, imm(0n));
@@ -305,8 +328,10 @@ export function voteRule(a: Assembler, s: Scratch, v: ProposalRuleVars & { reado
   a.add(vs.power, vs.power, vs.ownAmount);
   a.label('vote.no-delegation');
   a.jz(vs.power, 'input.reject');
-  // overridden[sender]: every vote record of this proposal (key in [key(id, 0), key(id + 1, 0))).
   a.mov(vs.overridden, imm(0n));
+  // delegator-override-ignored: weight = own power, and a delegator's vote leaves its validator's alone.
+  if (fault === 'delegator-override-ignored') a.jmp('vote.override-ignored');
+  // overridden[sender]: every vote record of this proposal (key in [key(id, 0), key(id + 1, 0))).
   a.mov(vs.tp, imm(0n));
   a.mul(vs.vend, v.arg0, imm(1n << PROPOSAL_ID_SHIFT));
   a.add(vs.vend, vs.vend, imm(tagWord(VOTE_TAG)));
@@ -349,7 +374,27 @@ export function voteRule(a: Assembler, s: Scratch, v: ProposalRuleVars & { reado
   a.sub(s.w, s.w, vs.ownAmount);
   a.store(vs.vp, s.w, VOTE_WORD.weight);
   a.label('vote.record');
+  if (fault === 'vote-counted-twice') {
+    a.jz(vs.again, 'vote.append');
+    a.store(vs.prev, v.arg1, VOTE_WORD.support);
+    a.store(vs.prev, vs.isValidator, VOTE_WORD.isValidator);
+    a.load(s.w, vs.prev, VOTE_WORD.weight);
+    a.add(s.w, s.w, vs.weight);
+    a.store(vs.prev, s.w, VOTE_WORD.weight);
+    a.jmp('input.accept');
+    a.label('vote.append');
+  }
   voteKey(a, vs.vkey, v.arg0, v.sender, s.t);
   emitAppendRecord(a, s, [vs.vkey, v.arg1, vs.isValidator, vs.weight], vs.vp);
   a.jmp('input.accept');
+  if (fault === 'delegator-override-ignored') {
+    a.label('vote.override-ignored');
+    a.mov(vs.weight, vs.power);
+    tallyOffset(a, vs.tp, v.arg1, s.t);
+    a.add(vs.tp, vs.tp, v.ptr);
+    a.load(s.w, vs.tp);
+    a.add(s.w, s.w, vs.weight);
+    a.store(vs.tp, s.w);
+    a.jmp('vote.record');
+  }
 }
