@@ -132,6 +132,22 @@ export class Assembler {
     return this.#emit({ op: 'halt', result });
   }
 
+  /**
+   * Where `pc` lies in the source: the last label at or before it and the offset from there
+   * ("rule.queue+23"), to name a micro-step in reports. "+pc" when no label precedes it.
+   */
+  locate(pc: number): string {
+    let best: string | undefined;
+    let at = -1;
+    for (const [name, target] of this.#labels) {
+      if (target <= pc && target > at) {
+        best = name;
+        at = target;
+      }
+    }
+    return best === undefined ? `+${pc}` : `${best}+${pc - at}`;
+  }
+
   /** The program with every label resolved, validated (`ProgramError` when not valid). */
   build(): Program {
     const instructions = this.#instructions.slice();

@@ -485,6 +485,8 @@ export type GovernanceProgram = {
   readonly inputsDone: number;
   /** The slot holding the image's word count (16 × records). */
   readonly imageWords: number;
+  /** Names the source position of a pc ("rule.vote+41"), for reports of a divergent micro-step. */
+  readonly locate: (pc: number) => string;
 };
 
 export type GovernanceProgramOptions = {
@@ -502,7 +504,7 @@ export function buildGovernanceProgram(options: GovernanceProgramOptions = {}): 
   hashImage(a, v);
   a.mov(v.root, 0);
   a.halt(v.root);
-  return { program: a.build(), inputsDone: iv.inputsDone, imageWords: v.n };
+  return { program: a.build(), inputsDone: iv.inputsDone, imageWords: v.n, locate: (pc) => a.locate(pc) };
 }
 
 /** The governance program: image in, the implemented inputs applied, root out. */
