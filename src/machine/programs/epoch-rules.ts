@@ -1,12 +1,701 @@
 /**
- * endEpoch in the governance program (docs/protocol.md §6, §23). Not written yet: it faults the run on
- * purpose, so a run never silently skips it.
+ * endEpoch in the governance program (docs/protocol.md §6, §23), as the model's rules/end-of-epoch.ts
+ * does it with REFERENCE_HOOKS (or the one hook a compiled-in fault changes). It is never rejected: it
+ * leaves by `input.accept`.
+ *
+ * The model credits accounts one by one and appends the reward leaves it creates sorted by key. Finding
+ * each account's reward record by a scan (5N steps) or keeping new records sorted by emitAppendRecord's
+ * swaps (115 steps each) would cost O(D × N) or O(D²) for D delegators, so the rule works in passes:
+ *
+ *   1. one image pass finds every active-slot record (table `slotPtr`, index → word address); the old
+ *      set (slots 0 … activeCount − 1) goes into the table `active` (8 words per entry);
+ *   2. if the set has power: one pass over the validator records fills each active entry's commission,
+ *      self stake and base (a linear look-up in the table, A entries), then each R_v, C, rest; one pass over
+ *      the delegation records pays each delegator (amount > 0) of an active validator; then each
+ *      validator's own credit and the rounding to the treasury. Credits go to a list (account, amount),
+ *      zero ones left out;
+ *   3. one pass over the proposal records: each Executed one of this epoch costs two more passes (count
+ *      its validator votes, then credit them);
+ *   4. one pass over the validator records gathers the candidates; a selection sort keeps the top
+ *      maxValidators; the slot records 0 … max(old, new) − 1 are rewritten in place or appended (in index
+ *      order, first of the records this input creates: 0x06 keys sort before 0x07 ones, so no swap);
+ *   5. the credit list is merge-sorted by account (bottom-up, 2-word entries), equal accounts merged, one
+ *      pass over the reward records adds each one's credit (binary search in the list), and the accounts
+ *      left get new reward records, appended in key order (each append compares once and never swaps);
+ *   6. epoch + 1, activeCount, and the rollup parameters whose activation epoch has come (unrolled).
+ *
+ * Step costs (from the emitted code; N records, A old active entries, C candidates ≤ 256, K selected,
+ * L credits, E executed proposals of the epoch): about 8N (pass 1) + 9N + 8N·… : each image pass costs
+ * 6 steps per record plus its body on a match; validator pass ≈ (12 + 7A) per validator, delegation pass
+ * ≈ (14 + 7A + 20) per delegation; 2 × 6N per executed proposal; selection ≈ 14·C·K; slot writes ≈ 20 per
+ * slot; merge sort ≈ 17 per entry per level (L·⌈log2 L⌉); reward pass ≈ 13·log2 L per reward record;
+ * ≈ 25 per new reward record. No step count grows with D² or D × N.
  */
-import type { Assembler } from '../assembler.ts';
+import { ROLLUP_PARAM_KEYS } from '../../governance/params.ts';
+import { ProposalStatus } from '../../governance/state.ts';
+import { type Assembler, imm, type OperandLike } from '../assembler.ts';
 import type { ProgramFault } from './faults.ts';
-import { emitFault, type Scratch } from './lib.ts';
+import {
+  DELEGATION_ADDRESS_SHIFT,
+  emitAppendRecord,
+  emitFault,
+  GLOBAL,
+  paramWord,
+  pendingParamWord,
+  RECORD_SIZE,
+  type Scratch,
+  tagWord,
+  uniquePrefix,
+  VALIDATOR_ADDRESS_SHIFT,
+} from './lib.ts';
+import { PROPOSAL_ID_SHIFT, PROPOSAL_WORD, VOTE_VOTER_SHIFT } from './proposal-rules.ts';
 
-export function endEpochRule(a: Assembler, s: Scratch, _fault: ProgramFault): void {
-  a.label('rule.endEpoch');
+const BPS = 10_000n;
+const ACTIVE_TAG = 0x06;
+const REWARD_TAG = 0x07;
+const VALIDATOR_TAG = 0x04;
+const DELEGATION_TAG = 0x05;
+const PROPOSAL_TAG = 0x08;
+const VOTE_TAG = 0x09;
+/** Active slot (0x06) key word = tag ‖ index u32 ‖ zeros: the index sits at bit 216. */
+export const ACTIVE_INDEX_SHIFT = 216n;
+/** Reward (0x07) key word = tag ‖ account 20 ‖ zeros. */
+export const REWARD_ADDRESS_SHIFT = 88n;
+/** Slot indices stay below maxValidators' bound (100); the table has room for more. */
+const SLOT_TABLE = 128;
+/** An active entry's words in the `active` table. */
+const ENTRY = { address: 0, power: 1, reward: 2, commission: 3, rest: 4, base: 5, selfStake: 6, paid: 7 };
+const ENTRY_SIZE = 8;
+/** Candidates: 2 words (address, total) each; at most MAX_REGISTERED_VALIDATORS of them. */
+const CANDIDATE_TABLE = 256;
+/** Credits: 2 words (account, amount) each; the list and the merge sort's second buffer. */
+const CREDIT_CAPACITY = 1 << 20;
+
+const EPOCH_NAMES = [
+  'ptr',
+  'key',
+  'oldCount',
+  'newCount',
+  'reward',
+  'totalPower',
+  'paid',
+  'ep',
+  'eEnd',
+  'cp',
+  'share',
+  'acc',
+  'amt',
+  'id',
+  'vlo',
+  'vhi',
+  'voters',
+  'each',
+  'subsidy',
+  'candEnd',
+  'k',
+  'best',
+  'bp',
+  'total',
+  'cap',
+  'i',
+  'slotCount',
+  'src',
+  'dst',
+  'width',
+  'len',
+  'lo',
+  'mid',
+  'hi',
+  'pe',
+  'qe',
+  'o',
+  'oe',
+  'ip',
+] as const;
+type EpochVars = Readonly<Record<(typeof EPOCH_NAMES)[number], number>>;
+
+type Tables = { readonly slotPtr: number; readonly active: number; readonly cand: number };
+type Lists = { readonly credits: number; readonly buffer: number };
+
+/**
+ * Loops `ptr` over every record of the image whose key word's top byte is `tag`, leaving its key word in
+ * `key`; `body` runs per match and may jump to the returned continue label.
+ */
+function forEachRecord(
+  a: Assembler,
+  s: Scratch,
+  e: EpochVars,
+  tag: number,
+  body: (next: string) => void,
+): void {
+  const l = uniquePrefix('epoch-records');
+  a.mov(e.ptr, imm(0n));
+  a.label(`${l}.loop`);
+  a.lt(s.t, e.ptr, s.n);
+  a.jz(s.t, `${l}.done`);
+  a.load(e.key, e.ptr);
+  a.div(s.t, e.key, imm(tagWord(1)));
+  a.eq(s.t, s.t, imm(BigInt(tag)));
+  a.jz(s.t, `${l}.next`);
+  body(`${l}.next`);
+  a.label(`${l}.next`);
+  a.add(e.ptr, e.ptr, imm(BigInt(RECORD_SIZE)));
+  a.jmp(`${l}.loop`);
+  a.label(`${l}.done`);
+}
+
+/** `dst ← divide(x, y)`: floor, or ceil under `rewards-rounded-up` (the model's ceilDiv: (x + y − 1) / y). */
+function emitDivide(a: Assembler, dst: number, x: number, y: number, t: number, fault: ProgramFault): void {
+  if (fault === 'rewards-rounded-up') {
+    a.add(t, x, y);
+    a.sub(t, t, imm(1n));
+    a.div(dst, t, y);
+  } else {
+    a.div(dst, x, y);
+  }
+}
+
+/**
+ * Finds the active entry of the validator address in M[address] (linear, entries 0 … oldCount − 1):
+ * `e.ep` ← its word address, or jumps to `missing`.
+ */
+function findActiveEntry(
+  a: Assembler,
+  s: Scratch,
+  e: EpochVars,
+  tb: Tables,
+  address: number,
+  missing: string,
+): void {
+  const l = uniquePrefix('epoch-entry');
+  a.mov(e.ep, imm(BigInt(tb.active)));
+  a.label(`${l}.loop`);
+  a.lt(s.t, e.ep, e.eEnd);
+  a.jz(s.t, missing);
+  a.load(s.w, e.ep, ENTRY.address);
+  a.eq(s.t, s.w, address);
+  a.jnz(s.t, `${l}.hit`);
+  a.add(e.ep, e.ep, imm(BigInt(ENTRY_SIZE)));
+  a.jmp(`${l}.loop`);
+  a.label(`${l}.hit`);
+}
+
+/** Appends (account, amount) to the credit list unless the amount is zero (a zero credit makes no leaf). */
+function pushCredit(
+  a: Assembler,
+  s: Scratch,
+  e: EpochVars,
+  ls: Lists,
+  account: OperandLike,
+  amount: number,
+): void {
+  const l = uniquePrefix('epoch-credit');
+  a.jz(amount, `${l}.done`);
+  a.eq(s.t, e.cp, imm(BigInt(ls.credits + 2 * CREDIT_CAPACITY)));
+  a.jz(s.t, `${l}.room`);
   emitFault(a, s);
+  a.label(`${l}.room`);
+  a.store(e.cp, account);
+  a.store(e.cp, amount, 1);
+  a.add(e.cp, e.cp, imm(2n));
+  a.label(`${l}.done`);
+}
+
+/** 6.1, 6.2: the epoch reward split over the old active set, into the credit list and the treasury. */
+function emitRewardSplit(
+  a: Assembler,
+  s: Scratch,
+  e: EpochVars,
+  tb: Tables,
+  ls: Lists,
+  fault: ProgramFault,
+): void {
+  a.mov(e.reward, paramWord('epochReward'));
+  a.add(GLOBAL.totalIssued, GLOBAL.totalIssued, e.reward);
+  // Every slot record's word address by index (records never move once their input has ended).
+  forEachRecord(a, s, e, ACTIVE_TAG, () => {
+    a.sub(s.w, e.key, imm(tagWord(ACTIVE_TAG)));
+    a.div(s.w, s.w, imm(1n << ACTIVE_INDEX_SHIFT));
+    a.lt(s.t, s.w, imm(BigInt(SLOT_TABLE)));
+    a.jnz(s.t, 'epoch.slot-fits');
+    emitFault(a, s);
+    a.label('epoch.slot-fits');
+    a.add(s.w, s.w, imm(BigInt(tb.slotPtr)));
+    a.store(s.w, e.ptr);
+  });
+  // The old set into `active`, and its total power.
+  a.mov(e.oldCount, GLOBAL.activeCount);
+  a.mul(e.eEnd, e.oldCount, imm(BigInt(ENTRY_SIZE)));
+  a.add(e.eEnd, e.eEnd, imm(BigInt(tb.active)));
+  a.mov(e.totalPower, imm(0n));
+  a.mov(e.ep, imm(BigInt(tb.active)));
+  a.mov(e.ip, imm(BigInt(tb.slotPtr)));
+  a.label('epoch.old-set');
+  a.lt(s.t, e.ep, e.eEnd);
+  a.jz(s.t, 'epoch.old-set-done');
+  a.load(s.p, e.ip);
+  a.load(s.w, s.p, 1);
+  a.store(e.ep, s.w, ENTRY.address);
+  a.load(s.w, s.p, 2);
+  a.store(e.ep, s.w, ENTRY.power);
+  a.add(e.totalPower, e.totalPower, s.w);
+  a.add(e.ep, e.ep, imm(BigInt(ENTRY_SIZE)));
+  a.add(e.ip, e.ip, imm(1n));
+  a.jmp('epoch.old-set');
+  a.label('epoch.old-set-done');
+  a.jnz(e.totalPower, 'epoch.split');
+  a.add(GLOBAL.treasury, GLOBAL.treasury, e.reward);
+  a.jmp('epoch.split-done');
+  a.label('epoch.split');
+  // Each active validator's record: commission, self stake, base.
+  forEachRecord(a, s, e, VALIDATOR_TAG, (next) => {
+    a.sub(e.acc, e.key, imm(tagWord(VALIDATOR_TAG)));
+    a.div(e.acc, e.acc, imm(1n << VALIDATOR_ADDRESS_SHIFT));
+    findActiveEntry(a, s, e, tb, e.acc, next);
+    a.load(s.w, e.ptr, 1);
+    a.store(e.ep, s.w, ENTRY.commission);
+    a.load(s.w, e.ptr, 2);
+    a.store(e.ep, s.w, ENTRY.selfStake);
+    a.load(s.x, e.ptr, 3);
+    a.add(s.w, s.w, s.x);
+    a.store(e.ep, s.w, ENTRY.base);
+  });
+  // R_v = divide(E × power, P); C = R × commission / 10000 (0 under commission-not-taken); rest = R − C.
+  a.mov(e.paid, imm(0n));
+  a.mov(e.ep, imm(BigInt(tb.active)));
+  a.label('epoch.shares');
+  a.lt(s.t, e.ep, e.eEnd);
+  a.jz(s.t, 'epoch.shares-done');
+  a.load(s.w, e.ep, ENTRY.power);
+  a.mul(s.x, e.reward, s.w);
+  emitDivide(a, s.w, s.x, e.totalPower, s.t, fault);
+  a.store(e.ep, s.w, ENTRY.reward);
+  a.add(e.paid, e.paid, s.w);
+  if (fault === 'commission-not-taken') {
+    a.mov(s.x, imm(0n));
+  } else {
+    a.load(s.x, e.ep, ENTRY.commission);
+    a.mul(s.x, s.x, s.w);
+    a.div(s.x, s.x, imm(BPS));
+  }
+  a.store(e.ep, s.x, ENTRY.commission);
+  a.sub(s.w, s.w, s.x);
+  a.store(e.ep, s.w, ENTRY.rest);
+  a.store(e.ep, imm(0n), ENTRY.paid);
+  a.add(e.ep, e.ep, imm(BigInt(ENTRY_SIZE)));
+  a.jmp('epoch.shares');
+  a.label('epoch.shares-done');
+  a.sub(s.w, e.reward, e.paid);
+  a.add(GLOBAL.treasury, GLOBAL.treasury, s.w);
+  // Dividends: every delegation with amount > 0 to an active validator (its base is then > 0).
+  forEachRecord(a, s, e, DELEGATION_TAG, (next) => {
+    a.load(e.amt, e.ptr, 2);
+    a.jz(e.amt, next);
+    a.load(e.acc, e.ptr, 1);
+    findActiveEntry(a, s, e, tb, e.acc, next);
+    a.load(s.w, e.ep, ENTRY.rest);
+    a.mul(s.x, s.w, e.amt);
+    a.load(s.y, e.ep, ENTRY.base);
+    emitDivide(a, e.share, s.x, s.y, s.t, fault);
+    a.load(s.w, e.ep, ENTRY.paid);
+    a.add(s.w, s.w, e.share);
+    a.store(e.ep, s.w, ENTRY.paid);
+    a.sub(e.acc, e.key, imm(tagWord(DELEGATION_TAG)));
+    a.div(e.acc, e.acc, imm(1n << DELEGATION_ADDRESS_SHIFT));
+    pushCredit(a, s, e, ls, e.acc, e.share);
+  });
+  // Each validator's own credit: R when its base is 0, else C + its stake share; the rest's rounding
+  // to the treasury.
+  a.mov(e.ep, imm(BigInt(tb.active)));
+  a.label('epoch.own');
+  a.lt(s.t, e.ep, e.eEnd);
+  a.jz(s.t, 'epoch.split-done');
+  a.load(e.acc, e.ep, ENTRY.address);
+  a.load(s.y, e.ep, ENTRY.base);
+  a.jnz(s.y, 'epoch.own-based');
+  a.load(e.share, e.ep, ENTRY.reward);
+  pushCredit(a, s, e, ls, e.acc, e.share);
+  a.jmp('epoch.own-next');
+  a.label('epoch.own-based');
+  a.load(e.amt, e.ep, ENTRY.rest);
+  a.load(s.w, e.ep, ENTRY.selfStake);
+  a.mul(s.x, e.amt, s.w);
+  a.load(s.y, e.ep, ENTRY.base);
+  emitDivide(a, e.share, s.x, s.y, s.t, fault);
+  a.sub(s.w, e.amt, e.share);
+  a.load(s.x, e.ep, ENTRY.paid);
+  a.sub(s.w, s.w, s.x);
+  a.add(GLOBAL.treasury, GLOBAL.treasury, s.w);
+  a.load(s.w, e.ep, ENTRY.commission);
+  a.add(e.share, e.share, s.w);
+  pushCredit(a, s, e, ls, e.acc, e.share);
+  a.label('epoch.own-next');
+  a.add(e.ep, e.ep, imm(BigInt(ENTRY_SIZE)));
+  a.jmp('epoch.own');
+  a.label('epoch.split-done');
+}
+
+/** 6.3: the governance subsidy of every proposal executed in this epoch. */
+function emitSubsidy(a: Assembler, s: Scratch, e: EpochVars, ls: Lists): void {
+  const W = PROPOSAL_WORD;
+  a.mov(e.subsidy, paramWord('governanceSubsidy'));
+  forEachRecord(a, s, e, PROPOSAL_TAG, (next) => {
+    a.load(s.w, e.ptr, W.status);
+    a.eq(s.t, s.w, imm(BigInt(ProposalStatus.Executed)));
+    a.jz(s.t, next);
+    a.load(s.w, e.ptr, W.executedEpoch);
+    a.eq(s.t, s.w, GLOBAL.epoch);
+    a.jz(s.t, next);
+    a.add(GLOBAL.totalIssued, GLOBAL.totalIssued, e.subsidy);
+    // Its votes: key words in [vlo, vlo + 2^184), vlo = tag ‖ id ‖ zeros.
+    a.sub(e.id, e.key, imm(tagWord(PROPOSAL_TAG)));
+    a.div(e.id, e.id, imm(1n << PROPOSAL_ID_SHIFT));
+    a.mul(e.vlo, e.id, imm(1n << PROPOSAL_ID_SHIFT));
+    a.add(e.vlo, e.vlo, imm(tagWord(VOTE_TAG)));
+    a.mov(e.voters, imm(0n));
+    emitVoteScan(a, s, e, () => a.add(e.voters, e.voters, imm(1n)));
+    a.jnz(e.voters, 'epoch.subsidy-voters');
+    a.add(GLOBAL.treasury, GLOBAL.treasury, e.subsidy);
+    a.jmp(next);
+    a.label('epoch.subsidy-voters');
+    a.div(e.each, e.subsidy, e.voters);
+    a.mul(s.w, e.each, e.voters);
+    a.sub(s.w, e.subsidy, s.w);
+    a.add(GLOBAL.treasury, GLOBAL.treasury, s.w);
+    emitVoteScan(a, s, e, () => {
+      a.sub(e.acc, s.w, e.vlo);
+      a.div(e.acc, e.acc, imm(1n << VOTE_VOTER_SHIFT));
+      pushCredit(a, s, e, ls, e.acc, e.each);
+    });
+  });
+}
+
+/** Runs `body` for each vote record of the proposal (key in [vlo, vlo + 2^184)) with isValidator = 1. */
+function emitVoteScan(a: Assembler, s: Scratch, e: EpochVars, body: () => void): void {
+  const l = uniquePrefix('epoch-votes');
+  a.mov(e.ip, imm(0n));
+  a.label(`${l}.loop`);
+  a.lt(s.t, e.ip, s.n);
+  a.jz(s.t, `${l}.done`);
+  a.load(s.w, e.ip);
+  a.sub(s.x, s.w, e.vlo);
+  a.lt(s.t, s.x, imm(1n << PROPOSAL_ID_SHIFT));
+  a.jz(s.t, `${l}.next`);
+  a.load(s.y, e.ip, 2);
+  a.jz(s.y, `${l}.next`);
+  body();
+  a.label(`${l}.next`);
+  a.add(e.ip, e.ip, imm(BigInt(RECORD_SIZE)));
+  a.jmp(`${l}.loop`);
+  a.label(`${l}.done`);
+}
+
+/** 6.4: candidates, ranking, the top maxValidators with the power cap, and the slot records. */
+function emitNextSet(a: Assembler, s: Scratch, e: EpochVars, tb: Tables, fault: ProgramFault): void {
+  a.mov(e.candEnd, imm(BigInt(tb.cand)));
+  a.mov(s.y, paramWord('minStake'));
+  forEachRecord(a, s, e, VALIDATOR_TAG, (next) => {
+    a.load(s.w, e.ptr, 2);
+    a.lt(s.t, s.w, s.y);
+    a.jnz(s.t, next);
+    a.load(s.x, e.ptr, 3);
+    a.add(s.w, s.w, s.x);
+    a.store(e.candEnd, s.w, 1);
+    a.sub(s.w, e.key, imm(tagWord(VALIDATOR_TAG)));
+    a.div(s.w, s.w, imm(1n << VALIDATOR_ADDRESS_SHIFT));
+    a.store(e.candEnd, s.w);
+    a.add(e.candEnd, e.candEnd, imm(2n));
+  });
+  // newCount = min(maxValidators, candidates).
+  a.sub(e.newCount, e.candEnd, imm(BigInt(tb.cand)));
+  a.div(e.newCount, e.newCount, imm(2n));
+  a.lt(s.t, paramWord('maxValidators'), e.newCount);
+  a.jz(s.t, 'epoch.count');
+  a.mov(e.newCount, paramWord('maxValidators'));
+  a.label('epoch.count');
+  // Selection sort of the first newCount places: position k takes the best of k … end.
+  a.mov(e.k, imm(BigInt(tb.cand)));
+  a.mul(e.eEnd, e.newCount, imm(2n));
+  a.add(e.eEnd, e.eEnd, imm(BigInt(tb.cand)));
+  a.mov(e.total, imm(0n));
+  a.label('epoch.rank');
+  a.lt(s.t, e.k, e.eEnd);
+  a.jz(s.t, 'epoch.ranked');
+  a.mov(e.best, e.k);
+  a.add(e.bp, e.k, imm(2n));
+  a.label('epoch.rank-scan');
+  a.lt(s.t, e.bp, e.candEnd);
+  a.jz(s.t, 'epoch.rank-swap');
+  // bp ranks before best: a larger total, or an equal one and a smaller address (larger when flipped).
+  a.load(s.x, e.bp, 1);
+  a.load(s.y, e.best, 1);
+  a.lt(s.t, s.y, s.x);
+  a.jnz(s.t, 'epoch.rank-take');
+  a.eq(s.t, s.x, s.y);
+  a.jz(s.t, 'epoch.rank-next');
+  a.load(s.x, e.bp);
+  a.load(s.y, e.best);
+  if (fault === 'tie-break-flipped') a.lt(s.t, s.y, s.x);
+  else a.lt(s.t, s.x, s.y);
+  a.jz(s.t, 'epoch.rank-next');
+  a.label('epoch.rank-take');
+  a.mov(e.best, e.bp);
+  a.label('epoch.rank-next');
+  a.add(e.bp, e.bp, imm(2n));
+  a.jmp('epoch.rank-scan');
+  a.label('epoch.rank-swap');
+  a.load(s.x, e.k);
+  a.load(s.y, e.best);
+  a.store(e.k, s.y);
+  a.store(e.best, s.x);
+  a.load(s.x, e.k, 1);
+  a.load(s.y, e.best, 1);
+  a.store(e.k, s.y, 1);
+  a.store(e.best, s.x, 1);
+  a.add(e.total, e.total, s.y);
+  a.add(e.k, e.k, imm(2n));
+  a.jmp('epoch.rank');
+  a.label('epoch.ranked');
+  a.mul(e.cap, e.total, paramWord('maxPowerBps'));
+  a.div(e.cap, e.cap, imm(BPS));
+  // Slots 0 … max(old, new) − 1: the selected (address, power), then zeros.
+  a.mov(e.slotCount, e.oldCount);
+  a.lt(s.t, e.slotCount, e.newCount);
+  a.jz(s.t, 'epoch.slots-counted');
+  a.mov(e.slotCount, e.newCount);
+  a.label('epoch.slots-counted');
+  a.mov(e.i, imm(0n));
+  a.label('epoch.slot');
+  a.lt(s.t, e.i, e.slotCount);
+  a.jz(s.t, 'epoch.slots-done');
+  a.mov(e.acc, imm(0n));
+  a.mov(e.amt, imm(0n));
+  a.lt(s.t, e.i, e.newCount);
+  a.jz(s.t, 'epoch.slot-write');
+  a.mul(s.p, e.i, imm(2n));
+  a.add(s.p, s.p, imm(BigInt(tb.cand)));
+  a.load(e.acc, s.p);
+  a.load(e.amt, s.p, 1);
+  if (fault !== 'power-cap-not-applied') {
+    a.lt(s.t, e.cap, e.amt);
+    a.jz(s.t, 'epoch.slot-write');
+    a.mov(e.amt, e.cap);
+  }
+  a.label('epoch.slot-write');
+  a.add(s.p, e.i, imm(BigInt(tb.slotPtr)));
+  a.load(e.ptr, s.p);
+  a.jz(e.ptr, 'epoch.slot-new');
+  a.store(e.ptr, e.acc, 1);
+  a.store(e.ptr, e.amt, 2);
+  a.jmp('epoch.slot-next');
+  a.label('epoch.slot-new');
+  a.mul(e.key, e.i, imm(1n << ACTIVE_INDEX_SHIFT));
+  a.add(e.key, e.key, imm(tagWord(ACTIVE_TAG)));
+  emitAppendRecord(a, s, [e.key, e.acc, e.amt], e.ptr);
+  a.label('epoch.slot-next');
+  a.add(e.i, e.i, imm(1n));
+  a.jmp('epoch.slot');
+  a.label('epoch.slots-done');
+  a.mov(GLOBAL.activeCount, e.newCount);
+}
+
+/** `dst ← min(x, y)`. */
+function emitMin(a: Assembler, dst: number, x: OperandLike, y: number, t: number): void {
+  const l = uniquePrefix('epoch-min');
+  a.mov(dst, x);
+  a.lt(t, y, dst);
+  a.jz(t, `${l}.done`);
+  a.mov(dst, y);
+  a.label(`${l}.done`);
+}
+
+/**
+ * Sorts the credit list (2-word entries from ls.credits to e.cp) by account: bottom-up merge sort between
+ * the list and the buffer; leaves the sorted list's start in `e.src` and its end in `e.cp`.
+ */
+function emitSortCredits(a: Assembler, s: Scratch, e: EpochVars, ls: Lists): void {
+  a.mov(e.src, imm(BigInt(ls.credits)));
+  a.mov(e.dst, imm(BigInt(ls.buffer)));
+  a.sub(e.len, e.cp, imm(BigInt(ls.credits)));
+  a.mov(e.width, imm(2n));
+  a.label('epoch.sort-pass');
+  a.lt(s.t, e.width, e.len);
+  a.jz(s.t, 'epoch.sorted');
+  a.mov(e.lo, imm(0n));
+  a.label('epoch.sort-run');
+  a.lt(s.t, e.lo, e.len);
+  a.jz(s.t, 'epoch.sort-pass-done');
+  // Merge [lo, mid) and [mid, hi) of src into dst (offsets in words).
+  a.add(s.w, e.lo, e.width);
+  emitMin(a, e.mid, s.w, e.len, s.t);
+  a.add(s.w, e.mid, e.width);
+  emitMin(a, e.hi, s.w, e.len, s.t);
+  a.add(s.p, e.src, e.lo);
+  a.add(e.pe, e.src, e.mid);
+  a.add(s.q, e.src, e.mid);
+  a.add(e.qe, e.src, e.hi);
+  a.add(e.o, e.dst, e.lo);
+  a.add(e.oe, e.dst, e.hi);
+  a.label('epoch.merge');
+  a.lt(s.t, e.o, e.oe);
+  a.jz(s.t, 'epoch.merge-done');
+  a.lt(s.t, s.p, e.pe);
+  a.jz(s.t, 'epoch.merge-q');
+  a.lt(s.t, s.q, e.qe);
+  a.jz(s.t, 'epoch.merge-p');
+  a.load(s.x, s.p);
+  a.load(s.y, s.q);
+  a.lt(s.t, s.y, s.x);
+  a.jnz(s.t, 'epoch.merge-q');
+  a.label('epoch.merge-p');
+  a.load(s.w, s.p);
+  a.store(e.o, s.w);
+  a.load(s.w, s.p, 1);
+  a.store(e.o, s.w, 1);
+  a.add(s.p, s.p, imm(2n));
+  a.add(e.o, e.o, imm(2n));
+  a.jmp('epoch.merge');
+  a.label('epoch.merge-q');
+  a.load(s.w, s.q);
+  a.store(e.o, s.w);
+  a.load(s.w, s.q, 1);
+  a.store(e.o, s.w, 1);
+  a.add(s.q, s.q, imm(2n));
+  a.add(e.o, e.o, imm(2n));
+  a.jmp('epoch.merge');
+  a.label('epoch.merge-done');
+  a.mov(e.lo, e.hi);
+  a.jmp('epoch.sort-run');
+  a.label('epoch.sort-pass-done');
+  a.mov(s.w, e.src);
+  a.mov(e.src, e.dst);
+  a.mov(e.dst, s.w);
+  a.add(e.width, e.width, e.width);
+  a.jmp('epoch.sort-pass');
+  a.label('epoch.sorted');
+  a.add(e.cp, e.src, e.len);
+}
+
+/**
+ * 6.2/6.3's credits into the reward records: sort, merge equal accounts, add to the existing records
+ * (binary search per reward record), append the rest in key order.
+ */
+function emitApplyCredits(a: Assembler, s: Scratch, e: EpochVars, ls: Lists): void {
+  emitSortCredits(a, s, e, ls);
+  // Merge equal accounts in place: o is the last kept entry.
+  a.sub(e.o, e.src, imm(2n));
+  a.mov(e.ip, e.src);
+  a.label('epoch.merge-equal');
+  a.lt(s.t, e.ip, e.cp);
+  a.jz(s.t, 'epoch.merged-equal');
+  a.load(s.x, e.ip);
+  a.load(s.y, e.ip, 1);
+  a.lt(s.w, e.o, e.src);
+  a.jnz(s.w, 'epoch.merge-keep');
+  a.load(s.w, e.o);
+  a.eq(s.t, s.w, s.x);
+  a.jz(s.t, 'epoch.merge-keep');
+  a.load(s.w, e.o, 1);
+  a.add(s.w, s.w, s.y);
+  a.store(e.o, s.w, 1);
+  a.jmp('epoch.merge-equal-next');
+  a.label('epoch.merge-keep');
+  a.add(e.o, e.o, imm(2n));
+  a.store(e.o, s.x);
+  a.store(e.o, s.y, 1);
+  a.label('epoch.merge-equal-next');
+  a.add(e.ip, e.ip, imm(2n));
+  a.jmp('epoch.merge-equal');
+  a.label('epoch.merged-equal');
+  a.add(e.cp, e.o, imm(2n));
+  a.sub(e.len, e.cp, e.src);
+  a.div(e.len, e.len, imm(2n));
+  // Existing reward records: add the account's credit and zero it in the list.
+  forEachRecord(a, s, e, REWARD_TAG, (next) => {
+    a.sub(e.acc, e.key, imm(tagWord(REWARD_TAG)));
+    a.div(e.acc, e.acc, imm(1n << REWARD_ADDRESS_SHIFT));
+    a.mov(e.lo, imm(0n));
+    a.mov(e.hi, e.len);
+    a.label('epoch.search');
+    a.lt(s.t, e.lo, e.hi);
+    a.jz(s.t, 'epoch.searched');
+    a.add(e.mid, e.lo, e.hi);
+    a.div(e.mid, e.mid, imm(2n));
+    a.mul(s.p, e.mid, imm(2n));
+    a.add(s.p, s.p, e.src);
+    a.load(s.w, s.p);
+    a.lt(s.t, s.w, e.acc);
+    a.jz(s.t, 'epoch.search-low');
+    a.add(e.lo, e.mid, imm(1n));
+    a.jmp('epoch.search');
+    a.label('epoch.search-low');
+    a.mov(e.hi, e.mid);
+    a.jmp('epoch.search');
+    a.label('epoch.searched');
+    a.lt(s.t, e.lo, e.len);
+    a.jz(s.t, next);
+    a.mul(s.p, e.lo, imm(2n));
+    a.add(s.p, s.p, e.src);
+    a.load(s.w, s.p);
+    a.eq(s.t, s.w, e.acc);
+    a.jz(s.t, next);
+    a.load(s.w, s.p, 1);
+    a.load(s.x, e.ptr, 1);
+    a.add(s.x, s.x, s.w);
+    a.store(e.ptr, s.x, 1);
+    a.store(s.p, imm(0n), 1);
+  });
+  // New reward records, in account order (after any new slot record: 0x07 keys sort after 0x06).
+  a.mov(e.ip, e.src);
+  a.label('epoch.new-reward');
+  a.lt(s.t, e.ip, e.cp);
+  a.jz(s.t, 'epoch.new-rewards-done');
+  a.load(e.amt, e.ip, 1);
+  a.jz(e.amt, 'epoch.new-reward-next');
+  a.load(e.acc, e.ip);
+  a.mul(e.key, e.acc, imm(1n << REWARD_ADDRESS_SHIFT));
+  a.add(e.key, e.key, imm(tagWord(REWARD_TAG)));
+  emitAppendRecord(a, s, [e.key, e.amt], e.ptr);
+  a.label('epoch.new-reward-next');
+  a.add(e.ip, e.ip, imm(2n));
+  a.jmp('epoch.new-reward');
+  a.label('epoch.new-rewards-done');
+}
+
+/** 6.5, 6.6: the epoch advances; pending rollup parameters whose epoch has come take force. */
+function emitAdvance(a: Assembler, s: Scratch): void {
+  a.add(GLOBAL.epoch, GLOBAL.epoch, imm(1n));
+  for (const key of ROLLUP_PARAM_KEYS) {
+    const l = uniquePrefix('epoch-param');
+    const at = pendingParamWord(key);
+    a.mov(s.w, at + 1);
+    a.jz(s.w, `${l}.done`);
+    a.lt(s.t, GLOBAL.epoch, s.w);
+    a.jnz(s.t, `${l}.done`);
+    a.mov(paramWord(key), at);
+    a.mov(at, imm(0n));
+    a.mov(at + 1, imm(0n));
+    a.label(`${l}.done`);
+  }
+}
+
+export function endEpochRule(a: Assembler, s: Scratch, fault: ProgramFault): void {
+  const e = Object.fromEntries(EPOCH_NAMES.map((name) => [name, a.slot(`epoch.${name}`)])) as EpochVars;
+  const tb: Tables = {
+    slotPtr: a.slots('epoch.slotPtr', SLOT_TABLE),
+    active: a.slots('epoch.active', SLOT_TABLE * ENTRY_SIZE),
+    cand: a.slots('epoch.cand', 2 * CANDIDATE_TABLE),
+  };
+  const ls: Lists = {
+    credits: a.slots('epoch.credits', 2 * CREDIT_CAPACITY),
+    buffer: a.slots('epoch.buffer', 2 * CREDIT_CAPACITY),
+  };
+  a.label('rule.endEpoch');
+  a.mov(e.cp, imm(BigInt(ls.credits)));
+  emitRewardSplit(a, s, e, tb, ls, fault);
+  emitSubsidy(a, s, e, ls);
+  emitNextSet(a, s, e, tb, fault);
+  emitApplyCredits(a, s, e, ls);
+  emitAdvance(a, s);
+  a.jmp('input.accept');
 }
