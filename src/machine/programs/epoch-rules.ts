@@ -144,15 +144,26 @@ function forEachRecord(
   a.label(`${l}.done`);
 }
 
-/** `dst ← divide(x, y)`: floor, or ceil under `rewards-rounded-up` (the model's ceilDiv: (x + y − 1) / y). */
+/**
+ * `dst ← divide(x, y)`: floor; under `rewards-rounded-up` the model's ceilDiv, (x + y − 1) / y, in an
+ * out-of-line detour that replaces the `div` (same length: nothing after it moves, so the fault build's
+ * trace parts from the honest one at this division).
+ */
 function emitDivide(a: Assembler, dst: number, x: number, y: number, t: number, fault: ProgramFault): void {
-  if (fault === 'rewards-rounded-up') {
+  if (fault !== 'rewards-rounded-up') {
+    a.div(dst, x, y);
+    return;
+  }
+  const l = uniquePrefix('epoch-ceil');
+  a.jmp(`${l}.detour`);
+  a.label(`${l}.back`);
+  a.defer(() => {
+    a.label(`${l}.detour`);
     a.add(t, x, y);
     a.sub(t, t, imm(1n));
     a.div(dst, t, y);
-  } else {
-    a.div(dst, x, y);
-  }
+    a.jmp(`${l}.back`);
+  });
 }
 
 /**
@@ -271,13 +282,10 @@ function emitRewardSplit(
   emitDivide(a, s.w, s.x, e.totalPower, s.t, fault);
   a.store(e.ep, s.w, ENTRY.reward);
   a.add(e.paid, e.paid, s.w);
-  if (fault === 'commission-not-taken') {
-    a.mov(s.x, imm(0n));
-  } else {
-    a.load(s.x, e.ep, ENTRY.commission);
-    a.mul(s.x, s.x, s.w);
-    a.div(s.x, s.x, imm(BPS));
-  }
+  // commission-not-taken multiplies by 0 instead of R (same length: nothing after it moves).
+  a.load(s.x, e.ep, ENTRY.commission);
+  a.mul(s.x, s.x, fault === 'commission-not-taken' ? imm(0n) : s.w);
+  a.div(s.x, s.x, imm(BPS));
   a.store(e.ep, s.x, ENTRY.commission);
   a.sub(s.w, s.w, s.x);
   a.store(e.ep, s.w, ENTRY.rest);
@@ -476,11 +484,10 @@ function emitNextSet(a: Assembler, s: Scratch, e: EpochVars, tb: Tables, fault: 
   a.add(s.p, s.p, imm(BigInt(tb.cand)));
   a.load(e.acc, s.p);
   a.load(e.amt, s.p, 1);
-  if (fault !== 'power-cap-not-applied') {
-    a.lt(s.t, e.cap, e.amt);
-    a.jz(s.t, 'epoch.slot-write');
-    a.mov(e.amt, e.cap);
-  }
+  // power = min(total, cap); power-cap-not-applied keeps the total where the cap binds (same length).
+  a.lt(s.t, e.cap, e.amt);
+  a.jz(s.t, 'epoch.slot-write');
+  a.mov(e.amt, fault === 'power-cap-not-applied' ? e.amt : e.cap);
   a.label('epoch.slot-write');
   a.add(s.p, e.i, imm(BigInt(tb.slotPtr)));
   a.load(e.ptr, s.p);
