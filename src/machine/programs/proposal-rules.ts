@@ -75,7 +75,7 @@ export type ProposalRuleVars = {
  * "no such proposal"). An id word ≥ 2^64 names no proposal (ids are u64) and would wrap onto another
  * key word once shifted, so it is rejected before the lookup.
  */
-function findProposal(a: Assembler, s: Scratch, v: ProposalRuleVars): void {
+export function findProposal(a: Assembler, s: Scratch, v: ProposalRuleVars): void {
   a.lt(s.t, v.arg0, imm(TWO_64));
   a.jz(s.t, 'input.reject');
   a.mul(s.key, v.arg0, imm(1n << PROPOSAL_ID_SHIFT));
