@@ -38,6 +38,7 @@ export class Assembler {
   readonly #labels = new Map<string, number>();
   readonly #slots = new Map<string, { base: number; size: number }>();
   readonly #pending: Pending[] = [];
+  readonly #deferred: (() => void)[] = [];
   #nextSlot: number;
 
   /** Slots are allocated upwards from `firstSlot` (0 by default). */
@@ -133,14 +134,14 @@ export class Assembler {
   }
 
   /**
-   * Where `pc` lies in the source: the last label at or before it and the offset from there
-   * ("rule.queue+23"), to name a micro-step in reports. "+pc" when no label precedes it.
+   * Where `pc` lies in the source: the last label at or before it (among those starting with `prefix`)
+   * and the offset from there ("rule.queue+23"), to name a micro-step in reports. "+pc" when none does.
    */
-  locate(pc: number): string {
+  locate(pc: number, prefix = ''): string {
     let best: string | undefined;
     let at = -1;
     for (const [name, target] of this.#labels) {
-      if (target <= pc && target > at) {
+      if (target <= pc && target > at && name.startsWith(prefix)) {
         best = name;
         at = target;
       }
@@ -148,8 +149,17 @@ export class Assembler {
     return best === undefined ? `+${pc}` : `${best}+${pc - at}`;
   }
 
+  /**
+   * Code to emit after everything else, when `build` runs (deferred blocks may defer more): out-of-line
+   * blocks that must not move any other instruction, such as a fault build's detours.
+   */
+  defer(emit: () => void): void {
+    this.#deferred.push(emit);
+  }
+
   /** The program with every label resolved, validated (`ProgramError` when not valid). */
   build(): Program {
+    for (let emit = this.#deferred.shift(); emit !== undefined; emit = this.#deferred.shift()) emit();
     const instructions = this.#instructions.slice();
     for (const { pc, label } of this.#pending) {
       const target = this.#labels.get(label);

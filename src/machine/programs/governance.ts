@@ -36,7 +36,7 @@ import {
   RECORD_WORDS,
 } from '../../governance/index.ts';
 import { CheckpointKind } from '../../governance/state.ts';
-import { Assembler, imm } from '../assembler.ts';
+import { Assembler, AssemblerError, imm } from '../assembler.ts';
 import { ADDRESS_LIMIT } from '../isa.ts';
 import type { Program } from '../program.ts';
 import { endEpochRule } from './epoch-rules.ts';
@@ -393,7 +393,7 @@ function undelegateRule(a: Assembler, s: Scratch, iv: InputVars): void {
  * An accepted input moves the global record's last position to its own; every input ends by writing
  * i + 1 to `inputsDone`, the boundary the equivalence test cuts the trace at.
  */
-function inputLoop(a: Assembler, s: Scratch, iv: InputVars, fault: ProgramFault): void {
+function inputLoop(a: Assembler, s: Scratch, iv: InputVars, fault: ProgramFault, layout: RuleLayout): void {
   a.mov(iv.inPos, imm(BigInt(ADDRESS_LIMIT)));
   a.tape(iv.count, iv.inPos);
   a.add(iv.inPos, iv.inPos, imm(1n));
@@ -455,19 +455,20 @@ function inputLoop(a: Assembler, s: Scratch, iv: InputVars, fault: ProgramFault)
   a.jnz(s.t, 'rule.endEpoch');
   // A code past the last kind names no input: rejected as malformed.
   a.jmp('input.reject');
-  registerRule(a, s, iv);
-  stakeRule(a, s, iv);
-  unstakeRule(a, s, iv, fault);
-  delegateRule(a, s, iv);
-  undelegateRule(a, s, iv);
+  const rule = (name: string, emit: () => void) => emitRule(a, layout, name, emit);
+  rule('register', () => registerRule(a, s, iv));
+  rule('stake', () => stakeRule(a, s, iv));
+  rule('unstake', () => unstakeRule(a, s, iv, fault));
+  rule('delegate', () => delegateRule(a, s, iv));
+  rule('undelegate', () => undelegateRule(a, s, iv));
   const pv = { sender: iv.sender, block: iv.block, arg0: iv.arg0, ptr: iv.vp, found: iv.found };
-  queueRule(a, s, pv, fault);
-  cancelRule(a, s, pv);
-  voteRule(a, s, { ...pv, arg1: iv.arg1 }, fault);
+  rule('queue', () => queueRule(a, s, pv, fault));
+  rule('cancel', () => cancelRule(a, s, pv));
+  rule('vote', () => voteRule(a, s, { ...pv, arg1: iv.arg1 }, fault));
   const pe = { ...pv, arg1: iv.arg1, arg2: iv.arg2 };
-  proposeRule(a, s, pe, fault);
-  executeRule(a, s, pe, fault);
-  endEpochRule(a, s, fault);
+  rule('propose', () => proposeRule(a, s, pe, fault));
+  rule('execute', () => executeRule(a, s, pe, fault));
+  rule('endEpoch', () => endEpochRule(a, s, fault));
   a.label('input.accept');
   a.mov(GLOBAL.lastBlock, iv.block);
   a.mov(GLOBAL.lastTx, iv.tx);
@@ -485,7 +486,10 @@ export type GovernanceProgram = {
   readonly inputsDone: number;
   /** The slot holding the image's word count (16 × records). */
   readonly imageWords: number;
-  /** Names the source position of a pc ("rule.vote+41"), for reports of a divergent micro-step. */
+  /**
+   * Names the source position of a pc: its rule and the nearest label ("rule.vote+41 (vote.scan+3)"),
+   * for reports of a divergent micro-step.
+   */
   readonly locate: (pc: number) => string;
 };
 
@@ -494,17 +498,60 @@ export type GovernanceProgramOptions = {
   readonly fault?: ProgramFault;
 };
 
+/**
+ * Each rule's instruction count, recorded by every build. A fault build also gets the honest build's
+ * counts (`honest`) and pads its rules to them, so that every instruction outside the faulty rule sits
+ * at the same pc as in the honest program: the two traces then part only where the fault's code
+ * decides differently, not at every jump past a rule that moved.
+ */
+type RuleLayout = { readonly lengths: Map<string, number>; readonly honest?: ReadonlyMap<string, number> };
+
+function emitRule(a: Assembler, layout: RuleLayout, name: string, emit: () => void): void {
+  const start = a.here;
+  emit();
+  const length = a.here - start;
+  layout.lengths.set(name, length);
+  const honest = layout.honest?.get(name);
+  if (honest === undefined) return;
+  if (length > honest) {
+    throw new AssemblerError(
+      `The fault build's ${name} rule is ${length} instructions, the honest one ${honest}: ` +
+        'move the extra code out of line (Assembler.defer)',
+    );
+  }
+  // Dead padding: nothing jumps here (the rule's code ends in jumps to the input tails).
+  for (let i = length; i < honest; i++) a.jmp('input.reject');
+}
+
 export function buildGovernanceProgram(options: GovernanceProgramOptions = {}): GovernanceProgram {
+  return build(options).built;
+}
+
+function build(options: GovernanceProgramOptions): {
+  built: GovernanceProgram;
+  lengths: ReadonlyMap<string, number>;
+} {
+  const honest = options.fault === undefined ? undefined : build({}).lengths;
+  const layout: RuleLayout = honest === undefined ? { lengths: new Map() } : { lengths: new Map(), honest };
   const a = new Assembler(VARIABLES_BASE);
   const v = Object.fromEntries(VARIABLE_NAMES.map((name) => [name, a.slot(name)])) as Vars;
   const iv = Object.fromEntries(INPUT_NAMES.map((name) => [name, a.slot(name)])) as InputVars;
   const s = allocateScratch(a, v.n, VARIABLES_BASE);
   copyImage(a, v);
-  inputLoop(a, s, iv, options.fault);
+  inputLoop(a, s, iv, options.fault, layout);
   hashImage(a, v);
   a.mov(v.root, 0);
   a.halt(v.root);
-  return { program: a.build(), inputsDone: iv.inputsDone, imageWords: v.n, locate: (pc) => a.locate(pc) };
+  const program = a.build();
+  return {
+    built: {
+      program,
+      inputsDone: iv.inputsDone,
+      imageWords: v.n,
+      locate: (pc) => `${a.locate(pc, 'rule.')} (${a.locate(pc)})`,
+    },
+    lengths: layout.lengths,
+  };
 }
 
 /** The governance program: image in, the implemented inputs applied, root out. */

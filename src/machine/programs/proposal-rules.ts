@@ -114,21 +114,34 @@ export function queueRule(a: Assembler, s: Scratch, v: ProposalRuleVars, fault: 
   a.load(s.w, v.ptr, W.bondedAtSnapshot);
   a.mul(s.y, s.y, s.w);
   a.lt(s.t, s.x, s.y);
-  // quorum-not-checked computes the comparison and ignores it.
-  if (fault !== 'quorum-not-checked') a.jnz(s.t, 'input.reject');
-  // Approval holds exactly when thresholdBps × (for + against) < for × 10000 (the off-by-one fault
-  // also passes at equality: it rejects only when for × 10000 < thresholdBps × (for + against)).
+  // quorum-not-checked: the jump goes to the next instruction either way (same length, so nothing
+  // after it moves and the fault's trace parts from the honest one only when the quorum is not met).
+  if (fault === 'quorum-not-checked') {
+    const next = uniquePrefix('quorum-ignored');
+    a.jnz(s.t, next);
+    a.label(next);
+  } else {
+    a.jnz(s.t, 'input.reject');
+  }
+  // Approval holds exactly when thresholdBps × (for + against) < for × 10000. The off-by-one fault also
+  // passes at equality: where the honest program rejects, it detours to check for a tie first.
   a.load(s.x, v.ptr, W.for);
   a.load(s.y, v.ptr, W.against);
   a.add(s.y, s.x, s.y);
   a.load(s.w, v.ptr, W.thresholdBps);
   a.mul(s.y, s.y, s.w);
   a.mul(s.x, s.x, imm(BPS));
+  a.lt(s.t, s.y, s.x);
   if (fault === 'approval-threshold-off-by-one') {
-    a.lt(s.t, s.x, s.y);
-    a.jnz(s.t, 'input.reject');
+    a.jz(s.t, 'queue.approval-tie');
+    a.label('queue.approved');
+    a.defer(() => {
+      a.label('queue.approval-tie');
+      a.eq(s.t, s.x, s.y);
+      a.jnz(s.t, 'queue.approved');
+      a.jmp('input.reject');
+    });
   } else {
-    a.lt(s.t, s.y, s.x);
     a.jz(s.t, 'input.reject');
   }
   // Effects.
@@ -186,7 +199,6 @@ type VoteSlots = Readonly<
     | 'voter'
     | 'tp'
     | 'weight'
-    | 'again'
     | 'prev',
     number
   >
@@ -280,7 +292,6 @@ export function voteRule(
     'voter',
     'tp',
     'weight',
-    'again',
     'prev',
   ] as const;
   const vs = Object.fromEntries(names.map((n) => [n, a.slot(`vote.${n}`)])) as VoteSlots;
@@ -295,64 +306,86 @@ export function voteRule(
   a.jnz(s.t, 'input.reject');
   voteKey(a, vs.vkey, v.arg0, v.sender, s.t);
   emitFindRecord(a, s, vs.vkey, vs.vp, s.u);
+  // vote-counted-twice goes on with a repeated vote, in an out-of-line copy of the rest of the rule
+  // that updates the vote record instead of appending one.
+  a.jnz(s.u, fault === 'vote-counted-twice' ? 'vote-again.start' : 'input.reject');
+  voteBody(a, s, v, vs, 'vote', fault, false);
   if (fault === 'vote-counted-twice') {
-    // The fault goes on with a repeated vote: its record is updated at the end instead of appended.
-    a.mov(vs.again, s.u);
-    a.mov(vs.prev, vs.vp);
-  } else {
-    a.jnz(s.u, 'input.reject');
+    a.defer(() => {
+      a.label('vote-again.start');
+      a.mov(vs.prev, vs.vp);
+      voteBody(a, s, v, vs, 'vote-again', fault, true);
+    });
   }
+}
+
+/**
+ * The vote rule from the sender's own power on, under label prefix `p`: once in line and, for the
+ * vote-counted-twice build, once more out of line for repeated votes (`repeat`: the record at M[prev] is
+ * updated: support and isValidator replaced, weight added).
+ */
+function voteBody(
+  a: Assembler,
+  s: Scratch,
+  v: ProposalRuleVars & { readonly arg1: number },
+  vs: VoteSlots,
+  p: string,
+  fault: ProgramFault,
+  repeat: boolean,
+): void {
+  const W = PROPOSAL_WORD;
   // Own power at the snapshot.
   a.load(vs.snap, v.ptr, W.snapshotBlock);
   a.mov(vs.power, imm(0n));
   a.mul(s.key, v.sender, imm(1n << VALIDATOR_ADDRESS_SHIFT));
   a.add(s.key, s.key, imm(tagWord(0x04)));
   emitFindRecord(a, s, s.key, vs.sp, vs.isValidator);
-  a.jz(vs.isValidator, 'vote.no-validator');
+  a.jz(vs.isValidator, `${p}.no-validator`);
   emitCheckpointAt(a, s, vs, CheckpointKind.Self, v.sender, vs.sp);
   a.load(s.w, vs.best, 2);
   a.add(vs.power, vs.power, s.w);
   emitCheckpointAt(a, s, vs, CheckpointKind.Delegated, v.sender, vs.sp);
   a.load(s.w, vs.best, 2);
   a.add(vs.power, vs.power, s.w);
-  a.label('vote.no-validator');
+  a.label(`${p}.no-validator`);
   a.mov(vs.ownValidator, imm(0n));
   a.mov(vs.ownAmount, imm(0n));
   a.mul(s.key, v.sender, imm(1n << DELEGATION_ADDRESS_SHIFT));
   a.add(s.key, s.key, imm(tagWord(0x05)));
   emitFindRecord(a, s, s.key, vs.sp, s.u);
-  a.jz(s.u, 'vote.no-delegation');
+  a.jz(s.u, `${p}.no-delegation`);
   emitCheckpointAt(a, s, vs, CheckpointKind.Delegation, v.sender, vs.sp);
   a.load(vs.ownValidator, vs.best, 1);
   a.load(vs.ownAmount, vs.best, 2);
   a.add(vs.power, vs.power, vs.ownAmount);
-  a.label('vote.no-delegation');
+  a.label(`${p}.no-delegation`);
   a.jz(vs.power, 'input.reject');
-  a.mov(vs.overridden, imm(0n));
-  // delegator-override-ignored: weight = own power, and a delegator's vote leaves its validator's alone.
-  if (fault === 'delegator-override-ignored') a.jmp('vote.override-ignored');
   // overridden[sender]: every vote record of this proposal (key in [key(id, 0), key(id + 1, 0))).
+  a.mov(vs.overridden, imm(0n));
   a.mov(vs.tp, imm(0n));
   a.mul(vs.vend, v.arg0, imm(1n << PROPOSAL_ID_SHIFT));
   a.add(vs.vend, vs.vend, imm(tagWord(VOTE_TAG)));
-  a.label('vote.scan');
+  a.label(`${p}.scan`);
   a.lt(s.t, vs.tp, s.n);
-  a.jz(s.t, 'vote.scanned');
+  a.jz(s.t, `${p}.scanned`);
   a.load(s.w, vs.tp);
   a.sub(vs.voter, s.w, vs.vend);
   a.lt(s.t, vs.voter, imm(1n << PROPOSAL_ID_SHIFT));
-  a.jz(s.t, 'vote.scan-next');
+  a.jz(s.t, `${p}.scan-next`);
   a.div(vs.voter, vs.voter, imm(1n << VOTE_VOTER_SHIFT));
   emitCheckpointAt(a, s, vs, CheckpointKind.Delegation, vs.voter, vs.sp);
   a.load(s.w, vs.best, 1);
   a.eq(s.t, s.w, v.sender);
-  a.jz(s.t, 'vote.scan-next');
+  a.jz(s.t, `${p}.scan-next`);
   a.load(s.w, vs.best, 2);
-  a.add(vs.overridden, vs.overridden, s.w);
-  a.label('vote.scan-next');
+  // delegator-override-ignored keeps overridden at 0 (the step runs only when a delegator of the sender
+  // has voted, where the fault decides differently).
+  if (fault === 'delegator-override-ignored') a.mov(vs.overridden, vs.overridden);
+  else a.add(vs.overridden, vs.overridden, s.w);
+  a.label(`${p}.scan-next`);
   a.add(vs.tp, vs.tp, imm(BigInt(RECORD_SIZE)));
-  a.jmp('vote.scan');
-  a.label('vote.scanned');
+  a.jmp(`${p}.scan`);
+  a.label(`${p}.scanned`);
   // Effects.
   a.sub(vs.weight, vs.power, vs.overridden);
   tallyOffset(a, vs.tp, v.arg1, s.t);
@@ -360,11 +393,13 @@ export function voteRule(
   a.load(s.w, vs.tp);
   a.add(s.w, s.w, vs.weight);
   a.store(vs.tp, s.w);
-  a.jz(vs.ownAmount, 'vote.record');
+  a.jz(vs.ownAmount, `${p}.record`);
   voteKey(a, vs.vkey, v.arg0, vs.ownValidator, s.t);
   emitFindRecord(a, s, vs.vkey, vs.vp, s.u);
-  a.jz(s.u, 'vote.record');
-  a.load(s.x, vs.vp, VOTE_WORD.support);
+  a.jz(s.u, `${p}.record`);
+  // delegator-override-ignored leaves the validator's vote as it is.
+  if (fault === 'delegator-override-ignored') a.jmp(`${p}.record`);
+  else a.load(s.x, vs.vp, VOTE_WORD.support);
   tallyOffset(a, vs.tp, s.x, s.t);
   a.add(vs.tp, vs.tp, v.ptr);
   a.load(s.w, vs.tp);
@@ -373,28 +408,17 @@ export function voteRule(
   a.load(s.w, vs.vp, VOTE_WORD.weight);
   a.sub(s.w, s.w, vs.ownAmount);
   a.store(vs.vp, s.w, VOTE_WORD.weight);
-  a.label('vote.record');
-  if (fault === 'vote-counted-twice') {
-    a.jz(vs.again, 'vote.append');
+  a.label(`${p}.record`);
+  if (repeat) {
     a.store(vs.prev, v.arg1, VOTE_WORD.support);
     a.store(vs.prev, vs.isValidator, VOTE_WORD.isValidator);
     a.load(s.w, vs.prev, VOTE_WORD.weight);
     a.add(s.w, s.w, vs.weight);
     a.store(vs.prev, s.w, VOTE_WORD.weight);
     a.jmp('input.accept');
-    a.label('vote.append');
+    return;
   }
   voteKey(a, vs.vkey, v.arg0, v.sender, s.t);
   emitAppendRecord(a, s, [vs.vkey, v.arg1, vs.isValidator, vs.weight], vs.vp);
   a.jmp('input.accept');
-  if (fault === 'delegator-override-ignored') {
-    a.label('vote.override-ignored');
-    a.mov(vs.weight, vs.power);
-    tallyOffset(a, vs.tp, v.arg1, s.t);
-    a.add(vs.tp, vs.tp, v.ptr);
-    a.load(s.w, vs.tp);
-    a.add(s.w, s.w, vs.weight);
-    a.store(vs.tp, s.w);
-    a.jmp('vote.record');
-  }
 }
