@@ -39,6 +39,7 @@ const GENESIS: GenesisOptions = {
     { id: 'timelock', version: 1n, codeHash: hash(0x71) },
   ],
 };
+const GENESIS_VERSION = new Map((GENESIS.modules ?? []).map((m) => [m.id, m.version]));
 /** Modules proposals upgrade: the genesis ones, new ones, and new ones named like a (rollup) parameter. */
 const MODULES = ['bridge', 'timelock', 'privacy', 'quorumBps', 'l2GasLimit'] as const;
 
@@ -247,8 +248,18 @@ describe('the governance program applies propose and execute as the model does',
     let pending = 0;
     let newModules = 0;
     let sameTarget = 0;
+    let canceledExecutes = 0;
+    let fullProposals = 0;
+    const modulesSeen = new Set<string>();
     for (let seed = 1; seed <= SEED_COUNT; seed++) {
       const { genesis, inputs } = workload(seed, 5);
+      // Executes that find the proposal Canceled, counted on a replay (checkEquivalence moves genesis on).
+      const replay = createGenesisState(GENESIS);
+      for (const input of inputs) {
+        const p = input.kind === 'execute' ? replay.proposals.get(input.proposalId) : undefined;
+        if (p?.status === ProposalStatus.Canceled) canceledExecutes++;
+        applyInput(replay, input);
+      }
       checkEquivalence(genesis, inputs, figures);
       for (const p of genesis.proposals.values()) {
         statuses.set(p.status, (statuses.get(p.status) ?? 0) + 1);
@@ -257,6 +268,8 @@ describe('the governance program applies propose and execute as the model does',
       }
       pending += [...genesis.pendingParams.values()].filter((x) => x.activationEpoch > 0n).length;
       newModules += [...genesis.modules.keys()].filter((m) => m !== 'bridge' && m !== 'timelock').length;
+      for (const [m, r] of genesis.modules) if (r.version !== GENESIS_VERSION.get(m)) modulesSeen.add(m);
+      fullProposals += [...genesis.proposals.values()].filter((p) => p.actions.length === 16).length;
     }
     const steps = [...figures.steps.entries()]
       .filter(([k]) => /^(propose|execute) /.test(k))
@@ -284,6 +297,11 @@ describe('the governance program applies propose and execute as the model does',
     expect(pending).toBeGreaterThan(0);
     expect(newModules).toBeGreaterThan(0);
     expect(sameTarget).toBeGreaterThan(0);
+    expect(canceledExecutes).toBeGreaterThan(0);
+    expect(fullProposals).toBeGreaterThan(0);
+    // Upgraded over their genesis records (bridge; timelock, whose key word is also a param record's) and
+    // created (privacy; quorumBps and l2GasLimit, named like a parameter and a rollup parameter).
+    expect([...modulesSeen].sort()).toEqual([...MODULES].sort());
   });
 });
 
@@ -431,4 +449,47 @@ describe('the execute faults compiled into the program match the faulty model, n
       }
     });
   }
+});
+
+describe('propose and execute at their edges', () => {
+  it('bondedAtSnapshot with no checkpoint yet and with a stake in the proposal block; 16 upgrades of one module; the u64 fields near 2^64', () => {
+    const upgrades: ProposalAction[] = Array.from({ length: 16 }, (_, i) => ({
+      kind: 'upgradeModule',
+      moduleId: 'privacy',
+      version: BigInt(1 + 2 * i),
+      codeHash: hash(0x100 + i),
+    }));
+    const last = (1n << 64n) - 5n;
+    const inputs = atBlocks([
+      propose(1, v0, [{ kind: 'setParameter', key: 'epochReward', value: 7n }]),
+      [1, { kind: 'registerValidator', sender: v0, commissionBps: 0 }],
+      [1, { kind: 'stake', sender: v0, amount: 1_000n }],
+      [2, { kind: 'stake', sender: v0, amount: 500n }],
+      propose(2, v1, upgrades),
+      [3, { kind: 'vote', sender: v0, proposalId: 1n, support: 'for' }],
+      [3, { kind: 'vote', sender: v0, proposalId: 2n, support: 'for' }],
+      queue(15, 2n),
+      execute(17, 2n),
+      execute(18, 2n),
+      execute(19, 2n),
+    ]);
+    inputs.push({
+      kind: 'propose',
+      sender: v2,
+      actions: [{ kind: 'upgradeModule', moduleId: 'bridge', version: (1n << 64n) - 1n, codeHash: hash(1) }],
+      position: { block: last, txIndex: 0, logIndex: 0 },
+    });
+    const state = createGenesisState(GENESIS);
+    const figures = noFigures();
+    checkEquivalence(state, inputs, figures);
+    expect(state.proposals.get(1n)?.bondedAtSnapshot).toBe(0n);
+    expect(state.proposals.get(2n)?.bondedAtSnapshot).toBe(1_000n);
+    expect(state.proposals.get(2n)?.status).toBe(ProposalStatus.Executed);
+    expect(state.modules.get('privacy')?.version).toBe(31n);
+    // voteEnd past 2^64: the leaf's u64 field (and the program) keep its low 64 bits.
+    expect(state.proposals.get(3n)?.voteEnd).toBe(last + WORKLOAD_PARAMS.votingPeriod);
+    // Accepted: both proposes, register, stakes, the vote on 2, queue, the execute at eta, the last propose.
+    expect(figures.accepted).toBe(9);
+    expect(figures.rejected).toBe(3);
+  });
 });
