@@ -70,6 +70,8 @@ const ENTRY_SIZE = 8;
 const CANDIDATE_TABLE = 256;
 /** Credits: 2 words (account, amount) each; the list and the merge sort's second buffer. */
 const CREDIT_CAPACITY = 1 << 20;
+/** Proposals executed in one epoch: 2 words each. */
+const EXECUTED_CAPACITY = 1 << 20;
 
 const EPOCH_NAMES = [
   'ptr',
@@ -86,10 +88,6 @@ const EPOCH_NAMES = [
   'acc',
   'amt',
   'id',
-  'vlo',
-  'vhi',
-  'voters',
-  'each',
   'subsidy',
   'candEnd',
   'k',
@@ -111,36 +109,52 @@ const EPOCH_NAMES = [
   'o',
   'oe',
   'ip',
+  'tag',
+  'vpEnd',
+  'exEnd',
+  'vc',
 ] as const;
 type EpochVars = Readonly<Record<(typeof EPOCH_NAMES)[number], number>>;
 
-type Tables = { readonly slotPtr: number; readonly active: number; readonly cand: number };
+type Tables = {
+  readonly slotPtr: number;
+  readonly active: number;
+  readonly cand: number;
+  /** Word addresses of the validator records (pass A). */
+  readonly validators: number;
+  /** Proposals executed this epoch: (id, validator votes, then each voter's share) per entry. */
+  readonly executed: number;
+};
 type Lists = { readonly credits: number; readonly buffer: number };
 
+/** A handler of an image pass: the tag it takes and its body (which may jump to `next`). */
+type PassHandler = { readonly tag: number; readonly body: (next: string) => void };
+
 /**
- * Loops `ptr` over every record of the image whose key word's top byte is `tag`, leaving its key word in
- * `key`; `body` runs per match and may jump to the returned continue label.
+ * One pass over the image: `ptr` walks every record, `key` holds its key word, and the record goes to the
+ * handler of its tag (the key word's top byte; a name-keyed record's top byte is ≥ 0x2d, no tag).
+ * Per record: 8 steps, plus 2 per handler tested before the match, plus the handler's body.
  */
-function forEachRecord(
-  a: Assembler,
-  s: Scratch,
-  e: EpochVars,
-  tag: number,
-  body: (next: string) => void,
-): void {
-  const l = uniquePrefix('epoch-records');
+function emitImagePass(a: Assembler, s: Scratch, e: EpochVars, handlers: readonly PassHandler[]): void {
+  const l = uniquePrefix('epoch-pass');
   a.mov(e.ptr, imm(0n));
   a.label(`${l}.loop`);
   a.lt(s.t, e.ptr, s.n);
   a.jz(s.t, `${l}.done`);
   a.load(e.key, e.ptr);
-  a.div(s.t, e.key, imm(tagWord(1)));
-  a.eq(s.t, s.t, imm(BigInt(tag)));
-  a.jz(s.t, `${l}.next`);
-  body(`${l}.next`);
+  a.div(e.tag, e.key, imm(tagWord(1)));
+  handlers.forEach((h, i) => {
+    a.eq(s.t, e.tag, imm(BigInt(h.tag)));
+    a.jnz(s.t, `${l}.h${i}`);
+  });
   a.label(`${l}.next`);
   a.add(e.ptr, e.ptr, imm(BigInt(RECORD_SIZE)));
   a.jmp(`${l}.loop`);
+  handlers.forEach((h, i) => {
+    a.label(`${l}.h${i}`);
+    h.body(`${l}.next`);
+    a.jmp(`${l}.next`);
+  });
   a.label(`${l}.done`);
 }
 
@@ -212,28 +226,67 @@ function pushCredit(
   a.label(`${l}.done`);
 }
 
-/** 6.1, 6.2: the epoch reward split over the old active set, into the credit list and the treasury. */
-function emitRewardSplit(
-  a: Assembler,
-  s: Scratch,
-  e: EpochVars,
-  tb: Tables,
-  ls: Lists,
-  fault: ProgramFault,
-): void {
-  a.mov(e.reward, paramWord('epochReward'));
-  a.add(GLOBAL.totalIssued, GLOBAL.totalIssued, e.reward);
-  // Every slot record's word address by index (records never move once their input has ended).
-  forEachRecord(a, s, e, ACTIVE_TAG, () => {
-    a.sub(s.w, e.key, imm(tagWord(ACTIVE_TAG)));
-    a.div(s.w, s.w, imm(1n << ACTIVE_INDEX_SHIFT));
-    a.lt(s.t, s.w, imm(BigInt(SLOT_TABLE)));
-    a.jnz(s.t, 'epoch.slot-fits');
-    emitFault(a, s);
-    a.label('epoch.slot-fits');
-    a.add(s.w, s.w, imm(BigInt(tb.slotPtr)));
-    a.store(s.w, e.ptr);
-  });
+/** Stops the run when M[at] reached `end` (a table of the rule is full: no state the model reaches). */
+function emitRoom(a: Assembler, s: Scratch, at: number, end: number): void {
+  const l = uniquePrefix('epoch-room');
+  a.eq(s.t, at, imm(BigInt(end)));
+  a.jz(s.t, `${l}.ok`);
+  emitFault(a, s);
+  a.label(`${l}.ok`);
+}
+
+/**
+ * Pass A: the slot records by index, the validator records, and the proposals executed this epoch (in
+ * image order, which is id order: each propose input creates one proposal record, ids counting up), each
+ * adding the subsidy to totalIssued (6.3). Then the old set (slots 0 … activeCount − 1) into `active`
+ * with its total power, each active validator's commission, self stake and base, and the candidates of
+ * 6.4 (selfStake ≥ minStake) with their totals.
+ */
+function emitGather(a: Assembler, s: Scratch, e: EpochVars, tb: Tables): void {
+  const W = PROPOSAL_WORD;
+  a.mov(e.vpEnd, imm(BigInt(tb.validators)));
+  a.mov(e.exEnd, imm(BigInt(tb.executed)));
+  emitImagePass(a, s, e, [
+    {
+      tag: ACTIVE_TAG,
+      body: () => {
+        a.sub(s.w, e.key, imm(tagWord(ACTIVE_TAG)));
+        a.div(s.w, s.w, imm(1n << ACTIVE_INDEX_SHIFT));
+        a.lt(s.t, s.w, imm(BigInt(SLOT_TABLE)));
+        a.jnz(s.t, 'epoch.slot-fits');
+        emitFault(a, s);
+        a.label('epoch.slot-fits');
+        a.add(s.w, s.w, imm(BigInt(tb.slotPtr)));
+        a.store(s.w, e.ptr);
+      },
+    },
+    {
+      tag: VALIDATOR_TAG,
+      body: () => {
+        emitRoom(a, s, e.vpEnd, tb.validators + CANDIDATE_TABLE);
+        a.store(e.vpEnd, e.ptr);
+        a.add(e.vpEnd, e.vpEnd, imm(1n));
+      },
+    },
+    {
+      tag: PROPOSAL_TAG,
+      body: (next) => {
+        a.load(s.w, e.ptr, W.status);
+        a.eq(s.t, s.w, imm(BigInt(ProposalStatus.Executed)));
+        a.jz(s.t, next);
+        a.load(s.w, e.ptr, W.executedEpoch);
+        a.eq(s.t, s.w, GLOBAL.epoch);
+        a.jz(s.t, next);
+        a.add(GLOBAL.totalIssued, GLOBAL.totalIssued, e.subsidy);
+        emitRoom(a, s, e.exEnd, tb.executed + 2 * EXECUTED_CAPACITY);
+        a.sub(s.w, e.key, imm(tagWord(PROPOSAL_TAG)));
+        a.div(s.w, s.w, imm(1n << PROPOSAL_ID_SHIFT));
+        a.store(e.exEnd, s.w);
+        a.store(e.exEnd, imm(0n), 1);
+        a.add(e.exEnd, e.exEnd, imm(2n));
+      },
+    },
+  ]);
   // The old set into `active`, and its total power.
   a.mov(e.oldCount, GLOBAL.activeCount);
   a.mul(e.eEnd, e.oldCount, imm(BigInt(ENTRY_SIZE)));
@@ -254,29 +307,61 @@ function emitRewardSplit(
   a.add(e.ip, e.ip, imm(1n));
   a.jmp('epoch.old-set');
   a.label('epoch.old-set-done');
+  // Each validator record: its active entry's fields, and its candidacy.
+  a.mov(e.candEnd, imm(BigInt(tb.cand)));
+  a.mov(e.ip, imm(BigInt(tb.validators)));
+  a.label('epoch.validator');
+  a.lt(s.t, e.ip, e.vpEnd);
+  a.jz(s.t, 'epoch.validators-done');
+  a.load(e.ptr, e.ip);
+  a.load(e.acc, e.ptr);
+  a.sub(e.acc, e.acc, imm(tagWord(VALIDATOR_TAG)));
+  a.div(e.acc, e.acc, imm(1n << VALIDATOR_ADDRESS_SHIFT));
+  a.load(s.y, e.ptr, 2);
+  a.load(s.x, e.ptr, 3);
+  a.add(e.total, s.y, s.x);
+  a.lt(s.t, s.y, paramWord('minStake'));
+  a.jnz(s.t, 'epoch.candidate-done');
+  a.store(e.candEnd, e.acc);
+  a.store(e.candEnd, e.total, 1);
+  a.add(e.candEnd, e.candEnd, imm(2n));
+  a.label('epoch.candidate-done');
+  findActiveEntry(a, s, e, tb, e.acc, 'epoch.validator-next');
+  a.load(s.w, e.ptr, 1);
+  a.store(e.ep, s.w, ENTRY.commission);
+  a.store(e.ep, s.y, ENTRY.selfStake);
+  a.store(e.ep, e.total, ENTRY.base);
+  a.label('epoch.validator-next');
+  a.add(e.ip, e.ip, imm(1n));
+  a.jmp('epoch.validator');
+  a.label('epoch.validators-done');
+}
+
+/**
+ * 6.1, 6.2, 6.3. R_v, C, rest per active entry; pass B over the image: each delegation with amount > 0
+ * to an active validator gets its dividend (when the set has power), each validator vote (isValidator =
+ * 1) on a proposal executed this epoch is counted (binary search of its id in `executed`) and kept as
+ * (voter, entry) in the buffer; then each validator's own credit and the rounding, each proposal's share
+ * and remainder, and the voters' credits.
+ */
+function emitPayouts(
+  a: Assembler,
+  s: Scratch,
+  e: EpochVars,
+  tb: Tables,
+  ls: Lists,
+  fault: ProgramFault,
+): void {
   a.jnz(e.totalPower, 'epoch.split');
   a.add(GLOBAL.treasury, GLOBAL.treasury, e.reward);
-  a.jmp('epoch.split-done');
+  a.jmp('epoch.shares-done');
   a.label('epoch.split');
-  // Each active validator's record: commission, self stake, base.
-  forEachRecord(a, s, e, VALIDATOR_TAG, (next) => {
-    a.sub(e.acc, e.key, imm(tagWord(VALIDATOR_TAG)));
-    a.div(e.acc, e.acc, imm(1n << VALIDATOR_ADDRESS_SHIFT));
-    findActiveEntry(a, s, e, tb, e.acc, next);
-    a.load(s.w, e.ptr, 1);
-    a.store(e.ep, s.w, ENTRY.commission);
-    a.load(s.w, e.ptr, 2);
-    a.store(e.ep, s.w, ENTRY.selfStake);
-    a.load(s.x, e.ptr, 3);
-    a.add(s.w, s.w, s.x);
-    a.store(e.ep, s.w, ENTRY.base);
-  });
-  // R_v = divide(E × power, P); C = R × commission / 10000 (0 under commission-not-taken); rest = R − C.
+  // R_v = divide(E × power, P); C = R × commission / 10000; rest = R − C.
   a.mov(e.paid, imm(0n));
   a.mov(e.ep, imm(BigInt(tb.active)));
   a.label('epoch.shares');
   a.lt(s.t, e.ep, e.eEnd);
-  a.jz(s.t, 'epoch.shares-done');
+  a.jz(s.t, 'epoch.shares-paid');
   a.load(s.w, e.ep, ENTRY.power);
   a.mul(s.x, e.reward, s.w);
   emitDivide(a, s.w, s.x, e.totalPower, s.t, fault);
@@ -292,32 +377,85 @@ function emitRewardSplit(
   a.store(e.ep, imm(0n), ENTRY.paid);
   a.add(e.ep, e.ep, imm(BigInt(ENTRY_SIZE)));
   a.jmp('epoch.shares');
-  a.label('epoch.shares-done');
+  a.label('epoch.shares-paid');
   a.sub(s.w, e.reward, e.paid);
   a.add(GLOBAL.treasury, GLOBAL.treasury, s.w);
-  // Dividends: every delegation with amount > 0 to an active validator (its base is then > 0).
-  forEachRecord(a, s, e, DELEGATION_TAG, (next) => {
-    a.load(e.amt, e.ptr, 2);
-    a.jz(e.amt, next);
-    a.load(e.acc, e.ptr, 1);
-    findActiveEntry(a, s, e, tb, e.acc, next);
-    a.load(s.w, e.ep, ENTRY.rest);
-    a.mul(s.x, s.w, e.amt);
-    a.load(s.y, e.ep, ENTRY.base);
-    emitDivide(a, e.share, s.x, s.y, s.t, fault);
-    a.load(s.w, e.ep, ENTRY.paid);
-    a.add(s.w, s.w, e.share);
-    a.store(e.ep, s.w, ENTRY.paid);
-    a.sub(e.acc, e.key, imm(tagWord(DELEGATION_TAG)));
-    a.div(e.acc, e.acc, imm(1n << DELEGATION_ADDRESS_SHIFT));
-    pushCredit(a, s, e, ls, e.acc, e.share);
-  });
+  a.label('epoch.shares-done');
+  a.mov(e.vc, imm(BigInt(ls.buffer)));
+  emitImagePass(a, s, e, [
+    {
+      tag: DELEGATION_TAG,
+      body: (next) => {
+        // No dividends when the set has no power (6.1: the whole reward went to the treasury).
+        a.jz(e.totalPower, next);
+        a.load(e.amt, e.ptr, 2);
+        a.jz(e.amt, next);
+        a.load(e.acc, e.ptr, 1);
+        findActiveEntry(a, s, e, tb, e.acc, next);
+        a.load(s.w, e.ep, ENTRY.rest);
+        a.mul(s.x, s.w, e.amt);
+        a.load(s.y, e.ep, ENTRY.base);
+        emitDivide(a, e.share, s.x, s.y, s.t, fault);
+        a.load(s.w, e.ep, ENTRY.paid);
+        a.add(s.w, s.w, e.share);
+        a.store(e.ep, s.w, ENTRY.paid);
+        a.sub(e.acc, e.key, imm(tagWord(DELEGATION_TAG)));
+        a.div(e.acc, e.acc, imm(1n << DELEGATION_ADDRESS_SHIFT));
+        pushCredit(a, s, e, ls, e.acc, e.share);
+      },
+    },
+    {
+      tag: VOTE_TAG,
+      body: (next) => {
+        a.load(s.w, e.ptr, 2);
+        a.jz(s.w, next);
+        a.sub(e.id, e.key, imm(tagWord(VOTE_TAG)));
+        a.div(e.id, e.id, imm(1n << PROPOSAL_ID_SHIFT));
+        // Binary search: the first entry whose id is ≥ the vote's (entries are 2 words).
+        a.mov(e.lo, imm(BigInt(tb.executed)));
+        a.mov(e.hi, e.exEnd);
+        a.label('epoch.ex-search');
+        a.lt(s.t, e.lo, e.hi);
+        a.jz(s.t, 'epoch.ex-searched');
+        a.sub(e.mid, e.hi, e.lo);
+        a.div(e.mid, e.mid, imm(4n));
+        a.mul(e.mid, e.mid, imm(2n));
+        a.add(e.mid, e.mid, e.lo);
+        a.load(s.w, e.mid);
+        a.lt(s.t, s.w, e.id);
+        a.jz(s.t, 'epoch.ex-low');
+        a.add(e.lo, e.mid, imm(2n));
+        a.jmp('epoch.ex-search');
+        a.label('epoch.ex-low');
+        a.mov(e.hi, e.mid);
+        a.jmp('epoch.ex-search');
+        a.label('epoch.ex-searched');
+        a.lt(s.t, e.lo, e.exEnd);
+        a.jz(s.t, next);
+        a.load(s.w, e.lo);
+        a.eq(s.t, s.w, e.id);
+        a.jz(s.t, next);
+        a.load(s.w, e.lo, 1);
+        a.add(s.w, s.w, imm(1n));
+        a.store(e.lo, s.w, 1);
+        emitRoom(a, s, e.vc, ls.buffer + 2 * CREDIT_CAPACITY);
+        a.mul(s.w, e.id, imm(1n << PROPOSAL_ID_SHIFT));
+        a.sub(s.w, e.key, s.w);
+        a.sub(s.w, s.w, imm(tagWord(VOTE_TAG)));
+        a.div(s.w, s.w, imm(1n << VOTE_VOTER_SHIFT));
+        a.store(e.vc, s.w);
+        a.store(e.vc, e.lo, 1);
+        a.add(e.vc, e.vc, imm(2n));
+      },
+    },
+  ]);
   // Each validator's own credit: R when its base is 0, else C + its stake share; the rest's rounding
   // to the treasury.
+  a.jz(e.totalPower, 'epoch.own-done');
   a.mov(e.ep, imm(BigInt(tb.active)));
   a.label('epoch.own');
   a.lt(s.t, e.ep, e.eEnd);
-  a.jz(s.t, 'epoch.split-done');
+  a.jz(s.t, 'epoch.own-done');
   a.load(e.acc, e.ep, ENTRY.address);
   a.load(s.y, e.ep, ENTRY.base);
   a.jnz(s.y, 'epoch.own-based');
@@ -340,80 +478,42 @@ function emitRewardSplit(
   a.label('epoch.own-next');
   a.add(e.ep, e.ep, imm(BigInt(ENTRY_SIZE)));
   a.jmp('epoch.own');
-  a.label('epoch.split-done');
+  a.label('epoch.own-done');
+  // Each executed proposal: no validator voter → the subsidy to the treasury; else S mod n to it and
+  // floor(S / n) per voter (kept in the entry's second word).
+  a.mov(e.ip, imm(BigInt(tb.executed)));
+  a.label('epoch.subsidy');
+  a.lt(s.t, e.ip, e.exEnd);
+  a.jz(s.t, 'epoch.subsidy-done');
+  a.load(s.w, e.ip, 1);
+  a.jnz(s.w, 'epoch.subsidy-voters');
+  a.add(GLOBAL.treasury, GLOBAL.treasury, e.subsidy);
+  a.jmp('epoch.subsidy-next');
+  a.label('epoch.subsidy-voters');
+  a.div(s.x, e.subsidy, s.w);
+  a.mul(s.y, s.x, s.w);
+  a.sub(s.y, e.subsidy, s.y);
+  a.add(GLOBAL.treasury, GLOBAL.treasury, s.y);
+  a.store(e.ip, s.x, 1);
+  a.label('epoch.subsidy-next');
+  a.add(e.ip, e.ip, imm(2n));
+  a.jmp('epoch.subsidy');
+  a.label('epoch.subsidy-done');
+  a.mov(e.ip, imm(BigInt(ls.buffer)));
+  a.label('epoch.voter');
+  a.lt(s.t, e.ip, e.vc);
+  a.jz(s.t, 'epoch.voters-done');
+  a.load(e.acc, e.ip);
+  a.load(s.p, e.ip, 1);
+  a.load(e.share, s.p, 1);
+  pushCredit(a, s, e, ls, e.acc, e.share);
+  a.add(e.ip, e.ip, imm(2n));
+  a.jmp('epoch.voter');
+  a.label('epoch.voters-done');
 }
 
-/** 6.3: the governance subsidy of every proposal executed in this epoch. */
-function emitSubsidy(a: Assembler, s: Scratch, e: EpochVars, ls: Lists): void {
-  const W = PROPOSAL_WORD;
-  a.mov(e.subsidy, paramWord('governanceSubsidy'));
-  forEachRecord(a, s, e, PROPOSAL_TAG, (next) => {
-    a.load(s.w, e.ptr, W.status);
-    a.eq(s.t, s.w, imm(BigInt(ProposalStatus.Executed)));
-    a.jz(s.t, next);
-    a.load(s.w, e.ptr, W.executedEpoch);
-    a.eq(s.t, s.w, GLOBAL.epoch);
-    a.jz(s.t, next);
-    a.add(GLOBAL.totalIssued, GLOBAL.totalIssued, e.subsidy);
-    // Its votes: key words in [vlo, vlo + 2^184), vlo = tag ‖ id ‖ zeros.
-    a.sub(e.id, e.key, imm(tagWord(PROPOSAL_TAG)));
-    a.div(e.id, e.id, imm(1n << PROPOSAL_ID_SHIFT));
-    a.mul(e.vlo, e.id, imm(1n << PROPOSAL_ID_SHIFT));
-    a.add(e.vlo, e.vlo, imm(tagWord(VOTE_TAG)));
-    a.mov(e.voters, imm(0n));
-    emitVoteScan(a, s, e, () => a.add(e.voters, e.voters, imm(1n)));
-    a.jnz(e.voters, 'epoch.subsidy-voters');
-    a.add(GLOBAL.treasury, GLOBAL.treasury, e.subsidy);
-    a.jmp(next);
-    a.label('epoch.subsidy-voters');
-    a.div(e.each, e.subsidy, e.voters);
-    a.mul(s.w, e.each, e.voters);
-    a.sub(s.w, e.subsidy, s.w);
-    a.add(GLOBAL.treasury, GLOBAL.treasury, s.w);
-    emitVoteScan(a, s, e, () => {
-      a.sub(e.acc, s.w, e.vlo);
-      a.div(e.acc, e.acc, imm(1n << VOTE_VOTER_SHIFT));
-      pushCredit(a, s, e, ls, e.acc, e.each);
-    });
-  });
-}
-
-/** Runs `body` for each vote record of the proposal (key in [vlo, vlo + 2^184)) with isValidator = 1. */
-function emitVoteScan(a: Assembler, s: Scratch, e: EpochVars, body: () => void): void {
-  const l = uniquePrefix('epoch-votes');
-  a.mov(e.ip, imm(0n));
-  a.label(`${l}.loop`);
-  a.lt(s.t, e.ip, s.n);
-  a.jz(s.t, `${l}.done`);
-  a.load(s.w, e.ip);
-  a.sub(s.x, s.w, e.vlo);
-  a.lt(s.t, s.x, imm(1n << PROPOSAL_ID_SHIFT));
-  a.jz(s.t, `${l}.next`);
-  a.load(s.y, e.ip, 2);
-  a.jz(s.y, `${l}.next`);
-  body();
-  a.label(`${l}.next`);
-  a.add(e.ip, e.ip, imm(BigInt(RECORD_SIZE)));
-  a.jmp(`${l}.loop`);
-  a.label(`${l}.done`);
-}
-
-/** 6.4: candidates, ranking, the top maxValidators with the power cap, and the slot records. */
+/** 6.4: ranking of the candidates, the top maxValidators with the power cap, and the slot records. */
 function emitNextSet(a: Assembler, s: Scratch, e: EpochVars, tb: Tables, fault: ProgramFault): void {
-  a.mov(e.candEnd, imm(BigInt(tb.cand)));
-  a.mov(s.y, paramWord('minStake'));
-  forEachRecord(a, s, e, VALIDATOR_TAG, (next) => {
-    a.load(s.w, e.ptr, 2);
-    a.lt(s.t, s.w, s.y);
-    a.jnz(s.t, next);
-    a.load(s.x, e.ptr, 3);
-    a.add(s.w, s.w, s.x);
-    a.store(e.candEnd, s.w, 1);
-    a.sub(s.w, e.key, imm(tagWord(VALIDATOR_TAG)));
-    a.div(s.w, s.w, imm(1n << VALIDATOR_ADDRESS_SHIFT));
-    a.store(e.candEnd, s.w);
-    a.add(e.candEnd, e.candEnd, imm(2n));
-  });
   // newCount = min(maxValidators, candidates).
   a.sub(e.newCount, e.candEnd, imm(BigInt(tb.cand)));
   a.div(e.newCount, e.newCount, imm(2n));
@@ -618,40 +718,45 @@ function emitApplyCredits(a: Assembler, s: Scratch, e: EpochVars, ls: Lists): vo
   a.sub(e.len, e.cp, e.src);
   a.div(e.len, e.len, imm(2n));
   // Existing reward records: add the account's credit and zero it in the list.
-  forEachRecord(a, s, e, REWARD_TAG, (next) => {
-    a.sub(e.acc, e.key, imm(tagWord(REWARD_TAG)));
-    a.div(e.acc, e.acc, imm(1n << REWARD_ADDRESS_SHIFT));
-    a.mov(e.lo, imm(0n));
-    a.mov(e.hi, e.len);
-    a.label('epoch.search');
-    a.lt(s.t, e.lo, e.hi);
-    a.jz(s.t, 'epoch.searched');
-    a.add(e.mid, e.lo, e.hi);
-    a.div(e.mid, e.mid, imm(2n));
-    a.mul(s.p, e.mid, imm(2n));
-    a.add(s.p, s.p, e.src);
-    a.load(s.w, s.p);
-    a.lt(s.t, s.w, e.acc);
-    a.jz(s.t, 'epoch.search-low');
-    a.add(e.lo, e.mid, imm(1n));
-    a.jmp('epoch.search');
-    a.label('epoch.search-low');
-    a.mov(e.hi, e.mid);
-    a.jmp('epoch.search');
-    a.label('epoch.searched');
-    a.lt(s.t, e.lo, e.len);
-    a.jz(s.t, next);
-    a.mul(s.p, e.lo, imm(2n));
-    a.add(s.p, s.p, e.src);
-    a.load(s.w, s.p);
-    a.eq(s.t, s.w, e.acc);
-    a.jz(s.t, next);
-    a.load(s.w, s.p, 1);
-    a.load(s.x, e.ptr, 1);
-    a.add(s.x, s.x, s.w);
-    a.store(e.ptr, s.x, 1);
-    a.store(s.p, imm(0n), 1);
-  });
+  emitImagePass(a, s, e, [
+    {
+      tag: REWARD_TAG,
+      body: (next) => {
+        a.sub(e.acc, e.key, imm(tagWord(REWARD_TAG)));
+        a.div(e.acc, e.acc, imm(1n << REWARD_ADDRESS_SHIFT));
+        a.mov(e.lo, imm(0n));
+        a.mov(e.hi, e.len);
+        a.label('epoch.search');
+        a.lt(s.t, e.lo, e.hi);
+        a.jz(s.t, 'epoch.searched');
+        a.add(e.mid, e.lo, e.hi);
+        a.div(e.mid, e.mid, imm(2n));
+        a.mul(s.p, e.mid, imm(2n));
+        a.add(s.p, s.p, e.src);
+        a.load(s.w, s.p);
+        a.lt(s.t, s.w, e.acc);
+        a.jz(s.t, 'epoch.search-low');
+        a.add(e.lo, e.mid, imm(1n));
+        a.jmp('epoch.search');
+        a.label('epoch.search-low');
+        a.mov(e.hi, e.mid);
+        a.jmp('epoch.search');
+        a.label('epoch.searched');
+        a.lt(s.t, e.lo, e.len);
+        a.jz(s.t, next);
+        a.mul(s.p, e.lo, imm(2n));
+        a.add(s.p, s.p, e.src);
+        a.load(s.w, s.p);
+        a.eq(s.t, s.w, e.acc);
+        a.jz(s.t, next);
+        a.load(s.w, s.p, 1);
+        a.load(s.x, e.ptr, 1);
+        a.add(s.x, s.x, s.w);
+        a.store(e.ptr, s.x, 1);
+        a.store(s.p, imm(0n), 1);
+      },
+    },
+  ]);
   // New reward records, in account order (after any new slot record: 0x07 keys sort after 0x06).
   a.mov(e.ip, e.src);
   a.label('epoch.new-reward');
@@ -692,6 +797,8 @@ export function endEpochRule(a: Assembler, s: Scratch, fault: ProgramFault): voi
     slotPtr: a.slots('epoch.slotPtr', SLOT_TABLE),
     active: a.slots('epoch.active', SLOT_TABLE * ENTRY_SIZE),
     cand: a.slots('epoch.cand', 2 * CANDIDATE_TABLE),
+    validators: a.slots('epoch.validators', CANDIDATE_TABLE),
+    executed: a.slots('epoch.executed', 2 * EXECUTED_CAPACITY),
   };
   const ls: Lists = {
     credits: a.slots('epoch.credits', 2 * CREDIT_CAPACITY),
@@ -699,8 +806,11 @@ export function endEpochRule(a: Assembler, s: Scratch, fault: ProgramFault): voi
   };
   a.label('rule.endEpoch');
   a.mov(e.cp, imm(BigInt(ls.credits)));
-  emitRewardSplit(a, s, e, tb, ls, fault);
-  emitSubsidy(a, s, e, ls);
+  a.mov(e.reward, paramWord('epochReward'));
+  a.add(GLOBAL.totalIssued, GLOBAL.totalIssued, e.reward);
+  a.mov(e.subsidy, paramWord('governanceSubsidy'));
+  emitGather(a, s, e, tb);
+  emitPayouts(a, s, e, tb, ls, fault);
   emitNextSet(a, s, e, tb, fault);
   emitApplyCredits(a, s, e, ls);
   emitAdvance(a, s);
