@@ -13,7 +13,6 @@
  */
 import { equalBytes } from '../../core/bytes.ts';
 import { VigilError } from '../../core/errors.ts';
-import { hash160, hash256, ripemd160, sha1, sha256 } from '../../core/hashes.ts';
 import {
   NoSignatureChecker,
   type ScriptExecutionData,
@@ -23,6 +22,7 @@ import {
 import type { ScriptErrorName } from './errors.ts';
 import { ScriptFlag } from './flags.ts';
 import { castToBool, decodeScriptNumOrNaN, encodeScriptNum } from './num.ts';
+import { opHash160, opHash256, opRipemd160, opSha1, opSha256 } from './op-hashes.ts';
 import { isDisabledOpcode, Op } from './opcodes.ts';
 import { encodePush, findAndDelete, type ParsedScript, parseScript } from './script.ts';
 import { checkPubKeyEncoding, checkSignatureEncoding } from './sigencoding.ts';
@@ -724,14 +724,14 @@ export class ScriptExecution {
             const v = stack[n - 1] as Uint8Array;
             stack[n - 1] =
               opcode === 0xa6 /* OP_RIPEMD160 */
-                ? ripemd160(v)
+                ? opRipemd160(v)
                 : opcode === 0xa7 /* OP_SHA1 */
-                  ? sha1(v)
+                  ? opSha1(v)
                   : opcode === 0xa8 /* OP_SHA256 */
-                    ? sha256(v)
+                    ? opSha256(v)
                     : opcode === 0xa9 /* OP_HASH160 */
-                      ? hash160(v)
-                      : hash256(v);
+                      ? opHash160(v)
+                      : opHash256(v);
             break;
           }
 
