@@ -2,8 +2,10 @@
  * The trace-chain link leaf of GVM-1, run in Vigil's interpreter under tapscript rules with real
  * Winternitz keys: a link computed with `chainNext` over steps produced by `execute` can never be spent
  * (honest witness, forgeries), and with any committed value perturbed it is spendable exactly when its
- * twin says `chainNext(h, step) ≠ hNext`. Counts: small here; VIGIL_LONG=1 (chain-leaf.long.test.ts)
- * runs 10,000 each way (VIGIL_GVM_CASES overrides).
+ * twin says `chainNext(h, step) ≠ hNext`. The links come from real traces (the governance program's trace
+ * chain on seeded workloads, test/machine/trace-samples.ts) and, as before, from random steps and
+ * hashes. Counts: small here; VIGIL_LONG=1 (chain-leaf.long.test.ts) runs 10,000 traced links each way
+ * (VIGIL_GVM_CASES overrides) and 10,000 random ones, as before (VIGIL_GVM_RANDOM).
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -21,12 +23,16 @@ import { concatBytes, equalBytes } from '../../../src/core/bytes.ts';
 import { chainMessage, chainNext } from '../../../src/machine/chain.ts';
 import { type Instruction, NONE, type StepRecord, smallOf, wordOf } from '../../../src/machine/isa.ts';
 import { execute } from '../../../src/machine/semantics.ts';
+import type { TraceLink } from '../../machine/trace-samples.ts';
 import {
   digitForgeries,
   expectStandardSpend,
   fieldSecrets,
   gvmCases,
+  gvmRandomCases,
+  gvmTraces,
   honestRunFault,
+  LONG,
   publicKeysOf,
   randomBytes,
   rng,
@@ -35,7 +41,11 @@ import {
   withBitFlipped,
 } from './helpers.ts';
 
-const CASES = gvmCases(80);
+/** Links from real traces (long: 10,000, VIGIL_GVM_CASES) and random ones (long: 10,000, VIGIL_GVM_RANDOM). */
+const CASES = gvmCases(40);
+const RANDOM = gvmRandomCases(40);
+const TIMEOUT = LONG ? 4 * 3_600_000 : 600_000;
+const LINKS = gvmTraces(CASES).links;
 
 const SECRETS = fieldSecrets(CHAIN_LINK_FIELDS, 'c4', 3, chainFieldBytes);
 const KEYS: ChainLinkKeys = publicKeysOf(CHAIN_LINK_FIELDS, SECRETS);
@@ -84,6 +94,47 @@ function linkOf(v: Record<ChainLinkField, Uint8Array>): [Uint8Array, StepRecord,
   return [v.h, step, v.hNext];
 }
 
+/** Honest witness run to the end (false left), then four forgeries from its signatures, per link. */
+function checkCorrect(next: () => number, cases: number, source: (c: number) => TraceLink): void {
+  let runs = 0;
+  for (let c = 0; c < cases; c++) {
+    const { h, step, hNext } = source(c);
+    expect(equalBytes(hNext, chainNext(h, step))).toBe(true);
+    expect(isFaultyChainLink(h, step, hNext)).toBe(false);
+    const sigs = signValues(chainLinkValues(h, step, hNext));
+    const fault = honestRunFault(LEAF, chainLinkWitness(sigs));
+    if (fault !== undefined) expect.fail(`case ${c}: honest run ${fault}`);
+    const witnesses = [
+      ...digitForgeries(chainLinkWitness(sigs), next),
+      chainLinkWitness({ ...sigs, h: sigs.hNext, hNext: sigs.h }),
+      chainLinkWitness({ ...sigs, pc: sigs.nextPc, nextPc: sigs.pc }),
+      chainLinkWitness({ ...sigs, pc: sigs.waddr, waddr: sigs.pc }),
+    ];
+    for (const w of witnesses) {
+      runs++;
+      if (spends(LEAF, w)) expect.fail(`case ${c}: a correct link was disproved`);
+    }
+  }
+  expect(runs).toBe(cases * 5);
+}
+
+/** One committed value perturbed per link, each field in turn: the leaf spends exactly when the twin says. */
+function checkWrong(next: () => number, cases: number, source: (c: number) => TraceLink): void {
+  let wrongs = 0;
+  for (let c = 0; c < cases; c++) {
+    const { h, step, hNext } = source(c);
+    const v = chainLinkValues(h, step, hNext);
+    const f = CHAIN_LINK_FIELDS[c % CHAIN_LINK_FIELDS.length] as ChainLinkField;
+    const changed = { ...v, [f]: perturbed(next, v[f], next() % 3) };
+    const faulty = isFaultyChainLink(...linkOf(changed));
+    expect(faulty).toBe(!equalBytes(changed[f], v[f]));
+    if (faulty) wrongs++;
+    const ok = spends(LEAF, chainLinkWitness(signValues(changed)));
+    if (ok !== faulty) expect.fail(`case ${c} (${f}): leaf ${ok} but twin ${faulty}`);
+  }
+  expect(wrongs).toBeGreaterThan(cases * 0.9);
+}
+
 describe('GVM-1 trace-chain link leaf (BLAKE3 of h ‖ pc ‖ nextPc ‖ waddr ‖ wvalue, first 20 bytes)', () => {
   it('commits the chain block field by field and is a standard-size leaf with a bounded stack', () => {
     const next = rng(9);
@@ -95,48 +146,48 @@ describe('GVM-1 trace-chain link leaf (BLAKE3 of h ‖ pc ‖ nextPc ‖ waddr �
     expectStandardSpend(LEAF, items);
   });
 
-  it(`a link computed by chainNext cannot be disproved: ${CASES} cases, honest witness and forgeries`, () => {
-    const next = rng(31);
-    let runs = 0;
-    for (let c = 0; c < CASES; c++) {
-      const h = randomBytes(next, 20);
-      const step = randomStep(next);
-      const hNext = chainNext(h, step);
-      expect(isFaultyChainLink(h, step, hNext)).toBe(false);
-      const sigs = signValues(chainLinkValues(h, step, hNext));
-      const fault = honestRunFault(LEAF, chainLinkWitness(sigs));
-      if (fault !== undefined) expect.fail(`case ${c}: honest run ${fault}`);
-      const witnesses = [
-        ...digitForgeries(chainLinkWitness(sigs), next),
-        chainLinkWitness({ ...sigs, h: sigs.hNext, hNext: sigs.h }),
-        chainLinkWitness({ ...sigs, pc: sigs.nextPc, nextPc: sigs.pc }),
-        chainLinkWitness({ ...sigs, pc: sigs.waddr, waddr: sigs.pc }),
-      ];
-      for (const w of witnesses) {
-        runs++;
-        if (spends(LEAF, w)) expect.fail(`case ${c}: a correct link was disproved`);
-      }
-    }
-    expect(runs).toBe(CASES * 5);
-  }, 600_000);
+  it(
+    `real traces: a link of the governance program's trace chain cannot be disproved: ${CASES} cases, honest witness and forgeries`,
+    () => {
+      expect(LINKS.length).toBe(CASES);
+      checkCorrect(rng(32), CASES, (c) => LINKS[c] as TraceLink);
+    },
+    TIMEOUT,
+  );
 
-  it(`a link with a committed value perturbed is disproved exactly when its twin says so: ${CASES} cases`, () => {
-    const next = rng(62);
-    let wrongs = 0;
-    for (let c = 0; c < CASES; c++) {
-      const h = randomBytes(next, 20);
-      const step = randomStep(next);
-      const v = chainLinkValues(h, step, chainNext(h, step));
-      const f = CHAIN_LINK_FIELDS[c % CHAIN_LINK_FIELDS.length] as ChainLinkField;
-      const changed = { ...v, [f]: perturbed(next, v[f], next() % 3) };
-      const faulty = isFaultyChainLink(...linkOf(changed));
-      expect(faulty).toBe(!equalBytes(changed[f], v[f]));
-      if (faulty) wrongs++;
-      const ok = spends(LEAF, chainLinkWitness(signValues(changed)));
-      if (ok !== faulty) expect.fail(`case ${c} (${f}): leaf ${ok} but twin ${faulty}`);
-    }
-    expect(wrongs).toBeGreaterThan(CASES * 0.9);
-  }, 600_000);
+  it(
+    `real traces: a link with a committed value perturbed is disproved exactly when its twin says so: ${CASES} cases`,
+    () => {
+      checkWrong(rng(63), CASES, (c) => LINKS[c] as TraceLink);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    `a random link computed by chainNext cannot be disproved: ${RANDOM} cases, honest witness and forgeries`,
+    () => {
+      const next = rng(31);
+      checkCorrect(next, RANDOM, () => {
+        const h = randomBytes(next, 20);
+        const step = randomStep(next);
+        return { h, step, hNext: chainNext(h, step) };
+      });
+    },
+    TIMEOUT,
+  );
+
+  it(
+    `a random link with a committed value perturbed is disproved exactly when its twin says so: ${RANDOM} cases`,
+    () => {
+      const next = rng(62);
+      checkWrong(next, RANDOM, () => {
+        const h = randomBytes(next, 20);
+        const step = randomStep(next);
+        return { h, step, hNext: chainNext(h, step) };
+      });
+    },
+    TIMEOUT,
+  );
 
   it('a wrong hNext that agrees with the digest beyond its 20 bytes is still disproved', () => {
     const next = rng(5);

@@ -1,10 +1,14 @@
 /**
  * GVM-1's execution disprove leaves (every opcode but hash), run in Vigil's interpreter under tapscript
- * rules with real Winternitz keys and signatures for the 8 committed fields: on random instructions and
- * memories, a leaf is spendable exactly when `isWrongStep` says the committed step is wrong. Correct
- * steps come from `execute` (never spendable, nor with forged digits or another pc); wrong ones perturb
- * one field of a correct step at a time (addresses, values, next pc, garbage u32s above 2^29, word edges).
- * Counts come from `process.env.VIGIL_LONG` (exec-leaf.long.test.ts runs ≥ 10,000 each way per opcode).
+ * rules with real Winternitz keys and signatures for the 8 committed fields: a leaf is spendable exactly
+ * when `isWrongStep` says the committed step is wrong. Correct steps come first from real traces (the
+ * governance program on seeded random workloads, test/machine/trace-samples.ts), topped up with random
+ * instructions and memories where the traces hold too few of an opcode (halt: one a trace; div: ~125
+ * a trace, 12,031 in the long run's 96; the counts are printed); then, as before, from random
+ * instructions and memories run by `execute`. A correct step is never spendable, nor with forged
+ * digits or another pc; wrong ones perturb one field of a correct step at a time (addresses, values,
+ * next pc, garbage u32s above 2^29, word edges). Counts come from `process.env.VIGIL_LONG`
+ * (exec-leaf.long.test.ts runs ≥ 10,000 each way per opcode from traces and top-ups).
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -21,8 +25,9 @@ import { CONSENSUS_FLAGS } from '../../../src/bitcoin/script/flags.ts';
 import { runScript } from '../../../src/bitcoin/script/interpreter.ts';
 import { castToBool, encodeScriptNum } from '../../../src/bitcoin/script/num.ts';
 import { bytesToHex } from '../../../src/core/bytes.ts';
+import { hash160 } from '../../../src/core/hashes.ts';
 import type { WotsPublicKey, WotsSecretKey } from '../../../src/dispute/winternitz/keys.ts';
-import { type WotsSignature, wotsSign } from '../../../src/dispute/winternitz/sign.ts';
+import { type WotsSignature, wotsSign as wotsSignReference } from '../../../src/dispute/winternitz/sign.ts';
 import {
   ADDRESS_LIMIT,
   fieldBytes,
@@ -38,27 +43,49 @@ import {
   WORD_MODULUS,
 } from '../../../src/machine/isa.ts';
 import { execute, isWrongStep, type Memory } from '../../../src/machine/semantics.ts';
+import type { TraceStep } from '../../machine/trace-samples.ts';
 import {
   fieldSecrets,
+  gvmTraces,
+  type Leaf,
   LONG,
   measure,
+  parsedLeaf,
   publicKeysOf,
   rng,
   spends,
   withDigitChanged,
   withDigitRaised,
+  wotsSign,
 } from './helpers.ts';
 
 /**
- * Cases per opcode (each way). In the default suite the product leaves (mul, div, ~4× slower) get a
- * third; the long suite runs the full count for every opcode.
+ * Cases per opcode (each way), from real traces topped up with random steps: 10,000 in the long suite
+ * (VIGIL_EXEC_CASES / VIGIL_EXEC_WRONG override). Then the random-machine cases of before
+ * (VIGIL_EXEC_RANDOM / VIGIL_EXEC_RANDOM_WRONG; 10,000 each in the long suite, as before). In the default suite the
+ * product leaves (mul, div, ~4× slower) get a third.
  */
 const CORRECT = Number(process.env.VIGIL_EXEC_CASES ?? (LONG ? 10_000 : 15));
 const WRONG = Number(process.env.VIGIL_EXEC_WRONG ?? (LONG ? 10_000 : 42));
+const RANDOM_CORRECT = Number(process.env.VIGIL_EXEC_RANDOM ?? (LONG ? 10_000 : 15));
+const RANDOM_WRONG = Number(process.env.VIGIL_EXEC_RANDOM_WRONG ?? (LONG ? 10_000 : 42));
 /** Per test: a full-count run of one opcode takes well over an hour on a loaded 2-core machine. */
 const TIMEOUT = LONG ? 6 * 3_600_000 : 300_000;
 const share = (op: ExecOpcode, n: number) =>
-  !LONG && (op === 'mul' || op === 'div') ? Math.max(5, Math.ceil(n / 3)) : n;
+  !LONG && (op === 'mul' || op === 'div') ? Math.max(3, Math.ceil(n / 3)) : n;
+
+/**
+ * `VIGIL_GVM_PART=k/n` runs the k-th of n interleaved shares of the opcodes (1-based), so that n
+ * processes can split a long run over the cores; unset, every opcode.
+ */
+function part<T>(xs: readonly T[]): T[] {
+  const m = /^(\d+)\/(\d+)$/.exec(process.env.VIGIL_GVM_PART ?? '');
+  if (m === null) return xs.slice();
+  const k = Number(m[1]);
+  const n = Number(m[2]);
+  return xs.filter((_, i) => i % n === k - 1);
+}
+const OPCODES = part(EXEC_OPCODES);
 
 type Next = () => number;
 
@@ -290,14 +317,181 @@ function perturbed(s: StepRecord, field: Perturbed, next: Next): StepRecord {
 const show = (s: StepRecord) =>
   JSON.stringify(s, (_, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v));
 
-/** Each opcode's own seed. */
+// ---- Where the cases come from ----
+
+/** A correct step to judge: its pc and instruction, the record `execute` made, and its origin. */
+type Case = { pc: number; ins: Instruction; step: StepRecord; traced: boolean };
+
+/** Real traces' steps by opcode (sampled once per file; the printed counts say how many each got). */
+const TRACES = gvmTraces(Math.max(CORRECT, Math.ceil(WRONG / 4)));
+
+/** Case c of `op`: the c-th traced step while the traces have one, else a random one (a top-up). */
+function caseOf(op: ExecOpcode, traced: readonly TraceStep[], c: number, next: Next): Case {
+  const t = traced[c];
+  if (t !== undefined) return { pc: t.pc, ins: t.ins, step: t.step, traced: true };
+  const { pc, ins, mem } = machine(op, c, next);
+  return { pc, ins, step: execute(pc, ins, mem, tapeOf(next)), traced: false };
+}
+
+/**
+ * A case's leaf under key set `set`, parsed once. Traced steps share their program's few pcs, so their
+ * leaves are kept (keyed by set and pc: one program, one instruction a pc); random ones are built anew.
+ */
+const tracedLeaves = new Map<string, Leaf>();
+function leafOf(set: number, k: Case): Leaf {
+  const build = () => parsedLeaf(execLeaf(k.pc, k.ins, (SETS[set] as KeySet).keys).script);
+  if (!k.traced) return build();
+  const id = `${set}:${k.pc}`;
+  let leaf = tracedLeaves.get(id);
+  if (leaf === undefined) {
+    leaf = build();
+    tracedLeaves.set(id, leaf);
+  }
+  return leaf;
+}
+
+/** The opcode's own seed. */
 const SEEDS: Record<ExecOpcode, number> = Object.fromEntries(
   EXEC_OPCODES.map((op, i) => [op, 10 + i]),
 ) as Record<ExecOpcode, number>;
 
+/**
+ * `cases` correct steps (from `source`), each with its honest witness run to the end of the leaf (false
+ * left: it fails on the judgement, not before) and one forgery in turn: a digit changed, a digit raised,
+ * the whole record signed for another pc (another leaf's step, or a garbage pc above 2^29).
+ */
+function checkCorrect(cases: number, next: Next, source: (c: number) => Case): { traced: number } {
+  let traced = 0;
+  let forged = 0;
+  for (let c = 0; c < cases; c++) {
+    const set = c % SETS.length;
+    const k = source(c);
+    if (k.traced) traced++;
+    const { pc, ins, step } = k;
+    const leaf = leafOf(set, k);
+    expect(isWrongStep(pc, ins, step)).toBe(false);
+    const honest = witnessOf(set, step);
+    const r = runScript(leaf, { stack: honest, flags: CONSENSUS_FLAGS });
+    if (r.error !== 'OK' || r.stack.length !== 1 || castToBool(r.stack[0] as Uint8Array)) {
+      expect.fail(`case ${c} ${show(step)}: honest run ${r.error}, ${r.stack.length} items`);
+    }
+    const otherPc = c % 6 === 2 ? NONE + 1 + (next() % 1000) : (pc + 1 + (next() % 1000)) % ADDRESS_LIMIT;
+    const forgery = [
+      () => withDigitChanged(honest, next),
+      () => withDigitRaised(honest, next),
+      () => witnessOf(set, { ...step, pc: otherPc }),
+    ][c % 3] as () => Uint8Array[];
+    if (spends(leaf, forgery())) expect.fail(`case ${c} forgery ${c % 3} spent ${show(step)}`);
+    forged++;
+  }
+  expect(forged).toBe(cases);
+  return { traced };
+}
+
+/**
+ * `cases` perturbations of correct steps (from `source`, each field in turn; one case in four the
+ * next-pc perturbation is also signed for another pc): the leaf spends exactly when `isWrongStep` says.
+ */
+function checkWrong(
+  op: ExecOpcode,
+  cases: number,
+  next: Next,
+  source: (c: number) => Case,
+  pinnedFrom: number,
+): { traced: number; bases: number } {
+  const wrongBy = new Map<Perturbed, number>();
+  let judged = 0;
+  let otherPc = 0;
+  let traced = 0;
+  let c = 0;
+  for (; judged < cases; c++) {
+    const set = c % SETS.length;
+    const k = source(c);
+    const { pc, ins, step } = k;
+    const leaf = leafOf(set, k);
+    for (const field of PERTURBED) {
+      if (judged >= cases) break;
+      let s = perturbed(step, field, next);
+      if (show(s) === show(step)) continue;
+      if (c % 4 === 3 && field === 'nextPc') {
+        s = { ...s, pc: (pc + 1) % ADDRESS_LIMIT };
+        otherPc++;
+      }
+      judged++;
+      if (k.traced) traced++;
+      const wrong = isWrongStep(pc, ins, s);
+      const spent = spends(leaf, witnessOf(set, s));
+      if (spent !== wrong) expect.fail(`case ${c} ${field} ${show(s)}: leaf ${spent}, isWrongStep ${wrong}`);
+      if (wrong) wrongBy.set(field, (wrongBy.get(field) ?? 0) + 1);
+    }
+  }
+  // Every field a step of this opcode pins was caught wrong at least once (given enough cases: a traced
+  // lt or eq step often stays correct with another read value, as the result does not change).
+  if (cases >= pinnedFrom) {
+    const pinned: Perturbed[] = ['r1addr', 'r2addr', 'waddr', 'nextPc', 'r2value'];
+    if (op !== 'tape') pinned.push('wvalue');
+    for (const field of pinned) expect(wrongBy.get(field) ?? 0, field).toBeGreaterThan(0);
+    expect(otherPc).toBeGreaterThan(0);
+  }
+  expect(judged).toBe(cases);
+  return { traced, bases: c };
+}
+
 // ---- The tests ----
 
-describe.each(EXEC_OPCODES)('GVM-1 execution leaf: %s', (op) => {
+describe('GVM-1 execution leaves: the traces sampled, the fast paths checked', () => {
+  it('real traces hold steps of every opcode the program uses; the counts per opcode', () => {
+    const seen = EXEC_OPCODES.map((op) => `${op} ${TRACES.seen.get(op) ?? 0}`).join(', ');
+    console.info(
+      `exec leaves: ${TRACES.traces} traces, ${TRACES.totalSteps} steps; steps per opcode: ${seen}; ` +
+        `cases per opcode from traces: correct ${CORRECT}, wrong ${WRONG} (the rest random top-ups)`,
+    );
+    expect(TRACES.totalSteps).toBeGreaterThan(10_000);
+    // The program's arithmetic, memory and control flow all appear; halt once a trace.
+    for (const op of [
+      'add',
+      'sub',
+      'mul',
+      'div',
+      'lt',
+      'eq',
+      'mov',
+      'load',
+      'store',
+      'tape',
+      'jz',
+      'jnz',
+      'jmp',
+    ] as const) {
+      expect(TRACES.seen.get(op) ?? 0, op).toBeGreaterThan(0);
+    }
+  });
+
+  it("the interpreter's OP_HASH160 (short items hashed in JavaScript) is hash160 at every length", () => {
+    const next = rng(78);
+    for (let n = 0; n <= 80; n++) {
+      for (let k = 0; k < 6; k++) {
+        const item = Uint8Array.from({ length: n }, () => next() & 0xff);
+        const r = runScript(Uint8Array.of(0xa9), { stack: [item], flags: CONSENSUS_FLAGS });
+        expect([r.error, r.stack]).toEqual(['OK', [hash160(item)]]);
+      }
+    }
+  });
+
+  it("the tests' table signer signs exactly as wotsSign", () => {
+    const next = rng(77);
+    const k = SETS[1] as KeySet;
+    for (const field of STEP_FIELDS) {
+      for (let i = 0; i < 4; i++) {
+        const bytes = Uint8Array.from({ length: fieldBytes(field) }, () => next() & 0xff);
+        expect(wotsSign(k.secrets[field], bytes)).toEqual(wotsSignReference(k.secrets[field], bytes));
+      }
+    }
+  });
+});
+
+describe.each(OPCODES)('GVM-1 execution leaf: %s', (op) => {
+  const traced = TRACES.steps.get(op) ?? [];
   const correctCases = share(op, CORRECT);
   const wrongCases = share(op, WRONG);
 
@@ -317,75 +511,44 @@ describe.each(EXEC_OPCODES)('GVM-1 execution leaf: %s', (op) => {
   });
 
   it(
-    `a correct step cannot be disproved: ${correctCases} cases, honest witness and forgeries`,
+    `real traces: a correct step cannot be disproved: ${correctCases} cases (random top-ups past the traced), honest witness and forgeries`,
     () => {
-      const next = rng(100 * SEEDS[op]);
-      let forged = 0;
-      for (let c = 0; c < correctCases; c++) {
-        const set = c % SETS.length;
-        const { pc, ins, mem } = machine(op, c, next);
-        const leaf = execLeaf(pc, ins, (SETS[set] as KeySet).keys).script;
-        const step = execute(pc, ins, mem, tapeOf(next));
-        expect(isWrongStep(pc, ins, step)).toBe(false);
-        const honest = witnessOf(set, step);
-        // The honest witness runs to the end and leaves false (it fails on the judgement, not before).
-        const r = runScript(leaf, { stack: honest, flags: CONSENSUS_FLAGS });
-        if (r.error !== 'OK' || r.stack.length !== 1 || castToBool(r.stack[0] as Uint8Array)) {
-          expect.fail(`case ${c} ${show(step)}: honest run ${r.error}, ${r.stack.length} items`);
-        }
-        // Forgeries from the published signatures, in turn: a digit changed, a digit raised, the whole
-        // record signed for another pc (another leaf's step, or a garbage pc above 2^29).
-        const otherPc = c % 6 === 2 ? NONE + 1 + (next() % 1000) : (pc + 1 + (next() % 1000)) % ADDRESS_LIMIT;
-        const forgery = [
-          () => withDigitChanged(honest, next),
-          () => withDigitRaised(honest, next),
-          () => witnessOf(set, { ...step, pc: otherPc }),
-        ][c % 3] as () => Uint8Array[];
-        if (spends(leaf, forgery())) expect.fail(`case ${c} forgery ${c % 3} spent ${show(step)}`);
-        forged++;
-      }
-      expect(forged).toBe(correctCases);
+      const next = rng(400 * SEEDS[op]);
+      const { traced: n } = checkCorrect(correctCases, next, (c) => caseOf(op, traced, c, next));
+      console.info(`exec ${op} correct: ${n} traced steps, ${correctCases - n} random top-ups`);
+      expect(n).toBe(Math.min(correctCases, traced.length));
     },
     TIMEOUT,
   );
 
   it(
-    `a wrong step is disproved, and only then: ${wrongCases} perturbations of correct steps`,
+    `real traces: a wrong step is disproved, and only then: ${wrongCases} perturbations of traced steps (random top-ups past them)`,
+    () => {
+      const next = rng(500 * SEEDS[op]);
+      // The traced steps taken from the back, so the wrong cases mostly perturb other steps than the correct ones.
+      const back = traced.slice().reverse();
+      const { traced: n, bases } = checkWrong(op, wrongCases, next, (c) => caseOf(op, back, c, next), 300);
+      console.info(
+        `exec ${op} wrong: ${n} perturbations of traced steps, ${wrongCases - n} of random ones (${bases} steps)`,
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    `random machines: a correct step cannot be disproved: ${share(op, RANDOM_CORRECT)} cases, honest witness and forgeries`,
+    () => {
+      const next = rng(100 * SEEDS[op]);
+      checkCorrect(share(op, RANDOM_CORRECT), next, (c) => caseOf(op, [], c, next));
+    },
+    TIMEOUT,
+  );
+
+  it(
+    `random machines: a wrong step is disproved, and only then: ${share(op, RANDOM_WRONG)} perturbations of correct steps`,
     () => {
       const next = rng(200 * SEEDS[op]);
-      const wrongBy = new Map<Perturbed, number>();
-      let judged = 0;
-      let otherPc = 0;
-      for (let c = 0; judged < wrongCases; c++) {
-        const set = c % SETS.length;
-        const { pc, ins, mem } = machine(op, c, next);
-        const leaf = execLeaf(pc, ins, (SETS[set] as KeySet).keys).script;
-        const step = execute(pc, ins, mem, tapeOf(next));
-        // Each field in turn; one case in four, the next-pc perturbation is also signed for another pc.
-        for (const field of PERTURBED) {
-          if (judged >= wrongCases) break;
-          let s = perturbed(step, field, next);
-          if (show(s) === show(step)) continue;
-          if (c % 4 === 3 && field === 'nextPc') {
-            s = { ...s, pc: (pc + 1) % ADDRESS_LIMIT };
-            otherPc++;
-          }
-          judged++;
-          const wrong = isWrongStep(pc, ins, s);
-          const spent = spends(leaf, witnessOf(set, s));
-          if (spent !== wrong)
-            expect.fail(`case ${c} ${field} ${show(s)}: leaf ${spent}, isWrongStep ${wrong}`);
-          if (wrong) wrongBy.set(field, (wrongBy.get(field) ?? 0) + 1);
-        }
-      }
-      // Every field a step of this opcode pins was caught wrong at least once (given enough cases).
-      if (wrongCases >= 30) {
-        const pinned: Perturbed[] = ['r1addr', 'r2addr', 'waddr', 'nextPc', 'r2value'];
-        if (op !== 'tape') pinned.push('wvalue');
-        for (const field of pinned) expect(wrongBy.get(field) ?? 0, field).toBeGreaterThan(0);
-      }
-      expect(judged).toBe(wrongCases);
-      if (wrongCases >= 30) expect(otherPc).toBeGreaterThan(0);
+      checkWrong(op, share(op, RANDOM_WRONG), next, (c) => caseOf(op, [], c, next), 30);
     },
     TIMEOUT,
   );
@@ -409,7 +572,7 @@ function judgementStack(s: StepRecord): Uint8Array[] {
 /** The judgement alone (no Winternitz: ~50× faster), on many more perturbations per opcode. */
 const JUDGED = Number(process.env.VIGIL_EXEC_JUDGED ?? (LONG ? 20_000 : 600));
 
-describe.each(EXEC_OPCODES)('GVM-1 execution judgement alone: %s', (op) => {
+describe.each(OPCODES)('GVM-1 execution judgement alone: %s', (op) => {
   it(
     `agrees with isWrongStep on ${share(op, JUDGED)} correct steps and their perturbations`,
     () => {

@@ -2,9 +2,11 @@
  * The execution leaf of GVM-1's `hash` instruction, run in Vigil's interpreter under tapscript rules
  * with real Winternitz keys: with steps produced by `execute` it can never be spent (honest witness,
  * forgeries from the committed signatures), and with any field perturbed it is spendable exactly when
- * its twin (`isWrongStep`) says the step is wrong; never when the committed pc is another pc.
- * Counts: small here; VIGIL_LONG=1 (hash-leaf.long.test.ts) runs 10,000 each way (VIGIL_GVM_CASES
- * overrides).
+ * its twin (`isWrongStep`) says the step is wrong; never when the committed pc is another pc. The steps
+ * come from real traces (the governance program's hash steps on seeded workloads,
+ * test/machine/trace-samples.ts) and, as before, from random instructions and memories. Counts: small
+ * here; VIGIL_LONG=1 (hash-leaf.long.test.ts) runs 10,000 traced each way (VIGIL_GVM_CASES overrides)
+ * and 10,000 random ones, as before (VIGIL_GVM_RANDOM).
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -34,6 +36,8 @@ import {
   expectStandardSpend,
   fieldSecrets,
   gvmCases,
+  gvmRandomCases,
+  gvmTraces,
   honestRunFault,
   LONG,
   publicKeysOf,
@@ -44,7 +48,11 @@ import {
   withBitFlipped,
 } from './helpers.ts';
 
-const CASES = gvmCases(40);
+/** Cases on random instructions and memories (long: 10,000, VIGIL_GVM_RANDOM). */
+const CASES = gvmRandomCases(20);
+/** Cases from real traces' hash steps (long: 10,000, VIGIL_GVM_CASES). */
+const TRACED = gvmCases(20);
+const LONG_TIMEOUT = LONG ? 4 * 3_600_000 : 600_000;
 
 const SECRETS = fieldSecrets(STEP_FIELDS, '4a', 0, fieldBytes);
 const KEYS: StepKeys = publicKeysOf(STEP_FIELDS, SECRETS);
@@ -95,6 +103,17 @@ function honestStep(next: () => number, k: Case): StepRecord {
   return execute(k.pc, k.ins, mem, { word: () => 0n });
 }
 
+/** The governance program's hash steps, each with its pc's leaf (built once: a trace has few pcs). */
+const traceLeaves = new Map<number, Case>();
+const TRACED_STEPS: Sample[] = (gvmTraces(TRACED).steps.get('hash') ?? []).map(({ pc, ins, step }) => {
+  let k = traceLeaves.get(pc);
+  if (k === undefined) {
+    k = { pc, ins, leaf: hashExecLeaf(pc, ins, KEYS).script };
+    traceLeaves.set(pc, k);
+  }
+  return { k, step };
+});
+
 /** The step with one field replaced by `bytes`. */
 function withField(step: StepRecord, f: StepField, bytes: Uint8Array): StepRecord {
   const n = () => smallOf(bytes);
@@ -130,6 +149,56 @@ function perturbed(next: () => number, bytes: Uint8Array, kind: number): Uint8Ar
   return edges[next() % edges.length] as Uint8Array;
 }
 
+type Sample = { k: Case; step: StepRecord };
+
+/** Honest witness run to the end (false left), and six forgeries from its signatures, per case. */
+function checkCorrect(next: () => number, cases: number, source: (c: number) => Sample): void {
+  let runs = 0;
+  for (let c = 0; c < cases; c++) {
+    const { k, step } = source(c);
+    expect(isFaultyHashExec(k.pc, k.ins, step)).toBe(false);
+    const sigs = sign(step);
+    const fault = honestRunFault(k.leaf, hashExecWitness(sigs));
+    if (fault !== undefined) expect.fail(`case ${c}: honest run ${fault}`);
+    const witnesses = [
+      ...digitForgeries(hashExecWitness(sigs), next),
+      // Same-size values swapped (each signature under the other's key).
+      hashExecWitness({ ...sigs, r1value: sigs.r2value, r2value: sigs.r1value }),
+      hashExecWitness({ ...sigs, wvalue: sigs.r1value, r1value: sigs.wvalue }),
+      hashExecWitness({ ...sigs, pc: sigs.nextPc, nextPc: sigs.pc }),
+      hashExecWitness({ ...sigs, waddr: sigs.r1addr, r1addr: sigs.waddr }),
+    ];
+    for (const w of witnesses) {
+      runs++;
+      if (spends(k.leaf, w)) expect.fail(`case ${c}: a correct step was disproved`);
+    }
+  }
+  expect(runs).toBe(cases * 6);
+}
+
+/** One field perturbed per case, each in turn: the leaf spends exactly when isWrongStep says. */
+function checkWrong(next: () => number, cases: number, source: (c: number) => Sample): void {
+  let wrongs = 0;
+  let otherPc = 0;
+  for (let c = 0; c < cases; c++) {
+    const { k, step } = source(c);
+    const f = STEP_FIELDS[(c + Math.floor(c / 15)) % STEP_FIELDS.length] as StepField;
+    const old = fieldValue(step, f);
+    const bytes = perturbed(next, old, next() % 3);
+    const bad = withField(step, f, bytes);
+    const faulty = isFaultyHashExec(k.pc, k.ins, bad);
+    const changed = !bytes.every((b, i) => b === old[i]);
+    // Any change but the pc's makes the step wrong; a changed pc makes it another leaf's business.
+    expect(faulty).toBe(changed && f !== 'pc');
+    if (faulty) wrongs++;
+    if (f === 'pc' && changed) otherPc++;
+    const ok = spends(k.leaf, hashExecWitness(sign(bad)));
+    if (ok !== faulty) expect.fail(`case ${c} (${f}): leaf ${ok} but isWrongStep ${faulty}`);
+  }
+  expect(wrongs).toBeGreaterThan(cases / 2);
+  if (cases >= 8) expect(otherPc).toBeGreaterThan(0);
+}
+
 describe('GVM-1 hash execution leaf (8 committed step fields, BLAKE3 of two words)', () => {
   it('every operand shape is a standard-size leaf with a bounded stack', () => {
     const next = rng(11);
@@ -142,55 +211,46 @@ describe('GVM-1 hash execution leaf (8 committed step fields, BLAKE3 of two word
     }
   });
 
-  it(`a step produced by execute cannot be disproved: ${CASES} cases, honest witness and forgeries`, () => {
-    const next = rng(2026);
-    let runs = 0;
-    for (let c = 0; c < CASES; c++) {
-      const k = caseFor(next, c);
-      const step = honestStep(next, k);
-      expect(isFaultyHashExec(k.pc, k.ins, step)).toBe(false);
-      const sigs = sign(step);
-      const fault = honestRunFault(k.leaf, hashExecWitness(sigs));
-      if (fault !== undefined) expect.fail(`case ${c}: honest run ${fault}`);
-      const witnesses = [
-        ...digitForgeries(hashExecWitness(sigs), next),
-        // Same-size values swapped (each signature under the other's key).
-        hashExecWitness({ ...sigs, r1value: sigs.r2value, r2value: sigs.r1value }),
-        hashExecWitness({ ...sigs, wvalue: sigs.r1value, r1value: sigs.wvalue }),
-        hashExecWitness({ ...sigs, pc: sigs.nextPc, nextPc: sigs.pc }),
-        hashExecWitness({ ...sigs, waddr: sigs.r1addr, r1addr: sigs.waddr }),
-      ];
-      for (const w of witnesses) {
-        runs++;
-        if (spends(k.leaf, w)) expect.fail(`case ${c}: a correct step was disproved`);
-      }
-    }
-    expect(runs).toBe(CASES * 6);
-  }, 600_000);
+  it(
+    `real traces: a hash step of the governance program cannot be disproved: ${TRACED} cases, honest witness and forgeries`,
+    () => {
+      expect(TRACED_STEPS.length).toBe(TRACED);
+      checkCorrect(rng(2027), TRACED, (c) => TRACED_STEPS[c] as Sample);
+    },
+    LONG_TIMEOUT,
+  );
 
-  it(`a step with a field perturbed is disproved exactly when isWrongStep says so: ${CASES} cases`, () => {
-    const next = rng(4052);
-    let wrongs = 0;
-    let otherPc = 0;
-    for (let c = 0; c < CASES; c++) {
-      const k = caseFor(next, c);
-      const step = honestStep(next, k);
-      const f = STEP_FIELDS[(c + Math.floor(c / 15)) % STEP_FIELDS.length] as StepField;
-      const old = fieldValue(step, f);
-      const bytes = perturbed(next, old, next() % 3);
-      const bad = withField(step, f, bytes);
-      const faulty = isFaultyHashExec(k.pc, k.ins, bad);
-      const changed = !bytes.every((b, i) => b === old[i]);
-      // Any change but the pc's makes the step wrong; a changed pc makes it another leaf's business.
-      expect(faulty).toBe(changed && f !== 'pc');
-      if (faulty) wrongs++;
-      if (f === 'pc' && changed) otherPc++;
-      const ok = spends(k.leaf, hashExecWitness(sign(bad)));
-      if (ok !== faulty) expect.fail(`case ${c} (${f}): leaf ${ok} but isWrongStep ${faulty}`);
-    }
-    expect(wrongs).toBeGreaterThan(CASES / 2);
-    expect(otherPc).toBeGreaterThan(0);
-  }, 600_000);
+  it(
+    `real traces: a hash step with a field perturbed is disproved exactly when isWrongStep says so: ${TRACED} cases`,
+    () => {
+      checkWrong(rng(4053), TRACED, (c) => TRACED_STEPS[c] as Sample);
+    },
+    LONG_TIMEOUT,
+  );
+
+  it(
+    `a random step produced by execute cannot be disproved: ${CASES} cases, honest witness and forgeries`,
+    () => {
+      const next = rng(2026);
+      checkCorrect(next, CASES, (c) => {
+        const k = caseFor(next, c);
+        return { k, step: honestStep(next, k) };
+      });
+    },
+    LONG_TIMEOUT,
+  );
+
+  it(
+    `a random step with a field perturbed is disproved exactly when isWrongStep says so: ${CASES} cases`,
+    () => {
+      const next = rng(4052);
+      checkWrong(next, CASES, (c) => {
+        const k = caseFor(next, c);
+        return { k, step: honestStep(next, k) };
+      });
+    },
+    LONG_TIMEOUT,
+  );
 
   it('judges the consistency rules: an immediate slot must be (NONE, 0); one address read twice agrees', () => {
     const next = rng(77);

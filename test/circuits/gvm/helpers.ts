@@ -11,24 +11,83 @@ import { NoSignatureChecker } from '../../../src/bitcoin/script/checker.ts';
 import { CONSENSUS_FLAGS } from '../../../src/bitcoin/script/flags.ts';
 import { runScript, ScriptExecution } from '../../../src/bitcoin/script/interpreter.ts';
 import { castToBool } from '../../../src/bitcoin/script/num.ts';
+import { type ParsedScript, parseScript } from '../../../src/bitcoin/script/script.ts';
 import { hexToBytes } from '../../../src/core/bytes.ts';
+import { signedDigits } from '../../../src/dispute/winternitz/digits.ts';
 import {
   deriveWotsSecretKey,
+  digitSecret,
+  hashChain,
   type WotsPublicKey,
   type WotsSecretKey,
   wotsPublicKey,
 } from '../../../src/dispute/winternitz/keys.ts';
-import { type WotsSignature, wotsSign } from '../../../src/dispute/winternitz/sign.ts';
+import { WOTS_MAX_DIGIT, wotsParameters } from '../../../src/dispute/winternitz/parameters.ts';
+import type { WotsSignature } from '../../../src/dispute/winternitz/sign.ts';
 
+import { sampleTraces, type TraceSamples } from '../../machine/trace-samples.ts';
 import { withDigitChanged, withDigitRaised } from '../helpers.ts';
 
-export { randomBytes, rng, spends, withDigitChanged, withDigitRaised } from '../helpers.ts';
+export { randomBytes, rng, withDigitChanged, withDigitRaised } from '../helpers.ts';
+
+/** A leaf script parsed once, for the many runs of a soundness test (the interpreter takes either). */
+export type Leaf = Uint8Array | ParsedScript;
+export const parsedLeaf = (script: Uint8Array): ParsedScript => parseScript(script);
+
+/** Tapscript spend rule: no error and exactly one true item left (`../helpers.ts`'s, on a parsed leaf too). */
+export function spends(script: Leaf, stack: Uint8Array[]): boolean {
+  const r = runScript(script, { stack, flags: CONSENSUS_FLAGS });
+  return r.error === 'OK' && r.stack.length === 1 && castToBool(r.stack[0] as Uint8Array);
+}
+
+/**
+ * Every chain value of a key, by digit position then digit (`hashChain(digitSecret(key, i), d)`),
+ * computed once per key: signing a value is then a table look-up. The tests check it signs as `wotsSign`.
+ */
+const chainTables = new WeakMap<WotsSecretKey, Uint8Array[][]>();
+function chainTable(key: WotsSecretKey): Uint8Array[][] {
+  let table = chainTables.get(key);
+  if (table === undefined) {
+    const { totalDigits } = wotsParameters(key.messageBytes);
+    table = Array.from({ length: totalDigits }, (_, i) => {
+      const chain = [digitSecret(key, i)];
+      for (let d = 1; d <= WOTS_MAX_DIGIT; d++) chain.push(hashChain(chain[d - 1] as Uint8Array, 1));
+      return chain;
+    });
+    chainTables.set(key, table);
+  }
+  return table;
+}
+
+/** `wotsSign` from the key's chain table: the same signature, without re-hashing the chains. */
+export function wotsSign(key: WotsSecretKey, message: Uint8Array): WotsSignature {
+  if (message.length !== key.messageBytes) {
+    throw new RangeError(`key signs ${key.messageBytes}-byte values; the message has ${message.length}`);
+  }
+  const table = chainTable(key);
+  const digits = signedDigits(message, wotsParameters(key.messageBytes));
+  return { digits, hashes: digits.map((d, i) => (table[i] as Uint8Array[])[d] as Uint8Array) };
+}
 
 export const LONG = process.env.VIGIL_LONG === '1';
 
 /** Cases per test: `small` in the default suite; 10,000 (or VIGIL_GVM_CASES) under VIGIL_LONG=1. */
 export const gvmCases = (small: number): number =>
   LONG ? Number(process.env.VIGIL_GVM_CASES ?? 10_000) : small;
+
+/**
+ * Cases per test on random values, beside the real traces' `gvmCases`: `small` in the default suite;
+ * 10,000 (or VIGIL_GVM_RANDOM) under VIGIL_LONG=1, as before the traces came.
+ */
+export const gvmRandomCases = (small: number): number =>
+  LONG ? Number(process.env.VIGIL_GVM_RANDOM ?? 10_000) : small;
+
+/** Workload seeds the real traces come from: 1 in the default suite, 96 (or VIGIL_TRACE_SEEDS) long. */
+export const TRACE_SEEDS = Number(process.env.VIGIL_TRACE_SEEDS ?? (LONG ? 96 : 1));
+
+/** The real traces' samples, at most `perKind` of each kind (test/machine/trace-samples.ts). */
+export const gvmTraces = (perKind: number): TraceSamples =>
+  sampleTraces({ seeds: Array.from({ length: TRACE_SEEDS }, (_, i) => i + 1), perKind });
 
 /** A Winternitz secret key for one committed value of `messageBytes` bytes (regtest, epoch 14). */
 export function valueSecret(
@@ -81,7 +140,7 @@ export function signFields<F extends string>(
 
 /** One run of `script` on `items` under tapscript rules, step by step: result, items left, stack peak. */
 export function measure(
-  script: Uint8Array,
+  script: Leaf,
   items: Uint8Array[],
 ): { error: string | undefined; max: number; left: number; top: boolean } {
   const e = new ScriptExecution({
@@ -112,7 +171,7 @@ export function expectStandardSpend(script: Uint8Array, items: Uint8Array[]): vo
  * An honest witness must run without error to exactly one false item (signatures good, claim correct):
  * undefined when it does, else what happened instead.
  */
-export function honestRunFault(script: Uint8Array, items: Uint8Array[]): string | undefined {
+export function honestRunFault(script: Leaf, items: Uint8Array[]): string | undefined {
   const r = runScript(script, { stack: items, flags: CONSENSUS_FLAGS });
   if (r.error === 'OK' && r.stack.length === 1 && !castToBool(r.stack[0] as Uint8Array)) return undefined;
   return `${r.error}, ${r.stack.length} items`;
@@ -128,7 +187,7 @@ export const digitForgeries = (witness: readonly Uint8Array[], next: () => numbe
 ];
 
 /** Whether an honest witness runs as it must (see `honestRunFault`). */
-export const refusesHonest = (script: Uint8Array, items: Uint8Array[]): boolean =>
+export const refusesHonest = (script: Leaf, items: Uint8Array[]): boolean =>
   honestRunFault(script, items) === undefined;
 
 /** `bytes` with one bit flipped (reads `next` once). */

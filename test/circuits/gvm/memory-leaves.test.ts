@@ -2,8 +2,11 @@
  * GVM-1's memory leaves (read after write, unwritten read, two values differ, pc in range), run in
  * Vigil's interpreter under tapscript rules with real Winternitz keys: correct claims are never
  * spendable (honest witness, forgeries), and with a committed value perturbed (one bit, random, edges)
- * a leaf is spendable exactly when its twin says so. Counts: small here; VIGIL_LONG=1
- * (memory-leaves.long.test.ts) runs 10,000 each way per leaf kind (VIGIL_GVM_CASES overrides).
+ * a leaf is spendable exactly when its twin says so. Reads after writes and unwritten reads come from
+ * real traces (the governance program on seeded workloads, test/machine/trace-samples.ts) and, as
+ * before, from random values. Counts: small here; VIGIL_LONG=1 (memory-leaves.long.test.ts) runs
+ * 10,000 each way per leaf kind (traced ones for the two read leaves; VIGIL_GVM_CASES overrides) and
+ * 10,000 random reads, as before (VIGIL_GVM_RANDOM).
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -21,21 +24,35 @@ import {
   unwrittenReadWitness,
 } from '../../../circuits/gvm/memory-leaves.ts';
 import { wotsPublicKey } from '../../../src/dispute/winternitz/keys.ts';
-import { wotsSign } from '../../../src/dispute/winternitz/sign.ts';
 import { NONE, smallBytes, smallOf, WORD_MAX, wordBytes, wordOf } from '../../../src/machine/isa.ts';
+import type { TraceReadAfterWrite, TraceUnwrittenRead } from '../../machine/trace-samples.ts';
 import {
   digitForgeries,
   expectStandardSpend,
   gvmCases,
+  gvmRandomCases,
+  gvmTraces,
+  LONG,
   randomBytes,
   refusesHonest,
   rng,
   spends,
   valueSecret,
   withBitFlipped,
+  wotsSign,
 } from './helpers.ts';
 
+/** Cases per test (differ, pc range): long 10,000 (VIGIL_GVM_CASES). */
 const CASES = gvmCases(60);
+/**
+ * Read-after-write and unwritten-read cases: from real traces (the governance program's reads with the
+ * last write before them, or with none; long 10,000 each way, VIGIL_GVM_CASES) and random ones (long
+ * 10,000, VIGIL_GVM_RANDOM).
+ */
+const TRACED = gvmCases(30);
+const RANDOM = gvmRandomCases(30);
+const TIMEOUT = LONG ? 4 * 3_600_000 : 600_000;
+const TRACES = gvmTraces(TRACED);
 
 const secret = (valueIndex: number, messageBytes: number) => valueSecret('9d', 7, valueIndex, messageBytes);
 const pub = wotsPublicKey;
@@ -99,9 +116,37 @@ const forged = (script: Uint8Array, w: Uint8Array[], next: () => number) =>
   digitForgeries(w, next).some((f) => spends(script, f));
 
 describe('GVM-1 read-after-write leaf', () => {
-  it(`a read that returns the written word cannot be disproved; others are, exactly as the twin: ${CASES} cases each`, () => {
+  it(
+    `real traces: a read of the governance program returning the last write cannot be disproved; ${TRACED} cases each way`,
+    () => {
+      const next = rng(11);
+      const samples = TRACES.readsAfterWrite;
+      expect(samples.length).toBe(TRACED);
+      let wrongs = 0;
+      for (let c = 0; c < TRACED; c++) {
+        const { raddr, rvalue, waddr, wvalue } = samples[c] as TraceReadAfterWrite;
+        expect(isFaultyReadAfterWrite(raddr, rvalue, waddr, wvalue)).toBe(false);
+        const w = rawWitness(raddr, rvalue, waddr, wvalue);
+        if (!refusesHonest(RAW, w)) expect.fail(`case ${c}: honest run`);
+        if (forged(RAW, w, next)) expect.fail(`case ${c}: forgery spent`);
+        // Wrong: the read value perturbed (wrong when it differs), or the write address (another
+        // address's claim: never this leaf's to disprove).
+        const bad = c % 4 === 3 ? rvalue : otherWord(next, rvalue);
+        const badAddr = c % 4 === 3 ? otherU32(next, waddr) : waddr;
+        const faulty = isFaultyReadAfterWrite(raddr, bad, badAddr, wvalue);
+        expect(faulty).toBe(c % 4 !== 3 && bad !== rvalue);
+        if (faulty) wrongs++;
+        if (spends(RAW, rawWitness(raddr, bad, badAddr, wvalue)) !== faulty)
+          expect.fail(`case ${c}: leaf ≠ twin`);
+      }
+      expect(wrongs).toBeGreaterThan(TRACED / 2);
+    },
+    TIMEOUT,
+  );
+
+  it(`a read that returns the written word cannot be disproved; others are, exactly as the twin: ${RANDOM} random cases each`, () => {
     const next = rng(1);
-    for (let c = 0; c < CASES; c++) {
+    for (let c = 0; c < RANDOM; c++) {
       const addr = c % 5 === 0 ? (u32Edges[c % u32Edges.length] as number) : randomAddr(next);
       const value = c % 7 === 0 ? (wordEdges[c % 4] as bigint) : randomWord(next);
       // Correct: same address and word; or another address (the claim is then not this leaf's).
@@ -139,9 +184,31 @@ describe('GVM-1 read-after-write leaf', () => {
 });
 
 describe('GVM-1 unwritten-read leaf', () => {
-  it(`a zero read (or no read) cannot be disproved; a non-zero read is, exactly as the twin: ${CASES} cases each`, () => {
+  it(
+    `real traces: a first read of an address (zero) cannot be disproved; a non-zero one is: ${TRACED} cases each way`,
+    () => {
+      const next = rng(12);
+      const samples = TRACES.unwrittenReads;
+      expect(samples.length).toBe(TRACED);
+      for (let c = 0; c < TRACED; c++) {
+        const { raddr, rvalue } = samples[c] as TraceUnwrittenRead;
+        expect(rvalue).toBe(0n);
+        expect(isFaultyUnwrittenRead(raddr, rvalue)).toBe(false);
+        const w = unwrittenWitness(raddr, rvalue);
+        if (!refusesHonest(UNWRITTEN, w)) expect.fail(`case ${c}: honest run`);
+        if (forged(UNWRITTEN, w, next)) expect.fail(`case ${c}: forgery spent`);
+        const bad = otherWord(next, rvalue);
+        const faulty = isFaultyUnwrittenRead(raddr, bad);
+        expect(faulty).toBe(bad !== 0n);
+        if (spends(UNWRITTEN, unwrittenWitness(raddr, bad)) !== faulty) expect.fail(`case ${c}: leaf ≠ twin`);
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(`a zero read (or no read) cannot be disproved; a non-zero read is, exactly as the twin: ${RANDOM} random cases each`, () => {
     const next = rng(2);
-    for (let c = 0; c < CASES; c++) {
+    for (let c = 0; c < RANDOM; c++) {
       const good: [number, bigint] =
         c % 3 === 0
           ? [NONE, randomWord(next)]

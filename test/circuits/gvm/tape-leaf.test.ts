@@ -3,8 +3,11 @@
  * Winternitz keys: a level computed the way the tape tree is built (the running node left when bit j
  * of the position is 0), and a root chosen by bit 29, can never be disproved (honest witness,
  * forgeries); with any committed value perturbed (a position bit flipped, ≥ 2^30, a node changed) a
- * leaf is spendable exactly when its twin says so. Counts: small here; VIGIL_LONG=1
- * (tape-leaf.long.test.ts) runs 10,000 each way per leaf kind (VIGIL_GVM_CASES overrides).
+ * leaf is spendable exactly when its twin says so. The levels and tops come from real traces (the
+ * governance program's tape reads on seeded workloads, each level of their Merkle paths in turn,
+ * test/machine/trace-samples.ts) and, as before, from random positions and nodes. Counts: small here;
+ * VIGIL_LONG=1 (tape-leaf.long.test.ts) runs 10,000 traced cases each way per leaf kind
+ * (VIGIL_GVM_CASES overrides) and 10,000 random ones, as before (VIGIL_GVM_RANDOM).
  */
 import { describe, expect, it } from 'vitest';
 import { blake3Node } from '../../../circuits/blake3-reference.ts';
@@ -23,10 +26,14 @@ import {
 import { concatBytes } from '../../../src/core/bytes.ts';
 import { smallBytes, TAPE_LIMIT, wordBytes } from '../../../src/machine/isa.ts';
 import { Tape } from '../../../src/machine/tape.ts';
+import type { TraceTapeRead } from '../../machine/trace-samples.ts';
 import {
   digitForgeries,
   expectStandardSpend,
   gvmCases,
+  gvmRandomCases,
+  gvmTraces,
+  LONG,
   publicKeysOf,
   randomBytes,
   refusesHonest,
@@ -37,7 +44,15 @@ import {
   withBitFlipped,
 } from './helpers.ts';
 
-const CASES = gvmCases(48);
+/**
+ * Cases from real traces' tape reads (long: 10,000 a kind, VIGIL_GVM_CASES) and random ones (long:
+ * 10,000, VIGIL_GVM_RANDOM).
+ */
+const CASES = gvmCases(24);
+const RANDOM = gvmRandomCases(24);
+const TIMEOUT = LONG ? 4 * 3_600_000 : 600_000;
+/** The governance program's tape reads (position, word, path), spread over its traces. */
+const READS = gvmTraces(CASES).tapeReads;
 
 const secret = (valueIndex: number, messageBytes: number) => valueSecret('7b', 5, valueIndex, messageBytes);
 
@@ -98,6 +113,117 @@ function badPosition(next: () => number, p: number, j: number): number {
   return 0xffffffff;
 }
 
+type LevelCase = { j: number; v: Level };
+
+function randomLevel(next: () => number, c: number): LevelCase {
+  const j = LEVELS[c % LEVELS.length] as number;
+  return { j, v: honestLevel(next, j) };
+}
+
+/** Level j of traced read c's path (every level in turn): the node there, its sibling, their parent. */
+function tracedLevel(c: number): LevelCase {
+  const r = READS[c % READS.length] as TraceTapeRead;
+  const j = c % 29;
+  let node = wordBytes(r.word);
+  for (let k = 0; k < j; k++) {
+    const sib = r.path[k] as Uint8Array;
+    node = bit(r.position, k) ? blake3Node(concatBytes(sib, node)) : blake3Node(concatBytes(node, sib));
+  }
+  const sibling = r.path[j] as Uint8Array;
+  const parent = bit(r.position, j)
+    ? blake3Node(concatBytes(sibling, node))
+    : blake3Node(concatBytes(node, sibling));
+  return { j, v: { position: r.position, node, sibling, parent } };
+}
+
+/** The top of traced read c's path: its half's root (29 levels up) beside the tape's two roots. */
+function tracedTop(c: number): Top {
+  const r = READS[c % READS.length] as TraceTapeRead;
+  const root = bit(r.position, 29) ? r.inputsRoot : r.imageRoot;
+  return { position: r.position, root: root.slice(), imageRoot: r.imageRoot, inputsRoot: r.inputsRoot };
+}
+
+function checkLevelCorrect(next: () => number, cases: number, source: (c: number) => LevelCase): void {
+  for (let c = 0; c < cases; c++) {
+    const { j, v } = source(c);
+    expect(isFaultyTapeLevel(j, v.position, v.node, v.sibling, v.parent)).toBe(false);
+    const sigs = signLevel(v);
+    if (!refusesHonest(levelLeaf(j), tapeLevelWitness(sigs))) expect.fail(`case ${c}: honest run`);
+    const witnesses = [
+      ...digitForgeries(tapeLevelWitness(sigs), next),
+      tapeLevelWitness({ ...sigs, node: sigs.sibling, sibling: sigs.node }),
+      tapeLevelWitness({ ...sigs, node: sigs.parent, parent: sigs.node }),
+    ];
+    for (const w of witnesses) {
+      if (spends(levelLeaf(j), w)) expect.fail(`case ${c} (level ${j}): a correct level was disproved`);
+    }
+  }
+}
+
+function checkLevelWrong(
+  next: () => number,
+  cases: number,
+  source: (c: number) => LevelCase,
+  kindOf: (c: number) => number,
+): void {
+  let wrongs = 0;
+  for (let c = 0; c < cases; c++) {
+    const { j, v } = source(c);
+    const kind = kindOf(c);
+    const bad: Level =
+      kind === 0
+        ? { ...v, position: badPosition(next, v.position, j) }
+        : kind === 1
+          ? { ...v, node: withBitFlipped(next, v.node) }
+          : kind === 2
+            ? { ...v, sibling: randomBytes(next, 32) }
+            : { ...v, parent: next() % 2 === 0 ? withBitFlipped(next, v.parent) : new Uint8Array(32) };
+    const faulty = isFaultyTapeLevel(j, bad.position, bad.node, bad.sibling, bad.parent);
+    if (faulty) wrongs++;
+    const ok = spends(levelLeaf(j), tapeLevelWitness(signLevel(bad)));
+    if (ok !== faulty) expect.fail(`case ${c} (level ${j}, kind ${kind}): leaf ${ok} but twin ${faulty}`);
+  }
+  expect(wrongs).toBeGreaterThan(cases / 2);
+}
+
+function checkTopCorrect(next: () => number, cases: number, source: (c: number) => Top): void {
+  for (let c = 0; c < cases; c++) {
+    const t = source(c);
+    expect(isFaultyTapeTop(t.position, t.root, t.imageRoot, t.inputsRoot)).toBe(false);
+    const sigs = signTop(t);
+    if (!refusesHonest(TOP_LEAF, tapeTopWitness(sigs))) expect.fail(`case ${c}: honest run`);
+    const witnesses = [
+      ...digitForgeries(tapeTopWitness(sigs), next),
+      tapeTopWitness({ ...sigs, imageRoot: sigs.inputsRoot, inputsRoot: sigs.imageRoot }),
+      tapeTopWitness({ ...sigs, root: sigs.imageRoot, imageRoot: sigs.root }),
+    ];
+    for (const w of witnesses) {
+      if (spends(TOP_LEAF, w)) expect.fail(`case ${c}: a correct top was disproved`);
+    }
+  }
+}
+
+function checkTopWrong(next: () => number, cases: number, source: (c: number) => Top): void {
+  let wrongs = 0;
+  for (let c = 0; c < cases; c++) {
+    const t = source(c);
+    const kind = c % 4;
+    const bad: Top =
+      kind === 0
+        ? { ...t, position: badPosition(next, t.position, 29) }
+        : kind === 1
+          ? { ...t, root: withBitFlipped(next, t.root) }
+          : kind === 2
+            ? { ...t, imageRoot: randomBytes(next, 32) }
+            : { ...t, inputsRoot: withBitFlipped(next, t.inputsRoot) };
+    const faulty = isFaultyTapeTop(bad.position, bad.root, bad.imageRoot, bad.inputsRoot);
+    if (faulty) wrongs++;
+    const ok = spends(TOP_LEAF, tapeTopWitness(signTop(bad)));
+    if (ok !== faulty) expect.fail(`case ${c} (kind ${kind}): leaf ${ok} but twin ${faulty}`);
+  }
+  expect(wrongs).toBeGreaterThan(cases / 3);
+}
+
 describe('GVM-1 tape Merkle-path leaves (one level per leaf, and the top joining the two roots)', () => {
   it('both kinds are standard-size leaves with a bounded stack', () => {
     const next = rng(3);
@@ -111,47 +237,50 @@ describe('GVM-1 tape Merkle-path leaves (one level per leaf, and the top joining
     expectStandardSpend(TOP_LEAF, items);
   });
 
-  it(`a correct level cannot be disproved: ${CASES} cases, honest witness and forgeries`, () => {
-    const next = rng(101);
-    for (let c = 0; c < CASES; c++) {
-      const j = LEVELS[c % LEVELS.length] as number;
-      const v = honestLevel(next, j);
-      expect(isFaultyTapeLevel(j, v.position, v.node, v.sibling, v.parent)).toBe(false);
-      const sigs = signLevel(v);
-      if (!refusesHonest(levelLeaf(j), tapeLevelWitness(sigs))) expect.fail(`case ${c}: honest run`);
-      const witnesses = [
-        ...digitForgeries(tapeLevelWitness(sigs), next),
-        tapeLevelWitness({ ...sigs, node: sigs.sibling, sibling: sigs.node }),
-        tapeLevelWitness({ ...sigs, node: sigs.parent, parent: sigs.node }),
-      ];
-      for (const w of witnesses) {
-        if (spends(levelLeaf(j), w)) expect.fail(`case ${c} (level ${j}): a correct level was disproved`);
-      }
-    }
-  }, 600_000);
+  it(
+    `real traces: a level of a tape read's path cannot be disproved: ${CASES} cases, honest witness and forgeries`,
+    () => {
+      expect(READS.length).toBeGreaterThan(0);
+      checkLevelCorrect(rng(102), CASES, (c) => tracedLevel(c));
+    },
+    TIMEOUT,
+  );
 
-  it(`a level with a committed value perturbed is disproved exactly when its twin says so: ${CASES} cases`, () => {
-    const next = rng(202);
-    let wrongs = 0;
-    for (let c = 0; c < CASES; c++) {
-      const j = LEVELS[c % LEVELS.length] as number;
-      const v = honestLevel(next, j);
-      const kind = Math.floor(c / LEVELS.length) % 4;
-      const bad: Level =
-        kind === 0
-          ? { ...v, position: badPosition(next, v.position, j) }
-          : kind === 1
-            ? { ...v, node: withBitFlipped(next, v.node) }
-            : kind === 2
-              ? { ...v, sibling: randomBytes(next, 32) }
-              : { ...v, parent: next() % 2 === 0 ? withBitFlipped(next, v.parent) : new Uint8Array(32) };
-      const faulty = isFaultyTapeLevel(j, bad.position, bad.node, bad.sibling, bad.parent);
-      if (faulty) wrongs++;
-      const ok = spends(levelLeaf(j), tapeLevelWitness(signLevel(bad)));
-      if (ok !== faulty) expect.fail(`case ${c} (level ${j}, kind ${kind}): leaf ${ok} but twin ${faulty}`);
-    }
-    expect(wrongs).toBeGreaterThan(CASES / 2);
-  }, 600_000);
+  it(
+    `real traces: a level with a committed value perturbed is disproved exactly when its twin says so: ${CASES} cases`,
+    () => {
+      checkLevelWrong(
+        rng(203),
+        CASES,
+        (c) => tracedLevel(c),
+        (c) => c % 4,
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    `a random correct level cannot be disproved: ${RANDOM} cases, honest witness and forgeries`,
+    () => {
+      const next = rng(101);
+      checkLevelCorrect(next, RANDOM, (c) => randomLevel(next, c));
+    },
+    TIMEOUT,
+  );
+
+  it(
+    `a random level with a committed value perturbed is disproved exactly when its twin says so: ${RANDOM} cases`,
+    () => {
+      const next = rng(202);
+      checkLevelWrong(
+        next,
+        RANDOM,
+        (c) => randomLevel(next, c),
+        (c) => Math.floor(c / LEVELS.length) % 4,
+      );
+    },
+    TIMEOUT,
+  );
 
   it('every level reads its own bit of the position, and a position ≥ 2^30 is disproved at any level', () => {
     const next = rng(303);
@@ -169,45 +298,39 @@ describe('GVM-1 tape Merkle-path leaves (one level per leaf, and the top joining
     }
   }, 120_000);
 
-  it(`a correct top cannot be disproved: ${CASES} cases, honest witness and forgeries`, () => {
-    const next = rng(404);
-    for (let c = 0; c < CASES; c++) {
-      const t = honestTop(next);
-      expect(isFaultyTapeTop(t.position, t.root, t.imageRoot, t.inputsRoot)).toBe(false);
-      const sigs = signTop(t);
-      if (!refusesHonest(TOP_LEAF, tapeTopWitness(sigs))) expect.fail(`case ${c}: honest run`);
-      const witnesses = [
-        ...digitForgeries(tapeTopWitness(sigs), next),
-        tapeTopWitness({ ...sigs, imageRoot: sigs.inputsRoot, inputsRoot: sigs.imageRoot }),
-        tapeTopWitness({ ...sigs, root: sigs.imageRoot, imageRoot: sigs.root }),
-      ];
-      for (const w of witnesses) {
-        if (spends(TOP_LEAF, w)) expect.fail(`case ${c}: a correct top was disproved`);
-      }
-    }
-  }, 600_000);
+  it(
+    `real traces: the top of a tape read's path cannot be disproved: ${CASES} cases, honest witness and forgeries`,
+    () => {
+      checkTopCorrect(rng(405), CASES, (c) => tracedTop(c));
+    },
+    TIMEOUT,
+  );
 
-  it(`a top with a committed value perturbed is disproved exactly when its twin says so: ${CASES} cases`, () => {
-    const next = rng(505);
-    let wrongs = 0;
-    for (let c = 0; c < CASES; c++) {
-      const t = honestTop(next);
-      const kind = c % 4;
-      const bad: Top =
-        kind === 0
-          ? { ...t, position: badPosition(next, t.position, 29) }
-          : kind === 1
-            ? { ...t, root: withBitFlipped(next, t.root) }
-            : kind === 2
-              ? { ...t, imageRoot: randomBytes(next, 32) }
-              : { ...t, inputsRoot: withBitFlipped(next, t.inputsRoot) };
-      const faulty = isFaultyTapeTop(bad.position, bad.root, bad.imageRoot, bad.inputsRoot);
-      if (faulty) wrongs++;
-      const ok = spends(TOP_LEAF, tapeTopWitness(signTop(bad)));
-      if (ok !== faulty) expect.fail(`case ${c} (kind ${kind}): leaf ${ok} but twin ${faulty}`);
-    }
-    expect(wrongs).toBeGreaterThan(CASES / 3);
-  }, 600_000);
+  it(
+    `real traces: a top with a committed value perturbed is disproved exactly when its twin says so: ${CASES} cases`,
+    () => {
+      checkTopWrong(rng(506), CASES, (c) => tracedTop(c));
+    },
+    TIMEOUT,
+  );
+
+  it(
+    `a random correct top cannot be disproved: ${RANDOM} cases, honest witness and forgeries`,
+    () => {
+      const next = rng(404);
+      checkTopCorrect(next, RANDOM, () => honestTop(next));
+    },
+    TIMEOUT,
+  );
+
+  it(
+    `a random top with a committed value perturbed is disproved exactly when its twin says so: ${RANDOM} cases`,
+    () => {
+      const next = rng(505);
+      checkTopWrong(next, RANDOM, () => honestTop(next));
+    },
+    TIMEOUT,
+  );
 
   it("agrees with the machine's tape (src/machine/tape.ts): every level of a real path, and its top, are correct", () => {
     const next = rng(606);
