@@ -95,7 +95,10 @@ export function checkEquivalence(
     expect(k).toBe(boundary + 1);
     boundary = k;
     const want = expected[k] as bigint[];
-    expect(memory.get(built.imageWords) ?? 0n).toBe(BigInt(want.length));
+    expect(
+      memory.get(built.imageWords) ?? 0n,
+      `image words after input ${k} (${inputs[k - 1]?.kind}, ${outcomes[k - 1] ? 'accepted' : 'rejected'} by the model)`,
+    ).toBe(BigInt(want.length));
     const bad = want.findIndex((word, j) => (memory.get(j) ?? 0n) !== word);
     if (bad >= 0) {
       expect.fail(
