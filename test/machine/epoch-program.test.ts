@@ -275,7 +275,8 @@ describe('the governance program ends an epoch as the model does (docs/protocol.
       validators: 64,
       delegators: 2_000,
       epochLength: 900,
-      weights: { endEpoch: 0 },
+      // No proposals: one could set epochReward to 0 and leave nothing to pay.
+      weights: { endEpoch: 0, propose: 0 },
       params: { ...WORKLOAD_PARAMS, maxValidators: 64n },
     });
     const state = createGenesisState(w.genesis);
@@ -296,11 +297,17 @@ describe('the governance program ends an epoch as the model does (docs/protocol.
     const paid = [...state.delegations.values()].filter(
       (d) => d.amount > 0n && active.has(d.validator),
     ).length;
+    const rewardsBefore = state.rewards.size;
     const figures = noFigures();
     checkEquivalence(state, [end], figures);
     const [steps = 0] = stepsOf(figures, 'endEpoch accepted');
-    console.info(`bench-shaped endEpoch: ${records} records, ${paid} delegators paid, ${steps} steps`);
+    const created = state.rewards.size - rewardsBefore;
+    console.info(
+      `bench-shaped endEpoch: ${records} records, ${active.size} seated, ${paid} delegators paid, ${created} reward records created, ${steps} steps`,
+    );
+    expect(state.params.epochReward).toBeGreaterThan(0n);
     expect(paid).toBeGreaterThan(100);
+    expect(created).toBeGreaterThan(100);
     // Three passes over the image, a look-up in the set (≤ 64 entries) per delegation and an n log n
     // sort: linear in the image, where one record look-up per credit alone would cost 5 × records × paid.
     expect(steps).toBeLessThan(100 * records);
