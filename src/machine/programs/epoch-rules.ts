@@ -14,7 +14,7 @@
  *      − 1) into `active` (8 words per entry) with its power P, each active validator's commission, self
  *      stake and base, and the candidates (selfStake ≥ minStake) with their totals.
  *   B. if P > 0, R_v, C, rest per entry first; the pass pays each delegation with amount > 0 to an active
- *      validator (a linear look-up in `active`) and counts each validator vote (isValidator = 1) on an
+ *      validator (a binary search of `byAddress`, the entries sorted by address) and counts each validator vote (isValidator = 1) on an
  *      executed proposal (binary search of its id), keeping (voter, entry) in the sort buffer. Then each
  *      validator's own credit and the roundings, each proposal's share and remainder, the voters' credits.
  *      Credits go to a list (account, amount), zero ones left out (a zero credit makes no leaf).
@@ -29,12 +29,14 @@
  * Step costs (from the emitted code; N records, A old active entries ≤ 100, V validators ≤ 256, C ≤ V
  * candidates, K selected, D delegations > 0, L credits, X validator votes on executed proposals, E of them):
  *   passes       8 per record + 2 per handler tested before its tag's, on each of the three passes (≈ 30N)
- *   validators   ≈ 20 + 7A each; delegations (pass B) ≈ 40 + 7A each; votes ≈ 30 + 14·log2 E each
+ *   index        ≈ 10 per insertion shift (≤ A²/2) to sort `byAddress`
+ *   validators   ≈ 25 + 11·log2 A each; delegations (pass B) ≈ 45 + 11·log2 A each; votes ≈ 30 + 14·log2 E
  *   selection    ≈ 14·C·K; slots ≈ 25 each (+ emitAppendRecord's 7 + nonzero words for a new one)
  *   credits      ≈ 17 per entry per merge level (L·⌈log2 L⌉), 13 per entry to merge equals, ≈ 20 +
  *                14·log2 L per existing reward record, ≈ 30 per new one
- * Measured (test/machine/epoch-program.test.ts): the bench shape with all 64 validators seated, 1,870
- * records and 129 delegators paid: 109,661 steps (59 per record, most of it the 7A look-ups).
+ * Measured (test/machine/epoch-program.test.ts): the bench shape (64 validators, 2,000 delegator addresses,
+ * 40 seated), 2,345 records, 245 delegators paid, 232 reward records created: 162,561 steps (69 per
+ * record; a record look-up per credit alone would be ≈ 5 × 2,345 × 285).
  *
  * Faults keep the honest code's length (governance.ts pads fault builds to it, so only the faulty rule's
  * own steps differ): `power-cap-not-applied` moves the total instead of the cap, `tie-break-flipped`
@@ -123,12 +125,18 @@ const EPOCH_NAMES = [
   'vpEnd',
   'exEnd',
   'vc',
+  'byEnd',
+  'alo',
+  'ahi',
+  'amid',
 ] as const;
 type EpochVars = Readonly<Record<(typeof EPOCH_NAMES)[number], number>>;
 
 type Tables = {
   readonly slotPtr: number;
   readonly active: number;
+  /** (address, entry word address) of each active entry, sorted by address. */
+  readonly byAddress: number;
   readonly cand: number;
   /** Word addresses of the validator records (pass A). */
   readonly validators: number;
@@ -191,8 +199,8 @@ function emitDivide(a: Assembler, dst: number, x: number, y: number, t: number, 
 }
 
 /**
- * Finds the active entry of the validator address in M[address] (linear, entries 0 … oldCount − 1):
- * `e.ep` ← its word address, or jumps to `missing`.
+ * Finds the active entry of the validator address in M[address]: `e.ep` ← its word address, or jumps to
+ * `missing`. A binary search of `byAddress` (address, entry) sorted by address (≈ 11 steps per halving).
  */
 function findActiveEntry(
   a: Assembler,
@@ -203,16 +211,30 @@ function findActiveEntry(
   missing: string,
 ): void {
   const l = uniquePrefix('epoch-entry');
-  a.mov(e.ep, imm(BigInt(tb.active)));
+  a.mov(e.alo, imm(BigInt(tb.byAddress)));
+  a.mov(e.ahi, e.byEnd);
   a.label(`${l}.loop`);
-  a.lt(s.t, e.ep, e.eEnd);
-  a.jz(s.t, missing);
-  a.load(s.w, e.ep, ENTRY.address);
-  a.eq(s.t, s.w, address);
-  a.jnz(s.t, `${l}.hit`);
-  a.add(e.ep, e.ep, imm(BigInt(ENTRY_SIZE)));
+  a.lt(s.t, e.alo, e.ahi);
+  a.jz(s.t, `${l}.searched`);
+  a.sub(e.amid, e.ahi, e.alo);
+  a.div(e.amid, e.amid, imm(4n));
+  a.mul(e.amid, e.amid, imm(2n));
+  a.add(e.amid, e.amid, e.alo);
+  a.load(s.w, e.amid);
+  a.lt(s.t, s.w, address);
+  a.jz(s.t, `${l}.low`);
+  a.add(e.alo, e.amid, imm(2n));
   a.jmp(`${l}.loop`);
-  a.label(`${l}.hit`);
+  a.label(`${l}.low`);
+  a.mov(e.ahi, e.amid);
+  a.jmp(`${l}.loop`);
+  a.label(`${l}.searched`);
+  a.lt(s.t, e.alo, e.byEnd);
+  a.jz(s.t, missing);
+  a.load(s.w, e.alo);
+  a.eq(s.t, s.w, address);
+  a.jz(s.t, missing);
+  a.load(e.ep, e.alo, 1);
 }
 
 /** Appends (account, amount) to the credit list unless the amount is zero (a zero credit makes no leaf). */
@@ -317,6 +339,33 @@ function emitGather(a: Assembler, s: Scratch, e: EpochVars, tb: Tables): void {
   a.add(e.ip, e.ip, imm(1n));
   a.jmp('epoch.old-set');
   a.label('epoch.old-set-done');
+  // byAddress: (address, entry) of each active entry, insertion-sorted by address.
+  a.mov(e.byEnd, imm(BigInt(tb.byAddress)));
+  a.mov(e.ep, imm(BigInt(tb.active)));
+  a.label('epoch.index');
+  a.lt(s.t, e.ep, e.eEnd);
+  a.jz(s.t, 'epoch.indexed');
+  a.load(e.acc, e.ep, ENTRY.address);
+  a.mov(s.p, e.byEnd);
+  a.label('epoch.index-shift');
+  a.eq(s.t, s.p, imm(BigInt(tb.byAddress)));
+  a.jnz(s.t, 'epoch.index-place');
+  a.sub(s.q, s.p, imm(2n));
+  a.load(s.w, s.q);
+  a.lt(s.t, e.acc, s.w);
+  a.jz(s.t, 'epoch.index-place');
+  a.store(s.p, s.w);
+  a.load(s.w, s.q, 1);
+  a.store(s.p, s.w, 1);
+  a.mov(s.p, s.q);
+  a.jmp('epoch.index-shift');
+  a.label('epoch.index-place');
+  a.store(s.p, e.acc);
+  a.store(s.p, e.ep, 1);
+  a.add(e.byEnd, e.byEnd, imm(2n));
+  a.add(e.ep, e.ep, imm(BigInt(ENTRY_SIZE)));
+  a.jmp('epoch.index');
+  a.label('epoch.indexed');
   // Each validator record: its active entry's fields, and its candidacy.
   a.mov(e.candEnd, imm(BigInt(tb.cand)));
   a.mov(e.ip, imm(BigInt(tb.validators)));
@@ -806,6 +855,7 @@ export function endEpochRule(a: Assembler, s: Scratch, fault: ProgramFault): voi
   const tb: Tables = {
     slotPtr: a.slots('epoch.slotPtr', SLOT_TABLE),
     active: a.slots('epoch.active', SLOT_TABLE * ENTRY_SIZE),
+    byAddress: a.slots('epoch.byAddress', 2 * SLOT_TABLE),
     cand: a.slots('epoch.cand', 2 * CANDIDATE_TABLE),
     validators: a.slots('epoch.validators', CANDIDATE_TABLE),
     executed: a.slots('epoch.executed', 2 * EXECUTED_CAPACITY),
