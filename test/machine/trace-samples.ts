@@ -65,7 +65,10 @@ export type TraceReadAfterWrite = {
 export type TraceUnwrittenRead = { readonly raddr: number; readonly rvalue: bigint };
 
 export type TraceSamples = {
-  /** Steps by opcode, at most `perKind` each, drawn evenly over every trace. */
+  /**
+   * Distinct steps by opcode (a record seen before is skipped: a jmp's record is fixed by its pc, and
+   * loops repeat records), at most `perKind` each, drawn evenly over every trace.
+   */
   readonly steps: Map<Opcode, TraceStep[]>;
   readonly links: TraceLink[];
   readonly tapeReads: TraceTapeRead[];
@@ -73,6 +76,8 @@ export type TraceSamples = {
   readonly unwrittenReads: TraceUnwrittenRead[];
   /** Every step seen by opcode, before the cut to `perKind` (the figures the tests report). */
   readonly seen: Map<Opcode, number>;
+  /** Distinct step records by opcode (counted up to `DISTINCT_CAP`). */
+  readonly distinct: Map<Opcode, number>;
   readonly traces: number;
   readonly totalSteps: number;
 };
@@ -135,12 +140,22 @@ export type SampleOptions = {
   readonly size?: number;
 };
 
+/**
+ * Records remembered per opcode to skip repeats. Past it (eq and load pass it over 96 traces) an
+ * opcode's records are no longer checked for repeats, to bound the memory.
+ */
+export const DISTINCT_CAP = 200_000;
+
+const recordKey = (s: StepRecord): string =>
+  `${s.pc}|${s.r1.addr}|${s.r1.value}|${s.r2.addr}|${s.r2.value}|${s.w.addr}|${s.w.value}|${s.nextPc}`;
+
 /** Runs the governance program over each seed's workload and samples its micro-steps. */
 export function sampleTraces(options: SampleOptions): TraceSamples {
   const { seeds, perKind, prefix = 60, size = 40 } = options;
   const { program } = buildGovernanceProgram();
   const byOp = new Map<Opcode, EvenSample<TraceStep>>();
   const seen = new Map<Opcode, number>();
+  const records = new Map<Opcode, Set<string>>();
   const links = new EvenSample<TraceLink>(perKind);
   const tapeReads = new EvenSample<TraceTapeRead>(perKind);
   const raw = new EvenSample<TraceReadAfterWrite>(perKind);
@@ -151,7 +166,16 @@ export function sampleTraces(options: SampleOptions): TraceSamples {
     const tape = new Tape({ image: imageWords(state), inputs: encodeInputsTape(inputs) });
     const run = runProgram(program, tape, { maxSteps: 20_000_000 });
     totalSteps += run.stepCount;
-    sampleRun(program, tape, run.steps, run.chain, { byOp, seen, links, tapeReads, raw, unwritten, perKind });
+    sampleRun(program, tape, run.steps, run.chain, {
+      byOp,
+      seen,
+      records,
+      links,
+      tapeReads,
+      raw,
+      unwritten,
+      perKind,
+    });
   }
   const steps = new Map<Opcode, TraceStep[]>();
   for (const [op, s] of byOp) steps.set(op, s.take());
@@ -162,6 +186,7 @@ export function sampleTraces(options: SampleOptions): TraceSamples {
     readsAfterWrite: raw.take(),
     unwrittenReads: unwritten.take(),
     seen,
+    distinct: new Map([...records].map(([op, r]) => [op, r.size])),
     traces: seeds.length,
     totalSteps,
   };
@@ -170,6 +195,7 @@ export function sampleTraces(options: SampleOptions): TraceSamples {
 type Sinks = {
   byOp: Map<Opcode, EvenSample<TraceStep>>;
   seen: Map<Opcode, number>;
+  records: Map<Opcode, Set<string>>;
   links: EvenSample<TraceLink>;
   tapeReads: EvenSample<TraceTapeRead>;
   raw: EvenSample<TraceReadAfterWrite>;
@@ -195,7 +221,16 @@ function sampleRun(
       s = new EvenSample<TraceStep>(sinks.perKind);
       sinks.byOp.set(ins.op, s);
     }
-    s.offer(() => ({ pc: step.pc, ins, step }));
+    let r = sinks.records.get(ins.op);
+    if (r === undefined) {
+      r = new Set();
+      sinks.records.set(ins.op, r);
+    }
+    const key = r.size < DISTINCT_CAP ? recordKey(step) : undefined;
+    if (key === undefined || !r.has(key)) {
+      if (key !== undefined) r.add(key);
+      s.offer(() => ({ pc: step.pc, ins, step }));
+    }
     const h = chain[i];
     const hNext = chain[i + 1];
     if (h !== undefined && hNext !== undefined) sinks.links.offer(() => ({ h, step, hNext }));

@@ -2,9 +2,10 @@
  * GVM-1's execution disprove leaves (every opcode but hash), run in Vigil's interpreter under tapscript
  * rules with real Winternitz keys and signatures for the 8 committed fields: a leaf is spendable exactly
  * when `isWrongStep` says the committed step is wrong. Correct steps come first from real traces (the
- * governance program on seeded random workloads, test/machine/trace-samples.ts), topped up with random
- * instructions and memories where the traces hold too few of an opcode (halt: one a trace; div: ~125
- * a trace, 12,031 in the long run's 96; the counts are printed); then, as before, from random
+ * governance program on seeded random workloads, test/machine/trace-samples.ts: distinct step records
+ * only), topped up with random instructions and memories where the traces hold too few distinct steps of
+ * an opcode (the counts are printed; in the long run's 96 traces: halt 96, jmp 59, jnz 282, mov 2,013,
+ * mul 2,233, div 2,402, jz 3,328, sub 4,973, the other opcodes ≥ 10,000); then, as before, from random
  * instructions and memories run by `execute`. A correct step is never spendable, nor with forged
  * digits or another pc; wrong ones perturb one field of a correct step at a time (addresses, values,
  * next pc, garbage u32s above 2^29, word edges). Counts come from `process.env.VIGIL_LONG`
@@ -441,7 +442,9 @@ function checkWrong(
 
 describe('GVM-1 execution leaves: the traces sampled, the fast paths checked', () => {
   it('real traces hold steps of every opcode the program uses; the counts per opcode', () => {
-    const seen = EXEC_OPCODES.map((op) => `${op} ${TRACES.seen.get(op) ?? 0}`).join(', ');
+    const seen = EXEC_OPCODES.map(
+      (op) => `${op} ${TRACES.seen.get(op) ?? 0} (${TRACES.distinct.get(op) ?? 0} distinct)`,
+    ).join(', ');
     console.info(
       `exec leaves: ${TRACES.traces} traces, ${TRACES.totalSteps} steps; steps per opcode: ${seen}; ` +
         `cases per opcode from traces: correct ${CORRECT}, wrong ${WRONG} (the rest random top-ups)`,
