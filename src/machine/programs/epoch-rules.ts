@@ -36,7 +36,9 @@
  *                14·log2 L per existing reward record, ≈ 30 per new one
  * Measured (test/machine/epoch-program.test.ts): the bench shape (64 validators, 2,000 delegator addresses,
  * 40 seated), 2,345 records, 245 delegators paid, 232 reward records created: 162,561 steps (69 per
- * record; a record look-up per credit alone would be ≈ 5 × 2,345 × 285).
+ * record; a record look-up per credit alone would be ≈ 5 × 2,345 × 285). At 5,000 inputs (12,194 records,
+ * 50 seated, 904 delegators paid, 789 reward records created): 821,185 steps (67 per record), beside the
+ * 3,390,477 steps the program spends copying and hashing that image.
  *
  * Faults keep the honest code's length (governance.ts pads fault builds to it, so only the faulty rule's
  * own steps differ): `power-cap-not-applied` moves the total instead of the cap, `tie-break-flipped`
