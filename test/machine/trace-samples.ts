@@ -2,17 +2,18 @@
  * Micro-steps drawn from real traces, for the GVM-1 leaf tests: the governance program run over seeded
  * random workloads, and from each run its step records by opcode (with pc and instruction), its trace
  * chain links, its tape reads (position, word and Merkle path), and its reads with the write they must
- * return (read after write) or with none before them (unwritten read). Only the input kinds the program
- * implements today go on the tape (register, stake, unstake, delegate, undelegate, vote, queue, cancel);
- * the model runs a prefix of every kind first so that vote, queue and cancel find proposals. A run that
- * halts or faults is kept whole either way: every step `runProgram` records is correct by construction
- * (it comes from `execute`), so the sampler depends on no kind beyond those listed. Pure: no vitest.
+ * return (read after write) or with none before them (unwritten read). The model runs a prefix of the
+ * workload first, so the tape's image is a state in mid-history (validators, delegations, proposals in
+ * every status); the tape holds the rest, of every kind, ends of epoch included. A run that halts or
+ * faults is kept whole either way: every step `runProgram` records is correct by construction (it comes
+ * from `execute`). Pure: no vitest.
  */
 import {
   applyInput,
   createGenesisState,
   type GovernanceInput,
   type GovernanceState,
+  INPUT_KINDS,
 } from '../../src/governance/index.ts';
 import { generateWorkload } from '../../src/governance/workload.ts';
 import { runProgram } from '../../src/machine/interpreter.ts';
@@ -29,17 +30,8 @@ import { buildGovernanceProgram } from '../../src/machine/programs/governance.ts
 import { encodeInputsTape } from '../../src/machine/programs/inputs-tape.ts';
 import { Tape } from '../../src/machine/tape.ts';
 
-/** The input kinds the program implements (the others fault it, or are being written). */
-export const SAMPLED_KINDS: ReadonlySet<GovernanceInput['kind']> = new Set([
-  'registerValidator',
-  'stake',
-  'unstake',
-  'delegate',
-  'undelegate',
-  'vote',
-  'queue',
-  'cancel',
-]);
+/** The input kinds that go on the tape: every kind (the program runs them all, docs/protocol.md §23). */
+export const SAMPLED_KINDS: ReadonlySet<GovernanceInput['kind']> = new Set(INPUT_KINDS);
 
 /** One step of a real trace: where it ran, what it ran, and what it did. */
 export type TraceStep = { readonly pc: number; readonly ins: Instruction; readonly step: StepRecord };
@@ -91,8 +83,8 @@ function imageWords(state: GovernanceState): bigint[] {
 }
 
 /**
- * A seeded workload the program can run: the model applies its first `prefix` inputs (every kind, so
- * proposals exist), the tape holds the rest of the implemented kinds.
+ * A seeded workload: the model applies its first `prefix` inputs (so proposals exist), the tape holds the
+ * rest.
  */
 export function sampledWorkload(
   seed: number,
