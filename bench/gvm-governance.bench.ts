@@ -19,7 +19,7 @@ const built = buildGovernanceProgram();
 const workloadOf = (seed: number): Workload =>
   generateWorkload({
     seed,
-    inputs: 90 + (seed % 4) * 30,
+    inputs: 60 + (seed % 4) * 25,
     validators: 3 + (seed % 7) * 2,
     delegators: 4 + (seed % 5) * 6,
     epochLength: 15 + (seed % 3) * 15,
