@@ -53,6 +53,7 @@ import {
   DELEGATION_ADDRESS_SHIFT,
   emitAppendRecord,
   emitFault,
+  emitLowerBound,
   GLOBAL,
   paramWord,
   pendingParamWord,
@@ -472,25 +473,10 @@ function emitPayouts(
         a.jz(s.w, next);
         a.sub(e.id, e.key, imm(tagWord(VOTE_TAG)));
         a.div(e.id, e.id, imm(1n << PROPOSAL_ID_SHIFT));
-        // Binary search: the first entry whose id is ≥ the vote's (entries are 2 words).
+        // The first executed entry whose id is ≥ the vote's.
         a.mov(e.lo, imm(BigInt(tb.executed)));
         a.mov(e.hi, e.exEnd);
-        a.label('epoch.ex-search');
-        a.lt(s.t, e.lo, e.hi);
-        a.jz(s.t, 'epoch.ex-searched');
-        a.sub(e.mid, e.hi, e.lo);
-        a.div(e.mid, e.mid, imm(4n));
-        a.mul(e.mid, e.mid, imm(2n));
-        a.add(e.mid, e.mid, e.lo);
-        a.load(s.w, e.mid);
-        a.lt(s.t, s.w, e.id);
-        a.jz(s.t, 'epoch.ex-low');
-        a.add(e.lo, e.mid, imm(2n));
-        a.jmp('epoch.ex-search');
-        a.label('epoch.ex-low');
-        a.mov(e.hi, e.mid);
-        a.jmp('epoch.ex-search');
-        a.label('epoch.ex-searched');
+        emitLowerBound(a, s, { lo: e.lo, hi: e.hi, mid: e.mid, key: e.id });
         a.lt(s.t, e.lo, e.exEnd);
         a.jz(s.t, next);
         a.load(s.w, e.lo);
@@ -776,8 +762,6 @@ function emitApplyCredits(a: Assembler, s: Scratch, e: EpochVars, ls: Lists): vo
   a.jmp('epoch.merge-equal');
   a.label('epoch.merged-equal');
   a.add(e.cp, e.o, imm(2n));
-  a.sub(e.len, e.cp, e.src);
-  a.div(e.len, e.len, imm(2n));
   // Existing reward records: add the account's credit and zero it in the list.
   emitImagePass(a, s, e, [
     {
@@ -785,28 +769,13 @@ function emitApplyCredits(a: Assembler, s: Scratch, e: EpochVars, ls: Lists): vo
       body: (next) => {
         a.sub(e.acc, e.key, imm(tagWord(REWARD_TAG)));
         a.div(e.acc, e.acc, imm(1n << REWARD_ADDRESS_SHIFT));
-        a.mov(e.lo, imm(0n));
-        a.mov(e.hi, e.len);
-        a.label('epoch.search');
-        a.lt(s.t, e.lo, e.hi);
-        a.jz(s.t, 'epoch.searched');
-        a.add(e.mid, e.lo, e.hi);
-        a.div(e.mid, e.mid, imm(2n));
-        a.mul(s.p, e.mid, imm(2n));
-        a.add(s.p, s.p, e.src);
-        a.load(s.w, s.p);
-        a.lt(s.t, s.w, e.acc);
-        a.jz(s.t, 'epoch.search-low');
-        a.add(e.lo, e.mid, imm(1n));
-        a.jmp('epoch.search');
-        a.label('epoch.search-low');
-        a.mov(e.hi, e.mid);
-        a.jmp('epoch.search');
-        a.label('epoch.searched');
-        a.lt(s.t, e.lo, e.len);
+        // The account's entry in the merged credit list (2 words each, from src to cp), if any.
+        a.mov(e.lo, e.src);
+        a.mov(e.hi, e.cp);
+        emitLowerBound(a, s, { lo: e.lo, hi: e.hi, mid: e.mid, key: e.acc });
+        a.lt(s.t, e.lo, e.cp);
         a.jz(s.t, next);
-        a.mul(s.p, e.lo, imm(2n));
-        a.add(s.p, s.p, e.src);
+        a.mov(s.p, e.lo);
         a.load(s.w, s.p);
         a.eq(s.t, s.w, e.acc);
         a.jz(s.t, next);
