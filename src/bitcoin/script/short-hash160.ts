@@ -2,8 +2,8 @@
  * HASH160 (RIPEMD-160 of SHA-256) of a short item, ≤ 55 bytes, in plain JavaScript: one SHA-256 block
  * and one RIPEMD-160 block into reused buffers. A Winternitz-verifying leaf runs thousands of OP_HASH160s
  * on 20-byte items, and at that size a call into OpenSSL costs more in crossing than in hashing.
- * test/circuits/gvm/exec-leaf.test.ts holds OP_HASH160 to core/hashes' `hash160` (OpenSSL) on random
- * items of every length 0..80, and Core's script vectors run through it.
+ * test/bitcoin/script/op-hashes.test.ts holds it to core/hashes' `hash160` (OpenSSL) on random items of
+ * every length, and Core's script vectors run through it.
  */
 
 /** The largest item that fits one SHA-256 block with its padding. */

@@ -26,7 +26,6 @@ import { CONSENSUS_FLAGS } from '../../../src/bitcoin/script/flags.ts';
 import { runScript } from '../../../src/bitcoin/script/interpreter.ts';
 import { castToBool, encodeScriptNum } from '../../../src/bitcoin/script/num.ts';
 import { bytesToHex } from '../../../src/core/bytes.ts';
-import { hash160 } from '../../../src/core/hashes.ts';
 import type { WotsPublicKey, WotsSecretKey } from '../../../src/dispute/winternitz/keys.ts';
 import { type WotsSignature, wotsSign as wotsSignReference } from '../../../src/dispute/winternitz/sign.ts';
 import {
@@ -467,17 +466,6 @@ describe('GVM-1 execution leaves: the traces sampled, the fast paths checked', (
       'jmp',
     ] as const) {
       expect(TRACES.seen.get(op) ?? 0, op).toBeGreaterThan(0);
-    }
-  });
-
-  it("the interpreter's OP_HASH160 (short items hashed in JavaScript) is hash160 at every length", () => {
-    const next = rng(78);
-    for (let n = 0; n <= 80; n++) {
-      for (let k = 0; k < 6; k++) {
-        const item = Uint8Array.from({ length: n }, () => next() & 0xff);
-        const r = runScript(Uint8Array.of(0xa9), { stack: [item], flags: CONSENSUS_FLAGS });
-        expect([r.error, r.stack]).toEqual(['OK', [hash160(item)]]);
-      }
     }
   });
 
