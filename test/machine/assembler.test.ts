@@ -161,4 +161,39 @@ describe('assembler', () => {
     c.mov(0, imm(1n));
     expect(() => c.build()).toThrow(ProgramError);
   });
+
+  it('emits deferred blocks after everything else, in order, nested ones last, with labels resolved', () => {
+    const a = new Assembler();
+    const x = a.slot('x');
+    a.jz(x, 'out-of-line');
+    a.label('back').halt(x);
+    a.defer(() => {
+      a.label('out-of-line').mov(x, imm(7n));
+      a.defer(() => a.label('nested').jmp('back'));
+      a.jmp('nested');
+    });
+    const p = a.build();
+    expect(p.instructions).toEqual([
+      { op: 'jz', x, target: 2 },
+      { op: 'halt', result: x },
+      { op: 'mov', dst: x, x: { imm: 7n } },
+      { op: 'jmp', target: 4 },
+      { op: 'jmp', target: 1 },
+    ]);
+    const run = runProgram(p, new Tape({ image: [], inputs: [] }), { maxSteps: 100 });
+    expect([run.status, run.result]).toEqual(['halted', 7n]);
+  });
+
+  it('names a pc by the last label at or before it, optionally among labels with a prefix', () => {
+    const a = new Assembler();
+    a.mov(0, imm(1n));
+    a.label('rule.a').mov(0, imm(2n)).mov(0, imm(3n));
+    a.label('inner').mov(0, imm(4n));
+    a.label('rule.b').halt(0);
+    expect(a.locate(0)).toBe('+0');
+    expect(a.locate(2)).toBe('rule.a+1');
+    expect(a.locate(3)).toBe('inner+0');
+    expect(a.locate(3, 'rule.')).toBe('rule.a+2');
+    expect(a.locate(4, 'rule.')).toBe('rule.b+0');
+  });
 });

@@ -78,6 +78,25 @@ describe('catalogue faults in GVM-1', () => {
     expect([...PROGRAM_FAULTS].sort()).toEqual(FAULTS.map((f) => f.name).sort());
   });
 
+  it('a fault build is the honest program but for its rule: every other pc holds the same instruction', () => {
+    const honest = reference.program.instructions;
+    for (const fault of PROGRAM_FAULTS) {
+      const built = buildGovernanceProgram({ fault });
+      const instructions = built.program.instructions;
+      // Out-of-line code comes after the honest program's last instruction.
+      expect(instructions.length).toBeGreaterThanOrEqual(honest.length);
+      const changed = honest.flatMap((ins, pc) =>
+        JSON.stringify(ins, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)) ===
+        JSON.stringify(instructions[pc], (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))
+          ? []
+          : [pc],
+      );
+      expect(changed.length, fault).toBeGreaterThan(0);
+      for (const pc of changed)
+        expect(reference.locate(pc), `${fault} at pc ${pc}`).toMatch(RULE_LABEL[fault]);
+    }
+  });
+
   describe.each(PROGRAM_FAULTS)('%s', (fault) => {
     it('diverges first inside the input its rule decides; the honest leaf at that pc disproves the faulty step', () => {
       const { scenario, step } = (FAULT_CASES[fault] as (typeof FAULT_CASES)[string])();
