@@ -125,7 +125,7 @@ export function inputToCall(a: GovernanceAddresses, input: GovernanceInput): { t
 
 const selectorOf = (abi: Abi, name: string): Hex => {
   const item = getAbiItem({ abi, name });
-  if (!item || item.type !== 'function') throw new DriverError(`no function ${name} in the ABI`);
+  if (item?.type !== 'function') throw new DriverError(`no function ${name} in the ABI`);
   return toFunctionSelector(item);
 };
 

@@ -228,7 +228,7 @@ describe('refused transactions: governance refusals are inputs, every other refu
     w = generateWorkload({ seed: 9, inputs: 90, epochLength: 20 });
     // A deliberately wrong L2: its Staking refuses, naming a rule, a stake the rules accept.
     chain = await startChain(w.genesis, {}, patchedBytecode([STRICTER_STAKING]));
-    const replay = await chain.driver.replay(w.inputs);
+    await chain.driver.replay(w.inputs);
     const { addresses, deployer } = chain.deployment;
     const send = async (to: string, data: string, gas = '0x1e8480', from: string = deployer) => {
       const hash = await chain.rpc.request<string>('eth_sendTransaction', [{ from, to, data, gas }]);

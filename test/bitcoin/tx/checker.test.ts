@@ -117,8 +117,8 @@ describe('ECDSA as CPubKey::Verify', () => {
 });
 
 describe('ecdsa_signature_parse_der_lax', () => {
-  const r = hexToBytes('00'.repeat(31) + '05');
-  const s = hexToBytes('00'.repeat(31) + '07');
+  const r = hexToBytes(`${'00'.repeat(31)}05`);
+  const s = hexToBytes(`${'00'.repeat(31)}07`);
   const expected = bytesToHex(concatBytes(r, s));
   const table: [string, string, string | undefined][] = [
     ['strict DER', '3006020105020107', expected],
