@@ -13,10 +13,11 @@
  * sender, block, txIndex, logIndex, arguments; inputs-tape.ts). Kind 0 (malformed) and codes past the last
  * kind are rejected; an input whose position is out of range or not after the global record's last
  * position is rejected (input.order, §1: block ≥ 1, so the global record's zero position means none
- * yet). registerValidator, stake, unstake, delegate, undelegate, vote, queue and cancel (the last three
- * in proposal-rules.ts) run as the model's rules (§4, §5: every precondition first, in the model's order,
- * so a rejection writes nothing); an accepted input then sets the global record's last
- * position. Every other kind FAULTS the run on purpose (not implemented yet). After each input, accepted
+ * yet). Every kind runs as the model's rules (§4–6): the validator rules here, vote, queue and cancel in
+ * proposal-rules.ts, propose and execute in propose-execute.ts, endEpoch in epoch-rules.ts (every
+ * precondition first, in the model's order, so a rejection writes nothing); an accepted input then sets
+ * the global record's last position. A catalogue fault build (faults.ts) pads each rule to the honest
+ * build's length, so only the faulty rule's instructions differ (`emitRule`). After each input, accepted
  * or rejected, `inputsDone` ← i + 1 (and ← 0 before the first): the boundary at which the equivalence test
  * compares memory 0 … 16N − 1 with the model's image. Records an input creates are appended in key order
  * (lib.ts `emitAppendRecord`), as the model's leaf table appends them; checkpoints overwrite at the same
