@@ -1,8 +1,7 @@
 /**
  * endEpoch in the governance program (docs/protocol.md §6, §23) against the model: pre-states reached by
- * the model over seeded workload prefixes (the program cannot propose or execute yet, so executed
- * proposals come from the prefix, which is cut right after an execute), then a suffix of the kinds the
- * program implements with endEpoch inputs among them, checked input by input (image, final root, every
+ * the model over seeded workload prefixes (executed proposals come from the prefix, which is cut right
+ * after an execute, so the cases of §6 can be chosen), then a suffix with endEpoch inputs among them, checked input by input (image, final root, every
  * step and read). A shadow run of the model records which cases of §6 each endEpoch met, so the test
  * asserts they really occurred. The four end-of-epoch faults: each fault build equals its faulty model,
  * on a workload where that model differs from the honest one.

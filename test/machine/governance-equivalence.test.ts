@@ -1,8 +1,8 @@
 /**
  * Per-input equivalence of the governance program with the reference model (docs/protocol.md §23) for the
- * input kinds the program implements (registerValidator, stake, unstake, delegate, undelegate, vote,
- * queue, cancel): over seeded workloads with crafted rejections mixed in (vote, queue, cancel from states
- * with proposals, reached by the model over a workload prefix, as the program cannot propose yet), the
+ * validator kinds and vote, queue and cancel, with crafted rejections of each rule mixed in (vote, queue
+ * and cancel from states with proposals, reached by the model over a workload prefix; whole workloads of
+ * every kind are in workload-equivalence.test.ts): the
  * machine's memory image after every input (cut at each write of `inputsDone`) is word for word the
  * model's state image after the same input, the run halts on the model's final state root, every step is
  * execution-correct and every read returns the last write.

@@ -1,6 +1,6 @@
 /**
- * The proposal rules of the governance program (docs/protocol.md §5, §23) built so far: `vote`, `queue`
- * and `cancel`, emitted inline as the validator rules are (a `rule.<kind>` label reached by the dispatch,
+ * The proposal rules of the governance program (docs/protocol.md §5, §23) besides propose and execute
+ * (propose-execute.ts): `vote`, `queue` and `cancel`, emitted inline as the validator rules are (a `rule.<kind>` label reached by the dispatch,
  * leaving by a jump to `input.accept` or `input.reject`). As in the model (rules/proposals.ts), every
  * precondition is checked, in the model's order, before the one effect, so a rejection writes nothing.
  *
