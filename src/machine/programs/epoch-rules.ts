@@ -213,25 +213,9 @@ function findActiveEntry(
   address: number,
   missing: string,
 ): void {
-  const l = uniquePrefix('epoch-entry');
   a.mov(e.alo, imm(BigInt(tb.byAddress)));
   a.mov(e.ahi, e.byEnd);
-  a.label(`${l}.loop`);
-  a.lt(s.t, e.alo, e.ahi);
-  a.jz(s.t, `${l}.searched`);
-  a.sub(e.amid, e.ahi, e.alo);
-  a.div(e.amid, e.amid, imm(4n));
-  a.mul(e.amid, e.amid, imm(2n));
-  a.add(e.amid, e.amid, e.alo);
-  a.load(s.w, e.amid);
-  a.lt(s.t, s.w, address);
-  a.jz(s.t, `${l}.low`);
-  a.add(e.alo, e.amid, imm(2n));
-  a.jmp(`${l}.loop`);
-  a.label(`${l}.low`);
-  a.mov(e.ahi, e.amid);
-  a.jmp(`${l}.loop`);
-  a.label(`${l}.searched`);
+  emitLowerBound(a, s, { lo: e.alo, hi: e.ahi, mid: e.amid, key: address });
   a.lt(s.t, e.alo, e.byEnd);
   a.jz(s.t, missing);
   a.load(s.w, e.alo);
