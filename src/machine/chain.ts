@@ -37,3 +37,24 @@ export function chainStart(tapeRoot: Uint8Array, programHash: Uint8Array): Uint8
   m.set(programHash, 32);
   return blake3Block64(m).slice(0, CHAIN_BYTES);
 }
+
+/**
+ * The padded chain of the narrowing game (docs/protocol.md §24.3): a trace of T steps has h_0 … h_T, and
+ * every position past T repeats h_T, so a search over [0, 2^K] needs no hashing beyond the run.
+ */
+export function paddedChainValue(chain: readonly Uint8Array[], position: number): Uint8Array {
+  if (chain.length === 0) throw new RangeError('An empty chain has no values (the run was not hashed)');
+  if (!Number.isInteger(position) || position < 0) throw new RangeError(`Not a trace position: ${position}`);
+  return chain[Math.min(position, chain.length - 1)] as Uint8Array;
+}
+
+/** h_0 … h_T of a list of step records, from a given h_0 (an operator's chain over its own records). */
+export function chainOf(h0: Uint8Array, steps: readonly StepRecord[]): Uint8Array[] {
+  const out = [h0];
+  let h = h0;
+  for (const step of steps) {
+    h = chainNext(h, step);
+    out.push(h);
+  }
+  return out;
+}
