@@ -3,6 +3,7 @@
  * its last input is the one that exercises the fault's rule. Shared by the catalogue tests and GVM-1's
  * fault-divergence test.
  */
+import type { ProgramFault } from '../../src/machine/programs/faults.ts';
 import { addr, Scenario } from './scenario.ts';
 
 const A = addr('aa');
@@ -116,4 +117,20 @@ export const FAULT_CASES: Readonly<Record<string, () => Case>> = {
     s.at(2).unstake(A, 400n);
     return { scenario: s, step: s.last };
   },
+};
+
+/** The governance program's label (src/machine/programs) each fault's first divergent micro-step lies under: its rule's code. */
+export const FAULT_RULE_LABEL: Readonly<Record<NonNullable<ProgramFault>, RegExp>> = {
+  'delegator-override-ignored': /^rule\.vote\+/,
+  'quorum-not-checked': /^rule\.queue\+/,
+  'approval-threshold-off-by-one': /^rule\.queue\+/,
+  'out-of-bounds-applied': /^rule\.execute\+/,
+  'canceled-proposal-executed': /^rule\.execute\+/,
+  'timelock-ignored': /^rule\.execute\+/,
+  'vote-counted-twice': /^rule\.vote\+/,
+  'power-cap-not-applied': /^rule\.endEpoch\+/,
+  'tie-break-flipped': /^rule\.endEpoch\+/,
+  'commission-not-taken': /^rule\.endEpoch\+/,
+  'rewards-rounded-up': /^rule\.endEpoch\+/,
+  'unstake-keeps-power': /^rule\.unstake\+/,
 };

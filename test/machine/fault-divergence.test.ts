@@ -18,32 +18,14 @@ import {
   STEP_FIELDS,
   type StepRecord,
 } from '../../src/machine/isa.ts';
-import { PROGRAM_FAULTS, type ProgramFault } from '../../src/machine/programs/faults.ts';
+import { PROGRAM_FAULTS } from '../../src/machine/programs/faults.ts';
 import { buildGovernanceProgram, type GovernanceProgram } from '../../src/machine/programs/governance.ts';
 import { encodeInputsTape } from '../../src/machine/programs/inputs-tape.ts';
 import { isWrongStep } from '../../src/machine/semantics.ts';
 import { Tape } from '../../src/machine/tape.ts';
 import { fieldSecrets, publicKeysOf, signFields, spends } from '../circuits/gvm/helpers.ts';
-import { FAULT_CASES } from '../governance/fault-cases.ts';
+import { FAULT_CASES, FAULT_RULE_LABEL } from '../governance/fault-cases.ts';
 import { checkEquivalence, imageWords, noFigures, reference } from './equivalence.ts';
-
-type Fault = NonNullable<ProgramFault>;
-
-/** The program label every fault's first divergent micro-step must lie under (its rule's code). */
-const RULE_LABEL: Readonly<Record<Fault, RegExp>> = {
-  'delegator-override-ignored': /^rule\.vote\+/,
-  'quorum-not-checked': /^rule\.queue\+/,
-  'approval-threshold-off-by-one': /^rule\.queue\+/,
-  'out-of-bounds-applied': /^rule\.execute\+/,
-  'canceled-proposal-executed': /^rule\.execute\+/,
-  'timelock-ignored': /^rule\.execute\+/,
-  'vote-counted-twice': /^rule\.vote\+/,
-  'power-cap-not-applied': /^rule\.endEpoch\+/,
-  'tie-break-flipped': /^rule\.endEpoch\+/,
-  'commission-not-taken': /^rule\.endEpoch\+/,
-  'rewards-rounded-up': /^rule\.endEpoch\+/,
-  'unstake-keeps-power': /^rule\.unstake\+/,
-};
 
 const SECRETS = fieldSecrets(STEP_FIELDS, 'fd', 0, fieldBytes);
 const KEYS = publicKeysOf(STEP_FIELDS, SECRETS);
@@ -93,7 +75,7 @@ describe('catalogue faults in GVM-1', () => {
       );
       expect(changed.length, fault).toBeGreaterThan(0);
       for (const pc of changed)
-        expect(reference.locate(pc), `${fault} at pc ${pc}`).toMatch(RULE_LABEL[fault]);
+        expect(reference.locate(pc), `${fault} at pc ${pc}`).toMatch(FAULT_RULE_LABEL[fault]);
     }
   });
 
@@ -135,7 +117,7 @@ describe('catalogue faults in GVM-1', () => {
       expect(faultyStep.pc).toBe(honestStep.pc);
       const ins = reference.program.instructions[faultyStep.pc] as Instruction;
       const where = reference.locate(faultyStep.pc);
-      expect(where).toMatch(RULE_LABEL[fault]);
+      expect(where).toMatch(FAULT_RULE_LABEL[fault]);
       expect(isWrongStep(faultyStep.pc, ins, faultyStep)).toBe(true);
       expect(isWrongStep(honestStep.pc, ins, honestStep)).toBe(false);
       expect(leafSpends(ins, faultyStep)).toBe(true);

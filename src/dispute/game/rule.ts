@@ -1,0 +1,156 @@
+/**
+ * Vigil's side of a narrowing game (docs/protocol.md §24.3–24.5): the challenger's rule, playing from the
+ * honest run of the epoch. In the first search it aims at the step before the first committed point that
+ * differs from the honest chain (never past T′ − 1), so the left end of its segment is always honest; at
+ * the reveal it takes the first leaf whose twin spends, else asks for the proof of the read or tape word
+ * that is wrong; in the second search it aims at the write the read depends on while the operator's
+ * points agree with the honest chain, and at the last point where they rejoin it once they do not.
+ * It never builds a disprove its twin does not accept. Pure: no I/O.
+ */
+import { equalBytes } from '../../core/bytes.ts';
+import { paddedChainValue } from '../../machine/chain.ts';
+import { NONE, type StepRecord, TAPE_HALF_DEPTH, TAPE_LIMIT } from '../../machine/isa.ts';
+import { lastWriteBefore } from '../../machine/reads.ts';
+import type { Tape } from '../../machine/tape.ts';
+import type { SearchShape } from './grid.ts';
+import { choiceFor, splitPoints } from './grid.ts';
+import {
+  type AssertAttempt,
+  assertLeafSpends,
+  type RevealAttempt,
+  revealLeafSpends,
+  type TapeRevealAttempt,
+  tapeRevealLeafSpends,
+  type WriteRevealAttempt,
+  writeRevealLeafSpends,
+} from './leaves.ts';
+import type { GameContext, Preimage, Query, SearchView } from './moves.ts';
+import type { ChallengerPlayer } from './players.ts';
+
+/** The epoch as Vigil re-ran it: every step record, h_0 … h_T, and the tape. */
+export type HonestRun = {
+  readonly steps: readonly StepRecord[];
+  readonly chain: readonly Uint8Array[];
+  readonly tape: Tape;
+};
+
+/** The honest preimage of the honest chain value at position p ≥ 1: the step before it (the halt past the end). */
+function honestPreimage(honest: HonestRun, p: number): Preimage {
+  const k = Math.min(p, honest.steps.length);
+  return { h: honest.chain[k - 1] as Uint8Array, record: honest.steps[k - 1] as StepRecord };
+}
+
+/** The word memory held at `addr` just before step i of the honest run. */
+function honestMemory(honest: HonestRun, i: number, addr: number): { value: bigint; writer: number } {
+  const j = lastWriteBefore(honest.steps, i, addr);
+  return j === undefined
+    ? { value: 0n, writer: -1 }
+    : { value: (honest.steps[j] as StepRecord).w.value, writer: j };
+}
+
+const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, x));
+
+export function ruleChallenger(ctx: GameContext, shape: SearchShape, honest: HonestRun): ChallengerPlayer {
+  const honestAt = (p: number) => paddedChainValue(honest.chain, p);
+  let claimedSteps = 0;
+  /** The second search's target m = max(ℓ, m*) (−1 for NONE), set by the request. */
+  let target = -1;
+
+  return {
+    onAssert(assert) {
+      claimedSteps = assert.steps;
+      for (const leaf of ['h0', 'length'] as const) {
+        const attempt: AssertAttempt = { leaf };
+        if (assertLeafSpends(ctx, shape, assert, attempt)) return attempt;
+      }
+      return undefined;
+    },
+
+    choose(view: SearchView, bits: number) {
+      let first = Number.POSITIVE_INFINITY;
+      for (const p of [...view.committed.keys()].sort((a, b) => a - b)) {
+        if (!equalBytes(view.committed.get(p) as Uint8Array, honestAt(p))) {
+          first = p;
+          break;
+        }
+      }
+      const { left, width } = view.segment;
+      const aim = Math.min(first - 1, claimedSteps - 1);
+      return choiceFor(view.segment, bits, clamp(aim, left, left + width - 1));
+    },
+
+    onReveal(site, reveal) {
+      const i = site.step;
+      const attempts: RevealAttempt[] = [
+        { leaf: 'resign', side: 'h' },
+        { leaf: 'resign', side: 'hNext' },
+        { leaf: 'chain-link' },
+        i === 0 ? { leaf: 'pc-link' } : { leaf: 'pc-link', preimage: honestPreimage(honest, i) },
+        { leaf: 'pc-range' },
+        { leaf: 'execution' },
+        { leaf: 'unwritten-read', read: 1 },
+        { leaf: 'unwritten-read', read: 2 },
+        { leaf: 'future-read', read: 1 },
+        { leaf: 'future-read', read: 2 },
+        { leaf: 'last-step' },
+        { leaf: 'early-halt' },
+      ];
+      for (const attempt of attempts) {
+        if (revealLeafSpends(ctx, site, reveal, attempt)) return { disprove: attempt };
+      }
+      const { record } = reveal;
+      for (const q of [1, 2] as const) {
+        const read = q === 1 ? record.r1 : record.r2;
+        if (read.addr === NONE) continue;
+        const memory = honestMemory(honest, i, read.addr);
+        if (read.value !== memory.value) {
+          const claimed = q === 1 ? reveal.r1last : reveal.r2last;
+          target = Math.max(claimed === NONE ? -1 : claimed, memory.writer);
+          return { request: q };
+        }
+      }
+      const ins = ctx.program.instructions[record.pc];
+      if (ins?.op === 'tape' && record.r1.value < BigInt(TAPE_LIMIT)) {
+        if (record.w.value !== honest.tape.word(Number(record.r1.value))) return { request: 3 };
+      }
+      return undefined;
+    },
+
+    chooseRead(_q: Query, view: SearchView, bits: number, readStep: number) {
+      const { segment, committed } = view;
+      const valueAt = (p: number) => committed.get(Math.min(p, readStep)) as Uint8Array;
+      const starts = [segment.left, ...splitPoints(segment, bits).filter((p) => p < readStep)];
+      const astray = starts.filter((p) => !equalBytes(valueAt(p), honestAt(p)));
+      if (astray.length === 0) {
+        // Target mode: both ends honest, m inside.
+        const right = Math.min(segment.left + segment.width, readStep);
+        return choiceFor(segment, bits, clamp(target, segment.left, right - 1));
+      }
+      // Rejoin mode: the last point off the honest chain; the next one (or the clipped right end) is on it.
+      return choiceFor(segment, bits, Math.max(...astray));
+    },
+
+    onWriteReveal(site, reveal) {
+      const attempts: WriteRevealAttempt[] = [
+        { leaf: 'resign', side: 'h' },
+        { leaf: 'resign', side: 'hNext' },
+        { leaf: 'chain-link' },
+        { leaf: 'wrong-predecessor', preimage: honestPreimage(honest, site.step + 1) },
+        { leaf: 'read-value' },
+        { leaf: 'later-write' },
+        { leaf: 'not-a-write' },
+      ];
+      return attempts.find((a) => writeRevealLeafSpends(site, reveal, a));
+    },
+
+    onTapeReveal(site, reveal) {
+      const attempts: TapeRevealAttempt[] = [
+        { leaf: 'tape-position' },
+        { leaf: 'tape-word' },
+        ...Array.from({ length: TAPE_HALF_DEPTH }, (_, level) => ({ leaf: 'tape-level' as const, level })),
+        { leaf: 'tape-top' },
+      ];
+      return attempts.find((a) => tapeRevealLeafSpends(ctx, site, reveal, a));
+    },
+  };
+}

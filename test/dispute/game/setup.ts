@@ -1,0 +1,98 @@
+/**
+ * Games over real governance traces: a scenario's epoch run by the honest governance program (Vigil's
+ * side) and by an operator's program (honest, or a catalogue fault's build), with the context a kick-off
+ * fixes. Shared by the game tests.
+ */
+
+import type { SearchShape } from '../../../src/dispute/game/grid.ts';
+import type { GameContext } from '../../../src/dispute/game/moves.ts';
+import { traceOperator } from '../../../src/dispute/game/operator.ts';
+import type { HonestRun } from '../../../src/dispute/game/rule.ts';
+import { createGenesisState, type GovernanceInput } from '../../../src/governance/index.ts';
+import { runProgram } from '../../../src/machine/interpreter.ts';
+import { NONE, type StepRecord } from '../../../src/machine/isa.ts';
+import type { ProgramFault } from '../../../src/machine/programs/faults.ts';
+import { buildGovernanceProgram } from '../../../src/machine/programs/governance.ts';
+import { encodeInputsTape } from '../../../src/machine/programs/inputs-tape.ts';
+import { execute } from '../../../src/machine/semantics.ts';
+import { Tape } from '../../../src/machine/tape.ts';
+import type { Scenario } from '../../governance/scenario.ts';
+import { imageWords, reference } from '../../machine/equivalence.ts';
+
+const MAX_STEPS = 1 << 20;
+
+export type Epoch = {
+  readonly tape: Tape;
+  readonly honest: HonestRun & { readonly result: bigint };
+};
+
+/** The honest run of `inputs` from the scenario's genesis. */
+export function honestEpoch(scenario: Scenario, inputs: readonly GovernanceInput[]): Epoch {
+  const tape = new Tape({
+    image: imageWords(createGenesisState(scenario.genesis)),
+    inputs: encodeInputsTape(inputs),
+  });
+  const run = runProgram(reference.program, tape, { maxSteps: MAX_STEPS });
+  if (run.status !== 'halted' || run.result === undefined) throw new Error('The honest run did not halt');
+  return { tape, honest: { steps: run.steps, chain: run.chain, tape, result: run.result } };
+}
+
+/** The context a kick-off claiming `claimedRoot` fixes for this epoch. */
+export const contextOf = (epoch: Epoch, claimedRoot: bigint): GameContext => ({
+  program: reference.program,
+  imageRoot: epoch.tape.imageRoot,
+  inputsRoot: epoch.tape.inputRoot,
+  claimedRoot,
+});
+
+/** The operator whose trace is `steps`, chained from the honest h_0 (its program: the build that ran them). */
+export function operatorOf(
+  shape: SearchShape,
+  epoch: Epoch,
+  steps: readonly StepRecord[] = epoch.honest.steps,
+  tape: Tape = epoch.tape,
+  fault?: ProgramFault,
+) {
+  const program = fault === undefined ? reference.program : buildGovernanceProgram({ fault }).program;
+  return traceOperator(shape, { program, steps, h0: epoch.honest.chain[0] as Uint8Array, tape });
+}
+
+/** A faulty build's run over the epoch's tape: its steps and the root it halts on. */
+export function faultyRun(epoch: Epoch, fault: NonNullable<ProgramFault>, tape: Tape = epoch.tape) {
+  const run = runProgram(buildGovernanceProgram({ fault }).program, tape, {
+    maxSteps: MAX_STEPS,
+    hashChain: false,
+  });
+  if (run.status !== 'halted' || run.result === undefined) throw new Error(`The ${fault} run did not halt`);
+  return { steps: run.steps, result: run.result };
+}
+
+/**
+ * The honest program run with one read corrupted: before step k executes, memory at the address its
+ * first read names holds `value` instead. The run goes on from the corrupted memory, so its chain leaves
+ * the honest one where the corruption first changes a write or a jump; its records say what it read.
+ */
+export function corruptedRun(
+  epoch: Epoch,
+  k: number,
+  value: bigint,
+): { steps: StepRecord[]; result: bigint } | undefined {
+  const words = new Map<number, bigint>();
+  const memory = { read: (a: number) => words.get(a) ?? 0n };
+  const steps: StepRecord[] = [];
+  let pc = 0;
+  // A corruption that sends the run into a loop is given up on well before the step limit.
+  const limit = Math.min(MAX_STEPS, 2 * epoch.honest.steps.length);
+  for (let count = 0; count < limit; count++) {
+    const ins = reference.program.instructions[pc];
+    if (ins === undefined) return undefined;
+    if (count === k) words.set((epoch.honest.steps[k] as StepRecord).r1.addr, value);
+    const step = execute(pc, ins, memory, epoch.tape);
+    if (step.w.addr !== NONE) words.set(step.w.addr, step.w.value);
+    steps.push(step);
+    if (ins.op === 'halt') return { steps, result: step.r1.value };
+    if (step.nextPc === NONE) return undefined;
+    pc = step.nextPc;
+  }
+  return undefined;
+}
