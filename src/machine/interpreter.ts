@@ -20,7 +20,7 @@ import { wordInto } from './tape.ts';
  * run is hashed once per step; the tests hold every link equal to `chainNext`). Links are views into
  * shared 80 KB slabs: one small ArrayBuffer per step would cost the garbage collector more than the hash.
  */
-function chainLinker(): (h: Uint8Array, step: StepRecord) => Uint8Array {
+export function chainLinker(): (h: Uint8Array, step: StepRecord) => Uint8Array {
   const block = new Uint8Array(64);
   const view = new DataView(block.buffer);
   const digest = new Uint8Array(32);

@@ -8,12 +8,10 @@
  * It never builds a disprove its twin does not accept. Pure: no I/O.
  */
 import { equalBytes } from '../../core/bytes.ts';
-import { paddedChainValue } from '../../machine/chain.ts';
-import { NONE, type StepRecord, TAPE_HALF_DEPTH, TAPE_LIMIT } from '../../machine/isa.ts';
-import { lastWriteBefore } from '../../machine/reads.ts';
-import type { Tape } from '../../machine/tape.ts';
+import { NONE, TAPE_HALF_DEPTH, TAPE_LIMIT } from '../../machine/isa.ts';
 import type { SearchShape } from './grid.ts';
 import { choiceFor, splitPoints } from './grid.ts';
+import type { HonestView } from './honest-view.ts';
 import {
   type AssertAttempt,
   assertLeafSpends,
@@ -27,31 +25,16 @@ import {
 import type { GameContext, Preimage, Query, SearchView } from './moves.ts';
 import type { ChallengerPlayer } from './players.ts';
 
-/** The epoch as Vigil re-ran it: every step record, h_0 … h_T, and the tape. */
-export type HonestRun = {
-  readonly steps: readonly StepRecord[];
-  readonly chain: readonly Uint8Array[];
-  readonly tape: Tape;
-};
-
 /** The honest preimage of the honest chain value at position p ≥ 1: the step before it (the halt past the end). */
-function honestPreimage(honest: HonestRun, p: number): Preimage {
-  const k = Math.min(p, honest.steps.length);
-  return { h: honest.chain[k - 1] as Uint8Array, record: honest.steps[k - 1] as StepRecord };
-}
-
-/** The word memory held at `addr` just before step i of the honest run. */
-function honestMemory(honest: HonestRun, i: number, addr: number): { value: bigint; writer: number } {
-  const j = lastWriteBefore(honest.steps, i, addr);
-  return j === undefined
-    ? { value: 0n, writer: -1 }
-    : { value: (honest.steps[j] as StepRecord).w.value, writer: j };
+function honestPreimage(honest: HonestView, p: number): Preimage {
+  const k = Math.min(p, honest.stepCount);
+  return { h: honest.chainAt(k - 1), record: honest.stepAt(k - 1) };
 }
 
 const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, x));
 
-export function ruleChallenger(ctx: GameContext, shape: SearchShape, honest: HonestRun): ChallengerPlayer {
-  const honestAt = (p: number) => paddedChainValue(honest.chain, p);
+export function ruleChallenger(ctx: GameContext, shape: SearchShape, honest: HonestView): ChallengerPlayer {
+  const honestAt = (p: number) => honest.chainAt(p);
   let claimedSteps = 0;
   /** The second search's target m = max(ℓ, m*) (−1 for NONE), set by the request. */
   let target = -1;
@@ -102,7 +85,7 @@ export function ruleChallenger(ctx: GameContext, shape: SearchShape, honest: Hon
       for (const q of [1, 2] as const) {
         const read = q === 1 ? record.r1 : record.r2;
         if (read.addr === NONE) continue;
-        const memory = honestMemory(honest, i, read.addr);
+        const memory = honest.memoryBefore(i, read.addr);
         if (read.value !== memory.value) {
           const claimed = q === 1 ? reveal.r1last : reveal.r2last;
           target = Math.max(claimed === NONE ? -1 : claimed, memory.writer);

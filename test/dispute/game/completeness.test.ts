@@ -61,7 +61,7 @@ describe('every catalogue fault, played by its build, is disproved at its rule',
         contextOf(epoch, lie.result),
         shape,
         operator,
-        ruleChallenger(contextOf(epoch, lie.result), shape, epoch.honest),
+        ruleChallenger(contextOf(epoch, lie.result), shape, epoch.view),
       );
       expectChallengerWins(outcome, 'disproved');
       const i = outcome.step as number;
@@ -102,7 +102,7 @@ describe('an operator that lies about the result', () => {
     };
   }
   const play = (operator: OperatorPlayer) =>
-    playGame(ctx, shape, operator, ruleChallenger(ctx, shape, epoch.honest));
+    playGame(ctx, shape, operator, ruleChallenger(ctx, shape, epoch.view));
 
   it('a halt that reads its own root truthfully is disproved by the last-step leaf', () => {
     expectChallengerWins(play(operatorOf(shape, epoch)), 'disproved', 'last-step');
@@ -183,7 +183,7 @@ describe('an operator that lies about the run', () => {
           h0: new Uint8Array(20),
         }),
       },
-      ruleChallenger(ctx, shape, epoch.honest),
+      ruleChallenger(ctx, shape, epoch.view),
     );
     expectChallengerWins(outcome, 'disproved', 'h0');
   });
@@ -201,7 +201,7 @@ describe('an operator that lies about the run', () => {
           steps: 2 ** 20 + 1,
         }),
       },
-      ruleChallenger(ctx, shape, epoch.honest),
+      ruleChallenger(ctx, shape, epoch.view),
     );
     expectChallengerWins(outcome, 'disproved', 'length');
   });
@@ -213,7 +213,7 @@ describe('an operator that lies about the run', () => {
         ctx,
         shape,
         operatorOf(shape, epoch, steps.slice(0, T - cut)),
-        ruleChallenger(ctx, shape, epoch.honest),
+        ruleChallenger(ctx, shape, epoch.view),
       );
       expectChallengerWins(outcome, 'disproved', 'last-step');
       expect(outcome.step).toBe(T - cut - 1);
@@ -229,7 +229,7 @@ describe('an operator that lies about the run', () => {
         ctx,
         shape,
         operatorOf(shape, epoch, [...steps, ...Array.from({ length: extra }, () => fake)]),
-        ruleChallenger(ctx, shape, epoch.honest),
+        ruleChallenger(ctx, shape, epoch.view),
       );
       expectChallengerWins(outcome, 'disproved', /^(pc-link|early-halt)$/);
       expect(outcome.step).toBeGreaterThanOrEqual(T - 1);
@@ -253,7 +253,7 @@ describe('an operator that lies about the run', () => {
     const ctx = contextOf(epoch, claimed);
     // Its own tape's path, and the honest tape's path for its word: the top, then the word, give it away.
     const own = operatorOf(shape, epoch, other.run.steps, other.tape);
-    const outcome = playGame(ctx, shape, own, ruleChallenger(ctx, shape, epoch.honest));
+    const outcome = playGame(ctx, shape, own, ruleChallenger(ctx, shape, epoch.view));
     expectChallengerWins(outcome, 'disproved', 'tape-top');
     expect(
       reference.program.instructions[(other.run.steps[outcome.step as number] as StepRecord).pc]?.op,
@@ -262,7 +262,7 @@ describe('an operator that lies about the run', () => {
       ctx,
       shape,
       { ...own, revealTape: (i) => operatorOf(shape, epoch).revealTape(i) },
-      ruleChallenger(ctx, shape, epoch.honest),
+      ruleChallenger(ctx, shape, epoch.view),
     );
     expectChallengerWins(borrowed, 'disproved', 'tape-word');
     // A path whose levels do not hash: the first wrong level.
@@ -279,7 +279,7 @@ describe('an operator that lies about the run', () => {
           return { ...path, nodes };
         },
       },
-      ruleChallenger(ctx, shape, epoch.honest),
+      ruleChallenger(ctx, shape, epoch.view),
     );
     expectChallengerWins(broken, 'disproved', 'tape-level');
   });
@@ -302,7 +302,7 @@ describe('an operator that lies about the run', () => {
           view.round === round ? points.map(() => randomValue(next)) : own.answer(view, points),
       };
       expectChallengerWins(
-        playGame(ctx, shape, liar, ruleChallenger(ctx, shape, epoch.honest)),
+        playGame(ctx, shape, liar, ruleChallenger(ctx, shape, epoch.view)),
         'disproved',
         /^(chain-link|resign|pc-link|execution)$/,
       );
@@ -331,7 +331,7 @@ describe('an operator that lies about the run', () => {
             return r === undefined || 'refuse' in r ? r : change(r);
           },
         },
-        ruleChallenger(ctx, shape, epoch.honest),
+        ruleChallenger(ctx, shape, epoch.view),
       );
       expectChallengerWins(outcome, 'disproved', /^(resign|chain-link|pc-link|execution)$/);
     }
@@ -357,7 +357,7 @@ describe('an operator that lies about the run', () => {
       ['reveal', { reveal: () => ({ refuse: 'past-end' }) }],
     ];
     for (const [at, patch] of silent) {
-      const outcome = playGame(ctx, shape, { ...own, ...patch }, ruleChallenger(ctx, shape, epoch.honest));
+      const outcome = playGame(ctx, shape, { ...own, ...patch }, ruleChallenger(ctx, shape, epoch.view));
       expectChallengerWins(outcome, 'timeout', at);
     }
     // Silent in the second search: the root liar's.
@@ -386,7 +386,7 @@ describe('an operator that lies about the run', () => {
       ['reveal′', { revealWrite: () => ({ refuse: 'past-end' }) }],
     ] as Array<[string, Partial<OperatorPlayer>]>) {
       expectChallengerWins(
-        playGame(ctx2, shape, { ...liar, ...patch }, ruleChallenger(ctx2, shape, epoch.honest)),
+        playGame(ctx2, shape, { ...liar, ...patch }, ruleChallenger(ctx2, shape, epoch.view)),
         'timeout',
         at,
       );
@@ -427,7 +427,7 @@ describe('an operator that lies about a read in the middle of the run', () => {
     };
   };
   const play = (r1last: number | undefined) =>
-    playGame(ctx, shape, withLast(r1last), ruleChallenger(ctx, shape, epoch.honest));
+    playGame(ctx, shape, withLast(r1last), ruleChallenger(ctx, shape, epoch.view));
 
   it('is narrowed to the step that read it; naming the real last write: RV1 there', () => {
     const outcome = play(undefined);

@@ -5,9 +5,9 @@
  */
 
 import type { SearchShape } from '../../../src/dispute/game/grid.ts';
+import { type HonestView, type KeptRun, viewOfRun } from '../../../src/dispute/game/honest-view.ts';
 import type { GameContext } from '../../../src/dispute/game/moves.ts';
 import { traceOperator } from '../../../src/dispute/game/operator.ts';
-import type { HonestRun } from '../../../src/dispute/game/rule.ts';
 import { createGenesisState, type GovernanceInput } from '../../../src/governance/index.ts';
 import { runProgram } from '../../../src/machine/interpreter.ts';
 import { NONE, type StepRecord } from '../../../src/machine/isa.ts';
@@ -23,7 +23,9 @@ const MAX_STEPS = 1 << 20;
 
 export type Epoch = {
   readonly tape: Tape;
-  readonly honest: HonestRun & { readonly result: bigint };
+  readonly honest: KeptRun;
+  /** The honest run as Vigil's rule reads it (every record kept). */
+  readonly view: HonestView;
 };
 
 /** The honest run of `inputs` from the scenario's genesis. */
@@ -34,7 +36,8 @@ export function honestEpoch(scenario: Scenario, inputs: readonly GovernanceInput
   });
   const run = runProgram(reference.program, tape, { maxSteps: MAX_STEPS });
   if (run.status !== 'halted' || run.result === undefined) throw new Error('The honest run did not halt');
-  return { tape, honest: { steps: run.steps, chain: run.chain, tape, result: run.result } };
+  const honest = { steps: run.steps, chain: run.chain, tape, result: run.result };
+  return { tape, honest, view: viewOfRun(honest) };
 }
 
 /** The context a kick-off claiming `claimedRoot` fixes for this epoch. */

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { choiceFor, REGTEST_SEARCH, type SearchShape } from '../../../src/dispute/game/grid.ts';
+import type { KeptRun } from '../../../src/dispute/game/honest-view.ts';
 import {
   assertLeafSpends,
   type RevealAttempt,
@@ -19,7 +20,7 @@ import {
 import type { GameContext, Preimage } from '../../../src/dispute/game/moves.ts';
 import type { ChallengerPlayer } from '../../../src/dispute/game/players.ts';
 import { type GameOutcome, playGame } from '../../../src/dispute/game/referee.ts';
-import { type HonestRun, ruleChallenger } from '../../../src/dispute/game/rule.ts';
+import { ruleChallenger } from '../../../src/dispute/game/rule.ts';
 import { paddedChainValue } from '../../../src/machine/chain.ts';
 import { type StepRecord, TAPE_HALF_DEPTH } from '../../../src/machine/isa.ts';
 import { PROGRAM_FAULTS } from '../../../src/machine/programs/faults.ts';
@@ -40,7 +41,7 @@ type Tally = Map<string, number>;
 const bump = (t: Tally, k: string) => t.set(k, (t.get(k) ?? 0) + 1);
 
 /** The preimages a griefer could attach for a chain value at position p: the honest one, and perturbed ones. */
-function preimagesFor(honest: HonestRun, p: number, next: () => number): Preimage[] {
+function preimagesFor(honest: KeptRun, p: number, next: () => number): Preimage[] {
   const out: Preimage[] = [];
   if (p >= 1) {
     const k = Math.min(p, honest.steps.length);
@@ -62,7 +63,7 @@ function preimagesFor(honest: HonestRun, p: number, next: () => number): Preimag
 function griefer(
   ctx: GameContext,
   shape: SearchShape,
-  honest: HonestRun,
+  honest: KeptRun,
   seed: number,
   tally: Tally,
 ): ChallengerPlayer {
@@ -201,12 +202,7 @@ describe('an honest operator against griefing challengers', () => {
       const { scenario } = (FAULT_CASES[fault] as (typeof FAULT_CASES)[string])();
       const epoch = honestEpoch(scenario, scenario.inputs);
       const ctx = contextOf(epoch, epoch.honest.result);
-      const outcome = playGame(
-        ctx,
-        shape,
-        operatorOf(shape, epoch),
-        ruleChallenger(ctx, shape, epoch.honest),
-      );
+      const outcome = playGame(ctx, shape, operatorOf(shape, epoch), ruleChallenger(ctx, shape, epoch.view));
       expect(outcome.winner).toBe('operator');
       expect(outcome.end).toBe('timeout');
       // It aims at the last step (nothing differs) and has nothing to say after the reveal.

@@ -1,0 +1,139 @@
+/**
+ * The honest run as Vigil's rule (rule.ts) reads it during a game: its length, its padded chain, any
+ * step's record, and what memory held before any step. Two ways to hold it:
+ * - `viewOfRun`: every record and chain value in memory. Simple; fine for small epochs and the tests.
+ * - `checkpointedView`: one run that keeps only a few machine snapshots, then re-runs from the nearest
+ *   snapshot for each question (docs/protocol.md §24.9). A 1,000-input epoch has 30 million steps: its
+ *   records alone would take gigabytes, its chain 600 MB. A game asks its questions inside one
+ *   narrowing segment at a time, and a small cache of the snapshots taken while answering keeps each
+ *   round's re-run within that segment.
+ * Pure: no I/O.
+ */
+import { paddedChainValue } from '../../machine/chain.ts';
+import { StepLimitError } from '../../machine/interpreter.ts';
+import type { StepRecord } from '../../machine/isa.ts';
+import type { Program } from '../../machine/program.ts';
+import { lastWriteBefore } from '../../machine/reads.ts';
+import { type MachineSnapshot, Stepper } from '../../machine/stepper.ts';
+import type { Tape } from '../../machine/tape.ts';
+
+export type HonestView = {
+  /** T_h, the number of steps of the honest run (its last step is the halt). */
+  readonly stepCount: number;
+  /** The word the halt read: the true post-state root. */
+  readonly result: bigint;
+  readonly tape: Tape;
+  /** h_p of the padded chain (h_T for every p ≥ T). */
+  chainAt(p: number): Uint8Array;
+  /** The record of step k (0 ≤ k < T). */
+  stepAt(k: number): StepRecord;
+  /** What memory held at `addr` just before step i, and the step that wrote it (−1 when none). */
+  memoryBefore(i: number, addr: number): { value: bigint; writer: number };
+};
+
+/** A run kept whole: its records and its chain h_0 … h_T. */
+export type KeptRun = {
+  readonly steps: readonly StepRecord[];
+  readonly chain: readonly Uint8Array[];
+  readonly tape: Tape;
+  readonly result: bigint;
+};
+
+function checkStep(k: number, count: number): void {
+  if (!Number.isInteger(k) || k < 0 || k >= count) throw new RangeError(`No step ${k} in a run of ${count}`);
+}
+
+export function viewOfRun(run: KeptRun): HonestView {
+  return {
+    stepCount: run.steps.length,
+    result: run.result,
+    tape: run.tape,
+    chainAt: (p) => paddedChainValue(run.chain, p),
+    stepAt(k) {
+      checkStep(k, run.steps.length);
+      return run.steps[k] as StepRecord;
+    },
+    memoryBefore(i, addr) {
+      const j = lastWriteBefore(run.steps, i, addr);
+      return j === undefined
+        ? { value: 0n, writer: -1 }
+        : { value: (run.steps[j] as StepRecord).w.value, writer: j };
+    },
+  };
+}
+
+export type CheckpointOptions = {
+  /** The most steps the run may take (`StepLimitError` past it). */
+  readonly maxSteps: number;
+  /** Snapshots kept from the first run; their spacing doubles when there would be more (default 8). */
+  readonly snapshots?: number;
+  /** Snapshots kept from answering questions, most recently used first (default 4). */
+  readonly recent?: number;
+};
+
+export function checkpointedView(program: Program, tape: Tape, options: CheckpointOptions): HonestView {
+  const { maxSteps, snapshots: keepBase = 8, recent: keepRecent = 4 } = options;
+  if (!Number.isInteger(keepBase) || keepBase < 1 || !Number.isInteger(keepRecent) || keepRecent < 0) {
+    throw new RangeError('A checkpointed view keeps at least one snapshot');
+  }
+  // The first run: snapshots every `spacing` steps, thinned to every other one when there are too many.
+  const machine = new Stepper(program, tape);
+  let base: MachineSnapshot[] = [machine.snapshot()];
+  let spacing = 1 << 12;
+  let last: StepRecord | undefined;
+  while (!machine.stopped) {
+    if (machine.count >= maxSteps) throw new StepLimitError(maxSteps, machine.pc);
+    last = machine.step();
+    if (!machine.stopped && machine.count % spacing === 0) {
+      base.push(machine.snapshot());
+      if (base.length > keepBase) {
+        base = base.filter((s) => s.count % (2 * spacing) === 0);
+        spacing *= 2;
+      }
+    }
+  }
+  if (last === undefined || program.instructions[last.pc]?.op !== 'halt') {
+    throw new RangeError(`The run faulted at step ${machine.count - 1} instead of halting`);
+  }
+  const stepCount = machine.count;
+  const hEnd = machine.h;
+  const result = last.r1.value;
+  let recent: MachineSnapshot[] = [];
+  // A game asks for the same points again in later rounds (every committed point is compared each time).
+  const chainKnown = new Map<number, Uint8Array>();
+
+  /** A machine at step k (before it runs), from the nearest snapshot at or before k; the state at k is kept. */
+  function machineAt(k: number): Stepper {
+    let from = base[0] as MachineSnapshot;
+    for (const s of [...base, ...recent]) if (s.count <= k && s.count > from.count) from = s;
+    const m = new Stepper(program, tape, from);
+    while (m.count < k) m.step();
+    if (keepRecent > 0 && from.count !== k) {
+      recent = [m.snapshot(), ...recent.filter((s) => s.count !== k)].slice(0, keepRecent);
+    }
+    return m;
+  }
+
+  return {
+    stepCount,
+    result,
+    tape,
+    chainAt(p) {
+      if (!Number.isInteger(p) || p < 0) throw new RangeError(`Not a trace position: ${p}`);
+      if (p >= stepCount) return hEnd;
+      let h = chainKnown.get(p);
+      if (h === undefined) {
+        h = machineAt(p).h;
+        chainKnown.set(p, h);
+      }
+      return h;
+    },
+    stepAt(k) {
+      checkStep(k, stepCount);
+      return machineAt(k).step();
+    },
+    memoryBefore(i, addr) {
+      return machineAt(Math.min(i, stepCount)).memoryAt(addr);
+    },
+  };
+}
