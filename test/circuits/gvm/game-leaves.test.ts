@@ -97,7 +97,9 @@ import {
   wotsSign,
 } from './helpers.ts';
 
-const CASES = gvmCases(40);
+const CASES = gvmCases(100);
+/** Honest steps of the real trace (each with its reveal′s and forgeries). */
+const HONEST = gvmCases(40);
 const TIMEOUT = LONG ? 4 * 3_600_000 : 600_000;
 
 const SMALL: SearchShape = { pointsPerRound: 8, depth: 6 };
@@ -494,7 +496,10 @@ function otherChoices(next: () => number, shape: SearchShape, choices: readonly 
   else if (k === 1)
     out[r] = 2 ** (bits[r] as number); // just out of range
   else out[r] = next() % 2 ** (bits[r] as number);
-  if (k === 3) return choicesOf(shape, Math.max(0, stepOfChoices(shape, choices) + (next() % 3) - 1));
+  if (k === 3) {
+    const i = stepOfChoices(shape, choicesInRange(shape, choices)) + (next() % 3) - 1;
+    return choicesOf(shape, Math.min(2 ** shape.depth - 1, Math.max(0, i)));
+  }
   return out;
 }
 /** One or two fields of `v` changed. */
@@ -570,8 +575,9 @@ function randomReveal(next: () => number, shape: SearchShape): Reveal {
 type Played = {
   ctx: GameContext;
   outcome: GameOutcome;
-  choices: number[];
-  readChoices: number[];
+  /** The first search's choices (they spell i) and the second's (j). */
+  first: number[];
+  second: number[];
   site?: RevealSite;
   reveal?: StepReveal;
   query?: Query;
@@ -586,7 +592,7 @@ function play(
 ): Played {
   const first: number[] = [];
   const second: number[] = [];
-  const p: Omit<Played, 'outcome'> = { ctx, choices: first, readChoices: second };
+  const p: Omit<Played, 'outcome'> = { ctx, first, second };
   const recorder: ChallengerPlayer = {
     ...challenger,
     choose(view, bits) {
@@ -623,8 +629,8 @@ function revealValues(g: Played, slot: 1 | 2): Reveal {
   const rlast = slot === 1 ? reveal.r1last : reveal.r2last;
   const w = g.write?.w ?? { addr: NONE, value: 0n };
   return {
-    choices: g.choices,
-    readChoices: g.choices,
+    choices: g.first,
+    readChoices: g.first,
     raddr: read.addr,
     rvalue: read.value,
     rlast,
@@ -638,8 +644,8 @@ function revealValues(g: Played, slot: 1 | 2): Reveal {
 }
 const writeValues = (g: Played): Reveal => ({
   ...revealValues(g, g.query as 1 | 2),
-  readChoices: g.choices,
-  choices: g.readChoices,
+  readChoices: g.first,
+  choices: g.second,
 });
 
 const FIRST_SEARCH_KINDS = [futureRead(1), futureRead(2), LAST_STEP, EARLY_HALT, PAST_END];
@@ -649,7 +655,7 @@ const SECOND_SEARCH_KINDS = [READ_VALUE, LATER_WRITE, NOT_A_WRITE, PAST_READ];
 function judgeGame(g: Played, shape: SearchShape, what: string): string[] {
   const spent: string[] = [];
   if (g.reveal === undefined) return spent;
-  expect(stepOfChoices(shape, g.choices)).toBe(g.site?.step);
+  expect(stepOfChoices(shape, g.first)).toBe(g.site?.step);
   for (const slot of [1, 2] as const) {
     const v = revealValues(g, slot);
     for (const k of FIRST_SEARCH_KINDS) {
@@ -664,7 +670,7 @@ function judgeGame(g: Played, shape: SearchShape, what: string): string[] {
     if (judged(NOT_A_TAPE_STEP, shape, w, what)) spent.push(NOT_A_TAPE_STEP.name);
   }
   if (g.query === 1 || g.query === 2) {
-    if (g.readChoices.length === rounds(shape)) {
+    if (g.second.length === rounds(shape)) {
       const v = writeValues(g);
       expect(stepOfChoices(shape, v.choices)).toBe(g.writeSite?.step ?? stepOfChoices(shape, v.choices));
       for (const k of SECOND_SEARCH_KINDS) {
@@ -676,7 +682,116 @@ function judgeGame(g: Played, shape: SearchShape, what: string): string[] {
   return spent;
 }
 
+const resignScript = (shape: SearchShape, p: ResignPoint, search: 1 | 2): Leaf => {
+  const leaf = cached(`resign ${search} ${p.round}/${p.slot}/${p.side}`, shape, () =>
+    resignLeaf(shape, p, {
+      choices: choiceKeys(search === 1 ? FIRST : SECOND, shape),
+      committed: pub('committed'),
+      resigned: pub('resigned'),
+    }),
+  );
+  let q = parsed.get(leaf);
+  if (q === undefined) {
+    q = parsedLeaf(leaf.script);
+    parsed.set(leaf, q);
+  }
+  return q;
+};
+const resignAtReadScript = (shape: SearchShape): Leaf =>
+  parsedLeaf(
+    cached('resign at read', shape, () =>
+      resignAtReadLeaf(shape, {
+        readChoices: choiceKeys(FIRST, shape),
+        choices: choiceKeys(SECOND, shape),
+        readH: pub('committed'),
+        hNext: pub('resigned'),
+      }),
+    ).script,
+  );
+
+/** The one point whose resign leaf of `side` the choices select. */
+function selectedPoint(shape: SearchShape, choices: readonly number[], side: 'h' | 'hNext'): ResignPoint {
+  const points = resignPoints(shape).filter(
+    (p) => p.side === side && resignFixedChoices(shape, p).every((c, k) => choices[p.round - 1 + k] === c),
+  );
+  expect(points.length).toBe(1);
+  return points[0] as ResignPoint;
+}
+
+/**
+ * The resign leaves at the ends of both searches of a game: the one each end selects, with the value the
+ * game re-signed and with another, against the game's twin (the second search's right end at j + 1 = i
+ * is the extra leaf against the reveal's h_i).
+ */
+function judgeResigns(g: Played, shape: SearchShape, what: string): void {
+  const next = rng(what.length + 1);
+  const changed = (x: Uint8Array) => {
+    const y = x.slice();
+    y[next() % y.length] = ((y[next() % y.length] as number) + 1 + (next() % 255)) & 0xff;
+    return equalBytes(x, y) ? Uint8Array.from(x, (b) => b ^ 1) : y;
+  };
+  const resignSpends = (
+    search: 1 | 2,
+    choices: readonly number[],
+    committed: Uint8Array,
+    resigned: Uint8Array,
+    side: 'h' | 'hNext',
+  ) => {
+    const p = selectedPoint(shape, choices, side);
+    const twin = isResignFault(shape, p, choices, committed, resigned);
+    const keys = search === 1 ? FIRST : SECOND;
+    const w = resignWitness(shape, p, {
+      choices: signChoices(keys.slice(p.round - 1), choices.slice(p.round - 1)),
+      committed: sign('committed', committed),
+      resigned: sign('resigned', resigned),
+    });
+    expect(spends(resignScript(shape, p, search), w), `${what}: resign ${JSON.stringify(p)}`).toBe(twin);
+    return twin;
+  };
+  const site = g.site;
+  const reveal = g.reveal;
+  if (site === undefined || reveal === undefined) return;
+  for (const side of ['h', 'hNext'] as const) {
+    const committed = side === 'h' ? site.committedH : site.committedHNext;
+    const honest = side === 'h' ? reveal.h : reveal.hNext;
+    for (const resigned of [honest, changed(honest)]) {
+      const game = revealLeafSpends(g.ctx, site, { ...reveal, [side]: resigned }, { leaf: 'resign', side });
+      expect(resignSpends(1, g.first, committed, resigned, side), `${what}: first search, ${side}`).toBe(
+        game,
+      );
+    }
+  }
+  const ws = g.writeSite;
+  const write = g.write;
+  if (ws === undefined || write === undefined) return;
+  for (const side of ['h', 'hNext'] as const) {
+    const honest = side === 'h' ? write.h : write.hNext;
+    for (const resigned of [honest, changed(honest)]) {
+      const game = writeRevealLeafSpends(ws, { ...write, [side]: resigned }, { leaf: 'resign', side });
+      if (side === 'hNext' && ws.step + 1 === site.step) {
+        expect(ws.committedHNext).toEqual(reveal.h);
+        const twin = isResignAtReadFault(shape, g.first, g.second, reveal.h, resigned);
+        expect(twin, `${what}: at the read`).toBe(game);
+        const w = resignAtReadWitness(shape, {
+          readChoices: signChoices(FIRST, g.first),
+          choices: signChoices(SECOND, g.second),
+          readH: sign('committed', reveal.h),
+          hNext: sign('resigned', resigned),
+        });
+        expect(spends(resignAtReadScript(shape), w)).toBe(twin);
+      } else {
+        const committed = side === 'h' ? ws.committedH : ws.committedHNext;
+        expect(resignSpends(2, g.second, committed, resigned, side), `${what}: second search, ${side}`).toBe(
+          game,
+        );
+      }
+    }
+  }
+}
+
 const GAME_SHAPE = REGTEST_SEARCH;
+/** The completeness test's narrow shape: n = 8, K = 22. */
+const EIGHT: SearchShape = { pointsPerRound: 8, depth: 22 };
 const smallEpoch = (): Epoch => {
   const { scenario } = (FAULT_CASES['vote-counted-twice'] as (typeof FAULT_CASES)[string])();
   return honestEpoch(scenario, scenario.inputs);
@@ -700,7 +815,7 @@ function rootLiar(shape: SearchShape, claimed: bigint, r1last: number): Operator
   };
 }
 
-type GameCase = { name: string; expect: string | RegExp; run: () => Played };
+type GameCase = { name: string; expect: string | RegExp; run: () => Played; shape?: SearchShape };
 const ruleGame = (root: bigint, operator: OperatorPlayer, shape = GAME_SHAPE): Played => {
   const ctx = contextOf(EPOCH, root);
   return play(ctx, shape, operator, ruleChallenger(ctx, shape, EPOCH.view));
@@ -747,6 +862,7 @@ const GAMES: GameCase[] = [
   },
   {
     name: 'the same, mainnet shape',
+    shape: MAINNET_SEARCH,
     expect: /^(pc-link|early-halt)$/,
     run: () => {
       const fake: StepRecord = { ...HALT, r1: { addr: HALT.r1.addr, value: WRONG } };
@@ -757,7 +873,25 @@ const GAMES: GameCase[] = [
       );
     },
   },
-  ...PROGRAM_FAULTS.slice(0, LONG ? PROGRAM_FAULTS.length : 2).map(
+  {
+    name: 'a halt reading its own root (n = 8, K = 22: 8 rounds, the last of 1 bit)',
+    shape: EIGHT,
+    expect: 'last-step',
+    run: () => ruleGame(WRONG, operatorOf(EIGHT, EPOCH), EIGHT),
+  },
+  {
+    name: '…saying it read the claimed root (n = 8, K = 22)',
+    shape: EIGHT,
+    expect: 'read-value',
+    run: () => ruleGame(WRONG, rootLiar(EIGHT, WRONG, LAST_WRITE), EIGHT),
+  },
+  {
+    name: '…naming an earlier step (mainnet shape)',
+    shape: MAINNET_SEARCH,
+    expect: 'later-write',
+    run: () => ruleGame(WRONG, rootLiar(MAINNET_SEARCH, WRONG, 0), MAINNET_SEARCH),
+  },
+  ...PROGRAM_FAULTS.map(
     (fault): GameCase => ({
       name: `catalogue fault ${fault}`,
       expect: /./,
@@ -776,7 +910,7 @@ const GAMES: GameCase[] = [
     }),
   ),
 ];
-const shapeOf = (g: GameCase) => (g.name.includes('mainnet') ? MAINNET_SEARCH : GAME_SHAPE);
+const shapeOf = (g: GameCase) => g.shape ?? GAME_SHAPE;
 
 describe('the step spelled by the choices', () => {
   it('is the grid step for every choice a game can make; out-of-range choices spell none', () => {
@@ -814,6 +948,7 @@ describe('real games: every leaf against the game twin, on the values the game s
       expect(outcome.winner, story).toBe('challenger');
       expect(outcome.at, story).toMatch(g.expect);
       const spent = judgeGame(played, shape, g.name);
+      judgeResigns(played, shape, g.name);
       const mine = KINDS.find((k) => k.name.split(' ')[0] === outcome.at);
       // The leaf that ended the game spends as a script on the game's values; no refusal does.
       if (mine !== undefined) expect(spent.map((s) => s.split(' ')[0])).toContain(outcome.at);
@@ -831,7 +966,7 @@ describe('real games: every leaf against the game twin, on the values the game s
     const past = play(ctx, shape, honest, top);
     expect(past.outcome.end).toBe('refused');
     expect(past.outcome.at).toBe('past-end');
-    const v = { ...randomReveal(rng(5), shape), choices: past.choices, steps: T };
+    const v = { ...randomReveal(rng(5), shape), choices: past.first, steps: T };
     expect(judged(PAST_END, shape, v, 'past the end')).toBe(true);
 
     // A read of the halt step (r1 names the root's slot), then a second search aimed past it.
@@ -891,11 +1026,11 @@ function honestValues(shape: SearchShape, i: number, j: number, slot: 1 | 2): Re
 
 describe("an honest operator's values never spend; perturbed ones spend exactly as the twins", () => {
   it(
-    `the honest trace's reveals and reveal′s, with forgeries: ${CASES} steps`,
+    `the honest trace's reveals and reveal′s, with forgeries: ${HONEST} steps`,
     () => {
       const next = rng(21);
       const shape = GAME_SHAPE;
-      const picks = [0, T - 1, T - 2, LAST_WRITE, ...Array.from({ length: CASES }, () => next() % T)];
+      const picks = [0, T - 1, T - 2, LAST_WRITE, ...Array.from({ length: HONEST }, () => next() % T)];
       let reads = 0;
       for (const i of picks) {
         const slot = (1 + (next() % 2)) as 1 | 2;
@@ -938,7 +1073,7 @@ describe("an honest operator's values never spend; perturbed ones spend exactly 
     (_n, k) => {
       for (const shape of [REGTEST_SEARCH, MAINNET_SEARCH]) {
         const next = rng(shape.depth + k.name.length);
-        for (let c = 0; c < 6; c++)
+        for (let c = 0; c < 15; c++)
           judged(k, shape, perturbed(next, shape, randomReveal(next, shape)), `case ${c}`);
       }
     },
@@ -1025,40 +1160,6 @@ describe('resign leaves', () => {
       );
     }
   });
-
-  it(
-    'agrees with the game twin on real games: the point the reveal repeats, both ends',
-    () => {
-      for (const g of GAMES.slice(0, 2)) {
-        const played = g.run();
-        const site = played.site as RevealSite;
-        const reveal = played.reveal as StepReveal;
-        for (const side of ['h', 'hNext'] as const) {
-          const p = resignPoints(GAME_SHAPE).find(
-            (q) =>
-              q.side === side &&
-              isResignFault(GAME_SHAPE, q, played.choices, new Uint8Array(20), new Uint8Array(20).fill(1)),
-          ) as ResignPoint;
-          const committedValue = side === 'h' ? site.committedH : site.committedHNext;
-          const next = rng(side.length);
-          for (const resigned of [side === 'h' ? reveal.h : reveal.hNext, committed(next)]) {
-            const game = revealLeafSpends(
-              played.ctx,
-              site,
-              { ...reveal, [side]: resigned },
-              { leaf: 'resign', side },
-            );
-            expect(isResignFault(GAME_SHAPE, p, played.choices, committedValue, resigned)).toBe(game);
-            const script = resignLeaf(GAME_SHAPE, p, keys(GAME_SHAPE)).script;
-            expect(spends(script, witness(GAME_SHAPE, p, played.choices, committedValue, resigned))).toBe(
-              game,
-            );
-          }
-        }
-      }
-    },
-    TIMEOUT,
-  );
 
   it('the second search’s extra leaf: j + 1 = i and reveal′’s h_{j+1} is not the reveal’s h_i', () => {
     const shape = SMALL;
