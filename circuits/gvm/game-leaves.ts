@@ -12,9 +12,13 @@
  *
  * Choices outside their round (c_r ≥ 2^bits_r) cannot be signed into a game the referee plays, but a
  * 1-byte key signs any byte, so every leaf decides what such a choice means, always against the side that
- * signed it: a disprove leaf (the challenger's) never spends with one; a refusal leaf (the operator's)
- * always does. The arithmetic never overflows on them either: i is built from the choices clamped to
+ * signed it: a disprove leaf (the challenger's) never spends with one among the choices it reads (a resign
+ * leaf reads only those that fix its point, and the earlier ones cannot make it spend); a refusal leaf
+ * (the operator's) always does. The arithmetic never overflows on them either: i is built from the choices clamped to
  * their round's range, and only the validity flag tells a clamped choice from a real one.
+ *
+ * The refusal leaves (past-end, not-a-tape-step) end the game for the operator: their covenant keys are
+ * the operator's, where a disprove leaf's are the challenger's (§24.6); the judgement does not differ.
  *
  * 4-byte values that are compared with a step, NONE or a program position become one script number
  * (`smallValueTransform`: exact up to NONE, one sentinel above, which equals no step, no position and
@@ -766,7 +770,7 @@ export function isResignFault(
   if (committed.length !== CHAIN_BYTES || resigned.length !== CHAIN_BYTES) {
     throw new RangeError(`a chain value is ${CHAIN_BYTES} bytes`);
   }
-  spelledStep(shape, choices);
+  spelledStep(shape, choices); // only to refuse a wrong count or a non-byte: the earlier choices are free
   const fixed = resignFixedChoices(shape, point);
   const own = choices.slice(point.round - 1);
   return fixed.every((c, k) => own[k] === c) && !equalBytes(committed, resigned);
