@@ -13,7 +13,8 @@
  * most significant first (src/dispute/game/grid.ts), so step 0 is exactly "every choice is zero". The
  * pc-link leaf must refuse step 0: there h_i = h_0, whose preimage tapeRoot ‖ programHash anyone knows,
  * and read as a chain block it almost always has nextPc′ ≠ 0. Hence its choices check, and the separate
- * small leaf for step 0.
+ * small leaf for step 0. As in game-leaves.ts, a choice outside its round's range (c_r ≥ 2^bits_r: a
+ * byte the challenger could sign but the game never plays) never lets these challenger's leaves spend.
  *
  * The preimage is the 64-byte block as the BLAKE3 gadget takes it (`circuits/blake3.ts`): 128 nibbles in
  * Winternitz digit order (bytes last first, high nibble first), one witness item each, below the
@@ -35,6 +36,7 @@ import { encodeScriptNum } from '../../src/bitcoin/script/num.ts';
 import { Op } from '../../src/bitcoin/script/opcodes.ts';
 import { blake3Block64 } from '../../src/core/blake3.ts';
 import { concatBytes, equalBytes } from '../../src/core/bytes.ts';
+import { roundBits, type SearchShape } from '../../src/dispute/game/grid.ts';
 import type { Preimage } from '../../src/dispute/game/moves.ts';
 import type { WotsPublicKey } from '../../src/dispute/winternitz/keys.ts';
 import type { WotsSignature } from '../../src/dispute/winternitz/sign.ts';
@@ -53,6 +55,7 @@ import { tapeRoot } from '../../src/machine/tape.ts';
 import { blake3Gadget } from '../blake3.ts';
 import { type CommittedValue, valuesWitness } from '../committed-values.ts';
 import { type ItemId, StackModel } from '../stack-model.ts';
+import { spelledStep } from './game-leaves.ts';
 import {
   assembleLeaf,
   checkKeySize,
@@ -238,8 +241,9 @@ function preimageJudge(
   return concatBytes(pre.build(), blake3Digest(), post.build());
 }
 
-function choiceValues(keys: readonly WotsPublicKey[]): CommittedValue[] {
-  if (keys.length === 0) throw new RangeError('a search has at least one round');
+function choiceValues(shape: SearchShape, keys: readonly WotsPublicKey[]): CommittedValue[] {
+  const rounds = roundBits(shape).length;
+  if (keys.length !== rounds) throw new RangeError(`${rounds} choice keys expected, got ${keys.length}`);
   return keys.map((k, r) => ({ key: checkKeySize(k, CHOICE_BYTES, `choice ${r + 1}`) }));
 }
 
@@ -248,6 +252,39 @@ const choiceBytes = (choices: readonly number[]): Uint8Array[] =>
     if (!Number.isInteger(c) || c < 0 || c > 0xff) throw new RangeError(`a choice is one byte, got ${c}`);
     return Uint8Array.of(c);
   });
+
+/**
+ * Consumes the choices' digits (two per choice, high nibble below) and leaves whether every choice is
+ * within its round's range and whether any is non-zero: the step they spell is 0 exactly when none is.
+ */
+function readChoices(
+  m: StackModel,
+  shape: SearchShape,
+  digits: readonly ItemId[],
+): { valid: ItemId; nonZero: ItemId } {
+  const bits = roundBits(shape);
+  if (digits.length !== 2 * bits.length) throw new RangeError('two digits per choice');
+  let valid: ItemId | undefined;
+  let sum: ItemId | undefined;
+  bits.forEach((b, r) => {
+    // c = 16·hi + lo.
+    m.roll(digits[2 * r] as ItemId);
+    for (let k = 0; k < 4; k++) {
+      m.pick(m.top());
+      m.add();
+    }
+    m.roll(digits[2 * r + 1] as ItemId);
+    const c = m.add();
+    m.pick(c);
+    m.number(2 ** b);
+    const inRange = m.op(Op.OP_LESSTHAN, 2, 1)[0] as ItemId;
+    valid = valid === undefined ? inRange : both(m, Op.OP_BOOLAND, valid, inRange);
+    sum = sum === undefined ? c : both(m, Op.OP_ADD, sum, c);
+  });
+  m.roll(sum as ItemId);
+  const nonZero = m.op(Op.OP_0NOTEQUAL, 1, 1)[0] as ItemId;
+  return { valid: valid as ItemId, nonZero };
+}
 
 // ---------------------------------------------------------------------------------------------------
 // pc link, step i ≥ 1.
@@ -279,17 +316,18 @@ export function pcLinkValues(
 }
 
 /**
- * Spends when some choice is non-zero (i ≥ 1), BLAKE3(preimage)[0..20] = h_i and (nextPc′ ≠ pc or pc′
- * is one of `haltPositions`). Values bottom first: the choices (round 1 first), h_i, pc.
+ * Spends when the choices are in range and spell a step i ≥ 1, BLAKE3(preimage)[0..20] = h_i and
+ * (nextPc′ ≠ pc or pc′ is one of `haltPositions`). Values bottom first: c_1 … c_R, h_i, pc.
  */
 export function pcLinkLeaf(
+  shape: SearchShape,
   haltPositions: readonly number[],
   keys: PcLinkKeys,
   covenant: readonly Uint8Array[] = [],
 ): GvmLeaf {
   const halts = [...new Set(haltPositions)].map(smallBytes);
   const values: CommittedValue[] = [
-    ...choiceValues(keys.choices),
+    ...choiceValues(shape, keys.choices),
     { key: checkKeySize(keys.h, CHAIN_BYTES, 'h') },
     { key: checkKeySize(keys.pc, SMALL_BYTES, 'pc') },
   ];
@@ -300,8 +338,9 @@ export function pcLinkLeaf(
     const nextPcDiffers = pickedDiffer(m, blockField(preimage, 24, SMALL_BYTES), pc);
     const afterHalt = pickedIsOneOf(m, blockField(preimage, 20, SMALL_BYTES), halts);
     const broken = both(m, Op.OP_BOOLOR, nextPcDiffers, afterHalt);
-    const notFirst = anyNonZero(m, committed.slice(0, rounds).flat());
-    return both(m, Op.OP_BOOLAND, notFirst, broken);
+    const { valid, nonZero } = readChoices(m, shape, committed.slice(0, rounds).flat());
+    const stepAfterFirst = both(m, Op.OP_BOOLAND, valid, nonZero);
+    return both(m, Op.OP_BOOLAND, stepAfterFirst, broken);
   });
   return assembleLeaf(values, covenant, judge);
 }
@@ -317,6 +356,7 @@ export function pcLinkWitness(
 
 /** The twin of `pcLinkLeaf`. */
 export function isBrokenPcLink(
+  shape: SearchShape,
   haltPositions: readonly number[],
   choices: readonly number[],
   h: Uint8Array,
@@ -325,8 +365,10 @@ export function isBrokenPcLink(
 ): boolean {
   pcLinkValues(choices, h, pc);
   const { record } = preimageOfBlock(block);
+  const i = spelledStep(shape, choices);
   return (
-    choices.some((c) => c !== 0) &&
+    i !== undefined &&
+    i >= 1 &&
     equalBytes(linkOf(block), h) &&
     (record.nextPc !== pc || haltPositions.includes(record.pc))
   );
@@ -338,10 +380,14 @@ export function isBrokenPcLink(
 export type EntryPcKeys = { readonly choices: readonly WotsPublicKey[]; readonly pc: WotsPublicKey };
 export type EntryPcSignatures = { readonly choices: readonly WotsSignature[]; readonly pc: WotsSignature };
 
-/** Spends when every choice is zero (step 0) and the revealed pc is not 0. Values: the choices, pc. */
-export function entryPcLeaf(keys: EntryPcKeys, covenant: readonly Uint8Array[] = []): GvmLeaf {
+/** Spends when every choice is zero (step 0) and the revealed pc is not 0. Values: c_1 … c_R, pc. */
+export function entryPcLeaf(
+  shape: SearchShape,
+  keys: EntryPcKeys,
+  covenant: readonly Uint8Array[] = [],
+): GvmLeaf {
   const values: CommittedValue[] = [
-    ...choiceValues(keys.choices),
+    ...choiceValues(shape, keys.choices),
     { key: checkKeySize(keys.pc, SMALL_BYTES, 'pc') },
   ];
   const m = new StackModel();
@@ -363,10 +409,9 @@ export function entryPcWitness(
 }
 
 /** The twin of `entryPcLeaf`. */
-export function isWrongEntryPc(choices: readonly number[], pc: number): boolean {
-  choiceBytes(choices);
+export function isWrongEntryPc(shape: SearchShape, choices: readonly number[], pc: number): boolean {
   smallBytes(pc);
-  return choices.every((c) => c === 0) && pc !== 0;
+  return spelledStep(shape, choices) === 0 && pc !== 0;
 }
 
 // ---------------------------------------------------------------------------------------------------

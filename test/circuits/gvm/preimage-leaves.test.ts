@@ -160,9 +160,9 @@ const ASSERT_FIELDS = ['h0', 'inputsRoot', 'imageRoot'] as const;
 const ASSERT_SECRETS = fieldSecrets(ASSERT_FIELDS, 'e3', 5, (f) => (f === 'h0' ? 20 : 32));
 const ASSERT_KEYS = publicKeysOf(ASSERT_FIELDS, ASSERT_SECRETS);
 
-const PC_LINK = pcLinkLeaf(HALTS, { choices: choiceKeys, h: REVEAL_KEYS.h, pc: REVEAL_KEYS.pc });
+const PC_LINK = pcLinkLeaf(SHAPE, HALTS, { choices: choiceKeys, h: REVEAL_KEYS.h, pc: REVEAL_KEYS.pc });
 const PC_LINK_LEAF = parsedLeaf(PC_LINK.script);
-const ENTRY = entryPcLeaf({ choices: choiceKeys, pc: REVEAL_KEYS.pc });
+const ENTRY = entryPcLeaf(SHAPE, { choices: choiceKeys, pc: REVEAL_KEYS.pc });
 const WRONG_PRED = wrongPredecessorLeaf({ hNext: REVEAL_KEYS.hNext, h: REVEAL_KEYS.h });
 const WRONG_PRED_LEAF = parsedLeaf(WRONG_PRED.script);
 const H0 = h0Leaf(PROGRAM_HASH, ASSERT_KEYS);
@@ -171,9 +171,8 @@ const H0_LEAF = parsedLeaf(H0.script);
 // ---------------------------------------------------------------------------------------------------
 // pc link.
 
-/** The signatures of a reveal's h_i and pc, and of the choices that spell step i. */
-function pcLinkSigs(i: number, h: Uint8Array, pc: number) {
-  const choices = choicesOf(SHAPE, i);
+/** The signatures of a reveal's h_i and pc, and of the choices that spell step i (or of `choices`). */
+function pcLinkSigs(i: number, h: Uint8Array, pc: number, choices = choicesOf(SHAPE, i)) {
   const v = pcLinkValues(choices, h, pc);
   const sigs = signFields(['h', 'pc'] as const, REVEAL_SECRETS, (f) => v[f]);
   return { choices, sigs: { choices: signChoices(choices), h: sigs.h, pc: sigs.pc } };
@@ -197,7 +196,7 @@ function gamePcLink(i: number, claimedSteps: number, h: Uint8Array, pc: number, 
 function checkPcLink(i: number, claimedSteps: number, h: Uint8Array, pc: number, block: Uint8Array): boolean {
   const { choices, sigs } = pcLinkSigs(i, h, pc);
   expect(stepOfChoices(SHAPE, choices)).toBe(i);
-  const twin = isBrokenPcLink(HALTS, choices, h, pc, block);
+  const twin = isBrokenPcLink(SHAPE, HALTS, choices, h, pc, block);
   expect(gamePcLink(i, claimedSteps, h, pc, block), `game twin at step ${i}`).toBe(twin);
   const ok = spends(PC_LINK_LEAF, pcLinkWitness(sigs, block));
   if (ok !== twin) expect.fail(`pc link at step ${i}: leaf ${ok} but twin ${twin}`);
@@ -254,7 +253,7 @@ function expectMalformedFail(leaf: Uint8Array, witness: readonly Uint8Array[], n
 }
 
 const gameTwinsAgreeAtStep0 = (pc: number, block?: Uint8Array) =>
-  gamePcLink(0, T, chain(0), pc, block) === isWrongEntryPc(choicesOf(SHAPE, 0), pc);
+  gamePcLink(0, T, chain(0), pc, block) === isWrongEntryPc(SHAPE, choicesOf(SHAPE, 0), pc);
 
 describe('pc link (a preimage of the re-signed h_i whose next pc is not pc, or whose pc halts)', () => {
   it('the witness carries the preimage as 128 digits below the signatures, and the leaf is standard', () => {
@@ -279,7 +278,7 @@ describe('pc link (a preimage of the re-signed h_i whose next pc is not pc, or w
         const { sigs } = pcLinkSigs(i, h, pc);
         const fault = honestRunFault(PC_LINK_LEAF, pcLinkWitness(sigs, block));
         if (fault !== undefined) expect.fail(`step ${i}: honest run ${fault}`);
-        expect(isBrokenPcLink(HALTS, choicesOf(SHAPE, i), h, pc, block)).toBe(false);
+        expect(isBrokenPcLink(SHAPE, HALTS, choicesOf(SHAPE, i), h, pc, block)).toBe(false);
         for (let k = 0; k < 2; k++)
           expect(checkPcLink(i, T, h, pc, withByteChanged(next, block))).toBe(false);
         const signed = pcLinkWitness(sigs, block).slice(PREIMAGE_ITEMS);
@@ -302,8 +301,8 @@ describe('pc link (a preimage of the re-signed h_i whose next pc is not pc, or w
     expect(preimageOfBlock(block).record.nextPc).not.toBe(0);
     // The hash and the pc condition hold; only "i ≥ 1" refuses it.
     const notZero = Array.from({ length: ROUNDS }, (_, r) => (r === ROUNDS - 1 ? 1 : 0));
-    expect(isBrokenPcLink(HALTS, notZero, chain(0), 0, block)).toBe(true);
-    expect(isBrokenPcLink(HALTS, choicesOf(SHAPE, 0), chain(0), 0, block)).toBe(false);
+    expect(isBrokenPcLink(SHAPE, HALTS, notZero, chain(0), 0, block)).toBe(true);
+    expect(isBrokenPcLink(SHAPE, HALTS, choicesOf(SHAPE, 0), chain(0), 0, block)).toBe(false);
     const { sigs } = pcLinkSigs(0, chain(0), 0);
     expect(honestRunFault(PC_LINK_LEAF, pcLinkWitness(sigs, block))).toBeUndefined();
     expect(gameTwinsAgreeAtStep0(0, block)).toBe(true);
@@ -338,12 +337,34 @@ describe('pc link (a preimage of the re-signed h_i whose next pc is not pc, or w
     expectMalformedFail(PC_LINK.script, spendingPcLink(T - 1), next);
   });
 
+  it('choices outside their round never spend, even where the link and the pc condition hold', () => {
+    const i = T - 1;
+    const pc = step(i - 1).nextPc ^ 1;
+    const block = honestPreimage(i);
+    const valid = choicesOf(SHAPE, i);
+    const bits = roundBits(SHAPE);
+    for (const r of [0, ROUNDS - 1]) {
+      for (const c of [2 ** (bits[r] as number), 255]) {
+        const choices = valid.map((v, k) => (k === r ? c : v));
+        expect(isBrokenPcLink(SHAPE, HALTS, choices, chain(i), pc, block)).toBe(false);
+        const { sigs } = pcLinkSigs(i, chain(i), pc, choices);
+        expect(spends(PC_LINK_LEAF, pcLinkWitness(sigs, block))).toBe(false);
+        // Step 0 but for one choice out of range: not step 0.
+        const almostZero = choices.map((v, k) => (k === r ? v : 0));
+        expect(isWrongEntryPc(SHAPE, almostZero, 5)).toBe(false);
+        const entry = pcLinkSigs(0, chain(0), 5, almostZero).sigs;
+        expect(spends(ENTRY.script, entryPcWitness(entry))).toBe(false);
+      }
+    }
+    expect(checkPcLink(i, T, chain(i), pc, block)).toBe(true);
+  });
+
   it('refuses keys of the wrong size', () => {
-    expect(() => pcLinkLeaf(HALTS, { choices: choiceKeys, h: REVEAL_KEYS.pc, pc: REVEAL_KEYS.pc })).toThrow(
-      RangeError,
-    );
     expect(() =>
-      pcLinkLeaf(HALTS, { choices: [REVEAL_KEYS.pc], h: REVEAL_KEYS.h, pc: REVEAL_KEYS.pc }),
+      pcLinkLeaf(SHAPE, HALTS, { choices: choiceKeys, h: REVEAL_KEYS.pc, pc: REVEAL_KEYS.pc }),
+    ).toThrow(RangeError);
+    expect(() =>
+      pcLinkLeaf(SHAPE, HALTS, { choices: [REVEAL_KEYS.pc], h: REVEAL_KEYS.h, pc: REVEAL_KEYS.pc }),
     ).toThrow(RangeError);
   });
 });
@@ -351,7 +372,7 @@ describe('pc link (a preimage of the re-signed h_i whose next pc is not pc, or w
 describe('pc link at step 0 (all choices zero and pc not the entry point)', () => {
   const run = (i: number, pc: number) => {
     const { choices, sigs } = pcLinkSigs(i, chain(i), pc);
-    const twin = isWrongEntryPc(choices, pc);
+    const twin = isWrongEntryPc(SHAPE, choices, pc);
     if (i === 0) expect(gameTwinsAgreeAtStep0(pc)).toBe(true);
     const w = entryPcWitness(sigs);
     return { twin, ok: spends(ENTRY.script, w), w };
