@@ -1,0 +1,206 @@
+/**
+ * The narrowing game played in memory (#15, docs/protocol.md §24, src/dispute/game/): what it costs
+ * Vigil to hold the honest run and to play one game to its disprove, with the run kept whole and with
+ * the checkpointed view (a few machine snapshots, re-runs per question). The game: an operator whose
+ * trace is honest but whose halt claims to have read a wrong root, so every phase is played (the first
+ * search, the reveal, the second search to the root's last write, RV1). Baseline in the same run: one
+ * machine run of the epoch without the chain. Heap figures are retained heap after a forced collection.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { MAINNET_SEARCH } from '../src/dispute/game/grid.ts';
+import {
+  type CheckpointOptions,
+  checkpointedView,
+  type HonestView,
+  viewOfRun,
+} from '../src/dispute/game/honest-view.ts';
+import type { GameContext } from '../src/dispute/game/moves.ts';
+import { viewOperator } from '../src/dispute/game/operator.ts';
+import type { OperatorPlayer } from '../src/dispute/game/players.ts';
+import { playGame } from '../src/dispute/game/referee.ts';
+import { ruleChallenger } from '../src/dispute/game/rule.ts';
+import { createGenesisState } from '../src/governance/index.ts';
+import { generateOneEpochWorkload } from '../src/governance/workload.ts';
+import { runProgram } from '../src/machine/interpreter.ts';
+import { wordOf } from '../src/machine/isa.ts';
+import { buildGovernanceProgram } from '../src/machine/programs/governance.ts';
+import { encodeInputsTape } from '../src/machine/programs/inputs-tape.ts';
+import { Tape } from '../src/machine/tape.ts';
+import type { BenchFigure, Benchmark } from './harness.ts';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const heapMb = () => {
+  gc();
+  return process.memoryUsage().heapUsed / 2 ** 20;
+};
+
+const { program } = buildGovernanceProgram();
+const MAX_STEPS = 2 ** 29;
+
+function tapeOf(inputs: number): Tape {
+  const w = generateOneEpochWorkload(inputs);
+  const bytes = createGenesisState(w.genesis).leaves.image();
+  const image: bigint[] = [];
+  for (let i = 0; i < bytes.length; i += 32) image.push(wordOf(bytes.subarray(i, i + 32)));
+  return new Tape({ image, inputs: encodeInputsTape(w.inputs) });
+}
+
+/** The honest operator of `view`, except that its halt says it read `claimed`. */
+function rootLiar(view: HonestView, claimed: bigint): OperatorPlayer {
+  const honest = viewOperator(MAINNET_SEARCH, program, view);
+  return {
+    ...honest,
+    reveal(i) {
+      const r = honest.reveal(i);
+      if (r === undefined || 'refuse' in r || i !== view.stepCount - 1) return r;
+      return { ...r, record: { ...r.record, r1: { addr: r.record.r1.addr, value: claimed } } };
+    },
+  };
+}
+
+/** Plays the game; its time, moves, and how it ended. */
+function play(tape: Tape, vigil: HonestView, operator: HonestView) {
+  const claimed = vigil.result ^ 1n;
+  const ctx: GameContext = {
+    program,
+    imageRoot: tape.imageRoot,
+    inputsRoot: tape.inputRoot,
+    claimedRoot: claimed,
+  };
+  const t0 = performance.now();
+  const outcome = playGame(
+    ctx,
+    MAINNET_SEARCH,
+    rootLiar(operator, claimed),
+    ruleChallenger(ctx, MAINNET_SEARCH, vigil),
+  );
+  const ms = performance.now() - t0;
+  if (outcome.winner !== 'challenger' || outcome.at !== 'read-value') {
+    throw new Error(`The bench game ended ${outcome.winner} ${outcome.end} ${outcome.at}, not by RV1`);
+  }
+  return { ms, moves: outcome.moves.length };
+}
+
+function checkpointed(tape: Tape, options: CheckpointOptions) {
+  const before = heapMb();
+  const t0 = performance.now();
+  const view = checkpointedView(program, tape, options);
+  const ms = performance.now() - t0;
+  return { view, ms, heap: heapMb() - before };
+}
+
+export const benchmarks: Benchmark[] = [
+  {
+    name: 'dispute.game.small',
+    run: async () => {
+      const tape = tapeOf(100);
+      const t0 = performance.now();
+      const machine = runProgram(program, tape, { maxSteps: MAX_STEPS, keepSteps: false, hashChain: false });
+      const machineMs = performance.now() - t0;
+
+      const before = heapMb();
+      const t1 = performance.now();
+      const run = runProgram(program, tape, { maxSteps: MAX_STEPS });
+      const keptMs = performance.now() - t1;
+      const kept = viewOfRun({ steps: run.steps, chain: run.chain, tape, result: run.result as bigint });
+      const keptHeap = heapMb() - before;
+      const keptGame = play(tape, kept, kept);
+
+      const light = checkpointed(tape, { maxSteps: MAX_STEPS });
+      const operatorView = checkpointedView(program, tape, { maxSteps: MAX_STEPS });
+      const lightGame = play(tape, light.view, operatorView);
+      const steps = machine.stepCount;
+      const figures: BenchFigure[] = [
+        { name: 'dispute.game.small.steps', value: steps, unit: 'micro-steps, one epoch of 100 inputs' },
+        {
+          name: 'dispute.game.small.machineMs',
+          value: Math.round(machineMs),
+          unit: 'ms, one machine run without the chain (the baseline)',
+        },
+        {
+          name: 'dispute.game.small.kept.buildMs',
+          value: Math.round(keptMs),
+          unit: 'ms, run kept whole: records and chain',
+          baseline: Math.round(machineMs),
+          ratio: keptMs / machineMs,
+        },
+        {
+          name: 'dispute.game.small.kept.heapMb',
+          value: Math.round(keptHeap),
+          unit: 'MB retained heap for the kept run',
+        },
+        {
+          name: 'dispute.game.small.kept.gameMs',
+          value: Math.round(keptGame.ms),
+          unit: `ms, one game to RV1 (${keptGame.moves} moves), both sides on kept runs`,
+        },
+        {
+          name: 'dispute.game.small.checkpointed.buildMs',
+          value: Math.round(light.ms),
+          unit: 'ms, checkpointed view: one run with the chain and 8 snapshots',
+          baseline: Math.round(machineMs),
+          ratio: light.ms / machineMs,
+        },
+        {
+          name: 'dispute.game.small.checkpointed.heapMb',
+          value: Number(light.heap.toFixed(1)),
+          unit: 'MB retained heap for the checkpointed view',
+        },
+        {
+          name: 'dispute.game.small.checkpointed.gameMs',
+          value: Math.round(lightGame.ms),
+          unit: `ms, one game to RV1 (${lightGame.moves} moves), both sides checkpointed (re-runs included)`,
+          baseline: Math.round(machineMs),
+          ratio: lightGame.ms / machineMs,
+        },
+      ];
+      return figures;
+    },
+  },
+  {
+    name: 'dispute.game.epoch1000',
+    run: async () => {
+      // 30 million steps: a kept run would not fit; the checkpointed view is what Vigil can hold.
+      const tape = tapeOf(1_000);
+      const t0 = performance.now();
+      const machine = runProgram(program, tape, { maxSteps: MAX_STEPS, keepSteps: false, hashChain: false });
+      const machineMs = performance.now() - t0;
+      const vigil = checkpointed(tape, { maxSteps: MAX_STEPS });
+      const operator = checkpointedView(program, tape, { maxSteps: MAX_STEPS });
+      const game = play(tape, vigil.view, operator);
+      return [
+        {
+          name: 'dispute.game.epoch1000.steps',
+          value: machine.stepCount,
+          unit: 'micro-steps, one epoch of 1,000 inputs (64 validators, 2,000 delegators)',
+        },
+        {
+          name: 'dispute.game.epoch1000.machineMs',
+          value: Math.round(machineMs),
+          unit: 'ms, one machine run without the chain (the baseline)',
+        },
+        {
+          name: 'dispute.game.epoch1000.checkpointed.buildMs',
+          value: Math.round(vigil.ms),
+          unit: 'ms, checkpointed view: one run with the chain and 8 snapshots',
+          baseline: Math.round(machineMs),
+          ratio: vigil.ms / machineMs,
+        },
+        {
+          name: 'dispute.game.epoch1000.checkpointed.heapMb',
+          value: Number(vigil.heap.toFixed(1)),
+          unit: 'MB retained heap for the checkpointed view',
+        },
+        {
+          name: 'dispute.game.epoch1000.checkpointed.gameMs',
+          value: Math.round(game.ms),
+          unit: `ms, one game to RV1 (${game.moves} moves), both sides checkpointed (re-runs included)`,
+          baseline: Math.round(machineMs),
+          ratio: game.ms / machineMs,
+        },
+      ];
+    },
+  },
+];
