@@ -34,7 +34,7 @@ function expectChallengerWins(outcome: GameOutcome, how: GameOutcome['end'], at?
 /** A small epoch most lying operators below play over: the vote-counted-twice scenario, honest. */
 function smallEpoch(): Epoch {
   const { scenario } = (FAULT_CASES['vote-counted-twice'] as (typeof FAULT_CASES)[string])();
-  return honestEpoch(scenario, scenario.inputs);
+  return honestEpoch(scenario.genesis, scenario.inputs);
 }
 
 /** A seeded xorshift, so every lie is the same on every run. */
@@ -53,7 +53,7 @@ describe('every catalogue fault, played by its build, is disproved at its rule',
   describe.each(PROGRAM_FAULTS)('%s', (fault) => {
     it.each(SHAPES)('n = $pointsPerRound, K = $depth', (shape) => {
       const { scenario, step } = (FAULT_CASES[fault] as (typeof FAULT_CASES)[string])();
-      const epoch = honestEpoch(scenario, scenario.inputs.slice(0, step + 1));
+      const epoch = honestEpoch(scenario.genesis, scenario.inputs.slice(0, step + 1));
       const lie = faultyRun(epoch, fault);
       expect(lie.result).not.toBe(epoch.honest.result);
       const operator = operatorOf(shape, epoch, lie.steps, epoch.tape, fault);

@@ -31,7 +31,7 @@ const caseOf = (fault: string) => (FAULT_CASES[fault] as (typeof FAULT_CASES)[st
 
 describe('the checkpointed honest view', () => {
   const { scenario } = caseOf('rewards-rounded-up');
-  const epoch = honestEpoch(scenario, scenario.inputs);
+  const epoch = honestEpoch(scenario.genesis, scenario.inputs);
   const kept = epoch.view;
   const T = kept.stepCount;
 
@@ -87,7 +87,7 @@ describe('the checkpointed honest view', () => {
     const shape = REGTEST_SEARCH;
     for (const fault of PROGRAM_FAULTS) {
       const { scenario: s, step } = caseOf(fault);
-      const e = honestEpoch(s, s.inputs.slice(0, step + 1));
+      const e = honestEpoch(s.genesis, s.inputs.slice(0, step + 1));
       const lie = faultyRun(e, fault);
       const ctx = contextOf(e, lie.result);
       const play = (view: typeof e.view) =>

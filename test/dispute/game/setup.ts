@@ -8,7 +8,11 @@ import type { SearchShape } from '../../../src/dispute/game/grid.ts';
 import { type HonestView, type KeptRun, viewOfRun } from '../../../src/dispute/game/honest-view.ts';
 import type { GameContext } from '../../../src/dispute/game/moves.ts';
 import { traceOperator } from '../../../src/dispute/game/operator.ts';
-import { createGenesisState, type GovernanceInput } from '../../../src/governance/index.ts';
+import {
+  createGenesisState,
+  type GenesisOptions,
+  type GovernanceInput,
+} from '../../../src/governance/index.ts';
 import { runProgram } from '../../../src/machine/interpreter.ts';
 import { NONE, type StepRecord } from '../../../src/machine/isa.ts';
 import type { ProgramFault } from '../../../src/machine/programs/faults.ts';
@@ -16,7 +20,6 @@ import { buildGovernanceProgram } from '../../../src/machine/programs/governance
 import { encodeInputsTape } from '../../../src/machine/programs/inputs-tape.ts';
 import { execute } from '../../../src/machine/semantics.ts';
 import { Tape } from '../../../src/machine/tape.ts';
-import type { Scenario } from '../../governance/scenario.ts';
 import { imageWords, reference } from '../../machine/equivalence.ts';
 
 const MAX_STEPS = 1 << 20;
@@ -28,10 +31,10 @@ export type Epoch = {
   readonly view: HonestView;
 };
 
-/** The honest run of `inputs` from the scenario's genesis. */
-export function honestEpoch(scenario: Scenario, inputs: readonly GovernanceInput[]): Epoch {
+/** The honest run of `inputs` from a genesis. */
+export function honestEpoch(genesis: GenesisOptions, inputs: readonly GovernanceInput[]): Epoch {
   const tape = new Tape({
-    image: imageWords(createGenesisState(scenario.genesis)),
+    image: imageWords(createGenesisState(genesis)),
     inputs: encodeInputsTape(inputs),
   });
   const run = runProgram(reference.program, tape, { maxSteps: MAX_STEPS });
