@@ -34,7 +34,7 @@ import {
 } from '../../../circuits/gvm/preimage-leaves.ts';
 import { tapscriptWitnessWeight } from '../../../circuits/wots-values.ts';
 import { encodeScriptNum } from '../../../src/bitcoin/script/num.ts';
-import { concatBytes, equalBytes } from '../../../src/core/bytes.ts';
+import { concatBytes, equalBytes, hexToBytes } from '../../../src/core/bytes.ts';
 import {
   choiceFor,
   narrow,
@@ -65,6 +65,11 @@ import type {
 import type { ChallengerPlayer, OperatorPlayer } from '../../../src/dispute/game/players.ts';
 import { playGame } from '../../../src/dispute/game/referee.ts';
 import { ruleChallenger } from '../../../src/dispute/game/rule.ts';
+import {
+  deriveGameWotsSecretKey,
+  type GameSearch,
+  SHARED_GAME,
+} from '../../../src/dispute/winternitz/game-keys.ts';
 import { type WotsSecretKey, wotsPublicKey } from '../../../src/dispute/winternitz/keys.ts';
 import { chainNext } from '../../../src/machine/chain.ts';
 import { NONE, type StepRecord } from '../../../src/machine/isa.ts';
@@ -75,7 +80,6 @@ import { contextOf, honestEpoch, operatorOf } from '../../dispute/game/setup.ts'
 import { FAULT_CASES } from '../../governance/fault-cases.ts';
 import {
   digitForgeries,
-  fieldSecrets,
   gvmCases,
   honestRunFault,
   LONG,
@@ -91,7 +95,7 @@ import {
 } from './helpers.ts';
 
 /** Honest steps tried per leaf (long: VIGIL_GVM_CASES, else 10,000, capped by the trace). */
-const CASES = gvmCases(10);
+const CASES = gvmCases(40);
 const TIMEOUT = LONG ? 4 * 3_600_000 : 120_000;
 
 const SHAPE: SearchShape = REGTEST_SEARCH;
@@ -99,12 +103,14 @@ const ROUNDS = roundBits(SHAPE).length;
 
 const EPOCH = (() => {
   const { scenario } = (FAULT_CASES['vote-counted-twice'] as (typeof FAULT_CASES)[string])();
-  return honestEpoch(scenario, scenario.inputs);
+  return honestEpoch(scenario.genesis, scenario.inputs);
 })();
 const CTX: GameContext = contextOf(EPOCH, EPOCH.honest.result);
 const STEPS = EPOCH.honest.steps;
 const CHAIN = EPOCH.honest.chain;
 const T = STEPS.length;
+/** Steps tried per leaf: every step i ≥ 1 (pc link) or j < T − 1 (wrong predecessor) when CASES allows. */
+const TRIED = Math.min(CASES, T - 1);
 const HALTS = haltPositionsOf(CTX.program);
 const PROGRAM_HASH = programHash(CTX.program);
 
@@ -144,26 +150,64 @@ const honestPreimage = (i: number): Uint8Array =>
 // ---------------------------------------------------------------------------------------------------
 // Keys.
 
-/** The challenger's choice keys (its own seed) and the operator's reveal keys. */
+/**
+ * Keys as a game derives them (src/dispute/winternitz/game-keys.ts): the challenger's choices from its
+ * own seed, the operator's reveal (first search), reveal′ (second search) and assert values from its
+ * seed, each at its round and slot; the kick-off's two roots are graph values (§15's derivation).
+ */
+const CHALLENGER = hexToBytes('77'.repeat(32));
+function gameSecret(
+  seedByte: string,
+  search: GameSearch,
+  round: number,
+  slot: number,
+  messageBytes: number,
+): WotsSecretKey {
+  return deriveGameWotsSecretKey(hexToBytes(seedByte.repeat(32)), {
+    network: 'regtest',
+    operator: hexToBytes('66'.repeat(32)),
+    epoch: 14n,
+    instance: 0,
+    valueIndex: 0,
+    messageBytes,
+    game: search === 'assert' ? SHARED_GAME : CHALLENGER,
+    search,
+    round,
+    slot,
+  });
+}
+
 const CHOICE_SECRETS: WotsSecretKey[] = Array.from({ length: ROUNDS }, (_, r) =>
-  valueSecret('c7', 2, r, CHOICE_BYTES),
+  gameSecret('c7', 'first', r + 1, 0, CHOICE_BYTES),
 );
 const choiceKeys = CHOICE_SECRETS.map(wotsPublicKey);
 const signChoices = (choices: readonly number[]) =>
   choices.map((c, r) => wotsSign(CHOICE_SECRETS[r] as WotsSecretKey, Uint8Array.of(c)));
 
-const REVEAL_FIELDS = ['h', 'pc', 'hNext'] as const;
-const REVEAL_SECRETS = fieldSecrets(REVEAL_FIELDS, 'd5', 4, (f) => (f === 'pc' ? 4 : 20));
-const REVEAL_KEYS = publicKeysOf(REVEAL_FIELDS, REVEAL_SECRETS);
+/** The reveal's pc and re-signed h_i (first search), reveal′'s re-signed h_j and h_{j+1} (second). */
+const REVEAL_SECRETS = {
+  pc: gameSecret('d5', 'first', ROUNDS + 1, 0, 4),
+  h: gameSecret('d5', 'first', ROUNDS + 1, 7, 20),
+};
+const REVEAL_KEYS = { pc: wotsPublicKey(REVEAL_SECRETS.pc), h: wotsPublicKey(REVEAL_SECRETS.h) };
+const REVEAL2_SECRETS = {
+  h: gameSecret('d5', 'second', ROUNDS + 1, 0, 20),
+  hNext: gameSecret('d5', 'second', ROUNDS + 1, 1, 20),
+};
+const REVEAL2_KEYS = { h: wotsPublicKey(REVEAL2_SECRETS.h), hNext: wotsPublicKey(REVEAL2_SECRETS.hNext) };
 
 const ASSERT_FIELDS = ['h0', 'inputsRoot', 'imageRoot'] as const;
-const ASSERT_SECRETS = fieldSecrets(ASSERT_FIELDS, 'e3', 5, (f) => (f === 'h0' ? 20 : 32));
+const ASSERT_SECRETS: Record<(typeof ASSERT_FIELDS)[number], WotsSecretKey> = {
+  h0: gameSecret('e3', 'assert', 0, 1, 20),
+  inputsRoot: valueSecret('e3', 0, 2, 32),
+  imageRoot: valueSecret('e3', 0, 1, 32),
+};
 const ASSERT_KEYS = publicKeysOf(ASSERT_FIELDS, ASSERT_SECRETS);
 
 const PC_LINK = pcLinkLeaf(SHAPE, HALTS, { choices: choiceKeys, h: REVEAL_KEYS.h, pc: REVEAL_KEYS.pc });
 const PC_LINK_LEAF = parsedLeaf(PC_LINK.script);
 const ENTRY = entryPcLeaf(SHAPE, { choices: choiceKeys, pc: REVEAL_KEYS.pc });
-const WRONG_PRED = wrongPredecessorLeaf({ hNext: REVEAL_KEYS.hNext, h: REVEAL_KEYS.h });
+const WRONG_PRED = wrongPredecessorLeaf(REVEAL2_KEYS);
 const WRONG_PRED_LEAF = parsedLeaf(WRONG_PRED.script);
 const H0 = h0Leaf(PROGRAM_HASH, ASSERT_KEYS);
 const H0_LEAF = parsedLeaf(H0.script);
@@ -267,11 +311,11 @@ describe('pc link (a preimage of the re-signed h_i whose next pc is not pc, or w
   });
 
   it(
-    `an honest reveal at step i ≥ 1 is never disproved: ${CASES} steps, honest and perturbed preimages, forged signatures`,
+    `an honest reveal at step i ≥ 1 is never disproved: ${TRIED} of the run's ${T} steps, honest and perturbed preimages, forged signatures`,
     () => {
       const next = rng(21);
       let runs = 0;
-      for (const i of spread(1, T - 1, CASES)) {
+      for (const i of spread(1, T - 1, TRIED)) {
         const h = chain(i);
         const pc = step(i).pc;
         const block = honestPreimage(i);
@@ -288,7 +332,7 @@ describe('pc link (a preimage of the re-signed h_i whose next pc is not pc, or w
         }
         runs += 5;
       }
-      expect(runs).toBe(5 * Math.min(CASES, T - 1));
+      expect(runs).toBe(5 * TRIED);
     },
     TIMEOUT,
   );
@@ -395,8 +439,8 @@ describe('pc link at step 0 (all choices zero and pc not the entry point)', () =
 // Wrong predecessor.
 
 const signPair = (h: Uint8Array, hNext: Uint8Array) => ({
-  h: wotsSign(REVEAL_SECRETS.h, h),
-  hNext: wotsSign(REVEAL_SECRETS.hNext, hNext),
+  h: wotsSign(REVEAL2_SECRETS.h, h),
+  hNext: wotsSign(REVEAL2_SECRETS.hNext, hNext),
 });
 
 /** Runs the wrong-predecessor leaf on reveal′ (h_j, h_{j+1}) with `block`, against both twins. */
@@ -431,11 +475,11 @@ describe('wrong predecessor (a preimage of the re-signed h_{j+1} whose x is not 
   });
 
   it(
-    `an honest reveal′ is never disproved: ${CASES} steps, honest and perturbed preimages, forged signatures`,
+    `an honest reveal′ is never disproved: ${TRIED} of the run's ${T} steps, honest and perturbed preimages, forged signatures`,
     () => {
       const next = rng(31);
       let runs = 0;
-      for (const j of spread(0, T - 2, CASES)) {
+      for (const j of spread(0, T - 2, TRIED)) {
         const block = honestPreimage(j + 1);
         const w = wrongPredecessorWitness(signPair(chain(j), chain(j + 1)), block);
         const fault = honestRunFault(WRONG_PRED_LEAF, w);
@@ -450,7 +494,7 @@ describe('wrong predecessor (a preimage of the re-signed h_{j+1} whose x is not 
         }
         runs += 5;
       }
-      expect(runs).toBe(5 * Math.min(CASES, T - 1));
+      expect(runs).toBe(5 * TRIED);
     },
     TIMEOUT,
   );
