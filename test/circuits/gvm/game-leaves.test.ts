@@ -578,6 +578,8 @@ type Played = {
   /** The first search's choices (they spell i) and the second's (j). */
   first: number[];
   second: number[];
+  /** T′, as the assert signed it. */
+  claimedSteps?: number;
   site?: RevealSite;
   reveal?: StepReveal;
   query?: Query;
@@ -595,6 +597,10 @@ function play(
   const p: Omit<Played, 'outcome'> = { ctx, first, second };
   const recorder: ChallengerPlayer = {
     ...challenger,
+    onAssert(assert) {
+      p.claimedSteps = assert.steps;
+      return challenger.onAssert(assert);
+    },
     choose(view, bits) {
       const c = challenger.choose(view, bits);
       if (c !== undefined) first.push(c);
@@ -648,13 +654,35 @@ const writeValues = (g: Played): Reveal => ({
   choices: g.second,
 });
 
+/** Values no leaf reads when a game never signed them. */
+const BLANK: Reveal = {
+  choices: [],
+  readChoices: [],
+  raddr: NONE,
+  rvalue: 0n,
+  rlast: NONE,
+  waddr: NONE,
+  wvalue: 0n,
+  steps: 0,
+  pc: 0,
+  r1value: 0n,
+  root: 0n,
+};
+
 const FIRST_SEARCH_KINDS = [futureRead(1), futureRead(2), LAST_STEP, EARLY_HALT, PAST_END];
 const SECOND_SEARCH_KINDS = [READ_VALUE, LATER_WRITE, NOT_A_WRITE, PAST_READ];
 
 /** Every leaf of the game's reveals judged on its values; returns the leaves that spend. */
 function judgeGame(g: Played, shape: SearchShape, what: string): string[] {
   const spent: string[] = [];
-  if (g.reveal === undefined) return spent;
+  if (g.reveal === undefined) {
+    // The operator refused the reveal: the first search's past-end leaf on the choices and T′.
+    if (g.first.length === rounds(shape) && g.claimedSteps !== undefined) {
+      const v = { ...BLANK, choices: g.first, readChoices: g.first, steps: g.claimedSteps };
+      if (judged(PAST_END, shape, v, what)) spent.push(PAST_END.name);
+    }
+    return spent;
+  }
   expect(stepOfChoices(shape, g.first)).toBe(g.site?.step);
   for (const slot of [1, 2] as const) {
     const v = revealValues(g, slot);
@@ -794,7 +822,7 @@ const GAME_SHAPE = REGTEST_SEARCH;
 const EIGHT: SearchShape = { pointsPerRound: 8, depth: 22 };
 const smallEpoch = (): Epoch => {
   const { scenario } = (FAULT_CASES['vote-counted-twice'] as (typeof FAULT_CASES)[string])();
-  return honestEpoch(scenario, scenario.inputs);
+  return honestEpoch(scenario.genesis, scenario.inputs);
 };
 const EPOCH = smallEpoch();
 const STEPS = EPOCH.honest.steps;
@@ -897,7 +925,7 @@ const GAMES: GameCase[] = [
       expect: /./,
       run: () => {
         const { scenario, step } = (FAULT_CASES[fault] as (typeof FAULT_CASES)[string])();
-        const epoch = honestEpoch(scenario, scenario.inputs.slice(0, step + 1));
+        const epoch = honestEpoch(scenario.genesis, scenario.inputs.slice(0, step + 1));
         const lie = faultyRun(epoch, fault);
         const ctx = contextOf(epoch, lie.result);
         return play(
@@ -1023,6 +1051,80 @@ function honestValues(shape: SearchShape, i: number, j: number, slot: 1 | 2): Re
     root: EPOCH.honest.result,
   };
 }
+
+/**
+ * A griefing challenger against an honest claim: it steers the first search to a random step (now and then
+ * past T′), asks for a random proof, steers the second search to the read's real last write or anywhere,
+ * then tries a leaf that cannot spend.
+ */
+function griefer(ctx: GameContext, shape: SearchShape, seed: number): ChallengerPlayer {
+  const next = rng(seed);
+  const rule = ruleChallenger(ctx, shape, EPOCH.view);
+  const toward = (segment: Segment, bits: number, p: number) =>
+    p >= segment.left && p < segment.left + segment.width
+      ? Math.floor((p - segment.left) / (segment.width / 2 ** bits))
+      : next() % 2 ** bits;
+  const tapeSteps = STEPS.flatMap((st, k) => (PROGRAM.instructions[st.pc]?.op === 'tape' ? [k] : []));
+  const kind = next() % 8;
+  const aim =
+    kind === 0
+      ? T + (next() % 100)
+      : kind < 3
+        ? (tapeSteps[next() % tapeSteps.length] as number)
+        : next() % T;
+  let readAim = 0;
+  return {
+    ...rule,
+    onAssert: () => undefined,
+    choose: (view, bits) => toward(view.segment, bits, aim),
+    onReveal(site, reveal) {
+      const tape = PROGRAM.instructions[reveal.record.pc]?.op === 'tape';
+      const q = (tape && next() % 2 === 0 ? 3 : 1 + (next() % 3)) as Query;
+      const last = q === 1 ? reveal.r1last : reveal.r2last;
+      readAim = last < site.step && next() % 2 === 0 ? last : next() % Math.max(1, site.step + 2);
+      return { request: q };
+    },
+    chooseRead: (_q, view, bits) => toward(view.segment, bits, readAim),
+    onWriteReveal: () => ({ leaf: 'resign', side: 'h' }),
+    onTapeReveal: () => ({ leaf: 'tape-top' }),
+  };
+}
+
+describe('an honest operator in played games: no disprove leaf spends on what it signs', () => {
+  const GRIEFS = gvmCases(24);
+  it(
+    `${GRIEFS} griefing games (regtest shape, and n = 8, K = 22), every leaf at both searches' ends`,
+    () => {
+      const ctx = contextOf(EPOCH, EPOCH.honest.result);
+      const ends = new Map<string, number>();
+      let secondSearches = 0;
+      for (let g = 0; g < GRIEFS; g++) {
+        const shape = g % 3 === 2 ? EIGHT : GAME_SHAPE;
+        const played = play(ctx, shape, operatorOf(shape, EPOCH), griefer(ctx, shape, 700 + g));
+        const what = `griefing game ${g}`;
+        expect(played.outcome.winner, what).toBe('operator');
+        const spent = judgeGame(played, shape, what);
+        judgeResigns(played, shape, what);
+        expect(
+          spent.filter((k) => !k.includes('refusal')),
+          what,
+        ).toEqual([]);
+        if (played.write !== undefined) secondSearches++;
+        const end = `${played.outcome.end} ${played.outcome.at.replace(/ \(.*/, '')}`;
+        ends.set(end, (ends.get(end) ?? 0) + 1);
+        // A refusal the referee granted spends as a script on the game's values.
+        if (played.outcome.end === 'refused') expect(spent.length, what).toBeGreaterThan(0);
+      }
+      console.info(
+        `${GRIEFS} griefing games: ${secondSearches} reached reveal′; ends: ${[...ends].map(([e, n]) => `${e} ${n}`).join(', ')}`,
+      );
+      expect(secondSearches).toBeGreaterThan(GRIEFS / 6);
+      expect([...ends.keys()].filter((e) => e.startsWith('refused')).length).toBeGreaterThan(0);
+      expect(ends.get('timeout after the tape reveal') ?? 0).toBeGreaterThan(0);
+    },
+    TIMEOUT,
+  );
+});
 
 describe("an honest operator's values never spend; perturbed ones spend exactly as the twins", () => {
   it(
