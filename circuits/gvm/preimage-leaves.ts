@@ -55,7 +55,7 @@ import { tapeRoot } from '../../src/machine/tape.ts';
 import { blake3Gadget } from '../blake3.ts';
 import { type CommittedValue, valuesWitness } from '../committed-values.ts';
 import { type ItemId, StackModel } from '../stack-model.ts';
-import { spelledStep } from './game-leaves.ts';
+import { CHOICE_BYTES, spelledStep } from './game-leaves.ts';
 import {
   assembleLeaf,
   checkKeySize,
@@ -68,8 +68,6 @@ import {
 /** A chain block is 64 bytes: 128 nibbles in the witness. */
 export const BLOCK_BYTES = 64;
 export const PREIMAGE_ITEMS = 2 * BLOCK_BYTES;
-/** A search choice is a one-byte Winternitz value. */
-export const CHOICE_BYTES = 1;
 
 const chainDigits = 2 * CHAIN_BYTES;
 const smallDigits = 2 * SMALL_BYTES;

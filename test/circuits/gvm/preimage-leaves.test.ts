@@ -10,8 +10,8 @@
  * small here; preimage-leaves.long.test.ts runs more (VIGIL_LONG=1).
  */
 import { describe, expect, it } from 'vitest';
+import { CHOICE_BYTES } from '../../../circuits/gvm/game-leaves.ts';
 import {
-  CHOICE_BYTES,
   entryPcLeaf,
   entryPcWitness,
   type H0Signatures,
