@@ -5,9 +5,10 @@
  * Each leaf is held to its twin over the committed values, and each twin to src/dispute/game/leaves.ts's
  * (or the referee's refusal condition) on the same game values: values from real games (the governance
  * program's epochs, played by `playGame` between `traceOperator` and `ruleChallenger`, honest and lying),
- * the honest operator's reveals at many steps (never spendable, nor their forgeries), and perturbed values
- * (leaf = twin). Counts: small here; VIGIL_LONG=1 (game-leaves.long.test.ts) runs 10,000 perturbations
- * per leaf (VIGIL_GVM_CASES overrides).
+ * the honest operator's reveals at many steps and its griefing games (never spendable but for the
+ * refusals it is owed, nor their forgeries), and perturbed values (leaf = twin). Counts: small here;
+ * VIGIL_LONG=1 (game-leaves.long.test.ts) runs 10,000 perturbations per leaf and 10,000 honest steps
+ * (VIGIL_GVM_CASES overrides) and 1,000 griefing games.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -1091,7 +1092,7 @@ function griefer(ctx: GameContext, shape: SearchShape, seed: number): Challenger
 }
 
 describe('an honest operator in played games: no disprove leaf spends on what it signs', () => {
-  const GRIEFS = gvmCases(24);
+  const GRIEFS = LONG ? 1_000 : 24;
   it(
     `${GRIEFS} griefing games (regtest shape, and n = 8, K = 22), every leaf at both searches' ends`,
     () => {
