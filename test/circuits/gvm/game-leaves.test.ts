@@ -1386,6 +1386,11 @@ describe('sizes (mainnet shape: n = 32, K = 29)', () => {
     expect(rows.length).toBe(12);
   });
 
+  it("a search has §24.4's 342 resign leaves on mainnet (2 × (5 × 31 + 15) + 2), 2 × (4 × 31) + 2 on regtest", () => {
+    expect(resignPoints(MAINNET_SEARCH).length).toBe(342);
+    expect(resignPoints(REGTEST_SEARCH).length).toBe(250);
+  });
+
   it('refuses keys of the wrong size and points no search commits', () => {
     const shape = SMALL;
     expect(() =>
