@@ -18,8 +18,12 @@ export type SearchShape = { readonly pointsPerRound: number; readonly depth: num
 export const MAINNET_SEARCH: SearchShape = { pointsPerRound: 32, depth: 29 };
 export const REGTEST_SEARCH: SearchShape = { pointsPerRound: 32, depth: 20 };
 
-/** Trace positions are below 2^30 (the step numbers of GVM-1 fit a 4-byte script number). */
-const MAX_DEPTH = 30;
+/**
+ * K ≤ 29: step numbers and T′ are committed as 4-byte values that a leaf reads below NONE = 2^29, so a
+ * trace of 2^29 steps or more would make honest step numbers collide with NONE (an honest last write
+ * at 2^29 would read as "never written") and with the sentinel above it.
+ */
+const MAX_DEPTH = 29;
 
 export function validateShape(shape: SearchShape): void {
   const { pointsPerRound: n, depth: k } = shape;

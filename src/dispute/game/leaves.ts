@@ -231,6 +231,8 @@ export function tapeRevealLeafSpends(
     case 'tape-level': {
       const j = attempt.level;
       if (!Number.isInteger(j) || j < 0 || j >= TAPE_HALF_DEPTH) return false;
+      // A position past the tape has no path: every level's leaf spends (as the script does).
+      if (reveal.position >= TAPE_LIMIT) return true;
       const sibling = reveal.siblings[j] as Uint8Array;
       const left = Math.floor(reveal.position / 2 ** j) % 2 === 0;
       const parent = left ? nodeHash(node(j), sibling) : nodeHash(sibling, node(j));

@@ -10,7 +10,10 @@ import type { Segment } from './grid.ts';
 /** What the kick-off and the graph fix before any move: the program, the pre-state and the claim. */
 export type GameContext = {
   readonly program: Program;
-  /** The pre-state image root (the previous epoch's accepted root) and the inputs root I_e. */
+  /**
+   * The pre-state image root and the inputs root I_e as the kick-off commits them: the leaves take these
+   * as given. Vigil's rule refuses to play when they are not the honest ones (`UnchallengeableClaimError`).
+   */
   readonly imageRoot: Uint8Array;
   readonly inputsRoot: Uint8Array;
   /** R′, the state root the kick-off claims, as the word the halting step must read. */

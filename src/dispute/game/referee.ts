@@ -267,7 +267,8 @@ function playReadSearch(
     address: read.addr,
     value: read.value,
     lastWrite: q === 1 ? reveal.r1last : reveal.r2last,
-    committedH: committed.get(j) as Uint8Array,
+    // Every grid point at or past i stands for the reveal's h_i (§24.5): the operator signs h_i there.
+    committedH: committed.get(Math.min(j, i)) as Uint8Array,
     committedHNext: committed.get(Math.min(j + 1, i)) as Uint8Array,
   };
   const attempt = challenger.onWriteReveal(site, written as WriteReveal);

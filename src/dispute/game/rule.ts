@@ -8,6 +8,7 @@
  * It never builds a disprove its twin does not accept. Pure: no I/O.
  */
 import { equalBytes } from '../../core/bytes.ts';
+import { VigilError } from '../../core/errors.ts';
 import { NONE, TAPE_HALF_DEPTH, TAPE_LIMIT } from '../../machine/isa.ts';
 import type { SearchShape } from './grid.ts';
 import { choiceFor, splitPoints } from './grid.ts';
@@ -33,7 +34,27 @@ function honestPreimage(honest: HonestView, p: number): Preimage {
 
 const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, x));
 
+/**
+ * The kick-off committed roots the game cannot dispute. The inputs root is checked against the L2 by
+ * verifiers, not in script (§22.8). No leaf binds the pre-state image root to the previous epoch's
+ * accepted root yet (§24.11). A game over either would be lost, because every leaf takes the committed
+ * roots as given: the claim must be answered outside the game.
+ */
+export class UnchallengeableClaimError extends VigilError {
+  override name = 'UnchallengeableClaimError';
+}
+
 export function ruleChallenger(ctx: GameContext, shape: SearchShape, honest: HonestView): ChallengerPlayer {
+  if (!equalBytes(ctx.inputsRoot, honest.tape.inputRoot)) {
+    throw new UnchallengeableClaimError(
+      "The kick-off commits another inputs root than the epoch's inputs: the game cannot dispute it",
+    );
+  }
+  if (!equalBytes(ctx.imageRoot, honest.tape.imageRoot)) {
+    throw new UnchallengeableClaimError(
+      "The kick-off commits another pre-state image root than the previous epoch's: the game cannot dispute it",
+    );
+  }
   const honestAt = (p: number) => honest.chainAt(p);
   let claimedSteps = 0;
   /** The second search's target m = max(ℓ, m*) (−1 for NONE), set by the request. */

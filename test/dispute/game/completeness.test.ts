@@ -11,7 +11,7 @@ import { REGTEST_SEARCH, type SearchShape } from '../../../src/dispute/game/grid
 import type { StepReveal } from '../../../src/dispute/game/moves.ts';
 import type { OperatorPlayer } from '../../../src/dispute/game/players.ts';
 import { type GameOutcome, playGame } from '../../../src/dispute/game/referee.ts';
-import { ruleChallenger } from '../../../src/dispute/game/rule.ts';
+import { ruleChallenger, UnchallengeableClaimError } from '../../../src/dispute/game/rule.ts';
 import { runProgram } from '../../../src/machine/interpreter.ts';
 import { NONE, type StepRecord, WORD_MAX } from '../../../src/machine/isa.ts';
 import { PROGRAM_FAULTS } from '../../../src/machine/programs/faults.ts';
@@ -169,6 +169,17 @@ describe('an operator that lies about the run', () => {
   const { steps } = epoch.honest;
   const T = steps.length;
   const wrongRoot = epoch.honest.result ^ 2n;
+
+  it('a kick-off over other roots is refused before any game: no leaf could dispute them', () => {
+    const ctx = contextOf(epoch, wrongRoot);
+    const other = new Uint8Array(32).fill(5);
+    expect(() => ruleChallenger({ ...ctx, inputsRoot: other }, shape, epoch.view)).toThrow(
+      UnchallengeableClaimError,
+    );
+    expect(() => ruleChallenger({ ...ctx, imageRoot: other }, shape, epoch.view)).toThrow(
+      /pre-state image root/,
+    );
+  });
 
   it('a wrong h_0 is disproved at the assert', () => {
     const ctx = contextOf(epoch, wrongRoot);

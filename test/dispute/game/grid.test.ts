@@ -71,7 +71,7 @@ describe('the search grid', () => {
 
   it('refuses shapes and moves that cannot be played, with a clear error', () => {
     expect(() => roundBits({ pointsPerRound: 24, depth: 20 })).toThrow(/power of two/);
-    expect(() => roundBits({ pointsPerRound: 32, depth: 31 })).toThrow(/depth K/);
+    expect(() => roundBits({ pointsPerRound: 32, depth: 30 })).toThrow(/depth K must be 1 \.\. 29/);
     expect(() => roundBits({ pointsPerRound: 32, depth: 0 })).toThrow(SearchShapeError);
     expect(() => narrow({ left: 0, width: 32 }, 5, 32)).toThrow(/0 \.\. 31/);
     expect(() => narrow({ left: 0, width: 2 }, 5, 0)).toThrow(/cannot be split/);
