@@ -13,6 +13,7 @@ import {
   type GovernanceState,
   REFERENCE_EXECUTOR,
 } from '../../src/governance/index.ts';
+import { generateWorkload, type Workload } from '../../src/governance/workload.ts';
 import { runProgram } from '../../src/machine/interpreter.ts';
 import { NONE, wordOf } from '../../src/machine/isa.ts';
 import { buildGovernanceProgram, type GovernanceProgram } from '../../src/machine/programs/governance.ts';
@@ -124,3 +125,17 @@ export function checkEquivalence(
   expect(boundary).toBe(inputs.length);
   expect(run.result).toBe(wordOf(computeStateRoot(genesis)));
 }
+
+/**
+ * The random workload of a seed: every input kind, 12 % of them rejected by the model, and sizes, set
+ * sizes and epoch lengths that vary with the seed so that sets, caps and ties differ.
+ */
+export const seededWorkload = (seed: number): Workload =>
+  generateWorkload({
+    seed,
+    inputs: 60 + (seed % 4) * 25,
+    validators: 3 + (seed % 7) * 2,
+    delegators: 4 + (seed % 5) * 6,
+    epochLength: 15 + (seed % 3) * 15,
+    rejected: 0.12,
+  });

@@ -10,23 +10,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createGenesisState, INPUT_KINDS } from '../../src/governance/index.ts';
-import { generateWorkload } from '../../src/governance/workload.ts';
-import { checkEquivalence, noFigures } from './equivalence.ts';
+import { checkEquivalence, noFigures, seededWorkload } from './equivalence.ts';
 
 const LONG = process.env.VIGIL_LONG === '1';
 const SEED_COUNT = Number(process.env.VIGIL_WORKLOAD_SEEDS ?? (LONG ? 500 : 50));
 const SEEDS = Array.from({ length: SEED_COUNT }, (_, i) => 1_000 + i);
-
-/** The workload of a seed: sizes, set sizes and epoch lengths vary with it so that sets, caps and ties differ. */
-const workloadOf = (seed: number) =>
-  generateWorkload({
-    seed,
-    inputs: 60 + (seed % 4) * 25,
-    validators: 3 + (seed % 7) * 2,
-    delegators: 4 + (seed % 5) * 6,
-    epochLength: 15 + (seed % 3) * 15,
-    rejected: 0.12,
-  });
 
 describe('the governance program runs whole random workloads as the model does', () => {
   it(`image equal after every input, final root equal, every step and read correct (${SEED_COUNT} workloads)`, {
@@ -34,7 +22,7 @@ describe('the governance program runs whole random workloads as the model does',
   }, () => {
     const figures = noFigures();
     for (const seed of SEEDS) {
-      const w = workloadOf(seed);
+      const w = seededWorkload(seed);
       checkEquivalence(createGenesisState(w.genesis), w.inputs, figures);
     }
     // Every kind ran, and was both accepted and rejected where the generator makes rejections.

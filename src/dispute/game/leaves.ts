@@ -245,3 +245,53 @@ export function tapeRevealLeafSpends(
     }
   }
 }
+
+/**
+ * Every reveal leaf in the order Vigil's rule tries them, the pc link once per preimage given (none at
+ * step 0, where it needs none). The griefing tests try the same list.
+ */
+export function revealAttempts(preimages: readonly (Preimage | undefined)[]): RevealAttempt[] {
+  return [
+    { leaf: 'resign', side: 'h' },
+    { leaf: 'resign', side: 'hNext' },
+    { leaf: 'chain-link' },
+    ...preimages.map(
+      (preimage): RevealAttempt =>
+        preimage === undefined ? { leaf: 'pc-link' } : { leaf: 'pc-link', preimage },
+    ),
+    { leaf: 'pc-range' },
+    { leaf: 'execution' },
+    { leaf: 'unwritten-read', read: 1 },
+    { leaf: 'unwritten-read', read: 2 },
+    { leaf: 'future-read', read: 1 },
+    { leaf: 'future-read', read: 2 },
+    { leaf: 'last-step' },
+    { leaf: 'early-halt' },
+  ];
+}
+
+/** Every reveal′ leaf in the order Vigil's rule tries them, the wrong predecessor once per preimage. */
+export function writeRevealAttempts(preimages: readonly Preimage[]): WriteRevealAttempt[] {
+  return [
+    { leaf: 'resign', side: 'h' },
+    { leaf: 'resign', side: 'hNext' },
+    { leaf: 'chain-link' },
+    ...preimages.map((preimage): WriteRevealAttempt => ({ leaf: 'wrong-predecessor', preimage })),
+    { leaf: 'read-value' },
+    { leaf: 'later-write' },
+    { leaf: 'not-a-write' },
+  ];
+}
+
+/** Every tape-path leaf: the position, the word, each level, the top. */
+export function tapeRevealAttempts(): TapeRevealAttempt[] {
+  return [
+    { leaf: 'tape-position' },
+    { leaf: 'tape-word' },
+    ...Array.from(
+      { length: TAPE_HALF_DEPTH },
+      (_, level): TapeRevealAttempt => ({ leaf: 'tape-level', level }),
+    ),
+    { leaf: 'tape-top' },
+  ];
+}

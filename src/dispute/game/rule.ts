@@ -9,18 +9,18 @@
  */
 import { equalBytes } from '../../core/bytes.ts';
 import { VigilError } from '../../core/errors.ts';
-import { NONE, TAPE_HALF_DEPTH, TAPE_LIMIT } from '../../machine/isa.ts';
+import { NONE, TAPE_LIMIT } from '../../machine/isa.ts';
 import type { SearchShape } from './grid.ts';
 import { choiceFor, splitPoints } from './grid.ts';
 import type { HonestView } from './honest-view.ts';
 import {
   type AssertAttempt,
   assertLeafSpends,
-  type RevealAttempt,
+  revealAttempts,
   revealLeafSpends,
-  type TapeRevealAttempt,
+  tapeRevealAttempts,
   tapeRevealLeafSpends,
-  type WriteRevealAttempt,
+  writeRevealAttempts,
   writeRevealLeafSpends,
 } from './leaves.ts';
 import type { GameContext, Preimage, Query, SearchView } from './moves.ts';
@@ -85,20 +85,7 @@ export function ruleChallenger(ctx: GameContext, shape: SearchShape, honest: Hon
 
     onReveal(site, reveal) {
       const i = site.step;
-      const attempts: RevealAttempt[] = [
-        { leaf: 'resign', side: 'h' },
-        { leaf: 'resign', side: 'hNext' },
-        { leaf: 'chain-link' },
-        i === 0 ? { leaf: 'pc-link' } : { leaf: 'pc-link', preimage: honestPreimage(honest, i) },
-        { leaf: 'pc-range' },
-        { leaf: 'execution' },
-        { leaf: 'unwritten-read', read: 1 },
-        { leaf: 'unwritten-read', read: 2 },
-        { leaf: 'future-read', read: 1 },
-        { leaf: 'future-read', read: 2 },
-        { leaf: 'last-step' },
-        { leaf: 'early-halt' },
-      ];
+      const attempts = revealAttempts([i === 0 ? undefined : honestPreimage(honest, i)]);
       for (const attempt of attempts) {
         if (revealLeafSpends(ctx, site, reveal, attempt)) return { disprove: attempt };
       }
@@ -135,25 +122,12 @@ export function ruleChallenger(ctx: GameContext, shape: SearchShape, honest: Hon
     },
 
     onWriteReveal(site, reveal) {
-      const attempts: WriteRevealAttempt[] = [
-        { leaf: 'resign', side: 'h' },
-        { leaf: 'resign', side: 'hNext' },
-        { leaf: 'chain-link' },
-        { leaf: 'wrong-predecessor', preimage: honestPreimage(honest, site.step + 1) },
-        { leaf: 'read-value' },
-        { leaf: 'later-write' },
-        { leaf: 'not-a-write' },
-      ];
+      const attempts = writeRevealAttempts([honestPreimage(honest, site.step + 1)]);
       return attempts.find((a) => writeRevealLeafSpends(site, reveal, a));
     },
 
     onTapeReveal(site, reveal) {
-      const attempts: TapeRevealAttempt[] = [
-        { leaf: 'tape-position' },
-        { leaf: 'tape-word' },
-        ...Array.from({ length: TAPE_HALF_DEPTH }, (_, level) => ({ leaf: 'tape-level' as const, level })),
-        { leaf: 'tape-top' },
-      ];
+      const attempts = tapeRevealAttempts();
       return attempts.find((a) => tapeRevealLeafSpends(ctx, site, reveal, a));
     },
   };

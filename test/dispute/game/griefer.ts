@@ -9,16 +9,16 @@ import { choiceFor, type SearchShape } from '../../../src/dispute/game/grid.ts';
 import type { KeptRun } from '../../../src/dispute/game/honest-view.ts';
 import {
   assertLeafSpends,
-  type RevealAttempt,
+  revealAttempts,
   revealLeafSpends,
-  type TapeRevealAttempt,
+  tapeRevealAttempts,
   tapeRevealLeafSpends,
-  type WriteRevealAttempt,
+  writeRevealAttempts,
   writeRevealLeafSpends,
 } from '../../../src/dispute/game/leaves.ts';
 import type { GameContext, Preimage } from '../../../src/dispute/game/moves.ts';
 import type { ChallengerPlayer } from '../../../src/dispute/game/players.ts';
-import { type StepRecord, TAPE_HALF_DEPTH } from '../../../src/machine/isa.ts';
+import type { StepRecord } from '../../../src/machine/isa.ts';
 
 export function rng(seed: number) {
   let x = seed >>> 0 || 1;
@@ -90,21 +90,7 @@ export function griefer(
     choose: (view, bits) => choose(view.segment, bits, claimedSteps, aim),
     onReveal(site, reveal) {
       bump(tally, 'reveal');
-      const attempts: RevealAttempt[] = [
-        { leaf: 'resign', side: 'h' },
-        { leaf: 'resign', side: 'hNext' },
-        { leaf: 'chain-link' },
-        { leaf: 'pc-link' },
-        ...preimagesFor(honest, site.step, next).map((preimage) => ({ leaf: 'pc-link' as const, preimage })),
-        { leaf: 'pc-range' },
-        { leaf: 'execution' },
-        { leaf: 'unwritten-read', read: 1 },
-        { leaf: 'unwritten-read', read: 2 },
-        { leaf: 'future-read', read: 1 },
-        { leaf: 'future-read', read: 2 },
-        { leaf: 'last-step' },
-        { leaf: 'early-halt' },
-      ];
+      const attempts = revealAttempts([undefined, ...preimagesFor(honest, site.step, next)]);
       for (const a of attempts)
         expect(revealLeafSpends(ctx, site, reveal, a), JSON.stringify(a.leaf)).toBe(false);
       if (next() < 0.15) return { disprove: pick(attempts) };
@@ -119,29 +105,13 @@ export function griefer(
     chooseRead: (_q, view, bits, readStep) => choose(view.segment, bits, readStep, readAim),
     onWriteReveal(site, reveal) {
       bump(tally, 'reveal′');
-      const attempts: WriteRevealAttempt[] = [
-        { leaf: 'resign', side: 'h' },
-        { leaf: 'resign', side: 'hNext' },
-        { leaf: 'chain-link' },
-        ...preimagesFor(honest, site.step + 1, next).map((preimage) => ({
-          leaf: 'wrong-predecessor' as const,
-          preimage,
-        })),
-        { leaf: 'read-value' },
-        { leaf: 'later-write' },
-        { leaf: 'not-a-write' },
-      ];
+      const attempts = writeRevealAttempts(preimagesFor(honest, site.step + 1, next));
       for (const a of attempts) expect(writeRevealLeafSpends(site, reveal, a), a.leaf).toBe(false);
       return pick(attempts);
     },
     onTapeReveal(site, reveal) {
       bump(tally, 'tape reveal');
-      const attempts: TapeRevealAttempt[] = [
-        { leaf: 'tape-position' },
-        { leaf: 'tape-word' },
-        ...Array.from({ length: TAPE_HALF_DEPTH }, (_, level) => ({ leaf: 'tape-level' as const, level })),
-        { leaf: 'tape-top' },
-      ];
+      const attempts = tapeRevealAttempts();
       for (const a of attempts) expect(tapeRevealLeafSpends(ctx, site, reveal, a), a.leaf).toBe(false);
       return pick(attempts);
     },

@@ -13,11 +13,10 @@ import { describe, expect, it } from 'vitest';
 import { REGTEST_SEARCH } from '../../../src/dispute/game/grid.ts';
 import { playGame } from '../../../src/dispute/game/referee.ts';
 import { ruleChallenger } from '../../../src/dispute/game/rule.ts';
-import { generateWorkload } from '../../../src/governance/workload.ts';
 import type { StepRecord } from '../../../src/machine/isa.ts';
 import { PROGRAM_FAULTS } from '../../../src/machine/programs/faults.ts';
 import { FAULT_RULE_LABEL } from '../../governance/fault-cases.ts';
-import { reference } from '../../machine/equivalence.ts';
+import { reference, seededWorkload } from '../../machine/equivalence.ts';
 import { bump, griefer, type Tally } from './griefer.ts';
 import { contextOf, faultyRun, honestEpoch, operatorOf } from './setup.ts';
 
@@ -25,16 +24,6 @@ const LONG = process.env.VIGIL_LONG === '1';
 const SEED_COUNT = Number(process.env.VIGIL_GAME_SEEDS ?? (LONG ? 100 : 4));
 const SEEDS = Array.from({ length: SEED_COUNT }, (_, i) => 5_000 + i);
 const GRIEFERS = LONG ? 20 : 5;
-
-const workloadOf = (seed: number) =>
-  generateWorkload({
-    seed,
-    inputs: 60 + (seed % 4) * 25,
-    validators: 3 + (seed % 7) * 2,
-    delegators: 4 + (seed % 5) * 6,
-    epochLength: 15 + (seed % 3) * 15,
-    rejected: 0.12,
-  });
 
 describe(`the narrowing game on ${SEED_COUNT} random workloads`, () => {
   it('disproves every fault that changes the root at its rule; the honest operator wins every griefing game', {
@@ -45,7 +34,7 @@ describe(`the narrowing game on ${SEED_COUNT} random workloads`, () => {
     const leaves: Tally = new Map();
     const ends: Tally = new Map();
     for (const seed of SEEDS) {
-      const w = workloadOf(seed);
+      const w = seededWorkload(seed);
       const epoch = honestEpoch(w.genesis, w.inputs);
       expect(epoch.honest.steps.length).toBeLessThan(2 ** shape.depth);
       for (const fault of PROGRAM_FAULTS) {
