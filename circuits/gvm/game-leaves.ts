@@ -989,3 +989,145 @@ export function notATapeStepWitness(
 export function isNotATapeStep(tapePositions: readonly number[], pc: number, waddr: number): boolean {
   return !tapePositions.includes(checkU32(pc)) || checkU32(waddr) === NONE;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Length (§24.3): the assert's T′ is no length a trace of 2^K steps can have.
+
+export type LengthKeys = { steps: WotsPublicKey };
+export type LengthSignatures = { steps: WotsSignature };
+
+/** Step numbers must stay below NONE (§24.2), and the sentinel must lie past 2^K for the judgement below. */
+function checkDepth(shape: SearchShape): number {
+  const k = shape.depth;
+  if (!Number.isInteger(k) || k < 1 || 2 ** k > NONE) throw new RangeError(`K must be 1 … 29, got ${k}`);
+  return k;
+}
+
+/**
+ * On the assert's output Q_w: spendable exactly when T′ < 1 or T′ > 2^K (T′ = 0 would aim the rule at
+ * step 0 and make every game past its end). Values: T′ (4 B). A T′ above NONE reads as the sentinel,
+ * which is above 2^K because K ≤ 29, so it spends as the number it stands for would.
+ */
+export function lengthLeaf(
+  shape: SearchShape,
+  keys: LengthKeys,
+  covenant: readonly Uint8Array[] = [],
+): GvmLeaf {
+  const top = 2 ** checkDepth(shape);
+  const values = [small(keys.steps, 'T′')];
+  const m = new StackModel();
+  m.inputs(1);
+  // 1 ≤ T′ < 2^K + 1 is a possible length; OP_WITHIN tests exactly that.
+  m.number(1);
+  m.number(top + 1);
+  m.op(Op.OP_WITHIN, 3, 1);
+  m.op(Op.OP_NOT, 1, 1);
+  return assembleLeaf(values, covenant, m.build());
+}
+
+export function lengthWitness(
+  sigs: LengthSignatures,
+  covenantSigs: readonly Uint8Array[] = [],
+): Uint8Array[] {
+  return valuesWitness([sigs.steps], covenantSigs);
+}
+
+/** The twin: T′ is 0 or longer than the padded trace. */
+export function isWrongLength(shape: SearchShape, steps: number): boolean {
+  return checkU32(steps) < 1 || steps > 2 ** checkDepth(shape);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Unwritten read with ℓ (§24.4): a read whose claimed last write is NONE returned a non-zero word.
+
+export type UnwrittenReadLastKeys = { raddr: WotsPublicKey; rvalue: WotsPublicKey; rlast: WotsPublicKey };
+export type UnwrittenReadLastSignatures = {
+  raddr: WotsSignature;
+  rvalue: WotsSignature;
+  rlast: WotsSignature;
+};
+
+/**
+ * Spendable exactly when raddr ≠ NONE, rlast = NONE and rvalue ≠ 0 (memory starts all zero, and the
+ * operator itself says nothing wrote the address). One leaf per read slot (the keys say which). Unlike
+ * memory-leaves.ts's `unwrittenReadLeaf` it reads ℓ, so an honest read of a written address never spends.
+ * Values bottom first: raddr (4 B, digits: any u32 compared exactly with NONE), rvalue (32 B), rlast
+ * (4 B, a number: the sentinel is not NONE).
+ */
+export function unwrittenReadLastLeaf(
+  keys: UnwrittenReadLastKeys,
+  covenant: readonly Uint8Array[] = [],
+): GvmLeaf {
+  const values = [
+    digitsOfKey(keys.raddr, SMALL_BYTES, 'raddr'),
+    digitsOfKey(keys.rvalue, WORD_BYTES, 'rvalue'),
+    small(keys.rlast, 'rlast'),
+  ];
+  const m = new StackModel();
+  const raddr = m.inputs(smallDigits);
+  const rvalue = m.inputs(wordDigits);
+  const [rlast] = m.inputs(1) as [ItemId];
+  m.roll(rlast);
+  m.number(NONE);
+  const never = m.op(Op.OP_NUMEQUAL, 2, 1)[0] as ItemId;
+  const nonZero = digitsDifferFrom(m, rvalue, new Uint8Array(WORD_BYTES));
+  const isRead = digitsDifferFrom(m, raddr, NONE_BYTES);
+  allOf(m, [never, nonZero, isRead]);
+  return assembleLeaf(values, covenant, m.build());
+}
+
+export function unwrittenReadLastWitness(
+  sigs: UnwrittenReadLastSignatures,
+  covenantSigs: readonly Uint8Array[] = [],
+): Uint8Array[] {
+  return valuesWitness([sigs.raddr, sigs.rvalue, sigs.rlast], covenantSigs);
+}
+
+/** The twin: a real read that the operator says nothing wrote returned a non-zero word. */
+export function isUnwrittenReadWithLast(raddr: number, rvalue: bigint, rlast: number): boolean {
+  wordBytes(rvalue);
+  return checkU32(raddr) !== NONE && checkU32(rlast) === NONE && rvalue !== 0n;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Tape position (§24.5): the tape reveal's position is not the number the tape step read.
+
+export type TapePositionKeys = { position: WotsPublicKey; r1value: WotsPublicKey };
+export type TapePositionSignatures = { position: WotsSignature; r1value: WotsSignature };
+
+/**
+ * Spendable exactly when r1value (32 B, the reveal's) is not the tape reveal's position (4 B) as a
+ * number: its high 28 bytes are not all zero, or its low 4 bytes are not the position's. Both stay digits,
+ * so every u32 position is compared exactly (no sentinel). Values bottom first: position, r1value.
+ */
+export function tapePositionLeaf(keys: TapePositionKeys, covenant: readonly Uint8Array[] = []): GvmLeaf {
+  const values = [
+    digitsOfKey(keys.position, SMALL_BYTES, 'position'),
+    digitsOfKey(keys.r1value, WORD_BYTES, 'r1value'),
+  ];
+  const m = new StackModel();
+  const position = m.inputs(smallDigits);
+  const r1value = m.inputs(wordDigits);
+  // A value's digits run from its last byte: the word's first 8 are its low 4 bytes, in the order the
+  // position's 8 digits run.
+  const low = r1value.slice(0, smallDigits);
+  const high = r1value.slice(smallDigits);
+  const highSet = digitsDifferFrom(m, high, new Uint8Array(WORD_BYTES - SMALL_BYTES));
+  digitsDiffer(m, position, low);
+  combine(m, highSet, Op.OP_BOOLOR);
+  return assembleLeaf(values, covenant, m.build());
+}
+
+export function tapePositionWitness(
+  sigs: TapePositionSignatures,
+  covenantSigs: readonly Uint8Array[] = [],
+): Uint8Array[] {
+  return valuesWitness([sigs.position, sigs.r1value], covenantSigs);
+}
+
+/** The twin: the word the tape step read (its position operand) is not the revealed position. */
+export function isWrongTapePosition(position: number, r1value: bigint): boolean {
+  smallBytes(position);
+  wordBytes(r1value);
+  return r1value !== BigInt(position);
+}

@@ -26,12 +26,17 @@ import {
   isPastRead,
   isResignAtReadFault,
   isResignFault,
+  isUnwrittenReadWithLast,
   isWrongLastStep,
+  isWrongLength,
   isWrongReadValue,
+  isWrongTapePosition,
   lastStepLeaf,
   lastStepWitness,
   laterWriteLeaf,
   laterWriteWitness,
+  lengthLeaf,
+  lengthWitness,
   notATapeStepLeaf,
   notATapeStepWitness,
   notAWriteLeaf,
@@ -50,6 +55,10 @@ import {
   resignPoints,
   resignWitness,
   spelledStep,
+  tapePositionLeaf,
+  tapePositionWitness,
+  unwrittenReadLastLeaf,
+  unwrittenReadLastWitness,
 } from '../../../circuits/gvm/game-leaves.ts';
 import type { GvmLeaf } from '../../../circuits/gvm/memory-leaves.ts';
 import { tapscriptWitnessWeight } from '../../../circuits/wots-values.ts';
@@ -66,12 +75,21 @@ import {
   wholeTrace,
 } from '../../../src/dispute/game/grid.ts';
 import {
+  assertLeafSpends,
   type RevealSite,
   revealLeafSpends,
+  tapeRevealLeafSpends,
   type WriteRevealSite,
   writeRevealLeafSpends,
 } from '../../../src/dispute/game/leaves.ts';
-import type { GameContext, Query, StepReveal, WriteReveal } from '../../../src/dispute/game/moves.ts';
+import type {
+  AssertMove,
+  GameContext,
+  Query,
+  StepReveal,
+  TapeReveal,
+  WriteReveal,
+} from '../../../src/dispute/game/moves.ts';
 import type { ChallengerPlayer, OperatorPlayer } from '../../../src/dispute/game/players.ts';
 import { type GameOutcome, playGame } from '../../../src/dispute/game/referee.ts';
 import { ruleChallenger } from '../../../src/dispute/game/rule.ts';
@@ -1412,5 +1430,315 @@ describe('sizes (mainnet shape: n = 32, K = 29)', () => {
     ] as const) {
       expect(() => resignFixedChoices(shape, p)).toThrow(RangeError);
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Length, unwritten read with ℓ, tape position: leaves whose twins leaves.ts already had.
+
+const P = { position: secret(11, 4) };
+const positionKey = () => wotsPublicKey(P.position);
+
+const lengthScript = (shape: SearchShape): Leaf => {
+  const leaf = cached('length', shape, () => lengthLeaf(shape, { steps: pub('steps') }));
+  let p = parsed.get(leaf);
+  if (p === undefined) {
+    p = parsedLeaf(leaf.script);
+    parsed.set(leaf, p);
+  }
+  return p;
+};
+const lengthWitnessOf = (steps: number) => lengthWitness({ steps: u32('steps', steps) });
+const assertOf = (steps: number): AssertMove => ({ steps, h0: CHAIN0, hEnd: CHAIN0, points: [] });
+
+/** The length leaf spends exactly as its twin, and the twin as leaves.ts's on the same T′. */
+function judgedLength(shape: SearchShape, steps: number, what: string): boolean {
+  const twin = isWrongLength(shape, steps);
+  const game = assertLeafSpends(ctxOf(0n), shape, assertOf(steps), { leaf: 'length' });
+  if (game !== twin) expect.fail(`length, ${what}: twin ${twin}, game ${game} (T′ ${steps})`);
+  const leaf = spends(lengthScript(shape), lengthWitnessOf(steps));
+  if (leaf !== twin) expect.fail(`length, ${what}: leaf ${leaf}, twin ${twin} (T′ ${steps})`);
+  return twin;
+}
+
+let unwrittenParsed: Leaf | undefined;
+const unwrittenScript = (): Leaf => {
+  unwrittenParsed ??= parsedLeaf(
+    unwrittenReadLastLeaf({ raddr: pub('raddr'), rvalue: pub('rvalue'), rlast: pub('rlast') }).script,
+  );
+  return unwrittenParsed;
+};
+const unwrittenWitnessOf = (raddr: number, rvalue: bigint, rlast: number) =>
+  unwrittenReadLastWitness({
+    raddr: u32('raddr', raddr),
+    rvalue: word('rvalue', rvalue),
+    rlast: u32('rlast', rlast),
+  });
+
+/** One read slot of a reveal: leaf = twin = leaves.ts's unwritten-read on the same reveal. */
+function judgedUnwritten(
+  ctx: GameContext,
+  site: RevealSite,
+  reveal: StepReveal,
+  slot: 1 | 2,
+  what: string,
+): boolean {
+  const read = slot === 1 ? reveal.record.r1 : reveal.record.r2;
+  const rlast = slot === 1 ? reveal.r1last : reveal.r2last;
+  const twin = isUnwrittenReadWithLast(read.addr, read.value, rlast);
+  const game = revealLeafSpends(ctx, site, reveal, { leaf: 'unwritten-read', read: slot });
+  const show = `raddr ${read.addr}, rvalue 0x${read.value.toString(16)}, rlast ${rlast}`;
+  if (game !== twin) expect.fail(`unwritten read ${slot}, ${what}: twin ${twin}, game ${game} (${show})`);
+  const leaf = spends(unwrittenScript(), unwrittenWitnessOf(read.addr, read.value, rlast));
+  if (leaf !== twin) expect.fail(`unwritten read ${slot}, ${what}: leaf ${leaf}, twin ${twin} (${show})`);
+  return twin;
+}
+
+let tapePositionParsed: Leaf | undefined;
+const tapePositionScript = (): Leaf => {
+  tapePositionParsed ??= parsedLeaf(
+    tapePositionLeaf({ position: positionKey(), r1value: pub('r1value') }).script,
+  );
+  return tapePositionParsed;
+};
+const tapePositionWitnessOf = (position: number, r1value: bigint) =>
+  tapePositionWitness({
+    position: wotsSign(P.position, smallBytes(position)),
+    r1value: word('r1value', r1value),
+  });
+
+/** leaf = twin = leaves.ts's tape-position, on a tape reveal and the record of the step it serves. */
+function judgedTapePosition(ctx: GameContext, record: StepRecord, reveal: TapeReveal, what: string): boolean {
+  const twin = isWrongTapePosition(reveal.position, record.r1.value);
+  const game = tapeRevealLeafSpends(ctx, { record }, reveal, { leaf: 'tape-position' });
+  const show = `position ${reveal.position}, r1value 0x${record.r1.value.toString(16)}`;
+  if (game !== twin) expect.fail(`tape position, ${what}: twin ${twin}, game ${game} (${show})`);
+  const leaf = spends(tapePositionScript(), tapePositionWitnessOf(reveal.position, record.r1.value));
+  if (leaf !== twin) expect.fail(`tape position, ${what}: leaf ${leaf}, twin ${twin} (${show})`);
+  return twin;
+}
+const tapeRecord = (r1value: bigint): StepRecord => ({
+  pc: TAPES[0] as number,
+  nextPc: 0,
+  r1: { addr: 0, value: r1value },
+  r2: { addr: NONE, value: 0n },
+  w: { addr: 0, value: 0n },
+});
+const positionOnly = (position: number): TapeReveal => ({ position, nodes: [], siblings: [] });
+
+describe('length (on the assert)', () => {
+  it('an honest assert never spends, nor its forgeries; claims too short or too long spend', () => {
+    const next = rng(51);
+    for (const shape of [SMALL, NARROW, REGTEST_SEARCH, EIGHT, MAINNET_SEARCH]) {
+      const assert = operatorOf(shape, EPOCH).assert() as AssertMove;
+      expect(assert.steps).toBe(T);
+      expect(judgedLength(shape, assert.steps, 'the honest assert')).toBe(shape.depth < Math.log2(T));
+      if (2 ** shape.depth < T) continue;
+      const w = lengthWitnessOf(assert.steps);
+      expect(refusesHonest(lengthScript(shape), w)).toBe(true);
+      for (const f of digitForgeries(w, next)) expect(spends(lengthScript(shape), f)).toBe(false);
+    }
+    // The lying operators' asserts of the real games: a run cut short, one going on past its halt.
+    for (const steps of [STEPS.slice(0, T - 17), [...STEPS, HALT, HALT]]) {
+      const lie = operatorOf(GAME_SHAPE, EPOCH, steps).assert() as AssertMove;
+      expect(judgedLength(GAME_SHAPE, lie.steps, `a claim of ${lie.steps} steps`)).toBe(false);
+    }
+  });
+
+  it(`every edge and ${CASES} random T′ on every shape, sentinels included: leaf = twin = leaves.ts`, () => {
+    const next = rng(53);
+    for (const shape of [SMALL, NARROW, REGTEST_SEARCH, MAINNET_SEARCH]) {
+      const top = 2 ** shape.depth;
+      const edges = [0, 1, 2, top - 1, top, top + 1, top + 2, ...u32Edges];
+      let spent = 0;
+      const all = [...edges, ...Array.from({ length: CASES }, () => otherU32(next, next() % (top + 3)))];
+      for (const steps of all) if (judgedLength(shape, steps, `shape ${shape.depth}`)) spent++;
+      expect(spent).toBeGreaterThan(0);
+      expect(spent).toBeLessThan(all.length);
+      expect(isWrongLength(shape, 0)).toBe(true);
+      expect(isWrongLength(shape, top)).toBe(false);
+      expect(isWrongLength(shape, top + 1)).toBe(true);
+      expect(isWrongLength(shape, NONE + 1)).toBe(true);
+      expect(isWrongLength(shape, 0xffffffff)).toBe(true);
+    }
+  });
+
+  it('refuses K > 29 (2^K would pass NONE and the sentinel)', () => {
+    expect(() => lengthLeaf({ pointsPerRound: 32, depth: 30 }, { steps: pub('steps') })).toThrow(RangeError);
+    // A key made for a word cannot verify a 4-byte T′.
+    expect(() => lengthLeaf(SMALL, { steps: pub('rvalue') })).toThrow(RangeError);
+  });
+});
+
+describe('unwritten read with ℓ (one leaf per read slot)', () => {
+  const ctx = contextOf(EPOCH, EPOCH.honest.result);
+  const honest = operatorOf(GAME_SHAPE, EPOCH);
+  const siteOf = (i: number, r: StepReveal, steps = T): RevealSite => ({
+    step: i,
+    claimedSteps: steps,
+    committedH: r.h,
+    committedHNext: r.hNext,
+  });
+
+  it(`the honest reveals, both reads: twins false at every step; script and forgeries at ${HONEST} steps and every kind of read`, () => {
+    const next = rng(61);
+    // Reads the old leaf (no ℓ) would wrongly disprove, and reads of never-written memory.
+    const written: [number, 1 | 2][] = [];
+    const unwritten: [number, 1 | 2][] = [];
+    for (let i = 0; i < T; i++) {
+      const r = honest.reveal(i) as StepReveal;
+      for (const slot of [1, 2] as const) {
+        const read = slot === 1 ? r.record.r1 : r.record.r2;
+        const rlast = slot === 1 ? r.r1last : r.r2last;
+        expect(isUnwrittenReadWithLast(read.addr, read.value, rlast), `step ${i}`).toBe(false);
+        expect(revealLeafSpends(ctx, siteOf(i, r), r, { leaf: 'unwritten-read', read: slot })).toBe(false);
+        if (read.addr !== NONE && read.value !== 0n && rlast !== NONE) written.push([i, slot]);
+        if (read.addr !== NONE && rlast === NONE) unwritten.push([i, slot]);
+      }
+    }
+    expect(written.length).toBeGreaterThan(0);
+    expect(unwritten.length).toBeGreaterThan(0);
+    const picks: [number, 1 | 2][] = [
+      ...written.slice(0, 5),
+      ...unwritten.slice(0, 5),
+      ...Array.from({ length: HONEST }, (): [number, 1 | 2] => [next() % T, (1 + (next() % 2)) as 1 | 2]),
+    ];
+    for (const [i, slot] of picks) {
+      const r = honest.reveal(i) as StepReveal;
+      expect(judgedUnwritten(ctx, siteOf(i, r), r, slot, `honest step ${i}`)).toBe(false);
+      const read = slot === 1 ? r.record.r1 : r.record.r2;
+      const w = unwrittenWitnessOf(read.addr, read.value, slot === 1 ? r.r1last : r.r2last);
+      expect(refusesHonest(unwrittenScript(), w), `step ${i}`).toBe(true);
+      for (const f of digitForgeries(w, next)) expect(spends(unwrittenScript(), f), `step ${i}`).toBe(false);
+    }
+  });
+
+  it('a lying reveal: the halt reads the claimed root and names no write (leaf spends, as in the game)', () => {
+    const played = ruleGame(WRONG, rootLiar(GAME_SHAPE, WRONG, NONE));
+    expect(played.outcome.winner).toBe('challenger');
+    const reveal = played.reveal as StepReveal;
+    expect(reveal.r1last).toBe(NONE);
+    expect(judgedUnwritten(played.ctx, played.site as RevealSite, reveal, 1, 'the root liar')).toBe(true);
+    expect(judgedUnwritten(played.ctx, played.site as RevealSite, reveal, 2, 'the root liar')).toBe(false);
+    // The same lie with ℓ above NONE reads as the sentinel, which is not NONE: the leaf does not spend.
+    for (const rlast of [NONE + 1, 0xffffffff]) {
+      const other = { ...reveal, r1last: rlast };
+      expect(judgedUnwritten(played.ctx, played.site as RevealSite, other, 1, `ℓ = ${rlast}`)).toBe(false);
+    }
+  });
+
+  it(`${CASES} perturbed honest reveals per slot: leaf = twin = leaves.ts`, () => {
+    const next = rng(67);
+    for (const slot of [1, 2] as const) {
+      let spent = 0;
+      for (let c = 0; c < CASES; c++) {
+        const i = next() % T;
+        const r = honest.reveal(i) as StepReveal;
+        const read = slot === 1 ? r.record.r1 : r.record.r2;
+        const rlast = slot === 1 ? r.r1last : r.r2last;
+        const f = next() % 4;
+        const raddr = f === 0 ? otherU32(next, read.addr) : read.addr;
+        const value = f === 1 || next() % 3 === 0 ? otherWord(next, read.value) : read.value;
+        const last = f >= 2 ? ([NONE, NONE + 1, otherU32(next, rlast)][next() % 3] as number) : rlast;
+        const access = { addr: raddr, value };
+        const record = slot === 1 ? { ...r.record, r1: access } : { ...r.record, r2: access };
+        const reveal = slot === 1 ? { ...r, record, r1last: last } : { ...r, record, r2last: last };
+        if (judgedUnwritten(ctx, siteOf(i, r), reveal, slot, `case ${c}`)) spent++;
+      }
+      expect(spent).toBeGreaterThan(0);
+      expect(spent).toBeLessThan(CASES);
+    }
+  });
+});
+
+describe('tape position', () => {
+  const ctx = contextOf(EPOCH, EPOCH.honest.result);
+  const honest = operatorOf(GAME_SHAPE, EPOCH);
+  const tapeSteps = STEPS.flatMap((s, k) =>
+    PROGRAM.instructions[s.pc]?.op === 'tape' && s.w.addr !== NONE ? [k] : [],
+  );
+
+  it('the honest tape reveal of every tape step never spends, nor its forgeries; a shifted position spends', () => {
+    const next = rng(71);
+    expect(tapeSteps.length).toBeGreaterThan(0);
+    const positions = new Set<number>();
+    for (const k of tapeSteps) {
+      const record = STEPS[k] as StepRecord;
+      const reveal = honest.revealTape(k) as TapeReveal;
+      expect(judgedTapePosition(ctx, record, reveal, `tape step ${k}`)).toBe(false);
+      positions.add(reveal.position);
+      const w = tapePositionWitnessOf(reveal.position, record.r1.value);
+      expect(refusesHonest(tapePositionScript(), w)).toBe(true);
+      for (const f of digitForgeries(w, next)) expect(spends(tapePositionScript(), f)).toBe(false);
+      // A lying tape reveal: the path of another position.
+      const shifted = [reveal.position + 1, (reveal.position ^ 0x80000000) >>> 0, NONE + 1, NONE + 2];
+      for (const position of shifted.filter((p) => p !== reveal.position)) {
+        expect(
+          judgedTapePosition(ctx, record, { ...reveal, position }, `step ${k}, position ${position}`),
+        ).toBe(true);
+      }
+    }
+    // The inputs half of the tape lies above NONE: a sentinel would have merged its positions.
+    const above = [...positions].filter((p) => p > NONE).length;
+    console.info(`${positions.size} tape positions read by honest tape steps, ${above} above NONE`);
+    expect(above).toBeGreaterThan(1);
+  });
+
+  it(`${CASES} perturbed positions and words, any u32 exact (no sentinel): leaf = twin = leaves.ts`, () => {
+    const next = rng(73);
+    let spent = 0;
+    for (let c = 0; c < CASES; c++) {
+      const position = c < u32Edges.length ? (u32Edges[c] as number) : otherU32(next, next() % 2 ** 20);
+      const k = next() % 6;
+      const r1value =
+        k === 0
+          ? BigInt(position)
+          : k === 1
+            ? BigInt(otherU32(next, position))
+            : k === 2
+              ? BigInt(position) | (1n << BigInt(32 + (next() % 224))) // high bytes set, low equal
+              : k === 3
+                ? otherWord(next, BigInt(position))
+                : BigInt(position) ^ (1n << BigInt(next() % 32));
+      if (judgedTapePosition(ctx, tapeRecord(r1value), positionOnly(position), `case ${c}`)) spent++;
+    }
+    // Two u32s above NONE that differ are told apart (the sentinel would have merged them).
+    expect(judgedTapePosition(ctx, tapeRecord(BigInt(NONE + 1)), positionOnly(NONE + 2), 'above NONE')).toBe(
+      true,
+    );
+    expect(judgedTapePosition(ctx, tapeRecord(0xffffffffn), positionOnly(0xffffffff), 'top u32')).toBe(false);
+    expect(judgedTapePosition(ctx, tapeRecord(1n << 32n), positionOnly(0), 'bit 32')).toBe(true);
+    expect(spent).toBeGreaterThan(0);
+    expect(spent).toBeLessThan(CASES);
+  });
+});
+
+describe('sizes of the length, unwritten-read-with-ℓ and tape-position leaves (mainnet shape)', () => {
+  it('standard-size leaves with a bounded stack; sizes and stack peaks', () => {
+    const shape = MAINNET_SEARCH;
+    const rows: string[] = [];
+    const report = (name: string, leaf: GvmLeaf, items: Uint8Array[]) => {
+      const r = measure(leaf.script, items);
+      expect([r.error, r.top], name).toEqual(['OK', true]);
+      expect(r.max).toBeLessThanOrEqual(1_000);
+      const weight = tapscriptWitnessWeight(items, leaf.script, 8);
+      expect(weight).toBeLessThanOrEqual(400_000);
+      rows.push(
+        `${name}: ${leaf.script.length} B (verify ${leaf.verifyBytes}, judge ${leaf.judgeBytes}), max stack ${r.max}, witness ${weight} WU`,
+      );
+    };
+    report('length', lengthLeaf(shape, { steps: pub('steps') }), lengthWitnessOf(0));
+    report(
+      'unwritten read with ℓ',
+      unwrittenReadLastLeaf({ raddr: pub('raddr'), rvalue: pub('rvalue'), rlast: pub('rlast') }),
+      unwrittenWitnessOf(77, WORD_MAX, NONE),
+    );
+    report(
+      'tape position',
+      tapePositionLeaf({ position: positionKey(), r1value: pub('r1value') }),
+      tapePositionWitnessOf(5, WORD_MAX),
+    );
+    console.info(`game leaves with twins, mainnet shape:\n${rows.join('\n')}`);
+    expect(rows.length).toBe(3);
   });
 });
