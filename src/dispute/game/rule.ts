@@ -10,8 +10,7 @@
 import { equalBytes } from '../../core/bytes.ts';
 import { VigilError } from '../../core/errors.ts';
 import { NONE, TAPE_LIMIT } from '../../machine/isa.ts';
-import type { SearchShape } from './grid.ts';
-import { choiceFor, splitPoints } from './grid.ts';
+import { choiceFor, type SearchShape, splitPoints } from './grid.ts';
 import type { HonestView } from './honest-view.ts';
 import {
   type AssertAttempt,
