@@ -5,6 +5,6 @@ export * from './interpreter.ts';
 export * from './isa.ts';
 export * from './program.ts';
 export * from './reads.ts';
-export * from './stepper.ts';
 export { effectiveAddress, execute, isWrongStep, type Memory, type Tape as TapeReader } from './semantics.ts';
+export * from './stepper.ts';
 export * from './tape.ts';
