@@ -22,6 +22,8 @@ export const PURE: readonly string[] = [
   'src/governance/',
   'src/dispute/winternitz/',
   'src/dispute/graph/',
+  // The narrowing game as values (docs/protocol.md §24): grid, moves, leaf twins, rule, referee.
+  'src/dispute/game/',
   // Planning beside the graph it plans for (fee bumps, disprove plans, spend policy): no I/O.
   'src/dispute/plan/',
   // The record's types alone, not its store or codec: the plans read a challenge's versions from
