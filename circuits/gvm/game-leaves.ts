@@ -6,9 +6,11 @@
  *
  * Layout as in memory-leaves.ts: covenant keys, the Winternitz verification of the committed values
  * (`appendValuesVerify`, bottom first in the order each generator lists), then a judgement leaving one
- * item. The step a search ended at is committed by nobody: script rebuilds it from the challenger's
- * signed choices c_1 … c_R (1 byte each, its own key each), i = Σ c_r · 2^(bits after round r), as
- * grid.ts spells it.
+ * item. The step a search ended at is committed by nobody: script rebuilds it from the signed choices
+ * c_1 … c_R (1 byte each, its own key each), i = Σ c_r · 2^(bits after round r), as grid.ts spells it.
+ * Which keys: in a game, a disprove leaf must be built with the operator's echo keys (the choices as the
+ * reveal echoes them, circuits/gvm/echo.ts), never the challenger's own, or the challenger could re-sign
+ * other choices in its disprove witness (docs/protocol.md §24.11).
  *
  * Choices outside their round (c_r ≥ 2^bits_r) cannot be signed into a game the referee plays, but a
  * 1-byte key signs any byte, so every leaf decides what such a choice means, always against the side that
