@@ -15,6 +15,8 @@
  * and read as a chain block it almost always has nextPc′ ≠ 0. Hence its choices check, and the separate
  * small leaf for step 0. As in game-leaves.ts, a choice outside its round's range (c_r ≥ 2^bits_r: a
  * byte the challenger could sign but the game never plays) never lets these challenger's leaves spend.
+ * In a game the choice keys are the operator's echo keys (the choices as its reveal echoes them), never
+ * the challenger's own, which it could re-sign in its disprove witness (docs/protocol.md §24.11).
  *
  * The preimage is the 64-byte block as the BLAKE3 gadget takes it (`circuits/blake3.ts`): 128 nibbles in
  * Winternitz digit order (bytes last first, high nibble first), one witness item each, below the
@@ -291,7 +293,7 @@ function readChoices(
 export const haltPositionsOf = (program: Program): number[] =>
   program.instructions.flatMap((ins, pc) => (ins.op === 'halt' ? [pc] : []));
 
-/** The challenger's R choices (its keys, 1 byte each), and the reveal's re-signed h_i and pc. */
+/** The R choices (1 byte each; in a game, the operator's echo keys), and the reveal's re-signed h_i and pc. */
 export type PcLinkKeys = {
   readonly choices: readonly WotsPublicKey[];
   readonly h: WotsPublicKey;
