@@ -497,7 +497,7 @@ function otherU32(next: () => number, x: number): number {
   const k = next() % 4;
   if (k === 0) return (x ^ (2 ** (next() % 32))) >>> 0;
   if (k === 1) return next() >>> 0;
-  if (k === 2) return Math.max(0, x + (next() % 5) - 2);
+  if (k === 2) return Math.min(0xffffffff, Math.max(0, x + (next() % 5) - 2));
   return u32Edges[next() % u32Edges.length] as number;
 }
 function otherWord(next: () => number, x: bigint): bigint {
