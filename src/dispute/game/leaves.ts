@@ -75,6 +75,14 @@ export type RevealAttempt =
   | { readonly leaf: 'last-step' }
   | { readonly leaf: 'early-halt' };
 
+/** A re-signed end of the final segment differs from the point it repeats (both searches' resign leaves). */
+const resigned = (
+  side: 'h' | 'hNext',
+  reveal: { readonly h: Uint8Array; readonly hNext: Uint8Array },
+  site: { readonly committedH: Uint8Array; readonly committedHNext: Uint8Array },
+): boolean =>
+  side === 'h' ? !equalBytes(reveal.h, site.committedH) : !equalBytes(reveal.hNext, site.committedHNext);
+
 const readOf = (record: StepRecord, slot: ReadSlot): Access => (slot === 1 ? record.r1 : record.r2);
 const lastOf = (reveal: StepReveal, slot: ReadSlot): number => (slot === 1 ? reveal.r1last : reveal.r2last);
 const isHalt = (ctx: GameContext, pc: number): boolean => ctx.program.instructions[pc]?.op === 'halt';
@@ -93,9 +101,7 @@ export function revealLeafSpends(
   const length = ctx.program.instructions.length;
   switch (attempt.leaf) {
     case 'resign':
-      return attempt.side === 'h'
-        ? !equalBytes(reveal.h, site.committedH)
-        : !equalBytes(reveal.hNext, site.committedHNext);
+      return resigned(attempt.side, reveal, site);
     case 'chain-link':
       return !equalBytes(chainNext(reveal.h, record), reveal.hNext);
     case 'pc-link':
@@ -163,9 +169,7 @@ export function writeRevealLeafSpends(
   const isRead = site.address !== NONE;
   switch (attempt.leaf) {
     case 'resign':
-      return attempt.side === 'h'
-        ? !equalBytes(reveal.h, site.committedH)
-        : !equalBytes(reveal.hNext, site.committedHNext);
+      return resigned(attempt.side, reveal, site);
     case 'chain-link':
       return !equalBytes(
         chainNext(reveal.h, { pc: reveal.pc, nextPc: reveal.nextPc, w: reveal.w, r1: NO_READ, r2: NO_READ }),

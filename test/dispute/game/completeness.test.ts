@@ -19,6 +19,7 @@ import { lastWriteBefore } from '../../../src/machine/reads.ts';
 import { Tape } from '../../../src/machine/tape.ts';
 import { FAULT_CASES, FAULT_RULE_LABEL } from '../../governance/fault-cases.ts';
 import { reference } from '../../machine/equivalence.ts';
+import { rng } from './griefer.ts';
 import { contextOf, corruptedRun, type Epoch, faultyRun, honestEpoch, operatorOf } from './setup.ts';
 
 /** Two shapes: regtest's (n = 32, K = 20: rounds of 5 bits) and a narrow one (n = 8, K = 22: 8 rounds, the last of 1 bit). */
@@ -37,16 +38,7 @@ function smallEpoch(): Epoch {
   return honestEpoch(scenario.genesis, scenario.inputs);
 }
 
-/** A seeded xorshift, so every lie is the same on every run. */
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
+/** A random 20-byte chain value from a seeded generator, so every lie is the same on every run. */
 const randomValue = (next: () => number) => Uint8Array.from({ length: 20 }, () => Math.floor(next() * 256));
 
 describe('every catalogue fault, played by its build, is disproved at its rule', () => {

@@ -20,6 +20,7 @@ import type { GameContext, Preimage } from '../../../src/dispute/game/moves.ts';
 import type { ChallengerPlayer } from '../../../src/dispute/game/players.ts';
 import type { StepRecord } from '../../../src/machine/isa.ts';
 
+/** A seeded xorshift giving floats in [0, 1), for the game tests. */
 export function rng(seed: number) {
   let x = seed >>> 0 || 1;
   return () => {

@@ -15,17 +15,8 @@ import { PROGRAM_FAULTS } from '../../../src/machine/programs/faults.ts';
 import { Stepper } from '../../../src/machine/stepper.ts';
 import { FAULT_CASES } from '../../governance/fault-cases.ts';
 import { reference } from '../../machine/equivalence.ts';
+import { rng } from './griefer.ts';
 import { contextOf, faultyRun, honestEpoch, operatorOf } from './setup.ts';
-
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 const caseOf = (fault: string) => (FAULT_CASES[fault] as (typeof FAULT_CASES)[string])();
 
