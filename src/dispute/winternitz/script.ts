@@ -12,6 +12,11 @@
  * It accepts exactly what `recoverWotsMessage(..., { requireMinimal: false })` accepts (a consensus
  * reading of the digits); relay policy (MINIMALDATA) additionally rejects non-minimal digit items, as
  * the default `requireMinimal: true` does.
+ *
+ * The digits are left as the witness gave them, so under consensus a digit may be non-minimal (`00` for
+ * 0): equal as a number, not as bytes. Every consumer must read them with numeric opcodes (`OP_ADD`,
+ * `OP_NUMEQUAL`, `OP_PICK`, …). A bytewise `OP_EQUAL` on digits belongs only in the mover's own input
+ * script (the echo check), where a non-minimal item can only fail the mover's own spend.
  */
 
 import { ScriptBuilder } from '../../bitcoin/script/builder.ts';
