@@ -60,6 +60,8 @@ export type BundleL2Commitment = {
 /** What the graph is imported against: the keys and values the L2 and the network fix, not the document. */
 export type BundleGraphExpectations = {
   network: BitcoinNetwork;
+  /** The step circuit the graph's disprove leaves run (an id of circuits/index.ts). */
+  circuit: string;
   operator: Uint8Array;
   committee: Uint8Array[];
   /** The governed challenge window in force during the epoch (blocks), when the model knew it. */
