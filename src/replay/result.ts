@@ -86,6 +86,12 @@ export type ReplayResult = {
     expected: string[];
     /** The first checkpoint the watcher's recorded trace disagrees on; undefined when all agree or none was recorded. */
     firstRecordedMismatch: number | undefined;
+    /** The operator's r_0 … r_k as its assert and kick-off sign them, when it asserted. */
+    asserted: string[] | undefined;
+    /** The trace step a disprove targets (Vigil's plan against the asserted trace), when there is one. */
+    disproveStep: number | undefined;
+    /** Why no step can be disproved, when the operator asserted and none can. */
+    disproveImpossible: string | undefined;
   };
   divergence: ReplayDivergence;
   /** The epoch's steps; the report draws its trace diff from them. */
