@@ -1,0 +1,242 @@
+/**
+ * The Bitcoin side of a dispute, read from a backend alone: the kick-off, the transaction that created
+ * the claim output it spends, and every transaction spending the dispute's outputs, each with its
+ * confirmation and the outputs it spends (what the interpreter needs to verify it again offline).
+ *
+ * The walk is breadth-first from the kick-off over `getOutspend`. Every spender is fetched and hashed
+ * to the txid the backend named, and must spend the output asked about (`verifiedOutspend`), so a
+ * backend cannot slip another transaction into the bundle. What stays the backend's word: which outputs
+ * are unspent and each transaction's confirmation.
+ *
+ * How far it walks: with the operator's graph, the graph's own transactions are followed to their
+ * spenders, and a transaction outside the graph (a challenger's CPFP child, whoever spends a reward) is
+ * kept but not followed, so the walk ends where the dispute does. Without a graph nothing tells the
+ * dispute's outputs from the rest of the chain, so every output is followed, `maxDepth` generations
+ * below the kick-off (the graph's longest path, kick-off → assert → disprove, is two; one more keeps the
+ * fee-bumping children).
+ */
+
+import type { BitcoinBackend, TxStatus } from '../bitcoin/backends/types.ts';
+import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
+import { outsideRetry, verifiedTx } from '../bitcoin/backends/verify.ts';
+import { hashToHex } from '../bitcoin/codec/codec.ts';
+import { txidHex } from '../bitcoin/tx/serialize.ts';
+import type { Tx } from '../bitcoin/tx/types.ts';
+import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
+import type { Graph } from '../dispute/graph/build.ts';
+import type { BundleConfirmation, BundlePrevout, BundleTx, BundleTxRole } from './bundle.ts';
+
+/** The dispute has more Bitcoin transactions than the walk is allowed to collect. */
+export class DisputeTooLargeError extends VigilError {
+  override name = 'DisputeTooLargeError';
+  override readonly category: VigilErrorCategory = 'usage';
+}
+
+/** A transaction the dispute needs is one the backend cannot produce (Core without -txindex, a pruned node). */
+export class DisputeTxUnavailableError extends VigilError {
+  override name = 'DisputeTxUnavailableError';
+  override readonly category: VigilErrorCategory = 'unavailable';
+}
+
+export type CollectOptions = {
+  kickoffTxid: string;
+  /** The operator's imported graph: names each transaction; without it every spender is 'other'. */
+  graph?: Graph;
+  /** At most this many transactions in all (default 1,000); more is an error, not a truncated bundle. */
+  maxTxs?: number;
+  /** Generations of spenders followed below the kick-off (default 3). */
+  maxDepth?: number;
+};
+
+export const DEFAULT_MAX_DISPUTE_TXS = 1_000;
+export const DEFAULT_MAX_DISPUTE_DEPTH = 3;
+
+type Found = { txid: string; raw: Uint8Array; tx: Tx; status: TxStatus; role: BundleTxRole; depth: number };
+
+const outpointKey = (txid: string, vout: number): string => `${txid}:${vout}`;
+
+/** The graph's own outpoints, by role: what names a spender (a challenge's txid is the challenger's). */
+type GraphOutpoints = {
+  claim: string;
+  kickoff: string;
+  assert: string;
+  payout: string;
+  take: string;
+};
+
+function graphOutpoints(graph: Graph): GraphOutpoints {
+  return {
+    claim: outpointKey(hashToHex(graph.spec.claim.txid), graph.spec.claim.vout),
+    kickoff: txidHex(graph.txs.kickoff),
+    assert: txidHex(graph.txs.assert),
+    payout: txidHex(graph.txs.payout),
+    take: txidHex(graph.txs.take),
+  };
+}
+
+/**
+ * A spender's role from the graph outputs it spends. The take, the assert and the payout are presigned
+ * in full, so their txids are fixed; the challenge, the assert-timeout and each disprove are completed by
+ * whoever sends them (SINGLE|ACP), so only the connector they spend names them.
+ */
+export function roleInGraph(tx: Tx, txid: string, g: GraphOutpoints): BundleTxRole {
+  const spends = new Set(tx.inputs.map((i) => outpointKey(hashToHex(i.prevTxid), i.vout)));
+  const k = (vout: number) => spends.has(outpointKey(g.kickoff, vout));
+  if (spends.has(g.claim)) return 'kickoff';
+  if (txid === g.take || (k(0) && k(1))) return 'take';
+  if (k(0)) return 'challenge';
+  if (txid === g.assert || (k(1) && k(2))) return 'assert';
+  if (k(2)) return 'assert-timeout';
+  if (spends.has(outpointKey(g.assert, 0))) return txid === g.payout ? 'payout' : 'disprove';
+  return 'other';
+}
+
+const confirmationOf = (s: TxStatus): BundleConfirmation | undefined =>
+  s.confirmed ? { height: s.blockHeight, blockHash: s.blockHash } : undefined;
+
+const isNullOutpoint = (i: Tx['inputs'][number]): boolean =>
+  i.vout === 0xffffffff && i.prevTxid.every((b) => b === 0);
+
+/** Fetches transactions by txid, each checked against its txid, once. */
+class TxCache {
+  private readonly byTxid = new Map<string, Promise<{ raw: Uint8Array; tx: Tx; status: TxStatus }>>();
+  constructor(private readonly backend: BitcoinBackend) {}
+
+  get(txid: string, why: string): Promise<{ raw: Uint8Array; tx: Tx; status: TxStatus }> {
+    let p = this.byTxid.get(txid);
+    if (p === undefined) {
+      p = this.fetch(txid, why);
+      this.byTxid.set(txid, p);
+    }
+    return p;
+  }
+
+  put(txid: string, v: { raw: Uint8Array; tx: Tx; status: TxStatus }): void {
+    this.byTxid.set(txid, Promise.resolve(v));
+  }
+
+  private async fetch(txid: string, why: string) {
+    const got = await this.backend.getTransaction(txid);
+    if (got === undefined) {
+      throw new DisputeTxUnavailableError(`the Bitcoin backend does not know ${txid} (${why})`, {
+        metaMessages: [
+          'A Bitcoin Core backend needs -txindex to serve confirmed transactions that are not its own.',
+        ],
+      });
+    }
+    const tx = outsideRetry(this.backend.kind, () => verifiedTx(this.backend.kind, txid, got.raw));
+    return { raw: got.raw, tx, status: got.status };
+  }
+}
+
+/**
+ * Parents before children: discovery order, except that a transaction waits for every parent in the
+ * set (a spender found early can also spend a transaction found later in the walk).
+ */
+function parentsFirst(found: Found[]): Found[] {
+  const index = new Map(found.map((f, i) => [f.txid, i]));
+  const placed = new Set<string>();
+  const out: Found[] = [];
+  while (out.length < found.length) {
+    const next = found.find(
+      (f) =>
+        !placed.has(f.txid) &&
+        f.tx.inputs.every((i) => {
+          const parent = hashToHex(i.prevTxid);
+          return !index.has(parent) || placed.has(parent) || parent === f.txid;
+        }),
+    );
+    // A cycle is impossible between real transactions; take the first left rather than loop.
+    const pick = next ?? (found.find((f) => !placed.has(f.txid)) as Found);
+    placed.add(pick.txid);
+    out.push(pick);
+  }
+  return out;
+}
+
+/**
+ * Every Bitcoin transaction of the dispute kicked off by `kickoffTxid`: the claim transaction, the
+ * kick-off, then its spenders breadth-first, parents before children, each with its confirmation
+ * (undefined in the mempool) and its prevouts.
+ */
+export async function collectDisputeTransactions(
+  backend: BitcoinBackend,
+  o: CollectOptions,
+): Promise<BundleTx[]> {
+  const maxTxs = o.maxTxs ?? DEFAULT_MAX_DISPUTE_TXS;
+  const maxDepth = o.maxDepth ?? DEFAULT_MAX_DISPUTE_DEPTH;
+  const g = o.graph ? graphOutpoints(o.graph) : undefined;
+  const cache = new TxCache(backend);
+  const found: Found[] = [];
+  const seen = new Set<string>();
+  const add = (f: Found): void => {
+    if (seen.has(f.txid)) return;
+    if (found.length >= maxTxs) {
+      throw new DisputeTooLargeError(
+        `the dispute of kick-off ${o.kickoffTxid} has more than ${maxTxs} Bitcoin transactions`,
+        { metaMessages: ['Raise the limit (maxTxs) if the dispute really is that large.'] },
+      );
+    }
+    seen.add(f.txid);
+    found.push(f);
+  };
+
+  const kickoff = await cache.get(o.kickoffTxid, 'the kick-off');
+  // The claim: the transaction whose output the kick-off spends (others, if any, funded it too).
+  const claimKey = g?.claim;
+  for (const [n, input] of kickoff.tx.inputs.entries()) {
+    if (isNullOutpoint(input)) continue;
+    const parentTxid = hashToHex(input.prevTxid);
+    const parent = await cache.get(parentTxid, `spent by the kick-off's input ${n}`);
+    const isClaim = claimKey !== undefined ? outpointKey(parentTxid, input.vout) === claimKey : n === 0;
+    add({ txid: parentTxid, ...parent, role: isClaim ? 'claim' : 'funding', depth: -1 });
+  }
+  add({ txid: o.kickoffTxid, ...kickoff, role: 'kickoff', depth: 0 });
+
+  // Breadth-first over the spenders: `found` grows while it is walked.
+  for (let at = 0; at < found.length; at++) {
+    const parent = found[at] as Found;
+    if (parent.depth < 0 || parent.depth >= maxDepth) continue;
+    if (g !== undefined && parent.role === 'other') continue;
+    for (let vout = 0; vout < parent.tx.outputs.length; vout++) {
+      const spend = await verifiedOutspend(backend, parent.txid, vout);
+      if (!spend.spent) continue;
+      if (spend.txid === undefined) {
+        throw new DisputeTxUnavailableError(
+          `the Bitcoin backend says ${parent.txid}:${vout} is spent but cannot name the spender`,
+        );
+      }
+      if (seen.has(spend.txid)) continue;
+      const s = spend.spender;
+      cache.put(s.txid, { raw: s.raw, tx: s.tx, status: s.status });
+      add({
+        txid: s.txid,
+        raw: s.raw,
+        tx: s.tx,
+        status: s.status,
+        role: g !== undefined ? roleInGraph(s.tx, s.txid, g) : 'other',
+        depth: parent.depth + 1,
+      });
+    }
+  }
+
+  const out: BundleTx[] = [];
+  for (const f of parentsFirst(found)) {
+    const prevouts: BundlePrevout[] = [];
+    for (const [n, input] of f.tx.inputs.entries()) {
+      // A coinbase spends nothing: no prevout to verify it against.
+      if (isNullOutpoint(input)) continue;
+      const parentTxid = hashToHex(input.prevTxid);
+      const parent = await cache.get(parentTxid, `spent by ${f.txid} input ${n}`);
+      const spent = parent.tx.outputs[input.vout];
+      if (spent === undefined) {
+        throw new DisputeTxUnavailableError(
+          `${f.txid} input ${n} spends ${parentTxid}:${input.vout}, an output that transaction does not have`,
+        );
+      }
+      prevouts.push({ value: spent.value, script: spent.script });
+    }
+    out.push({ role: f.role, txid: f.txid, raw: f.raw, confirmation: confirmationOf(f.status), prevouts });
+  }
+  return out;
+}
