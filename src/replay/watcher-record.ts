@@ -5,7 +5,7 @@
  * rather than guessed.
  */
 import { hexToBytes } from '../core/bytes.ts';
-import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
+import { VigilError } from '../core/errors.ts';
 import { eventToJson } from '../dispute/records/codec.ts';
 import type { DisputeEvent, DisputeRecord } from '../dispute/records/types.ts';
 import type { BundleWatcherRecord } from './bundle.ts';
@@ -13,7 +13,6 @@ import type { BundleWatcherRecord } from './bundle.ts';
 /** A dispute record whose verdict cannot go into a bundle. */
 export class WatcherRecordError extends VigilError {
   override name = 'WatcherRecordError';
-  override readonly category: VigilErrorCategory = 'internal';
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
