@@ -3,6 +3,9 @@
  * script Core's VerifyScript runs for it (scriptSig, scriptPubKey, redeem script, witness script,
  * tapscript) in order, one instruction at a time. Pure: commands in, text lines out, so the CLI can
  * drive it from a terminal or from a script of commands, and tests can drive it directly.
+ *
+ * A caller that knows what the items are (the replay of a dispute knows which witness items are the
+ * digits of which Winternitz-signed value) passes `labelOf`, and `stack` shows its labels beside the hex.
  */
 import { bytesToHex } from '../../core/bytes.ts';
 import { formatInstruction } from '../script/asm.ts';
@@ -27,19 +30,37 @@ export const DEBUG_HELP = [
   '  quit            q   leave',
 ];
 
+/**
+ * Names a stack item, or says nothing (undefined). `depth` counts from the top (0 = top), as `stack`
+ * prints it. A labeller must only name what it knows for certain: the label is shown as fact.
+ */
+export type StackItemLabeller = (
+  item: Uint8Array,
+  where: 'stack' | 'altstack',
+  depth: number,
+) => string | undefined;
+
+export type TxDebugSessionOptions = {
+  /** Labels shown beside stack and altstack items in `stack` (none without it). */
+  labelOf?: StackItemLabeller;
+};
+
 export class TxDebugSession {
   private readonly gen: Generator<StageExecution, VerifyScriptResult, void>;
   private current: StageExecution | undefined;
   private finalResult: VerifyScriptResult | undefined;
   private readonly breakpoints = new Set<string>();
   readonly stagesSeen: string[] = [];
+  private readonly labelOf: StackItemLabeller | undefined;
 
   constructor(
     readonly tx: Tx,
     readonly prevouts: readonly Prevout[],
     readonly inputIndex: number,
     readonly flags: number,
+    options: TxDebugSessionOptions = {},
   ) {
+    this.labelOf = options.labelOf;
     const input = tx.inputs[inputIndex];
     if (input === undefined) throw new RangeError(`input ${inputIndex} does not exist`);
     const prevout = prevouts[inputIndex]!;
@@ -200,16 +221,20 @@ export class TxDebugSession {
   stacks(): string[] {
     if (this.current === undefined) return this.where();
     const exec = this.current.execution;
-    const show = (items: readonly Uint8Array[]) =>
+    const show = (items: readonly Uint8Array[], where: 'stack' | 'altstack') =>
       items.length === 0
         ? ['  (empty)']
-        : [...items].reverse().map((item, i) => `  ${i}: ${item.length === 0 ? '[]' : bytesToHex(item)}`);
+        : [...items].reverse().map((item, i) => {
+            const label = this.labelOf?.(item, where, i);
+            const hex = item.length === 0 ? '[]' : bytesToHex(item);
+            return label === undefined ? `  ${i}: ${hex}` : `  ${i}: ${hex}  (${label})`;
+          });
     const cond = exec.conditionStack;
     return [
       'stack (top first):',
-      ...show(exec.stack),
+      ...show(exec.stack, 'stack'),
       'altstack (top first):',
-      ...show(exec.altstack),
+      ...show(exec.altstack, 'altstack'),
       `condition stack: ${cond.length === 0 ? '(empty)' : cond.map((c) => (c ? 'true' : 'false')).join(' ')}`,
     ];
   }
