@@ -32,12 +32,14 @@ import {
   executorByName,
   type GovernanceInput,
   type GovernanceState,
+  REFERENCE_EXECUTOR,
   reexecute,
   type TraceStep,
 } from '../governance/index.ts';
 import { diagnoseFraud, type FraudDiagnosis } from '../judge/diagnose.ts';
 import { type EpochEvidence, judgeEpoch, type KickoffFact, type L2Fact } from '../judge/verdict.ts';
 import type { BundleTx, DisputeBundleV2 } from './bundle.ts';
+import { leafDifferencesAt } from './leaf-diff.ts';
 import type {
   ReplayAgreement,
   ReplayDivergence,
@@ -186,11 +188,21 @@ function stepRows(
 }
 
 function divergenceOf(
+  b: DisputeBundleV2,
   d: FraudDiagnosis,
   ref: readonly TraceStep[],
   claim: readonly TraceStep[] | undefined,
 ): ReplayDivergence {
   if (d.fault === undefined) return { found: false, reason: d.reason };
+  const start = b.governance.epochStart;
+  const leaves = leafDifferencesAt({
+    genesis: b.governance.genesis,
+    priorInputs: b.governance.inputs.slice(0, start),
+    epochInputs: b.governance.inputs.slice(start),
+    step: d.step,
+    reference: REFERENCE_EXECUTOR,
+    claimed: executorByName(d.fault),
+  });
   const e = ref[d.step] as TraceStep;
   const c = claim?.[d.step];
   return {
@@ -202,6 +214,8 @@ function divergenceOf(
     inputKind: d.inputKind,
     expectedRoot: root0x(e.root),
     claimedRoot: c === undefined ? 'unknown' : root0x(c.root),
+    leaves: leaves.differences,
+    leavesTotal: leaves.total,
   };
 }
 
@@ -393,7 +407,7 @@ export function replayBundle(b: DisputeBundleV2, o: ReplayOptions = {}): ReplayR
       disproveStep,
       disproveImpossible,
     },
-    divergence: divergenceOf(diagnosis, refTrace, claimTrace),
+    divergence: divergenceOf(b, diagnosis, refTrace, claimTrace),
     steps: stepRows(epochInputs, refTrace, claimTrace),
     graph: {
       imported: g !== undefined,

@@ -36,6 +36,9 @@ export type ReplayDivergence =
       inputKind: string;
       expectedRoot: string;
       claimedRoot: string;
+      /** The state leaves that differ after the step (at most 64), and how many differ in all. */
+      leaves: { id: string; kind: string; expected: string | undefined; claimed: string | undefined }[];
+      leavesTotal: number;
     }
   | { found: false; reason: string };
 
