@@ -54,6 +54,28 @@ function countDifferences(a: string, b: string): number {
   return n;
 }
 
+/** The state leaves the divergent step left different: the records the broken rule wrote wrong. */
+function stateLeaves(result: ReplayResult): string {
+  const d = result.divergence;
+  if (!d.found) return '';
+  if (d.leaves.length === 0) return '<p class="muted">No state leaf differs after this step.</p>';
+  const rows = d.leaves.map(
+    (l) =>
+      `<tr><td>${text(l.kind)}<br><span class="mono hash muted">${text(l.id)}</span></td>` +
+      `<td class="mono hash">${l.expected === undefined ? '<span class="muted">absent</span>' : text(l.expected)}</td>` +
+      `<td class="mono hash">${l.claimed === undefined ? '<span class="muted">absent</span>' : markDifferences(l.expected ?? '', l.claimed)}</td></tr>`,
+  );
+  const more =
+    d.leavesTotal > d.leaves.length
+      ? `<p>${d.leavesTotal - d.leaves.length} more differing leaves not listed.</p>`
+      : '';
+  return (
+    `<h3>State leaves that differ after step ${Math.trunc(d.step)} (${d.leavesTotal})</h3>` +
+    '<table class="leaves"><colgroup><col class="lk"><col><col></colgroup><thead><tr><th>leaf</th><th>expected</th><th>claimed (digits differing marked)</th></tr></thead>' +
+    `<tbody>${rows.join('')}</tbody></table>${more}`
+  );
+}
+
 function verdictHeader(result: ReplayResult, bundle: DisputeBundleV2): string {
   const v = result.verdict;
   const badge =
@@ -144,7 +166,7 @@ function leafValues(result: ReplayResult, bundle: DisputeBundleV2): string {
       `<h3>At <a href="#${stepAnchor(step.index)}">step ${Math.trunc(step.index)}</a> ` +
         `(<code>${text(step.kind)}</code> at L2 ${text(step.block)}:${Math.trunc(step.txIndex)}:${Math.trunc(step.logIndex)}; ` +
         `rules ${text(step.rules.join(', ') || 'none')})</h3>` +
-        `<div class="leafdiff">${rows.join('')}</div>${count}`,
+        `<div class="leafdiff">${rows.join('')}</div>${count}${stateLeaves(result)}`,
     );
   } else {
     parts.push('<p>No step differs: every claimed root equals the reference root.</p>');
@@ -168,18 +190,38 @@ function leafValues(result: ReplayResult, bundle: DisputeBundleV2): string {
 
   const cp = result.checkpoints;
   const recorded = bundle.watcher?.expectedTrace.map(hex0x);
+  const other = (r: string, value: string | undefined) =>
+    value === undefined
+      ? '<span class="muted">—</span>'
+      : value === r
+        ? '<span class="muted">same</span>'
+        : markDifferences(r, value);
   const cpRows = cp.expected.map((r, i) => {
-    const mismatch = cp.firstRecordedMismatch === i;
-    const rec = recorded?.[i];
+    const cls =
+      cp.disproveStep === i ? ' class="x first"' : cp.firstRecordedMismatch === i ? ' class="x"' : '';
     return (
-      `<tr${mismatch ? ' class="x first"' : ''}><td>r<sub>${i}</sub></td><td class="mono hash">${text(r)}</td>` +
-      `<td class="mono hash">${rec === undefined ? '<span class="muted">—</span>' : rec === r ? '<span class="muted">same</span>' : markDifferences(r, rec)}</td></tr>`
+      `<tr${cls}><td>r<sub>${i}</sub>${cp.disproveStep === i ? ' (disprove)' : ''}</td><td class="mono hash">${text(r)}</td>` +
+      `<td class="mono hash">${other(r, cp.asserted?.[i])}</td><td class="mono hash">${other(r, recorded?.[i])}</td></tr>`
     );
   });
+  const notes = [
+    cp.firstRecordedMismatch === undefined
+      ? "The watcher's recorded trace agrees with every recomputed checkpoint (or none was recorded)."
+      : `The watcher's recorded trace first disagrees at r<sub>${Math.trunc(cp.firstRecordedMismatch)}</sub>.`,
+    cp.asserted === undefined
+      ? 'The operator did not assert a trace.'
+      : `The operator asserted ${cp.asserted.length} checkpoints.`,
+    cp.disproveStep !== undefined
+      ? `A disprove targets r<sub>${Math.trunc(cp.disproveStep)}</sub>.`
+      : cp.disproveImpossible !== undefined
+        ? `No step can be disproved: ${text(cp.disproveImpossible)}.`
+        : '',
+  ];
   parts.push(
     `<h3>Checkpoints r<sub>0</sub> … r<sub>${Math.max(0, cp.expected.length - 1)}</sub></h3>` +
-      `<p>${cp.firstRecordedMismatch === undefined ? "The watcher's recorded trace agrees with every recomputed checkpoint (or none was recorded)." : `The watcher's recorded trace first disagrees at r<sub>${Math.trunc(cp.firstRecordedMismatch)}</sub>.`}</p>` +
-      `<details><summary>${cp.expected.length} checkpoints</summary><div class="body"><table><thead><tr><th></th><th>recomputed</th><th>recorded by the watcher</th></tr></thead>` +
+      `<p>${notes.join(' ')}</p>` +
+      `<details${cp.disproveStep !== undefined ? ' open' : ''}><summary>${cp.expected.length} checkpoints: recomputed, asserted by the operator, recorded by the watcher</summary>` +
+      '<div class="body"><table><thead><tr><th></th><th>recomputed</th><th>asserted (digits differing marked)</th><th>recorded by the watcher</th></tr></thead>' +
       `<tbody>${cpRows.join('')}</tbody></table></div></details>`,
   );
   return parts.join('');

@@ -8,7 +8,7 @@ export const REPORT_CSS = `
 --ok:#1e7a3c;--ok-bg:#e8f5ec;--warn:#8a5a00;--warn-bg:#fff4d6;--accent:#1f5fbf}
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
-main{max-width:1280px;margin:0 auto;padding:0 20px 40px}
+main{max-width:1440px;margin:0 auto;padding:0 20px 40px}
 h1{font-size:24px;margin:0 0 4px}
 h2{font-size:18px;margin:28px 0 8px;padding-bottom:4px;border-bottom:1px solid var(--line)}
 h3{font-size:15px;margin:16px 0 6px}
@@ -47,13 +47,15 @@ svg .lbl{font-size:11px}
 svg .track{font-weight:600}
 .leafdiff{border:1px solid var(--line);padding:10px;background:var(--soft)}
 .leafdiff .row{display:grid;grid-template-columns:9em 1fr;gap:8px;margin:2px 0}
+table.leaves{table-layout:fixed}table.leaves col.lk{width:14em}
 mark{background:#ffd3cf;color:var(--bad);font-weight:700}
 table.trace{table-layout:fixed;font-size:12px}
 table.trace td{padding:1px 6px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-table.trace col.i{width:5em}table.trace col.k{width:9em}table.trace col.p{width:9em}table.trace col.r{width:16%}
+table.trace col.i{width:4em}table.trace col.k{width:8em}table.trace col.p{width:7.5em}table.trace col.h{width:420px}
 table.trace col.a{width:3.2em}
 table.trace tbody{content-visibility:auto;contain-intrinsic-size:auto 5000px}
-table.trace td.h{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:11.5px}
+table.trace td.h{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:10px}
+table.trace td.r{white-space:normal;font-size:11px}
 tr.x td{background:var(--bad-bg)}
 tr.first td{background:#ffd3cf;font-weight:700;border-top:2px solid var(--bad);border-bottom:2px solid var(--bad)}
 tr:target td{outline:2px solid var(--accent)}

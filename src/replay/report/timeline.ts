@@ -115,7 +115,10 @@ export function renderTimeline(result: ReplayResult): string {
         parts.push(
           `<rect class="window" x="${fmt(Math.min(x0, x1))}" y="${y - 7}" width="${fmt(w)}" height="12"/>`,
           `<line class="deadline" x1="${fmt(x1)}" y1="${btcY}" x2="${fmt(x1)}" y2="${y + 6}"/>`,
-          `<text class="lbl" x="${fmt(x1 + 6)}" y="${y + 3}">${text(`${d.name} deadline ${d.height}`)}</text>`,
+          // A label near the right edge goes left of its line (over the window) so it is not cut off.
+          x1 > WIDTH - RIGHT - 200
+            ? `<text class="lbl" x="${fmt(x1 - 6)}" y="${y + 3}" text-anchor="end">${text(`${d.name} deadline ${d.height}`)}</text>`
+            : `<text class="lbl" x="${fmt(x1 + 6)}" y="${y + 3}">${text(`${d.name} deadline ${d.height}`)}</text>`,
         );
       });
     height = btcY + 40 + deadlines.length * 22;
@@ -134,6 +137,10 @@ export function renderTimeline(result: ReplayResult): string {
     parts.push(`<text class="track" x="8" y="${btcY + 4}">Bitcoin</text>`);
     parts.push(`<text class="lbl muted" x="${LEFT}" y="${btcY + 4}">no confirmed transaction</text>`);
   }
+  const legend =
+    deadlines.length === 0
+      ? ''
+      : '<p class="muted">Each chain to its own scale. A deadline is drawn as the window from the kick-off to the height it falls at.</p>';
   const svg =
     `<svg class="timeline" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="Timeline of both chains">` +
     `${parts.join('')}</svg>`;
@@ -156,5 +163,5 @@ export function renderTimeline(result: ReplayResult): string {
   const table =
     '<table class="events"><thead><tr><th>chain</th><th>event</th><th>height</th><th>transaction</th></tr></thead>' +
     `<tbody>${rows.join('')}</tbody></table>`;
-  return svg + table;
+  return legend + svg + table;
 }

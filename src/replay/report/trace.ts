@@ -42,7 +42,7 @@ function row(s: ReplayStep, first: number | undefined): string {
   // Closing </td> and </tr> are optional in HTML; leaving them out saves ~70 bytes a row.
   return (
     `<tr id="${stepAnchor(s.index)}"${cls}><td>${Math.trunc(s.index)}<td>${text(s.kind)}` +
-    `<td>${text(s.block)}:${Math.trunc(s.txIndex)}:${Math.trunc(s.logIndex)}<td>${text(s.rules.join(', '))}` +
+    `<td>${text(s.block)}:${Math.trunc(s.txIndex)}:${Math.trunc(s.logIndex)}<td class="r">${text(s.rules.join(', '))}` +
     `${acceptance}<td class="h">${text(s.expectedRoot)}${claimed}`
   );
 }
@@ -71,7 +71,7 @@ export function renderTrace(result: ReplayResult): string {
   return (
     summary +
     '<table class="trace"><colgroup><col class="i"><col class="k"><col class="p"><col class="r"><col class="a">' +
-    '<col><col></colgroup><thead><tr><th>step</th><th>input</th><th>L2 block:tx:log</th><th>rules</th>' +
+    '<col class="h"><col class="h"></colgroup><thead><tr><th>step</th><th>input</th><th>L2 block:tx:log</th><th>rules</th>' +
     '<th></th><th>expected root</th><th>claimed root</th></tr></thead>' +
     `${bodies.join('')}</table>`
   );
