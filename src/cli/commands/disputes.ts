@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { addConfigOptions, loadConfigFromCommand } from '../../config/cli-options.ts';
 import { checkSecretFiles, redisUrlFromConfig } from '../../config/secrets.ts';
@@ -119,21 +119,60 @@ export function disputesCommand(): Command {
 
   const exp = cmd
     .command('export <id>')
-    .description('Write a self-contained bundle of one dispute for offline replay')
+    .description(
+      "Write a self-contained bundle of one dispute for offline replay (vigil replay): Vigil's record plus the epoch's inputs and every dispute transaction read from the two chains",
+    )
     .option('-c, --config <file>', 'YAML configuration file')
     .option('-o, --out <file>', 'output file');
   withExamples(exp, [['vigil disputes export -c vigil.yaml <id> -o d.json', 'a bundle for offline replay']]);
   addConfigOptions(exp);
   exp.action(async (id: string, opts: { out?: string }, command: Command) => {
-    await withStore(command, async (s) => {
+    const config = loadConfigFromCommand(command).config;
+    const { rec, history } = await withStore(command, async (s) => {
       const rec = await requireDispute(s, id);
-      const { disputeBundle } = await import('../../dispute/records/bundle.ts');
-      const text = `${json(disputeBundle(rec, await s.events(id)))}\n`;
-      if (opts.out) {
-        await writeFile(opts.out, text);
-        process.stderr.write(`wrote ${opts.out}\n`);
-      } else process.stdout.write(text);
+      return { rec, history: await s.events(id) };
     });
+    const { l2FromConfig } = await import('../../verify/run.ts');
+    const { backendFromConfig, graphExpectationsFromConfig } = await import('../../watcher/from-config.ts');
+    const { exportDisputeBundle } = await import('../../replay/export.ts');
+    const { ingestProgressReporter } = await import('../../replay/fetch.ts');
+    const { serializeBundle } = await import('../../replay/bundle-codec.ts');
+    const l2 = l2FromConfig(config, {
+      command: 'vigil disputes export',
+      onCacheDiscarded: (reason) =>
+        process.stderr.write(`warning: the L2 cache could not be read and starts over: ${reason}\n`),
+    });
+    const progress = ingestProgressReporter(process.stderr);
+    let text: string;
+    try {
+      const bundle = await exportDisputeBundle({
+        rpc: l2.rpc,
+        deployment: l2.deployment,
+        store: l2.store,
+        confirmations: config.l2.confirmations,
+        chainId: config.l2.chainId,
+        maxRange: BigInt(config.l2.maxRange),
+        backend: backendFromConfig(config),
+        expectations: graphExpectationsFromConfig(config),
+        record: rec,
+        history,
+        onProgress: progress.update,
+        onPhase: (message) => {
+          progress.done();
+          process.stderr.write(`${message}\n`);
+        },
+      });
+      text = serializeBundle(bundle);
+    } finally {
+      progress.done();
+      l2.close();
+    }
+    if (opts.out) {
+      const tmp = `${opts.out}.${process.pid}.tmp`;
+      await writeFile(tmp, text);
+      await rename(tmp, opts.out);
+      process.stderr.write(`wrote ${opts.out}\n`);
+    } else process.stdout.write(text);
   });
   return cmd;
 }

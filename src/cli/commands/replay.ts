@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { addConfigOptions, loadConfigFromCommand } from '../../config/cli-options.ts';
 import { bytesToHex } from '../../core/bytes.ts';
 import { VigilError, type VigilErrorCategory } from '../../core/errors.ts';
 import {
@@ -147,14 +148,85 @@ function formatText(
   return `${lines.join('\n')}\n`;
 }
 
+/** Largest bundle file read (the codec's own limit applies to the text). */
+const MAX_BUNDLE_FILE_BYTES = 512 * 1024 * 1024;
+
+async function readBundleFile(path: string) {
+  const { readFile, stat } = await import('node:fs/promises');
+  const { parseBundle } = await import('../../replay/bundle-codec.ts');
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (err) {
+    throw new ReplayUsageError(`cannot read bundle ${path}`, { cause: err });
+  }
+  if (size > MAX_BUNDLE_FILE_BYTES) {
+    throw new ReplayUsageError(
+      `bundle ${path} is ${size} bytes, more than the ${MAX_BUNDLE_FILE_BYTES} a bundle may be`,
+    );
+  }
+  return parseBundle(await readFile(path, 'utf8'), path);
+}
+
+export type BundleReplayOptions = { json?: boolean; report?: string; debug?: string };
+
+/** `vigil replay <bundle>`: replays a dispute bundle offline; returns whether it passed (exit 0). */
+export async function runBundleReplay(path: string, options: BundleReplayOptions): Promise<boolean> {
+  const bundle = await readBundleFile(path);
+  if (options.debug !== undefined) {
+    const { runBundleDebug } = await import('../../replay/debug.ts');
+    const verdict = await runBundleDebug(bundle, options.debug, {
+      input: process.stdin,
+      output: process.stdout,
+    });
+    return verdict?.ok === true;
+  }
+  const { replayBundle } = await import('../../replay/engine.ts');
+  const { formatReplayText, replayJson, replayPassed } = await import('../../replay/format.ts');
+  const result = replayBundle(bundle);
+  if (options.report !== undefined) {
+    const { writeFile } = await import('node:fs/promises');
+    const { renderReplayReport } = await import('../../replay/report/render.ts');
+    const { scriptTracesOf } = await import('../../replay/script-traces.ts');
+    await writeFile(options.report, renderReplayReport(result, bundle, scriptTracesOf(bundle)));
+    process.stderr.write(`wrote ${options.report}\n`);
+  }
+  process.stdout.write(options.json ? replayJson(result) : formatReplayText(result));
+  return replayPassed(result);
+}
+
 export function replayCommand(): Command {
   const cmd = new Command('replay')
-    .description('Re-execute governance inputs offline and print the state root of every epoch')
-    .option('--inputs <file>', 'an inputs file (docs/inputs-format.md)')
-    .option('--trace', 'print the root after every step')
-    .option('--fault <name>', 'run a faulty executor of the catalogue and show the first divergent step')
+    .description(
+      'Replay a dispute bundle offline (verdict, first divergent step, every transaction re-verified), or re-execute a governance inputs file',
+    )
+    .argument('[bundle]', 'a dispute bundle (vigil disputes export, vigil replay fetch)')
+    .option('--inputs <file>', 'an inputs file (docs/inputs-format.md) instead of a bundle')
+    .option('--trace', 'with --inputs: print the root after every step')
+    .option(
+      '--fault <name>',
+      'with --inputs: run a faulty executor of the catalogue and show the first divergent step',
+    )
+    .option('--report <file>', 'with a bundle: also write a self-contained HTML report')
+    .option(
+      '--debug <tx[:input]>',
+      'with a bundle: step through one input of one transaction (role, txid or prefix)',
+    )
     .option('--json', 'print JSON')
-    .action((options: ReplayOptions) => {
+    .action(async (bundle: string | undefined, options: ReplayOptions & BundleReplayOptions) => {
+      if (bundle !== undefined) {
+        if (options.inputs !== undefined || options.trace || options.fault !== undefined) {
+          throw new ReplayUsageError('a bundle and --inputs/--trace/--fault do not go together');
+        }
+        const passed = await runBundleReplay(bundle, options);
+        if (!passed) process.exitCode = 1;
+        return;
+      }
+      if (options.report !== undefined || options.debug !== undefined) {
+        throw new ReplayUsageError(
+          '--report and --debug need a bundle: vigil replay <bundle> --report out.html',
+        );
+      }
       const { text, rejected } = runReplay(options);
       process.stdout.write(text);
       if (rejected > 0) {
@@ -163,8 +235,50 @@ export function replayCommand(): Command {
         );
       }
     });
+  cmd.addCommand(replayFetchCommand());
   return withExamples(cmd, [
+    ['vigil replay dispute.json', 'replay an exported or fetched dispute offline'],
+    ['vigil replay dispute.json --report dispute.html', 'and write an HTML report'],
+    ['vigil replay dispute.json --debug disprove:0', 'step through input 0 of the disprove'],
+    ['vigil replay fetch -c vigil.yaml --epoch 12 -o dispute.json', 'build a bundle from the two chains'],
     ['vigil replay --inputs inputs.json', 'every epoch root of an inputs file'],
     ['vigil replay --inputs inputs.json --fault timelock-ignored', 'where a faulty executor departs'],
+  ]);
+}
+
+function replayFetchCommand(): Command {
+  const cmd = new Command('fetch')
+    .description(
+      "Build a dispute bundle from the L2 and Bitcoin alone (no Vigil state): the epoch's inputs, commitments, graph and dispute transactions",
+    )
+    .requiredOption('--epoch <n>', 'the epoch', (v: string) => {
+      if (!/^(0|[1-9][0-9]{0,18})$/.test(v))
+        throw new ReplayUsageError(`--epoch must be a decimal epoch number, not ${v}`);
+      return BigInt(v);
+    })
+    .option('-c, --config <file>', 'YAML configuration file')
+    .option(
+      '--graph <file>',
+      "the operator's graph document (default: the configured graph directory's file for the epoch)",
+    )
+    .option('-o, --out <file>', 'output file (default: stdout)');
+  addConfigOptions(cmd);
+  cmd.action(async (opts: { epoch: bigint; graph?: string; out?: string }, command: Command) => {
+    const config = loadConfigFromCommand(command).config;
+    const { runReplayFetch } = await import('../../replay/fetch.ts');
+    const r = await runReplayFetch(
+      config,
+      {
+        epoch: opts.epoch,
+        ...(opts.graph !== undefined ? { graph: opts.graph } : {}),
+        ...(opts.out !== undefined ? { out: opts.out } : {}),
+      },
+      { stderr: process.stderr },
+    );
+    if (r.out !== undefined) process.stderr.write(`wrote ${r.out}\n`);
+    else process.stdout.write(r.text);
+  });
+  return withExamples(cmd, [
+    ['vigil replay fetch -c vigil.yaml --epoch 12 -o dispute.json', 'a bundle of epoch 12'],
   ]);
 }
