@@ -51,9 +51,9 @@ table.leaves{table-layout:fixed}table.leaves col.lk{width:14em}
 mark{background:#ffd3cf;color:var(--bad);font-weight:700}
 table.trace{table-layout:fixed;font-size:12px}
 table.trace td{padding:1px 6px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-table.trace col.i{width:4em}table.trace col.k{width:8em}table.trace col.p{width:7.5em}table.trace col.h{width:420px}
+table.trace col.i{width:4em}table.trace col.k{width:9.5em}table.trace col.p{width:7.5em}table.trace col.h{width:420px}
 table.trace col.a{width:3.2em}
-table.trace tbody{content-visibility:auto;contain-intrinsic-size:auto 5000px}
+div.chunk{content-visibility:auto;contain-intrinsic-size:auto 4000px}
 table.trace td.h{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:10px}
 table.trace td.r{white-space:normal;font-size:11px}
 tr.x td{background:var(--bad-bg)}
@@ -72,5 +72,5 @@ ol.ops .stk{color:var(--muted);margin-left:1.5em}
 ol.ops .lab{color:var(--accent);margin-left:1.5em}
 ul.events{margin:0;padding-left:1.2em;font-size:12.5px}
 ul.events li{margin:2px 0}
-@media print{details{break-inside:avoid}table.trace tbody{content-visibility:visible}}
+@media print{details{break-inside:avoid}div.chunk{content-visibility:visible}}
 `;

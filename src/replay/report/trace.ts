@@ -7,8 +7,8 @@
 import type { ReplayResult, ReplayStep } from '../result.ts';
 import { text } from './escape.ts';
 
-/** Rows per <tbody>: the unit `content-visibility: auto` skips while off screen. */
-const ROWS_PER_BODY = 250;
+/** Rows per chunk: the unit `content-visibility: auto` skips while off screen. */
+const ROWS_PER_CHUNK = 200;
 
 /** The step the report points at: the engine's divergence, else the first row whose roots differ. */
 export function firstDivergentStep(result: ReplayResult): number | undefined {
@@ -53,13 +53,16 @@ export function renderTrace(result: ReplayResult): string {
   const differing = result.steps.filter(
     (s) => s.claimedRoot !== undefined && s.claimedRoot !== s.expectedRoot,
   ).length;
-  const bodies: string[] = [];
-  for (let i = 0; i < result.steps.length; i += ROWS_PER_BODY) {
-    bodies.push(
-      `<tbody>${result.steps
-        .slice(i, i + ROWS_PER_BODY)
-        .map((s) => row(s, first))
-        .join('')}</tbody>`,
+  const cols =
+    '<colgroup><col class="i"><col class="k"><col class="p"><col class="r"><col class="a"><col class="h"><col class="h"></colgroup>';
+  // One table per chunk of rows, each in a block the browser may skip laying out and painting while it is
+  // off screen (content-visibility does not apply to the rows of one big table). The fixed layout and
+  // the shared column widths keep the chunks' columns aligned under the one header.
+  const chunks: string[] = [];
+  for (let i = 0; i < result.steps.length; i += ROWS_PER_CHUNK) {
+    const rows = result.steps.slice(i, i + ROWS_PER_CHUNK);
+    chunks.push(
+      `<div class="chunk"><table class="trace">${cols}<tbody>${rows.map((s) => row(s, first)).join('')}</tbody></table></div>`,
     );
   }
   const summary =
@@ -70,9 +73,8 @@ export function renderTrace(result: ReplayResult): string {
     " ✓/✗: the input accepted or rejected by the reference (≠ and the claim's mark when they disagree).</p>";
   return (
     summary +
-    '<table class="trace"><colgroup><col class="i"><col class="k"><col class="p"><col class="r"><col class="a">' +
-    '<col class="h"><col class="h"></colgroup><thead><tr><th>step</th><th>input</th><th>L2 block:tx:log</th><th>rules</th>' +
-    '<th></th><th>expected root</th><th>claimed root</th></tr></thead>' +
-    `${bodies.join('')}</table>`
+    `<table class="trace head">${cols}<thead><tr><th>step</th><th>input</th><th>L2 block:tx:log</th><th>rules</th>` +
+    '<th></th><th>expected root</th><th>claimed root</th></tr></thead></table>' +
+    chunks.join('')
   );
 }

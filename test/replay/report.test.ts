@@ -1,0 +1,267 @@
+/**
+ * The replay report in a real browser: Debian's headless Chromium driven by playwright-core (one launch
+ * for the file). What a reader sees is asserted on the page's DOM; what the page may do (console errors,
+ * requests, dialogs) is listened for while it loads. The screenshot is kept as a test artifact
+ * (artifacts/, gitignored).
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPORT_CSP, renderReplayReport } from '../../src/replay/report/index.ts';
+import {
+  FRAUD_FAULT,
+  fraudFixture,
+  HOSTILE_IMG,
+  HOSTILE_LINK,
+  HOSTILE_SCRIPT,
+  hostileFixture,
+  largeFixture,
+} from './report-fixtures.ts';
+
+const ARTIFACTS = resolve(import.meta.dirname, '../../artifacts');
+
+/** Debian's `chromium` as found on PATH (`.ci/run` installs it). */
+function chromiumOnPath(): string {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, 'chromium');
+    if (dir !== '' && existsSync(candidate)) return candidate;
+  }
+  throw new Error("chromium is not on PATH: install Debian's chromium package (.ci/run does)");
+}
+
+type Observed = { requests: string[]; errors: string[]; dialogs: string[] };
+
+/** Opens `html` from a file in artifacts/ and records every request, console error and dialog. */
+async function open(
+  browser: Browser,
+  name: string,
+  html: string,
+): Promise<{ page: Page; seen: Observed; url: string }> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const file = join(ARTIFACTS, name);
+  writeFileSync(file, html);
+  const url = pathToFileURL(file).href;
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const seen: Observed = { requests: [], errors: [], dialogs: [] };
+  page.on('request', (r) => seen.requests.push(r.url()));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') seen.errors.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => seen.errors.push(`pageerror: ${e.message}`));
+  page.on('dialog', (d) => {
+    seen.dialogs.push(d.message());
+    void d.dismiss();
+  });
+  await page.goto(url, { waitUntil: 'load' });
+  return { page, seen, url };
+}
+
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await chromium.launch({ executablePath: chromiumOnPath() });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('replay report in Chromium', () => {
+  it('shows the verdict, the first divergent step, the differing leaves and every dispute transaction, offline', async () => {
+    const { result, bundle, scripts } = fraudFixture();
+    const html = renderReplayReport(result, bundle, scripts);
+    expect(html).not.toMatch(/https?:|\/\/[a-z0-9]/i);
+    const { page, seen, url } = await open(browser, 'replay-report.html', html);
+    try {
+      // The only request is the file itself; nothing logged an error.
+      expect(seen.requests).toEqual([url]);
+      expect(seen.errors).toEqual([]);
+      expect(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content')).toBe(
+        REPORT_CSP,
+      );
+      expect(await page.locator('script').count()).toBe(0);
+
+      const header = (await page.locator('header').textContent()) ?? '';
+      expect(header).toContain('fraud');
+      expect(header).toContain('agrees with what the watcher decided');
+      expect(header).toContain(FRAUD_FAULT);
+      expect(result.divergence.found).toBe(true);
+      const d = result.divergence.found ? result.divergence : undefined;
+      expect(header).toContain(`step ${d?.step}`);
+      expect(header).toContain(d?.rule);
+
+      // The header links to the divergent row, which is marked and carries the step's facts.
+      const link = page.locator('header a', { hasText: `step ${d?.step}` });
+      expect(await link.getAttribute('href')).toBe(`#step-${d?.step}`);
+      const row = page.locator(`#step-${d?.step}`);
+      expect(await row.getAttribute('class')).toContain('first');
+      const rowText = (await row.textContent()) ?? '';
+      expect(rowText).toContain(d?.inputKind);
+      expect(rowText).toContain(d?.expectedRoot);
+      expect(rowText).toContain(d?.claimedRoot);
+      expect(await page.locator('table.trace tr.first').count()).toBe(1);
+      expect(await page.locator('table.trace tbody tr').count()).toBe(result.steps.length);
+      await link.click();
+      expect(new URL(page.url()).hash).toBe(`#step-${d?.step}`);
+
+      // Leaf values: both roots at the step, and every differing state leaf with both values.
+      const leaves = (await page.locator('#leaves').textContent()) ?? '';
+      expect(leaves).toContain(d?.expectedRoot);
+      expect(leaves).toContain(d?.claimedRoot);
+      expect(d?.leaves.length).toBeGreaterThan(0);
+      for (const l of d?.leaves ?? []) {
+        expect(leaves).toContain(l.id);
+        if (l.expected !== undefined) expect(leaves).toContain(l.expected);
+        if (l.claimed !== undefined) expect(leaves).toContain(l.claimed);
+      }
+
+      // Every transaction of the dispute, on the timeline and with its checks.
+      const timeline = (await page.locator('#timeline').textContent()) ?? '';
+      const txs = (await page.locator('#transactions').textContent()) ?? '';
+      expect(await page.locator('details.tx').count()).toBe(bundle.transactions.length);
+      for (const t of bundle.transactions) {
+        expect(txs).toContain(t.txid);
+        expect(txs).toContain(t.role);
+        expect(timeline).toContain(`${t.role} ${t.confirmation?.height}`);
+      }
+      for (const dl of result.timeline.deadlines)
+        expect(timeline).toContain(`${dl.name} deadline ${dl.height}`);
+      expect(timeline).toContain(`epoch end ${result.timeline.l2.epochEndBlock}`);
+
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'replay-report.png'), fullPage: true });
+      await page.goto(`${url}#top`);
+      await page.screenshot({ path: join(ARTIFACTS, 'replay-report-top.png') });
+      expect(existsSync(join(ARTIFACTS, 'replay-report.png'))).toBe(true);
+      expect(seen.errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('renders opcode traces collapsed under their input, and the leaf size and verdict where there is none', async () => {
+    const { result, bundle, scripts } = fraudFixture();
+    const { page, seen } = await open(
+      browser,
+      'replay-report-scripts.html',
+      renderReplayReport(result, bundle, scripts),
+    );
+    try {
+      const trace = scripts[0];
+      const tx = page.locator('details.tx', { hasText: trace?.txid ?? '' });
+      expect(await tx.count()).toBe(1);
+      const ops = tx.locator('details.ops');
+      expect(await ops.count()).toBe(1);
+      expect(await ops.getAttribute('open')).toBeNull();
+      expect(await ops.locator('li').count()).toBe(trace?.lines.length);
+      expect(await ops.locator('li').first().isVisible()).toBe(false);
+      await tx.locator('summary').first().click();
+      await tx.locator('details.input summary').first().click();
+      await ops.locator('summary').click();
+      expect(await ops.locator('li').first().isVisible()).toBe(true);
+      expect(await ops.locator('li').first().textContent()).toContain(trace?.lines[0]?.label);
+      expect(await ops.locator('li.skip').count()).toBe(trace?.lines.filter((l) => !l.executed).length);
+
+      // The assert's leaf has no trace: its size and the interpreter's verdict stand in.
+      const assert = page.locator('details.tx', { hasText: 'assert' }).first();
+      const assertText = (await assert.textContent()) ?? '';
+      expect(assertText).toContain('script-path leaf of 13918 bytes');
+      expect(assertText).toContain('verified');
+      expect(assertText).toContain('No opcode trace was passed for this input');
+      expect(seen.errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  // With the CSP and without it: escaping alone must keep the markup inert, the CSP is the second wall.
+  for (const csp of [true, false]) {
+    it(`renders hostile bundle strings as text: no dialog, no request, no element they describe (${csp ? 'with' : 'without'} the CSP)`, async () => {
+      const { result, bundle, scripts } = hostileFixture();
+      let html = renderReplayReport(result, bundle, scripts);
+      expect(html).not.toContain('<script');
+      expect(html).not.toContain('<img');
+      expect(html).not.toContain('<a href="http');
+      if (!csp) {
+        html = html.replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, '');
+        expect(html).not.toContain('Content-Security-Policy');
+      }
+      const { page, seen, url } = await open(
+        browser,
+        `replay-report-hostile-${csp ? 'csp' : 'nocsp'}.html`,
+        html,
+      );
+      try {
+        // Open every collapsed section so that nothing hostile hides from the checks below.
+        await page.locator('details:not([open]) > summary').evaluateAll((summaries) => {
+          for (const s of summaries) (s.parentElement as { open: boolean } | null)!.open = true;
+        });
+        await page.evaluate('0'); // one round trip: whatever opening them started has run
+        expect(seen.dialogs).toEqual([]);
+        expect(seen.requests).toEqual([url]);
+        expect(seen.errors).toEqual([]);
+        expect(await page.locator('script, img, iframe, object, embed').count()).toBe(0);
+        expect(await page.locator('a[href^="http"]').count()).toBe(0);
+        expect(await page.locator('style').count()).toBe(1);
+        const body = (await page.locator('body').textContent()) ?? '';
+        for (const s of [HOSTILE_SCRIPT, HOSTILE_IMG, HOSTILE_LINK]) expect(body).toContain(s);
+        expect(await page.title()).toContain(HOSTILE_SCRIPT);
+      } finally {
+        await page.close();
+      }
+    });
+  }
+
+  it('a 10,000-input epoch renders every row in a report under 5 MB', async () => {
+    const { result, bundle } = largeFixture(10_000);
+    const html = renderReplayReport(result, bundle);
+    const bytes = Buffer.byteLength(html, 'utf8');
+    expect(bytes).toBeLessThan(5 * 1024 * 1024);
+    const { page, seen } = await open(browser, 'replay-report-10k.html', html);
+    try {
+      expect(seen.errors).toEqual([]);
+      expect(await page.locator('table.trace tbody tr').count()).toBe(10_000);
+      expect(await page.locator('table.trace tr.x').count()).toBe(10_000);
+      expect(await page.locator('#step-9999').textContent()).toContain(result.steps[9_999]?.claimedRoot);
+      expect(await page.locator('header a[href="#step-0"]').count()).toBe(1);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('an honest epoch fetched from the chains reads as valid, with no divergence and no watcher record', async () => {
+    const { result, bundle } = fraudFixture();
+    for (const s of result.steps) {
+      s.claimedRoot = s.expectedRoot;
+      s.claimedAccepted = s.expectedAccepted;
+    }
+    result.verdict = { outcome: 'valid', challengeable: false, equivocation: false, reasons: [] };
+    result.divergence = { found: false, reason: 'every claimed root equals the reference' };
+    result.roots.kickoff = result.roots.vigil;
+    result.roots.l2Commitment = result.roots.vigil;
+    result.agreement = { compared: false, reason: 'the bundle has no watcher record' };
+    result.source = 'chains';
+    bundle.source = 'chains';
+    bundle.watcher = undefined;
+    const { page, seen } = await open(
+      browser,
+      'replay-report-valid.html',
+      renderReplayReport(result, bundle),
+    );
+    try {
+      expect(seen.errors).toEqual([]);
+      const header = (await page.locator('header').textContent()) ?? '';
+      expect(header).toContain('valid');
+      expect(header).toContain('not compared');
+      expect(header).toContain('every claimed root equals the reference');
+      expect(await page.locator('header.valid').count()).toBe(1);
+      expect(await page.locator('table.trace tr.x').count()).toBe(0);
+      expect(await page.locator('#leaves').textContent()).toContain('No step differs');
+      expect(await page.locator('#watcher').textContent()).toContain('no watcher record');
+    } finally {
+      await page.close();
+    }
+  });
+});
