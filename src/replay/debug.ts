@@ -32,10 +32,10 @@ export class BundleDebugSelectorError extends VigilError {
 /** The shortest txid prefix a selector may use (shorter ones read as role names). */
 export const MIN_TXID_PREFIX = 8;
 
-/** Names a selector may use for a role besides the role itself. */
+/** Names a selector may use for a role besides the role itself (selectors are case-insensitive). */
 const ROLE_ALIASES: Record<string, BundleTxRole> = {
   timeout: 'assert-timeout',
-  assertTimeout: 'assert-timeout',
+  asserttimeout: 'assert-timeout',
   'kick-off': 'kickoff',
 };
 
@@ -131,7 +131,8 @@ function findTx(bundle: DisputeBundleV2, txPart: string): number {
     );
   }
   const r = /^([A-Za-z-]+)(?:#([1-9][0-9]{0,5}))?$/.exec(txPart);
-  const role = r === null ? undefined : (ROLE_ALIASES[r[1] as string] ?? (r[1] as string).toLowerCase());
+  const word = r?.[1]?.toLowerCase();
+  const role = word === undefined ? undefined : (ROLE_ALIASES[word] ?? word);
   if (r === null || role === undefined || !(ROLES as readonly string[]).includes(role)) {
     noSuchTx(bundle, `"${txPart}"`);
   }

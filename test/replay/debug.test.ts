@@ -279,6 +279,8 @@ describe('vigil replay --debug: the tx debugger on a bundle transaction', () => 
     expect(selectBundleTx(bundle, 'disprove')).toMatchObject({ index: 3, name: 'disprove#1' });
     expect(selectBundleTx(bundle, 'disprove#2:0')).toMatchObject({ index: 4, name: 'disprove#2' });
     expect(selectBundleTx(bundle, 'timeout')).toMatchObject({ index: 5, name: 'assert-timeout' });
+    expect(selectBundleTx(bundle, 'assertTimeout')).toMatchObject({ index: 5 });
+    expect(selectBundleTx(bundle, 'Assert')).toMatchObject({ index: 2 });
     expect(selectBundleTx(bundle, `${ids[1]}:1`)).toMatchObject({ index: 1, input: 1 });
     expect(selectBundleTx(bundle, (ids[2] as string).slice(0, 8).toUpperCase())).toMatchObject({ index: 2 });
   });
