@@ -151,7 +151,10 @@ function findTx(bundle: DisputeBundleV2, txPart: string): number {
 /** The bundle's graph as the watcher would import it, or why it does not import. */
 function importBundleGraph(bundle: DisputeBundleV2): { graph: Graph } | { refused: string } {
   const e = bundle.graph.expectations;
-  const kickoff = bundle.transactions.find((t) => t.role === 'kickoff' && t.txid === bundle.kickoffTxid);
+  const kickoffTxid = bundle.kickoffTxid.toLowerCase();
+  const kickoff = bundle.transactions.find(
+    (t) => t.role === 'kickoff' && t.txid.toLowerCase() === kickoffTxid,
+  );
   const claimPrevout = kickoff?.prevouts[0];
   const circuit = STEP_CIRCUITS.find((c) => c.id === e.circuit);
   if (circuit === undefined) return { refused: `step circuit ${e.circuit} is not one this Vigil knows` };
