@@ -131,7 +131,12 @@ export function inputsBetween(d: GovernanceDerivation, from: number, to: number)
   return slice.filter((_, i) => !overruled.has(from + i));
 }
 
-function findEnd(d: GovernanceDerivation, epoch: bigint | 'latest', through: bigint | undefined): EpochEnd {
+/** The end of `epoch` (or the last epoch that ended) in the ingested history; EpochNotEndedError if none. */
+export function findEpochEnd(
+  d: GovernanceDerivation,
+  epoch: bigint | 'latest',
+  through: bigint | undefined,
+): EpochEnd {
   const ends = d.epochEnds;
   const last = ends.at(-1);
   const at = `the L2 ingested through block ${through ?? 'none'}`;
@@ -149,8 +154,28 @@ function findEnd(d: GovernanceDerivation, epoch: bigint | 'latest', through: big
   });
 }
 
-/** Ingests the L2 up to its head (less `confirmations`) and verifies one epoch. */
-export async function verifyEpoch(o: VerifyEpochOptions): Promise<EpochVerification> {
+export type IngestL2Options = Pick<
+  VerifyEpochOptions,
+  'rpc' | 'deployment' | 'store' | 'confirmations' | 'chainId' | 'maxRange' | 'onProgress'
+>;
+
+/** The governance history ingested from the L2, as far as it is deep enough. */
+export type IngestedL2 = {
+  derivation: GovernanceDerivation;
+  /** The block ingestion started after (the cache's cursor, or the block before the deployment). */
+  start: bigint;
+  /** The last block ingested, undefined when none is yet. */
+  through: bigint | undefined;
+  /** The L2 head when ingestion stopped. */
+  head: bigint;
+};
+
+/**
+ * Ingests the L2 into the journal store up to its head (less `confirmations`) with the reference
+ * executor, after checking the node is the chain asked for: what `vigil verify` and `vigil replay
+ * fetch` both read an epoch from.
+ */
+export async function ingestL2(o: IngestL2Options): Promise<IngestedL2> {
   if (o.chainId !== undefined) {
     const id = await o.rpc.call('eth_chainId', (c) => c.getChainId());
     if (id !== o.chainId) {
@@ -166,7 +191,7 @@ export async function verifyEpoch(o: VerifyEpochOptions): Promise<EpochVerificat
     confirmations: o.confirmations,
     maxRange: o.maxRange,
     executor: REFERENCE_EXECUTOR,
-    // One cross-check below, at the epoch asked for: not one per epoch of the whole history.
+    // One cross-check by the caller, at the epoch asked for: not one per epoch of the whole history.
     crossCheck: false,
   });
   const { ingester, derivation } = ingestion;
@@ -181,8 +206,13 @@ export async function verifyEpoch(o: VerifyEpochOptions): Promise<EpochVerificat
     if (r === 'idle') break;
   }
   const head = await o.rpc.blockNumber();
-  const through = ingester.cursor?.number;
-  const end = findEnd(derivation, o.epoch, through);
+  return { derivation, start, through: ingester.cursor?.number, head };
+}
+
+/** Ingests the L2 up to its head (less `confirmations`) and verifies one epoch. */
+export async function verifyEpoch(o: VerifyEpochOptions): Promise<EpochVerification> {
+  const { derivation, start, through, head } = await ingestL2(o);
+  const end = findEpochEnd(derivation, o.epoch, through);
   const vigilRoot = hexToBytes(end.root);
   const prior = inputsBetween(derivation, 0, end.firstInput);
   const epochInputs = inputsBetween(derivation, end.firstInput, end.lastInput + 1);

@@ -13,6 +13,7 @@ import type { Address } from '../governance/index.ts';
 import type { JournalStore } from '../l2/cursor-store.ts';
 import type { L2Entry } from '../l2/decode.ts';
 import { FileJournalStore } from '../l2/file-journal-store.ts';
+import type { WatchedDeployment } from '../l2/governance-contracts.ts';
 import { MemoryJournalStore } from '../l2/memory-journal-store.ts';
 import { L2Rpc } from '../l2/rpc.ts';
 import {
@@ -114,7 +115,15 @@ function readGraph(path: string): unknown {
   }
 }
 
-function graphSource(config: VigilConfig, o: VerifyRunOptions, epoch: bigint): GraphSource | undefined {
+/**
+ * The operator's graph for `epoch`: the file given, else `dispute.graphDir/epoch-<N>.json` when it
+ * exists; undefined when there is none. With `bitcoin` not false, the Bitcoin backend to read it on.
+ */
+export function graphSourceFromConfig(
+  config: VigilConfig,
+  o: { graph?: string; bitcoin?: boolean; env?: Record<string, string | undefined> },
+  epoch: bigint,
+): GraphSource | undefined {
   let path = o.graph;
   if (path === undefined && config.dispute.graphDir !== undefined) {
     const candidate = join(config.dispute.graphDir, graphFileName(epoch));
@@ -137,7 +146,29 @@ function graphSource(config: VigilConfig, o: VerifyRunOptions, epoch: bigint): G
   };
 }
 
-export async function runVerifyEpoch(config: VigilConfig, o: VerifyRunOptions): Promise<EpochVerification> {
+/** What reading the L2 from the configuration needs, and how to let go of the cache. */
+export type L2FromConfig = {
+  rpc: L2Rpc;
+  deployment: WatchedDeployment;
+  store: JournalStore<L2Entry>;
+  /** Releases the cache directory (its lock); call once done. */
+  close: () => void;
+};
+
+/**
+ * The L2 RPC (retrying briefly: a one-shot command), the watched deployment and the journal store (a
+ * cache directory per chain and deployment, or memory with `cacheDir: false`), from the configuration.
+ */
+export function l2FromConfig(
+  config: VigilConfig,
+  o: {
+    cacheDir?: string | false;
+    onCacheDiscarded?: (reason: string) => void;
+    env?: Record<string, string | undefined>;
+    /** Names the command in the error when the contracts are not configured. */
+    command?: string;
+  } = {},
+): L2FromConfig {
   let deployment: ReturnType<typeof deploymentFromConfig>;
   try {
     deployment = deploymentFromConfig(config);
@@ -147,36 +178,34 @@ export async function runVerifyEpoch(config: VigilConfig, o: VerifyRunOptions): 
     throw new VerifyConfigError(`l2.genesisFile: ${err.shortMessage}`, { cause: err });
   }
   if (deployment === undefined) {
-    throw new VerifyConfigError('vigil verify needs the L2 contracts: set every l2.contracts.* address', {
-      metaMessages: ['token, staking, governor, paramRegistry, epochManager and stateCommitment'],
-    });
+    throw new VerifyConfigError(
+      `${o.command ?? 'vigil verify'} needs the L2 contracts: set every l2.contracts.* address`,
+      { metaMessages: ['token, staking, governor, paramRegistry, epochManager and stateCommitment'] },
+    );
   }
-  const root = o.root !== undefined ? parseRootArgument(o.root) : undefined;
-  if (o.account !== undefined && !isAccountAddress(o.account)) {
-    throw new VerifyUsageError(`--account ${o.account} is not an address (0x and 40 hex digits)`);
-  }
-  if (o.graph !== undefined && !existsSync(o.graph))
-    throw new VerifyUsageError(`the graph file ${o.graph} does not exist`);
   const rpc = new L2Rpc({
     urls: config.l2.rpcUrls,
     timeoutMs: config.l2.requestTimeoutMs,
     // A one-shot command: an unreachable L2 is reported (exit 4) within seconds, not retried for long.
     retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 },
   });
-  let store: JournalStore<L2Entry>;
-  let close = () => {};
   if (o.cacheDir === false) {
-    store = new MemoryJournalStore<L2Entry>();
-  } else {
-    const dir = join(
-      o.cacheDir ?? defaultCacheRoot(o.env),
-      deploymentCacheName(config.l2.chainId, deployment),
-    );
-    const file = FileJournalStore.open<L2Entry>(dir, o.onCacheDiscarded);
-    store = file;
-    close = () => file.close();
+    return { rpc, deployment, store: new MemoryJournalStore<L2Entry>(), close: () => {} };
   }
+  const dir = join(o.cacheDir ?? defaultCacheRoot(o.env), deploymentCacheName(config.l2.chainId, deployment));
+  const file = FileJournalStore.open<L2Entry>(dir, o.onCacheDiscarded);
+  return { rpc, deployment, store: file, close: () => file.close() };
+}
+
+export async function runVerifyEpoch(config: VigilConfig, o: VerifyRunOptions): Promise<EpochVerification> {
+  const { rpc, deployment, store, close } = l2FromConfig(config, o);
   try {
+    const root = o.root !== undefined ? parseRootArgument(o.root) : undefined;
+    if (o.account !== undefined && !isAccountAddress(o.account)) {
+      throw new VerifyUsageError(`--account ${o.account} is not an address (0x and 40 hex digits)`);
+    }
+    if (o.graph !== undefined && !existsSync(o.graph))
+      throw new VerifyUsageError(`the graph file ${o.graph} does not exist`);
     return await verifyEpoch({
       rpc,
       deployment,
@@ -186,7 +215,7 @@ export async function runVerifyEpoch(config: VigilConfig, o: VerifyRunOptions): 
       chainId: config.l2.chainId,
       maxRange: BigInt(config.l2.maxRange),
       ...(root ? { root } : {}),
-      graph: (epoch: bigint) => graphSource(config, o, epoch),
+      graph: (epoch: bigint) => graphSourceFromConfig(config, o, epoch),
       ...(o.crossCheck !== undefined ? { crossCheck: o.crossCheck } : {}),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       ...(o.account !== undefined ? { account: o.account.toLowerCase() as Address } : {}),
