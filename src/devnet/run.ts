@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { deleteKeysByPrefix } from '../store/redis.ts';
+import { exportDevnetBundles } from './export-bundles.ts';
 import type { OperatorBehaviour } from './operator.ts';
 import { startBitcoinSide, startL2Side } from './run-chains.ts';
 import { DEVNET_PARAMS, StopStack } from './run-context.ts';
@@ -57,6 +58,11 @@ export type DevnetOptions = {
   logger?: Logger;
   /** Confirm every kick-off before the watcher starts, and time how fast it judges the backlog. */
   backlog?: boolean;
+  /**
+   * A directory: at the end, every dispute is written there as a version-2 bundle from the records and
+   * from the chains (docs/replay.md), before anything stops.
+   */
+  exportBundles?: string;
   /** Aborting ends the run early (not as expected) and still cleans up. */
   signal?: AbortSignal;
   /** Story lines, as they happen. */
@@ -117,7 +123,25 @@ export async function runDevnet(o: DevnetOptions): Promise<DevnetSummary> {
       stops,
       say,
     );
-    return await summariseRun({ plan, choice, l2Run, operator, side, end });
+    const summary = await summariseRun({ plan, choice, l2Run, operator, side, end });
+    if (o.exportBundles !== undefined) {
+      // While both chains still run: the bundles must replay after everything here is gone.
+      summary.bundles = await exportDevnetBundles({
+        dir: o.exportBundles,
+        redis: o.redis,
+        prefix,
+        l2RpcUrl: l2.rpcUrl,
+        deployment: l2Run.deployment,
+        backend: chain.bitcoin.backend,
+        graphDir,
+        epochs: plan.claims.map((c) => c.epoch),
+      });
+      const disputes = summary.bundles.filter((b) => b.exported !== undefined).length;
+      say(
+        `bundles: ${summary.bundles.length} epochs fetched from the chains and ${disputes} disputes exported to ${o.exportBundles}`,
+      );
+    }
+    return summary;
   } finally {
     await stops.stopAll();
   }

@@ -3,10 +3,12 @@
  * (the plan), and whether the run went as expected. The CLI exits 0 exactly when `ok` is true and prints
  * `toJson` as its last line with `--json`.
  */
+
 import type { Verdict } from '../judge/verdict.ts';
 import type { L2ExecutionFault } from '../l2/governance-ingester.ts';
 import type { SequencerDeviation } from '../l2/rollup-sequencer.ts';
 import type { RaisedAlert } from './alerts.ts';
+import type { ExportedBundle } from './export-bundles.ts';
 import type { DevnetPlan } from './plan.ts';
 import { judgeL2Faults, type RollupFinding } from './rollup-expectations.ts';
 import type { ExpectedEnd } from './strategies/types.ts';
@@ -61,6 +63,8 @@ export type DevnetSummary = {
   judgedPerSecond: number | undefined;
   ok: boolean;
   problems: string[];
+  /** The bundles written with `exportBundles`. */
+  bundles?: ExportedBundle[];
 };
 
 /** The alert an L2 breaking a governed rollup parameter raises (config/alerts.yml). */

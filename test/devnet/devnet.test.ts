@@ -5,10 +5,18 @@
  * by disprove when the operator asserts its trace, by assert-timeout when it never does. And an honest
  * operator: no fraud verdict, no challenge (over 50 epochs in devnet.long.test.ts).
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExportedBundle } from '../../src/devnet/export-bundles.ts';
 import { runDevnet } from '../../src/devnet/run.ts';
+import type { DevnetSummary } from '../../src/devnet/summary.ts';
 import { FAULTS } from '../../src/governance/index.ts';
+import { parseBundle } from '../../src/replay/bundle-codec.ts';
+import { replayBundle } from '../../src/replay/engine.ts';
+import { replayPassed } from '../../src/replay/format.ts';
 import { findBitingSeed, seedWithGasLimitChange, seedWithWindowChange } from './fault-seeds.ts';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -22,11 +30,56 @@ afterAll(async () => {
 
 const EPOCHS = 3;
 
+const replayOf = async (path: string) => replayBundle(parseBundle(await readFile(path, 'utf8'), path));
+
+/**
+ * Issue #16's acceptance 1 and 2 per fault: each dispute's exported bundle replays offline to the
+ * watcher's verdict, step and rule, and says it agrees; the bundle fetched from the chains alone replays
+ * to the same verdict and first divergent step; the honest epochs replay as valid.
+ */
+async function expectBundlesReplay(
+  bundles: readonly ExportedBundle[],
+  bite: { epoch: bigint; step: number; rule: string | null; fault: string },
+  s: DevnetSummary,
+): Promise<void> {
+  expect(bundles.map((b) => b.epoch)).toEqual(Array.from({ length: EPOCHS }, (_, i) => BigInt(i)));
+  for (const b of bundles) {
+    expect(b.fetchError).toBeUndefined();
+    const fetched = await replayOf(b.fetched as string);
+    expect(fetched.chainChecksOk).toBe(true);
+    if (b.epoch < bite.epoch) {
+      expect(b.exported).toBeUndefined();
+      expect(fetched.verdict.outcome).toBe('valid');
+      expect(replayPassed(fetched)).toBe(true);
+      continue;
+    }
+    const dispute = s.disputes.find((d) => d.epoch === b.epoch);
+    expect(dispute).toBeDefined();
+    const exported = await replayOf(b.exported as string);
+    expect(exported.verdict.outcome).toBe('fraud');
+    expect(exported.chainChecksOk).toBe(true);
+    expect(exported.agreement).toEqual({ compared: true, agrees: true, differences: [] });
+    expect(fetched.verdict).toEqual(exported.verdict);
+    expect(fetched.divergence).toEqual(exported.divergence);
+    expect(fetched.checkpoints.disproveStep).toBe(exported.checkpoints.disproveStep);
+    expect(replayPassed(exported)).toBe(false);
+    if (b.epoch === bite.epoch) {
+      expect(exported.divergence).toMatchObject({
+        found: true,
+        fault: bite.fault,
+        rule: bite.rule,
+        step: bite.step,
+      });
+    }
+  }
+}
+
 describe('vigil devnet, end to end', () => {
   FAULTS.forEach((fault, i) => {
     const behaviour = i % 2 === 0 ? 'assert' : 'never-assert';
     it(`catches ${fault.name} (operator ${behaviour}s) at the epoch and step it bites`, async () => {
       const bite = findBitingSeed(fault.name, EPOCHS);
+      const dir = await mkdtemp(join(tmpdir(), 'vigil-devnet-bundles-'));
       const s = await runDevnet({
         redis,
         redisUrl: REDIS_URL,
@@ -34,6 +87,7 @@ describe('vigil devnet, end to end', () => {
         seed: bite.seed,
         fault: fault.name,
         behaviour,
+        exportBundles: dir,
       });
       expect(s.problems).toEqual([]);
       expect(s.ok).toBe(true);
@@ -47,7 +101,10 @@ describe('vigil devnet, end to end', () => {
       expect(s.disputes.every((d) => d.epoch >= bite.epoch)).toBe(true);
       expect(s.verdicts.fraud).toBe(s.disputes.length);
       expect(s.verdicts.valid).toBe(Number(bite.epoch));
-    }, 180_000);
+      // The run is over: its chains are stopped and its Redis keys deleted. Every bundle replays offline.
+      await expectBundlesReplay(s.bundles ?? [], { ...bite, rule: fault.breaks, fault: fault.name }, s);
+      await rm(dir, { recursive: true, force: true });
+    }, 240_000);
   });
 
   it.each(['rollup-param-ignored', 'rollup-param-early'])(

@@ -13,6 +13,7 @@ type DevnetOptions = {
   bitcoinRpc?: string;
   bitcoinCookieFile?: string;
   json?: boolean;
+  exportBundles?: string;
   redisUrl: string;
   logLevel: string;
 };
@@ -53,6 +54,10 @@ export function devnetCommand(): Command {
       "the regtest node's .cookie file (instead of user:pass in the URL)",
     )
     .option('--json', 'end the output with one JSON line summarising the run')
+    .option(
+      '--export-bundles <dir>',
+      'at the end, write every dispute as a replay bundle, from the records and from the chains (vigil replay <bundle>)',
+    )
     .option(
       '--redis-url <url>',
       'Redis for the queue, the dispute records and the cursors (the run removes its keys at the end); when none answers at the default, a private redis-server is started for the run',
@@ -116,6 +121,7 @@ export function devnetCommand(): Command {
           bitcoinCookieFile: opts.bitcoinCookieFile,
           signal: abort.signal,
           say: out,
+          ...(opts.exportBundles !== undefined ? { exportBundles: opts.exportBundles } : {}),
         });
         const v = summary.verdicts;
         const w = summary.walletSpend;
