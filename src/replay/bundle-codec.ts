@@ -281,7 +281,14 @@ function canonicalJson(
   const out: JsonObject = {};
   const record = v as Record<string, unknown>;
   for (const k of Object.keys(record).sort()) {
-    if (record[k] !== undefined) out[k] = canonicalJson(record[k], memberPath(path, k), depth + 1, fail);
+    if (record[k] === undefined) continue;
+    // Defined, not assigned: JSON.parse makes "__proto__" an own key, and assigning it would set the prototype.
+    Object.defineProperty(out, k, {
+      value: canonicalJson(record[k], memberPath(path, k), depth + 1, fail),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }
@@ -726,7 +733,12 @@ function readConfirmation(r: FieldReader, v: unknown, p: string): BundleConfirma
 function readPrevout(r: FieldReader, v: unknown, p: string): BundlePrevout {
   const o = r.object(v, p, ['value', 'script']);
   return {
-    value: r.uint(o.value, `${p}.value`, MAX_MONEY + 1n, '21,000,000 BTC in satoshis (2100000000000001)'),
+    value: r.uint(
+      o.value,
+      `${p}.value`,
+      MAX_MONEY + 1n,
+      '2100000000000001 (21 million BTC is 2100000000000000 satoshis)',
+    ),
     script: r.bytes(o.script, `${p}.script`, {
       max: BUNDLE_LIMITS.prevoutScriptBytes,
       why: "Bitcoin's MAX_SCRIPT_SIZE: no longer script can be spent",

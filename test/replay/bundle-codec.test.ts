@@ -274,6 +274,16 @@ describe('bundle codec: writing and reading back', () => {
     expect(serializeBundle(b)).toBe(text);
   });
 
+  it('keeps a "__proto__" key of a free-form value as data', () => {
+    const t = text.replace('"document": {', '"document": {\n      "__proto__": { "polluted": true },');
+    const read = parseBundle(t);
+    const doc = read.graph.document as Record<string, unknown>;
+    expect(Object.keys(doc)).toContain('__proto__');
+    expect(Object.getPrototypeOf(doc)).toBe(Object.prototype);
+    expect(serializeBundle(read)).toContain('"__proto__": {');
+    expect(parseBundle(serializeBundle(read))).toEqual(read);
+  });
+
   it('refuses to write what JSON cannot hold, naming where', () => {
     const b: DisputeBundleV2 = {
       ...bundle,
