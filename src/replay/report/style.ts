@@ -51,10 +51,10 @@ table.leaves{table-layout:fixed}table.leaves col.lk{width:14em}
 mark{background:#ffd3cf;color:var(--bad);font-weight:700}
 table.trace{table-layout:fixed;font-size:12px}
 table.trace td{padding:1px 6px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-table.trace col.i{width:4em}table.trace col.k{width:9.5em}table.trace col.p{width:7.5em}table.trace col.h{width:420px}
+table.trace col.i{width:4em}table.trace col.k{width:9.5em}table.trace col.p{width:7.5em}table.trace col.h{width:29.5%}
 table.trace col.a{width:3.2em}
 div.chunk{content-visibility:auto;contain-intrinsic-size:auto 4000px}
-table.trace td.h{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:10px}
+table.trace td.h{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:10px;white-space:normal;word-break:break-all}
 table.trace td.r{white-space:normal;font-size:11px}
 tr.x td{background:var(--bad-bg)}
 tr.first td{background:#ffd3cf;font-weight:700;border-top:2px solid var(--bad);border-bottom:2px solid var(--bad)}
