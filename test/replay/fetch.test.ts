@@ -3,8 +3,9 @@
  * faulty executor (so its epoch-0 commitment is wrong), and a simnet on which that operator kicked off
  * epoch 0 with its wrong root, a challenge answered it and the operator asserted. The bundle carries the
  * epoch's history (its re-execution gives the reference root), the operator's commitment, the kick-off
- * and every dispute transaction; the run from the configuration writes it, and the missing pieces (an
- * epoch not ended, no graph, a graph of another epoch, no kick-off) are specific errors.
+ * and every dispute transaction, and replays offline to the fault; the run from the configuration and the
+ * command write it, and the missing pieces (an epoch not ended, no graph, a graph of another epoch, no
+ * kick-off) are specific errors.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +49,7 @@ import { EpochNotEndedError } from '../../src/verify/epoch.ts';
 import { graphExpectationsFromConfig } from '../../src/watcher/from-config.ts';
 import { graphFileName } from '../../src/watcher/graph-registry.ts';
 import { type GraphFixture, makeGraph, secretOf, xOnly } from '../../testkit/dispute/graph-fixture.ts';
+import { runCli } from '../cli/run-cli.ts';
 
 // Seed 12: the power-cap fault changes epoch 0's root (test/verify/epoch.test.ts finds the same).
 const SEED = 12;
@@ -313,6 +315,30 @@ describe('vigil replay fetch, from the two chains alone', () => {
     expect(none).toBeInstanceOf(ReplayFetchNoKickoffError);
     expect(none.shortMessage).toBe('epoch 1 has no kick-off on Bitcoin');
     expect(none.category).toBe('usage');
+  }, 60_000);
+
+  it('the command: vigil replay fetch writes the bundle (a file or stdout); an epoch not ended is exit 2', async () => {
+    const cliEnv = { ...env, XDG_CACHE_HOME: join(dir, 'xdg-cache') };
+    const config = join(dir, 'vigil.yaml');
+    const out = join(dir, 'cli-bundle.json');
+    const written = await runCli(['replay', 'fetch', '-c', config, '--epoch', '0', '-o', out], {
+      env: cliEnv,
+    });
+    expect(written.code, written.stderr).toBe(0);
+    expect(written.stderr).toContain(`wrote ${out}`);
+    const b = parseBundle(readFileSync(out, 'utf8'));
+    expect(b.kickoffTxid).toBe(txidHex(dispute.kickoff));
+    expect(b.transactions.map((t) => t.role)).toEqual(['claim', 'kickoff', 'challenge', 'assert']);
+    const printed = await runCli(['replay', 'fetch', '-c', config, '--epoch', '0'], { env: cliEnv });
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(printed.stdout).toBe(readFileSync(out, 'utf8'));
+    // Given a graph file: the L2 is read, and the epoch has not ended on it.
+    const graph = join(dir, 'graphs', graphFileName(0n));
+    const future = await runCli(['replay', 'fetch', '-c', config, '--epoch', '9', '--graph', graph], {
+      env: cliEnv,
+    });
+    expect(future.code).toBe(2);
+    expect(future.stderr).toContain('epoch 9 has not ended');
   }, 60_000);
 
   it('on a terminal the progress is one bar redrawn in place', () => {
