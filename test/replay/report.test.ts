@@ -9,7 +9,8 @@ import { delimiter, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPORT_CSP, renderReplayReport } from '../../src/replay/report/index.ts';
+import { jsonText, text } from '../../src/replay/report/escape.ts';
+import { MAX_TRACE_LINES_PER_INPUT, REPORT_CSP, renderReplayReport } from '../../src/replay/report/index.ts';
 import {
   FRAUD_FAULT,
   fraudFixture,
@@ -263,5 +264,68 @@ describe('replay report in Chromium', () => {
     } finally {
       await page.close();
     }
+  });
+});
+
+describe('replay report as a string (edges the fixtures do not reach)', () => {
+  it('escapes the five characters that matter in text and quoted attributes', () => {
+    expect(text(`<a href="x" title='y'>&amp;</a>`)).toBe(
+      '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;',
+    );
+  });
+
+  it('shows values of unknown shape as bounded JSON: bigints, bytes, cycles and long values', () => {
+    expect(jsonText({ amount: 10n, key: Uint8Array.of(0xab, 0x01) })).toBe(
+      '{&quot;amount&quot;:&quot;10&quot;,&quot;key&quot;:&quot;0xab01&quot;}',
+    );
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(jsonText(cyclic)).toBe('(a value that cannot be shown as JSON)');
+    expect(jsonText('x'.repeat(50), 10)).toBe('&quot;xxxxxxxxx… (42 more characters)');
+  });
+
+  it('names the divergent step and both roots even when the result lists no row for it', () => {
+    const { result, bundle } = fraudFixture();
+    const d = result.divergence;
+    if (!d.found) throw new Error('the fixture diverges');
+    result.steps = result.steps.filter((s) => s.index !== d.step);
+    const html = renderReplayReport(result, bundle);
+    expect(html).toContain(
+      `step ${d.step}</a> (<code>${d.inputKind}</code>; the result lists no row for this step)`,
+    );
+    expect(html).toContain(d.expectedRoot);
+    expect(html).not.toContain('No step differs');
+  });
+
+  it('caps an opcode trace at MAX_TRACE_LINES_PER_INPUT lines and counts the rest', () => {
+    const { result, bundle } = fraudFixture();
+    const txid = bundle.transactions[2]?.txid as string;
+    const lines = Array.from({ length: MAX_TRACE_LINES_PER_INPUT + 7 }, (_, i) => ({
+      stage: 'tapscript',
+      index: i,
+      instruction: 'OP_NOP',
+      executed: true,
+    }));
+    const html = renderReplayReport(result, bundle, [{ txid, input: 0, lines }]);
+    expect(html.match(/<li>tapscript #\d+: OP_NOP/g)?.length).toBe(MAX_TRACE_LINES_PER_INPUT);
+    expect(html).toContain(`7 more lines not shown (the first ${MAX_TRACE_LINES_PER_INPUT} are)`);
+  });
+
+  it('lists an unconfirmed transaction and one the replay did not verify, without drawing them', () => {
+    const { result, bundle } = fraudFixture();
+    const disprove = result.transactions[3];
+    if (disprove === undefined) throw new Error('the fixture has a disprove');
+    disprove.height = undefined;
+    disprove.blockHash = undefined;
+    const entry = result.timeline.bitcoin.find((e) => e.role === 'disprove');
+    if (entry !== undefined) entry.height = undefined;
+    const challenge = result.transactions.splice(1, 1)[0];
+    const html = renderReplayReport(result, bundle);
+    expect(html).toContain('<td>disprove</td><td class="mono">unconfirmed</td>');
+    expect(html).not.toContain('>disprove 840141</text>');
+    const section = html.slice(
+      html.indexOf(`<strong>challenge</strong> <span class="mono">${challenge?.txid}`),
+    );
+    expect(section.slice(0, 400)).toContain('not re-verified');
   });
 });

@@ -145,27 +145,35 @@ function verdictHeader(result: ReplayResult, bundle: DisputeBundleV2): string {
 function leafValues(result: ReplayResult, bundle: DisputeBundleV2): string {
   const parts: string[] = [];
   const first = firstDivergentStep(result);
-  const step = first === undefined ? undefined : result.steps.find((s) => s.index === first);
-  if (step !== undefined) {
-    const before = result.steps.find((s) => s.index === step.index - 1);
-    const claimed = step.claimedRoot;
+  if (first !== undefined) {
+    // The divergence carries both roots itself; the step's row (when the result has it) adds context.
+    const d = result.divergence;
+    const step = result.steps.find((s) => s.index === first);
+    const before = result.steps.find((s) => s.index === first - 1);
+    const expected = d.found ? d.expectedRoot : (step?.expectedRoot ?? '');
+    const claimed = d.found ? d.claimedRoot : step?.claimedRoot;
     const rows = [
       before === undefined
         ? ''
         : `<div class="row"><span class="muted">before (agreed)</span><span class="mono hash">${text(before.expectedRoot)}</span></div>`,
-      `<div class="row"><span>expected</span><span class="mono hash">${text(step.expectedRoot)}</span></div>`,
+      `<div class="row"><span>expected</span><span class="mono hash">${text(expected)}</span></div>`,
       claimed === undefined
         ? '<div class="row"><span>claimed</span><span class="muted">no executor reproduces the claim at this step</span></div>'
-        : `<div class="row"><span>claimed</span><span class="mono hash">${markDifferences(step.expectedRoot, claimed)}</span></div>`,
+        : `<div class="row"><span>claimed</span><span class="mono hash">${markDifferences(expected, claimed)}</span></div>`,
     ];
     const count =
       claimed === undefined
         ? ''
-        : `<p>${countDifferences(step.expectedRoot, claimed)} hex digits differ (marked).</p>`;
+        : `<p>${countDifferences(expected, claimed)} hex digits differ (marked).</p>`;
+    const context =
+      step === undefined
+        ? d.found
+          ? ` (<code>${text(d.inputKind)}</code>; the result lists no row for this step)`
+          : ''
+        : ` (<code>${text(step.kind)}</code> at L2 ${text(step.block)}:${Math.trunc(step.txIndex)}:${Math.trunc(step.logIndex)}; ` +
+          `rules ${text(step.rules.join(', ') || 'none')})`;
     parts.push(
-      `<h3>At <a href="#${stepAnchor(step.index)}">step ${Math.trunc(step.index)}</a> ` +
-        `(<code>${text(step.kind)}</code> at L2 ${text(step.block)}:${Math.trunc(step.txIndex)}:${Math.trunc(step.logIndex)}; ` +
-        `rules ${text(step.rules.join(', ') || 'none')})</h3>` +
+      `<h3>At <a href="#${stepAnchor(first)}">step ${Math.trunc(first)}</a>${context}</h3>` +
         `<div class="leafdiff">${rows.join('')}</div>${count}${stateLeaves(result)}`,
     );
   } else {
