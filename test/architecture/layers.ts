@@ -30,11 +30,24 @@ export const PURE: readonly string[] = [
   // them. They name the states and outcomes of `state-machine.ts`, which imports nothing.
   'src/dispute/records/types.ts',
   'src/dispute/records/state-machine.ts',
+  // Heights from timelocks: arithmetic the replay engine shares with the challenger.
+  'src/dispute/records/deadlines.ts',
   'src/dispute/trace-checkpoints.ts',
   'src/judge/',
   // GVM-1, the micro-step machine, and its governance program (docs/protocol.md Part III).
   'src/machine/',
   'circuits/',
+  // The offline half of `vigil replay`: the bundle, its codec, the engine and what shows its result.
+  'src/replay/bundle.ts',
+  'src/replay/bundle-codec.ts',
+  'src/replay/bundle-errors.ts',
+  'src/replay/result.ts',
+  'src/replay/engine.ts',
+  'src/replay/leaf-diff.ts',
+  'src/replay/format.ts',
+  'src/replay/script-traces.ts',
+  'src/replay/debug-labels.ts',
+  'src/replay/report/',
 ];
 
 /**
