@@ -10,7 +10,12 @@ import { pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonText, text } from '../../src/replay/report/escape.ts';
-import { MAX_TRACE_LINES_PER_INPUT, REPORT_CSP, renderReplayReport } from '../../src/replay/report/index.ts';
+import {
+  MAX_TRACE_LINES_PER_INPUT,
+  REPORT_CSP,
+  renderReplayReport,
+  type ScriptTraceLine,
+} from '../../src/replay/report/index.ts';
 import {
   FRAUD_FAULT,
   fraudFixture,
@@ -297,18 +302,44 @@ describe('replay report as a string (edges the fixtures do not reach)', () => {
     expect(html).not.toContain('No step differs');
   });
 
-  it('caps an opcode trace at MAX_TRACE_LINES_PER_INPUT lines and counts the rest', () => {
+  it('caps an opcode trace at MAX_TRACE_LINES_PER_INPUT lines, counts the rest and keeps the line that failed', () => {
     const { result, bundle } = fraudFixture();
     const txid = bundle.transactions[2]?.txid as string;
-    const lines = Array.from({ length: MAX_TRACE_LINES_PER_INPUT + 7 }, (_, i) => ({
+    const lines: ScriptTraceLine[] = Array.from({ length: MAX_TRACE_LINES_PER_INPUT + 7 }, (_, i) => ({
       stage: 'tapscript',
       index: i,
       instruction: 'OP_NOP',
       executed: true,
     }));
+    lines.push({
+      stage: 'tapscript',
+      index: lines.length,
+      instruction: 'OP_VERIFY',
+      executed: true,
+      error: 'VERIFY',
+    });
     const html = renderReplayReport(result, bundle, [{ txid, input: 0, lines }]);
     expect(html.match(/<li>tapscript #\d+: OP_NOP/g)?.length).toBe(MAX_TRACE_LINES_PER_INPUT);
-    expect(html).toContain(`7 more lines not shown (the first ${MAX_TRACE_LINES_PER_INPUT} are)`);
+    expect(html).toContain('<li class="gap">… 7 lines not shown …</li>');
+    expect(html).toContain(
+      `<li class="err" value="${MAX_TRACE_LINES_PER_INPUT + 8}">tapscript #${MAX_TRACE_LINES_PER_INPUT + 7}: OP_VERIFY → error VERIFY`,
+    );
+    expect(html).toContain(`7 more lines not shown (the first ${MAX_TRACE_LINES_PER_INPUT} are`);
+  });
+
+  it('shortens a long hex stack item with its size, and leaves one a caller already shortened as given', () => {
+    const { result, bundle } = fraudFixture();
+    const txid = bundle.transactions[2]?.txid as string;
+    const long = 'ab'.repeat(32);
+    const cut = `${'cd'.repeat(20)}…`;
+    const html = renderReplayReport(result, bundle, [
+      {
+        txid,
+        input: 0,
+        lines: [{ stage: 'tapscript', index: 0, instruction: 'OP_DUP', executed: true, stack: [long, cut] }],
+      },
+    ]);
+    expect(html).toContain(`[${'ab'.repeat(20)}…(32 B) ${'cd'.repeat(20)}…]`);
   });
 
   it('lists an unconfirmed transaction and one the replay did not verify, without drawing them', () => {

@@ -67,6 +67,7 @@ details .body{padding:8px 10px}
 details details{margin:4px 0}
 ol.ops{margin:0;padding:0 0 0 4.5em;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
 ol.ops li.skip{color:var(--muted)}
+ol.ops li.gap{list-style:none;color:var(--muted)}
 ol.ops li.err{color:var(--bad);font-weight:700}
 ol.ops .stk{color:var(--muted);margin-left:1.5em}
 ol.ops .lab{color:var(--accent);margin-left:1.5em}

@@ -44,17 +44,23 @@ function traceKey(txid: string, input: number): string {
   return `${txid}:${input}`;
 }
 
-function stackItem(hex: string): string {
-  return hex.length > MAX_ITEM_HEX
-    ? `${hex.slice(0, MAX_ITEM_HEX)}…(${hex.length / 2} B)`
-    : hex === ''
-      ? '[]'
-      : hex;
+/** A stack item as given; a long hex item is shortened with its size (one a caller shortened stays as is). */
+function stackItem(item: string): string {
+  if (item === '') return '[]';
+  if (item.length <= MAX_ITEM_HEX) return item;
+  return /^[0-9a-f]*$/i.test(item) && item.length % 2 === 0
+    ? `${item.slice(0, MAX_ITEM_HEX)}…(${item.length / 2} B)`
+    : `${item.slice(0, MAX_ITEM_HEX)}…`;
 }
 
 function renderLines(trace: ScriptTrace): string {
-  const shown = trace.lines.slice(0, MAX_TRACE_LINES_PER_INPUT);
-  const items = shown.map((l) => {
+  // The first lines, and past the cap any line where execution stopped: the error is what a reader wants.
+  const shown = trace.lines.filter((l, i) => i < MAX_TRACE_LINES_PER_INPUT || l.error !== undefined);
+  const items = shown.map((l, i) => {
+    const gap =
+      i === MAX_TRACE_LINES_PER_INPUT && trace.lines.length > shown.length
+        ? `<li class="gap">… ${trace.lines.length - shown.length} lines not shown …</li>`
+        : '';
     const cls = l.error !== undefined ? ' class="err"' : l.executed ? '' : ' class="skip"';
     const stack =
       l.stack === undefined
@@ -65,11 +71,11 @@ function renderLines(trace: ScriptTrace): string {
     const label = l.label === undefined ? '' : `<span class="lab">${text(l.label)}</span>`;
     const error = l.error === undefined ? '' : ` → error ${text(l.error)}`;
     const skipped = l.executed ? '' : ' (not executed)';
-    return `<li${cls}>${text(l.stage)} #${Math.trunc(l.index)}: ${text(l.instruction)}${skipped}${error}${label}${stack}`;
+    return `${gap}<li${cls}${i < MAX_TRACE_LINES_PER_INPUT ? '' : ` value="${trace.lines.indexOf(l) + 1}"`}>${text(l.stage)} #${Math.trunc(l.index)}: ${text(l.instruction)}${skipped}${error}${label}${stack}`;
   });
   const more =
     trace.lines.length > shown.length
-      ? `<p class="muted">${trace.lines.length - shown.length} more lines not shown (the first ${shown.length} are).</p>`
+      ? `<p class="muted">${trace.lines.length - shown.length} more lines not shown (the first ${MAX_TRACE_LINES_PER_INPUT} are, and any where execution stopped).</p>`
       : '';
   return `<ol class="ops">${items.join('')}</ol>${more}`;
 }
