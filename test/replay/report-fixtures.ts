@@ -406,3 +406,30 @@ export function largeFixture(n: number): ReportFixture {
   };
   return base;
 }
+
+/**
+ * Opcode traces shaped like the ones `vigil replay --report` passes for a real dispute (every input of
+ * every transaction; the kick-off, assert and disprove leaves cut at MAX_TRACE_LINES_PER_INPUT, pushes of
+ * 32-byte values, six stack items of 20 bytes each), the largest a report carries.
+ */
+export function realisticTraces(f: ReportFixture, linesPerLeaf = 5_001): ScriptTrace[] {
+  const traces: ScriptTrace[] = [];
+  for (const t of f.bundle.transactions) {
+    t.prevouts.forEach((_, input) => {
+      const leaf = t.role !== 'challenge' || input === 0;
+      const n = leaf ? linesPerLeaf : 2;
+      const lines: ScriptTrace['lines'][number][] = [];
+      for (let i = 0; i < n; i++) {
+        lines.push({
+          stage: 'tapscript',
+          index: i,
+          instruction: i % 3 === 0 ? `<0x${digest(`push:${i}`)}>` : 'OP_HASH160',
+          executed: true,
+          stack: Array.from({ length: 6 }, (_, k) => `${digest(`item:${i}:${k}`).slice(0, 40)}…`),
+        });
+      }
+      traces.push({ txid: t.txid, input, lines });
+    });
+  }
+  return traces;
+}

@@ -12,9 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonText, text } from '../../src/replay/report/escape.ts';
 import {
   MAX_TRACE_LINES_PER_INPUT,
+  MAX_TRACE_LINES_PER_REPORT,
   REPORT_CSP,
   renderReplayReport,
   type ScriptTraceLine,
+  traceLineCaps,
 } from '../../src/replay/report/index.ts';
 import {
   FRAUD_FAULT,
@@ -24,6 +26,7 @@ import {
   HOSTILE_SCRIPT,
   hostileFixture,
   largeFixture,
+  realisticTraces,
 } from './report-fixtures.ts';
 
 const ARTIFACTS = resolve(import.meta.dirname, '../../artifacts');
@@ -220,9 +223,10 @@ describe('replay report in Chromium', () => {
     });
   }
 
-  it('a 10,000-input epoch renders every row in a report under 5 MB', async () => {
-    const { result, bundle } = largeFixture(10_000);
-    const html = renderReplayReport(result, bundle);
+  it('a 10,000-input epoch with every input traced renders every row in a report under 5 MB', async () => {
+    const f = largeFixture(10_000);
+    const scripts = realisticTraces(f);
+    const html = renderReplayReport(f.result, f.bundle, scripts);
     const bytes = Buffer.byteLength(html, 'utf8');
     expect(bytes).toBeLessThan(5 * 1024 * 1024);
     const { page, seen } = await open(browser, 'replay-report-10k.html', html);
@@ -230,8 +234,11 @@ describe('replay report in Chromium', () => {
       expect(seen.errors).toEqual([]);
       expect(await page.locator('table.trace tbody tr').count()).toBe(10_000);
       expect(await page.locator('table.trace tr.x').count()).toBe(10_000);
-      expect(await page.locator('#step-9999').textContent()).toContain(result.steps[9_999]?.claimedRoot);
+      expect(await page.locator('#step-9999').textContent()).toContain(f.result.steps[9_999]?.claimedRoot);
       expect(await page.locator('header a[href="#step-0"]').count()).toBe(1);
+      // Every traced input is there, its lines within the report's share.
+      expect(await page.locator('details.ops').count()).toBe(scripts.length);
+      expect(await page.locator('ol.ops li:not(.gap)').count()).toBe(MAX_TRACE_LINES_PER_REPORT);
     } finally {
       await page.close();
     }
@@ -327,7 +334,7 @@ describe('replay report as a string (edges the fixtures do not reach)', () => {
     expect(html).toContain(`7 more lines not shown (the first ${MAX_TRACE_LINES_PER_INPUT} are`);
   });
 
-  it('shortens a long hex stack item with its size, and leaves one a caller already shortened as given', () => {
+  it('shows the depth of the stack and its top items, shortened', () => {
     const { result, bundle } = fraudFixture();
     const txid = bundle.transactions[2]?.txid as string;
     const long = 'ab'.repeat(32);
@@ -339,7 +346,15 @@ describe('replay report as a string (edges the fixtures do not reach)', () => {
         lines: [{ stage: 'tapscript', index: 0, instruction: 'OP_DUP', executed: true, stack: [long, cut] }],
       },
     ]);
-    expect(html).toContain(`[${'ab'.repeat(20)}…(32 B) ${'cd'.repeat(20)}…]`);
+    expect(html).toContain(`<span class="stk">[2] ${'ab'.repeat(8)}… ${'cd'.repeat(8)}…</span>`);
+  });
+
+  it('shares the trace lines of a report among the inputs: short traces whole, long ones evenly, none past the per-input cap', () => {
+    expect(traceLineCaps([3, 10_000, 10_000, 50], 10_000)).toEqual([3, 4_973, 4_974, 50]);
+    expect(traceLineCaps([20_000], 10_000)).toEqual([MAX_TRACE_LINES_PER_INPUT]);
+    expect(traceLineCaps([], 10_000)).toEqual([]);
+    const caps = traceLineCaps([5_001, 5_001, 5_001, 2, 2], MAX_TRACE_LINES_PER_REPORT);
+    expect(caps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(MAX_TRACE_LINES_PER_REPORT);
   });
 
   it('lists an unconfirmed transaction and one the replay did not verify, without drawing them', () => {

@@ -17,7 +17,7 @@ import { firstDivergentStep, renderTrace, stepAnchor } from './trace.ts';
 import { renderTransactions, type ScriptTrace } from './transactions.ts';
 
 export type { ScriptTrace, ScriptTraceLine } from './transactions.ts';
-export { MAX_TRACE_LINES_PER_INPUT } from './transactions.ts';
+export { MAX_TRACE_LINES_PER_INPUT, MAX_TRACE_LINES_PER_REPORT, traceLineCaps } from './transactions.ts';
 
 /** No fetch of any kind, no script, no plugin, no form target, no <base>: only the inline stylesheet. */
 export const REPORT_CSP =

@@ -69,7 +69,7 @@ ol.ops{margin:0;padding:0 0 0 4.5em;font-family:ui-monospace,SFMono-Regular,Menl
 ol.ops li.skip{color:var(--muted)}
 ol.ops li.gap{list-style:none;color:var(--muted)}
 ol.ops li.err{color:var(--bad);font-weight:700}
-ol.ops .stk{color:var(--muted);margin-left:1.5em}
+ol.ops .stk{color:var(--muted);margin-left:1.5em;white-space:pre}
 ol.ops .lab{color:var(--accent);margin-left:1.5em}
 ul.events{margin:0;padding-left:1.2em;font-size:12.5px}
 ul.events li{margin:2px 0}

@@ -36,46 +36,76 @@ export type ScriptTrace = {
 
 /** Lines rendered per input; a longer trace says how many it leaves out (a disprove leaf can be huge). */
 export const MAX_TRACE_LINES_PER_INPUT = 5_000;
-/** Stack items shown per line, the top ones; an item longer than this many hex digits is shortened. */
-const MAX_STACK_ITEMS = 6;
-const MAX_ITEM_HEX = 40;
+/**
+ * Lines rendered in the whole report, shared among the traced inputs (a short trace leaves its share to
+ * the long ones). What keeps a report under 5 MB whatever the caller traces: a 10,000-step trace diff is
+ * about 3 MB, and these lines at about 120 bytes each add at most 1.2 MB.
+ */
+export const MAX_TRACE_LINES_PER_REPORT = 10_000;
+/** Stack items shown per line (the top ones), each cut to this many characters. */
+const STACK_ITEMS_SHOWN = 2;
+const STACK_ITEM_CHARS = 16;
+/** An instruction (a long push shows its data) is cut to this many characters. */
+const INSTRUCTION_CHARS = 44;
+
+/** A trace and the lines of it the report shows. */
+type TracedInput = { trace: ScriptTrace; cap: number };
 
 function traceKey(txid: string, input: number): string {
   return `${txid}:${input}`;
 }
 
-/** A stack item as given; a long hex item is shortened with its size (one a caller shortened stays as is). */
-function stackItem(item: string): string {
-  if (item === '') return '[]';
-  if (item.length <= MAX_ITEM_HEX) return item;
-  return /^[0-9a-f]*$/i.test(item) && item.length % 2 === 0
-    ? `${item.slice(0, MAX_ITEM_HEX)}…(${item.length / 2} B)`
-    : `${item.slice(0, MAX_ITEM_HEX)}…`;
+function cut(value: string, max: number): string {
+  return value.length > max ? `${value.slice(0, max)}…` : value;
 }
 
-function renderLines(trace: ScriptTrace): string {
-  // The first lines, and past the cap any line where execution stopped: the error is what a reader wants.
-  const shown = trace.lines.filter((l, i) => i < MAX_TRACE_LINES_PER_INPUT || l.error !== undefined);
-  const items = shown.map((l, i) => {
-    const gap =
-      i === MAX_TRACE_LINES_PER_INPUT && trace.lines.length > shown.length
-        ? `<li class="gap">… ${trace.lines.length - shown.length} lines not shown …</li>`
-        : '';
+/**
+ * Each trace's share of `budget` lines, by water-filling: the shortest traces take all they have, the
+ * rest split what is left evenly, none above MAX_TRACE_LINES_PER_INPUT.
+ */
+export function traceLineCaps(lengths: readonly number[], budget = MAX_TRACE_LINES_PER_REPORT): number[] {
+  const caps = new Array<number>(lengths.length).fill(0);
+  const order = lengths.map((n, i) => ({ n, i })).sort((a, b) => a.n - b.n);
+  let remaining = budget;
+  order.forEach(({ n, i }, k) => {
+    const share = Math.floor(remaining / (order.length - k));
+    const cap = Math.min(n, share, MAX_TRACE_LINES_PER_INPUT);
+    caps[i] = cap;
+    remaining -= cap;
+  });
+  return caps;
+}
+
+/** The top of the stack after an instruction: its depth and the top items (top last), shortened. */
+function stackText(stack: readonly string[]): string {
+  const top = stack
+    .slice(-STACK_ITEMS_SHOWN)
+    .map((item) => (item === '' ? '[]' : cut(item, STACK_ITEM_CHARS)));
+  return `[${stack.length}]${stack.length > STACK_ITEMS_SHOWN ? ' …' : ''}${top.length > 0 ? ` ${top.join(' ')}` : ''}`;
+}
+
+function renderLines(trace: ScriptTrace, cap: number): string {
+  // The first `cap` lines, and past them any line where execution stopped: the error is what a reader wants.
+  const shown: { line: ScriptTraceLine; n: number }[] = [];
+  trace.lines.forEach((line, n) => {
+    if (n < cap || line.error !== undefined) shown.push({ line, n });
+  });
+  const left = trace.lines.length - shown.length;
+  const items = shown.map(({ line: l, n }, i) => {
+    const gap = i === cap && left > 0 ? `<li class="gap">… ${left} lines not shown …</li>` : '';
     const cls = l.error !== undefined ? ' class="err"' : l.executed ? '' : ' class="skip"';
-    const stack =
-      l.stack === undefined
-        ? ''
-        : `<span class="stk">[${text(
-            l.stack.slice(-MAX_STACK_ITEMS).map(stackItem).join(' '),
-          )}${l.stack.length > MAX_STACK_ITEMS ? ` +${l.stack.length - MAX_STACK_ITEMS} below` : ''}]</span>`;
+    const stack = l.stack === undefined ? '' : `<span class="stk">${text(stackText(l.stack))}</span>`;
     const label = l.label === undefined ? '' : `<span class="lab">${text(l.label)}</span>`;
     const error = l.error === undefined ? '' : ` → error ${text(l.error)}`;
     const skipped = l.executed ? '' : ' (not executed)';
-    return `${gap}<li${cls}${i < MAX_TRACE_LINES_PER_INPUT ? '' : ` value="${trace.lines.indexOf(l) + 1}"`}>${text(l.stage)} #${Math.trunc(l.index)}: ${text(l.instruction)}${skipped}${error}${label}${stack}`;
+    // Past a gap the list's own numbering would be wrong: such a line carries its number.
+    const value = n === i ? '' : ` value="${n + 1}"`;
+    return `${gap}<li${cls}${value}>${text(l.stage)} #${Math.trunc(l.index)}: ${text(cut(l.instruction, INSTRUCTION_CHARS))}${skipped}${error}${label}${stack}`;
   });
   const more =
-    trace.lines.length > shown.length
-      ? `<p class="muted">${trace.lines.length - shown.length} more lines not shown (the first ${MAX_TRACE_LINES_PER_INPUT} are, and any where execution stopped).</p>`
+    left > 0
+      ? `<p class="muted">${left} more lines not shown (the first ${cap} are, and any where execution stopped; ` +
+        '<code>vigil replay &lt;bundle&gt; --debug &lt;tx&gt;:&lt;input&gt;</code> steps through all of them).</p>'
       : '';
   return `<ol class="ops">${items.join('')}</ol>${more}`;
 }
@@ -84,7 +114,7 @@ function inputRow(
   txid: string,
   input: ReplayInputCheck,
   bundleTx: BundleTx | undefined,
-  traces: ReadonlyMap<string, ScriptTrace>,
+  traces: ReadonlyMap<string, TracedInput>,
 ): string {
   const prevout = bundleTx?.prevouts[input.index];
   const verdict = input.ok
@@ -98,11 +128,11 @@ function inputRow(
     prevout === undefined
       ? 'prevout not in the bundle'
       : `spends ${prevout.value} sat, output script ${prevout.script.length} bytes`;
-  const trace = traces.get(traceKey(txid, input.index));
+  const traced = traces.get(traceKey(txid, input.index));
   const steps =
-    trace === undefined
+    traced === undefined
       ? '<p class="muted">No opcode trace was passed for this input: its verdict and leaf size above are what the replay checked.</p>'
-      : `<details class="ops"><summary>Execution, opcode by opcode (${trace.lines.length} lines)</summary><div class="body">${renderLines(trace)}</div></details>`;
+      : `<details class="ops"><summary>Execution, opcode by opcode (${traced.trace.lines.length} lines)</summary><div class="body">${renderLines(traced.trace, traced.cap)}</div></details>`;
   return (
     `<details class="input"><summary>input ${Math.trunc(input.index)}: ${verdict} · ${leaf}</summary>` +
     `<div class="body"><p>${spent}.</p>${steps}</div></details>`
@@ -113,7 +143,7 @@ function txSection(
   check: ReplayTxCheck | undefined,
   bundleTx: BundleTx | undefined,
   n: number,
-  traces: ReadonlyMap<string, ScriptTrace>,
+  traces: ReadonlyMap<string, TracedInput>,
 ): string {
   const role = check?.role ?? bundleTx?.role ?? 'other';
   const txid = check?.txid ?? bundleTx?.txid ?? '';
@@ -155,7 +185,8 @@ export function renderTransactions(
   bundle: DisputeBundleV2,
   scripts: readonly ScriptTrace[] = [],
 ): string {
-  const traces = new Map(scripts.map((t) => [traceKey(t.txid, t.input), t]));
+  const caps = traceLineCaps(scripts.map((t) => t.lines.length));
+  const traces = new Map(scripts.map((t, i) => [traceKey(t.txid, t.input), { trace: t, cap: caps[i] ?? 0 }]));
   const byTxid = new Map(bundle.transactions.map((t) => [t.txid, t]));
   const seen = new Set<string>();
   const parts: string[] = [];
