@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReplayResult } from '../../src/replay/result.ts';
 import { connectRedis, deleteKeysByPrefix } from '../../src/store/redis.ts';
 import { freePort, type Proc, repoRun, startVigil, stopVigil, until } from '../cli/child-process.ts';
 import { runCli } from '../cli/run-cli.ts';
@@ -71,6 +72,8 @@ async function metric(name: string, labels = ''): Promise<number> {
 }
 
 type DisputeRow = { id: string; epoch: string; state: string; outcome?: string };
+/** The dispute the fault test saw resolved, replayed by the next test. */
+let resolvedDispute: DisputeRow | undefined;
 
 async function disputes(): Promise<DisputeRow[]> {
   const r = await runCli(['disputes', 'list', '--config', configFile(), '--json']);
@@ -189,11 +192,42 @@ describe('vigil devnet serve + vigil watch in two processes', () => {
       180_000,
     );
     expect(resolved.outcome).toBe('operator-slashed');
+    resolvedDispute = resolved;
     // The new process exports the dispute counts once it has polled.
     await until('the dispute series on /metrics', async () =>
       /^vigil_disputes\{state="resolved"\} [1-9]/m.test((await get('/metrics')).body) ? true : undefined,
     );
   }, 400_000);
+
+  it('a resolved dispute: exported from the records and fetched from the running chains, both bundles replay to the same result', async () => {
+    const d = resolvedDispute;
+    if (d === undefined) throw new Error('the previous test resolved no dispute');
+    const exported = join(dir, 'bundle-exported.json');
+    const fetched = join(dir, 'bundle-fetched.json');
+    const ex = await runCli(['disputes', 'export', d.id, '--config', configFile(), '-o', exported]);
+    expect(ex.code, ex.stderr).toBe(0);
+    const fe = await runCli(['replay', 'fetch', '--config', configFile(), '--epoch', d.epoch, '-o', fetched]);
+    expect(fe.code, fe.stderr).toBe(0);
+    const replay = async (file: string) => {
+      const r = await runCli(['replay', file, '--json']);
+      // A fraudulent epoch is a negative answer: exit 1, with the whole result on stdout.
+      expect(r.code, r.stderr).toBe(1);
+      return JSON.parse(r.stdout) as ReplayResult;
+    };
+    const a = await replay(exported);
+    const b = await replay(fetched);
+    expect(a.verdict.outcome).toBe('fraud');
+    expect(a.agreement).toEqual({ compared: true, agrees: true, differences: [] });
+    expect(a.chainChecksOk).toBe(true);
+    expect(b.chainChecksOk).toBe(true);
+    expect(b.verdict).toEqual(a.verdict);
+    expect(b.divergence).toEqual(a.divergence);
+    expect(b.checkpoints.disproveStep).toBe(a.checkpoints.disproveStep);
+    expect(b.transactions.map((t) => t.txid)).toEqual(a.transactions.map((t) => t.txid));
+    // Deterministic: a second run prints the same bytes.
+    const again = await runCli(['replay', exported, '--json']);
+    expect(again.stdout).toBe(JSON.stringify(a, null, 2) + '\n');
+  }, 120_000);
 
   it('with the fault switched off, the following epochs are valid again', async () => {
     const switchedAt = serve?.out().length ?? 0;
