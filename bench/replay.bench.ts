@@ -2,8 +2,9 @@
  * The replay report (issue #16): a 10,000-input epoch's report, rendered and opened in the browser the
  * tests use (Debian's headless Chromium through playwright-core, found on PATH). Figures:
  * - `replay.report.render`: renderReplayReport on a result of 10,000 steps, every claimed root differing
- *   (the largest trace diff of that length); baseline: JSON.stringify of the same result (what `--json`
- *   costs), so the ratio is what HTML costs over the machine form.
+ *   (the largest trace diff of that length), with opcode traces for every input as the CLI passes them;
+ *   baseline: JSON.stringify of the same result (what `--json` costs), so the ratio is what HTML costs
+ *   over the machine form.
  * - `replay.report.bytes`: the page's size.
  * - `replay.report.open`: from navigation to the load event of the page written to a file, best of a few;
  *   baseline: a trivial page in the same browser, same run, so the ratio is what the report adds to
@@ -25,7 +26,7 @@ import {
   type BundleTxRole,
   type DisputeBundleV2,
 } from '../src/replay/bundle.ts';
-import { renderReplayReport } from '../src/replay/report/index.ts';
+import { renderReplayReport, type ScriptTrace } from '../src/replay/report/index.ts';
 import type { ReplayResult, ReplayStep } from '../src/replay/result.ts';
 import { type Benchmark, timeBest, withRatio } from './harness.ts';
 
@@ -152,14 +153,33 @@ function largeReport(n: number): { result: ReplayResult; bundle: DisputeBundleV2
   return { result, bundle };
 }
 
+/**
+ * Opcode traces as `vigil replay --report` passes them: every input traced, the three leaf spends cut at
+ * 5,001 lines each, pushes of 32 bytes, six stack items of 20 bytes.
+ */
+function traces(bundle: DisputeBundleV2): ScriptTrace[] {
+  return bundle.transactions.map((t) => ({
+    txid: t.txid,
+    input: 0,
+    lines: Array.from({ length: t.role === 'challenge' ? 2 : 5_001 }, (_, i) => ({
+      stage: 'tapscript',
+      index: i,
+      instruction: i % 3 === 0 ? `<0x${hex32(`push:${i}`)}>` : 'OP_HASH160',
+      executed: true,
+      stack: Array.from({ length: 6 }, (_, k) => `${hex32(`item:${i}:${k}`).slice(0, 40)}…`),
+    })),
+  }));
+}
+
 export const benchmarks: Benchmark[] = [
   {
     name: 'replay.report',
     run: async () => {
       const { result, bundle } = largeReport(STEPS);
-      const renderMs = await timeBest(() => renderReplayReport(result, bundle), 1_000);
+      const scripts = traces(bundle);
+      const renderMs = await timeBest(() => renderReplayReport(result, bundle, scripts), 1_000);
       const jsonMs = await timeBest(() => JSON.stringify(result), 1_000);
-      const html = renderReplayReport(result, bundle);
+      const html = renderReplayReport(result, bundle, scripts);
       const bytes = Buffer.byteLength(html, 'utf8');
 
       const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-report-'));
