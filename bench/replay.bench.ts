@@ -112,8 +112,8 @@ function largeReport(n: number): { result: ReplayResult; bundle: DisputeBundleV2
       },
       bitcoin: roles.map((role, i) => ({ role, txid: txids[i] as string, height: heights[i] })),
       deadlines: [
-        { name: 'challenge', height: 840_184 },
-        { name: 'assert', height: 840_148 },
+        { name: 'challenge by', height: 840_184 },
+        { name: 'assert timeout from', height: 840_148 },
       ],
     },
   };

@@ -237,9 +237,9 @@ export function fraudFixture(): ReportFixture {
         height: t.height,
       })),
       deadlines: [
-        { name: 'challenge', height: KICKOFF_HEIGHT + 72 },
-        { name: 'assert', height: 840_118 + 30 },
-        { name: 'disprove', height: 840_139 + 72 },
+        { name: 'challenge by', height: KICKOFF_HEIGHT + 72 },
+        { name: 'assert timeout from', height: 840_118 + 30 },
+        { name: 'disprove by', height: 840_139 + 72 },
       ],
     },
   };

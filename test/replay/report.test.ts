@@ -135,8 +135,7 @@ describe('replay report in Chromium', () => {
         expect(txs).toContain(t.role);
         expect(timeline).toContain(`${t.role} ${t.confirmation?.height}`);
       }
-      for (const dl of result.timeline.deadlines)
-        expect(timeline).toContain(`${dl.name} deadline ${dl.height}`);
+      for (const dl of result.timeline.deadlines) expect(timeline).toContain(`${dl.name}: ${dl.height}`);
       expect(timeline).toContain(`epoch end ${result.timeline.l2.epochEndBlock}`);
 
       mkdirSync(ARTIFACTS, { recursive: true });

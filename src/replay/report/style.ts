@@ -65,6 +65,7 @@ details>summary{cursor:pointer;padding:6px 10px;background:var(--soft)}
 details[open]>summary{border-bottom:1px solid var(--line)}
 details .body{padding:8px 10px}
 details details{margin:4px 0}
+details.ops>.body{max-height:70vh;overflow:auto}
 ol.ops{margin:0;padding:0 0 0 4.5em;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
 ol.ops li.skip{color:var(--muted)}
 ol.ops li.gap{list-style:none;color:var(--muted)}

@@ -48,10 +48,11 @@ function axis(y: number, label: string, s: { min: bigint; max: bigint; x: Scale 
     `<text class="track" x="8" y="${y + 4}">${text(label)}</text>`,
     `<line class="axis" x1="${LEFT}" y1="${y}" x2="${WIDTH - RIGHT}" y2="${y}"/>`,
   ];
-  // Five ticks with their heights: enough to read a distance off the drawing.
   const span = s.max - s.min;
-  for (let i = 0; i <= 4; i++) {
-    const v = s.min + (span * BigInt(i)) / 4n;
+  // Up to five ticks with their heights, never two on one height (a short span has fewer).
+  const ticks = new Set<bigint>();
+  for (let i = 0n; i <= 4n; i++) ticks.add(s.min + (span * i) / 4n);
+  for (const v of ticks) {
     const x = fmt(s.x(v));
     out.push(`<line class="tick" x1="${x}" y1="${y - 3}" x2="${x}" y2="${y + 3}"/>`);
     out.push(`<text class="lbl muted" x="${x}" y="${y + 16}" text-anchor="middle">${v}</text>`);
@@ -117,8 +118,8 @@ export function renderTimeline(result: ReplayResult): string {
           `<line class="deadline" x1="${fmt(x1)}" y1="${btcY}" x2="${fmt(x1)}" y2="${y + 6}"/>`,
           // A label near the right edge goes left of its line (over the window) so it is not cut off.
           x1 > WIDTH - RIGHT - 200
-            ? `<text class="lbl" x="${fmt(x1 - 6)}" y="${y + 3}" text-anchor="end">${text(`${d.name} deadline ${d.height}`)}</text>`
-            : `<text class="lbl" x="${fmt(x1 + 6)}" y="${y + 3}">${text(`${d.name} deadline ${d.height}`)}</text>`,
+            ? `<text class="lbl" x="${fmt(x1 - 6)}" y="${y + 3}" text-anchor="end">${text(`${d.name}: ${d.height}`)}</text>`
+            : `<text class="lbl" x="${fmt(x1 + 6)}" y="${y + 3}">${text(`${d.name}: ${d.height}`)}</text>`,
         );
       });
     height = btcY + 40 + deadlines.length * 22;
@@ -140,7 +141,7 @@ export function renderTimeline(result: ReplayResult): string {
   const legend =
     deadlines.length === 0
       ? ''
-      : '<p class="muted">Each chain to its own scale. A deadline is drawn as the window from the kick-off to the height it falls at.</p>';
+      : '<p class="muted">Each chain to its own scale. Each deadline (dashed) is drawn as the window from the kick-off to the height it falls at.</p>';
   const svg =
     `<svg class="timeline" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="Timeline of both chains">` +
     `${parts.join('')}</svg>`;
@@ -157,7 +158,7 @@ export function renderTimeline(result: ReplayResult): string {
   }
   for (const d of deadlines) {
     rows.push(
-      `<tr><td>Bitcoin</td><td>${text(d.name)} deadline</td><td class="mono">${d.height}</td><td></td></tr>`,
+      `<tr><td>Bitcoin</td><td>deadline: ${text(d.name)}</td><td class="mono">${d.height}</td><td></td></tr>`,
     );
   }
   const table =
