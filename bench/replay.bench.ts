@@ -102,9 +102,12 @@ function largeReport(n: number): { result: ReplayResult; bundle: DisputeBundleV2
       weight: 4_000,
       ok: true,
       inputs: [{ index: 0, ok: true, error: undefined, leafBytes: role === 'assert' ? 13_918 : undefined }],
+      problems: [],
+      externalInputs: 0,
     })),
+    consistency: [],
     chainChecksOk: true,
-    agreement: { compared: true, agrees: true, differences: [] },
+    agreement: { compared: true, agrees: true, differences: [], notRecorded: [] },
     timeline: {
       l2: {
         epochEndBlock: String(1_000 + Math.floor(n / 3)),

@@ -14,6 +14,7 @@ import {
   type StepCircuitId,
   stepCircuitById,
 } from '../../circuits/index.ts';
+import { hashToHex } from '../bitcoin/codec/codec.ts';
 import { CONSENSUS_FLAGS } from '../bitcoin/script/flags.ts';
 import { parseTx, txWeight } from '../bitcoin/tx/serialize.ts';
 import type { Tx } from '../bitcoin/tx/types.ts';
@@ -39,6 +40,7 @@ import {
 import { diagnoseFraud, type FraudDiagnosis } from '../judge/diagnose.ts';
 import { type EpochEvidence, judgeEpoch, type KickoffFact, type L2Fact } from '../judge/verdict.ts';
 import type { BundleTx, DisputeBundleV2 } from './bundle.ts';
+import { type TxConsistency, transactionConsistency } from './consistency.ts';
 import { leafDifferencesAt } from './leaf-diff.ts';
 import type {
   ReplayAgreement,
@@ -116,11 +118,15 @@ function leafBytes(witness: readonly Uint8Array[]): number | undefined {
   return (items.at(-2) as Uint8Array).length;
 }
 
-function checkTransactions(txs: readonly BundleTx[]): ReplayTxCheck[] {
-  return txs.map((t) => {
-    const tx = parseTx(t.raw);
-    const verdict = verifyTransaction(tx, t.prevouts, CONSENSUS_FLAGS);
-    const inputs: ReplayInputCheck[] = verdict.inputs.map((v) => ({
+function checkTransactions(txs: readonly BundleTx[], graph: ImportedGraph | undefined): ReplayTxCheck[] {
+  const parsed = txs.map((t) => parseTx(t.raw));
+  const consistency = transactionConsistency(txs, parsed, graph?.graph);
+  return txs.map((t, n) => {
+    const tx = parsed[n] as Tx;
+    const c = consistency[n] as TxConsistency;
+    // Over the work budget: not run at all, and not ok.
+    const verdict = c.overBudget ? undefined : verifyTransaction(tx, t.prevouts, CONSENSUS_FLAGS);
+    const inputs: ReplayInputCheck[] = (verdict?.inputs ?? []).map((v) => ({
       index: v.index,
       ok: v.ok,
       error: v.ok ? undefined : v.error,
@@ -132,10 +138,54 @@ function checkTransactions(txs: readonly BundleTx[]): ReplayTxCheck[] {
       height: t.confirmation?.height,
       blockHash: t.confirmation?.blockHash,
       weight: txWeight(tx),
-      ok: verdict.ok,
+      ok: verdict?.ok === true && c.problems.length === 0,
       inputs,
+      problems: c.problems,
+      externalInputs: c.externalInputs,
     };
   });
+}
+
+/**
+ * Where the bundle contradicts itself outside any one transaction: the epoch's inputs must start right
+ * after the previous epoch's end and end with this epoch's, and the claim output the graph was imported
+ * against must be the claim transaction's own output.
+ */
+function bundleConsistency(
+  b: DisputeBundleV2,
+  priorEnds: readonly { epoch: bigint; stepIndex: number }[],
+  epochEnds: readonly { epoch: bigint; stepIndex: number }[],
+  epochInputs: number,
+  g: ImportedGraph | undefined,
+): string[] {
+  const out: string[] = [];
+  const start = b.governance.epochStart;
+  const lastPrior = priorEnds.at(-1);
+  if (BigInt(priorEnds.length) !== b.epoch || (start > 0 && lastPrior?.stepIndex !== start - 1)) {
+    out.push(
+      `the inputs before epochStart ${start} end ${priorEnds.length} epochs, the last at input ${lastPrior?.stepIndex ?? 'none'}: epoch ${b.epoch} must start right after the endEpoch of epoch ${b.epoch - 1n}`,
+    );
+  }
+  const last = epochEnds.at(-1);
+  if (
+    epochEnds.length !== 1 ||
+    last === undefined ||
+    last.stepIndex !== epochInputs - 1 ||
+    last.epoch !== b.epoch
+  ) {
+    out.push(
+      `the epoch's inputs hold ${epochEnds.length} accepted endEpoch inputs${last ? ` (the last at step ${last.stepIndex} of ${epochInputs}, epoch ${last.epoch})` : ''}: exactly one, last, ending epoch ${b.epoch} is required`,
+    );
+  }
+  if (g !== undefined) {
+    const claimTxid = hashToHex(g.graph.spec.claim.txid);
+    if (!b.transactions.some((t) => t.txid === claimTxid)) {
+      out.push(
+        `the claim transaction ${claimTxid} is not in the bundle: the claim output the graph was imported against is the bundle's word`,
+      );
+    }
+  }
+  return out;
 }
 
 function kickoffFact(graph: ImportedGraph | undefined, t: BundleTx | undefined): KickoffFact {
@@ -234,8 +284,29 @@ function agreementWith(b: DisputeBundleV2, r: Omit<ReplayResult, 'agreement'>): 
       `equivocation: the watcher found ${w.verdict.equivocation}, the replay finds ${r.verdict.equivocation}`,
     );
   }
+  const notRecorded: string[] = [];
   const wd = w.diagnosis;
   const rd = r.divergence;
+  if (wd === undefined) notRecorded.push('the diagnosis (fault, rule, step)');
+  if (w.expectedTrace.length === 0) notRecorded.push("Vigil's trace roots r_0 … r_k");
+  const kickoffHeight = b.transactions.find((t) => t.txid === b.kickoffTxid)?.confirmation?.height;
+  if (kickoffHeight !== w.kickoffHeight) {
+    differences.push(
+      `kick-off height: the watcher saw the kick-off at ${w.kickoffHeight}, the bundle's is ${kickoffHeight ?? 'unconfirmed'}`,
+    );
+  }
+  const slashing = b.transactions.some(
+    (t) => (t.role === 'disprove' || t.role === 'assert-timeout') && t.confirmation !== undefined,
+  );
+  if (w.outcome === 'operator-slashed' && !slashing) {
+    differences.push(
+      'outcome: the watcher recorded the operator slashed, but no confirmed disprove or assert-timeout is in the bundle',
+    );
+  } else if (w.outcome !== undefined && w.outcome !== 'operator-slashed' && slashing) {
+    differences.push(
+      `outcome: the watcher recorded ${w.outcome}, but a confirmed disprove or assert-timeout is in the bundle`,
+    );
+  }
   if (wd !== undefined) {
     if (wd.fault !== undefined && !rd.found) {
       differences.push(
@@ -263,7 +334,7 @@ function agreementWith(b: DisputeBundleV2, r: Omit<ReplayResult, 'agreement'>): 
       `disprove: the watcher disproved step ${w.disprovedStep}, the replay targets ${r.checkpoints.disproveStep ?? 'none'}`,
     );
   }
-  return { compared: true, agrees: differences.length === 0, differences };
+  return { compared: true, agrees: differences.length === 0, differences, notRecorded };
 }
 
 /** Replays one bundle; throws only on a bundle the codec should have refused (a programming error). */
@@ -275,7 +346,8 @@ export function replayBundle(b: DisputeBundleV2, o: ReplayOptions = {}): ReplayR
   // 1. The epoch, from genesis.
   const start = b.governance.epochStart;
   const epochInputs = b.governance.inputs.slice(start);
-  const state = stateBefore(b, start);
+  const state = createGenesisState(b.governance.genesis);
+  const priorEpochs = start > 0 ? reexecute(b.governance.inputs.slice(0, start), { state }).epochs : [];
   const preRoot = computeStateRoot(state);
   const ref = reexecute(epochInputs, { state, trace: true });
   const refTrace = ref.trace as TraceStep[];
@@ -369,7 +441,9 @@ export function replayBundle(b: DisputeBundleV2, o: ReplayOptions = {}): ReplayR
   }
 
   // 6. Every transaction against its prevouts, under consensus rules.
-  const transactions = checkTransactions(b.transactions);
+  const transactions = checkTransactions(b.transactions, g);
+
+  const consistency = bundleConsistency(b, priorEpochs, ref.epochs, epochInputs.length, g);
 
   // 7. The timeline.
   const deadlines: { name: string; height: number }[] = [];
@@ -415,7 +489,8 @@ export function replayBundle(b: DisputeBundleV2, o: ReplayOptions = {}): ReplayR
       hash: g === undefined ? undefined : bytesToHex(g.hash),
     },
     transactions,
-    chainChecksOk: g !== undefined && transactions.every((t) => t.ok),
+    consistency,
+    chainChecksOk: g !== undefined && consistency.length === 0 && transactions.every((t) => t.ok),
     timeline: {
       l2: {
         epochEndBlock: b.l2.epochEndBlock.toString(),

@@ -71,9 +71,18 @@ export function formatReplayText(r: ReplayResult): string {
   for (const t of r.transactions) {
     const where = t.height === undefined ? 'unconfirmed' : `height ${t.height}`;
     const bad = t.inputs.filter((i) => !i.ok).map((i) => `input ${i.index}: ${i.error}`);
-    lines.push(
-      `  ${t.role.padEnd(14)} ${t.txid}  ${where}  ${t.ok ? 'verifies' : `FAILS (${bad.join('; ')})`}`,
-    );
+    const verdict = t.ok ? 'verifies' : bad.length > 0 ? `FAILS (${bad.join('; ')})` : 'FAILS';
+    lines.push(`  ${t.role.padEnd(14)} ${t.txid}  ${where}  ${verdict}`);
+    for (const p of t.problems) lines.push(`    ${p}`);
+    if (t.externalInputs > 0) {
+      lines.push(
+        `    ${t.externalInputs} input(s) spend outside the bundle: their prevouts are the bundle's word`,
+      );
+    }
+  }
+  if (r.consistency.length > 0) {
+    lines.push('the bundle contradicts itself:');
+    for (const c of r.consistency) lines.push(`  ${c}`);
   }
   const a = r.agreement;
   if (!a.compared) lines.push(`watcher: not compared (${a.reason})`);
@@ -81,6 +90,9 @@ export function formatReplayText(r: ReplayResult): string {
   else {
     lines.push('watcher: the replay DIFFERS from what the watcher decided:');
     for (const diff of a.differences) lines.push(`  ${diff}`);
+  }
+  if (a.compared && a.notRecorded.length > 0) {
+    lines.push(`  not compared (not recorded): ${a.notRecorded.join('; ')}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -58,13 +58,29 @@ export type ReplayTxCheck = {
   height: number | undefined;
   blockHash: string | undefined;
   weight: number;
+  /** Every input verifies and the transaction fits the rest of the bundle (`problems` is empty). */
   ok: boolean;
   inputs: ReplayInputCheck[];
+  /**
+   * Where the transaction contradicts the rest of the bundle or Bitcoin's rules beyond scripts: a prevout
+   * that is not its parent's output, a parent confirmed after it, a relative or absolute timelock its
+   * height does not meet, more value out than in, a role the graph does not give it, or more work than
+   * a replay does.
+   */
+  problems: string[];
+  /** Inputs whose parent is not in the bundle: their prevouts are the bundle writer's word. */
+  externalInputs: number;
 };
 
 export type ReplayAgreement =
   | { compared: false; reason: string }
-  | { compared: true; agrees: boolean; differences: string[] };
+  | {
+      compared: true;
+      agrees: boolean;
+      differences: string[];
+      /** What the record lacks, so could not be compared (never counted as agreement silently). */
+      notRecorded: string[];
+    };
 
 export type ReplayResult = {
   epoch: string;
@@ -101,7 +117,9 @@ export type ReplayResult = {
   steps: ReplayStep[];
   graph: { imported: boolean; error: string | undefined; hash: string | undefined };
   transactions: ReplayTxCheck[];
-  /** Every transaction verified and the graph imported. */
+  /** Where the bundle contradicts itself outside any one transaction (epoch boundaries, the claim). */
+  consistency: string[];
+  /** Every transaction verified and consistent, the graph imported, and `consistency` empty. */
   chainChecksOk: boolean;
   agreement: ReplayAgreement;
   /** The dispute's timeline for the report: both chains' heights of each event. */

@@ -14,7 +14,12 @@ import { parseTx } from '../bitcoin/tx/serialize.ts';
 import type { TxInput } from '../bitcoin/tx/types.ts';
 import { bytesToHex } from '../core/bytes.ts';
 import type { BundlePrevout, DisputeBundleV2 } from './bundle.ts';
-import { MAX_TRACE_LINES_PER_INPUT, type ScriptTrace, type ScriptTraceLine } from './report/render.ts';
+import {
+  MAX_TRACE_LINES_PER_INPUT,
+  MAX_TRACE_LINES_PER_REPORT,
+  type ScriptTrace,
+  type ScriptTraceLine,
+} from './report/render.ts';
 
 /** Stack items kept per line (the top ones), each cut to this many hex digits. */
 const STACK_ITEMS = 6;
@@ -41,7 +46,7 @@ function traceInput(
       const executed = execution.executing;
       execution.step();
       if (ins === undefined) break;
-      const failed = execution.error !== undefined;
+      const failed = execution.error !== undefined && execution.error !== 'OK';
       if (lines.length < maxLines || failed) {
         lines.push({
           stage,
@@ -57,17 +62,29 @@ function traceInput(
   return lines;
 }
 
-/** The opcode-by-opcode execution of every input of the bundle's transactions. */
-export function scriptTracesOf(b: DisputeBundleV2, maxLines = MAX_TRACE_LINES_PER_INPUT): ScriptTrace[] {
+/**
+ * The opcode-by-opcode execution of every input of the bundle's transactions, keeping at most
+ * `budget` lines in all (the report shows no more) and, past it, only the line where an input failed.
+ * `skip` names transactions not to run at all (the replay's work budget refused them).
+ */
+export function scriptTracesOf(
+  b: DisputeBundleV2,
+  o: { skip?: ReadonlySet<string>; budget?: number; perInput?: number } = {},
+): ScriptTrace[] {
   const out: ScriptTrace[] = [];
+  let left = o.budget ?? MAX_TRACE_LINES_PER_REPORT;
+  const perInput = o.perInput ?? MAX_TRACE_LINES_PER_INPUT;
   for (const t of b.transactions) {
+    if (o.skip?.has(t.txid)) continue;
     const tx = parseTx(t.raw);
     const precomputed = new PrecomputedTxData(tx, t.prevouts);
     tx.inputs.forEach((input, index) => {
       const prevout = t.prevouts[index];
       if (prevout === undefined) return;
       const checker = new TransactionSignatureChecker(tx, index, prevout.value, { precomputed });
-      out.push({ txid: t.txid, input: index, lines: traceInput(input, prevout, checker, maxLines) });
+      const lines = traceInput(input, prevout, checker, Math.min(perInput, left));
+      left = Math.max(0, left - lines.length);
+      out.push({ txid: t.txid, input: index, lines });
     });
   }
   return out;

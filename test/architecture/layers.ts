@@ -44,6 +44,8 @@ export const PURE: readonly string[] = [
   'src/replay/result.ts',
   'src/replay/engine.ts',
   'src/replay/leaf-diff.ts',
+  'src/replay/consistency.ts',
+  'src/replay/roles.ts',
   'src/replay/format.ts',
   'src/replay/script-traces.ts',
   'src/replay/debug-labels.ts',

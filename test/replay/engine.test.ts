@@ -47,7 +47,9 @@ describe('replaying real bundles', () => {
     ]);
     expect(r.transactions.every((t) => t.ok && t.height !== undefined)).toBe(true);
     expect(r.checkpoints.disproveStep).toBe(1);
-    expect(r.agreement).toEqual({ compared: true, agrees: true, differences: [] });
+    expect(r.agreement).toEqual({ compared: true, agrees: true, differences: [], notRecorded: [] });
+    expect(r.consistency).toEqual([]);
+    expect(r.transactions.every((t) => t.problems.length === 0)).toBe(true);
     expect(replayPassed(r)).toBe(false);
     expect(r.timeline.deadlines.map((d) => d.name)).toEqual([
       'challenge by',
@@ -148,6 +150,77 @@ describe('a tampered bundle is caught by the check it must trip', () => {
     expect(r.agreement.agrees).toBe(false);
     expect(r.agreement.differences.some((d) => d.startsWith('verdict'))).toBe(true);
     expect(r.agreement.differences.some((d) => d.startsWith('step'))).toBe(true);
+  });
+
+  it('a transaction whose prevout is not its parent output in the bundle: a problem, and the chain checks fail', () => {
+    const b = fraud();
+    const t = b.transactions.find((x) => x.role === 'assert');
+    const p = t?.prevouts[0];
+    if (p === undefined) throw new Error('no assert prevout');
+    // The script is changed to one the witness would satisfy only in a made-up world; the value too.
+    p.value += 5n;
+    const r = replayBundle(b);
+    const check = r.transactions.find((x) => x.role === 'assert');
+    expect(check?.problems.some((m) => m.includes('is not output 1 of kickoff'))).toBe(true);
+    expect(r.chainChecksOk).toBe(false);
+  });
+
+  it('a role the graph does not give, a child confirmed before its parent, a relative timelock not met', () => {
+    const b = fraud();
+    const challenge = b.transactions.find((x) => x.role === 'challenge');
+    const disprove = b.transactions.find((x) => x.role === 'disprove');
+    const assert = b.transactions.find((x) => x.role === 'assert');
+    if (!challenge || !disprove || !assert?.confirmation || !disprove.confirmation)
+      throw new Error('fixture');
+    challenge.role = 'take';
+    disprove.confirmation = { ...disprove.confirmation, height: assert.confirmation.height - 1 };
+    const r = replayBundle(b);
+    const byRole = (role: string) =>
+      r.transactions.find((x) => x.txid === b.transactions.find((t) => t.role === role)?.txid);
+    expect(byRole('take')?.problems.join()).toContain('the graph outputs it spends make it challenge');
+    expect(byRole('disprove')?.problems.join()).toContain('before its parent');
+    expect(r.chainChecksOk).toBe(false);
+  });
+
+  it('a transaction paying out more than it spends is a problem even when its scripts verify', () => {
+    const b = fraud();
+    const t = b.transactions.find((x) => x.role === 'claim');
+    if (t === undefined) throw new Error('fixture');
+    // The claim's parents are outside the bundle: lower what its prevouts claim to hold.
+    for (const p of t.prevouts) p.value = 1n;
+    const r = replayBundle(b);
+    expect(r.transactions.find((x) => x.role === 'claim')?.problems.join()).toMatch(
+      /pays out \d+ sat but spends/,
+    );
+  });
+
+  it('the epoch start moved: the bundle contradicts itself', () => {
+    const b = fraud();
+    b.governance.epochStart += 1;
+    const r = replayBundle(b);
+    expect(r.consistency.length).toBeGreaterThan(0);
+    expect(r.chainChecksOk).toBe(false);
+  });
+
+  it('a record that omits what it decided is not counted as agreement: each gap is named', () => {
+    const b = fraud();
+    if (b.watcher === undefined) throw new Error('fixture');
+    b.watcher.diagnosis = undefined;
+    b.watcher.expectedTrace = [];
+    b.watcher.kickoffHeight += 5;
+    const r = replayBundle(b);
+    if (!r.agreement.compared) throw new Error('compared');
+    expect(r.agreement.notRecorded).toHaveLength(2);
+    expect(r.agreement.differences.join()).toContain('kick-off height');
+    expect(r.agreement.agrees).toBe(false);
+  });
+
+  it('the assert and disprove removed while the record says slashed: the outcome differs', () => {
+    const b = fraud();
+    b.transactions = b.transactions.filter((t) => t.role !== 'assert' && t.role !== 'disprove');
+    const r = replayBundle(b);
+    if (!r.agreement.compared) throw new Error('compared');
+    expect(r.agreement.differences.join()).toContain('outcome');
   });
 
   it('the L2 commitment made to agree with Vigil: the replay reports the equivocation with the kick-off', () => {

@@ -190,6 +190,8 @@ export function fraudFixture(): ReportFixture {
     weight: t.rawBytes * 3 + 40,
     ok: true,
     inputs: t.inputs.map((inp, i) => ({ index: i, ok: true, error: undefined, leafBytes: inp.leafBytes })),
+    problems: [],
+    externalInputs: 0,
   }));
   const kickoffTxid = bundleTxs[0]?.txid as string;
   const disproveTxid = bundleTxs[3]?.txid as string;
@@ -227,8 +229,9 @@ export function fraudFixture(): ReportFixture {
     steps,
     graph: { imported: true, error: undefined, hash: `0x${digest('graph')}` },
     transactions: checks,
+    consistency: [],
     chainChecksOk: true,
-    agreement: { compared: true, agrees: true, differences: [] },
+    agreement: { compared: true, agrees: true, differences: [], notRecorded: [] },
     timeline: {
       l2: { epochEndBlock: lastBlock.toString(), commitmentBlock: (lastBlock + 12n).toString() },
       bitcoin: DISPUTE_TXS.map((t, n) => ({
@@ -321,7 +324,14 @@ export function hostileFixture(): ReportFixture {
   tx.blockHash = HOSTILE_IMG;
   result.epoch = HOSTILE_SCRIPT;
   result.verdict.reasons.push({ code: HOSTILE_IMG, message: HOSTILE_SCRIPT });
-  result.agreement = { compared: true, agrees: false, differences: [HOSTILE_LINK] };
+  result.agreement = {
+    compared: true,
+    agrees: false,
+    differences: [HOSTILE_LINK],
+    notRecorded: [HOSTILE_IMG],
+  };
+  result.consistency = [HOSTILE_SCRIPT];
+  tx.problems = [HOSTILE_IMG];
   if (result.divergence.found) {
     result.divergence.fault = HOSTILE_SCRIPT;
     result.divergence.rule = HOSTILE_IMG;

@@ -171,13 +171,41 @@ async function readBundleFile(path: string) {
 export type BundleReplayOptions = { json?: boolean; report?: string; debug?: string };
 
 /** `vigil replay <bundle>`: replays a dispute bundle offline; returns whether it passed (exit 0). */
+/** The report file cannot be written (a missing directory, no permission). */
+class ReportWriteError extends VigilError {
+  override name = 'ReportWriteError';
+  override readonly category: VigilErrorCategory = 'usage';
+}
+
+/** Writes `text` to `path` whole or not at all: a temporary file beside it, then a rename. */
+async function writeWhole(path: string, text: string): Promise<void> {
+  const { rename, rm, writeFile } = await import('node:fs/promises');
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    const reason = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+    throw new ReportWriteError(`cannot write the report ${path}: ${reason}`, { cause: err });
+  }
+}
+
 export async function runBundleReplay(path: string, options: BundleReplayOptions): Promise<boolean> {
+  if (options.debug !== undefined && (options.report !== undefined || options.json)) {
+    throw new ReplayUsageError(
+      '--debug runs one interactive session: it does not go with --report or --json',
+    );
+  }
   const bundle = await readBundleFile(path);
   if (options.debug !== undefined) {
     const { runBundleDebug } = await import('../../replay/debug.ts');
+    const { CONSENSUS_FLAGS } = await import('../../bitcoin/script/flags.ts');
+    // The flags the replay verifies with, so that the session and the replay give one verdict.
     const verdict = await runBundleDebug(bundle, options.debug, {
       input: process.stdin,
       output: process.stdout,
+      options: { flags: CONSENSUS_FLAGS },
     });
     return verdict?.ok === true;
   }
@@ -185,10 +213,11 @@ export async function runBundleReplay(path: string, options: BundleReplayOptions
   const { formatReplayText, replayJson, replayPassed } = await import('../../replay/format.ts');
   const result = replayBundle(bundle);
   if (options.report !== undefined) {
-    const { writeFile } = await import('node:fs/promises');
     const { renderReplayReport } = await import('../../replay/report/render.ts');
     const { scriptTracesOf } = await import('../../replay/script-traces.ts');
-    await writeFile(options.report, renderReplayReport(result, bundle, scriptTracesOf(bundle)));
+    // Transactions the replay's work budget refused are not run again for their traces.
+    const skip = new Set(result.transactions.filter((t) => t.inputs.length === 0).map((t) => t.txid));
+    await writeWhole(options.report, renderReplayReport(result, bundle, scriptTracesOf(bundle, { skip })));
     process.stderr.write(`wrote ${options.report}\n`);
   }
   process.stdout.write(options.json ? replayJson(result) : formatReplayText(result));

@@ -76,6 +76,12 @@ function stateLeaves(result: ReplayResult): string {
   );
 }
 
+function notRecorded(items: readonly string[]): string {
+  return items.length === 0
+    ? ''
+    : `<p class="muted">Not compared (the record lacks it): ${items.map((i) => text(i)).join('; ')}.</p>`;
+}
+
 function verdictHeader(result: ReplayResult, bundle: DisputeBundleV2): string {
   const v = result.verdict;
   const badge =
@@ -88,9 +94,15 @@ function verdictHeader(result: ReplayResult, bundle: DisputeBundleV2): string {
   const agreement = !a.compared
     ? `<p class="lead"><span class="badge warn">not compared</span> with the watcher: ${text(a.reason)}</p>`
     : a.agrees
-      ? '<p class="lead"><span class="badge ok">agrees</span> with what the watcher decided at the time.</p>'
+      ? '<p class="lead"><span class="badge ok">agrees</span> with what the watcher decided at the time.</p>' +
+        notRecorded(a.notRecorded)
       : `<p class="lead"><span class="badge bad">differs</span> from what the watcher decided at the time:</p>` +
-        `<ul>${a.differences.map((d) => `<li>${text(d)}</li>`).join('')}</ul>`;
+        `<ul>${a.differences.map((d) => `<li>${text(d)}</li>`).join('')}</ul>${notRecorded(a.notRecorded)}`;
+  const consistency =
+    result.consistency.length === 0
+      ? ''
+      : `<p class="lead"><span class="badge bad">inconsistent</span> the bundle contradicts itself:</p>` +
+        `<ul>${result.consistency.map((c) => `<li>${text(c)}</li>`).join('')}</ul>`;
   const d = result.divergence;
   const first = firstDivergentStep(result);
   const divergence = d.found
@@ -134,7 +146,7 @@ function verdictHeader(result: ReplayResult, bundle: DisputeBundleV2): string {
   return (
     `<header class="verdict ${v.outcome === 'fraud' ? 'fraud' : v.outcome === 'valid' ? 'valid' : 'unavailable'}">` +
     `<h1>Epoch ${text(result.epoch)}: ${badge}</h1>` +
-    `<p class="lead">Replayed offline: ${text(flags.join('; '))}.</p>${reasons}${agreement}${divergence}` +
+    `<p class="lead">Replayed offline: ${text(flags.join('; '))}.</p>${reasons}${agreement}${consistency}${divergence}` +
     `<dl class="facts">${facts.map(([k, val]) => `<dt>${text(k ?? '')}</dt><dd class="hash">${text(val ?? '')}</dd>`).join('')}</dl>` +
     '<nav class="toc"><a href="#timeline">Timeline</a><a href="#leaves">Leaf values</a>' +
     '<a href="#transactions">Transactions</a><a href="#trace">Trace diff</a><a href="#watcher">Watcher record</a></nav>' +

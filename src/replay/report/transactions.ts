@@ -165,6 +165,15 @@ function txSection(
   if (bundleTx !== undefined) {
     facts.push(`<dt>raw size</dt><dd>${bundleTx.raw.length} bytes</dd>`);
   }
+  if (check !== undefined && check.externalInputs > 0) {
+    facts.push(
+      `<dt>prevouts from outside</dt><dd>${check.externalInputs} input(s) spend a transaction not in the bundle: their prevouts are the bundle's word</dd>`,
+    );
+  }
+  const problems =
+    check === undefined || check.problems.length === 0
+      ? ''
+      : `<ul class="problems">${check.problems.map((p) => `<li>${text(p)}</li>`).join('')}</ul>`;
   const inputs =
     check === undefined
       ? '<p class="muted">The replay did not verify this transaction.</p>'
@@ -175,7 +184,7 @@ function txSection(
   return (
     `<details class="tx" id="tx-${n}"${open}><summary><strong>${text(role)}</strong> ` +
     `<span class="mono">${text(txid)}</span> · ${where} · ${check?.inputs.length ?? bundleTx?.prevouts.length ?? 0} input(s) ${status}</summary>` +
-    `<div class="body"><dl class="facts">${facts.join('')}</dl>${inputs}</div></details>`
+    `<div class="body"><dl class="facts">${facts.join('')}</dl>${problems}${inputs}</div></details>`
   );
 }
 
