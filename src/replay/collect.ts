@@ -5,8 +5,10 @@
  *
  * The walk is breadth-first from the kick-off over `getOutspend`. Every spender is fetched and hashed
  * to the txid the backend named, and must spend the output asked about (`verifiedOutspend`), so a
- * backend cannot slip another transaction into the bundle. What stays the backend's word: which outputs
- * are unspent and each transaction's confirmation.
+ * backend cannot slip another transaction into the bundle. Each confirmation is checked against the
+ * backend's own chain: the block at that height must be the one named and must hold the transaction.
+ * What stays the backend's word: which outputs are unspent (a backend can hide a spender), and that its
+ * chain is the most-work chain.
  *
  * How far it walks: with the operator's graph, the graph's own transactions are followed to their
  * spenders, and a transaction outside the graph (a challenger's CPFP child, whoever spends a reward) is
@@ -61,6 +63,43 @@ const isNullOutpoint = (i: Tx['inputs'][number]): boolean =>
   i.vout === 0xffffffff && i.prevTxid.every((b) => b === 0);
 
 /** Fetches transactions by txid, each checked against its txid, once. */
+/** The backend's chain contradicts the confirmation it gave for a transaction. */
+export class DisputeConfirmationError extends VigilError {
+  override name = 'DisputeConfirmationError';
+  override readonly category: VigilErrorCategory = 'unavailable';
+}
+
+/**
+ * A confirmation is the backend's word until its own chain bears it out: the block at that height on
+ * its main chain must be the block named, and that block (its transactions checked against its header
+ * by the backend client) must hold the transaction.
+ */
+async function checkConfirmation(
+  backend: BitcoinBackend,
+  txid: string,
+  c: BundleConfirmation,
+  blocks: Map<string, Promise<Set<string> | undefined>>,
+): Promise<void> {
+  const main = await backend.getBlockHash(c.height);
+  if (main !== c.blockHash) {
+    throw new DisputeConfirmationError(
+      `the Bitcoin backend says ${txid} confirmed in ${c.blockHash} at height ${c.height}, but its chain has ${main ?? 'no block'} there`,
+    );
+  }
+  let txids = blocks.get(c.blockHash);
+  if (txids === undefined) {
+    txids = backend
+      .getBlock(c.blockHash)
+      .then((b) => (b === undefined ? undefined : new Set(b.txs.map((t) => t.txid))));
+    blocks.set(c.blockHash, txids);
+  }
+  if (!(await txids)?.has(txid)) {
+    throw new DisputeConfirmationError(
+      `the Bitcoin backend says ${txid} confirmed in ${c.blockHash}, but that block does not hold it`,
+    );
+  }
+}
+
 class TxCache {
   private readonly byTxid = new Map<string, Promise<{ raw: Uint8Array; tx: Tx; status: TxStatus }>>();
   constructor(private readonly backend: BitcoinBackend) {}
@@ -130,6 +169,7 @@ export async function collectDisputeTransactions(
   const maxDepth = o.maxDepth ?? DEFAULT_MAX_DISPUTE_DEPTH;
   const g = o.graph ? graphOutpoints(o.graph) : undefined;
   const cache = new TxCache(backend);
+  const blocks = new Map<string, Promise<Set<string> | undefined>>();
   const found: Found[] = [];
   const seen = new Set<string>();
   const add = (f: Found): void => {
@@ -199,7 +239,9 @@ export async function collectDisputeTransactions(
       }
       prevouts.push({ value: spent.value, script: spent.script });
     }
-    out.push({ role: f.role, txid: f.txid, raw: f.raw, confirmation: confirmationOf(f.status), prevouts });
+    const confirmation = confirmationOf(f.status);
+    if (confirmation !== undefined) await checkConfirmation(backend, f.txid, confirmation, blocks);
+    out.push({ role: f.role, txid: f.txid, raw: f.raw, confirmation, prevouts });
   }
   return out;
 }

@@ -42,5 +42,20 @@ export async function exportDisputeBundle(o: ExportDisputeBundleOptions): Promis
       `Dispute ${rec.id} is about kick-off ${rec.kickoffTxid}, but the graph's claim is spent by ${bundle.kickoffTxid}`,
     );
   }
+  // What the record saw confirmed must be on the chain the backend shows: a backend that hides the
+  // disprove (answering "unspent") must not yield a bundle that quietly lacks it.
+  const seen = new Set(bundle.transactions.map((t) => t.txid));
+  const recorded: [string, string | undefined][] = [
+    ['challenge', rec.challenge.seenIn?.txid],
+    ['disprove', rec.disproved.txid],
+  ];
+  for (const [what, txid] of recorded) {
+    if (txid !== undefined && !seen.has(txid)) {
+      throw new DisputeExportMismatchError(
+        `Dispute ${rec.id} recorded the ${what} ${txid}, but the Bitcoin backend shows no such spend of the dispute's outputs`,
+        { metaMessages: ['Check the backend (a node that reorged or lags), then export again.'] },
+      );
+    }
+  }
   return { ...bundle, source: 'records', watcher: watcherRecordOf(rec, o.history) };
 }

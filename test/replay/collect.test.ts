@@ -32,7 +32,11 @@ import {
   completeTake,
 } from '../../src/dispute/graph/spend.ts';
 import type { BundleTx } from '../../src/replay/bundle.ts';
-import { collectDisputeTransactions, DisputeTooLargeError } from '../../src/replay/collect.ts';
+import {
+  collectDisputeTransactions,
+  DisputeConfirmationError,
+  DisputeTooLargeError,
+} from '../../src/replay/collect.ts';
 import { type GraphFixture, makeGraph, secretOf, xOnly } from '../../testkit/dispute/graph-fixture.ts';
 
 const params = defaultGraphParameters.regtest;
@@ -308,5 +312,26 @@ describe('collectDisputeTransactions', () => {
     expect((err as DisputeTooLargeError).shortMessage).toBe(
       `the dispute of kick-off ${kickoffTxid} has more than 3 Bitcoin transactions`,
     );
+  });
+  it('a backend whose confirmation its own chain does not bear out is refused', async () => {
+    const w = await setup();
+    const c = challenge(w);
+    await send(w.sim, w.backend, c);
+    const cTxid = txidHex(c);
+    const tip = await w.backend.getTipHeight();
+    const otherBlock = (await w.backend.getBlockHash(tip - 3)) as string;
+    // The lie: the challenge "confirmed" in an earlier block than the one that holds it.
+    const lying: BitcoinBackend = Object.create(w.backend) as BitcoinBackend;
+    lying.getTransaction = async (txid: string) => {
+      const got = await w.backend.getTransaction(txid);
+      if (got === undefined || txid !== cTxid || !got.status.confirmed) return got;
+      return { ...got, status: { confirmed: true, blockHeight: tip - 3, blockHash: otherBlock } };
+    };
+    const err = await collectDisputeTransactions(lying, {
+      kickoffTxid: txidHex(w.kickoff),
+      graph: w.fx.graph,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DisputeConfirmationError);
+    expect((err as DisputeConfirmationError).shortMessage).toContain('does not hold it');
   });
 });
