@@ -217,7 +217,8 @@ describe('vigil devnet serve + vigil watch in two processes', () => {
     const a = await replay(exported);
     const b = await replay(fetched);
     expect(a.verdict.outcome).toBe('fraud');
-    expect(a.agreement).toEqual({ compared: true, agrees: true, differences: [] });
+    // The diagnosis is written to the record after the open job; under load it may be missing (named, not compared).
+    expect(a.agreement).toMatchObject({ compared: true, agrees: true, differences: [] });
     expect(a.chainChecksOk).toBe(true);
     expect(b.chainChecksOk).toBe(true);
     expect(b.verdict).toEqual(a.verdict);
