@@ -13,6 +13,7 @@ import { jsonText, text } from '../../src/replay/report/escape.ts';
 import {
   MAX_TRACE_LINES_PER_INPUT,
   MAX_TRACE_LINES_PER_REPORT,
+  MAX_TRACE_ROWS,
   REPORT_CSP,
   renderReplayReport,
   type ScriptTraceLine,
@@ -346,6 +347,20 @@ describe('replay report as a string (edges the fixtures do not reach)', () => {
       },
     ]);
     expect(html).toContain(`<span class="stk">[2] ${'ab'.repeat(8)}… ${'cd'.repeat(8)}…</span>`);
+  });
+
+  it('renders at most MAX_TRACE_ROWS rows of a longer epoch, around the first divergence, and says so', () => {
+    const { result, bundle } = largeFixture(30_000);
+    if (!result.divergence.found) throw new Error('the large fixture diverges');
+    result.divergence.step = 20_000;
+    const html = renderReplayReport(result, bundle);
+    const rows = html.match(/<tr id="step-/g)?.length ?? 0;
+    expect(rows).toBe(MAX_TRACE_ROWS);
+    expect(html).toContain('id="step-20000"');
+    expect(html).not.toContain('id="step-0"');
+    expect(html).toContain(
+      `Steps ${20_000 - MAX_TRACE_ROWS / 2} to ${20_000 + MAX_TRACE_ROWS / 2 - 1} are shown`,
+    );
   });
 
   it('shares the trace lines of a report among the inputs: short traces whole, long ones evenly, none past the per-input cap', () => {

@@ -8,3 +8,4 @@ export {
   type ScriptTraceLine,
   traceLineCaps,
 } from './render.ts';
+export { MAX_TRACE_ROWS } from './trace.ts';

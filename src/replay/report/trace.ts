@@ -1,6 +1,6 @@
 /**
  * The trace diff: one compact row per step of the epoch, the reference's root next to the root the
- * operator's claim implies. Every row is rendered (a 10,000-input epoch included), so each row is kept
+ * operator's claim implies. Every row is rendered up to MAX_TRACE_ROWS (a 10,000-input epoch whole), so each row is kept
  * small: a claimed root equal to the expected one prints as "same" instead of repeating 66 characters,
  * and rows are grouped in bodies the browser may skip laying out until they scroll into view.
  */
@@ -9,6 +9,19 @@ import { text } from './escape.ts';
 
 /** Rows per chunk: the unit `content-visibility: auto` skips while off screen. */
 const ROWS_PER_CHUNK = 200;
+
+/**
+ * Rows rendered at most: every step of a 10,000-input epoch, and for a longer one the window around the
+ * first divergence, so the page stays a few MB whatever the epoch (`--json` has every step).
+ */
+export const MAX_TRACE_ROWS = 12_000;
+
+/** The rows shown: all of them, or MAX_TRACE_ROWS around the first divergent step. */
+function shownRange(total: number, first: number | undefined): { from: number; to: number } {
+  if (total <= MAX_TRACE_ROWS) return { from: 0, to: total };
+  const from = Math.max(0, Math.min(total - MAX_TRACE_ROWS, (first ?? 0) - MAX_TRACE_ROWS / 2));
+  return { from, to: from + MAX_TRACE_ROWS };
+}
 
 /** The step the report points at: the engine's divergence, else the first row whose roots differ. */
 export function firstDivergentStep(result: ReplayResult): number | undefined {
@@ -59,8 +72,9 @@ export function renderTrace(result: ReplayResult): string {
   // off screen (content-visibility does not apply to the rows of one big table). The fixed layout and
   // the shared column widths keep the chunks' columns aligned under the one header.
   const chunks: string[] = [];
-  for (let i = 0; i < result.steps.length; i += ROWS_PER_CHUNK) {
-    const rows = result.steps.slice(i, i + ROWS_PER_CHUNK);
+  const { from, to } = shownRange(result.steps.length, first);
+  for (let i = from; i < to; i += ROWS_PER_CHUNK) {
+    const rows = result.steps.slice(i, Math.min(to, i + ROWS_PER_CHUNK));
     chunks.push(
       `<div class="chunk"><table class="trace">${cols}<tbody>${rows.map((s) => row(s, first)).join('')}</tbody></table></div>`,
     );
@@ -70,7 +84,10 @@ export function renderTrace(result: ReplayResult): string {
     (first === undefined
       ? '.'
       : `; the first is <a href="#${stepAnchor(first)}">step ${Math.trunc(first)}</a>.`) +
-    " ✓/✗: the input accepted or rejected by the reference (≠ and the claim's mark when they disagree).</p>";
+    " ✓/✗: the input accepted or rejected by the reference (≠ and the claim's mark when they disagree).</p>" +
+    (from === 0 && to === result.steps.length
+      ? ''
+      : `<p class="muted">Steps ${from} to ${to - 1} are shown, around the first divergence; \`vigil replay --json\` lists all ${result.steps.length}.</p>`);
   return (
     summary +
     `<table class="trace head">${cols}<thead><tr><th>step</th><th>input</th><th>L2 block:tx:log</th><th>rules</th>` +
