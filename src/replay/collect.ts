@@ -22,7 +22,6 @@ import type { BitcoinBackend, TxStatus } from '../bitcoin/backends/types.ts';
 import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
 import { outsideRetry, verifiedTx } from '../bitcoin/backends/verify.ts';
 import { hashToHex } from '../bitcoin/codec/codec.ts';
-import { txidHex } from '../bitcoin/tx/serialize.ts';
 import type { Tx } from '../bitcoin/tx/types.ts';
 import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
 import type { Graph } from '../dispute/graph/build.ts';

@@ -55,8 +55,9 @@ export function transactionConsistency(
   graph: Graph | undefined,
   budgetBytes = LEGACY_SIGHASH_BUDGET_BYTES,
 ): TxConsistency[] {
-  const byTxid = new Map<string, { t: BundleTx; tx: Tx }>();
-  txs.forEach((t, i) => byTxid.set(t.txid, { t, tx: parsed[i] as Tx }));
+  const byTxid = new Map<string, { t: BundleTx; tx: Tx }>(
+    txs.map((t, i) => [t.txid, { t, tx: parsed[i] as Tx }]),
+  );
   let budget = budgetBytes;
   return txs.map((t, n) => {
     const tx = parsed[n] as Tx;

@@ -227,7 +227,7 @@ describe('vigil devnet serve + vigil watch in two processes', () => {
     expect(b.transactions.map((t) => t.txid)).toEqual(a.transactions.map((t) => t.txid));
     // Deterministic: a second run prints the same bytes.
     const again = await runCli(['replay', exported, '--json']);
-    expect(again.stdout).toBe(JSON.stringify(a, null, 2) + '\n');
+    expect(again.stdout).toBe(`${JSON.stringify(a, null, 2)}\n`);
   }, 120_000);
 
   it('with the fault switched off, the following epochs are valid again', async () => {
