@@ -9,15 +9,34 @@ function looksLikeApiKey(segment: string): boolean {
   return segment.length >= 16 && /[a-z]/i.test(segment) && /\d/.test(segment) && /^[\w-]+$/.test(segment);
 }
 
+// `scheme://user:password@` at the start of a text the URL parser refuses (a host list, a bad port).
+const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#\s]*)@/i;
+
+/**
+ * The credentials of something URL-shaped that `URL` cannot parse (`redis://:pw@h1:1,h2:2`, a port out of
+ * range): a configuration error quotes exactly such a value, and must not quote its password.
+ */
+function redactUserinfo(text: string): string {
+  const m = USERINFO.exec(text);
+  if (m === null) return text;
+  const [whole, scheme, userinfo] = m as unknown as [string, string, string];
+  const colon = userinfo.indexOf(':');
+  let safe: string;
+  if (colon >= 0) safe = `${userinfo.slice(0, colon)}:redacted`;
+  else if (looksLikeApiKey(userinfo)) safe = 'redacted';
+  else return text;
+  return `${scheme}${safe}@${text.slice(whole.length)}`;
+}
+
 /** The URL with its password, query values and API-key-like path segments replaced; other text as is. */
 export function redactUrl(text: string): string {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return text;
+    return redactUserinfo(text);
   }
-  if (!url.host) return text;
+  if (!url.host) return redactUserinfo(text);
   let changed = false;
   if (url.password) {
     url.password = 'redacted';

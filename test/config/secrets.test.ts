@@ -46,10 +46,23 @@ describe('redactUrl', () => {
     ],
     ['https://rpc.example/?apikey=abc123secret', 'https://rpc.example/?apikey=redacted', 'abc123secret'],
     ['http://127.0.0.1:8545', 'http://127.0.0.1:8545', undefined],
+    // Values the URL parser refuses still lose their password: a configuration error quotes them.
+    ['redis://:hunter2@h1:1,h2:2', 'redis://:redacted@h1:1,h2:2', 'hunter2'],
+    ['redis+cluster://u:hunter2@h1:6379,h2:6379/', 'redis+cluster://u:redacted@h1:6379,h2:6379/', 'hunter2'],
+    ['redis://:hunter2@h:99999', 'redis://:redacted@h:99999', 'hunter2'],
     ['/run/secrets/key', '/run/secrets/key', undefined],
   ])('%s', (input, output, hidden) => {
     expect(redactUrl(input)).toBe(output);
     if (hidden) expect(redactUrl(input)).not.toContain(hidden);
+  });
+
+  it('a configuration error quoting an unparsable Redis URL does not quote its password', async () => {
+    const r = await runCli(['config', 'check'], {
+      env: { VIGIL_REDIS_URL: 'redis://:hunter2xyz@h1:1,h2:2' },
+    });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('redis.url');
+    expect(r.stderr + r.stdout).not.toContain('hunter2xyz');
   });
 
   it('redactValue scrubs nested URLs and secret-named keys', () => {
