@@ -69,16 +69,23 @@ describe('vigil disputes', () => {
     );
   });
 
-  it('export writes a self-contained bundle', async () => {
-    const r = await cli('disputes', 'export', id, '--out', out);
+  it('show --json prints the record: state, deadlines, the challenge built, the graph and the history', async () => {
+    const r = await cli('disputes', 'show', id, '--json');
     expect(r.code).toBe(0);
-    const bundle = JSON.parse(await readFile(out, 'utf8')) as DisputeBundle;
+    const bundle = JSON.parse(r.stdout) as DisputeBundle;
     expect(bundle.format).toBe(BUNDLE_FORMAT);
     expect(bundle.dispute).toMatchObject({ id, epoch: '9', state: 'challenged', kickoffHeight: 120 });
     expect(bundle.dispute.deadlines.challengeBy).toBe(125);
     expect(bundle.transactions.challenge).toEqual({ txid: 'ef'.repeat(32), hex: '0200' });
     expect(bundle.graph).toEqual({ format: 'x' });
     expect(bundle.history.map((e) => e.type)).toEqual(['detected', 'challenge-built', 'transition']);
+  });
+
+  it('export reads the chains too: without the L2 contracts configured it says so, exit 3, and writes nothing', async () => {
+    const r = await cli('disputes', 'export', id, '--out', out);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('vigil disputes export needs the L2 contracts');
+    await expect(readFile(out, 'utf8')).rejects.toThrow();
   });
 
   it('an unknown id is one clear line (plus the known ids) and exit 1', async () => {

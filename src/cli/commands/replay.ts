@@ -280,7 +280,7 @@ function replayFetchCommand(): Command {
     .description(
       "Build a dispute bundle from the L2 and Bitcoin alone (no Vigil state): the epoch's inputs, commitments, graph and dispute transactions",
     )
-    .requiredOption('--epoch <n>', 'the epoch', (v: string) => {
+    .option('--epoch <n>', 'the epoch (required)', (v: string) => {
       if (!/^(0|[1-9][0-9]{0,18})$/.test(v))
         throw new ReplayUsageError(`--epoch must be a decimal epoch number, not ${v}`);
       return BigInt(v);
@@ -292,7 +292,9 @@ function replayFetchCommand(): Command {
     )
     .option('-o, --out <file>', 'output file (default: stdout)');
   addConfigOptions(cmd);
-  cmd.action(async (opts: { epoch: bigint; graph?: string; out?: string }, command: Command) => {
+  cmd.action(async (opts: { epoch?: bigint; graph?: string; out?: string }, command: Command) => {
+    // Checked here, not by commander: an unknown flag must be reported before a missing one.
+    if (opts.epoch === undefined) throw new ReplayUsageError('vigil replay fetch needs --epoch <n>');
     const config = loadConfigFromCommand(command).config;
     const { runReplayFetch } = await import('../../replay/fetch.ts');
     const r = await runReplayFetch(
