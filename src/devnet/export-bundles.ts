@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { identityStepCircuit } from '../../circuits/identity.ts';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import { DisputeStore } from '../dispute/records/store.ts';
+import type { L2Entry } from '../l2/decode.ts';
 import type { WatchedDeployment } from '../l2/governance-contracts.ts';
 import { MemoryJournalStore } from '../l2/memory-journal-store.ts';
 import { L2Rpc } from '../l2/rpc.ts';
@@ -52,11 +53,13 @@ export async function exportDevnetBundles(o: {
     operator: keys.operator,
     committee: keys.committee,
   };
+  // One journal for every read: the first ingests the L2, the others start from its cursor.
   const chains = {
     rpc: new L2Rpc({ urls: [o.l2RpcUrl] }),
     deployment: o.deployment,
     confirmations: 1,
     backend: o.backend,
+    store: new MemoryJournalStore<L2Entry>(),
   };
   const store = new DisputeStore(o.redis, o.prefix);
   const records = await store.list();
@@ -73,7 +76,6 @@ export async function exportDevnetBundles(o: {
       const document = JSON.parse(await readFile(join(o.graphDir, graphFileName(epoch)), 'utf8')) as unknown;
       const fetched = await fetchDisputeBundle({
         ...chains,
-        store: new MemoryJournalStore(),
         epoch,
         graph: { document, name: graphFileName(epoch), expectations },
       });
@@ -86,7 +88,6 @@ export async function exportDevnetBundles(o: {
     if (record !== undefined) {
       const exported = await exportDisputeBundle({
         ...chains,
-        store: new MemoryJournalStore(),
         record,
         history: await store.events(record.id),
         expectations,
