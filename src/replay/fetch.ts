@@ -4,7 +4,8 @@
  * commitment; the operator's graph (a file) names the claim output whose spender is the kick-off; the
  * Bitcoin backend gives every transaction of the dispute from there. `source: 'chains'`, no watcher.
  */
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+
+import { existsSync } from 'node:fs';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
 import { outsideRetry, verifiedTx } from '../bitcoin/backends/verify.ts';
@@ -17,6 +18,7 @@ import type { JournalStore } from '../l2/cursor-store.ts';
 import type { L2Entry } from '../l2/decode.ts';
 import type { WatchedDeployment } from '../l2/governance-contracts.ts';
 import type { L2Rpc } from '../l2/rpc.ts';
+import { writeOutputFile } from '../store/atomic-file.ts';
 import type { IngestProgress } from '../verify/epoch.ts';
 import { graphSourceFromConfig, l2FromConfig } from '../verify/run.ts';
 import { backendFromConfig } from '../watcher/from-config.ts';
@@ -305,9 +307,7 @@ export async function runReplayFetch(
   const text = serializeBundle(bundle);
   if (o.out !== undefined) {
     // Written whole or not at all: a reader never sees half a bundle.
-    const tmp = `${o.out}.${process.pid}.tmp`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, o.out);
+    writeOutputFile(o.out, text, 'the bundle');
   }
   return { bundle, text, out: o.out };
 }

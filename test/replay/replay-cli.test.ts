@@ -65,6 +65,11 @@ describe('vigil replay <bundle>', () => {
       [['replay', fixture('fraud-exported.json'), '--inputs', 'x.json'], 'do not go together'],
       [['replay', join(dir, 'missing.json')], 'cannot read bundle'],
       [['replay', fixture('fraud-exported.json'), '--debug', 'nosuch'], 'kickoff'],
+      [
+        ['replay', fixture('fraud-exported.json'), '--report', join(dir, 'no', 'such', 'r.html')],
+        'cannot write the report',
+      ],
+      [['replay', fixture('fraud-exported.json'), '--debug', 'kickoff', '--json'], 'does not go with'],
     ];
     for (const [args, message] of cases) {
       const r = await runCli(args);

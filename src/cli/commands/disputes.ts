@@ -1,4 +1,3 @@
-import { rename, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { addConfigOptions, loadConfigFromCommand } from '../../config/cli-options.ts';
 import { checkSecretFiles, redisUrlFromConfig } from '../../config/secrets.ts';
@@ -168,9 +167,8 @@ export function disputesCommand(): Command {
       l2.close();
     }
     if (opts.out) {
-      const tmp = `${opts.out}.${process.pid}.tmp`;
-      await writeFile(tmp, text);
-      await rename(tmp, opts.out);
+      const { writeOutputFile } = await import('../../store/atomic-file.ts');
+      writeOutputFile(opts.out, text, 'the bundle');
       process.stderr.write(`wrote ${opts.out}\n`);
     } else process.stdout.write(text);
   });

@@ -171,26 +171,6 @@ async function readBundleFile(path: string) {
 export type BundleReplayOptions = { json?: boolean; report?: string; debug?: string };
 
 /** `vigil replay <bundle>`: replays a dispute bundle offline; returns whether it passed (exit 0). */
-/** The report file cannot be written (a missing directory, no permission). */
-class ReportWriteError extends VigilError {
-  override name = 'ReportWriteError';
-  override readonly category: VigilErrorCategory = 'usage';
-}
-
-/** Writes `text` to `path` whole or not at all: a temporary file beside it, then a rename. */
-async function writeWhole(path: string, text: string): Promise<void> {
-  const { rename, rm, writeFile } = await import('node:fs/promises');
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    const reason = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
-    throw new ReportWriteError(`cannot write the report ${path}: ${reason}`, { cause: err });
-  }
-}
-
 export async function runBundleReplay(path: string, options: BundleReplayOptions): Promise<boolean> {
   if (options.debug !== undefined && (options.report !== undefined || options.json)) {
     throw new ReplayUsageError(
@@ -217,7 +197,12 @@ export async function runBundleReplay(path: string, options: BundleReplayOptions
     const { scriptTracesOf } = await import('../../replay/script-traces.ts');
     // Transactions the replay's work budget refused are not run again for their traces.
     const skip = new Set(result.transactions.filter((t) => t.inputs.length === 0).map((t) => t.txid));
-    await writeWhole(options.report, renderReplayReport(result, bundle, scriptTracesOf(bundle, { skip })));
+    const { writeOutputFile } = await import('../../store/atomic-file.ts');
+    writeOutputFile(
+      options.report,
+      renderReplayReport(result, bundle, scriptTracesOf(bundle, { skip })),
+      'the report',
+    );
     process.stderr.write(`wrote ${options.report}\n`);
   }
   process.stdout.write(options.json ? replayJson(result) : formatReplayText(result));
