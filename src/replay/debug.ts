@@ -8,8 +8,8 @@
  * operator, committee, governed window and commitment, the claim output the kick-off spends). A document
  * that does not import still leaves the session usable: it opens without labels and says why.
  */
-import { createInterface } from 'node:readline';
 import { STEP_CIRCUITS } from '../../circuits/index.ts';
+import { type DebugReplIo, runDebugRepl } from '../bitcoin/debug-repl.ts';
 import { STANDARD_FLAGS } from '../bitcoin/script/flags.ts';
 import { ANNEX_TAG } from '../bitcoin/script/taproot.ts';
 import type { VerifyScriptResult } from '../bitcoin/script/verify.ts';
@@ -286,12 +286,7 @@ export function openBundleDebugSession(
   return { session, selection, banner: () => [...notes, ...session.banner()] };
 }
 
-export type BundleDebugIo = {
-  /** Commands, one per line (a terminal gets a prompt, anything else is echoed as it runs). */
-  input: NodeJS.ReadableStream & { isTTY?: boolean };
-  output: NodeJS.WritableStream;
-  options?: OpenBundleDebugOptions;
-};
+export type BundleDebugIo = DebugReplIo & { options?: OpenBundleDebugOptions };
 
 /**
  * The whole `--debug` session as `vigil tx debug` runs it: the banner, then one command per line from
@@ -304,27 +299,5 @@ export async function runBundleDebug(
   io: BundleDebugIo,
 ): Promise<VerifyScriptResult | undefined> {
   const { session, banner } = openBundleDebugSession(bundle, selector, io.options);
-  const print = (lines: string[]) => {
-    if (lines.length > 0) io.output.write(`${lines.join('\n')}\n`);
-  };
-  print(banner());
-  const interactive = io.input.isTTY === true;
-  const rl = createInterface({
-    input: io.input,
-    ...(interactive ? { output: io.output, prompt: '(vigil-debug) ' } : {}),
-    terminal: interactive,
-  });
-  if (interactive) {
-    print(['type help for the commands']);
-    rl.prompt();
-  }
-  for await (const line of rl) {
-    const cmd = line.trim();
-    if (!interactive && cmd !== '') print([`(vigil-debug) ${cmd}`]);
-    if (cmd === 'quit' || cmd === 'q' || cmd === 'exit') break;
-    print(session.execute(cmd));
-    if (interactive) rl.prompt();
-  }
-  rl.close();
-  return session.result;
+  return runDebugRepl(session, banner(), io);
 }

@@ -15,7 +15,7 @@
  */
 import { Cluster, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
-import { type ConnectRedisOptions, RedisAuthError, RedisUnavailableError } from './redis.ts';
+import { type ConnectRedisOptions, RedisAuthError, RedisUnavailableError, reconnectDelay } from './redis.ts';
 
 /** A `redis+cluster://` URL that cannot be read: a configuration problem (exit 3). */
 export class RedisClusterUrlError extends VigilError {
@@ -157,11 +157,6 @@ export async function probeRedisCluster(url: string, timeoutMs = DEFAULT_PROBE_T
     clearTimeout(timer);
     if (client.status !== 'end') client.disconnect();
   }
-}
-
-/** Retry delay after a dropped connection: exponential from 100 ms, capped at 5 s (as `connectRedis`). */
-function reconnectDelay(attempt: number): number {
-  return Math.min(100 * 2 ** Math.min(attempt, 10), 5000);
 }
 
 /**

@@ -169,7 +169,7 @@ export async function probeRedis(url: string, timeoutMs = DEFAULT_PROBE_TIMEOUT_
 }
 
 /** Retry delay after a dropped connection: exponential from 100 ms, capped at 5 s. */
-function reconnectDelay(attempt: number): number {
+export function reconnectDelay(attempt: number): number {
   return Math.min(100 * 2 ** Math.min(attempt, 10), 5000);
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { Command } from 'commander';
+import { runDebugRepl } from '../../bitcoin/debug-repl.ts';
 import { formatFlags } from '../../bitcoin/script/flags.ts';
 import { TxDebugSession } from '../../bitcoin/tx/debug-session.ts';
 import {
@@ -178,29 +178,7 @@ async function runDebug(txArg: string | undefined, opts: DebugOptions): Promise<
     if (err instanceof VigilError) throw new TxToolInputError(err.shortMessage, { cause: err });
     throw err;
   }
-  const print = (lines: string[]) => {
-    if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
-  };
-  print(session.banner());
-  const interactive = process.stdin.isTTY === true;
-  const rl = createInterface({
-    input: process.stdin,
-    ...(interactive ? { output: process.stdout, prompt: '(vigil-debug) ' } : {}),
-    terminal: interactive,
-  });
-  if (interactive) {
-    print(['type help for the commands']);
-    rl.prompt();
-  }
-  for await (const line of rl) {
-    const cmd = line.trim();
-    if (!interactive && cmd !== '') print([`(vigil-debug) ${cmd}`]);
-    if (cmd === 'quit' || cmd === 'q' || cmd === 'exit') break;
-    print(session.execute(cmd));
-    if (interactive) rl.prompt();
-  }
-  rl.close();
-  const r = session.result;
+  const r = await runDebugRepl(session, session.banner(), { input: process.stdin, output: process.stdout });
   return r?.ok === true ? ExitCode.Ok : ExitCode.Failed;
 }
 
