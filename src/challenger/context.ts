@@ -8,7 +8,6 @@
  * its record before it is broadcast, so a re-run rebroadcasts the same bytes and never a conflicting
  * spend.
  */
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import type { BitcoinNetwork } from '../bitcoin/network.ts';
@@ -19,6 +18,7 @@ import type { WatcherMode } from '../dispute/plan/spend-policy.ts';
 import type { DisputeRecord, DisputeStore } from '../dispute/records/store.ts';
 import type { WatcherMetrics } from '../queue/metrics.ts';
 import type { FeePolicy } from '../sender/send.ts';
+import type { RedisClient } from '../store/redis.ts';
 
 export type DisputeGraph = { graph: Graph; sigs: PresignedSignatures };
 
@@ -40,7 +40,7 @@ export type DisputeJobContext = {
   confirmations: number;
   /** Key prefix (for the wallet lock). */
   prefix: string;
-  redis: Redis;
+  redis: RedisClient;
   metrics: WatcherMetrics | undefined;
   logger: Logger | undefined;
   /** Starts tracking a dispute (a repeating job per dispute). */

@@ -2,7 +2,6 @@
  * The infrastructure components every daemon has: the operator HTTP server and the Redis connection.
  * Domain components (ingestion, Bitcoin poll, judge, queue workers) are added by later issues.
  */
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Component } from '../core/component.ts';
 import type { HealthRegistry } from '../observability/health.ts';
@@ -11,6 +10,7 @@ import {
   type OperatorServerOptions,
   startOperatorServer,
 } from '../observability/http-server.ts';
+import type { RedisClient } from '../store/redis.ts';
 import { closeRedis, connectRedis, type RedisRole, requireNoEviction } from '../store/redis.ts';
 
 export type HttpComponent = Component & { server(): OperatorServer | undefined };
@@ -38,7 +38,7 @@ export function operatorHttpComponent(
 
 export type RedisComponent = Component & {
   /** The connection; throws before start. */
-  client(): Redis;
+  client(): RedisClient;
 };
 
 /** A Redis connection with a `redis` health check (PING answered). */
@@ -53,7 +53,7 @@ export function redisComponent(options: {
    */
   requireNoEviction?: boolean;
 }): RedisComponent {
-  let client: Redis | undefined;
+  let client: RedisClient | undefined;
   let unregister: (() => void) | undefined;
   return {
     name: 'redis',

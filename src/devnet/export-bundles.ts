@@ -5,7 +5,6 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { identityStepCircuit } from '../../circuits/identity.ts';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import { DisputeStore } from '../dispute/records/store.ts';
@@ -16,6 +15,7 @@ import { L2Rpc } from '../l2/rpc.ts';
 import { serializeBundle } from '../replay/bundle-codec.ts';
 import { exportDisputeBundle } from '../replay/export.ts';
 import { type FetchGraph, fetchDisputeBundle } from '../replay/fetch.ts';
+import type { RedisClient } from '../store/redis.ts';
 import { graphFileName } from '../watcher/graph-registry.ts';
 import { devnetOperatorKeys } from './operator.ts';
 import { DEVNET_NETWORK, DEVNET_PARAMS } from './run-context.ts';
@@ -36,7 +36,7 @@ export type ExportedBundle = {
  */
 export async function exportDevnetBundles(o: {
   dir: string;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   l2RpcUrl: string;
   deployment: WatchedDeployment;

@@ -4,12 +4,12 @@
  * wallet funded.
  */
 
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { addressForScript } from '../bitcoin/codec/address.ts';
 import { connectDevnetBitcoin, type DevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
 import { type L2Devnet, type L2DevnetRun, startL2Devnet } from '../l2/devnet.ts';
 import { isSequencerFault, SEQUENCER_FAULT_DOCS } from '../l2/rollup-sequencer.ts';
+import type { RedisClient } from '../store/redis.ts';
 import {
   DEVNET_NETWORK,
   watcherScript as devnetWatcherScript,
@@ -23,7 +23,7 @@ import { redactUrl } from './run-story.ts';
 /** The L2 started and driven to the end: contracts, workload, operator commitments. */
 export async function startL2Side(
   o: {
-    redis: Redis;
+    redis: RedisClient;
     epochs?: number;
     seed?: number;
     scenarioFile?: string;

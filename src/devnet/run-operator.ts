@@ -4,7 +4,6 @@
  * market its strategy moves.
  */
 
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
 import { VigilError } from '../core/errors.ts';
@@ -12,6 +11,7 @@ import { type Executor, executorByName, REFERENCE_EXECUTOR } from '../governance
 import { createGovernanceIngester } from '../l2/governance-ingester.ts';
 import { isSequencerFault } from '../l2/rollup-sequencer.ts';
 import { L2Rpc } from '../l2/rpc.ts';
+import type { RedisClient } from '../store/redis.ts';
 import { createFeeMarket, type FeeMarket } from './fee-market.ts';
 import { type DevnetOperator, type OperatorBehaviour, startDevnetOperator } from './operator.ts';
 import { type DevnetPlan, planDevnet } from './plan.ts';
@@ -51,7 +51,7 @@ export function chooseOperator(o: {
 /** The operator's view of the feed, its claims, and what the run must find (told when a fault bites). */
 export async function planOperatorClaims(
   o: {
-    redis: Redis;
+    redis: RedisClient;
     prefix: string;
     rpcUrl: string;
     deployment: Parameters<typeof createGovernanceIngester>[0]['deployment'];
@@ -86,7 +86,7 @@ function governedWindow(params: { challengeWindow: bigint } | undefined, epoch: 
 }
 
 async function planFromChain(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   rpcUrl: string,
   deployment: Parameters<typeof createGovernanceIngester>[0]['deployment'],

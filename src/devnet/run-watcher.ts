@@ -4,7 +4,6 @@
  * devnet's keys and graph directory. Every verdict is told and kept; the judge clock times the backlog.
  */
 
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { identityStepCircuit } from '../../circuits/identity.ts';
@@ -14,6 +13,7 @@ import type { Verdict } from '../judge/verdict.ts';
 import type { L2DevnetRun } from '../l2/devnet.ts';
 import { L2Rpc } from '../l2/rpc.ts';
 import { HealthRegistry } from '../observability/health.ts';
+import type { RedisClient } from '../store/redis.ts';
 import { createL2EpochSource } from '../watcher/epoch-source.ts';
 import { bullConnectionFromUrl } from '../watcher/from-config.ts';
 import { createGraphRegistry } from '../watcher/graph-registry.ts';
@@ -47,7 +47,7 @@ export type WatcherSide = {
 /** The watcher composed (not started yet), its backend and its wallet ledger. */
 export async function createWatcherSide(
   o: {
-    redis: Redis;
+    redis: RedisClient;
     redisUrl: string;
     prefix: string;
     graphDir: string;

@@ -18,8 +18,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { RedisClient } from '../store/redis.ts';
 import { deleteKeysByPrefix } from '../store/redis.ts';
 import { exportDevnetBundles } from './export-bundles.ts';
 import type { OperatorBehaviour } from './operator.ts';
@@ -35,7 +35,7 @@ import type { DevnetSummary } from './summary.ts';
 export { DEVNET_WATCHER_KEY } from './run-context.ts';
 
 export type DevnetOptions = {
-  redis: Redis;
+  redis: RedisClient;
   redisUrl: string;
   epochs?: number;
   seed?: number;

@@ -8,8 +8,8 @@
  *                     find the fork point after a reorg (range ends and blocks with entries), trimmed
  * A range is committed with one MULTI/EXEC, so a crash leaves either all of it or none of it.
  */
-import type { Redis } from 'ioredis';
 import type { Hash } from 'viem';
+import type { RedisClient } from '../store/redis.ts';
 import { decodeJournal, encodeJournal } from './journal-codec.ts';
 
 export type BlockRef = { number: bigint; hash: Hash };
@@ -45,7 +45,7 @@ export class CursorStore<T> implements JournalStore<T> {
   private readonly hashesKey: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly prefix: string,
     /** How many checkpoint hashes to keep for fork-point search. */
     private readonly hashWindow = 4096,

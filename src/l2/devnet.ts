@@ -9,7 +9,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createPublicClient, createWalletClient, encodeFunctionData, type Hex, http } from 'viem';
 import { bytesToHex, concatBytes, hexToBytes } from '../core/bytes.ts';
@@ -21,6 +20,7 @@ import type { GovernanceInput } from '../governance/inputs.ts';
 import { parseInputsFile, type RawTransaction, type SenderFunding } from '../governance/inputs-file.ts';
 import type { GenesisOptions } from '../governance/state.ts';
 import { generateWorkload, type Workload } from '../governance/workload.ts';
+import type { RedisClient } from '../store/redis.ts';
 import { deleteKeysByPrefix } from '../store/redis.ts';
 import { type AnvilInstance, startAnvil } from './anvil.ts';
 import { stateCommitmentAbi } from './contracts/artifacts/abis.ts';
@@ -54,7 +54,7 @@ export function deployOnAnvil(
 }
 
 export type L2DevnetOptions = {
-  redis: Redis;
+  redis: RedisClient;
   /** Stop after this many epochs of the random workload (default 5). */
   epochs?: number;
   seed?: number;

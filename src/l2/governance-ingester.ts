@@ -2,9 +2,9 @@
  * Composition: the reorg-safe ingester, the log decoder, the reference model as derived state and the
  * epoch-end cross-check, wired for one deployment of the governance contracts.
  */
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Executor } from '../governance/index.ts';
+import type { RedisClient } from '../store/redis.ts';
 import { ContractCrossChecker, type CrossCheckResult } from './cross-check.ts';
 import { CursorStore, type JournalStore } from './cursor-store.ts';
 import { createLogDecoder, createRevertedTxDecoder, entryKind, type L2Entry } from './decode.ts';
@@ -46,7 +46,7 @@ export type L2ExecutionFault =
     };
 
 /** Where the cursor and journal live: Redis under a key prefix, or any other JournalStore. */
-export type JournalLocation = { redis: Redis; prefix: string } | { store: JournalStore<L2Entry> };
+export type JournalLocation = { redis: RedisClient; prefix: string } | { store: JournalStore<L2Entry> };
 
 export type GovernanceIngesterOptions = JournalLocation & {
   rpc: L2Rpc;

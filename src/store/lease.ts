@@ -5,7 +5,7 @@
  * in Lua, so a process whose lease expired can never extend or drop its successor's.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 import { redisScript, runScript } from './scripts.ts';
 
 const RENEW = redisScript('vigilLeaseRenew', new URL('./lease-renew.lua', import.meta.url), 1);
@@ -14,10 +14,10 @@ const RELEASE = redisScript('vigilLeaseRelease', new URL('./lease-release.lua', 
 export class Lease {
   readonly key: string;
   readonly owner: string;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly ttlMs: number;
 
-  constructor(redis: Redis, key: string, ttlMs: number, owner: string = randomUUID()) {
+  constructor(redis: RedisClient, key: string, ttlMs: number, owner: string = randomUUID()) {
     this.redis = redis;
     this.key = key;
     this.ttlMs = ttlMs;

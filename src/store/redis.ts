@@ -8,10 +8,13 @@
  * Before handing out a connection the helper proves Redis answers, with a short timeout and no
  * reconnection, so an unreachable Redis becomes one clear line within seconds.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { redactUrl } from '../config/redact.ts';
 import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
+
+/** A connection to one Redis or to a Redis Cluster: what every durable component takes. */
+export type RedisClient = Redis | Cluster;
 
 export type RedisRole = 'command' | 'worker';
 
@@ -225,7 +228,7 @@ async function waitReady(client: Redis, url: string, timeoutMs: number): Promise
  * Closes a client: QUIT when connected (pending replies still arrive), otherwise a plain disconnect.
  * Resolves once the connection has ended, within `timeoutMs` at most.
  */
-export async function closeRedis(client: Redis, timeoutMs = 2000): Promise<void> {
+export async function closeRedis(client: RedisClient, timeoutMs = 2000): Promise<void> {
   if (client.status === 'end') return;
   const ended = new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);
@@ -253,11 +256,18 @@ export function redisKey(prefix: string, ...parts: string[]): string {
  * Deletes every key that starts with `prefix` (SCAN, never KEYS: a shared Redis must not stall). For
  * the devnet's and the tests' own prefixes only; a daemon never deletes what it wrote.
  */
-export async function deleteKeysByPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+export async function deleteKeysByPrefix(redis: RedisClient, prefix: string): Promise<void> {
+  // A cluster's SCAN walks one node: walk every primary. DEL one key at a time there, because the keys
+  // of a prefix without a hash tag may sit in different slots.
+  const nodes = redis instanceof Redis ? [redis] : redis.nodes('master');
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length === 0) continue;
+      if (redis instanceof Redis) await redis.del(...keys);
+      else await Promise.all(keys.map((key) => redis.del(key)));
+    } while (cursor !== '0');
+  }
 }

@@ -5,7 +5,7 @@
  * fallback to EVAL when Redis answers NOSCRIPT after a restart or SCRIPT FLUSH).
  */
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 
 export type RedisScript = {
   /** The command name it is registered under (unique per script). */
@@ -23,7 +23,7 @@ type ScriptCommand = (...args: string[]) => Promise<unknown>;
 
 /** Runs `script` with `keys` and `args` on `redis`, registering it there on first use. */
 export async function runScript(
-  redis: Redis,
+  redis: RedisClient,
   script: RedisScript,
   keys: readonly string[],
   args: readonly string[],

@@ -7,7 +7,6 @@
  * an epoch's inputs are final once its end block is `confirmations` deep. `facts(epoch)` never throws
  * for missing data: anything not known yet is an incomplete fact, and the judge fails closed on it.
  */
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { bytesToHex, hexToBytes } from '../core/bytes.ts';
@@ -30,6 +29,7 @@ import type { WatchedDeployment } from '../l2/governance-contracts.ts';
 import { createGovernanceIngester, type GovernanceIngester } from '../l2/governance-ingester.ts';
 import { createL2Metrics, type L2Metrics } from '../l2/metrics.ts';
 import { L2Rpc, L2RpcUnavailableError } from '../l2/rpc.ts';
+import type { RedisClient } from '../store/redis.ts';
 import type { GraphCoverageFacts, L2SyncFacts } from './component-health.ts';
 import {
   createGraphRegistry,
@@ -44,7 +44,7 @@ export type L2EpochSourceOptions = {
   rpc?: L2Rpc;
   rpcUrls?: readonly string[];
   requestTimeoutMs?: number;
-  redis: Redis;
+  redis: RedisClient;
   /** Redis key prefix of the ingestion cursor and journal. */
   prefix: string;
   deployment: WatchedDeployment;

@@ -4,7 +4,6 @@
  * spends or builds, and the epoch source (L2 ingestion + the operator's graphs) when it is configured.
  */
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { stepCircuitById } from '../../circuits/index.ts';
@@ -21,6 +20,7 @@ import { InputsFileError } from '../governance/errors.ts';
 import { INPUTS_FORMAT, parseInputsFile } from '../governance/inputs-file.ts';
 import type { GenesisOptions } from '../governance/state.ts';
 import type { WatchedDeployment } from '../l2/governance-contracts.ts';
+import type { RedisClient } from '../store/redis.ts';
 import { createL2EpochSource, type L2EpochSource } from './epoch-source.ts';
 import type { WatcherOptions } from './watcher.ts';
 
@@ -202,7 +202,7 @@ export type EpochSourceParts = {
  */
 export function epochSourceFromConfig(
   config: VigilConfig,
-  parts: { redis: Redis; backend: BitcoinBackend; logger?: Logger; registry?: Registry },
+  parts: { redis: RedisClient; backend: BitcoinBackend; logger?: Logger; registry?: Registry },
 ): EpochSourceParts | undefined {
   if (!epochSourceConfigured(config)) return undefined;
   const d = config.dispute;

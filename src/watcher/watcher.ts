@@ -9,7 +9,6 @@
  * was, so /healthz turns 503 once that is older than the max age instead of staying green on half a poll.
  */
 
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { BackendLiedError, BackendUnavailableError } from '../bitcoin/backends/errors.ts';
@@ -43,6 +42,7 @@ import type { HealthRegistry } from '../observability/health.ts';
 import { DISPUTE_QUEUE, DisputeQueue } from '../queue/dispute-queue.ts';
 import { type WatcherMetrics, watcherMetrics } from '../queue/metrics.ts';
 import { Lease } from '../store/lease.ts';
+import type { RedisClient } from '../store/redis.ts';
 import {
   type GraphCoverageFacts,
   graphsHealth,
@@ -86,7 +86,7 @@ export type EpochSource = {
 };
 
 export type WatcherOptions = {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   connection: { host: string; port: number; password?: string; username?: string; db?: number };
   backend: BitcoinBackend;

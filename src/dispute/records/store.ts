@@ -8,8 +8,8 @@
  * Re-applying a change with the same idempotency key is a no-op that reports `duplicate`: that is what
  * lets every queue job run twice.
  */
-import type { Redis } from 'ioredis';
 import { VigilError } from '../../core/errors.ts';
+import type { RedisClient } from '../../store/redis.ts';
 import { redisKey } from '../../store/redis.ts';
 import { redisScript, runScript } from '../../store/scripts.ts';
 import {
@@ -65,11 +65,11 @@ const OPEN = redisScript('vigilDisputeOpen', new URL('./lua/open.lua', import.me
 const CHANGE = redisScript('vigilDisputeChange', new URL('./lua/change.lua', import.meta.url), 3);
 
 export class DisputeStore {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly prefix: string;
   private readonly now: () => number;
 
-  constructor(redis: Redis, prefix: string, options: { now?: () => number } = {}) {
+  constructor(redis: RedisClient, prefix: string, options: { now?: () => number } = {}) {
     this.redis = redis;
     this.prefix = prefix;
     this.now = options.now ?? Date.now;
