@@ -178,7 +178,7 @@ export async function startL2Devnet(o: L2DevnetOptions): Promise<L2Devnet> {
       ? REFERENCE_EXECUTOR
       : executorByName(o.fault);
   const anvil = await startAnvil({ gasLimit: genesisGasLimit(workload.genesis) });
-  const prefix = `vigil-devnet-${randomUUID()}`;
+  const prefix = `{vigil-devnet-${randomUUID()}}`;
   const cleanup = () => deleteKeysByPrefix(o.redis, `${prefix}:`);
   try {
     const deployment = await deployOnAnvil(anvil.rpcUrl, workload.genesis);
