@@ -1,0 +1,176 @@
+/**
+ * What a soak's samples say (issue #21): whether the daemon's memory and Redis's stay flat as epochs go
+ * by. Pure: the soak runner (soak.ts) gathers the samples, this judges them.
+ *
+ * "Flat" is a least-squares slope over the samples taken after warm-up, in bytes per 1,000 epochs, under
+ * a stated bound. A slope is robust to the saw-tooth of garbage collection in a way that "last sample
+ * minus first" is not, and a bound per 1,000 epochs reads directly as "what a month of epochs would add".
+ */
+
+export type SoakSample = {
+  /** Epochs the daemon had judged when the sample was taken. */
+  epoch: number;
+  /** Milliseconds since the soak started. */
+  atMs: number;
+  /** The daemon's resident set (VmRSS). */
+  rssBytes: number;
+  /** The daemon's V8 heap in use. */
+  heapUsedBytes: number;
+  /** Redis's `used_memory`. */
+  redisUsedBytes: number;
+  /** Keys in the Redis database the soak owns. */
+  redisKeys: number;
+};
+
+export type SoakBounds = {
+  /** Samples at or below this epoch are warm-up: caches filling, JIT, the first disputes. */
+  warmupEpochs: number;
+  /** Largest allowed RSS slope after warm-up, bytes per 1,000 epochs. */
+  maxRssSlope: number;
+  /** Largest allowed Redis `used_memory` slope after warm-up, bytes per 1,000 epochs. */
+  maxRedisSlope: number;
+  /** Largest allowed key-count slope after warm-up, keys per 1,000 epochs. */
+  maxKeySlope: number;
+};
+
+export type SeriesSummary = { start: number; end: number; max: number; slopePerKEpoch: number };
+
+export type SoakVerdict = {
+  ok: boolean;
+  /** Why it is not ok, one line each. */
+  problems: string[];
+  /** Samples used for the slopes (after warm-up). */
+  steadySamples: number;
+  rss: SeriesSummary;
+  heap: SeriesSummary;
+  redis: SeriesSummary;
+  keys: SeriesSummary;
+};
+
+/** Least-squares slope of y over x; 0 with fewer than two distinct x. */
+export function leastSquaresSlope(xs: readonly number[], ys: readonly number[]): number {
+  if (xs.length !== ys.length) throw new RangeError('slope: xs and ys differ in length');
+  const n = xs.length;
+  if (n < 2) return 0;
+  let sx = 0;
+  let sy = 0;
+  for (let i = 0; i < n; i++) {
+    sx += xs[i] as number;
+    sy += ys[i] as number;
+  }
+  const mx = sx / n;
+  const my = sy / n;
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = (xs[i] as number) - mx;
+    sxx += dx * dx;
+    sxy += dx * ((ys[i] as number) - my);
+  }
+  return sxx === 0 ? 0 : sxy / sxx;
+}
+
+function summarise(samples: readonly SoakSample[], pick: (s: SoakSample) => number): SeriesSummary {
+  const ys = samples.map(pick);
+  return {
+    start: ys[0] ?? 0,
+    end: ys.at(-1) ?? 0,
+    max: ys.length === 0 ? 0 : Math.max(...ys),
+    slopePerKEpoch:
+      leastSquaresSlope(
+        samples.map((s) => s.epoch),
+        ys,
+      ) * 1000,
+  };
+}
+
+const MIB = 1024 * 1024;
+const mib = (bytes: number): string => `${(bytes / MIB).toFixed(1)} MiB`;
+
+/** Judges a soak's samples against its bounds. At least three samples after warm-up are needed. */
+export function judgeSoak(samples: readonly SoakSample[], bounds: SoakBounds): SoakVerdict {
+  const steady = samples.filter((s) => s.epoch > bounds.warmupEpochs);
+  const problems: string[] = [];
+  const rss = summarise(steady, (s) => s.rssBytes);
+  const redis = summarise(steady, (s) => s.redisUsedBytes);
+  const keys = summarise(steady, (s) => s.redisKeys);
+  if (steady.length < 3) {
+    problems.push(
+      `only ${steady.length} samples after the ${bounds.warmupEpochs}-epoch warm-up: at least 3 are needed to call memory flat`,
+    );
+  } else {
+    if (rss.slopePerKEpoch > bounds.maxRssSlope) {
+      problems.push(
+        `the daemon's RSS grows ${mib(rss.slopePerKEpoch)} per 1,000 epochs after warm-up (bound ${mib(bounds.maxRssSlope)})`,
+      );
+    }
+    if (redis.slopePerKEpoch > bounds.maxRedisSlope) {
+      problems.push(
+        `Redis memory grows ${mib(redis.slopePerKEpoch)} per 1,000 epochs after warm-up (bound ${mib(bounds.maxRedisSlope)})`,
+      );
+    }
+    if (keys.slopePerKEpoch > bounds.maxKeySlope) {
+      problems.push(
+        `Redis keys grow ${keys.slopePerKEpoch.toFixed(0)} per 1,000 epochs after warm-up (bound ${bounds.maxKeySlope})`,
+      );
+    }
+  }
+  return {
+    ok: problems.length === 0,
+    problems,
+    steadySamples: steady.length,
+    rss,
+    heap: summarise(steady, (s) => s.heapUsedBytes),
+    redis,
+    keys,
+  };
+}
+
+/** The epochs a seeded soak makes faulty: about one in `every`, never two within `gap` of each other. */
+export function faultyEpochs(o: {
+  seed: number;
+  epochs: number;
+  every: number;
+  gap: number;
+  from: number;
+}): number[] {
+  // mulberry32: small, seeded, and the same on every platform.
+  let a = o.seed >>> 0;
+  const next = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out: number[] = [];
+  let last = Number.NEGATIVE_INFINITY;
+  for (let e = o.from; e < o.epochs; e++) {
+    if (e - last < o.gap) continue;
+    if (next() < 1 / o.every) {
+      out.push(e);
+      last = e;
+    }
+  }
+  return out;
+}
+
+/** One line per sample, for the soak's output and the long test's log. */
+export function formatSample(s: SoakSample): string {
+  return `epoch ${s.epoch}: daemon RSS ${mib(s.rssBytes)}, heap ${mib(s.heapUsedBytes)}; Redis ${mib(s.redisUsedBytes)}, ${s.redisKeys} keys (${(s.atMs / 1000).toFixed(0)} s)`;
+}
+
+/** The verdict's figures in one paragraph. */
+export function formatVerdict(v: SoakVerdict): string {
+  const series = (name: string, x: SeriesSummary, unit: (n: number) => string) =>
+    `${name} ${unit(x.start)} → ${unit(x.end)} (max ${unit(x.max)}, slope ${unit(x.slopePerKEpoch)}/1k epochs)`;
+  const keys = (n: number) => n.toFixed(0);
+  return [
+    `after warm-up (${v.steadySamples} samples):`,
+    series('daemon RSS', v.rss, mib),
+    series('heap', v.heap, mib),
+    series('Redis', v.redis, mib),
+    series('keys', v.keys, keys),
+    v.ok ? 'flat: within bounds' : `NOT flat: ${v.problems.join('; ')}`,
+  ].join('\n  ');
+}

@@ -1,0 +1,351 @@
+/**
+ * The soak (issue #21): Vigil's daemon run for thousands of epochs against a served devnet, its memory
+ * and Redis's sampled as it goes, judged flat or not (soak-analysis.ts).
+ *
+ * Everything runs as it would for a user, as separate processes: `vigil devnet serve` (anvil, the simnet
+ * behind its Core-RPC front, the operator) and `vigil watch --config <the generated file>` in mode
+ * challenge, on a Redis of the soak's own (a private `redis-server` unless one is named), so Redis's
+ * memory and key count are the daemon's alone. A seeded schedule makes about one epoch in `faultEvery`
+ * faulty through `vigil devnet fault --from-epoch e --to-epoch e`: the operator claims a wrong root for
+ * that epoch alone, and the daemon must challenge it and see it slashed, while every other epoch is
+ * claimed right and must never be accused.
+ *
+ * Every `sampleEvery` judged epochs it reads the daemon's VmRSS (/proc), its V8 heap (/metrics), Redis's
+ * `used_memory` and key count. At the end: every claimed epoch judged, one dispute per faulty epoch
+ * resolved with the operator slashed, none for an honest one, and the memory series flat after warm-up.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { startPrivateRedis } from './private-redis.ts';
+import {
+  faultyEpochs,
+  formatSample,
+  judgeSoak,
+  type SoakBounds,
+  type SoakSample,
+  type SoakVerdict,
+} from './soak-analysis.ts';
+
+export type SoakOptions = {
+  epochs: number;
+  seed?: number;
+  /** Inputs per epoch of the served workload (default 6: short epochs, so thousands fit in minutes). */
+  epochLength?: number;
+  /** About one epoch in this many is faulty (default 25). */
+  faultEvery?: number;
+  /** The catalogue fault a faulty epoch is claimed with (default commission-not-taken). */
+  fault?: string;
+  /** Sample every this many judged epochs (default 100). */
+  sampleEvery?: number;
+  l2BlockMs?: number;
+  bitcoinBlockMs?: number;
+  /** A Redis for the soak alone (default: a private redis-server). Its whole database is measured. */
+  redisUrl?: string;
+  bounds?: Partial<SoakBounds>;
+  /** Give up after this long (default: 3 s per epoch + 10 min). */
+  timeoutMs?: number;
+  say?: (line: string) => void;
+};
+
+export type SoakReport = {
+  ok: boolean;
+  problems: string[];
+  epochs: number;
+  judged: number;
+  faultyPlanned: number[];
+  /** Epochs the operator actually claimed wrong (from serve's story). */
+  faultyClaimed: number[];
+  disputes: { epoch: string; state: string; outcome?: string }[];
+  samples: SoakSample[];
+  verdict: SoakVerdict;
+  seconds: number;
+};
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const VIGIL = join(REPO, 'bin', 'vigil.js');
+const MIB = 1024 * 1024;
+
+/** Default bounds: a leak of 8 KiB per epoch of RSS, or 1 KiB per epoch in Redis, fails the soak. */
+export const DEFAULT_SOAK_BOUNDS = (epochs: number, sampleEvery: number): SoakBounds => ({
+  warmupEpochs: Math.max(3 * sampleEvery, Math.floor(epochs / 5)),
+  maxRssSlope: 8 * MIB,
+  maxRedisSlope: 1 * MIB,
+  maxKeySlope: 100,
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no free port');
+  return address.port;
+}
+
+type Proc = { child: ChildProcess; lines: string[]; exited: Promise<number | null> };
+
+function startVigil(args: string[], onLine: (line: string) => void): Proc {
+  const child = spawn(process.execPath, [VIGIL, ...args], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  const lines: string[] = [];
+  let partial = '';
+  const feed = (chunk: Buffer) => {
+    partial += chunk.toString('utf8');
+    for (let nl = partial.indexOf('\n'); nl >= 0; nl = partial.indexOf('\n')) {
+      const line = partial.slice(0, nl);
+      partial = partial.slice(nl + 1);
+      // The last few hundred lines only: a soak's story is long, and only its end explains a failure.
+      lines.push(line);
+      if (lines.length > 400) lines.shift();
+      onLine(line);
+    }
+  };
+  child.stdout?.on('data', feed);
+  child.stderr?.on('data', feed);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, lines, exited };
+}
+
+async function stopProc(p: Proc | undefined, timeoutMs = 60_000): Promise<void> {
+  if (p === undefined || p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill('SIGTERM');
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
+  await p.exited;
+  clearTimeout(timer);
+}
+
+function runVigil(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [VIGIL, ...args], { cwd: REPO, env: process.env });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+    });
+    child.once('exit', (code) => resolve({ code, out }));
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Sum of a Prometheus metric's samples whose label set contains `labels`. */
+function metricValue(body: string, name: string, labels = ''): number {
+  let sum = 0;
+  for (const line of body.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (labels && !line.includes(labels)) continue;
+    sum += Number(line.split(' ').at(-1));
+  }
+  return sum;
+}
+
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  if (!m) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+async function redisMemory(redis: Redis): Promise<{ used: number; keys: number }> {
+  const info = await redis.info('memory');
+  const m = /^used_memory:(\d+)/m.exec(info);
+  return { used: Number(m?.[1] ?? Number.NaN), keys: await redis.dbsize() };
+}
+
+export async function runSoak(o: SoakOptions): Promise<SoakReport> {
+  const say = o.say ?? (() => {});
+  const started = Date.now();
+  const seed = o.seed ?? 1;
+  const sampleEvery = o.sampleEvery ?? 100;
+  const fault = o.fault ?? 'commission-not-taken';
+  const bounds = { ...DEFAULT_SOAK_BOUNDS(o.epochs, sampleEvery), ...o.bounds };
+  const timeoutMs = o.timeoutMs ?? o.epochs * 3000 + 600_000;
+  // Epoch 0 has no rewards yet for most faults to bite on: start the schedule at 2.
+  const planned = faultyEpochs({ seed, epochs: o.epochs, every: o.faultEvery ?? 25, gap: 3, from: 2 });
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-soak-'));
+  const privateRedis = o.redisUrl === undefined ? await startPrivateRedis() : undefined;
+  const redisUrl = o.redisUrl ?? (privateRedis?.url as string);
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
+  let serve: Proc | undefined;
+  let watch: Proc | undefined;
+  const samples: SoakSample[] = [];
+  const problems: string[] = [];
+  const ended = new Set<number>();
+  const claimedWrong = new Set<number>();
+  try {
+    await redis.connect();
+    const port = await freePort();
+    say(
+      `soak: ${o.epochs} epochs, seed ${seed}, ${planned.length} faulty (${fault}), samples every ${sampleEvery}`,
+    );
+    serve = startVigil(
+      [
+        'devnet',
+        'serve',
+        '--dir',
+        dir,
+        '--epochs',
+        String(o.epochs),
+        '--seed',
+        String(seed),
+        '--epoch-length',
+        String(o.epochLength ?? 6),
+        '--l2-block-ms',
+        String(o.l2BlockMs ?? 5),
+        '--bitcoin-block-ms',
+        String(o.bitcoinBlockMs ?? 50),
+        '--redis-url',
+        redisUrl,
+        '--watch-http-port',
+        String(port),
+      ],
+      (line) => {
+        const e = /^L2: epoch (\d+) ended at block \d+; the operator commits \S+ \((WRONG|right)/.exec(line);
+        if (e) {
+          ended.add(Number(e[1]));
+          if (e[2] === 'WRONG') claimedWrong.add(Number(e[1]));
+        }
+      },
+    );
+    const config = join(dir, 'watch.yaml');
+    const deadline = started + timeoutMs;
+    const until = async <T>(what: string, probe: () => Promise<T | undefined>, everyMs = 500): Promise<T> => {
+      for (;;) {
+        const v = await probe();
+        if (v !== undefined) return v;
+        if (serve?.child.exitCode !== null)
+          throw new Error(`vigil devnet serve exited while waiting for ${what}`);
+        if (watch !== undefined && watch.child.exitCode !== null)
+          throw new Error(`vigil watch exited while waiting for ${what}`);
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await sleep(everyMs);
+      }
+    };
+    await until('the served devnet', async () =>
+      serve?.lines.some((l) => l.startsWith('watch it from another terminal')) ? true : undefined,
+    );
+    // The fault control names one epoch at a time, set before the L2 ends it.
+    let nextFault = 0;
+    const armNext = async () => {
+      const e = planned[nextFault];
+      if (e === undefined) return;
+      const r = await runVigil([
+        'devnet',
+        'fault',
+        fault,
+        '--dir',
+        dir,
+        '--from-epoch',
+        String(e),
+        '--to-epoch',
+        String(e),
+      ]);
+      if (r.code !== 0) throw new Error(`vigil devnet fault exited ${r.code}: ${r.out.trim()}`);
+    };
+    await armNext();
+    watch = startVigil(['watch', '--config', config], () => {});
+    const metrics = async (): Promise<string | undefined> => {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+        return res.ok ? await res.text() : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    await until('the daemon', metrics);
+    let nextSample = sampleEvery;
+    let judged = 0;
+    for (;;) {
+      while (planned[nextFault] !== undefined && ended.has(planned[nextFault] as number)) {
+        nextFault++;
+        await armNext();
+      }
+      const body = await until('the daemon metrics', metrics);
+      judged = metricValue(body, 'vigil_epochs_judged_total');
+      if (judged >= nextSample) {
+        const mem = await redisMemory(redis);
+        const s: SoakSample = {
+          epoch: judged,
+          atMs: Date.now() - started,
+          rssBytes: rssOf(watch.child.pid as number),
+          heapUsedBytes: metricValue(body, 'nodejs_heap_size_used_bytes'),
+          redisUsedBytes: mem.used,
+          redisKeys: mem.keys,
+        };
+        samples.push(s);
+        say(`soak: ${formatSample(s)}`);
+        nextSample = (Math.floor(judged / sampleEvery) + 1) * sampleEvery;
+      }
+      const open =
+        metricValue(body, 'vigil_disputes') - metricValue(body, 'vigil_disputes', 'state="resolved"');
+      if (judged >= o.epochs && open === 0) break;
+      if (Date.now() > deadline) {
+        problems.push(`timed out: ${judged} of ${o.epochs} epochs judged, ${open} disputes open`);
+        break;
+      }
+      if (serve.child.exitCode !== null)
+        throw new Error(`vigil devnet serve exited (${serve.child.exitCode})`);
+      if (watch.child.exitCode !== null) throw new Error(`vigil watch exited (${watch.child.exitCode})`);
+      await sleep(500);
+    }
+    const list = await runVigil(['disputes', 'list', '--config', config, '--json']);
+    if (list.code !== 0) throw new Error(`vigil disputes list exited ${list.code}: ${list.out.trim()}`);
+    const disputes = (JSON.parse(list.out) as { epoch: string; state: string; outcome?: string }[]).map(
+      (d) => ({ epoch: d.epoch, state: d.state, ...(d.outcome !== undefined ? { outcome: d.outcome } : {}) }),
+    );
+    const wrong = [...claimedWrong].sort((a, b) => a - b);
+    const disputed = new Map<string, number>();
+    for (const d of disputes) disputed.set(d.epoch, (disputed.get(d.epoch) ?? 0) + 1);
+    for (const e of wrong) {
+      const n = disputed.get(String(e)) ?? 0;
+      if (n !== 1) problems.push(`epoch ${e} was claimed wrong and has ${n} disputes (expected 1)`);
+    }
+    for (const d of disputes) {
+      if (!claimedWrong.has(Number(d.epoch)))
+        problems.push(`epoch ${d.epoch} was claimed right and was disputed`);
+      else if (d.state !== 'resolved' || d.outcome !== 'operator-slashed')
+        problems.push(
+          `epoch ${d.epoch}'s dispute ended ${d.state}/${d.outcome ?? '-'}, not resolved/operator-slashed`,
+        );
+    }
+    if (wrong.length === 0) problems.push('no epoch was claimed wrong: the fault schedule never bit');
+    const verdict = judgeSoak(samples, bounds);
+    problems.push(...verdict.problems);
+    return {
+      ok: problems.length === 0,
+      problems,
+      epochs: o.epochs,
+      judged,
+      faultyPlanned: planned,
+      faultyClaimed: wrong,
+      disputes,
+      samples,
+      verdict,
+      seconds: (Date.now() - started) / 1000,
+    };
+  } catch (err) {
+    const tail = (p: Proc | undefined, name: string) =>
+      p === undefined ? [] : [`--- last lines of ${name} ---`, ...p.lines.slice(-30)];
+    say([...tail(serve, 'vigil devnet serve'), ...tail(watch, 'vigil watch')].join('\n'));
+    throw err;
+  } finally {
+    await stopProc(watch);
+    await stopProc(serve);
+    redis.disconnect();
+    await privateRedis?.stop();
+    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  }
+}

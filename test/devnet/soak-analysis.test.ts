@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import {
+  faultyEpochs,
+  formatVerdict,
+  judgeSoak,
+  leastSquaresSlope,
+  type SoakBounds,
+  type SoakSample,
+} from '../../src/devnet/soak-analysis.ts';
+
+const MIB = 1024 * 1024;
+const BOUNDS: SoakBounds = {
+  warmupEpochs: 300,
+  maxRssSlope: 8 * MIB,
+  maxRedisSlope: 1 * MIB,
+  maxKeySlope: 100,
+};
+
+/** Samples every 100 epochs to `epochs`, each series a function of the epoch. */
+function series(
+  epochs: number,
+  f: { rss: (e: number) => number; redis?: (e: number) => number; keys?: (e: number) => number },
+): SoakSample[] {
+  const out: SoakSample[] = [];
+  for (let e = 100; e <= epochs; e += 100) {
+    out.push({
+      epoch: e,
+      atMs: e * 100,
+      rssBytes: f.rss(e),
+      heapUsedBytes: f.rss(e) / 2,
+      redisUsedBytes: f.redis?.(e) ?? 2 * MIB,
+      redisKeys: f.keys?.(e) ?? 40,
+    });
+  }
+  return out;
+}
+
+describe('leastSquaresSlope', () => {
+  it('recovers the slope of a line exactly, and of a noisy one closely', () => {
+    const xs = Array.from({ length: 20 }, (_, i) => i * 100);
+    expect(
+      leastSquaresSlope(
+        xs,
+        xs.map((x) => 3 * x + 7),
+      ),
+    ).toBeCloseTo(3, 10);
+    // A saw-tooth of ±5 around a flat line (garbage collection) has a slope near 0.
+    const saw = xs.map((_, i) => 100 + (i % 2 === 0 ? 5 : -5));
+    expect(Math.abs(leastSquaresSlope(xs, saw))).toBeLessThan(0.01);
+  });
+
+  it('is 0 for fewer than two points or one repeated x, and refuses mismatched lengths', () => {
+    expect(leastSquaresSlope([], [])).toBe(0);
+    expect(leastSquaresSlope([5], [9])).toBe(0);
+    expect(leastSquaresSlope([5, 5], [1, 9])).toBe(0);
+    expect(() => leastSquaresSlope([1, 2], [1])).toThrow(RangeError);
+  });
+});
+
+describe('judgeSoak', () => {
+  it('a flat daemon (GC saw-tooth, warm-up growth before the bound) is flat', () => {
+    const s = series(2000, {
+      rss: (e) => (e <= 300 ? 60 * MIB + e * 100_000 : 120 * MIB + (e % 200) * 1000),
+    });
+    const v = judgeSoak(s, BOUNDS);
+    expect(v.ok).toBe(true);
+    expect(v.problems).toEqual([]);
+    expect(v.steadySamples).toBe(17);
+    expect(Math.abs(v.rss.slopePerKEpoch)).toBeLessThan(MIB);
+    expect(formatVerdict(v)).toMatch(/flat: within bounds/);
+  });
+
+  it('a leak of 16 KiB per epoch fails on RSS, and names the figure', () => {
+    const s = series(2000, { rss: (e) => 100 * MIB + e * 16 * 1024 });
+    const v = judgeSoak(s, BOUNDS);
+    expect(v.ok).toBe(false);
+    expect(v.problems).toHaveLength(1);
+    expect(v.problems[0]).toMatch(/RSS grows 15\.6 MiB per 1,000 epochs after warm-up \(bound 8\.0 MiB\)/);
+  });
+
+  it('Redis memory and keys growing with every epoch fail on their own bounds', () => {
+    const s = series(2000, { rss: () => 100 * MIB, redis: (e) => MIB + e * 4096, keys: (e) => 10 + e });
+    const v = judgeSoak(s, BOUNDS);
+    expect(v.ok).toBe(false);
+    expect(v.problems.join('\n')).toMatch(/Redis memory grows 3\.9 MiB/);
+    expect(v.problems.join('\n')).toMatch(/Redis keys grow 1000 per 1,000 epochs/);
+  });
+
+  it('too few samples after warm-up cannot call anything flat', () => {
+    const v = judgeSoak(series(400, { rss: () => 100 * MIB }), BOUNDS);
+    expect(v.ok).toBe(false);
+    expect(v.problems[0]).toMatch(/only 1 samples after the 300-epoch warm-up/);
+  });
+});
+
+describe('faultyEpochs', () => {
+  it('is seeded, about one in `every`, gapped, and inside the run', () => {
+    const a = faultyEpochs({ seed: 7, epochs: 2000, every: 25, gap: 3, from: 2 });
+    expect(faultyEpochs({ seed: 7, epochs: 2000, every: 25, gap: 3, from: 2 })).toEqual(a);
+    expect(faultyEpochs({ seed: 8, epochs: 2000, every: 25, gap: 3, from: 2 })).not.toEqual(a);
+    expect(a.length).toBeGreaterThan(50);
+    expect(a.length).toBeLessThan(110);
+    expect(a[0]).toBeGreaterThanOrEqual(2);
+    expect(a.at(-1)).toBeLessThan(2000);
+    for (let i = 1; i < a.length; i++)
+      expect((a[i] as number) - (a[i - 1] as number)).toBeGreaterThanOrEqual(3);
+  });
+});
