@@ -3,6 +3,11 @@
  * A benchmark returns one or more figures; where a baseline exists it is measured in the same run
  * (same process, same machine load) and the figure carries the ratio to it.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
 export type BenchFigure = {
   name: string;
   value: number;
@@ -67,4 +72,40 @@ function formatNumber(n: number): string {
   if (Number.isInteger(n)) return n.toLocaleString('en-US');
   if (Math.abs(n) >= 100) return n.toLocaleString('en-US', { maximumFractionDigits: 0 });
   return n.toPrecision(4);
+}
+
+/** What `runInChild` hands back: the child's result and its peak resident set. */
+export type ChildRun<T> = { result: T; peakRssMiB: number };
+
+/**
+ * Runs `exportName(...args)` of the module at `moduleUrl` in a fresh Node process (this process's loader
+ * flags, plus `nodeFlags`) and returns its JSON result with the child's peak RSS (getrusage's maxRSS)
+ * in MiB. A peak RSS is a high-water mark for the whole process: measured in-process, it would include
+ * every benchmark that ran before, so each memory figure gets a process of its own.
+ */
+export async function runInChild<T>(
+  moduleUrl: string,
+  exportName: string,
+  args: readonly string[] = [],
+  nodeFlags: readonly string[] = [],
+): Promise<ChildRun<T>> {
+  const code = [
+    'const m = await import(process.argv[1]);',
+    'const result = await m[process.argv[2]](...process.argv.slice(3));',
+    'const maxRSS = process.resourceUsage().maxRSS;',
+    'process.stdout.write(JSON.stringify({ result, maxRSS }));',
+  ].join('\n');
+  const argv = [
+    ...process.execArgv,
+    ...nodeFlags,
+    '--input-type=module',
+    '-e',
+    code,
+    moduleUrl,
+    exportName,
+    ...args,
+  ];
+  const { stdout } = await execFileAsync(process.execPath, argv, { maxBuffer: 16 * 1024 * 1024 });
+  const out = JSON.parse(stdout) as { result: T; maxRSS: number };
+  return { result: out.result, peakRssMiB: out.maxRSS / 1024 };
 }
