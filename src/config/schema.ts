@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { DEFAULT_STEP_CIRCUIT_ID, STEP_CIRCUIT_IDS } from '../../circuits/index.ts';
 import { bitcoinNetworks } from '../bitcoin/network.ts';
+import { isClusterUrl, parseClusterUrl, RedisClusterUrlError } from '../store/cluster-url.ts';
 
 /** The name of an environment variable: checked so that a pasted value (a key, a password) is refused. */
 export const envVarName = z
@@ -151,12 +152,42 @@ const fees = z
   })
   .prefault({});
 
+const REDIS_URL_FORMS = 'a redis://, rediss://, redis+cluster:// or rediss+cluster:// URL';
+
+/** One Redis (`redis://`, `rediss://`) or a Redis Cluster named by its seed nodes (`redis+cluster://`). */
+const redisUrl = z.string().superRefine((url, ctx) => {
+  if (isClusterUrl(url)) {
+    try {
+      parseClusterUrl(url);
+    } catch (err) {
+      if (!(err instanceof RedisClusterUrlError)) throw err;
+      ctx.addIssue({ code: 'custom', message: `a Redis Cluster URL that ${err.reason}` });
+    }
+    return;
+  }
+  if (!URL.canParse(url) || !/^rediss?:$/.test(new URL(url).protocol))
+    ctx.addIssue({ code: 'custom', message: REDIS_URL_FORMS });
+});
+
+/** The password written in a Redis URL of either form ('' when none). */
+function urlPassword(url: string): string {
+  if (isClusterUrl(url)) {
+    try {
+      return parseClusterUrl(url).password ?? '';
+    } catch {
+      return '';
+    }
+  }
+  return URL.canParse(url) ? new URL(url).password : '';
+}
+
 const redis = z
   .strictObject({
-    url: z
-      .url({ protocol: /^rediss?$/, error: 'a redis:// or rediss:// URL' })
+    url: redisUrl
       .default('redis://127.0.0.1:6379')
-      .describe('Redis URL (a password in it is redacted everywhere Vigil prints it)'),
+      .describe(
+        'Redis URL: redis(s)://host:port/db for one Redis, redis(s)+cluster://host:port,host:port/ for a Redis Cluster (a password in it is redacted everywhere Vigil prints it)',
+      ),
     keyPrefix: z
       .string()
       .regex(/^\S+$/, 'a non-empty prefix without spaces')
@@ -172,7 +203,7 @@ const redis = z
       ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: 'one of passwordEnv or passwordFile' });
     }
     // Two passwords would leave which one is used to the reader's guess.
-    if ((r.passwordEnv ?? r.passwordFile) !== undefined && URL.canParse(r.url) && new URL(r.url).password) {
+    if ((r.passwordEnv ?? r.passwordFile) !== undefined && urlPassword(r.url)) {
       ctx.addIssue({
         code: 'custom',
         path: [r.passwordEnv !== undefined ? 'passwordEnv' : 'passwordFile'],

@@ -3,6 +3,7 @@
  * it and never logged; errors name the source (file path or env variable), never the content.
  */
 import { readFileSync } from 'node:fs';
+import { isClusterUrl, withClusterPassword } from '../store/cluster-url.ts';
 import { InsecureSecretFileError, SecretUnavailableError } from './errors.ts';
 import type { SecretSource, VigilConfig } from './schema.ts';
 import { insecureSecretFile } from './secret-file.ts';
@@ -111,6 +112,8 @@ export function redisUrlFromConfig(
   if (source === undefined) return r.url;
   const what = source.env !== undefined ? 'redis.passwordEnv' : 'redis.passwordFile';
   const password = readSecret(source, what, env, { allowInsecureFiles: config.secrets.allowInsecureFiles });
+  // A cluster URL lists its nodes, which WHATWG URL cannot parse: its own form takes the password.
+  if (isClusterUrl(r.url)) return withClusterPassword(r.url, password);
   const url = new URL(r.url);
   url.password = encodeURIComponent(password);
   return url.toString();

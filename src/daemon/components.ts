@@ -10,8 +10,9 @@ import {
   type OperatorServerOptions,
   startOperatorServer,
 } from '../observability/http-server.ts';
+import { connectRedisAny } from '../store/connect.ts';
 import type { RedisClient } from '../store/redis.ts';
-import { closeRedis, connectRedis, type RedisRole, requireNoEviction } from '../store/redis.ts';
+import { closeRedis, type RedisRole, requireNoEviction } from '../store/redis.ts';
 
 export type HttpComponent = Component & { server(): OperatorServer | undefined };
 
@@ -41,7 +42,7 @@ export type RedisComponent = Component & {
   client(): RedisClient;
 };
 
-/** A Redis connection with a `redis` health check (PING answered). */
+/** A Redis (or Redis Cluster) connection with a `redis` health check (PING answered). */
 export function redisComponent(options: {
   url: string;
   role: RedisRole;
@@ -62,7 +63,7 @@ export function redisComponent(options: {
       return client;
     },
     async start() {
-      client = await connectRedis(options.url, {
+      client = await connectRedisAny(options.url, {
         role: options.role,
         name: 'vigil:daemon',
         logger: options.logger,

@@ -7,9 +7,9 @@ import type { VigilConfig } from '../config/schema.ts';
 import { checkSecretFiles, redisUrlFromConfig } from '../config/secrets.ts';
 import { L2Rpc } from '../l2/rpc.ts';
 import { componentLogger } from '../observability/logger.ts';
+import { queueConnectionFromUrl } from '../queue/connection.ts';
 import {
   backendFromConfig,
-  bullConnectionFromUrl,
   deploymentFromConfig,
   epochSourceFromConfig,
   walletKeyFromConfig,
@@ -64,7 +64,8 @@ export async function runWatchDaemon(
             watcher = createWatcher({
               redis: base.redis.client(),
               prefix: config.redis.keyPrefix,
-              connection: bullConnectionFromUrl(redisUrl),
+              // One Redis or a cluster's seeds: the dispute queue makes its own connections from them.
+              connection: queueConnectionFromUrl(redisUrl),
               backend,
               network: config.bitcoin.network,
               mode: config.mode,

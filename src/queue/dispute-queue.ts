@@ -1,8 +1,9 @@
 /**
  * The dispute queue: one BullMQ queue whose jobs carry a dispute through its life (open → challenge →
  * track), processed by workers in any number of processes. Queue keys live under a hash-tagged prefix
- * so Redis Cluster keeps each queue in one slot; worker connections never give up on a command
- * (`maxRetriesPerRequest: null`), as BullMQ requires.
+ * so Redis Cluster keeps each queue in one slot (BullMQ's Lua scripts touch only the queue's keys);
+ * worker connections never give up on a command (`maxRetriesPerRequest: null`), as BullMQ requires. On
+ * a cluster the queue and its worker each get a `Cluster` of their own (./connection.ts).
  */
 import { type ConnectionOptions, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { processChallenge } from '../challenger/challenge.ts';
@@ -11,6 +12,7 @@ import { processOpen } from '../challenger/open.ts';
 import type { DisputeJobData, OpenJobData } from '../challenger/payloads.ts';
 import { processTrack } from '../challenger/track.ts';
 import { VigilError } from '../core/errors.ts';
+import { type BullConnection, bullConnection, type QueueConnection } from './connection.ts';
 import { challengeJobId, openJobId, trackSchedulerId } from './job-ids.ts';
 
 export const DISPUTE_QUEUE = 'disputes';
@@ -20,7 +22,8 @@ export class QueuePrefixError extends VigilError {
 }
 
 export type DisputeQueueOptions = {
-  connection: ConnectionOptions;
+  /** Options for one Redis, or a cluster's (./connection.ts `queueConnectionFromUrl`). */
+  connection: ConnectionOptions | QueueConnection;
   /** BullMQ key prefix; must contain a {hash tag}. */
   prefix: string;
   concurrency?: number;
@@ -76,6 +79,7 @@ export class DisputeQueue {
   readonly queue: Queue;
   private worker: Worker | undefined;
   private readonly options: DisputeQueueOptions;
+  private readonly connections: BullConnection[] = [];
 
   constructor(options: DisputeQueueOptions) {
     if (!/\{[^}]+\}/.test(options.prefix)) {
@@ -84,8 +88,10 @@ export class DisputeQueue {
       );
     }
     this.options = options;
+    const connection = bullConnection(options.connection, 'queue');
+    this.connections.push(connection);
     this.queue = new Queue(DISPUTE_QUEUE, {
-      connection: options.connection,
+      connection: connection.connection,
       prefix: options.prefix,
       defaultJobOptions: {
         ...DEFAULT_JOB_OPTIONS,
@@ -126,6 +132,8 @@ export class DisputeQueue {
   }
 
   startWorker(ctx: DisputeJobContext): Worker {
+    const connection = bullConnection(this.options.connection, 'worker');
+    this.connections.push(connection);
     const worker = new Worker(
       DISPUTE_QUEUE,
       async (job: Job) => {
@@ -149,10 +157,7 @@ export class DisputeQueue {
         }
       },
       {
-        connection: {
-          ...(this.options.connection as object),
-          maxRetriesPerRequest: null,
-        } as ConnectionOptions,
+        connection: connection.connection,
         prefix: this.options.prefix,
         concurrency: this.options.concurrency ?? 4,
         // Every job is safe to run again, so a job whose worker died (SIGKILL, OOM) is re-run however
@@ -276,5 +281,7 @@ export class DisputeQueue {
   async close(): Promise<void> {
     await this.worker?.close();
     await this.queue.close();
+    // A cluster connection made here is not BullMQ's to close (it was handed over as an instance).
+    await Promise.all(this.connections.map((c) => c.close()));
   }
 }

@@ -14,81 +14,18 @@
  * path in `redis.ts` is untouched; a caller picks this one with `isClusterUrl`.
  */
 import { Cluster, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
+import { type ClusterUrl, parseClusterUrl, redactClusterUrl } from './cluster-url.ts';
 import { type ConnectRedisOptions, RedisAuthError, RedisUnavailableError, reconnectDelay } from './redis.ts';
 
-/** A `redis+cluster://` URL that cannot be read: a configuration problem (exit 3). */
-export class RedisClusterUrlError extends VigilError {
-  override name = 'RedisClusterUrlError';
-  override readonly category: VigilErrorCategory = 'config';
-}
-
-export type ClusterUrl = {
-  nodes: { host: string; port: number }[];
-  username?: string;
-  password?: string;
-  tls: boolean;
-};
-
-const SCHEME = /^(rediss?)\+cluster:\/\//i;
-
-/**
- * The URL with its password replaced by `redacted`. `redactUrl` cannot parse a host list (WHATWG URL
- * refuses `a:1,b:2`) and would return it unchanged, password and all.
- */
-export function redactClusterUrl(url: string): string {
-  const scheme = SCHEME.exec(url);
-  if (!scheme) return url;
-  const rest = url.slice(scheme[0].length);
-  const at = rest.lastIndexOf('@');
-  if (at < 0) return url;
-  const userinfo = rest.slice(0, at);
-  const colon = userinfo.indexOf(':');
-  if (colon < 0) return url;
-  return `${scheme[0]}${userinfo.slice(0, colon)}:redacted${rest.slice(at)}`;
-}
-
-/** The URL names a Redis Cluster (`redis+cluster://` or `rediss+cluster://`). */
-export function isClusterUrl(url: string): boolean {
-  return SCHEME.test(url);
-}
-
-/** Reads a cluster URL's seed nodes and credentials; RedisClusterUrlError when it is malformed. */
-export function parseClusterUrl(url: string): ClusterUrl {
-  const scheme = SCHEME.exec(url);
-  const bad = (why: string): RedisClusterUrlError =>
-    new RedisClusterUrlError(`Redis Cluster URL ${redactClusterUrl(url)} ${why}`, {
-      details: '',
-      docsPath: 'docs/configuration.md',
-    });
-  if (!scheme) throw bad('does not start with redis+cluster:// or rediss+cluster://');
-  let rest = url.slice(scheme[0].length);
-  const slash = rest.indexOf('/');
-  if (slash >= 0) {
-    if (rest.slice(slash) !== '/') throw bad('has a path or query: a cluster has only database 0');
-    rest = rest.slice(0, slash);
-  }
-  const at = rest.lastIndexOf('@');
-  const userinfo = at >= 0 ? rest.slice(0, at) : '';
-  const hosts = at >= 0 ? rest.slice(at + 1) : rest;
-  const colon = userinfo.indexOf(':');
-  const username = decodeURIComponent(colon >= 0 ? userinfo.slice(0, colon) : userinfo);
-  const password = colon >= 0 ? decodeURIComponent(userinfo.slice(colon + 1)) : '';
-  const nodes = hosts.split(',').map((hostPort) => {
-    // `[::1]:7000` for IPv6, `host:7000` or `host` otherwise.
-    const m = /^(?:\[([0-9a-f:.]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/i.exec(hostPort);
-    const host = m?.[1] ?? m?.[2];
-    const port = m?.[3] === undefined ? 6379 : Number(m[3]);
-    if (host === undefined || port < 1 || port > 65535) throw bad(`has a bad node "${hostPort}"`);
-    return { host, port };
-  });
-  return {
-    nodes,
-    ...(username ? { username } : {}),
-    ...(password ? { password } : {}),
-    tls: scheme[1]?.toLowerCase() === 'rediss',
-  };
-}
+// The URL form lives apart (no ioredis there), so the configuration schema can check it cheaply.
+export {
+  type ClusterUrl,
+  isClusterUrl,
+  parseClusterUrl,
+  RedisClusterUrlError,
+  redactClusterUrl,
+  withClusterPassword,
+} from './cluster-url.ts';
 
 function isAuthRefusal(err: unknown): boolean {
   return err instanceof Error && /^(NOAUTH|WRONGPASS)\b|invalid (username-)?password/i.test(err.message);

@@ -121,8 +121,8 @@ export async function redisEvictionPolicy(client: Redis): Promise<EvictionPolicy
  * Redis will not say, warns and lets the daemon run: refusing would lock out managed Redis services
  * that hide both CONFIG and INFO, whose operator is told to check the policy instead.
  */
-export async function requireNoEviction(client: Redis, url: string, logger?: Logger): Promise<void> {
-  const { policy, source } = await redisEvictionPolicy(client);
+export async function requireNoEviction(client: RedisClient, url: string, logger?: Logger): Promise<void> {
+  const { policy, source } = await clientEvictionPolicy(client);
   if (policy === undefined) {
     logger?.warn(
       { url: redactUrl(url) },
@@ -132,6 +132,20 @@ export async function requireNoEviction(client: Redis, url: string, logger?: Log
   }
   if (policy !== 'noeviction') throw new RedisEvictionPolicyError(url, policy);
   logger?.debug({ policy, source }, 'Redis maxmemory-policy is noeviction');
+}
+
+/**
+ * The policy of one Redis, or of a cluster: each primary holds its own slots and its own setting, so
+ * every primary is read, and the first one that evicts (or will not say) is the answer.
+ */
+export async function clientEvictionPolicy(client: RedisClient): Promise<EvictionPolicy> {
+  if (client instanceof Redis) return redisEvictionPolicy(client);
+  let answer: EvictionPolicy = { policy: undefined, source: undefined };
+  for (const node of client.nodes('master')) {
+    answer = await redisEvictionPolicy(node);
+    if (answer.policy !== 'noeviction') return answer;
+  }
+  return answer;
 }
 
 const DEFAULT_PROBE_TIMEOUT_MS = 2000;

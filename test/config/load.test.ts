@@ -158,7 +158,7 @@ const invalid: InvalidCase[] = [
     name: 'a wrong Redis scheme',
     yaml: 'redis:\n  url: http://127.0.0.1:6379\n',
     key: 'redis.url',
-    says: 'redis:// or rediss://',
+    says: 'a redis://, rediss://, redis+cluster:// or rediss+cluster:// URL',
     at: '2:8',
   },
   {

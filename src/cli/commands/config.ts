@@ -13,14 +13,13 @@ import { withExamples } from '../help.ts';
 async function probe(config: VigilConfig): Promise<string[]> {
   const lines: string[] = [];
   // Loaded here, not at the top: ioredis is the slowest import and only --probe needs it.
-  const { closeRedis, connectRedis, redisEvictionPolicy, RedisEvictionPolicyError } = await import(
-    '../../store/redis.ts'
-  );
+  const { closeRedis, clientEvictionPolicy, RedisEvictionPolicyError } = await import('../../store/redis.ts');
+  const { connectRedisAny } = await import('../../store/connect.ts');
   checkSecretFiles(config);
   const url = redisUrlFromConfig(config);
-  const redis = await connectRedis(url, { role: 'command', name: 'vigil:probe' });
+  const redis = await connectRedisAny(url, { role: 'command', name: 'vigil:probe' });
   try {
-    const { policy, source } = await redisEvictionPolicy(redis);
+    const { policy, source } = await clientEvictionPolicy(redis);
     if (policy === undefined) {
       lines.push(
         'redis: answers; maxmemory-policy unknown (CONFIG and INFO refused): make sure it is noeviction',

@@ -77,7 +77,9 @@ export function devnetCommand(): Command {
       }
       const { runDevnet } = await import('../../devnet/run.ts');
       const { toJson } = await import('../../devnet/summary.ts');
-      const { connectRedis, closeRedis } = await import('../../store/redis.ts');
+      const { closeRedis } = await import('../../store/redis.ts');
+      const { connectRedisAny } = await import('../../store/connect.ts');
+      const { isClusterUrl } = await import('../../store/redis-cluster.ts');
       const { faultCatalogue, UnknownFaultError } = await import('../../governance/index.ts');
       const { isSequencerFault, SEQUENCER_FAULTS } = await import('../../l2/rollup-sequencer.ts');
       const sequencerFault = isSequencerFault(opts.fault);
@@ -95,10 +97,13 @@ export function devnetCommand(): Command {
       const { redisForDevnet } = await import('../../devnet/private-redis.ts');
       const chosen =
         command.getOptionValueSource('redisUrl') !== 'default' || process.env.VIGIL_REDIS_URL !== undefined;
-      const target = await redisForDevnet(opts.redisUrl, !chosen, out);
-      let redis: Awaited<ReturnType<typeof connectRedis>>;
+      // A cluster URL is always a choice (the default is one node): it is used as given, or refused.
+      const target = isClusterUrl(opts.redisUrl)
+        ? { url: opts.redisUrl, stop: async () => {} }
+        : await redisForDevnet(opts.redisUrl, !chosen, out);
+      let redis: Awaited<ReturnType<typeof connectRedisAny>>;
       try {
-        redis = await connectRedis(target.url, { role: 'command', name: 'vigil:devnet' });
+        redis = await connectRedisAny(target.url, { role: 'command', name: 'vigil:devnet' });
       } catch (err) {
         await target.stop();
         throw err;

@@ -14,10 +14,14 @@ export class DisputeNotFoundError extends VigilError {
 async function withStore<T>(command: Command, f: (store: DisputeStore) => Promise<T>): Promise<T> {
   const config = loadConfigFromCommand(command).config;
   // Loaded lazily: ioredis is the slowest import and `--help` must not pay for it.
-  const { connectRedis, closeRedis } = await import('../../store/redis.ts');
+  const { closeRedis } = await import('../../store/redis.ts');
+  const { connectRedisAny } = await import('../../store/connect.ts');
   const { DisputeStore: Store } = await import('../../dispute/records/store.ts');
   checkSecretFiles(config);
-  const redis = await connectRedis(redisUrlFromConfig(config), { role: 'command', name: 'vigil:disputes' });
+  const redis = await connectRedisAny(redisUrlFromConfig(config), {
+    role: 'command',
+    name: 'vigil:disputes',
+  });
   try {
     return await f(new Store(redis, config.redis.keyPrefix));
   } finally {
