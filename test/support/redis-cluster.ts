@@ -14,6 +14,7 @@ import { freePort, until } from '../cli/child-process.ts';
 
 export type ClusterNode = {
   port: number;
+  busPort: number;
   dir: string;
   process: ChildProcess;
   /** Resolves once the process has exited. */
@@ -35,13 +36,22 @@ export type RedisCluster = {
    * `cluster_state:ok`. Returns the promoted node.
    */
   killPrimary(primary: ClusterNode): Promise<ClusterNode>;
+  /**
+   * Starts a killed node again on its port and directory: its nodes.conf makes it rejoin, as a replica
+   * of the node promoted in its place. Resolves once every primary has a connected replica again, so
+   * the next killPrimary has one to promote.
+   */
+  restartNode(node: ClusterNode): Promise<void>;
   stop(): Promise<void>;
 };
 
 const NODE_TIMEOUT_MS = 2000;
 
-function startNode(port: number, busPort: number): ClusterNode {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-cluster-'));
+function startNode(
+  port: number,
+  busPort: number,
+  dir = mkdtempSync(join(tmpdir(), 'vigil-cluster-')),
+): ClusterNode {
   const child = spawn(
     'redis-server',
     [
@@ -73,7 +83,7 @@ function startNode(port: number, busPort: number): ClusterNode {
     { stdio: ['ignore', 'ignore', 'ignore'] },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { port, dir, process: child, exited };
+  return { port, dir, busPort, process: child, exited };
 }
 
 function isRunning(node: ClusterNode): boolean {
@@ -219,6 +229,18 @@ export async function startRedisCluster(): Promise<RedisCluster> {
       );
       await until('cluster_state:ok on every surviving node', () => allOk(survivors), 30_000);
       return promoted;
+    },
+    async restartNode(node) {
+      if (isRunning(node)) throw new Error(`node on port ${node.port} is running`);
+      const again = startNode(node.port, node.busPort, node.dir);
+      nodes[nodes.indexOf(node)] = again;
+      await until(
+        `redis-server on port ${node.port} again`,
+        () => onNode(node.port, (r) => r.ping()),
+        10_000,
+      );
+      await until('cluster_state:ok on every node', () => allOk(nodes), 30_000);
+      await until('every replica connected to its primary', () => replicasConnected(nodes), 30_000);
     },
     stop,
   };
