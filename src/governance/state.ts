@@ -125,47 +125,87 @@ type LeafEncoder = () => Uint8Array;
 type LeafEntry = { index: number; encode: LeafEncoder; dirty: boolean };
 
 /**
- * A long-lived record's handle on its leaf: the id and encoder are built once, and the tree entry is
+ * A record's handle on its leaf: the id and encoder are built once, and the tree entry is
  * remembered, so marking the record again costs no id string, closure or map lookup. Only for leaves whose
  * encoder reads the record itself (never a captured value).
  */
 export type LeafSlot = { readonly id: string; readonly encode: LeafEncoder; entry: LeafEntry | undefined };
 
 /**
+ * One account's checkpoints of one kind. Checkpoints are most of the leaves (four in five of a long
+ * epoch's), and each is an entry of the history the rules keep anyway (history.ts): the series holds only
+ * each entry's tree index, and its leaf is encoded from the history when it is hashed or read. No id
+ * string, entry object or closure per checkpoint is kept, so they cost a few words each instead of a few
+ * hundred bytes.
+ */
+type CheckpointSeries = {
+  readonly kind: CheckpointKind;
+  readonly account: Address;
+  /** The ids' common part, `0a0<kind><account>`; an id appends the block as 16 hex digits. */
+  readonly prefix: string;
+  readonly history: History;
+  /** The delegation history's validators (kind Delegation), else undefined. */
+  readonly validators: readonly (Address | null)[] | undefined;
+  /** The tree index of each history entry's leaf; -1 until the input that created it ends. */
+  readonly indices: number[];
+  /** The entry queued for a rehash since the last flush (only the last one can be rewritten), or -1. */
+  dirtyAt: number;
+};
+
+/** A checkpoint created by the current input: the series and its history entry. */
+type CreatedCheckpoint = { readonly series: CheckpointSeries; readonly at: number };
+
+const isCreatedCheckpoint = (e: LeafEntry | CreatedCheckpoint): e is CreatedCheckpoint => 'series' in e;
+
+function encodeSeriesLeaf(c: CheckpointSeries, at: number): Uint8Array {
+  return encodeCheckpointLeaf(
+    c.kind,
+    c.account,
+    c.history.blocks[at] as bigint,
+    c.validators ? (c.validators[at] ?? null) : null,
+    c.history.values[at] as bigint,
+  );
+}
+
+/** The entry of `blocks` (increasing) equal to `block`, or -1. */
+function indexOfBlock(blocks: readonly bigint[], block: bigint): number {
+  let lo = 0;
+  let hi = blocks.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const b = blocks[mid] as bigint;
+    if (b === block) return mid;
+    if (b < block) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+const CHECKPOINT_ID = /^0a0([0-3])([0-9a-f]{40})([0-9a-f]{16})$/;
+
+/**
  * Leaf id → tree index, plus the leaves marked since the last flush. Leaves an input creates enter the
  * table at once (so a second mark in the same input finds them) but get their index when the input ends
  * (sorted by key bytes, docs/protocol.md §8); every leaf's hash is computed at the next flush, so
- * re-executing without a per-step root hashes each changed leaf once per flush.
+ * re-executing without a per-step root hashes each changed leaf once per flush. Checkpoint leaves live in
+ * their series (`CheckpointSeries`), every other leaf in `entries`.
  */
 export class LeafTable {
   readonly tree = new MerkleTree();
   private readonly entries = new Map<string, LeafEntry>();
   /** Leaves created by the current input, not yet given an index: parallel arrays. */
   private createdIds: string[] = [];
-  private createdEntries: LeafEntry[] = [];
+  private createdEntries: (LeafEntry | CreatedCheckpoint)[] = [];
   private dirty: LeafEntry[] = [];
-  /** Checkpoint id prefixes (`0a0<kind><account>`), one map per kind: ids are built per input. */
-  private readonly checkpointPrefixes: Map<Address, string>[] = [new Map(), new Map(), new Map(), new Map()];
-  private lastBlock = -1n;
-  private lastBlockHex = '';
-
-  /** `leafIds.checkpoint`, reusing the prefix and the block hex (an input's checkpoints share its block). */
-  checkpointId(kind: CheckpointKind, account: Address, block: bigint): string {
-    const prefixes = this.checkpointPrefixes[kind] as Map<Address, string>;
-    let prefix = prefixes.get(account);
-    if (prefix === undefined) {
-      prefix = leafIds.checkpoint(kind, account, 0n).slice(0, -16);
-      prefixes.set(account, prefix);
-    }
-    if (block !== this.lastBlock) {
-      this.lastBlock = block;
-      this.lastBlockHex = u64Hex(block);
-    }
-    return prefix + this.lastBlockHex;
-  }
+  /** Checkpoints to rehash at the next flush: parallel arrays of series and history entry. */
+  private dirtySeries: CheckpointSeries[] = [];
+  private dirtyAt: number[] = [];
+  /** Checkpoint series by kind, then account. */
+  private readonly series: Map<Address, CheckpointSeries>[] = [new Map(), new Map(), new Map(), new Map()];
+  private checkpointCount = 0;
 
   get size(): number {
-    return this.entries.size;
+    return this.entries.size + this.checkpointCount;
   }
 
   private globalEntry: LeafEntry | undefined;
@@ -189,11 +229,25 @@ export class LeafTable {
   /** The leaf's current bytes and index, or undefined for an unknown id (or one its input has not ended). */
   leaf(id: string): { index: number; bytes: Uint8Array } | undefined {
     const e = this.entries.get(id);
-    return e && e.index >= 0 ? { index: e.index, bytes: e.encode().slice() } : undefined;
+    if (e !== undefined) return e.index >= 0 ? { index: e.index, bytes: e.encode().slice() } : undefined;
+    const m = CHECKPOINT_ID.exec(id);
+    if (m === null) return undefined;
+    const c = this.series[Number(m[1])]?.get(`0x${m[2]}` as Address);
+    if (c === undefined) return undefined;
+    const at = indexOfBlock(c.history.blocks, BigInt(`0x${m[3]}`));
+    const index = at < 0 ? -1 : (c.indices[at] ?? -1);
+    return index >= 0 ? { index, bytes: encodeSeriesLeaf(c, at).slice() } : undefined;
   }
 
-  ids(): IterableIterator<string> {
-    return this.entries.keys();
+  *ids(): IterableIterator<string> {
+    yield* this.entries.keys();
+    for (const byAccount of this.series) {
+      for (const c of byAccount.values()) {
+        for (let at = 0; at < c.indices.length; at++) {
+          yield c.prefix + u64Hex(c.history.blocks[at] as bigint);
+        }
+      }
+    }
   }
 
   mark(id: string, encode: LeafEncoder): void {
@@ -227,6 +281,50 @@ export class LeafTable {
     }
   }
 
+  /**
+   * Marks the checkpoint leaf of `history`'s last entry, just written for `account` (history.ts): a new
+   * entry creates its leaf, a rewritten one (same block) is rehashed. Every write to a checkpointed
+   * history is followed by this mark, so the history's entries and the series' leaves stay in step.
+   */
+  markCheckpoint(kind: CheckpointKind, account: Address, history: History): void {
+    const byAccount = this.series[kind] as Map<Address, CheckpointSeries>;
+    let c = byAccount.get(account);
+    if (c === undefined) {
+      c = {
+        kind,
+        account,
+        prefix: leafIds.checkpoint(kind, account, 0n).slice(0, -16),
+        history,
+        validators:
+          kind === CheckpointKind.Delegation ? (history as DelegationHistory).validators : undefined,
+        indices: [],
+        dirtyAt: -1,
+      };
+      byAccount.set(account, c);
+    }
+    if (c.history !== history) throw new Error(`checkpoint series ${c.prefix} is bound to another history`);
+    const at = history.blocks.length - 1;
+    if (at === c.indices.length) {
+      c.indices.push(-1);
+      this.checkpointCount++;
+      this.createdIds.push(c.prefix + u64Hex(history.blocks[at] as bigint));
+      this.createdEntries.push({ series: c, at });
+      return;
+    }
+    if (at !== c.indices.length - 1) {
+      throw new Error(`checkpoint series ${c.prefix} has ${c.indices.length} leaves for ${at + 1} entries`);
+    }
+    // A rewrite in the same block: a leaf its input created is hashed once placed.
+    if ((c.indices[at] as number) >= 0) this.markSeriesDirty(c, at);
+  }
+
+  private markSeriesDirty(c: CheckpointSeries, at: number): void {
+    if (c.dirtyAt === at) return;
+    c.dirtyAt = at;
+    this.dirtySeries.push(c);
+    this.dirtyAt.push(at);
+  }
+
   /** A new leaf: dirty from the start, queued for `endStep` rather than the dirty list. */
   private create(id: string, encode: LeafEncoder): LeafEntry {
     const entry: LeafEntry = { index: -1, encode, dirty: true };
@@ -249,24 +347,30 @@ export class LeafTable {
     // `<` compares UTF-16 code units as the default sort does).
     for (let i = 1; i < n; i++) {
       const id = ids[i] as string;
-      const entry = created[i] as LeafEntry;
+      const entry = created[i] as LeafEntry | CreatedCheckpoint;
       let j = i - 1;
       while (j >= 0 && (ids[j] as string) > id) {
         ids[j + 1] = ids[j] as string;
-        created[j + 1] = created[j] as LeafEntry;
+        created[j + 1] = created[j] as LeafEntry | CreatedCheckpoint;
         j--;
       }
       ids[j + 1] = id;
       created[j + 1] = entry;
     }
-    for (let i = 0; i < n; i++) this.place(created[i] as LeafEntry);
+    for (let i = 0; i < n; i++) this.place(created[i] as LeafEntry | CreatedCheckpoint);
     ids.length = 0;
     created.length = 0;
   }
 
-  private place(entry: LeafEntry): void {
-    entry.index = this.tree.appendEmpty();
-    this.dirty.push(entry);
+  private place(entry: LeafEntry | CreatedCheckpoint): void {
+    const index = this.tree.appendEmpty();
+    if (isCreatedCheckpoint(entry)) {
+      entry.series.indices[entry.at] = index;
+      this.markSeriesDirty(entry.series, entry.at);
+    } else {
+      entry.index = index;
+      this.dirty.push(entry);
+    }
   }
 
   /**
@@ -279,6 +383,14 @@ export class LeafTable {
     for (const e of this.entries.values()) {
       if (e.index >= 0) leafWordsInto(e.encode(), out, e.index * RECORD_BYTES);
     }
+    for (const byAccount of this.series) {
+      for (const c of byAccount.values()) {
+        for (let at = 0; at < c.indices.length; at++) {
+          const index = c.indices[at] as number;
+          if (index >= 0) leafWordsInto(encodeSeriesLeaf(c, at), out, index * RECORD_BYTES);
+        }
+      }
+    }
     return out;
   }
 
@@ -290,6 +402,16 @@ export class LeafTable {
     for (const e of dirty) {
       e.dirty = false;
       this.tree.setLeafBytes(e.index, e.encode());
+    }
+    const series = this.dirtySeries;
+    const at = this.dirtyAt;
+    this.dirtySeries = [];
+    this.dirtyAt = [];
+    for (let i = 0; i < series.length; i++) {
+      const c = series[i] as CheckpointSeries;
+      const k = at[i] as number;
+      c.dirtyAt = -1;
+      this.tree.setLeafBytes(c.indices[k] as number, encodeSeriesLeaf(c, k));
     }
   }
 }
@@ -510,17 +632,14 @@ export const markVote = (s: GovernanceState, p: ProposalRecord, voter: Address):
     encodeVoteLeaf(p.id, voter, p.votes.get(voter) as VoteRecord),
   );
 
+/** Marks the checkpoint leaf of `history`'s last entry, just written (see `LeafTable.markCheckpoint`). */
 export function markCheckpoint(
   s: GovernanceState,
   kind: CheckpointKind,
   account: Address,
-  block: bigint,
-  validator: Address | null,
-  value: bigint,
+  history: History,
 ): void {
-  s.leaves.mark(s.leaves.checkpointId(kind, account, block), () =>
-    encodeCheckpointLeaf(kind, account, block, validator, value),
-  );
+  s.leaves.markCheckpoint(kind, account, history);
 }
 
 export type GenesisOptions = {

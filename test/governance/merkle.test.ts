@@ -3,9 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { blake3Node } from '../../circuits/blake3-reference.ts';
 import { bytesToHex, concatBytes } from '../../src/core/bytes.ts';
 import { LEAF_TAGS, leafByteLength, leafWords } from '../../src/governance/image.ts';
-import { proveLeaf, reexecute } from '../../src/governance/index.ts';
+import { computeStateRoot, leafIds, proveLeaf, reexecute } from '../../src/governance/index.ts';
 import { hashLeaf, IMAGE_DEPTH, MerkleTree, verifyProof } from '../../src/governance/merkle.ts';
+import { CheckpointKind, encodeCheckpointLeaf } from '../../src/governance/state.ts';
 import { generateWorkload } from '../../src/governance/workload.ts';
+import { addr, Scenario } from './scenario.ts';
 
 const node = (l: Uint8Array, r: Uint8Array): Uint8Array => blake3Node(concatBytes(l, r));
 
@@ -211,6 +213,54 @@ describe('state leaves', () => {
       const bad = Uint8Array.from(p.leaf);
       bad[bad.length - 1] = (bad[bad.length - 1] as number) ^ 1;
       expect(verifyProof(p.root, bad, p.proof)).toBe(false);
+    }
+  });
+});
+
+describe('checkpoint leaves', () => {
+  it('a checkpoint rewritten in its block keeps one leaf with the last value, and the root stays the plain tree', () => {
+    const v = addr('a1');
+    const s = new Scenario().at(5);
+    expect(s.apply({ kind: 'registerValidator', sender: v, commissionBps: 0 }).accepted).toBe(true);
+    expect(s.apply({ kind: 'stake', sender: v, amount: 1_000n }).accepted).toBe(true);
+    const sizeAfterFirst = s.state.leaves.size;
+    const first = s.state.leaves.leaf(leafIds.checkpoint(CheckpointKind.Self, v, 5n));
+    expect(s.apply({ kind: 'stake', sender: v, amount: 500n }).accepted).toBe(true);
+    expect(s.state.leaves.size).toBe(sizeAfterFirst);
+    const root = computeStateRoot(s.state);
+    const leaf = s.state.leaves.leaf(leafIds.checkpoint(CheckpointKind.Self, v, 5n));
+    expect(leaf?.index).toBe(first?.index);
+    expect(hex(leaf?.bytes ?? new Uint8Array())).toBe(
+      hex(encodeCheckpointLeaf(CheckpointKind.Self, v, 5n, null, 1_500n)),
+    );
+    s.at(6).apply({ kind: 'stake', sender: v, amount: 1n });
+    const records: Uint8Array[] = [];
+    for (const id of s.state.leaves.ids()) {
+      const l = s.state.leaves.leaf(id);
+      if (l) records[l.index] = l.bytes;
+    }
+    expect(records.length).toBe(s.state.leaves.size);
+    expect(hex(computeStateRoot(s.state))).toBe(hex(naiveRoot(records)));
+    expect(hex(root)).not.toBe(hex(computeStateRoot(s.state)));
+  });
+
+  it('reads no leaf for a checkpoint id of another block, kind, account or shape', () => {
+    const v = addr('a1');
+    const s = new Scenario().at(5);
+    s.apply({ kind: 'registerValidator', sender: v, commissionBps: 0 });
+    s.apply({ kind: 'stake', sender: v, amount: 1_000n });
+    computeStateRoot(s.state);
+    const id = leafIds.checkpoint(CheckpointKind.Self, v, 5n);
+    expect(s.state.leaves.leaf(id)).toBeDefined();
+    for (const other of [
+      leafIds.checkpoint(CheckpointKind.Self, v, 4n),
+      leafIds.checkpoint(CheckpointKind.Delegation, v, 5n),
+      leafIds.checkpoint(CheckpointKind.Self, addr('a2'), 5n),
+      `0a04${id.slice(4)}`,
+      id.slice(0, -1),
+      id.toUpperCase(),
+    ]) {
+      expect(s.state.leaves.leaf(other)).toBeUndefined();
     }
   });
 });

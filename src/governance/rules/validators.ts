@@ -65,19 +65,19 @@ export function registerValidator(
 function setBonded(s: GovernanceState, block: bigint, value: bigint): void {
   s.totalBonded = value;
   writeCheckpoint(s.bondedHistory, block, value);
-  markCheckpoint(s, CheckpointKind.Bonded, ZERO, block, null, value);
+  markCheckpoint(s, CheckpointKind.Bonded, ZERO, s.bondedHistory);
 }
 
 const ZERO = '0x0000000000000000000000000000000000000000' as Address;
 
 function writeSelf(s: GovernanceState, v: ValidatorRecord, block: bigint): void {
   writeCheckpoint(v.selfHistory, block, v.selfStake);
-  markCheckpoint(s, CheckpointKind.Self, v.address, block, null, v.selfStake);
+  markCheckpoint(s, CheckpointKind.Self, v.address, v.selfHistory);
 }
 
 function writeDelegated(s: GovernanceState, v: ValidatorRecord, block: bigint): void {
   writeCheckpoint(v.delegatedHistory, block, v.delegated);
-  markCheckpoint(s, CheckpointKind.Delegated, v.address, block, null, v.delegated);
+  markCheckpoint(s, CheckpointKind.Delegated, v.address, v.delegatedHistory);
 }
 
 export function stake(s: GovernanceState, input: StakeInput, rules: RuleId[]): Rejection | undefined {
@@ -150,7 +150,7 @@ export function delegate(s: GovernanceState, input: DelegateInput, rules: RuleId
   v.delegators.add(sender);
   v.delegated += amount;
   writeDelegationCheckpoint(d.history, block, v.address, d.amount);
-  markCheckpoint(s, CheckpointKind.Delegation, sender, block, v.address, d.amount);
+  markCheckpoint(s, CheckpointKind.Delegation, sender, d.history);
   writeDelegated(s, v, block);
   setBonded(s, block, s.totalBonded + amount);
   markDelegation(s, d);
@@ -175,7 +175,7 @@ export function undelegate(
   if (d.amount === 0n) v.delegators.delete(d.delegator);
   v.delegated -= input.amount;
   writeDelegationCheckpoint(d.history, block, v.address, d.amount);
-  markCheckpoint(s, CheckpointKind.Delegation, d.delegator, block, v.address, d.amount);
+  markCheckpoint(s, CheckpointKind.Delegation, d.delegator, d.history);
   writeDelegated(s, v, block);
   setBonded(s, block, s.totalBonded - input.amount);
   markDelegation(s, d);
