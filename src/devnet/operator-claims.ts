@@ -67,6 +67,15 @@ export function stateOf(c: TrackedClaim): ClaimState {
   return c.sent.has('take') ? 'taken' : 'kicked-off';
 }
 
+/**
+ * The claim is over on Bitcoin, for good: its stake was taken back or slashed, or its asserted output
+ * paid out or disproved, in a block. Nothing the operator or a strategy does can change it any more.
+ */
+export function settled(c: TrackedClaim): boolean {
+  const { s, d } = c.spent;
+  return d !== undefined || (s !== undefined && s !== c.ids.assert);
+}
+
 /** A strategy's read-only window on a tracked claim (a snapshot of its state now). */
 export function viewOf(c: TrackedClaim): ClaimView {
   return {
@@ -175,6 +184,27 @@ export class ClaimBook {
     this.#watched.set(outpointKey(c.ids.assert, 0), { claim: c, output: 'd' });
     this.#heights.set(c.kickoffTxid, { claim: c, of: 'kickoff' });
     this.#heights.set(c.ids.assert, { claim: c, of: 'assert' });
+  }
+
+  /**
+   * Forgets every settled claim (a served devnet, whose claims run into the thousands, keeps only the
+   * open ones in memory and records the rest on disk); returns their epochs. The forgotten epochs'
+   * values are forgotten too: the caller must never claim them again (a served devnet's ledger knows).
+   */
+  forgetSettled(): bigint[] {
+    const gone: bigint[] = [];
+    for (const c of this.#tracked.values()) {
+      if (!settled(c)) continue;
+      gone.push(c.epoch);
+      this.#tracked.delete(c.epoch);
+      this.#signed.delete(c.epoch);
+      this.#watched.delete(outpointKey(c.kickoffTxid, 0));
+      this.#watched.delete(outpointKey(c.kickoffTxid, 2));
+      this.#watched.delete(outpointKey(c.ids.assert, 0));
+      this.#heights.delete(c.kickoffTxid);
+      this.#heights.delete(c.ids.assert);
+    }
+    return gone;
   }
 
   /** One transaction confirmed at `height`: a kick-off's or an assert's height, or a watched spend. */

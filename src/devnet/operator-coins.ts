@@ -48,6 +48,16 @@ export class CoinPool {
     return this.#coins.length;
   }
 
+  /** Holds the coin at this outpoint (txid in display hex). */
+  has(txidHex: string, vout: number): boolean {
+    return this.#coins.some((c) => c.vout === vout && hashToDisplayHex(c.txid) === txidHex);
+  }
+
+  /** How many claims of `perClaim` sats the coins could fund, depth aside. */
+  worth(perClaim: bigint): number {
+    return this.#coins.reduce((n, c) => n + Number(c.value / perClaim), 0);
+  }
+
   /** Removes and returns the shallowest coin worth at least `value`. */
   take(value: bigint): OperatorCoin {
     let best: OperatorCoin | undefined;
@@ -115,4 +125,38 @@ export function spendCoin(
         }
       : undefined;
   return { tx, change };
+}
+
+/**
+ * Spends `coins` (key-path P2TR coins of the wallet) into `n` equal coins of the wallet; the fee takes
+ * `fee` and the division's remainder. Returns the signed transaction and the value of each coin.
+ */
+export function splitCoins(
+  coins: readonly Omit<OperatorCoin, 'unconfirmed'>[],
+  n: number,
+  fee: bigint,
+  wallet: WalletSigner,
+): { tx: Tx; each: bigint } {
+  const total = coins.reduce((s, c) => s + c.value, 0n);
+  const each = n < 1 ? 0n : (total - fee) / BigInt(n);
+  if (coins.length === 0 || each < MIN_CHANGE) {
+    throw new OperatorFundsError(`${coins.length} coins of ${total} sats cannot be split into ${n} coins`);
+  }
+  const tx: Tx = {
+    version: 2,
+    locktime: 0,
+    inputs: coins.map((c) => ({
+      prevTxid: c.txid,
+      vout: c.vout,
+      scriptSig: new Uint8Array(),
+      sequence: SEQUENCE,
+      witness: [],
+    })),
+    outputs: Array.from({ length: n }, () => ({ value: each, script: wallet.script })),
+  };
+  const prevouts = coins.map((c) => ({ value: c.value, script: wallet.script }));
+  for (let i = 0; i < coins.length; i++) {
+    signKeyPathInput({ tx, prevouts }, i, wallet.secret, SIGHASH_DEFAULT);
+  }
+  return { tx, each };
 }

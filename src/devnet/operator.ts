@@ -42,6 +42,12 @@ export type DevnetOperator = {
   /** One round of reactions to the chain (call after each block); returns what it did, one line each. */
   react(): Promise<string[]>;
   claims(): { epoch: bigint; kickoffTxid: string; state: ClaimState; neverAssert: boolean }[];
+  /**
+   * Forgets the claims settled on Bitcoin (taken, paid out, slashed, disproved) and returns their epochs:
+   * a long-running devnet keeps only its open claims in memory. A forgotten epoch must not be claimed
+   * again; `claims()` no longer lists it.
+   */
+  forgetSettled(): bigint[];
   /** Plays another strategy from the next round on (a served devnet's `vigil devnet operator`). */
   setStrategy(behaviour: OperatorBehaviour, hooks: OperatorHooks): void;
 };
@@ -60,9 +66,12 @@ export type StartDevnetOperatorOptions = {
   market?: FeeMarket;
   /**
    * Claims made before a restart (a served devnet): tracked again, and the chain scanned from
-   * `scanFrom` (a height at or before the first of their kick-offs) instead of from the tip.
+   * `scanFrom` (a height at or before the first of their kick-offs) instead of from the tip (the tip
+   * when absent: no claim is open).
    */
-  resume?: { claims: readonly RecordedClaim[]; scanFrom: number };
+  resume?: { claims: readonly RecordedClaim[]; scanFrom?: number };
+  /** How many claims a new operator's funding should carry (default: one pool of about 480). */
+  fundFor?: number;
   /**
    * The seed of the graphs' Winternitz keys (default: fresh). A served devnet keeps its own, so graphs
    * rebuilt after a restart are the graphs it published.
@@ -118,7 +127,7 @@ class ChainScan {
         );
       }
       for (const btx of block.txs) {
-        this.funding.observe(btx.txid);
+        this.funding.observe(btx);
         this.claims.observe(btx, h);
       }
       this.scanned = h;
@@ -136,7 +145,7 @@ export async function startDevnetOperator(o: StartDevnetOperatorOptions): Promis
   const secrets = { ...devnetOperatorSecrets(), ...(o.wotsSeed ? { wotsSeed: o.wotsSeed } : {}) };
   const funding = o.resume
     ? await OperatorFunding.reopen(bitcoin, params, secrets, logger)
-    : await OperatorFunding.open(bitcoin, params, secrets, logger);
+    : await OperatorFunding.open(bitcoin, params, secrets, logger, o.fundFor);
   const claims = new ClaimBook();
   const chain = await ChainScan.fromTip(backend, funding, claims, logger, o.resume?.scanFrom);
   const ctx: OperatorContext = {
@@ -176,6 +185,8 @@ export async function startDevnetOperator(o: StartDevnetOperatorOptions): Promis
   async function reactOnce(): Promise<string[]> {
     await chain.scan();
     const lines: string[] = [];
+    const refilled = await funding.refill(backend, logger);
+    if (refilled !== undefined) lines.push(refilled);
     await reactToChain(ctx, strategyApi(ctx, lines), lines);
     return lines;
   }
@@ -198,6 +209,7 @@ export async function startDevnetOperator(o: StartDevnetOperatorOptions): Promis
         state: stateOf(c),
         neverAssert: c.neverAssert,
       })),
+    forgetSettled: () => claims.forgetSettled(),
     setStrategy: (behaviour, newHooks) => {
       ctx.behaviour = behaviour;
       ctx.hooks = newHooks;

@@ -1,17 +1,27 @@
 /**
  * What a served devnet's operator claims for one epoch. The fault switch (`vigil devnet fault <name>
- * --from-epoch N`) applies per epoch: the operator starts every epoch from the reference state (the
- * chain's), and runs that epoch's inputs with the faulty executor when the fault applies to it. So each
- * wrong claim parts from the reference inside its own epoch, and an epoch where the fault does not bite,
- * or one after the fault is switched off, is claimed right again.
+ * --from-epoch N [--to-epoch M]`) applies per epoch: the operator starts every epoch from the reference
+ * state (the chain's), and runs that epoch's inputs with the faulty executor when the fault applies to
+ * it. So each wrong claim parts from the reference inside its own epoch, and an epoch where the fault
+ * does not bite, or one after the fault is switched off, is claimed right again.
+ *
+ * `operatorEpochClaim` is the definition: it re-executes from genesis, so its cost grows with history.
+ * `ClaimWalk` gives the same claims at the cost of the epoch's own inputs for an honest epoch, by keeping
+ * the reference state at the end of the last epoch it walked. A faulty epoch needs the epoch's pre-state
+ * twice (the reference goes on from it, the faulty executor parts from it) and the model's state cannot
+ * be copied (its leaf table holds closures), so the walk claims a faulty epoch with the definition, from
+ * genesis, and stays where it was: a faulty epoch costs O(history), an honest one O(epoch).
  */
 import { bytesToHex, equalBytes, hexToBytes } from '../core/bytes.ts';
 import { traceCheckpoints } from '../dispute/trace-checkpoints.ts';
 import {
+  computeStateRoot,
+  createGenesisState,
   type Executor,
   executorByName,
   type GenesisOptions,
   type GovernanceInput,
+  type GovernanceState,
   REFERENCE_EXECUTOR,
   reexecute,
   type TraceStep,
@@ -23,6 +33,7 @@ import type { ServeControl } from './serve-dir.ts';
 /** The executor the control gives `epoch`. */
 export function executorForEpoch(control: ServeControl, epoch: bigint): Executor {
   if (control.fault === 'none' || epoch < BigInt(control.fromEpoch)) return REFERENCE_EXECUTOR;
+  if (control.toEpoch !== undefined && epoch > BigInt(control.toEpoch)) return REFERENCE_EXECUTOR;
   return executorByName(control.fault);
 }
 
@@ -43,8 +54,18 @@ export function operatorEpochClaim(o: {
 }): OperatorEpochClaim {
   const { end } = o;
   const before = reexecute(o.inputs.slice(0, end.firstInput), { genesis: o.genesis });
+  return epochClaim(o, before.state, before.root);
+}
+
+/** The claim of the epoch `o.end` closes, run with `o.executor` on `state` (the epoch's pre-state). */
+function epochClaim(
+  o: { inputs: readonly GovernanceInput[]; end: EpochEnd; executor: Executor; traceSteps: number },
+  state: GovernanceState,
+  beforeRoot: Uint8Array,
+): OperatorEpochClaim {
+  const { end } = o;
   const epoch = reexecute(o.inputs.slice(end.firstInput, end.lastInput + 1), {
-    state: before.state,
+    state,
     executor: o.executor,
     trace: true,
   });
@@ -56,16 +77,54 @@ export function operatorEpochClaim(o: {
     stateRoot,
     l2BlockHash: hexToBytes(end.blockHash),
     checkpoints: traceCheckpoints(
-      before.root,
+      beforeRoot,
       steps.map((s) => s.root),
       o.traceSteps,
     ),
     referenceRoot,
     fraud: !equalBytes(stateRoot, referenceRoot),
     executor: o.executor.name,
-    // The window in force during the epoch: the state at its first input, as the reference has it.
-    challengeWindow: Number(before.state.params.challengeWindow),
+    // Read after the epoch ran, as the operator always has: a window change that activates at this
+    // epoch's own end is in it (the watcher takes the window in force at the epoch's start).
+    challengeWindow: Number(state.params.challengeWindow),
   };
+}
+
+/**
+ * The operator's claims epoch after epoch, walking the reference state forward (see the top of the
+ * file). Epochs may be skipped (claimed before a restart): the walk runs their inputs on the way. An
+ * epoch before the walk's position (never asked by the served devnet) starts it again from genesis.
+ */
+export class ClaimWalk {
+  /** The reference state after inputs [0, #at). */
+  #state: GovernanceState | undefined;
+  #at = 0;
+
+  constructor(
+    private readonly genesis: GenesisOptions,
+    private readonly traceSteps: number,
+  ) {}
+
+  /** Where the walk stands: the index of the next input it runs. */
+  get position(): number {
+    return this.#at;
+  }
+
+  claim(inputs: readonly GovernanceInput[], end: EpochEnd, executor: Executor): OperatorEpochClaim {
+    const o = { inputs, end, executor, traceSteps: this.traceSteps };
+    if (executor.name !== REFERENCE_EXECUTOR.name) {
+      return operatorEpochClaim({ ...o, genesis: this.genesis });
+    }
+    if (this.#state === undefined || end.firstInput < this.#at) {
+      this.#state = createGenesisState(this.genesis);
+      this.#at = 0;
+    }
+    if (this.#at < end.firstInput) reexecute(inputs.slice(this.#at, end.firstInput), { state: this.#state });
+    this.#at = end.firstInput;
+    const claim = epochClaim(o, this.#state, computeStateRoot(this.#state));
+    this.#at = end.lastInput + 1;
+    return claim;
+  }
 }
 
 export const rootHex = (r: Uint8Array): `0x${string}` => `0x${bytesToHex(r)}`;

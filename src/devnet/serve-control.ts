@@ -17,7 +17,7 @@ export class NoServedDevnetError extends VigilError {
 /**
  * Applies `change` to the control of the devnet in `dir`; returns one line saying what changed. An
  * epoch already committed keeps its claim: a fault applies to the epochs that end from now on, at or
- * after its `fromEpoch`.
+ * after its `fromEpoch` and, when it has one, at or before its `toEpoch`.
  */
 export async function changeControl(
   dir: string,
@@ -38,6 +38,10 @@ export async function changeControl(
   const what =
     next.fault === 'none'
       ? 'honest roots'
-      : `fault ${next.fault} in every epoch from ${next.fromEpoch} that ends from now on`;
+      : `fault ${next.fault} in every epoch ${faultRange(next)} that ends from now on`;
   return `the operator of ${paths.root}: strategy ${next.strategy}, ${what} (${pid === undefined ? 'not served now: applies when it is' : `served by process ${pid}, applies at its next block`})`;
 }
+
+/** "from 4", or "from 4 to 9". */
+export const faultRange = (c: ServeControl): string =>
+  c.toEpoch === undefined ? `from ${c.fromEpoch}` : `from ${c.fromEpoch} to ${c.toEpoch}`;

@@ -2,42 +2,41 @@
  * The directory a served devnet lives in (`vigil devnet serve --dir`), so that a restarted `serve`
  * resumes the same network and other commands (`vigil devnet fault`, `vigil devnet operator`) can change
  * the operator while it runs:
- *   serve.json            what was created once: seed, ports, contracts, the workload's block offset
+ *   serve.json            what was created once: seed, epochs and epoch length, ports, contracts, the
+ *                         workload's block offset
  *   control.json          the operator's fault and strategy, rewritten by `fault` / `operator`
- *   claims.json           the epochs the operator claimed on Bitcoin (enough to rebuild each graph)
- *   commits.json          the executor of each epoch the operator committed on the L2
+ *   claims.jsonl          the epochs the operator claimed on Bitcoin (enough to rebuild each graph), and
+ *                         which of them it will never assert and which are settled: one line each
+ *   commits.jsonl         the executor of each epoch the operator committed on the L2, one line each
  *   lock                  the pid of the serving process
  *   anvil-state.json      anvil's own state (--state)
  *   bitcoin/              the simnet's recorded chain and mempool
  *   graphs/               the operator's published graph documents
  *   watch.yaml, genesis.json, watcher.key   the generated `vigil watch` configuration
  * Every JSON file is replaced atomically (write, fsync, rename) and checked with a schema when read: a
- * file that does not parse is an error naming it, never a fresh start over a network that exists.
+ * file that does not parse is an error naming it, never a fresh start over a network that exists. The
+ * two `.jsonl` files grow by one fsynced line per record (serve-journal.ts), so an epoch costs the same
+ * to record at epoch 5 and at epoch 5,000.
  */
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
 import { writeFileAtomic } from '../store/atomic-file.ts';
+import { ServeDirBusyError, ServeDirError } from './serve-dir-errors.ts';
+import { type JournalFile, type OlderFormats, openJournal } from './serve-journal.ts';
 
-/** The directory holds something this version cannot use: a config problem for the person who named it. */
-export class ServeDirError extends VigilError {
-  override name = 'ServeDirError';
-  override readonly category: VigilErrorCategory = 'config';
-}
-
-/** Another live `serve` uses the directory. */
-export class ServeDirBusyError extends VigilError {
-  override name = 'ServeDirBusyError';
-  override readonly category: VigilErrorCategory = 'unavailable';
-}
+export { ServeDirBusyError, ServeDirError };
 
 /**
- * Version 2: the contracts govern rollup parameters (pending changes, activation at the end of an epoch)
- * and the genesis state has their leaves, so a version-1 directory cannot be resumed.
+ * Version 3: claims and commits are append-only journals (claims.jsonl, commits.jsonl), and the record
+ * names the workload's epoch length. Version 2 rewrote claims.json whole on every claim.
  */
-export const SERVE_FORMAT = 'vigil-devnet-serve/2';
-const OLDER_FORMATS = ['vigil-devnet-serve/1'];
+export const SERVE_FORMAT = 'vigil-devnet-serve/3';
+const OLDER_FORMATS: OlderFormats = {
+  'vigil-devnet-serve/1': 'its L2 contracts predate governed rollup parameters and cannot be resumed',
+  'vigil-devnet-serve/2':
+    'it keeps its claims in one claims.json rewritten per claim, which this version no longer reads',
+};
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
 const port = z.number().int().min(1).max(65_535);
 const decimal = z.string().regex(/^(0|[1-9][0-9]*)$/);
@@ -49,6 +48,8 @@ const serveShape = z.strictObject({
   id: z.string().regex(/^[0-9a-f]{8}$/),
   seed: z.number().int().positive(),
   epochs: z.number().int().positive(),
+  /** Inputs per epoch of the workload (a resume regenerates the same workload). */
+  epochLength: z.number().int().min(2),
   ports: z.strictObject({ l2: port, bitcoinRpc: port, esplora: port }),
   l2: z.strictObject({
     chainId: z.number().int().positive(),
@@ -74,6 +75,8 @@ const controlShape = z.strictObject({
   fault: z.string().min(1),
   /** The first epoch the fault applies to. */
   fromEpoch: z.number().int().nonnegative(),
+  /** The last epoch the fault applies to (absent: every epoch from `fromEpoch` on). */
+  toEpoch: z.number().int().nonnegative().optional(),
   strategy: z.string().min(1),
   /** Bumped on every change, so the serving process tells each change once. */
   revision: z.number().int().nonnegative(),
@@ -100,13 +103,17 @@ const claimShape = z.strictObject({
   neverAssert: z.boolean(),
 });
 export type ServedClaim = z.infer<typeof claimShape>;
-const claimsShape = z.strictObject({ format: z.literal(SERVE_FORMAT), claims: z.array(claimShape) });
+/** One line of claims.jsonl: a claim, or epochs the operator will never assert, or epochs now settled. */
+const claimLineShape = z.union([
+  z.strictObject({ claim: claimShape }),
+  z.strictObject({ neverAssert: z.array(decimal).min(1) }),
+  z.strictObject({ settled: z.array(decimal).min(1) }),
+]);
+type ClaimLine = z.infer<typeof claimLineShape>;
 
-const commitsShape = z.strictObject({
-  format: z.literal(SERVE_FORMAT),
-  /** Epoch (decimal) → the executor whose root the operator committed on the L2. */
-  executors: z.record(decimal, z.string().min(1)),
-});
+/** One line of commits.jsonl: the executor whose root the operator committed for an epoch. */
+const commitLineShape = z.strictObject({ epoch: decimal, executor: z.string().min(1) });
+type CommitLine = z.infer<typeof commitLineShape>;
 
 export type ServeDirPaths = {
   root: string;
@@ -128,8 +135,8 @@ export function serveDirPaths(root: string): ServeDirPaths {
     root,
     serve: join(root, 'serve.json'),
     control: join(root, 'control.json'),
-    claims: join(root, 'claims.json'),
-    commits: join(root, 'commits.json'),
+    claims: join(root, 'claims.jsonl'),
+    commits: join(root, 'commits.jsonl'),
     lock: join(root, 'lock'),
     anvilState: join(root, 'anvil-state.json'),
     bitcoin: join(root, 'bitcoin'),
@@ -155,9 +162,9 @@ function readJson<T>(path: string, shape: z.ZodType<T>, what: string): T | undef
     throw new ServeDirError(`${what} ${path} is not JSON`, { cause: err });
   }
   const format = (json as { format?: unknown } | null)?.format;
-  if (typeof format === 'string' && OLDER_FORMATS.includes(format)) {
+  if (typeof format === 'string' && OLDER_FORMATS[format] !== undefined) {
     throw new ServeDirError(
-      `${what} ${path} was written by an older Vigil (${format}); its L2 contracts predate governed rollup parameters and cannot be resumed`,
+      `${what} ${path} was written by an older Vigil (${format}); ${OLDER_FORMATS[format]}`,
       { metaMessages: ['Serve a new directory (--dir), or delete this one to start over.'] },
     );
   }
@@ -219,63 +226,134 @@ export function updateControl(
   }
 }
 
-export function readClaims(paths: ServeDirPaths): ServedClaim[] {
-  return readJson(paths.claims, claimsShape, 'the operator claims file')?.claims ?? [];
-}
-
-export function writeClaims(paths: ServeDirPaths, claims: readonly ServedClaim[]): void {
-  writeFileAtomic(paths.claims, `${JSON.stringify({ format: SERVE_FORMAT, claims }, null, 2)}\n`);
-}
-
 /**
- * The operator's claims, read from the directory once and kept in memory: the serving process is the only
- * writer, so the L2 clock and the Bitcoin clock ask this instead of reading the file on every block.
+ * The operator's claims: claims.jsonl read once when serving starts, then appended to. The serving
+ * process is the only writer, so the L2 clock and the Bitcoin clock ask this instead of the file. Only
+ * the claims not settled yet are kept whole in memory: a settled claim needs nothing more than its
+ * epoch (so it is never claimed again).
  */
 export class ClaimLedger {
-  readonly #claims: ServedClaim[];
-  readonly #epochs: Set<bigint>;
+  readonly #journal: JournalFile<ClaimLine>;
+  readonly #epochs = new Set<bigint>();
+  /** Unsettled claims by epoch, in the order they were made. */
+  readonly #open = new Map<bigint, ServedClaim>();
+  #latest: ServedClaim | undefined;
 
-  constructor(private readonly paths: ServeDirPaths) {
-    this.#claims = readClaims(paths);
-    this.#epochs = new Set(this.#claims.map((c) => BigInt(c.epoch)));
+  constructor(paths: ServeDirPaths) {
+    this.#journal = openJournal(
+      paths.claims,
+      SERVE_FORMAT,
+      OLDER_FORMATS,
+      claimLineShape,
+      'the operator claims file',
+    );
+    for (const line of this.#journal.records) this.#apply(line);
   }
 
-  all(): readonly ServedClaim[] {
-    return this.#claims;
+  #apply(line: ClaimLine): void {
+    if ('claim' in line) {
+      const epoch = BigInt(line.claim.epoch);
+      this.#epochs.add(epoch);
+      this.#open.set(epoch, line.claim);
+      this.#latest = line.claim;
+    } else if ('neverAssert' in line) {
+      for (const e of line.neverAssert) {
+        const c = this.#open.get(BigInt(e));
+        if (c) this.#open.set(BigInt(e), { ...c, neverAssert: true });
+      }
+    } else {
+      for (const e of line.settled) this.#open.delete(BigInt(e));
+    }
+  }
+
+  /** The claims not settled yet, in the order they were made. */
+  open(): readonly ServedClaim[] {
+    return [...this.#open.values()];
+  }
+
+  /** The last claim made, settled or not. */
+  latest(): ServedClaim | undefined {
+    return this.#latest;
+  }
+
+  /** Claims ever made. */
+  get size(): number {
+    return this.#epochs.size;
   }
 
   has(epoch: bigint): boolean {
     return this.#epochs.has(epoch);
   }
 
-  /** Records a claim, on disk before it is in memory. */
+  /**
+   * Records a claim, on disk before it is in memory. A crash in the middle of the write leaves a torn
+   * line that the next start drops: the claim is then made again, as after a crash just before it.
+   */
   add(claim: ServedClaim): void {
-    writeClaims(this.paths, [...this.#claims, claim]);
-    this.#claims.push(claim);
-    this.#epochs.add(BigInt(claim.epoch));
+    this.#record({ claim });
   }
 
-  /** Records that the operator will never assert these epochs' claims (written only when it changes). */
-  markNeverAssert(epochs: ReadonlySet<bigint>): void {
-    if (!this.#claims.some((c) => !c.neverAssert && epochs.has(BigInt(c.epoch)))) return;
-    const next = this.#claims.map((c) => ({
-      ...c,
-      neverAssert: c.neverAssert || epochs.has(BigInt(c.epoch)),
-    }));
-    writeClaims(this.paths, next);
-    this.#claims.splice(0, this.#claims.length, ...next);
+  /** Records that the operator will never assert these epochs' claims (only those not recorded yet). */
+  markNeverAssert(epochs: Iterable<bigint>): void {
+    const fresh = [...epochs].filter((e) => this.#open.get(e)?.neverAssert === false);
+    if (fresh.length > 0) this.#record({ neverAssert: fresh.map(String) });
+  }
+
+  /** Records that these epochs' claims are over on Bitcoin: a restart follows them no more. */
+  markSettled(epochs: Iterable<bigint>): void {
+    const fresh = [...epochs].filter((e) => this.#open.has(e));
+    if (fresh.length > 0) this.#record({ settled: fresh.map(String) });
+  }
+
+  close(): void {
+    this.#journal.close();
+  }
+
+  #record(line: ClaimLine): void {
+    this.#journal.append(line);
+    this.#apply(line);
   }
 }
 
-/** The executor of every epoch the operator committed (written before the commitment is sent). */
-export function readCommits(paths: ServeDirPaths): Map<bigint, string> {
-  const r = readJson(paths.commits, commitsShape, 'the operator commits file');
-  return new Map(Object.entries(r?.executors ?? {}).map(([e, name]) => [BigInt(e), name]));
+/** The unsettled claims of a directory (what a restart follows again). */
+export function readClaims(paths: ServeDirPaths): ServedClaim[] {
+  const ledger = new ClaimLedger(paths);
+  ledger.close();
+  return [...ledger.open()];
 }
 
-export function writeCommits(paths: ServeDirPaths, executors: ReadonlyMap<bigint, string>): void {
-  const record = Object.fromEntries([...executors].map(([e, name]) => [e.toString(), name]));
-  writeFileAtomic(paths.commits, `${JSON.stringify({ format: SERVE_FORMAT, executors: record }, null, 2)}\n`);
+/**
+ * The executor of every epoch the operator committed: each is appended before the commitment is sent,
+ * so a restart in between knows what was committed (a torn line was never followed by its commitment).
+ */
+export class CommitLog {
+  readonly #journal: JournalFile<CommitLine>;
+  readonly #executors = new Map<bigint, string>();
+
+  constructor(paths: ServeDirPaths) {
+    this.#journal = openJournal(
+      paths.commits,
+      SERVE_FORMAT,
+      OLDER_FORMATS,
+      commitLineShape,
+      'the operator commits file',
+    );
+    for (const l of this.#journal.records) this.#executors.set(BigInt(l.epoch), l.executor);
+  }
+
+  get(epoch: bigint): string | undefined {
+    return this.#executors.get(epoch);
+  }
+
+  /** Records the executor of `epoch`, on disk before it is in memory. */
+  set(epoch: bigint, executor: string): void {
+    this.#journal.append({ epoch: epoch.toString(), executor });
+    this.#executors.set(epoch, executor);
+  }
+
+  close(): void {
+    this.#journal.close();
+  }
 }
 
 function alive(pid: number): boolean {

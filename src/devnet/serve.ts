@@ -11,6 +11,11 @@
  * the operator its claims and coins; the workload continues at the block it stopped at. The operator's
  * fault and strategy are read from the directory's control file before every block, so `vigil devnet
  * fault` and `vigil devnet operator` change them while it runs.
+ *
+ * An epoch costs the same at epoch 10 and at epoch 10,000: the operator's claims walk the reference
+ * state forward (serve-claims.ts; a faulty epoch re-executes from genesis), claims and commits are
+ * appended a line each, the operator forgets a claim once it is settled on Bitcoin, and its coin pool
+ * is refilled from its own coins without mining (operator-funding.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -31,7 +36,6 @@ import {
   DEVNET_DEPLOYER,
   DEVNET_OPERATOR,
   deployOnAnvil,
-  devnetWorkload,
   genesisGasLimit,
   placeholderKickoffTxid,
 } from '../l2/devnet.ts';
@@ -44,11 +48,12 @@ import { createFeeMarket, type FeeMarket } from './fee-market.ts';
 import { type DevnetOperator, type OperatorBehaviour, startDevnetOperator } from './operator.ts';
 import type { ClaimResult, RecordedClaim } from './operator-kickoff.ts';
 import { DEVNET_NETWORK, DEVNET_PARAMS, type Say, StopStack, WATCHER_COINS } from './run-context.ts';
-import { executorForEpoch, type OperatorEpochClaim, operatorEpochClaim, rootHex } from './serve-claims.ts';
+import { ClaimWalk, executorForEpoch, type OperatorEpochClaim, rootHex } from './serve-claims.ts';
+import { faultRange } from './serve-control.ts';
 import {
   ClaimLedger,
+  CommitLog,
   lockServeDir,
-  readCommits,
   readServeRecord,
   SERVE_FORMAT,
   type ServeControl,
@@ -57,11 +62,11 @@ import {
   type ServedClaim,
   type ServeRecord,
   serveDirPaths,
-  writeCommits,
   writeServeRecord,
 } from './serve-dir.ts';
 import { ControlWatch, servedStrategy } from './serve-operator-control.ts';
 import { writeSecretFile, writeWatchConfig, writeWatcherKey } from './serve-watch-config.ts';
+import { DEFAULT_EPOCH_LENGTH, servedWorkload } from './serve-workload.ts';
 import type { OperatorStrategy } from './strategies/index.ts';
 
 export class ServeError extends VigilError {
@@ -73,10 +78,20 @@ export type ServeOptions = {
   /** The workload's seed and length, at creation (a resumed network keeps its own). */
   seed?: number;
   epochs?: number;
+  /** Inputs per epoch of the workload, at creation (default 30). */
+  epochLength?: number;
   /** Time between two L2 blocks (default 250 ms). */
   l2BlockMs?: number;
   /** Time between two Bitcoin blocks (default 1000 ms). */
   bitcoinBlockMs?: number;
+  /** Seconds between two saves of anvil's state (default 5): what a SIGKILL may lose of the L2. */
+  l2StateIntervalS?: number;
+  /**
+   * Which L2 states anvil's saves hold: 'all' (default) every block's, so a resumed network's past
+   * blocks stay readable; 'last' the newest only, so a save grows with the chain's blocks and not with a
+   * copy of the whole state per block.
+   */
+  l2SavedStates?: 'all' | 'last';
   /** The Redis the generated watch config points the daemon at. */
   redisUrl: string;
   /** The daemon's HTTP port in the generated config (default 9464). */
@@ -86,12 +101,10 @@ export type ServeOptions = {
   logger?: Logger;
 };
 
-/**
- * The operator's coin pool carries about 480 claims (operator-funding.ts); the workload stops short of it.
- * After the workload the L2 mines empty blocks and nothing more is claimed.
- */
+/** After the workload the L2 mines empty blocks and nothing more is claimed. */
 const DEFAULT_EPOCHS = 300;
 const ANVIL_STATE_INTERVAL_S = 5;
+
 const L2_CHAIN_ID = 31337;
 
 /** Resolves after `ms`, or at once when aborted. */
@@ -138,7 +151,8 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
   checkResumeOptions(o, existing);
   const seed = existing?.seed ?? o.seed ?? 1;
   const epochs = existing?.epochs ?? o.epochs ?? DEFAULT_EPOCHS;
-  const workload = devnetWorkload({ seed, epochs });
+  const epochLength = existing?.epochLength ?? o.epochLength ?? DEFAULT_EPOCH_LENGTH;
+  const workload = servedWorkload({ seed, epochs, epochLength });
 
   // 1. The L2: anvil with its state in the directory.
   const anvil = await startAnvil({
@@ -150,8 +164,12 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
       '--state',
       paths.anvilState,
       '--state-interval',
-      String(ANVIL_STATE_INTERVAL_S),
-      '--preserve-historical-states',
+      String(o.l2StateIntervalS ?? ANVIL_STATE_INTERVAL_S),
+      // anvil keeps a copy of the whole state per block, and saves them all with this flag (~0.7 MB a
+      // block here, growing with the contracts' storage: a 2,600-block chain made a 1.8 GB save every
+      // 5 s). A long run saves the newest state only; the daemon then cannot read the state of blocks
+      // before a restart (its epoch-end cross-check of an epoch it had not reached at the stop).
+      ...(o.l2SavedStates === 'last' ? [] : ['--preserve-historical-states']),
     ],
   });
   stops.push(() => anvil.stop());
@@ -160,7 +178,8 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
     ? await resumedDeployment(rpc, existing, workload.genesis)
     : await deployOnAnvil(anvil.rpcUrl, workload.genesis);
   const ledger = new ClaimLedger(paths);
-  if (existing) await checkClaimedBlocks(rpc, ledger.all());
+  stops.push(async () => ledger.close());
+  if (existing) await checkClaimedBlocks(rpc, ledger);
 
   // 2. Bitcoin: the simnet with its chain in the directory.
   const bitcoin = await connectDevnetBitcoin({
@@ -181,7 +200,9 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
   let record: ServeRecord;
   if (existing) {
     record = existing;
-    say(`resumed the devnet in ${paths.root} (seed ${seed}, ${epochs} epochs planned)`);
+    say(
+      `resumed the devnet in ${paths.root} (seed ${seed}, ${epochs} epochs of ${epochLength} inputs planned, ${ledger.size} claimed)`,
+    );
   } else {
     const watcherSecret = randomBytes(32);
     writeWatcherKey(paths, watcherSecret);
@@ -204,6 +225,7 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
       id: bytesToHex(randomBytes(4)),
       seed,
       epochs,
+      epochLength,
       ports: {
         l2: anvil.port,
         bitcoinRpc: Number(new URL(simnet.rpcUrl).port),
@@ -219,7 +241,9 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
       createdAt: new Date().toISOString(),
     };
     writeServeRecord(paths, record);
-    say(`created a devnet in ${paths.root} (seed ${seed}, ${epochs} epochs planned)`);
+    say(
+      `created a devnet in ${paths.root} (seed ${seed}, ${epochs} epochs of ${epochLength} inputs planned)`,
+    );
     say(`bitcoin: the watcher's wallet ${watcherAddress} holds ${WATCHER_COINS} mature coins`);
   }
   writeWatchConfig(paths, {
@@ -241,7 +265,7 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
 
   // 4. The operator on Bitcoin, with what it claimed before a restart.
   const control = new ControlWatch(paths, say);
-  const operator = await startServedOperator(o, paths, bitcoin, control, ledger);
+  const operator = await startServedOperator(o, paths, bitcoin, control, ledger, epochs);
   // 5. The two clocks, until interrupted; one failing stops the other.
   const inner = new AbortController();
   const stop = () => inner.abort();
@@ -249,7 +273,20 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
   // Interrupted while it was starting: the listener above came too late to hear it.
   if (o.signal.aborted) inner.abort();
   const clocks = { ...o, signal: inner.signal };
-  const l2 = new L2Side(clocks, paths, control, ledger, rpc, driver, sequencer, deployment, record, workload);
+  const commits = new CommitLog(paths);
+  stops.push(async () => commits.close());
+  const l2 = new L2Side(
+    clocks,
+    control,
+    ledger,
+    commits,
+    rpc,
+    driver,
+    sequencer,
+    deployment,
+    record,
+    workload,
+  );
   const stopOthersOnFailure = (run: Promise<void>) =>
     run.catch((err: unknown) => {
       inner.abort();
@@ -270,6 +307,7 @@ function checkResumeOptions(o: ServeOptions, existing: ServeRecord | undefined):
   for (const [flag, given, kept] of [
     ['--seed', o.seed, existing.seed],
     ['--epochs', o.epochs, existing.epochs],
+    ['--epoch-length', o.epochLength, existing.epochLength],
   ] as const) {
     if (given !== undefined && given !== kept) {
       throw new ServeError(`The devnet in ${o.dir} was created with ${flag} ${kept}, not ${given}`, {
@@ -281,17 +319,20 @@ function checkResumeOptions(o: ServeOptions, existing: ServeRecord | undefined):
 
 /**
  * Every L2 block a Bitcoin claim revealed is still on the chain anvil reloaded: a state file older than
- * the claims (anvil killed between two saves) would re-mine those blocks with other hashes.
+ * the claims (anvil killed between two saves) would re-mine those blocks with other hashes. The last
+ * claim's block stands for the settled ones before it (the chain holds a block's ancestors); the
+ * unsettled ones are checked each.
  */
-async function checkClaimedBlocks(rpc: AnvilRpc, claims: readonly ServedClaim[]): Promise<void> {
-  for (const c of claims) {
+async function checkClaimedBlocks(rpc: AnvilRpc, ledger: ClaimLedger): Promise<void> {
+  const latest = ledger.latest();
+  for (const c of [...ledger.open(), ...(latest ? [latest] : [])]) {
     const block = await rpc.request<unknown>('eth_getBlockByHash', [`0x${c.l2BlockHash}`, false]);
     if (block === null || block === undefined) {
       throw new ServeError(
         `anvil's saved state does not hold L2 block 0x${c.l2BlockHash}, which epoch ${c.epoch}'s Bitcoin claim revealed`,
         {
           metaMessages: [
-            'anvil-state.json is older than claims.json (anvil was killed between saves); serve a new --dir.',
+            'anvil-state.json is older than claims.jsonl (anvil was killed between saves); serve a new --dir.',
           ],
         },
       );
@@ -330,14 +371,14 @@ async function resumedDeployment(
 class L2Side {
   readonly pending: OperatorEpochClaim[] = [];
   private readonly feed: GovernanceIngester;
-  private readonly commits: Map<bigint, string>;
+  private readonly walk: ClaimWalk;
   private handled = -1n;
 
   constructor(
     private readonly o: ServeOptions,
-    private readonly paths: ServeDirPaths,
     private readonly control: ControlWatch,
     private readonly ledger: ClaimLedger,
+    private readonly commits: CommitLog,
     private readonly rpc: AnvilRpc,
     private readonly driver: WorkloadDriver,
     private readonly sequencer: RollupSequencer,
@@ -345,7 +386,7 @@ class L2Side {
     private readonly record: ServeRecord,
     private readonly workload: { inputs: readonly GovernanceInput[]; genesis: Deployment['genesis'] },
   ) {
-    this.commits = readCommits(paths);
+    this.walk = new ClaimWalk(workload.genesis, DEVNET_PARAMS.traceSteps);
     this.feed = createGovernanceIngester({
       rpc: new L2Rpc({ urls: [`http://127.0.0.1:${record.ports.l2}`] }),
       store: new MemoryJournalStore(),
@@ -393,8 +434,10 @@ class L2Side {
   private async onBlock(block: bigint): Promise<void> {
     await this.feed.ingester.syncTo(block);
     const { epochEnds, commitments, inputs } = this.feed.derivation;
-    for (const end of epochEnds) {
-      if (end.epoch <= this.handled) continue;
+    // Only the ends after the last one handled: a block's work does not grow with the epochs behind it.
+    let first = epochEnds.length;
+    while (first > 0 && (epochEnds[first - 1] as EpochEnd).epoch > this.handled) first--;
+    for (const end of epochEnds.slice(first)) {
       this.handled = end.epoch;
       const committed = commitments.get(end.epoch);
       if (committed !== undefined && this.ledger.has(end.epoch)) continue;
@@ -416,7 +459,6 @@ class L2Side {
       } else {
         // Written before the commitment is sent, so a restart in between knows what was committed.
         this.commits.set(end.epoch, executor.name);
-        writeCommits(this.paths, this.commits);
         await this.commit(end, claim);
       }
       if (!this.ledger.has(end.epoch)) this.pending.push(claim);
@@ -424,13 +466,7 @@ class L2Side {
   }
 
   private claimOf(end: EpochEnd, inputs: readonly GovernanceInput[], executor: Executor): OperatorEpochClaim {
-    return operatorEpochClaim({
-      inputs,
-      genesis: this.workload.genesis,
-      end,
-      executor,
-      traceSteps: DEVNET_PARAMS.traceSteps,
-    });
+    return this.walk.claim(inputs, end, executor);
   }
 
   /** The operator's commitment, mined with the next L2 block. */
@@ -461,8 +497,10 @@ async function startServedOperator(
   bitcoin: DevnetBitcoin,
   watch: ControlWatch,
   ledger: ClaimLedger,
+  epochs: number,
 ): Promise<{ run(clocks: ServeOptions, l2: L2Side): Promise<void> }> {
-  const recorded = ledger.all();
+  const recorded = ledger.open();
+  const resumed = ledger.size > 0;
   await rebroadcastLost(bitcoin, recorded, o.say);
   const control = watch.current();
   const strategy = servedStrategy(control);
@@ -473,19 +511,21 @@ async function startServedOperator(
     behaviour: behaviourOf(strategy),
     hooks: strategy.hooks(),
     market,
-    wotsSeed: wotsSeedOf(paths, recorded.length > 0),
-    ...(recorded.length > 0
+    wotsSeed: wotsSeedOf(paths, resumed),
+    // A settled claim needs nothing more: the operator follows only the open ones again.
+    ...(resumed
       ? {
           resume: {
             claims: recorded.map(recordedClaim),
-            scanFrom: Math.min(...recorded.map((c) => c.scannedAt)),
+            ...(recorded.length > 0 ? { scanFrom: Math.min(...recorded.map((c) => c.scannedAt)) } : {}),
           },
         }
-      : {}),
+      : { fundFor: epochs }),
     ...(o.logger ? { logger: o.logger } : {}),
   });
   applyMarket(market, strategy);
-  if (recorded.length > 0) o.say(`operator: following its ${recorded.length} earlier claims again`);
+  if (resumed)
+    o.say(`operator: following again the ${recorded.length} of its ${ledger.size} claims not settled yet`);
   o.say(describeControl(control));
   return {
     run: (clocks, l2) => bitcoinClock(clocks, watch, ledger, bitcoin, operator, market, l2, control),
@@ -530,14 +570,14 @@ async function bitcoinClock(
       }
     }
     await market.mine();
-    // What the strategy decided since (never to assert) survives a restart too.
-    const never = new Set(
+    // What the strategy decided since (never to assert) survives a restart too; so does what is over.
+    ledger.markNeverAssert(
       operator
         .claims()
         .filter((c) => c.neverAssert)
         .map((c) => c.epoch),
     );
-    ledger.markNeverAssert(never);
+    ledger.markSettled(operator.forgetSettled());
     await pause(o.bitcoinBlockMs ?? 1000, signal);
   }
 }
@@ -550,7 +590,7 @@ function applyMarket(market: FeeMarket, s: OperatorStrategy): void {
 }
 
 function describeControl(c: ServeControl): string {
-  return `operator: strategy ${c.strategy}; ${c.fault === 'none' ? 'honest roots' : `fault ${c.fault} from epoch ${c.fromEpoch}`}`;
+  return `operator: strategy ${c.strategy}; ${c.fault === 'none' ? 'honest roots' : `fault ${c.fault} in epochs ${faultRange(c)}`}`;
 }
 
 /** The Winternitz seed of this network's operator: made once, kept in the directory. */

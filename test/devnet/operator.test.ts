@@ -185,6 +185,13 @@ describe('the devnet operator on simnet', () => {
     expect(stateOf(w, 2n)).toBe('paid-out');
     // Calling again changes nothing.
     expect(await round(w)).toEqual([]);
+    // Both are settled on the chain now: a long-running operator forgets them, and only them.
+    const open = await w.operator.claim(claimOf(3n));
+    await round(w);
+    expect(w.operator.forgetSettled().sort()).toEqual([1n, 2n]);
+    expect(w.operator.claims().map((c) => c.epoch)).toEqual([3n]);
+    expect(w.operator.forgetSettled()).toEqual([]);
+    expect(open.kickoffTxid).toBe(w.operator.claims()[0]?.kickoffTxid);
   });
 
   it("'never-assert': challenged, it never asserts, and the assert-timeout slashes it", {

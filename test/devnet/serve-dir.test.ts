@@ -1,9 +1,10 @@
 /**
  * The served devnet's directory: what it refuses to read, who may hold it, how the control file changes,
- * and that the generated watch config has config/devnet.yaml's shape and loads.
+ * how the claims and commits journals grow and survive a torn last line, and that the generated watch
+ * config has config/devnet.yaml's shape and loads.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +12,8 @@ import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/load.ts';
 import { changeControl, NoServedDevnetError } from '../../src/devnet/serve-control.ts';
 import {
+  ClaimLedger,
+  CommitLog,
   DEFAULT_CONTROL,
   lockServeDir,
   readClaims,
@@ -18,6 +21,7 @@ import {
   readServeRecord,
   ServeDirBusyError,
   ServeDirError,
+  type ServedClaim,
   serveDirPaths,
   updateControl,
   writeServeRecord,
@@ -34,6 +38,7 @@ const RECORD = {
   id: '0a1b2c3d',
   seed: 1,
   epochs: 5,
+  epochLength: 30,
   ports: { l2: 8545, bitcoinRpc: 18443, esplora: 3002 },
   l2: {
     chainId: 31337,
@@ -50,6 +55,26 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+const hex = (n: number, byte: number) => n.toString(16).padStart(2, '0').repeat(byte);
+
+/** A claim of `epoch` with fixed-size made-up values. */
+function claim(epoch: number): ServedClaim {
+  return {
+    epoch: String(epoch),
+    fundingTxid: hex(epoch % 256, 32),
+    kickoffTxid: hex((epoch + 1) % 256, 32),
+    fundingHex: hex(1, 150),
+    kickoffHex: hex(2, 400),
+    stateRoot: hex(3, 32),
+    l2BlockHash: hex(4, 32),
+    referenceRoot: hex(3, 32),
+    checkpoints: [hex(5, 32), hex(6, 32), hex(7, 32), hex(3, 32)],
+    challengeWindow: 6,
+    scannedAt: 100,
+    neverAssert: false,
+  };
+}
+
 /** Every key path of a YAML tree (arrays as leaves). */
 function keyPaths(tree: unknown, prefix = ''): string[] {
   if (typeof tree !== 'object' || tree === null || Array.isArray(tree)) return [prefix];
@@ -60,22 +85,99 @@ describe('the served devnet directory', () => {
   it('round-trips its record, and refuses a record it cannot use, naming the file and the field', () => {
     expect(readServeRecord(paths())).toBeUndefined();
     writeServeRecord(paths(), RECORD);
-    expect(readServeRecord(paths())).toEqual({ format: 'vigil-devnet-serve/2', ...RECORD });
-    writeFileSync(paths().serve, '{"format":"vigil-devnet-serve/2","seed":1');
+    expect(readServeRecord(paths())).toEqual({ format: 'vigil-devnet-serve/3', ...RECORD });
+    writeFileSync(paths().serve, '{"format":"vigil-devnet-serve/3","seed":1');
     expect(() => readServeRecord(paths())).toThrow(ServeDirError);
     expect(() => readServeRecord(paths())).toThrow(/serve\.json is not JSON/);
-    writeFileSync(paths().serve, JSON.stringify({ format: 'vigil-devnet-serve/2', ...RECORD, seed: -1 }));
-    expect(() => readServeRecord(paths())).toThrow(/serve\.json is not a vigil-devnet-serve\/2 file: seed/);
+    writeFileSync(paths().serve, JSON.stringify({ format: 'vigil-devnet-serve/3', ...RECORD, seed: -1 }));
+    expect(() => readServeRecord(paths())).toThrow(/serve\.json is not a vigil-devnet-serve\/3 file: seed/);
+    const { epochLength: _, ...withoutLength } = RECORD;
+    writeFileSync(paths().serve, JSON.stringify({ format: 'vigil-devnet-serve/3', ...withoutLength }));
+    expect(() => readServeRecord(paths())).toThrow(/file: epochLength/);
     writeFileSync(paths().serve, JSON.stringify({ ...RECORD, format: 'vigil-devnet-serve/1' }));
     expect(() => readServeRecord(paths())).toThrow(/written by an older Vigil \(vigil-devnet-serve\/1\)/);
+    writeFileSync(paths().serve, JSON.stringify({ ...withoutLength, format: 'vigil-devnet-serve/2' }));
+    expect(() => readServeRecord(paths())).toThrow(
+      /written by an older Vigil \(vigil-devnet-serve\/2\); it keeps its claims in one claims\.json/,
+    );
     writeFileSync(paths().serve, JSON.stringify({ ...RECORD, format: 'vigil-devnet-serve/9' }));
     expect(() => readServeRecord(paths())).toThrow(/format/);
   });
 
   it('a claims file that does not parse is an error, never an empty list', () => {
     expect(readClaims(paths())).toEqual([]);
-    writeFileSync(paths().claims, '{"format":"vigil-devnet-serve/2","claims":[{"epoch":"x"}]}');
-    expect(() => readClaims(paths())).toThrow(/claims\.json is not a vigil-devnet-serve\/2 file: claims\.0/);
+    writeFileSync(
+      paths().claims,
+      '{"format":"vigil-devnet-serve/3"}\n{"claim":{"epoch":"x"}}\n{"settled":["1"]}\n',
+    );
+    expect(() => readClaims(paths())).toThrow(/claims\.jsonl is not a vigil-devnet-serve\/3 file: line 2/);
+    writeFileSync(paths().claims, '{"format":"vigil-devnet-serve/3"}\n{"claim":\n{"settled":["1"]}\n');
+    expect(() => readClaims(paths())).toThrow(/claims\.jsonl is damaged at line 2: not JSON/);
+    writeFileSync(paths().claims, '{"format":"vigil-devnet-serve/2"}\n');
+    expect(() => readClaims(paths())).toThrow(/written by an older Vigil \(vigil-devnet-serve\/2\)/);
+  });
+
+  it('claims are appended a line each: a record costs its own bytes, whatever came before', () => {
+    const ledger = new ClaimLedger(paths());
+    ledger.add(claim(10));
+    const one = statSync(paths().claims).size;
+    ledger.add(claim(11));
+    const two = statSync(paths().claims).size;
+    for (let e = 12; e < 60; e++) ledger.add(claim(e));
+    const fifty = statSync(paths().claims).size;
+    // Every claim line has the same length here: the file grows by it and nothing else.
+    expect(fifty - two).toBe(48 * (two - one));
+    ledger.markNeverAssert([13n, 14n]);
+    const marked = statSync(paths().claims).size;
+    ledger.markNeverAssert([13n, 14n]);
+    expect(statSync(paths().claims).size, 'nothing new: nothing written').toBe(marked);
+    ledger.markSettled([10n, 11n, 13n]);
+    ledger.close();
+    const again = new ClaimLedger(paths());
+    expect(again.size).toBe(50);
+    expect(again.has(10n)).toBe(true);
+    const open = again.open().map((c) => Number(c.epoch));
+    expect(open).toEqual([12, ...Array.from({ length: 46 }, (_, i) => i + 14)]);
+    expect(again.open().find((c) => c.epoch === '14')?.neverAssert).toBe(true);
+    expect(again.latest()?.epoch).toBe('59');
+    again.close();
+  });
+
+  it('a torn last line (a crash mid-write) is dropped, cut off, and the next claim starts a line of its own', () => {
+    const ledger = new ClaimLedger(paths());
+    ledger.add(claim(0));
+    ledger.close();
+    const whole = readFileSync(paths().claims, 'utf8');
+    // The crash: half of the next claim's line, no newline.
+    appendFileSync(paths().claims, JSON.stringify({ claim: claim(1) }).slice(0, 700));
+    const resumed = new ClaimLedger(paths());
+    // On disk before in memory: the torn claim was never made, so the resume makes it again.
+    expect(resumed.has(1n)).toBe(false);
+    expect(readFileSync(paths().claims, 'utf8')).toBe(whole);
+    resumed.add(claim(1));
+    resumed.close();
+    expect(readClaims(paths()).map((c) => c.epoch)).toEqual(['0', '1']);
+    // A torn header alone: an empty journal.
+    writeFileSync(paths().claims, '{"format":"vigil-');
+    expect(readClaims(paths())).toEqual([]);
+    expect(readFileSync(paths().claims, 'utf8')).toBe('');
+  });
+
+  it('commits are appended a line each; a torn last one was never sent and is dropped', () => {
+    const log = new CommitLog(paths());
+    log.set(0n, 'reference');
+    log.set(1n, 'quorum-not-checked');
+    log.close();
+    appendFileSync(paths().commits, '{"epoch":"2","exec');
+    const again = new CommitLog(paths());
+    expect([again.get(0n), again.get(1n), again.get(2n)]).toEqual([
+      'reference',
+      'quorum-not-checked',
+      undefined,
+    ]);
+    again.set(2n, 'reference');
+    again.close();
+    expect(readFileSync(paths().commits, 'utf8').trim().split('\n')).toHaveLength(4);
   });
 
   it('one live process holds the directory; a lock left by a dead one is taken over', async () => {
@@ -103,8 +205,12 @@ describe('the served devnet directory', () => {
     expect(readControl(paths())).toEqual(DEFAULT_CONTROL);
     const a = updateControl(paths(), (c) => ({ ...c, fault: 'quorum-not-checked', fromEpoch: 4 }));
     expect(a).toEqual({ fault: 'quorum-not-checked', fromEpoch: 4, strategy: 'assert', revision: 1 });
+    const ranged = updateControl(paths(), (c) => ({ ...c, toEpoch: 9 }));
+    expect(ranged).toMatchObject({ fromEpoch: 4, toEpoch: 9, revision: 2 });
+    updateControl(paths(), ({ toEpoch: _, ...c }) => c);
     const b = updateControl(paths(), (c) => ({ ...c, strategy: 'never-assert' }));
-    expect(b.revision).toBe(2);
+    expect(b.revision).toBe(4);
+    expect(b.toEpoch).toBeUndefined();
     expect(readControl(paths())).toEqual(b);
   });
 

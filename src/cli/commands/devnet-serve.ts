@@ -6,12 +6,18 @@ type ServeFlags = {
   dir?: string;
   seed?: string;
   epochs?: string;
+  epochLength?: string;
   l2BlockMs: string;
   bitcoinBlockMs: string;
+  l2StateInterval: string;
+  l2SavedStates: string;
   redisUrl: string;
   watchHttpPort: string;
   logLevel: string;
 };
+
+/** The most epochs a served workload plans: generating 100,000 takes about a minute at each start. */
+const MAX_EPOCHS = 100_000;
 
 function integer(value: string | undefined, flag: string, min: number): number | undefined {
   if (value === undefined) return undefined;
@@ -35,10 +41,24 @@ function serveCommand(): Command {
     .option('--seed <n>', 'seed of the workload (creation only)')
     .option(
       '--epochs <n>',
-      'epochs of workload (default 300, at most 400: the operator funds about 480 claims) before the L2 only mines empty blocks (creation only)',
+      `epochs of workload (default 300, at most ${MAX_EPOCHS.toLocaleString('en-US')}) before the L2 only mines empty blocks (creation only)`,
+    )
+    .option(
+      '--epoch-length <inputs>',
+      "the workload generator's inputs per epoch (default 30; a soak uses 6: about 10 inputs and 12 L2 blocks an epoch) (creation only)",
     )
     .option('--l2-block-ms <ms>', 'time between two L2 blocks', '250')
     .option('--bitcoin-block-ms <ms>', 'time between two Bitcoin blocks', '1000')
+    .option(
+      '--l2-state-interval <s>',
+      "seconds between two saves of anvil's state: what a SIGKILL may lose (each save writes the whole chain: longer runs want longer intervals)",
+      '5',
+    )
+    .option(
+      '--l2-saved-states <which>',
+      "all: anvil's saves hold every L2 block's state (past blocks stay readable after a restart; a save grows ~0.7 MB a block); last: the newest only (a save grows ~10 kB a block: runs of thousands of epochs)",
+      'all',
+    )
     .option(
       '--redis-url <url>',
       'the Redis the generated watch config names',
@@ -50,10 +70,15 @@ function serveCommand(): Command {
       const dir = requiredDir(flags.dir);
       const seed = integer(flags.seed, '--seed', 1);
       const epochs = integer(flags.epochs, '--epochs', 1);
-      if (epochs !== undefined && epochs > 400)
-        throw new UsageError('--epochs must be at most 400: the served operator funds about 480 claims');
+      if (epochs !== undefined && epochs > MAX_EPOCHS)
+        throw new UsageError(`--epochs must be at most ${MAX_EPOCHS}`);
+      const epochLength = integer(flags.epochLength, '--epoch-length', 2);
       const l2BlockMs = integer(flags.l2BlockMs, '--l2-block-ms', 1) as number;
       const bitcoinBlockMs = integer(flags.bitcoinBlockMs, '--bitcoin-block-ms', 1) as number;
+      const l2StateIntervalS = integer(flags.l2StateInterval, '--l2-state-interval', 1) as number;
+      const l2SavedStates = flags.l2SavedStates;
+      if (l2SavedStates !== 'all' && l2SavedStates !== 'last')
+        throw new UsageError(`--l2-saved-states must be all or last, not "${l2SavedStates}"`);
       const watchHttpPort = integer(flags.watchHttpPort, '--watch-http-port', 0) as number;
       if (watchHttpPort > 65_535) throw new UsageError('--watch-http-port must be at most 65535');
       const { DEVNET_LOG_LEVELS } = await import('../../devnet/log.ts');
@@ -75,8 +100,11 @@ function serveCommand(): Command {
           dir: resolve(dir),
           ...(seed !== undefined ? { seed } : {}),
           ...(epochs !== undefined ? { epochs } : {}),
+          ...(epochLength !== undefined ? { epochLength } : {}),
           l2BlockMs,
           bitcoinBlockMs,
+          l2StateIntervalS,
+          l2SavedStates,
           redisUrl: flags.redisUrl,
           watchHttpPort,
           signal: abort.signal,
@@ -97,7 +125,7 @@ function serveCommand(): Command {
 function faultCommand(): Command {
   const cmd = new Command('fault')
     .description(
-      'Make a served devnet’s operator claim roots with a faulty executor (or none) from an epoch on',
+      'Make a served devnet’s operator claim roots with a faulty executor (or none) from an epoch on, or for a range of epochs',
     )
     .argument('<name>', 'a fault of the catalogue, or "none" for honest roots')
     .option('--dir <path>', 'directory of the served network (required)')
@@ -105,17 +133,30 @@ function faultCommand(): Command {
       '--from-epoch <n>',
       'first epoch the fault applies to (default 0: every epoch that ends from now on)',
     )
-    .action(async (name: string, flags: { dir?: string; fromEpoch?: string }) => {
+    .option('--to-epoch <n>', 'last epoch the fault applies to (default: no end)')
+    .action(async (name: string, flags: { dir?: string; fromEpoch?: string; toEpoch?: string }) => {
       const dir = requiredDir(flags.dir);
-      const fromEpoch = integer(flags.fromEpoch, '--from-epoch', 0);
+      const fromEpoch = integer(flags.fromEpoch, '--from-epoch', 0) ?? 0;
+      const toEpoch = integer(flags.toEpoch, '--to-epoch', 0);
+      if (toEpoch !== undefined && toEpoch < fromEpoch)
+        throw new UsageError(`--to-epoch ${toEpoch} is before --from-epoch ${fromEpoch}`);
       const { executorByName } = await import('../../governance/index.ts');
       if (name !== 'none') executorByName(name); // an unknown name lists the catalogue
       const { changeControl } = await import('../../devnet/serve-control.ts');
-      const line = await changeControl(dir, (c) => ({ ...c, fault: name, fromEpoch: fromEpoch ?? 0 }));
+      const line = await changeControl(dir, ({ toEpoch: _, ...c }) => ({
+        ...c,
+        fault: name,
+        fromEpoch,
+        ...(toEpoch !== undefined ? { toEpoch } : {}),
+      }));
       process.stdout.write(`${line}\n`);
     });
   return withExamples(cmd, [
     ['vigil devnet fault quorum-not-checked --dir .devnet', 'wrong roots from the next epoch'],
+    [
+      'vigil devnet fault quorum-not-checked --from-epoch 40 --to-epoch 44 --dir .devnet',
+      'wrong roots in epochs 40 to 44 only',
+    ],
     ['vigil devnet fault none --dir .devnet', 'honest again'],
   ]);
 }
