@@ -60,8 +60,10 @@ export type L2EpochSourceOptions = {
   /** Compare the model with the contracts at every epoch end (default true). */
   crossCheck?: boolean;
   /**
-   * How long one sync() may ingest before it returns (ms, default 1000): the watcher syncs under a lease
-   * it must renew, so a long catch-up is spread over several polls.
+   * How long one sync() may ingest before it returns (ms, default 250): the watcher syncs under a lease
+   * it must renew, so a long catch-up is spread over several polls. Those come one after another
+   * (`catchingUp`), each judging what the syncs before it made final and importing graphs beside its
+   * own sync: a short budget keeps that pipeline fine-grained.
    */
   syncBudgetMs?: number;
   /**
@@ -87,6 +89,7 @@ export type EpochSyncStatus = {
 
 export type L2EpochSource = EpochSource & {
   sync(): Promise<void>;
+  catchingUp(): boolean;
   status(): EpochSyncStatus;
   healthFacts(): { l2: L2SyncFacts; graphs: GraphCoverageFacts };
   /** Which catalogue fault, if any, explains `claimedRoot` for the epoch (informational). */
@@ -151,6 +154,8 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
   const models = new Map<string, EpochModel>();
   let head: bigint | undefined;
   let caughtUp = false;
+  /** The last sync succeeded and stopped on its budget, not at the head. */
+  let budgetSpent = false;
   let failed: string | undefined;
   // What /healthz `l2` and `graphs` decide on (src/watcher/component-health.ts).
   const l2Facts: L2SyncFacts = {
@@ -164,7 +169,7 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
   let graphEpochs: Set<bigint> | undefined;
 
   async function sync(): Promise<void> {
-    const budget = o.syncBudgetMs ?? 1_000;
+    const budget = o.syncBudgetMs ?? 250;
     const started = Date.now();
     l2Facts.firstAttempt ??= started;
     try {
@@ -184,13 +189,17 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
       // After a failed step the in-memory state may be ahead of the journal: rebuild it first.
       if (failed !== undefined) await ingestion.ingester.init();
       caughtUp = false;
+      budgetSpent = false;
       for (;;) {
         const r = await ingestion.ingester.step();
         if (r === 'idle') {
           caughtUp = true;
           break;
         }
-        if (Date.now() - started >= budget) break;
+        if (Date.now() - started >= budget) {
+          budgetSpent = true;
+          break;
+        }
       }
       head = await rpc.blockNumber();
       failed = undefined;
@@ -208,6 +217,7 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
         if (!derivation.commitments.has(epoch)) committedSince.delete(epoch);
       metrics?.lastCommittedEpoch.set(Number(committed));
     } catch (err) {
+      budgetSpent = false;
       failed = failureText(err);
       const now = Date.now();
       l2Facts.failures = {
@@ -397,6 +407,7 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
     },
     facts,
     sync,
+    catchingUp: () => budgetSpent && failed === undefined,
     diagnose,
     governedChallengeWindow,
     ingestion,

@@ -340,13 +340,46 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
     return out ? { value: out.value, script: out.script } : undefined;
   }
 
+  /**
+   * Which verified versions (`file\nhash`) publish each Winternitz hash: kept as versions come and go,
+   * so the reuse check of one import is a lookup per hash, not a set rebuilt from every graph verified
+   * so far (which made a backlog of n graphs cost n² at import).
+   */
+  const wotsOwners = new Map<string, Set<string>>();
+  const ownerKey = (file: string, hash: string) => `${file}\n${hash}`;
+
+  function addVerified(file: string, versions: Map<string, Verified>, v: Verified): void {
+    versions.set(v.hash, v);
+    verified.set(file, versions);
+    const key = ownerKey(file, v.hash);
+    for (const h of v.wots) {
+      const owners = wotsOwners.get(h) ?? new Set<string>();
+      owners.add(key);
+      wotsOwners.set(h, owners);
+    }
+  }
+
+  function removeVerified(file: string, versions: Map<string, Verified>, v: Verified): void {
+    versions.delete(v.hash);
+    if (versions.size === 0) verified.delete(file);
+    const key = ownerKey(file, v.hash);
+    for (const h of v.wots) {
+      const owners = wotsOwners.get(h);
+      owners?.delete(key);
+      if (owners?.size === 0) wotsOwners.delete(h);
+    }
+  }
+
   /** The Winternitz hashes of every verified graph but one version (the one being imported again). */
-  function known(file: string, hash: string): Set<string> {
-    const out = new Set<string>();
-    for (const [f, versions] of verified)
-      for (const v of versions.values())
-        if (f !== file || v.hash !== hash) for (const h of v.wots) out.add(h);
-    return out;
+  function known(file: string, hash: string): { has(id: string): boolean } {
+    const self = ownerKey(file, hash);
+    return {
+      has: (id) => {
+        const owners = wotsOwners.get(id);
+        if (owners === undefined) return false;
+        return owners.size > 1 || !owners.has(self);
+      },
+    };
   }
 
   type Loaded = { ok: true; version: Verified } | { ok: false; error: GraphImportError };
@@ -524,8 +557,7 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
         );
         metrics?.changed.inc();
       }
-      versions.set(hash, loaded.version);
-      verified.set(file, versions);
+      addVerified(file, versions, loaded.version);
       entries.set(file, { hash, ok: true, stamp: read.stamp });
       changeLogged.delete(file);
       return;
@@ -552,14 +584,13 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
           continue;
         }
         if (loaded.ok) {
-          if (loaded.version.prevoutChecked) versions.set(v.hash, loaded.version);
+          if (loaded.version.prevoutChecked) addVerified(file, versions, loaded.version);
           continue;
         }
-        versions.delete(v.hash);
+        removeVerified(file, versions, v);
         const entry = entries.get(file);
         if (entry?.hash === v.hash)
           entries.set(file, { hash: v.hash, ok: false, error: loaded.error, stamp: entry.stamp });
-        if (versions.size === 0) verified.delete(file);
       }
     }
   }

@@ -43,6 +43,7 @@ import { DISPUTE_QUEUE, DisputeQueue } from '../queue/dispute-queue.ts';
 import { type WatcherMetrics, watcherMetrics } from '../queue/metrics.ts';
 import { Lease } from '../store/lease.ts';
 import type { RedisClient } from '../store/redis.ts';
+import { claimSpend } from './claim-spend.ts';
 import {
   type GraphCoverageFacts,
   graphsHealth,
@@ -79,6 +80,11 @@ export type EpochSource = {
   ): Promise<{ reexecution: ReexecutionFact; l2: L2Fact; seenGraphVerified?: boolean; error?: string }>;
   /** Brings the source up to date (L2 ingestion); called on each poll by the lease holder, before judging. */
   sync?: () => Promise<void>;
+  /**
+   * The last sync succeeded but stopped on its time budget before the L2 head: there is a backlog, and
+   * the next poll comes at once. False after a failed sync (a node that is down is not hammered).
+   */
+  catchingUp?: () => boolean;
   /** Which known fault explains a wrong claimed root (informational: challenges never depend on it). */
   diagnose?: (epoch: bigint, claimedRoot: Uint8Array) => Promise<unknown>;
   /** What /healthz `l2` and `graphs` decide on; a source without it registers neither. */
@@ -141,7 +147,10 @@ export type Watcher = Component & {
   queue(): DisputeQueue;
   /** One follow cycle (exposed for tests and the devnet): returns the verdicts reached. */
   poll(): Promise<Verdict[]>;
-  /** The Bitcoin tip height the last poll by this process saw (0 before the first). */
+  /**
+   * The Bitcoin tip height the last poll by this process judged at (0 before the first): a poll that
+   * synced only part of an L2 backlog does not count, its claims wait for the rest.
+   */
   lastPolledTip(): number;
 };
 
@@ -201,6 +210,8 @@ export function createWatcher(o: WatcherOptions): Watcher {
   let lastTip = 0;
   let loggedRisks = '';
   let polling: Promise<unknown> = Promise.resolve();
+  /** The last poll's sync stopped on its budget before the L2 head: the next poll comes at once. */
+  let backlog = false;
   const unregister: (() => void)[] = [];
   const graphCache = new Map<string, DisputeGraph>();
 
@@ -227,6 +238,17 @@ export function createWatcher(o: WatcherOptions): Watcher {
     return g;
   };
 
+  /** The txid of each graph's kick-off (its witness aside, the operator's signed one has it too). */
+  const kickoffTxids = new WeakMap<ImportedGraph, string>();
+  const kickoffTxidOf = (g: ImportedGraph): string => {
+    let id = kickoffTxids.get(g);
+    if (id === undefined) {
+      id = hashToDisplayHex(txidOf(g.graph.txs.kickoff));
+      kickoffTxids.set(g, id);
+    }
+    return id;
+  };
+
   async function judgeGraph(
     g: ImportedGraph,
     tip: number,
@@ -239,9 +261,10 @@ export function createWatcher(o: WatcherOptions): Watcher {
     if (judgedClaims.has(`${claimTxid}:${claim.vout}`)) return undefined;
     // The spender is believed only as the transaction itself: fetched, hashed to its txid, spending the
     // claim. A backend naming another transaction must not make Vigil judge (or open a dispute on) it.
+    // The graph's own kick-off is asked for first (claim-spend.ts): one lookup instead of a block walk.
     let spend: Awaited<ReturnType<typeof verifiedOutspend>>;
     try {
-      spend = await verifiedOutspend(o.backend, claimTxid, claim.vout);
+      spend = await claimSpend(o.backend, { txid: claimTxid, vout: claim.vout }, kickoffTxidOf(g));
     } catch (err) {
       if (!(err instanceof BackendUnavailableError)) throw err;
       // No answer is no fact: the claim is not decidable this poll, nothing is concluded, and the poll
@@ -543,12 +566,29 @@ export function createWatcher(o: WatcherOptions): Watcher {
       }
     };
     const n = polls++;
+    // Only this poll's own successful sync says there is a backlog (a process that lost the lease
+    // keeps its last answer, and must not poll in a loop on it).
+    backlog = false;
     let holder = (await step('lease', () => lease.acquire())) ?? false;
+    const importGraphs = () => step('graphs', async () => (await o.source?.graphs()) ?? []);
+    /**
+     * The graphs imported while the source syncs: ingestion mostly waits on the L2 node, import mostly
+     * computes, so a watcher catching up overlaps the two instead of adding them. Import only reads what
+     * the last completed sync made final (the governed window of an epoch is known once its start is at
+     * depth), so running beside the sync changes nothing it concludes. Always awaited before the poll
+     * ends: the registry is not asked twice at once.
+     */
+    let imported: Promise<ImportedGraph[] | undefined> | undefined;
     if (holder && o.source?.sync) {
       const sync = o.source.sync;
+      imported = importGraphs();
       // A failed sync leaves the facts as they were (or incomplete): the judge fails closed on them,
       // and the poll does not count as completed.
-      await step('sync', () => sync());
+      const synced = await step('sync', async () => {
+        await sync();
+        return true;
+      });
+      backlog = synced === true && (o.source.catchingUp?.() ?? false);
       // A slow sync (an L2 node retrying) may outlast the lease: judge only while still holding it.
       holder = (await step('lease', () => lease.renew())) ?? false;
       if (!holder) o.logger.warn('the follow lease expired during the epoch source sync: not judging');
@@ -559,8 +599,13 @@ export function createWatcher(o: WatcherOptions): Watcher {
     if (holder) {
       const tip = await step('tip', () => o.backend.getTipHeight());
       if (tip !== undefined) {
-        lastTip = tip;
-        const graphs = (await step('graphs', async () => (await o.source?.graphs()) ?? [])) ?? [];
+        // A poll that synced only part of an L2 backlog has not judged this tip yet (its claims wait for
+        // the epochs still to be ingested): the devnet's block clock waits for the one that has.
+        if (!backlog) lastTip = tip;
+        let graphs = (await (imported ?? importGraphs())) ?? [];
+        // The graphs this sync made judgeable, in the same poll (a live epoch is not held a poll back);
+        // while catching up the next poll comes at once and imports them beside its own sync.
+        if (imported !== undefined && !backlog) graphs = (await importGraphs()) ?? graphs;
         // One claim that fails is no reason to leave the others unjudged: each is its own step.
         for (const g of graphs) {
           const epoch = String(g.graph.spec.epoch);
@@ -584,6 +629,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
         }
       }
     }
+    await imported;
     // Every process reads the wallet (any of them may run the next challenge job), every N polls.
     if (checksWallet && n % walletEvery === 0) await step('wallet', checkWallet);
     await step('deadlines', refreshDeadlineGauge);
@@ -715,7 +761,10 @@ export function createWatcher(o: WatcherOptions): Watcher {
         polling = poll()
           .catch((err: unknown) => o.logger.warn({ err: String(err) }, 'watcher poll failed'))
           .finally(() => {
-            if (timer !== undefined) timer = setTimeout(loop, o.pollIntervalMs);
+            // A source catching up on a backlog (its last sync ran out of budget, not out of blocks)
+            // is polled again at once: the interval is for waiting on new blocks, not on old ones.
+            const wait = backlog ? 0 : o.pollIntervalMs;
+            if (timer !== undefined) timer = setTimeout(loop, wait);
           });
       };
       timer = setTimeout(loop, 0);

@@ -51,7 +51,10 @@ function lyingBackend(s: Scenario, lie: Lie, lying: { on: boolean }): CoreRpcBac
       if (prop === 'getTransaction') {
         return async (txid: string): Promise<TxWithStatus | undefined> => {
           const tx = await target.getTransaction(txid);
-          if (!lying.on || lie !== 'forged-bytes' || txid !== s.kickoff.txid || tx === undefined) return tx;
+          if (!lying.on || txid !== s.kickoff.txid || tx === undefined) return tx;
+          // The watcher asks for the graph's kick-off first (src/watcher/claim-spend.ts): this backend does
+          // not know it, so the watcher asks who spent the claim, and is lied to.
+          if (lie === 'another-transaction') return undefined;
           const raw = Uint8Array.from(tx.raw);
           raw[raw.length - 1] = (raw[raw.length - 1] as number) ^ 1; // the locktime's last byte
           return { ...tx, raw };
@@ -144,4 +147,62 @@ describe('the claim spender is checked against the transaction itself', () => {
     },
     60_000,
   );
+});
+
+describe("the graph's own kick-off is read first", () => {
+  it('a confirmed kick-off of the graph is judged from its own bytes, without asking who spent the claim', async () => {
+    const s = await startScenario();
+    open.push({ stop: () => s.stop() });
+    const prefix = `{vigil-test-${randomUUID()}}`;
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
+    const claim = s.fixture.graph.spec.claim;
+    const claimTxid = hashToDisplayHex(claim.txid);
+    const asked: string[] = [];
+    // Who spent the claim is never asked: a walk back through blocks is what the lookup saves.
+    const backend = new Proxy(s.backend, {
+      get(target, prop) {
+        if (prop === 'getOutspend') {
+          return async (txid: string, vout: number): Promise<Outspend> => {
+            if (txid === claimTxid && vout === claim.vout) asked.push(`${txid}:${vout}`);
+            return target.getOutspend(txid, vout);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const verdicts: Verdict[] = [];
+    const watcher = createWatcher({
+      redis,
+      prefix,
+      connection: { host: '127.0.0.1', port: 6379 },
+      backend,
+      network: 'regtest',
+      mode: 'watch',
+      allowMainnetSpending: false,
+      walletKey: undefined,
+      expectations: scenarioExpectations(s),
+      source: scenarioSource(s),
+      onVerdict: (v) => verdicts.push(v),
+      fees: { targetBlocks: 2, maxFeeRateSatVb: 50 },
+      bitcoinConfirmations: 1,
+      l2Confirmations: 1,
+      pollIntervalMs: 100,
+      deadlineMarginBlocks: 2,
+      registry: new Registry(),
+      health: new HealthRegistry(),
+      logger: pino({ level: 'silent' }),
+    });
+    await watcher.start();
+    open.push({
+      stop: async () => {
+        await watcher.stop(new AbortController().signal);
+        await cleanup(redis, prefix);
+        await redis.quit();
+      },
+    });
+    await until(async () => (verdicts.length > 0 ? true : undefined), 20_000);
+    expect(verdicts.map((v) => [v.outcome, v.kickoffTxid])).toEqual([['fraud', s.kickoff.txid]]);
+    expect(asked).toEqual([]);
+  }, 60_000);
 });

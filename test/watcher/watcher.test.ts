@@ -172,6 +172,7 @@ describe('the watch daemon on simnet', () => {
         return base.graphs();
       },
       facts: async (epoch) => {
+        calls.push('facts');
         const f = await base.facts(epoch);
         if (!f.reexecution.complete) return f;
         return { ...f, reexecution: { ...f.reexecution, checkpoints: s.expectedTrace } };
@@ -206,7 +207,9 @@ describe('the watch daemon on simnet', () => {
       const r = await a.watcher.store.get(s.openData.disputeId);
       return r?.opened.diagnosis !== undefined ? r : undefined;
     }, 20_000);
-    expect(calls.slice(0, 2)).toEqual(['sync', 'graphs']);
+    // Graphs are imported beside the sync (ingestion waits on the node, import computes), then once more
+    // after it for what it made final; the claim is judged only after the sync.
+    expect(calls.slice(0, 4)).toEqual(['graphs', 'sync', 'graphs', 'facts']);
     expect(rec.opened.expectedTrace ?? []).toEqual(s.expectedTrace.map(bytesToHex));
     const diagnosis = JSON.parse(rec.opened.diagnosis ?? '{}');
     // The scenario's kick-off reveals a root no single broken rule produces.

@@ -61,7 +61,7 @@ export type GraphExpectations = {
    */
   claimPrevout?: { value: bigint; script: Uint8Array };
   /** Winternitz public-key hashes of graphs imported before (hex): none may appear again. */
-  knownWotsHashes?: ReadonlySet<string>;
+  knownWotsHashes?: { has(id: string): boolean };
 };
 
 export type ImportedGraph = {
@@ -437,7 +437,7 @@ function wotsKeys(doc: GraphDocument): { name: string; key: WotsPublicKey }[] {
 /** Every Winternitz chain of the graph must be fresh: a repeated hash means a reused one-time key. */
 function checkWots(
   keys: { name: string; key: WotsPublicKey }[],
-  known: ReadonlySet<string> | undefined,
+  known: { has(id: string): boolean } | undefined,
 ): void {
   const seen = new Map<string, string>();
   for (const { name, key } of keys) {
