@@ -104,6 +104,11 @@ export type ServeOptions = {
 /** After the workload the L2 mines empty blocks and nothing more is claimed. */
 const DEFAULT_EPOCHS = 300;
 const ANVIL_STATE_INTERVAL_S = 5;
+/**
+ * Claims made before one Bitcoin block at most: well inside what the operator's coin pool carries
+ * unconfirmed (24 coins, 10 claims deep each; operator-funding.ts).
+ */
+const MAX_CLAIMS_PER_BLOCK = 20;
 
 const L2_CHAIN_ID = 31337;
 
@@ -554,9 +559,12 @@ async function bitcoinClock(
       say(`control changed: ${describeControl(control)}`);
     }
     for (const line of await operator.react()) say(`  operator: ${line}`);
-    const next = l2.pending[0];
-    if (next) {
-      const scannedAt = await bitcoin.backend.getTipHeight();
+    // Every epoch that ended since the last block, up to a bound: the Bitcoin pace (its windows must
+    // leave a daemon time to act) does not bound the L2's.
+    const scannedAt = await bitcoin.backend.getTipHeight();
+    for (let n = 0; n < MAX_CLAIMS_PER_BLOCK; n++) {
+      const next = l2.pending[0];
+      if (!next) break;
       try {
         const result = await operator.claim(next);
         if ('already' in result) throw new ServeError(`epoch ${next.epoch} is claimed already`);
@@ -567,6 +575,7 @@ async function bitcoinClock(
       } catch (err) {
         // Kept first in line and tried again next block: a claim is never silently dropped.
         say(`bitcoin: epoch ${next.epoch} could not be claimed (${errorText(err)}); trying again next block`);
+        break;
       }
     }
     await market.mine();
