@@ -23,6 +23,39 @@ export type TraceStep = {
   root: Uint8Array;
 };
 
+/**
+ * A trace keeps one root per input, so a long epoch's trace is mostly roots and rule lists. The roots are
+ * copied into shared slabs (a view each, not a buffer each) and equal rule lists are one frozen array:
+ * about half the memory of a fresh array per step, with the same values.
+ */
+const ROOTS_PER_SLAB = 4096;
+
+class TraceStore {
+  private slab = new Uint8Array(0);
+  private used = ROOTS_PER_SLAB;
+  private readonly ruleLists = new Map<string, RuleId[]>();
+
+  root(root: Uint8Array): Uint8Array {
+    if (this.used === ROOTS_PER_SLAB) {
+      this.slab = new Uint8Array(ROOTS_PER_SLAB * 32);
+      this.used = 0;
+    }
+    const at = this.used++ * 32;
+    this.slab.set(root, at);
+    return this.slab.subarray(at, at + 32);
+  }
+
+  rules(rules: RuleId[]): RuleId[] {
+    const key = rules.join(' ');
+    let list = this.ruleLists.get(key);
+    if (list === undefined) {
+      list = Object.freeze(rules.slice()) as RuleId[];
+      this.ruleLists.set(key, list);
+    }
+    return list;
+  }
+}
+
 export type EpochRoot = { epoch: bigint; stepIndex: number; root: Uint8Array };
 
 export type ReexecuteResult = {
@@ -53,6 +86,7 @@ export function reexecute(
   const state = options.state ?? createGenesisState(options.genesis);
   const executor = options.executor ?? REFERENCE_EXECUTOR;
   const trace: TraceStep[] | undefined = options.trace ? [] : undefined;
+  const store = trace ? new TraceStore() : undefined;
   const epochs: EpochRoot[] = [];
   let accepted = 0;
   for (let i = 0; i < inputs.length; i++) {
@@ -64,13 +98,13 @@ export function reexecute(
     if (out.accepted && input.kind === 'endEpoch') {
       epochs.push({ epoch: state.epoch - 1n, stepIndex: i, root: root as Uint8Array });
     }
-    if (trace) {
+    if (trace && store) {
       const step: TraceStep = {
         index: i,
         input,
         accepted: out.accepted,
-        rules: out.rules,
-        root: root as Uint8Array,
+        rules: store.rules(out.rules),
+        root: store.root(root as Uint8Array),
       };
       if (!out.accepted) {
         step.rejectedBy = out.rejectedBy;
