@@ -19,6 +19,7 @@ import {
 import type { JournalBlock } from './cursor-store.ts';
 import type { L2Entry, StateCommitmentRecord } from './decode.ts';
 import type { Derivation } from './ingester.ts';
+import { TouchedKeys } from './touched.ts';
 
 export type EpochEnd = {
   /** The epoch that ended. */
@@ -58,6 +59,11 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
   revertedAccepted: RevertedAcceptedInput[] = [];
   /** Epoch ends in the block being applied (read by the ingester's afterBlock hook). */
   lastBlockEpochEnds: EpochEnd[] = [];
+  /**
+   * The records the inputs applied since the last cross-check touched (read and restarted by the
+   * ingester's epoch-end hook); `full` after a reset or a rebuild, when nothing narrower is known.
+   */
+  touched = new TouchedKeys();
   /** Indices into `inputs` whose effect the chain overruled: left out of the state. */
   private overruled = new Set<number>();
   private epochStart = 0;
@@ -95,6 +101,7 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
     this.rejected = [];
     this.revertedAccepted = [];
     this.lastBlockEpochEnds = [];
+    this.touched.markFull();
     this.overruled = new Set();
     this.epochStart = 0;
     this.epochParams = new Map([[this.state.epoch, { ...this.state.params }]]);
@@ -110,7 +117,16 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
       const input = entry.input;
       const index = this.inputs.length;
       this.inputs.push(input);
+      this.touched.beforeInput(this.state, input);
+      const endOfEpoch = input.kind === 'endEpoch' && !this.touched.full;
+      // The model's own ledger of the end of epoch's credits: observed only, no rule reads it.
+      if (endOfEpoch) this.state.payouts = [];
       const out = applyInput(this.state, input, this.executor);
+      if (endOfEpoch) {
+        const ledger = this.state.payouts ?? [];
+        this.state.payouts = undefined;
+        this.touched.credited(ledger.flatMap((c) => ('account' in c ? [c.account] : [])));
+      }
       if (entry.type === 'reverted') {
         if (!out.accepted) continue; // refused by both: nothing changed
         this.revertedAccepted.push({ input, txHash: entry.txHash, rule: entry.rule });
@@ -144,6 +160,7 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
    * reference accepting a reverted tx), so correctness wins over speed.
    */
   private rebuildState(): void {
+    this.touched.markFull();
     this.state = createGenesisState(this.genesis);
     for (let i = 0; i < this.inputs.length; i++) {
       if (!this.overruled.has(i)) applyInput(this.state, this.inputs[i] as GovernanceInput, this.executor);

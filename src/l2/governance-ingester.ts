@@ -59,6 +59,13 @@ export type GovernanceIngesterOptions = JournalLocation & {
   executor?: Executor;
   /** Read the contracts at every epoch end and compare (default true). */
   crossCheck?: boolean;
+  /**
+   * 'touched' (default): each check reads the globals and the records the epoch touched, plus a rolling
+   * sweep; 'full': every check reads every record (docs/l2-ingestion.md "What the cross-check reads").
+   */
+  crossCheckScope?: 'touched' | 'full';
+  /** Records of each list the rolling sweep re-reads per check (default 2). */
+  crossCheckSweep?: number;
   onEpochEnd?: (end: EpochEnd, check: CrossCheckResult | undefined) => Promise<void> | void;
   onExecutionFault?: (fault: L2ExecutionFault) => void;
   pollIntervalMs?: number;
@@ -75,7 +82,10 @@ export type GovernanceIngester = {
 export function createGovernanceIngester(o: GovernanceIngesterOptions): GovernanceIngester {
   const derivation = new GovernanceDerivation(o.deployment.genesis, o.executor);
   const store = 'store' in o ? o.store : new CursorStore<L2Entry>(o.redis, o.prefix);
-  const checker = new ContractCrossChecker(o.deployment.addresses);
+  const checker = new ContractCrossChecker(
+    o.deployment.addresses,
+    o.crossCheckSweep !== undefined ? { sweep: o.crossCheckSweep } : {},
+  );
   const checks: CrossCheckResult[] = [];
   const faults: L2ExecutionFault[] = [];
   const report = (f: L2ExecutionFault) => {
@@ -211,9 +221,12 @@ export function createGovernanceIngester(o: GovernanceIngesterOptions): Governan
       revertedSeen = derivation.revertedAccepted.length;
       for (const end of derivation.lastBlockEpochEnds) {
         let check: CrossCheckResult | undefined;
+        // Taken at every epoch end, checked or not, so the collection never outgrows an epoch.
+        const touched = derivation.touched.take();
         if (o.crossCheck !== false) {
+          const keys = o.crossCheckScope === 'full' ? undefined : touched;
           check = await o.rpc.call('eth_call', (client) =>
-            checker.check(client, derivation.state, block.number),
+            checker.check(client, derivation.state, block.number, keys),
           );
           checks.push(check);
           if (!check.ok) report({ kind: 'state-mismatch', epochEnd: end, differences: check.differences });

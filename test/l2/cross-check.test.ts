@@ -51,10 +51,17 @@ describe('epoch-end cross-check', () => {
     referenceRoots = gi.derivation.epochEnds.map((e) => e.root);
     expect(gi.checks.length).toBe(gi.derivation.epochEnds.length);
     expect(gi.checks.length).toBeGreaterThan(5);
+    // The first check reads everything (nothing verified yet); the later ones what their epoch touched.
+    expect(gi.checks.map((c) => c.scope)).toEqual(gi.checks.map((_, i) => (i === 0 ? 'full' : 'touched')));
     expect(gi.faults).toEqual([]);
     expect(await metricValue(registry, 'vigil_l2_execution_faults_total')).toBe(0);
     expect(await metricValue(registry, 'vigil_l2_inputs_total')).toBe(w.inputs.length);
   });
+
+  /** Per fault of the catalogue, the epochs at which the (default, touched-keys) cross-check reported. */
+  const reportedAt = new Map<string, bigint[]>();
+  const faultEpochs = (faults: readonly { kind: string; epochEnd?: { epoch: bigint } }[]) =>
+    faults.flatMap((f) => (f.kind === 'state-mismatch' && f.epochEnd ? [f.epochEnd.epoch] : []));
 
   it('every fault of the catalogue that changes this workload is caught by the cross-check', async () => {
     expect(referenceRoots.length).toBeGreaterThan(0);
@@ -62,6 +69,7 @@ describe('epoch-end cross-check', () => {
     const caught: string[] = [];
     for (const fault of FAULTS) {
       const { gi, registry } = await ingest(`catalogue-${fault.name}`, { executor: fault });
+      reportedAt.set(fault.name, faultEpochs(gi.faults));
       const rootsDiffer = gi.derivation.epochEnds.some((e, i) => e.root !== referenceRoots[i]);
       // A fault that changed an epoch root but not the contract-visible state would be a cross-check gap.
       if (rootsDiffer && gi.faults.length === 0) missed.push(fault.name);
@@ -73,6 +81,18 @@ describe('epoch-end cross-check', () => {
     expect(missed).toEqual([]);
     // The workload reaches enough rules that most of the catalogue shows.
     expect(caught.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('reading only what each epoch touched reports every fault at the same epochs as reading everything', async () => {
+    expect(reportedAt.size).toBe(FAULTS.length);
+    const differ: string[] = [];
+    for (const fault of FAULTS) {
+      const { gi } = await ingest(`full-${fault.name}`, { executor: fault, crossCheckScope: 'full' });
+      expect(gi.checks.every((c) => c.scope === 'full')).toBe(true);
+      const full = faultEpochs(gi.faults).join(',');
+      if (full !== (reportedAt.get(fault.name) ?? []).join(',')) differ.push(`${fault.name}: full ${full}`);
+    }
+    expect(differ).toEqual([]);
   });
 
   it('contracts with a different genesis than the model: an L2 execution fault naming the parameter', async () => {
