@@ -203,6 +203,15 @@ const redis = z
       ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: 'one of passwordEnv or passwordFile' });
     }
     // Two passwords would leave which one is used to the reader's guess.
+    // A cluster places a key by its {hash tag}: without one the prefix's keys scatter over the slots, and
+    // the multi-key scripts (lease, records, BullMQ) fail with CROSSSLOT.
+    if (isClusterUrl(r.url) && !/\{[^}]+\}/.test(r.keyPrefix)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['keyPrefix'],
+        message: 'a prefix with a {hash tag} (e.g. "{vigil}"): redis.url is a Redis Cluster',
+      });
+    }
     if ((r.passwordEnv ?? r.passwordFile) !== undefined && urlPassword(r.url)) {
       ctx.addIssue({
         code: 'custom',

@@ -252,7 +252,9 @@ export async function closeRedis(client: RedisClient, timeoutMs = 2000): Promise
     });
   });
   if (client.status === 'ready') {
-    await client.quit().catch(() => client.disconnect());
+    // Raced with the deadline: a cluster's QUIT goes to every node, and after a failover one of them may
+    // never answer, which left the promise (and the process's shutdown) pending for good.
+    await Promise.race([client.quit().catch(() => client.disconnect()), ended]);
   } else {
     client.disconnect();
   }

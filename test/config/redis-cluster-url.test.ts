@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import { redisUrlFromConfig } from '../../src/config/secrets.ts';
 import { parseClusterUrl, withClusterPassword } from '../../src/store/cluster-url.ts';
+import { runCli } from '../cli/run-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-cluster-url-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,6 +43,14 @@ describe('redis.url accepts every Redis URL form', () => {
     expect(message).toContain(`redis.url: ${says}`);
     expect(message).not.toContain('s3cret');
   });
+});
+
+it('a cluster needs the {hash tag} in redis.keyPrefix', () => {
+  const url = 'redis+cluster://127.0.0.1:7000';
+  expect(() => load({ 'redis.url': url, 'redis.keyPrefix': 'vigil' })).toThrow(
+    'redis.keyPrefix: expected a prefix with a {hash tag} (e.g. "{vigil}"): redis.url is a Redis Cluster',
+  );
+  expect(load({ 'redis.url': url, 'redis.keyPrefix': 'x{mine}' }).redis.keyPrefix).toBe('x{mine}');
 });
 
 describe('the password sources apply to a cluster URL', () => {
@@ -84,3 +93,10 @@ describe('the password sources apply to a cluster URL', () => {
     expect(withClusterPassword('redis+cluster://h:1', 'pw')).toBe('redis+cluster://:pw@h:1');
   });
 });
+
+it('the one-shot vigil devnet refuses a cluster URL in one line, naming serve and watch', async () => {
+  const r = await runCli(['devnet', '--redis-url', 'redis+cluster://:s3cret@127.0.0.1:7000,127.0.0.1:7001']);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('vigil devnet runs on one Redis; for a Redis Cluster run `vigil devnet serve');
+  expect(r.stderr).not.toContain('s3cret');
+}, 30_000);

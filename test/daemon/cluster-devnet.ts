@@ -26,11 +26,15 @@ export type ClusterDevnet = {
   bitcoinRpc<T>(method: string, params?: unknown[]): Promise<T>;
   /** Epochs the served operator committed wrong so far, from its story. */
   wrongEpochs(): bigint[];
-  /** SIGTERMs every process; the exit codes, watchers first. */
-  stop(): Promise<(number | null | undefined)[]>;
+  /**
+   * SIGTERMs every process; the exit codes, watchers first. A process still running `killAfterMs`
+   * later is SIGKILLed and shows as 'killed', so a hung shutdown fails an assertion instead of
+   * leaving processes behind.
+   */
+  stop(killAfterMs?: number): Promise<(number | null | undefined | 'killed')[]>;
 };
 
-/** Starts serve on `redisUrl` (fault `fault` switched on at once) and `watchers` watch processes. */
+/** Starts serve on `redisUrl` and `watchers` watch processes, then switches fault `fault` on. */
 export async function startClusterDevnet(o: {
   redisUrl: string;
   watchers: number;
@@ -59,10 +63,23 @@ export async function startClusterDevnet(o: {
     { group: true },
   );
   const watchers: Proc[] = [];
-  const stop = async () => {
-    const codes = [];
-    for (const w of watchers) codes.push(await stopVigil(w));
-    codes.push(await stopVigil(serve));
+  const stopOne = async (p: Proc, killAfterMs: number) => {
+    let timer: NodeJS.Timeout | undefined;
+    const killed = new Promise<'killed'>((resolve) => {
+      timer = setTimeout(() => {
+        p.child.kill('SIGKILL');
+        resolve('killed');
+      }, killAfterMs);
+    });
+    try {
+      return await Promise.race([stopVigil(p), killed]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const stop = async (killAfterMs = 60_000) => {
+    const codes = await Promise.all(watchers.map((w) => stopOne(w, killAfterMs)));
+    codes.push(await stopOne(serve, killAfterMs));
     rmSync(dir, { recursive: true, force: true });
     return codes;
   };
@@ -78,7 +95,6 @@ export async function startClusterDevnet(o: {
     expect(config).toContain(`url: ${o.redisUrl}`);
     const prefix = /keyPrefix: "?([^"\n]+)"?/.exec(config)?.[1] as string;
     expect(prefix).toMatch(/^\{vigil-devnet-[^}]+\}$/);
-    await fault(o.fault);
     for (const port of ports) {
       const how = repoRun();
       watchers.push(
@@ -94,6 +110,9 @@ export async function startClusterDevnet(o: {
         (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200 ? true : undefined,
       );
     }
+    // Only now: a fraudulent claim made before any watcher runs could see its challenge window close
+    // on a loaded machine, which says nothing about the cluster.
+    await fault(o.fault);
     return {
       dir,
       serve,

@@ -40,7 +40,8 @@ describe('three vigil watch processes on a Redis Cluster, a faulty operator', ()
       redisUrl: cluster.url,
       watchers: 3,
       fault: 'commission-not-taken',
-      bitcoinBlockMs: 1000,
+      // Six-block windows of 9 s: wide enough for three watchers on a loaded 2-core machine.
+      bitcoinBlockMs: 1500,
     });
     const n = net;
     // Two fraudulent epochs are enough; then the operator is honest again, so the story has an end.

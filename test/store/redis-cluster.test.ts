@@ -7,13 +7,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Job, Queue, Worker } from 'bullmq';
-import type { Cluster, Redis } from 'ioredis';
+import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disputeId } from '../../src/dispute/records/state-machine.ts';
 import { asTxid, DisputeStore, type OpenedFacts } from '../../src/dispute/records/store.ts';
-import { DISPUTE_QUEUE } from '../../src/queue/dispute-queue.ts';
+import { queueConnectionFromUrl } from '../../src/queue/connection.ts';
+import { DISPUTE_QUEUE, DisputeQueue } from '../../src/queue/dispute-queue.ts';
+import { connectRedisAny } from '../../src/store/connect.ts';
 import { Lease } from '../../src/store/lease.ts';
-import { RedisUnavailableError } from '../../src/store/redis.ts';
+import {
+  closeRedis,
+  RedisEvictionPolicyError,
+  RedisUnavailableError,
+  requireNoEviction,
+} from '../../src/store/redis.ts';
 import {
   closeRedisCluster,
   connectRedisCluster,
@@ -23,13 +30,6 @@ import {
 } from '../../src/store/redis-cluster.ts';
 import { freePort, until } from '../cli/child-process.ts';
 import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.ts';
-
-/**
- * Lease and DisputeStore are typed for a single-node `Redis`; they only use commands a `Cluster` has
- * too (GET, SET, EVALSHA through defineCommand). Until their signatures take `Redis | Cluster`, the
- * cluster connection is handed to them through this one cast.
- */
-const asRedis = (cluster: Cluster): Redis => cluster as unknown as Redis;
 
 const prefix = `{vigil-cluster-${randomUUID().slice(0, 8)}}`;
 const txid = asTxid('ab'.repeat(32));
@@ -94,9 +94,62 @@ describe('Vigil on a 3-primary, 3-replica Redis Cluster', () => {
     expect(slots.size).toBe(1);
   });
 
+  it('connectRedisAny picks the cluster client for a cluster URL, the single one otherwise', async () => {
+    const any = await connectRedisAny(cluster.url, { role: 'command' });
+    const single = await connectRedisAny(process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', {
+      role: 'command',
+    });
+    try {
+      expect(any.isCluster).toBe(true);
+      expect(single.isCluster).toBe(false);
+      expect(await any.ping()).toBe('PONG');
+    } finally {
+      await closeRedis(any);
+      await closeRedis(single);
+    }
+  });
+
+  it('requires noeviction on every primary', async () => {
+    await expect(requireNoEviction(redis, cluster.url)).resolves.toBeUndefined();
+    const last = redis.nodes('master').at(-1);
+    if (!last) throw new Error('no primary');
+    await last.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    try {
+      await expect(requireNoEviction(redis, cluster.url)).rejects.toThrow(RedisEvictionPolicyError);
+    } finally {
+      await last.config('SET', 'maxmemory-policy', 'noeviction');
+    }
+  });
+
+  it("the dispute queue makes its own cluster connections from the URL's options, and closes them", async () => {
+    const connection = queueConnectionFromUrl(cluster.url);
+    expect(connection.cluster?.nodes).toHaveLength(6);
+    const queue = new DisputeQueue({ connection, prefix });
+    const id = disputeId(9n, txid);
+    await queue.open({
+      disputeId: id,
+      epoch: '9',
+      kickoffTxid: txid,
+      kickoffHeight: 100,
+      graph: '{}',
+      verdict: '{}',
+      seenAt: 0,
+      challengeWindow: 6,
+      assertWindow: 6,
+    });
+    const job = await queue.queue.getJob(`open-${id}`);
+    expect(job?.data.epoch).toBe('9');
+    // Gone before the BullMQ test below, whose worker shares the queue name and prefix.
+    await queue.queue.obliterate({ force: true });
+    const client = await queue.queue.getBackend().client;
+    expect((client as { isCluster?: boolean }).isCluster).toBe(true);
+    await queue.close();
+    expect(client.status).toBe('end');
+  });
+
   it('acquires, renews and releases the lease', async () => {
-    const a = new Lease(asRedis(redis), `${prefix}:lease:test`, 60_000, 'a');
-    const b = new Lease(asRedis(redis), `${prefix}:lease:test`, 60_000, 'b');
+    const a = new Lease(redis, `${prefix}:lease:test`, 60_000, 'a');
+    const b = new Lease(redis, `${prefix}:lease:test`, 60_000, 'b');
     expect(await a.acquire()).toBe(true);
     expect(await b.acquire()).toBe(false);
     expect(await a.renew()).toBe(true);
@@ -109,7 +162,7 @@ describe('Vigil on a 3-primary, 3-replica Redis Cluster', () => {
   });
 
   it('writes a dispute record and reads it back', async () => {
-    const store = new DisputeStore(asRedis(redis), prefix);
+    const store = new DisputeStore(redis, prefix);
     const id = disputeId(7n, txid);
     expect((await store.open({ id, epoch: 7n, kickoffTxid: txid, kickoffHeight: 100, opened })).status).toBe(
       'applied',
@@ -168,9 +221,9 @@ describe('Vigil on a 3-primary, 3-replica Redis Cluster', () => {
   });
 
   it('keeps the lease and the record when the primary serving them dies and its replica takes over', async () => {
-    const lease = new Lease(asRedis(redis), `${prefix}:lease:bitcoin`, 60_000, 'holder');
+    const lease = new Lease(redis, `${prefix}:lease:bitcoin`, 60_000, 'holder');
     expect(await lease.acquire()).toBe(true);
-    const store = new DisputeStore(asRedis(redis), prefix);
+    const store = new DisputeStore(redis, prefix);
     const id = disputeId(8n, txid);
     await store.open({ id, epoch: 8n, kickoffTxid: txid, kickoffHeight: 100, opened });
     await store.transition(id, 'challenged', { key: 'c1', patch: { challenge: { txid } } });

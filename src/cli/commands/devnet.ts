@@ -79,7 +79,7 @@ export function devnetCommand(): Command {
       const { toJson } = await import('../../devnet/summary.ts');
       const { closeRedis } = await import('../../store/redis.ts');
       const { connectRedisAny } = await import('../../store/connect.ts');
-      const { isClusterUrl } = await import('../../store/redis-cluster.ts');
+      const { isClusterUrl } = await import('../../store/cluster-url.ts');
       const { faultCatalogue, UnknownFaultError } = await import('../../governance/index.ts');
       const { isSequencerFault, SEQUENCER_FAULTS } = await import('../../l2/rollup-sequencer.ts');
       const sequencerFault = isSequencerFault(opts.fault);
@@ -97,10 +97,14 @@ export function devnetCommand(): Command {
       const { redisForDevnet } = await import('../../devnet/private-redis.ts');
       const chosen =
         command.getOptionValueSource('redisUrl') !== 'default' || process.env.VIGIL_REDIS_URL !== undefined;
-      // A cluster URL is always a choice (the default is one node): it is used as given, or refused.
-      const target = isClusterUrl(opts.redisUrl)
-        ? { url: opts.redisUrl, stop: async () => {} }
-        : await redisForDevnet(opts.redisUrl, !chosen, out);
+      // The run's in-process watcher (src/devnet/run-watcher.ts) still reads its queue connection as one
+      // Redis: refused in one line here rather than as an invalid URL deep in the run.
+      if (isClusterUrl(opts.redisUrl)) {
+        throw new UsageError(
+          'vigil devnet runs on one Redis; for a Redis Cluster run `vigil devnet serve --redis-url <cluster URL>` and `vigil watch`',
+        );
+      }
+      const target = await redisForDevnet(opts.redisUrl, !chosen, out);
       let redis: Awaited<ReturnType<typeof connectRedisAny>>;
       try {
         redis = await connectRedisAny(target.url, { role: 'command', name: 'vigil:devnet' });
