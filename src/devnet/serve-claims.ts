@@ -64,6 +64,10 @@ function epochClaim(
   beforeRoot: Uint8Array,
 ): OperatorEpochClaim {
   const { end } = o;
+  // The window in force at the epoch's start, which is what the watcher's import checks the graph
+  // against (the state is mutated by the run below: read it first). A change that activates at this
+  // epoch's own end applies to the next epoch's claim.
+  const challengeWindow = Number(state.params.challengeWindow);
   const epoch = reexecute(o.inputs.slice(end.firstInput, end.lastInput + 1), {
     state,
     executor: o.executor,
@@ -84,9 +88,7 @@ function epochClaim(
     referenceRoot,
     fraud: !equalBytes(stateRoot, referenceRoot),
     executor: o.executor.name,
-    // Read after the epoch ran, as the operator always has: a window change that activates at this
-    // epoch's own end is in it (the watcher takes the window in force at the epoch's start).
-    challengeWindow: Number(state.params.challengeWindow),
+    challengeWindow,
   };
 }
 

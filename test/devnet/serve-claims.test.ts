@@ -90,6 +90,24 @@ describe('the served operator’s claims', () => {
     expect(honest).toBeGreaterThan(40);
   });
 
+  it('each claim carries the challenge window in force at its epoch’s start, the one the watcher imports its graph against', () => {
+    // Seed 1 at length 6 changes the window by governance within 150 epochs (a soak saw 8 → 6).
+    const w = servedWorkload({ seed: 1, epochs: 150, epochLength: 6 });
+    const ends = epochEnds(w);
+    const walk = new ClaimWalk(w.genesis, TRACE_STEPS);
+    let changes = 0;
+    let previous: number | undefined;
+    for (const end of ends) {
+      const start = reexecute(w.inputs.slice(0, end.firstInput), { genesis: w.genesis });
+      const inForce = Number(start.state.params.challengeWindow);
+      const claim = walk.claim(w.inputs, end, REFERENCE_EXECUTOR);
+      expect(claim.challengeWindow, `epoch ${end.epoch}`).toBe(inForce);
+      if (previous !== undefined && inForce !== previous) changes++;
+      previous = inForce;
+    }
+    expect(changes, 'the workload changes the window at least once').toBeGreaterThan(0);
+  });
+
   it('an epoch before the walk’s position starts it again from genesis, with the same claim', () => {
     const w = servedWorkload({ seed: 3, epochs: 12, epochLength: 6 });
     const ends = epochEnds(w);
