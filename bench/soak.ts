@@ -1,6 +1,6 @@
 /**
  * `npm run soak -- [--epochs N] [--seed N] [--fault-every N] [--sample-every N] [--epoch-length N]
- * [--redis-url URL] [--json]`: the daemon against a served devnet for N epochs (default 2,000), its memory and
+ * [--bitcoin-block-ms N] [--redis-url URL] [--json]`: the daemon against a served devnet for N epochs (default 2,000), its memory and
  * Redis's sampled every 100 judged epochs, judged flat or not (src/devnet/soak.ts, docs/operations.md
  * "Soak"). Exits 0 when the run went as expected and memory stayed within its bounds, 1 otherwise.
  */
@@ -9,7 +9,7 @@ import { runSoak, type SoakOptions } from '../src/devnet/soak.ts';
 import { formatVerdict } from '../src/devnet/soak-analysis.ts';
 
 const USAGE =
-  'usage: npm run soak -- [--epochs N] [--seed N] [--fault-every N] [--sample-every N] [--epoch-length N] [--redis-url URL] [--json]';
+  'usage: npm run soak -- [--epochs N] [--seed N] [--fault-every N] [--sample-every N] [--epoch-length N] [--bitcoin-block-ms N] [--redis-url URL] [--json]';
 
 function parse(argv: string[]): { options: SoakOptions; json: boolean } {
   const options: SoakOptions = { epochs: 2000 };
@@ -30,6 +30,7 @@ function parse(argv: string[]): { options: SoakOptions; json: boolean } {
     else if (a === '--fault-every') options.faultEvery = int(a, argv[++i]);
     else if (a === '--sample-every') options.sampleEvery = int(a, argv[++i]);
     else if (a === '--epoch-length') options.epochLength = int(a, argv[++i]);
+    else if (a === '--bitcoin-block-ms') options.bitcoinBlockMs = int(a, argv[++i]);
     else if (a === '--redis-url') {
       const url = argv[++i];
       if (url === undefined) {

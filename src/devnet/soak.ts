@@ -15,7 +15,7 @@
  * resolved with the operator slashed, none for an honest one, and the memory series flat after warm-up.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +42,12 @@ export type SoakOptions = {
   fault?: string;
   /** Sample every this many judged epochs (default 100). */
   sampleEvery?: number;
+  /** Time between two L2 blocks (default 5 ms). */
   l2BlockMs?: number;
+  /**
+   * Time between two Bitcoin blocks (default 1000 ms). Regtest's dispute windows are six blocks: the
+   * daemon must judge and challenge inside six of these, and serve claims up to 20 epochs a block.
+   */
   bitcoinBlockMs?: number;
   /** A Redis for the soak alone (default: a private redis-server). Its whole database is measured. */
   redisUrl?: string;
@@ -92,20 +97,22 @@ async function freePort(): Promise<number> {
 
 type Proc = { child: ChildProcess; lines: string[]; exited: Promise<number | null> };
 
-function startVigil(args: string[], onLine: (line: string) => void): Proc {
+/** A vigil process whose every output line goes to `logFile`; the last few hundred are kept in memory. */
+function startVigil(args: string[], logFile: string, onLine: (line: string) => void): Proc {
   const child = spawn(process.execPath, [VIGIL, ...args], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
   });
+  const log = createWriteStream(logFile, { flags: 'a' });
   const lines: string[] = [];
   let partial = '';
   const feed = (chunk: Buffer) => {
+    log.write(chunk);
     partial += chunk.toString('utf8');
     for (let nl = partial.indexOf('\n'); nl >= 0; nl = partial.indexOf('\n')) {
       const line = partial.slice(0, nl);
       partial = partial.slice(nl + 1);
-      // The last few hundred lines only: a soak's story is long, and only its end explains a failure.
       lines.push(line);
       if (lines.length > 400) lines.shift();
       onLine(line);
@@ -113,7 +120,12 @@ function startVigil(args: string[], onLine: (line: string) => void): Proc {
   };
   child.stdout?.on('data', feed);
   child.stderr?.on('data', feed);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      log.end();
+      resolve(code);
+    }),
+  );
   return { child, lines, exited };
 }
 
@@ -176,6 +188,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   // Epoch 0 has no rewards yet for most faults to bite on: start the schedule at 2.
   const planned = faultyEpochs({ seed, epochs: o.epochs, every: o.faultEvery ?? 25, gap: 3, from: 2 });
   const dir = mkdtempSync(join(tmpdir(), 'vigil-soak-'));
+  // The processes' logs outlive a failed soak: they are what explains it.
+  const logs = mkdtempSync(join(tmpdir(), 'vigil-soak-logs-'));
+  let keepLogs = true;
   const privateRedis = o.redisUrl === undefined ? await startPrivateRedis() : undefined;
   const redisUrl = o.redisUrl ?? (privateRedis?.url as string);
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
@@ -185,6 +200,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const problems: string[] = [];
   const ended = new Set<number>();
   const claimedWrong = new Set<number>();
+  /** Epochs the operator claimed on Bitcoin: what the daemon must judge. */
+  const claimed = new Set<number>();
   try {
     await redis.connect();
     const port = await freePort();
@@ -206,13 +223,21 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         '--l2-block-ms',
         String(o.l2BlockMs ?? 5),
         '--bitcoin-block-ms',
-        String(o.bitcoinBlockMs ?? 50),
+        String(o.bitcoinBlockMs ?? 1000),
+        // A soak never resumes: anvil's saves need only the newest state, and seldom.
+        '--l2-saved-states',
+        'last',
+        '--l2-state-interval',
+        '120',
         '--redis-url',
         redisUrl,
         '--watch-http-port',
         String(port),
       ],
+      join(logs, 'serve.log'),
       (line) => {
+        const c = /^bitcoin: epoch (\d+) claimed/.exec(line);
+        if (c) claimed.add(Number(c[1]));
         const e = /^L2: epoch (\d+) ended at block \d+; the operator commits \S+ \((WRONG|right)/.exec(line);
         if (e) {
           ended.add(Number(e[1]));
@@ -256,7 +281,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       if (r.code !== 0) throw new Error(`vigil devnet fault exited ${r.code}: ${r.out.trim()}`);
     };
     await armNext();
-    watch = startVigil(['watch', '--config', config], () => {});
+    watch = startVigil(['watch', '--config', config], join(logs, 'watch.log'), () => {});
     const metrics = async (): Promise<string | undefined> => {
       try {
         const res = await fetch(`http://127.0.0.1:${port}/metrics`);
@@ -291,9 +316,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       }
       const open =
         metricValue(body, 'vigil_disputes') - metricValue(body, 'vigil_disputes', 'state="resolved"');
-      if (judged >= o.epochs && open === 0) break;
+      if (ended.size >= o.epochs && judged >= claimed.size && open === 0) break;
       if (Date.now() > deadline) {
-        problems.push(`timed out: ${judged} of ${o.epochs} epochs judged, ${open} disputes open`);
+        problems.push(
+          `timed out: ${ended.size} of ${o.epochs} epochs ended, ${judged} of ${claimed.size} claims judged, ${open} disputes open`,
+        );
         break;
       }
       if (serve.child.exitCode !== null)
@@ -324,6 +351,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     if (wrong.length === 0) problems.push('no epoch was claimed wrong: the fault schedule never bit');
     const verdict = judgeSoak(samples, bounds);
     problems.push(...verdict.problems);
+    keepLogs = problems.length > 0;
+    if (keepLogs) say(`soak: the processes' logs are in ${logs}`);
     return {
       ok: problems.length === 0,
       problems,
@@ -340,6 +369,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const tail = (p: Proc | undefined, name: string) =>
       p === undefined ? [] : [`--- last lines of ${name} ---`, ...p.lines.slice(-30)];
     say([...tail(serve, 'vigil devnet serve'), ...tail(watch, 'vigil watch')].join('\n'));
+    say(`soak: the processes' logs are in ${logs}`);
     throw err;
   } finally {
     await stopProc(watch);
@@ -347,5 +377,6 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     redis.disconnect();
     await privateRedis?.stop();
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    if (!keepLogs) rmSync(logs, { recursive: true, force: true });
   }
 }
