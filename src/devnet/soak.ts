@@ -45,7 +45,7 @@ export type SoakOptions = {
   /** Time between two L2 blocks (default 5 ms). */
   l2BlockMs?: number;
   /**
-   * Time between two Bitcoin blocks (default 1000 ms). Regtest's dispute windows are six blocks: the
+   * Time between two Bitcoin blocks (default 2000 ms). Regtest's dispute windows are six blocks: the
    * daemon must judge and challenge inside six of these, and serve claims up to 20 epochs a block.
    */
   bitcoinBlockMs?: number;
@@ -223,7 +223,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         '--l2-block-ms',
         String(o.l2BlockMs ?? 5),
         '--bitcoin-block-ms',
-        String(o.bitcoinBlockMs ?? 1000),
+        String(o.bitcoinBlockMs ?? 2000),
         // A soak never resumes: anvil's saves need only the newest state, and seldom.
         '--l2-saved-states',
         'last',
