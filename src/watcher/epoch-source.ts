@@ -401,10 +401,14 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
   return {
     graphs: async () => {
       const graphs = await registry.graphs();
-      metrics?.lastGraphEpoch.set(graphs.reduce((m, g) => Math.max(m, Number(g.graph.spec.epoch)), -1));
-      graphEpochs = new Set(graphs.map((g) => g.graph.spec.epoch));
+      // The graphs judged for good and let go of (settled) still count as published.
+      const epochs = new Set(registry.settledEpochs?.() ?? []);
+      for (const g of graphs) epochs.add(g.graph.spec.epoch);
+      metrics?.lastGraphEpoch.set([...epochs].reduce((m, e) => Math.max(m, Number(e)), -1));
+      graphEpochs = epochs;
       return graphs;
     },
+    settled: (graph) => registry.settle?.(graph),
     facts,
     sync,
     catchingUp: () => budgetSpent && failed === undefined,

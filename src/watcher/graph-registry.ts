@@ -197,6 +197,14 @@ export type GraphRegistry = {
   refusedFiles(): ReadonlyMap<string, GraphFileRefusal>;
   /** Files waiting for the governed challenge window of their epoch, with why (asked again each poll, unread). */
   deferred?(): ReadonlyMap<string, string>;
+  /**
+   * The watcher judged this graph's claim for good: the registry lets go of it (its document and imported
+   * graph), keeps its Winternitz hashes for the reuse check and its epoch in `settledEpochs`, and never
+   * imports the same document again. A daemon that runs for months holds only the graphs still to judge.
+   */
+  settle?(graph: ImportedGraph): void;
+  /** Epochs whose graph was settled. */
+  settledEpochs?(): ReadonlySet<bigint>;
   /** From now on, graphs are held to the governed challenge window of their epoch. */
   governWith?(lookup: GovernedChallengeWindow): void;
 };
@@ -314,6 +322,9 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
   let governed = o.governedWindow;
   /** Files waiting for their epoch's governed challenge window, with why (logged once per reason). */
   const deferredFiles = new Map<string, string>();
+  /** Versions whose claim was judged for good (`settle`), by file: known, never imported again. */
+  const settled = new Map<string, Set<string>>();
+  const settledEpochs = new Set<bigint>();
 
   async function listFiles(): Promise<{ file: string; epoch: bigint }[]> {
     let names: string[];
@@ -521,7 +532,7 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
     if (read.kind === 'refused') return refuseFile(file, epoch, read.refusal, stamp);
     const hash = bytesToHex(sha256(read.bytes));
     const versions = verified.get(file) ?? new Map<string, Verified>();
-    if (versions.has(hash)) {
+    if (versions.has(hash) || settled.get(file)?.has(hash)) {
       // A version that verified before (the same file, or the operator putting it back).
       entries.set(file, { hash, ok: true, stamp: read.stamp });
       changeLogged.delete(file);
@@ -625,6 +636,23 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
       return out;
     },
     deferred: () => new Map(deferredFiles),
+    settle: (graph) => {
+      for (const [file, versions] of verified) {
+        for (const v of versions.values()) {
+          if (v.graph !== graph) continue;
+          // Out of `verified` (so the document and the graph can be collected), but its Winternitz
+          // hashes stay in `wotsOwners`: a later graph reusing one is still refused.
+          versions.delete(v.hash);
+          if (versions.size === 0) verified.delete(file);
+          const hashes = settled.get(file) ?? new Set<string>();
+          hashes.add(v.hash);
+          settled.set(file, hashes);
+          settledEpochs.add(v.epoch);
+          return;
+        }
+      }
+    },
+    settledEpochs: () => settledEpochs,
     governWith: (lookup) => {
       governed = lookup;
     },

@@ -71,6 +71,8 @@ import { watcherHealthMetrics } from './health-metrics.ts';
 /** Where epochs come from: the graphs the operator published and the L2/model facts for each epoch. */
 export type EpochSource = {
   graphs(): Promise<ImportedGraph[]>;
+  /** The claim of this graph is judged for good (a dispute, if any, holds its own copy): let go of it. */
+  settled?(graph: ImportedGraph): void;
   /**
    * `error`: the facts are incomplete because something failed (not because the data is not there
    * yet). The claim is still judged (unavailable), but the poll does not count as completed.
@@ -326,6 +328,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
     // claim is judged again on the next one (opening is idempotent), instead of being forgotten.
     judged.add(key);
     judgedClaims.add(`${claimTxid}:${claim.vout}`);
+    o.source?.settled?.(g);
     metrics.verdicts.inc({ outcome: verdict.outcome });
     metrics.epochsJudged.inc();
     const diagnosis =

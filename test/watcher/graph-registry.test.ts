@@ -140,6 +140,30 @@ describe('the operator graph registry', () => {
     expect(t.reg.refused().get('epoch-2.json')?.defect).toBe('WOTS_KEY_REUSE');
   });
 
+  it('lets go of a settled graph: not returned or imported again, its epoch kept, its Winternitz keys still refused to a later graph', async () => {
+    const t = setup();
+    write(t.dir, 1n, doc1);
+    const [first] = await t.reg.graphs();
+    if (first === undefined) throw new Error('epoch 1 was not imported');
+    t.reg.settle?.(first);
+    expect(await t.reg.graphs()).toEqual([]);
+    expect([...(t.reg.settledEpochs?.() ?? [])]).toEqual([1n]);
+    // The same document, read again (touched, or put back), is known: not imported a second time.
+    write(t.dir, 1n, doc1);
+    expect(await t.reg.graphs()).toEqual([]);
+    expect(t.lines.filter((l) => l.msg === 'operator graph imported and verified')).toHaveLength(1);
+    // A later graph reusing its keys is refused as if it were still held.
+    const { spec } = makeGraphSpec({ epoch: 2n });
+    const reuse = buildGraph({ ...spec, wots: g1.graph.spec.wots });
+    const sigs = collectSignatures(
+      reuse,
+      [secretOf('operator'), secretOf('committee 1')].map((s) => presignGraph(reuse, s)),
+    );
+    write(t.dir, 2n, graphToDocument(reuse, sigs));
+    expect(await t.reg.graphs()).toEqual([]);
+    expect(t.reg.refused().get('epoch-2.json')?.defect).toBe('WOTS_KEY_REUSE');
+  });
+
   it('refuses a file that is not JSON as MALFORMED', async () => {
     const t = setup();
     write(t.dir, 1n, '{ not json');
