@@ -2,10 +2,16 @@
  * Starts anvil from the npm package `@foundry-rs/anvil` on a free loopback port and makes sure it never
  * outlives us: it runs under a tiny shell guard that holds a pipe from this process and kills anvil when
  * the pipe closes (our exit, crash or SIGKILL), and `stop()` is wired to exit, SIGINT and SIGTERM.
+ *
+ * Each anvil has a HOME of its own in a temporary directory, deleted by the guard once anvil has exited:
+ * anvil keeps the historical states beyond its memory window in `$HOME/.foundry/anvil/tmp` and deletes
+ * them only on a clean exit, so every killed instance used to leave its states behind (a long run, gigabytes;
+ * this machine's disk once filled with 79 GB of them).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { VigilError } from '../core/errors.ts';
 
@@ -49,6 +55,8 @@ export type AnvilInstance = {
   port: number;
   /** The anvil process id (not the guard's). */
   pid: number;
+  /** The anvil's own HOME (its on-disk states): deleted once it has exited. */
+  home: string;
   stop: () => Promise<void>;
   /** Resolves when anvil has exited, for any reason. */
   exited: Promise<void>;
@@ -80,7 +88,7 @@ export function resolveAnvilBinary(): string {
 // The guard: anvil in the background with stdin from /dev/null; a reader on *our* pipe (saved as fd 3,
 // since background jobs get /dev/null as stdin) kills anvil at EOF, i.e. when the parent is gone.
 const GUARD = [
-  'bin="$1"; shift',
+  'home="$1"; bin="$2"; shift 2',
   '"$bin" "$@" </dev/null &',
   'pid=$!',
   'echo "anvil-pid $pid"',
@@ -90,6 +98,7 @@ const GUARD = [
   // A trapped signal ends `wait` at once: the guard exits only once anvil has (it may be saving --state).
   'code=0',
   'while kill -0 $pid 2>/dev/null; do wait $pid; code=$?; done',
+  'rm -rf "$home"',
   'exit $code',
 ].join('\n');
 
@@ -140,10 +149,15 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilInsta
 
   // Its own process group: a Ctrl-C in a terminal reaches Vigil, which stops anvil in its own time
   // (the pipe still ends it when Vigil dies).
-  const guard: ChildProcess = spawn('/bin/sh', ['-c', GUARD, 'anvil-guard', bin, ...args], {
+  const home = mkdtempSync(join(tmpdir(), 'vigil-anvil-home-'));
+  const guard: ChildProcess = spawn('/bin/sh', ['-c', GUARD, 'anvil-guard', home, bin, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
+    env: { ...process.env, HOME: home },
   });
+  // The guard deletes it after anvil; this covers a guard that was killed too.
+  const removeHome = () => rmSync(home, { recursive: true, force: true });
+  guard.once('exit', removeHome);
   installProcessHooks();
 
   let output = '';
@@ -182,6 +196,7 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilInsta
     rpcUrl: `http://127.0.0.1:${port}`,
     port,
     pid,
+    home,
     exited,
     stop: () => {
       stopping ??= (async () => {

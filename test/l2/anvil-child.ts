@@ -2,5 +2,5 @@
 import { startAnvil } from '../../src/l2/anvil.ts';
 
 const anvil = await startAnvil();
-process.stdout.write(`${anvil.rpcUrl} ${anvil.pid}\n`);
+process.stdout.write(`${anvil.rpcUrl} ${anvil.pid} ${anvil.home}\n`);
 setInterval(() => {}, 1_000);
