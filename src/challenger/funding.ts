@@ -76,15 +76,16 @@ async function reservedOutpoints(ctx: DisputeJobContext, except: string | undefi
   return committedOutpoints((await ctx.store.active()).filter((r) => r.id !== except));
 }
 
+/**
+ * How long the wallet lock outlives a holder that died: the lock is renewed while its section runs, so
+ * this bounds only how long other processes wait after a crash (issue #21's failover run missed a
+ * six-block window behind a 30 s lock whose release the failover had eaten).
+ */
+export const WALLET_LOCK_TTL_MS = 10_000;
+
 /** A wallet-lock section: one dispute at a time picks wallet coins, so two never spend the same coin. */
 export async function withWalletLock<T>(ctx: DisputeJobContext, body: () => Promise<T>): Promise<T | 'busy'> {
-  const lock = new Lease(ctx.redis, `${ctx.prefix}:wallet:lock`, 30_000);
-  if (!(await lock.acquire())) return 'busy';
-  try {
-    return await body();
-  } finally {
-    await lock.release();
-  }
+  return new Lease(ctx.redis, `${ctx.prefix}:wallet:lock`, WALLET_LOCK_TTL_MS).runExclusive(body);
 }
 
 type BuildResult =

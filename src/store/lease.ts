@@ -42,4 +42,48 @@ export class Lease {
   async holder(): Promise<string | null> {
     return this.redis.get(this.key);
   }
+
+  /**
+   * Runs `body` holding the lease, or returns 'busy' when another owner holds it. While `body` runs the
+   * lease is renewed every third of its TTL, so a slow body keeps it and a dead holder frees it within
+   * one TTL. A release that fails (Redis unreachable, a cluster failover under way) is retried in the
+   * background until it succeeds, the key is no longer ours, or one TTL has passed: a lock whose
+   * release was lost to a failover would otherwise keep every other process out for a whole TTL.
+   */
+  async runExclusive<T>(body: () => Promise<T>): Promise<T | 'busy'> {
+    if (!(await this.acquire())) return 'busy';
+    const renewal = setInterval(
+      () => void this.renew().catch(() => {}),
+      Math.max(1, Math.floor(this.ttlMs / 3)),
+    );
+    renewal.unref();
+    try {
+      return await body();
+    } finally {
+      clearInterval(renewal);
+      await this.releaseSoon();
+    }
+  }
+
+  /** Releases now, or keeps trying (every `retryMs`, for one TTL) in the background when Redis fails. */
+  private async releaseSoon(retryMs = 250): Promise<void> {
+    try {
+      await this.release();
+      return;
+    } catch {
+      // Retried below; the key also expires by itself after its TTL.
+    }
+    const until = Date.now() + this.ttlMs;
+    const retry = setInterval(() => {
+      if (Date.now() > until) {
+        clearInterval(retry);
+        return;
+      }
+      this.release().then(
+        () => clearInterval(retry),
+        () => {},
+      );
+    }, retryMs);
+    retry.unref();
+  }
 }
