@@ -62,7 +62,20 @@ export type BullConnection = {
   connection: ConnectionOptions;
   /** Closes what was created here (a Cluster); nothing for plain options, which BullMQ connects itself. */
   close(): Promise<void>;
+  /** For a log line: the Cluster's status and the commands it holds (queued offline, sent to each node). */
+  describe(): string;
 };
+
+/** The parts of ioredis's internals a diagnostic reads; not in its public types. */
+type Queued = { offlineQueue?: { length: number }; commandQueue?: { length: number } };
+
+function describeCluster(client: Cluster): string {
+  const offline = (client as unknown as Queued).offlineQueue?.length ?? 0;
+  const nodes = client
+    .nodes()
+    .map((n) => `${n.options.port}:${n.status}/${(n as unknown as Queued).commandQueue?.length ?? 0}`);
+  return `${client.status} offline=${offline} nodes=${nodes.join(',')}`;
+}
 
 /**
  * What BullMQ is given for `options`: plain options for one Redis (with `maxRetriesPerRequest: null`
@@ -77,7 +90,7 @@ export function bullConnection(
       role === 'worker'
         ? ({ ...(options as object), maxRetriesPerRequest: null } as ConnectionOptions)
         : (options as ConnectionOptions);
-    return { connection, close: async () => {} };
+    return { connection, close: async () => {}, describe: () => 'options' };
   }
   const { cluster, host: _host, port: _port, db: _db, ...rest } = options;
   const client = new Cluster(
@@ -97,5 +110,6 @@ export function bullConnection(
   return {
     connection: client,
     close: () => closeRedis(client),
+    describe: () => describeCluster(client),
   };
 }

@@ -17,6 +17,23 @@ import { challengeJobId, openJobId, trackSchedulerId } from './job-ids.ts';
 
 export const DISPUTE_QUEUE = 'disputes';
 
+/**
+ * How long `close()` lets BullMQ finish the jobs in flight and close by itself before it cuts the
+ * connections. After a cluster failover a job's command could stay pending in ioredis for good, and
+ * a graceful close waiting on it kept a process alive after SIGTERM (issue #21); every job is safe to
+ * run again, so one cut short is re-run by another process once its lock expires.
+ */
+const CLOSE_GRACE_MS = 10_000;
+
+/**
+ * A worker that started no job for this long while jobs wait, and runs none, is taken as wedged and
+ * replaced. Seen on a Redis Cluster after a failover (issue #21): BullMQ's fetch loop stays parked in
+ * the reset of its blocking connection (that connection sends no BZPOPMIN again, no error is emitted),
+ * so a process holds jobs in `wait` for good while its connections look `ready`.
+ */
+const WEDGED_AFTER_MS = 20_000;
+const WEDGE_CHECK_MS = 5_000;
+
 export class QueuePrefixError extends VigilError {
   override name = 'QueuePrefixError';
 }
@@ -33,13 +50,28 @@ export type DisputeQueueOptions = {
   backoffMs?: number;
 };
 
+/**
+ * Finished jobs kept in Redis (docs/operations.md "Running for months"). A completed job is only a
+ * debugging aid: the dispute record holds its history, and every job is safe to run again, so the
+ * newest few are enough (an `open` job carries the operator's graph, ~20 KB). Failed jobs are what
+ * `/healthz` reports, so more of them stay.
+ */
 export const DEFAULT_JOB_OPTIONS = {
   attempts: 8,
   // Exponential backoff with jitter, so processes retrying the same failure do not stampede.
   backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
-  removeOnComplete: { count: 1000 },
+  removeOnComplete: { count: 100 },
   removeOnFail: { count: 5000 },
 } as const;
+
+/**
+ * A `track` run every few seconds per open dispute: a completed one says nothing the record does not,
+ * so it is removed at once (kept, they filled the completed set with thousands of copies).
+ */
+export const TRACK_JOB_OPTIONS = { removeOnComplete: true } as const;
+
+/** The queue's event stream (BullMQ's default keeps ~10,000; nothing in Vigil reads it). */
+export const EVENTS_STREAM_MAX_LEN = 1000;
 
 type Names = 'open' | 'challenge' | 'track';
 
@@ -78,6 +110,17 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
 export class DisputeQueue {
   readonly queue: Queue;
   private worker: Worker | undefined;
+  /** Jobs being processed in this process, by job id: what a close that overran was waiting for. */
+  private readonly inFlight = new Map<string, string>();
+  private logger: DisputeJobContext['logger'];
+  /** When the current worker last started a job (or was created). */
+  private lastStart = Date.now();
+  private wedgeTimer: NodeJS.Timeout | undefined;
+  private closing = false;
+  /** The last wedge check saw jobs waiting: a second one in a row is needed (one may be a job just added). */
+  private sawWaiting = false;
+  /** Each worker's own Cluster connection (absent for plain options), to cut it when abandoned. */
+  private readonly workerConnections = new Map<Worker, BullConnection>();
   private readonly options: DisputeQueueOptions;
   private readonly connections: BullConnection[] = [];
 
@@ -93,6 +136,7 @@ export class DisputeQueue {
     this.queue = new Queue(DISPUTE_QUEUE, {
       connection: connection.connection,
       prefix: options.prefix,
+      streams: { events: { maxLen: EVENTS_STREAM_MAX_LEN } },
       defaultJobOptions: {
         ...DEFAULT_JOB_OPTIONS,
         attempts: options.attempts ?? DEFAULT_JOB_OPTIONS.attempts,
@@ -118,7 +162,7 @@ export class DisputeQueue {
         await this.queue.upsertJobScheduler(
           trackSchedulerId(id),
           { every: this.options.trackEveryMs ?? 5000 },
-          { name: 'track', data: { disputeId: id } },
+          { name: 'track', data: { disputeId: id }, opts: TRACK_JOB_OPTIONS },
         );
       },
       untrack: async (id) => {
@@ -131,29 +175,42 @@ export class DisputeQueue {
     await this.queue.add('open', data, { jobId: openJobId(data.disputeId) });
   }
 
+  /** Runs one job: each kind has its processor (../challenger). */
+  private async process(ctx: DisputeJobContext, job: Job): Promise<unknown> {
+    switch (job.name as Names) {
+      case 'open': {
+        const data = job.data as OpenJobData;
+        const status = await processOpen(ctx, data);
+        await this.queue.add(
+          'challenge',
+          { disputeId: data.disputeId },
+          { jobId: challengeJobId(data.disputeId) },
+        );
+        return status;
+      }
+      case 'challenge':
+        return processChallenge(ctx, job.data as DisputeJobData);
+      case 'track':
+        return processTrack(ctx, job.data as DisputeJobData);
+      default:
+        throw new UnrecoverableError(`Unknown job ${job.name}`);
+    }
+  }
+
   startWorker(ctx: DisputeJobContext): Worker {
+    this.logger = ctx.logger;
     const connection = bullConnection(this.options.connection, 'worker');
     this.connections.push(connection);
     const worker = new Worker(
       DISPUTE_QUEUE,
       async (job: Job) => {
-        switch (job.name as Names) {
-          case 'open': {
-            const data = job.data as OpenJobData;
-            const status = await processOpen(ctx, data);
-            await this.queue.add(
-              'challenge',
-              { disputeId: data.disputeId },
-              { jobId: challengeJobId(data.disputeId) },
-            );
-            return status;
-          }
-          case 'challenge':
-            return processChallenge(ctx, job.data as DisputeJobData);
-          case 'track':
-            return processTrack(ctx, job.data as DisputeJobData);
-          default:
-            throw new UnrecoverableError(`Unknown job ${job.name}`);
+        this.lastStart = Date.now();
+        const key = job.id ?? job.name;
+        this.inFlight.set(key, `${job.name} ${(job.data as { disputeId?: string }).disputeId ?? ''}`);
+        try {
+          return await this.process(ctx, job);
+        } finally {
+          this.inFlight.delete(key);
         }
       },
       {
@@ -184,7 +241,63 @@ export class DisputeQueue {
     worker.on('error', (err) => ctx.logger?.error({ err: err.message }, 'dispute worker error'));
     this.onQueueError = (err) => ctx.logger?.warn({ err: err.message }, 'dispute queue connection error');
     this.worker = worker;
+    this.workerConnections.set(worker, connection);
+    this.lastStart = Date.now();
+    if (!this.wedgeTimer) {
+      this.wedgeTimer = setInterval(() => void this.checkWedged(ctx), WEDGE_CHECK_MS);
+      this.wedgeTimer.unref();
+    }
     return worker;
+  }
+
+  /** Replaces the worker when it started nothing for WEDGED_AFTER_MS while jobs wait and none runs here. */
+  private async checkWedged(ctx: DisputeJobContext): Promise<void> {
+    const old = this.worker;
+    if (!old || this.closing || this.inFlight.size > 0 || Date.now() - this.lastStart < WEDGED_AFTER_MS) {
+      this.sawWaiting = false;
+      return;
+    }
+    const waiting = await within(
+      this.queue.getWaitingCount().catch(() => 0),
+      2000,
+    );
+    const again = this.sawWaiting;
+    this.sawWaiting = Boolean(waiting);
+    if (!waiting || !again || this.closing || this.worker !== old || this.inFlight.size > 0) return;
+    if (Date.now() - this.lastStart < WEDGED_AFTER_MS) return;
+    this.sawWaiting = false;
+    const blocking = await within(
+      Promise.resolve(old.getBackend().blockingClient).catch(() => undefined),
+      500,
+    );
+    ctx.logger?.warn(
+      {
+        waiting,
+        idleMs: Date.now() - this.lastStart,
+        blocking: (blocking as { status?: string } | undefined)?.status ?? 'unknown',
+        connection: this.workerConnections.get(old)?.describe(),
+      },
+      'dispute worker started no job while jobs wait: replacing it',
+    );
+    this.startWorker(ctx);
+    void this.abandon(old);
+  }
+
+  /**
+   * Closes `worker` without waiting for its fetch loop (`close(true)`: a wedged loop never ends), then
+   * cuts its connection; whatever is left of it holds no socket open.
+   */
+  private async abandon(worker: Worker): Promise<void> {
+    await within(
+      worker.close(true).catch(() => {}),
+      CLOSE_GRACE_MS,
+    );
+    const connection = this.workerConnections.get(worker);
+    this.workerConnections.delete(worker);
+    if (connection) {
+      await connection.close();
+      this.connections.splice(this.connections.indexOf(connection), 1);
+    }
   }
 
   /**
@@ -278,10 +391,40 @@ export class DisputeQueue {
       ctx.metrics?.queueJobs.set({ queue: DISPUTE_QUEUE, state }, n);
   }
 
+  /**
+   * Closes the worker (letting its jobs in flight finish), the queue and the connections made here. A
+   * close that overruns CLOSE_GRACE_MS is logged with what it waited for, and the connections are cut:
+   * their pending commands fail, which ends what waited on them.
+   */
   async close(): Promise<void> {
-    await this.worker?.close();
-    await this.queue.close();
+    this.closing = true;
+    clearInterval(this.wedgeTimer);
+    // The jobs running here finish first (bounded); then BullMQ is closed without waiting for its
+    // fetch loop, which after a cluster failover may never end. Every job is safe to run again.
+    const drained = await within(this.drained(), CLOSE_GRACE_MS);
+    if (!drained) {
+      this.logger?.warn(
+        {
+          graceMs: CLOSE_GRACE_MS,
+          jobsInFlight: [...this.inFlight.values()],
+          connections: this.connections.map((c) => c.describe()),
+        },
+        'dispute jobs still running at shutdown: abandoning them (another process re-runs them)',
+      );
+    }
+    const worker = this.worker;
+    if (worker) await this.abandon(worker);
+    await within(
+      this.queue.close().catch(() => {}),
+      CLOSE_GRACE_MS,
+    );
     // A cluster connection made here is not BullMQ's to close (it was handed over as an instance).
     await Promise.all(this.connections.map((c) => c.close()));
+  }
+
+  /** Resolves once no job runs in this process. */
+  private async drained(): Promise<true> {
+    while (this.inFlight.size > 0) await new Promise((r) => setTimeout(r, 50));
+    return true;
   }
 }

@@ -16,6 +16,8 @@ export type ClusterDevnet = {
   dir: string;
   serve: Proc;
   watchers: Proc[];
+  /** Each watcher's HTTP port (/healthz, /metrics), in the order of `watchers`. */
+  ports: number[];
   /** The key prefix serve wrote into the watch config (`{vigil-devnet-<id>}`). */
   prefix: string;
   /** `vigil devnet fault <name>` on the served network. */
@@ -117,6 +119,7 @@ export async function startClusterDevnet(o: {
       dir,
       serve,
       watchers,
+      ports,
       prefix,
       fault,
       async metricSum(name, labels) {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DisputeQueue, QueuePrefixError } from '../../src/queue/dispute-queue.ts';
-import { challengeJobId, JobIdError, jobId, judgeJobId } from '../../src/queue/job-ids.ts';
+import { DisputeQueue, EVENTS_STREAM_MAX_LEN, QueuePrefixError } from '../../src/queue/dispute-queue.ts';
+import { challengeJobId, JobIdError, jobId, judgeJobId, trackSchedulerId } from '../../src/queue/job-ids.ts';
 import { CONNECTION, cleanup, REDIS_URL } from '../../testkit/queue/scenario.ts';
 
 const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
@@ -22,5 +22,28 @@ describe('job ids', () => {
   });
   it('a queue without a {hash tag} prefix is refused', () => {
     expect(() => new DisputeQueue({ connection: CONNECTION, prefix: 'vigil' })).toThrow(QueuePrefixError);
+  });
+});
+
+describe('what the queue keeps in Redis', () => {
+  it('a dispute tracker removes its completed runs; the event stream is capped', async () => {
+    const p = `{vigil-test-${randomUUID()}}`;
+    const q = new DisputeQueue({ connection: CONNECTION, prefix: p, trackEveryMs: 60_000 });
+    try {
+      const ctx = q.bind({} as Parameters<DisputeQueue['bind']>[0]);
+      await ctx.track('e7-k00');
+      const scheduler = await q.queue.getJobScheduler(trackSchedulerId('e7-k00'));
+      expect(scheduler?.template?.opts?.removeOnComplete).toBe(true);
+      // 1,500 jobs add 1,500 events; BullMQ's default stream would keep every one of them.
+      await q.queue.addBulk(
+        Array.from({ length: 1500 }, (_, i) => ({ name: 'open', data: {}, opts: { jobId: `x-${i}-y` } })),
+      );
+      const events = await redis.xlen(`${p}:disputes:events`);
+      expect(events).toBeGreaterThan(0);
+      expect(events).toBeLessThanOrEqual(EVENTS_STREAM_MAX_LEN + 100);
+    } finally {
+      await q.close();
+      await cleanup(redis, p);
+    }
   });
 });
