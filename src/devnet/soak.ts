@@ -95,17 +95,42 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-type Proc = { child: ChildProcess; lines: string[]; exited: Promise<number | null> };
+type Proc = {
+  child: ChildProcess;
+  lines: string[];
+  exited: Promise<number | null>;
+  pid(): number | undefined;
+};
+
+/**
+ * Runs `node bin/vigil.js …` under a shell guard that holds a pipe from this process: when the soak
+ * ends in any way (an exit, a crash, SIGKILL of its test runner) the pipe closes and the guard stops the
+ * vigil process, so no served devnet or daemon outlives the soak. The guard tells the vigil pid first.
+ */
+const GUARD = [
+  'node="$1"; shift',
+  '"$node" "$@" </dev/null &',
+  'pid=$!',
+  'echo "vigil-pid $pid"',
+  // A background list's stdin is /dev/null in sh: read our pipe through a saved descriptor.
+  'exec 3<&0',
+  '{ cat <&3 >/dev/null; kill -TERM $pid 2>/dev/null; } &',
+  "trap 'kill -TERM $pid 2>/dev/null' TERM INT HUP",
+  'code=0',
+  'while kill -0 $pid 2>/dev/null; do wait $pid; code=$?; done',
+  'exit $code',
+].join('\n');
 
 /** A vigil process whose every output line goes to `logFile`; the last few hundred are kept in memory. */
 function startVigil(args: string[], logFile: string, onLine: (line: string) => void): Proc {
-  const child = spawn(process.execPath, [VIGIL, ...args], {
+  const child = spawn('/bin/sh', ['-c', GUARD, 'vigil-guard', process.execPath, VIGIL, ...args], {
     cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
   });
   const log = createWriteStream(logFile, { flags: 'a' });
   const lines: string[] = [];
+  let vigilPid: number | undefined;
   let partial = '';
   const feed = (chunk: Buffer) => {
     log.write(chunk);
@@ -113,6 +138,11 @@ function startVigil(args: string[], logFile: string, onLine: (line: string) => v
     for (let nl = partial.indexOf('\n'); nl >= 0; nl = partial.indexOf('\n')) {
       const line = partial.slice(0, nl);
       partial = partial.slice(nl + 1);
+      const pid = /^vigil-pid (\d+)$/.exec(line);
+      if (pid && vigilPid === undefined) {
+        vigilPid = Number(pid[1]);
+        continue;
+      }
       lines.push(line);
       if (lines.length > 400) lines.shift();
       onLine(line);
@@ -126,15 +156,23 @@ function startVigil(args: string[], logFile: string, onLine: (line: string) => v
       resolve(code);
     }),
   );
-  return { child, lines, exited };
+  return { child, lines, exited, pid: () => vigilPid };
 }
 
 async function stopProc(p: Proc | undefined, timeoutMs = 60_000): Promise<void> {
   if (p === undefined || p.child.exitCode !== null || p.child.signalCode !== null) return;
   p.child.kill('SIGTERM');
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
+  const timer = setTimeout(() => {
+    const pid = p.pid();
+    try {
+      if (pid !== undefined) process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }, timeoutMs);
   await p.exited;
   clearTimeout(timer);
+  p.child.stdin?.end();
 }
 
 function runVigil(args: string[]): Promise<{ code: number | null; out: string }> {
@@ -165,16 +203,57 @@ function metricValue(body: string, name: string, labels = ''): number {
 }
 
 function rssOf(pid: number): number {
+  if (!Number.isInteger(pid)) throw new Error('the daemon process did not tell its pid');
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const m = /^VmRSS:\s+(\d+) kB$/m.exec(status);
   if (!m) throw new Error(`no VmRSS for process ${pid}`);
   return Number(m[1]) * 1024;
 }
 
-async function redisMemory(redis: Redis): Promise<{ used: number; keys: number }> {
+type RedisMemory = {
+  used: number;
+  keys: number;
+  historyBytes: number;
+  historyKeys: number;
+  journalBytes: number;
+};
+
+/** A dispute record and its lists (src/dispute/records/store.ts): `<p>:dispute:<id>[:events|:applied]`. */
+const HISTORY_KEY = /:dispute:[^:]+(:events|:applied)?$/;
+const JOURNAL_KEY = /:l2:journal$/;
+
+/**
+ * Redis's memory and keys, and how much of it is the dispute history and the L2 journal. The soak owns
+ * its database, so a SCAN over it is a few hundred keys; MEMORY USAGE with SAMPLES 0 is exact (its
+ * default samples five fields of a hash and extrapolates, which for a dispute record is off 7×).
+ */
+async function redisMemory(redis: Redis): Promise<RedisMemory> {
   const info = await redis.info('memory');
   const m = /^used_memory:(\d+)/m.exec(info);
-  return { used: Number(m?.[1] ?? Number.NaN), keys: await redis.dbsize() };
+  const out: RedisMemory = {
+    used: Number(m?.[1] ?? Number.NaN),
+    keys: await redis.dbsize(),
+    historyBytes: 0,
+    historyKeys: 0,
+    journalBytes: 0,
+  };
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys) {
+      const history = HISTORY_KEY.test(key);
+      if (!history && !JOURNAL_KEY.test(key)) continue;
+      const bytes = Number((await redis.memory('USAGE', key, 'SAMPLES', 0)) ?? 0);
+      if (history) {
+        out.historyBytes += bytes;
+        out.historyKeys++;
+      } else {
+        out.journalBytes += bytes;
+      }
+    }
+  } while (cursor !== '0');
+  return out;
 }
 
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {
@@ -305,10 +384,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         const s: SoakSample = {
           epoch: judged,
           atMs: Date.now() - started,
-          rssBytes: rssOf(watch.child.pid as number),
+          rssBytes: rssOf(watch.pid() ?? Number.NaN),
           heapUsedBytes: metricValue(body, 'nodejs_heap_size_used_bytes'),
           redisUsedBytes: mem.used,
           redisKeys: mem.keys,
+          historyBytes: mem.historyBytes,
+          historyKeys: mem.historyKeys,
+          journalBytes: mem.journalBytes,
         };
         samples.push(s);
         say(`soak: ${formatSample(s)}`);

@@ -19,7 +19,12 @@ const BOUNDS: SoakBounds = {
 /** Samples every 100 epochs to `epochs`, each series a function of the epoch. */
 function series(
   epochs: number,
-  f: { rss: (e: number) => number; redis?: (e: number) => number; keys?: (e: number) => number },
+  f: {
+    rss: (e: number) => number;
+    redis?: (e: number) => number;
+    keys?: (e: number) => number;
+    history?: (e: number) => number;
+  },
 ): SoakSample[] {
   const out: SoakSample[] = [];
   for (let e = 100; e <= epochs; e += 100) {
@@ -29,7 +34,10 @@ function series(
       rssBytes: f.rss(e),
       heapUsedBytes: f.rss(e) / 2,
       redisUsedBytes: f.redis?.(e) ?? 2 * MIB,
-      redisKeys: f.keys?.(e) ?? 40,
+      redisKeys: (f.keys?.(e) ?? 40) + Math.floor(e / 25) * 3,
+      historyBytes: f.history?.(e) ?? 0,
+      historyKeys: Math.floor(e / 25) * 3,
+      journalBytes: MIB / 2,
     });
   }
   return out;
@@ -82,8 +90,27 @@ describe('judgeSoak', () => {
     const s = series(2000, { rss: () => 100 * MIB, redis: (e) => MIB + e * 4096, keys: (e) => 10 + e });
     const v = judgeSoak(s, BOUNDS);
     expect(v.ok).toBe(false);
-    expect(v.problems.join('\n')).toMatch(/Redis memory grows 3\.9 MiB/);
-    expect(v.problems.join('\n')).toMatch(/Redis keys grow 1000 per 1,000 epochs/);
+    expect(v.problems.join('\n')).toMatch(
+      /Redis memory outside the dispute history grows 3\.9 MiB per 1,000 epochs after warm-up \(bound 1\.0 MiB; the L2 journal 0\.0 MiB of it\)/,
+    );
+    expect(v.problems.join('\n')).toMatch(
+      /Redis keys outside the dispute history grow 1000 per 1,000 epochs/,
+    );
+  });
+
+  it('the dispute history, kept by design, grows without failing the soak, and is reported', () => {
+    // 60 KB a dispute, one dispute every 25 epochs (three keys each, added by the series).
+    const history = (e: number) => Math.floor(e / 25) * 60_000;
+    const s = series(2000, {
+      rss: () => 100 * MIB,
+      redis: (e) => 2 * MIB + history(e),
+      history,
+    });
+    const v = judgeSoak(s, BOUNDS);
+    expect(v.problems).toEqual([]);
+    expect(v.ok).toBe(true);
+    expect(v.history.slopePerKEpoch).toBeGreaterThan(2 * MIB);
+    expect(formatVerdict(v)).toMatch(/dispute history \(kept\) /);
   });
 
   it('too few samples after warm-up cannot call anything flat', () => {
