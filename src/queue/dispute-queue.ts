@@ -253,7 +253,13 @@ export class DisputeQueue {
   /** Replaces the worker when it started nothing for WEDGED_AFTER_MS while jobs wait and none runs here. */
   private async checkWedged(ctx: DisputeJobContext): Promise<void> {
     const old = this.worker;
-    if (!old || this.closing || this.inFlight.size > 0 || Date.now() - this.lastStart < WEDGED_AFTER_MS) {
+    if (
+      !old ||
+      this.closing ||
+      old.isPaused() ||
+      this.inFlight.size > 0 ||
+      Date.now() - this.lastStart < WEDGED_AFTER_MS
+    ) {
       this.sawWaiting = false;
       return;
     }

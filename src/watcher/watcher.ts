@@ -197,6 +197,8 @@ export function createWatcher(o: WatcherOptions): Watcher {
   let queue: DisputeQueue | undefined;
   let boundCtx: DisputeJobContext | undefined;
   let lastRedrive = 0;
+  /** Redrive at the next poll, whatever the interval: the last one failed, or a deadline is at risk. */
+  let redriveNow = false;
   let timer: NodeJS.Timeout | undefined;
   let lastPollOk: number | undefined;
   let lastPollFailure: PollFailure | undefined;
@@ -498,6 +500,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
 
   async function refreshDeadlineGauge(): Promise<void> {
     const risks = await assessDeadlines();
+    if (risks.length > 0) redriveNow = true;
     // Rebuilt from scratch: a dispute that met its deadline (or resolved) leaves no series behind.
     healthMetrics.deadlineAtRisk.reset();
     for (const r of risks) {
@@ -617,18 +620,25 @@ export function createWatcher(o: WatcherOptions): Watcher {
           );
           if (v) verdicts.push(v);
         }
-        if (queue && boundCtx && Date.now() - lastRedrive >= REDRIVE_EVERY_MS) {
+        // Every REDRIVE_EVERY_MS, and at every poll while a deadline is at risk or the last redrive
+        // failed: a job lost to a Redis failover (written on a primary that died before its replica
+        // had it) must not wait seconds more when the window is closing.
+        if (queue && boundCtx && (redriveNow || Date.now() - lastRedrive >= REDRIVE_EVERY_MS)) {
           const q = queue;
           const ctx = boundCtx;
-          lastRedrive = Date.now();
-          await step('redrive', async () => {
+          const done = await step('redrive', async () => {
             const moved = await q.redrive(ctx, await store.active());
             if (moved > 0)
               o.logger.warn(
                 { disputes: moved },
                 'disputes found parked (a crash?): their jobs are running again',
               );
+            return true;
           });
+          if (done) {
+            lastRedrive = Date.now();
+            redriveNow = false;
+          }
         }
       }
     }
