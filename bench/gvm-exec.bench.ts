@@ -1,8 +1,9 @@
 /**
  * GVM-1 execution leaves (every opcode but hash, `circuits/gvm/exec-leaf.ts`): per opcode, the leaf
  * script's bytes (and its judgement's share), the spending input's witness weight at tree depth 8 with
- * real keys and a wrong step signed honestly (the disprove path), the stack + altstack peak measured in
- * Vigil's interpreter, and one execution's time there.
+ * real keys and a wrong step signed honestly (the disprove path), that spending witness's items and
+ * bytes, the stack + altstack peak measured in Vigil's interpreter, and one execution's time there.
+ * Weights and stack peaks stand beside BitVM's largest disprove leaf (`leaf-figures.ts`).
  */
 import { EXEC_OPCODES, type ExecOpcode, execLeaf, execLeafWitness } from '../circuits/gvm/exec-leaf.ts';
 import { CONSENSUS_FLAGS } from '../src/bitcoin/script/flags.ts';
@@ -24,6 +25,7 @@ import {
   secretsOf,
   signFields,
   weightFigure,
+  witnessFigures,
 } from './leaf-figures.ts';
 
 const PC = 4_242;
@@ -84,6 +86,7 @@ export const benchmarks: Benchmark[] = [
             value: leaf.circuitBytes,
             unit: 'bytes (judgement on the 30 transformed items)',
           },
+          ...witnessFigures(`circuits.gvm.exec.${op}`, items),
           maxStackFigure(`circuits.gvm.exec.${op}.maxStack`, run.max),
           {
             name: `circuits.gvm.exec.${op}.exec`,
