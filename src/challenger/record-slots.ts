@@ -19,7 +19,22 @@ import type { RecordedTx, RecordSlot } from '../sender/write-ahead.ts';
 import type { DisputeJobContext } from './context.ts';
 import { usedCoins } from './funding.ts';
 
-type SlotContext = Pick<DisputeJobContext, 'store' | 'metrics'>;
+type SlotContext = Pick<DisputeJobContext, 'store' | 'metrics' | 'logger'>;
+
+/**
+ * The write-ahead on a replica before the bytes leave (src/store/replication.ts). A replica that does
+ * not answer in time is no reason to hold a transaction back from a closing window: it is logged, and
+ * a failover in that instant would leave Vigil following its own transaction as someone else's.
+ */
+async function durable(ctx: SlotContext, rec: DisputeRecord, what: string): Promise<void> {
+  const ack = await ctx.store.replicated(rec.id);
+  if (ack.replicas > 0 && ack.acked === 0) {
+    ctx.logger?.warn(
+      { dispute: rec.id, tx: what, replicas: ack.replicas },
+      'the write-ahead record is not on a replica yet (WAIT timed out): sending anyway',
+    );
+  }
+}
 
 const recordedOf = (facts: RewardTxFacts): RecordedTx | undefined =>
   facts.raw === undefined || facts.txid === undefined
@@ -81,6 +96,7 @@ export function challengeSlot(ctx: SlotContext, rec: DisputeRecord): RecordSlot<
       });
       return r.status;
     },
+    durable: () => durable(ctx, rec, 'challenge'),
     async noteAccepted(txid, result) {
       // A first send is `broadcast` under `challenge-…`, a resend `rebroadcast`; per record version, so
       // each version sent is one event.
@@ -171,6 +187,7 @@ export function timeoutSlot(ctx: SlotContext, rec: DisputeRecord): RecordSlot<Ti
       );
       return r.status;
     },
+    durable: () => durable(ctx, rec, 'assert-timeout'),
     ...rewardNotes(ctx, rec, 'assert-timeout'),
   };
 }
@@ -212,6 +229,7 @@ export function disproveSlot(ctx: SlotContext, rec: DisputeRecord): RecordSlot<D
       );
       return r.status;
     },
+    durable: () => durable(ctx, rec, 'disprove'),
     ...rewardNotes(ctx, rec, 'disprove'),
   };
 }

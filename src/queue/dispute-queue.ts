@@ -26,13 +26,15 @@ export const DISPUTE_QUEUE = 'disputes';
 const CLOSE_GRACE_MS = 10_000;
 
 /**
- * A worker that started no job for this long while jobs wait, and runs none, is taken as wedged and
- * replaced. Seen on a Redis Cluster after a failover (issue #21): BullMQ's fetch loop stays parked in
- * the reset of its blocking connection (that connection sends no BZPOPMIN again, no error is emitted),
- * so a process holds jobs in `wait` for good while its connections look `ready`.
+ * A worker that started no job while jobs sat in `wait` for this long, and runs none, is taken as
+ * wedged and replaced. Seen on a Redis Cluster after a failover (issue #21): BullMQ's fetch loop stays
+ * parked in the reset of its blocking connection (that connection sends no BZPOPMIN again, no error is
+ * emitted), so a process holds jobs in `wait` for good while its connections look `ready`. A healthy
+ * idle worker takes a waiting job within milliseconds, and a job waits only while no process takes it,
+ * so a few seconds say enough; replacing a worker that was not wedged costs a reconnect, nothing more.
  */
-const WEDGED_AFTER_MS = 20_000;
-const WEDGE_CHECK_MS = 5_000;
+const WEDGED_AFTER_MS = 4_000;
+const WEDGE_CHECK_MS = 1_000;
 
 export class QueuePrefixError extends VigilError {
   override name = 'QueuePrefixError';
@@ -117,8 +119,8 @@ export class DisputeQueue {
   private lastStart = Date.now();
   private wedgeTimer: NodeJS.Timeout | undefined;
   private closing = false;
-  /** The last wedge check saw jobs waiting: a second one in a row is needed (one may be a job just added). */
-  private sawWaiting = false;
+  /** Since when every wedge check saw jobs waiting while this process ran none (undefined: not now). */
+  private waitingSince: number | undefined;
   /** Each worker's own Cluster connection (absent for plain options), to cut it when abandoned. */
   private readonly workerConnections = new Map<Worker, BullConnection>();
   private readonly options: DisputeQueueOptions;
@@ -250,28 +252,30 @@ export class DisputeQueue {
     return worker;
   }
 
-  /** Replaces the worker when it started nothing for WEDGED_AFTER_MS while jobs wait and none runs here. */
+  /**
+   * Replaces the worker when jobs have been waiting for WEDGED_AFTER_MS, checked every WEDGE_CHECK_MS,
+   * while it started none and none runs in this process.
+   */
   private async checkWedged(ctx: DisputeJobContext): Promise<void> {
     const old = this.worker;
-    if (
-      !old ||
-      this.closing ||
-      old.isPaused() ||
-      this.inFlight.size > 0 ||
-      Date.now() - this.lastStart < WEDGED_AFTER_MS
-    ) {
-      this.sawWaiting = false;
+    if (!old || this.closing || old.isPaused() || this.inFlight.size > 0) {
+      this.waitingSince = undefined;
       return;
     }
+    const checkedAt = Date.now();
     const waiting = await within(
       this.queue.getWaitingCount().catch(() => 0),
-      2000,
+      WEDGE_CHECK_MS,
     );
-    const again = this.sawWaiting;
-    this.sawWaiting = Boolean(waiting);
-    if (!waiting || !again || this.closing || this.worker !== old || this.inFlight.size > 0) return;
-    if (Date.now() - this.lastStart < WEDGED_AFTER_MS) return;
-    this.sawWaiting = false;
+    if (!waiting || this.lastStart >= (this.waitingSince ?? checkedAt)) {
+      this.waitingSince = waiting ? checkedAt : undefined;
+      return;
+    }
+    this.waitingSince ??= checkedAt;
+    if (this.closing || this.worker !== old || this.inFlight.size > 0) return;
+    const since = this.waitingSince;
+    if (Date.now() - since < WEDGED_AFTER_MS) return;
+    this.waitingSince = undefined;
     const blocking = await within(
       Promise.resolve(old.getBackend().blockingClient).catch(() => undefined),
       500,
@@ -280,6 +284,7 @@ export class DisputeQueue {
       {
         waiting,
         idleMs: Date.now() - this.lastStart,
+        waitingForMs: Date.now() - since,
         blocking: (blocking as { status?: string } | undefined)?.status ?? 'unknown',
         connection: this.workerConnections.get(old)?.describe(),
       },

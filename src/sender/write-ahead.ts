@@ -26,13 +26,21 @@ export type RecordSlot<Entry> = {
   recorded(): RecordedTx | undefined;
   /** Records `entry` for this role, idempotently (same entry, same key: one write). */
   record(entry: Entry): Promise<WriteStatus>;
+  /**
+   * Waits until what was recorded is on a replica, where the store has one: written on a primary
+   * alone, a failover could lose it after the bytes went out.
+   */
+  durable(): Promise<void>;
   /** The node took the recorded bytes (`accepted`, not `already-known`): recorded if the role says so. */
   noteAccepted(txid: Txid, result: 'sent' | 'rebroadcast'): Promise<void>;
   /** The node answered with something the caller acts on (rebuild or follow): recorded and counted. */
   noteActionable(txid: Txid, outcome: Actionable): Promise<void>;
 };
 
-/** Writes `entry` ahead into `slot`. Call it before any send of the bytes it holds. */
-export function writeAhead<Entry>(slot: RecordSlot<Entry>, entry: Entry): Promise<WriteStatus> {
-  return slot.record(entry);
+/** Writes `entry` ahead into `slot`, durably. Call it before any send of the bytes it holds. */
+export async function writeAhead<Entry>(slot: RecordSlot<Entry>, entry: Entry): Promise<WriteStatus> {
+  const status = await slot.record(entry);
+  // A duplicate may be a write of another process that has not reached a replica either.
+  await slot.durable();
+  return status;
 }

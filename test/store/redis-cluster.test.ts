@@ -179,6 +179,18 @@ describe('Vigil on a 3-primary, 3-replica Redis Cluster', () => {
     expect((await store.list()).map((r) => r.id)).toEqual([id]);
   });
 
+  it("waits until a dispute's writes are on the replica of the primary serving its slot", async () => {
+    const store = new DisputeStore(redis, prefix);
+    const id = disputeId(7n, txid);
+    await store.note(
+      id,
+      { type: 'challenge-built', detail: { txid, fee: 500n, vsize: 150 } },
+      { key: 'wait-1' },
+    );
+    // WAIT went to that primary's connection (the one that carried the write), which has one replica.
+    expect(await store.replicated(id, 5000)).toEqual({ replicas: 1, acked: 1 });
+  });
+
   it('adds and processes a BullMQ job under the hash-tagged prefix', async () => {
     const queue = new Queue(DISPUTE_QUEUE, { connection: redis, prefix });
     // The worker gets the worker-role connection (BullMQ duplicates it for its blocking reads).

@@ -11,6 +11,7 @@
 import { VigilError } from '../../core/errors.ts';
 import type { RedisClient } from '../../store/redis.ts';
 import { redisKey } from '../../store/redis.ts';
+import { type ReplicaAck, waitForReplica } from '../../store/replication.ts';
 import { redisScript, runScript } from '../../store/scripts.ts';
 import {
   DisputeCodecError,
@@ -81,6 +82,14 @@ export class DisputeStore {
       redisKey(this.prefix, 'dispute', id, 'events'),
       redisKey(this.prefix, 'dispute', id, 'applied'),
     ];
+  }
+
+  /**
+   * Waits (up to `timeoutMs`) until the writes made so far to dispute `id` are on a replica, where the
+   * primary has one (src/store/replication.ts).
+   */
+  replicated(id: string, timeoutMs = 2000): Promise<ReplicaAck> {
+    return waitForReplica(this.redis, this.keys(id)[0], timeoutMs);
   }
 
   private get indexKey(): string {
