@@ -13,7 +13,7 @@ import type { DisputeJobData, OpenJobData } from '../challenger/payloads.ts';
 import { processTrack } from '../challenger/track.ts';
 import { VigilError } from '../core/errors.ts';
 import { type BullConnection, bullConnection, type QueueConnection } from './connection.ts';
-import { challengeJobId, openJobId, trackSchedulerId } from './job-ids.ts';
+import { challengeJobId, openJobId, trackSchedulerId, urgentTrackJobId } from './job-ids.ts';
 
 export const DISPUTE_QUEUE = 'disputes';
 
@@ -317,12 +317,24 @@ export class DisputeQueue {
    * added), any other open state gets its tracker. Idempotent (deterministic job ids, upserted
    * schedulers); the follow loop calls it every few seconds so no crash can leave a dispute parked.
    */
-  async redrive(ctx: DisputeJobContext, records: readonly { id: string; state: string }[]): Promise<number> {
+  async redrive(
+    ctx: DisputeJobContext,
+    records: readonly { id: string; state: string }[],
+    urgent?: { ids: ReadonlySet<string>; tip: number },
+  ): Promise<number> {
     let moved = 0;
     for (const r of records) {
       if (r.state === 'resolved') continue;
+      const atRisk = urgent?.ids.has(r.id) === true;
       if (r.state !== 'detected') {
         await ctx.track(r.id);
+        // A deadline at risk: a track run now, whatever became of the scheduler's next one.
+        if (atRisk && urgent) {
+          const id = urgentTrackJobId(r.id, urgent.tip);
+          if (!(await this.queue.getJob(id))) {
+            await this.queue.add('track', { disputeId: r.id }, { jobId: id, ...TRACK_JOB_OPTIONS });
+          }
+        }
         continue;
       }
       const id = challengeJobId(r.id);
@@ -332,6 +344,10 @@ export class DisputeQueue {
         moved++;
       } else if (await job.isFailed()) {
         await job.retry('failed');
+        moved++;
+      } else if (atRisk && (await job.isDelayed())) {
+        // Waiting out a retry's backoff while the window closes: run it now.
+        await job.promote();
         moved++;
       }
     }

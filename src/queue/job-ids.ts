@@ -23,3 +23,9 @@ export const openJobId = (disputeId: string): string => jobId('open', disputeId)
 export const challengeJobId = (disputeId: string): string => jobId('challenge', disputeId);
 /** The scheduler that tracks one dispute until it is resolved (one per dispute, upserted). */
 export const trackSchedulerId = (disputeId: string): string => jobId('track', disputeId);
+/**
+ * A one-off track run for a dispute whose deadline is at risk, at most one per Bitcoin tip: it does not
+ * depend on the scheduler's chain of runs, which a failover can break (its next run lost with a primary).
+ */
+export const urgentTrackJobId = (disputeId: string, tip: number): string =>
+  jobId('track', disputeId, 'at', tip);

@@ -199,6 +199,8 @@ export function createWatcher(o: WatcherOptions): Watcher {
   let lastRedrive = 0;
   /** Redrive at the next poll, whatever the interval: the last one failed, or a deadline is at risk. */
   let redriveNow = false;
+  /** The disputes whose deadline the last poll found at risk: their jobs run at once on a redrive. */
+  let atRisk: ReadonlySet<string> = new Set();
   let timer: NodeJS.Timeout | undefined;
   let lastPollOk: number | undefined;
   let lastPollFailure: PollFailure | undefined;
@@ -500,6 +502,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
 
   async function refreshDeadlineGauge(): Promise<void> {
     const risks = await assessDeadlines();
+    atRisk = new Set(risks.map((r) => r.id));
     if (risks.length > 0) redriveNow = true;
     // Rebuilt from scratch: a dispute that met its deadline (or resolved) leaves no series behind.
     healthMetrics.deadlineAtRisk.reset();
@@ -627,7 +630,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
           const q = queue;
           const ctx = boundCtx;
           const done = await step('redrive', async () => {
-            const moved = await q.redrive(ctx, await store.active());
+            const moved = await q.redrive(ctx, await store.active(), { ids: atRisk, tip });
             if (moved > 0)
               o.logger.warn(
                 { disputes: moved },

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DisputeQueue, EVENTS_STREAM_MAX_LEN, QueuePrefixError } from '../../src/queue/dispute-queue.ts';
-import { challengeJobId, JobIdError, jobId, judgeJobId, trackSchedulerId } from '../../src/queue/job-ids.ts';
+import {
+  challengeJobId,
+  JobIdError,
+  jobId,
+  judgeJobId,
+  trackSchedulerId,
+  urgentTrackJobId,
+} from '../../src/queue/job-ids.ts';
 import { CONNECTION, cleanup, REDIS_URL } from '../../testkit/queue/scenario.ts';
 
 const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
@@ -41,6 +48,49 @@ describe('what the queue keeps in Redis', () => {
       const events = await redis.xlen(`${p}:disputes:events`);
       expect(events).toBeGreaterThan(0);
       expect(events).toBeLessThanOrEqual(EVENTS_STREAM_MAX_LEN + 100);
+    } finally {
+      await q.close();
+      await cleanup(redis, p);
+    }
+  });
+});
+
+describe('redrive of a dispute whose deadline is at risk', () => {
+  it('adds one track run per tip beside the scheduler, and runs a challenge waiting out its backoff now', async () => {
+    const p = `{vigil-test-${randomUUID()}}`;
+    const q = new DisputeQueue({ connection: CONNECTION, prefix: p, trackEveryMs: 60_000 });
+    try {
+      const ctx = q.bind({} as Parameters<DisputeQueue['bind']>[0]);
+      const asserted = { id: 'e7-k01', state: 'asserted' };
+      const detected = { id: 'e8-k02', state: 'detected' };
+      // The challenge job is in its backoff (delayed), as after a failed attempt.
+      await q.queue.add(
+        'challenge',
+        { disputeId: detected.id },
+        { jobId: challengeJobId(detected.id), delay: 60_000 },
+      );
+      const urgent = { ids: new Set([asserted.id, detected.id]), tip: 230 };
+      expect(await q.redrive(ctx, [asserted, detected], urgent)).toBe(1);
+      const track = await q.queue.getJob(urgentTrackJobId(asserted.id, 230));
+      expect(track?.name).toBe('track');
+      expect(track?.data).toEqual({ disputeId: asserted.id });
+      expect(await track?.getState()).toBe('waiting');
+      expect(await (await q.queue.getJob(challengeJobId(detected.id)))?.getState()).toBe('waiting');
+      // Again at the same tip: nothing new (one run per tip); the scheduler is still there.
+      expect(await q.redrive(ctx, [asserted, detected], urgent)).toBe(0);
+      // The urgent run, the promoted challenge and the scheduler's own first run.
+      expect(await q.queue.getWaitingCount()).toBe(3);
+      expect(await q.queue.getJobScheduler(trackSchedulerId(asserted.id))).toBeDefined();
+      // Not at risk: no extra run, and a delayed challenge waits out its backoff.
+      await q.queue.add(
+        'challenge',
+        { disputeId: 'e9-k03' },
+        { jobId: challengeJobId('e9-k03'), delay: 60_000 },
+      );
+      expect(await q.redrive(ctx, [{ id: 'e9-k03', state: 'detected' }], { ids: new Set(), tip: 231 })).toBe(
+        0,
+      );
+      expect(await (await q.queue.getJob(challengeJobId('e9-k03')))?.getState()).toBe('delayed');
     } finally {
       await q.close();
       await cleanup(redis, p);
