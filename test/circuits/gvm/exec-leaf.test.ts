@@ -3,13 +3,26 @@
  * rules with real Winternitz keys and signatures for the 8 committed fields: a leaf is spendable exactly
  * when `isWrongStep` says the committed step is wrong. Correct steps come first from real traces (the
  * governance program on seeded random workloads, test/machine/trace-samples.ts: distinct step records
- * only), topped up with random instructions and memories where the traces hold too few distinct steps of
- * an opcode (the counts are printed; in the long run's 96 traces: halt 96, jmp 59, jnz 282, mov 2,013,
- * mul 2,233, div 2,402, jz 3,328, sub 4,973, the other opcodes ≥ 10,000); then, as before, from random
- * instructions and memories run by `execute`. A correct step is never spendable, nor with forged
- * digits or another pc; wrong ones perturb one field of a correct step at a time (addresses, values,
- * next pc, garbage u32s above 2^29, word edges). Counts come from `process.env.VIGIL_LONG`
- * (exec-leaf.long.test.ts runs ≥ 10,000 each way per opcode from traces and top-ups).
+ * only), topped up with random steps where the traces hold too few (below); then, as before, from random
+ * instructions and memories run by `execute`. Each correct step runs its honest witness and all three
+ * forgeries (a digit changed, a digit raised, the record signed for another pc): none may spend. Wrong
+ * steps perturb one field of a correct step at a time (addresses, values, next pc, garbage u32s above
+ * 2^29, word edges); perturbations are drawn until exactly the configured count were wrong by
+ * `isWrongStep` (`untilWrong`: at most 20 draws per case), the leaf agreeing with the twin on every draw.
+ *
+ * Too few distinct traced steps. Over the long suite's 96 traces (12,645,805 steps) six opcodes have
+ * fewer than 10,000 distinct step records: halt 96 (one per run), jmp 139 (a jmp's record is fixed by its
+ * pc: the program has 157 jmps), jnz 718 and jz 5,124 (their records differ only in the word tested),
+ * mul 3,542 and mov 3,582 (rare in the program: 44,796 and 79,053 steps run); div has 12,927, sub
+ * 14,035, the others more. So of the long suite's 10,000 correct steps per opcode, halt takes 9,904 from
+ * random top-ups, jmp 9,861, jnz 9,282, mul 6,458, mov 6,418 and jz 4,876; its 10,000 wrong ones perturb
+ * traced steps first (about 6 wrong perturbations a step), so only halt, jmp and jnz perturb top-ups too.
+ * The test prints each split. A top-up is a real step of its opcode: a random instruction of that opcode
+ * at a random pc, on a memory and tape set up to reach its edges (colliding addresses, word edges, zero
+ * divisors, pointers and tape positions at and past their limits), run by `execute`, the machine's own
+ * step function, so its record is exactly the one the machine makes for that instruction; it is only not
+ * an instruction the governance program holds. Counts come from `process.env.VIGIL_LONG`
+ * (exec-leaf.long.test.ts and exec-leaf-2.long.test.ts split the opcodes).
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -54,20 +67,22 @@ import {
   publicKeysOf,
   rng,
   spends,
+  untilWrong,
   withDigitChanged,
   withDigitRaised,
   wotsSign,
 } from './helpers.ts';
 
 /**
- * Cases per opcode (each way), from real traces topped up with random steps: 10,000 in the long suite
- * (VIGIL_EXEC_CASES / VIGIL_EXEC_WRONG override). Then the random-machine cases of before
- * (VIGIL_EXEC_RANDOM / VIGIL_EXEC_RANDOM_WRONG; 10,000 each in the long suite, as before). In the default suite the
- * product leaves (mul, div, ~4× slower) get a third.
+ * Cases per opcode (correct ones, and wrong ones counted by the twin), from real traces topped up with
+ * random steps: 10,000 each in the long suite (VIGIL_EXEC_CASES / VIGIL_EXEC_WRONG override). Then the
+ * random-machine cases of before (VIGIL_EXEC_RANDOM / VIGIL_EXEC_RANDOM_WRONG; 10,000 each in the long
+ * suite). In the default suite the product leaves (mul, div, ~4× slower) get a third, and correct steps
+ * are 10 (from 15, since each now runs all three forgeries: the file's time stays about the same).
  */
-const CORRECT = Number(process.env.VIGIL_EXEC_CASES ?? (LONG ? 10_000 : 15));
+const CORRECT = Number(process.env.VIGIL_EXEC_CASES ?? (LONG ? 10_000 : 10));
 const WRONG = Number(process.env.VIGIL_EXEC_WRONG ?? (LONG ? 10_000 : 42));
-const RANDOM_CORRECT = Number(process.env.VIGIL_EXEC_RANDOM ?? (LONG ? 10_000 : 15));
+const RANDOM_CORRECT = Number(process.env.VIGIL_EXEC_RANDOM ?? (LONG ? 10_000 : 10));
 const RANDOM_WRONG = Number(process.env.VIGIL_EXEC_RANDOM_WRONG ?? (LONG ? 10_000 : 42));
 /** Per test: a full-count run of one opcode takes well over an hour on a loaded 2-core machine. */
 const TIMEOUT = LONG ? 6 * 3_600_000 : 300_000;
@@ -357,8 +372,9 @@ const SEEDS: Record<ExecOpcode, number> = Object.fromEntries(
 
 /**
  * `cases` correct steps (from `source`), each with its honest witness run to the end of the leaf (false
- * left: it fails on the judgement, not before) and one forgery in turn: a digit changed, a digit raised,
- * the whole record signed for another pc (another leaf's step, or a garbage pc above 2^29).
+ * left: it fails on the judgement, not before) and all three forgeries: a digit changed, a digit raised,
+ * the whole record signed for another pc (another leaf's step, or, every other case, a garbage pc above
+ * 2^29).
  */
 function checkCorrect(cases: number, next: Next, source: (c: number) => Case): { traced: number } {
   let traced = 0;
@@ -375,22 +391,39 @@ function checkCorrect(cases: number, next: Next, source: (c: number) => Case): {
     if (r.error !== 'OK' || r.stack.length !== 1 || castToBool(r.stack[0] as Uint8Array)) {
       expect.fail(`case ${c} ${show(step)}: honest run ${r.error}, ${r.stack.length} items`);
     }
-    const otherPc = c % 6 === 2 ? NONE + 1 + (next() % 1000) : (pc + 1 + (next() % 1000)) % ADDRESS_LIMIT;
-    const forgery = [
-      () => withDigitChanged(honest, next),
-      () => withDigitRaised(honest, next),
-      () => witnessOf(set, { ...step, pc: otherPc }),
-    ][c % 3] as () => Uint8Array[];
-    if (spends(leaf, forgery())) expect.fail(`case ${c} forgery ${c % 3} spent ${show(step)}`);
-    forged++;
+    const otherPc = c % 2 === 1 ? NONE + 1 + (next() % 1000) : (pc + 1 + (next() % 1000)) % ADDRESS_LIMIT;
+    const forgeries = [
+      withDigitChanged(honest, next),
+      withDigitRaised(honest, next),
+      witnessOf(set, { ...step, pc: otherPc }),
+    ];
+    for (const [i, forgery] of forgeries.entries()) {
+      if (spends(leaf, forgery)) expect.fail(`case ${c} forgery ${i} spent ${show(step)}`);
+      forged++;
+    }
   }
-  expect(forged).toBe(cases);
+  expect(forged).toBe(3 * cases);
   return { traced };
 }
 
+/** Each correct step from `source` in turn, with each field to perturb in turn. */
+function* perturbations(
+  source: (c: number) => Case,
+): Generator<{ c: number; set: number; k: Case; leaf: Leaf; field: Perturbed }, never> {
+  for (let c = 0; ; c++) {
+    const set = c % SETS.length;
+    const k = source(c);
+    const leaf = leafOf(set, k);
+    for (const field of PERTURBED) yield { c, set, k, leaf, field };
+  }
+}
+
 /**
- * `cases` perturbations of correct steps (from `source`, each field in turn; one case in four the
- * next-pc perturbation is also signed for another pc): the leaf spends exactly when `isWrongStep` says.
+ * Perturbations of correct steps (from `source`, each field in turn; one base step in four the next-pc
+ * perturbation is also signed for another pc) until `cases` of them were wrong: the leaf spends exactly
+ * when `isWrongStep` says, on every one drawn (one that left the step correct, e.g. another read value
+ * under lt or eq with the same result, is judged too but not counted; one that changed nothing is not
+ * run).
  */
 function checkWrong(
   op: ExecOpcode,
@@ -398,33 +431,31 @@ function checkWrong(
   next: Next,
   source: (c: number) => Case,
   pinnedFrom: number,
-): { traced: number; bases: number } {
+): { traced: number; bases: number; draws: number } {
   const wrongBy = new Map<Perturbed, number>();
-  let judged = 0;
   let otherPc = 0;
   let traced = 0;
-  let c = 0;
-  for (; judged < cases; c++) {
-    const set = c % SETS.length;
-    const k = source(c);
+  let bases = 0;
+  const drawn = perturbations(source);
+  const { draws } = untilWrong(cases, () => {
+    const { c, set, k, leaf, field } = drawn.next().value;
+    bases = c + 1;
     const { pc, ins, step } = k;
-    const leaf = leafOf(set, k);
-    for (const field of PERTURBED) {
-      if (judged >= cases) break;
-      let s = perturbed(step, field, next);
-      if (show(s) === show(step)) continue;
-      if (c % 4 === 3 && field === 'nextPc') {
-        s = { ...s, pc: (pc + 1) % ADDRESS_LIMIT };
-        otherPc++;
-      }
-      judged++;
-      if (k.traced) traced++;
-      const wrong = isWrongStep(pc, ins, s);
-      const spent = spends(leaf, witnessOf(set, s));
-      if (spent !== wrong) expect.fail(`case ${c} ${field} ${show(s)}: leaf ${spent}, isWrongStep ${wrong}`);
-      if (wrong) wrongBy.set(field, (wrongBy.get(field) ?? 0) + 1);
+    let s = perturbed(step, field, next);
+    if (show(s) === show(step)) return false;
+    if (c % 4 === 3 && field === 'nextPc') {
+      s = { ...s, pc: (pc + 1) % ADDRESS_LIMIT };
+      otherPc++;
     }
-  }
+    const wrong = isWrongStep(pc, ins, s);
+    const spent = spends(leaf, witnessOf(set, s));
+    if (spent !== wrong) expect.fail(`case ${c} ${field} ${show(s)}: leaf ${spent}, isWrongStep ${wrong}`);
+    if (wrong) {
+      wrongBy.set(field, (wrongBy.get(field) ?? 0) + 1);
+      if (k.traced) traced++;
+    }
+    return wrong;
+  });
   // Every field a step of this opcode pins was caught wrong at least once (given enough cases: a traced
   // lt or eq step often stays correct with another read value, as the result does not change).
   if (cases >= pinnedFrom) {
@@ -433,8 +464,8 @@ function checkWrong(
     for (const field of pinned) expect(wrongBy.get(field) ?? 0, field).toBeGreaterThan(0);
     expect(otherPc).toBeGreaterThan(0);
   }
-  expect(judged).toBe(cases);
-  return { traced, bases: c };
+  expect([...wrongBy.values()].reduce((a, b) => a + b, 0)).toBe(cases);
+  return { traced, bases, draws };
 }
 
 // ---- The tests ----
@@ -513,14 +544,19 @@ describe.each(OPCODES)('GVM-1 execution leaf: %s', (op) => {
   );
 
   it(
-    `real traces: a wrong step is disproved, and only then: ${wrongCases} perturbations of traced steps (random top-ups past them)`,
+    `real traces: a wrong step is disproved, and only then: ${wrongCases} wrong perturbations of traced steps (random top-ups past them)`,
     () => {
       const next = rng(500 * SEEDS[op]);
       // The traced steps taken from the back, so the wrong cases mostly perturb other steps than the correct ones.
       const back = traced.slice().reverse();
-      const { traced: n, bases } = checkWrong(op, wrongCases, next, (c) => caseOf(op, back, c, next), 300);
+      const {
+        traced: n,
+        bases,
+        draws,
+      } = checkWrong(op, wrongCases, next, (c) => caseOf(op, back, c, next), 300);
       console.info(
-        `exec ${op} wrong: ${n} perturbations of traced steps, ${wrongCases - n} of random ones (${bases} steps)`,
+        `exec ${op} wrong: ${n} wrong perturbations of traced steps, ${wrongCases - n} of random top-ups ` +
+          `(${draws} drawn over ${bases} steps)`,
       );
     },
     TIMEOUT,
@@ -536,7 +572,7 @@ describe.each(OPCODES)('GVM-1 execution leaf: %s', (op) => {
   );
 
   it(
-    `random machines: a wrong step is disproved, and only then: ${share(op, RANDOM_WRONG)} perturbations of correct steps`,
+    `random machines: a wrong step is disproved, and only then: ${share(op, RANDOM_WRONG)} wrong perturbations of correct steps`,
     () => {
       const next = rng(200 * SEEDS[op]);
       checkWrong(op, share(op, RANDOM_WRONG), next, (c) => caseOf(op, [], c, next), 30);

@@ -190,6 +190,28 @@ export const digitForgeries = (witness: readonly Uint8Array[], next: () => numbe
 export const refusesHonest = (script: Leaf, items: Uint8Array[]): boolean =>
   honestRunFault(script, items) === undefined;
 
+/** Draws allowed per wanted wrong case before `untilWrong` gives up. */
+export const WRONG_DRAWS_PER_CASE = 20;
+
+/**
+ * The wrong-case loop of every GVM-1 leaf test: calls `draw(attempt)` (attempt 0, 1, …) until exactly
+ * `wanted` drawn cases were really wrong, and fails loudly after `WRONG_DRAWS_PER_CASE × wanted` draws.
+ * Each draw builds one perturbed case, checks the leaf against its twin on it (whatever the twin says:
+ * a perturbation that left the claim correct is still checked, and must not spend) and returns the
+ * twin's verdict. Returns how many draws it took; the wrong count is `wanted`, asserted.
+ */
+export function untilWrong(wanted: number, draw: (attempt: number) => boolean): { draws: number } {
+  const cap = WRONG_DRAWS_PER_CASE * wanted;
+  let wrong = 0;
+  let draws = 0;
+  while (wrong < wanted) {
+    if (draws >= cap) expect.fail(`only ${wrong} of ${wanted} wrong cases in ${draws} draws (the cap)`);
+    if (draw(draws++)) wrong++;
+  }
+  expect(wrong).toBe(wanted);
+  return { draws };
+}
+
 /** `bytes` with one bit flipped (reads `next` once). */
 export function withBitFlipped(next: () => number, bytes: Uint8Array): Uint8Array {
   const out = bytes.slice();

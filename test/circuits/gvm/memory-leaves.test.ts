@@ -4,9 +4,14 @@
  * spendable (honest witness, forgeries), and with a committed value perturbed (one bit, random, edges)
  * a leaf is spendable exactly when its twin says so. Reads after writes and unwritten reads come from
  * real traces (the governance program on seeded workloads, test/machine/trace-samples.ts) and, as
- * before, from random values. Counts: small here; VIGIL_LONG=1 (memory-leaves.long.test.ts) runs
- * 10,000 each way per leaf kind (traced ones for the two read leaves; VIGIL_GVM_CASES overrides) and
- * 10,000 random reads, as before (VIGIL_GVM_RANDOM).
+ * before, from random values. Wrong cases are counted by the twin: perturbations are drawn until exactly
+ * the count were wrong (`untilWrong`), one that leaves the claim correct judged but not counted. Counts:
+ * small here; VIGIL_LONG=1 (memory-leaves.long.test.ts) runs 10,000 each way per leaf kind (traced ones
+ * for the two read leaves; VIGIL_GVM_CASES overrides) and 10,000 random reads each way
+ * (VIGIL_GVM_RANDOM). The traced reads are not de-duplicated (test/machine/trace-samples.ts samples them
+ * evenly, repeats included): over the long suite's 96 workloads its 10,000 reads after writes hold 4,681
+ * distinct claims and its 10,000 unwritten reads 1,485 (an unwritten read's claim is its address alone,
+ * the value being 0); the wrong cases perturb them afresh each draw.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -37,6 +42,7 @@ import {
   refusesHonest,
   rng,
   spends,
+  untilWrong,
   valueSecret,
   withBitFlipped,
   wotsSign,
@@ -122,59 +128,68 @@ describe('GVM-1 read-after-write leaf', () => {
       const next = rng(11);
       const samples = TRACES.readsAfterWrite;
       expect(samples.length).toBe(TRACED);
-      let wrongs = 0;
       for (let c = 0; c < TRACED; c++) {
         const { raddr, rvalue, waddr, wvalue } = samples[c] as TraceReadAfterWrite;
         expect(isFaultyReadAfterWrite(raddr, rvalue, waddr, wvalue)).toBe(false);
         const w = rawWitness(raddr, rvalue, waddr, wvalue);
         if (!refusesHonest(RAW, w)) expect.fail(`case ${c}: honest run`);
         if (forged(RAW, w, next)) expect.fail(`case ${c}: forgery spent`);
-        // Wrong: the read value perturbed (wrong when it differs), or the write address (another
-        // address's claim: never this leaf's to disprove).
+      }
+      // Wrong: the read value perturbed (wrong when it differs); one draw in four the write address
+      // instead (another address's claim: never this leaf's to disprove, judged but not counted).
+      untilWrong(TRACED, (c) => {
+        const { raddr, rvalue, waddr, wvalue } = samples[c % samples.length] as TraceReadAfterWrite;
         const bad = c % 4 === 3 ? rvalue : otherWord(next, rvalue);
         const badAddr = c % 4 === 3 ? otherU32(next, waddr) : waddr;
         const faulty = isFaultyReadAfterWrite(raddr, bad, badAddr, wvalue);
         expect(faulty).toBe(c % 4 !== 3 && bad !== rvalue);
-        if (faulty) wrongs++;
         if (spends(RAW, rawWitness(raddr, bad, badAddr, wvalue)) !== faulty)
           expect.fail(`case ${c}: leaf ≠ twin`);
-      }
-      expect(wrongs).toBeGreaterThan(TRACED / 2);
+        return faulty;
+      });
     },
     TIMEOUT,
   );
 
-  it(`a read that returns the written word cannot be disproved; others are, exactly as the twin: ${RANDOM} random cases each`, () => {
+  it(`a read that returns the written word cannot be disproved; others are, exactly as the twin: ${RANDOM} random cases each way`, () => {
     const next = rng(1);
+    const written = (c: number): [number, bigint] => [
+      c % 5 === 0 ? (u32Edges[c % u32Edges.length] as number) : randomAddr(next),
+      c % 7 === 0 ? (wordEdges[c % 4] as bigint) : randomWord(next),
+    ];
     for (let c = 0; c < RANDOM; c++) {
-      const addr = c % 5 === 0 ? (u32Edges[c % u32Edges.length] as number) : randomAddr(next);
-      const value = c % 7 === 0 ? (wordEdges[c % 4] as bigint) : randomWord(next);
-      // Correct: same address and word; or another address (the claim is then not this leaf's).
-      const other = c % 2 === 0 ? addr : otherU32(next, addr);
-      const rvalue = c % 2 === 0 ? value : randomWord(next);
-      expect(isFaultyReadAfterWrite(other, rvalue, addr, value)).toBe(other === addr && rvalue !== value);
-      const w = rawWitness(other, rvalue, addr, value);
-      if (c % 2 === 0) {
-        if (!refusesHonest(RAW, w)) expect.fail(`case ${c}: honest run`);
-        if (forged(RAW, w, next)) expect.fail(`case ${c}: forgery spent`);
-        // Read and write values swapped under each other's keys: the signatures fail.
-        const swapped = readAfterWriteWitness({
-          raddr: wotsSign(S.waddr, smallBytes(addr)),
-          rvalue: wotsSign(S.wvalue, wordBytes(value)),
-          waddr: wotsSign(S.raddr, smallBytes(addr)),
-          wvalue: wotsSign(S.rvalue, wordBytes(value)),
-        });
-        expect(spends(RAW, swapped)).toBe(false);
+      const [addr, value] = written(c);
+      // Correct: same address and word.
+      expect(isFaultyReadAfterWrite(addr, value, addr, value)).toBe(false);
+      const w = rawWitness(addr, value, addr, value);
+      if (!refusesHonest(RAW, w)) expect.fail(`case ${c}: honest run`);
+      if (forged(RAW, w, next)) expect.fail(`case ${c}: forgery spent`);
+      // Read and write values swapped under each other's keys: the signatures fail.
+      const swapped = readAfterWriteWitness({
+        raddr: wotsSign(S.waddr, smallBytes(addr)),
+        rvalue: wotsSign(S.wvalue, wordBytes(value)),
+        waddr: wotsSign(S.raddr, smallBytes(addr)),
+        wvalue: wotsSign(S.rvalue, wordBytes(value)),
+      });
+      expect(spends(RAW, swapped)).toBe(false);
+      // Every other case, a read of another address with any word: not this leaf's claim, as the twin.
+      if (c % 2 === 1) {
+        const other = otherU32(next, addr);
+        const rvalue = randomWord(next);
+        const faulty = isFaultyReadAfterWrite(other, rvalue, addr, value);
+        expect(faulty).toBe(other === addr && rvalue !== value);
+        if (spends(RAW, rawWitness(other, rvalue, addr, value)) !== faulty) expect.fail(`case ${c}: ≠ twin`);
       }
-      // Wrong: the same address read back another word.
+    }
+    // Wrong: the same address read back another word (one equal to the written one is not counted).
+    untilWrong(RANDOM, (c) => {
+      const [addr, value] = written(c);
       const bad = otherWord(next, value);
       const faulty = isFaultyReadAfterWrite(addr, bad, addr, value);
       expect(faulty).toBe(bad !== value);
       if (spends(RAW, rawWitness(addr, bad, addr, value)) !== faulty) expect.fail(`case ${c}: leaf ≠ twin`);
-      // The twin on the other draw too.
-      if (spends(RAW, w) !== isFaultyReadAfterWrite(other, rvalue, addr, value))
-        expect.fail(`case ${c}: ≠ twin`);
-    }
+      return faulty;
+    });
   }, 600_000);
 
   it('is a standard-size leaf with a bounded stack', () => {
@@ -197,35 +212,43 @@ describe('GVM-1 unwritten-read leaf', () => {
         const w = unwrittenWitness(raddr, rvalue);
         if (!refusesHonest(UNWRITTEN, w)) expect.fail(`case ${c}: honest run`);
         if (forged(UNWRITTEN, w, next)) expect.fail(`case ${c}: forgery spent`);
+      }
+      // Wrong: the read word perturbed (a zero drawn again is not counted).
+      untilWrong(TRACED, (c) => {
+        const { raddr, rvalue } = samples[c % samples.length] as TraceUnwrittenRead;
         const bad = otherWord(next, rvalue);
         const faulty = isFaultyUnwrittenRead(raddr, bad);
         expect(faulty).toBe(bad !== 0n);
         if (spends(UNWRITTEN, unwrittenWitness(raddr, bad)) !== faulty) expect.fail(`case ${c}: leaf ≠ twin`);
-      }
+        return faulty;
+      });
     },
     TIMEOUT,
   );
 
-  it(`a zero read (or no read) cannot be disproved; a non-zero read is, exactly as the twin: ${RANDOM} random cases each`, () => {
+  it(`a zero read (or no read) cannot be disproved; a non-zero read is, exactly as the twin: ${RANDOM} random cases each way`, () => {
     const next = rng(2);
     for (let c = 0; c < RANDOM; c++) {
       const good: [number, bigint] =
         c % 3 === 0
           ? [NONE, randomWord(next)]
           : [c % 5 === 0 ? (u32Edges[c % 8] as number) : randomAddr(next), 0n];
-      if (good[0] === NONE || good[1] === 0n) {
-        expect(isFaultyUnwrittenRead(...good)).toBe(false);
-        const w = unwrittenWitness(...good);
-        if (!refusesHonest(UNWRITTEN, w)) expect.fail(`case ${c}: honest run`);
-        if (forged(UNWRITTEN, w, next)) expect.fail(`case ${c}: forgery spent`);
-      }
-      const bad: [number, bigint] =
-        c % 2 === 0
-          ? [good[0] === NONE ? otherU32(next, NONE) : good[0], otherWord(next, 0n)]
-          : [otherU32(next, NONE), otherWord(next, 0n)];
+      if (good[0] !== NONE && good[1] !== 0n) expect.fail(`case ${c}: not a correct claim`);
+      expect(isFaultyUnwrittenRead(...good)).toBe(false);
+      const w = unwrittenWitness(...good);
+      if (!refusesHonest(UNWRITTEN, w)) expect.fail(`case ${c}: honest run`);
+      if (forged(UNWRITTEN, w, next)) expect.fail(`case ${c}: forgery spent`);
+    }
+    // Wrong: a read of an address (an edge, a random one, or NONE changed as `otherU32` does) returning
+    // another word than 0; NONE or a zero word drawn is judged all the same, not counted.
+    untilWrong(RANDOM, (c) => {
+      const addr =
+        c % 2 === 1 ? otherU32(next, NONE) : c % 5 === 0 ? (u32Edges[c % 8] as number) : randomAddr(next);
+      const bad: [number, bigint] = [addr, otherWord(next, 0n)];
       const faulty = isFaultyUnwrittenRead(...bad);
       if (spends(UNWRITTEN, unwrittenWitness(...bad)) !== faulty) expect.fail(`case ${c}: leaf ≠ twin`);
-    }
+      return faulty;
+    });
   }, 600_000);
 
   it('is a standard-size leaf with a bounded stack', () => {
@@ -235,12 +258,17 @@ describe('GVM-1 unwritten-read leaf', () => {
 });
 
 describe('GVM-1 differ leaf (4, 20 and 32-byte values)', () => {
-  it(`equal values cannot be disproved; different ones are: ${CASES} cases each`, () => {
+  it(`equal values cannot be disproved; different ones are: ${CASES} cases each way`, () => {
     const next = rng(3);
-    for (let c = 0; c < CASES; c++) {
+    const leafOf = (c: number) => {
       const n = DIFFER_SIZES[c % DIFFER_SIZES.length] as number;
-      const d = DIFFER.get(n) as NonNullable<ReturnType<typeof DIFFER.get>>;
-      const a = c % 11 === 0 ? new Uint8Array(n).fill(c % 2 === 0 ? 0 : 0xff) : randomBytes(next, n);
+      return { n, d: DIFFER.get(n) as NonNullable<ReturnType<typeof DIFFER.get>> };
+    };
+    const valueA = (c: number, n: number) =>
+      c % 11 === 0 ? new Uint8Array(n).fill(c % 2 === 0 ? 0 : 0xff) : randomBytes(next, n);
+    for (let c = 0; c < CASES; c++) {
+      const { n, d } = leafOf(c);
+      const a = valueA(c, n);
       const w = differWitness({ a: wotsSign(d.a, a), b: wotsSign(d.b, a) });
       expect(isFaultyDiffer(a, a.slice())).toBe(false);
       if (!refusesHonest(d.leaf, w)) expect.fail(`case ${c}: honest run`);
@@ -249,6 +277,12 @@ describe('GVM-1 differ leaf (4, 20 and 32-byte values)', () => {
       if (spends(d.leaf, differWitness({ a: wotsSign(d.b, a), b: wotsSign(d.a, a) }))) {
         expect.fail(`case ${c}: swapped signatures spent`);
       }
+    }
+    // Wrong: b perturbed (one bit, random, all 0 or all 1; one drawn equal to a is not counted), on
+    // either side.
+    untilWrong(CASES, (c) => {
+      const { n, d } = leafOf(c);
+      const a = valueA(c, n);
       const b = a.slice();
       const k = next() % 3;
       if (k === 0) b.set(withBitFlipped(next, b));
@@ -260,7 +294,8 @@ describe('GVM-1 differ leaf (4, 20 and 32-byte values)', () => {
           ? { a: wotsSign(d.a, a), b: wotsSign(d.b, b) }
           : { a: wotsSign(d.a, b), b: wotsSign(d.b, a) };
       if (spends(d.leaf, differWitness(bw)) !== faulty) expect.fail(`case ${c}: leaf ≠ twin`);
-    }
+      return faulty;
+    });
   }, 600_000);
 
   it('are standard-size leaves with a bounded stack', () => {
@@ -288,33 +323,34 @@ describe('GVM-1 leaves: covenant', () => {
 });
 
 describe('GVM-1 pc-range leaf', () => {
-  it(`a pc inside the program cannot be disproved; one outside (any u32) is: ${CASES} cases each`, () => {
+  it(`a pc inside the program cannot be disproved; one outside (any u32) is: ${CASES} cases each way`, () => {
     const next = rng(4);
-    let inside = 0;
-    let outside = 0;
+    // Correct: a pc inside a program of each non-empty length in turn (its last, its first, or any).
+    const nonEmpty = PROGRAM_LENGTHS.filter((n) => n > 0);
     for (let c = 0; c < CASES; c++) {
+      const length = nonEmpty[c % nonEmpty.length] as number;
+      const leaf = PC_LEAVES.get(length) as Uint8Array;
+      const pc = c % 4 === 0 ? length - 1 : c % 4 === 1 ? 0 : next() % length;
+      expect(isFaultyPc(pc, length)).toBe(false);
+      const w = pcRangeWitness(wotsSign(PC_SECRET, smallBytes(pc)));
+      if (!refusesHonest(leaf, w)) expect.fail(`case ${c}: honest run`);
+      if (forged(leaf, w, next)) expect.fail(`case ${c}: forgery spent`);
+    }
+    // Wrong: a pc at or past the end of each length in turn (the empty program included); a u32 drawn
+    // inside is judged all the same, not counted.
+    untilWrong(CASES, (c) => {
       const length = PROGRAM_LENGTHS[c % PROGRAM_LENGTHS.length] as number;
       const leaf = PC_LEAVES.get(length) as Uint8Array;
-      if (length > 0) {
-        const pc = c % 4 === 0 ? length - 1 : c % 4 === 1 ? 0 : next() % length;
-        expect(isFaultyPc(pc, length)).toBe(false);
-        const w = pcRangeWitness(wotsSign(PC_SECRET, smallBytes(pc)));
-        if (!refusesHonest(leaf, w)) expect.fail(`case ${c}: honest run`);
-        if (forged(leaf, w, next)) expect.fail(`case ${c}: forgery spent`);
-        inside++;
-      }
       const k = next() % 4;
       const pc =
         k === 0 ? length : k === 1 ? otherU32(next, length) : k === 2 ? length + (next() % 1000) : 0xffffffff;
       const bad = Math.min(pc, 0xffffffff);
       const faulty = isFaultyPc(bad, length);
-      if (faulty) outside++;
       const ok = spends(leaf, pcRangeWitness(wotsSign(PC_SECRET, smallBytes(bad))));
       if (ok !== faulty)
         expect.fail(`case ${c} (pc ${bad}, length ${length}): leaf ${ok} but twin ${faulty}`);
-    }
-    expect(inside).toBeGreaterThan(CASES / 2);
-    expect(outside).toBeGreaterThan(CASES / 2);
+      return faulty;
+    });
   }, 600_000);
 
   it('compares every nibble: pcs one below and at the bound, around each digit', () => {
