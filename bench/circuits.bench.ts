@@ -20,7 +20,7 @@ import { messageToDigits } from '../src/dispute/winternitz/digits.ts';
 import { type WotsSecretKey, wotsPublicKey } from '../src/dispute/winternitz/keys.ts';
 import { wotsSign } from '../src/dispute/winternitz/sign.ts';
 import { type BenchFigure, type Benchmark, timeBest, withRatio } from './harness.ts';
-import { benchSecret, maxStackFigure, measuredRun, weightFigure } from './leaf-figures.ts';
+import { benchSecret, maxStackFigure, measuredRun, weightFigure, witnessFigures } from './leaf-figures.ts';
 
 /**
  * Step-circuit building blocks (#14). The baselines are BitVM's published figures (FIELD-NOTES.md,
@@ -166,13 +166,9 @@ export const benchmarks: Benchmark[] = [
         right: wotsSign(r, right),
         parent: wotsSign(p, wrongParent),
       });
-      const itemBytes = items.reduce((n, it) => n + it.length + 1, 0);
-      const weighed = weightFigure(
-        'circuits.merkleStep.weight',
-        items,
-        leaf.script,
-        'baseline: the 400,000 WU standard transaction; ≤ it (#14 acceptance 3)',
-      );
+      const weighed = weightFigure('circuits.merkleStep.weight', items, leaf.script);
+      const witness = witnessFigures('circuits.merkleStep', items);
+      const witnessBytes = witness.find((f) => f.name.endsWith('.witnessBytes'))?.value ?? 0;
       const run = measuredRun(leaf.script, items);
       if (run.error !== 'OK') throw new Error(`the Merkle-step leaf failed on a wrong parent: ${run.error}`);
       const exec = await timeBest(() => runScript(leaf.script, { stack: items, flags: CONSENSUS_FLAGS }), 20);
@@ -189,10 +185,10 @@ export const benchmarks: Benchmark[] = [
           value: leaf.verifyBytes,
           unit: 'bytes (3 Winternitz verifications + altstack moves)',
         },
-        { name: 'circuits.merkleStep.witness', value: itemBytes, unit: `bytes (${items.length} items)` },
+        ...witness,
         {
           name: 'circuits.merkleStep.wotsShare',
-          value: Number((((leaf.verifyBytes + itemBytes) / weighed.value) * 100).toFixed(1)),
+          value: Number((((leaf.verifyBytes + witnessBytes) / weighed.value) * 100).toFixed(1)),
           unit: '% of the weight (Winternitz script + signatures)',
         },
         maxStackFigure('circuits.merkleStep.maxStack', run.max),

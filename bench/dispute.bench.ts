@@ -43,7 +43,7 @@ export const benchmarks: Benchmark[] = [
           name: `dispute.wots.script.${bytes}B`,
           value: Number((script.length / (8 * bytes)).toFixed(2)),
           unit: 'script bytes / committed bit',
-          target: 'BitVM ≈ 26.1 (PR #121)',
+          target: "as circuits.wots.perBit (its baseline: BitVM's ≈ 26.1, PR #121)",
         });
       }
       const k = key(32);

@@ -99,15 +99,9 @@ const percentOf = (value: number, limit: number) => `${((value / limit) * 100).t
 /**
  * The spending input's weight figure (script + witness + control block), beside BitVM's largest
  * disprove leaf (the baseline and ratio) and against the 400,000 WU standard limit (in the target).
- * `_target` is ignored: every leaf weight carries the same baseline and target. It is kept so that
- * existing callers still compile.
+ * Every leaf weight carries the same baseline and target.
  */
-export function weightFigure(
-  name: string,
-  items: Uint8Array[],
-  script: Uint8Array,
-  _target?: string,
-): BenchFigure {
+export function weightFigure(name: string, items: Uint8Array[], script: Uint8Array): BenchFigure {
   const value = tapscriptWitnessWeight(items, script, DEPTH);
   return withRatio({
     name,
