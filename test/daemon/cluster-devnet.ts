@@ -173,7 +173,21 @@ export function allResolved(
       return done && list.every((r) => r.state === 'resolved') ? list : undefined;
     },
     timeoutMs,
-  );
+  ).catch(async (err: Error) => {
+    // Where each unresolved dispute stands, and its history: what a failed run must say.
+    const all = await store.list();
+    const open = all.filter((r) => r.state !== 'resolved');
+    const told = await Promise.all(
+      open.map(async (r) => {
+        const events = (await store.events(r.id)).map((e) => `${e.seq}:${e.type}${e.to ? `→${e.to}` : ''}`);
+        return `${r.id} ${r.state} (challenge ${r.challenge.txid ?? 'none'} by ${r.challenge.by ?? '?'}): ${events.join(' ')}`;
+      }),
+    );
+    const missing = net.wrongEpochs().filter((e) => !all.some((r) => r.epoch === e));
+    throw new Error(
+      `${err.message}; unresolved: ${told.join('; ') || 'none'}; fraudulent epochs without a dispute: ${missing.join(', ')}`,
+    );
+  });
 }
 
 /**
