@@ -13,7 +13,7 @@ import { Cluster, type Redis } from 'ioredis';
 import type { RedisClient } from './redis.ts';
 
 export type ReplicaAck = {
-  /** Replicas the primary had connected when asked (0: nothing to wait for, as on a lone Redis). */
+  /** Replicas online (synced) on the primary when asked (0: nothing to wait for, as on a lone Redis). */
   replicas: number;
   /** Replicas that acknowledged every write made so far on the connection (at most 1 is asked for). */
   acked: number;
@@ -28,9 +28,13 @@ async function connectionFor(redis: RedisClient, key: string): Promise<Redis | u
   return redis.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
 }
 
-function connectedReplicas(info: string): number {
-  const m = /^connected_slaves:(\d+)/m.exec(info);
-  return m ? Number(m[1]) : 0;
+/**
+ * Replicas in state `online` (`slaveN:…,state=online,…` in INFO replication). A replica still in its
+ * initial sync (`wait_bgsave`, `send_bulk`; a node back after a failover, for the five seconds of a
+ * diskless sync's delay and more) cannot acknowledge anything yet: waiting for it would only time out.
+ */
+export function onlineReplicas(info: string): number {
+  return info.split(/\r?\n/).filter((line) => /^slave\d+:.*\bstate=online\b/.test(line)).length;
 }
 
 /**
@@ -45,7 +49,7 @@ export async function waitForReplica(
 ): Promise<ReplicaAck> {
   const conn = await connectionFor(redis, key);
   if (conn === undefined) return { replicas: 0, acked: 0 };
-  const replicas = connectedReplicas(await conn.info('replication'));
+  const replicas = onlineReplicas(await conn.info('replication'));
   if (replicas === 0) return { replicas, acked: 0 };
   const acked = Number(await conn.call('WAIT', 1, timeoutMs));
   return { replicas, acked: Math.min(acked, 1) };
