@@ -39,6 +39,9 @@ import {
 } from './graph-registry.ts';
 import type { EpochSource } from './watcher.ts';
 
+/** Epoch models kept for a re-read (a claim judged again, a dispute opened): recomputable, so bounded. */
+const MAX_KEPT_MODELS = 256;
+
 export type L2EpochSourceOptions = {
   /** The L2 node(s): an L2Rpc, or the URLs to build one from. */
   rpc?: L2Rpc;
@@ -294,6 +297,8 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
       ),
     };
     models.set(key, m);
+    // An epoch's model is read while its claim is judged and its dispute opened; the oldest go first.
+    if (models.size > MAX_KEPT_MODELS) models.delete(models.keys().next().value as string);
     return m;
   }
 

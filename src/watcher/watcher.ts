@@ -437,9 +437,9 @@ export function createWatcher(o: WatcherOptions): Watcher {
 
   const reportedUnreadable = new Set<string>();
   async function refreshGauges(): Promise<void> {
-    const { records, unreadable } = await store.listAll();
-    for (const s of disputeStates)
-      metrics.disputes.set({ state: s }, records.filter((r) => r.state === s).length);
+    // Only the records not yet resolved are read: a poll's cost follows the open disputes, not history.
+    const { counts, unreadable } = await store.census();
+    for (const s of disputeStates) metrics.disputes.set({ state: s }, counts.get(s) ?? 0);
     // A record the codec refuses is state Vigil cannot act on: counted as missing (VigilDisputeRecordMissing)
     // and logged once, while every other dispute goes on.
     for (const u of unreadable) {
@@ -483,6 +483,9 @@ export function createWatcher(o: WatcherOptions): Watcher {
    */
   async function assessDeadlines(): Promise<DeadlineRisk[]> {
     const records = await store.active();
+    // A resolved dispute's graph is not needed again: the cache holds only the open disputes' graphs.
+    const open = new Set(records.map((r) => r.id));
+    for (const id of graphCache.keys()) if (!open.has(id)) graphCache.delete(id);
     if (records.length === 0) return [];
     const tip = await o.backend.getTipHeight();
     const facts = new Map<string, DeadlineChainFacts>();

@@ -209,6 +209,42 @@ describe('dispute records in Redis', () => {
     expect(active.every((r) => r.state !== 'resolved')).toBe(true);
     expect(active.length).toBe(all.filter((r) => r.state !== 'resolved').length);
   });
+
+  it('a poll reads only the records not yet seen resolved; the census counts every state', async () => {
+    const own = new DisputeStore(redis, `{vigil-test-${randomUUID()}}`);
+    const ids: string[] = [];
+    for (const [i, state] of (['detected', 'challenged', 'resolved', 'resolved'] as const).entries()) {
+      const id = disputeId(BigInt(900 + i), txid(900 + i));
+      await own.open({ id, epoch: BigInt(900 + i), kickoffTxid: txid(900 + i), kickoffHeight: 100, opened });
+      if (state !== 'detected')
+        await own.transition(id, state, {
+          key: `census-${state}`,
+          outcome: state === 'resolved' ? 'withdrawn' : undefined,
+          patch: patchInto(state),
+        });
+      ids.push(id);
+    }
+    const reads: string[] = [];
+    const get = own.get.bind(own);
+    own.get = async (id: string) => {
+      reads.push(id);
+      return get(id);
+    };
+    expect((await own.active()).map((r) => r.id)).toEqual(ids.slice(0, 2));
+    expect(reads).toEqual(ids);
+    reads.length = 0;
+    // The resolved ones are known for good: not read again, still counted.
+    expect((await own.active()).map((r) => r.id)).toEqual(ids.slice(0, 2));
+    const { counts, unreadable } = await own.census();
+    expect(reads).toEqual([...ids.slice(0, 2), ...ids.slice(0, 2)]);
+    expect(Object.fromEntries(counts)).toEqual({ detected: 1, challenged: 1, resolved: 2 });
+    expect(unreadable).toEqual([]);
+    // One resolving later is read once more, then remembered too.
+    await own.transition(ids[1] as string, 'resolved', { key: 'census-late', outcome: 'withdrawn' });
+    expect((await own.active()).map((r) => r.id)).toEqual([ids[0]]);
+    expect(Object.fromEntries((await own.census()).counts)).toEqual({ detected: 1, resolved: 3 });
+    for (const id of ids) await own.remove(id);
+  });
 });
 
 describe('deadlines from chain heights', () => {
