@@ -21,6 +21,7 @@ import { rateAfterRefusal } from '../sender/rebroadcast.ts';
 import { type Actionable, checkBuilt, feeRateNow, maxFeeSat } from '../sender/send.ts';
 import { writeAhead } from '../sender/write-ahead.ts';
 import { followAssert, followTimeout } from './assert-timeout.ts';
+import { processChallenge } from './challenge.ts';
 import { challengeLost, noteCapped, noteForeign, sendChallenge, warnUnverified } from './challenge-steps.ts';
 import { connectorSpend } from './connector-spend.ts';
 import type { DisputeGraph, DisputeJobContext } from './context.ts';
@@ -69,8 +70,11 @@ export async function processTrack(ctx: DisputeJobContext, data: DisputeJobData)
     if (next !== undefined) return next;
   }
   if (rec.state === 'timed-out') return followTimeout(ctx, rec, tip);
+  // Tracked yet `detected`: the move past it was lost (a Redis failover took the last writes of a
+  // challenge job that had completed). The challenge step reads the chain first, so it takes up a
+  // challenge already there, Vigil's or another's, and sends one only if none is.
+  if (rec.state === 'detected') return `detected: ${await processChallenge(ctx, data)}`;
   if (rec.state === 'asserted' || rec.state === 'disproved') return followDisprove(ctx, rec, tip);
-  if (rec.state !== 'challenged' && rec.state !== 'confirmed') return `state ${rec.state}`;
   return trackChallenge(ctx, rec, tip);
 }
 

@@ -345,6 +345,11 @@ export class DisputeQueue {
       } else if (await job.isFailed()) {
         await job.retry('failed');
         moved++;
+      } else if (ctx.mode === 'challenge' && (await job.isCompleted())) {
+        // In mode challenge a completed challenge job leaves its dispute past `detected`; still
+        // `detected` means its writes were lost (a Redis failover): run it again.
+        await job.retry('completed');
+        moved++;
       } else if (atRisk && (await job.isDelayed())) {
         // Waiting out a retry's backoff while the window closes: run it now.
         await job.promote();

@@ -153,6 +153,43 @@ describe('the operator attacks the challenge (simnet, real jobs)', () => {
   }, 60_000);
 });
 
+describe('a Redis failover that took the last writes of a completed challenge job', () => {
+  it("the record is back at detected with no challenge while Vigil's is out: the tracker takes it up, sends nothing more", async () => {
+    const s = await startScenario();
+    const h = harness(s, 'challenge', `{vigil-test-${randomUUID()}}`);
+    try {
+      const id = s.openData.disputeId;
+      await processOpen(h.ctx, s.openData);
+      // What the promoted replica had: the record as opened, before the challenge job's writes.
+      const keys = ['', ':events', ':applied'].map((k) => `${h.prefix}:dispute:${id}${k}`);
+      const before = await Promise.all(keys.map((k) => h.redis.dumpBuffer(k)));
+      await processChallenge(h.ctx, { disputeId: id });
+      const sent = s.sim.chain.spenderOf(s.kickoff.txid, 0)?.txid;
+      expect(sent).toBeDefined();
+      for (const [i, key] of keys.entries()) {
+        const dump = before[i];
+        if (dump) await h.redis.restore(key, 0, dump, 'REPLACE');
+        else await h.redis.del(key);
+      }
+      const lost = await h.store.require(id);
+      expect(lost.state).toBe('detected');
+      expect(lost.challenge.txid).toBeUndefined();
+      // The tracker (or the redrive's re-run of the completed job) reads the chain before it builds.
+      expect(await processTrack(h.ctx, { disputeId: id })).toMatch(/^detected: challenged/);
+      const rec = await h.store.require(id);
+      expect(rec.state).toBe('challenged');
+      expect(rec.challenge.txid).toBe(sent);
+      // Nothing else spends connector A, and nothing new reached the mempool for it.
+      expect(s.sim.chain.spenderOf(s.kickoff.txid, 0)?.txid).toBe(sent);
+      s.mine(1);
+      expect(await processTrack(h.ctx, { disputeId: id })).toMatch(/^confirmed at/);
+    } finally {
+      await h.close();
+      await s.stop();
+    }
+  }, 60_000);
+});
+
 describe('a challenge that did not take effect', () => {
   it('a conflicting spend of a funding coin evicts it: rebuilt with fresh coins, confirms inside T_c', async () => {
     const s = await startScenario();

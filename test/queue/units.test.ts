@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DisputeQueue, EVENTS_STREAM_MAX_LEN, QueuePrefixError } from '../../src/queue/dispute-queue.ts';
+import {
+  DISPUTE_QUEUE,
+  DisputeQueue,
+  EVENTS_STREAM_MAX_LEN,
+  QueuePrefixError,
+} from '../../src/queue/dispute-queue.ts';
 import {
   challengeJobId,
   JobIdError,
@@ -10,7 +16,7 @@ import {
   trackSchedulerId,
   urgentTrackJobId,
 } from '../../src/queue/job-ids.ts';
-import { CONNECTION, cleanup, REDIS_URL } from '../../testkit/queue/scenario.ts';
+import { CONNECTION, cleanup, REDIS_URL, until } from '../../testkit/queue/scenario.ts';
 
 const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
 const prefix = `{vigil-test-${randomUUID()}}`;
@@ -91,6 +97,21 @@ describe('redrive of a dispute whose deadline is at risk', () => {
         0,
       );
       expect(await (await q.queue.getJob(challengeJobId('e9-k03')))?.getState()).toBe('delayed');
+      // A challenge job that completed while its dispute is still `detected` (its writes lost to a
+      // failover) runs again in mode challenge, not in mode watch (where it withholds and completes).
+      const done = new Worker(DISPUTE_QUEUE, async () => 'done', { connection: CONNECTION, prefix: p });
+      await q.queue.add('challenge', { disputeId: 'e10-k04' }, { jobId: challengeJobId('e10-k04') });
+      await until(async () =>
+        (await q.queue.getJob(challengeJobId('e10-k04')))?.finishedOn ? true : undefined,
+      );
+      await done.close();
+      const lost = [{ id: 'e10-k04', state: 'detected' }];
+      const watching = q.bind({ mode: 'watch' } as Parameters<DisputeQueue['bind']>[0]);
+      expect(await q.redrive(watching, lost)).toBe(0);
+      expect(await (await q.queue.getJob(challengeJobId('e10-k04')))?.getState()).toBe('completed');
+      const challenging = q.bind({ mode: 'challenge' } as Parameters<DisputeQueue['bind']>[0]);
+      expect(await q.redrive(challenging, lost)).toBe(1);
+      expect(await (await q.queue.getJob(challengeJobId('e10-k04')))?.getState()).toBe('waiting');
     } finally {
       await q.close();
       await cleanup(redis, p);
