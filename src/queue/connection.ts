@@ -77,6 +77,9 @@ function describeCluster(client: Cluster): string {
   return `${client.status} offline=${offline} nodes=${nodes.join(',')}`;
 }
 
+/** How long a queue command on a Redis Cluster may take before it fails (and its caller retries). */
+export const QUEUE_COMMAND_TIMEOUT_MS = 10_000;
+
 /**
  * What BullMQ is given for `options`: plain options for one Redis (with `maxRetriesPerRequest: null`
  * for a worker), or a new `Cluster` over the seeds, which the caller closes after BullMQ let go of it.
@@ -101,6 +104,9 @@ export function bullConnection(
         connectionName: `vigil:queue-${role}`,
         // BullMQ's rule for every connection it blocks on; the queue's own commands retry too, as before.
         maxRetriesPerRequest: null,
+        // A queue command (never a blocking one) routed to a node that died in a failover could wait
+        // for good, and the job that sent it with it: such a command fails after 10 s and is retried.
+        ...(role === 'queue' ? { commandTimeout: QUEUE_COMMAND_TIMEOUT_MS } : {}),
       },
       clusterRetryStrategy: reconnectDelay,
     },

@@ -86,10 +86,10 @@ describe(`a cluster primary killed mid-dispute at ${POINTS.length} points (seed 
       redisUrl: cluster.url,
       watchers: 3,
       fault: 'commission-not-taken',
-      // Slower than the story: a six-block window (18 s here, an hour on Bitcoin) must hold a failover
+      // Slower than the story: a six-block window (30 s here, an hour on Bitcoin) must hold a failover
       // (2 s node timeout and an election), the wedged workers it may leave being replaced (4 s) and
       // the challenge or disprove being built and sent, on a loaded two-core machine.
-      bitcoinBlockMs: 3000,
+      bitcoinBlockMs: 5000,
     });
     const n = net;
     started = n;
