@@ -5,7 +5,7 @@
  * /healthz, exit codes and the served directory. Real anvil, the simnet behind its Core-RPC front, real
  * Redis.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,6 +139,10 @@ afterAll(async () => {
 describe('vigil devnet serve + vigil watch in two processes', () => {
   it('writes a watch config the daemon starts from, with its secrets in 0600 files', async () => {
     serve = await startServe();
+    // The operator's seed is written when the operator starts, just after the watch command is printed.
+    await until('the operator seed file', async () =>
+      existsSync(join(dir, 'operator-wots.seed')) ? true : undefined,
+    );
     for (const secret of ['watcher.key', 'bitcoin-rpc.password', 'operator-wots.seed']) {
       expect(statSync(join(dir, secret)).mode & 0o777, secret).toBe(0o600);
     }
