@@ -6,6 +6,7 @@
  * a stated bound. A slope is robust to the saw-tooth of garbage collection in a way that "last sample
  * minus first" is not, and a bound per 1,000 epochs reads directly as "what a month of epochs would add".
  */
+import { createRng } from '../governance/workload.ts';
 
 export type SoakSample = {
   /** Epochs the daemon had judged when the sample was taken. */
@@ -151,15 +152,7 @@ export function faultyEpochs(o: {
   gap: number;
   from: number;
 }): number[] {
-  // mulberry32: small, seeded, and the same on every platform.
-  let a = o.seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = createRng(o.seed);
   const out: number[] = [];
   let last = Number.NEGATIVE_INFINITY;
   for (let e = o.from; e < o.epochs; e++) {

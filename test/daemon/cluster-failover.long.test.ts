@@ -21,6 +21,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DisputeRecord, DisputeStore } from '../../src/dispute/records/store.ts';
+import { createRng } from '../../src/governance/workload.ts';
 import { connectRedisAny } from '../../src/store/connect.ts';
 import { closeRedis, type RedisClient } from '../../src/store/redis.ts';
 import { until } from '../cli/child-process.ts';
@@ -33,18 +34,6 @@ import {
 } from './cluster-devnet.ts';
 
 const SEED = Number(process.env.VIGIL_TEST_SEED ?? 21);
-
-/** mulberry32: a small seeded generator, so a failing run can be repeated instant for instant. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Where a dispute is, as its record shows it; `claimed` is read from serve's story instead. */
 const POINTS: { name: string; at?: (r: DisputeRecord) => boolean; fresh?: boolean }[] = [
@@ -81,7 +70,8 @@ afterAll(async () => {
 
 describe(`a cluster primary killed mid-dispute at ${POINTS.length} points (seed ${SEED})`, () => {
   it('loses no dispute, broadcasts no challenge twice, and ends every dispute as on one Redis', async () => {
-    const random = seeded(SEED);
+    // Seeded, so a failing run can be repeated instant for instant.
+    const random = createRng(SEED);
     net = await startClusterDevnet({
       redisUrl: cluster.url,
       watchers: 3,
