@@ -92,6 +92,10 @@ const GUARD = [
   '"$bin" "$@" </dev/null &',
   'pid=$!',
   'echo "anvil-pid $pid"',
+  // Once the parent is gone our pipes are closed, and dash reports a killed job ("Killed") on stderr: the
+  // write would end the guard by SIGPIPE before it deletes the HOME.
+  "trap '' PIPE",
+  'exec 2>/dev/null',
   'exec 3<&0',
   '{ cat <&3 >/dev/null; kill $pid 2>/dev/null; } &',
   "trap 'kill $pid 2>/dev/null' TERM INT HUP",
