@@ -39,6 +39,10 @@ const GUARD = [
   'dir="$1"; bin="$2"; shift 2',
   '"$bin" "$@" </dev/null &',
   'pid=$!',
+  // Once the parent is gone our pipes are closed, and dash reports a job killed by a signal on stderr:
+  // that write would end the guard by SIGPIPE before it deletes the directory.
+  "trap '' PIPE",
+  'exec 2>/dev/null',
   'exec 3<&0',
   '{ cat <&3 >/dev/null; kill $pid 2>/dev/null; } &',
   "trap 'kill $pid 2>/dev/null' TERM INT HUP",
