@@ -30,6 +30,12 @@ import { disproveSlot } from './record-slots.ts';
 
 const txidHexOf = (tx: Tx): string => hashToDisplayHex(txidOf(tx));
 
+/**
+ * The disprove builder's lock: renewed every third of it while held, so it bounds only how long other
+ * processes wait after a crash. A regtest disprove window is six blocks.
+ */
+const DISPROVE_LOCK_TTL_MS = 10_000;
+
 /** The disprove step whose leaf a spend of D used, or undefined when it used no disprove leaf. */
 function disproveStepOf(graph: Graph, spender: Tx, vin: number): number | undefined {
   const witness = spender.inputs[vin]?.witness ?? [];
@@ -307,51 +313,52 @@ async function judgeAndDisprove(
   }
 
   // One builder per dispute at a time: two builds at different fee rates would be two transactions.
-  const lock = new Lease(ctx.redis, `${ctx.prefix}:dispute:${rec.id}:disprove-lock`, 30_000);
-  if (!(await lock.acquire())) return 'another process is building the disprove';
-  let builtHere = false;
-  try {
+  // A lease renewed while it is held, its release retried: a release lost to a Redis failover would
+  // otherwise keep every process out of this dispute's disprove for a whole TTL, longer than a regtest
+  // disprove window (issue #21's failover run at the assert).
+  const lock = new Lease(ctx.redis, `${ctx.prefix}:dispute:${rec.id}:disprove-lock`, DISPROVE_LOCK_TTL_MS);
+  const held = await lock.runExclusive(async (): Promise<{ done: string } | { builtHere: boolean }> => {
     const fresh = await ctx.store.require(rec.id);
-    if (fresh.disprove.raw === undefined || decision === 'build-only') {
-      const built = disproveBuilder(
-        ctx,
-        { graph, sigs },
-        step,
-        kickoff.tx,
-        assert.tx,
-        wallet.script,
-      )((await feeRateNow(ctx)).satPerKvb);
-      await checkBuilt(ctx, rec.id, 'disprove', built);
-      const t = await testAccept(ctx, built.raw);
-      // Refusals no retry cures fail here; a fee or conflict answer is handled when it is sent.
-      if (t.kind === 'refused' || t.kind === 'unavailable' || t.kind === 'premature')
-        await settleOutcome(ctx, rec.id, built.txid, 'disprove', t);
-      const txid = asTxid(built.txid);
-      const detail = { txid, step, fee: built.fee, vsize: built.vsize };
-      if (decision === 'build-only') {
-        await ctx.store.note(
-          rec.id,
-          { type: 'dry-run-built', detail: { ...detail, tx: 'disprove' } },
-          {
-            key: `dry-run-disprove-${assertTxid}`,
-            patch: { dryRun: { disprove: { txid, raw: built.raw } } },
-          },
-        );
-        ctx.metrics?.broadcasts.inc({ tx: 'disprove', result: 'dry-run' });
-        return `dry-run: built and checked the disprove of step ${step} (${built.txid})`;
-      }
-      const noted = await writeAhead(disproveSlot(ctx, fresh), {
-        kind: 'built',
-        built,
-        step,
-        tip,
-        assertTxid,
-      });
-      builtHere = noted === 'applied';
+    if (fresh.disprove.raw !== undefined && decision !== 'build-only') return { builtHere: false };
+    const built = disproveBuilder(
+      ctx,
+      { graph, sigs },
+      step,
+      kickoff.tx,
+      assert.tx,
+      wallet.script,
+    )((await feeRateNow(ctx)).satPerKvb);
+    await checkBuilt(ctx, rec.id, 'disprove', built);
+    const t = await testAccept(ctx, built.raw);
+    // Refusals no retry cures fail here; a fee or conflict answer is handled when it is sent.
+    if (t.kind === 'refused' || t.kind === 'unavailable' || t.kind === 'premature')
+      await settleOutcome(ctx, rec.id, built.txid, 'disprove', t);
+    const txid = asTxid(built.txid);
+    const detail = { txid, step, fee: built.fee, vsize: built.vsize };
+    if (decision === 'build-only') {
+      await ctx.store.note(
+        rec.id,
+        { type: 'dry-run-built', detail: { ...detail, tx: 'disprove' } },
+        {
+          key: `dry-run-disprove-${assertTxid}`,
+          patch: { dryRun: { disprove: { txid, raw: built.raw } } },
+        },
+      );
+      ctx.metrics?.broadcasts.inc({ tx: 'disprove', result: 'dry-run' });
+      return { done: `dry-run: built and checked the disprove of step ${step} (${built.txid})` };
     }
-  } finally {
-    await lock.release();
-  }
+    const noted = await writeAhead(disproveSlot(ctx, fresh), {
+      kind: 'built',
+      built,
+      step,
+      tip,
+      assertTxid,
+    });
+    return { builtHere: noted === 'applied' };
+  });
+  if (held === 'busy') return 'another process is building the disprove';
+  if ('done' in held) return held.done;
+  const builtHere = held.builtHere;
   const stored = await ctx.store.require(rec.id);
   // Another run wrote it: it sends it, or it is out already, or (that run died) it is resent here.
   if (!builtHere) return resend(ctx, stored, { graph, sigs });
