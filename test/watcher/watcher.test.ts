@@ -202,10 +202,11 @@ describe('the watch daemon on simnet', () => {
         await r.quit();
       },
     });
-    // The dispute is opened first; the diagnosis joins its record right after (it never delays a challenge).
+    // The dispute is opened first; the diagnosis joins its record right after (it never delays a challenge),
+    // and the verdict is told once the record has it: wait for both.
     const rec = await until(async () => {
       const r = await a.watcher.store.get(s.openData.disputeId);
-      return r?.opened.diagnosis !== undefined ? r : undefined;
+      return r?.opened.diagnosis !== undefined && reported.length > 0 ? r : undefined;
     }, 20_000);
     // Graphs are imported beside the sync (ingestion waits on the node, import computes), then once more
     // after it for what it made final; the claim is judged only after the sync.
