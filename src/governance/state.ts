@@ -124,6 +124,12 @@ type LeafEncoder = () => Uint8Array;
 /** `index` is -1 from the mark that creates the leaf until its input ends (`endStep`). */
 type LeafEntry = { index: number; encode: LeafEncoder; dirty: boolean };
 
+/** A leaf table as a snapshot keeps it (`LeafTable.layout`). */
+export type LeafLayout = {
+  entries: { id: string; index: number; bytes: Uint8Array }[];
+  series: { kind: CheckpointKind; account: Address; indices: number[] }[];
+};
+
 /**
  * A record's handle on its leaf: the id and encoder are built once, and the tree entry is
  * remembered, so marking the record again costs no id string, closure or map lookup. Only for leaves whose
@@ -392,6 +398,79 @@ export class LeafTable {
       }
     }
     return out;
+  }
+
+  /**
+   * What a snapshot of the table needs (state-snapshot.ts), after a flush: every plain leaf's id, tree
+   * index and current bytes, and every checkpoint series' leaf indices (their bytes come from the
+   * histories the snapshot carries anyway).
+   */
+  layout(): LeafLayout {
+    this.flush();
+    const entries: LeafLayout['entries'] = [];
+    for (const [id, e] of this.entries) entries.push({ id, index: e.index, bytes: e.encode().slice() });
+    const series: LeafLayout['series'] = [];
+    for (const byAccount of this.series) {
+      for (const c of byAccount.values())
+        series.push({ kind: c.kind, account: c.account, indices: [...c.indices] });
+    }
+    return { entries, series };
+  }
+
+  /**
+   * A table rebuilt from a layout. A plain leaf keeps its stored bytes until its record is marked again,
+   * which installs the record's own encoder (every mutation marks its leaf, so stored bytes are never
+   * stale); the global leaf, marked without an encoder, is bound to `global` at once. Each series is
+   * bound to the history `historyOf` names for it. Throws when the layout is not one table's: an index
+   * missing, repeated or out of range, or a series whose history has another length.
+   */
+  static restore(
+    layout: LeafLayout,
+    global: LeafEncoder,
+    historyOf: (kind: CheckpointKind, account: Address) => History | undefined,
+  ): LeafTable {
+    const t = new LeafTable();
+    const count = layout.entries.length + layout.series.reduce((n, c) => n + c.indices.length, 0);
+    const bytesAt: (Uint8Array | undefined)[] = new Array(count);
+    const claim = (index: number, what: string): void => {
+      if (!Number.isInteger(index) || index < 0 || index >= count || bytesAt[index] !== undefined) {
+        throw new RangeError(`leaf layout: ${what} has index ${index}, missing, repeated or beyond ${count}`);
+      }
+    };
+    for (const { id, index, bytes } of layout.entries) {
+      claim(index, `leaf ${id}`);
+      bytesAt[index] = bytes;
+      const entry: LeafEntry = { index, encode: id === '01' ? global : () => bytes, dirty: false };
+      t.entries.set(id, entry);
+      if (id === '01') t.globalEntry = entry;
+    }
+    for (const s of layout.series) {
+      const history = historyOf(s.kind, s.account);
+      if (history === undefined || history.blocks.length !== s.indices.length) {
+        throw new RangeError(
+          `leaf layout: checkpoint series ${s.kind}/${s.account} has ${s.indices.length} leaves and its history ${history?.blocks.length ?? 'is missing'}`,
+        );
+      }
+      const c: CheckpointSeries = {
+        kind: s.kind,
+        account: s.account,
+        prefix: leafIds.checkpoint(s.kind, s.account, 0n).slice(0, -16),
+        history,
+        validators:
+          s.kind === CheckpointKind.Delegation ? (history as DelegationHistory).validators : undefined,
+        indices: [...s.indices],
+        dirtyAt: -1,
+      };
+      (t.series[s.kind] as Map<Address, CheckpointSeries>).set(s.account, c);
+      t.checkpointCount += s.indices.length;
+      for (let at = 0; at < s.indices.length; at++) {
+        const index = s.indices[at] as number;
+        claim(index, `checkpoint ${c.prefix}#${at}`);
+        bytesAt[index] = encodeSeriesLeaf(c, at).slice();
+      }
+    }
+    for (let i = 0; i < count; i++) t.tree.setLeafBytes(t.tree.appendEmpty(), bytesAt[i] as Uint8Array);
+    return t;
   }
 
   /** Hashes every changed or new leaf into the tree. */
