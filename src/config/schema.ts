@@ -75,6 +75,14 @@ const l2 = z
       .optional()
       .describe('governance genesis the contracts were deployed with (JSON, docs/inputs-format.md shape)'),
     confirmations: nonNegativeInt.default(12).describe('L2 blocks on top before a block is acted on'),
+    retainEpochs: nonNegativeInt
+      .default(256)
+      .describe(
+        'ended epochs whose inputs the L2 journal keeps behind the newest (older ones are pruned once judged for good; 0 keeps all)',
+      ),
+    pruneDepth: positiveInt
+      .default(1000)
+      .describe('L2 blocks an epoch end must be under before the journal is pruned past it'),
     maxRange: positiveInt.default(2000).describe('largest eth_getLogs block range (shrinks on RPC limits)'),
     pollIntervalMs: milliseconds.default(2000).describe('how often to poll the L2 head'),
     requestTimeoutMs: milliseconds.default(10_000).describe('timeout of one L2 RPC request'),

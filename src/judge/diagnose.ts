@@ -20,10 +20,16 @@ import {
   reexecute,
   type TraceStep,
 } from '../governance/index.ts';
+import { cloneState } from '../governance/state-snapshot.ts';
 
 export type FraudDiagnosisInput = {
   genesis: GenesisOptions;
-  /** Every input before the epoch's first one, in L2 order. */
+  /**
+   * Where the history starts when it does not start at genesis (a pruned journal): the state after the
+   * first `inputs` inputs. Not modified (each run starts from a copy).
+   */
+  base?: { state: GovernanceState; inputs: number };
+  /** Every input before the epoch's first one (since the base, when there is one), in L2 order. */
   priorInputs: readonly GovernanceInput[];
   /** The epoch's inputs, its endEpoch last. */
   epochInputs: readonly GovernanceInput[];
@@ -37,21 +43,21 @@ export type FraudDiagnosis =
       rule: RuleId;
       /** Index within the epoch's inputs of the first step whose root departs from the reference. */
       step: number;
-      /** The same step as an index into every input since genesis. */
+      /** The same step as an index into every input since genesis (the base's inputs counted). */
       globalStep: number;
       inputKind: GovernanceInput['kind'];
     }
   | { fault: undefined; reason: string };
 
-function preState(genesis: GenesisOptions, prior: readonly GovernanceInput[]): GovernanceState {
-  const state = createGenesisState(genesis);
-  if (prior.length > 0) reexecute(prior, { state });
+function preState(input: FraudDiagnosisInput): GovernanceState {
+  const state = input.base ? cloneState(input.base.state) : createGenesisState(input.genesis);
+  if (input.priorInputs.length > 0) reexecute(input.priorInputs, { state });
   return state;
 }
 
 function run(input: FraudDiagnosisInput, executor: Executor): { root: Uint8Array; trace: TraceStep[] } {
   const r = reexecute(input.epochInputs, {
-    state: preState(input.genesis, input.priorInputs),
+    state: preState(input),
     executor,
     trace: true,
   });
@@ -74,7 +80,7 @@ export function diagnoseFraud(input: FraudDiagnosisInput): FraudDiagnosis {
       fault: executor.name,
       rule: executor.breaks,
       step: d.index,
-      globalStep: input.priorInputs.length + d.index,
+      globalStep: (input.base?.inputs ?? 0) + input.priorInputs.length + d.index,
       inputKind: d.input.kind,
     };
   }

@@ -6,15 +6,29 @@
  *                     (only blocks that produced something: the derived state is a pure function of it)
  *   <prefix>:hashes   sorted set, score = block number, member = "<number>:<hash>" — checkpoints used to
  *                     find the fork point after a reorg (range ends and blocks with entries), trimmed
- * A range is committed with one MULTI/EXEC, so a crash leaves either all of it or none of it.
+ *   <prefix>:base     hash {block, hash, entries, data} — once the journal is pruned: the derived state
+ *                     through the first `entries` entries of `block` (gzip, base64); the journal keeps
+ *                     `block` and the blocks above it
+ * A range is committed with one MULTI/EXEC, so a crash leaves either all of it or none of it; the base
+ * moves with one script that also drops the blocks it covers.
  */
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Hash } from 'viem';
 import type { RedisClient } from '../store/redis.ts';
+import { redisScript, runScript } from '../store/scripts.ts';
 import { decodeJournal, encodeJournal } from './journal-codec.ts';
+
+const COMPACT = redisScript('vigilJournalCompact', new URL('./journal-compact.lua', import.meta.url), 2);
 
 export type BlockRef = { number: bigint; hash: Hash };
 
 export type JournalBlock<T> = { number: bigint; hash: Hash; entries: T[] };
+
+/**
+ * Where a pruned journal starts: the derivation's state after the first `entries` entries of block
+ * `block` (the derivation's own encoding, `data`). The journal holds `block` and every block above it.
+ */
+export type JournalBase = { block: bigint; hash: Hash; entries: number; data: Uint8Array };
 
 /**
  * Where the ingester keeps its cursor and journal: Redis for the daemon (CursorStore), a directory for
@@ -37,12 +51,20 @@ export type JournalStore<T> = {
   /** Known checkpoints at or below `atOrBelow`, newest first. */
   checkpoints(atOrBelow: bigint, limit?: number): Promise<BlockRef[]>;
   journal(): Promise<JournalBlock<T>[]>;
+  /** The base a pruned journal starts from, if it was ever pruned (stores that can prune). */
+  base?(): Promise<JournalBase | undefined>;
+  /**
+   * Stores `base` and drops the journal blocks below its block, all or nothing; false (nothing changed)
+   * when the stored base is already at or above it.
+   */
+  compact?(base: JournalBase): Promise<boolean>;
 };
 
 export class CursorStore<T> implements JournalStore<T> {
   private readonly cursorKey: string;
   private readonly journalKey: string;
   private readonly hashesKey: string;
+  private readonly baseKey: string;
 
   constructor(
     private readonly redis: RedisClient,
@@ -53,6 +75,7 @@ export class CursorStore<T> implements JournalStore<T> {
     this.cursorKey = `${prefix}:cursor`;
     this.journalKey = `${prefix}:journal`;
     this.hashesKey = `${prefix}:hashes`;
+    this.baseKey = `${prefix}:base`;
   }
 
   async cursor(): Promise<BlockRef | undefined> {
@@ -89,11 +112,17 @@ export class CursorStore<T> implements JournalStore<T> {
     await m.exec();
   }
 
-  /** Drops everything above `forkPoint` and moves the cursor back to it, atomically. */
+  /**
+   * Drops everything above `forkPoint` and moves the cursor back to it, atomically. A fork point below the
+   * base's block drops the base too: the journal below it is gone, so only a rewind to before the start
+   * block (re-ingesting everything) leaves a consistent journal, and the ingester asks for no other.
+   */
   async rewind(forkPoint: BlockRef): Promise<void> {
     const above = `(${forkPoint.number}`;
-    await this.redis
-      .multi()
+    const baseBlock = await this.redis.hget(this.baseKey, 'block');
+    const m = this.redis.multi();
+    if (baseBlock !== null && BigInt(baseBlock) > forkPoint.number) m.del(this.baseKey);
+    await m
       .zremrangebyscore(this.journalKey, above, '+inf')
       .zremrangebyscore(this.hashesKey, above, '+inf')
       .zadd(this.hashesKey, forkPoint.number.toString(), `${forkPoint.number}:${forkPoint.hash}`)
@@ -124,7 +153,34 @@ export class CursorStore<T> implements JournalStore<T> {
     return members.map((m) => decodeJournal<JournalBlock<T>>(m));
   }
 
+  async base(): Promise<JournalBase | undefined> {
+    const [block, hash, entries, data] = await this.redis.hmget(
+      this.baseKey,
+      'block',
+      'hash',
+      'entries',
+      'data',
+    );
+    if (!block || !hash || !entries || !data) return undefined;
+    return {
+      block: BigInt(block),
+      hash: hash as Hash,
+      entries: Number(entries),
+      data: new Uint8Array(gunzipSync(Buffer.from(data, 'base64'))),
+    };
+  }
+
+  async compact(base: JournalBase): Promise<boolean> {
+    const moved = await runScript(
+      this.redis,
+      COMPACT,
+      [this.baseKey, this.journalKey],
+      [base.block.toString(), base.hash, String(base.entries), gzipSync(base.data).toString('base64')],
+    );
+    return moved === 1;
+  }
+
   async clear(): Promise<void> {
-    await this.redis.del(this.cursorKey, this.journalKey, this.hashesKey);
+    await this.redis.del(this.cursorKey, this.journalKey, this.hashesKey, this.baseKey);
   }
 }

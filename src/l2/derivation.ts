@@ -4,7 +4,8 @@
  * it computes, and the operator's commitments. A pure function of the journal (see ingester.ts), so a
  * reorg or a restart rebuilds it by replay.
  */
-import { bytesToHex } from '../core/bytes.ts';
+import { bytesToHex, utf8 } from '../core/bytes.ts';
+import { VigilError } from '../core/errors.ts';
 import {
   applyInput,
   computeStateRoot,
@@ -15,8 +16,10 @@ import {
   type GovernanceState,
   type Params,
   REFERENCE_EXECUTOR,
+  reexecute,
 } from '../governance/index.ts';
-import type { JournalBlock } from './cursor-store.ts';
+import { decodeStateSnapshot, encodeStateSnapshot } from '../governance/state-snapshot.ts';
+import type { JournalBase, JournalBlock } from './cursor-store.ts';
 import type { L2Entry, StateCommitmentRecord } from './decode.ts';
 import type { Derivation } from './ingester.ts';
 import { TouchedKeys } from './touched.ts';
@@ -43,10 +46,48 @@ export type RejectedInput = { input: GovernanceInput; rule: string; reason: stri
 /** A transaction the chain reverted, naming a rule (`rule`), but the model's executor accepts. */
 export type RevertedAcceptedInput = { input: GovernanceInput; txHash: string; rule: string | undefined };
 
+/** Inputs asked for below the base of a pruned journal: they are no longer kept. */
+export class PrunedInputsError extends VigilError {
+  override name = 'PrunedInputsError';
+}
+
+/** What a base's data says of itself, before the state snapshot. */
+type BaseHeader = { version: 1; epoch: string; inputIndex: number; root: string };
+type DecodedBase = { header: BaseHeader; snapshot: Uint8Array; epoch: bigint };
+
+/** A base's data: a one-line JSON header, then the state snapshot (docs/l2-ingestion.md "Pruning"). */
+function encodeBaseData(header: BaseHeader, snapshot: Uint8Array): Uint8Array {
+  const head = utf8(`${JSON.stringify(header)}\n`);
+  const out = new Uint8Array(head.length + snapshot.length);
+  out.set(head);
+  out.set(snapshot, head.length);
+  return out;
+}
+
+function decodeBaseData(data: Uint8Array): DecodedBase {
+  const nl = data.indexOf(0x0a);
+  let header: BaseHeader;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(data.subarray(0, nl))) as BaseHeader;
+  } catch (err) {
+    throw new VigilError(`The L2 journal's base has no readable header: ${String(err)}`);
+  }
+  if (nl < 0 || header?.version !== 1 || !Number.isSafeInteger(header.inputIndex) || header.inputIndex < 1) {
+    throw new VigilError('The L2 journal base is not one this version of Vigil wrote');
+  }
+  return { header, snapshot: data.subarray(nl + 1), epoch: BigInt(header.epoch) };
+}
+
 export class GovernanceDerivation implements Derivation<L2Entry> {
   state: GovernanceState;
-  /** Every input in chain order, reverted ones included (the feed a watcher re-executes). */
+  /**
+   * Every input in chain order since the base (genesis when the journal was never pruned), reverted ones
+   * included (the feed a watcher re-executes): inputs[i] is the input of absolute index
+   * `inputsOffset + i`, the index epoch ends and overruled inputs use.
+   */
   inputs: GovernanceInput[] = [];
+  /** Absolute index of inputs[0]: how many inputs the base holds (0 without one). */
+  inputsOffset = 0;
   epochEnds: EpochEnd[] = [];
   commitments = new Map<bigint, StateCommitmentRecord>();
   rejected: RejectedInput[] = [];
@@ -74,6 +115,15 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
    * the same in every block of the epoch (docs/protocol.md §2).
    */
   private epochParams = new Map<bigint, Params>();
+  /** Each epoch end's entry index within its block: where a base taken there splits the block. */
+  private endEntries = new Map<bigint, number>();
+  /** The pruned journal's base this derivation starts from, when there is one. */
+  private base: (DecodedBase & { journal: JournalBase }) | undefined;
+
+  /** The last epoch the base holds (its end and every input before it): nothing at or below it is kept. */
+  get baseEpoch(): bigint | undefined {
+    return this.base?.epoch;
+  }
 
   /** Indices into `inputs` the chain overruled: a re-execution must leave them out. */
   get overruledInputs(): ReadonlySet<number> {
@@ -93,8 +143,35 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
     return this.epochParams.get(epoch);
   }
 
-  reset(): void {
-    this.state = createGenesisState(this.genesis);
+  /** A fresh copy of the state the feed starts from: the base's, or genesis. */
+  startingState(): GovernanceState {
+    return this.base ? decodeStateSnapshot(this.base.snapshot) : createGenesisState(this.genesis);
+  }
+
+  /** The inputs of absolute indices [from, to); throws PrunedInputsError below the base. */
+  inputsSlice(from: number, to: number): GovernanceInput[] {
+    if (from < this.inputsOffset) {
+      throw new PrunedInputsError(
+        `input ${from} is below the pruned L2 journal's base (it holds inputs up to ${this.inputsOffset}, epoch ${this.baseEpoch})`,
+      );
+    }
+    return this.inputs.slice(from - this.inputsOffset, to - this.inputsOffset);
+  }
+
+  reset(base?: JournalBase): void {
+    if (base === undefined) {
+      this.base = undefined;
+      this.state = createGenesisState(this.genesis);
+    } else {
+      this.base = { ...decodeBaseData(base.data), journal: base };
+      this.state = decodeStateSnapshot(this.base.snapshot);
+      const root = `0x${bytesToHex(computeStateRoot(this.state))}`;
+      if (root !== this.base.header.root) {
+        throw new VigilError(`The L2 journal base names root ${this.base.header.root} and holds ${root}`);
+      }
+    }
+    this.inputsOffset = this.base?.header.inputIndex ?? 0;
+    this.endEntries = new Map();
     this.inputs = [];
     this.epochEnds = [];
     this.commitments = new Map();
@@ -103,19 +180,20 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
     this.lastBlockEpochEnds = [];
     this.touched.markFull();
     this.overruled = new Set();
-    this.epochStart = 0;
+    this.epochStart = this.inputsOffset;
     this.epochParams = new Map([[this.state.epoch, { ...this.state.params }]]);
   }
 
-  applyBlock(block: JournalBlock<L2Entry>): void {
+  applyBlock(block: JournalBlock<L2Entry>, fromEntry = 0): void {
     this.lastBlockEpochEnds = [];
-    for (const entry of block.entries) {
+    for (let e = fromEntry; e < block.entries.length; e++) {
+      const entry = block.entries[e] as L2Entry;
       if (entry.type === 'commitment') {
         this.commitments.set(entry.commitment.epoch, entry.commitment);
         continue;
       }
       const input = entry.input;
-      const index = this.inputs.length;
+      const index = this.inputsOffset + this.inputs.length;
       this.inputs.push(input);
       this.touched.beforeInput(this.state, input);
       const endOfEpoch = input.kind === 'endEpoch' && !this.touched.full;
@@ -147,6 +225,7 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
           lastInput: index,
         };
         this.epochStart = index + 1;
+        this.endEntries.set(end.epoch, e);
         this.epochEnds.push(end);
         this.lastBlockEpochEnds.push(end);
         this.epochParams.set(this.state.epoch, { ...this.state.params });
@@ -161,9 +240,65 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
    */
   private rebuildState(): void {
     this.touched.markFull();
-    this.state = createGenesisState(this.genesis);
+    this.state = this.startingState();
     for (let i = 0; i < this.inputs.length; i++) {
-      if (!this.overruled.has(i)) applyInput(this.state, this.inputs[i] as GovernanceInput, this.executor);
+      if (!this.overruled.has(this.inputsOffset + i))
+        applyInput(this.state, this.inputs[i] as GovernanceInput, this.executor);
     }
+  }
+
+  /**
+   * A base at the end of `epoch`: the state right after its endEpoch, rebuilt from the current base
+   * (or genesis) and the inputs since, checked against the root ingestion computed there. The epoch's
+   * end must be one this derivation applied.
+   */
+  baseAt(epoch: bigint): JournalBase {
+    const end = this.epochEnds.find((e) => e.epoch === epoch);
+    const entry = this.endEntries.get(epoch);
+    if (end === undefined || entry === undefined) {
+      throw new VigilError(
+        `No end of epoch ${epoch} since the L2 journal's base: no base can be taken there`,
+      );
+    }
+    const state = this.startingState();
+    const feed: GovernanceInput[] = [];
+    for (let i = this.inputsOffset; i <= end.lastInput; i++) {
+      if (!this.overruled.has(i)) feed.push(this.inputs[i - this.inputsOffset] as GovernanceInput);
+    }
+    if (feed.length > 0) reexecute(feed, { state, executor: this.executor });
+    const root = `0x${bytesToHex(computeStateRoot(state))}`;
+    if (root !== end.root) {
+      throw new VigilError(
+        `Rebuilding the state at the end of epoch ${epoch} reached ${root}, ingestion ${end.root}`,
+      );
+    }
+    const header: BaseHeader = { version: 1, epoch: epoch.toString(), inputIndex: end.lastInput + 1, root };
+    return {
+      block: end.block,
+      hash: end.blockHash as JournalBase['hash'],
+      entries: entry + 1,
+      data: encodeBaseData(header, encodeStateSnapshot(state)),
+    };
+  }
+
+  /**
+   * Forgets what `base` (stored by the journal) holds: the inputs before it, and the epoch ends,
+   * commitments and parameters of the epochs at or before its epoch. A base older than the current one
+   * changes nothing.
+   */
+  prune(base: JournalBase): void {
+    const decoded = decodeBaseData(base.data);
+    const drop = decoded.header.inputIndex - this.inputsOffset;
+    if (drop <= 0 || drop > this.inputs.length) return;
+    // In place: a reader that holds the array (the watcher's walk) sees the same feed, shifted.
+    this.inputs.splice(0, drop);
+    this.inputsOffset = decoded.header.inputIndex;
+    this.base = { ...decoded, journal: base };
+    const epoch = decoded.epoch;
+    this.epochEnds = this.epochEnds.filter((e) => e.epoch > epoch);
+    for (const e of [...this.commitments.keys()]) if (e <= epoch) this.commitments.delete(e);
+    for (const e of [...this.epochParams.keys()]) if (e <= epoch) this.epochParams.delete(e);
+    for (const e of [...this.endEntries.keys()]) if (e <= epoch) this.endEntries.delete(e);
+    for (const i of [...this.overruled]) if (i < this.inputsOffset) this.overruled.delete(i);
   }
 }

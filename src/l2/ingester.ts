@@ -19,7 +19,7 @@
 import type { Logger } from 'pino';
 import type { Address, Hash, Log } from 'viem';
 import { VigilError } from '../core/errors.ts';
-import type { BlockRef, JournalBlock, JournalStore } from './cursor-store.ts';
+import type { BlockRef, JournalBase, JournalBlock, JournalStore } from './cursor-store.ts';
 import { AdaptiveLogFetcher } from './log-fetcher.ts';
 import type { L2Metrics } from './metrics.ts';
 import { type RevertedTx, RevertedTxFetcher } from './revert-fetcher.ts';
@@ -34,10 +34,14 @@ export class UndecodableTxError extends VigilError {
   override name = 'UndecodableTxError';
 }
 
-/** A consumer of decoded entries; must be a pure function of the entries applied since `reset()`. */
+/**
+ * A consumer of decoded entries; must be a pure function of its base (genesis when none) and the entries
+ * applied since `reset()`. `fromEntry` skips the first entries of a block (the base's block: the base
+ * holds them). A derivation that cannot start from a base throws when given one.
+ */
 export type Derivation<T> = {
-  reset(): void;
-  applyBlock(block: JournalBlock<T>): void;
+  reset(base?: JournalBase): void;
+  applyBlock(block: JournalBlock<T>, fromEntry?: number): void;
 };
 
 export type IngesterOptions<T> = {
@@ -95,6 +99,8 @@ export class L2Ingester<T> {
   private headersChecked = -1n;
   /** Headers read but not checked yet, by number (at most a range, or a resumed range). */
   private headerCache = new Map<bigint, BlockHeader>();
+  /** The block of the pruned journal's base, when it has one: no rewind can reach below it. */
+  private baseBlock: bigint | undefined;
 
   constructor(options: IngesterOptions<T>) {
     this.o = {
@@ -125,7 +131,6 @@ export class L2Ingester<T> {
    */
   async init(): Promise<void> {
     const stored = await this.o.store.cursor();
-    this.o.derivation.reset();
     this.pending = [];
     if (stored) {
       await this.replayJournal();
@@ -135,6 +140,7 @@ export class L2Ingester<T> {
         'L2 ingestion resumed from the stored cursor',
       );
     } else {
+      this.o.derivation.reset();
       const before = this.o.startBlock - 1n;
       const h = before >= 0n ? await this.o.rpc.header(before) : undefined;
       this.cursorRef = { number: before, hash: (h?.hash ?? `0x${'0'.repeat(64)}`) as Hash };
@@ -181,14 +187,42 @@ export class L2Ingester<T> {
     }
   }
 
-  /** Rebuilds the derived state from the journal: blocks whose hooks ran are applied, the rest queued. */
+  /**
+   * Rebuilds the derived state from the base (genesis when the journal was never pruned) and the journal:
+   * blocks whose hooks ran are applied, the rest queued. The base's block is applied from its first entry
+   * the base does not hold, and the blocks below it (a prune that raced this read) are skipped.
+   */
   private async replayJournal(): Promise<void> {
+    const base = await this.o.store.base?.();
+    this.o.derivation.reset(base);
+    this.baseBlock = base?.block;
     const hooked = await this.o.store.hooked();
     this.pending = [];
     for (const b of await this.o.store.journal()) {
-      if (b.number <= hooked) this.o.derivation.applyBlock(b);
-      else this.pending.push(b);
+      if (base !== undefined && b.number < base.block) continue;
+      const from = base !== undefined && b.number === base.block ? base.entries : 0;
+      if (b.number <= hooked) this.o.derivation.applyBlock(b, from);
+      else if (from === 0) this.pending.push(b);
+      else throw new VigilError(`L2 journal base at block ${b.number} is above the hooked mark ${hooked}`);
     }
+  }
+
+  /**
+   * Prunes the journal: `base` (built by the derivation from its state) is stored and the blocks below its
+   * block dropped, all or nothing. Only for a base whose block is hooked and applied (the derivation
+   * builds it from what it applied). False when the store cannot prune or holds a newer base.
+   */
+  async compact(base: JournalBase): Promise<boolean> {
+    if (!this.o.store.compact) return false;
+    if (!this.initialized || this.pending.length > 0) {
+      throw new VigilError('L2 journal compaction asked while blocks are waiting to be applied');
+    }
+    if (base.block > (this.cursorRef?.number ?? -1n)) {
+      throw new VigilError(`L2 journal base at block ${base.block} is above the cursor`);
+    }
+    const moved = await this.o.store.compact(base);
+    if (moved) this.baseBlock = base.block;
+    return moved;
   }
 
   /**
@@ -369,6 +403,19 @@ export class L2Ingester<T> {
       }
       below = (candidates[candidates.length - 1] as BlockRef).number - 1n;
     }
+    if (fork && this.baseBlock !== undefined && fork.number < this.baseBlock) {
+      // The journal below the base is gone: re-ingest everything rather than rebuild from a state the
+      // new chain never had (the rewind drops the base).
+      this.o.logger?.error(
+        {
+          cursor: cursor.number.toString(),
+          forkPoint: fork.number.toString(),
+          base: this.baseBlock.toString(),
+        },
+        'L2 reorg below the pruned journal base: re-ingesting from the start block',
+      );
+      fork = undefined;
+    }
     if (!fork) {
       const before = this.o.startBlock - 1n;
       const h = before >= 0n ? await this.o.rpc.header(before) : undefined;
@@ -379,7 +426,6 @@ export class L2Ingester<T> {
       );
     }
     await this.o.store.rewind(fork);
-    this.o.derivation.reset();
     await this.replayJournal();
     await this.resetHeaderMark();
     this.cursorRef = fork;

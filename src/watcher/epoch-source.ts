@@ -15,7 +15,6 @@ import { redactText } from '../core/redact.ts';
 import { traceCheckpoints } from '../dispute/trace-checkpoints.ts';
 import {
   computeStateRoot,
-  createGenesisState,
   type GovernanceInput,
   type GovernanceState,
   REFERENCE_EXECUTOR,
@@ -70,7 +69,15 @@ export type L2EpochSourceOptions = {
    */
   syncBudgetMs?: number;
   /**
-   * Longest history (inputs since genesis) the fault diagnosis re-executes, once per catalogue fault
+   * Ended epochs whose inputs the journal keeps behind the newest (unset: all). Older ones are pruned into
+   * the journal's base (docs/l2-ingestion.md "Pruning"), never one at or above a graph not settled yet,
+   * above the newest settled one, or whose end is less than `pruneDepth` blocks deep.
+   */
+  retainEpochs?: number;
+  /** L2 blocks an epoch end must be under before the journal is pruned past it (default 1000). */
+  pruneDepth?: number;
+  /**
+   * Longest history (inputs since genesis, or since the pruned journal's base) the fault diagnosis re-executes, once per catalogue fault
    * (default 20 000, a few seconds): beyond it the diagnosis says so instead of holding up the poll.
    */
   diagnoseMaxInputs?: number;
@@ -219,6 +226,7 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
       for (const epoch of committedSince.keys())
         if (!derivation.commitments.has(epoch)) committedSince.delete(epoch);
       metrics?.lastCommittedEpoch.set(Number(committed));
+      await prune();
     } catch (err) {
       budgetSpent = false;
       failed = failureText(err);
@@ -230,6 +238,58 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
       };
       throw err;
     }
+  }
+
+  /** The lowest epoch of a graph the watcher holds and has not settled, at its last `graphs()`. */
+  let lowestOpenGraph: bigint | undefined;
+  /** `graphs()` ran since this process started: until then no open graph is known, so nothing is pruned. */
+  let graphsSeen = false;
+  let settledSeen = 0;
+  let newestSettled: bigint | undefined;
+
+  /**
+   * Moves the journal's base to the newest epoch end that is `retainEpochs` behind the newest end, below
+   * every open graph, at or below the newest settled one and `pruneDepth` deep, once that is
+   * `retainEpochs / 4` (at least 1) epochs past the current base: a backlog (nothing settled yet) is
+   * never pruned, and an epoch whose dispute runs keeps its inputs.
+   */
+  async function prune(): Promise<void> {
+    const retain = o.retainEpochs;
+    const newest = derivation.epochEnds.at(-1);
+    if (retain === undefined || newest === undefined || !ingestion.ingester.synced) return;
+    const settled = registry.settledEpochs?.();
+    if (settled === undefined || !graphsSeen) return;
+    if (settled.size !== settledSeen) {
+      settledSeen = settled.size;
+      for (const e of settled) if (newestSettled === undefined || e > newestSettled) newestSettled = e;
+    }
+    if (newestSettled === undefined) return;
+    let limit = newest.epoch - BigInt(retain);
+    if (newestSettled < limit) limit = newestSettled;
+    if (lowestOpenGraph !== undefined && lowestOpenGraph - 1n < limit) limit = lowestOpenGraph - 1n;
+    const current = derivation.baseEpoch ?? -1n;
+    if (limit - current < BigInt(Math.max(1, Math.floor(retain / 4)))) return;
+    const depth = o.pruneDepth ?? 1000;
+    const ends = derivation.epochEnds;
+    let target: EpochEnd | undefined;
+    for (let i = ends.length - 1; i >= 0 && target === undefined; i--) {
+      const e = ends[i] as EpochEnd;
+      if (e.epoch <= limit && depthOf(e.block) >= depth) target = e;
+    }
+    if (target === undefined || target.epoch <= current) return;
+    const dropped = target.lastInput + 1 - derivation.inputsOffset;
+    const base = derivation.baseAt(target.epoch);
+    if (!(await ingestion.ingester.compact(base))) return;
+    derivation.prune(base);
+    o.logger?.info(
+      {
+        epoch: target.epoch.toString(),
+        block: target.block.toString(),
+        inputs: dropped,
+        baseBytes: base.data.length,
+      },
+      'L2 journal pruned: its base moved to the end of an epoch judged for good',
+    );
   }
 
   const endOf = (epoch: bigint): EpochEnd | undefined => {
@@ -263,14 +323,20 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
    */
   function inputsBetween(from: number, to: number): GovernanceInput[] {
     const overruled = derivation.overruledInputs;
-    const slice = derivation.inputs.slice(from, to);
+    const slice = derivation.inputsSlice(from, to);
     if (overruled.size === 0) return slice;
     return slice.filter((_, i) => !overruled.has(from + i));
   }
 
   function stateBefore(index: number): GovernanceState {
-    if (!walk || walk.inputs !== derivation.inputs || walk.next > index) {
-      walk = { inputs: derivation.inputs, next: 0, state: createGenesisState(derivation.genesis) };
+    // A reset replaces the inputs array; a prune keeps it, and only a walk behind the new base restarts.
+    if (
+      !walk ||
+      walk.inputs !== derivation.inputs ||
+      walk.next > index ||
+      walk.next < derivation.inputsOffset
+    ) {
+      walk = { inputs: derivation.inputs, next: derivation.inputsOffset, state: derivation.startingState() };
     }
     if (index > walk.next) reexecute(inputsBetween(walk.next, index), { state: walk.state });
     walk.next = index;
@@ -318,6 +384,16 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
       };
     }
     const end = endOf(epoch);
+    const base = derivation.baseEpoch;
+    if (!end && base !== undefined && epoch <= base) {
+      return {
+        reexecution: {
+          complete: false,
+          reason: `epoch ${epoch} is at or below the pruned L2 journal's base (epoch ${base}): its inputs are no longer kept (l2.retainEpochs)`,
+        },
+        l2: { inputsFinal: false, behind: false, commitment: { status: 'missing' } },
+      };
+    }
     if (!end) {
       const last = derivation.epochEnds.at(-1)?.epoch;
       const behind = last === undefined || epoch > last;
@@ -389,15 +465,18 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
     const end = endOf(epoch);
     if (!end) return undefined;
     const max = o.diagnoseMaxInputs ?? 20_000;
-    if (end.lastInput + 1 > max) {
+    const offset = derivation.inputsOffset;
+    const since = offset > 0 ? 'the L2 journal base' : 'genesis';
+    if (end.lastInput + 1 - offset > max) {
       return {
         fault: undefined,
-        reason: `not diagnosed: ${end.lastInput + 1} inputs since genesis, more than the ${max} the watcher re-executes per fault`,
+        reason: `not diagnosed: ${end.lastInput + 1 - offset} inputs since ${since}, more than the ${max} the watcher re-executes per fault`,
       };
     }
     return diagnoseFraud({
       genesis: derivation.genesis,
-      priorInputs: inputsBetween(0, end.firstInput),
+      ...(offset > 0 ? { base: { state: derivation.startingState(), inputs: offset } } : {}),
+      priorInputs: inputsBetween(offset, end.firstInput),
       epochInputs: inputsBetween(end.firstInput, end.lastInput + 1),
       claimedRoot,
     });
@@ -408,7 +487,14 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
       const graphs = await registry.graphs();
       // The graphs judged for good and let go of (settled) still count as published.
       const epochs = new Set(registry.settledEpochs?.() ?? []);
-      for (const g of graphs) epochs.add(g.graph.spec.epoch);
+      let lowest: bigint | undefined;
+      for (const g of graphs) {
+        const e = g.graph.spec.epoch;
+        epochs.add(e);
+        if (lowest === undefined || e < lowest) lowest = e;
+      }
+      lowestOpenGraph = lowest;
+      graphsSeen = true;
       metrics?.lastGraphEpoch.set([...epochs].reduce((m, e) => Math.max(m, Number(e)), -1));
       graphEpochs = epochs;
       return graphs;

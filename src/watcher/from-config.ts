@@ -215,6 +215,8 @@ export function epochSourceFromConfig(
     prefix: `${config.redis.keyPrefix}:l2`,
     deployment: deploymentFromConfig(config) as WatchedDeployment,
     confirmations: config.l2.confirmations,
+    ...(config.l2.retainEpochs > 0 ? { retainEpochs: config.l2.retainEpochs } : {}),
+    pruneDepth: config.l2.pruneDepth,
     chainId: config.l2.chainId,
     traceSteps: params.traceSteps,
     maxRange: BigInt(config.l2.maxRange),

@@ -11,6 +11,7 @@ import {
   REFERENCE_EXECUTOR,
   reexecute,
 } from '../../src/governance/index.ts';
+import { encodeStateSnapshot } from '../../src/governance/state-snapshot.ts';
 import { generateWorkload } from '../../src/governance/workload.ts';
 import { diagnoseFraud } from '../../src/judge/diagnose.ts';
 import { addr, Scenario } from '../governance/scenario.ts';
@@ -115,6 +116,44 @@ describe('diagnoseFraud on generated workloads', () => {
       }
     }
     expect([...diagnosed].sort()).toEqual([...reachedByWorkloads].sort());
+  }, 120_000);
+
+  it('from a base state (a pruned journal) it names the same fault at the same steps as from genesis', () => {
+    const w = generateWorkload({ seed: 2, inputs: 240, epochLength: 30 });
+    const epochs = epochsOf(w.inputs);
+    let compared = 0;
+    for (const fault of FAULTS) {
+      for (const e of epochs.slice(2)) {
+        const prior = w.inputs.slice(0, e.start);
+        const epoch = w.inputs.slice(e.start, e.end + 1);
+        const claimed = claimedRoot(w.genesis, prior, epoch, fault);
+        const fromGenesis = diagnoseFraud({
+          genesis: w.genesis,
+          priorInputs: prior,
+          epochInputs: epoch,
+          claimedRoot: claimed,
+        });
+        if (fromGenesis.fault === undefined) continue;
+        // The base: the state after the first two epochs; the prior inputs are those since.
+        const cut = (epochs[1] as Epoch).end + 1;
+        const base = createGenesisState(w.genesis);
+        reexecute(w.inputs.slice(0, cut), { state: base });
+        const before = hex(encodeStateSnapshot(base));
+        const fromBase = diagnoseFraud({
+          genesis: w.genesis,
+          base: { state: base, inputs: cut },
+          priorInputs: w.inputs.slice(cut, e.start),
+          epochInputs: epoch,
+          claimedRoot: claimed,
+        });
+        expect(fromBase).toEqual(fromGenesis);
+        // The base is read, never run: every executor starts from its own copy.
+        expect(hex(encodeStateSnapshot(base))).toBe(before);
+        compared++;
+        break;
+      }
+    }
+    expect(compared).toBeGreaterThanOrEqual(5);
   }, 120_000);
 
   it('an honest root is no fault, and a root no catalogue fault reproduces is unexplained', () => {

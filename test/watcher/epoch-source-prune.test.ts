@@ -1,0 +1,180 @@
+/**
+ * The epoch source prunes the L2 journal (l2.retainEpochs) on a real anvil and Redis: only behind the
+ * epochs the watcher judged for good, never at or above a graph still open, and a pruned source (or a
+ * restarted one, starting from the base) gives for every kept epoch the facts of a source that never
+ * pruned. The graph registry is a stand-in whose open and settled epochs the test sets: the pruning
+ * policy reads nothing else of it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bytesToHex } from '../../src/core/bytes.ts';
+import type { ImportedGraph } from '../../src/dispute/graph/import.ts';
+import { FAULTS, reexecute } from '../../src/governance/index.ts';
+import { generateWorkload } from '../../src/governance/workload.ts';
+import type { FraudDiagnosis } from '../../src/judge/diagnose.ts';
+import { createL2EpochSource, type L2EpochSource } from '../../src/watcher/epoch-source.ts';
+import type { GraphRegistry } from '../../src/watcher/graph-registry.ts';
+import { type Chain, startChain, testRedis } from '../l2/helpers.ts';
+
+/** A registry whose open graphs and settled epochs are the test's to set. */
+function standInRegistry() {
+  const settled = new Set<bigint>();
+  let open: bigint[] = [];
+  const registry: GraphRegistry = {
+    graphs: async () => open.map((epoch) => ({ graph: { spec: { epoch } } }) as unknown as ImportedGraph),
+    refused: () => new Map(),
+    refusedFiles: () => new Map(),
+    settledEpochs: () => settled,
+  };
+  return {
+    registry,
+    settle: (...epochs: bigint[]) => {
+      for (const e of epochs) settled.add(e);
+    },
+    open: (...epochs: bigint[]) => {
+      open = epochs;
+    },
+  };
+}
+
+async function syncAll(s: L2EpochSource): Promise<void> {
+  for (let i = 0; i < 1000 && !s.status().caughtUp; i++) await s.sync();
+  expect(s.status().caughtUp).toBe(true);
+}
+
+const range = (from: number, to: number): bigint[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => BigInt(from + i));
+
+describe('the epoch source prunes the L2 journal behind what was judged for good', () => {
+  const w = generateWorkload({ seed: 17, inputs: 300, epochLength: 20 });
+  const { redis, prefix, cleanup } = testRedis();
+  let chain: Chain;
+  let ended: bigint;
+
+  const source = (name: string, registry: GraphRegistry, retainEpochs?: number): L2EpochSource =>
+    createL2EpochSource({
+      rpcUrls: [chain.anvil.rpcUrl],
+      redis,
+      prefix: `${prefix}:${name}`,
+      deployment: chain.deployment,
+      confirmations: 1,
+      traceSteps: 4,
+      maxRange: 50n,
+      ...(retainEpochs !== undefined ? { retainEpochs } : {}),
+      pruneDepth: 3,
+      graphs: registry,
+    });
+
+  beforeAll(async () => {
+    chain = await startChain(w.genesis);
+    await chain.driver.replay(w.inputs);
+    await chain.rpc.mine(5);
+  }, 120_000);
+  afterAll(async () => {
+    await cleanup();
+    await chain?.stop();
+  });
+
+  it('prunes nothing before graphs were read, nor past the newest settled epoch or an open graph', async () => {
+    const reg = standInRegistry();
+    const s = source('policy', reg.registry, 3);
+    const d = s.ingestion.derivation;
+    reg.settle(...range(0, 20));
+    await syncAll(s);
+    ended = (d.epochEnds.at(-1)?.epoch ?? -1n) as bigint;
+    expect(ended).toBeGreaterThan(10n);
+    // graphs() never ran in this process: an open graph could be anywhere.
+    expect(d.baseEpoch).toBeUndefined();
+
+    // A graph open at epoch 4: the base stays below it.
+    reg.open(4n, 9n);
+    await s.graphs();
+    await s.sync();
+    expect(d.baseEpoch).toBe(3n);
+    const stored = await s.ingestion.store.base?.();
+    expect(stored).toBeDefined();
+    expect((await s.ingestion.store.journal())[0]?.number).toBe(stored?.block);
+
+    // Settled through 7 only (a backlog behind it): the base stops at 7 even with no graph open.
+    const reg2 = standInRegistry();
+    const s2 = source('backlog', reg2.registry, 3);
+    reg2.settle(...range(0, 7));
+    reg2.open();
+    await syncAll(s2);
+    await s2.graphs();
+    await s2.sync();
+    expect(s2.ingestion.derivation.baseEpoch).toBe(7n);
+
+    // Nothing settled: nothing pruned, however far behind the retention the history is.
+    const reg3 = standInRegistry();
+    const s3 = source('nothing-settled', reg3.registry, 1);
+    await syncAll(s3);
+    await s3.graphs();
+    await s3.sync();
+    expect(s3.ingestion.derivation.baseEpoch).toBeUndefined();
+    expect(s3.ingestion.derivation.inputsOffset).toBe(0);
+  });
+
+  it('a pruned source, and one restarted from its base, give the facts of a source that never pruned', async () => {
+    const reg = standInRegistry();
+    const pruned = source('facts', reg.registry, 3);
+    reg.settle(...range(0, 50));
+    await syncAll(pruned);
+    await pruned.graphs();
+    await pruned.sync();
+    const base = pruned.ingestion.derivation.baseEpoch as bigint;
+    expect(base).toBe(ended - 3n);
+    expect(pruned.ingestion.derivation.inputsOffset).toBeGreaterThan(0);
+
+    const whole = source('whole', standInRegistry().registry);
+    await syncAll(whole);
+    // A pruned epoch: not known any more, said plainly, and not a failure of the source.
+    const gone = await pruned.facts(base);
+    expect(gone.error).toBeUndefined();
+    expect(gone.reexecution).toMatchObject({
+      complete: false,
+      reason: expect.stringMatching(/pruned L2 journal/),
+    });
+    expect(gone.l2.behind).toBe(false);
+
+    const restarted = source('facts', standInRegistry().registry, 3);
+    await syncAll(restarted);
+    expect(restarted.ingestion.derivation.baseEpoch).toBe(base);
+    for (let e = base + 1n; e <= ended; e++) {
+      const want = await whole.facts(e);
+      expect(want.reexecution.complete).toBe(true);
+      for (const s of [pruned, restarted]) {
+        const got = await s.facts(e);
+        expect(got.error).toBeUndefined();
+        expect(got.reexecution.complete).toBe(true);
+        if (!got.reexecution.complete || !want.reexecution.complete) continue;
+        expect(bytesToHex(got.reexecution.root)).toBe(bytesToHex(want.reexecution.root));
+        expect(got.reexecution.checkpoints?.map(bytesToHex)).toEqual(
+          want.reexecution.checkpoints?.map(bytesToHex),
+        );
+        expect(got.reexecution.stepIndex).toBe(want.reexecution.stepIndex);
+        expect(got.l2).toEqual(want.l2);
+      }
+    }
+    // The governed window of the first kept epoch is still known (its parameters are the base's).
+    expect(restarted.governedChallengeWindow(base + 1n)).toEqual(whole.governedChallengeWindow(base + 1n));
+
+    // A fraud after the base is diagnosed from the base, as from genesis.
+    const last = ended;
+    const d = whole.ingestion.derivation;
+    const end = d.epochEnds.find((x) => x.epoch === last);
+    if (end === undefined) throw new Error('no end of the last epoch');
+    for (const fault of FAULTS) {
+      const state = d.startingState();
+      reexecute(d.inputsSlice(0, end.firstInput), { state });
+      const claimed = reexecute(d.inputsSlice(end.firstInput, end.lastInput + 1), {
+        state,
+        executor: fault,
+      }).root;
+      const fromGenesis = (await whole.diagnose(last, claimed)) as FraudDiagnosis | undefined;
+      if (fromGenesis?.fault === undefined) continue;
+      expect(await restarted.diagnose(last, claimed)).toEqual(fromGenesis);
+      return;
+    }
+    throw new Error('no catalogue fault changes the last epoch of this workload');
+  });
+});
