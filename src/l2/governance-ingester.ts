@@ -20,6 +20,8 @@ import type { BlockHeader, L2Rpc } from './rpc.ts';
 const RUN_WARN_EVERY = 1_000;
 /** `faults` keeps the first this many (every one is still logged, counted and passed to the hook). */
 const MAX_KEPT_FAULTS = 10_000;
+/** `checks` keeps the newest this many: a daemon makes one per epoch for months (each is logged). */
+const MAX_KEPT_CHECKS = 1_000;
 
 /** The L2 ran something other than docs/protocol.md: not the operator's commitment, the chain itself. */
 export type L2ExecutionFault =
@@ -75,6 +77,7 @@ export type GovernanceIngester = {
   ingester: L2Ingester<L2Entry>;
   derivation: GovernanceDerivation;
   store: JournalStore<L2Entry>;
+  /** The newest cross-checks (at most MAX_KEPT_CHECKS), oldest first. */
   checks: CrossCheckResult[];
   faults: L2ExecutionFault[];
 };
@@ -229,6 +232,7 @@ export function createGovernanceIngester(o: GovernanceIngesterOptions): Governan
             checker.check(client, derivation.state, block.number, keys),
           );
           checks.push(check);
+          if (checks.length > MAX_KEPT_CHECKS) checks.splice(0, checks.length - MAX_KEPT_CHECKS);
           if (!check.ok) report({ kind: 'state-mismatch', epochEnd: end, differences: check.differences });
         }
         await o.onEpochEnd?.(end, check);

@@ -45,6 +45,8 @@ import {
 } from '../dispute/graph/import.ts';
 import { defaultGraphParameters, type GraphParameters } from '../dispute/graph/parameters.ts';
 import type { StepCircuit } from '../dispute/graph/scripts.ts';
+import { WOTS_HASH_BYTES } from '../dispute/winternitz/parameters.ts';
+import { ByteStringSet } from './byte-string-set.ts';
 
 export const GRAPH_FILE = /^epoch-(0|[1-9][0-9]*)\.json$/;
 
@@ -358,6 +360,11 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
    */
   const wotsOwners = new Map<string, Set<string>>();
   const ownerKey = (file: string, hash: string) => `${file}\n${hash}`;
+  /**
+   * The Winternitz hashes of every graph settled: its version can never be imported again, so no owner
+   * is needed, only the hash, kept for as long as the daemon runs (byte-string-set.ts: ~30 bytes each).
+   */
+  const settledWots = new ByteStringSet(WOTS_HASH_BYTES);
 
   function addVerified(file: string, versions: Map<string, Verified>, v: Verified): void {
     versions.set(v.hash, v);
@@ -381,14 +388,25 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
     }
   }
 
+  /** A settled version's hashes move from their owners to `settledWots`: still known, for good. */
+  function sealWots(file: string, v: Verified): void {
+    const key = ownerKey(file, v.hash);
+    for (const h of v.wots) {
+      settledWots.addHex(h);
+      const owners = wotsOwners.get(h);
+      owners?.delete(key);
+      if (owners?.size === 0) wotsOwners.delete(h);
+    }
+  }
+
   /** The Winternitz hashes of every verified graph but one version (the one being imported again). */
   function known(file: string, hash: string): { has(id: string): boolean } {
     const self = ownerKey(file, hash);
     return {
       has: (id) => {
         const owners = wotsOwners.get(id);
-        if (owners === undefined) return false;
-        return owners.size > 1 || !owners.has(self);
+        if (owners !== undefined && (owners.size > 1 || !owners.has(self))) return true;
+        return /^[0-9a-f]{40}$/.test(id) && settledWots.hasHex(id);
       },
     };
   }
@@ -641,7 +659,8 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
         for (const v of versions.values()) {
           if (v.graph !== graph) continue;
           // Out of `verified` (so the document and the graph can be collected), but its Winternitz
-          // hashes stay in `wotsOwners`: a later graph reusing one is still refused.
+          // hashes stay known (`settledWots`): a later graph reusing one is still refused.
+          sealWots(file, v);
           versions.delete(v.hash);
           if (versions.size === 0) verified.delete(file);
           const hashes = settled.get(file) ?? new Set<string>();
