@@ -82,6 +82,16 @@ export class MerkleTree {
     return this.sizes[0] ?? 0;
   }
 
+  /** An independent copy: the same nodes, no rehashing. */
+  clone(): MerkleTree {
+    const t = new MerkleTree();
+    t.levels = this.levels.map((l) => l.slice());
+    t.sizes = [...this.sizes];
+    t.dirty = [...this.dirty];
+    t.cachedRoot = this.cachedRoot;
+    return t;
+  }
+
   /** Builds a tree from record roots (32 bytes each, concatenated). */
   static fromLeafHashes(leafHashes: Uint8Array): MerkleTree {
     const tree = new MerkleTree();

@@ -12,6 +12,7 @@
 import { bytesToHex, equalBytes, hexToBytes, utf8 } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
 import type { Address, Hash32, InputPosition, ProposalAction, VoteSupport } from './inputs.ts';
+import type { MerkleTree } from './merkle.ts';
 import type { ParamKey } from './params.ts';
 import {
   type ActiveEntry,
@@ -113,6 +114,10 @@ const historyJson = (h: History): HistoryJson => ({
  * table, which changes no root.
  */
 export function encodeStateSnapshot(s: GovernanceState): Uint8Array {
+  return utf8(JSON.stringify(snapshotJson(s)));
+}
+
+function snapshotJson(s: GovernanceState): SnapshotJson {
   const layout = s.leaves.layout();
   const json: SnapshotJson = {
     version: STATE_SNAPSHOT_VERSION,
@@ -161,7 +166,7 @@ export function encodeStateSnapshot(s: GovernanceState): Uint8Array {
       series: layout.series.map((c) => [c.kind, c.account, c.indices]),
     },
   };
-  return utf8(JSON.stringify(json));
+  return json;
 }
 
 function proposalJson(p: ProposalRecord): ProposalJson {
@@ -224,12 +229,16 @@ export function decodeStateSnapshot(bytes: Uint8Array): GovernanceState {
   return s;
 }
 
-/** An independent copy of a state (between inputs): what a walk that mutates its state starts from. */
+/**
+ * An independent copy of a state (between inputs): what a walk that mutates its state starts from. The
+ * records go through the snapshot's shape (no bytes), and the tree is copied, not rehashed.
+ */
 export function cloneState(s: GovernanceState): GovernanceState {
-  return decodeStateSnapshot(encodeStateSnapshot(s));
+  const json = snapshotJson(s);
+  return stateOf(json, s.leaves.tree.clone());
 }
 
-function stateOf(j: SnapshotJson): GovernanceState {
+function stateOf(j: SnapshotJson, tree?: MerkleTree): GovernanceState {
   const validators = new Map<Address, ValidatorRecord>(
     j.validators.map((v) => [
       v.address,
@@ -319,7 +328,7 @@ function stateOf(j: SnapshotJson): GovernanceState {
     // Bound below, once the state it encodes the global leaf of exists.
     leaves: undefined as unknown as LeafTable,
   };
-  (s as { leaves: LeafTable }).leaves = LeafTable.restore(layout, () => encodeGlobalLeaf(s), historyOf);
+  (s as { leaves: LeafTable }).leaves = LeafTable.restore(layout, () => encodeGlobalLeaf(s), historyOf, tree);
   return s;
 }
 

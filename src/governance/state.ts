@@ -197,7 +197,7 @@ const CHECKPOINT_ID = /^0a0([0-3])([0-9a-f]{40})([0-9a-f]{16})$/;
  * their series (`CheckpointSeries`), every other leaf in `entries`.
  */
 export class LeafTable {
-  readonly tree = new MerkleTree();
+  constructor(readonly tree: MerkleTree = new MerkleTree()) {}
   private readonly entries = new Map<string, LeafEntry>();
   /** Leaves created by the current input, not yet given an index: parallel arrays. */
   private createdIds: string[] = [];
@@ -428,9 +428,14 @@ export class LeafTable {
     layout: LeafLayout,
     global: LeafEncoder,
     historyOf: (kind: CheckpointKind, account: Address) => History | undefined,
+    /** The tree of the table the layout was taken of, when it is at hand: adopted as is, not rehashed. */
+    tree?: MerkleTree,
   ): LeafTable {
-    const t = new LeafTable();
+    const t = new LeafTable(tree);
     const count = layout.entries.length + layout.series.reduce((n, c) => n + c.indices.length, 0);
+    if (tree !== undefined && tree.leafCount !== count) {
+      throw new RangeError(`leaf layout: ${count} leaves for a tree of ${tree.leafCount}`);
+    }
     const bytesAt: (Uint8Array | undefined)[] = new Array(count);
     const claim = (index: number, what: string): void => {
       if (!Number.isInteger(index) || index < 0 || index >= count || bytesAt[index] !== undefined) {
@@ -469,7 +474,9 @@ export class LeafTable {
         bytesAt[index] = encodeSeriesLeaf(c, at).slice();
       }
     }
-    for (let i = 0; i < count; i++) t.tree.setLeafBytes(t.tree.appendEmpty(), bytesAt[i] as Uint8Array);
+    if (tree === undefined) {
+      for (let i = 0; i < count; i++) t.tree.setLeafBytes(t.tree.appendEmpty(), bytesAt[i] as Uint8Array);
+    }
     return t;
   }
 

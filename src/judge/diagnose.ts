@@ -55,9 +55,14 @@ function preState(input: FraudDiagnosisInput): GovernanceState {
   return state;
 }
 
-function run(input: FraudDiagnosisInput, executor: Executor): { root: Uint8Array; trace: TraceStep[] } {
+/** The epoch run by `executor` from a copy of the reference pre-state (computed once per diagnosis). */
+function run(
+  input: FraudDiagnosisInput,
+  pre: GovernanceState,
+  executor: Executor,
+): { root: Uint8Array; trace: TraceStep[] } {
   const r = reexecute(input.epochInputs, {
-    state: preState(input),
+    state: cloneState(pre),
     executor,
     trace: true,
   });
@@ -67,12 +72,13 @@ function run(input: FraudDiagnosisInput, executor: Executor): { root: Uint8Array
 /** Pure: the catalogue fault that reproduces `claimedRoot`, or why none does. */
 export function diagnoseFraud(input: FraudDiagnosisInput): FraudDiagnosis {
   if (input.epochInputs.length === 0) return { fault: undefined, reason: 'the epoch has no inputs' };
-  const reference = run(input, REFERENCE_EXECUTOR);
+  const pre = preState(input);
+  const reference = run(input, pre, REFERENCE_EXECUTOR);
   if (equalBytes(reference.root, input.claimedRoot)) {
     return { fault: undefined, reason: 'the claimed root is the reference root: no fault to explain' };
   }
   for (const executor of FAULTS) {
-    const faulty = run(input, executor);
+    const faulty = run(input, pre, executor);
     if (!equalBytes(faulty.root, input.claimedRoot)) continue;
     const d = firstDivergence(reference.trace, faulty.trace);
     if (d === undefined || executor.breaks === null) continue;

@@ -68,6 +68,16 @@ describe('governance state snapshot', () => {
     });
   }
 
+  it('a clone (the tree copied, not rehashed) runs the rest of a workload as the original', () => {
+    for (const seed of [3, 4]) {
+      const w = generateWorkload({ seed, inputs: 500, epochLength: 25, rejected: 0.05 });
+      const original = stateAfter(w, w.inputs.slice(0, 240));
+      const clone = cloneState(original);
+      expect(bytesToHex(computeStateRoot(clone))).toBe(bytesToHex(computeStateRoot(original)));
+      expectSameFuture(original, clone, w.inputs.slice(240));
+    }
+  });
+
   it('a clone is independent: running one leaves the other as it was', () => {
     const w = generateWorkload({ seed: 9, inputs: 300 });
     const a = stateAfter(w, w.inputs.slice(0, 150));

@@ -10,7 +10,8 @@ import { FAULTS } from '../../src/governance/index.ts';
 import { generateWorkload, type Workload } from '../../src/governance/workload.ts';
 import { createGovernanceIngester } from '../../src/l2/governance-ingester.ts';
 import { L2Rpc } from '../../src/l2/rpc.ts';
-import { type Chain, metricValue, startChain, testMetrics, testRedis } from './helpers.ts';
+import { startFaultyProxy } from './faulty-proxy.ts';
+import { type Chain, memoryLogger, metricValue, startChain, testMetrics, testRedis } from './helpers.ts';
 
 describe('epoch-end cross-check', () => {
   let chain: Chain;
@@ -45,6 +46,48 @@ describe('epoch-end cross-check', () => {
   };
 
   let referenceRoots: string[] = [];
+
+  it('a node that answers one read of a past block with the head state is read again, not reported', async () => {
+    const proxy = await startFaultyProxy(chain.anvil.rpcUrl);
+    try {
+      const { gi: ref } = await ingest('stale-ref', {});
+      const target = `0x${(ref.derivation.epochEnds[3]?.block ?? -1n).toString(16)}`;
+      const log = memoryLogger();
+      // The first batch of reads at the fourth epoch end's block is answered with the head's state.
+      let stale = 0;
+      proxy.setMode((method, params) => {
+        if (method !== 'eth_call' || params[1] !== target || stale > 0) return 'ok';
+        stale++;
+        return 'stale-call';
+      });
+      const { gi, registry } = await ingest('stale-once', {
+        rpc: new L2Rpc({ urls: [proxy.url] }),
+        logger: log.logger,
+      });
+      expect(stale).toBe(1);
+      expect(gi.faults).toEqual([]);
+      expect(gi.checks.every((c) => c.ok)).toBe(true);
+      expect(await metricValue(registry, 'vigil_l2_execution_faults_total')).toBe(0);
+      const warned = log.records.filter((l) =>
+        String(l.msg).includes('answered two reads of one block differently'),
+      );
+      expect(warned).toHaveLength(1);
+      expect(String(warned[0]?.differences)).toMatch(/epoch: model 4 ≠ contract/);
+
+      // A node that answers every read of that block with the head's state: the difference stands on every
+      // read, and it is reported.
+      proxy.setMode((method, params) =>
+        method === 'eth_call' && params[1] === target ? 'stale-call' : 'ok',
+      );
+      const always = await ingest('stale-always', { rpc: new L2Rpc({ urls: [proxy.url] }) });
+      const reported = always.gi.faults.flatMap((f) =>
+        f.kind === 'state-mismatch' ? [f.epochEnd.epoch] : [],
+      );
+      expect(reported).toEqual([3n]);
+    } finally {
+      await proxy.close();
+    }
+  });
 
   it('the reference model agrees with the contracts at every epoch end (no false accusation)', async () => {
     const { gi, registry } = await ingest('reference', {});

@@ -12,7 +12,9 @@ export type FaultMode =
   /** JSON-RPC −32005 "rate limit exceeded" (Infura's code for a rate limit, and for a range cap). */
   | 'rate-limit'
   /** Forwarded, but every block header answered lacks its gasLimit (a broken or lagging node). */
-  | 'bad-header';
+  | 'bad-header'
+  /** An eth_call at a past block answered with the head's state (seen on anvil under load). */
+  | 'stale-call';
 
 export type FaultyProxy = {
   url: string;
@@ -94,6 +96,20 @@ export async function startFaultyProxy(upstream: string): Promise<FaultyProxy> {
         }
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(up));
+        return;
+      }
+      case 'stale-call': {
+        const stale = bodies.map((b) =>
+          b.method === 'eth_call' && Array.isArray(b.params) ? { ...b, params: [b.params[0], 'latest'] } : b,
+        );
+        const up = await fetch(upstream, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(Array.isArray(parsed) ? stale : stale[0]),
+        });
+        const text = await up.text();
+        res.writeHead(up.status, { 'content-type': 'application/json' });
+        res.end(text);
         return;
       }
       case 'rpc-error':
