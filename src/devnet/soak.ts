@@ -12,7 +12,8 @@
  *
  * Every `sampleEvery` judged epochs it reads the daemon's VmRSS (/proc), its V8 heap (/metrics), Redis's
  * `used_memory` and key count. At the end: every claimed epoch judged, one dispute per faulty epoch
- * resolved with the operator slashed, none for an honest one, and the memory series flat after warm-up.
+ * resolved with the operator slashed, none for an honest one, no L2 execution fault reported against the
+ * served L2 (it runs the rules), and the memory series flat after warm-up.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -372,6 +373,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     await until('the daemon', metrics);
     let nextSample = sampleEvery;
     let judged = 0;
+    let l2Faults = 0;
     for (;;) {
       while (planned[nextFault] !== undefined && ended.has(planned[nextFault] as number)) {
         nextFault++;
@@ -379,6 +381,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       }
       const body = await until('the daemon metrics', metrics);
       judged = metricValue(body, 'vigil_epochs_judged_total');
+      l2Faults = metricValue(body, 'vigil_l2_execution_faults_total');
       if (judged >= nextSample) {
         const mem = await redisMemory(redis);
         const s: SoakSample = {
@@ -431,6 +434,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         );
     }
     if (wrong.length === 0) problems.push('no epoch was claimed wrong: the fault schedule never bit');
+    // The served L2 runs the rules: an execution fault reported against it is a false accusation.
+    if (l2Faults > 0)
+      problems.push(`${l2Faults} L2 execution faults reported against an L2 that ran the rules`);
     const verdict = judgeSoak(samples, bounds);
     problems.push(...verdict.problems);
     keepLogs = problems.length > 0;
