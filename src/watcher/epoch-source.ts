@@ -226,7 +226,7 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
       for (const epoch of committedSince.keys())
         if (!derivation.commitments.has(epoch)) committedSince.delete(epoch);
       metrics?.lastCommittedEpoch.set(Number(committed));
-      await prune();
+      await pruneQuietly();
     } catch (err) {
       budgetSpent = false;
       failed = failureText(err);
@@ -290,6 +290,29 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
       },
       'L2 journal pruned: its base moved to the end of an epoch judged for good',
     );
+  }
+
+  /** The newest ended epoch when a prune last failed: tried again once the L2 has moved on. */
+  let pruneFailedAt: bigint | undefined;
+
+  /**
+   * Pruning is housekeeping: a failure (Redis away, a base that would not rebuild) is logged and tried
+   * again a few epochs later, and never fails the sync that judging waits on.
+   */
+  async function pruneQuietly(): Promise<void> {
+    const newest = derivation.epochEnds.at(-1)?.epoch;
+    const step = BigInt(Math.max(1, Math.floor((o.retainEpochs ?? 0) / 4)));
+    if (pruneFailedAt !== undefined && newest !== undefined && newest < pruneFailedAt + step) return;
+    try {
+      await prune();
+      pruneFailedAt = undefined;
+    } catch (err) {
+      pruneFailedAt = newest;
+      o.logger?.error(
+        { err: redactText(err instanceof Error ? err.message : String(err)) },
+        'L2 journal pruning failed: the journal is kept whole for now, and pruning is tried again later',
+      );
+    }
   }
 
   const endOf = (epoch: bigint): EpochEnd | undefined => {

@@ -104,6 +104,21 @@ describe('the epoch source prunes the L2 journal behind what was judged for good
     await s2.sync();
     expect(s2.ingestion.derivation.baseEpoch).toBe(7n);
 
+    // A prune that fails (Redis refusing the script) is logged; the sync and the facts go on.
+    const reg4 = standInRegistry();
+    const s4 = source('failing', reg4.registry, 3);
+    reg4.settle(...range(0, 20));
+    await syncAll(s4);
+    const store = s4.ingestion.store;
+    store.compact = async () => {
+      throw new Error('ERR Redis is loading the dataset in memory');
+    };
+    await s4.graphs();
+    await expect(s4.sync()).resolves.toBeUndefined();
+    expect(s4.ingestion.derivation.baseEpoch).toBeUndefined();
+    expect(s4.status().error).toBeUndefined();
+    expect((await s4.facts(2n)).reexecution.complete).toBe(true);
+
     // Nothing settled: nothing pruned, however far behind the retention the history is.
     const reg3 = standInRegistry();
     const s3 = source('nothing-settled', reg3.registry, 1);
