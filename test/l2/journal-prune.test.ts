@@ -33,6 +33,19 @@ function view(gi: GovernanceIngester, afterEpoch: bigint) {
   };
 }
 
+/** An ingester on `chain` under its own key prefix, with its metrics. */
+function ingesterOn(chain: Chain, r: TestRedis, tag: string, m = testMetrics()) {
+  const gi = createGovernanceIngester({
+    rpc: new L2Rpc({ urls: [chain.anvil.rpcUrl], metrics: m.metrics }),
+    redis: r.redis,
+    prefix: `${r.prefix}:${tag}`,
+    deployment: chain.deployment,
+    maxRange: 20n,
+    metrics: m.metrics,
+  });
+  return { gi, ...m };
+}
+
 /** The chain put inputs after the endEpoch in the epoch end's own block. */
 const splitsItsBlock = (gi: GovernanceIngester, end: EpochEnd): boolean =>
   gi.derivation.inputsSlice(end.lastInput + 1, end.lastInput + 2)[0]?.position.block === end.block;
@@ -43,18 +56,7 @@ describe('pruning the L2 journal into a base', () => {
   let w: Workload;
   let cut: number;
 
-  const fresh = (tag: string) => {
-    const m = testMetrics();
-    const gi = createGovernanceIngester({
-      rpc: new L2Rpc({ urls: [chain.anvil.rpcUrl], metrics: m.metrics }),
-      redis: r.redis,
-      prefix: `${r.prefix}:${tag}`,
-      deployment: chain.deployment,
-      maxRange: 20n,
-      metrics: m.metrics,
-    });
-    return { gi, ...m };
-  };
+  const fresh = (tag: string) => ingesterOn(chain, r, tag);
 
   beforeAll(async () => {
     w = generateWorkload({ seed: 31, inputs: 320, epochLength: 12 });
@@ -173,15 +175,7 @@ describe('a reorg below the base', () => {
     const snapshot = await chain.rpc.request<string>('evm_snapshot');
     const a = await chain.driver.replay(inputs.slice(cut), { offset: first.offset });
     const m = testMetrics();
-    const make = (tag: string) =>
-      createGovernanceIngester({
-        rpc: new L2Rpc({ urls: [chain.anvil.rpcUrl], metrics: m.metrics }),
-        redis: r.redis,
-        prefix: `${r.prefix}:${tag}`,
-        deployment: chain.deployment,
-        maxRange: 20n,
-        metrics: m.metrics,
-      });
+    const make = (tag: string) => ingesterOn(chain, r, tag, m).gi;
     const gi = make('watched');
     await gi.ingester.syncTo(a.lastBlock);
     // A base in history A, above the block the chain is reverted to.
