@@ -28,16 +28,23 @@ export type TraceStep = {
  * copied into shared slabs (a view each, not a buffer each) and equal rule lists are one frozen array:
  * about half the memory of a fresh array per step, with the same values.
  */
-const ROOTS_PER_SLAB = 4096;
+const MAX_ROOTS_PER_SLAB = 4096;
+/**
+ * Slabs start small and double: a short epoch's trace (a handful of steps, re-executed on every epoch a
+ * daemon judges) must not allocate, and through its views keep alive, a buffer sized for a long one.
+ */
+const FIRST_SLAB_ROOTS = 16;
 
 class TraceStore {
   private slab = new Uint8Array(0);
-  private used = ROOTS_PER_SLAB;
+  private capacity = 0;
+  private used = 0;
   private readonly ruleLists = new Map<string, RuleId[]>();
 
   root(root: Uint8Array): Uint8Array {
-    if (this.used === ROOTS_PER_SLAB) {
-      this.slab = new Uint8Array(ROOTS_PER_SLAB * 32);
+    if (this.used === this.capacity) {
+      this.capacity = Math.min(MAX_ROOTS_PER_SLAB, Math.max(FIRST_SLAB_ROOTS, this.capacity * 2));
+      this.slab = new Uint8Array(this.capacity * 32);
       this.used = 0;
     }
     const at = this.used++ * 32;

@@ -379,11 +379,12 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
     const trace = r.trace as TraceStep[];
     const m: EpochModel = {
       root: r.root,
+      // Copies: a trace's roots are views into its slabs, which a kept model must not hold alive.
       checkpoints: traceCheckpoints(
         preRoot,
         trace.map((s) => s.root),
         o.traceSteps,
-      ),
+      ).map((r) => r.slice()),
     };
     models.set(key, m);
     // An epoch's model is read while its claim is judged and its dispute opened; the oldest go first.
