@@ -17,6 +17,10 @@ export type SoakSample = {
   rssBytes: number;
   /** The daemon's V8 heap in use. */
   heapUsedBytes: number;
+  /** The V8 heap the daemon holds from the system (used or not): with `external`, what RSS is made of. */
+  heapTotalBytes: number;
+  /** Memory outside the V8 heap that JS objects own: ArrayBuffers (Uint8Array bytes), Buffers. */
+  externalBytes: number;
   /** Redis's `used_memory`. */
   redisUsedBytes: number;
   /** Keys in the Redis database the soak owns. */
@@ -52,6 +56,8 @@ export type SoakVerdict = {
   steadySamples: number;
   rss: SeriesSummary;
   heap: SeriesSummary;
+  heapTotal: SeriesSummary;
+  external: SeriesSummary;
   /** Redis's `used_memory` less the dispute history: what must stay flat. */
   redis: SeriesSummary;
   /** Keys less the dispute history's. */
@@ -137,6 +143,8 @@ export function judgeSoak(samples: readonly SoakSample[], bounds: SoakBounds): S
     steadySamples: steady.length,
     rss,
     heap: summarise(steady, (s) => s.heapUsedBytes),
+    heapTotal: summarise(steady, (s) => s.heapTotalBytes),
+    external: summarise(steady, (s) => s.externalBytes),
     redis,
     keys,
     history: summarise(steady, (s) => s.historyBytes),
@@ -167,7 +175,7 @@ export function faultyEpochs(o: {
 
 /** One line per sample, for the soak's output and the long test's log. */
 export function formatSample(s: SoakSample): string {
-  return `epoch ${s.epoch}: daemon RSS ${mib(s.rssBytes)}, heap ${mib(s.heapUsedBytes)}; Redis ${mib(s.redisUsedBytes)}, ${s.redisKeys} keys (dispute history ${mib(s.historyBytes)} in ${s.historyKeys} keys, L2 journal ${mib(s.journalBytes)}) (${(s.atMs / 1000).toFixed(0)} s)`;
+  return `epoch ${s.epoch}: daemon RSS ${mib(s.rssBytes)}, heap ${mib(s.heapUsedBytes)} of ${mib(s.heapTotalBytes)}, external ${mib(s.externalBytes)}; Redis ${mib(s.redisUsedBytes)}, ${s.redisKeys} keys (dispute history ${mib(s.historyBytes)} in ${s.historyKeys} keys, L2 journal ${mib(s.journalBytes)}) (${(s.atMs / 1000).toFixed(0)} s)`;
 }
 
 /** The verdict's figures in one paragraph. */
@@ -178,7 +186,9 @@ export function formatVerdict(v: SoakVerdict): string {
   return [
     `after warm-up (${v.steadySamples} samples):`,
     series('daemon RSS', v.rss, mib),
-    series('heap', v.heap, mib),
+    series('heap used', v.heap, mib),
+    series('heap held', v.heapTotal, mib),
+    series('external', v.external, mib),
     series('Redis outside the dispute history', v.redis, mib),
     series('of it the L2 journal', v.journal, mib),
     series('keys outside the dispute history', v.keys, keys),

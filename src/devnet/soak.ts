@@ -68,6 +68,8 @@ export type SoakReport = {
   faultyClaimed: number[];
   disputes: { epoch: string; state: string; outcome?: string }[];
   samples: SoakSample[];
+  /** Redis's keys at the end by shape, largest first. */
+  keyGroups: { pattern: string; keys: number; bytes: number }[];
   verdict: SoakVerdict;
   seconds: number;
 };
@@ -257,6 +259,24 @@ async function redisMemory(redis: Redis): Promise<RedisMemory> {
   return out;
 }
 
+/** Redis's keys at the end, grouped by shape (ids and numbers as `*`): what a growing key count is. */
+async function keyGroups(redis: Redis): Promise<{ pattern: string; keys: number; bytes: number }[]> {
+  const groups = new Map<string, { keys: number; bytes: number }>();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys) {
+      const pattern = key.replace(/[0-9a-f]{8,}|\d+/g, '*');
+      const g = groups.get(pattern) ?? { keys: 0, bytes: 0 };
+      g.keys++;
+      g.bytes += Number((await redis.memory('USAGE', key, 'SAMPLES', 0)) ?? 0);
+      groups.set(pattern, g);
+    }
+  } while (cursor !== '0');
+  return [...groups].map(([pattern, g]) => ({ pattern, ...g })).sort((a, b) => b.bytes - a.bytes);
+}
+
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const say = o.say ?? (() => {});
   const started = Date.now();
@@ -389,6 +409,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
           atMs: Date.now() - started,
           rssBytes: rssOf(watch.pid() ?? Number.NaN),
           heapUsedBytes: metricValue(body, 'nodejs_heap_size_used_bytes'),
+          heapTotalBytes: metricValue(body, 'nodejs_heap_size_total_bytes'),
+          externalBytes: metricValue(body, 'nodejs_external_memory_bytes'),
           redisUsedBytes: mem.used,
           redisKeys: mem.keys,
           historyBytes: mem.historyBytes,
@@ -437,6 +459,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     // The served L2 runs the rules: an execution fault reported against it is a false accusation.
     if (l2Faults > 0)
       problems.push(`${l2Faults} L2 execution faults reported against an L2 that ran the rules`);
+    const groups = await keyGroups(redis);
+    say(
+      `soak: Redis keys at the end: ${groups.map((g) => `${g.pattern} ×${g.keys} ${(g.bytes / 1024).toFixed(0)} KiB`).join(', ')}`,
+    );
     const verdict = judgeSoak(samples, bounds);
     problems.push(...verdict.problems);
     keepLogs = problems.length > 0;
@@ -450,6 +476,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       faultyClaimed: wrong,
       disputes,
       samples,
+      keyGroups: groups,
       verdict,
       seconds: (Date.now() - started) / 1000,
     };

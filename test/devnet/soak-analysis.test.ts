@@ -33,6 +33,8 @@ function series(
       atMs: e * 100,
       rssBytes: f.rss(e),
       heapUsedBytes: f.rss(e) / 2,
+      heapTotalBytes: (f.rss(e) * 3) / 4,
+      externalBytes: MIB,
       redisUsedBytes: f.redis?.(e) ?? 2 * MIB,
       redisKeys: (f.keys?.(e) ?? 40) + Math.floor(e / 25) * 3,
       historyBytes: f.history?.(e) ?? 0,
