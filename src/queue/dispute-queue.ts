@@ -55,14 +55,15 @@ export type DisputeQueueOptions = {
 /**
  * Finished jobs kept in Redis (docs/operations.md "Running for months"). A completed job is only a
  * debugging aid: the dispute record holds its history, and every job is safe to run again, so the
- * newest few are enough (an `open` job carries the operator's graph, ~20 KB). Failed jobs are what
- * `/healthz` reports, so more of them stay.
+ * newest few are enough. An `open` job carries the operator's graph (~30 KB): with 100 kept, Redis grew
+ * by one per dispute for the first 100 disputes (the soak's 2,000 epochs never reached the cap). Failed
+ * jobs are what `/healthz` reports, so more of them stay.
  */
 export const DEFAULT_JOB_OPTIONS = {
   attempts: 8,
   // Exponential backoff with jitter, so processes retrying the same failure do not stampede.
   backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
-  removeOnComplete: { count: 100 },
+  removeOnComplete: { count: 10 },
   removeOnFail: { count: 5000 },
 } as const;
 
