@@ -289,6 +289,20 @@ const shutdown = z
   })
   .prefault({});
 
+const memory = z
+  .strictObject({
+    heapGrowthPercent: z
+      .number()
+      .int()
+      .min(10)
+      .max(300)
+      .default(50)
+      .describe(
+        'after a full garbage collection the JS heap may grow this much (percent) past what is live before the next; V8 alone lets it reach 4×',
+      ),
+  })
+  .prefault({});
+
 const dispute = z
   .strictObject({
     deadlineMarginBlocks: positiveInt
@@ -373,6 +387,7 @@ export const configSchema = z
     http,
     log,
     shutdown,
+    memory,
     dispute,
   })
   .superRefine((c, ctx) => {
