@@ -411,6 +411,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
           heapUsedBytes: metricValue(body, 'nodejs_heap_size_used_bytes'),
           heapTotalBytes: metricValue(body, 'nodejs_heap_size_total_bytes'),
           externalBytes: metricValue(body, 'nodejs_external_memory_bytes'),
+          settledWotsBytes: metricValue(body, 'vigil_graph_settled_wots_bytes'),
           redisUsedBytes: mem.used,
           redisKeys: mem.keys,
           historyBytes: mem.historyBytes,

@@ -237,6 +237,7 @@ type RegistryMetrics = {
   changed: Counter<never>;
   imported: Gauge<never>;
   deferred: Gauge<never>;
+  settledHashBytes: Gauge<never>;
 };
 
 /** The graph registry's metrics, registered once per registry (exported for the alert-rule check). */
@@ -281,6 +282,13 @@ export function registryMetrics(registry: Registry | undefined): RegistryMetrics
       new Gauge({
         name: 'vigil_graphs_deferred',
         help: 'Operator graph files waiting for the governed challenge window of their epoch (not read yet)',
+        registers: r,
+      }),
+    settledHashBytes:
+      (registry.getSingleMetric('vigil_graph_settled_wots_bytes') as Gauge<never> | undefined) ??
+      new Gauge({
+        name: 'vigil_graph_settled_wots_bytes',
+        help: 'Memory held by the Winternitz hashes of settled graphs, kept for the reuse check while the process runs',
         registers: r,
       }),
   };
@@ -667,6 +675,7 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
           hashes.add(v.hash);
           settled.set(file, hashes);
           settledEpochs.add(v.epoch);
+          metrics?.settledHashBytes.set(settledWots.bytes);
           return;
         }
       }

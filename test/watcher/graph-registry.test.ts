@@ -51,7 +51,8 @@ function setup(operator = OPERATOR) {
     return (m?.values ?? []).reduce((n, v) => n + v.value, 0);
   };
   const refusals = () => lines.filter((l) => l.msg.startsWith('operator graph refused'));
-  return { dir, reg, lines, refusedCount, refusals };
+  const gauge = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values[0]?.value;
+  return { dir, reg, lines, refusedCount, refusals, gauge };
 }
 
 describe('the operator graph registry', () => {
@@ -145,9 +146,15 @@ describe('the operator graph registry', () => {
     write(t.dir, 1n, doc1);
     const [first] = await t.reg.graphs();
     if (first === undefined) throw new Error('epoch 1 was not imported');
+    expect(await t.gauge('vigil_graph_settled_wots_bytes')).toBe(0);
     t.reg.settle?.(first);
     expect(await t.reg.graphs()).toEqual([]);
     expect([...(t.reg.settledEpochs?.() ?? [])]).toEqual([1n]);
+    // What the kept hashes cost is a gauge (the soak tells it apart from the rest of the RSS).
+    const hashes = first.document.wots;
+    const count = [...hashes.epoch, ...hashes.stateRoot, ...hashes.l2BlockHash, ...hashes.trace.flat()].length;
+    const held = (await t.gauge('vigil_graph_settled_wots_bytes')) ?? 0;
+    expect(held).toBeGreaterThanOrEqual(count * 20);
     // The same document, read again (touched, or put back), is known: not imported a second time.
     write(t.dir, 1n, doc1);
     expect(await t.reg.graphs()).toEqual([]);
