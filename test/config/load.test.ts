@@ -281,6 +281,12 @@ const invalid: InvalidCase[] = [
     says: '(env VIGIL_KEYS_WATCHER_FILE, VIGIL_KEYS_WATCHER_ENV)',
   },
   {
+    name: 'a heap growth below what V8 can work with',
+    yaml: 'memory:\n  heapGrowthPercent: 5\n',
+    key: 'memory.heapGrowthPercent',
+    says: 'expected a number >= 10, got 5',
+  },
+  {
     name: 'a bad boolean from the environment',
     yaml: '',
     env: { VIGIL_ALLOW_MAINNET_SPENDING: 'sure' },
