@@ -132,11 +132,18 @@ function startVigil(args: string[], logFile: string, onLine: (line: string) => v
     env: { ...process.env, NO_COLOR: '1' },
   });
   const log = createWriteStream(logFile, { flags: 'a' });
+  // A full disk must not end the soak (it did, once, at epoch 1,500 of 2,000, leaving the daemon behind):
+  // the log stops, the run goes on, and the last lines stay in memory.
+  let logFailed = false;
+  log.on('error', (err) => {
+    if (!logFailed) onLine(`soak: writing ${logFile} failed (${err.message}); its log stops here`);
+    logFailed = true;
+  });
   const lines: string[] = [];
   let vigilPid: number | undefined;
   let partial = '';
   const feed = (chunk: Buffer) => {
-    log.write(chunk);
+    if (!logFailed) log.write(chunk);
     partial += chunk.toString('utf8');
     for (let nl = partial.indexOf('\n'); nl >= 0; nl = partial.indexOf('\n')) {
       const line = partial.slice(0, nl);

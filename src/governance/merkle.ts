@@ -82,10 +82,21 @@ export class MerkleTree {
     return this.sizes[0] ?? 0;
   }
 
-  /** An independent copy: the same nodes, no rehashing. */
-  clone(): MerkleTree {
-    const t = new MerkleTree();
-    t.levels = this.levels.map((l) => l.slice());
+  /**
+   * An independent copy: the same nodes, no rehashing. With `spare` (a tree the caller is done with, which
+   * must not be used again), the copy is `spare`, its level buffers overwritten where they have the same
+   * size. Diagnosis copies one state once per catalogue fault: allocating each copy's buffers anew left
+   * the allocator's heap some 75 MiB larger than the state (measured on a 1,000-epoch devnet state).
+   */
+  clone(spare?: MerkleTree): MerkleTree {
+    const t = spare ?? new MerkleTree();
+    const old = t.levels;
+    t.levels = this.levels.map((l, k) => {
+      const buf = old[k];
+      if (spare === undefined || buf === undefined || buf.length !== l.length || buf === l) return l.slice();
+      buf.set(l);
+      return buf;
+    });
     t.sizes = [...this.sizes];
     t.dirty = [...this.dirty];
     t.cachedRoot = this.cachedRoot;

@@ -231,11 +231,13 @@ export function decodeStateSnapshot(bytes: Uint8Array): GovernanceState {
 
 /**
  * An independent copy of a state (between inputs): what a walk that mutates its state starts from. The
- * records go through the snapshot's shape (no bytes), and the tree is copied, not rehashed.
+ * records go through the snapshot's shape (no bytes), and the tree is copied, not rehashed. `spare`, a
+ * copy the caller is done with, lends its tree's buffers (MerkleTree.clone) and must not be used again.
  */
-export function cloneState(s: GovernanceState): GovernanceState {
+export function cloneState(s: GovernanceState, spare?: GovernanceState): GovernanceState {
+  if (spare === s) throw new RangeError('a state cannot be copied into itself');
   const json = snapshotJson(s);
-  return stateOf(json, s.leaves.tree.clone());
+  return stateOf(json, s.leaves.tree.clone(spare?.leaves.tree));
 }
 
 function stateOf(j: SnapshotJson, tree?: MerkleTree): GovernanceState {

@@ -55,30 +55,33 @@ function preState(input: FraudDiagnosisInput): GovernanceState {
   return state;
 }
 
-/** The epoch run by `executor` from a copy of the reference pre-state (computed once per diagnosis). */
-function run(
+/**
+ * Runs the epoch with each executor from a copy of the reference pre-state (computed once per diagnosis).
+ * Each copy is made in the previous one's buffers: a run keeps only its root and trace, which are copies.
+ */
+function runner(
   input: FraudDiagnosisInput,
   pre: GovernanceState,
-  executor: Executor,
-): { root: Uint8Array; trace: TraceStep[] } {
-  const r = reexecute(input.epochInputs, {
-    state: cloneState(pre),
-    executor,
-    trace: true,
-  });
-  return { root: r.root, trace: r.trace as TraceStep[] };
+): (executor: Executor) => { root: Uint8Array; trace: TraceStep[] } {
+  let spare: GovernanceState | undefined;
+  return (executor) => {
+    const state = cloneState(pre, spare);
+    const r = reexecute(input.epochInputs, { state, executor, trace: true });
+    spare = state;
+    return { root: r.root, trace: r.trace as TraceStep[] };
+  };
 }
 
 /** Pure: the catalogue fault that reproduces `claimedRoot`, or why none does. */
 export function diagnoseFraud(input: FraudDiagnosisInput): FraudDiagnosis {
   if (input.epochInputs.length === 0) return { fault: undefined, reason: 'the epoch has no inputs' };
-  const pre = preState(input);
-  const reference = run(input, pre, REFERENCE_EXECUTOR);
+  const run = runner(input, preState(input));
+  const reference = run(REFERENCE_EXECUTOR);
   if (equalBytes(reference.root, input.claimedRoot)) {
     return { fault: undefined, reason: 'the claimed root is the reference root: no fault to explain' };
   }
   for (const executor of FAULTS) {
-    const faulty = run(input, pre, executor);
+    const faulty = run(executor);
     if (!equalBytes(faulty.root, input.claimedRoot)) continue;
     const d = firstDivergence(reference.trace, faulty.trace);
     if (d === undefined || executor.breaks === null) continue;

@@ -88,6 +88,30 @@ describe('governance state snapshot', () => {
     expect(bytesToHex(computeStateRoot(b))).not.toBe(bytesToHex(computeStateRoot(a)));
   });
 
+  it('a clone made in a spare copy (its tree buffers reused) runs as the original, whatever the spare held', () => {
+    const w = generateWorkload({ seed: 5, inputs: 600, epochLength: 25, rejected: 0.05 });
+    // Spares of the same size, of a smaller tree and of a larger one: each ends as a copy of the original.
+    for (const spareAt of [300, 40, 600]) {
+      const original = stateAfter(w, w.inputs.slice(0, 300));
+      const spare = stateAfter(w, w.inputs.slice(0, spareAt));
+      const copy = cloneState(original, spare);
+      expect(bytesToHex(computeStateRoot(copy))).toBe(bytesToHex(computeStateRoot(original)));
+      expect(sameState(original, copy)).toBe(true);
+      expectSameFuture(original, copy, w.inputs.slice(300));
+    }
+    // Copied again into the copy it made before, after that copy ran on: the runs never touch the original.
+    const original = stateAfter(w, w.inputs.slice(0, 300));
+    const before = encodeStateSnapshot(original);
+    let spare = cloneState(original);
+    for (let i = 0; i < 3; i++) {
+      reexecute(w.inputs.slice(300, 400 + i * 50), { state: spare });
+      spare = cloneState(original, spare);
+      expect(bytesToHex(computeStateRoot(spare))).toBe(bytesToHex(computeStateRoot(original)));
+    }
+    expect(bytesToHex(encodeStateSnapshot(original))).toBe(bytesToHex(before));
+    expect(() => cloneState(original, original)).toThrow(/into itself/);
+  });
+
   it('a snapshot of a snapshot is the same bytes', () => {
     const w = generateWorkload({ seed: 13, inputs: 500 });
     const a = stateAfter(w, w.inputs);

@@ -152,7 +152,8 @@ describe('the operator graph registry', () => {
     expect([...(t.reg.settledEpochs?.() ?? [])]).toEqual([1n]);
     // What the kept hashes cost is a gauge (the soak tells it apart from the rest of the RSS).
     const hashes = first.document.wots;
-    const count = [...hashes.epoch, ...hashes.stateRoot, ...hashes.l2BlockHash, ...hashes.trace.flat()].length;
+    const count = [...hashes.epoch, ...hashes.stateRoot, ...hashes.l2BlockHash, ...hashes.trace.flat()]
+      .length;
     const held = (await t.gauge('vigil_graph_settled_wots_bytes')) ?? 0;
     expect(held).toBeGreaterThanOrEqual(count * 20);
     // The same document, read again (touched, or put back), is known: not imported a second time.
