@@ -117,8 +117,11 @@ export function encodeStateSnapshot(s: GovernanceState): Uint8Array {
   return utf8(JSON.stringify(snapshotJson(s)));
 }
 
-function snapshotJson(s: GovernanceState): SnapshotJson {
-  const layout = s.leaves.layout();
+/**
+ * The state in the snapshot's shape. `layout` is the leaf table's (taken here unless given); without
+ * `hexLeaves` the leaves' bytes are left out (a clone passes the layout itself: no hex round trip).
+ */
+function snapshotJson(s: GovernanceState, layout = s.leaves.layout(), hexLeaves = true): SnapshotJson {
   const json: SnapshotJson = {
     version: STATE_SNAPSHOT_VERSION,
     root: bytesToHex(s.leaves.tree.root()),
@@ -162,7 +165,7 @@ function snapshotJson(s: GovernanceState): SnapshotJson {
       : null,
     executedThisEpoch: s.executedThisEpoch.map(String),
     leaves: {
-      entries: layout.entries.map((e) => [e.id, e.index, bytesToHex(e.bytes)]),
+      entries: hexLeaves ? layout.entries.map((e) => [e.id, e.index, bytesToHex(e.bytes)]) : [],
       series: layout.series.map((c) => [c.kind, c.account, c.indices]),
     },
   };
@@ -236,11 +239,13 @@ export function decodeStateSnapshot(bytes: Uint8Array): GovernanceState {
  */
 export function cloneState(s: GovernanceState, spare?: GovernanceState): GovernanceState {
   if (spare === s) throw new RangeError('a state cannot be copied into itself');
-  const json = snapshotJson(s);
-  return stateOf(json, s.leaves.tree.clone(spare?.leaves.tree));
+  // Each leaf's bytes go from one table to the other as they are: diagnosis copies a state once per
+  // catalogue fault, and a hex string and a decoded copy per leaf were most of what a copy allocated.
+  const layout = s.leaves.layout();
+  return stateOf(snapshotJson(s, layout, false), s.leaves.tree.clone(spare?.leaves.tree), layout);
 }
 
-function stateOf(j: SnapshotJson, tree?: MerkleTree): GovernanceState {
+function stateOf(j: SnapshotJson, tree?: MerkleTree, given?: LeafLayout): GovernanceState {
   const validators = new Map<Address, ValidatorRecord>(
     j.validators.map((v) => [
       v.address,
@@ -281,7 +286,7 @@ function stateOf(j: SnapshotJson, tree?: MerkleTree): GovernanceState {
         return undefined;
     }
   };
-  const layout: LeafLayout = {
+  const layout: LeafLayout = given ?? {
     entries: j.leaves.entries.map(([id, index, hex]) => ({
       id,
       index,

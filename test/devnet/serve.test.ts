@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPrivateRedis } from '../../src/devnet/private-redis.ts';
 import type { ReplayResult } from '../../src/replay/result.ts';
 import { connectRedis, deleteKeysByPrefix } from '../../src/store/redis.ts';
 import { freePort, type Proc, repoRun, startVigil, stopVigil, until } from '../cli/child-process.ts';
@@ -314,6 +315,32 @@ describe('vigil devnet serve + vigil watch in two processes', () => {
       (await metric('vigil_verdicts_total', 'outcome="valid"')) > valid ? true : undefined,
     );
   }, 500_000);
+
+  it('a daemon whose Redis went away still exits on SIGTERM (it stayed alive, its work stopped)', async () => {
+    const privateRedis = await startPrivateRedis();
+    const httpPort = await freePort();
+    const how = repoRun();
+    const env = {
+      ...how.env,
+      VIGIL_REDIS_URL: privateRedis.url,
+      VIGIL_HTTP_PORT: String(httpPort),
+      VIGIL_SHUTDOWN_GRACE_MS: '2000',
+    };
+    const p = startVigil({ ...how, env }, ['watch', '--config', configFile()]);
+    try {
+      await until('the second daemon /healthz 200', async () => {
+        const res = await fetch(`http://127.0.0.1:${httpPort}/healthz`).catch(() => undefined);
+        return res?.status === 200 ? true : undefined;
+      });
+      await privateRedis.stop();
+      const code = await stopVigil(p);
+      expect([0, 1]).toContain(code);
+      expect(p.out()).toMatch(/shutting down/);
+    } finally {
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+      await privateRedis.stop();
+    }
+  }, 120_000);
 
   it('both processes exit 0 on SIGTERM', async () => {
     expect(await stopVigil(watch)).toBe(0);

@@ -19,7 +19,10 @@ export function watchCommand(): Command {
     // Heavy modules (BullMQ, ioredis, the script engine) load only when the daemon actually starts.
     const { runWatchDaemon } = await import('../../daemon/watch.ts');
     const outcome = await runWatchDaemon(loaded.config, (why) => process.exit(exitCodeForImmediateExit(why)));
-    process.exitCode = exitCodeForDaemon(outcome);
+    // Every component has stopped or been abandoned, and the log is written synchronously: end here.
+    // Waiting for the event loop to drain kept a daemon whose Redis had gone away alive for good, its
+    // abandoned queue connections reconnecting, after it had stopped all work.
+    process.exit(exitCodeForDaemon(outcome));
   });
   return cmd;
 }
