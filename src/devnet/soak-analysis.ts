@@ -69,6 +69,8 @@ export type SoakVerdict = {
   heap: SeriesSummary;
   heapTotal: SeriesSummary;
   external: SeriesSummary;
+  /** RSS less the heap V8 holds and external memory: code, the allocator's own heap and its holes. */
+  native: SeriesSummary;
   /** Redis's `used_memory` less the dispute history: what must stay flat. */
   redis: SeriesSummary;
   /** Keys less the dispute history's. */
@@ -159,6 +161,7 @@ export function judgeSoak(samples: readonly SoakSample[], bounds: SoakBounds): S
     heap: summarise(steady, (s) => s.heapUsedBytes),
     heapTotal: summarise(steady, (s) => s.heapTotalBytes),
     external: summarise(steady, (s) => s.externalBytes),
+    native: summarise(steady, (s) => s.rssBytes - s.heapTotalBytes - s.externalBytes),
     redis,
     keys,
     history: summarise(steady, (s) => s.historyBytes),
@@ -205,6 +208,7 @@ export function formatVerdict(v: SoakVerdict): string {
     series('heap used', v.heap, mib),
     series('heap held', v.heapTotal, mib),
     series('external', v.external, mib),
+    series('native (RSS less heap held and external)', v.native, mib),
     series('Redis outside the dispute history', v.redis, mib),
     series('of it the L2 journal', v.journal, mib),
     series('keys outside the dispute history', v.keys, keys),
