@@ -104,6 +104,8 @@ export type ServeOptions = {
 /** After the workload the L2 mines empty blocks and nothing more is claimed. */
 const DEFAULT_EPOCHS = 300;
 const ANVIL_STATE_INTERVAL_S = 5;
+/** Historical L2 states anvil keeps in a long run (`--l2-saved-states last`): about 70 soak epochs. */
+const LONG_RUN_L2_STATES = 1000;
 /**
  * Claims made before one Bitcoin block at most: well inside what the operator's coin pool carries
  * unconfirmed (24 coins, 10 claims deep each; operator-funding.ts).
@@ -165,6 +167,11 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
     ...(existing ? { port: existing.ports.l2 } : {}),
     stopTimeoutMs: 60_000,
     stopOnSignalByOwner: true,
+    // Past the states it holds in memory, anvil writes one file per block with the whole state (0.6 MB
+    // at first, several MB a thousand epochs on): a soak filled this machine's 79 GB free at epoch 1,500,
+    // twice. A long run keeps the newest ones in memory only, well past what the daemon reads behind its
+    // head (`--max-persisted-states` instead stopped anvil answering once it reached its bound).
+    ...(o.l2SavedStates === 'last' ? { pruneHistory: LONG_RUN_L2_STATES } : {}),
     args: [
       '--state',
       paths.anvilState,

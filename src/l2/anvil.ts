@@ -35,6 +35,11 @@ export type AnvilOptions = {
    * state at past blocks, so the default keeps far more than anvil's own.
    */
   maxPersistedStates?: number;
+  /**
+   * Keep at most this many historical states, in memory, and none on disk (anvil's `--prune-history`;
+   * replaces `maxPersistedStates`). Reads of older blocks' state fail.
+   */
+  pruneHistory?: number;
   /** Transaction ordering in a block: 'fifo' (default: arrival order, as the devnet driver needs) or 'fees'. */
   order?: 'fifo' | 'fees';
   /**
@@ -147,7 +152,8 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilInsta
   args.push('--balance', String(options.balanceEther ?? 1_000_000));
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
   if (options.gasLimit !== undefined) args.push('--gas-limit', options.gasLimit.toString());
-  args.push('--max-persisted-states', String(options.maxPersistedStates ?? 1_000_000));
+  if (options.pruneHistory !== undefined) args.push('--prune-history', String(options.pruneHistory));
+  else args.push('--max-persisted-states', String(options.maxPersistedStates ?? 1_000_000));
   args.push('--order', options.order ?? 'fifo', '--no-request-size-limit', '--disable-console-log');
   if (options.args) args.push(...options.args);
 
