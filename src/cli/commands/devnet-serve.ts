@@ -56,7 +56,7 @@ function serveCommand(): Command {
     )
     .option(
       '--l2-saved-states <which>',
-      "all: anvil's saves hold every L2 block's state (past blocks stay readable after a restart; a save grows ~0.7 MB a block); last: the newest only (a save grows ~10 kB a block: runs of thousands of epochs)",
+      "all: anvil's saves hold every L2 block's state (past blocks stay readable after a restart; a save grows ~0.7 MB a block); last: the newest only (a save grows ~10 kB a block), and past states only for the newest 1,000 blocks (runs of thousands of epochs)",
       'all',
     )
     .option(
