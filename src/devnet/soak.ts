@@ -232,6 +232,21 @@ type RedisMemory = {
 const HISTORY_KEY = /:dispute:[^:]+(:events|:applied)?$/;
 const JOURNAL_KEY = /:l2:journal$/;
 
+/** Every key of the soak's own database (a SCAN: a few hundred keys). */
+async function* everyKey(redis: Redis): AsyncGenerator<string> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
+    cursor = next;
+    yield* keys;
+  } while (cursor !== '0');
+}
+
+/** A key's exact memory (SAMPLES 0: the default samples five fields of a hash and extrapolates). */
+async function usage(redis: Redis, key: string): Promise<number> {
+  return Number((await redis.memory('USAGE', key, 'SAMPLES', 0)) ?? 0);
+}
+
 /**
  * Redis's memory and keys, and how much of it is the dispute history and the L2 journal. The soak owns
  * its database, so a SCAN over it is a few hundred keys; MEMORY USAGE with SAMPLES 0 is exact (its
@@ -247,40 +262,30 @@ async function redisMemory(redis: Redis): Promise<RedisMemory> {
     historyKeys: 0,
     journalBytes: 0,
   };
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) {
-      const history = HISTORY_KEY.test(key);
-      if (!history && !JOURNAL_KEY.test(key)) continue;
-      const bytes = Number((await redis.memory('USAGE', key, 'SAMPLES', 0)) ?? 0);
-      if (history) {
-        out.historyBytes += bytes;
-        out.historyKeys++;
-      } else {
-        out.journalBytes += bytes;
-      }
+  for await (const key of everyKey(redis)) {
+    const history = HISTORY_KEY.test(key);
+    if (!history && !JOURNAL_KEY.test(key)) continue;
+    const bytes = await usage(redis, key);
+    if (history) {
+      out.historyBytes += bytes;
+      out.historyKeys++;
+    } else {
+      out.journalBytes += bytes;
     }
-  } while (cursor !== '0');
+  }
   return out;
 }
 
 /** Redis's keys at the end, grouped by shape (ids and numbers as `*`): what a growing key count is. */
 async function keyGroups(redis: Redis): Promise<{ pattern: string; keys: number; bytes: number }[]> {
   const groups = new Map<string, { keys: number; bytes: number }>();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) {
-      const pattern = key.replace(/[0-9a-f]{8,}|\d+/g, '*');
-      const g = groups.get(pattern) ?? { keys: 0, bytes: 0 };
-      g.keys++;
-      g.bytes += Number((await redis.memory('USAGE', key, 'SAMPLES', 0)) ?? 0);
-      groups.set(pattern, g);
-    }
-  } while (cursor !== '0');
+  for await (const key of everyKey(redis)) {
+    const pattern = key.replace(/[0-9a-f]{8,}|\d+/g, '*');
+    const g = groups.get(pattern) ?? { keys: 0, bytes: 0 };
+    g.keys++;
+    g.bytes += await usage(redis, key);
+    groups.set(pattern, g);
+  }
   return [...groups].map(([pattern, g]) => ({ pattern, ...g })).sort((a, b) => b.bytes - a.bytes);
 }
 
