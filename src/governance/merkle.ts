@@ -46,6 +46,8 @@ function recordRootInto(words: Uint8Array, out: Uint8Array, offset: number): voi
 }
 
 const wordsScratch = new Uint8Array(RECORD_BYTES);
+/** A leaf's record root before `setLeafBytes` rewrites it (every flush sets leaves by the thousand). */
+const beforeScratch = new Uint8Array(HASH_LEN);
 
 /** The record root of a leaf (its bytes, §8): what the tree holds for it. */
 export function hashLeaf(leaf: Uint8Array): Uint8Array {
@@ -151,9 +153,9 @@ export class MerkleTree {
     this.checkIndex(index);
     leafWordsInto(leaf, wordsScratch);
     const l0 = this.levels[0] as Uint8Array;
-    const before = l0.slice(index * HASH_LEN, (index + 1) * HASH_LEN);
+    beforeScratch.set(l0.subarray(index * HASH_LEN, (index + 1) * HASH_LEN));
     recordRootInto(wordsScratch, l0, index * HASH_LEN);
-    if (!equalBytes(before, l0.subarray(index * HASH_LEN, (index + 1) * HASH_LEN))) this.touch(index);
+    if (!equalBytes(beforeScratch, l0.subarray(index * HASH_LEN, (index + 1) * HASH_LEN))) this.touch(index);
   }
 
   /** Replaces the root of an existing record. */
@@ -179,12 +181,16 @@ export class MerkleTree {
       this.cachedRoot = ZERO_HASHES[IMAGE_DEPTH] as Uint8Array;
       return this.cachedRoot;
     }
+    // Up from the top level through empty right subtrees, in the pair buffer: one array for the result.
     const top = this.sizes.length - 1;
-    let node: Uint8Array = (this.levels[top] as Uint8Array).slice(0, HASH_LEN);
-    for (let k = top; k < RECORDS_DEPTH; k++)
-      node = hashNode(node, ZERO_HASHES[RECORD_DEPTH + k] as Uint8Array);
-    this.cachedRoot = node;
-    return node;
+    const pair = this.pair;
+    pair.set((this.levels[top] as Uint8Array).subarray(0, HASH_LEN), 0);
+    for (let k = top; k < RECORDS_DEPTH; k++) {
+      pair.set(ZERO_HASHES[RECORD_DEPTH + k] as Uint8Array, HASH_LEN);
+      blake3Block64Into(pair, 0, pair, 0);
+    }
+    this.cachedRoot = pair.slice(0, HASH_LEN);
+    return this.cachedRoot;
   }
 
   proof(index: number): MerkleProof {

@@ -242,10 +242,16 @@ export function cloneState(s: GovernanceState, spare?: GovernanceState): Governa
   // Each leaf's bytes go from one table to the other as they are: diagnosis copies a state once per
   // catalogue fault, and a hex string and a decoded copy per leaf were most of what a copy allocated.
   const layout = s.leaves.layout();
-  return stateOf(snapshotJson(s, layout, false), s.leaves.tree.clone(spare?.leaves.tree), layout);
+  return stateOf(snapshotJson(s, layout, false), s.leaves.tree.clone(spare?.leaves.tree), layout, s);
 }
 
-function stateOf(j: SnapshotJson, tree?: MerkleTree, given?: LeafLayout): GovernanceState {
+/** `from`, the state `j` was just taken of, lends its proposals' action hashes (never written after propose). */
+function stateOf(
+  j: SnapshotJson,
+  tree?: MerkleTree,
+  given?: LeafLayout,
+  from?: GovernanceState,
+): GovernanceState {
   const validators = new Map<Address, ValidatorRecord>(
     j.validators.map((v) => [
       v.address,
@@ -321,7 +327,12 @@ function stateOf(j: SnapshotJson, tree?: MerkleTree, given?: LeafLayout): Govern
     totalIssued: big(j.totalIssued),
     totalBonded: big(j.totalBonded),
     bondedHistory,
-    proposals: new Map(j.proposals.map((p): [bigint, ProposalRecord] => [big(p.id), proposalOf(p)])),
+    proposals: new Map(
+      j.proposals.map((p): [bigint, ProposalRecord] => {
+        const id = big(p.id);
+        return [id, proposalOf(p, from?.proposals.get(id)?.actionsHash)];
+      }),
+    ),
     proposalCount: big(j.proposalCount),
     epoch: big(j.epoch),
     lastPosition: j.lastPosition
@@ -339,7 +350,7 @@ function stateOf(j: SnapshotJson, tree?: MerkleTree, given?: LeafLayout): Govern
   return s;
 }
 
-function proposalOf(p: ProposalJson): ProposalRecord {
+function proposalOf(p: ProposalJson, actionsHash?: Uint8Array): ProposalRecord {
   return {
     id: big(p.id),
     proposer: p.proposer,
@@ -356,7 +367,7 @@ function proposalOf(p: ProposalJson): ProposalRecord {
           ? { kind: a.kind, key: a.key, value: big(a.value) }
           : { kind: a.kind, moduleId: a.moduleId, version: big(a.version), codeHash: a.codeHash },
     ),
-    actionsHash: hexToBytes(p.actionsHash, 'actionsHash'),
+    actionsHash: actionsHash ?? hexToBytes(p.actionsHash, 'actionsHash'),
     status: p.status as ProposalStatus,
     eta: big(p.eta),
     executedEpoch: big(p.executedEpoch),

@@ -407,8 +407,30 @@ export class LeafTable {
    */
   layout(): LeafLayout {
     this.flush();
+    // One buffer for every leaf's bytes, handed out as views: a copy per leaf was one allocation of the
+    // process's native heap each, and diagnosis copies a whole state once per catalogue fault.
+    let packed = new Uint8Array(this.entries.size * 128);
+    const ends: number[] = [];
+    let end = 0;
+    for (const e of this.entries.values()) {
+      const bytes = e.encode();
+      if (end + bytes.length > packed.length) {
+        const grown = new Uint8Array(Math.max(packed.length * 2, end + bytes.length));
+        grown.set(packed.subarray(0, end));
+        packed = grown;
+      }
+      packed.set(bytes, end);
+      end += bytes.length;
+      ends.push(end);
+    }
     const entries: LeafLayout['entries'] = [];
-    for (const [id, e] of this.entries) entries.push({ id, index: e.index, bytes: e.encode().slice() });
+    let at = 0;
+    let start = 0;
+    for (const [id, e] of this.entries) {
+      const stop = ends[at++] as number;
+      entries.push({ id, index: e.index, bytes: packed.subarray(start, stop) });
+      start = stop;
+    }
     const series: LeafLayout['series'] = [];
     for (const byAccount of this.series) {
       for (const c of byAccount.values())
@@ -436,15 +458,21 @@ export class LeafTable {
     if (tree !== undefined && tree.leafCount !== count) {
       throw new RangeError(`leaf layout: ${count} leaves for a tree of ${tree.leafCount}`);
     }
-    const bytesAt: (Uint8Array | undefined)[] = new Array(count);
+    // Without a tree, each leaf is hashed into a new one as it is met. With one, nothing is encoded: a
+    // state copy (diagnosis makes one per catalogue fault) would otherwise copy every checkpoint's bytes,
+    // most of the leaves, only to drop them.
+    const rehash = tree === undefined;
+    if (rehash) for (let i = 0; i < count; i++) t.tree.appendEmpty();
+    const claimed = new Uint8Array(count);
     const claim = (index: number, what: string): void => {
-      if (!Number.isInteger(index) || index < 0 || index >= count || bytesAt[index] !== undefined) {
+      if (!Number.isInteger(index) || index < 0 || index >= count || claimed[index] === 1) {
         throw new RangeError(`leaf layout: ${what} has index ${index}, missing, repeated or beyond ${count}`);
       }
+      claimed[index] = 1;
     };
     for (const { id, index, bytes } of layout.entries) {
       claim(index, `leaf ${id}`);
-      bytesAt[index] = bytes;
+      if (rehash) t.tree.setLeafBytes(index, bytes);
       const entry: LeafEntry = { index, encode: id === '01' ? global : () => bytes, dirty: false };
       t.entries.set(id, entry);
       if (id === '01') t.globalEntry = entry;
@@ -471,11 +499,8 @@ export class LeafTable {
       for (let at = 0; at < s.indices.length; at++) {
         const index = s.indices[at] as number;
         claim(index, `checkpoint ${c.prefix}#${at}`);
-        bytesAt[index] = encodeSeriesLeaf(c, at).slice();
+        if (rehash) t.tree.setLeafBytes(index, encodeSeriesLeaf(c, at));
       }
-    }
-    if (tree === undefined) {
-      for (let i = 0; i < count; i++) t.tree.setLeafBytes(t.tree.appendEmpty(), bytesAt[i] as Uint8Array);
     }
     return t;
   }
