@@ -4,6 +4,7 @@
  * it computes, and the operator's commitments. A pure function of the journal (see ingester.ts), so a
  * reorg or a restart rebuilds it by replay.
  */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { bytesToHex, utf8 } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
 import {
@@ -54,6 +55,21 @@ export class PrunedInputsError extends VigilError {
 /** What a base's data says of itself, before the state snapshot. */
 type BaseHeader = { version: 1; epoch: string; inputIndex: number; root: string };
 type DecodedBase = { header: BaseHeader; snapshot: Uint8Array; epoch: bigint };
+
+/** An ended epoch's trace: the root before its first input, then one root per input it applied. */
+export type EpochSteps = { preRoot: Uint8Array; roots: readonly Uint8Array[] };
+/**
+ * A base as the derivation keeps it between uses: its snapshot deflated. The snapshot (JSON) grows with
+ * the L2's state, about 4.4 MiB per 1,000 devnet epochs, and is read only to rebuild a state (a walk's
+ * restart, a diagnosis, the next prune); deflated it is about a fifth of that.
+ */
+type HeldBase = { header: BaseHeader; epoch: bigint; deflated: Uint8Array };
+
+const hold = (d: DecodedBase): HeldBase => ({
+  header: d.header,
+  epoch: d.epoch,
+  deflated: new Uint8Array(deflateRawSync(d.snapshot, { level: 1 })),
+});
 
 /** A base's data: a one-line JSON header, then the state snapshot (docs/l2-ingestion.md "Pruning"). */
 function encodeBaseData(header: BaseHeader, snapshot: Uint8Array): Uint8Array {
@@ -118,7 +134,15 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
   /** Each epoch end's entry index within its block: where a base taken there splits the block. */
   private endEntries = new Map<bigint, number>();
   /** The pruned journal's base this derivation starts from, when there is one. */
-  private base: (DecodedBase & { journal: JournalBase }) | undefined;
+  private base: HeldBase | undefined;
+  /**
+   * With `keepStepRoots`: each ended epoch's trace, the roots it walked through (held as long as its end
+   * is). The watcher judges from these instead of re-executing every epoch on a second copy of the state.
+   */
+  private readonly steps = new WeakMap<EpochEnd, EpochSteps>();
+  /** The current epoch's root before its first input, and after each of its inputs so far. */
+  private stepPreRoot: Uint8Array | undefined;
+  private stepRoots: Uint8Array[] = [];
 
   /** The last epoch the base holds (its end and every input before it): nothing at or below it is kept. */
   get baseEpoch(): bigint | undefined {
@@ -133,9 +157,30 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
   constructor(
     readonly genesis: GenesisOptions,
     readonly executor: Executor = REFERENCE_EXECUTOR,
+    /** Record every ended epoch's trace (`stepsOf`): a root per input, which costs a hash pass each. */
+    readonly keepStepRoots = false,
   ) {
     this.state = createGenesisState(genesis);
     this.epochParams.set(this.state.epoch, { ...this.state.params });
+    this.startSteps();
+  }
+
+  /**
+   * The trace of an ended epoch this derivation applied (with `keepStepRoots`): the root before its first
+   * input and after each of its inputs that the chain did not overrule, the same steps a re-execution of
+   * the epoch from the state before it walks through.
+   */
+  stepsOf(end: EpochEnd): EpochSteps | undefined {
+    return this.steps.get(end);
+  }
+
+  private startSteps(): void {
+    this.stepRoots = [];
+    this.stepPreRoot = this.keepStepRoots ? computeStateRoot(this.state).slice() : undefined;
+  }
+
+  private recordStep(): void {
+    if (this.keepStepRoots) this.stepRoots.push(computeStateRoot(this.state).slice());
   }
 
   /** The parameters in force during `epoch`, or undefined when the ingested L2 has not started it. */
@@ -145,7 +190,9 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
 
   /** A fresh copy of the state the feed starts from: the base's, or genesis. */
   startingState(): GovernanceState {
-    return this.base ? decodeStateSnapshot(this.base.snapshot) : createGenesisState(this.genesis);
+    return this.base
+      ? decodeStateSnapshot(inflateRawSync(this.base.deflated))
+      : createGenesisState(this.genesis);
   }
 
   /** The inputs of absolute indices [from, to); throws PrunedInputsError below the base. */
@@ -163,8 +210,9 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
       this.base = undefined;
       this.state = createGenesisState(this.genesis);
     } else {
-      this.base = { ...decodeBaseData(base.data), journal: base };
-      this.state = decodeStateSnapshot(this.base.snapshot);
+      const decoded = decodeBaseData(base.data);
+      this.base = hold(decoded);
+      this.state = decodeStateSnapshot(decoded.snapshot);
       const root = `0x${bytesToHex(computeStateRoot(this.state))}`;
       if (root !== this.base.header.root) {
         throw new VigilError(`The L2 journal base names root ${this.base.header.root} and holds ${root}`);
@@ -182,6 +230,7 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
     this.overruled = new Set();
     this.epochStart = this.inputsOffset;
     this.epochParams = new Map([[this.state.epoch, { ...this.state.params }]]);
+    this.startSteps();
   }
 
   applyBlock(block: JournalBlock<L2Entry>, fromEntry = 0): void {
@@ -206,12 +255,19 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
         this.touched.credited(ledger.flatMap((c) => ('account' in c ? [c.account] : [])));
       }
       if (entry.type === 'reverted') {
-        if (!out.accepted) continue; // refused by both: nothing changed
+        // Refused by both: nothing changed, but it is a step of the epoch's trace all the same.
+        if (!out.accepted) {
+          this.recordStep();
+          continue;
+        }
         this.revertedAccepted.push({ input, txHash: entry.txHash, rule: entry.rule });
         this.overruled.add(index);
+        // The rebuilt state is the one before this input: the roots recorded so far stand.
         this.rebuildState();
         continue;
-      } else if (!out.accepted) {
+      }
+      this.recordStep();
+      if (!out.accepted) {
         this.rejected.push({ input, rule: out.rejectedBy, reason: out.reason });
         continue;
       }
@@ -225,6 +281,17 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
           lastInput: index,
         };
         this.epochStart = index + 1;
+        if (this.keepStepRoots && this.stepPreRoot !== undefined) {
+          // Kept as views into one buffer: an epoch's roots live as long as its end, in hundreds.
+          const packed = new Uint8Array(this.stepRoots.length * 32);
+          const roots = this.stepRoots.map((r, i) => {
+            packed.set(r, i * 32);
+            return packed.subarray(i * 32, (i + 1) * 32);
+          });
+          this.steps.set(end, { preRoot: this.stepPreRoot, roots });
+          this.stepPreRoot = roots.at(-1);
+          this.stepRoots = [];
+        }
         this.endEntries.set(end.epoch, e);
         this.epochEnds.push(end);
         this.lastBlockEpochEnds.push(end);
@@ -293,7 +360,7 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
     // In place: a reader that holds the array (the watcher's walk) sees the same feed, shifted.
     this.inputs.splice(0, drop);
     this.inputsOffset = decoded.header.inputIndex;
-    this.base = { ...decoded, journal: base };
+    this.base = hold(decoded);
     const epoch = decoded.epoch;
     this.epochEnds = this.epochEnds.filter((e) => e.epoch > epoch);
     for (const e of [...this.commitments.keys()]) if (e <= epoch) this.commitments.delete(e);

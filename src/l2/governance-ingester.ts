@@ -61,6 +61,8 @@ export type GovernanceIngesterOptions = JournalLocation & {
   executor?: Executor;
   /** Read the contracts at every epoch end and compare (default true). */
   crossCheck?: boolean;
+  /** Keep each ended epoch's trace in the derivation (`stepsOf`): what a judge of the epochs reads. */
+  keepStepRoots?: boolean;
   /**
    * 'touched' (default): each check reads the globals and the records the epoch touched, plus a rolling
    * sweep; 'full': every check reads every record (docs/l2-ingestion.md "What the cross-check reads").
@@ -83,7 +85,7 @@ export type GovernanceIngester = {
 };
 
 export function createGovernanceIngester(o: GovernanceIngesterOptions): GovernanceIngester {
-  const derivation = new GovernanceDerivation(o.deployment.genesis, o.executor);
+  const derivation = new GovernanceDerivation(o.deployment.genesis, o.executor, o.keepStepRoots ?? false);
   const store = 'store' in o ? o.store : new CursorStore<L2Entry>(o.redis, o.prefix);
   const checker = new ContractCrossChecker(
     o.deployment.addresses,

@@ -13,14 +13,7 @@ import { bytesToHex, hexToBytes } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
 import { redactText } from '../core/redact.ts';
 import { traceCheckpoints } from '../dispute/trace-checkpoints.ts';
-import {
-  computeStateRoot,
-  type GovernanceInput,
-  type GovernanceState,
-  REFERENCE_EXECUTOR,
-  reexecute,
-  type TraceStep,
-} from '../governance/index.ts';
+import { type GovernanceInput, REFERENCE_EXECUTOR } from '../governance/index.ts';
 import { diagnoseFraud, type FraudDiagnosis } from '../judge/diagnose.ts';
 import type { L2Fact, ReexecutionFact } from '../judge/verdict.ts';
 import type { EpochEnd } from '../l2/derivation.ts';
@@ -155,6 +148,7 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
     metrics,
     logger: o.logger,
     executor: REFERENCE_EXECUTOR,
+    keepStepRoots: true,
     crossCheck: o.crossCheck,
   });
   const registry = isRegistry(o.graphs)
@@ -333,13 +327,6 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
   }
 
   /**
-   * The reference state walked forward through the inputs: epochs are usually asked for in order, so
-   * each one starts where the previous one ended instead of from genesis. A reset of the derivation (a
-   * restart or a reorg) replaces its inputs array, and the walk starts over.
-   */
-  let walk: { inputs: readonly GovernanceInput[]; next: number; state: GovernanceState } | undefined;
-
-  /**
    * The feed's inputs in [from, to), without those the chain overruled: a refused transaction the
    * reference would have accepted (out of gas, say) changed nothing on the L2, so it changes nothing
    * here either (the L2 execution fault is reported by ingestion).
@@ -351,41 +338,20 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
     return slice.filter((_, i) => !overruled.has(from + i));
   }
 
-  function stateBefore(index: number): GovernanceState {
-    // A reset replaces the inputs array; a prune keeps it, and only a walk behind the new base restarts.
-    if (
-      !walk ||
-      walk.inputs !== derivation.inputs ||
-      walk.next > index ||
-      walk.next < derivation.inputsOffset
-    ) {
-      walk = { inputs: derivation.inputs, next: derivation.inputsOffset, state: derivation.startingState() };
-    }
-    if (index > walk.next) reexecute(inputsBetween(walk.next, index), { state: walk.state });
-    walk.next = index;
-    return walk.state;
-  }
-
-  /** The reference re-execution of one ended epoch, from the reference state before it, with its trace. */
+  /**
+   * The reference re-execution of one ended epoch: the trace the derivation recorded while it applied the
+   * epoch (the reference executor, the chain's overruled inputs left out), cut to the graph's checkpoints.
+   */
   function model(end: EpochEnd): EpochModel {
     const key = `${end.epoch}:${end.blockHash}:${end.firstInput}:${end.lastInput}`;
     const hit = models.get(key);
     if (hit) return hit;
-    const state = stateBefore(end.firstInput);
-    const preRoot = computeStateRoot(state);
-    const epochInputs = inputsBetween(end.firstInput, end.lastInput + 1);
-    const r = reexecute(epochInputs, { state, trace: true });
-    if (walk) walk.next = end.lastInput + 1;
-    const trace = r.trace as TraceStep[];
-    const m: EpochModel = {
-      root: r.root,
-      // Copies: a trace's roots are views into its slabs, which a kept model must not hold alive.
-      checkpoints: traceCheckpoints(
-        preRoot,
-        trace.map((s) => s.root),
-        o.traceSteps,
-      ).map((r) => r.slice()),
-    };
+    const steps = derivation.stepsOf(end);
+    const root = steps?.roots.at(-1);
+    if (steps === undefined || root === undefined) {
+      throw new VigilError(`the L2 derivation kept no trace of epoch ${end.epoch}`);
+    }
+    const m: EpochModel = { root, checkpoints: traceCheckpoints(steps.preRoot, steps.roots, o.traceSteps) };
     models.set(key, m);
     // An epoch's model is read while its claim is judged and its dispute opened; the oldest go first.
     if (models.size > MAX_KEPT_MODELS) models.delete(models.keys().next().value as string);
@@ -443,7 +409,6 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
               reason: `re-execution of epoch ${epoch} reached 0x${bytesToHex(m.root)}, ingestion ${end.root}`,
             };
     } catch (err) {
-      walk = undefined; // possibly half-advanced
       reexecution = { complete: false, reason: `re-execution of epoch ${epoch} failed: ${String(err)}` };
       // The reference model throwing is a fault of Vigil's, not missing data: it must show in health.
       error = reexecution.reason;

@@ -302,26 +302,27 @@ describe('the L2 epoch source', () => {
     expect(f.error).toMatch(/L2 ingestion failed/);
   }, 60_000);
 
-  it('a re-execution that throws is an error of the facts, not just an incomplete one', async () => {
+  it('an epoch whose trace the derivation lacks is an error of the facts, not just an incomplete one', async () => {
     const s = source(1, 'throws');
     await syncAll(s);
     expect((await s.facts(1n)).error).toBeUndefined();
-    // A bug inside the reference model, simulated: an input it cannot even read.
-    const inputs = s.ingestion.derivation.inputs as unknown[];
-    const e2 = expected[2] as Expected;
-    const saved = inputs[e2.first];
-    inputs[e2.first] = null;
+    // A bug of Vigil's, simulated: the epoch end the derivation applied replaced by an equal object it
+    // recorded no trace for.
+    const ends = s.ingestion.derivation.epochEnds;
+    const at = ends.findIndex((e) => e.epoch === 2n);
+    const saved = ends[at] as (typeof ends)[number];
+    ends[at] = { ...saved };
     try {
       const f = await s.facts(2n);
       expect(f.reexecution).toMatchObject({
         complete: false,
-        reason: expect.stringMatching(/re-execution of epoch 2 failed/),
+        reason: expect.stringMatching(/re-execution of epoch 2 failed: .*kept no trace of epoch 2/),
       });
       expect(f.error).toMatch(/re-execution of epoch 2 failed/);
     } finally {
-      inputs[e2.first] = saved;
+      ends[at] = saved;
     }
-    // The walk was dropped: with the input back, the epoch re-executes from genesis and agrees.
+    // Nothing failed was cached: with the end back, the epoch's trace is read and agrees.
     const again = await s.facts(2n);
     expect(again.error).toBeUndefined();
     expect(again.reexecution).toMatchObject({ complete: true });
