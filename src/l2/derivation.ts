@@ -60,8 +60,8 @@ type DecodedBase = { header: BaseHeader; snapshot: Uint8Array; epoch: bigint };
 export type EpochSteps = { preRoot: Uint8Array; roots: readonly Uint8Array[] };
 /**
  * A base as the derivation keeps it between uses: its snapshot deflated. The snapshot (JSON) grows with
- * the L2's state, about 4.4 MiB per 1,000 devnet epochs, and is read only to rebuild a state (a walk's
- * restart, a diagnosis, the next prune); deflated it is about a fifth of that.
+ * the L2's state, about 4.4 MiB per 1,000 devnet epochs, and is read only to rebuild a state (a
+ * diagnosis, a rebuild after an overruled input, the next prune); deflated it is about a fifth of that.
  */
 type HeldBase = { header: BaseHeader; epoch: bigint; deflated: Uint8Array };
 
@@ -180,7 +180,8 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
   }
 
   private recordStep(): void {
-    if (this.keepStepRoots) this.stepRoots.push(computeStateRoot(this.state).slice());
+    // No copy: a root array is never written once computed, and the epoch's end packs these.
+    if (this.keepStepRoots) this.stepRoots.push(computeStateRoot(this.state));
   }
 
   /** The parameters in force during `epoch`, or undefined when the ingested L2 has not started it. */
@@ -357,7 +358,7 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
     const decoded = decodeBaseData(base.data);
     const drop = decoded.header.inputIndex - this.inputsOffset;
     if (drop <= 0 || drop > this.inputs.length) return;
-    // In place: a reader that holds the array (the watcher's walk) sees the same feed, shifted.
+    // In place: a reader that holds the array sees the same feed, shifted.
     this.inputs.splice(0, drop);
     this.inputsOffset = decoded.header.inputIndex;
     this.base = hold(decoded);

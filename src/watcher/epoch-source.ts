@@ -31,9 +31,6 @@ import {
 } from './graph-registry.ts';
 import type { EpochSource } from './watcher.ts';
 
-/** Epoch models kept for a re-read (a claim judged again, a dispute opened): recomputable, so bounded. */
-const MAX_KEPT_MODELS = 256;
-
 export type L2EpochSourceOptions = {
   /** The L2 node(s): an L2Rpc, or the URLs to build one from. */
   rpc?: L2Rpc;
@@ -155,7 +152,6 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
     ? o.graphs
     : createGraphRegistry({ ...o.graphs, registry: o.graphs.registry ?? o.registry });
   const derivation = ingestion.derivation;
-  const models = new Map<string, EpochModel>();
   let head: bigint | undefined;
   let caughtUp = false;
   /** The last sync succeeded and stopped on its budget, not at the head. */
@@ -343,19 +339,12 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
    * epoch (the reference executor, the chain's overruled inputs left out), cut to the graph's checkpoints.
    */
   function model(end: EpochEnd): EpochModel {
-    const key = `${end.epoch}:${end.blockHash}:${end.firstInput}:${end.lastInput}`;
-    const hit = models.get(key);
-    if (hit) return hit;
     const steps = derivation.stepsOf(end);
     const root = steps?.roots.at(-1);
     if (steps === undefined || root === undefined) {
       throw new VigilError(`the L2 derivation kept no trace of epoch ${end.epoch}`);
     }
-    const m: EpochModel = { root, checkpoints: traceCheckpoints(steps.preRoot, steps.roots, o.traceSteps) };
-    models.set(key, m);
-    // An epoch's model is read while its claim is judged and its dispute opened; the oldest go first.
-    if (models.size > MAX_KEPT_MODELS) models.delete(models.keys().next().value as string);
-    return m;
+    return { root, checkpoints: traceCheckpoints(steps.preRoot, steps.roots, o.traceSteps) };
   }
 
   /**
