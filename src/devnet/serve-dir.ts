@@ -90,8 +90,8 @@ const claimShape = z.strictObject({
   fundingTxid: hex32,
   kickoffTxid: hex32,
   /** The funding and kick-off as broadcast: a restart rebroadcasts what the chain lost. */
-  fundingHex: z.string().regex(/^([0-9a-f]{2})+$/),
-  kickoffHex: z.string().regex(/^([0-9a-f]{2})+$/),
+  fundingHex: z.string().regex(/^(?:[0-9a-f]{2})+$/),
+  kickoffHex: z.string().regex(/^(?:[0-9a-f]{2})+$/),
   stateRoot: hex32,
   l2BlockHash: hex32,
   referenceRoot: hex32,

@@ -54,7 +54,7 @@ const headerShape = z.object({
   // Optional so that a front without it still reads; absent counts as in the active chain.
   confirmations: headerConfirmationsField.optional(),
 });
-const HEX_BYTES = z.string().regex(/^([0-9a-f]{2})+$/);
+const HEX_BYTES = z.string().regex(/^(?:[0-9a-f]{2})+$/);
 const rawTxShape = z.object({
   hex: HEX_BYTES,
   blockhash: HEX64.optional(),

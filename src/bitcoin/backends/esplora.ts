@@ -242,7 +242,7 @@ export class EsploraBackend implements BitcoinBackend {
   async getTransaction(txid: string): Promise<TxWithStatus | undefined> {
     const got = await this.getParsed(`/tx/${txid}/hex`, (r) => {
       const text = r.text().trim();
-      if (!/^([0-9a-f]{2})+$/.test(text)) {
+      if (!/^(?:[0-9a-f]{2})+$/.test(text)) {
         throw new TransientFault(
           `GET /tx/${txid}/hex: unexpected body ${JSON.stringify(this.scrub(text.slice(0, 80)))}`,
         );
