@@ -5,14 +5,21 @@
  * alone as the same-run baseline.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { graphToDocument } from '../src/dispute/graph/document.ts';
 import { reexecute } from '../src/governance/index.ts';
 import { generateWorkload } from '../src/governance/workload.ts';
 import { judgeEpoch } from '../src/judge/verdict.ts';
 import { HealthRegistry } from '../src/observability/health.ts';
+import { defaultImportWorkers, GraphImportPool } from '../src/watcher/graph-import-pool.ts';
+import { createGraphRegistry, graphFileName } from '../src/watcher/graph-registry.ts';
 import { createWatcher } from '../src/watcher/watcher.ts';
+import { makeGraph, secretOf, xOnly } from '../testkit/dispute/graph-fixture.ts';
 import {
   cleanup,
   REDIS_URL,
@@ -73,7 +80,59 @@ async function detectionLatencyMs(): Promise<number> {
   return ms;
 }
 
+/** Seconds for a fresh registry to import and verify every graph of `dir` (one `graphs()` call). */
+async function registryImportSeconds(dir: string, pool: GraphImportPool | undefined, want: number) {
+  const reg = createGraphRegistry({
+    dir,
+    network: 'regtest',
+    operator: xOnly(secretOf('operator')),
+    committee: [xOnly(secretOf('committee 1'))],
+    ...(pool ? { importPool: pool } : {}),
+  });
+  const t0 = performance.now();
+  const got = (await reg.graphs()).length;
+  if (got !== want) throw new Error(`the registry imported ${got} of ${want} graphs`);
+  return (performance.now() - t0) / 1000;
+}
+
 export const benchmarks: Benchmark[] = [
+  {
+    // A watcher started on a directory of published graphs (a backlog, or a restart) imports them all.
+    name: 'watcher.graph-import',
+    run: async () => {
+      const n = 120;
+      const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-graphs-'));
+      try {
+        for (let e = 1n; e <= BigInt(n); e++) {
+          const g = makeGraph({ epoch: e });
+          writeFileSync(join(dir, graphFileName(e)), JSON.stringify(graphToDocument(g.graph, g.sigs)));
+        }
+        const inPlace = await registryImportSeconds(dir, undefined, n);
+        const figures = [];
+        for (const size of [...new Set([defaultImportWorkers(), 2])]) {
+          const pool = new GraphImportPool({ size });
+          try {
+            // The first job waits for the workers to load their sources: not part of the figure.
+            await registryImportSeconds(dir, pool, n);
+            const onPool = await registryImportSeconds(dir, pool, n);
+            figures.push(
+              withRatio({
+                name: `watcher.graph-import.workers-${size}`,
+                value: Math.round(n / onPool),
+                unit: 'graphs/s',
+                baseline: Math.round(n / inPlace),
+              }),
+            );
+          } finally {
+            await pool.close();
+          }
+        }
+        return figures;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  },
   {
     name: 'watcher.detection',
     run: async () => {

@@ -330,6 +330,12 @@ const dispute = z
       .enum(STEP_CIRCUIT_IDS)
       .default(DEFAULT_STEP_CIRCUIT_ID)
       .describe("the step circuit the operator's graphs must use in their disprove leaves"),
+    importWorkers: nonNegativeInt
+      .max(64)
+      .optional()
+      .describe(
+        'worker threads that import and verify operator graphs (unset: one per core, 1 to 4; 0: on the main thread)',
+      ),
   })
   .superRefine((d, ctx) => {
     if (d.alertCriticalBlocks > d.alertWarnBlocks) {

@@ -11,10 +11,13 @@ import { queueConnectionFromUrl } from '../queue/connection.ts';
 import {
   backendFromConfig,
   deploymentFromConfig,
+  epochSourceConfigured,
   epochSourceFromConfig,
+  importPoolFromConfig,
   walletKeyFromConfig,
   watcherFeesFromConfig,
 } from '../watcher/from-config.ts';
+import type { GraphImportPool } from '../watcher/graph-import-pool.ts';
 import { createWatcher, type Watcher } from '../watcher/watcher.ts';
 import { preflight } from './preflight.ts';
 import type { DaemonOutcome, ImmediateExit } from './runtime.ts';
@@ -33,6 +36,7 @@ export async function runWatchDaemon(
     config,
     (base) => {
       let watcher: Watcher | undefined;
+      let importPool: GraphImportPool | undefined;
       return [
         {
           name: 'watcher',
@@ -55,11 +59,13 @@ export async function runWatchDaemon(
             );
             // Undefined unless the L2 contracts, dispute.graphDir and the operator/committee keys are
             // all set: the watcher then warns that it finds no kick-offs (docs/configuration.md).
+            importPool = epochSourceConfigured(config) ? importPoolFromConfig(config, logger) : undefined;
             const epochs = epochSourceFromConfig(config, {
               redis: base.redis.client(),
               backend,
               logger,
               registry: base.metrics,
+              ...(importPool ? { importPool } : {}),
             });
             watcher = createWatcher({
               redis: base.redis.client(),
@@ -89,6 +95,7 @@ export async function runWatchDaemon(
           },
           stop: async (signal: AbortSignal) => {
             await watcher?.stop(signal);
+            await importPool?.close();
           },
         },
       ];

@@ -16,6 +16,7 @@ import { HealthRegistry } from '../observability/health.ts';
 import type { RedisClient } from '../store/redis.ts';
 import { createL2EpochSource } from '../watcher/epoch-source.ts';
 import { bullConnectionFromUrl } from '../watcher/from-config.ts';
+import { defaultImportWorkers, GraphImportPool } from '../watcher/graph-import-pool.ts';
 import { createGraphRegistry } from '../watcher/graph-registry.ts';
 import { createWatcher, type Watcher } from '../watcher/watcher.ts';
 import { devnetOperatorKeys } from './operator.ts';
@@ -72,7 +73,11 @@ export async function createWatcherSide(
   const registry = new Registry();
   const health = new HealthRegistry();
   const l2Rpc = new L2Rpc({ urls: [o.l2RpcUrl], logger });
+  // The graphs are imported on worker threads, as `vigil watch` imports them (dispute.importWorkers).
+  const importPool = new GraphImportPool({ size: defaultImportWorkers(), logger });
+  stops.push(() => importPool.close());
   const graphs = createGraphRegistry({
+    importPool,
     dir: o.graphDir,
     network,
     operator: keys.operator,

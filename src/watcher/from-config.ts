@@ -22,6 +22,7 @@ import type { GenesisOptions } from '../governance/state.ts';
 import type { WatchedDeployment } from '../l2/governance-contracts.ts';
 import type { RedisClient } from '../store/redis.ts';
 import { createL2EpochSource, type L2EpochSource } from './epoch-source.ts';
+import { defaultImportWorkers, GraphImportPool, type GraphImportRunner } from './graph-import-pool.ts';
 import type { WatcherOptions } from './watcher.ts';
 
 export function backendFromConfig(
@@ -173,6 +174,12 @@ export function graphExpectationsFromConfig(
   };
 }
 
+/** The graph import workers `dispute.importWorkers` asks for; undefined for 0 (imports in place). */
+export function importPoolFromConfig(config: VigilConfig, logger?: Logger): GraphImportPool | undefined {
+  const size = config.dispute.importWorkers ?? defaultImportWorkers();
+  return size > 0 ? new GraphImportPool({ size, ...(logger ? { logger } : {}) }) : undefined;
+}
+
 /** Everything `vigil watch` needs to find and judge kick-offs is configured. */
 export function epochSourceConfigured(config: VigilConfig): boolean {
   const c = config.l2.contracts;
@@ -202,7 +209,14 @@ export type EpochSourceParts = {
  */
 export function epochSourceFromConfig(
   config: VigilConfig,
-  parts: { redis: RedisClient; backend: BitcoinBackend; logger?: Logger; registry?: Registry },
+  parts: {
+    redis: RedisClient;
+    backend: BitcoinBackend;
+    logger?: Logger;
+    registry?: Registry;
+    /** Where graphs are imported (importPoolFromConfig); in place without one. */
+    importPool?: GraphImportRunner;
+  },
 ): EpochSourceParts | undefined {
   if (!epochSourceConfigured(config)) return undefined;
   const d = config.dispute;
@@ -225,6 +239,7 @@ export function epochSourceFromConfig(
       ...expectations,
       backend: parts.backend,
       ...(parts.logger ? { logger: parts.logger } : {}),
+      ...(parts.importPool ? { importPool: parts.importPool } : {}),
     },
     ...(parts.logger ? { logger: parts.logger } : {}),
     ...(parts.registry ? { registry: parts.registry } : {}),

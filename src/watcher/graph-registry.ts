@@ -30,7 +30,7 @@ import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { DEFAULT_STEP_CIRCUIT_ID, stepCircuitById } from '../../circuits/index.ts';
+import { DEFAULT_STEP_CIRCUIT_ID, STEP_CIRCUITS, stepCircuitById } from '../../circuits/index.ts';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import type { BitcoinNetwork } from '../bitcoin/network.ts';
 import { bytesToHex } from '../core/bytes.ts';
@@ -43,10 +43,12 @@ import {
   importGraphYielding,
   parseGraphJson,
 } from '../dispute/graph/import.ts';
+import { adoptGraphImportReply, type GraphImportReply, graphImportJob } from '../dispute/graph/import-job.ts';
 import { defaultGraphParameters, type GraphParameters } from '../dispute/graph/parameters.ts';
 import type { StepCircuit } from '../dispute/graph/scripts.ts';
 import { WOTS_HASH_BYTES } from '../dispute/winternitz/parameters.ts';
 import { ByteStringSet } from './byte-string-set.ts';
+import type { GraphImportRunner } from './graph-import-pool.ts';
 
 export const GRAPH_FILE = /^epoch-(0|[1-9][0-9]*)\.json$/;
 
@@ -188,7 +190,24 @@ export type GraphRegistryOptions = {
   registry?: Registry;
   /** The governed challenge window per epoch (also settable later with `governWith`). */
   governedWindow?: GovernedChallengeWindow;
+  /**
+   * Worker threads to import graphs on (graph-import-pool.ts): when a read of the directory finds at
+   * least `importPoolFrom` new versions (a backlog, a restart), they are imported on it, several at once,
+   * and adopted in file order. Fewer, no pool, or a circuit the workers cannot name: each file is
+   * imported in place, one after another.
+   */
+  importPool?: GraphImportRunner;
+  /** New versions in one read from which the pool is used (default IMPORT_POOL_FROM). */
+  importPoolFrom?: number;
 };
+
+/**
+ * New graphs a read must find before they go to the workers. A worker first spends about a second of CPU
+ * loading its sources (then stays a V8 heap of its own until idle), as much as importing some 60 graphs in
+ * place: a watcher keeping up (one new graph a poll) or a backlog ingested a few epochs a poll imports in
+ * place; a restart, or a directory read after a long catch-up, brings batches this large or larger.
+ */
+export const IMPORT_POOL_FROM = 32;
 
 export type GraphRegistry = {
   /** Every graph of the directory Vigil accepts, by epoch. */
@@ -421,7 +440,43 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
 
   type Loaded = { ok: true; version: Verified } | { ok: false; error: GraphImportError };
 
-  /** Imports one document; `recheck`: a version verified before, imported again to check its claim on chain. */
+  // A worker names the circuit by id: a circuit of the caller's own (a test's) is imported in place.
+  const pool = o.importPool && STEP_CIRCUITS.includes(base.circuit) ? o.importPool : undefined;
+
+  /** An import under way: the document bounded and parsed, its claim looked up, a worker's reply to come. */
+  type Begun = {
+    doc: unknown;
+    expect: GraphExpectations;
+    prevout: GraphExpectations['claimPrevout'];
+    reply: Promise<GraphImportReply> | undefined;
+  };
+
+  async function begin(
+    epoch: bigint,
+    text: string,
+    governedChallengeWindow: number | undefined,
+    onPool = false,
+  ): Promise<Begun> {
+    // Bounded before anything else reads it: the claim lookup below must not parse what import refuses.
+    const doc = parseGraphJson(text, base);
+    const prevout = await claimPrevout(doc);
+    const expect: GraphExpectations = {
+      ...base,
+      epoch,
+      ...(prevout ? { claimPrevout: prevout } : {}),
+      ...(governedChallengeWindow !== undefined ? { governedChallengeWindow } : {}),
+    };
+    const reply = onPool ? pool?.run(graphImportJob(text, expect)) : undefined;
+    // Awaited at adoption; until then a failed worker must not be an unhandled rejection.
+    reply?.catch(() => undefined);
+    return { doc, expect, prevout, reply };
+  }
+
+  /**
+   * Imports one document; `recheck`: a version verified before, imported again to check its claim on
+   * chain. `begun`: its import started ahead (in a worker); the verdict is still reached here, against
+   * the graphs verified by now, so files adopted in order conclude what imports one after another do.
+   */
   async function load(
     file: string,
     epoch: bigint,
@@ -429,18 +484,15 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
     hash: string,
     recheck: boolean,
     governedChallengeWindow: number | undefined,
+    begun?: Promise<Begun>,
   ): Promise<Loaded> {
     try {
-      // Bounded before anything else reads it: the claim lookup below must not parse what import refuses.
-      const doc = parseGraphJson(text, base);
-      const prevout = await claimPrevout(doc);
-      const graph = await importGraphYielding(doc, {
-        ...base,
-        epoch,
-        ...(prevout ? { claimPrevout: prevout } : {}),
-        ...(governedChallengeWindow !== undefined ? { governedChallengeWindow } : {}),
-        knownWotsHashes: known(file, hash),
-      });
+      const b = await (begun ?? begin(epoch, text, governedChallengeWindow));
+      const prevout = b.prevout;
+      const graph =
+        b.reply !== undefined
+          ? adoptGraphImportReply(await b.reply, base.circuit, known(file, hash))
+          : await importGraphYielding(b.doc, { ...b.expect, knownWotsHashes: known(file, hash) });
       // A recheck that still finds no claim on chain changes nothing, and says nothing.
       if (!recheck || prevout !== undefined) {
         o.logger?.info(
@@ -495,7 +547,7 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
     epoch: bigint,
     refusal: GraphFileRefusal,
     stamp: string | undefined,
-  ): void {
+  ): undefined {
     const cached = entries.get(file);
     const same =
       cached !== undefined &&
@@ -513,16 +565,33 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
     entries.set(file, { hash: undefined, ok: false, file: refusal, stamp });
     deferredFiles.delete(file);
     changedAfterVerification(file, `refused:${refusal.reason}:${stamp}`, `now ${refusal.message}`);
+    return undefined;
   }
 
-  function gone(file: string): void {
+  function gone(file: string): undefined {
     entries.delete(file);
     deferredFiles.delete(file);
     changedAfterVerification(file, 'gone', 'the file was removed');
+    return undefined;
   }
 
-  /** Reads one present file and judges its current version (a new version is imported). */
-  async function judgeFile(file: string, epoch: bigint): Promise<void> {
+  /** A new version of a file, read, to be imported. */
+  type NewVersion = {
+    file: string;
+    epoch: bigint;
+    text: string;
+    hash: string;
+    stamp: string;
+    versions: Map<string, Verified>;
+    window: number | undefined;
+    begun?: Promise<Begun>;
+  };
+
+  /**
+   * Reads one present file and judges its current version, but for a new version: that one is returned,
+   * to be imported (`importVersion`).
+   */
+  async function readFile(file: string, epoch: bigint): Promise<NewVersion | undefined> {
     const path = join(o.dir, file);
     // lstat, not stat: a symbolic link is judged as what it is, never followed to what it names.
     let st: Stats;
@@ -535,7 +604,7 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
     // Reading and hashing every document on every poll costs more than the rest of the poll: a file
     // whose inode, size, mtime and ctime have not changed since it was judged is the same file.
     const stamp = stampOf(st);
-    if (entries.get(file)?.stamp === stamp) return;
+    if (entries.get(file)?.stamp === stamp) return undefined;
     const kind = fileKind(st);
     if (kind) return refuseFile(file, epoch, kind, stamp);
     if (st.size > GRAPH_FILE_MAX_BYTES) return refuseFile(file, epoch, tooLarge(st.size), stamp);
@@ -550,7 +619,7 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
           'operator graph deferred: the governed challenge window of its epoch is not known yet',
         );
       }
-      return;
+      return undefined;
     }
     deferredFiles.delete(file);
     const read = await readGraphFile(path);
@@ -562,24 +631,31 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
       // A version that verified before (the same file, or the operator putting it back).
       entries.set(file, { hash, ok: true, stamp: read.stamp });
       changeLogged.delete(file);
-      return;
+      return undefined;
     }
     const cached = entries.get(file);
     if (cached?.hash === hash) {
       // Refused before; only its stamp changed (touched, copied back): still refused, nothing new to say.
       entries.set(file, { ...cached, stamp: read.stamp });
-      return;
+      return undefined;
     }
+    return {
+      file,
+      epoch,
+      text: new TextDecoder().decode(read.bytes),
+      hash,
+      stamp: read.stamp,
+      versions,
+      window: window?.known ? window.value : undefined,
+    };
+  }
+
+  /** Imports a new version of a file and records the verdict. */
+  async function importVersion(v: NewVersion): Promise<void> {
+    const { file, epoch, hash, versions } = v;
     let loaded: Loaded;
     try {
-      loaded = await load(
-        file,
-        epoch,
-        new TextDecoder().decode(read.bytes),
-        hash,
-        false,
-        window?.known ? window.value : undefined,
-      );
+      loaded = await load(file, epoch, v.text, hash, false, v.window, v.begun);
     } catch (err) {
       // Not a verdict on the document (the backend failed): read and tried again on the next call.
       o.logger?.warn({ file, err: String(err) }, 'operator graph not imported yet');
@@ -595,11 +671,11 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
         metrics?.changed.inc();
       }
       addVerified(file, versions, loaded.version);
-      entries.set(file, { hash, ok: true, stamp: read.stamp });
+      entries.set(file, { hash, ok: true, stamp: v.stamp });
       changeLogged.delete(file);
       return;
     }
-    entries.set(file, { hash, ok: false, error: loaded.error, stamp: read.stamp });
+    entries.set(file, { hash, ok: false, error: loaded.error, stamp: v.stamp });
     changedAfterVerification(file, `content:${hash}`, `new content refused (${loaded.error.defect})`);
   }
 
@@ -638,7 +714,34 @@ export function createGraphRegistry(o: GraphRegistryOptions): GraphRegistry {
     for (const file of [...entries.keys()]) if (!present.has(file)) gone(file);
     for (const file of [...deferredFiles.keys()]) if (!present.has(file)) deferredFiles.delete(file);
     for (const file of verified.keys()) if (!present.has(file)) gone(file);
-    for (const { file, epoch } of files) await judgeFile(file, epoch);
+    // New versions are read ahead (a few at a time: a file may be 4 MiB). Once `from` of them are found
+    // they go to the workers, whose imports run while earlier ones are adopted, in file order; fewer
+    // are imported in place.
+    const from = Math.max(1, o.importPoolFrom ?? IMPORT_POOL_FROM);
+    const limit = pool ? Math.max(from, 2 * pool.size + 2) : 0;
+    const ahead: NewVersion[] = [];
+    let onPool = false;
+    const start = (v: NewVersion) => {
+      v.begun = begin(v.epoch, v.text, v.window, true);
+      // Its failure is the adoption's to handle (importVersion awaits it); never an unhandled rejection.
+      v.begun.catch(() => undefined);
+    };
+    for (const { file, epoch } of files) {
+      const v = await readFile(file, epoch);
+      if (v === undefined) continue;
+      if (!pool) {
+        await importVersion(v);
+        continue;
+      }
+      ahead.push(v);
+      if (onPool) start(v);
+      else if (ahead.length >= from) {
+        onPool = true;
+        for (const w of ahead) start(w);
+      }
+      if (onPool && ahead.length >= limit) await importVersion(ahead.shift() as NewVersion);
+    }
+    for (const v of ahead.splice(0)) await importVersion(v);
     await recheckClaims();
     const out = [...verified.values()]
       .flatMap((versions) => [...versions.values()])

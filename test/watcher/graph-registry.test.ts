@@ -7,13 +7,22 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildGraph } from '../../src/dispute/graph/build.ts';
 import { type GraphDocument, graphToDocument } from '../../src/dispute/graph/document.ts';
 import { collectSignatures, presignGraph } from '../../src/dispute/graph/sign.ts';
-import { createGraphRegistry, graphFileName } from '../../src/watcher/graph-registry.ts';
+import { GraphImportPool, type GraphImportRunner } from '../../src/watcher/graph-import-pool.ts';
+import { createGraphRegistry, graphFileName, IMPORT_POOL_FROM } from '../../src/watcher/graph-registry.ts';
 import { makeGraph, makeGraphSpec, secretOf, xOnly } from '../../testkit/dispute/graph-fixture.ts';
 import { startScenario } from '../../testkit/queue/scenario.ts';
 
 const dirs: string[] = [];
-afterAll(() => {
+// Every case runs twice: graphs imported in place, and on worker threads (as `vigil watch` does), where
+// several files are imported at once and adopted in file order.
+const pool = new GraphImportPool({ size: 2 });
+const MODES: [string, GraphImportRunner | undefined][] = [
+  ['in place', undefined],
+  ['on worker threads', pool],
+];
+afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  await pool.close();
 });
 
 function freshDir(): string {
@@ -33,7 +42,7 @@ const doc2 = graphToDocument(g2.graph, g2.sigs);
 const write = (dir: string, epoch: bigint, doc: GraphDocument | string) =>
   writeFileSync(join(dir, graphFileName(epoch)), typeof doc === 'string' ? doc : JSON.stringify(doc));
 
-function setup(operator = OPERATOR) {
+function setup(operator = OPERATOR, importPool?: GraphImportRunner) {
   const dir = freshDir();
   const lines: { msg: string; defect?: string; file?: string }[] = [];
   const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s)) });
@@ -45,6 +54,8 @@ function setup(operator = OPERATOR) {
     committee: COMMITTEE,
     logger,
     registry,
+    // On the pool for any batch (by default only from IMPORT_POOL_FROM new files on).
+    ...(importPool ? { importPool, importPoolFrom: 1 } : {}),
   });
   const refusedCount = async () => {
     const m = await registry.getSingleMetric('vigil_graphs_refused_total')?.get();
@@ -55,9 +66,9 @@ function setup(operator = OPERATOR) {
   return { dir, reg, lines, refusedCount, refusals, gauge };
 }
 
-describe('the operator graph registry', () => {
+describe.each(MODES)('the operator graph registry, importing %s', (_mode, importPool) => {
   it('imports the valid documents of the directory, by epoch; a file not there yet is not a graph yet', async () => {
-    const t = setup();
+    const t = setup(OPERATOR, importPool);
     expect(await t.reg.graphs()).toEqual([]);
     write(t.dir, 2n, doc2);
     writeFileSync(join(t.dir, 'README.txt'), 'not a graph');
@@ -79,12 +90,13 @@ describe('the operator graph registry', () => {
       network: 'regtest',
       operator: OPERATOR,
       committee: COMMITTEE,
+      ...(importPool ? { importPool, importPoolFrom: 1 } : {}),
     });
     expect(await reg.graphs()).toEqual([]);
   });
 
   it('refuses a forged document with its defect, once, and reads it again only when the file changes', async () => {
-    const t = setup();
+    const t = setup(OPERATOR, importPool);
     const forged: GraphDocument = JSON.parse(JSON.stringify(doc1));
     const key = Object.keys(forged.signatures)[0] as string;
     const sig = (forged.signatures[key] as string[])[0] as string;
@@ -113,12 +125,12 @@ describe('the operator graph registry', () => {
   });
 
   it('refuses a document under another operator key, and a document for another epoch than its file', async () => {
-    const t = setup(xOnly(secretOf('someone else')));
+    const t = setup(xOnly(secretOf('someone else')), importPool);
     write(t.dir, 1n, doc1);
     expect(await t.reg.graphs()).toEqual([]);
     expect(t.reg.refused().get('epoch-1.json')).toMatchObject({ defect: 'KEY_MISMATCH', where: 'operator' });
 
-    const u = setup();
+    const u = setup(OPERATOR, importPool);
     write(u.dir, 3n, doc1);
     expect(await u.reg.graphs()).toEqual([]);
     expect(u.reg.refused().get('epoch-3.json')).toMatchObject({
@@ -128,7 +140,7 @@ describe('the operator graph registry', () => {
   });
 
   it('refuses a later graph that reuses Winternitz keys of a graph already imported', async () => {
-    const t = setup();
+    const t = setup(OPERATOR, importPool);
     const { spec } = makeGraphSpec({ epoch: 2n });
     const reuse = buildGraph({ ...spec, wots: g1.graph.spec.wots });
     const sigs = collectSignatures(
@@ -141,8 +153,33 @@ describe('the operator graph registry', () => {
     expect(t.reg.refused().get('epoch-2.json')?.defect).toBe('WOTS_KEY_REUSE');
   });
 
+  it('judges a backlog in file order: a graph refused for its signatures leaves its Winternitz keys free for the next', async () => {
+    const t = setup(OPERATOR, importPool);
+    const forged: GraphDocument = JSON.parse(JSON.stringify(doc1));
+    const key = Object.keys(forged.signatures)[0] as string;
+    const sig = (forged.signatures[key] as string[])[0] as string;
+    (forged.signatures[key] as string[])[0] = `${sig.slice(0, -2)}${sig.endsWith('00') ? '01' : '00'}`;
+    const { spec } = makeGraphSpec({ epoch: 2n });
+    const reuse = buildGraph({ ...spec, wots: g1.graph.spec.wots });
+    const sigs = collectSignatures(
+      reuse,
+      [secretOf('operator'), secretOf('committee 1')].map((s) => presignGraph(reuse, s)),
+    );
+    // Epochs 1 (forged) and 2 (its keys) come together, with more behind them, as in a backlog.
+    write(t.dir, 1n, forged);
+    write(t.dir, 2n, graphToDocument(reuse, sigs));
+    const later = [3n, 4n, 5n, 6n, 7n].map((epoch) => makeGraph({ epoch }));
+    for (const g of later) write(t.dir, g.graph.spec.epoch, graphToDocument(g.graph, g.sigs));
+    expect((await t.reg.graphs()).map((g) => g.graph.spec.epoch)).toEqual([2n, 3n, 4n, 5n, 6n, 7n]);
+    expect(t.reg.refused().get('epoch-1.json')?.defect).toBe('BAD_SIGNATURE');
+    // The real epoch 1 comes later: its keys are epoch 2's now, so it is the one refused.
+    write(t.dir, 1n, doc1);
+    expect((await t.reg.graphs()).map((g) => g.graph.spec.epoch)).toEqual([2n, 3n, 4n, 5n, 6n, 7n]);
+    expect(t.reg.refused().get('epoch-1.json')?.defect).toBe('WOTS_KEY_REUSE');
+  });
+
   it('lets go of a settled graph: not returned or imported again, its epoch kept, its Winternitz keys still refused to a later graph', async () => {
-    const t = setup();
+    const t = setup(OPERATOR, importPool);
     write(t.dir, 1n, doc1);
     const [first] = await t.reg.graphs();
     if (first === undefined) throw new Error('epoch 1 was not imported');
@@ -173,7 +210,7 @@ describe('the operator graph registry', () => {
   });
 
   it('refuses a file that is not JSON as MALFORMED', async () => {
-    const t = setup();
+    const t = setup(OPERATOR, importPool);
     write(t.dir, 1n, '{ not json');
     expect(await t.reg.graphs()).toEqual([]);
     expect(t.reg.refused().get('epoch-1.json')?.defect).toBe('MALFORMED');
@@ -190,6 +227,7 @@ describe('the operator graph registry', () => {
         operator: OPERATOR,
         committee: COMMITTEE,
         backend: s.backend,
+        ...(importPool ? { importPool, importPoolFrom: 1 } : {}),
       });
       // The operator's real graph: its claim output on chain commits to its Winternitz keys.
       write(dir, fx.epoch, s.graphDocument);
@@ -213,4 +251,53 @@ describe('the operator graph registry', () => {
       await s.stop();
     }
   }, 60_000);
+});
+
+describe('the operator graph registry on worker threads', () => {
+  it('imports a lone new graph in place and a batch of IMPORT_POOL_FROM on the workers', async () => {
+    const jobs: bigint[] = [];
+    const counting: GraphImportRunner = {
+      size: pool.size,
+      run: (job) => {
+        jobs.push(job.epoch ?? -1n);
+        return pool.run(job);
+      },
+    };
+    const dir = freshDir();
+    const reg = createGraphRegistry({
+      dir,
+      network: 'regtest',
+      operator: OPERATOR,
+      committee: COMMITTEE,
+      importPool: counting,
+    });
+    write(dir, 1n, doc1);
+    expect((await reg.graphs()).map((g) => g.graph.spec.epoch)).toEqual([1n]);
+    expect(jobs).toEqual([]);
+    const batch = Array.from({ length: IMPORT_POOL_FROM }, (_, i) => makeGraph({ epoch: BigInt(i + 2) }));
+    for (const g of batch) write(dir, g.graph.spec.epoch, graphToDocument(g.graph, g.sigs));
+    const epochs = batch.map((g) => g.graph.spec.epoch);
+    expect((await reg.graphs()).map((g) => g.graph.spec.epoch)).toEqual([1n, ...epochs]);
+    expect(jobs).toEqual(epochs);
+  });
+
+  it('imports again on the next poll a graph whose worker died, and says so', async () => {
+    let failures = 1;
+    const dying: GraphImportRunner = {
+      size: 1,
+      run: (job) =>
+        failures-- > 0 ? Promise.reject(new Error('the graph import worker exited')) : pool.run(job),
+    };
+    const t = setup(OPERATOR, dying);
+    // setup() has the registry use the pool from one new file on.
+    write(t.dir, 1n, doc1);
+    write(t.dir, 2n, doc2);
+    expect((await t.reg.graphs()).map((g) => g.graph.spec.epoch)).toEqual([2n]);
+    expect(t.reg.refused().size).toBe(0);
+    expect(
+      t.lines.some((l) => l.msg === 'operator graph not imported yet' && l.file === 'epoch-1.json'),
+    ).toBe(true);
+    expect((await t.reg.graphs()).map((g) => g.graph.spec.epoch)).toEqual([1n, 2n]);
+    expect(await t.refusedCount()).toBe(0);
+  });
 });

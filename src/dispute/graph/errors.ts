@@ -32,6 +32,8 @@ export class GraphImportError extends VigilError {
   override name = 'GraphImportError';
   readonly defect: GraphDefect;
   readonly where: string;
+  /** What is wrong there, in the words of the refusal (without the defect and place). */
+  readonly reason: string;
   constructor(defect: GraphDefect, where: string, message: string, options: VigilErrorOptions = {}) {
     super(`Graph refused (${defect} at ${where}): ${message}`, {
       ...options,
@@ -42,6 +44,7 @@ export class GraphImportError extends VigilError {
     });
     this.defect = defect;
     this.where = where;
+    this.reason = message;
   }
 }
 

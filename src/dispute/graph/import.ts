@@ -421,7 +421,10 @@ function compareParameters(doc: GraphParameters, own: GraphParameters): void {
   }
 }
 
-function wotsKeys(doc: GraphDocument): { name: string; key: WotsPublicKey }[] {
+/** A graph's Winternitz public keys with the document place each comes from (`wots.trace[2]`). */
+export type NamedWotsKey = { name: string; key: WotsPublicKey };
+
+function wotsKeys(doc: GraphDocument): NamedWotsKey[] {
   const k = (name: string, bytes: number, hashes: string[]) => ({
     name,
     key: { messageBytes: bytes, hashes: hashes.map((h) => hexToBytes(h)) },
@@ -434,9 +437,13 @@ function wotsKeys(doc: GraphDocument): { name: string; key: WotsPublicKey }[] {
   ];
 }
 
-/** Every Winternitz chain of the graph must be fresh: a repeated hash means a reused one-time key. */
-function checkWots(
-  keys: { name: string; key: WotsPublicKey }[],
+/**
+ * Every Winternitz chain of the graph must be fresh: a repeated hash means a reused one-time key. Run by
+ * import at its place in the order of checks; exported for an import that ran elsewhere without the
+ * earlier graphs' hashes (graph-import-job.ts), which must reach the same first defect.
+ */
+export function checkWotsKeys(
+  keys: readonly NamedWotsKey[],
   known: { has(id: string): boolean } | undefined,
 ): void {
   const seen = new Map<string, string>();
@@ -509,7 +516,11 @@ function compareTx(name: string, got: Tx, want: Tx): void {
  * canonical hash, the Winternitz checks, the rebuild, the transaction comparison, and each presigned
  * input's signatures) so that a caller on the event loop can let other work run in between.
  */
-function* importSteps(input: unknown, expect: GraphExpectations): Generator<void, ImportedGraph, void> {
+function* importSteps(
+  input: unknown,
+  expect: GraphExpectations,
+  reached?: ImportMilestones,
+): Generator<void, ImportedGraph, void> {
   const raw = typeof input === 'string' ? parseGraphJson(input, expect) : input;
   yield;
   if (isRecord(raw) && 'version' in raw && raw.version !== GRAPH_DOCUMENT_VERSION) {
@@ -561,7 +572,8 @@ function* importSteps(input: unknown, expect: GraphExpectations): Generator<void
       `${doc.wots.trace.length} trace keys for ${expect.params.traceSteps} steps`,
     );
   }
-  checkWots(keys, expect.knownWotsHashes);
+  reached?.wotsKeys?.(keys);
+  checkWotsKeys(keys, expect.knownWotsHashes);
   yield;
 
   const [epochKey, stateRoot, l2BlockHash, ...trace] = keys.map((k) => k.key) as WotsPublicKey[];
@@ -669,9 +681,19 @@ function* importSteps(input: unknown, expect: GraphExpectations): Generator<void
   return { graph, sigs, hash, document: doc };
 }
 
+/** What an import reports as it passes its checks (for an import run away from the registry). */
+export type ImportMilestones = {
+  /** Every check before the Winternitz keys' passed; the keys, in the order import checks them. */
+  wotsKeys?(keys: readonly NamedWotsKey[]): void;
+};
+
 /** Parses, rebuilds and verifies a published graph; throws GraphImportError naming the first defect. */
-export function importGraph(input: unknown, expect: GraphExpectations): ImportedGraph {
-  const steps = importSteps(input, expect);
+export function importGraph(
+  input: unknown,
+  expect: GraphExpectations,
+  reached?: ImportMilestones,
+): ImportedGraph {
+  const steps = importSteps(input, expect, reached);
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
