@@ -19,7 +19,7 @@ import { HealthRegistry } from '../src/observability/health.ts';
 import { defaultImportWorkers, GraphImportPool } from '../src/watcher/graph-import-pool.ts';
 import { createGraphRegistry, graphFileName } from '../src/watcher/graph-registry.ts';
 import { createWatcher } from '../src/watcher/watcher.ts';
-import { makeGraph, secretOf, xOnly } from '../testkit/dispute/graph-fixture.ts';
+import { fixtureExpectations, makeGraph } from '../testkit/dispute/graph-fixture.ts';
 import {
   cleanup,
   REDIS_URL,
@@ -83,10 +83,8 @@ async function detectionLatencyMs(): Promise<number> {
 /** Seconds for a fresh registry to import and verify every graph of `dir` (one `graphs()` call). */
 async function registryImportSeconds(dir: string, pool: GraphImportPool | undefined, want: number) {
   const reg = createGraphRegistry({
+    ...fixtureExpectations(),
     dir,
-    network: 'regtest',
-    operator: xOnly(secretOf('operator')),
-    committee: [xOnly(secretOf('committee 1'))],
     ...(pool ? { importPool: pool } : {}),
   });
   const t0 = performance.now();

@@ -11,7 +11,6 @@ import { queueConnectionFromUrl } from '../queue/connection.ts';
 import {
   backendFromConfig,
   deploymentFromConfig,
-  epochSourceConfigured,
   epochSourceFromConfig,
   importPoolFromConfig,
   walletKeyFromConfig,
@@ -59,7 +58,8 @@ export async function runWatchDaemon(
             );
             // Undefined unless the L2 contracts, dispute.graphDir and the operator/committee keys are
             // all set: the watcher then warns that it finds no kick-offs (docs/configuration.md).
-            importPool = epochSourceConfigured(config) ? importPoolFromConfig(config, logger) : undefined;
+            // Threads start only for a batch of new graphs, so the pool costs nothing when none come.
+            importPool = importPoolFromConfig(config, logger);
             const epochs = epochSourceFromConfig(config, {
               redis: base.redis.client(),
               backend,

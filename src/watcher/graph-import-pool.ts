@@ -28,7 +28,7 @@ export type GraphImportRunner = {
 /**
  * Workers when `dispute.importWorkers` is unset: one per core, 1 to 4. Not one less for the main thread:
  * while graphs are imported it mostly waits on the L2 node (bench `watcher.graph-import`: on 2 cores,
- * 2 workers import 1.66× as many graphs per second as the main thread alone, 1 worker 1.26×).
+ * 2 workers import 1.76× as many graphs per second as the main thread alone).
  */
 export function defaultImportWorkers(): number {
   return Math.max(1, Math.min(4, availableParallelism()));

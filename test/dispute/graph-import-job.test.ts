@@ -10,22 +10,14 @@ import {
   graphImportJob,
   runGraphImportJob,
 } from '../../src/dispute/graph/import-job.ts';
-import { defaultGraphParameters } from '../../src/dispute/graph/parameters.ts';
 import type { StepCircuit } from '../../src/dispute/graph/scripts.ts';
-import { makeGraph, secretOf, xOnly } from '../../testkit/dispute/graph-fixture.ts';
+import { fixtureExpectations, makeGraph, secretOf, xOnly } from '../../testkit/dispute/graph-fixture.ts';
 
 const fx = makeGraph();
 const good = graphToDocument(fx.graph, fx.sigs);
 const text = (d: GraphDocument) => JSON.stringify(d);
 const clone = (d: GraphDocument): GraphDocument => JSON.parse(JSON.stringify(d));
-const expectations: GraphExpectations = {
-  network: 'regtest',
-  params: defaultGraphParameters.regtest,
-  circuit: identityStepCircuit,
-  operator: xOnly(secretOf('operator')),
-  committee: [xOnly(secretOf('committee 1'))],
-  epoch: 42n,
-};
+const expectations: GraphExpectations = { ...fixtureExpectations(), epoch: 42n };
 
 /** Every Winternitz hash of a document (hex), as an earlier graph would have left them known. */
 const hashesOf = (d: GraphDocument) =>

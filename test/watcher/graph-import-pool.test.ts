@@ -6,18 +6,11 @@ import { graphToDocument } from '../../src/dispute/graph/document.ts';
 import { GraphImportError } from '../../src/dispute/graph/errors.ts';
 import { type GraphExpectations, importGraph } from '../../src/dispute/graph/import.ts';
 import { adoptGraphImportReply, graphImportJob } from '../../src/dispute/graph/import-job.ts';
-import { defaultGraphParameters } from '../../src/dispute/graph/parameters.ts';
 import { importPoolFromConfig } from '../../src/watcher/from-config.ts';
 import { defaultImportWorkers, GraphImportPool } from '../../src/watcher/graph-import-pool.ts';
-import { makeGraph, secretOf, xOnly } from '../../testkit/dispute/graph-fixture.ts';
+import { fixtureExpectations, makeGraph } from '../../testkit/dispute/graph-fixture.ts';
 
-const expectations: GraphExpectations = {
-  network: 'regtest',
-  params: defaultGraphParameters.regtest,
-  circuit: identityStepCircuit,
-  operator: xOnly(secretOf('operator')),
-  committee: [xOnly(secretOf('committee 1'))],
-};
+const expectations: GraphExpectations = fixtureExpectations();
 const docs = [1n, 2n, 3n, 4n].map((epoch) => {
   const g = makeGraph({ epoch });
   return { epoch, text: JSON.stringify(graphToDocument(g.graph, g.sigs)) };

@@ -39,6 +39,26 @@ const doc1 = graphToDocument(g1.graph, g1.sigs);
 const g2 = makeGraph({ epoch: 2n });
 const doc2 = graphToDocument(g2.graph, g2.sigs);
 
+/** Epoch 1's document with one presigned signature changed: refused as BAD_SIGNATURE. */
+function forgedDoc1(): GraphDocument {
+  const forged: GraphDocument = JSON.parse(JSON.stringify(doc1));
+  const key = Object.keys(forged.signatures)[0] as string;
+  const sig = (forged.signatures[key] as string[])[0] as string;
+  (forged.signatures[key] as string[])[0] = `${sig.slice(0, -2)}${sig.endsWith('00') ? '01' : '00'}`;
+  return forged;
+}
+
+/** A valid, signed graph for epoch 2 that reuses epoch 1's Winternitz keys. */
+function reusingKeysOfEpoch1(): GraphDocument {
+  const { spec } = makeGraphSpec({ epoch: 2n });
+  const reuse = buildGraph({ ...spec, wots: g1.graph.spec.wots });
+  const sigs = collectSignatures(
+    reuse,
+    [secretOf('operator'), secretOf('committee 1')].map((s) => presignGraph(reuse, s)),
+  );
+  return graphToDocument(reuse, sigs);
+}
+
 const write = (dir: string, epoch: bigint, doc: GraphDocument | string) =>
   writeFileSync(join(dir, graphFileName(epoch)), typeof doc === 'string' ? doc : JSON.stringify(doc));
 
@@ -97,10 +117,7 @@ describe.each(MODES)('the operator graph registry, importing %s', (_mode, import
 
   it('refuses a forged document with its defect, once, and reads it again only when the file changes', async () => {
     const t = setup(OPERATOR, importPool);
-    const forged: GraphDocument = JSON.parse(JSON.stringify(doc1));
-    const key = Object.keys(forged.signatures)[0] as string;
-    const sig = (forged.signatures[key] as string[])[0] as string;
-    (forged.signatures[key] as string[])[0] = `${sig.slice(0, -2)}${sig.endsWith('00') ? '01' : '00'}`;
+    const forged = forgedDoc1();
     write(t.dir, 1n, forged);
     expect(await t.reg.graphs()).toEqual([]);
     expect(t.reg.refused().get('epoch-1.json')?.defect).toBe('BAD_SIGNATURE');
@@ -141,33 +158,20 @@ describe.each(MODES)('the operator graph registry, importing %s', (_mode, import
 
   it('refuses a later graph that reuses Winternitz keys of a graph already imported', async () => {
     const t = setup(OPERATOR, importPool);
-    const { spec } = makeGraphSpec({ epoch: 2n });
-    const reuse = buildGraph({ ...spec, wots: g1.graph.spec.wots });
-    const sigs = collectSignatures(
-      reuse,
-      [secretOf('operator'), secretOf('committee 1')].map((s) => presignGraph(reuse, s)),
-    );
+    const reusing = reusingKeysOfEpoch1();
     write(t.dir, 1n, doc1);
-    write(t.dir, 2n, graphToDocument(reuse, sigs));
+    write(t.dir, 2n, reusing);
     expect((await t.reg.graphs()).map((g) => g.graph.spec.epoch)).toEqual([1n]);
     expect(t.reg.refused().get('epoch-2.json')?.defect).toBe('WOTS_KEY_REUSE');
   });
 
   it('judges a backlog in file order: a graph refused for its signatures leaves its Winternitz keys free for the next', async () => {
     const t = setup(OPERATOR, importPool);
-    const forged: GraphDocument = JSON.parse(JSON.stringify(doc1));
-    const key = Object.keys(forged.signatures)[0] as string;
-    const sig = (forged.signatures[key] as string[])[0] as string;
-    (forged.signatures[key] as string[])[0] = `${sig.slice(0, -2)}${sig.endsWith('00') ? '01' : '00'}`;
-    const { spec } = makeGraphSpec({ epoch: 2n });
-    const reuse = buildGraph({ ...spec, wots: g1.graph.spec.wots });
-    const sigs = collectSignatures(
-      reuse,
-      [secretOf('operator'), secretOf('committee 1')].map((s) => presignGraph(reuse, s)),
-    );
+    const forged = forgedDoc1();
+    const reusing = reusingKeysOfEpoch1();
     // Epochs 1 (forged) and 2 (its keys) come together, with more behind them, as in a backlog.
     write(t.dir, 1n, forged);
-    write(t.dir, 2n, graphToDocument(reuse, sigs));
+    write(t.dir, 2n, reusing);
     const later = [3n, 4n, 5n, 6n, 7n].map((epoch) => makeGraph({ epoch }));
     for (const g of later) write(t.dir, g.graph.spec.epoch, graphToDocument(g.graph, g.sigs));
     expect((await t.reg.graphs()).map((g) => g.graph.spec.epoch)).toEqual([2n, 3n, 4n, 5n, 6n, 7n]);
@@ -198,13 +202,8 @@ describe.each(MODES)('the operator graph registry, importing %s', (_mode, import
     expect(await t.reg.graphs()).toEqual([]);
     expect(t.lines.filter((l) => l.msg === 'operator graph imported and verified')).toHaveLength(1);
     // A later graph reusing its keys is refused as if it were still held.
-    const { spec } = makeGraphSpec({ epoch: 2n });
-    const reuse = buildGraph({ ...spec, wots: g1.graph.spec.wots });
-    const sigs = collectSignatures(
-      reuse,
-      [secretOf('operator'), secretOf('committee 1')].map((s) => presignGraph(reuse, s)),
-    );
-    write(t.dir, 2n, graphToDocument(reuse, sigs));
+    const reusing = reusingKeysOfEpoch1();
+    write(t.dir, 2n, reusing);
     expect(await t.reg.graphs()).toEqual([]);
     expect(t.reg.refused().get('epoch-2.json')?.defect).toBe('WOTS_KEY_REUSE');
   });

@@ -5,6 +5,7 @@ import type { BitcoinNetwork } from '../../src/bitcoin/network.ts';
 import { utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hashes.ts';
 import { buildGraph, type Graph, type GraphSpec } from '../../src/dispute/graph/build.ts';
+import type { GraphExpectations } from '../../src/dispute/graph/import.ts';
 import {
   defaultGraphParameters,
   type GraphParameters,
@@ -26,6 +27,17 @@ export type GraphFixture = {
   traceSecrets: WotsSecretKey[];
   wotsSeed: Uint8Array;
 };
+
+/** What a watcher expects of the fixture's graphs: regtest parameters, the identity circuit, its keys. */
+export function fixtureExpectations(): GraphExpectations {
+  return {
+    network: 'regtest',
+    params: defaultGraphParameters.regtest,
+    circuit: identityStepCircuit,
+    operator: xOnly(secretOf('operator')),
+    committee: [xOnly(secretOf('committee 1'))],
+  };
+}
 
 export function makeGraphSpec(
   options: {
