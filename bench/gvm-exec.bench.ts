@@ -5,6 +5,7 @@
  * bytes, the stack + altstack peak measured in Vigil's interpreter, and one execution's time there.
  * Weights and stack peaks stand beside BitVM's largest disprove leaf (`leaf-figures.ts`).
  */
+import { type ExecGroup, execGroupLeaf, planExecGroups } from '../circuits/gvm/exec-groups.ts';
 import { EXEC_OPCODES, type ExecOpcode, execLeaf, execLeafWitness } from '../circuits/gvm/exec-leaf.ts';
 import { CONSENSUS_FLAGS } from '../src/bitcoin/script/flags.ts';
 import { runScript } from '../src/bitcoin/script/interpreter.ts';
@@ -15,8 +16,9 @@ import {
   STEP_FIELDS,
   type StepRecord,
 } from '../src/machine/isa.ts';
+import { governanceProgram } from '../src/machine/programs/governance.ts';
 import { execute } from '../src/machine/semantics.ts';
-import { type BenchFigure, type Benchmark, timeBest } from './harness.ts';
+import { type BenchFigure, type Benchmark, timeBest, withRatio } from './harness.ts';
 import {
   benchSecret,
   maxStackFigure,
@@ -53,16 +55,111 @@ const MEMORY = {
     a === 3 ? 1_000n : a === 1 ? (1n << 255n) + 123_456_789n : (1n << 200n) + 987_654_321n + BigInt(a),
 };
 
+function benchKeys() {
+  const secrets = secretsOf(STEP_FIELDS, (f, valueIndex) => benchSecret(0xe8, 0, valueIndex, fieldBytes(f)));
+  const keys = publicKeysOf(STEP_FIELDS, secrets);
+  const sign = (step: StepRecord) =>
+    execLeafWitness(signFields(STEP_FIELDS, secrets, (f) => fieldValue(step, f)));
+  return { keys, sign };
+}
+
+/**
+ * The governance program's execution leaves grouped (`exec-groups.ts`) against one leaf per position,
+ * built in the same run: leaves, script bytes, build time; and the dearest disprove of the grouped set
+ * (the last branch of the largest leaf), its weight and its time in the interpreter.
+ */
+async function groupFigures(): Promise<BenchFigure[]> {
+  const { keys, sign } = benchKeys();
+  const program = governanceProgram();
+  const positions = program.instructions.flatMap((ins, pc) => (ins.op === 'hash' ? [] : [pc]));
+  let perPositionBytes = 0;
+  const perPositionMs = await timeBest(
+    () => {
+      perPositionBytes = 0;
+      for (const pc of positions) {
+        perPositionBytes += execLeaf(pc, program.instructions[pc] as Instruction, keys).script.length;
+      }
+    },
+    0,
+    2,
+  );
+  // The first build of a program plans and compiles every branch; later ones (another game's keys)
+  // reuse the branches and only verify anew.
+  const cold = performance.now();
+  for (const g of planExecGroups(program)) execGroupLeaf(program, g, keys);
+  const coldMs = performance.now() - cold;
+  let groups: ExecGroup[] = [];
+  let groupedBytes = 0;
+  let largest: { group: ExecGroup | undefined; script: Uint8Array } = {
+    group: undefined,
+    script: new Uint8Array(),
+  };
+  const groupedMs = await timeBest(
+    () => {
+      groups = planExecGroups(program);
+      groupedBytes = 0;
+      for (const g of groups) {
+        const script = execGroupLeaf(program, g, keys).script;
+        groupedBytes += script.length;
+        if (script.length > largest.script.length) largest = { group: g, script };
+      }
+    },
+    0,
+    2,
+  );
+  const pc = largest.group?.positions.at(-1) as number;
+  const ins = program.instructions[pc] as Instruction;
+  const step = execute(pc, ins, MEMORY, { word: () => 5n });
+  const items = sign({ ...step, nextPc: step.nextPc + 1 });
+  const run = measuredRun(largest.script, items);
+  if (run.error !== 'OK' || !run.spent)
+    throw new Error(`the group leaf did not disprove a wrong step: ${run.error}`);
+  const exec = await timeBest(() => runScript(largest.script, { stack: items, flags: CONSENSUS_FLAGS }), 20);
+  const single = execLeaf(pc, ins, keys).script;
+  const singleExec = await timeBest(() => runScript(single, { stack: items, flags: CONSENSUS_FLAGS }), 20);
+  return [
+    withRatio({
+      name: 'circuits.gvm.execGroups.leaves',
+      value: groups.length,
+      unit: 'leaves for the governance program (baseline: one per non-hash position)',
+      baseline: positions.length,
+    }),
+    withRatio({
+      name: 'circuits.gvm.execGroups.scriptBytes',
+      value: groupedBytes,
+      unit: 'bytes of script, all leaves (baseline: one leaf per position)',
+      baseline: perPositionBytes,
+    }),
+    withRatio({
+      name: 'circuits.gvm.execGroups.buildMs.first',
+      value: Number(coldMs.toFixed(1)),
+      unit: "ms to plan and build every leaf, the program's first time (baseline: one leaf per position)",
+      baseline: Number(perPositionMs.toFixed(1)),
+    }),
+    withRatio({
+      name: 'circuits.gvm.execGroups.buildMs',
+      value: Number(groupedMs.toFixed(1)),
+      unit: 'ms to plan and build every leaf for other keys, branches reused (baseline: one leaf per position)',
+      baseline: Number(perPositionMs.toFixed(1)),
+    }),
+    { name: 'circuits.gvm.execGroups.largest.script', value: largest.script.length, unit: 'bytes' },
+    weightFigure('circuits.gvm.execGroups.largest.weight', items, largest.script),
+    maxStackFigure('circuits.gvm.execGroups.largest.maxStack', run.max),
+    withRatio({
+      name: 'circuits.gvm.execGroups.largest.exec',
+      value: Number(exec.toFixed(2)),
+      unit: `ms in the interpreter, the last branch (${ins.op} at ${pc}) of the largest leaf (baseline: that position's own leaf)`,
+      baseline: Number(singleExec.toFixed(2)),
+    }),
+  ];
+}
+
 export const benchmarks: Benchmark[] = [
+  { name: 'circuits.gvm.execGroups', run: groupFigures },
   {
     name: 'circuits.gvm.exec',
     run: async () => {
-      const secrets = secretsOf(STEP_FIELDS, (f, valueIndex) =>
-        benchSecret(0xe8, 0, valueIndex, fieldBytes(f)),
-      );
-      const keys = publicKeysOf(STEP_FIELDS, secrets);
-      const sign = (step: StepRecord) =>
-        execLeafWitness(signFields(STEP_FIELDS, secrets, (f) => fieldValue(step, f)));
+      const { keys, sign } = benchKeys();
       const figures: BenchFigure[] = [];
       for (const op of EXEC_OPCODES) {
         const ins = INSTRUCTIONS[op];
@@ -84,7 +181,7 @@ export const benchmarks: Benchmark[] = [
           {
             name: `circuits.gvm.exec.${op}.circuit`,
             value: leaf.circuitBytes,
-            unit: 'bytes (judgement on the 30 transformed items)',
+            unit: 'bytes (judgement on the 31 transformed items)',
           },
           ...witnessFigures(`circuits.gvm.exec.${op}`, items),
           maxStackFigure(`circuits.gvm.exec.${op}.maxStack`, run.max),

@@ -9,7 +9,7 @@
  * witness and verified first), each 32-byte value turned into its 9 limbs (`digits-to-limbs`) and each
  * 4-byte value into one number (`small-value`: anything above `NONE` reads as a sentinel no expected
  * value equals), all parked on the altstack while the rest is verified. pc's transform checks it against
- * the leaf's pc and leaves nothing, so the judgement starts on `[a1 R1 a2 R2 wa W np]` (30 items, limbs
+ * the leaf's pc and leaves nothing, so the judgement starts on `[a1 R1 a2 R2 wa W np]` (31 items, limbs
  * most significant deepest) and folds every condition of a correct step into one flag `ok`; the leaf
  * leaves `NOT ok` alone on the stack (tapscript's clean-stack rule).
  *
@@ -93,7 +93,7 @@ export type ExecLeaf = {
   script: Uint8Array;
   /** Bytes of the covenant, the 8 Winternitz verifications, their transforms and altstack moves. */
   verifyBytes: number;
-  /** Bytes of the judgement on the 30 transformed items. */
+  /** Bytes of the judgement on the 31 transformed items. */
   circuitBytes: number;
 };
 
@@ -176,6 +176,29 @@ function wordIsBit(m: StackModel, w: ItemId[], bit: ItemId): ItemId {
   const low = m.op(Op.OP_NUMEQUAL, 2, 1)[0] as ItemId;
   const rest = isZero(m, w.slice(1));
   return all(m, [low, rest]);
+}
+
+/** A binary instruction (add … eq, hash). */
+type BinaryInstruction = Extract<Instruction, { readonly y: Operand }>;
+
+/**
+ * What a binary step must satisfy besides its result (each read slot, the write's address, the next pc,
+ * two reads of one address agreeing), and the operand words the result is computed from.
+ */
+function binaryOperands(
+  m: StackModel,
+  pc: number,
+  ins: BinaryInstruction,
+  f: Fields,
+): { conditions: ItemId[]; x: ItemId[]; y: ItemId[] } {
+  const out = [
+    slotOk(m, ins.x, f.a1, f.r1),
+    slotOk(m, ins.y, f.a2, f.r2),
+    numberIs(m, f.wa, ins.dst),
+    numberIs(m, f.np, pc + 1),
+  ];
+  if ('mem' in ins.x && 'mem' in ins.y && ins.x.mem === ins.y.mem) out.push(wordsEqual(m, f.r1, f.r2));
+  return { conditions: out, x: operandWord(m, ins.x, f.r1), y: operandWord(m, ins.y, f.r2) };
 }
 
 /** The conditions of a correct step, each a boolean on the stack. */
@@ -265,15 +288,7 @@ function conditions(m: StackModel, pc: number, ins: Instruction, f: Fields): Ite
       return out;
     }
     default: {
-      const out = [
-        slotOk(m, ins.x, f.a1, f.r1),
-        slotOk(m, ins.y, f.a2, f.r2),
-        numberIs(m, f.wa, ins.dst),
-        numberIs(m, f.np, next),
-      ];
-      if ('mem' in ins.x && 'mem' in ins.y && ins.x.mem === ins.y.mem) out.push(wordsEqual(m, f.r1, f.r2));
-      const x = operandWord(m, ins.x, f.r1);
-      const y = operandWord(m, ins.y, f.r2);
+      const { conditions: out, x, y } = binaryOperands(m, pc, ins, f);
       switch (ins.op) {
         case 'add':
           out.push(wordsEqual(m, addMod(m, x, y), f.w));
@@ -302,11 +317,8 @@ function conditions(m: StackModel, pc: number, ins: Instruction, f: Fields): Ite
   }
 }
 
-/** The judgement on `[a1 R1 a2 R2 wa W np]` → `[wrong]`. Exported for tests and the bench. */
-export function execJudgement(pc: number, ins: Instruction): { script: Uint8Array; maxStack: number } {
-  if (ins.op === 'hash') throw new RangeError('hash steps have their own leaf (hash-leaf.ts)');
-  checkConstants(pc, ins);
-  const m = new StackModel();
+/** Declares the 31 judged items `[a1 R1 a2 R2 wa W np]` (words most significant limb deepest). */
+function judgedFields(m: StackModel): Fields {
   const word = () => m.inputs(N).reverse();
   const a1 = m.inputs(1)[0] as ItemId;
   const r1 = word();
@@ -315,7 +327,11 @@ export function execJudgement(pc: number, ins: Instruction): { script: Uint8Arra
   const wa = m.inputs(1)[0] as ItemId;
   const w = word();
   const np = m.inputs(1)[0] as ItemId;
-  const ok = all(m, conditions(m, pc, ins, { a1, r1, a2, r2, wa, w, np }));
+  return { a1, r1, a2, r2, wa, w, np };
+}
+
+/** Leaves `ok` alone, inverted: the leaf's result is "the step is wrong". */
+function finish(m: StackModel, ok: ItemId): { script: Uint8Array; maxStack: number } {
   m.toAlt(ok);
   m.dropTop(m.height);
   m.fromAlt();
@@ -323,16 +339,70 @@ export function execJudgement(pc: number, ins: Instruction): { script: Uint8Arra
   return { script: m.build(), maxStack: m.maxStack };
 }
 
-/** The committed values in witness order, with their transforms; pc's also checks it is the leaf's. */
-function committedValues(pc: number, keys: ExecLeafKeys): CommittedValue[] {
+/** The judgement on `[a1 R1 a2 R2 wa W np]` → `[wrong]`. Exported for tests and the bench. */
+export function execJudgement(pc: number, ins: Instruction): { script: Uint8Array; maxStack: number } {
+  if (ins.op === 'hash') throw new RangeError('hash steps have their own leaf (hash-leaf.ts)');
+  checkConstants(pc, ins);
+  const m = new StackModel();
+  const f = judgedFields(m);
+  return finish(m, all(m, conditions(m, pc, ins, f)));
+}
+
+/** The opcodes whose result check is a product circuit (about 68 KB), shared by a group's positions. */
+export type ProductOpcode = 'mul' | 'div';
+export const isProductOpcode = (op: Instruction['op']): op is ProductOpcode => op === 'mul' || op === 'div';
+
+/** Items a product prefix leaves: `[ok X Y W]`, each word most significant limb deepest. */
+export const PRODUCT_OPERAND_ITEMS = 1 + 3 * N;
+
+/**
+ * The part of a mul or div judgement that depends on the position: `[a1 R1 a2 R2 wa W np]` →
+ * `[ok X Y W]`, where ok holds every condition but the result's, X and Y are the operand words (a read
+ * slot's value, or the immediate pushed) and W the written word. `productTail` finishes it; the two
+ * together judge exactly as `execJudgement`.
+ */
+export function productPrefix(pc: number, ins: Instruction): { script: Uint8Array; maxStack: number } {
+  if (!isProductOpcode(ins.op)) throw new RangeError(`${ins.op} at ${pc} is not a product instruction`);
+  checkConstants(pc, ins);
+  const m = new StackModel();
+  const f = judgedFields(m);
+  const { conditions: out, x, y } = binaryOperands(m, pc, ins as BinaryInstruction, f);
+  const kept = [all(m, out), ...[x, y, f.w].flatMap((word) => word.slice().reverse())];
+  for (let i = kept.length - 1; i >= 0; i--) m.toAlt(kept[i] as ItemId);
+  m.dropTop(m.height);
+  for (let i = 0; i < kept.length; i++) m.fromAlt();
+  return { script: m.build(), maxStack: m.maxStack };
+}
+
+/** The product check every position of a mul or div group shares: `[ok X Y W]` → `[wrong]`. */
+export function productTail(op: ProductOpcode): { script: Uint8Array; maxStack: number } {
+  const m = new StackModel();
+  const ok = m.inputs(1)[0] as ItemId;
+  const [x, y, w] = [m.inputs(N).reverse(), m.inputs(N).reverse(), m.inputs(N).reverse()] as [
+    ItemId[],
+    ItemId[],
+    ItemId[],
+  ];
+  const result = op === 'mul' ? wordsEqual(m, mulMod(m, x, y), w) : divCheck(m, x, y, w);
+  return finish(m, all(m, [ok, result]));
+}
+
+/**
+ * The committed values in witness order, with their transforms. `pc` given: pc's transform checks it is
+ * the leaf's and leaves nothing. `pc` undefined (a group's leaf): pc is left as a number below the 30
+ * judged items, for the group's dispatch.
+ */
+export function execCommittedValues(pc: number | undefined, keys: ExecLeafKeys): CommittedValue[] {
   const small = smallValueTransform();
-  const pcCheck = new ScriptBuilder().raw(small.script).number(pc).op(Op.OP_NUMEQUALVERIFY).build();
   return STEP_FIELDS.map((field) => {
     const key = keys[field];
     if (key.messageBytes !== fieldBytes(field)) {
       throw new RangeError(`${field}: a ${key.messageBytes}-byte key, not ${fieldBytes(field)}`);
     }
-    if (field === 'pc') return { key, transform: { script: pcCheck, outputItems: 0 } };
+    if (field === 'pc' && pc !== undefined) {
+      const pcCheck = new ScriptBuilder().raw(small.script).number(pc).op(Op.OP_NUMEQUALVERIFY).build();
+      return { key, transform: { script: pcCheck, outputItems: 0 } };
+    }
     if (fieldBytes(field) === 4) return { key, transform: small };
     return { key, transform: { script: digitsToLimbsScript(), outputItems: N } };
   });
@@ -347,7 +417,7 @@ export function execLeaf(
 ): ExecLeaf {
   const circuit = execJudgement(pc, ins).script;
   const b = new ScriptBuilder();
-  appendValuesVerify(b, committedValues(pc, keys), covenant);
+  appendValuesVerify(b, execCommittedValues(pc, keys), covenant);
   const verify = b.build();
   return { script: concatBytes(verify, circuit), verifyBytes: verify.length, circuitBytes: circuit.length };
 }

@@ -49,6 +49,11 @@ export class ScriptBuilder {
     return this.write(bytes);
   }
 
+  /** Bytes written so far. */
+  get size(): number {
+    return this.length;
+  }
+
   build(): Uint8Array {
     return this.buf.slice(0, this.length);
   }
