@@ -67,6 +67,7 @@ function play(tape: Tape, vigil: HonestView, operator: HonestView) {
     program,
     imageRoot: tape.imageRoot,
     inputsRoot: tape.inputRoot,
+    agreedImageRoot: tape.imageRoot,
     claimedRoot: claimed,
   };
   const t0 = performance.now();

@@ -16,6 +16,8 @@ import {
 import { hashExecLeaf, hashExecWitness } from '../circuits/gvm/hash-leaf.ts';
 import {
   differLeaf,
+  differsFromLeaf,
+  differsFromWitness,
   differWitness,
   type GvmLeaf,
   pcRangeLeaf,
@@ -187,6 +189,10 @@ async function memoryFigures(): Promise<BenchFigure[]> {
     const items = differWitness({ a: wotsSign(x, word(3).slice(0, n)), b: wotsSign(y, word(5).slice(0, n)) });
     out.push(...(await figuresOf(`differ${n}`, leaf, items)));
   }
+  // The kick-off's image root against the graph's constant (protocol §24.11 fix 5).
+  const root = secret(32);
+  const rootLeaf = differsFromLeaf(word(3), wotsPublicKey(root));
+  out.push(...(await figuresOf('differsFrom32', rootLeaf, differsFromWitness(wotsSign(root, word(5))))));
   const pc = secret(4);
   const leaf = pcRangeLeaf(1000, wotsPublicKey(pc));
   out.push(...(await figuresOf('pcRange', leaf, pcRangeWitness(wotsSign(pc, smallBytes(0xfffffff0))))));

@@ -10,6 +10,8 @@
  *   rvalue ≠ 0; memory starts all zero);
  * - `differLeaf(bytes)`: two committed values of the same size differ (the halting result vs the
  *   claimed root, a tape word vs its path's node_0, a step's pc vs the previous step's next pc);
+ * - `differsFromLeaf(constant)`: a committed value differs from a constant of the graph (the kick-off's
+ *   pre-state image root against the previous epoch's root);
  * - `pcRangeLeaf(programLength)`: a committed pc is outside the program (pc ≥ programLength, any u32).
  *
  * Digits stay digits: a value is compared digit by digit (against another value's digits or a
@@ -317,6 +319,37 @@ export function differWitness(
 export function isFaultyDiffer(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) throw new RangeError('the two values have different sizes');
   return !equalBytes(a, b);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A value differs from a constant of the graph.
+
+/**
+ * Spendable exactly when the committed value differs from `constant` (any size the key signs). The
+ * game's use: the kick-off's pre-state image root against the root the graph fixes (the previous
+ * epoch's, docs/protocol.md §24.11 fix 5), so a claim built on another pre-state is disproved at once.
+ */
+export function differsFromLeaf(
+  constant: Uint8Array,
+  key: WotsPublicKey,
+  covenant: readonly Uint8Array[] = [],
+): GvmLeaf {
+  const m = new StackModel();
+  digitsDifferFrom(m, m.inputs(2 * constant.length), constant);
+  return assembleLeaf([{ key: checkKeySize(key, constant.length, 'value') }], covenant, m.build());
+}
+
+export function differsFromWitness(
+  sig: WotsSignature,
+  covenantSigs: readonly Uint8Array[] = [],
+): Uint8Array[] {
+  return valuesWitness([sig], covenantSigs);
+}
+
+export function isFaultyDiffersFrom(value: Uint8Array, constant: Uint8Array): boolean {
+  if (value.length !== constant.length)
+    throw new RangeError('the value and the constant have different sizes');
+  return !equalBytes(value, constant);
 }
 
 // ---------------------------------------------------------------------------------------------------

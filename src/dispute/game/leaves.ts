@@ -39,8 +39,17 @@ export function expectedH0(ctx: GameContext): Uint8Array {
   return h0;
 }
 
-/** Leaves on the assert's output Q_w, spendable as soon as the assert confirms. */
-export type AssertAttempt = { readonly leaf: 'h0' } | { readonly leaf: 'length' };
+/**
+ * Leaves on the assert's output Q_w, spendable as soon as the assert confirms: h_0 against the kick-off's
+ * roots, T′ in range, and the kick-off's image root against the root the graph fixes.
+ */
+export type AssertAttempt =
+  | { readonly leaf: 'h0' }
+  | { readonly leaf: 'length' }
+  | { readonly leaf: 'image-root' };
+
+/** Every assert leaf, in the order Vigil's rule tries them. */
+export const ASSERT_LEAVES: readonly AssertAttempt['leaf'][] = ['image-root', 'h0', 'length'];
 
 export function assertLeafSpends(
   ctx: GameContext,
@@ -53,6 +62,8 @@ export function assertLeafSpends(
       return !equalBytes(assert.h0, expectedH0(ctx));
     case 'length':
       return assert.steps < 1 || assert.steps > 2 ** shape.depth;
+    case 'image-root':
+      return !equalBytes(ctx.imageRoot, ctx.agreedImageRoot);
   }
 }
 

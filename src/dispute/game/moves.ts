@@ -11,11 +11,19 @@ import type { Segment } from './grid.ts';
 export type GameContext = {
   readonly program: Program;
   /**
-   * The pre-state image root and the inputs root I_e as the kick-off commits them: the leaves take these
-   * as given. Vigil's rule refuses to play when they are not the honest ones (`UnchallengeableClaimError`).
+   * The pre-state image root and the inputs root I_e as the kick-off commits them: the h_0 and tape
+   * leaves take these as given. A committed image root other than `agreedImageRoot` is disproved at the
+   * assert (the image-root leaf). The inputs root only verifiers can check against the L2 (§22.8):
+   * Vigil's rule refuses to play over another one (`UnchallengeableClaimError`).
    */
   readonly imageRoot: Uint8Array;
   readonly inputsRoot: Uint8Array;
+  /**
+   * The pre-state image root the graph fixes as a constant: the previous epoch's root (§24.11 fix 5).
+   * Without it nothing binds the committed image root, and an operator that commits a false pre-state
+   * and runs consistently from it would win every game.
+   */
+  readonly agreedImageRoot: Uint8Array;
   /** R′, the state root the kick-off claims, as the word the halting step must read. */
   readonly claimedRoot: bigint;
 };

@@ -13,6 +13,7 @@ import { NONE, TAPE_LIMIT } from '../../machine/isa.ts';
 import { choiceFor, type SearchShape, splitPoints } from './grid.ts';
 import type { HonestView } from './honest-view.ts';
 import {
+  ASSERT_LEAVES,
   type AssertAttempt,
   assertLeafSpends,
   revealAttempts,
@@ -34,10 +35,10 @@ function honestPreimage(honest: HonestView, p: number): Preimage {
 const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, x));
 
 /**
- * The kick-off committed roots the game cannot dispute. The inputs root is checked against the L2 by
- * verifiers, not in script (§22.8). No leaf binds the pre-state image root to the previous epoch's
- * accepted root yet (§24.11). A game over either would be lost, because every leaf takes the committed
- * roots as given: the claim must be answered outside the game.
+ * The kick-off committed an inputs root the game cannot dispute: verifiers check it against the L2, not
+ * script (§22.8), and every leaf takes it as given, so a game over it would be lost. The claim must be
+ * answered outside the game. (Another pre-state image root is disproved in the game, by the image-root
+ * leaf against the root the graph fixes.)
  */
 export class UnchallengeableClaimError extends VigilError {
   override name = 'UnchallengeableClaimError';
@@ -49,9 +50,9 @@ export function ruleChallenger(ctx: GameContext, shape: SearchShape, honest: Hon
       "The kick-off commits another inputs root than the epoch's inputs: the game cannot dispute it",
     );
   }
-  if (!equalBytes(ctx.imageRoot, honest.tape.imageRoot)) {
+  if (!equalBytes(ctx.agreedImageRoot, honest.tape.imageRoot)) {
     throw new UnchallengeableClaimError(
-      "The kick-off commits another pre-state image root than the previous epoch's: the game cannot dispute it",
+      "The graph fixes another pre-state image root than the previous epoch's: the game cannot dispute the claim",
     );
   }
   const honestAt = (p: number) => honest.chainAt(p);
@@ -62,7 +63,7 @@ export function ruleChallenger(ctx: GameContext, shape: SearchShape, honest: Hon
   return {
     onAssert(assert) {
       claimedSteps = assert.steps;
-      for (const leaf of ['h0', 'length'] as const) {
+      for (const leaf of ASSERT_LEAVES) {
         const attempt: AssertAttempt = { leaf };
         if (assertLeafSpends(ctx, shape, assert, attempt)) return attempt;
       }

@@ -223,6 +223,7 @@ const ctxOf = (root: bigint): GameContext => ({
   program: PROGRAM,
   imageRoot: CHAIN0,
   inputsRoot: CHAIN0,
+  agreedImageRoot: CHAIN0,
   claimedRoot: root,
 });
 const writeSite = (shape: SearchShape, v: Reveal): WriteRevealSite => ({

@@ -1,5 +1,6 @@
 /**
- * GVM-1's memory leaves (read after write, unwritten read, two values differ, pc in range), run in
+ * GVM-1's memory leaves (read after write, unwritten read, two values differ, a value differs from a
+ * constant, pc in range), run in
  * Vigil's interpreter under tapscript rules with real Winternitz keys: correct claims are never
  * spendable (honest witness, forgeries), and with a committed value perturbed (one bit, random, edges)
  * a leaf is spendable exactly when its twin says so. Reads after writes and unwritten reads come from
@@ -16,8 +17,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   differLeaf,
+  differsFromLeaf,
+  differsFromWitness,
   differWitness,
   isFaultyDiffer,
+  isFaultyDiffersFrom,
   isFaultyPc,
   isFaultyReadAfterWrite,
   isFaultyUnwrittenRead,
@@ -307,6 +311,56 @@ describe('GVM-1 differ leaf (4, 20 and 32-byte values)', () => {
       expectStandardSpend(d.leaf, items);
     }
     expect(() => isFaultyDiffer(new Uint8Array(4), new Uint8Array(5))).toThrow(RangeError);
+  });
+});
+
+describe('GVM-1 differs-from leaf (a committed value against a constant of the graph: the pre-state image root)', () => {
+  const SIZES = [32, 20, 4];
+  const secretOf = (n: number) => secret(120 + n, n);
+  const constantOf = (c: number, n: number, next: () => number) =>
+    c % 7 === 0 ? new Uint8Array(n).fill(c % 2 === 0 ? 0 : 0xff) : randomBytes(next, n);
+
+  it(`the constant itself cannot be disproved; any other value is: ${CASES} cases each way`, () => {
+    const next = rng(21);
+    for (let c = 0; c < CASES; c++) {
+      const n = SIZES[c % SIZES.length] as number;
+      const constant = constantOf(c, n, next);
+      const leaf = differsFromLeaf(constant, pub(secretOf(n))).script;
+      const w = differsFromWitness(wotsSign(secretOf(n), constant));
+      expect(isFaultyDiffersFrom(constant.slice(), constant)).toBe(false);
+      if (!refusesHonest(leaf, w)) expect.fail(`case ${c}: honest run`);
+      if (forged(leaf, w, next)) expect.fail(`case ${c}: forgery spent`);
+      // The constant signed under another size's key, or another value's key of the same size, never spends.
+      const stranger = valueSecret('9d', 8, 120 + n, n);
+      if (spends(leaf, differsFromWitness(wotsSign(stranger, new Uint8Array(n).fill(1))))) {
+        expect.fail(`case ${c}: a signature under another key spent`);
+      }
+    }
+    untilWrong(CASES, (c) => {
+      const n = SIZES[c % SIZES.length] as number;
+      const constant = constantOf(c, n, next);
+      const leaf = differsFromLeaf(constant, pub(secretOf(n))).script;
+      const k = next() % 3;
+      const value =
+        k === 0
+          ? withBitFlipped(next, constant)
+          : k === 1
+            ? randomBytes(next, n)
+            : new Uint8Array(n).fill(next() % 2 === 0 ? 0 : 0xff);
+      const faulty = isFaultyDiffersFrom(value, constant);
+      if (spends(leaf, differsFromWitness(wotsSign(secretOf(n), value))) !== faulty) {
+        expect.fail(`case ${c}: leaf ≠ twin`);
+      }
+      return faulty;
+    });
+  }, 600_000);
+
+  it('is a standard-size leaf with a bounded stack; sizes must match', () => {
+    const constant = new Uint8Array(32).fill(7);
+    const leaf = differsFromLeaf(constant, pub(secretOf(32))).script;
+    expectStandardSpend(leaf, differsFromWitness(wotsSign(secretOf(32), new Uint8Array(32).fill(8))));
+    expect(() => differsFromLeaf(constant, pub(secretOf(20)))).toThrow(RangeError);
+    expect(() => isFaultyDiffersFrom(new Uint8Array(4), constant)).toThrow(RangeError);
   });
 });
 

@@ -8,7 +8,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { REGTEST_SEARCH, type SearchShape } from '../../../src/dispute/game/grid.ts';
-import type { StepReveal } from '../../../src/dispute/game/moves.ts';
+import { assertLeafSpends } from '../../../src/dispute/game/leaves.ts';
+import type { AssertMove, StepReveal } from '../../../src/dispute/game/moves.ts';
+import { traceOperator } from '../../../src/dispute/game/operator.ts';
 import type { OperatorPlayer } from '../../../src/dispute/game/players.ts';
 import { type GameOutcome, playGame } from '../../../src/dispute/game/referee.ts';
 import { ruleChallenger, UnchallengeableClaimError } from '../../../src/dispute/game/rule.ts';
@@ -162,15 +164,43 @@ describe('an operator that lies about the run', () => {
   const T = steps.length;
   const wrongRoot = epoch.honest.result ^ 2n;
 
-  it('a kick-off over other roots is refused before any game: no leaf could dispute them', () => {
+  it('a kick-off over another inputs root, or a graph fixing another pre-state, is refused before any game', () => {
     const ctx = contextOf(epoch, wrongRoot);
     const other = new Uint8Array(32).fill(5);
     expect(() => ruleChallenger({ ...ctx, inputsRoot: other }, shape, epoch.view)).toThrow(
       UnchallengeableClaimError,
     );
-    expect(() => ruleChallenger({ ...ctx, imageRoot: other }, shape, epoch.view)).toThrow(
-      /pre-state image root/,
+    expect(() => ruleChallenger({ ...ctx, agreedImageRoot: other }, shape, epoch.view)).toThrow(
+      /graph fixes another pre-state image root/,
     );
+  });
+
+  it('a claim run consistently from another pre-state is disproved at the assert by the image-root leaf', () => {
+    // The operator changes one word of the previous state, commits that image's root in the kick-off,
+    // and runs the honest program from it: h_0, its chain and its length all agree with what it
+    // committed, so only the graph's constant, the agreed image root, can refute it.
+    const image = epoch.tape.image.slice();
+    image[1] = (image[1] as bigint) + 1n;
+    const tape = new Tape({ image, inputs: epoch.tape.inputs });
+    const run = runProgram(reference.program, tape, { maxSteps: 1 << 20 });
+    if (run.status !== 'halted' || run.result === undefined) throw new Error('the run did not halt');
+    expect(run.result).not.toBe(epoch.honest.result);
+    const operator = traceOperator(shape, {
+      program: reference.program,
+      steps: run.steps,
+      h0: run.chain[0] as Uint8Array,
+      tape,
+    });
+    const ctx = { ...contextOf(epoch, run.result), imageRoot: tape.imageRoot };
+    const assert = operator.assert() as AssertMove;
+    expect(assertLeafSpends(ctx, shape, assert, { leaf: 'h0' })).toBe(false);
+    expect(assertLeafSpends(ctx, shape, assert, { leaf: 'length' })).toBe(false);
+    const outcome = playGame(ctx, shape, operator, ruleChallenger(ctx, shape, epoch.view));
+    expectChallengerWins(outcome, 'disproved', 'image-root');
+    // The honest operator's own kick-off commits the agreed root: the leaf never spends against it.
+    const honestCtx = contextOf(epoch, epoch.honest.result);
+    const honestAssert = operatorOf(shape, epoch).assert() as AssertMove;
+    expect(assertLeafSpends(honestCtx, shape, honestAssert, { leaf: 'image-root' })).toBe(false);
   });
 
   it('a wrong h_0 is disproved at the assert', () => {

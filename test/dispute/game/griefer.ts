@@ -8,6 +8,7 @@ import { expect } from 'vitest';
 import { choiceFor, type SearchShape } from '../../../src/dispute/game/grid.ts';
 import type { KeptRun } from '../../../src/dispute/game/honest-view.ts';
 import {
+  ASSERT_LEAVES,
   assertLeafSpends,
   revealAttempts,
   revealLeafSpends,
@@ -83,10 +84,10 @@ export function griefer(
   return {
     onAssert(assert) {
       claimedSteps = assert.steps;
-      for (const leaf of ['h0', 'length'] as const) {
+      for (const leaf of ASSERT_LEAVES) {
         expect(assertLeafSpends(ctx, shape, assert, { leaf })).toBe(false);
       }
-      return next() < 0.05 ? { leaf: pick(['h0', 'length'] as const) } : undefined;
+      return next() < 0.05 ? { leaf: pick(ASSERT_LEAVES) } : undefined;
     },
     choose: (view, bits) => choose(view.segment, bits, claimedSteps, aim),
     onReveal(site, reveal) {

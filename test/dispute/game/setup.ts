@@ -48,6 +48,7 @@ export const contextOf = (epoch: Epoch, claimedRoot: bigint): GameContext => ({
   program: reference.program,
   imageRoot: epoch.tape.imageRoot,
   inputsRoot: epoch.tape.inputRoot,
+  agreedImageRoot: epoch.tape.imageRoot,
   claimedRoot,
 });
 
