@@ -19,6 +19,8 @@ import {
   differsFromLeaf,
   differsFromWitness,
   differWitness,
+  equivocationLeaf,
+  equivocationWitness,
   type GvmLeaf,
   pcRangeLeaf,
   pcRangeWitness,
@@ -189,6 +191,14 @@ async function memoryFigures(): Promise<BenchFigure[]> {
     const items = differWitness({ a: wotsSign(x, word(3).slice(0, n)), b: wotsSign(y, word(5).slice(0, n)) });
     out.push(...(await figuresOf(`differ${n}`, leaf, items)));
   }
+  // Two values under one key (protocol §24.7): a 20-byte chain value, as an answer signs.
+  const chain = secret(20);
+  const twice = equivocationLeaf(wotsPublicKey(chain));
+  const twiceItems = equivocationWitness(
+    wotsSign(chain, word(3).slice(0, 20)),
+    wotsSign(chain, word(5).slice(0, 20)),
+  );
+  out.push(...(await figuresOf('equivocation20', twice, twiceItems)));
   // The kick-off's image root against the graph's constant (protocol §24.11 fix 5).
   const root = secret(32);
   const rootLeaf = differsFromLeaf(word(3), wotsPublicKey(root));

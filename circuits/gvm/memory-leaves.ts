@@ -10,6 +10,7 @@
  *   rvalue ≠ 0; memory starts all zero);
  * - `differLeaf(bytes)`: two committed values of the same size differ (the halting result vs the
  *   claimed root, a tape word vs its path's node_0, a step's pc vs the previous step's next pc);
+ * - `equivocationLeaf(key)`: two signatures under one key sign different values (§24.7);
  * - `differsFromLeaf(constant)`: a committed value differs from a constant of the graph (the kick-off's
  *   pre-state image root against the previous epoch's root);
  * - `pcRangeLeaf(programLength)`: a committed pc is outside the program (pc ≥ programLength, any u32).
@@ -320,6 +321,34 @@ export function isFaultyDiffer(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) throw new RangeError('the two values have different sizes');
   return !equalBytes(a, b);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Equivocation: two values under one key.
+
+/**
+ * Spendable exactly when two signatures under the one key `key` sign different values
+ * (docs/protocol.md §24.7): a mover that published two witnesses of one presigned move, so one of them
+ * is a lie. It is `differLeaf` with the same key on both sides. The values are compared as numbers,
+ * digit by digit, so the same value signed with a digit encoded non-minimally (`00` for 0, which
+ * consensus accepts) is not an equivocation; and anyone holding one signature can only raise its
+ * digits, which the checksum refuses, so no one but the signer can make a second. That is also why both
+ * signatures are verified in full: two chain values of one digit position at different depths prove
+ * nothing, since anyone can hash a published one further. Values bottom first: a, b.
+ */
+export function equivocationLeaf(key: WotsPublicKey, covenant: readonly Uint8Array[] = []): GvmLeaf {
+  return differLeaf(key.messageBytes, { a: key, b: key }, covenant);
+}
+
+export function equivocationWitness(
+  a: WotsSignature,
+  b: WotsSignature,
+  covenantSigs: readonly Uint8Array[] = [],
+): Uint8Array[] {
+  return valuesWitness([a, b], covenantSigs);
+}
+
+/** The twin: the two signed values differ. */
+export const isEquivocation = (a: Uint8Array, b: Uint8Array): boolean => isFaultyDiffer(a, b);
 
 // ---------------------------------------------------------------------------------------------------
 // A value differs from a constant of the graph.

@@ -1,6 +1,6 @@
 /**
- * GVM-1's memory leaves (read after write, unwritten read, two values differ, a value differs from a
- * constant, pc in range), run in
+ * GVM-1's memory leaves (read after write, unwritten read, two values differ, equivocation, a value
+ * differs from a constant, pc in range), run in
  * Vigil's interpreter under tapscript rules with real Winternitz keys: correct claims are never
  * spendable (honest witness, forgeries), and with a committed value perturbed (one bit, random, edges)
  * a leaf is spendable exactly when its twin says so. Reads after writes and unwritten reads come from
@@ -20,6 +20,9 @@ import {
   differsFromLeaf,
   differsFromWitness,
   differWitness,
+  equivocationLeaf,
+  equivocationWitness,
+  isEquivocation,
   isFaultyDiffer,
   isFaultyDiffersFrom,
   isFaultyPc,
@@ -361,6 +364,78 @@ describe('GVM-1 differs-from leaf (a committed value against a constant of the g
     expectStandardSpend(leaf, differsFromWitness(wotsSign(secretOf(32), new Uint8Array(32).fill(8))));
     expect(() => differsFromLeaf(constant, pub(secretOf(20)))).toThrow(RangeError);
     expect(() => isFaultyDiffersFrom(new Uint8Array(4), constant)).toThrow(RangeError);
+  });
+});
+
+describe('GVM-1 equivocation leaf (two values under one key, §24.7)', () => {
+  const SIZES = [20, 32, 4, 1];
+  const keyOf = (n: number) => secret(200 + n, n);
+  const leaves = new Map(SIZES.map((n) => [n, equivocationLeaf(pub(keyOf(n))).script]));
+  /** The witness items of one signature, with every zero digit pushed as `00` (non-minimal). */
+  const nonMinimal = (items: Uint8Array[]) =>
+    items.map((it, i) => (i % 2 === 1 && it.length === 0 ? Uint8Array.of(0) : it));
+
+  it(`one value signed twice is no equivocation; two values are: ${CASES} cases each way`, () => {
+    const next = rng(33);
+    for (let c = 0; c < CASES; c++) {
+      const n = SIZES[c % SIZES.length] as number;
+      const leaf = leaves.get(n) as Uint8Array;
+      const v = c % 5 === 0 ? new Uint8Array(n) : randomBytes(next, n);
+      const sig = wotsSign(keyOf(n), v);
+      expect(isEquivocation(v, v.slice())).toBe(false);
+      // The same signature twice, and the same value with its zero digits encoded non-minimally.
+      for (const w of [
+        equivocationWitness(sig, sig),
+        [
+          ...nonMinimal(equivocationWitness(sig, sig).slice(0, sig.hashes.length * 2)),
+          ...equivocationWitness(sig, sig).slice(sig.hashes.length * 2),
+        ],
+      ]) {
+        if (!refusesHonest(leaf, w)) expect.fail(`case ${c}: one value signed twice`);
+      }
+      // A third party holding the one signature raises a digit of a copy (the only forgery it can
+      // make): the checksum refuses it, on either side.
+      const items = equivocationWitness(sig, sig);
+      const half = items.length / 2;
+      for (const forged of digitForgeries(items.slice(half), next)) {
+        if (spends(leaf, [...items.slice(0, half), ...forged]))
+          expect.fail(`case ${c}: a forged second signature spent`);
+        if (spends(leaf, [...forged, ...items.slice(half)]))
+          expect.fail(`case ${c}: a forged first signature spent`);
+      }
+      // Two values, but the second signed under another key of the same size.
+      const w = randomBytes(next, n);
+      if (!isEquivocation(v, w)) continue;
+      const stranger = valueSecret('9d', 9, 200 + n, n);
+      if (spends(leaf, equivocationWitness(sig, wotsSign(stranger, w)))) {
+        expect.fail(`case ${c}: a value under another key spent`);
+      }
+    }
+    untilWrong(CASES, (c) => {
+      const n = SIZES[c % SIZES.length] as number;
+      const leaf = leaves.get(n) as Uint8Array;
+      const a = randomBytes(next, n);
+      const b = next() % 2 === 0 ? withBitFlipped(next, a) : randomBytes(next, n);
+      const twice = isEquivocation(a, b);
+      const w =
+        c % 2 === 0
+          ? equivocationWitness(wotsSign(keyOf(n), a), wotsSign(keyOf(n), b))
+          : equivocationWitness(wotsSign(keyOf(n), b), wotsSign(keyOf(n), a));
+      if (spends(leaf, w) !== twice) expect.fail(`case ${c}: leaf ≠ twin`);
+      return twice;
+    });
+  }, 600_000);
+
+  it('is a standard-size leaf with a bounded stack: 6.6 kB of script for a 20-byte chain value', () => {
+    const leaf = leaves.get(20) as Uint8Array;
+    expect(leaf.length).toBeLessThan(7_000);
+    expectStandardSpend(
+      leaf,
+      equivocationWitness(
+        wotsSign(keyOf(20), new Uint8Array(20)),
+        wotsSign(keyOf(20), new Uint8Array(20).fill(9)),
+      ),
+    );
   });
 });
 
