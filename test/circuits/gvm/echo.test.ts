@@ -1,21 +1,31 @@
 /**
- * The echo check (circuits/gvm/echo.ts, docs/protocol.md §24.11 item 1), in Vigil's interpreter with
- * real Winternitz keys: a move whose echoes equal the opponent's values spends, any differing digit or
- * forged signature does not. And the hole it closes: a last-step leaf keyed to the challenger's own
+ * The echo check (circuits/gvm/echo.ts, docs/protocol.md §24.11 items 1 and 2), in Vigil's interpreter
+ * with real Winternitz keys: a move whose echoes equal the opponent's values spends, any differing digit
+ * or forged signature does not. And the holes it closes: a last-step leaf keyed to the challenger's own
  * choice keys is spent against an honest reveal by a challenger that re-signs its choices to spell
  * T′ − 1; keyed to the operator's echo of the played choices, it is not, whatever the challenger signs.
+ * The other way round, the operator's refusals: past end keyed to the operator's own T′ key is spent by
+ * an operator that re-signs T′ − 1 to dodge a reveal it owes, and not-a-tape-step keyed to its own pc and
+ * waddr keys by one that re-signs another pc; keyed to the challenger's echoes of those values (carried
+ * by choice 1 and the request), neither spends, while a refusal the operator is owed still does.
  */
 import { describe, expect, it } from 'vitest';
 import { echoLeaf, echoWitness } from '../../../circuits/gvm/echo.ts';
 import {
   choiceBytes,
+  isNotATapeStep,
+  isPastEnd,
   isWrongLastStep,
   lastStepLeaf,
   lastStepWitness,
+  notATapeStepLeaf,
+  notATapeStepWitness,
+  pastEndLeaf,
+  pastEndWitness,
 } from '../../../circuits/gvm/game-leaves.ts';
 import type { SearchShape } from '../../../src/dispute/game/grid.ts';
 import { wotsPublicKey } from '../../../src/dispute/winternitz/keys.ts';
-import { smallBytes, wordBytes } from '../../../src/machine/isa.ts';
+import { NONE, smallBytes, wordBytes } from '../../../src/machine/isa.ts';
 import { digitForgeries, expectStandardSpend, rng, spends, valueSecret, wotsSign } from './helpers.ts';
 
 const SHAPE: SearchShape = { pointsPerRound: 8, depth: 6 };
@@ -140,5 +150,93 @@ describe('what the echo closes (§24.11 item 1)', () => {
       );
     expect(spends(check, echoed(played))).toBe(true);
     expect(spends(check, echoed(forged))).toBe(false);
+  });
+});
+
+describe('what the echo closes (§24.11 item 2): refusals read the challenger’s echoes, never the operator’s own values', () => {
+  // The operator asserted the true length T′ = 40 but lied on the way, and the challenger narrowed the
+  // search to its last step, 39 (choices [4, 7]). It owes a reveal; past-end must not let it take the bond.
+  const played = [4, 7];
+  const T = 40;
+  const choiceKeys = played.map((_, r) => keyOf('c1', 30 + r, 1));
+  const choiceSigs = played.map((c, r) => wotsSign(choiceKeys[r]!, choiceBytes(c)));
+  const operatorSteps = keyOf('a0', 30, 4);
+  const challengerEchoOfSteps = keyOf('c1', 40, 4);
+  const pastEnd = (stepsKey: typeof operatorSteps) =>
+    pastEndLeaf(SHAPE, { choices: choiceKeys.map((k) => wotsPublicKey(k)), steps: wotsPublicKey(stepsKey) })
+      .script;
+  const refusal = (stepsKey: typeof operatorSteps, steps: number) =>
+    pastEndWitness(SHAPE, { choices: choiceSigs, steps: wotsSign(stepsKey, smallBytes(steps)) });
+
+  it('past end keyed to the operator’s own T′ key: it re-signs T′ − 1 and refuses (the hole)', () => {
+    expect(isPastEnd(SHAPE, played, T)).toBe(false);
+    expect(isPastEnd(SHAPE, played, T - 1)).toBe(true);
+    expect(spends(pastEnd(operatorSteps), refusal(operatorSteps, T))).toBe(false);
+    expect(spends(pastEnd(operatorSteps), refusal(operatorSteps, T - 1))).toBe(true);
+  });
+
+  it('keyed to the challenger’s echo of T′, the operator can show only the echo choice 1 carried', () => {
+    const leaf = pastEnd(challengerEchoOfSteps);
+    // The echo copied from choice 1's witness: no spend.
+    expect(spends(leaf, refusal(challengerEchoOfSteps, T))).toBe(false);
+    // T′ − 1 under the operator's own key fails the challenger's key.
+    expect(spends(leaf, refusal(operatorSteps, T - 1))).toBe(false);
+    // And choice 1 confirms only with an echo equal to the asserted T′ (its input's echo check).
+    const check = echoLeaf([
+      { theirs: wotsPublicKey(operatorSteps), ours: wotsPublicKey(challengerEchoOfSteps) },
+    ]);
+    const echoed = (echo: number) =>
+      echoWitness([
+        {
+          theirs: wotsSign(operatorSteps, smallBytes(T)),
+          ours: wotsSign(challengerEchoOfSteps, smallBytes(echo)),
+        },
+      ]);
+    expect(spends(check, echoed(T))).toBe(true);
+    expect(spends(check, echoed(T - 1))).toBe(false);
+    // An honest refusal still works on the echo: choices that spell a step at or past T′.
+    const pastChoices = [5, 0];
+    expect(isPastEnd(SHAPE, pastChoices, T)).toBe(true);
+    expect(
+      spends(
+        leaf,
+        pastEndWitness(SHAPE, {
+          choices: pastChoices.map((c, r) => wotsSign(choiceKeys[r]!, choiceBytes(c))),
+          steps: wotsSign(challengerEchoOfSteps, smallBytes(T)),
+        }),
+      ),
+    ).toBe(true);
+  });
+
+  // The reveal showed a `tape` step at pc 12 that wrote address 300; the challenger asked for its path.
+  const tapePositions = [12, 31];
+  const revealed = { pc: 12, waddr: 300 };
+  const operatorPc = keyOf('a0', 50, 4);
+  const operatorWaddr = keyOf('a0', 51, 4);
+  const echoPc = keyOf('c1', 50, 4);
+  const echoWaddr = keyOf('c1', 51, 4);
+  const notTape = (pcKey: typeof operatorPc, waddrKey: typeof operatorPc) =>
+    notATapeStepLeaf(tapePositions, { pc: wotsPublicKey(pcKey), waddr: wotsPublicKey(waddrKey) }).script;
+  const refuseTape = (pcKey: typeof operatorPc, waddrKey: typeof operatorPc, pc: number, waddr: number) =>
+    notATapeStepWitness({
+      pc: wotsSign(pcKey, smallBytes(pc)),
+      waddr: wotsSign(waddrKey, smallBytes(waddr)),
+    });
+
+  it('not a tape step keyed to the operator’s own pc and waddr keys: it re-signs them and refuses (the hole)', () => {
+    expect(isNotATapeStep(tapePositions, revealed.pc, revealed.waddr)).toBe(false);
+    const leaf = notTape(operatorPc, operatorWaddr);
+    expect(spends(leaf, refuseTape(operatorPc, operatorWaddr, revealed.pc, revealed.waddr))).toBe(false);
+    expect(spends(leaf, refuseTape(operatorPc, operatorWaddr, 13, revealed.waddr))).toBe(true);
+    expect(spends(leaf, refuseTape(operatorPc, operatorWaddr, revealed.pc, NONE))).toBe(true);
+  });
+
+  it('keyed to the challenger’s echoes of pc and waddr, the revealed tape step cannot be refused', () => {
+    const leaf = notTape(echoPc, echoWaddr);
+    expect(spends(leaf, refuseTape(echoPc, echoWaddr, revealed.pc, revealed.waddr))).toBe(false);
+    expect(spends(leaf, refuseTape(operatorPc, operatorWaddr, 13, NONE))).toBe(false);
+    expect(spends(leaf, refuseTape(operatorPc, echoWaddr, 13, revealed.waddr))).toBe(false);
+    // A step that is not a tape step is still refused on the echoes.
+    expect(spends(leaf, refuseTape(echoPc, echoWaddr, 13, revealed.waddr))).toBe(true);
   });
 });
