@@ -1,9 +1,9 @@
 /**
  * What one game's graph holds in leaf script and Winternitz public keys (#15 acceptance 5, docs/protocol.md
- * §24.4–24.7), built, not estimated: every disprove, refusal and equivocation leaf the protocol lists for
- * one game of the governance program at mainnet's shape (n = 32, K = 29), each built by its generator with
- * keys of the right sizes (one per committed value, as a game's key plan has them) and a covenant of 5
- * keys. The transactions' own small leaves (timeouts, payouts: a covenant and a CSV) are left out. The
+ * §24.4–24.7), built, not estimated: every disprove, refusal and equivocation leaf (for both sides'
+ * keys) the protocol lists for one game of the governance program at mainnet's shape (n = 32, K = 29),
+ * each built by its generator with keys of the right sizes (one per committed value, as a game's key plan
+ * has them) and a covenant of 5 keys. The transactions' own small leaves (timeouts, payouts: a covenant and a CSV) are left out. The
  * second search's leaves are counted once per read (q = 1 and q = 2 name different reads), so the figure
  * is an upper bound until the graph fixes where they sit. Baseline for the execution leaves: one per
  * program position, built in the same run.
@@ -305,13 +305,20 @@ function leafSet(keys: Map<string, WotsPublicKey>) {
       .script,
   );
 
-  // Equivocation: one leaf per key the operator signs in any move (the assert's on every Q_w, counted once).
+  // Equivocation: one leaf per key either side signs in any move (the assert's on every Q_w, counted
+  // once; the requests' echo keys once): the operator's slash D, the challenger's lose the bond.
+  const signed = new Set<string>();
   for (const move of gameMoveShapes(SHAPE)) {
-    if (move.mover !== 'operator') continue;
-    for (const v of move.values)
-      add('equivocation', equivocationLeaf(key(v.label, v.bytes), COVENANT).script);
-    for (const e of move.echoes)
-      add('equivocation', equivocationLeaf(key(`echo.${e.label}`, e.bytes), COVENANT).script);
+    const kind = move.mover === 'operator' ? 'equivocation' : 'equivocation (challenger)';
+    const labels = [
+      ...move.values.map((v) => ({ label: v.label, bytes: v.bytes })),
+      ...move.echoes.map((e) => ({ label: `echo.${e.label}`, bytes: e.bytes })),
+    ];
+    for (const { label, bytes } of labels) {
+      if (signed.has(label)) continue;
+      signed.add(label);
+      add(kind, equivocationLeaf(key(label, bytes), COVENANT).script);
+    }
   }
   return { kinds, record, program };
 }

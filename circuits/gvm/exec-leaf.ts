@@ -389,7 +389,7 @@ export function productTail(op: ProductOpcode): { script: Uint8Array; maxStack: 
 
 /**
  * The committed values in witness order, with their transforms. `pc` given: pc's transform checks it is
- * the leaf's and leaves nothing. `pc` undefined (a group's leaf): pc is left as a number below the 30
+ * the leaf's and leaves nothing. `pc` undefined (a group's leaf): pc is left as a number below the 31
  * judged items, for the group's dispatch.
  */
 export function execCommittedValues(pc: number | undefined, keys: ExecLeafKeys): CommittedValue[] {

@@ -31,6 +31,15 @@ const LONG = process.env.VIGIL_LONG === '1';
 /** Seeds: 8 in `npm test`, 200 in the long suite (VIGIL_HOSTILE_SEEDS overrides). */
 const SEEDS = Number(process.env.VIGIL_HOSTILE_SEEDS ?? (LONG ? 200 : 8));
 const INPUTS_PER_SEED = 60;
+/** Refusals the hostile mix must reach: what guards ids, amounts, positions and shapes. */
+const GUARDED = [
+  'input.order',
+  'no such proposal',
+  'MAX_TOTAL_BONDED',
+  'commission outside',
+  '1..16 actions',
+  'version outside',
+];
 
 const EDGES = [
   0n,
@@ -157,19 +166,14 @@ describe('the governance program on hostile inputs: never a fault, always the mo
     );
     expect(all.accepted + all.rejected).toBe(SEEDS * INPUTS_PER_SEED);
     expect(all.accepted).toBeGreaterThan(0);
-    // The mix reaches the refusals that guard ids, amounts, positions and shapes, not only the common ones.
-    for (const rule of [
-      'input.order',
-      'no such proposal',
-      'MAX_TOTAL_BONDED',
-      'commission outside',
-      '1..16 actions',
-      'version outside',
-    ]) {
-      expect(
-        refusals.some((k) => k.includes(rule)),
-        rule,
-      ).toBe(true);
+    // The mix reaches the refusals that guard ids, amounts, positions and shapes, not only the common ones
+    // (over the default 8 seeds or more: fewer, set by VIGIL_HOSTILE_SEEDS, need not reach them all).
+    if (SEEDS >= 8) {
+      for (const rule of GUARDED)
+        expect(
+          refusals.some((k) => k.includes(rule)),
+          rule,
+        ).toBe(true);
     }
   }, 600_000);
 });

@@ -20,7 +20,7 @@
  * Why several inputs: a spend starts with its whole witness on the stack, and tapscript allows 1,000
  * items on the stack and altstack together. A 20-byte chain value is 86 items (43 digits, each a hash and
  * a digit) and a 32-byte word 134, so one input holds at most 11 chain values or 7 words. Values are
- * packed in move order under `MOVE_WITNESS_ITEM_BUDGET`, which leaves room for the signatures and the 16
+ * packed in move order under `MOVE_WITNESS_ITEM_BUDGET`, which counts the signatures and leaves room for the 16
  * chain hashes the verification of one digit holds on top of the stack.
  */
 
@@ -41,7 +41,10 @@ import { appendDrop, appendWotsVerify } from '../winternitz/script.ts';
 import { encodeWotsWitness, type WotsSignature } from '../winternitz/sign.ts';
 import { roundBits, type SearchShape } from './grid.ts';
 
-/** Witness items one input may hold below its signatures (tapscript's 1,000 less a margin). */
+/**
+ * Witness items one input may hold, its Schnorr signatures counted (tapscript's 1,000 less a margin for
+ * the hashes that verifying one digit stacks up).
+ */
 export const MOVE_WITNESS_ITEM_BUDGET = 960;
 
 /** A committed value of a move: a name for it and the key it is signed under. */

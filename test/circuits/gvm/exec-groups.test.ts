@@ -33,6 +33,7 @@ import {
 import type { Program } from '../../../src/machine/program.ts';
 import { buildGovernanceProgram } from '../../../src/machine/programs/governance.ts';
 import { execute, isWrongStep } from '../../../src/machine/semantics.ts';
+import { hasOpSuccess } from '../helpers.ts';
 import {
   expectStandardSpend,
   fieldSecrets,
@@ -262,15 +263,22 @@ describe('execution groups: a group leaf spends exactly when the position’s ow
     }
   });
 
-  it('the deepest branch of the largest plain group and of each product group spends within tapscript limits', () => {
-    const largestPlain = GROUPS.filter((g) => g.kind === 'plain').sort(
-      (a, b) => b.positions.length - a.positions.length,
-    )[0] as ExecGroup;
-    for (const g of [largestPlain, ...GROUPS.filter((x) => x.kind !== 'plain')]) {
+  it('the deepest branch of every group spends within tapscript limits, and no leaf holds an OP_SUCCESSx', () => {
+    for (const g of GROUPS) {
+      const leaf = execGroupLeaf(PROGRAM, g, KEYS);
+      // BIP-342: one OP_SUCCESSx byte anywhere, even in a branch no test takes, lets anyone spend.
+      expect(hasOpSuccess(leaf.script)).toBe(false);
       const pc = g.positions.at(-1) as number;
       const step = execute(pc, PROGRAM.instructions[pc] as Instruction, MEMORY, { word: () => 7n });
-      const leaf = execGroupLeaf(PROGRAM, g, KEYS);
       expectStandardSpend(leaf.script, witnessOf({ ...step, nextPc: (step.nextPc + 1) % ADDRESS_LIMIT }));
     }
+  });
+
+  it('the spend rule of these tests applies BIP-342: an OP_SUCCESSx in an untaken branch spends', () => {
+    const leaf = execGroupLeaf(PROGRAM, GROUPS[0] as ExecGroup, KEYS).script;
+    // OP_0 OP_IF OP_SUCCESS187 OP_ENDIF: never executed, yet the script succeeds for any witness.
+    const poisoned = new Uint8Array([...leaf.slice(0, -1), 0x00, 0x63, 0xbb, 0x68, leaf.at(-1) as number]);
+    expect(hasOpSuccess(poisoned)).toBe(true);
+    expect(spends(poisoned, [])).toBe(true);
   });
 });

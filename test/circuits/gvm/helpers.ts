@@ -26,7 +26,7 @@ import { WOTS_MAX_DIGIT, wotsParameters } from '../../../src/dispute/winternitz/
 import type { WotsSignature } from '../../../src/dispute/winternitz/sign.ts';
 
 import { sampleTraces, type TraceSamples } from '../../machine/trace-samples.ts';
-import { withDigitChanged, withDigitRaised } from '../helpers.ts';
+import { hasOpSuccess, withDigitChanged, withDigitRaised } from '../helpers.ts';
 
 export { randomBytes, rng, withDigitChanged, withDigitRaised } from '../helpers.ts';
 
@@ -34,8 +34,12 @@ export { randomBytes, rng, withDigitChanged, withDigitRaised } from '../helpers.
 export type Leaf = Uint8Array | ParsedScript;
 export const parsedLeaf = (script: Uint8Array): ParsedScript => parseScript(script);
 
-/** Tapscript spend rule: no error and exactly one true item left (`../helpers.ts`'s, on a parsed leaf too). */
+/**
+ * Tapscript spend rule: an OP_SUCCESSx anywhere, or no error and exactly one true item left
+ * (`../helpers.ts`'s, on a parsed leaf too).
+ */
 export function spends(script: Leaf, stack: Uint8Array[]): boolean {
+  if (hasOpSuccess(script)) return true;
   const r = runScript(script, { stack, flags: CONSENSUS_FLAGS });
   return r.error === 'OK' && r.stack.length === 1 && castToBool(r.stack[0] as Uint8Array);
 }
@@ -172,6 +176,7 @@ export function expectStandardSpend(script: Uint8Array, items: Uint8Array[]): vo
  * undefined when it does, else what happened instead.
  */
 export function honestRunFault(script: Leaf, items: Uint8Array[]): string | undefined {
+  if (hasOpSuccess(script)) return 'an OP_SUCCESSx in the script: anyone can spend it';
   const r = runScript(script, { stack: items, flags: CONSENSUS_FLAGS });
   if (r.error === 'OK' && r.stack.length === 1 && !castToBool(r.stack[0] as Uint8Array)) return undefined;
   return `${r.error}, ${r.stack.length} items`;

@@ -333,7 +333,7 @@ describe('GVM-1 differs-from leaf (a committed value against a constant of the g
       expect(isFaultyDiffersFrom(constant.slice(), constant)).toBe(false);
       if (!refusesHonest(leaf, w)) expect.fail(`case ${c}: honest run`);
       if (forged(leaf, w, next)) expect.fail(`case ${c}: forgery spent`);
-      // The constant signed under another size's key, or another value's key of the same size, never spends.
+      // A value signed under another key of the same size (a stranger's) never spends.
       const stranger = valueSecret('9d', 8, 120 + n, n);
       if (spends(leaf, differsFromWitness(wotsSign(stranger, new Uint8Array(n).fill(1))))) {
         expect.fail(`case ${c}: a signature under another key spent`);

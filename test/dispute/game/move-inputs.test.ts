@@ -31,7 +31,15 @@ import {
 } from '../../../src/dispute/game/move-inputs.ts';
 import { type WotsSecretKey, wotsPublicKey } from '../../../src/dispute/winternitz/keys.ts';
 import type { WotsSignature } from '../../../src/dispute/winternitz/sign.ts';
-import { randomBytes, rng, valueSecret, withDigitChanged, wotsSign } from '../../circuits/gvm/helpers.ts';
+import {
+  randomBytes,
+  rng,
+  valueSecret,
+  withBitFlipped,
+  withDigitChanged,
+  wotsSign,
+} from '../../circuits/gvm/helpers.ts';
+import { hasOpSuccess } from '../../circuits/helpers.ts';
 
 const COVENANT = [new Uint8Array(32).fill(0x11), new Uint8Array(32).fill(0x22)];
 const CHALLENGER = new Uint8Array(32).fill(0x33);
@@ -55,6 +63,8 @@ function run(
   script: Uint8Array,
   items: Uint8Array[],
 ): { spent: boolean; error: string | undefined; max: number } {
+  // BIP-342's rule the interpreter alone does not apply: an OP_SUCCESSx anywhere spends for anyone.
+  if (hasOpSuccess(script)) return { spent: true, error: 'OP_SUCCESS', max: items.length };
   const e = new ScriptExecution({
     script,
     stack: items,
@@ -100,17 +110,17 @@ const signersOf = (m: Move): MoveSigners =>
 function honestSignatures(
   k: Keyed,
   next: () => number,
-): MoveSignatures & { valuesSigned: Map<string, Uint8Array> } {
+): MoveSignatures & { echoesSigned: Map<string, Uint8Array> } {
   const values = new Map<string, WotsSignature>();
-  const valuesSigned = new Map<string, Uint8Array>();
   for (const v of k.move.values) {
     const bytes = randomBytes(next, v.key.messageBytes);
-    valuesSigned.set(v.label, bytes);
     values.set(v.label, wotsSign(k.secrets.get(v.label) as WotsSecretKey, bytes));
   }
   const echoes = new Map<string, { theirs: WotsSignature; ours: WotsSignature }>();
+  const echoesSigned = new Map<string, Uint8Array>();
   for (const e of k.move.echoes) {
     const bytes = randomBytes(next, e.ours.messageBytes);
+    echoesSigned.set(e.label, bytes);
     echoes.set(e.label, {
       theirs: wotsSign(k.theirs.get(e.label) as WotsSecretKey, bytes),
       ours: wotsSign(k.secrets.get(e.label) as WotsSecretKey, bytes),
@@ -119,7 +129,7 @@ function honestSignatures(
   return {
     values,
     echoes,
-    valuesSigned,
+    echoesSigned,
     covenant: COVENANT.map(signatureOf),
     ...(k.move.mover === 'challenger' ? { mover: signatureOf(CHALLENGER) } : {}),
   };
@@ -177,7 +187,8 @@ describe.each(SHAPES)('the moves of a game at %s’s shape', (_, shape) => {
         // An echo of another value than the opponent signed.
         for (const e of input.echoes) {
           const pair = sigs.echoes.get(e.label) as { theirs: WotsSignature; ours: WotsSignature };
-          const other = randomBytes(next, e.ours.messageBytes);
+          // The opponent's value with one bit flipped: always another value.
+          const other = withBitFlipped(next, sigs.echoesSigned.get(e.label) as Uint8Array);
           const echoes = new Map(sigs.echoes);
           echoes.set(e.label, {
             theirs: pair.theirs,
@@ -199,8 +210,11 @@ describe.each(SHAPES)('the moves of a game at %s’s shape', (_, shape) => {
           'a covenant signature short',
           moveInputWitness(input, { ...sigs, covenant: sigs.covenant.slice(1) }),
         ]);
-        // Two values of one size swapped (each signature under the other's key).
-        const [a, b] = input.values.filter((v) => v.key.messageBytes === input.values[0]?.key.messageBytes);
+        // Two values of one size swapped (each signature under the other's key): the first size the
+        // input holds twice.
+        const sizes = input.values.map((v) => v.key.messageBytes);
+        const twice = sizes.find((n, i) => sizes.indexOf(n) !== i);
+        const [a, b] = input.values.filter((v) => v.key.messageBytes === twice);
         if (a !== undefined && b !== undefined && a.label !== b.label) {
           const values = new Map(sigs.values);
           values.set(a.label, sigs.values.get(b.label) as WotsSignature);
