@@ -33,7 +33,9 @@ import { differLeaf, differsFromLeaf, equivocationLeaf, pcRangeLeaf } from '../c
 import { entryPcLeaf, h0Leaf, pcLinkLeaf, wrongPredecessorLeaf } from '../circuits/gvm/preimage-leaves.ts';
 import { tapeLevelLeaf, tapeTopLeaf } from '../circuits/gvm/tape-leaf.ts';
 import { MAINNET_SEARCH, roundBits } from '../src/dispute/game/grid.ts';
+import { type GameClaim, gameKeyDomain, gameKeyPlan } from '../src/dispute/game/key-plan.ts';
 import { gameMoveShapes } from '../src/dispute/game/move-inputs.ts';
+import { deriveGameWotsSecretKey } from '../src/dispute/winternitz/game-keys.ts';
 import { type WotsPublicKey, wotsPublicKey } from '../src/dispute/winternitz/keys.ts';
 import {
   CHAIN_BYTES,
@@ -53,13 +55,36 @@ import { benchSecret } from './leaf-figures.ts';
 const SHAPE = MAINNET_SEARCH;
 const COVENANT = Array.from({ length: 5 }, (_, i) => new Uint8Array(32).fill(i + 1));
 
+const PLAN = new Map(gameKeyPlan(SHAPE).map((e) => [e.label, e]));
+const CLAIM: GameClaim = {
+  network: 'regtest',
+  operator: new Uint8Array(32).fill(0x66),
+  epoch: 14n,
+  instance: 0,
+};
+const CHALLENGER = new Uint8Array(32).fill(0x71);
+const SEEDS = { operator: new Uint8Array(32).fill(0x0a), challenger: new Uint8Array(32).fill(0x0c) };
+
 /** Every leaf of one game, with the keys in `keys` (derived into it when missing), by kind. */
 function leafSet(keys: Map<string, WotsPublicKey>) {
-  /** The one key of a committed value, by its label (derived once). */
+  /**
+   * The one key of a committed value, by its label: a move's from the game's key plan, derived from its
+   * signer's seed; the kick-off's (`kickoff.*`, §15's keys, not the game's) by value index. A label the
+   * leaves need that the plan lacks is an error, so the inventory also checks the plan.
+   */
   const key = (label: string, bytes: number): WotsPublicKey => {
     let k = keys.get(label);
     if (k === undefined) {
-      k = wotsPublicKey(benchSecret(0x7e, 0, keys.size, bytes));
+      const entry = PLAN.get(label);
+      if (entry === undefined && !label.startsWith('kickoff.'))
+        throw new Error(`no key planned for ${label}`);
+      if (entry !== undefined && entry.bytes !== bytes)
+        throw new Error(`${label}: planned for ${entry.bytes} bytes`);
+      const secret =
+        entry === undefined
+          ? benchSecret(0x7e, 0, keys.size, bytes)
+          : deriveGameWotsSecretKey(SEEDS[entry.signer], gameKeyDomain(entry, CLAIM, CHALLENGER));
+      k = wotsPublicKey(secret);
       keys.set(label, k);
     }
     return k;

@@ -27,6 +27,7 @@
 import { appendEchoCheck, type EchoPair } from '../../../circuits/gvm/echo.ts';
 import { ScriptBuilder } from '../../bitcoin/script/builder.ts';
 import { Op } from '../../bitcoin/script/opcodes.ts';
+import { VigilError } from '../../core/errors.ts';
 import {
   CHAIN_BYTES,
   fieldBytes,
@@ -71,7 +72,7 @@ export type MoveInputScript = {
   readonly witnessItems: number;
 };
 
-export class MoveLayoutError extends RangeError {
+export class MoveLayoutError extends VigilError {
   override name = 'MoveLayoutError';
 }
 
