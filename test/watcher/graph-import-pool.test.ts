@@ -80,8 +80,11 @@ describe('graph import on worker threads', () => {
     const p = pool(2, 100);
     const d = docs[2] as (typeof docs)[number];
     const job = graphImportJob(d.text, { ...expectations, epoch: d.epoch });
-    await Promise.all([p.run(job), p.run(job)]);
+    // Two jobs at once start two workers. Counted while both are busy: once the first is done it may
+    // retire (100 ms idle) before a slow second one finishes on a loaded machine.
+    const both = Promise.all([p.run(job), p.run(job)]);
     expect(p.running).toBe(2);
+    for (const reply of await both) expect(reply.kind).toBe('imported');
     for (let i = 0; i < 100 && p.running > 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(p.running).toBe(0);
     expect((await p.run(job)).kind).toBe('imported');
