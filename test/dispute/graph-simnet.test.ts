@@ -4,7 +4,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SimChain } from '../../src/bitcoin/simnet/chain.ts';
-import { TxReject } from '../../src/bitcoin/simnet/rules.ts';
 import { taprootOutput } from '../../src/bitcoin/taproot/output.ts';
 import { txid, txidHex, txVsize } from '../../src/bitcoin/tx/serialize.ts';
 import { SIGHASH_DEFAULT } from '../../src/bitcoin/tx/sighash.ts';
@@ -35,6 +34,7 @@ import {
   faultySteps,
   type SpendableTx,
 } from '../../src/dispute/graph/spend.ts';
+import { rejection } from '../../testkit/bitcoin/simnet/fixture.ts';
 import { type GraphFixture, makeGraph, secretOf, xOnly } from '../../testkit/dispute/graph-fixture.ts';
 
 const params = defaultGraphParameters.regtest;
@@ -86,16 +86,6 @@ function setup(): World {
     prevout: { value: funding.outputs[k]!.value, script: funding.outputs[k]!.script },
   }));
   return { chain, fx, kickoff, coins };
-}
-
-function rejection(chain: SimChain, tx: Tx): string {
-  try {
-    chain.acceptTx(tx);
-    return 'accepted';
-  } catch (err) {
-    if (err instanceof TxReject) return err.reason;
-    throw err;
-  }
 }
 
 /** Mines until `tx` is accepted; returns how many blocks had to pass after `since` (its parent's block). */

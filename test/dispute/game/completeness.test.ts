@@ -22,7 +22,15 @@ import { Tape } from '../../../src/machine/tape.ts';
 import { FAULT_CASES, FAULT_RULE_LABEL } from '../../governance/fault-cases.ts';
 import { reference } from '../../machine/equivalence.ts';
 import { rng } from './griefer.ts';
-import { contextOf, corruptedRun, type Epoch, faultyRun, honestEpoch, operatorOf } from './setup.ts';
+import {
+  contextOf,
+  corruptedRun,
+  type Epoch,
+  faultyRun,
+  honestEpoch,
+  operatorOf,
+  otherTapeRun,
+} from './setup.ts';
 
 /** Two shapes: regtest's (n = 32, K = 20: rounds of 5 bits) and a narrow one (n = 8, K = 22: 8 rounds, the last of 1 bit). */
 const SHAPES: readonly SearchShape[] = [REGTEST_SEARCH, { pointsPerRound: 8, depth: 22 }];
@@ -271,17 +279,7 @@ describe('an operator that lies about the run', () => {
 
   it('a run over another tape (one input word changed) is disproved on the tape path', () => {
     // The first input word whose change changes the root.
-    const other = (() => {
-      for (const [index, word] of epoch.tape.inputs.entries()) {
-        if (word === 0n) continue;
-        const inputs = [...epoch.tape.inputs];
-        inputs[index] = (word + 1n) & WORD_MAX;
-        const tape = new Tape({ image: epoch.tape.image, inputs });
-        const run = runProgram(reference.program, tape, { maxSteps: 1 << 20, hashChain: false });
-        if (run.status === 'halted' && run.result !== epoch.honest.result) return { tape, run };
-      }
-      throw new Error('No input word of the epoch changes its root');
-    })();
+    const other = otherTapeRun(epoch);
     const claimed = other.run.result as bigint;
     const ctx = contextOf(epoch, claimed);
     // Its own tape's path, and the honest tape's path for its word: the top, then the word, give it away.

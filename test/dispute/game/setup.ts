@@ -14,7 +14,7 @@ import {
   type GovernanceInput,
 } from '../../../src/governance/index.ts';
 import { runProgram } from '../../../src/machine/interpreter.ts';
-import { NONE, type StepRecord } from '../../../src/machine/isa.ts';
+import { NONE, type StepRecord, WORD_MAX } from '../../../src/machine/isa.ts';
 import type { ProgramFault } from '../../../src/machine/programs/faults.ts';
 import { buildGovernanceProgram } from '../../../src/machine/programs/governance.ts';
 import { encodeInputsTape } from '../../../src/machine/programs/inputs-tape.ts';
@@ -102,4 +102,17 @@ export function corruptedRun(
     pc = step.nextPc;
   }
   return undefined;
+}
+
+/** The epoch run over its tape with the first input word whose change changes the root changed. */
+export function otherTapeRun(epoch: Epoch) {
+  for (const [index, word] of epoch.tape.inputs.entries()) {
+    if (word === 0n) continue;
+    const inputs = [...epoch.tape.inputs];
+    inputs[index] = (word + 1n) & WORD_MAX;
+    const tape = new Tape({ image: epoch.tape.image, inputs });
+    const run = runProgram(reference.program, tape, { maxSteps: MAX_STEPS, hashChain: false });
+    if (run.status === 'halted' && run.result !== epoch.honest.result) return { tape, run };
+  }
+  throw new Error('No input word of the epoch changes its root');
 }

@@ -3,6 +3,7 @@ import { script as libScript } from 'bitcoinjs-lib';
 import { addressForScript } from '../../../src/bitcoin/codec/address.ts';
 import { encodeTx, txidHex } from '../../../src/bitcoin/codec/codec.ts';
 import type { SimChain } from '../../../src/bitcoin/simnet/chain.ts';
+import { TxReject } from '../../../src/bitcoin/simnet/rules.ts';
 import { SIGHASH_ALL, segwitV0Sighash } from '../../../src/bitcoin/tx/sighash.ts';
 import type { Tx, TxOutput } from '../../../src/bitcoin/tx/types.ts';
 import { WalletKey } from '../../../src/bitcoin/wallet/keys.ts';
@@ -86,4 +87,15 @@ export const out = (value: bigint, script: Uint8Array = P2WPKH): TxOutput => ({ 
 export function coinOf(t: { tx: Tx; txid: string }, vout = 0, witness?: Uint8Array[]): Coin {
   const o = t.tx.outputs[vout] as TxOutput;
   return { txid: t.txid, vout, value: o.value, script: o.script, ...(witness ? { witness } : {}) };
+}
+
+/** What the chain says to `tx`: 'accepted' (it is now in the mempool), or the reason it refused it. */
+export function rejection(chain: SimChain, tx: Tx): string {
+  try {
+    chain.acceptTx(tx);
+    return 'accepted';
+  } catch (err) {
+    if (err instanceof TxReject) return err.reason;
+    throw err;
+  }
 }

@@ -1,0 +1,585 @@
+/**
+ * The transactions of one narrowing game (docs/protocol.md §24.6): every move the operator and one
+ * challenger w can make, presigned by the covenant so every txid is fixed before the game starts, and the
+ * slashes that take the stake D when the operator is disproved, equivocates or falls silent. Built
+ * deterministically from its spec, so a watcher rebuilds an imported game and compares byte for byte.
+ * Pure: no I/O.
+ *
+ *   C_w (bond) + Q_w (reserve) ─ choice_1 ─ answer_2 ─ choice_2 ─ … ─ choice_R ─ reveal ─┬─ request_1 ─ answer′_1 ─ … ─ reveal′
+ *                                                                                       ├─ request_2 ─ answer′_1 ─ … ─ reveal′
+ *                                                                                       └─ request_3 ─ tape reveal 1 ─ tape reveal 2
+ *   every move's output 0 (the pot):  the next moves' first inputs · t CSV <mover> (the opponent fell
+ *                                     silent) · the disproves, refusals and equivocations of output-leaves.ts
+ *   outputs 1 … c: connectors for the next move's further inputs (a move's values fill up to 5 inputs)
+ *   last output: a 330-sat anchor to the mover's key, for CPFP
+ *   slash_s = [D (covenant), pot of s] → burn + w      for each operator move s: a disprove or equivocation
+ *                                                     leaf of s frees its pot; for each challenger move s:
+ *                                                     its timeout leaf, after t (the operator was silent)
+ *   forfeit = [C_w (covenant), Q_w (after t)] → operator   w made no first choice
+ *
+ * The pot carries w's bond b and both sides' fee reserves from move to move and pays each move's
+ * presigned fee; whoever wins takes what is left. Fees are presigned at `feeRate` on each transaction's
+ * largest witness, so each pays at least that rate alone (Bitcoin Core 26 relays no parent below its
+ * minimum fee), and the mover bumps through its anchor. The covenant signs SIGHASH_DEFAULT (ALL) only.
+ */
+
+import { compactSizeLength as compactSize } from '../../bitcoin/compact-size.ts';
+import {
+  findLeaf,
+  type TaprootOutput,
+  taprootOutput,
+  UNSPENDABLE_INTERNAL_KEY,
+} from '../../bitcoin/taproot/output.ts';
+import { balancedShape, buildTapTree, type TapLeaf } from '../../bitcoin/taproot/tree.ts';
+import { txid } from '../../bitcoin/tx/serialize.ts';
+import type { Prevout, Tx, TxInput, TxOutput } from '../../bitcoin/tx/types.ts';
+import { bytesToHex } from '../../core/bytes.ts';
+import { VigilError } from '../../core/errors.ts';
+import { BURN_DUST_LIMIT, BURN_SCRIPT_PUBKEY, covenantLeaf } from '../graph/scripts.ts';
+import { wotsParameters } from '../winternitz/parameters.ts';
+import { roundBits } from './grid.ts';
+import { type Move, type MoveInputScript, type MoveShape, moveInputs } from './move-inputs.ts';
+import {
+  type GameLeaf,
+  type GameLeafSpec,
+  gameMoveSites,
+  gameOutputLeaves,
+  type LeafSite,
+} from './output-leaves.ts';
+import { keyOf } from './signer-keys.ts';
+
+export class GameGraphError extends VigilError {
+  override name = 'GameGraphError';
+}
+
+export const GAME_TX_VERSION = 2;
+/** Signals RBF and leaves BIP-68 relative locks off (bit 31 set). */
+export const GAME_SEQUENCE_NO_LOCK = 0xfffffffd;
+const MAX_RELATIVE_BLOCKS = 0xffff;
+/** Core's P2TR dust limit at the default dust relay fee: every connector and anchor holds exactly this. */
+export const GAME_CONNECTOR_VALUE = 330n;
+/**
+ * The most witness bytes a leaf's items can take below its script and control block: tapscript's
+ * 1,000-item stack limit, each item at most a 20-byte hash and its length byte, and a few Schnorr
+ * signatures. A slash's presigned fee covers its largest leaf with this many item bytes.
+ */
+export const MAX_LEAF_ITEM_BYTES = 1_000 * 21 + 4 * 65;
+
+export type GameTimelocks = {
+  /** t: blocks each side has for its move after the opponent's last one confirmed (§24.2). */
+  readonly move: number;
+  /** D's payout to the operator, from the assert (T_pay): the claim graph's, needed for D's script. */
+  readonly payout: number;
+  /** w's bond returns to it after this many blocks from the challenge if no game ever spends it. */
+  readonly bondRefund: number;
+};
+
+export type GameGraphSpec = GameLeafSpec & {
+  /** The covenant's x-only keys (the operator and the committee, n-of-n), in signing order. */
+  readonly covenant: readonly Uint8Array[];
+  readonly timelocks: GameTimelocks;
+  /** sat/vB the presigned fees pay on each transaction's largest witness. */
+  readonly feeRate: bigint;
+  /** Share of D a slash burns, in basis points; the rest goes to w. */
+  readonly burnBps: number;
+  /** D, Q_w (the operator's fee reserve for this game) and C_w (w's bond and fee reserve). */
+  readonly values: { readonly stake: bigint; readonly reserve: bigint; readonly bond: bigint };
+};
+
+export type Outpoint = { readonly txid: Uint8Array; readonly vout: number };
+/** Where D, Q_w and C_w are: the assert's outputs and w's challenge output. */
+export type GameOutpoints = { readonly stake: Outpoint; readonly reserve: Outpoint; readonly bond: Outpoint };
+
+export type GameTxKind = 'move' | 'slash' | 'forfeit';
+
+/** One input of a game transaction: the output and leaf it spends (undefined leaf: chosen at spend time). */
+export type GameInputSpend = {
+  readonly output: TaprootOutput;
+  readonly value: bigint;
+  /** Fixed for presigned inputs; a slash's pot input picks its leaf (a disprove, equivocation or timeout) when spent. */
+  readonly leafIndex: number | undefined;
+};
+
+export type GameTx = {
+  readonly id: string;
+  readonly kind: GameTxKind;
+  readonly tx: Tx;
+  readonly spends: readonly GameInputSpend[];
+  /** Input indices the covenant presigns. */
+  readonly presigned: readonly number[];
+  readonly fee: bigint;
+  /** The weight with the largest witness its inputs can carry: what `fee` pays for at the spec's rate. */
+  readonly maxWeight: number;
+};
+
+/** A move's transaction and the outputs it creates. */
+export type GameNode = {
+  readonly id: string;
+  readonly move: Move;
+  readonly parent: string | undefined;
+  readonly inputs: readonly MoveInputScript[];
+  /** Output 0: the pot; its leaves by name (the next moves' first inputs are `move:<id>`). */
+  readonly pot: TaprootOutput;
+  readonly leaves: ReadonlyMap<string, number>;
+  readonly connectors: readonly TaprootOutput[];
+  readonly anchor: TaprootOutput;
+};
+
+export type GameGraph = {
+  readonly spec: GameGraphSpec;
+  readonly outpoints: GameOutpoints;
+  readonly stake: TaprootOutput;
+  readonly reserve: TaprootOutput;
+  readonly reserveLeaves: ReadonlyMap<string, number>;
+  readonly bond: TaprootOutput;
+  readonly bondLeaves: ReadonlyMap<string, number>;
+  readonly nodes: ReadonlyMap<string, GameNode>;
+  readonly txs: ReadonlyMap<string, GameTx>;
+  /** Every presigned input, in a fixed order: (transaction id, input). */
+  readonly presigned: readonly { readonly tx: string; readonly input: number }[];
+};
+
+function fail(message: string): never {
+  throw new GameGraphError(message);
+}
+
+export function checkGameSpec(spec: GameGraphSpec): void {
+  for (const [name, v] of Object.entries(spec.timelocks)) {
+    if (!Number.isInteger(v) || v < 1 || v > MAX_RELATIVE_BLOCKS)
+      fail(`Timelock ${name} = ${v} is not 1..65535 blocks`);
+  }
+  if (spec.timelocks.bondRefund <= spec.timelocks.move) {
+    fail(
+      'The bond refund must mature after the first move: w could otherwise take its bond back and stay silent',
+    );
+  }
+  // The longest game is 4R + 3 moves after the assert (choice 1, R − 1 answers and choices, the reveal, a
+  // request, R answers′ and choices′, reveal′, the slash), each within t of the last: D's payout must not
+  // mature before it ends, or a lying operator would take D out from under an unfinished game.
+  const longest = (4 * roundBits(spec.shape).length + 4) * spec.timelocks.move;
+  if (spec.timelocks.payout < longest) {
+    fail(
+      `D's payout after ${spec.timelocks.payout} blocks could mature mid-game: the longest game takes ${longest} blocks at t = ${spec.timelocks.move}`,
+    );
+  }
+  if (spec.covenant.length === 0) fail('The game needs a covenant');
+  if (spec.feeRate < 1n)
+    fail('Presigned fees pay at least 1 sat/vB: Core relays nothing below its minimum fee');
+  if (!Number.isInteger(spec.burnBps) || spec.burnBps < 0 || spec.burnBps > 10_000)
+    fail('burnBps is 0..10000');
+  const burn = (spec.values.stake * BigInt(spec.burnBps)) / 10_000n;
+  if (burn < BURN_DUST_LIMIT)
+    fail(`A slash would burn ${burn} sats, below the ${BURN_DUST_LIMIT}-sat P2WSH dust limit`);
+  for (const [name, v] of Object.entries(spec.values))
+    if (v <= 0n) fail(`The ${name} value must be positive`);
+}
+
+/** D's script: every presigned slash spends it through the covenant; the operator's payout after T_pay. */
+export function stakeOutput(covenant: readonly Uint8Array[], payoutBlocks: number): TaprootOutput {
+  return taprootOutput(
+    UNSPENDABLE_INTERNAL_KEY,
+    buildTapTree([{ script: covenantLeaf(covenant) }, { script: covenantLeaf(covenant, payoutBlocks) }]),
+  );
+}
+
+const STAKE_SLASH_LEAF = 0;
+
+/** The Move (with keys) of a move shape: its values under the mover's keys, its echoes pairing both. */
+function keyedMove(spec: GameGraphSpec, shape: MoveShape): Move {
+  const mover = shape.mover;
+  const other = mover === 'operator' ? 'challenger' : 'operator';
+  return {
+    name: shape.name,
+    mover,
+    values: shape.values.map((v) => ({
+      label: v.label,
+      key: keyOf(spec.keys[mover], v.label, v.bytes, mover),
+    })),
+    echoes: shape.echoes.map((e) => ({
+      label: e.label,
+      theirs: keyOf(spec.keys[other], e.label, e.bytes, other),
+      ours: keyOf(spec.keys[mover], `echo.${e.label}`, e.bytes, mover),
+    })),
+  };
+}
+
+/** Each game move once per branch, with its parent: the tree the transactions follow. */
+function moveTree(spec: GameGraphSpec): { id: string; move: Move; parent: string | undefined }[] {
+  const last = new Map<string, string>();
+  const out: { id: string; move: Move; parent: string | undefined }[] = [];
+  for (const { site, move } of gameMoveSites(spec.shape)) {
+    if (site === 'reserve') continue; // the assert: the claim graph's, shared by every game
+    const slash = site.indexOf('/');
+    const branch = slash < 0 ? '' : site.slice(0, slash);
+    let parent: string | undefined;
+    if (move.name.startsWith('request')) parent = 'reveal';
+    else if (branch !== '') parent = last.get(branch) ?? branch;
+    else parent = last.get('');
+    out.push({ id: site, move: keyedMove(spec, move), parent });
+    if (move.name.startsWith('request')) last.set(site, site);
+    else last.set(branch, site);
+  }
+  return out;
+}
+
+/** Witness bytes of `items` item bytes, a script and a control block at `depth` (BIP-341 encoding). */
+function witnessBytes(itemCount: number, itemBytes: number, script: Uint8Array, depth: number): number {
+  const control = 33 + 32 * depth;
+  return (
+    compactSize(itemCount + 2) +
+    itemBytes +
+    compactSize(script.length) +
+    script.length +
+    compactSize(control) +
+    control
+  );
+}
+
+/** The most bytes a move input's items take: each digit's hash and digit, each echo's two, its Schnorr signatures. */
+function moveItemBytes(input: MoveInputScript, schnorrSigs: number): { count: number; bytes: number } {
+  let count = schnorrSigs;
+  let bytes = schnorrSigs * 65;
+  const value = (messageBytes: number) => {
+    const digits = wotsParameters(messageBytes).totalDigits;
+    count += 2 * digits;
+    bytes += digits * (1 + 20) + digits * (1 + 1);
+  };
+  for (const v of input.values) value(v.key.messageBytes);
+  for (const e of input.echoes) {
+    value(e.theirs.messageBytes);
+    value(e.ours.messageBytes);
+  }
+  return { count, bytes };
+}
+
+/** Weight of a transaction with these inputs and outputs and the given witness sizes (bytes per input). */
+function weightOf(inputs: number, outputs: readonly TxOutput[], witness: readonly number[]): number {
+  let base = 4 + compactSize(inputs) + inputs * (32 + 4 + 1 + 4) + compactSize(outputs.length) + 4;
+  for (const o of outputs) base += 8 + compactSize(o.script.length) + o.script.length;
+  return base * 4 + 2 + witness.reduce((a, b) => a + b, 0);
+}
+
+const feeFor = (feeRate: bigint, weight: number): bigint => feeRate * BigInt(Math.ceil(weight / 4));
+
+function input(out: Outpoint, sequence: number): TxInput {
+  return { prevTxid: out.txid, vout: out.vout, scriptSig: new Uint8Array(), sequence, witness: [] };
+}
+
+/** A taproot output over `leaves` (balanced), with its leaves' indices by name. */
+function treeOutput(leaves: readonly { name: string; script: Uint8Array }[]): {
+  output: TaprootOutput;
+  index: Map<string, number>;
+} {
+  const index = new Map<string, number>();
+  const unique: TapLeaf[] = [];
+  const byScript = new Map<string, number>();
+  for (const l of leaves) {
+    const hex = bytesToHex(l.script);
+    let k = byScript.get(hex);
+    if (k === undefined) {
+      k = unique.length;
+      unique.push({ script: l.script });
+      byScript.set(hex, k);
+    }
+    if (index.has(l.name)) fail(`Two leaves named ${l.name} on one output`);
+    index.set(l.name, k);
+  }
+  const output = taprootOutput(UNSPENDABLE_INTERNAL_KEY, buildTapTree(balancedShape(unique)));
+  // buildTapTree lists leaves in the shape's order, which is `unique`'s order.
+  return { output, index };
+}
+
+const depthOf = (output: TaprootOutput, leaf: number): number => output.leaves[leaf]?.path.length ?? 0;
+
+/** Builds every transaction of one game. The scripts do not depend on the outpoints; the txids do. */
+export function buildGameGraph(spec: GameGraphSpec, outpoints: GameOutpoints): GameGraph {
+  checkGameSpec(spec);
+  const t = spec.timelocks.move;
+  const w = spec.challenger;
+  const signers = (m: Move) => ({
+    covenant: spec.covenant,
+    ...(m.mover === 'challenger' ? { mover: w } : {}),
+  });
+  const tree = moveTree(spec);
+  const inputsOf = new Map(tree.map((n) => [n.id, moveInputs(n.move, signers(n.move))]));
+  const childrenOf = (id: string | undefined) => tree.filter((n) => n.parent === id);
+  const siteLeaves = gameOutputLeaves(spec);
+  const leavesAt = (site: LeafSite): GameLeaf[] => siteLeaves.get(site) ?? [];
+  const moverKey = (m: Move) => (m.mover === 'challenger' ? w : spec.operator);
+  const nextInputLeaves = (id: string | undefined, j: number) =>
+    childrenOf(id).flatMap((c) => {
+      const s = (inputsOf.get(c.id) as MoveInputScript[])[j];
+      return s === undefined ? [] : [{ name: `move:${c.id}`, script: s.script }];
+    });
+
+  const first = tree[0] as (typeof tree)[number];
+  const firstInputs = inputsOf.get(first.id) as MoveInputScript[];
+  if (firstInputs.length !== 1) fail(`${first.id} must fit one input; it needs ${firstInputs.length}`);
+
+  // The outputs the claim graph and w's challenge create for this game.
+  const stake = stakeOutput(spec.covenant, spec.timelocks.payout);
+  const reserveTree = treeOutput([
+    { name: `move:${first.id}`, script: covenantLeaf([...spec.covenant, w]) },
+    { name: 'timeout', script: covenantLeaf([spec.operator], t) },
+    ...leavesAt('reserve'),
+  ]);
+  const bondTree = treeOutput([
+    { name: `move:${first.id}`, script: firstInputs[0]?.script as Uint8Array },
+    { name: 'forfeit', script: covenantLeaf(spec.covenant) },
+    { name: 'refund', script: covenantLeaf([w], spec.timelocks.bondRefund) },
+  ]);
+
+  const nodes = new Map<string, GameNode>();
+  const txs = new Map<string, GameTx>();
+  const presigned: { tx: string; input: number }[] = [];
+  const burn = (spec.values.stake * BigInt(spec.burnBps)) / 10_000n;
+  const payTo = (key: Uint8Array) => taprootOutput(key).scriptPubKey;
+
+  /** The slash of a pot: [D, pot] → burn + w, for any leaf of the pot w may spend. */
+  const addSlash = (
+    site: string,
+    pot: TaprootOutput,
+    potValue: number | bigint,
+    potOut: Outpoint,
+    sequence: number,
+    wLeaves: number[],
+  ) => {
+    const value = BigInt(potValue);
+    const stakeLeafWitness = witnessBytes(
+      spec.covenant.length,
+      spec.covenant.length * 65,
+      stake.leaves[STAKE_SLASH_LEAF]?.script as Uint8Array,
+      depthOf(stake, STAKE_SLASH_LEAF),
+    );
+    const potWitness = Math.max(
+      ...wLeaves.map((k) =>
+        witnessBytes(1_000, MAX_LEAF_ITEM_BYTES, pot.leaves[k]?.script as Uint8Array, depthOf(pot, k)),
+      ),
+    );
+    const outputs: TxOutput[] = [
+      { value: burn, script: BURN_SCRIPT_PUBKEY },
+      { value: 0n, script: payTo(w) },
+    ];
+    const maxWeight = weightOf(2, outputs, [stakeLeafWitness, potWitness]);
+    const fee = feeFor(spec.feeRate, maxWeight);
+    const reward = spec.values.stake - burn + value - fee;
+    if (reward < GAME_CONNECTOR_VALUE) fail(`The slash of ${site} would leave w ${reward} sats`);
+    (outputs[1] as TxOutput).value = reward;
+    const tx: Tx = {
+      version: GAME_TX_VERSION,
+      inputs: [input(outpoints.stake, GAME_SEQUENCE_NO_LOCK), input(potOut, sequence)],
+      outputs,
+      locktime: 0,
+    };
+    const id = `slash:${site}`;
+    txs.set(id, {
+      id,
+      kind: 'slash',
+      tx,
+      spends: [
+        { output: stake, value: spec.values.stake, leafIndex: STAKE_SLASH_LEAF },
+        { output: pot, value, leafIndex: undefined },
+      ],
+      presigned: [0],
+      fee,
+      maxWeight,
+    });
+    presigned.push({ tx: id, input: 0 });
+  };
+
+  // Q_w's own transactions: the assert's slash (its leaves judge the assert), and the forfeit.
+  const reserveW = [...reserveTree.index]
+    .filter(([n]) => leavesAt('reserve').some((l) => l.name === n && l.spender === 'challenger'))
+    .map(([, k]) => k);
+  addSlash(
+    'reserve',
+    reserveTree.output,
+    spec.values.reserve,
+    outpoints.reserve,
+    GAME_SEQUENCE_NO_LOCK,
+    reserveW,
+  );
+  {
+    const outputs: TxOutput[] = [{ value: 0n, script: payTo(spec.operator) }];
+    const bondWitness = witnessBytes(
+      spec.covenant.length,
+      spec.covenant.length * 65,
+      bondTree.output.leaves[bondTree.index.get('forfeit') as number]?.script as Uint8Array,
+      depthOf(bondTree.output, bondTree.index.get('forfeit') as number),
+    );
+    const timeoutLeaf = reserveTree.index.get('timeout') as number;
+    const reserveWitness = witnessBytes(
+      1,
+      65,
+      reserveTree.output.leaves[timeoutLeaf]?.script as Uint8Array,
+      depthOf(reserveTree.output, timeoutLeaf),
+    );
+    const maxWeight = weightOf(2, outputs, [bondWitness, reserveWitness]);
+    const fee = feeFor(spec.feeRate, maxWeight);
+    (outputs[0] as TxOutput).value = spec.values.bond + spec.values.reserve - fee;
+    txs.set('forfeit', {
+      id: 'forfeit',
+      kind: 'forfeit',
+      tx: {
+        version: GAME_TX_VERSION,
+        inputs: [input(outpoints.bond, GAME_SEQUENCE_NO_LOCK), input(outpoints.reserve, t)],
+        outputs,
+        locktime: 0,
+      },
+      spends: [
+        {
+          output: bondTree.output,
+          value: spec.values.bond,
+          leafIndex: bondTree.index.get('forfeit') as number,
+        },
+        { output: reserveTree.output, value: spec.values.reserve, leafIndex: timeoutLeaf },
+      ],
+      presigned: [0],
+      fee,
+      maxWeight,
+    });
+    presigned.push({ tx: 'forfeit', input: 0 });
+  }
+
+  // The moves, parents before children.
+  for (const n of tree) {
+    const ins = inputsOf.get(n.id) as MoveInputScript[];
+    const kids = childrenOf(n.id);
+    const connectors = Math.max(0, ...kids.map((c) => (inputsOf.get(c.id) as MoveInputScript[]).length - 1));
+    const potTree = treeOutput([
+      ...nextInputLeaves(n.id, 0),
+      { name: 'timeout', script: covenantLeaf([moverKey(n.move)], t) },
+      ...leavesAt(n.id),
+    ]);
+    const connectorOutputs = Array.from(
+      { length: connectors },
+      (_, j) => treeOutput(nextInputLeaves(n.id, j + 1)).output,
+    );
+    const anchor = taprootOutput(moverKey(n.move));
+
+    // What the move spends: the parent's pot and connectors, or, for choice 1, C_w and Q_w.
+    const spends: GameInputSpend[] = [];
+    const txInputs: TxInput[] = [];
+    if (n.parent === undefined) {
+      spends.push(
+        {
+          output: bondTree.output,
+          value: spec.values.bond,
+          leafIndex: bondTree.index.get(`move:${n.id}`) as number,
+        },
+        {
+          output: reserveTree.output,
+          value: spec.values.reserve,
+          leafIndex: reserveTree.index.get(`move:${n.id}`) as number,
+        },
+      );
+      txInputs.push(
+        input(outpoints.bond, GAME_SEQUENCE_NO_LOCK),
+        input(outpoints.reserve, GAME_SEQUENCE_NO_LOCK),
+      );
+    } else {
+      const parent = nodes.get(n.parent) as GameNode;
+      const parentTx = txs.get(n.parent) as GameTx;
+      const parentId = txid(parentTx.tx);
+      const potValue = parentTx.tx.outputs[0]?.value as bigint;
+      spends.push({
+        output: parent.pot,
+        value: potValue,
+        leafIndex: parent.leaves.get(`move:${n.id}`) as number,
+      });
+      txInputs.push(input({ txid: parentId, vout: 0 }, GAME_SEQUENCE_NO_LOCK));
+      for (let j = 1; j < ins.length; j++) {
+        const c = parent.connectors[j - 1];
+        if (c === undefined) fail(`${n.parent} makes no connector ${j} for ${n.id}`);
+        const leaf = findLeaf(c, (ins[j] as MoveInputScript).script);
+        spends.push({ output: c, value: GAME_CONNECTOR_VALUE, leafIndex: leaf });
+        txInputs.push(input({ txid: parentId, vout: j }, GAME_SEQUENCE_NO_LOCK));
+      }
+    }
+    const outputs: TxOutput[] = [
+      { value: 0n, script: potTree.output.scriptPubKey },
+      ...connectorOutputs.map((c) => ({ value: GAME_CONNECTOR_VALUE, script: c.scriptPubKey })),
+      { value: GAME_CONNECTOR_VALUE, script: anchor.scriptPubKey },
+    ];
+    const schnorr = spec.covenant.length + (n.move.mover === 'challenger' ? 1 : 0);
+    const witness = ins.map((s, j) => {
+      const items = moveItemBytes(s, schnorr);
+      const spend = spends[j] as GameInputSpend;
+      return witnessBytes(
+        items.count,
+        items.bytes,
+        s.script,
+        depthOf(spend.output, spend.leafIndex as number),
+      );
+    });
+    if (n.parent === undefined) {
+      const join = spends[1] as GameInputSpend;
+      witness.push(
+        witnessBytes(
+          schnorr,
+          schnorr * 65,
+          join.output.leaves[join.leafIndex as number]?.script as Uint8Array,
+          depthOf(join.output, join.leafIndex as number),
+        ),
+      );
+    }
+    const maxWeight = weightOf(txInputs.length, outputs, witness);
+    const fee = feeFor(spec.feeRate, maxWeight);
+    const inValue = spends.reduce((a, s) => a + s.value, 0n);
+    const pot = inValue - GAME_CONNECTOR_VALUE * BigInt(connectors + 1) - fee;
+    if (pot < GAME_CONNECTOR_VALUE) {
+      fail(
+        `The bond and the reserves do not cover the game's fees at ${spec.feeRate} sat/vB: ${n.id} would leave a pot of ${pot} sats`,
+      );
+    }
+    (outputs[0] as TxOutput).value = pot;
+    const tx: Tx = { version: GAME_TX_VERSION, inputs: txInputs, outputs, locktime: 0 };
+    const presignedInputs = txInputs.map((_, j) => j);
+    txs.set(n.id, { id: n.id, kind: 'move', tx, spends, presigned: presignedInputs, fee, maxWeight });
+    for (const j of presignedInputs) presigned.push({ tx: n.id, input: j });
+    nodes.set(n.id, {
+      id: n.id,
+      move: n.move,
+      parent: n.parent,
+      inputs: ins,
+      pot: potTree.output,
+      leaves: potTree.index,
+      connectors: connectorOutputs,
+      anchor,
+    });
+
+    // Its slash: an operator move's disproves and equivocations, a challenger move's timeout.
+    const potOut = { txid: txid(tx), vout: 0 };
+    if (n.move.mover === 'operator') {
+      const wLeaves = [...potTree.index]
+        .filter(([name]) => leavesAt(n.id).some((l) => l.name === name && l.spender === 'challenger'))
+        .map(([, k]) => k);
+      if (wLeaves.length > 0) addSlash(n.id, potTree.output, pot, potOut, GAME_SEQUENCE_NO_LOCK, wLeaves);
+    } else {
+      addSlash(n.id, potTree.output, pot, potOut, t, [potTree.index.get('timeout') as number]);
+    }
+  }
+
+  return {
+    spec,
+    outpoints,
+    stake,
+    reserve: reserveTree.output,
+    reserveLeaves: reserveTree.index,
+    bond: bondTree.output,
+    bondLeaves: bondTree.index,
+    nodes,
+    txs,
+    presigned,
+  };
+}
+
+/** The prevouts of a game transaction, in input order. */
+export function gameTxPrevouts(gtx: GameTx): Prevout[] {
+  return gtx.spends.map((s) => ({ value: s.value, script: s.output.scriptPubKey }));
+}
+
+/** A game transaction by id, or a clear error. */
+export function gameTx(graph: GameGraph, id: string): GameTx {
+  return graph.txs.get(id) ?? fail(`The game has no transaction ${id}`);
+}

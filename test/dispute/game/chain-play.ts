@@ -1,0 +1,503 @@
+/**
+ * Plays a game's transactions on simnet: a chain funded with the game's D, Q_w and C_w, the covenant's
+ * presignatures, and each move signed from the values the pure players chose (recorded while the referee
+ * played them). Shared by the game's simnet tests.
+ */
+import { expect } from 'vitest';
+import { preimageBlock } from '../../../circuits/gvm/preimage-leaves.ts';
+import { SimChain } from '../../../src/bitcoin/simnet/chain.ts';
+import { taprootOutput } from '../../../src/bitcoin/taproot/output.ts';
+import { txid, txidHex } from '../../../src/bitcoin/tx/serialize.ts';
+import type { Tx } from '../../../src/bitcoin/tx/types.ts';
+import { buildGameGraph, type GameGraph, type GameOutpoints } from '../../../src/dispute/game/game-graph.ts';
+import {
+  collectGamePresignatures,
+  completeGameTx,
+  covenantItems,
+  type GamePresignatures,
+  signGameInput,
+} from '../../../src/dispute/game/game-spend.ts';
+import { roundBits, type Segment, splitPoints, stepOfChoices } from '../../../src/dispute/game/grid.ts';
+import {
+  attemptLeafName,
+  gameLeafItems,
+  type LeafExtras,
+  type PublishedSignatures,
+} from '../../../src/dispute/game/leaf-witness.ts';
+import type {
+  AssertAttempt,
+  RevealAttempt,
+  TapeRevealAttempt,
+  WriteRevealAttempt,
+} from '../../../src/dispute/game/leaves.ts';
+import { type MoveSignatures, moveInputWitness } from '../../../src/dispute/game/move-inputs.ts';
+import type {
+  AssertMove,
+  Query,
+  Refusal,
+  StepReveal,
+  TapeReveal,
+  WriteReveal,
+} from '../../../src/dispute/game/moves.ts';
+import type { ChallengerPlayer, OperatorPlayer } from '../../../src/dispute/game/players.ts';
+import type { WotsSignature } from '../../../src/dispute/winternitz/sign.ts';
+import { wotsSign } from '../../../src/dispute/winternitz/sign.ts';
+import { fieldValue, STEP_FIELDS, smallBytes, wordBytes } from '../../../src/machine/isa.ts';
+import { type Coin, mineCoins, out, rejection, spend } from '../../../testkit/bitcoin/simnet/fixture.ts';
+
+export { rejection };
+
+import { type GameFixture, placeholderOutpoints } from '../../../testkit/dispute/game-fixture.ts';
+import { secretOf, xOnly } from '../../../testkit/dispute/graph-fixture.ts';
+
+const p2tr = (label: string) => taprootOutput(xOnly(secretOf(label))).scriptPubKey;
+export const MINER = p2tr('game miner');
+
+/** One thing a player said while the referee played them, in play order. */
+export type GameEvent =
+  | { readonly kind: 'assert'; readonly move: AssertMove }
+  | { readonly kind: 'answer'; readonly round: number; readonly values: readonly Uint8Array[] }
+  | { readonly kind: 'choice'; readonly round: number; readonly choice: number }
+  | { readonly kind: 'reveal'; readonly reveal: StepReveal }
+  | { readonly kind: 'request'; readonly q: Query }
+  | {
+      readonly kind: 'answer′';
+      readonly q: Query;
+      readonly round: number;
+      readonly segment: Segment;
+      readonly values: readonly Uint8Array[];
+    }
+  | { readonly kind: 'choice′'; readonly q: Query; readonly round: number; readonly choice: number }
+  | { readonly kind: 'reveal′'; readonly q: Query; readonly reveal: WriteReveal }
+  | { readonly kind: 'tape'; readonly path: TapeReveal }
+  | {
+      readonly kind: 'disprove';
+      readonly at: 'assert' | 'reveal' | 'reveal′' | 'tape';
+      readonly attempt: AssertAttempt | RevealAttempt | WriteRevealAttempt | TapeRevealAttempt;
+    };
+
+/** Wraps both players so that every move they make is also recorded, in order. */
+export function recorded(
+  operator: OperatorPlayer,
+  challenger: ChallengerPlayer,
+): { operator: OperatorPlayer; challenger: ChallengerPlayer; events: GameEvent[] } {
+  const events: GameEvent[] = [];
+  const isValue = <T extends object>(v: T | Refusal | undefined): v is T =>
+    v !== undefined && !('refuse' in v);
+  return {
+    events,
+    operator: {
+      assert() {
+        const a = operator.assert();
+        if (a !== undefined) events.push({ kind: 'assert', move: a });
+        return a;
+      },
+      answer(view, points) {
+        const v = operator.answer(view, points);
+        if (v !== undefined) events.push({ kind: 'answer', round: view.round, values: v });
+        return v;
+      },
+      reveal(step) {
+        const r = operator.reveal(step);
+        if (isValue(r)) events.push({ kind: 'reveal', reveal: r });
+        return r;
+      },
+      answerRead(q, view, points) {
+        const v = operator.answerRead(q, view, points);
+        if (v !== undefined)
+          events.push({ kind: 'answer′', q, round: view.round, segment: view.segment, values: v });
+        return v;
+      },
+      revealWrite(q, step) {
+        const r = operator.revealWrite(q, step);
+        if (isValue(r)) events.push({ kind: 'reveal′', q, reveal: r });
+        return r;
+      },
+      revealTape(step) {
+        const r = operator.revealTape(step);
+        if (isValue(r)) events.push({ kind: 'tape', path: r });
+        return r;
+      },
+    },
+    challenger: {
+      onAssert(a) {
+        const r = challenger.onAssert(a);
+        if (r !== undefined) events.push({ kind: 'disprove', at: 'assert', attempt: r });
+        return r;
+      },
+      choose(view, bits) {
+        const c = challenger.choose(view, bits);
+        if (c !== undefined) events.push({ kind: 'choice', round: view.round, choice: c });
+        return c;
+      },
+      onReveal(site, reveal) {
+        const r = challenger.onReveal(site, reveal);
+        if (r !== undefined) {
+          events.push(
+            'disprove' in r
+              ? { kind: 'disprove', at: 'reveal', attempt: r.disprove }
+              : { kind: 'request', q: r.request },
+          );
+        }
+        return r;
+      },
+      chooseRead(q, view, bits, readStep) {
+        const c = challenger.chooseRead(q, view, bits, readStep);
+        if (c !== undefined) events.push({ kind: 'choice′', q, round: view.round, choice: c });
+        return c;
+      },
+      onWriteReveal(site, reveal) {
+        const r = challenger.onWriteReveal(site, reveal);
+        if (r !== undefined) events.push({ kind: 'disprove', at: 'reveal′', attempt: r });
+        return r;
+      },
+      onTapeReveal(site, reveal) {
+        const r = challenger.onTapeReveal(site, reveal);
+        if (r !== undefined) events.push({ kind: 'disprove', at: 'tape', attempt: r });
+        return r;
+      },
+    },
+  };
+}
+
+export type ChainGame = {
+  readonly chain: SimChain;
+  readonly graph: GameGraph;
+  readonly sigs: GamePresignatures;
+};
+
+/** A chain where a funding transaction holds the game's D, Q_w and C_w, and the game built on it. */
+export function fundGame(fx: GameFixture): ChainGame {
+  let now = 1_700_000_000;
+  const chain = new SimChain({ clock: () => (now += 600) });
+  const [coin] = mineCoins(chain, 1) as [Coin];
+  for (let i = 0; i < 100; i++) chain.mine(MINER);
+  // The scripts do not depend on the outpoints: learn them from a build on placeholders.
+  const scripts = buildGameGraph(fx.spec, placeholderOutpoints());
+  const v = fx.spec.values;
+  const funding = spend({
+    coins: [coin],
+    outputs: [
+      out(v.stake, scripts.stake.scriptPubKey),
+      out(v.reserve, scripts.reserve.scriptPubKey),
+      out(v.bond, scripts.bond.scriptPubKey),
+      out(coin.value - v.stake - v.reserve - v.bond - 10_000n),
+    ],
+  });
+  chain.acceptTx(funding.tx);
+  chain.mine(MINER);
+  const id = txid(funding.tx);
+  const outpoints: GameOutpoints = {
+    stake: { txid: id, vout: 0 },
+    reserve: { txid: id, vout: 1 },
+    bond: { txid: id, vout: 2 },
+  };
+  const graph = buildGameGraph(fx.spec, outpoints);
+  const sigs = collectGamePresignatures(
+    graph,
+    fx.secrets.covenant.map((s) => graph.presigned.map((p) => signGameInput(graph, p.tx, p.input, s))),
+  );
+  return { chain, graph, sigs };
+}
+
+/** Sends and mines a transaction; fails the test with the node's reason if it is refused. */
+export function confirm(chain: SimChain, tx: Tx): void {
+  const r = rejection(chain, tx);
+  expect(r, `${txidHex(tx)} refused`).toBe('accepted');
+  const block = chain.mine(MINER);
+  expect(block.txs.map((t) => t.txid)).toContain(txidHex(tx));
+}
+
+/** Signatures both sides made in the game so far, by label, so later moves can echo them. */
+export type Signed = { operator: Map<string, WotsSignature>; challenger: Map<string, WotsSignature> };
+
+/**
+ * One move's transaction, signed: the mover signs `values` (label → bytes) under its keys, each echo pairs
+ * the opponent's published signature with the mover's own of the same bytes, and w adds its Schnorr
+ * signature on each input of its own moves.
+ */
+export function signedMove(
+  fx: GameFixture,
+  game: ChainGame,
+  id: string,
+  values: ReadonlyMap<string, Uint8Array>,
+  signed: Signed,
+): Tx {
+  const node = game.graph.nodes.get(id);
+  if (node === undefined) throw new Error(`no move ${id}`);
+  const mover = node.move.mover;
+  const other = mover === 'operator' ? 'challenger' : 'operator';
+  const sign = fx.sign[mover];
+  const valueSigs = new Map<string, WotsSignature>();
+  for (const v of node.move.values) {
+    const bytes = values.get(v.label);
+    if (bytes === undefined) throw new Error(`${id}: no value for ${v.label}`);
+    const s = sign(v.label, bytes);
+    valueSigs.set(v.label, s);
+    signed[mover].set(v.label, s);
+  }
+  const echoes = new Map<string, { theirs: WotsSignature; ours: WotsSignature }>();
+  for (const e of node.move.echoes) {
+    const theirs = signed[other].get(e.label);
+    const bytes = values.get(`echo.${e.label}`);
+    if (theirs === undefined || bytes === undefined) throw new Error(`${id}: cannot echo ${e.label}`);
+    const ours = sign(`echo.${e.label}`, bytes);
+    signed[mover].set(`echo.${e.label}`, ours);
+    echoes.set(e.label, { theirs, ours });
+  }
+  const moverSig = (input: number) =>
+    mover === 'challenger' ? signGameInput(game.graph, id, input, fx.secrets.challenger) : undefined;
+  const witnesses = node.inputs.map((input, j) => {
+    const m = moverSig(j);
+    const sigs: MoveSignatures = {
+      values: valueSigs,
+      echoes,
+      covenant: covenantItems(game.sigs, id, j).reverse(),
+      ...(m === undefined ? {} : { mover: m }),
+    };
+    return { items: moveInputWitness(input, sigs) };
+  });
+  // Choice 1 also spends Q_w through its join leaf: the covenant and w.
+  if (node.parent === undefined) {
+    witnesses.push({ items: [moverSig(1) as Uint8Array, ...covenantItems(game.sigs, id, 1)] });
+  }
+  return completeGameTx(game.graph, id, witnesses);
+}
+
+/** The values of the operator's assert as the game's keys sign them (the assert itself is the claim graph's). */
+export function assertValues(a: AssertMove): Map<string, Uint8Array> {
+  const m = new Map<string, Uint8Array>([
+    ['steps', smallBytes(a.steps)],
+    ['h0', a.h0],
+    ['hEnd', a.hEnd],
+  ]);
+  a.points.forEach((p, k) => {
+    m.set(`round1.point${k + 1}`, p);
+  });
+  return m;
+}
+
+export function revealValues(r: StepReveal, choices: ReadonlyMap<number, number>): Map<string, Uint8Array> {
+  const m = new Map<string, Uint8Array>();
+  for (const f of STEP_FIELDS) m.set(`record.${f}`, fieldValue(r.record, f));
+  m.set('r1last', smallBytes(r.r1last));
+  m.set('r2last', smallBytes(r.r2last));
+  m.set('h', r.h);
+  m.set('hNext', r.hNext);
+  for (const [round, c] of choices) m.set(`echo.choice${round}`, Uint8Array.of(c));
+  return m;
+}
+
+export function writeRevealValues(
+  r: WriteReveal,
+  choices: ReadonlyMap<number, number>,
+): Map<string, Uint8Array> {
+  const m = new Map<string, Uint8Array>([
+    ['h′', r.h],
+    ['hNext′', r.hNext],
+    ['pc′', smallBytes(r.pc)],
+    ['nextPc′', smallBytes(r.nextPc)],
+    ['waddr′', smallBytes(r.w.addr)],
+    ['wvalue′', wordBytes(r.w.value)],
+  ]);
+  for (const [round, c] of choices) m.set(`echo.choice′${round}`, Uint8Array.of(c));
+  return m;
+}
+
+export function tapeValues(path: TapeReveal): Map<string, Uint8Array> {
+  const m = new Map<string, Uint8Array>([['tape.position', smallBytes(path.position)]]);
+  path.nodes.forEach((n, k) => {
+    m.set(`tape.node${k}`, n);
+  });
+  path.siblings.forEach((n, k) => {
+    m.set(`tape.sibling${k}`, n);
+  });
+  return m;
+}
+
+/** The kick-off's signatures of R′ and its two roots, as the claim graph's kick-off would publish them. */
+export function kickoffSignatures(
+  fx: GameFixture,
+  values: { root: bigint; imageRoot: Uint8Array; inputsRoot: Uint8Array },
+): PublishedSignatures['kickoff'] {
+  return {
+    root: wotsSign(fx.kickoffSecrets.root, wordBytes(values.root)),
+    imageRoot: wotsSign(fx.kickoffSecrets.imageRoot, values.imageRoot),
+    inputsRoot: wotsSign(fx.kickoffSecrets.inputsRoot, values.inputsRoot),
+  };
+}
+
+export type Replay = {
+  /** The moves confirmed, in order (transaction ids of the game). */
+  readonly played: string[];
+  readonly signed: Signed;
+  /** The slash the last event asked for, complete but not sent: its site, leaf, and transaction. */
+  readonly slash?: { readonly site: string; readonly leaf: string; readonly tx: Tx };
+};
+
+/**
+ * Sends every recorded move as its game transaction, confirming each, and builds the challenger's final
+ * disprove as the slash of the output it sits on (the leaf found by name, its witness from the published
+ * signatures). Stops before sending the slash so a test can attack it first.
+ */
+export function replayOnChain(
+  fx: GameFixture,
+  game: ChainGame,
+  events: readonly GameEvent[],
+  kickoff: PublishedSignatures['kickoff'],
+): Replay {
+  const shape = fx.spec.shape;
+  const bits = roundBits(shape);
+  const signed: Signed = { operator: new Map(), challenger: new Map() };
+  const played: string[] = [];
+  const choices = new Map<number, number>();
+  const choicesRead = new Map<number, number>();
+  let reveal: StepReveal | undefined;
+  let steps = 0;
+  let query: Query | undefined;
+  const send = (id: string, values: ReadonlyMap<string, Uint8Array>) => {
+    confirm(game.chain, signedMove(fx, game, id, values, signed));
+    played.push(id);
+  };
+  for (const ev of events) {
+    switch (ev.kind) {
+      case 'assert':
+        // The assert is the claim graph's transaction; its signatures are public once it confirms.
+        steps = ev.move.steps;
+        for (const [label, bytes] of assertValues(ev.move))
+          signed.operator.set(label, fx.sign.operator(label, bytes));
+        break;
+      case 'answer':
+        send(`answer${ev.round}`, new Map(ev.values.map((p, k) => [`answer${ev.round}.point${k + 1}`, p])));
+        break;
+      case 'choice': {
+        choices.set(ev.round, ev.choice);
+        const values = new Map<string, Uint8Array>([[`choice${ev.round}`, Uint8Array.of(ev.choice)]]);
+        if (ev.round === 1) values.set('echo.steps', smallBytes(steps));
+        send(`choice${ev.round}`, values);
+        break;
+      }
+      case 'reveal':
+        reveal = ev.reveal;
+        send('reveal', revealValues(ev.reveal, choices));
+        break;
+      case 'request': {
+        query = ev.q;
+        const r = reveal as StepReveal;
+        send(
+          `request${ev.q}`,
+          new Map([
+            ['echo.record.pc', smallBytes(r.record.pc)],
+            ['echo.record.waddr', smallBytes(r.record.w.addr)],
+          ]),
+        );
+        break;
+      }
+      case 'answer′': {
+        // On Bitcoin the answer′ signs every grid point: h_i (the reveal's) at each one at or past i.
+        const i = stepOfChoices(shape, [...choices.values()]);
+        const points = splitPoints(ev.segment, bits[ev.round - 1] as number);
+        const values = new Map(
+          points.map((p, k) => [
+            `answer′${ev.round}.point${k + 1}`,
+            p < i ? (ev.values[k] as Uint8Array) : (reveal as StepReveal).h,
+          ]),
+        );
+        send(`request${ev.q}/answer′${ev.round}`, values);
+        break;
+      }
+      case 'choice′':
+        choicesRead.set(ev.round, ev.choice);
+        send(
+          `request${ev.q}/choice′${ev.round}`,
+          new Map([[`choice′${ev.round}`, Uint8Array.of(ev.choice)]]),
+        );
+        break;
+      case 'reveal′':
+        send(`request${ev.q}/reveal′`, writeRevealValues(ev.reveal, choicesRead));
+        break;
+      case 'tape': {
+        const values = tapeValues(ev.path);
+        send('request3/tapeReveal1', values);
+        send('request3/tapeReveal2', values);
+        break;
+      }
+      case 'disprove': {
+        const site =
+          ev.at === 'assert'
+            ? 'reserve'
+            : ev.at === 'reveal'
+              ? 'reveal'
+              : ev.at === 'reveal′'
+                ? `request${query}/reveal′`
+                : 'request3/tapeReveal2';
+        const second = ev.at === 'reveal′';
+        const leaf = attemptLeafName(
+          ev.attempt,
+          {
+            shape,
+            program: fx.spec.program,
+            choices: [...(second ? choicesRead : choices).values()],
+            ...(reveal === undefined ? {} : { pc: reveal.record.pc }),
+          },
+          second ? 'second' : 'first',
+        );
+        const preimage = 'preimage' in ev.attempt ? ev.attempt.preimage : undefined;
+        const tx = slashThrough(
+          fx,
+          game,
+          site,
+          leaf,
+          { ...signed, kickoff },
+          preimage === undefined ? {} : { block: preimageBlock(preimage) },
+        );
+        return { played, signed, slash: { site, leaf, tx } };
+      }
+    }
+  }
+  return { played, signed };
+}
+
+/** w's slash of `site`'s output through the leaf named `leaf`, its witness from the published signatures. */
+export function slashThrough(
+  fx: GameFixture,
+  game: ChainGame,
+  site: string,
+  leaf: string,
+  published: PublishedSignatures,
+  extras: LeafExtras = {},
+): Tx {
+  const slashId = `slash:${site}`;
+  const leafIndex = (site === 'reserve' ? game.graph.reserveLeaves : game.graph.nodes.get(site)?.leaves)?.get(
+    leaf,
+  );
+  if (leafIndex === undefined) throw new Error(`${site} has no leaf ${leaf}`);
+  const wSig = signGameInput(game.graph, slashId, 1, fx.secrets.challenger, leafIndex);
+  const items = gameLeafItems(fx.spec.shape, site, leaf, published, wSig, extras);
+  return completeGameTx(game.graph, slashId, [
+    { items: covenantItems(game.sigs, slashId, 0) },
+    { items, leafIndex },
+  ]);
+}
+
+/** The events up to and including the `nth` (1-based) event of `kind`. */
+export function eventsThrough(events: readonly GameEvent[], kind: GameEvent['kind'], nth = 1): GameEvent[] {
+  let seen = 0;
+  const end = events.findIndex((e) => e.kind === kind && ++seen === nth);
+  if (end < 0) throw new Error(`the game has no ${nth}th ${kind}`);
+  return events.slice(0, end + 1);
+}
+
+/** Mines until `tx` is accepted; returns the blocks mined after `since` before it was (its lock's age). */
+export function acceptWhenMature(chain: SimChain, tx: Tx, limit: number): number {
+  for (let mined = 0; ; mined++) {
+    const r = rejection(chain, tx);
+    if (r === 'accepted') {
+      chain.mine(MINER);
+      return mined;
+    }
+    expect(r).toBe('non-BIP68-final');
+    if (mined > limit) throw new Error(`still immature after ${mined} blocks`);
+    chain.mine(MINER);
+  }
+}

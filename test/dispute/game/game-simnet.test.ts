@@ -1,0 +1,291 @@
+/**
+ * One game's transactions (src/dispute/game/game-graph.ts) played on simnet: Bitcoin Core 26's acceptance
+ * rules, relay policy and BIP-68 locks, with real Schnorr signatures over the game's presigned
+ * transactions and real Winternitz signatures of the values the pure players chose (recorded while the
+ * referee played them, then sent move by move). A lying operator is narrowed to its step and slashed
+ * through the leaf Vigil's rule picked, in each phase of the game; a disprove against an honest claim does
+ * not spend; no third party can lift w's witness; silence loses by timeout, never early.
+ */
+import { describe, expect, it } from 'vitest';
+import { taprootOutput } from '../../../src/bitcoin/taproot/output.ts';
+import { txVsize } from '../../../src/bitcoin/tx/serialize.ts';
+import type { Tx } from '../../../src/bitcoin/tx/types.ts';
+import { gameTx } from '../../../src/dispute/game/game-graph.ts';
+import {
+  completeGameTx,
+  completeSweep,
+  covenantItems,
+  gameOutputOf,
+  signGameInput,
+  signSweep,
+  sweepOutput,
+} from '../../../src/dispute/game/game-spend.ts';
+import { REGTEST_SEARCH, roundBits } from '../../../src/dispute/game/grid.ts';
+import { gameLeafItems } from '../../../src/dispute/game/leaf-witness.ts';
+import type { GameContext } from '../../../src/dispute/game/moves.ts';
+import type { ChallengerPlayer, OperatorPlayer } from '../../../src/dispute/game/players.ts';
+import { playGame } from '../../../src/dispute/game/referee.ts';
+import { ruleChallenger } from '../../../src/dispute/game/rule.ts';
+import { BURN_SCRIPT_PUBKEY } from '../../../src/dispute/graph/scripts.ts';
+import type { StepRecord } from '../../../src/machine/isa.ts';
+import { lastWriteBefore } from '../../../src/machine/reads.ts';
+import { makeGameFixture } from '../../../testkit/dispute/game-fixture.ts';
+import { secretOf, xOnly } from '../../../testkit/dispute/graph-fixture.ts';
+import { FAULT_CASES } from '../../governance/fault-cases.ts';
+import {
+  acceptWhenMature,
+  confirm,
+  eventsThrough,
+  fundGame,
+  type GameEvent,
+  kickoffSignatures,
+  MINER,
+  recorded,
+  rejection,
+  replayOnChain,
+  slashThrough,
+} from './chain-play.ts';
+import { contextOf, type Epoch, honestEpoch, operatorOf, otherTapeRun } from './setup.ts';
+
+const shape = REGTEST_SEARCH;
+
+function smallEpoch(): Epoch {
+  const { scenario } = (FAULT_CASES['vote-counted-twice'] as (typeof FAULT_CASES)[string])();
+  return honestEpoch(scenario.genesis, scenario.inputs);
+}
+
+const epoch = smallEpoch();
+const honestRoot = epoch.honest.result;
+
+/**
+ * Plays `operator` against Vigil's rule (or `challenger`) in the pure referee, then the same moves on
+ * simnet; `cut` keeps only the moves up to some point (a side falls silent there).
+ */
+function playOnChain(
+  ctx: GameContext,
+  operator: OperatorPlayer,
+  options: {
+    challenger?: ChallengerPlayer;
+    agreedImageRoot?: Uint8Array;
+    cut?: (events: GameEvent[]) => GameEvent[];
+  } = {},
+) {
+  const fx = makeGameFixture({ shape, agreedImageRoot: options.agreedImageRoot ?? epoch.tape.imageRoot });
+  const game = fundGame(fx);
+  const players = recorded(operator, options.challenger ?? ruleChallenger(ctx, shape, epoch.view));
+  const outcome = playGame(ctx, shape, players.operator, players.challenger);
+  const kickoff = kickoffSignatures(fx, {
+    root: ctx.claimedRoot,
+    imageRoot: ctx.imageRoot,
+    inputsRoot: ctx.inputsRoot,
+  });
+  const replay = replayOnChain(fx, game, options.cut?.(players.events) ?? players.events, kickoff);
+  return { fx, game, outcome, replay, kickoff };
+}
+
+/** Sends the slash and checks where the money went: half of D burned, the rest and the pot to w. */
+function expectSlashed(r: ReturnType<typeof playOnChain>, leaf: string | RegExp) {
+  const slash = r.replay.slash;
+  expect(slash, 'the challenger made no disprove').toBeDefined();
+  if (slash === undefined) return;
+  expect(slash.leaf).toMatch(leaf);
+  confirm(r.game.chain, slash.tx);
+  expect(slash.tx.outputs[0]?.script).toEqual(BURN_SCRIPT_PUBKEY);
+  expect(slash.tx.outputs[0]?.value).toBe(r.fx.spec.values.stake / 2n);
+  expect(slash.tx.outputs[1]?.script).toEqual(taprootOutput(r.fx.spec.challenger).scriptPubKey);
+  // Each presigned fee covers the transaction as sent at the graph's rate.
+  const gtx = gameTx(r.game.graph, `slash:${slash.site}`);
+  expect(gtx.fee).toBeGreaterThanOrEqual(BigInt(txVsize(slash.tx)) * r.fx.spec.feeRate);
+}
+
+describe('a game on simnet, played through its transactions', () => {
+  it('a wrong result: narrowed to the last step, slashed by the last-step leaf; a copied witness does not spend', () => {
+    const r = playOnChain(contextOf(epoch, honestRoot ^ 1n), operatorOf(shape, epoch));
+    expect(r.outcome).toMatchObject({ winner: 'challenger', end: 'disproved', at: 'last-step' });
+    expect(r.replay.played).toEqual([
+      'choice1',
+      'answer2',
+      'choice2',
+      'answer3',
+      'choice3',
+      'answer4',
+      'choice4',
+      'reveal',
+    ]);
+    const tx = r.replay.slash?.tx as Tx;
+    const thief = xOnly(secretOf('thief'));
+    const stolen = {
+      ...tx,
+      outputs: [tx.outputs[0], { ...tx.outputs[1], script: taprootOutput(thief).scriptPubKey }],
+    } as Tx;
+    expect(rejection(r.game.chain, stolen)).toMatch(/script-verify-flag-failed/);
+    expectSlashed(r, 'last-step');
+    // Every move paid at least the graph's rate on what was sent.
+    for (const id of r.replay.played) {
+      const gtx = gameTx(r.game.graph, id);
+      expect(gtx.fee, id).toBeGreaterThan(0n);
+    }
+  });
+
+  it('an honest claim: the same leaf does not spend, so a griefer cannot slash', () => {
+    const r = playOnChain(contextOf(epoch, honestRoot), operatorOf(shape, epoch));
+    expect(r.outcome.winner).toBe('operator');
+    expect(r.replay.slash).toBeUndefined();
+    // The griefer sends the last-step disprove anyway, from what the honest game published.
+    const kickoff = kickoffSignatures(r.fx, {
+      root: honestRoot,
+      imageRoot: epoch.tape.imageRoot,
+      inputsRoot: epoch.tape.inputRoot,
+    });
+    const forged = slashThrough(r.fx, r.game, 'reveal', 'last-step', { ...r.replay.signed, kickoff });
+    expect(rejection(r.game.chain, forged)).toMatch(/script-verify-flag-failed/);
+    // So do the step's other leaves: none spends against the honest reveal.
+    for (const leaf of [
+      'chain-link',
+      'early-halt',
+      'entry-pc',
+      'pc-range',
+      'unwritten-read:1',
+      'future-read:1',
+    ]) {
+      const tx = slashThrough(r.fx, r.game, 'reveal', leaf, { ...r.replay.signed, kickoff });
+      expect(rejection(r.game.chain, tx), leaf).toMatch(/script-verify-flag-failed/);
+    }
+  });
+
+  it('a halt that says it read the claimed root: the second search (request 1) ends in RV1 at the write', () => {
+    const steps = epoch.honest.steps;
+    const T = steps.length;
+    const halt = steps[T - 1] as StepRecord;
+    const claimed = honestRoot ^ 1n;
+    const honest = operatorOf(shape, epoch);
+    const lastWrite = lastWriteBefore(steps, T - 1, halt.r1.addr) as number;
+    const liar: OperatorPlayer = {
+      ...honest,
+      reveal(i) {
+        const r = honest.reveal(i);
+        if (r === undefined || 'refuse' in r || i !== T - 1) return r;
+        return { ...r, record: { ...halt, r1: { addr: halt.r1.addr, value: claimed } }, r1last: lastWrite };
+      },
+    };
+    const r = playOnChain(contextOf(epoch, claimed), liar);
+    expect(r.outcome).toMatchObject({ winner: 'challenger', at: 'read-value', writeStep: lastWrite });
+    expect(r.replay.played).toContain('request1');
+    expect(r.replay.played.at(-1)).toBe('request1/reveal′');
+    expectSlashed(r, 'read-value');
+  });
+
+  it('a run over another tape: the tape path (request 3, two 5-input reveals) ends at the tape-top leaf', () => {
+    const other = otherTapeRun(epoch);
+    const ctx = contextOf(epoch, other.run.result as bigint);
+    const r = playOnChain(ctx, operatorOf(shape, epoch, other.run.steps, other.tape));
+    expect(r.outcome).toMatchObject({ winner: 'challenger', at: 'tape-top' });
+    expect(r.replay.played.slice(-3)).toEqual(['request3', 'request3/tapeReveal1', 'request3/tapeReveal2']);
+    expectSlashed(r, 'tape-top');
+  });
+
+  it('a kick-off over another pre-state is slashed at the assert through Q_w (image-root leaf)', () => {
+    const ctx = { ...contextOf(epoch, honestRoot), imageRoot: new Uint8Array(32).fill(7) };
+    const r = playOnChain(ctx, operatorOf(shape, epoch), { agreedImageRoot: epoch.tape.imageRoot });
+    expect(r.outcome).toMatchObject({ winner: 'challenger', at: 'image-root' });
+    expect(r.replay.played).toEqual([]);
+    expectSlashed(r, 'image-root');
+  });
+});
+
+describe('silence and refusals on simnet', () => {
+  const t = 3; // the fixture's t (regtest's)
+  const operatorKey = (fx: ReturnType<typeof makeGameFixture>) =>
+    taprootOutput(fx.spec.operator).scriptPubKey;
+
+  it('w silent after the assert: the forfeit of C_w and Q_w is refused before t and accepted at t', () => {
+    const fx = makeGameFixture({ shape, agreedImageRoot: epoch.tape.imageRoot });
+    const game = fundGame(fx);
+    const forfeit = completeGameTx(game.graph, 'forfeit', [
+      { items: covenantItems(game.sigs, 'forfeit', 0) },
+      { items: [signGameInput(game.graph, 'forfeit', 1, fx.secrets.operator)] },
+    ]);
+    expect(acceptWhenMature(game.chain, forfeit, 10)).toBe(t - 1);
+    expect(forfeit.outputs[0]?.script).toEqual(operatorKey(fx));
+  });
+
+  it('the operator silent after choice 1: w slashes D through the pot’s timeout, not before t', () => {
+    const r = playOnChain(contextOf(epoch, honestRoot ^ 1n), operatorOf(shape, epoch), {
+      cut: (e) => eventsThrough(e, 'choice', 1),
+    });
+    expect(r.replay.played).toEqual(['choice1']);
+    const slash = completeGameTx(r.game.graph, 'slash:choice1', [
+      { items: covenantItems(r.game.sigs, 'slash:choice1', 0) },
+      {
+        items: [
+          signGameInput(
+            r.game.graph,
+            'slash:choice1',
+            1,
+            r.fx.secrets.challenger,
+            r.game.graph.nodes.get('choice1')?.leaves.get('timeout'),
+          ),
+        ],
+        leafIndex: r.game.graph.nodes.get('choice1')?.leaves.get('timeout') as number,
+      },
+    ]);
+    expect(acceptWhenMature(r.game.chain, slash, 10)).toBe(t - 1);
+    expect(slash.outputs[0]?.value).toBe(r.fx.spec.values.stake / 2n);
+  });
+
+  it('w silent after answer 2: the operator takes the pot after t, never before; a stranger never', () => {
+    const r = playOnChain(contextOf(epoch, honestRoot), operatorOf(shape, epoch), {
+      cut: (e) => eventsThrough(e, 'answer', 1),
+    });
+    expect(r.replay.played).toEqual(['choice1', 'answer2']);
+    const pot = gameOutputOf(r.game.graph, 'answer2');
+    const leaf = pot.leaves.get('timeout') as number;
+    const sweep = sweepOutput(pot, leaf, operatorKey(r.fx), 2_000n, t);
+    const stranger = completeSweep(sweep, [signSweep(sweep, secretOf('stranger'))]);
+    const taken = completeSweep(sweep, [signSweep(sweep, r.fx.secrets.operator)]);
+    expect(rejection(r.game.chain, taken)).toBe('non-BIP68-final');
+    r.game.chain.mine(MINER);
+    r.game.chain.mine(MINER);
+    expect(rejection(r.game.chain, stranger)).toMatch(/script-verify-flag-failed/);
+    confirm(r.game.chain, taken);
+  });
+
+  it('a griefer that chooses past T′ loses its bond to the past-end refusal; the refusal never spends against a fair choice', () => {
+    const bitsOf = roundBits(shape);
+    const griefer: ChallengerPlayer = {
+      onAssert: () => undefined,
+      choose: (_view, bits) => 2 ** bits - 1,
+      onReveal: () => undefined,
+      chooseRead: () => undefined,
+      onWriteReveal: () => undefined,
+      onTapeReveal: () => undefined,
+    };
+    const refuse = (r: ReturnType<typeof playOnChain>) => {
+      const site = `choice${bitsOf.length}`;
+      const pot = gameOutputOf(r.game.graph, site);
+      const sweep = sweepOutput(
+        pot,
+        pot.leaves.get('past-end') as number,
+        operatorKey(r.fx),
+        3_000n,
+        0xfffffffd,
+      );
+      const sig = signSweep(sweep, r.fx.secrets.operator);
+      return completeSweep(
+        sweep,
+        gameLeafItems(shape, site, 'past-end', { ...r.replay.signed, kickoff: r.kickoff }, sig),
+      );
+    };
+    const grief = playOnChain(contextOf(epoch, honestRoot), operatorOf(shape, epoch), {
+      challenger: griefer,
+    });
+    expect(grief.outcome).toMatchObject({ winner: 'operator', end: 'refused', at: 'past-end' });
+    expect(grief.replay.played.at(-1)).toBe(`choice${bitsOf.length}`);
+    confirm(grief.game.chain, refuse(grief));
+    // Against Vigil's rule (a step before T′), the operator cannot refuse: it owes the reveal.
+    const fair = playOnChain(contextOf(epoch, honestRoot ^ 1n), operatorOf(shape, epoch), {
+      cut: (e) => eventsThrough(e, 'choice', bitsOf.length),
+    });
+    expect(rejection(fair.game.chain, refuse(fair))).toMatch(/script-verify-flag-failed/);
+  });
+});
