@@ -59,6 +59,9 @@ export type GameFixtureOptions = {
   readonly timelocks?: GameGraphSpec['timelocks'];
 };
 
+/** Signer keys by shape and network: deriving them is most of a fixture's cost, and they never change. */
+const keyCache = new Map<string, GameGraphSpec['keys']>();
+
 export function makeGameFixture(options: GameFixtureOptions = {}): GameFixture {
   const shape = options.shape ?? REGTEST_SEARCH;
   const network = options.network ?? 'regtest';
@@ -85,10 +88,7 @@ export function makeGameFixture(options: GameFixtureOptions = {}): GameFixture {
     agreedImageRoot: options.agreedImageRoot ?? sha256(utf8('agreed image root')),
     operator,
     challenger,
-    keys: {
-      operator: deriveSignerKeys(GAME_SEEDS.operator, scope, 'operator'),
-      challenger: deriveSignerKeys(GAME_SEEDS.challenger, scope, 'challenger'),
-    },
+    keys: cachedKeys(scope),
     kickoff,
     covenant: secrets.covenant.map(xOnly),
     timelocks: options.timelocks ?? { move: 3, payout: 60, bondRefund: 80 },
@@ -120,3 +120,16 @@ export function placeholderOutpoints(): GameOutpoints {
 
 export const buildFixtureGame = (fx: GameFixture, outpoints = placeholderOutpoints()): GameGraph =>
   buildGameGraph(fx.spec, outpoints);
+
+function cachedKeys(scope: GameKeyScope): GameGraphSpec['keys'] {
+  const id = `${scope.claim.network}:${scope.shape.pointsPerRound}:${scope.shape.depth}`;
+  let keys = keyCache.get(id);
+  if (keys === undefined) {
+    keys = {
+      operator: deriveSignerKeys(GAME_SEEDS.operator, scope, 'operator'),
+      challenger: deriveSignerKeys(GAME_SEEDS.challenger, scope, 'challenger'),
+    };
+    keyCache.set(id, keys);
+  }
+  return keys;
+}

@@ -291,6 +291,21 @@ function treeOutput(leaves: readonly { name: string; script: Uint8Array }[]): {
 
 const depthOf = (output: TaprootOutput, leaf: number): number => output.leaves[leaf]?.path.length ?? 0;
 
+/**
+ * The leaves of a spec, built once per spec object: the scripts do not depend on the outpoints, so a
+ * graph built first on placeholder outpoints (to learn its output scripts) and again on the real ones
+ * builds its leaves once.
+ */
+const leafCache = new WeakMap<GameGraphSpec, Map<LeafSite, GameLeaf[]>>();
+function leavesOf(spec: GameGraphSpec): Map<LeafSite, GameLeaf[]> {
+  let leaves = leafCache.get(spec);
+  if (leaves === undefined) {
+    leaves = gameOutputLeaves(spec);
+    leafCache.set(spec, leaves);
+  }
+  return leaves;
+}
+
 /** Builds every transaction of one game. The scripts do not depend on the outpoints; the txids do. */
 export function buildGameGraph(spec: GameGraphSpec, outpoints: GameOutpoints): GameGraph {
   checkGameSpec(spec);
@@ -303,7 +318,7 @@ export function buildGameGraph(spec: GameGraphSpec, outpoints: GameOutpoints): G
   const tree = moveTree(spec);
   const inputsOf = new Map(tree.map((n) => [n.id, moveInputs(n.move, signers(n.move))]));
   const childrenOf = (id: string | undefined) => tree.filter((n) => n.parent === id);
-  const siteLeaves = gameOutputLeaves(spec);
+  const siteLeaves = leavesOf(spec);
   const leavesAt = (site: LeafSite): GameLeaf[] => siteLeaves.get(site) ?? [];
   const moverKey = (m: Move) => (m.mover === 'challenger' ? w : spec.operator);
   const nextInputLeaves = (id: string | undefined, j: number) =>

@@ -47,8 +47,20 @@ import { type Coin, mineCoins, out, rejection, spend } from '../../../testkit/bi
 
 export { rejection };
 
-import { type GameFixture, placeholderOutpoints } from '../../../testkit/dispute/game-fixture.ts';
+import { txVsize } from '../../../src/bitcoin/tx/serialize.ts';
+import { gameTx } from '../../../src/dispute/game/game-graph.ts';
+import type { SearchShape } from '../../../src/dispute/game/grid.ts';
+import type { GameContext } from '../../../src/dispute/game/moves.ts';
+import { playGame } from '../../../src/dispute/game/referee.ts';
+import { ruleChallenger } from '../../../src/dispute/game/rule.ts';
+import { BURN_SCRIPT_PUBKEY } from '../../../src/dispute/graph/scripts.ts';
+import {
+  type GameFixture,
+  makeGameFixture,
+  placeholderOutpoints,
+} from '../../../testkit/dispute/game-fixture.ts';
 import { secretOf, xOnly } from '../../../testkit/dispute/graph-fixture.ts';
+import type { Epoch } from './setup.ts';
 
 const p2tr = (label: string) => taprootOutput(xOnly(secretOf(label))).scriptPubKey;
 export const MINER = p2tr('game miner');
@@ -500,4 +512,51 @@ export function acceptWhenMature(chain: SimChain, tx: Tx, limit: number): number
     if (mined > limit) throw new Error(`still immature after ${mined} blocks`);
     chain.mine(MINER);
   }
+}
+
+export type PlayOptions = {
+  readonly challenger?: ChallengerPlayer;
+  /** The pre-state root the graph fixes (default: the epoch's own). */
+  readonly agreedImageRoot?: Uint8Array;
+  /** Keeps the moves up to some point: a side falls silent there. */
+  readonly cut?: (events: GameEvent[]) => GameEvent[];
+};
+
+/**
+ * Plays `operator` against Vigil's rule over `epoch` (or against `challenger`) in the pure referee, then
+ * the same moves on simnet, on a game graph with real keys.
+ */
+export function playEpochOnChain(
+  epoch: Epoch,
+  shape: SearchShape,
+  ctx: GameContext,
+  operator: OperatorPlayer,
+  options: PlayOptions = {},
+) {
+  const fx = makeGameFixture({ shape, agreedImageRoot: options.agreedImageRoot ?? epoch.tape.imageRoot });
+  const game = fundGame(fx);
+  const players = recorded(operator, options.challenger ?? ruleChallenger(ctx, shape, epoch.view));
+  const outcome = playGame(ctx, shape, players.operator, players.challenger);
+  const kickoff = kickoffSignatures(fx, {
+    root: ctx.claimedRoot,
+    imageRoot: ctx.imageRoot,
+    inputsRoot: ctx.inputsRoot,
+  });
+  const replay = replayOnChain(fx, game, options.cut?.(players.events) ?? players.events, kickoff);
+  return { fx, game, outcome, replay, kickoff };
+}
+
+/** Sends the slash and checks where the money went: half of D burned, the rest and the pot to w. */
+export function expectSlashed(r: ReturnType<typeof playEpochOnChain>, leaf: string | RegExp): void {
+  const slash = r.replay.slash;
+  expect(slash, 'the challenger made no disprove').toBeDefined();
+  if (slash === undefined) return;
+  expect(slash.leaf).toMatch(leaf);
+  confirm(r.game.chain, slash.tx);
+  expect(slash.tx.outputs[0]?.script).toEqual(BURN_SCRIPT_PUBKEY);
+  expect(slash.tx.outputs[0]?.value).toBe((r.fx.spec.values.stake * BigInt(r.fx.spec.burnBps)) / 10_000n);
+  expect(slash.tx.outputs[1]?.script).toEqual(taprootOutput(r.fx.spec.challenger).scriptPubKey);
+  // The presigned fee covers the transaction as sent at the graph's rate.
+  const gtx = gameTx(r.game.graph, `slash:${slash.site}`);
+  expect(gtx.fee).toBeGreaterThanOrEqual(BigInt(txVsize(slash.tx)) * r.fx.spec.feeRate);
 }

@@ -8,7 +8,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { taprootOutput } from '../../../src/bitcoin/taproot/output.ts';
-import { txVsize } from '../../../src/bitcoin/tx/serialize.ts';
 import type { Tx } from '../../../src/bitcoin/tx/types.ts';
 import { gameTx } from '../../../src/dispute/game/game-graph.ts';
 import {
@@ -24,9 +23,6 @@ import { REGTEST_SEARCH, roundBits } from '../../../src/dispute/game/grid.ts';
 import { gameLeafItems } from '../../../src/dispute/game/leaf-witness.ts';
 import type { GameContext } from '../../../src/dispute/game/moves.ts';
 import type { ChallengerPlayer, OperatorPlayer } from '../../../src/dispute/game/players.ts';
-import { playGame } from '../../../src/dispute/game/referee.ts';
-import { ruleChallenger } from '../../../src/dispute/game/rule.ts';
-import { BURN_SCRIPT_PUBKEY } from '../../../src/dispute/graph/scripts.ts';
 import type { StepRecord } from '../../../src/machine/isa.ts';
 import { lastWriteBefore } from '../../../src/machine/reads.ts';
 import { makeGameFixture } from '../../../testkit/dispute/game-fixture.ts';
@@ -36,13 +32,13 @@ import {
   acceptWhenMature,
   confirm,
   eventsThrough,
+  expectSlashed,
   fundGame,
-  type GameEvent,
   kickoffSignatures,
   MINER,
-  recorded,
+  type PlayOptions,
+  playEpochOnChain,
   rejection,
-  replayOnChain,
   slashThrough,
 } from './chain-play.ts';
 import { contextOf, type Epoch, honestEpoch, operatorOf, otherTapeRun } from './setup.ts';
@@ -57,46 +53,8 @@ function smallEpoch(): Epoch {
 const epoch = smallEpoch();
 const honestRoot = epoch.honest.result;
 
-/**
- * Plays `operator` against Vigil's rule (or `challenger`) in the pure referee, then the same moves on
- * simnet; `cut` keeps only the moves up to some point (a side falls silent there).
- */
-function playOnChain(
-  ctx: GameContext,
-  operator: OperatorPlayer,
-  options: {
-    challenger?: ChallengerPlayer;
-    agreedImageRoot?: Uint8Array;
-    cut?: (events: GameEvent[]) => GameEvent[];
-  } = {},
-) {
-  const fx = makeGameFixture({ shape, agreedImageRoot: options.agreedImageRoot ?? epoch.tape.imageRoot });
-  const game = fundGame(fx);
-  const players = recorded(operator, options.challenger ?? ruleChallenger(ctx, shape, epoch.view));
-  const outcome = playGame(ctx, shape, players.operator, players.challenger);
-  const kickoff = kickoffSignatures(fx, {
-    root: ctx.claimedRoot,
-    imageRoot: ctx.imageRoot,
-    inputsRoot: ctx.inputsRoot,
-  });
-  const replay = replayOnChain(fx, game, options.cut?.(players.events) ?? players.events, kickoff);
-  return { fx, game, outcome, replay, kickoff };
-}
-
-/** Sends the slash and checks where the money went: half of D burned, the rest and the pot to w. */
-function expectSlashed(r: ReturnType<typeof playOnChain>, leaf: string | RegExp) {
-  const slash = r.replay.slash;
-  expect(slash, 'the challenger made no disprove').toBeDefined();
-  if (slash === undefined) return;
-  expect(slash.leaf).toMatch(leaf);
-  confirm(r.game.chain, slash.tx);
-  expect(slash.tx.outputs[0]?.script).toEqual(BURN_SCRIPT_PUBKEY);
-  expect(slash.tx.outputs[0]?.value).toBe(r.fx.spec.values.stake / 2n);
-  expect(slash.tx.outputs[1]?.script).toEqual(taprootOutput(r.fx.spec.challenger).scriptPubKey);
-  // Each presigned fee covers the transaction as sent at the graph's rate.
-  const gtx = gameTx(r.game.graph, `slash:${slash.site}`);
-  expect(gtx.fee).toBeGreaterThanOrEqual(BigInt(txVsize(slash.tx)) * r.fx.spec.feeRate);
-}
+const playOnChain = (ctx: GameContext, operator: OperatorPlayer, options: PlayOptions = {}) =>
+  playEpochOnChain(epoch, shape, ctx, operator, options);
 
 describe('a game on simnet, played through its transactions', () => {
   it('a wrong result: narrowed to the last step, slashed by the last-step leaf; a copied witness does not spend', () => {

@@ -21,7 +21,7 @@ import { bump, griefer, type Tally } from './griefer.ts';
 import { contextOf, faultyRun, honestEpoch, operatorOf } from './setup.ts';
 
 const LONG = process.env.VIGIL_LONG === '1';
-const SEED_COUNT = Number(process.env.VIGIL_GAME_SEEDS ?? (LONG ? 100 : 4));
+const SEED_COUNT = Number(process.env.VIGIL_GAME_SEEDS ?? (LONG ? 100 : 2));
 const SEEDS = Array.from({ length: SEED_COUNT }, (_, i) => 5_000 + i);
 const GRIEFERS = LONG ? 20 : 5;
 
