@@ -357,6 +357,7 @@ export function replayOnChain(
   game: ChainGame,
   events: readonly GameEvent[],
   kickoff: PublishedSignatures['kickoff'],
+  afterMove?: (id: string, signed: Signed) => void,
 ): Replay {
   const shape = fx.spec.shape;
   const bits = roundBits(shape);
@@ -370,6 +371,7 @@ export function replayOnChain(
   const send = (id: string, values: ReadonlyMap<string, Uint8Array>) => {
     confirm(game.chain, signedMove(fx, game, id, values, signed));
     played.push(id);
+    afterMove?.(id, signed);
   };
   for (const ev of events) {
     switch (ev.kind) {
@@ -378,6 +380,7 @@ export function replayOnChain(
         steps = ev.move.steps;
         for (const [label, bytes] of assertValues(ev.move))
           signed.operator.set(label, fx.sign.operator(label, bytes));
+        afterMove?.('assert', signed);
         break;
       case 'answer':
         send(`answer${ev.round}`, new Map(ev.values.map((p, k) => [`answer${ev.round}.point${k + 1}`, p])));
@@ -520,6 +523,8 @@ export type PlayOptions = {
   readonly agreedImageRoot?: Uint8Array;
   /** Keeps the moves up to some point: a side falls silent there. */
   readonly cut?: (events: GameEvent[]) => GameEvent[];
+  /** Called after each move confirms, with what both sides have published so far. */
+  readonly afterMove?: (id: string, signed: Signed, game: ChainGame, fx: GameFixture) => void;
 };
 
 /**
@@ -542,7 +547,13 @@ export function playEpochOnChain(
     imageRoot: ctx.imageRoot,
     inputsRoot: ctx.inputsRoot,
   });
-  const replay = replayOnChain(fx, game, options.cut?.(players.events) ?? players.events, kickoff);
+  const replay = replayOnChain(
+    fx,
+    game,
+    options.cut?.(players.events) ?? players.events,
+    kickoff,
+    options.afterMove && ((id, signed) => options.afterMove?.(id, signed, game, fx)),
+  );
   return { fx, game, outcome, replay, kickoff };
 }
 
