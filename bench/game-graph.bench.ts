@@ -16,25 +16,30 @@ import { type BenchFigure, type Benchmark, withRatio } from './harness.ts';
 
 const SHAPE = MAINNET_SEARCH;
 const T = 72;
-const TIMELOCKS = { move: T, payout: (4 * roundBits(SHAPE).length + 4) * T, bondRefund: 3_000 };
+const TIMELOCKS = {
+  move: T,
+  payout: (4 * roundBits(SHAPE).length + 4) * T,
+  assertWindow: 864,
+  bondRefund: 1_008,
+};
 
 /** The kind of a game transaction, for the weight table: its move without round or branch. */
 const kindOf = (id: string): string =>
   id
-    .replace(/^request\d\//, '')
-    .replace(/^slash:.*/, 'slash')
+    .replace(/^(read|tape)\//, '')
+    .replace(/^(slash|timeout):.*/, '$1')
     .replace(/\d+$/, '');
 
-/** The fees along the longest path (the first search, request 1's branch to reveal′, and the slash). */
+/** The fees along the longest path (the first search, the read's second search to reveal′, and the slash). */
 function longestPathFees(g: GameGraph): bigint {
   let fees = 0n;
-  let id: string | undefined = 'request1/reveal′';
+  let id: string | undefined = 'read/reveal′';
   while (id !== undefined) {
     const node = g.nodes.get(id);
     fees += g.txs.get(id)?.fee ?? 0n;
     id = node?.parent;
   }
-  return fees + (g.txs.get('slash:request1/reveal′')?.fee ?? 0n);
+  return fees + (g.txs.get('slash:read/reveal′')?.fee ?? 0n);
 }
 
 async function graphFigures(): Promise<BenchFigure[]> {

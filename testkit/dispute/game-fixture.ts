@@ -91,7 +91,7 @@ export function makeGameFixture(options: GameFixtureOptions = {}): GameFixture {
     keys: cachedKeys(scope),
     kickoff,
     covenant: secrets.covenant.map(xOnly),
-    timelocks: options.timelocks ?? { move: 3, payout: 60, bondRefund: 80 },
+    timelocks: options.timelocks ?? { move: 3, payout: 60, assertWindow: 12, bondRefund: 20 },
     feeRate: options.feeRate ?? 1n,
     burnBps: 5_000,
     values: options.values ?? { stake: 10_000_000n, reserve: 600_000n, bond: 1_100_000n },

@@ -70,7 +70,13 @@ export type GameTimelocks = {
   readonly move: number;
   /** D's payout to the operator, from the assert (T_pay): the claim graph's, needed for D's script. */
   readonly payout: number;
-  /** w's bond returns to it after this many blocks from the challenge if no game ever spends it. */
+  /** T_a: the latest the assert can confirm, in blocks after the kick-off (so after w's challenge too). */
+  readonly assertWindow: number;
+  /**
+   * w's bond returns to it after this many blocks from the challenge if no game ever spends it (the claim
+   * was never asserted). It must mature after the latest forfeit, T_a + t: a griefer could otherwise
+   * force an assert and take its bond back before the operator can claim it.
+   */
   readonly bondRefund: number;
 };
 
@@ -148,9 +154,10 @@ export function checkGameSpec(spec: GameGraphSpec): void {
     if (!Number.isInteger(v) || v < 1 || v > MAX_RELATIVE_BLOCKS)
       fail(`Timelock ${name} = ${v} is not 1..65535 blocks`);
   }
-  if (spec.timelocks.bondRefund <= spec.timelocks.move) {
+  const { assertWindow, bondRefund, move } = spec.timelocks;
+  if (bondRefund <= assertWindow + move) {
     fail(
-      'The bond refund must mature after the first move: w could otherwise take its bond back and stay silent',
+      `The bond refund after ${bondRefund} blocks must mature after the latest forfeit (T_a + t = ${assertWindow + move}): a griefer could otherwise force an assert and take its bond back first`,
     );
   }
   // The longest game is 4R + 3 moves after the assert (choice 1, R − 1 answers and choices, the reveal, a
@@ -203,21 +210,30 @@ function keyedMove(spec: GameGraphSpec, shape: MoveShape): Move {
   };
 }
 
-/** Each game move once per branch, with its parent: the tree the transactions follow. */
+/** Each game move with its parent: the tree the transactions follow. */
 function moveTree(spec: GameGraphSpec): { id: string; move: Move; parent: string | undefined }[] {
-  const last = new Map<string, string>();
   const out: { id: string; move: Move; parent: string | undefined }[] = [];
+  // The last move so far on the main line and in each branch; a branch starts at its request.
+  const last = new Map<string, string>([
+    ['read', 'requestRead'],
+    ['tape', 'requestTape'],
+  ]);
+  let main: string | undefined;
   for (const { site, move } of gameMoveSites(spec.shape)) {
     if (site === 'reserve') continue; // the assert: the claim graph's, shared by every game
     const slash = site.indexOf('/');
-    const branch = slash < 0 ? '' : site.slice(0, slash);
     let parent: string | undefined;
-    if (move.name.startsWith('request')) parent = 'reveal';
-    else if (branch !== '') parent = last.get(branch) ?? branch;
-    else parent = last.get('');
+    if (slash >= 0) {
+      const branch = site.slice(0, slash);
+      parent = last.get(branch);
+      last.set(branch, site);
+    } else if (move.name.startsWith('request')) {
+      parent = 'reveal';
+    } else {
+      parent = main;
+      main = site;
+    }
     out.push({ id: site, move: keyedMove(spec, move), parent });
-    if (move.name.startsWith('request')) last.set(site, site);
-    else last.set(branch, site);
   }
   return out;
 }
@@ -320,7 +336,6 @@ export function buildGameGraph(spec: GameGraphSpec, outpoints: GameOutpoints): G
   const childrenOf = (id: string | undefined) => tree.filter((n) => n.parent === id);
   const siteLeaves = leavesOf(spec);
   const leavesAt = (site: LeafSite): GameLeaf[] => siteLeaves.get(site) ?? [];
-  const moverKey = (m: Move) => (m.mover === 'challenger' ? w : spec.operator);
   const nextInputLeaves = (id: string | undefined, j: number) =>
     childrenOf(id).flatMap((c) => {
       const s = (inputsOf.get(c.id) as MoveInputScript[])[j];
@@ -358,6 +373,7 @@ export function buildGameGraph(spec: GameGraphSpec, outpoints: GameOutpoints): G
     potOut: Outpoint,
     sequence: number,
     wLeaves: number[],
+    kind: 'slash' | 'timeout' = 'slash',
   ) => {
     const value = BigInt(potValue);
     const stakeLeafWitness = witnessBytes(
@@ -378,7 +394,7 @@ export function buildGameGraph(spec: GameGraphSpec, outpoints: GameOutpoints): G
     const maxWeight = weightOf(2, outputs, [stakeLeafWitness, potWitness]);
     const fee = feeFor(spec.feeRate, maxWeight);
     const reward = spec.values.stake - burn + value - fee;
-    if (reward < GAME_CONNECTOR_VALUE) fail(`The slash of ${site} would leave w ${reward} sats`);
+    if (reward < GAME_CONNECTOR_VALUE) fail(`The ${kind} slash of ${site} would leave w ${reward} sats`);
     (outputs[1] as TxOutput).value = reward;
     const tx: Tx = {
       version: GAME_TX_VERSION,
@@ -386,7 +402,7 @@ export function buildGameGraph(spec: GameGraphSpec, outpoints: GameOutpoints): G
       outputs,
       locktime: 0,
     };
-    const id = `slash:${site}`;
+    const id = `${kind}:${site}`;
     txs.set(id, {
       id,
       kind: 'slash',
@@ -461,16 +477,24 @@ export function buildGameGraph(spec: GameGraphSpec, outpoints: GameOutpoints): G
     const ins = inputsOf.get(n.id) as MoveInputScript[];
     const kids = childrenOf(n.id);
     const connectors = Math.max(0, ...kids.map((c) => (inputsOf.get(c.id) as MoveInputScript[]).length - 1));
+    // Who must act next on this output: the next moves' mover, or w (a disprove) after the last move.
+    // If that side stays silent for t, the other takes the pot (and, if the operator was silent, D).
+    const next = kids[0]?.move.mover ?? 'challenger';
+    if (kids.some((c) => c.move.mover !== next)) fail(`${n.id}: its next moves are not all one side's`);
+    // Two operator moves on one leaf would let anyone move the operator's witness from one to the other
+    // (its moves carry no signature of its own): the graph must give each its own output.
+    if (next === 'operator' && kids.length > 1) fail(`${n.id}: two operator moves would share its pot`);
+    const silentWinner = next === 'operator' ? w : spec.operator;
     const potTree = treeOutput([
       ...nextInputLeaves(n.id, 0),
-      { name: 'timeout', script: covenantLeaf([moverKey(n.move)], t) },
+      { name: 'timeout', script: covenantLeaf([silentWinner], t) },
       ...leavesAt(n.id),
     ]);
     const connectorOutputs = Array.from(
       { length: connectors },
       (_, j) => treeOutput(nextInputLeaves(n.id, j + 1)).output,
     );
-    const anchor = taprootOutput(moverKey(n.move));
+    const anchor = taprootOutput(n.move.mover === 'challenger' ? w : spec.operator);
 
     // What the move spends: the parent's pot and connectors, or, for choice 1, C_w and Q_w.
     const spends: GameInputSpend[] = [];
@@ -563,17 +587,22 @@ export function buildGameGraph(spec: GameGraphSpec, outpoints: GameOutpoints): G
       anchor,
     });
 
-    // Its slash: an operator move's disproves and equivocations, a challenger move's timeout.
+    // Its slashes: through w's disprove and equivocation leaves at once; through the timeout after t
+    // when the operator is the side that must move next.
     const potOut = { txid: txid(tx), vout: 0 };
-    if (n.move.mover === 'operator') {
-      const wLeaves = [...potTree.index]
-        .filter(([name]) => leavesAt(n.id).some((l) => l.name === name && l.spender === 'challenger'))
-        .map(([, k]) => k);
-      if (wLeaves.length > 0) addSlash(n.id, potTree.output, pot, potOut, GAME_SEQUENCE_NO_LOCK, wLeaves);
-    } else {
-      addSlash(n.id, potTree.output, pot, potOut, t, [potTree.index.get('timeout') as number]);
+    const wLeaves = [...potTree.index]
+      .filter(([name]) => leavesAt(n.id).some((l) => l.name === name && l.spender === 'challenger'))
+      .map(([, k]) => k);
+    if (wLeaves.length > 0) addSlash(n.id, potTree.output, pot, potOut, GAME_SEQUENCE_NO_LOCK, wLeaves);
+    if (next === 'operator') {
+      addSlash(n.id, potTree.output, pot, potOut, t, [potTree.index.get('timeout') as number], 'timeout');
     }
   }
+
+  // Every transaction its own txid: two presigned transactions with one txid would be one transaction,
+  // and whichever witness confirmed would decide which of them it was.
+  const ids = new Set([...txs.values()].map((x) => bytesToHex(txid(x.tx))));
+  if (ids.size !== txs.size) fail(`${txs.size - ids.size} of the game's transactions repeat another's txid`);
 
   return {
     spec,

@@ -98,7 +98,6 @@ export function gameLeafItems(
   const own = (p: string) => Array.from({ length: R }, (_, r) => by('challenger', `choice${p}${r + 1}`));
   const record = () =>
     Object.fromEntries(STEP_FIELDS.map((f) => [f, op(`record.${f}`)])) as Record<StepField, WotsSignature>;
-  const q = site.startsWith('request2/') ? 2 : 1;
   const read = (slot: 1 | 2) => ({
     raddr: op(`record.r${slot}addr`),
     rvalue: op(`record.r${slot}value`),
@@ -111,6 +110,8 @@ export function gameLeafItems(
   };
   const S = [spenderSig];
   const [kind, arg] = name.split(':') as [string, string | undefined];
+  // The read an RV leaf judges (its name ends in :1 or :2).
+  const q = arg === '2' ? 2 : 1;
 
   switch (kind) {
     case 'h0':
@@ -291,6 +292,8 @@ export type AttemptPlace = {
   readonly program: Program;
   readonly choices: readonly number[];
   readonly pc?: number;
+  /** The read the second search disputed (1 or 2): which RV leaves on reveal′. */
+  readonly read?: 1 | 2;
 };
 
 /**
@@ -338,6 +341,12 @@ export function attemptLeafName(
     }
     case 'tape-level':
       return `tape-level:${attempt.level}`;
+    case 'read-value':
+    case 'later-write':
+    case 'not-a-write':
+      if (place.read === undefined)
+        throw new LeafWitnessError(`${attempt.leaf} needs the read the search disputed`);
+      return `${attempt.leaf}:${place.read}`;
     default:
       return attempt.leaf;
   }

@@ -193,7 +193,7 @@ const points = (prefix: string, count: number): MoveValueShape[] =>
 
 /**
  * Every move a game can make, in play order, for a search shape: the assert (shared by the claim's
- * games), the first search's choices and answers, the reveal, the three requests, the second search,
+ * games), the first search's choices and answers, the reveal, the two requests (a read, the tape), the second search,
  * reveal′, and the tape reveal in two transactions. Values as §24.3–24.5 list them; echoes as §24.11.
  */
 export function gameMoveShapes(shape: SearchShape): MoveShape[] {
@@ -243,9 +243,12 @@ export function gameMoveShapes(shape: SearchShape): MoveShape[] {
     ],
     echoes: choiceEchoes('choice'),
   });
-  for (const q of [1, 2, 3]) {
+  // The request: a read's second search (q = 1 or 2: the same transactions, since the operator's
+  // answers are chain values whichever read is disputed, and reveal′ carries both reads' leaves), or the
+  // tape path (q = 3). Which transaction confirmed is what binds the request.
+  for (const name of ['requestRead', 'requestTape']) {
     moves.push({
-      name: `request${q}`,
+      name,
       mover: 'challenger',
       values: [],
       echoes: [small('record.pc'), small('record.waddr')],

@@ -7,10 +7,12 @@
  *   reserve Q_w                  h_0, length, image root (the assert's values); the assert's equivocations
  *   reveal                       resign at every point of the first search, the step's leaves, execution
  *   choice_R                     past end (the operator's refusal)
- *   request_3                    not a tape step (the operator's refusal: q is which request confirmed)
- *   request_q / choice′_R        past the read (the second search's past end)
- *   request_q / reveal′          resign′, resign at the read, the write step's leaves for read q
- *   request_3 / tape reveal 2    the tape path's leaves
+ *   request tape                 not a tape step (the operator's refusal: the tape was asked for)
+ *   read / choice′_R             past the read (the second search's past end)
+ *   read / reveal′               resign′, resign at the read, chain link′, wrong predecessor, and RV1–RV3
+ *                                for each of the two reads (whichever read w disputes, the operator's
+ *                                answers are chain values, so one second search serves both)
+ *   tape / tape reveal 2         the tape path's leaves
  *   every move's output          one equivocation leaf per key that move signed (its opponent spends it)
  *
  * Who may spend a leaf is its first check (the generators' `covenant` keys): the challenger's key on its
@@ -229,7 +231,7 @@ export function gameOutputLeaves(spec: GameLeafSpec): Map<LeafSite, GameLeaf[]> 
     pastEndLeaf(shape, { choices: ownChoices(''), steps: ch('echo.steps', SMALL_BYTES) }, O).script,
   );
   put(
-    'request3',
+    'requestTape',
     'not-a-tape-step',
     'operator',
     notATapeStepLeaf(
@@ -239,50 +241,48 @@ export function gameOutputLeaves(spec: GameLeafSpec): Map<LeafSite, GameLeaf[]> 
     ).script,
   );
 
-  // The second search, one branch per read.
+  // The second search: one branch, whichever read w disputes. The operator answers with chain values and
+  // reveals step j's chained fields either way; only the RV leaves depend on the read, and both reads'
+  // sit on reveal′. Against an honest trace no RV leaf of either read spends (§24.5), so w's choice of
+  // leaf is free; against a lying operator w uses the read it targeted.
+  put(
+    `read/choice′${R}`,
+    'past-read',
+    'operator',
+    pastReadLeaf(shape, { readChoices: ownChoices(''), choices: ownChoices('′') }, O).script,
+  );
+  const site = 'read/reveal′';
+  resignAll(site, '′');
+  const write = (name: string, script: Uint8Array) => put(site, name, 'challenger', script);
+  write(
+    'resign-at-read',
+    resignAtReadLeaf(
+      shape,
+      { readChoices: echoChoices(''), choices: echoChoices('′'), readH: chain('h'), hNext: chain('hNext′') },
+      W,
+    ).script,
+  );
+  write(
+    'chain-link′',
+    chainLinkLeaf(
+      {
+        h: chain('h′'),
+        pc: small('pc′'),
+        nextPc: small('nextPc′'),
+        waddr: small('waddr′'),
+        wvalue: word('wvalue′'),
+        hNext: chain('hNext′'),
+      },
+      W,
+    ).script,
+  );
+  write('wrong-predecessor', wrongPredecessorLeaf({ hNext: chain('hNext′'), h: chain('h′') }, W).script);
   for (const [q, a, v, l] of [
     [1, 'r1addr', 'r1value', 'r1last'],
     [2, 'r2addr', 'r2value', 'r2last'],
   ] as const) {
-    const branch = `request${q}/`;
-    put(
-      `${branch}choice′${R}`,
-      'past-read',
-      'operator',
-      pastReadLeaf(shape, { readChoices: ownChoices(''), choices: ownChoices('′') }, O).script,
-    );
-    const site = `${branch}reveal′`;
-    resignAll(site, '′');
-    const write = (name: string, script: Uint8Array) => put(site, name, 'challenger', script);
     write(
-      'resign-at-read',
-      resignAtReadLeaf(
-        shape,
-        {
-          readChoices: echoChoices(''),
-          choices: echoChoices('′'),
-          readH: chain('h'),
-          hNext: chain('hNext′'),
-        },
-        W,
-      ).script,
-    );
-    write(
-      'chain-link′',
-      chainLinkLeaf(
-        {
-          h: chain('h′'),
-          pc: small('pc′'),
-          nextPc: small('nextPc′'),
-          waddr: small('waddr′'),
-          wvalue: word('wvalue′'),
-          hNext: chain('hNext′'),
-        },
-        W,
-      ).script,
-    );
-    write(
-      'read-value',
+      `read-value:${q}`,
       readValueLeaf(
         shape,
         {
@@ -297,7 +297,7 @@ export function gameOutputLeaves(spec: GameLeafSpec): Map<LeafSite, GameLeaf[]> 
       ).script,
     );
     write(
-      'later-write',
+      `later-write:${q}`,
       laterWriteLeaf(
         shape,
         {
@@ -311,18 +311,17 @@ export function gameOutputLeaves(spec: GameLeafSpec): Map<LeafSite, GameLeaf[]> 
       ).script,
     );
     write(
-      'not-a-write',
+      `not-a-write:${q}`,
       notAWriteLeaf(
         shape,
         { choices: echoChoices('′'), raddr: record[a], rlast: small(l), waddr: small('waddr′') },
         W,
       ).script,
     );
-    write('wrong-predecessor', wrongPredecessorLeaf({ hNext: chain('hNext′'), h: chain('h′') }, W).script);
   }
 
   // The tape path: every leaf reads the second tape-reveal transaction's values, so they sit on its output.
-  const tape = (name: string, script: Uint8Array) => put('request3/tapeReveal2', name, 'challenger', script);
+  const tape = (name: string, script: Uint8Array) => put('tape/tapeReveal2', name, 'challenger', script);
   for (let j = 0; j < TAPE_HALF_DEPTH; j++) {
     tape(
       `tape-level:${j}`,
@@ -379,15 +378,15 @@ export function gameOutputLeaves(spec: GameLeafSpec): Map<LeafSite, GameLeaf[]> 
 /** A move and the output its values' equivocation leaves sit on (the assert's: Q_w). */
 export type MoveSite = { readonly site: LeafSite; readonly move: ReturnType<typeof gameMoveShapes>[number] };
 
-/** Every move of a game once per branch it is played in, with its site (the graph's transaction id). */
+/** Every move of a game with its site (the graph's transaction id: `read/…`, `tape/…` in the two branches). */
 export function gameMoveSites(shape: SearchShape): MoveSite[] {
   const out: MoveSite[] = [];
   for (const move of gameMoveShapes(shape)) {
     const second = move.name.includes('′');
     const tape = move.name.startsWith('tapeReveal');
     if (move.name === 'assert') out.push({ site: 'reserve', move });
-    else if (second) for (const q of [1, 2]) out.push({ site: `request${q}/${move.name}`, move });
-    else if (tape) out.push({ site: `request3/${move.name}`, move });
+    else if (second) out.push({ site: `read/${move.name}`, move });
+    else if (tape) out.push({ site: `tape/${move.name}`, move });
     else out.push({ site: move.name, move });
   }
   return out;

@@ -400,7 +400,7 @@ export function replayOnChain(
         query = ev.q;
         const r = reveal as StepReveal;
         send(
-          `request${ev.q}`,
+          ev.q === 3 ? 'requestTape' : 'requestRead',
           new Map([
             ['echo.record.pc', smallBytes(r.record.pc)],
             ['echo.record.waddr', smallBytes(r.record.w.addr)],
@@ -418,23 +418,20 @@ export function replayOnChain(
             p < i ? (ev.values[k] as Uint8Array) : (reveal as StepReveal).h,
           ]),
         );
-        send(`request${ev.q}/answer′${ev.round}`, values);
+        send(`read/answer′${ev.round}`, values);
         break;
       }
       case 'choice′':
         choicesRead.set(ev.round, ev.choice);
-        send(
-          `request${ev.q}/choice′${ev.round}`,
-          new Map([[`choice′${ev.round}`, Uint8Array.of(ev.choice)]]),
-        );
+        send(`read/choice′${ev.round}`, new Map([[`choice′${ev.round}`, Uint8Array.of(ev.choice)]]));
         break;
       case 'reveal′':
-        send(`request${ev.q}/reveal′`, writeRevealValues(ev.reveal, choicesRead));
+        send('read/reveal′', writeRevealValues(ev.reveal, choicesRead));
         break;
       case 'tape': {
         const values = tapeValues(ev.path);
-        send('request3/tapeReveal1', values);
-        send('request3/tapeReveal2', values);
+        send('tape/tapeReveal1', values);
+        send('tape/tapeReveal2', values);
         break;
       }
       case 'disprove': {
@@ -444,8 +441,8 @@ export function replayOnChain(
             : ev.at === 'reveal'
               ? 'reveal'
               : ev.at === 'reveal′'
-                ? `request${query}/reveal′`
-                : 'request3/tapeReveal2';
+                ? 'read/reveal′'
+                : 'tape/tapeReveal2';
         const second = ev.at === 'reveal′';
         const leaf = attemptLeafName(
           ev.attempt,
@@ -454,6 +451,7 @@ export function replayOnChain(
             program: fx.spec.program,
             choices: [...(second ? choicesRead : choices).values()],
             ...(reveal === undefined ? {} : { pc: reveal.record.pc }),
+            ...(query === 1 || query === 2 ? { read: query } : {}),
           },
           second ? 'second' : 'first',
         );
@@ -554,7 +552,7 @@ export function playEpochOnChain(
     kickoff,
     options.afterMove && ((id, signed) => options.afterMove?.(id, signed, game, fx)),
   );
-  return { fx, game, outcome, replay, kickoff };
+  return { fx, game, outcome, replay, kickoff, events: players.events };
 }
 
 /** Sends the slash and checks where the money went: half of D burned, the rest and the pot to w. */

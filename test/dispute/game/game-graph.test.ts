@@ -97,12 +97,10 @@ function checkGraph(g: GameGraph, shape: SearchShape) {
       expect(hasOpSuccess(leaf.script), `${name}: OP_SUCCESSx`).toBe(false);
     }
   }
-  // Pots: the next moves need the covenant; the timeout is the mover's after t; disproves are w's, refusals the operator's.
+  // Pots: the next moves need the covenant; the timeout waits t.
   for (const n of g.nodes.values()) {
-    const moverKey = n.move.mover === 'challenger' ? spec.challenger : spec.operator;
     const timeout = firstSigner(n.pot.leaves[n.leaves.get('timeout') as number]?.script as Uint8Array);
     expect(timeout?.csv, n.id).toBe(spec.timelocks.move);
-    expect(equalBytes(timeout?.key as Uint8Array, moverKey), n.id).toBe(true);
     for (const [leafName, k] of n.leaves) {
       const first = firstSigner(n.pot.leaves[k]?.script as Uint8Array)?.key as Uint8Array;
       if (leafName.startsWith('move:'))
@@ -148,13 +146,28 @@ function checkGraph(g: GameGraph, shape: SearchShape) {
       expect(inputs.length).toBe(n.inputs.length);
     }
   }
-  // Slashes: one per operator move (and Q_w), one per challenger move; each spends D first.
+  // The moves: the first search, the reveal, two requests, one second search, two tape reveals.
   const R = roundBits(shape).length;
-  expect(g.nodes.size).toBe(2 * R - 1 + 1 + 3 + 2 * (2 * R + 1) + 2);
-  for (const n of g.nodes.values()) expect(g.txs.get(`slash:${n.id}`), n.id).toBeDefined();
+  expect(g.nodes.size).toBe(2 * R - 1 + 1 + 2 + (2 * R + 1) + 2);
+  // Each output's timeout goes to the side that wins if the next mover is silent; where the operator
+  // moves next, w's timeout slash of D exists; every operator move's output has w's slash.
+  for (const n of g.nodes.values()) {
+    const kids = [...g.nodes.values()].filter((c) => c.parent === n.id);
+    const next = kids[0]?.move.mover ?? 'challenger';
+    const timeout = firstSigner(n.pot.leaves[n.leaves.get('timeout') as number]?.script as Uint8Array);
+    const winner = next === 'operator' ? spec.challenger : spec.operator;
+    expect(equalBytes(timeout?.key as Uint8Array, winner), `${n.id}: timeout key`).toBe(true);
+    expect(g.txs.has(`timeout:${n.id}`), `${n.id}: timeout slash`).toBe(next === 'operator');
+    if (n.move.mover === 'operator') expect(g.txs.has(`slash:${n.id}`), n.id).toBe(true);
+  }
+  // Every transaction has its own txid (two presigned transactions with one txid would be one).
+  expect(new Set(txs.map((t) => txidHex(t.tx))).size).toBe(txs.length);
   for (const t of txs.filter((x) => x.kind === 'slash')) {
     expect(equalBytes(t.tx.inputs[0]?.prevTxid as Uint8Array, g.outpoints.stake.txid)).toBe(true);
     expect(t.tx.outputs[0]?.value).toBe((spec.values.stake * BigInt(spec.burnBps)) / 10_000n);
+  }
+  for (const t of txs.filter((x) => x.kind === 'slash' && x.id.startsWith('timeout:'))) {
+    expect(t.tx.inputs[1]?.sequence, t.id).toBe(spec.timelocks.move);
   }
 }
 
@@ -171,7 +184,7 @@ describe('one game graph', () => {
   it('at mainnet’s shape too (n = 32, K = 29, 6 rounds), with its largest transactions under 400,000 WU', () => {
     const fx = makeGameFixture({
       shape: MAINNET_SEARCH,
-      timelocks: { move: 72, payout: 2_016, bondRefund: 3_000 },
+      timelocks: { move: 72, payout: 2_016, assertWindow: 864, bondRefund: 1_008 },
     });
     const g = buildFixtureGame(fx);
     checkGraph(g, MAINNET_SEARCH);
@@ -273,13 +286,14 @@ describe('a game spec Vigil refuses', () => {
   const build = (patch: Partial<typeof regtest.spec>) => () =>
     buildGameGraph({ ...regtest.spec, ...patch }, placeholderOutpoints());
 
-  it('a payout that could mature mid-game, a refund before the first move, a timelock out of range', () => {
-    expect(build({ timelocks: { move: 3, payout: 59, bondRefund: 80 } })).toThrow(/could mature mid-game/);
-    expect(build({ timelocks: { move: 3, payout: 60, bondRefund: 3 } })).toThrow(
-      /bond refund must mature after/,
+  it('a payout that could mature mid-game, a refund before the latest forfeit, a timelock out of range', () => {
+    const tl = { move: 3, payout: 60, assertWindow: 12, bondRefund: 20 };
+    expect(build({ timelocks: { ...tl, payout: 59 } })).toThrow(/could mature mid-game/);
+    expect(build({ timelocks: { ...tl, bondRefund: 15 } })).toThrow(
+      /must mature after the latest forfeit \(T_a \+ t = 15\)/,
     );
-    expect(build({ timelocks: { move: 0, payout: 60, bondRefund: 80 } })).toThrow(GameGraphError);
-    expect(build({ timelocks: { move: 3, payout: 70_000, bondRefund: 80 } })).toThrow(/not 1..65535/);
+    expect(build({ timelocks: { ...tl, move: 0 } })).toThrow(GameGraphError);
+    expect(build({ timelocks: { ...tl, payout: 70_000 } })).toThrow(/not 1..65535/);
   });
 
   it('reserves that cannot pay the game’s fees, a burn below dust, a rate below 1 sat/vB', () => {

@@ -39,7 +39,9 @@ import {
   type PlayOptions,
   playEpochOnChain,
   rejection,
+  signedMove,
   slashThrough,
+  tapeValues,
 } from './chain-play.ts';
 import { contextOf, type Epoch, honestEpoch, operatorOf, otherTapeRun } from './setup.ts';
 
@@ -128,9 +130,9 @@ describe('a game on simnet, played through its transactions', () => {
     };
     const r = playOnChain(contextOf(epoch, claimed), liar);
     expect(r.outcome).toMatchObject({ winner: 'challenger', at: 'read-value', writeStep: lastWrite });
-    expect(r.replay.played).toContain('request1');
-    expect(r.replay.played.at(-1)).toBe('request1/reveal′');
-    expectSlashed(r, 'read-value');
+    expect(r.replay.played).toContain('requestRead');
+    expect(r.replay.played.at(-1)).toBe('read/reveal′');
+    expectSlashed(r, 'read-value:1');
   });
 
   it('a run over another tape: the tape path (request 3, two 5-input reveals) ends at the tape-top leaf', () => {
@@ -138,7 +140,7 @@ describe('a game on simnet, played through its transactions', () => {
     const ctx = contextOf(epoch, other.run.result as bigint);
     const r = playOnChain(ctx, operatorOf(shape, epoch, other.run.steps, other.tape));
     expect(r.outcome).toMatchObject({ winner: 'challenger', at: 'tape-top' });
-    expect(r.replay.played.slice(-3)).toEqual(['request3', 'request3/tapeReveal1', 'request3/tapeReveal2']);
+    expect(r.replay.played.slice(-3)).toEqual(['requestTape', 'tape/tapeReveal1', 'tape/tapeReveal2']);
     expectSlashed(r, 'tape-top');
   });
 
@@ -172,13 +174,13 @@ describe('silence and refusals on simnet', () => {
       cut: (e) => eventsThrough(e, 'choice', 1),
     });
     expect(r.replay.played).toEqual(['choice1']);
-    const slash = completeGameTx(r.game.graph, 'slash:choice1', [
-      { items: covenantItems(r.game.sigs, 'slash:choice1', 0) },
+    const slash = completeGameTx(r.game.graph, 'timeout:choice1', [
+      { items: covenantItems(r.game.sigs, 'timeout:choice1', 0) },
       {
         items: [
           signGameInput(
             r.game.graph,
-            'slash:choice1',
+            'timeout:choice1',
             1,
             r.fx.secrets.challenger,
             r.game.graph.nodes.get('choice1')?.leaves.get('timeout'),
@@ -206,6 +208,36 @@ describe('silence and refusals on simnet', () => {
     r.game.chain.mine(MINER);
     expect(rejection(r.game.chain, stranger)).toMatch(/script-verify-flag-failed/);
     confirm(r.game.chain, taken);
+  });
+
+  it('the operator silent between its two tape reveals: w slashes D after t; the operator cannot take the pot', () => {
+    const other = otherTapeRun(epoch);
+    const ctx = contextOf(epoch, other.run.result as bigint);
+    const r = playOnChain(ctx, operatorOf(shape, epoch, other.run.steps, other.tape), {
+      cut: (e) => eventsThrough(e, 'request', 1),
+    });
+    expect(r.replay.played.at(-1)).toBe('requestTape');
+    const path = r.events.find((e) => e.kind === 'tape');
+    if (path?.kind !== 'tape') throw new Error('the game reached no tape reveal');
+    confirm(
+      r.game.chain,
+      signedMove(r.fx, r.game, 'tape/tapeReveal1', tapeValues(path.path), r.replay.signed),
+    );
+    // The pot's timeout is w's: the operator, whose move is next, cannot sweep it.
+    const pot = gameOutputOf(r.game.graph, 'tape/tapeReveal1');
+    const sweep = sweepOutput(pot, pot.leaves.get('timeout') as number, operatorKey(r.fx), 2_000n, t);
+    r.game.chain.mine(MINER);
+    r.game.chain.mine(MINER);
+    expect(rejection(r.game.chain, completeSweep(sweep, [signSweep(sweep, r.fx.secrets.operator)]))).toMatch(
+      /script-verify-flag-failed/,
+    );
+    const id = 'timeout:tape/tapeReveal1';
+    const leaf = pot.leaves.get('timeout') as number;
+    const slash = completeGameTx(r.game.graph, id, [
+      { items: covenantItems(r.game.sigs, id, 0) },
+      { items: [signGameInput(r.game.graph, id, 1, r.fx.secrets.challenger, leaf)], leafIndex: leaf },
+    ]);
+    confirm(r.game.chain, slash);
   });
 
   it('a griefer that chooses past T′ loses its bond to the past-end refusal; the refusal never spends against a fair choice', () => {

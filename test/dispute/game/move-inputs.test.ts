@@ -242,7 +242,8 @@ describe('move layout', () => {
     expect(count('answer6')).toBe(2);
     expect(count('choice1')).toBe(1);
     expect(count('reveal')).toBe(1);
-    expect(count('request3')).toBe(1);
+    expect(count('requestTape')).toBe(1);
+    expect(count('requestRead')).toBe(1);
     expect(count('tapeReveal1')).toBe(5);
     expect(count('tapeReveal2')).toBe(5);
   });

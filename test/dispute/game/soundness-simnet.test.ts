@@ -14,16 +14,18 @@ import { taprootOutput } from '../../../src/bitcoin/taproot/output.ts';
 import { hashToDisplayHex } from '../../../src/bitcoin/tx/serialize.ts';
 import type { GameGraph } from '../../../src/dispute/game/game-graph.ts';
 import { completeSweep, gameOutputOf, signSweep, sweepOutput } from '../../../src/dispute/game/game-spend.ts';
-import { REGTEST_SEARCH, roundBits } from '../../../src/dispute/game/grid.ts';
+import { choiceFor, REGTEST_SEARCH, roundBits } from '../../../src/dispute/game/grid.ts';
 import {
   gameLeafItems,
   LeafWitnessError,
   type PublishedSignatures,
 } from '../../../src/dispute/game/leaf-witness.ts';
 import type { Preimage } from '../../../src/dispute/game/moves.ts';
+import type { ChallengerPlayer } from '../../../src/dispute/game/players.ts';
 import type { StepRecord } from '../../../src/machine/isa.ts';
 import { PROGRAM_FAULTS } from '../../../src/machine/programs/faults.ts';
 import { FAULT_CASES } from '../../governance/fault-cases.ts';
+import { reference } from '../../machine/equivalence.ts';
 import { confirm, kickoffSignatures, playEpochOnChain, rejection, slashThrough } from './chain-play.ts';
 import { bump, griefer, rng, type Tally } from './griefer.ts';
 import { contextOf, type Epoch, honestEpoch, operatorOf } from './setup.ts';
@@ -45,6 +47,22 @@ function blocksFor(epoch: Epoch, p: number, next: () => number): Uint8Array[] {
   return out.map(preimageBlock);
 }
 
+/** A griefer that narrows to a tape step of the honest run and asks for its tape path. */
+function tapeGriefer(epoch: Epoch, seed: number): ChallengerPlayer {
+  const tapeSteps = epoch.honest.steps.flatMap((st, k) =>
+    reference.program.instructions[st.pc]?.op === 'tape' ? [k] : [],
+  );
+  const aim = tapeSteps[seed % tapeSteps.length] as number;
+  return {
+    onAssert: () => undefined,
+    choose: (view, bits) => choiceFor(view.segment, bits, aim),
+    onReveal: () => ({ request: 3 }),
+    chooseRead: () => undefined,
+    onWriteReveal: () => undefined,
+    onTapeReveal: () => ({ leaf: 'tape-top' }),
+  };
+}
+
 /** The output a move's leaves sit on: Q_w for the assert, else the move's own pot. */
 const siteOf = (id: string) => (id === 'assert' ? 'reserve' : id);
 
@@ -59,7 +77,10 @@ describe(`an honest operator against griefers on simnet (${GAMES} games)`, () =>
       const epoch = honestEpoch(scenario.genesis, scenario.inputs);
       const ctx = contextOf(epoch, epoch.honest.result);
       const r = playEpochOnChain(epoch, shape, ctx, operatorOf(shape, epoch), {
-        challenger: griefer(ctx, shape, epoch.honest, 9_000 + g, new Map()),
+        // Every fourth griefer walks the search to a tape step and asks for its tape path, so the tape
+        // leaves are tried too (the random griefers rarely land on one).
+        challenger:
+          g % 4 === 3 ? tapeGriefer(epoch, g) : griefer(ctx, shape, epoch.honest, 9_000 + g, new Map()),
         afterMove(id, signed, game, fx) {
           const site = siteOf(id);
           const graph: GameGraph = game.graph;
@@ -107,10 +128,10 @@ describe(`an honest operator against griefers on simnet (${GAMES} games)`, () =>
       if (r.outcome.end === 'refused') {
         const site =
           r.outcome.at === 'not-a-tape-step'
-            ? 'request3'
+            ? 'requestTape'
             : r.outcome.writeStep === undefined
               ? `choice${R}`
-              : `${r.replay.played.find((p) => p.startsWith('request'))?.split('/')[0]}/choice′${R}`;
+              : `read/choice′${R}`;
         const name =
           r.outcome.at === 'not-a-tape-step'
             ? 'not-a-tape-step'
@@ -139,5 +160,6 @@ describe(`an honest operator against griefers on simnet (${GAMES} games)`, () =>
     console.info(`griefing games on simnet: ${[...ends].map(([k, n]) => `${k} ×${n}`).join(', ')}`);
     console.info(`slashes tried and refused: ${[...tried].map(([k, n]) => `${k} ×${n}`).join(', ')}`);
     expect(tried.get('resign') ?? 0).toBeGreaterThan(0);
+    expect(tried.get('tape-top') ?? 0, 'no game reached the tape path').toBeGreaterThan(0);
   }, 600_000);
 });
