@@ -93,6 +93,8 @@ export function makeGameFixture(options: GameFixtureOptions = {}): GameFixture {
     covenant: secrets.covenant.map(xOnly),
     timelocks: options.timelocks ?? { move: 3, payout: 60, assertWindow: 12, bondRefund: 20 },
     feeRate: options.feeRate ?? 1n,
+    slashFeeRates: [1n, 8n, 64n],
+    timeoutFeeRates: [1n, 64n, 1_024n],
     burnBps: 5_000,
     values: options.values ?? { stake: 10_000_000n, reserve: 600_000n, bond: 1_100_000n },
   };

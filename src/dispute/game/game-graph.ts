@@ -86,6 +86,17 @@ export type GameGraphSpec = GameLeafSpec & {
   readonly timelocks: GameTimelocks;
   /** sat/vB the presigned fees pay on each transaction's largest witness. */
   readonly feeRate: bigint;
+  /**
+   * The rates (sat/vB, rising, the first at least `feeRate`) each disprove or equivocation slash is
+   * presigned at: `slash:<site>` at the first, `slash:<site>@<rate>` at the others. Default: `feeRate`.
+   */
+  readonly slashFeeRates?: readonly bigint[];
+  /**
+   * The same for w's timeout slashes (`timeout:<site>`, `timeout:<site>@<rate>`). These race a late
+   * operator move that is still unconfirmed when t runs out, and replace it only with more absolute fee
+   * than it and its descendants (BIP-125), so their ladder climbs higher: they are small transactions.
+   */
+  readonly timeoutFeeRates?: readonly bigint[];
   /** Share of D a slash burns, in basis points; the rest goes to w. */
   readonly burnBps: number;
   /** D, Q_w (the operator's fee reserve for this game) and C_w (w's bond and fee reserve). */
@@ -170,6 +181,19 @@ export function checkGameSpec(spec: GameGraphSpec): void {
     );
   }
   if (spec.covenant.length === 0) fail('The game needs a covenant');
+  for (const [name, rates] of [
+    ['slash', spec.slashFeeRates],
+    ['timeout', spec.timeoutFeeRates],
+  ] as const) {
+    const r = rates ?? [spec.feeRate];
+    if (
+      r.length === 0 ||
+      (r[0] as bigint) < spec.feeRate ||
+      r.some((x, k) => k > 0 && x <= (r[k - 1] as bigint))
+    ) {
+      fail(`The ${name} fee ladder must rise, from at least the presigned fee rate`);
+    }
+  }
   if (spec.feeRate < 1n)
     fail('Presigned fees pay at least 1 sat/vB: Core relays nothing below its minimum fee');
   if (!Number.isInteger(spec.burnBps) || spec.burnBps < 0 || spec.burnBps > 10_000)
@@ -364,6 +388,8 @@ export function buildGameGraph(spec: GameGraphSpec, outpoints: GameOutpoints): G
   const presigned: { tx: string; input: number }[] = [];
   const burn = (spec.values.stake * BigInt(spec.burnBps)) / 10_000n;
   const payTo = (key: Uint8Array) => taprootOutput(key).scriptPubKey;
+  const ladder = (kind: 'slash' | 'timeout') =>
+    (kind === 'slash' ? spec.slashFeeRates : spec.timeoutFeeRates) ?? [spec.feeRate];
 
   /** The slash of a pot: [D, pot] → burn + w, for any leaf of the pot w may spend. */
   const addSlash = (
@@ -382,40 +408,50 @@ export function buildGameGraph(spec: GameGraphSpec, outpoints: GameOutpoints): G
       stake.leaves[STAKE_SLASH_LEAF]?.script as Uint8Array,
       depthOf(stake, STAKE_SLASH_LEAF),
     );
+    // A timeout leaf takes w's signature alone; a disprove leaf up to the stack's 1,000 items.
     const potWitness = Math.max(
       ...wLeaves.map((k) =>
-        witnessBytes(1_000, MAX_LEAF_ITEM_BYTES, pot.leaves[k]?.script as Uint8Array, depthOf(pot, k)),
+        kind === 'timeout'
+          ? witnessBytes(1, 65, pot.leaves[k]?.script as Uint8Array, depthOf(pot, k))
+          : witnessBytes(1_000, MAX_LEAF_ITEM_BYTES, pot.leaves[k]?.script as Uint8Array, depthOf(pot, k)),
       ),
     );
-    const outputs: TxOutput[] = [
-      { value: burn, script: BURN_SCRIPT_PUBKEY },
-      { value: 0n, script: payTo(w) },
-    ];
-    const maxWeight = weightOf(2, outputs, [stakeLeafWitness, potWitness]);
-    const fee = feeFor(spec.feeRate, maxWeight);
-    const reward = spec.values.stake - burn + value - fee;
-    if (reward < GAME_CONNECTOR_VALUE) fail(`The ${kind} slash of ${site} would leave w ${reward} sats`);
-    (outputs[1] as TxOutput).value = reward;
-    const tx: Tx = {
-      version: GAME_TX_VERSION,
-      inputs: [input(outpoints.stake, GAME_SEQUENCE_NO_LOCK), input(potOut, sequence)],
-      outputs,
-      locktime: 0,
-    };
-    const id = `${kind}:${site}`;
-    txs.set(id, {
-      id,
-      kind: 'slash',
-      tx,
-      spends: [
-        { output: stake, value: spec.values.stake, leafIndex: STAKE_SLASH_LEAF },
-        { output: pot, value, leafIndex: undefined },
-      ],
-      presigned: [0],
-      fee,
-      maxWeight,
-    });
-    presigned.push({ tx: id, input: 0 });
+    // One version per rung of the fee ladder, each presigned: a slash has no children, so w can pick
+    // the rung that outbids what the operator put in the way (BIP-125 wants more absolute fee and a
+    // higher feerate than a late move it replaces, and that move's descendants).
+    for (const [rung, rate] of ladder(kind).entries()) {
+      const outputs: TxOutput[] = [
+        { value: burn, script: BURN_SCRIPT_PUBKEY },
+        { value: 0n, script: payTo(w) },
+      ];
+      const maxWeight = weightOf(2, outputs, [stakeLeafWitness, potWitness]);
+      const fee = feeFor(rate, maxWeight);
+      const reward = spec.values.stake - burn + value - fee;
+      if (reward < GAME_CONNECTOR_VALUE) {
+        fail(`The ${kind} slash of ${site} at ${rate} sat/vB would leave w ${reward} sats`);
+      }
+      (outputs[1] as TxOutput).value = reward;
+      const tx: Tx = {
+        version: GAME_TX_VERSION,
+        inputs: [input(outpoints.stake, GAME_SEQUENCE_NO_LOCK), input(potOut, sequence)],
+        outputs,
+        locktime: 0,
+      };
+      const id = slashId(kind, site, rung === 0 ? undefined : rate);
+      txs.set(id, {
+        id,
+        kind: 'slash',
+        tx,
+        spends: [
+          { output: stake, value: spec.values.stake, leafIndex: STAKE_SLASH_LEAF },
+          { output: pot, value, leafIndex: undefined },
+        ],
+        presigned: [0],
+        fee,
+        maxWeight,
+      });
+      presigned.push({ tx: id, input: 0 });
+    }
   };
 
   // Q_w's own transactions: the assert's slash (its leaves judge the assert), and the forfeit.
@@ -616,6 +652,11 @@ export function buildGameGraph(spec: GameGraphSpec, outpoints: GameOutpoints): G
     txs,
     presigned,
   };
+}
+
+/** The id of a slash (`slash`: a disprove or equivocation; `timeout`: the operator was silent) at a rung. */
+export function slashId(kind: 'slash' | 'timeout', site: string, rate?: bigint): string {
+  return rate === undefined ? `${kind}:${site}` : `${kind}:${site}@${rate}`;
 }
 
 /** The prevouts of a game transaction, in input order. */

@@ -44,7 +44,6 @@ import type { Program } from '../../machine/program.ts';
 import type { WotsSignature } from '../winternitz/sign.ts';
 import { roundBits, type SearchShape } from './grid.ts';
 import type { AssertAttempt, RevealAttempt, TapeRevealAttempt, WriteRevealAttempt } from './leaves.ts';
-import type { LeafSite } from './output-leaves.ts';
 import type { GameSigner } from './signer-keys.ts';
 
 export class LeafWitnessError extends VigilError {
@@ -71,10 +70,9 @@ export type LeafExtras = {
   readonly second?: WotsSignature;
 };
 
-/** The items below the script and control block of the leaf `name` on `site`, spent by `spenderSig`'s owner. */
+/** The items below the script and control block of the leaf `name` (unique in a game), spent by `spenderSig`'s owner. */
 export function gameLeafItems(
   shape: SearchShape,
-  site: LeafSite,
   name: string,
   sigs: PublishedSignatures,
   spenderSig: Uint8Array,

@@ -176,6 +176,8 @@ export type ChainGame = {
   readonly chain: SimChain;
   readonly graph: GameGraph;
   readonly sigs: GamePresignatures;
+  /** The operator's wallet coin: a key-path P2TR of its key, confirmed with the game's funding. */
+  readonly operatorCoin: { readonly txid: Uint8Array; readonly vout: number; readonly value: bigint };
 };
 
 /** A chain where a funding transaction holds the game's D, Q_w and C_w, and the game built on it. */
@@ -193,7 +195,9 @@ export function fundGame(fx: GameFixture): ChainGame {
       out(v.stake, scripts.stake.scriptPubKey),
       out(v.reserve, scripts.reserve.scriptPubKey),
       out(v.bond, scripts.bond.scriptPubKey),
-      out(coin.value - v.stake - v.reserve - v.bond - 10_000n),
+      // The operator's own wallet coin (a key-path P2TR of its key), for what it does beside the game.
+      out(OPERATOR_COIN, taprootOutput(fx.spec.operator).scriptPubKey),
+      out(coin.value - v.stake - v.reserve - v.bond - OPERATOR_COIN - 10_000n),
     ],
   });
   chain.acceptTx(funding.tx);
@@ -209,8 +213,11 @@ export function fundGame(fx: GameFixture): ChainGame {
     graph,
     fx.secrets.covenant.map((s) => graph.presigned.map((p) => signGameInput(graph, p.tx, p.input, s))),
   );
-  return { chain, graph, sigs };
+  return { chain, graph, sigs, operatorCoin: { txid: id, vout: 3, value: OPERATOR_COIN } };
 }
+
+/** What the operator's wallet coin holds. */
+const OPERATOR_COIN = 100_000_000n;
 
 /** Sends and mines a transaction; fails the test with the node's reason if it is refused. */
 export function confirm(chain: SimChain, tx: Tx): void {
@@ -486,7 +493,7 @@ export function slashThrough(
   );
   if (leafIndex === undefined) throw new Error(`${site} has no leaf ${leaf}`);
   const wSig = signGameInput(game.graph, slashId, 1, fx.secrets.challenger, leafIndex);
-  const items = gameLeafItems(fx.spec.shape, site, leaf, published, wSig, extras);
+  const items = gameLeafItems(fx.spec.shape, leaf, published, wSig, extras);
   return completeGameTx(game.graph, slashId, [
     { items: covenantItems(game.sigs, slashId, 0) },
     { items, leafIndex },

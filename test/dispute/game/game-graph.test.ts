@@ -115,7 +115,8 @@ function checkGraph(g: GameGraph, shape: SearchShape) {
     const inValue = gameTxPrevouts(t).reduce((a, p) => a + p.value, 0n);
     const outValue = t.tx.outputs.reduce((a, o) => a + o.value, 0n);
     expect(inValue - outValue, t.id).toBe(t.fee);
-    expect(t.fee, t.id).toBe(spec.feeRate * BigInt(Math.ceil(t.maxWeight / 4)));
+    const rate = t.id.includes('@') ? BigInt(t.id.split('@')[1] as string) : spec.feeRate;
+    expect(t.fee, t.id).toBe(rate * BigInt(Math.ceil(t.maxWeight / 4)));
     expect(t.maxWeight, `${t.id} is not standard`).toBeLessThanOrEqual(MAX_STANDARD_TX_WEIGHT);
     for (const o of t.tx.outputs) expect(o.value, t.id).toBeGreaterThanOrEqual(GAME_CONNECTOR_VALUE);
     // Each input spends what `spends` says: the parent's outputs by txid and vout.
@@ -168,6 +169,18 @@ function checkGraph(g: GameGraph, shape: SearchShape) {
   }
   for (const t of txs.filter((x) => x.kind === 'slash' && x.id.startsWith('timeout:'))) {
     expect(t.tx.inputs[1]?.sequence, t.id).toBe(spec.timelocks.move);
+  }
+  // Each slash at every rung of its ladder, spending the same pot.
+  for (const t of txs.filter((x) => x.kind === 'slash' && !x.id.includes('@'))) {
+    const [kind] = t.id.split(':') as ['slash' | 'timeout'];
+    const rates = (kind === 'slash' ? spec.slashFeeRates : spec.timeoutFeeRates) ?? [spec.feeRate];
+    for (const rate of rates.slice(1)) {
+      const rung = g.txs.get(`${t.id}@${rate}`);
+      expect(rung, `${t.id}@${rate}`).toBeDefined();
+      expect(rung?.tx.inputs.map((i) => [bytesToHex(i.prevTxid), i.vout, i.sequence])).toEqual(
+        t.tx.inputs.map((i) => [bytesToHex(i.prevTxid), i.vout, i.sequence]),
+      );
+    }
   }
 }
 
@@ -301,6 +314,8 @@ describe('a game spec Vigil refuses', () => {
       /do not cover the game's fees at 1 sat\/vB: .* would leave a pot of -?\d+ sats/,
     );
     expect(build({ feeRate: 0n })).toThrow(/at least 1 sat\/vB/);
+    expect(build({ timeoutFeeRates: [1n, 1n] })).toThrow(/timeout fee ladder must rise/);
+    expect(build({ slashFeeRates: [1n, 8n, 1_000n] })).toThrow(/at 1000 sat\/vB would leave w -\d+ sats/);
     expect(build({ values: { stake: 500n, reserve: 600_000n, bond: 1_100_000n } })).toThrow(
       /below the 330-sat/,
     );

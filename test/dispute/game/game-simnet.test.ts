@@ -8,8 +8,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { taprootOutput } from '../../../src/bitcoin/taproot/output.ts';
+import { txid } from '../../../src/bitcoin/tx/serialize.ts';
 import type { Tx } from '../../../src/bitcoin/tx/types.ts';
-import { gameTx } from '../../../src/dispute/game/game-graph.ts';
+import { gameTx, slashId } from '../../../src/dispute/game/game-graph.ts';
 import {
   completeGameTx,
   completeSweep,
@@ -23,6 +24,7 @@ import { REGTEST_SEARCH, roundBits } from '../../../src/dispute/game/grid.ts';
 import { gameLeafItems } from '../../../src/dispute/game/leaf-witness.ts';
 import type { GameContext } from '../../../src/dispute/game/moves.ts';
 import type { ChallengerPlayer, OperatorPlayer } from '../../../src/dispute/game/players.ts';
+import { signKeyPathInput } from '../../../src/dispute/graph/challenge.ts';
 import type { StepRecord } from '../../../src/machine/isa.ts';
 import { lastWriteBefore } from '../../../src/machine/reads.ts';
 import { makeGameFixture } from '../../../testkit/dispute/game-fixture.ts';
@@ -240,6 +242,74 @@ describe('silence and refusals on simnet', () => {
     confirm(r.game.chain, slash);
   });
 
+  it('an operator that stalls its move unconfirmed past t, padded with a large low-fee child, is outbid by a rung of w’s timeout ladder', () => {
+    const r = playOnChain(contextOf(epoch, honestRoot ^ 1n), operatorOf(shape, epoch), {
+      cut: (e) => eventsThrough(e, 'choice', 1),
+    });
+    const answer = r.events.find((e) => e.kind === 'answer');
+    if (answer?.kind !== 'answer') throw new Error('no answer 2');
+    // The operator sends answer 2 at its presigned 1 sat/vB and pads it with a 60 kvB child through its
+    // anchor: more absolute fee for w's replacement to beat, at a feerate no miner hurries for.
+    const late = signedMove(
+      r.fx,
+      r.game,
+      'answer2',
+      new Map(answer.values.map((p, k) => [`answer2.point${k + 1}`, p])),
+      r.replay.signed,
+    );
+    expect(rejection(r.game.chain, late)).toBe('accepted');
+    const anchorVout = late.outputs.length - 1;
+    const coin = r.game.operatorCoin;
+    const pad: Tx = {
+      version: 2,
+      locktime: 0,
+      inputs: [
+        {
+          prevTxid: txid(late),
+          vout: anchorVout,
+          scriptSig: new Uint8Array(),
+          sequence: 0xfffffffd,
+          witness: [],
+        },
+        {
+          prevTxid: coin.txid,
+          vout: coin.vout,
+          scriptSig: new Uint8Array(),
+          sequence: 0xfffffffd,
+          witness: [],
+        },
+      ],
+      outputs: Array.from({ length: 1_400 }, () => ({ value: 400n, script: operatorKey(r.fx) })),
+    };
+    const padFee = 2n * 62_000n;
+    pad.outputs.push({ value: coin.value + 330n - 1_400n * 400n - padFee, script: operatorKey(r.fx) });
+    const prevouts = [
+      { value: 330n, script: operatorKey(r.fx) },
+      { value: coin.value, script: operatorKey(r.fx) },
+    ];
+    signKeyPathInput({ tx: pad, prevouts }, 0, r.fx.secrets.operator);
+    signKeyPathInput({ tx: pad, prevouts }, 1, r.fx.secrets.operator);
+    expect(rejection(r.game.chain, pad)).toBe('accepted');
+    // Blocks pass without them (a congested chain): t runs out with answer 2 still unconfirmed.
+    for (let k = 0; k < t; k++) r.game.chain.mine(MINER, []);
+    const timeoutLeaf = r.game.graph.nodes.get('choice1')?.leaves.get('timeout') as number;
+    const rung = (rate?: bigint) => {
+      const id = slashId('timeout', 'choice1', rate);
+      return completeGameTx(r.game.graph, id, [
+        { items: covenantItems(r.game.sigs, id, 0) },
+        {
+          items: [signGameInput(r.game.graph, id, 1, r.fx.secrets.challenger, timeoutLeaf)],
+          leafIndex: timeoutLeaf,
+        },
+      ]);
+    };
+    expect(rejection(r.game.chain, rung())).toBe('insufficient fee');
+    expect(rejection(r.game.chain, rung(64n))).toBe('insufficient fee');
+    confirm(r.game.chain, rung(1_024n));
+    // The late move and its padding are gone; D is slashed.
+    expect(rejection(r.game.chain, late)).toMatch(/missing-inputs|bad-txns-inputs-missingorspent/);
+  });
+
   it('a griefer that chooses past T′ loses its bond to the past-end refusal; the refusal never spends against a fair choice', () => {
     const bitsOf = roundBits(shape);
     const griefer: ChallengerPlayer = {
@@ -263,7 +333,7 @@ describe('silence and refusals on simnet', () => {
       const sig = signSweep(sweep, r.fx.secrets.operator);
       return completeSweep(
         sweep,
-        gameLeafItems(shape, site, 'past-end', { ...r.replay.signed, kickoff: r.kickoff }, sig),
+        gameLeafItems(shape, 'past-end', { ...r.replay.signed, kickoff: r.kickoff }, sig),
       );
     };
     const grief = playOnChain(contextOf(epoch, honestRoot), operatorOf(shape, epoch), {

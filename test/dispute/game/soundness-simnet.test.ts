@@ -144,10 +144,7 @@ describe(`an honest operator against griefers on simnet (${GAMES} games)`, () =>
         const sig = signSweep(sweep, r.fx.secrets.operator);
         confirm(
           r.game.chain,
-          completeSweep(
-            sweep,
-            gameLeafItems(shape, site, name, { ...r.replay.signed, kickoff: r.kickoff }, sig),
-          ),
+          completeSweep(sweep, gameLeafItems(shape, name, { ...r.replay.signed, kickoff: r.kickoff }, sig)),
         );
       }
       // D was never spent: no slash got in, in the mempool or a block.
