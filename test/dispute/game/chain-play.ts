@@ -31,6 +31,7 @@ import type {
   WriteRevealAttempt,
 } from '../../../src/dispute/game/leaves.ts';
 import { type MoveSignatures, moveInputWitness } from '../../../src/dispute/game/move-inputs.ts';
+import { readMoveWitness } from '../../../src/dispute/game/move-reader.ts';
 import type {
   AssertMove,
   Query,
@@ -227,7 +228,7 @@ export function confirm(chain: SimChain, tx: Tx): void {
   expect(block.txs.map((t) => t.txid)).toContain(txidHex(tx));
 }
 
-/** Signatures both sides made in the game so far, by label, so later moves can echo them. */
+/** Signatures both sides published in the game so far (read from the chain), by label, so later moves can echo them. */
 export type Signed = { operator: Map<string, WotsSignature>; challenger: Map<string, WotsSignature> };
 
 /**
@@ -253,7 +254,6 @@ export function signedMove(
     if (bytes === undefined) throw new Error(`${id}: no value for ${v.label}`);
     const s = sign(v.label, bytes);
     valueSigs.set(v.label, s);
-    signed[mover].set(v.label, s);
   }
   const echoes = new Map<string, { theirs: WotsSignature; ours: WotsSignature }>();
   for (const e of node.move.echoes) {
@@ -261,7 +261,6 @@ export function signedMove(
     const bytes = values.get(`echo.${e.label}`);
     if (theirs === undefined || bytes === undefined) throw new Error(`${id}: cannot echo ${e.label}`);
     const ours = sign(`echo.${e.label}`, bytes);
-    signed[mover].set(`echo.${e.label}`, ours);
     echoes.set(e.label, { theirs, ours });
   }
   const moverSig = (input: number) =>
@@ -376,7 +375,12 @@ export function replayOnChain(
   let steps = 0;
   let query: Query | undefined;
   const send = (id: string, values: ReadonlyMap<string, Uint8Array>) => {
-    confirm(game.chain, signedMove(fx, game, id, values, signed));
+    const tx = signedMove(fx, game, id, values, signed);
+    confirm(game.chain, tx);
+    // What each side knows of the move is what the chain has: read back from the mined transaction.
+    const mined = game.chain.findTx(txidHex(tx));
+    if (mined?.block === undefined) throw new Error(`${id} is not in a block`);
+    for (const p of readMoveWitness(game.graph, id, mined.tx)) signed[p.signer].set(p.label, p.signature);
     played.push(id);
     afterMove?.(id, signed);
   };
