@@ -5,16 +5,16 @@
  * deterministically from its spec, so a watcher rebuilds an imported game and compares byte for byte.
  * Pure: no I/O.
  *
- *   C_w (bond) + Q_w (reserve) ─ choice_1 ─ answer_2 ─ choice_2 ─ … ─ choice_R ─ reveal ─┬─ request_1 ─ answer′_1 ─ … ─ reveal′
- *                                                                                       ├─ request_2 ─ answer′_1 ─ … ─ reveal′
- *                                                                                       └─ request_3 ─ tape reveal 1 ─ tape reveal 2
- *   every move's output 0 (the pot):  the next moves' first inputs · t CSV <mover> (the opponent fell
- *                                     silent) · the disproves, refusals and equivocations of output-leaves.ts
+ *   C_w (bond) + Q_w (reserve) ─ choice_1 ─ answer_2 ─ … ─ choice_R ─ reveal ─┬─ requestRead ─ read/answer′_1 ─ … ─ read/reveal′
+ *                                                                            └─ requestTape ─ tape/tapeReveal1 ─ tape/tapeReveal2
+ *   every move's output 0 (the pot):  the next moves' first inputs · t CSV <the side that wins if the
+ *                                     next mover is silent> · the disproves, refusals and equivocations
+ *                                     of output-leaves.ts
  *   outputs 1 … c: connectors for the next move's further inputs (a move's values fill up to 5 inputs)
  *   last output: a 330-sat anchor to the mover's key, for CPFP
- *   slash_s = [D (covenant), pot of s] → burn + w      for each operator move s: a disprove or equivocation
- *                                                     leaf of s frees its pot; for each challenger move s:
- *                                                     its timeout leaf, after t (the operator was silent)
+ *   slash:<s>   = [D (covenant), pot of s] → burn + w   through any of w's disprove or equivocation leaves
+ *   timeout:<s> = the same through the timeout, after t  where the operator moves next (it was silent)
+ *                 each at every rung of its fee ladder (`<id>@<rate>`), so w can outbid a late move
  *   forfeit = [C_w (covenant), Q_w (after t)] → operator   w made no first choice
  *
  * The pot carries w's bond b and both sides' fee reserves from move to move and pays each move's
