@@ -53,6 +53,8 @@ export class GameGraphError extends VigilError {
 }
 
 export const GAME_TX_VERSION = 2;
+/** Bitcoin Core's default `maxfeerate` for sendrawtransaction (0.10 BTC/kvB), in sat/vB. */
+export const CORE_MAX_FEE_RATE = 10_000n;
 /** Signals RBF and leaves BIP-68 relative locks off (bit 31 set). */
 export const GAME_SEQUENCE_NO_LOCK = 0xfffffffd;
 const MAX_RELATIVE_BLOCKS = 0xffff;
@@ -416,6 +418,12 @@ export function buildGameGraph(spec: GameGraphSpec, outpoints: GameOutpoints): G
           : witnessBytes(1_000, MAX_LEAF_ITEM_BYTES, pot.leaves[k]?.script as Uint8Array, depthOf(pot, k)),
       ),
     );
+    // The smallest the pot's input can be: the smallest of its leaves with one signature. A slash spent
+    // through it pays its presigned fee on that size, which must stay under what Bitcoin Core's
+    // sendrawtransaction accepts by default (and Esplora servers send with the default).
+    const potWitnessMin = Math.min(
+      ...wLeaves.map((k) => witnessBytes(1, 65, pot.leaves[k]?.script as Uint8Array, depthOf(pot, k))),
+    );
     // One version per rung of the fee ladder, each presigned: a slash has no children, so w can pick
     // the rung that outbids what the operator put in the way (BIP-125 wants more absolute fee and a
     // higher feerate than a late move it replaces, and that move's descendants).
@@ -429,6 +437,12 @@ export function buildGameGraph(spec: GameGraphSpec, outpoints: GameOutpoints): G
       const reward = spec.values.stake - burn + value - fee;
       if (reward < GAME_CONNECTOR_VALUE) {
         fail(`The ${kind} slash of ${site} at ${rate} sat/vB would leave w ${reward} sats`);
+      }
+      const minVsize = Math.ceil(weightOf(2, outputs, [stakeLeafWitness, potWitnessMin]) / 4);
+      if (fee > CORE_MAX_FEE_RATE * BigInt(minVsize)) {
+        fail(
+          `The ${kind} slash of ${site} at ${rate} sat/vB pays ${fee} sats, over ${CORE_MAX_FEE_RATE} sat/vB when spent through its smallest leaf (${minVsize} vB): Bitcoin Core's sendrawtransaction refuses that by default`,
+        );
       }
       (outputs[1] as TxOutput).value = reward;
       const tx: Tx = {

@@ -316,6 +316,13 @@ describe('a game spec Vigil refuses', () => {
     expect(build({ feeRate: 0n })).toThrow(/at least 1 sat\/vB/);
     expect(build({ timeoutFeeRates: [1n, 1n] })).toThrow(/timeout fee ladder must rise/);
     expect(build({ slashFeeRates: [1n, 8n, 1_000n] })).toThrow(/at 1000 sat\/vB would leave w -\d+ sats/);
+    // With a stake that pays it, a rung whose fee on the largest leaf is over Core's maxfeerate on the smallest.
+    expect(
+      build({
+        slashFeeRates: [1n, 400n],
+        values: { stake: 1_000_000_000n, reserve: 600_000n, bond: 1_100_000n },
+      }),
+    ).toThrow(/at 400 sat\/vB pays \d+ sats, over 10000 sat\/vB when spent through its smallest leaf/);
     expect(build({ values: { stake: 500n, reserve: 600_000n, bond: 1_100_000n } })).toThrow(
       /below the 330-sat/,
     );
