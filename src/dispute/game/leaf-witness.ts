@@ -5,7 +5,7 @@
  * is the one place that knows which published signature fills each. Pure: no I/O.
  */
 import { chainLinkWitness } from '../../../circuits/gvm/chain-leaf.ts';
-import { execGroupOf, planExecGroups } from '../../../circuits/gvm/exec-groups.ts';
+import { execGroupOf } from '../../../circuits/gvm/exec-groups.ts';
 import { execLeafWitness } from '../../../circuits/gvm/exec-leaf.ts';
 import {
   earlyHaltWitness,
@@ -44,6 +44,7 @@ import type { Program } from '../../machine/program.ts';
 import type { WotsSignature } from '../winternitz/sign.ts';
 import { roundBits, type SearchShape } from './grid.ts';
 import type { AssertAttempt, RevealAttempt, TapeRevealAttempt, WriteRevealAttempt } from './leaves.ts';
+import { gameExecGroups, resignLabels } from './output-leaves.ts';
 import type { GameSigner } from './signer-keys.ts';
 
 export class LeafWitnessError extends VigilError {
@@ -122,17 +123,9 @@ export function gameLeafItems(
     case 'resign′': {
       const p = kind === 'resign' ? '' : '′';
       const point = parsePoint(arg);
-      const committed =
-        point.round === 1 && point.slot === 0
-          ? op('h0')
-          : point.round === 1 && point.slot === 2 ** (roundBits(shape)[0] as number)
-            ? op(p === '' ? 'hEnd' : 'h')
-            : op(
-                point.round === 1 && p === ''
-                  ? `round1.point${point.slot}`
-                  : `answer${p}${point.round}.point${point.slot}`,
-              );
-      const resigned = op(point.side === 'h' ? `h${p}` : `hNext${p}`);
+      const labels = resignLabels(shape, p, point);
+      const committed = op(labels.committed);
+      const resigned = op(labels.resigned);
       return resignWitness(
         shape,
         point,
@@ -333,7 +326,7 @@ export function attemptLeafName(
       const pc = place.pc;
       if (pc === undefined) throw new LeafWitnessError('An execution attempt needs the revealed pc');
       if (place.program.instructions[pc]?.op === 'hash') return `execution:hash.${pc}`;
-      const group = execGroupOf(planExecGroups(place.program, { covenantKeys: 1 }), pc);
+      const group = execGroupOf(gameExecGroups(place.program), pc);
       if (group === undefined) throw new LeafWitnessError(`No execution leaf judges pc ${pc}`);
       return `execution:${group}`;
     }

@@ -24,7 +24,7 @@
  * echoed them (item 2).
  */
 import { chainLinkLeaf } from '../../../circuits/gvm/chain-leaf.ts';
-import { execGroupLeaf, planExecGroups } from '../../../circuits/gvm/exec-groups.ts';
+import { type ExecGroup, execGroupLeaf, planExecGroups } from '../../../circuits/gvm/exec-groups.ts';
 import {
   earlyHaltLeaf,
   futureReadLeaf,
@@ -35,6 +35,7 @@ import {
   notAWriteLeaf,
   pastEndLeaf,
   pastReadLeaf,
+  type ResignPoint,
   readValueLeaf,
   resignAtReadLeaf,
   resignLeaf,
@@ -142,16 +143,11 @@ export function gameOutputLeaves(spec: GameLeafSpec): Map<LeafSite, GameLeaf[]> 
     differsFromLeaf(spec.agreedImageRoot, spec.kickoff.imageRoot, W).script,
   );
 
-  /** The key a search point was committed under (the second search's far end is the reveal's h_i). */
-  const pointKey = (p: '' | '′', round: number, slot: number) => {
-    if (round === 1 && slot === 0) return chain('h0');
-    if (round === 1 && slot === 2 ** (roundBits(shape)[0] as number)) return chain(p === '' ? 'hEnd' : 'h');
-    return chain(round === 1 && p === '' ? `round1.point${slot}` : `answer${p}${round}.point${slot}`);
-  };
   const resignAll = (site: LeafSite, p: '' | '′') => {
     for (const point of resignPoints(shape)) {
-      const committed = pointKey(p, point.round, point.slot);
-      const resigned = chain(point.side === 'h' ? `h${p}` : `hNext${p}`);
+      const labels = resignLabels(shape, p, point);
+      const committed = chain(labels.committed);
+      const resigned = chain(labels.resigned);
       put(
         site,
         `resign${p}:${point.round}.${point.slot}.${point.side}`,
@@ -216,7 +212,7 @@ export function gameOutputLeaves(spec: GameLeafSpec): Map<LeafSite, GameLeaf[]> 
       futureReadLeaf(shape, { choices: echoChoices(''), raddr: record[a], rlast: small(l) }, W).script,
     );
   }
-  planExecGroups(program, { covenantKeys: W.length }).forEach((g, k) => {
+  gameExecGroups(program).forEach((g, k) => {
     step(`execution:${k}`, execGroupLeaf(program, g, record, W).script);
   });
   program.instructions.forEach((ins, pc) => {
@@ -374,6 +370,33 @@ export function gameOutputLeaves(spec: GameLeafSpec): Map<LeafSite, GameLeaf[]> 
   }
   return sites;
 }
+
+/**
+ * The labels a resign leaf reads for `point` of a search (`''` the first, `'′'` the second): the value
+ * committed there (h_0 and h_{2^K} in the assert, the second search's far end the reveal's h_i, else an
+ * answer's point) and the reveal's re-signed end. The leaves and their witnesses both take them from here.
+ */
+export function resignLabels(
+  shape: SearchShape,
+  p: '' | '′',
+  point: ResignPoint,
+): { committed: string; resigned: string } {
+  const { round, slot } = point;
+  const committed =
+    round === 1 && slot === 0
+      ? 'h0'
+      : round === 1 && slot === 2 ** (roundBits(shape)[0] as number)
+        ? p === ''
+          ? 'hEnd'
+          : 'h'
+        : round === 1 && p === ''
+          ? `round1.point${slot}`
+          : `answer${p}${round}.point${slot}`;
+  return { committed, resigned: point.side === 'h' ? `h${p}` : `hNext${p}` };
+}
+
+/** The execution groups of a game's program, as its leaves are built (each leaf checks one key). */
+export const gameExecGroups = (program: Program): ExecGroup[] => planExecGroups(program, { covenantKeys: 1 });
 
 /** A move and the output its values' equivocation leaves sit on (the assert's: Q_w). */
 export type MoveSite = { readonly site: LeafSite; readonly move: ReturnType<typeof gameMoveShapes>[number] };
