@@ -23,7 +23,6 @@
  * minimum fee), and the mover bumps through its anchor. The covenant signs SIGHASH_DEFAULT (ALL) only.
  */
 
-import { compactSizeLength as compactSize } from '../../bitcoin/compact-size.ts';
 import {
   findLeaf,
   type TaprootOutput,
@@ -36,7 +35,7 @@ import type { Prevout, Tx, TxInput, TxOutput } from '../../bitcoin/tx/types.ts';
 import { bytesToHex } from '../../core/bytes.ts';
 import { VigilError } from '../../core/errors.ts';
 import { BURN_DUST_LIMIT, BURN_SCRIPT_PUBKEY, covenantLeaf } from '../graph/scripts.ts';
-import { wotsParameters } from '../winternitz/parameters.ts';
+import type { WotsPublicKey } from '../winternitz/keys.ts';
 import { roundBits } from './grid.ts';
 import { type Move, type MoveInputScript, type MoveShape, moveInputs } from './move-inputs.ts';
 import {
@@ -47,6 +46,7 @@ import {
   type LeafSite,
 } from './output-leaves.ts';
 import { keyOf } from './signer-keys.ts';
+import { feeFor, weightOf, witnessBytes, wotsItemBytes } from './tx-size.ts';
 
 export class GameGraphError extends VigilError {
   override name = 'GameGraphError';
@@ -109,7 +109,17 @@ export type Outpoint = { readonly txid: Uint8Array; readonly vout: number };
 /** Where D, Q_w and C_w are: the assert's outputs and w's challenge output. */
 export type GameOutpoints = { readonly stake: Outpoint; readonly reserve: Outpoint; readonly bond: Outpoint };
 
-export type GameTxKind = 'move' | 'slash' | 'forfeit';
+/** A game's moves, slashes and forfeit, and the claim graph's own transactions (claim-graph.ts). */
+export type GameTxKind =
+  | 'move'
+  | 'slash'
+  | 'forfeit'
+  | 'kickoff'
+  | 'challenge'
+  | 'take'
+  | 'assert'
+  | 'assertTimeout'
+  | 'payout';
 
 /** One input of a game transaction: the output and leaf it spends (undefined leaf: chosen at spend time). */
 export type GameInputSpend = {
@@ -218,7 +228,7 @@ export function stakeOutput(covenant: readonly Uint8Array[], payoutBlocks: numbe
 const STAKE_SLASH_LEAF = 0;
 
 /** The Move (with keys) of a move shape: its values under the mover's keys, its echoes pairing both. */
-function keyedMove(spec: GameGraphSpec, shape: MoveShape): Move {
+export function keyedMove(spec: GameGraphSpec, shape: MoveShape): Move {
   const mover = shape.mover;
   const other = mover === 'operator' ? 'challenger' : 'operator';
   return {
@@ -264,51 +274,29 @@ function moveTree(spec: GameGraphSpec): { id: string; move: Move; parent: string
   return out;
 }
 
-/** Witness bytes of `items` item bytes, a script and a control block at `depth` (BIP-341 encoding). */
-function witnessBytes(itemCount: number, itemBytes: number, script: Uint8Array, depth: number): number {
-  const control = 33 + 32 * depth;
-  return (
-    compactSize(itemCount + 2) +
-    itemBytes +
-    compactSize(script.length) +
-    script.length +
-    compactSize(control) +
-    control
-  );
-}
-
 /** The most bytes a move input's items take: each digit's hash and digit, each echo's two, its Schnorr signatures. */
-function moveItemBytes(input: MoveInputScript, schnorrSigs: number): { count: number; bytes: number } {
+export function moveItemBytes(input: MoveInputScript, schnorrSigs: number): { count: number; bytes: number } {
   let count = schnorrSigs;
   let bytes = schnorrSigs * 65;
-  const value = (messageBytes: number) => {
-    const digits = wotsParameters(messageBytes).totalDigits;
-    count += 2 * digits;
-    bytes += digits * (1 + 20) + digits * (1 + 1);
+  const value = (key: WotsPublicKey) => {
+    const v = wotsItemBytes(key);
+    count += v.count;
+    bytes += v.bytes;
   };
-  for (const v of input.values) value(v.key.messageBytes);
+  for (const v of input.values) value(v.key);
   for (const e of input.echoes) {
-    value(e.theirs.messageBytes);
-    value(e.ours.messageBytes);
+    value(e.theirs);
+    value(e.ours);
   }
   return { count, bytes };
 }
-
-/** Weight of a transaction with these inputs and outputs and the given witness sizes (bytes per input). */
-function weightOf(inputs: number, outputs: readonly TxOutput[], witness: readonly number[]): number {
-  let base = 4 + compactSize(inputs) + inputs * (32 + 4 + 1 + 4) + compactSize(outputs.length) + 4;
-  for (const o of outputs) base += 8 + compactSize(o.script.length) + o.script.length;
-  return base * 4 + 2 + witness.reduce((a, b) => a + b, 0);
-}
-
-const feeFor = (feeRate: bigint, weight: number): bigint => feeRate * BigInt(Math.ceil(weight / 4));
 
 function input(out: Outpoint, sequence: number): TxInput {
   return { prevTxid: out.txid, vout: out.vout, scriptSig: new Uint8Array(), sequence, witness: [] };
 }
 
 /** A taproot output over `leaves` (balanced), with its leaves' indices by name. */
-function treeOutput(leaves: readonly { name: string; script: Uint8Array }[]): {
+export function treeOutput(leaves: readonly { name: string; script: Uint8Array }[]): {
   output: TaprootOutput;
   index: Map<string, number>;
 } {
@@ -331,7 +319,7 @@ function treeOutput(leaves: readonly { name: string; script: Uint8Array }[]): {
   return { output, index };
 }
 
-const depthOf = (output: TaprootOutput, leaf: number): number => output.leaves[leaf]?.path.length ?? 0;
+export const depthOf = (output: TaprootOutput, leaf: number): number => output.leaves[leaf]?.path.length ?? 0;
 
 /**
  * The leaves of a spec, built once per spec object: the scripts do not depend on the outpoints, so a
@@ -346,6 +334,51 @@ function leavesOf(spec: GameGraphSpec): Map<LeafSite, GameLeaf[]> {
     leafCache.set(spec, leaves);
   }
   return leaves;
+}
+
+/** The outputs the claim graph and w's challenge create for one game: D, Q_w and C_w, with their leaves. */
+function fundingTrees(
+  spec: GameGraphSpec,
+  firstId: string,
+  firstInputs: readonly MoveInputScript[],
+): {
+  stake: TaprootOutput;
+  reserve: { output: TaprootOutput; index: Map<string, number> };
+  bond: { output: TaprootOutput; index: Map<string, number> };
+} {
+  if (firstInputs.length !== 1) fail(`${firstId} must fit one input; it needs ${firstInputs.length}`);
+  const w = spec.challenger;
+  return {
+    stake: stakeOutput(spec.covenant, spec.timelocks.payout),
+    reserve: treeOutput([
+      { name: `move:${firstId}`, script: covenantLeaf([...spec.covenant, w]) },
+      { name: 'timeout', script: covenantLeaf([spec.operator], spec.timelocks.move) },
+      ...(leavesOf(spec).get('reserve') ?? []),
+    ]),
+    // `covenant`: the forfeit's leaf, and the claim graph's assert-timeout of w's challenge.
+    bond: treeOutput([
+      { name: `move:${firstId}`, script: firstInputs[0]?.script as Uint8Array },
+      { name: 'covenant', script: covenantLeaf(spec.covenant) },
+      { name: 'refund', script: covenantLeaf([w], spec.timelocks.bondRefund) },
+    ]),
+  };
+}
+
+/**
+ * D's, Q_w's and C_w's output scripts for a spec, without building the moves: what the claim graph needs
+ * to build the assert and w's challenge before the game's own transactions (whose txids follow from them).
+ */
+export function gameFundingOutputs(spec: GameGraphSpec): {
+  stake: TaprootOutput;
+  reserve: TaprootOutput;
+  bond: TaprootOutput;
+} {
+  checkGameSpec(spec);
+  const first = moveTree(spec)[0];
+  if (first === undefined) fail('The game has no moves');
+  const inputs = moveInputs(first.move, { covenant: spec.covenant, mover: spec.challenger });
+  const t = fundingTrees(spec, first.id, inputs);
+  return { stake: t.stake, reserve: t.reserve.output, bond: t.bond.output };
 }
 
 /** Builds every transaction of one game. The scripts do not depend on the outpoints; the txids do. */
@@ -370,20 +403,7 @@ export function buildGameGraph(spec: GameGraphSpec, outpoints: GameOutpoints): G
 
   const first = tree[0] as (typeof tree)[number];
   const firstInputs = inputsOf.get(first.id) as MoveInputScript[];
-  if (firstInputs.length !== 1) fail(`${first.id} must fit one input; it needs ${firstInputs.length}`);
-
-  // The outputs the claim graph and w's challenge create for this game.
-  const stake = stakeOutput(spec.covenant, spec.timelocks.payout);
-  const reserveTree = treeOutput([
-    { name: `move:${first.id}`, script: covenantLeaf([...spec.covenant, w]) },
-    { name: 'timeout', script: covenantLeaf([spec.operator], t) },
-    ...leavesAt('reserve'),
-  ]);
-  const bondTree = treeOutput([
-    { name: `move:${first.id}`, script: firstInputs[0]?.script as Uint8Array },
-    { name: 'forfeit', script: covenantLeaf(spec.covenant) },
-    { name: 'refund', script: covenantLeaf([w], spec.timelocks.bondRefund) },
-  ]);
+  const { stake, reserve: reserveTree, bond: bondTree } = fundingTrees(spec, first.id, firstInputs);
 
   const nodes = new Map<string, GameNode>();
   const txs = new Map<string, GameTx>();
@@ -485,8 +505,8 @@ export function buildGameGraph(spec: GameGraphSpec, outpoints: GameOutpoints): G
     const bondWitness = witnessBytes(
       spec.covenant.length,
       spec.covenant.length * 65,
-      bondTree.output.leaves[bondTree.index.get('forfeit') as number]?.script as Uint8Array,
-      depthOf(bondTree.output, bondTree.index.get('forfeit') as number),
+      bondTree.output.leaves[bondTree.index.get('covenant') as number]?.script as Uint8Array,
+      depthOf(bondTree.output, bondTree.index.get('covenant') as number),
     );
     const timeoutLeaf = reserveTree.index.get('timeout') as number;
     const reserveWitness = witnessBytes(
@@ -511,7 +531,7 @@ export function buildGameGraph(spec: GameGraphSpec, outpoints: GameOutpoints): G
         {
           output: bondTree.output,
           value: spec.values.bond,
-          leafIndex: bondTree.index.get('forfeit') as number,
+          leafIndex: bondTree.index.get('covenant') as number,
         },
         { output: reserveTree.output, value: spec.values.reserve, leafIndex: timeoutLeaf },
       ],
@@ -679,6 +699,6 @@ export function gameTxPrevouts(gtx: GameTx): Prevout[] {
 }
 
 /** A game transaction by id, or a clear error. */
-export function gameTx(graph: GameGraph, id: string): GameTx {
+export function gameTx(graph: { readonly txs: ReadonlyMap<string, GameTx> }, id: string): GameTx {
   return graph.txs.get(id) ?? fail(`The game has no transaction ${id}`);
 }

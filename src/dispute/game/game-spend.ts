@@ -16,6 +16,16 @@ export class GameSpendError extends VigilError {
   override name = 'GameSpendError';
 }
 
+/**
+ * What signing and completing need of a set of presigned transactions: one game's (game-graph.ts), or the
+ * claim graph's own (claim-graph.ts).
+ */
+export type PresignedTxs = {
+  readonly spec: { readonly covenant: readonly Uint8Array[] };
+  readonly txs: ReadonlyMap<string, GameTx>;
+  readonly presigned: readonly { readonly tx: string; readonly input: number }[];
+};
+
 /** The leaf an input spends: fixed for presigned inputs, named by the spender for a slash's pot. */
 function leafOf(gtx: GameTx, input: number, leafIndex?: number): number {
   const spend = gtx.spends[input];
@@ -31,7 +41,7 @@ function leafOf(gtx: GameTx, input: number, leafIndex?: number): number {
 }
 
 /** The BIP-341 script-path sighash (SIGHASH_DEFAULT) of one input of a game transaction. */
-export function gameSighash(graph: GameGraph, id: string, input: number, leafIndex?: number): Uint8Array {
+export function gameSighash(graph: PresignedTxs, id: string, input: number, leafIndex?: number): Uint8Array {
   const gtx = gameTx(graph, id);
   const leaf = leafOf(gtx, input, leafIndex);
   const spend = gtx.spends[input] as GameTx['spends'][number];
@@ -41,7 +51,7 @@ export function gameSighash(graph: GameGraph, id: string, input: number, leafInd
 
 /** One signer's Schnorr signature (SIGHASH_DEFAULT, 64 bytes) on one input. */
 export function signGameInput(
-  graph: GameGraph,
+  graph: PresignedTxs,
   id: string,
   input: number,
   secretKey: Uint8Array,
@@ -51,7 +61,7 @@ export function signGameInput(
 }
 
 /** A covenant member's signatures on every presigned input, in `graph.presigned` order. */
-export function presignGame(graph: GameGraph, secretKey: Uint8Array): Uint8Array[] {
+export function presignGame(graph: PresignedTxs, secretKey: Uint8Array): Uint8Array[] {
   return graph.presigned.map((p) => signGameInput(graph, p.tx, p.input, secretKey));
 }
 
@@ -66,7 +76,7 @@ export const presignedKey = (tx: string, input: number): string => `${tx}#${inpu
  * that does not verify, naming the input and the member.
  */
 export function collectGamePresignatures(
-  graph: GameGraph,
+  graph: PresignedTxs,
   perMember: readonly (readonly Uint8Array[])[],
 ): GamePresignatures {
   const covenant = graph.spec.covenant;
@@ -106,7 +116,7 @@ export function covenantItems(sigs: GamePresignatures, id: string, input: number
 export type GameInputWitness = { readonly items: readonly Uint8Array[]; readonly leafIndex?: number };
 
 /** The transaction with every input's witness: its items, then the leaf script and its control block. */
-export function completeGameTx(graph: GameGraph, id: string, witnesses: readonly GameInputWitness[]): Tx {
+export function completeGameTx(graph: PresignedTxs, id: string, witnesses: readonly GameInputWitness[]): Tx {
   const gtx = gameTx(graph, id);
   if (witnesses.length !== gtx.tx.inputs.length) {
     throw new GameSpendError(`${id} has ${gtx.tx.inputs.length} inputs; got ${witnesses.length} witnesses`);

@@ -17,6 +17,7 @@ import { wotsParameters } from '../winternitz/parameters.ts';
 import type { WotsSignature } from '../winternitz/sign.ts';
 import { decodeWotsWitness, verifyWotsSignature } from '../winternitz/verify.ts';
 import { type GameGraph, gameTx } from './game-graph.ts';
+import type { MoveInputScript } from './move-inputs.ts';
 import type { GameSigner } from './signer-keys.ts';
 
 export class MoveReadError extends VigilError {
@@ -44,10 +45,22 @@ export function readMoveWitness(graph: GameGraph, id: string, tx: Tx): Published
   if (!equalBytes(txid(tx), txid(expected.tx))) {
     throw new MoveReadError(`The transaction is not the game's ${id} (another txid)`);
   }
-  const mover = node.move.mover;
+  return readMoveInputs(id, node.inputs, node.move.mover, tx);
+}
+
+/**
+ * The signatures in the first `inputs.length` inputs of a move's transaction, which spend the move's input
+ * scripts in order: a game move's, or the claim graph's assert (whose txid the caller has checked).
+ */
+export function readMoveInputs(
+  id: string,
+  inputs: readonly MoveInputScript[],
+  mover: GameSigner,
+  tx: Tx,
+): PublishedValue[] {
   const other: GameSigner = mover === 'operator' ? 'challenger' : 'operator';
   const out: PublishedValue[] = [];
-  node.inputs.forEach((input, j) => {
+  inputs.forEach((input, j) => {
     const witness = tx.inputs[j]?.witness ?? [];
     const script = witness[witness.length - 2];
     if (script === undefined || !equalBytes(script, input.script)) {

@@ -25,11 +25,11 @@ import { rng } from './griefer.ts';
 import {
   contextOf,
   corruptedRun,
-  type Epoch,
   faultyRun,
   honestEpoch,
   operatorOf,
   otherTapeRun,
+  smallEpoch,
 } from './setup.ts';
 
 /** Two shapes: regtest's (n = 32, K = 20: rounds of 5 bits) and a narrow one (n = 8, K = 22: 8 rounds, the last of 1 bit). */
@@ -40,12 +40,6 @@ function expectChallengerWins(outcome: GameOutcome, how: GameOutcome['end'], at?
   expect(outcome.winner, story).toBe('challenger');
   expect(outcome.end, story).toBe(how);
   if (at !== undefined) expect(outcome.at, story).toMatch(at);
-}
-
-/** A small epoch most lying operators below play over: the vote-counted-twice scenario, honest. */
-function smallEpoch(): Epoch {
-  const { scenario } = (FAULT_CASES['vote-counted-twice'] as (typeof FAULT_CASES)[string])();
-  return honestEpoch(scenario.genesis, scenario.inputs);
 }
 
 /** A random 20-byte chain value from a seeded generator, so every lie is the same on every run. */

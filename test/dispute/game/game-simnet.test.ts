@@ -29,7 +29,6 @@ import type { StepRecord } from '../../../src/machine/isa.ts';
 import { lastWriteBefore } from '../../../src/machine/reads.ts';
 import { makeGameFixture } from '../../../testkit/dispute/game-fixture.ts';
 import { secretOf, xOnly } from '../../../testkit/dispute/graph-fixture.ts';
-import { FAULT_CASES } from '../../governance/fault-cases.ts';
 import {
   acceptWhenMature,
   confirm,
@@ -45,14 +44,9 @@ import {
   slashThrough,
   tapeValues,
 } from './chain-play.ts';
-import { contextOf, type Epoch, honestEpoch, operatorOf, otherTapeRun } from './setup.ts';
+import { contextOf, operatorOf, otherTapeRun, smallEpoch } from './setup.ts';
 
 const shape = REGTEST_SEARCH;
-
-function smallEpoch(): Epoch {
-  const { scenario } = (FAULT_CASES['vote-counted-twice'] as (typeof FAULT_CASES)[string])();
-  return honestEpoch(scenario.genesis, scenario.inputs);
-}
 
 const epoch = smallEpoch();
 const honestRoot = epoch.honest.result;

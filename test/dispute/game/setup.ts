@@ -20,6 +20,7 @@ import { buildGovernanceProgram } from '../../../src/machine/programs/governance
 import { encodeInputsTape } from '../../../src/machine/programs/inputs-tape.ts';
 import { execute } from '../../../src/machine/semantics.ts';
 import { Tape } from '../../../src/machine/tape.ts';
+import { FAULT_CASES } from '../../governance/fault-cases.ts';
 import { imageWords, reference } from '../../machine/equivalence.ts';
 
 const MAX_STEPS = 1 << 20;
@@ -41,6 +42,12 @@ export function honestEpoch(genesis: GenesisOptions, inputs: readonly Governance
   if (run.status !== 'halted' || run.result === undefined) throw new Error('The honest run did not halt');
   const honest = { steps: run.steps, chain: run.chain, tape, result: run.result };
   return { tape, honest, view: viewOfRun(honest) };
+}
+
+/** A small epoch most game tests play over: the vote-counted-twice scenario, honest. */
+export function smallEpoch(): Epoch {
+  const { scenario } = (FAULT_CASES['vote-counted-twice'] as (typeof FAULT_CASES)[string])();
+  return honestEpoch(scenario.genesis, scenario.inputs);
 }
 
 /** The context a kick-off claiming `claimedRoot` fixes for this epoch. */
