@@ -7,7 +7,9 @@
 import type { BitcoinNetwork } from '../../src/bitcoin/network.ts';
 import { utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hashes.ts';
+import type { ClaimParameters } from '../../src/dispute/game/claim-document.ts';
 import type { ClaimGraph, ClaimGraphSpec } from '../../src/dispute/game/claim-graph.ts';
+import type { ClaimExpectations } from '../../src/dispute/game/claim-import.ts';
 import type { KickoffSignatures } from '../../src/dispute/game/claim-spend.ts';
 import type { Outpoint } from '../../src/dispute/game/game-graph.ts';
 import { REGTEST_SEARCH, type SearchShape } from '../../src/dispute/game/grid.ts';
@@ -190,5 +192,34 @@ export function gameFixtureOf(fx: ClaimFixture, graph: ClaimGraph, w: number): G
       imageRoot: fx.kickoffSecrets.imageRoot,
       inputsRoot: fx.kickoffSecrets.inputsRoot,
     },
+  };
+}
+
+/** The parameters a watcher holds for the fixture's network: the spec's own. */
+export function claimParametersOf(spec: ClaimGraphSpec): ClaimParameters {
+  return {
+    shape: spec.shape,
+    program: spec.program,
+    timelocks: spec.timelocks,
+    feeRate: spec.feeRate,
+    ...(spec.slashFeeRates === undefined ? {} : { slashFeeRates: spec.slashFeeRates }),
+    ...(spec.timeoutFeeRates === undefined ? {} : { timeoutFeeRates: spec.timeoutFeeRates }),
+    burnBps: spec.burnBps,
+    assertTimeoutBurnBps: spec.assertTimeoutBurnBps,
+    values: spec.values,
+    maxChallengers: spec.maxChallengers,
+  };
+}
+
+/** What a watcher knows of the claim independently of its document: the L2's registry, bundles and roots. */
+export function claimExpectationsOf(spec: ClaimGraphSpec): ClaimExpectations {
+  return {
+    network: spec.network,
+    params: claimParametersOf(spec),
+    operator: spec.operator,
+    committee: spec.covenant.slice(1),
+    epoch: spec.epoch,
+    agreedImageRoot: spec.agreedImageRoot,
+    challengers: spec.challengers.map((c) => ({ key: c.key, bondCoin: c.bondCoin, keys: c.keys })),
   };
 }

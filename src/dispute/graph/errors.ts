@@ -25,7 +25,11 @@ export type GraphDefect =
   | 'TIMELOCK_MISMATCH'
   | 'TX_MISMATCH'
   | 'BAD_SIGNATURE'
-  | 'MISSING_SIGNATURE';
+  | 'MISSING_SIGNATURE'
+  /** A claim graph's challengers or bundles are not those the L2 lists for the claim (§24.1). */
+  | 'CHALLENGER_MISMATCH'
+  /** A claim graph fixes another pre-state than the previous epoch's root the L2 committed (§24.11 item 5). */
+  | 'PRESTATE_MISMATCH';
 
 /** An imported graph Vigil refuses to trust; `defect` and `where` name what is wrong. */
 export class GraphImportError extends VigilError {

@@ -32,6 +32,7 @@ import {
   parametersFromJson,
 } from './document.ts';
 import { type GraphDefect, GraphImportError, GraphParameterError } from './errors.ts';
+import { isRecord, runSteps, runStepsYielding, versionedDocument } from './import-steps.ts';
 import { EPOCH_VALUE_BYTES, type GraphParameters, ROOT_VALUE_BYTES } from './parameters.ts';
 import type { StepCircuit } from './scripts.ts';
 import { checkPresigned, type PresignedSignatures, presignedKey } from './sign.ts';
@@ -97,6 +98,8 @@ export type GraphDocumentLimits = {
   maxStringChars: number;
   /** The longest object key (`disprove[63].input0`). */
   maxKeyChars: number;
+  /** What a valid document is, for a refusal that counts values (default: a graph of this many steps and keys). */
+  describe?: string;
 };
 
 export function graphDocumentLimits(
@@ -132,12 +135,6 @@ export function graphDocumentLimits(
     maxKeyChars: GRAPH_MAX_SIGNATURE_KEY_CHARS,
   };
 }
-
-/** Echoes operator-chosen text into an error message, never more than a few words of it. */
-const echo = (v: unknown): string => {
-  const t = String(v);
-  return t.length > 32 ? `${t.slice(0, 32)}…` : t;
-};
 
 type Frame = { array: boolean; entries: number; path: string; key: string };
 
@@ -176,8 +173,10 @@ export function scanGraphJson(text: string, limits: GraphDocumentLimits): void {
       refuse(
         'SHAPE',
         'document',
-        `more than ${limits.maxValues} JSON values; a graph of ${limits.traceSteps} trace steps and ` +
-          `${limits.covenantKeys} covenant keys has fewer`,
+        `more than ${limits.maxValues} JSON values; ${
+          limits.describe ??
+          `a graph of ${limits.traceSteps} trace steps and ${limits.covenantKeys} covenant keys`
+        } has fewer`,
       );
     }
     const top = stack[stack.length - 1];
@@ -263,9 +262,6 @@ export function scanGraphJson(text: string, limits: GraphDocumentLimits): void {
     i = j;
   }
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The exact bounds of the parsed document's lists and records, before the schema reads them: more
@@ -523,21 +519,10 @@ function* importSteps(
 ): Generator<void, ImportedGraph, void> {
   const raw = typeof input === 'string' ? parseGraphJson(input, expect) : input;
   yield;
-  if (isRecord(raw) && 'version' in raw && raw.version !== GRAPH_DOCUMENT_VERSION) {
-    refuse(
-      'UNSUPPORTED_VERSION',
-      'version',
-      `version ${echo(raw.version)}; this Vigil reads version ${GRAPH_DOCUMENT_VERSION}`,
-    );
-  }
-  // A parsed object handed in directly is bounded here too (text was bounded by parseGraphJson).
-  if (typeof input !== 'string') checkBounds(raw, graphDocumentLimits(expect));
-  const parsed = graphDocumentSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    refuse('MALFORMED', issue?.path.join('.') || 'document', issue?.message ?? 'does not match the schema');
-  }
-  const doc = parsed.data;
+  // A parsed object handed in directly is bounded too (text was bounded by parseGraphJson).
+  const doc = versionedDocument(raw, GRAPH_DOCUMENT_VERSION, graphDocumentSchema, () => {
+    if (typeof input !== 'string') checkBounds(raw, graphDocumentLimits(expect));
+  });
   yield;
   const hash = graphDocumentHash(doc);
   yield;
@@ -693,17 +678,11 @@ export function importGraph(
   expect: GraphExpectations,
   reached?: ImportMilestones,
 ): ImportedGraph {
-  const steps = importSteps(input, expect, reached);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
+  return runSteps(importSteps(input, expect, reached));
 }
 
 /** How long import may hold the event loop before it lets other work run. */
 export const IMPORT_SLICE_MS = 10;
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * importGraph for a caller on the event loop (the watcher's poll): the same verdict, but between its
@@ -715,14 +694,5 @@ export async function importGraphYielding(
   expect: GraphExpectations,
   sliceMs: number = IMPORT_SLICE_MS,
 ): Promise<ImportedGraph> {
-  const steps = importSteps(input, expect);
-  let since = performance.now();
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-    if (performance.now() - since >= sliceMs) {
-      await nextTurn();
-      since = performance.now();
-    }
-  }
+  return runStepsYielding(importSteps(input, expect), sliceMs);
 }

@@ -16,6 +16,7 @@ import { SIGHASH_DEFAULT, taprootSighash } from '../../../src/bitcoin/tx/sighash
 import type { Tx } from '../../../src/bitcoin/tx/types.ts';
 import { utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/hashes.ts';
+import { claimDocumentHash, claimGraphToDocument } from '../../../src/dispute/game/claim-document.ts';
 import {
   assertTimeoutId,
   buildClaimGraph,
@@ -23,6 +24,7 @@ import {
   challengeId,
   claimOutput,
 } from '../../../src/dispute/game/claim-graph.ts';
+import { importClaimGraph } from '../../../src/dispute/game/claim-import.ts';
 import {
   completeAssert,
   completeChallenge,
@@ -56,6 +58,7 @@ import { mineCoins, out, spend } from '../../../testkit/bitcoin/simnet/fixture.t
 import {
   BOND_COIN_VALUE,
   type ClaimFixture,
+  claimExpectationsOf,
   fundedSpec,
   gameFixtureOf,
   kickoffSignaturesOf,
@@ -118,18 +121,25 @@ function claimChain(challengers = 2): ClaimChain {
     { txid: id, vout: 0 },
     bonds.map((_, w) => ({ txid: id, vout: 1 + w })),
   );
-  const graph = buildClaimGraph(spec);
+  // The operator builds and presigns; the watcher plays what it imported from the published document.
+  const built = buildClaimGraph(spec);
   const presign = (g: Parameters<typeof presignGame>[0]) =>
     collectGamePresignatures(
       g,
       fx.secrets.covenant.map((s) => presignGame(g, s)),
     );
+  const document = claimGraphToDocument(built, { claim: presign(built), games: built.games.map(presign) });
+  const imported = importClaimGraph(JSON.stringify(document), {
+    ...claimExpectationsOf(spec),
+    commitment: claimDocumentHash(document),
+    claimPrevout: { value: claim.value, script: claim.output.scriptPubKey },
+  });
   return {
     fx,
     chain,
-    graph,
-    sigs: presign(graph),
-    gameSigs: graph.games.map(presign),
+    graph: imported.graph,
+    sigs: imported.sigs.claim,
+    gameSigs: imported.sigs.games,
     operatorCoin: { txid: id, vout: 1 + challengers, value: OPERATOR_COIN },
   };
 }
