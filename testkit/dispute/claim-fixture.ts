@@ -35,6 +35,9 @@ export type ClaimFixtureOptions = {
   readonly challengers?: number;
   readonly agreedImageRoot?: Uint8Array;
   readonly network?: BitcoinNetwork;
+  readonly timelocks?: ClaimGraphSpec['timelocks'];
+  readonly values?: ClaimGraphSpec['values'];
+  readonly maxChallengers?: number;
 };
 
 type KickoffSecrets = Record<keyof KickoffSignatures, WotsSecretKey>;
@@ -92,6 +95,7 @@ export function makeClaimFixture(options: ClaimFixtureOptions = {}): ClaimFixtur
     imageRoot: kickoffKey(3, 32),
     inputsRoot: kickoffKey(4, 32),
   };
+  const values = options.values ?? { stake: 10_000_000n, reserve: 600_000n, bond: 1_100_000n };
   const placeholder = (label: string, vout = 0): Outpoint => ({ txid: sha256(utf8(label)), vout });
   const spec: ClaimGraphSpec = {
     network,
@@ -110,19 +114,19 @@ export function makeClaimFixture(options: ClaimFixtureOptions = {}): ClaimFixtur
       imageRoot: wotsPublicKey(kickoffSecrets.imageRoot),
       inputsRoot: wotsPublicKey(kickoffSecrets.inputsRoot),
     },
-    timelocks: { challenge: 6, assertWindow: 12, move: 3, payout: 60, bondRefund: 20 },
+    timelocks: options.timelocks ?? { challenge: 6, assertWindow: 12, move: 3, payout: 60, bondRefund: 20 },
     feeRate: 1n,
     slashFeeRates: [1n, 8n, 64n],
     timeoutFeeRates: [1n, 64n, 1_024n],
     burnBps: 5_000,
     assertTimeoutBurnBps: 9_500,
-    values: { stake: 10_000_000n, reserve: 600_000n, bond: 1_100_000n },
-    maxChallengers: 4,
+    values,
+    maxChallengers: options.maxChallengers ?? Math.max(4, W),
     challengers: scopes.map((scope, w) => ({
       key: scope.challenger,
       keys: (keys[w] as (typeof keys)[number]).challenger,
       operatorKeys: (keys[w] as (typeof keys)[number]).operator,
-      bondCoin: { ...placeholder('bond coin', w), value: BOND_COIN_VALUE },
+      bondCoin: { ...placeholder('bond coin', w), value: bondCoinValue(values) },
     })),
   };
   return {
@@ -138,7 +142,7 @@ export function makeClaimFixture(options: ClaimFixtureOptions = {}): ClaimFixtur
 }
 
 /** What each test challenger's bond coin holds: the bond, its challenge's fee and some change. */
-export const BOND_COIN_VALUE = 1_200_000n;
+export const bondCoinValue = (values: ClaimGraphSpec['values']): bigint => values.bond + 100_000n;
 
 /** The spec on the outpoints a chain funded: the claim output and each challenger's bond coin. */
 export function fundedSpec(

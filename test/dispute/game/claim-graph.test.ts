@@ -19,7 +19,7 @@ import {
 import { type GameGraph, gameTx } from '../../../src/dispute/game/game-graph.ts';
 import { REGTEST_SEARCH } from '../../../src/dispute/game/grid.ts';
 import type { SignerKeys } from '../../../src/dispute/game/signer-keys.ts';
-import { BOND_COIN_VALUE, makeClaimFixture } from '../../../testkit/dispute/claim-fixture.ts';
+import { bondCoinValue, makeClaimFixture } from '../../../testkit/dispute/claim-fixture.ts';
 
 const fx = makeClaimFixture({ shape: REGTEST_SEARCH, challengers: 3 });
 const graph = buildClaimGraph(fx.spec);
@@ -156,7 +156,7 @@ describe('a claim spec Vigil refuses', () => {
   });
 
   it('a bond coin too small for the bond and its challenge’s fee, naming the challenger and the amount', () => {
-    const small = BOND_COIN_VALUE / 2n;
+    const small = bondCoinValue(fx.spec.values) / 2n;
     expect(refusal(changing(2, { bondCoin: { ...challenger(2).bondCoin, value: small } }))).toMatch(
       new RegExp(`Challenger 2's bond coin holds ${small} sats; its challenge needs at least \\d+`),
     );

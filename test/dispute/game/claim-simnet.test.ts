@@ -56,7 +56,7 @@ import { schnorrSign } from '../../../src/dispute/graph/sign.ts';
 import { wordBytes } from '../../../src/machine/isa.ts';
 import { mineCoins, out, spend } from '../../../testkit/bitcoin/simnet/fixture.ts';
 import {
-  BOND_COIN_VALUE,
+  bondCoinValue,
   type ClaimFixture,
   claimExpectationsOf,
   fundedSpec,
@@ -102,8 +102,8 @@ function claimChain(challengers = 2): ClaimChain {
   if (coin === undefined) throw new Error('no coin');
   for (let i = 0; i < 100; i++) chain.mine(MINER);
   const claim = claimOutput(fx.spec);
-  const bonds = fx.spec.challengers.map((c) => out(BOND_COIN_VALUE, taprootOutput(c.key).scriptPubKey));
-  const spent = claim.value + BOND_COIN_VALUE * BigInt(challengers) + OPERATOR_COIN + 10_000n;
+  const bonds = fx.spec.challengers.map((c) => out(bondCoinValue(fx.spec.values), taprootOutput(c.key).scriptPubKey));
+  const spent = claim.value + bondCoinValue(fx.spec.values) * BigInt(challengers) + OPERATOR_COIN + 10_000n;
   const funding = spend({
     coins: [coin],
     outputs: [
