@@ -79,7 +79,10 @@ async function claimFigures(): Promise<BenchFigure[]> {
   const oneGameMs = performance.now() - t3;
 
   const t4 = performance.now();
-  importClaimGraph(text, { ...claimExpectationsOf(fx.spec), commitment: claimDocumentHash(document) });
+  importClaimGraph(text, {
+    ...claimExpectationsOf(fx.spec, { value: graph.claim.value, script: graph.claim.output.scriptPubKey }),
+    commitment: claimDocumentHash(document),
+  });
   const importMs = performance.now() - t4;
 
   const presigned = sets.reduce((n, s) => n + s.presigned.length, 0);

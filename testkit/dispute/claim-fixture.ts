@@ -206,6 +206,7 @@ export function claimParametersOf(spec: ClaimGraphSpec): ClaimParameters {
     program: spec.program,
     timelocks: spec.timelocks,
     feeRate: spec.feeRate,
+    ...(spec.challengeFeeRate === undefined ? {} : { challengeFeeRate: spec.challengeFeeRate }),
     ...(spec.slashFeeRates === undefined ? {} : { slashFeeRates: spec.slashFeeRates }),
     ...(spec.timeoutFeeRates === undefined ? {} : { timeoutFeeRates: spec.timeoutFeeRates }),
     burnBps: spec.burnBps,
@@ -215,8 +216,14 @@ export function claimParametersOf(spec: ClaimGraphSpec): ClaimParameters {
   };
 }
 
-/** What a watcher knows of the claim independently of its document: the L2's registry, bundles and roots. */
-export function claimExpectationsOf(spec: ClaimGraphSpec): ClaimExpectations {
+/**
+ * What a watcher knows of the claim independently of its document: the L2's registry, bundles and roots,
+ * and the claim output (`claim`, as the chain holds it).
+ */
+export function claimExpectationsOf(
+  spec: ClaimGraphSpec,
+  claim: { readonly value: bigint; readonly script: Uint8Array },
+): ClaimExpectations {
   return {
     network: spec.network,
     params: claimParametersOf(spec),
@@ -225,5 +232,6 @@ export function claimExpectationsOf(spec: ClaimGraphSpec): ClaimExpectations {
     epoch: spec.epoch,
     agreedImageRoot: spec.agreedImageRoot,
     challengers: spec.challengers.map((c) => ({ key: c.key, bondCoin: c.bondCoin, keys: c.keys })),
+    claimPrevout: claim,
   };
 }

@@ -67,6 +67,7 @@ export const claimDocumentSchema = z
       .object({ challenge: blocks, assertWindow: blocks, move: blocks, payout: blocks, bondRefund: blocks })
       .strict(),
     feeRate: rate,
+    challengeFeeRate: rate,
     slashFeeRates: z.array(rate).min(1).max(16),
     timeoutFeeRates: z.array(rate).min(1).max(16),
     burnBps: bps,
@@ -151,6 +152,7 @@ export function claimGraphToDocument(
     },
     timelocks: { ...s.timelocks },
     feeRate: s.feeRate.toString(),
+    challengeFeeRate: (s.challengeFeeRate ?? s.feeRate).toString(),
     slashFeeRates: (s.slashFeeRates ?? [s.feeRate]).map(String),
     timeoutFeeRates: (s.timeoutFeeRates ?? [s.feeRate]).map(String),
     burnBps: s.burnBps,
@@ -214,6 +216,7 @@ export type ClaimParameters = Pick<
   | 'program'
   | 'timelocks'
   | 'feeRate'
+  | 'challengeFeeRate'
   | 'slashFeeRates'
   | 'timeoutFeeRates'
   | 'burnBps'

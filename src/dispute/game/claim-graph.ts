@@ -105,6 +105,12 @@ export type ClaimGraphSpec = {
   readonly timelocks: ClaimTimelocks;
   /** sat/vB every presigned fee pays on its transaction's largest witness. */
   readonly feeRate: bigint;
+  /**
+   * sat/vB of each challenge (default `feeRate`). A challenge has one fee, fixed at graph time, and must
+   * confirm before T_c; Bitcoin Core 26 relays no parent below its mempool minimum, so a child on w's
+   * change cannot rescue one priced at the floor. w pays it from its bond coin.
+   */
+  readonly challengeFeeRate?: bigint;
   readonly slashFeeRates?: readonly bigint[];
   /** The ladder of the games' timeout slashes, and of each assert-timeout. */
   readonly timeoutFeeRates?: readonly bigint[];
@@ -175,6 +181,8 @@ export function checkClaimSpec(spec: ClaimGraphSpec): void {
   }
   if (spec.covenant.length === 0 || !equalBytes(spec.covenant[0] as Uint8Array, spec.operator))
     fail("The covenant's first key must be the operator's");
+  if (spec.challengeFeeRate !== undefined && spec.challengeFeeRate < spec.feeRate)
+    fail('The challenge fee rate must be at least the presigned fee rate');
   const bps = spec.assertTimeoutBurnBps;
   if (!Number.isInteger(bps) || bps < 0 || bps > 10_000) fail('assertTimeoutBurnBps is 0..10000');
   const burn = (spec.values.stake * BigInt(bps)) / 10_000n;
@@ -436,7 +444,7 @@ export function buildClaimGraph(spec: ClaimGraphSpec): ClaimGraph {
       covenantWitness(spec, l.challengeConnector, 0),
       KEY_PATH_WITNESS_BYTES,
     ]);
-    const fee = feeFor(spec.feeRate, maxWeight);
+    const fee = feeFor(spec.challengeFeeRate ?? spec.feeRate, maxWeight);
     const change = c.bondCoin.value + GAME_CONNECTOR_VALUE - spec.values.bond - fee;
     if (change < GAME_CONNECTOR_VALUE) {
       fail(

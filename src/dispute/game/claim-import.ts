@@ -66,8 +66,17 @@ export type ClaimExpectations = {
   readonly challengers: readonly ListedChallenger[];
   /** The document hash the operator committed on the L2. */
   readonly commitment?: Uint8Array;
-  /** The claim output as the chain has it: it must be the graph's script and value. */
-  readonly claimPrevout?: { readonly value: bigint; readonly script: Uint8Array };
+  /**
+   * The claim output as the chain has it: it must be the graph's script and value. Required: a txid does
+   * not cover the script of the output it spends, so without it a kick-off with the graph's txid could
+   * commit nothing under the document's keys.
+   */
+  readonly claimPrevout: { readonly value: bigint; readonly script: Uint8Array };
+  /**
+   * The challenge window governance has in force at the claim's epoch, when known: the document's T_c must
+   * be it (and stay below T_a), and it replaces the network's in the rebuild.
+   */
+  readonly governedChallengeWindow?: number;
   /** Winternitz chain ends (hex) of claims imported before: none may appear again. */
   readonly knownWotsHashes?: { has(id: string): boolean };
 };
@@ -147,6 +156,27 @@ export function parseClaimJson(
   }
 }
 
+/** Vigil's parameters for this claim: the network's, with the governed challenge window when known. */
+function governedParameters(doc: ClaimDocument, expect: ClaimExpectations): ClaimParameters {
+  const governed = expect.governedChallengeWindow;
+  if (governed === undefined) return expect.params;
+  if (doc.timelocks.challenge !== governed) {
+    refuse(
+      'TIMELOCK_MISMATCH',
+      'timelocks.challenge',
+      `${doc.timelocks.challenge} blocks; the governed challengeWindow in force at epoch ${doc.epoch} is ${governed}`,
+    );
+  }
+  if (governed >= expect.params.timelocks.assertWindow) {
+    refuse(
+      'PARAMETER_MISMATCH',
+      'timelocks.challenge',
+      `the governed challengeWindow ${governed} is not shorter than the protocol's assertWindow ${expect.params.timelocks.assertWindow}: no claim of this network can have it`,
+    );
+  }
+  return { ...expect.params, timelocks: { ...expect.params.timelocks, challenge: governed } };
+}
+
 function compareParameters(doc: ClaimDocument, p: ClaimParameters): void {
   if (doc.shape.pointsPerRound !== p.shape.pointsPerRound || doc.shape.depth !== p.shape.depth) {
     refuse(
@@ -164,6 +194,7 @@ function compareParameters(doc: ClaimDocument, p: ClaimParameters): void {
   }
   const rates: [string, readonly string[], readonly bigint[]][] = [
     ['feeRate', [doc.feeRate], [p.feeRate]],
+    ['challengeFeeRate', [doc.challengeFeeRate], [p.challengeFeeRate ?? p.feeRate]],
     ['slashFeeRates', doc.slashFeeRates, p.slashFeeRates ?? [p.feeRate]],
     ['timeoutFeeRates', doc.timeoutFeeRates, p.timeoutFeeRates ?? [p.feeRate]],
   ];
@@ -238,6 +269,13 @@ function compareChallengers(
       coin.value !== l.bondCoin.value
     ) {
       refuse('CHALLENGER_MISMATCH', `${where}.bondCoin`, "not the coin the challenger's bundle names");
+    }
+    if (l.keys.size !== c.keys.size) {
+      refuse(
+        'CHALLENGER_MISMATCH',
+        `${where}.keys`,
+        `the L2's bundle lists ${l.keys.size} keys; the key plan has ${c.keys.size}: the operator would choose the others`,
+      );
     }
     for (const [label, key] of l.keys) {
       const mine = c.keys.get(label);
@@ -332,7 +370,8 @@ function* importSteps(text: string, expect: ClaimExpectations): Generator<void, 
     );
   if (doc.network !== expect.network)
     refuse('PARAMETER_MISMATCH', 'network', `${doc.network}, expected ${expect.network}`);
-  compareParameters(doc, expect.params);
+  const params = governedParameters(doc, expect);
+  compareParameters(doc, params);
   if (doc.operator !== bytesToHex(expect.operator))
     refuse('KEY_MISMATCH', 'operator', 'not the registered operator key');
   const covenant = [expect.operator, ...expect.committee].map(bytesToHex);
@@ -370,7 +409,7 @@ function* importSteps(text: string, expect: ClaimExpectations): Generator<void, 
     epoch,
     instance: doc.instance,
     claim: { txid: outpointTxidFromJson(doc.claim.txid), vout: doc.claim.vout },
-    ...expect.params,
+    ...params,
     agreedImageRoot: expect.agreedImageRoot,
     kickoff: {
       epoch: kickoffKey('epoch', 8),
@@ -410,20 +449,18 @@ function* importSteps(text: string, expect: ClaimExpectations): Generator<void, 
     throw err;
   }
   yield;
-  if (expect.claimPrevout) {
-    if (!equalBytes(expect.claimPrevout.script, graph.claim.output.scriptPubKey))
-      refuse(
-        'SCRIPT_MISMATCH',
-        'claim (on chain)',
-        "the claim output on chain does not commit to the kick-off's keys",
-      );
-    if (expect.claimPrevout.value !== graph.claim.value) {
-      refuse(
-        'AMOUNT_MISMATCH',
-        'claim (on chain)',
-        `${expect.claimPrevout.value} sats on chain; the graph needs ${graph.claim.value}`,
-      );
-    }
+  if (!equalBytes(expect.claimPrevout.script, graph.claim.output.scriptPubKey))
+    refuse(
+      'SCRIPT_MISMATCH',
+      'claim (on chain)',
+      "the claim output on chain does not commit to the kick-off's keys",
+    );
+  if (expect.claimPrevout.value !== graph.claim.value) {
+    refuse(
+      'AMOUNT_MISMATCH',
+      'claim (on chain)',
+      `${expect.claimPrevout.value} sats on chain; the graph needs ${graph.claim.value}`,
+    );
   }
   const claimSigs = yield* checkSignatures('signatures.claim', graph, doc.signatures.claim);
   if (doc.signatures.games.length !== graph.games.length) {

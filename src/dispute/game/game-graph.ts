@@ -15,7 +15,7 @@
  *   slash:<s>   = [D (covenant), pot of s] → burn + w   through any of w's disprove or equivocation leaves
  *   timeout:<s> = the same through the timeout, after t  where the operator moves next (it was silent)
  *                 each at every rung of its fee ladder (`<id>@<rate>`), so w can outbid a late move
- *   forfeit = [C_w (covenant), Q_w (after t)] → operator   w made no first choice
+ *   forfeit = [C_w (after t), Q_w (after t)] → operator   w made no first choice
  *
  * The pot carries w's bond b and both sides' fee reserves from move to move and pays each move's
  * presigned fee; whoever wins takes what is left. Fees are presigned at `feeRate` on each transaction's
@@ -355,9 +355,12 @@ function fundingTrees(
       { name: 'timeout', script: covenantLeaf([spec.operator], spec.timelocks.move) },
       ...(leavesOf(spec).get('reserve') ?? []),
     ]),
-    // `covenant`: the forfeit's leaf, and the claim graph's assert-timeout of w's challenge.
+    // `forfeit` waits t after w's own challenge confirmed, not only after the assert: a challenge that
+    // confirms late (or that the operator gets mined late, with the forfeit as its child) still leaves w
+    // its t for choice 1. `covenant`: the claim graph's assert-timeout of w's challenge.
     bond: treeOutput([
       { name: `move:${firstId}`, script: firstInputs[0]?.script as Uint8Array },
+      { name: 'forfeit', script: covenantLeaf(spec.covenant, spec.timelocks.move) },
       { name: 'covenant', script: covenantLeaf(spec.covenant) },
       { name: 'refund', script: covenantLeaf([w], spec.timelocks.bondRefund) },
     ]),
@@ -505,8 +508,8 @@ export function buildGameGraph(spec: GameGraphSpec, outpoints: GameOutpoints): G
     const bondWitness = witnessBytes(
       spec.covenant.length,
       spec.covenant.length * 65,
-      bondTree.output.leaves[bondTree.index.get('covenant') as number]?.script as Uint8Array,
-      depthOf(bondTree.output, bondTree.index.get('covenant') as number),
+      bondTree.output.leaves[bondTree.index.get('forfeit') as number]?.script as Uint8Array,
+      depthOf(bondTree.output, bondTree.index.get('forfeit') as number),
     );
     const timeoutLeaf = reserveTree.index.get('timeout') as number;
     const reserveWitness = witnessBytes(
@@ -523,7 +526,7 @@ export function buildGameGraph(spec: GameGraphSpec, outpoints: GameOutpoints): G
       kind: 'forfeit',
       tx: {
         version: GAME_TX_VERSION,
-        inputs: [input(outpoints.bond, GAME_SEQUENCE_NO_LOCK), input(outpoints.reserve, t)],
+        inputs: [input(outpoints.bond, t), input(outpoints.reserve, t)],
         outputs,
         locktime: 0,
       },
@@ -531,7 +534,7 @@ export function buildGameGraph(spec: GameGraphSpec, outpoints: GameOutpoints): G
         {
           output: bondTree.output,
           value: spec.values.bond,
-          leafIndex: bondTree.index.get('covenant') as number,
+          leafIndex: bondTree.index.get('forfeit') as number,
         },
         { output: reserveTree.output, value: spec.values.reserve, leafIndex: timeoutLeaf },
       ],

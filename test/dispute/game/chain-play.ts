@@ -12,15 +12,12 @@ import type { Tx } from '../../../src/bitcoin/tx/types.ts';
 import { buildGameGraph, type GameGraph, type GameOutpoints } from '../../../src/dispute/game/game-graph.ts';
 import {
   collectGamePresignatures,
-  completeGameTx,
-  covenantItems,
   type GamePresignatures,
   signGameInput,
 } from '../../../src/dispute/game/game-spend.ts';
 import { roundBits, type Segment, splitPoints, stepOfChoices } from '../../../src/dispute/game/grid.ts';
 import {
   attemptLeafName,
-  gameLeafItems,
   type LeafExtras,
   type PublishedSignatures,
 } from '../../../src/dispute/game/leaf-witness.ts';
@@ -30,8 +27,14 @@ import type {
   TapeRevealAttempt,
   WriteRevealAttempt,
 } from '../../../src/dispute/game/leaves.ts';
-import { type MoveSignatures, moveInputWitness } from '../../../src/dispute/game/move-inputs.ts';
 import { readMoveWitness } from '../../../src/dispute/game/move-reader.ts';
+import { moveTx, slashTx } from '../../../src/dispute/game/move-tx.ts';
+import {
+  assertValues,
+  revealValues,
+  tapeValues,
+  writeRevealValues,
+} from '../../../src/dispute/game/move-values.ts';
 import type {
   AssertMove,
   Query,
@@ -43,10 +46,10 @@ import type {
 import type { ChallengerPlayer, OperatorPlayer } from '../../../src/dispute/game/players.ts';
 import type { WotsSignature } from '../../../src/dispute/winternitz/sign.ts';
 import { wotsSign } from '../../../src/dispute/winternitz/sign.ts';
-import { fieldValue, STEP_FIELDS, smallBytes, wordBytes } from '../../../src/machine/isa.ts';
+import { smallBytes, wordBytes } from '../../../src/machine/isa.ts';
 import { type Coin, mineCoins, out, rejection, spend } from '../../../testkit/bitcoin/simnet/fixture.ts';
 
-export { rejection };
+export { assertValues, rejection, revealValues, tapeValues, writeRevealValues };
 
 import { txVsize } from '../../../src/bitcoin/tx/serialize.ts';
 import { gameTx } from '../../../src/dispute/game/game-graph.ts';
@@ -243,94 +246,8 @@ export function signedMove(
   values: ReadonlyMap<string, Uint8Array>,
   signed: Signed,
 ): Tx {
-  const node = game.graph.nodes.get(id);
-  if (node === undefined) throw new Error(`no move ${id}`);
-  const mover = node.move.mover;
-  const other = mover === 'operator' ? 'challenger' : 'operator';
-  const sign = fx.sign[mover];
-  const valueSigs = new Map<string, WotsSignature>();
-  for (const v of node.move.values) {
-    const bytes = values.get(v.label);
-    if (bytes === undefined) throw new Error(`${id}: no value for ${v.label}`);
-    const s = sign(v.label, bytes);
-    valueSigs.set(v.label, s);
-  }
-  const echoes = new Map<string, { theirs: WotsSignature; ours: WotsSignature }>();
-  for (const e of node.move.echoes) {
-    const theirs = signed[other].get(e.label);
-    const bytes = values.get(`echo.${e.label}`);
-    if (theirs === undefined || bytes === undefined) throw new Error(`${id}: cannot echo ${e.label}`);
-    const ours = sign(`echo.${e.label}`, bytes);
-    echoes.set(e.label, { theirs, ours });
-  }
-  const moverSig = (input: number) =>
-    mover === 'challenger' ? signGameInput(game.graph, id, input, fx.secrets.challenger) : undefined;
-  const witnesses = node.inputs.map((input, j) => {
-    const m = moverSig(j);
-    const sigs: MoveSignatures = {
-      values: valueSigs,
-      echoes,
-      covenant: covenantItems(game.sigs, id, j).reverse(),
-      ...(m === undefined ? {} : { mover: m }),
-    };
-    return { items: moveInputWitness(input, sigs) };
-  });
-  // Choice 1 also spends Q_w through its join leaf: the covenant and w.
-  if (node.parent === undefined) {
-    witnesses.push({ items: [moverSig(1) as Uint8Array, ...covenantItems(game.sigs, id, 1)] });
-  }
-  return completeGameTx(game.graph, id, witnesses);
-}
-
-/** The values of the operator's assert as the game's keys sign them (the assert itself is the claim graph's). */
-export function assertValues(a: AssertMove): Map<string, Uint8Array> {
-  const m = new Map<string, Uint8Array>([
-    ['steps', smallBytes(a.steps)],
-    ['h0', a.h0],
-    ['hEnd', a.hEnd],
-  ]);
-  a.points.forEach((p, k) => {
-    m.set(`round1.point${k + 1}`, p);
-  });
-  return m;
-}
-
-export function revealValues(r: StepReveal, choices: ReadonlyMap<number, number>): Map<string, Uint8Array> {
-  const m = new Map<string, Uint8Array>();
-  for (const f of STEP_FIELDS) m.set(`record.${f}`, fieldValue(r.record, f));
-  m.set('r1last', smallBytes(r.r1last));
-  m.set('r2last', smallBytes(r.r2last));
-  m.set('h', r.h);
-  m.set('hNext', r.hNext);
-  for (const [round, c] of choices) m.set(`echo.choice${round}`, Uint8Array.of(c));
-  return m;
-}
-
-export function writeRevealValues(
-  r: WriteReveal,
-  choices: ReadonlyMap<number, number>,
-): Map<string, Uint8Array> {
-  const m = new Map<string, Uint8Array>([
-    ['h′', r.h],
-    ['hNext′', r.hNext],
-    ['pc′', smallBytes(r.pc)],
-    ['nextPc′', smallBytes(r.nextPc)],
-    ['waddr′', smallBytes(r.w.addr)],
-    ['wvalue′', wordBytes(r.w.value)],
-  ]);
-  for (const [round, c] of choices) m.set(`echo.choice′${round}`, Uint8Array.of(c));
-  return m;
-}
-
-export function tapeValues(path: TapeReveal): Map<string, Uint8Array> {
-  const m = new Map<string, Uint8Array>([['tape.position', smallBytes(path.position)]]);
-  path.nodes.forEach((n, k) => {
-    m.set(`tape.node${k}`, n);
-  });
-  path.siblings.forEach((n, k) => {
-    m.set(`tape.sibling${k}`, n);
-  });
-  return m;
+  const mover = game.graph.nodes.get(id)?.move.mover ?? 'operator';
+  return moveTx(game.graph, game.sigs, id, values, signed, fx.sign[mover], fx.secrets.challenger);
 }
 
 /** The kick-off's signatures of R′ and its two roots, as the claim graph's kick-off would publish them. */
@@ -491,17 +408,7 @@ export function slashThrough(
   published: PublishedSignatures,
   extras: LeafExtras = {},
 ): Tx {
-  const slashId = `slash:${site}`;
-  const leafIndex = (site === 'reserve' ? game.graph.reserveLeaves : game.graph.nodes.get(site)?.leaves)?.get(
-    leaf,
-  );
-  if (leafIndex === undefined) throw new Error(`${site} has no leaf ${leaf}`);
-  const wSig = signGameInput(game.graph, slashId, 1, fx.secrets.challenger, leafIndex);
-  const items = gameLeafItems(fx.spec.shape, leaf, published, wSig, extras);
-  return completeGameTx(game.graph, slashId, [
-    { items: covenantItems(game.sigs, slashId, 0) },
-    { items, leafIndex },
-  ]);
+  return slashTx(game.graph, game.sigs, site, leaf, published, fx.secrets.challenger, extras);
 }
 
 /** The events up to and including the `nth` (1-based) event of `kind`. */

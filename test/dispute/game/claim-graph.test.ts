@@ -99,6 +99,22 @@ describe('one claim graph', () => {
     }
   });
 
+  it('prices each challenge at its own rate, paid from w’s bond coin, and nothing else', () => {
+    const dearer = buildClaimGraph({ ...fx.spec, challengeFeeRate: 20n });
+    for (const t of graph.txs.values()) {
+      const other = gameTx(dearer, t.id);
+      if (t.kind === 'challenge') {
+        expect(other.fee).toBe(20n * (t.fee / fx.spec.feeRate));
+        expect(other.tx.outputs[0]).toEqual(t.tx.outputs[0]);
+        expect((other.tx.outputs[1]?.value as bigint) + other.fee).toBe(
+          (t.tx.outputs[1]?.value as bigint) + t.fee,
+        );
+      } else {
+        expect(other.fee, t.id).toBe(t.fee);
+      }
+    }
+  });
+
   it('is deterministic, and the claim outpoint or one bond coin changes every txid that follows from it', () => {
     const again = buildClaimGraph({ ...fx.spec, challengers: fx.spec.challengers.map((c) => ({ ...c })) });
     const ids = (g: ClaimGraph) => [...g.txs.values()].map((t) => hex(txid(t.tx)));
@@ -170,6 +186,9 @@ describe('a claim spec Vigil refuses', () => {
       /first key must be the operator/,
     );
     expect(refusal((s) => ({ ...s, assertTimeoutBurnBps: 0 }))).toMatch(/below the 330-sat P2WSH dust limit/);
+    expect(refusal((s) => ({ ...s, feeRate: 2n, challengeFeeRate: 1n }))).toMatch(
+      /challenge fee rate must be at least the presigned fee rate/,
+    );
   });
 
   it('a Winternitz key used twice: the operator’s across two games, an assert key that differs between games, a challenger’s within its bundle', () => {

@@ -40,9 +40,8 @@ const document = claimGraphToDocument(graph, sigs);
 const text = JSON.stringify(document);
 
 const expectations: ClaimExpectations = {
-  ...claimExpectationsOf(fx.spec),
+  ...claimExpectationsOf(fx.spec, { value: graph.claim.value, script: graph.claim.output.scriptPubKey }),
   commitment: claimDocumentHash(document),
-  claimPrevout: { value: graph.claim.value, script: graph.claim.output.scriptPubKey },
 };
 
 /** The defect and place an import names, or 'imported'. */
@@ -106,6 +105,21 @@ describe('importing a claim graph', () => {
         claimPrevout: { value: graph.claim.value - 1n, script: graph.claim.output.scriptPubKey },
       }),
     ).toMatch(/^AMOUNT_MISMATCH at claim \(on chain\)/);
+    // Another script behind the same outpoint: the kick-off's txid would match, its values bind nothing.
+    const otherScript = graph.games[0]?.bond.scriptPubKey as Uint8Array;
+    expect(verdict(text, { claimPrevout: { value: graph.claim.value, script: otherScript } })).toMatch(
+      /^SCRIPT_MISMATCH at claim \(on chain\)/,
+    );
+    const challengeFee = copy();
+    challengeFee.challengeFeeRate = '5';
+    expect(verdict(challengeFee)).toMatch(
+      /^PARAMETER_MISMATCH at challengeFeeRate: 5 sat\/vB, the protocol says 1/,
+    );
+    // T_c as governance has it at the claim's epoch: the document must carry it, and it must stay below T_a.
+    expect(verdict(text, { governedChallengeWindow: fx.spec.timelocks.challenge })).toBe('imported');
+    expect(verdict(text, { governedChallengeWindow: 7 })).toMatch(
+      /^TIMELOCK_MISMATCH at timelocks\.challenge: 6 blocks; the governed challengeWindow in force at epoch 7 is 7/,
+    );
   });
 
   it('refuses challengers other than the L2 lists: one left out, another coin, keys other than the bundle posted', () => {
@@ -123,6 +137,13 @@ describe('importing a claim graph', () => {
     ) as [string, string];
     [c2.keys[l1], c2.keys[l2]] = [c2.keys[l2] as string, c2.keys[l1] as string];
     expect(verdict(keys)).toMatch(/^CHALLENGER_MISMATCH at challengers\[2\]\.keys\./);
+    // A bundle on the L2 that lacks a key would let the operator write that key into the document.
+    const listed = expectations.challengers.map((c, w) =>
+      w === 1 ? { ...c, keys: new Map([...c.keys].slice(1)) } : c,
+    );
+    expect(verdict(text, { challengers: listed })).toMatch(
+      /^CHALLENGER_MISMATCH at challengers\[1\]\.keys: the L2's bundle lists \d+ keys; the key plan has \d+/,
+    );
   });
 
   it('refuses a Winternitz key used twice, an assert key that differs between games, a key of the wrong size, missing or unplanned', () => {

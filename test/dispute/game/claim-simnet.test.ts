@@ -102,7 +102,9 @@ function claimChain(challengers = 2): ClaimChain {
   if (coin === undefined) throw new Error('no coin');
   for (let i = 0; i < 100; i++) chain.mine(MINER);
   const claim = claimOutput(fx.spec);
-  const bonds = fx.spec.challengers.map((c) => out(bondCoinValue(fx.spec.values), taprootOutput(c.key).scriptPubKey));
+  const bonds = fx.spec.challengers.map((c) =>
+    out(bondCoinValue(fx.spec.values), taprootOutput(c.key).scriptPubKey),
+  );
   const spent = claim.value + bondCoinValue(fx.spec.values) * BigInt(challengers) + OPERATOR_COIN + 10_000n;
   const funding = spend({
     coins: [coin],
@@ -130,9 +132,8 @@ function claimChain(challengers = 2): ClaimChain {
     );
   const document = claimGraphToDocument(built, { claim: presign(built), games: built.games.map(presign) });
   const imported = importClaimGraph(JSON.stringify(document), {
-    ...claimExpectationsOf(spec),
+    ...claimExpectationsOf(spec, { value: claim.value, script: claim.output.scriptPubKey }),
     commitment: claimDocumentHash(document),
-    claimPrevout: { value: claim.value, script: claim.output.scriptPubKey },
   });
   return {
     fx,
@@ -190,6 +191,16 @@ function sweepReserve(c: ClaimChain, w: number): Tx {
     c.fx.spec.timelocks.move,
   );
   return completeSweep(sweep, [signSweep(sweep, c.fx.secrets.operator)]);
+}
+
+/** The operator's forfeit of w's game: w's bond and Q_w, t after both. */
+function forfeitOf(c: ClaimChain, w: number): Tx {
+  const game = c.graph.games[w];
+  if (game === undefined) throw new Error(`no game ${w}`);
+  return completeGameTx(game, 'forfeit', [
+    { items: covenantItems(c.gameSigs[w] as GamePresignatures, 'forfeit', 0) },
+    { items: [signGameInput(game, 'forfeit', 1, c.fx.secrets.operator)] },
+  ]);
 }
 
 describe('the claim graph on simnet', () => {
@@ -297,12 +308,7 @@ describe('the claim graph on simnet', () => {
     const assert = assertOf(c, move);
     acceptWhenMature(c.chain, assert, 20);
 
-    const game = c.graph.games[0];
-    if (game === undefined) throw new Error('no game');
-    const forfeit = completeGameTx(game, 'forfeit', [
-      { items: covenantItems(c.gameSigs[0] as GamePresignatures, 'forfeit', 0) },
-      { items: [signGameInput(game, 'forfeit', 1, c.fx.secrets.operator)] },
-    ]);
+    const forfeit = forfeitOf(c, 0);
     expect(acceptWhenMature(c.chain, forfeit, 20)).toBe(c.fx.spec.timelocks.move - 1);
     confirm(c.chain, sweepReserve(c, 1));
 
@@ -311,6 +317,20 @@ describe('the claim graph on simnet', () => {
     // T_pay counts from the assert's block; the forfeit and the sweep took t blocks of it.
     expect(waited + c.fx.spec.timelocks.move + 1).toBe(c.fx.spec.timelocks.payout - 1);
     expect(payout.outputs[0]?.value).toBe(c.fx.spec.values.stake - gameTx(c.graph, 'payout').fee);
+  });
+
+  it('a challenge that confirms after the assert still leaves w t for its first choice: the forfeit waits t after it', () => {
+    const c = claimChain();
+    confirm(c.chain, kickoffOf(c, honestRoot ^ 1n));
+    confirm(c.chain, completeChallenge(c.graph, 0, c.sigs, c.fx.secrets.challengers[0] as Uint8Array));
+    const move = operatorOf(shape, epoch).assert() as AssertMove;
+    acceptWhenMature(c.chain, assertOf(c, move), 20);
+    // Q_1's timeout matures t after the assert; only then does w1's challenge confirm.
+    for (let i = 0; i < c.fx.spec.timelocks.move; i++) c.chain.mine(MINER);
+    confirm(c.chain, completeChallenge(c.graph, 1, c.sigs, c.fx.secrets.challengers[1] as Uint8Array));
+    const forfeit = forfeitOf(c, 1);
+    // The operator cannot take w1's bond at once: t blocks from w1's challenge, as from the assert.
+    expect(acceptWhenMature(c.chain, forfeit, 20)).toBe(c.fx.spec.timelocks.move - 1);
   });
 
   it('challenged and never asserted: w’s assert-timeout at T_a (not before) burns the stake’s share and pays w the rest and its bond', () => {

@@ -26,6 +26,7 @@ import {
   contextOf,
   corruptedRun,
   faultyRun,
+  haltReadsRootLiar,
   honestEpoch,
   operatorOf,
   otherTapeRun,
@@ -84,19 +85,8 @@ describe('an operator that lies about the result', () => {
   const ctx = contextOf(epoch, claimed);
   const lastWrite = lastWriteBefore(steps, T - 1, halt.r1.addr) as number;
 
-  /** The honest trace, but its halt reads the claimed root, with r1last as given. */
-  function rootLiar(r1last: number, patch: Partial<OperatorPlayer> = {}): OperatorPlayer {
-    const honest = operatorOf(shape, epoch);
-    return {
-      ...honest,
-      reveal(i) {
-        const r = honest.reveal(i);
-        if (r === undefined || 'refuse' in r || i !== T - 1) return r;
-        return { ...r, record: { ...halt, r1: { addr: halt.r1.addr, value: claimed } }, r1last };
-      },
-      ...patch,
-    };
-  }
+  const rootLiar = (r1last: number, patch: Partial<OperatorPlayer> = {}): OperatorPlayer =>
+    haltReadsRootLiar(shape, epoch, claimed, r1last, patch);
   const play = (operator: OperatorPlayer) =>
     playGame(ctx, shape, operator, ruleChallenger(ctx, shape, epoch.view));
 

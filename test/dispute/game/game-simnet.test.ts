@@ -44,7 +44,7 @@ import {
   slashThrough,
   tapeValues,
 } from './chain-play.ts';
-import { contextOf, operatorOf, otherTapeRun, smallEpoch } from './setup.ts';
+import { contextOf, haltReadsRootLiar, operatorOf, otherTapeRun, smallEpoch } from './setup.ts';
 
 const shape = REGTEST_SEARCH;
 
@@ -114,16 +114,8 @@ describe('a game on simnet, played through its transactions', () => {
     const T = steps.length;
     const halt = steps[T - 1] as StepRecord;
     const claimed = honestRoot ^ 1n;
-    const honest = operatorOf(shape, epoch);
     const lastWrite = lastWriteBefore(steps, T - 1, halt.r1.addr) as number;
-    const liar: OperatorPlayer = {
-      ...honest,
-      reveal(i) {
-        const r = honest.reveal(i);
-        if (r === undefined || 'refuse' in r || i !== T - 1) return r;
-        return { ...r, record: { ...halt, r1: { addr: halt.r1.addr, value: claimed } }, r1last: lastWrite };
-      },
-    };
+    const liar = haltReadsRootLiar(shape, epoch, claimed, lastWrite);
     const r = playOnChain(contextOf(epoch, claimed), liar);
     expect(r.outcome).toMatchObject({ winner: 'challenger', at: 'read-value', writeStep: lastWrite });
     expect(r.replay.played).toContain('requestRead');

@@ -8,6 +8,7 @@ import type { SearchShape } from '../../../src/dispute/game/grid.ts';
 import { type HonestView, type KeptRun, viewOfRun } from '../../../src/dispute/game/honest-view.ts';
 import type { GameContext } from '../../../src/dispute/game/moves.ts';
 import { traceOperator } from '../../../src/dispute/game/operator.ts';
+import type { OperatorPlayer } from '../../../src/dispute/game/players.ts';
 import {
   createGenesisState,
   type GenesisOptions,
@@ -122,4 +123,30 @@ export function otherTapeRun(epoch: Epoch) {
     if (run.status === 'halted' && run.result !== epoch.honest.result) return { tape, run };
   }
   throw new Error('No input word of the epoch changes its root');
+}
+
+/**
+ * The honest trace, but its halt says it read `claimed` (a wrong root) as its first read, last written at
+ * `r1last`: the lie the read's second search ends in RV1 at that write.
+ */
+export function haltReadsRootLiar(
+  shape: SearchShape,
+  epoch: Epoch,
+  claimed: bigint,
+  r1last: number,
+  patch: Partial<OperatorPlayer> = {},
+): OperatorPlayer {
+  const steps = epoch.honest.steps;
+  const T = steps.length;
+  const halt = steps[T - 1] as StepRecord;
+  const honest = operatorOf(shape, epoch);
+  return {
+    ...honest,
+    reveal(i) {
+      const r = honest.reveal(i);
+      if (r === undefined || 'refuse' in r || i !== T - 1) return r;
+      return { ...r, record: { ...halt, r1: { addr: halt.r1.addr, value: claimed } }, r1last };
+    },
+    ...patch,
+  };
 }
