@@ -77,9 +77,24 @@ async function expectBundlesReplay(
   }
 }
 
+/**
+ * The faults whose devnet run takes longest (each bites late in its workload and is played with an
+ * operator that never asserts, so the run waits out T_a): 30–50 s each on the 2-core CI machine. They run
+ * in the long suite (devnet-catalogue.long.test.ts, VIGIL_LONG=1); `npm test` keeps the other eight, both
+ * operator behaviours among them. Every fault is still caught in `npm test` by the game and verify tests.
+ */
+const LONG_ONLY = new Set([
+  'out-of-bounds-applied',
+  'timelock-ignored',
+  'power-cap-not-applied',
+  'unstake-keeps-power',
+]);
+const LONG = process.env.VIGIL_LONG === '1';
+
 describe('vigil devnet, end to end', () => {
   FAULTS.forEach((fault, i) => {
     const behaviour = i % 2 === 0 ? 'assert' : 'never-assert';
+    if (!LONG && LONG_ONLY.has(fault.name)) return;
     it(`catches ${fault.name} (operator ${behaviour}s) at the epoch and step it bites`, async () => {
       const bite = findBitingSeed(fault.name, EPOCHS);
       const dir = await mkdtemp(join(tmpdir(), 'vigil-devnet-bundles-'));
@@ -108,6 +123,10 @@ describe('vigil devnet, end to end', () => {
       await expectBundlesReplay(s.bundles ?? [], { ...bite, rule: fault.breaks, fault: fault.name }, s);
       await rm(dir, { recursive: true, force: true });
     }, 240_000);
+  });
+
+  it('the long suite’s faults are faults of the catalogue', () => {
+    expect([...LONG_ONLY].filter((f) => !FAULTS.some((x) => x.name === f))).toEqual([]);
   });
 
   it.each(['rollup-param-ignored', 'rollup-param-early'])(

@@ -69,6 +69,18 @@ import type { Epoch } from './setup.ts';
 const p2tr = (label: string) => taprootOutput(xOnly(secretOf(label))).scriptPubKey;
 export const MINER = p2tr('game miner');
 
+/** The moves of a first search at regtest's shape (R = 4) from choice 1 to the reveal. */
+export const MOVES_TO_REVEAL = [
+  'choice1',
+  'answer2',
+  'choice2',
+  'answer3',
+  'choice3',
+  'answer4',
+  'choice4',
+  'reveal',
+] as const;
+
 /** One thing a player said while the referee played them, in play order. */
 export type GameEvent =
   | { readonly kind: 'assert'; readonly move: AssertMove }

@@ -21,7 +21,7 @@ import { REGTEST_SEARCH } from '../../../src/dispute/game/grid.ts';
 import type { SignerKeys } from '../../../src/dispute/game/signer-keys.ts';
 import { bondCoinValue, makeClaimFixture } from '../../../testkit/dispute/claim-fixture.ts';
 
-const fx = makeClaimFixture({ shape: REGTEST_SEARCH, challengers: 3 });
+const fx = makeClaimFixture({ shape: REGTEST_SEARCH, challengers: 2 });
 const graph = buildClaimGraph(fx.spec);
 const hex = (b: Uint8Array) => bytesToHex(b);
 const sameOutpoint = (a: { txid: Uint8Array; vout: number }, b: { prevTxid: Uint8Array; vout: number }) =>
@@ -163,7 +163,7 @@ const changing =
 describe('a claim spec Vigil refuses', () => {
   it('no challenger, more than W_max, a repeated key or coin, the operator as its own challenger', () => {
     expect(refusal((s) => withChallengers(s, []))).toMatch(/at least one challenger/);
-    expect(refusal((s) => ({ ...s, maxChallengers: 2 }))).toMatch(/3 challengers is more than W_max = 2/);
+    expect(refusal((s) => ({ ...s, maxChallengers: 1 }))).toMatch(/2 challengers is more than W_max = 1/);
     expect(refusal(changing(1, { key: challenger(0).key }))).toMatch(/Challenger 1 repeats another's key/);
     expect(refusal(changing(1, { bondCoin: challenger(0).bondCoin }))).toMatch(
       /Challenger 1 names a bond coin another challenger named/,
@@ -173,8 +173,8 @@ describe('a claim spec Vigil refuses', () => {
 
   it('a bond coin too small for the bond and its challenge’s fee, naming the challenger and the amount', () => {
     const small = bondCoinValue(fx.spec.values) / 2n;
-    expect(refusal(changing(2, { bondCoin: { ...challenger(2).bondCoin, value: small } }))).toMatch(
-      new RegExp(`Challenger 2's bond coin holds ${small} sats; its challenge needs at least \\d+`),
+    expect(refusal(changing(1, { bondCoin: { ...challenger(1).bondCoin, value: small } }))).toMatch(
+      new RegExp(`Challenger 1's bond coin holds ${small} sats; its challenge needs at least \\d+`),
     );
   });
 

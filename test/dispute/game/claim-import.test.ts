@@ -28,7 +28,7 @@ import { REGTEST_SEARCH } from '../../../src/dispute/game/grid.ts';
 import { GraphImportError } from '../../../src/dispute/graph/errors.ts';
 import { claimExpectationsOf, makeClaimFixture } from '../../../testkit/dispute/claim-fixture.ts';
 
-const fx = makeClaimFixture({ shape: REGTEST_SEARCH, challengers: 3 });
+const fx = makeClaimFixture({ shape: REGTEST_SEARCH, challengers: 2 });
 const graph = buildClaimGraph(fx.spec);
 const presign = (set: PresignedTxs) =>
   collectGamePresignatures(
@@ -124,19 +124,19 @@ describe('importing a claim graph', () => {
 
   it('refuses challengers other than the L2 lists: one left out, another coin, keys other than the bundle posted', () => {
     const fewer = copy();
-    fewer.challengers = fewer.challengers.slice(0, 2);
-    fewer.signatures.games = fewer.signatures.games.slice(0, 2);
-    expect(verdict(fewer)).toMatch(/^CHALLENGER_MISMATCH at challengers: 2 challengers; the L2 lists 3/);
+    fewer.challengers = fewer.challengers.slice(0, 1);
+    fewer.signatures.games = fewer.signatures.games.slice(0, 1);
+    expect(verdict(fewer)).toMatch(/^CHALLENGER_MISMATCH at challengers: 1 challengers; the L2 lists 2/);
     const coin = copy();
     (coin.challengers[1] as ClaimDocument['challengers'][number]).bondCoin.vout = 9;
     expect(verdict(coin)).toMatch(/^CHALLENGER_MISMATCH at challengers\[1\]\.bondCoin/);
     const keys = copy();
-    const c2 = keys.challengers[2] as ClaimDocument['challengers'][number];
+    const c2 = keys.challengers[1] as ClaimDocument['challengers'][number];
     const [l1, l2] = Object.keys(c2.keys).filter(
       (l) => (c2.keys[l] as string).length === (c2.keys[Object.keys(c2.keys)[0] as string] as string).length,
     ) as [string, string];
     [c2.keys[l1], c2.keys[l2]] = [c2.keys[l2] as string, c2.keys[l1] as string];
-    expect(verdict(keys)).toMatch(/^CHALLENGER_MISMATCH at challengers\[2\]\.keys\./);
+    expect(verdict(keys)).toMatch(/^CHALLENGER_MISMATCH at challengers\[1\]\.keys\./);
     // A bundle on the L2 that lacks a key would let the operator write that key into the document.
     const listed = expectations.challengers.map((c, w) =>
       w === 1 ? { ...c, keys: new Map([...c.keys].slice(1)) } : c,
@@ -187,10 +187,10 @@ describe('importing a claim graph', () => {
 
   it('refuses a presignature that does not verify for the rebuilt transaction, naming the game, member and input; and a short list', () => {
     const flipped = copy();
-    const list = (flipped.signatures.games[2] as string[][])[1] as string[];
+    const list = (flipped.signatures.games[1] as string[][])[1] as string[];
     list[5] = `${(list[5] as string).slice(0, 10)}${(list[5] as string)[10] === '0' ? '1' : '0'}${(list[5] as string).slice(11)}`;
     expect(verdict(flipped)).toMatch(
-      /^BAD_SIGNATURE at signatures\.games\[2\]\[1\] \S+ input \d+: does not verify/,
+      /^BAD_SIGNATURE at signatures\.games\[1\]\[1\] \S+ input \d+: does not verify/,
     );
     const swapped = copy();
     const own = (swapped.signatures.claim as string[][])[0] as string[];

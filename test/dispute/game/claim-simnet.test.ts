@@ -8,44 +8,18 @@
 
 import * as ecc from 'tiny-secp256k1';
 import { describe, expect, it } from 'vitest';
-import { SimChain } from '../../../src/bitcoin/simnet/chain.ts';
 import { taprootOutput } from '../../../src/bitcoin/taproot/output.ts';
 import { PrecomputedTxData } from '../../../src/bitcoin/tx/precomputed.ts';
-import { txid, txidHex } from '../../../src/bitcoin/tx/serialize.ts';
 import { SIGHASH_DEFAULT, taprootSighash } from '../../../src/bitcoin/tx/sighash.ts';
 import type { Tx } from '../../../src/bitcoin/tx/types.ts';
-import { utf8 } from '../../../src/core/bytes.ts';
-import { sha256 } from '../../../src/core/hashes.ts';
-import { claimDocumentHash, claimGraphToDocument } from '../../../src/dispute/game/claim-document.ts';
+import { assertTimeoutId, challengeId } from '../../../src/dispute/game/claim-graph.ts';
 import {
-  assertTimeoutId,
-  buildClaimGraph,
-  type ClaimGraph,
-  challengeId,
-  claimOutput,
-} from '../../../src/dispute/game/claim-graph.ts';
-import { importClaimGraph } from '../../../src/dispute/game/claim-import.ts';
-import {
-  completeAssert,
   completeChallenge,
   completeCovenantTx,
-  completeKickoff,
   readAssert,
   readKickoff,
 } from '../../../src/dispute/game/claim-spend.ts';
 import { gameTx, gameTxPrevouts } from '../../../src/dispute/game/game-graph.ts';
-import {
-  collectGamePresignatures,
-  completeGameTx,
-  completeSweep,
-  covenantItems,
-  type GamePresignatures,
-  gameOutputOf,
-  presignGame,
-  signGameInput,
-  signSweep,
-  sweepOutput,
-} from '../../../src/dispute/game/game-spend.ts';
 import { REGTEST_SEARCH } from '../../../src/dispute/game/grid.ts';
 import type { AssertMove } from '../../../src/dispute/game/moves.ts';
 import { playGame } from '../../../src/dispute/game/referee.ts';
@@ -54,20 +28,10 @@ import { tweakedKeyPathSecret } from '../../../src/dispute/graph/challenge.ts';
 import { BURN_SCRIPT_PUBKEY } from '../../../src/dispute/graph/scripts.ts';
 import { schnorrSign } from '../../../src/dispute/graph/sign.ts';
 import { wordBytes } from '../../../src/machine/isa.ts';
-import { mineCoins, out, spend } from '../../../testkit/bitcoin/simnet/fixture.ts';
-import {
-  bondCoinValue,
-  type ClaimFixture,
-  claimExpectationsOf,
-  fundedSpec,
-  gameFixtureOf,
-  kickoffSignaturesOf,
-  makeClaimFixture,
-} from '../../../testkit/dispute/claim-fixture.ts';
+import { gameFixtureOf } from '../../../testkit/dispute/claim-fixture.ts';
 import {
   acceptWhenMature,
   assertValues,
-  type ChainGame,
   confirm,
   kickoffSignatures,
   MINER,
@@ -75,134 +39,23 @@ import {
   rejection,
   replayOnChain,
 } from './chain-play.ts';
+import {
+  assertOf,
+  chainGame,
+  claimChain as claimChainOf,
+  forfeitOf,
+  kickoffOf,
+  L2_BLOCK,
+  minedTx,
+  operatorSweep,
+} from './claim-chain.ts';
 import { contextOf, operatorOf, smallEpoch } from './setup.ts';
 
 const shape = REGTEST_SEARCH;
 
 const epoch = smallEpoch();
 const honestRoot = epoch.honest.result;
-const L2_BLOCK = sha256(utf8('l2 block of epoch 7'));
-const OPERATOR_COIN = 100_000_000n;
-
-type ClaimChain = {
-  readonly fx: ClaimFixture;
-  readonly chain: SimChain;
-  readonly graph: ClaimGraph;
-  readonly sigs: GamePresignatures;
-  readonly gameSigs: readonly GamePresignatures[];
-  readonly operatorCoin: { readonly txid: Uint8Array; readonly vout: number; readonly value: bigint };
-};
-
-/** A chain on which the operator's claim output and each challenger's bond coin are confirmed, and the graph on them, presigned. */
-function claimChain(challengers = 2): ClaimChain {
-  const fx = makeClaimFixture({ shape, challengers, agreedImageRoot: epoch.tape.imageRoot });
-  let now = 1_700_000_000;
-  const chain = new SimChain({ clock: () => (now += 600) });
-  const [coin] = mineCoins(chain, 1);
-  if (coin === undefined) throw new Error('no coin');
-  for (let i = 0; i < 100; i++) chain.mine(MINER);
-  const claim = claimOutput(fx.spec);
-  const bonds = fx.spec.challengers.map((c) =>
-    out(bondCoinValue(fx.spec.values), taprootOutput(c.key).scriptPubKey),
-  );
-  const spent = claim.value + bondCoinValue(fx.spec.values) * BigInt(challengers) + OPERATOR_COIN + 10_000n;
-  const funding = spend({
-    coins: [coin],
-    outputs: [
-      out(claim.value, claim.output.scriptPubKey),
-      ...bonds,
-      out(OPERATOR_COIN, taprootOutput(fx.spec.operator).scriptPubKey),
-      out(coin.value - spent),
-    ],
-  });
-  chain.acceptTx(funding.tx);
-  chain.mine(MINER);
-  const id = txid(funding.tx);
-  const spec = fundedSpec(
-    fx,
-    { txid: id, vout: 0 },
-    bonds.map((_, w) => ({ txid: id, vout: 1 + w })),
-  );
-  // The operator builds and presigns; the watcher plays what it imported from the published document.
-  const built = buildClaimGraph(spec);
-  const presign = (g: Parameters<typeof presignGame>[0]) =>
-    collectGamePresignatures(
-      g,
-      fx.secrets.covenant.map((s) => presignGame(g, s)),
-    );
-  const document = claimGraphToDocument(built, { claim: presign(built), games: built.games.map(presign) });
-  const imported = importClaimGraph(JSON.stringify(document), {
-    ...claimExpectationsOf(spec, { value: claim.value, script: claim.output.scriptPubKey }),
-    commitment: claimDocumentHash(document),
-  });
-  return {
-    fx,
-    chain,
-    graph: imported.graph,
-    sigs: imported.sigs.claim,
-    gameSigs: imported.sigs.games,
-    operatorCoin: { txid: id, vout: 1 + challengers, value: OPERATOR_COIN },
-  };
-}
-
-function kickoffOf(c: ClaimChain, root: bigint): Tx {
-  const sigs = kickoffSignaturesOf(c.fx, {
-    root,
-    l2BlockHash: L2_BLOCK,
-    imageRoot: epoch.tape.imageRoot,
-    inputsRoot: epoch.tape.inputRoot,
-  });
-  return completeKickoff(c.graph, c.fx.secrets.operator, sigs);
-}
-
-function assertOf(c: ClaimChain, move: AssertMove): Tx {
-  const sign = c.fx.sign.operator[0];
-  if (sign === undefined) throw new Error('no signer');
-  const sigs = new Map([...assertValues(move)].map(([label, bytes]) => [label, sign(label, bytes)]));
-  return completeAssert(c.graph, c.sigs, sigs);
-}
-
-/** w's game as the game tests' helpers play it, on the claim's chain. */
-function chainGame(c: ClaimChain, w: number): ChainGame {
-  return {
-    chain: c.chain,
-    graph: c.graph.games[w] as ChainGame['graph'],
-    sigs: c.gameSigs[w] as GamePresignatures,
-    operatorCoin: c.operatorCoin,
-  };
-}
-
-const minedTx = (chain: SimChain, tx: Tx): Tx => {
-  const m = chain.findTx(txidHex(tx));
-  if (m?.block === undefined) throw new Error(`${txidHex(tx)} is not mined`);
-  return m.tx;
-};
-
-/** The operator's sweep of an unused Q_w through its timeout leaf (t after the assert). */
-function sweepReserve(c: ClaimChain, w: number): Tx {
-  const game = c.graph.games[w];
-  if (game === undefined) throw new Error(`no game ${w}`);
-  const reserve = gameOutputOf(game, 'reserve');
-  const sweep = sweepOutput(
-    reserve,
-    reserve.leaves.get('timeout') as number,
-    taprootOutput(c.fx.spec.operator).scriptPubKey,
-    1_000n,
-    c.fx.spec.timelocks.move,
-  );
-  return completeSweep(sweep, [signSweep(sweep, c.fx.secrets.operator)]);
-}
-
-/** The operator's forfeit of w's game: w's bond and Q_w, t after both. */
-function forfeitOf(c: ClaimChain, w: number): Tx {
-  const game = c.graph.games[w];
-  if (game === undefined) throw new Error(`no game ${w}`);
-  return completeGameTx(game, 'forfeit', [
-    { items: covenantItems(c.gameSigs[w] as GamePresignatures, 'forfeit', 0) },
-    { items: [signGameInput(game, 'forfeit', 1, c.fx.secrets.operator)] },
-  ]);
-}
-
+const claimChain = (challengers = 2) => claimChainOf(epoch, challengers);
 describe('the claim graph on simnet', () => {
   it('unchallenged: the kick-off commits its five values, the take waits for T_c, then nobody can challenge', () => {
     const c = claimChain();
@@ -265,7 +118,7 @@ describe('the claim graph on simnet', () => {
       'bad-txns-inputs-missingorspent',
     );
     // w1 never challenged: its Q_1 goes back to the operator.
-    confirm(c.chain, sweepReserve(c, 1));
+    confirm(c.chain, operatorSweep(c, 1));
   });
 
   it('nobody but w can put its bond coin at stake: the operator cannot send w’s challenge with its own signature', () => {
@@ -310,7 +163,7 @@ describe('the claim graph on simnet', () => {
 
     const forfeit = forfeitOf(c, 0);
     expect(acceptWhenMature(c.chain, forfeit, 20)).toBe(c.fx.spec.timelocks.move - 1);
-    confirm(c.chain, sweepReserve(c, 1));
+    confirm(c.chain, operatorSweep(c, 1));
 
     const payout = completeCovenantTx(c.graph, c.sigs, 'payout');
     const waited = acceptWhenMature(c.chain, payout, 200);

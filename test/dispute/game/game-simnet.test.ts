@@ -37,6 +37,7 @@ import {
   fundGame,
   kickoffSignatures,
   MINER,
+  MOVES_TO_REVEAL,
   type PlayOptions,
   playEpochOnChain,
   rejection,
@@ -58,16 +59,7 @@ describe('a game on simnet, played through its transactions', () => {
   it('a wrong result: narrowed to the last step, slashed by the last-step leaf; a copied witness does not spend', () => {
     const r = playOnChain(contextOf(epoch, honestRoot ^ 1n), operatorOf(shape, epoch));
     expect(r.outcome).toMatchObject({ winner: 'challenger', end: 'disproved', at: 'last-step' });
-    expect(r.replay.played).toEqual([
-      'choice1',
-      'answer2',
-      'choice2',
-      'answer3',
-      'choice3',
-      'answer4',
-      'choice4',
-      'reveal',
-    ]);
+    expect(r.replay.played).toEqual([...MOVES_TO_REVEAL]);
     const tx = r.replay.slash?.tx as Tx;
     const thief = xOnly(secretOf('thief'));
     const stolen = {

@@ -27,7 +27,14 @@ import type { WotsSignature } from '../../../src/dispute/winternitz/sign.ts';
 import type { StepRecord } from '../../../src/machine/isa.ts';
 import { lastWriteBefore } from '../../../src/machine/reads.ts';
 import { makeGameFixture } from '../../../testkit/dispute/game-fixture.ts';
-import { acceptWhenMature, type ChainGame, confirm, fundGame, kickoffSignatures } from './chain-play.ts';
+import {
+  acceptWhenMature,
+  type ChainGame,
+  confirm,
+  fundGame,
+  kickoffSignatures,
+  MOVES_TO_REVEAL,
+} from './chain-play.ts';
 import { contextOf, type Epoch, haltReadsRootLiar, operatorOf, otherTapeRun, smallEpoch } from './setup.ts';
 
 const shape = REGTEST_SEARCH;
@@ -133,17 +140,7 @@ describe('a game driven turn by turn from the chain alone', () => {
   it('a wrong result: both sides agree on every turn, and Vigil slashes through the last-step leaf', () => {
     const r = playByTurns(epoch, contextOf(epoch, honestRoot ^ 1n), () => operatorOf(shape, epoch));
     expect(r.end).toEqual({ kind: 'slashed', leaf: 'last-step' });
-    expect(r.sent).toEqual([
-      'assert',
-      'choice1',
-      'answer2',
-      'choice2',
-      'answer3',
-      'choice3',
-      'answer4',
-      'choice4',
-      'reveal',
-    ]);
+    expect(r.sent).toEqual(['assert', ...MOVES_TO_REVEAL]);
   });
 
   it('a halt that says it read the claimed root: the read request, the second search, and RV1 at the write', () => {

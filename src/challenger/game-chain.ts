@@ -1,0 +1,164 @@
+/**
+ * What the chain shows of one challenger's game (docs/protocol.md §24.9), read through a Bitcoin backend:
+ * the assert and every move confirmed at depth, each fetched by its txid (fixed by the claim graph),
+ * hashed against it, and its Winternitz signatures verified under the game's keys (move-reader.ts); the
+ * last of them and its height, from which the next move's clock t runs; a move seen but not yet deep
+ * enough; and what ended the game when the last move's output was spent by anything but a move (a slash,
+ * a timeout, a refusal, the forfeit), named by the graph's transaction or the leaf its witness used.
+ *
+ * What stays the backend's word: that a move is absent (absence cannot be shown) and each status. A
+ * backend that hides a confirmed move makes Vigil wait, never move wrongly: every move Vigil signs is
+ * checked against the chain when sent.
+ */
+import type { BitcoinBackend, TxStatus, TxWithStatus } from '../bitcoin/backends/types.ts';
+import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
+import { verifiedTx } from '../bitcoin/backends/verify.ts';
+import { hashToDisplayHex, txid as txidOf } from '../bitcoin/tx/serialize.ts';
+import type { Tx } from '../bitcoin/tx/types.ts';
+import { equalBytes } from '../core/bytes.ts';
+import type { ClaimGraph } from '../dispute/game/claim-graph.ts';
+import { readAssert } from '../dispute/game/claim-spend.ts';
+import type { GameGraph } from '../dispute/game/game-graph.ts';
+import type { GameOnChain } from '../dispute/game/game-turn.ts';
+import { readMoveWitness } from '../dispute/game/move-reader.ts';
+import type { Published } from '../dispute/game/move-tx.ts';
+import type { MoveValues } from '../dispute/game/move-values.ts';
+import type { WotsSignature } from '../dispute/winternitz/sign.ts';
+
+/** How the game's last output at depth was spent, when not by a move. */
+export type GameEnd = {
+  readonly txid: string;
+  readonly status: TxStatus;
+  /** The output that was spent: `reserve` (Q_w) or a move id (its pot). */
+  readonly site: string;
+  /** The graph's transaction it is (`slash:…`, `timeout:…@rate`, `forfeit`), else the leaf it spent (`timeout`, `past-end`, …). */
+  readonly by: string;
+};
+
+export type GameProgress = {
+  readonly onChain: GameOnChain;
+  /** Every Winternitz signature the confirmed moves published, by signer and label (for echoes and disproves). */
+  readonly published: Published;
+  /** The last move at depth (`assert` included) and the height it confirmed at. */
+  readonly last: { readonly id: string; readonly height: number } | undefined;
+  /** Moves seen but not yet at depth (in the mempool, or confirmed too recently). */
+  readonly shallow: readonly string[];
+  readonly end?: GameEnd;
+  /** D's spender, if D is spent (by this game's slash, another game's, or the payout). */
+  readonly stakeSpent?: { readonly txid: string; readonly status: TxStatus };
+};
+
+const txidHex = (tx: Tx): string => hashToDisplayHex(txidOf(tx));
+
+/** A transaction by its txid, checked to hash to it; undefined when the backend does not have it. */
+async function fetchTx(backend: BitcoinBackend, txid: string): Promise<TxWithStatus | undefined> {
+  const found = await backend.getTransaction(txid);
+  if (found === undefined) return undefined;
+  return { ...found, tx: verifiedTx(backend.kind, txid, found.raw) };
+}
+
+const depthOf = (status: TxStatus, tip: number): number =>
+  status.confirmed ? tip - status.blockHeight + 1 : 0;
+
+/** The name the graph gives a transaction that spends `site`'s output, or the leaf its witness used. */
+function spenderName(game: GameGraph, site: string, spender: Tx, vin: number): string {
+  const id = txidHex(spender);
+  for (const t of game.txs.values()) if (txidHex(t.tx) === id) return t.id;
+  const witness = spender.inputs[vin]?.witness ?? [];
+  const script = witness[witness.length - 2];
+  const out = site === 'reserve' ? game.reserve : game.nodes.get(site)?.pot;
+  const leaves = site === 'reserve' ? game.reserveLeaves : game.nodes.get(site)?.leaves;
+  if (script !== undefined && out !== undefined && leaves !== undefined) {
+    for (const [name, k] of leaves)
+      if (equalBytes(out.leaves[k]?.script ?? new Uint8Array(), script)) return name;
+  }
+  return 'unknown';
+}
+
+/** Reads challenger `w`'s game of `claim` as far as the chain shows it at `confirmations` deep. */
+export async function readGameProgress(
+  backend: BitcoinBackend,
+  claim: ClaimGraph,
+  w: number,
+  confirmations: number,
+): Promise<GameProgress> {
+  const game = claim.games[w];
+  if (game === undefined) throw new RangeError(`The claim has no game ${w}`);
+  const tip = await backend.getTipHeight();
+  const operator = new Map<string, WotsSignature>();
+  const challenger = new Map<string, WotsSignature>();
+  const signatures = { operator, challenger };
+  const published: Published = signatures;
+  const moves = new Map<string, MoveValues>();
+  const shallow: string[] = [];
+  const done = (
+    assert: MoveValues | undefined,
+    last: GameProgress['last'],
+    extra: Partial<GameProgress> = {},
+  ): GameProgress => ({
+    onChain: { ...(assert === undefined ? {} : { assert }), moves },
+    published,
+    last,
+    shallow,
+    ...extra,
+  });
+
+  const assertTxid = txidHex((claim.txs.get('assert') as { tx: Tx }).tx);
+  const assertTx = await fetchTx(backend, assertTxid);
+  if (assertTx === undefined || depthOf(assertTx.status, tip) < confirmations) {
+    if (assertTx !== undefined) shallow.push('assert');
+    return done(undefined, undefined);
+  }
+  const assertValues = new Map<string, Uint8Array>();
+  for (const p of readAssert(claim, assertTx.tx)) {
+    operator.set(p.label, p.signature);
+    assertValues.set(p.label, p.value);
+  }
+  const stake = await verifiedOutspend(backend, assertTxid, 0);
+  const stakeSpent =
+    stake.spent && stake.txid !== undefined ? { txid: stake.txid, status: stake.spender.status } : undefined;
+  const extra = stakeSpent === undefined ? {} : { stakeSpent };
+
+  let last = { id: 'assert', height: (assertTx.status as { blockHeight: number }).blockHeight };
+  let site = 'reserve';
+  for (;;) {
+    const children = [...game.nodes.values()].filter((n) =>
+      site === 'reserve' ? n.parent === undefined : n.parent === site,
+    );
+    let next: { id: string; found: TxWithStatus } | undefined;
+    for (const c of children) {
+      const found = await fetchTx(backend, txidHex(game.txs.get(c.id)?.tx as Tx));
+      if (found !== undefined) {
+        next = { id: c.id, found };
+        break;
+      }
+    }
+    if (next === undefined) break;
+    if (depthOf(next.found.status, tip) < confirmations) {
+      shallow.push(next.id);
+      return done(assertValues, last, extra);
+    }
+    const mover = game.nodes.get(next.id)?.move.mover;
+    const own = new Map<string, Uint8Array>();
+    for (const p of readMoveWitness(game, next.id, next.found.tx)) {
+      signatures[p.signer].set(p.label, p.signature);
+      if (p.signer === mover) own.set(p.label, p.value);
+    }
+    moves.set(next.id, own);
+    last = { id: next.id, height: (next.found.status as { blockHeight: number }).blockHeight };
+    site = next.id;
+  }
+
+  // No move spends the last output yet: unspent, or spent by a slash, a timeout, a refusal, the forfeit.
+  const out =
+    site === 'reserve' ? game.outpoints.reserve : { txid: txidOf(game.txs.get(site)?.tx as Tx), vout: 0 };
+  const spend = await verifiedOutspend(backend, hashToDisplayHex(out.txid), out.vout);
+  if (spend.spent && spend.txid !== undefined) {
+    const by = spenderName(game, site, spend.spender.tx, spend.vin);
+    return done(assertValues, last, {
+      ...extra,
+      end: { txid: spend.txid, status: spend.spender.status, site, by },
+    });
+  }
+  return done(assertValues, last, extra);
+}
