@@ -8,6 +8,12 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import {
+  type GameTurn,
+  nextTurn,
+  SILENT_CHALLENGER,
+  SILENT_OPERATOR,
+} from '../src/dispute/game/game-turn.ts';
 import { MAINNET_SEARCH } from '../src/dispute/game/grid.ts';
 import {
   type CheckpointOptions,
@@ -15,6 +21,7 @@ import {
   type HonestView,
   viewOfRun,
 } from '../src/dispute/game/honest-view.ts';
+import type { MoveValues } from '../src/dispute/game/move-values.ts';
 import type { GameContext } from '../src/dispute/game/moves.ts';
 import { viewOperator } from '../src/dispute/game/operator.ts';
 import type { OperatorPlayer } from '../src/dispute/game/players.ts';
@@ -27,7 +34,7 @@ import { wordOf } from '../src/machine/isa.ts';
 import { buildGovernanceProgram } from '../src/machine/programs/governance.ts';
 import { encodeInputsTape } from '../src/machine/programs/inputs-tape.ts';
 import { Tape } from '../src/machine/tape.ts';
-import type { BenchFigure, Benchmark } from './harness.ts';
+import { type BenchFigure, type Benchmark, withRatio } from './harness.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -92,7 +99,107 @@ function checkpointed(tape: Tape, options: CheckpointOptions) {
   return { view, ms, heap: heapMb() - before };
 }
 
+/**
+ * What a watcher's turn costs (docs/protocol.md §24.9, src/dispute/game/game-turn.ts): `nextTurn` replays
+ * the game over every confirmed move at each turn, so a job that restarts needs no state. The game above
+ * is played turn by turn from an in-memory chain of the moves' values: Vigil's turns in all and the last
+ * one alone with its checkpointed view kept across turns (a daemon that keeps it per dispute), and the
+ * last turn with a view built afresh (just restarted). Baseline in the same run: the game played once.
+ */
+async function turnFigures(): Promise<BenchFigure[]> {
+  const tape = tapeOf(100);
+  const vigilView = checkpointedView(program, tape, { maxSteps: MAX_STEPS });
+  const operatorView = checkpointedView(program, tape, { maxSteps: MAX_STEPS });
+  const claimed = vigilView.result ^ 1n;
+  const ctx: GameContext = {
+    program,
+    imageRoot: tape.imageRoot,
+    inputsRoot: tape.inputRoot,
+    agreedImageRoot: tape.imageRoot,
+    claimedRoot: claimed,
+  };
+
+  const t0 = performance.now();
+  const straight = playGame(
+    ctx,
+    MAINNET_SEARCH,
+    rootLiar(operatorView, claimed),
+    ruleChallenger(ctx, MAINNET_SEARCH, vigilView),
+  );
+  const straightMs = performance.now() - t0;
+
+  let assert: MoveValues | undefined;
+  const moves = new Map<string, MoveValues>();
+  const chain = () => ({ ...(assert === undefined ? {} : { assert }), moves });
+  const vigilTurn = (view: HonestView): GameTurn =>
+    nextTurn(ctx, MAINNET_SEARCH, chain(), {
+      operator: SILENT_OPERATOR,
+      challenger: ruleChallenger(ctx, MAINNET_SEARCH, view),
+    });
+  // Its own view, not warmed by the straight game: the turns take and cache the snapshots themselves.
+  const turnView = checkpointedView(program, tape, { maxSteps: MAX_STEPS });
+  let turns = 0;
+  let totalMs = 0;
+  let lastMs = 0;
+  let end: GameTurn | undefined;
+  for (let guard = 0; guard < 100 && end === undefined; guard++) {
+    const t1 = performance.now();
+    const v = vigilTurn(turnView);
+    lastMs = performance.now() - t1;
+    totalMs += lastMs;
+    turns++;
+    if (v.kind === 'move') {
+      moves.set(v.id, v.values);
+    } else if (v.kind === 'silent' && v.side === 'operator') {
+      const o = nextTurn(ctx, MAINNET_SEARCH, chain(), {
+        operator: rootLiar(operatorView, claimed),
+        challenger: SILENT_CHALLENGER,
+      });
+      if (o.kind !== 'move') throw new Error(`The operator's turn is ${o.kind}, not a move`);
+      if (o.id === 'assert') assert = o.values;
+      else moves.set(o.id, o.values);
+    } else {
+      end = v;
+    }
+  }
+  if (end?.kind !== 'disprove' || !end.leaf.startsWith('read-value')) {
+    throw new Error(`The bench game ended with ${end?.kind}, not Vigil's RV1 disprove`);
+  }
+
+  // A daemon just restarted: its view built afresh, then the last turn.
+  const t2 = performance.now();
+  const fresh = checkpointedView(program, tape, { maxSteps: MAX_STEPS });
+  vigilTurn(fresh);
+  const restartMs = performance.now() - t2;
+
+  return [
+    {
+      name: 'dispute.game.turn.turns',
+      value: turns,
+      unit: `Vigil's turns to RV1 (${straight.moves.length} moves in the game), one epoch of 100 inputs`,
+    },
+    withRatio({
+      name: 'dispute.game.turn.allMs',
+      value: Math.round(totalMs),
+      unit: 'ms, all of Vigil’s turns, each replaying the game, its view kept across turns (baseline: the game played once)',
+      baseline: Math.round(straightMs),
+    }),
+    withRatio({
+      name: 'dispute.game.turn.lastMs',
+      value: Math.round(lastMs),
+      unit: 'ms, the last turn alone, view kept (baseline: the game played once)',
+      baseline: Math.round(straightMs),
+    }),
+    {
+      name: 'dispute.game.turn.restartMs',
+      value: Math.round(restartMs),
+      unit: 'ms, the last turn after a restart: the checkpointed view built afresh, then the turn',
+    },
+  ];
+}
+
 export const benchmarks: Benchmark[] = [
+  { name: 'dispute.game.turn', run: turnFigures },
   {
     name: 'dispute.game.small',
     run: async () => {
