@@ -6,9 +6,11 @@
  * enough; and what ended the game when the last move's output was spent by anything but a move (a slash,
  * a timeout, a refusal, the forfeit), named by the graph's transaction or the leaf its witness used.
  *
- * What stays the backend's word: that a move is absent (absence cannot be shown) and each status. A
- * backend that hides a confirmed move makes Vigil wait, never move wrongly: every move Vigil signs is
- * checked against the chain when sent.
+ * What stays the backend's word: that a move is absent (absence cannot be shown), each status, and the
+ * witness of a spender that is not one of the graph's transactions (the leaf an end is named by is read
+ * from it). A backend that hides a confirmed move makes Vigil wait, never move wrongly. A backend that
+ * invents a deep sweep of the last output could make Vigil take the game as ended: checking a spender's
+ * witness against its block is not built yet.
  */
 import type { BitcoinBackend, TxStatus, TxWithStatus } from '../bitcoin/backends/types.ts';
 import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
@@ -41,7 +43,7 @@ export type GameProgress = {
   readonly published: Published;
   /** The last move at depth (`assert` included) and the height it confirmed at. */
   readonly last: { readonly id: string; readonly height: number } | undefined;
-  /** Moves seen but not yet at depth (in the mempool, or confirmed too recently). */
+  /** Moves, and a spender of the last output, seen but not yet at depth (in the mempool, or too recent). */
   readonly shallow: readonly string[];
   readonly end?: GameEnd;
   /** D's spender, if D is spent (by this game's slash, another game's, or the payout). */
@@ -84,6 +86,8 @@ export async function readGameProgress(
 ): Promise<GameProgress> {
   const game = claim.games[w];
   if (game === undefined) throw new RangeError(`The claim has no game ${w}`);
+  if (!Number.isInteger(confirmations) || confirmations < 1)
+    throw new RangeError(`confirmations must be at least 1, not ${confirmations}`);
   const tip = await backend.getTipHeight();
   const operator = new Map<string, WotsSignature>();
   const challenger = new Map<string, WotsSignature>();
@@ -116,7 +120,9 @@ export async function readGameProgress(
   }
   const stake = await verifiedOutspend(backend, assertTxid, 0);
   const stakeSpent =
-    stake.spent && stake.txid !== undefined ? { txid: stake.txid, status: stake.spender.status } : undefined;
+    stake.spent && stake.txid !== undefined && depthOf(stake.spender.status, tip) >= confirmations
+      ? { txid: stake.txid, status: stake.spender.status }
+      : undefined;
   const extra = stakeSpent === undefined ? {} : { stakeSpent };
 
   let last = { id: 'assert', height: (assertTx.status as { blockHeight: number }).blockHeight };
@@ -125,12 +131,14 @@ export async function readGameProgress(
     const children = [...game.nodes.values()].filter((n) =>
       site === 'reserve' ? n.parent === undefined : n.parent === site,
     );
+    // The child that confirmed, else one seen in the mempool (two children spend one pot: at most one
+    // confirms, and a stale one beside it must not hide it).
     let next: { id: string; found: TxWithStatus } | undefined;
     for (const c of children) {
       const found = await fetchTx(backend, txidHex(game.txs.get(c.id)?.tx as Tx));
-      if (found !== undefined) {
+      if (found === undefined) continue;
+      if (next === undefined || (found.status.confirmed && !next.found.status.confirmed)) {
         next = { id: c.id, found };
-        break;
       }
     }
     if (next === undefined) break;
@@ -155,6 +163,11 @@ export async function readGameProgress(
   const spend = await verifiedOutspend(backend, hashToDisplayHex(out.txid), out.vout);
   if (spend.spent && spend.txid !== undefined) {
     const by = spenderName(game, site, spend.spender.tx, spend.vin);
+    // A move broadcast since the walk above, or an end not yet deep: not the game's end yet.
+    if (game.nodes.has(by) || depthOf(spend.spender.status, tip) < confirmations) {
+      shallow.push(by);
+      return done(assertValues, last, extra);
+    }
     return done(assertValues, last, {
       ...extra,
       end: { txid: spend.txid, status: spend.spender.status, site, by },

@@ -178,6 +178,10 @@ describe('a game read through a backend', () => {
     for (let h = tip; h < (progress.last?.height as number) + c.fx.spec.timelocks.move - 1; h++)
       c.chain.mine(MINER);
     await backend.broadcast(serializeTx(timeout));
+    // In the mempool it is not the end yet: the reader waits for depth.
+    const before = await readGameProgress(backend, c.graph, 0, 1);
+    expect(before.end).toBeUndefined();
+    expect(before.shallow).toEqual(['timeout:choice2']);
     c.chain.mine(MINER);
     const after = await readGameProgress(backend, c.graph, 0, 1);
     expect(after.end).toMatchObject({ site: 'choice2', by: 'timeout:choice2', txid: txidHex(timeout) });

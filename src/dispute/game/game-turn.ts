@@ -43,7 +43,11 @@ export type GameTurn =
   /** w slashes the output of `site` (`reserve` for Q_w, else a move id) through the leaf `leaf`. */
   | { readonly kind: 'disprove'; readonly site: string; readonly leaf: string; readonly extras: LeafExtras }
   /** The operator sweeps the pot of `site` through the refusal leaf `leaf` and takes it. */
-  | { readonly kind: 'refuse'; readonly site: string; readonly leaf: 'past-end' | 'not-a-tape-step' }
+  | {
+      readonly kind: 'refuse';
+      readonly site: string;
+      readonly leaf: 'past-end' | 'past-read' | 'not-a-tape-step';
+    }
   /**
    * `side` owes the move at `at` and will not make it (its player is silent: the opponent's turn to wait
    * for, or a rule that concedes). The opponent takes its timeout t after the last confirmed move.
@@ -97,6 +101,11 @@ export function nextTurn(
   const choicesRead = new Map<number, number>();
   let reveal: StepReveal | undefined;
   let query: Query | undefined;
+  // A choice on chain outside its round's range (w signed, say, 200 in a 5-bit round: no script checks
+  // it). Bitcoin does not end the game there (§24.11 item 7): the operator answers the clamped segment and
+  // refuses at the last choice, whose refusal leaf spends whenever any choice is out of range.
+  let badChoice = false;
+  let badChoiceRead = false;
   const onChain = (id: string) => chain.moves.get(id);
 
   const disprove = (
@@ -154,6 +163,7 @@ export function nextTurn(
         reveal = revealFromValues(values, CHAIN_BYTES);
         return reveal;
       }
+      if (badChoice) return found({ kind: 'refuse', site: `choice${R}`, leaf: 'past-end' });
       if (mine === undefined) return found({ kind: 'silent', side: 'operator', at: 'reveal' });
       if ('refuse' in mine) return found({ kind: 'refuse', site: `choice${R}`, leaf: 'past-end' });
       return found({ kind: 'move', side: 'operator', id: 'reveal', values: revealValues(mine, choices) });
@@ -185,8 +195,10 @@ export function nextTurn(
       const mine = players.operator.revealWrite(q, step);
       const values = onChain('read/reveal′');
       if (values !== undefined) return writeRevealFromValues(values, CHAIN_BYTES);
+      // The second search's refusal leaf is past-read (the choices′ spell a step at or past i).
+      if (badChoiceRead) return found({ kind: 'refuse', site: `read/choice′${R}`, leaf: 'past-read' });
       if (mine === undefined) return found({ kind: 'silent', side: 'operator', at: 'read/reveal′' });
-      if ('refuse' in mine) return found({ kind: 'refuse', site: `read/choice′${R}`, leaf: 'past-end' });
+      if ('refuse' in mine) return found({ kind: 'refuse', site: `read/choice′${R}`, leaf: 'past-read' });
       return found({
         kind: 'move',
         side: 'operator',
@@ -230,8 +242,10 @@ export function nextTurn(
           values: choiceValues('choice', view.round, mine, steps),
         });
       }
+      if ((c as number) >= 2 ** b) badChoice = true;
+      const clamped = Math.min(c as number, 2 ** b - 1);
       choices.set(view.round, c as number);
-      return c;
+      return clamped;
     },
     onReveal(site, r) {
       const mine = players.challenger.onReveal(site, r);
@@ -271,8 +285,9 @@ export function nextTurn(
         });
       }
       const c = choiceFromValues(values, 'choice′', view.round);
+      if (c >= 2 ** b) badChoiceRead = true;
       choicesRead.set(view.round, c);
-      return c;
+      return Math.min(c, 2 ** b - 1);
     },
     onWriteReveal(site, r) {
       const mine = players.challenger.onWriteReveal(site, r);

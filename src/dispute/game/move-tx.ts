@@ -7,8 +7,17 @@
 import type { Tx } from '../../bitcoin/tx/types.ts';
 import { VigilError } from '../../core/errors.ts';
 import type { WotsSignature } from '../winternitz/sign.ts';
-import { type GameGraph, slashId } from './game-graph.ts';
-import { completeGameTx, covenantItems, type GamePresignatures, signGameInput } from './game-spend.ts';
+import { GAME_SEQUENCE_NO_LOCK, type GameGraph, slashId } from './game-graph.ts';
+import {
+  completeGameTx,
+  completeSweep,
+  covenantItems,
+  type GamePresignatures,
+  gameOutputOf,
+  signGameInput,
+  signSweep,
+  sweepOutput,
+} from './game-spend.ts';
 import { gameLeafItems, type LeafExtras, type PublishedSignatures } from './leaf-witness.ts';
 import { type MoveSignatures, moveInputWitness } from './move-inputs.ts';
 import type { MoveValues } from './move-values.ts';
@@ -117,4 +126,30 @@ export function timeoutSlashTx(
   if (leafIndex === undefined || !graph.txs.has(id)) throw new MoveTxError(`${site} has no timeout slash`);
   const wSig = signGameInput(graph, id, 1, challengerSecret, leafIndex);
   return completeGameTx(graph, id, [{ items: covenantItems(sigs, id, 0) }, { items: [wSig], leafIndex }]);
+}
+
+/**
+ * A spend of `site`'s output alone through one of its leaves, paid to `to`: w's disprove when another game
+ * (or the payout) already spent D, so the presigned slash can no longer confirm (§24.11 item 11: w still
+ * takes the pot), or the operator's refusal (`past-end`, `past-read`, `not-a-tape-step`) or timeout sweep.
+ * Not presigned: the leaf's own spender signs it (`secret`).
+ */
+export function leafSpendTx(
+  graph: GameGraph,
+  site: string,
+  leaf: string,
+  published: PublishedSignatures,
+  secret: Uint8Array,
+  to: Uint8Array,
+  fee: bigint,
+  extras: LeafExtras = {},
+): Tx {
+  const out = gameOutputOf(graph, site);
+  const leafIndex = out.leaves.get(leaf);
+  if (leafIndex === undefined) throw new MoveTxError(`${site} has no leaf ${leaf}`);
+  const sequence = leaf === 'timeout' ? graph.spec.timelocks.move : GAME_SEQUENCE_NO_LOCK;
+  const sweep = sweepOutput(out, leafIndex, to, fee, sequence);
+  const sig = signSweep(sweep, secret);
+  const items = leaf === 'timeout' ? [sig] : gameLeafItems(graph.spec.shape, leaf, published, sig, extras);
+  return completeSweep(sweep, items);
 }

@@ -12,15 +12,21 @@ import { taprootOutput } from '../../../src/bitcoin/taproot/output.ts';
 import { PrecomputedTxData } from '../../../src/bitcoin/tx/precomputed.ts';
 import { SIGHASH_DEFAULT, taprootSighash } from '../../../src/bitcoin/tx/sighash.ts';
 import type { Tx } from '../../../src/bitcoin/tx/types.ts';
+import { utf8 } from '../../../src/core/bytes.ts';
+import { sha256 } from '../../../src/core/hashes.ts';
 import { assertTimeoutId, challengeId } from '../../../src/dispute/game/claim-graph.ts';
 import {
   completeChallenge,
   completeCovenantTx,
+  completeKickoff,
   readAssert,
   readKickoff,
 } from '../../../src/dispute/game/claim-spend.ts';
+import type { GameGraph } from '../../../src/dispute/game/game-graph.ts';
 import { gameTx, gameTxPrevouts } from '../../../src/dispute/game/game-graph.ts';
+import type { GamePresignatures } from '../../../src/dispute/game/game-spend.ts';
 import { REGTEST_SEARCH } from '../../../src/dispute/game/grid.ts';
+import { leafSpendTx, slashTx } from '../../../src/dispute/game/move-tx.ts';
 import type { AssertMove } from '../../../src/dispute/game/moves.ts';
 import { playGame } from '../../../src/dispute/game/referee.ts';
 import { ruleChallenger } from '../../../src/dispute/game/rule.ts';
@@ -28,7 +34,7 @@ import { tweakedKeyPathSecret } from '../../../src/dispute/graph/challenge.ts';
 import { BURN_SCRIPT_PUBKEY } from '../../../src/dispute/graph/scripts.ts';
 import { schnorrSign } from '../../../src/dispute/graph/sign.ts';
 import { wordBytes } from '../../../src/machine/isa.ts';
-import { gameFixtureOf } from '../../../testkit/dispute/claim-fixture.ts';
+import { gameFixtureOf, kickoffSignaturesOf } from '../../../testkit/dispute/claim-fixture.ts';
 import {
   acceptWhenMature,
   assertValues,
@@ -184,6 +190,37 @@ describe('the claim graph on simnet', () => {
     const forfeit = forfeitOf(c, 1);
     // The operator cannot take w1's bond at once: t blocks from w1's challenge, as from the assert.
     expect(acceptWhenMature(c.chain, forfeit, 20)).toBe(c.fx.spec.timelocks.move - 1);
+  });
+
+  it('D already slashed by another game: w’s presigned slash is refused, and w takes its pot alone through the same leaf', () => {
+    const c = claimChain();
+    // A kick-off over another pre-state: both games can disprove it at the assert (the image-root leaf).
+    const kickoff = kickoffSignaturesOf(c.fx, {
+      root: honestRoot,
+      l2BlockHash: L2_BLOCK,
+      imageRoot: sha256(utf8('another pre-state')),
+      inputsRoot: epoch.tape.inputRoot,
+    });
+    confirm(c.chain, completeKickoff(c.graph, c.fx.secrets.operator, kickoff));
+    for (const w of [0, 1]) {
+      confirm(c.chain, completeChallenge(c.graph, w, c.sigs, c.fx.secrets.challengers[w] as Uint8Array));
+    }
+    const assert = assertOf(c, operatorOf(shape, epoch).assert() as AssertMove);
+    acceptWhenMature(c.chain, assert, 20);
+    const published = {
+      operator: new Map(readAssert(c.graph, minedTx(c.chain, assert)).map((p) => [p.label, p.signature])),
+      challenger: new Map(),
+      kickoff: { root: kickoff.root, imageRoot: kickoff.imageRoot, inputsRoot: kickoff.inputsRoot },
+    };
+    const [g0, g1] = c.graph.games as [GameGraph, GameGraph];
+    const [s0, s1] = c.fx.secrets.challengers as [Uint8Array, Uint8Array];
+    confirm(c.chain, slashTx(g0, c.gameSigs[0] as GamePresignatures, 'reserve', 'image-root', published, s0));
+    const late = slashTx(g1, c.gameSigs[1] as GamePresignatures, 'reserve', 'image-root', published, s1);
+    expect(rejection(c.chain, late)).toBe('bad-txns-inputs-missingorspent');
+    const w1 = taprootOutput(c.fx.spec.challengers[1]?.key as Uint8Array).scriptPubKey;
+    const alone = leafSpendTx(g1, 'reserve', 'image-root', published, s1, w1, 2_000n);
+    confirm(c.chain, alone);
+    expect(alone.outputs).toEqual([{ value: c.fx.spec.values.reserve - 2_000n, script: w1 }]);
   });
 
   it('challenged and never asserted: w’s assert-timeout at T_a (not before) burns the stake’s share and pays w the rest and its bond', () => {

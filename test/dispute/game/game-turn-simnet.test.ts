@@ -6,6 +6,7 @@
  * two sides always agree whose turn it is; a lie ends in Vigil's slash, an honest claim in Vigil's silence.
  */
 import { describe, expect, it } from 'vitest';
+import { taprootOutput } from '../../../src/bitcoin/taproot/output.ts';
 import { txidHex } from '../../../src/bitcoin/tx/serialize.ts';
 import type { Tx } from '../../../src/bitcoin/tx/types.ts';
 import {
@@ -18,10 +19,10 @@ import {
 import { REGTEST_SEARCH } from '../../../src/dispute/game/grid.ts';
 import type { PublishedSignatures } from '../../../src/dispute/game/leaf-witness.ts';
 import { readMoveWitness } from '../../../src/dispute/game/move-reader.ts';
-import { moveTx, slashTx, timeoutSlashTx } from '../../../src/dispute/game/move-tx.ts';
+import { leafSpendTx, moveTx, slashTx, timeoutSlashTx } from '../../../src/dispute/game/move-tx.ts';
 import type { MoveValues } from '../../../src/dispute/game/move-values.ts';
 import type { GameContext } from '../../../src/dispute/game/moves.ts';
-import type { OperatorPlayer } from '../../../src/dispute/game/players.ts';
+import type { ChallengerPlayer, OperatorPlayer } from '../../../src/dispute/game/players.ts';
 import { ruleChallenger } from '../../../src/dispute/game/rule.ts';
 import type { WotsSignature } from '../../../src/dispute/winternitz/sign.ts';
 import type { StepRecord } from '../../../src/machine/isa.ts';
@@ -47,6 +48,7 @@ type Played = {
   /** How it ended: Vigil's slash confirmed through `leaf`, or the turn no one could take. */
   readonly end:
     | { readonly kind: 'slashed'; readonly leaf: string }
+    | { readonly kind: 'refused'; readonly site: string; readonly leaf: string }
     | { readonly kind: 'stuck'; readonly turn: GameTurn };
   readonly game: ChainGame;
 };
@@ -60,6 +62,7 @@ function playByTurns(
   ctx: GameContext,
   operator: () => OperatorPlayer,
   stopAt?: string,
+  challenger: () => ChallengerPlayer = () => ruleChallenger(ctx, shape, epoch.view),
 ): Played {
   const fx = makeGameFixture({ shape, agreedImageRoot: epoch.tape.imageRoot });
   const game = fundGame(fx);
@@ -79,11 +82,19 @@ function playByTurns(
 
   for (let guard = 0; guard < 100; guard++) {
     // Each side starts from nothing but the chain: fresh players, as after a restart.
-    const vigil = nextTurn(ctx, shape, onChain(), {
-      operator: SILENT_OPERATOR,
-      challenger: ruleChallenger(ctx, shape, epoch.view),
-    });
+    const vigil = nextTurn(ctx, shape, onChain(), { operator: SILENT_OPERATOR, challenger: challenger() });
     const op = nextTurn(ctx, shape, onChain(), { operator: operator(), challenger: SILENT_CHALLENGER });
+    if (vigil.kind === 'refuse') {
+      // The operator's refusal: both sides see it; the operator sweeps the pot through the refusal leaf.
+      expect(op).toEqual(vigil);
+      const all: PublishedSignatures = { ...published, kickoff };
+      const to = taprootOutput(fx.spec.operator).scriptPubKey;
+      confirm(
+        game.chain,
+        leafSpendTx(game.graph, vigil.site, vigil.leaf, all, fx.secrets.operator, to, 2_000n),
+      );
+      return { sent, end: { kind: 'refused', site: vigil.site, leaf: vigil.leaf }, game };
+    }
     if (vigil.kind === 'silent' && vigil.side === 'operator') {
       // Vigil waits for the operator's move; the operator owes exactly that one.
       expect(op.kind === 'silent' ? op.side : op.kind, `turn ${guard}`).not.toBe('challenger');
@@ -168,6 +179,22 @@ describe('a game driven turn by turn from the chain alone', () => {
     const r = playByTurns(epoch, contextOf(epoch, honestRoot), () => operatorOf(shape, epoch));
     expect(r.end).toMatchObject({ kind: 'stuck', turn: { kind: 'silent', side: 'challenger' } });
     expect(r.sent.at(-1)).toBe('reveal');
+  });
+
+  it('a griefer’s out-of-range choice (200 in a 5-bit round) does not end the game: the operator answers on and refuses at the last choice', () => {
+    const griefer = (): ChallengerPlayer => {
+      const rule = ruleChallenger(contextOf(epoch, honestRoot), shape, epoch.view);
+      return { ...rule, choose: (view, b) => (view.round === 2 ? 200 : rule.choose(view, b)) };
+    };
+    const r = playByTurns(
+      epoch,
+      contextOf(epoch, honestRoot),
+      () => operatorOf(shape, epoch),
+      undefined,
+      griefer,
+    );
+    expect(r.sent).toEqual(['assert', ...MOVES_TO_REVEAL.slice(0, -1)]);
+    expect(r.end).toEqual({ kind: 'refused', site: 'choice4', leaf: 'past-end' });
   });
 
   it('the operator silent at answer 3: Vigil’s turn is to wait, and its timeout slash confirms after t, not before', () => {
