@@ -67,16 +67,19 @@ function rootLiar(view: HonestView, claimed: bigint): OperatorPlayer {
   };
 }
 
+/** The context of a kick-off over `tape` that claims `claimed`. */
+const contextOf = (tape: Tape, claimed: bigint): GameContext => ({
+  program,
+  imageRoot: tape.imageRoot,
+  inputsRoot: tape.inputRoot,
+  agreedImageRoot: tape.imageRoot,
+  claimedRoot: claimed,
+});
+
 /** Plays the game; its time, moves, and how it ended. */
 function play(tape: Tape, vigil: HonestView, operator: HonestView) {
   const claimed = vigil.result ^ 1n;
-  const ctx: GameContext = {
-    program,
-    imageRoot: tape.imageRoot,
-    inputsRoot: tape.inputRoot,
-    agreedImageRoot: tape.imageRoot,
-    claimedRoot: claimed,
-  };
+  const ctx = contextOf(tape, claimed);
   const t0 = performance.now();
   const outcome = playGame(
     ctx,
@@ -111,22 +114,8 @@ async function turnFigures(): Promise<BenchFigure[]> {
   const vigilView = checkpointedView(program, tape, { maxSteps: MAX_STEPS });
   const operatorView = checkpointedView(program, tape, { maxSteps: MAX_STEPS });
   const claimed = vigilView.result ^ 1n;
-  const ctx: GameContext = {
-    program,
-    imageRoot: tape.imageRoot,
-    inputsRoot: tape.inputRoot,
-    agreedImageRoot: tape.imageRoot,
-    claimedRoot: claimed,
-  };
-
-  const t0 = performance.now();
-  const straight = playGame(
-    ctx,
-    MAINNET_SEARCH,
-    rootLiar(operatorView, claimed),
-    ruleChallenger(ctx, MAINNET_SEARCH, vigilView),
-  );
-  const straightMs = performance.now() - t0;
+  const ctx = contextOf(tape, claimed);
+  const straight = play(tape, vigilView, operatorView);
 
   let assert: MoveValues | undefined;
   const moves = new Map<string, MoveValues>();
@@ -176,19 +165,19 @@ async function turnFigures(): Promise<BenchFigure[]> {
     {
       name: 'dispute.game.turn.turns',
       value: turns,
-      unit: `Vigil's turns to RV1 (${straight.moves.length} moves in the game), one epoch of 100 inputs`,
+      unit: `Vigil's turns to RV1 (${straight.moves} moves in the game), one epoch of 100 inputs`,
     },
     withRatio({
       name: 'dispute.game.turn.allMs',
       value: Math.round(totalMs),
       unit: 'ms, all of Vigil’s turns, each replaying the game, its view kept across turns (baseline: the game played once)',
-      baseline: Math.round(straightMs),
+      baseline: Math.round(straight.ms),
     }),
     withRatio({
       name: 'dispute.game.turn.lastMs',
       value: Math.round(lastMs),
       unit: 'ms, the last turn alone, view kept (baseline: the game played once)',
-      baseline: Math.round(straightMs),
+      baseline: Math.round(straight.ms),
     }),
     {
       name: 'dispute.game.turn.restartMs',

@@ -231,7 +231,6 @@ export function nextTurn(
       const id = `choice${view.round}`;
       const mine = players.challenger.choose(view, b);
       const values = onChain(id);
-      const c = values !== undefined ? choiceFromValues(values, 'choice', view.round) : mine;
       if (values === undefined) {
         if (mine === undefined) return found({ kind: 'silent', side: 'challenger', at: id });
         const steps = view.round === 1 ? assert?.steps : undefined;
@@ -242,10 +241,10 @@ export function nextTurn(
           values: choiceValues('choice', view.round, mine, steps),
         });
       }
-      if ((c as number) >= 2 ** b) badChoice = true;
-      const clamped = Math.min(c as number, 2 ** b - 1);
-      choices.set(view.round, c as number);
-      return clamped;
+      const c = choiceFromValues(values, 'choice', view.round);
+      if (c >= 2 ** b) badChoice = true;
+      choices.set(view.round, c);
+      return Math.min(c, 2 ** b - 1);
     },
     onReveal(site, r) {
       const mine = players.challenger.onReveal(site, r);

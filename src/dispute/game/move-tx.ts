@@ -28,10 +28,7 @@ export class MoveTxError extends VigilError {
 }
 
 /** The Winternitz signatures each side has published so far, by label (read off confirmed moves). */
-export type Published = {
-  readonly operator: ReadonlyMap<string, WotsSignature>;
-  readonly challenger: ReadonlyMap<string, WotsSignature>;
-};
+export type Published = Omit<PublishedSignatures, 'kickoff'>;
 
 /**
  * Move `id`, signed: the mover signs each of its values (taken from `values` by label), each echo pairs
