@@ -21,6 +21,9 @@ export type WatcherMetrics = {
   sendRefused: Counter<'tx' | 'kind'>;
   sendConflicts: Counter<'tx' | 'action'>;
   disputeRecordMissing: Gauge<'dispute'>;
+  gameMoves: Counter<'side' | 'kind'>;
+  gamePosition: Gauge<'dispute'>;
+  gameDeadlineBlocks: Gauge<'dispute' | 'owes'>;
 };
 
 function existing<T>(registry: Registry, name: string): T | undefined {
@@ -131,6 +134,30 @@ export function watcherMetrics(registry: Registry): WatcherMetrics {
         name: 'vigil_send_conflicts_total',
         help: 'Times something Vigil sent did not take effect (conflicted, evicted, fee too low) and what it did (action)',
         labelNames: ['tx', 'action'],
+        registers: r,
+      }),
+    gameMoves:
+      existing(registry, 'vigil_game_moves_total') ??
+      new Counter({
+        name: 'vigil_game_moves_total',
+        help: "A game's transactions: Vigil's written and sent (side vigil, kind: its role), the operator's seen at depth (side operator, kind move)",
+        labelNames: ['side', 'kind'],
+        registers: r,
+      }),
+    gamePosition:
+      existing(registry, 'vigil_game_round') ??
+      new Gauge({
+        name: 'vigil_game_round',
+        help: "A game's position: its moves at depth after the assert (0: asserted, no move yet)",
+        labelNames: ['dispute'],
+        registers: r,
+      }),
+    gameDeadlineBlocks:
+      existing(registry, 'vigil_game_deadline_blocks') ??
+      new Gauge({
+        name: 'vigil_game_deadline_blocks',
+        help: "Blocks until the side that owes a game's next move (owes) can be timed out by the other (negative: it can now)",
+        labelNames: ['dispute', 'owes'],
         registers: r,
       }),
     disputeRecordMissing:

@@ -12,8 +12,7 @@ import type { Logger } from 'pino';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import { type FeeRate, feeRateFromSatPerVb } from '../bitcoin/codec/fee-rate.ts';
 import { type CheckedTx, checkChallenge } from '../dispute/plan/challenge-tx.ts';
-import type { DisputeStore } from '../dispute/records/store.ts';
-import { asTxid, type SentTx } from '../dispute/records/types.ts';
+import { asTxid, type SentTx, type Txid } from '../dispute/records/types.ts';
 import type { WatcherMetrics } from '../queue/metrics.ts';
 import { type BroadcastOutcome, classifyBroadcastError, classifyRejectReason } from './broadcast-outcome.ts';
 
@@ -35,12 +34,25 @@ export type FeePolicy = {
   minRelaySatVb?: number;
 };
 
+/** What the sender tells a record: a refusal for good, or a fee the cap leaves no room to raise. */
+export type SendNote =
+  | {
+      type: 'send-refused';
+      detail: { tx: SentTx; txid: Txid; kind: 'refused' | 'fee-cap' | 'check'; reason: string };
+    }
+  | { type: 'fee-capped'; detail: { txid: string; tx?: SentTx; feeRate?: bigint; reason: string } };
+
+/** Where the sender's notes go: a dispute's record, or a game's. */
+export type SendNotes = {
+  note(id: string, event: SendNote, change: { key: string }): Promise<unknown>;
+};
+
 /** What the sender needs: the backend it sends through, the fee policy, where refusals are told. */
 export type SendContext = {
   backend: BitcoinBackend;
   fees: FeePolicy;
   metrics: WatcherMetrics | undefined;
-  store: Pick<DisputeStore, 'note'>;
+  store: SendNotes;
   logger: Logger | undefined;
 };
 

@@ -25,7 +25,6 @@ import {
   type DisputeFacts,
   type DisputePatch,
   type DisputeRecord,
-  type EventBody,
   type WriteAheadSlot,
 } from './types.ts';
 
@@ -90,7 +89,7 @@ export const eventTypes: readonly DisputeEventType[] = [
 
 const INT = /^-?\d+$/;
 
-function int(id: string, field: string, s: string): number {
+export function int(id: string, field: string, s: string): number {
   const n = Number(s);
   if (!INT.test(s) || !Number.isSafeInteger(n)) {
     throw new DisputeCodecError(`Dispute ${id}: ${field} is not an integer (${JSON.stringify(s)})`);
@@ -98,7 +97,7 @@ function int(id: string, field: string, s: string): number {
   return n;
 }
 
-function big(id: string, field: string, s: string): bigint {
+export function big(id: string, field: string, s: string): bigint {
   if (!INT.test(s)) {
     throw new DisputeCodecError(`Dispute ${id}: ${field} is not an integer (${JSON.stringify(s)})`);
   }
@@ -113,8 +112,8 @@ function checked<T>(id: string, field: string, f: () => T): T {
   }
 }
 
-const txidOf = (id: string, field: string, s: string) => checked(id, field, () => asTxid(s));
-const bytesOf = (id: string, field: string, s: string) => checked(id, field, () => hexToBytes(s));
+export const txidOf = (id: string, field: string, s: string) => checked(id, field, () => asTxid(s));
+export const bytesOf = (id: string, field: string, s: string) => checked(id, field, () => hexToBytes(s));
 
 function by(id: string, field: string, s: string): 'vigil' | 'other' {
   if (s !== 'vigil' && s !== 'other') throw new DisputeCodecError(`Dispute ${id}: ${field} is ${s}`);
@@ -207,7 +206,7 @@ const versionJson = (v: ChallengeVersion) => ({
   feeRate: String(v.feeRate),
 });
 
-function decodeJson(id: string, field: string, s: string): unknown {
+export function decodeJson(id: string, field: string, s: string): unknown {
   try {
     return JSON.parse(s) as unknown;
   } catch (err) {
@@ -402,7 +401,12 @@ export function encodeRecord(r: DisputeRecord): Hash {
 const BIGINT_KEYS = new Set(['fee', 'feeRate', 'estimate', 'epoch']);
 
 /** The JSON object an event is stored as (bigints as decimal strings), without `seq`, `from`, `to`. */
-export function eventJson(e: EventBody & { at: number; key: string }): Record<string, unknown> {
+export function eventJson(e: {
+  type: string;
+  detail?: object | undefined;
+  at: number;
+  key: string;
+}): Record<string, unknown> {
   const detail =
     e.detail === undefined
       ? undefined
@@ -444,15 +448,7 @@ export function decodeEvent(id: string, text: string, seq: number): DisputeEvent
     if (s !== undefined && !(disputeStates as readonly string[]).includes(s))
       throw new DisputeCodecError(`Dispute ${id}: event ${seq} names an unknown state ${s}`);
   }
-  const detail =
-    raw.detail === undefined || raw.detail === null
-      ? undefined
-      : Object.fromEntries(
-          Object.entries(raw.detail).map(([k, v]) => [
-            k,
-            BIGINT_KEYS.has(k) && typeof v === 'string' ? big(id, `event ${seq} ${k}`, v) : v,
-          ]),
-        );
+  const detail = decodeDetail(id, seq, raw.detail);
   const event = {
     seq,
     at: raw.at,
@@ -463,4 +459,19 @@ export function decodeEvent(id: string, text: string, seq: number): DisputeEvent
     ...(detail === undefined ? {} : { detail }),
   };
   return event as DisputeEvent;
+}
+
+/** An event's stored detail with its amounts (and epoch) back as bigints. */
+export function decodeDetail(
+  id: string,
+  seq: number,
+  detail: Record<string, unknown> | null | undefined,
+): Record<string, unknown> | undefined {
+  if (detail === undefined || detail === null) return undefined;
+  return Object.fromEntries(
+    Object.entries(detail).map(([k, v]) => [
+      k,
+      BIGINT_KEYS.has(k) && typeof v === 'string' ? big(id, `event ${seq} ${k}`, v) : v,
+    ]),
+  );
 }

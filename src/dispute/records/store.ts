@@ -65,6 +65,58 @@ export type ChangeResult = { status: 'applied' | 'duplicate'; record: DisputeRec
 const OPEN = redisScript('vigilDisputeOpen', new URL('./lua/open.lua', import.meta.url), 4);
 const CHANGE = redisScript('vigilDisputeChange', new URL('./lua/change.lua', import.meta.url), 3);
 
+/**
+ * Runs `lua/change.lua` on one record's keys (hash, events, applied keys): the state move if `to` is set
+ * (allowed from `fromCsv`, or '*' for a note), the fields, the event and the idempotency key, together.
+ * Returns the script's answer: 'applied', 'duplicate', 'missing', 'taken' or 'illegal:<state>'.
+ */
+export async function applyChange(
+  redis: RedisClient,
+  keys: readonly [string, string, string],
+  change: {
+    key: string;
+    fromCsv: string;
+    to: string;
+    at: number;
+    body: { type: string; detail?: object | undefined };
+    onlyIfAbsent: string;
+    fields: readonly [string, string][];
+  },
+): Promise<string> {
+  // `seq` is the list position and `from`/`to` are filled in by the script, under its atomicity.
+  const event = eventJson({ ...change.body, at: change.at, key: change.key });
+  return (await runScript(redis, CHANGE, keys, [
+    change.key,
+    change.fromCsv,
+    change.to,
+    String(change.at),
+    JSON.stringify(event),
+    change.onlyIfAbsent,
+    ...change.fields.flat(),
+  ])) as string;
+}
+
+/** Runs `lua/open.lua`: a record opened once, with its first event, key and place in `index`. */
+export async function openRecord(
+  redis: RedisClient,
+  keys: readonly [string, string, string],
+  index: string,
+  open: {
+    id: string;
+    at: number;
+    event: Record<string, unknown>;
+    key: string;
+    fields: readonly [string, string][];
+  },
+): Promise<'applied' | 'duplicate'> {
+  return (await runScript(
+    redis,
+    OPEN,
+    [...keys, index],
+    [open.id, String(open.at), '', JSON.stringify(open.event), open.key, ...open.fields.flat()],
+  )) as 'applied' | 'duplicate';
+}
+
 export class DisputeStore {
   private readonly redis: RedisClient;
   private readonly prefix: string;
@@ -114,12 +166,13 @@ export class DisputeStore {
       ['schema', String(RECORD_SCHEMA)],
       ...encodePatch({ opened: input.opened }),
     ];
-    const status = (await runScript(
-      this.redis,
-      OPEN,
-      [...this.keys(input.id), this.indexKey],
-      [input.id, String(at), '', JSON.stringify(event), key, ...fields.flat()],
-    )) as 'applied' | 'duplicate';
+    const status = await openRecord(this.redis, this.keys(input.id), this.indexKey, {
+      id: input.id,
+      at,
+      event,
+      key,
+      fields,
+    });
     return { status, record: await this.require(input.id) };
   }
 
@@ -184,18 +237,15 @@ export class DisputeStore {
     fields: [string, string][],
     onlyIfAbsent: string,
   ): Promise<string> {
-    const at = this.now();
-    // `seq` is the list position and `from`/`to` are filled in by the script, under its atomicity.
-    const event = eventJson({ ...body, at, key });
-    const r = (await runScript(this.redis, CHANGE, this.keys(id), [
+    const r = await applyChange(this.redis, this.keys(id), {
       key,
       fromCsv,
       to,
-      String(at),
-      JSON.stringify(event),
+      at: this.now(),
+      body,
       onlyIfAbsent,
-      ...fields.flat(),
-    ])) as string;
+      fields,
+    });
     if (r === 'missing') throw new DisputeRecordError(`No dispute ${id}`);
     return r;
   }

@@ -4,6 +4,7 @@
  * numbers, transaction bytes as Uint8Array and txids as checked hex. The Redis form (strings in a hash,
  * JSON events) is `codec.ts`'s business alone.
  */
+import type { GameTxRole } from './game-types.ts';
 import type { DisputeOutcome, DisputeState } from './state-machine.ts';
 
 declare const txidBrand: unique symbol;
@@ -32,8 +33,8 @@ export function asBlockHash(s: string): BlockHash {
   return s as BlockHash;
 }
 
-/** The transactions Vigil sends, as metrics and events name them. */
-export type SentTx = 'challenge' | 'assert-timeout' | 'disprove';
+/** The transactions Vigil sends, as metrics and events name them (a game's: game-types.ts). */
+export type SentTx = 'challenge' | 'assert-timeout' | 'disprove' | GameTxRole;
 
 /** One version of Vigil's challenge (the original, then each replacement). Rates in sat/kvB. */
 export type ChallengeVersion = { txid: Txid; raw: Uint8Array; fee: bigint; feeRate: bigint };

@@ -1,0 +1,605 @@
+/**
+ * The game job (repeating, one per game record): Vigil plays challenger w's game of a false claim to its
+ * end (docs/protocol.md §24.9). Each run reads the chain and takes at most one step:
+ * - detected: send w's challenge (w signs its bond coin now, and only now);
+ * - challenged: follow it to depth, rebroadcasting the recorded bytes;
+ * - confirmed: wait for the assert; past T_a without one, send the assert-timeout (its fee ladder);
+ * - timed-out: follow the assert-timeout to depth (or back to the game if the assert won the race);
+ * - playing: read every move at depth, ask the turn-taker (game-turn.ts) what w owes, and send it: a
+ *   move, a disprove through the named leaf, or the timeout slash of a silent operator, t after its last
+ *   move; resolve when the game's end is at depth.
+ * Every transaction goes through `sendGameTx`: written ahead under its graph id, then the recorded bytes
+ * sent. Nothing the job decides is kept between runs except what it wrote ahead.
+ */
+import { UnrecoverableError } from 'bullmq';
+import type { TxStatus } from '../bitcoin/backends/types.ts';
+import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
+import { verifiedTx } from '../bitcoin/backends/verify.ts';
+import { taprootOutput } from '../bitcoin/taproot/output.ts';
+import { hashToDisplayHex, txidHex } from '../bitcoin/tx/serialize.ts';
+import { assertTimeoutId, type ClaimGraph, challengeId } from '../dispute/game/claim-graph.ts';
+import { completeChallenge, completeCovenantTx, readKickoff } from '../dispute/game/claim-spend.ts';
+import { type GameGraph, gameTx, gameTxPrevouts, slashId } from '../dispute/game/game-graph.ts';
+import { gameOutputOf } from '../dispute/game/game-spend.ts';
+import { type GameTurn, nextTurn, SILENT_OPERATOR } from '../dispute/game/game-turn.ts';
+import type { PublishedSignatures } from '../dispute/game/leaf-witness.ts';
+import { leafSpendTx, moveTx, slashTx, timeoutSlashTx } from '../dispute/game/move-tx.ts';
+import type { GameContext } from '../dispute/game/moves.ts';
+import { ruleChallenger, UnchallengeableClaimError } from '../dispute/game/rule.ts';
+import type {
+  GameEndFacts,
+  GameProgressFacts,
+  GameRecord,
+  GameTxRole,
+} from '../dispute/records/game-types.ts';
+import type { DisputeOutcome } from '../dispute/records/state-machine.ts';
+import { asTxid } from '../dispute/records/types.ts';
+import { wordOf } from '../machine/isa.ts';
+import { capRate, feeRateNow } from '../sender/send.ts';
+import { type GameProgress, readGameProgress } from './game-chain.ts';
+import type { GameJobContext, GameMaterial } from './game-context.ts';
+import { checkedTx, type GameSendResult, sendContextOf, sendGameTx } from './game-send.ts';
+import type { DisputeJobData } from './payloads.ts';
+
+/** Leaves through which the operator takes a pot: an end through one of them is the operator's win. */
+const OPERATOR_LEAVES = new Set(['timeout', 'past-end', 'past-read', 'not-a-tape-step']);
+
+const depth = (status: TxStatus, tip: number): number =>
+  status.confirmed ? tip - status.blockHeight + 1 : 0;
+
+const graphTxid = (graph: { readonly txs: ClaimGraph['txs'] }, id: string): string =>
+  txidHex(gameTx(graph, id).tx);
+
+/** Runs one step of game `data.disputeId`; returns what it did, for the job's log. */
+export async function processGame(ctx: GameJobContext, data: DisputeJobData): Promise<string> {
+  const rec = await ctx.store.get(data.disputeId);
+  if (rec === undefined) {
+    ctx.metrics?.disputeRecordMissing.set({ dispute: data.disputeId }, 1);
+    ctx.logger?.error({ game: data.disputeId }, 'a game job has no record in Redis');
+    return 'record missing';
+  }
+  if (rec.state === 'resolved') {
+    clearGauges(ctx, rec.id);
+    await ctx.untrack(rec.id);
+    return `resolved (${rec.outcome})`;
+  }
+  const m = await ctx.materialOf(rec);
+  if (m.claim.games[rec.w] === undefined)
+    throw new UnrecoverableError(`Game ${rec.id}: the claim has no challenger ${rec.w}`);
+  if (graphTxid(m.claim, 'kickoff') !== rec.kickoffTxid)
+    throw new UnrecoverableError(`Game ${rec.id}: the claim graph's kick-off is not ${rec.kickoffTxid}`);
+  const tip = await ctx.backend.getTipHeight();
+  const kickoff = await kickoffOf(ctx, m);
+  if (kickoff === undefined) return 'the kick-off is not on chain: waiting';
+  switch (rec.state) {
+    case 'detected':
+      return challenge(ctx, rec, m, kickoff, tip);
+    case 'challenged':
+      return followChallenge(ctx, rec, m, tip);
+    case 'confirmed':
+      return awaitAssert(ctx, rec, m, tip);
+    case 'timed-out':
+      return followAssertTimeout(ctx, rec, m, tip);
+    case 'playing':
+      return play(ctx, rec, m, kickoff, tip);
+  }
+}
+
+/** What the kick-off committed, read off the chain and verified, as the game's context and signatures. */
+type Kickoff = { readonly game: GameContext; readonly sigs: PublishedSignatures['kickoff'] };
+
+async function kickoffOf(ctx: GameJobContext, m: GameMaterial): Promise<Kickoff | undefined> {
+  const txid = graphTxid(m.claim, 'kickoff');
+  const found = await ctx.backend.getTransaction(txid);
+  if (found === undefined) return undefined;
+  const values = new Map(
+    readKickoff(m.claim, verifiedTx(ctx.backend.kind, txid, found.raw)).map((v) => [v.label, v]),
+  );
+  const value = (label: string) => {
+    const v = values.get(label);
+    if (v === undefined) throw new UnrecoverableError(`The kick-off carries no ${label}`);
+    return v;
+  };
+  return {
+    game: {
+      program: m.claim.spec.program,
+      imageRoot: value('imageRoot').value,
+      inputsRoot: value('inputsRoot').value,
+      agreedImageRoot: m.claim.spec.agreedImageRoot,
+      claimedRoot: wordOf(value('root').value),
+    },
+    sigs: {
+      root: value('root').signature,
+      imageRoot: value('imageRoot').signature,
+      inputsRoot: value('inputsRoot').signature,
+    },
+  };
+}
+
+async function resolve(
+  ctx: GameJobContext,
+  rec: GameRecord,
+  outcome: DisputeOutcome,
+  reason: string,
+  end?: GameEndFacts,
+): Promise<string> {
+  await ctx.store.transition(rec.id, 'resolved', {
+    key: `resolved-${outcome}-${end?.txid ?? 'none'}`,
+    reason,
+    outcome,
+    ...(end === undefined ? {} : { txid: end.txid, height: end.height, patch: { end } }),
+  });
+  clearGauges(ctx, rec.id);
+  await ctx.untrack(rec.id);
+  ctx.logger?.info({ game: rec.id, outcome, reason }, 'game resolved');
+  return `resolved: ${outcome} (${reason})`;
+}
+
+function clearGauges(ctx: GameJobContext, id: string): void {
+  ctx.metrics?.gamePosition.remove({ dispute: id });
+  for (const owes of ['vigil', 'operator']) ctx.metrics?.gameDeadlineBlocks.remove({ dispute: id, owes });
+}
+
+function describeSend(what: string, r: GameSendResult): string {
+  switch (r.kind) {
+    case 'sent':
+      return `${what} sent (${r.txid})`;
+    case 'known':
+      return `${what} already out (${r.txid})`;
+    case 'withheld':
+      return `${what} withheld (mode watch)`;
+    case 'dry-run':
+      return `${what} built and checked, not sent (mode dry-run)`;
+    case 'refused':
+      return `${what} not taken (${r.outcome.kind}: ${r.outcome.reason}); the next run reads the chain again`;
+  }
+}
+
+/** Moves the record to `to` once `txid` is confirmed at depth; undefined while it is not. */
+async function advanceWhenDeep(
+  ctx: GameJobContext,
+  rec: GameRecord,
+  txid: string,
+  status: TxStatus | undefined,
+  tip: number,
+  to: 'confirmed' | 'playing',
+  reason: string,
+): Promise<string | undefined> {
+  if (status === undefined || !status.confirmed || depth(status, tip) < ctx.confirmations) return undefined;
+  await ctx.store.transition(rec.id, to, {
+    key: `${to}-${txid}-${status.blockHash}`,
+    reason,
+    txid: asTxid(txid),
+    height: status.blockHeight,
+  });
+  return `${reason} (${status.blockHeight}): ${to}`;
+}
+
+// ---- the challenge ---------------------------------------------------------------------------------
+
+async function challenge(
+  ctx: GameJobContext,
+  rec: GameRecord,
+  m: GameMaterial,
+  kickoff: Kickoff,
+  tip: number,
+): Promise<string> {
+  const id = challengeId(rec.w);
+  const txid = graphTxid(m.claim, id);
+  // Never challenge what Vigil cannot win: a true root, or a claim the game cannot dispute (its bond is lost).
+  if (kickoff.game.claimedRoot === m.honest.result) {
+    return resolve(
+      ctx,
+      rec,
+      'withdrawn',
+      'the kick-off claims the root Vigil computed: nothing to challenge',
+    );
+  }
+  try {
+    ruleChallenger(kickoff.game, m.claim.spec.shape, m.honest);
+  } catch (err) {
+    if (!(err instanceof UnchallengeableClaimError)) throw err;
+    ctx.logger?.error({ game: rec.id, reason: err.message }, 'VigilFalseClaimUnchallengeable');
+    return resolve(ctx, rec, 'missed', err.message);
+  }
+  const a = await verifiedOutspend(ctx.backend, rec.kickoffTxid, rec.w);
+  if (a.spent && a.txid !== undefined && a.txid !== txid) {
+    if (depth(a.spender.status, tip) >= ctx.confirmations)
+      return resolve(ctx, rec, 'missed', `A_w was spent by ${a.txid} (the take) before Vigil's challenge`);
+    return `A_w is spent by ${a.txid}, not yet at depth: waiting`;
+  }
+  const bond = m.claim.spec.challengers[rec.w]?.bondCoin;
+  if (bond !== undefined) {
+    const f = await verifiedOutspend(ctx.backend, hashToDisplayHex(bond.txid), bond.vout);
+    if (
+      f.spent &&
+      f.txid !== undefined &&
+      f.txid !== txid &&
+      depth(f.spender.status, tip) >= ctx.confirmations
+    ) {
+      ctx.logger?.error(
+        { game: rec.id, spender: f.txid },
+        "Vigil's bond coin was spent elsewhere: it cannot challenge",
+      );
+      return resolve(ctx, rec, 'missed', `the bond coin was spent by ${f.txid}`);
+    }
+  }
+  const sent = await sendGameTx(ctx, rec, id, 'game-challenge', () =>
+    checkedTx(
+      completeChallenge(m.claim, rec.w, m.sigs.claim, m.keys.secret),
+      gameTxPrevouts(gameTx(m.claim, id)),
+    ),
+  );
+  if (sent.kind === 'sent' || sent.kind === 'known' || (a.spent && a.txid === txid)) {
+    await ctx.store.transition(rec.id, 'challenged', {
+      key: `challenged-${txid}`,
+      reason: 'the challenge is out',
+      txid: asTxid(txid),
+    });
+  }
+  return describeSend('challenge', sent);
+}
+
+async function followChallenge(
+  ctx: GameJobContext,
+  rec: GameRecord,
+  m: GameMaterial,
+  tip: number,
+): Promise<string> {
+  const id = challengeId(rec.w);
+  const txid = graphTxid(m.claim, id);
+  const found = await ctx.backend.getTransaction(txid);
+  const moved = await advanceWhenDeep(
+    ctx,
+    rec,
+    txid,
+    found?.status,
+    tip,
+    'confirmed',
+    'the challenge is at depth',
+  );
+  if (moved !== undefined) return moved;
+  if (found !== undefined) return 'the challenge is not deep enough yet';
+  const a = await verifiedOutspend(ctx.backend, rec.kickoffTxid, rec.w);
+  if (a.spent && a.txid !== undefined && a.txid !== txid && depth(a.spender.status, tip) >= ctx.confirmations)
+    return resolve(ctx, rec, 'missed', `A_w was spent by ${a.txid} (the take): the challenge lost`);
+  const sent = await sendGameTx(ctx, rec, id, 'game-challenge', () => {
+    throw new Error('the challenge is recorded: only its recorded bytes are sent');
+  });
+  return describeSend('challenge (rebroadcast)', sent);
+}
+
+// ---- before the game: the assert or the assert-timeout ----------------------------------------------
+
+/** The kick-off's output S: the stake until the assert (or an assert-timeout) spends it. */
+const stakeVout = (claim: ClaimGraph): number =>
+  claim.spec.challengers.length + claim.assertConnectors.length;
+
+/** The rungs of a fee ladder: each rate with the graph id of its presigned version (rung 0 has no suffix). */
+function rungs(ladder: readonly bigint[], idOf: (rate?: bigint) => string): { rate: bigint; id: string }[] {
+  return ladder.map((rate, k) => ({ rate, id: idOf(k === 0 ? undefined : rate) }));
+}
+
+/**
+ * Sends the rung of a fee ladder the estimate asks for (never below a rung already written, never above
+ * the fee cap), climbing a rung at each fee refusal while the cap allows.
+ */
+async function sendLadder(
+  ctx: GameJobContext,
+  rec: GameRecord,
+  role: GameTxRole,
+  ladder: readonly { rate: bigint; id: string }[],
+  build: (rung: { rate: bigint; id: string }) => ReturnType<typeof checkedTx>,
+): Promise<GameSendResult> {
+  const send = sendContextOf(ctx);
+  const estimate = (await feeRateNow(send)).satPerKvb;
+  const cap = capRate(send).satPerKvb;
+  const under = ladder.filter((r) => r.rate * 1000n <= cap);
+  if (under.length === 0)
+    throw new UnrecoverableError(`Every rung of the ${role} ladder is above the fee cap`);
+  let i = under.findIndex((r) => r.rate * 1000n >= estimate);
+  if (i < 0) i = under.length - 1;
+  const written = under.findLastIndex((r) => rec.sent.has(r.id));
+  i = Math.max(i, written);
+  for (;;) {
+    const rung = under[i] as { rate: bigint; id: string };
+    const r = await sendGameTx(ctx, rec, rung.id, role, () => build(rung));
+    if (r.kind !== 'refused' || r.outcome.kind !== 'fee-too-low' || i + 1 >= under.length) return r;
+    i++;
+  }
+}
+
+async function awaitAssert(
+  ctx: GameJobContext,
+  rec: GameRecord,
+  m: GameMaterial,
+  tip: number,
+): Promise<string> {
+  const challengeTxid = graphTxid(m.claim, challengeId(rec.w));
+  const ch = await ctx.backend.getTransaction(challengeTxid);
+  if (ch === undefined || depth(ch.status, tip) < ctx.confirmations) {
+    await ctx.store.transition(rec.id, 'challenged', {
+      key: `unconfirmed-${challengeTxid}-${tip}`,
+      reason: 'the confirmed challenge left the chain',
+      txid: asTxid(challengeTxid),
+    });
+    return 'the challenge left the chain: back to challenged';
+  }
+  const assertTxid = graphTxid(m.claim, 'assert');
+  const as = await ctx.backend.getTransaction(assertTxid);
+  const moved = await advanceWhenDeep(
+    ctx,
+    rec,
+    assertTxid,
+    as?.status,
+    tip,
+    'playing',
+    'the assert is at depth',
+  );
+  if (moved !== undefined) return moved;
+  const s = await verifiedOutspend(ctx.backend, rec.kickoffTxid, stakeVout(m.claim));
+  if (s.spent && s.txid !== undefined && s.txid !== assertTxid) {
+    if (depth(s.spender.status, tip) >= ctx.confirmations)
+      return resolve(ctx, rec, 'operator-slashed', `another challenger's assert-timeout ${s.txid} took S`);
+    return `S is spent by ${s.txid}, not yet at depth`;
+  }
+  if (as !== undefined) return 'the assert is not deep enough yet';
+  const dueBy = rec.kickoffHeight + m.claim.spec.timelocks.assertWindow;
+  ctx.metrics?.gameDeadlineBlocks.set({ dispute: rec.id, owes: 'operator' }, dueBy - (tip + 1));
+  if (tip + 1 < dueBy) return `waiting for the assert (T_a at ${dueBy})`;
+  const sent = await sendAssertTimeout(ctx, rec, m);
+  if (sent.kind === 'sent' || sent.kind === 'known') {
+    await ctx.store.transition(rec.id, 'timed-out', {
+      key: `timed-out-${sent.txid}`,
+      reason: 'no assert by T_a: the assert-timeout is out',
+      txid: asTxid(sent.txid),
+    });
+  }
+  return describeSend('assert-timeout', sent);
+}
+
+function sendAssertTimeout(ctx: GameJobContext, rec: GameRecord, m: GameMaterial): Promise<GameSendResult> {
+  const spec = m.claim.spec;
+  return sendLadder(
+    ctx,
+    rec,
+    'game-assert-timeout',
+    rungs(spec.timeoutFeeRates ?? [spec.feeRate], (rate) => assertTimeoutId(rec.w, rate)),
+    (rung) =>
+      checkedTx(completeCovenantTx(m.claim, m.sigs.claim, rung.id), gameTxPrevouts(gameTx(m.claim, rung.id))),
+  );
+}
+
+async function followAssertTimeout(
+  ctx: GameJobContext,
+  rec: GameRecord,
+  m: GameMaterial,
+  tip: number,
+): Promise<string> {
+  const s = await verifiedOutspend(ctx.backend, rec.kickoffTxid, stakeVout(m.claim));
+  const ours = new Set(
+    [...rec.sent.values()].filter((t) => t.role === 'game-assert-timeout').map((t) => t.txid),
+  );
+  if (s.spent && s.txid !== undefined) {
+    const deep = depth(s.spender.status, tip) >= ctx.confirmations;
+    if (s.txid === graphTxid(m.claim, 'assert')) {
+      await ctx.store.transition(rec.id, 'confirmed', {
+        key: `assert-won-${s.txid}`,
+        reason: "the operator's assert spent S before the assert-timeout",
+        txid: asTxid(s.txid),
+      });
+      return 'the assert won the race: back to confirmed';
+    }
+    if (deep) {
+      const status = s.spender.status as { blockHeight: number };
+      const end: GameEndFacts = {
+        txid: asTxid(s.txid),
+        by: ours.has(asTxid(s.txid)) ? 'assertTimeout' : 'another assert-timeout',
+        site: 'S',
+        height: status.blockHeight,
+      };
+      return resolve(ctx, rec, 'operator-slashed', 'the assert-timeout is at depth', end);
+    }
+    return 'the assert-timeout is not deep enough yet';
+  }
+  return describeSend('assert-timeout (again)', await sendAssertTimeout(ctx, rec, m));
+}
+
+// ---- the game --------------------------------------------------------------------------------------
+
+function outcomeOfEnd(by: string): DisputeOutcome {
+  if (by === 'forfeit' || OPERATOR_LEAVES.has(by) || by === 'unknown') return 'operator-vindicated';
+  return 'operator-slashed';
+}
+
+/** Records the position (events only when it moved) and sets the game's gauges. */
+async function noteProgress(
+  ctx: GameJobContext,
+  rec: GameRecord,
+  game: GameGraph,
+  progress: GameProgress,
+  turn: GameTurn,
+  tip: number,
+): Promise<GameProgressFacts> {
+  const last = progress.last;
+  const moves = progress.onChain.moves.size;
+  const owes: GameProgressFacts['owes'] =
+    turn.kind === 'over'
+      ? 'none'
+      : (turn.kind === 'move' && turn.side === 'challenger') ||
+          turn.kind === 'disprove' ||
+          (turn.kind === 'silent' && turn.side === 'challenger')
+        ? 'vigil'
+        : 'operator';
+  const at =
+    turn.kind === 'move'
+      ? turn.id
+      : turn.kind === 'silent'
+        ? turn.at
+        : turn.kind === 'disprove'
+          ? `slash:${turn.site}`
+          : undefined;
+  const dueBy = last === undefined ? undefined : last.height + game.spec.timelocks.move;
+  const facts: GameProgressFacts = {
+    moves,
+    owes,
+    ...(last === undefined ? {} : { last }),
+    ...(at === undefined ? {} : { at }),
+    ...(dueBy === undefined ? {} : { dueBy }),
+  };
+  ctx.metrics?.gamePosition.set({ dispute: rec.id }, moves);
+  if (dueBy !== undefined && owes !== 'none') {
+    ctx.metrics?.gameDeadlineBlocks.set({ dispute: rec.id, owes }, dueBy - (tip + 1));
+    ctx.metrics?.gameDeadlineBlocks.remove({
+      dispute: rec.id,
+      owes: owes === 'vigil' ? 'operator' : 'vigil',
+    });
+  }
+  const before = rec.progress;
+  if (before?.last?.id !== last?.id && last !== undefined) {
+    const mover = last.id === 'assert' ? 'operator' : game.nodes.get(last.id)?.move.mover;
+    if (mover === 'operator') ctx.metrics?.gameMoves.inc({ side: 'operator', kind: 'game-move' });
+    await ctx.store.note(
+      rec.id,
+      {
+        type: 'move-seen',
+        detail: { id: last.id, by: mover === 'challenger' ? 'vigil' : 'operator', height: last.height },
+      },
+      { key: `seen-${last.id}-${last.height}` },
+    );
+  }
+  if (before?.owes !== owes || before?.at !== at || before?.moves !== moves) {
+    await ctx.store.note(
+      rec.id,
+      {
+        type: 'turn',
+        detail: { owes, ...(at === undefined ? {} : { at }), ...(dueBy === undefined ? {} : { dueBy }) },
+      },
+      { key: `turn-${moves}-${owes}-${at ?? ''}`, patch: { progress: facts } },
+    );
+  }
+  return facts;
+}
+
+async function play(
+  ctx: GameJobContext,
+  rec: GameRecord,
+  m: GameMaterial,
+  kickoff: Kickoff,
+  tip: number,
+): Promise<string> {
+  const game = m.claim.games[rec.w] as GameGraph;
+  const sigs = m.sigs.games[rec.w];
+  if (sigs === undefined) throw new UnrecoverableError(`Game ${rec.id}: no presignatures for game ${rec.w}`);
+  const progress = await readGameProgress(ctx.backend, m.claim, rec.w, ctx.confirmations);
+  if (progress.onChain.assert === undefined) {
+    if (progress.shallow.includes('assert')) return 'the assert is no longer deep enough: waiting';
+    await ctx.store.transition(rec.id, 'confirmed', {
+      key: `assert-gone-${tip}`,
+      reason: 'the assert left the chain',
+    });
+    return 'the assert left the chain: back to confirmed';
+  }
+  if (progress.end !== undefined) {
+    const status = progress.end.status as { blockHeight: number };
+    const end: GameEndFacts = {
+      txid: asTxid(progress.end.txid),
+      by: progress.end.by,
+      site: progress.end.site,
+      height: status.blockHeight,
+    };
+    return resolve(ctx, rec, outcomeOfEnd(end.by), `the game ended by ${end.by} on ${end.site}`, end);
+  }
+  const shape = m.claim.spec.shape;
+  const turn = nextTurn(kickoff.game, shape, progress.onChain, {
+    operator: SILENT_OPERATOR,
+    challenger: ruleChallenger(kickoff.game, shape, m.honest),
+  });
+  const facts = await noteProgress(ctx, rec, game, progress, turn, tip);
+  const published: PublishedSignatures = { ...progress.published, kickoff: kickoff.sigs };
+  const payTo = taprootOutput(m.claim.spec.challengers[rec.w]?.key as Uint8Array).scriptPubKey;
+
+  switch (turn.kind) {
+    case 'move': {
+      if (turn.side !== 'challenger') return `waiting for the operator's ${turn.id}`;
+      const sent = await sendGameTx(ctx, rec, turn.id, 'game-move', () =>
+        checkedTx(
+          moveTx(game, sigs, turn.id, turn.values, progress.published, m.keys.sign, m.keys.secret),
+          gameTxPrevouts(gameTx(game, turn.id)),
+        ),
+      );
+      return describeSend(turn.id, sent);
+    }
+    case 'disprove': {
+      if (progress.stakeSpent !== undefined) {
+        // D is gone (another game's slash, or the payout): the presigned slash cannot confirm; w takes its pot alone.
+        const id = `sweep:${turn.site}`;
+        const out = gameOutputOf(game, turn.site);
+        const rate = (await feeRateNow(sendContextOf(ctx))).satPerKvb;
+        const build = (fee: bigint) =>
+          leafSpendTx(game, turn.site, turn.leaf, published, m.keys.secret, payTo, fee, turn.extras);
+        const vsize = checkedTx(build(0n), []).vsize;
+        const fee = (rate * BigInt(vsize) + 999n) / 1000n;
+        const sent = await sendGameTx(ctx, rec, id, 'game-slash', () =>
+          checkedTx(build(fee), [{ value: out.value, script: out.output.scriptPubKey }]),
+        );
+        return describeSend(`${turn.leaf} on ${turn.site} (pot alone)`, sent);
+      }
+      const ladder = rungs(game.spec.slashFeeRates ?? [game.spec.feeRate], (rate) =>
+        slashId('slash', turn.site, rate),
+      );
+      const sent = await sendLadder(ctx, rec, 'game-slash', ladder, (rung) =>
+        checkedTx(
+          slashTx(
+            game,
+            sigs,
+            turn.site,
+            turn.leaf,
+            published,
+            m.keys.secret,
+            turn.extras,
+            rungRate(ladder, rung),
+          ),
+          gameTxPrevouts(gameTx(game, rung.id)),
+        ),
+      );
+      return describeSend(`${turn.leaf} on ${turn.site}`, sent);
+    }
+    case 'silent': {
+      if (turn.side === 'challenger') {
+        await ctx.store.note(
+          rec.id,
+          { type: 'conceded', detail: { at: turn.at, reason: "Vigil's rule makes no move: the claim held" } },
+          { key: `conceded-${turn.at}` },
+        );
+        return `conceded at ${turn.at}`;
+      }
+      const site = facts.last?.id;
+      if (site === undefined || facts.dueBy === undefined) return 'waiting';
+      if (tip + 1 < facts.dueBy)
+        return `waiting for the operator's ${turn.at} (its timeout matures at ${facts.dueBy})`;
+      const ladder = rungs(game.spec.timeoutFeeRates ?? [game.spec.feeRate], (rate) =>
+        slashId('timeout', site, rate),
+      );
+      const sent = await sendLadder(ctx, rec, 'game-timeout', ladder, (rung) =>
+        checkedTx(
+          timeoutSlashTx(game, sigs, site, m.keys.secret, rungRate(ladder, rung)),
+          gameTxPrevouts(gameTx(game, rung.id)),
+        ),
+      );
+      return describeSend(`timeout of ${site}`, sent);
+    }
+    case 'refuse':
+      return `the operator may refuse at ${turn.site} (${turn.leaf})`;
+    case 'over':
+      return `the game is over (${turn.outcome.end} at ${turn.outcome.at}): waiting for its end at depth`;
+  }
+}
+
+/** The rate argument the slash builders take for a rung: none for rung 0. */
+function rungRate(
+  ladder: readonly { rate: bigint; id: string }[],
+  rung: { rate: bigint; id: string },
+): bigint | undefined {
+  return ladder[0]?.id === rung.id ? undefined : rung.rate;
+}

@@ -1,0 +1,139 @@
+/**
+ * What a game record holds (docs/protocol.md §24.9): Vigil's part, as challenger w, in one claim's game.
+ * One record per (claim, w). The chain is the game's truth (every move is read off it at each run); the
+ * record keeps what the chain cannot: every transaction Vigil wrote ahead, by the graph's id for it (the
+ * first writer of an id wins, so a move's Winternitz values are signed once whatever runs twice), the
+ * progress last seen (for metrics, alerts and `vigil disputes show`), and how the game ended.
+ */
+import type { DisputeOutcome } from './state-machine.ts';
+import type { Txid } from './types.ts';
+
+/**
+ * The life of a game record: the false claim seen (detected), Vigil's challenge sent (challenged) and
+ * deep (confirmed), the assert deep and the moves under way (playing) or the assert-timeout sent
+ * (timed-out), and the end (resolved). Back edges follow a reorg: a confirmed challenge or an assert that
+ * left the chain.
+ */
+export const gameStates = [
+  'detected',
+  'challenged',
+  'confirmed',
+  'playing',
+  'timed-out',
+  'resolved',
+] as const;
+export type GameState = (typeof gameStates)[number];
+
+export const GAME_TRANSITIONS: Readonly<Record<GameState, readonly GameState[]>> = {
+  detected: ['challenged', 'resolved'],
+  challenged: ['confirmed', 'resolved'],
+  confirmed: ['challenged', 'playing', 'timed-out', 'resolved'],
+  playing: ['confirmed', 'resolved'],
+  'timed-out': ['confirmed', 'resolved'],
+  resolved: [],
+};
+
+/** Which claim and which of its games the record is about; fixed when it opens. */
+export type GameClaimFacts = {
+  readonly epoch: bigint;
+  readonly kickoffTxid: Txid;
+  readonly kickoffHeight: number;
+  /** Vigil's index among the claim's challengers. */
+  readonly w: number;
+  /** The claim document's hash as the L2 committed it (hex): where the job finds the imported graph. */
+  readonly document: string;
+};
+
+/** The role of a transaction Vigil sends in a game, as metrics and events name it. */
+export type GameTxRole =
+  | 'game-challenge'
+  | 'game-move'
+  | 'game-slash'
+  | 'game-timeout'
+  | 'game-assert-timeout';
+
+/** A transaction written ahead under its graph id: the only bytes ever broadcast for that id. */
+export type GameSentTx = {
+  readonly role: GameTxRole;
+  readonly txid: Txid;
+  readonly raw: Uint8Array;
+  readonly fee: bigint;
+  /** The tip when it was written. */
+  readonly height: number;
+};
+
+/** Whose move the game waits for, and until when (the height from which the other side may take the timeout). */
+export type GameProgressFacts = {
+  /** Moves at depth, the assert included. */
+  readonly moves: number;
+  /** The last move at depth and its height. */
+  readonly last?: { readonly id: string; readonly height: number };
+  /** `vigil`: Vigil owes the next move; `operator`: the operator does; `none`: the game is over on chain. */
+  readonly owes: 'vigil' | 'operator' | 'none';
+  /** The move owed. */
+  readonly at?: string;
+  /** The first height at which the silent side's opponent may take the timeout. */
+  readonly dueBy?: number;
+};
+
+/** What ended the game on chain, at depth. */
+export type GameEndFacts = {
+  readonly txid: Txid;
+  /** The graph's transaction (`slash:…`, `timeout:…`, `forfeit`, `assertTimeout:w…`) or the leaf a sweep used. */
+  readonly by: string;
+  /** The output it spent (`reserve`, a move id, or `C_w`). */
+  readonly site: string;
+  readonly height: number;
+};
+
+export type GameRecord = GameClaimFacts & {
+  readonly id: string;
+  readonly state: GameState;
+  readonly outcome: DisputeOutcome | undefined;
+  /** Every transaction written ahead, by graph id. */
+  readonly sent: ReadonlyMap<string, GameSentTx>;
+  readonly progress: GameProgressFacts | undefined;
+  readonly end: GameEndFacts | undefined;
+  readonly version: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly schema: number;
+};
+
+/** A change to a record's facts: what is set is written, the rest left alone. */
+export type GamePatch = {
+  readonly sent?: ReadonlyMap<string, GameSentTx>;
+  readonly progress?: GameProgressFacts;
+  readonly end?: GameEndFacts;
+};
+
+/** Every kind of game event, with what it carries. */
+export type GameEventBody =
+  | { type: 'detected'; detail: { epoch: bigint; kickoffTxid: Txid; w: number } }
+  | { type: 'transition'; detail?: { reason: string; txid?: Txid; height?: number } }
+  | { type: 'tx-written'; detail: { id: string; role: GameTxRole; txid: Txid; fee: bigint; vsize: number } }
+  | { type: 'broadcast' | 'rebroadcast'; detail: { txid: Txid } }
+  | { type: 'dry-run-built'; detail: { id: string; txid: Txid; fee: bigint; vsize: number } }
+  | { type: 'move-seen'; detail: { id: string; by: 'vigil' | 'operator'; height: number } }
+  | { type: 'turn'; detail: { owes: 'vigil' | 'operator' | 'none'; at?: string; dueBy?: number } }
+  | { type: 'conceded'; detail: { at: string; reason: string } }
+  | {
+      type: 'send-conflict';
+      detail: { tx: GameTxRole; txid: Txid; kind?: 'conflict' | 'fee-too-low'; reason: string };
+    }
+  | {
+      type: 'send-refused';
+      detail: { tx: string; txid: Txid; kind: 'refused' | 'fee-cap' | 'check'; reason: string };
+    }
+  | { type: 'fee-capped'; detail: { txid: string; tx?: string; feeRate?: bigint; reason: string } };
+
+export type GameEventType = GameEventBody['type'];
+export type GameNoteBody = Exclude<GameEventBody, { type: 'detected' | 'transition' }>;
+
+export type GameEvent = GameEventBody & {
+  readonly seq: number;
+  readonly at: number;
+  readonly from?: GameState;
+  readonly to?: GameState;
+  readonly key: string;
+};

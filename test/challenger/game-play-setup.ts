@@ -1,0 +1,193 @@
+/**
+ * A claim on the simnet for the game job's tests: the claim graph imported, its kick-off (a false root by
+ * default) confirmed, a game record opened for Vigil as challenger 0, the job's context on real Redis and
+ * the simnet's Esplora front, and an operator that plays its side from the chain alone: it asserts at T_c,
+ * answers every round with its own trace (lying where it must to keep its root), and sweeps a silent
+ * challenger's pot.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { EsploraBackend } from '../../src/bitcoin/backends/esplora.ts';
+import type { BitcoinBackend } from '../../src/bitcoin/backends/types.ts';
+import { type Simnet, startSimnet } from '../../src/bitcoin/simnet/start.ts';
+import { serializeTx, txidHex } from '../../src/bitcoin/tx/serialize.ts';
+import type { Tx } from '../../src/bitcoin/tx/types.ts';
+import { readGameProgress } from '../../src/challenger/game-chain.ts';
+import type { GameJobContext } from '../../src/challenger/game-context.ts';
+import { bytesToHex } from '../../src/core/bytes.ts';
+import { challengeId } from '../../src/dispute/game/claim-graph.ts';
+import { nextTurn, SILENT_CHALLENGER } from '../../src/dispute/game/game-turn.ts';
+import { REGTEST_SEARCH } from '../../src/dispute/game/grid.ts';
+import { moveTx } from '../../src/dispute/game/move-tx.ts';
+import type { OperatorPlayer } from '../../src/dispute/game/players.ts';
+import type { WatcherMode } from '../../src/dispute/plan/spend-policy.ts';
+import { GameStore } from '../../src/dispute/records/game-store.ts';
+import { asTxid } from '../../src/dispute/records/types.ts';
+import { type WatcherMetrics, watcherMetrics } from '../../src/queue/metrics.ts';
+import { deleteKeysByPrefix } from '../../src/store/redis.ts';
+import { REDIS_URL } from '../../testkit/queue/scenario.ts';
+import { MINER } from '../dispute/game/chain-play.ts';
+import {
+  assertOf,
+  type ClaimChain,
+  claimChain,
+  kickoffOf,
+  operatorSweep,
+} from '../dispute/game/claim-chain.ts';
+import { contextOf, type Epoch, operatorOf, smallEpoch } from '../dispute/game/setup.ts';
+
+export const shape = REGTEST_SEARCH;
+export const epoch: Epoch = smallEpoch();
+export const FALSE_ROOT = epoch.honest.result ^ 1n;
+
+export type GameSetup = {
+  readonly sim: Simnet;
+  readonly c: ClaimChain;
+  readonly backend: BitcoinBackend;
+  readonly store: GameStore;
+  readonly ctx: GameJobContext;
+  readonly metrics: WatcherMetrics;
+  readonly registry: Registry;
+  readonly id: string;
+  readonly kickoffHeight: number;
+  /** Ids of games the job untracked. */
+  readonly untracked: string[];
+  mine(n?: number): void;
+  stop(): Promise<void>;
+};
+
+export type SetupOptions = {
+  readonly root?: bigint;
+  readonly mode?: WatcherMode;
+  /** Wraps the backend the job uses (a failing broadcast, say). */
+  readonly wrap?: (b: BitcoinBackend) => BitcoinBackend;
+};
+
+export async function gameSetup(options: SetupOptions = {}): Promise<GameSetup> {
+  let now = 1_700_000_000;
+  const sim = await startSimnet({ clock: () => (now += 600) });
+  const esplora: BitcoinBackend = new EsploraBackend({ baseUrl: sim.esploraUrl, retry: { attempts: 1 } });
+  const backend = options.wrap?.(esplora) ?? esplora;
+  const c = claimChain(epoch, 1, sim.chain);
+  const kickoff = kickoffOf(c, options.root ?? FALSE_ROOT);
+  await esplora.broadcast(serializeTx(kickoff));
+  c.chain.mine(MINER);
+  const kickoffHeight = c.chain.height;
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
+  const prefix = `{vigil-test-${randomUUID()}}`;
+  const store = new GameStore(redis, prefix);
+  const { record } = await store.open({
+    epoch: c.fx.spec.epoch,
+    kickoffTxid: asTxid(txidHex(kickoff)),
+    kickoffHeight,
+    w: 0,
+    document: bytesToHex(new Uint8Array(32)),
+  });
+  const registry = new Registry();
+  const metrics = watcherMetrics(registry);
+  const untracked: string[] = [];
+  const ctx: GameJobContext = {
+    store,
+    backend,
+    mode: options.mode ?? 'challenge',
+    network: 'regtest',
+    allowMainnetSpending: false,
+    fees: { targetBlocks: 2, maxFeeRateSatVb: 2_000, fallbackSatVb: 1 },
+    confirmations: 1,
+    metrics,
+    logger: undefined,
+    materialOf: async () => ({
+      claim: c.graph,
+      sigs: { claim: c.sigs, games: c.gameSigs },
+      honest: epoch.view,
+      keys: {
+        secret: c.fx.secrets.challengers[0] as Uint8Array,
+        sign: c.fx.sign.challenger[0] as NonNullable<(typeof c.fx.sign.challenger)[number]>,
+      },
+    }),
+    untrack: async (id) => {
+      untracked.push(id);
+    },
+  };
+  return {
+    sim,
+    c,
+    backend,
+    store,
+    ctx,
+    metrics,
+    registry,
+    id: record.id,
+    kickoffHeight,
+    untracked,
+    mine(n = 1) {
+      for (let i = 0; i < n; i++) c.chain.mine(MINER);
+    },
+    async stop() {
+      await deleteKeysByPrefix(redis, prefix);
+      await redis.quit();
+      await sim.stop();
+    },
+  };
+}
+
+/** What the operator does when its turn comes: play its trace, or stay silent at one move. */
+export type OperatorPlan = {
+  readonly player?: OperatorPlayer;
+  /** The operator never sends this move (its timeout is Vigil's to take). */
+  readonly silentAt?: string;
+  /** The operator never asserts. */
+  readonly neverAsserts?: boolean;
+};
+
+/**
+ * The operator's side for one block, from the chain alone: the assert once T_c has passed after a
+ * challenge, else the move it owes (from its trace), else the sweep of a pot Vigil left for t. Returns
+ * what it sent, if anything.
+ */
+export async function operatorActs(s: GameSetup, plan: OperatorPlan = {}): Promise<string | undefined> {
+  const { c, sim } = s;
+  const ctx = contextOf(epoch, FALSE_ROOT);
+  const player = plan.player ?? operatorOf(shape, epoch);
+  const tip = sim.chain.height;
+  const send = (tx: Tx, what: string): string | undefined => {
+    try {
+      sim.chain.acceptTx(tx);
+      return what;
+    } catch {
+      return undefined;
+    }
+  };
+  const progress = await readGameProgress(s.backend, c.graph, 0, 1);
+  if (progress.onChain.assert === undefined) {
+    if (plan.neverAsserts || progress.shallow.includes('assert')) return undefined;
+    const challenged = sim.chain.findTx(txidHex(c.graph.txs.get(challengeId(0))?.tx as Tx));
+    if (challenged === undefined || tip + 1 < s.kickoffHeight + c.fx.spec.timelocks.challenge)
+      return undefined;
+    const move = player.assert();
+    return move === undefined ? undefined : send(assertOf(c, move), 'assert');
+  }
+  if (progress.end !== undefined || progress.shallow.length > 0) return undefined;
+  const turn = nextTurn(ctx, shape, progress.onChain, { operator: player, challenger: SILENT_CHALLENGER });
+  const game = c.graph.games[0];
+  if (game === undefined) throw new Error('no game');
+  if (turn.kind === 'move' && turn.side === 'operator') {
+    if (turn.id === plan.silentAt) return undefined;
+    const tx = moveTx(
+      game,
+      c.gameSigs[0] as NonNullable<(typeof c.gameSigs)[number]>,
+      turn.id,
+      turn.values,
+      progress.published,
+      c.fx.sign.operator[0] as NonNullable<(typeof c.fx.sign.operator)[number]>,
+    );
+    return send(tx, turn.id);
+  }
+  if (turn.kind === 'silent' && turn.side === 'challenger' && progress.last !== undefined) {
+    if (tip + 1 < progress.last.height + c.fx.spec.timelocks.move) return undefined;
+    const site = progress.last.id === 'assert' ? 'reserve' : progress.last.id;
+    return send(operatorSweep(c, 0, site), `sweep:${site}`);
+  }
+  return undefined;
+}

@@ -1,0 +1,177 @@
+/**
+ * The game job (src/challenger/game-play.ts) on the simnet through its Esplora front, with its record in
+ * real Redis: Vigil challenges a false claim, plays every round against an operator that answers from its
+ * own trace, and its disprove confirms; an operator silent at a round is timed out t after its last move;
+ * an operator that never asserts loses to the assert-timeout at T_a. Every run of the job is repeated at
+ * once (jobs run at least once): a second run sends nothing new, and each move is written ahead once.
+ * A broadcast lost after the write-ahead is resent from the record, byte for byte.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BitcoinBackend } from '../../src/bitcoin/backends/types.ts';
+import { txidHex } from '../../src/bitcoin/tx/serialize.ts';
+import type { Tx } from '../../src/bitcoin/tx/types.ts';
+import { processGame } from '../../src/challenger/game-play.ts';
+import { challengeId } from '../../src/dispute/game/claim-graph.ts';
+import { MOVES_TO_REVEAL } from '../dispute/game/chain-play.ts';
+import { epoch, type GameSetup, gameSetup, type OperatorPlan, operatorActs } from './game-play-setup.ts';
+
+let s: GameSetup | undefined;
+afterEach(async () => {
+  await s?.stop();
+  s = undefined;
+});
+
+type Played = { runs: string[]; operator: string[] };
+
+/**
+ * Blocks go by. At each, the job runs until a run changes nothing (a run takes one step: a state move, then
+ * a send), and one more run must change nothing either (jobs run at least once); then the operator acts
+ * and a block is mined. Stops when the record is resolved.
+ */
+async function playOut(g: GameSetup, plan: OperatorPlan = {}, blocks = 120): Promise<Played> {
+  const runs: string[] = [];
+  const operator: string[] = [];
+  const snapshot = async () => {
+    const r = await g.store.require(g.id);
+    return { state: r.state, sent: [...r.sent.keys()].sort(), events: (await g.store.events(g.id)).length };
+  };
+  for (let b = 0; b < blocks; b++) {
+    let before = await snapshot();
+    for (let k = 0; ; k++) {
+      runs.push(await processGame(g.ctx, { disputeId: g.id }));
+      const after = await snapshot();
+      if (after.state === 'resolved') return { runs, operator };
+      const same = JSON.stringify(after) === JSON.stringify(before);
+      before = after;
+      if (same) break;
+      if (k > 3)
+        throw new Error(
+          `the job does not settle at height ${g.sim.chain.height}: ${runs.slice(-4).join(' | ')}`,
+        );
+    }
+    const op = await operatorActs(g, plan);
+    if (op !== undefined) operator.push(op);
+    g.mine();
+  }
+  throw new Error(`not resolved in ${blocks} blocks: ${runs.slice(-5).join(' | ')}`);
+}
+
+const onChain = (g: GameSetup, txid: string): boolean => g.sim.chain.findTx(txid)?.block !== undefined;
+
+describe('the game job on the simnet', () => {
+  it('a false claim: Vigil challenges, plays every round against the operator’s answers, and its disprove confirms', async () => {
+    s = await gameSetup();
+    const { operator } = await playOut(s);
+    const rec = await s.store.require(s.id);
+    expect(rec.state).toBe('resolved');
+    expect(rec.outcome).toBe('operator-slashed');
+    expect(rec.end).toMatchObject({ site: 'reveal', by: 'slash:reveal' });
+    expect(onChain(s, rec.end?.txid as string)).toBe(true);
+    // Vigil wrote its challenge, its choices and its slash, each once; the operator sent the rest.
+    const vigilMoves = MOVES_TO_REVEAL.filter((m) => m.startsWith('choice'));
+    expect([...rec.sent.keys()].sort()).toEqual([challengeId(0), ...vigilMoves, 'slash:reveal'].sort());
+    expect(operator).toEqual(['assert', ...MOVES_TO_REVEAL.filter((m) => !m.startsWith('choice'))]);
+    for (const t of rec.sent.values()) expect(onChain(s, t.txid)).toBe(true);
+    const events = await s.store.events(s.id);
+    expect(events.filter((e) => e.type === 'tx-written')).toHaveLength(rec.sent.size);
+    expect(events.filter((e) => e.type === 'broadcast')).toHaveLength(rec.sent.size);
+    expect(events.filter((e) => e.type === 'transition').map((e) => e.to)).toEqual([
+      'challenged',
+      'confirmed',
+      'playing',
+      'resolved',
+    ]);
+    expect(s.untracked).toEqual([s.id]);
+    const moves = await s.registry.getSingleMetric('vigil_game_moves_total')?.get();
+    const vigilSent = moves?.values.filter((v) => v.labels.side === 'vigil').reduce((a, v) => a + v.value, 0);
+    expect(vigilSent).toBe(rec.sent.size);
+  });
+
+  it('the operator silent at answer 3: Vigil’s timeout slash t blocks after choice 2, not before', async () => {
+    s = await gameSetup();
+    const g = s;
+    const { runs } = await playOut(g, { silentAt: 'answer3' });
+    const rec = await g.store.require(g.id);
+    expect(rec.outcome).toBe('operator-slashed');
+    expect(rec.end).toMatchObject({ site: 'choice2', by: 'timeout:choice2' });
+    const choice2 = g.sim.chain.findTx(rec.sent.get('choice2')?.txid as string)?.block?.height as number;
+    const timeout = rec.sent.get('timeout:choice2');
+    expect(timeout).toBeDefined();
+    // Written at the first tip from which it can be mined (t blocks after choice 2's block), not earlier.
+    expect(timeout?.height).toBe(choice2 + g.c.fx.spec.timelocks.move - 1);
+    expect(runs.some((r) => r.includes("waiting for the operator's answer3"))).toBe(true);
+  });
+
+  it('no assert by T_a: Vigil’s assert-timeout takes S and its bond back', async () => {
+    s = await gameSetup();
+    const g = s;
+    await playOut(g, { neverAsserts: true });
+    const rec = await g.store.require(g.id);
+    expect(rec.outcome).toBe('operator-slashed');
+    expect(rec.end).toMatchObject({ by: 'assertTimeout', site: 'S' });
+    const sent = rec.sent.get('assertTimeout:0');
+    expect(sent?.height).toBe(g.kickoffHeight + g.c.fx.spec.timelocks.assertWindow - 1);
+    const events = await g.store.events(g.id);
+    expect(events.filter((e) => e.type === 'transition').map((e) => e.to)).toEqual([
+      'challenged',
+      'confirmed',
+      'timed-out',
+      'resolved',
+    ]);
+  });
+
+  it('a broadcast lost after the write-ahead: the next run resends the recorded bytes, and the game goes on', async () => {
+    let failures = 0;
+    const lossy = (b: BitcoinBackend): BitcoinBackend =>
+      Object.assign(Object.create(b) as BitcoinBackend, {
+        async broadcast(raw: Uint8Array, options?: Parameters<BitcoinBackend['broadcast']>[1]) {
+          // Every other first send of a new transaction dies on the wire (a crash right after the write-ahead).
+          if (failures++ % 2 === 0) throw new Error('socket hang up');
+          return b.broadcast(raw, options);
+        },
+      });
+    s = await gameSetup({ wrap: lossy });
+    const g = s;
+    const runs: string[] = [];
+    for (let b = 0; b < 120; b++) {
+      const r = await processGame(g.ctx, { disputeId: g.id }).catch((e: Error) => `threw: ${e.message}`);
+      runs.push(r);
+      const rec = await g.store.require(g.id);
+      if (rec.state === 'resolved') break;
+      if (r.startsWith('threw')) continue; // retried at once, at the same tip, as BullMQ would
+      await operatorActs(g);
+      g.mine();
+    }
+    const rec = await g.store.require(g.id);
+    expect(rec.outcome).toBe('operator-slashed');
+    expect(runs.filter((r) => r.startsWith('threw')).length).toBeGreaterThan(0);
+    // What confirmed is what was written first, byte for byte.
+    for (const t of rec.sent.values()) {
+      const found = g.sim.chain.findTx(t.txid);
+      expect(found?.block).toBeDefined();
+      expect(txidHex(found?.tx as Tx)).toBe(t.txid);
+    }
+    const events = await g.store.events(g.id);
+    expect(events.filter((e) => e.type === 'tx-written')).toHaveLength(rec.sent.size);
+  });
+
+  it('mode dry-run: the challenge is built and checked, never written or sent', async () => {
+    s = await gameSetup({ mode: 'dry-run' });
+    const r = await processGame(s.ctx, { disputeId: s.id });
+    expect(r).toContain('mode dry-run');
+    const rec = await s.store.require(s.id);
+    expect(rec.state).toBe('detected');
+    expect(rec.sent.size).toBe(0);
+    expect((await s.store.events(s.id)).map((e) => e.type)).toEqual(['detected', 'dry-run-built']);
+    expect(s.sim.chain.spenderOf(rec.kickoffTxid, 0)).toBeUndefined();
+  });
+
+  it('a kick-off that claims the root Vigil computed is never challenged', async () => {
+    s = await gameSetup({ root: epoch.honest.result });
+    const r = await processGame(s.ctx, { disputeId: s.id });
+    expect(r).toContain('withdrawn');
+    const rec = await s.store.require(s.id);
+    expect(rec.sent.size).toBe(0);
+    expect(s.sim.chain.spenderOf(rec.kickoffTxid, 0)).toBeUndefined();
+  });
+});
