@@ -137,6 +137,7 @@ async function resolve(
 
 function clearGauges(ctx: GameJobContext, id: string): void {
   ctx.metrics?.gamePosition.remove({ dispute: id });
+  ctx.metrics?.gameMoveBlocks.remove({ dispute: id });
   for (const owes of ['vigil', 'operator']) ctx.metrics?.gameDeadlineBlocks.remove({ dispute: id, owes });
 }
 
@@ -448,6 +449,7 @@ async function noteProgress(
     ...(dueBy === undefined ? {} : { dueBy }),
   };
   ctx.metrics?.gamePosition.set({ dispute: rec.id }, moves);
+  ctx.metrics?.gameMoveBlocks.set({ dispute: rec.id }, game.spec.timelocks.move);
   if (dueBy !== undefined && owes !== 'none') {
     ctx.metrics?.gameDeadlineBlocks.set({ dispute: rec.id, owes }, dueBy - (tip + 1));
     ctx.metrics?.gameDeadlineBlocks.remove({

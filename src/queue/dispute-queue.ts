@@ -8,12 +8,14 @@
 import { type ConnectionOptions, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { processChallenge } from '../challenger/challenge.ts';
 import type { DisputeJobContext } from '../challenger/context.ts';
+import type { GameJobContext } from '../challenger/game-context.ts';
+import { processGame } from '../challenger/game-play.ts';
 import { processOpen } from '../challenger/open.ts';
 import type { DisputeJobData, OpenJobData } from '../challenger/payloads.ts';
 import { processTrack } from '../challenger/track.ts';
 import { VigilError } from '../core/errors.ts';
 import { type BullConnection, bullConnection, type QueueConnection } from './connection.ts';
-import { challengeJobId, openJobId, trackSchedulerId, urgentTrackJobId } from './job-ids.ts';
+import { challengeJobId, gameSchedulerId, openJobId, trackSchedulerId, urgentTrackJobId } from './job-ids.ts';
 
 export const DISPUTE_QUEUE = 'disputes';
 
@@ -76,7 +78,7 @@ export const TRACK_JOB_OPTIONS = { removeOnComplete: true } as const;
 /** The queue's event stream (BullMQ's default keeps ~10,000; nothing in Vigil reads it). */
 export const EVENTS_STREAM_MAX_LEN = 1000;
 
-type Names = 'open' | 'challenge' | 'track';
+type Names = 'open' | 'challenge' | 'track' | 'game';
 
 /** What the queue's health check reads (src/watcher/component-health.ts `queueHealth` decides). */
 export type DisputeQueueState = {
@@ -116,6 +118,8 @@ export class DisputeQueue {
   /** Jobs being processed in this process, by job id: what a close that overran was waiting for. */
   private readonly inFlight = new Map<string, string>();
   private logger: DisputeJobContext['logger'];
+  /** Where game jobs run, when this process plays games (`startWorker`'s `game`). */
+  private gameCtx: GameJobContext | undefined;
   /** When the current worker last started a job (or was created). */
   private lastStart = Date.now();
   private wedgeTimer: NodeJS.Timeout | undefined;
@@ -174,6 +178,28 @@ export class DisputeQueue {
     };
   }
 
+  /**
+   * A game context bound to this queue's scheduling: its repeating job is stopped once resolved. Pass it
+   * to `startWorker` for this process to play games.
+   */
+  bindGame(ctx: Omit<GameJobContext, 'untrack'>): GameJobContext {
+    return {
+      ...ctx,
+      untrack: async (id) => {
+        await this.queue.removeJobScheduler(gameSchedulerId(id));
+      },
+    };
+  }
+
+  /** Starts (or keeps) the repeating job of game `id`, every `trackEveryMs`. Idempotent. */
+  async trackGame(id: string): Promise<void> {
+    await this.queue.upsertJobScheduler(
+      gameSchedulerId(id),
+      { every: this.options.trackEveryMs ?? 5000 },
+      { name: 'game', data: { disputeId: id }, opts: TRACK_JOB_OPTIONS },
+    );
+  }
+
   async open(data: OpenJobData): Promise<void> {
     await this.queue.add('open', data, { jobId: openJobId(data.disputeId) });
   }
@@ -195,13 +221,17 @@ export class DisputeQueue {
         return processChallenge(ctx, job.data as DisputeJobData);
       case 'track':
         return processTrack(ctx, job.data as DisputeJobData);
+      case 'game':
+        if (this.gameCtx === undefined) throw new UnrecoverableError('This process plays no games');
+        return processGame(this.gameCtx, job.data as DisputeJobData);
       default:
         throw new UnrecoverableError(`Unknown job ${job.name}`);
     }
   }
 
-  startWorker(ctx: DisputeJobContext): Worker {
+  startWorker(ctx: DisputeJobContext, options: { game?: GameJobContext } = {}): Worker {
     this.logger = ctx.logger;
+    if (options.game !== undefined) this.gameCtx = options.game;
     const connection = bullConnection(this.options.connection, 'worker');
     this.connections.push(connection);
     const worker = new Worker(

@@ -29,3 +29,5 @@ export const trackSchedulerId = (disputeId: string): string => jobId('track', di
  */
 export const urgentTrackJobId = (disputeId: string, tip: number): string =>
   jobId('track', disputeId, 'at', tip);
+/** The repeating job that plays one game until it is resolved (one per game, upserted). */
+export const gameSchedulerId = (gameId: string): string => jobId('game', gameId);

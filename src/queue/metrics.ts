@@ -24,6 +24,7 @@ export type WatcherMetrics = {
   gameMoves: Counter<'side' | 'kind'>;
   gamePosition: Gauge<'dispute'>;
   gameDeadlineBlocks: Gauge<'dispute' | 'owes'>;
+  gameMoveBlocks: Gauge<'dispute'>;
 };
 
 function existing<T>(registry: Registry, name: string): T | undefined {
@@ -158,6 +159,14 @@ export function watcherMetrics(registry: Registry): WatcherMetrics {
         name: 'vigil_game_deadline_blocks',
         help: "Blocks until the side that owes a game's next move (owes) can be timed out by the other (negative: it can now)",
         labelNames: ['dispute', 'owes'],
+        registers: r,
+      }),
+    gameMoveBlocks:
+      existing(registry, 'vigil_game_move_blocks') ??
+      new Gauge({
+        name: 'vigil_game_move_blocks',
+        help: "t, the blocks each side of a game has for its move (the graph's): VigilGameDeadlineNear fires at t / 3 left",
+        labelNames: ['dispute'],
         registers: r,
       }),
     disputeRecordMissing:

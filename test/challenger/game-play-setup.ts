@@ -50,6 +50,8 @@ export type GameSetup = {
   readonly metrics: WatcherMetrics;
   readonly registry: Registry;
   readonly id: string;
+  /** The Redis key prefix of the store (and of a queue beside it). */
+  readonly prefix: string;
   readonly kickoffHeight: number;
   /** Ids of games the job untracked. */
   readonly untracked: string[];
@@ -119,6 +121,7 @@ export async function gameSetup(options: SetupOptions = {}): Promise<GameSetup> 
     metrics,
     registry,
     id: record.id,
+    prefix,
     kickoffHeight,
     untracked,
     mine(n = 1) {

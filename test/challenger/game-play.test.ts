@@ -12,6 +12,7 @@ import { txidHex } from '../../src/bitcoin/tx/serialize.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
 import { processGame } from '../../src/challenger/game-play.ts';
 import { challengeId } from '../../src/dispute/game/claim-graph.ts';
+import { runCli } from '../cli/run-cli.ts';
 import { MOVES_TO_REVEAL } from '../dispute/game/chain-play.ts';
 import { epoch, type GameSetup, gameSetup, type OperatorPlan, operatorActs } from './game-play-setup.ts';
 
@@ -85,6 +86,19 @@ describe('the game job on the simnet', () => {
     const moves = await s.registry.getSingleMetric('vigil_game_moves_total')?.get();
     const vigilSent = moves?.values.filter((v) => v.labels.side === 'vigil').reduce((a, v) => a + v.value, 0);
     expect(vigilSent).toBe(rec.sent.size);
+
+    // `vigil disputes show` lists the rounds as the chain showed them, Vigil's transactions and the end.
+    const shown = await runCli(['disputes', 'show', s.id, '--redis-key-prefix', s.prefix]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain(`game ${s.id}`);
+    expect(shown.stdout).toContain('(operator-slashed)');
+    for (const m of ['assert', ...MOVES_TO_REVEAL])
+      expect(shown.stdout).toMatch(new RegExp(`\\n  ${m} +by `));
+    expect(shown.stdout).toContain(`ended by     slash:reveal on reveal: ${rec.end?.txid}`);
+    const listed = await runCli(['disputes', 'list', '--json', '--redis-key-prefix', s.prefix]);
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ id: s.id, w: 0, state: 'resolved', outcome: 'operator-slashed' }),
+    ]);
   });
 
   it('the operator silent at answer 3: Vigil’s timeout slash t blocks after choice 2, not before', async () => {

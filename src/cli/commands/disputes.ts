@@ -3,6 +3,9 @@ import { addConfigOptions, loadConfigFromCommand } from '../../config/cli-option
 import { checkSecretFiles, redisUrlFromConfig } from '../../config/secrets.ts';
 import { VigilError } from '../../core/errors.ts';
 import { eventToJson } from '../../dispute/records/codec.ts';
+import { gameEventToJson } from '../../dispute/records/game-codec.ts';
+import type { GameStore } from '../../dispute/records/game-store.ts';
+import type { GameEvent, GameRecord } from '../../dispute/records/game-types.ts';
 import type { DisputeRecord, DisputeStore } from '../../dispute/records/store.ts';
 import { withExamples } from '../help.ts';
 
@@ -10,29 +13,41 @@ export class DisputeNotFoundError extends VigilError {
   override name = 'DisputeNotFoundError';
 }
 
-/** Opens the store on the configured Redis, runs `f`, closes the connection. */
-async function withStore<T>(command: Command, f: (store: DisputeStore) => Promise<T>): Promise<T> {
+/** Opens the stores on the configured Redis, runs `f`, closes the connection. */
+async function withStores<T>(
+  command: Command,
+  f: (stores: { disputes: DisputeStore; games: GameStore }) => Promise<T>,
+): Promise<T> {
   const config = loadConfigFromCommand(command).config;
   // Loaded lazily: ioredis is the slowest import and `--help` must not pay for it.
   const { closeRedis } = await import('../../store/redis.ts');
   const { connectRedisAny } = await import('../../store/connect.ts');
   const { DisputeStore: Store } = await import('../../dispute/records/store.ts');
+  const { GameStore: Games } = await import('../../dispute/records/game-store.ts');
   checkSecretFiles(config);
   const redis = await connectRedisAny(redisUrlFromConfig(config), {
     role: 'command',
     name: 'vigil:disputes',
   });
   try {
-    return await f(new Store(redis, config.redis.keyPrefix));
+    return await f({
+      disputes: new Store(redis, config.redis.keyPrefix),
+      games: new Games(redis, config.redis.keyPrefix),
+    });
   } finally {
     await closeRedis(redis);
   }
 }
 
-async function requireDispute(store: DisputeStore, id: string): Promise<DisputeRecord> {
+/** Runs `f` on the dispute store alone. */
+const withStore = <T>(command: Command, f: (store: DisputeStore) => Promise<T>): Promise<T> =>
+  withStores(command, (s) => f(s.disputes));
+
+async function requireDispute(store: DisputeStore, id: string, games?: GameStore): Promise<DisputeRecord> {
   const rec = await store.get(id);
   if (!rec) {
-    const known = (await store.list()).map((r) => r.id);
+    const gameIds = games === undefined ? [] : (await games.listAll()).records.map((r) => r.id);
+    const known = [...(await store.list()).map((r) => r.id), ...gameIds];
     throw new DisputeNotFoundError(`No dispute ${id}`, {
       metaMessages: [known.length > 0 ? `Known: ${known.join(', ')}` : 'No disputes recorded.'],
     });
@@ -56,6 +71,64 @@ function summary(r: DisputeRecord) {
   };
 }
 
+function gameSummary(g: GameRecord) {
+  const p = g.progress;
+  const next =
+    g.state === 'resolved' || p === undefined
+      ? '-'
+      : p.owes === 'none'
+        ? 'over on chain'
+        : `${p.owes === 'vigil' ? 'Vigil' : 'the operator'} owes ${p.at ?? 'a move'}${p.dueBy === undefined ? '' : ` (timeout from height ${p.dueBy})`}`;
+  return {
+    id: g.id,
+    epoch: g.epoch.toString(),
+    w: g.w,
+    state: g.state,
+    outcome: g.outcome ?? null,
+    kickoffTxid: g.kickoffTxid,
+    moves: p?.moves ?? 0,
+    last: p?.last ?? null,
+    next,
+    end: g.end ?? null,
+    updatedAt: new Date(g.updatedAt).toISOString(),
+  };
+}
+
+/** A game as people read it: where it stands, each round as the chain showed it, what Vigil sent, the history. */
+function showGame(g: GameRecord, history: readonly GameEvent[]): string[] {
+  const r = gameSummary(g);
+  const rounds = history.flatMap((e) =>
+    e.type === 'move-seen'
+      ? [`  ${e.detail.id.padEnd(12)} by ${e.detail.by.padEnd(8)} at height ${e.detail.height}`]
+      : [],
+  );
+  const sent = [...g.sent]
+    .sort(([a, x], [b, y]) => x.height - y.height || a.localeCompare(b))
+    .map(([id, t]) => `  ${id.padEnd(18)} ${t.txid}  fee ${t.fee} sat  written at height ${t.height}`);
+  return [
+    `game ${r.id}`,
+    `  epoch        ${r.epoch}, Vigil is challenger ${r.w}`,
+    `  state        ${r.state}${r.outcome ? ` (${r.outcome})` : ''}`,
+    `  kick-off     ${r.kickoffTxid} at height ${g.kickoffHeight}`,
+    `  position     ${r.moves} moves at depth${r.last ? `, last ${r.last.id} at height ${r.last.height}` : ''}`,
+    `  next         ${r.next}`,
+    ...(g.end
+      ? [`  ended by     ${g.end.by} on ${g.end.site}: ${g.end.txid} at height ${g.end.height}`]
+      : []),
+    'rounds (moves at depth):',
+    ...(rounds.length > 0 ? rounds : ['  none yet']),
+    "Vigil's transactions (written ahead):",
+    ...(sent.length > 0 ? sent : ['  none yet']),
+    'history:',
+    ...history.map(
+      (e) =>
+        `  ${e.seq}. ${new Date(e.at).toISOString()} ${e.type}${e.to ? ` ${e.from ?? ''}→${e.to}` : ''}${
+          'detail' in e && e.detail ? ` ${JSON.stringify(gameEventToJson(e).detail)}` : ''
+        }`,
+    ),
+  ];
+}
+
 export function disputesCommand(): Command {
   const cmd = new Command('disputes').description('Inspect the disputes this Vigil follows');
   const list = cmd
@@ -66,18 +139,26 @@ export function disputesCommand(): Command {
   withExamples(list, [['vigil disputes list -c vigil.yaml', 'every dispute and its state']]);
   addConfigOptions(list);
   list.action(async (opts: { json?: boolean }, command: Command) => {
-    const rows = await withStore(command, async (s) => (await s.list()).map(summary));
+    const { rows, games } = await withStores(command, async (s) => ({
+      rows: (await s.disputes.list()).map(summary),
+      games: (await s.games.listAll()).records.map(gameSummary),
+    }));
     if (opts.json) {
-      process.stdout.write(`${json(rows)}\n`);
+      process.stdout.write(`${json(games.length === 0 ? rows : [...rows, ...games])}\n`);
       return;
     }
-    if (rows.length === 0) {
+    if (rows.length === 0 && games.length === 0) {
       process.stdout.write('no disputes\n');
       return;
     }
     for (const r of rows) {
       process.stdout.write(
         `${r.id}  epoch ${r.epoch}  ${r.state}${r.outcome ? ` (${r.outcome})` : ''}  challenge ${r.challengeTxid ?? '-'}\n`,
+      );
+    }
+    for (const g of games) {
+      process.stdout.write(
+        `${g.id}  epoch ${g.epoch}  game as w ${g.w}  ${g.state}${g.outcome ? ` (${g.outcome})` : ''}  ${g.moves} moves, next: ${g.next}\n`,
       );
     }
   });
@@ -90,8 +171,18 @@ export function disputesCommand(): Command {
   withExamples(show, [['vigil disputes show -c vigil.yaml <id> --json', 'one dispute with its history']]);
   addConfigOptions(show);
   show.action(async (id: string, opts: { json?: boolean }, command: Command) => {
-    await withStore(command, async (s) => {
-      const rec = await requireDispute(s, id);
+    await withStores(command, async ({ disputes: s, games }) => {
+      const game = await games.get(id);
+      if (game !== undefined) {
+        const history = await games.events(id);
+        process.stdout.write(
+          opts.json
+            ? `${json({ game: gameSummary(game), sent: [...game.sent].map(([k, t]) => ({ id: k, ...t, raw: undefined })), history: history.map(gameEventToJson) })}\n`
+            : `${showGame(game, history).join('\n')}\n`,
+        );
+        return;
+      }
+      const rec = await requireDispute(s, id, games);
       const history = await s.events(id);
       if (opts.json) {
         const { disputeBundle } = await import('../../dispute/records/bundle.ts');

@@ -58,6 +58,8 @@ export type ClaimChain = {
   readonly sigs: GamePresignatures;
   readonly gameSigs: readonly GamePresignatures[];
   readonly operatorCoin: { readonly txid: Uint8Array; readonly vout: number; readonly value: bigint };
+  /** The published document the graph was imported from (the claim output is vout 0 of the operator coin's transaction, bond w vout 1 + w). */
+  readonly document: string;
 };
 
 const importedClaims = new Map<string, ImportedClaim>();
@@ -116,6 +118,7 @@ export function claimChain(epoch: Epoch, challengers = 2, chain: SimChain = newC
     sigs: imported.sigs.claim,
     gameSigs: imported.sigs.games,
     operatorCoin: { txid: id, vout: 1 + challengers, value: OPERATOR_COIN },
+    document: JSON.stringify(imported.document),
   };
 }
 
