@@ -15,14 +15,14 @@
 import type { BitcoinBackend, TxStatus, TxWithStatus } from '../bitcoin/backends/types.ts';
 import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
 import { verifiedTx } from '../bitcoin/backends/verify.ts';
-import { hashToDisplayHex, txid as txidOf } from '../bitcoin/tx/serialize.ts';
+import { hashToDisplayHex, txid as txidOf, wtxidHex } from '../bitcoin/tx/serialize.ts';
 import type { Tx } from '../bitcoin/tx/types.ts';
 import { equalBytes } from '../core/bytes.ts';
 import type { ClaimGraph } from '../dispute/game/claim-graph.ts';
 import { readAssert } from '../dispute/game/claim-spend.ts';
 import type { GameGraph } from '../dispute/game/game-graph.ts';
 import type { GameOnChain } from '../dispute/game/game-turn.ts';
-import { readMoveWitness } from '../dispute/game/move-reader.ts';
+import { type PublishedValue, readMoveWitness } from '../dispute/game/move-reader.ts';
 import type { Published } from '../dispute/game/move-tx.ts';
 import type { MoveValues } from '../dispute/game/move-values.ts';
 import type { WotsSignature } from '../dispute/winternitz/sign.ts';
@@ -51,6 +51,23 @@ export type GameProgress = {
 };
 
 const txidHex = (tx: Tx): string => hashToDisplayHex(txidOf(tx));
+
+/**
+ * Verified readings of confirmed moves, by move id and wtxid: a reading depends only on the bytes (the
+ * wtxid commits to the witness, the txid to the graph's keys), and a game job reads every move again at
+ * each run, so each move's Winternitz signatures are verified once per process. Bounded: oldest out.
+ */
+const readings = new Map<string, PublishedValue[]>();
+const READINGS_KEPT = 4_096;
+
+function cachedReading(key: string, read: () => PublishedValue[]): PublishedValue[] {
+  const hit = readings.get(key);
+  if (hit !== undefined) return hit;
+  const value = read();
+  readings.set(key, value);
+  if (readings.size > READINGS_KEPT) readings.delete(readings.keys().next().value as string);
+  return value;
+}
 
 /** A transaction by its txid, checked to hash to it; undefined when the backend does not have it. */
 async function fetchTx(backend: BitcoinBackend, txid: string): Promise<TxWithStatus | undefined> {
@@ -114,7 +131,7 @@ export async function readGameProgress(
     return done(undefined, undefined);
   }
   const assertValues = new Map<string, Uint8Array>();
-  for (const p of readAssert(claim, assertTx.tx)) {
+  for (const p of cachedReading(`assert:${wtxidHex(assertTx.tx)}`, () => readAssert(claim, assertTx.tx))) {
     operator.set(p.label, p.signature);
     assertValues.set(p.label, p.value);
   }
@@ -148,7 +165,11 @@ export async function readGameProgress(
     }
     const mover = game.nodes.get(next.id)?.move.mover;
     const own = new Map<string, Uint8Array>();
-    for (const p of readMoveWitness(game, next.id, next.found.tx)) {
+    const found = next.found;
+    const reading = cachedReading(`${next.id}:${wtxidHex(found.tx)}`, () =>
+      readMoveWitness(game, next.id, found.tx),
+    );
+    for (const p of reading) {
       signatures[p.signer].set(p.label, p.signature);
       if (p.signer === mover) own.set(p.label, p.value);
     }

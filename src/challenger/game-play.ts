@@ -9,7 +9,8 @@
  *   move, a disprove through the named leaf, or the timeout slash of a silent operator, t after its last
  *   move; resolve when the game's end is at depth.
  * Every transaction goes through `sendGameTx`: written ahead under its graph id, then the recorded bytes
- * sent. Nothing the job decides is kept between runs except what it wrote ahead.
+ * sent. Nothing the job decides is kept between runs except what it wrote ahead. Every state change is
+ * keyed by the record's version it was decided on, so a change undone by a reorg can be made again.
  */
 import { UnrecoverableError } from 'bullmq';
 import type { TxStatus } from '../bitcoin/backends/types.ts';
@@ -17,9 +18,10 @@ import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
 import { verifiedTx } from '../bitcoin/backends/verify.ts';
 import { taprootOutput } from '../bitcoin/taproot/output.ts';
 import { hashToDisplayHex, txidHex } from '../bitcoin/tx/serialize.ts';
+import type { Tx } from '../bitcoin/tx/types.ts';
 import { assertTimeoutId, type ClaimGraph, challengeId } from '../dispute/game/claim-graph.ts';
 import { completeChallenge, completeCovenantTx, readKickoff } from '../dispute/game/claim-spend.ts';
-import { type GameGraph, gameTx, gameTxPrevouts, slashId } from '../dispute/game/game-graph.ts';
+import { type GameGraph, gameTx, gameTxPrevouts, leafSpender, slashId } from '../dispute/game/game-graph.ts';
 import { gameOutputOf } from '../dispute/game/game-spend.ts';
 import { type GameTurn, nextTurn, SILENT_OPERATOR } from '../dispute/game/game-turn.ts';
 import type { PublishedSignatures } from '../dispute/game/leaf-witness.ts';
@@ -30,19 +32,17 @@ import type {
   GameEndFacts,
   GameProgressFacts,
   GameRecord,
+  GameState,
   GameTxRole,
 } from '../dispute/records/game-types.ts';
 import type { DisputeOutcome } from '../dispute/records/state-machine.ts';
 import { asTxid } from '../dispute/records/types.ts';
 import { wordOf } from '../machine/isa.ts';
-import { capRate, feeRateNow } from '../sender/send.ts';
+import { type CheckedTx, feeRateNow, SendRefusedError } from '../sender/send.ts';
 import { type GameProgress, readGameProgress } from './game-chain.ts';
 import type { GameJobContext, GameMaterial } from './game-context.ts';
 import { checkedTx, type GameSendResult, sendContextOf, sendGameTx } from './game-send.ts';
 import type { DisputeJobData } from './payloads.ts';
-
-/** Leaves through which the operator takes a pot: an end through one of them is the operator's win. */
-const OPERATOR_LEAVES = new Set(['timeout', 'past-end', 'past-read', 'not-a-tape-step']);
 
 const depth = (status: TxStatus, tip: number): number =>
   status.confirmed ? tip - status.blockHeight + 1 : 0;
@@ -55,7 +55,8 @@ export async function processGame(ctx: GameJobContext, data: DisputeJobData): Pr
   const rec = await ctx.store.get(data.disputeId);
   if (rec === undefined) {
     ctx.metrics?.disputeRecordMissing.set({ dispute: data.disputeId }, 1);
-    ctx.logger?.error({ game: data.disputeId }, 'a game job has no record in Redis');
+    ctx.logger?.error({ game: data.disputeId }, 'a game job has no record in Redis: its job stops');
+    await ctx.untrack(data.disputeId);
     return 'record missing';
   }
   if (rec.state === 'resolved') {
@@ -71,22 +72,52 @@ export async function processGame(ctx: GameJobContext, data: DisputeJobData): Pr
   const tip = await ctx.backend.getTipHeight();
   const kickoff = await kickoffOf(ctx, m);
   if (kickoff === undefined) return 'the kick-off is not on chain: waiting';
-  switch (rec.state) {
-    case 'detected':
-      return challenge(ctx, rec, m, kickoff, tip);
-    case 'challenged':
-      return followChallenge(ctx, rec, m, tip);
-    case 'confirmed':
-      return awaitAssert(ctx, rec, m, tip);
-    case 'timed-out':
-      return followAssertTimeout(ctx, rec, m, tip);
-    case 'playing':
-      return play(ctx, rec, m, kickoff, tip);
+  // Only a kick-off at depth is read: a txid does not cover its witness, so a version with other values
+  // could still replace a shallow one.
+  if (depth(kickoff.status, tip) < ctx.confirmations) return 'the kick-off is not deep enough: waiting';
+  try {
+    switch (rec.state) {
+      case 'detected':
+        return await challenge(ctx, rec, m, kickoff, tip);
+      case 'challenged':
+        return await followChallenge(ctx, rec, m, tip);
+      case 'confirmed':
+        return await awaitAssert(ctx, rec, m, kickoff, tip);
+      case 'timed-out':
+        return await followAssertTimeout(ctx, rec, m, tip);
+      case 'playing':
+        return await play(ctx, rec, m, kickoff, tip);
+    }
+  } catch (err) {
+    // Refused for good (recorded as an event, counted, alerted by the sender): the next run decides
+    // again from the chain, which may call for another transaction. Not a failed job every few seconds.
+    if (!(err instanceof SendRefusedError)) throw err;
+    return `not sent: ${err.message}`;
   }
 }
 
+/** The record moved to `to`, keyed by the version it was decided on (a reorg may undo a change and redo it). */
+async function move(
+  ctx: GameJobContext,
+  rec: GameRecord,
+  to: GameState,
+  reason: string,
+  extra: { txid?: string; height?: number } = {},
+): Promise<void> {
+  await ctx.store.transition(rec.id, to, {
+    key: `${to}-v${rec.version}`,
+    reason,
+    ...(extra.txid === undefined ? {} : { txid: asTxid(extra.txid) }),
+    ...(extra.height === undefined ? {} : { height: extra.height }),
+  });
+}
+
 /** What the kick-off committed, read off the chain and verified, as the game's context and signatures. */
-type Kickoff = { readonly game: GameContext; readonly sigs: PublishedSignatures['kickoff'] };
+type Kickoff = {
+  readonly game: GameContext;
+  readonly sigs: PublishedSignatures['kickoff'];
+  readonly status: TxStatus;
+};
 
 async function kickoffOf(ctx: GameJobContext, m: GameMaterial): Promise<Kickoff | undefined> {
   const txid = graphTxid(m.claim, 'kickoff');
@@ -101,6 +132,7 @@ async function kickoffOf(ctx: GameJobContext, m: GameMaterial): Promise<Kickoff 
     return v;
   };
   return {
+    status: found.status,
     game: {
       program: m.claim.spec.program,
       imageRoot: value('imageRoot').value,
@@ -124,7 +156,7 @@ async function resolve(
   end?: GameEndFacts,
 ): Promise<string> {
   await ctx.store.transition(rec.id, 'resolved', {
-    key: `resolved-${outcome}-${end?.txid ?? 'none'}`,
+    key: `resolved-v${rec.version}`,
     reason,
     outcome,
     ...(end === undefined ? {} : { txid: end.txid, height: end.height, patch: { end } }),
@@ -167,12 +199,7 @@ async function advanceWhenDeep(
   reason: string,
 ): Promise<string | undefined> {
   if (status === undefined || !status.confirmed || depth(status, tip) < ctx.confirmations) return undefined;
-  await ctx.store.transition(rec.id, to, {
-    key: `${to}-${txid}-${status.blockHash}`,
-    reason,
-    txid: asTxid(txid),
-    height: status.blockHeight,
-  });
+  await move(ctx, rec, to, reason, { txid, height: status.blockHeight });
   return `${reason} (${status.blockHeight}): ${to}`;
 }
 
@@ -225,18 +252,21 @@ async function challenge(
       return resolve(ctx, rec, 'missed', `the bond coin was spent by ${f.txid}`);
     }
   }
-  const sent = await sendGameTx(ctx, rec, id, 'game-challenge', () =>
-    checkedTx(
-      completeChallenge(m.claim, rec.w, m.sigs.claim, m.keys.secret),
-      gameTxPrevouts(gameTx(m.claim, id)),
-    ),
+  // The challenge is paid from Vigil's bond coin: the wallet's caps apply.
+  const sent = await sendGameTx(
+    ctx,
+    rec,
+    id,
+    'game-challenge',
+    () =>
+      checkedTx(
+        completeChallenge(m.claim, rec.w, m.sigs.claim, m.keys.secret),
+        gameTxPrevouts(gameTx(m.claim, id)),
+      ),
+    'wallet',
   );
   if (sent.kind === 'sent' || sent.kind === 'known' || (a.spent && a.txid === txid)) {
-    await ctx.store.transition(rec.id, 'challenged', {
-      key: `challenged-${txid}`,
-      reason: 'the challenge is out',
-      txid: asTxid(txid),
-    });
+    await move(ctx, rec, 'challenged', 'the challenge is out', { txid });
   }
   return describeSend('challenge', sent);
 }
@@ -264,9 +294,16 @@ async function followChallenge(
   const a = await verifiedOutspend(ctx.backend, rec.kickoffTxid, rec.w);
   if (a.spent && a.txid !== undefined && a.txid !== txid && depth(a.spender.status, tip) >= ctx.confirmations)
     return resolve(ctx, rec, 'missed', `A_w was spent by ${a.txid} (the take): the challenge lost`);
-  const sent = await sendGameTx(ctx, rec, id, 'game-challenge', () => {
-    throw new Error('the challenge is recorded: only its recorded bytes are sent');
-  });
+  const sent = await sendGameTx(
+    ctx,
+    rec,
+    id,
+    'game-challenge',
+    () => {
+      throw new Error('the challenge is recorded: only its recorded bytes are sent');
+    },
+    'wallet',
+  );
   return describeSend('challenge (rebroadcast)', sent);
 }
 
@@ -276,36 +313,57 @@ async function followChallenge(
 const stakeVout = (claim: ClaimGraph): number =>
   claim.spec.challengers.length + claim.assertConnectors.length;
 
+type Rung = { readonly rate: bigint; readonly id: string };
+
 /** The rungs of a fee ladder: each rate with the graph id of its presigned version (rung 0 has no suffix). */
-function rungs(ladder: readonly bigint[], idOf: (rate?: bigint) => string): { rate: bigint; id: string }[] {
+function rungs(ladder: readonly bigint[], idOf: (rate?: bigint) => string): Rung[] {
   return ladder.map((rate, k) => ({ rate, id: idOf(k === 0 ? undefined : rate) }));
 }
 
+/** The rate argument the slash builders take for a rung: none for rung 0. */
+function rungRate(ladder: readonly Rung[], rung: Rung): bigint | undefined {
+  return ladder[0]?.id === rung.id ? undefined : rung.rate;
+}
+
 /**
- * Sends the rung of a fee ladder the estimate asks for (never below a rung already written, never above
- * the fee cap), climbing a rung at each fee refusal while the cap allows.
+ * Sends the rung of a presigned fee ladder the estimate asks for, judged by each built version's real
+ * rate (its fee on its own vsize: a slash through a small leaf pays far more per vbyte than its rung's
+ * nominal rate), never below a rung already written, and climbs a rung at each fee refusal.
  */
 async function sendLadder(
   ctx: GameJobContext,
   rec: GameRecord,
   role: GameTxRole,
-  ladder: readonly { rate: bigint; id: string }[],
-  build: (rung: { rate: bigint; id: string }) => ReturnType<typeof checkedTx>,
+  ladder: readonly Rung[],
+  build: (rung: Rung) => CheckedTx,
 ): Promise<GameSendResult> {
-  const send = sendContextOf(ctx);
-  const estimate = (await feeRateNow(send)).satPerKvb;
-  const cap = capRate(send).satPerKvb;
-  const under = ladder.filter((r) => r.rate * 1000n <= cap);
-  if (under.length === 0)
-    throw new UnrecoverableError(`Every rung of the ${role} ladder is above the fee cap`);
-  let i = under.findIndex((r) => r.rate * 1000n >= estimate);
-  if (i < 0) i = under.length - 1;
-  const written = under.findLastIndex((r) => rec.sent.has(r.id));
-  i = Math.max(i, written);
+  const estimate = (await feeRateNow(sendContextOf(ctx))).satPerKvb;
+  const built = new Map<string, CheckedTx>();
+  const builtOf = (r: Rung): CheckedTx => {
+    let b = built.get(r.id);
+    if (b === undefined) {
+      b = build(r);
+      built.set(r.id, b);
+    }
+    return b;
+  };
+  const meets = (r: Rung): boolean => {
+    const b = builtOf(r);
+    return b.fee * 1000n >= estimate * BigInt(b.vsize);
+  };
+  const written = ladder.findLastIndex((r) => rec.sent.has(r.id));
+  let i = written;
+  if (i < 0) {
+    i = ladder.findIndex(meets);
+    if (i < 0) i = ladder.length - 1;
+  } else {
+    // Above the rung written, while the one below falls short of the estimate.
+    while (i + 1 < ladder.length && !meets(ladder[i] as Rung)) i++;
+  }
   for (;;) {
-    const rung = under[i] as { rate: bigint; id: string };
-    const r = await sendGameTx(ctx, rec, rung.id, role, () => build(rung));
-    if (r.kind !== 'refused' || r.outcome.kind !== 'fee-too-low' || i + 1 >= under.length) return r;
+    const rung = ladder[i] as Rung;
+    const r = await sendGameTx(ctx, rec, rung.id, role, () => builtOf(rung));
+    if (r.kind !== 'refused' || r.outcome.kind !== 'fee-too-low' || i + 1 >= ladder.length) return r;
     i++;
   }
 }
@@ -314,16 +372,13 @@ async function awaitAssert(
   ctx: GameJobContext,
   rec: GameRecord,
   m: GameMaterial,
+  kickoff: Kickoff,
   tip: number,
 ): Promise<string> {
   const challengeTxid = graphTxid(m.claim, challengeId(rec.w));
   const ch = await ctx.backend.getTransaction(challengeTxid);
   if (ch === undefined || depth(ch.status, tip) < ctx.confirmations) {
-    await ctx.store.transition(rec.id, 'challenged', {
-      key: `unconfirmed-${challengeTxid}-${tip}`,
-      reason: 'the confirmed challenge left the chain',
-      txid: asTxid(challengeTxid),
-    });
+    await move(ctx, rec, 'challenged', 'the confirmed challenge left the chain', { txid: challengeTxid });
     return 'the challenge left the chain: back to challenged';
   }
   const assertTxid = graphTxid(m.claim, 'assert');
@@ -338,26 +393,35 @@ async function awaitAssert(
     'the assert is at depth',
   );
   if (moved !== undefined) return moved;
+  const ours = new Set(ownTxids(rec, 'game-assert-timeout'));
   const s = await verifiedOutspend(ctx.backend, rec.kickoffTxid, stakeVout(m.claim));
   if (s.spent && s.txid !== undefined && s.txid !== assertTxid) {
+    if (ours.has(s.txid)) {
+      // Vigil's own assert-timeout, whose move to `timed-out` was lost: follow it there.
+      await move(ctx, rec, 'timed-out', 'the assert-timeout is out', { txid: s.txid });
+      return 'the assert-timeout is out: timed-out';
+    }
     if (depth(s.spender.status, tip) >= ctx.confirmations)
       return resolve(ctx, rec, 'operator-slashed', `another challenger's assert-timeout ${s.txid} took S`);
     return `S is spent by ${s.txid}, not yet at depth`;
   }
-  if (as !== undefined) return 'the assert is not deep enough yet';
-  const dueBy = rec.kickoffHeight + m.claim.spec.timelocks.assertWindow;
+  // T_a counts from the kick-off's block as the chain has it now (a reorg may have moved it).
+  const kickoffHeight = kickoff.status.confirmed ? kickoff.status.blockHeight : rec.kickoffHeight;
+  const dueBy = kickoffHeight + m.claim.spec.timelocks.assertWindow;
   ctx.metrics?.gameDeadlineBlocks.set({ dispute: rec.id, owes: 'operator' }, dueBy - (tip + 1));
+  if (as?.status.confirmed) return 'the assert is in a block, not yet at depth';
   if (tip + 1 < dueBy) return `waiting for the assert (T_a at ${dueBy})`;
+  // Past T_a with no assert in a block: a late assert in the mempool is outbid, not waited for.
   const sent = await sendAssertTimeout(ctx, rec, m);
   if (sent.kind === 'sent' || sent.kind === 'known') {
-    await ctx.store.transition(rec.id, 'timed-out', {
-      key: `timed-out-${sent.txid}`,
-      reason: 'no assert by T_a: the assert-timeout is out',
-      txid: asTxid(sent.txid),
-    });
+    await move(ctx, rec, 'timed-out', 'no assert by T_a: the assert-timeout is out', { txid: sent.txid });
   }
   return describeSend('assert-timeout', sent);
 }
+
+/** Vigil's transactions of `role` written ahead. */
+const ownTxids = (rec: GameRecord, role: GameTxRole): string[] =>
+  [...rec.sent.values()].filter((t) => t.role === role).map((t) => t.txid);
 
 function sendAssertTimeout(ctx: GameJobContext, rec: GameRecord, m: GameMaterial): Promise<GameSendResult> {
   const spec = m.claim.spec;
@@ -378,39 +442,44 @@ async function followAssertTimeout(
   tip: number,
 ): Promise<string> {
   const s = await verifiedOutspend(ctx.backend, rec.kickoffTxid, stakeVout(m.claim));
-  const ours = new Set(
-    [...rec.sent.values()].filter((t) => t.role === 'game-assert-timeout').map((t) => t.txid),
-  );
+  const ours = new Set(ownTxids(rec, 'game-assert-timeout'));
   if (s.spent && s.txid !== undefined) {
     const deep = depth(s.spender.status, tip) >= ctx.confirmations;
     if (s.txid === graphTxid(m.claim, 'assert')) {
-      await ctx.store.transition(rec.id, 'confirmed', {
-        key: `assert-won-${s.txid}`,
-        reason: "the operator's assert spent S before the assert-timeout",
-        txid: asTxid(s.txid),
-      });
-      return 'the assert won the race: back to confirmed';
-    }
-    if (deep) {
+      // Only an assert in a block wins the race; one in the mempool is outbid by the ladder.
+      if (s.spender.status.confirmed) {
+        await move(ctx, rec, 'confirmed', "the operator's assert spent S before the assert-timeout", {
+          txid: s.txid,
+        });
+        return 'the assert won the race: back to confirmed';
+      }
+    } else if (deep) {
       const status = s.spender.status as { blockHeight: number };
       const end: GameEndFacts = {
         txid: asTxid(s.txid),
-        by: ours.has(asTxid(s.txid)) ? 'assertTimeout' : 'another assert-timeout',
+        by: ours.has(s.txid) ? 'assertTimeout' : 'another assert-timeout',
         site: 'S',
         height: status.blockHeight,
       };
       return resolve(ctx, rec, 'operator-slashed', 'the assert-timeout is at depth', end);
+    } else if (ours.has(s.txid)) {
+      return 'the assert-timeout is not deep enough yet';
     }
-    return 'the assert-timeout is not deep enough yet';
   }
   return describeSend('assert-timeout (again)', await sendAssertTimeout(ctx, rec, m));
 }
 
 // ---- the game --------------------------------------------------------------------------------------
 
-function outcomeOfEnd(by: string): DisputeOutcome {
-  if (by === 'forfeit' || OPERATOR_LEAVES.has(by) || by === 'unknown') return 'operator-vindicated';
-  return 'operator-slashed';
+/**
+ * Who won, from what ended the game: the graph's slashes are w's, the forfeit the operator's, and a leaf
+ * is whoever spends it (a pot's `timeout` is w's where the operator moves next; an `equivocation:` leaf
+ * on w's move is the operator's proof that w signed twice).
+ */
+function winnerOfEnd(game: GameGraph, end: { site: string; by: string }): 'vigil' | 'operator' {
+  if (end.by.startsWith('slash:') || end.by.startsWith('timeout:')) return 'vigil';
+  if (end.by === 'forfeit' || end.by === 'unknown') return 'operator';
+  return leafSpender(game, end.site, end.by) === 'challenger' ? 'vigil' : 'operator';
 }
 
 /** Records the position (events only when it moved) and sets the game's gauges. */
@@ -496,10 +565,7 @@ async function play(
   const progress = await readGameProgress(ctx.backend, m.claim, rec.w, ctx.confirmations);
   if (progress.onChain.assert === undefined) {
     if (progress.shallow.includes('assert')) return 'the assert is no longer deep enough: waiting';
-    await ctx.store.transition(rec.id, 'confirmed', {
-      key: `assert-gone-${tip}`,
-      reason: 'the assert left the chain',
-    });
+    await move(ctx, rec, 'confirmed', 'the assert left the chain');
     return 'the assert left the chain: back to confirmed';
   }
   if (progress.end !== undefined) {
@@ -510,7 +576,11 @@ async function play(
       site: progress.end.site,
       height: status.blockHeight,
     };
-    return resolve(ctx, rec, outcomeOfEnd(end.by), `the game ended by ${end.by} on ${end.site}`, end);
+    const winner = winnerOfEnd(game, end);
+    if (winner === 'operator')
+      ctx.logger?.error({ game: rec.id, end }, "the operator won Vigil's game: Vigil's bond is lost");
+    const outcome = winner === 'vigil' ? 'operator-slashed' : 'operator-vindicated';
+    return resolve(ctx, rec, outcome, `the game ended by ${end.by} on ${end.site}`, end);
   }
   const shape = m.claim.spec.shape;
   const turn = nextTurn(kickoff.game, shape, progress.onChain, {
@@ -535,15 +605,8 @@ async function play(
     case 'disprove': {
       if (progress.stakeSpent !== undefined) {
         // D is gone (another game's slash, or the payout): the presigned slash cannot confirm; w takes its pot alone.
-        const id = `sweep:${turn.site}`;
-        const out = gameOutputOf(game, turn.site);
-        const rate = (await feeRateNow(sendContextOf(ctx))).satPerKvb;
-        const build = (fee: bigint) =>
-          leafSpendTx(game, turn.site, turn.leaf, published, m.keys.secret, payTo, fee, turn.extras);
-        const vsize = checkedTx(build(0n), []).vsize;
-        const fee = (rate * BigInt(vsize) + 999n) / 1000n;
-        const sent = await sendGameTx(ctx, rec, id, 'game-slash', () =>
-          checkedTx(build(fee), [{ value: out.value, script: out.output.scriptPubKey }]),
+        const sent = await sweepPot(ctx, rec, game, turn.site, 'game-slash', (fee) =>
+          leafSpendTx(game, turn.site, turn.leaf, published, m.keys.secret, payTo, fee, turn.extras),
         );
         return describeSend(`${turn.leaf} on ${turn.site} (pot alone)`, sent);
       }
@@ -580,6 +643,13 @@ async function play(
       if (site === undefined || facts.dueBy === undefined) return 'waiting';
       if (tip + 1 < facts.dueBy)
         return `waiting for the operator's ${turn.at} (its timeout matures at ${facts.dueBy})`;
+      if (progress.stakeSpent !== undefined) {
+        // D is gone: the presigned timeout slash cannot confirm; w takes the pot through its timeout leaf.
+        const sent = await sweepPot(ctx, rec, game, site, 'game-timeout', (fee) =>
+          leafSpendTx(game, site, 'timeout', published, m.keys.secret, payTo, fee),
+        );
+        return describeSend(`timeout of ${site} (pot alone)`, sent);
+      }
       const ladder = rungs(game.spec.timeoutFeeRates ?? [game.spec.feeRate], (rate) =>
         slashId('timeout', site, rate),
       );
@@ -598,10 +668,36 @@ async function play(
   }
 }
 
-/** The rate argument the slash builders take for a rung: none for rung 0. */
-function rungRate(
-  ladder: readonly { rate: bigint; id: string }[],
-  rung: { rate: bigint; id: string },
-): bigint | undefined {
-  return ladder[0]?.id === rung.id ? undefined : rung.rate;
+/**
+ * w's spend of `site`'s pot alone through a leaf (not presigned: w signs it, so a new version at a higher
+ * fee carries no new Winternitz signature and is safe to write). Written under `sweep:<site>@<sat/vB>`;
+ * never below a rate written before, and doubled on a fee refusal.
+ */
+async function sweepPot(
+  ctx: GameJobContext,
+  rec: GameRecord,
+  game: GameGraph,
+  site: string,
+  role: GameTxRole,
+  build: (fee: bigint) => Tx,
+): Promise<GameSendResult> {
+  const out = gameOutputOf(game, site);
+  const prevouts = [{ value: out.value, script: out.output.scriptPubKey }];
+  const prefix = `sweep:${site}@`;
+  const written = [...rec.sent.keys()]
+    .filter((k) => k.startsWith(prefix))
+    .map((k) => BigInt(k.slice(prefix.length)));
+  const estimate = (await feeRateNow(sendContextOf(ctx))).satPerKvb;
+  let satVb = (estimate + 999n) / 1000n;
+  for (const w of written) if (w > satVb) satVb = w;
+  const vsize = BigInt(checkedTx(build(0n), prevouts).vsize);
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const rate = satVb;
+    const r = await sendGameTx(ctx, rec, `${prefix}${rate}`, role, () =>
+      checkedTx(build(rate * vsize), prevouts),
+    );
+    if (r.kind !== 'refused' || r.outcome.kind !== 'fee-too-low') return r;
+    satVb *= 2n;
+  }
+  throw new Error(`The sweep of ${site} was refused for its fee at every rate up to ${satVb} sat/vB`);
 }

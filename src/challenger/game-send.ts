@@ -7,6 +7,7 @@
  */
 import { serializeTx, txidHex, txVsize } from '../bitcoin/tx/serialize.ts';
 import type { Prevout, Tx } from '../bitcoin/tx/types.ts';
+import { CORE_MAX_FEE_RATE } from '../dispute/game/game-graph.ts';
 import { spendDecision } from '../dispute/plan/spend-policy.ts';
 import type { GameRecord, GameTxRole } from '../dispute/records/game-types.ts';
 import { asTxid } from '../dispute/records/types.ts';
@@ -24,10 +25,32 @@ export function checkedTx(tx: Tx, prevouts: readonly Prevout[]): CheckedTx {
   return { tx, prevouts: [...prevouts], raw: serializeTx(tx), txid: txidHex(tx), fee, vsize: txVsize(tx) };
 }
 
-export function sendContextOf(ctx: GameJobContext): SendContext {
+/**
+ * Core's default -maxfeerate for sendrawtransaction (0.1 BTC/kvB): the graph's presigned fees stay under
+ * it (game-graph.ts `CORE_MAX_FEE_RATE`), and it is the only cap a transaction paid from the game's own
+ * outputs is held to.
+ */
+const CORE_DEFAULT_MAX_SAT_VB = Number(CORE_MAX_FEE_RATE);
+
+/**
+ * The sender's context for a game transaction. Vigil's fee caps (`fees.maxFeeRateSatVb`, `maxFeeSat`)
+ * guard its wallet; a transaction whose fee comes from the game's outputs (`paidBy: 'game'`: a move, a
+ * slash, a sweep, the assert-timeout) costs the wallet nothing, and refusing it for its rate would lose
+ * the stake or the pot: it is held to Core's default maxfeerate only. A slash through a small leaf pays
+ * its rung's fee on far fewer vbytes than the rung was sized for, so its real rate is often many times
+ * the rung's.
+ */
+export function sendContextOf(ctx: GameJobContext, paidBy: 'wallet' | 'game' = 'wallet'): SendContext {
   return {
     backend: ctx.backend,
-    fees: ctx.fees,
+    fees:
+      paidBy === 'wallet'
+        ? ctx.fees
+        : {
+            ...ctx.fees,
+            maxFeeRateSatVb: Math.max(ctx.fees.maxFeeRateSatVb, CORE_DEFAULT_MAX_SAT_VB),
+            maxFeeSat: 2_100_000_000_000_000n,
+          },
     metrics: ctx.metrics,
     store: ctx.store,
     logger: ctx.logger,
@@ -82,7 +105,7 @@ export function gameSlot(
       await ctx.store.note(
         rec.id,
         { type: 'send-conflict', detail: { tx: role, txid, kind: outcome.kind, reason: outcome.reason } },
-        { key: `conflict-${txid}-v${rec.version}` },
+        { key: `conflict-${txid}-${outcome.kind}` },
       );
     },
   };
@@ -109,8 +132,9 @@ export async function sendGameTx(
   id: string,
   role: GameTxRole,
   build: () => CheckedTx,
+  paidBy: 'wallet' | 'game' = 'game',
 ): Promise<GameSendResult> {
-  const send = sendContextOf(ctx);
+  const send = sendContextOf(ctx, paidBy);
   let slot = gameSlot(ctx, rec, id, role);
   let first = false;
   if (slot.recorded() === undefined) {

@@ -200,6 +200,20 @@ export class DisputeQueue {
     );
   }
 
+  /**
+   * Puts every unresolved game back on its repeating job (upserted, so idempotent): a scheduler lost with
+   * a Redis primary, or never started by a process that crashed after opening the record, comes back.
+   */
+  async redriveGames(records: readonly { id: string; state: string }[]): Promise<number> {
+    let n = 0;
+    for (const r of records) {
+      if (r.state === 'resolved') continue;
+      await this.trackGame(r.id);
+      n++;
+    }
+    return n;
+  }
+
   async open(data: OpenJobData): Promise<void> {
     await this.queue.add('open', data, { jobId: openJobId(data.disputeId) });
   }

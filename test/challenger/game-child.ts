@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   });
   const game = queue.bindGame({ ...common, store: games, materialOf: async () => material });
   queue.startWorker(ctx, { game });
-  for (const r of (await games.listAll()).records) if (r.state !== 'resolved') await queue.trackGame(r.id);
+  await queue.redriveGames((await games.listAll()).records);
   process.stdout.write('started\n');
   process.once('SIGTERM', () => {
     void queue.close().then(() => redis.quit().then(() => process.exit(0)));

@@ -12,6 +12,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { bytesToHex } from '../../src/core/bytes.ts';
 import type { GameRecord } from '../../src/dispute/records/game-types.ts';
 import { createRng } from '../../src/governance/workload.ts';
@@ -93,8 +94,8 @@ export async function gameCrashRun(
   const mempool = g.sim.chain.mempool;
   const add = mempool.add.bind(mempool);
   mempool.add = (entry, prevouts) => {
-    let set = versions.get(entry.txid);
-    if (set === undefined) versions.set(entry.txid, (set = new Set()));
+    const set = versions.get(entry.txid) ?? new Set<string>();
+    versions.set(entry.txid, set);
     set.add(entry.wtxid);
     return add(entry, prevouts);
   };
@@ -173,4 +174,19 @@ export async function gameCrashRun(
     await g.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The seeds the default suite runs (the long suite runs others). */
+export const SHORT_SEEDS = [3];
+
+/** What every crash run must end with: the operator slashed, one version of each move, a complete history. */
+export function expectSound(out: CrashOutcome): void {
+  const why = `${out.timeline.join('\n')}\n${out.logTail.slice(-40).join('\n')}`;
+  expect(out.record.state, why).toBe('resolved');
+  expect(out.record.outcome, why).toBe('operator-slashed');
+  expect(out.record.end, why).toMatchObject({ site: 'reveal', by: 'slash:reveal' });
+  expect(out.record.sent.size, why).toBe(VIGIL_TXS);
+  for (const [id, t] of out.record.sent) expect(out.versions.get(t.txid)?.size, `${id}\n${why}`).toBe(1);
+  expect(out.written, why).toBe(VIGIL_TXS);
+  expect(out.transitions, why).toEqual(['challenged', 'confirmed', 'playing', 'resolved']);
 }

@@ -1,10 +1,10 @@
 /**
- * The long version of game-crash.test.ts: VIGIL_LONG=1 runs 24 seeds (4 otherwise), each with 1–3
- * SIGKILLs of Vigil's game process at seeded moments, and checks each run as the short test does.
+ * The long version of game-crash.test.ts: VIGIL_LONG=1 runs 24 seeds besides the short test's (4
+ * otherwise), each with 1–3 SIGKILLs of Vigil's game process at seeded moments, checked as the short
+ * test checks its own.
  */
 import { describe, expect, it } from 'vitest';
-import { expectSound, SHORT_SEEDS } from './game-crash.test.ts';
-import { gameCrashRun, gameKillPlan } from './game-crash-harness.ts';
+import { expectSound, gameCrashRun, gameKillPlan, SHORT_SEEDS } from './game-crash-harness.ts';
 
 const COUNT = process.env.VIGIL_LONG === '1' ? 24 : 4;
 const seeds = Array.from({ length: COUNT + SHORT_SEEDS.length }, (_, i) => 100 + i)

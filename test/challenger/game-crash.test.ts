@@ -6,20 +6,7 @@
  * history is complete.
  */
 import { describe, expect, it } from 'vitest';
-import { type CrashOutcome, gameCrashRun, gameKillPlan, VIGIL_TXS } from './game-crash-harness.ts';
-
-export const SHORT_SEEDS = [3];
-
-export function expectSound(out: CrashOutcome): void {
-  const why = `${out.timeline.join('\n')}\n${out.logTail.slice(-40).join('\n')}`;
-  expect(out.record.state, why).toBe('resolved');
-  expect(out.record.outcome, why).toBe('operator-slashed');
-  expect(out.record.end, why).toMatchObject({ site: 'reveal', by: 'slash:reveal' });
-  expect(out.record.sent.size, why).toBe(VIGIL_TXS);
-  for (const [id, t] of out.record.sent) expect(out.versions.get(t.txid)?.size, `${id}\n${why}`).toBe(1);
-  expect(out.written, why).toBe(VIGIL_TXS);
-  expect(out.transitions, why).toEqual(['challenged', 'confirmed', 'playing', 'resolved']);
-}
+import { expectSound, gameCrashRun, gameKillPlan, SHORT_SEEDS } from './game-crash-harness.ts';
 
 describe('the game process killed mid-game', () => {
   for (const seed of SHORT_SEEDS) {

@@ -64,6 +64,8 @@ export type SetupOptions = {
   readonly mode?: WatcherMode;
   /** Wraps the backend the job uses (a failing broadcast, say). */
   readonly wrap?: (b: BitcoinBackend) => BitcoinBackend;
+  /** Vigil's fee cap in sat/vB (default 2,000). */
+  readonly maxFeeRateSatVb?: number;
 };
 
 export async function gameSetup(options: SetupOptions = {}): Promise<GameSetup> {
@@ -95,7 +97,7 @@ export async function gameSetup(options: SetupOptions = {}): Promise<GameSetup> 
     mode: options.mode ?? 'challenge',
     network: 'regtest',
     allowMainnetSpending: false,
-    fees: { targetBlocks: 2, maxFeeRateSatVb: 2_000, fallbackSatVb: 1 },
+    fees: { targetBlocks: 2, maxFeeRateSatVb: options.maxFeeRateSatVb ?? 2_000, fallbackSatVb: 1 },
     confirmations: 1,
     metrics,
     logger: undefined,
@@ -142,6 +144,8 @@ export type OperatorPlan = {
   readonly silentAt?: string;
   /** The operator never asserts. */
   readonly neverAsserts?: boolean;
+  /** The operator asserts only from this height on (a late assert). */
+  readonly assertFrom?: number;
 };
 
 /**
@@ -168,6 +172,7 @@ export async function operatorActs(s: GameSetup, plan: OperatorPlan = {}): Promi
     const challenged = sim.chain.findTx(txidHex(c.graph.txs.get(challengeId(0))?.tx as Tx));
     if (challenged === undefined || tip + 1 < s.kickoffHeight + c.fx.spec.timelocks.challenge)
       return undefined;
+    if (plan.assertFrom !== undefined && tip + 1 < plan.assertFrom) return undefined;
     const move = player.assert();
     return move === undefined ? undefined : send(assertOf(c, move), 'assert');
   }

@@ -8,7 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BitcoinBackend } from '../../src/bitcoin/backends/types.ts';
-import { txidHex } from '../../src/bitcoin/tx/serialize.ts';
+import { txidHex, txVsize } from '../../src/bitcoin/tx/serialize.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
 import { processGame } from '../../src/challenger/game-play.ts';
 import { challengeId } from '../../src/dispute/game/claim-graph.ts';
@@ -167,6 +167,71 @@ describe('the game job on the simnet', () => {
     }
     const events = await g.store.events(g.id);
     expect(events.filter((e) => e.type === 'tx-written')).toHaveLength(rec.sent.size);
+  });
+
+  it('Vigil’s fee cap at 1 sat/vB: every move and the slash still go out (they are paid by the game, not the wallet)', async () => {
+    // A slash through a small leaf pays its rung's fee, sized for the pot's largest leaf, on far fewer
+    // vbytes: its real rate is many times the rung's, and the wallet's cap must not hold it back.
+    s = await gameSetup({ maxFeeRateSatVb: 1 });
+    await playOut(s);
+    const rec = await s.store.require(s.id);
+    expect(rec.outcome).toBe('operator-slashed');
+    const slash = rec.sent.get('slash:reveal');
+    const vsize = txVsize(s.sim.chain.findTx(slash?.txid as string)?.tx as Tx);
+    expect(Number(slash?.fee) / vsize).toBeGreaterThan(1);
+    expect((await s.store.events(s.id)).filter((e) => e.type === 'send-refused')).toEqual([]);
+  });
+
+  it('a reorg takes the challenge’s block away and gives the same block back: the record follows both ways', async () => {
+    s = await gameSetup();
+    const g = s;
+    for (let k = 0; k < 4 && (await g.store.require(g.id)).state !== 'confirmed'; k++) {
+      await processGame(g.ctx, { disputeId: g.id });
+      g.mine();
+    }
+    await processGame(g.ctx, { disputeId: g.id });
+    expect((await g.store.require(g.id)).state).toBe('confirmed');
+    const challenge = (await g.store.require(g.id)).sent.get(challengeId(0))?.txid as string;
+    const block = g.sim.chain.findTx(challenge)?.block;
+    if (block === undefined) throw new Error('the challenge is not in a block');
+    g.sim.chain.invalidateBlock(block.hash);
+    await processGame(g.ctx, { disputeId: g.id });
+    expect((await g.store.require(g.id)).state).toBe('challenged');
+    // The same block, the same hash: a change keyed by the block alone would now be a duplicate no-op.
+    g.sim.chain.reconsiderBlock(block.hash);
+    await processGame(g.ctx, { disputeId: g.id });
+    expect((await g.store.require(g.id)).state).toBe('confirmed');
+    await playOut(g);
+    expect((await g.store.require(g.id)).outcome).toBe('operator-slashed');
+    const moves = (await g.store.events(g.id)).filter((e) => e.type === 'transition').map((e) => e.to);
+    expect(moves).toEqual(['challenged', 'confirmed', 'challenged', 'confirmed', 'playing', 'resolved']);
+  });
+
+  it('an assert sent at T_a but kept out of blocks: Vigil’s assert-timeout climbs its ladder past it and confirms', async () => {
+    s = await gameSetup();
+    const g = s;
+    const dueBy = g.kickoffHeight + g.c.fx.spec.timelocks.assertWindow;
+    // Blocks without the operator's transactions until T_a; the late assert then sits in the mempool.
+    for (let b = 0; g.sim.chain.height + 1 < dueBy && b < 40; b++) {
+      await processGame(g.ctx, { disputeId: g.id });
+      g.mine();
+    }
+    expect(await operatorActs(g, { assertFrom: dueBy })).toBe('assert');
+    const assertTxid = txidHex(g.c.graph.txs.get('assert')?.tx as Tx);
+    expect(g.sim.chain.findTx(assertTxid)?.block).toBeUndefined();
+    const r = await processGame(g.ctx, { disputeId: g.id });
+    expect(r).toContain('assert-timeout sent');
+    const rec = await g.store.require(g.id);
+    expect(rec.state).toBe('timed-out');
+    // The lower rungs pay less than the assert and are refused as replacements; a higher one replaces it.
+    const rungsWritten = [...rec.sent.keys()].filter((k) => k.startsWith('assertTimeout'));
+    expect(rungsWritten.length).toBeGreaterThan(1);
+    expect(g.sim.chain.findTx(assertTxid)).toBeUndefined();
+    g.mine();
+    await processGame(g.ctx, { disputeId: g.id });
+    const end = await g.store.require(g.id);
+    expect(end.outcome).toBe('operator-slashed');
+    expect(end.end).toMatchObject({ by: 'assertTimeout', site: 'S' });
   });
 
   it('mode dry-run: the challenge is built and checked, never written or sent', async () => {

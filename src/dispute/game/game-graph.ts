@@ -45,7 +45,7 @@ import {
   gameOutputLeaves,
   type LeafSite,
 } from './output-leaves.ts';
-import { keyOf } from './signer-keys.ts';
+import { type GameSigner, keyOf } from './signer-keys.ts';
 import { feeFor, weightOf, witnessBytes, wotsItemBytes } from './tx-size.ts';
 
 export class GameGraphError extends VigilError {
@@ -334,6 +334,22 @@ function leavesOf(spec: GameGraphSpec): Map<LeafSite, GameLeaf[]> {
     leafCache.set(spec, leaves);
   }
   return leaves;
+}
+
+/**
+ * Who spends leaf `name` of `site`'s output (`reserve` or a move id): a judged leaf's spender, or for a
+ * pot's `timeout` whoever wins when the next mover is silent. Undefined for a name the site does not have.
+ */
+export function leafSpender(graph: GameGraph, site: string, name: string): GameSigner | undefined {
+  if (name === 'timeout') {
+    if (site === 'reserve') return 'operator';
+    const mover = graph.nodes.get(site)?.move.mover;
+    if (mover === undefined) return undefined;
+    return mover === 'challenger' ? 'challenger' : 'operator';
+  }
+  return leavesOf(graph.spec)
+    .get(site)
+    ?.find((l) => l.name === name)?.spender;
 }
 
 /** The outputs the claim graph and w's challenge create for one game: D, Q_w and C_w, with their leaves. */

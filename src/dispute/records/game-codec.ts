@@ -6,6 +6,7 @@
  * written ahead (JSON: role, txid, raw hex, fee, height), `progress` and `end` (JSON), and the store's own
  * (`id`, `state`, `version`, `createdAt`, `updatedAt`, `outcome`, `schema`). Schema 1.
  */
+import { parseTx, txidHex } from '../../bitcoin/tx/serialize.ts';
 import { bytesToHex } from '../../core/bytes.ts';
 import {
   big,
@@ -95,13 +96,21 @@ function decodeSent(id: string, field: string, s: string): GameSentTx {
   const role = stringIn(id, `${field}.role`, o.role);
   if (!(ROLES as readonly string[]).includes(role))
     throw new DisputeCodecError(`Game ${id}: ${field} has an unknown role ${role}`);
-  return {
-    role: role as GameTxRole,
-    txid: txidOf(id, `${field}.txid`, stringIn(id, `${field}.txid`, o.txid)),
-    raw: bytesOf(id, `${field}.raw`, stringIn(id, `${field}.raw`, o.raw)),
-    fee: big(id, `${field}.fee`, stringIn(id, `${field}.fee`, o.fee)),
-    height: intIn(id, `${field}.height`, o.height),
-  };
+  const txid = txidOf(id, `${field}.txid`, stringIn(id, `${field}.txid`, o.txid));
+  const raw = bytesOf(id, `${field}.raw`, stringIn(id, `${field}.raw`, o.raw));
+  // The bytes are what is broadcast and the txid what is looked up: a record where they disagree would
+  // make Vigil take an absent transaction for one already sent.
+  let hashed: string;
+  try {
+    hashed = txidHex(parseTx(raw));
+  } catch (err) {
+    throw new DisputeCodecError(`Game ${id}: ${field}.raw is not a transaction`, { cause: err });
+  }
+  if (hashed !== txid)
+    throw new DisputeCodecError(`Game ${id}: ${field}.raw hashes to ${hashed}, not ${txid}`);
+  const fee = big(id, `${field}.fee`, stringIn(id, `${field}.fee`, o.fee));
+  if (fee < 0n) throw new DisputeCodecError(`Game ${id}: ${field}.fee is negative`);
+  return { role: role as GameTxRole, txid, raw, fee, height: intIn(id, `${field}.height`, o.height) };
 }
 
 function decodeProgress(id: string, s: string): GameProgressFacts {
@@ -109,7 +118,9 @@ function decodeProgress(id: string, s: string): GameProgressFacts {
   const owes = stringIn(id, 'progress.owes', o.owes);
   if (owes !== 'vigil' && owes !== 'operator' && owes !== 'none')
     throw new DisputeCodecError(`Game ${id}: progress.owes is ${owes}`);
-  const last = o.last === undefined ? undefined : (o.last as Record<string, unknown>);
+  if (o.last !== undefined && !isObject(o.last))
+    throw new DisputeCodecError(`Game ${id}: progress.last is not an object`);
+  const last = o.last;
   return {
     moves: intIn(id, 'progress.moves', o.moves),
     owes,
