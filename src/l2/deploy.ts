@@ -9,6 +9,7 @@ import type { GenesisOptions } from '../governance/index.ts';
 import { PARAM_KEYS, PARAM_SPECS } from '../governance/params.ts';
 import {
   btrTokenAbi,
+  challengerRegistryAbi,
   epochManagerAbi,
   governorAbi,
   paramRegistryAbi,
@@ -16,6 +17,7 @@ import {
   stateCommitmentAbi,
 } from './contracts/artifacts/abis.ts';
 import BtrToken from './contracts/artifacts/BtrToken.json' with { type: 'json' };
+import ChallengerRegistry from './contracts/artifacts/ChallengerRegistry.json' with { type: 'json' };
 import EpochManager from './contracts/artifacts/EpochManager.json' with { type: 'json' };
 import Governor from './contracts/artifacts/Governor.json' with { type: 'json' };
 import ParamRegistry from './contracts/artifacts/ParamRegistry.json' with { type: 'json' };
@@ -138,4 +140,36 @@ export async function deployGovernance(options: DeployOptions): Promise<Deployme
     deployer,
     operator: options.operator,
   };
+}
+
+/** What the challenger registry is deployed with (ChallengerRegistry.sol's constructor). */
+export type ChallengerRegistryOptions = {
+  publicClient: PublicClient;
+  walletClient: WalletClient;
+  deployer: Address;
+  operator: Address;
+  epochManager: Address;
+  staking: Address;
+  /** W_max: more than the 8 slots kept for independent verifiers. */
+  maxChallengers: number;
+  /** L2 blocks a claim's challengers have to post their bundles. */
+  bundleWindow: bigint;
+  /** One bundle's key bytes at the network's search shape (challenger-registry.ts `bundleKeyBytes`). */
+  bundleKeyBytes: number;
+};
+
+/** Deploys the challenger registry (docs/protocol.md §24.1) beside a governance deployment. */
+export async function deployChallengerRegistry(o: ChallengerRegistryOptions): Promise<Address> {
+  const hash = await o.walletClient.deployContract({
+    abi: challengerRegistryAbi as Abi,
+    bytecode: ChallengerRegistry.bytecode as Hex,
+    args: [o.operator, o.epochManager, o.staking, o.maxChallengers, o.bundleWindow, o.bundleKeyBytes],
+    account: o.deployer,
+    chain: null,
+  });
+  const receipt = await o.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 20 });
+  if (receipt.status !== 'success' || !receipt.contractAddress) {
+    throw new DeploymentError('the challenger registry failed to deploy', { metaMessages: [`tx ${hash}`] });
+  }
+  return getAddress(receipt.contractAddress);
 }

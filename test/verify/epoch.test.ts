@@ -41,6 +41,8 @@ import { type CliResult, runCli } from '../cli/run-cli.ts';
 
 // Seed 12's eight epochs make 11 of the 12 catalogue faults bite; the others get chains of their own.
 const SEED = 12;
+/** The whole fault catalogue, on four chains: the long suite (VIGIL_LONG=1). */
+const WHOLE_CATALOGUE = process.env.VIGIL_LONG === '1';
 const EPOCHS = 8;
 const MINER = out(0n, Uint8Array.from([0x51])).script;
 
@@ -296,17 +298,21 @@ describe('vigil verify --epoch, against a devnet L2, with no Redis', () => {
     expect(fromFile.code, fromFile.stderr).toBe(0);
   }, 30_000);
 
-  it('every catalogue fault: its root is refused, exit 1, with the first divergent step and the rule broken', async () => {
+  it('catalogue faults (all twelve in the long suite): each root refused, exit 1, with the first divergent step and the rule broken', async () => {
     const cases: FaultCase[] = [];
     const primary: Chain = { seed: SEED, run, genesis, config: join(dir, 'vigil.yaml') };
     for (const c of await faultCases(primary, FAULTS)) cases.push(c);
-    // Faults this chain does not reach: the first other seeds whose workload makes them bite.
-    for (let seed = SEED + 1; cases.length < FAULTS.length && seed < SEED + 40; seed++) {
+    // Faults this chain does not reach: the first other seeds whose workload makes them bite. Those
+    // chains (three more L2 stories) run in the long suite (epoch.long.test.ts); the default suite
+    // checks the eight faults the primary chain reaches.
+    for (let seed = SEED + 1; WHOLE_CATALOGUE && cases.length < FAULTS.length && seed < SEED + 40; seed++) {
       const left = FAULTS.filter((f) => !cases.some((c) => c.fault === f.name));
       if (!left.some((f) => bitesOffline(f, seed))) continue;
       for (const c of await faultCases(await startChain(seed), left)) cases.push(c);
     }
-    expect(cases.map((c) => c.fault).sort()).toEqual(FAULTS.map((f) => f.name).sort());
+    const expected = WHOLE_CATALOGUE ? FAULTS : FAULTS.filter((f) => bitesOffline(f, SEED));
+    expect(expected.length).toBeGreaterThanOrEqual(8);
+    expect(cases.map((c) => c.fault).sort()).toEqual(expected.map((f) => f.name).sort());
     // Four CLI processes at a time.
     const results: { c: FaultCase; r: CliResult }[] = [];
     for (let i = 0; i < cases.length; i += 4) {

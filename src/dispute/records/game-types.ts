@@ -6,7 +6,7 @@
  * progress last seen (for metrics, alerts and `vigil disputes show`), and how the game ended.
  */
 import type { DisputeOutcome } from './state-machine.ts';
-import type { Txid } from './types.ts';
+import type { GameTxRole, Txid } from './types.ts';
 
 /**
  * The life of a game record: the false claim seen (detected), Vigil's challenge sent (challenged) and
@@ -44,13 +44,7 @@ export type GameClaimFacts = {
   readonly document: string;
 };
 
-/** The role of a transaction Vigil sends in a game, as metrics and events name it. */
-export type GameTxRole =
-  | 'game-challenge'
-  | 'game-move'
-  | 'game-slash'
-  | 'game-timeout'
-  | 'game-assert-timeout';
+export type { GameTxRole } from './types.ts';
 
 /** A transaction written ahead under its graph id: the only bytes ever broadcast for that id. */
 export type GameSentTx = {

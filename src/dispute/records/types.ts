@@ -4,7 +4,6 @@
  * numbers, transaction bytes as Uint8Array and txids as checked hex. The Redis form (strings in a hash,
  * JSON events) is `codec.ts`'s business alone.
  */
-import type { GameTxRole } from './game-types.ts';
 import type { DisputeOutcome, DisputeState } from './state-machine.ts';
 
 declare const txidBrand: unique symbol;
@@ -33,7 +32,15 @@ export function asBlockHash(s: string): BlockHash {
   return s as BlockHash;
 }
 
-/** The transactions Vigil sends, as metrics and events name them (a game's: game-types.ts). */
+/** The role of a transaction Vigil sends in a game (game-types.ts), as metrics and events name it. */
+export type GameTxRole =
+  | 'game-challenge'
+  | 'game-move'
+  | 'game-slash'
+  | 'game-timeout'
+  | 'game-assert-timeout';
+
+/** The transactions Vigil sends, as metrics and events name them. */
 export type SentTx = 'challenge' | 'assert-timeout' | 'disprove' | GameTxRole;
 
 /** One version of Vigil's challenge (the original, then each replacement). Rates in sat/kvB. */

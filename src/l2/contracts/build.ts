@@ -27,6 +27,7 @@ export const DEPLOYED_CONTRACTS = [
   'Governor',
   'EpochManager',
   'StateCommitment',
+  'ChallengerRegistry',
 ] as const;
 export type ContractName = (typeof DEPLOYED_CONTRACTS)[number];
 

@@ -1,0 +1,217 @@
+/**
+ * The challenger registry on anvil (src/l2/contracts/ChallengerRegistry.sol, src/l2/challenger-registry.ts):
+ * independent verifiers and a validator register keys, the operator opens an ended epoch's claim and the
+ * contract lists its challengers, each posts its bundle, the operator commits the claim document's hash,
+ * and Vigil reads it all back as the expectations a claim document is imported against: the document
+ * built on those bundles imports, one that lists the challengers otherwise is refused. The contract
+ * refuses what would let the operator pick challengers or keys.
+ */
+import {
+  type Abi,
+  type Address,
+  createPublicClient,
+  createWalletClient,
+  http,
+  type PublicClient,
+  type WalletClient,
+} from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashToDisplayHex } from '../../src/bitcoin/tx/serialize.ts';
+import { bytesToHex } from '../../src/core/bytes.ts';
+import { claimDocumentHash, claimGraphToDocument } from '../../src/dispute/game/claim-document.ts';
+import { buildClaimGraph, claimOutput } from '../../src/dispute/game/claim-graph.ts';
+import { importClaimGraph } from '../../src/dispute/game/claim-import.ts';
+import { collectGamePresignatures, presignGame } from '../../src/dispute/game/game-spend.ts';
+import { REGTEST_SEARCH } from '../../src/dispute/game/grid.ts';
+import { type AnvilInstance, startAnvil } from '../../src/l2/anvil.ts';
+import {
+  bundleKeyBytes,
+  type ClaimRegistration,
+  decodeBundleKeys,
+  encodeBundleKeys,
+  listedChallengers,
+  readClaimRegistration,
+} from '../../src/l2/challenger-registry.ts';
+import { challengerRegistryAbi, epochManagerAbi } from '../../src/l2/contracts/artifacts/abis.ts';
+import { type Deployment, deployChallengerRegistry } from '../../src/l2/deploy.ts';
+import { DEVNET_DEPLOYER, DEVNET_OPERATOR, deployOnAnvil } from '../../src/l2/devnet.ts';
+import { claimExpectationsOf, makeClaimFixture } from '../../testkit/dispute/claim-fixture.ts';
+
+/** Anvil's dev accounts 2 and 3 (unlocked): the two independent verifiers. */
+const VERIFIERS: Address[] = [
+  '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC',
+  '0x90F79bf6EB2c4f870365E785982E1f101E93b906',
+];
+const STRANGER: Address = '0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65';
+const shape = REGTEST_SEARCH;
+const fx = makeClaimFixture({ shape, challengers: 2 });
+const hex = (b: Uint8Array) => `0x${bytesToHex(b)}` as const;
+const CLAIM_TXID = `0x${'ab'.repeat(32)}` as const;
+const WINDOW = 20n;
+
+let anvil: AnvilInstance;
+let dep: Deployment;
+let registry: Address;
+let pub: PublicClient;
+let wallet: WalletClient;
+
+async function call(
+  from: Address,
+  address: Address,
+  abi: Abi,
+  functionName: string,
+  args: readonly unknown[],
+) {
+  const hash = await wallet.writeContract({ address, abi, functionName, args, account: from, chain: null });
+  const r = await pub.waitForTransactionReceipt({ hash, pollingInterval: 20 });
+  if (r.status !== 'success') throw new Error(`${functionName} reverted`);
+  return r;
+}
+
+/** The revert's custom error name, or 'ok'. */
+async function outcome(from: Address, functionName: string, args: readonly unknown[]): Promise<string> {
+  try {
+    await pub.simulateContract({
+      address: registry,
+      abi: challengerRegistryAbi,
+      functionName,
+      args,
+      account: from,
+    } as never);
+    return 'ok';
+  } catch (err) {
+    const m = /reverted with the following reason:\s*\n?\s*(\w+)|Error: (\w+)\(/.exec(String(err));
+    return m?.[1] ?? m?.[2] ?? String(err).slice(0, 200);
+  }
+}
+
+const bundleArgs = (w: number, epoch = 0n) => {
+  const c = fx.spec.challengers[w];
+  if (c === undefined) throw new Error(`no challenger ${w}`);
+  return [
+    epoch,
+    w,
+    `0x${hashToDisplayHex(c.bondCoin.txid)}`,
+    c.bondCoin.vout,
+    c.bondCoin.value,
+    hex(encodeBundleKeys(c.keys, shape)),
+  ] as const;
+};
+
+const read = async (epoch: bigint): Promise<ClaimRegistration | undefined> =>
+  readClaimRegistration(pub, registry, epoch, {
+    fromBlock: dep.startBlock,
+    toBlock: await pub.getBlockNumber(),
+  });
+
+beforeAll(async () => {
+  anvil = await startAnvil();
+  dep = await deployOnAnvil(anvil.rpcUrl, {});
+  const transport = http(anvil.rpcUrl);
+  pub = createPublicClient({ transport });
+  wallet = createWalletClient({ transport });
+  registry = await deployChallengerRegistry({
+    publicClient: pub,
+    walletClient: wallet,
+    deployer: DEVNET_DEPLOYER,
+    operator: DEVNET_OPERATOR,
+    epochManager: dep.addresses.epochManager,
+    staking: dep.addresses.staking,
+    maxChallengers: 10,
+    bundleWindow: WINDOW,
+    bundleKeyBytes: bundleKeyBytes(shape),
+  });
+  for (const [w, v] of VERIFIERS.entries())
+    await call(v, registry, challengerRegistryAbi as Abi, 'register', [
+      hex(fx.spec.challengers[w]?.key as Uint8Array),
+    ]);
+  await call(DEVNET_DEPLOYER, dep.addresses.epochManager, epochManagerAbi as Abi, 'endEpoch', []);
+}, 60_000);
+
+afterAll(async () => {
+  await anvil?.stop();
+});
+
+describe('the challenger registry', () => {
+  it('a bundle’s keys round-trip through their encoding, at the key plan’s size only', () => {
+    const keys = fx.spec.challengers[0]?.keys;
+    if (keys === undefined) throw new Error('no keys');
+    const bytes = encodeBundleKeys(keys, shape);
+    expect(bytes.length).toBe(bundleKeyBytes(shape));
+    const back = decodeBundleKeys(bytes, shape);
+    expect([...back.keys()]).toEqual([...keys.keys()]);
+    for (const [label, k] of keys)
+      expect(back.get(label)?.hashes.map(bytesToHex)).toEqual(k.hashes.map(bytesToHex));
+    expect(() => decodeBundleKeys(bytes.slice(1), shape)).toThrow(/key plan at this shape has/);
+  });
+
+  it('only the operator opens a claim, and only of an ended epoch; keys are unique', async () => {
+    expect(await outcome(STRANGER, 'openClaim', [0n, CLAIM_TXID, 0])).toBe('NotOperator');
+    expect(await outcome(DEVNET_OPERATOR, 'openClaim', [1n, CLAIM_TXID, 0])).toBe('EpochNotEnded');
+    expect(await outcome(STRANGER, 'register', [hex(fx.spec.challengers[0]?.key as Uint8Array)])).toBe(
+      'KeyTaken',
+    );
+    expect(await outcome(STRANGER, 'nameChallenger', [`0x${'11'.repeat(32)}`])).toBe('NotValidator');
+  });
+
+  it('the claim lists the registered verifiers; each posts its own bundle; Vigil reads them back as import expects them', async () => {
+    await call(DEVNET_OPERATOR, registry, challengerRegistryAbi as Abi, 'openClaim', [0n, CLAIM_TXID, 3]);
+    // Slot 0 is the first verifier's: nobody else may post it, and the keys must be the plan's size.
+    expect(await outcome(VERIFIERS[1] as Address, 'postBundle', bundleArgs(0))).toBe('NotKeyOwner');
+    const short = bundleArgs(0);
+    expect(
+      await outcome(VERIFIERS[0] as Address, 'postBundle', [
+        ...short.slice(0, 5),
+        `${short[5].slice(0, -2)}`,
+      ]),
+    ).toBe('BadBundle');
+    await call(VERIFIERS[0] as Address, registry, challengerRegistryAbi as Abi, 'postBundle', bundleArgs(0));
+    expect(await outcome(VERIFIERS[0] as Address, 'postBundle', bundleArgs(0))).toBe('BundleAlreadyPosted');
+    // One bundle missing and the window open: the operator cannot commit yet.
+    expect(await outcome(DEVNET_OPERATOR, 'commitClaimGraph', [0n, `0x${'00'.repeat(32)}`])).toBe(
+      'BundleWindowOpen',
+    );
+    await call(VERIFIERS[1] as Address, registry, challengerRegistryAbi as Abi, 'postBundle', bundleArgs(1));
+
+    // The operator builds the claim on the bundles, presigns, publishes and commits the document's hash.
+    const built = buildClaimGraph(fx.spec);
+    const presign = (g: Parameters<typeof presignGame>[0]) =>
+      collectGamePresignatures(
+        g,
+        fx.secrets.covenant.map((s) => presignGame(g, s)),
+      );
+    const document = claimGraphToDocument(built, { claim: presign(built), games: built.games.map(presign) });
+    await call(DEVNET_OPERATOR, registry, challengerRegistryAbi as Abi, 'commitClaimGraph', [
+      0n,
+      hex(claimDocumentHash(document)),
+    ]);
+
+    const reg = await read(0n);
+    if (reg === undefined) throw new Error('the claim is not on the registry');
+    expect(hashToDisplayHex(reg.claim.txid)).toBe('ab'.repeat(32));
+    expect(reg.claim.vout).toBe(3);
+    expect(reg.listed.map(bytesToHex)).toEqual(fx.spec.challengers.map((c) => bytesToHex(c.key)));
+    expect(reg.documentHash && bytesToHex(reg.documentHash)).toBe(bytesToHex(claimDocumentHash(document)));
+    const listed = listedChallengers(reg, shape);
+    const claim = claimOutput(fx.spec);
+    const expectations = {
+      ...claimExpectationsOf(fx.spec, { value: claim.value, script: claim.output.scriptPubKey }),
+      challengers: listed,
+      commitment: reg.documentHash as Uint8Array,
+    };
+    const imported = importClaimGraph(JSON.stringify(document), expectations);
+    expect(imported.graph.games).toHaveLength(2);
+
+    // The same document against the registry with the challengers in the other order: refused.
+    expect(() =>
+      importClaimGraph(JSON.stringify(document), { ...expectations, challengers: [...listed].reverse() }),
+    ).toThrow(/CHALLENGER_MISMATCH|not the key the L2 lists/);
+    expect(await outcome(DEVNET_OPERATOR, 'commitClaimGraph', [0n, `0x${'00'.repeat(32)}`])).toBe(
+      'AlreadyCommitted',
+    );
+  }, 120_000);
+
+  it('an epoch never opened reads as no claim', async () => {
+    expect(await read(5n)).toBeUndefined();
+  });
+});
