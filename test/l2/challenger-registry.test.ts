@@ -32,19 +32,27 @@ import {
   listedChallengers,
   readClaimRegistration,
 } from '../../src/l2/challenger-registry.ts';
-import { challengerRegistryAbi, epochManagerAbi } from '../../src/l2/contracts/artifacts/abis.ts';
+import {
+  btrTokenAbi,
+  challengerRegistryAbi,
+  epochManagerAbi,
+  stakingAbi,
+} from '../../src/l2/contracts/artifacts/abis.ts';
 import { type Deployment, deployChallengerRegistry } from '../../src/l2/deploy.ts';
 import { DEVNET_DEPLOYER, DEVNET_OPERATOR, deployOnAnvil } from '../../src/l2/devnet.ts';
 import { claimExpectationsOf, makeClaimFixture } from '../../testkit/dispute/claim-fixture.ts';
 
-/** Anvil's dev accounts 2 and 3 (unlocked): the two independent verifiers. */
+/** Anvil's dev accounts (unlocked): two independent verifiers, a validator, a stranger. */
 const VERIFIERS: Address[] = [
   '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC',
   '0x90F79bf6EB2c4f870365E785982E1f101E93b906',
 ];
-const STRANGER: Address = '0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65';
+const VALIDATOR: Address = '0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65';
+const STRANGER: Address = '0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc';
 const shape = REGTEST_SEARCH;
-const fx = makeClaimFixture({ shape, challengers: 2 });
+/** Challenger 0 is the validator's named key; 1 and 2 the verifiers'. */
+const fx = makeClaimFixture({ shape, challengers: 3 });
+const MIN_STAKE = 1_000n * 10n ** 18n;
 const hex = (b: Uint8Array) => `0x${bytesToHex(b)}` as const;
 const CLAIM_TXID = `0x${'ab'.repeat(32)}` as const;
 const WINDOW = 20n;
@@ -121,10 +129,21 @@ beforeAll(async () => {
     bundleWindow: WINDOW,
     bundleKeyBytes: bundleKeyBytes(shape),
   });
-  for (const [w, v] of VERIFIERS.entries())
+  for (const [i, v] of VERIFIERS.entries())
     await call(v, registry, challengerRegistryAbi as Abi, 'register', [
-      hex(fx.spec.challengers[w]?.key as Uint8Array),
+      hex(fx.spec.challengers[1 + i]?.key as Uint8Array),
     ]);
+  // A validator with the minimum stake, in the active set from the end of epoch 0, names its key.
+  await call(DEVNET_DEPLOYER, dep.addresses.token, btrTokenAbi as Abi, 'mint', [VALIDATOR, MIN_STAKE]);
+  await call(VALIDATOR, dep.addresses.token, btrTokenAbi as Abi, 'approve', [
+    dep.addresses.staking,
+    MIN_STAKE,
+  ]);
+  await call(VALIDATOR, dep.addresses.staking, stakingAbi as Abi, 'registerValidator', [500]);
+  await call(VALIDATOR, dep.addresses.staking, stakingAbi as Abi, 'stake', [MIN_STAKE]);
+  await call(VALIDATOR, registry, challengerRegistryAbi as Abi, 'nameChallenger', [
+    hex(fx.spec.challengers[0]?.key as Uint8Array),
+  ]);
   await call(DEVNET_DEPLOYER, dep.addresses.epochManager, epochManagerAbi as Abi, 'endEpoch', []);
 }, 60_000);
 
@@ -154,24 +173,25 @@ describe('the challenger registry', () => {
     expect(await outcome(STRANGER, 'nameChallenger', [`0x${'11'.repeat(32)}`])).toBe('NotValidator');
   });
 
-  it('the claim lists the registered verifiers; each posts its own bundle; Vigil reads them back as import expects them', async () => {
+  it('the claim lists the validator’s named key, then the verifiers; each posts its own bundle; Vigil reads them back as import expects them', async () => {
     await call(DEVNET_OPERATOR, registry, challengerRegistryAbi as Abi, 'openClaim', [0n, CLAIM_TXID, 3]);
-    // Slot 0 is the first verifier's: nobody else may post it, and the keys must be the plan's size.
-    expect(await outcome(VERIFIERS[1] as Address, 'postBundle', bundleArgs(0))).toBe('NotKeyOwner');
-    const short = bundleArgs(0);
+    // Slot 1 is the first verifier's: nobody else may post it, and the keys must be the plan's size.
+    expect(await outcome(VERIFIERS[1] as Address, 'postBundle', bundleArgs(1))).toBe('NotKeyOwner');
+    const short = bundleArgs(1);
     expect(
       await outcome(VERIFIERS[0] as Address, 'postBundle', [
         ...short.slice(0, 5),
         `${short[5].slice(0, -2)}`,
       ]),
     ).toBe('BadBundle');
-    await call(VERIFIERS[0] as Address, registry, challengerRegistryAbi as Abi, 'postBundle', bundleArgs(0));
-    expect(await outcome(VERIFIERS[0] as Address, 'postBundle', bundleArgs(0))).toBe('BundleAlreadyPosted');
+    await call(VALIDATOR, registry, challengerRegistryAbi as Abi, 'postBundle', bundleArgs(0));
+    await call(VERIFIERS[0] as Address, registry, challengerRegistryAbi as Abi, 'postBundle', bundleArgs(1));
+    expect(await outcome(VERIFIERS[0] as Address, 'postBundle', bundleArgs(1))).toBe('BundleAlreadyPosted');
     // One bundle missing and the window open: the operator cannot commit yet.
     expect(await outcome(DEVNET_OPERATOR, 'commitClaimGraph', [0n, `0x${'00'.repeat(32)}`])).toBe(
       'BundleWindowOpen',
     );
-    await call(VERIFIERS[1] as Address, registry, challengerRegistryAbi as Abi, 'postBundle', bundleArgs(1));
+    await call(VERIFIERS[1] as Address, registry, challengerRegistryAbi as Abi, 'postBundle', bundleArgs(2));
 
     // The operator builds the claim on the bundles, presigns, publishes and commits the document's hash.
     const built = buildClaimGraph(fx.spec);
@@ -200,7 +220,7 @@ describe('the challenger registry', () => {
       commitment: reg.documentHash as Uint8Array,
     };
     const imported = importClaimGraph(JSON.stringify(document), expectations);
-    expect(imported.graph.games).toHaveLength(2);
+    expect(imported.graph.games).toHaveLength(3);
 
     // The same document against the registry with the challengers in the other order: refused.
     expect(() =>
