@@ -252,19 +252,7 @@ async function challenge(
       return resolve(ctx, rec, 'missed', `the bond coin was spent by ${f.txid}`);
     }
   }
-  // The challenge is paid from Vigil's bond coin: the wallet's caps apply.
-  const sent = await sendGameTx(
-    ctx,
-    rec,
-    id,
-    'game-challenge',
-    () =>
-      checkedTx(
-        completeChallenge(m.claim, rec.w, m.sigs.claim, m.keys.secret),
-        gameTxPrevouts(gameTx(m.claim, id)),
-      ),
-    'wallet',
-  );
+  const sent = await sendChallenge(ctx, rec, m);
   if (sent.kind === 'sent' || sent.kind === 'known' || (a.spent && a.txid === txid)) {
     await move(ctx, rec, 'challenged', 'the challenge is out', { txid });
   }
@@ -294,17 +282,27 @@ async function followChallenge(
   const a = await verifiedOutspend(ctx.backend, rec.kickoffTxid, rec.w);
   if (a.spent && a.txid !== undefined && a.txid !== txid && depth(a.spender.status, tip) >= ctx.confirmations)
     return resolve(ctx, rec, 'missed', `A_w was spent by ${a.txid} (the take): the challenge lost`);
-  const sent = await sendGameTx(
+  return describeSend('challenge (rebroadcast)', await sendChallenge(ctx, rec, m));
+}
+
+/**
+ * w's challenge: its recorded bytes if written, else built now (w signs its bond coin). It is paid from
+ * Vigil's bond coin, so the wallet's caps apply. Its txid is the graph's whatever the signature.
+ */
+function sendChallenge(ctx: GameJobContext, rec: GameRecord, m: GameMaterial): Promise<GameSendResult> {
+  const id = challengeId(rec.w);
+  return sendGameTx(
     ctx,
     rec,
     id,
     'game-challenge',
-    () => {
-      throw new Error('the challenge is recorded: only its recorded bytes are sent');
-    },
+    () =>
+      checkedTx(
+        completeChallenge(m.claim, rec.w, m.sigs.claim, m.keys.secret),
+        gameTxPrevouts(gameTx(m.claim, id)),
+      ),
     'wallet',
   );
-  return describeSend('challenge (rebroadcast)', sent);
 }
 
 // ---- before the game: the assert or the assert-timeout ----------------------------------------------
