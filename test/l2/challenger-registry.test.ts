@@ -109,7 +109,8 @@ const bundleArgs = (w: number, epoch = 0n) => {
 const read = async (epoch: bigint): Promise<ClaimRegistration | undefined> =>
   readClaimRegistration(pub, registry, epoch, {
     fromBlock: dep.startBlock,
-    toBlock: await pub.getBlockNumber(),
+    // viem caches the block number for its polling interval: a stale one would hide the last events.
+    toBlock: await pub.getBlockNumber({ cacheTime: 0 }),
   });
 
 beforeAll(async () => {
