@@ -58,12 +58,7 @@ export function sendContextOf(ctx: GameJobContext, paidBy: 'wallet' | 'game' = '
 }
 
 /** The slot of graph id `id` in `rec`. */
-export function gameSlot(
-  ctx: GameJobContext,
-  rec: GameRecord,
-  id: string,
-  role: GameTxRole,
-): RecordSlot<GameEntry> {
+function gameSlot(ctx: GameJobContext, rec: GameRecord, id: string, role: GameTxRole): RecordSlot<GameEntry> {
   return {
     disputeId: rec.id,
     what: role,

@@ -161,6 +161,3 @@ export async function readClaimRegistration(
     ...(c === undefined ? {} : { documentHash: bytes(c.args.documentHash) }),
   };
 }
-
-/** A display-order txid (hex) as the contract takes it. */
-export const txidArg = (displayHex: string): Hex => `0x${displayHex}`;
