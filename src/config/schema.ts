@@ -56,6 +56,11 @@ const l2Contracts = z
     paramRegistry: address.optional().describe('ParamRegistry contract'),
     epochManager: address.optional().describe('EpochManager contract'),
     stateCommitment: address.optional().describe('StateCommitment contract'),
+    challengerRegistry: address
+      .optional()
+      .describe(
+        'ChallengerRegistry contract: set, the watcher judges its claims and plays the narrowing game where Vigil posted a bundle (docs/protocol.md §24)',
+      ),
   })
   .prefault({});
 

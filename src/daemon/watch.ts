@@ -10,6 +10,7 @@ import { componentLogger } from '../observability/logger.ts';
 import { queueConnectionFromUrl } from '../queue/connection.ts';
 import {
   backendFromConfig,
+  claimWatchFromConfig,
   deploymentFromConfig,
   epochSourceFromConfig,
   importPoolFromConfig,
@@ -67,6 +68,18 @@ export async function runWatchDaemon(
               registry: base.metrics,
               ...(importPool ? { importPool } : {}),
             });
+            const claims =
+              epochs === undefined
+                ? undefined
+                : claimWatchFromConfig(config, {
+                    source: epochs.source,
+                    rpc: new L2Rpc({
+                      urls: config.l2.rpcUrls,
+                      timeoutMs: config.l2.requestTimeoutMs,
+                      logger,
+                    }),
+                    walletKey,
+                  });
             watcher = createWatcher({
               redis: base.redis.client(),
               prefix: config.redis.keyPrefix,
@@ -79,6 +92,7 @@ export async function runWatchDaemon(
               walletKey,
               expectations: epochs?.expectations,
               source: epochs?.source,
+              ...(claims === undefined ? {} : { claims }),
               fees: watcherFeesFromConfig(config),
               walletReserve: BigInt(config.fees.walletReserveSats),
               bitcoinConfirmations: config.bitcoin.confirmations,

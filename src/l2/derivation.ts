@@ -316,6 +316,25 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
   }
 
   /**
+   * A fresh copy of the state right before `end`'s first input: the base's (or genesis), then every input
+   * since that the chain did not overrule. Costs a re-execution of the history since the base.
+   */
+  stateBefore(end: EpochEnd): GovernanceState {
+    if (end.firstInput < this.inputsOffset) {
+      throw new PrunedInputsError(
+        `epoch ${end.epoch} starts at input ${end.firstInput}, below the pruned L2 journal's base (input ${this.inputsOffset})`,
+      );
+    }
+    const state = this.startingState();
+    const feed: GovernanceInput[] = [];
+    for (let i = this.inputsOffset; i < end.firstInput; i++) {
+      if (!this.overruled.has(i)) feed.push(this.inputs[i - this.inputsOffset] as GovernanceInput);
+    }
+    if (feed.length > 0) reexecute(feed, { state, executor: this.executor });
+    return state;
+  }
+
+  /**
    * A base at the end of `epoch`: the state right after its endEpoch, rebuilt from the current base
    * (or genesis) and the inputs since, checked against the root ingestion computed there. The epoch's
    * end must be one this derivation applied.

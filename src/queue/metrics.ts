@@ -25,6 +25,7 @@ export type WatcherMetrics = {
   gamePosition: Gauge<'dispute'>;
   gameDeadlineBlocks: Gauge<'dispute' | 'owes'>;
   gameMoveBlocks: Gauge<'dispute'>;
+  falseClaimsUnchallengeable: Counter<never>;
 };
 
 function existing<T>(registry: Registry, name: string): T | undefined {
@@ -167,6 +168,13 @@ export function watcherMetrics(registry: Registry): WatcherMetrics {
         name: 'vigil_game_move_blocks',
         help: "t, the blocks each side of a game has for its move (the graph's): VigilGameDeadlineNear fires at t / 3 left",
         labelNames: ['dispute'],
+        registers: r,
+      }),
+    falseClaimsUnchallengeable:
+      existing(registry, 'vigil_false_claims_unchallengeable_total') ??
+      new Counter({
+        name: 'vigil_false_claims_unchallengeable_total',
+        help: 'Claims Vigil judged false, or whose graph it refused, in which it has no game it can play: it cannot challenge them',
         registers: r,
       }),
     disputeRecordMissing:

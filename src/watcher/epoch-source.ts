@@ -14,6 +14,7 @@ import { VigilError } from '../core/errors.ts';
 import { redactText } from '../core/redact.ts';
 import { traceCheckpoints } from '../dispute/trace-checkpoints.ts';
 import { type GovernanceInput, REFERENCE_EXECUTOR } from '../governance/index.ts';
+import { computeStateRoot } from '../governance/reexecute.ts';
 import { diagnoseFraud, type FraudDiagnosis } from '../judge/diagnose.ts';
 import type { L2Fact, ReexecutionFact } from '../judge/verdict.ts';
 import type { EpochEnd } from '../l2/derivation.ts';
@@ -21,7 +22,9 @@ import type { WatchedDeployment } from '../l2/governance-contracts.ts';
 import { createGovernanceIngester, type GovernanceIngester } from '../l2/governance-ingester.ts';
 import { createL2Metrics, type L2Metrics } from '../l2/metrics.ts';
 import { L2Rpc, L2RpcUnavailableError } from '../l2/rpc.ts';
+import { epochTape as tapeOf } from '../machine/programs/state-image.ts';
 import type { RedisClient } from '../store/redis.ts';
+import type { EpochTape } from './claim-games.ts';
 import type { GraphCoverageFacts, L2SyncFacts } from './component-health.ts';
 import {
   createGraphRegistry,
@@ -96,6 +99,11 @@ export type L2EpochSource = EpochSource & {
   diagnose(epoch: bigint, claimedRoot: Uint8Array): Promise<FraudDiagnosis | undefined>;
   /** The governed challenge window in force during `epoch`, once it is known and final (graph import). */
   governedChallengeWindow(epoch: bigint): GovernedWindow;
+  /**
+   * Epoch `epoch`'s tape for the governance program, once its end is ingested and final: what a game's
+   * honest run executes (docs/protocol.md §23), with the roots the model reached before and after it.
+   */
+  epochTape(epoch: bigint): EpochTape | undefined;
   ingestion: GovernanceIngester;
 };
 
@@ -439,6 +447,24 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
   }
   registry.governWith?.(governedChallengeWindow);
 
+  /**
+   * Rebuilds the state before the epoch from the journal's base (a re-execution of the history since it,
+   * as the diagnosis does): called once per disputed claim, and cached by its caller.
+   */
+  function epochTape(epoch: bigint): EpochTape | undefined {
+    const end = endOf(epoch);
+    if (end === undefined || failed !== undefined) return undefined;
+    if (depthOf(end.block) < Math.max(o.confirmations, 1)) return undefined;
+    if (end.firstInput < derivation.inputsOffset) return undefined;
+    const before = derivation.stateBefore(end);
+    return {
+      epoch,
+      tape: tapeOf(before, inputsBetween(end.firstInput, end.lastInput + 1)),
+      preRoot: computeStateRoot(before).slice(),
+      root: hexToBytes(end.root),
+    };
+  }
+
   async function diagnose(epoch: bigint, claimedRoot: Uint8Array): Promise<FraudDiagnosis | undefined> {
     const end = endOf(epoch);
     if (!end) return undefined;
@@ -483,6 +509,7 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
     catchingUp: () => budgetSpent && failed === undefined,
     diagnose,
     governedChallengeWindow,
+    epochTape,
     ingestion,
     status: () => ({ head, cursor: ingestion.ingester.cursor?.number, caughtUp, error: failed }),
     healthFacts: () => ({

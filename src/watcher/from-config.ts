@@ -14,16 +14,22 @@ import { loadWalletKey, type WalletKey } from '../bitcoin/wallet/keys.ts';
 import type { VigilConfig } from '../config/schema.ts';
 import { readSecret } from '../config/secrets.ts';
 import { hexToBytes } from '../core/bytes.ts';
+import { challengerIdentity } from '../dispute/game/challenger-identity.ts';
+import { claimDocumentLimits } from '../dispute/game/claim-import.ts';
+import { claimParameters } from '../dispute/game/claim-parameters.ts';
 import type { GraphExpectations } from '../dispute/graph/import.ts';
 import { defaultGraphParameters } from '../dispute/graph/parameters.ts';
 import { InputsFileError } from '../governance/errors.ts';
 import { INPUTS_FORMAT, parseInputsFile } from '../governance/inputs-file.ts';
 import type { GenesisOptions } from '../governance/state.ts';
+import { createClaimFollower } from '../l2/claim-follower.ts';
 import type { WatchedDeployment } from '../l2/governance-contracts.ts';
+import type { L2Rpc } from '../l2/rpc.ts';
 import type { RedisClient } from '../store/redis.ts';
+import { claimDocumentReader } from './claim-documents.ts';
 import { createL2EpochSource, type L2EpochSource } from './epoch-source.ts';
 import { defaultImportWorkers, GraphImportPool, type GraphImportRunner } from './graph-import-pool.ts';
-import type { WatcherOptions } from './watcher.ts';
+import type { ClaimWatchOptions, WatcherOptions } from './watcher.ts';
 
 export function backendFromConfig(
   config: VigilConfig,
@@ -178,6 +184,44 @@ export function graphExpectationsFromConfig(
 export function importPoolFromConfig(config: VigilConfig, logger?: Logger): GraphImportPool | undefined {
   const size = config.dispute.importWorkers ?? defaultImportWorkers();
   return size > 0 ? new GraphImportPool({ size, ...(logger ? { logger } : {}) }) : undefined;
+}
+
+/**
+ * What the watcher needs to judge the challenger registry's claims and play their games, when
+ * `l2.contracts.challengerRegistry` is set beside the epoch source: the registry read through `rpc`, the
+ * claim documents from `dispute.graphDir`, Vigil's claim parameters, and its challenger identity derived
+ * from the wallet key (none in mode watch: it then judges claims and plays none).
+ */
+export function claimWatchFromConfig(
+  config: VigilConfig,
+  parts: { source: L2EpochSource; rpc: L2Rpc; walletKey: WalletKey | undefined },
+): ClaimWatchOptions | undefined {
+  const address = config.l2.contracts.challengerRegistry;
+  const d = config.dispute;
+  if (address === undefined || d.graphDir === undefined) return undefined;
+  const expectations = graphExpectationsFromConfig(config);
+  const params = claimParameters(config.bitcoin.network);
+  const follower = createClaimFollower({
+    read: (what, fn) => parts.rpc.call(what, fn),
+    address: address.toLowerCase() as `0x${string}`,
+    startBlock: BigInt(config.l2.startBlock),
+    confirmations: config.l2.confirmations,
+    maxRange: BigInt(config.l2.maxRange),
+  });
+  const key = parts.walletKey;
+  return {
+    sync: () => follower.sync(),
+    follower,
+    documentOf: claimDocumentReader(
+      d.graphDir,
+      claimDocumentLimits({ params, committee: expectations.committee }).maxBytes,
+    ),
+    epochTape: (epoch) => parts.source.epochTape(epoch),
+    params,
+    operator: expectations.operator,
+    committee: expectations.committee,
+    identity: key === undefined ? undefined : challengerIdentity((tag) => key.derivedSecret(tag)),
+  };
 }
 
 /** Everything `vigil watch` needs to find and judge kick-offs is configured. */

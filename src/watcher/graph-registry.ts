@@ -88,9 +88,9 @@ function fileKind(st: Stats): GraphFileRefusal | undefined {
   return { reason: 'not_regular', message: 'not a regular file' };
 }
 
-const tooLarge = (size: number): GraphFileRefusal => ({
+const tooLarge = (size: number, max = GRAPH_FILE_MAX_BYTES): GraphFileRefusal => ({
   reason: 'too_large',
-  message: `${size} bytes; a graph document is at most ${GRAPH_FILE_MAX_BYTES} bytes`,
+  message: `${size} bytes; a graph document is at most ${max} bytes`,
 });
 
 const unreadable = (err: unknown): GraphFileRefusal => ({
@@ -107,7 +107,7 @@ const stampOf = (st: Stats): string => `${st.dev}:${st.ino}:${st.size}:${st.mtim
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
 const READ_CHUNK = 64 * 1024;
 
-type FileRead =
+export type FileRead =
   | { kind: 'gone' }
   | { kind: 'refused'; refusal: GraphFileRefusal }
   | { kind: 'read'; bytes: Uint8Array; stamp: string };
@@ -116,7 +116,7 @@ type FileRead =
  * Reads one graph file within the bound, judging the file it actually opened (fstat on the descriptor),
  * not the one lstat saw a moment before: the operator may swap it in between.
  */
-async function readGraphFile(path: string): Promise<FileRead> {
+export async function readGraphFile(path: string, max: number = GRAPH_FILE_MAX_BYTES): Promise<FileRead> {
   let fh: Awaited<ReturnType<typeof open>>;
   try {
     fh = await open(path, OPEN_FLAGS);
@@ -132,24 +132,24 @@ async function readGraphFile(path: string): Promise<FileRead> {
     const st = await fh.stat();
     const kind = fileKind(st);
     if (kind) return { kind: 'refused', refusal: kind };
-    if (st.size > GRAPH_FILE_MAX_BYTES) return { kind: 'refused', refusal: tooLarge(st.size) };
+    if (st.size > max) return { kind: 'refused', refusal: tooLarge(st.size, max) };
     // The size fstat gave is only a hint: the file may grow while it is read, so reading stops one
     // byte past the bound whatever it says.
     const chunks: Uint8Array[] = [];
     let total = 0;
     for (;;) {
-      const want = Math.min(READ_CHUNK, GRAPH_FILE_MAX_BYTES + 1 - total);
+      const want = Math.min(READ_CHUNK, max + 1 - total);
       const buf = new Uint8Array(want);
       const { bytesRead } = await fh.read(buf, 0, want, null);
       if (bytesRead === 0) break;
       chunks.push(buf.subarray(0, bytesRead));
       total += bytesRead;
-      if (total > GRAPH_FILE_MAX_BYTES) {
+      if (total > max) {
         return {
           kind: 'refused',
           refusal: {
             reason: 'too_large',
-            message: `more than ${GRAPH_FILE_MAX_BYTES} bytes when read; a graph document is at most ${GRAPH_FILE_MAX_BYTES} bytes`,
+            message: `more than ${max} bytes when read; a graph document is at most ${max} bytes`,
           },
         };
       }

@@ -19,6 +19,7 @@ import { hashToDisplayHex, txid as txidOf } from '../bitcoin/tx/serialize.ts';
 import type { WalletKey } from '../bitcoin/wallet/keys.ts';
 import { watcherWalletAddress, watcherWalletScript } from '../bitcoin/wallet/watcher-address.ts';
 import type { DisputeGraph, DisputeJobContext } from '../challenger/context.ts';
+import type { GameJobContext } from '../challenger/game-context.ts';
 import type { OpenJobData } from '../challenger/payloads.ts';
 import { bytesToHex } from '../core/bytes.ts';
 import type { Component } from '../core/component.ts';
@@ -29,6 +30,7 @@ import { defaultGraphParameters } from '../dispute/graph/parameters.ts';
 import { readKickoff } from '../dispute/graph/spend.ts';
 import { committedOutpoints } from '../dispute/plan/fee-bump.ts';
 import type { WatcherMode } from '../dispute/plan/spend-policy.ts';
+import { GameStore } from '../dispute/records/game-store.ts';
 import { disputeId, disputeStates } from '../dispute/records/state-machine.ts';
 import { type DisputeRecord, DisputeStore } from '../dispute/records/store.ts';
 import {
@@ -43,6 +45,7 @@ import { DISPUTE_QUEUE, DisputeQueue } from '../queue/dispute-queue.ts';
 import { type WatcherMetrics, watcherMetrics } from '../queue/metrics.ts';
 import { Lease } from '../store/lease.ts';
 import type { RedisClient } from '../store/redis.ts';
+import { type ClaimGames, type ClaimGamesOptions, createClaimGames } from './claim-games.ts';
 import { claimSpend } from './claim-spend.ts';
 import {
   type GraphCoverageFacts,
@@ -137,10 +140,25 @@ export type WatcherOptions = {
   logger: Logger;
   concurrency?: number;
   /**
+   * The narrowing game's claims (docs/protocol.md §24.9), when the L2's challenger registry is configured:
+   * the registry is read each poll under the lease, every committed claim judged, and a game opened and
+   * played for each false one Vigil has a game in. Without it the watcher judges Part II graphs only.
+   */
+  claims?: ClaimWatchOptions;
+  /**
    * Called once for each kick-off judged valid or fraud (unavailable verdicts are judged again on the
    * next poll and only returned by poll()), with the fault diagnosis of a wrong root when there is one.
    */
   onVerdict?: (v: Verdict, extra: { diagnosis?: unknown }) => void;
+};
+
+/** What the watcher needs to follow claims and play their games (its own store, queue, backend aside). */
+export type ClaimWatchOptions = Omit<
+  ClaimGamesOptions,
+  'store' | 'track' | 'backend' | 'network' | 'confirmations' | 'logger' | 'onUnchallengeable'
+> & {
+  /** Reads the registry up to its depth (ClaimFollower.sync). */
+  sync(): Promise<void>;
 };
 
 export type Watcher = Component & {
@@ -164,7 +182,17 @@ export const DEFAULT_GRAPH_GRACE_MS = 1_800_000;
 const REDRIVE_EVERY_MS = 5_000;
 
 /** The steps of a poll, as labelled in `vigil_watcher_poll_failures_total`. */
-type PollStep = 'lease' | 'sync' | 'tip' | 'graphs' | 'judge' | 'redrive' | 'wallet' | 'deadlines' | 'gauges';
+type PollStep =
+  | 'lease'
+  | 'sync'
+  | 'tip'
+  | 'graphs'
+  | 'judge'
+  | 'claims'
+  | 'redrive'
+  | 'wallet'
+  | 'deadlines'
+  | 'gauges';
 
 const errText = (err: unknown): string =>
   err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
@@ -191,6 +219,9 @@ export function createWatcher(o: WatcherOptions): Watcher {
   const metrics = watcherMetrics(o.registry);
   const healthMetrics = watcherHealthMetrics(o.registry);
   const store = new DisputeStore(o.redis, o.prefix);
+  const games = new GameStore(o.redis, o.prefix);
+  /** The claims' judge and the game jobs' material, once the queue exists (start). */
+  let claimGames: ClaimGames | undefined;
   const lease = new Lease(o.redis, `${o.prefix}:lease:bitcoin`, Math.max(3 * o.pollIntervalMs, 5000));
   const judged = new Set<string>();
   const judgedClaims = new Set<string>();
@@ -626,6 +657,27 @@ export function createWatcher(o: WatcherOptions): Watcher {
           );
           if (v) verdicts.push(v);
         }
+        if (o.claims !== undefined && claimGames !== undefined && !backlog) {
+          const c = o.claims;
+          const judge = claimGames;
+          const synced = await step('claims', async () => {
+            await c.sync();
+            return true;
+          });
+          if (synced) {
+            const judged = (await step('claims', () => judge.poll(tip))) ?? [];
+            for (const j of judged) {
+              if (j.outcome === 'valid' || j.outcome === 'fraud') {
+                metrics.verdicts.inc({ outcome: j.outcome });
+                metrics.epochsJudged.inc();
+                o.logger.info(
+                  { epoch: String(j.epoch), outcome: j.outcome, reason: j.reason, game: j.game },
+                  'claim judged',
+                );
+              }
+            }
+          }
+        }
         // Every REDRIVE_EVERY_MS, and at every poll while a deadline is at risk or the last redrive
         // failed: a job lost to a Redis failover (written on a primary that died before its replica
         // had it) must not wait seconds more when the window is closing.
@@ -633,6 +685,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
           const q = queue;
           const ctx = boundCtx;
           const done = await step('redrive', async () => {
+            if (claimGames !== undefined) await q.redriveGames((await games.listAll()).records);
             const moved = await q.redrive(ctx, await store.active(), { ids: atRisk, tip });
             if (moved > 0)
               o.logger.warn(
@@ -718,7 +771,33 @@ export function createWatcher(o: WatcherOptions): Watcher {
         metrics,
         logger: o.logger,
       });
-      queue.startWorker(ctx);
+      let game: GameJobContext | undefined;
+      if (o.claims !== undefined) {
+        const q = queue;
+        claimGames = createClaimGames({
+          ...o.claims,
+          store: games,
+          track: (id) => q.trackGame(id),
+          backend: o.backend,
+          network: o.network,
+          confirmations: o.bitcoinConfirmations,
+          logger: o.logger,
+          onUnchallengeable: () => metrics.falseClaimsUnchallengeable.inc(),
+        });
+        game = queue.bindGame({
+          store: games,
+          backend: o.backend,
+          mode: o.mode,
+          network: o.network,
+          allowMainnetSpending: o.allowMainnetSpending,
+          fees: { ...o.fees, fallbackSatVb: o.fees.fallbackSatVb ?? 2 },
+          confirmations: o.bitcoinConfirmations,
+          metrics,
+          logger: o.logger,
+          materialOf: claimGames.materialOf,
+        });
+      }
+      queue.startWorker(ctx, game === undefined ? {} : { game });
       boundCtx = ctx;
       if (!o.source)
         o.logger.warn('no epoch source: this process runs dispute jobs but finds no new kick-offs');

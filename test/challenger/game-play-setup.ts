@@ -153,7 +153,10 @@ export type OperatorPlan = {
  * challenge, else the move it owes (from its trace), else the sweep of a pot Vigil left for t. Returns
  * what it sent, if anything.
  */
-export async function operatorActs(s: GameSetup, plan: OperatorPlan = {}): Promise<string | undefined> {
+export async function operatorActs(
+  s: Pick<GameSetup, 'c' | 'sim' | 'backend' | 'kickoffHeight'>,
+  plan: OperatorPlan = {},
+): Promise<string | undefined> {
   const { c, sim } = s;
   const ctx = contextOf(epoch, FALSE_ROOT);
   const player = plan.player ?? operatorOf(shape, epoch);

@@ -6,15 +6,7 @@
  * built on those bundles imports, one that lists the challengers otherwise is refused. The contract
  * refuses what would let the operator pick challengers or keys.
  */
-import {
-  type Abi,
-  type Address,
-  createPublicClient,
-  createWalletClient,
-  http,
-  type PublicClient,
-  type WalletClient,
-} from 'viem';
+import type { Abi, Address, PublicClient } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToDisplayHex } from '../../src/bitcoin/tx/serialize.ts';
 import { bytesToHex } from '../../src/core/bytes.ts';
@@ -23,7 +15,6 @@ import { buildClaimGraph, claimOutput } from '../../src/dispute/game/claim-graph
 import { importClaimGraph } from '../../src/dispute/game/claim-import.ts';
 import { collectGamePresignatures, presignGame } from '../../src/dispute/game/game-spend.ts';
 import { REGTEST_SEARCH } from '../../src/dispute/game/grid.ts';
-import { type AnvilInstance, startAnvil } from '../../src/l2/anvil.ts';
 import {
   bundleKeyBytes,
   type ClaimRegistration,
@@ -38,9 +29,10 @@ import {
   epochManagerAbi,
   stakingAbi,
 } from '../../src/l2/contracts/artifacts/abis.ts';
-import { type Deployment, deployChallengerRegistry } from '../../src/l2/deploy.ts';
-import { DEVNET_DEPLOYER, DEVNET_OPERATOR, deployOnAnvil } from '../../src/l2/devnet.ts';
+import type { Deployment } from '../../src/l2/deploy.ts';
+import { DEVNET_DEPLOYER, DEVNET_OPERATOR } from '../../src/l2/devnet.ts';
 import { claimExpectationsOf, makeClaimFixture } from '../../testkit/dispute/claim-fixture.ts';
+import { type RegistryOnAnvil, registryOnAnvil } from '../../testkit/l2/registry-on-anvil.ts';
 
 /** Anvil's dev accounts (unlocked): two independent verifiers, a validator, a stranger. */
 const VERIFIERS: Address[] = [
@@ -57,24 +49,12 @@ const hex = (b: Uint8Array) => `0x${bytesToHex(b)}` as const;
 const CLAIM_TXID = `0x${'ab'.repeat(32)}` as const;
 const WINDOW = 20n;
 
-let anvil: AnvilInstance;
+let on: RegistryOnAnvil;
 let dep: Deployment;
 let registry: Address;
 let pub: PublicClient;
-let wallet: WalletClient;
 
-async function call(
-  from: Address,
-  address: Address,
-  abi: Abi,
-  functionName: string,
-  args: readonly unknown[],
-) {
-  const hash = await wallet.writeContract({ address, abi, functionName, args, account: from, chain: null });
-  const r = await pub.waitForTransactionReceipt({ hash, pollingInterval: 20 });
-  if (r.status !== 'success') throw new Error(`${functionName} reverted`);
-  return r;
-}
+const call = (...args: Parameters<RegistryOnAnvil['call']>) => on.call(...args);
 
 /** The revert's custom error name, or 'ok'. */
 async function outcome(from: Address, functionName: string, args: readonly unknown[]): Promise<string> {
@@ -114,22 +94,8 @@ const read = async (epoch: bigint): Promise<ClaimRegistration | undefined> =>
   });
 
 beforeAll(async () => {
-  anvil = await startAnvil();
-  dep = await deployOnAnvil(anvil.rpcUrl, {});
-  const transport = http(anvil.rpcUrl);
-  pub = createPublicClient({ transport });
-  wallet = createWalletClient({ transport });
-  registry = await deployChallengerRegistry({
-    publicClient: pub,
-    walletClient: wallet,
-    deployer: DEVNET_DEPLOYER,
-    operator: DEVNET_OPERATOR,
-    epochManager: dep.addresses.epochManager,
-    staking: dep.addresses.staking,
-    maxChallengers: 10,
-    bundleWindow: WINDOW,
-    bundleKeyBytes: bundleKeyBytes(shape),
-  });
+  on = await registryOnAnvil({ shape, bundleWindow: WINDOW, maxChallengers: 10 });
+  ({ dep, registry, pub } = on);
   for (const [i, v] of VERIFIERS.entries())
     await call(v, registry, challengerRegistryAbi as Abi, 'register', [
       hex(fx.spec.challengers[1 + i]?.key as Uint8Array),
@@ -149,7 +115,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await anvil?.stop();
+  await on?.anvil.stop();
 });
 
 describe('the challenger registry', () => {

@@ -18,6 +18,7 @@ import { runProgram } from '../../src/machine/interpreter.ts';
 import { NONE, wordOf } from '../../src/machine/isa.ts';
 import { buildGovernanceProgram, type GovernanceProgram } from '../../src/machine/programs/governance.ts';
 import { encodeInputsTape } from '../../src/machine/programs/inputs-tape.ts';
+import { imageWords } from '../../src/machine/programs/state-image.ts';
 import { readIndex } from '../../src/machine/reads.ts';
 import { isWrongStep } from '../../src/machine/semantics.ts';
 import { Tape } from '../../src/machine/tape.ts';
@@ -25,13 +26,7 @@ import { Tape } from '../../src/machine/tape.ts';
 /** The honest governance program (built once per test file). */
 export const reference = buildGovernanceProgram();
 
-/** The model's state image as words. */
-export function imageWords(state: GovernanceState): bigint[] {
-  const bytes = state.leaves.image();
-  const words: bigint[] = [];
-  for (let i = 0; i < bytes.length; i += 32) words.push(wordOf(bytes.subarray(i, i + 32)));
-  return words;
-}
+export { imageWords } from '../../src/machine/programs/state-image.ts';
 
 export type Figures = {
   accepted: number;

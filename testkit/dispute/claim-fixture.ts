@@ -5,7 +5,7 @@
  * run builds the same graph. The claim outpoint and the bond coins are the caller's (a chain funds them).
  */
 import type { BitcoinNetwork } from '../../src/bitcoin/network.ts';
-import { utf8 } from '../../src/core/bytes.ts';
+import { bytesToHex, utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hashes.ts';
 import type { ClaimParameters } from '../../src/dispute/game/claim-document.ts';
 import type { ClaimGraph, ClaimGraphSpec } from '../../src/dispute/game/claim-graph.ts';
@@ -38,6 +38,10 @@ export type ClaimFixtureOptions = {
   readonly timelocks?: ClaimGraphSpec['timelocks'];
   readonly values?: ClaimGraphSpec['values'];
   readonly maxChallengers?: number;
+  /** The claim's epoch (default 7). */
+  readonly epoch?: bigint;
+  /** The first challengers' own key secrets and Winternitz seeds (a watcher's identity), the rest from labels. */
+  readonly identities?: readonly { readonly secret: Uint8Array; readonly seed: Uint8Array }[];
 };
 
 type KickoffSecrets = Record<keyof KickoffSignatures, WotsSecretKey>;
@@ -70,17 +74,22 @@ export function makeClaimFixture(options: ClaimFixtureOptions = {}): ClaimFixtur
   const W = options.challengers ?? 2;
   const operatorSecret = secretOf('game operator');
   const covenantSecrets = [operatorSecret, secretOf('game committee 1'), secretOf('game committee 2')];
-  const challengerSecrets = Array.from({ length: W }, (_, w) => secretOf(`claim challenger ${w}`));
+  const identities = options.identities ?? [];
+  const challengerSecrets = Array.from(
+    { length: W },
+    (_, w) => identities[w]?.secret ?? secretOf(`claim challenger ${w}`),
+  );
+  const seedOf = (w: number) => identities[w]?.seed ?? challengerSeed(w);
   const operator = xOnly(operatorSecret);
-  const claim: GameClaim = { network, operator, epoch: 7n, instance: 0 };
+  const claim: GameClaim = { network, operator, epoch: options.epoch ?? 7n, instance: 0 };
   const scopes = challengerSecrets.map((s) => ({ shape, claim, challenger: xOnly(s) }));
   const keys = scopes.map((scope, w) => {
-    const id = `${network}:${shape.pointsPerRound}:${shape.depth}:${w}`;
+    const id = `${network}:${shape.pointsPerRound}:${shape.depth}:${claim.epoch}:${bytesToHex(scope.challenger)}:${bytesToHex(seedOf(w))}`;
     let k = keyCache.get(id);
     if (k === undefined) {
       k = {
         operator: deriveSignerKeys(GAME_SEEDS.operator, scope, 'operator'),
-        challenger: deriveSignerKeys(challengerSeed(w), scope, 'challenger'),
+        challenger: deriveSignerKeys(seedOf(w), scope, 'challenger'),
       };
       keyCache.set(id, k);
     }
@@ -135,7 +144,7 @@ export function makeClaimFixture(options: ClaimFixtureOptions = {}): ClaimFixtur
     kickoffSecrets,
     sign: {
       operator: scopes.map((scope) => gameValueSigner(GAME_SEEDS.operator, scope, 'operator')),
-      challenger: scopes.map((scope, w) => gameValueSigner(challengerSeed(w), scope, 'challenger')),
+      challenger: scopes.map((scope, w) => gameValueSigner(seedOf(w), scope, 'challenger')),
     },
     scopes,
   };

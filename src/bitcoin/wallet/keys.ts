@@ -94,6 +94,18 @@ export class WalletKey {
     return Uint8Array.from(ecc.signSchnorr(hash, tweaked, new Uint8Array(32)));
   }
 
+  /**
+   * A secret for another of this watcher's roles (its challenger key, its Winternitz seed), derived from
+   * the wallet key under `tag`: one key file to keep, and a derived secret reveals nothing of the wallet key
+   * or of another tag's secret. Never logged, like the key itself.
+   */
+  derivedSecret(tag: string): Uint8Array {
+    for (let i = 0; ; i++) {
+      const s = taggedHash(tag, this.#secret, Uint8Array.of(i));
+      if (ecc.isPrivate(s)) return s;
+    }
+  }
+
   toString(): string {
     return REDACTED;
   }

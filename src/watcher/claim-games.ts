@@ -1,0 +1,367 @@
+/**
+ * The watcher's side of the narrowing game (docs/protocol.md §24.9): for each claim the L2's challenger
+ * registry shows committed, it imports the operator's claim document against what the registry and the
+ * chain say (the bundles, the committed hash, the claim output) and against Vigil's own pre-state, judges
+ * the claim's kick-off at depth against the root Vigil's model reached, and opens a game record for Vigil
+ * as challenger w when the root is wrong. The game job (src/challenger/game-play.ts) plays it from there,
+ * with the material `materialOf` gives it: the imported claim, Vigil's run of the epoch on the governance
+ * program, and Vigil's keys.
+ *
+ * Vigil only opens a game it can play: its key posted a bundle, and that bundle's keys are the ones its
+ * seed derives for the claim (anything else would make it sign with keys the graph does not check). A
+ * false claim it cannot challenge is logged as `VigilFalseClaimUnchallengeable` and counted, at once.
+ */
+import type { Logger } from 'pino';
+import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
+import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
+import { verifiedTx } from '../bitcoin/backends/verify.ts';
+import type { BitcoinNetwork } from '../bitcoin/network.ts';
+import { hashToDisplayHex, txidHex } from '../bitcoin/tx/serialize.ts';
+import type { GameMaterial } from '../challenger/game-context.ts';
+import { bytesToHex, equalBytes, utf8 } from '../core/bytes.ts';
+import { VigilError } from '../core/errors.ts';
+import { sha256 } from '../core/hashes.ts';
+import {
+  bundleKeysOf,
+  type ChallengerIdentity,
+  challengerScope,
+  challengerSignerOf,
+} from '../dispute/game/challenger-identity.ts';
+import type { ClaimParameters } from '../dispute/game/claim-document.ts';
+import type { ClaimGraph } from '../dispute/game/claim-graph.ts';
+import { type ImportedClaim, importClaimGraphYielding } from '../dispute/game/claim-import.ts';
+import { readKickoff } from '../dispute/game/claim-spend.ts';
+import { gameTx } from '../dispute/game/game-graph.ts';
+import { checkpointedView, type HonestView } from '../dispute/game/honest-view.ts';
+import type { GameClaim } from '../dispute/game/key-plan.ts';
+import type { SignerKeys } from '../dispute/game/signer-keys.ts';
+import { type GraphDefect, GraphImportError } from '../dispute/graph/errors.ts';
+import type { GameStore } from '../dispute/records/game-store.ts';
+import type { GameRecord } from '../dispute/records/game-types.ts';
+import { asTxid } from '../dispute/records/types.ts';
+import { type ClaimRegistration, listedChallengers } from '../l2/challenger-registry.ts';
+import type { ClaimFollower } from '../l2/claim-follower.ts';
+import { wordOf } from '../machine/isa.ts';
+import type { Tape } from '../machine/tape.ts';
+
+/** One ended epoch as the governance program runs it (the L2 epoch source's `epochTape`). */
+export type EpochTape = {
+  readonly epoch: bigint;
+  readonly tape: Tape;
+  /** The model's root before the epoch's first input (the previous epoch's root): the agreed pre-state. */
+  readonly preRoot: Uint8Array;
+  /** The model's root at the epoch's end: the program's run must halt on it. */
+  readonly root: Uint8Array;
+};
+
+/** Claims from the registry carry no instance: every game key of a registry claim is derived at 0. */
+export const REGISTRY_CLAIM_INSTANCE = 0;
+
+/** The claim's material is not ready yet (the registry or the L2 not read that far): the job tries again. */
+export class ClaimNotReadyError extends VigilError {
+  override name = 'ClaimNotReadyError';
+}
+
+export type ClaimGamesOptions = {
+  readonly follower: Pick<ClaimFollower, 'claims' | 'claim' | 'forget'>;
+  /** The claim document the operator published for `epoch` (its text), or undefined while there is none. */
+  readonly documentOf: (epoch: bigint) => Promise<string | undefined>;
+  /** The epoch as the governance program runs it, once ended and final on the L2. */
+  readonly epochTape: (epoch: bigint) => EpochTape | undefined;
+  readonly backend: BitcoinBackend;
+  readonly network: BitcoinNetwork;
+  /** Vigil's claim parameters for the network (never the document's). */
+  readonly params: ClaimParameters;
+  readonly operator: Uint8Array;
+  readonly committee: readonly Uint8Array[];
+  /** Vigil as a registered challenger; undefined (mode watch: no key), it judges claims and plays none. */
+  readonly identity: ChallengerIdentity | undefined;
+  readonly store: GameStore;
+  /** Starts a game's repeating job (DisputeQueue.trackGame). */
+  readonly track: (id: string) => Promise<void>;
+  /** Depth at which the kick-off is read. */
+  readonly confirmations: number;
+  readonly logger?: Logger;
+  /** Counts a false claim Vigil cannot challenge (vigil_false_claims_unchallengeable_total). */
+  readonly onUnchallengeable?: (epoch: bigint, reason: string) => void;
+};
+
+/** What one poll concluded about one claim. */
+export type ClaimJudgement = {
+  readonly epoch: bigint;
+  readonly outcome: 'waiting' | 'valid' | 'fraud' | 'refused';
+  readonly reason: string;
+  /** The game opened, when Vigil challenges. */
+  readonly game?: string;
+};
+
+export type ClaimGames = {
+  /** Judges every committed claim not judged yet, at tip `tip`. */
+  poll(tip: number): Promise<ClaimJudgement[]>;
+  /** The material the game job plays a record with (cached; rebuilt after a restart). */
+  materialOf(rec: GameRecord): Promise<GameMaterial>;
+};
+
+type Imported = { readonly claim: ImportedClaim; readonly tape: EpochTape; readonly w: number | undefined };
+
+/** Refusals that come before the document's hash is checked against the commitment. */
+const BEFORE_HASH: ReadonlySet<GraphDefect> = new Set([
+  'DOCUMENT_TOO_LARGE',
+  'MALFORMED',
+  'UNSUPPORTED_VERSION',
+  'HASH_MISMATCH',
+]);
+
+export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
+  const shape = o.params.shape;
+  /** Imports by document hash (hex): one per claim. */
+  const imports = new Map<string, Imported>();
+  /**
+   * Claims Vigil will not judge again: their kick-off was not the graph's, or the document matching the
+   * commitment was refused (a committed hash cannot change, so neither can that verdict).
+   */
+  const refused = new Map<bigint, string>();
+  /** Document texts refused, by epoch and the text's hash: a text is imported once, not on every poll. */
+  const refusedTexts = new Map<string, string>();
+  const materials = new Map<string, GameMaterial>();
+  const logged = new Set<string>();
+
+  const gameClaimOf = (epoch: bigint): GameClaim => ({
+    network: o.network,
+    operator: o.operator,
+    epoch,
+    instance: REGISTRY_CLAIM_INSTANCE,
+  });
+
+  const once = (key: string, log: () => void) => {
+    if (logged.has(key)) return;
+    logged.add(key);
+    log();
+  };
+
+  /** Vigil's place among the challengers that posted: its index w, or why it has none. */
+  function vigilSlot(reg: ClaimRegistration): { w: number } | { none: string } {
+    const id = o.identity;
+    if (id === undefined) return { none: 'Vigil has no challenger key (no wallet key in this mode)' };
+    const posted = [...reg.bundles].sort((a, b) => a.slot - b.slot);
+    const w = posted.findIndex((b) => equalBytes(b.key, id.key));
+    if (w < 0) {
+      const listed = reg.listed.some((k) => equalBytes(k, id.key));
+      return { none: listed ? 'Vigil is listed but posted no bundle' : 'Vigil is not listed' };
+    }
+    const theirs = listedChallengers(reg, shape)[w]?.keys;
+    const ours = bundleKeysOf(id, challengerScope(id, shape, gameClaimOf(reg.epoch)));
+    if (theirs === undefined || !sameKeys(theirs, ours)) {
+      return { none: "Vigil's slot holds a bundle its seed did not derive: it cannot sign that game" };
+    }
+    return { w };
+  }
+
+  async function claimPrevout(reg: ClaimRegistration) {
+    const txid = hashToDisplayHex(reg.claim.txid);
+    const found = await o.backend.getTransaction(txid);
+    if (found === undefined) return undefined;
+    const out = verifiedTx(o.backend.kind, txid, found.raw).outputs[reg.claim.vout];
+    return out === undefined ? undefined : { value: out.value, script: out.script };
+  }
+
+  /** The claim imported against the registry, the chain and Vigil's pre-state; undefined while something is missing. */
+  async function imported(
+    reg: ClaimRegistration,
+  ): Promise<Imported | { waiting: string } | { refused: string; final: boolean }> {
+    const hash = reg.documentHash;
+    if (hash === undefined) return { waiting: 'the operator has not committed its claim document' };
+    const hit = imports.get(bytesToHex(hash));
+    if (hit !== undefined) return hit;
+    const tape = o.epochTape(reg.epoch);
+    if (tape === undefined)
+      return { waiting: `epoch ${reg.epoch} has not ended on the L2 ingested so far, or is not final` };
+    let text: string | undefined;
+    try {
+      text = await o.documentOf(reg.epoch);
+    } catch (err) {
+      if (!(err instanceof GraphImportError)) throw err;
+      // The file may yet be replaced by the committed document.
+      return { refused: `the claim document cannot be read: ${err.message}`, final: false };
+    }
+    if (text === undefined) return { waiting: 'the claim document is not published yet' };
+    const textKey = `${reg.epoch}:${bytesToHex(sha256(utf8(text)))}`;
+    const before = refusedTexts.get(textKey);
+    if (before !== undefined) return { refused: before, final: false };
+    const prevout = await claimPrevout(reg);
+    if (prevout === undefined) return { waiting: 'the claim output is not on the chain the backend sees' };
+    const slot = vigilSlot(reg);
+    let claim: ImportedClaim;
+    try {
+      claim = await importClaimGraphYielding(text, {
+        network: o.network,
+        params: o.params,
+        operator: o.operator,
+        committee: o.committee,
+        epoch: reg.epoch,
+        agreedImageRoot: tape.preRoot,
+        challengers: listedChallengers(reg, shape),
+        commitment: hash,
+        claimPrevout: prevout,
+      });
+    } catch (err) {
+      if (!(err instanceof GraphImportError)) throw err;
+      const refusal = `the claim document is refused: ${err.message}`;
+      refusedTexts.set(textKey, refusal);
+      // Before its hash is checked, a document may be another than the committed one; after, it is that one.
+      return { refused: refusal, final: !BEFORE_HASH.has(err.defect) };
+    }
+    if (claim.graph.spec.instance !== REGISTRY_CLAIM_INSTANCE) {
+      return {
+        refused: `the claim is instance ${claim.graph.spec.instance}, not ${REGISTRY_CLAIM_INSTANCE}`,
+        final: true,
+      };
+    }
+    const entry: Imported = { claim, tape, w: 'w' in slot ? slot.w : undefined };
+    if ('none' in slot)
+      once(`slot:${reg.epoch}`, () => o.logger?.warn({ epoch: String(reg.epoch) }, slot.none));
+    imports.set(bytesToHex(hash), entry);
+    return entry;
+  }
+
+  async function judge(reg: ClaimRegistration, tip: number): Promise<ClaimJudgement> {
+    const at = (outcome: ClaimJudgement['outcome'], reason: string, game?: string): ClaimJudgement => ({
+      epoch: reg.epoch,
+      outcome,
+      reason,
+      ...(game === undefined ? {} : { game }),
+    });
+    if (refused.has(reg.epoch)) return at('refused', refused.get(reg.epoch) as string);
+    const got = await imported(reg);
+    if ('waiting' in got) return at('waiting', got.waiting);
+    if ('refused' in got) {
+      if (got.final) {
+        refused.set(reg.epoch, got.refused);
+        o.onUnchallengeable?.(reg.epoch, got.refused);
+      }
+      once(`refused:${reg.epoch}:${got.refused}`, () =>
+        o.logger?.error({ epoch: String(reg.epoch) }, got.refused),
+      );
+      return at(got.final ? 'refused' : 'waiting', got.refused);
+    }
+    const graph = got.claim.graph;
+    const kickoffTxid = txidHex(gameTx(graph, 'kickoff').tx);
+    const claimTxid = hashToDisplayHex(reg.claim.txid);
+    const spend = await verifiedOutspend(o.backend, claimTxid, reg.claim.vout);
+    if (!spend.spent || spend.txid === undefined) return at('waiting', 'no kick-off yet');
+    if (spend.txid !== kickoffTxid) {
+      // The covenant allows no other spender; seen, the claim output was not the graph's.
+      const reason = `the claim output was spent by ${spend.txid}, not the graph's kick-off ${kickoffTxid}`;
+      refused.set(reg.epoch, reason);
+      o.logger?.error({ epoch: String(reg.epoch) }, reason);
+      return at('refused', reason);
+    }
+    const status = spend.spender.status;
+    if (!status.confirmed || tip - status.blockHeight + 1 < o.confirmations) {
+      return at('waiting', 'the kick-off is not deep enough');
+    }
+    // Only a kick-off at depth is read: a txid does not cover its witness.
+    const root = readKickoff(graph, spend.spender.tx).find((v) => v.label === 'root');
+    if (root === undefined) throw new VigilError(`Epoch ${reg.epoch}'s kick-off carries no root`);
+    if (equalBytes(root.value, got.tape.root)) {
+      o.follower.forget(reg.epoch);
+      return at('valid', 'the kick-off claims the root Vigil computed');
+    }
+    if (got.w === undefined) {
+      const reason = `the kick-off claims 0x${bytesToHex(root.value)}, Vigil computed 0x${bytesToHex(got.tape.root)}, and Vigil has no game in this claim`;
+      o.logger?.error(
+        { epoch: String(reg.epoch), kickoff: kickoffTxid },
+        `VigilFalseClaimUnchallengeable: ${reason}`,
+      );
+      o.onUnchallengeable?.(reg.epoch, reason);
+      o.follower.forget(reg.epoch);
+      return at('fraud', reason);
+    }
+    const { record } = await o.store.open({
+      epoch: reg.epoch,
+      kickoffTxid: asTxid(kickoffTxid),
+      kickoffHeight: status.blockHeight,
+      w: got.w,
+      document: bytesToHex(got.claim.hash),
+    });
+    await o.track(record.id);
+    o.follower.forget(reg.epoch);
+    o.logger?.warn(
+      { epoch: String(reg.epoch), game: record.id, kickoff: kickoffTxid, w: got.w },
+      'a false claim: Vigil plays its game',
+    );
+    return at(
+      'fraud',
+      `the kick-off claims 0x${bytesToHex(root.value)}, Vigil computed 0x${bytesToHex(got.tape.root)}`,
+      record.id,
+    );
+  }
+
+  async function poll(tip: number): Promise<ClaimJudgement[]> {
+    const out: ClaimJudgement[] = [];
+    for (const reg of o.follower.claims()) {
+      if (reg.documentHash === undefined) continue;
+      out.push(await judge(reg, tip));
+    }
+    return out;
+  }
+
+  /** Vigil's run of the epoch on the program, held to the model's root (a mismatch is Vigil's own bug). */
+  function honestOf(claim: ClaimGraph, tape: EpochTape): HonestView {
+    const view = checkpointedView(claim.spec.program, tape.tape, { maxSteps: 2 ** shape.depth });
+    if (view.result !== wordOf(tape.root)) {
+      throw new VigilError(
+        `The governance program's run of epoch ${tape.epoch} halts on another root than the model's: Vigil will not play on it`,
+      );
+    }
+    return view;
+  }
+
+  async function materialOf(rec: GameRecord): Promise<GameMaterial> {
+    const hit = materials.get(rec.id);
+    if (hit !== undefined) return hit;
+    let entry = imports.get(rec.document);
+    if (entry === undefined) {
+      const reg = o.follower.claim(rec.epoch);
+      if (reg === undefined) {
+        throw new ClaimNotReadyError(`Epoch ${rec.epoch}'s claim is not read from the L2 registry yet`);
+      }
+      const got = await imported(reg);
+      if ('waiting' in got) throw new ClaimNotReadyError(`Epoch ${rec.epoch}'s claim: ${got.waiting}`);
+      if ('refused' in got) throw new VigilError(`Epoch ${rec.epoch}'s claim: ${got.refused}`);
+      entry = got;
+    }
+    if (bytesToHex(entry.claim.hash) !== rec.document) {
+      throw new VigilError(
+        `Game ${rec.id} was opened on document ${rec.document}, not ${bytesToHex(entry.claim.hash)}`,
+      );
+    }
+    if (entry.w !== rec.w)
+      throw new VigilError(`Game ${rec.id} is Vigil's game ${rec.w}, the claim says ${entry.w}`);
+    const id = o.identity;
+    if (id === undefined) throw new VigilError(`Game ${rec.id}: this process has no challenger key`);
+    const claim = entry.claim.graph;
+    const scope = challengerScope(id, shape, gameClaimOf(rec.epoch));
+    const material: GameMaterial = {
+      claim,
+      sigs: entry.claim.sigs,
+      honest: honestOf(claim, entry.tape),
+      keys: { secret: id.secret, sign: challengerSignerOf(id, scope) },
+    };
+    materials.set(rec.id, material);
+    if (rec.state === 'resolved') materials.delete(rec.id);
+    return material;
+  }
+
+  return { poll, materialOf };
+}
+
+function sameKeys(a: SignerKeys, b: SignerKeys): boolean {
+  if (a.size !== b.size) return false;
+  for (const [label, k] of a) {
+    const other = b.get(label);
+    if (other === undefined || other.hashes.length !== k.hashes.length) return false;
+    if (k.hashes.some((h, i) => !equalBytes(h, other.hashes[i] as Uint8Array))) return false;
+  }
+  return true;
+}
