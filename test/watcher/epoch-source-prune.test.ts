@@ -11,6 +11,9 @@ import type { ImportedGraph } from '../../src/dispute/graph/import.ts';
 import { FAULTS, reexecute } from '../../src/governance/index.ts';
 import { generateWorkload } from '../../src/governance/workload.ts';
 import type { FraudDiagnosis } from '../../src/judge/diagnose.ts';
+import { runProgram } from '../../src/machine/interpreter.ts';
+import { wordOf } from '../../src/machine/isa.ts';
+import { governanceProgram } from '../../src/machine/programs/governance.ts';
 import { createL2EpochSource, type L2EpochSource } from '../../src/watcher/epoch-source.ts';
 import type { GraphRegistry } from '../../src/watcher/graph-registry.ts';
 import { type Chain, startChain, testRedis } from '../l2/helpers.ts';
@@ -170,6 +173,27 @@ describe('the epoch source prunes the L2 journal behind what was judged for good
         expect(got.l2).toEqual(want.l2);
       }
     }
+    // Each kept epoch's tape (a game's honest run) is the same from the base as from genesis, starts on
+    // the previous epoch's root, and runs on the governance program to the model's root.
+    expect(restarted.epochTape(base)).toBeUndefined();
+    const ends = whole.ingestion.derivation.epochEnds;
+    for (let e = base + 1n; e <= ended; e++) {
+      const want = whole.epochTape(e);
+      const got = restarted.epochTape(e);
+      if (want === undefined || got === undefined) throw new Error(`no tape of epoch ${e}`);
+      expect(bytesToHex(got.tape.root)).toBe(bytesToHex(want.tape.root));
+      expect(`0x${bytesToHex(got.preRoot)}`).toBe(ends.find((x) => x.epoch === e - 1n)?.root);
+      expect(bytesToHex(got.tape.imageRoot)).toBe(bytesToHex(got.preRoot));
+      const run = runProgram(governanceProgram(), got.tape, {
+        maxSteps: 1 << 24,
+        keepSteps: false,
+        hashChain: false,
+      });
+      expect(run.status).toBe('halted');
+      expect(run.result).toBe(wordOf(got.root));
+      expect(`0x${bytesToHex(got.root)}`).toBe(ends.find((x) => x.epoch === e)?.root);
+    }
+
     // The governed window of the first kept epoch is still known (its parameters are the base's).
     expect(restarted.governedChallengeWindow(base + 1n)).toEqual(whole.governedChallengeWindow(base + 1n));
 
