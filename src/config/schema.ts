@@ -247,6 +247,11 @@ const secrets = z
 const keys = z
   .strictObject({
     watcher: secretSource.optional().describe('the watcher wallet key: { file } or { env }'),
+    l2: secretSource
+      .optional()
+      .describe(
+        "Vigil's L2 account key (64 hex): in mode challenge it registers Vigil's challenger key and posts its bundle for each claim of l2.contracts.challengerRegistry that lists it, paying L2 gas",
+      ),
   })
   .prefault({});
 

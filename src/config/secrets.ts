@@ -77,6 +77,9 @@ export function secretFiles(config: VigilConfig): { file: string; what: string }
   if (config.keys.watcher?.file !== undefined) {
     files.push({ file: config.keys.watcher.file, what: 'keys.watcher.file' });
   }
+  if (config.keys.l2?.file !== undefined) {
+    files.push({ file: config.keys.l2.file, what: 'keys.l2.file' });
+  }
   if (config.bitcoin.auth.passwordFile !== undefined) {
     files.push({ file: config.bitcoin.auth.passwordFile, what: 'bitcoin.auth.passwordFile' });
   }

@@ -79,6 +79,8 @@ export async function runWatchDaemon(
                       logger,
                     }),
                     walletKey,
+                    backend,
+                    logger,
                   });
             watcher = createWatcher({
               redis: base.redis.client(),

@@ -6,27 +6,32 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { Address } from 'viem';
 import { stepCircuitById } from '../../circuits/index.ts';
 import { CoreRpcBackend } from '../bitcoin/backends/core-rpc.ts';
 import { EsploraBackend } from '../bitcoin/backends/esplora.ts';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
+import { addressForScript } from '../bitcoin/codec/address.ts';
 import { loadWalletKey, type WalletKey } from '../bitcoin/wallet/keys.ts';
 import type { VigilConfig } from '../config/schema.ts';
 import { readSecret } from '../config/secrets.ts';
 import { hexToBytes } from '../core/bytes.ts';
-import { challengerIdentity } from '../dispute/game/challenger-identity.ts';
+import { bondCoinScript, challengerIdentity } from '../dispute/game/challenger-identity.ts';
 import { claimDocumentLimits } from '../dispute/game/claim-import.ts';
-import { claimParameters } from '../dispute/game/claim-parameters.ts';
+import { bondCoinMinimum, claimParameters } from '../dispute/game/claim-parameters.ts';
 import type { GraphExpectations } from '../dispute/graph/import.ts';
 import { defaultGraphParameters } from '../dispute/graph/parameters.ts';
 import { InputsFileError } from '../governance/errors.ts';
 import { INPUTS_FORMAT, parseInputsFile } from '../governance/inputs-file.ts';
 import type { GenesisOptions } from '../governance/state.ts';
+import { type BundlePosterOptions, createBundlePoster } from '../l2/bundle-poster.ts';
 import { createClaimFollower } from '../l2/claim-follower.ts';
 import type { WatchedDeployment } from '../l2/governance-contracts.ts';
+import { l2Sender } from '../l2/registry-sender.ts';
 import type { L2Rpc } from '../l2/rpc.ts';
 import type { RedisClient } from '../store/redis.ts';
 import { claimDocumentReader } from './claim-documents.ts';
+import { REGISTRY_CLAIM_INSTANCE } from './claim-games.ts';
 import { createL2EpochSource, type L2EpochSource } from './epoch-source.ts';
 import { defaultImportWorkers, GraphImportPool, type GraphImportRunner } from './graph-import-pool.ts';
 import type { ClaimWatchOptions, WatcherOptions } from './watcher.ts';
@@ -194,7 +199,13 @@ export function importPoolFromConfig(config: VigilConfig, logger?: Logger): Grap
  */
 export function claimWatchFromConfig(
   config: VigilConfig,
-  parts: { source: L2EpochSource; rpc: L2Rpc; walletKey: WalletKey | undefined },
+  parts: {
+    source: L2EpochSource;
+    rpc: L2Rpc;
+    walletKey: WalletKey | undefined;
+    backend: BitcoinBackend;
+    logger?: Logger;
+  },
 ): ClaimWatchOptions | undefined {
   const address = config.l2.contracts.challengerRegistry;
   const d = config.dispute;
@@ -209,8 +220,34 @@ export function claimWatchFromConfig(
     maxRange: BigInt(config.l2.maxRange),
   });
   const key = parts.walletKey;
+  const identity = key === undefined ? undefined : challengerIdentity((tag) => key.derivedSecret(tag));
+  const poster =
+    identity === undefined || config.mode !== 'challenge' || config.keys.l2 === undefined
+      ? undefined
+      : createBundlePoster({
+          read: (what, fn) => parts.rpc.call(what, fn),
+          ...l2SenderFromConfig(config, address as Address),
+          address: address as Address,
+          identity,
+          shape: params.shape,
+          claimOf: (epoch) => ({
+            network: config.bitcoin.network,
+            operator: expectations.operator,
+            epoch,
+            instance: REGISTRY_CLAIM_INSTANCE,
+          }),
+          bondCoins: async () => {
+            const utxos = await parts.backend.getUtxos(
+              addressForScript(bondCoinScript(identity), config.bitcoin.network) as string,
+            );
+            return utxos.filter((u) => u.confirmed);
+          },
+          bondMinimum: bondCoinMinimum(params),
+          ...(parts.logger ? { logger: parts.logger } : {}),
+        });
   return {
     sync: () => follower.sync(),
+    ...(poster === undefined ? {} : { poster }),
     follower,
     documentOf: claimDocumentReader(
       d.graphDir,
@@ -220,8 +257,30 @@ export function claimWatchFromConfig(
     params,
     operator: expectations.operator,
     committee: expectations.committee,
-    identity: key === undefined ? undefined : challengerIdentity((tag) => key.derivedSecret(tag)),
+    identity,
   };
+}
+
+/**
+ * Vigil's L2 account from `keys.l2` and a sender of registry calls from it, through the primary L2 node:
+ * each call is simulated first (a refusal is read as the contract's error, not paid for), then sent and
+ * waited for.
+ */
+export function l2SenderFromConfig(
+  config: VigilConfig,
+  registry: Address,
+): { account: Address; send: BundlePosterOptions['send'] } {
+  const source = config.keys.l2;
+  if (source === undefined) throw new Error('keys.l2 is not configured');
+  const text = readSecret(source, 'keys.l2', process.env, {
+    allowInsecureFiles: config.secrets.allowInsecureFiles,
+  });
+  return l2Sender({
+    url: config.l2.rpcUrls[0] as string,
+    secret: text,
+    registry,
+    timeoutMs: config.l2.requestTimeoutMs,
+  });
 }
 
 /** Everything `vigil watch` needs to find and judge kick-offs is configured. */

@@ -40,6 +40,7 @@ import {
   type ReexecutionFact,
   type Verdict,
 } from '../judge/verdict.ts';
+import type { BundlePoster } from '../l2/bundle-poster.ts';
 import type { HealthRegistry } from '../observability/health.ts';
 import { DISPUTE_QUEUE, DisputeQueue } from '../queue/dispute-queue.ts';
 import { type WatcherMetrics, watcherMetrics } from '../queue/metrics.ts';
@@ -159,6 +160,8 @@ export type ClaimWatchOptions = Omit<
 > & {
   /** Reads the registry up to its depth (ClaimFollower.sync). */
   sync(): Promise<void>;
+  /** Registers Vigil's key and posts its bundles (mode challenge with an L2 account key). */
+  poster?: BundlePoster;
 };
 
 export type Watcher = Component & {
@@ -664,6 +667,13 @@ export function createWatcher(o: WatcherOptions): Watcher {
             await c.sync();
             return true;
           });
+          if (synced && c.poster !== undefined) {
+            const poster = c.poster;
+            await step('claims', async () => {
+              await poster.ensureRegistered();
+              await poster.post(c.follower.claims());
+            });
+          }
           if (synced) {
             const judged = (await step('claims', () => judge.poll(tip))) ?? [];
             for (const j of judged) {

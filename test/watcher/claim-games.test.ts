@@ -17,6 +17,7 @@ import { Registry } from 'prom-client';
 import type { Abi, Address, PublicClient } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EsploraBackend } from '../../src/bitcoin/backends/esplora.ts';
+import { addressForScript } from '../../src/bitcoin/codec/address.ts';
 import { type Simnet, startSimnet } from '../../src/bitcoin/simnet/start.ts';
 import { taprootOutput } from '../../src/bitcoin/taproot/output.ts';
 import { hashToDisplayHex, txid, txidHex } from '../../src/bitcoin/tx/serialize.ts';
@@ -31,15 +32,21 @@ import {
 } from '../../src/dispute/game/challenger-identity.ts';
 import { claimDocumentHash, claimGraphToDocument } from '../../src/dispute/game/claim-document.ts';
 import { buildClaimGraph, claimOutput } from '../../src/dispute/game/claim-graph.ts';
-import { claimParameters } from '../../src/dispute/game/claim-parameters.ts';
+import { bondCoinMinimum, claimParameters } from '../../src/dispute/game/claim-parameters.ts';
 import { completeKickoff } from '../../src/dispute/game/claim-spend.ts';
 import { collectGamePresignatures, presignGame } from '../../src/dispute/game/game-spend.ts';
 import { GameStore } from '../../src/dispute/records/game-store.ts';
-import { encodeBundleKeys } from '../../src/l2/challenger-registry.ts';
+import { type BondCoin, createBundlePoster } from '../../src/l2/bundle-poster.ts';
+import {
+  type ClaimRegistration,
+  encodeBundleKeys,
+  readClaimRegistration,
+} from '../../src/l2/challenger-registry.ts';
 import { createClaimFollower } from '../../src/l2/claim-follower.ts';
 import { challengerRegistryAbi, epochManagerAbi } from '../../src/l2/contracts/artifacts/abis.ts';
 import type { Deployment } from '../../src/l2/deploy.ts';
 import { DEVNET_DEPLOYER, DEVNET_OPERATOR } from '../../src/l2/devnet.ts';
+import { l2Sender } from '../../src/l2/registry-sender.ts';
 import { wordBytes } from '../../src/machine/isa.ts';
 import { HealthRegistry } from '../../src/observability/health.ts';
 import { deleteKeysByPrefix } from '../../src/store/redis.ts';
@@ -63,10 +70,11 @@ import { smallEpoch } from '../dispute/game/setup.ts';
 const shape = claimParameters('regtest').shape;
 const epochRun = smallEpoch();
 const FALSE_ROOT = epochRun.honest.result ^ 1n;
-/** Anvil's dev account standing for Vigil's L2 account (posting the bundle is not built into the daemon). */
-const VIGIL_L2: Address = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC';
+/** Anvil's dev account #2 (0x3C44…93BC), Vigil's L2 account: the watcher registers and posts from it. */
+const VIGIL_L2_KEY = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
 const WALLET_SECRET = sha256(utf8('vigil claim-games test wallet'));
 const identity = challengerIdentity((tag) => WalletKey.fromBytes(WALLET_SECRET).derivedSecret(tag));
+const VIGIL_L2_ADDRESS = '0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc';
 const hex = (b: Uint8Array) => `0x${bytesToHex(b)}` as const;
 
 let on: RegistryOnAnvil;
@@ -81,7 +89,6 @@ const endEpoch = () =>
 beforeAll(async () => {
   on = await registryOnAnvil({ shape, bundleWindow: 50n, maxChallengers: 10 });
   ({ dep, registry, pub } = on);
-  await call(VIGIL_L2, registry, challengerRegistryAbi as Abi, 'register', [hex(identity.key)]);
 }, 60_000);
 
 afterAll(async () => {
@@ -121,8 +128,18 @@ async function claimOn(sim: Simnet, epoch: bigint, dir: string, root: bigint, pu
     `0x${hashToDisplayHex(fundingTxid)}`,
     0,
   ]);
-  // Vigil's bundle: the keys its seed derives for this claim, and its bond coin.
-  const keys = bundleKeysOf(
+  // Vigil's watcher sees the claim list its key and posts its bundle: the operator builds on that.
+  let reg: ClaimRegistration | undefined;
+  for (let i = 0; i < 200 && (reg?.bundles.length ?? 0) === 0; i++) {
+    await settle(50);
+    reg = await readClaimRegistration(pub, registry, epoch, {
+      fromBlock: dep.startBlock,
+      toBlock: await pub.getBlockNumber({ cacheTime: 0 }),
+    });
+  }
+  const posted = reg?.bundles[0];
+  if (posted === undefined) throw new Error(`Vigil posted no bundle for epoch ${epoch}`);
+  const ours = bundleKeysOf(
     identity,
     challengerScope(identity, shape, {
       network: 'regtest',
@@ -131,15 +148,10 @@ async function claimOn(sim: Simnet, epoch: bigint, dir: string, root: bigint, pu
       instance: REGISTRY_CLAIM_INSTANCE,
     }),
   );
-  await call(VIGIL_L2, registry, challengerRegistryAbi as Abi, 'postBundle', [
-    epoch,
-    0,
-    `0x${hashToDisplayHex(fundingTxid)}`,
-    1,
-    bond,
-    hex(encodeBundleKeys(keys, shape)),
-  ]);
-  const spec = fundedSpec(fx, { txid: fundingTxid, vout: 0 }, [{ txid: fundingTxid, vout: 1 }]);
+  expect(bytesToHex(posted.keys)).toBe(bytesToHex(encodeBundleKeys(ours, shape)));
+  // One of Vigil's coins at its bond address (a coin no claim still open names).
+  expect(posted.bondCoin.value).toBe(bond);
+  const spec = fundedSpec(fx, { txid: fundingTxid, vout: 0 }, [posted.bondCoin]);
   const built = buildClaimGraph(spec);
   const presign = (g: Parameters<typeof presignGame>[0]) =>
     collectGamePresignatures(
@@ -200,14 +212,30 @@ async function watcherOn(sim: Simnet, dir: string) {
   const metrics = new Registry();
   const lines: { msg: string; epoch?: string; outcome?: string }[] = [];
   const backend = new EsploraBackend({ baseUrl: sim.esploraUrl, retry: { attempts: 1 } });
+  const params = claimParameters('regtest');
+  const fx = makeClaimFixture({ shape, challengers: 1 });
+  const bondAddress = addressForScript(bondCoinScript(identity), 'regtest') as string;
+  const poster = createBundlePoster({
+    read: (_what, fn) => fn(pub),
+    ...l2Sender({ url: on.anvil.rpcUrl, secret: VIGIL_L2_KEY, registry, timeoutMs: 5_000 }),
+    address: registry,
+    identity,
+    shape,
+    claimOf: (epoch) => ({
+      network: 'regtest',
+      operator: fx.spec.operator,
+      epoch,
+      instance: REGISTRY_CLAIM_INSTANCE,
+    }),
+    bondCoins: async () => (await backend.getUtxos(bondAddress)).filter((u) => u.confirmed),
+    bondMinimum: bondCoinMinimum(params),
+  });
   const follower = createClaimFollower({
     read: (_what, fn) => fn(pub),
     address: registry,
     startBlock: dep.startBlock,
     confirmations: 1,
   });
-  const params = claimParameters('regtest');
-  const fx = makeClaimFixture({ shape, challengers: 1 });
   const watcher: Watcher = createWatcher({
     redis,
     prefix,
@@ -221,6 +249,7 @@ async function watcherOn(sim: Simnet, dir: string) {
     source: undefined,
     claims: {
       sync: () => follower.sync(),
+      poster,
       follower,
       documentOf: claimDocumentReader(dir, 64 * 1024 * 1024),
       epochTape: tapeOf,
@@ -239,6 +268,17 @@ async function watcherOn(sim: Simnet, dir: string) {
     logger: pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) }),
   });
   await watcher.start();
+  // Vigil registers its challenger key on its first poll: only then do claims list it.
+  for (let i = 0; i < 200; i++) {
+    const owner = await pub.readContract({
+      address: registry,
+      abi: challengerRegistryAbi,
+      functionName: 'ownerOf',
+      args: [hex(identity.key)],
+    });
+    if (owner.toLowerCase() === VIGIL_L2_ADDRESS) break;
+    await settle(50);
+  }
   return {
     watcher,
     games: new GameStore(redis, prefix),
@@ -307,7 +347,7 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
         v.lines.some((l) => l.msg === 'claim judged' && l.epoch === epoch && l.outcome === outcome);
       for (
         let i = 0;
-        i < 100 && !(judged('1', 'valid') && v.lines.some((l) => /HASH_MISMATCH/.test(l.msg)));
+        i < 200 && !(judged('1', 'valid') && v.lines.some((l) => /HASH_MISMATCH/.test(l.msg)));
         i++
       )
         await settle(50);
@@ -316,8 +356,9 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
       expect((await v.games.listAll()).records).toEqual([]);
 
       writeFileSync(wrong.path, wrong.document);
+      // The record opens within the poll, the log line after it: wait for both.
       let records = (await v.games.listAll()).records;
-      for (let i = 0; i < 100 && records.length === 0; i++) {
+      for (let i = 0; i < 200 && (records.length === 0 || !judged('2', 'fraud')); i++) {
         await settle(50);
         records = (await v.games.listAll()).records;
       }
@@ -332,4 +373,53 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('the bundle poster: a squatted key is an error that says so; no bond coin or a closed window posts nothing', async () => {
+    const squatter: Address = '0x90F79bf6EB2c4f870365E785982E1f101E93b906';
+    const other = challengerIdentity((tag) => sha256(utf8(`a squatted identity ${tag}`)));
+    await call(squatter, registry, challengerRegistryAbi as Abi, 'register', [hex(other.key)]);
+    const fx = makeClaimFixture({ shape, challengers: 1 });
+    const posterOf = (id: typeof identity, coins: BondCoin[]) =>
+      createBundlePoster({
+        read: (_what, fn) => fn(pub),
+        ...l2Sender({ url: on.anvil.rpcUrl, secret: VIGIL_L2_KEY, registry, timeoutMs: 5_000 }),
+        address: registry,
+        identity: id,
+        shape,
+        claimOf: (epoch) => ({ network: 'regtest', operator: fx.spec.operator, epoch, instance: 0 }),
+        bondCoins: async () => coins,
+        bondMinimum: bondCoinMinimum(claimParameters('regtest')),
+      });
+    await expect(posterOf(other, []).ensureRegistered()).rejects.toThrow(
+      /is registered to 0x90f79bf6eb2c4f870365e785982e1f101e93b906, not to its L2 account/,
+    );
+    // Vigil's own key is registered to its account already: nothing is sent.
+    const vigil = posterOf(identity, []);
+    expect(await vigil.ensureRegistered()).toBe('already');
+
+    // A claim listing Vigil (and the squatter), with no coin at Vigil's bond address big enough.
+    await endEpoch();
+    const epoch = 3n;
+    await call(DEVNET_OPERATOR, registry, challengerRegistryAbi as Abi, 'openClaim', [
+      epoch,
+      `0x${'cd'.repeat(32)}`,
+      0,
+    ]);
+    const read = async () =>
+      (await readClaimRegistration(pub, registry, epoch, {
+        fromBlock: dep.startBlock,
+        toBlock: await pub.getBlockNumber({ cacheTime: 0 }),
+      })) as ClaimRegistration;
+    const small: BondCoin = { txid: 'ee'.repeat(32), vout: 0, value: 1_000n };
+    expect(await posterOf(identity, [small]).post([await read()])).toMatchObject([
+      { epoch, outcome: 'no-bond-coin' },
+    ]);
+    // Past the bundle window: nothing is posted, and it says why.
+    await pub.request({ method: 'anvil_mine' as never, params: ['0x40'] as never });
+    const coin: BondCoin = { txid: 'ef'.repeat(32), vout: 1, value: 5_000_000n };
+    expect(await posterOf(identity, [coin]).post([await read()])).toMatchObject([
+      { epoch, outcome: 'window-closed' },
+    ]);
+    expect((await read()).bundles).toEqual([]);
+  }, 60_000);
 });

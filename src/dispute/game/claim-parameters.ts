@@ -60,3 +60,12 @@ export function claimParameters(network: BitcoinNetwork): ClaimParameters {
   }
   return p;
 }
+
+/**
+ * The least a bond coin must hold to pay its challenge: the bond b, the challenge's fee at its rate (its
+ * transaction is under 1,000 vB with a committee of any size the graph allows: a covenant leaf spend of
+ * A_w, w's key-path spend, two outputs) and 330
+ * sats of change. The claim graph refuses a bundle's coin that holds less.
+ */
+export const bondCoinMinimum = (p: ClaimParameters): bigint =>
+  p.values.bond + (p.challengeFeeRate ?? p.feeRate) * 1_000n + 330n;

@@ -1,0 +1,187 @@
+/**
+ * Vigil's own part in the L2's challenger registry (docs/protocol.md §24.1): its challenger key registered
+ * once from its L2 account, and its bundle posted for every claim that lists the key, while the claim's
+ * bundle window is open: the Winternitz keys its seed derives for that claim's game and a bond coin of
+ * its own (a confirmed coin at its bond address holding at least the bond and the challenge's fee, not
+ * named for another claim still open). Without a bundle Vigil has no game in the claim: it can only
+ * alert on a false one.
+ *
+ * What it sends is checked against the chain before it is sent (the key's owner, the slot's bundle), so
+ * a poll run twice, or by a restarted process, does not post twice; a post the contract refuses is
+ * logged with its reason and tried again on the next poll only while the window is open.
+ */
+import type { Logger } from 'pino';
+import type { Address, Hex, PublicClient } from 'viem';
+import { hashToDisplayHex } from '../bitcoin/tx/serialize.ts';
+import { bytesToHex, equalBytes } from '../core/bytes.ts';
+import { VigilError } from '../core/errors.ts';
+import {
+  bundleKeysOf,
+  type ChallengerIdentity,
+  challengerScope,
+} from '../dispute/game/challenger-identity.ts';
+import type { SearchShape } from '../dispute/game/grid.ts';
+import type { GameClaim } from '../dispute/game/key-plan.ts';
+import { type ClaimRegistration, encodeBundleKeys } from './challenger-registry.ts';
+import { challengerRegistryAbi } from './contracts/artifacts/abis.ts';
+
+export class BundlePosterError extends VigilError {
+  override name = 'BundlePosterError';
+}
+
+/** A coin Vigil may name as its bond: txid in display order. */
+export type BondCoin = { readonly txid: string; readonly vout: number; readonly value: bigint };
+
+export type BundlePosterOptions = {
+  /** Runs a read on the L2. */
+  readonly read: <T>(what: string, fn: (client: PublicClient) => Promise<T>) => Promise<T>;
+  /** Sends a registry call from Vigil's L2 account and waits for its receipt (status 'success' or 'reverted'). */
+  readonly send: (
+    functionName: 'register' | 'postBundle',
+    args: readonly unknown[],
+  ) => Promise<'success' | 'reverted'>;
+  readonly address: Address;
+  /** Vigil's L2 account: the owner its key is registered to. */
+  readonly account: Address;
+  readonly identity: ChallengerIdentity;
+  readonly shape: SearchShape;
+  /** The claim a game's keys are bound to, but for its epoch (network, operator, instance). */
+  readonly claimOf: (epoch: bigint) => GameClaim;
+  /** Vigil's confirmed coins at its bond address. */
+  readonly bondCoins: () => Promise<readonly BondCoin[]>;
+  /** The least a bond coin must hold (claim-parameters.ts `bondCoinMinimum`). */
+  readonly bondMinimum: bigint;
+  readonly logger?: Logger;
+};
+
+export type PostOutcome = {
+  readonly epoch: bigint;
+  readonly slot: number;
+  readonly outcome: 'posted' | 'already-posted' | 'window-closed' | 'no-bond-coin' | 'refused';
+  readonly bond?: BondCoin;
+};
+
+export type BundlePoster = {
+  /**
+   * Registers Vigil's key to its L2 account unless it already is; a key owned by another account (a
+   * squatter: nothing ties a key to its owner on the L2) is an error that says so.
+   */
+  ensureRegistered(): Promise<'registered' | 'already'>;
+  /** Posts Vigil's bundle in every claim of `claims` that lists its key and has none from it yet. */
+  post(claims: readonly ClaimRegistration[]): Promise<PostOutcome[]>;
+};
+
+const ZERO = `0x${'00'.repeat(32)}`;
+const outpointKey = (c: { txid: string; vout: number }) => `${c.txid}:${c.vout}`;
+
+export function createBundlePoster(o: BundlePosterOptions): BundlePoster {
+  const key = `0x${bytesToHex(o.identity.key)}` as Hex;
+  let registered = false;
+  let window: bigint | undefined;
+
+  const readRegistry = <T>(functionName: string, args: readonly unknown[]): Promise<T> =>
+    o.read(`eth_call ${functionName}`, (c) =>
+      c.readContract({ address: o.address, abi: challengerRegistryAbi, functionName, args } as never),
+    ) as Promise<T>;
+
+  async function ensureRegistered(): Promise<'registered' | 'already'> {
+    if (registered) return 'already';
+    const owner = (await readRegistry<Address>('ownerOf', [key])).toLowerCase();
+    if (owner === o.account.toLowerCase()) {
+      registered = true;
+      return 'already';
+    }
+    if (owner !== '0x0000000000000000000000000000000000000000') {
+      throw new BundlePosterError(
+        `Vigil's challenger key ${key} is registered to ${owner}, not to its L2 account ${o.account}: it cannot post bundles`,
+        {
+          metaMessages: [
+            'Another account registered the key first; Vigil needs its own key registered to its account.',
+          ],
+        },
+      );
+    }
+    const mine = await readRegistry<Hex>('registrantKey', [o.account]);
+    if (mine !== ZERO) {
+      throw new BundlePosterError(
+        `The L2 account ${o.account} already registered another key (${mine}): one key per account`,
+      );
+    }
+    if ((await o.send('register', [key])) !== 'success') {
+      throw new BundlePosterError(`Registering Vigil's challenger key ${key} was refused by the registry`);
+    }
+    registered = true;
+    o.logger?.info({ key, account: o.account }, "Vigil's challenger key is registered on the L2");
+    return 'registered';
+  }
+
+  async function post(claims: readonly ClaimRegistration[]): Promise<PostOutcome[]> {
+    const out: PostOutcome[] = [];
+    const due = claims.filter((c) => c.documentHash === undefined && slotOf(c) !== undefined && !hasOurs(c));
+    if (due.length === 0) return out;
+    window ??= await readRegistry<bigint>('bundleWindow', []);
+    const head = await o.read('eth_blockNumber', (c) => c.getBlockNumber({ cacheTime: 0 }));
+    // Coins named in claims not judged yet are held for those claims' challenges.
+    const named = new Set(
+      claims.flatMap((c) =>
+        c.bundles
+          .filter((b) => equalBytes(b.key, o.identity.key))
+          .map((b) => outpointKey({ txid: hashToDisplayHex(b.bondCoin.txid), vout: b.bondCoin.vout })),
+      ),
+    );
+    const coins = (await o.bondCoins()).filter((c) => c.value >= o.bondMinimum && !named.has(outpointKey(c)));
+    for (const reg of due) {
+      const slot = slotOf(reg) as number;
+      if (head > reg.openedAt + window) {
+        o.logger?.error(
+          { epoch: String(reg.epoch), slot },
+          "the claim's bundle window closed before Vigil posted its bundle: it has no game in this claim",
+        );
+        out.push({ epoch: reg.epoch, slot, outcome: 'window-closed' });
+        continue;
+      }
+      const posted = await readRegistry<Hex>('bundleHash', [reg.epoch, slot]);
+      if (posted !== ZERO) {
+        out.push({ epoch: reg.epoch, slot, outcome: 'already-posted' });
+        continue;
+      }
+      const bond = coins.shift();
+      if (bond === undefined) {
+        o.logger?.error(
+          { epoch: String(reg.epoch), slot, minimum: String(o.bondMinimum) },
+          'no free bond coin: Vigil cannot post its bundle, so it will have no game in this claim (fund its bond address)',
+        );
+        out.push({ epoch: reg.epoch, slot, outcome: 'no-bond-coin' });
+        continue;
+      }
+      const keys = bundleKeysOf(o.identity, challengerScope(o.identity, o.shape, o.claimOf(reg.epoch)));
+      const result = await o.send('postBundle', [
+        reg.epoch,
+        slot,
+        `0x${bond.txid}`,
+        bond.vout,
+        bond.value,
+        `0x${bytesToHex(encodeBundleKeys(keys, o.shape))}`,
+      ]);
+      if (result !== 'success') {
+        o.logger?.error({ epoch: String(reg.epoch), slot }, "the registry refused Vigil's bundle");
+        out.push({ epoch: reg.epoch, slot, outcome: 'refused' });
+        continue;
+      }
+      o.logger?.info(
+        { epoch: String(reg.epoch), slot, bond: outpointKey(bond) },
+        "Vigil's bundle is posted: it has a game in this claim",
+      );
+      out.push({ epoch: reg.epoch, slot, outcome: 'posted', bond });
+    }
+    return out;
+  }
+
+  function slotOf(reg: ClaimRegistration): number | undefined {
+    const i = reg.listed.findIndex((k) => equalBytes(k, o.identity.key));
+    return i < 0 ? undefined : i;
+  }
+  const hasOurs = (reg: ClaimRegistration) => reg.bundles.some((b) => equalBytes(b.key, o.identity.key));
+
+  return { ensureRegistered, post };
+}
