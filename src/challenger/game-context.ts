@@ -10,6 +10,7 @@
 import type { Logger } from 'pino';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import type { BitcoinNetwork } from '../bitcoin/network.ts';
+import { VigilError } from '../core/errors.ts';
 import type { ClaimGraph } from '../dispute/game/claim-graph.ts';
 import type { GamePresignatures } from '../dispute/game/game-spend.ts';
 import type { HonestView } from '../dispute/game/honest-view.ts';
@@ -19,6 +20,14 @@ import type { GameStore } from '../dispute/records/game-store.ts';
 import type { GameRecord } from '../dispute/records/game-types.ts';
 import type { WatcherMetrics } from '../queue/metrics.ts';
 import type { FeePolicy } from '../sender/send.ts';
+
+/**
+ * The claim's material cannot be put together yet (after a restart, before the L2 and its registry are
+ * read that far): the run waits and the next one asks again. Not a failure.
+ */
+export class GameMaterialNotReadyError extends VigilError {
+  override name = 'GameMaterialNotReadyError';
+}
 
 /** What Vigil holds of one claim, as challenger w. */
 export type GameMaterial = {

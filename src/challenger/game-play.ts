@@ -40,7 +40,7 @@ import { asTxid } from '../dispute/records/types.ts';
 import { wordOf } from '../machine/isa.ts';
 import { type CheckedTx, feeRateNow, SendRefusedError } from '../sender/send.ts';
 import { type GameProgress, readGameProgress } from './game-chain.ts';
-import type { GameJobContext, GameMaterial } from './game-context.ts';
+import { type GameJobContext, type GameMaterial, GameMaterialNotReadyError } from './game-context.ts';
 import { checkedTx, type GameSendResult, sendContextOf, sendGameTx } from './game-send.ts';
 import type { DisputeJobData } from './payloads.ts';
 
@@ -64,7 +64,13 @@ export async function processGame(ctx: GameJobContext, data: DisputeJobData): Pr
     await ctx.untrack(rec.id);
     return `resolved (${rec.outcome})`;
   }
-  const m = await ctx.materialOf(rec);
+  let m: GameMaterial;
+  try {
+    m = await ctx.materialOf(rec);
+  } catch (err) {
+    if (!(err instanceof GameMaterialNotReadyError)) throw err;
+    return `waiting: ${err.message}`;
+  }
   if (m.claim.games[rec.w] === undefined)
     throw new UnrecoverableError(`Game ${rec.id}: the claim has no challenger ${rec.w}`);
   if (graphTxid(m.claim, 'kickoff') !== rec.kickoffTxid)

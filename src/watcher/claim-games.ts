@@ -17,7 +17,7 @@ import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
 import { verifiedTx } from '../bitcoin/backends/verify.ts';
 import type { BitcoinNetwork } from '../bitcoin/network.ts';
 import { hashToDisplayHex, txidHex } from '../bitcoin/tx/serialize.ts';
-import type { GameMaterial } from '../challenger/game-context.ts';
+import { type GameMaterial, GameMaterialNotReadyError } from '../challenger/game-context.ts';
 import { bytesToHex, equalBytes, utf8 } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
 import { sha256 } from '../core/hashes.ts';
@@ -56,11 +56,6 @@ export type EpochTape = {
 
 /** Claims from the registry carry no instance: every game key of a registry claim is derived at 0. */
 export const REGISTRY_CLAIM_INSTANCE = 0;
-
-/** The claim's material is not ready yet (the registry or the L2 not read that far): the job tries again. */
-export class ClaimNotReadyError extends VigilError {
-  override name = 'ClaimNotReadyError';
-}
 
 export type ClaimGamesOptions = {
   readonly follower: Pick<ClaimFollower, 'claims' | 'claim' | 'forget'>;
@@ -277,7 +272,7 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
       o.follower.forget(reg.epoch);
       return at('fraud', reason);
     }
-    const { record } = await o.store.open({
+    const { record, status: opened } = await o.store.open({
       epoch: reg.epoch,
       kickoffTxid: asTxid(kickoffTxid),
       kickoffHeight: status.blockHeight,
@@ -286,9 +281,12 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     });
     await o.track(record.id);
     o.follower.forget(reg.epoch);
-    o.logger?.warn(
+    // After a restart the claim is judged again: its game is already open, and goes on.
+    o.logger?.[opened === 'applied' ? 'warn' : 'info'](
       { epoch: String(reg.epoch), game: record.id, kickoff: kickoffTxid, w: got.w },
-      'a false claim: Vigil plays its game',
+      opened === 'applied'
+        ? 'a false claim: Vigil plays its game'
+        : 'a false claim whose game is already open',
     );
     return at(
       'fraud',
@@ -324,10 +322,12 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     if (entry === undefined) {
       const reg = o.follower.claim(rec.epoch);
       if (reg === undefined) {
-        throw new ClaimNotReadyError(`Epoch ${rec.epoch}'s claim is not read from the L2 registry yet`);
+        throw new GameMaterialNotReadyError(
+          `Epoch ${rec.epoch}'s claim is not read from the L2 registry yet`,
+        );
       }
       const got = await imported(reg);
-      if ('waiting' in got) throw new ClaimNotReadyError(`Epoch ${rec.epoch}'s claim: ${got.waiting}`);
+      if ('waiting' in got) throw new GameMaterialNotReadyError(`Epoch ${rec.epoch}'s claim: ${got.waiting}`);
       if ('refused' in got) throw new VigilError(`Epoch ${rec.epoch}'s claim: ${got.refused}`);
       entry = got;
     }

@@ -15,6 +15,7 @@ import { type FeeRate, feeForVsize, feeRateFromSatPerVb } from '../bitcoin/codec
 import { isMatureCoin } from '../bitcoin/wallet/wallet.ts';
 import type { GraphParameters } from '../dispute/graph/parameters.ts';
 import { blocksLeft } from '../dispute/records/deadlines.ts';
+import type { GameRecord } from '../dispute/records/game-types.ts';
 import type { DisputeState } from '../dispute/records/state-machine.ts';
 import type { DisputeRecord } from '../dispute/records/store.ts';
 import type { HealthStatus } from '../observability/health.ts';
@@ -201,6 +202,33 @@ export function deadlineHealth(
   facts: ReadonlyMap<string, DeadlineChainFacts> = new Map(),
 ): HealthStatus {
   return deadlineHealthOf(deadlineRisks(records, tip, marginBlocks, facts));
+}
+
+/**
+ * The games whose next move Vigil owes with `t / 3` blocks or fewer left before the operator may take the
+ * timeout (docs/protocol.md §24.9), as the job last saw them: the move is not at depth yet, whether or
+ * not it was sent. The same line as the `VigilGameDeadlineNear` alert.
+ */
+export function gameDeadlineHealth(
+  games: readonly Pick<GameRecord, 'id' | 'state' | 'progress'>[],
+  tip: number,
+  moveBlocks: number,
+): HealthStatus {
+  // Blocks left as vigil_game_deadline_blocks counts them: before the next block, the first that may carry it.
+  const late = games.filter(
+    (g) =>
+      g.state !== 'resolved' &&
+      g.progress?.owes === 'vigil' &&
+      g.progress.dueBy !== undefined &&
+      3 * (g.progress.dueBy - (tip + 1)) <= moveBlocks,
+  );
+  if (late.length === 0) return { healthy: true };
+  return {
+    healthy: false,
+    reason: `Vigil's move is due with t / 3 = ${moveBlocks / 3} blocks or fewer left for ${late
+      .map((g) => `${g.id} (${g.progress?.at ?? 'a move'} by ${g.progress?.dueBy})`)
+      .join(', ')}`,
+  };
 }
 
 // ------------------------------------------------------------------------------------------------

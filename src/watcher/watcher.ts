@@ -63,6 +63,7 @@ import {
   deadlineHealthOf,
   deadlineRisks,
   followHealth,
+  gameDeadlineHealth,
   type NearDeadline,
   nearDeadline,
   type PollFailure,
@@ -732,8 +733,12 @@ export function createWatcher(o: WatcherOptions): Watcher {
     const open = await Promise.all(
       s.failed.map(async (j) => {
         if (j.disputeId === undefined) return true;
-        // A record that cannot be read is not known to be resolved: the failure counts.
-        return (await store.get(j.disputeId).catch(() => undefined))?.state !== 'resolved';
+        // A record that cannot be read is not known to be resolved: the failure counts. A game's record
+        // is in the game store.
+        const rec =
+          (await store.get(j.disputeId).catch(() => undefined)) ??
+          (await games.get(j.disputeId).catch(() => undefined));
+        return rec?.state !== 'resolved';
       }),
     );
     return queueHealth({ queue: DISPUTE_QUEUE, ...s, failed: s.failed.filter((_, i) => open[i]) });
@@ -827,6 +832,14 @@ export function createWatcher(o: WatcherOptions): Watcher {
         o.health.register('dispute-deadlines', async () => deadlineHealthOf(await assessDeadlines())),
         o.health.register('queue', queueCheck),
       );
+      if (o.claims !== undefined) {
+        const t = o.claims.params.timelocks.move;
+        unregister.push(
+          o.health.register('game-deadlines', async () =>
+            gameDeadlineHealth((await games.listAll()).records, await o.backend.getTipHeight(), t),
+          ),
+        );
+      }
       const facts = o.source?.healthFacts;
       if (facts) {
         const leaseView = async (): Promise<LeaseView> => {

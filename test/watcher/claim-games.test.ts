@@ -206,9 +206,12 @@ const tapeOf = (epoch: bigint): EpochTape => ({
   root: wordBytes(epochRun.honest.result),
 });
 
-async function watcherOn(sim: Simnet, dir: string) {
+async function watcherOn(
+  sim: Simnet,
+  dir: string,
+  prefix = `{vigil-claims-${Date.now()}-${Math.random().toString(36).slice(2)}}`,
+) {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
-  const prefix = `{vigil-claims-${Date.now()}-${Math.random().toString(36).slice(2)}}`;
   const metrics = new Registry();
   const lines: { msg: string; epoch?: string; outcome?: string }[] = [];
   const backend = new EsploraBackend({ baseUrl: sim.esploraUrl, retry: { attempts: 1 } });
@@ -281,8 +284,14 @@ async function watcherOn(sim: Simnet, dir: string) {
   }
   return {
     watcher,
+    prefix,
     games: new GameStore(redis, prefix),
     lines,
+    /** Stops this process as a restart would: Redis keeps everything. */
+    async halt() {
+      await watcher.stop(new AbortController().signal);
+      await redis.quit();
+    },
     async stop() {
       await watcher.stop(new AbortController().signal);
       await deleteKeysByPrefix(redis, prefix);
@@ -294,11 +303,13 @@ async function watcherOn(sim: Simnet, dir: string) {
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('the watcher opens and plays the claims of the challenger registry', () => {
-  it('a false claim: Vigil opens its game from the registry and the published document, and plays it to the slash', async () => {
+  it('a false claim: Vigil opens its game from the registry and the published document, and plays it to the slash, through a restart', async () => {
     let now = 1_700_000_000;
     const sim = await startSimnet({ clock: () => (now += 600) });
     const dir = mkdtempSync(join(tmpdir(), 'vigil-claims-'));
-    const v = await watcherOn(sim, dir);
+    let v = await watcherOn(sim, dir);
+    const first = v.lines;
+    let restarted = false;
     try {
       const epoch = 0n;
       const claim = await claimOn(sim, epoch, dir, FALSE_ROOT);
@@ -310,6 +321,13 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
         await settle(400);
         rec = (await v.games.listAll()).records[0];
         if (rec?.state === 'resolved') break;
+        // Mid-game, Vigil restarts: the new process holds nothing but Redis and reads the rest again.
+        if (!restarted && rec?.state === 'playing' && (rec.progress?.moves ?? 0) >= 3) {
+          restarted = true;
+          await v.halt();
+          v = await watcherOn(sim, dir, v.prefix);
+          trail.push(`${sim.chain.height}: Vigil restarted`);
+        }
         const did = rec === undefined ? undefined : await operatorActs(s);
         if (did !== undefined) trail.push(`${sim.chain.height + 1}: operator ${did}`);
         sim.chain.mine(MINER);
@@ -325,7 +343,11 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
       expect(rec?.state, why).toBe('resolved');
       expect(rec?.outcome, why).toBe('operator-slashed');
       expect(rec?.end, why).toMatchObject({ site: 'reveal', by: 'slash:reveal' });
-      expect(v.lines.some((l) => l.msg === 'a false claim: Vigil plays its game')).toBe(true);
+      expect(restarted, why).toBe(true);
+      // The first process opened the game; the restarted one found it open and played it on.
+      expect(first.some((l) => l.msg === 'a false claim: Vigil plays its game')).toBe(true);
+      expect(v.lines.some((l) => l.msg === 'a false claim: Vigil plays its game')).toBe(false);
+      expect(v.lines.some((l) => l.msg === 'a false claim whose game is already open')).toBe(true);
     } finally {
       await v.stop();
       await sim.stop();

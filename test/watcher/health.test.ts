@@ -6,6 +6,7 @@ import {
   deadlineHealth,
   deadlineRisks,
   followHealth,
+  gameDeadlineHealth,
   nearDeadline,
 } from '../../src/watcher/health.ts';
 
@@ -246,5 +247,31 @@ describe('/healthz: deadlines in every state', () => {
       expect(h.reason).toMatch(/^deadline at risk for e1-ka \(challenged: .*\), e4-kd \(asserted: .*\)$/);
       expect(h.reason).toContain('0 blocks left');
     }
+  });
+});
+
+describe('/healthz: a game whose move Vigil owes', () => {
+  const game = (
+    owes: 'vigil' | 'operator' | 'none',
+    dueBy: number,
+    state: 'playing' | 'resolved' = 'playing',
+  ) => ({
+    id: 'g3-k0011223344556677-w0',
+    state,
+    progress: { moves: 4, owes, at: 'choice2', dueBy },
+  });
+  it('is 503 once t / 3 blocks or fewer are left, as VigilGameDeadlineNear counts them, and never for the operator’s move', () => {
+    // t = 72: the move is due at 1,000; blocks left before the next block are 1000 - (tip + 1).
+    expect(gameDeadlineHealth([game('vigil', 1_000)], 974, 72)).toEqual({ healthy: true });
+    const late = gameDeadlineHealth([game('vigil', 1_000)], 975, 72);
+    expect(late).toMatchObject({
+      healthy: false,
+      reason: expect.stringMatching(/g3-k0011223344556677-w0 \(choice2 by 1000\)/),
+    });
+    expect(gameDeadlineHealth([game('vigil', 1_000)], 1_200, 72).healthy).toBe(false);
+    expect(gameDeadlineHealth([game('operator', 1_000)], 999, 72)).toEqual({ healthy: true });
+    expect(gameDeadlineHealth([game('none', 1_000)], 999, 72)).toEqual({ healthy: true });
+    expect(gameDeadlineHealth([game('vigil', 1_000, 'resolved')], 999, 72)).toEqual({ healthy: true });
+    expect(gameDeadlineHealth([], 999, 72)).toEqual({ healthy: true });
   });
 });
