@@ -161,12 +161,14 @@ async function resolve(
   reason: string,
   end?: GameEndFacts,
 ): Promise<string> {
-  await ctx.store.transition(rec.id, 'resolved', {
+  const changed = await ctx.store.transition(rec.id, 'resolved', {
     key: `resolved-v${rec.version}`,
     reason,
     outcome,
     ...(end === undefined ? {} : { txid: end.txid, height: end.height, patch: { end } }),
   });
+  // A false claim Vigil could not challenge after all (its bond coin gone, the take first): alerted once.
+  if (outcome === 'missed' && changed.status === 'applied') ctx.metrics?.falseClaimsUnchallengeable.inc();
   clearGauges(ctx, rec.id);
   await ctx.untrack(rec.id);
   ctx.logger?.info({ game: rec.id, outcome, reason }, 'game resolved');

@@ -80,6 +80,7 @@ export async function runWatchDaemon(
                     }),
                     walletKey,
                     backend,
+                    redis: base.redis.client(),
                     logger,
                   });
             watcher = createWatcher({

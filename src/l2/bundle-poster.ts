@@ -32,6 +32,17 @@ export class BundlePosterError extends VigilError {
 /** A coin Vigil may name as its bond: txid in display order. */
 export type BondCoin = { readonly txid: string; readonly vout: number; readonly value: bigint };
 
+/**
+ * The coins Vigil named in its bundles (`txid:vout` → epoch), durable: a coin is reserved before its
+ * bundle is sent and released once it is spent (its challenge) or its claim was judged for good, so no
+ * coin is named for two claims that may both need a challenge.
+ */
+export type BondReservations = {
+  all(): Promise<Map<string, bigint>>;
+  reserve(coin: string, epoch: bigint): Promise<void>;
+  release(coin: string): Promise<void>;
+};
+
 export type BundlePosterOptions = {
   /** Runs a read on the L2. */
   readonly read: <T>(what: string, fn: (client: PublicClient) => Promise<T>) => Promise<T>;
@@ -51,6 +62,12 @@ export type BundlePosterOptions = {
   readonly bondCoins: () => Promise<readonly BondCoin[]>;
   /** The least a bond coin must hold (claim-parameters.ts `bondCoinMinimum`). */
   readonly bondMinimum: bigint;
+  /** The coins named so far (default: in memory only). */
+  readonly reservations?: BondReservations;
+  /** The claim of `epoch` was judged for good (claim-games.ts's ledger): its coin is free again. */
+  readonly settled?: (epoch: bigint) => Promise<boolean>;
+  /** L2 blocks deep the watcher reads the registry at: the bundle window must leave time after it. */
+  readonly confirmations?: number;
   readonly logger?: Logger;
 };
 
@@ -74,10 +91,38 @@ export type BundlePoster = {
 const ZERO = `0x${'00'.repeat(32)}`;
 const outpointKey = (c: { txid: string; vout: number }) => `${c.txid}:${c.vout}`;
 
+function memoryReservations(): BondReservations {
+  const named = new Map<string, bigint>();
+  return {
+    all: async () => new Map(named),
+    reserve: async (coin, epoch) => {
+      named.set(coin, epoch);
+    },
+    release: async (coin) => {
+      named.delete(coin);
+    },
+  };
+}
+
 export function createBundlePoster(o: BundlePosterOptions): BundlePoster {
   const key = `0x${bytesToHex(o.identity.key)}` as Hex;
+  const reservations = o.reservations ?? memoryReservations();
   let registered = false;
   let window: bigint | undefined;
+
+  async function bundleWindow(): Promise<bigint> {
+    if (window === undefined) {
+      window = await readRegistry<bigint>('bundleWindow', []);
+      const depth = BigInt(o.confirmations ?? 0);
+      if (window <= depth) {
+        o.logger?.error(
+          { bundleWindow: String(window), confirmations: String(depth) },
+          "the registry's bundle window is no longer than l2.confirmations: Vigil sees each claim after its window closed and can post no bundle",
+        );
+      }
+    }
+    return window;
+  }
 
   const readRegistry = <T>(functionName: string, args: readonly unknown[]): Promise<T> =>
     o.read(`eth_call ${functionName}`, (c) =>
@@ -119,20 +164,32 @@ export function createBundlePoster(o: BundlePosterOptions): BundlePoster {
     const out: PostOutcome[] = [];
     const due = claims.filter((c) => c.documentHash === undefined && slotOf(c) !== undefined && !hasOurs(c));
     if (due.length === 0) return out;
-    window ??= await readRegistry<bigint>('bundleWindow', []);
+    const closesAfter = await bundleWindow();
     const head = await o.read('eth_blockNumber', (c) => c.getBlockNumber({ cacheTime: 0 }));
-    // Coins named in claims not judged yet are held for those claims' challenges.
-    const named = new Set(
-      claims.flatMap((c) =>
+    const utxos = await o.bondCoins();
+    // A reserved coin is free again once spent (gone from the coins) or once its claim was judged for good.
+    const reserved = await reservations.all();
+    const present = new Set(utxos.map(outpointKey));
+    for (const [coin, epoch] of reserved) {
+      if (!present.has(coin) || (await o.settled?.(epoch)) === true) {
+        await reservations.release(coin);
+        reserved.delete(coin);
+      }
+    }
+    // Coins named in bundles on the registry count too (posted by a process whose reservations are gone).
+    const named = new Set([
+      ...reserved.keys(),
+      ...claims.flatMap((c) =>
         c.bundles
           .filter((b) => equalBytes(b.key, o.identity.key))
           .map((b) => outpointKey({ txid: hashToDisplayHex(b.bondCoin.txid), vout: b.bondCoin.vout })),
       ),
-    );
-    const coins = (await o.bondCoins()).filter((c) => c.value >= o.bondMinimum && !named.has(outpointKey(c)));
+    ]);
+    const coins = utxos.filter((c) => c.value >= o.bondMinimum && !named.has(outpointKey(c)));
     for (const reg of due) {
       const slot = slotOf(reg) as number;
-      if (head > reg.openedAt + window) {
+      // Sent now, the post is mined at head + 1 at the earliest; the contract takes it up to openedAt + window.
+      if (head >= reg.openedAt + closesAfter) {
         o.logger?.error(
           { epoch: String(reg.epoch), slot },
           "the claim's bundle window closed before Vigil posted its bundle: it has no game in this claim",
@@ -155,6 +212,8 @@ export function createBundlePoster(o: BundlePosterOptions): BundlePoster {
         continue;
       }
       const keys = bundleKeysOf(o.identity, challengerScope(o.identity, o.shape, o.claimOf(reg.epoch)));
+      // Reserved before it is sent: a crash after the send cannot free a coin a bundle names.
+      await reservations.reserve(outpointKey(bond), reg.epoch);
       const result = await o.send('postBundle', [
         reg.epoch,
         slot,
@@ -164,6 +223,7 @@ export function createBundlePoster(o: BundlePosterOptions): BundlePoster {
         `0x${bytesToHex(encodeBundleKeys(keys, o.shape))}`,
       ]);
       if (result !== 'success') {
+        await reservations.release(outpointKey(bond));
         o.logger?.error({ epoch: String(reg.epoch), slot }, "the registry refused Vigil's bundle");
         out.push({ epoch: reg.epoch, slot, outcome: 'refused' });
         continue;

@@ -114,21 +114,34 @@ export async function readClaimRegistration(
   address: Address,
   epoch: bigint,
   range: { fromBlock: bigint; toBlock: bigint },
+  /** Blocks per log query (a node may refuse larger ranges): the range is read in chunks of this. */
+  maxRange?: bigint,
 ): Promise<ClaimRegistration | undefined> {
-  const filter = { address, args: { epoch }, ...range, strict: true } as const;
-  const opened = await client.getContractEvents({
-    abi: challengerRegistryAbi,
-    eventName: 'ClaimOpened',
-    ...filter,
-  });
+  const chunks: { fromBlock: bigint; toBlock: bigint }[] = [];
+  const step = maxRange !== undefined && maxRange > 0n ? maxRange : range.toBlock - range.fromBlock + 1n;
+  for (let from = range.fromBlock; from <= range.toBlock; from += step) {
+    chunks.push({
+      fromBlock: from,
+      toBlock: from + step - 1n < range.toBlock ? from + step - 1n : range.toBlock,
+    });
+  }
+  const inChunks = async <E>(
+    read: (r: { fromBlock: bigint; toBlock: bigint }) => Promise<E[]>,
+  ): Promise<E[]> => {
+    const out: E[] = [];
+    for (const c of chunks) out.push(...(await read(c)));
+    return out;
+  };
+  const filter = { address, args: { epoch }, strict: true } as const;
+  const opened = await inChunks((r) =>
+    client.getContractEvents({ abi: challengerRegistryAbi, eventName: 'ClaimOpened', ...filter, ...r }),
+  );
   if (opened.length === 0) return undefined;
   if (opened.length > 1) throw new ChallengerRegistryError(`Epoch ${epoch}'s claim was opened twice`);
   const o = opened[0] as (typeof opened)[number];
-  const posted = await client.getContractEvents({
-    abi: challengerRegistryAbi,
-    eventName: 'BundlePosted',
-    ...filter,
-  });
+  const posted = await inChunks((r) =>
+    client.getContractEvents({ abi: challengerRegistryAbi, eventName: 'BundlePosted', ...filter, ...r }),
+  );
   const seen = new Set<number>();
   const listed = o.args.challengers.map(bytes);
   const bundles = posted.map((e): RegisteredBundle => {
@@ -146,11 +159,14 @@ export async function readClaimRegistration(
       block: e.blockNumber,
     };
   });
-  const committed = await client.getContractEvents({
-    abi: challengerRegistryAbi,
-    eventName: 'ClaimGraphCommitted',
-    ...filter,
-  });
+  const committed = await inChunks((r) =>
+    client.getContractEvents({
+      abi: challengerRegistryAbi,
+      eventName: 'ClaimGraphCommitted',
+      ...filter,
+      ...r,
+    }),
+  );
   const c = committed[0];
   return {
     epoch,

@@ -41,6 +41,8 @@ export function createClaimFollower(o: ClaimFollowerOptions): ClaimFollower {
   const depth = BigInt(Math.max(1, o.confirmations));
   const open = new Map<bigint, ClaimRegistration>();
   let cursor: bigint | undefined;
+  let window: bigint | undefined;
+  const closed = new Set<bigint>();
 
   async function sync(): Promise<void> {
     const head = await o.read('eth_blockNumber', (c) => c.getBlockNumber({ cacheTime: 0 }));
@@ -69,15 +71,22 @@ export function createClaimFollower(o: ClaimFollowerOptions): ClaimFollower {
     }
     // A claim's bundles and commitment come after its opening: read again until the graph is committed
     // (after that the contract accepts nothing more for the claim).
+    window ??= await o.read('eth_call bundleWindow', (c) =>
+      c.readContract({ address: o.address, abi: challengerRegistryAbi, functionName: 'bundleWindow' }),
+    );
     for (const [epoch, reg] of open) {
-      if (reg.documentHash !== undefined) continue;
+      if (reg.documentHash !== undefined || closed.has(epoch)) continue;
       const now = await read(epoch, reg.openedAt, safe);
-      if (now !== undefined) open.set(epoch, now);
+      if (now === undefined) continue;
+      open.set(epoch, now);
+      // No challenger posted by the end of its window: the claim can never be committed, and is not read
+      // again (it stays followed: a kick-off of it is still a claim nobody can dispute).
+      if (now.bundles.length === 0 && safe > now.openedAt + window) closed.add(epoch);
     }
   }
 
   const read = (epoch: bigint, fromBlock: bigint, toBlock: bigint) =>
-    o.read('eth_getLogs', (c) => readClaimRegistration(c, o.address, epoch, { fromBlock, toBlock }));
+    o.read('eth_getLogs', (c) => readClaimRegistration(c, o.address, epoch, { fromBlock, toBlock }, range));
 
   return {
     sync,
@@ -86,6 +95,7 @@ export function createClaimFollower(o: ClaimFollowerOptions): ClaimFollower {
     forget(epoch) {
       // Its opening is behind the cursor: only a restart reads it again.
       open.delete(epoch);
+      closed.delete(epoch);
     },
     get cursor() {
       return cursor;

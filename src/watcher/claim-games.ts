@@ -9,14 +9,16 @@
  *
  * Vigil only opens a game it can play: its key posted a bundle, and that bundle's keys are the ones its
  * seed derives for the claim (anything else would make it sign with keys the graph does not check). A
- * false claim it cannot challenge is logged as `VigilFalseClaimUnchallengeable` and counted, at once.
+ * false claim it cannot challenge is logged as `VigilFalseClaimUnchallengeable` and counted, at once;
+ * so is a kick-off at depth while Vigil holds no graph it can play.
  */
 import type { Logger } from 'pino';
-import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
+import type { BitcoinBackend, TxStatus } from '../bitcoin/backends/types.ts';
 import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
 import { verifiedTx } from '../bitcoin/backends/verify.ts';
 import type { BitcoinNetwork } from '../bitcoin/network.ts';
 import { hashToDisplayHex, txidHex } from '../bitcoin/tx/serialize.ts';
+import type { Tx } from '../bitcoin/tx/types.ts';
 import { type GameMaterial, GameMaterialNotReadyError } from '../challenger/game-context.ts';
 import { bytesToHex, equalBytes, utf8 } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
@@ -57,6 +59,16 @@ export type EpochTape = {
 /** Claims from the registry carry no instance: every game key of a registry claim is derived at 0. */
 export const REGISTRY_CLAIM_INSTANCE = 0;
 
+/**
+ * The claims judged for good with no game of Vigil's to follow (valid, unchallengeable, refused, or their
+ * game resolved), kept in Redis so that a restart, which reads the registry from its start again, does
+ * not judge, alert or hold a bond coin for them twice.
+ */
+export type ClaimLedger = {
+  has(epoch: bigint): Promise<boolean>;
+  add(epoch: bigint, outcome: ClaimJudgement['outcome']): Promise<void>;
+};
+
 export type ClaimGamesOptions = {
   readonly follower: Pick<ClaimFollower, 'claims' | 'claim' | 'forget'>;
   /** The claim document the operator published for `epoch` (its text), or undefined while there is none. */
@@ -76,6 +88,8 @@ export type ClaimGamesOptions = {
   readonly track: (id: string) => Promise<void>;
   /** Depth at which the kick-off is read. */
   readonly confirmations: number;
+  /** Claims judged for good (default: in memory only). */
+  readonly ledger?: ClaimLedger;
   readonly logger?: Logger;
   /** Counts a false claim Vigil cannot challenge (vigil_false_claims_unchallengeable_total). */
   readonly onUnchallengeable?: (epoch: bigint, reason: string) => void;
@@ -84,40 +98,59 @@ export type ClaimGamesOptions = {
 /** What one poll concluded about one claim. */
 export type ClaimJudgement = {
   readonly epoch: bigint;
-  readonly outcome: 'waiting' | 'valid' | 'fraud' | 'refused';
+  /** `error`: the claim could not be judged this poll for a failure (it is judged again on the next). */
+  readonly outcome: 'waiting' | 'valid' | 'fraud' | 'refused' | 'error';
   readonly reason: string;
   /** The game opened, when Vigil challenges. */
   readonly game?: string;
 };
 
 export type ClaimGames = {
-  /** Judges every committed claim not judged yet, at tip `tip`. */
+  /** Judges every claim not judged yet, at tip `tip`; one that fails does not stop the others. */
   poll(tip: number): Promise<ClaimJudgement[]>;
   /** The material the game job plays a record with (cached; rebuilt after a restart). */
   materialOf(rec: GameRecord): Promise<GameMaterial>;
+  /** Lets go of what is held for games not in `open` (the unresolved records) and claims not followed. */
+  retain(open: readonly Pick<GameRecord, 'id' | 'epoch'>[]): void;
 };
 
-type Imported = { readonly claim: ImportedClaim; readonly tape: EpochTape; readonly w: number | undefined };
+type Imported = {
+  readonly epoch: bigint;
+  readonly claim: ImportedClaim;
+  readonly tape: EpochTape;
+  readonly w: number | undefined;
+};
 
 /** Refusals that come before the document's hash is checked against the commitment. */
 const BEFORE_HASH: ReadonlySet<GraphDefect> = new Set([
   'DOCUMENT_TOO_LARGE',
-  'MALFORMED',
   'UNSUPPORTED_VERSION',
   'HASH_MISMATCH',
 ]);
 
+const errText = (err: unknown): string =>
+  err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+
+function memoryLedger(): ClaimLedger {
+  const judged = new Set<bigint>();
+  return {
+    has: async (epoch) => judged.has(epoch),
+    add: async (epoch) => {
+      judged.add(epoch);
+    },
+  };
+}
+
 export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
   const shape = o.params.shape;
-  /** Imports by document hash (hex): one per claim. */
+  const ledger = o.ledger ?? memoryLedger();
+  /** Imports by epoch and document hash: one per claim. */
   const imports = new Map<string, Imported>();
-  /**
-   * Claims Vigil will not judge again: their kick-off was not the graph's, or the document matching the
-   * commitment was refused (a committed hash cannot change, so neither can that verdict).
-   */
-  const refused = new Map<bigint, string>();
+  const importKey = (epoch: bigint, hashHex: string) => `${epoch}:${hashHex}`;
   /** Document texts refused, by epoch and the text's hash: a text is imported once, not on every poll. */
-  const refusedTexts = new Map<string, string>();
+  const refusedTexts = new Map<string, { reason: string; final: boolean }>();
+  /** Each epoch's tape, built once (a re-execution of the history since the journal's base). */
+  const tapes = new Map<bigint, EpochTape>();
   const materials = new Map<string, GameMaterial>();
   const logged = new Set<string>();
 
@@ -133,6 +166,15 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     logged.add(key);
     log();
   };
+
+  /** Judged for good: not read, judged or alerted on again, here or after a restart. */
+  async function settle(epoch: bigint, outcome: ClaimJudgement['outcome']): Promise<void> {
+    await ledger.add(epoch, outcome);
+    o.follower.forget(epoch);
+    tapes.delete(epoch);
+    for (const k of [...logged]) if (k.endsWith(`:${epoch}`)) logged.delete(k);
+    for (const k of [...refusedTexts.keys()]) if (k.startsWith(`${epoch}:`)) refusedTexts.delete(k);
+  }
 
   /** Vigil's place among the challengers that posted: its index w, or why it has none. */
   function vigilSlot(reg: ClaimRegistration): { w: number } | { none: string } {
@@ -160,17 +202,26 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     return out === undefined ? undefined : { value: out.value, script: out.script };
   }
 
-  /** The claim imported against the registry, the chain and Vigil's pre-state; undefined while something is missing. */
+  function tapeOf(epoch: bigint): EpochTape | undefined {
+    let tape = tapes.get(epoch);
+    if (tape === undefined) {
+      tape = o.epochTape(epoch);
+      if (tape !== undefined) tapes.set(epoch, tape);
+    }
+    return tape;
+  }
+
+  /**
+   * The claim imported against the registry, the chain and Vigil's pre-state. The cheap checks come
+   * first (a commitment, a document, a text not refused before, the claim output), the epoch's tape last.
+   */
   async function imported(
     reg: ClaimRegistration,
   ): Promise<Imported | { waiting: string } | { refused: string; final: boolean }> {
     const hash = reg.documentHash;
     if (hash === undefined) return { waiting: 'the operator has not committed its claim document' };
-    const hit = imports.get(bytesToHex(hash));
+    const hit = imports.get(importKey(reg.epoch, bytesToHex(hash)));
     if (hit !== undefined) return hit;
-    const tape = o.epochTape(reg.epoch);
-    if (tape === undefined)
-      return { waiting: `epoch ${reg.epoch} has not ended on the L2 ingested so far, or is not final` };
     let text: string | undefined;
     try {
       text = await o.documentOf(reg.epoch);
@@ -182,9 +233,13 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     if (text === undefined) return { waiting: 'the claim document is not published yet' };
     const textKey = `${reg.epoch}:${bytesToHex(sha256(utf8(text)))}`;
     const before = refusedTexts.get(textKey);
-    if (before !== undefined) return { refused: before, final: false };
+    if (before !== undefined) return { refused: before.reason, final: before.final };
     const prevout = await claimPrevout(reg);
     if (prevout === undefined) return { waiting: 'the claim output is not on the chain the backend sees' };
+    const tape = tapeOf(reg.epoch);
+    if (tape === undefined) {
+      return { waiting: `epoch ${reg.epoch} has not ended on the L2 ingested so far, or is not final` };
+    }
     const slot = vigilSlot(reg);
     let claim: ImportedClaim;
     try {
@@ -198,13 +253,16 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
         challengers: listedChallengers(reg, shape),
         commitment: hash,
         claimPrevout: prevout,
+        claimOutpoint: reg.claim,
       });
     } catch (err) {
       if (!(err instanceof GraphImportError)) throw err;
-      const refusal = `the claim document is refused: ${err.message}`;
+      // Before its hash is checked a document may be another than the committed one (the right one may
+      // yet be published); once it hashed to the commitment, it is the one, and its refusal is final.
+      const final = !BEFORE_HASH.has(err.defect) && !(err.defect === 'MALFORMED' && err.where === 'document');
+      const refusal = { reason: `the claim document is refused: ${err.message}`, final };
       refusedTexts.set(textKey, refusal);
-      // Before its hash is checked, a document may be another than the committed one; after, it is that one.
-      return { refused: refusal, final: !BEFORE_HASH.has(err.defect) };
+      return { refused: refusal.reason, final };
     }
     if (claim.graph.spec.instance !== REGISTRY_CLAIM_INSTANCE) {
       return {
@@ -212,11 +270,51 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
         final: true,
       };
     }
-    const entry: Imported = { claim, tape, w: 'w' in slot ? slot.w : undefined };
+    const entry: Imported = { epoch: reg.epoch, claim, tape, w: 'w' in slot ? slot.w : undefined };
     if ('none' in slot)
       once(`slot:${reg.epoch}`, () => o.logger?.warn({ epoch: String(reg.epoch) }, slot.none));
-    imports.set(bytesToHex(hash), entry);
+    imports.set(importKey(reg.epoch, bytesToHex(hash)), entry);
     return entry;
+  }
+
+  /**
+   * The claim output's spender once it is at depth: the transaction itself, checked to spend it. Core past
+   * its lookback knows the output spent but not by whom: then the graph's kick-off is asked for by txid.
+   */
+  async function kickoffAtDepth(
+    reg: ClaimRegistration,
+    tip: number,
+    graphKickoff: string | undefined,
+  ): Promise<{ txid: string; tx: Tx; height: number } | 'unspent' | 'shallow'> {
+    const spend = await verifiedOutspend(o.backend, hashToDisplayHex(reg.claim.txid), reg.claim.vout);
+    if (!spend.spent) return 'unspent';
+    let found: { txid: string; tx: Tx; status: TxStatus } | undefined =
+      spend.txid === undefined
+        ? undefined
+        : { txid: spend.txid, tx: spend.spender.tx, status: spend.spender.status };
+    if (found === undefined && graphKickoff !== undefined) {
+      const got = await o.backend.getTransaction(graphKickoff);
+      if (got !== undefined)
+        found = {
+          txid: graphKickoff,
+          tx: verifiedTx(o.backend.kind, graphKickoff, got.raw),
+          status: got.status,
+        };
+    }
+    if (found === undefined) return 'shallow';
+    const st = found.status;
+    if (!st.confirmed || tip - st.blockHeight + 1 < o.confirmations) return 'shallow';
+    return { txid: found.txid, tx: found.tx, height: st.blockHeight };
+  }
+
+  /** A false claim, or one Vigil cannot read, in which it has no game: alerted once, then let go. */
+  async function unchallengeable(reg: ClaimRegistration, reason: string): Promise<ClaimJudgement> {
+    once(`no-graph:${reg.epoch}`, () => {
+      o.logger?.error({ epoch: String(reg.epoch) }, `VigilFalseClaimUnchallengeable: ${reason}`);
+      o.onUnchallengeable?.(reg.epoch, reason);
+    });
+    await settle(reg.epoch, 'refused');
+    return { epoch: reg.epoch, outcome: 'refused', reason };
   }
 
   async function judge(reg: ClaimRegistration, tip: number): Promise<ClaimJudgement> {
@@ -226,59 +324,60 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
       reason,
       ...(game === undefined ? {} : { game }),
     });
-    if (refused.has(reg.epoch)) return at('refused', refused.get(reg.epoch) as string);
     const got = await imported(reg);
-    if ('waiting' in got) return at('waiting', got.waiting);
-    if ('refused' in got) {
-      if (got.final) {
-        refused.set(reg.epoch, got.refused);
-        o.onUnchallengeable?.(reg.epoch, got.refused);
+    if (!('claim' in got)) {
+      const why = 'waiting' in got ? got.waiting : got.refused;
+      if ('refused' in got) {
+        once(`refused:${got.refused}:${reg.epoch}`, () =>
+          o.logger?.error({ epoch: String(reg.epoch) }, got.refused),
+        );
       }
-      once(`refused:${reg.epoch}:${got.refused}`, () =>
-        o.logger?.error({ epoch: String(reg.epoch) }, got.refused),
-      );
-      return at(got.final ? 'refused' : 'waiting', got.refused);
+      // Whatever holds the graph up, a kick-off at depth without it is a claim Vigil cannot dispute: alerted
+      // at once. The graph may still come (a document published late) while the challenge window is open;
+      // past it, nothing Vigil could do would count, and the claim is let go.
+      const k = await kickoffAtDepth(reg, tip, undefined);
+      if (typeof k === 'object') {
+        const reason = `the claim output was spent at depth by ${k.txid} while Vigil holds no graph it can play (${why})`;
+        if (tip + 1 >= k.height + o.params.timelocks.challenge) return unchallengeable(reg, reason);
+        once(`no-graph:${reg.epoch}`, () => {
+          o.logger?.error({ epoch: String(reg.epoch) }, `VigilFalseClaimUnchallengeable: ${reason}`);
+          o.onUnchallengeable?.(reg.epoch, reason);
+        });
+      }
+      return at('refused' in got && got.final ? 'refused' : 'waiting', why);
     }
     const graph = got.claim.graph;
     const kickoffTxid = txidHex(gameTx(graph, 'kickoff').tx);
-    const claimTxid = hashToDisplayHex(reg.claim.txid);
-    const spend = await verifiedOutspend(o.backend, claimTxid, reg.claim.vout);
-    if (!spend.spent || spend.txid === undefined) return at('waiting', 'no kick-off yet');
-    if (spend.txid !== kickoffTxid) {
-      // The covenant allows no other spender; seen, the claim output was not the graph's.
-      const reason = `the claim output was spent by ${spend.txid}, not the graph's kick-off ${kickoffTxid}`;
-      refused.set(reg.epoch, reason);
-      o.logger?.error({ epoch: String(reg.epoch) }, reason);
-      return at('refused', reason);
+    const k = await kickoffAtDepth(reg, tip, kickoffTxid);
+    if (k === 'unspent') return at('waiting', 'no kick-off yet');
+    if (k === 'shallow') return at('waiting', 'the kick-off is not deep enough');
+    if (k.txid !== kickoffTxid) {
+      // The covenant allows no other spender: at depth, the claim output was not the graph's.
+      return unchallengeable(
+        reg,
+        `the claim output was spent by ${k.txid}, not the graph's kick-off ${kickoffTxid}`,
+      );
     }
-    const status = spend.spender.status;
-    if (!status.confirmed || tip - status.blockHeight + 1 < o.confirmations) {
-      return at('waiting', 'the kick-off is not deep enough');
-    }
-    // Only a kick-off at depth is read: a txid does not cover its witness.
-    const root = readKickoff(graph, spend.spender.tx).find((v) => v.label === 'root');
+    const root = readKickoff(graph, k.tx).find((v) => v.label === 'root');
     if (root === undefined) throw new VigilError(`Epoch ${reg.epoch}'s kick-off carries no root`);
     if (equalBytes(root.value, got.tape.root)) {
-      o.follower.forget(reg.epoch);
+      await settle(reg.epoch, 'valid');
       return at('valid', 'the kick-off claims the root Vigil computed');
     }
-    if (got.w === undefined) {
-      const reason = `the kick-off claims 0x${bytesToHex(root.value)}, Vigil computed 0x${bytesToHex(got.tape.root)}, and Vigil has no game in this claim`;
-      o.logger?.error(
-        { epoch: String(reg.epoch), kickoff: kickoffTxid },
-        `VigilFalseClaimUnchallengeable: ${reason}`,
-      );
-      o.onUnchallengeable?.(reg.epoch, reason);
-      o.follower.forget(reg.epoch);
-      return at('fraud', reason);
-    }
+    const claimed = `the kick-off claims 0x${bytesToHex(root.value)}, Vigil computed 0x${bytesToHex(got.tape.root)}`;
+    if (got.w === undefined) return unchallengeable(reg, `${claimed}, and Vigil has no game in this claim`);
     const { record, status: opened } = await o.store.open({
       epoch: reg.epoch,
       kickoffTxid: asTxid(kickoffTxid),
-      kickoffHeight: status.blockHeight,
+      kickoffHeight: k.height,
       w: got.w,
       document: bytesToHex(got.claim.hash),
     });
+    if (record.state === 'resolved') {
+      // Judged before a restart and played to its end: nothing more to do for this claim.
+      await settle(reg.epoch, 'fraud');
+      return at('fraud', `${claimed}: its game ended (${record.outcome})`, record.id);
+    }
     await o.track(record.id);
     o.follower.forget(reg.epoch);
     // After a restart the claim is judged again: its game is already open, and goes on.
@@ -288,18 +387,23 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
         ? 'a false claim: Vigil plays its game'
         : 'a false claim whose game is already open',
     );
-    return at(
-      'fraud',
-      `the kick-off claims 0x${bytesToHex(root.value)}, Vigil computed 0x${bytesToHex(got.tape.root)}`,
-      record.id,
-    );
+    return at('fraud', claimed, record.id);
   }
 
   async function poll(tip: number): Promise<ClaimJudgement[]> {
     const out: ClaimJudgement[] = [];
     for (const reg of o.follower.claims()) {
-      if (reg.documentHash === undefined) continue;
-      out.push(await judge(reg, tip));
+      // One claim that fails (a backend lying about it, a kick-off that cannot be read) is no reason to
+      // leave the others unjudged: it is reported and judged again on the next poll.
+      try {
+        if (await ledger.has(reg.epoch)) {
+          o.follower.forget(reg.epoch);
+          continue;
+        }
+        out.push(await judge(reg, tip));
+      } catch (err) {
+        out.push({ epoch: reg.epoch, outcome: 'error', reason: errText(err) });
+      }
     }
     return out;
   }
@@ -318,7 +422,7 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
   async function materialOf(rec: GameRecord): Promise<GameMaterial> {
     const hit = materials.get(rec.id);
     if (hit !== undefined) return hit;
-    let entry = imports.get(rec.document);
+    let entry = imports.get(importKey(rec.epoch, rec.document));
     if (entry === undefined) {
       const reg = o.follower.claim(rec.epoch);
       if (reg === undefined) {
@@ -331,9 +435,9 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
       if ('refused' in got) throw new VigilError(`Epoch ${rec.epoch}'s claim: ${got.refused}`);
       entry = got;
     }
-    if (bytesToHex(entry.claim.hash) !== rec.document) {
+    if (entry.epoch !== rec.epoch || bytesToHex(entry.claim.hash) !== rec.document) {
       throw new VigilError(
-        `Game ${rec.id} was opened on document ${rec.document}, not ${bytesToHex(entry.claim.hash)}`,
+        `Game ${rec.id} was opened on epoch ${rec.epoch}'s document ${rec.document}, not ${bytesToHex(entry.claim.hash)}`,
       );
     }
     if (entry.w !== rec.w)
@@ -348,12 +452,20 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
       honest: honestOf(claim, entry.tape),
       keys: { secret: id.secret, sign: challengerSignerOf(id, scope) },
     };
-    materials.set(rec.id, material);
-    if (rec.state === 'resolved') materials.delete(rec.id);
+    if (rec.state !== 'resolved') materials.set(rec.id, material);
     return material;
   }
 
-  return { poll, materialOf };
+  function retain(open: readonly Pick<GameRecord, 'id' | 'epoch'>[]): void {
+    const ids = new Set(open.map((r) => r.id));
+    for (const id of materials.keys()) if (!ids.has(id)) materials.delete(id);
+    // An import is kept while its claim is followed or its game is open.
+    const needed = new Set([...o.follower.claims()].map((c) => c.epoch));
+    for (const r of open) needed.add(r.epoch);
+    for (const [key, entry] of imports) if (!needed.has(entry.epoch)) imports.delete(key);
+  }
+
+  return { poll, materialOf, retain };
 }
 
 function sameKeys(a: SignerKeys, b: SignerKeys): boolean {

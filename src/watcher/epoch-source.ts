@@ -449,7 +449,8 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
 
   /**
    * Rebuilds the state before the epoch from the journal's base (a re-execution of the history since it,
-   * as the diagnosis does): called once per disputed claim, and cached by its caller.
+   * as the diagnosis does), on the caller's thread: claim-games.ts asks for it once per claim, after the
+   * cheap checks, and caches it until the claim is judged.
    */
   function epochTape(epoch: bigint): EpochTape | undefined {
     const end = endOf(epoch);

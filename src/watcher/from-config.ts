@@ -32,6 +32,7 @@ import type { L2Rpc } from '../l2/rpc.ts';
 import type { RedisClient } from '../store/redis.ts';
 import { claimDocumentReader } from './claim-documents.ts';
 import { REGISTRY_CLAIM_INSTANCE } from './claim-games.ts';
+import { redisBondReservations, redisClaimLedger } from './claim-ledger.ts';
 import { createL2EpochSource, type L2EpochSource } from './epoch-source.ts';
 import { defaultImportWorkers, GraphImportPool, type GraphImportRunner } from './graph-import-pool.ts';
 import type { ClaimWatchOptions, WatcherOptions } from './watcher.ts';
@@ -204,6 +205,7 @@ export function claimWatchFromConfig(
     rpc: L2Rpc;
     walletKey: WalletKey | undefined;
     backend: BitcoinBackend;
+    redis: RedisClient;
     logger?: Logger;
   },
 ): ClaimWatchOptions | undefined {
@@ -220,6 +222,7 @@ export function claimWatchFromConfig(
     maxRange: BigInt(config.l2.maxRange),
   });
   const key = parts.walletKey;
+  const ledger = redisClaimLedger(parts.redis, config.redis.keyPrefix);
   const identity = key === undefined ? undefined : challengerIdentity((tag) => key.derivedSecret(tag));
   const poster =
     identity === undefined || config.mode !== 'challenge' || config.keys.l2 === undefined
@@ -243,10 +246,14 @@ export function claimWatchFromConfig(
             return utxos.filter((u) => u.confirmed);
           },
           bondMinimum: bondCoinMinimum(params),
+          reservations: redisBondReservations(parts.redis, config.redis.keyPrefix),
+          settled: (epoch) => ledger.has(epoch),
+          confirmations: config.l2.confirmations,
           ...(parts.logger ? { logger: parts.logger } : {}),
         });
   return {
     sync: () => follower.sync(),
+    ledger,
     ...(poster === undefined ? {} : { poster }),
     follower,
     documentOf: claimDocumentReader(

@@ -47,6 +47,7 @@ import { type WatcherMetrics, watcherMetrics } from '../queue/metrics.ts';
 import { Lease } from '../store/lease.ts';
 import type { RedisClient } from '../store/redis.ts';
 import { type ClaimGames, type ClaimGamesOptions, createClaimGames } from './claim-games.ts';
+import { redisClaimLedger } from './claim-ledger.ts';
 import { claimSpend } from './claim-spend.ts';
 import {
   type GraphCoverageFacts,
@@ -226,6 +227,8 @@ export function createWatcher(o: WatcherOptions): Watcher {
   const games = new GameStore(o.redis, o.prefix);
   /** The claims' judge and the game jobs' material, once the queue exists (start). */
   let claimGames: ClaimGames | undefined;
+  /** Vigil's registration and bundle posts in flight (they wait on L2 receipts, beside the polls). */
+  let posting: Promise<void> | undefined;
   const lease = new Lease(o.redis, `${o.prefix}:lease:bitcoin`, Math.max(3 * o.pollIntervalMs, 5000));
   const judged = new Set<string>();
   const judgedClaims = new Set<string>();
@@ -668,16 +671,30 @@ export function createWatcher(o: WatcherOptions): Watcher {
             await c.sync();
             return true;
           });
-          if (synced && c.poster !== undefined) {
+          // Posting waits for L2 receipts (seconds, a minute on a slow L2): it runs beside the polls,
+          // one round at a time, so Bitcoin deadlines never wait on the L2.
+          if (synced && c.poster !== undefined && posting === undefined) {
             const poster = c.poster;
-            await step('claims', async () => {
+            const claims = c.follower.claims();
+            posting = (async () => {
               await poster.ensureRegistered();
-              await poster.post(c.follower.claims());
-            });
+              await poster.post(claims);
+            })()
+              .catch((err: unknown) => {
+                healthMetrics.pollFailures.inc({ step: 'claims' });
+                o.logger.error(
+                  { err: errText(err) },
+                  "Vigil's registration or bundle post failed: tried again next poll",
+                );
+              })
+              .finally(() => {
+                posting = undefined;
+              });
           }
           if (synced) {
             const judged = (await step('claims', () => judge.poll(tip))) ?? [];
             for (const j of judged) {
+              if (j.outcome === 'error') failed('claims', `epoch ${j.epoch}: ${j.reason}`);
               if (j.outcome === 'valid' || j.outcome === 'fraud') {
                 metrics.verdicts.inc({ outcome: j.outcome });
                 metrics.epochsJudged.inc();
@@ -696,7 +713,11 @@ export function createWatcher(o: WatcherOptions): Watcher {
           const q = queue;
           const ctx = boundCtx;
           const done = await step('redrive', async () => {
-            if (claimGames !== undefined) await q.redriveGames((await games.listAll()).records);
+            if (claimGames !== undefined) {
+              const all = (await games.listAll()).records;
+              await q.redriveGames(all);
+              claimGames.retain(all.filter((r) => r.state !== 'resolved'));
+            }
             const moved = await q.redrive(ctx, await store.active(), { ids: atRisk, tip });
             if (moved > 0)
               o.logger.warn(
@@ -791,6 +812,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
         const q = queue;
         claimGames = createClaimGames({
           ...o.claims,
+          ledger: o.claims.ledger ?? redisClaimLedger(o.redis, o.prefix),
           store: games,
           track: (id) => q.trackGame(id),
           backend: o.backend,
@@ -895,6 +917,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
       timer = undefined;
       if (t) clearTimeout(t);
       await polling;
+      await posting;
       for (const u of unregister.splice(0)) u();
       await lease.release().catch(() => false);
       await queue?.close();

@@ -20,6 +20,7 @@ import { challengeId } from '../../src/dispute/game/claim-graph.ts';
 import { nextTurn, SILENT_CHALLENGER } from '../../src/dispute/game/game-turn.ts';
 import { REGTEST_SEARCH } from '../../src/dispute/game/grid.ts';
 import { moveTx } from '../../src/dispute/game/move-tx.ts';
+import type { GameContext } from '../../src/dispute/game/moves.ts';
 import type { OperatorPlayer } from '../../src/dispute/game/players.ts';
 import type { WatcherMode } from '../../src/dispute/plan/spend-policy.ts';
 import { GameStore } from '../../src/dispute/records/game-store.ts';
@@ -146,6 +147,8 @@ export type OperatorPlan = {
   readonly neverAsserts?: boolean;
   /** The operator asserts only from this height on (a late assert). */
   readonly assertFrom?: number;
+  /** What the kick-off fixed (default: the small epoch with FALSE_ROOT claimed). */
+  readonly context?: GameContext;
 };
 
 /**
@@ -158,7 +161,7 @@ export async function operatorActs(
   plan: OperatorPlan = {},
 ): Promise<string | undefined> {
   const { c, sim } = s;
-  const ctx = contextOf(epoch, FALSE_ROOT);
+  const ctx = plan.context ?? contextOf(epoch, FALSE_ROOT);
   const player = plan.player ?? operatorOf(shape, epoch);
   const tip = sim.chain.height;
   const send = (tx: Tx, what: string): string | undefined => {

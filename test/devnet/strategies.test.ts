@@ -55,9 +55,11 @@ describe('vigil devnet --operator <strategy>', () => {
     expect(new Set(STRATEGIES.map((s) => s.name)).size).toBe(STRATEGIES.length);
   });
 
-  // assert-last-block waits out the whole assert window (about 45 s in CI): the long suite runs it
-  // (strategies.long.test.ts); every other strategy runs here.
-  const slow = new Set(process.env.VIGIL_LONG === '1' ? [] : ['assert-last-block']);
+  // assert-last-block and never-assert wait out the whole assert window (45 to 70 s each in CI): the long
+  // suite runs them (strategies.long.test.ts); every other strategy runs here. The assert-timeout they end
+  // in is also played by the dispute jobs in test/challenger/challenge.test.ts, and the game's in
+  // test/challenger/game-play.test.ts.
+  const slow = new Set(process.env.VIGIL_LONG === '1' ? [] : ['assert-last-block', 'never-assert']);
   for (const strategy of STRATEGIES.filter((s) => !slow.has(s.name))) {
     it(`${strategy.name}: the operator ends ${strategy.expect}, Vigil pays within its allowance, no honest epoch accused`, async () => {
       const story: string[] = [];

@@ -9,6 +9,7 @@
  */
 import * as ecc from 'tiny-secp256k1';
 import { taprootOutput } from '../../bitcoin/taproot/output.ts';
+import { bytesToHex } from '../../core/bytes.ts';
 import { VigilError } from '../../core/errors.ts';
 import type { SearchShape } from './grid.ts';
 import type { GameClaim } from './key-plan.ts';
@@ -35,6 +36,9 @@ export type ChallengerIdentity = {
   readonly secret: Uint8Array;
   /** The seed of every game's Winternitz keys. */
   readonly seed: Uint8Array;
+  /** Only the public key: an identity logged or serialized by mistake shows no secret. */
+  toJSON(): { key: string };
+  toString(): string;
 };
 
 /** The identity whose secrets `derive` gives for the two tags. */
@@ -44,7 +48,15 @@ export function challengerIdentity(derive: (tag: string) => Uint8Array): Challen
   if (point === null) throw new ChallengerIdentityError('The challenger secret is not a valid key');
   const seed = derive(CHALLENGER_SEED_TAG);
   if (seed.length !== 32) throw new ChallengerIdentityError('The challenger seed is not 32 bytes');
-  return { key: Uint8Array.from(point.subarray(1)), secret, seed };
+  const key = Uint8Array.from(point.subarray(1));
+  const shown = { key: bytesToHex(key) };
+  return {
+    key,
+    secret,
+    seed,
+    toJSON: () => shown,
+    toString: () => `challenger ${shown.key}`,
+  };
 }
 
 /** The script of a bond coin of this identity: a key-path-only P2TR output of its key. */

@@ -73,6 +73,11 @@ export type ClaimExpectations = {
    */
   readonly claimPrevout: { readonly value: bigint; readonly script: Uint8Array };
   /**
+   * The claim outpoint the L2 registry opened the claim on, when known: the document's must be it, or the
+   * operator could open one output and kick off from another of the same script and value.
+   */
+  readonly claimOutpoint?: { readonly txid: Uint8Array; readonly vout: number };
+  /**
    * The challenge window governance has in force at the claim's epoch, when known: the document's T_c must
    * be it (and stay below T_a), and it replaces the network's in the rebuild.
    */
@@ -397,13 +402,20 @@ function* importSteps(text: string, expect: ClaimExpectations): Generator<void, 
   const kickoffKey = (name: keyof ClaimDocument['kickoff'], bytes: number): WotsPublicKey =>
     wotsKeyFromHex(doc.kickoff[name], bytes) ??
     refuse('WOTS_KEY_SHAPE', `kickoff.${name}`, `not the key of a ${bytes}-byte value`);
+  const claimAt = { txid: outpointTxidFromJson(doc.claim.txid), vout: doc.claim.vout };
+  if (
+    expect.claimOutpoint !== undefined &&
+    (!equalBytes(claimAt.txid, expect.claimOutpoint.txid) || claimAt.vout !== expect.claimOutpoint.vout)
+  ) {
+    refuse('CLAIM_MISMATCH', 'claim', 'not the claim outpoint the L2 registry opened the claim on');
+  }
   const spec: ClaimGraphSpec = {
     network: expect.network,
     operator: expect.operator,
     covenant: [expect.operator, ...expect.committee],
     epoch,
     instance: doc.instance,
-    claim: { txid: outpointTxidFromJson(doc.claim.txid), vout: doc.claim.vout },
+    claim: claimAt,
     ...params,
     agreedImageRoot: expect.agreedImageRoot,
     kickoff: {

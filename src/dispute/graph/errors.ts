@@ -29,7 +29,9 @@ export type GraphDefect =
   /** A claim graph's challengers or bundles are not those the L2 lists for the claim (§24.1). */
   | 'CHALLENGER_MISMATCH'
   /** A claim graph fixes another pre-state than the previous epoch's root the L2 committed (§24.11 item 5). */
-  | 'PRESTATE_MISMATCH';
+  | 'PRESTATE_MISMATCH'
+  /** A claim graph spends another claim outpoint than the one the L2 registry opened the claim on. */
+  | 'CLAIM_MISMATCH';
 
 /** An imported graph Vigil refuses to trust; `defect` and `where` name what is wrong. */
 export class GraphImportError extends VigilError {

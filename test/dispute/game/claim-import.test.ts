@@ -83,6 +83,15 @@ describe('importing a claim graph', () => {
     expect(verdict(text, { agreedImageRoot: sha256(utf8('another root')) })).toMatch(
       /^PRESTATE_MISMATCH at agreedImageRoot: .* is not the previous epoch's root the L2 committed/,
     );
+    // Another claim outpoint than the registry opened the claim on (the same script and value elsewhere).
+    const at = graph.spec.claim;
+    expect(verdict(text, { claimOutpoint: { txid: at.txid, vout: at.vout + 1 } })).toMatch(
+      /^CLAIM_MISMATCH at claim: not the claim outpoint the L2 registry opened the claim on/,
+    );
+    expect(verdict(text, { claimOutpoint: { txid: sha256(utf8('another claim')), vout: at.vout } })).toMatch(
+      /^CLAIM_MISMATCH at claim/,
+    );
+    expect(verdict(text, { claimOutpoint: at })).toBe('imported');
     expect(verdict(text, { network: 'signet' })).toMatch(/^PARAMETER_MISMATCH at network/);
     expect(verdict(text, { epoch: 8n })).toMatch(/^PARAMETER_MISMATCH at epoch: 7, expected 8/);
     const move = copy();

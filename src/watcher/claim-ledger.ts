@@ -1,0 +1,37 @@
+/**
+ * The claims of the challenger registry judged for good (claim-games.ts `ClaimLedger`), in Redis: one hash
+ * field per epoch, its value the outcome. A restart reads the registry from its start again; this is what
+ * keeps it from judging, alerting on or holding a bond coin for those claims a second time.
+ */
+import type { RedisClient } from '../store/redis.ts';
+import type { ClaimJudgement, ClaimLedger } from './claim-games.ts';
+
+export function redisClaimLedger(redis: RedisClient, prefix: string): ClaimLedger {
+  const key = `${prefix}:claims:judged`;
+  return {
+    has: async (epoch) => (await redis.hexists(key, epoch.toString())) === 1,
+    add: async (epoch, outcome: ClaimJudgement['outcome']) => {
+      await redis.hset(key, epoch.toString(), outcome);
+    },
+  };
+}
+
+/**
+ * Vigil's bond coins named in bundles (bundle-poster.ts `BondReservations`), in Redis: outpoint → epoch.
+ * Written before the bundle is sent, so a coin is never named twice, even for claims a few blocks apart.
+ */
+export function redisBondReservations(redis: RedisClient, prefix: string) {
+  const key = `${prefix}:claims:bond-coins`;
+  return {
+    all: async (): Promise<Map<string, bigint>> => {
+      const h = await redis.hgetall(key);
+      return new Map(Object.entries(h).map(([coin, epoch]) => [coin, BigInt(epoch)]));
+    },
+    reserve: async (coin: string, epoch: bigint): Promise<void> => {
+      await redis.hset(key, coin, epoch.toString());
+    },
+    release: async (coin: string): Promise<void> => {
+      await redis.hdel(key, coin);
+    },
+  };
+}
