@@ -121,6 +121,8 @@ type Imported = {
   readonly w: number | undefined;
 };
 
+const NO_CLAIM_OUTPUT = 'the claim output is not on the chain the backend sees';
+
 /** Refusals that come before the document's hash is checked against the commitment. */
 const BEFORE_HASH: ReadonlySet<GraphDefect> = new Set([
   'DOCUMENT_TOO_LARGE',
@@ -213,15 +215,18 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
 
   /**
    * The claim imported against the registry, the chain and Vigil's pre-state. The cheap checks come
-   * first (a commitment, a document, a text not refused before, the claim output), the epoch's tape last.
+   * first (the claim output, a commitment, a document, a text not refused before), the epoch's tape last.
    */
   async function imported(
     reg: ClaimRegistration,
   ): Promise<Imported | { waiting: string } | { refused: string; final: boolean }> {
     const hash = reg.documentHash;
-    if (hash === undefined) return { waiting: 'the operator has not committed its claim document' };
-    const hit = imports.get(importKey(reg.epoch, bytesToHex(hash)));
+    const hit = hash === undefined ? undefined : imports.get(importKey(reg.epoch, bytesToHex(hash)));
     if (hit !== undefined) return hit;
+    // The claim output first: without it on the chain there is nothing to judge or to watch.
+    const prevout = await claimPrevout(reg);
+    if (prevout === undefined) return { waiting: NO_CLAIM_OUTPUT };
+    if (hash === undefined) return { waiting: 'the operator has not committed its claim document' };
     let text: string | undefined;
     try {
       text = await o.documentOf(reg.epoch);
@@ -234,8 +239,6 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     const textKey = `${reg.epoch}:${bytesToHex(sha256(utf8(text)))}`;
     const before = refusedTexts.get(textKey);
     if (before !== undefined) return { refused: before.reason, final: before.final };
-    const prevout = await claimPrevout(reg);
-    if (prevout === undefined) return { waiting: 'the claim output is not on the chain the backend sees' };
     const tape = tapeOf(reg.epoch);
     if (tape === undefined) {
       return { waiting: `epoch ${reg.epoch} has not ended on the L2 ingested so far, or is not final` };
@@ -332,6 +335,8 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
           o.logger?.error({ epoch: String(reg.epoch) }, got.refused),
         );
       }
+      // No claim output on the chain: nothing can spend it, and nothing to ask the backend.
+      if (why === NO_CLAIM_OUTPUT) return at('waiting', why);
       // Whatever holds the graph up, a kick-off at depth without it is a claim Vigil cannot dispute: alerted
       // at once. The graph may still come (a document published late) while the challenge window is open;
       // past it, nothing Vigil could do would count, and the claim is let go.
