@@ -7,7 +7,9 @@
  * - timed-out: follow the assert-timeout to depth (or back to the game if the assert won the race);
  * - playing: read every move at depth, ask the turn-taker (game-turn.ts) what w owes, and send it: a
  *   move, a disprove through the named leaf, or the timeout slash of a silent operator, t after its last
- *   move; resolve when the game's end is at depth.
+ *   move; resolve when the game's end is at depth;
+ * - refunding: the game is over (its outcome set) but w's bond is still in C_w: send w's refund once it
+ *   matures, and resolve when it is at depth.
  * Every transaction goes through `sendGameTx`: written ahead under its graph id, then the recorded bytes
  * sent. Nothing the job decides is kept between runs except what it wrote ahead. Every state change is
  * keyed by the record's version it was decided on, so a change undone by a reorg can be made again.
@@ -25,7 +27,7 @@ import { type GameGraph, gameTx, gameTxPrevouts, leafSpender, slashId } from '..
 import { gameOutputOf } from '../dispute/game/game-spend.ts';
 import { type GameTurn, nextTurn, SILENT_OPERATOR } from '../dispute/game/game-turn.ts';
 import type { PublishedSignatures } from '../dispute/game/leaf-witness.ts';
-import { leafSpendTx, moveTx, slashTx, timeoutSlashTx } from '../dispute/game/move-tx.ts';
+import { bondRefundTx, leafSpendTx, moveTx, slashTx, timeoutSlashTx } from '../dispute/game/move-tx.ts';
 import type { GameContext } from '../dispute/game/moves.ts';
 import { ruleChallenger, UnchallengeableClaimError } from '../dispute/game/rule.ts';
 import type {
@@ -93,6 +95,8 @@ export async function processGame(ctx: GameJobContext, data: DisputeJobData): Pr
         return await followAssertTimeout(ctx, rec, m, tip);
       case 'playing':
         return await play(ctx, rec, m, kickoff, tip);
+      case 'refunding':
+        return await refundBond(ctx, rec, m, tip);
     }
   } catch (err) {
     // Refused for good (recorded as an event, counted, alerted by the sender): the next run decides
@@ -173,6 +177,70 @@ async function resolve(
   await ctx.untrack(rec.id);
   ctx.logger?.info({ game: rec.id, outcome, reason }, 'game resolved');
   return `resolved: ${outcome} (${reason})`;
+}
+
+/**
+ * Ends the game with `outcome`. While w's bond still sits in C_w (no move of the game spent it: another
+ * challenger's assert-timeout took S, or the operator swept Q_w before w's first move), nothing but w's
+ * refund leaf can spend it, `bondRefund` blocks after C_w confirmed: the record waits in `refunding`, its
+ * outcome set, until the refund is at depth. Otherwise it resolves.
+ */
+async function endGame(
+  ctx: GameJobContext,
+  rec: GameRecord,
+  m: GameMaterial,
+  outcome: DisputeOutcome,
+  reason: string,
+  end?: GameEndFacts,
+): Promise<string> {
+  const bond = gameOutputOf(m.claim.games[rec.w] as GameGraph, 'bond');
+  const s = await verifiedOutspend(ctx.backend, hashToDisplayHex(bond.txid), bond.vout);
+  if (s.spent) return resolve(ctx, rec, outcome, reason, end);
+  await ctx.store.transition(rec.id, 'refunding', {
+    key: `refunding-v${rec.version}`,
+    reason: `${reason}; w's bond is still in C_w: its refund follows`,
+    outcome,
+    ...(end === undefined ? {} : { txid: end.txid, height: end.height, patch: { end } }),
+  });
+  clearGauges(ctx, rec.id);
+  ctx.logger?.info({ game: rec.id, outcome, reason }, "game over: Vigil's bond is refunded next");
+  return `${reason}: refunding w's bond`;
+}
+
+/**
+ * The game is over and w's bond is still in C_w: w's refund through C_w's `refund` leaf once it matures
+ * (nobody else can spend C_w now: the forfeit needs Q_w and the assert-timeout S), back to Vigil's bond
+ * address; resolved once the refund, or any other spend of C_w, is at depth.
+ */
+async function refundBond(
+  ctx: GameJobContext,
+  rec: GameRecord,
+  m: GameMaterial,
+  tip: number,
+): Promise<string> {
+  const outcome = rec.outcome;
+  if (outcome === undefined) throw new UnrecoverableError(`Game ${rec.id} is refunding with no outcome`);
+  const game = m.claim.games[rec.w] as GameGraph;
+  const bond = gameOutputOf(game, 'bond');
+  const s = await verifiedOutspend(ctx.backend, hashToDisplayHex(bond.txid), bond.vout);
+  const ours = new Set(ownTxids(rec, 'game-refund'));
+  if (s.spent && s.txid !== undefined) {
+    if (depth(s.spender.status, tip) >= ctx.confirmations) {
+      if (!ours.has(s.txid))
+        ctx.logger?.error({ game: rec.id, spender: s.txid }, "Vigil's bond in C_w was spent by another");
+      return resolve(ctx, rec, outcome, `w's bond left C_w in ${s.txid}`);
+    }
+    if (ours.has(s.txid)) return 'the bond refund is not deep enough yet';
+  }
+  const challenge = await ctx.backend.getTransaction(graphTxid(m.claim, challengeId(rec.w)));
+  if (challenge === undefined || !challenge.status.confirmed) return 'C_w is not in a block: waiting';
+  const matures = challenge.status.blockHeight + game.spec.timelocks.bondRefund;
+  if (tip + 1 < matures) return `waiting for the bond refund (it matures at ${matures})`;
+  const payTo = taprootOutput(m.claim.spec.challengers[rec.w]?.key as Uint8Array).scriptPubKey;
+  const sent = await sweepPot(ctx, rec, game, 'bond', 'game-refund', (fee) =>
+    bondRefundTx(game, m.keys.secret, payTo, fee),
+  );
+  return describeSend('bond refund', sent);
 }
 
 function clearGauges(ctx: GameJobContext, id: string): void {
@@ -407,8 +475,22 @@ async function awaitAssert(
       await move(ctx, rec, 'timed-out', 'the assert-timeout is out', { txid: s.txid });
       return 'the assert-timeout is out: timed-out';
     }
-    if (depth(s.spender.status, tip) >= ctx.confirmations)
-      return resolve(ctx, rec, 'operator-slashed', `another challenger's assert-timeout ${s.txid} took S`);
+    if (s.spender.status.confirmed && depth(s.spender.status, tip) >= ctx.confirmations) {
+      const end: GameEndFacts = {
+        txid: asTxid(s.txid),
+        by: 'another assert-timeout',
+        site: 'S',
+        height: s.spender.status.blockHeight,
+      };
+      return endGame(
+        ctx,
+        rec,
+        m,
+        'operator-slashed',
+        `another challenger's assert-timeout ${s.txid} took S`,
+        end,
+      );
+    }
     return `S is spent by ${s.txid}, not yet at depth`;
   }
   // T_a counts from the kick-off's block as the chain has it now (a reorg may have moved it).
@@ -467,7 +549,7 @@ async function followAssertTimeout(
         site: 'S',
         height: status.blockHeight,
       };
-      return resolve(ctx, rec, 'operator-slashed', 'the assert-timeout is at depth', end);
+      return endGame(ctx, rec, m, 'operator-slashed', 'the assert-timeout is at depth', end);
     } else if (ours.has(s.txid)) {
       return 'the assert-timeout is not deep enough yet';
     }
@@ -586,7 +668,7 @@ async function play(
     if (winner === 'operator')
       ctx.logger?.error({ game: rec.id, end }, "the operator won Vigil's game: Vigil's bond is lost");
     const outcome = winner === 'vigil' ? 'operator-slashed' : 'operator-vindicated';
-    return resolve(ctx, rec, outcome, `the game ended by ${end.by} on ${end.site}`, end);
+    return endGame(ctx, rec, m, outcome, `the game ended by ${end.by} on ${end.site}`, end);
   }
   const shape = m.claim.spec.shape;
   const turn = nextTurn(kickoff.game, shape, progress.onChain, {

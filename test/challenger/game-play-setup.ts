@@ -67,6 +67,8 @@ export type SetupOptions = {
   readonly wrap?: (b: BitcoinBackend) => BitcoinBackend;
   /** Vigil's fee cap in sat/vB (default 2,000). */
   readonly maxFeeRateSatVb?: number;
+  /** Registered challengers of the claim (default 1); Vigil is challenger 0. */
+  readonly challengers?: number;
 };
 
 export async function gameSetup(options: SetupOptions = {}): Promise<GameSetup> {
@@ -74,7 +76,7 @@ export async function gameSetup(options: SetupOptions = {}): Promise<GameSetup> 
   const sim = await startSimnet({ clock: () => (now += 600) });
   const esplora: BitcoinBackend = new EsploraBackend({ baseUrl: sim.esploraUrl, retry: { attempts: 1 } });
   const backend = options.wrap?.(esplora) ?? esplora;
-  const c = claimChain(epoch, 1, sim.chain);
+  const c = claimChain(epoch, options.challengers ?? 1, sim.chain);
   const kickoff = kickoffOf(c, options.root ?? FALSE_ROOT);
   await esplora.broadcast(serializeTx(kickoff));
   c.chain.mine(MINER);

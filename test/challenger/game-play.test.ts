@@ -8,10 +8,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BitcoinBackend } from '../../src/bitcoin/backends/types.ts';
+import { taprootOutput } from '../../src/bitcoin/taproot/output.ts';
 import { txidHex, txVsize } from '../../src/bitcoin/tx/serialize.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
 import { processGame } from '../../src/challenger/game-play.ts';
-import { challengeId } from '../../src/dispute/game/claim-graph.ts';
+import { bytesToHex } from '../../src/core/bytes.ts';
+import { assertTimeoutId, challengeId } from '../../src/dispute/game/claim-graph.ts';
+import { completeChallenge, completeCovenantTx } from '../../src/dispute/game/claim-spend.ts';
+import { gameTx } from '../../src/dispute/game/game-graph.ts';
 import { runCli } from '../cli/run-cli.ts';
 import { MOVES_TO_REVEAL } from '../dispute/game/chain-play.ts';
 import { epoch, type GameSetup, gameSetup, type OperatorPlan, operatorActs } from './game-play-setup.ts';
@@ -27,9 +31,15 @@ type Played = { runs: string[]; operator: string[] };
 /**
  * Blocks go by. At each, the job runs until a run changes nothing (a run takes one step: a state move, then
  * a send), and one more run must change nothing either (jobs run at least once); then the operator acts
- * and a block is mined. Stops when the record is resolved.
+ * and a block is mined. Stops when the record is resolved. `atBlock` runs first at each block (another
+ * party acting on the chain before the job looks).
  */
-async function playOut(g: GameSetup, plan: OperatorPlan = {}, blocks = 120): Promise<Played> {
+async function playOut(
+  g: GameSetup,
+  plan: OperatorPlan = {},
+  blocks = 120,
+  atBlock?: () => void,
+): Promise<Played> {
   const runs: string[] = [];
   const operator: string[] = [];
   const snapshot = async () => {
@@ -37,6 +47,7 @@ async function playOut(g: GameSetup, plan: OperatorPlan = {}, blocks = 120): Pro
     return { state: r.state, sent: [...r.sent.keys()].sort(), events: (await g.store.events(g.id)).length };
   };
   for (let b = 0; b < blocks; b++) {
+    atBlock?.();
     let before = await snapshot();
     for (let k = 0; ; k++) {
       runs.push(await processGame(g.ctx, { disputeId: g.id }));
@@ -132,6 +143,48 @@ describe('the game job on the simnet', () => {
       'timed-out',
       'resolved',
     ]);
+  });
+
+  it('another challenger’s assert-timeout takes S first: Vigil’s game is over, and its bond comes back through C_w’s refund once it matures', async () => {
+    s = await gameSetup({ challengers: 2 });
+    const g = s;
+    const { graph, sigs, fx } = g.c;
+    // Challenger 1 challenges beside Vigil, and its assert-timeout is mined at the first block T_a allows.
+    g.sim.chain.acceptTx(completeChallenge(graph, 1, sigs, fx.secrets.challengers[1] as Uint8Array));
+    const dueBy = g.kickoffHeight + fx.spec.timelocks.assertWindow;
+    const theirs = completeCovenantTx(graph, sigs, assertTimeoutId(1));
+    await playOut(g, { neverAsserts: true }, 120, () => {
+      if (g.sim.chain.height + 1 === dueBy) {
+        g.sim.chain.acceptTx(theirs);
+        g.mine();
+      }
+    });
+    const rec = await g.store.require(g.id);
+    expect(rec.outcome).toBe('operator-slashed');
+    expect(rec.end).toMatchObject({ by: 'another assert-timeout', site: 'S', txid: txidHex(theirs) });
+    const events = await g.store.events(g.id);
+    expect(events.filter((e) => e.type === 'transition').map((e) => e.to)).toEqual([
+      'challenged',
+      'confirmed',
+      'refunding',
+      'resolved',
+    ]);
+    // Vigil never sent an assert-timeout of its own: S was gone before it could.
+    expect([...rec.sent.values()].map((t) => t.role).sort()).toEqual(['game-challenge', 'game-refund']);
+    const refund = [...rec.sent.entries()].find(([, t]) => t.role === 'game-refund');
+    expect(refund?.[0]).toMatch(/^sweep:bond@\d+$/);
+    // Written at the first tip from which it can be mined: C_w's block + bondRefund.
+    const challenged = g.sim.chain.findTx(txidHex(gameTx(graph, challengeId(0)).tx))?.block?.height as number;
+    expect(refund?.[1].height).toBe(challenged + fx.spec.timelocks.bondRefund - 1);
+    const mined = g.sim.chain.findTx(refund?.[1].txid as string);
+    expect(mined?.block).toBeDefined();
+    // The bond back at Vigil's key, less the refund's fee.
+    const back = mined?.tx.outputs[0];
+    expect(bytesToHex(back?.script as Uint8Array)).toBe(
+      bytesToHex(taprootOutput(fx.spec.challengers[0]?.key as Uint8Array).scriptPubKey),
+    );
+    expect(back?.value).toBe(fx.spec.values.bond - (refund?.[1].fee as bigint));
+    expect(refund?.[1].fee).toBeLessThan(10_000n);
   });
 
   it('a broadcast lost after the write-ahead: the next run resends the recorded bytes, and the game goes on', async () => {

@@ -131,6 +131,19 @@ export function timeoutSlashTx(
  * takes the pot), or the operator's refusal (`past-end`, `past-read`, `not-a-tape-step`) or timeout sweep.
  * Not presigned: the leaf's own spender signs it (`secret`).
  */
+/**
+ * w's refund of its bond from C_w through the `refund` leaf, `bondRefund` blocks after C_w confirmed: the
+ * way back for a bond no game spent (another challenger's assert-timeout took S, or the operator swept Q_w
+ * before w's first move). Not presigned: w signs it.
+ */
+export function bondRefundTx(graph: GameGraph, secret: Uint8Array, to: Uint8Array, fee: bigint): Tx {
+  const out = gameOutputOf(graph, 'bond');
+  const leafIndex = out.leaves.get('refund');
+  if (leafIndex === undefined) throw new MoveTxError('C_w has no refund leaf');
+  const sweep = sweepOutput(out, leafIndex, to, fee, graph.spec.timelocks.bondRefund);
+  return completeSweep(sweep, [signSweep(sweep, secret)]);
+}
+
 export function leafSpendTx(
   graph: GameGraph,
   site: string,

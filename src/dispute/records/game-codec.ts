@@ -43,6 +43,7 @@ const ROLES: readonly GameTxRole[] = [
   'game-slash',
   'game-timeout',
   'game-assert-timeout',
+  'game-refund',
 ];
 
 export const gameEventTypes: readonly GameEventType[] = [

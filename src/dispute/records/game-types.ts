@@ -11,8 +11,10 @@ import type { GameTxRole, Txid } from './types.ts';
 /**
  * The life of a game record: the false claim seen (detected), Vigil's challenge sent (challenged) and
  * deep (confirmed), the assert deep and the moves under way (playing) or the assert-timeout sent
- * (timed-out), and the end (resolved). Back edges follow a reorg: a confirmed challenge or an assert that
- * left the chain.
+ * (timed-out), and the end (resolved). A game that ended with w's bond still in C_w (another challenger's
+ * assert-timeout took S, or the operator swept Q_w before w's first move) waits in `refunding`, its
+ * outcome already set, until w's refund is at depth. Back edges follow a reorg: a confirmed challenge or
+ * an assert that left the chain.
  */
 export const gameStates = [
   'detected',
@@ -20,6 +22,7 @@ export const gameStates = [
   'confirmed',
   'playing',
   'timed-out',
+  'refunding',
   'resolved',
 ] as const;
 export type GameState = (typeof gameStates)[number];
@@ -27,9 +30,10 @@ export type GameState = (typeof gameStates)[number];
 export const GAME_TRANSITIONS: Readonly<Record<GameState, readonly GameState[]>> = {
   detected: ['challenged', 'resolved'],
   challenged: ['confirmed', 'resolved'],
-  confirmed: ['challenged', 'playing', 'timed-out', 'resolved'],
-  playing: ['confirmed', 'resolved'],
-  'timed-out': ['confirmed', 'resolved'],
+  confirmed: ['challenged', 'playing', 'timed-out', 'refunding', 'resolved'],
+  playing: ['confirmed', 'refunding', 'resolved'],
+  'timed-out': ['confirmed', 'refunding', 'resolved'],
+  refunding: ['resolved'],
   resolved: [],
 };
 

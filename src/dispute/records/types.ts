@@ -38,7 +38,8 @@ export type GameTxRole =
   | 'game-move'
   | 'game-slash'
   | 'game-timeout'
-  | 'game-assert-timeout';
+  | 'game-assert-timeout'
+  | 'game-refund';
 
 /** The transactions Vigil sends, as metrics and events name them. */
 export type SentTx = 'challenge' | 'assert-timeout' | 'disprove' | GameTxRole;
