@@ -69,6 +69,18 @@ export type ClaimLedger = {
   add(epoch: bigint, outcome: ClaimJudgement['outcome']): Promise<void>;
 };
 
+/**
+ * The claim documents of Vigil's games, kept with their records (content-addressed by epoch and the
+ * document's hash): after a restart a game rebuilds its graph from here, whatever became of the file.
+ */
+export type ClaimDocumentStore = {
+  get(epoch: bigint, hashHex: string): Promise<string | undefined>;
+  put(epoch: bigint, hashHex: string, text: string): Promise<void>;
+};
+
+/** The lowest epoch whose tape a followed claim or an open game needs; `unknown` before the first `retain`. */
+export type HeldEpoch = bigint | undefined | 'unknown';
+
 export type ClaimGamesOptions = {
   readonly follower: Pick<ClaimFollower, 'claims' | 'claim' | 'forget'>;
   /** The claim document the operator published for `epoch` (its text), or undefined while there is none. */
@@ -90,6 +102,8 @@ export type ClaimGamesOptions = {
   readonly confirmations: number;
   /** Claims judged for good (default: in memory only). */
   readonly ledger?: ClaimLedger;
+  /** The documents of opened games (default: in memory only). */
+  readonly documents?: ClaimDocumentStore;
   readonly logger?: Logger;
   /** Counts a false claim Vigil cannot challenge (vigil_false_claims_unchallengeable_total). */
   readonly onUnchallengeable?: (epoch: bigint, reason: string) => void;
@@ -112,10 +126,17 @@ export type ClaimGames = {
   materialOf(rec: GameRecord): Promise<GameMaterial>;
   /** Lets go of what is held for games not in `open` (the unresolved records) and claims not followed. */
   retain(open: readonly Pick<GameRecord, 'id' | 'epoch'>[]): void;
+  /**
+   * The lowest epoch a followed claim or an unresolved game (as of the last `retain`) still needs the
+   * tape of: the L2 journal must not be pruned past the end of the epoch before it.
+   */
+  heldEpoch(): HeldEpoch;
 };
 
 type Imported = {
   readonly epoch: bigint;
+  /** The document's text as published (kept with the game when one opens). */
+  readonly text: string;
   readonly claim: ImportedClaim;
   readonly tape: EpochTape;
   readonly w: number | undefined;
@@ -133,6 +154,16 @@ const BEFORE_HASH: ReadonlySet<GraphDefect> = new Set([
 const errText = (err: unknown): string =>
   err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
 
+function memoryDocuments(): ClaimDocumentStore {
+  const texts = new Map<string, string>();
+  return {
+    get: async (epoch, hashHex) => texts.get(`${epoch}:${hashHex}`),
+    put: async (epoch, hashHex, text) => {
+      texts.set(`${epoch}:${hashHex}`, text);
+    },
+  };
+}
+
 function memoryLedger(): ClaimLedger {
   const judged = new Set<bigint>();
   return {
@@ -146,6 +177,9 @@ function memoryLedger(): ClaimLedger {
 export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
   const shape = o.params.shape;
   const ledger = o.ledger ?? memoryLedger();
+  const documents = o.documents ?? memoryDocuments();
+  /** The epochs of the unresolved games at the last `retain` (undefined before the first). */
+  let openEpochs: readonly bigint[] | undefined;
   /** Imports by epoch and document hash: one per claim. */
   const imports = new Map<string, Imported>();
   const importKey = (epoch: bigint, hashHex: string) => `${epoch}:${hashHex}`;
@@ -227,9 +261,10 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     const prevout = await claimPrevout(reg);
     if (prevout === undefined) return { waiting: NO_CLAIM_OUTPUT };
     if (hash === undefined) return { waiting: 'the operator has not committed its claim document' };
-    let text: string | undefined;
+    // A game's own copy first (the file may have gone since the game opened), then the published file.
+    let text = await documents.get(reg.epoch, bytesToHex(hash));
     try {
-      text = await o.documentOf(reg.epoch);
+      text ??= await o.documentOf(reg.epoch);
     } catch (err) {
       if (!(err instanceof GraphImportError)) throw err;
       // The file may yet be replaced by the committed document.
@@ -273,7 +308,7 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
         final: true,
       };
     }
-    const entry: Imported = { epoch: reg.epoch, claim, tape, w: 'w' in slot ? slot.w : undefined };
+    const entry: Imported = { epoch: reg.epoch, text, claim, tape, w: 'w' in slot ? slot.w : undefined };
     if ('none' in slot)
       once(`slot:${reg.epoch}`, () => o.logger?.warn({ epoch: String(reg.epoch) }, slot.none));
     imports.set(importKey(reg.epoch, bytesToHex(hash)), entry);
@@ -371,6 +406,8 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     }
     const claimed = `the kick-off claims 0x${bytesToHex(root.value)}, Vigil computed 0x${bytesToHex(got.tape.root)}`;
     if (got.w === undefined) return unchallengeable(reg, `${claimed}, and Vigil has no game in this claim`);
+    // Kept before the record opens: a game never exists without the document it is played on.
+    await documents.put(reg.epoch, bytesToHex(got.claim.hash), got.text);
     const { record, status: opened } = await o.store.open({
       epoch: reg.epoch,
       kickoffTxid: asTxid(kickoffTxid),
@@ -468,9 +505,18 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     const needed = new Set([...o.follower.claims()].map((c) => c.epoch));
     for (const r of open) needed.add(r.epoch);
     for (const [key, entry] of imports) if (!needed.has(entry.epoch)) imports.delete(key);
+    openEpochs = open.map((r) => r.epoch);
   }
 
-  return { poll, materialOf, retain };
+  function heldEpoch(): HeldEpoch {
+    if (openEpochs === undefined) return 'unknown';
+    let lowest: bigint | undefined;
+    for (const e of [...openEpochs, ...[...o.follower.claims()].map((c) => c.epoch)])
+      if (lowest === undefined || e < lowest) lowest = e;
+    return lowest;
+  }
+
+  return { poll, materialOf, retain, heldEpoch };
 }
 
 function sameKeys(a: SignerKeys, b: SignerKeys): boolean {

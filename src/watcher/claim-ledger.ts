@@ -4,7 +4,7 @@
  * keeps it from judging, alerting on or holding a bond coin for those claims a second time.
  */
 import type { RedisClient } from '../store/redis.ts';
-import type { ClaimJudgement, ClaimLedger } from './claim-games.ts';
+import type { ClaimDocumentStore, ClaimJudgement, ClaimLedger } from './claim-games.ts';
 
 export function redisClaimLedger(redis: RedisClient, prefix: string): ClaimLedger {
   const key = `${prefix}:claims:judged`;
@@ -32,6 +32,22 @@ export function redisBondReservations(redis: RedisClient, prefix: string) {
     },
     release: async (coin: string): Promise<void> => {
       await redis.hdel(key, coin);
+    },
+  };
+}
+
+/**
+ * The claim documents of Vigil's games (claim-games.ts `ClaimDocumentStore`), in Redis: one string per
+ * epoch and document hash, written before the game's record opens and kept as long as the records are
+ * (a researcher replays a dispute from them). Whatever is read back is imported again, its hash checked
+ * against the L2's commitment, so a value altered in Redis is refused, never played.
+ */
+export function redisClaimDocuments(redis: RedisClient, prefix: string): ClaimDocumentStore {
+  const key = (epoch: bigint, hashHex: string) => `${prefix}:claims:document:${epoch}:${hashHex}`;
+  return {
+    get: async (epoch, hashHex) => (await redis.get(key(epoch, hashHex))) ?? undefined,
+    put: async (epoch, hashHex, text) => {
+      await redis.set(key(epoch, hashHex), text);
     },
   };
 }

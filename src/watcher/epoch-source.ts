@@ -24,7 +24,7 @@ import { createL2Metrics, type L2Metrics } from '../l2/metrics.ts';
 import { L2Rpc, L2RpcUnavailableError } from '../l2/rpc.ts';
 import { epochTape as tapeOf } from '../machine/programs/state-image.ts';
 import type { RedisClient } from '../store/redis.ts';
-import type { EpochTape } from './claim-games.ts';
+import type { EpochTape, HeldEpoch } from './claim-games.ts';
 import type { GraphCoverageFacts, L2SyncFacts } from './component-health.ts';
 import {
   createGraphRegistry,
@@ -104,6 +104,8 @@ export type L2EpochSource = EpochSource & {
    * honest run executes (docs/protocol.md §23), with the roots the model reached before and after it.
    */
   epochTape(epoch: bigint): EpochTape | undefined;
+  /** Never prunes past the epochs the registry's claims and games hold (claim-games.ts `heldEpoch`). */
+  holdTapes(held: () => HeldEpoch): void;
   ingestion: GovernanceIngester;
 };
 
@@ -244,12 +246,15 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
   let graphsSeen = false;
   let settledSeen = 0;
   let newestSettled: bigint | undefined;
+  /** The registry's claims and games: the lowest epoch whose tape they need (holdTapes). */
+  let heldByClaims: (() => HeldEpoch) | undefined;
 
   /**
    * Moves the journal's base to the newest epoch end that is `retainEpochs` behind the newest end, below
-   * every open graph, at or below the newest settled one and `pruneDepth` deep, once that is
-   * `retainEpochs / 4` (at least 1) epochs past the current base: a backlog (nothing settled yet) is
-   * never pruned, and an epoch whose dispute runs keeps its inputs.
+   * every open graph and every epoch the registry's claims and games hold, at or below the newest settled
+   * one and `pruneDepth` deep, once that is `retainEpochs / 4` (at least 1) epochs past the current base:
+   * a backlog (nothing settled yet) is never pruned, and an epoch whose dispute or game runs keeps its
+   * inputs.
    */
   async function prune(): Promise<void> {
     const retain = o.retainEpochs;
@@ -265,6 +270,10 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
     let limit = newest.epoch - BigInt(retain);
     if (newestSettled < limit) limit = newestSettled;
     if (lowestOpenGraph !== undefined && lowestOpenGraph - 1n < limit) limit = lowestOpenGraph - 1n;
+    // A game's tape is rebuilt from the journal after a restart: its epoch's pre-state must stay.
+    const held = heldByClaims?.();
+    if (held === 'unknown') return;
+    if (held !== undefined && held - 1n < limit) limit = held - 1n;
     const current = derivation.baseEpoch ?? -1n;
     if (limit - current < BigInt(Math.max(1, Math.floor(retain / 4)))) return;
     const depth = o.pruneDepth ?? 1000;
@@ -511,6 +520,9 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
     diagnose,
     governedChallengeWindow,
     epochTape,
+    holdTapes: (held) => {
+      heldByClaims = held;
+    },
     ingestion,
     status: () => ({ head, cursor: ingestion.ingester.cursor?.number, caughtUp, error: failed }),
     healthFacts: () => ({

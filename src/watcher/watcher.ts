@@ -46,8 +46,8 @@ import { DISPUTE_QUEUE, DisputeQueue } from '../queue/dispute-queue.ts';
 import { type WatcherMetrics, watcherMetrics } from '../queue/metrics.ts';
 import { Lease } from '../store/lease.ts';
 import type { RedisClient } from '../store/redis.ts';
-import { type ClaimGames, type ClaimGamesOptions, createClaimGames } from './claim-games.ts';
-import { redisClaimLedger } from './claim-ledger.ts';
+import { type ClaimGames, type ClaimGamesOptions, createClaimGames, type HeldEpoch } from './claim-games.ts';
+import { redisClaimDocuments, redisClaimLedger } from './claim-ledger.ts';
 import { claimSpend } from './claim-spend.ts';
 import {
   type GraphCoverageFacts,
@@ -97,6 +97,11 @@ export type EpochSource = {
   diagnose?: (epoch: bigint, claimedRoot: Uint8Array) => Promise<unknown>;
   /** What /healthz `l2` and `graphs` decide on; a source without it registers neither. */
   healthFacts?: () => { l2: L2SyncFacts; graphs: GraphCoverageFacts };
+  /**
+   * Tells a source that prunes its history which epochs' tapes the registry's claims and games still need
+   * (claim-games.ts `heldEpoch`): it never prunes past them.
+   */
+  holdTapes?: (held: () => HeldEpoch) => void;
 };
 
 export type WatcherOptions = {
@@ -813,6 +818,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
         claimGames = createClaimGames({
           ...o.claims,
           ledger: o.claims.ledger ?? redisClaimLedger(o.redis, o.prefix),
+          documents: o.claims.documents ?? redisClaimDocuments(o.redis, o.prefix),
           store: games,
           track: (id) => q.trackGame(id),
           backend: o.backend,
@@ -821,6 +827,8 @@ export function createWatcher(o: WatcherOptions): Watcher {
           logger: o.logger,
           onUnchallengeable: () => metrics.falseClaimsUnchallengeable.inc(),
         });
+        const held = claimGames;
+        o.source?.holdTapes?.(() => held.heldEpoch());
         game = queue.bindGame({
           store: games,
           backend: o.backend,

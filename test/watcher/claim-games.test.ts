@@ -51,7 +51,7 @@ beforeAll(startRegistry, 60_000);
 afterAll(stopRegistry);
 
 describe('the watcher opens and plays the claims of the challenger registry', () => {
-  it('a false claim: Vigil opens its game from the registry and the published document, and plays it to the slash, through a restart', async () => {
+  it('a false claim: Vigil opens its game from the registry and the published document, and plays it to the slash, through a restart that finds the published document deleted', async () => {
     let now = 1_700_000_000;
     const sim = await startSimnet({ clock: () => (now += 600) });
     const dir = mkdtempSync(join(tmpdir(), 'vigil-claims-'));
@@ -69,10 +69,12 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
         await settle(400);
         rec = (await v.games.listAll()).records[0];
         if (rec?.state === 'resolved') break;
-        // Mid-game, Vigil restarts: the new process holds nothing but Redis and reads the rest again.
+        // Mid-game, Vigil restarts: the new process holds nothing but Redis and reads the rest again. The
+        // published file is gone meanwhile: the game's own copy of the document, kept in Redis, is played.
         if (!restarted && rec?.state === 'playing' && (rec.progress?.moves ?? 0) >= 3) {
           restarted = true;
           await v.halt();
+          rmSync(claim.path);
           v = await watcherOn(sim, dir, v.prefix);
           trail.push(`${sim.chain.height}: Vigil restarted`);
         }

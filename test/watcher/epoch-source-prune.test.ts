@@ -122,6 +122,31 @@ describe('the epoch source prunes the L2 journal behind what was judged for good
     expect(s4.status().error).toBeUndefined();
     expect((await s4.facts(2n)).reexecution.complete).toBe(true);
 
+    // The registry's claims and games hold their epochs' tapes: nothing is pruned while what they hold is
+    // unknown (no retain since the start), and the base stays below the lowest epoch they hold.
+    const reg5 = standInRegistry();
+    const s5 = source('claims', reg5.registry, 3);
+    reg5.settle(...range(0, 20));
+    let held: bigint | undefined | 'unknown' = 'unknown';
+    s5.holdTapes(() => held);
+    await syncAll(s5);
+    await s5.graphs();
+    await s5.sync();
+    expect(s5.ingestion.derivation.baseEpoch).toBeUndefined();
+    held = 6n;
+    await s5.sync();
+    expect(s5.ingestion.derivation.baseEpoch).toBe(5n);
+    // The game's tape still rebuilds from the pruned base, as from a base further back (the source above).
+    const tape = s5.epochTape(6n);
+    const wider = s.epochTape(6n);
+    expect(tape).toBeDefined();
+    expect(bytesToHex(tape?.preRoot as Uint8Array)).toBe(bytesToHex(wider?.preRoot as Uint8Array));
+    expect(bytesToHex(tape?.root as Uint8Array)).toBe(bytesToHex(wider?.root as Uint8Array));
+    expect(bytesToHex(tape?.tape.root as Uint8Array)).toBe(bytesToHex(wider?.tape.root as Uint8Array));
+    held = undefined;
+    await s5.sync();
+    expect(s5.ingestion.derivation.baseEpoch as bigint).toBeGreaterThan(5n);
+
     // Nothing settled: nothing pruned, however far behind the retention the history is.
     const reg3 = standInRegistry();
     const s3 = source('nothing-settled', reg3.registry, 1);
