@@ -13,7 +13,7 @@
 import type { Logger } from 'pino';
 import type { Address, Hex, PublicClient } from 'viem';
 import { hashToDisplayHex } from '../bitcoin/tx/serialize.ts';
-import { bytesToHex, equalBytes } from '../core/bytes.ts';
+import { bytesToHex, equalBytes, hexToBytes } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
 import {
   bundleKeysOf,
@@ -211,7 +211,8 @@ export function createBundlePoster(o: BundlePosterOptions): BundlePoster {
         out.push({ epoch: reg.epoch, slot, outcome: 'no-bond-coin' });
         continue;
       }
-      const keys = bundleKeysOf(o.identity, challengerScope(o.identity, o.shape, o.claimOf(reg.epoch)));
+      const site = { registry: hexToBytes(o.address), claim: reg.claim };
+      const keys = bundleKeysOf(o.identity, challengerScope(o.identity, o.shape, o.claimOf(reg.epoch), site));
       // Reserved before it is sent: a crash after the send cannot free a coin a bundle names.
       await reservations.reserve(outpointKey(bond), reg.epoch);
       const result = await o.send('postBundle', [

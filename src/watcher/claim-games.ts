@@ -20,12 +20,13 @@ import type { BitcoinNetwork } from '../bitcoin/network.ts';
 import { hashToDisplayHex, txidHex } from '../bitcoin/tx/serialize.ts';
 import type { Tx } from '../bitcoin/tx/types.ts';
 import { type GameMaterial, GameMaterialNotReadyError } from '../challenger/game-context.ts';
-import { bytesToHex, equalBytes, utf8 } from '../core/bytes.ts';
+import { bytesToHex, equalBytes, hexToBytes, utf8 } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
 import { sha256 } from '../core/hashes.ts';
 import {
   bundleKeysOf,
   type ChallengerIdentity,
+  type ClaimSite,
   challengerScope,
   challengerSignerOf,
 } from '../dispute/game/challenger-identity.ts';
@@ -83,6 +84,8 @@ export type HeldEpoch = bigint | undefined | 'unknown';
 
 export type ClaimGamesOptions = {
   readonly follower: Pick<ClaimFollower, 'claims' | 'claim' | 'forget'>;
+  /** The challenger registry's address (0x hex): Vigil's game keys are bound to it. */
+  readonly registry: string;
   /** The claim document the operator published for `epoch` (its text), or undefined while there is none. */
   readonly documentOf: (epoch: bigint) => Promise<string | undefined>;
   /** The epoch as the governance program runs it, once ended and final on the L2. */
@@ -197,6 +200,9 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     instance: REGISTRY_CLAIM_INSTANCE,
   });
 
+  const registry = hexToBytes(o.registry);
+  const siteOf = (claim: ClaimSite['claim']): ClaimSite => ({ registry, claim });
+
   const once = (key: string, log: () => void) => {
     if (logged.has(key)) return;
     logged.add(key);
@@ -223,7 +229,7 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
       return { none: listed ? 'Vigil is listed but posted no bundle' : 'Vigil is not listed' };
     }
     const theirs = listedChallengers(reg, shape)[w]?.keys;
-    const ours = bundleKeysOf(id, challengerScope(id, shape, gameClaimOf(reg.epoch)));
+    const ours = bundleKeysOf(id, challengerScope(id, shape, gameClaimOf(reg.epoch), siteOf(reg.claim)));
     if (theirs === undefined || !sameKeys(theirs, ours)) {
       return { none: "Vigil's slot holds a bundle its seed did not derive: it cannot sign that game" };
     }
@@ -487,7 +493,8 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     const id = o.identity;
     if (id === undefined) throw new VigilError(`Game ${rec.id}: this process has no challenger key`);
     const claim = entry.claim.graph;
-    const scope = challengerScope(id, shape, gameClaimOf(rec.epoch));
+    // The graph's claim output is the registry's (import refused any other: CLAIM_MISMATCH).
+    const scope = challengerScope(id, shape, gameClaimOf(rec.epoch), siteOf(claim.spec.claim));
     const material: GameMaterial = {
       claim,
       sigs: entry.claim.sigs,

@@ -256,6 +256,7 @@ export function claimWatchFromConfig(
     ledger,
     ...(poster === undefined ? {} : { poster }),
     follower,
+    registry: address,
     documentOf: claimDocumentReader(
       d.graphDir,
       claimDocumentLimits({ params, committee: expectations.committee }).maxBytes,

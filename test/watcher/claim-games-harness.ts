@@ -16,7 +16,7 @@ import type { Simnet } from '../../src/bitcoin/simnet/start.ts';
 import { taprootOutput } from '../../src/bitcoin/taproot/output.ts';
 import { hashToDisplayHex, txid, txidHex } from '../../src/bitcoin/tx/serialize.ts';
 import { WalletKey } from '../../src/bitcoin/wallet/keys.ts';
-import { bytesToHex, utf8 } from '../../src/core/bytes.ts';
+import { bytesToHex, hexToBytes, utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hashes.ts';
 import {
   bondCoinScript,
@@ -34,6 +34,7 @@ import { createBundlePoster } from '../../src/l2/bundle-poster.ts';
 import {
   type ClaimRegistration,
   encodeBundleKeys,
+  listedChallengers,
   readClaimRegistration,
 } from '../../src/l2/challenger-registry.ts';
 import { createClaimFollower } from '../../src/l2/claim-follower.ts';
@@ -162,21 +163,24 @@ export async function claimOn(
   if (posted === undefined) throw new Error(`Vigil posted no bundle for epoch ${epoch}`);
   const ours = bundleKeysOf(
     identity,
-    challengerScope(identity, shape, {
-      network: 'regtest',
-      operator: fx.spec.operator,
-      epoch,
-      instance: REGISTRY_CLAIM_INSTANCE,
-    }),
+    challengerScope(
+      identity,
+      shape,
+      { network: 'regtest', operator: fx.spec.operator, epoch, instance: REGISTRY_CLAIM_INSTANCE },
+      { registry: hexToBytes(registry), claim: { txid: fundingTxid, vout: 0 } },
+    ),
   );
   expect(bytesToHex(posted.keys)).toBe(bytesToHex(encodeBundleKeys(ours, shape)));
   // One of Vigil's coins at its bond address (a coin no claim still open names).
   // (the change of an earlier challenge, back at the bond address, is such a coin too).
   expect(posted.bondCoin.value).toBeGreaterThanOrEqual(bondCoinMinimum(claimParameters('regtest')));
   const funded = fundedSpec(fx, { txid: fundingTxid, vout: 0 }, [posted.bondCoin]);
+  // The operator builds on what the bundle posted: its keys (bound to this claim's site) and bond coin.
+  const listed = listedChallengers(reg as ClaimRegistration, shape)[0];
+  if (listed === undefined) throw new Error('the registry lists no challenger');
   const spec = {
     ...funded,
-    challengers: funded.challengers.map((c) => ({ ...c, bondCoin: posted.bondCoin })),
+    challengers: funded.challengers.map((c) => ({ ...c, keys: listed.keys, bondCoin: posted.bondCoin })),
   };
   const built = buildClaimGraph(spec);
   const presign = (g: Parameters<typeof presignGame>[0]) =>
@@ -286,6 +290,7 @@ export async function watcherOn(
       poster,
       ledger,
       follower,
+      registry,
       documentOf: claimDocumentReader(dir, 64 * 1024 * 1024),
       epochTape: tapeOf,
       params,

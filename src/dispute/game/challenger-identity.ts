@@ -11,6 +11,7 @@ import * as ecc from 'tiny-secp256k1';
 import { taprootOutput } from '../../bitcoin/taproot/output.ts';
 import { bytesToHex } from '../../core/bytes.ts';
 import { VigilError } from '../../core/errors.ts';
+import { taggedHash } from '../../core/hashes.ts';
 import type { SearchShape } from './grid.ts';
 import type { GameClaim } from './key-plan.ts';
 import {
@@ -63,21 +64,50 @@ export function challengerIdentity(derive: (tag: string) => Uint8Array): Challen
 export const bondCoinScript = (id: Pick<ChallengerIdentity, 'key'>): Uint8Array =>
   taprootOutput(id.key).scriptPubKey;
 
-/** The scope of this identity's game in `claim` (its keys are bound to the claim and to the key). */
-export const challengerScope = (
+/**
+ * Where a claim was opened: the L2 registry that lists it (its 20-byte address) and the claim output on
+ * Bitcoin (txid in internal byte order). A claim output can be spent by one kick-off only, so keys bound
+ * to it sign in one game at most, whatever registry or L2 chain lists the same epoch again.
+ */
+export type ClaimSite = {
+  readonly registry: Uint8Array;
+  readonly claim: { readonly txid: Uint8Array; readonly vout: number };
+};
+
+/** The scope of this identity's game in one claim: the key plan's scope and the claim's site. */
+export type ChallengerScope = GameKeyScope & { readonly site: ClaimSite };
+
+/** The tag of each claim's Winternitz seed, derived from the identity's seed and the claim's site. */
+export const CHALLENGER_CLAIM_SEED_TAG = 'Vigil/challenger/claim-seed/v1';
+
+/**
+ * The scope of this identity's game in `claim` opened at `site`: its keys are bound to the claim (network,
+ * operator, epoch, instance), to the key, and through the seed to the registry and the claim output
+ * (protocol §24.11 item 34).
+ */
+export function challengerScope(
   id: ChallengerIdentity,
   shape: SearchShape,
   claim: GameClaim,
-): GameKeyScope => ({
-  shape,
-  claim,
-  challenger: id.key,
-});
+  site: ClaimSite,
+): ChallengerScope {
+  if (site.registry.length !== 20) throw new ChallengerIdentityError('A registry address is 20 bytes');
+  if (site.claim.txid.length !== 32) throw new ChallengerIdentityError('A claim txid is 32 bytes');
+  if (!Number.isInteger(site.claim.vout) || site.claim.vout < 0 || site.claim.vout > 0xffffffff)
+    throw new ChallengerIdentityError(`Not an output index: ${site.claim.vout}`);
+  return { shape, claim, challenger: id.key, site };
+}
+
+function claimSeed(id: ChallengerIdentity, site: ClaimSite): Uint8Array {
+  const vout = new Uint8Array(4);
+  new DataView(vout.buffer).setUint32(0, site.claim.vout, true);
+  return taggedHash(CHALLENGER_CLAIM_SEED_TAG, id.seed, site.registry, site.claim.txid, vout);
+}
 
 /** The Winternitz public keys this identity posts in its bundle for the claim. */
-export const bundleKeysOf = (id: ChallengerIdentity, scope: GameKeyScope): SignerKeys =>
-  deriveSignerKeys(id.seed, scope, 'challenger');
+export const bundleKeysOf = (id: ChallengerIdentity, scope: ChallengerScope): SignerKeys =>
+  deriveSignerKeys(claimSeed(id, scope.site), scope, 'challenger');
 
 /** Signs this identity's planned values in the claim's game. */
-export const challengerSignerOf = (id: ChallengerIdentity, scope: GameKeyScope): GameValueSigner =>
-  gameValueSigner(id.seed, scope, 'challenger');
+export const challengerSignerOf = (id: ChallengerIdentity, scope: ChallengerScope): GameValueSigner =>
+  gameValueSigner(claimSeed(id, scope.site), scope, 'challenger');

@@ -13,9 +13,11 @@ import {
   CHALLENGER_SEED_TAG,
   challengerIdentity,
   challengerScope,
+  challengerSignerOf,
 } from '../../../src/dispute/game/challenger-identity.ts';
 import { bondCoinMinimum, claimParameters } from '../../../src/dispute/game/claim-parameters.ts';
 import { searchRounds } from '../../../src/dispute/game/grid.ts';
+import { isValidWotsSignature } from '../../../src/dispute/winternitz/verify.ts';
 
 const wallet = WalletKey.fromBytes(sha256(utf8('identity test wallet')));
 const identityOf = (w: WalletKey) => challengerIdentity((tag) => w.derivedSecret(tag));
@@ -44,7 +46,7 @@ describe("Vigil's challenger identity", () => {
     expect(text).not.toContain(bytesToHex(a.seed));
   });
 
-  it('binds its bundle keys to the claim: another epoch, another operator, other keys', () => {
+  it('binds its bundle keys to the claim: another epoch, operator, registry or claim output, other keys', () => {
     const a = identityOf(wallet);
     const p = claimParameters('regtest');
     const claim = {
@@ -53,12 +55,35 @@ describe("Vigil's challenger identity", () => {
       epoch: 4n,
       instance: 0,
     };
-    const keys = (c: typeof claim) =>
-      [...bundleKeysOf(a, challengerScope(a, p.shape, c)).values()][0]?.hashes[0];
+    const site = {
+      registry: new Uint8Array(20).fill(7),
+      claim: { txid: new Uint8Array(32).fill(8), vout: 0 },
+    };
+    const keys = (c: typeof claim, s: typeof site = site) =>
+      [...bundleKeysOf(a, challengerScope(a, p.shape, c, s)).values()][0]?.hashes[0];
     const first = keys(claim);
     expect(first).toEqual(keys(claim));
     expect(keys({ ...claim, epoch: 5n })).not.toEqual(first);
     expect(keys({ ...claim, operator: new Uint8Array(32).fill(3) })).not.toEqual(first);
+    // The same epoch listed by a redeployed registry, or reopened on another claim output: other keys, so
+    // no key ever signs two values (protocol §24.11 item 34).
+    expect(keys(claim, { ...site, registry: new Uint8Array(20).fill(9) })).not.toEqual(first);
+    expect(keys(claim, { ...site, claim: { ...site.claim, vout: 1 } })).not.toEqual(first);
+    expect(keys(claim, { ...site, claim: { ...site.claim, txid: new Uint8Array(32).fill(1) } })).not.toEqual(
+      first,
+    );
+    // The signer signs under the keys the bundle posts, and under no other site's.
+    const scope = challengerScope(a, p.shape, claim, site);
+    const [label, posted] = [...bundleKeysOf(a, scope).entries()][0] ?? [];
+    if (label === undefined || posted === undefined) throw new Error('no planned key');
+    const value = new Uint8Array(posted.messageBytes).fill(5);
+    const sig = challengerSignerOf(a, scope)(label, value);
+    expect(isValidWotsSignature(posted, value, sig)).toBe(true);
+    const other = challengerScope(a, p.shape, claim, { ...site, registry: new Uint8Array(20).fill(9) });
+    expect(isValidWotsSignature(posted, value, challengerSignerOf(a, other)(label, value))).toBe(false);
+    expect(() => challengerScope(a, p.shape, claim, { ...site, registry: new Uint8Array(19) })).toThrow(
+      /20 bytes/,
+    );
   });
 
   it('asks each bond coin for the bond, the challenge fee and change', () => {
