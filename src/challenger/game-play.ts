@@ -38,6 +38,7 @@ import type {
   GameTxRole,
 } from '../dispute/records/game-types.ts';
 import type { DisputeOutcome } from '../dispute/records/state-machine.ts';
+import { IllegalTransitionError } from '../dispute/records/store.ts';
 import { asTxid } from '../dispute/records/types.ts';
 import { wordOf } from '../machine/isa.ts';
 import { type CheckedTx, feeRateNow, SendRefusedError } from '../sender/send.ts';
@@ -114,12 +115,33 @@ async function move(
   reason: string,
   extra: { txid?: string; height?: number } = {},
 ): Promise<void> {
-  await ctx.store.transition(rec.id, to, {
+  await transitionUnlessStale(ctx, rec, to, {
     key: `${to}-v${rec.version}`,
     reason,
     ...(extra.txid === undefined ? {} : { txid: asTxid(extra.txid) }),
     ...(extra.height === undefined ? {} : { height: extra.height }),
   });
+}
+
+/**
+ * A state move decided on `rec`, unless the record changed since it was read and the move no longer
+ * applies: another run (a repetition in another process, or a redrive) moved it first. That run decided
+ * on fresher facts; this one changes nothing and the next decides again. `stale` then, never an error.
+ */
+async function transitionUnlessStale(
+  ctx: GameJobContext,
+  rec: GameRecord,
+  to: GameState,
+  change: Parameters<GameJobContext['store']['transition']>[2],
+): Promise<'applied' | 'duplicate' | 'stale'> {
+  try {
+    return (await ctx.store.transition(rec.id, to, change)).status;
+  } catch (err) {
+    if (!(err instanceof IllegalTransitionError)) throw err;
+    const now = await ctx.store.get(rec.id);
+    if (now === undefined || now.version === rec.version) throw err;
+    return 'stale';
+  }
 }
 
 /** What the kick-off committed, read off the chain and verified, as the game's context and signatures. */
@@ -165,17 +187,18 @@ async function resolve(
   reason: string,
   end?: GameEndFacts,
 ): Promise<string> {
-  const changed = await ctx.store.transition(rec.id, 'resolved', {
+  const changed = await transitionUnlessStale(ctx, rec, 'resolved', {
     key: `resolved-v${rec.version}`,
     reason,
     outcome,
     ...(end === undefined ? {} : { txid: end.txid, height: end.height, patch: { end } }),
   });
+  if (changed === 'stale') return 'the record moved on since this run read it: the next run decides';
   // A false claim Vigil could not challenge after all (its bond coin gone, the take first): alerted once.
-  if (outcome === 'missed' && changed.status === 'applied') ctx.metrics?.falseClaimsUnchallengeable.inc();
+  if (outcome === 'missed' && changed === 'applied') ctx.metrics?.falseClaimsUnchallengeable.inc();
   clearGauges(ctx, rec.id);
   await ctx.untrack(rec.id);
-  ctx.logger?.info({ game: rec.id, outcome, reason }, 'game resolved');
+  if (changed === 'applied') ctx.logger?.info({ game: rec.id, outcome, reason }, 'game resolved');
   return `resolved: ${outcome} (${reason})`;
 }
 
@@ -196,14 +219,16 @@ async function endGame(
   const bond = gameOutputOf(m.claim.games[rec.w] as GameGraph, 'bond');
   const s = await verifiedOutspend(ctx.backend, hashToDisplayHex(bond.txid), bond.vout);
   if (s.spent) return resolve(ctx, rec, outcome, reason, end);
-  await ctx.store.transition(rec.id, 'refunding', {
+  const changed = await transitionUnlessStale(ctx, rec, 'refunding', {
     key: `refunding-v${rec.version}`,
     reason: `${reason}; w's bond is still in C_w: its refund follows`,
     outcome,
     ...(end === undefined ? {} : { txid: end.txid, height: end.height, patch: { end } }),
   });
+  if (changed === 'stale') return 'the record moved on since this run read it: the next run decides';
   clearGauges(ctx, rec.id);
-  ctx.logger?.info({ game: rec.id, outcome, reason }, "game over: Vigil's bond is refunded next");
+  if (changed === 'applied')
+    ctx.logger?.info({ game: rec.id, outcome, reason }, "game over: Vigil's bond is refunded next");
   return `${reason}: refunding w's bond`;
 }
 

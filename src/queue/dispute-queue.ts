@@ -122,6 +122,10 @@ export class DisputeQueue {
   private gameCtx: GameJobContext | undefined;
   /** When the current worker last started a job (or was created). */
   private lastStart = Date.now();
+  /** Games with a run under way in this process. */
+  private readonly gameRuns = new Set<string>();
+  /** When the last run of each game that completed in this process started (ms). */
+  private readonly lastGameRun = new Map<string, number>();
   private wedgeTimer: NodeJS.Timeout | undefined;
   private closing = false;
   /** Since when every wedge check saw jobs waiting while this process ran none (undefined: not now). */
@@ -186,9 +190,18 @@ export class DisputeQueue {
     return {
       ...ctx,
       untrack: async (id) => {
+        this.lastGameRun.delete(id);
         await this.queue.removeJobScheduler(gameSchedulerId(id));
       },
     };
+  }
+
+  /**
+   * Whether a run of game `id` that started at or after `since` (ms) has completed in this process: the
+   * devnet's block clock waits for it, so each game is looked at in every block.
+   */
+  gameRunSince(id: string, since: number): boolean {
+    return (this.lastGameRun.get(id) ?? -1) >= since;
   }
 
   /** Starts (or keeps) the repeating job of game `id`, every `trackEveryMs`. Idempotent. */
@@ -235,9 +248,23 @@ export class DisputeQueue {
         return processChallenge(ctx, job.data as DisputeJobData);
       case 'track':
         return processTrack(ctx, job.data as DisputeJobData);
-      case 'game':
+      case 'game': {
         if (this.gameCtx === undefined) throw new UnrecoverableError('This process plays no games');
-        return processGame(this.gameCtx, job.data as DisputeJobData);
+        const id = (job.data as DisputeJobData).disputeId;
+        // One run of a game at a time in this process: a repetition due while the last run still reads
+        // the chain would decide on the same facts and only race it (jobs are safe to run twice, but a
+        // stale run's state move is refused).
+        if (this.gameRuns.has(id)) return 'skipped: a run of this game is under way in this process';
+        const started = Date.now();
+        this.gameRuns.add(id);
+        try {
+          const done = await processGame(this.gameCtx, job.data as DisputeJobData);
+          this.lastGameRun.set(id, started);
+          return done;
+        } finally {
+          this.gameRuns.delete(id);
+        }
+      }
       default:
         throw new UnrecoverableError(`Unknown job ${job.name}`);
     }

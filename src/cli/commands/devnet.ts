@@ -16,6 +16,7 @@ type DevnetOptions = {
   exportBundles?: string;
   redisUrl: string;
   logLevel: string;
+  game?: boolean;
 };
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
@@ -53,6 +54,10 @@ export function devnetCommand(): Command {
       '--bitcoin-cookie-file <path>',
       "the regtest node's .cookie file (instead of user:pass in the URL)",
     )
+    .option(
+      '--game',
+      'play the narrowing game (docs/protocol.md §24) instead of the Part II graph: the challenger registry on the L2, the claim graphs on Bitcoin; --operator is then assert, never-assert or silent-at:<move>',
+    )
     .option('--json', 'end the output with one JSON line summarising the run')
     .option(
       '--export-bundles <dir>',
@@ -66,6 +71,13 @@ export function devnetCommand(): Command {
     .action(async (opts: DevnetOptions, command: Command) => {
       const epochs = positiveInt(opts.epochs, '--epochs');
       const seed = positiveInt(opts.seed, '--seed');
+      if (opts.game) {
+        const { runGameCommand } = await import('./devnet-game.ts');
+        await runGameCommand({ ...opts, epochs, seed }, (url, chosen, run) =>
+          withDevnetRedis(url, chosen || command.getOptionValueSource('redisUrl') !== 'default', run),
+        );
+        return;
+      }
       // Loaded lazily: viem, ioredis, BullMQ and the model are heavy and only this command needs them here.
       const { strategyByName } = await import('../../devnet/strategies/index.ts');
       const { DEVNET_LOG_LEVELS } = await import('../../devnet/log.ts');
@@ -192,4 +204,33 @@ export function devnetCommand(): Command {
     ['vigil devnet --fault quorum-not-checked', 'a faulty operator, challenged and slashed'],
     ['vigil devnet --fault commission-not-taken --operator never-assert', 'slashed by assert-timeout'],
   ]);
+}
+
+/**
+ * Runs `run` on the devnet's Redis: `url`, or, when it was not chosen (flag or VIGIL_REDIS_URL) and none
+ * answers there, a private redis-server started for the run and stopped after it.
+ */
+export async function withDevnetRedis(
+  url: string,
+  chosen: boolean,
+  run: (redis: import('../../store/redis.ts').RedisClient, url: string) => Promise<void>,
+): Promise<void> {
+  const { closeRedis } = await import('../../store/redis.ts');
+  const { connectRedisAny } = await import('../../store/connect.ts');
+  const { redisForDevnet } = await import('../../devnet/private-redis.ts');
+  const { isClusterUrl } = await import('../../store/cluster-url.ts');
+  if (isClusterUrl(url)) throw new UsageError('vigil devnet --game runs on one Redis');
+  const target = await redisForDevnet(url, !(chosen || process.env.VIGIL_REDIS_URL !== undefined), (l) =>
+    process.stdout.write(`${l}\n`),
+  );
+  try {
+    const redis = await connectRedisAny(target.url, { role: 'command', name: 'vigil:devnet' });
+    try {
+      await run(redis as import('../../store/redis.ts').RedisClient, target.url);
+    } finally {
+      await closeRedis(redis);
+    }
+  } finally {
+    await target.stop();
+  }
 }

@@ -1,0 +1,109 @@
+/**
+ * `vigil devnet --game`: the devnet with the narrowing game (src/devnet/game-run.ts). Prints the story,
+ * one line per claim at the end, and exits 0 exactly when every false claim's game ended with the
+ * operator slashed and every true claim was left alone.
+ */
+import { UsageError } from '../../core/errors.ts';
+import type { RedisClient } from '../../store/redis.ts';
+import { ExitCode } from '../exit-codes.ts';
+
+export type GameCommandOptions = {
+  fault: string;
+  operator: string;
+  epochs?: number;
+  seed?: number;
+  scenario?: string;
+  bitcoinRpc?: string;
+  exportBundles?: string;
+  json?: boolean;
+  redisUrl: string;
+  logLevel: string;
+};
+
+/** The operator's strategy in a game run: assert (answer every round), never-assert, silent-at:<move>. */
+export function gameBehaviour(name: string): { neverAssert?: boolean; silentAt?: string } {
+  if (name === 'assert') return {};
+  if (name === 'never-assert') return { neverAssert: true };
+  const silent = /^silent-at:([a-z0-9′/]+)$/.exec(name);
+  if (silent?.[1] !== undefined) return { silentAt: silent[1] };
+  throw new UsageError(
+    `--operator ${name} is not a game strategy: assert, never-assert or silent-at:<move> (choice1, answer2, …, reveal)`,
+  );
+}
+
+export async function runGameCommand(
+  opts: GameCommandOptions,
+  withRedis: (
+    url: string,
+    chosen: boolean,
+    run: (redis: RedisClient, url: string) => Promise<void>,
+  ) => Promise<void>,
+): Promise<void> {
+  const behaviour = gameBehaviour(opts.operator);
+  if (opts.bitcoinRpc !== undefined)
+    throw new UsageError(
+      '--game runs on the in-process simnet only: the run against a Bitcoin Core regtest node is not built yet',
+    );
+  if (opts.exportBundles !== undefined)
+    throw new UsageError('--export-bundles exports Part II disputes; a game run has none');
+  const { DEVNET_LOG_LEVELS } = await import('../../devnet/log.ts');
+  if (!DEVNET_LOG_LEVELS.includes(opts.logLevel))
+    throw new UsageError(
+      `--log-level must be one of ${DEVNET_LOG_LEVELS.join(', ')}, not "${opts.logLevel}"`,
+    );
+  const { isProgramFault, PROGRAM_FAULTS } = await import('../../machine/programs/faults.ts');
+  if (opts.fault !== 'none' && !isProgramFault(opts.fault))
+    throw new UsageError(
+      `--game plays the catalogue's faults: ${PROGRAM_FAULTS.join(', ')} (not ${opts.fault})`,
+    );
+  const { runDevnetGame } = await import('../../devnet/game-run.ts');
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await withRedis(opts.redisUrl, false, async (redis, url) => {
+      const summary = await runDevnetGame({
+        redis,
+        redisUrl: url,
+        ...(opts.epochs === undefined ? {} : { epochs: opts.epochs }),
+        ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+        ...(opts.scenario === undefined ? {} : { scenarioFile: opts.scenario }),
+        fault: opts.fault,
+        behaviour,
+        logLevel: opts.logLevel,
+        signal: abort.signal,
+        say: out,
+      });
+      for (const c of summary.claims) {
+        const game = c.game
+          ? `Vigil's game ${c.game.outcome ?? c.game.state}${c.game.endedBy ? ` by ${c.game.endedBy}` : ''} after ${c.game.moves} moves`
+          : 'no game';
+        const where = c.narrowed ? `; narrowed to step ${c.narrowed.step}, ${c.narrowed.at}` : '';
+        out(`epoch ${c.epoch}: ${c.fraud ? 'false' : 'true'} claim, ${c.end ?? 'open'} — ${game}${where}`);
+      }
+      if (summary.ok) {
+        const frauds = summary.claims.filter((c) => c.fraud).length;
+        out(
+          opts.fault === 'none'
+            ? 'as expected: an honest operator, no game opened, every claim taken back'
+            : frauds > 0
+              ? `as expected: each of the ${frauds} false claims was narrowed to a step of ${opts.fault}'s rule and the operator slashed`
+              : `as expected: the ${opts.fault} fault never changed a root in this workload (try another --seed), and no one was accused`,
+        );
+      } else {
+        for (const p of summary.problems) out(`NOT as expected: ${p}`);
+      }
+      if (opts.json) out(JSON.stringify(summary, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+      process.exitCode = summary.ok ? ExitCode.Ok : ExitCode.Failed;
+    });
+  } catch (err) {
+    if (!abort.signal.aborted) throw err;
+    out('interrupted: the run was stopped and its Redis keys deleted');
+    process.exitCode = ExitCode.Failed;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The devnet operator's side of its claims, once per block, from the chain alone (docs/protocol.md §24.6):
+ * the take when nobody challenged by T_c, the assert when someone did, then in each challenger's game the
+ * move it owes (answered from its own run), the refusal a leaf allows it, or the sweep of a pot the
+ * challenger left for t, and D's payout at T_pay when no game slashed it. A strategy can keep it from
+ * asserting or from sending one move (its opponent's timeout to take).
+ */
+import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
+import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
+import { verifiedTx } from '../bitcoin/backends/verify.ts';
+import { serializeTx, txidHex, txVsize } from '../bitcoin/tx/serialize.ts';
+import type { Tx } from '../bitcoin/tx/types.ts';
+import { readGameProgress } from '../challenger/game-chain.ts';
+import { challengeId } from '../dispute/game/claim-graph.ts';
+import { completeAssert, completeCovenantTx, readKickoff } from '../dispute/game/claim-spend.ts';
+import { gameTx } from '../dispute/game/game-graph.ts';
+import { nextTurn, SILENT_CHALLENGER } from '../dispute/game/game-turn.ts';
+import type { PublishedSignatures } from '../dispute/game/leaf-witness.ts';
+import { leafSpendTx, moveTx } from '../dispute/game/move-tx.ts';
+import { assertValues } from '../dispute/game/move-values.ts';
+import type { WotsSignature } from '../dispute/winternitz/sign.ts';
+import type { GameOperatorBehaviour, OperatorGameClaim } from './game-operator.ts';
+
+export type PlayContext = {
+  readonly backend: BitcoinBackend;
+  readonly secret: Uint8Array;
+  /** Where the operator's sweeps pay. */
+  readonly script: Uint8Array;
+  readonly behaviour: GameOperatorBehaviour;
+};
+
+/** Sat/vB the operator's own sweeps and refusals pay (they are not presigned). */
+const SWEEP_RATE = 2n;
+
+const blockOf = async (b: BitcoinBackend, txid: string): Promise<number | undefined> => {
+  const found = await b.getTransaction(txid);
+  return found?.status.confirmed ? found.status.blockHeight : undefined;
+};
+
+/** Broadcasts `tx` unless the backend already has it; returns `what` when it went out. */
+async function sendOnce(b: BitcoinBackend, tx: Tx, what: string): Promise<string | undefined> {
+  if ((await b.getTransaction(txidHex(tx))) !== undefined) return undefined;
+  try {
+    await b.broadcast(serializeTx(tx));
+    return what;
+  } catch (err) {
+    return `${what} refused: ${err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err)}`;
+  }
+}
+
+/** What the operator does for claim `c` at tip `tip`: one line per transaction it sent. */
+export async function reactToClaim(ctx: PlayContext, c: OperatorGameClaim, tip: number): Promise<string[]> {
+  if (c.end !== undefined) return [];
+  const { backend } = ctx;
+  const graph = c.graph;
+  const T = graph.spec.timelocks;
+  const kickoffHeight = await blockOf(backend, c.kickoffTxid);
+  if (kickoffHeight === undefined) return [];
+  const out: string[] = [];
+  const note = (line: string | undefined) => {
+    if (line !== undefined) out.push(`epoch ${c.epoch}: ${line}`);
+  };
+  const stakeVout = graph.spec.challengers.length + graph.assertConnectors.length;
+  const s = await verifiedOutspend(backend, c.kickoffTxid, stakeVout);
+  const assertTx = gameTx(graph, 'assert').tx;
+  const assertTxid = txidHex(assertTx);
+  if (!s.spent || s.txid === undefined) {
+    if (tip + 1 < kickoffHeight + T.challenge) return out;
+    const challenged: number[] = [];
+    for (let w = 0; w < graph.games.length; w++) {
+      if ((await blockOf(backend, txidHex(gameTx(graph, challengeId(w)).tx))) !== undefined)
+        challenged.push(w);
+    }
+    if (challenged.length === 0) {
+      note(await sendOnce(backend, completeCovenantTx(graph, c.sigs, 'take'), 'take (nobody challenged)'));
+      return out;
+    }
+    if (ctx.behaviour.neverAssert) return out;
+    const move = c.game.player.assert();
+    if (move === undefined) return out;
+    const sign = c.claim.signerOf(0);
+    const sigs = new Map<string, WotsSignature>(
+      [...assertValues(move)].map(([label, bytes]) => [label, sign(label, bytes)]),
+    );
+    note(
+      await sendOnce(
+        backend,
+        completeAssert(graph, c.sigs, sigs),
+        `assert (challenged by ${challenged.join(', ')})`,
+      ),
+    );
+    return out;
+  }
+  const spender = s.spender.status;
+  if (!spender.confirmed) return out;
+  if (s.txid === txidHex(gameTx(graph, 'take').tx)) {
+    c.end = 'taken';
+    return out;
+  }
+  if (s.txid !== assertTxid) {
+    c.end = 'timed-out';
+    return out;
+  }
+  const found = await backend.getTransaction(c.kickoffTxid);
+  if (found === undefined) return out;
+  const kickoff = new Map(
+    readKickoff(graph, verifiedTx(backend.kind, c.kickoffTxid, found.raw)).map((v) => [v.label, v.signature]),
+  );
+  for (let w = 0; w < graph.games.length; w++) {
+    const game = graph.games[w];
+    const gameSigs = c.gameSigs[w];
+    if (game === undefined || gameSigs === undefined) continue;
+    const progress = await readGameProgress(backend, graph, w, 1);
+    if (progress.end !== undefined || progress.shallow.length > 0 || progress.onChain.assert === undefined)
+      continue;
+    const turn = nextTurn(c.game.context, graph.spec.shape, progress.onChain, {
+      operator: c.game.player,
+      challenger: SILENT_CHALLENGER,
+    });
+    const published: PublishedSignatures = {
+      ...progress.published,
+      kickoff: {
+        root: kickoff.get('root') as WotsSignature,
+        imageRoot: kickoff.get('imageRoot') as WotsSignature,
+        inputsRoot: kickoff.get('inputsRoot') as WotsSignature,
+      },
+    };
+    const sweep = (site: string, leaf: string) => {
+      const fee = (built: Tx) => BigInt(txVsize(built)) * SWEEP_RATE;
+      const draft = leafSpendTx(game, site, leaf, published, ctx.secret, ctx.script, 0n);
+      return leafSpendTx(game, site, leaf, published, ctx.secret, ctx.script, fee(draft) + 200n);
+    };
+    if (turn.kind === 'move' && turn.side === 'operator') {
+      if (turn.id === ctx.behaviour.silentAt) continue;
+      const tx = moveTx(game, gameSigs, turn.id, turn.values, progress.published, c.claim.signerOf(w));
+      note(await sendOnce(backend, tx, `game ${w}: ${turn.id}`));
+    } else if (turn.kind === 'refuse') {
+      note(await sendOnce(backend, sweep(turn.site, turn.leaf), `game ${w}: ${turn.leaf} on ${turn.site}`));
+    } else if (turn.kind === 'silent' && turn.side === 'challenger' && progress.last !== undefined) {
+      if (tip + 1 < progress.last.height + T.move) continue;
+      const site = progress.last.id === 'assert' ? 'reserve' : progress.last.id;
+      note(
+        await sendOnce(
+          backend,
+          sweep(site, 'timeout'),
+          `game ${w}: sweep of ${site} (the challenger is silent)`,
+        ),
+      );
+    }
+  }
+  // D: paid out at T_pay unless a game slashed it.
+  const d = await verifiedOutspend(backend, assertTxid, 0);
+  if (d.spent && d.txid !== undefined) {
+    if (d.spender.status.confirmed)
+      c.end = d.txid === txidHex(gameTx(graph, 'payout').tx) ? 'paid-out' : 'slashed';
+    return out;
+  }
+  const assertHeight = spender.blockHeight;
+  if (tip + 1 >= assertHeight + T.payout)
+    note(await sendOnce(backend, completeCovenantTx(graph, c.sigs, 'payout'), 'payout (T_pay)'));
+  return out;
+}

@@ -1,0 +1,351 @@
+/**
+ * `vigil devnet --game`: the whole system with the narrowing game (docs/protocol.md §24) instead of Part
+ * II's graph. anvil runs the L2 with the governance contracts, a seeded workload and the challenger
+ * registry; Vigil's watcher, composed as `vigil watch` composes it, registers its challenger key; the
+ * operator claims every epoch through the registry (game-operator.ts), builds each claim graph on Vigil's
+ * bundle and kicks off the root its program reached, then plays its side block by block
+ * (game-operator-play.ts); Vigil judges each kick-off and plays its game as jobs on the simnet. The run is
+ * as expected when every false claim's game ended with the operator slashed and every true claim was
+ * left alone and taken back.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { createPublicClient, createWalletClient, http } from 'viem';
+import { addressForScript } from '../bitcoin/codec/address.ts';
+import { connectDevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
+import { displayHexToHash } from '../bitcoin/tx/serialize.ts';
+import { VigilError } from '../core/errors.ts';
+import { claimParameters } from '../dispute/game/claim-parameters.ts';
+import { playGame } from '../dispute/game/referee.ts';
+import { ruleChallenger } from '../dispute/game/rule.ts';
+import { GameStore } from '../dispute/records/game-store.ts';
+import type { GameRecord } from '../dispute/records/game-types.ts';
+import { bundleKeyBytes } from '../l2/challenger-registry.ts';
+import { challengerRegistryAbi } from '../l2/contracts/artifacts/abis.ts';
+import { deployChallengerRegistry } from '../l2/deploy.ts';
+import { DEVNET_DEPLOYER, DEVNET_OPERATOR } from '../l2/devnet.ts';
+import { AnvilRpc } from '../l2/driver.ts';
+import { createGovernanceIngester } from '../l2/governance-ingester.ts';
+import { isSequencerFault } from '../l2/rollup-sequencer.ts';
+import { L2Rpc } from '../l2/rpc.ts';
+import { isProgramFault, type ProgramFault } from '../machine/programs/faults.ts';
+import type { RedisClient } from '../store/redis.ts';
+import { deleteKeysByPrefix } from '../store/redis.ts';
+import { gameEpochsOf } from './game-epochs.ts';
+import {
+  claimEpoch,
+  type GameClaimEnd,
+  type GameOperatorBehaviour,
+  type GameOperatorOptions,
+  type OperatorGameClaim,
+  operatorAddress,
+  operatorWallet,
+} from './game-operator.ts';
+import { reactToClaim } from './game-operator-play.ts';
+import { createGameWatcher, devnetBondAddress, devnetChallenger } from './game-watcher.ts';
+import type { OperatorCoin } from './operator-coins.ts';
+import { devnetOperatorKeys, devnetOperatorSecrets } from './operator-keys.ts';
+import { settled } from './pacer.ts';
+import { startL2Side } from './run-chains.ts';
+import { DEVNET_NETWORK, type Say, StopStack, WATCHER_COINS, watcherScript } from './run-context.ts';
+import { chooseOperator } from './run-operator.ts';
+import { storyLogger } from './run-story.ts';
+
+export type GameRunOptions = {
+  redis: RedisClient;
+  redisUrl: string;
+  epochs?: number;
+  seed?: number;
+  scenarioFile?: string;
+  /** A fault of the catalogue (the operator runs its build of the governance program), or 'none'. */
+  fault?: string;
+  /** A lying operator that also stops: never asserts, or never sends one move. */
+  behaviour?: GameOperatorBehaviour;
+  logLevel?: string;
+  logger?: Logger;
+  /** Give up after this many Bitcoin blocks (default 300). */
+  maxBlocks?: number;
+  /** Least time between two Bitcoin blocks (default 20 ms). */
+  minBlockIntervalMs?: number;
+  signal?: AbortSignal;
+  say?: Say;
+};
+
+/** One claim's end: the operator's, and Vigil's game in it. */
+export type GameClaimSummary = {
+  epoch: bigint;
+  /** The operator's kick-off claimed another root than the model's. */
+  fraud: boolean;
+  /** How the claim ended for the operator on Bitcoin (undefined: not ended when the run stopped). */
+  end: GameClaimEnd | undefined;
+  /** Vigil's game, when it opened one. */
+  game?: {
+    id: string;
+    state: string;
+    outcome: string | undefined;
+    /** What ended it on chain: the transaction (`slash:reveal`, …) and the output it spent. */
+    endedBy: string | undefined;
+    endedAt: string | undefined;
+    moves: number;
+  };
+  /** Where the game narrows the lie to: the operator's step and its rule (the pure referee's replay). */
+  narrowed?: { step: number; at: string; end: string };
+};
+
+export type GameRunSummary = {
+  fault: string;
+  behaviour: GameOperatorBehaviour;
+  claims: GameClaimSummary[];
+  blocks: number;
+  finished: boolean;
+  ok: boolean;
+  problems: string[];
+};
+
+/** Vigil's L2 account in the run (anvil's dev account #2), whose registration the operator waits for. */
+const VIGIL_L2_ACCOUNT = '0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc';
+
+/** Bond coins mined to Vigil's bond address: one per false claim that may be open at once. */
+const BOND_COINS = 6;
+
+export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> {
+  const say = o.say ?? (() => {});
+  const logger = storyLogger(o, say);
+  const faultName = o.fault ?? 'none';
+  if (faultName !== 'none' && (isSequencerFault(faultName) || !isProgramFault(faultName))) {
+    throw new VigilError(`vigil devnet --game plays the catalogue's faults only, not ${faultName}`);
+  }
+  const fault: ProgramFault = faultName === 'none' ? undefined : faultName;
+  const behaviour = o.behaviour ?? {};
+  const prefix = `{vigil-devnet-game-${randomUUID()}}`;
+  const graphDir = await mkdtemp(join(tmpdir(), 'vigil-devnet-claims-'));
+  const stops = new StopStack();
+  stops.push(() => rm(graphDir, { recursive: true, force: true }));
+  stops.push(() => deleteKeysByPrefix(o.redis, prefix));
+  try {
+    // 1. The L2: contracts, workload, commitments; then the challenger registry beside them.
+    const choice = chooseOperator({ fault: faultName });
+    const { l2, l2Run } = await startL2Side({ ...o, choice, logger }, stops, say);
+    // The workload's driver mined its own blocks; from here on every registry call gets a block at once.
+    await new AnvilRpc(l2.rpcUrl).request('evm_setAutomine', [true]);
+    const transport = http(l2.rpcUrl);
+    const pub = createPublicClient({ transport });
+    const wallet = createWalletClient({ transport });
+    const params = claimParameters(DEVNET_NETWORK);
+    const registry = await deployChallengerRegistry({
+      publicClient: pub,
+      walletClient: wallet,
+      deployer: DEVNET_DEPLOYER,
+      operator: DEVNET_OPERATOR,
+      epochManager: l2Run.deployment.addresses.epochManager,
+      staking: l2Run.deployment.addresses.staking,
+      maxChallengers: 10,
+      bundleWindow: 50n,
+      bundleKeyBytes: bundleKeyBytes(params.shape),
+    });
+    say(`L2: the challenger registry at ${registry}`);
+    // 2. The operator's epochs: the feed as the chain has it, each epoch's tape and its claim.
+    const feed = createGovernanceIngester({
+      rpc: new L2Rpc({ urls: [l2.rpcUrl] }),
+      redis: o.redis,
+      prefix: `${prefix}:feed`,
+      deployment: l2Run.deployment,
+      crossCheck: false,
+    });
+    await feed.ingester.syncTo(await pub.getBlockNumber());
+    const epochs = gameEpochsOf(feed.derivation);
+    // 3. Bitcoin: the operator's purse, Vigil's bond coins and wallet, all mature.
+    const bitcoin = await connectDevnetBitcoin({});
+    stops.push(() => bitcoin.stop());
+    const secrets = devnetOperatorSecrets();
+    const operatorKey = devnetOperatorKeys();
+    const identity = devnetChallenger();
+    // Vigil's challenges are paid from its bond coins, its other game transactions by the game's outputs.
+    await bitcoin.mine(1, operatorAddress(operatorKey.operator));
+    await bitcoin.mine(BOND_COINS, devnetBondAddress(identity));
+    // The wallet funds no game transaction, but the watcher checks it as it would in a daemon.
+    await bitcoin.mine(WATCHER_COINS, addressForScript(watcherScript(), DEVNET_NETWORK) as string);
+    await bitcoin.mine(100);
+    const [purse] = await bitcoin.backend.getUtxos(operatorAddress(operatorKey.operator));
+    if (purse === undefined) throw new VigilError('The devnet operator has no coin to claim with');
+    say(`bitcoin: in-process simnet; Vigil's bond address holds ${BOND_COINS} coins`);
+    // 4. The watcher, as `vigil watch` composes it with the registry; it registers its key first.
+    const side = createGameWatcher({
+      redis: o.redis,
+      redisUrl: o.redisUrl,
+      prefix,
+      graphDir,
+      l2Run,
+      l2RpcUrl: l2.rpcUrl,
+      pub,
+      registryAddress: registry,
+      bitcoin,
+      logger,
+    });
+    await side.watcher.start();
+    stops.push(async () => side.watcher.stop(new AbortController().signal));
+    await registered(pub, registry, identity.key);
+    say(`vigil: registered its challenger key ${Buffer.from(identity.key).toString('hex')} on the registry`);
+    // 5. Claims, one per block, and the operator's side after each block, until everything has ended.
+    const operator: GameOperatorOptions = {
+      bitcoin,
+      l2: { pub, wallet, registry, startBlock: l2Run.deployment.startBlock },
+      graphDir,
+      fault,
+      secrets,
+      operator: operatorKey.operator,
+      committee: operatorKey.committee,
+      logger,
+    };
+    const games = new GameStore(o.redis, prefix);
+    const claims: OperatorGameClaim[] = [];
+    const pending = [...epochs];
+    let coin: OperatorCoin = { ...purse, txid: displayHexToHash(purse.txid), unconfirmed: new Set() };
+    const play = {
+      backend: bitcoin.backend,
+      secret: secrets.operator,
+      script: operatorWallet(secrets, operatorKey.operator).script,
+      behaviour,
+    };
+    const probe = {
+      tip: () => bitcoin.backend.getTipHeight(),
+      watcherTip: () => side.watcher.lastPolledTip(),
+      busyJobs: async () => {
+        const c = await side.watcher.queue().queue.getJobCounts('waiting', 'active');
+        return (c.waiting ?? 0) + (c.active ?? 0);
+      },
+    };
+    const told = new Map<string, string>();
+    const maxBlocks = o.maxBlocks ?? 300;
+    let blocks = 0;
+    let finished = false;
+    while (blocks < maxBlocks && !o.signal?.aborted) {
+      const tip = await probe.tip();
+      for (const c of claims) for (const line of await reactToClaim(play, c, tip)) say(`  operator: ${line}`);
+      const next = pending.shift();
+      if (next !== undefined) {
+        const made = await claimEpoch(operator, coin, next, 1);
+        coin = made.purse;
+        claims.push(made.claim);
+        say(
+          `operator: claims epoch ${next.epoch} (${made.claim.game.fraud ? 'a false root' : 'the true root'}), kick-off ${made.claim.kickoffTxid}`,
+        );
+      }
+      const minedAt = Date.now();
+      await bitcoin.mine(1);
+      blocks++;
+      const mined = await probe.tip();
+      await settled(probe, mined, 30_000);
+      // Each open game looked at this block before the next: its job repeats on its own clock.
+      await gamesLooked(side.watcher, games, minedAt, 30_000);
+      for (const r of (await games.listAll()).records) {
+        const line = `${r.state}${r.outcome === undefined ? '' : ` (${r.outcome})`}`;
+        if (told.get(r.id) !== line) {
+          told.set(r.id, line);
+          say(`  vigil: game ${r.id} ${line}`);
+        }
+      }
+      if (pending.length === 0 && (await allEnded(claims, games))) {
+        finished = true;
+        break;
+      }
+      const wait = o.minBlockIntervalMs ?? 20;
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    return summarise(faultName, behaviour, claims, (await games.listAll()).records, blocks, finished);
+  } finally {
+    await stops.stopAll();
+  }
+}
+
+async function registered(
+  pub: ReturnType<typeof createPublicClient>,
+  registry: `0x${string}`,
+  key: Uint8Array,
+): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const owner = await pub.readContract({
+      address: registry,
+      abi: challengerRegistryAbi,
+      functionName: 'ownerOf',
+      args: [`0x${Buffer.from(key).toString('hex')}`],
+    });
+    if (String(owner).toLowerCase() === VIGIL_L2_ACCOUNT) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new VigilError("Vigil's watcher did not register its challenger key within 30 s");
+}
+
+/** Waits until every unresolved game had a run that started after `since`; false after `timeoutMs`. */
+async function gamesLooked(
+  watcher: { queue(): { gameRunSince(id: string, since: number): boolean } },
+  games: GameStore,
+  since: number,
+  timeoutMs: number,
+): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const open = (await games.listAll()).records.filter((r) => r.state !== 'resolved');
+    if (open.every((r) => watcher.queue().gameRunSince(r.id, since))) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function allEnded(claims: readonly OperatorGameClaim[], games: GameStore): Promise<boolean> {
+  if (!claims.every((c) => c.end !== undefined)) return false;
+  return (await games.listAll()).records.every((r) => r.state === 'resolved');
+}
+
+function summarise(
+  fault: string,
+  behaviour: GameOperatorBehaviour,
+  claims: readonly OperatorGameClaim[],
+  records: readonly GameRecord[],
+  blocks: number,
+  finished: boolean,
+): GameRunSummary {
+  const problems: string[] = [];
+  const shape = claimParameters(DEVNET_NETWORK).shape;
+  const out: GameClaimSummary[] = claims.map((c) => {
+    const rec = records.find((r) => r.epoch === c.epoch);
+    const s: GameClaimSummary = { epoch: c.epoch, fraud: c.game.fraud, end: c.end };
+    if (rec !== undefined) {
+      s.game = {
+        id: rec.id,
+        state: rec.state,
+        outcome: rec.outcome,
+        endedBy: rec.end?.by,
+        endedAt: rec.end?.site,
+        moves: rec.progress?.moves ?? 0,
+      };
+    }
+    if (c.game.fraud) {
+      // The pure referee with the same players: the step Vigil's rule narrows the lie to.
+      const pure = playGame(
+        c.game.context,
+        shape,
+        c.game.player,
+        ruleChallenger(c.game.context, shape, c.game.honest),
+      );
+      const at = pure.step === undefined ? undefined : c.game.stepAt(pure.step);
+      if (pure.step !== undefined && at !== undefined)
+        s.narrowed = { step: pure.step, at: at.at, end: pure.at };
+      if (rec === undefined) problems.push(`epoch ${c.epoch}: a false claim and Vigil opened no game`);
+      else if (rec.outcome !== 'operator-slashed')
+        problems.push(`epoch ${c.epoch}: Vigil's game ended ${rec.state} (${rec.outcome ?? 'no outcome'})`);
+      if (c.end !== 'slashed' && c.end !== 'timed-out')
+        problems.push(`epoch ${c.epoch}: the false claim ended ${c.end ?? 'open'} for the operator`);
+    } else {
+      if (rec !== undefined) problems.push(`epoch ${c.epoch}: a true claim and Vigil opened game ${rec.id}`);
+      if (c.end !== 'taken' && c.end !== 'paid-out')
+        problems.push(`epoch ${c.epoch}: the true claim ended ${c.end ?? 'open'} for the operator`);
+    }
+    return s;
+  });
+  if (!finished) problems.push(`not every claim and game ended in ${blocks} blocks`);
+  return { fault, behaviour, claims: out, blocks, finished, ok: problems.length === 0, problems };
+}
