@@ -203,6 +203,10 @@ export function devnetCommand(): Command {
     ['vigil devnet serve --dir .devnet', 'a devnet that keeps running, for `vigil watch`'],
     ['vigil devnet --fault quorum-not-checked', 'a faulty operator, challenged and slashed'],
     ['vigil devnet --fault commission-not-taken --operator never-assert', 'slashed by assert-timeout'],
+    [
+      'vigil devnet --game --fault vote-counted-twice --seed 7 --epochs 3',
+      'the narrowing game: the lie narrowed to its rule and slashed',
+    ],
   ]);
 }
 

@@ -1,0 +1,36 @@
+/**
+ * `vigil devnet --game`'s command line: its operator strategies, and the options it refuses before
+ * anything starts (each a usage error naming what it can do instead).
+ */
+import { describe, expect, it } from 'vitest';
+import { gameBehaviour, runGameCommand } from '../../src/cli/commands/devnet-game.ts';
+import { UsageError } from '../../src/core/errors.ts';
+
+const base = { fault: 'none', operator: 'assert', redisUrl: 'redis://127.0.0.1:6379', logLevel: 'silent' };
+const noRedis = async () => {
+  throw new Error('Redis must not be reached');
+};
+
+describe('vigil devnet --game options', () => {
+  it('reads the operator strategies of a game run', () => {
+    expect(gameBehaviour('assert')).toEqual({});
+    expect(gameBehaviour('never-assert')).toEqual({ neverAssert: true });
+    expect(gameBehaviour('silent-at:answer3')).toEqual({ silentAt: 'answer3' });
+    expect(gameBehaviour('silent-at:reveal')).toEqual({ silentAt: 'reveal' });
+    expect(() => gameBehaviour('fee-squeeze')).toThrow(UsageError);
+    expect(() => gameBehaviour('silent-at:')).toThrow(/silent-at:<move>/);
+  });
+
+  it('refuses what a game run does not do, before anything starts', async () => {
+    await expect(
+      runGameCommand({ ...base, bitcoinRpc: 'http://u:p@127.0.0.1:18443' }, noRedis),
+    ).rejects.toThrow(/in-process simnet only/);
+    await expect(runGameCommand({ ...base, exportBundles: '/tmp/x' }, noRedis)).rejects.toThrow(
+      /a game run has none/,
+    );
+    await expect(runGameCommand({ ...base, fault: 'rollup-param-ignored' }, noRedis)).rejects.toThrow(
+      /catalogue's faults/,
+    );
+    await expect(runGameCommand({ ...base, logLevel: 'loud' }, noRedis)).rejects.toThrow(/--log-level/);
+  });
+});

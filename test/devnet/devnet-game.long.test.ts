@@ -1,0 +1,89 @@
+/**
+ * #15 acceptance 1 on the devnet (`vigil devnet --game`, long suite): for every catalogue fault, an
+ * operator that runs the fault's build of the governance program claims every epoch through the
+ * registry and answers every round from its own trace (lying where it must to keep its root): Vigil
+ * narrows each false claim to a step of the fault's rule and its slash confirms, and the true claims of
+ * the same run are left alone. Then one lying operator that stops answering at each round in turn, and
+ * one that never asserts: Vigil takes the timeout of the round it stopped at (or the assert-timeout).
+ */
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type GameRunSummary, runDevnetGame } from '../../src/devnet/game-run.ts';
+import { PROGRAM_FAULTS } from '../../src/machine/programs/faults.ts';
+import { REDIS_URL } from '../../testkit/queue/scenario.ts';
+import { FAULT_RULE_LABEL } from '../governance/fault-cases.ts';
+import { findBitingSeed } from './fault-seeds.ts';
+
+const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
+afterAll(async () => {
+  await redis.quit();
+});
+
+const EPOCHS = 3;
+
+async function run(fault: string, behaviour: Parameters<typeof runDevnetGame>[0]['behaviour'] = {}) {
+  const lines: string[] = [];
+  const summary = await runDevnetGame({
+    redis,
+    redisUrl: REDIS_URL,
+    epochs: EPOCHS,
+    seed: findBitingSeed(fault, EPOCHS).seed,
+    fault,
+    behaviour,
+    say: (l) => lines.push(l),
+  });
+  const why = `${lines.join('\n')}\n${JSON.stringify(summary, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 2)}`;
+  return { summary, why };
+}
+
+const frauds = (s: GameRunSummary) => s.claims.filter((c) => c.fraud);
+
+describe('vigil devnet --game: every catalogue fault is narrowed to its rule and slashed', () => {
+  it.each(PROGRAM_FAULTS)('%s', async (fault) => {
+    const { summary, why } = await run(fault);
+    expect(summary.problems, why).toEqual([]);
+    expect(frauds(summary).length, why).toBeGreaterThan(0);
+    for (const c of frauds(summary)) {
+      expect(c.game?.outcome, why).toBe('operator-slashed');
+      expect(c.game?.endedBy, why).toBe(`slash:${c.game?.endedAt}`);
+      expect(c.end, why).toBe('slashed');
+      expect(c.narrowed?.at, why).toMatch(FAULT_RULE_LABEL[fault as keyof typeof FAULT_RULE_LABEL]);
+    }
+    const first = frauds(summary)[0];
+    console.info(
+      `${fault}: ${summary.claims.length} claims, ${frauds(summary).length} false, ${summary.blocks} blocks; epoch ${first?.epoch} slashed at ${first?.game?.endedAt} after ${first?.game?.moves} moves, step ${first?.narrowed?.step} (${first?.narrowed?.at})`,
+    );
+  });
+});
+
+describe('vigil devnet --game: a lying operator that stops at each round loses to its timeout', () => {
+  const fault = 'vote-counted-twice';
+  it.each(['answer2', 'answer3', 'answer4', 'reveal'])('silent at %s', async (silentAt) => {
+    const { summary, why } = await run(fault, { silentAt });
+    expect(summary.problems, why).toEqual([]);
+    for (const c of frauds(summary)) {
+      expect(c.game?.outcome, why).toBe('operator-slashed');
+      // Vigil's timeout slash of the output the silent operator had to spend: the last move before it.
+      expect(c.game?.endedBy, why).toMatch(/^timeout:/);
+      expect(c.end, why).toBe('slashed');
+    }
+    console.info(
+      `silent at ${silentAt}: ${frauds(summary)
+        .map(
+          (c) =>
+            `epoch ${c.epoch} ended by ${c.game?.endedBy} on ${c.game?.endedAt} after ${c.game?.moves} moves`,
+        )
+        .join('; ')}`,
+    );
+  });
+
+  it('never asserts: the assert-timeout takes S', async () => {
+    const { summary, why } = await run(fault, { neverAssert: true });
+    expect(summary.problems, why).toEqual([]);
+    for (const c of frauds(summary)) {
+      expect(c.game?.outcome, why).toBe('operator-slashed');
+      expect(c.game?.endedBy, why).toBe('assertTimeout');
+      expect(c.end, why).toBe('timed-out');
+    }
+  });
+});
