@@ -17,6 +17,7 @@ import { createPublicClient, createWalletClient, http } from 'viem';
 import { addressForScript } from '../bitcoin/codec/address.ts';
 import { connectDevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
 import { displayHexToHash } from '../bitcoin/tx/serialize.ts';
+import { bytesToHex } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
 import { claimParameters } from '../dispute/game/claim-parameters.ts';
 import { playGame } from '../dispute/game/referee.ts';
@@ -188,7 +189,7 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
     await side.watcher.start();
     stops.push(async () => side.watcher.stop(new AbortController().signal));
     await registered(pub, registry, identity.key);
-    say(`vigil: registered its challenger key ${Buffer.from(identity.key).toString('hex')} on the registry`);
+    say(`vigil: registered its challenger key ${bytesToHex(identity.key)} on the registry`);
     // 5. Claims, one per block, and the operator's side after each block, until everything has ended.
     const operator: GameOperatorOptions = {
       bitcoin,
@@ -271,7 +272,7 @@ async function registered(
       address: registry,
       abi: challengerRegistryAbi,
       functionName: 'ownerOf',
-      args: [`0x${Buffer.from(key).toString('hex')}`],
+      args: [`0x${bytesToHex(key)}`],
     });
     if (String(owner).toLowerCase() === VIGIL_L2_ACCOUNT) return;
     await new Promise((r) => setTimeout(r, 50));
