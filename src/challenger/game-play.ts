@@ -124,9 +124,10 @@ async function move(
 }
 
 /**
- * A state move decided on `rec`, unless the record changed since it was read and the move no longer
- * applies: another run (a repetition in another process, or a redrive) moved it first. That run decided
- * on fresher facts; this one changes nothing and the next decides again. `stale` then, never an error.
+ * A state move decided on `rec`, from the state `rec` was read in only (a compare-and-set), unless another
+ * run (a repetition in another process, a redrive) moved the record to another state since: that run
+ * decided on fresher facts; this one changes nothing and the next decides again. `stale` then, never an
+ * error. A move refused from the very state it was decided in is a bug, and throws.
  */
 async function transitionUnlessStale(
   ctx: GameJobContext,
@@ -135,11 +136,11 @@ async function transitionUnlessStale(
   change: Parameters<GameJobContext['store']['transition']>[2],
 ): Promise<'applied' | 'duplicate' | 'stale'> {
   try {
-    return (await ctx.store.transition(rec.id, to, change)).status;
+    return (await ctx.store.transition(rec.id, to, { ...change, from: rec.state })).status;
   } catch (err) {
     if (!(err instanceof IllegalTransitionError)) throw err;
     const now = await ctx.store.get(rec.id);
-    if (now === undefined || now.version === rec.version) throw err;
+    if (now === undefined || now.state === rec.state) throw err;
     return 'stale';
   }
 }
@@ -218,7 +219,11 @@ async function endGame(
 ): Promise<string> {
   const bond = gameOutputOf(m.claim.games[rec.w] as GameGraph, 'bond');
   const s = await verifiedOutspend(ctx.backend, hashToDisplayHex(bond.txid), bond.vout);
-  if (s.spent) return resolve(ctx, rec, outcome, reason, end);
+  // Resolved only when C_w's spender is at depth: a spend in the mempool (or one a lagging backend still
+  // shows) may never confirm, and `refunding` watches C_w until one does.
+  const tip = await ctx.backend.getTipHeight();
+  if (s.spent && s.txid !== undefined && depth(s.spender.status, tip) >= ctx.confirmations)
+    return resolve(ctx, rec, outcome, reason, end);
   const changed = await transitionUnlessStale(ctx, rec, 'refunding', {
     key: `refunding-v${rec.version}`,
     reason: `${reason}; w's bond is still in C_w: its refund follows`,
@@ -245,6 +250,14 @@ async function refundBond(
 ): Promise<string> {
   const outcome = rec.outcome;
   if (outcome === undefined) throw new UnrecoverableError(`Game ${rec.id} is refunding with no outcome`);
+  // What ended the game must still be on chain at depth: after a reorg took it away, the game is back on.
+  if (rec.end !== undefined) {
+    const ended = await ctx.backend.getTransaction(rec.end.txid);
+    if (ended === undefined || depth(ended.status, tip) < ctx.confirmations) {
+      await move(ctx, rec, 'confirmed', `${rec.end.txid}, which ended the game, left the chain`);
+      return 'the end of the game left the chain: back to confirmed';
+    }
+  }
   const game = m.claim.games[rec.w] as GameGraph;
   const bond = gameOutputOf(game, 'bond');
   const s = await verifiedOutspend(ctx.backend, hashToDisplayHex(bond.txid), bond.vout);
@@ -690,8 +703,7 @@ async function play(
       height: status.blockHeight,
     };
     const winner = winnerOfEnd(game, end);
-    if (winner === 'operator')
-      ctx.logger?.error({ game: rec.id, end }, "the operator won Vigil's game: Vigil's bond is lost");
+    if (winner === 'operator') ctx.logger?.error({ game: rec.id, end }, "the operator won Vigil's game");
     const outcome = winner === 'vigil' ? 'operator-slashed' : 'operator-vindicated';
     return endGame(ctx, rec, m, outcome, `the game ended by ${end.by} on ${end.site}`, end);
   }

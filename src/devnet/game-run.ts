@@ -235,13 +235,14 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
           `operator: claims epoch ${next.epoch} (${made.claim.game.fraud ? 'a false root' : 'the true root'}), kick-off ${made.claim.kickoffTxid}`,
         );
       }
-      const minedAt = Date.now();
       await bitcoin.mine(1);
+      const minedAt = Date.now();
       blocks++;
       const mined = await probe.tip();
       await settled(probe, mined, 30_000);
       // Each open game looked at this block before the next: its job repeats on its own clock.
-      await gamesLooked(side.watcher, games, minedAt, 30_000);
+      if (!(await gamesLooked(side.watcher, games, minedAt, 30_000)))
+        say(`  vigil: a game had no completed run in 30 s after block ${mined} (see the watcher's log)`);
       for (const r of (await games.listAll()).records) {
         const line = `${r.state}${r.outcome === undefined ? '' : ` (${r.outcome})`}`;
         if (told.get(r.id) !== line) {

@@ -80,6 +80,9 @@ export const EVENTS_STREAM_MAX_LEN = 1000;
 
 type Names = 'open' | 'challenge' | 'track' | 'game';
 
+/** Games whose last run's start this process remembers (`gameRunSince`), oldest forgotten first. */
+const GAME_RUNS_KEPT = 4_096;
+
 /** What the queue's health check reads (src/watcher/component-health.ts `queueHealth` decides). */
 export type DisputeQueueState = {
   worker: 'running' | 'paused' | 'closed' | 'stopped' | 'not-started';
@@ -260,6 +263,9 @@ export class DisputeQueue {
         try {
           const done = await processGame(this.gameCtx, job.data as DisputeJobData);
           this.lastGameRun.set(id, started);
+          // Bounded: a game resolved by its run (untracked first) or by another process leaves its entry.
+          if (this.lastGameRun.size > GAME_RUNS_KEPT)
+            this.lastGameRun.delete(this.lastGameRun.keys().next().value as string);
           return done;
         } finally {
           this.gameRuns.delete(id);

@@ -140,6 +140,8 @@ type Imported = {
   readonly epoch: bigint;
   /** The document's text as published (kept with the game when one opens). */
   readonly text: string;
+  /** Vigil's bundle was derived without the claim's site (posted by a Vigil before keys were bound to it). */
+  readonly legacyKeys: boolean;
   readonly claim: ImportedClaim;
   readonly tape: EpochTape;
   readonly w: number | undefined;
@@ -218,8 +220,11 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     for (const k of [...refusedTexts.keys()]) if (k.startsWith(`${epoch}:`)) refusedTexts.delete(k);
   }
 
-  /** Vigil's place among the challengers that posted: its index w, or why it has none. */
-  function vigilSlot(reg: ClaimRegistration): { w: number } | { none: string } {
+  /**
+   * Vigil's place among the challengers that posted: its index w and the derivation its bundle used (keys
+   * bound to the claim's site, or the first one, for a bundle posted before they were), or why it has none.
+   */
+  function vigilSlot(reg: ClaimRegistration): { w: number; legacy: boolean } | { none: string } {
     const id = o.identity;
     if (id === undefined) return { none: 'Vigil has no challenger key (no wallet key in this mode)' };
     const posted = [...reg.bundles].sort((a, b) => a.slot - b.slot);
@@ -229,11 +234,11 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
       return { none: listed ? 'Vigil is listed but posted no bundle' : 'Vigil is not listed' };
     }
     const theirs = listedChallengers(reg, shape)[w]?.keys;
-    const ours = bundleKeysOf(id, challengerScope(id, shape, gameClaimOf(reg.epoch), siteOf(reg.claim)));
-    if (theirs === undefined || !sameKeys(theirs, ours)) {
-      return { none: "Vigil's slot holds a bundle its seed did not derive: it cannot sign that game" };
-    }
-    return { w };
+    const derived = (site: ClaimSite | undefined) =>
+      bundleKeysOf(id, challengerScope(id, shape, gameClaimOf(reg.epoch), site));
+    if (theirs !== undefined && sameKeys(theirs, derived(siteOf(reg.claim)))) return { w, legacy: false };
+    if (theirs !== undefined && sameKeys(theirs, derived(undefined))) return { w, legacy: true };
+    return { none: "Vigil's slot holds a bundle its seed did not derive: it cannot sign that game" };
   }
 
   async function claimPrevout(reg: ClaimRegistration) {
@@ -314,7 +319,14 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
         final: true,
       };
     }
-    const entry: Imported = { epoch: reg.epoch, text, claim, tape, w: 'w' in slot ? slot.w : undefined };
+    const entry: Imported = {
+      epoch: reg.epoch,
+      text,
+      legacyKeys: 'w' in slot && slot.legacy,
+      claim,
+      tape,
+      w: 'w' in slot ? slot.w : undefined,
+    };
     if ('none' in slot)
       once(`slot:${reg.epoch}`, () => o.logger?.warn({ epoch: String(reg.epoch) }, slot.none));
     imports.set(importKey(reg.epoch, bytesToHex(hash)), entry);
@@ -427,6 +439,8 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
       return at('fraud', `${claimed}: its game ended (${record.outcome})`, record.id);
     }
     await o.track(record.id);
+    // Held from now, not only from the next `retain`: the follower lets go of the epoch here.
+    if (openEpochs !== undefined && !openEpochs.includes(reg.epoch)) openEpochs = [...openEpochs, reg.epoch];
     o.follower.forget(reg.epoch);
     // After a restart the claim is judged again: its game is already open, and goes on.
     o.logger?.[opened === 'applied' ? 'warn' : 'info'](
@@ -494,7 +508,8 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     if (id === undefined) throw new VigilError(`Game ${rec.id}: this process has no challenger key`);
     const claim = entry.claim.graph;
     // The graph's claim output is the registry's (import refused any other: CLAIM_MISMATCH).
-    const scope = challengerScope(id, shape, gameClaimOf(rec.epoch), siteOf(claim.spec.claim));
+    const site = entry.legacyKeys ? undefined : siteOf(claim.spec.claim);
+    const scope = challengerScope(id, shape, gameClaimOf(rec.epoch), site);
     const material: GameMaterial = {
       claim,
       sigs: entry.claim.sigs,

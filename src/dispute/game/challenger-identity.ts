@@ -74,8 +74,12 @@ export type ClaimSite = {
   readonly claim: { readonly txid: Uint8Array; readonly vout: number };
 };
 
-/** The scope of this identity's game in one claim: the key plan's scope and the claim's site. */
-export type ChallengerScope = GameKeyScope & { readonly site: ClaimSite };
+/**
+ * The scope of this identity's game in one claim: the key plan's scope and the claim's site. A site of
+ * `undefined` is the first derivation (keys bound to the claim's epoch and operator only), kept so that a
+ * game whose bundle was posted before keys were bound to the site is played under the keys it posted.
+ */
+export type ChallengerScope = GameKeyScope & { readonly site: ClaimSite | undefined };
 
 /** The tag of each claim's Winternitz seed, derived from the identity's seed and the claim's site. */
 export const CHALLENGER_CLAIM_SEED_TAG = 'Vigil/challenger/claim-seed/v1';
@@ -89,8 +93,9 @@ export function challengerScope(
   id: ChallengerIdentity,
   shape: SearchShape,
   claim: GameClaim,
-  site: ClaimSite,
+  site: ClaimSite | undefined,
 ): ChallengerScope {
+  if (site === undefined) return { shape, claim, challenger: id.key, site };
   if (site.registry.length !== 20) throw new ChallengerIdentityError('A registry address is 20 bytes');
   if (site.claim.txid.length !== 32) throw new ChallengerIdentityError('A claim txid is 32 bytes');
   if (!Number.isInteger(site.claim.vout) || site.claim.vout < 0 || site.claim.vout > 0xffffffff)
@@ -98,7 +103,8 @@ export function challengerScope(
   return { shape, claim, challenger: id.key, site };
 }
 
-function claimSeed(id: ChallengerIdentity, site: ClaimSite): Uint8Array {
+function claimSeed(id: ChallengerIdentity, site: ClaimSite | undefined): Uint8Array {
+  if (site === undefined) return id.seed;
   const vout = new Uint8Array(4);
   new DataView(vout.buffer).setUint32(0, site.claim.vout, true);
   return taggedHash(CHALLENGER_CLAIM_SEED_TAG, id.seed, site.registry, site.claim.txid, vout);

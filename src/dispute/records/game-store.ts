@@ -99,7 +99,10 @@ export class GameStore {
     return { status, record: await this.require(id) };
   }
 
-  /** Moves the game to `to`; refuses edges GAME_TRANSITIONS does not have. */
+  /**
+   * Moves the game to `to`; refuses edges GAME_TRANSITIONS does not have. With `from`, only from that
+   * state (a compare-and-set: a move decided on a record another run has moved since is refused).
+   */
   async transition(
     id: string,
     to: GameState,
@@ -110,11 +113,14 @@ export class GameStore {
       height?: number;
       patch?: GamePatch;
       outcome?: DisputeOutcome;
+      from?: GameState;
     },
   ): Promise<GameChangeResult> {
     if (to === 'resolved' && change.outcome === undefined)
       throw new DisputeRecordError(`Resolving game ${id} needs an outcome`);
-    const from = gameStates.filter((s) => GAME_TRANSITIONS[s].includes(to));
+    const from = gameStates.filter(
+      (s) => GAME_TRANSITIONS[s].includes(to) && (change.from === undefined || s === change.from),
+    );
     const fields = [
       ...encodeGamePatch(change.patch ?? {}),
       ...(change.outcome === undefined ? [] : [['outcome', change.outcome] as [string, string]]),

@@ -14,7 +14,7 @@ import type { GameTxRole, Txid } from './types.ts';
  * (timed-out), and the end (resolved). A game that ended with w's bond still in C_w (another challenger's
  * assert-timeout took S, or the operator swept Q_w before w's first move) waits in `refunding`, its
  * outcome already set, until w's refund is at depth. Back edges follow a reorg: a confirmed challenge or
- * an assert that left the chain.
+ * an assert that left the chain, or the end that sent the game to `refunding`.
  */
 export const gameStates = [
   'detected',
@@ -33,7 +33,7 @@ export const GAME_TRANSITIONS: Readonly<Record<GameState, readonly GameState[]>>
   confirmed: ['challenged', 'playing', 'timed-out', 'refunding', 'resolved'],
   playing: ['confirmed', 'refunding', 'resolved'],
   'timed-out': ['confirmed', 'refunding', 'resolved'],
-  refunding: ['resolved'],
+  refunding: ['confirmed', 'resolved'],
   resolved: [],
 };
 

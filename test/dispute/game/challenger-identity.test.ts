@@ -17,6 +17,7 @@ import {
 } from '../../../src/dispute/game/challenger-identity.ts';
 import { bondCoinMinimum, claimParameters } from '../../../src/dispute/game/claim-parameters.ts';
 import { searchRounds } from '../../../src/dispute/game/grid.ts';
+import { deriveSignerKeys } from '../../../src/dispute/game/signer-keys.ts';
 import { isValidWotsSignature } from '../../../src/dispute/winternitz/verify.ts';
 
 const wallet = WalletKey.fromBytes(sha256(utf8('identity test wallet')));
@@ -84,6 +85,12 @@ describe("Vigil's challenger identity", () => {
     expect(() => challengerScope(a, p.shape, claim, { ...site, registry: new Uint8Array(19) })).toThrow(
       /20 bytes/,
     );
+    // The first derivation (no site), kept for games whose bundle was posted before keys were bound to it:
+    // the identity's seed itself, other keys than any site's.
+    const legacy = bundleKeysOf(a, challengerScope(a, p.shape, claim, undefined));
+    const v1 = deriveSignerKeys(a.seed, { shape: p.shape, claim, challenger: a.key }, 'challenger');
+    expect([...legacy.values()][0]?.hashes[0]).toEqual([...v1.values()][0]?.hashes[0]);
+    expect([...legacy.values()][0]?.hashes[0]).not.toEqual(first);
   });
 
   it('asks each bond coin for the bond, the challenge fee and change', () => {

@@ -1,0 +1,92 @@
+/**
+ * The game records' store on real Redis: a state move can be made a compare-and-set on the state it was
+ * decided in (a run that read a record another run has moved since is refused, not applied from the new
+ * state), and the `refunding` state's edges.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { GameStore } from '../../../src/dispute/records/game-store.ts';
+import { IllegalTransitionError } from '../../../src/dispute/records/store.ts';
+import { asTxid } from '../../../src/dispute/records/types.ts';
+import { deleteKeysByPrefix } from '../../../src/store/redis.ts';
+import { REDIS_URL } from '../../../testkit/queue/scenario.ts';
+
+const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
+const prefix = `{vigil-test-${randomUUID()}}`;
+const store = new GameStore(redis, prefix);
+afterAll(async () => {
+  await deleteKeysByPrefix(redis, prefix);
+  await redis.quit();
+});
+
+const open = (epoch: bigint) =>
+  store.open({
+    epoch,
+    kickoffTxid: asTxid('ab'.repeat(32)),
+    kickoffHeight: 100,
+    w: 0,
+    document: '00'.repeat(32),
+  });
+
+describe('the game store', () => {
+  it('moves only from the state a run read, when asked to', async () => {
+    const { record } = await open(1n);
+    await store.transition(record.id, 'challenged', { key: 'c', reason: 'sent' });
+    await store.transition(record.id, 'confirmed', { key: 'f', reason: 'deep' });
+    // A run that read `challenged` decides `confirmed → refunding`-worthy facts too late: refused, since the
+    // record is no longer in the state it decided on.
+    await expect(
+      store.transition(record.id, 'refunding', {
+        key: 'r-stale',
+        reason: 'stale',
+        outcome: 'operator-slashed',
+        from: 'challenged',
+      }),
+    ).rejects.toThrow(IllegalTransitionError);
+    // Without `from`, every state allowed into `refunding` is accepted.
+    const r = await store.transition(record.id, 'refunding', {
+      key: 'r',
+      reason: 'another assert-timeout took S',
+      outcome: 'operator-slashed',
+      from: 'confirmed',
+    });
+    expect(r.status).toBe('applied');
+    expect(r.record.state).toBe('refunding');
+    expect(r.record.outcome).toBe('operator-slashed');
+  });
+
+  it('lets a refunding game go back to confirmed (its end left the chain) or on to resolved, nowhere else', async () => {
+    const { record } = await open(2n);
+    for (const [to, key] of [
+      ['challenged', 'c'],
+      ['confirmed', 'f'],
+      ['refunding', 'r'],
+    ] as const)
+      await store.transition(record.id, to, { key, reason: to, outcome: 'operator-slashed' });
+    await expect(store.transition(record.id, 'playing', { key: 'p', reason: 'no' })).rejects.toThrow(
+      IllegalTransitionError,
+    );
+    await store.transition(record.id, 'confirmed', { key: 'back', reason: 'reorg', from: 'refunding' });
+    await store.transition(record.id, 'refunding', {
+      key: 'r2',
+      reason: 'again',
+      outcome: 'operator-slashed',
+    });
+    const done = await store.transition(record.id, 'resolved', {
+      key: 'done',
+      reason: 'refund at depth',
+      outcome: 'operator-slashed',
+      from: 'refunding',
+    });
+    expect(done.record.state).toBe('resolved');
+    expect((await store.events(record.id)).filter((e) => e.type === 'transition').map((e) => e.to)).toEqual([
+      'challenged',
+      'confirmed',
+      'refunding',
+      'confirmed',
+      'refunding',
+      'resolved',
+    ]);
+  });
+});
