@@ -101,11 +101,22 @@ export async function reactToClaim(ctx: PlayContext, c: OperatorGameClaim, tip: 
     c.end = 'timed-out';
     return out;
   }
-  const found = await backend.getTransaction(c.kickoffTxid);
-  if (found === undefined) return out;
-  const kickoff = new Map(
-    readKickoff(graph, verifiedTx(backend.kind, c.kickoffTxid, found.raw)).map((v) => [v.label, v.signature]),
-  );
+  if (c.kickoffSigs === undefined) {
+    const found = await backend.getTransaction(c.kickoffTxid);
+    if (found === undefined) return out;
+    const read = new Map(
+      readKickoff(graph, verifiedTx(backend.kind, c.kickoffTxid, found.raw)).map((v) => [
+        v.label,
+        v.signature,
+      ]),
+    );
+    c.kickoffSigs = {
+      root: read.get('root') as WotsSignature,
+      imageRoot: read.get('imageRoot') as WotsSignature,
+      inputsRoot: read.get('inputsRoot') as WotsSignature,
+    };
+  }
+  const kickoffSigs = c.kickoffSigs;
   for (let w = 0; w < graph.games.length; w++) {
     const game = graph.games[w];
     const gameSigs = c.gameSigs[w];
@@ -117,14 +128,7 @@ export async function reactToClaim(ctx: PlayContext, c: OperatorGameClaim, tip: 
       operator: c.game.player,
       challenger: SILENT_CHALLENGER,
     });
-    const published: PublishedSignatures = {
-      ...progress.published,
-      kickoff: {
-        root: kickoff.get('root') as WotsSignature,
-        imageRoot: kickoff.get('imageRoot') as WotsSignature,
-        inputsRoot: kickoff.get('inputsRoot') as WotsSignature,
-      },
-    };
+    const published: PublishedSignatures = { ...progress.published, kickoff: kickoffSigs };
     const sweep = (site: string, leaf: string) => {
       const fee = (built: Tx) => BigInt(txVsize(built)) * SWEEP_RATE;
       const draft = leafSpendTx(game, site, leaf, published, ctx.secret, ctx.script, 0n);

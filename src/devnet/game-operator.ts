@@ -11,7 +11,6 @@
  */
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
 import type { Abi, Address, PublicClient, WalletClient } from 'viem';
 import { addressForScript } from '../bitcoin/codec/address.ts';
 import type { DevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
@@ -23,6 +22,7 @@ import { claimDocumentHash, claimGraphToDocument } from '../dispute/game/claim-d
 import { buildClaimGraph, type ClaimGraph, claimOutput } from '../dispute/game/claim-graph.ts';
 import { completeKickoff } from '../dispute/game/claim-spend.ts';
 import { collectGamePresignatures, type GamePresignatures, presignGame } from '../dispute/game/game-spend.ts';
+import type { PublishedSignatures } from '../dispute/game/leaf-witness.ts';
 import {
   type ClaimRegistration,
   listedChallengers,
@@ -66,8 +66,8 @@ export type OperatorGameClaim = {
   readonly kickoffTxid: string;
   /** The claim's end, once at depth; undefined while it is open. */
   end: GameClaimEnd | undefined;
-  /** The moves it sent (for the story), by game. */
-  readonly sent: string[];
+  /** The kick-off's published signatures, read off the chain once it confirmed. */
+  kickoffSigs: PublishedSignatures['kickoff'] | undefined;
 };
 
 export type GameOperatorOptions = {
@@ -86,7 +86,6 @@ export type GameOperatorOptions = {
   readonly committee: readonly Uint8Array[];
   /** How long to wait for the listed challengers' bundles (default 60 s). */
   readonly bundleTimeoutMs?: number;
-  readonly logger?: Logger;
 };
 
 /** The operator's wallet: a key-path P2TR output of its key. */
@@ -177,7 +176,7 @@ export async function claimEpoch(
       gameSigs,
       kickoffTxid: txidHex(kickoff),
       end: undefined,
-      sent: [],
+      kickoffSigs: undefined,
     },
     purse: funding.change,
   };

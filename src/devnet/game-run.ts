@@ -199,7 +199,6 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
       secrets,
       operator: operatorKey.operator,
       committee: operatorKey.committee,
-      logger,
     };
     const games = new GameStore(o.redis, prefix);
     const claims: OperatorGameClaim[] = [];

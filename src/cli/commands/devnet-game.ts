@@ -33,11 +33,7 @@ export function gameBehaviour(name: string): { neverAssert?: boolean; silentAt?:
 
 export async function runGameCommand(
   opts: GameCommandOptions,
-  withRedis: (
-    url: string,
-    chosen: boolean,
-    run: (redis: RedisClient, url: string) => Promise<void>,
-  ) => Promise<void>,
+  withRedis: (url: string, run: (redis: RedisClient, url: string) => Promise<void>) => Promise<void>,
 ): Promise<void> {
   const behaviour = gameBehaviour(opts.operator);
   if (opts.bitcoinRpc !== undefined)
@@ -63,7 +59,7 @@ export async function runGameCommand(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    await withRedis(opts.redisUrl, false, async (redis, url) => {
+    await withRedis(opts.redisUrl, async (redis, url) => {
       const summary = await runDevnetGame({
         redis,
         redisUrl: url,

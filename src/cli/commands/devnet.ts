@@ -73,9 +73,8 @@ export function devnetCommand(): Command {
       const seed = positiveInt(opts.seed, '--seed');
       if (opts.game) {
         const { runGameCommand } = await import('./devnet-game.ts');
-        await runGameCommand({ ...opts, epochs, seed }, (url, chosen, run) =>
-          withDevnetRedis(url, chosen || command.getOptionValueSource('redisUrl') !== 'default', run),
-        );
+        const chosen = command.getOptionValueSource('redisUrl') !== 'default';
+        await runGameCommand({ ...opts, epochs, seed }, (url, run) => withDevnetRedis(url, chosen, run));
         return;
       }
       // Loaded lazily: viem, ioredis, BullMQ and the model are heavy and only this command needs them here.
