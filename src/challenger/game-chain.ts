@@ -48,7 +48,15 @@ export type GameProgress = {
   readonly end?: GameEnd;
   /** D's spender, if D is spent (by this game's slash, another game's, or the payout). */
   readonly stakeSpent?: { readonly txid: string; readonly status: TxStatus };
+  /**
+   * Every version of the operator's moves (the assert included) this walk fetched, deep or not, as the
+   * backend returned it: the equivocation watch keeps the first it sees and compares the rest.
+   */
+  readonly versions: readonly OperatorMoveVersion[];
 };
+
+/** One version of an operator's move as fetched: its bytes (witness included) and whether it is at depth. */
+export type OperatorMoveVersion = { readonly id: string; readonly tx: Tx; readonly deep: boolean };
 
 const txidHex = (tx: Tx): string => hashToDisplayHex(txidOf(tx));
 
@@ -67,6 +75,19 @@ function cachedReading(key: string, read: () => PublishedValue[]): PublishedValu
   readings.set(key, value);
   if (readings.size > READINGS_KEPT) readings.delete(readings.keys().next().value as string);
   return value;
+}
+
+/**
+ * The values and signatures one version of an operator's move publishes (`assert` or a move id of game
+ * `w`), each signature verified under its key; throws MoveReadError for a transaction that is not the
+ * move or does not verify. Cached by wtxid.
+ */
+export function readOperatorVersion(claim: ClaimGraph, w: number, id: string, tx: Tx): PublishedValue[] {
+  const game = claim.games[w];
+  if (game === undefined) throw new RangeError(`The claim has no game ${w}`);
+  return id === 'assert'
+    ? cachedReading(`assert:${wtxidHex(tx)}`, () => readAssert(claim, tx))
+    : cachedReading(`${id}:${wtxidHex(tx)}`, () => readMoveWitness(game, id, tx));
 }
 
 /** A transaction by its txid, checked to hash to it; undefined when the backend does not have it. */
@@ -112,6 +133,7 @@ export async function readGameProgress(
   const published: Published = signatures;
   const moves = new Map<string, MoveValues>();
   const shallow: string[] = [];
+  const versions: OperatorMoveVersion[] = [];
   const done = (
     assert: MoveValues | undefined,
     last: GameProgress['last'],
@@ -121,11 +143,15 @@ export async function readGameProgress(
     published,
     last,
     shallow,
+    versions,
     ...extra,
   });
 
   const assertTxid = txidHex((claim.txs.get('assert') as { tx: Tx }).tx);
   const assertTx = await fetchTx(backend, assertTxid);
+  if (assertTx !== undefined) {
+    versions.push({ id: 'assert', tx: assertTx.tx, deep: depthOf(assertTx.status, tip) >= confirmations });
+  }
   if (assertTx === undefined || depthOf(assertTx.status, tip) < confirmations) {
     if (assertTx !== undefined) shallow.push('assert');
     return done(undefined, undefined);
@@ -154,6 +180,9 @@ export async function readGameProgress(
     for (const c of children) {
       const found = await fetchTx(backend, txidHex(game.txs.get(c.id)?.tx as Tx));
       if (found === undefined) continue;
+      if (c.move.mover === 'operator') {
+        versions.push({ id: c.id, tx: found.tx, deep: depthOf(found.status, tip) >= confirmations });
+      }
       if (next === undefined || (found.status.confirmed && !next.found.status.confirmed)) {
         next = { id: c.id, found };
       }

@@ -7,7 +7,9 @@
  * - timed-out: follow the assert-timeout to depth (or back to the game if the assert won the race);
  * - playing: read every move at depth, ask the turn-taker (game-turn.ts) what w owes, and send it: a
  *   move, a disprove through the named leaf, or the timeout slash of a silent operator, t after its last
- *   move; resolve when the game's end is at depth;
+ *   move; before that, keep the first version seen of each operator move and slash through an
+ *   equivocation leaf when a version at depth signs other values than one seen (game-equivocation.ts);
+ *   resolve when the game's end is at depth;
  * - refunding: the game is over (its outcome set) but w's bond is still in C_w: send w's refund once it
  *   matures, and resolve when it is at depth.
  * Every transaction goes through `sendGameTx`: written ahead under its graph id, then the recorded bytes
@@ -44,6 +46,7 @@ import { wordOf } from '../machine/isa.ts';
 import { type CheckedTx, feeRateNow, SendRefusedError } from '../sender/send.ts';
 import { type GameProgress, readGameProgress } from './game-chain.ts';
 import { type GameJobContext, type GameMaterial, GameMaterialNotReadyError } from './game-context.ts';
+import { watchEquivocation } from './game-equivocation.ts';
 import { checkedTx, type GameSendResult, sendContextOf, sendGameTx } from './game-send.ts';
 import type { DisputeJobData } from './payloads.ts';
 
@@ -505,6 +508,11 @@ async function awaitAssert(
     'the assert is at depth',
   );
   if (moved !== undefined) return moved;
+  if (as !== undefined) {
+    // The first version of the assert seen is kept: one mined later with other values is an equivocation.
+    const tx = verifiedTx(ctx.backend.kind, assertTxid, as.raw);
+    await watchEquivocation(ctx, rec, m, { versions: [{ id: 'assert', tx, deep: false }], last: undefined });
+  }
   const ours = new Set(ownTxids(rec, 'game-assert-timeout'));
   const s = await verifiedOutspend(ctx.backend, rec.kickoffTxid, stakeVout(m.claim));
   if (s.spent && s.txid !== undefined && s.txid !== assertTxid) {
@@ -708,12 +716,30 @@ async function play(
     return endGame(ctx, rec, m, outcome, `the game ended by ${end.by} on ${end.site}`, end);
   }
   const shape = m.claim.spec.shape;
-  const turn = nextTurn(kickoff.game, shape, progress.onChain, {
-    operator: SILENT_OPERATOR,
-    challenger: ruleChallenger(kickoff.game, shape, m.honest),
-  });
+  // An equivocation on the move whose output is open ends the game at once, whatever the rule would play.
+  const proof = await watchEquivocation(ctx, rec, m, progress);
+  const turn: GameTurn =
+    proof === undefined
+      ? nextTurn(kickoff.game, shape, progress.onChain, {
+          operator: SILENT_OPERATOR,
+          challenger: ruleChallenger(kickoff.game, shape, m.honest),
+        })
+      : {
+          kind: 'disprove',
+          site: proof.site,
+          leaf: proof.leaf,
+          extras: { second: proof.equivocation.other },
+        };
   const facts = await noteProgress(ctx, rec, game, progress, turn, tip);
-  const published: PublishedSignatures = { ...progress.published, kickoff: kickoff.sigs };
+  const onChainSigs =
+    proof === undefined
+      ? progress.published.operator
+      : new Map(progress.published.operator).set(proof.equivocation.label, proof.equivocation.onChain);
+  const published: PublishedSignatures = {
+    ...progress.published,
+    operator: onChainSigs,
+    kickoff: kickoff.sigs,
+  };
   const payTo = taprootOutput(m.claim.spec.challengers[rec.w]?.key as Uint8Array).scriptPubKey;
 
   switch (turn.kind) {

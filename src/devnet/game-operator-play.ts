@@ -3,7 +3,8 @@
  * the take when nobody challenged by T_c, the assert when someone did, then in each challenger's game the
  * move it owes (answered from its own run), the refusal a leaf allows it, or the sweep of a pot the
  * challenger left for t, and D's payout at T_pay when no game slashed it. A strategy can keep it from
- * asserting or from sending one move (its opponent's timeout to take).
+ * asserting or from sending one move (its opponent's timeout to take), or have it show one move in two
+ * versions (an equivocation for its opponent to prove).
  */
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
@@ -17,8 +18,9 @@ import { gameTx } from '../dispute/game/game-graph.ts';
 import { nextTurn, SILENT_CHALLENGER } from '../dispute/game/game-turn.ts';
 import type { PublishedSignatures } from '../dispute/game/leaf-witness.ts';
 import { leafSpendTx, moveTx } from '../dispute/game/move-tx.ts';
-import { assertValues } from '../dispute/game/move-values.ts';
+import { assertValues, type MoveValues } from '../dispute/game/move-values.ts';
 import type { WotsSignature } from '../dispute/winternitz/sign.ts';
+import { anotherValue } from './game-equivocate.ts';
 import type { GameOperatorBehaviour, OperatorGameClaim } from './game-operator.ts';
 
 export type PlayContext = {
@@ -27,6 +29,8 @@ export type PlayContext = {
   /** Where the operator's sweeps pay. */
   readonly script: Uint8Array;
   readonly behaviour: GameOperatorBehaviour;
+  /** Takes the version of a move the next block must mine in place of the mempool's (`equivocateAt`). */
+  readonly mineInstead?: (tx: Tx) => void;
 };
 
 /** Sat/vB the operator's own sweeps and refusals pay (they are not presigned). */
@@ -46,6 +50,26 @@ async function sendOnce(b: BitcoinBackend, tx: Tx, what: string): Promise<string
   } catch (err) {
     return `${what} refused: ${err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err)}`;
   }
+}
+
+/**
+ * Sends move `id` as `tx`; at the strategy's `equivocateAt`, broadcasts `decoy()` (one txid, another
+ * value) and hands `tx` to the next block instead.
+ */
+async function sendTwice(
+  ctx: PlayContext,
+  id: string,
+  tx: Tx,
+  decoy: () => Tx,
+  what: string,
+): Promise<string | undefined> {
+  if (ctx.behaviour.equivocateAt !== id || ctx.mineInstead === undefined)
+    return sendOnce(ctx.backend, tx, what);
+  const shown = decoy();
+  if (txidHex(shown) !== txidHex(tx)) throw new Error(`Two versions of ${id} with two txids`);
+  const sent = await sendOnce(ctx.backend, shown, `${what}, shown with another value`);
+  if (sent !== undefined && !sent.includes(' refused: ')) ctx.mineInstead(tx);
+  return sent;
 }
 
 /** What the operator does for claim `c` at tip `tip`: one line per transaction it sent. */
@@ -79,13 +103,18 @@ export async function reactToClaim(ctx: PlayContext, c: OperatorGameClaim, tip: 
     const move = c.game.player.assert();
     if (move === undefined) return out;
     const sign = c.claim.signerOf(0);
-    const sigs = new Map<string, WotsSignature>(
-      [...assertValues(move)].map(([label, bytes]) => [label, sign(label, bytes)]),
-    );
+    const signed = (values: MoveValues) =>
+      completeAssert(
+        graph,
+        c.sigs,
+        new Map<string, WotsSignature>([...values].map(([label, bytes]) => [label, sign(label, bytes)])),
+      );
     note(
-      await sendOnce(
-        backend,
-        completeAssert(graph, c.sigs, sigs),
+      await sendTwice(
+        ctx,
+        'assert',
+        signed(assertValues(move)),
+        () => signed(anotherValue(assertValues(move))),
         `assert (challenged by ${challenged.join(', ')})`,
       ),
     );
@@ -136,8 +165,17 @@ export async function reactToClaim(ctx: PlayContext, c: OperatorGameClaim, tip: 
     };
     if (turn.kind === 'move' && turn.side === 'operator') {
       if (turn.id === ctx.behaviour.silentAt) continue;
-      const tx = moveTx(game, gameSigs, turn.id, turn.values, progress.published, c.claim.signerOf(w));
-      note(await sendOnce(backend, tx, `game ${w}: ${turn.id}`));
+      const signed = (values: MoveValues) =>
+        moveTx(game, gameSigs, turn.id, values, progress.published, c.claim.signerOf(w));
+      note(
+        await sendTwice(
+          ctx,
+          turn.id,
+          signed(turn.values),
+          () => signed(anotherValue(turn.values)),
+          `game ${w}: ${turn.id}`,
+        ),
+      );
     } else if (turn.kind === 'refuse') {
       note(await sendOnce(backend, sweep(turn.site, turn.leaf), `game ${w}: ${turn.leaf} on ${turn.site}`));
     } else if (turn.kind === 'silent' && turn.side === 'challenger' && progress.last !== undefined) {

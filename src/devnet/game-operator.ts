@@ -50,6 +50,11 @@ export type GameOperatorBehaviour = {
   readonly neverAssert?: boolean;
   /** Never sends this move of any game (its timeout is the challenger's to take). */
   readonly silentAt?: string;
+  /**
+   * Sends this move of every game (or the assert) in two versions, one txid: the mempool gets one that
+   * signs another value, and the next block mines the move as played (an equivocation for Vigil to prove).
+   */
+  readonly equivocateAt?: string;
 };
 
 /** How a claim ended for the operator on Bitcoin, once it has. */

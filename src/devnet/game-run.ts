@@ -17,6 +17,7 @@ import { createPublicClient, createWalletClient, http } from 'viem';
 import { addressForScript } from '../bitcoin/codec/address.ts';
 import { connectDevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
 import { displayHexToHash } from '../bitcoin/tx/serialize.ts';
+import type { Tx } from '../bitcoin/tx/types.ts';
 import { bytesToHex } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
 import { claimParameters } from '../dispute/game/claim-parameters.ts';
@@ -35,6 +36,7 @@ import { L2Rpc } from '../l2/rpc.ts';
 import { isProgramFault, type ProgramFault } from '../machine/programs/faults.ts';
 import type { RedisClient } from '../store/redis.ts';
 import { deleteKeysByPrefix } from '../store/redis.ts';
+import { createFeeMarket } from './fee-market.ts';
 import { gameEpochsOf } from './game-epochs.ts';
 import {
   claimEpoch,
@@ -204,11 +206,18 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
     const claims: OperatorGameClaim[] = [];
     const pending = [...epochs];
     let coin: OperatorCoin = { ...purse, txid: displayHexToHash(purse.txid), unconfirmed: new Set() };
+    // A version of a move for the next block to mine in place of the one the mempool was shown.
+    const market = createFeeMarket(bitcoin);
+    let substituted = false;
     const play = {
       backend: bitcoin.backend,
       secret: secrets.operator,
       script: operatorWallet(secrets, operatorKey.operator).script,
       behaviour,
+      mineInstead: (tx: Tx) => {
+        market.mineInstead(tx);
+        substituted = true;
+      },
     };
     const probe = {
       tip: () => bitcoin.backend.getTipHeight(),
@@ -234,7 +243,12 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
           `operator: claims epoch ${next.epoch} (${made.claim.game.fraud ? 'a false root' : 'the true root'}), kick-off ${made.claim.kickoffTxid}`,
         );
       }
-      await bitcoin.mine(1);
+      if (substituted) {
+        // Vigil's games look at the mempool's version before the block replaces it.
+        await gamesLooked(side.watcher, games, Date.now(), 30_000);
+        await market.mine();
+        substituted = false;
+      } else await bitcoin.mine(1);
       const minedAt = Date.now();
       blocks++;
       const mined = await probe.tip();

@@ -16,15 +16,19 @@ import type { Tx } from '../../src/bitcoin/tx/types.ts';
 import { readGameProgress } from '../../src/challenger/game-chain.ts';
 import type { GameJobContext } from '../../src/challenger/game-context.ts';
 import { bytesToHex } from '../../src/core/bytes.ts';
+import { anotherValue } from '../../src/devnet/game-equivocate.ts';
 import { challengeId } from '../../src/dispute/game/claim-graph.ts';
+import type { GameGraph } from '../../src/dispute/game/game-graph.ts';
 import { nextTurn, SILENT_CHALLENGER } from '../../src/dispute/game/game-turn.ts';
 import { REGTEST_SEARCH } from '../../src/dispute/game/grid.ts';
 import { moveTx } from '../../src/dispute/game/move-tx.ts';
+import type { MoveValues } from '../../src/dispute/game/move-values.ts';
 import type { GameContext } from '../../src/dispute/game/moves.ts';
 import type { OperatorPlayer } from '../../src/dispute/game/players.ts';
 import type { WatcherMode } from '../../src/dispute/plan/spend-policy.ts';
 import { GameStore } from '../../src/dispute/records/game-store.ts';
 import { asTxid } from '../../src/dispute/records/types.ts';
+import { wotsParameters } from '../../src/dispute/winternitz/parameters.ts';
 import { type WatcherMetrics, watcherMetrics } from '../../src/queue/metrics.ts';
 import { deleteKeysByPrefix } from '../../src/store/redis.ts';
 import { REDIS_URL } from '../../testkit/queue/scenario.ts';
@@ -57,6 +61,8 @@ export type GameSetup = {
   /** Ids of games the job untracked. */
   readonly untracked: string[];
   mine(n?: number): void;
+  /** Mines one block of the mempool's transactions, `tx` in place of the one with its txid (another witness). */
+  mineInstead(tx: Tx): void;
   stop(): Promise<void>;
 };
 
@@ -132,6 +138,15 @@ export async function gameSetup(options: SetupOptions = {}): Promise<GameSetup> 
     mine(n = 1) {
       for (let i = 0; i < n; i++) c.chain.mine(MINER);
     },
+    mineInstead(tx) {
+      const id = txidHex(tx);
+      const pool = c.chain.mempoolByFeerate().map((t) => c.chain.mempool.get(t)?.tx as Tx);
+      if (!pool.some((t) => txidHex(t) === id)) throw new Error(`${id} is not in the mempool`);
+      c.chain.mine(
+        MINER,
+        pool.map((t) => (txidHex(t) === id ? tx : t)),
+      );
+    },
     async stop() {
       await deleteKeysByPrefix(redis, prefix);
       await redis.quit();
@@ -151,7 +166,44 @@ export type OperatorPlan = {
   readonly assertFrom?: number;
   /** What the kick-off fixed (default: the small epoch with FALSE_ROOT claimed). */
   readonly context?: GameContext;
+  /**
+   * At this move the operator makes two versions of its transaction (one txid): the mempool gets one and
+   * `substitute` receives the other, for the next block to mine instead. `values`: the mempool's version
+   * signs another value (an equivocation), the block's is the move. `encoding`: the mempool's is the move,
+   * the block's the same values with every digit pushed non-minimally (consensus-valid, no equivocation).
+   */
+  readonly twoVersionsAt?: {
+    readonly move: string;
+    readonly other: 'values' | 'encoding';
+    readonly substitute: (tx: Tx) => void;
+  };
 };
+
+/** `tx` with every Winternitz digit item of move `id` pushed non-minimally: 0 as 0x00, d as d 0x00. */
+function nonMinimalDigits(game: GameGraph, id: string, tx: Tx): Tx {
+  const count = (j: number): number => {
+    const input = game.nodes.get(id)?.inputs[j];
+    if (input === undefined) return 0;
+    const items = (bytes: number) => 2 * wotsParameters(bytes).totalDigits;
+    return (
+      input.values.reduce((n, v) => n + items(v.key.messageBytes), 0) +
+      input.echoes.reduce((n, e) => n + items(e.theirs.messageBytes) + items(e.ours.messageBytes), 0)
+    );
+  };
+  return {
+    ...tx,
+    inputs: tx.inputs.map((inp, j) => ({
+      ...inp,
+      witness: inp.witness.map((item, k) =>
+        k % 2 === 1 && k < count(j)
+          ? item.length === 0
+            ? Uint8Array.of(0)
+            : Uint8Array.of(...item, 0)
+          : item,
+      ),
+    })),
+  };
+}
 
 /**
  * The operator's side for one block, from the chain alone: the assert once T_c has passed after a
@@ -182,7 +234,17 @@ export async function operatorActs(
       return undefined;
     if (plan.assertFrom !== undefined && tip + 1 < plan.assertFrom) return undefined;
     const move = player.assert();
-    return move === undefined ? undefined : send(assertOf(c, move), 'assert');
+    if (move === undefined) return undefined;
+    const two = plan.twoVersionsAt;
+    if (two?.move === 'assert' && two.other === 'values') {
+      const flipped = Uint8Array.from(move.points[0] as Uint8Array);
+      flipped[flipped.length - 1] = (flipped[flipped.length - 1] as number) ^ 1;
+      const decoy = assertOf(c, { ...move, points: [flipped, ...move.points.slice(1)] });
+      const sent = send(decoy, 'assert (two versions)');
+      if (sent !== undefined) two.substitute(assertOf(c, move));
+      return sent;
+    }
+    return send(assertOf(c, move), 'assert');
   }
   if (progress.end !== undefined || progress.shallow.length > 0) return undefined;
   const turn = nextTurn(ctx, shape, progress.onChain, { operator: player, challenger: SILENT_CHALLENGER });
@@ -190,14 +252,27 @@ export async function operatorActs(
   if (game === undefined) throw new Error('no game');
   if (turn.kind === 'move' && turn.side === 'operator') {
     if (turn.id === plan.silentAt) return undefined;
-    const tx = moveTx(
-      game,
-      c.gameSigs[0] as NonNullable<(typeof c.gameSigs)[number]>,
-      turn.id,
-      turn.values,
-      progress.published,
-      c.fx.sign.operator[0] as NonNullable<(typeof c.fx.sign.operator)[number]>,
-    );
+    const build = (values: MoveValues) =>
+      moveTx(
+        game,
+        c.gameSigs[0] as NonNullable<(typeof c.gameSigs)[number]>,
+        turn.id,
+        values,
+        progress.published,
+        c.fx.sign.operator[0] as NonNullable<(typeof c.fx.sign.operator)[number]>,
+      );
+    const tx = build(turn.values);
+    const two = plan.twoVersionsAt;
+    if (two !== undefined && two.move === turn.id) {
+      const [pooled, mined] =
+        two.other === 'values'
+          ? [build(anotherValue(turn.values)), tx]
+          : [tx, nonMinimalDigits(game, turn.id, tx)];
+      if (txidHex(pooled) !== txidHex(mined)) throw new Error('two versions of one move with two txids');
+      const sent = send(pooled, `${turn.id} (two versions)`);
+      if (sent !== undefined) two.substitute(mined);
+      return sent;
+    }
     return send(tx, turn.id);
   }
   if (turn.kind === 'silent' && turn.side === 'challenger' && progress.last !== undefined) {

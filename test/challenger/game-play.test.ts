@@ -9,13 +9,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BitcoinBackend } from '../../src/bitcoin/backends/types.ts';
 import { taprootOutput } from '../../src/bitcoin/taproot/output.ts';
-import { txidHex, txVsize } from '../../src/bitcoin/tx/serialize.ts';
+import { txidHex, txid as txidOf, txVsize, wtxidHex } from '../../src/bitcoin/tx/serialize.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
 import { processGame } from '../../src/challenger/game-play.ts';
 import { bytesToHex } from '../../src/core/bytes.ts';
 import { assertTimeoutId, challengeId } from '../../src/dispute/game/claim-graph.ts';
 import { completeChallenge, completeCovenantTx } from '../../src/dispute/game/claim-spend.ts';
-import { gameTx } from '../../src/dispute/game/game-graph.ts';
+import { type GameGraph, gameTx } from '../../src/dispute/game/game-graph.ts';
 import { runCli } from '../cli/run-cli.ts';
 import { MOVES_TO_REVEAL } from '../dispute/game/chain-play.ts';
 import { epoch, type GameSetup, gameSetup, type OperatorPlan, operatorActs } from './game-play-setup.ts';
@@ -29,46 +29,80 @@ afterEach(async () => {
 type Played = { runs: string[]; operator: string[] };
 
 /**
- * Blocks go by. At each, the job runs until a run changes nothing (a run takes one step: a state move, then
- * a send), and one more run must change nothing either (jobs run at least once); then the operator acts
- * and a block is mined. Stops when the record is resolved. `atBlock` runs first at each block (another
- * party acting on the chain before the job looks).
+ * Runs the job until a run changes nothing (a run takes one step: a state move, then a send), and one
+ * more run must change nothing either (jobs run at least once). Returns whether the record is resolved.
+ */
+async function settle(g: GameSetup, runs: string[]): Promise<boolean> {
+  const snapshot = async () => {
+    const r = await g.store.require(g.id);
+    return { state: r.state, sent: [...r.sent.keys()].sort(), events: (await g.store.events(g.id)).length };
+  };
+  let before = await snapshot();
+  for (let k = 0; ; k++) {
+    runs.push(await processGame(g.ctx, { disputeId: g.id }));
+    const after = await snapshot();
+    if (after.state === 'resolved') return true;
+    const same = JSON.stringify(after) === JSON.stringify(before);
+    before = after;
+    if (same) return false;
+    if (k > 3)
+      throw new Error(
+        `the job does not settle at height ${g.sim.chain.height}: ${runs.slice(-4).join(' | ')}`,
+      );
+  }
+}
+
+/**
+ * Blocks go by. At each, the job settles; then the operator acts and a block is mined. Stops when the
+ * record is resolved. `atBlock` runs first at each block (another party acting on the chain before the
+ * job looks); `mine`, when given, mines the block instead (returning false leaves it to the default).
  */
 async function playOut(
   g: GameSetup,
   plan: OperatorPlan = {},
   blocks = 120,
   atBlock?: () => void,
+  mine?: (runs: string[]) => Promise<boolean>,
 ): Promise<Played> {
   const runs: string[] = [];
   const operator: string[] = [];
-  const snapshot = async () => {
-    const r = await g.store.require(g.id);
-    return { state: r.state, sent: [...r.sent.keys()].sort(), events: (await g.store.events(g.id)).length };
-  };
   for (let b = 0; b < blocks; b++) {
     atBlock?.();
-    let before = await snapshot();
-    for (let k = 0; ; k++) {
-      runs.push(await processGame(g.ctx, { disputeId: g.id }));
-      const after = await snapshot();
-      if (after.state === 'resolved') return { runs, operator };
-      const same = JSON.stringify(after) === JSON.stringify(before);
-      before = after;
-      if (same) break;
-      if (k > 3)
-        throw new Error(
-          `the job does not settle at height ${g.sim.chain.height}: ${runs.slice(-4).join(' | ')}`,
-        );
-    }
+    if (await settle(g, runs)) return { runs, operator };
     const op = await operatorActs(g, plan);
     if (op !== undefined) operator.push(op);
-    g.mine();
+    if (!(await mine?.(runs))) g.mine();
   }
   throw new Error(`not resolved in ${blocks} blocks: ${runs.slice(-5).join(' | ')}`);
 }
 
+/**
+ * An operator that makes two versions of `move` (see OperatorPlan.twoVersionsAt): Vigil's job runs while
+ * the first is in the mempool, then the block mines the other.
+ */
+function playTwoVersions(g: GameSetup, move: string, other: 'values' | 'encoding'): Promise<Played> {
+  let pending: Tx | undefined;
+  const plan: OperatorPlan = {
+    twoVersionsAt: {
+      move,
+      other,
+      substitute: (tx) => {
+        pending = tx;
+      },
+    },
+  };
+  return playOut(g, plan, 120, undefined, async (runs) => {
+    if (pending === undefined) return false;
+    await settle(g, runs);
+    g.mineInstead(pending);
+    pending = undefined;
+    return true;
+  });
+}
+
 const onChain = (g: GameSetup, txid: string): boolean => g.sim.chain.findTx(txid)?.block !== undefined;
+const graphTxid = (g: GameSetup, id: string): string =>
+  txidHex(gameTx(g.c.graph.games[0] as GameGraph, id).tx);
 
 describe('the game job on the simnet', () => {
   it('a false claim: Vigil challenges, plays every round against the operator’s answers, and its disprove confirms', async () => {
@@ -110,6 +144,83 @@ describe('the game job on the simnet', () => {
     expect(JSON.parse(listed.stdout)).toEqual([
       expect.objectContaining({ id: s.id, w: 0, state: 'resolved', outcome: 'operator-slashed' }),
     ]);
+  });
+
+  describe('two versions of one operator move (one txid, another witness)', () => {
+    /** The leaf by which the end spent `site`'s output. */
+    const leafOfEnd = (g: GameSetup, endTxid: string, site: string): string | undefined => {
+      const game = g.c.graph.games[0] as GameGraph;
+      const out = site === 'reserve' ? game.reserve : game.nodes.get(site)?.pot;
+      const names = site === 'reserve' ? game.reserveLeaves : game.nodes.get(site)?.leaves;
+      const spent =
+        site === 'reserve' ? game.outpoints.reserve : { txid: txidOf(gameTx(game, site).tx), vout: 0 };
+      const end = g.sim.chain.findTx(endTxid)?.tx as Tx;
+      const input = end.inputs.find(
+        (i) => bytesToHex(i.prevTxid) === bytesToHex(spent.txid) && i.vout === spent.vout,
+      );
+      const script = input?.witness[input.witness.length - 2];
+      if (script === undefined || out === undefined) return undefined;
+      for (const [name, k] of names ?? [])
+        if (bytesToHex(out.leaves[k]?.script ?? new Uint8Array()) === bytesToHex(script)) return name;
+      return undefined;
+    };
+
+    it('answer 2 shown with one value and mined with another: Vigil kept the first, proves the equivocation on answer 2’s output, and D is slashed there', async () => {
+      s = await gameSetup();
+      const { operator } = await playTwoVersions(s, 'answer2', 'values');
+      expect(operator).toContain('answer2 (two versions)');
+      const rec = await s.store.require(s.id);
+      expect(rec.outcome).toBe('operator-slashed');
+      expect(rec.end).toMatchObject({ site: 'answer2', by: 'slash:answer2' });
+      expect(onChain(s, rec.end?.txid as string)).toBe(true);
+      const events = await s.store.events(s.id);
+      const found = events.flatMap((e) => (e.type === 'equivocation' ? [e.detail] : []));
+      expect(found.filter((d) => d.punishable)).toHaveLength(1);
+      const proved = found.find((d) => d.punishable);
+      expect(proved).toMatchObject({ id: 'answer2' });
+      expect(proved?.label.startsWith('answer2.')).toBe(true);
+      // The leaf spent is the one for that label; the version kept is the mempool's, not the mined one.
+      expect(leafOfEnd(s, rec.end?.txid as string, 'answer2')).toBe(`equivocation:${proved?.label}`);
+      const mined = s.sim.chain.findTx(graphTxid(s, 'answer2'))?.tx as Tx;
+      expect(proved?.onChain).toBe(wtxidHex(mined));
+      expect((await s.store.keptVersion(s.id, 'answer2'))?.wtxid).toBe(proved?.other);
+      // The game ended at answer 2: Vigil never played choice 2.
+      expect(rec.sent.has('choice2')).toBe(false);
+      expect([...rec.sent.keys()].sort()).toEqual([challengeId(0), 'choice1', 'slash:answer2'].sort());
+    });
+
+    it('the assert shown with one point and mined with another: the equivocation is proved on Q_w before choice 1, and the bond comes back', async () => {
+      s = await gameSetup();
+      const { operator } = await playTwoVersions(s, 'assert', 'values');
+      expect(operator[0]).toBe('assert (two versions)');
+      const rec = await s.store.require(s.id);
+      expect(rec.outcome).toBe('operator-slashed');
+      expect(rec.end).toMatchObject({ site: 'reserve', by: 'slash:reserve' });
+      const proved = (await s.store.events(s.id)).flatMap((e) =>
+        e.type === 'equivocation' && e.detail.punishable ? [e.detail] : [],
+      );
+      expect(proved).toHaveLength(1);
+      expect(leafOfEnd(s, rec.end?.txid as string, 'reserve')).toBe(`equivocation:${proved[0]?.label}`);
+      // Choice 1 never spent C_w, so Vigil's bond comes back through its refund leaf.
+      expect([...rec.sent.keys()].sort()).toEqual([challengeId(0), 'slash:reserve', 'sweep:bond@1'].sort());
+      expect(onChain(s, rec.sent.get('sweep:bond@1')?.txid as string)).toBe(true);
+    });
+
+    it('answer 2 mined with its digits pushed non-minimally (same values, another wtxid): no equivocation, and the game goes on to the slash at the reveal', async () => {
+      s = await gameSetup();
+      const { operator } = await playTwoVersions(s, 'answer2', 'encoding');
+      expect(operator).toContain('answer2 (two versions)');
+      const rec = await s.store.require(s.id);
+      expect(rec.outcome).toBe('operator-slashed');
+      expect(rec.end).toMatchObject({ site: 'reveal', by: 'slash:reveal' });
+      const events = await s.store.events(s.id);
+      expect(events.filter((e) => e.type === 'equivocation')).toEqual([]);
+      // Vigil did see both: it kept the mempool's version, and the block holds another.
+      const mined = s.sim.chain.findTx(graphTxid(s, 'answer2'))?.tx as Tx;
+      const kept = await s.store.keptVersion(s.id, 'answer2');
+      expect(kept).toBeDefined();
+      expect(kept?.wtxid).not.toBe(wtxidHex(mined));
+    });
   });
 
   it('the operator silent at answer 3: Vigil’s timeout slash t blocks after choice 2, not before', async () => {

@@ -17,6 +17,9 @@ describe('vigil devnet --game options', () => {
     expect(gameBehaviour('never-assert')).toEqual({ neverAssert: true });
     expect(gameBehaviour('silent-at:answer3')).toEqual({ silentAt: 'answer3' });
     expect(gameBehaviour('silent-at:reveal')).toEqual({ silentAt: 'reveal' });
+    expect(gameBehaviour('equivocate-at:answer2')).toEqual({ equivocateAt: 'answer2' });
+    expect(gameBehaviour('equivocate-at:assert')).toEqual({ equivocateAt: 'assert' });
+    expect(() => gameBehaviour('equivocate-at:')).toThrow(/equivocate-at:<move>/);
     expect(() => gameBehaviour('fee-squeeze')).toThrow(UsageError);
     expect(() => gameBehaviour('silent-at:')).toThrow(/silent-at:<move>/);
   });

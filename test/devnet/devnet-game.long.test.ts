@@ -5,6 +5,8 @@
  * narrows each false claim to a step of the fault's rule and its slash confirms, and the true claims of
  * the same run are left alone. Then one lying operator that stops answering at each round in turn, and
  * one that never asserts: Vigil takes the timeout of the round it stopped at (or the assert-timeout).
+ * Last, one that shows the mempool one version of a move and has a block mine another (one txid, another
+ * value): Vigil proves the equivocation on the move's output and D is slashed there.
  */
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -86,4 +88,32 @@ describe('vigil devnet --game: a lying operator that stops at each round loses t
       expect(c.end, why).toBe('timed-out');
     }
   });
+});
+
+describe('vigil devnet --game: a lying operator that signs two values under one key loses D there', () => {
+  const fault = 'vote-counted-twice';
+  // The moves at depth when each ends: the slash comes at that move, not at the reveal the game would reach.
+  it.each([
+    ['assert', 0],
+    ['answer2', 2],
+    ['answer4', 6],
+  ])(
+    'shows one version of %s in the mempool and has another mined: Vigil proves the equivocation on its output',
+    async (equivocateAt, moves) => {
+      const { summary, why } = await run(fault, { equivocateAt });
+      expect(summary.problems, why).toEqual([]);
+      const site = equivocateAt === 'assert' ? 'reserve' : equivocateAt;
+      for (const c of frauds(summary)) {
+        expect(c.game?.outcome, why).toBe('operator-slashed');
+        expect(c.game?.endedBy, why).toBe(`slash:${site}`);
+        expect(c.end, why).toBe('slashed');
+        expect(c.game?.moves, why).toBe(moves);
+      }
+      console.info(
+        `equivocates at ${equivocateAt}: ${frauds(summary)
+          .map((c) => `epoch ${c.epoch} ended by ${c.game?.endedBy} after ${c.game?.moves} moves`)
+          .join('; ')}`,
+      );
+    },
+  );
 });

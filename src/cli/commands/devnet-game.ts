@@ -20,14 +20,23 @@ export type GameCommandOptions = {
   logLevel: string;
 };
 
-/** The operator's strategy in a game run: assert (answer every round), never-assert, silent-at:<move>. */
-export function gameBehaviour(name: string): { neverAssert?: boolean; silentAt?: string } {
+/**
+ * The operator's strategy in a game run: assert (answer every round), never-assert, silent-at:<move>,
+ * equivocate-at:<move>.
+ */
+export function gameBehaviour(name: string): {
+  neverAssert?: boolean;
+  silentAt?: string;
+  equivocateAt?: string;
+} {
   if (name === 'assert') return {};
   if (name === 'never-assert') return { neverAssert: true };
   const silent = /^silent-at:([a-z0-9′/]+)$/.exec(name);
   if (silent?.[1] !== undefined) return { silentAt: silent[1] };
+  const twice = /^equivocate-at:([a-z0-9′/]+)$/.exec(name);
+  if (twice?.[1] !== undefined) return { equivocateAt: twice[1] };
   throw new UsageError(
-    `--operator ${name} is not a game strategy: assert, never-assert or silent-at:<move> (choice1, answer2, …, reveal)`,
+    `--operator ${name} is not a game strategy: assert, never-assert, silent-at:<move> or equivocate-at:<move> (assert, answer2, …, reveal)`,
   );
 }
 

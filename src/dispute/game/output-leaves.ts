@@ -365,7 +365,7 @@ export function gameOutputLeaves(spec: GameLeafSpec): Map<LeafSite, GameLeaf[]> 
       if (signedAt.has(id)) continue;
       signedAt.set(id, [node.site]);
       const key = keyOf(spec.keys[signer], label, bytes, signer);
-      put(node.site, `equivocation:${label}`, spender, equivocationLeaf(key, signerKey(spender)).script);
+      put(node.site, equivocationLeafName(label), spender, equivocationLeaf(key, signerKey(spender)).script);
     }
   }
   return sites;
@@ -397,6 +397,9 @@ export function resignLabels(
 
 /** The execution groups of a game's program, as its leaves are built (each leaf checks one key). */
 export const gameExecGroups = (program: Program): ExecGroup[] => planExecGroups(program, { covenantKeys: 1 });
+
+/** The name of the leaf, on the output of the move that signed `label`, that proves an equivocation on it. */
+export const equivocationLeafName = (label: string): string => `equivocation:${label}`;
 
 /** A move and the output its values' equivocation leaves sit on (the assert's: Q_w). */
 export type MoveSite = { readonly site: LeafSite; readonly move: ReturnType<typeof gameMoveShapes>[number] };

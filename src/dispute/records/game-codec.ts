@@ -6,7 +6,7 @@
  * written ahead (JSON: role, txid, raw hex, fee, height), `progress` and `end` (JSON), and the store's own
  * (`id`, `state`, `version`, `createdAt`, `updatedAt`, `outcome`, `schema`). Schema 1.
  */
-import { parseTx, txidHex } from '../../bitcoin/tx/serialize.ts';
+import { parseTx, txidHex, wtxidHex } from '../../bitcoin/tx/serialize.ts';
 import { bytesToHex } from '../../core/bytes.ts';
 import {
   big,
@@ -25,6 +25,7 @@ import {
   type GamePatch,
   type GameProgressFacts,
   type GameRecord,
+  type GameSeenMove,
   type GameSentTx,
   type GameState,
   type GameTxRole,
@@ -54,6 +55,8 @@ export const gameEventTypes: readonly GameEventType[] = [
   'rebroadcast',
   'dry-run-built',
   'move-seen',
+  'version-kept',
+  'equivocation',
   'turn',
   'conceded',
   'send-conflict',
@@ -112,6 +115,23 @@ function decodeSent(id: string, field: string, s: string): GameSentTx {
   const fee = big(id, `${field}.fee`, stringIn(id, `${field}.fee`, o.fee));
   if (fee < 0n) throw new DisputeCodecError(`Game ${id}: ${field}.fee is negative`);
   return { role: role as GameTxRole, txid, raw, fee, height: intIn(id, `${field}.height`, o.height) };
+}
+
+/**
+ * The first version seen of an operator move, as kept in the game's `versions` hash (one field per move
+ * id, written once): the transaction's raw bytes, witness included (binary: a move is 70–140 kB, and hex
+ * would double it). Its wtxid is computed from them, so it cannot disagree with them.
+ */
+export function encodeSeenMove(m: GameSeenMove): Uint8Array {
+  return m.raw;
+}
+
+export function decodeSeenMove(id: string, field: string, raw: Uint8Array): GameSeenMove {
+  try {
+    return { wtxid: wtxidHex(parseTx(raw)), raw };
+  } catch (err) {
+    throw new DisputeCodecError(`Game ${id}: ${field} is not a transaction`, { cause: err });
+  }
 }
 
 function decodeProgress(id: string, s: string): GameProgressFacts {
@@ -179,6 +199,7 @@ export function decodeGameRecord(h: Hash): GameRecord {
   for (const [field, value] of Object.entries(h)) {
     if (field.startsWith('sent.')) sent.set(field.slice('sent.'.length), decodeSent(id, field, value));
   }
+
   return {
     id,
     state: state as GameState,

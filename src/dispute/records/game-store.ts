@@ -14,7 +14,9 @@ import { DisputeCodecError, eventJson } from './codec.ts';
 import {
   decodeGameEvent,
   decodeGameRecord,
+  decodeSeenMove,
   encodeGamePatch,
+  encodeSeenMove,
   GAME_RECORD_SCHEMA,
   sentField,
 } from './game-codec.ts';
@@ -25,6 +27,7 @@ import {
   type GameNoteBody,
   type GamePatch,
   type GameRecord,
+  type GameSeenMove,
   type GameState,
   gameStates,
 } from './game-types.ts';
@@ -61,6 +64,28 @@ export class GameStore {
       redisKey(this.prefix, 'game', id, 'events'),
       redisKey(this.prefix, 'game', id, 'applied'),
     ];
+  }
+
+  /** The first version seen of each operator move, by move id: the equivocation watch's evidence. */
+  private versionsKey(id: string): string {
+    return redisKey(this.prefix, 'game', id, 'versions');
+  }
+
+  /**
+   * Keeps `version` as the first seen of operator move `moveId` unless one is kept already (HSETNX: the
+   * first writer wins, so two runs keep one). Returns the version kept, this one or the earlier.
+   */
+  async keepVersion(id: string, moveId: string, version: GameSeenMove): Promise<GameSeenMove> {
+    const key = this.versionsKey(id);
+    const set = await this.redis.hsetnx(key, moveId, Buffer.from(encodeSeenMove(version)));
+    if (set === 1) return version;
+    return (await this.keptVersion(id, moveId)) ?? version;
+  }
+
+  /** The first version seen of operator move `moveId`, if one is kept. */
+  async keptVersion(id: string, moveId: string): Promise<GameSeenMove | undefined> {
+    const raw = await this.redis.hgetBuffer(this.versionsKey(id), moveId);
+    return raw === null ? undefined : decodeSeenMove(id, `versions.${moveId}`, new Uint8Array(raw));
   }
 
   private get indexKey(): string {
@@ -225,7 +250,7 @@ export class GameStore {
 
   /** Deletes every key of one game (tests only). */
   async remove(id: string): Promise<void> {
-    await this.redis.del(...this.keys(id));
+    await this.redis.del(...this.keys(id), this.versionsKey(id));
     await this.redis.zrem(this.indexKey, id);
   }
 }

@@ -60,6 +60,17 @@ export type GameSentTx = {
   readonly height: number;
 };
 
+/**
+ * The first version of an operator's move Vigil saw (in the mempool or a block): kept beside the record
+ * so that another version of the same transaction, signing other values, can be proved an equivocation
+ * (§24.7). Once the other version replaced it, nowhere else holds it.
+ */
+export type GameSeenMove = {
+  readonly wtxid: string;
+  /** The transaction as seen, witness included. */
+  readonly raw: Uint8Array;
+};
+
 /** Whose move the game waits for, and until when (the height from which the other side may take the timeout). */
 export type GameProgressFacts = {
   /** Moves at depth, the assert included. */
@@ -113,6 +124,11 @@ export type GameEventBody =
   | { type: 'broadcast' | 'rebroadcast'; detail: { txid: Txid } }
   | { type: 'dry-run-built'; detail: { id: string; txid: Txid; fee: bigint; vsize: number } }
   | { type: 'move-seen'; detail: { id: string; by: 'vigil' | 'operator'; height: number } }
+  | { type: 'version-kept'; detail: { id: string; wtxid: string } }
+  | {
+      type: 'equivocation';
+      detail: { id: string; label: string; onChain: string; other: string; punishable: boolean };
+    }
   | { type: 'turn'; detail: { owes: 'vigil' | 'operator' | 'none'; at?: string; dueBy?: number } }
   | { type: 'conceded'; detail: { at: string; reason: string } }
   | {

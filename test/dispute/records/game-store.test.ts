@@ -1,11 +1,12 @@
 /**
  * The game records' store on real Redis: a state move can be made a compare-and-set on the state it was
  * decided in (a run that read a record another run has moved since is refused, not applied from the new
- * state), and the `refunding` state's edges.
+ * state), the `refunding` state's edges, and the first version kept of an operator move.
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseTx, serializeTx, wtxidHex } from '../../../src/bitcoin/tx/serialize.ts';
 import { GameStore } from '../../../src/dispute/records/game-store.ts';
 import { IllegalTransitionError } from '../../../src/dispute/records/store.ts';
 import { asTxid } from '../../../src/dispute/records/types.ts';
@@ -88,5 +89,31 @@ describe('the game store', () => {
       'refunding',
       'resolved',
     ]);
+  });
+
+  it('keeps the first version of an operator move and refuses bytes that are not a transaction', async () => {
+    const { record } = await open(3n);
+    const tx = (lockTime: number) =>
+      serializeTx({
+        version: 2,
+        inputs: [
+          { prevTxid: new Uint8Array(32), vout: 0, scriptSig: new Uint8Array(), sequence: 0, witness: [] },
+        ],
+        outputs: [{ value: 1n, script: Uint8Array.of(0x51) }],
+        locktime: lockTime,
+      });
+    const first = { wtxid: 'ignored', raw: tx(1) };
+    const kept = await store.keepVersion(record.id, 'answer2', first);
+    expect(kept.raw).toEqual(tx(1));
+    // A second writer (another run, or a later version) gets the first back, its wtxid from its bytes.
+    const again = await store.keepVersion(record.id, 'answer2', { wtxid: 'x', raw: tx(2) });
+    expect(again.raw).toEqual(tx(1));
+    expect(again.wtxid).toBe(wtxidHex(parseTx(tx(1))));
+    expect((await store.keptVersion(record.id, 'answer2'))?.raw).toEqual(tx(1));
+    expect(await store.keptVersion(record.id, 'answer3')).toBeUndefined();
+    await redis.hset(`${prefix}:game:${record.id}:versions`, 'answer3', Buffer.from([1, 2, 3]));
+    await expect(store.keptVersion(record.id, 'answer3')).rejects.toThrow(
+      /versions.answer3 is not a transaction/,
+    );
   });
 });
