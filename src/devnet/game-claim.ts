@@ -52,6 +52,8 @@ export function devnetClaim(o: {
   readonly committee: readonly Uint8Array[];
   readonly epoch: bigint;
   readonly claim: Outpoint;
+  /** What the claim output holds (default: what the graph needs). */
+  readonly claimValue?: bigint;
   readonly agreedImageRoot: Uint8Array;
   readonly challengers: readonly ListedChallenger[];
 }): DevnetClaim {
@@ -91,6 +93,7 @@ export function devnetClaim(o: {
     epoch: o.epoch,
     instance: REGISTRY_CLAIM_INSTANCE,
     claim: o.claim,
+    ...(o.claimValue === undefined ? {} : { claimValue: o.claimValue }),
     agreedImageRoot: o.agreedImageRoot,
     kickoff: {
       epoch: wotsPublicKey(secrets.epoch),

@@ -19,7 +19,7 @@ import { hashToDisplayHex, serializeTx, txid, txidHex } from '../bitcoin/tx/seri
 import { bytesToHex } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
 import { claimDocumentHash, claimGraphToDocument } from '../dispute/game/claim-document.ts';
-import { buildClaimGraph, type ClaimGraph, claimOutput } from '../dispute/game/claim-graph.ts';
+import { buildClaimGraph, type ClaimGraph, claimNeedsFor, claimOutput } from '../dispute/game/claim-graph.ts';
 import { completeKickoff } from '../dispute/game/claim-spend.ts';
 import { collectGamePresignatures, type GamePresignatures, presignGame } from '../dispute/game/game-spend.ts';
 import type { PublishedSignatures } from '../dispute/game/leaf-witness.ts';
@@ -40,6 +40,9 @@ import type { DevnetOperatorSecrets } from './operator-keys.ts';
 export class GameOperatorError extends VigilError {
   override name = 'GameOperatorError';
 }
+
+/** L2 blocks after a claim opens during which its listed challengers may post (the devnet registry's). */
+export const BUNDLE_WINDOW = 50n;
 
 /** Fee of a claim's funding transaction (one key-path input, two outputs). */
 const FUNDING_FEE = 1_000n;
@@ -102,26 +105,29 @@ export const operatorAddress = (operator: Uint8Array): string =>
   addressForScript(taprootOutput(operator).scriptPubKey, 'regtest') as string;
 
 /**
- * Claims `e` on Bitcoin and the registry, up to its kick-off (broadcast, not mined), funded from `purse`
- * for `listed` challengers. Returns the claim and the purse's change, which funds the next claim.
+ * Claims `e` on Bitcoin and the registry, up to its kick-off (broadcast, not mined), funded from `purse`.
+ * Returns the claim and the purse's change, which funds the next claim.
  */
 export async function claimEpoch(
   o: GameOperatorOptions,
   purse: OperatorCoin,
   e: GameEpoch,
-  listed: number,
 ): Promise<{ claim: OperatorGameClaim; purse: OperatorCoin }> {
   const game = epochGame(e, o.fault);
-  // The claim output's value depends on how many challengers post: funded for the `listed` the registry
-  // will list (protocol §24.11 item 37), checked against its listing once the claim is open.
+  // What the claim output must hold grows with the challengers that post, and it is funded before any
+  // bundle: funded for W_max, and the kick-off's anchor returns what the posted ones do not use (protocol
+  // §24.11 item 37).
   const draft = devnetClaim({
     ...o,
     epoch: e.epoch,
     claim: { txid: new Uint8Array(32), vout: 0 },
     agreedImageRoot: e.tape.imageRoot,
-    challengers: Array.from({ length: listed }, (_, w) => placeholderChallenger(w)),
-  });
-  const out = claimOutput(draft.spec);
+    challengers: [placeholderChallenger(0)],
+  }).spec;
+  const out = {
+    output: claimOutput(draft).output,
+    value: claimNeedsFor(draft, draft.maxChallengers),
+  };
   const funding = spendCoin(
     purse,
     [{ value: out.value, script: out.output.scriptPubKey }],
@@ -133,16 +139,12 @@ export async function claimEpoch(
   const fundingTxid = txid(funding.tx);
   await send(o, 'openClaim', [e.epoch, `0x${hashToDisplayHex(fundingTxid)}`, 0]);
   const reg = await bundlesOf(o, e.epoch);
-  const challengers = listedChallengers(reg, draft.spec.shape);
-  if (reg.listed.length !== listed || challengers.length !== listed) {
-    throw new GameOperatorError(
-      `Epoch ${e.epoch}: the registry listed ${reg.listed.length} challengers and ${challengers.length} posted; the claim output was funded for ${listed}`,
-    );
-  }
+  const challengers = listedChallengers(reg, draft.shape);
   const claim = devnetClaim({
     ...o,
     epoch: e.epoch,
     claim: { txid: fundingTxid, vout: 0 },
+    claimValue: out.value,
     agreedImageRoot: e.tape.imageRoot,
     challengers,
   });
@@ -193,16 +195,22 @@ function placeholderChallenger(w: number) {
   return { key, keys: new Map(), bondCoin: { txid: new Uint8Array(32), vout: w, value: 0n } };
 }
 
-/** Waits for every listed challenger's bundle (the registry read at the L2 head). */
+/**
+ * Waits until every listed challenger posted its bundle, or the bundle window closed with at least one
+ * posted (the registry read at the L2 head): the claim is then built for those that posted.
+ */
 async function bundlesOf(o: GameOperatorOptions, epoch: bigint): Promise<ClaimRegistration> {
   const timeout = o.bundleTimeoutMs ?? 60_000;
   const started = Date.now();
   for (;;) {
+    const head = await o.l2.pub.getBlockNumber({ cacheTime: 0 });
     const reg = await readClaimRegistration(o.l2.pub, o.l2.registry, epoch, {
       fromBlock: o.l2.startBlock,
-      toBlock: await o.l2.pub.getBlockNumber({ cacheTime: 0 }),
+      toBlock: head,
     });
-    if (reg !== undefined && reg.bundles.length > 0 && reg.bundles.length === reg.listed.length) return reg;
+    const closed = reg !== undefined && head > reg.openedAt + BUNDLE_WINDOW;
+    if (reg !== undefined && reg.bundles.length > 0 && (reg.bundles.length === reg.listed.length || closed))
+      return reg;
     if (Date.now() - started > timeout) {
       throw new GameOperatorError(
         `Epoch ${epoch}: ${reg?.bundles.length ?? 0} of ${reg?.listed.length ?? 0} listed challengers posted a bundle within ${timeout} ms`,

@@ -39,6 +39,7 @@ import { deleteKeysByPrefix } from '../store/redis.ts';
 import { createFeeMarket } from './fee-market.ts';
 import { gameEpochsOf } from './game-epochs.ts';
 import {
+  BUNDLE_WINDOW,
   claimEpoch,
   type GameClaimEnd,
   type GameOperatorBehaviour,
@@ -145,8 +146,9 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
       operator: DEVNET_OPERATOR,
       epochManager: l2Run.deployment.addresses.epochManager,
       staking: l2Run.deployment.addresses.staking,
-      maxChallengers: 10,
-      bundleWindow: 50n,
+      // As many as a claim may have (W_max): the registry never lists a claim that import would refuse.
+      maxChallengers: params.maxChallengers,
+      bundleWindow: BUNDLE_WINDOW,
       bundleKeyBytes: bundleKeyBytes(params.shape),
     });
     say(`L2: the challenger registry at ${registry}`);
@@ -236,7 +238,7 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
       for (const c of claims) for (const line of await reactToClaim(play, c, tip)) say(`  operator: ${line}`);
       const next = pending.shift();
       if (next !== undefined) {
-        const made = await claimEpoch(operator, coin, next, 1);
+        const made = await claimEpoch(operator, coin, next);
         coin = made.purse;
         claims.push(made.claim);
         say(

@@ -25,7 +25,7 @@ import {
   challengerScope,
 } from '../../src/dispute/game/challenger-identity.ts';
 import { claimDocumentHash, claimGraphToDocument } from '../../src/dispute/game/claim-document.ts';
-import { buildClaimGraph, claimOutput } from '../../src/dispute/game/claim-graph.ts';
+import { buildClaimGraph, claimNeedsFor, claimOutput } from '../../src/dispute/game/claim-graph.ts';
 import { bondCoinMinimum, claimParameters } from '../../src/dispute/game/claim-parameters.ts';
 import { completeKickoff } from '../../src/dispute/game/claim-spend.ts';
 import { collectGamePresignatures, presignGame } from '../../src/dispute/game/game-spend.ts';
@@ -102,14 +102,16 @@ export const stopRegistry = async (): Promise<void> => {
  * One claim of `epoch` on the simnet and the registry, Vigil its one challenger, up to its kick-off of
  * `root`: the operator opens it, waits for Vigil's watcher to post its bundle, builds the graph on it,
  * commits and (unless `publish` is false) publishes the document. `run` is the epoch's run (default the
- * small epoch).
+ * small epoch). `fundFor`: the claim output is funded for that many challengers (the kick-off's anchor
+ * returns the rest), and the operator waits for the bundle window to close before it commits (another
+ * listed challenger never posts).
  */
 export async function claimOn(
   sim: Simnet,
   epoch: bigint,
   dir: string,
   root: bigint,
-  options: { publish?: boolean; run?: Epoch } = {},
+  options: { publish?: boolean; run?: Epoch; fundFor?: number } = {},
 ) {
   const run = options.run ?? epochRun;
   runs.set(epoch, run);
@@ -130,7 +132,10 @@ export async function claimOn(
     for (let i = 0; i < 100; i++) chain.mine(MINER);
     coin = mined;
   }
-  const claim = claimOutput(fx.spec);
+  const claim = {
+    ...claimOutput(fx.spec),
+    ...(options.fundFor === undefined ? {} : { value: claimNeedsFor(fx.spec, options.fundFor) }),
+  };
   const bond = bondCoinValue(fx.spec.values);
   const funding = spend({
     coins: [coin],
@@ -180,8 +185,12 @@ export async function claimOn(
   if (listed === undefined) throw new Error('the registry lists no challenger');
   const spec = {
     ...funded,
+    claimValue: claim.value,
     challengers: funded.challengers.map((c) => ({ ...c, keys: listed.keys, bondCoin: posted.bondCoin })),
   };
+  // The registry takes the commitment once every listed challenger posted, or once the window closed.
+  if (options.fundFor !== undefined)
+    await pub.request({ method: 'anvil_mine' as never, params: ['0x40'] as never });
   const built = buildClaimGraph(spec);
   const presign = (g: Parameters<typeof presignGame>[0]) =>
     collectGamePresignatures(

@@ -6,7 +6,8 @@
  * watcher reads the registry, imports the document, judges the kick-off and, on a false root, opens its
  * game and plays it through the game job against an operator that answers every round, to the operator's
  * slash. An honest claim is judged valid and opens nothing; a document that is not the committed one is
- * refused until the committed one is published.
+ * refused until the committed one is published; a claim whose listed challenger never posted imports,
+ * funded for W_max with the surplus back on the kick-off's anchor.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import { bytesToHex, utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hashes.ts';
 import { challengerIdentity } from '../../src/dispute/game/challenger-identity.ts';
 import { claimDocumentHash } from '../../src/dispute/game/claim-document.ts';
+import { claimNeedsFor, claimOutput } from '../../src/dispute/game/claim-graph.ts';
 import { bondCoinMinimum, claimParameters } from '../../src/dispute/game/claim-parameters.ts';
 import type { GameStore } from '../../src/dispute/records/game-store.ts';
 import { type BondCoin, createBundlePoster } from '../../src/l2/bundle-poster.ts';
@@ -197,4 +199,41 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
     ]);
     expect((await read()).bundles).toEqual([]);
   }, 60_000);
+
+  // Runs after the test above: its squatter stays registered, is listed for every later claim, and never posts.
+  it('a listed challenger that never posts: the operator funded for W_max, built for Vigil alone, and the true claim imports and is judged valid', async () => {
+    let now = 1_700_000_000;
+    const sim = await startSimnet({ clock: () => (now += 600) });
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-claims-'));
+    const v = await watcherOn(sim, dir);
+    try {
+      const W = claimParameters('regtest').maxChallengers;
+      const honest = await claimOn(sim, 4n, dir, epochRun.honest.result, { fundFor: W });
+      const { dep, registry, pub } = registryParts();
+      const reg = (await readClaimRegistration(pub, registry, 4n, {
+        fromBlock: dep.startBlock,
+        toBlock: await pub.getBlockNumber({ cacheTime: 0 }),
+      })) as ClaimRegistration;
+      expect(reg.listed).toHaveLength(2);
+      expect(reg.bundles).toHaveLength(1);
+      // The anchor returned what one game does not use of W_max's funding.
+      const graph = honest.c.graph;
+      const needs = claimOutput({ ...graph.spec }).value;
+      expect(graph.claim.value).toBe(claimNeedsFor(graph.spec, W));
+      const kickoff = sim.chain.findTx(honest.kickoffTxid)?.tx;
+      expect(kickoff?.outputs.at(-1)?.value).toBe(330n + graph.claim.value - needs);
+      const judged = () =>
+        v.lines.some((l) => l.msg === 'claim judged' && l.epoch === '4' && l.outcome === 'valid');
+      for (let i = 0; i < 200 && !judged(); i++) await settle(50);
+      expect(judged()).toBe(true);
+      expect(v.lines.filter((l) => l.epoch === '4' && /AMOUNT_MISMATCH|Unchallengeable/.test(l.msg))).toEqual(
+        [],
+      );
+      expect((await v.games.listAll()).records).toEqual([]);
+    } finally {
+      await v.stop();
+      await sim.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -130,7 +130,7 @@ export function makeClaimFixture(options: ClaimFixtureOptions = {}): ClaimFixtur
     burnBps: 5_000,
     assertTimeoutBurnBps: 9_500,
     values,
-    maxChallengers: options.maxChallengers ?? Math.max(4, W),
+    maxChallengers: options.maxChallengers ?? Math.max(10, W),
     challengers: scopes.map((scope, w) => ({
       key: scope.challenger,
       keys: (keys[w] as (typeof keys)[number]).challenger,

@@ -21,7 +21,8 @@ import { presignedKey } from './game-spend.ts';
 import type { SignerKeys } from './signer-keys.ts';
 
 export const CLAIM_DOCUMENT_FORMAT = 'vigil-claim-graph';
-export const CLAIM_DOCUMENT_VERSION = 1;
+/** 2: the claim output's value is stated (`claim.value`), and may exceed what the graph needs (§24.11 item 37). */
+export const CLAIM_DOCUMENT_VERSION = 2;
 /** The longest label of a planned value (`echo.record.waddr`, `answer′6.point31`): room to spare. */
 export const CLAIM_MAX_LABEL_CHARS = 48;
 /** The longest Winternitz key, a 32-byte value's 67 chains of 20 bytes, in hex. */
@@ -34,7 +35,7 @@ const rate = z.string().regex(/^[1-9][0-9]{0,8}$/, 'decimal sat/vB');
 const blocks = z.number().int().min(1).max(0xffff);
 const bps = z.number().int().min(0).max(10_000);
 const wotsKeyHex = hex.max(CLAIM_MAX_KEY_HEX);
-const outpoint = z.object({ txid: key32, vout: z.number().int().min(0).max(0xffffffff) }).strict();
+const vout = z.number().int().min(0).max(0xffffffff);
 const keysByLabel = z.record(z.string().min(1).max(CLAIM_MAX_LABEL_CHARS), wotsKeyHex);
 const signatureList = z.array(hex.length(128));
 
@@ -49,7 +50,8 @@ export const claimDocumentSchema = z
     covenant: z.array(key32).min(2),
     epoch: z.string().regex(/^(?:0|[1-9][0-9]{0,19})$/),
     instance: z.number().int().min(0).max(0xffffffff),
-    claim: outpoint,
+    /** The claim output and the value it holds: the kick-off's anchor returns what the graph does not use. */
+    claim: z.object({ txid: key32, vout, value: sats }).strict(),
     shape: z
       .object({ pointsPerRound: z.number().int().min(2).max(1024), depth: z.number().int().min(1).max(40) })
       .strict(),
@@ -140,7 +142,7 @@ export function claimGraphToDocument(
     covenant: s.covenant.map(bytesToHex),
     epoch: s.epoch.toString(),
     instance: s.instance,
-    claim: { txid: hashToDisplayHex(s.claim.txid), vout: s.claim.vout },
+    claim: { txid: hashToDisplayHex(s.claim.txid), vout: s.claim.vout, value: graph.claim.value.toString() },
     shape: { pointsPerRound: s.shape.pointsPerRound, depth: s.shape.depth },
     agreedImageRoot: bytesToHex(s.agreedImageRoot),
     kickoff: {

@@ -95,8 +95,15 @@ export type ClaimGraphSpec = {
   readonly covenant: readonly Uint8Array[];
   readonly epoch: bigint;
   readonly instance: number;
-  /** The operator's claim output that the kick-off spends; its value is `claimValue(spec)`. */
+  /** The operator's claim output that the kick-off spends. */
   readonly claim: Outpoint;
+  /**
+   * What the claim output holds: at least `claimOutput(spec).value`, which grows with the challengers
+   * that post. The operator funds it when it opens the claim, before any bundle, so it funds for every
+   * challenger that may post, and the kick-off's keyed anchor returns what the graph does not use
+   * (§24.11 item 37). Default: exactly what the graph needs.
+   */
+  readonly claimValue?: bigint;
   readonly shape: SearchShape;
   readonly program: Program;
   /** The previous epoch's root as the graph fixes it (§24.11 item 5): import checks it against the L2. */
@@ -130,7 +137,7 @@ export type NamedOutput = { readonly output: TaprootOutput; readonly leaves: Rea
 
 export type ClaimGraph = {
   readonly spec: ClaimGraphSpec;
-  /** The claim output the kick-off spends, and the value it must hold. */
+  /** The claim output the kick-off spends, and the value it holds (the spec's `claimValue`). */
   readonly claim: { readonly output: TaprootOutput; readonly value: bigint };
   /** A_w, one per challenger. */
   readonly challengeConnector: TaprootOutput;
@@ -355,6 +362,7 @@ function claimLayout(spec: ClaimGraphSpec) {
     { value: stakeValue, script: stake.output.scriptPubKey },
     { value: GAME_CONNECTOR_VALUE, script: anchor },
   ];
+  const anchorVout = kickoffOutputs.length - 1;
   let kickoffItems = 1;
   let kickoffBytes = 65;
   for (const k of kickoffKeyList(spec.kickoff)) {
@@ -367,9 +375,17 @@ function claimLayout(spec: ClaimGraphSpec) {
     witnessBytes(kickoffItems, kickoffBytes, claimScript, 0),
   ]);
   const kickoffFee = feeFor(spec.feeRate, kickoffWeight);
-  const claimValue = kickoffOutputs.reduce((a, o) => a + o.value, 0n) + kickoffFee;
+  const claimNeeds = kickoffOutputs.reduce((a, o) => a + o.value, 0n) + kickoffFee;
+  const claimValue = spec.claimValue ?? claimNeeds;
+  if (claimValue < claimNeeds)
+    fail(
+      `The claim output holds ${claimValue} sats; a claim of ${W} challengers needs at least ${claimNeeds}`,
+    );
+  // The surplus goes back to the operator on its keyed anchor: the same weight, so the same fee.
+  kickoffOutputs[anchorVout] = { value: GAME_CONNECTOR_VALUE + claimValue - claimNeeds, script: anchor };
   return {
     claimOutput,
+    claimNeeds,
     claimValue,
     assertMove,
     assertInputs,
@@ -386,11 +402,28 @@ function claimLayout(spec: ClaimGraphSpec) {
   };
 }
 
-/** The claim output's script and the value it must hold: what the operator funds before the kick-off. */
+/**
+ * The claim output's script and the least value it must hold for `spec`'s challengers: what the operator
+ * funds before the kick-off (for the most challengers that may post; the kick-off returns the rest).
+ */
 export function claimOutput(spec: ClaimGraphSpec): { output: TaprootOutput; value: bigint } {
-  checkClaimSpec(spec);
-  const l = claimLayout(spec);
-  return { output: l.claimOutput, value: l.claimValue };
+  const { claimValue: _funded, ...needs } = spec;
+  checkClaimSpec(needs);
+  const l = claimLayout(needs);
+  return { output: l.claimOutput, value: l.claimNeeds };
+}
+
+/**
+ * The least a claim output must hold for `spec` had it `W` challengers (1 … W_max): the value depends on
+ * how many, not on who. What an operator funds before the bundles: `claimNeedsFor(spec, maxChallengers)`.
+ */
+export function claimNeedsFor(spec: ClaimGraphSpec, W: number): bigint {
+  const { claimValue: _funded, ...needs } = spec;
+  checkClaimSpec(needs);
+  if (!Number.isInteger(W) || W < 1 || W > spec.maxChallengers)
+    fail(`${W} challengers is not 1 … W_max = ${spec.maxChallengers}`);
+  const first = spec.challengers[0] as ClaimChallenger;
+  return claimLayout({ ...needs, challengers: Array.from({ length: W }, () => first) }).claimNeeds;
 }
 
 /** Builds the claim's transactions and every game. */

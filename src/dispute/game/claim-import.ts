@@ -416,6 +416,7 @@ function* importSteps(text: string, expect: ClaimExpectations): Generator<void, 
     epoch,
     instance: doc.instance,
     claim: claimAt,
+    claimValue: BigInt(doc.claim.value),
     ...params,
     agreedImageRoot: expect.agreedImageRoot,
     kickoff: {
@@ -466,7 +467,7 @@ function* importSteps(text: string, expect: ClaimExpectations): Generator<void, 
     refuse(
       'AMOUNT_MISMATCH',
       'claim (on chain)',
-      `${expect.claimPrevout.value} sats on chain; the graph needs ${graph.claim.value}`,
+      `${expect.claimPrevout.value} sats on chain; the document says ${graph.claim.value}`,
     );
   }
   const claimSigs = yield* checkSignatures('signatures.claim', graph, doc.signatures.claim);

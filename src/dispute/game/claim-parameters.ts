@@ -45,7 +45,8 @@ function regtest(): ClaimParameters {
     burnBps: 5_000,
     assertTimeoutBurnBps: 9_500,
     values: { stake: 10_000_000n, reserve: 600_000n, bond: 1_100_000n },
-    maxChallengers: 4,
+    // The registry keeps 8 slots for independent verifiers, so it lists up to 9 or more: W_max must allow it.
+    maxChallengers: 10,
   };
 }
 

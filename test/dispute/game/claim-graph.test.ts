@@ -171,6 +171,34 @@ describe('a claim spec Vigil refuses', () => {
     expect(refusal(changing(1, { key: fx.spec.operator }))).toMatch(/Challenger 1 is the operator/);
   });
 
+  it('a claim output funded above what its challengers need: the kick-off’s anchor returns the surplus at the same fee; below it, refused', () => {
+    const needs = claimOutput(fx.spec).value;
+    expect(graph.claim.value).toBe(needs);
+    // Funded for more challengers than posted (§24.11 item 37): the operator's claimOutput still says what
+    // the posted ones need.
+    const three = needs + 1_234_567n;
+    const more = buildClaimGraph({ ...fx.spec, claimValue: three });
+    expect(more.claim.value).toBe(three);
+    expect(claimOutput({ ...fx.spec, claimValue: three }).value).toBe(needs);
+    const k0 = gameTx(graph, 'kickoff');
+    const k1 = gameTx(more, 'kickoff');
+    const last = k0.tx.outputs.length - 1;
+    expect(k1.tx.outputs.length).toBe(k0.tx.outputs.length);
+    expect(k1.tx.outputs.slice(0, last)).toEqual(k0.tx.outputs.slice(0, last));
+    expect(k1.tx.outputs[last]?.script).toEqual(k0.tx.outputs[last]?.script);
+    expect(k1.tx.outputs[last]?.value).toBe((k0.tx.outputs[last]?.value as bigint) + three - needs);
+    expect(k1.fee).toBe(k0.fee);
+    const paid = k1.tx.outputs.reduce((a, o) => a + o.value, 0n);
+    expect(three - paid).toBe(k1.fee);
+    // Another kick-off, so every txid after it changes with the funded value.
+    expect(hex(txid(k1.tx))).not.toBe(hex(txid(k0.tx)));
+    expect(refusal((s) => ({ ...s, claimValue: needs - 1n }))).toMatch(
+      new RegExp(
+        `The claim output holds ${needs - 1n} sats; a claim of 2 challengers needs at least ${needs}`,
+      ),
+    );
+  });
+
   it('a bond coin too small for the bond and its challenge’s fee, naming the challenger and the amount', () => {
     const small = bondCoinValue(fx.spec.values) / 2n;
     expect(refusal(changing(1, { bondCoin: { ...challenger(1).bondCoin, value: small } }))).toMatch(

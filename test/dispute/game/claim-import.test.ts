@@ -131,6 +131,32 @@ describe('importing a claim graph', () => {
     );
   });
 
+  it('imports a claim output funded above what the posted challengers need, as the document states it; refuses a value other than the chain’s or below the need', () => {
+    // Funded for more challengers than posted (a registrant that never posts must not make it unimportable).
+    const funded = graph.claim.value + 250_000n;
+    const more = buildClaimGraph({ ...fx.spec, claimValue: funded });
+    const doc = claimGraphToDocument(more, { claim: presign(more), games: more.games.map(presign) });
+    expect(doc.claim.value).toBe(funded.toString());
+    const prevout = { value: funded, script: more.claim.output.scriptPubKey };
+    expect(verdict(doc, { claimPrevout: prevout })).toBe('imported');
+    // The document states one value and the chain holds another.
+    expect(verdict(doc, { claimPrevout: { ...prevout, value: funded + 1n } })).toMatch(
+      new RegExp(
+        `^AMOUNT_MISMATCH at claim \\(on chain\\): ${funded + 1n} sats on chain; the document says ${funded}`,
+      ),
+    );
+    // A value below what the graph needs cannot build.
+    const short = copy();
+    short.claim.value = (graph.claim.value - 1n).toString();
+    expect(verdict(short, { claimPrevout: { ...prevout, value: graph.claim.value - 1n } })).toMatch(
+      /^AMOUNT_MISMATCH at claim: The claim output holds \d+ sats; a claim of 2 challengers needs at least/,
+    );
+    // The stated value is under the document's hash like everything else.
+    const edited = structuredClone(doc);
+    edited.claim.value = (funded - 1n).toString();
+    expect(claimDocumentHash(edited)).not.toEqual(claimDocumentHash(doc));
+  });
+
   it('refuses challengers other than the L2 lists: one left out, another coin, keys other than the bundle posted', () => {
     const fewer = copy();
     fewer.challengers = fewer.challengers.slice(0, 1);
@@ -211,7 +237,9 @@ describe('importing a claim graph', () => {
   });
 
   it('refuses before parsing: another version, more bytes or deeper nesting than a valid claim has', () => {
-    expect(verdict({ ...copy(), version: 2 })).toMatch(/^UNSUPPORTED_VERSION at version/);
+    // Version 1 did not state the claim output's value; 3 is not yet.
+    expect(verdict({ ...copy(), version: 1 })).toMatch(/^UNSUPPORTED_VERSION at version/);
+    expect(verdict({ ...copy(), version: 3 })).toMatch(/^UNSUPPORTED_VERSION at version/);
     const limit = claimDocumentLimits(expectations).maxBytes;
     expect(verdict(`${text}${' '.repeat(limit)}`)).toMatch(/^DOCUMENT_TOO_LARGE at document/);
     expect(verdict(`{"a":${'['.repeat(20)}${']'.repeat(20)}}`)).toMatch(/^SHAPE at /);
