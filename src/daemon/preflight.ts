@@ -11,10 +11,12 @@ import { GENESIS_BLOCK_HASH, networkOfGenesis } from '../bitcoin/network.ts';
 import { ConfigError, type ConfigProblem } from '../config/errors.ts';
 import { redactUrl } from '../config/redact.ts';
 import type { VigilConfig } from '../config/schema.ts';
+import { claimParameters } from '../dispute/game/claim-parameters.ts';
 import { defaultGraphParameters } from '../dispute/graph/parameters.ts';
 import { ZERO_ADDRESS } from '../governance/encoding.ts';
 import { PARAM_SPECS } from '../governance/params.ts';
-import { paramRegistryAbi } from '../l2/contracts/artifacts/abis.ts';
+import { bundleKeyBytes } from '../l2/challenger-registry.ts';
+import { challengerRegistryAbi, paramRegistryAbi } from '../l2/contracts/artifacts/abis.ts';
 import { nameToBytes32 } from '../l2/names.ts';
 import type { L2Rpc } from '../l2/rpc.ts';
 import { genesisFromConfig } from '../watcher/from-config.ts';
@@ -26,6 +28,7 @@ const CONTRACT_KEYS = [
   'paramRegistry',
   'epochManager',
   'stateCommitment',
+  'challengerRegistry',
 ] as const;
 
 /** The L2 node's chain id and the code at every configured contract address. */
@@ -53,6 +56,7 @@ export async function checkL2(config: VigilConfig, rpc: L2Rpc): Promise<ConfigPr
       });
     }
   }
+  if (problems.length === 0) problems.push(...(await checkChallengerRegistry(config, rpc)));
   const registry = config.l2.contracts.paramRegistry;
   if (problems.length === 0 && registry !== undefined) {
     // Contracts from before governed rollup parameters compute other state roots: judging their operator
@@ -77,6 +81,61 @@ export async function checkL2(config: VigilConfig, rpc: L2Rpc): Promise<ConfigPr
         got: `${registry}, which does not know isNextEpochKey: governance contracts older than this Vigil`,
       });
     }
+  }
+  return problems;
+}
+
+/**
+ * The challenger registry against the network's claim parameters: a registry that lists more challengers
+ * than a claim may have (W_max) would open claims whose documents Vigil refuses, and one whose bundles
+ * are sized for another search shape would refuse Vigil's bundle (docs/protocol.md §24.11 item 43).
+ */
+async function checkChallengerRegistry(config: VigilConfig, rpc: L2Rpc): Promise<ConfigProblem[]> {
+  const address = config.l2.contracts.challengerRegistry as `0x${string}` | undefined;
+  if (address === undefined) return [];
+  const params = claimParameters(config.bitcoin.network);
+  const head = await rpc.blockNumber();
+  for (const functionName of ['maxChallengers', 'bundleKeyBytes'] as const) {
+    const probe = await rpc.callRevertData(
+      {
+        from: ZERO_ADDRESS,
+        to: address,
+        data: encodeFunctionData({ abi: challengerRegistryAbi, functionName }),
+        gas: 1_000_000n,
+      },
+      head,
+    );
+    if (probe.reverted) {
+      return [
+        {
+          key: 'l2.contracts.challengerRegistry',
+          expected: 'a ChallengerRegistry (docs/protocol.md §24.1)',
+          got: `${address}, which does not know ${functionName}`,
+        },
+      ];
+    }
+  }
+  const read = (functionName: 'maxChallengers' | 'bundleKeyBytes') =>
+    rpc.call(`eth_call ${functionName}`, (c) =>
+      c.readContract({ address, abi: challengerRegistryAbi, functionName, blockNumber: head }),
+    );
+  const problems: ConfigProblem[] = [];
+  const listed = Number(await read('maxChallengers'));
+  const keyBytes = BigInt(await read('bundleKeyBytes'));
+  if (listed > params.maxChallengers) {
+    problems.push({
+      key: 'l2.contracts.challengerRegistry',
+      expected: `a registry that lists at most W_max = ${params.maxChallengers} challengers per claim on ${config.bitcoin.network}`,
+      got: `${address}, which lists up to ${listed}: claims with more would be refused at import`,
+    });
+  }
+  const want = bundleKeyBytes(params.shape);
+  if (keyBytes !== BigInt(want)) {
+    problems.push({
+      key: 'l2.contracts.challengerRegistry',
+      expected: `bundles of ${want} key bytes (the ${config.bitcoin.network} search shape)`,
+      got: `${address}, whose bundles hold ${keyBytes}`,
+    });
   }
   return problems;
 }

@@ -6,14 +6,19 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createPublicClient, createWalletClient, http } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type Simnet, startSimnet } from '../../src/bitcoin/simnet/start.ts';
 import { ExitCode } from '../../src/cli/exit-codes.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { preflight } from '../../src/daemon/preflight.ts';
+import { claimParameters } from '../../src/dispute/game/claim-parameters.ts';
 import { serializeInputsFile } from '../../src/governance/inputs-file.ts';
 import { generateWorkload } from '../../src/governance/workload.ts';
+import { bundleKeyBytes } from '../../src/l2/challenger-registry.ts';
+import { deployChallengerRegistry } from '../../src/l2/deploy.ts';
+import { DEVNET_DEPLOYER, DEVNET_OPERATOR } from '../../src/l2/devnet.ts';
 import { L2Rpc } from '../../src/l2/rpc.ts';
 import { backendFromConfig } from '../../src/watcher/from-config.ts';
 import { runCli } from '../cli/run-cli.ts';
@@ -160,6 +165,41 @@ describe('vigil watch preflight', () => {
       await problemsOf(withValue('l2.contracts.paramRegistry', chain.deployment.addresses.token)),
     ).toMatch(
       /l2\.contracts\.paramRegistry: expected a ParamRegistry that governs rollup parameters .*, got 0x\w+, which does not know isNextEpochKey/,
+    );
+  });
+
+  it('a challenger registry that lists more than W_max, or sized for another search shape, or not a registry, is refused naming it', async () => {
+    const a = chain.deployment.addresses;
+    const transport = http(chain.anvil.rpcUrl);
+    const params = claimParameters('regtest');
+    const W = params.maxChallengers;
+    const bytes = bundleKeyBytes(params.shape);
+    const deploy = (maxChallengers: number, keyBytes: number) =>
+      deployChallengerRegistry({
+        publicClient: createPublicClient({ transport }),
+        walletClient: createWalletClient({ transport }),
+        deployer: DEVNET_DEPLOYER,
+        operator: DEVNET_OPERATOR,
+        epochManager: a.epochManager,
+        staking: a.staking,
+        maxChallengers,
+        bundleWindow: 50n,
+        bundleKeyBytes: keyBytes,
+      });
+    const registry = (address: string) => problemsOf(withValue('l2.contracts.challengerRegistry', address));
+    expect(await registry(await deploy(W, bytes))).toBe('');
+    expect(await registry(await deploy(W + 1, bytes))).toMatch(
+      new RegExp(
+        `l2\\.contracts\\.challengerRegistry: expected a registry that lists at most W_max = ${W} challengers per claim on regtest, got 0x\\w+, which lists up to ${W + 1}`,
+      ),
+    );
+    expect(await registry(await deploy(W, bytes + 20))).toMatch(
+      new RegExp(
+        `expected bundles of ${bytes} key bytes \\(the regtest search shape\\), got 0x\\w+, whose bundles hold ${bytes + 20}`,
+      ),
+    );
+    expect(await registry(a.token)).toMatch(
+      /l2\.contracts\.challengerRegistry: expected a ChallengerRegistry .*, got 0x\w+, which does not know maxChallengers/,
     );
   });
 

@@ -81,20 +81,31 @@ export async function runGameCommand(
         signal: abort.signal,
         say: out,
       });
+      // A game that ended at a reveal narrowed the lie to its step; one that ended earlier (a timeout, an
+      // equivocation) did not get there, though Vigil's rule would have.
+      const atReveal = (by: string | undefined) =>
+        by !== undefined && /^slash:(reveal|read\/|tape\/)/.test(by);
       for (const c of summary.claims) {
         const game = c.game
           ? `Vigil's game ${c.game.outcome ?? c.game.state}${c.game.endedBy ? ` by ${c.game.endedBy}` : ''} after ${c.game.moves} moves`
           : 'no game';
-        const where = c.narrowed ? `; narrowed to step ${c.narrowed.step}, ${c.narrowed.at}` : '';
+        const where = c.narrowed
+          ? atReveal(c.game?.endedBy)
+            ? `; narrowed to step ${c.narrowed.step}, ${c.narrowed.at}`
+            : `; ended before the reveal (Vigil's rule narrows it to step ${c.narrowed.step}, ${c.narrowed.at})`
+          : '';
         out(`epoch ${c.epoch}: ${c.fraud ? 'false' : 'true'} claim, ${c.end ?? 'open'} — ${game}${where}`);
       }
       if (summary.ok) {
-        const frauds = summary.claims.filter((c) => c.fraud).length;
+        const frauds = summary.claims.filter((c) => c.fraud);
+        const narrowed = frauds.every((c) => atReveal(c.game?.endedBy));
         out(
           opts.fault === 'none'
             ? 'as expected: an honest operator, no game opened, every claim taken back'
-            : frauds > 0
-              ? `as expected: each of the ${frauds} false claims was narrowed to a step of ${opts.fault}'s rule and the operator slashed`
+            : frauds.length > 0
+              ? narrowed
+                ? `as expected: each of the ${frauds.length} false claims was narrowed to a step of ${opts.fault}'s rule and the operator slashed`
+                : `as expected: each of the ${frauds.length} false claims ended with the operator slashed`
               : `as expected: the ${opts.fault} fault never changed a root in this workload (try another --seed), and no one was accused`,
         );
       } else {
