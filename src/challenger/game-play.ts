@@ -7,7 +7,7 @@
  * - timed-out: follow the assert-timeout to depth (or back to the game if the assert won the race);
  * - playing: read every move at depth, ask the turn-taker (game-turn.ts) what w owes, and send it: a
  *   move, a disprove through the named leaf, or the timeout slash of a silent operator, t after its last
- *   move; before that, keep the first version seen of each operator move and slash through an
+ *   move; before that, keep every version seen of each operator move and slash through an
  *   equivocation leaf when a version at depth signs other values than one seen (game-equivocation.ts);
  *   resolve when the game's end is at depth;
  * - refunding: the game is over (its outcome set) but w's bond is still in C_w: send w's refund once it
@@ -46,7 +46,7 @@ import { wordOf } from '../machine/isa.ts';
 import { type CheckedTx, feeRateNow, SendRefusedError } from '../sender/send.ts';
 import { type GameProgress, readGameProgress } from './game-chain.ts';
 import { type GameJobContext, type GameMaterial, GameMaterialNotReadyError } from './game-context.ts';
-import { watchEquivocation } from './game-equivocation.ts';
+import { keepAssertVersion, watchEquivocation } from './game-equivocation.ts';
 import { checkedTx, type GameSendResult, sendContextOf, sendGameTx } from './game-send.ts';
 import type { DisputeJobData } from './payloads.ts';
 
@@ -67,6 +67,7 @@ export async function processGame(ctx: GameJobContext, data: DisputeJobData): Pr
   }
   if (rec.state === 'resolved') {
     clearGauges(ctx, rec.id);
+    await ctx.store.dropVersions(rec.id);
     await ctx.untrack(rec.id);
     return `resolved (${rec.outcome})`;
   }
@@ -201,6 +202,7 @@ async function resolve(
   // A false claim Vigil could not challenge after all (its bond coin gone, the take first): alerted once.
   if (outcome === 'missed' && changed === 'applied') ctx.metrics?.falseClaimsUnchallengeable.inc();
   clearGauges(ctx, rec.id);
+  await ctx.store.dropVersions(rec.id);
   await ctx.untrack(rec.id);
   if (changed === 'applied') ctx.logger?.info({ game: rec.id, outcome, reason }, 'game resolved');
   return `resolved: ${outcome} (${reason})`;
@@ -395,6 +397,8 @@ async function followChallenge(
     'the challenge is at depth',
   );
   if (moved !== undefined) return moved;
+  // An assert may come at T_c before the challenge is deep: its version shown now is evidence later.
+  await keepAssertVersion(ctx, rec, m);
   if (found !== undefined) return 'the challenge is not deep enough yet';
   const a = await verifiedOutspend(ctx.backend, rec.kickoffTxid, rec.w);
   if (a.spent && a.txid !== undefined && a.txid !== txid && depth(a.spender.status, tip) >= ctx.confirmations)
@@ -508,11 +512,8 @@ async function awaitAssert(
     'the assert is at depth',
   );
   if (moved !== undefined) return moved;
-  if (as !== undefined) {
-    // The first version of the assert seen is kept: one mined later with other values is an equivocation.
-    const tx = verifiedTx(ctx.backend.kind, assertTxid, as.raw);
-    await watchEquivocation(ctx, rec, m, { versions: [{ id: 'assert', tx, deep: false }], last: undefined });
-  }
+  // The assert's version shown now is kept: one mined later with other values is an equivocation.
+  if (as !== undefined) await keepAssertVersion(ctx, rec, m);
   const ours = new Set(ownTxids(rec, 'game-assert-timeout'));
   const s = await verifiedOutspend(ctx.backend, rec.kickoffTxid, stakeVout(m.claim));
   if (s.spent && s.txid !== undefined && s.txid !== assertTxid) {
@@ -579,6 +580,7 @@ async function followAssertTimeout(
   const ours = new Set(ownTxids(rec, 'game-assert-timeout'));
   if (s.spent && s.txid !== undefined) {
     const deep = depth(s.spender.status, tip) >= ctx.confirmations;
+    if (s.txid === graphTxid(m.claim, 'assert')) await keepAssertVersion(ctx, rec, m);
     if (s.txid === graphTxid(m.claim, 'assert')) {
       // Only an assert in a block wins the race; one in the mempool is outbid by the ladder.
       if (s.spender.status.confirmed) {

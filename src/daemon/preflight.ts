@@ -5,7 +5,7 @@
  * service that does not answer is exit 4 (the errors the L2 RPC and the backend throw).
  */
 import { accessSync, constants, statSync } from 'node:fs';
-import { encodeFunctionData } from 'viem';
+import { decodeFunctionResult, encodeFunctionData } from 'viem';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import { GENESIS_BLOCK_HASH, networkOfGenesis } from '../bitcoin/network.ts';
 import { ConfigError, type ConfigProblem } from '../config/errors.ts';
@@ -56,9 +56,11 @@ export async function checkL2(config: VigilConfig, rpc: L2Rpc): Promise<ConfigPr
       });
     }
   }
-  if (problems.length === 0) problems.push(...(await checkChallengerRegistry(config, rpc)));
+  // Both contract checks need every address to hold code; each reports its own problems.
+  const codeFound = problems.length === 0;
+  if (codeFound) problems.push(...(await checkChallengerRegistry(config, rpc)));
   const registry = config.l2.contracts.paramRegistry;
-  if (problems.length === 0 && registry !== undefined) {
+  if (codeFound && registry !== undefined) {
     // Contracts from before governed rollup parameters compute other state roots: judging their operator
     // by this version's rules would call every honest root fraud.
     const probe = await rpc.callRevertData(
@@ -93,49 +95,63 @@ export async function checkL2(config: VigilConfig, rpc: L2Rpc): Promise<ConfigPr
 async function checkChallengerRegistry(config: VigilConfig, rpc: L2Rpc): Promise<ConfigProblem[]> {
   const address = config.l2.contracts.challengerRegistry as `0x${string}` | undefined;
   if (address === undefined) return [];
+  const key = 'l2.contracts.challengerRegistry';
   const params = claimParameters(config.bitcoin.network);
   const head = await rpc.blockNumber();
-  for (const functionName of ['maxChallengers', 'bundleKeyBytes'] as const) {
-    const probe = await rpc.callRevertData(
-      {
-        from: ZERO_ADDRESS,
-        to: address,
-        data: encodeFunctionData({ abi: challengerRegistryAbi, functionName }),
-        gas: 1_000_000n,
-      },
-      head,
+  const notRegistry = (why: string): ConfigProblem[] => [
+    { key, expected: 'a ChallengerRegistry (docs/protocol.md §24.1)', got: `${address}, which ${why}` },
+  ];
+  type Getter = 'maxChallengers' | 'bundleKeyBytes' | 'epochManager' | 'staking';
+  const values = new Map<Getter, unknown>();
+  for (const functionName of ['maxChallengers', 'bundleKeyBytes', 'epochManager', 'staking'] as const) {
+    const data = encodeFunctionData({ abi: challengerRegistryAbi, functionName });
+    const probe = await rpc.callRevertData({ from: ZERO_ADDRESS, to: address, data, gas: 1_000_000n }, head);
+    if (probe.reverted) return notRegistry(`does not know ${functionName}`);
+    const answer = await rpc.call(`eth_call ${functionName}`, (c) =>
+      c.call({ to: address, data, blockNumber: head }),
     );
-    if (probe.reverted) {
-      return [
-        {
-          key: 'l2.contracts.challengerRegistry',
-          expected: 'a ChallengerRegistry (docs/protocol.md §24.1)',
-          got: `${address}, which does not know ${functionName}`,
-        },
-      ];
+    try {
+      values.set(
+        functionName,
+        decodeFunctionResult({ abi: challengerRegistryAbi, functionName, data: answer.data ?? '0x' }),
+      );
+    } catch {
+      // A contract with a fallback answers anything: not with a registry's value.
+      return notRegistry(`answers ${functionName} with no value a registry returns`);
     }
   }
-  const read = (functionName: 'maxChallengers' | 'bundleKeyBytes') =>
-    rpc.call(`eth_call ${functionName}`, (c) =>
-      c.readContract({ address, abi: challengerRegistryAbi, functionName, blockNumber: head }),
-    );
   const problems: ConfigProblem[] = [];
-  const listed = Number(await read('maxChallengers'));
-  const keyBytes = BigInt(await read('bundleKeyBytes'));
+  const listed = Number(values.get('maxChallengers'));
   if (listed > params.maxChallengers) {
     problems.push({
-      key: 'l2.contracts.challengerRegistry',
+      key,
       expected: `a registry that lists at most W_max = ${params.maxChallengers} challengers per claim on ${config.bitcoin.network}`,
       got: `${address}, which lists up to ${listed}: claims with more would be refused at import`,
     });
   }
   const want = bundleKeyBytes(params.shape);
-  if (keyBytes !== BigInt(want)) {
+  const keyBytes = Number(values.get('bundleKeyBytes'));
+  if (keyBytes !== want) {
     problems.push({
-      key: 'l2.contracts.challengerRegistry',
+      key,
       expected: `bundles of ${want} key bytes (the ${config.bitcoin.network} search shape)`,
       got: `${address}, whose bundles hold ${keyBytes}`,
     });
+  }
+  // A registry bound to other governance contracts lists another chain's validators and epochs.
+  for (const [getter, contract] of [
+    ['epochManager', 'epochManager'],
+    ['staking', 'staking'],
+  ] as const) {
+    const configured = config.l2.contracts[contract];
+    const bound = String(values.get(getter));
+    if (configured !== undefined && bound.toLowerCase() !== configured.toLowerCase()) {
+      problems.push({
+        key,
+        expected: `a registry bound to l2.contracts.${contract} (${configured})`,
+        got: `${address}, bound to ${bound}`,
+      });
+    }
   }
   return problems;
 }

@@ -247,7 +247,8 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
       }
       if (substituted) {
         // Vigil's games look at the mempool's version before the block replaces it.
-        await gamesLooked(side.watcher, games, Date.now(), 30_000);
+        if (!(await gamesLooked(side.watcher, games, Date.now(), 30_000)))
+          say('  vigil: a game had no completed run in 30 s with the shown version in the mempool');
         await market.mine();
         substituted = false;
       } else await bitcoin.mine(1);

@@ -16,8 +16,9 @@ import { bytesToHex } from '../../src/core/bytes.ts';
 import { assertTimeoutId, challengeId } from '../../src/dispute/game/claim-graph.ts';
 import { completeChallenge, completeCovenantTx } from '../../src/dispute/game/claim-spend.ts';
 import { type GameGraph, gameTx } from '../../src/dispute/game/game-graph.ts';
+import type { GameEvent } from '../../src/dispute/records/game-types.ts';
 import { runCli } from '../cli/run-cli.ts';
-import { MOVES_TO_REVEAL } from '../dispute/game/chain-play.ts';
+import { MINER, MOVES_TO_REVEAL } from '../dispute/game/chain-play.ts';
 import { epoch, type GameSetup, gameSetup, type OperatorPlan, operatorActs } from './game-play-setup.ts';
 
 let s: GameSetup | undefined;
@@ -101,6 +102,9 @@ function playTwoVersions(g: GameSetup, move: string, other: 'values' | 'encoding
 }
 
 const onChain = (g: GameSetup, txid: string): boolean => g.sim.chain.findTx(txid)?.block !== undefined;
+/** The wtxids of move `id`'s versions Vigil kept, in the order it kept them. */
+const keptOf = (events: readonly GameEvent[], id: string): string[] =>
+  events.flatMap((e) => (e.type === 'version-kept' && e.detail.id === id ? [e.detail.wtxid] : []));
 const graphTxid = (g: GameSetup, id: string): string =>
   txidHex(gameTx(g.c.graph.games[0] as GameGraph, id).tx);
 
@@ -179,14 +183,64 @@ describe('the game job on the simnet', () => {
       const proved = found.find((d) => d.punishable);
       expect(proved).toMatchObject({ id: 'answer2' });
       expect(proved?.label.startsWith('answer2.')).toBe(true);
-      // The leaf spent is the one for that label; the version kept is the mempool's, not the mined one.
+      // The leaf spent is the one for that label; the other version is the mempool's, kept first.
       expect(leafOfEnd(s, rec.end?.txid as string, 'answer2')).toBe(`equivocation:${proved?.label}`);
       const mined = s.sim.chain.findTx(graphTxid(s, 'answer2'))?.tx as Tx;
       expect(proved?.onChain).toBe(wtxidHex(mined));
-      expect((await s.store.keptVersion(s.id, 'answer2'))?.wtxid).toBe(proved?.other);
+      expect(keptOf(events, 'answer2')).toEqual([proved?.other, wtxidHex(mined)]);
+      // Resolved: the kept versions served and are dropped.
+      expect(await s.store.keptWtxids(s.id)).toEqual(new Map());
       // The game ended at answer 2: Vigil never played choice 2.
       expect(rec.sent.has('choice2')).toBe(false);
       expect([...rec.sent.keys()].sort()).toEqual([challengeId(0), 'choice1', 'slash:answer2'].sort());
+    });
+
+    it('after Vigil wrote its slash, a reorg mines the version it first saw in place of the other: the proof still holds and the slash confirms', async () => {
+      s = await gameSetup();
+      const g = s;
+      let pending: Tx | undefined;
+      let shown: Tx | undefined;
+      let reorged = false;
+      const plan: OperatorPlan = {
+        twoVersionsAt: {
+          move: 'answer2',
+          other: 'values',
+          substitute: (tx) => {
+            pending = tx;
+          },
+        },
+      };
+      await playOut(g, plan, 120, undefined, async (runs) => {
+        if (pending !== undefined) {
+          await settle(g, runs);
+          shown = g.c.chain.mempool.get(txidHex(pending))?.tx;
+          g.mineInstead(pending);
+          pending = undefined;
+          return true;
+        }
+        if (shown === undefined || reorged || !(await g.store.require(g.id)).sent.has('slash:answer2'))
+          return false;
+        // Vigil's slash is in the mempool; the block holding the mined answer 2 leaves, and the next one
+        // holds the version Vigil saw first (the slash stays in the mempool: it spends the same outpoint).
+        const block = g.sim.chain.findTx(graphTxid(g, 'answer2'))?.block;
+        if (block === undefined) throw new Error('answer 2 is not in a block');
+        g.sim.chain.invalidateBlock(block.hash);
+        g.c.chain.mine(MINER, [shown]);
+        reorged = true;
+        return true;
+      });
+      expect(reorged).toBe(true);
+      const rec = await g.store.require(g.id);
+      expect(rec.outcome).toBe('operator-slashed');
+      expect(rec.end).toMatchObject({ site: 'answer2', by: 'slash:answer2' });
+      // The slash that confirmed is the one written before the reorg; Vigil never played choice 2.
+      expect(rec.end?.txid).toBe(rec.sent.get('slash:answer2')?.txid);
+      expect(rec.sent.has('choice2')).toBe(false);
+      const found = (await g.store.events(g.id)).flatMap((e) =>
+        e.type === 'equivocation' && e.detail.punishable ? [e.detail] : [],
+      );
+      // Proved once with each version on chain.
+      expect(new Set(found.map((d) => d.onChain)).size).toBe(2);
     });
 
     it('the assert shown with one point and mined with another: the equivocation is proved on Q_w before choice 1, and the bond comes back', async () => {
@@ -215,11 +269,12 @@ describe('the game job on the simnet', () => {
       expect(rec.end).toMatchObject({ site: 'reveal', by: 'slash:reveal' });
       const events = await s.store.events(s.id);
       expect(events.filter((e) => e.type === 'equivocation')).toEqual([]);
-      // Vigil did see both: it kept the mempool's version, and the block holds another.
+      // Vigil did see both: it kept the mempool's version and the block's, which reads the same.
       const mined = s.sim.chain.findTx(graphTxid(s, 'answer2'))?.tx as Tx;
-      const kept = await s.store.keptVersion(s.id, 'answer2');
-      expect(kept).toBeDefined();
-      expect(kept?.wtxid).not.toBe(wtxidHex(mined));
+      const kept = keptOf(events, 'answer2');
+      expect(kept).toHaveLength(2);
+      expect(kept[1]).toBe(wtxidHex(mined));
+      expect(kept[0]).not.toBe(wtxidHex(mined));
     });
   });
 

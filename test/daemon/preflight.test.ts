@@ -174,13 +174,13 @@ describe('vigil watch preflight', () => {
     const params = claimParameters('regtest');
     const W = params.maxChallengers;
     const bytes = bundleKeyBytes(params.shape);
-    const deploy = (maxChallengers: number, keyBytes: number) =>
+    const deploy = (maxChallengers: number, keyBytes: number, epochManager = a.epochManager) =>
       deployChallengerRegistry({
         publicClient: createPublicClient({ transport }),
         walletClient: createWalletClient({ transport }),
         deployer: DEVNET_DEPLOYER,
         operator: DEVNET_OPERATOR,
-        epochManager: a.epochManager,
+        epochManager,
         staking: a.staking,
         maxChallengers,
         bundleWindow: 50n,
@@ -197,6 +197,10 @@ describe('vigil watch preflight', () => {
       new RegExp(
         `expected bundles of ${bytes} key bytes \\(the regtest search shape\\), got 0x\\w+, whose bundles hold ${bytes + 20}`,
       ),
+    );
+    // Bound to another EpochManager: it would list another chain's validators.
+    expect(await registry(await deploy(W, bytes, a.staking))).toMatch(
+      /l2\.contracts\.challengerRegistry: expected a registry bound to l2\.contracts\.epochManager \(0x\w+\), got 0x\w+, bound to 0x\w+/,
     );
     expect(await registry(a.token)).toMatch(
       /l2\.contracts\.challengerRegistry: expected a ChallengerRegistry .*, got 0x\w+, which does not know maxChallengers/,

@@ -21,8 +21,13 @@ import { presignedKey } from './game-spend.ts';
 import type { SignerKeys } from './signer-keys.ts';
 
 export const CLAIM_DOCUMENT_FORMAT = 'vigil-claim-graph';
-/** 2: the claim output's value is stated (`claim.value`), and may exceed what the graph needs (§24.11 item 37). */
+/**
+ * 2: the claim output's value is stated (`claim.value`), and may exceed what the graph needs (§24.11 item
+ * 37). Version 1 (no `claim.value`: the output holds exactly what the graph needs) is still read, so a game
+ * opened on one goes on after an upgrade.
+ */
 export const CLAIM_DOCUMENT_VERSION = 2;
+export const CLAIM_DOCUMENT_VERSIONS_READ = [1, 2] as const;
 /** The longest label of a planned value (`echo.record.waddr`, `answer′6.point31`): room to spare. */
 export const CLAIM_MAX_LABEL_CHARS = 48;
 /** The longest Winternitz key, a 32-byte value's 67 chains of 20 bytes, in hex. */
@@ -51,7 +56,7 @@ export const claimDocumentSchema = z
     epoch: z.string().regex(/^(?:0|[1-9][0-9]{0,19})$/),
     instance: z.number().int().min(0).max(0xffffffff),
     /** The claim output and the value it holds: the kick-off's anchor returns what the graph does not use. */
-    claim: z.object({ txid: key32, vout, value: sats }).strict(),
+    claim: z.object({ txid: key32, vout, value: sats.optional() }).strict(),
     shape: z
       .object({ pointsPerRound: z.number().int().min(2).max(1024), depth: z.number().int().min(1).max(40) })
       .strict(),

@@ -10,7 +10,8 @@
  *   (epoch, R′, L2      B_1 … B_m (330)  ─┐
  *    block, the two     S (stake + the  ─┼─ assert (S after T_c) = [B_1 … B_m, S] → D, Q_1 … Q_W, anchor
  *    roots: Winternitz)    reserves)     └─ take (nobody challenged) = [A_*, B_*, S after T_c] → operator
- *                       anchor             assertTimeout:w = [S after T_a, C_w] → burn, w   (challenged, never asserted)
+ *                       anchor (330 + what the claim output holds beyond the graph's need: the operator's)
+ *                                          assertTimeout:w = [S after T_a, C_w] → burn, w   (challenged, never asserted)
  *   D ─ payout (after T_pay) → operator;  every game's slashes take D first
  *
  * w's challenge is presigned by the covenant on A_w only. Its other input is w's bond coin F_w, named in

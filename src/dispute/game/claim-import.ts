@@ -25,6 +25,7 @@ import type { WotsPublicKey } from '../winternitz/keys.ts';
 import { wotsParameters } from '../winternitz/parameters.ts';
 import {
   CLAIM_DOCUMENT_VERSION,
+  CLAIM_DOCUMENT_VERSIONS_READ,
   CLAIM_MAX_KEY_HEX,
   CLAIM_MAX_LABEL_CHARS,
   type ClaimDocument,
@@ -358,7 +359,15 @@ function* checkSignatures(
 function* importSteps(text: string, expect: ClaimExpectations): Generator<void, ImportedClaim, void> {
   const raw = parseClaimJson(text, expect);
   yield;
-  const doc = versionedDocument(raw, CLAIM_DOCUMENT_VERSION, claimDocumentSchema);
+  const doc = versionedDocument(raw, CLAIM_DOCUMENT_VERSIONS_READ, claimDocumentSchema);
+  if ((doc.version === CLAIM_DOCUMENT_VERSION) !== (doc.claim.value !== undefined))
+    refuse(
+      'MALFORMED',
+      'claim.value',
+      doc.version === CLAIM_DOCUMENT_VERSION
+        ? `version ${doc.version} states the claim output's value`
+        : `version ${doc.version} has no claim.value`,
+    );
   yield;
   const hash = claimDocumentHash(doc);
   yield;
@@ -416,7 +425,7 @@ function* importSteps(text: string, expect: ClaimExpectations): Generator<void, 
     epoch,
     instance: doc.instance,
     claim: claimAt,
-    claimValue: BigInt(doc.claim.value),
+    ...(doc.claim.value === undefined ? {} : { claimValue: BigInt(doc.claim.value) }),
     ...params,
     agreedImageRoot: expect.agreedImageRoot,
     kickoff: {

@@ -58,7 +58,10 @@ export const CORE_MAX_FEE_RATE = 10_000n;
 /** Signals RBF and leaves BIP-68 relative locks off (bit 31 set). */
 export const GAME_SEQUENCE_NO_LOCK = 0xfffffffd;
 const MAX_RELATIVE_BLOCKS = 0xffff;
-/** Core's P2TR dust limit at the default dust relay fee: every connector and anchor holds exactly this. */
+/**
+ * Core's P2TR dust limit at the default dust relay fee: every connector and anchor holds exactly this,
+ * but the kick-off's anchor, which also returns the claim output's surplus to the operator.
+ */
 export const GAME_CONNECTOR_VALUE = 330n;
 /**
  * The most witness bytes a leaf's items can take below its script and control block: tapscript's

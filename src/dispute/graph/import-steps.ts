@@ -18,15 +18,16 @@ export const isRecord = (v: unknown): v is Record<string, unknown> =>
 /** Refuses a document of another version (UNSUPPORTED_VERSION), then one the schema refuses (MALFORMED). */
 export function versionedDocument<T>(
   raw: unknown,
-  version: number,
+  version: number | readonly number[],
   schema: z.ZodType<T>,
   beforeSchema?: () => void,
 ): T {
-  if (isRecord(raw) && 'version' in raw && raw.version !== version) {
+  const versions = typeof version === 'number' ? [version] : version;
+  if (isRecord(raw) && 'version' in raw && !versions.includes(raw.version as number)) {
     throw new GraphImportError(
       'UNSUPPORTED_VERSION',
       'version',
-      `version ${echo(raw.version)}; this Vigil reads version ${version}`,
+      `version ${echo(raw.version)}; this Vigil reads version ${versions.join(' or ')}`,
     );
   }
   beforeSchema?.();

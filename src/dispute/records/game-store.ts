@@ -47,6 +47,9 @@ export function gameId(epoch: bigint, kickoffTxid: string, w: number): string {
 
 export type GameChangeResult = { status: 'applied' | 'duplicate'; record: GameRecord };
 
+/** At most this many versions of one move are kept: only the operator can sign one, and a few prove it. */
+export const GAME_VERSIONS_KEPT = 4;
+
 export class GameStore {
   private readonly redis: RedisClient;
   private readonly prefix: string;
@@ -66,26 +69,56 @@ export class GameStore {
     ];
   }
 
-  /** The first version seen of each operator move, by move id: the equivocation watch's evidence. */
+  /**
+   * The versions seen of the operator's moves, one field `<move id>@<wtxid>` each: the equivocation
+   * watch's evidence, kept until the game resolves.
+   */
   private versionsKey(id: string): string {
     return redisKey(this.prefix, 'game', id, 'versions');
   }
 
   /**
-   * Keeps `version` as the first seen of operator move `moveId` unless one is kept already (HSETNX: the
-   * first writer wins, so two runs keep one). Returns the version kept, this one or the earlier.
+   * Keeps `version` of operator move `moveId` unless that wtxid is kept already or the move has
+   * `GAME_VERSIONS_KEPT` versions (HSETNX: two runs keep one copy). Waits for a replica where there is one,
+   * as a write-ahead does: a version replaced in the mempool exists nowhere else.
    */
-  async keepVersion(id: string, moveId: string, version: GameSeenMove): Promise<GameSeenMove> {
+  async keepVersion(id: string, moveId: string, version: GameSeenMove): Promise<'kept' | 'known' | 'full'> {
     const key = this.versionsKey(id);
-    const set = await this.redis.hsetnx(key, moveId, Buffer.from(encodeSeenMove(version)));
-    if (set === 1) return version;
-    return (await this.keptVersion(id, moveId)) ?? version;
+    const field = `${moveId}@${version.wtxid}`;
+    const fields = await this.redis.hkeys(key);
+    if (fields.includes(field)) return 'known';
+    if (fields.filter((f) => f.startsWith(`${moveId}@`)).length >= GAME_VERSIONS_KEPT) return 'full';
+    const set = await this.redis.hsetnx(key, field, Buffer.from(encodeSeenMove(version)));
+    if (set === 1) await waitForReplica(this.redis, key, 2_000);
+    return set === 1 ? 'kept' : 'known';
   }
 
-  /** The first version seen of operator move `moveId`, if one is kept. */
-  async keptVersion(id: string, moveId: string): Promise<GameSeenMove | undefined> {
-    const raw = await this.redis.hgetBuffer(this.versionsKey(id), moveId);
-    return raw === null ? undefined : decodeSeenMove(id, `versions.${moveId}`, new Uint8Array(raw));
+  /** The wtxids kept of each operator move, by move id (field names only: cheap to read at every run). */
+  async keptWtxids(id: string): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (const f of await this.redis.hkeys(this.versionsKey(id))) {
+      const at = f.lastIndexOf('@');
+      if (at <= 0) continue;
+      const move = f.slice(0, at);
+      out.set(move, [...(out.get(move) ?? []), f.slice(at + 1)]);
+    }
+    return out;
+  }
+
+  /** One kept version of operator move `moveId`, by its wtxid. */
+  async keptVersion(id: string, moveId: string, wtxid: string): Promise<GameSeenMove | undefined> {
+    const field = `${moveId}@${wtxid}`;
+    const raw = await this.redis.hgetBuffer(this.versionsKey(id), field);
+    if (raw === null) return undefined;
+    const kept = decodeSeenMove(id, `versions.${field}`, new Uint8Array(raw));
+    if (kept.wtxid !== wtxid)
+      throw new DisputeCodecError(`Game ${id}: versions.${field} holds a transaction of wtxid ${kept.wtxid}`);
+    return kept;
+  }
+
+  /** Drops the kept versions of a game that has resolved: its end is on chain, the evidence served. */
+  async dropVersions(id: string): Promise<void> {
+    await this.redis.del(this.versionsKey(id));
   }
 
   private get indexKey(): string {

@@ -237,9 +237,21 @@ describe('importing a claim graph', () => {
   });
 
   it('refuses before parsing: another version, more bytes or deeper nesting than a valid claim has', () => {
-    // Version 1 did not state the claim output's value; 3 is not yet.
-    expect(verdict({ ...copy(), version: 1 })).toMatch(/^UNSUPPORTED_VERSION at version/);
-    expect(verdict({ ...copy(), version: 3 })).toMatch(/^UNSUPPORTED_VERSION at version/);
+    expect(verdict({ ...copy(), version: 3 })).toMatch(
+      /^UNSUPPORTED_VERSION at version: version 3; this Vigil reads version 1 or 2/,
+    );
+    // Version 1 stated no claim output value (it held exactly the graph's need): still read, so a game
+    // opened on one goes on after an upgrade; each version with the other's shape is refused.
+    const v1 = copy();
+    v1.version = 1;
+    delete v1.claim.value;
+    expect(verdict(v1)).toBe('imported');
+    expect(verdict({ ...copy(), version: 1 })).toMatch(
+      /^MALFORMED at claim\.value: version 1 has no claim\.value/,
+    );
+    const noValue = copy();
+    delete noValue.claim.value;
+    expect(verdict(noValue)).toMatch(/^MALFORMED at claim\.value: version 2 states the claim output's value/);
     const limit = claimDocumentLimits(expectations).maxBytes;
     expect(verdict(`${text}${' '.repeat(limit)}`)).toMatch(/^DOCUMENT_TOO_LARGE at document/);
     expect(verdict(`{"a":${'['.repeat(20)}${']'.repeat(20)}}`)).toMatch(/^SHAPE at /);

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseTx, serializeTx, wtxidHex } from '../../../src/bitcoin/tx/serialize.ts';
-import { GameStore } from '../../../src/dispute/records/game-store.ts';
+import { GAME_VERSIONS_KEPT, GameStore } from '../../../src/dispute/records/game-store.ts';
 import { IllegalTransitionError } from '../../../src/dispute/records/store.ts';
 import { asTxid } from '../../../src/dispute/records/types.ts';
 import { deleteKeysByPrefix } from '../../../src/store/redis.ts';
@@ -91,9 +91,9 @@ describe('the game store', () => {
     ]);
   });
 
-  it('keeps the first version of an operator move and refuses bytes that are not a transaction', async () => {
+  it('keeps each version of an operator move once, a few at most, and refuses bytes that are not a transaction', async () => {
     const { record } = await open(3n);
-    const tx = (lockTime: number) =>
+    const raw = (lockTime: number) =>
       serializeTx({
         version: 2,
         inputs: [
@@ -102,18 +102,32 @@ describe('the game store', () => {
         outputs: [{ value: 1n, script: Uint8Array.of(0x51) }],
         locktime: lockTime,
       });
-    const first = { wtxid: 'ignored', raw: tx(1) };
-    const kept = await store.keepVersion(record.id, 'answer2', first);
-    expect(kept.raw).toEqual(tx(1));
-    // A second writer (another run, or a later version) gets the first back, its wtxid from its bytes.
-    const again = await store.keepVersion(record.id, 'answer2', { wtxid: 'x', raw: tx(2) });
-    expect(again.raw).toEqual(tx(1));
-    expect(again.wtxid).toBe(wtxidHex(parseTx(tx(1))));
-    expect((await store.keptVersion(record.id, 'answer2'))?.raw).toEqual(tx(1));
-    expect(await store.keptVersion(record.id, 'answer3')).toBeUndefined();
-    await redis.hset(`${prefix}:game:${record.id}:versions`, 'answer3', Buffer.from([1, 2, 3]));
-    await expect(store.keptVersion(record.id, 'answer3')).rejects.toThrow(
-      /versions.answer3 is not a transaction/,
+    const version = (lockTime: number) => ({ wtxid: wtxidHex(parseTx(raw(lockTime))), raw: raw(lockTime) });
+    expect(await store.keepVersion(record.id, 'answer2', version(1))).toBe('kept');
+    // The same bytes again (another run): kept once.
+    expect(await store.keepVersion(record.id, 'answer2', version(1))).toBe('known');
+    expect(await store.keepVersion(record.id, 'answer2', version(2))).toBe('kept');
+    expect(await store.keepVersion(record.id, 'assert', version(3))).toBe('kept');
+    const kept = await store.keptWtxids(record.id);
+    expect([...kept.keys()].sort()).toEqual(['answer2', 'assert']);
+    expect(kept.get('answer2')?.sort()).toEqual([version(1).wtxid, version(2).wtxid].sort());
+    expect(kept.get('assert')).toEqual([version(3).wtxid]);
+    expect((await store.keptVersion(record.id, 'answer2', version(2).wtxid))?.raw).toEqual(raw(2));
+    expect(await store.keptVersion(record.id, 'answer3', version(2).wtxid)).toBeUndefined();
+    for (let t = 4; t < 4 + GAME_VERSIONS_KEPT - 2; t++)
+      expect(await store.keepVersion(record.id, 'answer2', version(t))).toBe('kept');
+    expect(await store.keepVersion(record.id, 'answer2', version(99))).toBe('full');
+    // A field whose bytes are not a transaction, or another one than its name says, is refused by name.
+    const key = `${prefix}:game:${record.id}:versions`;
+    await redis.hset(key, `answer3@${'ab'.repeat(32)}`, Buffer.from([1, 2, 3]));
+    await expect(store.keptVersion(record.id, 'answer3', 'ab'.repeat(32))).rejects.toThrow(
+      /versions\.answer3@(ab)+ is not a transaction/,
     );
+    await redis.hset(key, `answer4@${'cd'.repeat(32)}`, Buffer.from(raw(1)));
+    await expect(store.keptVersion(record.id, 'answer4', 'cd'.repeat(32))).rejects.toThrow(
+      /holds a transaction of wtxid/,
+    );
+    await store.dropVersions(record.id);
+    expect(await store.keptWtxids(record.id)).toEqual(new Map());
   });
 });
