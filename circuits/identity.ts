@@ -16,4 +16,5 @@ export const identityStepCircuit: StepCircuit = {
     return b.op(Op.OP_NOT);
   },
   isFaulty: (pre, post) => !equalBytes(pre, post),
+  test: true,
 };

@@ -5,7 +5,7 @@
  */
 import { UnrecoverableError } from 'bullmq';
 import { currentChallenge } from '../dispute/plan/fee-bump.ts';
-import { spendDecision } from '../dispute/plan/spend-policy.ts';
+import { graphChallengeDecision, spendDecision } from '../dispute/plan/spend-policy.ts';
 import { asTxid, type Txid } from '../dispute/records/types.ts';
 import { feeRateNow } from '../sender/send.ts';
 import { writeAhead } from '../sender/write-ahead.ts';
@@ -34,8 +34,7 @@ export async function processChallenge(ctx: DisputeJobContext, data: DisputeJobD
     await ctx.track(rec.id);
     return `already ${rec.state}`;
   }
-  const decision = spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending);
-  if (decision === 'withhold') {
+  if (spendDecision(ctx.mode, ctx.network, ctx.allowMainnetSpending) === 'withhold') {
     await ctx.store.note(
       rec.id,
       { type: 'challenge-withheld', detail: { mode: ctx.mode } },
@@ -44,6 +43,22 @@ export async function processChallenge(ctx: DisputeJobContext, data: DisputeJobD
     return 'withheld (mode watch)';
   }
   const dg = await ctx.graphOf(rec);
+  const decision = graphChallengeDecision(
+    ctx.mode,
+    ctx.network,
+    ctx.allowMainnetSpending,
+    dg.graph.spec.circuit,
+  );
+  if (decision === 'test-circuit') {
+    const reason = `the graph's step circuit ${dg.graph.spec.circuit.id} is a test circuit: no fraud proof on mainnet`;
+    const noted = await ctx.store.note(
+      rec.id,
+      { type: 'challenge-withheld', detail: { mode: ctx.mode, reason } },
+      { key: 'withheld-test-circuit' },
+    );
+    if (noted.status === 'applied') ctx.logger?.error({ dispute: rec.id }, `challenge withheld: ${reason}`);
+    return `withheld (${reason})`;
+  }
   const a = await connectorSpend(ctx.backend, rec, dg.graph);
   if (a.kind === 'challenge' || a.kind === 'ours') {
     const ours = a.kind === 'ours';

@@ -70,6 +70,30 @@ describe('the challenge path through BullMQ on simnet', () => {
     }
   });
 
+  it('on mainnet, mode challenge with the switch on: a graph on the test circuit is not challenged, and the record says why', async () => {
+    const h = harness(s, 'challenge', undefined, { network: 'mainnet', allowMainnetSpending: true });
+    try {
+      await processOpen(h.ctx, s.openData);
+      const out = await processChallenge(h.ctx, { disputeId: s.openData.disputeId });
+      expect(out).toMatch(
+        /^withheld \(the graph's step circuit test-identity-v1 is a test circuit: no fraud proof on mainnet\)/,
+      );
+      // Run twice: one event.
+      await processChallenge(h.ctx, { disputeId: s.openData.disputeId });
+      const events = await h.store.events(s.openData.disputeId);
+      expect(events.map((e) => e.type)).toEqual(['detected', 'challenge-withheld']);
+      expect(events[1]).toMatchObject({
+        detail: { mode: 'challenge', reason: expect.stringMatching(/test circuit/) },
+      });
+      const rec = await h.store.require(s.openData.disputeId);
+      expect(rec.state).toBe('detected');
+      expect(rec.challenge.raw).toBeUndefined();
+      expect(connectorSpenders()).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('mode challenge: run twice, concurrently, by two processes: one challenge, broadcast once, tracked to confirmation, rebroadcast after a reorg, slashed by assert-timeout', async () => {
     const a = harness(s, 'challenge');
     const b = harness(s, 'challenge', a.prefix);

@@ -64,6 +64,11 @@ export type StepCircuit = {
   append: (b: ScriptBuilder, digitsPerRoot: number) => ScriptBuilder;
   /** The same judgement in TypeScript: Vigil checks it before spending a disprove. */
   isFaulty: (pre: Uint8Array, post: Uint8Array) => boolean;
+  /**
+   * A stand-in that proves nothing about a real step (docs/protocol.md Part III): a graph naming it is no
+   * fraud proof, so Vigil never challenges one on mainnet.
+   */
+  test?: boolean;
 };
 
 /**

@@ -10,6 +10,23 @@ export class SpendingRefusedError extends VigilError {
 
 export type SpendDecision = 'withhold' | 'build-only' | 'broadcast';
 
+/**
+ * Whether a Part II graph may be challenged: as `spendDecision`, except that on mainnet a graph whose
+ * disprove leaves run a test circuit is never challenged (`test-circuit`). Such a graph is no fraud proof:
+ * anyone holding its presignatures could disprove an honest step that changed the state, and a wrong step
+ * that left a checkpoint unchanged could not be disproved, so a challenge could lose Vigil's money.
+ */
+export function graphChallengeDecision(
+  mode: WatcherMode,
+  network: BitcoinNetwork,
+  allowMainnetSpending: boolean,
+  circuit: { readonly test?: boolean },
+): SpendDecision | 'test-circuit' {
+  if (mode === 'watch') return 'withhold';
+  if (network === 'mainnet' && circuit.test === true) return 'test-circuit';
+  return spendDecision(mode, network, allowMainnetSpending);
+}
+
 export function spendDecision(
   mode: WatcherMode,
   network: BitcoinNetwork,

@@ -201,7 +201,7 @@ export type EventBody =
       type: 'challenge-bumped';
       detail: Built & { replaces: string; feeRate: bigint; estimate?: bigint };
     }
-  | { type: 'challenge-withheld'; detail: { mode: string } }
+  | { type: 'challenge-withheld'; detail: { mode: string; reason?: string } }
   | { type: 'challenge-conflicted'; detail: { by: Txid } }
   | { type: 'challenge-followed'; detail: { txid: Txid; replacedBy?: Txid; blockHash?: BlockHash } }
   | { type: 'challenge-in-block'; detail: { txid: Txid; blockHash: BlockHash; height: number } }
