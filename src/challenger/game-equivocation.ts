@@ -37,10 +37,6 @@ export type EquivocationProof = {
 const comparedHere = new Map<string, Equivocation | null>();
 const REMEMBERED = 4_096;
 
-function bounded<K>(c: { size: number; keys(): IterableIterator<K>; delete(k: K): boolean }): void {
-  if (c.size > REMEMBERED) c.delete(c.keys().next().value as K);
-}
-
 function readable(m: GameMaterial, w: number, id: string, tx: Tx): PublishedValue[] | undefined {
   try {
     return readOperatorVersion(m.claim, w, id, tx);
@@ -76,7 +72,7 @@ async function compare(
   const otherReading = kept === undefined ? undefined : readable(m, rec.w, id, parseTx(kept.raw));
   const found = otherReading === undefined ? undefined : findEquivocation('operator', reading, otherReading);
   comparedHere.set(memo, found ?? null);
-  bounded(comparedHere);
+  if (comparedHere.size > REMEMBERED) comparedHere.delete(comparedHere.keys().next().value as string);
   return found;
 }
 
@@ -157,9 +153,11 @@ export async function keepAssertVersion(
   ctx: GameJobContext,
   rec: GameRecord,
   m: GameMaterial,
+  /** The assert as the caller already fetched it (fetched here when not given). */
+  fetched?: { readonly raw: Uint8Array },
 ): Promise<void> {
   const txid = txidHex(gameTx(m.claim, 'assert').tx);
-  const found = await ctx.backend.getTransaction(txid);
+  const found = fetched ?? (await ctx.backend.getTransaction(txid));
   if (found === undefined) return;
   let tx: Tx;
   try {

@@ -513,7 +513,7 @@ async function awaitAssert(
   );
   if (moved !== undefined) return moved;
   // The assert's version shown now is kept: one mined later with other values is an equivocation.
-  if (as !== undefined) await keepAssertVersion(ctx, rec, m);
+  if (as !== undefined) await keepAssertVersion(ctx, rec, m, as);
   const ours = new Set(ownTxids(rec, 'game-assert-timeout'));
   const s = await verifiedOutspend(ctx.backend, rec.kickoffTxid, stakeVout(m.claim));
   if (s.spent && s.txid !== undefined && s.txid !== assertTxid) {
