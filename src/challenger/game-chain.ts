@@ -50,7 +50,7 @@ export type GameProgress = {
   readonly stakeSpent?: { readonly txid: string; readonly status: TxStatus };
   /**
    * Every version of the operator's moves (the assert included) this walk fetched, deep or not, as the
-   * backend returned it: the equivocation watch keeps the first it sees and compares the rest.
+   * backend returned it: the equivocation watch keeps each and compares the one at depth with the others.
    */
   readonly versions: readonly OperatorMoveVersion[];
 };
@@ -78,11 +78,11 @@ function cachedReading(key: string, read: () => PublishedValue[]): PublishedValu
 }
 
 /**
- * The values and signatures one version of an operator's move publishes (`assert` or a move id of game
- * `w`), each signature verified under its key; throws MoveReadError for a transaction that is not the
- * move or does not verify. Cached by wtxid.
+ * The values and signatures one version of a move publishes (`assert`, or a move id of game `w`, either
+ * side's), each signature verified under its key; throws MoveReadError for a transaction that is not the
+ * move or does not verify. Cached by wtxid: a reading depends only on the bytes.
  */
-export function readOperatorVersion(claim: ClaimGraph, w: number, id: string, tx: Tx): PublishedValue[] {
+export function readMoveVersion(claim: ClaimGraph, w: number, id: string, tx: Tx): PublishedValue[] {
   const game = claim.games[w];
   if (game === undefined) throw new RangeError(`The claim has no game ${w}`);
   return id === 'assert'
@@ -157,7 +157,7 @@ export async function readGameProgress(
     return done(undefined, undefined);
   }
   const assertValues = new Map<string, Uint8Array>();
-  for (const p of cachedReading(`assert:${wtxidHex(assertTx.tx)}`, () => readAssert(claim, assertTx.tx))) {
+  for (const p of readMoveVersion(claim, w, 'assert', assertTx.tx)) {
     operator.set(p.label, p.signature);
     assertValues.set(p.label, p.value);
   }
@@ -194,10 +194,7 @@ export async function readGameProgress(
     }
     const mover = game.nodes.get(next.id)?.move.mover;
     const own = new Map<string, Uint8Array>();
-    const found = next.found;
-    const reading = cachedReading(`${next.id}:${wtxidHex(found.tx)}`, () =>
-      readMoveWitness(game, next.id, found.tx),
-    );
+    const reading = readMoveVersion(claim, w, next.id, next.found.tx);
     for (const p of reading) {
       signatures[p.signer].set(p.label, p.signature);
       if (p.signer === mover) own.set(p.label, p.value);

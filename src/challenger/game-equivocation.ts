@@ -20,7 +20,7 @@ import { type GameGraph, gameTx } from '../dispute/game/game-graph.ts';
 import type { PublishedValue } from '../dispute/game/move-reader.ts';
 import { equivocationLeafName } from '../dispute/game/output-leaves.ts';
 import type { GameRecord } from '../dispute/records/game-types.ts';
-import { type GameProgress, readOperatorVersion } from './game-chain.ts';
+import { type GameProgress, readMoveVersion } from './game-chain.ts';
 import type { GameJobContext, GameMaterial } from './game-context.ts';
 
 /** A proof Vigil can spend now: the leaf on `site`'s output, and the two signatures it checks. */
@@ -39,7 +39,7 @@ const REMEMBERED = 4_096;
 
 function readable(m: GameMaterial, w: number, id: string, tx: Tx): PublishedValue[] | undefined {
   try {
-    return readOperatorVersion(m.claim, w, id, tx);
+    return readMoveVersion(m.claim, w, id, tx);
   } catch {
     // Not this move, or a signature that does not verify: nothing a miner could include, so no evidence.
     return undefined;

@@ -93,7 +93,7 @@ export async function processGame(ctx: GameJobContext, data: DisputeJobData): Pr
       case 'detected':
         return await challenge(ctx, rec, m, kickoff, tip);
       case 'challenged':
-        return await followChallenge(ctx, rec, m, tip);
+        return await followChallenge(ctx, rec, m, kickoff, tip);
       case 'confirmed':
         return await awaitAssert(ctx, rec, m, kickoff, tip);
       case 'timed-out':
@@ -382,6 +382,7 @@ async function followChallenge(
   ctx: GameJobContext,
   rec: GameRecord,
   m: GameMaterial,
+  kickoff: Kickoff,
   tip: number,
 ): Promise<string> {
   const id = challengeId(rec.w);
@@ -398,7 +399,9 @@ async function followChallenge(
   );
   if (moved !== undefined) return moved;
   // An assert may come at T_c before the challenge is deep: its version shown now is evidence later.
-  await keepAssertVersion(ctx, rec, m);
+  // Before T_c none can be in a block or the mempool (S's window leaf), so nothing is fetched.
+  const kickoffHeight = kickoff.status.confirmed ? kickoff.status.blockHeight : rec.kickoffHeight;
+  if (tip + 1 >= kickoffHeight + m.claim.spec.timelocks.challenge) await keepAssertVersion(ctx, rec, m);
   if (found !== undefined) return 'the challenge is not deep enough yet';
   const a = await verifiedOutspend(ctx.backend, rec.kickoffTxid, rec.w);
   if (a.spent && a.txid !== undefined && a.txid !== txid && depth(a.spender.status, tip) >= ctx.confirmations)

@@ -79,10 +79,17 @@ async function playOut(
 
 /**
  * An operator that makes two versions of `move` (see OperatorPlan.twoVersionsAt): Vigil's job runs while
- * the first is in the mempool, then the block mines the other.
+ * the first is in the mempool, then the block mines the other. `later`, at each block after that, may
+ * mine the block itself (given the version the mempool was shown).
  */
-function playTwoVersions(g: GameSetup, move: string, other: 'values' | 'encoding'): Promise<Played> {
+function playTwoVersions(
+  g: GameSetup,
+  move: string,
+  other: 'values' | 'encoding',
+  later?: (shown: Tx) => Promise<boolean>,
+): Promise<Played> {
   let pending: Tx | undefined;
+  let shown: Tx | undefined;
   const plan: OperatorPlan = {
     twoVersionsAt: {
       move,
@@ -93,8 +100,9 @@ function playTwoVersions(g: GameSetup, move: string, other: 'values' | 'encoding
     },
   };
   return playOut(g, plan, 120, undefined, async (runs) => {
-    if (pending === undefined) return false;
+    if (pending === undefined) return shown === undefined ? false : ((await later?.(shown)) ?? false);
     await settle(g, runs);
+    shown = g.c.chain.mempool.get(txidHex(pending))?.tx;
     g.mineInstead(pending);
     pending = undefined;
     return true;
@@ -198,28 +206,9 @@ describe('the game job on the simnet', () => {
     it('after Vigil wrote its slash, a reorg mines the version it first saw in place of the other: the proof still holds and the slash confirms', async () => {
       s = await gameSetup();
       const g = s;
-      let pending: Tx | undefined;
-      let shown: Tx | undefined;
       let reorged = false;
-      const plan: OperatorPlan = {
-        twoVersionsAt: {
-          move: 'answer2',
-          other: 'values',
-          substitute: (tx) => {
-            pending = tx;
-          },
-        },
-      };
-      await playOut(g, plan, 120, undefined, async (runs) => {
-        if (pending !== undefined) {
-          await settle(g, runs);
-          shown = g.c.chain.mempool.get(txidHex(pending))?.tx;
-          g.mineInstead(pending);
-          pending = undefined;
-          return true;
-        }
-        if (shown === undefined || reorged || !(await g.store.require(g.id)).sent.has('slash:answer2'))
-          return false;
+      await playTwoVersions(g, 'answer2', 'values', async (shown) => {
+        if (reorged || !(await g.store.require(g.id)).sent.has('slash:answer2')) return false;
         // Vigil's slash is in the mempool; the block holding the mined answer 2 leaves, and the next one
         // holds the version Vigil saw first (the slash stays in the mempool: it spends the same outpoint).
         const block = g.sim.chain.findTx(graphTxid(g, 'answer2'))?.block;
