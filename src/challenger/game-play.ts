@@ -45,6 +45,7 @@ import { asTxid } from '../dispute/records/types.ts';
 import { wordOf } from '../machine/isa.ts';
 import { type CheckedTx, feeRateNow, SendRefusedError } from '../sender/send.ts';
 import { type GameProgress, readGameProgress } from './game-chain.ts';
+import { bumpChallengeIfLagging } from './game-challenge-cpfp.ts';
 import { type GameJobContext, type GameMaterial, GameMaterialNotReadyError } from './game-context.ts';
 import { keepAssertVersion, watchEquivocation } from './game-equivocation.ts';
 import { checkedTx, type GameSendResult, sendContextOf, sendGameTx } from './game-send.ts';
@@ -397,12 +398,21 @@ async function followChallenge(
     'confirmed',
     'the challenge is at depth',
   );
-  if (moved !== undefined) return moved;
+  if (moved !== undefined) {
+    // A bump held at the cap (game-challenge-cpfp.ts) no longer matters.
+    ctx.metrics?.feeCapped.remove({ dispute: rec.id });
+    return moved;
+  }
   // An assert may come at T_c before the challenge is deep: its version shown now is evidence later.
   // Before T_c none can be in a block or the mempool (S's window leaf), so nothing is fetched.
   const kickoffHeight = kickoff.status.confirmed ? kickoff.status.blockHeight : rec.kickoffHeight;
   if (tip + 1 >= kickoffHeight + m.claim.spec.timelocks.challenge) await keepAssertVersion(ctx, rec, m);
-  if (found !== undefined) return 'the challenge is not deep enough yet';
+  if (found?.status.confirmed) return 'the challenge is not deep enough yet';
+  if (found !== undefined) {
+    return (
+      (await bumpChallengeIfLagging(ctx, rec, m, tip, kickoffHeight)) ?? 'the challenge is in the mempool'
+    );
+  }
   const a = await verifiedOutspend(ctx.backend, rec.kickoffTxid, rec.w);
   if (a.spent && a.txid !== undefined && a.txid !== txid && depth(a.spender.status, tip) >= ctx.confirmations)
     return resolve(ctx, rec, 'missed', `A_w was spent by ${a.txid} (the take): the challenge lost`);

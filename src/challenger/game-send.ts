@@ -33,6 +33,14 @@ export function checkedTx(tx: Tx, prevouts: readonly Prevout[]): CheckedTx {
 const CORE_DEFAULT_MAX_SAT_VB = Number(CORE_MAX_FEE_RATE);
 
 /**
+ * Who pays a game transaction's fee: Vigil's money at Vigil's caps (`wallet`), the game's outputs
+ * (`game`), or a child paying for w's challenge (`cpfp`): Vigil's money, so the absolute cap holds, but
+ * its own rate is far above the package's by design, and the planner holds the package to the rate cap
+ * (challenge-cpfp.ts).
+ */
+export type GamePayer = 'wallet' | 'game' | 'cpfp';
+
+/**
  * The sender's context for a game transaction. Vigil's fee caps (`fees.maxFeeRateSatVb`, `maxFeeSat`)
  * guard its wallet; a transaction whose fee comes from the game's outputs (`paidBy: 'game'`: a move, a
  * slash, a sweep, the assert-timeout) costs the wallet nothing, and refusing it for its rate would lose
@@ -40,17 +48,16 @@ const CORE_DEFAULT_MAX_SAT_VB = Number(CORE_MAX_FEE_RATE);
  * its rung's fee on far fewer vbytes than the rung was sized for, so its real rate is often many times
  * the rung's.
  */
-export function sendContextOf(ctx: GameJobContext, paidBy: 'wallet' | 'game' = 'wallet'): SendContext {
+export function sendContextOf(ctx: GameJobContext, paidBy: GamePayer = 'wallet'): SendContext {
+  const coreRate = Math.max(ctx.fees.maxFeeRateSatVb, CORE_DEFAULT_MAX_SAT_VB);
   return {
     backend: ctx.backend,
     fees:
       paidBy === 'wallet'
         ? ctx.fees
-        : {
-            ...ctx.fees,
-            maxFeeRateSatVb: Math.max(ctx.fees.maxFeeRateSatVb, CORE_DEFAULT_MAX_SAT_VB),
-            maxFeeSat: 2_100_000_000_000_000n,
-          },
+        : paidBy === 'cpfp'
+          ? { ...ctx.fees, maxFeeRateSatVb: coreRate }
+          : { ...ctx.fees, maxFeeRateSatVb: coreRate, maxFeeSat: 2_100_000_000_000_000n },
     metrics: ctx.metrics,
     store: ctx.store,
     logger: ctx.logger,
@@ -127,7 +134,7 @@ export async function sendGameTx(
   id: string,
   role: GameTxRole,
   build: () => CheckedTx,
-  paidBy: 'wallet' | 'game' = 'game',
+  paidBy: GamePayer = 'game',
 ): Promise<GameSendResult> {
   const send = sendContextOf(ctx, paidBy);
   let slot = gameSlot(ctx, rec, id, role);

@@ -58,6 +58,12 @@ export type GameOperatorBehaviour = {
    * signs another value, and the next block mines the move as played (an equivocation for Vigil to prove).
    */
   readonly equivocateAt?: string;
+  /**
+   * From each false claim's kick-off until a challenge of it confirms (or T_c), blocks take only packages
+   * paying `FEE_SPIKE_SAT_VB` and every estimate says so: above the devnet's challenge rate, so a
+   * challenge confirms only once its challenger pays for it (§24.11 item 30).
+   */
+  readonly feeSpike?: boolean;
 };
 
 /** How a claim ended for the operator on Bitcoin, once it has. */

@@ -14,13 +14,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createPublicClient, createWalletClient, http } from 'viem';
+import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import { addressForScript } from '../bitcoin/codec/address.ts';
 import { connectDevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
-import { displayHexToHash } from '../bitcoin/tx/serialize.ts';
+import { displayHexToHash, txidHex } from '../bitcoin/tx/serialize.ts';
 import type { Tx } from '../bitcoin/tx/types.ts';
 import { bytesToHex } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
+import { challengeId } from '../dispute/game/claim-graph.ts';
 import { claimParameters } from '../dispute/game/claim-parameters.ts';
+import { gameTx } from '../dispute/game/game-graph.ts';
 import { playGame } from '../dispute/game/referee.ts';
 import { ruleChallenger } from '../dispute/game/rule.ts';
 import { GameStore } from '../dispute/records/game-store.ts';
@@ -94,6 +97,8 @@ export type GameClaimSummary = {
     endedBy: string | undefined;
     endedAt: string | undefined;
     moves: number;
+    /** Children Vigil wrote to pay for its challenge (CPFP; the latest replaced the others). */
+    challengeChildren: number;
   };
   /** Where the game narrows the lie to: the operator's step and its rule (the pure referee's replay). */
   narrowed?: { step: number; at: string; end: string };
@@ -230,6 +235,7 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
       },
     };
     const told = new Map<string, string>();
+    let spiking = false;
     const maxBlocks = o.maxBlocks ?? 300;
     let blocks = 0;
     let finished = false;
@@ -245,13 +251,26 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
           `operator: claims epoch ${next.epoch} (${made.claim.game.fraud ? 'a false root' : 'the true root'}), kick-off ${made.claim.kickoffTxid}`,
         );
       }
+      if (behaviour.feeSpike) {
+        const spike = await challengeHeld(bitcoin.backend, claims, tip);
+        if (spike !== spiking) {
+          spiking = spike;
+          market.set(spike ? FEE_SPIKE_SAT_VB : undefined, spike ? FEE_SPIKE_SAT_VB : undefined);
+          say(
+            spike
+              ? `bitcoin: fees spike: blocks take only packages paying ${FEE_SPIKE_SAT_VB} sat/vB, and the estimate says so`
+              : 'bitcoin: the spike is over',
+          );
+        }
+      }
       if (substituted) {
         // Vigil's games look at the mempool's version before the block replaces it.
         if (!(await gamesLooked(side.watcher, games, Date.now(), 30_000)))
           say('  vigil: a game had no completed run in 30 s with the shown version in the mempool');
         await market.mine();
         substituted = false;
-      } else await bitcoin.mine(1);
+      } else if (spiking) await market.mine();
+      else await bitcoin.mine(1);
       const minedAt = Date.now();
       blocks++;
       const mined = await probe.tip();
@@ -277,6 +296,33 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
   } finally {
     await stops.stopAll();
   }
+}
+
+/** `--operator fee-spike`'s market (sat/vB): above the devnet's challenge rate (1 sat/vB). */
+const FEE_SPIKE_SAT_VB = 25;
+
+/**
+ * Whether a false claim's challenge window is open with no challenge confirmed: its kick-off confirmed,
+ * T_c not reached by the next block, and no A_w spent in a block.
+ */
+async function challengeHeld(
+  backend: BitcoinBackend,
+  claims: readonly OperatorGameClaim[],
+  tip: number,
+): Promise<boolean> {
+  for (const c of claims) {
+    if (!c.game.fraud || c.end !== undefined) continue;
+    const k = (await backend.getTransaction(c.kickoffTxid))?.status;
+    if (k === undefined || !k.confirmed) continue;
+    if (tip + 1 >= k.blockHeight + c.graph.spec.timelocks.challenge) continue;
+    let confirmed = false;
+    for (const [w] of c.graph.spec.challengers.entries()) {
+      const ch = await backend.getTransaction(txidHex(gameTx(c.graph, challengeId(w)).tx));
+      if (ch?.status.confirmed) confirmed = true;
+    }
+    if (!confirmed) return true;
+  }
+  return false;
 }
 
 async function registered(
@@ -339,6 +385,7 @@ function summarise(
         endedBy: rec.end?.by,
         endedAt: rec.end?.site,
         moves: rec.progress?.moves ?? 0,
+        challengeChildren: [...rec.sent.values()].filter((t) => t.role === 'game-challenge-cpfp').length,
       };
     }
     if (c.game.fraud) {
@@ -357,6 +404,8 @@ function summarise(
         problems.push(`epoch ${c.epoch}: Vigil's game ended ${rec.state} (${rec.outcome ?? 'no outcome'})`);
       if (c.end !== 'slashed' && c.end !== 'timed-out')
         problems.push(`epoch ${c.epoch}: the false claim ended ${c.end ?? 'open'} for the operator`);
+      if (behaviour.feeSpike && rec !== undefined && s.game?.challengeChildren === 0)
+        problems.push(`epoch ${c.epoch}: the fee spike held the challenge and Vigil never paid for it`);
     } else {
       if (rec !== undefined) problems.push(`epoch ${c.epoch}: a true claim and Vigil opened game ${rec.id}`);
       if (c.end !== 'taken' && c.end !== 'paid-out')

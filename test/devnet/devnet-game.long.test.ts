@@ -90,6 +90,24 @@ describe('vigil devnet --game: a lying operator that stops at each round loses t
   });
 });
 
+describe('vigil devnet --game: fees spike above the challenge’s rate while the challenge waits', () => {
+  it('Vigil pays for its challenge with a child, it confirms before T_c, and the game goes on to the slash', async () => {
+    const { summary, why } = await run('vote-counted-twice', { feeSpike: true });
+    expect(summary.problems, why).toEqual([]);
+    expect(frauds(summary).length, why).toBeGreaterThan(0);
+    for (const c of frauds(summary)) {
+      expect(c.game?.challengeChildren, why).toBeGreaterThan(0);
+      expect(c.game?.outcome, why).toBe('operator-slashed');
+      expect(c.end, why).toBe('slashed');
+    }
+    console.info(
+      `fee spike: ${frauds(summary)
+        .map((c) => `epoch ${c.epoch}: ${c.game?.challengeChildren} child(ren), ended by ${c.game?.endedBy}`)
+        .join('; ')}`,
+    );
+  });
+});
+
 describe('vigil devnet --game: a lying operator that signs two values under one key loses D there', () => {
   const fault = 'vote-counted-twice';
   // The moves at depth when each ends: the slash comes at that move, not at the reveal the game would reach.

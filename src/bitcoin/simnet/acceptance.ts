@@ -61,12 +61,11 @@ export function acceptTransaction(state: ChainState, tx: Tx, options: AcceptOpti
     const spender = state.mempool.spenders.get(key);
     if (spender !== undefined) directConflicts.add(spender);
   }
+  // Only the conflicting transaction's own signal counts: Core never implemented BIP-125's inherited
+  // signalling (CVE-2021-31876), so a non-signalling child of a signalling parent is not replaceable.
   if (directConflicts.size > 0 && !state.options.fullRbf) {
     for (const c of directConflicts) {
-      const signals = [...state.mempool.ancestors(c, true)].some((id) =>
-        signalsRbf((state.mempool.get(id) as MempoolEntry).tx),
-      );
-      if (!signals) throw reject('txn-mempool-conflict');
+      if (!signalsRbf((state.mempool.get(c) as MempoolEntry).tx)) throw reject('txn-mempool-conflict');
     }
   }
   const allConflicts = new Set<string>();

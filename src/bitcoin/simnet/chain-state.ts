@@ -43,7 +43,7 @@ export class ChainState {
       standardness: options.standardness ?? true,
       minRelayFeeRate: options.minRelayFeeRate ?? { satPerKvb: 1000n },
       incrementalRelayFeeRate: options.incrementalRelayFeeRate ?? { satPerKvb: 1000n },
-      fullRbf: options.fullRbf ?? true,
+      fullRbf: options.fullRbf ?? false,
       clock: options.clock ?? (() => Math.floor(Date.now() / 1000)),
       blockMaxWeight: options.blockMaxWeight ?? MAX_BLOCK_WEIGHT,
     };

@@ -18,7 +18,7 @@ export type SimChainOptions = {
   standardness?: boolean;
   minRelayFeeRate?: FeeRate;
   incrementalRelayFeeRate?: FeeRate;
-  /** Core 28's default: replace without BIP-125 signalling. */
+  /** Replace without BIP-125 signalling (Core 28's default; off by default, as Core 26). */
   fullRbf?: boolean;
   /** Seconds; block times are max(MTP + 1, clock()). */
   clock?: () => number;

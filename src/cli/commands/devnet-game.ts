@@ -22,21 +22,23 @@ export type GameCommandOptions = {
 
 /**
  * The operator's strategy in a game run: assert (answer every round), never-assert, silent-at:<move>,
- * equivocate-at:<move>.
+ * equivocate-at:<move>, fee-spike.
  */
 export function gameBehaviour(name: string): {
   neverAssert?: boolean;
   silentAt?: string;
   equivocateAt?: string;
+  feeSpike?: boolean;
 } {
   if (name === 'assert') return {};
   if (name === 'never-assert') return { neverAssert: true };
+  if (name === 'fee-spike') return { feeSpike: true };
   const silent = /^silent-at:([a-z0-9′/]+)$/.exec(name);
   if (silent?.[1] !== undefined) return { silentAt: silent[1] };
   const twice = /^equivocate-at:([a-z0-9′/]+)$/.exec(name);
   if (twice?.[1] !== undefined) return { equivocateAt: twice[1] };
   throw new UsageError(
-    `--operator ${name} is not a game strategy: assert, never-assert, silent-at:<move> or equivocate-at:<move> (assert, answer2, …, reveal)`,
+    `--operator ${name} is not a game strategy: assert, never-assert, fee-spike, silent-at:<move> or equivocate-at:<move> (assert, answer2, …, reveal)`,
   );
 }
 
@@ -86,8 +88,12 @@ export async function runGameCommand(
       const atReveal = (by: string | undefined) =>
         by !== undefined && /^slash:(reveal|read\/|tape\/)/.test(by);
       for (const c of summary.claims) {
+        const paid =
+          c.game !== undefined && c.game.challengeChildren > 0
+            ? `, its challenge paid for by ${c.game.challengeChildren} child${c.game.challengeChildren > 1 ? 'ren' : ''}`
+            : '';
         const game = c.game
-          ? `Vigil's game ${c.game.outcome ?? c.game.state}${c.game.endedBy ? ` by ${c.game.endedBy}` : ''} after ${c.game.moves} moves`
+          ? `Vigil's game ${c.game.outcome ?? c.game.state}${c.game.endedBy ? ` by ${c.game.endedBy}` : ''} after ${c.game.moves} moves${paid}`
           : 'no game';
         const where = c.narrowed
           ? atReveal(c.game?.endedBy)

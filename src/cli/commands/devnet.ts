@@ -56,7 +56,7 @@ export function devnetCommand(): Command {
     )
     .option(
       '--game',
-      'play the narrowing game (docs/protocol.md §24) instead of the Part II graph: the challenger registry on the L2, the claim graphs on Bitcoin; --operator is then assert, never-assert, silent-at:<move> or equivocate-at:<move>',
+      'play the narrowing game (docs/protocol.md §24) instead of the Part II graph: the challenger registry on the L2, the claim graphs on Bitcoin; --operator is then assert, never-assert, fee-spike, silent-at:<move> or equivocate-at:<move>',
     )
     .option('--json', 'end the output with one JSON line summarising the run')
     .option(

@@ -45,6 +45,7 @@ const ROLES: readonly GameTxRole[] = [
   'game-timeout',
   'game-assert-timeout',
   'game-refund',
+  'game-challenge-cpfp',
 ];
 
 export const gameEventTypes: readonly GameEventType[] = [

@@ -39,7 +39,9 @@ export type GameTxRole =
   | 'game-slash'
   | 'game-timeout'
   | 'game-assert-timeout'
-  | 'game-refund';
+  | 'game-refund'
+  /** A child of w's challenge paying for it (CPFP through w's change). */
+  | 'game-challenge-cpfp';
 
 /** The transactions Vigil sends, as metrics and events name them. */
 export type SentTx = 'challenge' | 'assert-timeout' | 'disprove' | GameTxRole;

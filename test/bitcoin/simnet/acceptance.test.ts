@@ -326,6 +326,19 @@ describe('simnet replacement (BIP-125 rules as Core 28 applies them)', () => {
     const err = rejectOf(() => strict.accept(spend({ coins: [c], outputs: [out(c.value - 9000n)] }).raw));
     expect(err.reason).toBe('txn-mempool-conflict');
   });
+
+  it('without full RBF, a signalling parent does not make its non-signalling child replaceable (as Core)', () => {
+    const strict = new SimChain({ fullRbf: false });
+    const [c] = mineCoins(strict, 101) as [Coin];
+    const parent = spend({ coins: [c], outputs: [out(c.value - 1000n, P2WSH_TRUE)] });
+    strict.accept(parent.raw);
+    const child = coinOf(parent);
+    strict.accept(spend({ coins: [child], outputs: [out(child.value - 1000n)], sequence: 0xfffffffe }).raw);
+    const err = rejectOf(() =>
+      strict.accept(spend({ coins: [child], outputs: [out(child.value - 20_000n)] }).raw),
+    );
+    expect(err.reason).toBe('txn-mempool-conflict');
+  });
 });
 
 describe('simnet mining: CPFP by ancestor feerate', () => {
