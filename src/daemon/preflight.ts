@@ -11,6 +11,7 @@ import { GENESIS_BLOCK_HASH, networkOfGenesis } from '../bitcoin/network.ts';
 import { ConfigError, type ConfigProblem } from '../config/errors.ts';
 import { redactUrl } from '../config/redact.ts';
 import type { VigilConfig } from '../config/schema.ts';
+import { bytesToHex } from '../core/bytes.ts';
 import { claimParameters } from '../dispute/game/claim-parameters.ts';
 import { defaultGraphParameters } from '../dispute/graph/parameters.ts';
 import { ZERO_ADDRESS } from '../governance/encoding.ts';
@@ -18,6 +19,7 @@ import { PARAM_SPECS } from '../governance/params.ts';
 import { bundleKeyBytes } from '../l2/challenger-registry.ts';
 import { challengerRegistryAbi, paramRegistryAbi } from '../l2/contracts/artifacts/abis.ts';
 import { nameToBytes32 } from '../l2/names.ts';
+import { possessionMessage } from '../l2/registry-possession.ts';
 import type { L2Rpc } from '../l2/rpc.ts';
 import { genesisFromConfig } from '../watcher/from-config.ts';
 
@@ -119,6 +121,27 @@ async function checkChallengerRegistry(config: VigilConfig, rpc: L2Rpc): Promise
       // A contract with a fallback answers anything: not with a registry's value.
       return notRegistry(`answers ${functionName} with no value a registry returns`);
     }
+  }
+  // Vigil registers its key with a proof of possession (registry-possession.ts): a registry without it
+  // (or with another message) refuses the registration, and lets anyone register Vigil's key first.
+  const probeKey = new Uint8Array(32).fill(1);
+  const message = encodeFunctionData({
+    abi: challengerRegistryAbi,
+    functionName: 'possessionMessage',
+    args: [ZERO_ADDRESS, `0x${bytesToHex(probeKey)}`],
+  });
+  const asked = await rpc.callRevertData(
+    { from: ZERO_ADDRESS, to: address, data: message, gas: 1_000_000n },
+    head,
+  );
+  if (asked.reverted) return notRegistry('checks no proof of possession (an older registry)');
+  const chainId = BigInt(await rpc.call('eth_chainId', (c) => c.getChainId()));
+  const theirs = await rpc.call('eth_call possessionMessage', (c) =>
+    c.call({ to: address, data: message, blockNumber: head }),
+  );
+  const ours = `0x${bytesToHex(possessionMessage(chainId, address, ZERO_ADDRESS, probeKey))}`;
+  if (theirs.data?.toLowerCase() !== ours) {
+    return notRegistry(`asks keys to sign another possession message than Vigil signs (${theirs.data})`);
   }
   const problems: ConfigProblem[] = [];
   const listed = Number(values.get('maxChallengers'));

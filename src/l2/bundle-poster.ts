@@ -24,6 +24,7 @@ import type { SearchShape } from '../dispute/game/grid.ts';
 import type { GameClaim } from '../dispute/game/key-plan.ts';
 import { type ClaimRegistration, encodeBundleKeys } from './challenger-registry.ts';
 import { challengerRegistryAbi } from './contracts/artifacts/abis.ts';
+import { possessionProof } from './registry-possession.ts';
 
 export class BundlePosterError extends VigilError {
   override name = 'BundlePosterError';
@@ -80,8 +81,8 @@ export type PostOutcome = {
 
 export type BundlePoster = {
   /**
-   * Registers Vigil's key to its L2 account unless it already is; a key owned by another account (a
-   * squatter: nothing ties a key to its owner on the L2) is an error that says so.
+   * Registers Vigil's key to its L2 account unless it already is, with the key's proof of possession
+   * (registry-possession.ts); a key owned by another account is an error that says so.
    */
   ensureRegistered(): Promise<'registered' | 'already'>;
   /** Posts Vigil's bundle in every claim of `claims` that lists its key and has none from it yet. */
@@ -152,7 +153,9 @@ export function createBundlePoster(o: BundlePosterOptions): BundlePoster {
         `The L2 account ${o.account} already registered another key (${mine}): one key per account`,
       );
     }
-    if ((await o.send('register', [key])) !== 'success') {
+    const chainId = BigInt(await o.read('eth_chainId', (c) => c.getChainId()));
+    const proof = possessionProof(o.identity.secret, chainId, o.address, o.account, o.identity.key);
+    if ((await o.send('register', [key, proof.r, proof.s])) !== 'success') {
       throw new BundlePosterError(`Registering Vigil's challenger key ${key} was refused by the registry`);
     }
     registered = true;

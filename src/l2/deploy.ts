@@ -156,13 +156,15 @@ export type ChallengerRegistryOptions = {
   bundleWindow: bigint;
   /** One bundle's key bytes at the network's search shape (challenger-registry.ts `bundleKeyBytes`). */
   bundleKeyBytes: number;
+  /** Creation bytecode other than the shipped artifact's (tests deploy deliberately wrong registries). */
+  bytecode?: Hex;
 };
 
 /** Deploys the challenger registry (docs/protocol.md §24.1) beside a governance deployment. */
 export async function deployChallengerRegistry(o: ChallengerRegistryOptions): Promise<Address> {
   const hash = await o.walletClient.deployContract({
     abi: challengerRegistryAbi as Abi,
-    bytecode: ChallengerRegistry.bytecode as Hex,
+    bytecode: o.bytecode ?? (ChallengerRegistry.bytecode as Hex),
     args: [o.operator, o.epochManager, o.staking, o.maxChallengers, o.bundleWindow, o.bundleKeyBytes],
     account: o.deployer,
     chain: null,

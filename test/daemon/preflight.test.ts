@@ -17,6 +17,7 @@ import { claimParameters } from '../../src/dispute/game/claim-parameters.ts';
 import { serializeInputsFile } from '../../src/governance/inputs-file.ts';
 import { generateWorkload } from '../../src/governance/workload.ts';
 import { bundleKeyBytes } from '../../src/l2/challenger-registry.ts';
+import { compileContracts } from '../../src/l2/contracts/build.ts';
 import { deployChallengerRegistry } from '../../src/l2/deploy.ts';
 import { DEVNET_DEPLOYER, DEVNET_OPERATOR } from '../../src/l2/devnet.ts';
 import { L2Rpc } from '../../src/l2/rpc.ts';
@@ -204,6 +205,27 @@ describe('vigil watch preflight', () => {
     );
     expect(await registry(a.token)).toMatch(
       /l2\.contracts\.challengerRegistry: expected a ChallengerRegistry .*, got 0x\w+, which does not know maxChallengers/,
+    );
+    // A registry that asks for another possession message: Vigil's registration would be refused.
+    const patched = compileContracts((file, source) =>
+      file === 'ChallengerRegistry.sol'
+        ? source.replace('"Vigil/challenger-registry/possession/v1"', '"another/possession/v9"')
+        : source,
+    ).get('ChallengerRegistry.json') as string;
+    const other = await deployChallengerRegistry({
+      publicClient: createPublicClient({ transport }),
+      walletClient: createWalletClient({ transport }),
+      deployer: DEVNET_DEPLOYER,
+      operator: DEVNET_OPERATOR,
+      epochManager: a.epochManager,
+      staking: a.staking,
+      maxChallengers: W,
+      bundleWindow: 50n,
+      bundleKeyBytes: bytes,
+      bytecode: (JSON.parse(patched) as { bytecode: `0x${string}` }).bytecode,
+    });
+    expect(await registry(other)).toMatch(
+      /l2\.contracts\.challengerRegistry: expected a ChallengerRegistry .*, got 0x\w+, which asks keys to sign another possession message than Vigil signs/,
     );
   });
 

@@ -31,6 +31,7 @@ import {
 } from '../../src/l2/contracts/artifacts/abis.ts';
 import type { Deployment } from '../../src/l2/deploy.ts';
 import { DEVNET_DEPLOYER, DEVNET_OPERATOR } from '../../src/l2/devnet.ts';
+import { possessionProof } from '../../src/l2/registry-possession.ts';
 import { claimExpectationsOf, makeClaimFixture } from '../../testkit/dispute/claim-fixture.ts';
 import { type RegistryOnAnvil, registryOnAnvil } from '../../testkit/l2/registry-on-anvil.ts';
 
@@ -55,6 +56,22 @@ let registry: Address;
 let pub: PublicClient;
 
 const call = (...args: Parameters<RegistryOnAnvil['call']>) => on.call(...args);
+
+/** `register` / `nameChallenger`'s arguments: challenger w's key with its proof of possession for `from`. */
+async function keyArgs(
+  w: number,
+  from: Address,
+): Promise<readonly [`0x${string}`, `0x${string}`, `0x${string}`]> {
+  const key = fx.spec.challengers[w]?.key as Uint8Array;
+  const p = possessionProof(
+    fx.secrets.challengers[w] as Uint8Array,
+    BigInt(await pub.getChainId()),
+    registry,
+    from,
+    key,
+  );
+  return [hex(key), p.r, p.s];
+}
 
 /** The revert's custom error name, or 'ok'. */
 async function outcome(from: Address, functionName: string, args: readonly unknown[]): Promise<string> {
@@ -97,9 +114,7 @@ beforeAll(async () => {
   on = await registryOnAnvil({ shape, bundleWindow: WINDOW, maxChallengers: 10 });
   ({ dep, registry, pub } = on);
   for (const [i, v] of VERIFIERS.entries())
-    await call(v, registry, challengerRegistryAbi as Abi, 'register', [
-      hex(fx.spec.challengers[1 + i]?.key as Uint8Array),
-    ]);
+    await call(v, registry, challengerRegistryAbi as Abi, 'register', await keyArgs(1 + i, v));
   // A validator with the minimum stake, in the active set from the end of epoch 0, names its key.
   await call(DEVNET_DEPLOYER, dep.addresses.token, btrTokenAbi as Abi, 'mint', [VALIDATOR, MIN_STAKE]);
   await call(VALIDATOR, dep.addresses.token, btrTokenAbi as Abi, 'approve', [
@@ -108,9 +123,13 @@ beforeAll(async () => {
   ]);
   await call(VALIDATOR, dep.addresses.staking, stakingAbi as Abi, 'registerValidator', [500]);
   await call(VALIDATOR, dep.addresses.staking, stakingAbi as Abi, 'stake', [MIN_STAKE]);
-  await call(VALIDATOR, registry, challengerRegistryAbi as Abi, 'nameChallenger', [
-    hex(fx.spec.challengers[0]?.key as Uint8Array),
-  ]);
+  await call(
+    VALIDATOR,
+    registry,
+    challengerRegistryAbi as Abi,
+    'nameChallenger',
+    await keyArgs(0, VALIDATOR),
+  );
   await call(DEVNET_DEPLOYER, dep.addresses.epochManager, epochManagerAbi as Abi, 'endEpoch', []);
 }, 60_000);
 
@@ -134,10 +153,10 @@ describe('the challenger registry', () => {
   it('only the operator opens a claim, and only of an ended epoch; keys are unique', async () => {
     expect(await outcome(STRANGER, 'openClaim', [0n, CLAIM_TXID, 0])).toBe('NotOperator');
     expect(await outcome(DEVNET_OPERATOR, 'openClaim', [1n, CLAIM_TXID, 0])).toBe('EpochNotEnded');
-    expect(await outcome(STRANGER, 'register', [hex(fx.spec.challengers[0]?.key as Uint8Array)])).toBe(
-      'KeyTaken',
-    );
-    expect(await outcome(STRANGER, 'nameChallenger', [`0x${'11'.repeat(32)}`])).toBe('NotValidator');
+    expect(await outcome(STRANGER, 'register', await keyArgs(0, STRANGER))).toBe('KeyTaken');
+    // The validator's own registration, copied from the mempool and sent from another account.
+    expect(await outcome(STRANGER, 'register', await keyArgs(0, VALIDATOR))).toBe('NoPossession');
+    expect(await outcome(STRANGER, 'nameChallenger', await keyArgs(0, STRANGER))).toBe('NotValidator');
   });
 
   it('the claim lists the validator’s named key, then the verifiers; each posts its own bundle; Vigil reads them back as import expects them', async () => {

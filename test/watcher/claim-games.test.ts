@@ -27,6 +27,7 @@ import { type BondCoin, createBundlePoster } from '../../src/l2/bundle-poster.ts
 import { type ClaimRegistration, readClaimRegistration } from '../../src/l2/challenger-registry.ts';
 import { challengerRegistryAbi } from '../../src/l2/contracts/artifacts/abis.ts';
 import { DEVNET_OPERATOR } from '../../src/l2/devnet.ts';
+import { possessionProof } from '../../src/l2/registry-possession.ts';
 import { l2Sender } from '../../src/l2/registry-sender.ts';
 import { makeClaimFixture } from '../../testkit/dispute/claim-fixture.ts';
 import { operatorActs } from '../challenger/game-play-setup.ts';
@@ -154,7 +155,18 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
     const { on, dep, registry, pub } = registryParts();
     const squatter: Address = '0x90F79bf6EB2c4f870365E785982E1f101E93b906';
     const other = challengerIdentity((tag) => sha256(utf8(`a squatted identity ${tag}`)));
-    await call(squatter, registry, challengerRegistryAbi as Abi, 'register', [hex(other.key)]);
+    const proof = possessionProof(
+      other.secret,
+      BigInt(await pub.getChainId()),
+      registry,
+      squatter,
+      other.key,
+    );
+    await call(squatter, registry, challengerRegistryAbi as Abi, 'register', [
+      hex(other.key),
+      proof.r,
+      proof.s,
+    ]);
     const fx = makeClaimFixture({ shape, challengers: 1 });
     const posterOf = (id: typeof identity, coins: BondCoin[]) =>
       createBundlePoster({

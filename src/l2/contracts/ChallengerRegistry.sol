@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Bip340} from "./Bip340.sol";
 import {IEpochManager, IStaking} from "./Common.sol";
 
 interface IActiveSet {
@@ -19,7 +20,10 @@ interface IActiveSet {
 ///   3. the operator commits the hash of the claim document built on the bundles posted. The contract
 ///      cannot read the document; import refuses one whose challengers differ from these bundles.
 /// A key is an x-only public key, unique in the registry. Anyone registers one as an independent
-/// verifier; a registered validator names one for its slot.
+/// verifier; a registered validator names one for its slot. Either way the sender proves it holds the
+/// key's secret: a BIP-340 signature of `possessionMessage(sender, key)`, which names this chain, this
+/// registry and the sender, so a registration seen in the mempool cannot be replayed from another
+/// account to lock its key's owner out (docs/protocol.md §24.11 item 36).
 contract ChallengerRegistry {
     struct Claim {
         uint64 openedAt;
@@ -70,6 +74,7 @@ contract ChallengerRegistry {
     error NotOperator();
     error NotValidator();
     error BadKey();
+    error NoPossession(bytes32 key);
     error KeyTaken(bytes32 key);
     error AlreadyRegistered();
     error EpochNotEnded(uint64 epoch);
@@ -104,9 +109,26 @@ contract ChallengerRegistry {
 
     // ---- keys ----
 
-    /// Registers `key` as an independent verifier, once per address.
-    function register(bytes32 key) external {
+    /// What the holder of `key` signs (BIP-340) to register it, or name it, from `account` here.
+    function possessionMessage(address account, bytes32 key) public view returns (bytes32) {
+        return sha256(
+            abi.encodePacked("Vigil/challenger-registry/possession/v1", block.chainid, address(this), account, key)
+        );
+    }
+
+    /// Whether (sigR, sigS) proves that `account` holds the secret of `key`.
+    function provesPossession(address account, bytes32 key, bytes32 sigR, bytes32 sigS)
+        public
+        view
+        returns (bool)
+    {
+        return Bip340.verify(key, possessionMessage(account, key), sigR, sigS);
+    }
+
+    /// Registers `key` as an independent verifier, once per address, with the key's proof of possession.
+    function register(bytes32 key, bytes32 sigR, bytes32 sigS) external {
         if (key == bytes32(0)) revert BadKey();
+        if (!provesPossession(msg.sender, key, sigR, sigS)) revert NoPossession(key);
         if (ownerOf[key] != address(0)) revert KeyTaken(key);
         if (registrantKey[msg.sender] != bytes32(0)) revert AlreadyRegistered();
         ownerOf[key] = msg.sender;
@@ -115,10 +137,12 @@ contract ChallengerRegistry {
         emit ChallengerRegistered(msg.sender, key, registrants.length - 1);
     }
 
-    /// A registered validator names the key of its slot (replacing the one it named before).
-    function nameChallenger(bytes32 key) external {
+    /// A registered validator names the key of its slot (replacing the one it named before), with the
+    /// key's proof of possession.
+    function nameChallenger(bytes32 key, bytes32 sigR, bytes32 sigS) external {
         if (!staking.isValidator(msg.sender)) revert NotValidator();
         if (key == bytes32(0)) revert BadKey();
+        if (!provesPossession(msg.sender, key, sigR, sigS)) revert NoPossession(key);
         if (ownerOf[key] != address(0)) revert KeyTaken(key);
         bytes32 old = validatorKey[msg.sender];
         if (old != bytes32(0)) delete ownerOf[old];
