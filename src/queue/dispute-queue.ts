@@ -52,7 +52,19 @@ export type DisputeQueueOptions = {
   trackEveryMs?: number;
   attempts?: number;
   backoffMs?: number;
+  /**
+   * A game's run that has not finished after this long is abandoned (default 5 min): its job returns,
+   * freeing the worker's slot, and the game's next repetition runs (protocol §24.11 item 41).
+   */
+  gameRunDeadlineMs?: number;
 };
+
+/**
+ * A game's run normally takes well under a second; its first, which imports the claim, seconds. A run
+ * stuck on I/O that never answers (a Redis that accepts connections and says nothing) would otherwise
+ * hold its game, and a worker slot, for good, while the game's deadlines are counted in blocks.
+ */
+export const GAME_RUN_DEADLINE_MS = 5 * 60_000;
 
 /**
  * Finished jobs kept in Redis (docs/operations.md "Running for months"). A completed job is only a
@@ -125,8 +137,8 @@ export class DisputeQueue {
   private gameCtx: GameJobContext | undefined;
   /** When the current worker last started a job (or was created). */
   private lastStart = Date.now();
-  /** Games with a run under way in this process. */
-  private readonly gameRuns = new Set<string>();
+  /** Games with a run under way in this process: when it started (a token: an abandoned run leaves it). */
+  private readonly gameRuns = new Map<string, number>();
   /** When the last run of each game that completed in this process started (ms). */
   private readonly lastGameRun = new Map<string, number>();
   private wedgeTimer: NodeJS.Timeout | undefined;
@@ -259,16 +271,28 @@ export class DisputeQueue {
         // stale run's state move is refused).
         if (this.gameRuns.has(id)) return 'skipped: a run of this game is under way in this process';
         const started = Date.now();
-        this.gameRuns.add(id);
+        this.gameRuns.set(id, started);
+        const deadline = this.options.gameRunDeadlineMs ?? GAME_RUN_DEADLINE_MS;
+        const run = processGame(this.gameCtx, job.data as DisputeJobData);
         try {
-          const done = await processGame(this.gameCtx, job.data as DisputeJobData);
+          const done = await within(run, deadline);
+          if (done === undefined) {
+            // Abandoned, not cancelled: it may still finish, and then its moves are compare-and-sets on the
+            // state it read and its transactions are written ahead, so a later run is never undone by it.
+            run.catch(() => undefined);
+            this.logger?.error(
+              { game: id, deadlineMs: deadline },
+              'a run of this game did not finish in time (I/O that never answered?): abandoned, the next run goes on',
+            );
+            return `abandoned after ${deadline} ms: the next run goes on`;
+          }
           this.lastGameRun.set(id, started);
           // Bounded: a game resolved by its run (untracked first) or by another process leaves its entry.
           if (this.lastGameRun.size > GAME_RUNS_KEPT)
             this.lastGameRun.delete(this.lastGameRun.keys().next().value as string);
           return done;
         } finally {
-          this.gameRuns.delete(id);
+          if (this.gameRuns.get(id) === started) this.gameRuns.delete(id);
         }
       }
       default:

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { GameJobContext } from '../../src/challenger/game-context.ts';
 import {
   DISPUTE_QUEUE,
   DisputeQueue,
@@ -112,6 +113,39 @@ describe('redrive of a dispute whose deadline is at risk', () => {
       const challenging = q.bind({ mode: 'challenge' } as Parameters<DisputeQueue['bind']>[0]);
       expect(await q.redrive(challenging, lost)).toBe(1);
       expect(await (await q.queue.getJob(challengeJobId('e10-k04')))?.getState()).toBe('waiting');
+    } finally {
+      await q.close();
+      await cleanup(redis, p);
+    }
+  });
+});
+
+describe('a game run that never finishes', () => {
+  it('is abandoned at its deadline, and the game’s next run goes on instead of being skipped', async () => {
+    const p = `{vigil-test-${randomUUID()}}`;
+    const q = new DisputeQueue({ connection: CONNECTION, prefix: p, gameRunDeadlineMs: 300 });
+    let reads = 0;
+    const game = q.bindGame({
+      // The first read never answers (I/O that hangs); the next finds no record, so the run ends at once.
+      store: {
+        get: () => (++reads === 1 ? new Promise(() => undefined) : Promise.resolve(undefined)),
+      } as unknown as GameJobContext['store'],
+      materialOf: async () => {
+        throw new Error('not reached');
+      },
+    } as unknown as Omit<GameJobContext, 'untrack'>);
+    try {
+      q.startWorker({ logger: undefined } as unknown as Parameters<DisputeQueue['startWorker']>[0], { game });
+      const result = async (jobId: string) =>
+        until(async () => {
+          const job = await q.queue.getJob(jobId);
+          return (await job?.getState()) === 'completed' ? String(job?.returnvalue) : undefined;
+        });
+      await q.queue.add('game', { disputeId: 'g7-k00-w0' }, { jobId: 'game-run-1' });
+      expect(await result('game-run-1')).toBe('abandoned after 300 ms: the next run goes on');
+      await q.queue.add('game', { disputeId: 'g7-k00-w0' }, { jobId: 'game-run-2' });
+      expect(await result('game-run-2')).toBe('record missing');
+      expect(reads).toBe(2);
     } finally {
       await q.close();
       await cleanup(redis, p);
