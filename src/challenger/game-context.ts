@@ -55,4 +55,9 @@ export type GameJobContext = {
   materialOf(record: GameRecord): Promise<GameMaterial>;
   /** Stops the game's repeating job (resolved). */
   untrack(id: string): Promise<void>;
+  /**
+   * Holds a coin at the bond address for the game's fees (`<display txid>:<vout>`), so the bundle poster
+   * never names it (claim-ledger.ts `redisBondReservations`); absent where no poster runs.
+   */
+  holdCoin?(coin: string, epoch: bigint): Promise<void>;
 };

@@ -23,6 +23,7 @@ import { verifiedTx } from '../bitcoin/backends/verify.ts';
 import { taprootOutput } from '../bitcoin/taproot/output.ts';
 import { hashToDisplayHex, txidHex } from '../bitcoin/tx/serialize.ts';
 import type { Tx } from '../bitcoin/tx/types.ts';
+import { CHALLENGE_CHANGE_VOUT, stakeVoutOf } from '../dispute/game/challenge-cpfp.ts';
 import { assertTimeoutId, type ClaimGraph, challengeId } from '../dispute/game/claim-graph.ts';
 import { completeChallenge, completeCovenantTx, readKickoff } from '../dispute/game/claim-spend.ts';
 import { type GameGraph, gameTx, gameTxPrevouts, leafSpender, slashId } from '../dispute/game/game-graph.ts';
@@ -48,6 +49,7 @@ import { type GameProgress, readGameProgress } from './game-chain.ts';
 import { bumpChallengeIfLagging } from './game-challenge-cpfp.ts';
 import { type GameJobContext, type GameMaterial, GameMaterialNotReadyError } from './game-context.ts';
 import { keepAssertVersion, watchEquivocation } from './game-equivocation.ts';
+import { bumpMoveIfLagging } from './game-move-cpfp.ts';
 import { checkedTx, type GameSendResult, sendContextOf, sendGameTx } from './game-send.ts';
 import type { DisputeJobData } from './payloads.ts';
 
@@ -374,6 +376,8 @@ async function challenge(
   }
   const sent = await sendChallenge(ctx, rec, m);
   if (sent.kind === 'sent' || sent.kind === 'known' || (a.spent && a.txid === txid)) {
+    // C_w's change pays for the game's children: the bundle poster must never name it.
+    await ctx.holdCoin?.(`${txid}:${CHALLENGE_CHANGE_VOUT}`, rec.epoch);
     await move(ctx, rec, 'challenged', 'the challenge is out', { txid });
   }
   return describeSend('challenge', sent);
@@ -388,6 +392,7 @@ async function followChallenge(
 ): Promise<string> {
   const id = challengeId(rec.w);
   const txid = graphTxid(m.claim, id);
+  await ctx.holdCoin?.(`${txid}:${CHALLENGE_CHANGE_VOUT}`, rec.epoch);
   const found = await ctx.backend.getTransaction(txid);
   const moved = await advanceWhenDeep(
     ctx,
@@ -440,10 +445,6 @@ function sendChallenge(ctx: GameJobContext, rec: GameRecord, m: GameMaterial): P
 }
 
 // ---- before the game: the assert or the assert-timeout ----------------------------------------------
-
-/** The kick-off's output S: the stake until the assert (or an assert-timeout) spends it. */
-const stakeVout = (claim: ClaimGraph): number =>
-  claim.spec.challengers.length + claim.assertConnectors.length;
 
 type Rung = { readonly rate: bigint; readonly id: string };
 
@@ -528,7 +529,7 @@ async function awaitAssert(
   // The assert's version shown now is kept: one mined later with other values is an equivocation.
   if (as !== undefined) await keepAssertVersion(ctx, rec, m, as);
   const ours = new Set(ownTxids(rec, 'game-assert-timeout'));
-  const s = await verifiedOutspend(ctx.backend, rec.kickoffTxid, stakeVout(m.claim));
+  const s = await verifiedOutspend(ctx.backend, rec.kickoffTxid, stakeVoutOf(m.claim));
   if (s.spent && s.txid !== undefined && s.txid !== assertTxid) {
     if (ours.has(s.txid)) {
       // Vigil's own assert-timeout, whose move to `timed-out` was lost: follow it there.
@@ -589,7 +590,7 @@ async function followAssertTimeout(
   m: GameMaterial,
   tip: number,
 ): Promise<string> {
-  const s = await verifiedOutspend(ctx.backend, rec.kickoffTxid, stakeVout(m.claim));
+  const s = await verifiedOutspend(ctx.backend, rec.kickoffTxid, stakeVoutOf(m.claim));
   const ours = new Set(ownTxids(rec, 'game-assert-timeout'));
   if (s.spent && s.txid !== undefined) {
     const deep = depth(s.spender.status, tip) >= ctx.confirmations;
@@ -766,6 +767,14 @@ async function play(
           gameTxPrevouts(gameTx(game, turn.id)),
         ),
       );
+      if (sent.kind === 'known') {
+        // Out already: if it waits in the mempool, a child may have to pay for it (game-move-cpfp.ts).
+        const status = (await ctx.backend.getTransaction(sent.txid))?.status;
+        if (status !== undefined && !status.confirmed) {
+          const bumped = await bumpMoveIfLagging(ctx, rec, m, turn.id, tip, facts.dueBy);
+          if (bumped !== undefined) return `${describeSend(turn.id, sent)}; ${bumped}`;
+        }
+      }
       return describeSend(turn.id, sent);
     }
     case 'disprove': {

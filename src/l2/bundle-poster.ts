@@ -42,6 +42,12 @@ export type BondReservations = {
   all(): Promise<Map<string, bigint>>;
   reserve(coin: string, epoch: bigint): Promise<void>;
   release(coin: string): Promise<void>;
+  /**
+   * Coins a game holds at the bond address to pay for its moves (the game job's children): never named
+   * in a bundle, and free again only once their claim is judged for good, even while not in a block.
+   */
+  held?(): Promise<Map<string, bigint>>;
+  releaseHeld?(coin: string): Promise<void>;
 };
 
 export type BundlePosterOptions = {
@@ -179,9 +185,17 @@ export function createBundlePoster(o: BundlePosterOptions): BundlePoster {
         reserved.delete(coin);
       }
     }
+    const held = (await reservations.held?.()) ?? new Map<string, bigint>();
+    for (const [coin, epoch] of held) {
+      if ((await o.settled?.(epoch)) === true) {
+        await reservations.releaseHeld?.(coin);
+        held.delete(coin);
+      }
+    }
     // Coins named in bundles on the registry count too (posted by a process whose reservations are gone).
     const named = new Set([
       ...reserved.keys(),
+      ...held.keys(),
       ...claims.flatMap((c) =>
         c.bundles
           .filter((b) => equalBytes(b.key, o.identity.key))

@@ -137,8 +137,10 @@ export class DisputeQueue {
   private gameCtx: GameJobContext | undefined;
   /** When the current worker last started a job (or was created). */
   private lastStart = Date.now();
-  /** Games with a run under way in this process: when it started (a token: an abandoned run leaves it). */
+  /** Games with a run under way in this process, and when it started (the run's token). */
   private readonly gameRuns = new Map<string, number>();
+  /** Games with an abandoned run still pending: at most one per game is ever left behind. */
+  private readonly abandonedRuns = new Set<string>();
   /** When the last run of each game that completed in this process started (ms). */
   private readonly lastGameRun = new Map<string, number>();
   private wedgeTimer: NodeJS.Timeout | undefined;
@@ -275,11 +277,18 @@ export class DisputeQueue {
         const deadline = this.options.gameRunDeadlineMs ?? GAME_RUN_DEADLINE_MS;
         const run = processGame(this.gameCtx, job.data as DisputeJobData);
         try {
-          const done = await within(run, deadline);
+          // A game with a run already abandoned waits for this one however long it takes: at most two runs
+          // of a game are ever pending, whatever Redis or a backend does.
+          const done = this.abandonedRuns.has(id) ? await run : await within(run, deadline);
           if (done === undefined) {
-            // Abandoned, not cancelled: it may still finish, and then its moves are compare-and-sets on the
-            // state it read and its transactions are written ahead, so a later run is never undone by it.
-            run.catch(() => undefined);
+            // Abandoned, not cancelled: it may still finish. Its state moves are compare-and-sets on the
+            // state it read and its transactions are written ahead under their ids, so its late writes
+            // change nothing a later run decided; a fee child it writes late is one more version.
+            this.abandonedRuns.add(id);
+            run.then(
+              () => this.abandonedRuns.delete(id),
+              () => this.abandonedRuns.delete(id),
+            );
             this.logger?.error(
               { game: id, deadlineMs: deadline },
               'a run of this game did not finish in time (I/O that never answered?): abandoned, the next run goes on',

@@ -22,7 +22,20 @@ export function redisClaimLedger(redis: RedisClient, prefix: string): ClaimLedge
  */
 export function redisBondReservations(redis: RedisClient, prefix: string) {
   const key = `${prefix}:claims:bond-coins`;
+  const games = `${prefix}:claims:game-coins`;
   return {
+    // Coins at the bond address a game holds for its fees (C_w's change, its children's outputs):
+    // released only once their claim is judged for good, whether in a block yet or not.
+    held: async (): Promise<Map<string, bigint>> => {
+      const h = await redis.hgetall(games);
+      return new Map(Object.entries(h).map(([coin, epoch]) => [coin, BigInt(epoch)]));
+    },
+    hold: async (coin: string, epoch: bigint): Promise<void> => {
+      await redis.hset(games, coin, epoch.toString());
+    },
+    releaseHeld: async (coin: string): Promise<void> => {
+      await redis.hdel(games, coin);
+    },
     all: async (): Promise<Map<string, bigint>> => {
       const h = await redis.hgetall(key);
       return new Map(Object.entries(h).map(([coin, epoch]) => [coin, BigInt(epoch)]));

@@ -47,7 +47,7 @@ import { type WatcherMetrics, watcherMetrics } from '../queue/metrics.ts';
 import { Lease } from '../store/lease.ts';
 import type { RedisClient } from '../store/redis.ts';
 import { type ClaimGames, type ClaimGamesOptions, createClaimGames, type HeldEpoch } from './claim-games.ts';
-import { redisClaimDocuments, redisClaimLedger } from './claim-ledger.ts';
+import { redisBondReservations, redisClaimDocuments, redisClaimLedger } from './claim-ledger.ts';
 import { claimSpend } from './claim-spend.ts';
 import {
   type GraphCoverageFacts,
@@ -840,6 +840,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
           metrics,
           logger: o.logger,
           materialOf: claimGames.materialOf,
+          holdCoin: redisBondReservations(o.redis, o.prefix).hold,
         });
       }
       queue.startWorker(ctx, game === undefined ? {} : { game });

@@ -19,36 +19,13 @@ import { takeBar } from '../../src/dispute/game/challenge-cpfp.ts';
 import { challengeId } from '../../src/dispute/game/claim-graph.ts';
 import { completeCovenantTx } from '../../src/dispute/game/claim-spend.ts';
 import { gameTx } from '../../src/dispute/game/game-graph.ts';
-import { MINER } from '../dispute/game/chain-play.ts';
-import { type GameSetup, gameSetup } from './game-play-setup.ts';
+import { type GameSetup, gameSetup, mineAtFloor } from './game-play-setup.ts';
 
 let s: GameSetup | undefined;
 afterEach(async () => {
   await s?.stop();
   s = undefined;
 });
-
-/**
- * One block as a market with a floor mines it: every mempool package (a transaction and its ancestors)
- * whose rate reaches `floorSatVb`, parents first. Regtest's own miner takes everything.
- */
-function mineAtFloor(g: GameSetup, floorSatVb: bigint): string[] {
-  const pool = g.c.chain.mempool;
-  const entry = (id: string) => pool.get(id) as MempoolEntry;
-  const chosen = new Set<string>();
-  for (const e of pool.entries.values()) {
-    const family = [...pool.ancestors(e.txid, true)].map(entry);
-    const fee = family.reduce((a, x) => a + x.fee, 0n);
-    const vsize = family.reduce((a, x) => a + x.vsize, 0);
-    if (fee >= floorSatVb * BigInt(vsize)) for (const x of family) chosen.add(x.txid);
-  }
-  const ordered = [...chosen].sort((a, b) => pool.ancestors(a).size - pool.ancestors(b).size);
-  g.c.chain.mine(
-    MINER,
-    ordered.map((id) => entry(id).tx),
-  );
-  return ordered;
-}
 
 /** The package of C_w and its child in the mempool: what it pays per kvB. */
 function packageOf(g: GameSetup, challengeTxid: string): { rate: bigint; total: bigint; ids: string[] } {
@@ -165,8 +142,11 @@ describe('w’s challenge under a fee market above its rate', () => {
       if (bumpedAt === undefined && said.includes('sent')) bumpedAt = g.c.chain.height;
       mineAtFloor(g, 1_000n);
     }
-    // Sent bumpAfterBlocks (2) blocks before the take can be mined, and not before.
+    // Sent bumpAfterBlocks (2) blocks before the take can be mined, and not before; once the package beats
+    // the take's bar, further runs (several a block) write nothing more.
     expect(bumpedAt).toBe(tc - 3);
+    for (let i = 0; i < 3; i++) await run(g);
+    expect(writtenChildren(await g.store.require(g.id))).toHaveLength(1);
     const pkg = packageOf(g, cw);
     expect(pkg.total).toBeGreaterThan(bar.fee);
     expect(pkg.rate).toBeGreaterThan(bar.rate);

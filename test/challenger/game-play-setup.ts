@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { EsploraBackend } from '../../src/bitcoin/backends/esplora.ts';
 import type { BitcoinBackend } from '../../src/bitcoin/backends/types.ts';
+import type { MempoolEntry } from '../../src/bitcoin/simnet/mempool.ts';
 import { type Simnet, startSimnet } from '../../src/bitcoin/simnet/start.ts';
 import { serializeTx, txidHex } from '../../src/bitcoin/tx/serialize.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
@@ -281,4 +282,26 @@ export async function operatorActs(
     return send(operatorSweep(c, 0, site), `sweep:${site}`);
   }
   return undefined;
+}
+
+/**
+ * One block as a market with a floor mines it: every mempool package (a transaction and its ancestors)
+ * whose rate reaches `floorSatVb`, parents first. Regtest's own miner takes everything.
+ */
+export function mineAtFloor(g: Pick<GameSetup, 'c'>, floorSatVb: bigint): string[] {
+  const pool = g.c.chain.mempool;
+  const entry = (id: string) => pool.get(id) as MempoolEntry;
+  const chosen = new Set<string>();
+  for (const e of pool.entries.values()) {
+    const family = [...pool.ancestors(e.txid, true)].map(entry);
+    const fee = family.reduce((a, x) => a + x.fee, 0n);
+    const vsize = family.reduce((a, x) => a + x.vsize, 0);
+    if (fee >= floorSatVb * BigInt(vsize)) for (const x of family) chosen.add(x.txid);
+  }
+  const ordered = [...chosen].sort((a, b) => pool.ancestors(a).size - pool.ancestors(b).size);
+  g.c.chain.mine(
+    MINER,
+    ordered.map((id) => entry(id).tx),
+  );
+  return ordered;
 }

@@ -121,14 +121,18 @@ describe('redrive of a dispute whose deadline is at risk', () => {
 });
 
 describe('a game run that never finishes', () => {
-  it('is abandoned at its deadline, and the game’s next run goes on instead of being skipped', async () => {
+  it('is abandoned at its deadline, and the game’s next run goes on (waited for, not abandoned too)', async () => {
     const p = `{vigil-test-${randomUUID()}}`;
     const q = new DisputeQueue({ connection: CONNECTION, prefix: p, gameRunDeadlineMs: 300 });
     let reads = 0;
     const game = q.bindGame({
-      // The first read never answers (I/O that hangs); the next finds no record, so the run ends at once.
+      // The first read never answers (I/O that hangs); the next answers late (after the deadline) that
+      // there is no record, so that run ends.
       store: {
-        get: () => (++reads === 1 ? new Promise(() => undefined) : Promise.resolve(undefined)),
+        get: () =>
+          ++reads === 1
+            ? new Promise(() => undefined)
+            : new Promise((resolve) => setTimeout(() => resolve(undefined), 600)),
       } as unknown as GameJobContext['store'],
       materialOf: async () => {
         throw new Error('not reached');
@@ -144,6 +148,8 @@ describe('a game run that never finishes', () => {
       await q.queue.add('game', { disputeId: 'g7-k00-w0' }, { jobId: 'game-run-1' });
       expect(await result('game-run-1')).toBe('abandoned after 300 ms: the next run goes on');
       await q.queue.add('game', { disputeId: 'g7-k00-w0' }, { jobId: 'game-run-2' });
+      // The game has a run abandoned already: this one is waited for past the deadline, never left behind
+      // too (at most two runs of a game pending).
       expect(await result('game-run-2')).toBe('record missing');
       expect(reads).toBe(2);
     } finally {

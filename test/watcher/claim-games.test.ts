@@ -23,7 +23,7 @@ import { claimDocumentHash } from '../../src/dispute/game/claim-document.ts';
 import { claimNeedsFor, claimOutput } from '../../src/dispute/game/claim-graph.ts';
 import { bondCoinMinimum, claimParameters } from '../../src/dispute/game/claim-parameters.ts';
 import type { GameStore } from '../../src/dispute/records/game-store.ts';
-import { type BondCoin, createBundlePoster } from '../../src/l2/bundle-poster.ts';
+import { type BondCoin, type BundlePosterOptions, createBundlePoster } from '../../src/l2/bundle-poster.ts';
 import { type ClaimRegistration, readClaimRegistration } from '../../src/l2/challenger-registry.ts';
 import { challengerRegistryAbi } from '../../src/l2/contracts/artifacts/abis.ts';
 import { DEVNET_OPERATOR } from '../../src/l2/devnet.ts';
@@ -168,8 +168,9 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
       proof.s,
     ]);
     const fx = makeClaimFixture({ shape, challengers: 1 });
-    const posterOf = (id: typeof identity, coins: BondCoin[]) =>
+    const posterOf = (id: typeof identity, coins: BondCoin[], extra: Partial<BundlePosterOptions> = {}) =>
       createBundlePoster({
+        ...extra,
         read: (_what, fn) => fn(pub),
         ...l2Sender({ url: on.anvil.rpcUrl, secret: VIGIL_L2_KEY, registry, timeoutMs: 5_000 }),
         address: registry,
@@ -203,12 +204,33 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
     expect(await posterOf(identity, [small]).post([await read()])).toMatchObject([
       { epoch, outcome: 'no-bond-coin' },
     ]);
+    // A coin a game holds for its fees (C_w's change, a child's output) is never named while its claim is
+    // open, in a block or not; once that claim is judged for good, the hold goes.
+    const coin: BondCoin = { txid: 'ef'.repeat(32), vout: 1, value: 5_000_000n };
+    const holds = new Map([[`${coin.txid}:${coin.vout}`, 2n]]);
+    const holding: BundlePosterOptions['reservations'] = {
+      all: async () => new Map(),
+      reserve: async () => undefined,
+      release: async () => undefined,
+      held: async () => new Map(holds),
+      releaseHeld: async (c) => {
+        holds.delete(c);
+      },
+    };
+    expect(
+      await posterOf(identity, [coin], { reservations: holding, settled: async () => false }).post([
+        await read(),
+      ]),
+    ).toMatchObject([{ epoch, outcome: 'no-bond-coin' }]);
+    expect(holds.size).toBe(1);
     // Past the bundle window: nothing is posted, and it says why.
     await pub.request({ method: 'anvil_mine' as never, params: ['0x40'] as never });
-    const coin: BondCoin = { txid: 'ef'.repeat(32), vout: 1, value: 5_000_000n };
-    expect(await posterOf(identity, [coin]).post([await read()])).toMatchObject([
-      { epoch, outcome: 'window-closed' },
-    ]);
+    expect(
+      await posterOf(identity, [coin], { reservations: holding, settled: async (e) => e === 2n }).post([
+        await read(),
+      ]),
+    ).toMatchObject([{ epoch, outcome: 'window-closed' }]);
+    expect(holds.size).toBe(0);
     expect((await read()).bundles).toEqual([]);
   }, 60_000);
 

@@ -17,6 +17,7 @@ import { taprootOutput } from '../../bitcoin/taproot/output.ts';
 import { txid, txVsize } from '../../bitcoin/tx/serialize.ts';
 import { SIGHASH_DEFAULT } from '../../bitcoin/tx/sighash.ts';
 import type { Prevout, Tx } from '../../bitcoin/tx/types.ts';
+import { equalBytes } from '../../core/bytes.ts';
 import { signKeyPathInput } from '../graph/challenge.ts';
 import { type ClaimGraph, challengeId } from './claim-graph.ts';
 import {
@@ -26,6 +27,10 @@ import {
   GAME_TX_VERSION,
   gameTx,
 } from './game-graph.ts';
+
+/** The kick-off's output S (the stake): the take and the assert spend it. */
+export const stakeVoutOf = (graph: ClaimGraph): number =>
+  graph.spec.challengers.length + graph.assertConnectors.length;
 
 /** C_w's output 1: w's change, the one output of the challenge nobody else can spend. */
 export const CHALLENGE_CHANGE_VOUT = 1;
@@ -124,6 +129,8 @@ export type ChildPlanInput = {
   readonly incremental: bigint;
   /** The most one child may pay (Vigil's absolute cap). */
   readonly maxFee: bigint;
+  /** The least a child pays on its own (the relay floor for its size: Core checks a child's own fee). */
+  readonly minFee?: bigint;
 };
 
 const ceilDiv = (a: bigint, b: bigint): bigint => (a + b - 1n) / b;
@@ -146,8 +153,9 @@ export function planChallengeChild(p: ChildPlanInput): ChildPlan {
   if (want <= 0n || (p.previous !== undefined && p.previous >= want)) {
     return { kind: 'wait', reason: 'the package pays the target already' };
   }
-  const least =
+  let least =
     p.previous === undefined ? 1n : p.previous + ceilDiv(p.incremental * BigInt(p.childVsize), 1000n);
+  if (p.minFee !== undefined && p.minFee > least) least = p.minFee;
   if (want < least) want = least;
   const limits: [bigint, string][] = [
     [(p.cap * vsize) / 1000n - p.parent.fee, `the package's rate would pass the cap (${p.cap} sat/kvB)`],
@@ -171,4 +179,109 @@ export function planChallengeChild(p: ChildPlanInput): ChildPlan {
   if (fee < least) return { kind: 'capped', reason: limited ?? 'no room' };
   const rate = packageRate(p.parent, p.childVsize, fee);
   return limited === undefined ? { kind: 'child', fee, rate } : { kind: 'child', fee, rate, limited };
+}
+
+// ---- the game's purse, and children of w's moves --------------------------------------------------
+
+/**
+ * A coin of w's the children spend (at w's key): C_w's change at first, then each child's output 0. A
+ * move's anchor holds 330 sats, too little to pay for a move, so a child of a move spends the anchor and
+ * the purse and returns the rest to w's key: the purse passes from child to child through the game.
+ */
+export type PurseCoin = { readonly txid: Uint8Array; readonly vout: number; readonly value: bigint };
+
+/** The purse before any child: C_w's change. */
+export function firstPurse(graph: ClaimGraph, w: number): PurseCoin {
+  const gtx = gameTx(graph, challengeId(w));
+  return { txid: txid(gtx.tx), vout: CHALLENGE_CHANGE_VOUT, value: challengeChangePrevout(graph, w).value };
+}
+
+const spendsCoin = (tx: Tx, coin: PurseCoin): boolean =>
+  tx.inputs.some((i) => i.vout === coin.vout && equalBytes(i.prevTxid, coin.txid));
+
+/**
+ * The purse now, from the children written (pure): from C_w's change, follow the child that spends each
+ * purse (the one paying most among those that spend it: each replaced the one before) to its output 0.
+ */
+export function currentPurse(
+  graph: ClaimGraph,
+  w: number,
+  children: readonly { tx: Tx; fee: bigint }[],
+): PurseCoin {
+  let purse = firstPurse(graph, w);
+  for (let guard = 0; guard <= children.length; guard++) {
+    let live: { tx: Tx; fee: bigint } | undefined;
+    for (const c of children)
+      if (spendsCoin(c.tx, purse) && (live === undefined || c.fee > live.fee)) live = c;
+    if (live === undefined) return purse;
+    purse = { txid: txid(live.tx), vout: 0, value: (live.tx.outputs[0] as { value: bigint }).value };
+  }
+  throw new Error('The children written form a loop');
+}
+
+/** The purse a child spends (its input 1 for a move's child, 0 for the challenge's). */
+export function pursePrevout(graph: ClaimGraph, w: number, value: bigint): Prevout {
+  return { value, script: challengeChangePrevout(graph, w).script };
+}
+
+/** A move of w's as its child needs it: the transaction and its anchor (the last output). */
+export function anchorOf(move: Tx): { vout: number; value: bigint; script: Uint8Array } {
+  const vout = move.outputs.length - 1;
+  const out = move.outputs[vout];
+  if (out === undefined || out.value !== GAME_CONNECTOR_VALUE) throw new Error('The move has no anchor');
+  return { vout, value: out.value, script: out.script };
+}
+
+/**
+ * The child of w's move `move` paying `fee`: its anchor and the purse, both w's, back to w's key as the
+ * next purse; signed by w (SIGHASH_DEFAULT).
+ */
+export function moveChildTx(
+  graph: ClaimGraph,
+  w: number,
+  move: Tx,
+  purse: PurseCoin,
+  fee: bigint,
+  secret: Uint8Array,
+): Tx {
+  const tx = unsignedMoveChild(graph, w, move, purse, fee);
+  const prevouts = moveChildPrevouts(graph, w, move, purse);
+  signKeyPathInput({ tx, prevouts }, 0, secret, SIGHASH_DEFAULT);
+  signKeyPathInput({ tx, prevouts }, 1, secret, SIGHASH_DEFAULT);
+  return tx;
+}
+
+export function moveChildPrevouts(graph: ClaimGraph, w: number, move: Tx, purse: PurseCoin): Prevout[] {
+  const a = anchorOf(move);
+  return [{ value: a.value, script: a.script }, pursePrevout(graph, w, purse.value)];
+}
+
+/** A move's child's size: two key-path inputs, one P2TR output. */
+export function moveChildVsize(graph: ClaimGraph, w: number, move: Tx, purse: PurseCoin): number {
+  const tx = unsignedMoveChild(graph, w, move, purse, 0n);
+  for (const i of tx.inputs) i.witness = [new Uint8Array(64)];
+  return txVsize(tx);
+}
+
+function unsignedMoveChild(graph: ClaimGraph, w: number, move: Tx, purse: PurseCoin, fee: bigint): Tx {
+  const a = anchorOf(move);
+  const holds = a.value + purse.value;
+  if (holds - fee < GAME_CONNECTOR_VALUE) {
+    throw new Error(
+      `A child paying ${fee} sats leaves less than 330 of the ${holds} its anchor and purse hold`,
+    );
+  }
+  const input = (prevTxid: Uint8Array, vout: number) => ({
+    prevTxid,
+    vout,
+    scriptSig: new Uint8Array(),
+    sequence: GAME_SEQUENCE_NO_LOCK,
+    witness: [] as Uint8Array[],
+  });
+  return {
+    version: GAME_TX_VERSION,
+    inputs: [input(txid(move), a.vout), input(purse.txid, purse.vout)],
+    outputs: [{ value: holds - fee, script: challengeChangePrevout(graph, w).script }],
+    locktime: 0,
+  };
 }

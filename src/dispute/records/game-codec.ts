@@ -46,6 +46,7 @@ const ROLES: readonly GameTxRole[] = [
   'game-assert-timeout',
   'game-refund',
   'game-challenge-cpfp',
+  'game-move-cpfp',
 ];
 
 export const gameEventTypes: readonly GameEventType[] = [

@@ -41,7 +41,9 @@ export type GameTxRole =
   | 'game-assert-timeout'
   | 'game-refund'
   /** A child of w's challenge paying for it (CPFP through w's change). */
-  | 'game-challenge-cpfp';
+  | 'game-challenge-cpfp'
+  /** A child of one of w's moves paying for it through its anchor and the game's purse. */
+  | 'game-move-cpfp';
 
 /** The transactions Vigil sends, as metrics and events name them. */
 export type SentTx = 'challenge' | 'assert-timeout' | 'disprove' | GameTxRole;
