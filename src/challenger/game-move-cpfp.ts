@@ -12,7 +12,7 @@
  *   Vigil follows up to its caps).
  *
  * Each child of a move replaces the one before (the same anchor and purse), is written ahead under
- * `move-cpfp:<move>@<fee>` and rebroadcast while the move is unconfirmed; a child of a later move
+ * `move-cpfp:<move>@<fee>~<purse>` and rebroadcast while the move is unconfirmed; a child of a later move
  * spends the output of the earlier one's latest child. Caps as for the challenge's child.
  */
 import { decodeTx } from '../bitcoin/codec/codec.ts';
@@ -59,20 +59,23 @@ export async function bumpMoveIfLagging(
   if (written === undefined || written.role !== 'game-move') return undefined;
   const moveTx = decodeTx(written.raw);
   const children = allChildren(rec);
+  // The purse passes through the children the backend knows: one written but refused, replaced or
+  // evicted made no output, and the coin it would have spent is free again.
+  const known: typeof children = [];
+  for (const c of children)
+    if ((await ctx.backend.getTransaction(txidHex(c.tx))) !== undefined) known.push(c);
   const prefix = moveCpfpPrefix(move);
-  const mine = children.filter((c) => c.id.startsWith(prefix)).sort((a, b) => (a.fee < b.fee ? -1 : 1));
+  const purse = currentPurse(
+    m.claim,
+    rec.w,
+    known.filter((c) => !c.id.startsWith(prefix)),
+  );
+  // This move's children on that purse (one on another purse spent a coin that is gone).
+  const mine = children
+    .filter((c) => c.id.startsWith(prefix) && spendsPurse(c.tx, purse))
+    .sort((a, b) => (a.fee < b.fee ? -1 : 1));
   const latest = mine.at(-1);
-  // This move's children all spend one purse: the one before them, whatever came after.
-  const purse: PurseCoin =
-    latest === undefined
-      ? currentPurse(m.claim, rec.w, children)
-      : purseSpentBy(latest.tx, children, m, rec.w);
   const said: string[] = [];
-  // The purse may be the output of an earlier child that left the mempool: it goes out again first.
-  const before = children.find((c) => txidHex(c.tx) === hashToDisplayHex(purse.txid));
-  if (before !== undefined && (await ctx.backend.getTransaction(txidHex(before.tx))) === undefined) {
-    said.push(await sendChild(ctx, rec, before.id, before.tx, before.fee, 'rebroadcast'));
-  }
   if (latest !== undefined) {
     said.push(await sendChild(ctx, rec, latest.id, latest.tx, latest.fee, 'rebroadcast'));
     await holdChildOutput(ctx, rec, latest.id);
@@ -128,7 +131,8 @@ export async function bumpMoveIfLagging(
     { game: rec.id, move, packageRate: current, to: plan.rate, estimate, left, near },
     "Vigil's move is not confirming: a child pays for it",
   );
-  const id = `${prefix}${plan.fee}`;
+  // The purse is in the id: a child on another purse is another transaction.
+  const id = `${prefix}${plan.fee}~${hashToDisplayHex(purse.txid).slice(0, 16)}:${purse.vout}`;
   const tx = moveChildTx(m.claim, rec.w, moveTx, purse, plan.fee, m.keys.secret);
   const sent = await sendChild(
     ctx,
@@ -143,22 +147,10 @@ export async function bumpMoveIfLagging(
   return sent;
 }
 
-/** The purse `child` spends: its input 1, valued from C_w's change or the child that made it. */
-function purseSpentBy(
-  child: Tx,
-  children: readonly { tx: Tx; fee: bigint }[],
-  m: GameMaterial,
-  w: number,
-): PurseCoin {
-  const input = child.inputs[1];
-  if (input === undefined) throw new Error("A move's child has no purse input");
-  const maker = children.find((c) => txidHex(c.tx) === hashToDisplayHex(input.prevTxid));
-  const value =
-    maker === undefined
-      ? currentPurse(m.claim, w, []).value
-      : (maker.tx.outputs[input.vout] as { value: bigint }).value;
-  return { txid: input.prevTxid, vout: input.vout, value };
-}
+const spendsPurse = (tx: Tx, purse: PurseCoin): boolean =>
+  tx.inputs.some(
+    (i) => i.vout === purse.vout && hashToDisplayHex(i.prevTxid) === hashToDisplayHex(purse.txid),
+  );
 
 async function sendChild(
   ctx: GameJobContext,

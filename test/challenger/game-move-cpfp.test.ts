@@ -60,7 +60,7 @@ describe('Vigil’s own moves under a fee market above the graph’s rate', () =
     g.sim.setFeeRate(feeRateFromSatPerVb(20));
     expect(mineAtFloor(g, 15n)).not.toContain(firstTxid);
     const said = await run(g);
-    expect(said).toMatch(/the child move-cpfp:[^@]+@\d+ \(\d+ sats\) sent/);
+    expect(said).toMatch(/the child move-cpfp:[^@]+@\d+~[0-9a-f]{16}:\d+ \(\d+ sats\) sent/);
     const rec = await g.store.require(g.id);
     const [child] = childrenOf(rec);
     expect(childrenOf(rec)).toHaveLength(1);
@@ -74,8 +74,13 @@ describe('Vigil’s own moves under a fee market above the graph’s rate', () =
     const pkg = [firstTxid, child?.[1].txid as string].map((id) => pool.get(id) as MempoolEntry);
     const rate = (pkg.reduce((a, e) => a + e.fee, 0n) * 1000n) / BigInt(pkg.reduce((a, e) => a + e.vsize, 0));
     expect(rate).toBeGreaterThanOrEqual(20_000n);
-    // A second run in the same block writes nothing more.
+    // A second run in the same block writes nothing more; a child dropped from the mempool goes out again.
     await run(g);
+    expect(childrenOf(await g.store.require(g.id))).toHaveLength(1);
+    pool.removeWithDescendants(child?.[1].txid as string);
+    expect(pool.get(child?.[1].txid as string)).toBeUndefined();
+    await run(g);
+    expect(pool.get(child?.[1].txid as string)).toBeDefined();
     expect(childrenOf(await g.store.require(g.id))).toHaveLength(1);
 
     expect(mineAtFloor(g, 15n)).toEqual([firstTxid, child?.[1].txid]);
