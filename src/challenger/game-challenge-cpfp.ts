@@ -19,7 +19,7 @@
 import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
 import { decodeTx } from '../bitcoin/codec/codec.ts';
 import { feeRateFromSatPerVb } from '../bitcoin/codec/fee-rate.ts';
-import { txVsize } from '../bitcoin/tx/serialize.ts';
+import { txidHex, txVsize } from '../bitcoin/tx/serialize.ts';
 import type { Tx } from '../bitcoin/tx/types.ts';
 import {
   CHALLENGE_CHANGE_VOUT,
@@ -109,7 +109,7 @@ export async function bumpChallengeIfLagging(
   const children = writtenChildren(rec);
   const latest = children.at(-1);
   const rebroadcast = latest === undefined ? undefined : await sendChild(ctx, rec, m, latest.id, latest.fee);
-  if (latest !== undefined) await holdChildOutput(ctx, rec, latest.id);
+  if (latest !== undefined) await holdChildOutput(ctx, rec, latest.txid);
 
   const parent = challengeParent(m.claim, rec.w, txVsize(decodeTx(written.raw)));
   const childVsize = challengeChildVsize(m.claim, rec.w);
@@ -179,14 +179,14 @@ export async function bumpChallengeIfLagging(
   );
   const id = `${CHALLENGE_CPFP_PREFIX}${plan.fee}`;
   const sent = await sendChild(ctx, rec, m, id, plan.fee);
-  await holdChildOutput(ctx, rec, id);
+  // The bytes are deterministic (same fee, same signature), so the txid need not be read back.
+  await holdChildOutput(ctx, rec, txidHex(challengeChildTx(m.claim, rec.w, plan.fee, m.keys.secret)));
   return sent;
 }
 
-/** The next purse (a child's output 0) is held from the bundle poster as soon as the child is written. */
-export async function holdChildOutput(ctx: GameJobContext, rec: GameRecord, id: string): Promise<void> {
-  const written = (await ctx.store.require(rec.id)).sent.get(id);
-  if (written !== undefined) await ctx.holdCoin?.(`${written.txid}:0`, rec.epoch);
+/** The next purse (output 0 of child `txid`) is held from the bundle poster as soon as the child is written. */
+export async function holdChildOutput(ctx: GameJobContext, rec: GameRecord, txid: string): Promise<void> {
+  await ctx.holdCoin?.(`${txid}:0`, rec.epoch);
 }
 
 async function sendChild(

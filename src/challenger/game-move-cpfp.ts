@@ -23,20 +23,14 @@ import {
   moveChildPrevouts,
   moveChildTx,
   moveChildVsize,
-  type PurseCoin,
   packageRate,
   planChallengeChild,
+  spendsCoin,
 } from '../dispute/game/challenge-cpfp.ts';
 import { spendDecision } from '../dispute/plan/spend-policy.ts';
 import type { GameRecord } from '../dispute/records/game-types.ts';
 import { maxFeeSat } from '../sender/send.ts';
-import {
-  allChildren,
-  childSettings,
-  holdChildOutput,
-  liveChild,
-  minChildFee,
-} from './game-challenge-cpfp.ts';
+import { allChildren, childSettings, holdChildOutput, minChildFee } from './game-challenge-cpfp.ts';
 import type { GameJobContext, GameMaterial } from './game-context.ts';
 import { checkedTx, sendGameTx } from './game-send.ts';
 
@@ -72,22 +66,20 @@ export async function bumpMoveIfLagging(
   );
   // This move's children on that purse (one on another purse spent a coin that is gone).
   const mine = children
-    .filter((c) => c.id.startsWith(prefix) && spendsPurse(c.tx, purse))
+    .filter((c) => c.id.startsWith(prefix) && spendsCoin(c.tx, purse))
     .sort((a, b) => (a.fee < b.fee ? -1 : 1));
   const latest = mine.at(-1);
   const said: string[] = [];
   if (latest !== undefined) {
     said.push(await sendChild(ctx, rec, latest.id, latest.tx, latest.fee, 'rebroadcast'));
-    await holdChildOutput(ctx, rec, latest.id);
+    await holdChildOutput(ctx, rec, txidHex(latest.tx));
   }
 
   const settings = childSettings(ctx);
   const childVsize = moveChildVsize(m.claim, rec.w, moveTx, purse);
   const parent = { fee: written.fee, vsize: txVsize(moveTx), change: purse.value + 330n };
-  const live = await liveChild(
-    ctx,
-    mine.map((c) => ({ ...c, txid: txidHex(c.tx) })),
-  );
+  // The child that pays now: this move's highest-paying one the backend knows.
+  const live = mine.filter((c) => known.includes(c)).at(-1);
   const current = packageRate(parent, childVsize, live?.fee);
   const left = dueBy === undefined ? Number.POSITIVE_INFINITY : dueBy - (tip + 1);
   const waited = tip - Math.max(written.height, latest?.height ?? 0);
@@ -143,14 +135,9 @@ export async function bumpMoveIfLagging(
     'new',
     moveChildPrevouts(m.claim, rec.w, moveTx, purse),
   );
-  await holdChildOutput(ctx, rec, id);
+  await holdChildOutput(ctx, rec, txidHex(tx));
   return sent;
 }
-
-const spendsPurse = (tx: Tx, purse: PurseCoin): boolean =>
-  tx.inputs.some(
-    (i) => i.vout === purse.vout && hashToDisplayHex(i.prevTxid) === hashToDisplayHex(purse.txid),
-  );
 
 async function sendChild(
   ctx: GameJobContext,

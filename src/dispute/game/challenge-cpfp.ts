@@ -196,7 +196,8 @@ export function firstPurse(graph: ClaimGraph, w: number): PurseCoin {
   return { txid: txid(gtx.tx), vout: CHALLENGE_CHANGE_VOUT, value: challengeChangePrevout(graph, w).value };
 }
 
-const spendsCoin = (tx: Tx, coin: PurseCoin): boolean =>
+/** Whether `tx` spends `coin`. */
+export const spendsCoin = (tx: Tx, coin: PurseCoin): boolean =>
   tx.inputs.some((i) => i.vout === coin.vout && equalBytes(i.prevTxid, coin.txid));
 
 /**
