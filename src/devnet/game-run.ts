@@ -59,7 +59,7 @@ import { settled } from './pacer.ts';
 import { startL2Side } from './run-chains.ts';
 import { DEVNET_NETWORK, type Say, StopStack, WATCHER_COINS, watcherScript } from './run-context.ts';
 import { chooseOperator } from './run-operator.ts';
-import { storyLogger } from './run-story.ts';
+import { redactUrl, storyLogger } from './run-story.ts';
 
 export type GameRunOptions = {
   redis: RedisClient;
@@ -73,6 +73,13 @@ export type GameRunOptions = {
   behaviour?: GameOperatorBehaviour;
   logLevel?: string;
   logger?: Logger;
+  /**
+   * An external Bitcoin Core regtest node instead of the in-process simnet: every game transaction goes
+   * to it through `sendrawtransaction` with Core's default arguments, and its blocks come from
+   * `generatetoaddress` (and `generateblock` where a move is shown with another witness).
+   */
+  bitcoinRpc?: string;
+  bitcoinCookieFile?: string;
   /** Give up after this many Bitcoin blocks (default 300). */
   maxBlocks?: number;
   /** Least time between two Bitcoin blocks (default 20 ms). */
@@ -96,6 +103,8 @@ export type GameClaimSummary = {
     /** What ended it on chain: the transaction (`slash:reveal`, …) and the output it spent. */
     endedBy: string | undefined;
     endedAt: string | undefined;
+    /** The transaction that ended it, as the chain has it. */
+    endedTxid: string | undefined;
     moves: number;
     /** Children Vigil wrote to pay for its challenge (CPFP; the latest replaced the others). */
     challengeChildren: number;
@@ -129,6 +138,10 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
   }
   const fault: ProgramFault = faultName === 'none' ? undefined : faultName;
   const behaviour = o.behaviour ?? {};
+  if (behaviour.feeSpike && o.bitcoinRpc !== undefined) {
+    // The spike is a market everyone's estimator sees; a Core node estimates from its own history.
+    throw new VigilError('--operator fee-spike needs the in-process simnet (it sets the fee estimate)');
+  }
   const prefix = `{vigil-devnet-game-${randomUUID()}}`;
   const graphDir = await mkdtemp(join(tmpdir(), 'vigil-devnet-claims-'));
   const stops = new StopStack();
@@ -168,7 +181,9 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
     await feed.ingester.syncTo(await pub.getBlockNumber());
     const epochs = gameEpochsOf(feed.derivation);
     // 3. Bitcoin: the operator's purse, Vigil's bond coins and wallet, all mature.
-    const bitcoin = await connectDevnetBitcoin({});
+    const bitcoin = await connectDevnetBitcoin(
+      o.bitcoinRpc === undefined ? {} : { bitcoinRpc: o.bitcoinRpc, cookieFile: o.bitcoinCookieFile },
+    );
     stops.push(() => bitcoin.stop());
     const secrets = devnetOperatorSecrets();
     const operatorKey = devnetOperatorKeys();
@@ -179,9 +194,14 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
     // The wallet funds no game transaction, but the watcher checks it as it would in a daemon.
     await bitcoin.mine(WATCHER_COINS, addressForScript(watcherScript(), DEVNET_NETWORK) as string);
     await bitcoin.mine(100);
-    const [purse] = await bitcoin.backend.getUtxos(operatorAddress(operatorKey.operator));
+    // The coin just mined: on a regtest node used before, an older one may be spent in its mempool.
+    const [purse] = (await bitcoin.backend.getUtxos(operatorAddress(operatorKey.operator))).sort(
+      (x, y) => (y.height ?? 0) - (x.height ?? 0),
+    );
     if (purse === undefined) throw new VigilError('The devnet operator has no coin to claim with');
-    say(`bitcoin: in-process simnet; Vigil's bond address holds ${BOND_COINS} coins`);
+    const node =
+      o.bitcoinRpc === undefined ? 'in-process simnet' : `regtest node at ${redactUrl(o.bitcoinRpc)}`;
+    say(`bitcoin: ${node}; Vigil's bond address holds ${BOND_COINS} coins`);
     // 4. The watcher, as `vigil watch` composes it with the registry; it registers its key first.
     const side = createGameWatcher({
       redis: o.redis,
@@ -384,6 +404,7 @@ function summarise(
         outcome: rec.outcome,
         endedBy: rec.end?.by,
         endedAt: rec.end?.site,
+        endedTxid: rec.end?.txid,
         moves: rec.progress?.moves ?? 0,
         challengeChildren: [...rec.sent.values()].filter((t) => t.role === 'game-challenge-cpfp').length,
       };

@@ -27,8 +27,8 @@ describe('vigil devnet --game options', () => {
 
   it('refuses what a game run does not do, before anything starts', async () => {
     await expect(
-      runGameCommand({ ...base, bitcoinRpc: 'http://u:p@127.0.0.1:18443' }, noRedis),
-    ).rejects.toThrow(/in-process simnet only/);
+      runGameCommand({ ...base, operator: 'fee-spike', bitcoinRpc: 'http://u:p@127.0.0.1:18443' }, noRedis),
+    ).rejects.toThrow(/fee-spike needs the in-process simnet/);
     await expect(runGameCommand({ ...base, exportBundles: '/tmp/x' }, noRedis)).rejects.toThrow(
       /a game run has none/,
     );

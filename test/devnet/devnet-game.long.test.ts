@@ -6,10 +6,13 @@
  * the same run are left alone. Then one lying operator that stops answering at each round in turn, and
  * one that never asserts: Vigil takes the timeout of the round it stopped at (or the assert-timeout).
  * Last, one that shows the mempool one version of a move and has a block mine another (one txid, another
- * value): Vigil proves the equivocation on the move's output and D is slashed there.
+ * value): Vigil proves the equivocation on the move's output and D is slashed there. The timeout and the
+ * equivocation once more through an external regtest node (`--bitcoin-rpc`: the simnet's RPC front
+ * reached over HTTP as Bitcoin Core would be, blocks from `generatetoaddress` and `generateblock`).
  */
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startSimnet } from '../../src/bitcoin/simnet/start.ts';
 import { type GameRunSummary, runDevnetGame } from '../../src/devnet/game-run.ts';
 import { PROGRAM_FAULTS } from '../../src/machine/programs/faults.ts';
 import { REDIS_URL } from '../../testkit/queue/scenario.ts';
@@ -23,11 +26,16 @@ afterAll(async () => {
 
 const EPOCHS = 3;
 
-async function run(fault: string, behaviour: Parameters<typeof runDevnetGame>[0]['behaviour'] = {}) {
+async function run(
+  fault: string,
+  behaviour: Parameters<typeof runDevnetGame>[0]['behaviour'] = {},
+  bitcoinRpc?: string,
+) {
   const lines: string[] = [];
   const summary = await runDevnetGame({
     redis,
     redisUrl: REDIS_URL,
+    ...(bitcoinRpc === undefined ? {} : { bitcoinRpc }),
     epochs: EPOCHS,
     seed: findBitingSeed(fault, EPOCHS).seed,
     fault,
@@ -134,4 +142,34 @@ describe('vigil devnet --game: a lying operator that signs two values under one 
       );
     },
   );
+});
+
+describe('vigil devnet --game --bitcoin-rpc: the same game through an external regtest node', () => {
+  const fault = 'vote-counted-twice';
+  it.each([
+    ['silent-at:answer3', { silentAt: 'answer3' }, /^timeout:/],
+    ['equivocate-at:answer2', { equivocateAt: 'answer2' }, /^slash:answer2$/],
+  ])('operator %s: the game ends as on the simnet, in that node’s chain', async (_name, behaviour, by) => {
+    const node = await startSimnet();
+    try {
+      const url = new URL(node.rpcUrl);
+      url.username = node.rpcAuth.user;
+      url.password = node.rpcAuth.password;
+      const { summary, why } = await run(fault, behaviour, url.toString());
+      expect(summary.problems, why).toEqual([]);
+      expect(frauds(summary).length, why).toBeGreaterThan(0);
+      for (const c of frauds(summary)) {
+        expect(c.game?.outcome, why).toBe('operator-slashed');
+        expect(c.game?.endedBy, why).toMatch(by);
+        expect(node.chain.findTx(c.game?.endedTxid as string)?.block, why).toBeDefined();
+      }
+      console.info(
+        `--bitcoin-rpc, ${_name}: ${frauds(summary)
+          .map((c) => `epoch ${c.epoch} ended by ${c.game?.endedBy}`)
+          .join('; ')}; the node at height ${node.chain.height}`,
+      );
+    } finally {
+      await node.stop();
+    }
+  });
 });

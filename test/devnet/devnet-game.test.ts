@@ -4,16 +4,26 @@
  * bundle and answers every round from its own build of the governance program; Vigil's watcher judges
  * every kick-off and plays its games as jobs on the simnet. A faulty operator is slashed at a step of its
  * fault's rule in every epoch its fault touched; its true claims are left alone and taken back.
+ *
+ * Bitcoin here is an external regtest node given as `--bitcoin-rpc` would give it (the simnet's own RPC
+ * front, started by the test and reached over HTTP like a Bitcoin Core node): every transaction of the
+ * game goes to it through `sendrawtransaction` with Core's default arguments.
  */
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Simnet, startSimnet } from '../../src/bitcoin/simnet/start.ts';
 import { runDevnetGame } from '../../src/devnet/game-run.ts';
 import { REDIS_URL } from '../../testkit/queue/scenario.ts';
 import { FAULT_RULE_LABEL } from '../governance/fault-cases.ts';
 import { findBitingSeed } from './fault-seeds.ts';
 
 const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
+let node: Simnet;
+beforeAll(async () => {
+  node = await startSimnet();
+});
 afterAll(async () => {
+  await node.stop();
   await redis.quit();
 });
 
@@ -22,9 +32,13 @@ describe('vigil devnet --game', () => {
     const fault = 'vote-counted-twice';
     const bite = findBitingSeed(fault, 3);
     const lines: string[] = [];
+    const url = new URL(node.rpcUrl);
+    url.username = node.rpcAuth.user;
+    url.password = node.rpcAuth.password;
     const summary = await runDevnetGame({
       redis,
       redisUrl: REDIS_URL,
+      bitcoinRpc: url.toString(),
       epochs: 3,
       seed: bite.seed,
       fault,
@@ -33,6 +47,8 @@ describe('vigil devnet --game', () => {
     const why = `${lines.join('\n')}\n${JSON.stringify(summary, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 2)}`;
     expect(summary.problems, why).toEqual([]);
     expect(summary.ok, why).toBe(true);
+    expect(lines.join('\n')).toContain('bitcoin: regtest node at');
+    expect(lines.join('\n')).not.toContain(node.rpcAuth.password);
     const frauds = summary.claims.filter((c) => c.fraud);
     expect(frauds.length, why).toBeGreaterThan(0);
     expect(
@@ -44,6 +60,10 @@ describe('vigil devnet --game', () => {
       expect(c.game?.endedBy, why).toBe(`slash:${c.game?.endedAt}`);
       expect(c.end, why).toBe('slashed');
       expect(c.narrowed?.at, why).toMatch(FAULT_RULE_LABEL[fault] as RegExp);
+      // The slash is in that node's chain, not only in Vigil's records.
+      const endTxid = c.game?.endedTxid;
+      expect(endTxid, why).toBeDefined();
+      expect(node.chain.findTx(endTxid as string)?.block, why).toBeDefined();
     }
     for (const c of summary.claims.filter((x) => !x.fraud)) {
       expect(c.game, why).toBeUndefined();

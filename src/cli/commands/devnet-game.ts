@@ -14,6 +14,7 @@ export type GameCommandOptions = {
   seed?: number;
   scenario?: string;
   bitcoinRpc?: string;
+  bitcoinCookieFile?: string;
   exportBundles?: string;
   json?: boolean;
   redisUrl: string;
@@ -47,9 +48,9 @@ export async function runGameCommand(
   withRedis: (url: string, run: (redis: RedisClient, url: string) => Promise<void>) => Promise<void>,
 ): Promise<void> {
   const behaviour = gameBehaviour(opts.operator);
-  if (opts.bitcoinRpc !== undefined)
+  if (opts.bitcoinRpc !== undefined && behaviour.feeSpike)
     throw new UsageError(
-      '--game runs on the in-process simnet only: the run against a Bitcoin Core regtest node is not built yet',
+      '--operator fee-spike needs the in-process simnet: it sets the fee estimate, which a Core node makes from its own history',
     );
   if (opts.exportBundles !== undefined)
     throw new UsageError('--export-bundles exports Part II disputes; a game run has none');
@@ -79,6 +80,8 @@ export async function runGameCommand(
         ...(opts.scenario === undefined ? {} : { scenarioFile: opts.scenario }),
         fault: opts.fault,
         behaviour,
+        ...(opts.bitcoinRpc === undefined ? {} : { bitcoinRpc: opts.bitcoinRpc }),
+        ...(opts.bitcoinCookieFile === undefined ? {} : { bitcoinCookieFile: opts.bitcoinCookieFile }),
         logLevel: opts.logLevel,
         signal: abort.signal,
         say: out,
