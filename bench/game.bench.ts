@@ -6,6 +6,7 @@
  * search, the reveal, the second search to the root's last write, RV1). Baseline in the same run: one
  * machine run of the epoch without the chain. Heap figures are retained heap after a forced collection.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
@@ -18,7 +19,10 @@ import { MAINNET_SEARCH } from '../src/dispute/game/grid.ts';
 import {
   type CheckpointOptions,
   checkpointedView,
+  gameViewOptions,
   type HonestView,
+  runHonest,
+  viewOfHonestRun,
   viewOfRun,
 } from '../src/dispute/game/honest-view.ts';
 import type { MoveValues } from '../src/dispute/game/move-values.ts';
@@ -34,6 +38,7 @@ import { wordOf } from '../src/machine/isa.ts';
 import { buildGovernanceProgram } from '../src/machine/programs/governance.ts';
 import { encodeInputsTape } from '../src/machine/programs/inputs-tape.ts';
 import { Tape } from '../src/machine/tape.ts';
+import { runHonestOnThread } from '../src/watcher/honest-run-thread.ts';
 import { type BenchFigure, type Benchmark, withRatio } from './harness.ts';
 
 setFlagsFromString('--expose-gc');
@@ -109,14 +114,14 @@ function checkpointed(tape: Tape, options: CheckpointOptions) {
  * one alone with its checkpointed view kept across turns (a daemon that keeps it per dispute), and the
  * last turn with a view built afresh (just restarted). Baseline in the same run: the game played once.
  */
-async function turnFigures(): Promise<BenchFigure[]> {
-  const tape = tapeOf(100);
-  const vigilView = checkpointedView(program, tape, { maxSteps: MAX_STEPS });
-  const operatorView = checkpointedView(program, tape, { maxSteps: MAX_STEPS });
+/**
+ * The game of `turnFigures` played turn by turn from an in-memory chain of the moves' values, Vigil's
+ * turns on `vigilView` (kept across turns, as a daemon keeps it per dispute), the lying operator's on
+ * `operatorView`. Each of Vigil's turns is timed: it is synchronous, on the thread that plays it.
+ */
+function playTurns(tape: Tape, vigilView: HonestView, operatorView: HonestView) {
   const claimed = vigilView.result ^ 1n;
   const ctx = contextOf(tape, claimed);
-  const straight = play(tape, vigilView, operatorView);
-
   let assert: MoveValues | undefined;
   const moves = new Map<string, MoveValues>();
   const chain = () => ({ ...(assert === undefined ? {} : { assert }), moves });
@@ -125,17 +130,17 @@ async function turnFigures(): Promise<BenchFigure[]> {
       operator: SILENT_OPERATOR,
       challenger: ruleChallenger(ctx, MAINNET_SEARCH, view),
     });
-  // Its own view, not warmed by the straight game: the turns take and cache the snapshots themselves.
-  const turnView = checkpointedView(program, tape, { maxSteps: MAX_STEPS });
   let turns = 0;
   let totalMs = 0;
   let lastMs = 0;
+  let maxMs = 0;
   let end: GameTurn | undefined;
   for (let guard = 0; guard < 100 && end === undefined; guard++) {
     const t1 = performance.now();
-    const v = vigilTurn(turnView);
+    const v = vigilTurn(vigilView);
     lastMs = performance.now() - t1;
     totalMs += lastMs;
+    maxMs = Math.max(maxMs, lastMs);
     turns++;
     if (v.kind === 'move') {
       moves.set(v.id, v.values);
@@ -154,6 +159,17 @@ async function turnFigures(): Promise<BenchFigure[]> {
   if (end?.kind !== 'disprove' || !end.leaf.startsWith('read-value')) {
     throw new Error(`The bench game ended with ${end?.kind}, not Vigil's RV1 disprove`);
   }
+  return { turns, totalMs, lastMs, maxMs, vigilTurn };
+}
+
+async function turnFigures(): Promise<BenchFigure[]> {
+  const tape = tapeOf(100);
+  const vigilView = checkpointedView(program, tape, { maxSteps: MAX_STEPS });
+  const operatorView = checkpointedView(program, tape, { maxSteps: MAX_STEPS });
+  const straight = play(tape, vigilView, operatorView);
+  // Its own view, not warmed by the straight game: the turns take and cache the snapshots themselves.
+  const turnView = checkpointedView(program, tape, { maxSteps: MAX_STEPS });
+  const { turns, totalMs, lastMs, vigilTurn } = playTurns(tape, turnView, operatorView);
 
   // A daemon just restarted: its view built afresh, then the last turn.
   const t2 = performance.now();
@@ -187,8 +203,62 @@ async function turnFigures(): Promise<BenchFigure[]> {
   ];
 }
 
+/**
+ * The daemon's first run of a game's epoch (src/watcher/honest-run-thread.ts): on the main thread, the
+ * longest the event loop stood still is the whole run; on its own thread, what the caller waits for is
+ * the same run plus the thread's start, and the loop keeps turning (the leases, job locks, /healthz).
+ */
+async function honestThreadFigures(): Promise<BenchFigure[]> {
+  const tape = tapeOf(1_000);
+  const stall = async <T>(work: () => T | Promise<T>) => {
+    const h = monitorEventLoopDelay({ resolution: 10 });
+    h.enable();
+    // One turn of the loop first, so the histogram has seen it idle.
+    await new Promise((r) => setTimeout(r, 20));
+    const t0 = performance.now();
+    const value = await work();
+    const ms = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 20));
+    h.disable();
+    return { value, ms, maxStallMs: h.max / 1e6 };
+  };
+  // Before: the view's default (8 snapshots) run on the main thread. Now: the daemon's (gameViewOptions).
+  const here = await stall(() => runHonest(program, tape, { maxSteps: MAX_STEPS }));
+  const there = await stall(() => runHonestOnThread(program, tape, gameViewOptions(MAINNET_SEARCH)));
+  const operatorView = viewOfHonestRun(program, tape, here.value);
+  const before = playTurns(tape, viewOfHonestRun(program, tape, here.value), operatorView);
+  const now = playTurns(tape, viewOfHonestRun(program, tape, there.value), operatorView);
+  return [
+    withRatio({
+      name: 'dispute.game.honestThread.waitMs',
+      value: Math.round(there.ms),
+      unit: "ms, the first run of a 1,000-input epoch on its own thread with the daemon's options, start included (baseline: the view's defaults on the main thread)",
+      baseline: Math.round(here.ms),
+    }),
+    withRatio({
+      name: 'dispute.game.honestThread.maxStallMs',
+      value: Math.round(there.maxStallMs),
+      unit: 'ms, the longest the event loop stood still meanwhile (baseline: the run on the main thread)',
+      baseline: Math.round(here.maxStallMs),
+    }),
+    withRatio({
+      name: 'dispute.game.honestThread.longestTurnMs',
+      value: Math.round(now.maxMs),
+      unit: `ms, Vigil's longest turn of the game to RV1 (${now.turns} turns), on the daemon's view (baseline: the view's defaults)`,
+      baseline: Math.round(before.maxMs),
+    }),
+    withRatio({
+      name: 'dispute.game.honestThread.allTurnsMs',
+      value: Math.round(now.totalMs),
+      unit: "ms, all of Vigil's turns, on the daemon's view (baseline: the view's defaults)",
+      baseline: Math.round(before.totalMs),
+    }),
+  ];
+}
+
 export const benchmarks: Benchmark[] = [
   { name: 'dispute.game.turn', run: turnFigures },
+  { name: 'dispute.game.honestThread', run: honestThreadFigures },
   {
     name: 'dispute.game.small',
     run: async () => {

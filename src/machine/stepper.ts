@@ -92,7 +92,8 @@ export class Stepper {
     return {
       count: this.#count,
       pc: this.#pc,
-      h: this.#h,
+      // A copy: the chain's links are views of a shared slab, which a snapshot must not hold (or send).
+      h: this.#h.slice(),
       memory: new Map(this.#memory),
       writers: new Map(this.#writers),
       stopped: this.#stopped,

@@ -35,7 +35,7 @@ import type { ClaimGraph } from '../dispute/game/claim-graph.ts';
 import { type ImportedClaim, importClaimGraphYielding } from '../dispute/game/claim-import.ts';
 import { readKickoff } from '../dispute/game/claim-spend.ts';
 import { gameTx } from '../dispute/game/game-graph.ts';
-import { checkpointedView, type HonestView } from '../dispute/game/honest-view.ts';
+import { gameViewOptions, type HonestView, runHonest, viewOfHonestRun } from '../dispute/game/honest-view.ts';
 import type { GameClaim } from '../dispute/game/key-plan.ts';
 import type { SignerKeys } from '../dispute/game/signer-keys.ts';
 import { type GraphDefect, GraphImportError } from '../dispute/graph/errors.ts';
@@ -46,6 +46,7 @@ import { type ClaimRegistration, listedChallengers } from '../l2/challenger-regi
 import type { ClaimFollower } from '../l2/claim-follower.ts';
 import { wordOf } from '../machine/isa.ts';
 import type { Tape } from '../machine/tape.ts';
+import type { HonestRunner } from './honest-run-thread.ts';
 
 /** One ended epoch as the governance program runs it (the L2 epoch source's `epochTape`). */
 export type EpochTape = {
@@ -90,6 +91,11 @@ export type ClaimGamesOptions = {
   readonly documentOf: (epoch: bigint) => Promise<string | undefined>;
   /** The epoch as the governance program runs it, once ended and final on the L2. */
   readonly epochTape: (epoch: bigint) => EpochTape | undefined;
+  /**
+   * Where the program's honest run of an epoch is made, once per game (default: on the caller's thread;
+   * the daemon gives `runHonestOnThread`, since a mainnet epoch is seconds of CPU).
+   */
+  readonly honestRunner?: HonestRunner;
   readonly backend: BitcoinBackend;
   readonly network: BitcoinNetwork;
   /** Vigil's claim parameters for the network (never the document's). */
@@ -181,6 +187,7 @@ function memoryLedger(): ClaimLedger {
 
 export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
   const shape = o.params.shape;
+  const honestRunner: HonestRunner = o.honestRunner ?? (async (p, t, opts) => runHonest(p, t, opts));
   const ledger = o.ledger ?? memoryLedger();
   const documents = o.documents ?? memoryDocuments();
   /** The epochs of the unresolved games at the last `retain` (undefined before the first). */
@@ -471,8 +478,10 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
   }
 
   /** Vigil's run of the epoch on the program, held to the model's root (a mismatch is Vigil's own bug). */
-  function honestOf(claim: ClaimGraph, tape: EpochTape): HonestView {
-    const view = checkpointedView(claim.spec.program, tape.tape, { maxSteps: 2 ** shape.depth });
+  async function honestOf(claim: ClaimGraph, tape: EpochTape): Promise<HonestView> {
+    const program = claim.spec.program;
+    const run = await honestRunner(program, tape.tape, gameViewOptions(shape));
+    const view = viewOfHonestRun(program, tape.tape, run);
     if (view.result !== wordOf(tape.root)) {
       throw new VigilError(
         `The governance program's run of epoch ${tape.epoch} halts on another root than the model's: Vigil will not play on it`,
@@ -513,7 +522,7 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     const material: GameMaterial = {
       claim,
       sigs: entry.claim.sigs,
-      honest: honestOf(claim, entry.tape),
+      honest: await honestOf(claim, entry.tape),
       keys: { secret: id.secret, sign: challengerSignerOf(id, scope) },
     };
     if (rec.state !== 'resolved') materials.set(rec.id, material);

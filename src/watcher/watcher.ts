@@ -73,6 +73,7 @@ import {
   walletHealth,
 } from './health.ts';
 import { watcherHealthMetrics } from './health-metrics.ts';
+import { runHonestOnThread } from './honest-run-thread.ts';
 
 /** Where epochs come from: the graphs the operator published and the L2/model facts for each epoch. */
 export type EpochSource = {
@@ -817,6 +818,8 @@ export function createWatcher(o: WatcherOptions): Watcher {
         const q = queue;
         claimGames = createClaimGames({
           ...o.claims,
+          // A mainnet epoch's run is seconds of CPU: never on the thread that keeps the leases alive.
+          honestRunner: o.claims.honestRunner ?? runHonestOnThread,
           ledger: o.claims.ledger ?? redisClaimLedger(o.redis, o.prefix),
           documents: o.claims.documents ?? redisClaimDocuments(o.redis, o.prefix),
           store: games,

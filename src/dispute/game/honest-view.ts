@@ -9,13 +9,16 @@
  *   round's re-run within that segment.
  * Pure: no I/O.
  */
+import { equalBytes } from '../../core/bytes.ts';
 import { paddedChainValue } from '../../machine/chain.ts';
+
 import { StepLimitError } from '../../machine/interpreter.ts';
 import type { StepRecord } from '../../machine/isa.ts';
 import type { Program } from '../../machine/program.ts';
 import { lastWriteBefore } from '../../machine/reads.ts';
 import { type MachineSnapshot, Stepper } from '../../machine/stepper.ts';
 import type { Tape } from '../../machine/tape.ts';
+import { roundBits, type SearchShape } from './grid.ts';
 
 export type HonestView = {
   /** T_h, the number of steps of the honest run (its last step is the halt). */
@@ -69,38 +72,131 @@ export type CheckpointOptions = {
   readonly snapshots?: number;
   /** Snapshots kept from answering questions, most recently used first (default 4). */
   readonly recent?: number;
+  /**
+   * Also keep the chain value h_p at every multiple p of this power of two (default: none), so the
+   * rounds whose points fall on them need no re-run; their spacing doubles past `chainValues` values.
+   */
+  readonly chainEvery?: number;
+  /** The most chain values kept (default 65,536: 2 MB). */
+  readonly chainValues?: number;
 };
 
-export function checkpointedView(program: Program, tape: Tape, options: CheckpointOptions): HonestView {
-  const { maxSteps, snapshots: keepBase = 8, recent: keepRecent = 4 } = options;
+/** What `chainEvery` kept: h_p for p = k · every, k = 0, 1, … while p < T. */
+export type KeptChainValues = { readonly every: number; readonly values: readonly Uint8Array[] };
+
+/**
+ * The first run of a checkpointed view: what it keeps of the whole run (its length, result, last chain
+ * value and a few snapshots). Plain data, so it can be computed on another thread and sent back.
+ */
+export type HonestRun = {
+  readonly stepCount: number;
+  readonly result: bigint;
+  /** h_T. */
+  readonly hEnd: Uint8Array;
+  /** The root of the tape it ran on (its snapshots belong to that tape). */
+  readonly tapeRoot: Uint8Array;
+  /** Snapshots every `spacing` steps from step 0, at most `snapshots` of them. */
+  readonly base: readonly MachineSnapshot[];
+  readonly chain: KeptChainValues | undefined;
+};
+
+function checkKeep(keepBase: number, keepRecent: number): void {
   if (!Number.isInteger(keepBase) || keepBase < 1 || !Number.isInteger(keepRecent) || keepRecent < 0) {
     throw new RangeError('A checkpointed view keeps at least one snapshot');
   }
-  // The first run: snapshots every `spacing` steps, thinned to every other one when there are too many.
+}
+
+/** The whole run once, keeping what a checkpointed view needs (the expensive part: one machine run). */
+export function runHonest(program: Program, tape: Tape, options: CheckpointOptions): HonestRun {
+  const { maxSteps, snapshots: keepBase = 8, recent: keepRecent = 4 } = options;
+  checkKeep(keepBase, keepRecent);
+  const { chainEvery, chainValues: keepValues = 65_536 } = options;
+  if (
+    chainEvery !== undefined &&
+    !(Number.isInteger(chainEvery) && chainEvery >= 1 && (chainEvery & (chainEvery - 1)) === 0)
+  ) {
+    throw new RangeError(`chainEvery is a power of two, got ${chainEvery}`);
+  }
+  if (!Number.isInteger(keepValues) || keepValues < 1)
+    throw new RangeError('At least one chain value is kept');
+  // Snapshots every `spacing` steps, thinned to every other one when there are too many; the chain
+  // values likewise, every `every` steps.
   const machine = new Stepper(program, tape);
   let base: MachineSnapshot[] = [machine.snapshot()];
   let spacing = 1 << 12;
+  let every = chainEvery ?? 0;
+  let values: Uint8Array[] = every > 0 ? [machine.h.slice()] : [];
   let last: StepRecord | undefined;
   while (!machine.stopped) {
     if (machine.count >= maxSteps) throw new StepLimitError(maxSteps, machine.pc);
     last = machine.step();
-    if (!machine.stopped && machine.count % spacing === 0) {
+    if (machine.stopped) break;
+    if (machine.count % spacing === 0) {
       base.push(machine.snapshot());
       if (base.length > keepBase) {
         base = base.filter((s) => s.count % (2 * spacing) === 0);
         spacing *= 2;
       }
     }
+    if (every > 0 && machine.count % every === 0) {
+      values.push(machine.h.slice());
+      if (values.length > keepValues) {
+        values = values.filter((_, k) => k % 2 === 0);
+        every *= 2;
+      }
+    }
   }
   if (last === undefined || program.instructions[last.pc]?.op !== 'halt') {
     throw new RangeError(`The run faulted at step ${machine.count - 1} instead of halting`);
   }
-  const stepCount = machine.count;
-  const hEnd = machine.h;
-  const result = last.r1.value;
+  return {
+    stepCount: machine.count,
+    result: last.r1.value,
+    hEnd: machine.h.slice(),
+    tapeRoot: tape.root,
+    base,
+    chain: every > 0 ? { every, values } : undefined,
+  };
+}
+
+/**
+ * What a daemon keeps of an epoch's run for a game of `shape`: 64 snapshots (about 0.45 MB each on a
+ * 1,000-input epoch), and the chain value at every point of the first three rounds of a search, so that
+ * no round re-runs more than one snapshot's spacing plus its own segment past the third (on a 30 M-step
+ * epoch, a round otherwise re-ran up to half the run: tens of seconds on the thread that plays it).
+ */
+export function gameViewOptions(shape: SearchShape): CheckpointOptions {
+  const early = roundBits(shape)
+    .slice(0, 3)
+    .reduce((a, b) => a + b, 0);
+  return { maxSteps: 2 ** shape.depth, snapshots: 64, chainEvery: 2 ** Math.max(0, shape.depth - early) };
+}
+
+export function checkpointedView(program: Program, tape: Tape, options: CheckpointOptions): HonestView {
+  return viewOfHonestRun(program, tape, runHonest(program, tape, options), options);
+}
+
+/** The view over a first run made by `runHonest` of the same program and tape (here or on another thread). */
+export function viewOfHonestRun(
+  program: Program,
+  tape: Tape,
+  run: HonestRun,
+  options: Pick<CheckpointOptions, 'recent'> = {},
+): HonestView {
+  const keepRecent = options.recent ?? 4;
+  checkKeep(1, keepRecent);
+  const { stepCount, result, hEnd, base } = run;
+  if (base[0]?.count !== 0) throw new RangeError('A first run keeps the snapshot at step 0');
+  if (!equalBytes(run.tapeRoot, tape.root)) throw new RangeError('A first run of another tape');
   let recent: MachineSnapshot[] = [];
   // A game asks for the same points again in later rounds (every committed point is compared each time).
   const chainKnown = new Map<number, Uint8Array>();
+  if (run.chain !== undefined) {
+    const { every, values } = run.chain;
+    values.forEach((h, k) => {
+      chainKnown.set(k * every, h);
+    });
+  }
 
   /** A machine at step k (before it runs), from the nearest snapshot at or before k; the state at k is kept. */
   function machineAt(k: number): Stepper {

@@ -5,8 +5,20 @@
  * every catalogue fault where it does with the kept view.
  */
 import { describe, expect, it } from 'vitest';
-import { REGTEST_SEARCH } from '../../../src/dispute/game/grid.ts';
-import { checkpointedView, viewOfRun } from '../../../src/dispute/game/honest-view.ts';
+import {
+  MAINNET_SEARCH,
+  narrow,
+  REGTEST_SEARCH,
+  splitPoints,
+  wholeTrace,
+} from '../../../src/dispute/game/grid.ts';
+import {
+  checkpointedView,
+  gameViewOptions,
+  runHonest,
+  viewOfHonestRun,
+  viewOfRun,
+} from '../../../src/dispute/game/honest-view.ts';
 import { playGame } from '../../../src/dispute/game/referee.ts';
 import { ruleChallenger } from '../../../src/dispute/game/rule.ts';
 import { StepLimitError } from '../../../src/machine/interpreter.ts';
@@ -65,6 +77,43 @@ describe('the checkpointed honest view', () => {
       left += Math.floor(width / 8) * 3;
     }
     expect(() => view.stepAt(T)).toThrow(/No step/);
+  });
+
+  it('keeps the chain value at every multiple of chainEvery (thinned past chainValues) and answers as the kept view', () => {
+    const run = runHonest(reference.program, epoch.tape, { maxSteps: 1 << 20, chainEvery: 64 });
+    expect(run.chain?.every).toBe(64);
+    expect(run.chain?.values.length).toBe(Math.ceil(T / 64));
+    run.chain?.values.forEach((h, k) => {
+      expect(h).toEqual(kept.chainAt(k * 64));
+    });
+    const thin = runHonest(reference.program, epoch.tape, {
+      maxSteps: 1 << 20,
+      chainEvery: 64,
+      chainValues: 10,
+    });
+    expect(thin.chain?.values.length).toBeLessThanOrEqual(10);
+    expect(thin.chain?.every).toBe(64 * 2 ** Math.ceil(Math.log2(Math.ceil(T / 64) / 10)));
+    thin.chain?.values.forEach((h, k) => {
+      expect(h).toEqual(kept.chainAt(k * (thin.chain?.every ?? 0)));
+    });
+    const view = viewOfHonestRun(reference.program, epoch.tape, thin);
+    for (let p = 0; p < T + 3; p += 97) expect(view.chainAt(p)).toEqual(kept.chainAt(p));
+    expect(() => runHonest(reference.program, epoch.tape, { maxSteps: 1 << 20, chainEvery: 48 })).toThrow(
+      /power of two/,
+    );
+  });
+
+  it("keeps, for a game, 64 snapshots and the chain at every point of a search's first three rounds", () => {
+    expect(gameViewOptions(MAINNET_SEARCH)).toEqual({
+      maxSteps: 2 ** 29,
+      snapshots: 64,
+      chainEvery: 2 ** 14,
+    });
+    expect(gameViewOptions(REGTEST_SEARCH)).toEqual({ maxSteps: 2 ** 20, snapshots: 64, chainEvery: 2 ** 5 });
+    // Every point of rounds 1–3 of a regtest search falls on a kept value.
+    const first = splitPoints(wholeTrace(REGTEST_SEARCH), 5);
+    const third = splitPoints(narrow(narrow(wholeTrace(REGTEST_SEARCH), 5, 3), 5, 17), 5);
+    for (const p of [...first, ...third]) expect(p % 2 ** 5).toBe(0);
   });
 
   it('refuses a run past its step limit, and bad budgets', () => {
