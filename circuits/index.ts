@@ -10,13 +10,6 @@ export const STEP_CIRCUITS: readonly StepCircuit[] = [identityStepCircuit];
 export const STEP_CIRCUIT_IDS = ['test-identity-v1'] as const;
 export type StepCircuitId = (typeof STEP_CIRCUIT_IDS)[number];
 
-/**
- * Circuits that prove nothing about the governance step: the identity's disprove spends wherever two
- * checkpoints differ, so on an honest trace too. A graph using one is a test of the graph's mechanics,
- * never a fraud proof, so Vigil spends in its game only on regtest (the config refuses the rest).
- */
-export const TEST_STEP_CIRCUIT_IDS: ReadonlySet<StepCircuitId> = new Set<StepCircuitId>(['test-identity-v1']);
-
 /** The circuit graphs use until the governance step circuits land (docs/protocol.md §21). */
 export const DEFAULT_STEP_CIRCUIT_ID: StepCircuitId = 'test-identity-v1';
 

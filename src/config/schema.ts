@@ -8,7 +8,7 @@
  */
 
 import { z } from 'zod';
-import { DEFAULT_STEP_CIRCUIT_ID, STEP_CIRCUIT_IDS, TEST_STEP_CIRCUIT_IDS } from '../../circuits/index.ts';
+import { DEFAULT_STEP_CIRCUIT_ID, STEP_CIRCUIT_IDS } from '../../circuits/index.ts';
 import { bitcoinNetworks } from '../bitcoin/network.ts';
 import { isClusterUrl, parseClusterUrl, RedisClusterUrlError } from '../store/cluster-url.ts';
 
@@ -412,19 +412,6 @@ export const configSchema = z
         code: 'custom',
         path: ['allowMainnetSpending'],
         message: 'true to spend on Bitcoin mainnet in mode challenge (an explicit switch)',
-      });
-    }
-    if (
-      c.mode === 'challenge' &&
-      c.bitcoin.network !== 'regtest' &&
-      c.dispute.graphDir !== undefined &&
-      TEST_STEP_CIRCUIT_IDS.has(c.dispute.circuit)
-    ) {
-      // Part II's graph with a test circuit is no fraud proof: its disprove spends on honest steps too.
-      ctx.addIssue({
-        code: 'custom',
-        path: ['dispute', 'graphDir'],
-        message: `unset in mode challenge on ${c.bitcoin.network}: Part II's graphs disprove with the test circuit ${c.dispute.circuit}, which proves nothing (it spends on honest steps too), so Vigil spends in them on regtest only; on ${c.bitcoin.network} it challenges through the narrowing game (l2.contracts.challengerRegistry), and judges Part II's graphs in mode watch or dry-run`,
       });
     }
     if (c.mode !== 'watch' && c.keys.watcher === undefined) {

@@ -69,24 +69,6 @@ describe('defaults', () => {
   });
 });
 
-/** A config judging Part II's graphs (with the default, test, circuit) in `mode` on `network`. */
-function part2Yaml(mode: string, network: string): string {
-  return [
-    `mode: ${mode}`,
-    'bitcoin:',
-    `  network: ${network}`,
-    'keys:',
-    '  watcher:',
-    '    file: /k',
-    'dispute:',
-    '  graphDir: /g',
-    `  operatorKey: "${'4f'.repeat(32)}"`,
-    '  committeeKeys:',
-    `    - "${'46'.repeat(32)}"`,
-    '',
-  ].join('\n');
-}
-
 type InvalidCase = {
   name: string;
   yaml: string;
@@ -257,12 +239,6 @@ const invalid: InvalidCase[] = [
     says: 'true to spend on Bitcoin mainnet',
   },
   {
-    name: "Part II's graphs with the test circuit in mode challenge off regtest",
-    yaml: part2Yaml('challenge', 'signet'),
-    key: 'dispute.graphDir',
-    says: /unset in mode challenge on signet: Part II's graphs disprove with the test circuit test-identity-v1/,
-  },
-  {
     name: 'critical alert farther than warn',
     yaml: 'dispute:\n  alertWarnBlocks: 5\n  alertCriticalBlocks: 9\n',
     key: 'dispute.alertCriticalBlocks',
@@ -334,23 +310,6 @@ describe('invalid configuration', () => {
     if (c.at !== undefined) expect(line).toContain(`(${file}:${c.at})`);
     if (c.never !== undefined) expect(err.message).not.toContain(c.never);
     expect(exitCodeFor(err)).toBe(3);
-  });
-
-  it("accepts Part II's graphs with the test circuit where they prove nothing at stake: watch and dry-run anywhere, challenge on regtest", () => {
-    for (const [mode, network] of [
-      ['watch', 'mainnet'],
-      ['dry-run', 'signet'],
-      ['challenge', 'regtest'],
-    ] as const) {
-      const { config } = loadConfig({ file: yamlFile(part2Yaml(mode, network)), env: {} });
-      expect([config.mode, config.bitcoin.network, config.dispute.graphDir]).toEqual([mode, network, '/g']);
-    }
-    // Spending on mainnet is refused by the same rule, whatever allowMainnetSpending says.
-    const err = configError({
-      file: yamlFile(`allowMainnetSpending: true\n${part2Yaml('challenge', 'mainnet')}`),
-      env: {},
-    });
-    expect(err.problems.map((p) => p.key)).toEqual(['dispute.graphDir']);
   });
 
   it('reports every problem, not just the first', () => {
