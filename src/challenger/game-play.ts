@@ -276,17 +276,33 @@ async function refundBond(
         ctx.logger?.error({ game: rec.id, spender: s.txid }, "Vigil's bond in C_w was spent by another");
       return resolve(ctx, rec, outcome, `w's bond left C_w in ${s.txid}`);
     }
-    if (ours.has(s.txid)) return 'the bond refund is not deep enough yet';
+    if (ours.has(s.txid)) {
+      if (s.spender.status.confirmed) return 'the bond refund is not deep enough yet';
+      // Waiting in the mempool: w signs the refund itself, so after `bumpAfterBlocks` blocks it is sent
+      // again at the estimate when that rose past the rate written (a replacement), else the same bytes.
+      // Nobody else can spend C_w now, but a bond held up is one fewer claim Vigil can challenge.
+      const written = [...rec.sent.values()].filter((t) => t.role === 'game-refund');
+      const since = Math.max(...written.map((t) => t.height));
+      if (tip - since < (ctx.fees.bumpAfterBlocks ?? 2)) return 'the bond refund is in the mempool';
+      const again = await sweepPot(ctx, rec, game, 'bond', 'game-refund', (fee) =>
+        bondRefundTx(game, m.keys.secret, refundTo(m, rec), fee),
+      );
+      return `the bond refund is in the mempool: ${describeSend('bond refund', again)}`;
+    }
   }
   const challenge = await ctx.backend.getTransaction(graphTxid(m.claim, challengeId(rec.w)));
   if (challenge === undefined || !challenge.status.confirmed) return 'C_w is not in a block: waiting';
   const matures = challenge.status.blockHeight + game.spec.timelocks.bondRefund;
   if (tip + 1 < matures) return `waiting for the bond refund (it matures at ${matures})`;
-  const payTo = taprootOutput(m.claim.spec.challengers[rec.w]?.key as Uint8Array).scriptPubKey;
   const sent = await sweepPot(ctx, rec, game, 'bond', 'game-refund', (fee) =>
-    bondRefundTx(game, m.keys.secret, payTo, fee),
+    bondRefundTx(game, m.keys.secret, refundTo(m, rec), fee),
   );
   return describeSend('bond refund', sent);
+}
+
+/** Where w's refund pays: w's own key, as the claim lists it. */
+function refundTo(m: GameMaterial, rec: GameRecord): Uint8Array {
+  return taprootOutput(m.claim.spec.challengers[rec.w]?.key as Uint8Array).scriptPubKey;
 }
 
 function clearGauges(ctx: GameJobContext, id: string): void {

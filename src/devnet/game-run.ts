@@ -75,7 +75,7 @@ export type GameRunOptions = {
   logger?: Logger;
   /**
    * An external Bitcoin Core regtest node instead of the in-process simnet: every game transaction goes
-   * to it through `sendrawtransaction` with Core's default arguments, and its blocks come from
+   * to it through `sendrawtransaction` (`maxburnamount` at Core's default), and its blocks come from
    * `generatetoaddress` (and `generateblock` where a move is shown with another witness).
    */
   bitcoinRpc?: string;

@@ -155,6 +155,9 @@ type Imported = {
 
 const NO_CLAIM_OUTPUT = 'the claim output is not on the chain the backend sees';
 
+/** How long a failed honest run is not started again (it is a minute or more of a core on mainnet). */
+export const HONEST_RETRY_MS = 10 * 60_000;
+
 /** Refusals that come before the document's hash is checked against the commitment. */
 const BEFORE_HASH: ReadonlySet<GraphDefect> = new Set([
   'DOCUMENT_TOO_LARGE',
@@ -200,6 +203,13 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
   /** Each epoch's tape, built once (a re-execution of the history since the journal's base). */
   const tapes = new Map<bigint, EpochTape>();
   const materials = new Map<string, GameMaterial>();
+  /**
+   * Honest views by epoch and document, from the moment one is asked for: a run is a minute or more on
+   * mainnet, and a game's next run (after its deadline, or another game of the epoch) waits for this one
+   * instead of starting another. A run that failed is not tried again for `HONEST_RETRY_MS`.
+   */
+  const views = new Map<string, Promise<HonestView>>();
+  const viewFailures = new Map<string, { at: number; message: string }>();
   const logged = new Set<string>();
 
   const gameClaimOf = (epoch: bigint): GameClaim => ({
@@ -490,6 +500,26 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     return view;
   }
 
+  function honestViewOf(entry: Imported): Promise<HonestView> {
+    const key = importKey(entry.epoch, bytesToHex(entry.claim.hash));
+    const failed = viewFailures.get(key);
+    const now = Date.now();
+    if (failed !== undefined && now - failed.at < HONEST_RETRY_MS) {
+      const again = new Date(failed.at + HONEST_RETRY_MS).toISOString();
+      return Promise.reject(new VigilError(`${failed.message} (not tried again before ${again})`));
+    }
+    let view = views.get(key);
+    if (view === undefined) {
+      view = honestOf(entry.claim.graph, entry.tape);
+      views.set(key, view);
+      view.catch((err: unknown) => {
+        views.delete(key);
+        viewFailures.set(key, { at: Date.now(), message: errText(err) });
+      });
+    }
+    return view;
+  }
+
   async function materialOf(rec: GameRecord): Promise<GameMaterial> {
     const hit = materials.get(rec.id);
     if (hit !== undefined) return hit;
@@ -522,7 +552,7 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     const material: GameMaterial = {
       claim,
       sigs: entry.claim.sigs,
-      honest: await honestOf(claim, entry.tape),
+      honest: await honestViewOf(entry),
       keys: { secret: id.secret, sign: challengerSignerOf(id, scope) },
     };
     if (rec.state !== 'resolved') materials.set(rec.id, material);
@@ -536,6 +566,9 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     const needed = new Set([...o.follower.claims()].map((c) => c.epoch));
     for (const r of open) needed.add(r.epoch);
     for (const [key, entry] of imports) if (!needed.has(entry.epoch)) imports.delete(key);
+    for (const m of [views, viewFailures]) {
+      for (const key of m.keys()) if (!needed.has(BigInt(key.slice(0, key.indexOf(':'))))) m.delete(key);
+    }
     openEpochs = open.map((r) => r.epoch);
   }
 

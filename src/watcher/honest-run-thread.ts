@@ -6,8 +6,10 @@
  * later questions re-run at most one snapshot's spacing on the caller's thread.
  *
  * One worker per run, stopped when it answers: a run happens once per game (its material is cached)
- * and again after a restart, so a pool would only hold a V8 heap for nothing.
+ * and again after a restart, so an idle worker would only hold a V8 heap for nothing. The daemon's pool
+ * bounds how many run at once and stops them when the watcher stops.
  */
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { CheckpointOptions, HonestRun } from '../dispute/game/honest-view.ts';
 import type { Program } from '../machine/program.ts';
@@ -32,10 +34,15 @@ export class HonestRunError extends Error {
 
 const WORKER_URL = new URL('./honest-run-worker.mjs', import.meta.url);
 
-export const runHonestOnThread: HonestRunner = (program, tape, options) =>
-  new Promise<HonestRun>((resolve, reject) => {
-    const worker = new Worker(WORKER_URL);
-    let settled = false;
+type Started = { readonly done: Promise<HonestRun>; stop(): Promise<void> };
+
+/** One run on a worker of its own, stopped once it answers (or when `stop` is called). */
+function startRun(program: Program, tape: Tape, options: CheckpointOptions): Started {
+  const worker = new Worker(WORKER_URL);
+  let settled = false;
+  let fail: (e: Error) => void = () => {};
+  const done = new Promise<HonestRun>((resolve, reject) => {
+    fail = reject;
     const settle = (f: () => void) => {
       if (settled) return;
       settled = true;
@@ -55,6 +62,79 @@ export const runHonestOnThread: HonestRunner = (program, tape, options) =>
     worker.on('exit', (code) =>
       settle(() => reject(new HonestRunError(`the honest run's thread exited with code ${code}`))),
     );
-    const request: HonestRunRequest = { program, image: tape.image, inputs: tape.inputs, options };
-    worker.postMessage(request);
   });
+  const request: HonestRunRequest = { program, image: tape.image, inputs: tape.inputs, options };
+  worker.postMessage(request);
+  return {
+    done,
+    stop: async () => {
+      if (settled) return;
+      settled = true;
+      fail(new HonestRunError("the honest run's thread was stopped"));
+      await worker.terminate();
+    },
+  };
+}
+
+/** One run on a thread of its own (the bench, and a caller with no pool). */
+export const runHonestOnThread: HonestRunner = (program, tape, options) =>
+  startRun(program, tape, options).done;
+
+export type HonestRunPool = {
+  readonly run: HonestRunner;
+  /** Runs on a thread now, and runs waiting for one. */
+  counts(): { running: number; waiting: number };
+  /** Stops the runs under way and refuses the rest: their callers fail (a game's run is retried later). */
+  close(): Promise<void>;
+};
+
+/** At most this many runs at once: every core but one, which the poll and the jobs keep. */
+export function defaultHonestRunConcurrency(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+/**
+ * Runs on threads, at most `concurrency` at once, in the order asked: after a restart every open game
+ * asks for its run at once, and each is a core's worth of work for a minute or more on mainnet.
+ */
+export function createHonestRunPool(o: { concurrency?: number } = {}): HonestRunPool {
+  const limit = o.concurrency ?? defaultHonestRunConcurrency();
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`at least one honest run at a time, got ${limit}`);
+  const running = new Set<Started>();
+  const waiting: { start: () => void; refuse: (e: Error) => void }[] = [];
+  let closed = false;
+  const next = () => {
+    while (!closed && running.size < limit && waiting.length > 0) waiting.shift()?.start();
+  };
+  return {
+    run: (program, tape, options) =>
+      new Promise<HonestRun>((resolve, reject) => {
+        if (closed) {
+          reject(new HonestRunError('the honest run pool is closed'));
+          return;
+        }
+        waiting.push({
+          start: () => {
+            const started = startRun(program, tape, options);
+            running.add(started);
+            // Its slot is free before its caller hears the answer.
+            started.done
+              .finally(() => {
+                running.delete(started);
+                next();
+              })
+              .then(resolve, reject);
+          },
+          refuse: reject,
+        });
+        next();
+      }),
+    counts: () => ({ running: running.size, waiting: waiting.length }),
+    async close() {
+      closed = true;
+      for (const w of waiting.splice(0)) w.refuse(new HonestRunError('the honest run pool is closed'));
+      await Promise.all([...running].map((r) => r.stop()));
+    },
+  };
+}

@@ -73,7 +73,7 @@ import {
   walletHealth,
 } from './health.ts';
 import { watcherHealthMetrics } from './health-metrics.ts';
-import { runHonestOnThread } from './honest-run-thread.ts';
+import { createHonestRunPool, type HonestRunPool } from './honest-run-thread.ts';
 
 /** Where epochs come from: the graphs the operator published and the L2/model facts for each epoch. */
 export type EpochSource = {
@@ -263,6 +263,8 @@ export function createWatcher(o: WatcherOptions): Watcher {
   /** The last poll's sync stopped on its budget before the L2 head: the next poll comes at once. */
   let backlog = false;
   const unregister: (() => void)[] = [];
+  // Games' honest runs, on threads (one pool per start); stopped before the job workers wait for their jobs.
+  let honestRuns: HonestRunPool | undefined;
   const graphCache = new Map<string, DisputeGraph>();
 
   const graphOf = async (rec: {
@@ -816,10 +818,12 @@ export function createWatcher(o: WatcherOptions): Watcher {
       let game: GameJobContext | undefined;
       if (o.claims !== undefined) {
         const q = queue;
+        const runs = createHonestRunPool();
+        honestRuns = runs;
         claimGames = createClaimGames({
           ...o.claims,
-          // A mainnet epoch's run is seconds of CPU: never on the thread that keeps the leases alive.
-          honestRunner: o.claims.honestRunner ?? runHonestOnThread,
+          // A mainnet epoch's run is a minute or more of CPU: never on the thread that keeps the leases alive.
+          honestRunner: o.claims.honestRunner ?? runs.run,
           ledger: o.claims.ledger ?? redisClaimLedger(o.redis, o.prefix),
           documents: o.claims.documents ?? redisClaimDocuments(o.redis, o.prefix),
           store: games,
@@ -932,6 +936,8 @@ export function createWatcher(o: WatcherOptions): Watcher {
       await posting;
       for (const u of unregister.splice(0)) u();
       await lease.release().catch(() => false);
+      await honestRuns?.close();
+      honestRuns = undefined;
       await queue?.close();
     },
   };

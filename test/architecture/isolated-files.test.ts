@@ -1,7 +1,8 @@
 /**
  * `npm test` shares loaded sources between the files a worker runs (vitest.config.ts); a file that
- * replaces a module with `vi.mock` must run isolated, or the sources it tests keep the module another
- * file loaded first. This keeps test/isolated-files.ts complete and free of files that are gone.
+ * replaces a module with `vi.mock` (or the clock, with fake timers) must run isolated, or the sources it
+ * tests keep the module another file loaded first. This keeps test/isolated-files.ts complete and free of
+ * files that are gone.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -22,9 +23,9 @@ function testFiles(dir: string): string[] {
 }
 
 describe('the files npm test runs isolated', () => {
-  it('are exactly the files that replace a module', () => {
+  it('are exactly the files that replace a module or the clock', () => {
     const mocking = testFiles('test')
-      .filter((f) => /\bvi\.(mock|doMock)\(/.test(readFileSync(join(REPO, f), 'utf8')))
+      .filter((f) => /\bvi\.(mock|doMock|useFakeTimers)\(/.test(readFileSync(join(REPO, f), 'utf8')))
       .map((f) => relative('.', f))
       .sort();
     expect(mocking.length).toBeGreaterThan(0);

@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BitcoinBackend } from '../../src/bitcoin/backends/types.ts';
+import { feeRateFromSatPerVb } from '../../src/bitcoin/codec/fee-rate.ts';
 import { taprootOutput } from '../../src/bitcoin/taproot/output.ts';
 import { txidHex, txid as txidOf, txVsize, wtxidHex } from '../../src/bitcoin/tx/serialize.ts';
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
@@ -19,7 +20,14 @@ import { type GameGraph, gameTx } from '../../src/dispute/game/game-graph.ts';
 import type { GameEvent } from '../../src/dispute/records/game-types.ts';
 import { runCli } from '../cli/run-cli.ts';
 import { MINER, MOVES_TO_REVEAL } from '../dispute/game/chain-play.ts';
-import { epoch, type GameSetup, gameSetup, type OperatorPlan, operatorActs } from './game-play-setup.ts';
+import {
+  epoch,
+  type GameSetup,
+  gameSetup,
+  mineAtFloor,
+  type OperatorPlan,
+  operatorActs,
+} from './game-play-setup.ts';
 
 let s: GameSetup | undefined;
 afterEach(async () => {
@@ -51,6 +59,26 @@ async function settle(g: GameSetup, runs: string[]): Promise<boolean> {
         `the job does not settle at height ${g.sim.chain.height}: ${runs.slice(-4).join(' | ')}`,
       );
   }
+}
+
+/**
+ * Challenger 1 challenges beside Vigil, and its assert-timeout is mined at the first block T_a allows
+ * (`atBlock`, for playOut): Vigil's game is over with its bond still in C_w.
+ */
+function theirAssertTimeout(g: GameSetup): { theirs: Tx; atBlock: () => void } {
+  const { graph, sigs, fx } = g.c;
+  g.sim.chain.acceptTx(completeChallenge(graph, 1, sigs, fx.secrets.challengers[1] as Uint8Array));
+  const dueBy = g.kickoffHeight + fx.spec.timelocks.assertWindow;
+  const theirs = completeCovenantTx(graph, sigs, assertTimeoutId(1));
+  return {
+    theirs,
+    atBlock: () => {
+      if (g.sim.chain.height + 1 === dueBy) {
+        g.sim.chain.acceptTx(theirs);
+        g.mine();
+      }
+    },
+  };
 }
 
 /**
@@ -303,17 +331,9 @@ describe('the game job on the simnet', () => {
   it('another challenger’s assert-timeout takes S first: Vigil’s game is over, and its bond comes back through C_w’s refund once it matures', async () => {
     s = await gameSetup({ challengers: 2 });
     const g = s;
-    const { graph, sigs, fx } = g.c;
-    // Challenger 1 challenges beside Vigil, and its assert-timeout is mined at the first block T_a allows.
-    g.sim.chain.acceptTx(completeChallenge(graph, 1, sigs, fx.secrets.challengers[1] as Uint8Array));
-    const dueBy = g.kickoffHeight + fx.spec.timelocks.assertWindow;
-    const theirs = completeCovenantTx(graph, sigs, assertTimeoutId(1));
-    await playOut(g, { neverAsserts: true }, 120, () => {
-      if (g.sim.chain.height + 1 === dueBy) {
-        g.sim.chain.acceptTx(theirs);
-        g.mine();
-      }
-    });
+    const { graph, fx } = g.c;
+    const { theirs, atBlock } = theirAssertTimeout(g);
+    await playOut(g, { neverAsserts: true }, 120, atBlock);
     const rec = await g.store.require(g.id);
     expect(rec.outcome).toBe('operator-slashed');
     expect(rec.end).toMatchObject({ by: 'another assert-timeout', site: 'S', txid: txidHex(theirs) });
@@ -340,6 +360,36 @@ describe('the game job on the simnet', () => {
     );
     expect(back?.value).toBe(fx.spec.values.bond - (refund?.[1].fee as bigint));
     expect(refund?.[1].fee).toBeLessThan(10_000n);
+  });
+
+  it('a bond refund left in the mempool by a fee rise is sent again at the estimate after bumpAfterBlocks blocks, and confirms', async () => {
+    s = await gameSetup({ challengers: 2 });
+    const g = s;
+    const { atBlock } = theirAssertTimeout(g);
+    const refunds = async () =>
+      [...(await g.store.require(g.id)).sent.entries()].filter(([, t]) => t.role === 'game-refund');
+    let floorBlocks = 0;
+    const held: string[] = [];
+    await playOut(g, { neverAsserts: true }, 160, atBlock, async (runs) => {
+      if ((await refunds()).length === 0) return false;
+      // From the refund's first version on, blocks take only packages paying 10 sat/vB.
+      floorBlocks++;
+      held.push(runs.at(-1) ?? '');
+      if (floorBlocks === 4) g.sim.setFeeRate(feeRateFromSatPerVb(20));
+      mineAtFloor(g, 10n);
+      return true;
+    });
+    const written = await refunds();
+    expect(written.map(([k]) => k)).toEqual([expect.stringMatching(/^sweep:bond@[1-9]$/), 'sweep:bond@20']);
+    const [first, second] = written.map(([, t]) => t);
+    // Not replaced while the estimate stood at the rate written, then replaced once it rose past it.
+    expect(held.slice(0, 3).every((r) => /in the mempool/.test(r))).toBe(true);
+    expect(g.sim.chain.findTx(first?.txid as string)).toBeUndefined();
+    expect(g.sim.chain.findTx(second?.txid as string)?.block).toBeDefined();
+    expect(second?.fee).toBeGreaterThan(first?.fee as bigint);
+    const rec = await g.store.require(g.id);
+    expect(rec.state).toBe('resolved');
+    expect(rec.outcome).toBe('operator-slashed');
   });
 
   it('a broadcast lost after the write-ahead: the next run resends the recorded bytes, and the game goes on', async () => {

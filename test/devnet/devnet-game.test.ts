@@ -7,7 +7,7 @@
  *
  * Bitcoin here is an external regtest node given as `--bitcoin-rpc` would give it (the simnet's own RPC
  * front, started by the test and reached over HTTP like a Bitcoin Core node): every transaction of the
- * game goes to it through `sendrawtransaction` with Core's default arguments.
+ * game goes to it through `sendrawtransaction` (`maxburnamount` at Core's default).
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -13,7 +13,11 @@ import { buildGovernanceProgram } from '../../src/machine/programs/governance.ts
 import { encodeInputsTape } from '../../src/machine/programs/inputs-tape.ts';
 import { imageWords } from '../../src/machine/programs/state-image.ts';
 import { Tape } from '../../src/machine/tape.ts';
-import { HonestRunError, runHonestOnThread } from '../../src/watcher/honest-run-thread.ts';
+import {
+  createHonestRunPool,
+  HonestRunError,
+  runHonestOnThread,
+} from '../../src/watcher/honest-run-thread.ts';
 import { rng } from '../dispute/game/griefer.ts';
 
 const { program } = buildGovernanceProgram();
@@ -72,5 +76,26 @@ describe('the honest run on its own thread', () => {
     );
     const run = await runHonestOnThread(program, tape, options);
     expect(() => viewOfHonestRun(program, epochTape(3), run)).toThrow(/another tape/);
+  }, 120_000);
+
+  it('a pool runs at most its concurrency at once, in order, and close stops what runs and refuses the rest', async () => {
+    const pool = createHonestRunPool({ concurrency: 1 });
+    const here = runHonest(program, tape, options);
+    const a = pool.run(program, tape, options);
+    const b = pool.run(program, tape, options);
+    expect(pool.counts()).toEqual({ running: 1, waiting: 1 });
+    expect(await a).toEqual(here);
+    expect(await b).toEqual(here);
+    expect(pool.counts()).toEqual({ running: 0, waiting: 0 });
+    // Closed while one runs and one waits: both fail, and so does any later run.
+    const c = pool.run(program, tape, options).catch((e: Error) => e);
+    const d = pool.run(program, tape, options).catch((e: Error) => e);
+    await pool.close();
+    expect(await c).toBeInstanceOf(HonestRunError);
+    expect(String(await c)).toMatch(/was stopped/);
+    expect(String(await d)).toMatch(/pool is closed/);
+    await expect(pool.run(program, tape, options)).rejects.toThrow(/pool is closed/);
+    expect(pool.counts()).toEqual({ running: 0, waiting: 0 });
+    expect(() => createHonestRunPool({ concurrency: 0 })).toThrow(/at least one/);
   }, 120_000);
 });

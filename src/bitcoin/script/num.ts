@@ -45,7 +45,8 @@ export function decodeScriptNumOrNaN(vch: Uint8Array, requireMinimal: boolean, m
   if (requireMinimal && (last & 0x7f) === 0 && (n <= 1 || ((vch[n - 2] as number) & 0x80) === 0)) {
     return Number.NaN;
   }
-  if (n === 1) return last & 0x80 ? -(last & 0x7f) : last;
+  // Negative zero (0x80, 0x0080, …) is 0, as in Core's int64 CScriptNum: never JavaScript's -0.
+  if (n === 1) return last & 0x80 ? -(last & 0x7f) || 0 : last;
   let v = 0;
   let mul = 1;
   for (let i = 0; i < n - 1; i++) {
@@ -53,7 +54,7 @@ export function decodeScriptNumOrNaN(vch: Uint8Array, requireMinimal: boolean, m
     mul *= 256;
   }
   v += (last & 0x7f) * mul;
-  return last & 0x80 ? -v : v;
+  return last & 0x80 ? -v || 0 : v;
 }
 
 /** Decodes a script number, throwing ScriptNumError as Core's CScriptNum constructor does. */

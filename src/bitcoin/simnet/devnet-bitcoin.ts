@@ -7,6 +7,7 @@
 import { concatBytes } from '../../core/bytes.ts';
 import { VigilError } from '../../core/errors.ts';
 import { sha256 } from '../../core/hashes.ts';
+import { redactUrl } from '../../core/redact.ts';
 import { CoreRpcBackend } from '../backends/core-rpc.ts';
 import type { RetryPolicy } from '../backends/http.ts';
 import { addressForScript } from '../codec/address.ts';
@@ -64,7 +65,7 @@ export async function connectDevnetBitcoin(
     const info = await backend.rpc.call<{ chain?: string }>('getblockchaininfo');
     if (info.chain !== 'regtest') {
       throw new NotRegtestError(
-        `The devnet only runs on regtest; ${options.bitcoinRpc} is on "${info.chain}"`,
+        `The devnet only runs on regtest; ${redactUrl(options.bitcoinRpc)} is on "${info.chain}"`,
         {
           metaMessages: ['Start bitcoind with -regtest (it mines blocks on demand with generatetoaddress).'],
         },

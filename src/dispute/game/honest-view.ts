@@ -77,7 +77,7 @@ export type CheckpointOptions = {
    * rounds whose points fall on them need no re-run; their spacing doubles past `chainValues` values.
    */
   readonly chainEvery?: number;
-  /** The most chain values kept (default 65,536: 2 MB). */
+  /** The most chain values kept (default 65,536: about 8 MB as separate arrays). */
   readonly chainValues?: number;
 };
 
@@ -219,7 +219,8 @@ export function viewOfHonestRun(
       if (p >= stepCount) return hEnd;
       let h = chainKnown.get(p);
       if (h === undefined) {
-        h = machineAt(p).h;
+        // A copy: the machine's chain value is a view of a slab of links the cache must not keep.
+        h = machineAt(p).h.slice();
         chainKnown.set(p, h);
       }
       return h;

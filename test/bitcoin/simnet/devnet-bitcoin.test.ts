@@ -79,9 +79,11 @@ it('refuses an external node that is not on regtest, and reports an unreachable 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const { port } = server.address() as AddressInfo;
-  await expect(connectDevnetBitcoin({ bitcoinRpc: `http://u:p@127.0.0.1:${port}` })).rejects.toBeInstanceOf(
-    NotRegtestError,
-  );
+  const refused = connectDevnetBitcoin({ bitcoinRpc: `http://u:s3cret-pw@127.0.0.1:${port}` });
+  await expect(refused).rejects.toBeInstanceOf(NotRegtestError);
+  // The URL is named, its password never.
+  await expect(refused).rejects.toThrow(/http:\/\/u:redacted@127\.0\.0\.1:\d+\/? is on "main"/);
+  await expect(refused.catch((e: Error) => e.message)).resolves.not.toContain('s3cret-pw');
   await expect(
     connectDevnetBitcoin({
       bitcoinRpc: 'http://127.0.0.1:1',
