@@ -1,8 +1,8 @@
 /**
  * The honest run of an epoch's governance program on a thread of its own. A mainnet epoch is tens of
- * millions of machine steps (seconds of CPU): run on the main thread, it would stall everything that
- * keeps the daemon alive meanwhile (the Bitcoin lease's renewal, BullMQ's job locks, /healthz, the L2
- * follower). The worker makes the first run (`runHonest`) and sends back its plain result; the view's
+ * millions of machine steps (a 1,000-input epoch: about 90 s of a core): run on the main thread, it
+ * would stall everything that keeps the daemon alive meanwhile (the Bitcoin lease's renewal, BullMQ's
+ * job locks, /healthz, the L2 follower). The worker makes the first run (`runHonest`) and sends back its plain result; the view's
  * later questions re-run at most one snapshot's spacing on the caller's thread.
  *
  * One worker per run, stopped when it answers: a run happens once per game (its material is cached)
