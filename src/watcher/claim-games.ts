@@ -92,8 +92,8 @@ export type ClaimGamesOptions = {
   /** The epoch as the governance program runs it, once ended and final on the L2. */
   readonly epochTape: (epoch: bigint) => EpochTape | undefined;
   /**
-   * Where the program's honest run of an epoch is made, once per game (default: on the caller's thread;
-   * the daemon gives `runHonestOnThread`, since a mainnet epoch is seconds of CPU).
+   * Where the program's honest run of an epoch is made, once per epoch and document (default: on the
+   * caller's thread; the watcher gives its pool of threads, since a mainnet epoch is a minute of CPU).
    */
   readonly honestRunner?: HonestRunner;
   readonly backend: BitcoinBackend;
