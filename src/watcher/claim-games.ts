@@ -156,7 +156,7 @@ type Imported = {
 const NO_CLAIM_OUTPUT = 'the claim output is not on the chain the backend sees';
 
 /** How long a failed honest run is not started again (it is a minute or more of a core on mainnet). */
-export const HONEST_RETRY_MS = 10 * 60_000;
+const HONEST_RETRY_MS = 10 * 60_000;
 
 /** Refusals that come before the document's hash is checked against the commitment. */
 const BEFORE_HASH: ReadonlySet<GraphDefect> = new Set([

@@ -11,7 +11,6 @@
  */
 import { equalBytes } from '../../core/bytes.ts';
 import { paddedChainValue } from '../../machine/chain.ts';
-
 import { StepLimitError } from '../../machine/interpreter.ts';
 import type { StepRecord } from '../../machine/isa.ts';
 import type { Program } from '../../machine/program.ts';
