@@ -105,6 +105,19 @@ export class MerkleTree {
     return t;
   }
 
+  /**
+   * Copies of the tree's levels from the record roots up to its top node (`count` nodes each; a node past
+   * a level's count roots an empty subtree), for a tape of the image (machine/tape.ts) to take as they are
+   * instead of hashing the image again.
+   */
+  levelsFromRecords(): { bytes: Uint8Array; count: number }[] {
+    this.root();
+    return this.levels.map((l, k) => {
+      const count = this.sizes[k] ?? 0;
+      return { bytes: l.slice(0, count * HASH_LEN), count };
+    });
+  }
+
   /** Builds a tree from record roots (32 bytes each, concatenated). */
   static fromLeafHashes(leafHashes: Uint8Array): MerkleTree {
     const tree = new MerkleTree();

@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { blake3Node } from '../../circuits/blake3-reference.ts';
 import { leafWords, recordWordValues } from '../../src/governance/image.ts';
+import { computeStateRoot, createGenesisState, reexecute } from '../../src/governance/index.ts';
 import { MerkleTree } from '../../src/governance/merkle.ts';
+import { generateWorkload } from '../../src/governance/workload.ts';
 import {
   ADDRESS_LIMIT,
   TAPE_HALF_DEPTH,
@@ -14,7 +16,9 @@ import {
   WORD_MAX,
   WORD_MODULUS,
   wordBytes,
+  wordOf,
 } from '../../src/machine/isa.ts';
+import { encodeInputsTape } from '../../src/machine/programs/inputs-tape.ts';
 import { imageRoot, nodeHash, Tape, tapeRoot, verifyTapePath, ZERO_HASHES } from '../../src/machine/tape.ts';
 import { gen } from './gen.ts';
 
@@ -151,5 +155,106 @@ describe('tape Merkle trees', () => {
     expect(() => imageRoot([1n << 256n])).toThrow(RangeError);
     expect(() => imageRoot([1n, 2n, 3n], 1)).toThrow(RangeError);
     expect(tape.word(TAPE_LIMIT - 1)).toBe(0n);
+  });
+});
+
+/** Every word and path of `got` that a dispute could ask for agrees with `want`'s. */
+function expectSameTape(got: Tape, want: Tape, positions: readonly number[]): void {
+  expect(got.root).toEqual(want.root);
+  expect(got.imageRoot).toEqual(want.imageRoot);
+  expect(got.inputRoot).toEqual(want.inputRoot);
+  expect(got.wordCounts).toEqual(want.wordCounts);
+  for (const pos of positions) {
+    expect(got.word(pos)).toBe(want.word(pos));
+    expect(got.path(pos)).toEqual(want.path(pos));
+  }
+}
+
+/** Positions in both halves: the first words, a record's edges, the last word given, past it, far out. */
+function probes(tape: Tape, g: ReturnType<typeof gen>): number[] {
+  const { image, inputs } = tape.wordCounts;
+  const at = (half: number, within: number) => half * ADDRESS_LIMIT + within;
+  const out = [0, 1, 15, 16, 17, image - 1, image, image + 15, ADDRESS_LIMIT - 1];
+  out.push(at(1, 0), at(1, inputs - 1), at(1, inputs), TAPE_LIMIT - 1);
+  for (let i = 0; i < 40; i++) out.push(at(g.int(2), g.int(Math.max(image, inputs) + 40)));
+  return out.filter((p) => p >= 0);
+}
+
+describe('tapes made without hashing again', () => {
+  const state = (inputs: number) => {
+    const w = generateWorkload({ seed: 77, inputs, validators: 6, delegators: 10 });
+    const s = createGenesisState(w.genesis);
+    reexecute(w.inputs, { state: s });
+    return { state: s, inputs: encodeInputsTape(w.inputs.slice(-5)) };
+  };
+  const wordsOf = (bytes: Uint8Array) =>
+    Array.from({ length: bytes.length / 32 }, (_, i) => wordOf(bytes.subarray(32 * i, 32 * i + 32)));
+
+  it("fromStateImage takes the state's tree as it is: the same roots, words and paths as hashing the image", () => {
+    const g = gen(2071);
+    for (const n of [0, 1, 60, 400]) {
+      const { state: s, inputs } = state(n);
+      const bytes = s.leaves.image();
+      const want = new Tape({ image: wordsOf(bytes), inputs });
+      const got = Tape.fromStateImage(bytes, s.leaves.tree.levelsFromRecords(), inputs);
+      expect(got.imageRoot).toEqual(computeStateRoot(s));
+      expectSameTape(got, want, probes(want, g));
+    }
+  });
+
+  it('fromStateImage of an empty tree is the empty image', () => {
+    const empty = new MerkleTree();
+    const got = Tape.fromStateImage(new Uint8Array(0), empty.levelsFromRecords(), [7n]);
+    expectSameTape(got, new Tape({ image: [], inputs: [7n] }), [0, 1, ADDRESS_LIMIT, ADDRESS_LIMIT + 1]);
+  });
+
+  it('fromStateImage refuses an image of part of a record or of another count of records', () => {
+    const { state: s } = state(20);
+    const bytes = s.leaves.image();
+    const levels = s.leaves.tree.levelsFromRecords();
+    expect(() => Tape.fromStateImage(bytes.subarray(0, bytes.length - 32), levels, [])).toThrow(
+      /whole records of 512 bytes/,
+    );
+    expect(() => Tape.fromStateImage(bytes.subarray(0, bytes.length - 512), levels, [])).toThrow(
+      /state tree has \d+ records, its image \d+/,
+    );
+  });
+
+  it('parts moved to another realm by transfer make the same tape there, and leave this one without them', () => {
+    const g = gen(2072);
+    for (const made of [
+      () => new Tape({ image: [1n, 0n, 3n], inputs: [4n, 5n] }),
+      () => {
+        const { state: s, inputs } = state(120);
+        return Tape.fromStateImage(s.leaves.image(), s.leaves.tree.levelsFromRecords(), inputs);
+      },
+    ]) {
+      const want = made();
+      const sent = made();
+      const moved = structuredClone(sent.parts(), { transfer: sent.transferables() });
+      expectSameTape(Tape.fromParts(moved), want, probes(want, g));
+      expect(() => sent.word(0)).toThrow(TypeError);
+    }
+  });
+
+  it('fromParts refuses parts not shaped like a half', () => {
+    const parts = new Tape({ image: [1n, 2n, 3n], inputs: [4n] }).parts();
+    const image = parts.image.levels;
+    const withLevel = (k: number, level: (typeof image)[number]) => ({
+      ...parts,
+      image: { levels: image.map((l, i) => (i === k ? level : l)) },
+    });
+    expect(() => Tape.fromParts({ ...parts, image: { levels: image.slice(1) } })).toThrow(
+      /29 levels, not 30/,
+    );
+    expect(() => Tape.fromParts(withLevel(0, null))).toThrow(/lacks level 0/);
+    expect(() => Tape.fromParts(withLevel(5, null))).toThrow(/lacks level 5/);
+    expect(Tape.fromParts(withLevel(2, null)).root).toEqual(
+      new Tape({ image: [1n, 2n, 3n], inputs: [4n] }).root,
+    );
+    const short = { bytes: new Uint8Array(32), count: 2 };
+    expect(() => Tape.fromParts(withLevel(1, short))).toThrow(/level 1 holds fewer bytes than its 2 nodes/);
+    const wrong = { bytes: new Uint8Array(96), count: 3 };
+    expect(() => Tape.fromParts(withLevel(1, wrong))).toThrow(/level 1 has 3 nodes; its 3 words make 2/);
   });
 });

@@ -300,14 +300,10 @@ describe('trace chain and step budget', () => {
       run.steps.forEach((s, i) => {
         expect(run.chain[i + 1]).toEqual(chainNext(run.chain[i] as Uint8Array, s));
       });
-      const again = runProgram(
-        program,
-        new Tape({ image: tape.image.slice(), inputs: tape.inputs.slice() }),
-        {
-          maxSteps: MAX_STEPS,
-          keepSteps: false,
-        },
-      );
+      const again = runProgram(program, new Tape(tape.contents()), {
+        maxSteps: MAX_STEPS,
+        keepSteps: false,
+      });
       expect(again.steps).toEqual([]);
       expect(again.stepCount).toBe(run.stepCount);
       expect(again.chain).toEqual(run.chain);

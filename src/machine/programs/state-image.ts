@@ -16,6 +16,11 @@ export function imageWords(state: GovernanceState): bigint[] {
   return words;
 }
 
-/** The tape of one epoch: the state before its first input, and its inputs. */
-export const epochTape = (before: GovernanceState, inputs: readonly GovernanceInput[]): Tape =>
-  new Tape({ image: imageWords(before), inputs: encodeInputsTape(inputs) });
+/**
+ * The tape of one epoch: the state before its first input, and its inputs. The image half is the state's
+ * own tree from the record roots up, not hashed again.
+ */
+export function epochTape(before: GovernanceState, inputs: readonly GovernanceInput[]): Tape {
+  const words = before.leaves.image();
+  return Tape.fromStateImage(words, before.leaves.tree.levelsFromRecords(), encodeInputsTape(inputs));
+}

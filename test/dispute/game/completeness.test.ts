@@ -171,9 +171,10 @@ describe('an operator that lies about the run', () => {
     // The operator changes one word of the previous state, commits that image's root in the kick-off,
     // and runs the honest program from it: h_0, its chain and its length all agree with what it
     // committed, so only the graph's constant, the agreed image root, can refute it.
-    const image = epoch.tape.image.slice();
-    image[1] = (image[1] as bigint) + 1n;
-    const tape = new Tape({ image, inputs: epoch.tape.inputs });
+    const { image, inputs } = epoch.tape.contents();
+    const changed = [...image];
+    changed[1] = (changed[1] as bigint) + 1n;
+    const tape = new Tape({ image: changed, inputs });
     const run = runProgram(reference.program, tape, { maxSteps: 1 << 20 });
     if (run.status !== 'halted' || run.result === undefined) throw new Error('the run did not halt');
     expect(run.result).not.toBe(epoch.honest.result);

@@ -114,11 +114,12 @@ export function corruptedRun(
 
 /** The epoch run over its tape with the first input word whose change changes the root changed. */
 export function otherTapeRun(epoch: Epoch) {
-  for (const [index, word] of epoch.tape.inputs.entries()) {
+  const contents = epoch.tape.contents();
+  for (const [index, word] of contents.inputs.entries()) {
     if (word === 0n) continue;
-    const inputs = [...epoch.tape.inputs];
+    const inputs = [...contents.inputs];
     inputs[index] = (word + 1n) & WORD_MAX;
-    const tape = new Tape({ image: epoch.tape.image, inputs });
+    const tape = new Tape({ image: contents.image, inputs });
     const run = runProgram(reference.program, tape, { maxSteps: MAX_STEPS, hashChain: false });
     if (run.status === 'halted' && run.result !== epoch.honest.result) return { tape, run };
   }
