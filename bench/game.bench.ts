@@ -9,6 +9,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { equalBytes } from '../src/core/bytes.ts';
 import {
   type GameTurn,
   nextTurn,
@@ -31,14 +32,21 @@ import { viewOperator } from '../src/dispute/game/operator.ts';
 import type { OperatorPlayer } from '../src/dispute/game/players.ts';
 import { playGame } from '../src/dispute/game/referee.ts';
 import { ruleChallenger } from '../src/dispute/game/rule.ts';
-import { createGenesisState } from '../src/governance/index.ts';
-import { generateOneEpochWorkload } from '../src/governance/workload.ts';
+import {
+  computeStateRoot,
+  createGenesisState,
+  type GovernanceInput,
+  reexecute,
+} from '../src/governance/index.ts';
+import { generateOneEpochWorkload, generateWorkload } from '../src/governance/workload.ts';
+import { type TapeRecipe, tapeOfRecipe } from '../src/l2/tape-recipe.ts';
 import { runProgram } from '../src/machine/interpreter.ts';
 import { wordOf } from '../src/machine/isa.ts';
 import { buildGovernanceProgram } from '../src/machine/programs/governance.ts';
 import { encodeInputsTape } from '../src/machine/programs/inputs-tape.ts';
+import { imageWords } from '../src/machine/programs/state-image.ts';
 import { Tape } from '../src/machine/tape.ts';
-import { runHonestOnThread } from '../src/watcher/honest-run-thread.ts';
+import { PRIOR_CHUNK, runHonestOnThread } from '../src/watcher/honest-run-thread.ts';
 import { type BenchFigure, type Benchmark, withRatio } from './harness.ts';
 
 setFlagsFromString('--expose-gc');
@@ -224,7 +232,9 @@ async function honestThreadFigures(): Promise<BenchFigure[]> {
   };
   // Before: the view's default (8 snapshots) run on the main thread. Now: the daemon's (gameViewOptions).
   const here = await stall(() => runHonest(program, tape, { maxSteps: MAX_STEPS }));
-  const there = await stall(() => runHonestOnThread(program, tape, gameViewOptions(MAINNET_SEARCH)));
+  const there = await stall(
+    async () => (await runHonestOnThread(program, { tape }, gameViewOptions(MAINNET_SEARCH))).run,
+  );
   const operatorView = viewOfHonestRun(program, tape, here.value);
   const before = playTurns(tape, viewOfHonestRun(program, tape, here.value), operatorView);
   const now = playTurns(tape, viewOfHonestRun(program, tape, there.value), operatorView);
@@ -256,8 +266,90 @@ async function honestThreadFigures(): Promise<BenchFigure[]> {
   ];
 }
 
+/**
+ * A game's tape on a long history: the state before the epoch rebuilt from the L2 journal's base, 256
+ * epochs of about 1,000 inputs behind (l2.retainEpochs' default) over 200 validators and 2,000
+ * delegators, then the tape of the next epoch. Before, the main thread did all of it for every claim it
+ * judged, hashing the image again as words. Now a claim is judged on ingestion's roots, and a game's tape
+ * is rebuilt from its recipe on the run's thread with the state tree's own nodes: the main thread only
+ * posts the recipe and takes the tape's levels back (transferred), both timed here in one thread.
+ */
+async function tapeRecipeFigures(): Promise<BenchFigure[]> {
+  const w = generateWorkload({
+    seed: 3,
+    inputs: 257_000,
+    epochLength: 1000,
+    validators: 200,
+    delegators: 2000,
+  });
+  const ends = w.inputs.flatMap((x, i) => (x.kind === 'endEpoch' ? [i] : []));
+  const first = (ends.at(-2) as number) + 1;
+  const last = ends.at(-1) as number;
+  const prior = w.inputs.slice(0, first);
+  const inputs = w.inputs.slice(first, last + 1);
+
+  const t0 = performance.now();
+  const old = createGenesisState(w.genesis);
+  reexecute(prior, { state: old });
+  const oldTape = new Tape({ image: imageWords(old), inputs: encodeInputsTape(inputs) });
+  const beforeMs = performance.now() - t0;
+  const preRoot = computeStateRoot(old).slice();
+
+  // What the caller's thread does: one message with the recipe less its history, the history in chunks
+  // of PRIOR_CHUNK (the event loop turns between them), then the tape's levels back, transferred.
+  const recipe: TapeRecipe = {
+    epoch: BigInt(ends.length - 1),
+    base: undefined,
+    genesis: w.genesis,
+    prior,
+    inputs,
+    preRoot,
+  };
+  const pieces: number[] = [];
+  const timed = <T>(f: () => T): T => {
+    const t = performance.now();
+    const v = f();
+    pieces.push(performance.now() - t);
+    return v;
+  };
+  const head = timed(() => structuredClone({ ...recipe, prior: [] }));
+  const received: GovernanceInput[] = [];
+  for (let i = 0; i < prior.length; i += PRIOR_CHUNK) {
+    for (const x of timed(() => structuredClone(prior.slice(i, i + PRIOR_CHUNK)))) received.push(x);
+  }
+  const t2 = performance.now();
+  const built = tapeOfRecipe({ ...head, prior: received });
+  const threadMs = performance.now() - t2;
+  const back = timed(() =>
+    Tape.fromParts(structuredClone(built.parts(), { transfer: built.transferables() })),
+  );
+  if (!equalBytes(back.root, oldTape.root))
+    throw new Error('the tape from the recipe is not the tape made in place');
+  return [
+    withRatio({
+      name: 'dispute.game.tapeRecipe.mainThreadMs',
+      value: Math.round(pieces.reduce((a, b) => a + b, 0)),
+      unit: `ms of the main thread in all for a game's tape after ${prior.length} inputs (${oldTape.wordCounts.image} image words): the recipe posted, its history in ${pieces.length - 2} chunks, the levels taken back (baseline: re-execution and tape there, as before for every claim judged)`,
+      baseline: Math.round(beforeMs),
+    }),
+    withRatio({
+      name: 'dispute.game.tapeRecipe.longestPieceMs',
+      value: Math.round(Math.max(...pieces)),
+      unit: 'ms, the longest of those pieces: the longest the event loop stands still for it (baseline: as above, in one piece)',
+      baseline: Math.round(beforeMs),
+    }),
+    withRatio({
+      name: 'dispute.game.tapeRecipe.threadMs',
+      value: Math.round(threadMs),
+      unit: "ms the run's thread takes to rebuild it (baseline: the same on the main thread before)",
+      baseline: Math.round(beforeMs),
+    }),
+  ];
+}
+
 export const benchmarks: Benchmark[] = [
   { name: 'dispute.game.turn', run: turnFigures },
+  { name: 'dispute.game.tapeRecipe', run: tapeRecipeFigures },
   { name: 'dispute.game.honestThread', run: honestThreadFigures },
   {
     name: 'dispute.game.small',

@@ -158,7 +158,7 @@ export function createGameWatcher(o: {
         o.graphDir,
         claimDocumentLimits({ params, committee: keys.committee }).maxBytes,
       ),
-      epochTape: (epoch) => source.epochTape(epoch),
+      endedEpoch: (epoch) => source.endedEpoch(epoch),
       params,
       operator: keys.operator,
       committee: keys.committee,

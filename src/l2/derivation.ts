@@ -5,7 +5,7 @@
  * reorg or a restart rebuilds it by replay.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { bytesToHex, utf8 } from '../core/bytes.ts';
+import { bytesToHex, hexToBytes, utf8 } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
 import {
   applyInput,
@@ -23,6 +23,7 @@ import { decodeStateSnapshot, encodeStateSnapshot } from '../governance/state-sn
 import type { JournalBase, JournalBlock } from './cursor-store.ts';
 import type { L2Entry, StateCommitmentRecord } from './decode.ts';
 import type { Derivation } from './ingester.ts';
+import type { TapeRecipe } from './tape-recipe.ts';
 import { TouchedKeys } from './touched.ts';
 
 export type EpochEnd = {
@@ -124,6 +125,7 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
   /** Indices into `inputs` whose effect the chain overruled: left out of the state. */
   private overruled = new Set<number>();
   private epochStart = 0;
+  private genesisRoot: Uint8Array | undefined;
   /**
    * The parameters in force during each epoch the ingested L2 has started: the genesis epoch's are the
    * genesis values, every later one's are the state's right after the endEpoch that started it (its
@@ -320,18 +322,61 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
    * since that the chain did not overrule. Costs a re-execution of the history since the base.
    */
   stateBefore(end: EpochEnd): GovernanceState {
+    const state = this.startingState();
+    const feed = this.feedBefore(end);
+    if (feed.length > 0) reexecute(feed, { state, executor: this.executor });
+    return state;
+  }
+
+  /** The inputs from the base to `end`'s first, those the chain overruled left out. */
+  private feedBefore(end: EpochEnd): GovernanceInput[] {
     if (end.firstInput < this.inputsOffset) {
       throw new PrunedInputsError(
         `epoch ${end.epoch} starts at input ${end.firstInput}, below the pruned L2 journal's base (input ${this.inputsOffset})`,
       );
     }
-    const state = this.startingState();
     const feed: GovernanceInput[] = [];
     for (let i = this.inputsOffset; i < end.firstInput; i++) {
       if (!this.overruled.has(i)) feed.push(this.inputs[i - this.inputsOffset] as GovernanceInput);
     }
-    if (feed.length > 0) reexecute(feed, { state, executor: this.executor });
-    return state;
+    return feed;
+  }
+
+  /**
+   * The root of the state right before `end`'s first input, as ingestion computed it, with no
+   * re-execution: the previous epoch's end, or the base's (genesis's) when the epoch is the first since.
+   */
+  rootBefore(end: EpochEnd): Uint8Array {
+    if (end.firstInput === this.inputsOffset) {
+      if (this.base !== undefined) return hexToBytes(this.base.header.root);
+      this.genesisRoot ??= computeStateRoot(createGenesisState(this.genesis)).slice();
+      return this.genesisRoot;
+    }
+    const before = this.epochEnds.find((e) => e.lastInput === end.firstInput - 1);
+    if (before === undefined) {
+      throw new PrunedInputsError(
+        `No end of an epoch right before epoch ${end.epoch}'s first input (${end.firstInput}) since the L2 journal's base`,
+      );
+    }
+    return hexToBytes(before.root);
+  }
+
+  /**
+   * What `end`'s tape is rebuilt from (tape-recipe.ts), without rebuilding it: a game's honest run does
+   * that on a thread of its own. The reference executor's only: a recipe names no other.
+   */
+  tapeRecipe(end: EpochEnd): TapeRecipe {
+    if (this.executor !== REFERENCE_EXECUTOR) {
+      throw new VigilError(`Epoch ${end.epoch}'s tape: a recipe rebuilds with the reference executor only`);
+    }
+    return {
+      epoch: end.epoch,
+      base: this.base?.deflated,
+      genesis: this.genesis,
+      prior: this.feedBefore(end),
+      inputs: this.inputsSlice(end.firstInput, end.lastInput + 1),
+      preRoot: this.rootBefore(end),
+    };
   }
 
   /**

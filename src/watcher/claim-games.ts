@@ -44,18 +44,22 @@ import type { GameRecord } from '../dispute/records/game-types.ts';
 import { asTxid } from '../dispute/records/types.ts';
 import { type ClaimRegistration, listedChallengers } from '../l2/challenger-registry.ts';
 import type { ClaimFollower } from '../l2/claim-follower.ts';
+import { tapeOfRecipe } from '../l2/tape-recipe.ts';
 import { wordOf } from '../machine/isa.ts';
-import type { Tape } from '../machine/tape.ts';
-import type { HonestRunner } from './honest-run-thread.ts';
+import type { HonestRunner, TapeSource } from './honest-run-thread.ts';
 
-/** One ended epoch as the governance program runs it (the L2 epoch source's `epochTape`). */
-export type EpochTape = {
+/** One ended epoch, final on the L2, as a claim on it is judged (the L2 epoch source's `endedEpoch`). */
+export type EndedEpoch = {
   readonly epoch: bigint;
-  readonly tape: Tape;
   /** The model's root before the epoch's first input (the previous epoch's root): the agreed pre-state. */
   readonly preRoot: Uint8Array;
   /** The model's root at the epoch's end: the program's run must halt on it. */
   readonly root: Uint8Array;
+  /**
+   * Where a game's honest run takes the epoch's tape from, asked for only once Vigil plays a game of the
+   * epoch: the tape is a re-execution of the history since the L2 journal's base, made on the run's thread.
+   */
+  readonly tapeSource: () => TapeSource;
 };
 
 /** Claims from the registry carry no instance: every game key of a registry claim is derived at 0. */
@@ -89,8 +93,8 @@ export type ClaimGamesOptions = {
   readonly registry: string;
   /** The claim document the operator published for `epoch` (its text), or undefined while there is none. */
   readonly documentOf: (epoch: bigint) => Promise<string | undefined>;
-  /** The epoch as the governance program runs it, once ended and final on the L2. */
-  readonly epochTape: (epoch: bigint) => EpochTape | undefined;
+  /** The epoch's roots and tape, once ended and final on the L2 (cheap: no re-execution). */
+  readonly endedEpoch: (epoch: bigint) => EndedEpoch | undefined;
   /**
    * Where the program's honest run of an epoch is made, once per epoch and document (default: on the
    * caller's thread; the watcher gives its pool of threads, since a mainnet epoch is a minute of CPU).
@@ -140,6 +144,11 @@ export type ClaimGames = {
    * tape of: the L2 journal must not be pruned past the end of the epoch before it.
    */
   heldEpoch(): HeldEpoch;
+  /**
+   * Forgets the open games of the last `retain`: `heldEpoch` is unknown (nothing is pruned) until the next.
+   * For a process that takes the lease over again, whose last list may lack games opened meanwhile.
+   */
+  forgetOpen(): void;
 };
 
 type Imported = {
@@ -149,7 +158,7 @@ type Imported = {
   /** Vigil's bundle was derived without the claim's site (posted by a Vigil before keys were bound to it). */
   readonly legacyKeys: boolean;
   readonly claim: ImportedClaim;
-  readonly tape: EpochTape;
+  readonly ended: EndedEpoch;
   readonly w: number | undefined;
 };
 
@@ -190,7 +199,12 @@ function memoryLedger(): ClaimLedger {
 
 export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
   const shape = o.params.shape;
-  const honestRunner: HonestRunner = o.honestRunner ?? (async (p, t, opts) => runHonest(p, t, opts));
+  const honestRunner: HonestRunner =
+    o.honestRunner ??
+    (async (p, source, opts) => {
+      const tape = 'tape' in source ? source.tape : tapeOfRecipe(source.recipe);
+      return { run: runHonest(p, tape, opts), tape };
+    });
   const ledger = o.ledger ?? memoryLedger();
   const documents = o.documents ?? memoryDocuments();
   /** The epochs of the unresolved games at the last `retain` (undefined before the first). */
@@ -200,8 +214,8 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
   const importKey = (epoch: bigint, hashHex: string) => `${epoch}:${hashHex}`;
   /** Document texts refused, by epoch and the text's hash: a text is imported once, not on every poll. */
   const refusedTexts = new Map<string, { reason: string; final: boolean }>();
-  /** Each epoch's tape, built once (a re-execution of the history since the journal's base). */
-  const tapes = new Map<bigint, EpochTape>();
+  /** Each claimed epoch's roots, asked for once per claim. */
+  const endedEpochs = new Map<bigint, EndedEpoch>();
   const materials = new Map<string, GameMaterial>();
   /**
    * Honest views by epoch and document, from the moment one is asked for: a run is a minute or more on
@@ -232,7 +246,7 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
   async function settle(epoch: bigint, outcome: ClaimJudgement['outcome']): Promise<void> {
     await ledger.add(epoch, outcome);
     o.follower.forget(epoch);
-    tapes.delete(epoch);
+    endedEpochs.delete(epoch);
     for (const k of [...logged]) if (k.endsWith(`:${epoch}`)) logged.delete(k);
     for (const k of [...refusedTexts.keys()]) if (k.startsWith(`${epoch}:`)) refusedTexts.delete(k);
   }
@@ -266,18 +280,18 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     return out === undefined ? undefined : { value: out.value, script: out.script };
   }
 
-  function tapeOf(epoch: bigint): EpochTape | undefined {
-    let tape = tapes.get(epoch);
-    if (tape === undefined) {
-      tape = o.epochTape(epoch);
-      if (tape !== undefined) tapes.set(epoch, tape);
+  function endedOf(epoch: bigint): EndedEpoch | undefined {
+    let ended = endedEpochs.get(epoch);
+    if (ended === undefined) {
+      ended = o.endedEpoch(epoch);
+      if (ended !== undefined) endedEpochs.set(epoch, ended);
     }
-    return tape;
+    return ended;
   }
 
   /**
    * The claim imported against the registry, the chain and Vigil's pre-state. The cheap checks come
-   * first (the claim output, a commitment, a document, a text not refused before), the epoch's tape last.
+   * first (the claim output, a commitment, a document, a text not refused before), the epoch's roots last.
    */
   async function imported(
     reg: ClaimRegistration,
@@ -289,21 +303,51 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     const prevout = await claimPrevout(reg);
     if (prevout === undefined) return { waiting: NO_CLAIM_OUTPUT };
     if (hash === undefined) return { waiting: 'the operator has not committed its claim document' };
-    // A game's own copy first (the file may have gone since the game opened), then the published file.
-    let text = await documents.get(reg.epoch, bytesToHex(hash));
+    // A game's own copy first (the file may have gone since the game opened), then the published file:
+    // a copy altered in Redis, or one an older Vigil kept that this one refuses, is no reason to lock
+    // Vigil out of a game the published document still lets it play.
+    const hashHex = bytesToHex(hash);
+    const kept = await documents.get(reg.epoch, hashHex);
+    let keptRefusal: { refused: string; final: boolean } | undefined;
+    if (kept !== undefined) {
+      const got = await importText(reg, prevout, hash, kept);
+      if (!('refused' in got)) return got;
+      keptRefusal = got;
+      once(`kept:${hashHex}:${reg.epoch}`, () =>
+        o.logger?.error(
+          { epoch: String(reg.epoch), document: hashHex, reason: got.refused },
+          "Vigil's own copy of the claim document is refused: the published file is read instead",
+        ),
+      );
+    }
+    let text: string | undefined;
     try {
-      text ??= await o.documentOf(reg.epoch);
+      text = await o.documentOf(reg.epoch);
     } catch (err) {
       if (!(err instanceof GraphImportError)) throw err;
       // The file may yet be replaced by the committed document.
       return { refused: `the claim document cannot be read: ${err.message}`, final: false };
     }
-    if (text === undefined) return { waiting: 'the claim document is not published yet' };
+    if (text === undefined) return keptRefusal ?? { waiting: 'the claim document is not published yet' };
+    const got = await importText(reg, prevout, hash, text);
+    // The file hashed to the commitment where the copy did not: the copy is put right.
+    if (kept !== undefined && !('refused' in got) && !('waiting' in got))
+      await documents.put(reg.epoch, hashHex, text);
+    return got;
+  }
+
+  /** One text of the claim's document imported against the registry, the chain and Vigil's pre-state. */
+  async function importText(
+    reg: ClaimRegistration,
+    prevout: { value: bigint; script: Uint8Array },
+    hash: Uint8Array,
+    text: string,
+  ): Promise<Imported | { waiting: string } | { refused: string; final: boolean }> {
     const textKey = `${reg.epoch}:${bytesToHex(sha256(utf8(text)))}`;
     const before = refusedTexts.get(textKey);
     if (before !== undefined) return { refused: before.reason, final: before.final };
-    const tape = tapeOf(reg.epoch);
-    if (tape === undefined) {
+    const ended = endedOf(reg.epoch);
+    if (ended === undefined) {
       return { waiting: `epoch ${reg.epoch} has not ended on the L2 ingested so far, or is not final` };
     }
     const slot = vigilSlot(reg);
@@ -315,7 +359,7 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
         operator: o.operator,
         committee: o.committee,
         epoch: reg.epoch,
-        agreedImageRoot: tape.preRoot,
+        agreedImageRoot: ended.preRoot,
         challengers: listedChallengers(reg, shape),
         commitment: hash,
         claimPrevout: prevout,
@@ -341,7 +385,7 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
       text,
       legacyKeys: 'w' in slot && slot.legacy,
       claim,
-      tape,
+      ended,
       w: 'w' in slot ? slot.w : undefined,
     };
     if ('none' in slot)
@@ -435,11 +479,11 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     }
     const root = readKickoff(graph, k.tx).find((v) => v.label === 'root');
     if (root === undefined) throw new VigilError(`Epoch ${reg.epoch}'s kick-off carries no root`);
-    if (equalBytes(root.value, got.tape.root)) {
+    if (equalBytes(root.value, got.ended.root)) {
       await settle(reg.epoch, 'valid');
       return at('valid', 'the kick-off claims the root Vigil computed');
     }
-    const claimed = `the kick-off claims 0x${bytesToHex(root.value)}, Vigil computed 0x${bytesToHex(got.tape.root)}`;
+    const claimed = `the kick-off claims 0x${bytesToHex(root.value)}, Vigil computed 0x${bytesToHex(got.ended.root)}`;
     if (got.w === undefined) return unchallengeable(reg, `${claimed}, and Vigil has no game in this claim`);
     // Kept before the record opens: a game never exists without the document it is played on.
     await documents.put(reg.epoch, bytesToHex(got.claim.hash), got.text);
@@ -488,13 +532,18 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
   }
 
   /** Vigil's run of the epoch on the program, held to the model's root (a mismatch is Vigil's own bug). */
-  async function honestOf(claim: ClaimGraph, tape: EpochTape): Promise<HonestView> {
+  async function honestOf(claim: ClaimGraph, ended: EndedEpoch): Promise<HonestView> {
     const program = claim.spec.program;
-    const run = await honestRunner(program, tape.tape, gameViewOptions(shape));
-    const view = viewOfHonestRun(program, tape.tape, run);
-    if (view.result !== wordOf(tape.root)) {
+    const { run, tape } = await honestRunner(program, ended.tapeSource(), gameViewOptions(shape));
+    if (!equalBytes(tape.imageRoot, ended.preRoot)) {
       throw new VigilError(
-        `The governance program's run of epoch ${tape.epoch} halts on another root than the model's: Vigil will not play on it`,
+        `Epoch ${ended.epoch}'s tape starts on another image root than the state before it: Vigil will not play on it`,
+      );
+    }
+    const view = viewOfHonestRun(program, tape, run);
+    if (view.result !== wordOf(ended.root)) {
+      throw new VigilError(
+        `The governance program's run of epoch ${ended.epoch} halts on another root than the model's: Vigil will not play on it`,
       );
     }
     return view;
@@ -510,7 +559,7 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     }
     let view = views.get(key);
     if (view === undefined) {
-      view = honestOf(entry.claim.graph, entry.tape);
+      view = honestOf(entry.claim.graph, entry.ended);
       views.set(key, view);
       view.catch((err: unknown) => {
         views.delete(key);
@@ -580,7 +629,15 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     return lowest;
   }
 
-  return { poll, materialOf, retain, heldEpoch };
+  return {
+    poll,
+    materialOf,
+    retain,
+    heldEpoch,
+    forgetOpen: () => {
+      openEpochs = undefined;
+    },
+  };
 }
 
 function sameKeys(a: SignerKeys, b: SignerKeys): boolean {

@@ -14,7 +14,6 @@ import { VigilError } from '../core/errors.ts';
 import { redactText } from '../core/redact.ts';
 import { traceCheckpoints } from '../dispute/trace-checkpoints.ts';
 import { type GovernanceInput, REFERENCE_EXECUTOR } from '../governance/index.ts';
-import { computeStateRoot } from '../governance/reexecute.ts';
 import { diagnoseFraud, type FraudDiagnosis } from '../judge/diagnose.ts';
 import type { L2Fact, ReexecutionFact } from '../judge/verdict.ts';
 import type { EpochEnd } from '../l2/derivation.ts';
@@ -22,9 +21,8 @@ import type { WatchedDeployment } from '../l2/governance-contracts.ts';
 import { createGovernanceIngester, type GovernanceIngester } from '../l2/governance-ingester.ts';
 import { createL2Metrics, type L2Metrics } from '../l2/metrics.ts';
 import { L2Rpc, L2RpcUnavailableError } from '../l2/rpc.ts';
-import { epochTape as tapeOf } from '../machine/programs/state-image.ts';
 import type { RedisClient } from '../store/redis.ts';
-import type { EpochTape, HeldEpoch } from './claim-games.ts';
+import type { EndedEpoch, HeldEpoch } from './claim-games.ts';
 import type { GraphCoverageFacts, L2SyncFacts } from './component-health.ts';
 import {
   createGraphRegistry,
@@ -100,10 +98,11 @@ export type L2EpochSource = EpochSource & {
   /** The governed challenge window in force during `epoch`, once it is known and final (graph import). */
   governedChallengeWindow(epoch: bigint): GovernedWindow;
   /**
-   * Epoch `epoch`'s tape for the governance program, once its end is ingested and final: what a game's
-   * honest run executes (docs/protocol.md §23), with the roots the model reached before and after it.
+   * Epoch `epoch` once its end is ingested and final: the roots the model reached before and after it,
+   * and the recipe of its tape for the governance program, what a game's honest run executes
+   * (docs/protocol.md §23).
    */
-  epochTape(epoch: bigint): EpochTape | undefined;
+  endedEpoch(epoch: bigint): EndedEpoch | undefined;
   /** Never prunes past the epochs the registry's claims and games hold (claim-games.ts `heldEpoch`). */
   holdTapes(held: () => HeldEpoch): void;
   ingestion: GovernanceIngester;
@@ -457,21 +456,21 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
   registry.governWith?.(governedChallengeWindow);
 
   /**
-   * Rebuilds the state before the epoch from the journal's base (a re-execution of the history since it,
-   * as the diagnosis does), on the caller's thread: claim-games.ts asks for it once per claim, after the
-   * cheap checks, and caches it until the claim is judged.
+   * The epoch's roots as ingestion computed them, with no re-execution (claim-games.ts judges every claim
+   * with these), and its tape's recipe for a game: the state before the epoch is rebuilt from the
+   * journal's base on the honest run's thread, never here.
    */
-  function epochTape(epoch: bigint): EpochTape | undefined {
+  function endedEpoch(epoch: bigint): EndedEpoch | undefined {
     const end = endOf(epoch);
     if (end === undefined || failed !== undefined) return undefined;
     if (depthOf(end.block) < Math.max(o.confirmations, 1)) return undefined;
     if (end.firstInput < derivation.inputsOffset) return undefined;
-    const before = derivation.stateBefore(end);
     return {
       epoch,
-      tape: tapeOf(before, inputsBetween(end.firstInput, end.lastInput + 1)),
-      preRoot: computeStateRoot(before).slice(),
+      preRoot: derivation.rootBefore(end),
       root: hexToBytes(end.root),
+      // Taken when asked: the journal may be pruned later, but never past an epoch a game holds.
+      tapeSource: () => ({ recipe: derivation.tapeRecipe(end) }),
     };
   }
 
@@ -519,7 +518,7 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
     catchingUp: () => budgetSpent && failed === undefined,
     diagnose,
     governedChallengeWindow,
-    epochTape,
+    endedEpoch,
     holdTapes: (held) => {
       heldByClaims = held;
     },

@@ -261,7 +261,7 @@ export function claimWatchFromConfig(
       d.graphDir,
       claimDocumentLimits({ params, committee: expectations.committee }).maxBytes,
     ),
-    epochTape: (epoch) => parts.source.epochTape(epoch),
+    endedEpoch: (epoch) => parts.source.endedEpoch(epoch),
     params,
     operator: expectations.operator,
     committee: expectations.committee,

@@ -1,9 +1,11 @@
 /**
  * The honest run of an epoch's governance program on a thread of its own. A mainnet epoch is tens of
- * millions of machine steps (a 1,000-input epoch: about 90 s of a core): run on the main thread, it
- * would stall everything that keeps the daemon alive meanwhile (the Bitcoin lease's renewal, BullMQ's
- * job locks, /healthz, the L2 follower). The worker makes the first run (`runHonest`) and sends back its plain result; the view's
- * later questions re-run at most one snapshot's spacing on the caller's thread.
+ * millions of machine steps (a 1,000-input epoch: about 90 s of a core), and its tape is a re-execution
+ * of the history since the L2 journal's base (seconds more): done on the main thread, either would stall
+ * everything that keeps the daemon alive meanwhile (the Bitcoin lease's renewal, BullMQ's job locks,
+ * /healthz, the L2 follower). The worker rebuilds the tape from its recipe, makes the first run
+ * (`runHonest`) and sends both back, the tape's levels transferred, not copied; the view's later
+ * questions re-run at most one snapshot's spacing on the caller's thread.
  *
  * One worker per run, stopped when it answers: a run happens once per game (its material is cached)
  * and again after a restart, so an idle worker would only hold a V8 heap for nothing. The daemon's pool
@@ -12,20 +14,44 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { CheckpointOptions, HonestRun } from '../dispute/game/honest-view.ts';
+import type { GovernanceInput } from '../governance/index.ts';
+import type { TapeRecipe } from '../l2/tape-recipe.ts';
 import type { Program } from '../machine/program.ts';
-import type { Tape } from '../machine/tape.ts';
+import { Tape, type TapeParts } from '../machine/tape.ts';
 
+/** An epoch's tape at hand, or what it is rebuilt from (the watcher's: a re-execution, made off its thread). */
+export type TapeSource = { readonly tape: Tape } | { readonly recipe: TapeRecipe };
+
+/**
+ * The first message to the worker. A recipe's `prior` inputs follow in `PriorChunk` messages, `priorCount`
+ * in all: hundreds of thousands of inputs cloned in one message would stall the caller for a second.
+ */
 export type HonestRunRequest = {
   readonly program: Program;
-  readonly image: readonly bigint[];
-  readonly inputs: readonly bigint[];
+  readonly source:
+    | { readonly parts: TapeParts }
+    | { readonly recipe: TapeRecipe; readonly priorCount: number };
   readonly options: CheckpointOptions;
 };
 
-export type HonestRunResponse = { ok: true; run: HonestRun } | { ok: false; name: string; message: string };
+export type PriorChunk = { readonly prior: readonly GovernanceInput[] };
 
-/** Runs the first run somewhere and answers with it (claim-games.ts takes any; production, a thread). */
-export type HonestRunner = (program: Program, tape: Tape, options: CheckpointOptions) => Promise<HonestRun>;
+/** Inputs per message: about 30 ms of the caller's thread to clone each. */
+export const PRIOR_CHUNK = 8192;
+
+export type HonestRunResponse =
+  | { ok: true; run: HonestRun; tape: TapeParts | undefined }
+  | { ok: false; name: string; message: string };
+
+/** The first run and the tape it ran on. */
+export type HonestRunResult = { readonly run: HonestRun; readonly tape: Tape };
+
+/** Makes the first run somewhere and answers with it (claim-games.ts takes any; production, a thread). */
+export type HonestRunner = (
+  program: Program,
+  source: TapeSource,
+  options: CheckpointOptions,
+) => Promise<HonestRunResult>;
 
 /** A run the worker refused or failed (a program that faults, a step limit): the worker's own error. */
 export class HonestRunError extends Error {
@@ -34,14 +60,14 @@ export class HonestRunError extends Error {
 
 const WORKER_URL = new URL('./honest-run-worker.mjs', import.meta.url);
 
-type Started = { readonly done: Promise<HonestRun>; stop(): Promise<void> };
+type Started = { readonly done: Promise<HonestRunResult>; stop(): Promise<void> };
 
 /** One run on a worker of its own, stopped once it answers (or when `stop` is called). */
-function startRun(program: Program, tape: Tape, options: CheckpointOptions): Started {
+function startRun(program: Program, source: TapeSource, options: CheckpointOptions): Started {
   const worker = new Worker(WORKER_URL);
   let settled = false;
   let fail: (e: Error) => void = () => {};
-  const done = new Promise<HonestRun>((resolve, reject) => {
+  const done = new Promise<HonestRunResult>((resolve, reject) => {
     fail = reject;
     const settle = (f: () => void) => {
       if (settled) return;
@@ -50,11 +76,17 @@ function startRun(program: Program, tape: Tape, options: CheckpointOptions): Sta
       void worker.terminate();
     };
     worker.on('message', (m: HonestRunResponse) =>
-      settle(() =>
-        m.ok
-          ? resolve(m.run)
-          : reject(new HonestRunError(`${m.name}: ${m.message} (the honest run's thread)`)),
-      ),
+      settle(() => {
+        if (!m.ok) {
+          reject(new HonestRunError(`${m.name}: ${m.message} (the honest run's thread)`));
+          return;
+        }
+        // A tape sent along stays the caller's; one rebuilt there comes back as its levels.
+        const tape =
+          'tape' in source ? source.tape : m.tape === undefined ? undefined : Tape.fromParts(m.tape);
+        if (tape === undefined) reject(new HonestRunError("the honest run's thread sent back no tape"));
+        else resolve({ run: m.run, tape });
+      }),
     );
     worker.on('error', (err) =>
       settle(() => reject(new HonestRunError(`the honest run's thread failed: ${err.message}`))),
@@ -63,8 +95,18 @@ function startRun(program: Program, tape: Tape, options: CheckpointOptions): Sta
       settle(() => reject(new HonestRunError(`the honest run's thread exited with code ${code}`))),
     );
   });
-  const request: HonestRunRequest = { program, image: tape.image, inputs: tape.inputs, options };
+  // A tape at hand is copied over (the caller keeps using it); a recipe is a fraction of its size, and
+  // its history goes over in chunks, the event loop turning between them.
+  const request: HonestRunRequest = {
+    program,
+    source:
+      'tape' in source
+        ? { parts: source.tape.parts() }
+        : { recipe: { ...source.recipe, prior: [] }, priorCount: source.recipe.prior.length },
+    options,
+  };
   worker.postMessage(request);
+  if ('recipe' in source) void postPrior(worker, source.recipe.prior, () => settled);
   return {
     done,
     stop: async () => {
@@ -76,9 +118,21 @@ function startRun(program: Program, tape: Tape, options: CheckpointOptions): Sta
   };
 }
 
+async function postPrior(
+  worker: Worker,
+  prior: readonly GovernanceInput[],
+  stopped: () => boolean,
+): Promise<void> {
+  for (let i = 0; i < prior.length && !stopped(); i += PRIOR_CHUNK) {
+    const chunk: PriorChunk = { prior: prior.slice(i, i + PRIOR_CHUNK) };
+    worker.postMessage(chunk);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 /** One run on a thread of its own (the bench, and a caller with no pool). */
-export const runHonestOnThread: HonestRunner = (program, tape, options) =>
-  startRun(program, tape, options).done;
+export const runHonestOnThread: HonestRunner = (program, source, options) =>
+  startRun(program, source, options).done;
 
 export type HonestRunPool = {
   readonly run: HonestRunner;
@@ -108,15 +162,15 @@ export function createHonestRunPool(o: { concurrency?: number } = {}): HonestRun
     while (!closed && running.size < limit && waiting.length > 0) waiting.shift()?.start();
   };
   return {
-    run: (program, tape, options) =>
-      new Promise<HonestRun>((resolve, reject) => {
+    run: (program, source, options) =>
+      new Promise<HonestRunResult>((resolve, reject) => {
         if (closed) {
           reject(new HonestRunError('the honest run pool is closed'));
           return;
         }
         waiting.push({
           start: () => {
-            const started = startRun(program, tape, options);
+            const started = startRun(program, source, options);
             running.add(started);
             // Its slot is free before its caller hears the answer.
             started.done

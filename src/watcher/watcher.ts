@@ -241,6 +241,8 @@ export function createWatcher(o: WatcherOptions): Watcher {
   let queue: DisputeQueue | undefined;
   let boundCtx: DisputeJobContext | undefined;
   let lastRedrive = 0;
+  /** Whether the last poll held the lease: one that takes it over again forgets the games it knew. */
+  let heldLastPoll = false;
   /** Redrive at the next poll, whatever the interval: the last one failed, or a deadline is at risk. */
   let redriveNow = false;
   /** The disputes whose deadline the last poll found at risk: their jobs run at once on a redrive. */
@@ -628,6 +630,14 @@ export function createWatcher(o: WatcherOptions): Watcher {
     // keeps its last answer, and must not poll in a loop on it).
     backlog = false;
     let holder = (await step('lease', () => lease.acquire())) ?? false;
+    if (holder && !heldLastPoll) {
+      // Another process may have held the lease meanwhile and opened games this one has not seen: the
+      // epochs they hold are unknown until the next redrive lists the records, and nothing is pruned
+      // before it (which runs this poll).
+      claimGames?.forgetOpen();
+      lastRedrive = 0;
+    }
+    heldLastPoll = holder;
     const importGraphs = () => step('graphs', async () => (await o.source?.graphs()) ?? []);
     /**
      * The graphs imported while the source syncs: ingestion mostly waits on the L2 node, import mostly

@@ -46,7 +46,7 @@ import { wordBytes } from '../../src/machine/isa.ts';
 import { HealthRegistry } from '../../src/observability/health.ts';
 import { deleteKeysByPrefix } from '../../src/store/redis.ts';
 import { claimDocumentReader } from '../../src/watcher/claim-documents.ts';
-import { type EpochTape, REGISTRY_CLAIM_INSTANCE } from '../../src/watcher/claim-games.ts';
+import { type EndedEpoch, REGISTRY_CLAIM_INSTANCE } from '../../src/watcher/claim-games.ts';
 import { redisBondReservations, redisClaimLedger } from '../../src/watcher/claim-ledger.ts';
 import { createWatcher, type Watcher } from '../../src/watcher/watcher.ts';
 import { type Coin, coinOf, mineCoins, out, spend } from '../../testkit/bitcoin/simnet/fixture.ts';
@@ -237,12 +237,17 @@ export async function claimOn(
   };
 }
 
-/** Each claimed epoch's tape, as the L2 epoch source would give it (undefined: not ended yet). */
-const tapeOf = (epoch: bigint): EpochTape | undefined => {
+/** Each claimed epoch, as the L2 epoch source would give it (undefined: not ended yet). */
+const endedOf = (epoch: bigint): EndedEpoch | undefined => {
   const run = runs.get(epoch);
   return run === undefined
     ? undefined
-    : { epoch, tape: run.tape, preRoot: run.tape.imageRoot, root: wordBytes(run.honest.result) };
+    : {
+        epoch,
+        preRoot: run.tape.imageRoot,
+        root: wordBytes(run.honest.result),
+        tapeSource: () => ({ tape: run.tape }),
+      };
 };
 
 /** A Vigil watcher on the simnet, Redis and the registry: it registers its key before this returns. */
@@ -301,7 +306,7 @@ export async function watcherOn(
       follower,
       registry,
       documentOf: claimDocumentReader(dir, 64 * 1024 * 1024),
-      epochTape: tapeOf,
+      endedEpoch: endedOf,
       params,
       operator: fx.spec.operator,
       committee: fx.spec.covenant.slice(1),

@@ -12,6 +12,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import type { Abi, Address } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EsploraBackend } from '../../src/bitcoin/backends/esplora.ts';
@@ -29,7 +30,9 @@ import { challengerRegistryAbi } from '../../src/l2/contracts/artifacts/abis.ts'
 import { DEVNET_OPERATOR } from '../../src/l2/devnet.ts';
 import { possessionProof } from '../../src/l2/registry-possession.ts';
 import { l2Sender } from '../../src/l2/registry-sender.ts';
+import { redisClaimDocuments } from '../../src/watcher/claim-ledger.ts';
 import { makeClaimFixture } from '../../testkit/dispute/claim-fixture.ts';
+import { REDIS_URL } from '../../testkit/queue/scenario.ts';
 import { operatorActs } from '../challenger/game-play-setup.ts';
 import { MINER } from '../dispute/game/chain-play.ts';
 
@@ -108,7 +111,7 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
     }
   }, 120_000);
 
-  it('an honest claim is judged valid and opens nothing; a document other than the committed one is refused until the committed one is published', async () => {
+  it('an honest claim is judged valid and opens nothing; a document other than the committed one is refused until the committed one is published, and a copy planted in Redis under its hash does not lock Vigil out', async () => {
     let now = 1_700_000_000;
     const sim = await startSimnet({ clock: () => (now += 600) });
     const dir = mkdtempSync(join(tmpdir(), 'vigil-claims-'));
@@ -132,6 +135,13 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
       // T_c runs (the committed document may yet be published).
       expect(alerted()).toBe(true);
 
+      // Vigil's own copy, in Redis under the committed hash, is another document (planted, or kept by a
+      // Vigil whose rules this one refuses): it is refused, the published file is played, and the copy
+      // put right.
+      const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
+      const kept = redisClaimDocuments(redis, v.prefix);
+      const committed = bytesToHex(claimDocumentHash(JSON.parse(wrong.document)));
+      await kept.put(2n, committed, honest.document);
       writeFileSync(wrong.path, wrong.document);
       // The record opens within the poll, the log line after it: wait for both.
       let records = (await v.games.listAll()).records;
@@ -141,6 +151,17 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
       }
       expect(records.map((r) => [r.epoch, r.w])).toEqual([[2n, 0]]);
       expect(judged('2', 'fraud')).toBe(true);
+      expect(
+        v.lines.some(
+          (l) =>
+            l.epoch === '2' &&
+            l.msg ===
+              "Vigil's own copy of the claim document is refused: the published file is read instead" &&
+            /HASH_MISMATCH/.test((l as { reason?: string }).reason ?? ''),
+        ),
+      ).toBe(true);
+      expect(await kept.get(2n, committed)).toBe(wrong.document);
+      await redis.quit();
       // The honest claim's kick-off was never challenged: its A_0 is unspent.
       const backend = new EsploraBackend({ baseUrl: sim.esploraUrl, retry: { attempts: 1 } });
       expect((await backend.getOutspend(honest.kickoffTxid, 0)).spent).toBe(false);

@@ -8,12 +8,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../src/core/bytes.ts';
 import type { ImportedGraph } from '../../src/dispute/graph/import.ts';
-import { FAULTS, reexecute } from '../../src/governance/index.ts';
+import { computeStateRoot, FAULTS, reexecute } from '../../src/governance/index.ts';
 import { generateWorkload } from '../../src/governance/workload.ts';
 import type { FraudDiagnosis } from '../../src/judge/diagnose.ts';
+import { tapeOfRecipe } from '../../src/l2/tape-recipe.ts';
 import { runProgram } from '../../src/machine/interpreter.ts';
 import { wordOf } from '../../src/machine/isa.ts';
 import { governanceProgram } from '../../src/machine/programs/governance.ts';
+import type { Tape } from '../../src/machine/tape.ts';
+import type { EndedEpoch } from '../../src/watcher/claim-games.ts';
 import { createL2EpochSource, type L2EpochSource } from '../../src/watcher/epoch-source.ts';
 import type { GraphRegistry } from '../../src/watcher/graph-registry.ts';
 import { type Chain, startChain, testRedis } from '../l2/helpers.ts';
@@ -42,6 +45,13 @@ function standInRegistry() {
 async function syncAll(s: L2EpochSource): Promise<void> {
   for (let i = 0; i < 1000 && !s.status().caughtUp; i++) await s.sync();
   expect(s.status().caughtUp).toBe(true);
+}
+
+/** The epoch's tape from the source's recipe, rebuilt here (the daemon rebuilds it on the run's thread). */
+function tapeOf(ended: EndedEpoch): Tape {
+  const source = ended.tapeSource();
+  if (!('recipe' in source)) throw new Error('the L2 epoch source gives a recipe');
+  return tapeOfRecipe(source.recipe);
 }
 
 const range = (from: number, to: number): bigint[] =>
@@ -137,12 +147,12 @@ describe('the epoch source prunes the L2 journal behind what was judged for good
     await s5.sync();
     expect(s5.ingestion.derivation.baseEpoch).toBe(5n);
     // The game's tape still rebuilds from the pruned base, as from a base further back (the source above).
-    const tape = s5.epochTape(6n);
-    const wider = s.epochTape(6n);
-    expect(tape).toBeDefined();
-    expect(bytesToHex(tape?.preRoot as Uint8Array)).toBe(bytesToHex(wider?.preRoot as Uint8Array));
-    expect(bytesToHex(tape?.root as Uint8Array)).toBe(bytesToHex(wider?.root as Uint8Array));
-    expect(bytesToHex(tape?.tape.root as Uint8Array)).toBe(bytesToHex(wider?.tape.root as Uint8Array));
+    const tape = s5.endedEpoch(6n);
+    const wider = s.endedEpoch(6n);
+    if (tape === undefined || wider === undefined) throw new Error('no tape of epoch 6');
+    expect(bytesToHex(tape.preRoot)).toBe(bytesToHex(wider.preRoot));
+    expect(bytesToHex(tape.root)).toBe(bytesToHex(wider.root));
+    expect(bytesToHex(tapeOf(tape).root)).toBe(bytesToHex(tapeOf(wider).root));
     held = undefined;
     await s5.sync();
     expect(s5.ingestion.derivation.baseEpoch as bigint).toBeGreaterThan(5n);
@@ -200,16 +210,22 @@ describe('the epoch source prunes the L2 journal behind what was judged for good
     }
     // Each kept epoch's tape (a game's honest run) is the same from the base as from genesis, starts on
     // the previous epoch's root, and runs on the governance program to the model's root.
-    expect(restarted.epochTape(base)).toBeUndefined();
-    const ends = whole.ingestion.derivation.epochEnds;
+    expect(restarted.endedEpoch(base)).toBeUndefined();
+    const derivation = whole.ingestion.derivation;
+    const ends = derivation.epochEnds;
     for (let e = base + 1n; e <= ended; e++) {
-      const want = whole.epochTape(e);
-      const got = restarted.epochTape(e);
+      const want = whole.endedEpoch(e);
+      const got = restarted.endedEpoch(e);
       if (want === undefined || got === undefined) throw new Error(`no tape of epoch ${e}`);
-      expect(bytesToHex(got.tape.root)).toBe(bytesToHex(want.tape.root));
+      const gotTape = tapeOf(got);
+      expect(bytesToHex(gotTape.root)).toBe(bytesToHex(tapeOf(want).root));
       expect(`0x${bytesToHex(got.preRoot)}`).toBe(ends.find((x) => x.epoch === e - 1n)?.root);
-      expect(bytesToHex(got.tape.imageRoot)).toBe(bytesToHex(got.preRoot));
-      const run = runProgram(governanceProgram(), got.tape, {
+      expect(bytesToHex(gotTape.imageRoot)).toBe(bytesToHex(got.preRoot));
+      // The roots are ingestion's, read with no re-execution; the re-execution reaches the same.
+      const end = ends.find((x) => x.epoch === e);
+      if (end === undefined) throw new Error(`no end of epoch ${e}`);
+      expect(computeStateRoot(derivation.stateBefore(end))).toEqual(got.preRoot);
+      const run = runProgram(governanceProgram(), gotTape, {
         maxSteps: 1 << 24,
         keepSteps: false,
         hashChain: false,
