@@ -380,6 +380,15 @@ export class LeafTable {
   }
 
   /**
+   * The image and copies of its tree's levels from the record roots up (`MerkleTree.levelsFromRecords`),
+   * taken together: both after one flush, so the levels are those of the words.
+   */
+  imageWithLevels(): { words: Uint8Array; recordLevels: { bytes: Uint8Array; count: number }[] } {
+    const words = this.image();
+    return { words, recordLevels: this.tree.levelsFromRecords() };
+  }
+
+  /**
    * The state image (docs/protocol.md §8): every record's 16 words in index order, 512 bytes per
    * record. Flushes first, so leaves created by an input that has ended are included.
    */

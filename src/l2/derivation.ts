@@ -335,6 +335,11 @@ export class GovernanceDerivation implements Derivation<L2Entry> {
         `epoch ${end.epoch} starts at input ${end.firstInput}, below the pruned L2 journal's base (input ${this.inputsOffset})`,
       );
     }
+    if (end.firstInput > this.inputsOffset + this.inputs.length) {
+      throw new VigilError(
+        `epoch ${end.epoch} starts at input ${end.firstInput}, past the ${this.inputsOffset + this.inputs.length} inputs applied`,
+      );
+    }
     const feed: GovernanceInput[] = [];
     for (let i = this.inputsOffset; i < end.firstInput; i++) {
       if (!this.overruled.has(i)) feed.push(this.inputs[i - this.inputsOffset] as GovernanceInput);

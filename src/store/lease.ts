@@ -31,6 +31,16 @@ export class Lease {
     return this.renew();
   }
 
+  /**
+   * As `acquire`, saying how: `taken` when the key was free (the first time, or after it expired, when
+   * another process may have held it meanwhile), `kept` when this owner still held it, `busy` otherwise.
+   */
+  async take(): Promise<'taken' | 'kept' | 'busy'> {
+    const r = await this.redis.set(this.key, this.owner, 'PX', this.ttlMs, 'NX');
+    if (r === 'OK') return 'taken';
+    return (await this.renew()) ? 'kept' : 'busy';
+  }
+
   async renew(): Promise<boolean> {
     return (await runScript(this.redis, RENEW, [this.key], [this.owner, String(this.ttlMs)])) === 1;
   }

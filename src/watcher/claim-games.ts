@@ -330,9 +330,18 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     }
     if (text === undefined) return keptRefusal ?? { waiting: 'the claim document is not published yet' };
     const got = await importText(reg, prevout, hash, text);
-    // The file hashed to the commitment where the copy did not: the copy is put right.
-    if (kept !== undefined && !('refused' in got) && !('waiting' in got))
-      await documents.put(reg.epoch, hashHex, text);
+    // The file hashed to the commitment where the copy did not: the copy is put right. A failed write
+    // costs nothing now (the file was played) and is tried again by the next game that opens on it.
+    if (kept !== undefined && !('refused' in got) && !('waiting' in got)) {
+      await documents
+        .put(reg.epoch, hashHex, text)
+        .catch((err: unknown) =>
+          o.logger?.error(
+            { epoch: String(reg.epoch), document: hashHex, err: errText(err) },
+            "Vigil's own copy of the claim document could not be put right",
+          ),
+        );
+    }
     return got;
   }
 
@@ -563,7 +572,9 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
       views.set(key, view);
       view.catch((err: unknown) => {
         views.delete(key);
-        viewFailures.set(key, { at: Date.now(), message: errText(err) });
+        // Material not ready (the journal read again) is asked for again at the game's next run.
+        if (!(err instanceof GameMaterialNotReadyError))
+          viewFailures.set(key, { at: Date.now(), message: errText(err) });
       });
     }
     return view;

@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { GameMaterialNotReadyError } from '../challenger/game-context.ts';
 import { bytesToHex, hexToBytes } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
 import { redactText } from '../core/redact.ts';
@@ -469,8 +470,22 @@ export function createL2EpochSource(o: L2EpochSourceOptions): L2EpochSource {
       epoch,
       preRoot: derivation.rootBefore(end),
       root: hexToBytes(end.root),
-      // Taken when asked: the journal may be pruned later, but never past an epoch a game holds.
-      tapeSource: () => ({ recipe: derivation.tapeRecipe(end) }),
+      // Taken when asked: the journal may be pruned later, but never past an epoch a game holds. Asked
+      // while the journal is read again (a reorg, a start), the end is gone or another: not ready yet.
+      tapeSource: () => {
+        const now = endOf(epoch);
+        const same =
+          now !== undefined &&
+          now.firstInput === end.firstInput &&
+          now.lastInput === end.lastInput &&
+          now.root === end.root;
+        if (failed !== undefined || !same) {
+          throw new GameMaterialNotReadyError(
+            `Epoch ${epoch}'s end is not where the claim was judged on the L2 ingested now: its tape waits`,
+          );
+        }
+        return { recipe: derivation.tapeRecipe(now) };
+      },
     };
   }
 

@@ -106,7 +106,15 @@ function startRun(program: Program, source: TapeSource, options: CheckpointOptio
     options,
   };
   worker.postMessage(request);
-  if ('recipe' in source) void postPrior(worker, source.recipe.prior, () => settled);
+  if ('recipe' in source) {
+    // A chunk that cannot be posted leaves the worker waiting for it: the run fails and the thread stops.
+    postPrior(worker, source.recipe.prior, () => settled).catch((err: unknown) => {
+      if (settled) return;
+      settled = true;
+      fail(new HonestRunError(`the recipe's history could not be posted: ${String(err)}`));
+      void worker.terminate();
+    });
+  }
   return {
     done,
     stop: async () => {

@@ -241,8 +241,6 @@ export function createWatcher(o: WatcherOptions): Watcher {
   let queue: DisputeQueue | undefined;
   let boundCtx: DisputeJobContext | undefined;
   let lastRedrive = 0;
-  /** Whether the last poll held the lease: one that takes it over again forgets the games it knew. */
-  let heldLastPoll = false;
   /** Redrive at the next poll, whatever the interval: the last one failed, or a deadline is at risk. */
   let redriveNow = false;
   /** The disputes whose deadline the last poll found at risk: their jobs run at once on a redrive. */
@@ -629,15 +627,15 @@ export function createWatcher(o: WatcherOptions): Watcher {
     // Only this poll's own successful sync says there is a backlog (a process that lost the lease
     // keeps its last answer, and must not poll in a loop on it).
     backlog = false;
-    let holder = (await step('lease', () => lease.acquire())) ?? false;
-    if (holder && !heldLastPoll) {
-      // Another process may have held the lease meanwhile and opened games this one has not seen: the
-      // epochs they hold are unknown until the next redrive lists the records, and nothing is pruned
-      // before it (which runs this poll).
+    const took = await step('lease', () => lease.take());
+    let holder = took === 'taken' || took === 'kept';
+    if (took === 'taken') {
+      // Taken while free: another process may have held it meanwhile (this one's lapsed mid-poll or
+      // between polls) and opened games this one has not seen. The epochs they hold are unknown until
+      // the redrive lists the records, which runs this poll, and nothing is pruned before it.
       claimGames?.forgetOpen();
       lastRedrive = 0;
     }
-    heldLastPoll = holder;
     const importGraphs = () => step('graphs', async () => (await o.source?.graphs()) ?? []);
     /**
      * The graphs imported while the source syncs: ingestion mostly waits on the L2 node, import mostly

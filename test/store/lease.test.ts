@@ -31,6 +31,21 @@ describe('chain lease', () => {
 });
 
 describe('runExclusive', () => {
+  it('take says whether the lease was free (taken), still ours (kept) or held by another (busy)', async () => {
+    const key = `${prefix}:lease:take`;
+    const a = new Lease(redis, key, 300);
+    const b = new Lease(redis, key, 300);
+    expect(await a.take()).toBe('taken');
+    expect(await a.take()).toBe('kept');
+    expect(await b.take()).toBe('busy');
+    // a lapses, b holds it a while, a takes it back: taken, not kept (b may have acted meanwhile).
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await b.take()).toBe('taken');
+    expect(await b.release()).toBe(true);
+    expect(await a.take()).toBe('taken');
+    expect(await a.release()).toBe(true);
+  });
+
   it('keeps the lease while a section outlasts its TTL, and frees it at the end', async () => {
     const key = `${prefix}:lease:section`;
     const a = new Lease(redis, key, 300);

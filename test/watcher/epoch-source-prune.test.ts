@@ -6,6 +6,7 @@
  * policy reads nothing else of it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GameMaterialNotReadyError } from '../../src/challenger/game-context.ts';
 import { bytesToHex } from '../../src/core/bytes.ts';
 import type { ImportedGraph } from '../../src/dispute/graph/import.ts';
 import { computeStateRoot, FAULTS, reexecute } from '../../src/governance/index.ts';
@@ -243,6 +244,7 @@ describe('the epoch source prunes the L2 journal behind what was judged for good
     const d = whole.ingestion.derivation;
     const end = d.epochEnds.find((x) => x.epoch === last);
     if (end === undefined) throw new Error('no end of the last epoch');
+    let diagnosed = false;
     for (const fault of FAULTS) {
       const state = d.startingState();
       reexecute(d.inputsSlice(0, end.firstInput), { state });
@@ -253,8 +255,19 @@ describe('the epoch source prunes the L2 journal behind what was judged for good
       const fromGenesis = (await whole.diagnose(last, claimed)) as FraudDiagnosis | undefined;
       if (fromGenesis?.fault === undefined) continue;
       expect(await restarted.diagnose(last, claimed)).toEqual(fromGenesis);
-      return;
+      diagnosed = true;
+      break;
     }
-    throw new Error('no catalogue fault changes the last epoch of this workload');
+    if (!diagnosed) throw new Error('no catalogue fault changes the last epoch of this workload');
+
+    // A game that asks for its tape while the journal is being read again (a reorg, a start) is told to
+    // wait, not handed a recipe of the half-read journal.
+    const judgedOn = restarted.endedEpoch(ended);
+    if (judgedOn === undefined) throw new Error(`no epoch ${ended}`);
+    const reread = restarted.ingestion.derivation;
+    const blocks = reread.epochEnds.length;
+    reread.reset();
+    expect(blocks).toBeGreaterThan(0);
+    expect(() => judgedOn.tapeSource()).toThrow(GameMaterialNotReadyError);
   });
 });

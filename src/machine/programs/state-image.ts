@@ -21,6 +21,6 @@ export function imageWords(state: GovernanceState): bigint[] {
  * own tree from the record roots up, not hashed again.
  */
 export function epochTape(before: GovernanceState, inputs: readonly GovernanceInput[]): Tape {
-  const words = before.leaves.image();
-  return Tape.fromStateImage(words, before.leaves.tree.levelsFromRecords(), encodeInputsTape(inputs));
+  const { words, recordLevels } = before.leaves.imageWithLevels();
+  return Tape.fromStateImage(words, recordLevels, encodeInputsTape(inputs));
 }
