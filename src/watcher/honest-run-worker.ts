@@ -6,7 +6,6 @@
 import { type MessagePort, parentPort } from 'node:worker_threads';
 import { runHonest } from '../dispute/game/honest-view.ts';
 import type { GovernanceInput } from '../governance/index.ts';
-import { tapeOfRecipe } from '../l2/tape-recipe.ts';
 import { Tape } from '../machine/tape.ts';
 import type { HonestRunRequest, HonestRunResponse, PriorChunk } from './honest-run-thread.ts';
 
@@ -35,12 +34,16 @@ function receive(): Promise<HonestRunRequest> {
   });
 }
 
-void receive().then((m) => {
+void receive().then(async (m) => {
   let response: HonestRunResponse;
   let transfer: ArrayBuffer[] = [];
   try {
     const rebuilt = 'recipe' in m.source;
-    const tape = 'recipe' in m.source ? tapeOfRecipe(m.source.recipe) : Tape.fromParts(m.source.parts);
+    // The model is loaded only to rebuild a tape: a tape sent along starts the run sooner.
+    const tape =
+      'recipe' in m.source
+        ? (await import('../l2/tape-recipe.ts')).tapeOfRecipe(m.source.recipe)
+        : Tape.fromParts(m.source.parts);
     const run = runHonest(m.program, tape, m.options);
     if (rebuilt) transfer = tape.transferables();
     response = { ok: true, run, tape: rebuilt ? tape.parts() : undefined };

@@ -76,6 +76,8 @@ describe('usage errors exit 2 in every command', () => {
     [['devnet', '--operator', 'no-such-strategy']],
     [['devnet', '--fault', 'no-such-fault', '--epochs', '1']],
     [['devnet', '--log-level', 'loud']],
+    [['devnet', '--bitcoin-cookie-file', '/tmp/.cookie']],
+    [['devnet', '--game', '--bitcoin-cookie-file', '/tmp/.cookie']],
     [['config', 'check', '--format', 'xml']],
     [['verify']],
     [['verify', '--epoch', 'x']],

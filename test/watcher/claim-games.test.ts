@@ -87,6 +87,17 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
         const did = rec === undefined ? undefined : await operatorActs(s);
         if (did !== undefined) trail.push(`${sim.chain.height + 1}: operator ${did}`);
         sim.chain.mine(MINER);
+        // Vigil's reply to a move is its own work, not the chain's (blocks are 10 minutes apart on
+        // mainnet): the next block waits for it, so a loaded machine (a restarted process importing the
+        // claim and rebuilding its run) does not see its window close in a few hundred milliseconds.
+        if (did !== undefined && !did.startsWith('sweep') && rec !== undefined) {
+          const sentBefore = rec.sent.size;
+          for (let i = 0; i < 200; i++) {
+            const now = (await v.games.listAll()).records[0];
+            if (now === undefined || now.state === 'resolved' || now.sent.size > sentBefore) break;
+            await settle(100);
+          }
+        }
       }
       const why = `${trail.join('\n')}\n${v.lines
         .map((l) => l.msg)

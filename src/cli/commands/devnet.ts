@@ -71,6 +71,12 @@ export function devnetCommand(): Command {
     .action(async (opts: DevnetOptions, command: Command) => {
       const epochs = positiveInt(opts.epochs, '--epochs');
       const seed = positiveInt(opts.seed, '--seed');
+      // A cookie for no node would be read by nothing: the run would quietly use the simnet.
+      if (opts.bitcoinCookieFile !== undefined && opts.bitcoinRpc === undefined) {
+        throw new UsageError(
+          '--bitcoin-cookie-file authenticates to the node of --bitcoin-rpc <url>, which is missing',
+        );
+      }
       if (opts.game) {
         const { runGameCommand } = await import('./devnet-game.ts');
         const chosen = command.getOptionValueSource('redisUrl') !== 'default';
