@@ -103,9 +103,12 @@ async function checkChallengerRegistry(config: VigilConfig, rpc: L2Rpc): Promise
   const notRegistry = (why: string): ConfigProblem[] => [
     { key, expected: 'a ChallengerRegistry (docs/protocol.md §24.1)', got: `${address}, which ${why}` },
   ];
-  type Getter = 'maxChallengers' | 'bundleKeyBytes' | 'epochManager' | 'staking';
+  // commitWindow: a registry without a commitment deadline (an older one) lets a claim opened and never
+  // committed hold Vigil's bond coin and the epoch's history for good (docs/protocol.md §24.11 item 41).
+  type Getter = 'maxChallengers' | 'bundleKeyBytes' | 'epochManager' | 'staking' | 'commitWindow';
   const values = new Map<Getter, unknown>();
-  for (const functionName of ['maxChallengers', 'bundleKeyBytes', 'epochManager', 'staking'] as const) {
+  const getters = ['maxChallengers', 'bundleKeyBytes', 'epochManager', 'staking', 'commitWindow'] as const;
+  for (const functionName of getters) {
     const data = encodeFunctionData({ abi: challengerRegistryAbi, functionName });
     const probe = await rpc.callRevertData({ from: ZERO_ADDRESS, to: address, data, gas: 1_000_000n }, head);
     if (probe.reverted) return notRegistry(`does not know ${functionName}`);

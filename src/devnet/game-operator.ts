@@ -44,6 +44,12 @@ export class GameOperatorError extends VigilError {
 /** L2 blocks after a claim opens during which its listed challengers may post (the devnet registry's). */
 export const BUNDLE_WINDOW = 50n;
 
+/**
+ * L2 blocks after the bundle window within which the operator must commit a claim (the devnet registry's):
+ * every registry call is a block of its own on the devnet, and the operator commits a few calls later.
+ */
+export const COMMIT_WINDOW = 200n;
+
 /** Fee of a claim's funding transaction (one key-path input, two outputs). */
 const FUNDING_FEE = 1_000n;
 

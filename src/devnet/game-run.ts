@@ -43,6 +43,7 @@ import { createFeeMarket } from './fee-market.ts';
 import { gameEpochsOf } from './game-epochs.ts';
 import {
   BUNDLE_WINDOW,
+  COMMIT_WINDOW,
   claimEpoch,
   type GameClaimEnd,
   type GameOperatorBehaviour,
@@ -168,6 +169,7 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
       maxChallengers: params.maxChallengers,
       bundleWindow: BUNDLE_WINDOW,
       bundleKeyBytes: bundleKeyBytes(params.shape),
+      commitWindow: COMMIT_WINDOW,
     });
     say(`L2: the challenger registry at ${registry}`);
     // 2. The operator's epochs: the feed as the chain has it, each epoch's tape and its claim.

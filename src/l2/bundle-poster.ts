@@ -81,9 +81,17 @@ export type BundlePosterOptions = {
 export type PostOutcome = {
   readonly epoch: bigint;
   readonly slot: number;
-  readonly outcome: 'posted' | 'already-posted' | 'window-closed' | 'no-bond-coin' | 'refused';
+  readonly outcome: 'posted' | 'already-posted' | NotPosted;
   readonly bond?: BondCoin;
+  /**
+   * Whether this is the first time this outcome is reported for this claim: a bundle not posted is tried
+   * again every poll while the claim is followed, and logged (and counted by the watcher) once.
+   */
+  readonly first?: boolean;
 };
+
+/** Why Vigil posted no bundle for a claim that lists it: it then has no game in that claim. */
+export type NotPosted = 'window-closed' | 'no-bond-coin' | 'refused';
 
 export type BundlePoster = {
   /**
@@ -116,6 +124,19 @@ export function createBundlePoster(o: BundlePosterOptions): BundlePoster {
   const reservations = o.reservations ?? memoryReservations();
   let registered = false;
   let window: bigint | undefined;
+  /** The outcomes already reported per followed claim, so that each is logged once, not every poll. */
+  const told = new Map<bigint, Set<NotPosted>>();
+
+  function notPosted(epoch: bigint, slot: number, outcome: NotPosted, log: () => void): PostOutcome {
+    const seen = told.get(epoch) ?? new Set<NotPosted>();
+    told.set(epoch, seen);
+    const first = !seen.has(outcome);
+    if (first) {
+      seen.add(outcome);
+      log();
+    }
+    return { epoch, slot, outcome, first };
+  }
 
   async function bundleWindow(): Promise<bigint> {
     if (window === undefined) {
@@ -171,7 +192,12 @@ export function createBundlePoster(o: BundlePosterOptions): BundlePoster {
 
   async function post(claims: readonly ClaimRegistration[]): Promise<PostOutcome[]> {
     const out: PostOutcome[] = [];
-    const due = claims.filter((c) => c.documentHash === undefined && slotOf(c) !== undefined && !hasOurs(c));
+    const followed = new Set(claims.map((c) => c.epoch));
+    for (const epoch of told.keys()) if (!followed.has(epoch)) told.delete(epoch);
+    // A lapsed claim can never be committed: a bundle for it would only tie up a coin.
+    const due = claims.filter(
+      (c) => c.documentHash === undefined && c.lapsed !== true && slotOf(c) !== undefined && !hasOurs(c),
+    );
     if (due.length === 0) return out;
     const closesAfter = await bundleWindow();
     const head = await o.read('eth_blockNumber', (c) => c.getBlockNumber({ cacheTime: 0 }));
@@ -207,11 +233,14 @@ export function createBundlePoster(o: BundlePosterOptions): BundlePoster {
       const slot = slotOf(reg) as number;
       // Sent now, the post is mined at head + 1 at the earliest; the contract takes it up to openedAt + window.
       if (head >= reg.openedAt + closesAfter) {
-        o.logger?.error(
-          { epoch: String(reg.epoch), slot },
-          "the claim's bundle window closed before Vigil posted its bundle: it has no game in this claim",
+        out.push(
+          notPosted(reg.epoch, slot, 'window-closed', () =>
+            o.logger?.error(
+              { epoch: String(reg.epoch), slot },
+              "the claim's bundle window closed before Vigil posted its bundle: it has no game in this claim",
+            ),
+          ),
         );
-        out.push({ epoch: reg.epoch, slot, outcome: 'window-closed' });
         continue;
       }
       const posted = await readRegistry<Hex>('bundleHash', [reg.epoch, slot]);
@@ -221,11 +250,14 @@ export function createBundlePoster(o: BundlePosterOptions): BundlePoster {
       }
       const bond = coins.shift();
       if (bond === undefined) {
-        o.logger?.error(
-          { epoch: String(reg.epoch), slot, minimum: String(o.bondMinimum) },
-          'no free bond coin: Vigil cannot post its bundle, so it will have no game in this claim (fund its bond address)',
+        out.push(
+          notPosted(reg.epoch, slot, 'no-bond-coin', () =>
+            o.logger?.error(
+              { epoch: String(reg.epoch), slot, minimum: String(o.bondMinimum), named: named.size },
+              'no free bond coin: Vigil cannot post its bundle, so it will have no game in this claim (fund its bond address)',
+            ),
+          ),
         );
-        out.push({ epoch: reg.epoch, slot, outcome: 'no-bond-coin' });
         continue;
       }
       const site = { registry: hexToBytes(o.address), claim: reg.claim };
@@ -242,8 +274,11 @@ export function createBundlePoster(o: BundlePosterOptions): BundlePoster {
       ]);
       if (result !== 'success') {
         await reservations.release(outpointKey(bond));
-        o.logger?.error({ epoch: String(reg.epoch), slot }, "the registry refused Vigil's bundle");
-        out.push({ epoch: reg.epoch, slot, outcome: 'refused' });
+        out.push(
+          notPosted(reg.epoch, slot, 'refused', () =>
+            o.logger?.error({ epoch: String(reg.epoch), slot }, "the registry refused Vigil's bundle"),
+          ),
+        );
         continue;
       }
       o.logger?.info(

@@ -89,6 +89,12 @@ export type ClaimRegistration = {
   readonly bundles: readonly RegisteredBundle[];
   /** The claim document hash the operator committed, once it has. */
   readonly documentHash?: Uint8Array;
+  /**
+   * Set by the follower once the registry, read at depth, can never take this claim's commitment: no
+   * bundle by the end of its bundle window, or no commitment by the end of its commit window. Nobody can
+   * play its game.
+   */
+  readonly lapsed?: true;
 };
 
 /**

@@ -41,8 +41,13 @@ export function createClaimFollower(o: ClaimFollowerOptions): ClaimFollower {
   const depth = BigInt(Math.max(1, o.confirmations));
   const open = new Map<bigint, ClaimRegistration>();
   let cursor: bigint | undefined;
-  let window: bigint | undefined;
+  let windows: { bundle: bigint; commit: bigint } | undefined;
   const closed = new Set<bigint>();
+
+  const registryValue = (functionName: 'bundleWindow' | 'commitWindow') =>
+    o.read(`eth_call ${functionName}`, (c) =>
+      c.readContract({ address: o.address, abi: challengerRegistryAbi, functionName }),
+    );
 
   async function sync(): Promise<void> {
     const head = await o.read('eth_blockNumber', (c) => c.getBlockNumber({ cacheTime: 0 }));
@@ -70,18 +75,21 @@ export function createClaimFollower(o: ClaimFollowerOptions): ClaimFollower {
       cursor = to;
     }
     // A claim's bundles and commitment come after its opening: read again until the graph is committed
-    // (after that the contract accepts nothing more for the claim).
-    window ??= await o.read('eth_call bundleWindow', (c) =>
-      c.readContract({ address: o.address, abi: challengerRegistryAbi, functionName: 'bundleWindow' }),
-    );
+    // (after that the contract accepts nothing more for the claim) or the claim has lapsed.
+    windows ??= { bundle: await registryValue('bundleWindow'), commit: await registryValue('commitWindow') };
     for (const [epoch, reg] of open) {
       if (reg.documentHash !== undefined || closed.has(epoch)) continue;
       const now = await read(epoch, reg.openedAt, safe);
       if (now === undefined) continue;
-      open.set(epoch, now);
-      // No challenger posted by the end of its window: the claim can never be committed, and is not read
-      // again (it stays followed: a kick-off of it is still a claim nobody can dispute).
-      if (now.bundles.length === 0 && safe > now.openedAt + window) closed.add(epoch);
+      // The registry takes a commitment only with a bundle posted, and only up to the end of the commit
+      // window: read through `safe` with none, a claim past either can never be committed. It is not read
+      // again, and is handed on as lapsed (the watcher then lets go of what it held for it).
+      const bundlesClosed = safe > now.openedAt + windows.bundle;
+      const commitClosed = safe > now.openedAt + windows.bundle + windows.commit;
+      const lapsed =
+        now.documentHash === undefined && ((bundlesClosed && now.bundles.length === 0) || commitClosed);
+      open.set(epoch, lapsed ? { ...now, lapsed: true } : now);
+      if (lapsed) closed.add(epoch);
     }
   }
 

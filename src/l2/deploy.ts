@@ -156,6 +156,8 @@ export type ChallengerRegistryOptions = {
   bundleWindow: bigint;
   /** One bundle's key bytes at the network's search shape (challenger-registry.ts `bundleKeyBytes`). */
   bundleKeyBytes: number;
+  /** L2 blocks after the bundle window closes within which the operator must commit a claim. */
+  commitWindow: bigint;
   /** Creation bytecode other than the shipped artifact's (tests deploy deliberately wrong registries). */
   bytecode?: Hex;
 };
@@ -165,7 +167,15 @@ export async function deployChallengerRegistry(o: ChallengerRegistryOptions): Pr
   const hash = await o.walletClient.deployContract({
     abi: challengerRegistryAbi as Abi,
     bytecode: o.bytecode ?? (ChallengerRegistry.bytecode as Hex),
-    args: [o.operator, o.epochManager, o.staking, o.maxChallengers, o.bundleWindow, o.bundleKeyBytes],
+    args: [
+      o.operator,
+      o.epochManager,
+      o.staking,
+      o.maxChallengers,
+      o.bundleWindow,
+      o.bundleKeyBytes,
+      o.commitWindow,
+    ],
     account: o.deployer,
     chain: null,
   });

@@ -26,6 +26,7 @@ export type WatcherMetrics = {
   gameDeadlineBlocks: Gauge<'dispute' | 'owes'>;
   gameMoveBlocks: Gauge<'dispute'>;
   falseClaimsUnchallengeable: Counter<never>;
+  bundlesNotPosted: Counter<'reason'>;
 };
 
 function existing<T>(registry: Registry, name: string): T | undefined {
@@ -175,6 +176,14 @@ export function watcherMetrics(registry: Registry): WatcherMetrics {
       new Counter({
         name: 'vigil_false_claims_unchallengeable_total',
         help: 'Claims Vigil judged false, or whose graph it refused, in which it has no game it can play: it cannot challenge them',
+        registers: r,
+      }),
+    bundlesNotPosted:
+      existing(registry, 'vigil_bundles_not_posted_total') ??
+      new Counter({
+        name: 'vigil_bundles_not_posted_total',
+        help: 'Claims that list Vigil for which it posted no bundle, by reason (no-bond-coin, window-closed, refused): it has no game in them',
+        labelNames: ['reason'],
         registers: r,
       }),
     disputeRecordMissing:

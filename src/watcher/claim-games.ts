@@ -126,7 +126,8 @@ export type ClaimGamesOptions = {
 export type ClaimJudgement = {
   readonly epoch: bigint;
   /** `error`: the claim could not be judged this poll for a failure (it is judged again on the next). */
-  readonly outcome: 'waiting' | 'valid' | 'fraud' | 'refused' | 'error';
+  /** `lapsed`: the registry can never take the claim's commitment, so nobody can play its game. */
+  readonly outcome: 'waiting' | 'valid' | 'fraud' | 'refused' | 'lapsed' | 'error';
   readonly reason: string;
   /** The game opened, when Vigil challenges. */
   readonly game?: string;
@@ -443,6 +444,35 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     return { epoch: reg.epoch, outcome: 'refused', reason };
   }
 
+  /**
+   * A claim the registry can never take a commitment for (docs/protocol.md §24.11 item 41): nobody can play
+   * its game, so Vigil lets go of what it held for it, its bond coin and the epoch's history. A kick-off of
+   * it is a claim nobody can dispute: alerted once at depth. One that comes after Vigil let go is not
+   * watched: the registry shows the claim lapsed, and whoever honours a claim on Bitcoin must refuse it.
+   */
+  async function lapse(reg: ClaimRegistration, tip: number): Promise<ClaimJudgement> {
+    const why = "the operator did not commit the claim's document within the registry's commit window";
+    const k = (await claimPrevout(reg)) === undefined ? 'unspent' : await kickoffAtDepth(reg, tip, undefined);
+    if (k === 'shallow')
+      return {
+        epoch: reg.epoch,
+        outcome: 'waiting',
+        reason: `${why}; a spend of its claim output is not deep enough`,
+      };
+    if (typeof k === 'object')
+      return unchallengeable(reg, `the claim output was spent at depth by ${k.txid}, and ${why}`);
+    o.logger?.warn(
+      {
+        epoch: String(reg.epoch),
+        claim: `${hashToDisplayHex(reg.claim.txid)}:${reg.claim.vout}`,
+        bundles: reg.bundles.length,
+      },
+      'a claim lapsed uncommitted on the registry: Vigil lets go of its bond coin and the epoch it held',
+    );
+    await settle(reg.epoch, 'lapsed');
+    return { epoch: reg.epoch, outcome: 'lapsed', reason: why };
+  }
+
   async function judge(reg: ClaimRegistration, tip: number): Promise<ClaimJudgement> {
     const at = (outcome: ClaimJudgement['outcome'], reason: string, game?: string): ClaimJudgement => ({
       epoch: reg.epoch,
@@ -450,6 +480,7 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
       reason,
       ...(game === undefined ? {} : { game }),
     });
+    if (reg.lapsed === true) return lapse(reg, tip);
     const got = await imported(reg);
     if (!('claim' in got)) {
       const why = 'waiting' in got ? got.waiting : got.refused;

@@ -694,7 +694,10 @@ export function createWatcher(o: WatcherOptions): Watcher {
             const claims = c.follower.claims();
             posting = (async () => {
               await poster.ensureRegistered();
-              await poster.post(claims);
+              for (const p of await poster.post(claims)) {
+                if (p.first === true && p.outcome !== 'posted' && p.outcome !== 'already-posted')
+                  metrics.bundlesNotPosted.inc({ reason: p.outcome });
+              }
             })()
               .catch((err: unknown) => {
                 healthMetrics.pollFailures.inc({ step: 'claims' });

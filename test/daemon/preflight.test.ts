@@ -186,6 +186,7 @@ describe('vigil watch preflight', () => {
         maxChallengers,
         bundleWindow: 50n,
         bundleKeyBytes: keyBytes,
+        commitWindow: 100n,
       });
     const registry = (address: string) => problemsOf(withValue('l2.contracts.challengerRegistry', address));
     expect(await registry(await deploy(W, bytes))).toBe('');
@@ -206,26 +207,38 @@ describe('vigil watch preflight', () => {
     expect(await registry(a.token)).toMatch(
       /l2\.contracts\.challengerRegistry: expected a ChallengerRegistry .*, got 0x\w+, which does not know maxChallengers/,
     );
+    // A registry compiled from the shipped source with one change.
+    const deployPatched = (from: string, to: string) => {
+      const patched = compileContracts((file, source) =>
+        file === 'ChallengerRegistry.sol' ? source.replace(from, to) : source,
+      ).get('ChallengerRegistry.json') as string;
+      return deployChallengerRegistry({
+        publicClient: createPublicClient({ transport }),
+        walletClient: createWalletClient({ transport }),
+        deployer: DEVNET_DEPLOYER,
+        operator: DEVNET_OPERATOR,
+        epochManager: a.epochManager,
+        staking: a.staking,
+        maxChallengers: W,
+        bundleWindow: 50n,
+        bundleKeyBytes: bytes,
+        commitWindow: 100n,
+        bytecode: (JSON.parse(patched) as { bytecode: `0x${string}` }).bytecode,
+      });
+    };
     // A registry that asks for another possession message: Vigil's registration would be refused.
-    const patched = compileContracts((file, source) =>
-      file === 'ChallengerRegistry.sol'
-        ? source.replace('"Vigil/challenger-registry/possession/v1"', '"another/possession/v9"')
-        : source,
-    ).get('ChallengerRegistry.json') as string;
-    const other = await deployChallengerRegistry({
-      publicClient: createPublicClient({ transport }),
-      walletClient: createWalletClient({ transport }),
-      deployer: DEVNET_DEPLOYER,
-      operator: DEVNET_OPERATOR,
-      epochManager: a.epochManager,
-      staking: a.staking,
-      maxChallengers: W,
-      bundleWindow: 50n,
-      bundleKeyBytes: bytes,
-      bytecode: (JSON.parse(patched) as { bytecode: `0x${string}` }).bytecode,
-    });
+    const other = await deployPatched('"Vigil/challenger-registry/possession/v1"', '"another/possession/v9"');
     expect(await registry(other)).toMatch(
       /l2\.contracts\.challengerRegistry: expected a ChallengerRegistry .*, got 0x\w+, which asks keys to sign another possession message than Vigil signs/,
+    );
+    // A registry with no commitment deadline (an older one): a claim opened and never committed would hold
+    // Vigil's bond coin and the epoch's history for good.
+    const older = await deployPatched(
+      'uint64 public immutable commitWindow;',
+      'uint64 internal immutable commitWindow;',
+    );
+    expect(await registry(older)).toMatch(
+      /l2\.contracts\.challengerRegistry: expected a ChallengerRegistry .*, got 0x\w+, which does not know commitWindow/,
     );
   });
 

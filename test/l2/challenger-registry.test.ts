@@ -49,6 +49,7 @@ const MIN_STAKE = 1_000n * 10n ** 18n;
 const hex = (b: Uint8Array) => `0x${bytesToHex(b)}` as const;
 const CLAIM_TXID = `0x${'ab'.repeat(32)}` as const;
 const WINDOW = 20n;
+const COMMIT_WINDOW = 30n;
 
 let on: RegistryOnAnvil;
 let dep: Deployment;
@@ -111,7 +112,12 @@ const read = async (epoch: bigint): Promise<ClaimRegistration | undefined> =>
   });
 
 beforeAll(async () => {
-  on = await registryOnAnvil({ shape, bundleWindow: WINDOW, maxChallengers: 10 });
+  on = await registryOnAnvil({
+    shape,
+    bundleWindow: WINDOW,
+    maxChallengers: 10,
+    commitWindow: COMMIT_WINDOW,
+  });
   ({ dep, registry, pub } = on);
   for (const [i, v] of VERIFIERS.entries())
     await call(v, registry, challengerRegistryAbi as Abi, 'register', await keyArgs(1 + i, v));
@@ -215,6 +221,54 @@ describe('the challenger registry', () => {
     expect(await outcome(DEVNET_OPERATOR, 'commitClaimGraph', [0n, `0x${'00'.repeat(32)}`])).toBe(
       'AlreadyCommitted',
     );
+  }, 120_000);
+
+  it('a claim is committed at the latest commitWindow blocks after its bundle window; after that it has lapsed for good', async () => {
+    const head = () => pub.getBlockNumber({ cacheTime: 0 });
+    const mineTo = async (n: bigint) => {
+      const now = await head();
+      if (n > now)
+        await pub.request({
+          method: 'anvil_mine' as never,
+          params: [`0x${(n - now).toString(16)}`] as never,
+        });
+      expect(await head()).toBe(n > now ? n : now);
+    };
+    const opened = async (epoch: bigint): Promise<bigint> => {
+      await call(DEVNET_DEPLOYER, dep.addresses.epochManager, epochManagerAbi as Abi, 'endEpoch', []);
+      await call(DEVNET_OPERATOR, registry, challengerRegistryAbi as Abi, 'openClaim', [
+        epoch,
+        CLAIM_TXID,
+        4,
+      ]);
+      await call(VALIDATOR, registry, challengerRegistryAbi as Abi, 'postBundle', bundleArgs(0, epoch));
+      const reg = await read(epoch);
+      if (reg === undefined) throw new Error(`epoch ${epoch} is not opened`);
+      return reg.openedAt + WINDOW + COMMIT_WINDOW;
+    };
+    // The last block the commitment may be in: it is mined there and taken.
+    const last = await opened(1n);
+    await mineTo(last - 1n);
+    const taken = await call(DEVNET_OPERATOR, registry, challengerRegistryAbi as Abi, 'commitClaimGraph', [
+      1n,
+      `0x${'11'.repeat(32)}`,
+    ]);
+    expect(taken.status).toBe('success');
+    expect(taken.blockNumber).toBe(last);
+    expect((await read(1n))?.documentHash).toBeDefined();
+    // One block later it is refused (a call at the head runs in the head's block), and for good.
+    const lapsed = await opened(2n);
+    await mineTo(lapsed);
+    expect(await outcome(DEVNET_OPERATOR, 'commitClaimGraph', [2n, `0x${'22'.repeat(32)}`])).toBe('ok');
+    await mineTo(lapsed + 1n);
+    expect(await outcome(DEVNET_OPERATOR, 'commitClaimGraph', [2n, `0x${'22'.repeat(32)}`])).toBe(
+      'CommitWindowClosed',
+    );
+    await mineTo(lapsed + 1_000n);
+    expect(await outcome(DEVNET_OPERATOR, 'commitClaimGraph', [2n, `0x${'22'.repeat(32)}`])).toBe(
+      'CommitWindowClosed',
+    );
+    expect((await read(2n))?.documentHash).toBeUndefined();
   }, 120_000);
 
   it('an epoch never opened reads as no claim', async () => {

@@ -99,19 +99,14 @@ export const stopRegistry = async (): Promise<void> => {
 };
 
 /**
- * One claim of `epoch` on the simnet and the registry, Vigil its one challenger, up to its kick-off of
- * `root`: the operator opens it, waits for Vigil's watcher to post its bundle, builds the graph on it,
- * commits and (unless `publish` is false) publishes the document. `run` is the epoch's run (default the
- * small epoch). `fundFor`: the claim output is funded for that many challengers (the kick-off's anchor
- * returns the rest), and the operator waits for the bundle window to close before it commits (another
- * listed challenger never posts).
+ * The first half of a claim: the operator funds the claim output (and, unless `bondCoin` is false, one
+ * more coin at Vigil's bond address), opens the claim on the registry and waits for Vigil's watcher to post
+ * its bundle. Throws when Vigil posts none within 10 s.
  */
-export async function claimOn(
+export async function openClaimOn(
   sim: Simnet,
   epoch: bigint,
-  dir: string,
-  root: bigint,
-  options: { publish?: boolean; run?: Epoch; fundFor?: number } = {},
+  options: { run?: Epoch; fundFor?: number; bondCoin?: boolean } = {},
 ) {
   const run = options.run ?? epochRun;
   runs.set(epoch, run);
@@ -136,21 +131,26 @@ export async function claimOn(
     ...claimOutput(fx.spec),
     ...(options.fundFor === undefined ? {} : { value: claimNeedsFor(fx.spec, options.fundFor) }),
   };
-  const bond = bondCoinValue(fx.spec.values);
+  // Output 1 is a new coin at Vigil's bond address, or without one a dust coin of the operator's (the
+  // outputs keep their places).
+  const second =
+    options.bondCoin === false
+      ? out(546n, taprootOutput(fx.spec.operator).scriptPubKey)
+      : out(bondCoinValue(fx.spec.values), bondCoinScript(identity));
   const funding = spend({
     coins: [coin],
     outputs: [
       out(claim.value, claim.output.scriptPubKey),
-      out(bond, bondCoinScript(identity)),
+      second,
       out(100_000_000n, taprootOutput(fx.spec.operator).scriptPubKey),
-      out(coin.value - claim.value - bond - 100_000_000n - 10_000n),
+      out(coin.value - claim.value - second.value - 100_000_000n - 10_000n),
     ],
   });
   chain.acceptTx(funding.tx);
   chain.mine(MINER);
   purses.set(sim, coinOf(funding, 3));
   const fundingTxid = txid(funding.tx);
-  await call(DEVNET_OPERATOR, registry, challengerRegistryAbi as Abi, 'openClaim', [
+  const opened = await call(DEVNET_OPERATOR, registry, challengerRegistryAbi as Abi, 'openClaim', [
     epoch,
     `0x${hashToDisplayHex(fundingTxid)}`,
     0,
@@ -179,9 +179,36 @@ export async function claimOn(
   // One of Vigil's coins at its bond address (a coin no claim still open names).
   // (the change of an earlier challenge, back at the bond address, is such a coin too).
   expect(posted.bondCoin.value).toBeGreaterThanOrEqual(bondCoinMinimum(claimParameters('regtest')));
+  return {
+    fx,
+    run,
+    fundingTxid,
+    claim,
+    reg: reg as ClaimRegistration,
+    posted,
+    openedAt: opened.blockNumber,
+  };
+}
+
+/**
+ * One claim of `epoch` on the simnet and the registry, Vigil its one challenger, up to its kick-off of
+ * `root`: the operator opens it, waits for Vigil's watcher to post its bundle, builds the graph on it,
+ * commits and (unless `publish` is false) publishes the document. `run` is the epoch's run (default the
+ * small epoch). `fundFor`: the claim output is funded for that many challengers (the kick-off's anchor
+ * returns the rest), and the operator waits for the bundle window to close before it commits (another
+ * listed challenger never posts).
+ */
+export async function claimOn(
+  sim: Simnet,
+  epoch: bigint,
+  dir: string,
+  root: bigint,
+  options: { publish?: boolean; run?: Epoch; fundFor?: number; bondCoin?: boolean } = {},
+) {
+  const { fx, run, fundingTxid, claim, reg, posted } = await openClaimOn(sim, epoch, options);
   const funded = fundedSpec(fx, { txid: fundingTxid, vout: 0 }, [posted.bondCoin]);
   // The operator builds on what the bundle posted: its keys (bound to this claim's site) and bond coin.
-  const listed = listedChallengers(reg as ClaimRegistration, shape)[0];
+  const listed = listedChallengers(reg, shape)[0];
   if (listed === undefined) throw new Error('the registry lists no challenger');
   const spec = {
     ...funded,
@@ -192,6 +219,7 @@ export async function claimOn(
   if (options.fundFor !== undefined)
     await pub.request({ method: 'anvil_mine' as never, params: ['0x40'] as never });
   const built = buildClaimGraph(spec);
+  const chain = sim.chain;
   const presign = (g: Parameters<typeof presignGame>[0]) =>
     collectGamePresignatures(
       g,

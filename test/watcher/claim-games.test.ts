@@ -7,7 +7,8 @@
  * game and plays it through the game job against an operator that answers every round, to the operator's
  * slash. An honest claim is judged valid and opens nothing; a document that is not the committed one is
  * refused until the committed one is published; a claim whose listed challenger never posted imports,
- * funded for W_max with the surplus back on the kick-off's anchor.
+ * funded for W_max with the surplus back on the kick-off's anchor; a claim opened and never committed lapses at
+ * the end of the registry's commit window, and Vigil's bond coin is free for the next claim.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import type { Abi, Address } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EsploraBackend } from '../../src/bitcoin/backends/esplora.ts';
 import { startSimnet } from '../../src/bitcoin/simnet/start.ts';
+import { hashToDisplayHex } from '../../src/bitcoin/tx/serialize.ts';
 import { bytesToHex, utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hashes.ts';
 import { challengerIdentity } from '../../src/dispute/game/challenger-identity.ts';
@@ -26,6 +28,7 @@ import { bondCoinMinimum, claimParameters } from '../../src/dispute/game/claim-p
 import type { GameStore } from '../../src/dispute/records/game-store.ts';
 import { type BondCoin, type BundlePosterOptions, createBundlePoster } from '../../src/l2/bundle-poster.ts';
 import { type ClaimRegistration, readClaimRegistration } from '../../src/l2/challenger-registry.ts';
+import { createClaimFollower } from '../../src/l2/claim-follower.ts';
 import { challengerRegistryAbi } from '../../src/l2/contracts/artifacts/abis.ts';
 import { DEVNET_OPERATOR } from '../../src/l2/devnet.ts';
 import { possessionProof } from '../../src/l2/registry-possession.ts';
@@ -44,6 +47,7 @@ import {
   FALSE_ROOT,
   hex,
   identity,
+  openClaimOn,
   registryParts,
   settle,
   shape,
@@ -233,9 +237,10 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
         toBlock: await pub.getBlockNumber({ cacheTime: 0 }),
       })) as ClaimRegistration;
     const small: BondCoin = { txid: 'ee'.repeat(32), vout: 0, value: 1_000n };
-    expect(await posterOf(identity, [small]).post([await read()])).toMatchObject([
-      { epoch, outcome: 'no-bond-coin' },
-    ]);
+    const poor = posterOf(identity, [small]);
+    expect(await poor.post([await read()])).toMatchObject([{ epoch, outcome: 'no-bond-coin', first: true }]);
+    // Tried again on every poll while the claim is followed: logged (and counted) the first time only.
+    expect(await poor.post([await read()])).toMatchObject([{ epoch, outcome: 'no-bond-coin', first: false }]);
     // A coin a game holds for its fees (C_w's change, a child's output) is never named while its claim is
     // open, in a block or not; once that claim is judged for good, the hold goes.
     const coin: BondCoin = { txid: 'ef'.repeat(32), vout: 1, value: 5_000_000n };
@@ -297,6 +302,82 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
       );
       expect((await v.games.listAll()).records).toEqual([]);
     } finally {
+      await v.stop();
+      await sim.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  // Runs after the tests above: the squatter is listed for every claim and never posts.
+  it('a claim opened and never committed lapses at the end of the commit window: Vigil lets go of its only bond coin and names it for the next claim, whose fraud it challenges', async () => {
+    let now = 1_700_000_000;
+    const sim = await startSimnet({ clock: () => (now += 600) });
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-claims-'));
+    const v = await watcherOn(sim, dir);
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
+    try {
+      const { dep, registry, pub } = registryParts();
+      const mineTo = async (n: bigint) => {
+        const head = await pub.getBlockNumber({ cacheTime: 0 });
+        if (n > head)
+          await pub.request({
+            method: 'anvil_mine' as never,
+            params: [`0x${(n - head).toString(16)}`] as never,
+          });
+      };
+      const coins = () => redis.hgetall(`${v.prefix}:claims:bond-coins`);
+      // Vigil's one bond coin, named for epoch 5's claim, which the operator never commits.
+      const first = await openClaimOn(sim, 5n);
+      const bond = first.posted.bondCoin;
+      const coin = `${hashToDisplayHex(bond.txid)}:${bond.vout}`;
+      expect(await coins()).toEqual({ [coin]: '5' });
+      // The harness's registry: bundles for 50 blocks after the opening, the commitment 100 more.
+      const lastCommitBlock = first.openedAt + 50n + 100n;
+      const follower = createClaimFollower({
+        read: (_what, fn) => fn(pub),
+        address: registry,
+        startBlock: dep.startBlock,
+        confirmations: 1,
+      });
+      await mineTo(lastCommitBlock);
+      await follower.sync();
+      expect(follower.claim(5n)?.lapsed).toBeUndefined();
+      await mineTo(lastCommitBlock + 1n);
+      await follower.sync();
+      expect(follower.claim(5n)?.lapsed).toBe(true);
+      const lapsed = () =>
+        v.lines.some(
+          (l) =>
+            l.epoch === '5' &&
+            l.msg ===
+              'a claim lapsed uncommitted on the registry: Vigil lets go of its bond coin and the epoch it held',
+        );
+      for (let i = 0; i < 200 && !lapsed(); i++) await settle(50);
+      expect(lapsed()).toBe(true);
+      expect(await redis.hget(`${v.prefix}:claims:judged`, '5')).toBe('lapsed');
+
+      // The next claim, false, brings Vigil no new coin: it names the one it let go of, and challenges.
+      const W = claimParameters('regtest').maxChallengers;
+      await claimOn(sim, 6n, dir, FALSE_ROOT, { fundFor: W, bondCoin: false });
+      const reg = (await readClaimRegistration(pub, registry, 6n, {
+        fromBlock: dep.startBlock,
+        toBlock: await pub.getBlockNumber({ cacheTime: 0 }),
+      })) as ClaimRegistration;
+      expect(reg.bundles.map((b) => `${hashToDisplayHex(b.bondCoin.txid)}:${b.bondCoin.vout}`)).toEqual([
+        coin,
+      ]);
+      expect(await coins()).toEqual({ [coin]: '6' });
+      const opened = () =>
+        v.lines.some((l) => l.epoch === '6' && l.msg === 'a false claim: Vigil plays its game');
+      for (let i = 0; i < 200 && !opened(); i++) {
+        await settle(50);
+        if (i % 20 === 19) sim.chain.mine(MINER);
+      }
+      expect(opened()).toBe(true);
+      expect((await v.games.listAll()).records.map((r) => r.epoch)).toEqual([6n]);
+      expect(v.lines.filter((l) => /no free bond coin/.test(l.msg))).toEqual([]);
+    } finally {
+      await redis.quit();
       await v.stop();
       await sim.stop();
       rmSync(dir, { recursive: true, force: true });

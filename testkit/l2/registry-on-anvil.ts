@@ -38,6 +38,8 @@ export async function registryOnAnvil(options: {
   shape: SearchShape;
   bundleWindow: bigint;
   maxChallengers: number;
+  /** L2 blocks after the bundle window within which a claim must be committed (default 100). */
+  commitWindow?: bigint;
 }): Promise<RegistryOnAnvil> {
   const anvil = await startAnvil();
   const dep = await deployOnAnvil(anvil.rpcUrl, {});
@@ -54,6 +56,7 @@ export async function registryOnAnvil(options: {
     maxChallengers: options.maxChallengers,
     bundleWindow: options.bundleWindow,
     bundleKeyBytes: bundleKeyBytes(options.shape),
+    commitWindow: options.commitWindow ?? 100n,
   });
   return {
     anvil,

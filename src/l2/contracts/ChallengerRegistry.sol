@@ -17,8 +17,11 @@ interface IActiveSet {
 ///      verifiers in rotation from offset epoch × free mod N;
 ///   2. within bundleWindow blocks each listed challenger posts its bundle: its game's Winternitz public
 ///      keys (the key plan's challenger keys, in its order) and its bond coin;
-///   3. the operator commits the hash of the claim document built on the bundles posted. The contract
-///      cannot read the document; import refuses one whose challengers differ from these bundles.
+///   3. the operator commits the hash of the claim document built on the bundles posted, within
+///      commitWindow blocks of the bundle window's close. The contract cannot read the document; import
+///      refuses one whose challengers differ from these bundles. A claim not committed by then has
+///      lapsed for good: nobody can play its game, so no challenger holds a bond coin or the epoch's
+///      history for it any longer (docs/protocol.md §24.11 item 41).
 /// A key is an x-only public key, unique in the registry. Anyone registers one as an independent
 /// verifier; a registered validator names one for its slot. Either way the sender proves it holds the
 /// key's secret: a BIP-340 signature of `possessionMessage(sender, key)`, which names this chain, this
@@ -45,6 +48,8 @@ contract ChallengerRegistry {
     uint64 public immutable bundleWindow;
     /// The bytes of one bundle's keys at the network's search shape (the key plan's challenger keys).
     uint32 public immutable bundleKeyBytes;
+    /// L2 blocks after the bundle window closes during which the operator may still commit the claim.
+    uint64 public immutable commitWindow;
 
     bytes32[] internal registrants;
     mapping(bytes32 => address) public ownerOf;
@@ -88,6 +93,7 @@ contract ChallengerRegistry {
     error BundleAlreadyPosted(uint64 epoch, uint8 slot);
     error BadBundle(string reason);
     error AlreadyCommitted(uint64 epoch);
+    error CommitWindowClosed(uint64 epoch, uint64 closedAt);
 
     constructor(
         address operator_,
@@ -95,7 +101,8 @@ contract ChallengerRegistry {
         IStaking staking_,
         uint8 maxChallengers_,
         uint64 bundleWindow_,
-        uint32 bundleKeyBytes_
+        uint32 bundleKeyBytes_,
+        uint64 commitWindow_
     ) {
         require(maxChallengers_ > MIN_FREE_SLOTS, "W_max leaves no room for independent verifiers");
         require(bundleKeyBytes_ > 0 && bundleKeyBytes_ % 20 == 0, "keys are 20-byte hashes");
@@ -105,6 +112,7 @@ contract ChallengerRegistry {
         maxChallengers = maxChallengers_;
         bundleWindow = bundleWindow_;
         bundleKeyBytes = bundleKeyBytes_;
+        commitWindow = commitWindow_;
     }
 
     // ---- keys ----
@@ -214,7 +222,8 @@ contract ChallengerRegistry {
         emit BundlePosted(epoch, slot, key, bondTxid, bondVout, bondValue, keys);
     }
 
-    /// Step 3: the operator commits the claim document's hash, after the bundle window (or every bundle).
+    /// Step 3: the operator commits the claim document's hash, after the bundle window (or every bundle)
+    /// and at the latest commitWindow blocks after it closed.
     function commitClaimGraph(uint64 epoch, bytes32 documentHash) external {
         if (msg.sender != operator) revert NotOperator();
         Claim storage c = claims[epoch];
@@ -222,6 +231,9 @@ contract ChallengerRegistry {
         if (c.committed) revert AlreadyCommitted(epoch);
         uint64 closesAt = c.openedAt + bundleWindow;
         if (c.posted < c.listed && block.number <= closesAt) revert BundleWindowOpen(epoch, closesAt);
+        if (block.number > uint256(closesAt) + commitWindow) {
+            revert CommitWindowClosed(epoch, uint64(uint256(closesAt) + commitWindow));
+        }
         if (c.posted == 0) revert NoChallengers(epoch);
         c.committed = true;
         c.documentHash = documentHash;

@@ -2429,6 +2429,11 @@ export const challengerRegistryAbi = [
         "internalType": "uint32",
         "name": "bundleKeyBytes_",
         "type": "uint32"
+      },
+      {
+        "internalType": "uint64",
+        "name": "commitWindow_",
+        "type": "uint64"
       }
     ],
     "stateMutability": "nonpayable",
@@ -2529,6 +2534,22 @@ export const challengerRegistryAbi = [
       }
     ],
     "name": "ClaimNotOpened",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint64",
+        "name": "epoch",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint64",
+        "name": "closedAt",
+        "type": "uint64"
+      }
+    ],
+    "name": "CommitWindowClosed",
     "type": "error"
   },
   {
@@ -2893,6 +2914,19 @@ export const challengerRegistryAbi = [
     "name": "commitClaimGraph",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "commitWindow",
+    "outputs": [
+      {
+        "internalType": "uint64",
+        "name": "",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {
