@@ -70,7 +70,9 @@ export class Daemon {
     if (this.#state !== 'idle') throw new Error(`daemon cannot start from state ${this.#state}`);
     this.#state = 'starting';
     this.#startLoop = this.#startAll();
-    const failure = await this.#startLoop;
+    // A shutdown during start ends the start too: a component still starting when the shutdown's grace
+    // period ran out is abandoned, not waited for.
+    const failure = await Promise.race([this.#startLoop, this.stopped.then(() => undefined)]);
     if (failure !== undefined) {
       await this.shutdown('start failed');
       throw failure;
@@ -112,12 +114,23 @@ export class Daemon {
     this.#stopRequested = true;
     this.#state = 'stopping';
     const { logger, graceMs } = this.#options;
-    // A signal during start: let the component being started finish starting, then stop it too.
-    await this.#startLoop;
-    logger.info({ reason, graceMs }, 'shutting down: intake stopped, waiting for in-flight work');
     const grace = new AbortController();
     const graceTimer = setTimeout(() => grace.abort(new Error('shutdown grace period over')), graceMs);
     const graceOver = new Promise<void>((resolve) => grace.signal.addEventListener('abort', () => resolve()));
+    // A signal during start: the component being started may finish starting within the grace period, and
+    // is then stopped too. One still starting when it ends (a preflight retrying an unreachable node for
+    // minutes) is abandoned: the grace period bounds the whole shutdown, start included.
+    const startEnded = await Promise.race([
+      Promise.resolve(this.#startLoop).then(() => true),
+      graceOver.then(() => false),
+    ]);
+    if (!startEnded) {
+      logger.error(
+        { graceMs },
+        'grace period over while a component was still starting; abandoning its start',
+      );
+    }
+    logger.info({ reason, graceMs }, 'shutting down: intake stopped, waiting for in-flight work');
     let outcome: DaemonOutcome = 'clean';
     const pending = [...this.#started].reverse();
     for (const [i, component] of pending.entries()) {

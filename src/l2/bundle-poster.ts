@@ -231,6 +231,13 @@ export function createBundlePoster(o: BundlePosterOptions): BundlePoster {
     const coins = utxos.filter((c) => c.value >= o.bondMinimum && !named.has(outpointKey(c)));
     for (const reg of due) {
       const slot = slotOf(reg) as number;
+      // At the head, before the window: Vigil's own post is not at depth yet for `confirmations` blocks,
+      // and a closed window then is no failure to report.
+      const posted = await readRegistry<Hex>('bundleHash', [reg.epoch, slot]);
+      if (posted !== ZERO) {
+        out.push({ epoch: reg.epoch, slot, outcome: 'already-posted' });
+        continue;
+      }
       // Sent now, the post is mined at head + 1 at the earliest; the contract takes it up to openedAt + window.
       if (head >= reg.openedAt + closesAfter) {
         out.push(
@@ -241,11 +248,6 @@ export function createBundlePoster(o: BundlePosterOptions): BundlePoster {
             ),
           ),
         );
-        continue;
-      }
-      const posted = await readRegistry<Hex>('bundleHash', [reg.epoch, slot]);
-      if (posted !== ZERO) {
-        out.push({ epoch: reg.epoch, slot, outcome: 'already-posted' });
         continue;
       }
       const bond = coins.shift();

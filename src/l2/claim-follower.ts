@@ -86,11 +86,39 @@ export function createClaimFollower(o: ClaimFollowerOptions): ClaimFollower {
       // again, and is handed on as lapsed (the watcher then lets go of what it held for it).
       const bundlesClosed = safe > now.openedAt + windows.bundle;
       const commitClosed = safe > now.openedAt + windows.bundle + windows.commit;
+      const noBundle = bundlesClosed && now.bundles.length === 0;
       const lapsed =
-        now.documentHash === undefined && ((bundlesClosed && now.bundles.length === 0) || commitClosed);
+        now.documentHash === undefined &&
+        (noBundle || commitClosed) &&
+        (await stateAgrees(epoch, now, safe, commitClosed));
       open.set(epoch, lapsed ? { ...now, lapsed: true } : now);
       if (lapsed) closed.add(epoch);
     }
+  }
+
+  /**
+   * Letting go of a claim is for good (the watcher's ledger), so the logs' silence is not enough: a node
+   * that lags behind `safe`, or answers a log query with nothing, would make Vigil drop a claim still to
+   * be committed. The registry's own state at block `safe` must agree: the claim opened where the logs
+   * say, not committed, and (when the lapse rests on the bundle window alone) no bundle posted. A node
+   * without that block fails the call instead of answering empty.
+   */
+  async function stateAgrees(
+    epoch: bigint,
+    reg: ClaimRegistration,
+    safe: bigint,
+    commitClosed: boolean,
+  ): Promise<boolean> {
+    const c = await o.read('eth_call claimOf', (client) =>
+      client.readContract({
+        address: o.address,
+        abi: challengerRegistryAbi,
+        functionName: 'claimOf',
+        args: [epoch],
+        blockNumber: safe,
+      }),
+    );
+    return c.openedAt === reg.openedAt && !c.committed && (commitClosed || c.posted === 0);
   }
 
   const read = (epoch: bigint, fromBlock: bigint, toBlock: bigint) =>

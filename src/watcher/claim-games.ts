@@ -17,7 +17,7 @@ import type { BitcoinBackend, TxStatus } from '../bitcoin/backends/types.ts';
 import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
 import { verifiedTx } from '../bitcoin/backends/verify.ts';
 import type { BitcoinNetwork } from '../bitcoin/network.ts';
-import { hashToDisplayHex, txidHex } from '../bitcoin/tx/serialize.ts';
+import { displayHexToHash, hashToDisplayHex, txidHex } from '../bitcoin/tx/serialize.ts';
 import type { Tx } from '../bitcoin/tx/types.ts';
 import { type GameMaterial, GameMaterialNotReadyError } from '../challenger/game-context.ts';
 import { bytesToHex, equalBytes, hexToBytes, utf8 } from '../core/bytes.ts';
@@ -76,6 +76,16 @@ export type ClaimLedger = {
 };
 
 /**
+ * The claim outputs of lapsed claims that were on chain, unspent, when Vigil let go of the claim
+ * (`<txid>:<vout>` by epoch): a spend of one at depth is a kick-off nobody can dispute, alerted once.
+ */
+export type LapsedOutputs = {
+  all(): Promise<Map<bigint, string>>;
+  add(epoch: bigint, outpoint: string): Promise<void>;
+  remove(epoch: bigint): Promise<void>;
+};
+
+/**
  * The claim documents of Vigil's games, kept with their records (content-addressed by epoch and the
  * document's hash): after a restart a game rebuilds its graph from here, whatever became of the file.
  */
@@ -117,6 +127,8 @@ export type ClaimGamesOptions = {
   readonly ledger?: ClaimLedger;
   /** The documents of opened games (default: in memory only). */
   readonly documents?: ClaimDocumentStore;
+  /** The claim outputs of lapsed claims still watched (default: in memory only). */
+  readonly lapsedOutputs?: LapsedOutputs;
   readonly logger?: Logger;
   /** Counts a false claim Vigil cannot challenge (vigil_false_claims_unchallengeable_total). */
   readonly onUnchallengeable?: (epoch: bigint, reason: string) => void;
@@ -188,6 +200,19 @@ function memoryDocuments(): ClaimDocumentStore {
   };
 }
 
+function memoryLapsedOutputs(): LapsedOutputs {
+  const outputs = new Map<bigint, string>();
+  return {
+    all: async () => new Map(outputs),
+    add: async (epoch, outpoint) => {
+      outputs.set(epoch, outpoint);
+    },
+    remove: async (epoch) => {
+      outputs.delete(epoch);
+    },
+  };
+}
+
 function memoryLedger(): ClaimLedger {
   const judged = new Set<bigint>();
   return {
@@ -208,6 +233,9 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     });
   const ledger = o.ledger ?? memoryLedger();
   const documents = o.documents ?? memoryDocuments();
+  const lapsedOutputs = o.lapsedOutputs ?? memoryLapsedOutputs();
+  /** The Bitcoin tip at which the lapsed claims' outputs were last looked at (once per block). */
+  let lapsedCheckedAt: number | undefined;
   /** The epochs of the unresolved games at the last `retain` (undefined before the first). */
   let openEpochs: readonly bigint[] | undefined;
   /** Imports by epoch and document hash: one per claim. */
@@ -409,11 +437,11 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
    * its lookback knows the output spent but not by whom: then the graph's kick-off is asked for by txid.
    */
   async function kickoffAtDepth(
-    reg: ClaimRegistration,
+    claim: ClaimRegistration['claim'],
     tip: number,
     graphKickoff: string | undefined,
   ): Promise<{ txid: string; tx: Tx; height: number } | 'unspent' | 'shallow'> {
-    const spend = await verifiedOutspend(o.backend, hashToDisplayHex(reg.claim.txid), reg.claim.vout);
+    const spend = await verifiedOutspend(o.backend, hashToDisplayHex(claim.txid), claim.vout);
     if (!spend.spent) return 'unspent';
     let found: { txid: string; tx: Tx; status: TxStatus } | undefined =
       spend.txid === undefined
@@ -447,12 +475,15 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
   /**
    * A claim the registry can never take a commitment for (docs/protocol.md §24.11 item 41): nobody can play
    * its game, so Vigil lets go of what it held for it, its bond coin and the epoch's history. A kick-off of
-   * it is a claim nobody can dispute: alerted once at depth. One that comes after Vigil let go is not
-   * watched: the registry shows the claim lapsed, and whoever honours a claim on Bitcoin must refuse it.
+   * it is a claim nobody can dispute: alerted once at depth, and so is one that comes later, if the claim
+   * output was on chain when Vigil let go (`watchLapsedOutputs`). A claim whose output was not on chain
+   * then is not watched: an operator could otherwise have Vigil query an output per epoch for ever at the
+   * cost of an L2 call each.
    */
   async function lapse(reg: ClaimRegistration, tip: number): Promise<ClaimJudgement> {
     const why = "the operator did not commit the claim's document within the registry's commit window";
-    const k = (await claimPrevout(reg)) === undefined ? 'unspent' : await kickoffAtDepth(reg, tip, undefined);
+    const onChain = (await claimPrevout(reg)) !== undefined;
+    const k = onChain ? await kickoffAtDepth(reg.claim, tip, undefined) : 'unspent';
     if (k === 'shallow')
       return {
         epoch: reg.epoch,
@@ -469,6 +500,8 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
       },
       'a claim lapsed uncommitted on the registry: Vigil lets go of its bond coin and the epoch it held',
     );
+    // Watched before the claim is let go of: a crash between the two leaves the watch, never the gap.
+    if (onChain) await lapsedOutputs.add(reg.epoch, `${hashToDisplayHex(reg.claim.txid)}:${reg.claim.vout}`);
     await settle(reg.epoch, 'lapsed');
     return { epoch: reg.epoch, outcome: 'lapsed', reason: why };
   }
@@ -494,7 +527,7 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
       // Whatever holds the graph up, a kick-off at depth without it is a claim Vigil cannot dispute: alerted
       // at once. The graph may still come (a document published late) while the challenge window is open;
       // past it, nothing Vigil could do would count, and the claim is let go.
-      const k = await kickoffAtDepth(reg, tip, undefined);
+      const k = await kickoffAtDepth(reg.claim, tip, undefined);
       if (typeof k === 'object') {
         const reason = `the claim output was spent at depth by ${k.txid} while Vigil holds no graph it can play (${why})`;
         if (tip + 1 >= k.height + o.params.timelocks.challenge) return unchallengeable(reg, reason);
@@ -507,7 +540,7 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     }
     const graph = got.claim.graph;
     const kickoffTxid = txidHex(gameTx(graph, 'kickoff').tx);
-    const k = await kickoffAtDepth(reg, tip, kickoffTxid);
+    const k = await kickoffAtDepth(reg.claim, tip, kickoffTxid);
     if (k === 'unspent') return at('waiting', 'no kick-off yet');
     if (k === 'shallow') return at('waiting', 'the kick-off is not deep enough');
     if (k.txid !== kickoffTxid) {
@@ -553,8 +586,39 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     return at('fraud', claimed, record.id);
   }
 
+  /**
+   * The claim outputs of lapsed claims, looked at once per Bitcoin block: one spent at depth is a kick-off
+   * of a claim whose document was never committed, which nobody can dispute. Alerted once, then let go.
+   */
+  async function watchLapsedOutputs(tip: number): Promise<void> {
+    if (lapsedCheckedAt === tip) return;
+    for (const [epoch, outpoint] of await lapsedOutputs.all()) {
+      const [txid, vout] = outpoint.split(':');
+      const k = await kickoffAtDepth(
+        { txid: displayHexToHash(txid ?? ''), vout: Number(vout) },
+        tip,
+        undefined,
+      );
+      if (typeof k !== 'object') continue;
+      const reason = `the claim output ${outpoint} of a lapsed claim was spent at depth by ${k.txid}: its document was never committed, so nobody can dispute it`;
+      o.logger?.error({ epoch: String(epoch) }, `VigilFalseClaimUnchallengeable: ${reason}`);
+      o.onUnchallengeable?.(epoch, reason);
+      await lapsedOutputs.remove(epoch);
+    }
+    lapsedCheckedAt = tip;
+  }
+
   async function poll(tip: number): Promise<ClaimJudgement[]> {
     const out: ClaimJudgement[] = [];
+    try {
+      await watchLapsedOutputs(tip);
+    } catch (err) {
+      // A backend failing here is no reason to leave the followed claims unjudged: tried at the next poll.
+      o.logger?.warn(
+        { err: errText(err) },
+        "the lapsed claims' outputs could not be read: tried again next poll",
+      );
+    }
     for (const reg of o.follower.claims()) {
       // One claim that fails (a backend lying about it, a kick-off that cannot be read) is no reason to
       // leave the others unjudged: it is reported and judged again on the next poll.

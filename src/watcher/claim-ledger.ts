@@ -3,8 +3,9 @@
  * field per epoch, its value the outcome. A restart reads the registry from its start again; this is what
  * keeps it from judging, alerting on or holding a bond coin for those claims a second time.
  */
+import { VigilError } from '../core/errors.ts';
 import type { RedisClient } from '../store/redis.ts';
-import type { ClaimDocumentStore, ClaimJudgement, ClaimLedger } from './claim-games.ts';
+import type { ClaimDocumentStore, ClaimJudgement, ClaimLedger, LapsedOutputs } from './claim-games.ts';
 
 export function redisClaimLedger(redis: RedisClient, prefix: string): ClaimLedger {
   const key = `${prefix}:claims:judged`;
@@ -45,6 +46,33 @@ export function redisBondReservations(redis: RedisClient, prefix: string) {
     },
     release: async (coin: string): Promise<void> => {
       await redis.hdel(key, coin);
+    },
+  };
+}
+
+/**
+ * The claim outputs of lapsed claims still watched (claim-games.ts `LapsedOutputs`), in Redis: one hash
+ * field per epoch, its value `<txid>:<vout>`. A field that is not an epoch, or a value that is not an
+ * outpoint, is not Vigil's: it is refused, never queried.
+ */
+export function redisLapsedOutputs(redis: RedisClient, prefix: string): LapsedOutputs {
+  const key = `${prefix}:claims:lapsed-outputs`;
+  return {
+    all: async () => {
+      const out = new Map<bigint, string>();
+      for (const [epoch, outpoint] of Object.entries(await redis.hgetall(key))) {
+        if (!/^(0|[1-9][0-9]*)$/.test(epoch) || !/^[0-9a-f]{64}:(0|[1-9][0-9]{0,9})$/.test(outpoint)) {
+          throw new VigilError(`${key} holds ${epoch} → ${outpoint}, which is no epoch and claim outpoint`);
+        }
+        out.set(BigInt(epoch), outpoint);
+      }
+      return out;
+    },
+    add: async (epoch, outpoint) => {
+      await redis.hset(key, epoch.toString(), outpoint);
+    },
+    remove: async (epoch) => {
+      await redis.hdel(key, epoch.toString());
     },
   };
 }

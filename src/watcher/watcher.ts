@@ -47,7 +47,12 @@ import { type WatcherMetrics, watcherMetrics } from '../queue/metrics.ts';
 import { Lease } from '../store/lease.ts';
 import type { RedisClient } from '../store/redis.ts';
 import { type ClaimGames, type ClaimGamesOptions, createClaimGames, type HeldEpoch } from './claim-games.ts';
-import { redisBondReservations, redisClaimDocuments, redisClaimLedger } from './claim-ledger.ts';
+import {
+  redisBondReservations,
+  redisClaimDocuments,
+  redisClaimLedger,
+  redisLapsedOutputs,
+} from './claim-ledger.ts';
 import { claimSpend } from './claim-spend.ts';
 import {
   type GraphCoverageFacts,
@@ -837,6 +842,7 @@ export function createWatcher(o: WatcherOptions): Watcher {
           honestRunner: o.claims.honestRunner ?? runs.run,
           ledger: o.claims.ledger ?? redisClaimLedger(o.redis, o.prefix),
           documents: o.claims.documents ?? redisClaimDocuments(o.redis, o.prefix),
+          lapsedOutputs: redisLapsedOutputs(o.redis, o.prefix),
           store: games,
           track: (id) => q.trackGame(id),
           backend: o.backend,

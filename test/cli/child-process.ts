@@ -57,6 +57,26 @@ export async function stopVigil(p: Proc | undefined): Promise<number | null | un
   return p.exited;
 }
 
+/**
+ * SIGTERM, and its exit code within `ms`; past that, SIGKILL and `'killed'` (a test must not hang on a
+ * process that does not exit, and says so instead).
+ */
+export async function stopVigilWithin(
+  p: Proc | undefined,
+  ms: number,
+): Promise<number | null | undefined | 'killed'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  const code = await Promise.race([stopVigil(p), late]);
+  clearTimeout(timer);
+  if (code !== 'late') return code;
+  p?.child.kill('SIGKILL');
+  await p?.exited;
+  return 'killed';
+}
+
 /** Polls `probe` every 250 ms until it gives a value; the last error it threw is in the timeout's message. */
 export async function until<T>(
   what: string,

@@ -103,6 +103,30 @@ describe('Daemon', () => {
     expect(events).toEqual(['start redis', 'start slow', 'stop slow', 'stop redis']);
   });
 
+  it('a shutdown during a start that never ends abandons it when the grace period is over: start returns, the started components stop', async () => {
+    const events: string[] = [];
+    const stuck: Component = {
+      name: 'stuck',
+      start: () =>
+        new Promise<void>(() => {
+          events.push('start stuck');
+        }),
+      stop: () => {
+        events.push('stop stuck');
+      },
+    };
+    const daemon = new Daemon({
+      components: [recorder('redis', events), stuck, recorder('never', events)],
+      graceMs: 50,
+      logger,
+    });
+    const starting = daemon.start();
+    await new Promise((r) => setImmediate(r));
+    expect(await daemon.shutdown('signal during start')).toBe('abandoned');
+    await starting;
+    expect(events).toEqual(['start redis', 'start stuck', 'stop redis']);
+  });
+
   it('readiness is true only while running', async () => {
     const health = new HealthRegistry();
     const daemon = new Daemon({ components: [], graceMs: 1000, logger, health });

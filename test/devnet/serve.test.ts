@@ -13,7 +13,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateRedis } from '../../src/devnet/private-redis.ts';
 import type { ReplayResult } from '../../src/replay/result.ts';
 import { connectRedis, deleteKeysByPrefix } from '../../src/store/redis.ts';
-import { freePort, type Proc, repoRun, startVigil, stopVigil, until } from '../cli/child-process.ts';
+import {
+  freePort,
+  type Proc,
+  repoRun,
+  startVigil,
+  stopVigil,
+  stopVigilWithin,
+  until,
+} from '../cli/child-process.ts';
 import { runCli } from '../cli/run-cli.ts';
 
 const REDIS_URL = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -124,8 +132,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stopVigil(watch);
-  await stopVigil(serve);
+  await stopVigilWithin(watch, 90_000);
+  await stopVigilWithin(serve, 90_000);
   try {
     const record = JSON.parse(readFileSync(join(dir, 'serve.json'), 'utf8')) as { id: string };
     const redis = await connectRedis(REDIS_URL, { role: 'command', name: 'vigil:test' });
@@ -328,19 +336,32 @@ describe('vigil devnet serve + vigil watch in two processes', () => {
     };
     const p = startVigil({ ...how, env }, ['watch', '--config', configFile()]);
     try {
-      await until('the second daemon /healthz 200', async () => {
-        const res = await fetch(`http://127.0.0.1:${httpPort}/healthz`).catch(() => undefined);
-        return res?.status === 200 ? true : undefined;
-      });
+      // Started (readiness), not only alive (health answers while the watcher's preflight runs): the
+      // signal must reach a running daemon. A daemon that exits first fails the test with its output.
+      const ready = until(
+        'the second daemon /readyz 200',
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${httpPort}/readyz`).catch(() => undefined);
+          return res?.status === 200 ? true : undefined;
+        },
+        100_000,
+      );
+      await Promise.race([
+        ready,
+        p.exited.then((code) => {
+          throw new Error(`the second daemon exited (${code}) before it was ready:\n${p.out()}`);
+        }),
+      ]);
       await privateRedis.stop();
-      const code = await stopVigil(p);
-      expect([0, 1]).toContain(code);
+      // The daemon's grace period is 2 s: it must be gone well within 30 s.
+      const code = await stopVigilWithin(p, 30_000);
+      expect([0, 1], p.out()).toContain(code);
       expect(p.out()).toMatch(/shutting down/);
     } finally {
       if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
       await privateRedis.stop();
     }
-  }, 120_000);
+  }, 180_000);
 
   it('both processes exit 0 on SIGTERM', async () => {
     expect(await stopVigil(watch)).toBe(0);

@@ -205,7 +205,23 @@ export async function claimOn(
   root: bigint,
   options: { publish?: boolean; run?: Epoch; fundFor?: number; bondCoin?: boolean } = {},
 ) {
-  const { fx, run, fundingTxid, claim, reg, posted } = await openClaimOn(sim, epoch, options);
+  return kickOffOn(sim, await openClaimOn(sim, epoch, options), dir, root, options);
+}
+
+/**
+ * The second half of a claim opened by `openClaimOn`: the operator builds the graph on Vigil's bundle,
+ * commits it (unless `commit` is false: the registry may have let the claim lapse), publishes the
+ * document (unless `publish` is false) and kicks off.
+ */
+export async function kickOffOn(
+  sim: Simnet,
+  opened: Awaited<ReturnType<typeof openClaimOn>>,
+  dir: string,
+  root: bigint,
+  options: { publish?: boolean; fundFor?: number; commit?: boolean } = {},
+) {
+  const { fx, run, fundingTxid, claim, reg, posted } = opened;
+  const epoch = reg.epoch;
   const funded = fundedSpec(fx, { txid: fundingTxid, vout: 0 }, [posted.bondCoin]);
   // The operator builds on what the bundle posted: its keys (bound to this claim's site) and bond coin.
   const listed = listedChallengers(reg, shape)[0];
@@ -228,10 +244,11 @@ export async function claimOn(
   const sigs = presign(built);
   const gameSigs = built.games.map(presign);
   const document = claimGraphToDocument(built, { claim: sigs, games: gameSigs });
-  await call(DEVNET_OPERATOR, registry, challengerRegistryAbi as Abi, 'commitClaimGraph', [
-    epoch,
-    hex(claimDocumentHash(document)),
-  ]);
+  if (options.commit ?? true)
+    await call(DEVNET_OPERATOR, registry, challengerRegistryAbi as Abi, 'commitClaimGraph', [
+      epoch,
+      hex(claimDocumentHash(document)),
+    ]);
   const path = join(dir, `claim-${epoch}.json`);
   if (options.publish ?? true) writeFileSync(path, JSON.stringify(document));
   const kickoff = completeKickoff(

@@ -47,6 +47,7 @@ import {
   FALSE_ROOT,
   hex,
   identity,
+  kickOffOn,
   openClaimOn,
   registryParts,
   settle,
@@ -339,12 +340,6 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
         startBlock: dep.startBlock,
         confirmations: 1,
       });
-      await mineTo(lastCommitBlock);
-      await follower.sync();
-      expect(follower.claim(5n)?.lapsed).toBeUndefined();
-      await mineTo(lastCommitBlock + 1n);
-      await follower.sync();
-      expect(follower.claim(5n)?.lapsed).toBe(true);
       const lapsed = () =>
         v.lines.some(
           (l) =>
@@ -352,6 +347,16 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
             l.msg ===
               'a claim lapsed uncommitted on the registry: Vigil lets go of its bond coin and the epoch it held',
         );
+      await mineTo(lastCommitBlock);
+      await follower.sync();
+      expect(follower.claim(5n)?.lapsed).toBeUndefined();
+      // The watcher polls on (every 100 ms) with the commitment still possible: it holds the coin.
+      await settle(1_000);
+      expect(lapsed()).toBe(false);
+      expect(await coins()).toEqual({ [coin]: '5' });
+      await mineTo(lastCommitBlock + 1n);
+      await follower.sync();
+      expect(follower.claim(5n)?.lapsed).toBe(true);
       for (let i = 0; i < 200 && !lapsed(); i++) await settle(50);
       expect(lapsed()).toBe(true);
       expect(await redis.hget(`${v.prefix}:claims:judged`, '5')).toBe('lapsed');
@@ -376,6 +381,23 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
       expect(opened()).toBe(true);
       expect((await v.games.listAll()).records.map((r) => r.epoch)).toEqual([6n]);
       expect(v.lines.filter((l) => /no free bond coin/.test(l.msg))).toEqual([]);
+
+      // The lapsed claim's output was on chain: it is still watched, and its kick-off (a graph never
+      // committed, which nobody can dispute) is alerted once at depth.
+      const lapsedOutputs = `${v.prefix}:claims:lapsed-outputs`;
+      expect(await redis.hget(lapsedOutputs, '5')).toBe(`${hashToDisplayHex(first.fundingTxid)}:0`);
+      const kicked = await kickOffOn(sim, first, dir, FALSE_ROOT, { commit: false, publish: false });
+      const alerted = () =>
+        v.lines.filter(
+          (l) => l.epoch === '5' && l.msg.startsWith('VigilFalseClaimUnchallengeable: the claim output'),
+        );
+      for (let i = 0; i < 200 && alerted().length === 0; i++) await settle(50);
+      expect(alerted()).toHaveLength(1);
+      expect(alerted()[0]?.msg).toContain(kicked.kickoffTxid);
+      expect(await redis.hget(lapsedOutputs, '5')).toBeNull();
+      sim.chain.mine(MINER);
+      await settle(500);
+      expect(alerted()).toHaveLength(1);
     } finally {
       await redis.quit();
       await v.stop();
