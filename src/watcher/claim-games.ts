@@ -17,7 +17,7 @@ import type { BitcoinBackend, TxStatus } from '../bitcoin/backends/types.ts';
 import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
 import { verifiedTx } from '../bitcoin/backends/verify.ts';
 import type { BitcoinNetwork } from '../bitcoin/network.ts';
-import { displayHexToHash, hashToDisplayHex, txidHex } from '../bitcoin/tx/serialize.ts';
+import { hashToDisplayHex, txidHex } from '../bitcoin/tx/serialize.ts';
 import type { Tx } from '../bitcoin/tx/types.ts';
 import { type GameMaterial, GameMaterialNotReadyError } from '../challenger/game-context.ts';
 import { bytesToHex, equalBytes, hexToBytes, utf8 } from '../core/bytes.ts';
@@ -76,14 +76,18 @@ export type ClaimLedger = {
 };
 
 /**
- * The claim outputs of lapsed claims that were on chain, unspent, when Vigil let go of the claim
- * (`<txid>:<vout>` by epoch): a spend of one at depth is a kick-off nobody can dispute, alerted once.
+ * The claim outputs of lapsed claims that were on chain, unspent, when Vigil let go of the claim (by
+ * epoch): a spend of one at depth is a kick-off nobody can dispute, alerted once.
  */
 export type LapsedOutputs = {
-  all(): Promise<Map<bigint, string>>;
-  add(epoch: bigint, outpoint: string): Promise<void>;
+  all(): Promise<Map<bigint, ClaimRegistration['claim']>>;
+  add(epoch: bigint, claim: ClaimRegistration['claim']): Promise<void>;
   remove(epoch: bigint): Promise<void>;
 };
+
+/** A claim outpoint as logs and alerts show it: `<txid in display order>:<vout>`. */
+const outpointText = (claim: ClaimRegistration['claim']): string =>
+  `${hashToDisplayHex(claim.txid)}:${claim.vout}`;
 
 /**
  * The claim documents of Vigil's games, kept with their records (content-addressed by epoch and the
@@ -201,11 +205,11 @@ function memoryDocuments(): ClaimDocumentStore {
 }
 
 function memoryLapsedOutputs(): LapsedOutputs {
-  const outputs = new Map<bigint, string>();
+  const outputs = new Map<bigint, ClaimRegistration['claim']>();
   return {
     all: async () => new Map(outputs),
-    add: async (epoch, outpoint) => {
-      outputs.set(epoch, outpoint);
+    add: async (epoch, claim) => {
+      outputs.set(epoch, claim);
     },
     remove: async (epoch) => {
       outputs.delete(epoch);
@@ -495,13 +499,13 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     o.logger?.warn(
       {
         epoch: String(reg.epoch),
-        claim: `${hashToDisplayHex(reg.claim.txid)}:${reg.claim.vout}`,
+        claim: outpointText(reg.claim),
         bundles: reg.bundles.length,
       },
       'a claim lapsed uncommitted on the registry: Vigil lets go of its bond coin and the epoch it held',
     );
     // Watched before the claim is let go of: a crash between the two leaves the watch, never the gap.
-    if (onChain) await lapsedOutputs.add(reg.epoch, `${hashToDisplayHex(reg.claim.txid)}:${reg.claim.vout}`);
+    if (onChain) await lapsedOutputs.add(reg.epoch, reg.claim);
     await settle(reg.epoch, 'lapsed');
     return { epoch: reg.epoch, outcome: 'lapsed', reason: why };
   }
@@ -592,15 +596,10 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
    */
   async function watchLapsedOutputs(tip: number): Promise<void> {
     if (lapsedCheckedAt === tip) return;
-    for (const [epoch, outpoint] of await lapsedOutputs.all()) {
-      const [txid, vout] = outpoint.split(':');
-      const k = await kickoffAtDepth(
-        { txid: displayHexToHash(txid ?? ''), vout: Number(vout) },
-        tip,
-        undefined,
-      );
+    for (const [epoch, claim] of await lapsedOutputs.all()) {
+      const k = await kickoffAtDepth(claim, tip, undefined);
       if (typeof k !== 'object') continue;
-      const reason = `the claim output ${outpoint} of a lapsed claim was spent at depth by ${k.txid}: its document was never committed, so nobody can dispute it`;
+      const reason = `the claim output ${outpointText(claim)} of a lapsed claim was spent at depth by ${k.txid}: its document was never committed, so nobody can dispute it`;
       o.logger?.error({ epoch: String(epoch) }, `VigilFalseClaimUnchallengeable: ${reason}`);
       o.onUnchallengeable?.(epoch, reason);
       await lapsedOutputs.remove(epoch);

@@ -3,6 +3,7 @@
  * field per epoch, its value the outcome. A restart reads the registry from its start again; this is what
  * keeps it from judging, alerting on or holding a bond coin for those claims a second time.
  */
+import { displayHexToHash, hashToDisplayHex } from '../bitcoin/tx/serialize.ts';
 import { VigilError } from '../core/errors.ts';
 import type { RedisClient } from '../store/redis.ts';
 import type { ClaimDocumentStore, ClaimJudgement, ClaimLedger, LapsedOutputs } from './claim-games.ts';
@@ -52,24 +53,25 @@ export function redisBondReservations(redis: RedisClient, prefix: string) {
 
 /**
  * The claim outputs of lapsed claims still watched (claim-games.ts `LapsedOutputs`), in Redis: one hash
- * field per epoch, its value `<txid>:<vout>`. A field that is not an epoch, or a value that is not an
- * outpoint, is not Vigil's: it is refused, never queried.
+ * field per epoch, its value `<txid in display order>:<vout>`. A field that is not an epoch, or a value
+ * that is not an outpoint, is not Vigil's: it is refused, never queried.
  */
 export function redisLapsedOutputs(redis: RedisClient, prefix: string): LapsedOutputs {
   const key = `${prefix}:claims:lapsed-outputs`;
   return {
     all: async () => {
-      const out = new Map<bigint, string>();
+      const out = new Map<bigint, { txid: Uint8Array; vout: number }>();
       for (const [epoch, outpoint] of Object.entries(await redis.hgetall(key))) {
-        if (!/^(0|[1-9][0-9]*)$/.test(epoch) || !/^[0-9a-f]{64}:(0|[1-9][0-9]{0,9})$/.test(outpoint)) {
+        const m = /^([0-9a-f]{64}):(0|[1-9][0-9]{0,9})$/.exec(outpoint);
+        if (!/^(0|[1-9][0-9]*)$/.test(epoch) || m === null) {
           throw new VigilError(`${key} holds ${epoch} → ${outpoint}, which is no epoch and claim outpoint`);
         }
-        out.set(BigInt(epoch), outpoint);
+        out.set(BigInt(epoch), { txid: displayHexToHash(m[1] as string), vout: Number(m[2]) });
       }
       return out;
     },
-    add: async (epoch, outpoint) => {
-      await redis.hset(key, epoch.toString(), outpoint);
+    add: async (epoch, claim) => {
+      await redis.hset(key, epoch.toString(), `${hashToDisplayHex(claim.txid)}:${claim.vout}`);
     },
     remove: async (epoch) => {
       await redis.hdel(key, epoch.toString());
