@@ -404,6 +404,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     };
     await until('the daemon', metrics);
     let nextSample = sampleEvery;
+    /** The lowest RSS read since the last sample: one read per turn of this loop (every half second). */
+    let rssFloor = Number.POSITIVE_INFINITY;
     let judged = 0;
     let l2Faults = 0;
     for (;;) {
@@ -414,12 +416,17 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       const body = await until('the daemon metrics', metrics);
       judged = metricValue(body, 'vigil_epochs_judged_total');
       l2Faults = metricValue(body, 'vigil_l2_execution_faults_total');
+      const watchPid = watch.pid();
+      if (watchPid !== undefined) rssFloor = Math.min(rssFloor, rssOf(watchPid));
       if (judged >= nextSample) {
         const mem = await redisMemory(redis);
+        const rssBytes = rssOf(watchPid ?? Number.NaN);
         const s: SoakSample = {
           epoch: judged,
           atMs: Date.now() - started,
-          rssBytes: rssOf(watch.pid() ?? Number.NaN),
+          rssBytes,
+          rssFloorBytes: Math.min(rssFloor, rssBytes),
+          heapLiveBytes: metricValue(body, 'vigil_heap_live_bytes'),
           heapUsedBytes: metricValue(body, 'nodejs_heap_size_used_bytes'),
           heapTotalBytes: metricValue(body, 'nodejs_heap_size_total_bytes'),
           externalBytes: metricValue(body, 'nodejs_external_memory_bytes'),
@@ -431,6 +438,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
           journalBytes: mem.journalBytes,
         };
         samples.push(s);
+        rssFloor = Number.POSITIVE_INFINITY;
         say(`soak: ${formatSample(s)}`);
         nextSample = (Math.floor(judged / sampleEvery) + 1) * sampleEvery;
       }

@@ -7,6 +7,7 @@
  */
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { BuildInfo } from './build-info.ts';
+import { registerLiveHeapGauge } from './live-heap.ts';
 
 export { type BuildInfo, buildInfo } from './build-info.ts';
 
@@ -25,6 +26,7 @@ export function createMetricsRegistry(build: BuildInfo): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   for (const name of DROPPED_DEFAULT_METRICS) registry.removeSingleMetric(name);
+  registerLiveHeapGauge(registry);
   const info = new Gauge({
     name: 'vigil_build_info',
     help: 'Always 1; the labels say which Vigil runs on which Node.js',
