@@ -8,9 +8,9 @@
  *
  * The RSS judged is each window's floor: the lowest of the reads taken every half second since the last
  * sample. A reading at one instant lands anywhere on the saw-tooth of the collector and of the work under
- * way (a graph imported, a dispute's transactions built), which spread a 2,000-epoch soak's samples over
- * 60 MiB and tilted its slope by some 20 MiB per 1,000 epochs; the floor is what the process returns to, and a
- * leak raises it like every other reading.
+ * way (a graph imported, a dispute's transactions built): a 2,000-epoch soak's readings spread over 60 MiB
+ * and scattered 8.8 MiB (standard deviation) about their trend, the floors of the same run 6.4 MiB. The
+ * floor is what the process returns to, and a leak raises it like every other reading.
  */
 import { createRng } from '../governance/workload.ts';
 
