@@ -416,16 +416,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       const body = await until('the daemon metrics', metrics);
       judged = metricValue(body, 'vigil_epochs_judged_total');
       l2Faults = metricValue(body, 'vigil_l2_execution_faults_total');
-      const watchPid = watch.pid();
-      if (watchPid !== undefined) rssFloor = Math.min(rssFloor, rssOf(watchPid));
+      const rssBytes = rssOf(watch.pid() ?? Number.NaN);
+      rssFloor = Math.min(rssFloor, rssBytes);
       if (judged >= nextSample) {
         const mem = await redisMemory(redis);
-        const rssBytes = rssOf(watchPid ?? Number.NaN);
         const s: SoakSample = {
           epoch: judged,
           atMs: Date.now() - started,
           rssBytes,
-          rssFloorBytes: Math.min(rssFloor, rssBytes),
+          rssFloorBytes: rssFloor,
           heapLiveBytes: metricValue(body, 'vigil_heap_live_bytes'),
           heapUsedBytes: metricValue(body, 'nodejs_heap_size_used_bytes'),
           heapTotalBytes: metricValue(body, 'nodejs_heap_size_total_bytes'),

@@ -86,7 +86,7 @@ export type LapsedOutputs = {
 };
 
 /** A claim outpoint as logs and alerts show it: `<txid in display order>:<vout>`. */
-const outpointText = (claim: ClaimRegistration['claim']): string =>
+export const outpointText = (claim: ClaimRegistration['claim']): string =>
   `${hashToDisplayHex(claim.txid)}:${claim.vout}`;
 
 /**

@@ -3,10 +3,16 @@
  * field per epoch, its value the outcome. A restart reads the registry from its start again; this is what
  * keeps it from judging, alerting on or holding a bond coin for those claims a second time.
  */
-import { displayHexToHash, hashToDisplayHex } from '../bitcoin/tx/serialize.ts';
+import { displayHexToHash } from '../bitcoin/tx/serialize.ts';
 import { VigilError } from '../core/errors.ts';
 import type { RedisClient } from '../store/redis.ts';
-import type { ClaimDocumentStore, ClaimJudgement, ClaimLedger, LapsedOutputs } from './claim-games.ts';
+import {
+  type ClaimDocumentStore,
+  type ClaimJudgement,
+  type ClaimLedger,
+  type LapsedOutputs,
+  outpointText,
+} from './claim-games.ts';
 
 export function redisClaimLedger(redis: RedisClient, prefix: string): ClaimLedger {
   const key = `${prefix}:claims:judged`;
@@ -71,7 +77,7 @@ export function redisLapsedOutputs(redis: RedisClient, prefix: string): LapsedOu
       return out;
     },
     add: async (epoch, claim) => {
-      await redis.hset(key, epoch.toString(), `${hashToDisplayHex(claim.txid)}:${claim.vout}`);
+      await redis.hset(key, epoch.toString(), outpointText(claim));
     },
     remove: async (epoch) => {
       await redis.hdel(key, epoch.toString());
