@@ -2,7 +2,8 @@
  * `vigil_heap_live_bytes`: the V8 heap in use just after the process's latest full garbage collection.
  * `nodejs_heap_size_used_bytes` counts garbage not yet collected as well, so a scrape lands anywhere on
  * the saw-tooth between two collections; right after a full (mark-sweep-compact) collection the heap
- * holds what is still reachable, and only a leak makes that figure climb for good.
+ * holds what is still reachable: it climbs for good only with what the process must keep (the L2's state
+ * in the reference model) or with a leak.
  */
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
