@@ -52,6 +52,10 @@ export async function summariseRun(r: {
       judgeClock.end > judgeClock.start
         ? plan.claims.length / ((judgeClock.end - judgeClock.start) / 1000)
         : undefined,
+    l2IngestedPerSecond:
+      judgeClock.l2CaughtUp > judgeClock.start
+        ? plan.claims.length / ((judgeClock.l2CaughtUp - judgeClock.start) / 1000)
+        : undefined,
   });
 }
 

@@ -34,8 +34,12 @@ import { verdictLine } from './run-story.ts';
 import type { OperatorStrategy } from './strategies/index.ts';
 import { openWalletLedger, type WalletLedger } from './wallet-spend.ts';
 
-/** From the watcher's start to the moment every planned claim had a verdict (0 = not yet). */
-export type JudgeClock = { start: number; end: number; judged: Set<bigint> };
+/**
+ * From the watcher's start to the moment every planned claim had a verdict (0 = not yet), and to the end
+ * of its source's first sync that reached the L2 head (`l2CaughtUp`): judging a backlog cannot outrun
+ * ingesting it.
+ */
+export type JudgeClock = { start: number; end: number; l2CaughtUp: number; judged: Set<bigint> };
 
 export type WatcherSide = {
   watcher: Watcher;
@@ -86,7 +90,8 @@ export async function createWatcherSide(
     logger,
     registry,
   });
-  const source = createL2EpochSource({
+  const judgeClock: JudgeClock = { start: 0, end: 0, l2CaughtUp: 0, judged: new Set<bigint>() };
+  const ingesting = createL2EpochSource({
     rpc: l2Rpc,
     redis: o.redis,
     prefix: `${o.prefix}:l2`,
@@ -101,8 +106,15 @@ export async function createWatcherSide(
     // The L2 metrics (header checks among them) feed the alerts the run samples, as in the daemon.
     registry,
   });
+  const source = {
+    ...ingesting,
+    sync: async () => {
+      await ingesting.sync();
+      if (judgeClock.l2CaughtUp === 0 && ingesting.status().caughtUp)
+        judgeClock.l2CaughtUp = performance.now();
+    },
+  };
   const verdicts: { verdict: Verdict; diagnosis: unknown }[] = [];
-  const judgeClock: JudgeClock = { start: 0, end: 0, judged: new Set<bigint>() };
   const watcher = createWatcher({
     redis: o.redis,
     prefix: o.prefix,

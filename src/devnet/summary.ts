@@ -61,6 +61,11 @@ export type DevnetSummary = {
   latencyMs: { samples: number; median: number | undefined; p99: number | undefined };
   /** Epochs judged per second from the watcher's start (meaningful with `backlog`). */
   judgedPerSecond: number | undefined;
+  /**
+   * The planned epochs over the time from the watcher's start to its first sync that reached the L2 head
+   * (meaningful with `backlog`): the pace of ingestion alone, which judging cannot outrun.
+   */
+  l2IngestedPerSecond: number | undefined;
   ok: boolean;
   problems: string[];
   /** The bundles written with `exportBundles`. */
@@ -99,6 +104,7 @@ export function summarise(r: {
   sequencerDeviations?: readonly SequencerDeviation[];
   latenciesMs: readonly number[];
   judgedPerSecond: number | undefined;
+  l2IngestedPerSecond: number | undefined;
 }): DevnetSummary {
   // The last judged outcome of each epoch ("unavailable" only means "not yet").
   const final = new Map<bigint, Verdict['outcome']>();
@@ -250,6 +256,7 @@ export function summarise(r: {
       p99: quantile(r.latenciesMs, 0.99),
     },
     judgedPerSecond: r.judgedPerSecond,
+    l2IngestedPerSecond: r.l2IngestedPerSecond,
     ok: problems.length === 0,
     problems,
   };

@@ -1,9 +1,10 @@
 /**
  * HASH160 (RIPEMD-160 of SHA-256) of a short item, ≤ 55 bytes, in plain JavaScript: one SHA-256 block
- * and one RIPEMD-160 block into reused buffers. A Winternitz-verifying leaf runs thousands of OP_HASH160s
- * on 20-byte items, and at that size a call into OpenSSL costs more in crossing than in hashing.
- * test/bitcoin/script/op-hashes.test.ts holds it to core/hashes' `hash160` (OpenSSL) on random items of
- * every length, and Core's script vectors run through it.
+ * and one RIPEMD-160 block into reused buffers. A Winternitz chain hashes a 20-byte value again and again
+ * (a key is hundreds of hash160s, a game's keys millions; a Winternitz-verifying leaf runs thousands of
+ * OP_HASH160s), and at that size a call into OpenSSL costs more in crossing than in hashing.
+ * core/hashes.ts' `hash160` sends short items here; test/core/short-hash160.test.ts holds it to OpenSSL
+ * on items of every length, and Core's script vectors run through it.
  */
 
 /** The largest item that fits one SHA-256 block with its padding. */
@@ -20,6 +21,23 @@ const K = Uint32Array.of(
   0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 );
+
+/**
+ * Digests are views into shared 8 KiB slabs, as Node's Buffer pool hands out small buffers: a backing
+ * store of its own per 20-byte digest cost more than both compressions (0.8 µs a hash160 against 1.7).
+ * A digest kept alive keeps its slab alive; holders of many hashes for long copy them into compact sets
+ * (watcher/byte-string-set.ts). No digest is ever written again once returned.
+ */
+const SLAB_BYTES = 8192;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabAt = 0;
+
+function wordLe(out: Uint8Array, at: number, v: number): void {
+  out[at] = v;
+  out[at + 1] = v >>> 8;
+  out[at + 2] = v >>> 16;
+  out[at + 3] = v >>> 24;
+}
 
 /** SHA-256's message schedule, its digest (eight big-endian words), RIPEMD-160's message words. */
 const W = new Uint32Array(64);
@@ -174,21 +192,17 @@ function ripemd160OfS(): Uint8Array {
       br = t;
     }
   }
-  const out = new Uint8Array(20);
-  const words = [
-    (h1 + cl + dr) | 0,
-    (h2 + dl + er) | 0,
-    (h3 + el + ar) | 0,
-    (h4 + al + br) | 0,
-    (h0 + bl + cr) | 0,
-  ];
-  for (let i = 0; i < 5; i++) {
-    const v = words[i] as number;
-    out[4 * i] = v & 0xff;
-    out[4 * i + 1] = (v >>> 8) & 0xff;
-    out[4 * i + 2] = (v >>> 16) & 0xff;
-    out[4 * i + 3] = (v >>> 24) & 0xff;
+  if (slabAt + 20 > slab.length) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabAt = 0;
   }
+  const out = slab.subarray(slabAt, slabAt + 20);
+  slabAt += 20;
+  wordLe(out, 0, (h1 + cl + dr) | 0);
+  wordLe(out, 4, (h2 + dl + er) | 0);
+  wordLe(out, 8, (h3 + el + ar) | 0);
+  wordLe(out, 12, (h4 + al + br) | 0);
+  wordLe(out, 16, (h0 + bl + cr) | 0);
   return out;
 }
 
