@@ -88,6 +88,11 @@ const l2 = z
     pruneDepth: positiveInt
       .default(1000)
       .describe('L2 blocks an epoch end must be under before the journal is pruned past it'),
+    maxClaimHoldBlocks: positiveInt
+      .default(28_800)
+      .describe(
+        "longest a challenger registry's claim may stay open uncommitted (its bundleWindow + commitWindow, in L2 blocks) before Vigil refuses the registry: each such claim holds one of Vigil's bond coins that long",
+      ),
     maxRange: positiveInt.default(2000).describe('largest eth_getLogs block range (shrinks on RPC limits)'),
     pollIntervalMs: milliseconds.default(2000).describe('how often to poll the L2 head'),
     requestTimeoutMs: milliseconds.default(10_000).describe('timeout of one L2 RPC request'),

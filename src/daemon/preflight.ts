@@ -105,9 +105,22 @@ async function checkChallengerRegistry(config: VigilConfig, rpc: L2Rpc): Promise
   ];
   // commitWindow: a registry without a commitment deadline (an older one) lets a claim opened and never
   // committed hold Vigil's bond coin and the epoch's history for good (docs/protocol.md §24.11 item 41).
-  type Getter = 'maxChallengers' | 'bundleKeyBytes' | 'epochManager' | 'staking' | 'commitWindow';
+  type Getter =
+    | 'maxChallengers'
+    | 'bundleKeyBytes'
+    | 'epochManager'
+    | 'staking'
+    | 'bundleWindow'
+    | 'commitWindow';
   const values = new Map<Getter, unknown>();
-  const getters = ['maxChallengers', 'bundleKeyBytes', 'epochManager', 'staking', 'commitWindow'] as const;
+  const getters = [
+    'maxChallengers',
+    'bundleKeyBytes',
+    'epochManager',
+    'staking',
+    'bundleWindow',
+    'commitWindow',
+  ] as const;
   for (const functionName of getters) {
     const data = encodeFunctionData({ abi: challengerRegistryAbi, functionName });
     const probe = await rpc.callRevertData({ from: ZERO_ADDRESS, to: address, data, gas: 1_000_000n }, head);
@@ -164,6 +177,9 @@ async function checkChallengerRegistry(config: VigilConfig, rpc: L2Rpc): Promise
       got: `${address}, whose bundles hold ${keyBytes}`,
     });
   }
+  problems.push(
+    ...claimWindowProblems(config, address, values.get('bundleWindow'), values.get('commitWindow')),
+  );
   // A registry bound to other governance contracts lists another chain's validators and epochs.
   for (const [getter, contract] of [
     ['epochManager', 'epochManager'],
@@ -178,6 +194,42 @@ async function checkChallengerRegistry(config: VigilConfig, rpc: L2Rpc): Promise
         got: `${address}, bound to ${bound}`,
       });
     }
+  }
+  return problems;
+}
+
+/**
+ * The registry's windows against what Vigil can live with (docs/protocol.md §24.11 item 41). Vigil reads
+ * a claim once it is `l2.confirmations` deep, so a bundle window no longer than that closes before Vigil
+ * can post: it would play no game at all. And a claim never committed holds one of Vigil's bond coins
+ * until its commit window closes: windows longer than `l2.maxClaimHoldBlocks` let an operator that opens a
+ * claim each epoch, for the price of an L2 call, tie up Vigil's coins that long.
+ */
+function claimWindowProblems(
+  config: VigilConfig,
+  address: string,
+  bundle: unknown,
+  commit: unknown,
+): ConfigProblem[] {
+  const key = 'l2.contracts.challengerRegistry';
+  const bundleWindow = BigInt(bundle as bigint);
+  const hold = bundleWindow + BigInt(commit as bigint);
+  const problems: ConfigProblem[] = [];
+  const depth = BigInt(config.l2.confirmations);
+  if (bundleWindow <= depth) {
+    problems.push({
+      key,
+      expected: `a bundle window longer than l2.confirmations (${depth} L2 blocks): Vigil reads a claim at that depth`,
+      got: `${address}, whose bundle window is ${bundleWindow} blocks: it closes before Vigil could post a bundle, so Vigil would play no game`,
+    });
+  }
+  const max = BigInt(config.l2.maxClaimHoldBlocks);
+  if (hold > max) {
+    problems.push({
+      key,
+      expected: `a claim open uncommitted for at most l2.maxClaimHoldBlocks = ${max} L2 blocks (bundleWindow + commitWindow)`,
+      got: `${address}, where one may stay open ${hold} blocks (bundle window ${bundleWindow}, commit window ${hold - bundleWindow}), holding one of Vigil's bond coins each; raise l2.maxClaimHoldBlocks only with the bond coins to match`,
+    });
   }
   return problems;
 }

@@ -113,6 +113,35 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+type RegistryShape = {
+  maxChallengers?: number;
+  keyBytes?: number;
+  epochManager?: `0x${string}`;
+  bundleWindow?: bigint;
+  commitWindow?: bigint;
+  bytecode?: `0x${string}`;
+};
+
+/** A ChallengerRegistry on the test chain: regtest's shape, windows of 50 and 100 blocks, unless told. */
+function deployRegistry(o: RegistryShape = {}): Promise<`0x${string}`> {
+  const a = chain.deployment.addresses;
+  const transport = http(chain.anvil.rpcUrl);
+  const params = claimParameters('regtest');
+  return deployChallengerRegistry({
+    publicClient: createPublicClient({ transport }),
+    walletClient: createWalletClient({ transport }),
+    deployer: DEVNET_DEPLOYER,
+    operator: DEVNET_OPERATOR,
+    epochManager: o.epochManager ?? a.epochManager,
+    staking: a.staking,
+    maxChallengers: o.maxChallengers ?? params.maxChallengers,
+    bundleWindow: o.bundleWindow ?? 50n,
+    bundleKeyBytes: o.keyBytes ?? bundleKeyBytes(params.shape),
+    commitWindow: o.commitWindow ?? 100n,
+    ...(o.bytecode === undefined ? {} : { bytecode: o.bytecode }),
+  });
+}
+
 describe('vigil watch preflight', () => {
   it('the right chain, contracts, network and files: no problem', async () => {
     expect(await problemsOf(goodConfig())).toBe('');
@@ -171,23 +200,11 @@ describe('vigil watch preflight', () => {
 
   it('a challenger registry that lists more than W_max, or sized for another search shape, or not a registry, is refused naming it', async () => {
     const a = chain.deployment.addresses;
-    const transport = http(chain.anvil.rpcUrl);
     const params = claimParameters('regtest');
     const W = params.maxChallengers;
     const bytes = bundleKeyBytes(params.shape);
     const deploy = (maxChallengers: number, keyBytes: number, epochManager = a.epochManager) =>
-      deployChallengerRegistry({
-        publicClient: createPublicClient({ transport }),
-        walletClient: createWalletClient({ transport }),
-        deployer: DEVNET_DEPLOYER,
-        operator: DEVNET_OPERATOR,
-        epochManager,
-        staking: a.staking,
-        maxChallengers,
-        bundleWindow: 50n,
-        bundleKeyBytes: keyBytes,
-        commitWindow: 100n,
-      });
+      deployRegistry({ maxChallengers, keyBytes, epochManager });
     const registry = (address: string) => problemsOf(withValue('l2.contracts.challengerRegistry', address));
     expect(await registry(await deploy(W, bytes))).toBe('');
     expect(await registry(await deploy(W + 1, bytes))).toMatch(
@@ -212,19 +229,7 @@ describe('vigil watch preflight', () => {
       const patched = compileContracts((file, source) =>
         file === 'ChallengerRegistry.sol' ? source.replace(from, to) : source,
       ).get('ChallengerRegistry.json') as string;
-      return deployChallengerRegistry({
-        publicClient: createPublicClient({ transport }),
-        walletClient: createWalletClient({ transport }),
-        deployer: DEVNET_DEPLOYER,
-        operator: DEVNET_OPERATOR,
-        epochManager: a.epochManager,
-        staking: a.staking,
-        maxChallengers: W,
-        bundleWindow: 50n,
-        bundleKeyBytes: bytes,
-        commitWindow: 100n,
-        bytecode: (JSON.parse(patched) as { bytecode: `0x${string}` }).bytecode,
-      });
+      return deployRegistry({ bytecode: (JSON.parse(patched) as { bytecode: `0x${string}` }).bytecode });
     };
     // A registry that asks for another possession message: Vigil's registration would be refused.
     const other = await deployPatched('"Vigil/challenger-registry/possession/v1"', '"another/possession/v9"');
@@ -240,6 +245,32 @@ describe('vigil watch preflight', () => {
     expect(await registry(older)).toMatch(
       /l2\.contracts\.challengerRegistry: expected a ChallengerRegistry .*, got 0x\w+, which does not know commitWindow/,
     );
+  });
+
+  it('a challenger registry whose bundle window closes before Vigil reads a claim, or whose claims may stay open uncommitted longer than l2.maxClaimHoldBlocks, is refused naming both windows', async () => {
+    const deploy = (bundleWindow: bigint, commitWindow: bigint) =>
+      deployRegistry({ bundleWindow, commitWindow });
+    const registry = async (address: string, maxHold?: number) => {
+      const tree = withValue('l2.contracts.challengerRegistry', address);
+      if (maxHold !== undefined) (tree.l2 as Record<string, unknown>).maxClaimHoldBlocks = maxHold;
+      return problemsOf(tree);
+    };
+    // l2.confirmations is 12 here: a claim is read 12 blocks deep.
+    expect(await registry(await deploy(12n, 100n))).toMatch(
+      /l2\.contracts\.challengerRegistry: expected a bundle window longer than l2\.confirmations \(12 L2 blocks\).*, got 0x\w+, whose bundle window is 12 blocks: it closes before Vigil could post a bundle, so Vigil would play no game/,
+    );
+    expect(await registry(await deploy(13n, 100n))).toBe('');
+    // 28,800 blocks by default, bundle window included.
+    expect(await registry(await deploy(50n, 28_750n))).toBe('');
+    const long = await deploy(50n, 28_751n);
+    expect(await registry(long)).toMatch(
+      /l2\.contracts\.challengerRegistry: expected a claim open uncommitted for at most l2\.maxClaimHoldBlocks = 28800 L2 blocks \(bundleWindow \+ commitWindow\), got 0x\w+, where one may stay open 28801 blocks \(bundle window 50, commit window 28751\)/,
+    );
+    expect(await registry(long, 30_000)).toBe('');
+    // Both at once are both named.
+    const both = await registry(await deploy(5n, 40_000n));
+    expect(both).toMatch(/whose bundle window is 5 blocks/);
+    expect(both).toMatch(/where one may stay open 40005 blocks/);
   });
 
   it('a genesis whose challenge window no graph of the network can carry is refused', async () => {
