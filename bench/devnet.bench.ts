@@ -4,7 +4,7 @@
  * the block that puts a fraudulent kick-off at depth being mined to the challenge being in the mempool —
  * and how fast the watcher judges a backlog of claimed epochs from a cold start (L2 ingestion, graph
  * import and verification, kick-off reads, judging), with the reference model alone on the same feed as
- * the same-run baseline; beside it, how fast the same run's watcher ingested the L2 alone.
+ * the same-run baseline; beside it, how fast the same run's watcher reached the L2 head.
  */
 import { Redis } from 'ioredis';
 import { runDevnet } from '../src/devnet/run.ts';
@@ -79,8 +79,8 @@ export const benchmarks: Benchmark[] = [
             unit: 'epochs/s',
             baseline: model,
           }),
-          // The same run's L2 ingestion alone (every block's receipts, a trace of each refused transaction):
-          // the pace judging cannot outrun, whatever the graphs and kick-offs cost.
+          // The same run's pace to the L2 head (every block's receipts, a trace of each refused transaction,
+          // beside the graph imports and judging of the same polls): judging cannot outrun it.
           withRatio({
             name: 'devnet.backlog.l2-ingested',
             value: s.l2IngestedPerSecond,

@@ -91,7 +91,7 @@ const l2 = z
     maxClaimHoldBlocks: positiveInt
       .default(28_800)
       .describe(
-        "longest a challenger registry's claim may stay open uncommitted (its bundleWindow + commitWindow, in L2 blocks) before Vigil refuses the registry: each such claim holds one of Vigil's bond coins that long",
+        "longest a challenger registry's claim may stay open uncommitted (its bundleWindow + commitWindow, in L2 blocks) before a Vigil that posts bundles (mode challenge with keys.l2) refuses the registry: each such claim holds one of Vigil's bond coins that long",
       ),
     maxRange: positiveInt.default(2000).describe('largest eth_getLogs block range (shrinks on RPC limits)'),
     pollIntervalMs: milliseconds.default(2000).describe('how often to poll the L2 head'),

@@ -22,16 +22,6 @@ const K = Uint32Array.of(
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 );
 
-/**
- * Digests are views into shared 8 KiB slabs, as Node's Buffer pool hands out small buffers: a backing
- * store of its own per 20-byte digest cost more than both compressions (0.8 µs a hash160 against 1.7).
- * A digest kept alive keeps its slab alive; holders of many hashes for long copy them into compact sets
- * (watcher/byte-string-set.ts). No digest is ever written again once returned.
- */
-const SLAB_BYTES = 8192;
-let slab = new Uint8Array(SLAB_BYTES);
-let slabAt = 0;
-
 function wordLe(out: Uint8Array, at: number, v: number): void {
   out[at] = v;
   out[at + 1] = v >>> 8;
@@ -192,12 +182,7 @@ function ripemd160OfS(): Uint8Array {
       br = t;
     }
   }
-  if (slabAt + 20 > slab.length) {
-    slab = new Uint8Array(SLAB_BYTES);
-    slabAt = 0;
-  }
-  const out = slab.subarray(slabAt, slabAt + 20);
-  slabAt += 20;
+  const out = new Uint8Array(20);
   wordLe(out, 0, (h1 + cl + dr) | 0);
   wordLe(out, 4, (h2 + dl + er) | 0);
   wordLe(out, 8, (h3 + el + ar) | 0);

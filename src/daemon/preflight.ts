@@ -177,9 +177,12 @@ async function checkChallengerRegistry(config: VigilConfig, rpc: L2Rpc): Promise
       got: `${address}, whose bundles hold ${keyBytes}`,
     });
   }
-  problems.push(
-    ...claimWindowProblems(config, address, values.get('bundleWindow'), values.get('commitWindow')),
-  );
+  // Only a Vigil that posts bundles names bond coins (mode challenge with keys.l2: from-config.ts).
+  if (config.mode === 'challenge' && config.keys.l2 !== undefined) {
+    problems.push(
+      ...claimWindowProblems(config, address, values.get('bundleWindow'), values.get('commitWindow')),
+    );
+  }
   // A registry bound to other governance contracts lists another chain's validators and epochs.
   for (const [getter, contract] of [
     ['epochManager', 'epochManager'],
@@ -199,11 +202,14 @@ async function checkChallengerRegistry(config: VigilConfig, rpc: L2Rpc): Promise
 }
 
 /**
- * The registry's windows against what Vigil can live with (docs/protocol.md §24.11 item 41). Vigil reads
- * a claim once it is `l2.confirmations` deep, so a bundle window no longer than that closes before Vigil
- * can post: it would play no game at all. And a claim never committed holds one of Vigil's bond coins
- * until its commit window closes: windows longer than `l2.maxClaimHoldBlocks` let an operator that opens a
- * claim each epoch, for the price of an L2 call, tie up Vigil's coins that long.
+ * The registry's windows against what a Vigil that posts bundles can live with (docs/protocol.md §24.11
+ * item 41). Vigil reads a claim once its opening is `l2.confirmations` deep (at least 1: the follower's
+ * depth) and the registry takes a bundle up to `bundleWindow` blocks after the opening, so a window shorter
+ * than that depth closes before Vigil reads the claim, and one equal to it leaves a single block for the
+ * bundle to be mined in: either way Vigil would, in practice, play no game. And a claim never committed
+ * holds one of Vigil's bond coins until its commit window closes: windows longer than
+ * `l2.maxClaimHoldBlocks` let an operator that opens a claim each epoch, for the price of an L2 call, tie
+ * up Vigil's coins that long.
  */
 function claimWindowProblems(
   config: VigilConfig,
@@ -215,12 +221,14 @@ function claimWindowProblems(
   const bundleWindow = BigInt(bundle as bigint);
   const hold = bundleWindow + BigInt(commit as bigint);
   const problems: ConfigProblem[] = [];
-  const depth = BigInt(config.l2.confirmations);
+  const depth = BigInt(Math.max(1, config.l2.confirmations));
   if (bundleWindow <= depth) {
+    const left =
+      bundleWindow < depth ? 'it closes before Vigil reads a claim' : 'it leaves Vigil one block to post in';
     problems.push({
       key,
-      expected: `a bundle window longer than l2.confirmations (${depth} L2 blocks): Vigil reads a claim at that depth`,
-      got: `${address}, whose bundle window is ${bundleWindow} blocks: it closes before Vigil could post a bundle, so Vigil would play no game`,
+      expected: `a bundle window longer than the depth Vigil reads a claim at (l2.confirmations, at least 1: ${depth} L2 blocks)`,
+      got: `${address}, whose bundle window is ${bundleWindow} blocks: ${left}, so Vigil would play no game`,
     });
   }
   const max = BigInt(config.l2.maxClaimHoldBlocks);

@@ -63,7 +63,8 @@ export type DevnetSummary = {
   judgedPerSecond: number | undefined;
   /**
    * The planned epochs over the time from the watcher's start to its first sync that reached the L2 head
-   * (meaningful with `backlog`): the pace of ingestion alone, which judging cannot outrun.
+   * (meaningful with `backlog`): the pace of ingestion in the same run, beside the imports and judging of
+   * the same polls. Judging cannot outrun it.
    */
   l2IngestedPerSecond: number | undefined;
   ok: boolean;

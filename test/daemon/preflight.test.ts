@@ -247,30 +247,44 @@ describe('vigil watch preflight', () => {
     );
   });
 
-  it('a challenger registry whose bundle window closes before Vigil reads a claim, or whose claims may stay open uncommitted longer than l2.maxClaimHoldBlocks, is refused naming both windows', async () => {
+  it('a challenger registry whose bundle window closes before a posting Vigil reads a claim, or whose claims may stay open uncommitted longer than l2.maxClaimHoldBlocks, is refused naming both windows', async () => {
     const deploy = (bundleWindow: bigint, commitWindow: bigint) =>
       deployRegistry({ bundleWindow, commitWindow });
-    const registry = async (address: string, maxHold?: number) => {
+    /** Vigil as it posts bundles (mode challenge with keys.l2), l2.confirmations at its default of 12. */
+    const posting = (address: string, l2?: Record<string, unknown>) => {
       const tree = withValue('l2.contracts.challengerRegistry', address);
-      if (maxHold !== undefined) (tree.l2 as Record<string, unknown>).maxClaimHoldBlocks = maxHold;
+      Object.assign(tree.l2 as Record<string, unknown>, l2 ?? {});
+      tree.mode = 'challenge';
+      tree.keys = { watcher: { env: 'PREFLIGHT_WATCHER_KEY' }, l2: { env: 'PREFLIGHT_L2_KEY' } };
       return problemsOf(tree);
     };
-    // l2.confirmations is 12 here: a claim is read 12 blocks deep.
-    expect(await registry(await deploy(12n, 100n))).toMatch(
-      /l2\.contracts\.challengerRegistry: expected a bundle window longer than l2\.confirmations \(12 L2 blocks\).*, got 0x\w+, whose bundle window is 12 blocks: it closes before Vigil could post a bundle, so Vigil would play no game/,
+    const short = await deploy(11n, 100n);
+    expect(await posting(short)).toMatch(
+      /l2\.contracts\.challengerRegistry: expected a bundle window longer than the depth Vigil reads a claim at \(l2\.confirmations, at least 1: 12 L2 blocks\), got 0x\w+, whose bundle window is 11 blocks: it closes before Vigil reads a claim, so Vigil would play no game/,
     );
-    expect(await registry(await deploy(13n, 100n))).toBe('');
+    expect(await posting(await deploy(12n, 100n))).toMatch(
+      /whose bundle window is 12 blocks: it leaves Vigil one block to post in, so Vigil would play no game/,
+    );
+    expect(await posting(await deploy(13n, 100n))).toBe('');
+    // Read at depth 1 even with l2.confirmations 0: a window of 1 block leaves one block.
+    expect(await posting(await deploy(1n, 100n), { confirmations: 0 })).toMatch(
+      /at least 1: 1 L2 blocks\), got 0x\w+, whose bundle window is 1 blocks: it leaves Vigil one block to post in/,
+    );
+    expect(await posting(await deploy(2n, 100n), { confirmations: 0 })).toBe('');
     // 28,800 blocks by default, bundle window included.
-    expect(await registry(await deploy(50n, 28_750n))).toBe('');
+    expect(await posting(await deploy(50n, 28_750n))).toBe('');
     const long = await deploy(50n, 28_751n);
-    expect(await registry(long)).toMatch(
+    expect(await posting(long)).toMatch(
       /l2\.contracts\.challengerRegistry: expected a claim open uncommitted for at most l2\.maxClaimHoldBlocks = 28800 L2 blocks \(bundleWindow \+ commitWindow\), got 0x\w+, where one may stay open 28801 blocks \(bundle window 50, commit window 28751\)/,
     );
-    expect(await registry(long, 30_000)).toBe('');
+    expect(await posting(long, { maxClaimHoldBlocks: 30_000 })).toBe('');
     // Both at once are both named.
-    const both = await registry(await deploy(5n, 40_000n));
+    const both = await posting(await deploy(5n, 40_000n));
     expect(both).toMatch(/whose bundle window is 5 blocks/);
     expect(both).toMatch(/where one may stay open 40005 blocks/);
+    // A Vigil that posts no bundle (mode watch) names no bond coin: neither window is its concern.
+    expect(await problemsOf(withValue('l2.contracts.challengerRegistry', short))).toBe('');
+    expect(await problemsOf(withValue('l2.contracts.challengerRegistry', long))).toBe('');
   });
 
   it('a genesis whose challenge window no graph of the network can carry is refused', async () => {
