@@ -4,9 +4,11 @@
  * the block that puts a fraudulent kick-off at depth being mined to the challenge being in the mempool —
  * and how fast the watcher judges a backlog of claimed epochs from a cold start (L2 ingestion, graph
  * import and verification, kick-off reads, judging), with the reference model alone on the same feed as
- * the same-run baseline; beside it, how fast the same run's watcher reached the L2 head.
+ * the same-run baseline; beside it, how fast the same run's watcher reached the L2 head. Last, the whole
+ * narrowing-game devnet with a lying operator, against Part II's devnet on the same workload.
  */
 import { Redis } from 'ioredis';
+import { runDevnetGame } from '../src/devnet/game-run.ts';
 import { runDevnet } from '../src/devnet/run.ts';
 import { reexecute } from '../src/governance/index.ts';
 import { devnetWorkload } from '../src/l2/devnet.ts';
@@ -87,6 +89,28 @@ export const benchmarks: Benchmark[] = [
             unit: 'epochs/s',
             baseline: model,
           }),
+        ];
+      }),
+  },
+  {
+    // The whole run of `vigil devnet --game --fault commission-not-taken` (4 false claims, each narrowed
+    // to its step and slashed on the simnet), against Part II's devnet on the same workload and fault.
+    name: 'devnet.game',
+    run: () =>
+      withRedis(async (redis) => {
+        const o = { redis, redisUrl: REDIS_URL, epochs: 5, seed: 1, fault: 'commission-not-taken' };
+        let t0 = performance.now();
+        const game = await runDevnetGame(o);
+        const gameMs = performance.now() - t0;
+        if (!game.ok) throw new Error(`devnet game run not as expected: ${game.problems.join('; ')}`);
+        t0 = performance.now();
+        const part2 = await runDevnet(o);
+        const part2Ms = performance.now() - t0;
+        if (!part2.ok) throw new Error(`devnet run not as expected: ${part2.problems.join('; ')}`);
+        const games = game.claims.filter((c) => c.fraud).length;
+        return [
+          withRatio({ name: 'devnet.game.run', value: gameMs / 1000, unit: 's', baseline: part2Ms / 1000 }),
+          { name: 'devnet.game.games', value: games, unit: 'games to a slash' },
         ];
       }),
   },

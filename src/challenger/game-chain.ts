@@ -19,7 +19,7 @@ import { hashToDisplayHex, txid as txidOf, wtxidHex } from '../bitcoin/tx/serial
 import type { Tx } from '../bitcoin/tx/types.ts';
 import { equalBytes } from '../core/bytes.ts';
 import type { ClaimGraph } from '../dispute/game/claim-graph.ts';
-import { readAssert } from '../dispute/game/claim-spend.ts';
+import { readAssert, readKickoff } from '../dispute/game/claim-spend.ts';
 import type { GameGraph } from '../dispute/game/game-graph.ts';
 import type { GameOnChain } from '../dispute/game/game-turn.ts';
 import { type PublishedValue, readMoveWitness } from '../dispute/game/move-reader.ts';
@@ -88,6 +88,11 @@ export function readMoveVersion(claim: ClaimGraph, w: number, id: string, tx: Tx
   return id === 'assert'
     ? cachedReading(`assert:${wtxidHex(tx)}`, () => readAssert(claim, tx))
     : cachedReading(`${id}:${wtxidHex(tx)}`, () => readMoveWitness(game, id, tx));
+}
+
+/** The kick-off's values (the three roots), each signature verified; cached by wtxid as the moves are. */
+export function readKickoffVersion(claim: ClaimGraph, tx: Tx): PublishedValue[] {
+  return cachedReading(`kickoff:${wtxidHex(tx)}`, () => readKickoff(claim, tx));
 }
 
 /** A transaction by its txid, checked to hash to it; undefined when the backend does not have it. */

@@ -25,7 +25,7 @@ import { hashToDisplayHex, txidHex } from '../bitcoin/tx/serialize.ts';
 import type { Tx } from '../bitcoin/tx/types.ts';
 import { CHALLENGE_CHANGE_VOUT, stakeVoutOf } from '../dispute/game/challenge-cpfp.ts';
 import { assertTimeoutId, type ClaimGraph, challengeId } from '../dispute/game/claim-graph.ts';
-import { completeChallenge, completeCovenantTx, readKickoff } from '../dispute/game/claim-spend.ts';
+import { completeChallenge, completeCovenantTx } from '../dispute/game/claim-spend.ts';
 import { type GameGraph, gameTx, gameTxPrevouts, leafSpender, slashId } from '../dispute/game/game-graph.ts';
 import { gameOutputOf } from '../dispute/game/game-spend.ts';
 import { type GameTurn, nextTurn, SILENT_OPERATOR } from '../dispute/game/game-turn.ts';
@@ -45,7 +45,7 @@ import { IllegalTransitionError } from '../dispute/records/store.ts';
 import { asTxid } from '../dispute/records/types.ts';
 import { wordOf } from '../machine/isa.ts';
 import { type CheckedTx, feeRateNow, SendRefusedError } from '../sender/send.ts';
-import { type GameProgress, readGameProgress } from './game-chain.ts';
+import { type GameProgress, readGameProgress, readKickoffVersion } from './game-chain.ts';
 import { bumpChallengeIfLagging } from './game-challenge-cpfp.ts';
 import { type GameJobContext, type GameMaterial, GameMaterialNotReadyError } from './game-context.ts';
 import { keepAssertVersion, watchEquivocation } from './game-equivocation.ts';
@@ -164,7 +164,7 @@ async function kickoffOf(ctx: GameJobContext, m: GameMaterial): Promise<Kickoff 
   const found = await ctx.backend.getTransaction(txid);
   if (found === undefined) return undefined;
   const values = new Map(
-    readKickoff(m.claim, verifiedTx(ctx.backend.kind, txid, found.raw)).map((v) => [v.label, v]),
+    readKickoffVersion(m.claim, verifiedTx(ctx.backend.kind, txid, found.raw)).map((v) => [v.label, v]),
   );
   const value = (label: string) => {
     const v = values.get(label);

@@ -260,7 +260,18 @@ export function decodeProgram(bytes: Uint8Array): Program {
   return program;
 }
 
-/** BLAKE3 (full hash mode, 32 bytes) of the canonical encoding. */
+const hashes = new WeakMap<Program, Uint8Array>();
+
+/**
+ * BLAKE3 (full hash mode, 32 bytes) of the canonical encoding. Kept per program object: the governance
+ * program is about a second to encode and hash, and every game run checks h_0 against it. A `Program` is
+ * read-only, so its hash cannot go stale; each caller gets its own copy.
+ */
 export function programHash(program: Program): Uint8Array {
-  return blake3(encodeProgram(program));
+  let h = hashes.get(program);
+  if (h === undefined) {
+    h = blake3(encodeProgram(program));
+    hashes.set(program, h);
+  }
+  return h.slice();
 }

@@ -129,6 +129,16 @@ describe('program encoding and hash', () => {
     }
   });
 
+  it('hashes a program object once, and hands each caller its own copy of the hash', () => {
+    const program = { instructions: everyOpcode.instructions.slice() };
+    const first = programHash(program);
+    first.fill(0);
+    expect(programHash(program)).toEqual(blake3(encodeProgram(program)));
+    expect(programHash(program)).not.toBe(programHash(program));
+    // An equal program in another object hashes the same.
+    expect(programHash({ instructions: everyOpcode.instructions.slice() })).toEqual(programHash(program));
+  });
+
   it('refuses truncated bytes, unknown opcodes and bad operand tags', () => {
     const bytes = encodeProgram(everyOpcode);
     expect(() => decodeProgram(bytes.subarray(0, bytes.length - 1))).toThrow(ProgramError);

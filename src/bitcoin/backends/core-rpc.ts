@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { bytesToHex, hexToBytes } from '../../core/bytes.ts';
 import { decodeTx, hashToHex, txidHex } from '../codec/codec.ts';
 import { feeRateToBtcPerKvb } from '../codec/fee-rate.ts';
+import { ConfirmedTxCache } from './confirmed-tx-cache.ts';
 import { CoreRpcClient, type CoreRpcClientOptions, CoreRpcError } from './core-rpc-client.ts';
 import { BackendLiedError, BroadcastRejectedError } from './errors.ts';
 import {
@@ -37,6 +38,8 @@ export type CoreRpcBackendOptions = CoreRpcClientOptions & {
   outspendLookback?: number;
   /** Timeout of scantxoutset, which reads the whole UTXO set (a minute or more on mainnet). */
   scanTimeoutMs?: number;
+  /** Bytes of confirmed transactions kept to answer them again with one getblockheader (confirmed-tx-cache.ts). */
+  confirmedTxCacheBytes?: number;
 };
 
 /** Core's codes for a refused transaction (rpc/protocol.h): VERIFY_ERROR, VERIFY_REJECTED, ALREADY_IN_CHAIN, DESERIALIZATION_ERROR. */
@@ -92,11 +95,13 @@ export class CoreRpcBackend implements BitcoinBackend {
   readonly rpc: CoreRpcClient;
   private readonly lookback: number;
   private readonly scanTimeoutMs: number;
+  private readonly confirmed: ConfirmedTxCache;
 
   constructor(options: CoreRpcBackendOptions) {
     this.rpc = new CoreRpcClient(options);
     this.lookback = options.outspendLookback ?? 144;
     this.scanTimeoutMs = options.scanTimeoutMs ?? 180_000;
+    this.confirmed = new ConfirmedTxCache(options.confirmedTxCacheBytes);
   }
 
   async getTipHeight(): Promise<number> {
@@ -162,6 +167,13 @@ export class CoreRpcBackend implements BitcoinBackend {
   }
 
   async getTransaction(txid: string): Promise<TxWithStatus | undefined> {
+    const held = this.confirmed.get(txid);
+    if (held !== undefined) {
+      const status = await this.statusFromBlockHash(held.blockHash, undefined);
+      if (status.confirmed) return { txid, raw: held.raw.slice(), tx: decodeTx(held.raw), status };
+      // Its block left the active chain: the transaction may now be unconfirmed, or confirmed elsewhere.
+      this.confirmed.drop(txid);
+    }
     let reply: z.infer<typeof rawTxShape>;
     try {
       reply = expectShape(
@@ -176,7 +188,9 @@ export class CoreRpcBackend implements BitcoinBackend {
     }
     const raw = hexToBytes(reply.hex, 'transaction');
     const tx = outsideRetry('core-rpc', () => verifiedTx('core-rpc', txid, raw));
-    return { txid, raw, tx, status: await this.statusFromBlockHash(reply.blockhash, reply.confirmations) };
+    const status = await this.statusFromBlockHash(reply.blockhash, reply.confirmations);
+    if (status.confirmed) this.confirmed.put(txid, raw, status.blockHash);
+    return { txid, raw, tx, status };
   }
 
   async getTxStatus(txid: string): Promise<TxStatus | undefined> {

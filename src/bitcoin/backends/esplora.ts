@@ -10,6 +10,7 @@ import { bytesToHex, hexToBytes } from '../../core/bytes.ts';
 import { secretScrubber, urlSecrets } from '../../core/redact.ts';
 import { decodeTx, hashToHex, txidHex, txVsize } from '../codec/codec.ts';
 import { type FeeRate, feeForVsize, feeRateToSatPerVb } from '../codec/fee-rate.ts';
+import { ConfirmedTxCache } from './confirmed-tx-cache.ts';
 import { BackendLiedError, BackendRequestError, BroadcastRejectedError, TransientFault } from './errors.ts';
 import {
   type BodyLimit,
@@ -47,6 +48,8 @@ export type EsploraBackendOptions = {
   retry?: Partial<RetryPolicy>;
   /** Response bodies above this many bytes are refused while streaming (default 32 MiB). */
   maxResponseBytes?: number;
+  /** Bytes of confirmed transactions kept to answer them again with their status alone (confirmed-tx-cache.ts). */
+  confirmedTxCacheBytes?: number;
 };
 
 const HEX64 = z.string().regex(/^[0-9a-f]{64}$/);
@@ -105,8 +108,10 @@ export class EsploraBackend implements BitcoinBackend {
   private readonly limit: BodyLimit;
   /** Error texts without the base URL's secrets, whether quoted as a URL or alone (an echoed path). */
   private readonly scrub: (text: string) => string;
+  private readonly confirmed: ConfirmedTxCache;
 
   constructor(options: EsploraBackendOptions) {
+    this.confirmed = new ConfirmedTxCache(options.confirmedTxCacheBytes);
     const u = new URL(options.baseUrl);
     const secrets = urlSecrets(options.baseUrl);
     this.headers = {};
@@ -240,6 +245,17 @@ export class EsploraBackend implements BitcoinBackend {
   }
 
   async getTransaction(txid: string): Promise<TxWithStatus | undefined> {
+    // Esplora answers the bytes and the status in two requests, so a transaction is kept only when its
+    // status names the same block before and after the bytes were read: a version replaced or reorged
+    // between the two must not be kept as the block's.
+    const before = await this.getTxStatus(txid);
+    const held = this.confirmed.get(txid);
+    if (held !== undefined) {
+      if (before?.confirmed === true && before.blockHash === held.blockHash)
+        return { txid, raw: held.raw.slice(), tx: decodeTx(held.raw), status: before };
+      // Its block left the active chain: the transaction may now be unconfirmed, or confirmed elsewhere.
+      this.confirmed.drop(txid);
+    }
     const got = await this.getParsed(`/tx/${txid}/hex`, (r) => {
       const text = r.text().trim();
       if (!/^(?:[0-9a-f]{2})+$/.test(text)) {
@@ -252,6 +268,8 @@ export class EsploraBackend implements BitcoinBackend {
     });
     if (got === undefined) return undefined;
     const status = await this.getTxStatus(txid);
+    if (before?.confirmed === true && status?.confirmed === true && status.blockHash === before.blockHash)
+      this.confirmed.put(txid, got.raw, status.blockHash);
     return { txid, ...got, status: status ?? { confirmed: false, inMempool: false } };
   }
 

@@ -49,7 +49,7 @@ export const claimDocumentSchema = z
     format: z.literal(CLAIM_DOCUMENT_FORMAT),
     version: z.number().int(),
     network: z.enum(bitcoinNetworks),
-    /** SHA-256 of the program's canonical bytes (`programHash`). */
+    /** BLAKE3 of the program's canonical bytes (`programHash`). */
     program: key32,
     operator: key32,
     covenant: z.array(key32).min(2),
