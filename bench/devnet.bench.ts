@@ -93,7 +93,7 @@ export const benchmarks: Benchmark[] = [
       }),
   },
   {
-    // The whole run of `vigil devnet --game --fault commission-not-taken` (4 false claims, each narrowed
+    // The whole run of `vigil devnet --fault commission-not-taken` (4 false claims, each narrowed
     // to its step and slashed on the simnet), against Part II's devnet on the same workload and fault.
     name: 'devnet.game',
     run: () =>

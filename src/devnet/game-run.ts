@@ -1,6 +1,6 @@
 /**
- * `vigil devnet --game`: the whole system with the narrowing game (docs/protocol.md §24) instead of Part
- * II's graph. anvil runs the L2 with the governance contracts, a seeded workload and the challenger
+ * `vigil devnet`: the whole system with the narrowing game (docs/protocol.md §24), which replaced Part II's
+ * graph as the default (that one is `--part2`). anvil runs the L2 with the governance contracts, a seeded workload and the challenger
  * registry; Vigil's watcher, composed as `vigil watch` composes it, registers its challenger key; the
  * operator claims every epoch through the registry (game-operator.ts), builds each claim graph on Vigil's
  * bundle and kicks off the root its program reached, then plays its side block by block
@@ -135,7 +135,7 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
   const logger = storyLogger(o, say);
   const faultName = o.fault ?? 'none';
   if (faultName !== 'none' && (isSequencerFault(faultName) || !isProgramFault(faultName))) {
-    throw new VigilError(`vigil devnet --game plays the catalogue's faults only, not ${faultName}`);
+    throw new VigilError(`vigil devnet plays the catalogue's faults only, not ${faultName}`);
   }
   const fault: ProgramFault = faultName === 'none' ? undefined : faultName;
   const behaviour = o.behaviour ?? {};

@@ -1,5 +1,5 @@
 /**
- * The watcher of a devnet game run (`vigil devnet --game`), composed as `vigil watch` composes it with
+ * The watcher of a devnet game run (`vigil devnet`), composed as `vigil watch` composes it with
  * `l2.contracts.challengerRegistry` and `keys.l2` set: the epoch source on the devnet's L2, the registry's
  * follower, Vigil's bundle poster (from anvil's dev account #2), the claim documents of the run's graph
  * directory, and the game jobs. Its wallet key is the devnet watcher's; so its challenger identity.

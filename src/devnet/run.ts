@@ -1,5 +1,6 @@
 /**
- * `vigil devnet`: the whole system on one machine. anvil runs the L2 with the governance contracts and a
+ * `vigil devnet --part2`: the whole system on one machine with Part II's graph, whose disprove leaves run
+ * the identity test circuit (plain `vigil devnet` plays the narrowing game: game-run.ts). anvil runs the L2 with the governance contracts and a
  * seeded workload; an operator commits every epoch's root on the L2 and claims it on Bitcoin (simnet in
  * process, or an external regtest node) with a presigned dispute graph; `vigil watch`'s watcher follows
  * both chains, judges every kick-off against its own reference model, and challenges the wrong ones

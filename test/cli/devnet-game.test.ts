@@ -1,5 +1,5 @@
 /**
- * `vigil devnet --game`'s command line: its operator strategies, and the options it refuses before
+ * `vigil devnet`'s command line (the narrowing game): its operator strategies, and the options it refuses before
  * anything starts (each a usage error naming what it can do instead).
  */
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ const noRedis = async () => {
   throw new Error('Redis must not be reached');
 };
 
-describe('vigil devnet --game options', () => {
+describe('vigil devnet options (the narrowing game)', () => {
   it('reads the operator strategies of a game run', () => {
     expect(gameBehaviour('assert')).toEqual({});
     expect(gameBehaviour('never-assert')).toEqual({ neverAssert: true });
@@ -33,7 +33,13 @@ describe('vigil devnet --game options', () => {
       /a game run has none/,
     );
     await expect(runGameCommand({ ...base, fault: 'rollup-param-ignored' }, noRedis)).rejects.toThrow(
-      /catalogue's faults/,
+      /fault of the L2 sequencer.*--part2/,
+    );
+    await expect(runGameCommand({ ...base, fault: 'no-such-fault' }, noRedis)).rejects.toThrow(
+      /unknown fault "no-such-fault": the narrowing game plays the catalogue's faults: .*commission-not-taken/,
+    );
+    await expect(runGameCommand({ ...base, operator: 'strip-and-steal' }, noRedis)).rejects.toThrow(
+      /not a game strategy.*--part2/,
     );
     await expect(runGameCommand({ ...base, logLevel: 'loud' }, noRedis)).rejects.toThrow(/--log-level/);
   });

@@ -1,7 +1,9 @@
 /**
- * `vigil devnet` as a user runs it: the story, the `--json` line, the exit code, and the
- * `--bitcoin-rpc` path against a node reached over JSON-RPC like an external Bitcoin Core (here the
- * simnet's own RPC front, started by the test: the same backend code talks to both).
+ * `vigil devnet --part2` (Part II's graph) as a user runs it: the story, the `--json` line, the exit
+ * code, and the `--bitcoin-rpc` path against a node reached over JSON-RPC like an external Bitcoin Core
+ * (here the simnet's own RPC front, started by the test: the same backend code talks to both); and the
+ * usage errors of plain `vigil devnet` (the narrowing game), which point at `--part2` for what only Part
+ * II does. The game's own runs are `devnet-game.test.ts`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simnet, startSimnet } from '../../src/bitcoin/simnet/start.ts';
@@ -31,7 +33,7 @@ describe('vigil devnet (CLI)', () => {
     u.username = node.rpcAuth.user;
     u.password = node.rpcAuth.password;
     const r = await runCli(
-      ['devnet', '--epochs', '2', '--seed', '3', '--bitcoin-rpc', u.toString(), '--json'],
+      ['devnet', '--part2', '--epochs', '2', '--seed', '3', '--bitcoin-rpc', u.toString(), '--json'],
       {
         env,
       },
@@ -60,8 +62,23 @@ describe('vigil devnet (CLI)', () => {
     expect(r.stderr).toMatch(/commission-not-taken/);
   });
 
-  it('refuses an unknown --operator strategy before starting anything, listing every strategy with its doc', async () => {
-    const r = await runCli(['devnet', '--operator', 'sometimes'], { env });
+  it('refuses what only Part II does without --part2, saying to add it', async () => {
+    for (const args of [
+      ['--operator', 'strip-and-steal'],
+      ['--fault', 'rollup-param-ignored'],
+      ['--export-bundles', '/tmp/vigil-no-bundles'],
+    ]) {
+      const r = await runCli(['devnet', ...args], { env });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toContain('--part2');
+    }
+    const both = await runCli(['devnet', '--game', '--part2'], { env });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--game and --part2 choose two different graphs/);
+  });
+
+  it('refuses an unknown --part2 --operator strategy before starting anything, listing every strategy with its doc', async () => {
+    const r = await runCli(['devnet', '--part2', '--operator', 'sometimes'], { env });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/Unknown operator strategy "sometimes"/);
     for (const name of ['never-assert', 'strip-and-steal', 'pin-connector-a', 'lying-backend-hide-spends']) {
@@ -69,10 +86,12 @@ describe('vigil devnet (CLI)', () => {
     }
   });
 
-  it('refuses a bad --log-level', async () => {
-    const r = await runCli(['devnet', '--log-level', 'loud'], { env });
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/--log-level must be one of/);
+  it('refuses a bad --log-level, with and without --part2', async () => {
+    for (const graph of [[], ['--part2']]) {
+      const r = await runCli(['devnet', ...graph, '--log-level', 'loud'], { env });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/--log-level must be one of/);
+    }
   });
 
   it('refuses a simnet-only strategy with --bitcoin-rpc', async () => {
@@ -88,6 +107,7 @@ describe('vigil devnet (CLI)', () => {
     const r = await runCli(
       [
         'devnet',
+        '--part2',
         '--epochs',
         '3',
         '--seed',

@@ -1,7 +1,7 @@
 /**
- * `vigil devnet --game`: the devnet with the narrowing game (src/devnet/game-run.ts). Prints the story,
- * one line per claim at the end, and exits 0 exactly when every false claim's game ended with the
- * operator slashed and every true claim was left alone.
+ * `vigil devnet` (the narrowing game, src/devnet/game-run.ts). Prints the story, one line per claim at the
+ * end, and exits 0 exactly when every false claim's game ended with the operator slashed and every true
+ * claim was left alone. What only Part II's devnet does (`--part2`) is refused with a pointer to it.
  */
 import { UsageError } from '../../core/errors.ts';
 import type { RedisClient } from '../../store/redis.ts';
@@ -39,7 +39,7 @@ export function gameBehaviour(name: string): {
   const twice = /^equivocate-at:([a-z0-9′/]+)$/.exec(name);
   if (twice?.[1] !== undefined) return { equivocateAt: twice[1] };
   throw new UsageError(
-    `--operator ${name} is not a game strategy: assert, never-assert, fee-spike, silent-at:<move> or equivocate-at:<move> (assert, answer2, …, reveal)`,
+    `--operator ${name} is not a game strategy: assert, never-assert, fee-spike, silent-at:<move> or equivocate-at:<move> (assert, answer2, …, reveal); the attacks on Part II's transactions run with --part2`,
   );
 }
 
@@ -53,16 +53,23 @@ export async function runGameCommand(
       '--operator fee-spike needs the in-process simnet: it sets the fee estimate, which a Core node makes from its own history',
     );
   if (opts.exportBundles !== undefined)
-    throw new UsageError('--export-bundles exports Part II disputes; a game run has none');
+    throw new UsageError(
+      '--export-bundles exports Part II disputes and a game run has none: run `vigil devnet --part2 --export-bundles <dir>`',
+    );
   const { DEVNET_LOG_LEVELS } = await import('../../devnet/log.ts');
   if (!DEVNET_LOG_LEVELS.includes(opts.logLevel))
     throw new UsageError(
       `--log-level must be one of ${DEVNET_LOG_LEVELS.join(', ')}, not "${opts.logLevel}"`,
     );
   const { isProgramFault, PROGRAM_FAULTS } = await import('../../machine/programs/faults.ts');
+  const { isSequencerFault } = await import('../../l2/rollup-sequencer.ts');
+  if (isSequencerFault(opts.fault))
+    throw new UsageError(
+      `${opts.fault} is a fault of the L2 sequencer, caught by the header checks of Part II's devnet: run it with --part2`,
+    );
   if (opts.fault !== 'none' && !isProgramFault(opts.fault))
     throw new UsageError(
-      `--game plays the catalogue's faults: ${PROGRAM_FAULTS.join(', ')} (not ${opts.fault})`,
+      `unknown fault "${opts.fault}": the narrowing game plays the catalogue's faults: ${PROGRAM_FAULTS.join(', ')}`,
     );
   const { runDevnetGame } = await import('../../devnet/game-run.ts');
   const out = (line: string) => process.stdout.write(`${line}\n`);

@@ -17,7 +17,13 @@ type DevnetOptions = {
   redisUrl: string;
   logLevel: string;
   game?: boolean;
+  part2?: boolean;
 };
+
+// The run's in-process watcher reads its queue connection as one Redis: refused in one line rather than as
+// an invalid URL deep in the run.
+const ONE_REDIS =
+  'vigil devnet runs on one Redis; for a Redis Cluster run `vigil devnet serve --redis-url <cluster URL>` and `vigil watch`';
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -29,16 +35,16 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
 export function devnetCommand(): Command {
   const cmd = new Command('devnet')
     .description(
-      'Run anvil + a Bitcoin regtest chain + an operator + the watcher, tell the story, exit 0 if it went as expected',
+      'Run anvil + a Bitcoin regtest chain + an operator + the watcher playing the narrowing game, tell the story, exit 0 if it went as expected',
     )
     .option(
       '--fault <name>',
-      'make the operator compute roots with a faulty executor of the catalogue, or run a faulty L2 sequencer (rollup-param-ignored, rollup-param-early)',
+      'make the operator run a faulty build of the governance program (a fault of the catalogue); with --part2 also a faulty L2 sequencer (rollup-param-ignored, rollup-param-early)',
       'none',
     )
     .option(
       '--operator <strategy>',
-      'how the operator behaves: assert | never-assert | an attack (an unknown name lists them all)',
+      'how the operator behaves: assert, never-assert, fee-spike, silent-at:<move> or equivocate-at:<move>; with --part2, assert, never-assert or an attack on Part II (an unknown name lists them all)',
       'assert',
     )
     .option(
@@ -55,9 +61,10 @@ export function devnetCommand(): Command {
       "the regtest node's .cookie file (instead of user:pass in the URL)",
     )
     .option(
-      '--game',
-      'play the narrowing game (docs/protocol.md §24) instead of the Part II graph: the challenger registry on the L2, the claim graphs on Bitcoin; --operator is then assert, never-assert, fee-spike, silent-at:<move> or equivocate-at:<move>',
+      '--part2',
+      "run Part II's graph instead of the narrowing game: its disprove leaves run the identity test circuit, so it is no fraud proof; for the sequencer faults, the attacks on Part II's transactions and --export-bundles",
     )
+    .option('--game', 'play the narrowing game (docs/protocol.md §24): the default, kept for scripts')
     .option('--json', 'end the output with one JSON line summarising the run')
     .option(
       '--export-bundles <dir>',
@@ -77,7 +84,9 @@ export function devnetCommand(): Command {
           '--bitcoin-cookie-file authenticates to the node of --bitcoin-rpc <url>, which is missing',
         );
       }
-      if (opts.game) {
+      if (opts.game && opts.part2)
+        throw new UsageError('--game and --part2 choose two different graphs: give one');
+      if (!opts.part2) {
         const { runGameCommand } = await import('./devnet-game.ts');
         const chosen = command.getOptionValueSource('redisUrl') !== 'default';
         await runGameCommand({ ...opts, epochs, seed }, (url, run) => withDevnetRedis(url, chosen, run));
@@ -117,9 +126,7 @@ export function devnetCommand(): Command {
       // The run's in-process watcher (src/devnet/run-watcher.ts) still reads its queue connection as one
       // Redis: refused in one line here rather than as an invalid URL deep in the run.
       if (isClusterUrl(opts.redisUrl)) {
-        throw new UsageError(
-          'vigil devnet runs on one Redis; for a Redis Cluster run `vigil devnet serve --redis-url <cluster URL>` and `vigil watch`',
-        );
+        throw new UsageError(ONE_REDIS);
       }
       const target = await redisForDevnet(opts.redisUrl, !chosen, out);
       let redis: Awaited<ReturnType<typeof connectRedisAny>>;
@@ -204,14 +211,14 @@ export function devnetCommand(): Command {
   cmd.enablePositionalOptions();
   addServeCommands(cmd);
   return withExamples(cmd, [
-    ['vigil devnet', 'an honest operator: every epoch valid, exit 0'],
-    ['vigil devnet serve --dir .devnet', 'a devnet that keeps running, for `vigil watch`'],
-    ['vigil devnet --fault quorum-not-checked', 'a faulty operator, challenged and slashed'],
-    ['vigil devnet --fault commission-not-taken --operator never-assert', 'slashed by assert-timeout'],
+    ['vigil devnet', 'an honest operator: every claim taken back, no game, exit 0'],
     [
-      'vigil devnet --game --fault vote-counted-twice --seed 7 --epochs 3',
-      'the narrowing game: the lie narrowed to its rule and slashed',
+      'vigil devnet --fault vote-counted-twice --seed 7 --epochs 3',
+      'a lying operator: each lie narrowed to a step of its rule and slashed',
     ],
+    ['vigil devnet --fault commission-not-taken --operator silent-at:answer3', 'slashed by its timeout'],
+    ['vigil devnet serve --dir .devnet', "a devnet that keeps running, for `vigil watch` (Part II's graph)"],
+    ['vigil devnet --part2 --fault quorum-not-checked', "Part II's graph (the identity test circuit)"],
   ]);
 }
 
@@ -228,7 +235,7 @@ export async function withDevnetRedis(
   const { connectRedisAny } = await import('../../store/connect.ts');
   const { redisForDevnet } = await import('../../devnet/private-redis.ts');
   const { isClusterUrl } = await import('../../store/cluster-url.ts');
-  if (isClusterUrl(url)) throw new UsageError('vigil devnet --game runs on one Redis');
+  if (isClusterUrl(url)) throw new UsageError(ONE_REDIS);
   const target = await redisForDevnet(url, !(chosen || process.env.VIGIL_REDIS_URL !== undefined), (l) =>
     process.stdout.write(`${l}\n`),
   );
