@@ -266,6 +266,8 @@ export function summarise(r: {
 /** The one JSON line `vigil devnet --json` ends with (bigints as decimal strings). */
 export function toJson(s: DevnetSummary): string {
   return JSON.stringify({
+    // `vigil devnet --json` ends with the game's summary, `--part2` with this one: scripts tell them apart.
+    graph: 'part2',
     ok: s.ok,
     fault: s.fault,
     behaviour: s.behaviour,

@@ -44,6 +44,7 @@ describe('vigil devnet (CLI)', () => {
     expect(r.stdout).not.toContain(node.rpcAuth.password);
     const summary = lastJson(r.stdout);
     expect(summary).toMatchObject({
+      graph: 'part2',
       ok: true,
       fault: 'none',
       epochsJudged: 2,
@@ -135,6 +136,7 @@ describe('vigil devnet (CLI)', () => {
     expect(logs.some((l) => (JSON.parse(l) as { msg?: string }).msg === 'epoch judged')).toBe(true);
     const summary = lastJson(r.stdout);
     expect(summary).toMatchObject({
+      graph: 'part2',
       ok: true,
       strategy: 'strip-and-steal',
       expect: 'slashed-by-disprove',

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { bytesToHex, hexToBytes } from '../../core/bytes.ts';
 import { decodeTx, hashToHex, txidHex } from '../codec/codec.ts';
 import { feeRateToBtcPerKvb } from '../codec/fee-rate.ts';
-import { ConfirmedTxCache } from './confirmed-tx-cache.ts';
+import { ConfirmedTxCache, type ConfirmedTxCacheOptions, keptFromBlock } from './confirmed-tx-cache.ts';
 import { CoreRpcClient, type CoreRpcClientOptions, CoreRpcError } from './core-rpc-client.ts';
 import { BackendLiedError, BroadcastRejectedError } from './errors.ts';
 import {
@@ -38,8 +38,8 @@ export type CoreRpcBackendOptions = CoreRpcClientOptions & {
   outspendLookback?: number;
   /** Timeout of scantxoutset, which reads the whole UTXO set (a minute or more on mainnet). */
   scanTimeoutMs?: number;
-  /** Bytes of confirmed transactions kept to answer them again with one getblockheader (confirmed-tx-cache.ts). */
-  confirmedTxCacheBytes?: number;
+  /** Confirmed transactions kept to answer them again with one getblockheader (confirmed-tx-cache.ts). */
+  confirmedTxCache?: ConfirmedTxCacheOptions;
 };
 
 /** Core's codes for a refused transaction (rpc/protocol.h): VERIFY_ERROR, VERIFY_REJECTED, ALREADY_IN_CHAIN, DESERIALIZATION_ERROR. */
@@ -101,7 +101,7 @@ export class CoreRpcBackend implements BitcoinBackend {
     this.rpc = new CoreRpcClient(options);
     this.lookback = options.outspendLookback ?? 144;
     this.scanTimeoutMs = options.scanTimeoutMs ?? 180_000;
-    this.confirmed = new ConfirmedTxCache(options.confirmedTxCacheBytes);
+    this.confirmed = new ConfirmedTxCache(options.confirmedTxCache);
   }
 
   async getTipHeight(): Promise<number> {
@@ -189,8 +189,7 @@ export class CoreRpcBackend implements BitcoinBackend {
     const raw = hexToBytes(reply.hex, 'transaction');
     const tx = outsideRetry('core-rpc', () => verifiedTx('core-rpc', txid, raw));
     const status = await this.statusFromBlockHash(reply.blockhash, reply.confirmations);
-    if (status.confirmed) this.confirmed.put(txid, raw, status.blockHash);
-    return { txid, raw, tx, status };
+    return keptFromBlock(this.confirmed, (hash) => this.getBlock(hash), { txid, raw, tx, status });
   }
 
   async getTxStatus(txid: string): Promise<TxStatus | undefined> {

@@ -10,7 +10,7 @@ import { bytesToHex, hexToBytes } from '../../core/bytes.ts';
 import { secretScrubber, urlSecrets } from '../../core/redact.ts';
 import { decodeTx, hashToHex, txidHex, txVsize } from '../codec/codec.ts';
 import { type FeeRate, feeForVsize, feeRateToSatPerVb } from '../codec/fee-rate.ts';
-import { ConfirmedTxCache } from './confirmed-tx-cache.ts';
+import { ConfirmedTxCache, type ConfirmedTxCacheOptions, keptFromBlock } from './confirmed-tx-cache.ts';
 import { BackendLiedError, BackendRequestError, BroadcastRejectedError, TransientFault } from './errors.ts';
 import {
   type BodyLimit,
@@ -48,8 +48,8 @@ export type EsploraBackendOptions = {
   retry?: Partial<RetryPolicy>;
   /** Response bodies above this many bytes are refused while streaming (default 32 MiB). */
   maxResponseBytes?: number;
-  /** Bytes of confirmed transactions kept to answer them again with their status alone (confirmed-tx-cache.ts). */
-  confirmedTxCacheBytes?: number;
+  /** Confirmed transactions kept to answer them again with their status alone (confirmed-tx-cache.ts). */
+  confirmedTxCache?: ConfirmedTxCacheOptions;
 };
 
 const HEX64 = z.string().regex(/^[0-9a-f]{64}$/);
@@ -111,7 +111,7 @@ export class EsploraBackend implements BitcoinBackend {
   private readonly confirmed: ConfirmedTxCache;
 
   constructor(options: EsploraBackendOptions) {
-    this.confirmed = new ConfirmedTxCache(options.confirmedTxCacheBytes);
+    this.confirmed = new ConfirmedTxCache(options.confirmedTxCache);
     const u = new URL(options.baseUrl);
     const secrets = urlSecrets(options.baseUrl);
     this.headers = {};
@@ -245,14 +245,11 @@ export class EsploraBackend implements BitcoinBackend {
   }
 
   async getTransaction(txid: string): Promise<TxWithStatus | undefined> {
-    // Esplora answers the bytes and the status in two requests, so a transaction is kept only when its
-    // status names the same block before and after the bytes were read: a version replaced or reorged
-    // between the two must not be kept as the block's.
-    const before = await this.getTxStatus(txid);
     const held = this.confirmed.get(txid);
     if (held !== undefined) {
-      if (before?.confirmed === true && before.blockHash === held.blockHash)
-        return { txid, raw: held.raw.slice(), tx: decodeTx(held.raw), status: before };
+      const status = await this.getTxStatus(txid);
+      if (status?.confirmed === true && status.blockHash === held.blockHash)
+        return { txid, raw: held.raw.slice(), tx: decodeTx(held.raw), status };
       // Its block left the active chain: the transaction may now be unconfirmed, or confirmed elsewhere.
       this.confirmed.drop(txid);
     }
@@ -267,10 +264,10 @@ export class EsploraBackend implements BitcoinBackend {
       return { raw, tx: verifiedTx('esplora', txid, raw) };
     });
     if (got === undefined) return undefined;
-    const status = await this.getTxStatus(txid);
-    if (before?.confirmed === true && status?.confirmed === true && status.blockHash === before.blockHash)
-      this.confirmed.put(txid, got.raw, status.blockHash);
-    return { txid, ...got, status: status ?? { confirmed: false, inMempool: false } };
+    // Two requests: the bytes may be a version replaced before the status was read. Only the block's own
+    // bytes are ever kept (keptFromBlock).
+    const status = (await this.getTxStatus(txid)) ?? { confirmed: false, inMempool: false };
+    return keptFromBlock(this.confirmed, (hash) => this.getBlock(hash), { txid, ...got, status });
   }
 
   async getTxStatus(txid: string): Promise<TxStatus | undefined> {

@@ -127,7 +127,12 @@ export async function runGameCommand(
       } else {
         for (const p of summary.problems) out(`NOT as expected: ${p}`);
       }
-      if (opts.json) out(JSON.stringify(summary, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+      if (opts.json)
+        out(
+          JSON.stringify({ graph: 'game', ...summary }, (_k, v) =>
+            typeof v === 'bigint' ? v.toString() : v,
+          ),
+        );
       process.exitCode = summary.ok ? ExitCode.Ok : ExitCode.Failed;
     });
   } catch (err) {

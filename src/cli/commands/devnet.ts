@@ -20,8 +20,6 @@ type DevnetOptions = {
   part2?: boolean;
 };
 
-// The run's in-process watcher reads its queue connection as one Redis: refused in one line rather than as
-// an invalid URL deep in the run.
 const ONE_REDIS =
   'vigil devnet runs on one Redis; for a Redis Cluster run `vigil devnet serve --redis-url <cluster URL>` and `vigil watch`';
 
@@ -86,6 +84,10 @@ export function devnetCommand(): Command {
       }
       if (opts.game && opts.part2)
         throw new UsageError('--game and --part2 choose two different graphs: give one');
+      // The run's in-process watcher reads its queue connection as one Redis: refused in one line here,
+      // before anything starts, rather than as an invalid URL deep in the run.
+      const { isClusterUrl } = await import('../../store/cluster-url.ts');
+      if (isClusterUrl(opts.redisUrl)) throw new UsageError(ONE_REDIS);
       if (!opts.part2) {
         const { runGameCommand } = await import('./devnet-game.ts');
         const chosen = command.getOptionValueSource('redisUrl') !== 'default';
@@ -105,7 +107,6 @@ export function devnetCommand(): Command {
       const { toJson } = await import('../../devnet/summary.ts');
       const { closeRedis } = await import('../../store/redis.ts');
       const { connectRedisAny } = await import('../../store/connect.ts');
-      const { isClusterUrl } = await import('../../store/cluster-url.ts');
       const { faultCatalogue, UnknownFaultError } = await import('../../governance/index.ts');
       const { isSequencerFault, SEQUENCER_FAULTS } = await import('../../l2/rollup-sequencer.ts');
       const sequencerFault = isSequencerFault(opts.fault);
@@ -123,11 +124,6 @@ export function devnetCommand(): Command {
       const { redisForDevnet } = await import('../../devnet/private-redis.ts');
       const chosen =
         command.getOptionValueSource('redisUrl') !== 'default' || process.env.VIGIL_REDIS_URL !== undefined;
-      // The run's in-process watcher (src/devnet/run-watcher.ts) still reads its queue connection as one
-      // Redis: refused in one line here rather than as an invalid URL deep in the run.
-      if (isClusterUrl(opts.redisUrl)) {
-        throw new UsageError(ONE_REDIS);
-      }
       const target = await redisForDevnet(opts.redisUrl, !chosen, out);
       let redis: Awaited<ReturnType<typeof connectRedisAny>>;
       try {

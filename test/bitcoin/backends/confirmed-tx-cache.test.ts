@@ -1,15 +1,19 @@
 /**
  * The backends keep confirmed transactions and answer them again after checking only that their block is
  * still active. What must never happen: a version of a transaction kept from one block answered after
- * another version (same txid, another witness) was mined in its place. A game reads the witnesses of the
+ * another version (same txid, another witness) was mined in its place; or a version the backend answered
+ * once, which the block does not hold, kept and answered for good. A game reads the witnesses of the
  * operator's moves, so such an answer would make Vigil play against values the chain does not hold.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfirmedTxCache } from '../../../src/bitcoin/backends/confirmed-tx-cache.ts';
 import { CoreRpcBackend } from '../../../src/bitcoin/backends/core-rpc.ts';
 import { EsploraBackend } from '../../../src/bitcoin/backends/esplora.ts';
 import type { BitcoinBackend } from '../../../src/bitcoin/backends/types.ts';
 import { type Simnet, startSimnet } from '../../../src/bitcoin/simnet/start.ts';
+import { bytesToHex } from '../../../src/core/bytes.ts';
 import {
   type Coin,
   coinOf,
@@ -26,7 +30,7 @@ describe('ConfirmedTxCache', () => {
   const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
 
   it('keeps transactions within its byte budget, least recently used out', () => {
-    const cache = new ConfirmedTxCache(300);
+    const cache = new ConfirmedTxCache({ maxBytes: 300 });
     cache.put('a', bytes(100, 1), 'ha');
     cache.put('b', bytes(100, 2), 'hb');
     cache.put('c', bytes(100, 3), 'hc');
@@ -39,7 +43,7 @@ describe('ConfirmedTxCache', () => {
   });
 
   it('replaces an entry under the same txid, drops on request, and never keeps one above the budget', () => {
-    const cache = new ConfirmedTxCache(100);
+    const cache = new ConfirmedTxCache({ maxBytes: 100 });
     cache.put('a', bytes(60, 1), 'h1');
     cache.put('a', bytes(40, 2), 'h2');
     expect(cache.size).toBe(1);
@@ -61,9 +65,40 @@ describe('ConfirmedTxCache', () => {
     expect(cache.get('a')?.raw[0]).toBe(7);
   });
 
-  it('refuses a size that is not a whole number of bytes', () => {
-    expect(() => new ConfirmedTxCache(-1)).toThrow(/whole number of bytes/);
-    expect(() => new ConfirmedTxCache(1.5)).toThrow(/whole number of bytes/);
+  it('lets go of what was not read for its idle time, and keeps what is read', () => {
+    let now = 0;
+    const cache = new ConfirmedTxCache({ idleMs: 1_000, now: () => now });
+    cache.put('old', bytes(10, 1), 'h');
+    cache.put('read', bytes(20, 2), 'h');
+    for (now = 400; now <= 2_000; now += 400) expect(cache.get('read')?.raw[0]).toBe(2);
+    expect(cache.size).toBe(1);
+    expect(cache.bytes).toBe(20);
+    expect(cache.get('old')).toBeUndefined();
+    // Nothing read for longer than the idle time: a put lets go of it too.
+    now += 1_001;
+    cache.put('new', bytes(5, 3), 'h');
+    expect([cache.size, cache.bytes]).toEqual([1, 5]);
+  });
+
+  it('says a txid is read again only when it was read confirmed in the same block before', () => {
+    let now = 0;
+    const cache = new ConfirmedTxCache({ idleMs: 1_000, now: () => now });
+    expect(cache.readAgain('t', 'b1')).toBe(false);
+    expect(cache.readAgain('t', 'b2')).toBe(false); // another block: a reorg, counted from here
+    expect(cache.readAgain('t', 'b2')).toBe(true);
+    expect(cache.seen).toBe(0);
+    expect(cache.readAgain('u', 'b1')).toBe(false);
+    now = 1_001;
+    expect(cache.readAgain('u', 'b1')).toBe(false); // forgotten after the idle time
+    expect(cache.seen).toBe(1);
+  });
+
+  it('refuses a size or an idle time that is not a whole number', () => {
+    expect(() => new ConfirmedTxCache({ maxBytes: -1 })).toThrow(/size in bytes must be a whole number/);
+    expect(() => new ConfirmedTxCache({ maxBytes: 1.5 })).toThrow(/size in bytes must be a whole number/);
+    expect(() => new ConfirmedTxCache({ idleMs: Number.NaN })).toThrow(
+      /idle time in ms must be a whole number/,
+    );
   });
 });
 
@@ -113,8 +148,8 @@ describe('a confirmed transaction answered again by the backends', () => {
       const { a, b } = twoVersions(dropTrueCoin(coins.shift() as Coin));
       sim.chain.acceptTx(a.tx);
       const first = sim.chain.mine(P2WSH_TRUE);
-      // Read twice: the second answer comes from what the backend kept.
-      for (let i = 0; i < 2; i++) {
+      // Read three times: the second keeps the block's bytes, the third answers them.
+      for (let i = 0; i < 3; i++) {
         const got = await backend.getTransaction(a.txid);
         expect(got?.raw, name).toEqual(a.raw);
         expect(got?.status, name).toEqual({
@@ -160,6 +195,10 @@ describe('a confirmed transaction answered again by the backends', () => {
     expect(calls.filter((m) => m === 'getrawtransaction')).toHaveLength(2);
     sim.chain.mine(P2WSH_TRUE);
     const first = await core.getTransaction(t.txid);
+    // The second confirmed read takes the bytes from the block, once.
+    calls.length = 0;
+    expect(await core.getTransaction(t.txid)).toEqual(first);
+    expect(calls).toEqual(['getrawtransaction', 'getblockheader', 'getblockheader', 'getblock']);
     calls.length = 0;
     const again = await core.getTransaction(t.txid);
     expect(calls).toEqual(['getblockheader']);
@@ -170,4 +209,52 @@ describe('a confirmed transaction answered again by the backends', () => {
     expect(third?.raw).toEqual(t.raw);
     expect(third?.tx).toEqual(t.tx);
   });
+
+  it('Core: a witness the node answers but the block does not hold is never kept', async () => {
+    const { a, b } = twoVersions(dropTrueCoin(coins.shift() as Coin));
+    sim.chain.acceptTx(a.tx);
+    const block = sim.chain.mine(P2WSH_TRUE);
+    // A node (or anything between it and Vigil) that answers version b, which was never mined.
+    const front = await lyingFront(sim, a.txid, bytesToHex(b.raw));
+    try {
+      const core = new CoreRpcBackend({ url: front.url, auth: sim.rpcAuth, retry: FAST_RETRY });
+      const once = await core.getTransaction(a.txid);
+      expect(once?.raw).toEqual(b.raw); // the node's word, as before: nothing else was asked
+      for (let i = 0; i < 3; i++) {
+        const got = await core.getTransaction(a.txid);
+        expect(got?.raw).toEqual(a.raw);
+        expect(got?.status).toEqual({ confirmed: true, blockHeight: block.height, blockHash: block.hash });
+      }
+    } finally {
+      front.server.closeAllConnections();
+      await new Promise<void>((resolve) => front.server.close(() => resolve()));
+    }
+  });
 });
+
+/** Forwards JSON-RPC to the simnet, answering getrawtransaction of `txid` with `hex` in its reply. */
+async function lyingFront(sim: Simnet, txid: string, hex: string): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks).toString();
+      const call = JSON.parse(body) as { method: string; params: unknown[] };
+      const upstream = await fetch(sim.rpcUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: req.headers.authorization ?? '' },
+        body,
+      });
+      let text = await upstream.text();
+      if (call.method === 'getrawtransaction' && call.params[0] === txid) {
+        const reply = JSON.parse(text) as { result: { hex: string } };
+        reply.result.hex = hex;
+        text = JSON.stringify(reply);
+      }
+      res.writeHead(upstream.status, { 'content-type': 'application/json' });
+      res.end(text);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
