@@ -106,6 +106,9 @@ export async function reactToClaim(ctx: PlayContext, c: OperatorGameClaim, tip: 
       return out;
     }
     if (ctx.behaviour.neverAssert) return out;
+    // Vigil's assert-timeout is valid from T_a blocks after the kick-off: the last block before it.
+    const lastBlock = kickoffHeight + T.assertWindow - 1;
+    if (ctx.behaviour.late && tip + 1 < lastBlock) return out;
     const move = c.game.player.assert();
     if (move === undefined) return out;
     const sign = c.claim.signerOf(0);
@@ -121,7 +124,7 @@ export async function reactToClaim(ctx: PlayContext, c: OperatorGameClaim, tip: 
         'assert',
         signed(assertValues(move)),
         () => signed(anotherValue(assertValues(move))),
-        `assert (challenged by ${challenged.join(', ')})`,
+        `assert (challenged by ${challenged.join(', ')})${ctx.behaviour.late ? `, at block ${tip + 1}, the last before T_a` : ''}`,
       ),
     );
     return out;
@@ -171,6 +174,9 @@ export async function reactToClaim(ctx: PlayContext, c: OperatorGameClaim, tip: 
     };
     if (turn.kind === 'move' && turn.side === 'operator') {
       if (turn.id === ctx.behaviour.silentAt) continue;
+      // The challenger's timeout on its last move is valid from t blocks after it: the last block before.
+      const lastBlock = progress.last === undefined ? undefined : progress.last.height + T.move - 1;
+      if (ctx.behaviour.late && lastBlock !== undefined && tip + 1 < lastBlock) continue;
       const signed = (values: MoveValues) =>
         moveTx(game, gameSigs, turn.id, values, progress.published, c.claim.signerOf(w));
       note(
@@ -179,7 +185,7 @@ export async function reactToClaim(ctx: PlayContext, c: OperatorGameClaim, tip: 
           turn.id,
           signed(turn.values),
           () => signed(anotherValue(turn.values)),
-          `game ${w}: ${turn.id}`,
+          `game ${w}: ${turn.id}${ctx.behaviour.late && lastBlock !== undefined ? `, at block ${tip + 1}, the last before the challenger's timeout` : ''}`,
         ),
       );
     } else if (turn.kind === 'refuse') {

@@ -70,6 +70,11 @@ export type GameOperatorBehaviour = {
    * challenge confirms only once its challenger pays for it (§24.11 item 30).
    */
   readonly feeSpike?: boolean;
+  /**
+   * Uses all its time: the assert, and every move it owes, mined in the last block before its opponent's
+   * timeout is valid (T_a − 1 after the kick-off; t − 1 after the challenger's last move).
+   */
+  readonly late?: boolean;
 };
 
 /** How a claim ended for the operator on Bitcoin, once it has. */

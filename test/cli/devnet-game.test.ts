@@ -15,6 +15,7 @@ describe('vigil devnet options (the narrowing game)', () => {
   it('reads the operator strategies of a game run', () => {
     expect(gameBehaviour('assert')).toEqual({});
     expect(gameBehaviour('never-assert')).toEqual({ neverAssert: true });
+    expect(gameBehaviour('late')).toEqual({ late: true });
     expect(gameBehaviour('fee-spike')).toEqual({ feeSpike: true });
     expect(gameBehaviour('silent-at:answer3')).toEqual({ silentAt: 'answer3' });
     expect(gameBehaviour('silent-at:reveal')).toEqual({ silentAt: 'reveal' });

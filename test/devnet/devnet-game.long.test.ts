@@ -4,7 +4,8 @@
  * registry and answers every round from its own trace (lying where it must to keep its root): Vigil
  * narrows each false claim to a step of the fault's rule and its slash confirms, and the true claims of
  * the same run are left alone. Then one lying operator that stops answering at each round in turn, and
- * one that never asserts: Vigil takes the timeout of the round it stopped at (or the assert-timeout).
+ * one that never asserts: Vigil takes the timeout of the round it stopped at (or the assert-timeout); and
+ * one that uses all its time, every move mined in the last block before its timeout: still narrowed.
  * Last, one that shows the mempool one version of a move and has a block mine another (one txid, another
  * value): Vigil proves the equivocation on the move's output and D is slashed there. The timeout and the
  * equivocation once more through an external regtest node (`--bitcoin-rpc`: the simnet's RPC front
@@ -85,6 +86,29 @@ describe('vigil devnet --game: a lying operator that stops at each round loses t
         )
         .join('; ')}`,
     );
+  });
+
+  it('late: the assert and every move in the last block before the timeout; still narrowed and slashed at the reveal', async () => {
+    const onTime = await run(fault);
+    const { summary, why } = await run(fault, { late: true });
+    expect(summary.problems, why).toEqual([]);
+    expect(frauds(summary).length, why).toBeGreaterThan(0);
+    for (const c of frauds(summary)) {
+      expect(c.game?.outcome, why).toBe('operator-slashed');
+      expect(c.game?.endedBy, why).toBe('slash:reveal');
+      expect(c.end, why).toBe('slashed');
+      // The same step, named the same, as the operator that moves at once (a program's labels do not
+      // depend on the programs the process built before it).
+      expect(c.narrowed, why).toEqual(onTime.summary.claims.find((o) => o.epoch === c.epoch)?.narrowed);
+      expect(c.narrowed?.at, why).toMatch(FAULT_RULE_LABEL[fault]);
+    }
+    // The assert and the operator's four moves of each game (answer 2, 3, 4, the reveal), each mined in
+    // the last block before the timeout it races.
+    const games = frauds(summary).length;
+    expect(why.match(/the last before T_a/g)?.length, why).toBe(games);
+    expect(why.match(/the last before the challenger's timeout/g)?.length, why).toBe(4 * games);
+    expect(summary.blocks, why).toBeGreaterThan(onTime.summary.blocks);
+    console.info(`late: ${summary.blocks} blocks against ${onTime.summary.blocks} on time`);
   });
 
   it('never asserts: the assert-timeout takes S', async () => {

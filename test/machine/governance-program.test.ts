@@ -10,7 +10,7 @@ import type { GovernanceState } from '../../src/governance/state.ts';
 import { generateWorkload } from '../../src/governance/workload.ts';
 import { runProgram } from '../../src/machine/interpreter.ts';
 import { wordOf } from '../../src/machine/isa.ts';
-import { governanceProgram } from '../../src/machine/programs/governance.ts';
+import { buildGovernanceProgram, governanceProgram } from '../../src/machine/programs/governance.ts';
 import { isWrongRead } from '../../src/machine/reads.ts';
 import { isWrongStep } from '../../src/machine/semantics.ts';
 import { Tape } from '../../src/machine/tape.ts';
@@ -34,6 +34,15 @@ describe('the governance program: image in, root out', () => {
     const run = runProgram(program, tape, { maxSteps: 5_000_000, keepSteps: false, hashChain: false });
     expect(run.status).toBe('halted');
     expect(run.result).toBe(wordOf(root));
+  });
+
+  it('names its places the same whichever programs were built before it', () => {
+    const first = buildGovernanceProgram();
+    buildGovernanceProgram({ fault: 'vote-counted-twice' });
+    const again = buildGovernanceProgram();
+    expect(again.program).toEqual(first.program);
+    const n = first.program.instructions.length;
+    for (let pc = 0; pc < n; pc += Math.floor(n / 97)) expect(again.locate(pc)).toBe(first.locate(pc));
   });
 
   it('the genesis state, and an empty image (its root is the zero hash of depth 29)', () => {

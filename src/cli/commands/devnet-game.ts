@@ -22,24 +22,26 @@ export type GameCommandOptions = {
 };
 
 /**
- * The operator's strategy in a game run: assert (answer every round), never-assert, silent-at:<move>,
- * equivocate-at:<move>, fee-spike.
+ * The operator's strategy in a game run: assert (answer every round), never-assert, late (every move in
+ * the last block before its opponent's timeout), silent-at:<move>, equivocate-at:<move>, fee-spike.
  */
 export function gameBehaviour(name: string): {
   neverAssert?: boolean;
   silentAt?: string;
   equivocateAt?: string;
   feeSpike?: boolean;
+  late?: boolean;
 } {
   if (name === 'assert') return {};
   if (name === 'never-assert') return { neverAssert: true };
+  if (name === 'late') return { late: true };
   if (name === 'fee-spike') return { feeSpike: true };
   const silent = /^silent-at:([a-z0-9′/]+)$/.exec(name);
   if (silent?.[1] !== undefined) return { silentAt: silent[1] };
   const twice = /^equivocate-at:([a-z0-9′/]+)$/.exec(name);
   if (twice?.[1] !== undefined) return { equivocateAt: twice[1] };
   throw new UsageError(
-    `--operator ${name} is not a game strategy: assert, never-assert, fee-spike, silent-at:<move> or equivocate-at:<move> (assert, answer2, …, reveal); the attacks on Part II's transactions run with --part2`,
+    `--operator ${name} is not a game strategy: assert, never-assert, late, fee-spike, silent-at:<move> or equivocate-at:<move> (assert, answer2, …, reveal); the attacks on Part II's transactions run with --part2`,
   );
 }
 

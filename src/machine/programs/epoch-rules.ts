@@ -157,7 +157,7 @@ type PassHandler = { readonly tag: number; readonly body: (next: string) => void
  * Per record: 8 steps, plus 2 per handler tested before the match, plus the handler's body.
  */
 function emitImagePass(a: Assembler, s: Scratch, e: EpochVars, handlers: readonly PassHandler[]): void {
-  const l = uniquePrefix('epoch-pass');
+  const l = uniquePrefix(a, 'epoch-pass');
   a.mov(e.ptr, imm(0n));
   a.label(`${l}.loop`);
   a.lt(s.t, e.ptr, s.n);
@@ -189,7 +189,7 @@ function emitDivide(a: Assembler, dst: number, x: number, y: number, t: number, 
     a.div(dst, x, y);
     return;
   }
-  const l = uniquePrefix('epoch-ceil');
+  const l = uniquePrefix(a, 'epoch-ceil');
   a.jmp(`${l}.detour`);
   a.label(`${l}.back`);
   a.defer(() => {
@@ -233,7 +233,7 @@ function pushCredit(
   account: OperandLike,
   amount: number,
 ): void {
-  const l = uniquePrefix('epoch-credit');
+  const l = uniquePrefix(a, 'epoch-credit');
   a.jz(amount, `${l}.done`);
   a.eq(s.t, e.cp, imm(BigInt(ls.credits + 2 * CREDIT_CAPACITY)));
   a.jz(s.t, `${l}.room`);
@@ -247,7 +247,7 @@ function pushCredit(
 
 /** Stops the run when M[at] reached `end` (a table of the rule is full: no state the model reaches). */
 function emitRoom(a: Assembler, s: Scratch, at: number, end: number): void {
-  const l = uniquePrefix('epoch-room');
+  const l = uniquePrefix(a, 'epoch-room');
   a.eq(s.t, at, imm(BigInt(end)));
   a.jz(s.t, `${l}.ok`);
   emitFault(a, s);
@@ -639,7 +639,7 @@ function emitNextSet(a: Assembler, s: Scratch, e: EpochVars, tb: Tables, fault: 
 
 /** `dst ← min(x, y)`. */
 function emitMin(a: Assembler, dst: number, x: OperandLike, y: number, t: number): void {
-  const l = uniquePrefix('epoch-min');
+  const l = uniquePrefix(a, 'epoch-min');
   a.mov(dst, x);
   a.lt(t, y, dst);
   a.jz(t, `${l}.done`);
@@ -792,7 +792,7 @@ function emitApplyCredits(a: Assembler, s: Scratch, e: EpochVars, ls: Lists): vo
 function emitAdvance(a: Assembler, s: Scratch): void {
   a.add(GLOBAL.epoch, GLOBAL.epoch, imm(1n));
   for (const key of ROLLUP_PARAM_KEYS) {
-    const l = uniquePrefix('epoch-param');
+    const l = uniquePrefix(a, 'epoch-param');
     const at = pendingParamWord(key);
     a.mov(s.w, at + 1);
     a.jz(s.w, `${l}.done`);

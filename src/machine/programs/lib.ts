@@ -100,11 +100,14 @@ export function allocateScratch(a: Assembler, n: number, limit: number, prefix =
   };
 }
 
-let uniqueCounter = 0;
-/** A label prefix no other emitted routine uses. */
-export function uniquePrefix(name: string): string {
-  uniqueCounter++;
-  return `${name}#${uniqueCounter}`;
+// Counted per assembler, so a program's labels (and the places `locate` names) are the same whichever
+// programs the process built before it.
+const uniqueCounters = new WeakMap<Assembler, number>();
+/** A label prefix no other routine emitted into `a` uses. */
+export function uniquePrefix(a: Assembler, name: string): string {
+  const n = (uniqueCounters.get(a) ?? 0) + 1;
+  uniqueCounters.set(a, n);
+  return `${name}#${n}`;
 }
 
 /**
@@ -122,7 +125,7 @@ export function emitFault(a: Assembler, s: Scratch): void {
  * sentinel so the loop needs no bound check, and cleared afterwards. Key words are unique and non-zero.
  */
 export function emitFindRecord(a: Assembler, s: Scratch, key: number, ptr: number, found: number): void {
-  const l = uniquePrefix('find');
+  const l = uniquePrefix(a, 'find');
   a.store(s.n, key);
   a.mov(ptr, imm(0n));
   a.label(`${l}.loop`);
@@ -146,7 +149,7 @@ export function emitFindRecord(a: Assembler, s: Scratch, key: number, ptr: numbe
  */
 export function emitAppendRecord(a: Assembler, s: Scratch, words: readonly OperandLike[], ptr: number): void {
   if (words.length < 1 || words.length > RECORD_SIZE) throw new RangeError('A record has 1..16 words');
-  const l = uniquePrefix('append');
+  const l = uniquePrefix(a, 'append');
   // One record of room is kept below the limit: findRecord's sentinel goes at M[n].
   a.eq(s.t, s.n, imm(BigInt(s.limit - RECORD_SIZE)));
   a.jz(s.t, `${l}.room`);
@@ -198,7 +201,7 @@ export function emitWriteCheckpoint(
   validator: OperandLike,
   value: OperandLike,
 ): void {
-  const l = uniquePrefix('checkpoint');
+  const l = uniquePrefix(a, 'checkpoint');
   const found = s.u;
   a.mul(s.key, account, imm(1n << CHECKPOINT_ACCOUNT_SHIFT));
   a.add(s.key, s.key, imm(tagWord(0x0a) + (BigInt(kind) << CHECKPOINT_KIND_SHIFT)));
@@ -236,7 +239,7 @@ export function emitLowerBound(
   s: Scratch,
   v: { readonly lo: number; readonly hi: number; readonly mid: number; readonly key: number },
 ): void {
-  const l = uniquePrefix('lower-bound');
+  const l = uniquePrefix(a, 'lower-bound');
   a.label(`${l}.loop`);
   a.lt(s.t, v.lo, v.hi);
   a.jz(s.t, `${l}.done`);

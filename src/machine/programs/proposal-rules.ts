@@ -117,7 +117,7 @@ export function queueRule(a: Assembler, s: Scratch, v: ProposalRuleVars, fault: 
   // quorum-not-checked: the jump goes to the next instruction either way (same length, so nothing
   // after it moves and the fault's trace parts from the honest one only when the quorum is not met).
   if (fault === 'quorum-not-checked') {
-    const next = uniquePrefix('quorum-ignored');
+    const next = uniquePrefix(a, 'quorum-ignored');
     a.jnz(s.t, next);
     a.label(next);
   } else {
@@ -219,7 +219,7 @@ function emitCheckpointAt(
   account: number,
   ptr: number,
 ): void {
-  const l = uniquePrefix('checkpoint-at');
+  const l = uniquePrefix(a, 'checkpoint-at');
   a.mul(vs.lo, account, imm(1n << CHECKPOINT_ACCOUNT_SHIFT));
   a.add(vs.lo, vs.lo, imm(tagWord(CHECKPOINT_TAG) + (BigInt(kind) << CHECKPOINT_KIND_SHIFT)));
   a.mul(vs.hi, vs.snap, imm(1n << CHECKPOINT_BLOCK_SHIFT));

@@ -107,7 +107,7 @@ function jumpUnless(a: Assembler, ignored: boolean, x: number, target: string): 
     a.jnz(x, target);
     return;
   }
-  const next = uniquePrefix('check-ignored');
+  const next = uniquePrefix(a, 'check-ignored');
   a.jnz(x, next);
   a.label(next);
 }
