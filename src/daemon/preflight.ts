@@ -105,14 +105,6 @@ async function checkChallengerRegistry(config: VigilConfig, rpc: L2Rpc): Promise
   ];
   // commitWindow: a registry without a commitment deadline (an older one) lets a claim opened and never
   // committed hold Vigil's bond coin and the epoch's history for good (docs/protocol.md §24.11 item 41).
-  type Getter =
-    | 'maxChallengers'
-    | 'bundleKeyBytes'
-    | 'epochManager'
-    | 'staking'
-    | 'bundleWindow'
-    | 'commitWindow';
-  const values = new Map<Getter, unknown>();
   const getters = [
     'maxChallengers',
     'bundleKeyBytes',
@@ -121,6 +113,7 @@ async function checkChallengerRegistry(config: VigilConfig, rpc: L2Rpc): Promise
     'bundleWindow',
     'commitWindow',
   ] as const;
+  const values = new Map<(typeof getters)[number], unknown>();
   for (const functionName of getters) {
     const data = encodeFunctionData({ abi: challengerRegistryAbi, functionName });
     const probe = await rpc.callRevertData({ from: ZERO_ADDRESS, to: address, data, gas: 1_000_000n }, head);

@@ -1,12 +1,12 @@
 /**
- * `vigil devnet`: the whole system with the narrowing game (docs/protocol.md §24), which replaced Part II's
- * graph as the default (that one is `--part2`). anvil runs the L2 with the governance contracts, a seeded workload and the challenger
- * registry; Vigil's watcher, composed as `vigil watch` composes it, registers its challenger key; the
- * operator claims every epoch through the registry (game-operator.ts), builds each claim graph on Vigil's
- * bundle and kicks off the root its program reached, then plays its side block by block
- * (game-operator-play.ts); Vigil judges each kick-off and plays its game as jobs on the simnet. The run is
- * as expected when every false claim's game ended with the operator slashed and every true claim was
- * left alone and taken back.
+ * `vigil devnet`: the whole system with the narrowing game (docs/protocol.md §24), which replaced Part
+ * II's graph as the default (that one is `--part2`). anvil runs the L2 with the governance contracts, a
+ * seeded workload and the challenger registry; Vigil's watcher, composed as `vigil watch` composes it,
+ * registers its challenger key; the operator claims every epoch through the registry (game-operator.ts),
+ * builds each claim graph on Vigil's bundle and kicks off the root its program reached, then plays its
+ * side block by block (game-operator-play.ts); Vigil judges each kick-off and plays its game as jobs on
+ * the simnet. The run is as expected when every false claim's game ended with the operator slashed and
+ * every true claim was left alone and taken back.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';

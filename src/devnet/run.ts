@@ -1,11 +1,12 @@
 /**
  * `vigil devnet --part2`: the whole system on one machine with Part II's graph, whose disprove leaves run
- * the identity test circuit (plain `vigil devnet` plays the narrowing game: game-run.ts). anvil runs the L2 with the governance contracts and a
- * seeded workload; an operator commits every epoch's root on the L2 and claims it on Bitcoin (simnet in
- * process, or an external regtest node) with a presigned dispute graph; `vigil watch`'s watcher follows
- * both chains, judges every kick-off against its own reference model, and challenges the wrong ones
- * through the BullMQ queue to the end of each dispute. The run is told as a story and summarised; it
- * is "as expected" when every wrong epoch was caught at the right step and no honest one was accused.
+ * the identity test circuit (plain `vigil devnet` plays the narrowing game: game-run.ts). anvil runs the L2
+ * with the governance contracts and a seeded workload; an operator commits every epoch's root on the L2
+ * and claims it on Bitcoin (simnet in process, or an external regtest node) with a presigned dispute
+ * graph; `vigil watch`'s watcher follows both chains, judges every kick-off against its own reference
+ * model, and challenges the wrong ones through the BullMQ queue to the end of each dispute. The run is
+ * told as a story and summarised; it is "as expected" when every wrong epoch was caught at the right step
+ * and no honest one was accused.
  *
  * This file composes the run; its parts, in the order they run:
  * - `run-chains.ts`: the L2 on anvil, then Bitcoin with the watcher's wallet funded;

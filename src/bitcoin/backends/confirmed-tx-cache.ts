@@ -17,7 +17,8 @@
  * hold the last megabytes of disputes long finished (a soak would see a cache that fills slowly as growth).
  */
 
-import type { BlockWithTxs, TxWithStatus } from './types.ts';
+import { decodeTx } from '../codec/codec.ts';
+import type { BlockWithTxs, TxStatus, TxWithStatus } from './types.ts';
 
 /** What a backend keeps of a confirmed transaction. */
 export type ConfirmedTxEntry = { readonly raw: Uint8Array; readonly blockHash: string };
@@ -143,6 +144,11 @@ export class ConfirmedTxCache {
       this.#seen.delete(txid);
     }
   }
+}
+
+/** A kept transaction as a backend answers it, once its block was found still active. */
+export function heldTx(txid: string, held: ConfirmedTxEntry, status: TxStatus): TxWithStatus {
+  return { txid, raw: held.raw.slice(), tx: decodeTx(held.raw), status };
 }
 
 /**

@@ -6,7 +6,12 @@ import { z } from 'zod';
 import { bytesToHex, hexToBytes } from '../../core/bytes.ts';
 import { decodeTx, hashToHex, txidHex } from '../codec/codec.ts';
 import { feeRateToBtcPerKvb } from '../codec/fee-rate.ts';
-import { ConfirmedTxCache, type ConfirmedTxCacheOptions, keptFromBlock } from './confirmed-tx-cache.ts';
+import {
+  ConfirmedTxCache,
+  type ConfirmedTxCacheOptions,
+  heldTx,
+  keptFromBlock,
+} from './confirmed-tx-cache.ts';
 import { CoreRpcClient, type CoreRpcClientOptions, CoreRpcError } from './core-rpc-client.ts';
 import { BackendLiedError, BroadcastRejectedError } from './errors.ts';
 import {
@@ -170,7 +175,7 @@ export class CoreRpcBackend implements BitcoinBackend {
     const held = this.confirmed.get(txid);
     if (held !== undefined) {
       const status = await this.statusFromBlockHash(held.blockHash, undefined);
-      if (status.confirmed) return { txid, raw: held.raw.slice(), tx: decodeTx(held.raw), status };
+      if (status.confirmed) return heldTx(txid, held, status);
       // Its block left the active chain: the transaction may now be unconfirmed, or confirmed elsewhere.
       this.confirmed.drop(txid);
     }

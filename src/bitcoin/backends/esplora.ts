@@ -10,7 +10,12 @@ import { bytesToHex, hexToBytes } from '../../core/bytes.ts';
 import { secretScrubber, urlSecrets } from '../../core/redact.ts';
 import { decodeTx, hashToHex, txidHex, txVsize } from '../codec/codec.ts';
 import { type FeeRate, feeForVsize, feeRateToSatPerVb } from '../codec/fee-rate.ts';
-import { ConfirmedTxCache, type ConfirmedTxCacheOptions, keptFromBlock } from './confirmed-tx-cache.ts';
+import {
+  ConfirmedTxCache,
+  type ConfirmedTxCacheOptions,
+  heldTx,
+  keptFromBlock,
+} from './confirmed-tx-cache.ts';
 import { BackendLiedError, BackendRequestError, BroadcastRejectedError, TransientFault } from './errors.ts';
 import {
   type BodyLimit,
@@ -249,7 +254,7 @@ export class EsploraBackend implements BitcoinBackend {
     if (held !== undefined) {
       const status = await this.getTxStatus(txid);
       if (status?.confirmed === true && status.blockHash === held.blockHash)
-        return { txid, raw: held.raw.slice(), tx: decodeTx(held.raw), status };
+        return heldTx(txid, held, status);
       // Its block left the active chain: the transaction may now be unconfirmed, or confirmed elsewhere.
       this.confirmed.drop(txid);
     }

@@ -230,8 +230,6 @@ export async function withDevnetRedis(
   const { closeRedis } = await import('../../store/redis.ts');
   const { connectRedisAny } = await import('../../store/connect.ts');
   const { redisForDevnet } = await import('../../devnet/private-redis.ts');
-  const { isClusterUrl } = await import('../../store/cluster-url.ts');
-  if (isClusterUrl(url)) throw new UsageError(ONE_REDIS);
   const target = await redisForDevnet(url, !(chosen || process.env.VIGIL_REDIS_URL !== undefined), (l) =>
     process.stdout.write(`${l}\n`),
   );
