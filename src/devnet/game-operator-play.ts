@@ -3,8 +3,9 @@
  * the take when nobody challenged by T_c, the assert when someone did, then in each challenger's game the
  * move it owes (answered from its own run), the refusal a leaf allows it, or the sweep of a pot the
  * challenger left for t, and D's payout at T_pay when no game slashed it. A strategy can keep it from
- * asserting or from sending one move (its opponent's timeout to take), or have it show one move in two
- * versions (an equivocation for its opponent to prove).
+ * asserting or from sending one move (its opponent's timeout to take), have it show one move in two
+ * versions (an equivocation for its opponent to prove), or keep one move unconfirmed behind a large
+ * low-fee child (a stall, game-stall.ts).
  */
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
@@ -31,6 +32,11 @@ export type PlayContext = {
   readonly behaviour: GameOperatorBehaviour;
   /** Takes the version of a move the next block must mine in place of the mempool's (`equivocateAt`). */
   readonly mineInstead?: (tx: Tx) => void;
+  /** `stallAt`'s side: whether a move was stalled already, and the stall of one just sent (game-stall.ts). */
+  readonly stall?: {
+    readonly stalled: (moveTxid: string) => boolean;
+    readonly pad: (move: Tx, epoch: bigint) => Promise<string>;
+  };
 };
 
 /** Sat/vB the operator's own sweeps and refusals pay (they are not presigned). */
@@ -78,6 +84,27 @@ async function sendTwice(
   return `${sent}; ${plain ?? what}`;
 }
 
+/**
+ * Sends move `id` (`tx`) as `sendTwice` does; at the strategy's `stallAt`, a move that went out is
+ * stalled at once behind its pad. Returns the lines to tell.
+ */
+async function sendMove(
+  ctx: PlayContext,
+  epoch: bigint,
+  id: string,
+  tx: Tx,
+  decoy: () => Tx,
+  what: string,
+): Promise<string[]> {
+  const sent = await sendTwice(ctx, id, tx, decoy, what);
+  if (sent === undefined) return [];
+  if (ctx.behaviour.stallAt !== id || ctx.stall === undefined || sent.includes(' refused: ')) return [sent];
+  return [sent, await ctx.stall.pad(tx, epoch)];
+}
+
+/** Whether the strategy holds move `id` back to the last block before `lastBlock` (late, or stalled there). */
+const holdsBack = (b: GameOperatorBehaviour, id: string): boolean => b.late === true || b.stallAt === id;
+
 /** What the operator does for claim `c` at tip `tip`: one line per transaction it sent. */
 export async function reactToClaim(ctx: PlayContext, c: OperatorGameClaim, tip: number): Promise<string[]> {
   if (c.end !== undefined) return [];
@@ -108,7 +135,7 @@ export async function reactToClaim(ctx: PlayContext, c: OperatorGameClaim, tip: 
     if (ctx.behaviour.neverAssert) return out;
     // Vigil's assert-timeout is valid from T_a blocks after the kick-off: the last block before it.
     const lastBlock = kickoffHeight + T.assertWindow - 1;
-    if (ctx.behaviour.late && tip + 1 < lastBlock) return out;
+    if (holdsBack(ctx.behaviour, 'assert') && tip + 1 < lastBlock) return out;
     const move = c.game.player.assert();
     if (move === undefined) return out;
     const sign = c.claim.signerOf(0);
@@ -118,15 +145,17 @@ export async function reactToClaim(ctx: PlayContext, c: OperatorGameClaim, tip: 
         c.sigs,
         new Map<string, WotsSignature>([...values].map(([label, bytes]) => [label, sign(label, bytes)])),
       );
-    note(
-      await sendTwice(
-        ctx,
-        'assert',
-        signed(assertValues(move)),
-        () => signed(anotherValue(assertValues(move))),
-        `assert (challenged by ${challenged.join(', ')})${ctx.behaviour.late ? `, at block ${tip + 1}, the last before T_a` : ''}`,
-      ),
-    );
+    const tx = signed(assertValues(move));
+    if (ctx.stall?.stalled(txidHex(tx))) return out;
+    for (const line of await sendMove(
+      ctx,
+      c.epoch,
+      'assert',
+      tx,
+      () => signed(anotherValue(assertValues(move))),
+      `assert (challenged by ${challenged.join(', ')})${holdsBack(ctx.behaviour, 'assert') ? `, at block ${tip + 1}, the last before T_a` : ''}`,
+    ))
+      note(line);
     return out;
   }
   const spender = s.spender.status;
@@ -176,18 +205,22 @@ export async function reactToClaim(ctx: PlayContext, c: OperatorGameClaim, tip: 
       if (turn.id === ctx.behaviour.silentAt) continue;
       // The challenger's timeout on its last move is valid from t blocks after it: the last block before.
       const lastBlock = progress.last === undefined ? undefined : progress.last.height + T.move - 1;
-      if (ctx.behaviour.late && lastBlock !== undefined && tip + 1 < lastBlock) continue;
+      const held = holdsBack(ctx.behaviour, turn.id);
+      if (held && lastBlock !== undefined && tip + 1 < lastBlock) continue;
       const signed = (values: MoveValues) =>
         moveTx(game, gameSigs, turn.id, values, progress.published, c.claim.signerOf(w));
-      note(
-        await sendTwice(
-          ctx,
-          turn.id,
-          signed(turn.values),
-          () => signed(anotherValue(turn.values)),
-          `game ${w}: ${turn.id}${ctx.behaviour.late && lastBlock !== undefined ? `, at block ${tip + 1}, the last before the challenger's timeout` : ''}`,
-        ),
-      );
+      const tx = signed(turn.values);
+      // A stalled move stays in the mempool (not at depth), so the turn is still the operator's.
+      if (ctx.stall?.stalled(txidHex(tx))) continue;
+      for (const line of await sendMove(
+        ctx,
+        c.epoch,
+        turn.id,
+        tx,
+        () => signed(anotherValue(turn.values)),
+        `game ${w}: ${turn.id}${held && lastBlock !== undefined ? `, at block ${tip + 1}, the last before the challenger's timeout` : ''}`,
+      ))
+        note(line);
     } else if (turn.kind === 'refuse') {
       note(await sendOnce(backend, sweep(turn.site, turn.leaf), `game ${w}: ${turn.leaf} on ${turn.site}`));
     } else if (turn.kind === 'silent' && turn.side === 'challenger' && progress.last !== undefined) {

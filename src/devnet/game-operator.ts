@@ -75,6 +75,17 @@ export type GameOperatorBehaviour = {
    * timeout is valid (T_a − 1 after the kick-off; t − 1 after the challenger's last move).
    */
   readonly late?: boolean;
+  /**
+   * Sends this move of every game (or the assert) in the last block before its opponent's timeout, hangs
+   * a large child paying the relay minimum on its anchor, and lets fees rise past the presigned rate: the
+   * move stays unconfirmed, and its opponent's timeout must outbid both (game-stall.ts).
+   */
+  readonly stallAt?: string;
+  /**
+   * With `stallAt`: the child is the strongest the operator can hang below the market (a pin: more
+   * absolute fee than any rung of the opponent's timeout), and the market holds for `PIN_HOLD_BLOCKS`.
+   */
+  readonly pin?: boolean;
 };
 
 /** How a claim ended for the operator on Bitcoin, once it has. */

@@ -16,8 +16,8 @@ import type { Logger } from 'pino';
 import { createPublicClient, createWalletClient, http } from 'viem';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import { addressForScript } from '../bitcoin/codec/address.ts';
-import { connectDevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
-import { displayHexToHash, txidHex } from '../bitcoin/tx/serialize.ts';
+import { connectDevnetBitcoin, type DevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
+import { displayHexToHash, serializeTx, txidHex, txVsize } from '../bitcoin/tx/serialize.ts';
 import type { Tx } from '../bitcoin/tx/types.ts';
 import { bytesToHex } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
@@ -52,7 +52,8 @@ import {
   operatorAddress,
   operatorWallet,
 } from './game-operator.ts';
-import { reactToClaim } from './game-operator-play.ts';
+import { type PlayContext, reactToClaim } from './game-operator-play.ts';
+import { type MempoolMove, STALL_FLOOR_SAT_VB, stallPad } from './game-stall.ts';
 import { createGameWatcher, devnetBondAddress, devnetChallenger } from './game-watcher.ts';
 import type { OperatorCoin } from './operator-coins.ts';
 import { devnetOperatorKeys, devnetOperatorSecrets } from './operator-keys.ts';
@@ -109,6 +110,8 @@ export type GameClaimSummary = {
     moves: number;
     /** Children Vigil wrote to pay for its challenge (CPFP; the latest replaced the others). */
     challengeChildren: number;
+    /** The timeouts Vigil wrote (graph ids, each rung of a ladder its own) and their fees, lowest first. */
+    timeouts: { id: string; fee: bigint }[];
   };
   /** Where the game narrows the lie to: the operator's step and its rule (the pure referee's replay). */
   narrowed?: { step: number; at: string; end: string };
@@ -139,9 +142,12 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
   }
   const fault: ProgramFault = faultName === 'none' ? undefined : faultName;
   const behaviour = o.behaviour ?? {};
-  if (behaviour.feeSpike && o.bitcoinRpc !== undefined) {
+  if ((behaviour.feeSpike || behaviour.stallAt !== undefined) && o.bitcoinRpc !== undefined) {
     // The spike is a market everyone's estimator sees; a Core node estimates from its own history.
-    throw new VigilError('--operator fee-spike needs the in-process simnet (it sets the fee estimate)');
+    const name = behaviour.feeSpike
+      ? 'fee-spike'
+      : `${behaviour.pin ? 'pin' : 'stall'}-at:${behaviour.stallAt}`;
+    throw new VigilError(`--operator ${name} needs the in-process simnet (it sets the fee estimate)`);
   }
   const prefix = `{vigil-devnet-game-${randomUUID()}}`;
   const graphDir = await mkdtemp(join(tmpdir(), 'vigil-devnet-claims-'));
@@ -191,13 +197,16 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
     const operatorKey = devnetOperatorKeys();
     const identity = devnetChallenger();
     // Vigil's challenges are paid from its bond coins, its other game transactions by the game's outputs.
+    // A stalling operator pays for its pads from coins of its own, mined before its purse.
+    if (behaviour.stallAt !== undefined)
+      await bitcoin.mine(BOND_COINS, operatorAddress(operatorKey.operator));
     await bitcoin.mine(1, operatorAddress(operatorKey.operator));
     await bitcoin.mine(BOND_COINS, devnetBondAddress(identity));
     // The wallet funds no game transaction, but the watcher checks it as it would in a daemon.
     await bitcoin.mine(WATCHER_COINS, addressForScript(watcherScript(), DEVNET_NETWORK) as string);
     await bitcoin.mine(100);
     // The coin just mined: on a regtest node used before, an older one may be spent in its mempool.
-    const [purse] = (await bitcoin.backend.getUtxos(operatorAddress(operatorKey.operator))).sort(
+    const [purse, ...padCoins] = (await bitcoin.backend.getUtxos(operatorAddress(operatorKey.operator))).sort(
       (x, y) => (y.height ?? 0) - (x.height ?? 0),
     );
     if (purse === undefined) throw new VigilError('The devnet operator has no coin to claim with');
@@ -238,14 +247,44 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
     // A version of a move for the next block to mine in place of the one the mempool was shown.
     const market = createFeeMarket(bitcoin);
     let substituted = false;
-    const play = {
+    // `stallAt`: the stalled moves (display txids) and the epochs whose claims hold the market up.
+    const stalledMoves = new Set<string>();
+    /** Each stalled claim's epoch, and the tip its move was stalled at. */
+    const stalledEpochs = new Map<bigint, number>();
+    const purseSigner = operatorWallet(secrets, operatorKey.operator);
+    const play: PlayContext = {
       backend: bitcoin.backend,
       secret: secrets.operator,
-      script: operatorWallet(secrets, operatorKey.operator).script,
+      script: purseSigner.script,
       behaviour,
       mineInstead: (tx: Tx) => {
         market.mineInstead(tx);
         substituted = true;
+      },
+      stall: {
+        stalled: (id) => stalledMoves.has(id),
+        pad: async (move, epoch) => {
+          stalledMoves.add(txidHex(move));
+          stalledEpochs.set(epoch, await probe.tip());
+          const coin = padCoins.shift();
+          if (coin === undefined) return 'no coin left to stall it with';
+          const inPool = behaviour.pin ? await mempoolMove(bitcoin.backend, txidHex(move)) : undefined;
+          const pad = stallPad(
+            move,
+            { ...coin, txid: displayHexToHash(coin.txid) },
+            purseSigner,
+            inPool === undefined ? undefined : { move: inPool, floorSatVb: STALL_FLOOR_SAT_VB },
+          );
+          try {
+            await bitcoin.backend.broadcast(serializeTx(pad));
+          } catch (err) {
+            return `its stall was refused: ${err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err)}`;
+          }
+          const padFee = await mempoolMove(bitcoin.backend, txidHex(pad));
+          return inPool === undefined
+            ? `stalled behind a ${txVsize(pad)} vB child at 1 sat/vB (${txidHex(pad)}), fees now ${STALL_FLOOR_SAT_VB} sat/vB`
+            : `pinned behind a ${txVsize(pad)} vB child paying ${padFee.fee} sats (${txidHex(pad)}): the package pays ${inPool.fee + padFee.fee} sats, under ${STALL_FLOOR_SAT_VB} sat/vB`;
+        },
       },
     };
     const probe = {
@@ -258,6 +297,7 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
     };
     const told = new Map<string, string>();
     let spiking = false;
+    let stalling = false;
     const maxBlocks = o.maxBlocks ?? 300;
     let blocks = 0;
     let finished = false;
@@ -285,13 +325,28 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
           );
         }
       }
+      // The market stays up until every stalled claim ended: a stalled move is never mined. After a
+      // pin, which nothing Vigil can send replaces, it falls PIN_HOLD_BLOCKS later and the move confirms late.
+      const stall = claims.some((c) => {
+        const at = stalledEpochs.get(c.epoch);
+        return at !== undefined && c.end === undefined && (!behaviour.pin || tip < at + PIN_HOLD_BLOCKS);
+      });
+      if (stall !== stalling) {
+        stalling = stall;
+        market.set(stall ? STALL_FLOOR_SAT_VB : undefined, stall ? STALL_FLOOR_SAT_VB : undefined);
+        say(
+          stall
+            ? `bitcoin: fees rise past the presigned rate: blocks take only packages paying ${STALL_FLOOR_SAT_VB} sat/vB, and the estimate says so`
+            : 'bitcoin: fees are back to the presigned rate',
+        );
+      }
       if (substituted) {
         // Vigil's games look at the mempool's version before the block replaces it.
         if (!(await gamesLooked(side.watcher, games, Date.now(), 30_000)))
           say('  vigil: a game had no completed run in 30 s with the shown version in the mempool');
         await market.mine();
         substituted = false;
-      } else if (spiking) await market.mine();
+      } else if (spiking || stalling) await market.mine();
       else await bitcoin.mine(1);
       const minedAt = Date.now();
       blocks++;
@@ -318,6 +373,15 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
   } finally {
     await stops.stopAll();
   }
+}
+
+/** Blocks the market holds above a pinned move before fees fall (within the payout's margin of one t). */
+const PIN_HOLD_BLOCKS = 4;
+
+/** A transaction's size and fee as the simnet's mempool holds it. */
+async function mempoolMove(backend: DevnetBitcoin['backend'], txid: string): Promise<MempoolMove> {
+  const e = await backend.rpc.call<{ vsize: number; fees: { base: number } }>('getmempoolentry', [txid]);
+  return { vsize: e.vsize, fee: BigInt(Math.round(e.fees.base * 1e8)) };
 }
 
 /** `--operator fee-spike`'s market (sat/vB): above the devnet's challenge rate (1 sat/vB). */
@@ -386,6 +450,10 @@ async function allEnded(claims: readonly OperatorGameClaim[], games: GameStore):
   return (await games.listAll()).records.every((r) => r.state === 'resolved');
 }
 
+/** Whether a stalled game ended as it must: by the timeout the stalled move raced (the assert's own at T_a). */
+const endedByTimeout = (rec: GameRecord, stallAt: string): boolean =>
+  stallAt === 'assert' ? rec.end?.by === 'assertTimeout' : rec.end?.by?.startsWith('timeout:') === true;
+
 function summarise(
   fault: string,
   behaviour: GameOperatorBehaviour,
@@ -409,6 +477,10 @@ function summarise(
         endedTxid: rec.end?.txid,
         moves: rec.progress?.moves ?? 0,
         challengeChildren: [...rec.sent.values()].filter((t) => t.role === 'game-challenge-cpfp').length,
+        timeouts: [...rec.sent]
+          .filter(([, t]) => t.role === 'game-timeout' || t.role === 'game-assert-timeout')
+          .sort(([, a], [, b]) => (a.fee < b.fee ? -1 : a.fee > b.fee ? 1 : 0))
+          .map(([id, t]) => ({ id, fee: t.fee })),
       };
     }
     if (c.game.fraud) {
@@ -427,6 +499,15 @@ function summarise(
         problems.push(`epoch ${c.epoch}: Vigil's game ended ${rec.state} (${rec.outcome ?? 'no outcome'})`);
       if (c.end !== 'slashed' && c.end !== 'timed-out')
         problems.push(`epoch ${c.epoch}: the false claim ended ${c.end ?? 'open'} for the operator`);
+      if (
+        behaviour.stallAt !== undefined &&
+        !behaviour.pin &&
+        rec !== undefined &&
+        !endedByTimeout(rec, behaviour.stallAt)
+      )
+        problems.push(
+          `epoch ${c.epoch}: the operator stalled its ${behaviour.stallAt} and Vigil's game ended by ${rec.end?.by ?? 'nothing'}, not the timeout it races`,
+        );
       if (behaviour.feeSpike && rec !== undefined && s.game?.challengeChildren === 0)
         problems.push(`epoch ${c.epoch}: the fee spike held the challenge and Vigil never paid for it`);
     } else {

@@ -22,6 +22,11 @@ describe('vigil devnet options (the narrowing game)', () => {
     expect(gameBehaviour('equivocate-at:answer2')).toEqual({ equivocateAt: 'answer2' });
     expect(gameBehaviour('equivocate-at:assert')).toEqual({ equivocateAt: 'assert' });
     expect(() => gameBehaviour('equivocate-at:')).toThrow(/equivocate-at:<move>/);
+    expect(gameBehaviour('stall-at:answer2')).toEqual({ stallAt: 'answer2' });
+    expect(gameBehaviour('stall-at:assert')).toEqual({ stallAt: 'assert' });
+    expect(() => gameBehaviour('stall-at:')).toThrow(/stall-at:<move>/);
+    expect(gameBehaviour('pin-at:answer2')).toEqual({ stallAt: 'answer2', pin: true });
+    expect(() => gameBehaviour('pin-at:')).toThrow(/pin-at:<move>/);
     expect(() => gameBehaviour('fee-squeeze')).toThrow(UsageError);
     expect(() => gameBehaviour('silent-at:')).toThrow(/silent-at:<move>/);
   });
@@ -30,6 +35,12 @@ describe('vigil devnet options (the narrowing game)', () => {
     await expect(
       runGameCommand({ ...base, operator: 'fee-spike', bitcoinRpc: 'http://u:p@127.0.0.1:18443' }, noRedis),
     ).rejects.toThrow(/fee-spike needs the in-process simnet/);
+    await expect(
+      runGameCommand(
+        { ...base, operator: 'stall-at:answer2', bitcoinRpc: 'http://u:p@127.0.0.1:18443' },
+        noRedis,
+      ),
+    ).rejects.toThrow(/stall-at:answer2 needs the in-process simnet/);
     await expect(runGameCommand({ ...base, exportBundles: '/tmp/x' }, noRedis)).rejects.toThrow(
       /a game run has none/,
     );

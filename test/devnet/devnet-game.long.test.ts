@@ -7,7 +7,10 @@
  * one that never asserts: Vigil takes the timeout of the round it stopped at (or the assert-timeout); and
  * one that uses all its time, every move mined in the last block before its timeout: still narrowed.
  * Last, one that shows the mempool one version of a move and has a block mine another (one txid, another
- * value): Vigil proves the equivocation on the move's output and D is slashed there. The timeout and the
+ * value): Vigil proves the equivocation on the move's output and D is slashed there. One that stalls a
+ * move past its timeout behind a large low-fee child while fees are above the presigned rate: Vigil's
+ * timeout climbs its ladder until it replaces both; and one that pins it with more fee than Vigil's top
+ * rung: the game waits for the market and still ends in the slash. The timeout and the
  * equivocation once more through an external regtest node (`--bitcoin-rpc`: the simnet's RPC front
  * reached over HTTP as Bitcoin Core would be, blocks from `generatetoaddress` and `generateblock`).
  */
@@ -135,6 +138,74 @@ describe('vigil devnet --game: fees spike above the challenge’s rate while the
     console.info(
       `fee spike: ${frauds(summary)
         .map((c) => `epoch ${c.epoch}: ${c.game?.challengeChildren} child(ren), ended by ${c.game?.endedBy}`)
+        .join('; ')}`,
+    );
+  });
+});
+
+describe('vigil devnet --game: a lying operator that keeps its move unconfirmed past the timeout', () => {
+  // The move goes out in the last block before Vigil's timeout, behind a 43 kvB child at 1 sat/vB, and
+  // fees rise past the presigned rate: Vigil's timeout must replace both (BIP-125), so it climbs its
+  // ladder to the top rung (1,024 sat/vB); the lower one it tries first is refused.
+  it.each([
+    ['assert', 'assertTimeout', /^assertTimeout:0@1024$/],
+    ['answer2', 'timeout:choice1@1024', /^timeout:choice1@1024$/],
+    ['reveal', 'timeout:choice4@1024', /^timeout:choice4@1024$/],
+  ])(
+    'stalls its %s: Vigil outbids the move and its child, and the operator is slashed',
+    async (stallAt, endedBy, top) => {
+      const { summary, why } = await run('vote-counted-twice', { stallAt });
+      expect(summary.problems, why).toEqual([]);
+      expect(frauds(summary).length, why).toBeGreaterThan(0);
+      expect(why, why).toMatch(/stalled behind a \d+ vB child at 1 sat\/vB/);
+      for (const c of frauds(summary)) {
+        expect(c.game?.outcome, why).toBe('operator-slashed');
+        expect(c.game?.endedBy, why).toBe(endedBy);
+        expect(c.end, why).toBe(stallAt === 'assert' ? 'timed-out' : 'slashed');
+        const written = c.game?.timeouts ?? [];
+        expect(written.length, why).toBeGreaterThan(1);
+        expect(written.at(-1)?.id, why).toMatch(top);
+      }
+      console.info(
+        `stall at ${stallAt}: ${frauds(summary)
+          .map(
+            (c) =>
+              `epoch ${c.epoch} ended by ${c.game?.endedBy}, timeouts written ${c.game?.timeouts.map((t) => `${t.id} (${t.fee} sats)`).join(', ')}`,
+          )
+          .join('; ')}`,
+      );
+    },
+  );
+
+  // The strongest child under the market: its package pays more than Vigil's top rung, so no timeout of
+  // Vigil's replaces it. The market falls 4 blocks later, the move confirms late, and the game goes on
+  // to the reveal: the delay is within the payout's margin, so the operator is still slashed there.
+  it('pins its answer2 with more fee than Vigil’s top rung: the game waits for the market, then goes on to the slash', async () => {
+    const { summary, why } = await run('vote-counted-twice', { stallAt: 'answer2', pin: true });
+    expect(summary.problems, why).toEqual([]);
+    expect(frauds(summary).length, why).toBeGreaterThan(0);
+    const pinned = /pinned behind a \d+ vB child paying \d+ sats \(\w+\): the package pays (\d+) sats/.exec(
+      why,
+    );
+    expect(pinned, why).not.toBeNull();
+    for (const c of frauds(summary)) {
+      const written = c.game?.timeouts ?? [];
+      // Vigil tried every rung from the estimate up, and the pin outbid the top one.
+      expect(
+        written.map((t) => t.id),
+        why,
+      ).toEqual(['timeout:choice1@64', 'timeout:choice1@1024']);
+      expect(BigInt(pinned?.[1] ?? 0), why).toBeGreaterThan(written.at(-1)?.fee ?? 0n);
+      expect(c.game?.outcome, why).toBe('operator-slashed');
+      expect(c.game?.endedBy, why).toBe('slash:reveal');
+      expect(c.end, why).toBe('slashed');
+    }
+    console.info(
+      `pin at answer2: the package paid ${pinned?.[1]} sats; ${frauds(summary)
+        .map(
+          (c) =>
+            `epoch ${c.epoch}: timeouts ${c.game?.timeouts.map((t) => `${t.id} (${t.fee} sats)`).join(', ')} refused, ended by ${c.game?.endedBy}`,
+        )
         .join('; ')}`,
     );
   });

@@ -70,4 +70,32 @@ describe('vigil devnet --game', () => {
       expect(c.end, why).toBe('taken');
     }
   }, 600_000);
+  it('an operator that stalls its answer behind a large low-fee child while fees rise: Vigil’s timeout climbs its ladder, replaces both and slashes', async () => {
+    const fault = 'vote-counted-twice';
+    const lines: string[] = [];
+    const summary = await runDevnetGame({
+      redis,
+      redisUrl: REDIS_URL,
+      epochs: 3,
+      seed: findBitingSeed(fault, 3).seed,
+      fault,
+      behaviour: { stallAt: 'answer2' },
+      say: (l) => lines.push(l),
+    });
+    const why = `${lines.join('\n')}\n${JSON.stringify(summary, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 2)}`;
+    expect(summary.problems, why).toEqual([]);
+    expect(why).toMatch(/stalled behind a \d+ vB child at 1 sat\/vB/);
+    const frauds = summary.claims.filter((c) => c.fraud);
+    expect(frauds.length, why).toBeGreaterThan(0);
+    for (const c of frauds) {
+      // The rung the estimate asked for was refused (BIP-125: less fee than the move and its child).
+      expect(
+        c.game?.timeouts.map((t) => t.id),
+        why,
+      ).toEqual(['timeout:choice1@64', 'timeout:choice1@1024']);
+      expect(c.game?.endedBy, why).toBe('timeout:choice1@1024');
+      expect(c.game?.outcome, why).toBe('operator-slashed');
+      expect(c.end, why).toBe('slashed');
+    }
+  }, 600_000);
 });

@@ -23,7 +23,8 @@ export type GameCommandOptions = {
 
 /**
  * The operator's strategy in a game run: assert (answer every round), never-assert, late (every move in
- * the last block before its opponent's timeout), silent-at:<move>, equivocate-at:<move>, fee-spike.
+ * the last block before its opponent's timeout), silent-at:<move>, equivocate-at:<move>, stall-at:<move>,
+ * pin-at:<move>, fee-spike.
  */
 export function gameBehaviour(name: string): {
   neverAssert?: boolean;
@@ -31,6 +32,8 @@ export function gameBehaviour(name: string): {
   equivocateAt?: string;
   feeSpike?: boolean;
   late?: boolean;
+  stallAt?: string;
+  pin?: boolean;
 } {
   if (name === 'assert') return {};
   if (name === 'never-assert') return { neverAssert: true };
@@ -40,8 +43,12 @@ export function gameBehaviour(name: string): {
   if (silent?.[1] !== undefined) return { silentAt: silent[1] };
   const twice = /^equivocate-at:([a-z0-9′/]+)$/.exec(name);
   if (twice?.[1] !== undefined) return { equivocateAt: twice[1] };
+  const stall = /^stall-at:([a-z0-9′/]+)$/.exec(name);
+  if (stall?.[1] !== undefined) return { stallAt: stall[1] };
+  const pin = /^pin-at:([a-z0-9′/]+)$/.exec(name);
+  if (pin?.[1] !== undefined) return { stallAt: pin[1], pin: true };
   throw new UsageError(
-    `--operator ${name} is not a game strategy: assert, never-assert, late, fee-spike, silent-at:<move> or equivocate-at:<move> (assert, answer2, …, reveal); the attacks on Part II's transactions run with --part2`,
+    `--operator ${name} is not a game strategy: assert, never-assert, late, fee-spike, silent-at:<move>, equivocate-at:<move>, stall-at:<move> or pin-at:<move> (assert, answer2, …, reveal); the attacks on Part II's transactions run with --part2`,
   );
 }
 
@@ -50,9 +57,9 @@ export async function runGameCommand(
   withRedis: (url: string, run: (redis: RedisClient, url: string) => Promise<void>) => Promise<void>,
 ): Promise<void> {
   const behaviour = gameBehaviour(opts.operator);
-  if (opts.bitcoinRpc !== undefined && behaviour.feeSpike)
+  if (opts.bitcoinRpc !== undefined && (behaviour.feeSpike || behaviour.stallAt !== undefined))
     throw new UsageError(
-      '--operator fee-spike needs the in-process simnet: it sets the fee estimate, which a Core node makes from its own history',
+      `--operator ${opts.operator} needs the in-process simnet: it sets the fee estimate, which a Core node makes from its own history`,
     );
   if (opts.exportBundles !== undefined)
     throw new UsageError(
@@ -104,8 +111,13 @@ export async function runGameCommand(
           c.game !== undefined && c.game.challengeChildren > 0
             ? `, its challenge paid for by ${c.game.challengeChildren} child${c.game.challengeChildren > 1 ? 'ren' : ''}`
             : '';
+        // A timeout that had to outbid a stalled move climbed its ladder: each rung written is told.
+        const rungs =
+          c.game !== undefined && c.game.timeouts.length > 1
+            ? `, its timeout written at ${c.game.timeouts.map((t) => `${t.id} (${t.fee} sats)`).join(', ')}`
+            : '';
         const game = c.game
-          ? `Vigil's game ${c.game.outcome ?? c.game.state}${c.game.endedBy ? ` by ${c.game.endedBy}` : ''} after ${c.game.moves} moves${paid}`
+          ? `Vigil's game ${c.game.outcome ?? c.game.state}${c.game.endedBy ? ` by ${c.game.endedBy}` : ''} after ${c.game.moves} moves${paid}${rungs}`
           : 'no game';
         const where = c.narrowed
           ? atReveal(c.game?.endedBy)
