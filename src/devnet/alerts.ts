@@ -148,6 +148,32 @@ const RULES: Record<string, Rule> = {
     increased(now, past, 'vigil_send_conflicts_total', { tx: 'challenge', action: 'lost' }) > 0
       ? [{ labels: {}, summary: "the operator's take spent connector A: a wrong claim went unchallenged" }]
       : [],
+  VigilFalseClaimUnchallengeable: (now, past) =>
+    increased(now, past, 'vigil_false_claims_unchallengeable_total', {}) > 0
+      ? [{ labels: {}, summary: 'a claim is false and Vigil has no game in it' }]
+      : [],
+  VigilBundleNotPosted: (now, past) =>
+    (now.get('vigil_bundles_not_posted_total') ?? [])
+      .filter((x) => x.value - sum(past?.get('vigil_bundles_not_posted_total'), stringLabels(x.labels)) > 0)
+      .map((x) => ({
+        labels: { reason: String(x.labels.reason) },
+        summary: `Vigil posted no bundle for a claim that lists it (${String(x.labels.reason)})`,
+      })),
+  // Vigil owes the next move with a third of the move window left, or less.
+  VigilGameDeadlineNear: (now) => {
+    const window = new Map<string, number>();
+    for (const x of now.get('vigil_game_move_blocks') ?? []) {
+      const d = String(x.labels.dispute);
+      window.set(d, Math.max(window.get(d) ?? 0, x.value));
+    }
+    return (now.get('vigil_game_deadline_blocks') ?? [])
+      .filter((x) => String(x.labels.owes) === 'vigil')
+      .filter((x) => x.value <= (window.get(String(x.labels.dispute)) ?? 0) / 3)
+      .map((x) => ({
+        labels: { dispute: String(x.labels.dispute) },
+        summary: `game ${String(x.labels.dispute)}: ${x.value} blocks before the operator can time out Vigil's move`,
+      }));
+  },
   VigilDisputeRecordMissing: (now) =>
     (now.get('vigil_dispute_record_missing') ?? [])
       .filter((x) => x.value === 1)

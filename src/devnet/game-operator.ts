@@ -86,6 +86,12 @@ export type GameOperatorBehaviour = {
    * absolute fee than any rung of the opponent's timeout), and the market holds for `PIN_HOLD_BLOCKS`.
    */
   readonly pin?: boolean;
+  /**
+   * Vigil reads Bitcoin through a hostile Esplora front the operator controls: it hides every spend of an
+   * output other than vout 0 (the assert's spend of S, every connector), or answers every third request
+   * with garbage. Vigil may be blinded, never silently: each false claim ends slashed or an alert says why.
+   */
+  readonly lyingBackend?: 'hide-spends' | 'garbage';
 };
 
 /** How a claim ended for the operator on Bitcoin, once it has. */

@@ -39,6 +39,7 @@ import { L2Rpc } from '../l2/rpc.ts';
 import { isProgramFault, type ProgramFault } from '../machine/programs/faults.ts';
 import type { RedisClient } from '../store/redis.ts';
 import { deleteKeysByPrefix } from '../store/redis.ts';
+import { type RaisedAlert, watchAlerts } from './alerts.ts';
 import { createFeeMarket } from './fee-market.ts';
 import { gameEpochsOf } from './game-epochs.ts';
 import {
@@ -62,6 +63,7 @@ import { startL2Side } from './run-chains.ts';
 import { DEVNET_NETWORK, type Say, StopStack, WATCHER_COINS, watcherScript } from './run-context.ts';
 import { chooseOperator } from './run-operator.ts';
 import { redactUrl, storyLogger } from './run-story.ts';
+import { hostileBackend } from './strategies/fee-spike.ts';
 
 export type GameRunOptions = {
   redis: RedisClient;
@@ -123,6 +125,10 @@ export type GameRunSummary = {
   claims: GameClaimSummary[];
   blocks: number;
   finished: boolean;
+  /** The alerts of config/alerts.yml the run raised (mirrored on the watcher's metrics once per block). */
+  alerts: RaisedAlert[];
+  /** Shipped alert rules the devnet cannot evaluate. */
+  alertsNotEvaluated: string[];
   ok: boolean;
   problems: string[];
 };
@@ -214,6 +220,14 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
       o.bitcoinRpc === undefined ? 'in-process simnet' : `regtest node at ${redactUrl(o.bitcoinRpc)}`;
     say(`bitcoin: ${node}; Vigil's bond address holds ${BOND_COINS} coins`);
     // 4. The watcher, as `vigil watch` composes it with the registry; it registers its key first.
+    const lying =
+      behaviour.lyingBackend === undefined
+        ? undefined
+        : await hostileBackend(bitcoin, behaviour.lyingBackend);
+    if (lying !== undefined) {
+      stops.push(lying.stop);
+      say(`bitcoin: Vigil reads Bitcoin through ${lying.describe}`);
+    }
     const side = createGameWatcher({
       redis: o.redis,
       redisUrl: o.redisUrl,
@@ -224,8 +238,10 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
       pub,
       registryAddress: registry,
       bitcoin,
+      ...(lying === undefined ? {} : { backend: lying.backend }),
       logger,
     });
+    const alerts = watchAlerts(side.metrics);
     await side.watcher.start();
     stops.push(async () => side.watcher.stop(new AbortController().signal));
     await registered(pub, registry, identity.key);
@@ -352,6 +368,9 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
       blocks++;
       const mined = await probe.tip();
       await settled(probe, mined, 30_000);
+      await alerts.sample(mined);
+      for (const a of alerts.raised().filter((x) => x.atBlock === mined))
+        say(`  alert ${a.name}: ${a.summary}`);
       // Each open game looked at this block before the next: its job repeats on its own clock.
       if (!(await gamesLooked(side.watcher, games, minedAt, 30_000)))
         say(`  vigil: a game had no completed run in 30 s after block ${mined} (see the watcher's log)`);
@@ -369,7 +388,15 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
       const wait = o.minBlockIntervalMs ?? 20;
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
-    return summarise(faultName, behaviour, claims, (await games.listAll()).records, blocks, finished);
+    return summarise(
+      faultName,
+      behaviour,
+      claims,
+      (await games.listAll()).records,
+      { raised: alerts.raised(), notEvaluated: alerts.notEvaluated },
+      blocks,
+      finished,
+    );
   } finally {
     await stops.stopAll();
   }
@@ -459,10 +486,16 @@ function summarise(
   behaviour: GameOperatorBehaviour,
   claims: readonly OperatorGameClaim[],
   records: readonly GameRecord[],
+  alerts: { raised: RaisedAlert[]; notEvaluated: string[] },
   blocks: number,
   finished: boolean,
 ): GameRunSummary {
   const problems: string[] = [];
+  // A lying backend may blind Vigil, but never silently: a false claim not slashed needs an alert that
+  // says why (that fraud was found is no explanation).
+  const explained =
+    behaviour.lyingBackend !== undefined && alerts.raised.some((a) => a.name !== 'VigilFraudDetected');
+  const slashed = (c: OperatorGameClaim) => c.end === 'slashed' || c.end === 'timed-out';
   const shape = claimParameters(DEVNET_NETWORK).shape;
   const out: GameClaimSummary[] = claims.map((c) => {
     const rec = records.find((r) => r.epoch === c.epoch);
@@ -494,10 +527,12 @@ function summarise(
       const at = pure.step === undefined ? undefined : c.game.stepAt(pure.step);
       if (pure.step !== undefined && at !== undefined)
         s.narrowed = { step: pure.step, at: at.at, end: pure.at };
-      if (rec === undefined) problems.push(`epoch ${c.epoch}: a false claim and Vigil opened no game`);
+      if (explained && !slashed(c)) {
+        // Blinded, and said so: the operator's end is the chain's, Vigil's record may stay open.
+      } else if (rec === undefined) problems.push(`epoch ${c.epoch}: a false claim and Vigil opened no game`);
       else if (rec.outcome !== 'operator-slashed')
         problems.push(`epoch ${c.epoch}: Vigil's game ended ${rec.state} (${rec.outcome ?? 'no outcome'})`);
-      if (c.end !== 'slashed' && c.end !== 'timed-out')
+      if (!slashed(c) && !explained)
         problems.push(`epoch ${c.epoch}: the false claim ended ${c.end ?? 'open'} for the operator`);
       if (
         behaviour.stallAt !== undefined &&
@@ -517,6 +552,16 @@ function summarise(
     }
     return s;
   });
-  if (!finished) problems.push(`not every claim and game ended in ${blocks} blocks`);
-  return { fault, behaviour, claims: out, blocks, finished, ok: problems.length === 0, problems };
+  if (!finished && !explained) problems.push(`not every claim and game ended in ${blocks} blocks`);
+  return {
+    fault,
+    behaviour,
+    claims: out,
+    blocks,
+    finished,
+    alerts: alerts.raised,
+    alertsNotEvaluated: alerts.notEvaluated,
+    ok: problems.length === 0,
+    problems,
+  };
 }

@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Address, PublicClient } from 'viem';
 import { identityStepCircuit } from '../../circuits/identity.ts';
+import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
+import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
 import { addressForScript } from '../bitcoin/codec/address.ts';
 import type { DevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
 import {
@@ -69,8 +71,11 @@ export function createGameWatcher(o: {
   readonly pub: PublicClient;
   readonly registryAddress: Address;
   readonly bitcoin: DevnetBitcoin;
+  /** Where the watcher reads and sends Bitcoin, when not the devnet's own backend (a lying front). */
+  readonly backend?: BitcoinBackend;
   readonly logger: Logger;
 }): GameWatcherSide {
+  const backend = o.backend ?? o.bitcoin.backend;
   const params = claimParameters(DEVNET_NETWORK);
   const keys = devnetOperatorKeys();
   const metrics = new Registry();
@@ -82,7 +87,7 @@ export function createGameWatcher(o: {
     network: DEVNET_NETWORK,
     operator: keys.operator,
     committee: keys.committee,
-    backend: o.bitcoin.backend,
+    backend: backend,
     logger: o.logger,
     registry: metrics,
   });
@@ -118,7 +123,8 @@ export function createGameWatcher(o: {
       epoch,
       instance: REGISTRY_CLAIM_INSTANCE,
     }),
-    bondCoins: async () => (await o.bitcoin.backend.getUtxos(bondAddress)).filter((u) => u.confirmed),
+    bondCoins: async () => (await backend.getUtxos(bondAddress)).filter((u) => u.confirmed),
+    bondCoinSpent: async (c) => (await verifiedOutspend(backend, c.txid, c.vout)).spent,
     bondMinimum: bondCoinMinimum(params),
     reservations: redisBondReservations(o.redis, o.prefix),
     settled: (epoch) => ledger.has(epoch),
@@ -135,7 +141,7 @@ export function createGameWatcher(o: {
     redis: o.redis,
     prefix: o.prefix,
     connection: bullConnectionFromUrl(o.redisUrl),
-    backend: o.bitcoin.backend,
+    backend: backend,
     network: DEVNET_NETWORK,
     mode: 'challenge',
     allowMainnetSpending: false,

@@ -67,6 +67,12 @@ export type BundlePosterOptions = {
   readonly claimOf: (epoch: bigint) => GameClaim;
   /** Vigil's confirmed coins at its bond address. */
   readonly bondCoins: () => Promise<readonly BondCoin[]>;
+  /**
+   * Whether the chain shows this coin spent (a verified spender, verified-outspend.ts). A reserved coin
+   * missing from `bondCoins` is let go only then: a backend that answers an empty list (a lie, a glitch, an
+   * index behind) must not free a coin a bundle just named, or the next claim would name it too.
+   */
+  readonly bondCoinSpent: (coin: { readonly txid: string; readonly vout: number }) => Promise<boolean>;
   /** The least a bond coin must hold (claim-parameters.ts `bondCoinMinimum`). */
   readonly bondMinimum: bigint;
   /** The coins named so far (default: in memory only). */
@@ -105,6 +111,10 @@ export type BundlePoster = {
 
 const ZERO = `0x${'00'.repeat(32)}`;
 const outpointKey = (c: { txid: string; vout: number }) => `${c.txid}:${c.vout}`;
+const outpointOf = (key: string): { txid: string; vout: number } => {
+  const [txid = '', vout = ''] = key.split(':');
+  return { txid, vout: Number(vout) };
+};
 
 function memoryReservations(): BondReservations {
   const named = new Map<string, bigint>();
@@ -202,11 +212,15 @@ export function createBundlePoster(o: BundlePosterOptions): BundlePoster {
     const closesAfter = await bundleWindow();
     const head = await o.read('eth_blockNumber', (c) => c.getBlockNumber({ cacheTime: 0 }));
     const utxos = await o.bondCoins();
-    // A reserved coin is free again once spent (gone from the coins) or once its claim was judged for good.
+    // A reserved coin is free again once spent (gone from the coins, and the chain shows its spender) or
+    // once its claim was judged for good.
     const reserved = await reservations.all();
     const present = new Set(utxos.map(outpointKey));
     for (const [coin, epoch] of reserved) {
-      if (!present.has(coin) || (await o.settled?.(epoch)) === true) {
+      if (
+        (!present.has(coin) && (await o.bondCoinSpent(outpointOf(coin)))) ||
+        (await o.settled?.(epoch)) === true
+      ) {
         await reservations.release(coin);
         reserved.delete(coin);
       }

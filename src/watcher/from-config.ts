@@ -11,6 +11,7 @@ import { stepCircuitById } from '../../circuits/index.ts';
 import { CoreRpcBackend } from '../bitcoin/backends/core-rpc.ts';
 import { EsploraBackend } from '../bitcoin/backends/esplora.ts';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
+import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
 import { addressForScript } from '../bitcoin/codec/address.ts';
 import { loadWalletKey, type WalletKey } from '../bitcoin/wallet/keys.ts';
 import type { VigilConfig } from '../config/schema.ts';
@@ -245,6 +246,7 @@ export function claimWatchFromConfig(
             );
             return utxos.filter((u) => u.confirmed);
           },
+          bondCoinSpent: async (c) => (await verifiedOutspend(parts.backend, c.txid, c.vout)).spent,
           bondMinimum: bondCoinMinimum(params),
           reservations: redisBondReservations(parts.redis, config.redis.keyPrefix),
           settled: (epoch) => ledger.has(epoch),

@@ -27,6 +27,8 @@ describe('vigil devnet options (the narrowing game)', () => {
     expect(() => gameBehaviour('stall-at:')).toThrow(/stall-at:<move>/);
     expect(gameBehaviour('pin-at:answer2')).toEqual({ stallAt: 'answer2', pin: true });
     expect(() => gameBehaviour('pin-at:')).toThrow(/pin-at:<move>/);
+    expect(gameBehaviour('lying-backend-hide-spends')).toEqual({ lyingBackend: 'hide-spends' });
+    expect(gameBehaviour('lying-backend-garbage')).toEqual({ lyingBackend: 'garbage' });
     expect(() => gameBehaviour('fee-squeeze')).toThrow(UsageError);
     expect(() => gameBehaviour('silent-at:')).toThrow(/silent-at:<move>/);
   });
@@ -41,6 +43,12 @@ describe('vigil devnet options (the narrowing game)', () => {
         noRedis,
       ),
     ).rejects.toThrow(/stall-at:answer2 needs the in-process simnet/);
+    await expect(
+      runGameCommand(
+        { ...base, operator: 'lying-backend-garbage', bitcoinRpc: 'http://u:p@127.0.0.1:18443' },
+        noRedis,
+      ),
+    ).rejects.toThrow(/lying-backend-garbage needs the in-process simnet/);
     await expect(runGameCommand({ ...base, exportBundles: '/tmp/x' }, noRedis)).rejects.toThrow(
       /a game run has none/,
     );

@@ -211,6 +211,36 @@ describe('vigil devnet --game: a lying operator that keeps its move unconfirmed 
   });
 });
 
+describe('vigil devnet --game: Vigil reads Bitcoin through a hostile Esplora front', () => {
+  // The game's transactions have fixed txids, so Vigil reads them by txid: a front that hides every spend
+  // of an output other than vout 0 blinds nothing, and one that answers garbage every third request costs
+  // only retries. Each false claim still ends slashed; had one not, an alert would have to say why.
+  it.each(['hide-spends', 'garbage'] as const)(
+    '%s: every false claim is still slashed',
+    async (lyingBackend) => {
+      const { summary, why } = await run('vote-counted-twice', { lyingBackend });
+      expect(summary.problems, why).toEqual([]);
+      expect(why).toMatch(
+        new RegExp(`Vigil reads Bitcoin through a hostile Esplora front \\(${lyingBackend}\\)`),
+      );
+      expect(frauds(summary).length, why).toBeGreaterThan(0);
+      for (const c of frauds(summary)) {
+        expect(c.game?.outcome, why).toBe('operator-slashed');
+        expect(c.game?.endedBy, why).toBe('slash:reveal');
+        expect(c.end, why).toBe('slashed');
+      }
+      for (const c of summary.claims.filter((x) => !x.fraud)) expect(c.game, why).toBeUndefined();
+      console.info(
+        `lying backend ${lyingBackend}: alerts ${summary.alerts.map((a) => a.name).join(', ') || 'none'}; ${frauds(
+          summary,
+        )
+          .map((c) => `epoch ${c.epoch} ended by ${c.game?.endedBy}`)
+          .join('; ')}`,
+      );
+    },
+  );
+});
+
 describe('vigil devnet --game: a lying operator that signs two values under one key loses D there', () => {
   const fault = 'vote-counted-twice';
   // The moves at depth when each ends: the slash comes at that move, not at the reveal the game would reach.

@@ -11,6 +11,7 @@ import { Registry } from 'prom-client';
 import type { Abi, Address, PublicClient } from 'viem';
 import { expect } from 'vitest';
 import { EsploraBackend } from '../../src/bitcoin/backends/esplora.ts';
+import { verifiedOutspend } from '../../src/bitcoin/backends/verified-outspend.ts';
 import { addressForScript } from '../../src/bitcoin/codec/address.ts';
 import type { Simnet } from '../../src/bitcoin/simnet/start.ts';
 import { taprootOutput } from '../../src/bitcoin/taproot/output.ts';
@@ -322,6 +323,7 @@ export async function watcherOn(
       instance: REGISTRY_CLAIM_INSTANCE,
     }),
     bondCoins: async () => (await backend.getUtxos(bondAddress)).filter((u) => u.confirmed),
+    bondCoinSpent: async (c) => (await verifiedOutspend(backend, c.txid, c.vout)).spent,
     bondMinimum: bondCoinMinimum(params),
     reservations: redisBondReservations(redis, prefix),
     settled: (epoch) => ledger.has(epoch),

@@ -207,7 +207,6 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
     const fx = makeClaimFixture({ shape, challengers: 1 });
     const posterOf = (id: typeof identity, coins: BondCoin[], extra: Partial<BundlePosterOptions> = {}) =>
       createBundlePoster({
-        ...extra,
         read: (_what, fn) => fn(pub),
         ...l2Sender({ url: on.anvil.rpcUrl, secret: VIGIL_L2_KEY, registry, timeoutMs: 5_000 }),
         address: registry,
@@ -215,7 +214,9 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
         shape,
         claimOf: (epoch) => ({ network: 'regtest', operator: fx.spec.operator, epoch, instance: 0 }),
         bondCoins: async () => coins,
+        bondCoinSpent: async () => false,
         bondMinimum: bondCoinMinimum(claimParameters('regtest')),
+        ...extra,
       });
     await expect(posterOf(other, []).ensureRegistered()).rejects.toThrow(
       /is registered to 0x90f79bf6eb2c4f870365e785982e1f101e93b906, not to its L2 account/,
@@ -261,6 +262,36 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
       ]),
     ).toMatchObject([{ epoch, outcome: 'no-bond-coin' }]);
     expect(holds.size).toBe(1);
+    // A coin a bundle named is let go once the chain shows it spent, never because the backend listed no
+    // coins (a lie, a glitch, an index behind): the next claim would then name it too (§24.11 item 32).
+    const named: BondCoin = { txid: 'f0'.repeat(32), vout: 2, value: 5_000_000n };
+    const names = new Map([[`${named.txid}:${named.vout}`, 2n]]);
+    const naming: BundlePosterOptions['reservations'] = {
+      all: async () => new Map(names),
+      reserve: async (c, e) => {
+        names.set(c, e);
+      },
+      release: async (c) => {
+        names.delete(c);
+      },
+    };
+    const asked: string[] = [];
+    const spentIs = (answer: boolean) => async (c: { txid: string; vout: number }) => {
+      asked.push(`${c.txid}:${c.vout}`);
+      return answer;
+    };
+    const emptyAnswer = { reservations: naming, settled: async () => false };
+    expect(
+      await posterOf(identity, [], { ...emptyAnswer, bondCoinSpent: spentIs(false) }).post([await read()]),
+    ).toMatchObject([{ epoch, outcome: 'no-bond-coin' }]);
+    expect([...names.keys()]).toEqual([`${named.txid}:2`]);
+    expect(asked).toEqual([`${named.txid}:2`]);
+    // Listed: not asked about at all. Spent on chain: free again.
+    await posterOf(identity, [named], { ...emptyAnswer, bondCoinSpent: spentIs(true) }).post([await read()]);
+    expect(names.size).toBe(1);
+    expect(asked.length).toBe(1);
+    await posterOf(identity, [], { ...emptyAnswer, bondCoinSpent: spentIs(true) }).post([await read()]);
+    expect(names.size).toBe(0);
     // Past the bundle window: nothing is posted, and it says why.
     await pub.request({ method: 'anvil_mine' as never, params: ['0x40'] as never });
     expect(

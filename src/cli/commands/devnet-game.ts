@@ -24,7 +24,7 @@ export type GameCommandOptions = {
 /**
  * The operator's strategy in a game run: assert (answer every round), never-assert, late (every move in
  * the last block before its opponent's timeout), silent-at:<move>, equivocate-at:<move>, stall-at:<move>,
- * pin-at:<move>, fee-spike.
+ * pin-at:<move>, fee-spike, lying-backend-hide-spends, lying-backend-garbage.
  */
 export function gameBehaviour(name: string): {
   neverAssert?: boolean;
@@ -34,11 +34,14 @@ export function gameBehaviour(name: string): {
   late?: boolean;
   stallAt?: string;
   pin?: boolean;
+  lyingBackend?: 'hide-spends' | 'garbage';
 } {
   if (name === 'assert') return {};
   if (name === 'never-assert') return { neverAssert: true };
   if (name === 'late') return { late: true };
   if (name === 'fee-spike') return { feeSpike: true };
+  if (name === 'lying-backend-hide-spends') return { lyingBackend: 'hide-spends' };
+  if (name === 'lying-backend-garbage') return { lyingBackend: 'garbage' };
   const silent = /^silent-at:([a-z0-9′/]+)$/.exec(name);
   if (silent?.[1] !== undefined) return { silentAt: silent[1] };
   const twice = /^equivocate-at:([a-z0-9′/]+)$/.exec(name);
@@ -48,7 +51,7 @@ export function gameBehaviour(name: string): {
   const pin = /^pin-at:([a-z0-9′/]+)$/.exec(name);
   if (pin?.[1] !== undefined) return { stallAt: pin[1], pin: true };
   throw new UsageError(
-    `--operator ${name} is not a game strategy: assert, never-assert, late, fee-spike, silent-at:<move>, equivocate-at:<move>, stall-at:<move> or pin-at:<move> (assert, answer2, …, reveal); the attacks on Part II's transactions run with --part2`,
+    `--operator ${name} is not a game strategy: assert, never-assert, late, fee-spike, lying-backend-hide-spends, lying-backend-garbage, silent-at:<move>, equivocate-at:<move>, stall-at:<move> or pin-at:<move> (assert, answer2, …, reveal); the attacks on Part II's transactions run with --part2`,
   );
 }
 
@@ -60,6 +63,10 @@ export async function runGameCommand(
   if (opts.bitcoinRpc !== undefined && (behaviour.feeSpike || behaviour.stallAt !== undefined))
     throw new UsageError(
       `--operator ${opts.operator} needs the in-process simnet: it sets the fee estimate, which a Core node makes from its own history`,
+    );
+  if (opts.bitcoinRpc !== undefined && behaviour.lyingBackend !== undefined)
+    throw new UsageError(
+      `--operator ${opts.operator} needs the in-process simnet: Vigil reads Bitcoin through a hostile front of the simnet's Esplora`,
     );
   if (opts.exportBundles !== undefined)
     throw new UsageError(
