@@ -92,7 +92,16 @@ export type GameOperatorBehaviour = {
    * with garbage. Vigil may be blinded, never silently: each false claim ends slashed or an alert says why.
    */
   readonly lyingBackend?: 'hide-spends' | 'garbage';
+  /**
+   * What the operator does with a false claim's document after committing its hash on the L2: never
+   * publishes it (`withheld`), publishes half of it (`malformed`), or publishes it only
+   * `LATE_DOCUMENT_BLOCKS` after the kick-off confirmed (`late`). True claims are published as they should.
+   */
+  readonly document?: 'withheld' | 'malformed' | 'late';
 };
+
+/** Blocks after a false claim's kick-off confirmed that `document: 'late'` publishes it: T_c is 6 on regtest. */
+export const LATE_DOCUMENT_BLOCKS = 3;
 
 /** How a claim ended for the operator on Bitcoin, once it has. */
 export type GameClaimEnd = 'taken' | 'paid-out' | 'slashed' | 'timed-out';
@@ -110,6 +119,8 @@ export type OperatorGameClaim = {
   end: GameClaimEnd | undefined;
   /** The kick-off's published signatures, read off the chain once it confirmed. */
   kickoffSigs: PublishedSignatures['kickoff'] | undefined;
+  /** A document held back (`document: 'late'`): where it goes and its text, until it is published. */
+  unpublished?: { readonly path: string; readonly text: string };
 };
 
 export type GameOperatorOptions = {
@@ -128,6 +139,8 @@ export type GameOperatorOptions = {
   readonly committee: readonly Uint8Array[];
   /** How long to wait for the listed challengers' bundles (default 60 s). */
   readonly bundleTimeoutMs?: number;
+  /** What it does with a false claim's document (default: publishes it). */
+  readonly document?: GameOperatorBehaviour['document'];
 };
 
 /** The operator's wallet: a key-path P2TR output of its key. */
@@ -194,8 +207,10 @@ export async function claimEpoch(
   const document = claimGraphToDocument(graph, { claim: sigs, games: gameSigs });
   await send(o, 'commitClaimGraph', [e.epoch, `0x${bytesToHex(claimDocumentHash(document))}`]);
   const path = join(o.graphDir, claimFileName(e.epoch));
-  await writeFile(`${path}.tmp`, JSON.stringify(document));
-  await rename(`${path}.tmp`, path);
+  const text = JSON.stringify(document);
+  const attack = game.fraud ? o.document : undefined;
+  if (attack === undefined) await publishDocument(path, text);
+  else if (attack === 'malformed') await publishDocument(path, text.slice(0, Math.floor(text.length / 2)));
   const kickoff = completeKickoff(
     graph,
     o.secrets.operator,
@@ -218,9 +233,16 @@ export async function claimEpoch(
       kickoffTxid: txidHex(kickoff),
       end: undefined,
       kickoffSigs: undefined,
+      ...(attack === 'late' ? { unpublished: { path, text } } : {}),
     },
     purse: funding.change,
   };
+}
+
+/** Writes a claim document where the watcher reads it, whole or not at all (a rename). */
+export async function publishDocument(path: string, text: string): Promise<void> {
+  await writeFile(`${path}.tmp`, text);
+  await rename(`${path}.tmp`, path);
 }
 
 /** A challenger slot's shape before the bundles come: only the count matters to the claim output. */

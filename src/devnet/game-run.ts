@@ -49,9 +49,11 @@ import {
   type GameClaimEnd,
   type GameOperatorBehaviour,
   type GameOperatorOptions,
+  LATE_DOCUMENT_BLOCKS,
   type OperatorGameClaim,
   operatorAddress,
   operatorWallet,
+  publishDocument,
 } from './game-operator.ts';
 import { type PlayContext, reactToClaim } from './game-operator-play.ts';
 import { type MempoolMove, STALL_FLOOR_SAT_VB, stallPad } from './game-stall.ts';
@@ -255,6 +257,7 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
       secrets,
       operator: operatorKey.operator,
       committee: operatorKey.committee,
+      ...(behaviour.document === undefined ? {} : { document: behaviour.document }),
     };
     const games = new GameStore(o.redis, prefix);
     const claims: OperatorGameClaim[] = [];
@@ -320,6 +323,16 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
     while (blocks < maxBlocks && !o.signal?.aborted) {
       const tip = await probe.tip();
       for (const c of claims) for (const line of await reactToClaim(play, c, tip)) say(`  operator: ${line}`);
+      for (const c of claims) {
+        if (c.unpublished === undefined) continue;
+        const k = (await bitcoin.backend.getTransaction(c.kickoffTxid))?.status;
+        if (k?.confirmed !== true || tip < k.blockHeight + LATE_DOCUMENT_BLOCKS) continue;
+        await publishDocument(c.unpublished.path, c.unpublished.text);
+        c.unpublished = undefined;
+        say(
+          `  operator: epoch ${c.epoch}: publishes its document at last, ${tip - k.blockHeight} blocks after the kick-off`,
+        );
+      }
       const next = pending.shift();
       if (next !== undefined) {
         const made = await claimEpoch(operator, coin, next);
@@ -328,6 +341,10 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
         say(
           `operator: claims epoch ${next.epoch} (${made.claim.game.fraud ? 'a false root' : 'the true root'}), kick-off ${made.claim.kickoffTxid}`,
         );
+        if (made.claim.game.fraud && behaviour.document !== undefined)
+          say(
+            `  operator: epoch ${next.epoch}: ${DOCUMENT_ATTACK[behaviour.document]} (its hash is committed on the L2)`,
+          );
       }
       if (behaviour.feeSpike) {
         const spike = await challengeHeld(bitcoin.backend, claims, tip);
@@ -401,6 +418,13 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
     await stops.stopAll();
   }
 }
+
+/** What `document` does with a false claim's document, for the story. */
+const DOCUMENT_ATTACK = {
+  withheld: 'does not publish its document',
+  malformed: 'publishes half of its document',
+  late: `holds its document back until ${LATE_DOCUMENT_BLOCKS} blocks after the kick-off`,
+} as const;
 
 /** Blocks the market holds above a pinned move before fees fall (within the payout's margin of one t). */
 const PIN_HOLD_BLOCKS = 4;
@@ -496,6 +520,8 @@ function summarise(
   const explained =
     behaviour.lyingBackend !== undefined && alerts.raised.some((a) => a.name !== 'VigilFraudDetected');
   const slashed = (c: OperatorGameClaim) => c.end === 'slashed' || c.end === 'timed-out';
+  // A false claim whose document was never published whole: the claim stands (the operator takes it).
+  const unplayable = behaviour.document === 'withheld' || behaviour.document === 'malformed';
   const shape = claimParameters(DEVNET_NETWORK).shape;
   const out: GameClaimSummary[] = claims.map((c) => {
     const rec = records.find((r) => r.epoch === c.epoch);
@@ -527,12 +553,20 @@ function summarise(
       const at = pure.step === undefined ? undefined : c.game.stepAt(pure.step);
       if (pure.step !== undefined && at !== undefined)
         s.narrowed = { step: pure.step, at: at.at, end: pure.at };
-      if (explained && !slashed(c)) {
+      if (unplayable) {
+        // No document Vigil can import: nobody can challenge, and Vigil must say so at once.
+        if (rec !== undefined)
+          problems.push(`epoch ${c.epoch}: Vigil opened game ${rec.id} without a document`);
+        if (!alerts.raised.some((a) => a.name === 'VigilFalseClaimUnchallengeable'))
+          problems.push(
+            `epoch ${c.epoch}: a false claim nobody can challenge, and no VigilFalseClaimUnchallengeable`,
+          );
+      } else if (explained && !slashed(c)) {
         // Blinded, and said so: the operator's end is the chain's, Vigil's record may stay open.
       } else if (rec === undefined) problems.push(`epoch ${c.epoch}: a false claim and Vigil opened no game`);
       else if (rec.outcome !== 'operator-slashed')
         problems.push(`epoch ${c.epoch}: Vigil's game ended ${rec.state} (${rec.outcome ?? 'no outcome'})`);
-      if (!slashed(c) && !explained)
+      if (!slashed(c) && !explained && !unplayable)
         problems.push(`epoch ${c.epoch}: the false claim ended ${c.end ?? 'open'} for the operator`);
       if (
         behaviour.stallAt !== undefined &&

@@ -29,6 +29,9 @@ describe('vigil devnet options (the narrowing game)', () => {
     expect(() => gameBehaviour('pin-at:')).toThrow(/pin-at:<move>/);
     expect(gameBehaviour('lying-backend-hide-spends')).toEqual({ lyingBackend: 'hide-spends' });
     expect(gameBehaviour('lying-backend-garbage')).toEqual({ lyingBackend: 'garbage' });
+    expect(gameBehaviour('document-withheld')).toEqual({ document: 'withheld' });
+    expect(gameBehaviour('document-malformed')).toEqual({ document: 'malformed' });
+    expect(gameBehaviour('document-late')).toEqual({ document: 'late' });
     expect(() => gameBehaviour('fee-squeeze')).toThrow(UsageError);
     expect(() => gameBehaviour('silent-at:')).toThrow(/silent-at:<move>/);
   });

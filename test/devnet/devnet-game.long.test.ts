@@ -241,6 +241,40 @@ describe('vigil devnet --game: Vigil reads Bitcoin through a hostile Esplora fro
   );
 });
 
+describe('vigil devnet --game: a lying operator that commits a claim document on the L2 and withholds it', () => {
+  // Nobody can challenge a claim whose presigned transactions nobody has: the claim stands, and Vigil
+  // says so at the kick-off (protocol §24.11 item 44).
+  it.each(['withheld', 'malformed'] as const)(
+    '%s: no game, and VigilFalseClaimUnchallengeable at the kick-off',
+    async (document) => {
+      const { summary, why } = await run('vote-counted-twice', { document });
+      expect(summary.problems, why).toEqual([]);
+      expect(frauds(summary).length, why).toBeGreaterThan(0);
+      for (const c of frauds(summary)) {
+        expect(c.game, why).toBeUndefined();
+        expect(c.end, why).toBe('taken');
+      }
+      expect(
+        summary.alerts.map((a) => a.name),
+        why,
+      ).toContain('VigilFalseClaimUnchallengeable');
+      if (document === 'malformed') expect(why).toMatch(/MALFORMED at document/);
+    },
+  );
+
+  it('late: published 3 blocks after the kick-off, inside T_c: Vigil imports it, challenges in time and slashes', async () => {
+    const { summary, why } = await run('vote-counted-twice', { document: 'late' });
+    expect(summary.problems, why).toEqual([]);
+    expect(why).toMatch(/publishes its document at last, 3 blocks after the kick-off/);
+    expect(frauds(summary).length, why).toBeGreaterThan(0);
+    for (const c of frauds(summary)) {
+      expect(c.game?.outcome, why).toBe('operator-slashed');
+      expect(c.game?.endedBy, why).toBe('slash:reveal');
+      expect(c.end, why).toBe('slashed');
+    }
+  });
+});
+
 describe('vigil devnet --game: a lying operator that signs two values under one key loses D there', () => {
   const fault = 'vote-counted-twice';
   // The moves at depth when each ends: the slash comes at that move, not at the reveal the game would reach.
