@@ -52,6 +52,17 @@ async function run(
 
 const frauds = (s: GameRunSummary) => s.claims.filter((c) => c.fraud);
 
+/** Every false claim of the run ended with the operator slashed, by `endedBy`. */
+function expectEverySlashedBy(summary: GameRunSummary, why: string, endedBy: string): void {
+  expect(summary.problems, why).toEqual([]);
+  expect(frauds(summary).length, why).toBeGreaterThan(0);
+  for (const c of frauds(summary)) {
+    expect(c.game?.outcome, why).toBe('operator-slashed');
+    expect(c.game?.endedBy, why).toBe(endedBy);
+    expect(c.end, why).toBe('slashed');
+  }
+}
+
 describe('vigil devnet --game: every catalogue fault is narrowed to its rule and slashed', () => {
   it.each(PROGRAM_FAULTS)('%s', async (fault) => {
     const { summary, why } = await run(fault);
@@ -219,16 +230,10 @@ describe('vigil devnet --game: Vigil reads Bitcoin through a hostile Esplora fro
     '%s: every false claim is still slashed',
     async (lyingBackend) => {
       const { summary, why } = await run('vote-counted-twice', { lyingBackend });
-      expect(summary.problems, why).toEqual([]);
+      expectEverySlashedBy(summary, why, 'slash:reveal');
       expect(why).toMatch(
         new RegExp(`Vigil reads Bitcoin through a hostile Esplora front \\(${lyingBackend}\\)`),
       );
-      expect(frauds(summary).length, why).toBeGreaterThan(0);
-      for (const c of frauds(summary)) {
-        expect(c.game?.outcome, why).toBe('operator-slashed');
-        expect(c.game?.endedBy, why).toBe('slash:reveal');
-        expect(c.end, why).toBe('slashed');
-      }
       for (const c of summary.claims.filter((x) => !x.fraud)) expect(c.game, why).toBeUndefined();
       console.info(
         `lying backend ${lyingBackend}: alerts ${summary.alerts.map((a) => a.name).join(', ') || 'none'}; ${frauds(
@@ -264,14 +269,8 @@ describe('vigil devnet --game: a lying operator that commits a claim document on
 
   it('late: published 3 blocks after the kick-off, inside T_c: Vigil imports it, challenges in time and slashes', async () => {
     const { summary, why } = await run('vote-counted-twice', { document: 'late' });
-    expect(summary.problems, why).toEqual([]);
+    expectEverySlashedBy(summary, why, 'slash:reveal');
     expect(why).toMatch(/publishes its document at last, 3 blocks after the kick-off/);
-    expect(frauds(summary).length, why).toBeGreaterThan(0);
-    for (const c of frauds(summary)) {
-      expect(c.game?.outcome, why).toBe('operator-slashed');
-      expect(c.game?.endedBy, why).toBe('slash:reveal');
-      expect(c.end, why).toBe('slashed');
-    }
   });
 });
 
