@@ -309,6 +309,7 @@ function clearGauges(ctx: GameJobContext, id: string): void {
   ctx.metrics?.gamePosition.remove({ dispute: id });
   ctx.metrics?.gameMoveBlocks.remove({ dispute: id });
   for (const owes of ['vigil', 'operator']) ctx.metrics?.gameDeadlineBlocks.remove({ dispute: id, owes });
+  for (const tx of LADDER_ROLES) ctx.metrics?.gameOutbid.remove({ dispute: id, tx });
 }
 
 function describeSend(what: string, r: GameSendResult): string {
@@ -512,10 +513,20 @@ async function sendLadder(
   for (;;) {
     const rung = ladder[i] as Rung;
     const r = await sendGameTx(ctx, rec, rung.id, role, () => builtOf(rung));
-    if (r.kind !== 'refused' || r.outcome.kind !== 'fee-too-low' || i + 1 >= ladder.length) return r;
+    const outbid = r.kind === 'refused' && r.outcome.kind === 'fee-too-low';
+    if (!outbid || i + 1 >= ladder.length) {
+      // The top rung refused for its fee: what it conflicts with pays more in all (a pinned move), and
+      // no rung is left to climb; only falling fees, or a miner paid out of band, get it mined.
+      if (outbid) ctx.metrics?.gameOutbid.set({ dispute: rec.id, tx: role }, 1);
+      else ctx.metrics?.gameOutbid.remove({ dispute: rec.id, tx: role });
+      return r;
+    }
     i++;
   }
 }
+
+/** The roles of the ladders `vigil_game_outbid` reports on. */
+const LADDER_ROLES: readonly GameTxRole[] = ['game-slash', 'game-timeout', 'game-assert-timeout'];
 
 async function awaitAssert(
   ctx: GameJobContext,
@@ -763,6 +774,10 @@ async function play(
           extras: { second: proof.equivocation.other },
         };
   const facts = await noteProgress(ctx, rec, game, progress, turn, tip);
+  // A ladder this turn does not send is outbid no longer (the pinned move confirmed, the turn moved on).
+  const sending =
+    turn.kind === 'disprove' ? 'game-slash' : turn.kind === 'silent' ? 'game-timeout' : undefined;
+  for (const tx of LADDER_ROLES) if (tx !== sending) ctx.metrics?.gameOutbid.remove({ dispute: rec.id, tx });
   const onChainSigs =
     proof === undefined
       ? progress.published.operator

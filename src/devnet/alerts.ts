@@ -174,6 +174,13 @@ const RULES: Record<string, Rule> = {
         summary: `game ${String(x.labels.dispute)}: ${x.value} blocks before the operator can time out Vigil's move`,
       }));
   },
+  VigilGameTxOutbid: (now) =>
+    (now.get('vigil_game_outbid') ?? [])
+      .filter((x) => x.value === 1)
+      .map((x) => ({
+        labels: { dispute: String(x.labels.dispute), tx: String(x.labels.tx) },
+        summary: `game ${String(x.labels.dispute)}: Vigil's ${String(x.labels.tx)} at the top of its fee ladder is outbid`,
+      })),
   VigilDisputeRecordMissing: (now) =>
     (now.get('vigil_dispute_record_missing') ?? [])
       .filter((x) => x.value === 1)

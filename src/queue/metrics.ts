@@ -25,6 +25,7 @@ export type WatcherMetrics = {
   gamePosition: Gauge<'dispute'>;
   gameDeadlineBlocks: Gauge<'dispute' | 'owes'>;
   gameMoveBlocks: Gauge<'dispute'>;
+  gameOutbid: Gauge<'dispute' | 'tx'>;
   falseClaimsUnchallengeable: Counter<never>;
   bundlesNotPosted: Counter<'reason'>;
 };
@@ -169,6 +170,14 @@ export function watcherMetrics(registry: Registry): WatcherMetrics {
         name: 'vigil_game_move_blocks',
         help: "t, the blocks each side of a game has for its move (the graph's): VigilGameDeadlineNear fires at t / 3 left",
         labelNames: ['dispute'],
+        registers: r,
+      }),
+    gameOutbid:
+      existing(registry, 'vigil_game_outbid') ??
+      new Gauge({
+        name: 'vigil_game_outbid',
+        help: "1 while Vigil's game transaction (tx: game-slash, game-timeout, game-assert-timeout) at the top of its presigned fee ladder is refused for its fee: a conflicting transaction pays more in all (a move pinned behind a large child). It waits for fees to fall",
+        labelNames: ['dispute', 'tx'],
         registers: r,
       }),
     falseClaimsUnchallengeable:

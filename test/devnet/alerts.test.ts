@@ -7,7 +7,12 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { shippedAlertNames, watchAlerts } from '../../src/devnet/alerts.ts';
 
-const GAME_RULES = ['VigilFalseClaimUnchallengeable', 'VigilBundleNotPosted', 'VigilGameDeadlineNear'];
+const GAME_RULES = [
+  'VigilFalseClaimUnchallengeable',
+  'VigilBundleNotPosted',
+  'VigilGameDeadlineNear',
+  'VigilGameTxOutbid',
+];
 
 function gameMetrics() {
   const registry = new Registry();
@@ -34,6 +39,12 @@ function gameMetrics() {
       name: 'vigil_game_move_blocks',
       help: 'h',
       labelNames: ['dispute'],
+      registers: [registry],
+    }),
+    outbid: new Gauge({
+      name: 'vigil_game_outbid',
+      help: 'h',
+      labelNames: ['dispute', 'tx'],
       registers: [registry],
     }),
   };
@@ -75,6 +86,18 @@ describe('the devnet’s mirrors of the game’s alert rules', () => {
     await watch.sample(2);
     expect(watch.raised().map((a) => [a.name, a.labels])).toEqual([
       ['VigilGameDeadlineNear', { dispute: 'g1' }],
+    ]);
+  });
+
+  it('fire while Vigil’s top rung is outbid, once per game and transaction', async () => {
+    const m = gameMetrics();
+    const watch = watchAlerts(m.registry, GAME_RULES);
+    m.outbid.set({ dispute: 'g1', tx: 'game-timeout' }, 1);
+    await watch.sample(1);
+    m.outbid.remove({ dispute: 'g1', tx: 'game-timeout' });
+    await watch.sample(2);
+    expect(watch.raised().map((a) => [a.name, a.labels, a.atBlock])).toEqual([
+      ['VigilGameTxOutbid', { dispute: 'g1', tx: 'game-timeout' }, 1],
     ]);
   });
 });

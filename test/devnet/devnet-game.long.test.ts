@@ -210,6 +210,11 @@ describe('vigil devnet --game: a lying operator that keeps its move unconfirmed 
       expect(c.game?.outcome, why).toBe('operator-slashed');
       expect(c.game?.endedBy, why).toBe('slash:reveal');
       expect(c.end, why).toBe('slashed');
+      // Vigil said so while it lasted: its top rung outbid.
+      expect(
+        summary.alerts.some((x) => x.name === 'VigilGameTxOutbid' && x.labels.dispute === c.game?.id),
+        why,
+      ).toBe(true);
     }
     console.info(
       `pin at answer2: the package paid ${pinned?.[1]} sats; ${frauds(summary)

@@ -94,6 +94,11 @@ describe('vigil devnet --game', () => {
         why,
       ).toEqual(['timeout:choice1@64', 'timeout:choice1@1024']);
       expect(c.game?.endedBy, why).toBe('timeout:choice1@1024');
+      // The top rung replaced the stalled move: nothing was outbid.
+      expect(
+        summary.alerts.map((x) => x.name),
+        why,
+      ).not.toContain('VigilGameTxOutbid');
       expect(c.game?.outcome, why).toBe('operator-slashed');
       expect(c.end, why).toBe('slashed');
     }
