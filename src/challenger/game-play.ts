@@ -811,6 +811,7 @@ async function play(
     case 'disprove': {
       if (progress.stakeSpent !== undefined) {
         // D is gone (another game's slash, or the payout): the presigned slash cannot confirm; w takes its pot alone.
+        ctx.metrics?.gameOutbid.remove({ dispute: rec.id, tx: 'game-slash' });
         const sent = await sweepPot(ctx, rec, game, turn.site, 'game-slash', (fee) =>
           leafSpendTx(game, turn.site, turn.leaf, published, m.keys.secret, payTo, fee, turn.extras),
         );
@@ -851,6 +852,7 @@ async function play(
         return `waiting for the operator's ${turn.at} (its timeout matures at ${facts.dueBy})`;
       if (progress.stakeSpent !== undefined) {
         // D is gone: the presigned timeout slash cannot confirm; w takes the pot through its timeout leaf.
+        ctx.metrics?.gameOutbid.remove({ dispute: rec.id, tx: 'game-timeout' });
         const sent = await sweepPot(ctx, rec, game, site, 'game-timeout', (fee) =>
           leafSpendTx(game, site, 'timeout', published, m.keys.secret, payTo, fee),
         );

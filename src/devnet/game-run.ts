@@ -270,6 +270,8 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
     const stalledMoves = new Set<string>();
     /** Each stalled claim's epoch, and the tip its move was stalled at. */
     const stalledEpochs = new Map<bigint, number>();
+    /** Stalls that did not happen as the strategy means them (no coin, a pad refused): the run says so. */
+    const stallFailures: string[] = [];
     const purseSigner = operatorWallet(secrets, operatorKey.operator);
     const play: PlayContext = {
       backend: bitcoin.backend,
@@ -286,7 +288,10 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
           stalledMoves.add(txidHex(move));
           stalledEpochs.set(epoch, await probe.tip());
           const coin = padCoins.shift();
-          if (coin === undefined) return 'no coin left to stall it with';
+          if (coin === undefined) {
+            stallFailures.push(`epoch ${epoch}: no coin left to stall its move with`);
+            return 'no coin left to stall it with';
+          }
           const inPool = behaviour.pin ? await mempoolMove(bitcoin.backend, txidHex(move)) : undefined;
           const pad = stallPad(
             move,
@@ -297,7 +302,9 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
           try {
             await bitcoin.backend.broadcast(serializeTx(pad));
           } catch (err) {
-            return `its stall was refused: ${err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err)}`;
+            const why = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+            stallFailures.push(`epoch ${epoch}: the stall's child was refused (${why})`);
+            return `its stall was refused: ${why}`;
           }
           const padFee = await mempoolMove(bitcoin.backend, txidHex(pad));
           return inPool === undefined
@@ -413,6 +420,7 @@ export async function runDevnetGame(o: GameRunOptions): Promise<GameRunSummary> 
       { raised: alerts.raised(), notEvaluated: alerts.notEvaluated },
       blocks,
       finished,
+      stallFailures,
     );
   } finally {
     await stops.stopAll();
@@ -501,6 +509,17 @@ async function allEnded(claims: readonly OperatorGameClaim[], games: GameStore):
   return (await games.listAll()).records.every((r) => r.state === 'resolved');
 }
 
+/** Alerts that say a Vigil process cannot see or act, whatever the game. */
+const BLINDED = new Set([
+  'VigilBackendInconsistent',
+  'VigilPollStale',
+  'VigilUnavailableVerdicts',
+  'VigilTransactionRefused',
+  'VigilJobsFailingPermanently',
+]);
+/** Alerts about one game (labelled `dispute`) that say its next step is not getting done. */
+const GAME_ALERTS = new Set(['VigilGameDeadlineNear', 'VigilGameTxOutbid']);
+
 /** Whether a stalled game ended as it must: by the timeout the stalled move raced (the assert's own at T_a). */
 const endedByTimeout = (rec: GameRecord, stallAt: string): boolean =>
   stallAt === 'assert' ? rec.end?.by === 'assertTimeout' : rec.end?.by?.startsWith('timeout:') === true;
@@ -513,12 +532,20 @@ function summarise(
   alerts: { raised: RaisedAlert[]; notEvaluated: string[] },
   blocks: number,
   finished: boolean,
+  stallFailures: readonly string[],
 ): GameRunSummary {
-  const problems: string[] = [];
+  const problems: string[] = [...stallFailures];
   // A lying backend may blind Vigil, but never silently: a false claim not slashed needs an alert that
-  // says why (that fraud was found is no explanation).
-  const explained =
-    behaviour.lyingBackend !== undefined && alerts.raised.some((a) => a.name !== 'VigilFraudDetected');
+  // says Vigil cannot see or act, for its game or for the whole process (that fraud was found is no
+  // explanation, nor is an alert about another game).
+  const explainedFor = (game: string | undefined): boolean =>
+    behaviour.lyingBackend !== undefined &&
+    alerts.raised.some(
+      (a) =>
+        BLINDED.has(a.name) || (game !== undefined && GAME_ALERTS.has(a.name) && a.labels.dispute === game),
+    );
+  /** False claims not slashed whose blindness an alert explained: they keep the run from finishing. */
+  let excused = 0;
   const slashed = (c: OperatorGameClaim) => c.end === 'slashed' || c.end === 'timed-out';
   // A false claim whose document was never published whole: the claim stands (the operator takes it).
   const unplayable = behaviour.document === 'withheld' || behaviour.document === 'malformed';
@@ -561,12 +588,13 @@ function summarise(
           problems.push(
             `epoch ${c.epoch}: a false claim nobody can challenge, and no VigilFalseClaimUnchallengeable`,
           );
-      } else if (explained && !slashed(c)) {
+      } else if (!slashed(c) && explainedFor(rec?.id)) {
         // Blinded, and said so: the operator's end is the chain's, Vigil's record may stay open.
+        excused++;
       } else if (rec === undefined) problems.push(`epoch ${c.epoch}: a false claim and Vigil opened no game`);
       else if (rec.outcome !== 'operator-slashed')
         problems.push(`epoch ${c.epoch}: Vigil's game ended ${rec.state} (${rec.outcome ?? 'no outcome'})`);
-      if (!slashed(c) && !explained && !unplayable)
+      if (!slashed(c) && !explainedFor(rec?.id) && !unplayable)
         problems.push(`epoch ${c.epoch}: the false claim ended ${c.end ?? 'open'} for the operator`);
       if (
         behaviour.stallAt !== undefined &&
@@ -577,6 +605,22 @@ function summarise(
         problems.push(
           `epoch ${c.epoch}: the operator stalled its ${behaviour.stallAt} and Vigil's game ended by ${rec.end?.by ?? 'nothing'}, not the timeout it races`,
         );
+      // The stall must have held: the first rung Vigil wrote was refused (stall), or even its top one (pin).
+      if (
+        behaviour.stallAt !== undefined &&
+        !behaviour.pin &&
+        s.game !== undefined &&
+        s.game.timeouts.length < 2
+      )
+        problems.push(
+          `epoch ${c.epoch}: Vigil's first timeout rung replaced the stalled ${behaviour.stallAt}`,
+        );
+      if (
+        behaviour.pin &&
+        rec !== undefined &&
+        !alerts.raised.some((a) => a.name === 'VigilGameTxOutbid' && a.labels.dispute === rec.id)
+      )
+        problems.push(`epoch ${c.epoch}: the pin never outbid Vigil's top rung (no VigilGameTxOutbid)`);
       if (behaviour.feeSpike && rec !== undefined && s.game?.challengeChildren === 0)
         problems.push(`epoch ${c.epoch}: the fee spike held the challenge and Vigil never paid for it`);
     } else {
@@ -586,7 +630,7 @@ function summarise(
     }
     return s;
   });
-  if (!finished && !explained) problems.push(`not every claim and game ended in ${blocks} blocks`);
+  if (!finished && excused === 0) problems.push(`not every claim and game ended in ${blocks} blocks`);
   return {
     fault,
     behaviour,

@@ -21,7 +21,10 @@ import { anchorOf } from '../dispute/game/challenge-cpfp.ts';
 import { signKeyPathInput } from '../dispute/graph/challenge.ts';
 import type { WalletSigner } from './operator-coins.ts';
 
-/** The market while a move is stalled (sat/vB): above every presigned rate of the devnet's graphs. */
+/**
+ * The market while a move is stalled (sat/vB): above the presigned rate of the devnet's moves, takes and
+ * payouts (1 sat/vB), below the upper rungs of the slash and timeout ladders.
+ */
 export const STALL_FLOOR_SAT_VB = 5;
 
 /** The stall's child's outputs: about 43 vB each, so the child is about 43 kvB at 1 sat/vB. */

@@ -4,12 +4,13 @@
  * follower, Vigil's bundle poster (from anvil's dev account #2), the claim documents of the run's graph
  * directory, and the game jobs. Its wallet key is the devnet watcher's; so its challenger identity.
  */
+
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Address, PublicClient } from 'viem';
 import { identityStepCircuit } from '../../circuits/identity.ts';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
-import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
+import { spentByVerifiedTx } from '../bitcoin/backends/verified-outspend.ts';
 import { addressForScript } from '../bitcoin/codec/address.ts';
 import type { DevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
 import {
@@ -124,7 +125,7 @@ export function createGameWatcher(o: {
       instance: REGISTRY_CLAIM_INSTANCE,
     }),
     bondCoins: async () => (await backend.getUtxos(bondAddress)).filter((u) => u.confirmed),
-    bondCoinSpent: async (c) => (await verifiedOutspend(backend, c.txid, c.vout)).spent,
+    bondCoinSpent: (c) => spentByVerifiedTx(backend, c.txid, c.vout),
     bondMinimum: bondCoinMinimum(params),
     reservations: redisBondReservations(o.redis, o.prefix),
     settled: (epoch) => ledger.has(epoch),

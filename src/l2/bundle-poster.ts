@@ -68,9 +68,10 @@ export type BundlePosterOptions = {
   /** Vigil's confirmed coins at its bond address. */
   readonly bondCoins: () => Promise<readonly BondCoin[]>;
   /**
-   * Whether the chain shows this coin spent (a verified spender, verified-outspend.ts). A reserved coin
-   * missing from `bondCoins` is let go only then: a backend that answers an empty list (a lie, a glitch, an
-   * index behind) must not free a coin a bundle just named, or the next claim would name it too.
+   * Whether the chain shows this coin spent by a transaction the backend produced and that spends it
+   * (`spentByVerifiedTx`). A reserved coin missing from `bondCoins` is let go only then: a backend that
+   * answers an empty list (a lie, a glitch, an index behind) must not free a coin a bundle just named, or
+   * the next claim would name it too. A check that throws keeps the reservation.
    */
   readonly bondCoinSpent: (coin: { readonly txid: string; readonly vout: number }) => Promise<boolean>;
   /** The least a bond coin must hold (claim-parameters.ts `bondCoinMinimum`). */
@@ -200,6 +201,23 @@ export function createBundlePoster(o: BundlePosterOptions): BundlePoster {
     return 'registered';
   }
 
+  /**
+   * Whether a reserved coin missing from the list is spent by the chain's word (a verified spender). A
+   * check that fails keeps the reservation and is logged: one coin the backend cannot answer for must not
+   * stop the bundles of every claim.
+   */
+  async function spentOnChain(coin: string): Promise<boolean> {
+    try {
+      return await o.bondCoinSpent(outpointOf(coin));
+    } catch (err) {
+      o.logger?.warn(
+        { coin, err: err instanceof Error ? err.message : String(err) },
+        'a reserved bond coin is missing from the backend’s list and its spender cannot be checked: it stays reserved',
+      );
+      return false;
+    }
+  }
+
   async function post(claims: readonly ClaimRegistration[]): Promise<PostOutcome[]> {
     const out: PostOutcome[] = [];
     const followed = new Set(claims.map((c) => c.epoch));
@@ -217,10 +235,7 @@ export function createBundlePoster(o: BundlePosterOptions): BundlePoster {
     const reserved = await reservations.all();
     const present = new Set(utxos.map(outpointKey));
     for (const [coin, epoch] of reserved) {
-      if (
-        (!present.has(coin) && (await o.bondCoinSpent(outpointOf(coin)))) ||
-        (await o.settled?.(epoch)) === true
-      ) {
+      if ((!present.has(coin) && (await spentOnChain(coin))) || (await o.settled?.(epoch)) === true) {
         await reservations.release(coin);
         reserved.delete(coin);
       }

@@ -3,6 +3,7 @@
  * from the named secrets), the BullMQ connection from the Redis URL, the wallet key when the mode
  * spends or builds, and the epoch source (L2 ingestion + the operator's graphs) when it is configured.
  */
+
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -11,7 +12,7 @@ import { stepCircuitById } from '../../circuits/index.ts';
 import { CoreRpcBackend } from '../bitcoin/backends/core-rpc.ts';
 import { EsploraBackend } from '../bitcoin/backends/esplora.ts';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
-import { verifiedOutspend } from '../bitcoin/backends/verified-outspend.ts';
+import { spentByVerifiedTx } from '../bitcoin/backends/verified-outspend.ts';
 import { addressForScript } from '../bitcoin/codec/address.ts';
 import { loadWalletKey, type WalletKey } from '../bitcoin/wallet/keys.ts';
 import type { VigilConfig } from '../config/schema.ts';
@@ -246,7 +247,7 @@ export function claimWatchFromConfig(
             );
             return utxos.filter((u) => u.confirmed);
           },
-          bondCoinSpent: async (c) => (await verifiedOutspend(parts.backend, c.txid, c.vout)).spent,
+          bondCoinSpent: (c) => spentByVerifiedTx(parts.backend, c.txid, c.vout),
           bondMinimum: bondCoinMinimum(params),
           reservations: redisBondReservations(parts.redis, config.redis.keyPrefix),
           settled: (epoch) => ledger.has(epoch),

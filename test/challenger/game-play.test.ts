@@ -14,6 +14,7 @@ import { txidHex, txid as txidOf, txVsize, wtxidHex } from '../../src/bitcoin/tx
 import type { Tx } from '../../src/bitcoin/tx/types.ts';
 import { processGame } from '../../src/challenger/game-play.ts';
 import { bytesToHex } from '../../src/core/bytes.ts';
+import { stallPad } from '../../src/devnet/game-stall.ts';
 import { assertTimeoutId, challengeId } from '../../src/dispute/game/claim-graph.ts';
 import { completeChallenge, completeCovenantTx } from '../../src/dispute/game/claim-spend.ts';
 import { type GameGraph, gameTx } from '../../src/dispute/game/game-graph.ts';
@@ -491,6 +492,61 @@ describe('the game job on the simnet', () => {
     const end = await g.store.require(g.id);
     expect(end.outcome).toBe('operator-slashed');
     expect(end.end).toMatchObject({ by: 'assertTimeout', site: 'S' });
+  });
+
+  it('answer 2 pinned behind a child paying more than the top rung of w’s timeout: vigil_game_outbid is 1 while it lasts, gone once the move confirms and the turn moves on', async () => {
+    s = await gameSetup();
+    const g = s;
+    const game = g.c.graph.games[0] as GameGraph;
+    const t = g.c.fx.spec.timelocks.move;
+    const outbid = async () =>
+      (await g.metrics.gameOutbid.get()).values.filter((v) => v.value === 1).map((v) => v.labels.tx);
+    const heightOf = (id: string) => g.sim.chain.findTx(txidHex(gameTx(game, id).tx))?.block?.height;
+    // The game up to choice 1 in a block, the operator silent at answer 2.
+    for (let b = 0; b < 60 && heightOf('choice1') === undefined; b++) {
+      await settle(g, []);
+      await operatorActs(g, { silentAt: 'answer2' });
+      g.mine();
+    }
+    const choice1 = heightOf('choice1') as number;
+    expect(choice1).toBeDefined();
+    // Answer 2 in the last block before w's timeout is valid, a pin on its anchor, and blocks at 5 sat/vB.
+    while (g.sim.chain.height + 1 < choice1 + t - 1) {
+      await settle(g, []);
+      g.mine();
+    }
+    expect(await operatorActs(g)).toBe('answer2');
+    const answer2 = g.c.chain.mempool.get(txidHex(gameTx(game, 'answer2').tx));
+    expect(answer2).toBeDefined();
+    const operator = {
+      secret: g.c.fx.secrets.operator,
+      script: taprootOutput(g.c.fx.spec.operator).scriptPubKey,
+    };
+    const pad = stallPad(answer2?.tx as Tx, g.c.operatorCoin, operator, {
+      move: { vsize: answer2?.vsize as number, fee: answer2?.fee as bigint },
+      floorSatVb: 5,
+    });
+    g.sim.chain.acceptTx(pad);
+    for (let b = 0; b < 3; b++) {
+      await settle(g, []);
+      mineAtFloor(g, 5n);
+    }
+    await settle(g, []);
+    const rec = await g.store.require(g.id);
+    // Every rung was tried and refused: the pinned package pays more than the top one.
+    expect([...rec.sent.keys()].filter((k) => k.startsWith('timeout:choice1')).sort()).toEqual([
+      'timeout:choice1',
+      'timeout:choice1@1024',
+      'timeout:choice1@64',
+    ]);
+    expect(heightOf('answer2')).toBeUndefined();
+    expect(await outbid()).toEqual(['game-timeout']);
+    // Fees fall: the pinned move confirms, the turn is Vigil's choice 2, and the gauge is gone.
+    g.mine();
+    expect(heightOf('answer2')).toBeDefined();
+    await settle(g, []);
+    expect(await outbid()).toEqual([]);
+    expect((await g.store.require(g.id)).sent.has('choice2')).toBe(true);
   });
 
   it('mode dry-run: the challenge is built and checked, never written or sent', async () => {

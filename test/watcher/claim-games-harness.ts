@@ -3,6 +3,7 @@
  * the simnet as an operator makes them (opened, built on Vigil's posted bundle, committed, published,
  * kicked off), and a Vigil watcher that follows the registry, posts its bundle and plays its games.
  */
+
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -11,7 +12,7 @@ import { Registry } from 'prom-client';
 import type { Abi, Address, PublicClient } from 'viem';
 import { expect } from 'vitest';
 import { EsploraBackend } from '../../src/bitcoin/backends/esplora.ts';
-import { verifiedOutspend } from '../../src/bitcoin/backends/verified-outspend.ts';
+import { spentByVerifiedTx } from '../../src/bitcoin/backends/verified-outspend.ts';
 import { addressForScript } from '../../src/bitcoin/codec/address.ts';
 import type { Simnet } from '../../src/bitcoin/simnet/start.ts';
 import { taprootOutput } from '../../src/bitcoin/taproot/output.ts';
@@ -323,7 +324,7 @@ export async function watcherOn(
       instance: REGISTRY_CLAIM_INSTANCE,
     }),
     bondCoins: async () => (await backend.getUtxos(bondAddress)).filter((u) => u.confirmed),
-    bondCoinSpent: async (c) => (await verifiedOutspend(backend, c.txid, c.vout)).spent,
+    bondCoinSpent: (c) => spentByVerifiedTx(backend, c.txid, c.vout),
     bondMinimum: bondCoinMinimum(params),
     reservations: redisBondReservations(redis, prefix),
     settled: (epoch) => ledger.has(epoch),

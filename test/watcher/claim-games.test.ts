@@ -290,6 +290,14 @@ describe('the watcher opens and plays the claims of the challenger registry', ()
     await posterOf(identity, [named], { ...emptyAnswer, bondCoinSpent: spentIs(true) }).post([await read()]);
     expect(names.size).toBe(1);
     expect(asked.length).toBe(1);
+    // A check the backend cannot answer keeps the reservation, and the claims are still served.
+    const failing = async () => {
+      throw new Error('the backend cannot produce the spender');
+    };
+    expect(
+      await posterOf(identity, [], { ...emptyAnswer, bondCoinSpent: failing }).post([await read()]),
+    ).toMatchObject([{ epoch, outcome: 'no-bond-coin' }]);
+    expect(names.size).toBe(1);
     await posterOf(identity, [], { ...emptyAnswer, bondCoinSpent: spentIs(true) }).post([await read()]);
     expect(names.size).toBe(0);
     // Past the bundle window: nothing is posted, and it says why.

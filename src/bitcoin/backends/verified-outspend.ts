@@ -61,3 +61,16 @@ export async function verifiedOutspend(
     spender: { txid: txidHex(tx), raw: fetched.raw, tx, status: fetched.status },
   };
 }
+
+/**
+ * Whether the chain shows `txid:vout` spent by a transaction the backend produced and that spends it.
+ * "Spent" with no spender named (Core past its lookback, or a lie) is no proof and reads false.
+ */
+export async function spentByVerifiedTx(
+  backend: BitcoinBackend,
+  txid: string,
+  vout: number,
+): Promise<boolean> {
+  const s = await verifiedOutspend(backend, txid, vout);
+  return s.spent && s.txid !== undefined;
+}

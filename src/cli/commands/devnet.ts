@@ -42,7 +42,7 @@ export function devnetCommand(): Command {
     )
     .option(
       '--operator <strategy>',
-      'how the operator behaves: assert, never-assert, late, fee-spike, lying-backend-hide-spends, lying-backend-garbage, silent-at:<move>, equivocate-at:<move>, stall-at:<move> or pin-at:<move>; with --part2, assert, never-assert or an attack on Part II (an unknown name lists them all)',
+      'how the operator behaves: assert, never-assert, late, fee-spike, lying-backend-hide-spends, lying-backend-garbage, document-withheld, document-malformed, document-late, silent-at:<move>, equivocate-at:<move>, stall-at:<move> or pin-at:<move>; with --part2, assert, never-assert or an attack on Part II (an unknown name lists them all)',
       'assert',
     )
     .option(

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendLiedError, BackendUnavailableError } from '../../../src/bitcoin/backends/errors.ts';
 import { EsploraBackend } from '../../../src/bitcoin/backends/esplora.ts';
 import type { BitcoinBackend, Outspend } from '../../../src/bitcoin/backends/types.ts';
-import { verifiedOutspend } from '../../../src/bitcoin/backends/verified-outspend.ts';
+import { spentByVerifiedTx, verifiedOutspend } from '../../../src/bitcoin/backends/verified-outspend.ts';
 import { type Simnet, startSimnet } from '../../../src/bitcoin/simnet/start.ts';
 import { type Coin, mineCoins, out, P2WSH_TRUE, spend } from '../../../testkit/bitcoin/simnet/fixture.ts';
 import { measure } from './hostile-server.ts';
@@ -131,5 +131,19 @@ describe('verifiedOutspend', () => {
     expect((err as BackendUnavailableError).shortMessage).toBe(
       `Bitcoin backend (esplora) unavailable: ${coin.txid}:0 is said to be spent by ${ghost}, which the backend cannot produce`,
     );
+  });
+
+  it('spentByVerifiedTx: spent only with a spender that spends it; "spent" with no spender named, or unspent, is no', async () => {
+    const coin = coins[0] as Coin;
+    expect(await spentByVerifiedTx(esplora, coin.txid, 0)).toBe(true);
+    expect(await spentByVerifiedTx(esplora, (coins[5] as Coin).txid, 0)).toBe(false);
+    const nameless = lying(esplora, {
+      getOutspend: async () => ({ spent: true, txid: undefined, vin: undefined, status: undefined }),
+    });
+    expect(await spentByVerifiedTx(nameless, (coins[5] as Coin).txid, 0)).toBe(false);
+    const madeUp = lying(esplora, {
+      getOutspend: async () => ({ spent: true, txid: bystander.txid, vin: 0, status: undefined }),
+    });
+    await expect(spentByVerifiedTx(madeUp, coin.txid, 0)).rejects.toBeInstanceOf(BackendLiedError);
   });
 });
