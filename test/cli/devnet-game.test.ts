@@ -3,8 +3,9 @@
  * anything starts (each a usage error naming what it can do instead).
  */
 import { describe, expect, it } from 'vitest';
-import { gameBehaviour, runGameCommand } from '../../src/cli/commands/devnet-game.ts';
+import { runGameCommand } from '../../src/cli/commands/devnet-game.ts';
 import { UsageError } from '../../src/core/errors.ts';
+import { gameBehaviour } from '../../src/devnet/game-strategies.ts';
 
 const base = { fault: 'none', operator: 'assert', redisUrl: 'redis://127.0.0.1:6379', logLevel: 'silent' };
 const noRedis = async () => {
@@ -33,6 +34,13 @@ describe('vigil devnet options (the narrowing game)', () => {
     expect(gameBehaviour('document-malformed')).toEqual({ document: 'malformed' });
     expect(gameBehaviour('document-late')).toEqual({ document: 'late' });
     expect(() => gameBehaviour('fee-squeeze')).toThrow(UsageError);
+    expect(() => gameBehaviour('nonsense-at:answer2')).toThrow(
+      /not a game strategy: assert, never-assert, late/,
+    );
+    // A returned behaviour is the caller's own: changing it changes no other run's.
+    const mine = gameBehaviour('late') as { late?: boolean };
+    mine.late = false;
+    expect(gameBehaviour('late')).toEqual({ late: true });
     expect(() => gameBehaviour('silent-at:')).toThrow(/silent-at:<move>/);
   });
 

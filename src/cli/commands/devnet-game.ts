@@ -4,6 +4,7 @@
  * claim was left alone. What only Part II's devnet does (`--part2`) is refused with a pointer to it.
  */
 import { UsageError } from '../../core/errors.ts';
+import { gameBehaviour } from '../../devnet/game-strategies.ts';
 import type { RedisClient } from '../../store/redis.ts';
 import { ExitCode } from '../exit-codes.ts';
 
@@ -20,45 +21,6 @@ export type GameCommandOptions = {
   redisUrl: string;
   logLevel: string;
 };
-
-/**
- * The operator's strategy in a game run: assert (answer every round), never-assert, late (every move in
- * the last block before its opponent's timeout), silent-at:<move>, equivocate-at:<move>, stall-at:<move>,
- * pin-at:<move>, fee-spike, lying-backend-hide-spends, lying-backend-garbage, document-withheld,
- * document-malformed, document-late.
- */
-export function gameBehaviour(name: string): {
-  neverAssert?: boolean;
-  silentAt?: string;
-  equivocateAt?: string;
-  feeSpike?: boolean;
-  late?: boolean;
-  stallAt?: string;
-  pin?: boolean;
-  lyingBackend?: 'hide-spends' | 'garbage';
-  document?: 'withheld' | 'malformed' | 'late';
-} {
-  if (name === 'assert') return {};
-  if (name === 'never-assert') return { neverAssert: true };
-  if (name === 'late') return { late: true };
-  if (name === 'fee-spike') return { feeSpike: true };
-  if (name === 'lying-backend-hide-spends') return { lyingBackend: 'hide-spends' };
-  if (name === 'lying-backend-garbage') return { lyingBackend: 'garbage' };
-  if (name === 'document-withheld') return { document: 'withheld' };
-  if (name === 'document-malformed') return { document: 'malformed' };
-  if (name === 'document-late') return { document: 'late' };
-  const silent = /^silent-at:([a-z0-9′/]+)$/.exec(name);
-  if (silent?.[1] !== undefined) return { silentAt: silent[1] };
-  const twice = /^equivocate-at:([a-z0-9′/]+)$/.exec(name);
-  if (twice?.[1] !== undefined) return { equivocateAt: twice[1] };
-  const stall = /^stall-at:([a-z0-9′/]+)$/.exec(name);
-  if (stall?.[1] !== undefined) return { stallAt: stall[1] };
-  const pin = /^pin-at:([a-z0-9′/]+)$/.exec(name);
-  if (pin?.[1] !== undefined) return { stallAt: pin[1], pin: true };
-  throw new UsageError(
-    `--operator ${name} is not a game strategy: assert, never-assert, late, fee-spike, lying-backend-hide-spends, lying-backend-garbage, document-withheld, document-malformed, document-late, silent-at:<move>, equivocate-at:<move>, stall-at:<move> or pin-at:<move> (assert, answer2, …, reveal); the attacks on Part II's transactions run with --part2`,
-  );
-}
 
 export async function runGameCommand(
   opts: GameCommandOptions,
