@@ -245,7 +245,8 @@ describe('vigil watch preflight', () => {
     expect(await registry(older)).toMatch(
       /l2\.contracts\.challengerRegistry: expected a ChallengerRegistry .*, got 0x\w+, which does not know commitWindow/,
     );
-  });
+    // Two solc runs over every contract (viaIR): 43–45 s on an idle 2-core machine, 64 s once under CI's load.
+  }, 180_000);
 
   it('a challenger registry whose bundle window closes before a posting Vigil reads a claim, or whose claims may stay open uncommitted longer than l2.maxClaimHoldBlocks, is refused naming both windows', async () => {
     const deploy = (bundleWindow: bigint, commitWindow: bigint) =>
