@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { createPublicClient, createWalletClient, http } from 'viem';
 import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import { addressForScript } from '../bitcoin/codec/address.ts';
+import { btcToSats } from '../bitcoin/codec/fee-rate.ts';
 import { connectDevnetBitcoin, type DevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
 import { displayHexToHash, serializeTx, txidHex, txVsize } from '../bitcoin/tx/serialize.ts';
 import type { Tx } from '../bitcoin/tx/types.ts';
@@ -440,7 +441,7 @@ const PIN_HOLD_BLOCKS = 4;
 /** A transaction's size and fee as the simnet's mempool holds it. */
 async function mempoolMove(backend: DevnetBitcoin['backend'], txid: string): Promise<MempoolMove> {
   const e = await backend.rpc.call<{ vsize: number; fees: { base: number } }>('getmempoolentry', [txid]);
-  return { vsize: e.vsize, fee: BigInt(Math.round(e.fees.base * 1e8)) };
+  return { vsize: e.vsize, fee: btcToSats(e.fees.base) };
 }
 
 /** `--operator fee-spike`'s market (sat/vB): above the devnet's challenge rate (1 sat/vB). */
