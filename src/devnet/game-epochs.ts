@@ -13,7 +13,8 @@ import { checkpointedView, type HonestView } from '../dispute/game/honest-view.t
 import type { GameContext } from '../dispute/game/moves.ts';
 import { traceOperator, viewOperator } from '../dispute/game/operator.ts';
 import type { OperatorPlayer } from '../dispute/game/players.ts';
-import type { GovernanceDerivation } from '../l2/derivation.ts';
+import { type GovernanceState, reexecute } from '../governance/index.ts';
+import type { EpochEnd, GovernanceDerivation } from '../l2/derivation.ts';
 import { runProgram } from '../machine/interpreter.ts';
 import { type StepRecord, wordOf } from '../machine/isa.ts';
 import type { ProgramFault } from '../machine/programs/faults.ts';
@@ -48,12 +49,61 @@ export type EpochGame = {
 export function gameEpochsOf(derivation: GovernanceDerivation): GameEpoch[] {
   return derivation.epochEnds
     .filter((end) => end.firstInput >= derivation.inputsOffset)
-    .map((end) => ({
+    .map((end) => gameEpochOf(derivation, end));
+}
+
+/** The ended epoch `end` of the feed (its inputs must still be held). */
+export function gameEpochOf(derivation: GovernanceDerivation, end: EpochEnd): GameEpoch {
+  return {
+    epoch: end.epoch,
+    tape: epochTape(derivation.stateBefore(end), derivation.inputsSlice(end.firstInput, end.lastInput + 1)),
+    honestRoot: wordOf(hexToBytes(end.root)),
+    l2BlockHash: hexToBytes(end.blockHash),
+  };
+}
+
+/**
+ * The ended epochs of a feed one after another, for a long-running operator: the state before each is
+ * walked forward from the one before (the feed's `stateBefore` re-executes the whole history each time).
+ * An epoch before the walk's position starts it again from the feed's.
+ */
+export class GameEpochWalk {
+  #state: GovernanceState | undefined;
+  /** The absolute index of the next input the walk runs. */
+  #at = 0;
+
+  epoch(derivation: GovernanceDerivation, end: EpochEnd): GameEpoch {
+    if (this.#state === undefined || end.firstInput < this.#at) {
+      this.#state = derivation.stateBefore(end);
+    } else if (this.#at < end.firstInput) {
+      reexecute(derivation.inputsSlice(this.#at, end.firstInput), { state: this.#state });
+    }
+    const inputs = derivation.inputsSlice(end.firstInput, end.lastInput + 1);
+    const e: GameEpoch = {
       epoch: end.epoch,
-      tape: epochTape(derivation.stateBefore(end), derivation.inputsSlice(end.firstInput, end.lastInput + 1)),
+      tape: epochTape(this.#state, inputs),
       honestRoot: wordOf(hexToBytes(end.root)),
       l2BlockHash: hexToBytes(end.blockHash),
-    }));
+    };
+    reexecute(inputs, { state: this.#state });
+    this.#at = end.lastInput + 1;
+    return e;
+  }
+}
+
+/**
+ * The root the operator's program halts on for `e` (the model's when honest), without the views a game
+ * needs: what the operator commits on the L2 before it claims on Bitcoin.
+ */
+export function claimedRootOf(e: GameEpoch, fault: ProgramFault): bigint {
+  if (fault === undefined) return e.honestRoot;
+  const run = runProgram(buildGovernanceProgram({ fault }).program, e.tape, {
+    maxSteps: 2 ** claimParameters(DEVNET_NETWORK).shape.depth,
+    hashChain: false,
+  });
+  if (run.status !== 'halted' || run.result === undefined)
+    throw new VigilError(`The ${fault} build does not halt on epoch ${e.epoch}`);
+  return run.result;
 }
 
 /** The operator's play over `e` with its program's `fault` (undefined: honest). */

@@ -16,10 +16,12 @@ import { addressForScript } from '../bitcoin/codec/address.ts';
 import type { DevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
 import { taprootOutput } from '../bitcoin/taproot/output.ts';
 import { hashToDisplayHex, serializeTx, txid, txidHex } from '../bitcoin/tx/serialize.ts';
-import { bytesToHex } from '../core/bytes.ts';
+import type { Tx } from '../bitcoin/tx/types.ts';
+import { bytesToHex, equalBytes } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
 import { claimDocumentHash, claimGraphToDocument } from '../dispute/game/claim-document.ts';
 import { buildClaimGraph, type ClaimGraph, claimNeedsFor, claimOutput } from '../dispute/game/claim-graph.ts';
+import { claimParameters } from '../dispute/game/claim-parameters.ts';
 import { completeKickoff } from '../dispute/game/claim-spend.ts';
 import { collectGamePresignatures, type GamePresignatures, presignGame } from '../dispute/game/game-spend.ts';
 import type { PublishedSignatures } from '../dispute/game/leaf-witness.ts';
@@ -35,6 +37,7 @@ import { claimFileName } from '../watcher/claim-documents.ts';
 import { type DevnetClaim, devnetClaim } from './game-claim.ts';
 import { type EpochGame, epochGame, type GameEpoch } from './game-epochs.ts';
 import { type OperatorCoin, spendCoin, type WalletSigner } from './operator-coins.ts';
+import { DEVNET_NETWORK } from './operator-graph.ts';
 import type { DevnetOperatorSecrets } from './operator-keys.ts';
 
 export class GameOperatorError extends VigilError {
@@ -49,6 +52,9 @@ export const BUNDLE_WINDOW = 50n;
  * every registry call is a block of its own on the devnet, and the operator commits a few calls later.
  */
 export const COMMIT_WINDOW = 200n;
+
+/** How long a registry call's receipt is waited for. */
+const RECEIPT_TIMEOUT_MS = 30_000;
 
 /** Fee of a claim's funding transaction (one key-path input, two outputs). */
 const FUNDING_FEE = 1_000n;
@@ -141,6 +147,11 @@ export type GameOperatorOptions = {
   readonly bundleTimeoutMs?: number;
   /** What it does with a false claim's document (default: publishes it). */
   readonly document?: GameOperatorBehaviour['document'];
+  /** Stops waiting for registry calls when it aborts (a served devnet's stop). */
+  readonly signal?: AbortSignal;
+  /** The registry's windows, in L2 blocks (default `BUNDLE_WINDOW` and `COMMIT_WINDOW`). */
+  readonly bundleWindow?: bigint;
+  readonly commitWindow?: bigint;
 };
 
 /** The operator's wallet: a key-path P2TR output of its key. */
@@ -151,19 +162,36 @@ export function operatorWallet(secrets: DevnetOperatorSecrets, operator: Uint8Ar
 export const operatorAddress = (operator: Uint8Array): string =>
   addressForScript(taprootOutput(operator).scriptPubKey, 'regtest') as string;
 
+/** A claim's funding transaction, built and signed, not sent. */
+export type GameClaimFunding = {
+  readonly tx: Tx;
+  /** What the claim output (vout 0) holds. */
+  readonly value: bigint;
+  /** The purse's change, which funds the next claim (none when it would be dust). */
+  readonly purse: OperatorCoin | undefined;
+};
+
 /**
- * Claims `e` on Bitcoin and the registry, up to its kick-off (broadcast, not mined), funded from `purse`.
- * Returns the claim and the purse's change, which funds the next claim.
+ * What every claim output holds: the graph's need with W_max challengers (the same for every epoch of a
+ * network's parameters).
  */
-export async function claimEpoch(
-  o: GameOperatorOptions,
-  purse: OperatorCoin,
-  e: GameEpoch,
-): Promise<{ claim: OperatorGameClaim; purse: OperatorCoin }> {
-  const game = epochGame(e, o.fault);
-  // What the claim output must hold grows with the challengers that post, and it is funded before any
-  // bundle: funded for W_max, and the kick-off's anchor returns what the posted ones do not use (protocol
-  // §24.11 item 37).
+export function gameClaimValue(o: Pick<GameOperatorOptions, 'secrets' | 'operator' | 'committee'>): bigint {
+  const draft = devnetClaim({
+    ...o,
+    epoch: 0n,
+    claim: { txid: new Uint8Array(32), vout: 0 },
+    agreedImageRoot: new Uint8Array(32),
+    challengers: [placeholderChallenger(0)],
+  }).spec;
+  return claimNeedsFor(draft, draft.maxChallengers);
+}
+
+/**
+ * Builds the funding of `e`'s claim from `purse`. What the claim output must hold grows with the
+ * challengers that post, and it is funded before any bundle: funded for W_max, and the kick-off's anchor
+ * returns what the posted ones do not use (protocol §24.11 item 37).
+ */
+export function fundGameClaim(o: GameOperatorOptions, purse: OperatorCoin, e: GameEpoch): GameClaimFunding {
   const draft = devnetClaim({
     ...o,
     epoch: e.epoch,
@@ -171,29 +199,79 @@ export async function claimEpoch(
     agreedImageRoot: e.tape.imageRoot,
     challengers: [placeholderChallenger(0)],
   }).spec;
-  const out = {
-    output: claimOutput(draft).output,
-    value: claimNeedsFor(draft, draft.maxChallengers),
-  };
+  const value = claimNeedsFor(draft, draft.maxChallengers);
   const funding = spendCoin(
     purse,
-    [{ value: out.value, script: out.output.scriptPubKey }],
+    [{ value, script: claimOutput(draft).output.scriptPubKey }],
     FUNDING_FEE,
     operatorWallet(o.secrets, o.operator),
   );
-  if (funding.change === undefined) throw new GameOperatorError('The operator purse ran dry');
-  await o.bitcoin.backend.broadcast(serializeTx(funding.tx));
-  const fundingTxid = txid(funding.tx);
-  await send(o, 'openClaim', [e.epoch, `0x${hashToDisplayHex(fundingTxid)}`, 0]);
-  const reg = await bundlesOf(o, e.epoch);
-  const challengers = listedChallengers(reg, draft.shape);
+  return { tx: funding.tx, value, purse: funding.change };
+}
+
+/**
+ * Sends `funding` (unless the backend has it) and opens `epoch`'s claim on its output in the registry.
+ * Returns the L2 block the claim opened at.
+ */
+export async function openGameClaim(o: GameOperatorOptions, epoch: bigint, funding: Tx): Promise<bigint> {
+  if ((await o.bitcoin.backend.getTransaction(txidHex(funding))) === undefined)
+    await o.bitcoin.backend.broadcast(serializeTx(funding));
+  return send(o, 'openClaim', [epoch, `0x${hashToDisplayHex(txid(funding))}`, 0]);
+}
+
+/**
+ * Where `epoch`'s claim stands in the registry (read at the L2 head, from the block it opened at): ready
+ * once every listed challenger posted its bundle, or the bundle window closed with at least one posted;
+ * lapsed once nobody posted in the window, or the commit window closed with no commitment.
+ */
+export async function gameClaimRegistration(
+  o: GameOperatorOptions,
+  epoch: bigint,
+  openedAt: bigint,
+): Promise<{ ready: ClaimRegistration } | { waiting: string } | { lapsed: string }> {
+  const head = await o.l2.pub.getBlockNumber({ cacheTime: 0 });
+  const reg = await readClaimRegistration(o.l2.pub, o.l2.registry, epoch, {
+    fromBlock: openedAt,
+    toBlock: head,
+  });
+  if (reg === undefined) return { waiting: 'not opened on the registry yet' };
+  const bundleWindow = o.bundleWindow ?? BUNDLE_WINDOW;
+  const closed = head > reg.openedAt + bundleWindow;
+  if (reg.documentHash !== undefined) return { ready: reg };
+  if (head > reg.openedAt + bundleWindow + (o.commitWindow ?? COMMIT_WINDOW))
+    return { lapsed: 'its commit window closed with no commitment' };
+  if (reg.bundles.length > 0 && (reg.bundles.length === reg.listed.length || closed)) return { ready: reg };
+  if (closed) return { lapsed: `none of its ${reg.listed.length} listed challengers posted a bundle` };
+  return { waiting: `${reg.bundles.length} of ${reg.listed.length} listed challengers posted a bundle` };
+}
+
+/** A claim built on its bundles, its document committed and published; its kick-off signed, not sent. */
+export type CompletedGameClaim = {
+  readonly claim: OperatorGameClaim;
+  readonly kickoff: Tx;
+};
+
+/**
+ * Builds and presigns `e`'s claim graph on the challengers that posted (`reg`), commits its document's
+ * hash (unless the registry holds it: a resumed claim, whose rebuilt document must hash the same, as
+ * signing is deterministic), publishes the document as the strategy says, and signs the kick-off of the
+ * root `game` claims.
+ */
+export async function completeGameClaim(
+  o: GameOperatorOptions,
+  e: GameEpoch,
+  game: EpochGame,
+  funding: { readonly txid: Uint8Array; readonly value: bigint },
+  reg: ClaimRegistration,
+): Promise<CompletedGameClaim> {
+  const { shape } = claimParameters(DEVNET_NETWORK);
   const claim = devnetClaim({
     ...o,
     epoch: e.epoch,
-    claim: { txid: fundingTxid, vout: 0 },
-    claimValue: out.value,
+    claim: { txid: funding.txid, vout: 0 },
+    claimValue: funding.value,
     agreedImageRoot: e.tape.imageRoot,
-    challengers,
+    challengers: listedChallengers(reg, shape),
   });
   const graph = buildClaimGraph(claim.spec);
   const covenant = [o.secrets.operator, ...o.secrets.committee];
@@ -205,7 +283,12 @@ export async function claimEpoch(
   const sigs = presign(graph);
   const gameSigs = graph.games.map(presign);
   const document = claimGraphToDocument(graph, { claim: sigs, games: gameSigs });
-  await send(o, 'commitClaimGraph', [e.epoch, `0x${bytesToHex(claimDocumentHash(document))}`]);
+  const hash = claimDocumentHash(document);
+  if (reg.documentHash === undefined) await send(o, 'commitClaimGraph', [e.epoch, `0x${bytesToHex(hash)}`]);
+  else if (!equalBytes(reg.documentHash, hash))
+    throw new GameOperatorError(
+      `Epoch ${e.epoch}: the registry holds document hash ${bytesToHex(reg.documentHash)}, and the rebuilt claim graph hashes to ${bytesToHex(hash)}`,
+    );
   const path = join(o.graphDir, claimFileName(e.epoch));
   const text = JSON.stringify(document);
   const attack = game.fraud ? o.document : undefined;
@@ -221,7 +304,6 @@ export async function claimEpoch(
       inputsRoot: e.tape.inputRoot,
     }),
   );
-  await o.bitcoin.backend.broadcast(serializeTx(kickoff));
   return {
     claim: {
       epoch: e.epoch,
@@ -235,8 +317,28 @@ export async function claimEpoch(
       kickoffSigs: undefined,
       ...(attack === 'late' ? { unpublished: { path, text } } : {}),
     },
-    purse: funding.change,
+    kickoff,
   };
+}
+
+/**
+ * Claims `e` on Bitcoin and the registry, up to its kick-off (broadcast, not mined), funded from `purse`,
+ * waiting for the listed challengers' bundles. Returns the claim and the purse's change, which funds the
+ * next claim.
+ */
+export async function claimEpoch(
+  o: GameOperatorOptions,
+  purse: OperatorCoin,
+  e: GameEpoch,
+): Promise<{ claim: OperatorGameClaim; purse: OperatorCoin }> {
+  const game = epochGame(e, o.fault);
+  const funding = fundGameClaim(o, purse, e);
+  const openedAt = await openGameClaim(o, e.epoch, funding.tx);
+  const reg = await bundlesOf(o, e.epoch, openedAt);
+  const done = await completeGameClaim(o, e, game, { txid: txid(funding.tx), value: funding.value }, reg);
+  await o.bitcoin.backend.broadcast(serializeTx(done.kickoff));
+  if (funding.purse === undefined) throw new GameOperatorError('The operator purse ran dry');
+  return { claim: done.claim, purse: funding.purse };
 }
 
 /** Writes a claim document where the watcher reads it, whole or not at all (a rename). */
@@ -251,33 +353,35 @@ function placeholderChallenger(w: number) {
   return { key, keys: new Map(), bondCoin: { txid: new Uint8Array(32), vout: w, value: 0n } };
 }
 
-/**
- * Waits until every listed challenger posted its bundle, or the bundle window closed with at least one
- * posted (the registry read at the L2 head): the claim is then built for those that posted.
- */
-async function bundlesOf(o: GameOperatorOptions, epoch: bigint): Promise<ClaimRegistration> {
+/** Waits until `epoch`'s claim is ready for its graph; lapsed, or not ready in time, is an error. */
+async function bundlesOf(
+  o: GameOperatorOptions,
+  epoch: bigint,
+  openedAt: bigint,
+): Promise<ClaimRegistration> {
   const timeout = o.bundleTimeoutMs ?? 60_000;
   const started = Date.now();
   for (;;) {
-    const head = await o.l2.pub.getBlockNumber({ cacheTime: 0 });
-    const reg = await readClaimRegistration(o.l2.pub, o.l2.registry, epoch, {
-      fromBlock: o.l2.startBlock,
-      toBlock: head,
-    });
-    const closed = reg !== undefined && head > reg.openedAt + BUNDLE_WINDOW;
-    if (reg !== undefined && reg.bundles.length > 0 && (reg.bundles.length === reg.listed.length || closed))
-      return reg;
-    if (Date.now() - started > timeout) {
-      throw new GameOperatorError(
-        `Epoch ${epoch}: ${reg?.bundles.length ?? 0} of ${reg?.listed.length ?? 0} listed challengers posted a bundle within ${timeout} ms`,
-      );
-    }
+    const r = await gameClaimRegistration(o, epoch, openedAt);
+    if ('ready' in r) return r.ready;
+    if ('lapsed' in r) throw new GameOperatorError(`Epoch ${epoch}: the claim lapsed: ${r.lapsed}`);
+    if (Date.now() - started > timeout)
+      throw new GameOperatorError(`Epoch ${epoch}: ${r.waiting} within ${timeout} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-/** Sends a registry call from the devnet operator's (unlocked) account and waits for it. */
-async function send(o: GameOperatorOptions, functionName: string, args: readonly unknown[]): Promise<void> {
+/** Sends a registry call from the devnet operator's (unlocked) account, waits for it, returns its block. */
+/** Rejects once `signal` aborts. */
+function stopped(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = () => reject(new GameOperatorError('Stopped while waiting for a registry call'));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+}
+
+async function send(o: GameOperatorOptions, functionName: string, args: readonly unknown[]): Promise<bigint> {
   const hash = await o.l2.wallet.writeContract({
     address: o.l2.registry,
     abi: challengerRegistryAbi as Abi,
@@ -286,6 +390,14 @@ async function send(o: GameOperatorOptions, functionName: string, args: readonly
     account: DEVNET_OPERATOR,
     chain: null,
   });
-  const r = await o.l2.pub.waitForTransactionReceipt({ hash, pollingInterval: 20 });
+  // Bounded, and given up at once when the run stops: a served L2 mines no more blocks then, and a
+  // receipt that never comes must not hold the stop up (a later round reads the registry's state).
+  const receipt = o.l2.pub.waitForTransactionReceipt({
+    hash,
+    pollingInterval: 20,
+    timeout: RECEIPT_TIMEOUT_MS,
+  });
+  const r = o.signal === undefined ? await receipt : await Promise.race([receipt, stopped(o.signal)]);
   if (r.status !== 'success') throw new GameOperatorError(`The registry refused ${functionName}`);
+  return r.blockNumber;
 }

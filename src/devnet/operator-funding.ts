@@ -20,7 +20,6 @@ import { taprootOutput } from '../bitcoin/taproot/output.ts';
 import { displayHexToHash, hashToDisplayHex, serializeTx, txid } from '../bitcoin/tx/serialize.ts';
 import { COINBASE_MATURITY } from '../bitcoin/wallet/wallet.ts';
 import { equalBytes } from '../core/bytes.ts';
-import type { GraphParameters } from '../dispute/graph/parameters.ts';
 import {
   CoinPool,
   type OperatorCoin,
@@ -29,7 +28,7 @@ import {
   splitCoins,
   type WalletSigner,
 } from './operator-coins.ts';
-import { claimValue, DEVNET_NETWORK } from './operator-graph.ts';
+import { DEVNET_NETWORK } from './operator-graph.ts';
 import { type DevnetOperatorSecrets, devnetOperatorKeys } from './operator-keys.ts';
 
 /** Fee of a claim-funding transaction (one key-path input, two outputs: ~150 vB). */
@@ -72,18 +71,19 @@ export class OperatorFunding {
   private constructor(
     readonly wallet: WalletSigner,
     readonly address: string,
-    private readonly params: GraphParameters,
+    /** What one claim output holds (Part II's graph, or a claim of the narrowing game). */
+    private readonly claimValue: bigint,
   ) {
-    this.perClaim = claimValue(params) + CLAIM_FUNDING_FEE;
+    this.perClaim = claimValue + CLAIM_FUNDING_FEE;
   }
 
   /** The operator's wallet with an empty pool. */
-  static #empty(params: GraphParameters, secrets: DevnetOperatorSecrets): OperatorFunding {
+  static #empty(claimValue: bigint, secrets: DevnetOperatorSecrets): OperatorFunding {
     const wallet: WalletSigner = {
       secret: secrets.operator,
       script: taprootOutput(devnetOperatorKeys().operator).scriptPubKey,
     };
-    return new OperatorFunding(wallet, addressForScript(wallet.script, DEVNET_NETWORK) as string, params);
+    return new OperatorFunding(wallet, addressForScript(wallet.script, DEVNET_NETWORK) as string, claimValue);
   }
 
   /**
@@ -94,12 +94,12 @@ export class OperatorFunding {
    */
   static async open(
     bitcoin: DevnetBitcoin,
-    params: GraphParameters,
+    claimValue: bigint,
     secrets: DevnetOperatorSecrets,
     logger: Logger | undefined,
     claims?: number,
   ): Promise<OperatorFunding> {
-    const funding = OperatorFunding.#empty(params, secrets);
+    const funding = OperatorFunding.#empty(claimValue, secrets);
     await funding.#fundPool(bitcoin, logger, claims);
     return funding;
   }
@@ -111,11 +111,11 @@ export class OperatorFunding {
    */
   static async reopen(
     bitcoin: DevnetBitcoin,
-    params: GraphParameters,
+    claimValue: bigint,
     secrets: DevnetOperatorSecrets,
     logger: Logger | undefined,
   ): Promise<OperatorFunding> {
-    const funding = OperatorFunding.#empty(params, secrets);
+    const funding = OperatorFunding.#empty(claimValue, secrets);
     const { address } = funding;
     const tip = await bitcoin.backend.getTipHeight();
     const candidates = (await bitcoin.backend.getUtxos(address)).filter(
@@ -253,7 +253,7 @@ export class OperatorFunding {
 
   /** The transaction that pays `coin` into a claim output locked by `script` (not broadcast). */
   claimFunding(coin: OperatorCoin, script: Uint8Array): ReturnType<typeof spendCoin> {
-    return spendCoin(coin, [{ value: claimValue(this.params), script }], CLAIM_FUNDING_FEE, this.wallet);
+    return spendCoin(coin, [{ value: this.claimValue, script }], CLAIM_FUNDING_FEE, this.wallet);
   }
 
   /** A claim funding went to the mempool: its change is a coin again, one transaction deeper. */

@@ -19,7 +19,7 @@ import { ClaimBook, checkClaim, type EpochClaim, stateOf } from './operator-clai
 import { OperatorFundsError } from './operator-coins.ts';
 import type { OperatorBehaviour, OperatorContext } from './operator-context.ts';
 import { OperatorFunding } from './operator-funding.ts';
-import { devnetGraphParameters } from './operator-graph.ts';
+import { claimValue, devnetGraphParameters } from './operator-graph.ts';
 import { devnetOperatorSecrets } from './operator-keys.ts';
 import { type ClaimResult, kickOffEpoch, type RecordedClaim, retrackClaim } from './operator-kickoff.ts';
 import { reactToChain } from './operator-reactions.ts';
@@ -144,8 +144,8 @@ export async function startDevnetOperator(o: StartDevnetOperatorOptions): Promis
   const params = devnetGraphParameters;
   const secrets = { ...devnetOperatorSecrets(), ...(o.wotsSeed ? { wotsSeed: o.wotsSeed } : {}) };
   const funding = o.resume
-    ? await OperatorFunding.reopen(bitcoin, params, secrets, logger)
-    : await OperatorFunding.open(bitcoin, params, secrets, logger, o.fundFor);
+    ? await OperatorFunding.reopen(bitcoin, claimValue(params), secrets, logger)
+    : await OperatorFunding.open(bitcoin, claimValue(params), secrets, logger, o.fundFor);
   const claims = new ClaimBook();
   const chain = await ChainScan.fromTip(backend, funding, claims, logger, o.resume?.scanFrom);
   const ctx: OperatorContext = {

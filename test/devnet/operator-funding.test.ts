@@ -9,6 +9,7 @@ import { connectDevnetBitcoin, type DevnetBitcoin } from '../../src/bitcoin/simn
 import { serializeTx, txidHex } from '../../src/bitcoin/tx/serialize.ts';
 import { spendCoin } from '../../src/devnet/operator-coins.ts';
 import { OperatorFunding } from '../../src/devnet/operator-funding.ts';
+import { claimValue } from '../../src/devnet/operator-graph.ts';
 import { devnetOperatorSecrets } from '../../src/devnet/operator-keys.ts';
 import { defaultGraphParameters } from '../../src/dispute/graph/parameters.ts';
 
@@ -32,7 +33,7 @@ describe('the devnet operator’s funding over a long run', () => {
     const bitcoin = await connectDevnetBitcoin();
     cleanups.push(() => bitcoin.stop());
     const secrets = devnetOperatorSecrets();
-    const funding = await OperatorFunding.open(bitcoin, params, secrets, undefined, 2_000);
+    const funding = await OperatorFunding.open(bitcoin, claimValue(params), secrets, undefined, 2_000);
     const { perClaim, pool } = funding;
     // Enough for 2,000 claims even if none came back: one coinbase in the pool, the rest in reserve.
     expect(pool.worth(perClaim) + Number(funding.reserve.value / perClaim)).toBeGreaterThanOrEqual(2_000);
@@ -73,7 +74,7 @@ describe('the devnet operator’s funding over a long run', () => {
 
     // A restart: coins worth a claim go to the pool, smaller ones to the reserve; nothing is mined.
     const tip = await bitcoin.backend.getTipHeight();
-    const reopened = await OperatorFunding.reopen(bitcoin, params, secrets, undefined);
+    const reopened = await OperatorFunding.reopen(bitcoin, claimValue(params), secrets, undefined);
     expect(await bitcoin.backend.getTipHeight()).toBe(tip);
     expect(reopened.pool.size).toBeGreaterThanOrEqual(24);
     expect(reopened.reserve.coins).toBeGreaterThanOrEqual(1); // the 0.05 BTC payment
