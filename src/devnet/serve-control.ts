@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { VigilError, type VigilErrorCategory } from '../core/errors.ts';
-import { type ServeControl, serveDirPaths, servingPid, updateControl } from './serve-dir.ts';
+import { readServeRecord, type ServeControl, serveDirPaths, servingPid, updateControl } from './serve-dir.ts';
 import { checkControl } from './serve-operator-control.ts';
 
 export class NoServedDevnetError extends VigilError {
@@ -29,9 +29,10 @@ export async function changeControl(
       metaMessages: ['Create one with: vigil devnet serve --dir <path>'],
     });
   }
+  const game = readServeRecord(paths)?.game !== undefined;
   const next = updateControl(paths, (c) => {
     const changed = change(c);
-    checkControl({ ...changed, revision: 0 });
+    checkControl({ ...changed, revision: 0 }, game);
     return changed;
   });
   const pid = servingPid(paths);
@@ -45,3 +46,7 @@ export async function changeControl(
 /** "from 4", or "from 4 to 9". */
 export const faultRange = (c: ServeControl): string =>
   c.toEpoch === undefined ? `from ${c.fromEpoch}` : `from ${c.fromEpoch} to ${c.toEpoch}`;
+
+/** The control as the serving process tells it. */
+export const describeControl = (c: ServeControl): string =>
+  `operator: strategy ${c.strategy}; ${c.fault === 'none' ? 'honest roots' : `fault ${c.fault} in epochs ${faultRange(c)}`}`;

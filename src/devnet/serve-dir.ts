@@ -66,6 +66,11 @@ const serveShape = z.strictObject({
       stateCommitment: address,
     }),
   }),
+  /**
+   * A network whose operator plays the narrowing game (`serve --game`): the challenger registry and its
+   * windows (L2 blocks), scaled to the L2's pace at creation. Absent: Part II's graph.
+   */
+  game: z.strictObject({ registry: address, bundleWindow: decimal, commitWindow: decimal }).optional(),
   createdAt: z.string(),
 });
 export type ServeRecord = z.infer<typeof serveShape>;
@@ -120,6 +125,8 @@ export type ServeDirPaths = {
   serve: string;
   control: string;
   claims: string;
+  /** The game operator's claims (`serve --game`). */
+  gameClaims: string;
   commits: string;
   lock: string;
   anvilState: string;
@@ -128,6 +135,8 @@ export type ServeDirPaths = {
   watchConfig: string;
   genesis: string;
   watcherKey: string;
+  /** Vigil's L2 account key in a game network (`keys.l2`), mode 0600. */
+  l2Key: string;
 };
 
 export function serveDirPaths(root: string): ServeDirPaths {
@@ -136,6 +145,7 @@ export function serveDirPaths(root: string): ServeDirPaths {
     serve: join(root, 'serve.json'),
     control: join(root, 'control.json'),
     claims: join(root, 'claims.jsonl'),
+    gameClaims: join(root, 'game-claims.jsonl'),
     commits: join(root, 'commits.jsonl'),
     lock: join(root, 'lock'),
     anvilState: join(root, 'anvil-state.json'),
@@ -144,6 +154,7 @@ export function serveDirPaths(root: string): ServeDirPaths {
     watchConfig: join(root, 'watch.yaml'),
     genesis: join(root, 'genesis.json'),
     watcherKey: join(root, 'watcher.key'),
+    l2Key: join(root, 'vigil-l2.key'),
   };
 }
 

@@ -27,6 +27,8 @@ export type WatchConfigValues = {
   /** Redis key prefix of this network's watcher (a hash tag, so a cluster keeps it on one slot). */
   keyPrefix: string;
   httpPort: number;
+  /** A game network's challenger registry: the daemon registers and posts bundles from `paths.l2Key`. */
+  challengerRegistry?: string;
 };
 
 /** The config tree (YAML-ready) for this network; a Redis password is named by its file, never inlined. */
@@ -51,6 +53,7 @@ export function watchConfigTree(
         paramRegistry: a.registry,
         epochManager: a.epochManager,
         stateCommitment: a.stateCommitment,
+        ...(v.challengerRegistry === undefined ? {} : { challengerRegistry: v.challengerRegistry }),
       },
       confirmations: 1,
       pollIntervalMs: 250,
@@ -69,7 +72,10 @@ export function watchConfigTree(
       keyPrefix: v.keyPrefix,
       ...(redisPasswordFile !== undefined ? { passwordFile: redisPasswordFile } : {}),
     },
-    keys: { watcher: { file: paths.watcherKey } },
+    keys: {
+      watcher: { file: paths.watcherKey },
+      ...(v.challengerRegistry === undefined ? {} : { l2: { file: paths.l2Key } }),
+    },
     http: { port: v.httpPort },
     log: { level: 'info', format: 'json' },
     shutdown: { graceMs: 5000 },

@@ -26,6 +26,7 @@ import { connectDevnetBitcoin, type DevnetBitcoin } from '../bitcoin/simnet/devn
 import { WalletKey } from '../bitcoin/wallet/keys.ts';
 import { bytesToHex, concatBytes, hexToBytes } from '../core/bytes.ts';
 import { VigilError } from '../core/errors.ts';
+import { pause } from '../core/pause.ts';
 import { type Executor, executorByName, REFERENCE_EXECUTOR } from '../governance/index.ts';
 import type { GovernanceInput } from '../governance/inputs.ts';
 import { startAnvil } from '../l2/anvil.ts';
@@ -47,9 +48,9 @@ import { L2Rpc } from '../l2/rpc.ts';
 import { createFeeMarket, type FeeMarket } from './fee-market.ts';
 import { type DevnetOperator, type OperatorBehaviour, startDevnetOperator } from './operator.ts';
 import type { ClaimResult, RecordedClaim } from './operator-kickoff.ts';
-import { DEVNET_NETWORK, DEVNET_PARAMS, type Say, StopStack, WATCHER_COINS } from './run-context.ts';
-import { ClaimWalk, executorForEpoch, type OperatorEpochClaim, rootHex } from './serve-claims.ts';
-import { faultRange } from './serve-control.ts';
+import { DEVNET_NETWORK, type Say, StopStack, WATCHER_COINS } from './run-context.ts';
+import { executorForEpoch, type OperatorEpochClaim } from './serve-claims.ts';
+import { describeControl } from './serve-control.ts';
 import {
   ClaimLedger,
   CommitLog,
@@ -64,6 +65,15 @@ import {
   serveDirPaths,
   writeServeRecord,
 } from './serve-dir.ts';
+import { type EpochClaimer, type L2EpochClaim, part2Claimer } from './serve-epoch-claimer.ts';
+import {
+  deployServedRegistry,
+  SERVED_BOND_COINS,
+  type ServedBitcoinSide,
+  startServedGame,
+  vigilBondAddress,
+  writeVigilL2Key,
+} from './serve-game.ts';
 import { ControlWatch, servedStrategy } from './serve-operator-control.ts';
 import { writeSecretFile, writeWatchConfig, writeWatcherKey } from './serve-watch-config.ts';
 import { DEFAULT_EPOCH_LENGTH, servedWorkload } from './serve-workload.ts';
@@ -96,6 +106,11 @@ export type ServeOptions = {
   redisUrl: string;
   /** The daemon's HTTP port in the generated config (default 9464). */
   watchHttpPort?: number;
+  /**
+   * At creation: the operator plays the narrowing game (docs/protocol.md §24) through a challenger
+   * registry, instead of Part II's graph. A resumed network keeps what it was created with.
+   */
+  game?: boolean;
   signal: AbortSignal;
   say: Say;
   logger?: Logger;
@@ -113,20 +128,6 @@ const LONG_RUN_L2_STATES = 1000;
 const MAX_CLAIMS_PER_BLOCK = 20;
 
 const L2_CHAIN_ID = 31337;
-
-/** Resolves after `ms`, or at once when aborted. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 class Aborted extends Error {}
 
@@ -213,9 +214,12 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
   if (existing) {
     record = existing;
     say(
-      `resumed the devnet in ${paths.root} (seed ${seed}, ${epochs} epochs of ${epochLength} inputs planned, ${ledger.size} claimed)`,
+      `resumed the devnet in ${paths.root} (seed ${seed}, ${epochs} epochs of ${epochLength} inputs planned${existing.game === undefined ? `, ${ledger.size} claimed` : ', the narrowing game'})`,
     );
   } else {
+    // Before the workload's senders: anvil still mines each transaction at once.
+    const game =
+      o.game === true ? await deployServedRegistry(anvil.rpcUrl, deployment, o.l2BlockMs ?? 250) : undefined;
     const watcherSecret = randomBytes(32);
     writeWatcherKey(paths, watcherSecret);
     const watcherKey = WalletKey.fromBytes(watcherSecret);
@@ -224,6 +228,10 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
       DEVNET_NETWORK,
     ) as string;
     await bitcoin.mine(WATCHER_COINS, watcherAddress);
+    if (game !== undefined) {
+      writeVigilL2Key(paths);
+      await bitcoin.mine(SERVED_BOND_COINS, vigilBondAddress(watcherSecret));
+    }
     await bitcoin.mine(100);
     await driver.prepareSenders(
       workload.inputs.map((i) => i.sender),
@@ -250,6 +258,7 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
         offset: offset.toString(),
         addresses: deployment.addresses,
       },
+      ...(game === undefined ? {} : { game }),
       createdAt: new Date().toISOString(),
     };
     writeServeRecord(paths, record);
@@ -257,6 +266,10 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
       `created a devnet in ${paths.root} (seed ${seed}, ${epochs} epochs of ${epochLength} inputs planned)`,
     );
     say(`bitcoin: the watcher's wallet ${watcherAddress} holds ${WATCHER_COINS} mature coins`);
+    if (game !== undefined)
+      say(
+        `bitcoin: Vigil's bond address ${vigilBondAddress(watcherSecret)} holds ${SERVED_BOND_COINS} mature coins`,
+      );
   }
   writeWatchConfig(paths, {
     l2Url: anvil.rpcUrl,
@@ -270,14 +283,31 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
     redisUrl: o.redisUrl,
     keyPrefix: `{vigil-devnet-${record.id}}`,
     httpPort: o.watchHttpPort ?? 9464,
+    ...(record.game === undefined ? {} : { challengerRegistry: record.game.registry }),
   });
   say(`L2: anvil at ${anvil.rpcUrl}, contracts from block ${deployment.startBlock}`);
   say(`bitcoin: Core RPC at ${simnet.rpcUrl}, Esplora at ${simnet.esploraUrl}`);
   say(`watch it from another terminal:  vigil watch --config ${paths.watchConfig}`);
 
   // 4. The operator on Bitcoin, with what it claimed before a restart.
-  const control = new ControlWatch(paths, say);
-  const operator = await startServedOperator(o, paths, bitcoin, control, ledger, epochs);
+  const control = new ControlWatch(paths, say, record.game !== undefined);
+  const operator =
+    record.game === undefined
+      ? await startServedOperator(o, paths, bitcoin, control, ledger, epochs, workload.genesis)
+      : await startServedGame({
+          paths,
+          record,
+          game: record.game,
+          l2RpcUrl: anvil.rpcUrl,
+          bitcoin,
+          market: createFeeMarket(bitcoin),
+          watch: control,
+          wotsSeed: (claimed) => wotsSeedOf(paths, claimed),
+          epochs,
+          say,
+          ...(o.logger === undefined ? {} : { logger: o.logger }),
+        });
+  stops.push(async () => operator.close());
   // 5. The two clocks, until interrupted; one failing stops the other.
   const inner = new AbortController();
   const stop = () => inner.abort();
@@ -290,7 +320,7 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
   const l2 = new L2Side(
     clocks,
     control,
-    ledger,
+    operator.claimer,
     commits,
     rpc,
     driver,
@@ -306,7 +336,7 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
     });
   const results = await Promise.allSettled([
     stopOthersOnFailure(l2.run()),
-    stopOthersOnFailure(operator.run(clocks, l2)),
+    stopOthersOnFailure(operator.run(clocks)),
   ]);
   o.signal.removeEventListener('abort', stop);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -316,6 +346,14 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
 
 function checkResumeOptions(o: ServeOptions, existing: ServeRecord | undefined): void {
   if (!existing) return;
+  if (o.game === true && existing.game === undefined) {
+    throw new ServeError(
+      `The devnet in ${o.dir} was created without --game: its operator claims Part II's graph`,
+      {
+        metaMessages: ['Leave the flag out to resume it, or serve a new --dir.'],
+      },
+    );
+  }
   for (const [flag, given, kept] of [
     ['--seed', o.seed, existing.seed],
     ['--epochs', o.epochs, existing.epochs],
@@ -381,15 +419,13 @@ async function resumedDeployment(
  * goes to `pending` for the Bitcoin clock.
  */
 class L2Side {
-  readonly pending: OperatorEpochClaim[] = [];
   private readonly feed: GovernanceIngester;
-  private readonly walk: ClaimWalk;
   private handled = -1n;
 
   constructor(
     private readonly o: ServeOptions,
     private readonly control: ControlWatch,
-    private readonly ledger: ClaimLedger,
+    private readonly claimer: EpochClaimer,
     private readonly commits: CommitLog,
     private readonly rpc: AnvilRpc,
     private readonly driver: WorkloadDriver,
@@ -398,7 +434,6 @@ class L2Side {
     private readonly record: ServeRecord,
     private readonly workload: { inputs: readonly GovernanceInput[]; genesis: Deployment['genesis'] },
   ) {
-    this.walk = new ClaimWalk(workload.genesis, DEVNET_PARAMS.traceSteps);
     this.feed = createGovernanceIngester({
       rpc: new L2Rpc({ urls: [`http://127.0.0.1:${record.ports.l2}`] }),
       store: new MemoryJournalStore(),
@@ -423,7 +458,7 @@ class L2Side {
         sequencer: this.sequencer,
         onBlock: async (block) => {
           await this.onBlock(block);
-          await pause(this.o.l2BlockMs ?? 250, signal);
+          await pause(this.pace(), signal);
           if (signal.aborted) throw new Aborted();
         },
       });
@@ -435,24 +470,36 @@ class L2Side {
         const block = await this.rpc.blockNumber();
         await this.sequencer.afterBlock(block, [], 0);
         await this.onBlock(block);
-        await pause(this.o.l2BlockMs ?? 250, signal);
+        await pause(this.pace(), signal);
       }
     } catch (err) {
       if (!(err instanceof Aborted)) throw err;
     }
   }
 
+  /**
+   * Time to the next L2 block: `l2BlockMs`, or a Bitcoin block's while the claims handed over and not on
+   * Bitcoin yet are above what the claimer takes (the L2 goes on, its epochs come slower).
+   */
+  private pace(): number {
+    const fast = this.o.l2BlockMs ?? 250;
+    return this.claimer.backlog() > this.claimer.maxBacklog
+      ? Math.max(fast, this.o.bitcoinBlockMs ?? 1000)
+      : fast;
+  }
+
   /** Reads the chain up to `block`; commits and queues every epoch that ended and is not committed yet. */
   private async onBlock(block: bigint): Promise<void> {
     await this.feed.ingester.syncTo(block);
-    const { epochEnds, commitments, inputs } = this.feed.derivation;
+    const { derivation } = this.feed;
+    const { epochEnds, commitments } = derivation;
     // Only the ends after the last one handled: a block's work does not grow with the epochs behind it.
     let first = epochEnds.length;
     while (first > 0 && (epochEnds[first - 1] as EpochEnd).epoch > this.handled) first--;
     for (const end of epochEnds.slice(first)) {
       this.handled = end.epoch;
       const committed = commitments.get(end.epoch);
-      if (committed !== undefined && this.ledger.has(end.epoch)) continue;
+      if (committed !== undefined && this.claimer.has(end.epoch)) continue;
       // An epoch committed before a restart is claimed with the executor it was committed with, whatever
       // the control says now: the L2 commitment and the Bitcoin claim must reveal the same root.
       const recorded = this.commits.get(end.epoch);
@@ -460,9 +507,9 @@ class L2Side {
         committed !== undefined && recorded !== undefined
           ? executorNamed(recorded)
           : executorForEpoch(this.control.current(), end.epoch);
-      const claim = this.claimOf(end, inputs, executor);
+      const claim = this.claimer.claim(end, derivation, executor);
       if (committed !== undefined) {
-        if (rootHex(claim.stateRoot) !== committed.stateRoot.toLowerCase()) {
+        if (claim.root !== committed.stateRoot.toLowerCase()) {
           this.o.say(
             `L2: epoch ${end.epoch} was committed with a root the operator cannot reproduce; it is not claimed on Bitcoin`,
           );
@@ -471,19 +518,15 @@ class L2Side {
       } else {
         // Written before the commitment is sent, so a restart in between knows what was committed.
         this.commits.set(end.epoch, executor.name);
-        await this.commit(end, claim);
+        await this.commit(end, claim, executor);
       }
-      if (!this.ledger.has(end.epoch)) this.pending.push(claim);
+      if (!this.claimer.has(end.epoch)) claim.queue();
     }
   }
 
-  private claimOf(end: EpochEnd, inputs: readonly GovernanceInput[], executor: Executor): OperatorEpochClaim {
-    return this.walk.claim(inputs, end, executor);
-  }
-
   /** The operator's commitment, mined with the next L2 block. */
-  private async commit(end: EpochEnd, claim: OperatorEpochClaim): Promise<void> {
-    const root = rootHex(claim.stateRoot);
+  private async commit(end: EpochEnd, claim: L2EpochClaim, executor: Executor): Promise<void> {
+    const { root } = claim;
     await this.rpc.request('eth_sendTransaction', [
       {
         from: DEVNET_OPERATOR,
@@ -497,7 +540,7 @@ class L2Side {
       },
     ]);
     this.o.say(
-      `L2: epoch ${end.epoch} ended at block ${end.block}; the operator commits ${root.slice(0, 14)}… (${claim.fraud ? `WRONG — ${claim.executor}` : 'right'})`,
+      `L2: epoch ${end.epoch} ended at block ${end.block}; the operator commits ${root.slice(0, 14)}… (${claim.fraud ? `WRONG — ${executor.name}` : 'right'})`,
     );
   }
 }
@@ -510,7 +553,8 @@ async function startServedOperator(
   watch: ControlWatch,
   ledger: ClaimLedger,
   epochs: number,
-): Promise<{ run(clocks: ServeOptions, l2: L2Side): Promise<void> }> {
+  genesis: Deployment['genesis'],
+): Promise<ServedBitcoinSide> {
   const recorded = ledger.open();
   const resumed = ledger.size > 0;
   await rebroadcastLost(bitcoin, recorded, o.say);
@@ -539,19 +583,22 @@ async function startServedOperator(
   if (resumed)
     o.say(`operator: following again the ${recorded.length} of its ${ledger.size} claims not settled yet`);
   o.say(describeControl(control));
+  const claimer = part2Claimer(genesis, (epoch) => ledger.has(epoch));
   return {
-    run: (clocks, l2) => bitcoinClock(clocks, watch, ledger, bitcoin, operator, market, l2, control),
+    claimer,
+    run: (clocks) => bitcoinClock(clocks, watch, ledger, bitcoin, operator, market, claimer, control),
+    close: () => {},
   };
 }
 
 async function bitcoinClock(
-  o: ServeOptions,
+  o: { signal: AbortSignal; bitcoinBlockMs?: number; say: Say },
   watch: ControlWatch,
   ledger: ClaimLedger,
   bitcoin: DevnetBitcoin,
   operator: DevnetOperator,
   market: FeeMarket,
-  l2: L2Side,
+  l2: { readonly pending: OperatorEpochClaim[] },
   started: ServeControl,
 ): Promise<void> {
   const { signal, say } = o;
@@ -603,10 +650,6 @@ const behaviourOf = (s: OperatorStrategy): OperatorBehaviour =>
 
 function applyMarket(market: FeeMarket, s: OperatorStrategy): void {
   market.set(s.market?.floorSatVb, s.market?.estimateSatVb);
-}
-
-function describeControl(c: ServeControl): string {
-  return `operator: strategy ${c.strategy}; ${c.fault === 'none' ? 'honest roots' : `fault ${c.fault} in epochs ${faultRange(c)}`}`;
 }
 
 /** The Winternitz seed of this network's operator: made once, kept in the directory. */

@@ -235,7 +235,7 @@ describe('the served devnet directory', () => {
 
   it('the serving process keeps the last good control while the file is wrong, and says so once', () => {
     const said: string[] = [];
-    const watch = new ControlWatch(paths(), (l) => said.push(l));
+    const watch = new ControlWatch(paths(), (l) => said.push(l), false);
     const first = watch.current();
     expect(first).toEqual(DEFAULT_CONTROL);
     writeFileSync(paths().control, '{"fault": ');
@@ -254,7 +254,7 @@ describe('the served devnet directory', () => {
     expect(said).toHaveLength(2);
     // At start a wrong control is an error: nothing runs yet.
     writeFileSync(paths().control, JSON.stringify({ ...good, strategy: 'lying-backend-garbage' }));
-    expect(() => new ControlWatch(paths(), () => {})).toThrow(/separate process/);
+    expect(() => new ControlWatch(paths(), () => {}, false)).toThrow(/separate process/);
   });
 
   it('vigil devnet fault / operator: no devnet, an unknown or unservable strategy change nothing', async () => {

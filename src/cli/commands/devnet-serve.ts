@@ -14,6 +14,7 @@ type ServeFlags = {
   redisUrl: string;
   watchHttpPort: string;
   logLevel: string;
+  game?: boolean;
 };
 
 /** The most epochs a served workload plans: generating 100,000 takes about a minute at each start. */
@@ -65,6 +66,10 @@ function serveCommand(): Command {
       process.env.VIGIL_REDIS_URL ?? 'redis://127.0.0.1:6379',
     )
     .option('--watch-http-port <port>', "the daemon's HTTP port in the generated watch config", '9464')
+    .option(
+      '--game',
+      "the operator plays the narrowing game through a challenger registry that the daemon registers on (creation only; without it, Part II's graph)",
+    )
     .option('--log-level <level>', "the operator's log lines on stderr (trace … fatal, silent)", 'silent')
     .action(async (flags: ServeFlags) => {
       const dir = requiredDir(flags.dir);
@@ -107,6 +112,7 @@ function serveCommand(): Command {
           l2SavedStates,
           redisUrl: flags.redisUrl,
           watchHttpPort,
+          ...(flags.game === true ? { game: true } : {}),
           signal: abort.signal,
           say,
           logger: storyLogger({ logLevel: flags.logLevel }, say),
@@ -118,6 +124,7 @@ function serveCommand(): Command {
     });
   return withExamples(cmd, [
     ['vigil devnet serve --dir .devnet', 'create (or resume) the network in .devnet'],
+    ['vigil devnet serve --game --dir .game', 'a network whose operator plays the narrowing game'],
     ['vigil watch --config .devnet/watch.yaml', 'then, in another terminal, the daemon'],
   ]);
 }

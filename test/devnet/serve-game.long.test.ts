@@ -1,0 +1,83 @@
+/**
+ * `vigil devnet serve --game` and `vigil watch` in two processes, a false claim played to the end: a
+ * fault injected for one epoch, the daemon's game against it, `serve` stopped in the middle of that game
+ * and started again on its directory (the operator rebuilds the claim and plays on), and the operator
+ * slashed; then an operator that never asserts, slashed by the assert-timeout. One game per false epoch,
+ * none for the honest epochs around them. Real anvil, the simnet behind its Core-RPC front, real Redis.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopVigil, until } from '../cli/child-process.ts';
+import { runCli } from '../cli/run-cli.ts';
+import { endedEpochs, faultOneEpoch, type ServedGame, servedGame } from './serve-game-harness.ts';
+
+const FAULT = 'commission-not-taken';
+let s: ServedGame;
+
+beforeAll(async () => {
+  s = await servedGame();
+  await s.startServe(true);
+  await s.startWatch();
+}, 200_000);
+afterAll(async () => s.cleanUp());
+
+describe('vigil devnet serve --game: false claims played to the end by a separate daemon', () => {
+  it('a false root for one epoch: the daemon plays its game, serve stopped mid-game resumes it, and the operator ends slashed', async () => {
+    const target = await faultOneEpoch(s, FAULT);
+    const game = await until(
+      `a game of epoch ${target} under way`,
+      async () => (await s.disputes()).find((g) => g.epoch === String(target) && (g.moves ?? 0) >= 2),
+      300_000,
+    );
+    expect(game.state).not.toBe('resolved');
+    // Ctrl-C in serve's terminal: a clean stop, then the same directory again.
+    const exited = s.serve?.exited;
+    process.kill(-(s.serve?.child.pid as number), 'SIGINT');
+    expect(await exited).toBe(0);
+    const serve = await s.startServe(false);
+    expect(serve.out()).toContain(`resumed the devnet in ${s.dir}`);
+    await until('the resumed operator following its claims', async () =>
+      /operator: following again the \d+ game claims not over yet/.test(serve.out()) ? true : undefined,
+    );
+    await until(`the resumed operator rebuilding epoch ${target}'s claim`, async () =>
+      new RegExp(`operator: epoch ${target}: follows again a false root`).test(serve.out())
+        ? true
+        : undefined,
+    );
+    const resolved = await until(
+      `game ${game.id} resolved`,
+      async () => (await s.disputes()).find((g) => g.id === game.id && g.state === 'resolved'),
+      300_000,
+    );
+    expect(resolved.outcome).toBe('operator-slashed');
+    await until(`the operator's end of epoch ${target}`, async () =>
+      endedEpochs(serve.out(), 'slashed').includes(BigInt(target)) ? true : undefined,
+    );
+    // One game, for the one false epoch: the honest epochs around it were left alone.
+    expect((await s.disputes()).map((g) => g.epoch)).toEqual([String(target)]);
+    const journal = readFileSync(join(s.dir, 'game-claims.jsonl'), 'utf8');
+    expect(journal).toContain(`{"epoch":"${target}","ended":"slashed"}`);
+  }, 900_000);
+
+  it('an operator that never asserts: the daemon takes the assert-timeout and the operator ends timed out', async () => {
+    const changed = await runCli(['devnet', 'operator', 'never-assert', '--dir', s.dir]);
+    expect(changed.code, changed.stderr).toBe(0);
+    const target = await faultOneEpoch(s, FAULT);
+    const resolved = await until(
+      `epoch ${target}'s game resolved`,
+      async () => (await s.disputes()).find((g) => g.epoch === String(target) && g.state === 'resolved'),
+      400_000,
+    );
+    expect(resolved.outcome).toBe('operator-slashed');
+    await until(`the operator's end of epoch ${target}`, async () =>
+      endedEpochs(s.serve?.out() ?? '', 'timed-out').includes(BigInt(target)) ? true : undefined,
+    );
+    expect(s.serve?.out()).not.toMatch(new RegExp(`operator: epoch ${target}: assert`));
+  }, 900_000);
+
+  it('both processes exit 0 on SIGTERM', async () => {
+    expect(await stopVigil(s.watch)).toBe(0);
+    expect(await stopVigil(s.serve)).toBe(0);
+  }, 120_000);
+});
