@@ -100,6 +100,7 @@ export function claimedRootOf(e: GameEpoch, fault: ProgramFault): bigint {
   const run = runProgram(buildGovernanceProgram({ fault }).program, e.tape, {
     maxSteps: 2 ** claimParameters(DEVNET_NETWORK).shape.depth,
     hashChain: false,
+    keepSteps: false,
   });
   if (run.status !== 'halted' || run.result === undefined)
     throw new VigilError(`The ${fault} build does not halt on epoch ${e.epoch}`);

@@ -228,13 +228,13 @@ export async function gameClaimRegistration(
   o: GameOperatorOptions,
   epoch: bigint,
   openedAt: bigint,
-): Promise<{ ready: ClaimRegistration } | { waiting: string } | { lapsed: string }> {
+): Promise<{ ready: ClaimRegistration } | { waiting: string; opened: boolean } | { lapsed: string }> {
   const head = await o.l2.pub.getBlockNumber({ cacheTime: 0 });
   const reg = await readClaimRegistration(o.l2.pub, o.l2.registry, epoch, {
     fromBlock: openedAt,
     toBlock: head,
   });
-  if (reg === undefined) return { waiting: 'not opened on the registry yet' };
+  if (reg === undefined) return { waiting: 'not opened on the registry yet', opened: false };
   const bundleWindow = o.bundleWindow ?? BUNDLE_WINDOW;
   const closed = head > reg.openedAt + bundleWindow;
   if (reg.documentHash !== undefined) return { ready: reg };
@@ -242,7 +242,10 @@ export async function gameClaimRegistration(
     return { lapsed: 'its commit window closed with no commitment' };
   if (reg.bundles.length > 0 && (reg.bundles.length === reg.listed.length || closed)) return { ready: reg };
   if (closed) return { lapsed: `none of its ${reg.listed.length} listed challengers posted a bundle` };
-  return { waiting: `${reg.bundles.length} of ${reg.listed.length} listed challengers posted a bundle` };
+  return {
+    waiting: `${reg.bundles.length} of ${reg.listed.length} listed challengers posted a bundle`,
+    opened: true,
+  };
 }
 
 /** A claim built on its bundles, its document committed and published; its kick-off signed, not sent. */
@@ -333,11 +336,11 @@ export async function claimEpoch(
 ): Promise<{ claim: OperatorGameClaim; purse: OperatorCoin }> {
   const game = epochGame(e, o.fault);
   const funding = fundGameClaim(o, purse, e);
+  if (funding.purse === undefined) throw new GameOperatorError('The operator purse ran dry');
   const openedAt = await openGameClaim(o, e.epoch, funding.tx);
   const reg = await bundlesOf(o, e.epoch, openedAt);
   const done = await completeGameClaim(o, e, game, { txid: txid(funding.tx), value: funding.value }, reg);
   await o.bitcoin.backend.broadcast(serializeTx(done.kickoff));
-  if (funding.purse === undefined) throw new GameOperatorError('The operator purse ran dry');
   return { claim: done.claim, purse: funding.purse };
 }
 
@@ -371,16 +374,22 @@ async function bundlesOf(
   }
 }
 
-/** Sends a registry call from the devnet operator's (unlocked) account, waits for it, returns its block. */
-/** Rejects once `signal` aborts. */
-function stopped(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    const fail = () => reject(new GameOperatorError('Stopped while waiting for a registry call'));
+/** `work`, or a rejection once `signal` aborts; the listener goes when either ends. */
+async function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  let fail: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    fail = () => reject(new GameOperatorError('Stopped while waiting for a registry call'));
     if (signal.aborted) fail();
     else signal.addEventListener('abort', fail, { once: true });
   });
+  try {
+    return await Promise.race([work, stopped]);
+  } finally {
+    if (fail !== undefined) signal.removeEventListener('abort', fail);
+  }
 }
 
+/** Sends a registry call from the devnet operator's (unlocked) account, waits for it, returns its block. */
 async function send(o: GameOperatorOptions, functionName: string, args: readonly unknown[]): Promise<bigint> {
   const hash = await o.l2.wallet.writeContract({
     address: o.l2.registry,
@@ -397,7 +406,7 @@ async function send(o: GameOperatorOptions, functionName: string, args: readonly
     pollingInterval: 20,
     timeout: RECEIPT_TIMEOUT_MS,
   });
-  const r = o.signal === undefined ? await receipt : await Promise.race([receipt, stopped(o.signal)]);
+  const r = o.signal === undefined ? await receipt : await untilStopped(receipt, o.signal);
   if (r.status !== 'success') throw new GameOperatorError(`The registry refused ${functionName}`);
   return r.blockNumber;
 }

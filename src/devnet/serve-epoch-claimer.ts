@@ -69,8 +69,19 @@ export function gameClaimer(operator: ServedGameOperator): EpochClaimer {
     has: (epoch) => operator.has(epoch),
     claim(end, derivation, executor) {
       const e = walk.epoch(derivation, end);
-      const fault: ProgramFault = isProgramFault(executor.name) ? executor.name : undefined;
-      const root = claimedRootOf(e, fault);
+      let fault: ProgramFault = isProgramFault(executor.name) ? executor.name : undefined;
+      let root: bigint;
+      try {
+        root = claimedRootOf(e, fault);
+      } catch (err) {
+        // The faulty build runs past the search's 2^K steps (or never halts): no game can be played on
+        // its root, so the operator commits and claims the model's root, and says why.
+        operator.note(
+          `epoch ${e.epoch}: the ${fault} build cannot be claimed in the game (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); the honest root is committed instead`,
+        );
+        fault = undefined;
+        root = e.honestRoot;
+      }
       return {
         root: rootHex(wordBytes(root)),
         fraud: root !== e.honestRoot,

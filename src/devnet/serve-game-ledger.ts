@@ -45,7 +45,7 @@ export class GameClaimLedger {
   readonly #open = new Map<bigint, LedgerGameClaim>();
   /** Epochs whose claims are over (ended or lapsed): never claimed again. */
   readonly #over = new Set<bigint>();
-  /** The last funding written: its change is the purse a restart resumes with. */
+  /** The last funding written (whether the network has claimed before: a restart, not a creation). */
   #lastFunding: string | undefined;
 
   constructor(path: string) {

@@ -51,8 +51,8 @@ type Opening = {
   game: EpochGame | undefined;
   readonly funding: Tx;
   openedAt: bigint | undefined;
-  /** The kick-off journaled before a restart: the claim is rebuilt, not built anew. */
-  readonly kickoff: Tx | undefined;
+  /** The kick-off journaled (before a restart, or before a broadcast that failed): rebuilt, not built anew. */
+  kickoff: Tx | undefined;
 };
 
 export type ServedGameOperatorOptions = {
@@ -77,6 +77,7 @@ export class ServedGameOperator {
   readonly #live = new Map<bigint, OperatorGameClaim>();
   #behaviour: GameOperatorBehaviour = {};
   #signal: AbortSignal | undefined;
+  readonly #notes: string[] = [];
   /** The last block the pool's coins were told about. */
   #scanned: number;
   #waitingTold = false;
@@ -84,6 +85,11 @@ export class ServedGameOperator {
   constructor(o: ServedGameOperatorOptions, tip: number) {
     this.#o = o;
     this.#scanned = tip;
+  }
+
+  /** A line for the next round's story (from the L2 clock). */
+  note(line: string): void {
+    this.#notes.push(line);
   }
 
   setBehaviour(b: GameOperatorBehaviour): void {
@@ -138,7 +144,7 @@ export class ServedGameOperator {
    */
   async round(signal: AbortSignal): Promise<string[]> {
     this.#signal = signal;
-    const lines: string[] = [];
+    const lines: string[] = this.#notes.splice(0);
     const { bitcoin, funding, logger } = this.#o;
     const backend = bitcoin.backend;
     const tip = await backend.getTipHeight();
@@ -262,9 +268,20 @@ export class ServedGameOperator {
           } else c.openedAt = opened;
           ledger.opened(epoch, c.openedAt);
         }
-        if (builds >= MAX_BUILDS_PER_ROUND) continue;
+        // A resumed claim already kicked off is rebuilt at once, whatever the cap: its game may be due.
+        if (builds >= MAX_BUILDS_PER_ROUND && c.kickoff === undefined) continue;
         const reg = await gameClaimRegistration(o, epoch, c.openedAt);
-        if ('waiting' in reg) continue;
+        if ('waiting' in reg) {
+          // Journaled as opened, and the registry does not have it: anvil's state was saved before the
+          // call (a SIGKILL). Opened again at the next round, from the same funding.
+          if (reg.opened === false && (await this.#openedAt(epoch)) === undefined) {
+            c.openedAt = undefined;
+            lines.push(
+              `epoch ${epoch}: the registry lost its claim (an L2 state older than the journal); opens it again`,
+            );
+          }
+          continue;
+        }
         if ('lapsed' in reg) {
           ledger.lapsed(epoch, reg.lapsed);
           this.#opening.delete(epoch);
@@ -293,11 +310,16 @@ export class ServedGameOperator {
           { txid: txid(c.funding), value: c.funding.outputs[0]?.value ?? 0n },
           reg.ready,
         );
-        if (c.kickoff !== undefined && txidHex(c.kickoff) !== txidHex(done.kickoff))
-          throw new Error(
-            `the rebuilt kick-off ${txidHex(done.kickoff)} is not the one journaled (${txidHex(c.kickoff)})`,
-          );
-        if (c.kickoff === undefined) ledger.kickedOff(epoch, bytesToHex(serializeTx(done.kickoff)));
+        // Signing is deterministic: a rebuilt claim's kick-off is the journaled one byte for byte (a txid
+        // leaves out the witness, which carries the roots).
+        const resumed = c.kickoff !== undefined;
+        const rebuilt = bytesToHex(serializeTx(done.kickoff));
+        if (c.kickoff !== undefined && bytesToHex(serializeTx(c.kickoff)) !== rebuilt)
+          throw new Error(`the rebuilt kick-off ${txidHex(done.kickoff)} is not the one journaled`);
+        if (c.kickoff === undefined) {
+          ledger.kickedOff(epoch, rebuilt);
+          c.kickoff = done.kickoff;
+        }
         const backend = this.#o.bitcoin.backend;
         if ((await backend.getTransaction(txidHex(c.funding))) === undefined)
           await backend.broadcast(serializeTx(c.funding));
@@ -306,7 +328,7 @@ export class ServedGameOperator {
         this.#opening.delete(epoch);
         this.#live.set(epoch, done.claim);
         lines.push(
-          `epoch ${epoch}: ${c.kickoff === undefined ? 'claims' : 'follows again'} ${game.fraud ? 'a false root' : 'the true root'}, kick-off ${done.claim.kickoffTxid.slice(0, 12)}… (${reg.ready.bundles.length} challenger${reg.ready.bundles.length === 1 ? '' : 's'})`,
+          `epoch ${epoch}: ${resumed ? 'follows again' : 'claims'} ${game.fraud ? 'a false root' : 'the true root'}, kick-off ${done.claim.kickoffTxid.slice(0, 12)}… (${reg.ready.bundles.length} challenger${reg.ready.bundles.length === 1 ? '' : 's'})`,
         );
       } catch (err) {
         // Tried again next block: a claim is never silently dropped. The others go on.

@@ -100,7 +100,16 @@ export function writeVigilL2Key(paths: ServeDirPaths): void {
 /** The operator's Bitcoin side of a served devnet, and its clock. */
 export type ServedBitcoinSide = {
   readonly claimer: EpochClaimer;
-  run(clocks: { signal: AbortSignal; bitcoinBlockMs?: number; say: Say }): Promise<void>;
+  /**
+   * The Bitcoin clock until `signal` aborts. `ready`: the L2 clock has handed over the epochs up to its
+   * head at start; no block is mined before (a restart's claims are back in hand before their deadlines move).
+   */
+  run(clocks: {
+    signal: AbortSignal;
+    bitcoinBlockMs?: number;
+    say: Say;
+    ready?: Promise<void>;
+  }): Promise<void>;
   close(): void;
 };
 
@@ -172,6 +181,12 @@ export async function startServedGame(o: {
     claimer: gameClaimer(operator),
     close: () => ledger.close(),
     async run(clocks) {
+      if (clocks.ready !== undefined) {
+        await Promise.race([
+          clocks.ready,
+          new Promise((r) => clocks.signal.addEventListener('abort', r, { once: true })),
+        ]);
+      }
       let applied = started;
       while (!clocks.signal.aborted) {
         const control = o.watch.current();

@@ -336,7 +336,7 @@ async function serveLocked(o: ServeOptions, paths: ServeDirPaths, stops: StopSta
     });
   const results = await Promise.allSettled([
     stopOthersOnFailure(l2.run()),
-    stopOthersOnFailure(operator.run(clocks)),
+    stopOthersOnFailure(operator.run({ ...clocks, ready: l2.caughtUp })),
   ]);
   o.signal.removeEventListener('abort', stop);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -421,6 +421,9 @@ async function resumedDeployment(
 class L2Side {
   private readonly feed: GovernanceIngester;
   private handled = -1n;
+  /** Resolves once the chain's epochs up to the head at start are handed over (a restart's catch-up). */
+  readonly caughtUp: Promise<void>;
+  private markCaughtUp: () => void = () => {};
 
   constructor(
     private readonly o: ServeOptions,
@@ -434,6 +437,9 @@ class L2Side {
     private readonly record: ServeRecord,
     private readonly workload: { inputs: readonly GovernanceInput[]; genesis: Deployment['genesis'] },
   ) {
+    this.caughtUp = new Promise((resolve) => {
+      this.markCaughtUp = resolve;
+    });
     this.feed = createGovernanceIngester({
       rpc: new L2Rpc({ urls: [`http://127.0.0.1:${record.ports.l2}`] }),
       store: new MemoryJournalStore(),
@@ -450,6 +456,7 @@ class L2Side {
     await this.rpc.request('evm_setAutomine', [false]);
     const head = await this.rpc.blockNumber();
     await this.onBlock(head);
+    this.markCaughtUp();
     const rest = this.workload.inputs.filter((i) => i.position.block + offset > head);
     try {
       await this.driver.replay(rest, {
@@ -503,8 +510,10 @@ class L2Side {
       // An epoch committed before a restart is claimed with the executor it was committed with, whatever
       // the control says now: the L2 commitment and the Bitcoin claim must reveal the same root.
       const recorded = this.commits.get(end.epoch);
+      // Recorded and not on the chain (anvil's state saved before the commitment was mined): committed
+      // again with the same executor, since the Bitcoin side may have claimed that root already.
       const executor =
-        committed !== undefined && recorded !== undefined
+        recorded !== undefined
           ? executorNamed(recorded)
           : executorForEpoch(this.control.current(), end.epoch);
       const claim = this.claimer.claim(end, derivation, executor);

@@ -1,7 +1,7 @@
 /**
  * Two processes as a person runs them: `vigil devnet serve --game` and `vigil watch --config <its
  * watch.yaml>`, read from the outside only (their output, `vigil disputes list`, /metrics, the served
- * directory). Shared by serve-game.test.ts and serve-game.long.test.ts.
+ * directory), for serve-game.long.test.ts.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
