@@ -89,9 +89,15 @@ const contextOf = (tape: Tape, claimed: bigint): GameContext => ({
   claimedRoot: claimed,
 });
 
+/** The root a bench epoch's run halts on (every bench epoch halts within its search's 2^K steps). */
+function haltedOn(view: HonestView): bigint {
+  if (view.result === undefined) throw new Error(`A bench run did not halt within ${view.stepCount} steps`);
+  return view.result;
+}
+
 /** Plays the game; its time, moves, and how it ended. */
 function play(tape: Tape, vigil: HonestView, operator: HonestView) {
-  const claimed = vigil.result ^ 1n;
+  const claimed = haltedOn(vigil) ^ 1n;
   const ctx = contextOf(tape, claimed);
   const t0 = performance.now();
   const outcome = playGame(
@@ -128,7 +134,7 @@ function checkpointed(tape: Tape, options: CheckpointOptions) {
  * `operatorView`. Each of Vigil's turns is timed: it is synchronous, on the thread that plays it.
  */
 function playTurns(tape: Tape, vigilView: HonestView, operatorView: HonestView) {
-  const claimed = vigilView.result ^ 1n;
+  const claimed = haltedOn(vigilView) ^ 1n;
   const ctx = contextOf(tape, claimed);
   let assert: MoveValues | undefined;
   const moves = new Map<string, MoveValues>();

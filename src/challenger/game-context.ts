@@ -34,8 +34,13 @@ export type GameMaterial = {
   /** The claim graph as imported (every transaction rebuilt, every presignature checked). */
   readonly claim: ClaimGraph;
   readonly sigs: { readonly claim: GamePresignatures; readonly games: readonly GamePresignatures[] };
-  /** Vigil's own run of the epoch: what its rule compares the operator's points with. */
+  /**
+   * Vigil's own run of the epoch: what its rule compares the operator's points with. Cut at the graph's
+   * 2^K steps when it runs longer (no result then).
+   */
   readonly honest: HonestView;
+  /** The epoch's post-state root by Vigil's model (the honest run halts on it, when it halts within 2^K). */
+  readonly root: bigint;
   /** w's keys: the Schnorr key of its bond coin and its moves, and its Winternitz signer. Never logged. */
   readonly keys: { readonly secret: Uint8Array; readonly sign: GameValueSigner };
 };

@@ -354,7 +354,7 @@ async function challenge(
   const id = challengeId(rec.w);
   const txid = graphTxid(m.claim, id);
   // Never challenge what Vigil cannot win: a true root, or a claim the game cannot dispute (its bond is lost).
-  if (kickoff.game.claimedRoot === m.honest.result) {
+  if (kickoff.game.claimedRoot === m.root) {
     return resolve(
       ctx,
       rec,

@@ -92,27 +92,60 @@ export class GameEpochWalk {
 }
 
 /**
+ * How far the devnet runs a faulty build to find the root it claims: well past the search's 2^K, since a
+ * lying operator claims its build's root however long the run (the game then plays its first 2^K steps).
+ */
+const FAULTY_RUN_LIMIT = 2 ** 23;
+
+/** A faulty build's run of an epoch, kept with the epoch: the L2 clock and the claim both need its root. */
+const faultyRuns = new WeakMap<GameEpoch, Map<string, { root: bigint; steps: number }>>();
+
+/**
  * The root the operator's program halts on for `e` (the model's when honest), without the views a game
  * needs: what the operator commits on the L2 before it claims on Bitcoin.
  */
 export function claimedRootOf(e: GameEpoch, fault: ProgramFault): bigint {
   if (fault === undefined) return e.honestRoot;
+  return faultyRun(e, fault).root;
+}
+
+/** The root a faulty build halts on over `e`, and its length (a run past FAULTY_RUN_LIMIT throws). */
+function faultyRun(e: GameEpoch, fault: NonNullable<ProgramFault>): { root: bigint; steps: number } {
+  let runs = faultyRuns.get(e);
+  if (runs === undefined) {
+    runs = new Map();
+    faultyRuns.set(e, runs);
+  }
+  const known = runs.get(fault);
+  if (known !== undefined) return known;
   const run = runProgram(buildGovernanceProgram({ fault }).program, e.tape, {
-    maxSteps: 2 ** claimParameters(DEVNET_NETWORK).shape.depth,
+    maxSteps: FAULTY_RUN_LIMIT,
     hashChain: false,
     keepSteps: false,
   });
   if (run.status !== 'halted' || run.result === undefined)
     throw new VigilError(`The ${fault} build does not halt on epoch ${e.epoch}`);
-  return run.result;
+  const got = { root: run.result, steps: run.stepCount };
+  runs.set(fault, got);
+  return got;
 }
 
-/** The operator's play over `e` with its program's `fault` (undefined: honest). */
+/** An epoch whose honest run is longer than the search's 2^K steps: no claim of it can be defended. */
+export class UnclaimableEpochError extends VigilError {
+  override name = 'UnclaimableEpochError';
+}
+
+/**
+ * The operator's play over `e` with its program's `fault` (undefined: honest). A faulty build whose run
+ * is longer than the search's 2^K steps still claims its root, and plays its first 2^K steps (as a lying
+ * operator would: the game cannot take it further); an honest epoch that long cannot be claimed
+ * (`UnclaimableEpochError`): the honest operator could not defend its own claim.
+ */
 export function epochGame(e: GameEpoch, fault: ProgramFault): EpochGame {
   const params = claimParameters(DEVNET_NETWORK);
   const maxSteps = 2 ** params.shape.depth;
-  const honest = checkpointedView(params.program, e.tape, { maxSteps });
-  if (honest.result !== e.honestRoot) {
+  const honest = checkpointedView(params.program, e.tape, { maxSteps, truncate: true });
+  if (honest.result !== undefined && honest.result !== e.honestRoot) {
     throw new VigilError(
       `The governance program's run of epoch ${e.epoch} halts on another root than the model's: the devnet cannot claim it`,
     );
@@ -124,32 +157,51 @@ export function epochGame(e: GameEpoch, fault: ProgramFault): EpochGame {
     agreedImageRoot: e.tape.imageRoot,
     claimedRoot,
   });
-  const honestBuild = buildGovernanceProgram();
   if (fault !== undefined) {
-    const build = buildGovernanceProgram({ fault });
-    const run = runProgram(build.program, e.tape, { maxSteps, hashChain: false });
-    if (run.status !== 'halted' || run.result === undefined)
-      throw new VigilError(`The ${fault} build does not halt on epoch ${e.epoch}`);
-    if (run.result !== honest.result) {
-      const steps = run.steps;
+    const lie = faultyRun(e, fault);
+    if (lie.root !== e.honestRoot) {
+      const build = buildGovernanceProgram({ fault });
+      // A run within 2^K is kept whole; a longer one as snapshots of its first 2^K steps (its records
+      // would take gigabytes), which is all a game asks about.
+      const view =
+        lie.steps <= maxSteps
+          ? undefined
+          : checkpointedView(build.program, e.tape, {
+              maxSteps,
+              truncate: true,
+              snapshots: 64,
+              h0: honest.chainAt(0),
+            });
+      const steps =
+        view === undefined ? runProgram(build.program, e.tape, { maxSteps, hashChain: false }).steps : [];
       return {
-        claimedRoot: run.result,
+        claimedRoot: lie.root,
         fraud: true,
-        context: context(run.result),
-        player: traceOperator(params.shape, {
-          program: build.program,
-          steps,
-          h0: honest.chainAt(0),
-          tape: e.tape,
-        }),
+        context: context(lie.root),
+        player:
+          view === undefined
+            ? traceOperator(params.shape, {
+                program: build.program,
+                steps,
+                h0: honest.chainAt(0),
+                tape: e.tape,
+              })
+            : viewOperator(params.shape, build.program, view),
         honest,
         stepAt: (i) => {
-          const record = steps[i];
-          return record === undefined ? undefined : { record, at: build.locate(record.pc) };
+          if (!Number.isInteger(i) || i < 0 || i >= (view?.stepCount ?? steps.length)) return undefined;
+          const record = view === undefined ? (steps[i] as StepRecord) : view.stepAt(i);
+          return { record, at: build.locate(record.pc) };
         },
       };
     }
   }
+  if (honest.cut || honest.result === undefined) {
+    throw new UnclaimableEpochError(
+      `Epoch ${e.epoch}'s run is longer than the search's ${maxSteps} steps: an honest claim of it could not be defended`,
+    );
+  }
+  const honestBuild = buildGovernanceProgram();
   return {
     claimedRoot: honest.result,
     fraud: false,

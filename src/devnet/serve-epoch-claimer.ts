@@ -74,8 +74,9 @@ export function gameClaimer(operator: ServedGameOperator): EpochClaimer {
       try {
         root = claimedRootOf(e, fault);
       } catch (err) {
-        // The faulty build runs past the search's 2^K steps (or never halts): no game can be played on
-        // its root, so the operator commits and claims the model's root, and says why.
+        // The faulty build never halts (within 2^26 steps): it has no root to claim, so the operator
+        // commits and claims the model's root, and says why. (A build that halts past the search's 2^K
+        // steps claims its root: the game plays its first 2^K steps.)
         operator.note(
           `epoch ${e.epoch}: the ${fault} build cannot be claimed in the game (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); the honest root is committed instead`,
         );

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     claim: imported.graph,
     sigs: imported.sigs,
     honest: epoch.view,
+    root: epoch.honest.result,
     keys: {
       secret: fx.secrets.challengers[0] as Uint8Array,
       sign: fx.sign.challenger[0] as GameMaterial['keys']['sign'],

@@ -115,6 +115,7 @@ export async function gameSetup(options: SetupOptions = {}): Promise<GameSetup> 
       claim: c.graph,
       sigs: { claim: c.sigs, games: c.gameSigs },
       honest: epoch.view,
+      root: epoch.honest.result,
       keys: {
         secret: c.fx.secrets.challengers[0] as Uint8Array,
         sign: c.fx.sign.challenger[0] as NonNullable<(typeof c.fx.sign.challenger)[number]>,

@@ -3,7 +3,7 @@
  * watch.yaml>`, read from the outside only (their output, `vigil disputes list`, /metrics, the served
  * directory), for serve-game.long.test.ts.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectRedis, deleteKeysByPrefix } from '../../src/store/redis.ts';
@@ -27,7 +27,14 @@ export type ServedGame = {
   cleanUp(): Promise<void>;
 };
 
-export async function servedGame(): Promise<ServedGame> {
+/**
+ * A served game network in a temp directory. Short epochs by default: the governance program's run of an
+ * epoch grows with the state, and regtest's search covers 2^20 steps (about 130 epochs of 6 inputs;
+ * 30-input epochs outgrow it by epoch 20).
+ */
+export async function servedGame(
+  shape: { epochs: number; epochLength: number } = { epochs: 120, epochLength: 6 },
+): Promise<ServedGame> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-serve-game-'));
   const port = await freePort();
   const configFile = join(dir, 'watch.yaml');
@@ -36,9 +43,9 @@ export async function servedGame(): Promise<ServedGame> {
     'serve',
     '--dir',
     dir,
-    // Short epochs: the governance program's run of an epoch grows with the state, and regtest's search
-    // covers 2^20 steps (about 130 epochs of 6 inputs; 30-input epochs outgrow it by epoch 20).
-    ...(create ? ['--game', '--epochs', '120', '--epoch-length', '6'] : []),
+    ...(create
+      ? ['--game', '--epochs', String(shape.epochs), '--epoch-length', String(shape.epochLength)]
+      : []),
     // About one epoch per Bitcoin block: the operator claims about as fast as the L2 ends epochs.
     '--l2-block-ms',
     '300',
@@ -54,6 +61,7 @@ export async function servedGame(): Promise<ServedGame> {
     const res = await fetch(`http://127.0.0.1:${port}${path}`);
     return { status: res.status, body: await res.text() };
   };
+  let earlierServe = '';
   const s: ServedGame = {
     dir,
     configFile,
@@ -64,6 +72,7 @@ export async function servedGame(): Promise<ServedGame> {
       await until('serve to print the watch command', async () =>
         p.out().includes('watch it from another terminal') ? true : undefined,
       );
+      if (s.serve !== undefined) earlierServe += s.serve.out();
       s.serve = p;
       return p;
     },
@@ -82,6 +91,11 @@ export async function servedGame(): Promise<ServedGame> {
     async cleanUp() {
       await stopVigilWithin(s.watch, 90_000);
       await stopVigilWithin(s.serve, 90_000);
+      // The two processes' output outlives the run, for whoever reads a failure.
+      const kept = join(tmpdir(), 'vigil-serve-game-last');
+      mkdirSync(kept, { recursive: true });
+      writeFileSync(join(kept, 'serve.log'), earlierServe + (s.serve?.out() ?? ''));
+      writeFileSync(join(kept, 'watch.log'), s.watch?.out() ?? '');
       try {
         const record = JSON.parse(readFileSync(join(dir, 'serve.json'), 'utf8')) as { id: string };
         const redis = await connectRedis(REDIS_URL, { role: 'command', name: 'vigil:test' });
@@ -134,4 +148,20 @@ export async function faultOneEpoch(s: ServedGame, fault: string): Promise<numbe
     },
     200_000,
   );
+}
+
+/**
+ * Waits for the daemon's game of `target` to resolve (`vigil disputes list`) and for the operator to see
+ * its claim end `end`; returns the daemon's outcome.
+ */
+export async function gameEnded(s: ServedGame, target: number, end: string): Promise<string | null> {
+  const resolved = await until(
+    `epoch ${target}'s game resolved`,
+    async () => (await s.disputes()).find((g) => g.epoch === String(target) && g.state === 'resolved'),
+    400_000,
+  );
+  await until(`the operator's end of epoch ${target}`, async () =>
+    endedEpochs(s.serve?.out() ?? '', end).includes(BigInt(target)) ? true : undefined,
+  );
+  return resolved.outcome;
 }

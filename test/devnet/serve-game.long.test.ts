@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { stopVigil, until } from '../cli/child-process.ts';
 import { runCli } from '../cli/run-cli.ts';
-import { endedEpochs, faultOneEpoch, type ServedGame, servedGame } from './serve-game-harness.ts';
+import { endedEpochs, faultOneEpoch, gameEnded, type ServedGame, servedGame } from './serve-game-harness.ts';
 
 const FAULT = 'commission-not-taken';
 let s: ServedGame;
@@ -110,15 +110,7 @@ describe('vigil devnet serve --game + vigil watch in two processes', () => {
     const changed = await runCli(['devnet', 'operator', 'never-assert', '--dir', s.dir]);
     expect(changed.code, changed.stderr).toBe(0);
     const target = await faultOneEpoch(s, FAULT);
-    const resolved = await until(
-      `epoch ${target}'s game resolved`,
-      async () => (await s.disputes()).find((g) => g.epoch === String(target) && g.state === 'resolved'),
-      400_000,
-    );
-    expect(resolved.outcome).toBe('operator-slashed');
-    await until(`the operator's end of epoch ${target}`, async () =>
-      endedEpochs(s.serve?.out() ?? '', 'timed-out').includes(BigInt(target)) ? true : undefined,
-    );
+    expect(await gameEnded(s, target, 'timed-out')).toBe('operator-slashed');
     expect(s.serve?.out()).not.toMatch(new RegExp(`operator: epoch ${target}: assert`));
   }, 900_000);
 

@@ -13,17 +13,25 @@ import { equalBytes } from '../../core/bytes.ts';
 import { paddedChainValue } from '../../machine/chain.ts';
 import { StepLimitError } from '../../machine/interpreter.ts';
 import type { StepRecord } from '../../machine/isa.ts';
-import type { Program } from '../../machine/program.ts';
+import { type Program, validateProgram } from '../../machine/program.ts';
 import { lastWriteBefore } from '../../machine/reads.ts';
 import { type MachineSnapshot, Stepper } from '../../machine/stepper.ts';
 import type { Tape } from '../../machine/tape.ts';
 import { roundBits, type SearchShape } from './grid.ts';
 
 export type HonestView = {
-  /** T_h, the number of steps of the honest run (its last step is the halt). */
+  /**
+   * T_h, the number of steps of the honest run (its last step is the halt); or, for a run cut at the
+   * graph's 2^K steps (`truncate`), 2^K, its last step not a halt.
+   */
   readonly stepCount: number;
-  /** The word the halt read: the true post-state root. */
-  readonly result: bigint;
+  /** The view holds only the first `stepCount` steps of a longer run (`truncate`): no step past them. */
+  readonly cut: boolean;
+  /**
+   * The word the halt read: the true post-state root. For a cut run, read by running on past the cut
+   * without keeping anything (`haltWithin`); undefined when it does not halt within that either.
+   */
+  readonly result: bigint | undefined;
   readonly tape: Tape;
   /** h_p of the padded chain (h_T for every p ≥ T). */
   chainAt(p: number): Uint8Array;
@@ -48,6 +56,7 @@ function checkStep(k: number, count: number): void {
 export function viewOfRun(run: KeptRun): HonestView {
   return {
     stepCount: run.steps.length,
+    cut: false,
     result: run.result,
     tape: run.tape,
     chainAt: (p) => paddedChainValue(run.chain, p),
@@ -65,8 +74,21 @@ export function viewOfRun(run: KeptRun): HonestView {
 }
 
 export type CheckpointOptions = {
-  /** The most steps the run may take (`StepLimitError` past it). */
+  /** The most steps the run may take (`StepLimitError` past it, unless `truncate`). */
   readonly maxSteps: number;
+  /**
+   * Keep the first `maxSteps` steps of a run that does not halt by then, instead of failing: a claim
+   * cannot say more than 2^K steps (the length leaf), and every point, step and read a game over such a
+   * claim asks about lies within them. Its view has no result.
+   */
+  readonly truncate?: boolean;
+  /** How far a cut run is run on, keeping nothing, to read the root it halts on (default 4 × maxSteps). */
+  readonly haltWithin?: number;
+  /**
+   * The chain value h_0 the run starts from (default: its own program's). An operator playing another
+   * build of the program commits the graph's h_0, or the h_0 leaf disproves it at the assert.
+   */
+  readonly h0?: Uint8Array;
   /** Snapshots kept from the first run; their spacing doubles when there would be more (default 8). */
   readonly snapshots?: number;
   /** Snapshots kept from answering questions, most recently used first (default 4). */
@@ -80,7 +102,7 @@ export type CheckpointOptions = {
   readonly chainValues?: number;
 };
 
-/** What `chainEvery` kept: h_p for p = k · every, k = 0, 1, … while p < T. */
+/** What `chainEvery` kept: h_p for p = k · every, k = 0, 1, … while p < T (≤ T for a cut run). */
 export type KeptChainValues = { readonly every: number; readonly values: readonly Uint8Array[] };
 
 /**
@@ -89,7 +111,10 @@ export type KeptChainValues = { readonly every: number; readonly values: readonl
  */
 export type HonestRun = {
   readonly stepCount: number;
-  readonly result: bigint;
+  /** Cut at `maxSteps` (`truncate`): the run goes on past them. */
+  readonly cut: boolean;
+  /** The root its halt read (for a cut run, within `haltWithin` steps; undefined when not). */
+  readonly result: bigint | undefined;
   /** h_T. */
   readonly hEnd: Uint8Array;
   /** The root of the tape it ran on (its snapshots belong to that tape). */
@@ -120,14 +145,27 @@ export function runHonest(program: Program, tape: Tape, options: CheckpointOptio
     throw new RangeError('At least one chain value is kept');
   // Snapshots every `spacing` steps, thinned to every other one when there are too many; the chain
   // values likewise, every `every` steps.
-  const machine = new Stepper(program, tape);
+  // A machine started from a snapshot does not check its program: this one starts from h_0 given.
+  if (options.h0 !== undefined) validateProgram(program);
+  const machine = new Stepper(
+    program,
+    tape,
+    options.h0 === undefined
+      ? undefined
+      : { count: 0, pc: 0, h: options.h0.slice(), memory: new Map(), writers: new Map(), stopped: false },
+  );
   let base: MachineSnapshot[] = [machine.snapshot()];
   let spacing = 1 << 12;
   let every = chainEvery ?? 0;
   let values: Uint8Array[] = every > 0 ? [machine.h.slice()] : [];
   let last: StepRecord | undefined;
+  let cut = false;
   while (!machine.stopped) {
-    if (machine.count >= maxSteps) throw new StepLimitError(maxSteps, machine.pc);
+    if (machine.count >= maxSteps) {
+      if (options.truncate !== true) throw new StepLimitError(maxSteps, machine.pc);
+      cut = true;
+      break;
+    }
     last = machine.step();
     if (machine.stopped) break;
     if (machine.count % spacing === 0) {
@@ -145,13 +183,22 @@ export function runHonest(program: Program, tape: Tape, options: CheckpointOptio
       }
     }
   }
-  if (last === undefined || program.instructions[last.pc]?.op !== 'halt') {
+  const stepCount = machine.count;
+  const hEnd = machine.h.slice();
+  if (cut) {
+    // On to the halt, keeping nothing: the root it reads is what the caller holds its model's root to.
+    const limit = options.haltWithin ?? 4 * maxSteps;
+    while (!machine.stopped && machine.count < limit) last = machine.step();
+  }
+  const halted = machine.stopped && last !== undefined && program.instructions[last.pc]?.op === 'halt';
+  if (machine.stopped && !halted) {
     throw new RangeError(`The run faulted at step ${machine.count - 1} instead of halting`);
   }
   return {
-    stepCount: machine.count,
-    result: last.r1.value,
-    hEnd: machine.h.slice(),
+    stepCount,
+    cut,
+    result: halted ? last?.r1.value : undefined,
+    hEnd,
     tapeRoot: tape.root,
     base,
     chain: every > 0 ? { every, values } : undefined,
@@ -168,7 +215,12 @@ export function gameViewOptions(shape: SearchShape): CheckpointOptions {
   const early = roundBits(shape)
     .slice(0, 3)
     .reduce((a, b) => a + b, 0);
-  return { maxSteps: 2 ** shape.depth, snapshots: 64, chainEvery: 2 ** Math.max(0, shape.depth - early) };
+  return {
+    maxSteps: 2 ** shape.depth,
+    truncate: true,
+    snapshots: 64,
+    chainEvery: 2 ** Math.max(0, shape.depth - early),
+  };
 }
 
 export function checkpointedView(program: Program, tape: Tape, options: CheckpointOptions): HonestView {
@@ -184,7 +236,7 @@ export function viewOfHonestRun(
 ): HonestView {
   const keepRecent = options.recent ?? 4;
   checkKeep(1, keepRecent);
-  const { stepCount, result, hEnd, base } = run;
+  const { stepCount, cut, result, hEnd, base } = run;
   if (base[0]?.count !== 0) throw new RangeError('A first run keeps the snapshot at step 0');
   if (!equalBytes(run.tapeRoot, tape.root)) throw new RangeError('A first run of another tape');
   let recent: MachineSnapshot[] = [];
@@ -211,6 +263,7 @@ export function viewOfHonestRun(
 
   return {
     stepCount,
+    cut,
     result,
     tape,
     chainAt(p) {

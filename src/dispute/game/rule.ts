@@ -26,7 +26,10 @@ import {
 import type { GameContext, Preimage, Query, SearchView } from './moves.ts';
 import type { ChallengerPlayer } from './players.ts';
 
-/** The honest preimage of the honest chain value at position p ≥ 1: the step before it (the halt past the end). */
+/**
+ * The honest preimage of the honest chain value at position p ≥ 1: the step before it (the halt past the
+ * end of a run that halts; a cut run is never asked past its cut, since T′ ≤ 2^K).
+ */
 function honestPreimage(honest: HonestView, p: number): Preimage {
   const k = Math.min(p, honest.stepCount);
   return { h: honest.chainAt(k - 1), record: honest.stepAt(k - 1) };
@@ -45,6 +48,11 @@ export class UnchallengeableClaimError extends VigilError {
 }
 
 export function ruleChallenger(ctx: GameContext, shape: SearchShape, honest: HonestView): ChallengerPlayer {
+  // A cut view answers for the steps of its own search only: past them it would pad what a deeper
+  // search's claim covers.
+  if (honest.cut && honest.stepCount !== 2 ** shape.depth) {
+    throw new RangeError(`A run cut at ${honest.stepCount} steps cannot play a search of 2^${shape.depth}`);
+  }
   if (!equalBytes(ctx.inputsRoot, honest.tape.inputRoot)) {
     throw new UnchallengeableClaimError(
       "The kick-off commits another inputs root than the epoch's inputs: the game cannot dispute it",

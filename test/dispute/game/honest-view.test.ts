@@ -103,13 +103,19 @@ describe('the checkpointed honest view', () => {
     );
   });
 
-  it("keeps, for a game, 64 snapshots and the chain at every point of a search's first three rounds", () => {
+  it("keeps, for a game, 64 snapshots and the chain at every point of a search's first three rounds, cut at 2^K", () => {
     expect(gameViewOptions(MAINNET_SEARCH)).toEqual({
       maxSteps: 2 ** 29,
+      truncate: true,
       snapshots: 64,
       chainEvery: 2 ** 14,
     });
-    expect(gameViewOptions(REGTEST_SEARCH)).toEqual({ maxSteps: 2 ** 20, snapshots: 64, chainEvery: 2 ** 5 });
+    expect(gameViewOptions(REGTEST_SEARCH)).toEqual({
+      maxSteps: 2 ** 20,
+      truncate: true,
+      snapshots: 64,
+      chainEvery: 2 ** 5,
+    });
     // Every point of rounds 1–3 of a regtest search falls on a kept value.
     const first = splitPoints(wholeTrace(REGTEST_SEARCH), 5);
     const third = splitPoints(narrow(narrow(wholeTrace(REGTEST_SEARCH), 5, 3), 5, 17), 5);
