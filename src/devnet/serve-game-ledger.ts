@@ -3,7 +3,8 @@
  * of a claim, each written before the step is acted on (serve-journal.ts), so a restart knows what was
  * sent and nothing is sent twice under two meanings. A claim goes funded (its funding transaction,
  * signed) → opened (on the registry, at an L2 block) → kicked off (its kick-off, signed) → ended, or
- * lapsed when the registry can no longer take it. Only the claims not over are kept whole in memory.
+ * lapsed when the registry can no longer take it; an epoch nobody could claim is passed over before it
+ * is funded. Only the claims not over are kept whole in memory.
  */
 import { z } from 'zod';
 import { ServeDirError } from './serve-dir-errors.ts';
@@ -24,6 +25,8 @@ const lineShape = z.union([
   z.strictObject({ epoch: decimal, kickoff: rawTx }),
   z.strictObject({ epoch: decimal, ended: z.enum(GAME_ENDS) }),
   z.strictObject({ epoch: decimal, lapsed: z.string().min(1) }),
+  /** An epoch passed over before any funding (an honest claim of it could not be defended), and why. */
+  z.strictObject({ epoch: decimal, passedOver: z.string().min(1) }),
 ]);
 type Line = z.infer<typeof lineShape>;
 
@@ -60,7 +63,7 @@ export class GameClaimLedger {
       this.#lastFunding = line.funded;
       return;
     }
-    if ('ended' in line || 'lapsed' in line) {
+    if ('ended' in line || 'lapsed' in line || 'passedOver' in line) {
       this.#open.delete(epoch);
       this.#over.add(epoch);
       return;
@@ -119,6 +122,11 @@ export class GameClaimLedger {
     this.#record({ epoch: String(epoch), lapsed: why });
   }
 
+  /** `epoch` is never claimed: a restart does not try it again. */
+  passedOver(epoch: bigint, why: string): void {
+    this.#record({ epoch: String(epoch), passedOver: why });
+  }
+
   close(): void {
     this.#journal.close();
   }
@@ -126,7 +134,9 @@ export class GameClaimLedger {
   #record(line: Line): void {
     const epoch = BigInt(line.epoch);
     if (this.#over.has(epoch)) throw new ServeDirError(`Epoch ${epoch}'s game claim is over already`);
-    if (!('funded' in line) && !this.#open.has(epoch))
+    if ('passedOver' in line && this.#open.has(epoch))
+      throw new ServeDirError(`Epoch ${epoch} is funded already: its claim lapses, it is not passed over`);
+    if (!('funded' in line) && !('passedOver' in line) && !this.#open.has(epoch))
       throw new ServeDirError(`Epoch ${epoch} has no game claim to record a step of`);
     this.#journal.append(line);
     this.#apply(line);

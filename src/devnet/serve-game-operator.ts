@@ -18,7 +18,7 @@ import type { Tx } from '../bitcoin/tx/types.ts';
 import { bytesToHex } from '../core/bytes.ts';
 import { challengerRegistryAbi } from '../l2/contracts/artifacts/abis.ts';
 import { isProgramFault, type ProgramFault } from '../machine/programs/faults.ts';
-import { type EpochGame, epochGame, type GameEpoch } from './game-epochs.ts';
+import { type EpochGame, epochGame, type GameEpoch, UnclaimableEpochError } from './game-epochs.ts';
 import {
   completeGameClaim,
   fundGameClaim,
@@ -209,8 +209,11 @@ export class ServedGameOperator {
         next.game ??= epochGame(next.e, next.fault);
         game = next.game;
       } catch (err) {
-        // Nobody can claim it on Bitcoin (a run past the search's 2^K steps): said, and passed over.
+        // An honest claim of it could not be defended (its run is longer than the search's 2^K steps):
+        // passed over for good. Anything else (the devnet's own bug) is said and dropped here only: a
+        // restart tries the epoch again.
         this.#queue.shift();
+        if (err instanceof UnclaimableEpochError) ledger.passedOver(next.e.epoch, errorLine(err));
         lines.push(`epoch ${next.e.epoch} cannot be claimed in the game: ${errorLine(err)}`);
         this.#o.logger?.debug({ err, epoch: String(next.e.epoch) }, 'served game epoch cannot be claimed');
         continue;
@@ -293,7 +296,9 @@ export class ServedGameOperator {
           try {
             c.game = epochGame(c.e, c.fault);
           } catch (err) {
-            // A resumed claim whose run cannot be played (past the search's 2^K steps): it never will be.
+            // A resumed honest claim whose run is longer than the search's 2^K steps: it never can be.
+            // Anything else is tried again next block.
+            if (!(err instanceof UnclaimableEpochError)) throw err;
             ledger.lapsed(epoch, `cannot be claimed in the game: ${errorLine(err)}`);
             this.#opening.delete(epoch);
             lines.push(

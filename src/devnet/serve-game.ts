@@ -30,6 +30,7 @@ import { type EpochClaimer, gameClaimer } from './serve-epoch-claimer.ts';
 import { GameClaimLedger } from './serve-game-ledger.ts';
 import { ServedGameOperator } from './serve-game-operator.ts';
 import { type ControlWatch, servedGameBehaviour } from './serve-operator-control.ts';
+import { rebroadcastLost } from './serve-rebroadcast.ts';
 import { writeSecretFile } from './serve-watch-config.ts';
 
 export type ServedRegistry = NonNullable<ServeRecord['game']>;
@@ -136,7 +137,22 @@ export async function startServedGame(o: {
   const { bitcoin, say } = o;
   const ledger = new GameClaimLedger(o.paths.gameClaims);
   const resumed = ledger.lastFunding() !== undefined;
-  await rebroadcastLost(bitcoin, ledger, say);
+  await rebroadcastLost(
+    bitcoin,
+    ledger.openClaims().flatMap((c) =>
+      (
+        [
+          ['funding', c.funded],
+          ['kick-off', c.kickoff],
+        ] as const
+      ).flatMap(([what, hex]) => {
+        if (hex === undefined) return [];
+        const tx = parseTxHex(hex);
+        return [{ epoch: c.epoch, what, txid: txidHex(tx), raw: serializeTx(tx) }];
+      }),
+    ),
+    say,
+  );
   const keys = devnetOperatorKeys();
   const secrets = { ...devnetOperatorSecrets(), wotsSeed: o.wotsSeed(resumed) };
   const claimValue = gameClaimValue({ secrets, operator: keys.operator, committee: keys.committee });
@@ -211,30 +227,4 @@ export async function startServedGame(o: {
       }
     },
   };
-}
-
-/**
- * Before the operator takes its coins back: every open claim's funding and kick-off must be on the chain
- * or in the mempool. A mempool lost with the process (saved at a clean stop only) is sent again from the
- * journal, so no coin the claims spent is spent twice.
- */
-async function rebroadcastLost(bitcoin: DevnetBitcoin, ledger: GameClaimLedger, say: Say): Promise<void> {
-  for (const c of ledger.openClaims()) {
-    for (const [what, hex] of [
-      ['funding', c.funded],
-      ['kick-off', c.kickoff],
-    ] as const) {
-      if (hex === undefined) continue;
-      const tx = parseTxHex(hex);
-      if ((await bitcoin.backend.getTransaction(txidHex(tx))) !== undefined) continue;
-      try {
-        await bitcoin.backend.broadcast(serializeTx(tx));
-        say(`bitcoin: epoch ${c.epoch}'s ${what} was lost with the mempool; broadcast it again`);
-      } catch (err) {
-        say(
-          `bitcoin: epoch ${c.epoch}'s ${what} was lost and is refused now (${err instanceof Error ? err.message : String(err)})`,
-        );
-      }
-    }
-  }
 }

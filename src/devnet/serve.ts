@@ -75,6 +75,7 @@ import {
   writeVigilL2Key,
 } from './serve-game.ts';
 import { ControlWatch, servedStrategy } from './serve-operator-control.ts';
+import { rebroadcastLost } from './serve-rebroadcast.ts';
 import { writeSecretFile, writeWatchConfig, writeWatcherKey } from './serve-watch-config.ts';
 import { DEFAULT_EPOCH_LENGTH, servedWorkload } from './serve-workload.ts';
 import type { OperatorStrategy } from './strategies/index.ts';
@@ -566,7 +567,14 @@ async function startServedOperator(
 ): Promise<ServedBitcoinSide> {
   const recorded = ledger.open();
   const resumed = ledger.size > 0;
-  await rebroadcastLost(bitcoin, recorded, o.say);
+  await rebroadcastLost(
+    bitcoin,
+    recorded.flatMap((c) => [
+      { epoch: c.epoch, what: 'funding' as const, txid: c.fundingTxid, raw: hexToBytes(c.fundingHex) },
+      { epoch: c.epoch, what: 'kick-off' as const, txid: c.kickoffTxid, raw: hexToBytes(c.kickoffHex) },
+    ]),
+    o.say,
+  );
   const control = watch.current();
   const strategy = servedStrategy(control);
   const market = createFeeMarket(bitcoin);
@@ -708,32 +716,6 @@ function servedClaimOf(c: OperatorEpochClaim, r: ClaimResult, scannedAt: number)
     scannedAt,
     neverAssert: false,
   };
-}
-
-/**
- * Before a restarted operator takes its coins back: every recorded claim's funding and kick-off must be
- * on the chain or in the mempool. A mempool lost with the process (it is saved at a clean stop only) is
- * broadcast again from the record, so no claim is left half made and no coin it spent is spent twice.
- */
-async function rebroadcastLost(
-  bitcoin: DevnetBitcoin,
-  claims: readonly ServedClaim[],
-  say: Say,
-): Promise<void> {
-  for (const c of claims) {
-    for (const [what, txid, raw] of [
-      ['funding', c.fundingTxid, c.fundingHex],
-      ['kick-off', c.kickoffTxid, c.kickoffHex],
-    ] as const) {
-      if ((await bitcoin.backend.getTxStatus(txid)) !== undefined) continue;
-      try {
-        await bitcoin.backend.broadcast(hexToBytes(raw));
-        say(`bitcoin: epoch ${c.epoch}'s ${what} was lost with the mempool; broadcast it again`);
-      } catch (err) {
-        say(`bitcoin: epoch ${c.epoch}'s ${what} was lost and is refused now (${errorText(err)})`);
-      }
-    }
-  }
 }
 
 function recordedClaim(c: ServedClaim): RecordedClaim {

@@ -75,6 +75,21 @@ describe('the game claims journal', () => {
     again.close();
   });
 
+  it('an epoch passed over before its funding is over for good, also after a restart; a funded one cannot be', () => {
+    const ledger = new GameClaimLedger(paths().gameClaims);
+    ledger.passedOver(19n, "Epoch 19's run is longer than the search's 1048576 steps");
+    ledger.funded(20n, 'commission-not-taken', TX_A);
+    expect(() => ledger.passedOver(20n, 'too long')).toThrow(/funded already/);
+    expect(() => ledger.passedOver(19n, 'again')).toThrow(/over already/);
+    expect(() => ledger.funded(19n, 'none', TX_B)).toThrow(/over already/);
+    ledger.close();
+    const again = new GameClaimLedger(paths().gameClaims);
+    expect(again.isOver(19n)).toBe(true);
+    expect(again.has(19n)).toBe(true);
+    expect(again.openClaims().map((c) => c.epoch)).toEqual([20n]);
+    again.close();
+  });
+
   it('a torn last line (a crash mid-append) is dropped: the step was never acted on', () => {
     const ledger = new GameClaimLedger(paths().gameClaims);
     ledger.funded(7n, 'none', TX_A);
