@@ -141,6 +141,11 @@ export class DisputeQueue {
   private readonly gameRuns = new Map<string, number>();
   /** Games with an abandoned run still pending: at most one per game is ever left behind. */
   private readonly abandonedRuns = new Set<string>();
+  /**
+   * When each game's runs began to fail one after another in this process (ms): a game Vigil cannot
+   * play (its material cannot be made, a backend refuses it) must not look like one waiting its turn.
+   */
+  private readonly gameFailingFrom = new Map<string, number>();
   /** When the last run of each game that completed in this process started (ms). */
   private readonly lastGameRun = new Map<string, number>();
   private wedgeTimer: NodeJS.Timeout | undefined;
@@ -275,7 +280,7 @@ export class DisputeQueue {
         const started = Date.now();
         this.gameRuns.set(id, started);
         const deadline = this.options.gameRunDeadlineMs ?? GAME_RUN_DEADLINE_MS;
-        const run = processGame(this.gameCtx, job.data as DisputeJobData);
+        const run = this.failingTold(id, processGame(this.gameCtx, job.data as DisputeJobData));
         try {
           // A game with a run already abandoned waits for this one however long it takes: at most two runs
           // of a game are ever pending, whatever Redis or a backend does.
@@ -306,6 +311,28 @@ export class DisputeQueue {
       }
       default:
         throw new UnrecoverableError(`Unknown job ${job.name}`);
+    }
+  }
+
+  /** `run`, with `vigil_game_failing_seconds{dispute}` set while the game's runs fail and removed once one completes. */
+  private async failingTold<T>(id: string, run: Promise<T>): Promise<T> {
+    const gauge = this.gameCtx?.metrics?.gameFailing;
+    try {
+      const done = await run;
+      this.gameFailingFrom.delete(id);
+      gauge?.remove({ dispute: id });
+      return done;
+    } catch (err) {
+      const from = this.gameFailingFrom.get(id) ?? Date.now();
+      this.gameFailingFrom.set(id, from);
+      // Bounded: a game resolved by another process never completes a run here again.
+      if (this.gameFailingFrom.size > GAME_RUNS_KEPT) {
+        const oldest = this.gameFailingFrom.keys().next().value as string;
+        this.gameFailingFrom.delete(oldest);
+        gauge?.remove({ dispute: oldest });
+      }
+      gauge?.set({ dispute: id }, Math.round((Date.now() - from) / 1000));
+      throw err;
     }
   }
 

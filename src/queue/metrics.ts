@@ -26,6 +26,7 @@ export type WatcherMetrics = {
   gameDeadlineBlocks: Gauge<'dispute' | 'owes'>;
   gameMoveBlocks: Gauge<'dispute'>;
   gameOutbid: Gauge<'dispute' | 'tx'>;
+  gameFailing: Gauge<'dispute'>;
   falseClaimsUnchallengeable: Counter<never>;
   bundlesNotPosted: Counter<'reason'>;
 };
@@ -178,6 +179,14 @@ export function watcherMetrics(registry: Registry): WatcherMetrics {
         name: 'vigil_game_outbid',
         help: "1 while Vigil's game transaction (tx: game-slash, game-timeout, game-assert-timeout) at the top of its presigned fee ladder is refused for its fee: a conflicting transaction pays more in all (a move pinned behind a large child). It waits for fees to fall",
         labelNames: ['dispute', 'tx'],
+        registers: r,
+      }),
+    gameFailing:
+      existing(registry, 'vigil_game_failing_seconds') ??
+      new Gauge({
+        name: 'vigil_game_failing_seconds',
+        help: "Seconds since a game's runs in this process began to fail one after another (gone once one completes)",
+        labelNames: ['dispute'],
         registers: r,
       }),
     falseClaimsUnchallengeable:

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { GameJobContext } from '../../src/challenger/game-context.ts';
 import {
@@ -17,6 +18,7 @@ import {
   trackSchedulerId,
   urgentTrackJobId,
 } from '../../src/queue/job-ids.ts';
+import { watcherMetrics } from '../../src/queue/metrics.ts';
 import { CONNECTION, cleanup, REDIS_URL, until } from '../../testkit/queue/scenario.ts';
 
 const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
@@ -152,6 +154,52 @@ describe('a game run that never finishes', () => {
       // too (at most two runs of a game pending).
       expect(await result('game-run-2')).toBe('record missing');
       expect(reads).toBe(2);
+    } finally {
+      await q.close();
+      await cleanup(redis, p);
+    }
+  });
+});
+
+describe('a game whose every run fails', () => {
+  it('is told by vigil_game_failing_seconds{dispute} until one of its runs completes', async () => {
+    const p = `{vigil-test-${randomUUID()}}`;
+    // One attempt a job: a game's repeating job tries again at its next repetition, as these do.
+    const q = new DisputeQueue({ connection: CONNECTION, prefix: p, attempts: 1 });
+    const metrics = watcherMetrics(new Registry());
+    let recordKept = true;
+    const game = q.bindGame({
+      // A game Vigil cannot play: its material cannot be made (the failure is not "not ready yet").
+      store: {
+        get: async () => (recordKept ? { id: 'g7-k00-w0', state: 'detected', w: 0, epoch: 7n } : undefined),
+      } as unknown as GameJobContext['store'],
+      materialOf: async () => {
+        throw new Error("epoch 7's run faulted at step 12 instead of halting");
+      },
+      metrics,
+    } as unknown as Omit<GameJobContext, 'untrack'>);
+    const failing = async () =>
+      (await metrics.gameFailing.get()).values.find((v) => v.labels.dispute === 'g7-k00-w0')?.value;
+    try {
+      q.startWorker({ logger: undefined } as unknown as Parameters<DisputeQueue['startWorker']>[0], { game });
+      const settled = (jobId: string) =>
+        until(async () => {
+          const state = await (await q.queue.getJob(jobId))?.getState();
+          return state === 'failed' || state === 'completed' ? state : undefined;
+        });
+      expect(await failing()).toBeUndefined();
+      await q.queue.add('game', { disputeId: 'g7-k00-w0' }, { jobId: 'game-fail-1' });
+      expect(await settled('game-fail-1')).toBe('failed');
+      expect(await failing()).toBe(0);
+      await new Promise((r) => setTimeout(r, 1_100));
+      await q.queue.add('game', { disputeId: 'g7-k00-w0' }, { jobId: 'game-fail-2' });
+      expect(await settled('game-fail-2')).toBe('failed');
+      // Counted from the first failure of the run of failures.
+      expect(await failing()).toBeGreaterThanOrEqual(1);
+      recordKept = false;
+      await q.queue.add('game', { disputeId: 'g7-k00-w0' }, { jobId: 'game-done-3' });
+      expect(await settled('game-done-3')).toBe('completed');
+      expect(await failing()).toBeUndefined();
     } finally {
       await q.close();
       await cleanup(redis, p);
