@@ -34,6 +34,7 @@ import { type PlayContext, reactToClaim } from './game-operator-play.ts';
 import type { OperatorFunding } from './operator-funding.ts';
 import type { Say } from './run-context.ts';
 import type { GameClaimLedger } from './serve-game-ledger.ts';
+import { fundingLost } from './serve-rebroadcast.ts';
 
 /**
  * Claims funded but not kicked off at once at most: their fundings chain on the pool's coins, and each
@@ -257,6 +258,13 @@ export class ServedGameOperator {
       if (this.#signal?.aborted) return;
       const o = this.#options(c.fault);
       try {
+        const lost = await fundingLost(this.#o.bitcoin.backend, c.funding);
+        if (lost !== undefined) {
+          ledger.lapsed(epoch, lost);
+          this.#opening.delete(epoch);
+          lines.push(`epoch ${epoch}: its claim lapsed (${lost})`);
+          continue;
+        }
         if (c.openedAt === undefined) {
           const opened = await this.#openedAt(epoch);
           if (opened === undefined) {

@@ -2,9 +2,13 @@
  * Before a restarted served operator takes its coins back: every open claim's funding and kick-off must
  * be on the chain or in the mempool. A mempool lost with the process (it is saved at a clean stop only)
  * is sent again from the journal, so no claim is left half made and no coin it spent is spent twice.
- * Shared by Part II's served claims (serve.ts) and the game's (serve-game.ts).
+ * Shared by Part II's served claims (serve.ts) and the game's (serve-game.ts). A funding whose coin
+ * was spent in a block by another transaction can never be sent (`fundingLost`): its claim is over.
  */
+import type { BitcoinBackend } from '../bitcoin/backends/types.ts';
 import type { DevnetBitcoin } from '../bitcoin/simnet/devnet-bitcoin.ts';
+import { hashToDisplayHex, txidHex } from '../bitcoin/tx/serialize.ts';
+import type { Tx } from '../bitcoin/tx/types.ts';
 import type { Say } from './run-context.ts';
 
 /** One journaled transaction of a claim: its epoch, what it is, its txid and its bytes. */
@@ -31,4 +35,22 @@ export async function rebroadcastLost(
       );
     }
   }
+}
+
+/**
+ * Why a claim's funding can never be sent, if it cannot: neither on the chain nor in the mempool, and a
+ * coin it spends is spent in a block by another transaction (a pool that handed the coin out again after
+ * a restart lost the mempool). Undefined while it is known, or could still be sent.
+ */
+export async function fundingLost(backend: BitcoinBackend, funding: Tx): Promise<string | undefined> {
+  const id = txidHex(funding);
+  if ((await backend.getTxStatus(id)) !== undefined) return undefined;
+  for (const input of funding.inputs) {
+    const coin = hashToDisplayHex(input.prevTxid);
+    const out = await backend.getOutspend(coin, input.vout);
+    if (out.spent && out.txid !== id && out.status?.confirmed === true) {
+      return `its funding ${id.slice(0, 12)}… can never be sent: its coin ${coin.slice(0, 12)}…:${input.vout} was spent by ${out.txid ?? 'another transaction'} in block ${out.status.blockHeight}`;
+    }
+  }
+  return undefined;
 }
