@@ -144,7 +144,8 @@ export class UnclaimableEpochError extends VigilError {
 export function epochGame(e: GameEpoch, fault: ProgramFault): EpochGame {
   const params = claimParameters(DEVNET_NETWORK);
   const maxSteps = 2 ** params.shape.depth;
-  const honest = checkpointedView(params.program, e.tape, { maxSteps, truncate: true });
+  // Not run on past the cut: an honest epoch that long is not claimed, whatever root it halts on.
+  const honest = checkpointedView(params.program, e.tape, { maxSteps, truncate: true, haltWithin: maxSteps });
   if (honest.result !== undefined && honest.result !== e.honestRoot) {
     throw new VigilError(
       `The governance program's run of epoch ${e.epoch} halts on another root than the model's: the devnet cannot claim it`,
@@ -170,6 +171,7 @@ export function epochGame(e: GameEpoch, fault: ProgramFault): EpochGame {
               maxSteps,
               truncate: true,
               snapshots: 64,
+              haltWithin: maxSteps,
               h0: honest.chainAt(0),
             });
       const steps =

@@ -74,7 +74,7 @@ export function gameClaimer(operator: ServedGameOperator): EpochClaimer {
       try {
         root = claimedRootOf(e, fault);
       } catch (err) {
-        // The faulty build never halts (within 2^26 steps): it has no root to claim, so the operator
+        // The faulty build never halts (within 2^23 steps): it has no root to claim, so the operator
         // commits and claims the model's root, and says why. (A build that halts past the search's 2^K
         // steps claims its root: the game plays its first 2^K steps.)
         operator.note(

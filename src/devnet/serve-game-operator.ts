@@ -82,6 +82,8 @@ export class ServedGameOperator {
   /** The last block the pool's coins were told about. */
   #scanned: number;
   #waitingTold = false;
+  /** Fundings that can never be sent (display txids), whose change later fundings may spend. */
+  readonly #lostFundings = new Set<string>();
 
   constructor(o: ServedGameOperatorOptions, tip: number) {
     this.#o = o;
@@ -258,8 +260,10 @@ export class ServedGameOperator {
       if (this.#signal?.aborted) return;
       const o = this.#options(c.fault);
       try {
-        const lost = await fundingLost(this.#o.bitcoin.backend, c.funding);
+        const lost = await fundingLost(this.#o.bitcoin.backend, c.funding, this.#lostFundings);
         if (lost !== undefined) {
+          // The fundings chained on its change are lost with it: the next ones in this loop see it.
+          this.#lostFundings.add(txidHex(c.funding));
           ledger.lapsed(epoch, lost);
           this.#opening.delete(epoch);
           lines.push(`epoch ${epoch}: its claim lapsed (${lost})`);

@@ -40,13 +40,20 @@ export async function rebroadcastLost(
 /**
  * Why a claim's funding can never be sent, if it cannot: neither on the chain nor in the mempool, and a
  * coin it spends is spent in a block by another transaction (a pool that handed the coin out again after
- * a restart lost the mempool). Undefined while it is known, or could still be sent.
+ * a restart lost the mempool), or is the change of a funding in `lost` (fundings chain on each other's
+ * change). Undefined while it is known, or could still be sent.
  */
-export async function fundingLost(backend: BitcoinBackend, funding: Tx): Promise<string | undefined> {
+export async function fundingLost(
+  backend: BitcoinBackend,
+  funding: Tx,
+  lost: ReadonlySet<string> = new Set(),
+): Promise<string | undefined> {
   const id = txidHex(funding);
   if ((await backend.getTxStatus(id)) !== undefined) return undefined;
   for (const input of funding.inputs) {
     const coin = hashToDisplayHex(input.prevTxid);
+    if (lost.has(coin))
+      return `its funding ${id.slice(0, 12)}… can never be sent: it spends the change of ${coin.slice(0, 12)}…, a funding that never can be`;
     const out = await backend.getOutspend(coin, input.vout);
     if (out.spent && out.txid !== id && out.status?.confirmed === true) {
       return `its funding ${id.slice(0, 12)}… can never be sent: its coin ${coin.slice(0, 12)}…:${input.vout} was spent by ${out.txid ?? 'another transaction'} in block ${out.status.blockHeight}`;

@@ -94,6 +94,11 @@ type Names = 'open' | 'challenge' | 'track' | 'game';
 
 /** Games whose last run's start this process remembers (`gameRunSince`), oldest forgotten first. */
 const GAME_RUNS_KEPT = 4_096;
+/**
+ * A game's failure this long after its last one in this process starts a new count: a game's runs repeat
+ * every few seconds, so a gap says other processes ran it meanwhile (and may have played it well).
+ */
+const FAILING_GAP_MS = 120_000;
 
 /** What the queue's health check reads (src/watcher/component-health.ts `queueHealth` decides). */
 export type DisputeQueueState = {
@@ -145,7 +150,7 @@ export class DisputeQueue {
    * When each game's runs began to fail one after another in this process (ms): a game Vigil cannot
    * play (its material cannot be made, a backend refuses it) must not look like one waiting its turn.
    */
-  private readonly gameFailingFrom = new Map<string, number>();
+  private readonly gameFailingFrom = new Map<string, { from: number; at: number }>();
   /** When the last run of each game that completed in this process started (ms). */
   private readonly lastGameRun = new Map<string, number>();
   private wedgeTimer: NodeJS.Timeout | undefined;
@@ -314,24 +319,36 @@ export class DisputeQueue {
     }
   }
 
-  /** `run`, with `vigil_game_failing_seconds{dispute}` set while the game's runs fail and removed once one completes. */
+  /**
+   * `run`, with `vigil_game_failing_seconds{dispute}` set while the game's runs in this process fail one
+   * after another and removed once one completes. A failure more than FAILING_GAP_MS after the last one
+   * starts a new count (other processes may have played the game in between), and a run left behind
+   * that completes late ends only a count that began after it started.
+   */
   private async failingTold<T>(id: string, run: Promise<T>): Promise<T> {
     const gauge = this.gameCtx?.metrics?.gameFailing;
+    const started = Date.now();
     try {
       const done = await run;
-      this.gameFailingFrom.delete(id);
-      gauge?.remove({ dispute: id });
+      const failing = this.gameFailingFrom.get(id);
+      if (failing === undefined || failing.from <= started) {
+        this.gameFailingFrom.delete(id);
+        gauge?.remove({ dispute: id });
+      }
       return done;
     } catch (err) {
-      const from = this.gameFailingFrom.get(id) ?? Date.now();
-      this.gameFailingFrom.set(id, from);
+      const now = Date.now();
+      const last = this.gameFailingFrom.get(id);
+      const from = last !== undefined && now - last.at <= FAILING_GAP_MS ? last.from : now;
+      this.gameFailingFrom.delete(id);
+      this.gameFailingFrom.set(id, { from, at: now });
       // Bounded: a game resolved by another process never completes a run here again.
       if (this.gameFailingFrom.size > GAME_RUNS_KEPT) {
         const oldest = this.gameFailingFrom.keys().next().value as string;
         this.gameFailingFrom.delete(oldest);
         gauge?.remove({ dispute: oldest });
       }
-      gauge?.set({ dispute: id }, Math.round((Date.now() - from) / 1000));
+      gauge?.set({ dispute: id }, Math.round((now - from) / 1000));
       throw err;
     }
   }

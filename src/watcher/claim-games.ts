@@ -638,7 +638,7 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
    * Vigil's run of the epoch on the program, held to the model's root (a mismatch is Vigil's own bug). A
    * run longer than the graph's 2^K steps is cut there: no claim of it can halt within them, so a false
    * one is still disproved (at its last step, or where its chain leaves Vigil's), and a true one is never
-   * challenged (the model's root decides that). A cut run is still run on to its halt (to 4 × 2^K
+   * challenged (the model's root decides that). A cut run is still run on to its halt (to 2 × 2^K
    * steps) to hold the model's root to the program's.
    */
   async function honestOf(claim: ClaimGraph, ended: EndedEpoch): Promise<HonestView> {
@@ -653,7 +653,7 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     if (view.cut) {
       o.logger?.warn(
         { epoch: String(ended.epoch), steps: view.stepCount, rootChecked: view.result !== undefined },
-        `epoch ${ended.epoch}'s run does not halt within the graph's ${view.stepCount} steps: no claim of it can be defended in the game, and Vigil plays over its first ${view.stepCount}${view.result === undefined ? ` (nor within ${4 * view.stepCount}: the model's root is not held to the program's)` : ''}`,
+        `epoch ${ended.epoch}'s run does not halt within the graph's ${view.stepCount} steps: no claim of it can be defended in the game, and Vigil plays over its first ${view.stepCount}${view.result === undefined ? ` (nor within ${2 * view.stepCount}: the model's root is not held to the program's)` : ''}`,
       );
     }
     if (view.result !== undefined && view.result !== wordOf(ended.root)) {

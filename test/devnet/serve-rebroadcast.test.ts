@@ -26,7 +26,15 @@ describe('journaled claim transactions after a restart', () => {
     const { wallet, pool, perClaim } = funding;
     const pay = (value: bigint) => [{ value, script: wallet.script }];
     const coin = pool.take(perClaim);
-    const journaled = spendCoin(coin, pay(100_000n), 1_000n, wallet).tx;
+    const first = spendCoin(coin, pay(100_000n), 1_000n, wallet);
+    const journaled = first.tx;
+    // The next claim's funding, chained on its change.
+    const chained = spendCoin(
+      first.change as NonNullable<typeof first.change>,
+      pay(50_000n),
+      1_000n,
+      wallet,
+    ).tx;
     const other = spendCoin(coin, pay(200_000n), 1_000n, wallet).tx;
     const { backend } = bitcoin;
 
@@ -42,6 +50,11 @@ describe('journaled claim transactions after a restart', () => {
     );
     // The spend the chain holds is not lost.
     expect(await fundingLost(backend, other)).toBeUndefined();
+    // A funding on a lost one's change: its parent is unknown, so lost only with the one it chains on.
+    expect(await fundingLost(backend, chained)).toBeUndefined();
+    expect(await fundingLost(backend, chained, new Set([txidHex(journaled)]))).toMatch(
+      new RegExp(`can never be sent: it spends the change of ${txidHex(journaled).slice(0, 12)}`),
+    );
 
     // Lost with the mempool and still valid: sent again. Refused for good: said, and nothing sent.
     const lost = spendCoin(pool.take(perClaim), pay(150_000n), 1_000n, wallet).tx;

@@ -82,7 +82,10 @@ export type CheckpointOptions = {
    * claim asks about lies within them. Its view has no result.
    */
   readonly truncate?: boolean;
-  /** How far a cut run is run on, keeping nothing, to read the root it halts on (default 4 × maxSteps). */
+  /**
+   * How far a cut run is run on, keeping nothing, to read the root it halts on (default 2 × maxSteps:
+   * it doubles the first run's time at most; maxSteps: not run on).
+   */
   readonly haltWithin?: number;
   /**
    * The chain value h_0 the run starts from (default: its own program's). An operator playing another
@@ -187,7 +190,7 @@ export function runHonest(program: Program, tape: Tape, options: CheckpointOptio
   const hEnd = machine.h.slice();
   if (cut) {
     // On to the halt, keeping nothing: the root it reads is what the caller holds its model's root to.
-    const limit = options.haltWithin ?? 4 * maxSteps;
+    const limit = options.haltWithin ?? 2 * maxSteps;
     while (!machine.stopped && machine.count < limit) last = machine.step();
   }
   const halted = machine.stopped && last !== undefined && program.instructions[last.pc]?.op === 'halt';

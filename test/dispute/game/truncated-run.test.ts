@@ -65,7 +65,8 @@ describe('the honest run cut at 2^K', () => {
       const view = vigilView(shape);
       expect(view.stepCount).toBe(cut);
       expect(view.cut).toBe(true);
-      expect(view.result).toBe(epoch.honest.result);
+      // Run on to twice the cut for the root: the 10,165-step run halts within 2 × 2^13, not 2 × 2^12.
+      expect(view.result).toBe(T <= 2 * cut ? epoch.honest.result : undefined);
       for (const p of [0, 1, 777, cut - 1, cut]) expect(view.chainAt(p)).toEqual(epoch.honest.chain[p]);
       for (const k of [0, 1234, cut - 1]) expect(view.stepAt(k)).toEqual(steps[k]);
       expect(() => runHonest(reference.program, epoch.tape, { maxSteps: cut })).toThrow(StepLimitError);
