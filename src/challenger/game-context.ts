@@ -36,7 +36,7 @@ export type GameMaterial = {
   readonly sigs: { readonly claim: GamePresignatures; readonly games: readonly GamePresignatures[] };
   /**
    * Vigil's own run of the epoch: what its rule compares the operator's points with. Cut at the graph's
-   * 2^K steps when it runs longer (no result then).
+   * 2^K steps when it runs longer (`cut`).
    */
   readonly honest: HonestView;
   /** The epoch's post-state root by Vigil's model (the honest run halts on it, when it halts within 2^K). */

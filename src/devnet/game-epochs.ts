@@ -11,7 +11,7 @@ import { VigilError } from '../core/errors.ts';
 import { claimParameters } from '../dispute/game/claim-parameters.ts';
 import { checkpointedView, type HonestView } from '../dispute/game/honest-view.ts';
 import type { GameContext } from '../dispute/game/moves.ts';
-import { traceOperator, viewOperator } from '../dispute/game/operator.ts';
+import { viewOperator } from '../dispute/game/operator.ts';
 import type { OperatorPlayer } from '../dispute/game/players.ts';
 import { type GovernanceState, reexecute } from '../governance/index.ts';
 import type { EpochEnd, GovernanceDerivation } from '../l2/derivation.ts';
@@ -98,7 +98,7 @@ export class GameEpochWalk {
 const FAULTY_RUN_LIMIT = 2 ** 23;
 
 /** A faulty build's run of an epoch, kept with the epoch: the L2 clock and the claim both need its root. */
-const faultyRuns = new WeakMap<GameEpoch, Map<string, { root: bigint; steps: number }>>();
+const faultyRoots = new WeakMap<GameEpoch, Map<string, bigint>>();
 
 /**
  * The root the operator's program halts on for `e` (the model's when honest), without the views a game
@@ -106,17 +106,17 @@ const faultyRuns = new WeakMap<GameEpoch, Map<string, { root: bigint; steps: num
  */
 export function claimedRootOf(e: GameEpoch, fault: ProgramFault): bigint {
   if (fault === undefined) return e.honestRoot;
-  return faultyRun(e, fault).root;
+  return faultyRoot(e, fault);
 }
 
-/** The root a faulty build halts on over `e`, and its length (a run past FAULTY_RUN_LIMIT throws). */
-function faultyRun(e: GameEpoch, fault: NonNullable<ProgramFault>): { root: bigint; steps: number } {
-  let runs = faultyRuns.get(e);
-  if (runs === undefined) {
-    runs = new Map();
-    faultyRuns.set(e, runs);
+/** The root a faulty build halts on over `e` (a run past FAULTY_RUN_LIMIT throws). */
+function faultyRoot(e: GameEpoch, fault: NonNullable<ProgramFault>): bigint {
+  let roots = faultyRoots.get(e);
+  if (roots === undefined) {
+    roots = new Map();
+    faultyRoots.set(e, roots);
   }
-  const known = runs.get(fault);
+  const known = roots.get(fault);
   if (known !== undefined) return known;
   const run = runProgram(buildGovernanceProgram({ fault }).program, e.tape, {
     maxSteps: FAULTY_RUN_LIMIT,
@@ -125,9 +125,8 @@ function faultyRun(e: GameEpoch, fault: NonNullable<ProgramFault>): { root: bigi
   });
   if (run.status !== 'halted' || run.result === undefined)
     throw new VigilError(`The ${fault} build does not halt on epoch ${e.epoch}`);
-  const got = { root: run.result, steps: run.stepCount };
-  runs.set(fault, got);
-  return got;
+  roots.set(fault, run.result);
+  return run.result;
 }
 
 /** An epoch whose honest run is longer than the search's 2^K steps: no claim of it can be defended. */
@@ -159,40 +158,27 @@ export function epochGame(e: GameEpoch, fault: ProgramFault): EpochGame {
     claimedRoot,
   });
   if (fault !== undefined) {
-    const lie = faultyRun(e, fault);
-    if (lie.root !== e.honestRoot) {
+    const claimedRoot = faultyRoot(e, fault);
+    if (claimedRoot !== e.honestRoot) {
       const build = buildGovernanceProgram({ fault });
-      // A run within 2^K is kept whole; a longer one as snapshots of its first 2^K steps (its records
-      // would take gigabytes), which is all a game asks about.
-      const view =
-        lie.steps <= maxSteps
-          ? undefined
-          : checkpointedView(build.program, e.tape, {
-              maxSteps,
-              truncate: true,
-              snapshots: 64,
-              haltWithin: maxSteps,
-              h0: honest.chainAt(0),
-            });
-      const steps =
-        view === undefined ? runProgram(build.program, e.tape, { maxSteps, hashChain: false }).steps : [];
+      // Snapshots of its first 2^K steps (a long run's records would take gigabytes), chained from the
+      // graph's h_0: all a game asks about, however long the build runs.
+      const view = checkpointedView(build.program, e.tape, {
+        maxSteps,
+        truncate: true,
+        snapshots: 64,
+        haltWithin: maxSteps,
+        h0: honest.chainAt(0),
+      });
       return {
-        claimedRoot: lie.root,
+        claimedRoot,
         fraud: true,
-        context: context(lie.root),
-        player:
-          view === undefined
-            ? traceOperator(params.shape, {
-                program: build.program,
-                steps,
-                h0: honest.chainAt(0),
-                tape: e.tape,
-              })
-            : viewOperator(params.shape, build.program, view),
+        context: context(claimedRoot),
+        player: viewOperator(params.shape, build.program, view),
         honest,
         stepAt: (i) => {
-          if (!Number.isInteger(i) || i < 0 || i >= (view?.stepCount ?? steps.length)) return undefined;
-          const record = view === undefined ? (steps[i] as StepRecord) : view.stepAt(i);
+          if (!Number.isInteger(i) || i < 0 || i >= view.stepCount) return undefined;
+          const record = view.stepAt(i);
           return { record, at: build.locate(record.pc) };
         },
       };

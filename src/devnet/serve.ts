@@ -417,7 +417,7 @@ async function resumedDeployment(
 /**
  * The L2 clock: the workload's inputs one block per `l2BlockMs` (empty blocks once it is done, so the
  * head keeps moving), and the operator's commitment of every epoch that ends. Each ended epoch's claim
- * goes to `pending` for the Bitcoin clock.
+ * goes to the claimer, which hands it to the Bitcoin side (serve-epoch-claimer.ts).
  */
 class L2Side {
   private readonly feed: GovernanceIngester;

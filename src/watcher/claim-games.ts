@@ -653,7 +653,7 @@ export function createClaimGames(o: ClaimGamesOptions): ClaimGames {
     if (view.cut) {
       o.logger?.warn(
         { epoch: String(ended.epoch), steps: view.stepCount, rootChecked: view.result !== undefined },
-        `epoch ${ended.epoch}'s run does not halt within the graph's ${view.stepCount} steps: no claim of it can be defended in the game, and Vigil plays over its first ${view.stepCount}${view.result === undefined ? ` (nor within ${2 * view.stepCount}: the model's root is not held to the program's)` : ''}`,
+        `epoch ${ended.epoch}'s run does not halt within the graph's ${view.stepCount} steps: no claim of it can be defended in the game, and Vigil plays over its first ${view.stepCount}${view.result === undefined ? " (nor within its run-on: the model's root is not held to the program's)" : ''}`,
       );
     }
     if (view.result !== undefined && view.result !== wordOf(ended.root)) {

@@ -79,7 +79,7 @@ export type CheckpointOptions = {
   /**
    * Keep the first `maxSteps` steps of a run that does not halt by then, instead of failing: a claim
    * cannot say more than 2^K steps (the length leaf), and every point, step and read a game over such a
-   * claim asks about lies within them. Its view has no result.
+   * claim asks about lies within them. Its result is read by running on (`haltWithin`).
    */
   readonly truncate?: boolean;
   /**
