@@ -3,7 +3,9 @@
  * (accepted and rejected, mean and max over seeded random workloads of every kind, the workloads of
  * test/machine/workload-equivalence.test.ts), and the machine's speed against the reference model on the
  * same workload (the model's re-execution is the baseline; the ratio says how many times slower the
- * machine is). The operator runs the machine once per disputed epoch, with the trace chain.
+ * machine is), and the steps of an input as the state grows (`growth`: the record index keeps them flat;
+ * the smallest state is the baseline). The operator runs the machine once per disputed epoch, with the
+ * trace chain.
  */
 import { createGenesisState, INPUT_KINDS, reexecute } from '../src/governance/index.ts';
 import { generateOneEpochWorkload, generateWorkload, type Workload } from '../src/governance/workload.ts';
@@ -11,6 +13,7 @@ import { runProgram } from '../src/machine/interpreter.ts';
 import { wordOf } from '../src/machine/isa.ts';
 import { buildGovernanceProgram } from '../src/machine/programs/governance.ts';
 import { encodeInputsTape } from '../src/machine/programs/inputs-tape.ts';
+import { epochTape } from '../src/machine/programs/state-image.ts';
 import { Tape } from '../src/machine/tape.ts';
 import { type BenchFigure, type Benchmark, timeBest, withRatio } from './harness.ts';
 
@@ -53,6 +56,37 @@ function stepsPerInput(w: Workload, into: Map<string, number[]>): void {
     }
     start = i;
   });
+}
+
+/**
+ * Steps per input (endEpoch left out: its passes read every record) of the 200 inputs after `start` of one
+ * seeded workload, and the state's record count there.
+ */
+function growthAt(w: Workload, start: number): { records: number; perInput: number; epoch: number } {
+  const state = createGenesisState(w.genesis);
+  reexecute(w.inputs.slice(0, start), { state });
+  const inputs = w.inputs.slice(start, start + 200);
+  const run = runProgram(built.program, epochTape(state, inputs), {
+    maxSteps: 100_000_000,
+    hashChain: false,
+  });
+  let previous = -1;
+  let steps = 0;
+  let counted = 0;
+  run.steps.forEach((step, i) => {
+    if (step.w.addr !== built.inputsDone) return;
+    const done = Number(step.w.value);
+    if (done > 0 && inputs[done - 1]?.kind !== 'endEpoch') {
+      steps += i - previous;
+      counted++;
+    }
+    previous = i;
+  });
+  return {
+    records: state.leaves.image().length / 512,
+    perInput: Math.round(steps / counted),
+    epoch: run.stepCount,
+  };
 }
 
 export const benchmarks: Benchmark[] = [
@@ -129,6 +163,28 @@ export const benchmarks: Benchmark[] = [
           baseline: Number(epochModel.toFixed(1)),
         }),
       );
+
+      // An input's steps as the state grows: the same workload cut at three points.
+      const grown = generateWorkload({
+        seed: 5,
+        inputs: 2_200,
+        validators: 40,
+        delegators: 400,
+        epochLength: 200,
+      });
+      const [small, ...larger] = [0, 1_000, 2_000].map((start) => growthAt(grown, start));
+      if (small === undefined) throw new Error('no growth sample');
+      for (const g of [small, ...larger]) {
+        figures.push(
+          withRatio({
+            name: `circuits.gvm.governance.growth.records${g.records}.stepsPerInput`,
+            value: g.perInput,
+            unit: `micro-steps per input (endEpoch left out), 200 inputs over ${g.records} records; the epoch ${g.epoch} (ratio: × at ${small.records} records)`,
+            baseline: small.perInput,
+            target: 'flat: an input touches the records it names, not the state',
+          }),
+        );
+      }
       return figures;
     },
   },

@@ -23,6 +23,14 @@ import {
 export type Memory = { read(addr: number): bigint };
 export type Tape = { word(pos: number): bigint };
 
+/** The `hash` instruction's word: BLAKE3 of the two words, big-endian, as one 64-byte block. */
+export function hashWords(x: bigint, y: bigint): bigint {
+  const m = new Uint8Array(64);
+  m.set(wordBytes(x), 0);
+  m.set(wordBytes(y), 32);
+  return wordOf(blake3Node(m));
+}
+
 function binary(op: string, x: bigint, y: bigint): bigint {
   switch (op) {
     case 'add':
@@ -37,12 +45,8 @@ function binary(op: string, x: bigint, y: bigint): bigint {
       return x < y ? 1n : 0n;
     case 'eq':
       return x === y ? 1n : 0n;
-    case 'hash': {
-      const m = new Uint8Array(64);
-      m.set(wordBytes(x), 0);
-      m.set(wordBytes(y), 32);
-      return wordOf(blake3Node(m));
-    }
+    case 'hash':
+      return hashWords(x, y);
     default:
       throw new RangeError(`Not a binary op: ${op}`);
   }

@@ -29,8 +29,8 @@ export type ServedGame = {
 
 /**
  * A served game network in a temp directory. Short epochs by default: the governance program's run of an
- * epoch grows with the state, and regtest's search covers 2^20 steps (about 130 epochs of 6 inputs;
- * 30-input epochs outgrow it by epoch 20).
+ * epoch grows with the state (about 365 steps a record), and regtest's search covers 2^20 steps, which
+ * the served workload's state outgrows near 2,500 records (300-input epochs by epoch 5).
  */
 export async function servedGame(
   shape: { epochs: number; epochLength: number } = { epochs: 120, epochLength: 6 },

@@ -3,10 +3,12 @@
  * dispute. Built with the assembler; its layout in memory:
  *
  *   0 … 16N − 1        the state image, copied from the tape's image half (record k at 16k, §8)
- *   2^28 …             the program's variables (assembler slots)
+ *   2^27 …             the record index's links, 2^28 … the program's variables, 2^28 + 2^27 … the
+ *                      index's hash table (lib.ts, record-index.ts)
  *
- * It copies the image (finding the record count N itself, as the first record whose key word is zero:
- * no advice), runs the input loop, then hashes the image into the state root exactly as §8 defines it
+ * It draws the index's salt from the inputs, copies the image (finding the record count N
+ * itself, as the first record whose key word is zero: no advice) and indexes it, runs the input loop
+ * (indexing the records each input creates after it), then hashes the image into the state root exactly as §8 defines it
  * (depth 29, zero subtrees for the padding, one `hash` step per node) and halts on that root.
  *
  * The input loop reads the input count at tape position 2^29 and each input's 16-word record (kind,
@@ -51,18 +53,28 @@ import {
   emitReadTapeWords,
   emitWriteCheckpoint,
   GLOBAL,
-  RECORD_SIZE,
+  IMAGE_LIMIT,
+  probeReturnsOf,
   type Scratch,
   tagWord,
   VALIDATOR_ADDRESS_SHIFT,
 } from './lib.ts';
 import { cancelRule, queueRule, voteRule } from './proposal-rules.ts';
 import { executeRule, proposeRule } from './propose-execute.ts';
+import {
+  emitDrawSalt,
+  emitGroupHead,
+  emitIndexRecords,
+  emitProbeFallback,
+  emitProbeRoutine,
+  type IndexVars,
+  VALIDATORS_GROUP,
+} from './record-index.ts';
 
-/** Where the program's variables start: the image below it may hold 2^24 records. */
+/** Where the program's variables start (lib.ts lays out the rest of memory). */
 export const VARIABLES_BASE = 1 << 28;
-/** The largest state image (in records) the program copies without overwriting its own variables. */
-export const MAX_PROGRAM_RECORDS = VARIABLES_BASE / RECORD_WORDS;
+/** The largest state image (in records) the program copies: 2^23, below its index's links. */
+export const MAX_PROGRAM_RECORDS = IMAGE_LIMIT / RECORD_WORDS;
 
 const VARIABLE_NAMES = [
   'pos',
@@ -92,7 +104,7 @@ function copyImage(a: Assembler, v: Vars): void {
   // A record whose key word is zero ends the image (every key word is non-zero, §8).
   a.tape(w, pos);
   a.jz(w, 'copy.done');
-  a.eq(t, pos, imm(BigInt(VARIABLES_BASE)));
+  a.eq(t, pos, imm(BigInt(IMAGE_LIMIT)));
   a.jnz(t, 'copy.too-large');
   a.mov(j, imm(BigInt(RECORD_WORDS)));
   a.label('copy.word');
@@ -102,7 +114,7 @@ function copyImage(a: Assembler, v: Vars): void {
   a.sub(j, j, imm(1n));
   a.jnz(j, 'copy.word');
   a.jmp('copy.record');
-  // An image that would reach the variables: load from an address ≥ 2^29 faults, on purpose.
+  // An image that would reach the index's links: load from an address ≥ 2^29 faults, on purpose.
   a.label('copy.too-large');
   a.mov(t, imm(1n << 29n));
   a.load(w, t);
@@ -188,6 +200,7 @@ const INPUT_NAMES = [
   'delegated',
 ] as const;
 type InputVars = Readonly<Record<(typeof INPUT_NAMES)[number], number>>;
+const INDEX_NAMES = ['at', 'ret', 'key', 'tag', 'group'] as const;
 
 const TWO_64 = 1n << 64n;
 const TWO_32 = 1n << 32n;
@@ -203,8 +216,8 @@ function addressKey(a: Assembler, dst: number, address: number, tag: number): vo
 
 /**
  * registerValidator (§4), preconditions in the model's order: not registered; no non-zero delegation;
- * commission ≤ 10000; fewer than 256 validators (counted by scanning the image's 0x04 key words, as
- * no record holds the count). Effect: a validator record {commission, 0, 0, 0}.
+ * commission ≤ 10000; fewer than 256 validators (the index's count of validator records, as no record
+ * holds the count). Effect: a validator record {commission, 0, 0, 0}.
  */
 function registerRule(a: Assembler, s: Scratch, iv: InputVars): void {
   a.label('rule.register');
@@ -219,19 +232,9 @@ function registerRule(a: Assembler, s: Scratch, iv: InputVars): void {
   a.label('register.no-delegation');
   a.lt(s.t, imm(BigInt(MAX_COMMISSION_BPS)), iv.arg0);
   a.jnz(s.t, 'input.reject');
-  // Count validator records: key word's top byte is 0x04 (a name-keyed key word starts ≥ 0x2d).
-  a.mov(iv.cnt, imm(0n));
-  a.mov(s.p, imm(0n));
-  a.label('register.count');
-  a.lt(s.t, s.p, s.n);
-  a.jz(s.t, 'register.counted');
-  a.load(s.w, s.p);
-  a.div(s.t, s.w, imm(tagWord(1)));
-  a.eq(s.t, s.t, imm(BigInt(VALIDATOR_TAG)));
-  a.add(iv.cnt, iv.cnt, s.t);
-  a.add(s.p, s.p, imm(BigInt(RECORD_SIZE)));
-  a.jmp('register.count');
-  a.label('register.counted');
+  // The validators' group counts the validator records (no record holds the count, §8). The sender is
+  // none of them, and the input has created no record yet, so the group holds them all.
+  emitGroupHead(a, s, { imm: VALIDATORS_GROUP }, s.p, iv.cnt);
   a.lt(s.t, iv.cnt, imm(BigInt(MAX_REGISTERED_VALIDATORS)));
   a.jz(s.t, 'input.reject');
   emitAppendRecord(a, s, [iv.vkey, iv.arg0], iv.vp);
@@ -394,7 +397,14 @@ function undelegateRule(a: Assembler, s: Scratch, iv: InputVars): void {
  * An accepted input moves the global record's last position to its own; every input ends by writing
  * i + 1 to `inputsDone`, the boundary the equivalence test cuts the trace at.
  */
-function inputLoop(a: Assembler, s: Scratch, iv: InputVars, fault: ProgramFault, layout: RuleLayout): void {
+function inputLoop(
+  a: Assembler,
+  s: Scratch,
+  iv: InputVars,
+  ix: IndexVars,
+  fault: ProgramFault,
+  layout: RuleLayout,
+): void {
   a.mov(iv.inPos, imm(BigInt(ADDRESS_LIMIT)));
   a.tape(iv.count, iv.inPos);
   a.add(iv.inPos, iv.inPos, imm(1n));
@@ -475,8 +485,16 @@ function inputLoop(a: Assembler, s: Scratch, iv: InputVars, fault: ProgramFault,
   a.mov(GLOBAL.lastTx, iv.tx);
   a.mov(GLOBAL.lastLog, iv.log);
   a.label('input.reject');
+  // Index the records the input created (none when it was rejected: a rejection writes nothing).
+  a.mov(ix.at, s.created);
+  a.mov(ix.ret, imm(1n));
+  a.jmp('index.records');
+  a.label('input.indexed');
   a.add(iv.inputsDone, iv.inputsDone, imm(1n));
   a.jmp('input.next');
+  // Every probe but those of a fault build's out-of-line code is emitted by now.
+  emitProbeRoutine(a, s, layout.honest?.probeReturns ?? probeReturnsOf(a));
+  layout.probeReturns.push(...probeReturnsOf(a));
   a.label('input.done');
 }
 
@@ -505,14 +523,22 @@ export type GovernanceProgramOptions = {
  * at the same pc as in the honest program: the two traces then part only where the fault's code
  * decides differently, not at every jump past a rule that moved.
  */
-type RuleLayout = { readonly lengths: Map<string, number>; readonly honest?: ReadonlyMap<string, number> };
+type RuleLayout = {
+  readonly lengths: Map<string, number>;
+  /** The probe routine's return points (lib.ts `emitProbe`). */
+  readonly probeReturns: number[];
+  readonly honest?: {
+    readonly lengths: ReadonlyMap<string, number>;
+    readonly probeReturns: readonly number[];
+  };
+};
 
 function emitRule(a: Assembler, layout: RuleLayout, name: string, emit: () => void): void {
   const start = a.here;
   emit();
   const length = a.here - start;
   layout.lengths.set(name, length);
-  const honest = layout.honest?.get(name);
+  const honest = layout.honest?.lengths.get(name);
   if (honest === undefined) return;
   if (length > honest) {
     throw new AssemblerError(
@@ -530,19 +556,30 @@ export function buildGovernanceProgram(options: GovernanceProgramOptions = {}): 
 
 function build(options: GovernanceProgramOptions): {
   built: GovernanceProgram;
-  lengths: ReadonlyMap<string, number>;
+  layout: RuleLayout;
 } {
-  const honest = options.fault === undefined ? undefined : build({}).lengths;
-  const layout: RuleLayout = honest === undefined ? { lengths: new Map() } : { lengths: new Map(), honest };
+  const honest = options.fault === undefined ? undefined : build({}).layout;
+  const layout: RuleLayout = {
+    lengths: new Map(),
+    probeReturns: [],
+    ...(honest === undefined ? {} : { honest }),
+  };
   const a = new Assembler(VARIABLES_BASE);
   const v = Object.fromEntries(VARIABLE_NAMES.map((name) => [name, a.slot(name)])) as Vars;
   const iv = Object.fromEntries(INPUT_NAMES.map((name) => [name, a.slot(name)])) as InputVars;
-  const s = allocateScratch(a, v.n, VARIABLES_BASE);
+  const ix = Object.fromEntries(INDEX_NAMES.map((name) => [name, a.slot(`index.${name}`)])) as IndexVars;
+  const s = allocateScratch(a, v.n, IMAGE_LIMIT);
+  emitDrawSalt(a, s, v.pos, v.j, v.w);
   copyImage(a, v);
-  inputLoop(a, s, iv, options.fault, layout);
+  a.mov(ix.at, imm(0n));
+  a.mov(ix.ret, imm(0n));
+  emitIndexRecords(a, s, ix, ['index.copied', 'input.indexed']);
+  a.label('index.copied');
+  inputLoop(a, s, iv, ix, options.fault, layout);
   hashImage(a, v);
   a.mov(v.root, 0);
   a.halt(v.root);
+  emitProbeFallback(a, s);
   const program = a.build();
   return {
     built: {
@@ -551,7 +588,7 @@ function build(options: GovernanceProgramOptions): {
       imageWords: v.n,
       locate: (pc) => `${a.locate(pc, 'rule.')} (${a.locate(pc)})`,
     },
-    lengths: layout.lengths,
+    layout,
   };
 }
 

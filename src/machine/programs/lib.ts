@@ -3,10 +3,13 @@
  * its instructions at the assembler's current position with labels of its own (a fresh prefix per
  * call), so a routine can appear in as many rules as need it without calls or returns (GVM-1 has no
  * indirect jumps). They work on the state image in memory 0 … n − 1 (record k at 16k, §8), where `n`
- * is the slot holding the image's word count.
+ * is the slot holding the image's word count, and on the record index (record-index.ts: a hash table
+ * of the records by key word, built while the image is copied and extended after each input).
  *
- * Step costs (counted from the emitted code; R = records scanned before the hit, or all of them):
- *   emitFindRecord       5R + 7 (a sentinel key at M[n] ends the scan without a bound check)
+ * Step costs (counted from the emitted code; C = records the current input created so far, P = table
+ * entries probed, 1 but for a collision):
+ *   emitProbe            3 + the routine's 4 + 7P + its return's ≈ 14 (record-index.ts)
+ *   emitFindRecord       5C + 3 + probe + 4 (the input's own records are not indexed until it ends)
  *   emitAppendRecord     5 + (non-zero words) + 7 per record compared + 115 per swap of two records
  *   emitWriteCheckpoint  4 (key) + find + 4 (overwrite) or + 1 + append (new record)
  *   emitReadTapeWords    2 per word
@@ -17,6 +20,31 @@ import { ADDRESS_LIMIT } from '../isa.ts';
 
 /** Records are 16 words (§8). */
 export const RECORD_SIZE = 16;
+
+/**
+ * The program's memory beyond the image (docs/protocol.md §23):
+ *
+ *   0 … 2^27 − 1              the state image (at most 2^23 records)
+ *   2^27 + p                  the index's link of the record at word address p (record-index.ts)
+ *   2^28 …                    the program's variables (assembler slots)
+ *   2^28 + 2^27 + e           the index's hash table, entry e < 2^25: its key word, and 2^25 words
+ *                             further its record (or its group's newest), 2^26 further its group's count
+ *
+ * The image's bound is what keeps its records' links below the variables.
+ */
+export const IMAGE_LIMIT = 1 << 27;
+/** The offset from a record's word address to its link word. */
+export const LINK_OFFSET = IMAGE_LIMIT;
+export const TABLE_BASE = (1 << 28) + (1 << 27);
+export const TABLE_BITS = 25;
+/** One past the last entry's key word. */
+export const TABLE_END = TABLE_BASE + 2 ** TABLE_BITS;
+/**
+ * From an entry's key word to its record word and its count word. An entry's words lie in three arrays
+ * rather than side by side, so an entry's address is the bucket plus TABLE_BASE, with no multiplication.
+ */
+export const ENTRY_RECORD = 2 ** TABLE_BITS;
+export const ENTRY_COUNT = 2 * 2 ** TABLE_BITS;
 
 /**
  * The global record (record 0, §8): its value words are memory addresses 1 … 9, as record 0 sits at
@@ -76,6 +104,13 @@ export type Scratch = {
   readonly q: number;
   readonly j: number;
   readonly key: number;
+  /** The probe routine's key, its result (the entry it ends on, and 1 when it holds the key), its return. */
+  readonly probeKey: number;
+  readonly slot: number;
+  readonly found: number;
+  readonly probeReturn: number;
+  /** The index's salt, drawn once from the epoch's inputs before the image is copied (record-index.ts). */
+  readonly salt: number;
 };
 
 /**
@@ -97,6 +132,11 @@ export function allocateScratch(a: Assembler, n: number, limit: number, prefix =
     q: s('q'),
     j: s('j'),
     key: s('key'),
+    probeKey: s('probeKey'),
+    slot: s('slot'),
+    found: s('found'),
+    probeReturn: s('probeReturn'),
+    salt: s('salt'),
   };
 }
 
@@ -119,24 +159,53 @@ export function emitFault(a: Assembler, s: Scratch): void {
   a.load(s.w, s.t);
 }
 
+// The probe routine's return points (the pc after each call), per assembler, in emission order.
+const probeReturns = new WeakMap<Assembler, number[]>();
+
 /**
- * Finds the record whose key word equals M[key]: leaves its word address in `ptr` and 1 in `found`,
- * or `ptr` = n and 0 in `found`. The key is stored at M[n] (one past the image, always zero) as a
- * sentinel so the loop needs no bound check, and cleared afterwards. Key words are unique and non-zero.
+ * Probes the record index for the entry keyed `key` (non-zero), through the one probe routine
+ * (record-index.ts `emitProbeRoutine`): leaves in `s.slot` the address of the entry's key word and 1 in
+ * `s.found`, or the address of the empty entry the probe ended on and 0. An empty entry reads as key 0,
+ * record 0 and count 0, so a caller may read an absent entry's words. Clobbers s.w and s.t.
+ */
+export function emitProbe(a: Assembler, s: Scratch, key: OperandLike): void {
+  if (key !== s.probeKey) a.mov(s.probeKey, key);
+  const back = a.here + 2;
+  a.mov(s.probeReturn, imm(BigInt(back)));
+  a.jmp('probe.start');
+  const returns = probeReturns.get(a) ?? [];
+  returns.push(back);
+  probeReturns.set(a, returns);
+}
+
+/** The return points of every probe emitted into `a` so far. */
+export function probeReturnsOf(a: Assembler): readonly number[] {
+  return probeReturns.get(a) ?? [];
+}
+
+/**
+ * Finds the record whose key word equals M[key] (a tag-prefixed key word, unique and non-zero): leaves
+ * its word address in `ptr` and 1 in `found`, or `ptr` = n and 0 in `found` (the words past the image
+ * read as zero). The records the current input created (from M[created] on) are not indexed until the
+ * input ends, so they are scanned first; there are few (endEpoch, which creates many, looks none up).
  */
 export function emitFindRecord(a: Assembler, s: Scratch, key: number, ptr: number, found: number): void {
   const l = uniquePrefix(a, 'find');
-  a.store(s.n, key);
-  a.mov(ptr, imm(0n));
-  a.label(`${l}.loop`);
-  a.load(s.w, ptr);
-  a.eq(s.t, s.w, key);
-  a.jnz(s.t, `${l}.hit`);
-  a.add(ptr, ptr, imm(BigInt(RECORD_SIZE)));
-  a.jmp(`${l}.loop`);
-  a.label(`${l}.hit`);
+  a.mov(ptr, s.created);
+  a.label(`${l}.own`);
   a.lt(found, ptr, s.n);
-  a.store(s.n, imm(0n));
+  a.jz(found, `${l}.indexed`);
+  a.load(s.w, ptr);
+  a.eq(found, s.w, key);
+  a.jnz(found, `${l}.done`);
+  a.add(ptr, ptr, imm(BigInt(RECORD_SIZE)));
+  a.jmp(`${l}.own`);
+  a.label(`${l}.indexed`);
+  emitProbe(a, s, key);
+  a.mov(found, s.found);
+  a.jz(found, `${l}.done`);
+  a.load(ptr, s.slot, ENTRY_RECORD);
+  a.label(`${l}.done`);
 }
 
 /**
@@ -150,8 +219,7 @@ export function emitFindRecord(a: Assembler, s: Scratch, key: number, ptr: numbe
 export function emitAppendRecord(a: Assembler, s: Scratch, words: readonly OperandLike[], ptr: number): void {
   if (words.length < 1 || words.length > RECORD_SIZE) throw new RangeError('A record has 1..16 words');
   const l = uniquePrefix(a, 'append');
-  // One record of room is kept below the limit: findRecord's sentinel goes at M[n].
-  a.eq(s.t, s.n, imm(BigInt(s.limit - RECORD_SIZE)));
+  a.eq(s.t, s.n, imm(BigInt(s.limit)));
   a.jz(s.t, `${l}.room`);
   emitFault(a, s);
   a.label(`${l}.room`);

@@ -7,14 +7,14 @@
  * A proposal record (§8, tag 0x08) has key word 0x08 ‖ id u64 ‖ zeros and its 15 value fields in words
  * 1 … 15 in `encodeProposalLeaf`'s order (PROPOSAL_WORD).
  *
- * Step costs of the rule itself (from the emitted code; R = records the lookup passes before the hit,
- * 5 steps each, emitFindRecord; an unknown id passes all N; the input loop's own steps come on top):
- *   queue   accepted 5R + 44; rejected 5R + 14 (status) … 5R + 36 (approval); unknown id 5N + 12
- *   cancel  accepted 5R + 20; rejected 5R + 15 (proposer) or 5R + 18 (status); unknown id 5N + 12
+ * Step costs of the rule itself (from the emitted code; F = a record lookup through the index, about 25
+ * steps, lib.ts; the input loop's own steps come on top; none depends on the number of records):
+ *   queue   accepted F + 44; rejected F + 14 (status) … F + 36 (approval)
+ *   cancel  accepted F + 20; rejected F + 15 (proposer) or F + 18 (status)
  *   all     an id word ≥ 2^64: 2
- *   vote    accepted ≈ 8N × (3 + V) + lookups: each snapshot lookup scans all N records (8 steps each),
- *           one per own checkpoint kind and one per earlier voter V on the proposal (overridden[sender],
- *           recomputed); 6.6k … 18k steps per accepted vote in the tests (N ≈ 250 … 450 records).
+ *   vote    accepted ≈ 5F + (3 + V) snapshot lookups of ≈ 35 steps + 5 per checkpoint of that history
+ *           made after the snapshot, V = earlier voters on the proposal (overridden[sender], recomputed
+ *           by walking the proposal's votes in the index); ≈ 500 steps in the tests.
  */
 import { CheckpointKind, ProposalStatus } from '../../governance/state.ts';
 import { type Assembler, imm } from '../assembler.ts';
@@ -26,12 +26,13 @@ import {
   DELEGATION_ADDRESS_SHIFT,
   emitAppendRecord,
   emitFindRecord,
-  RECORD_SIZE,
+  LINK_OFFSET,
   type Scratch,
   tagWord,
   uniquePrefix,
   VALIDATOR_ADDRESS_SHIFT,
 } from './lib.ts';
+import { emitGroupHead } from './record-index.ts';
 
 /** Proposal (0x08) key word = tag ‖ id u64 ‖ zeros: the id sits at bit 184. */
 export const PROPOSAL_ID_SHIFT = 184n;
@@ -207,9 +208,10 @@ type VoteSlots = Readonly<
 /**
  * The record of the account's last checkpoint of `kind` at or before block M[snap] (history.ts `valueAt`,
  * `delegationAt`): leaves in `best` its word address, or n when there is none (the words past the image
- * are zero, so its validator and value read as 0, as the model's "none"). The checkpoints of one account
- * and kind are created in block order and records never move once their input ends, so the last record in
- * image order whose key lies in [key(kind, account, 0), key(kind, account, snap)] is the one.
+ * are zero, so its validator and value read as 0, as the model's "none"). The index links the account's
+ * checkpoints of that kind newest first, in block order (record-index.ts), so the walk stops at the
+ * first whose key is at most key(kind, account, snap): it passes only the checkpoints made after the
+ * snapshot. The vote rule calls it before it creates anything, so every checkpoint is indexed.
  */
 function emitCheckpointAt(
   a: Assembler,
@@ -225,19 +227,17 @@ function emitCheckpointAt(
   a.mul(vs.hi, vs.snap, imm(1n << CHECKPOINT_BLOCK_SHIFT));
   a.add(vs.hi, vs.hi, vs.lo);
   a.mov(vs.best, s.n);
-  a.mov(ptr, imm(0n));
-  a.label(`${l}.loop`);
-  a.lt(s.t, ptr, s.n);
-  a.jz(s.t, `${l}.done`);
+  a.add(vs.lo, vs.lo, imm(1n));
+  emitGroupHead(a, s, vs.lo, ptr);
+  a.label(`${l}.walk`);
+  a.jz(ptr, `${l}.done`);
   a.load(s.w, ptr);
-  a.lt(s.t, s.w, vs.lo);
-  a.jnz(s.t, `${l}.next`);
   a.lt(s.t, vs.hi, s.w);
-  a.jnz(s.t, `${l}.next`);
+  a.jz(s.t, `${l}.hit`);
+  a.load(ptr, ptr, LINK_OFFSET);
+  a.jmp(`${l}.walk`);
+  a.label(`${l}.hit`);
   a.mov(vs.best, ptr);
-  a.label(`${l}.next`);
-  a.add(ptr, ptr, imm(BigInt(RECORD_SIZE)));
-  a.jmp(`${l}.loop`);
   a.label(`${l}.done`);
 }
 
@@ -360,18 +360,17 @@ function voteBody(
   a.add(vs.power, vs.power, vs.ownAmount);
   a.label(`${p}.no-delegation`);
   a.jz(vs.power, 'input.reject');
-  // overridden[sender]: every vote record of this proposal (key in [key(id, 0), key(id + 1, 0))).
+  // overridden[sender]: every vote record of this proposal, through its group in the index (this input
+  // has created nothing yet).
   a.mov(vs.overridden, imm(0n));
-  a.mov(vs.tp, imm(0n));
   a.mul(vs.vend, v.arg0, imm(1n << PROPOSAL_ID_SHIFT));
   a.add(vs.vend, vs.vend, imm(tagWord(VOTE_TAG)));
+  a.add(s.key, vs.vend, imm(1n));
+  emitGroupHead(a, s, s.key, vs.tp);
   a.label(`${p}.scan`);
-  a.lt(s.t, vs.tp, s.n);
-  a.jz(s.t, `${p}.scanned`);
+  a.jz(vs.tp, `${p}.scanned`);
   a.load(s.w, vs.tp);
   a.sub(vs.voter, s.w, vs.vend);
-  a.lt(s.t, vs.voter, imm(1n << PROPOSAL_ID_SHIFT));
-  a.jz(s.t, `${p}.scan-next`);
   a.div(vs.voter, vs.voter, imm(1n << VOTE_VOTER_SHIFT));
   emitCheckpointAt(a, s, vs, CheckpointKind.Delegation, vs.voter, vs.sp);
   a.load(s.w, vs.best, 1);
@@ -383,7 +382,7 @@ function voteBody(
   if (fault === 'delegator-override-ignored') a.mov(vs.overridden, vs.overridden);
   else a.add(vs.overridden, vs.overridden, s.w);
   a.label(`${p}.scan-next`);
-  a.add(vs.tp, vs.tp, imm(BigInt(RECORD_SIZE)));
+  a.load(vs.tp, vs.tp, LINK_OFFSET);
   a.jmp(`${p}.scan`);
   a.label(`${p}.scanned`);
   // Effects.

@@ -36,18 +36,18 @@
  * (module versions are still checked), `canceled-proposal-executed` detours on a status other than
  * Queued and comes back for a Canceled one, `timelock-ignored` compares block and eta and goes on.
  *
- * Step costs of the rule itself (from the emitted code; N = records in the image, R = records the
- * proposal lookup passes, 5 steps each; k = actions; the input loop's own steps come on top):
+ * Step costs of the rule itself (from the emitted code; F = a record lookup through the index, about 25
+ * steps, lib.ts; k = actions; the input loop's own steps come on top; none depends on the number of
+ * records but the bonded-checkpoint walk, 5 steps per bonded checkpoint made after the snapshot):
  *   propose  rejected: count 0 → 1, count > 16 → 3; otherwise after the actions checked so far, each
  *            ≤ 39 (a parameter: 9 + 2 per key compared) or 17 (a module)
- *            accepted: those checks + 7 … 10 per record (the bonded-checkpoint scan passes all N)
- *            + ≈ 32 per action record + ≈ 50
- *   execute  rejected: unknown id 5N + 12, status 5R + 15, timelock 5R + 18; an id word ≥ 2^64: 2
- *            accepted: 5R + 33, + per parameter action ≤ 44 (bounds) + ≤ 42 (apply), per module
- *            action ≈ 14N (two lookups of its record, 7 steps per record) + ≤ 10 per earlier action
- *            + ≈ 40 (+ an append if the module is new); a Failed one stops at the first bad action
- *   measured over the equivalence test's workloads (with the input loop): propose accepted 631 … 2120, execute
- *   accepted 417 … 8994 steps
+ *            accepted: those checks + ≈ 35 (the bonded checkpoint at the snapshot) + ≈ 32 per action
+ *            record + ≈ 50
+ *   execute  rejected: unknown id F + 12, status F + 15, timelock F + 18; an id word ≥ 2^64: 2
+ *            accepted: F + 33, + per parameter action ≤ 44 (bounds) + ≤ 42 (apply), per module action
+ *            two lookups of its record (≈ 30 each, plus 7 per module this input created) + ≤ 10 per
+ *            earlier action + ≈ 40 (+ an append if the module is new); a Failed one stops at the first
+ *            bad action
  */
 import { PARAM_KEYS, PARAM_SPECS, type ParamKey } from '../../governance/params.ts';
 import { CheckpointKind, ProposalStatus } from '../../governance/state.ts';
@@ -57,9 +57,12 @@ import type { ProgramFault } from './faults.ts';
 import {
   CHECKPOINT_BLOCK_SHIFT,
   CHECKPOINT_KIND_SHIFT,
+  ENTRY_RECORD,
   emitAppendRecord,
   emitFault,
+  emitProbe,
   GLOBAL,
+  LINK_OFFSET,
   paramWord,
   pendingParamWord,
   RECORD_SIZE,
@@ -68,6 +71,7 @@ import {
   uniquePrefix,
 } from './lib.ts';
 import { findProposal, PROPOSAL_ID_SHIFT, PROPOSAL_WORD, type ProposalRuleVars } from './proposal-rules.ts';
+import { emitGroupHead } from './record-index.ts';
 
 /** The slots propose and execute read besides a proposal rule's own. */
 export type ProposeExecuteVars = ProposalRuleVars & {
@@ -138,28 +142,26 @@ type ProposeSlots = Readonly<
 
 /**
  * bondedAtSnapshot (history.ts `valueAt` on the bonded history): the value of the last bonded checkpoint
- * (kind 3, account 0) at or before block M[snap], 0 when there is none. The bonded checkpoints are created
- * in block order and never move, so it is the last record in image order whose key word lies in
- * [key(3, 0, 0), key(3, 0, snap)]; with none, `best` stays n and the word read past the image is zero.
+ * (kind 3, account 0) at or before block M[snap], 0 when there is none. The index links the bonded
+ * checkpoints newest first, in block order (record-index.ts), so it is the first on that walk whose key
+ * word is at most key(3, 0, snap); with none, `best` stays n and the word read past the image is zero.
+ * propose calls it before it creates anything, so every checkpoint is indexed.
  */
 function bondedAtSnapshot(a: Assembler, s: Scratch, ps: ProposeSlots): void {
   const lo = tagWord(CHECKPOINT_TAG) + (BigInt(CheckpointKind.Bonded) << CHECKPOINT_KIND_SHIFT);
   a.mul(ps.hi, ps.snap, imm(1n << CHECKPOINT_BLOCK_SHIFT));
   a.add(ps.hi, ps.hi, imm(lo));
   a.mov(ps.best, s.n);
-  a.mov(ps.cp, imm(0n));
+  emitGroupHead(a, s, { imm: lo + 1n }, ps.cp);
   a.label('propose.bonded');
-  a.lt(s.t, ps.cp, s.n);
-  a.jz(s.t, 'propose.bonded-done');
+  a.jz(ps.cp, 'propose.bonded-done');
   a.load(s.w, ps.cp);
-  a.lt(s.t, s.w, imm(lo));
-  a.jnz(s.t, 'propose.bonded-next');
   a.lt(s.t, ps.hi, s.w);
-  a.jnz(s.t, 'propose.bonded-next');
-  a.mov(ps.best, ps.cp);
-  a.label('propose.bonded-next');
-  a.add(ps.cp, ps.cp, imm(BigInt(RECORD_SIZE)));
+  a.jz(s.t, 'propose.bonded-hit');
+  a.load(ps.cp, ps.cp, LINK_OFFSET);
   a.jmp('propose.bonded');
+  a.label('propose.bonded-hit');
+  a.mov(ps.best, ps.cp);
   a.label('propose.bonded-done');
   a.load(ps.bonded, ps.best, 2);
 }
@@ -262,14 +264,15 @@ type ExecuteSlots = Readonly<
 
 /**
  * The module record named M[name] (key word = the name, tag 0x03 in word 15): its word address in `mp`
- * and 1 in `mfound`, or 0. A param or pending-param record may have the same key word; word 15 tells.
+ * and 1 in `mfound`, or 0. A param or pending-param record may have the same key word, so the records this
+ * input created (modules only, as execute creates nothing else, but not indexed yet) are matched on word
+ * 15 too; the index holds only the modules of that name.
  */
 function findModule(a: Assembler, s: Scratch, es: ExecuteSlots, label: string): void {
-  a.mov(es.mfound, imm(0n));
-  a.mov(es.mp, imm(0n));
-  a.label(`${label}.loop`);
-  a.lt(s.t, es.mp, s.n);
-  a.jz(s.t, `${label}.done`);
+  a.mov(es.mp, s.created);
+  a.label(`${label}.own`);
+  a.lt(es.mfound, es.mp, s.n);
+  a.jz(es.mfound, `${label}.indexed`);
   a.load(s.w, es.mp);
   a.eq(s.t, s.w, es.name);
   a.jz(s.t, `${label}.next`);
@@ -278,7 +281,11 @@ function findModule(a: Assembler, s: Scratch, es: ExecuteSlots, label: string): 
   a.jnz(es.mfound, `${label}.done`);
   a.label(`${label}.next`);
   a.add(es.mp, es.mp, imm(BigInt(RECORD_SIZE)));
-  a.jmp(`${label}.loop`);
+  a.jmp(`${label}.own`);
+  a.label(`${label}.indexed`);
+  emitProbe(a, s, es.name);
+  a.mov(es.mfound, s.found);
+  a.load(es.mp, s.slot, ENTRY_RECORD);
   a.label(`${label}.done`);
 }
 
