@@ -2,9 +2,9 @@
  * Grouped execution leaves (docs/protocol.md §24.4): many program positions share one disprove leaf.
  *
  * Why: a leaf per position (`execLeaf`) repeats the 8 Winternitz verifications, about 27 KB of script,
- * at each of the governance program's 2,121 non-hash positions, and a mul or div position adds a 68 KB
+ * at each of the governance program's 2,526 non-hash positions, and a mul or div position adds a 68 KB
  * product circuit of its own. A game's graph holds one set of these leaves per challenger, so that is
- * 53.6 MB of script per game to build, hash and import. A group verifies the step record once, then
+ * about 62 MB of script per game to build, hash and import. A group verifies the step record once, then
  * dispatches on the committed pc to the judgement of that position:
  *
  *   verify (pc left as a number under [a1 R1 a2 R2 wa W np]) · <31> OP_ROLL ·

@@ -65,8 +65,9 @@ describe('catalogue faults in GVM-1', () => {
     for (const fault of PROGRAM_FAULTS) {
       const built = buildGovernanceProgram({ fault });
       const instructions = built.program.instructions;
-      // Out-of-line code comes after the halt: the honest build's own (the probe routine's jump to its
-      // list of unknown return points, and that list) is not part of the layout a fault build keeps.
+      // The layout a fault build keeps ends at the halt. After it come the probe routine's jump to its
+      // list of return points the honest build does not have (same pc, its target moves past a fault
+      // build's out-of-line code) and that list, then the out-of-line code.
       const halt = honest.findIndex((ins) => ins.op === 'halt');
       expect(instructions.length).toBeGreaterThanOrEqual(honest.length);
       expect(instructions[halt]).toEqual(honest[halt]);

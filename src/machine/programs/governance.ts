@@ -56,6 +56,7 @@ import {
   IMAGE_LIMIT,
   probeReturnsOf,
   type Scratch,
+  TABLE_BASE,
   tagWord,
   VALIDATOR_ADDRESS_SHIFT,
 } from './lib.ts';
@@ -580,6 +581,13 @@ function build(options: GovernanceProgramOptions): {
   a.mov(v.root, 0);
   a.halt(v.root);
   emitProbeFallback(a, s);
+  // The variables (endEpoch's tables among them) must end below the index's hash table.
+  const variablesEnd = a.slot('variables.end');
+  if (variablesEnd >= TABLE_BASE) {
+    throw new AssemblerError(
+      `The program's variables reach ${variablesEnd}, past the index's table at ${TABLE_BASE}`,
+    );
+  }
   const program = a.build();
   return {
     built: {

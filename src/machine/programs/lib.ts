@@ -8,7 +8,7 @@
  *
  * Step costs (counted from the emitted code; C = records the current input created so far, P = table
  * entries probed, 1 but for a collision):
- *   emitProbe            3 + the routine's 4 + 7P + its return's ≈ 14 (record-index.ts)
+ *   emitProbe            3 + the routine's 3 + 7 per entry passed + 4 + its return search's 14 (record-index.ts)
  *   emitFindRecord       5C + 3 + probe + 4 (the input's own records are not indexed until it ends)
  *   emitAppendRecord     5 + (non-zero words) + 7 per record compared + 115 per swap of two records
  *   emitWriteCheckpoint  4 (key) + find + 4 (overwrite) or + 1 + append (new record)
@@ -91,7 +91,7 @@ export const CHECKPOINT_BLOCK_SHIFT = 16n;
 export type Scratch = {
   /** The image's word count (16 × records); routines that append advance it. */
   readonly n: number;
-  /** The word address the image must stay below (the program's variables start there). */
+  /** The word address the image must stay below (the record index's links start there). */
   readonly limit: number;
   /** Index of the first record the current input created (its word address); set at each input's start. */
   readonly created: number;
@@ -115,7 +115,8 @@ export type Scratch = {
 
 /**
  * Allocates the scratch slots under `prefix`; `n` is the caller's slot holding the image's word count,
- * and `limit` the word address the image must stay below (an append that would reach it faults).
+ * and `limit` the word address the image must stay below (an append that would write a record at it
+ * faults).
  */
 export function allocateScratch(a: Assembler, n: number, limit: number, prefix = 'lib'): Scratch {
   const s = (name: string) => a.slot(`${prefix}.${name}`);

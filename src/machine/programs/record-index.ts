@@ -36,8 +36,8 @@
  * the honest build's return points, so the routine and everything after it keep their pcs and the two
  * traces part only in the faulty rule; the points only a fault build has are matched after the halt.
  *
- * Step costs: the draw 5 per input word (80 per input); a probe 3 at the call, 4 + 7 per entry tried in
- * the routine and 2 per level of its return search (6 levels) plus 2; indexing ≈ 40 per record (≈ 70
+ * Step costs: the draw 6 per input word (96 per input); a probe 3 at the call, then 3 + 7 per entry
+ * passed + 4 in the routine, and 2 per level of its return search (6 levels) plus 2; indexing ≈ 40 per record (≈ 70
  * for a group member), once when the image is copied and once for each record an input creates.
  */
 import { type Assembler, AssemblerError, imm } from '../assembler.ts';
