@@ -117,13 +117,17 @@ export const endedEpochs = (text: string, end: string): bigint[] =>
   );
 
 /**
- * Makes the operator claim a false root for one epoch a few epochs ahead of the L2 (the fault must be in
- * the control before that epoch ends, and starting a CLI takes seconds on a loaded machine); returns the
- * epoch the operator committed wrong.
+ * Makes the operator claim a false root for one epoch `ahead` epochs ahead of the L2 (the fault must be
+ * in the control before that epoch ends, and starting a CLI takes seconds on a loaded machine: 6 short
+ * epochs; long epochs need fewer); returns the epoch the operator committed wrong, waiting `waitMs` for it.
  */
-export async function faultOneEpoch(s: ServedGame, fault: string): Promise<number> {
+export async function faultOneEpoch(
+  s: ServedGame,
+  fault: string,
+  { ahead, waitMs }: { ahead: number; waitMs: number } = { ahead: 6, waitMs: 200_000 },
+): Promise<number> {
   const ended = [...(s.serve?.out() ?? '').matchAll(/L2: epoch (\d+) ended/g)].map((m) => Number(m[1]));
-  const target = Math.max(0, ...ended) + 6;
+  const target = Math.max(0, ...ended) + ahead;
   const from = s.serve?.out().length ?? 0;
   const on = await runCli([
     'devnet',
@@ -146,7 +150,7 @@ export async function faultOneEpoch(s: ServedGame, fault: string): Promise<numbe
       const m = wrong.exec(s.serve?.out().slice(from) ?? '');
       return m === null ? undefined : Number(m[1]);
     },
-    200_000,
+    waitMs,
   );
 }
 
