@@ -50,28 +50,28 @@ import { ProposalStatus } from '../../governance/state.ts';
 import { type Assembler, imm, type OperandLike } from '../assembler.ts';
 import type { ProgramFault } from './faults.ts';
 import {
+  ACTIVE_TAG,
   DELEGATION_ADDRESS_SHIFT,
+  DELEGATION_TAG,
   emitAppendRecord,
   emitFault,
   emitLowerBound,
   GLOBAL,
+  PROPOSAL_TAG,
   paramWord,
   pendingParamWord,
   RECORD_SIZE,
+  REWARD_TAG,
   type Scratch,
   tagWord,
   uniquePrefix,
   VALIDATOR_ADDRESS_SHIFT,
+  VALIDATOR_TAG,
+  VOTE_TAG,
 } from './lib.ts';
 import { PROPOSAL_ID_SHIFT, PROPOSAL_WORD, VOTE_VOTER_SHIFT } from './proposal-rules.ts';
 
 const BPS = 10_000n;
-const ACTIVE_TAG = 0x06;
-const REWARD_TAG = 0x07;
-const VALIDATOR_TAG = 0x04;
-const DELEGATION_TAG = 0x05;
-const PROPOSAL_TAG = 0x08;
-const VOTE_TAG = 0x09;
 /** Active slot (0x06) key word = tag ‖ index u32 ‖ zeros: the index sits at bit 216. */
 export const ACTIVE_INDEX_SHIFT = 216n;
 /** Reward (0x07) key word = tag ‖ account 20 ‖ zeros. */

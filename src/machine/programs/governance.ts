@@ -47,6 +47,7 @@ import type { ProgramFault } from './faults.ts';
 import { INPUT_RECORD_WORDS } from './inputs-tape.ts';
 import {
   allocateScratch,
+  DELEGATION_TAG,
   emitAppendRecord,
   emitFault,
   emitFindRecord,
@@ -59,6 +60,7 @@ import {
   TABLE_BASE,
   tagWord,
   VALIDATOR_ADDRESS_SHIFT,
+  VALIDATOR_TAG,
 } from './lib.ts';
 import { cancelRule, queueRule, voteRule } from './proposal-rules.ts';
 import { executeRule, proposeRule } from './propose-execute.ts';
@@ -206,8 +208,6 @@ const INDEX_NAMES = ['at', 'ret', 'key', 'tag', 'group'] as const;
 const TWO_64 = 1n << 64n;
 const TWO_32 = 1n << 32n;
 const ADDRESS_BOUND = 1n << 160n;
-const VALIDATOR_TAG = 0x04;
-const DELEGATION_TAG = 0x05;
 
 /** The validator (or delegation) key word of the address in M[address] into `dst`. */
 function addressKey(a: Assembler, dst: number, address: number, tag: number): void {

@@ -75,6 +75,17 @@ export const pendingParamWord = (key: ParamKey): number => {
   return (1 + PARAM_KEYS.length + i) * RECORD_SIZE + 1;
 };
 
+/** The tags of §8's records (a key word's top byte). */
+export const MODULE_TAG = 0x03;
+export const VALIDATOR_TAG = 0x04;
+export const DELEGATION_TAG = 0x05;
+export const ACTIVE_TAG = 0x06;
+export const REWARD_TAG = 0x07;
+export const PROPOSAL_TAG = 0x08;
+export const VOTE_TAG = 0x09;
+export const CHECKPOINT_TAG = 0x0a;
+export const ACTION_TAG = 0x0c;
+
 const TAG_SHIFT = 248n;
 /** The key word of a tag-prefixed record: tag byte first, key fields left-aligned after it (§8). */
 export const tagWord = (tag: number): bigint => BigInt(tag) << TAG_SHIFT;

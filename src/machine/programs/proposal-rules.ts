@@ -23,20 +23,22 @@ import {
   CHECKPOINT_ACCOUNT_SHIFT,
   CHECKPOINT_BLOCK_SHIFT,
   CHECKPOINT_KIND_SHIFT,
+  CHECKPOINT_TAG,
   DELEGATION_ADDRESS_SHIFT,
   emitAppendRecord,
   emitFindRecord,
   LINK_OFFSET,
+  PROPOSAL_TAG,
   type Scratch,
   tagWord,
   uniquePrefix,
   VALIDATOR_ADDRESS_SHIFT,
+  VOTE_TAG,
 } from './lib.ts';
 import { emitGroupHead } from './record-index.ts';
 
 /** Proposal (0x08) key word = tag ‖ id u64 ‖ zeros: the id sits at bit 184. */
 export const PROPOSAL_ID_SHIFT = 184n;
-const PROPOSAL_TAG = 0x08;
 
 /** Word offsets of a proposal record's value fields (§8, `encodeProposalLeaf`). */
 export const PROPOSAL_WORD = {
@@ -174,8 +176,6 @@ export function cancelRule(a: Assembler, s: Scratch, v: ProposalRuleVars): void 
   a.jmp('input.accept');
 }
 
-const CHECKPOINT_TAG = 0x0a;
-const VOTE_TAG = 0x09;
 /** Vote (0x09) key word = tag ‖ proposalId u64 ‖ voter 20 ‖ zeros: the voter sits at bit 24. */
 export const VOTE_VOTER_SHIFT = 24n;
 /** A vote record's value words (§8): support code, isValidator, weight. */

@@ -55,14 +55,18 @@ import { type Assembler, imm, type OperandLike } from '../assembler.ts';
 import { ADDRESS_LIMIT } from '../isa.ts';
 import type { ProgramFault } from './faults.ts';
 import {
+  ACTION_TAG,
   CHECKPOINT_BLOCK_SHIFT,
   CHECKPOINT_KIND_SHIFT,
+  CHECKPOINT_TAG,
   ENTRY_RECORD,
   emitAppendRecord,
   emitFault,
   emitProbe,
   GLOBAL,
   LINK_OFFSET,
+  MODULE_TAG,
+  PROPOSAL_TAG,
   paramWord,
   pendingParamWord,
   RECORD_SIZE,
@@ -80,10 +84,6 @@ export type ProposeExecuteVars = ProposalRuleVars & {
   readonly arg2: number;
 };
 
-const PROPOSAL_TAG = 0x08;
-const ACTION_TAG = 0x0c;
-const MODULE_TAG = 0x03;
-const CHECKPOINT_TAG = 0x0a;
 /** Action (0x0c) key word = tag ‖ proposalId u64 ‖ index u8 ‖ zeros: the index sits at bit 176. */
 export const ACTION_INDEX_SHIFT = 176n;
 /** An action record's value words (§8). */

@@ -45,11 +45,13 @@ import { ADDRESS_LIMIT } from '../isa.ts';
 import { hashWords } from '../semantics.ts';
 import { INPUT_RECORD_WORDS } from './inputs-tape.ts';
 import {
+  CHECKPOINT_TAG,
   ENTRY_COUNT,
   ENTRY_RECORD,
   emitFault,
   emitProbe,
   LINK_OFFSET,
+  MODULE_TAG,
   probeReturnsOf,
   RECORD_SIZE,
   type Scratch,
@@ -58,12 +60,10 @@ import {
   TABLE_END,
   tagWord,
   uniquePrefix,
+  VALIDATOR_TAG,
+  VOTE_TAG,
 } from './lib.ts';
 
-const CHECKPOINT_TAG = 0x0a;
-const VOTE_TAG = 0x09;
-const VALIDATOR_TAG = 0x04;
-const MODULE_TAG = 0x03;
 /** The largest tag (§8); a name-keyed record's key word starts with a byte ≥ 0x2d. */
 const LAST_TAG = 0x0c;
 /** The word of a name-keyed record that holds its tag (§8). */
